@@ -1,0 +1,138 @@
+// QueenConnection keeps the hive's one outbound WebSocket to the queen alive: it says hello on
+// every connect, hands each valid frame to the hive, and reconnects with capped, jittered
+// backoff when the socket drops. Frames sent while disconnected are dropped, not queued: a
+// heartbeat or response that old is worthless, and the queen fails the request that waited.
+import WebSocket from "ws";
+import { backoffDelayMs } from "../../shared/backoff.js";
+import {
+  type HiveToQueenFrame,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  QueenToHiveFrame,
+} from "../../shared/protocol/hive-frames.js";
+import { parseFrame } from "../../shared/protocol/parse-frame.js";
+import { DEFAULTS } from "../options.js";
+import { describeMachine } from "./machine.js";
+
+export interface QueenConnectionOptions {
+  queenUrl: string;
+  hiveName: string;
+  token: string;
+  reconnectBaseMs?: number;
+  reconnectMaxMs?: number;
+  /** Called for every valid frame from the queen. */
+  onFrame: (frame: QueenToHiveFrame) => void;
+  log?: (line: string) => void;
+}
+
+/** A connection that stayed up this long resets the backoff: it was not a flapping one. */
+const STABLE_CONNECTION_MS = 10_000;
+/** Ping interval; a socket that misses a pong for this long is considered dead and terminated. */
+const PING_INTERVAL_MS = 20_000;
+
+export class QueenConnection {
+  private socket: WebSocket | undefined;
+  private attempt = 0;
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: QueenConnectionOptions) {
+    this.log = options.log ?? ((line) => console.log(line));
+  }
+
+  start(): void {
+    this.open();
+  }
+
+  get isOpen(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends a frame if connected; returns whether it was handed to the socket. */
+  send(frame: HiveToQueenFrame): boolean {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Closes the socket and stops reconnecting; safe to call twice. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.pingTimer);
+    this.socket?.close(1000, "hive shutting down");
+  }
+
+  private open(): void {
+    const url = connectUrl(this.options.queenUrl, this.options.hiveName);
+    const socket = new WebSocket(url, {
+      headers: { authorization: `Bearer ${this.options.token}` },
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: 15_000,
+    });
+    this.socket = socket;
+    let openedAt = 0;
+    let alive = true;
+
+    socket.on("open", () => {
+      openedAt = Date.now();
+      this.log(`connected to queen ${this.options.queenUrl} as hive '${this.options.hiveName}'`);
+      this.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: describeMachine() });
+      // A NAT that silently drops the flow leaves the socket "open" forever without this.
+      this.pingTimer = setInterval(() => {
+        if (!alive) return socket.terminate();
+        alive = false;
+        socket.ping();
+      }, PING_INTERVAL_MS);
+    });
+    socket.on("pong", () => {
+      alive = true;
+    });
+    socket.on("message", (data, isBinary) => this.receive(isBinary ? data : data.toString()));
+    socket.on("unexpected-response", (_request, response) => {
+      // A 401 here means a wrong token: retrying quickly would only hammer the queen.
+      this.log(`queen refused the connection: HTTP ${response.statusCode} ${response.statusMessage ?? ""}`.trim());
+      if (response.statusCode === 401) this.attempt = Math.max(this.attempt, 5);
+      socket.terminate();
+    });
+    socket.on("error", (error) => this.log(`queen connection error: ${error.message}`));
+    socket.on("close", (code, reason) => {
+      clearInterval(this.pingTimer);
+      if (openedAt > 0) this.log(`queen connection closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ""})`);
+      if (openedAt > 0 && Date.now() - openedAt >= STABLE_CONNECTION_MS) this.attempt = 0;
+      this.scheduleReconnect();
+    });
+  }
+
+  private receive(raw: unknown): void {
+    const parsed = parseFrame(QueenToHiveFrame, raw);
+    if (!parsed.ok) {
+      this.log(`ignored a frame from the queen: ${parsed.message}`);
+      return;
+    }
+    this.options.onFrame(parsed.frame);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    const delayMs = backoffDelayMs(this.attempt, {
+      baseMs: this.options.reconnectBaseMs ?? DEFAULTS.reconnectBaseMs,
+      maxMs: this.options.reconnectMaxMs ?? DEFAULTS.reconnectMaxMs,
+    });
+    this.attempt += 1;
+    this.log(`reconnecting in ${delayMs} ms`);
+    this.reconnectTimer = setTimeout(() => this.open(), delayMs);
+  }
+}
+
+/** `http://queen` → `ws://queen/v1/hive/connect?name=…` (https → wss). */
+export function connectUrl(queenUrl: string, hiveName: string): string {
+  const url = new URL(queenUrl);
+  if (url.protocol === "http:") url.protocol = "ws:";
+  if (url.protocol === "https:") url.protocol = "wss:";
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/hive/connect`;
+  url.searchParams.set("name", hiveName);
+  return url.toString();
+}

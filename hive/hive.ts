@@ -1,0 +1,110 @@
+// The hive daemon: one queen connection, one local channel for its workers' heartbeats, and
+// handlers for what the queen asks (spawn a worker, relay a request, cancel it). It keeps no
+// worker registry; the only state is the set of requests in flight, so a cancel can find them.
+import type { QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
+import { RbeeError } from "../shared/errors.js";
+import { QueenConnection } from "./connection/queen-connection.js";
+import { LocalChannel } from "./local-channel.js";
+import type { ConnectOptions } from "./options.js";
+import { spawnWorker } from "./processes/spawn-worker.js";
+import { relayToWorker } from "./request-relay.js";
+
+/** Heartbeat interval for workers until the queen's welcome says otherwise, in ms. */
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 5000;
+
+export class Hive {
+  private readonly connection: QueenConnection;
+  private readonly channel: LocalChannel;
+  private readonly inFlight = new Map<string, AbortController>();
+  private channelUrl: string | undefined;
+  private heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
+
+  constructor(
+    private readonly options: ConnectOptions,
+    private readonly log: (line: string) => void = (line) => console.log(line),
+  ) {
+    this.connection = new QueenConnection({
+      queenUrl: options.queenUrl,
+      hiveName: options.name,
+      token: options.token,
+      onFrame: (frame) => this.onFrame(frame),
+      log,
+    });
+    this.channel = new LocalChannel((heartbeat) => {
+      // Dropped while the queen is unreachable; the next heartbeat after reconnecting counts.
+      this.connection.send({ type: "worker_heartbeat", heartbeat });
+    }, log);
+  }
+
+  async start(): Promise<void> {
+    this.channelUrl = await this.channel.listen();
+    this.connection.start();
+  }
+
+  /** Stops relaying and disconnects; safe to call twice. */
+  async stop(): Promise<void> {
+    for (const controller of this.inFlight.values()) controller.abort();
+    this.inFlight.clear();
+    this.connection.close();
+    await this.channel.close();
+  }
+
+  private onFrame(frame: QueenToHiveFrame): void {
+    switch (frame.type) {
+      case "welcome":
+        this.heartbeatIntervalMs = frame.heartbeatIntervalMs;
+        this.log(`queen welcomed hive '${frame.hiveName}' (heartbeat every ${frame.heartbeatIntervalMs} ms)`);
+        return;
+      case "spawn_worker":
+        void this.onSpawn(frame);
+        return;
+      case "request":
+        void this.onRequest(frame);
+        return;
+      case "cancel":
+        this.inFlight.get(frame.requestId)?.abort();
+        this.inFlight.delete(frame.requestId);
+        return;
+      case "error":
+        this.log(`queen reported: ${frame.code}: ${frame.message}`);
+        return;
+      default: {
+        const unreachable: never = frame;
+        throw new Error(`unhandled frame ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private async onSpawn(frame: Extract<QueenToHiveFrame, { type: "spawn_worker" }>): Promise<void> {
+    const { commandId, workerId } = frame;
+    try {
+      if (!this.channelUrl) throw new RbeeError(503, "hive_not_ready", "the hive's local channel is not up yet");
+      this.log(`spawning worker ${workerId} for model '${frame.model}' from ${frame.source}`);
+      const { pid, port } = await spawnWorker({
+        workerId,
+        model: frame.model,
+        source: frame.source,
+        hiveChannelUrl: this.channelUrl,
+        heartbeatIntervalMs: this.heartbeatIntervalMs,
+        threads: this.options.workerThreads,
+        log: this.log,
+      });
+      this.connection.send({ type: "spawn_result", commandId, ok: true, worker: { workerId, pid, port } });
+    } catch (error) {
+      const code = error instanceof RbeeError ? error.code : "spawn_failed";
+      const message = error instanceof Error ? error.message : String(error);
+      this.log(`worker ${workerId} did not start: ${message}`);
+      this.connection.send({ type: "spawn_result", commandId, ok: false, error: { code, message } });
+    }
+  }
+
+  private async onRequest(frame: Extract<QueenToHiveFrame, { type: "request" }>): Promise<void> {
+    const controller = new AbortController();
+    this.inFlight.set(frame.requestId, controller);
+    try {
+      await relayToWorker(frame, controller.signal, (out) => this.connection.send(out));
+    } finally {
+      this.inFlight.delete(frame.requestId);
+    }
+  }
+}

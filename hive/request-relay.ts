@@ -1,0 +1,83 @@
+// Relays one client request from the queen to a worker on this machine's loopback and streams
+// the worker's answer back as response frames. Tokens are coalesced: a frame goes out at most
+// every FLUSH_INTERVAL_MS (or when the buffer is big), because per-token frames would cost the
+// queen's Durable Object one event each.
+import type { HiveToQueenFrame } from "../shared/protocol/hive-frames.js";
+
+/** Longest a chunk waits before it is sent to the queen, in ms. */
+const FLUSH_INTERVAL_MS = 15;
+/** Buffered text that is sent at once, without waiting for the interval, in characters. */
+const FLUSH_SIZE_CHARS = 64 * 1024;
+/** Response headers worth passing on to the client. */
+const FORWARDED_HEADERS = ["content-type", "cache-control", "retry-after"];
+
+export interface RelayTarget {
+  requestId: string;
+  port: number;
+  path: string;
+  body: string;
+}
+
+export async function relayToWorker(
+  target: RelayTarget,
+  signal: AbortSignal,
+  send: (frame: HiveToQueenFrame) => void,
+): Promise<void> {
+  const { requestId } = target;
+  let response: Response;
+  try {
+    response = await fetch(`http://127.0.0.1:${target.port}${target.path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: target.body,
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) return;
+    const message = `worker on port ${target.port} is unreachable: ${describeFetchError(error)}`;
+    send({ type: "response_end", requestId, chunks: 0, error: { code: "worker_unreachable", message } });
+    return;
+  }
+
+  const headers: Record<string, string> = {};
+  for (const name of FORWARDED_HEADERS) {
+    const value = response.headers.get(name);
+    if (value !== null) headers[name] = value;
+  }
+  send({ type: "response_head", requestId, status: response.status, headers });
+
+  let buffered = "";
+  let seq = 0;
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    if (buffered.length === 0) return;
+    send({ type: "response_chunk", requestId, seq: seq++, data: buffered });
+    buffered = "";
+  };
+  try {
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body ?? []) {
+      buffered += decoder.decode(chunk, { stream: true });
+      if (buffered.length >= FLUSH_SIZE_CHARS) flush();
+      else flushTimer ??= setTimeout(flush, FLUSH_INTERVAL_MS);
+    }
+    buffered += decoder.decode();
+    flush();
+    send({ type: "response_end", requestId, chunks: seq });
+  } catch (error) {
+    flush();
+    if (signal.aborted) return;
+    const message = `worker on port ${target.port} stopped mid-response: ${describeFetchError(error)}`;
+    send({ type: "response_end", requestId, chunks: seq, error: { code: "worker_disconnected", message } });
+  } finally {
+    clearTimeout(flushTimer);
+  }
+}
+
+/** undici hides the useful part (ECONNREFUSED…) in `cause`. */
+function describeFetchError(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return cause instanceof Error ? cause.message : String(cause);
+}

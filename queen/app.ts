@@ -1,0 +1,37 @@
+// The queen's HTTP surface as a Hono app: health, the hive socket endpoint, and the
+// OpenAI-compatible API behind an API key. Errors always leave in OpenAI's error shape.
+import { Hono } from "hono";
+import { openAiErrorBody, RbeeError } from "../shared/errors.js";
+import { requireApiKey } from "./auth/api-key.js";
+import type { QueenEnv } from "./env.js";
+import { jsonBodyLimit } from "./http/body-limit.js";
+import { chatCompletionRoutes } from "./routes/chat-completions.js";
+import { hiveConnectRoutes } from "./routes/hive-connect.js";
+import { hiveRoutes } from "./routes/hives.js";
+import { modelRoutes } from "./routes/models.js";
+import { workerRoutes } from "./routes/workers.js";
+
+export const HIVE_CONNECT_PATH = "/v1/hive/connect";
+
+export const app = new Hono<QueenEnv>();
+
+app.get("/health", (c) => c.json({ status: "ok" }));
+
+// Hives authenticate with their own token, not an API key: this route is mounted before the
+// API-key middleware and that middleware skips it explicitly.
+app.route(HIVE_CONNECT_PATH, hiveConnectRoutes);
+app.use("/v1/*", async (c, next) => (c.req.path === HIVE_CONNECT_PATH ? next() : requireApiKey(c, next)));
+app.use("/v1/*", jsonBodyLimit);
+
+app.route("/v1/models", modelRoutes);
+app.route("/v1/chat/completions", chatCompletionRoutes);
+app.route("/v1/hives", hiveRoutes);
+app.route("/v1/workers", workerRoutes);
+
+app.notFound((c) => c.json(openAiErrorBody(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));
+
+app.onError((error, c) => {
+  if (error instanceof RbeeError) return error.toResponse();
+  console.error(`${c.req.method} ${c.req.path} failed`, error);
+  return c.json(openAiErrorBody(500, "internal_error", "The queen hit an unexpected error; see its logs."), 500);
+});

@@ -1,0 +1,219 @@
+// HiveSession is a Durable Object per hive (named by the hive's name) that holds the hive's one
+// WebSocket with the hibernation API, relays client requests down it and streams the answers
+// back, carries spawn commands, and passes the hive's worker heartbeats on to the Registry.
+import { DurableObject } from "cloudflare:workers";
+import { RbeeError } from "../../shared/errors.js";
+import { newId } from "../../shared/ids.js";
+import {
+  HiveToQueenFrame,
+  PROTOCOL_VERSION,
+  type QueenToHiveFrame,
+  type RELAYABLE_PATHS,
+} from "../../shared/protocol/hive-frames.js";
+import { parseFrame } from "../../shared/protocol/parse-frame.js";
+import { heartbeatIntervalMs } from "../env.js";
+import { registryStub } from "../registry/stub.js";
+import { PendingRelay } from "./pending-relay.js";
+import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
+import { PendingCommands, type SpawnOutcome } from "./pending-commands.js";
+
+export const HIVE_NAME_HEADER = "x-rbee-hive-name";
+
+/** WebSocket close codes of our own (4000–4999 are for applications). */
+export const CloseCode = {
+  replaced: 4000,
+  protocolMismatch: 4001,
+  notGreeted: 4002,
+} as const;
+
+/** How long a relayed request may wait for the worker's response head (queueing included). */
+const RESPONSE_HEAD_TIMEOUT_MS = 120_000;
+/** How long the queen waits for a hive to start a worker and answer. */
+const SPAWN_TIMEOUT_MS = 60_000;
+
+export interface RelayRequest {
+  workerId: string;
+  port: number;
+  path: (typeof RELAYABLE_PATHS)[number];
+  body: string;
+}
+
+export interface SpawnRequest {
+  workerId: string;
+  model: string;
+  source: string;
+}
+
+export class HiveSession extends DurableObject<Env> {
+  // In-flight work is in memory only: while any is pending the object is busy and can't
+  // hibernate, so nothing a client waits on is lost to eviction.
+  private readonly relays = new Map<string, PendingRelay>();
+  private readonly commands = new PendingCommands();
+
+  /** Upgrade requests from the queen's /v1/hive/connect route (already authenticated). */
+  override async fetch(request: Request): Promise<Response> {
+    const hiveName = request.headers.get(HIVE_NAME_HEADER);
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !hiveName) {
+      return new RbeeError(400, "bad_upgrade", "Expected a WebSocket upgrade for a named hive.").toResponse();
+    }
+    // One socket per hive: a reconnecting hive replaces a connection the network left half-open.
+    for (const old of this.ctx.getWebSockets()) old.close(CloseCode.replaced, "replaced by a newer connection");
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    const attachment: SocketAttachment = { hiveName, connectedAtMs: Date.now(), greeted: false };
+    server.serializeAttachment(attachment);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Sends a client request to a worker of this hive; resolves with its (streaming) response. */
+  async relay(request: RelayRequest): Promise<Response> {
+    const socket = this.greetedSocket();
+    if (!socket) return hiveOffline().toResponse();
+    const requestId = newId("req");
+    const pending = new PendingRelay({
+      onCancel: () => this.send(socket.ws, { type: "cancel", requestId }),
+      onFinish: () => this.relays.delete(requestId),
+    });
+    this.relays.set(requestId, pending);
+    this.send(socket.ws, { type: "request", requestId, ...request });
+    const timeout = setTimeout(() => {
+      this.send(socket.ws, { type: "cancel", requestId });
+      pending.end(new RbeeError(504, "worker_timeout", "The worker did not start answering in time.", { retryAfterSeconds: 5 }));
+    }, RESPONSE_HEAD_TIMEOUT_MS);
+    try {
+      const head = await pending.head;
+      return new Response(pending.body, { status: head.status, headers: head.headers });
+    } catch (error) {
+      return (error instanceof RbeeError ? error : internalError(error)).toResponse();
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  /** Asks the hive to start a worker; resolves when the hive says it runs (or why not). */
+  async spawnWorker(request: SpawnRequest): Promise<SpawnOutcome> {
+    const socket = this.greetedSocket();
+    if (!socket) return { ok: false, error: { code: "hive_offline", message: hiveOffline().message } };
+    const commandId = newId("cmd");
+    const outcome = this.commands.wait(commandId, SPAWN_TIMEOUT_MS);
+    this.send(socket.ws, { type: "spawn_worker", commandId, ...request });
+    return outcome;
+  }
+
+  async isOnline(): Promise<boolean> {
+    return this.greetedSocket() !== undefined;
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const attachment = readAttachment(ws);
+    if (!attachment) {
+      ws.close(CloseCode.notGreeted, "unknown connection state; reconnect");
+      return;
+    }
+    const parsed = parseFrame(HiveToQueenFrame, message);
+    if (!parsed.ok) {
+      console.warn(`hive ${attachment.hiveName}: refused frame: ${parsed.message}`);
+      this.send(ws, { type: "error", code: parsed.code, message: parsed.message });
+      return;
+    }
+    const frame = parsed.frame;
+    if (!attachment.greeted && frame.type !== "hello") {
+      this.send(ws, { type: "error", code: "hello_required", message: `send hello before "${frame.type}"` });
+      return;
+    }
+    switch (frame.type) {
+      case "hello":
+        return this.onHello(ws, attachment, frame.protocol);
+      case "worker_heartbeat": {
+        const outcome = await registryStub(this.env).heartbeat(attachment.hiveName, frame.heartbeat);
+        if (!outcome.accepted) this.send(ws, { type: "error", code: outcome.code, message: outcome.message });
+        return;
+      }
+      case "spawn_result":
+        this.commands.settle(frame.commandId, frame.ok ? { ok: true, worker: frame.worker } : { ok: false, error: frame.error });
+        return;
+      case "response_head":
+        this.relays.get(frame.requestId)?.receiveHead({ status: frame.status, headers: frame.headers });
+        return;
+      case "response_chunk":
+        this.relays.get(frame.requestId)?.receiveChunk(frame.seq, frame.data);
+        return;
+      case "response_end": {
+        const error = frame.error ? new RbeeError(502, frame.error.code, frame.error.message) : undefined;
+        this.relays.get(frame.requestId)?.receiveEnd(frame.chunks, error);
+        return;
+      }
+      default:
+        return assertNever(frame);
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    await this.onSocketGone(ws, `closed (${code}${reason ? `: ${reason}` : ""})`);
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    await this.onSocketGone(ws, `failed (${String(error)})`);
+  }
+
+  private async onHello(ws: WebSocket, attachment: SocketAttachment, protocol: number): Promise<void> {
+    if (protocol !== PROTOCOL_VERSION) {
+      const message = `hive speaks protocol ${protocol}, this queen speaks ${PROTOCOL_VERSION}: upgrade the older side`;
+      this.send(ws, { type: "error", code: "protocol_mismatch", message });
+      ws.close(CloseCode.protocolMismatch, "protocol version mismatch");
+      return;
+    }
+    ws.serializeAttachment({ ...attachment, greeted: true } satisfies SocketAttachment);
+    this.send(ws, {
+      type: "welcome",
+      protocol: PROTOCOL_VERSION,
+      hiveName: attachment.hiveName,
+      heartbeatIntervalMs: heartbeatIntervalMs(this.env),
+    });
+  }
+
+  private async onSocketGone(ws: WebSocket, how: string): Promise<void> {
+    const attachment = readAttachment(ws);
+    // A socket replaced by a reconnect closes after its successor opened: the hive is not gone.
+    if (this.greetedSocket(ws)) return;
+    const hiveName = attachment?.hiveName ?? "?";
+    console.warn(`hive ${hiveName}: socket ${how}`);
+    const error = new RbeeError(502, "hive_disconnected", `Hive '${hiveName}' disconnected while answering.`, {
+      retryAfterSeconds: 1,
+    });
+    for (const pending of [...this.relays.values()]) pending.end(error);
+    this.commands.failAll({ code: "hive_disconnected", message: error.message });
+    if (attachment) await registryStub(this.env).hiveOffline(attachment.hiveName);
+  }
+
+  /** The open socket whose hello was accepted, other than `except`. */
+  private greetedSocket(except?: WebSocket): { ws: WebSocket; attachment: SocketAttachment } | undefined {
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
+      const attachment = readAttachment(ws);
+      if (attachment?.greeted) return { ws, attachment };
+    }
+    return undefined;
+  }
+
+  private send(ws: WebSocket, frame: QueenToHiveFrame): void {
+    try {
+      ws.send(JSON.stringify(frame));
+    } catch (error) {
+      console.warn(`could not send "${frame.type}" frame: ${String(error)}`);
+    }
+  }
+}
+
+function hiveOffline(): RbeeError {
+  return new RbeeError(503, "hive_offline", "The hive serving this worker is not connected.", { retryAfterSeconds: 1 });
+}
+
+function internalError(error: unknown): RbeeError {
+  console.error("relay failed", error);
+  return new RbeeError(500, "internal_error", "The queen failed to relay the request.");
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled frame ${JSON.stringify(value)}`);
+}

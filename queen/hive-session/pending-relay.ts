@@ -1,0 +1,112 @@
+// One client request in flight through a hive: the response head the route handler awaits and
+// the body stream that response_chunk frames feed until response_end. Chunks are put back in
+// sequence order before they reach the client, and the body ends only once every chunk the
+// hive announced in its response_end has arrived.
+import { RbeeError } from "../../shared/errors.js";
+
+export interface ResponseHead {
+  status: number;
+  headers: Record<string, string>;
+}
+
+/** Out-of-order chunks held back at most; beyond this the stream is broken, not late. */
+const MAX_EARLY_CHUNKS = 4096;
+/** How long an announced end waits for missing chunks before giving up, in ms. */
+const MISSING_CHUNKS_TIMEOUT_MS = 5000;
+
+const encoder = new TextEncoder();
+
+export class PendingRelay {
+  readonly head: Promise<ResponseHead>;
+  readonly body: ReadableStream<Uint8Array>;
+  private resolveHead: (head: ResponseHead) => void = () => {};
+  private rejectHead: (error: RbeeError) => void = () => {};
+  private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  private finished = false;
+  private streamingEvents = false;
+  private nextSeq = 0;
+  private readonly early = new Map<number, string>();
+  private announcedEnd: { chunks: number; error: RbeeError | undefined; timer: ReturnType<typeof setTimeout> } | undefined;
+
+  constructor(
+    private readonly hooks: {
+      /** The client went away (or the route handler gave up): tell the hive to stop. */
+      onCancel: () => void;
+      /** The relay is over, however it ended; forget it. */
+      onFinish: () => void;
+    },
+  ) {
+    this.head = new Promise((resolve, reject) => {
+      this.resolveHead = resolve;
+      this.rejectHead = reject;
+    });
+    this.body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller;
+      },
+      cancel: () => {
+        if (this.finished) return;
+        this.finish();
+        this.hooks.onCancel();
+      },
+    });
+  }
+
+  receiveHead(head: ResponseHead): void {
+    this.streamingEvents = (head.headers["content-type"] ?? "").startsWith("text/event-stream");
+    this.resolveHead(head);
+  }
+
+  receiveChunk(seq: number, data: string): void {
+    if (this.finished || seq < this.nextSeq || this.early.has(seq)) return; // late or duplicate
+    this.early.set(seq, data);
+    if (this.early.size > MAX_EARLY_CHUNKS) {
+      this.end(new RbeeError(502, "response_out_of_order", `the hive's response skipped chunk ${this.nextSeq}`));
+      return;
+    }
+    for (let next = this.early.get(this.nextSeq); next !== undefined; next = this.early.get(this.nextSeq)) {
+      this.early.delete(this.nextSeq);
+      this.nextSeq += 1;
+      this.controller?.enqueue(encoder.encode(next));
+    }
+    this.endIfComplete();
+  }
+
+  /** The hive's response_end: the body ends once `chunks` chunks were delivered. */
+  receiveEnd(chunks: number, error?: RbeeError): void {
+    if (this.finished || this.announcedEnd) return;
+    const timer = setTimeout(() => {
+      this.end(new RbeeError(502, "response_incomplete", `the hive announced ${chunks} chunks but only ${this.nextSeq} arrived`));
+    }, MISSING_CHUNKS_TIMEOUT_MS);
+    this.announcedEnd = { chunks, error, timer };
+    this.endIfComplete();
+  }
+
+  /**
+   * Ends the body now. An error before the head fails the head (the client gets a clean error
+   * response); an error mid-stream becomes a final SSE `error` event, which the OpenAI SDKs
+   * raise as an APIError, rather than a silently truncated stream.
+   */
+  end(error?: RbeeError): void {
+    if (this.finished) return;
+    this.finish();
+    if (error) this.rejectHead(error);
+    else this.resolveHead({ status: 502, headers: {} }); // an end without a head: no-op otherwise
+    if (error && this.streamingEvents) {
+      this.controller?.enqueue(encoder.encode(`data: ${JSON.stringify(error.toBody())}\n\n`));
+    }
+    if (error && !this.streamingEvents) this.controller?.error(error);
+    else this.controller?.close();
+  }
+
+  private endIfComplete(): void {
+    if (this.announcedEnd && this.nextSeq >= this.announcedEnd.chunks) this.end(this.announcedEnd.error);
+  }
+
+  private finish(): void {
+    this.finished = true;
+    if (this.announcedEnd) clearTimeout(this.announcedEnd.timer);
+    this.early.clear();
+    this.hooks.onFinish();
+  }
+}

@@ -1,0 +1,16 @@
+// Per-socket state kept in the WebSocket attachment, so it survives hibernation. Read back
+// through zod: an attachment from an older deploy is treated as absent, never trusted.
+import { z } from "zod";
+
+export const SocketAttachment = z.object({
+  hiveName: z.string(),
+  connectedAtMs: z.number(),
+  /** Set once the hive's hello was accepted; before that only a hello is allowed. */
+  greeted: z.boolean(),
+});
+export type SocketAttachment = z.infer<typeof SocketAttachment>;
+
+export function readAttachment(ws: WebSocket): SocketAttachment | undefined {
+  const parsed = SocketAttachment.safeParse(ws.deserializeAttachment());
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,0 +1,139 @@
+// Registry is the one Durable Object that knows which hive runs which worker for which model.
+// Workers exist here only through heartbeats: three missed intervals (checked by an alarm, not
+// by polling) or their hive's socket closing, and they are gone. Route handlers ask it where
+// to send a request; HiveSessions feed it heartbeats.
+import { DurableObject } from "cloudflare:workers";
+import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
+import { heartbeatIntervalMs } from "../env.js";
+import { canServe, toWorkerView, WorkerRecord, type WorkerView } from "./worker-record.js";
+
+/** Missed heartbeat intervals after which a worker is considered gone. */
+export const MISSED_HEARTBEATS_LIMIT = 3;
+
+const WORKER_KEY_PREFIX = "worker:";
+const SEEN_MODEL_KEY_PREFIX = "seen-model:";
+
+export type HeartbeatOutcome = { accepted: true } | { accepted: false; code: string; message: string };
+
+export type Placement =
+  | { ok: true; hiveName: string; workerId: string; port: number }
+  | { ok: false; code: "model_not_found" | "no_worker_available"; message: string };
+
+export interface ModelView {
+  id: string;
+  workers: number;
+}
+
+export class Registry extends DurableObject<Env> {
+  private readonly workers = new Map<string, WorkerRecord>();
+  private readonly seenModels = new Set<string>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Rebuild memory from storage before the first call: the object may have been evicted.
+    void ctx.blockConcurrencyWhile(() => this.load());
+  }
+
+  async heartbeat(hiveName: string, heartbeat: WorkerHeartbeat): Promise<HeartbeatOutcome> {
+    const known = this.workers.get(heartbeat.workerId);
+    if (known && known.hiveName !== hiveName) {
+      console.warn(`refused heartbeat for ${heartbeat.workerId} from hive ${hiveName}: it belongs to ${known.hiveName}`);
+      return { accepted: false, code: "worker_not_yours", message: `worker ${heartbeat.workerId} belongs to another hive` };
+    }
+    if (heartbeat.state === "stopped") {
+      await this.forget([heartbeat.workerId]);
+      return { accepted: true };
+    }
+    const record: WorkerRecord = { hiveName, heartbeat, lastSeenAtMs: Date.now() };
+    this.workers.set(heartbeat.workerId, record);
+    await this.ctx.storage.put(WORKER_KEY_PREFIX + heartbeat.workerId, record);
+    if (!this.seenModels.has(heartbeat.model)) {
+      this.seenModels.add(heartbeat.model);
+      await this.ctx.storage.put(SEEN_MODEL_KEY_PREFIX + heartbeat.model, true);
+    }
+    await this.scheduleExpiry();
+    return { accepted: true };
+  }
+
+  /** A hive's socket closed: every worker it spoke for is unreachable now. */
+  async hiveOffline(hiveName: string): Promise<number> {
+    const gone = [...this.workers.values()].filter((record) => record.hiveName === hiveName);
+    await this.forget(gone.map((record) => record.heartbeat.workerId));
+    return gone.length;
+  }
+
+  /** The least-loaded worker that can serve `model` now, or why there is none. */
+  async place(model: string): Promise<Placement> {
+    const candidates = [...this.workers.values()].filter(
+      (record) => record.heartbeat.model === model && canServe(record),
+    );
+    candidates.sort((a, b) => a.heartbeat.slotsBusy - b.heartbeat.slotsBusy);
+    const best = candidates[0];
+    if (best) return { ok: true, hiveName: best.hiveName, workerId: best.heartbeat.workerId, port: best.heartbeat.port };
+    if (this.seenModels.has(model)) {
+      return { ok: false, code: "no_worker_available", message: `No worker is ready to serve model '${model}' right now.` };
+    }
+    return { ok: false, code: "model_not_found", message: `The model '${model}' does not exist or no worker serves it.` };
+  }
+
+  /** Models that at least one worker can serve now. */
+  async listModels(): Promise<ModelView[]> {
+    const counts = new Map<string, number>();
+    for (const record of this.workers.values()) {
+      if (canServe(record)) counts.set(record.heartbeat.model, (counts.get(record.heartbeat.model) ?? 0) + 1);
+    }
+    return [...counts].map(([id, workers]) => ({ id, workers })).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async listWorkers(): Promise<WorkerView[]> {
+    return [...this.workers.values()].map(toWorkerView);
+  }
+
+  override async alarm(): Promise<void> {
+    const deadlineAgeMs = this.expiryAgeMs();
+    const now = Date.now();
+    const expired = [...this.workers.values()].filter((record) => now - record.lastSeenAtMs >= deadlineAgeMs);
+    for (const record of expired) {
+      console.warn(`worker ${record.heartbeat.workerId} on hive ${record.hiveName} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats: dropped`);
+    }
+    await this.forget(expired.map((record) => record.heartbeat.workerId));
+    await this.scheduleExpiry();
+  }
+
+  private expiryAgeMs(): number {
+    return heartbeatIntervalMs(this.env) * MISSED_HEARTBEATS_LIMIT;
+  }
+
+  /** Keeps one alarm at the earliest moment a worker could expire (none when none are known). */
+  private async scheduleExpiry(): Promise<void> {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const record of this.workers.values()) earliest = Math.min(earliest, record.lastSeenAtMs);
+    if (earliest === Number.POSITIVE_INFINITY) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    const due = earliest + this.expiryAgeMs();
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > due || current < Date.now()) await this.ctx.storage.setAlarm(due);
+  }
+
+  private async forget(workerIds: string[]): Promise<void> {
+    if (workerIds.length === 0) return;
+    for (const id of workerIds) this.workers.delete(id);
+    // storage.delete takes at most 128 keys per call.
+    for (let start = 0; start < workerIds.length; start += 128) {
+      await this.ctx.storage.delete(workerIds.slice(start, start + 128).map((id) => WORKER_KEY_PREFIX + id));
+    }
+  }
+
+  private async load(): Promise<void> {
+    const stored = await this.ctx.storage.list({ prefix: WORKER_KEY_PREFIX });
+    for (const [key, value] of stored) {
+      const parsed = WorkerRecord.safeParse(value);
+      if (parsed.success) this.workers.set(parsed.data.heartbeat.workerId, parsed.data);
+      else await this.ctx.storage.delete(key); // written by an older, incompatible version
+    }
+    const seen = await this.ctx.storage.list({ prefix: SEEN_MODEL_KEY_PREFIX });
+    for (const key of seen.keys()) this.seenModels.add(key.slice(SEEN_MODEL_KEY_PREFIX.length));
+  }
+}

@@ -1,0 +1,47 @@
+// What the registry knows about one worker: its last heartbeat, whose hive it belongs to, and
+// when it was last heard from. Stored per worker in the Registry's Durable Object storage.
+import { z } from "zod";
+import { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
+
+export const WorkerRecord = z.object({
+  hiveName: z.string(),
+  heartbeat: WorkerHeartbeat,
+  lastSeenAtMs: z.number(),
+});
+export type WorkerRecord = z.infer<typeof WorkerRecord>;
+
+/** The public view of a worker, as `GET /v1/workers` returns it. */
+export interface WorkerView {
+  id: string;
+  hive: string;
+  model: string;
+  state: string;
+  pid: number;
+  port: number;
+  slots_total: number;
+  slots_busy: number;
+  last_seen_at: string;
+  failure?: string;
+}
+
+export function toWorkerView(record: WorkerRecord): WorkerView {
+  const { heartbeat } = record;
+  return {
+    id: heartbeat.workerId,
+    hive: record.hiveName,
+    model: heartbeat.model,
+    state: heartbeat.state,
+    pid: heartbeat.pid,
+    port: heartbeat.port,
+    slots_total: heartbeat.slotsTotal,
+    slots_busy: heartbeat.slotsBusy,
+    last_seen_at: new Date(record.lastSeenAtMs).toISOString(),
+    ...(heartbeat.failure === undefined ? {} : { failure: heartbeat.failure }),
+  };
+}
+
+/** Ready to take a request now: ready, or busy with a free slot. */
+export function canServe(record: WorkerRecord): boolean {
+  const { state, slotsBusy, slotsTotal } = record.heartbeat;
+  return state === "ready" || (state === "busy" && slotsBusy < slotsTotal);
+}

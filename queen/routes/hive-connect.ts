@@ -1,0 +1,35 @@
+// GET /v1/hive/connect: a hive opens its one WebSocket here, authenticated by its name and
+// token; the socket is handed to that hive's HiveSession Durable Object.
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { Hono } from "hono";
+import { RbeeError } from "../../shared/errors.js";
+import { HiveName } from "../../shared/protocol/hive-name.js";
+import { bearerToken, secretMatchesHash } from "../auth/secrets.js";
+import { hives } from "../db/schema.js";
+import type { QueenEnv } from "../env.js";
+import { HIVE_NAME_HEADER } from "../hive-session/hive-session.js";
+import { hiveSessionStub } from "../hive-session/stub.js";
+
+export const hiveConnectRoutes = new Hono<QueenEnv>().get("/", async (c) => {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new RbeeError(426, "upgrade_required", "This endpoint only accepts WebSocket upgrades.");
+  }
+  const name = HiveName.safeParse(c.req.query("name"));
+  if (!name.success) {
+    throw new RbeeError(400, "invalid_hive_name", "Query parameter 'name' must be a hive name (letters, digits, . _ -, up to 64).", {
+      param: "name",
+    });
+  }
+  const token = bearerToken(c.req.header("authorization"));
+  const db = drizzle(c.env.DB);
+  const [hive] = await db.select().from(hives).where(eq(hives.name, name.data)).limit(1);
+  // The same answer for an unknown hive and a wrong token: don't tell a prober which hives exist.
+  if (!hive || token === undefined || !(await secretMatchesHash(token, hive.tokenHash))) {
+    throw new RbeeError(401, "invalid_hive_token", `Hive '${name.data}' is unknown or its token is wrong.`);
+  }
+  await db.update(hives).set({ lastSeenAt: new Date() }).where(eq(hives.id, hive.id));
+  const upgrade = new Request(c.req.raw.url, { headers: c.req.raw.headers });
+  upgrade.headers.set(HIVE_NAME_HEADER, hive.name);
+  return hiveSessionStub(c.env, hive.name).fetch(upgrade);
+});

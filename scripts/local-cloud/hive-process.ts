@@ -1,0 +1,68 @@
+// Runs `rbee-hive connect` as a real child process, for `npm start` and the end-to-end tests.
+import { fileURLToPath } from "node:url";
+import { execa, type ResultPromise } from "execa";
+
+const HIVE_BIN = fileURLToPath(new URL("../../bin/rbee-hive.js", import.meta.url));
+
+export interface HiveProcessOptions {
+  queenUrl: string;
+  name: string;
+  token: string;
+  workerThreads?: number;
+  /** Receives each line the hive (and the workers it runs) print. */
+  onLine?: (line: string) => void;
+}
+
+export interface HiveProcess {
+  pid: number;
+  /** Resolves once the queen has welcomed the hive. */
+  welcomed: Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`; safe to call twice. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
+  const args = ["connect", "--queen", options.queenUrl, "--name", options.name];
+  if (options.workerThreads !== undefined) args.push("--worker-threads", String(options.workerThreads));
+  const child: ResultPromise = execa(process.execPath, [HIVE_BIN, ...args], {
+    // The token goes by environment, not argv, so `ps` on a shared machine does not show it.
+    env: { RBEE_HIVE_TOKEN: options.token },
+    stdin: "ignore",
+    all: true,
+    reject: false,
+    forceKillAfterDelay: 5000,
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("could not start rbee-hive");
+
+  const welcomed = new Promise<void>((resolve, reject) => {
+    let buffered = "";
+    child.all?.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) {
+        options.onLine?.(line);
+        if (line.includes("queen welcomed hive")) resolve();
+      }
+    });
+    void child.then((result) => reject(new Error(`rbee-hive exited before the queen welcomed it (${result.exitCode ?? result.signal})`)));
+  });
+  welcomed.catch(() => {}); // observed by callers that care; never an unhandled rejection
+
+  let stopped: Promise<void> | undefined;
+  return {
+    pid,
+    welcomed,
+    stop(graceMs = 10_000) {
+      stopped ??= (async () => {
+        if (child.exitCode !== null) return;
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        await child;
+        clearTimeout(timer);
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// `npm start`: the whole local cloud on this machine — the real queen in workerd, one hive
+// connected to it over its WebSocket, and a worker serving a model — until Ctrl-C.
+import { existsSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
+import { startHiveProcess } from "./local-cloud/hive-process.js";
+import { PROJECT_ROOT, startLocalQueen } from "./local-cloud/queen.js";
+import { QueenClient } from "./local-cloud/queen-client.js";
+
+const DEFAULT_PORT = 7833;
+const DEMO_MODEL = "rbee-tiny";
+const HIVE_NAME = "local";
+const STATE_DIR = resolve(PROJECT_ROOT, ".rbee");
+
+const USAGE = `Usage: npm start [-- --model file:/path/model.gguf] [--port <n>] [--worker-threads <n>]
+
+  --model <id>            the GGUF to serve (file:/path/model.gguf); default: the random demo model '${DEMO_MODEL}'
+  --port <n>              queen port on 127.0.0.1 (env RBEE_PORT, default ${DEFAULT_PORT})
+  --worker-threads <n>    CPU threads for the worker (default: all cores; 1 for the demo model)
+Env: RBEE_API_KEY sets the API key (otherwise one is generated).`;
+
+function fail(message: string): never {
+  console.error(`npm start: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function parseOptions() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { model: { type: "string" }, port: { type: "string" }, "worker-threads": { type: "string" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const portText = values.port ?? process.env.RBEE_PORT ?? String(DEFAULT_PORT);
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port: expected an integer 1–65535, got '${portText}'`);
+  const threadsText = values["worker-threads"];
+  const workerThreads = threadsText === undefined ? undefined : Number(threadsText);
+  if (workerThreads !== undefined && (!Number.isInteger(workerThreads) || workerThreads < 1)) {
+    fail(`--worker-threads: expected a positive integer, got '${threadsText}'`);
+  }
+  return { model: values.model, port, workerThreads };
+}
+
+/** The model to serve: the user's GGUF, or the generated demo model. */
+async function resolveModel(model: string | undefined): Promise<{ name: string; source: string; demo: boolean }> {
+  if (model === undefined) {
+    const path = resolve(STATE_DIR, "models", `${DEMO_MODEL}.gguf`);
+    if (!existsSync(path)) await writeTinyLlamaGguf(path);
+    return { name: DEMO_MODEL, source: pathToFileURL(path).href, demo: true };
+  }
+  if (!model.startsWith("file:")) {
+    fail(`--model: only file:/path/model.gguf is supported so far (Hugging Face ids come later), got '${model}'`);
+  }
+  const path = resolve(model.slice("file:".length).replace(/^\/\/(?=\/)/, ""));
+  if (!existsSync(path)) fail(`--model: no file at '${path}'`);
+  const name = basename(path).replace(/\.gguf$/i, "").replace(/[^A-Za-z0-9._:@-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "model";
+  return { name, source: pathToFileURL(path).href, demo: false };
+}
+
+const options = parseOptions();
+const model = await resolveModel(options.model);
+const apiKey = process.env.RBEE_API_KEY ?? `rbee_sk_${crypto.randomUUID().replaceAll("-", "")}`;
+
+console.log("starting the queen (workerd)…");
+const queen = await startLocalQueen({ persistDir: resolve(STATE_DIR, "queen"), apiKey, port: options.port }).catch((error: Error) =>
+  fail(`the queen did not start on port ${options.port}: ${error.message} (is the port in use? set RBEE_PORT)`),
+);
+const client = new QueenClient(queen.url, apiKey);
+const { token } = await client.createHive(HIVE_NAME);
+const hive = startHiveProcess({
+  queenUrl: queen.url,
+  name: HIVE_NAME,
+  token,
+  workerThreads: options.workerThreads ?? (model.demo ? 1 : undefined),
+  onLine: (line) => console.log(`[hive] ${line}`),
+});
+
+let shuttingDown = false;
+async function shutDown(signal: string): Promise<void> {
+  if (shuttingDown) process.exit(1); // second Ctrl-C: stop waiting
+  shuttingDown = true;
+  console.log(`\n${signal}: stopping the hive, its workers and the queen…`);
+  await hive.stop(); // the hive stops the workers it started before it exits
+  await queen.dispose();
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutDown("SIGINT"));
+process.on("SIGTERM", () => void shutDown("SIGTERM"));
+
+try {
+  await hive.welcomed;
+  console.log(`starting a worker for '${model.name}'…`);
+  await client.spawnWorker({ hive: HIVE_NAME, model: model.name, source: model.source });
+  await client.waitForModel(model.name, 120_000);
+} catch (error) {
+  console.error(`npm start: ${(error as Error).message}`);
+  await shutDown("error");
+}
+
+const baseUrl = `${queen.url}/v1`;
+console.log(`
+rbee is running.
+
+  OPENAI_BASE_URL=${baseUrl}
+  OPENAI_API_KEY=${apiKey}
+  model: ${model.name}
+
+  curl ${baseUrl}/chat/completions -H "Authorization: Bearer ${apiKey}" \\
+    -H "Content-Type: application/json" -d '{"model":"${model.name}","messages":[{"role":"user","content":"Hello"}]}'
+${
+  model.demo
+    ? `
+  '${DEMO_MODEL}' is a tiny random-weight demo model generated by rbee: its output is random text.
+  Serve a real model with:  npm start -- --model file:/path/to/model.gguf
+`
+    : ""
+}
+Ctrl-C stops everything.`);

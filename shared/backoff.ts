@@ -1,0 +1,19 @@
+// Reconnect delays: capped exponential backoff with jitter, so a thousand hives that lost the
+// queen in the same deploy spread their reconnects over a window instead of arriving in the
+// same second. "Equal jitter" keeps a floor of half the ceiling, so no retry is ever immediate.
+
+export interface BackoffOptions {
+  /** Delay ceiling for the first retry, in ms. */
+  baseMs: number;
+  /** Largest delay ever returned, in ms. */
+  maxMs: number;
+  /** Source of randomness in [0, 1); injectable for tests. */
+  random?: () => number;
+}
+
+/** Delay before retry number `attempt` (0-based): uniform in [c/2, c], c = min(maxMs, baseMs·2^attempt). */
+export function backoffDelayMs(attempt: number, options: BackoffOptions): number {
+  const random = options.random ?? Math.random;
+  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}

@@ -1,0 +1,67 @@
+// The one error type rbee throws on purpose, and its OpenAI-style wire shape. Every role uses
+// it so a client sees `{error:{message,type,param,code}}` with the right status, never a stack.
+
+/** OpenAI's error `type` values, chosen from the HTTP status (OpenAI's 404s are invalid requests too). */
+export type OpenAiErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "rate_limit_error"
+  | "server_error";
+
+export interface OpenAiErrorBody {
+  error: { message: string; type: OpenAiErrorType; param: string | null; code: string | null };
+}
+
+export interface RbeeErrorOptions {
+  /** The request field the error is about, e.g. `messages[0].content`. */
+  param?: string;
+  /** Seconds a client should wait before retrying (sent as `Retry-After`). */
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export class RbeeError extends Error {
+  override readonly name = "RbeeError";
+  readonly param: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    /** HTTP status the error leaves with. */
+    readonly status: number,
+    /** Machine-readable code a program can act on, e.g. `model_not_found`. */
+    readonly code: string,
+    message: string,
+    options: RbeeErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.param = options.param;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  get retryable(): boolean {
+    return this.status === 429 || this.status === 503;
+  }
+
+  toBody(): OpenAiErrorBody {
+    return openAiErrorBody(this.status, this.code, this.message, this.param);
+  }
+
+  toResponse(): Response {
+    const headers = new Headers({ "content-type": "application/json" });
+    if (this.retryAfterSeconds !== undefined) headers.set("retry-after", String(this.retryAfterSeconds));
+    return new Response(JSON.stringify(this.toBody()), { status: this.status, headers });
+  }
+}
+
+export function openAiErrorBody(status: number, code: string, message: string, param?: string): OpenAiErrorBody {
+  return { error: { message, type: errorTypeFor(status), param: param ?? null, code } };
+}
+
+function errorTypeFor(status: number): OpenAiErrorType {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}

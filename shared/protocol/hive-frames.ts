@@ -1,0 +1,124 @@
+// The queen↔hive wire protocol: JSON text frames over the one WebSocket a hive opens to the
+// queen. Both ends parse every frame with these schemas; nothing is trusted unparsed.
+import { z } from "zod";
+import { idPattern } from "../ids.js";
+import { ModelName, WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
+
+/** Bumped on any incompatible change; the queen refuses a hello with another version. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest frame either end accepts. A token stream is coalesced well below this. */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+const RequestId = z.string().regex(idPattern("req"));
+const CommandId = z.string().regex(idPattern("cmd"));
+const ProblemDetail = z.object({ code: z.string().max(64), message: z.string().max(4000) });
+
+/** Worker API paths the queen may ask a hive to relay; the hive refuses any other. */
+export const RELAYABLE_PATHS = ["/v1/chat/completions"] as const;
+
+// ── hive → queen ────────────────────────────────────────────────────────────────────────────
+
+export const HelloFrame = z.object({
+  type: z.literal("hello"),
+  protocol: z.number().int(),
+  hive: z.object({
+    version: z.string().max(64),
+    os: z.string().max(64),
+    arch: z.string().max(64),
+    cpuCores: z.number().int().positive(),
+    memoryBytes: z.number().nonnegative(),
+  }),
+});
+
+export const WorkerHeartbeatFrame = z.object({ type: z.literal("worker_heartbeat"), heartbeat: WorkerHeartbeat });
+
+export const SpawnResultFrame = z.discriminatedUnion("ok", [
+  z.object({
+    type: z.literal("spawn_result"),
+    commandId: CommandId,
+    ok: z.literal(true),
+    worker: z.object({ workerId: WorkerId, pid: z.number().int().positive(), port: z.number().int().min(1).max(65535) }),
+  }),
+  z.object({ type: z.literal("spawn_result"), commandId: CommandId, ok: z.literal(false), error: ProblemDetail }),
+]);
+
+export const ResponseHeadFrame = z.object({
+  type: z.literal("response_head"),
+  requestId: RequestId,
+  status: z.number().int().min(100).max(599),
+  headers: z.record(z.string(), z.string()),
+});
+
+// Chunks carry a sequence number and the end says how many were sent: the queen reassembles
+// in order even if events are delivered out of order (seen with workerd's test harness), and
+// never ends a body before every chunk has arrived.
+export const ResponseChunkFrame = z.object({
+  type: z.literal("response_chunk"),
+  requestId: RequestId,
+  /** 0, 1, 2, … per request. */
+  seq: z.number().int().nonnegative(),
+  data: z.string(),
+});
+
+export const ResponseEndFrame = z.object({
+  type: z.literal("response_end"),
+  requestId: RequestId,
+  /** How many response_chunk frames were sent for this request. */
+  chunks: z.number().int().nonnegative(),
+  /** Set when the response was cut short (worker died mid-stream, …). */
+  error: ProblemDetail.optional(),
+});
+
+export const HiveToQueenFrame = z.discriminatedUnion("type", [
+  HelloFrame,
+  WorkerHeartbeatFrame,
+  SpawnResultFrame,
+  ResponseHeadFrame,
+  ResponseChunkFrame,
+  ResponseEndFrame,
+]);
+export type HiveToQueenFrame = z.infer<typeof HiveToQueenFrame>;
+
+// ── queen → hive ────────────────────────────────────────────────────────────────────────────
+
+export const WelcomeFrame = z.object({
+  type: z.literal("welcome"),
+  protocol: z.number().int(),
+  hiveName: z.string(),
+  /** Workers of this hive must heartbeat this often; three missed and they are gone. */
+  heartbeatIntervalMs: z.number().int().positive(),
+});
+
+export const SpawnWorkerFrame = z.object({
+  type: z.literal("spawn_worker"),
+  commandId: CommandId,
+  workerId: WorkerId,
+  /** Name clients will use for the model. */
+  model: ModelName,
+  /** Where the hive finds the weights; only `file:` sources exist so far. */
+  source: z.string().startsWith("file:", "only file: model sources are supported").max(4096),
+});
+
+export const RelayRequestFrame = z.object({
+  type: z.literal("request"),
+  requestId: RequestId,
+  workerId: WorkerId,
+  port: z.number().int().min(1).max(65535),
+  path: z.enum(RELAYABLE_PATHS),
+  body: z.string(),
+});
+
+export const CancelRequestFrame = z.object({ type: z.literal("cancel"), requestId: RequestId });
+
+/** Sent back when a frame could not be accepted; the connection stays open. */
+export const ProtocolErrorFrame = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
+
+export const QueenToHiveFrame = z.discriminatedUnion("type", [
+  WelcomeFrame,
+  SpawnWorkerFrame,
+  RelayRequestFrame,
+  CancelRequestFrame,
+  ProtocolErrorFrame,
+]);
+export type QueenToHiveFrame = z.infer<typeof QueenToHiveFrame>;

@@ -1,0 +1,30 @@
+// What a worker says about itself, every heartbeat interval, to its hive's local channel; the
+// hive relays it unchanged to the queen, whose registry is the only place workers are known.
+import { z } from "zod";
+import { idPattern } from "../ids.js";
+
+export const WorkerId = z.string().regex(idPattern("wrk"), "must look like wrk_<letters and digits>");
+
+export const WorkerState = z.enum(["loading", "ready", "busy", "draining", "stopped", "failed"]);
+export type WorkerState = z.infer<typeof WorkerState>;
+
+/** The name clients use for a model in `model` fields: no path separators, no control characters. */
+export const ModelName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@\-]*$/, "must be letters, digits and . _ : @ - only");
+
+export const WorkerHeartbeat = z.object({
+  workerId: WorkerId,
+  model: ModelName,
+  state: WorkerState,
+  pid: z.number().int().positive(),
+  /** Loopback port the worker's HTTP API listens on. */
+  port: z.number().int().min(1).max(65535),
+  slotsTotal: z.number().int().min(0).max(1024),
+  slotsBusy: z.number().int().min(0).max(1024),
+  /** Why the worker is `failed`, for a person to read. */
+  failure: z.string().max(2000).optional(),
+});
+export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;

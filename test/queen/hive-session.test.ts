@@ -1,0 +1,195 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { auth, eventually, listModelIds, TestHive } from "./hive-socket.js";
+
+function chat(model: string, stream = false): Promise<Response> {
+  return SELF.fetch("https://queen/v1/chat/completions", {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }] }),
+  });
+}
+
+describe("hive connection", () => {
+  it("refuses a hive with a wrong token", async () => {
+    await TestHive.register("wrong-token-hive");
+    const response = await SELF.fetch("https://queen/v1/hive/connect?name=wrong-token-hive", {
+      headers: { upgrade: "websocket", authorization: "Bearer rbee_ht_wrong" },
+    });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("invalid_hive_token");
+  });
+
+  it("refuses an unknown hive the same way", async () => {
+    const response = await SELF.fetch("https://queen/v1/hive/connect?name=nobody", {
+      headers: { upgrade: "websocket", authorization: "Bearer rbee_ht_x" },
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it("refuses a plain GET without an upgrade", async () => {
+    const response = await SELF.fetch("https://queen/v1/hive/connect?name=x");
+    expect(response.status).toBe(426);
+  });
+
+  it("welcomes a hello with the heartbeat interval", async () => {
+    const hive = await TestHive.connect("hello-hive", await TestHive.register("hello-hive"));
+    hive.send({ type: "hello", protocol: 1, hive: { version: "t", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 } });
+    expect(await hive.next("welcome")).toEqual({ type: "welcome", protocol: 1, hiveName: "hello-hive", heartbeatIntervalMs: 200 });
+  });
+
+  it("closes a hive that speaks another protocol version", async () => {
+    const hive = await TestHive.connect("old-hive", await TestHive.register("old-hive"));
+    hive.send({ type: "hello", protocol: 99, hive: { version: "t", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 } });
+    expect((await hive.next("error")).code).toBe("protocol_mismatch");
+    await eventually(async () => hive.closed !== undefined);
+    expect(hive.closed?.code).toBe(4001);
+  });
+
+  it("answers malformed and invalid frames with an error frame and keeps the socket", async () => {
+    const hive = await TestHive.greeted("noisy-hive");
+    hive.sendRaw("{not json");
+    expect((await hive.next("error")).code).toBe("invalid_json");
+    hive.send({ type: "worker_heartbeat", heartbeat: { workerId: "../../etc", model: "m" } });
+    const invalid = await hive.next("error");
+    expect(invalid.code).toBe("invalid_frame");
+    expect(invalid.message).toContain("heartbeat.workerId");
+    hive.send({ type: "launch_missiles" });
+    expect((await hive.next("error")).code).toBe("invalid_frame");
+    // Still connected and useful afterwards.
+    hive.heartbeat("wrk_noisy1", "noisy-model");
+    await eventually(async () => (await listModelIds()).includes("noisy-model"));
+  });
+
+  it("requires a hello before anything else", async () => {
+    const hive = await TestHive.connect("rude-hive", await TestHive.register("rude-hive"));
+    hive.heartbeat("wrk_rude1", "rude-model");
+    expect((await hive.next("error")).code).toBe("hello_required");
+    expect(await listModelIds()).not.toContain("rude-model");
+  });
+});
+
+describe("registry through heartbeats", () => {
+  it("lists a model once a worker heartbeats ready, and not while it loads", async () => {
+    const hive = await TestHive.greeted("hb-hive");
+    hive.heartbeat("wrk_hb1", "hb-model", "loading");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await listModelIds()).not.toContain("hb-model");
+    hive.heartbeat("wrk_hb1", "hb-model", "ready");
+    await eventually(async () => (await listModelIds()).includes("hb-model"));
+  });
+
+  it("drops a worker whose heartbeats stop and then says no worker is available", async () => {
+    const hive = await TestHive.greeted("quiet-hive");
+    hive.heartbeat("wrk_quiet1", "quiet-model");
+    await eventually(async () => (await listModelIds()).includes("quiet-model"));
+    // 3 × 200 ms without a heartbeat: the registry's alarm removes it.
+    await eventually(async () => !(await listModelIds()).includes("quiet-model"), 3000);
+    const response = await chat("quiet-model");
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).not.toBeNull();
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("no_worker_available");
+  });
+
+  it("drops every worker of a hive whose socket closes", async () => {
+    const hive = await TestHive.greeted("closing-hive");
+    hive.heartbeat("wrk_close1", "closing-model");
+    hive.heartbeat("wrk_close2", "closing-model");
+    await eventually(async () => (await listModelIds()).includes("closing-model"));
+    hive.ws.close(1000, "bye");
+    await eventually(async () => !(await listModelIds()).includes("closing-model"), 1000);
+  });
+
+  it("refuses a heartbeat for another hive's worker", async () => {
+    const owner = await TestHive.greeted("owner-hive");
+    owner.heartbeat("wrk_owned1", "owned-model");
+    await eventually(async () => (await listModelIds()).includes("owned-model"));
+    const thief = await TestHive.greeted("thief-hive");
+    thief.heartbeat("wrk_owned1", "stolen-model");
+    expect((await thief.next("error")).code).toBe("worker_not_yours");
+    expect(await listModelIds()).not.toContain("stolen-model");
+  });
+});
+
+describe("request relay", () => {
+  it("relays a request to the worker's hive and streams the answer back in order", async () => {
+    const hive = await TestHive.greeted("relay-hive");
+    hive.heartbeat("wrk_relay1", "relay-model");
+    await eventually(async () => (await listModelIds()).includes("relay-model"));
+
+    const responsePromise = chat("relay-model", true);
+    const request = await hive.next("request");
+    expect(request).toMatchObject({ workerId: "wrk_relay1", port: 40001, path: "/v1/chat/completions" });
+    expect(JSON.parse(request.body)).toMatchObject({ model: "relay-model", stream: true });
+
+    hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    for (let seq = 0; seq < 20; seq++) hive.send({ type: "response_chunk", requestId: request.requestId, seq, data: `data: ${seq}\n\n` });
+    hive.send({ type: "response_end", requestId: request.requestId, chunks: 20 });
+
+    const response = await responsePromise;
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    const expected = Array.from({ length: 20 }, (_, i) => `data: ${i}\n\n`).join("");
+    expect(await response.text()).toBe(expected);
+  });
+
+  it("turns a worker the hive cannot reach into a 502 with the hive's reason", async () => {
+    const hive = await TestHive.greeted("unreachable-hive");
+    hive.heartbeat("wrk_gone1", "gone-model");
+    await eventually(async () => (await listModelIds()).includes("gone-model"));
+    const responsePromise = chat("gone-model");
+    const request = await hive.next("request");
+    hive.send({
+      type: "response_end",
+      requestId: request.requestId,
+      chunks: 0,
+      error: { code: "worker_unreachable", message: "worker on port 40001 is unreachable: connect ECONNREFUSED" },
+    });
+    const response = await responsePromise;
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({ error: { code: "worker_unreachable", message: expect.stringContaining("ECONNREFUSED") } });
+  });
+
+  it("fails requests in flight when the hive disconnects, instead of hanging", async () => {
+    const hive = await TestHive.greeted("vanishing-hive");
+    hive.heartbeat("wrk_vanish1", "vanish-model");
+    await eventually(async () => (await listModelIds()).includes("vanish-model"));
+    const responsePromise = chat("vanish-model");
+    await hive.next("request");
+    hive.ws.close(1001, "going away");
+    const response = await responsePromise;
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("hive_disconnected");
+  });
+
+  it("puts chunks that arrive out of order back in order and waits for missing ones", async () => {
+    const hive = await TestHive.greeted("shuffle-hive");
+    hive.heartbeat("wrk_shuffle1", "shuffle-model");
+    await eventually(async () => (await listModelIds()).includes("shuffle-model"));
+    const responsePromise = chat("shuffle-model");
+    const request = await hive.next("request");
+    const { requestId } = request;
+    hive.send({ type: "response_head", requestId, status: 200, headers: { "content-type": "application/json" } });
+    hive.send({ type: "response_chunk", requestId, seq: 2, data: "c" });
+    hive.send({ type: "response_end", requestId, chunks: 4 });
+    hive.send({ type: "response_chunk", requestId, seq: 0, data: "a" });
+    hive.send({ type: "response_chunk", requestId, seq: 3, data: "d" });
+    hive.send({ type: "response_chunk", requestId, seq: 1, data: "b" });
+    expect(await (await responsePromise).text()).toBe("abcd");
+  });
+
+  it("ends a stream cut mid-way with an SSE error event", async () => {
+    const hive = await TestHive.greeted("cut-hive");
+    hive.heartbeat("wrk_cut1", "cut-model");
+    await eventually(async () => (await listModelIds()).includes("cut-model"));
+    const responsePromise = chat("cut-model", true);
+    const request = await hive.next("request");
+    hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: "data: first\n\n" });
+    const response = await responsePromise;
+    hive.send({ type: "response_end", requestId: request.requestId, chunks: 1, error: { code: "worker_disconnected", message: "worker died" } });
+    const text = await response.text();
+    expect(text).toContain("data: first\n\n");
+    expect(text).toContain('"code":"worker_disconnected"');
+  });
+});

@@ -1,0 +1,93 @@
+// A test hive inside workerd: registers with the queen, opens the hive WebSocket through the
+// real route, and collects the frames the queen sends.
+import { SELF } from "cloudflare:test";
+import type { HiveToQueenFrame, QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
+
+export const API_KEY = "test-api-key";
+export const auth = { authorization: `Bearer ${API_KEY}` };
+
+export class TestHive {
+  readonly frames: QueenToHiveFrame[] = [];
+  private waiters: Array<() => void> = [];
+  closed: { code: number; reason: string } | undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.addEventListener("message", (event) => {
+      this.frames.push(JSON.parse(String(event.data)) as QueenToHiveFrame);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    ws.addEventListener("close", (event) => {
+      this.closed = { code: event.code, reason: event.reason };
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  static async register(name: string): Promise<string> {
+    const response = await SELF.fetch("https://queen/v1/hives", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ name }),
+    });
+    return ((await response.json()) as { token: string }).token;
+  }
+
+  static async connect(name: string, token: string): Promise<TestHive> {
+    const response = await SELF.fetch(`https://queen/v1/hive/connect?name=${name}`, {
+      headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
+    });
+    const ws = response.webSocket;
+    if (!ws) throw new Error(`no WebSocket: HTTP ${response.status} ${await response.text()}`);
+    ws.accept();
+    return new TestHive(ws);
+  }
+
+  /** Registers and connects a hive and completes the hello/welcome exchange. */
+  static async greeted(name: string): Promise<TestHive> {
+    const hive = await TestHive.connect(name, await TestHive.register(name));
+    hive.send({ type: "hello", protocol: 1, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 } });
+    await hive.next("welcome");
+    return hive;
+  }
+
+  send(frame: HiveToQueenFrame | Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  sendRaw(data: string): void {
+    this.ws.send(data);
+  }
+
+  /** The next frame of `type` not yet taken, waiting for it if needed. */
+  async next<T extends QueenToHiveFrame["type"]>(type: T, timeoutMs = 5000): Promise<Extract<QueenToHiveFrame, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.frames.findIndex((frame) => frame.type === type);
+      if (index >= 0) return this.frames.splice(index, 1)[0] as Extract<QueenToHiveFrame, { type: T }>;
+      if (Date.now() > deadline) throw new Error(`no "${type}" frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  heartbeat(workerId: string, model: string, state = "ready"): void {
+    this.send({
+      type: "worker_heartbeat",
+      heartbeat: { workerId, model, state, pid: 4242, port: 40001, slotsTotal: 1, slotsBusy: 0 },
+    });
+  }
+}
+
+export async function listModelIds(): Promise<string[]> {
+  const response = await SELF.fetch("https://queen/v1/models", { headers: auth });
+  return ((await response.json()) as { data: { id: string }[] }).data.map((model) => model.id);
+}
+
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,38 @@
+// Two test projects: `queen` runs inside workerd (vitest-pool-workers) with D1 migrations
+// applied; `node` runs the hive, worker, shared code and the end-to-end tests as real processes.
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+const migrations = await readD1Migrations("./migrations");
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: { RBEE_API_KEY: "test-api-key", HEARTBEAT_INTERVAL_MS: "200", TEST_MIGRATIONS: migrations },
+            },
+          }),
+        ],
+        test: {
+          name: "queen",
+          include: ["test/queen/**/*.test.ts"],
+          setupFiles: ["./test/queen/apply-migrations.ts"],
+        },
+      },
+      {
+        test: {
+          name: "node",
+          include: ["shared/**/*.test.ts", "hive/**/*.test.ts", "worker/**/*.test.ts", "test/node/**/*.test.ts"],
+          environment: "node",
+          pool: "forks",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
