@@ -93,14 +93,18 @@ async function shutDown(signal: string): Promise<void> {
   await queen.dispose();
   process.exit(0);
 }
-process.on("SIGINT", () => void shutDown("SIGINT"));
-process.on("SIGTERM", () => void shutDown("SIGTERM"));
+// wrangler (and the exit hooks it loads) install SIGINT/SIGTERM handlers that exit at once; this
+// script owns shutdown instead, so the hive can stop its workers before the queen goes.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.removeAllListeners(signal);
+  process.on(signal, () => void shutDown(signal));
+}
 
 try {
   await hive.welcomed;
   console.log(`starting a worker for '${model.name}'…`);
-  await client.spawnWorker({ hive: HIVE_NAME, model: model.name, source: model.source });
-  await client.waitForModel(model.name, 120_000);
+  const worker = await client.spawnWorker({ hive: HIVE_NAME, model: model.name, source: model.source });
+  await client.waitForWorkerReady(worker.id, 120_000);
 } catch (error) {
   console.error(`npm start: ${(error as Error).message}`);
   await shutDown("error");

@@ -18,13 +18,18 @@ export class QueenClient {
     return list.data.map((model) => model.id);
   }
 
-  /** Polls /v1/models until `model` is listed (its worker heartbeated `ready`). */
+  async listWorkers(): Promise<{ id: string; model: string; state: string }[]> {
+    return ((await this.call("GET", "/v1/workers")) as { data: { id: string; model: string; state: string }[] }).data;
+  }
+
+  /** Polls /v1/workers until worker `id` heartbeated `ready`. */
+  async waitForWorkerReady(id: string, timeoutMs: number): Promise<void> {
+    await poll(async () => (await this.listWorkers()).some((worker) => worker.id === id && worker.state === "ready"), timeoutMs, `worker ${id} to be ready`);
+  }
+
+  /** Polls /v1/models until `model` is listed (a worker for it heartbeated `ready`). */
   async waitForModel(model: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await this.listModels()).includes(model)) {
-      if (Date.now() > deadline) throw new Error(`model '${model}' was not ready within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await poll(async () => (await this.listModels()).includes(model), timeoutMs, `model '${model}' to be listed`);
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -39,5 +44,13 @@ export class QueenClient {
       throw new Error(`${method} ${path} failed with ${response.status}: ${message}`);
     }
     return json;
+  }
+}
+
+async function poll(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { HiveToQueenFrame, MAX_FRAME_BYTES, QueenToHiveFrame } from "./hive-frames.js";
+import { parseFrame } from "./parse-frame.js";
+
+describe("parseFrame", () => {
+  it("accepts a valid frame", () => {
+    const raw = JSON.stringify({ type: "cancel", requestId: "req_abc123" });
+    expect(parseFrame(QueenToHiveFrame, raw)).toEqual({ ok: true, frame: { type: "cancel", requestId: "req_abc123" } });
+  });
+
+  it("refuses binary frames", () => {
+    expect(parseFrame(QueenToHiveFrame, new ArrayBuffer(4))).toMatchObject({ ok: false, code: "frame_not_text" });
+  });
+
+  it("refuses frames over the size limit without parsing them", () => {
+    const raw = `{"type":"cancel","pad":"${"x".repeat(MAX_FRAME_BYTES)}"}`;
+    expect(parseFrame(QueenToHiveFrame, raw)).toMatchObject({ ok: false, code: "frame_too_large" });
+  });
+
+  it("names where malformed JSON broke", () => {
+    const result = parseFrame(QueenToHiveFrame, "{oops");
+    expect(result).toMatchObject({ ok: false, code: "invalid_json" });
+  });
+
+  it("names the bad field of an invalid frame and the frame type", () => {
+    const raw = JSON.stringify({ type: "request", requestId: "req_1", workerId: "wrk_1", port: 99999, path: "/v1/chat/completions", body: "" });
+    const result = parseFrame(QueenToHiveFrame, raw);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.message).toMatch(/invalid "request" frame: port/);
+  });
+
+  it("refuses a relay to a path outside the worker's API", () => {
+    const raw = JSON.stringify({ type: "request", requestId: "req_1", workerId: "wrk_1", port: 4000, path: "/../admin", body: "" });
+    expect(parseFrame(QueenToHiveFrame, raw)).toMatchObject({ ok: false, code: "invalid_frame" });
+  });
+
+  it("refuses worker ids that could be paths", () => {
+    const heartbeat = { workerId: "wrk_../../x", model: "m", state: "ready", pid: 1, port: 1, slotsTotal: 1, slotsBusy: 0 };
+    const raw = JSON.stringify({ type: "worker_heartbeat", heartbeat });
+    expect(parseFrame(HiveToQueenFrame, raw)).toMatchObject({ ok: false, code: "invalid_frame" });
+  });
+
+  it("refuses unknown frame types", () => {
+    expect(parseFrame(HiveToQueenFrame, JSON.stringify({ type: "format_disk" }))).toMatchObject({ ok: false, code: "invalid_frame" });
+  });
+});

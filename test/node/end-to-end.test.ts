@@ -1,0 +1,95 @@
+// The walking skeleton, for real: the official OpenAI client → queen (workerd) → hive process
+// → worker process (llama.cpp, tiny model) and back.
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitFor } from "./local-cloud.js";
+
+const HEARTBEAT_INTERVAL_MS = 300;
+
+describe("end to end: OpenAI client → queen → hive → worker", () => {
+  let cloud: LocalCloud;
+  let openai: OpenAI;
+  let workerPid: number;
+
+  beforeAll(async () => {
+    cloud = await startLocalCloud({ heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, hiveName: "e2e-hive" });
+    const worker = await cloud.client.spawnWorker({ hive: "e2e-hive", model: TINY_MODEL, source: cloud.modelSource });
+    workerPid = worker.pid;
+    await cloud.client.waitForWorkerReady(worker.id, 60_000);
+    openai = new OpenAI({ baseURL: `${cloud.queen.url}/v1`, apiKey: cloud.apiKey, maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  const greedy = {
+    model: TINY_MODEL,
+    messages: [
+      { role: "system" as const, content: "Be brief." },
+      { role: "user" as const, content: "Say something." },
+    ],
+    temperature: 0,
+    max_tokens: 40,
+  };
+
+  it("lists rbee-tiny in /v1/models", async () => {
+    const models = await openai.models.list();
+    expect(models.data.map((model) => model.id)).toContain(TINY_MODEL);
+  });
+
+  it("answers a non-streaming chat with text and usage", async () => {
+    const completion = await openai.chat.completions.create(greedy);
+    const choice = completion.choices[0];
+    expect(choice?.message.role).toBe("assistant");
+    expect(choice?.message.content?.length).toBeGreaterThan(0);
+    expect(choice?.finish_reason).toBe("length");
+    expect(completion.model).toBe(TINY_MODEL);
+    expect(completion.usage?.prompt_tokens).toBeGreaterThan(0);
+    expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
+    expect(completion.usage?.total_tokens).toBe((completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0));
+  });
+
+  it("streams exactly the text the same greedy request returns without streaming", async () => {
+    const whole = await openai.chat.completions.create(greedy);
+    const stream = await openai.chat.completions.create({ ...greedy, stream: true, stream_options: { include_usage: true } });
+    let streamed = "";
+    let chunks = 0;
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      chunks += 1;
+      streamed += chunk.choices[0]?.delta.content ?? "";
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(chunks).toBeGreaterThan(2);
+    expect(streamed).toBe(whole.choices[0]?.message.content);
+    expect(usage?.completion_tokens).toBe(whole.usage?.completion_tokens);
+  });
+
+  it("refuses a wrong API key with 401", async () => {
+    const stranger = new OpenAI({ baseURL: `${cloud.queen.url}/v1`, apiKey: "wrong", maxRetries: 0 });
+    const error = await stranger.models.list().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((error as InstanceType<typeof OpenAI.AuthenticationError>).status).toBe(401);
+  });
+
+  it("answers an unknown model with 404 model_not_found", async () => {
+    const error = await openai.chat.completions.create({ ...greedy, model: "no-such-model" }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((error as InstanceType<typeof OpenAI.NotFoundError>).code).toBe("model_not_found");
+  });
+
+  it("stops routing to a killed worker and answers with a clear error, not a hang", async () => {
+    process.kill(workerPid, "SIGKILL");
+    await waitFor(() => !isAlive(workerPid), 5000, "the worker to die");
+    // Three missed heartbeats and the registry forgets it.
+    await waitFor(async () => !(await cloud.client.listModels()).includes(TINY_MODEL), 10 * HEARTBEAT_INTERVAL_MS, "the model to disappear");
+    // A hang would surface as APIConnectionTimeoutError, which has no status.
+    const error = await openai.chat.completions.create(greedy, { timeout: 10_000 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    const apiError = error as InstanceType<typeof OpenAI.APIError>;
+    expect(apiError.status).toBe(503);
+    expect(apiError.code).toBe("no_worker_available");
+    expect(apiError.headers?.get("retry-after")).toBeTruthy();
+  });
+});

@@ -1,0 +1,76 @@
+// Test support: the whole local cloud for real — queen in workerd, a hive process, a worker
+// process with the tiny model — in a temp folder, torn down after the suite.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
+import { type HiveProcess, startHiveProcess } from "../../scripts/local-cloud/hive-process.js";
+import { type LocalQueen, startLocalQueen } from "../../scripts/local-cloud/queen.js";
+import { QueenClient } from "../../scripts/local-cloud/queen-client.js";
+
+export const TINY_MODEL = "rbee-tiny";
+
+export interface LocalCloud {
+  dir: string;
+  queen: LocalQueen;
+  apiKey: string;
+  client: QueenClient;
+  hive: HiveProcess;
+  hiveLog: string[];
+  modelSource: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalCloud(options: { heartbeatIntervalMs: number; hiveName: string }): Promise<LocalCloud> {
+  const dir = await mkdtemp(join(tmpdir(), "rbee-e2e-"));
+  const modelPath = join(dir, "rbee-tiny.gguf");
+  await writeTinyLlamaGguf(modelPath);
+  const apiKey = "rbee_sk_e2e_test_key";
+  const queen = await startLocalQueen({
+    persistDir: join(dir, "queen"),
+    apiKey,
+    port: 0,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+  });
+  const client = new QueenClient(queen.url, apiKey);
+  const { token } = await client.createHive(options.hiveName);
+  const hiveLog: string[] = [];
+  const hive = startHiveProcess({
+    queenUrl: queen.url,
+    name: options.hiveName,
+    token,
+    workerThreads: 1,
+    onLine: (line) => hiveLog.push(line),
+  });
+  const stop = async () => {
+    await hive.stop();
+    await queen.dispose();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await hive.welcomed;
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}\n${hiveLog.join("\n")}`);
+  }
+  return { dir, queen, apiKey, client, hive, hiveLog, modelSource: pathToFileURL(modelPath).href, stop };
+}
+
+/** Whether a process with this pid still exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
