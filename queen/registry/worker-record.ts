@@ -40,8 +40,11 @@ export function toWorkerView(record: WorkerRecord): WorkerView {
   };
 }
 
-/** Ready to take a request now: ready, or busy with a free slot. */
+/**
+ * Can take a request: ready, or busy — a busy worker queues the request for its next free slot
+ * (bounded on the worker), which beats refusing it while the model is up.
+ */
 export function canServe(record: WorkerRecord): boolean {
-  const { state, slotsBusy, slotsTotal } = record.heartbeat;
-  return state === "ready" || (state === "busy" && slotsBusy < slotsTotal);
+  const { state } = record.heartbeat;
+  return state === "ready" || state === "busy";
 }

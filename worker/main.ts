@@ -1,0 +1,134 @@
+// Entry point of the worker process, which the hive spawns as `node --import tsx worker/main.ts --model …`:
+// parse flags, load the model, serve the HTTP API and send heartbeats until SIGTERM or SIGINT.
+//
+// Exit codes: 0 after a clean shutdown, 1 when the model or port fails, 2 on a bad flag,
+// 128 + signal number when a second signal cuts the drain short.
+import { constants } from "node:os";
+import type { Engine } from "./engine.js";
+import { HeartbeatSender } from "./heartbeat.js";
+import { OptionsError, parseWorkerOptions, USAGE, wantsHelp, type WorkerOptions } from "./options.js";
+import { WorkerServer } from "./server.js";
+import { WorkerStatus } from "./worker-status.js";
+
+/** How long in-flight requests may run after SIGTERM before their connections are cut, in ms. */
+const DRAIN_TIMEOUT_MS = 30_000;
+
+// stdout carries only machine-readable events for supervisors; everything for people goes to stderr.
+function log(message: string): void {
+  process.stderr.write(`rbee-worker[${process.pid}]: ${message}\n`);
+}
+
+function readOptions(argv: readonly string[]): WorkerOptions {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  try {
+    return parseWorkerOptions(argv);
+  } catch (error) {
+    if (!(error instanceof OptionsError)) throw error;
+    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
+async function main(): Promise<void> {
+  const options = readOptions(process.argv.slice(2));
+  const status = new WorkerStatus({ workerId: options.workerId, model: options.modelName, port: options.port });
+  const heartbeat =
+    options.hiveChannel === undefined
+      ? undefined
+      : new HeartbeatSender({
+          hiveChannel: options.hiveChannel,
+          heartbeatIntervalMs: options.heartbeatIntervalMs,
+          read: () => status.heartbeat(),
+          log,
+        });
+  status.onChange(() => heartbeat?.stateMaybeChanged());
+  heartbeat?.start();
+
+  let engine: Engine | undefined;
+  let server: WorkerServer | undefined;
+  let stopping = false;
+
+  /** Sends the last heartbeat (delivered or given up on) and stops heartbeats. */
+  const finalHeartbeat = async (): Promise<void> => {
+    await heartbeat?.sendNow();
+    heartbeat?.stop();
+  };
+
+  const shutdown = async (): Promise<void> => {
+    status.setPhase("draining");
+    await server?.close(DRAIN_TIMEOUT_MS);
+    status.setPhase("stopped");
+    await finalHeartbeat();
+    await engine?.dispose();
+  };
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log(`second ${signal}: exiting without waiting for requests`);
+      process.exit(128 + constants.signals[signal]);
+    }
+    stopping = true;
+    log(`${signal}: finishing in-flight requests (at most ${DRAIN_TIMEOUT_MS} ms), then exiting`);
+    shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log(`shutdown failed: ${describe(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+
+  const failStartup = async (reason: string): Promise<never> => {
+    status.setPhase("failed", reason);
+    log(reason);
+    await finalHeartbeat();
+    await engine?.dispose();
+    process.exit(1);
+  };
+
+  try {
+    // Imported only now: node-llama-cpp takes seconds to import, and by then the flags are checked,
+    // the hive has heard "loading" and SIGTERM is handled.
+    const { Engine } = await import("./engine.js");
+    engine = await Engine.load({
+      modelPath: options.modelPath,
+      gpu: options.gpu,
+      threads: options.threads,
+      contextSize: options.contextSize,
+      log,
+      onSlotsChange: () => status.changed(),
+    });
+  } catch (error) {
+    return failStartup(`could not load model ${options.modelPath}: ${describe(error)}`);
+  }
+  // A signal during loading already runs shutdown(); serving now would race it.
+  if (stopping) return;
+  status.attachSlots(engine);
+
+  server = new WorkerServer({
+    engine,
+    modelName: options.modelName,
+    workerId: options.workerId,
+    state: () => status.state,
+    log,
+  });
+  try {
+    await server.listen(options.port);
+  } catch (error) {
+    return failStartup(`could not listen on 127.0.0.1:${options.port}: ${describe(error)}`);
+  }
+  if (stopping) return;
+  status.setPhase("ready");
+  process.stdout.write(`${JSON.stringify({ event: "listening", port: options.port })}\n`);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+await main();

@@ -1,0 +1,71 @@
+// The worker's flag parsing, in-process: defaults, and messages that name flag, expectation and value.
+import { availableParallelism } from "node:os";
+import { describe, expect, it } from "vitest";
+import { DEFAULTS, parseWorkerOptions } from "./options.js";
+
+const REQUIRED = ["--model", "/models/tiny.gguf", "--model-name", "tiny", "--worker-id", "wrk_abc123", "--port", "8100"];
+
+describe("parseWorkerOptions", () => {
+  it("fills every optional flag from DEFAULTS", () => {
+    expect(parseWorkerOptions(REQUIRED)).toEqual({
+      modelPath: "/models/tiny.gguf",
+      modelName: "tiny",
+      workerId: "wrk_abc123",
+      port: 8100,
+      hiveChannel: undefined,
+      heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
+      threads: availableParallelism(),
+      contextSize: undefined,
+      gpu: "auto",
+    });
+  });
+
+  it("reads every flag it is given", () => {
+    const options = parseWorkerOptions([
+      ...REQUIRED,
+      "--hive-channel",
+      "http://127.0.0.1:9000/w",
+      "--heartbeat-interval-ms",
+      "250",
+      "--threads",
+      "1",
+      "--context-size",
+      "512",
+      "--gpu",
+      "cpu",
+    ]);
+    expect(options).toMatchObject({
+      hiveChannel: "http://127.0.0.1:9000/w",
+      heartbeatIntervalMs: 250,
+      threads: 1,
+      contextSize: 512,
+      gpu: "cpu",
+    });
+  });
+
+  it("names the flag, what it expected and what it got", () => {
+    expect(() => parseWorkerOptions([...REQUIRED, "--port", "abc"])).toThrow('--port: expected an integer 1–65535, got "abc"');
+    expect(() => parseWorkerOptions([...REQUIRED, "--port", "70000"])).toThrow('--port: expected an integer 1–65535, got "70000"');
+    expect(() => parseWorkerOptions(REQUIRED.slice(2))).toThrow("--model: expected a path to a .gguf file, got nothing");
+    expect(() => parseWorkerOptions([...REQUIRED, "--worker-id", "abc"])).toThrow('--worker-id: must look like wrk_');
+  });
+
+  it("accepts only an http hive channel on a loopback host", () => {
+    for (const url of ["http://127.0.0.1:9000", "http://localhost:9000/x", "http://[::1]:9000"]) {
+      expect(parseWorkerOptions([...REQUIRED, "--hive-channel", url]).hiveChannel).toBe(url);
+    }
+    for (const url of ["http://10.0.0.2:9000", "https://127.0.0.1:9000", "127.0.0.1:9000"]) {
+      expect(() => parseWorkerOptions([...REQUIRED, "--hive-channel", url])).toThrow(/^--hive-channel: expected an http:\/\/ URL/);
+    }
+  });
+
+  it("refuses more threads than this process may use", () => {
+    const tooMany = String(availableParallelism() + 1);
+    expect(() => parseWorkerOptions([...REQUIRED, "--threads", tooMany])).toThrow(`--threads: expected an integer 1–${availableParallelism()}`);
+  });
+
+  it("refuses unknown flags and stray arguments", () => {
+    expect(() => parseWorkerOptions([...REQUIRED, "--prot", "1"])).toThrow("Unknown option '--prot'");
+    expect(() => parseWorkerOptions([...REQUIRED, "extra"])).toThrow(/extra/);
+  });
+});

@@ -1,0 +1,136 @@
+// The worker's command-line flags, parsed and validated once here so the rest of the worker only
+// ever sees a typed `WorkerOptions`; the hive builds these flags when it spawns a worker.
+import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { ModelName, WorkerId } from "../shared/protocol/worker-heartbeat.js";
+
+export const GPU_CHOICES = ["auto", "cpu", "cuda", "metal", "vulkan"] as const;
+export type GpuChoice = (typeof GPU_CHOICES)[number];
+
+export const DEFAULTS = {
+  /** How often the worker tells its hive it is alive, in ms. */
+  heartbeatIntervalMs: 5000,
+  /** CPU threads for generation: every CPU this process may use. */
+  threads: availableParallelism(),
+  /**
+   * Largest context, in tokens, picked when `--context-size` is not given (the model's trained
+   * context is used when smaller): a 128k-token KV cache would take gigabytes nobody asked for.
+   */
+  maxDefaultContextSize: 4096,
+  gpu: "auto" as GpuChoice,
+} as const;
+
+export interface WorkerOptions {
+  /** Path of the GGUF file to load. */
+  modelPath: string;
+  /** Name clients use for this model; echoed in responses and heartbeats. */
+  modelName: string;
+  workerId: string;
+  /** Port of the HTTP API, which binds 127.0.0.1 only. */
+  port: number;
+  /** Base URL of the hive's loopback channel; no heartbeats are sent without it. */
+  hiveChannel: string | undefined;
+  heartbeatIntervalMs: number;
+  threads: number;
+  /** Context size in tokens; undefined means min(model's trained context, DEFAULTS.maxDefaultContextSize). */
+  contextSize: number | undefined;
+  gpu: GpuChoice;
+}
+
+export const USAGE = `Usage: node --import tsx worker/main.ts --model <file.gguf> --model-name <name> --worker-id <wrk_…> --port <n>
+  [--hive-channel <http://127.0.0.1:…>] [--heartbeat-interval-ms <ms, default ${DEFAULTS.heartbeatIntervalMs}>]
+  [--threads <n, default ${DEFAULTS.threads}>] [--context-size <tokens, default min(trained, ${DEFAULTS.maxDefaultContextSize})>]
+  [--gpu ${GPU_CHOICES.join("|")}, default ${DEFAULTS.gpu}]`;
+
+/** A bad flag; its message names the flag, what was expected and what arrived. */
+export class OptionsError extends Error {
+  override readonly name = "OptionsError";
+}
+
+function integerFlag(min: number, max: number, note = "") {
+  const expected = `expected an integer ${min}–${max}${note}`;
+  return z
+    .string({ error: expected })
+    .refine((raw) => /^[0-9]+$/.test(raw) && Number(raw) >= min && Number(raw) <= max, expected)
+    .transform(Number);
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+function isLoopbackHttpUrl(raw: string): boolean {
+  if (!URL.canParse(raw)) return false;
+  const url = new URL(raw);
+  return url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
+}
+
+// Every flag arrives as a string (or undefined), so each schema starts from z.string() and its
+// messages are written as "expected …" to read well after the flag name.
+const FlagsSchema = z.object({
+  model: z.string({ error: "expected a path to a .gguf file" }).min(1, "expected a path to a .gguf file"),
+  "model-name": z.string({ error: "expected a model name" }).pipe(ModelName),
+  "worker-id": z.string({ error: "expected a worker id like wrk_abc123" }).pipe(WorkerId),
+  port: integerFlag(1, 65535),
+  "hive-channel": z
+    .string()
+    .refine(isLoopbackHttpUrl, "expected an http:// URL on 127.0.0.1, localhost or [::1]")
+    .optional(),
+  "heartbeat-interval-ms": integerFlag(50, 600_000).default(DEFAULTS.heartbeatIntervalMs),
+  threads: integerFlag(1, DEFAULTS.threads, " (the CPUs this process may use)").default(DEFAULTS.threads),
+  "context-size": integerFlag(32, 1_048_576).optional(),
+  gpu: z.enum(GPU_CHOICES, { error: `expected one of ${GPU_CHOICES.join(", ")}` }).default(DEFAULTS.gpu),
+});
+
+type FlagName = keyof z.input<typeof FlagsSchema>;
+
+const FLAG_NAMES = Object.keys(FlagsSchema.shape) as FlagName[];
+
+/** Parses `argv` (without node and script); throws OptionsError on the first problem. */
+export function parseWorkerOptions(argv: readonly string[]): WorkerOptions {
+  const raw = readFlags(argv);
+  const result = FlagsSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const flag = String(issue?.path[0] ?? "");
+    const received = raw[flag as FlagName];
+    const got = received === undefined ? "nothing" : JSON.stringify(received);
+    throw new OptionsError(`--${flag}: ${issue?.message ?? "invalid"}, got ${got}`);
+  }
+  const flags = result.data;
+  return {
+    modelPath: flags.model,
+    modelName: flags["model-name"],
+    workerId: flags["worker-id"],
+    port: flags.port,
+    hiveChannel: flags["hive-channel"],
+    heartbeatIntervalMs: flags["heartbeat-interval-ms"],
+    threads: flags.threads,
+    contextSize: flags["context-size"],
+    gpu: flags.gpu,
+  };
+}
+
+/** True when the user asked for usage rather than a worker. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes("--help") || argv.includes("-h");
+}
+
+function readFlags(argv: readonly string[]): Partial<Record<FlagName, string>> {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(FLAG_NAMES.map((name) => [name, { type: "string" as const }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    const flags: Partial<Record<FlagName, string>> = {};
+    for (const name of FLAG_NAMES) {
+      const value = values[name];
+      if (typeof value === "string") flags[name] = value;
+    }
+    return flags;
+  } catch (error) {
+    // parseArgs already names the flag ("Unknown option '--prot'", "Option '--port <value>' argument missing").
+    throw new OptionsError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}
