@@ -2,7 +2,7 @@
 // handlers for what the queen asks (spawn a worker, relay a request, cancel it). It keeps no
 // worker registry; the only state is the set of requests in flight, so a cancel can find them.
 import type { QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
-import { RbeeError } from "../shared/errors.js";
+import { describeError, RbeeError } from "../shared/errors.js";
 import { QueenConnection } from "./connection/queen-connection.js";
 import { LocalChannel } from "./local-channel.js";
 import type { ConnectOptions } from "./options.js";
@@ -61,10 +61,14 @@ export class Hive {
       case "request":
         void this.onRequest(frame);
         return;
-      case "cancel":
-        this.inFlight.get(frame.requestId)?.abort();
+      case "cancel": {
+        const controller = this.inFlight.get(frame.requestId);
+        if (!controller) return; // already finished: the cancel crossed the response_end
+        this.log(`request ${frame.requestId} cancelled by the queen (client gone); aborting it on the worker`);
+        controller.abort();
         this.inFlight.delete(frame.requestId);
         return;
+      }
       case "error":
         this.log(`queen reported: ${frame.code}: ${frame.message}`);
         return;
@@ -92,7 +96,7 @@ export class Hive {
       this.connection.send({ type: "spawn_result", commandId, ok: true, worker: { workerId, pid, port } });
     } catch (error) {
       const code = error instanceof RbeeError ? error.code : "spawn_failed";
-      const message = error instanceof Error ? error.message : String(error);
+      const message = describeError(error);
       this.log(`worker ${workerId} did not start: ${message}`);
       this.connection.send({ type: "spawn_result", commandId, ok: false, error: { code, message } });
     }

@@ -3,6 +3,7 @@
 // every FLUSH_INTERVAL_MS (or when the buffer is big), because per-token frames would cost the
 // queen's Durable Object one event each.
 import type { HiveToQueenFrame } from "../shared/protocol/hive-frames.js";
+import { describeError } from "../shared/errors.js";
 
 /** Longest a chunk waits before it is sent to the queen, in ms. */
 const FLUSH_INTERVAL_MS = 15;
@@ -34,7 +35,7 @@ export async function relayToWorker(
     });
   } catch (error) {
     if (signal.aborted) return;
-    const message = `worker on port ${target.port} is unreachable: ${describeFetchError(error)}`;
+    const message = `worker on port ${target.port} is unreachable: ${describeError(error)}`;
     send({ type: "response_end", requestId, chunks: 0, error: { code: "worker_unreachable", message } });
     return;
   }
@@ -69,15 +70,9 @@ export async function relayToWorker(
   } catch (error) {
     flush();
     if (signal.aborted) return;
-    const message = `worker on port ${target.port} stopped mid-response: ${describeFetchError(error)}`;
+    const message = `worker on port ${target.port} stopped mid-response: ${describeError(error)}`;
     send({ type: "response_end", requestId, chunks: seq, error: { code: "worker_disconnected", message } });
   } finally {
     clearTimeout(flushTimer);
   }
-}
-
-/** undici hides the useful part (ECONNREFUSED…) in `cause`. */
-function describeFetchError(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -65,3 +65,17 @@ function errorTypeFor(status: number): OpenAiErrorType {
   if (status >= 500) return "server_error";
   return "invalid_request_error";
 }
+
+/**
+ * A one-line reason for any thrown value. fetch reports only "fetch failed" and hides the part a
+ * person needs (ECONNREFUSED, ETIMEDOUT…) in `cause`, so a cause's code or message wins.
+ */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  if (error.message === "fetch failed" && cause instanceof Error) {
+    const code = "code" in cause && typeof cause.code === "string" ? cause.code : undefined;
+    return code === undefined ? cause.message : `${code}: ${cause.message}`;
+  }
+  return error.message;
+}

@@ -1,7 +1,7 @@
 // Loads one GGUF model with node-llama-cpp and generates chat completions from it, one request
 // per slot; the HTTP server calls `complete`, heartbeats and /health read the slot counts.
 import { getLlama, LlamaChat, type ChatHistoryItem, type Llama, type LlamaChatResponse } from "node-llama-cpp";
-import { RbeeError } from "../shared/errors.js";
+import { describeError, RbeeError } from "../shared/errors.js";
 import type { ChatCompletionRequest } from "../shared/openai/chat-request.js";
 import { toChatHistory } from "./chat-history.js";
 import { DEFAULTS, type GpuChoice } from "./options.js";
@@ -56,7 +56,7 @@ export class Engine {
       logger: (level, message) => options.log(`llama.cpp ${level}: ${message.trimEnd()}`),
     }).catch((error: unknown) => {
       // NoBinaryFoundError's message is only its name; say what was looked for.
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = describeError(error);
       throw new Error(`no prebuilt llama.cpp binary works with --gpu ${options.gpu} on this machine (${reason})`, {
         cause: error,
       });

@@ -1,6 +1,7 @@
 // Tells the hive, over its loopback channel, that this worker is alive and what state it is in:
 // every interval, and at once when the state changes. A hive that is down never stops the worker.
 import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
+import { describeError } from "../shared/errors.js";
 
 export interface HeartbeatOptions {
   /** Base URL of the hive channel; heartbeats go to `${hiveChannel}/heartbeat`. */
@@ -94,19 +95,8 @@ export class HeartbeatSender {
       if (this.hiveDown) return;
       this.hiveDown = true;
       this.options.log(
-        `heartbeat to ${this.url} failed (${describeFetchError(error)}); retrying every ${this.options.heartbeatIntervalMs} ms`,
+        `heartbeat to ${this.url} failed (${describeError(error)}); retrying every ${this.options.heartbeatIntervalMs} ms`,
       );
     }
   }
-}
-
-/** fetch reports "fetch failed" and hides the useful part (ECONNREFUSED, …) in `cause`. */
-function describeFetchError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause;
-  if (cause instanceof Error) {
-    const code = "code" in cause && typeof cause.code === "string" ? cause.code : undefined;
-    return code ?? cause.message;
-  }
-  return error.message;
 }

@@ -1,7 +1,7 @@
 // Reads a JSON request body with a size cap, so a huge or endless upload is refused before it is
 // buffered or parsed; the worker's HTTP server uses it for every POST.
 import type { IncomingMessage } from "node:http";
-import { RbeeError } from "../shared/errors.js";
+import { describeError, RbeeError } from "../shared/errors.js";
 
 /** Largest request body the worker accepts, in bytes (1 MiB: far beyond any prompt that fits a context). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -24,7 +24,7 @@ export async function readJsonBody(request: IncomingMessage, limitBytes = MAX_BO
   try {
     return JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = describeError(error);
     throw new RbeeError(400, "invalid_json", `Malformed JSON body: ${reason}`, { cause: error });
   }
 }

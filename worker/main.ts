@@ -4,6 +4,7 @@
 // Exit codes: 0 after a clean shutdown, 1 when the model or port fails, 2 on a bad flag,
 // 128 + signal number when a second signal cuts the drain short.
 import { constants } from "node:os";
+import { describeError } from "../shared/errors.js";
 import type { Engine } from "./engine.js";
 import { HeartbeatSender } from "./heartbeat.js";
 import { OptionsError, parseWorkerOptions, USAGE, wantsHelp, type WorkerOptions } from "./options.js";
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     shutdown().then(
       () => process.exit(0),
       (error: unknown) => {
-        log(`shutdown failed: ${describe(error)}`);
+        log(`shutdown failed: ${describeError(error)}`);
         process.exit(1);
       },
     );
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
       onSlotsChange: () => status.changed(),
     });
   } catch (error) {
-    return failStartup(`could not load model ${options.modelPath}: ${describe(error)}`);
+    return failStartup(`could not load model ${options.modelPath}: ${describeError(error)}`);
   }
   // A signal during loading already runs shutdown(); serving now would race it.
   if (stopping) return;
@@ -120,15 +121,11 @@ async function main(): Promise<void> {
   try {
     await server.listen(options.port);
   } catch (error) {
-    return failStartup(`could not listen on 127.0.0.1:${options.port}: ${describe(error)}`);
+    return failStartup(`could not listen on 127.0.0.1:${options.port}: ${describeError(error)}`);
   }
   if (stopping) return;
   status.setPhase("ready");
   process.stdout.write(`${JSON.stringify({ event: "listening", port: options.port })}\n`);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 await main();

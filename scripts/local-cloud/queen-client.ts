@@ -1,4 +1,6 @@
 // A small typed client for the queen's admin routes that `npm start` and the tests use.
+import { waitUntil } from "./wait-until.js";
+
 export class QueenClient {
   constructor(
     readonly baseUrl: string,
@@ -24,12 +26,12 @@ export class QueenClient {
 
   /** Polls /v1/workers until worker `id` heartbeated `ready`. */
   async waitForWorkerReady(id: string, timeoutMs: number): Promise<void> {
-    await poll(async () => (await this.listWorkers()).some((worker) => worker.id === id && worker.state === "ready"), timeoutMs, `worker ${id} to be ready`);
+    await waitUntil(async () => (await this.listWorkers()).some((worker) => worker.id === id && worker.state === "ready"), timeoutMs, `worker ${id} to be ready`);
   }
 
   /** Polls /v1/models until `model` is listed (a worker for it heartbeated `ready`). */
   async waitForModel(model: string, timeoutMs: number): Promise<void> {
-    await poll(async () => (await this.listModels()).includes(model), timeoutMs, `model '${model}' to be listed`);
+    await waitUntil(async () => (await this.listModels()).includes(model), timeoutMs, `model '${model}' to be listed`);
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -47,10 +49,3 @@ export class QueenClient {
   }
 }
 
-async function poll(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -2,7 +2,7 @@
 // → worker process (llama.cpp, tiny model) and back.
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitFor } from "./local-cloud.js";
+import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
 const HEARTBEAT_INTERVAL_MS = 300;
 
@@ -66,6 +66,23 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
     expect(usage?.completion_tokens).toBe(whole.usage?.completion_tokens);
   });
 
+  it("cancels the generation down to the worker when the client goes away", async () => {
+    const controller = new AbortController();
+    const stream = await openai.chat.completions.create(
+      { ...greedy, max_tokens: 3000, stream: true },
+      { signal: controller.signal },
+    );
+    let received = 0;
+    for await (const chunk of stream) {
+      received += chunk.choices[0]?.delta.content?.length ?? 0;
+      if (received > 0) break; // leaving the loop aborts the HTTP request
+    }
+    await waitUntil(() => cloud.hiveLog.some((line) => line.includes("cancelled by the queen")), 10_000, "the hive to hear the cancel");
+    // The slot is free again: the next request is answered.
+    const next = await openai.chat.completions.create({ ...greedy, max_tokens: 5 });
+    expect(next.choices[0]?.finish_reason).toBe("length");
+  });
+
   it("refuses a wrong API key with 401", async () => {
     const stranger = new OpenAI({ baseURL: `${cloud.queen.url}/v1`, apiKey: "wrong", maxRetries: 0 });
     const error = await stranger.models.list().catch((caught: unknown) => caught);
@@ -81,9 +98,9 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
 
   it("stops routing to a killed worker and answers with a clear error, not a hang", async () => {
     process.kill(workerPid, "SIGKILL");
-    await waitFor(() => !isAlive(workerPid), 5000, "the worker to die");
+    await waitUntil(() => !isAlive(workerPid), 5000, "the worker to die");
     // Three missed heartbeats and the registry forgets it.
-    await waitFor(async () => !(await cloud.client.listModels()).includes(TINY_MODEL), 10 * HEARTBEAT_INTERVAL_MS, "the model to disappear");
+    await waitUntil(async () => !(await cloud.client.listModels()).includes(TINY_MODEL), 10 * HEARTBEAT_INTERVAL_MS, "the model to disappear");
     // A hang would surface as APIConnectionTimeoutError, which has no status.
     const error = await openai.chat.completions.create(greedy, { timeout: 10_000 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.APIError);

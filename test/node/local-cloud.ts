@@ -8,6 +8,7 @@ import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { type HiveProcess, startHiveProcess } from "../../scripts/local-cloud/hive-process.js";
 import { type LocalQueen, startLocalQueen } from "../../scripts/local-cloud/queen.js";
 import { QueenClient } from "../../scripts/local-cloud/queen-client.js";
+export { waitUntil } from "../../scripts/local-cloud/wait-until.js";
 
 export const TINY_MODEL = "rbee-tiny";
 
@@ -67,10 +68,3 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
