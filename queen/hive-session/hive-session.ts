@@ -32,6 +32,8 @@ const RESPONSE_HEAD_TIMEOUT_MS = 120_000;
 const SPAWN_TIMEOUT_MS = 60_000;
 
 export interface RelayRequest {
+  /** Chosen by the caller, so it can cancel the relay if its client goes away. */
+  requestId: string;
   workerId: string;
   port: number;
   path: (typeof RELAYABLE_PATHS)[number];
@@ -69,13 +71,13 @@ export class HiveSession extends DurableObject<Env> {
   async relay(request: RelayRequest): Promise<Response> {
     const socket = this.greetedSocket();
     if (!socket) return hiveOffline().toResponse();
-    const requestId = newId("req");
+    const { requestId } = request;
     const pending = new PendingRelay({
       onCancel: () => this.send(socket.ws, { type: "cancel", requestId }),
       onFinish: () => this.relays.delete(requestId),
     });
     this.relays.set(requestId, pending);
-    this.send(socket.ws, { type: "request", requestId, ...request });
+    this.send(socket.ws, { type: "request", ...request });
     const timeout = setTimeout(() => {
       this.send(socket.ws, { type: "cancel", requestId });
       pending.end(new RbeeError(504, "worker_timeout", "The worker did not start answering in time.", { retryAfterSeconds: 5 }));
@@ -88,6 +90,13 @@ export class HiveSession extends DurableObject<Env> {
     } finally {
       clearTimeout(timeout);
     }
+  }
+
+  /** The client of a relayed request went away: stop its generation on the worker. */
+  async cancelRelay(requestId: string): Promise<void> {
+    const pending = this.relays.get(requestId);
+    if (!pending) return; // finished already
+    pending.cancel();
   }
 
   /** Asks the hive to start a worker; resolves when the hive says it runs (or why not). */

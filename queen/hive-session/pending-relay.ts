@@ -44,12 +44,16 @@ export class PendingRelay {
       start: (controller) => {
         this.controller = controller;
       },
-      cancel: () => {
-        if (this.finished) return;
-        this.finish();
-        this.hooks.onCancel();
-      },
+      cancel: () => this.cancel(),
     });
+  }
+
+  /** The client went away: stop feeding the body and tell the hive, once. */
+  cancel(): void {
+    if (this.finished) return;
+    this.finish();
+    this.controller?.close();
+    this.hooks.onCancel();
   }
 
   receiveHead(head: ResponseHead): void {

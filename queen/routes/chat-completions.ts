@@ -2,6 +2,7 @@
 // the model, and relays the request through that worker's hive, streaming the answer back.
 import { Hono } from "hono";
 import { RbeeError } from "../../shared/errors.js";
+import { newId } from "../../shared/ids.js";
 import { ChatCompletionRequest } from "../../shared/openai/chat-request.js";
 import { parseRequest } from "../../shared/validation.js";
 import type { QueenEnv } from "../env.js";
@@ -19,7 +20,12 @@ export const chatCompletionRoutes = new Hono<QueenEnv>().post("/", async (c) => 
     }
     throw new RbeeError(503, placement.code, placement.message, { retryAfterSeconds: 2 });
   }
-  return hiveSessionStub(c.env, placement.hiveName).relay({
+  const session = hiveSessionStub(c.env, placement.hiveName);
+  const requestId = newId("req");
+  // A client that disconnects cancels its generation all the way down to the worker.
+  c.req.raw.signal.addEventListener("abort", () => c.executionCtx.waitUntil(session.cancelRelay(requestId)), { once: true });
+  return session.relay({
+    requestId,
     workerId: placement.workerId,
     port: placement.port,
     path: "/v1/chat/completions",

@@ -4,7 +4,9 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
-const HEARTBEAT_INTERVAL_MS = 300;
+// Short enough that the killed-worker test is quick, long enough that a loading worker (whose
+// event loop is busy importing node-llama-cpp for a second or two) is not dropped meanwhile.
+const HEARTBEAT_INTERVAL_MS = 1000;
 
 describe("end to end: OpenAI client → queen → hive → worker", () => {
   let cloud: LocalCloud;

@@ -178,6 +178,20 @@ describe("request relay", () => {
     expect(await (await responsePromise).text()).toBe("abcd");
   });
 
+  it("tells the hive to cancel when the client stops reading", async () => {
+    const hive = await TestHive.greeted("cancel-hive");
+    hive.heartbeat("wrk_cancel1", "cancel-model");
+    await eventually(async () => (await listModelIds()).includes("cancel-model"));
+    const responsePromise = chat("cancel-model", true);
+    const request = await hive.next("request");
+    hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: "data: first\n\n" });
+    const reader = (await responsePromise).body?.getReader();
+    await reader?.read();
+    await reader?.cancel();
+    expect((await hive.next("cancel")).requestId).toBe(request.requestId);
+  });
+
   it("ends a stream cut mid-way with an SSE error event", async () => {
     const hive = await TestHive.greeted("cut-hive");
     hive.heartbeat("wrk_cut1", "cut-model");
