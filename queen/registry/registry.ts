@@ -22,11 +22,14 @@ export type Placement =
 export interface ModelView {
   id: string;
   workers: number;
+  /** When a worker first served this model, in Unix seconds (OpenAI's `created`). */
+  created: number;
 }
 
 export class Registry extends DurableObject<Env> {
   private readonly workers = new Map<string, WorkerRecord>();
-  private readonly seenModels = new Set<string>();
+  /** Every model a worker ever served, with when it was first seen (ms). */
+  private readonly seenModels = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -48,8 +51,8 @@ export class Registry extends DurableObject<Env> {
     this.workers.set(heartbeat.workerId, record);
     await this.ctx.storage.put(WORKER_KEY_PREFIX + heartbeat.workerId, record);
     if (!this.seenModels.has(heartbeat.model)) {
-      this.seenModels.add(heartbeat.model);
-      await this.ctx.storage.put(SEEN_MODEL_KEY_PREFIX + heartbeat.model, true);
+      this.seenModels.set(heartbeat.model, record.lastSeenAtMs);
+      await this.ctx.storage.put(SEEN_MODEL_KEY_PREFIX + heartbeat.model, record.lastSeenAtMs);
     }
     await this.scheduleExpiry();
     return { accepted: true };
@@ -82,7 +85,9 @@ export class Registry extends DurableObject<Env> {
     for (const record of this.workers.values()) {
       if (canServe(record)) counts.set(record.heartbeat.model, (counts.get(record.heartbeat.model) ?? 0) + 1);
     }
-    return [...counts].map(([id, workers]) => ({ id, workers })).sort((a, b) => a.id.localeCompare(b.id));
+    return [...counts]
+      .map(([id, workers]) => ({ id, workers, created: Math.floor((this.seenModels.get(id) ?? Date.now()) / 1000) }))
+      .sort((a, b) => a.id.localeCompare(b.id));
   }
 
   async listWorkers(): Promise<WorkerView[]> {
@@ -134,6 +139,8 @@ export class Registry extends DurableObject<Env> {
       else await this.ctx.storage.delete(key); // written by an older, incompatible version
     }
     const seen = await this.ctx.storage.list({ prefix: SEEN_MODEL_KEY_PREFIX });
-    for (const key of seen.keys()) this.seenModels.add(key.slice(SEEN_MODEL_KEY_PREFIX.length));
+    for (const [key, firstSeenMs] of seen) {
+      this.seenModels.set(key.slice(SEEN_MODEL_KEY_PREFIX.length), typeof firstSeenMs === "number" ? firstSeenMs : Date.now());
+    }
   }
 }

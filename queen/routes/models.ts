@@ -7,6 +7,6 @@ export const modelRoutes = new Hono<QueenEnv>().get("/", async (c) => {
   const models = await registryStub(c.env).listModels();
   return c.json({
     object: "list",
-    data: models.map((model) => ({ id: model.id, object: "model", created: 0, owned_by: "rbee" })),
+    data: models.map((model) => ({ id: model.id, object: "model", created: model.created, owned_by: "rbee" })),
   });
 });
