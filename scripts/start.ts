@@ -12,14 +12,16 @@ import { QueenClient } from "./local-cloud/queen-client.js";
 const DEFAULT_PORT = 7833;
 const DEMO_MODEL = "rbee-tiny";
 const HIVE_NAME = "local";
-const STATE_DIR = resolve(PROJECT_ROOT, ".rbee");
+/** Local queen state (D1, Durable Objects) and the demo model; RBEE_STATE_DIR moves it. */
+const STATE_DIR = resolve(process.env.RBEE_STATE_DIR ?? resolve(PROJECT_ROOT, ".rbee"));
 
 const USAGE = `Usage: npm start [-- --model file:/path/model.gguf] [--port <n>] [--worker-threads <n>]
 
   --model <id>            the GGUF to serve (file:/path/model.gguf); default: the random demo model '${DEMO_MODEL}'
   --port <n>              queen port on 127.0.0.1 (env RBEE_PORT, default ${DEFAULT_PORT})
   --worker-threads <n>    CPU threads for the worker (default: all cores; 1 for the demo model)
-Env: RBEE_API_KEY sets the API key (otherwise one is generated).`;
+Env: RBEE_API_KEY sets the API key (otherwise one is generated); RBEE_STATE_DIR moves the local
+state (default .rbee/ in the project).`;
 
 function fail(message: string): never {
   console.error(`npm start: ${message}\n\n${USAGE}`);
@@ -68,7 +70,7 @@ async function resolveModel(model: string | undefined): Promise<{ name: string; 
 
 const options = parseOptions();
 const model = await resolveModel(options.model);
-const apiKey = process.env.RBEE_API_KEY ?? `rbee_sk_${crypto.randomUUID().replaceAll("-", "")}`;
+const apiKey = process.env.RBEE_API_KEY || `rbee_sk_${crypto.randomUUID().replaceAll("-", "")}`;
 
 console.log("starting the queen (workerd)…");
 const queen = await startLocalQueen({ persistDir: resolve(STATE_DIR, "queen"), apiKey, port: options.port }).catch((error: Error) =>

@@ -20,6 +20,8 @@ export interface LocalCloud {
   hive: HiveProcess;
   hiveLog: string[];
   modelSource: string;
+  /** Stops the queen and starts a fresh one on the same port with the same state, as a deploy would. */
+  restartQueen(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -28,12 +30,8 @@ export async function startLocalCloud(options: { heartbeatIntervalMs: number; hi
   const modelPath = join(dir, "rbee-tiny.gguf");
   await writeTinyLlamaGguf(modelPath);
   const apiKey = "rbee_sk_e2e_test_key";
-  const queen = await startLocalQueen({
-    persistDir: join(dir, "queen"),
-    apiKey,
-    port: 0,
-    heartbeatIntervalMs: options.heartbeatIntervalMs,
-  });
+  const queenOptions = { persistDir: join(dir, "queen"), apiKey, port: 0, heartbeatIntervalMs: options.heartbeatIntervalMs };
+  let queen = await startLocalQueen(queenOptions);
   const client = new QueenClient(queen.url, apiKey);
   const { token } = await client.createHive(options.hiveName);
   const hiveLog: string[] = [];
@@ -44,6 +42,11 @@ export async function startLocalCloud(options: { heartbeatIntervalMs: number; hi
     workerThreads: 1,
     onLine: (line) => hiveLog.push(line),
   });
+  const restartQueen = async () => {
+    const port = Number(new URL(queen.url).port);
+    await queen.dispose();
+    queen = await startLocalQueen({ ...queenOptions, port });
+  };
   const stop = async () => {
     await hive.stop();
     await queen.dispose();
@@ -55,7 +58,19 @@ export async function startLocalCloud(options: { heartbeatIntervalMs: number; hi
     await stop();
     throw new Error(`${(error as Error).message}\n${hiveLog.join("\n")}`);
   }
-  return { dir, queen, apiKey, client, hive, hiveLog, modelSource: pathToFileURL(modelPath).href, stop };
+  return {
+    dir,
+    get queen() {
+      return queen;
+    },
+    apiKey,
+    client,
+    hive,
+    hiveLog,
+    modelSource: pathToFileURL(modelPath).href,
+    restartQueen,
+    stop,
+  };
 }
 
 /** Whether a process with this pid still exists. */
