@@ -5,7 +5,7 @@ import { openAiErrorBody, RbeeError } from "../shared/errors.js";
 import { requireApiKey } from "./auth/api-key.js";
 import type { QueenEnv } from "./env.js";
 import { jsonBodyLimit } from "./http/body-limit.js";
-import { chatCompletionRoutes } from "./routes/chat-completions.js";
+import { chatCompletionRoutes, completionRoutes, embeddingRoutes } from "./routes/inference.js";
 import { hiveConnectRoutes } from "./routes/hive-connect.js";
 import { hiveRoutes } from "./routes/hives.js";
 import { modelRoutes } from "./routes/models.js";
@@ -25,6 +25,8 @@ app.use("/v1/*", jsonBodyLimit);
 
 app.route("/v1/models", modelRoutes);
 app.route("/v1/chat/completions", chatCompletionRoutes);
+app.route("/v1/completions", completionRoutes);
+app.route("/v1/embeddings", embeddingRoutes);
 app.route("/v1/hives", hiveRoutes);
 app.route("/v1/workers", workerRoutes);
 

@@ -1,10 +1,7 @@
-// The OpenAI chat-completion response and stream-chunk objects the worker's server sends, built
-// in one place so the streamed and non-streamed answers share id, model and field names.
+// The OpenAI chat-completion response and stream-chunk objects the worker sends, built in one
+// place so the streamed and non-streamed answers share id, model and field names.
 import { randomBytes } from "node:crypto";
-import type { Usage } from "./engine.js";
-
-/** OpenAI's finish reasons that this worker produces. */
-export type ClientFinishReason = "stop" | "length";
+import type { ClientFinishReason, Usage } from "./completion-result.js";
 
 /** What every chunk of one completion has in common. */
 export interface CompletionIdentity {
@@ -14,8 +11,9 @@ export interface CompletionIdentity {
   model: string;
 }
 
-export function newCompletionIdentity(model: string): CompletionIdentity {
-  return { id: `chatcmpl-${randomBytes(12).toString("hex")}`, created: Math.floor(Date.now() / 1000), model };
+/** A fresh identity; OpenAI's ids start `chatcmpl-` for chat and `cmpl-` for legacy completions. */
+export function newCompletionIdentity(model: string, idPrefix: "chatcmpl" | "cmpl" = "chatcmpl"): CompletionIdentity {
+  return { id: `${idPrefix}-${randomBytes(12).toString("hex")}`, created: Math.floor(Date.now() / 1000), model };
 }
 
 export function chatCompletion(identity: CompletionIdentity, content: string, finishReason: ClientFinishReason, usage: Usage) {
@@ -41,6 +39,6 @@ export function chatCompletionChunk(identity: CompletionIdentity, delta: ChunkDe
 }
 
 /** The extra last chunk sent when `stream_options.include_usage` is set: no choices, only usage. */
-export function usageChunk(identity: CompletionIdentity, usage: Usage) {
+export function chatUsageChunk(identity: CompletionIdentity, usage: Usage) {
   return { ...identity, object: "chat.completion.chunk" as const, choices: [], usage };
 }

@@ -1,52 +1,81 @@
-// Loads one GGUF model with node-llama-cpp and generates chat completions from it, one request
-// per slot; the HTTP server calls `complete`, heartbeats and /health read the slot counts.
-import { getLlama, LlamaChat, type ChatHistoryItem, type Llama, type LlamaChatResponse } from "node-llama-cpp";
+// Loads one GGUF model with node-llama-cpp and runs requests on it: chat and plain completions
+// on N parallel slots (one context sequence each), embeddings on a context of their own. The HTTP
+// server calls it per request; heartbeats and /health read its slot, queue and speed figures.
+import {
+  getLlama,
+  LlamaChat,
+  LlamaCompletion,
+  type ChatHistoryItem,
+  type Llama,
+  type LlamaGrammar,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
 import { describeError, RbeeError } from "../shared/errors.js";
 import type { ChatCompletionRequest } from "../shared/openai/chat-request.js";
+import { promptText, type CompletionRequest } from "../shared/openai/completion-request.js";
+import type { WorkerDevice } from "../shared/protocol/worker-heartbeat.js";
 import { toChatHistory } from "./chat-history.js";
-import { DEFAULTS, type GpuChoice } from "./options.js";
-import { SlotQueue, type ReleaseSlot } from "./slot-queue.js";
+import { aborted, finishReasonOf, usage, type Completion, type LlamaStopReason } from "./completion-result.js";
+import { Embedder, type Embeddings } from "./embedder.js";
+import { DEFAULTS, type GpuChoice, type GpuLayers } from "./options.js";
+import { ResponseFormats } from "./response-formats.js";
+import { samplingOptions } from "./sampling.js";
+import { SlotQueue, type SlotLease } from "./slot-queue.js";
+import { completionBudget } from "./token-budget.js";
+import { TokenRate } from "./token-rate.js";
+import { VramSampler } from "./vram-sampler.js";
+
+export type { Completion, Usage } from "./completion-result.js";
 
 export interface EngineOptions {
   modelPath: string;
   gpu: GpuChoice;
+  gpuLayers: GpuLayers;
   threads: number;
-  /** Context size in tokens; undefined picks min(model's trained context, DEFAULTS.maxDefaultContextSize). */
+  /** Tokens per slot; undefined picks min(model's trained context, DEFAULTS.maxDefaultContextSize). */
   contextSize: number | undefined;
+  /** Slots: requests generated at once. */
+  parallel: number;
+  /** Requests that may wait for a slot before more are refused with 503. */
+  maxQueue: number;
+  /** Tokens per llama.cpp batch; undefined keeps node-llama-cpp's default. */
+  batchSize: number | undefined;
+  /** Window of the tokens-per-second figure and period of VRAM sampling, in ms: the heartbeat interval. */
+  metricsIntervalMs: number;
   /** Where llama.cpp's own warnings go: stderr, so stdout stays clean for supervisors. */
   log: (message: string) => void;
-  /** Called whenever `slotsBusy` changes. */
+  /** Fraction of the model loaded, 0..1, as loading goes. */
+  onLoadProgress?: (progress: number) => void;
+  /** Called whenever busy slots or queue length change. */
   onSlotsChange?: () => void;
 }
 
-/** "abort" never reaches a client: it means the client left and nobody is listening. */
-export type FinishReason = "stop" | "length" | "abort";
-
-/** OpenAI's usage object, in tokens. */
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
-export interface Completion {
-  text: string;
-  finishReason: FinishReason;
-  usage: Usage;
-}
-
-export interface CompleteOptions {
+export interface GenerateOptions {
   /** Aborting stops generation and frees the slot at once; the partial text is returned. */
   signal?: AbortSignal;
   /** Each piece of generated text as soon as it decodes, for streaming. */
   onTextChunk?: (text: string) => void;
 }
 
-// OpenAI samples at temperature 1 unless told otherwise; node-llama-cpp's own default is 0 (greedy).
-const DEFAULT_TEMPERATURE = 1;
+/** One generation slot: a context sequence, with the chat and completion front ends bound to it. */
+interface Slot {
+  chat: LlamaChat;
+  completion: LlamaCompletion;
+}
+
+interface Generated {
+  text: string;
+  stopReason: LlamaStopReason;
+}
+
+/** Seconds a client refused for a full queue (or a stopping worker) should wait. */
+const RETRY_AFTER_SECONDS = 1;
+/** OpenAI's default `max_tokens` for legacy completions. */
+const DEFAULT_COMPLETION_MAX_TOKENS = 16;
 
 export class Engine {
-  /** Loads the model and prepares the one sequence; throws if the binary, file or memory fail. */
+  /** Loads the model and prepares the slots; throws if the binary, file, flags or memory fail. */
   static async load(options: EngineOptions): Promise<Engine> {
     const llama = await getLlama({
       gpu: options.gpu === "cpu" ? false : options.gpu,
@@ -62,29 +91,62 @@ export class Engine {
       });
     });
     try {
-      const model = await llama.loadModel({ modelPath: options.modelPath });
-      const contextSize = options.contextSize ?? Math.min(model.trainContextSize, DEFAULTS.maxDefaultContextSize);
-      const context = await model.createContext({ contextSize, sequences: 1 });
-      const chat = new LlamaChat({ contextSequence: context.getSequence() });
-      return new Engine(llama, chat, context.contextSize, options.onSlotsChange);
+      const model = await llama.loadModel({
+        modelPath: options.modelPath,
+        gpuLayers: options.gpuLayers,
+        onLoadProgress: options.onLoadProgress,
+      });
+      const contextSize = slotContextSize(options.contextSize, model);
+      // In node-llama-cpp 3.x `contextSize` is per sequence: the KV cache gets contextSize × sequences cells.
+      const context = await model.createContext({
+        contextSize,
+        sequences: options.parallel,
+        batchSize: options.batchSize,
+      });
+      const slots = Array.from({ length: options.parallel }, (): Slot => {
+        const contextSequence = context.getSequence();
+        return { chat: new LlamaChat({ contextSequence }), completion: new LlamaCompletion({ contextSequence }) };
+      });
+      return new Engine(llama, model, slots, context.contextSize, options);
     } catch (error) {
       await llama.dispose();
       throw error;
     }
   }
 
-  private readonly slots: SlotQueue;
+  /** Where the model runs. */
+  readonly device: WorkerDevice;
+  private readonly slots: SlotQueue<Slot>;
+  private readonly embedder: Embedder;
+  private readonly formats: ResponseFormats;
+  private readonly tokenRate: TokenRate;
+  /** Renders chat prompts for counting; every slot's chat uses the same model and template. */
+  private readonly promptChat: LlamaChat;
+  private readonly vram: VramSampler;
   private disposing: Promise<void> | undefined;
 
   private constructor(
     private readonly llama: Llama,
-    private readonly chat: LlamaChat,
-    /** Tokens the sequence holds: prompt and completion together. */
+    private readonly model: LlamaModel,
+    slots: readonly Slot[],
+    /** Tokens each slot holds: prompt and completion together. */
     readonly contextSize: number,
-    onSlotsChange: () => void = () => {},
+    options: EngineOptions,
   ) {
-    // One sequence, so one slot; more sequences and slots come with parallel decoding.
-    this.slots = new SlotQueue(1, onSlotsChange);
+    const onChange = options.onSlotsChange ?? (() => {});
+    this.slots = new SlotQueue(slots, { maxQueue: options.maxQueue, retryAfterSeconds: RETRY_AFTER_SECONDS, onChange });
+    this.embedder = new Embedder(model, {
+      contextSize,
+      threads: options.threads,
+      maxQueue: options.maxQueue,
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+      onChange,
+    });
+    this.formats = new ResponseFormats(llama);
+    this.tokenRate = new TokenRate(options.metricsIntervalMs);
+    this.promptChat = firstOf(slots).chat;
+    this.device = llama.gpu === false ? "cpu" : llama.gpu;
+    this.vram = new VramSampler(llama, options.metricsIntervalMs);
   }
 
   get slotsTotal(): number {
@@ -95,41 +157,131 @@ export class Engine {
     return this.slots.busySlots;
   }
 
-  /** Generates one chat completion; waits in FIFO order for a free slot first. */
-  async complete(request: ChatCompletionRequest, options: CompleteOptions = {}): Promise<Completion> {
-    const { signal, onTextChunk } = options;
-    const history = toChatHistory(request.messages);
-    // Counted before queueing, so a request that can never fit fails without waiting its turn.
-    const promptTokens = this.countPromptTokens(history);
-    const maxTokens = this.completionBudget(promptTokens, request);
+  /** Requests waiting for a slot or for the embedding context. */
+  get queueLength(): number {
+    return this.slots.waiting + this.embedder.waiting;
+  }
 
-    let release: ReleaseSlot;
+  /** Tokens generated per second over the last metrics interval, all slots together. */
+  get tokensPerSecond(): number {
+    return this.tokenRate.perSecond();
+  }
+
+  /** GPU memory in use on the device, in bytes, as last sampled; null without a GPU. */
+  get vramUsedBytes(): number | null {
+    return this.vram.vramUsedBytes;
+  }
+
+  /** Length of the model's embedding vectors. */
+  get embeddingSize(): number {
+    return this.model.embeddingVectorSize;
+  }
+
+  /** Generates the assistant's reply to a chat; waits in FIFO order for a free slot first. */
+  async chat(request: ChatCompletionRequest, options: GenerateOptions = {}): Promise<Completion> {
+    const history = toChatHistory(request.messages);
+    // Counted and checked before queueing, so a request that can never work fails without waiting its turn.
+    const promptTokens = this.countChatPromptTokens(history);
+    const requested =
+      request.max_completion_tokens != null
+        ? { tokens: request.max_completion_tokens, field: "max_completion_tokens" }
+        : request.max_tokens != null
+          ? { tokens: request.max_tokens, field: "max_tokens" }
+          : undefined;
+    const maxTokens = completionBudget({
+      contextSize: this.contextSize,
+      promptTokens,
+      requested,
+      defaultTokens: undefined,
+      promptField: "messages",
+    });
+    const grammar = await this.formats.grammarFor(request.response_format);
+    return this.generate(promptTokens, grammar, options, async (slot, onToken) => {
+      const response = await slot.chat.generateResponse(history, {
+        ...samplingOptions(request),
+        signal: options.signal,
+        stopOnAbortSignal: true,
+        maxTokens,
+        grammar,
+        onToken,
+        onTextChunk: options.onTextChunk,
+      });
+      return { text: response.response, stopReason: response.metadata.stopReason };
+    });
+  }
+
+  /** Continues a plain-text prompt (legacy completions); waits in FIFO order for a free slot first. */
+  async complete(request: CompletionRequest, options: GenerateOptions = {}): Promise<Completion> {
+    // trimLeadingSpace: as LlamaCompletion tokenizes, so the count is of the tokens it evaluates.
+    const tokens = this.model.tokenize(promptText(request), false, "trimLeadingSpace");
+    const promptTokens = tokens.length + (this.model.tokens.shouldPrependBosToken && this.model.tokens.bos !== null ? 1 : 0);
+    const grammar = await this.formats.grammarFor(request.response_format);
+    const maxTokens = completionBudget({
+      contextSize: this.contextSize,
+      promptTokens,
+      requested: request.max_tokens == null ? undefined : { tokens: request.max_tokens, field: "max_tokens" },
+      // OpenAI's 16 would cut nearly every JSON answer short; with a grammar the answer decides its length.
+      defaultTokens: grammar ? undefined : DEFAULT_COMPLETION_MAX_TOKENS,
+      promptField: "prompt",
+    });
+    return this.generate(promptTokens, grammar, options, async (slot, onToken) => {
+      const response = await slot.completion.generateCompletionWithMeta(tokens, {
+        ...samplingOptions(request),
+        signal: options.signal,
+        stopOnAbortSignal: true,
+        maxTokens,
+        grammar,
+        onToken,
+        onTextChunk: options.onTextChunk,
+        // The budget above already fits prompt and completion into the slot; without these,
+        // LlamaCompletion would silently drop the start of a prompt longer than 90% of the context.
+        contextShiftSize: 1,
+        disableContextShift: true,
+      });
+      return { text: response.response, stopReason: response.metadata.stopReason };
+    });
+  }
+
+  /** One embedding vector per input; `inputParam` names the field of input `index` in errors. */
+  embed(inputs: readonly string[], inputParam: (index: number) => string, signal?: AbortSignal): Promise<Embeddings> {
+    return this.embedder.embed(inputs, inputParam, signal);
+  }
+
+  /** Frees the model, contexts and native backend; later and waiting requests get a 503. Safe to call twice. */
+  dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      this.vram.stop();
+      const stopping = new RbeeError(503, "worker_stopping", "The worker is shutting down", { retryAfterSeconds: RETRY_AFTER_SECONDS });
+      this.slots.close(stopping);
+      this.embedder.close(stopping);
+      await this.llama.dispose();
+    })();
+    return this.disposing;
+  }
+
+  /** Runs one generation on a slot: queueing, abort, token counting and releasing the slot. */
+  private async generate(
+    promptTokens: number,
+    grammar: LlamaGrammar | undefined,
+    { signal }: GenerateOptions,
+    run: (slot: Slot, onToken: (tokens: Token[]) => void) => Promise<Generated>,
+  ): Promise<Completion> {
+    let lease: SlotLease<Slot>;
     try {
-      release = await this.slots.acquire(signal);
+      lease = await this.slots.acquire(signal);
     } catch (error) {
       if (signal?.aborted) return aborted(promptTokens);
       throw error;
     }
     try {
       let completionTokens = 0;
-      const response = await this.chat.generateResponse(history, {
-        signal,
-        stopOnAbortSignal: true,
-        maxTokens,
-        temperature: request.temperature ?? DEFAULT_TEMPERATURE,
-        topP: request.top_p ?? undefined,
-        seed: request.seed ?? undefined,
-        customStopTriggers: stopStrings(request.stop),
-        // OpenAI's frequency and presence penalties default to 0; node-llama-cpp would apply one.
-        repeatPenalty: false,
-        onToken: (tokens) => {
-          completionTokens += tokens.length;
-        },
-        onTextChunk,
+      const generated = await run(lease.slot, (tokens) => {
+        completionTokens += tokens.length;
+        this.tokenRate.add(tokens.length);
       });
       return {
-        text: response.response,
-        finishReason: finishReasonOf(response.metadata.stopReason),
+        text: generated.text,
+        finishReason: finishReasonOf(generated.stopReason, grammar !== undefined, generated.text),
         usage: usage(promptTokens, completionTokens),
       };
     } catch (error) {
@@ -137,71 +289,28 @@ export class Engine {
       if (signal?.aborted) return aborted(promptTokens);
       throw error;
     } finally {
-      release();
+      lease.release();
     }
   }
 
-  /** Frees the model, context and native backend; later and waiting requests get a 503. Safe to call twice. */
-  dispose(): Promise<void> {
-    this.disposing ??= (async () => {
-      this.slots.close(new RbeeError(503, "worker_stopping", "The worker is shutting down", { retryAfterSeconds: 1 }));
-      await this.llama.dispose();
-    })();
-    return this.disposing;
-  }
-
   /** Tokens of the whole templated prompt, as the chat wrapper renders it for generation. */
-  private countPromptTokens(history: ChatHistoryItem[]): number {
-    const { contextText } = this.chat.chatWrapper.generateContextState({ chatHistory: history });
-    return contextText.tokenize(this.chat.model.tokenizer).length;
-  }
-
-  /**
-   * How many tokens may be generated. Like OpenAI, an explicit max_tokens that does not fit next
-   * to the prompt is an error rather than silently shortened; without one, generation may fill the
-   * context. One token stays free because LlamaChat would otherwise "context shift", quietly
-   * erasing the start of the conversation instead of failing.
-   */
-  private completionBudget(promptTokens: number, request: ChatCompletionRequest): number {
-    const room = this.contextSize - 1 - promptTokens;
-    const requestedField = request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
-    const requested = request.max_completion_tokens ?? request.max_tokens ?? undefined;
-    if (room >= (requested ?? 1)) return requested ?? room;
-    const asked = requested ?? 1;
-    throw new RbeeError(
-      400,
-      "context_length_exceeded",
-      `This model's context fits ${this.contextSize - 1} tokens, but the request asks for ${promptTokens + asked} ` +
-        `(${promptTokens} in the messages + ${asked} to generate)`,
-      { param: room < 1 ? "messages" : requestedField },
-    );
+  private countChatPromptTokens(history: ChatHistoryItem[]): number {
+    const { contextText } = this.promptChat.chatWrapper.generateContextState({ chatHistory: history });
+    return contextText.tokenize(this.model.tokenizer).length;
   }
 }
 
-function stopStrings(stop: ChatCompletionRequest["stop"]): string[] | undefined {
-  if (stop == null) return undefined;
-  // An empty stop string would match before the first character and end every response empty.
-  return (typeof stop === "string" ? [stop] : stop).filter((text) => text !== "");
-}
-
-function finishReasonOf(stopReason: LlamaChatResponse["metadata"]["stopReason"]): FinishReason {
-  switch (stopReason) {
-    case "eogToken":
-    case "stopGenerationTrigger":
-    case "customStopTrigger":
-    case "functionCalls":
-      return "stop";
-    case "maxTokens":
-      return "length";
-    case "abort":
-      return "abort";
+/** The slot context size: as asked, or the default; never more than the model was trained on. */
+function slotContextSize(requested: number | undefined, model: LlamaModel): number {
+  if (requested === undefined) return Math.min(model.trainContextSize, DEFAULTS.maxDefaultContextSize);
+  if (requested > model.trainContextSize) {
+    throw new Error(`--context-size ${requested} is more than the model was trained on (${model.trainContextSize} tokens)`);
   }
+  return requested;
 }
 
-function usage(promptTokens: number, completionTokens: number): Usage {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
-}
-
-function aborted(promptTokens: number): Completion {
-  return { text: "", finishReason: "abort", usage: usage(promptTokens, 0) };
+function firstOf(slots: readonly Slot[]): Slot {
+  const first = slots[0];
+  if (first === undefined) throw new Error("an engine needs at least one slot");
+  return first;
 }

@@ -99,9 +99,15 @@ async function main(): Promise<void> {
     engine = await Engine.load({
       modelPath: options.modelPath,
       gpu: options.gpu,
+      gpuLayers: options.gpuLayers,
       threads: options.threads,
       contextSize: options.contextSize,
+      parallel: options.parallel,
+      maxQueue: options.maxQueue,
+      batchSize: options.batchSize,
+      metricsIntervalMs: options.heartbeatIntervalMs,
       log,
+      onLoadProgress: (progress) => status.setLoadProgress(progress),
       onSlotsChange: () => status.changed(),
     });
   } catch (error) {
@@ -109,7 +115,7 @@ async function main(): Promise<void> {
   }
   // A signal during loading already runs shutdown(); serving now would race it.
   if (stopping) return;
-  status.attachSlots(engine);
+  status.attachEngine(engine);
 
   server = new WorkerServer({
     engine,

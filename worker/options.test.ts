@@ -1,6 +1,7 @@
 // The worker's flag parsing, in-process: defaults, and messages that name flag, expectation and value.
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
+import { physicalCoreCount } from "./cpu-cores.js";
 import { DEFAULTS, parseWorkerOptions } from "./options.js";
 
 const REQUIRED = ["--model", "/models/tiny.gguf", "--model-name", "tiny", "--worker-id", "wrk_abc123", "--port", "8100"];
@@ -14,10 +15,24 @@ describe("parseWorkerOptions", () => {
       port: 8100,
       hiveChannel: undefined,
       heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
-      threads: availableParallelism(),
+      threads: physicalCoreCount(),
       contextSize: undefined,
       gpu: "auto",
+      gpuLayers: "auto",
+      parallel: 1,
+      maxQueue: 2,
+      batchSize: undefined,
     });
+  });
+
+  it("defaults threads to physical cores, never more than the CPUs this process may use", () => {
+    expect(DEFAULTS.threads).toBeGreaterThanOrEqual(1);
+    expect(DEFAULTS.threads).toBeLessThanOrEqual(availableParallelism());
+  });
+
+  it("lets twice as many requests wait as there are slots unless --max-queue says otherwise", () => {
+    expect(parseWorkerOptions([...REQUIRED, "--parallel", "3"])).toMatchObject({ parallel: 3, maxQueue: 6 });
+    expect(parseWorkerOptions([...REQUIRED, "--parallel", "3", "--max-queue", "0"])).toMatchObject({ parallel: 3, maxQueue: 0 });
   });
 
   it("reads every flag it is given", () => {
@@ -33,6 +48,14 @@ describe("parseWorkerOptions", () => {
       "512",
       "--gpu",
       "cpu",
+      "--gpu-layers",
+      "12",
+      "--parallel",
+      "4",
+      "--max-queue",
+      "5",
+      "--batch-size",
+      "256",
     ]);
     expect(options).toMatchObject({
       hiveChannel: "http://127.0.0.1:9000/w",
@@ -40,7 +63,12 @@ describe("parseWorkerOptions", () => {
       threads: 1,
       contextSize: 512,
       gpu: "cpu",
+      gpuLayers: 12,
+      parallel: 4,
+      maxQueue: 5,
+      batchSize: 256,
     });
+    expect(parseWorkerOptions([...REQUIRED, "--gpu-layers", "max"]).gpuLayers).toBe("max");
   });
 
   it("names the flag, what it expected and what it got", () => {
@@ -48,6 +76,12 @@ describe("parseWorkerOptions", () => {
     expect(() => parseWorkerOptions([...REQUIRED, "--port", "70000"])).toThrow('--port: expected an integer 1–65535, got "70000"');
     expect(() => parseWorkerOptions(REQUIRED.slice(2))).toThrow("--model: expected a path to a .gguf file, got nothing");
     expect(() => parseWorkerOptions([...REQUIRED, "--worker-id", "abc"])).toThrow('--worker-id: must look like wrk_');
+    expect(() => parseWorkerOptions([...REQUIRED, "--parallel", "0"])).toThrow('--parallel: expected an integer 1–256, got "0"');
+    expect(() => parseWorkerOptions([...REQUIRED, "--max-queue", "lots"])).toThrow('--max-queue: expected an integer 0–100000, got "lots"');
+    expect(() => parseWorkerOptions([...REQUIRED, "--gpu-layers", "most"])).toThrow(
+      '--gpu-layers: expected auto, max or an integer 0–9999, got "most"',
+    );
+    expect(() => parseWorkerOptions([...REQUIRED, "--batch-size", "0"])).toThrow('--batch-size: expected an integer 1–65536, got "0"');
   });
 
   it("accepts only an http hive channel on a loopback host", () => {

@@ -4,15 +4,25 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { ModelName, WorkerId } from "../shared/protocol/worker-heartbeat.js";
+import { physicalCoreCount } from "./cpu-cores.js";
 
 export const GPU_CHOICES = ["auto", "cpu", "cuda", "metal", "vulkan"] as const;
 export type GpuChoice = (typeof GPU_CHOICES)[number];
 
+/** Model layers to offload to the GPU: a count, as many as fit ("auto"), or all of them ("max"). */
+export type GpuLayers = number | "auto" | "max";
+
 export const DEFAULTS = {
   /** How often the worker tells its hive it is alive, in ms. */
   heartbeatIntervalMs: 5000,
-  /** CPU threads for generation: every CPU this process may use. */
-  threads: availableParallelism(),
+  /** CPU threads for generation: one per physical core this process may use. */
+  threads: physicalCoreCount(),
+  /** Requests that generate at once, each on its own context sequence ("slot"). */
+  parallel: 1,
+  /** Requests that may wait for a slot, per slot; `--max-queue` defaults to this × `--parallel`. */
+  queuedPerSlot: 2,
+  /** Model layers on the GPU: as many as fit next to the context. */
+  gpuLayers: "auto" as GpuLayers,
   /**
    * Largest context, in tokens, picked when `--context-size` is not given (the model's trained
    * context is used when smaller): a 128k-token KV cache would take gigabytes nobody asked for.
@@ -33,15 +43,27 @@ export interface WorkerOptions {
   hiveChannel: string | undefined;
   heartbeatIntervalMs: number;
   threads: number;
-  /** Context size in tokens; undefined means min(model's trained context, DEFAULTS.maxDefaultContextSize). */
+  /**
+   * Context size of each slot, in tokens (prompt and completion together); undefined means
+   * min(model's trained context, DEFAULTS.maxDefaultContextSize). Memory grows with slots × this.
+   */
   contextSize: number | undefined;
   gpu: GpuChoice;
+  gpuLayers: GpuLayers;
+  /** Slots: requests generated at once. */
+  parallel: number;
+  /** Requests that may wait for a slot; one more is refused with 503 and Retry-After. */
+  maxQueue: number;
+  /** Tokens llama.cpp evaluates per batch; undefined keeps node-llama-cpp's min(512, total context). */
+  batchSize: number | undefined;
 }
 
 export const USAGE = `Usage: node --import tsx worker/main.ts --model <file.gguf> --model-name <name> --worker-id <wrk_…> --port <n>
   [--hive-channel <http://127.0.0.1:…>] [--heartbeat-interval-ms <ms, default ${DEFAULTS.heartbeatIntervalMs}>]
-  [--threads <n, default ${DEFAULTS.threads}>] [--context-size <tokens, default min(trained, ${DEFAULTS.maxDefaultContextSize})>]
-  [--gpu ${GPU_CHOICES.join("|")}, default ${DEFAULTS.gpu}]`;
+  [--threads <n, default ${DEFAULTS.threads}: physical cores>] [--parallel <slots, default ${DEFAULTS.parallel}>]
+  [--max-queue <requests waiting for a slot, default ${DEFAULTS.queuedPerSlot}×parallel>]
+  [--context-size <tokens per slot, default min(trained, ${DEFAULTS.maxDefaultContextSize})>] [--batch-size <tokens>]
+  [--gpu ${GPU_CHOICES.join("|")}, default ${DEFAULTS.gpu}] [--gpu-layers <n|auto|max, default ${DEFAULTS.gpuLayers}>]`;
 
 /** A bad flag; its message names the flag, what was expected and what arrived. */
 export class OptionsError extends Error {
@@ -55,6 +77,9 @@ function integerFlag(min: number, max: number, note = "") {
     .refine((raw) => /^[0-9]+$/.test(raw) && Number(raw) >= min && Number(raw) <= max, expected)
     .transform(Number);
 }
+
+/** The most slots `--parallel` allows; the heartbeat schema caps slot counts at 1024 too. */
+const MAX_SLOTS = 256;
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -76,9 +101,18 @@ const FlagsSchema = z.object({
     .refine(isLoopbackHttpUrl, "expected an http:// URL on 127.0.0.1, localhost or [::1]")
     .optional(),
   "heartbeat-interval-ms": integerFlag(50, 600_000).default(DEFAULTS.heartbeatIntervalMs),
-  threads: integerFlag(1, DEFAULTS.threads, " (the CPUs this process may use)").default(DEFAULTS.threads),
+  threads: integerFlag(1, availableParallelism(), " (the CPUs this process may use)").default(DEFAULTS.threads),
   "context-size": integerFlag(32, 1_048_576).optional(),
   gpu: z.enum(GPU_CHOICES, { error: `expected one of ${GPU_CHOICES.join(", ")}` }).default(DEFAULTS.gpu),
+  "gpu-layers": z
+    .string()
+    .refine((raw) => raw === "auto" || raw === "max" || /^[0-9]{1,4}$/.test(raw), "expected auto, max or an integer 0–9999")
+    .transform((raw): GpuLayers => (raw === "auto" || raw === "max" ? raw : Number(raw)))
+    .default(DEFAULTS.gpuLayers),
+  // Every slot holds its own KV cache, so the bound is about memory rather than llama.cpp.
+  parallel: integerFlag(1, MAX_SLOTS).default(DEFAULTS.parallel),
+  "max-queue": integerFlag(0, 100_000).optional(),
+  "batch-size": integerFlag(1, 65_536).optional(),
 });
 
 type FlagName = keyof z.input<typeof FlagsSchema>;
@@ -107,6 +141,10 @@ export function parseWorkerOptions(argv: readonly string[]): WorkerOptions {
     threads: flags.threads,
     contextSize: flags["context-size"],
     gpu: flags.gpu,
+    gpuLayers: flags["gpu-layers"],
+    parallel: flags.parallel,
+    maxQueue: flags["max-queue"] ?? DEFAULTS.queuedPerSlot * flags.parallel,
+    batchSize: flags["batch-size"],
   };
 }
 

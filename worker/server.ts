@@ -1,22 +1,18 @@
-// The worker's OpenAI-style HTTP API on 127.0.0.1 (GET /health, POST /v1/chat/completions), which
-// the hive forwards requests to; it drains in-flight requests when the worker shuts down.
+// The worker's OpenAI-style HTTP API on 127.0.0.1 (GET /health, POST /v1/chat/completions,
+// /v1/completions and /v1/embeddings), which the hive forwards requests to; it drains in-flight
+// requests when the worker shuts down. The routes themselves live in ./routes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { RbeeError } from "../shared/errors.js";
-import { ChatCompletionRequest } from "../shared/openai/chat-request.js";
 import type { WorkerState } from "../shared/protocol/worker-heartbeat.js";
-import { parseRequest } from "../shared/validation.js";
-import {
-  chatCompletion,
-  chatCompletionChunk,
-  newCompletionIdentity,
-  usageChunk,
-  type CompletionIdentity,
-} from "./chat-completion-shapes.js";
-import type { Completion, Engine } from "./engine.js";
-import { MAX_BODY_BYTES, readJsonBody } from "./http-body.js";
+import type { Engine } from "./engine.js";
+import { MAX_BODY_BYTES } from "./http-body.js";
+import { chatCompletions } from "./routes/chat-completions.js";
+import { completions } from "./routes/completions.js";
+import { embeddings } from "./routes/embeddings.js";
+import { sendJson, type RouteContext, type RouteHandler } from "./routes/route-context.js";
 
 export interface WorkerServerOptions {
-  engine: Pick<Engine, "complete" | "slotsTotal" | "slotsBusy">;
+  engine: RouteContext["engine"] & Pick<Engine, "slotsTotal" | "slotsBusy" | "queueLength">;
   /** The model name echoed in responses, whatever name the request used. */
   modelName: string;
   workerId: string;
@@ -24,14 +20,27 @@ export interface WorkerServerOptions {
   log: (message: string) => void;
 }
 
+/** The POST routes that run the model; each is refused with 503 once the worker drains. */
+const MODEL_ROUTES: ReadonlyMap<string, RouteHandler> = new Map([
+  ["/v1/chat/completions", chatCompletions],
+  ["/v1/completions", completions],
+  ["/v1/embeddings", embeddings],
+]);
+
 export class WorkerServer {
   private readonly server: Server;
+  private readonly routeContext: RouteContext;
   private inFlight = 0;
   private draining = false;
   private onIdle: (() => void) | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: WorkerServerOptions) {
+    this.routeContext = {
+      engine: options.engine,
+      modelName: options.modelName,
+      clientError: (error) => this.toClientError(error),
+    };
     this.server = createServer((request, response) => this.onRequest(request, response));
     // Clients such as curl ask before uploading a large body ("Expect: 100-continue"); Node would
     // say yes to everything, so a body declared too large is refused before a byte of it is sent.
@@ -88,91 +97,30 @@ export class WorkerServer {
   }
 
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = (request.url ?? "/").split("?")[0];
-    switch (path) {
-      case "/health":
-        allowOnly("GET", request, response);
-        return sendJson(response, 200, this.health());
-      case "/v1/chat/completions":
-        allowOnly("POST", request, response);
-        return this.chatCompletions(request, response);
-      default:
-        throw new RbeeError(404, "not_found", `No route for ${request.method ?? "?"} ${path ?? "/"}`);
+    const path = (request.url ?? "/").split("?")[0] ?? "/";
+    if (path === "/health") {
+      allowOnly("GET", request, response);
+      return sendJson(response, 200, this.health());
     }
+    const handler = MODEL_ROUTES.get(path);
+    if (handler === undefined) throw new RbeeError(404, "not_found", `No route for ${request.method ?? "?"} ${path}`);
+    allowOnly("POST", request, response);
+    if (this.draining) {
+      throw new RbeeError(503, "worker_draining", "The worker is shutting down; retry elsewhere", { retryAfterSeconds: 1 });
+    }
+    return handler(request, response, this.routeContext);
   }
 
   private health() {
     const { engine, modelName, workerId, state } = this.options;
-    return { status: state(), model: modelName, workerId, slotsTotal: engine.slotsTotal, slotsBusy: engine.slotsBusy };
-  }
-
-  private async chatCompletions(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (this.draining) {
-      throw new RbeeError(503, "worker_draining", "The worker is shutting down; retry elsewhere", { retryAfterSeconds: 1 });
-    }
-    const chatRequest = parseRequest(ChatCompletionRequest, await readJsonBody(request));
-    const abort = new AbortController();
-    // 'close' fires when the client hangs up, even mid-generation; a finished response sets
-    // writableFinished first, so only a real disconnect aborts (and frees the slot at once).
-    response.once("close", () => {
-      if (!response.writableFinished) abort.abort(new Error("client disconnected"));
-    });
-    const identity = newCompletionIdentity(this.options.modelName);
-    if (chatRequest.stream) return this.streamCompletion(response, chatRequest, identity, abort.signal);
-
-    const completion = await this.options.engine.complete(chatRequest, { signal: abort.signal });
-    if (completion.finishReason === "abort") return;
-    sendJson(response, 200, chatCompletion(identity, completion.text, completion.finishReason, completion.usage));
-  }
-
-  /**
-   * Server-sent events. Headers go out with the first token rather than at once, so an error found
-   * before generating (such as context overflow) still gets its proper status code.
-   */
-  private async streamCompletion(
-    response: ServerResponse,
-    request: ChatCompletionRequest,
-    identity: CompletionIdentity,
-    signal: AbortSignal,
-  ): Promise<void> {
-    // Writes are not awaited: one completion is bounded by the context size, so a slow reader
-    // can only make Node buffer a few kilobytes, never unbounded memory.
-    const send = (payload: unknown): void => {
-      response.write(`data: ${JSON.stringify(payload)}\n\n`);
+    return {
+      status: state(),
+      model: modelName,
+      workerId,
+      slotsTotal: engine.slotsTotal,
+      slotsBusy: engine.slotsBusy,
+      queueLength: engine.queueLength,
     };
-    const start = (): void => {
-      if (response.headersSent) return;
-      response.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        // Tells proxies such as nginx not to hold tokens back in a buffer.
-        "x-accel-buffering": "no",
-      });
-      send(chatCompletionChunk(identity, { role: "assistant", content: "" }, null));
-    };
-
-    let completion: Completion;
-    try {
-      completion = await this.options.engine.complete(request, {
-        signal,
-        onTextChunk: (text) => {
-          if (text === "") return;
-          start();
-          send(chatCompletionChunk(identity, { content: text }, null));
-        },
-      });
-    } catch (error) {
-      if (!response.headersSent) throw error;
-      // Too late for a status code: the error goes as a last event, as OpenAI does mid-stream.
-      send(this.toClientError(error).toBody());
-      response.end();
-      return;
-    }
-    if (completion.finishReason === "abort") return;
-    start();
-    send(chatCompletionChunk(identity, {}, completion.finishReason));
-    if (request.stream_options?.include_usage) send(usageChunk(identity, completion.usage));
-    response.end("data: [DONE]\n\n");
   }
 
   private sendError(request: IncomingMessage, response: ServerResponse, error: unknown): void {
@@ -199,8 +147,4 @@ function allowOnly(method: string, request: IncomingMessage, response: ServerRes
   if (request.method === method) return;
   response.setHeader("allow", method);
   throw new RbeeError(405, "method_not_allowed", `${request.method ?? "?"} is not allowed here; use ${method}`);
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }

@@ -1,48 +1,76 @@
-// A first-in-first-out queue for the engine's generation slots: each request waits its turn for a
-// free slot, and a request whose client leaves while it waits gives up its place at once.
+// Hands the engine's generation slots (one context sequence each) to requests: first come, first
+// served, with a short bounded wait list. A request whose client leaves while waiting gives up its
+// place at once, and one that arrives to a full wait list is refused with 503 and Retry-After.
+import { RbeeError } from "../shared/errors.js";
 
-/** Call once to hand the slot to the next waiter. */
-export type ReleaseSlot = () => void;
+/** A slot lent to one request; call `release` once to hand the slot to the next waiter. */
+export interface SlotLease<Slot> {
+  slot: Slot;
+  release: () => void;
+}
 
-interface Waiter {
-  grant: (release: ReleaseSlot) => void;
+interface Waiter<Slot> {
+  grant: (lease: SlotLease<Slot>) => void;
   reject: (reason: unknown) => void;
 }
 
-export class SlotQueue {
-  private busy = 0;
-  private readonly waiters: Waiter[] = [];
+export interface SlotQueueOptions {
+  /** Requests that may wait for a slot; one more is refused. 0 refuses whenever every slot is busy. */
+  maxQueue: number;
+  /** Seconds a refused client is told to wait before retrying. */
+  retryAfterSeconds: number;
+  /** Called whenever `busySlots` or `waiting` changes, so heartbeats can report ready ⇄ busy. */
+  onChange?: () => void;
+}
+
+export class SlotQueue<Slot> {
+  private readonly free: Slot[];
+  private readonly waiters: Array<Waiter<Slot>> = [];
   private closedReason: unknown = undefined;
 
   constructor(
-    readonly total: number,
-    /** Called whenever `busy` changes, so heartbeats can report ready ⇄ busy. */
-    private readonly onChange: () => void = () => {},
-  ) {}
+    private readonly slots: readonly Slot[],
+    private readonly options: SlotQueueOptions,
+  ) {
+    this.free = [...slots];
+  }
+
+  get total(): number {
+    return this.slots.length;
+  }
 
   get busySlots(): number {
-    return this.busy;
+    return this.slots.length - this.free.length;
   }
 
   get waiting(): number {
     return this.waiters.length;
   }
 
-  /** Resolves with a release function once a slot is free; rejects with `signal.reason` if aborted first. */
-  acquire(signal?: AbortSignal): Promise<ReleaseSlot> {
+  /**
+   * Resolves with a lease once a slot is free; rejects with `signal.reason` if aborted first, and
+   * with a 503 at once when the wait list is full.
+   */
+  acquire(signal?: AbortSignal): Promise<SlotLease<Slot>> {
     if (this.closedReason !== undefined) return Promise.reject(this.closedReason);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.busy < this.total && this.waiters.length === 0) return Promise.resolve(this.take());
-    return new Promise<ReleaseSlot>((resolve, reject) => {
+    const slot = this.waiters.length === 0 ? this.free.pop() : undefined;
+    if (slot !== undefined) {
+      this.changed();
+      return Promise.resolve(this.lease(slot));
+    }
+    if (this.waiters.length >= this.options.maxQueue) return Promise.reject(this.queueFull());
+    return new Promise<SlotLease<Slot>>((resolve, reject) => {
       const onAbort = (): void => {
         const index = this.waiters.indexOf(waiter);
         if (index >= 0) this.waiters.splice(index, 1);
+        this.changed();
         reject(signal?.reason);
       };
-      const waiter: Waiter = {
-        grant: (release) => {
+      const waiter: Waiter<Slot> = {
+        grant: (lease) => {
           signal?.removeEventListener("abort", onAbort);
-          resolve(release);
+          resolve(lease);
         },
         reject: (reason) => {
           signal?.removeEventListener("abort", onAbort);
@@ -51,34 +79,43 @@ export class SlotQueue {
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.waiters.push(waiter);
+      this.changed();
     });
   }
 
-  /** Rejects every waiter and every later `acquire` with `reason`; slots already held stay held. */
+  /** Rejects every waiter and every later `acquire` with `reason`; slots already lent stay lent. */
   close(reason: unknown): void {
     this.closedReason ??= reason;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(this.closedReason);
+    const rejected = this.waiters.splice(0);
+    for (const waiter of rejected) waiter.reject(this.closedReason);
+    if (rejected.length > 0) this.changed();
   }
 
-  private take(): ReleaseSlot {
-    this.busy++;
-    this.onChange();
-    return this.releaser();
-  }
-
-  private releaser(): ReleaseSlot {
+  private lease(slot: Slot): SlotLease<Slot> {
     let released = false;
-    return () => {
+    const release = (): void => {
       if (released) return;
       released = true;
       const next = this.waiters.shift();
-      if (next) {
-        // The slot passes straight to the next waiter, so `busy` does not change.
-        next.grant(this.releaser());
-        return;
-      }
-      this.busy--;
-      this.onChange();
+      // The slot passes straight to the next waiter, so the busy count stays; the queue shrinks.
+      if (next) next.grant(this.lease(slot));
+      else this.free.push(slot);
+      this.changed();
     };
+    return { slot, release };
+  }
+
+  private queueFull(): RbeeError {
+    const { maxQueue, retryAfterSeconds } = this.options;
+    return new RbeeError(
+      503,
+      "worker_busy",
+      `All ${this.total} slot(s) are busy and ${maxQueue} request(s) already wait; retry in ${retryAfterSeconds} s`,
+      { retryAfterSeconds },
+    );
+  }
+
+  private changed(): void {
+    this.options.onChange?.();
   }
 }

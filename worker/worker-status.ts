@@ -1,13 +1,19 @@
-// What the worker says about itself (lifecycle phase, slots, why it failed), kept in one place so
-// heartbeats and /health always agree; main moves the phase, the engine's slots move "busy".
-import type { WorkerHeartbeat, WorkerState } from "../shared/protocol/worker-heartbeat.js";
+// What the worker says about itself (lifecycle phase, slots, queue, device, memory, speed, why it
+// failed), kept in one place so heartbeats and /health always agree; main moves the phase, the
+// engine's slots move "busy".
+import type { WorkerDevice, WorkerHeartbeat, WorkerState } from "../shared/protocol/worker-heartbeat.js";
 
 /** The phases main moves through. "busy" is not one: it is "ready" with every slot taken. */
 export type WorkerPhase = Exclude<WorkerState, "busy">;
 
-export interface WorkerSlots {
+/** What the engine reports once it exists. */
+export interface EngineFigures {
   readonly slotsTotal: number;
   readonly slotsBusy: number;
+  readonly queueLength: number;
+  readonly device: WorkerDevice;
+  readonly vramUsedBytes: number | null;
+  readonly tokensPerSecond: number;
 }
 
 export interface WorkerIdentity {
@@ -20,24 +26,28 @@ export interface WorkerIdentity {
 // The heartbeat schema caps `failure` at 2000 characters; a longer one would make every heartbeat invalid.
 const MAX_FAILURE_LENGTH = 2000;
 
-const NO_SLOTS: WorkerSlots = { slotsTotal: 0, slotsBusy: 0 };
-
 export class WorkerStatus {
   private phase: WorkerPhase = "loading";
   private failure: string | undefined;
-  private slots: WorkerSlots = NO_SLOTS;
+  private loadProgress = 0;
+  private engine: EngineFigures | undefined;
   private readonly listeners: Array<() => void> = [];
 
   constructor(readonly identity: WorkerIdentity) {}
 
   get state(): WorkerState {
-    if (this.phase === "ready" && this.slots.slotsBusy >= this.slots.slotsTotal) return "busy";
+    if (this.phase === "ready" && this.engine && this.engine.slotsBusy >= this.engine.slotsTotal) return "busy";
     return this.phase;
   }
 
-  /** Where slot counts come from once the engine exists. */
-  attachSlots(slots: WorkerSlots): void {
-    this.slots = slots;
+  /** Where slot counts and the other figures come from once the engine exists. */
+  attachEngine(engine: EngineFigures): void {
+    this.engine = engine;
+  }
+
+  /** Fraction of the model loaded so far, 0..1. */
+  setLoadProgress(progress: number): void {
+    this.loadProgress = Math.min(1, Math.max(0, progress));
   }
 
   setPhase(phase: WorkerPhase, failure?: string): void {
@@ -56,14 +66,21 @@ export class WorkerStatus {
   }
 
   heartbeat(): WorkerHeartbeat {
+    const engine = this.engine;
     return {
       workerId: this.identity.workerId,
       model: this.identity.model,
       state: this.state,
       pid: process.pid,
       port: this.identity.port,
-      slotsTotal: this.slots.slotsTotal,
-      slotsBusy: this.slots.slotsBusy,
+      slotsTotal: engine?.slotsTotal ?? 0,
+      slotsBusy: engine?.slotsBusy ?? 0,
+      queueLength: engine?.queueLength ?? 0,
+      device: engine?.device ?? null,
+      memoryRssBytes: process.memoryUsage.rss(),
+      memoryVramBytes: engine?.vramUsedBytes ?? null,
+      tokensPerSecond: roundTo(engine?.tokensPerSecond ?? 0, 1),
+      ...(this.phase === "loading" ? { loadProgress: this.loadProgress } : {}),
       ...(this.failure === undefined ? {} : { failure: this.failure }),
     };
   }
@@ -71,4 +88,9 @@ export class WorkerStatus {
 
 function truncate(text: string, maxLength: number): string {
   return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;
+}
+
+function roundTo(value: number, decimals: number): number {
+  const scale = 10 ** decimals;
+  return Math.round(value * scale) / scale;
 }

@@ -8,7 +8,7 @@ import {
   HiveToQueenFrame,
   PROTOCOL_VERSION,
   type QueenToHiveFrame,
-  type RELAYABLE_PATHS,
+  type RelayablePath,
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
 import { heartbeatIntervalMs } from "../env.js";
@@ -36,7 +36,7 @@ export interface RelayRequest {
   requestId: string;
   workerId: string;
   port: number;
-  path: (typeof RELAYABLE_PATHS)[number];
+  path: RelayablePath;
   body: string;
 }
 

@@ -20,6 +20,12 @@ export interface WorkerView {
   port: number;
   slots_total: number;
   slots_busy: number;
+  queue_length: number;
+  device: string | null;
+  memory_rss_bytes: number;
+  memory_vram_bytes: number | null;
+  tokens_per_second: number;
+  load_progress?: number;
   last_seen_at: string;
   failure?: string;
 }
@@ -35,6 +41,12 @@ export function toWorkerView(record: WorkerRecord): WorkerView {
     port: heartbeat.port,
     slots_total: heartbeat.slotsTotal,
     slots_busy: heartbeat.slotsBusy,
+    queue_length: heartbeat.queueLength,
+    device: heartbeat.device,
+    memory_rss_bytes: heartbeat.memoryRssBytes,
+    memory_vram_bytes: heartbeat.memoryVramBytes,
+    tokens_per_second: heartbeat.tokensPerSecond,
+    ...(heartbeat.loadProgress === undefined ? {} : { load_progress: heartbeat.loadProgress }),
     last_seen_at: new Date(record.lastSeenAtMs).toISOString(),
     ...(heartbeat.failure === undefined ? {} : { failure: heartbeat.failure }),
   };

@@ -15,7 +15,8 @@ const CommandId = z.string().regex(idPattern("cmd"));
 const ProblemDetail = z.object({ code: z.string().max(64), message: z.string().max(4000) });
 
 /** Worker API paths the queen may ask a hive to relay; the hive refuses any other. */
-export const RELAYABLE_PATHS = ["/v1/chat/completions"] as const;
+export const RELAYABLE_PATHS = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"] as const;
+export type RelayablePath = (typeof RELAYABLE_PATHS)[number];
 
 // ── hive → queen ────────────────────────────────────────────────────────────────────────────
 

@@ -15,6 +15,12 @@ export const ModelName = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@\-]*$/, "must be letters, digits and . _ : @ - only");
 
+/** Where the worker's model runs, as node-llama-cpp reports its backend. */
+export const WorkerDevice = z.enum(["cpu", "cuda", "metal", "vulkan"]);
+export type WorkerDevice = z.infer<typeof WorkerDevice>;
+
+const Bytes = z.number().int().min(0);
+
 export const WorkerHeartbeat = z.object({
   workerId: WorkerId,
   model: ModelName,
@@ -24,6 +30,18 @@ export const WorkerHeartbeat = z.object({
   port: z.number().int().min(1).max(65535),
   slotsTotal: z.number().int().min(0).max(1024),
   slotsBusy: z.number().int().min(0).max(1024),
+  /** Requests waiting for a free slot. */
+  queueLength: z.number().int().min(0),
+  /** Null until the backend is chosen, early in `loading`. */
+  device: WorkerDevice.nullable(),
+  /** Resident memory of the worker process, in bytes. */
+  memoryRssBytes: Bytes,
+  /** GPU memory in use on the worker's device, in bytes; null when no GPU is in use. */
+  memoryVramBytes: Bytes.nullable(),
+  /** Tokens generated per second over the last heartbeat interval, all slots together. */
+  tokensPerSecond: z.number().min(0),
+  /** How much of the model is loaded, 0..1; only while `loading`. */
+  loadProgress: z.number().min(0).max(1).optional(),
   /** Why the worker is `failed`, for a person to read. */
   failure: z.string().max(2000).optional(),
 });

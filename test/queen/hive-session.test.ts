@@ -133,6 +133,32 @@ describe("request relay", () => {
     expect(await response.text()).toBe(expected);
   });
 
+  it("relays completions and embeddings to the worker's matching path", async () => {
+    const hive = await TestHive.greeted("paths-hive");
+    hive.heartbeat("wrk_paths1", "paths-model");
+    await eventually(async () => (await listModelIds()).includes("paths-model"));
+    const model = await SELF.fetch("https://queen/v1/models/paths-model", { headers: auth });
+    expect(await model.json()).toMatchObject({ id: "paths-model", object: "model", owned_by: "rbee" });
+
+    for (const [path, body] of [
+      ["/v1/completions", { model: "paths-model", prompt: "Once" }],
+      ["/v1/embeddings", { model: "paths-model", input: ["a", "b"] }],
+    ] as const) {
+      const responsePromise = SELF.fetch(`https://queen${path}`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const request = await hive.next("request");
+      expect(request.path).toBe(path);
+      expect(JSON.parse(request.body)).toEqual(body);
+      hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "application/json" } });
+      hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: '{"ok":true}' });
+      hive.send({ type: "response_end", requestId: request.requestId, chunks: 1 });
+      expect(await (await responsePromise).json()).toEqual({ ok: true });
+    }
+  });
+
   it("turns a worker the hive cannot reach into a 502 with the hive's reason", async () => {
     const hive = await TestHive.greeted("unreachable-hive");
     hive.heartbeat("wrk_gone1", "gone-model");

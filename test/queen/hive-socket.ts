@@ -74,7 +74,20 @@ export class TestHive {
   heartbeat(workerId: string, model: string, state = "ready"): void {
     this.send({
       type: "worker_heartbeat",
-      heartbeat: { workerId, model, state, pid: 4242, port: 40001, slotsTotal: 1, slotsBusy: 0 },
+      heartbeat: {
+        workerId,
+        model,
+        state,
+        pid: 4242,
+        port: 40001,
+        slotsTotal: 1,
+        slotsBusy: 0,
+        queueLength: 0,
+        device: "cpu",
+        memoryRssBytes: 100 * 1024 * 1024,
+        memoryVramBytes: null,
+        tokensPerSecond: 0,
+      },
     });
   }
 }

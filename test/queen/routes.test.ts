@@ -72,6 +72,23 @@ describe("queen routes", () => {
     });
   });
 
+  it("answers GET /v1/models/:id for an unknown model with 404 model_not_found", async () => {
+    const response = await SELF.fetch("https://queen/v1/models/nope", { headers: auth });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("model_not_found");
+  });
+
+  it("validates completions and embeddings requests before routing them", async () => {
+    const completion = await postJson("/v1/completions", { model: "m", prompt: 42 });
+    expect(completion.status).toBe(400);
+    expect(((await completion.json()) as { error: { param: string } }).error.param).toBe("prompt");
+    const embedding = await postJson("/v1/embeddings", { model: "m", input: [] });
+    expect(embedding.status).toBe(400);
+    expect(((await embedding.json()) as { error: { param: string } }).error.param).toBe("input");
+    const unknown = await postJson("/v1/embeddings", { model: "no-such-model", input: "hi" });
+    expect(unknown.status).toBe(404);
+  });
+
   it("answers unknown routes with an OpenAI-style 404", async () => {
     const response = await SELF.fetch("https://queen/v1/nope", { headers: auth });
     expect(response.status).toBe(404);

@@ -1,0 +1,59 @@
+// The benchmark's baseline: node-llama-cpp called in this process on the same model, set up and
+// called the way worker/engine.ts does it, minus the HTTP server around it.
+import { performance } from "node:perf_hooks";
+import { getLlama, LlamaChat, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import type { ChatMessage } from "../../shared/openai/chat-request.js";
+import { toChatHistory } from "../../worker/chat-history.js";
+import { DEFAULTS as WORKER_DEFAULTS } from "../../worker/options.js";
+import type { RunResult } from "./run-result.js";
+
+export class InProcessGenerator {
+  /** Loads the model on the CPU with `threads` threads; throws at once if no prebuilt binary fits. */
+  static async load(options: { modelPath: string; threads: number }): Promise<InProcessGenerator> {
+    // build: "never", as in the worker: a missing binary would otherwise start a many-minute source build.
+    const llama = await getLlama({ gpu: false, build: "never", maxThreads: options.threads, logLevel: LlamaLogLevel.warn });
+    try {
+      const model = await llama.loadModel({ modelPath: options.modelPath });
+      // The worker's context when --context-size is not given, so the KV cache has the same size.
+      const contextSize = Math.min(model.trainContextSize, WORKER_DEFAULTS.maxDefaultContextSize);
+      const context = await model.createContext({ contextSize, sequences: 1 });
+      return new InProcessGenerator(llama, new LlamaChat({ contextSequence: context.getSequence() }));
+    } catch (error) {
+      await llama.dispose();
+      throw error;
+    }
+  }
+
+  private disposing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly llama: Llama,
+    private readonly chat: LlamaChat,
+  ) {}
+
+  /**
+   * One greedy completion with the options the worker passes for `temperature: 0` and `max_tokens`.
+   * The worker's extras (prompt token count, abort signal, text callback) are left out on purpose:
+   * they are part of the overhead being measured.
+   */
+  async generate(messages: readonly ChatMessage[], maxTokens: number): Promise<RunResult> {
+    const started = performance.now();
+    let tokens = 0;
+    await this.chat.generateResponse(toChatHistory(messages), {
+      maxTokens,
+      temperature: 0,
+      repeatPenalty: false,
+      // The worker's usage.completion_tokens is this same count, so both sides count alike.
+      onToken: (generated) => {
+        tokens += generated.length;
+      },
+    });
+    return { tokens, seconds: (performance.now() - started) / 1000 };
+  }
+
+  /** Frees the model, context and native backend. Safe to call twice. */
+  dispose(): Promise<void> {
+    this.disposing ??= this.llama.dispose();
+    return this.disposing;
+  }
+}

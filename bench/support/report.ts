@@ -1,0 +1,56 @@
+// Turns the benchmark's measured runs into the printed table and ratio lines.
+import { tokensPerSecond, type RunResult } from "./run-result.js";
+import { summarize, type Summary } from "./summary.js";
+
+export const MODES = ["in-process", "http non-stream", "http stream"] as const;
+export type Mode = (typeof MODES)[number];
+
+/** The throughput the worker should keep relative to node-llama-cpp in-process. */
+export const TARGET_RATIO = 0.95;
+
+export type Runs = Record<Mode, RunResult[]>;
+
+export function formatReport(runs: Runs): string {
+  const lines: string[] = [];
+  const row = (cells: string[]): string =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(16) : cell.padStart(10))).join(" ");
+  lines.push(row(["mode", "median tok/s", "min", "max", "tokens", "median s"]));
+  for (const mode of MODES) {
+    const rate = summarize(runs[mode].map(tokensPerSecond));
+    const seconds = summarize(runs[mode].map((run) => run.seconds));
+    lines.push(row([mode, fixed(rate.median, 0), fixed(rate.min, 0), fixed(rate.max, 0), tokenRange(runs[mode]), fixed(seconds.median, 3)]));
+  }
+  const firstToken = runs["http stream"].flatMap((run) => (run.firstTokenSeconds === undefined ? [] : [run.firstTokenSeconds * 1000]));
+  if (firstToken.length > 0) {
+    const ttft = summarize(firstToken);
+    lines.push(`time to first token, http stream: median ${fixed(ttft.median, 1)} ms (min ${fixed(ttft.min, 1)}, max ${fixed(ttft.max, 1)})`);
+  }
+  for (const mode of ["http non-stream", "http stream"] as const) lines.push(ratioLine(runs, mode));
+  return lines.join("\n");
+}
+
+/**
+ * Ratio of the medians, and next to it the range of the per-round ratios: runs of one round ran
+ * back to back, so their ratio is the least disturbed by load that comes and goes.
+ */
+function ratioLine(runs: Runs, mode: Exclude<Mode, "in-process">): string {
+  const baseline = summarize(runs["in-process"].map(tokensPerSecond));
+  const measured = summarize(runs[mode].map(tokensPerSecond));
+  const perRound: Summary = summarize(
+    runs[mode].map((run, i) => tokensPerSecond(run) / tokensPerSecond(runs["in-process"][i] as RunResult)),
+  );
+  const name = mode.replace(" ", "-").replace("non-stream", "nonstream");
+  return (
+    `ratio ${name}/in-process: ${fixed(measured.median / baseline.median, 2)} (target ≥ ${TARGET_RATIO})` +
+    `  per-round ${fixed(perRound.min, 2)}–${fixed(perRound.max, 2)}, median ${fixed(perRound.median, 2)}`
+  );
+}
+
+function tokenRange(runs: readonly RunResult[]): string {
+  const tokens = summarize(runs.map((run) => run.tokens));
+  return tokens.min === tokens.max ? String(tokens.min) : `${tokens.min}–${tokens.max}`;
+}
+
+function fixed(value: number, digits: number): string {
+  return value.toFixed(digits);
+}

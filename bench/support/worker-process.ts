@@ -1,0 +1,119 @@
+// Starts the real worker process (worker/main.ts) for the benchmark, waits until it serves, and
+// stops it with SIGTERM the way the hive does.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** How long the worker may take to load the model and listen, in ms; real models load slowly. */
+const START_TIMEOUT_MS = 120_000;
+/** How long SIGTERM may take (the worker drains, then frees llama.cpp) before SIGKILL, in ms. */
+const STOP_TIMEOUT_MS = 10_000;
+/** How much of the worker's stderr is kept to explain a failed start, in characters. */
+const STDERR_TAIL_CHARS = 4000;
+
+export interface WorkerProcessOptions {
+  modelPath: string;
+  threads: number;
+}
+
+export class WorkerProcess {
+  /** Spawns the worker on a free port and resolves once it prints its `listening` event. */
+  static async start(options: WorkerProcessOptions): Promise<WorkerProcess> {
+    const port = await freePort();
+    const args = [
+      "--import",
+      "tsx",
+      "worker/main.ts",
+      "--model",
+      options.modelPath,
+      "--model-name",
+      "bench",
+      "--worker-id",
+      "wrk_bench1",
+      "--port",
+      String(port),
+      "--threads",
+      String(options.threads),
+      "--gpu",
+      "cpu",
+    ];
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const worker = new WorkerProcess(child, `http://127.0.0.1:${port}`);
+    try {
+      await worker.waitUntilListening(port);
+    } catch (error) {
+      await worker.stop();
+      throw error;
+    }
+    return worker;
+  }
+
+  private stderrTail = "";
+  private readonly exited: Promise<void>;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    /** Base URL of the worker's HTTP API. */
+    readonly url: string,
+  ) {
+    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    child.stderr?.on("data", (data: Buffer) => {
+      this.stderrTail = (this.stderrTail + data.toString()).slice(-STDERR_TAIL_CHARS);
+    });
+  }
+
+  /** SIGTERM, then SIGKILL if the worker has not exited within STOP_TIMEOUT_MS. Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+      this.child.kill("SIGTERM");
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS)));
+      const forced = await Promise.race([this.exited.then(() => false), timedOut]);
+      clearTimeout(timer);
+      if (forced) {
+        this.child.kill("SIGKILL");
+        await this.exited;
+      }
+    })();
+    return this.stopping;
+  }
+
+  private waitUntilListening(port: number): Promise<void> {
+    const expected = JSON.stringify({ event: "listening", port });
+    return new Promise((resolve, reject) => {
+      let stdout = "";
+      const timer = setTimeout(
+        () => reject(new Error(`worker did not print ${expected} within ${START_TIMEOUT_MS} ms: ${this.stderrTail}`)),
+        START_TIMEOUT_MS,
+      );
+      this.child.stdout?.on("data", (data: Buffer) => {
+        stdout += data.toString();
+        if (stdout.split("\n").includes(expected)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.child.once("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`worker exited (${signal ?? `code ${code}`}) before listening: ${this.stderrTail.trim()}`));
+      });
+      this.child.once("error", (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  }
+}
+
+/** A port free a moment ago; another process could take it first, which the start then reports. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

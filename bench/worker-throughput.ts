@@ -1,0 +1,92 @@
+// Benchmark: tokens/s of one stream through the worker's HTTP API (plain and streamed) against
+// node-llama-cpp called in-process on the same model, and their ratio. Prints figures, asserts nothing.
+//
+//   node --import tsx bench/worker-throughput.ts [--tokens 400] [--runs 5] [--threads 1] [--model <file.gguf>]
+import { mkdtemp, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import type { ChatMessage } from "../shared/openai/chat-request.js";
+import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
+import { parseBenchOptions, USAGE, wantsHelp, type BenchOptions } from "./support/bench-options.js";
+import { InProcessGenerator } from "./support/in-process-generator.js";
+import { formatReport, MODES, type Mode, type Runs } from "./support/report.js";
+import type { RunResult } from "./support/run-result.js";
+import { roundOrder } from "./support/run-order.js";
+import { WorkerClient } from "./support/worker-client.js";
+import { WorkerProcess } from "./support/worker-process.js";
+
+// A short system prompt: the default one takes more context than a byte-level vocab can spare.
+const MESSAGES: ChatMessage[] = [
+  { role: "system", content: "You are a helpful assistant." },
+  { role: "user", content: "Tell me a long story about a bee that builds a hive." },
+];
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  let options: BenchOptions;
+  try {
+    options = parseBenchOptions(argv);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+
+  let tempDir: string | undefined;
+  let worker: WorkerProcess | undefined;
+  let client: WorkerClient | undefined;
+  let inProcess: InProcessGenerator | undefined;
+  try {
+    let modelPath = options.modelPath;
+    if (modelPath === undefined) {
+      tempDir = await mkdtemp(join(tmpdir(), "rbee-bench-"));
+      modelPath = join(tempDir, "rbee-tiny.gguf");
+      await writeTinyLlamaGguf(modelPath);
+    }
+    process.stdout.write(
+      `worker throughput: model ${options.modelPath === undefined ? "rbee-tiny (generated)" : basename(modelPath)}, ` +
+        `${options.tokens} tokens, ${options.runs} runs per mode, ${options.threads} thread(s), cpu, node ${process.version}\n` +
+        `load average before: ${formatLoad()}\n`,
+    );
+    worker = await WorkerProcess.start({ modelPath, threads: options.threads });
+    const http = (client = new WorkerClient(worker.url));
+    const local = (inProcess = await InProcessGenerator.load({ modelPath, threads: options.threads }));
+
+    const chat = { messages: MESSAGES, maxTokens: options.tokens };
+    const runners: Record<Mode, () => Promise<RunResult>> = {
+      "in-process": () => local.generate(chat.messages, chat.maxTokens),
+      "http non-stream": () => http.complete(chat),
+      "http stream": () => http.stream(chat),
+    };
+    // One warm-up each: the first generation pays for allocations and cold caches on both sides.
+    for (const mode of MODES) await runners[mode]();
+
+    const runs: Runs = { "in-process": [], "http non-stream": [], "http stream": [] };
+    for (let round = 0; round < options.runs; round++) {
+      // Modes alternate within each round so load from other processes hits all of them alike.
+      for (const mode of roundOrder(MODES, round)) runs[mode].push(await runners[mode]());
+    }
+    process.stdout.write(`${formatReport(runs)}\nload average after: ${formatLoad()}\n`);
+  } finally {
+    client?.close();
+    await worker?.stop();
+    await inProcess?.dispose();
+    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+function formatLoad(): string {
+  return loadavg()
+    .map((load) => load.toFixed(2))
+    .join(" ");
+}
+
+await main().catch((error: unknown) => {
+  // A failed start already says why (the worker's stderr is in the message); a stack adds nothing.
+  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,47 @@
+// The OpenAI inference routes (chat completions, completions, embeddings): each validates its
+// request, asks the Registry for a worker that serves the model, and relays the request through
+// that worker's hive, streaming the answer back. A client that disconnects cancels the work.
+import { Hono } from "hono";
+import type { z } from "zod";
+import { RbeeError } from "../../shared/errors.js";
+import { newId } from "../../shared/ids.js";
+import { ChatCompletionRequest } from "../../shared/openai/chat-request.js";
+import { CompletionRequest } from "../../shared/openai/completion-request.js";
+import { EmbeddingRequest } from "../../shared/openai/embedding-request.js";
+import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
+import { parseRequest } from "../../shared/validation.js";
+import type { QueenEnv } from "../env.js";
+import { hiveSessionStub } from "../hive-session/stub.js";
+import { readJson } from "../http/read-json.js";
+import { registryStub } from "../registry/stub.js";
+
+/** Seconds a client is told to wait when a model has no worker ready. */
+const NO_WORKER_RETRY_AFTER_SECONDS = 2;
+
+function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePath) {
+  return new Hono<QueenEnv>().post("/", async (c) => {
+    const request = parseRequest(schema, await readJson(c));
+    const placement = await registryStub(c.env).place(request.model);
+    if (!placement.ok) {
+      if (placement.code === "model_not_found") {
+        throw new RbeeError(404, "model_not_found", placement.message, { param: "model" });
+      }
+      throw new RbeeError(503, placement.code, placement.message, { retryAfterSeconds: NO_WORKER_RETRY_AFTER_SECONDS });
+    }
+    const session = hiveSessionStub(c.env, placement.hiveName);
+    const requestId = newId("req");
+    c.req.raw.signal.addEventListener("abort", () => c.executionCtx.waitUntil(session.cancelRelay(requestId)), { once: true });
+    return session.relay({
+      requestId,
+      workerId: placement.workerId,
+      port: placement.port,
+      path,
+      // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
+      body: JSON.stringify(request),
+    });
+  });
+}
+
+export const chatCompletionRoutes = inferenceRoute(ChatCompletionRequest, "/v1/chat/completions");
+export const completionRoutes = inferenceRoute(CompletionRequest, "/v1/completions");
+export const embeddingRoutes = inferenceRoute(EmbeddingRequest, "/v1/embeddings");

@@ -1,0 +1,26 @@
+// The OpenAI legacy completions request (`POST /v1/completions`: a prompt in, its continuation
+// out) as rbee accepts it; the worker validates it before generating.
+import { z } from "zod";
+import { ResponseFormat, SamplingFields, StreamOptions } from "./chat-request.js";
+
+export const CompletionRequest = z.looseObject({
+  model: z.string().min(1).max(256),
+  // OpenAI also takes several prompts or token ids; one prompt per request is what a slot serves.
+  prompt: z.union([z.string(), z.array(z.string()).length(1, "must hold exactly one prompt string")]),
+  stream: z.boolean().optional(),
+  stream_options: StreamOptions.nullish(),
+  ...SamplingFields,
+  /** Not in OpenAI's legacy API; llama.cpp's server accepts it there too. */
+  response_format: ResponseFormat.nullish(),
+  n: z.literal(1, { error: "only n=1 is supported" }).nullish(),
+  best_of: z.literal(1, { error: "only best_of=1 is supported" }).nullish(),
+  echo: z.literal(false, { error: "echo is not supported" }).nullish(),
+  logprobs: z.null({ error: "logprobs are not supported" }).optional(),
+  suffix: z.null({ error: "suffix (insertion) is not supported" }).optional(),
+});
+export type CompletionRequest = z.infer<typeof CompletionRequest>;
+
+/** The one prompt of a request, whichever form it came in. */
+export function promptText(request: CompletionRequest): string {
+  return typeof request.prompt === "string" ? request.prompt : (request.prompt[0] ?? "");
+}

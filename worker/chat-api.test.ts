@@ -1,0 +1,220 @@
+// The worker's chat API, run as a real process on the tiny model: response and stream shapes,
+// usage, stop strings, error statuses, heartbeats, and freeing the slot when a client leaves.
+import { request as httpRequest } from "node:http";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { HiveChannelStub } from "./testing/hive-channel-stub.js";
+import {
+  chatText,
+  greedyChat,
+  health,
+  json,
+  MODEL_NAME,
+  parseSse,
+  post,
+  startWorker,
+  writeTinyModel,
+  type ChatChunkBody,
+  type ChatCompletionBody,
+  type ErrorBody,
+  type RunningWorker,
+  type TinyModel,
+} from "./testing/running-worker.js";
+
+// The tiny model's tokenizer has one token per character, and its ChatML template renders a user
+// "Hi" as BOS, <|im_start|>, "user\n" (5), "Hi" (2), <|im_end|>, "\n", <|im_start|>, "assistant\n" (10).
+const PROMPT_TOKENS_FOR_HI = 22;
+
+let model: TinyModel;
+let hive: HiveChannelStub;
+
+beforeAll(async () => {
+  model = await writeTinyModel();
+  hive = await HiveChannelStub.start();
+});
+
+afterAll(async () => {
+  await hive?.close();
+  await model?.remove();
+});
+
+describe("a running worker", () => {
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    worker = await startWorker({ workerId: "wrk_serving1", hiveChannel: hive.url, modelPath: model.path });
+  });
+
+  afterAll(async () => {
+    await worker?.kill();
+  });
+
+  it("serves /health with its model, id and free slots", async () => {
+    const response = await fetch(`${worker.url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      status: "ready",
+      model: MODEL_NAME,
+      workerId: worker.workerId,
+      slotsTotal: 1,
+      slotsBusy: 0,
+      queueLength: 0,
+    });
+  });
+
+  it("answers a chat completion with text, usage, and finish_reason length when max_tokens is hit", async () => {
+    const response = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 16 }));
+    expect(response.status).toBe(200);
+    const body = await json<ChatCompletionBody>(response);
+    expect(body).toMatchObject({
+      object: "chat.completion",
+      model: MODEL_NAME,
+      choices: [{ index: 0, message: { role: "assistant" }, finish_reason: "length", logprobs: null }],
+    });
+    expect(body.id).toMatch(/^chatcmpl-/);
+    expect(body.choices[0]?.message.content.length).toBeGreaterThan(0);
+    expect(body.usage).toEqual({ prompt_tokens: PROMPT_TOKENS_FOR_HI, completion_tokens: 16, total_tokens: PROMPT_TOKENS_FOR_HI + 16 });
+  });
+
+  it("counts the whole templated prompt even when the sequence already holds it", async () => {
+    await chatText(worker, greedyChat({ max_tokens: 4 }));
+    const again = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4 })));
+    expect(again.usage.prompt_tokens).toBe(PROMPT_TOKENS_FOR_HI);
+  });
+
+  it("gives the same text for the same greedy request", async () => {
+    const first = await chatText(worker, greedyChat({ max_tokens: 40 }));
+    const second = await chatText(worker, greedyChat({ max_tokens: 40 }));
+    expect(second).toBe(first);
+  });
+
+  it("streams exactly the text it returns without streaming, in OpenAI's chunk order", async () => {
+    const expected = await chatText(worker, greedyChat({ max_tokens: 40 }));
+    const response = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 40, stream: true }));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const events = parseSse(await response.text());
+
+    expect(events.at(-1)).toBe("[DONE]");
+    const chunks = events.slice(0, -1).map((event) => JSON.parse(event) as ChatChunkBody);
+    expect(chunks[0]?.choices[0]?.delta).toEqual({ role: "assistant", content: "" });
+    expect(chunks.at(-1)?.choices[0]).toMatchObject({ delta: {}, finish_reason: "length" });
+    for (const chunk of chunks) {
+      expect(chunk).toMatchObject({ object: "chat.completion.chunk", id: chunks[0]?.id, model: MODEL_NAME });
+    }
+    const streamed = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("");
+    expect(streamed).toBe(expected);
+  });
+
+  it("sends a usage chunk before [DONE] when stream_options.include_usage is set", async () => {
+    const response = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 8, stream: true, stream_options: { include_usage: true } }));
+    const events = parseSse(await response.text());
+    expect(events.at(-1)).toBe("[DONE]");
+    const usageChunk = JSON.parse(events.at(-2) ?? "{}") as ChatChunkBody;
+    expect(usageChunk.choices).toEqual([]);
+    expect(usageChunk.usage).toMatchObject({ completion_tokens: 8 });
+    expect(usageChunk.usage?.total_tokens).toBe((usageChunk.usage?.prompt_tokens ?? 0) + 8);
+  });
+
+  it("ends the text before a stop string, with finish_reason stop", async () => {
+    const text = await chatText(worker, greedyChat({ max_tokens: 40 }));
+    const stop = text.slice(20, 23);
+    const response = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 40, stop: [stop] }));
+    const body = await json<ChatCompletionBody>(response);
+    expect(body.choices[0]?.message.content).toBe(text.slice(0, text.indexOf(stop)));
+    expect(body.choices[0]?.finish_reason).toBe("stop");
+    // Completion tokens are those of the returned text (one per character here), not of the stop string.
+    expect(body.usage.completion_tokens).toBe(body.choices[0]?.message.content.length);
+  });
+
+  it("rejects malformed JSON with 400 naming the problem", async () => {
+    const response = await fetch(`${worker.url}/v1/chat/completions`, { method: "POST", body: '{"model": "x",' });
+    expect(response.status).toBe(400);
+    const body = await json<ErrorBody>(response);
+    expect(body.error).toMatchObject({ type: "invalid_request_error", code: "invalid_json" });
+    expect(body.error.message).toMatch(/^Malformed JSON body: /);
+  });
+
+  it("rejects a request without messages with 400 naming messages", async () => {
+    const response = await post(worker, "/v1/chat/completions", { model: MODEL_NAME });
+    expect(response.status).toBe(400);
+    const body = await json<ErrorBody>(response);
+    expect(body.error).toMatchObject({ param: "messages", code: "invalid_request" });
+    expect(body.error.message).toContain("messages");
+  });
+
+  it("refuses a body over 1 MiB with 413 before parsing it", async () => {
+    const hugeText = "x".repeat(1024 * 1024 + 1);
+    const response = await post(worker, "/v1/chat/completions", { model: MODEL_NAME, messages: [{ role: "user", content: hugeText }] });
+    expect(response.status).toBe(413);
+    expect((await json<ErrorBody>(response)).error.code).toBe("request_too_large");
+  });
+
+  it("refuses a prompt that cannot fit the context, saying how many tokens were asked and fit", async () => {
+    const longText = "y".repeat(5000);
+    const response = await post(worker, "/v1/chat/completions", { model: MODEL_NAME, messages: [{ role: "user", content: longText }] });
+    expect(response.status).toBe(400);
+    const body = await json<ErrorBody>(response);
+    expect(body.error).toMatchObject({ code: "context_length_exceeded", param: "messages" });
+    expect(body.error.message).toMatch(/fits 4095 tokens, but the request asks for 50\d\d/);
+  });
+
+  it("answers 404 for an unknown route and 405 for a wrong method, as OpenAI-style errors", async () => {
+    const notFound = await fetch(`${worker.url}/v1/nothing-here`);
+    expect(notFound.status).toBe(404);
+    expect((await json<ErrorBody>(notFound)).error.code).toBe("not_found");
+    const wrongMethod = await fetch(`${worker.url}/v1/chat/completions`);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("POST");
+    expect((await json<ErrorBody>(wrongMethod)).error).toMatchObject({ code: "method_not_allowed", param: null });
+  });
+
+  it("sends valid heartbeats to the hive channel: loading first, then ready", async () => {
+    await vi.waitFor(() => expect(hive.states(worker.workerId)).toContain("ready"));
+    expect(hive.rejected).toEqual([]);
+    const received = hive.heartbeats(worker.workerId);
+    expect(received[0]?.state).toBe("loading");
+    for (const heartbeat of received) {
+      expect(heartbeat).toMatchObject({ model: MODEL_NAME, pid: worker.pid, port: worker.port });
+      expect(heartbeat.memoryRssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    }
+    // Load progress only while loading; device, slots and speed once the engine exists.
+    expect(received[0]?.loadProgress).toBeGreaterThanOrEqual(0);
+    const ready = received.find((heartbeat) => heartbeat.state === "ready");
+    expect(ready).toMatchObject({ device: "cpu", memoryVramBytes: null, slotsTotal: 1, queueLength: 0 });
+    expect(ready?.loadProgress).toBeUndefined();
+  });
+
+  it("reports the generation speed of the last interval in its heartbeats", async () => {
+    await chatText(worker, greedyChat({ max_tokens: 300 }));
+    await vi.waitFor(() => {
+      const speeds = hive.heartbeats(worker.workerId).map((heartbeat) => heartbeat.tokensPerSecond);
+      expect(Math.max(...speeds)).toBeGreaterThan(0);
+    });
+  });
+
+  it("frees the slot as soon as a streaming client disconnects", async () => {
+    // Long enough (~3,500 tokens, seconds on one thread) that only an abort frees the slot in time.
+    const body = JSON.stringify(greedyChat({ max_tokens: 3500, stream: true }));
+    await new Promise<void>((resolve, reject) => {
+      const request = httpRequest(`${worker.url}/v1/chat/completions`, { method: "POST" }, (response) => {
+        response.once("data", () => {
+          request.destroy();
+          resolve();
+        });
+      });
+      // Destroying the request surfaces as an error on it; that is the point here.
+      request.on("error", () => {});
+      request.end(body);
+      request.setTimeout(10_000, () => reject(new Error("no first chunk")));
+    });
+    await vi.waitFor(
+      async () => {
+        expect((await health(worker)).slotsBusy).toBe(0);
+      },
+      { timeout: 1500, interval: 20 },
+    );
+    const followUp = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4 }));
+    expect(followUp.status).toBe(200);
+    expect((await json<ChatCompletionBody>(followUp)).choices[0]?.finish_reason).toBe("length");
+  });
+});

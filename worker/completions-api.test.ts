@@ -1,0 +1,154 @@
+// The worker's legacy completions API (/v1/completions), run as a real process on the tiny model:
+// response and stream shapes, usage, defaults, errors, and freeing the slot when a client leaves.
+import { request as httpRequest } from "node:http";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  completionText,
+  health,
+  json,
+  MODEL_NAME,
+  parseSse,
+  post,
+  startWorker,
+  writeTinyModel,
+  type ErrorBody,
+  type RunningWorker,
+  type TextCompletionBody,
+  type TinyModel,
+} from "./testing/running-worker.js";
+
+// BOS, then one token per character: "Once upon a time" is 16 characters.
+const PROMPT = "Once upon a time";
+const PROMPT_TOKENS = 17;
+
+let model: TinyModel;
+let worker: RunningWorker;
+
+beforeAll(async () => {
+  model = await writeTinyModel();
+  worker = await startWorker({ workerId: "wrk_completions1", modelPath: model.path });
+});
+
+afterAll(async () => {
+  await worker?.kill();
+  await model?.remove();
+});
+
+function greedy(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { model: MODEL_NAME, prompt: PROMPT, temperature: 0, ...overrides };
+}
+
+describe("/v1/completions", () => {
+  it("continues the prompt as a text_completion with usage, stopping at OpenAI's default 16 tokens", async () => {
+    const response = await post(worker, "/v1/completions", greedy());
+    expect(response.status).toBe(200);
+    const body = await json<TextCompletionBody>(response);
+    expect(body).toMatchObject({
+      object: "text_completion",
+      model: MODEL_NAME,
+      choices: [{ index: 0, finish_reason: "length", logprobs: null }],
+      usage: { prompt_tokens: PROMPT_TOKENS, completion_tokens: 16, total_tokens: PROMPT_TOKENS + 16 },
+    });
+    expect(body.id).toMatch(/^cmpl-/);
+    expect(body.choices[0]?.text.length).toBeGreaterThan(0);
+  });
+
+  it("takes the prompt as an array of one string too", async () => {
+    const fromString = await completionText(worker, greedy({ max_tokens: 20 }));
+    expect(await completionText(worker, greedy({ max_tokens: 20, prompt: [PROMPT] }))).toBe(fromString);
+  });
+
+  it("streams exactly the text it returns without streaming, then a finish chunk, usage and [DONE]", async () => {
+    const expected = await completionText(worker, greedy({ max_tokens: 40 }));
+    const response = await post(worker, "/v1/completions", greedy({ max_tokens: 40, stream: true, stream_options: { include_usage: true } }));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const events = parseSse(await response.text());
+
+    expect(events.at(-1)).toBe("[DONE]");
+    const chunks = events.slice(0, -1).map((event) => JSON.parse(event) as TextCompletionBody);
+    for (const chunk of chunks) {
+      expect(chunk).toMatchObject({ object: "text_completion", id: chunks[0]?.id, model: MODEL_NAME });
+    }
+    const usageChunk = chunks.at(-1);
+    expect(usageChunk?.choices).toEqual([]);
+    expect(usageChunk?.usage).toEqual({ prompt_tokens: PROMPT_TOKENS, completion_tokens: 40, total_tokens: PROMPT_TOKENS + 40 });
+    expect(chunks.at(-2)?.choices[0]).toMatchObject({ text: "", finish_reason: "length" });
+    const streamed = chunks.map((chunk) => chunk.choices[0]?.text ?? "").join("");
+    expect(streamed).toBe(expected);
+  });
+
+  it("ends the text before a stop string, with finish_reason stop", async () => {
+    const text = await completionText(worker, greedy({ max_tokens: 40 }));
+    const stop = text.slice(20, 23);
+    const body = await json<TextCompletionBody>(await post(worker, "/v1/completions", greedy({ max_tokens: 40, stop })));
+    expect(body.choices[0]).toMatchObject({ text: text.slice(0, text.indexOf(stop)), finish_reason: "stop" });
+  });
+
+  it("rejects a missing prompt, several prompts and unsupported options with 400 naming the field", async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ model: MODEL_NAME }, "prompt"],
+      [greedy({ prompt: ["one", "two"] }), "prompt"],
+      [greedy({ echo: true }), "echo"],
+      [greedy({ n: 2 }), "n"],
+      [greedy({ max_tokens: 0 }), "max_tokens"],
+    ];
+    for (const [body, param] of cases) {
+      const response = await post(worker, "/v1/completions", body);
+      expect(response.status).toBe(400);
+      const error = (await json<ErrorBody>(response)).error;
+      expect(error).toMatchObject({ type: "invalid_request_error", code: "invalid_request", param });
+      expect(error.message).toContain(param);
+    }
+  });
+
+  it("refuses a prompt or max_tokens that cannot fit the slot, saying how many tokens were asked and fit", async () => {
+    const tooLong = await post(worker, "/v1/completions", greedy({ prompt: "y".repeat(5000) }));
+    expect(tooLong.status).toBe(400);
+    const body = await json<ErrorBody>(tooLong);
+    expect(body.error).toMatchObject({ code: "context_length_exceeded", param: "prompt" });
+    expect(body.error.message).toMatch(/fits 4095 tokens, but the request asks for 50\d\d \(5001 in the prompt/);
+
+    const tooMany = await post(worker, "/v1/completions", greedy({ max_tokens: 4090 }));
+    expect(tooMany.status).toBe(400);
+    expect((await json<ErrorBody>(tooMany)).error).toMatchObject({ code: "context_length_exceeded", param: "max_tokens" });
+  });
+
+  it("keeps the whole of a prompt that fills most of the slot instead of silently dropping its start", async () => {
+    // LlamaCompletion alone would cut any prompt over 90% of the context; 4000 of 4096 tokens must all count.
+    const body = await json<TextCompletionBody>(await post(worker, "/v1/completions", greedy({ prompt: "z".repeat(3999), max_tokens: 8 })));
+    expect(body.usage).toMatchObject({ prompt_tokens: 4000, completion_tokens: 8 });
+  });
+
+  it("refuses a body over 1 MiB with 413 and answers 405 for GET", async () => {
+    const huge = await post(worker, "/v1/completions", greedy({ prompt: "x".repeat(1024 * 1024 + 1) }));
+    expect(huge.status).toBe(413);
+    expect((await json<ErrorBody>(huge)).error.code).toBe("request_too_large");
+    const wrongMethod = await fetch(`${worker.url}/v1/completions`);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("POST");
+  });
+
+  it("frees the slot within a generous bound after a streaming client disconnects, and reports how fast", async () => {
+    // Long enough (~3,500 tokens, seconds on one thread) that only an abort frees the slot in time.
+    const body = JSON.stringify(greedy({ max_tokens: 3500, stream: true }));
+    const disconnectedAtMs = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(`${worker.url}/v1/completions`, { method: "POST" }, (response) => {
+        response.once("data", () => {
+          request.destroy();
+          resolve(performance.now());
+        });
+      });
+      // Destroying the request surfaces as an error on it; that is the point here.
+      request.on("error", () => {});
+      request.end(body);
+      request.setTimeout(10_000, () => reject(new Error("no first chunk")));
+    });
+    await vi.waitFor(async () => expect((await health(worker)).slotsBusy).toBe(0), { timeout: 2000, interval: 5 });
+    const releaseMs = performance.now() - disconnectedAtMs;
+    // Includes /health round trips at 5 ms intervals, so it is an upper bound on the real release.
+    console.info(`completions slot released ${releaseMs.toFixed(0)} ms after the client disconnected`);
+    expect(releaseMs).toBeLessThan(1000);
+    expect(await completionText(worker, greedy({ max_tokens: 4 }))).toHaveLength(4);
+  });
+});

@@ -1,0 +1,195 @@
+// JSON output on the real worker process: response_format json_object and json_schema are forced
+// by a grammar, so even the random tiny model's answers parse and match the schema.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  json,
+  MODEL_NAME,
+  parseSse,
+  post,
+  startWorker,
+  writeTinyModel,
+  type ChatChunkBody,
+  type ChatCompletionBody,
+  type ErrorBody,
+  type RunningWorker,
+  type TextCompletionBody,
+  type TinyModel,
+} from "./testing/running-worker.js";
+
+let model: TinyModel;
+let worker: RunningWorker;
+
+beforeAll(async () => {
+  model = await writeTinyModel();
+  worker = await startWorker({ workerId: "wrk_json1", modelPath: model.path });
+});
+
+afterAll(async () => {
+  await worker?.kill();
+  await model?.remove();
+});
+
+const SEEDS = [1, 2, 3];
+
+/** Each JSON schema sent, with a zod schema that accepts exactly what it allows. */
+const SCHEMAS: Array<{ name: string; schema: Record<string, unknown>; check: z.ZodType }> = [
+  {
+    name: "flat_record",
+    schema: {
+      type: "object",
+      properties: {
+        name: { type: "string" },
+        score: { type: "number" },
+        count: { type: "integer" },
+        active: { type: "boolean" },
+        color: { type: "string", enum: ["red", "green", "blue"] },
+        tags: { type: "array", items: { type: "string" }, maxItems: 3 },
+      },
+      required: ["name", "score", "count", "active", "color", "tags"],
+      additionalProperties: false,
+    },
+    check: z.strictObject({
+      name: z.string(),
+      score: z.number(),
+      count: z.number().int(),
+      active: z.boolean(),
+      color: z.enum(["red", "green", "blue"]),
+      tags: z.array(z.string()).max(3),
+    }),
+  },
+  {
+    name: "nested",
+    schema: {
+      type: "object",
+      properties: {
+        id: { type: "integer" },
+        owner: {
+          type: "object",
+          properties: { login: { type: "string", maxLength: 12 }, admin: { type: "boolean" } },
+          required: ["login", "admin"],
+        },
+        points: {
+          type: "array",
+          items: { type: "object", properties: { x: { type: "number" }, y: { type: "number" } } },
+          minItems: 1,
+          maxItems: 2,
+        },
+      },
+    },
+    check: z.strictObject({
+      id: z.number().int(),
+      owner: z.strictObject({ login: z.string().max(12), admin: z.boolean() }),
+      points: z.array(z.strictObject({ x: z.number(), y: z.number() })).min(1).max(2),
+    }),
+  },
+  {
+    name: "choices_and_refs",
+    schema: {
+      $defs: { level: { enum: ["low", "high", null] } },
+      type: "object",
+      properties: {
+        level: { $ref: "#/$defs/level" },
+        answer: { oneOf: [{ type: "boolean" }, { const: "unknown" }] },
+        note: { type: ["string", "null"] },
+      },
+    },
+    check: z.strictObject({
+      level: z.enum(["low", "high"]).nullable(),
+      answer: z.union([z.boolean(), z.literal("unknown")]),
+      note: z.string().nullable(),
+    }),
+  },
+];
+
+function schemaChat(schema: Record<string, unknown>, seed: number, overrides: Record<string, unknown> = {}) {
+  return {
+    model: MODEL_NAME,
+    messages: [{ role: "user", content: "Describe a user as JSON" }],
+    seed,
+    response_format: { type: "json_schema", json_schema: { name: "answer", schema, strict: true } },
+    ...overrides,
+  };
+}
+
+describe("response_format", () => {
+  it("answers json_object requests with a JSON object, whatever the seed", async () => {
+    for (const seed of SEEDS) {
+      const response = await post(worker, "/v1/chat/completions", {
+        model: MODEL_NAME,
+        messages: [{ role: "user", content: "JSON please" }],
+        seed,
+        response_format: { type: "json_object" },
+      });
+      const body = await json<ChatCompletionBody>(response);
+      expect(body.choices[0]?.finish_reason).toBe("stop");
+      const parsed: unknown = JSON.parse(body.choices[0]?.message.content ?? "");
+      expect(parsed).toBeTypeOf("object");
+      expect(Array.isArray(parsed)).toBe(false);
+    }
+  });
+
+  for (const { name, schema, check } of SCHEMAS) {
+    it(`answers json_schema "${name}" with JSON that matches the schema, whatever the seed`, async () => {
+      for (const seed of SEEDS) {
+        const body = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", schemaChat(schema, seed)));
+        expect(body.choices[0]?.finish_reason).toBe("stop");
+        const parsed: unknown = JSON.parse(body.choices[0]?.message.content ?? "");
+        expect(check.safeParse(parsed).error, JSON.stringify(parsed)).toBeUndefined();
+      }
+    });
+  }
+
+  it("enforces a schema on /v1/completions too, with no 16-token default cutting it short", async () => {
+    const [{ schema, check }] = SCHEMAS as [(typeof SCHEMAS)[number]];
+    const response = await post(worker, "/v1/completions", {
+      model: MODEL_NAME,
+      prompt: "User record:",
+      seed: 5,
+      response_format: { type: "json_schema", json_schema: { name: "user", schema } },
+    });
+    const body = await json<TextCompletionBody>(response);
+    expect(body.choices[0]?.finish_reason).toBe("stop");
+    expect(check.safeParse(JSON.parse(body.choices[0]?.text ?? "")).success).toBe(true);
+  });
+
+  it("streams the same JSON it returns without streaming", async () => {
+    const schema = SCHEMAS[1]?.schema ?? {};
+    const whole = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", schemaChat(schema, 11, { temperature: 0 })));
+    const response = await post(worker, "/v1/chat/completions", schemaChat(schema, 11, { temperature: 0, stream: true }));
+    const chunks = parseSse(await response.text())
+      .slice(0, -1)
+      .map((event) => JSON.parse(event) as ChatChunkBody);
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("")).toBe(whole.choices[0]?.message.content);
+  });
+
+  it("says finish_reason length, not stop, when max_tokens cuts the JSON short", async () => {
+    const schema = SCHEMAS[0]?.schema ?? {};
+    const body = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", schemaChat(schema, 1, { max_tokens: 6 })));
+    expect(body.choices[0]?.finish_reason).toBe("length");
+    expect(() => JSON.parse(body.choices[0]?.message.content ?? "")).toThrow();
+  });
+
+  it("refuses a schema it cannot enforce with 400 naming response_format.json_schema.schema and the reason", async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ type: "object", properties: { code: { type: "string", pattern: "^[A-Z]+$" } } }, "properties.code.pattern"],
+      [{ anyOf: [{ type: "string" }, { type: "number" }] }, '"anyOf" cannot be enforced'],
+      [{ type: "object", properties: { a: { $ref: "#/definitions/x" } } }, "properties.a.$ref"],
+      [{ type: "object", properties: { a: { type: "string" } }, required: ["b"] }, "required"],
+      [{ type: "integer", minimum: 3 }, "minimum"],
+    ];
+    for (const [schema, reason] of cases) {
+      const response = await post(worker, "/v1/chat/completions", schemaChat(schema, 1));
+      expect(response.status, reason).toBe(400);
+      const { error } = await json<ErrorBody>(response);
+      expect(error).toMatchObject({ code: "unsupported_json_schema", param: "response_format.json_schema.schema" });
+      expect(error.message).toContain(reason);
+    }
+  });
+
+  it("refuses a malformed response_format with 400 naming the field", async () => {
+    const response = await post(worker, "/v1/chat/completions", schemaChat({}, 1, { response_format: { type: "json_schema" } }));
+    expect(response.status).toBe(400);
+    expect((await json<ErrorBody>(response)).error.param).toBe("response_format.json_schema");
+  });
+});

@@ -1,0 +1,175 @@
+// Checks that a client's JSON Schema uses only what node-llama-cpp's grammar generator enforces.
+// The generator silently drops what it does not know (`pattern`, `anyOf`, `minimum`…) or turns it
+// into "any JSON", so without this check a response could parse yet not match the schema the
+// client sent. The response-format code calls it before building a grammar.
+
+export interface UnsupportedSchemaPart {
+  /** Where in the schema, e.g. `properties.age.minimum`; empty for the root. */
+  path: string;
+  reason: string;
+}
+
+const SCALAR_TYPES = new Set(["string", "number", "integer", "boolean", "null"]);
+const STRING_FORMATS = new Set(["date-time", "time", "date"]);
+/** Keywords that describe but never constrain, so ignoring them keeps the output valid. */
+const ANNOTATIONS = ["title", "description", "$schema", "$id", "$comment", "examples", "default", "deprecated", "readOnly", "writeOnly"];
+
+/** Keywords each kind of schema may use, beyond the annotations. */
+const ALLOWED_KEYWORDS = {
+  ref: ["$ref", "$defs"],
+  oneOf: ["oneOf", "$defs"],
+  // A `type` next to const or enum is redundant when the values have that type, as OpenAI's strict examples write it.
+  const: ["const", "type"],
+  enum: ["enum", "type"],
+  object: ["type", "properties", "required", "additionalProperties", "minProperties", "maxProperties", "$defs"],
+  array: ["type", "items", "prefixItems", "minItems", "maxItems", "$defs"],
+  string: ["type", "minLength", "maxLength", "format"],
+  scalar: ["type"],
+} as const;
+
+/** The first part of `schema` node-llama-cpp would not enforce, or undefined when all of it is enforced. */
+export function findUnsupportedSchemaPart(schema: unknown): UnsupportedSchemaPart | undefined {
+  return check(schema, "", new Set());
+}
+
+type Kind = keyof typeof ALLOWED_KEYWORDS;
+
+function check(schema: unknown, path: string, defsInScope: ReadonlySet<string>): UnsupportedSchemaPart | undefined {
+  if (!isRecord(schema)) return { path, reason: "expected a schema object" };
+  const kind = kindOf(schema);
+  if (typeof kind !== "string") return { path, reason: kind.reason };
+
+  const allowed = new Set<string>([...ALLOWED_KEYWORDS[kind], ...ANNOTATIONS]);
+  const extra = Object.keys(schema).find((key) => !allowed.has(key));
+  if (extra !== undefined) return { path: join(path, extra), reason: `"${extra}" cannot be enforced here` };
+
+  const defs = schema.$defs;
+  let scope = defsInScope;
+  if (defs !== undefined) {
+    if (!isRecord(defs)) return { path: join(path, "$defs"), reason: "expected an object of schemas" };
+    scope = new Set([...defsInScope, ...Object.keys(defs)]);
+    for (const [name, def] of Object.entries(defs)) {
+      const problem = check(def, join(path, `$defs.${name}`), scope);
+      if (problem) return problem;
+    }
+  }
+  return checkKind(kind, schema, path, scope);
+}
+
+function kindOf(schema: Record<string, unknown>): Kind | { reason: string } {
+  // The same order of precedence as node-llama-cpp's generator.
+  if ("$ref" in schema) return "ref";
+  if ("oneOf" in schema) return "oneOf";
+  if ("const" in schema) return "const";
+  if ("enum" in schema) return "enum";
+  const { type } = schema;
+  if (type === "object") return "object";
+  if (type === "array") return "array";
+  if (type === "string") return "string";
+  if (typeof type === "string" && SCALAR_TYPES.has(type)) return "scalar";
+  if (Array.isArray(type) && type.length > 0 && type.every((item) => typeof item === "string" && SCALAR_TYPES.has(item))) {
+    return "scalar";
+  }
+  if (type === undefined) {
+    const unknown = Object.keys(schema).find((key) => !ANNOTATIONS.includes(key));
+    if (unknown !== undefined) return { reason: `"${unknown}" cannot be enforced; use type, const, enum, oneOf or $ref` };
+    return { reason: "a schema needs a type, const, enum, oneOf or $ref" };
+  }
+  return { reason: `type ${JSON.stringify(type)} is not supported; use object, array, string, number, integer, boolean or null` };
+}
+
+function checkKind(kind: Kind, schema: Record<string, unknown>, path: string, defs: ReadonlySet<string>): UnsupportedSchemaPart | undefined {
+  switch (kind) {
+    case "ref": {
+      const ref = schema.$ref;
+      const name = typeof ref === "string" && ref.startsWith("#/$defs/") ? ref.slice("#/$defs/".length) : undefined;
+      if (name === undefined || !defs.has(name)) {
+        return { path: join(path, "$ref"), reason: 'expected "#/$defs/<name>" naming a definition in $defs' };
+      }
+      return undefined;
+    }
+    case "oneOf":
+      return checkList(schema.oneOf, join(path, "oneOf"), defs);
+    case "const":
+      return isLiteral(schema.const) ? undefined : { path: join(path, "const"), reason: "expected a string, number, boolean or null" };
+    case "enum": {
+      const values = schema.enum;
+      if (Array.isArray(values) && values.length > 0 && values.every(isLiteral)) return undefined;
+      return { path: join(path, "enum"), reason: "expected a non-empty array of strings, numbers, booleans or null" };
+    }
+    case "object":
+      return checkObject(schema, path, defs);
+    case "array": {
+      if (schema.items !== undefined) {
+        const problem = check(schema.items, join(path, "items"), defs);
+        if (problem) return problem;
+      }
+      if (schema.prefixItems !== undefined) return checkList(schema.prefixItems, join(path, "prefixItems"), defs);
+      return checkCounts(schema, path, ["minItems", "maxItems"]);
+    }
+    case "string": {
+      const { format } = schema;
+      if (format !== undefined && !(typeof format === "string" && STRING_FORMATS.has(format))) {
+        return { path: join(path, "format"), reason: "only date-time, time and date formats can be enforced" };
+      }
+      return checkCounts(schema, path, ["minLength", "maxLength"]);
+    }
+    case "scalar":
+      return undefined;
+  }
+}
+
+function checkObject(schema: Record<string, unknown>, path: string, defs: ReadonlySet<string>): UnsupportedSchemaPart | undefined {
+  const properties = schema.properties ?? {};
+  if (!isRecord(properties)) return { path: join(path, "properties"), reason: "expected an object of schemas" };
+  for (const [name, property] of Object.entries(properties)) {
+    const problem = check(property, join(path, `properties.${name}`), defs);
+    if (problem) return problem;
+  }
+  // node-llama-cpp makes every listed property required, which satisfies any `required` list
+  // naming listed properties; a required name that is not listed would never be generated.
+  const { required, additionalProperties } = schema;
+  if (required !== undefined) {
+    if (!Array.isArray(required) || !required.every((name) => typeof name === "string" && name in properties)) {
+      return { path: join(path, "required"), reason: "expected names of listed properties" };
+    }
+  }
+  if (isRecord(additionalProperties)) {
+    const problem = check(additionalProperties, join(path, "additionalProperties"), defs);
+    if (problem) return problem;
+  } else if (additionalProperties !== undefined && typeof additionalProperties !== "boolean") {
+    return { path: join(path, "additionalProperties"), reason: "expected a boolean or a schema" };
+  }
+  return checkCounts(schema, path, ["minProperties", "maxProperties"]);
+}
+
+function checkList(list: unknown, path: string, defs: ReadonlySet<string>): UnsupportedSchemaPart | undefined {
+  if (!Array.isArray(list) || list.length === 0) return { path, reason: "expected a non-empty array of schemas" };
+  for (const [index, item] of list.entries()) {
+    const problem = check(item, `${path}[${index}]`, defs);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+function checkCounts(schema: Record<string, unknown>, path: string, keys: readonly string[]): UnsupportedSchemaPart | undefined {
+  for (const key of keys) {
+    const value = schema[key];
+    if (value !== undefined && !(Number.isInteger(value) && typeof value === "number" && value >= 0)) {
+      return { path: join(path, key), reason: "expected a non-negative integer" };
+    }
+  }
+  return undefined;
+}
+
+function isLiteral(value: unknown): boolean {
+  return value === null || ["string", "number", "boolean"].includes(typeof value);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function join(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
+}

@@ -1,0 +1,97 @@
+// The worker's lifecycle as a real process: draining on SIGTERM, failing on a corrupt model, and
+// refusing bad flags, each with the exit code and heartbeats a supervising hive relies on.
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { HiveChannelStub } from "./testing/hive-channel-stub.js";
+import {
+  freePort,
+  greedyChat,
+  health,
+  json,
+  post,
+  REPO_ROOT,
+  startWorker,
+  workerArgs,
+  writeTinyModel,
+  type ChatCompletionBody,
+  type TinyModel,
+} from "./testing/running-worker.js";
+
+let model: TinyModel;
+let hive: HiveChannelStub;
+
+beforeAll(async () => {
+  model = await writeTinyModel();
+  hive = await HiveChannelStub.start();
+});
+
+afterAll(async () => {
+  await hive?.close();
+  await model?.remove();
+});
+
+describe("shutting down", () => {
+  it("finishes an in-flight request on SIGTERM, sends a stopped heartbeat and exits 0", async () => {
+    const worker = await startWorker({ workerId: "wrk_draining1", hiveChannel: hive.url, modelPath: model.path });
+    try {
+      const inFlight = post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 1500 }));
+      await vi.waitFor(async () => {
+        expect((await health(worker)).slotsBusy).toBe(1);
+      });
+      // The hive hears "busy" while the only slot is taken.
+      await vi.waitFor(() => expect(hive.states(worker.workerId)).toContain("busy"));
+      worker.process.kill("SIGTERM");
+
+      const response = await inFlight;
+      expect(response.status).toBe(200);
+      expect((await json<ChatCompletionBody>(response)).usage.completion_tokens).toBe(1500);
+      const result = await worker.process;
+      expect(result.exitCode).toBe(0);
+      const states = hive.states(worker.workerId);
+      expect(states).toContain("draining");
+      expect(states.at(-1)).toBe("stopped");
+    } finally {
+      await worker.kill();
+    }
+  });
+});
+
+describe("failing to start", () => {
+  it("exits 1 and heartbeats failed with the reason when the GGUF is corrupt", async () => {
+    const corruptPath = join(model.dir, "corrupt.gguf");
+    await writeFile(corruptPath, randomBytes(64 * 1024));
+    const port = await freePort();
+    const result = await execa("node", workerArgs({ workerId: "wrk_corrupt1", port, modelPath: corruptPath, hiveChannel: hive.url }), {
+      cwd: REPO_ROOT,
+      reject: false,
+      timeout: 30_000,
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`could not load model ${corruptPath}`);
+    expect(result.stdout).toBe("");
+    const last = hive.heartbeats("wrk_corrupt1").at(-1);
+    expect(last?.state).toBe("failed");
+    expect(last?.failure).toContain("could not load model");
+  });
+
+  it("fails naming --context-size when a slot would hold more than the model was trained on", async () => {
+    const port = await freePort();
+    const args = workerArgs({ workerId: "wrk_toolong1", port, modelPath: model.path, hiveChannel: hive.url, extraArgs: ["--context-size", "8192"] });
+    const result = await execa("node", args, { cwd: REPO_ROOT, reject: false, timeout: 30_000 });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("--context-size 8192 is more than the model was trained on (4096 tokens)");
+    expect(hive.heartbeats("wrk_toolong1").at(-1)?.state).toBe("failed");
+  });
+
+  it("exits 2 naming the flag, what was expected and what arrived when a flag is bad", async () => {
+    const result = await execa("node", ["--import", "tsx", "worker/main.ts", "--model", "x.gguf", "--port", "abc"], {
+      cwd: REPO_ROOT,
+      reject: false,
+    });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`--model-name: expected a model name, got nothing`);
+  });
+});

@@ -1,0 +1,93 @@
+// Turns an OpenAI `response_format` into the llama.cpp grammar that forces the output to be JSON
+// (any object, or one matching the client's schema), caching grammars per schema since clients
+// send the same schema with every request. The engine asks it for the grammar of each request.
+import type { Llama, LlamaGrammar } from "node-llama-cpp";
+import { describeError, RbeeError } from "../shared/errors.js";
+import type { ResponseFormat } from "../shared/openai/chat-request.js";
+import { findUnsupportedSchemaPart } from "./json-schema-support.js";
+
+/** Schemas whose grammars are kept; a client cycling through endless schemas must not grow memory forever. */
+const MAX_CACHED_GRAMMARS = 64;
+
+const SCHEMA_PARAM = "response_format.json_schema.schema";
+
+export class ResponseFormats {
+  /** Insertion-ordered, so the first key is the least recently used. */
+  private readonly cache = new Map<string, Promise<LlamaGrammar>>();
+
+  constructor(private readonly llama: Llama) {}
+
+  /** The grammar to generate with; undefined for free text. Throws a 400 naming the schema when it cannot be enforced. */
+  async grammarFor(format: ResponseFormat | null | undefined): Promise<LlamaGrammar | undefined> {
+    switch (format?.type) {
+      case undefined:
+      case "text":
+        return undefined;
+      case "json_object":
+        // node-llama-cpp's bundled JSON grammar has an object at its root, as json_object promises.
+        return this.cached("json_object", () => this.llama.getGrammarFor("json"));
+      case "json_schema":
+        return this.schemaGrammar(format.json_schema.schema);
+    }
+  }
+
+  private schemaGrammar(schema: Record<string, unknown>): Promise<LlamaGrammar> {
+    const unsupported = findUnsupportedSchemaPart(schema);
+    if (unsupported) {
+      const where = unsupported.path === "" ? "the schema" : `${SCHEMA_PARAM}.${unsupported.path}`;
+      throw new RbeeError(400, "unsupported_json_schema", `This JSON schema cannot be enforced: ${where}: ${unsupported.reason}`, {
+        param: SCHEMA_PARAM,
+      });
+    }
+    return this.cached(`schema:${JSON.stringify(schema)}`, async () => {
+      try {
+        // The checker above proved the schema is within what the generator accepts; its type is far stricter than unknown JSON.
+        const generated = await this.llama.createGrammarForJsonSchema(schema as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
+        return await this.llama.createGrammar({
+          grammar: tightenNumberRules(generated.grammar),
+          stopGenerationTriggers: generated.stopGenerationTriggers,
+          trimWhitespaceSuffix: generated.trimWhitespaceSuffix,
+        });
+      } catch (error) {
+        throw new RbeeError(400, "unsupported_json_schema", `This JSON schema cannot be enforced: ${describeError(error)}`, {
+          param: SCHEMA_PARAM,
+          cause: error,
+        });
+      }
+    });
+  }
+
+  private cached(key: string, create: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {
+    let grammar = this.cache.get(key);
+    if (grammar) {
+      this.cache.delete(key);
+    } else {
+      grammar = create();
+      // A failed build is not kept: the next request gets the same error anew, and the slot in the cache stays free.
+      grammar.catch(() => this.cache.delete(key));
+    }
+    this.cache.set(key, grammar);
+    while (this.cache.size > MAX_CACHED_GRAMMARS) {
+      const oldest = this.cache.keys().next();
+      if (oldest.done) break;
+      this.cache.delete(oldest.value);
+    }
+    return grammar;
+  }
+}
+
+/**
+ * node-llama-cpp's number rules allow exponents of up to 16 digits, so an "integer" may come out
+ * as `5E-3` (not an integer) and any number as `1E999…` (Infinity once parsed). Integers lose
+ * their exponent and keep at most 15 digits (within Number.MAX_SAFE_INTEGER); other numbers keep
+ * a two-digit exponent, far inside a double's range. Rules are matched by the names node-llama-cpp
+ * 3.21 gives them; a grammar without them is left as it is.
+ */
+function tightenNumberRules(grammar: string): string {
+  return grammar
+    .replace(/^integer-number-rule ::= .*$/m, 'integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14})')
+    .replace(
+      /^fractional-number-rule ::= .*$/m,
+      'fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14}) ("." [0-9]{1,15})? ([eE] [-+]? ("0" | [1-9] [0-9]?))?',
+    );
+}

@@ -1,0 +1,29 @@
+// POST /v1/completions: OpenAI's legacy text completion (a prompt continued), streamed or not,
+// on one of the engine's slots.
+import { CompletionRequest } from "../../shared/openai/completion-request.js";
+import { parseRequest } from "../../shared/validation.js";
+import { newCompletionIdentity } from "../chat-completion-shapes.js";
+import { readJsonBody } from "../http-body.js";
+import { textCompletion, textCompletionChunk, textUsageChunk } from "../text-completion-shapes.js";
+import { streamGeneration } from "./event-stream.js";
+import { clientGoneSignal, sendJson, type RouteHandler } from "./route-context.js";
+
+export const completions: RouteHandler = async (request, response, context) => {
+  const completionRequest = parseRequest(CompletionRequest, await readJsonBody(request));
+  const signal = clientGoneSignal(response);
+  const identity = newCompletionIdentity(context.modelName, "cmpl");
+
+  if (completionRequest.stream) {
+    const chunks = {
+      // Legacy completion streams have no role chunk: the first event already carries text.
+      opening: undefined,
+      text: (text: string) => textCompletionChunk(identity, text, null),
+      finish: (reason: "stop" | "length") => textCompletionChunk(identity, "", reason),
+      usage: completionRequest.stream_options?.include_usage ? textUsageChunk.bind(null, identity) : undefined,
+    };
+    return streamGeneration(response, chunks, (onTextChunk) => context.engine.complete(completionRequest, { signal, onTextChunk }), context);
+  }
+  const completion = await context.engine.complete(completionRequest, { signal });
+  if (completion.finishReason === "abort") return;
+  sendJson(response, 200, textCompletion(identity, completion.text, completion.finishReason, completion.usage));
+};

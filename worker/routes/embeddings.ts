@@ -1,0 +1,31 @@
+// POST /v1/embeddings: one vector per input string, in OpenAI's list shape.
+import { RbeeError } from "../../shared/errors.js";
+import { EmbeddingRequest } from "../../shared/openai/embedding-request.js";
+import { parseRequest } from "../../shared/validation.js";
+import { readJsonBody } from "../http-body.js";
+import { clientGoneSignal, sendJson, type RouteHandler } from "./route-context.js";
+
+export const embeddings: RouteHandler = async (request, response, context) => {
+  const body = parseRequest(EmbeddingRequest, await readJsonBody(request));
+  const inputs = typeof body.input === "string" ? [body.input] : body.input;
+  if (body.dimensions !== undefined && body.dimensions !== context.engine.embeddingSize) {
+    const expected = `expected ${context.engine.embeddingSize} (this model's embedding size)`;
+    throw new RbeeError(400, "invalid_request", `Invalid request body: dimensions: ${expected}, got ${body.dimensions}`, {
+      param: "dimensions",
+    });
+  }
+  const signal = clientGoneSignal(response);
+  const inputParam = (index: number): string => (typeof body.input === "string" ? "input" : `input[${index}]`);
+  const result = await context.engine.embed(inputs, inputParam, signal).catch((error: unknown) => {
+    // A client that left needs no answer, and its abort is no failure worth logging.
+    if (signal.aborted) return undefined;
+    throw error;
+  });
+  if (result === undefined) return;
+  sendJson(response, 200, {
+    object: "list",
+    data: result.vectors.map((embedding, index) => ({ object: "embedding", index, embedding })),
+    model: context.modelName,
+    usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
+  });
+};

@@ -1,0 +1,56 @@
+// Maps OpenAI's sampling fields (shared by chat and legacy completions) onto node-llama-cpp's
+// generation options, with OpenAI's defaults where the two libraries differ.
+import type { LLamaContextualRepeatPenalty } from "node-llama-cpp";
+import type { ChatCompletionRequest } from "../shared/openai/chat-request.js";
+
+/** The sampling fields of either request kind. */
+export type SamplingRequest = Pick<
+  ChatCompletionRequest,
+  "temperature" | "top_p" | "top_k" | "min_p" | "seed" | "stop" | "frequency_penalty" | "presence_penalty" | "repeat_penalty"
+>;
+
+export interface SamplingOptions {
+  temperature: number;
+  topP: number | undefined;
+  topK: number | undefined;
+  minP: number | undefined;
+  seed: number | undefined;
+  repeatPenalty: false | LLamaContextualRepeatPenalty;
+  customStopTriggers: string[] | undefined;
+}
+
+// OpenAI samples at temperature 1 unless told otherwise; node-llama-cpp's own default is 0 (greedy).
+const DEFAULT_TEMPERATURE = 1;
+// llama.cpp seeds are 32-bit; OpenAI's are any integer.
+const SEED_RANGE = 2 ** 32;
+
+export function samplingOptions(request: SamplingRequest): SamplingOptions {
+  return {
+    temperature: request.temperature ?? DEFAULT_TEMPERATURE,
+    topP: request.top_p ?? undefined,
+    topK: request.top_k ?? undefined,
+    minP: request.min_p ?? undefined,
+    seed: request.seed == null ? undefined : ((request.seed % SEED_RANGE) + SEED_RANGE) % SEED_RANGE,
+    repeatPenalty: repeatPenalty(request),
+    customStopTriggers: stopStrings(request.stop),
+  };
+}
+
+/**
+ * OpenAI's frequency and presence penalties default to 0 and llama.cpp's repeat penalty to 1, all
+ * meaning "none"; node-llama-cpp would otherwise apply its own 1.1 repeat penalty to every request.
+ */
+function repeatPenalty(request: SamplingRequest): false | LLamaContextualRepeatPenalty {
+  const penalty = request.repeat_penalty ?? 1;
+  const frequencyPenalty = request.frequency_penalty ?? 0;
+  const presencePenalty = request.presence_penalty ?? 0;
+  if (penalty === 1 && frequencyPenalty === 0 && presencePenalty === 0) return false;
+  return { penalty, frequencyPenalty, presencePenalty };
+}
+
+function stopStrings(stop: SamplingRequest["stop"]): string[] | undefined {
+  if (stop == null) return undefined;
+  // An empty stop string would match before the first character and end every response empty.
+  const strings = (typeof stop === "string" ? [stop] : stop).filter((text) => text !== "");
+  return strings.length > 0 ? strings : undefined;
+}

@@ -1,0 +1,196 @@
+// Starts real worker processes (worker/main.ts) on the tiny GGUF model for the worker's tests, and
+// the small HTTP and SSE helpers those tests share.
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa, type ResultPromise } from "execa";
+import { expect } from "vitest";
+import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
+
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const MODEL_NAME = "rbee-tiny";
+export const HEARTBEAT_INTERVAL_MS = 200;
+/** The tiny model's `embedding_length`. */
+export const TINY_EMBEDDING_SIZE = 64;
+
+/** A temporary directory holding the tiny model; `remove` deletes it. */
+export interface TinyModel {
+  dir: string;
+  path: string;
+  remove(): Promise<void>;
+}
+
+export async function writeTinyModel(): Promise<TinyModel> {
+  const dir = await mkdtemp(join(tmpdir(), "rbee-worker-test-"));
+  const path = join(dir, "tiny.gguf");
+  await writeTinyLlamaGguf(path);
+  return { dir, path, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export interface WorkerArgs {
+  workerId: string;
+  port: number;
+  modelPath: string;
+  hiveChannel?: string;
+  /** More flags, e.g. ["--parallel", "3"]. */
+  extraArgs?: readonly string[];
+}
+
+export function workerArgs(options: WorkerArgs): string[] {
+  return [
+    "--import",
+    "tsx",
+    "worker/main.ts",
+    "--model",
+    options.modelPath,
+    "--model-name",
+    MODEL_NAME,
+    "--worker-id",
+    options.workerId,
+    "--port",
+    String(options.port),
+    // One thread: the default (every core) runs the tiny model ~500× slower on a 2-core machine.
+    "--threads",
+    "1",
+    "--gpu",
+    "cpu",
+    "--heartbeat-interval-ms",
+    String(HEARTBEAT_INTERVAL_MS),
+    ...(options.hiveChannel ? ["--hive-channel", options.hiveChannel] : []),
+    ...(options.extraArgs ?? []),
+  ];
+}
+
+export interface RunningWorker {
+  workerId: string;
+  port: number;
+  pid: number;
+  url: string;
+  process: ResultPromise<{ cwd: string; reject: false }>;
+  /** SIGKILL unless it already exited; safe to call twice. */
+  kill(): Promise<void>;
+}
+
+/** Starts a worker on a free port and resolves once it prints its `listening` line. */
+export async function startWorker(options: Omit<WorkerArgs, "port">): Promise<RunningWorker> {
+  const port = await freePort();
+  const subprocess = execa("node", workerArgs({ ...options, port }), { cwd: REPO_ROOT, reject: false });
+  await new Promise<void>((resolve, reject) => {
+    let stdout = "";
+    subprocess.stdout.on("data", (data: Buffer) => {
+      stdout += data.toString();
+      if (stdout.includes(`{"event":"listening","port":${port}}`)) resolve();
+    });
+    subprocess.then((result) => reject(new Error(`worker exited with ${result.exitCode} before listening: ${result.stderr}`)));
+  });
+  return {
+    workerId: options.workerId,
+    port,
+    pid: subprocess.pid ?? 0,
+    url: `http://127.0.0.1:${port}`,
+    process: subprocess,
+    async kill() {
+      if (subprocess.exitCode === null) subprocess.kill("SIGKILL");
+      await subprocess;
+    },
+  };
+}
+
+export function post(worker: RunningWorker, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+  return fetch(`${worker.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
+}
+
+/** The body as the shape the test expects; the assertions that follow check it. */
+export async function json<T>(response: Response): Promise<T> {
+  return (await response.json()) as T;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface ChatCompletionBody {
+  id: string;
+  object: string;
+  model: string;
+  choices: Array<{ message: { role: string; content: string }; finish_reason: string }>;
+  usage: Usage;
+}
+
+export interface ChatChunkBody {
+  id: string;
+  choices: Array<{ delta: { role?: string; content?: string }; finish_reason: string | null }>;
+  usage?: Usage;
+}
+
+export interface TextCompletionBody {
+  id: string;
+  object: string;
+  model: string;
+  choices: Array<{ index: number; text: string; finish_reason: string | null; logprobs: null }>;
+  usage?: Usage;
+}
+
+export interface ErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+export interface HealthBody {
+  status: string;
+  slotsTotal: number;
+  slotsBusy: number;
+  queueLength: number;
+}
+
+export async function health(worker: RunningWorker): Promise<HealthBody> {
+  return json<HealthBody>(await fetch(`${worker.url}/health`));
+}
+
+/** A greedy chat request for "Hi", with `overrides` on top. */
+export function greedyChat(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { model: MODEL_NAME, messages: [{ role: "user", content: "Hi" }], temperature: 0, ...overrides };
+}
+
+/** The assistant text of a chat completion that must succeed. */
+export async function chatText(worker: RunningWorker, body: unknown): Promise<string> {
+  const response = await post(worker, "/v1/chat/completions", body);
+  expect(response.status).toBe(200);
+  return (await json<ChatCompletionBody>(response)).choices[0]?.message.content ?? "";
+}
+
+/** The text of a legacy completion that must succeed. */
+export async function completionText(worker: RunningWorker, body: unknown): Promise<string> {
+  const response = await post(worker, "/v1/completions", body);
+  expect(response.status).toBe(200);
+  return (await json<TextCompletionBody>(response)).choices[0]?.text ?? "";
+}
+
+/** The `data:` payloads of a complete server-sent-events body. */
+export function parseSse(text: string): string[] {
+  expect(text.endsWith("\n\n")).toBe(true);
+  return text
+    .split("\n\n")
+    .filter((event) => event !== "")
+    .map((event) => {
+      expect(event.startsWith("data: ")).toBe(true);
+      return event.slice("data: ".length);
+    });
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
