@@ -62,6 +62,16 @@ describe("/v1/embeddings", () => {
     expect(body.usage.prompt_tokens).toBe(6 + 28 + 6);
   });
 
+  it("encodes vectors as base64 float32 when asked, as the official SDKs ask by default", async () => {
+    const response = await post(worker, "/v1/embeddings", { model: MODEL_NAME, input: "hello", encoding_format: "base64" });
+    const encoded = (await json<{ data: Array<{ embedding: string }> }>(response)).data[0]?.embedding ?? "";
+    const bytes = Buffer.from(encoded, "base64");
+    const decoded = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
+    const floats = (await embed("hello")).data[0]?.embedding ?? [];
+    expect(decoded).toHaveLength(TINY_EMBEDDING_SIZE);
+    expect(decoded).toEqual(floats.map((value) => Math.fround(value)));
+  });
+
   it("refuses empty, missing and oversized inputs with 400 naming the input at fault", async () => {
     const cases: Array<[unknown, string, string]> = [
       ["", "input", "invalid_request"],

@@ -85,6 +85,47 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
     expect(next.choices[0]?.finish_reason).toBe("length");
   });
 
+  it("relays legacy completions through the queen", async () => {
+    const completion = await openai.completions.create({ model: TINY_MODEL, prompt: "Once upon a time", max_tokens: 12, temperature: 0 });
+    expect(completion.object).toBe("text_completion");
+    expect(completion.choices[0]?.text.length).toBeGreaterThan(0);
+    expect(completion.choices[0]?.finish_reason).toBe("length");
+    expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
+  });
+
+  it("relays embeddings through the queen, in the SDK's default base64 encoding", async () => {
+    const embeddings = await openai.embeddings.create({ model: TINY_MODEL, input: ["first", "second"] });
+    expect(embeddings.data.map((item) => item.index)).toEqual([0, 1]);
+    expect(embeddings.data[0]?.embedding).toHaveLength(64);
+    expect(embeddings.data[0]?.embedding.every(Number.isFinite)).toBe(true);
+  });
+
+  it("returns JSON matching the requested schema, even from a random model", async () => {
+    const completion = await openai.chat.completions.create({
+      ...greedy,
+      max_tokens: 400,
+      response_format: {
+        type: "json_schema",
+        json_schema: {
+          name: "pet",
+          schema: {
+            type: "object",
+            // maxLength: a random model never closes a string of its own accord.
+            properties: { name: { type: "string", maxLength: 16 }, legs: { type: "integer" }, kind: { enum: ["cat", "dog"] } },
+            required: ["name", "legs", "kind"],
+            additionalProperties: false,
+          },
+        },
+      },
+    });
+    expect(completion.choices[0]?.finish_reason).toBe("stop");
+    const pet = JSON.parse(completion.choices[0]?.message.content ?? "") as Record<string, unknown>;
+    expect(Object.keys(pet).sort()).toEqual(["kind", "legs", "name"]);
+    expect(typeof pet.name).toBe("string");
+    expect(Number.isInteger(pet.legs)).toBe(true);
+    expect(["cat", "dog"]).toContain(pet.kind);
+  });
+
   it("refuses a wrong API key with 401", async () => {
     const stranger = new OpenAI({ baseURL: `${cloud.queen.url}/v1`, apiKey: "wrong", maxRetries: 0 });
     const error = await stranger.models.list().catch((caught: unknown) => caught);

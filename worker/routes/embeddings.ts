@@ -24,8 +24,20 @@ export const embeddings: RouteHandler = async (request, response, context) => {
   if (result === undefined) return;
   sendJson(response, 200, {
     object: "list",
-    data: result.vectors.map((embedding, index) => ({ object: "embedding", index, embedding })),
+    data: result.vectors.map((vector, index) => ({
+      object: "embedding",
+      index,
+      embedding: body.encoding_format === "base64" ? toBase64Float32(vector) : vector,
+    })),
     model: context.modelName,
     usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
   });
 };
+
+/** OpenAI's base64 encoding of a vector: its float32 values, little-endian, in base64. */
+function toBase64Float32(vector: readonly number[]): string {
+  const floats = Float32Array.from(vector);
+  const bytes = Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength);
+  // Float32Array uses the platform's byte order; every platform llama.cpp runs on is little-endian.
+  return bytes.toString("base64");
+}
