@@ -13,7 +13,7 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { RBEE_API_KEY: "test-api-key", HEARTBEAT_INTERVAL_MS: "200", TEST_MIGRATIONS: migrations },
+              bindings: { RBEE_ADMIN_KEY: "test-admin-key", HEARTBEAT_INTERVAL_MS: "200", TEST_MIGRATIONS: migrations },
             },
           }),
         ],

@@ -1,12 +1,13 @@
 // The hive daemon: one queen connection, one local channel for its workers' heartbeats, and
-// handlers for what the queen asks (spawn a worker, relay a request, cancel it). It keeps no
-// worker registry; the only state is the set of requests in flight, so a cancel can find them.
+// handlers for what the queen asks (run a job, cancel it, relay a request, cancel it). It
+// keeps no worker registry; the only state is the set of requests and jobs in flight, so a
+// cancel can find them.
 import type { QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
-import { describeError, RbeeError } from "../shared/errors.js";
+import { RbeeError } from "../shared/errors.js";
 import { QueenConnection } from "./connection/queen-connection.js";
+import { JobRunner } from "./jobs/job-runner.js";
 import { LocalChannel } from "./local-channel.js";
 import type { ConnectOptions } from "./options.js";
-import { spawnWorker } from "./processes/spawn-worker.js";
 import { relayToWorker } from "./request-relay.js";
 
 /** Heartbeat interval for workers until the queen's welcome says otherwise, in ms. */
@@ -15,6 +16,7 @@ const DEFAULT_HEARTBEAT_INTERVAL_MS = 5000;
 export class Hive {
   private readonly connection: QueenConnection;
   private readonly channel: LocalChannel;
+  private readonly jobs: JobRunner;
   private readonly inFlight = new Map<string, AbortController>();
   private channelUrl: string | undefined;
   private heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
@@ -34,6 +36,20 @@ export class Hive {
       // Dropped while the queen is unreachable; the next heartbeat after reconnecting counts.
       this.connection.send({ type: "worker_heartbeat", heartbeat });
     }, log);
+    this.jobs = new JobRunner({
+      send: (frame) => this.connection.send(frame),
+      log,
+      workerStopGraceMs: options.workerStopGraceMs,
+      spawnSettings: () => {
+        if (!this.channelUrl) throw new RbeeError(503, "hive_not_ready", "the hive's local channel is not up yet; retry in a moment");
+        return {
+          hiveChannelUrl: this.channelUrl,
+          heartbeatIntervalMs: this.heartbeatIntervalMs,
+          threads: this.options.workerThreads,
+          log: this.log,
+        };
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -45,6 +61,7 @@ export class Hive {
   async stop(): Promise<void> {
     for (const controller of this.inFlight.values()) controller.abort();
     this.inFlight.clear();
+    this.jobs.abortAll();
     this.connection.close();
     await this.channel.close();
   }
@@ -55,8 +72,11 @@ export class Hive {
         this.heartbeatIntervalMs = frame.heartbeatIntervalMs;
         this.log(`queen welcomed hive '${frame.hiveName}' (heartbeat every ${frame.heartbeatIntervalMs} ms)`);
         return;
-      case "spawn_worker":
-        void this.onSpawn(frame);
+      case "job_start":
+        this.jobs.start(frame.jobId, frame.operation);
+        return;
+      case "job_cancel":
+        this.jobs.cancel(frame.jobId);
         return;
       case "request":
         void this.onRequest(frame);
@@ -76,29 +96,6 @@ export class Hive {
         const unreachable: never = frame;
         throw new Error(`unhandled frame ${JSON.stringify(unreachable)}`);
       }
-    }
-  }
-
-  private async onSpawn(frame: Extract<QueenToHiveFrame, { type: "spawn_worker" }>): Promise<void> {
-    const { commandId, workerId } = frame;
-    try {
-      if (!this.channelUrl) throw new RbeeError(503, "hive_not_ready", "the hive's local channel is not up yet");
-      this.log(`spawning worker ${workerId} for model '${frame.model}' from ${frame.source}`);
-      const { pid, port } = await spawnWorker({
-        workerId,
-        model: frame.model,
-        source: frame.source,
-        hiveChannelUrl: this.channelUrl,
-        heartbeatIntervalMs: this.heartbeatIntervalMs,
-        threads: this.options.workerThreads,
-        log: this.log,
-      });
-      this.connection.send({ type: "spawn_result", commandId, ok: true, worker: { workerId, pid, port } });
-    } catch (error) {
-      const code = error instanceof RbeeError ? error.code : "spawn_failed";
-      const message = describeError(error);
-      this.log(`worker ${workerId} did not start: ${message}`);
-      this.connection.send({ type: "spawn_result", commandId, ok: false, error: { code, message } });
     }
   }
 

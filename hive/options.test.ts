@@ -5,7 +5,14 @@ import { parseConnectOptions, UsageError } from "./options.js";
 describe("rbee-hive connect options", () => {
   it("reads flags", () => {
     const options = parseConnectOptions(["--queen", "https://q.example", "--token", "t", "--name", "pc-1"], {}, "host");
-    expect(options).toEqual({ queenUrl: "https://q.example", token: "t", name: "pc-1" });
+    expect(options).toEqual({ queenUrl: "https://q.example", token: "t", name: "pc-1", workerStopGraceMs: 10_000 });
+  });
+
+  it("reads the worker stop grace period from its flag or the environment", () => {
+    const base = ["--queen", "http://q", "--token", "t"];
+    expect(parseConnectOptions([...base, "--worker-stop-grace-ms", "250"], {}, "h").workerStopGraceMs).toBe(250);
+    expect(parseConnectOptions(base, { RBEE_WORKER_STOP_GRACE_MS: "500" }, "h").workerStopGraceMs).toBe(500);
+    expect(() => parseConnectOptions([...base, "--worker-stop-grace-ms", "soon"], {}, "h")).toThrow(/^--worker-stop-grace-ms: /);
   });
 
   it("falls back to the environment, then to the host name", () => {

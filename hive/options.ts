@@ -13,6 +13,8 @@ export const DEFAULTS = {
   reconnectBaseMs: 500,
   /** Largest reconnect delay, ms. */
   reconnectMaxMs: 30_000,
+  /** How long a worker being deleted may drain after SIGTERM before SIGKILL, ms (env RBEE_WORKER_STOP_GRACE_MS). */
+  workerStopGraceMs: 10_000,
 } as const;
 
 const ConnectOptions = z.object({
@@ -20,6 +22,7 @@ const ConnectOptions = z.object({
   token: z.string({ error: "is required (or set RBEE_HIVE_TOKEN)" }).min(1, "must not be empty"),
   name: HiveName,
   workerThreads: z.coerce.number().int().positive().optional(),
+  workerStopGraceMs: z.coerce.number().int().min(0).max(600_000).default(DEFAULTS.workerStopGraceMs),
 });
 export type ConnectOptions = z.infer<typeof ConnectOptions>;
 
@@ -28,6 +31,7 @@ const FLAG_FOR_KEY: Record<string, string> = {
   token: "--token",
   name: "--name",
   workerThreads: "--worker-threads",
+  workerStopGraceMs: "--worker-stop-grace-ms",
 };
 
 export const CONNECT_USAGE = `Usage: rbee-hive connect --queen <url> --token <token> [--name <name>] [--worker-threads <n>]
@@ -38,6 +42,9 @@ Opens one outbound WebSocket to the queen and runs the workers it asks for.
   --token <token>         this hive's token from POST /v1/hives (env RBEE_HIVE_TOKEN)
   --name <name>           this hive's name (env RBEE_HIVE_NAME, default: host name)
   --worker-threads <n>    CPU threads per worker (default: all cores)
+  --worker-stop-grace-ms <ms>
+                          how long a deleted worker may drain after SIGTERM before SIGKILL
+                          (env RBEE_WORKER_STOP_GRACE_MS, default ${DEFAULTS.workerStopGraceMs})
   -h, --help              show this help`;
 
 export class UsageError extends Error {
@@ -54,6 +61,7 @@ export function parseConnectOptions(argv: string[], env: NodeJS.ProcessEnv, host
         token: { type: "string" },
         name: { type: "string" },
         "worker-threads": { type: "string" },
+        "worker-stop-grace-ms": { type: "string" },
       },
       strict: true,
     }));
@@ -65,6 +73,7 @@ export function parseConnectOptions(argv: string[], env: NodeJS.ProcessEnv, host
     token: values.token ?? env.RBEE_HIVE_TOKEN,
     name: values.name ?? env.RBEE_HIVE_NAME ?? sanitizeHostName(hostName),
     workerThreads: values["worker-threads"],
+    workerStopGraceMs: values["worker-stop-grace-ms"] ?? env.RBEE_WORKER_STOP_GRACE_MS,
   });
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -1,5 +1,6 @@
 // The queen's HTTP surface as a Hono app: health, the hive socket endpoint, and the
-// OpenAI-compatible API behind an API key. Errors always leave in OpenAI's error shape.
+// OpenAI-compatible API behind an API key, whose scope (inference or admin) each /v1 path
+// decides (auth/route-scope.ts). Errors always leave in OpenAI's error shape.
 import { Hono } from "hono";
 import { openAiErrorBody, RbeeError } from "../shared/errors.js";
 import { requireApiKey } from "./auth/api-key.js";
@@ -8,7 +9,10 @@ import { jsonBodyLimit } from "./http/body-limit.js";
 import { chatCompletionRoutes, completionRoutes, embeddingRoutes } from "./routes/inference.js";
 import { hiveConnectRoutes } from "./routes/hive-connect.js";
 import { hiveRoutes } from "./routes/hives.js";
+import { jobRoutes } from "./routes/jobs.js";
+import { keyRoutes } from "./routes/keys.js";
 import { modelRoutes } from "./routes/models.js";
+import { usageRoutes } from "./routes/usage.js";
 import { workerRoutes } from "./routes/workers.js";
 
 export const HIVE_CONNECT_PATH = "/v1/hive/connect";
@@ -28,6 +32,9 @@ app.route("/v1/chat/completions", chatCompletionRoutes);
 app.route("/v1/completions", completionRoutes);
 app.route("/v1/embeddings", embeddingRoutes);
 app.route("/v1/hives", hiveRoutes);
+app.route("/v1/jobs", jobRoutes);
+app.route("/v1/keys", keyRoutes);
+app.route("/v1/usage", usageRoutes);
 app.route("/v1/workers", workerRoutes);
 
 app.notFound((c) => c.json(openAiErrorBody(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));

@@ -20,8 +20,9 @@ const USAGE = `Usage: npm start [-- --model file:/path/model.gguf] [--port <n>] 
   --model <id>            the GGUF to serve (file:/path/model.gguf); default: the random demo model '${DEMO_MODEL}'
   --port <n>              queen port on 127.0.0.1 (env RBEE_PORT, default ${DEFAULT_PORT})
   --worker-threads <n>    CPU threads for the worker (default: all cores; 1 for the demo model)
-Env: RBEE_API_KEY sets the API key (otherwise one is generated); RBEE_STATE_DIR moves the local
-state (default .rbee/ in the project).`;
+Env: RBEE_API_KEY (or RBEE_ADMIN_KEY) sets the API key, which is the queen's admin key: it can
+call every route and create narrower keys through /v1/keys (otherwise one is generated);
+RBEE_STATE_DIR moves the local state (default .rbee/ in the project).`;
 
 function fail(message: string): never {
   console.error(`npm start: ${message}\n\n${USAGE}`);
@@ -70,10 +71,12 @@ async function resolveModel(model: string | undefined): Promise<{ name: string; 
 
 const options = parseOptions();
 const model = await resolveModel(options.model);
-const apiKey = process.env.RBEE_API_KEY || `rbee_sk_${crypto.randomUUID().replaceAll("-", "")}`;
+// The printed key is the queen's bootstrap admin key (RBEE_ADMIN_KEY): it serves inference and
+// administration alike, so a local user needs only this one.
+const apiKey = process.env.RBEE_API_KEY || process.env.RBEE_ADMIN_KEY || `rbee_sk_${crypto.randomUUID().replaceAll("-", "")}`;
 
 console.log("starting the queen (workerd)…");
-const queen = await startLocalQueen({ persistDir: resolve(STATE_DIR, "queen"), apiKey, port: options.port }).catch((error: Error) =>
+const queen = await startLocalQueen({ persistDir: resolve(STATE_DIR, "queen"), adminKey: apiKey, port: options.port }).catch((error: Error) =>
   fail(`the queen did not start on port ${options.port}: ${error.message} (is the port in use? set RBEE_PORT)`),
 );
 const client = new QueenClient(queen.url, apiKey);

@@ -7,7 +7,8 @@ import { execa } from "execa";
 import { RbeeError } from "../../shared/errors.js";
 import { findFreeLoopbackPort } from "./free-port.js";
 
-const WORKER_ENTRY = fileURLToPath(new URL("../../worker/main.ts", import.meta.url));
+/** The worker entry point; also how the hive recognises its workers among processes. */
+export const WORKER_ENTRY = fileURLToPath(new URL("../../worker/main.ts", import.meta.url));
 
 /** How long to wait for a worker to listen before reporting it as started-but-loading. */
 const LISTEN_WAIT_MS = 30_000;
@@ -21,8 +22,10 @@ export interface SpawnWorkerOptions {
   source: string;
   hiveChannelUrl: string;
   heartbeatIntervalMs: number;
-  threads?: number;
+  threads?: number | undefined;
   log: (line: string) => void;
+  /** Aborting it before the worker listens kills the worker; afterwards it changes nothing. */
+  signal?: AbortSignal;
 }
 
 export interface SpawnedWorker {
@@ -32,6 +35,7 @@ export interface SpawnedWorker {
 
 export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedWorker> {
   const modelPath = await resolveFileSource(options.source);
+  options.signal?.throwIfAborted();
   const port = await findFreeLoopbackPort();
   const args = [
     "--import",
@@ -63,11 +67,14 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   });
   child.on("exit", (code, signal) => options.log(`worker ${options.workerId} (pid ${pid}) exited: ${signal ?? `code ${code}`}`));
 
+  const onAbort = () => child.kill("SIGTERM");
+  options.signal?.addEventListener("abort", onAbort, { once: true });
   const outcome = await Promise.race([
     waitForListening(child.stdout),
     child.then((result) => ({ exited: result.exitCode ?? result.signal ?? "unknown" })),
     delay(LISTEN_WAIT_MS).then(() => "still-loading" as const),
-  ]);
+  ]).finally(() => options.signal?.removeEventListener("abort", onAbort));
+  options.signal?.throwIfAborted();
   if (typeof outcome === "object" && "exited" in outcome) {
     const reason = stderrTail.trim().split("\n").slice(-3).join(" | ") || "no output";
     throw new RbeeError(502, "worker_failed_to_start", `worker exited (${outcome.exited}) before listening: ${reason}`);

@@ -1,21 +1,56 @@
-// Hono middleware: every client-facing /v1 route needs `Authorization: Bearer <RBEE_API_KEY>`.
+// Hono middleware for client-facing /v1 routes: authenticates `Authorization: Bearer <key>`
+// (the RBEE_ADMIN_KEY secret, or a key created through /v1/keys), checks the key has the
+// scope the route needs, and leaves the key in `c.var.apiKey` for usage counting.
 import { createMiddleware } from "hono/factory";
 import { RbeeError } from "../../shared/errors.js";
 import type { QueenEnv } from "../env.js";
+import { type AuthenticatedKey, BOOTSTRAP_KEY_ID } from "./authenticated-key.js";
+import { lookUpKey } from "./key-cache.js";
+import { touchLastUsed } from "./last-used.js";
+import { scopeForPath } from "./route-scope.js";
 import { bearerToken, secretMatchesHash, sha256Hex } from "./secrets.js";
 
 export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
-  const configured = c.env.RBEE_API_KEY;
-  if (!configured) {
-    throw new RbeeError(503, "queen_not_configured", "The queen has no API key: set the RBEE_API_KEY secret (wrangler secret put RBEE_API_KEY).");
-  }
   const presented = bearerToken(c.req.header("authorization"));
   if (presented === undefined) {
     throw new RbeeError(401, "missing_api_key", "No API key: send it as `Authorization: Bearer <key>`.");
   }
-  // Hashing the configured key per request is ~µs; it keeps the comparison constant-time.
-  if (!(await secretMatchesHash(presented, await sha256Hex(configured)))) {
-    throw new RbeeError(401, "invalid_api_key", "Incorrect API key provided.");
+  const key = await authenticate(c.env, c.executionCtx, presented);
+  const needed = scopeForPath(c.req.path);
+  if (!key.scopes.includes(needed)) {
+    throw new RbeeError(
+      403,
+      "insufficient_scope",
+      `This API key has scopes [${key.scopes.join(", ")}]; ${c.req.method} ${c.req.path} needs the '${needed}' scope.`,
+    );
   }
+  c.set("apiKey", key);
   await next();
 });
+
+async function authenticate(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, presented: string): Promise<AuthenticatedKey> {
+  const configured = env.RBEE_ADMIN_KEY;
+  // Hashing per request is ~µs; comparing hashes keeps the comparison constant-time.
+  if (configured && (await secretMatchesHash(presented, await sha256Hex(configured)))) {
+    return { id: BOOTSTRAP_KEY_ID, scopes: ["inference", "admin"] };
+  }
+  // Looked up by its hash: timing can at most reveal a prefix of a SHA-256, which an attacker
+  // cannot steer towards a real key, so an indexed equality lookup is safe here.
+  const presentedHash = await sha256Hex(presented);
+  const stored = await lookUpKey(env.DB, presentedHash);
+  if (!stored) {
+    if (!configured) {
+      throw new RbeeError(503, "queen_not_configured", "The queen has no admin key: set the RBEE_ADMIN_KEY secret (wrangler secret put RBEE_ADMIN_KEY).");
+    }
+    throw new RbeeError(401, "invalid_api_key", "Incorrect API key provided.");
+  }
+  const nowMs = Date.now();
+  if (stored.revokedAtMs !== null) {
+    throw new RbeeError(401, "api_key_revoked", `API key ${stored.id} was revoked; ask an admin for a new one.`);
+  }
+  if (stored.expiresAtMs !== null && stored.expiresAtMs <= nowMs) {
+    throw new RbeeError(401, "api_key_expired", `API key ${stored.id} expired at ${new Date(stored.expiresAtMs).toISOString()}; ask an admin for a new one.`);
+  }
+  touchLastUsed(env.DB, ctx, stored.id, nowMs);
+  return { id: stored.id, scopes: stored.scopes };
+}

@@ -1,9 +1,11 @@
 // HiveSession is a Durable Object per hive (named by the hive's name) that holds the hive's one
 // WebSocket with the hibernation API, relays client requests down it and streams the answers
-// back, carries spawn commands, and passes the hive's worker heartbeats on to the Registry.
+// back, starts and cancels jobs on the hive and forwards their events to each job's JobSession,
+// and passes the hive's worker heartbeats on to the Registry.
 import { DurableObject } from "cloudflare:workers";
 import { RbeeError } from "../../shared/errors.js";
-import { newId } from "../../shared/ids.js";
+import type { JobEvent } from "../../shared/protocol/job-event.js";
+import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import {
   HiveToQueenFrame,
   PROTOCOL_VERSION,
@@ -12,10 +14,12 @@ import {
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
 import { heartbeatIntervalMs } from "../env.js";
+import { applyJobEffects } from "../jobs/job-effects.js";
+import { jobSessionStub } from "../jobs/stub.js";
 import { registryStub } from "../registry/stub.js";
+import { HiveJobs } from "./hive-jobs.js";
 import { PendingRelay } from "./pending-relay.js";
 import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
-import { PendingCommands, type SpawnOutcome } from "./pending-commands.js";
 
 export const HIVE_NAME_HEADER = "x-rbee-hive-name";
 
@@ -28,8 +32,6 @@ export const CloseCode = {
 
 /** How long a relayed request may wait for the worker's response head (queueing included). */
 const RESPONSE_HEAD_TIMEOUT_MS = 120_000;
-/** How long the queen waits for a hive to start a worker and answer. */
-const SPAWN_TIMEOUT_MS = 60_000;
 
 export interface RelayRequest {
   /** Chosen by the caller, so it can cancel the relay if its client goes away. */
@@ -40,17 +42,19 @@ export interface RelayRequest {
   body: string;
 }
 
-export interface SpawnRequest {
-  workerId: string;
-  model: string;
-  source: string;
-}
+export type StartJobOutcome = { ok: true } | { ok: false; code: "hive_offline"; message: string };
+
+/** What became of a cancel: sent to the hive, or nobody there to hear it. */
+export type CancelJobOutcome = "sent" | "hive_offline" | "not_running";
 
 export class HiveSession extends DurableObject<Env> {
   // In-flight work is in memory only: while any is pending the object is busy and can't
   // hibernate, so nothing a client waits on is lost to eviction.
   private readonly relays = new Map<string, PendingRelay>();
-  private readonly commands = new PendingCommands();
+  private readonly jobs = new HiveJobs(this.ctx.storage);
+  // Job events are forwarded one at a time, in arrival order: each forward awaits a JobSession,
+  // and without this chain a later event could overtake an earlier one during that await.
+  private jobEventChain: Promise<void> = Promise.resolve();
 
   /** Upgrade requests from the queen's /v1/hive/connect route (already authenticated). */
   override async fetch(request: Request): Promise<Response> {
@@ -99,14 +103,22 @@ export class HiveSession extends DurableObject<Env> {
     pending.cancel();
   }
 
-  /** Asks the hive to start a worker; resolves when the hive says it runs (or why not). */
-  async spawnWorker(request: SpawnRequest): Promise<SpawnOutcome> {
+  /** Hands a job to the hive; the caller has opened its JobSession already. */
+  async startJob(jobId: string, operation: HiveOperation): Promise<StartJobOutcome> {
     const socket = this.greetedSocket();
-    if (!socket) return { ok: false, error: { code: "hive_offline", message: hiveOffline().message } };
-    const commandId = newId("cmd");
-    const outcome = this.commands.wait(commandId, SPAWN_TIMEOUT_MS);
-    this.send(socket.ws, { type: "spawn_worker", commandId, ...request });
-    return outcome;
+    if (!socket) return { ok: false, code: "hive_offline", message: hiveOffline().message };
+    await this.jobs.add(jobId, operation);
+    this.send(socket.ws, { type: "job_start", jobId, operation });
+    return { ok: true };
+  }
+
+  /** Asks the hive to abort a job it runs. */
+  async cancelJob(jobId: string): Promise<CancelJobOutcome> {
+    if (!(await this.jobs.get(jobId))) return "not_running";
+    const socket = this.greetedSocket();
+    if (!socket) return "hive_offline";
+    this.send(socket.ws, { type: "job_cancel", jobId });
+    return "sent";
   }
 
   async isOnline(): Promise<boolean> {
@@ -138,9 +150,11 @@ export class HiveSession extends DurableObject<Env> {
         if (!outcome.accepted) this.send(ws, { type: "error", code: outcome.code, message: outcome.message });
         return;
       }
-      case "spawn_result":
-        this.commands.settle(frame.commandId, frame.ok ? { ok: true, worker: frame.worker } : { ok: false, error: frame.error });
-        return;
+      case "job_event": {
+        const { jobId, seq, event } = frame;
+        this.jobEventChain = this.jobEventChain.then(() => this.onJobEvent(ws, attachment.hiveName, jobId, seq, event));
+        return this.jobEventChain;
+      }
       case "response_head":
         this.relays.get(frame.requestId)?.receiveHead({ status: frame.status, headers: frame.headers });
         return;
@@ -191,8 +205,44 @@ export class HiveSession extends DurableObject<Env> {
       retryAfterSeconds: 1,
     });
     for (const pending of [...this.relays.values()]) pending.end(error);
-    this.commands.failAll({ code: "hive_disconnected", message: error.message });
+    // Events the hive sent before its socket closed still land first; then its jobs fail.
+    await this.jobEventChain;
+    await this.failJobs(hiveName);
     if (attachment) await registryStub(this.env).hiveOffline(attachment.hiveName);
+  }
+
+  private async onJobEvent(ws: WebSocket, hiveName: string, jobId: string, seq: number, event: JobEvent): Promise<void> {
+    const operation = await this.jobs.get(jobId);
+    if (!operation) {
+      // Not a job this queen gave this hive (or one that already ended): never let it land.
+      console.warn(`hive ${hiveName}: refused an event for job ${jobId}, which is not running on this hive`);
+      this.send(ws, { type: "error", code: "job_not_yours", message: `job ${jobId} is not running on hive '${hiveName}'` });
+      return;
+    }
+    try {
+      const outcome = await jobSessionStub(this.env, jobId).append(hiveName, seq, event);
+      if (!outcome.accepted) {
+        this.send(ws, { type: "error", code: outcome.code, message: outcome.message });
+        if (outcome.code !== "job_not_yours") await this.jobs.remove(jobId);
+        return;
+      }
+      await applyJobEffects(this.env, hiveName, operation, event);
+      if (outcome.ended) await this.jobs.remove(jobId);
+    } catch (error) {
+      console.error(`hive ${hiveName}: could not forward an event of job ${jobId}`, error);
+    }
+  }
+
+  /** The hive is gone: its unfinished jobs end as errors rather than run forever on paper. */
+  private async failJobs(hiveName: string): Promise<void> {
+    for (const jobId of await this.jobs.ids()) {
+      await jobSessionStub(this.env, jobId).finish({
+        type: "error",
+        code: "hive_disconnected",
+        message: `hive '${hiveName}' disconnected while the job ran; check that rbee-hive is running there, then submit the job again`,
+      });
+      await this.jobs.remove(jobId);
+    }
   }
 
   /** The open socket whose hello was accepted, other than `except`. */

@@ -1,9 +1,13 @@
 // Registry is the one Durable Object that knows which hive runs which worker for which model.
 // Workers exist here only through heartbeats: three missed intervals (checked by an alarm, not
 // by polling) or their hive's socket closing, and they are gone. Route handlers ask it where
-// to send a request; HiveSessions feed it heartbeats.
+// to send a request; HiveSessions feed it heartbeats. Every worker it drops gets its stop time
+// and reason in D1's worker_history.
 import { DurableObject } from "cloudflare:workers";
+import { and, eq, inArray, isNull, or } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
+import { workerHistory } from "../db/schema.js";
 import { heartbeatIntervalMs } from "../env.js";
 import { canServe, toWorkerView, WorkerRecord, type WorkerView } from "./worker-record.js";
 
@@ -12,6 +16,9 @@ export const MISSED_HEARTBEATS_LIMIT = 3;
 
 const WORKER_KEY_PREFIX = "worker:";
 const SEEN_MODEL_KEY_PREFIX = "seen-model:";
+
+/** Why the registry dropped a worker, as worker_history.stop_reason records it. */
+export type StopReason = "deleted" | "heartbeats_missed" | "hive_offline" | "stopped";
 
 export type HeartbeatOutcome = { accepted: true } | { accepted: false; code: string; message: string };
 
@@ -44,7 +51,7 @@ export class Registry extends DurableObject<Env> {
       return { accepted: false, code: "worker_not_yours", message: `worker ${heartbeat.workerId} belongs to another hive` };
     }
     if (heartbeat.state === "stopped") {
-      await this.forget([heartbeat.workerId]);
+      await this.forget([heartbeat.workerId], "stopped");
       return { accepted: true };
     }
     const record: WorkerRecord = { hiveName, heartbeat, lastSeenAtMs: Date.now() };
@@ -61,8 +68,16 @@ export class Registry extends DurableObject<Env> {
   /** A hive's socket closed: every worker it spoke for is unreachable now. */
   async hiveOffline(hiveName: string): Promise<number> {
     const gone = [...this.workers.values()].filter((record) => record.hiveName === hiveName);
-    await this.forget(gone.map((record) => record.heartbeat.workerId));
+    await this.forget(gone.map((record) => record.heartbeat.workerId), "hive_offline");
     return gone.length;
+  }
+
+  /** A worker the queen stopped on purpose: gone now, not after three missed heartbeats. */
+  async dropWorker(workerId: string, reason: "deleted"): Promise<void> {
+    await this.forget([workerId], reason);
+    // A deleted worker drains on SIGTERM and heartbeats "stopped" itself, which usually lands
+    // before the delete job's end: the stop was still a deletion, so say so.
+    await this.recordStops([workerId], reason, "stopped");
   }
 
   /** The least-loaded worker that can serve `model` now, or why there is none. */
@@ -90,8 +105,15 @@ export class Registry extends DurableObject<Env> {
       .sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  async listWorkers(): Promise<WorkerView[]> {
-    return [...this.workers.values()].map(toWorkerView);
+  /** Every known worker, or only those of `hiveName`. */
+  async listWorkers(hiveName?: string): Promise<WorkerView[]> {
+    const records = [...this.workers.values()].filter((record) => hiveName === undefined || record.hiveName === hiveName);
+    return records.map(toWorkerView);
+  }
+
+  async getWorker(workerId: string): Promise<WorkerView | undefined> {
+    const record = this.workers.get(workerId);
+    return record ? toWorkerView(record) : undefined;
   }
 
   override async alarm(): Promise<void> {
@@ -101,7 +123,7 @@ export class Registry extends DurableObject<Env> {
     for (const record of expired) {
       console.warn(`worker ${record.heartbeat.workerId} on hive ${record.hiveName} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats: dropped`);
     }
-    await this.forget(expired.map((record) => record.heartbeat.workerId));
+    await this.forget(expired.map((record) => record.heartbeat.workerId), "heartbeats_missed");
     await this.scheduleExpiry();
   }
 
@@ -122,12 +144,28 @@ export class Registry extends DurableObject<Env> {
     if (current === null || current > due || current < Date.now()) await this.ctx.storage.setAlarm(due);
   }
 
-  private async forget(workerIds: string[]): Promise<void> {
-    if (workerIds.length === 0) return;
-    for (const id of workerIds) this.workers.delete(id);
-    // storage.delete takes at most 128 keys per call.
-    for (let start = 0; start < workerIds.length; start += 128) {
-      await this.ctx.storage.delete(workerIds.slice(start, start + 128).map((id) => WORKER_KEY_PREFIX + id));
+  private async forget(workerIds: string[], reason: StopReason): Promise<void> {
+    const known = workerIds.filter((id) => this.workers.has(id));
+    if (known.length === 0) return;
+    for (const id of known) this.workers.delete(id);
+    // storage.delete takes at most 128 keys per call; D1 binds at most 100 parameters.
+    for (let start = 0; start < known.length; start += 90) {
+      const batch = known.slice(start, start + 90);
+      await this.ctx.storage.delete(batch.map((id) => WORKER_KEY_PREFIX + id));
+      await this.recordStops(batch, reason);
+    }
+  }
+
+  /** History is bookkeeping: a D1 hiccup must not keep a dead worker in the live registry. */
+  private async recordStops(workerIds: string[], reason: StopReason, overriding?: StopReason): Promise<void> {
+    const open = isNull(workerHistory.stoppedAt);
+    try {
+      await drizzle(this.env.DB)
+        .update(workerHistory)
+        .set({ stoppedAt: new Date(), stopReason: reason })
+        .where(and(inArray(workerHistory.id, workerIds), overriding ? or(open, eq(workerHistory.stopReason, overriding)) : open));
+    } catch (error) {
+      console.error(`could not record the stop of ${workerIds.length} worker(s) in worker_history`, error);
     }
   }
 

@@ -28,7 +28,19 @@ export const hiveConnectRoutes = new Hono<QueenEnv>().get("/", async (c) => {
   if (!hive || token === undefined || !(await secretMatchesHash(token, hive.tokenHash))) {
     throw new RbeeError(401, "invalid_hive_token", `Hive '${name.data}' is unknown or its token is wrong.`);
   }
-  await db.update(hives).set({ lastSeenAt: new Date() }).where(eq(hives.id, hive.id));
+  // Only after the token matched: a prober learns nothing about revocations.
+  if (hive.tokenRevokedAt) {
+    throw new RbeeError(
+      401,
+      "hive_token_revoked",
+      `Hive '${hive.name}' had its token revoked at ${hive.tokenRevokedAt.toISOString()}; an admin can issue a new one with POST /v1/hives.`,
+    );
+  }
+  const now = new Date();
+  await db
+    .update(hives)
+    .set({ lastSeenAt: now, firstSeenAt: hive.firstSeenAt ?? now })
+    .where(eq(hives.id, hive.id));
   const upgrade = new Request(c.req.raw.url, { headers: c.req.raw.headers });
   upgrade.headers.set(HIVE_NAME_HEADER, hive.name);
   return hiveSessionStub(c.env, hive.name).fetch(upgrade);

@@ -1,26 +1,62 @@
-// POST /v1/hives: registers a hive (or issues it a new token) and shows the token once; only
-// its hash is kept. The hive then connects with `rbee-hive connect --name … --token …`.
+// /v1/hives (admin): register a hive or issue it a new token (shown once; only its hash is
+// kept), list hives with whether they are connected now, and revoke a hive's token. The hive
+// connects with `rbee-hive connect --name … --token …`.
+import { asc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import { z } from "zod";
+import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { parseRequest } from "../../shared/validation.js";
 import { newSecret, sha256Hex } from "../auth/secrets.js";
-import { hives } from "../db/schema.js";
+import { type HiveRecord, hives } from "../db/schema.js";
 import type { QueenEnv } from "../env.js";
+import { hiveSessionStub } from "../hive-session/stub.js";
+import { parseParam } from "../http/parse-param.js";
 import { readJson } from "../http/read-json.js";
 
 const CreateHive = z.object({ name: HiveName });
 
-export const hiveRoutes = new Hono<QueenEnv>().post("/", async (c) => {
-  const { name } = parseRequest(CreateHive, await readJson(c));
-  const token = newSecret("rbee_ht_");
-  const tokenHash = await sha256Hex(token);
-  const now = new Date();
-  await drizzle(c.env.DB)
-    .insert(hives)
-    .values({ id: newId("hive"), name, tokenHash, createdAt: now })
-    .onConflictDoUpdate({ target: hives.name, set: { tokenHash } });
-  return c.json({ name, token }, 201);
-});
+function hiveView(record: HiveRecord, online: boolean) {
+  return {
+    name: record.name,
+    object: "hive",
+    online,
+    capabilities: record.capabilities ?? null,
+    created_at: record.createdAt.toISOString(),
+    first_seen_at: record.firstSeenAt?.toISOString() ?? null,
+    last_seen_at: record.lastSeenAt?.toISOString() ?? null,
+    token_revoked_at: record.tokenRevokedAt?.toISOString() ?? null,
+  };
+}
+
+export const hiveRoutes = new Hono<QueenEnv>()
+  .post("/", async (c) => {
+    const { name } = parseRequest(CreateHive, await readJson(c));
+    const token = newSecret("rbee_ht_");
+    const tokenHash = await sha256Hex(token);
+    // Registering an existing name rotates its token: the old one stops working, and a revoked
+    // hive may connect again with the new one.
+    await drizzle(c.env.DB)
+      .insert(hives)
+      .values({ id: newId("hive"), name, tokenHash, createdAt: new Date() })
+      .onConflictDoUpdate({ target: hives.name, set: { tokenHash, tokenRevokedAt: null } });
+    return c.json({ name, token }, 201);
+  })
+  .get("/", async (c) => {
+    const rows = await drizzle(c.env.DB).select().from(hives).orderBy(asc(hives.name));
+    // Whether a hive is connected is live state its HiveSession holds, not something D1 knows.
+    const online = await Promise.all(rows.map((row) => hiveSessionStub(c.env, row.name).isOnline()));
+    return c.json({ object: "list", data: rows.map((row, index) => hiveView(row, online[index] ?? false)) });
+  })
+  .delete("/:name/token", async (c) => {
+    const name = parseParam("name", HiveName, c.req.param("name"));
+    const db = drizzle(c.env.DB);
+    const [existing] = await db.select().from(hives).where(eq(hives.name, name)).limit(1);
+    if (!existing) throw new RbeeError(404, "hive_not_found", `No hive named '${name}'.`, { param: "name" });
+    const tokenRevokedAt = existing.tokenRevokedAt ?? new Date();
+    if (!existing.tokenRevokedAt) await db.update(hives).set({ tokenRevokedAt }).where(eq(hives.id, existing.id));
+    const online = await hiveSessionStub(c.env, name).isOnline();
+    return c.json(hiveView({ ...existing, tokenRevokedAt }, online));
+  });

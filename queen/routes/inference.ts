@@ -1,6 +1,7 @@
 // The OpenAI inference routes (chat completions, completions, embeddings): each validates its
 // request, asks the Registry for a worker that serves the model, and relays the request through
 // that worker's hive, streaming the answer back. A client that disconnects cancels the work.
+// Every request is counted, with its tokens, for the API key that made it (usage/meter-usage).
 import { Hono } from "hono";
 import type { z } from "zod";
 import { RbeeError } from "../../shared/errors.js";
@@ -14,12 +15,13 @@ import type { QueenEnv } from "../env.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
 import { readJson } from "../http/read-json.js";
 import { registryStub } from "../registry/stub.js";
+import { meterUsage } from "../usage/meter-usage.js";
 
 /** Seconds a client is told to wait when a model has no worker ready. */
 const NO_WORKER_RETRY_AFTER_SECONDS = 2;
 
 function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePath) {
-  return new Hono<QueenEnv>().post("/", async (c) => {
+  return new Hono<QueenEnv>().use(meterUsage).post("/", async (c) => {
     const request = parseRequest(schema, await readJson(c));
     const placement = await registryStub(c.env).place(request.model);
     if (!placement.ok) {

@@ -1,33 +1,67 @@
-// /v1/workers: list the workers the registry knows, and start one on a named hive.
+// /v1/workers: the workers the registry knows (all, per hive, one), starting one on a named hive
+// and stopping one. Starting and stopping are jobs on the worker's hive; POST waits for the
+// spawn job to end so `npm start` gets `{id, pid, port}` in one call, DELETE answers with the
+// job to follow.
 import { Hono } from "hono";
 import { z } from "zod";
 import { RbeeError } from "../../shared/errors.js";
-import { newId } from "../../shared/ids.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
-import { ModelName } from "../../shared/protocol/worker-heartbeat.js";
+import type { JobRequest } from "../../shared/protocol/job-operation.js";
+import { ModelSource } from "../../shared/protocol/job-operation.js";
+import { ModelName, WorkerId } from "../../shared/protocol/worker-heartbeat.js";
 import { parseRequest } from "../../shared/validation.js";
 import type { QueenEnv } from "../env.js";
-import { hiveSessionStub } from "../hive-session/stub.js";
 import { readJson } from "../http/read-json.js";
+import { parseParam } from "../http/parse-param.js";
+import { SpawnedWorkerPayload } from "../jobs/job-effects.js";
+import { resolveJob } from "../jobs/resolve-job.js";
+import { jobSessionStub } from "../jobs/stub.js";
+import { submitJob } from "../jobs/submit-job.js";
 import { registryStub } from "../registry/stub.js";
+
+/** How long POST /v1/workers waits for the hive to start the worker (ms). */
+const SPAWN_WAIT_MS = 60_000;
 
 const SpawnWorker = z.object({
   hive: HiveName,
   /** The name clients will use in `model`. */
   model: ModelName,
   /** Where the hive finds the weights, e.g. `file:/models/x.gguf`. */
-  source: z.string().startsWith("file:", "only file: sources are supported so far").max(4096),
+  source: ModelSource,
 });
 
 export const workerRoutes = new Hono<QueenEnv>()
-  .get("/", async (c) => c.json({ object: "list", data: await registryStub(c.env).listWorkers() }))
+  .get("/", async (c) => {
+    const hive = c.req.query("hive_id");
+    const hiveName = hive === undefined ? undefined : parseParam("hive_id", HiveName, hive);
+    return c.json({ object: "list", data: await registryStub(c.env).listWorkers(hiveName) });
+  })
+  .get("/:id", async (c) => {
+    const workerId = parseParam("id", WorkerId, c.req.param("id"));
+    const worker = await registryStub(c.env).getWorker(workerId);
+    if (!worker) throw new RbeeError(404, "worker_not_found", `No live worker '${workerId}'.`, { param: "id" });
+    return c.json(worker);
+  })
   .post("/", async (c) => {
     const { hive, model, source } = parseRequest(SpawnWorker, await readJson(c));
-    const outcome = await hiveSessionStub(c.env, hive).spawnWorker({ workerId: newId("wrk"), model, source });
-    if (!outcome.ok) {
-      const status = outcome.error.code === "hive_offline" ? 503 : 502;
-      throw new RbeeError(status, outcome.error.code, `Hive '${hive}' could not start the worker: ${outcome.error.message}`);
+    const request: JobRequest = { operation: "worker_spawn", hive, model, source };
+    const { jobId } = await submitJob(c.env, request, await resolveJob(c.env, request));
+    const outcome = await jobSessionStub(c.env, jobId).outcome(SPAWN_WAIT_MS);
+    const spawned = SpawnedWorkerPayload.safeParse(outcome.resultJson === null ? null : JSON.parse(outcome.resultJson));
+    if (outcome.end?.type === "done" && spawned.success) {
+      const { worker_id: id, pid, port } = spawned.data;
+      return c.json({ id, hive, model, pid, port, job_id: jobId }, 201);
     }
-    const { workerId, pid, port } = outcome.worker;
-    return c.json({ id: workerId, hive, model, pid, port }, 201);
+    if (outcome.end?.type === "error") {
+      const status = outcome.end.code === "hive_offline" ? 503 : 502;
+      throw new RbeeError(status, outcome.end.code, `Hive '${hive}' could not start the worker: ${outcome.end.message}`);
+    }
+    const how = outcome.end ? `the job ended ${outcome.end.type}` : `it did not finish within ${SPAWN_WAIT_MS / 1000} s`;
+    throw new RbeeError(504, "worker_spawn_incomplete", `Hive '${hive}' did not report a started worker: ${how}; follow job ${jobId}.`);
+  })
+  .delete("/:id", async (c) => {
+    const workerId = parseParam("id", WorkerId, c.req.param("id"));
+    const request: JobRequest = { operation: "worker_delete", worker_id: workerId };
+    const submitted = await submitJob(c.env, request, await resolveJob(c.env, request));
+    return c.json({ job_id: submitted.jobId, stream_url: new URL(submitted.streamPath, c.req.url).href }, 202);
   });

@@ -14,7 +14,8 @@ Object.assign(process.env, WRANGLER_ENV);
 export interface LocalQueenOptions {
   /** Where local D1 and Durable Object state lives; kept across restarts. */
   persistDir: string;
-  apiKey: string;
+  /** The bootstrap admin key (RBEE_ADMIN_KEY): both scopes, and it creates the other keys. */
+  adminKey: string;
   /** 0 picks a free port. */
   port: number;
   heartbeatIntervalMs?: number;
@@ -31,7 +32,7 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
   const worker = await unstable_startWorker({
     config: `${PROJECT_ROOT}wrangler.toml`,
     bindings: {
-      RBEE_API_KEY: { type: "secret_text", value: options.apiKey },
+      RBEE_ADMIN_KEY: { type: "secret_text", value: options.adminKey },
       ...(options.heartbeatIntervalMs === undefined
         ? {}
         : { HEARTBEAT_INTERVAL_MS: { type: "plain_text", value: String(options.heartbeatIntervalMs) } }),

@@ -2,7 +2,9 @@
 // queen. Both ends parse every frame with these schemas; nothing is trusted unparsed.
 import { z } from "zod";
 import { idPattern } from "../ids.js";
-import { ModelName, WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
+import { JobEvent } from "./job-event.js";
+import { HiveOperation, JobId } from "./job-operation.js";
+import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
 
 /** Bumped on any incompatible change; the queen refuses a hello with another version. */
 export const PROTOCOL_VERSION = 1;
@@ -11,7 +13,6 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 const RequestId = z.string().regex(idPattern("req"));
-const CommandId = z.string().regex(idPattern("cmd"));
 const ProblemDetail = z.object({ code: z.string().max(64), message: z.string().max(4000) });
 
 /** Worker API paths the queen may ask a hive to relay; the hive refuses any other. */
@@ -33,16 +34,6 @@ export const HelloFrame = z.object({
 });
 
 export const WorkerHeartbeatFrame = z.object({ type: z.literal("worker_heartbeat"), heartbeat: WorkerHeartbeat });
-
-export const SpawnResultFrame = z.discriminatedUnion("ok", [
-  z.object({
-    type: z.literal("spawn_result"),
-    commandId: CommandId,
-    ok: z.literal(true),
-    worker: z.object({ workerId: WorkerId, pid: z.number().int().positive(), port: z.number().int().min(1).max(65535) }),
-  }),
-  z.object({ type: z.literal("spawn_result"), commandId: CommandId, ok: z.literal(false), error: ProblemDetail }),
-]);
 
 export const ResponseHeadFrame = z.object({
   type: z.literal("response_head"),
@@ -71,10 +62,21 @@ export const ResponseEndFrame = z.object({
   error: ProblemDetail.optional(),
 });
 
+/** One event of a job the queen started on this hive; the queen refuses other hives' jobs. */
+// Numbered like response chunks, for the same reason: the queen puts a job's events back in
+// the order the hive sent them even if they are delivered out of order.
+export const JobEventFrame = z.object({
+  type: z.literal("job_event"),
+  jobId: JobId,
+  /** 0, 1, 2, … per job. */
+  seq: z.number().int().nonnegative(),
+  event: JobEvent,
+});
+
 export const HiveToQueenFrame = z.discriminatedUnion("type", [
   HelloFrame,
   WorkerHeartbeatFrame,
-  SpawnResultFrame,
+  JobEventFrame,
   ResponseHeadFrame,
   ResponseChunkFrame,
   ResponseEndFrame,
@@ -91,15 +93,11 @@ export const WelcomeFrame = z.object({
   heartbeatIntervalMs: z.number().int().positive(),
 });
 
-export const SpawnWorkerFrame = z.object({
-  type: z.literal("spawn_worker"),
-  commandId: CommandId,
-  workerId: WorkerId,
-  /** Name clients will use for the model. */
-  model: ModelName,
-  /** Where the hive finds the weights; only `file:` sources exist so far. */
-  source: z.string().startsWith("file:", "only file: model sources are supported").max(4096),
-});
+/** Starts a job; the hive answers with job_event frames ending in done, error or cancelled. */
+export const JobStartFrame = z.object({ type: z.literal("job_start"), jobId: JobId, operation: HiveOperation });
+
+/** Asks the hive to abort a job; it answers with a `cancelled` event (or the end it reached first). */
+export const JobCancelFrame = z.object({ type: z.literal("job_cancel"), jobId: JobId });
 
 export const RelayRequestFrame = z.object({
   type: z.literal("request"),
@@ -117,7 +115,8 @@ export const ProtocolErrorFrame = z.object({ type: z.literal("error"), code: z.s
 
 export const QueenToHiveFrame = z.discriminatedUnion("type", [
   WelcomeFrame,
-  SpawnWorkerFrame,
+  JobStartFrame,
+  JobCancelFrame,
   RelayRequestFrame,
   CancelRequestFrame,
   ProtocolErrorFrame,

@@ -40,6 +40,19 @@ describe("parseFrame", () => {
     expect(parseFrame(HiveToQueenFrame, raw)).toMatchObject({ ok: false, code: "invalid_frame" });
   });
 
+  it("accepts a job event and refuses one whose job id could be a path", () => {
+    const event = { type: "narration", action: "spawn", message: "starting" };
+    expect(parseFrame(HiveToQueenFrame, JSON.stringify({ type: "job_event", jobId: "job_abc", seq: 0, event }))).toMatchObject({ ok: true });
+    const result = parseFrame(HiveToQueenFrame, JSON.stringify({ type: "job_event", jobId: "job_../x", seq: 0, event }));
+    expect(result).toMatchObject({ ok: false, code: "invalid_frame" });
+    if (!result.ok) expect(result.message).toContain("jobId");
+  });
+
+  it("refuses a job_start for an operation the hive does not know", () => {
+    const raw = JSON.stringify({ type: "job_start", jobId: "job_1", operation: { operation: "format_disk" } });
+    expect(parseFrame(QueenToHiveFrame, raw)).toMatchObject({ ok: false, code: "invalid_frame" });
+  });
+
   it("refuses unknown frame types", () => {
     expect(parseFrame(HiveToQueenFrame, JSON.stringify({ type: "format_disk" }))).toMatchObject({ ok: false, code: "invalid_frame" });
   });

@@ -15,6 +15,7 @@ export const TINY_MODEL = "rbee-tiny";
 export interface LocalCloud {
   dir: string;
   queen: LocalQueen;
+  /** The queen's bootstrap admin key (RBEE_ADMIN_KEY): both scopes. */
   apiKey: string;
   client: QueenClient;
   hive: HiveProcess;
@@ -30,7 +31,7 @@ export async function startLocalCloud(options: { heartbeatIntervalMs: number; hi
   const modelPath = join(dir, "rbee-tiny.gguf");
   await writeTinyLlamaGguf(modelPath);
   const apiKey = "rbee_sk_e2e_test_key";
-  const queenOptions = { persistDir: join(dir, "queen"), apiKey, port: 0, heartbeatIntervalMs: options.heartbeatIntervalMs };
+  const queenOptions = { persistDir: join(dir, "queen"), adminKey: apiKey, port: 0, heartbeatIntervalMs: options.heartbeatIntervalMs };
   let queen = await startLocalQueen(queenOptions);
   const client = new QueenClient(queen.url, apiKey);
   const { token } = await client.createHive(options.hiveName);

@@ -3,7 +3,8 @@
 import { SELF } from "cloudflare:test";
 import type { HiveToQueenFrame, QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 
-export const API_KEY = "test-api-key";
+/** The bootstrap admin key (RBEE_ADMIN_KEY in vitest.config.ts): both scopes. */
+export const API_KEY = "test-admin-key";
 export const auth = { authorization: `Bearer ${API_KEY}` };
 
 export class TestHive {

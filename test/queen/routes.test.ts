@@ -1,8 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-
-const API_KEY = "test-api-key";
-const auth = { authorization: `Bearer ${API_KEY}` };
+import { auth } from "./hive-socket.js";
 
 async function postJson(path: string, body: unknown, headers: Record<string, string> = auth): Promise<Response> {
   return SELF.fetch(`https://queen${path}`, {

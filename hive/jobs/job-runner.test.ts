@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
+import type { JobEvent } from "../../shared/protocol/job-event.js";
+import { JobRunner } from "./job-runner.js";
+
+type JobEventFrame = Extract<HiveToQueenFrame, { type: "job_event" }>;
+
+function runner(workerStopGraceMs = 10_000) {
+  const frames: JobEventFrame[] = [];
+  const jobs = new JobRunner({
+    send: (frame) => {
+      if (frame.type === "job_event") frames.push(frame);
+    },
+    log: () => {},
+    workerStopGraceMs,
+    spawnSettings: () => {
+      throw new Error("no spawns in this test");
+    },
+  });
+  const ended = async (jobId: string): Promise<JobEvent[]> => {
+    const terminal = new Set(["done", "error", "cancelled"]);
+    for (let waited = 0; waited < 10_000; waited += 20) {
+      const events = frames.filter((frame) => frame.jobId === jobId);
+      if (events.some((frame) => terminal.has(frame.event.type))) return events.map((frame) => frame.event);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`job ${jobId} did not end`);
+  };
+  return { jobs, frames, ended };
+}
+
+describe("JobRunner", () => {
+  it("numbers a job's events from 0 and ends it exactly once", async () => {
+    const { jobs, frames, ended } = runner();
+    jobs.start("job_check1", { operation: "hive_check" });
+    const events = await ended("job_check1");
+    expect(events.at(-1)).toEqual({ type: "done" });
+    expect(events.filter((event) => event.type === "done")).toHaveLength(1);
+    expect(frames.map((frame) => frame.seq)).toEqual(frames.map((_, index) => index));
+  });
+
+  it("aborts a running operation when the queen cancels it", async () => {
+    const { jobs, ended } = runner();
+    jobs.start("job_cancel1", { operation: "hive_check" });
+    jobs.cancel("job_cancel1");
+    const events = await ended("job_cancel1");
+    expect(events.at(-1)).toMatchObject({ type: "cancelled" });
+    expect(events.some((event) => event.type === "data")).toBe(false);
+  });
+
+  it("refuses to stop a process that is not this hive's worker, and leaves it running", async () => {
+    const { jobs, ended } = runner();
+    jobs.start("job_foreign1", { operation: "worker_delete", workerId: "wrk_x", pid: process.pid });
+    const events = await ended("job_foreign1");
+    expect(events.at(-1)).toMatchObject({ type: "error", code: "not_an_rbee_worker" });
+    expect(events.some((event) => event.type === "narration" && event.action === "sigterm")).toBe(false);
+  });
+
+  it("says so when the pid names no process at all", async () => {
+    const { jobs, ended } = runner();
+    jobs.start("job_gone1", { operation: "worker_delete", workerId: "wrk_x", pid: 2 ** 22 + 12345 });
+    expect((await ended("job_gone1")).at(-1)).toMatchObject({ type: "error", code: "not_an_rbee_worker", message: expect.stringContaining("no process") });
+  });
+});

@@ -1,0 +1,108 @@
+// Runs the jobs the queen starts on this hive, one operation each, and turns what they do into
+// job_event frames: narration, progress and data while they run, then exactly one of done,
+// error or cancelled. Keeps only the in-flight jobs' abort controllers, so a cancel finds them.
+import { describeError, RbeeError } from "../../shared/errors.js";
+import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
+import type { JobEvent } from "../../shared/protocol/job-event.js";
+import type { HiveOperation } from "../../shared/protocol/job-operation.js";
+import { runHiveCheck } from "./hive-check.js";
+import type { JobContext } from "./job-context.js";
+import { runWorkerDelete } from "./worker-delete.js";
+import { runWorkerSpawn, type WorkerSpawnSettings } from "./worker-spawn.js";
+
+export interface JobRunnerOptions {
+  send: (frame: HiveToQueenFrame) => void;
+  log: (line: string) => void;
+  /** Read when a spawn starts: the channel URL and heartbeat interval can change after startup. */
+  spawnSettings: () => WorkerSpawnSettings;
+  /** How long a deleted worker may drain after SIGTERM before SIGKILL, ms. */
+  workerStopGraceMs: number;
+}
+
+class JobCancelled extends Error {
+  override readonly name = "JobCancelled";
+}
+
+export class JobRunner {
+  private readonly running = new Map<string, AbortController>();
+  /** The next job_event seq per job, while it runs. */
+  private readonly nextSeq = new Map<string, number>();
+
+  constructor(private readonly options: JobRunnerOptions) {}
+
+  start(jobId: string, operation: HiveOperation): void {
+    if (this.running.has(jobId)) return; // a repeated start (queen retry): the job already runs
+    const controller = new AbortController();
+    this.running.set(jobId, controller);
+    this.nextSeq.set(jobId, 0);
+    void this.run(jobId, operation, controller.signal).finally(() => {
+      this.running.delete(jobId);
+      this.nextSeq.delete(jobId);
+    });
+  }
+
+  cancel(jobId: string): void {
+    const controller = this.running.get(jobId);
+    if (!controller) {
+      // Finished already: its end crossed the cancel and tells the queen how it ended. (A hive
+      // that restarted lost its jobs, but the queen failed them when the old socket closed.)
+      this.options.log(`job ${jobId}: cancel ignored, the job is not running here`);
+      return;
+    }
+    this.options.log(`job ${jobId} cancelled by the queen`);
+    controller.abort(new JobCancelled(`job ${jobId} was cancelled`));
+  }
+
+  /** Aborts every job; for shutdown. */
+  abortAll(): void {
+    for (const controller of this.running.values()) controller.abort(new JobCancelled("the hive is shutting down"));
+  }
+
+  private async run(jobId: string, operation: HiveOperation, signal: AbortSignal): Promise<void> {
+    const context: JobContext = {
+      jobId,
+      signal,
+      narrate: (action, message) => {
+        this.options.log(`job ${jobId} [${operation.operation}] ${action}: ${message}`);
+        this.emit(jobId, { type: "narration", action, message });
+      },
+      progress: (bytes, total) => this.emit(jobId, { type: "progress", bytes, total }),
+      data: (payload) => this.emit(jobId, { type: "data", payload }),
+    };
+    try {
+      await this.dispatch(operation, context);
+      this.emit(jobId, { type: "done" });
+    } catch (error) {
+      if (signal.aborted) {
+        this.emit(jobId, { type: "cancelled", message: describeError(signal.reason) });
+        return;
+      }
+      const code = error instanceof RbeeError ? error.code : "operation_failed";
+      const message = describeError(error);
+      this.options.log(`job ${jobId} [${operation.operation}] failed: ${message}`);
+      this.emit(jobId, { type: "error", code, message });
+    }
+  }
+
+  private dispatch(operation: HiveOperation, context: JobContext): Promise<void> {
+    switch (operation.operation) {
+      case "worker_spawn":
+        return runWorkerSpawn(operation, context, this.options.spawnSettings());
+      case "worker_delete":
+        return runWorkerDelete(operation, context, { stopGraceMs: this.options.workerStopGraceMs });
+      case "hive_check":
+        return runHiveCheck(context);
+      default: {
+        const unreachable: never = operation;
+        throw new Error(`unknown operation ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private emit(jobId: string, event: JobEvent): void {
+    const seq = this.nextSeq.get(jobId) ?? 0;
+    if (this.running.has(jobId)) this.nextSeq.set(jobId, seq + 1);
+    // Dropped while the queen is unreachable: the queen ends this hive's jobs as errors then.
+    this.options.send({ type: "job_event", jobId, seq, event });
+  }
+}

@@ -1,0 +1,20 @@
+// What the queen knows about the API key behind a request: scopes decide which routes it may
+// call, and its id is what usage is counted under.
+import { z } from "zod";
+import { idPattern } from "../../shared/ids.js";
+
+/** `inference`: the OpenAI endpoints. `admin`: everything else under /v1 (keys, hives, workers, usage…). */
+export const Scope = z.enum(["inference", "admin"]);
+export type Scope = z.infer<typeof Scope>;
+
+/** Usage of the bootstrap key (the RBEE_ADMIN_KEY secret) is counted under this id. */
+export const BOOTSTRAP_KEY_ID = "admin";
+
+/** An API key id as stored in D1 (`key_…`), safe in URLs and queries. */
+export const ApiKeyId = z.string().regex(idPattern("key"), "must be an API key id such as key_abc123 (letters and digits after key_)");
+
+export interface AuthenticatedKey {
+  /** `key_…` for keys in D1, `admin` for the bootstrap key. */
+  id: string;
+  scopes: readonly Scope[];
+}

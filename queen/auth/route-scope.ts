@@ -1,0 +1,14 @@
+// Which scope a /v1 route needs: the OpenAI endpoints need `inference`, everything else under
+// /v1 needs `admin`. Deciding by path, in one place, means a new admin route is protected by
+// default instead of by remembering to add a guard to it.
+import type { Scope } from "./authenticated-key.js";
+
+/** Paths (exact, or with a `/…` suffix) that an `inference` key may call. */
+const INFERENCE_PATHS = ["/v1/models", "/v1/chat/completions", "/v1/completions", "/v1/embeddings"] as const;
+
+export function scopeForPath(path: string): Scope {
+  // Hono matches routes with a trailing slash too; treat `/v1/models/` like `/v1/models`.
+  const normalised = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  const inference = INFERENCE_PATHS.some((prefix) => normalised === prefix || normalised.startsWith(`${prefix}/`));
+  return inference ? "inference" : "admin";
+}

@@ -1,0 +1,202 @@
+// JobSession is a Durable Object per job (named by the job id) that owns the job's event log
+// and its watchers' streams. The hive's HiveSession appends the events the hive sends; the
+// queen itself ends a job when its hive vanished or never confirmed a cancel. The terminal
+// event is mirrored to the job's D1 record, which is what survives and what lists read.
+import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import {
+  isTerminal,
+  JobEvent,
+  type StampedJobEvent,
+  type TerminalJobEvent,
+} from "../../shared/protocol/job-event.js";
+import { EventOrder } from "./event-order.js";
+import { JobLog } from "./job-log.js";
+import { markEnded } from "./job-records.js";
+import { JobWatchers } from "./job-watchers.js";
+
+/** How long the queen waits for the hive to confirm a cancel before ending the job itself (ms). */
+export const CANCEL_CONFIRM_TIMEOUT_MS = 30_000;
+/** How long an ended job's event log stays for late watchers; its D1 record stays for good (ms). */
+export const ENDED_LOG_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** How long events after a missing one wait for it before they are logged without it (ms). */
+const MISSING_EVENT_TIMEOUT_MS = 5000;
+
+const META_KEY = "meta";
+
+const JobMeta = z.object({
+  jobId: z.string(),
+  hiveName: z.string(),
+  operation: z.string(),
+  /** Sequence number of the newest logged event; 0 before the first. */
+  lastSeq: z.number().int().min(0),
+  /** The hive's numbering (job_event seq) of the next event in order. */
+  nextHiveSeq: z.number().int().min(0),
+  /** The terminal event once the job ended. */
+  end: JobEvent.nullable(),
+  /** The newest data payload: the operation's result for programs. */
+  result: z.record(z.string(), z.unknown()).nullable(),
+  cancelRequested: z.boolean(),
+});
+type JobMeta = z.infer<typeof JobMeta>;
+
+/** `ended`: the job has ended, so its hive may forget it. */
+export type AppendOutcome = { accepted: true; ended: boolean } | { accepted: false; code: "job_unknown" | "job_not_yours" | "job_ended"; message: string };
+
+export interface JobOutcome {
+  /** Undefined when the job had not ended within the wait. */
+  end: TerminalJobEvent | undefined;
+  /** The newest data payload as JSON text (RPC can't type arbitrary objects), or null. */
+  resultJson: string | null;
+}
+
+export class JobSession extends DurableObject<Env> {
+  private meta: JobMeta | undefined;
+  private readonly log: JobLog;
+  private readonly watchers = new JobWatchers();
+  private readonly endWaiters = new Set<() => void>();
+  // Early events wait in memory only: they are held for seconds at most, while the hive is
+  // streaming to this object, which keeps it from being evicted.
+  private order: EventOrder<JobEvent> | undefined;
+  private gapTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.log = new JobLog(ctx.storage);
+    void ctx.blockConcurrencyWhile(async () => {
+      const parsed = JobMeta.safeParse(await ctx.storage.get(META_KEY));
+      this.meta = parsed.success ? parsed.data : undefined;
+    });
+  }
+
+  /** Called once, before the hive hears of the job; a second call changes nothing. */
+  async open(job: { jobId: string; hiveName: string; operation: string }): Promise<void> {
+    if (this.meta) return;
+    this.meta = { ...job, lastSeq: 0, nextHiveSeq: 0, end: null, result: null, cancelRequested: false };
+    await this.ctx.storage.put(META_KEY, this.meta);
+  }
+
+  /** Event number `seq` the hive sent for this job; refused unless `hiveName` is the job's hive. */
+  async append(hiveName: string, seq: number, event: JobEvent): Promise<AppendOutcome> {
+    const meta = this.meta;
+    if (!meta) return { accepted: false, code: "job_unknown", message: "no such job" };
+    if (meta.hiveName !== hiveName) {
+      console.warn(`job ${meta.jobId}: refused an event from hive ${hiveName}; the job runs on ${meta.hiveName}`);
+      return { accepted: false, code: "job_not_yours", message: `job ${meta.jobId} does not run on hive '${hiveName}'` };
+    }
+    if (meta.end) return { accepted: false, code: "job_ended", message: `job ${meta.jobId} already ended (${meta.end.type})` };
+    this.order ??= new EventOrder<JobEvent>(meta.nextHiveSeq);
+    await this.recordAll(meta, this.order.accept(seq, event));
+    if (this.gapTimer !== undefined) clearTimeout(this.gapTimer);
+    if (this.order.holding) this.gapTimer = setTimeout(() => void this.giveUpOnGap(), MISSING_EVENT_TIMEOUT_MS);
+    return { accepted: true, ended: meta.end !== null };
+  }
+
+  /** Ends the job from the queen's side (hive gone, cancel unconfirmed); idempotent. */
+  async finish(end: TerminalJobEvent): Promise<void> {
+    const meta = this.meta;
+    if (!meta) return;
+    if (meta.end && isTerminal(meta.end)) {
+      // Already ended here; make sure D1 says so too (its write may have failed before).
+      await this.mirrorEnd(meta.jobId, meta.end);
+      return;
+    }
+    await this.record(meta, end);
+  }
+
+  /** A Server-Sent Events response: the logged events after `afterSeq`, then live ones. */
+  async stream(afterSeq: number): Promise<Response> {
+    // Backlog and registration happen without an await in between that could let an event
+    // slip past: storage reads keep the object's input gate closed.
+    const backlog = await this.log.since(afterSeq);
+    // A job this object never opened has nothing more to say: end the stream after the backlog.
+    const body = this.watchers.open(backlog, !this.meta || this.meta.end !== null);
+    return new Response(body, {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" },
+    });
+  }
+
+  /** Notes a cancel; if the hive does not confirm it in time, the alarm ends the job. */
+  async requestCancel(): Promise<{ ended: boolean }> {
+    const meta = this.meta;
+    if (!meta || meta.end) return { ended: true };
+    meta.cancelRequested = true;
+    await this.ctx.storage.put(META_KEY, meta);
+    await this.ctx.storage.setAlarm(Date.now() + CANCEL_CONFIRM_TIMEOUT_MS);
+    return { ended: false };
+  }
+
+  /** Waits up to `timeoutMs` for the job to end; says how it ended and its result. */
+  async outcome(timeoutMs: number): Promise<JobOutcome> {
+    if (!this.meta?.end) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, timeoutMs);
+        const waiters = this.endWaiters;
+        function done() {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        }
+        waiters.add(done);
+      });
+    }
+    const end = this.meta?.end;
+    const result = this.meta?.result;
+    return { end: end && isTerminal(end) ? end : undefined, resultJson: result ? JSON.stringify(result) : null };
+  }
+
+  // One alarm, two uses: before the end it is the cancel deadline, after it the log's expiry.
+  override async alarm(): Promise<void> {
+    const meta = this.meta;
+    if (meta?.end) {
+      await this.ctx.storage.deleteAll();
+      this.meta = undefined;
+      return;
+    }
+    if (!meta || !meta.cancelRequested) return;
+    await this.record(meta, {
+      type: "cancelled",
+      message: `hive '${meta.hiveName}' did not confirm the cancel within ${CANCEL_CONFIRM_TIMEOUT_MS / 1000} s; the operation may have finished on the hive anyway`,
+    });
+  }
+
+  private async giveUpOnGap(): Promise<void> {
+    const meta = this.meta;
+    if (!meta || !this.order || meta.end) return;
+    console.warn(`job ${meta.jobId}: event ${this.order.nextSeq} from hive ${meta.hiveName} never arrived; logging the later ones without it`);
+    await this.recordAll(meta, this.order.flush());
+  }
+
+  private async recordAll(meta: JobMeta, events: JobEvent[]): Promise<void> {
+    for (const event of events) {
+      if (meta.end) return; // nothing after the end counts
+      await this.record(meta, event);
+    }
+    if (this.order) meta.nextHiveSeq = this.order.nextSeq;
+    await this.ctx.storage.put(META_KEY, meta);
+  }
+
+  private async record(meta: JobMeta, event: JobEvent): Promise<void> {
+    const terminal = isTerminal(event);
+    meta.lastSeq += 1;
+    const stamped: StampedJobEvent = { ...event, job_id: meta.jobId, hive: meta.hiveName, ts: new Date().toISOString(), seq: meta.lastSeq };
+    if (event.type === "data") meta.result = event.payload;
+    if (terminal) meta.end = event;
+    await this.log.append(stamped);
+    await this.ctx.storage.put(META_KEY, meta);
+    this.watchers.broadcast(stamped, terminal);
+    if (!terminal) return;
+    for (const wake of [...this.endWaiters]) wake();
+    await this.ctx.storage.setAlarm(Date.now() + ENDED_LOG_RETENTION_MS);
+    if (isTerminal(event)) await this.mirrorEnd(meta.jobId, event);
+  }
+
+  private async mirrorEnd(jobId: string, end: TerminalJobEvent): Promise<void> {
+    try {
+      await markEnded(this.env.DB, jobId, end);
+    } catch (error) {
+      // The next read of the job reconciles it through finish(); the stream already ended.
+      console.error(`job ${jobId}: could not record its end in D1`, error);
+    }
+  }
+}

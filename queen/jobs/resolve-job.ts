@@ -1,0 +1,48 @@
+// Turns a client's job request into what its hive will be told: which hive runs it and the
+// operation with everything the hive cannot know itself (a new worker id; the PID the
+// registry knows for a worker to delete). Refuses requests that name no real hive or worker.
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { RbeeError } from "../../shared/errors.js";
+import { newId } from "../../shared/ids.js";
+import type { HiveOperation, JobRequest } from "../../shared/protocol/job-operation.js";
+import { hives } from "../db/schema.js";
+import { registryStub } from "../registry/stub.js";
+
+export interface ResolvedJob {
+  hiveName: string;
+  operation: HiveOperation;
+}
+
+export async function resolveJob(env: Env, request: JobRequest): Promise<ResolvedJob> {
+  switch (request.operation) {
+    case "worker_spawn":
+      await requireHive(env, request.hive);
+      return {
+        hiveName: request.hive,
+        operation: { operation: "worker_spawn", workerId: newId("wrk"), model: request.model, source: request.source },
+      };
+    case "worker_delete": {
+      const worker = await registryStub(env).getWorker(request.worker_id);
+      if (!worker || (request.hive !== undefined && worker.hive !== request.hive)) {
+        const where = request.hive === undefined ? "" : ` on hive '${request.hive}'`;
+        throw new RbeeError(404, "worker_not_found", `No live worker '${request.worker_id}'${where}; GET /v1/workers lists them.`, {
+          param: "worker_id",
+        });
+      }
+      return { hiveName: worker.hive, operation: { operation: "worker_delete", workerId: worker.id, pid: worker.pid } };
+    }
+    case "hive_check":
+      await requireHive(env, request.hive);
+      return { hiveName: request.hive, operation: { operation: "hive_check" } };
+    default: {
+      const unreachable: never = request;
+      throw new Error(`unknown operation ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+async function requireHive(env: Env, name: string): Promise<void> {
+  const [hive] = await drizzle(env.DB).select({ id: hives.id }).from(hives).where(eq(hives.name, name)).limit(1);
+  if (!hive) throw new RbeeError(404, "hive_not_found", `No hive named '${name}'; register it with POST /v1/hives.`, { param: "hive" });
+}

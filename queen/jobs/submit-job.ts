@@ -1,0 +1,33 @@
+// Submits a job: records it in D1, opens its JobSession, then hands it to its hive. The order
+// matters: the JobSession exists before the hive can send its first event, and a hive that is
+// offline ends the job as an error at once instead of leaving it queued.
+import { newId } from "../../shared/ids.js";
+import type { JobRequest } from "../../shared/protocol/job-operation.js";
+import { hiveSessionStub } from "../hive-session/stub.js";
+import { insertJob, markRunning } from "./job-records.js";
+import type { ResolvedJob } from "./resolve-job.js";
+import { jobSessionStub } from "./stub.js";
+
+export interface SubmittedJob {
+  jobId: string;
+  /** Path of the job's event stream. */
+  streamPath: string;
+}
+
+export async function submitJob(env: Env, request: JobRequest, job: ResolvedJob): Promise<SubmittedJob> {
+  const jobId = newId("job");
+  await insertJob(env.DB, { id: jobId, hiveName: job.hiveName, request });
+  const session = jobSessionStub(env, jobId);
+  await session.open({ jobId, hiveName: job.hiveName, operation: job.operation.operation });
+  const started = await hiveSessionStub(env, job.hiveName).startJob(jobId, job.operation);
+  if (started.ok) {
+    await markRunning(env.DB, jobId);
+  } else {
+    await session.finish({
+      type: "error",
+      code: started.code,
+      message: `hive '${job.hiveName}' is not connected; start it with \`rbee-hive connect\` and submit the job again`,
+    });
+  }
+  return { jobId, streamPath: `/v1/jobs/${jobId}/stream` };
+}

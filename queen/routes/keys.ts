@@ -1,0 +1,76 @@
+// /v1/keys (admin): create API keys (the key is shown once; only its SHA-256 is stored), list
+// them without secrets, and revoke one. The bootstrap RBEE_ADMIN_KEY is not in this list: it is
+// a secret of the deployment, rotated with `wrangler secret put`.
+import { desc, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { Hono } from "hono";
+import { z } from "zod";
+import { RbeeError } from "../../shared/errors.js";
+import { newId } from "../../shared/ids.js";
+import { parseRequest } from "../../shared/validation.js";
+import { ApiKeyId, Scope } from "../auth/authenticated-key.js";
+import { forgetKey } from "../auth/key-cache.js";
+import { newSecret, sha256Hex } from "../auth/secrets.js";
+import { type ApiKeyRecord, apiKeys } from "../db/schema.js";
+import type { QueenEnv } from "../env.js";
+import { readJson } from "../http/read-json.js";
+import { parseParam } from "../http/parse-param.js";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Longest lifetime a key may be given at creation (days); keys without expires_in_days never expire. */
+const MAX_EXPIRES_IN_DAYS = 3650;
+
+const CreateKey = z.strictObject({
+  name: z.string().trim().min(1).max(128),
+  scopes: z.array(Scope).min(1, "must hold at least one scope").refine((scopes) => new Set(scopes).size === scopes.length, "must not repeat a scope"),
+  expires_in_days: z.number().int().positive().max(MAX_EXPIRES_IN_DAYS).optional(),
+});
+
+/** A key as the API shows it: never its hash. */
+function keyView(record: ApiKeyRecord) {
+  return {
+    id: record.id,
+    object: "api_key",
+    name: record.name,
+    scopes: record.scopes,
+    created_at: record.createdAt.toISOString(),
+    expires_at: record.expiresAt?.toISOString() ?? null,
+    revoked_at: record.revokedAt?.toISOString() ?? null,
+    last_used_at: record.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+export const keyRoutes = new Hono<QueenEnv>()
+  .post("/", async (c) => {
+    const request = parseRequest(CreateKey, await readJson(c));
+    const key = newSecret("rbee_sk_");
+    const now = new Date();
+    const record: ApiKeyRecord = {
+      id: newId("key"),
+      name: request.name,
+      keyHash: await sha256Hex(key),
+      scopes: request.scopes,
+      createdAt: now,
+      expiresAt: request.expires_in_days === undefined ? null : new Date(now.getTime() + request.expires_in_days * DAY_MS),
+      revokedAt: null,
+      lastUsedAt: null,
+    };
+    await drizzle(c.env.DB).insert(apiKeys).values(record);
+    // The only time the key itself leaves the queen.
+    return c.json({ ...keyView(record), key }, 201);
+  })
+  .get("/", async (c) => {
+    const rows = await drizzle(c.env.DB).select().from(apiKeys).orderBy(desc(apiKeys.createdAt));
+    return c.json({ object: "list", data: rows.map(keyView) });
+  })
+  .delete("/:id", async (c) => {
+    const id = parseParam("id", ApiKeyId, c.req.param("id"));
+    const db = drizzle(c.env.DB);
+    const [existing] = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
+    if (!existing) throw new RbeeError(404, "api_key_not_found", `No API key with id '${id}'.`, { param: "id" });
+    // Revoking twice keeps the first time: that is when the key stopped working.
+    const revokedAt = existing.revokedAt ?? new Date();
+    if (!existing.revokedAt) await db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, id));
+    forgetKey(id);
+    return c.json(keyView({ ...existing, revokedAt }));
+  });

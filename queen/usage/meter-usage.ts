@@ -1,0 +1,36 @@
+// Hono middleware for the inference routes: counts each request, and the tokens its response
+// reports, for the API key that made it. The count is written with ctx.waitUntil once the
+// response body has passed through, never on the response's critical path.
+import { createMiddleware } from "hono/factory";
+import type { QueenEnv } from "../env.js";
+import { type BodyKind, observeUsage } from "./observe-usage.js";
+import { recordUsage, utcDay } from "./record-usage.js";
+import { NO_TOKENS, type TokenUsage } from "./token-usage.js";
+
+export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
+  // The day the request arrived: a stream that runs past midnight counts for the day it began.
+  const day = utcDay(new Date());
+  await next();
+  const keyId = c.get("apiKey").id;
+  const response = c.res;
+  const kind = response.ok && response.body ? bodyKind(response.headers.get("content-type")) : undefined;
+  let usage: Promise<TokenUsage> = Promise.resolve(NO_TOKENS);
+  if (kind !== undefined && response.body) {
+    const observed = observeUsage(response.body, kind);
+    usage = observed.usage;
+    // Same status and headers; only the body is the observed copy of the same bytes.
+    c.res = new Response(observed.body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  }
+  c.executionCtx.waitUntil(
+    usage
+      .then((tokens) => recordUsage(c.env.DB, keyId, day, tokens))
+      .catch((error: unknown) => console.warn(`could not record usage of API key ${keyId}: ${String(error)}`)),
+  );
+});
+
+function bodyKind(contentType: string | null): BodyKind | undefined {
+  const type = contentType?.split(";")[0]?.trim().toLowerCase();
+  if (type === "text/event-stream") return "sse";
+  if (type === "application/json") return "json";
+  return undefined;
+}

@@ -1,0 +1,60 @@
+// What a job says while it runs: narration for people, progress for bars, data for programs,
+// and exactly one terminal event (done, error or cancelled). The hive sends `JobEvent`s; the
+// queen stamps each with its job, hive, time and sequence number (`StampedJobEvent`) before
+// logging it and streaming it to watchers.
+import { z } from "zod";
+
+const Bytes = z.number().int().min(0);
+
+export const JobEvent = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("narration"),
+    /** A short machine-readable step name, e.g. `spawn`, `sigterm`. */
+    action: z.string().min(1).max(64),
+    message: z.string().max(4000),
+  }),
+  z.object({ type: z.literal("progress"), bytes: Bytes, total: Bytes.nullable() }),
+  /** The operation's result for programs (any JSON object; bounded by the frame size). */
+  z.object({ type: z.literal("data"), payload: z.record(z.string(), z.unknown()) }),
+  z.object({ type: z.literal("done") }),
+  /** `message` is for a person and says what to do about it. */
+  z.object({ type: z.literal("error"), code: z.string().max(64), message: z.string().max(4000) }),
+  z.object({ type: z.literal("cancelled"), message: z.string().max(4000).optional() }),
+]);
+export type JobEvent = z.infer<typeof JobEvent>;
+
+export type TerminalJobEvent = Extract<JobEvent, { type: "done" | "error" | "cancelled" }>;
+
+export function isTerminal(event: JobEvent): event is TerminalJobEvent {
+  switch (event.type) {
+    case "done":
+    case "error":
+    case "cancelled":
+      return true;
+    case "narration":
+    case "progress":
+    case "data":
+      return false;
+    default: {
+      const unreachable: never = event;
+      throw new Error(`unknown job event ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+export const StampedJobEvent = z.intersection(
+  JobEvent,
+  z.object({
+    job_id: z.string(),
+    hive: z.string(),
+    /** When the queen logged it (ISO 8601). */
+    ts: z.string(),
+    /** 1, 2, 3, … per job; also the SSE `id`, so a reconnecting watcher can resume. */
+    seq: z.number().int().positive(),
+  }),
+);
+export type StampedJobEvent = z.infer<typeof StampedJobEvent>;
+
+/** A job's lifecycle as D1 records it. */
+export const JobStatus = z.enum(["queued", "running", "done", "error", "cancelled"]);
+export type JobStatus = z.infer<typeof JobStatus>;

@@ -1,0 +1,117 @@
+// Jobs for real: queen (workerd) → hive process → worker processes. A worker_spawn job starts a
+// real worker, DELETE /v1/workers/:id stops it, a PID that is not an rbee worker is refused,
+// and hive_check describes this machine.
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, jobEvents, narrationActions, runJob } from "./job-stream.js";
+import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
+
+const HIVE = "jobs-hive";
+/** The hive's default grace period between SIGTERM and SIGKILL, ms. */
+const STOP_GRACE_MS = 10_000;
+
+describe("jobs end to end", () => {
+  let cloud: LocalCloud;
+  let worker: { worker_id: string; pid: number; port: number };
+
+  beforeAll(async () => {
+    cloud = await startLocalCloud({ heartbeatIntervalMs: 1000, hiveName: HIVE });
+  });
+
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  it("streams a worker_spawn job's narration and ends done with the worker's pid and port", async () => {
+    const { jobId, events } = await runJob(cloud, { operation: "worker_spawn", hive: HIVE, model: TINY_MODEL, source: cloud.modelSource });
+    expect(narrationActions(events)).toEqual(["spawn", "listening"]);
+    expect(events.map((event) => event.type)).toEqual(["narration", "narration", "data", "done"]);
+    expect(events.every((event) => event.job_id === jobId && event.hive === HIVE)).toBe(true);
+    const data = events.find((event) => event.type === "data");
+    if (data?.type !== "data") throw new Error("no data event");
+    worker = data.payload as typeof worker;
+    expect(worker).toEqual({ worker_id: expect.stringMatching(/^wrk_/), pid: expect.any(Number), port: expect.any(Number) });
+    expect(isAlive(worker.pid)).toBe(true);
+    await cloud.client.waitForWorkerReady(worker.worker_id, 60_000);
+    expect((await call(cloud, "GET", `/v1/jobs/${jobId}`)).json).toMatchObject({ status: "done", operation: "worker_spawn" });
+  });
+
+  // Reads the hive channel URL from /proc: Linux only.
+  it.skipIf(process.platform !== "linux")("refuses to signal a PID that is not one of the hive's workers, and leaves the process alone", async () => {
+    // Make the registry believe in a worker whose PID is this test process: post its heartbeat
+    // to the hive's local channel, which every worker is told about on its command line.
+    const args = (await readFile(`/proc/${worker.pid}/cmdline`, "utf8")).split("\0");
+    const channel = args[args.indexOf("--hive-channel") + 1];
+    const impostor = {
+      workerId: "wrk_impostor1",
+      model: "impostor-model",
+      state: "ready",
+      pid: process.pid,
+      port: 1,
+      slotsTotal: 1,
+      slotsBusy: 0,
+      queueLength: 0,
+      device: "cpu",
+      memoryRssBytes: 1,
+      memoryVramBytes: null,
+      tokensPerSecond: 0,
+    };
+    const posted = await fetch(`${channel}/heartbeat`, { method: "POST", body: JSON.stringify(impostor) });
+    expect(posted.status).toBe(204);
+    await waitUntil(async () => (await call(cloud, "GET", "/v1/workers/wrk_impostor1")).status === 200, 5000, "the impostor to be listed");
+
+    const deleted = await call(cloud, "DELETE", "/v1/workers/wrk_impostor1");
+    expect(deleted.status).toBe(202);
+    const events = await jobEvents(cloud, (deleted.json as { stream_url: string }).stream_url);
+    const end = events.at(-1);
+    expect(end).toMatchObject({ type: "error", code: "not_an_rbee_worker", message: expect.stringContaining(`pid ${process.pid}`) });
+    expect(narrationActions(events)).toEqual(["verify"]);
+    expect(isAlive(process.pid)).toBe(true);
+  });
+
+  it("stops a real worker with DELETE /v1/workers/:id within the grace period, and the registry drops it", async () => {
+    const startedAt = Date.now();
+    const deleted = await call(cloud, "DELETE", `/v1/workers/${worker.worker_id}`);
+    expect(deleted.status).toBe(202);
+    const events = await jobEvents(cloud, (deleted.json as { stream_url: string }).stream_url);
+    expect(events.at(-1)?.type).toBe("done");
+    expect(narrationActions(events)).toEqual(["verify", "sigterm", "exited"]);
+    expect(events.find((event) => event.type === "data")).toMatchObject({ payload: { worker_id: worker.worker_id, pid: worker.pid, forced: false } });
+    expect(isAlive(worker.pid)).toBe(false);
+    expect(Date.now() - startedAt).toBeLessThan(STOP_GRACE_MS);
+    // Dropped at once, not after three missed heartbeats.
+    expect((await call(cloud, "GET", `/v1/workers/${worker.worker_id}`)).status).toBe(404);
+  });
+
+  it("cancels a worker_spawn job while the worker starts, killing that worker", async () => {
+    const submitted = await call(cloud, "POST", "/v1/jobs", { operation: "worker_spawn", hive: HIVE, model: TINY_MODEL, source: cloud.modelSource });
+    const { job_id: jobId, stream_url: streamUrl } = submitted.json as { job_id: string; stream_url: string };
+    const cancelled = await call(cloud, "DELETE", `/v1/jobs/${jobId}`);
+    expect(cancelled.status).toBe(202);
+    const events = await jobEvents(cloud, streamUrl);
+    expect(events.at(-1)?.type).toBe("cancelled");
+    expect(events.some((event) => event.type === "data")).toBe(false);
+    expect((await call(cloud, "GET", `/v1/jobs/${jobId}`)).json).toMatchObject({ status: "cancelled" });
+    // The worker it had started is gone: the hive logs its exit.
+    const spawnLine = cloud.hiveLog.find((line) => line.includes(`job ${jobId}`) && line.includes("starting worker"));
+    const workerId = /starting worker (wrk_\w+)/.exec(spawnLine ?? "")?.[1];
+    expect(workerId).toBeDefined();
+    await waitUntil(() => cloud.hiveLog.some((line) => line.includes(`worker ${workerId}`) && line.includes("exited")), 10_000, "the worker to exit");
+  });
+
+  it("describes the hive's machine with hive_check", async () => {
+    const { events } = await runJob(cloud, { operation: "hive_check", hive: HIVE });
+    expect(narrationActions(events)).toEqual(["node", "os", "cpu", "memory", "gpu"]);
+    expect(events.at(-1)?.type).toBe("done");
+    const data = events.find((event) => event.type === "data");
+    expect(data).toMatchObject({
+      payload: {
+        node: process.version,
+        os: { platform: process.platform, arch: process.arch },
+        cpu: { cores: expect.any(Number) },
+        memory: { total_bytes: expect.any(Number), free_bytes: expect.any(Number) },
+        gpu: { usable: expect.any(Array), possible: expect.any(Array) },
+      },
+    });
+  });
+});

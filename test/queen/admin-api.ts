@@ -1,0 +1,41 @@
+// Test helpers for the queen's admin API: call any route with a given key, and create keys.
+import { SELF } from "cloudflare:test";
+import { API_KEY } from "./hive-socket.js";
+
+export interface ErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+export interface CreatedKey {
+  id: string;
+  object: string;
+  name: string;
+  scopes: string[];
+  key: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+/** Calls the queen; a non-string body is sent as JSON, a string body as it is. */
+export function call(method: string, path: string, options: { key?: string; body?: unknown } = {}): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${options.key ?? API_KEY}` };
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers["content-type"] = "application/json";
+    body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+  }
+  return SELF.fetch(`https://queen${path}`, { method, headers, body });
+}
+
+/** Creates a key through POST /v1/keys with the admin key. */
+export async function createKey(scopes: string[], extra: Record<string, unknown> = {}): Promise<CreatedKey> {
+  const response = await call("POST", "/v1/keys", { body: { name: `test ${scopes.join("+")}`, scopes, ...extra } });
+  if (response.status !== 201) throw new Error(`POST /v1/keys: HTTP ${response.status} ${await response.text()}`);
+  return (await response.json()) as CreatedKey;
+}
+
+export async function errorOf(response: Response): Promise<ErrorBody["error"]> {
+  return ((await response.json()) as ErrorBody).error;
+}

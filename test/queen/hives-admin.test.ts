@@ -1,0 +1,93 @@
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { call, errorOf } from "./admin-api.js";
+import { eventually, TestHive } from "./hive-socket.js";
+
+interface HiveView {
+  name: string;
+  online: boolean;
+  capabilities: unknown;
+  first_seen_at: string | null;
+  last_seen_at: string | null;
+  token_revoked_at: string | null;
+}
+
+async function listHives(): Promise<HiveView[]> {
+  const response = await call("GET", "/v1/hives");
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { data: HiveView[] }).data;
+}
+
+function connectAttempt(name: string, token: string): Promise<Response> {
+  return SELF.fetch(`https://queen/v1/hive/connect?name=${name}`, { headers: { upgrade: "websocket", authorization: `Bearer ${token}` } });
+}
+
+describe("hives admin", () => {
+  it("lists a registered hive as offline until it connects, then online with when it was seen", async () => {
+    await TestHive.register("listed-hive");
+    expect((await listHives()).find((hive) => hive.name === "listed-hive")).toMatchObject({
+      online: false,
+      first_seen_at: null,
+      last_seen_at: null,
+      token_revoked_at: null,
+    });
+    const hive = await TestHive.greeted("listed-hive");
+    const listed = (await listHives()).find((candidate) => candidate.name === "listed-hive");
+    expect(listed).toMatchObject({ online: true, first_seen_at: expect.any(String), last_seen_at: expect.any(String) });
+    hive.ws.close(1000, "bye");
+    await eventually(async () => (await listHives()).find((candidate) => candidate.name === "listed-hive")?.online === false);
+  });
+
+  it("refuses the next connect of a hive whose token was revoked, with 401 hive_token_revoked", async () => {
+    const token = await TestHive.register("revoked-hive");
+    const revoke = await call("DELETE", "/v1/hives/revoked-hive/token");
+    expect(revoke.status).toBe(200);
+    expect(await revoke.json()).toMatchObject({ name: "revoked-hive", token_revoked_at: expect.any(String) });
+    const response = await connectAttempt("revoked-hive", token);
+    expect(response.status).toBe(401);
+    expect(await errorOf(response)).toMatchObject({ code: "hive_token_revoked", message: expect.stringContaining("POST /v1/hives") });
+  });
+
+  it("still answers a wrong token to a revoked hive as invalid, revealing nothing", async () => {
+    await TestHive.register("revoked-probe-hive");
+    await call("DELETE", "/v1/hives/revoked-probe-hive/token");
+    const response = await connectAttempt("revoked-probe-hive", "rbee_ht_guess");
+    expect(response.status).toBe(401);
+    expect((await errorOf(response)).code).toBe("invalid_hive_token");
+  });
+
+  it("issues a fresh token to a revoked hive and lets it connect again", async () => {
+    const oldToken = await TestHive.register("rotated-hive");
+    await call("DELETE", "/v1/hives/rotated-hive/token");
+    const newToken = await TestHive.register("rotated-hive");
+    expect(newToken).not.toBe(oldToken);
+    expect((await listHives()).find((hive) => hive.name === "rotated-hive")?.token_revoked_at).toBeNull();
+    expect((await connectAttempt("rotated-hive", oldToken)).status).toBe(401);
+    const hive = await TestHive.connect("rotated-hive", newToken);
+    hive.send({ type: "hello", protocol: 1, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 } });
+    expect((await hive.next("welcome")).hiveName).toBe("rotated-hive");
+  });
+
+  it("rotating a token makes the old one stop working", async () => {
+    const first = await TestHive.register("rotating-hive");
+    const second = await TestHive.register("rotating-hive");
+    expect((await connectAttempt("rotating-hive", first)).status).toBe(401);
+    const row = await env.DB.prepare("SELECT token_hash FROM hives WHERE name = ?").bind("rotating-hive").first<{ token_hash: string }>();
+    expect(row?.token_hash).not.toContain(second);
+  });
+
+  it("answers revoking an unknown hive with 404 and a bad name with 400 naming it", async () => {
+    const unknown = await call("DELETE", "/v1/hives/nobody-here/token");
+    expect(unknown.status).toBe(404);
+    expect((await errorOf(unknown)).code).toBe("hive_not_found");
+    const bad = await call("DELETE", "/v1/hives/..%2Fetc/token");
+    expect(bad.status).toBe(400);
+    expect(await errorOf(bad)).toMatchObject({ code: "invalid_parameter", param: "name" });
+  });
+
+  it("names the field when a hive registration has the wrong type", async () => {
+    const response = await call("POST", "/v1/hives", { body: { name: 7 } });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).param).toBe("name");
+  });
+});

@@ -1,0 +1,82 @@
+// Test support for jobs inside workerd: submit one, read its Server-Sent Events, read its record.
+import { SELF } from "cloudflare:test";
+import type { StampedJobEvent } from "../../shared/protocol/job-event.js";
+import { auth, type TestHive } from "./hive-socket.js";
+
+export interface SubmittedJob {
+  job_id: string;
+  stream_url: string;
+}
+
+export async function submitJob(body: unknown): Promise<SubmittedJob> {
+  const response = await postJob(body);
+  if (response.status !== 202) throw new Error(`POST /v1/jobs answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as SubmittedJob;
+}
+
+export function postJob(body: unknown): Promise<Response> {
+  return SELF.fetch("https://queen/v1/jobs", {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Opens the job's event stream; resolves once the queen answered with the stream's head. */
+export async function openStream(jobId: string, headers: Record<string, string> = {}): Promise<Response> {
+  const response = await SELF.fetch(`https://queen/v1/jobs/${jobId}/stream`, { headers: { ...auth, ...headers } });
+  if (response.status !== 200) throw new Error(`stream of ${jobId} answered ${response.status}: ${await response.text()}`);
+  return response;
+}
+
+/** Reads a stream to its end (the job's terminal event closes it) and parses its events. */
+export async function readEvents(response: Response): Promise<StampedJobEvent[]> {
+  const text = await response.text();
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim() !== "")
+    .map((block) => {
+      const data = block.split("\n").find((line) => line.startsWith("data: "));
+      if (data === undefined) throw new Error(`SSE message without data: ${block}`);
+      return JSON.parse(data.slice("data: ".length)) as StampedJobEvent;
+    });
+}
+
+export async function getJob(jobId: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await SELF.fetch(`https://queen/v1/jobs/${jobId}`, { headers: auth });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export function deleteJob(jobId: string): Promise<Response> {
+  return SELF.fetch(`https://queen/v1/jobs/${jobId}`, { method: "DELETE", headers: auth });
+}
+
+const nextSeqs = new WeakMap<TestHive, Map<string, number>>();
+
+/** Sends a job_event frame numbered like a real hive numbers them (0, 1, 2, … per hive and job). */
+export function sendJobEvent(hive: TestHive, jobId: string, event: Record<string, unknown>): void {
+  const seqs = nextSeqs.get(hive) ?? new Map<string, number>();
+  nextSeqs.set(hive, seqs);
+  const seq = seqs.get(jobId) ?? 0;
+  seqs.set(jobId, seq + 1);
+  hive.send({ type: "job_event", jobId, seq, event });
+}
+
+/** Opens a stream and reads until event `seq` arrived, then lets go of the stream. */
+export async function readUntilSeq(jobId: string, seq: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const reader = (await openStream(jobId)).body?.getReader();
+  if (!reader) throw new Error("stream without a body");
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (!text.includes(`id: ${seq}\n`)) {
+      if (Date.now() > deadline) throw new Error(`event ${seq} of ${jobId} did not arrive within ${timeoutMs} ms; got ${text}`);
+      const chunk = await reader.read();
+      if (chunk.done) throw new Error(`stream of ${jobId} ended before event ${seq}: ${text}`);
+      text += decoder.decode(chunk.value, { stream: true });
+    }
+  } finally {
+    await reader.cancel();
+  }
+}

@@ -1,0 +1,107 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { call, createKey, errorOf } from "./admin-api.js";
+
+describe("API keys", () => {
+  it("creates a key, shows it once and stores only its SHA-256", async () => {
+    const created = await createKey(["inference"]);
+    expect(created.key).toMatch(/^rbee_sk_[A-Za-z0-9_-]{40,}$/);
+    expect(created).toMatchObject({ id: expect.stringMatching(/^key_/), object: "api_key", scopes: ["inference"], expires_at: null, revoked_at: null });
+    const row = await env.DB.prepare("SELECT key_hash FROM api_keys WHERE id = ?").bind(created.id).first<{ key_hash: string }>();
+    expect(row?.key_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row?.key_hash).not.toContain(created.key);
+  });
+
+  it("lists keys without their secrets or hashes", async () => {
+    const created = await createKey(["admin"]);
+    const response = await call("GET", "/v1/keys");
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).not.toContain(created.key);
+    expect(text).not.toMatch(/key_hash|keyHash|[0-9a-f]{64}/);
+    const list = JSON.parse(text) as { object: string; data: Array<{ id: string; scopes: string[] }> };
+    expect(list.object).toBe("list");
+    expect(list.data.find((key) => key.id === created.id)).toMatchObject({ scopes: ["admin"] });
+  });
+
+  it("lets a new key call the routes its scope covers at once", async () => {
+    const created = await createKey(["inference"]);
+    expect((await call("GET", "/v1/models", { key: created.key })).status).toBe(200);
+  });
+
+  it("refuses a revoked key with 401 api_key_revoked, at once in the same isolate", async () => {
+    const created = await createKey(["inference"]);
+    expect((await call("GET", "/v1/models", { key: created.key })).status).toBe(200);
+    const revoke = await call("DELETE", `/v1/keys/${created.id}`);
+    expect(revoke.status).toBe(200);
+    expect(await revoke.json()).toMatchObject({ id: created.id, revoked_at: expect.any(String) });
+    const response = await call("GET", "/v1/models", { key: created.key });
+    expect(response.status).toBe(401);
+    expect(await errorOf(response)).toMatchObject({ type: "authentication_error", code: "api_key_revoked" });
+  });
+
+  it("refuses an expired key with 401 api_key_expired", async () => {
+    const created = await createKey(["inference"], { expires_in_days: 1 });
+    expect(created.expires_at).not.toBeNull();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - 1000, created.id).run();
+    const response = await call("GET", "/v1/models", { key: created.key });
+    expect(response.status).toBe(401);
+    expect(await errorOf(response)).toMatchObject({ type: "authentication_error", code: "api_key_expired" });
+  });
+
+  it("refuses an unknown key with 401 invalid_api_key", async () => {
+    const response = await call("GET", "/v1/models", { key: "rbee_sk_not_a_real_key" });
+    expect(response.status).toBe(401);
+    expect((await errorOf(response)).code).toBe("invalid_api_key");
+  });
+
+  it("records when a key was last used", async () => {
+    const created = await createKey(["inference"]);
+    await call("GET", "/v1/models", { key: created.key });
+    const deadline = Date.now() + 5000;
+    let lastUsed: number | null = null;
+    while (lastUsed === null && Date.now() < deadline) {
+      lastUsed = (await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?").bind(created.id).first<{ last_used_at: number | null }>())?.last_used_at ?? null;
+      if (lastUsed === null) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(lastUsed).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("answers revoking an unknown key with 404 naming the id", async () => {
+    const response = await call("DELETE", "/v1/keys/key_doesnotexist");
+    expect(response.status).toBe(404);
+    expect(await errorOf(response)).toMatchObject({ code: "api_key_not_found", param: "id" });
+  });
+
+  it("refuses a key id that could escape a path with 400 naming it", async () => {
+    const response = await call("DELETE", "/v1/keys/..%2F..%2Fetc");
+    expect(response.status).toBe(400);
+    const error = await errorOf(response);
+    expect(error).toMatchObject({ code: "invalid_parameter", param: "id" });
+    expect(error.message).toContain("'id'");
+    expect(error.message).toContain("../../etc");
+  });
+
+  it("answers malformed JSON with 400 invalid_json", async () => {
+    const response = await call("POST", "/v1/keys", { body: "{nope" });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).code).toBe("invalid_json");
+  });
+
+  it("names the field of a wrong type or an unknown scope", async () => {
+    for (const [body, param] of [
+      [{ name: 42, scopes: ["inference"] }, "name"],
+      [{ name: "x", scopes: "inference" }, "scopes"],
+      [{ name: "x", scopes: ["root"] }, "scopes[0]"],
+      [{ name: "x", scopes: [] }, "scopes"],
+      [{ name: "x", scopes: ["admin"], expires_in_days: -1 }, "expires_in_days"],
+      [{ name: "x", scopes: ["admin"], expires_in_days: "soon" }, "expires_in_days"],
+    ] as const) {
+      const response = await call("POST", "/v1/keys", { body });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      const error = await errorOf(response);
+      expect(error.param, JSON.stringify(body)).toBe(param);
+      expect(error.message).toContain(param);
+    }
+  });
+});

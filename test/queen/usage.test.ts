@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { call, createKey, errorOf } from "./admin-api.js";
+import { eventually, listModelIds, TestHive } from "./hive-socket.js";
+
+interface UsageRow {
+  key_id: string;
+  day: string;
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+async function usageRows(query: string): Promise<UsageRow[]> {
+  const response = await call("GET", `/v1/usage?${query}`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { data: UsageRow[] }).data;
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+async function hiveServing(name: string, model: string): Promise<TestHive> {
+  const hive = await TestHive.greeted(name);
+  hive.heartbeat(`wrk_${name.replaceAll("-", "")}`, model);
+  await eventually(async () => (await listModelIds()).includes(model));
+  return hive;
+}
+
+function chat(key: string, model: string, extra: Record<string, unknown> = {}): Promise<Response> {
+  return call("POST", "/v1/chat/completions", { key, body: { model, messages: [{ role: "user", content: "hi" }], ...extra } });
+}
+
+describe("usage per key per day", () => {
+  it("counts a non-streaming request and the tokens of the worker's usage, keeping status and headers", async () => {
+    const hive = await hiveServing("usage-json-hive", "usage-json-model");
+    const { id, key } = await createKey(["inference"]);
+    const responsePromise = chat(key, "usage-json-model");
+    const request = await hive.next("request");
+    const body = JSON.stringify({ object: "chat.completion", choices: [], usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 } });
+    hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "application/json", "x-worker": "w1" } });
+    hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: body.slice(0, 20) });
+    hive.send({ type: "response_chunk", requestId: request.requestId, seq: 1, data: body.slice(20) });
+    hive.send({ type: "response_end", requestId: request.requestId, chunks: 2 });
+    const response = await responsePromise;
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-worker")).toBe("w1");
+    expect(await response.text()).toBe(body);
+    await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
+    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 11, completion_tokens: 7 }]);
+  });
+
+  it("counts the tokens of a stream's usage chunk as it passes, when the client asked for include_usage", async () => {
+    const hive = await hiveServing("usage-sse-hive", "usage-sse-model");
+    const { id, key } = await createKey(["inference"]);
+    const responsePromise = chat(key, "usage-sse-model", { stream: true, stream_options: { include_usage: true } });
+    const request = await hive.next("request");
+    const { requestId } = request;
+    hive.send({ type: "response_head", requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    const events = [
+      'data: {"choices":[{"delta":{"content":"a"}}]}\n\n',
+      'data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}}\n\n',
+      "data: [DONE]\n\n",
+    ];
+    // The usage event split across two frames: the queen must still see it whole.
+    hive.send({ type: "response_chunk", requestId, seq: 0, data: events[0] });
+    hive.send({ type: "response_chunk", requestId, seq: 1, data: events[1]?.slice(0, 30) });
+    hive.send({ type: "response_chunk", requestId, seq: 2, data: `${events[1]?.slice(30)}${events[2]}` });
+    hive.send({ type: "response_end", requestId, chunks: 3 });
+    expect(await (await responsePromise).text()).toBe(events.join(""));
+    await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
+    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 5, completion_tokens: 3 }]);
+  });
+
+  it("adds requests up in one row per key per day, failed requests included", async () => {
+    const { id, key } = await createKey(["inference"]);
+    for (let i = 0; i < 3; i++) expect((await chat(key, "no-such-usage-model")).status).toBe(404);
+    await eventually(async () => (await usageRows(`key_id=${id}`))[0]?.requests === 3);
+    expect(await usageRows(`key_id=${id}&from=${today()}&to=${today()}`)).toEqual([
+      { key_id: id, day: today(), requests: 3, prompt_tokens: 0, completion_tokens: 0 },
+    ]);
+    expect(await usageRows(`key_id=${id}&to=2000-01-01`)).toEqual([]);
+  });
+
+  it("counts the bootstrap admin key under the id 'admin'", async () => {
+    const before = (await usageRows(`key_id=admin&from=${today()}`))[0]?.requests ?? 0;
+    await call("POST", "/v1/embeddings", { body: { model: "no-such-usage-model", input: "hi" } });
+    await eventually(async () => ((await usageRows(`key_id=admin&from=${today()}`))[0]?.requests ?? 0) > before);
+  });
+
+  it("refuses usage queries with a bad key id or day, naming the parameter", async () => {
+    for (const [query, param] of [
+      ["key_id=../etc", "key_id"],
+      ["from=yesterday", "from"],
+      ["to=2026-02-30", "to"],
+    ] as const) {
+      const response = await call("GET", `/v1/usage?${query}`);
+      expect(response.status, query).toBe(400);
+      expect(await errorOf(response)).toMatchObject({ code: "invalid_parameter", param });
+    }
+  });
+});
