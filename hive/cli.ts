@@ -23,7 +23,8 @@ try {
   process.exit(2);
 }
 
-const hive = new Hive(options);
+// A revoked token is final: exit non-zero so a supervisor shows it instead of looping.
+const hive = new Hive(options, undefined, () => process.exit(1));
 await hive.start();
 
 let stopping = false;

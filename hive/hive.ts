@@ -24,12 +24,18 @@ export class Hive {
   constructor(
     private readonly options: ConnectOptions,
     private readonly log: (line: string) => void = (line) => console.log(line),
+    /** Called once the hive stopped because the queen revoked its token. */
+    onRevoked: () => void = () => {},
   ) {
     this.connection = new QueenConnection({
       queenUrl: options.queenUrl,
       hiveName: options.name,
       token: options.token,
       onFrame: (frame) => this.onFrame(frame),
+      onRevoked: (reason) => {
+        log(`the queen cut this hive off (${reason}): get a new token with POST /v1/hives and restart with --token`);
+        void this.stop().then(() => onRevoked());
+      },
       log,
     });
     this.channel = new LocalChannel((heartbeat) => {

@@ -22,9 +22,13 @@ export interface QueenConnectionOptions {
   reconnectMaxMs?: number;
   /** Called for every valid frame from the queen. */
   onFrame: (frame: QueenToHiveFrame) => void;
+  /** The queen revoked this hive's token: reconnecting cannot help, so the connection stops. */
+  onRevoked?: (reason: string) => void;
   log?: (line: string) => void;
 }
 
+/** The queen's close code for a revoked or rotated hive token (queen/hive-session CloseCode.tokenRevoked). */
+const TOKEN_REVOKED_CLOSE_CODE = 4003;
 /** A connection that stayed up this long resets the backoff: it was not a flapping one. */
 const STABLE_CONNECTION_MS = 10_000;
 /** Ping interval; a socket that misses a pong for this long is considered dead and terminated. */
@@ -101,6 +105,11 @@ export class QueenConnection {
     socket.on("close", (code, reason) => {
       clearInterval(this.pingTimer);
       if (openedAt > 0) this.log(`queen connection closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ""})`);
+      if (code === TOKEN_REVOKED_CLOSE_CODE) {
+        this.close();
+        this.options.onRevoked?.(reason.toString() || "token revoked");
+        return;
+      }
       if (openedAt > 0 && Date.now() - openedAt >= STABLE_CONNECTION_MS) this.attempt = 0;
       this.scheduleReconnect();
     });

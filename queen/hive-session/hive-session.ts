@@ -3,16 +3,20 @@
 // back, starts and cancels jobs on the hive and forwards their events to each job's JobSession,
 // and passes the hive's worker heartbeats on to the Registry.
 import { DurableObject } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import { RbeeError } from "../../shared/errors.js";
 import type { JobEvent } from "../../shared/protocol/job-event.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import {
+  type HelloFrame,
   HiveToQueenFrame,
   PROTOCOL_VERSION,
   type QueenToHiveFrame,
   type RelayablePath,
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
+import { hives } from "../db/schema.js";
 import { heartbeatIntervalMs } from "../env.js";
 import { applyJobEffects } from "../jobs/job-effects.js";
 import { jobSessionStub } from "../jobs/stub.js";
@@ -28,6 +32,8 @@ export const CloseCode = {
   replaced: 4000,
   protocolMismatch: 4001,
   notGreeted: 4002,
+  /** The hive's token was revoked or rotated: it must not reconnect with it. */
+  tokenRevoked: 4003,
 } as const;
 
 /** How long a relayed request may wait for the worker's response head (queueing included). */
@@ -144,7 +150,7 @@ export class HiveSession extends DurableObject<Env> {
     }
     switch (frame.type) {
       case "hello":
-        return this.onHello(ws, attachment, frame.protocol);
+        return this.onHello(ws, attachment, frame);
       case "worker_heartbeat": {
         const outcome = await registryStub(this.env).heartbeat(attachment.hiveName, frame.heartbeat);
         if (!outcome.accepted) this.send(ws, { type: "error", code: outcome.code, message: outcome.message });
@@ -179,7 +185,8 @@ export class HiveSession extends DurableObject<Env> {
     await this.onSocketGone(ws, `failed (${String(error)})`);
   }
 
-  private async onHello(ws: WebSocket, attachment: SocketAttachment, protocol: number): Promise<void> {
+  private async onHello(ws: WebSocket, attachment: SocketAttachment, hello: HelloFrame): Promise<void> {
+    const { protocol } = hello;
     if (protocol !== PROTOCOL_VERSION) {
       const message = `hive speaks protocol ${protocol}, this queen speaks ${PROTOCOL_VERSION}: upgrade the older side`;
       this.send(ws, { type: "error", code: "protocol_mismatch", message });
@@ -193,6 +200,17 @@ export class HiveSession extends DurableObject<Env> {
       hiveName: attachment.hiveName,
       heartbeatIntervalMs: heartbeatIntervalMs(this.env),
     });
+    // What the hive says about its machine is kept for `GET /v1/hives`; the hello is rare, so
+    // this D1 write is off every hot path.
+    await drizzle(this.env.DB)
+      .update(hives)
+      .set({ capabilities: hello.hive, lastSeenAt: new Date() })
+      .where(eq(hives.name, attachment.hiveName));
+  }
+
+  /** Closes the hive's socket for good (its token was revoked); in-flight work fails as on any disconnect. */
+  async disconnect(reason: string): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) ws.close(CloseCode.tokenRevoked, reason.slice(0, 120));
   }
 
   private async onSocketGone(ws: WebSocket, how: string): Promise<void> {

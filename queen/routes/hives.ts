@@ -42,6 +42,8 @@ export const hiveRoutes = new Hono<QueenEnv>()
       .insert(hives)
       .values({ id: newId("hive"), name, tokenHash, createdAt: new Date() })
       .onConflictDoUpdate({ target: hives.name, set: { tokenHash, tokenRevokedAt: null } });
+    // A connection made with the old token ends: the hive must come back with the new one.
+    await hiveSessionStub(c.env, name).disconnect("hive token rotated");
     return c.json({ name, token }, 201);
   })
   .get("/", async (c) => {
@@ -57,6 +59,8 @@ export const hiveRoutes = new Hono<QueenEnv>()
     if (!existing) throw new RbeeError(404, "hive_not_found", `No hive named '${name}'.`, { param: "name" });
     const tokenRevokedAt = existing.tokenRevokedAt ?? new Date();
     if (!existing.tokenRevokedAt) await db.update(hives).set({ tokenRevokedAt }).where(eq(hives.id, existing.id));
+    // A revoked hive that is connected right now is cut off now, not at its next reconnect.
+    await hiveSessionStub(c.env, name).disconnect("hive token revoked");
     const online = await hiveSessionStub(c.env, name).isOnline();
     return c.json(hiveView({ ...existing, tokenRevokedAt }, online));
   });

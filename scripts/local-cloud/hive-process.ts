@@ -17,6 +17,8 @@ export interface HiveProcess {
   pid: number;
   /** Resolves once the queen has welcomed the hive. */
   welcomed: Promise<void>;
+  /** The exit code once the process has exited, null while it runs. */
+  readonly exitCode: number | null;
   /** SIGTERM, then SIGKILL after `graceMs`; safe to call twice. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -54,6 +56,9 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   return {
     pid,
     welcomed,
+    get exitCode() {
+      return child.exitCode;
+    },
     stop(graceMs = 10_000) {
       stopped ??= (async () => {
         if (child.exitCode !== null) return;

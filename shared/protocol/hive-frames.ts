@@ -7,7 +7,7 @@ import { HiveOperation, JobId } from "./job-operation.js";
 import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
 
 /** Bumped on any incompatible change; the queen refuses a hello with another version. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Largest frame either end accepts. A token stream is coalesced well below this. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -32,6 +32,7 @@ export const HelloFrame = z.object({
     memoryBytes: z.number().nonnegative(),
   }),
 });
+export type HelloFrame = z.infer<typeof HelloFrame>;
 
 export const WorkerHeartbeatFrame = z.object({ type: z.literal("worker_heartbeat"), heartbeat: WorkerHeartbeat });
 

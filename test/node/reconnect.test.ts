@@ -44,4 +44,15 @@ describe("hive reconnect", () => {
     });
     expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
   });
+
+  it("stops the hive, non-zero, when the queen revokes its token", async () => {
+    const revoke = await fetch(`${cloud.queen.url}/v1/hives/reconnect-hive/token`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${cloud.apiKey}` },
+    });
+    expect(revoke.status).toBe(200);
+    await waitUntil(() => cloud.hive.exitCode !== null, 20_000, "the hive to exit");
+    expect(cloud.hive.exitCode).toBe(1);
+    expect(cloud.hiveLog.some((line) => line.includes("get a new token"))).toBe(true);
+  });
 });

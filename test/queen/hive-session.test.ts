@@ -1,6 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { auth, eventually, listModelIds, TestHive } from "./hive-socket.js";
+import { PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 
 function chat(model: string, stream = false): Promise<Response> {
   return SELF.fetch("https://queen/v1/chat/completions", {
@@ -34,8 +35,8 @@ describe("hive connection", () => {
 
   it("welcomes a hello with the heartbeat interval", async () => {
     const hive = await TestHive.connect("hello-hive", await TestHive.register("hello-hive"));
-    hive.send({ type: "hello", protocol: 1, hive: { version: "t", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 } });
-    expect(await hive.next("welcome")).toEqual({ type: "welcome", protocol: 1, hiveName: "hello-hive", heartbeatIntervalMs: 200 });
+    hive.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "t", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 } });
+    expect(await hive.next("welcome")).toEqual({ type: "welcome", protocol: PROTOCOL_VERSION, hiveName: "hello-hive", heartbeatIntervalMs: 200 });
   });
 
   it("closes a hive that speaks another protocol version", async () => {

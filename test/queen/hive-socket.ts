@@ -1,7 +1,7 @@
 // A test hive inside workerd: registers with the queen, opens the hive WebSocket through the
 // real route, and collects the frames the queen sends.
 import { SELF } from "cloudflare:test";
-import type { HiveToQueenFrame, QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
+import { type HiveToQueenFrame, PROTOCOL_VERSION, type QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 
 /** The bootstrap admin key (RBEE_ADMIN_KEY in vitest.config.ts): both scopes. */
 export const API_KEY = "test-admin-key";
@@ -45,7 +45,7 @@ export class TestHive {
   /** Registers and connects a hive and completes the hello/welcome exchange. */
   static async greeted(name: string): Promise<TestHive> {
     const hive = await TestHive.connect(name, await TestHive.register(name));
-    hive.send({ type: "hello", protocol: 1, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 } });
+    hive.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 } });
     await hive.next("welcome");
     return hive;
   }

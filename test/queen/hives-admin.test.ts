@@ -2,6 +2,7 @@ import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, errorOf } from "./admin-api.js";
 import { eventually, TestHive } from "./hive-socket.js";
+import { PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 
 interface HiveView {
   name: string;
@@ -64,7 +65,7 @@ describe("hives admin", () => {
     expect((await listHives()).find((hive) => hive.name === "rotated-hive")?.token_revoked_at).toBeNull();
     expect((await connectAttempt("rotated-hive", oldToken)).status).toBe(401);
     const hive = await TestHive.connect("rotated-hive", newToken);
-    hive.send({ type: "hello", protocol: 1, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 } });
+    hive.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 } });
     expect((await hive.next("welcome")).hiveName).toBe("rotated-hive");
   });
 
@@ -74,6 +75,26 @@ describe("hives admin", () => {
     expect((await connectAttempt("rotating-hive", first)).status).toBe(401);
     const row = await env.DB.prepare("SELECT token_hash FROM hives WHERE name = ?").bind("rotating-hive").first<{ token_hash: string }>();
     expect(row?.token_hash).not.toContain(second);
+  });
+
+  it("keeps what a hive's hello says about its machine", async () => {
+    await TestHive.greeted("described-hive");
+    await eventually(async () => (await listHives()).find((hive) => hive.name === "described-hive")?.capabilities !== null);
+    expect((await listHives()).find((hive) => hive.name === "described-hive")?.capabilities).toEqual({
+      version: "test",
+      os: "linux",
+      arch: "x64",
+      cpuCores: 2,
+      memoryBytes: 1,
+    });
+  });
+
+  it("cuts off a connected hive the moment its token is revoked, with close code 4003", async () => {
+    const hive = await TestHive.greeted("cut-off-hive");
+    await call("DELETE", "/v1/hives/cut-off-hive/token");
+    await eventually(async () => hive.closed !== undefined);
+    expect(hive.closed?.code).toBe(4003);
+    await eventually(async () => (await listHives()).find((candidate) => candidate.name === "cut-off-hive")?.online === false);
   });
 
   it("answers revoking an unknown hive with 404 and a bad name with 400 naming it", async () => {
