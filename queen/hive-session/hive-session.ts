@@ -23,6 +23,7 @@ import { jobSessionStub } from "../jobs/stub.js";
 import { registryStub } from "../registry/stub.js";
 import { HiveJobs } from "./hive-jobs.js";
 import { PendingRelay } from "./pending-relay.js";
+import { RecentIds } from "./recent-ids.js";
 import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
 
 export const HIVE_NAME_HEADER = "x-rbee-hive-name";
@@ -57,6 +58,8 @@ export class HiveSession extends DurableObject<Env> {
   // In-flight work is in memory only: while any is pending the object is busy and can't
   // hibernate, so nothing a client waits on is lost to eviction.
   private readonly relays = new Map<string, PendingRelay>();
+  /** Requests that ended lately: a chunk for one of these crossed a cancel and is dropped quietly. */
+  private readonly endedRelays = new RecentIds(1000);
   private readonly jobs = new HiveJobs(this.ctx.storage);
   // Job events are forwarded one at a time, in arrival order: each forward awaits a JobSession,
   // and without this chain a later event could overtake an earlier one during that await.
@@ -84,7 +87,10 @@ export class HiveSession extends DurableObject<Env> {
     const { requestId } = request;
     const pending = new PendingRelay({
       onCancel: () => this.send(socket.ws, { type: "cancel", requestId }),
-      onFinish: () => this.relays.delete(requestId),
+      onFinish: () => {
+        this.relays.delete(requestId);
+        this.endedRelays.add(requestId);
+      },
     });
     this.relays.set(requestId, pending);
     this.send(socket.ws, { type: "request", ...request });
@@ -162,14 +168,14 @@ export class HiveSession extends DurableObject<Env> {
         return this.jobEventChain;
       }
       case "response_head":
-        this.relays.get(frame.requestId)?.receiveHead({ status: frame.status, headers: frame.headers });
+        this.relayFor(ws, attachment.hiveName, frame.requestId)?.receiveHead({ status: frame.status, headers: frame.headers });
         return;
       case "response_chunk":
-        this.relays.get(frame.requestId)?.receiveChunk(frame.seq, frame.data);
+        this.relayFor(ws, attachment.hiveName, frame.requestId)?.receiveChunk(frame.seq, frame.data);
         return;
       case "response_end": {
         const error = frame.error ? new RbeeError(502, frame.error.code, frame.error.message) : undefined;
-        this.relays.get(frame.requestId)?.receiveEnd(frame.chunks, error);
+        this.relayFor(ws, attachment.hiveName, frame.requestId)?.receiveEnd(frame.chunks, error);
         return;
       }
       default:
@@ -211,6 +217,18 @@ export class HiveSession extends DurableObject<Env> {
   /** Closes the hive's socket for good (its token was revoked); in-flight work fails as on any disconnect. */
   async disconnect(reason: string): Promise<void> {
     for (const ws of this.ctx.getWebSockets()) ws.close(CloseCode.tokenRevoked, reason.slice(0, 120));
+  }
+
+  /**
+   * The relay a response frame belongs to. Request ids are per HiveSession, so a frame naming a
+   * request this hive was never sent (another hive's, or made up) is refused and logged.
+   */
+  private relayFor(ws: WebSocket, hiveName: string, requestId: string): PendingRelay | undefined {
+    const pending = this.relays.get(requestId);
+    if (pending || this.endedRelays.has(requestId)) return pending;
+    console.warn(`hive ${hiveName}: refused a response frame for request ${requestId}, which it was never sent`);
+    this.send(ws, { type: "error", code: "request_not_yours", message: `no request ${requestId} was sent to this hive` });
+    return undefined;
   }
 
   private async onSocketGone(ws: WebSocket, how: string): Promise<void> {

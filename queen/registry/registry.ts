@@ -9,6 +9,7 @@ import { drizzle } from "drizzle-orm/d1";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import { workerHistory } from "../db/schema.js";
 import { heartbeatIntervalMs } from "../env.js";
+import { recordHiveModel } from "./hive-models.js";
 import { canServe, toWorkerView, WorkerRecord, type WorkerView } from "./worker-record.js";
 
 /** Missed heartbeat intervals after which a worker is considered gone. */
@@ -55,6 +56,7 @@ export class Registry extends DurableObject<Env> {
       return { accepted: true };
     }
     const record: WorkerRecord = { hiveName, heartbeat, lastSeenAtMs: Date.now() };
+    if (!known) await this.noteHiveModel(hiveName, heartbeat.model, record.lastSeenAtMs);
     this.workers.set(heartbeat.workerId, record);
     await this.ctx.storage.put(WORKER_KEY_PREFIX + heartbeat.workerId, record);
     if (!this.seenModels.has(heartbeat.model)) {
@@ -147,12 +149,26 @@ export class Registry extends DurableObject<Env> {
   private async forget(workerIds: string[], reason: StopReason): Promise<void> {
     const known = workerIds.filter((id) => this.workers.has(id));
     if (known.length === 0) return;
-    for (const id of known) this.workers.delete(id);
+    const now = Date.now();
+    for (const id of known) {
+      const record = this.workers.get(id);
+      if (record) await this.noteHiveModel(record.hiveName, record.heartbeat.model, now);
+      this.workers.delete(id);
+    }
     // storage.delete takes at most 128 keys per call; D1 binds at most 100 parameters.
     for (let start = 0; start < known.length; start += 90) {
       const batch = known.slice(start, start + 90);
       await this.ctx.storage.delete(batch.map((id) => WORKER_KEY_PREFIX + id));
       await this.recordStops(batch, reason);
+    }
+  }
+
+  /** Which models a hive served is bookkeeping too: a D1 hiccup must not refuse a heartbeat. */
+  private async noteHiveModel(hiveName: string, model: string, atMs: number): Promise<void> {
+    try {
+      await recordHiveModel(this.env.DB, hiveName, model, atMs);
+    } catch (error) {
+      console.error(`could not record model ${model} of hive ${hiveName}`, error);
     }
   }
 

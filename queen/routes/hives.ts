@@ -1,5 +1,6 @@
 // /v1/hives (admin): register a hive or issue it a new token (shown once; only its hash is
-// kept), list hives with whether they are connected now, and revoke a hive's token. The hive
+// kept), list hives with whether they are connected now and the models each has served, and
+// revoke a hive's token. The hive
 // connects with `rbee-hive connect --name … --token …`.
 import { asc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
@@ -10,11 +11,12 @@ import { newId } from "../../shared/ids.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { parseRequest } from "../../shared/validation.js";
 import { newSecret, sha256Hex } from "../auth/secrets.js";
-import { type HiveRecord, hives } from "../db/schema.js";
+import { hiveModels, type HiveRecord, hives } from "../db/schema.js";
 import type { QueenEnv } from "../env.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
 import { parseParam } from "../http/parse-param.js";
 import { readJson } from "../http/read-json.js";
+import { registryStub } from "../registry/stub.js";
 
 const CreateHive = z.object({ name: HiveName });
 
@@ -51,6 +53,25 @@ export const hiveRoutes = new Hono<QueenEnv>()
     // Whether a hive is connected is live state its HiveSession holds, not something D1 knows.
     const online = await Promise.all(rows.map((row) => hiveSessionStub(c.env, row.name).isOnline()));
     return c.json({ object: "list", data: rows.map((row, index) => hiveView(row, online[index] ?? false)) });
+  })
+  .get("/:name/models", async (c) => {
+    const name = parseParam("name", HiveName, c.req.param("name"));
+    const db = drizzle(c.env.DB);
+    const [hive] = await db.select({ id: hives.id }).from(hives).where(eq(hives.name, name)).limit(1);
+    if (!hive) throw new RbeeError(404, "hive_not_found", `No hive named '${name}'.`, { param: "name" });
+    const rows = await db.select().from(hiveModels).where(eq(hiveModels.hiveName, name)).orderBy(asc(hiveModels.model));
+    const serving = new Set(
+      (await registryStub(c.env).listWorkers()).filter((worker) => worker.hive === name).map((worker) => worker.model),
+    );
+    return c.json({
+      object: "list",
+      data: rows.map((row) => ({
+        id: row.model,
+        serving: serving.has(row.model),
+        first_seen_at: row.firstSeenAt.toISOString(),
+        last_seen_at: row.lastSeenAt.toISOString(),
+      })),
+    });
   })
   .delete("/:name/token", async (c) => {
     const name = parseParam("name", HiveName, c.req.param("name"));

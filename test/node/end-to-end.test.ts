@@ -71,7 +71,8 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
   it("cancels the generation down to the worker when the client goes away", async () => {
     const controller = new AbortController();
     const stream = await openai.chat.completions.create(
-      { ...greedy, max_tokens: 3000, stream: true },
+      // As long a generation as the context allows, so it is still running when the cancel lands.
+      { ...greedy, max_tokens: 4000, stream: true },
       { signal: controller.signal },
     );
     let received = 0;
@@ -79,7 +80,11 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
       received += chunk.choices[0]?.delta.content?.length ?? 0;
       if (received > 0) break; // leaving the loop aborts the HTTP request
     }
-    await waitUntil(() => cloud.hiveLog.some((line) => line.includes("cancelled by the queen")), 10_000, "the hive to hear the cancel");
+    await waitUntil(() => cloud.hiveLog.some((line) => line.includes("cancelled by the queen")), 10_000, "the hive to hear the cancel").catch(
+      (error: Error) => {
+        throw new Error(`${error.message}; hive log:\n${cloud.hiveLog.slice(-15).join("\n")}`);
+      },
+    );
     // The slot is free again: the next request is answered.
     const next = await openai.chat.completions.create({ ...greedy, max_tokens: 5 });
     expect(next.choices[0]?.finish_reason).toBe("length");

@@ -160,6 +160,24 @@ describe("request relay", () => {
     }
   });
 
+  it("refuses response frames for a request the hive was never sent, leaving other requests alone", async () => {
+    const victim = await TestHive.greeted("victim-hive");
+    victim.heartbeat("wrk_victim1", "victim-model");
+    await eventually(async () => (await listModelIds()).includes("victim-model"));
+    const responsePromise = chat("victim-model");
+    const request = await victim.next("request");
+
+    const intruder = await TestHive.greeted("intruder-hive");
+    intruder.send({ type: "response_head", requestId: request.requestId, status: 200, headers: {} });
+    intruder.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: "hijacked" });
+    expect((await intruder.next("error")).code).toBe("request_not_yours");
+
+    victim.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "application/json" } });
+    victim.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: '{"from":"victim"}' });
+    victim.send({ type: "response_end", requestId: request.requestId, chunks: 1 });
+    expect(await (await responsePromise).json()).toEqual({ from: "victim" });
+  });
+
   it("turns a worker the hive cannot reach into a 502 with the hive's reason", async () => {
     const hive = await TestHive.greeted("unreachable-hive");
     hive.heartbeat("wrk_gone1", "gone-model");

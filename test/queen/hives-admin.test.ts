@@ -97,6 +97,24 @@ describe("hives admin", () => {
     await eventually(async () => (await listHives()).find((candidate) => candidate.name === "cut-off-hive")?.online === false);
   });
 
+  it("lists the models a hive has served, and which it serves now", async () => {
+    const hive = await TestHive.greeted("modelled-hive");
+    hive.heartbeat("wrk_modelled1", "modelled-model");
+    await eventually(async () => {
+      const response = await call("GET", "/v1/hives/modelled-hive/models");
+      const body = (await response.json()) as { data: Array<{ id: string; serving: boolean }> };
+      return body.data.some((model) => model.id === "modelled-model" && model.serving);
+    });
+    hive.ws.close(1000, "bye");
+    await eventually(async () => {
+      const response = await call("GET", "/v1/hives/modelled-hive/models");
+      const body = (await response.json()) as { data: Array<{ id: string; serving: boolean; first_seen_at: string }> };
+      return body.data.some((model) => model.id === "modelled-model" && !model.serving && model.first_seen_at.length > 0);
+    });
+    const unknown = await call("GET", "/v1/hives/nobody-here/models");
+    expect(unknown.status).toBe(404);
+  });
+
   it("answers revoking an unknown hive with 404 and a bad name with 400 naming it", async () => {
     const unknown = await call("DELETE", "/v1/hives/nobody-here/token");
     expect(unknown.status).toBe(404);

@@ -1,0 +1,14 @@
+// D1's record of which models each hive has served, for `GET /v1/hives/:name/models`. Written
+// when a worker first heartbeats and when it goes — never per heartbeat.
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { hiveModels } from "../db/schema.js";
+
+/** Notes that `hiveName` served `model` at `atMs`; the first sighting is kept. */
+export async function recordHiveModel(db: D1Database, hiveName: string, model: string, atMs: number): Promise<void> {
+  const at = new Date(atMs);
+  await drizzle(db)
+    .insert(hiveModels)
+    .values({ hiveName, model, firstSeenAt: at, lastSeenAt: at })
+    .onConflictDoUpdate({ target: [hiveModels.hiveName, hiveModels.model], set: { lastSeenAt: sql`excluded.last_seen_at` } });
+}
