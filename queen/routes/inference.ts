@@ -13,6 +13,7 @@ import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import { parseRequest } from "../../shared/validation.js";
 import type { QueenEnv } from "../env.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
+import { onBodyCancel } from "../http/on-body-cancel.js";
 import { readJson } from "../http/read-json.js";
 import { registryStub } from "../registry/stub.js";
 import { meterUsage } from "../usage/meter-usage.js";
@@ -32,8 +33,9 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
     }
     const session = hiveSessionStub(c.env, placement.hiveName);
     const requestId = newId("req");
-    c.req.raw.signal.addEventListener("abort", () => c.executionCtx.waitUntil(session.cancelRelay(requestId)), { once: true });
-    return session.relay({
+    const cancel = () => c.executionCtx.waitUntil(session.cancelRelay(requestId));
+    c.req.raw.signal.addEventListener("abort", cancel, { once: true });
+    const response = await session.relay({
       requestId,
       workerId: placement.workerId,
       port: placement.port,
@@ -41,6 +43,7 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
       // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
       body: JSON.stringify(request),
     });
+    return onBodyCancel(response, cancel);
   });
 }
 
