@@ -64,6 +64,15 @@ interface Slot {
   completion: LlamaCompletion;
 }
 
+/** What every generation gets, chat or completion: abort, grammar, token counting and streaming. */
+interface CommonGenerationOptions {
+  signal: AbortSignal | undefined;
+  stopOnAbortSignal: true;
+  grammar: LlamaGrammar | undefined;
+  onToken: (tokens: Token[]) => void;
+  onTextChunk: ((text: string) => void) | undefined;
+}
+
 interface Generated {
   text: string;
   stopReason: LlamaStopReason;
@@ -196,16 +205,8 @@ export class Engine {
       promptField: "messages",
     });
     const grammar = await this.formats.grammarFor(request.response_format);
-    return this.generate(promptTokens, grammar, options, async (slot, onToken) => {
-      const response = await slot.chat.generateResponse(history, {
-        ...samplingOptions(request),
-        signal: options.signal,
-        stopOnAbortSignal: true,
-        maxTokens,
-        grammar,
-        onToken,
-        onTextChunk: options.onTextChunk,
-      });
+    return this.generate(promptTokens, grammar, options, async (slot, common) => {
+      const response = await slot.chat.generateResponse(history, { ...samplingOptions(request), ...common, maxTokens });
       return { text: response.response, stopReason: response.metadata.stopReason };
     });
   }
@@ -224,15 +225,11 @@ export class Engine {
       defaultTokens: grammar ? undefined : DEFAULT_COMPLETION_MAX_TOKENS,
       promptField: "prompt",
     });
-    return this.generate(promptTokens, grammar, options, async (slot, onToken) => {
+    return this.generate(promptTokens, grammar, options, async (slot, common) => {
       const response = await slot.completion.generateCompletionWithMeta(tokens, {
         ...samplingOptions(request),
-        signal: options.signal,
-        stopOnAbortSignal: true,
+        ...common,
         maxTokens,
-        grammar,
-        onToken,
-        onTextChunk: options.onTextChunk,
         // The budget above already fits prompt and completion into the slot; without these,
         // LlamaCompletion would silently drop the start of a prompt longer than 90% of the context.
         contextShiftSize: 1,
@@ -263,8 +260,8 @@ export class Engine {
   private async generate(
     promptTokens: number,
     grammar: LlamaGrammar | undefined,
-    { signal }: GenerateOptions,
-    run: (slot: Slot, onToken: (tokens: Token[]) => void) => Promise<Generated>,
+    { signal, onTextChunk }: GenerateOptions,
+    run: (slot: Slot, common: CommonGenerationOptions) => Promise<Generated>,
   ): Promise<Completion> {
     let lease: SlotLease<Slot>;
     try {
@@ -275,10 +272,11 @@ export class Engine {
     }
     try {
       let completionTokens = 0;
-      const generated = await run(lease.slot, (tokens) => {
+      const onToken = (tokens: Token[]): void => {
         completionTokens += tokens.length;
         this.tokenRate.add(tokens.length);
-      });
+      };
+      const generated = await run(lease.slot, { signal, stopOnAbortSignal: true, grammar, onToken, onTextChunk });
       return {
         text: generated.text,
         finishReason: finishReasonOf(generated.stopReason, grammar !== undefined, generated.text),

@@ -7,7 +7,6 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { HiveChannelStub } from "./testing/hive-channel-stub.js";
 import {
-  freePort,
   greedyChat,
   health,
   json,
@@ -19,6 +18,7 @@ import {
   type ChatCompletionBody,
   type TinyModel,
 } from "./testing/running-worker.js";
+import { findFreeLoopbackPort } from "../hive/processes/free-port.js";
 
 let model: TinyModel;
 let hive: HiveChannelStub;
@@ -63,7 +63,7 @@ describe("failing to start", () => {
   it("exits 1 and heartbeats failed with the reason when the GGUF is corrupt", async () => {
     const corruptPath = join(model.dir, "corrupt.gguf");
     await writeFile(corruptPath, randomBytes(64 * 1024));
-    const port = await freePort();
+    const port = await findFreeLoopbackPort();
     const result = await execa("node", workerArgs({ workerId: "wrk_corrupt1", port, modelPath: corruptPath, hiveChannel: hive.url }), {
       cwd: REPO_ROOT,
       reject: false,
@@ -78,7 +78,7 @@ describe("failing to start", () => {
   });
 
   it("fails naming --context-size when a slot would hold more than the model was trained on", async () => {
-    const port = await freePort();
+    const port = await findFreeLoopbackPort();
     const args = workerArgs({ workerId: "wrk_toolong1", port, modelPath: model.path, hiveChannel: hive.url, extraArgs: ["--context-size", "8192"] });
     const result = await execa("node", args, { cwd: REPO_ROOT, reject: false, timeout: 30_000 });
     expect(result.exitCode).toBe(1);

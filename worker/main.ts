@@ -7,6 +7,7 @@ import { constants } from "node:os";
 import { describeError } from "../shared/errors.js";
 import type { Engine } from "./engine.js";
 import { HeartbeatSender } from "./heartbeat.js";
+import { listeningLine } from "./listening-line.js";
 import { OptionsError, parseWorkerOptions, USAGE, wantsHelp, type WorkerOptions } from "./options.js";
 import { WorkerServer } from "./server.js";
 import { WorkerStatus } from "./worker-status.js";
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   status.setPhase("ready");
-  process.stdout.write(`${JSON.stringify({ event: "listening", port: options.port })}\n`);
+  process.stdout.write(`${listeningLine(options.port)}\n`);
 }
 
 await main();

@@ -1,8 +1,9 @@
 // Starts the real worker process (worker/main.ts) for the benchmark, waits until it serves, and
 // stops it with SIGTERM the way the hive does.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { findFreeLoopbackPort } from "../../hive/processes/free-port.js";
+import { listeningLine, waitForListeningLine } from "../../worker/listening-line.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -21,7 +22,7 @@ export interface WorkerProcessOptions {
 export class WorkerProcess {
   /** Spawns the worker on a free port and resolves once it prints its `listening` event. */
   static async start(options: WorkerProcessOptions): Promise<WorkerProcess> {
-    const port = await freePort();
+    const port = await findFreeLoopbackPort();
     const args = [
       "--import",
       "tsx",
@@ -83,20 +84,19 @@ export class WorkerProcess {
   }
 
   private waitUntilListening(port: number): Promise<void> {
-    const expected = JSON.stringify({ event: "listening", port });
+    const expected = listeningLine(port);
     return new Promise((resolve, reject) => {
-      let stdout = "";
       const timer = setTimeout(
         () => reject(new Error(`worker did not print ${expected} within ${START_TIMEOUT_MS} ms: ${this.stderrTail}`)),
         START_TIMEOUT_MS,
       );
-      this.child.stdout?.on("data", (data: Buffer) => {
-        stdout += data.toString();
-        if (stdout.split("\n").includes(expected)) {
+      if (this.child.stdout) {
+        void waitForListeningLine(this.child.stdout).then((listeningPort) => {
           clearTimeout(timer);
-          resolve();
-        }
-      });
+          if (listeningPort === port) resolve();
+          else reject(new Error(`worker says it listens on ${listeningPort}, not ${port}`));
+        });
+      }
       this.child.once("exit", (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`worker exited (${signal ?? `code ${code}`}) before listening: ${this.stderrTail.trim()}`));
@@ -107,13 +107,4 @@ export class WorkerProcess {
       });
     });
   }
-}
-
-/** A port free a moment ago; another process could take it first, which the start then reports. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

@@ -5,6 +5,7 @@ import { stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { RbeeError } from "../../shared/errors.js";
+import { waitForListeningLine } from "../../worker/listening-line.js";
 import { findFreeLoopbackPort } from "./free-port.js";
 
 /** The worker entry point; also how the hive recognises its workers among processes. */
@@ -70,7 +71,7 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   const onAbort = () => child.kill("SIGTERM");
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const outcome = await Promise.race([
-    waitForListening(child.stdout),
+    waitForListeningLine(child.stdout),
     child.then((result) => ({ exited: result.exitCode ?? result.signal ?? "unknown" })),
     delay(LISTEN_WAIT_MS).then(() => "still-loading" as const),
   ]).finally(() => options.signal?.removeEventListener("abort", onAbort));
@@ -93,17 +94,6 @@ async function resolveFileSource(source: string): Promise<string> {
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) throw new RbeeError(404, "model_file_not_found", `model file '${path}' does not exist`);
   return path;
-}
-
-function waitForListening(stdout: NodeJS.ReadableStream): Promise<"listening"> {
-  return new Promise((resolve) => {
-    let buffered = "";
-    stdout.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString("utf8");
-      if (buffered.includes('"event":"listening"')) resolve("listening");
-      buffered = buffered.slice(-200);
-    });
-  });
 }
 
 function delay(ms: number): Promise<void> {

@@ -8,7 +8,7 @@ import { type AuthenticatedKey, BOOTSTRAP_KEY_ID } from "./authenticated-key.js"
 import { lookUpKey } from "./key-cache.js";
 import { touchLastUsed } from "./last-used.js";
 import { scopeForPath } from "./route-scope.js";
-import { bearerToken, secretMatchesHash, sha256Hex } from "./secrets.js";
+import { bearerToken, hashesMatch, sha256Hex } from "./secrets.js";
 
 export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
   const presented = bearerToken(c.req.header("authorization"));
@@ -30,13 +30,14 @@ export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
 
 async function authenticate(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, presented: string): Promise<AuthenticatedKey> {
   const configured = env.RBEE_ADMIN_KEY;
-  // Hashing per request is ~µs; comparing hashes keeps the comparison constant-time.
-  if (configured && (await secretMatchesHash(presented, await sha256Hex(configured)))) {
+  // The presented key is hashed once: for the constant-time comparison with the admin key and
+  // for the lookup. Hashing per request is ~µs.
+  const presentedHash = await sha256Hex(presented);
+  if (configured && hashesMatch(presentedHash, await sha256Hex(configured))) {
     return { id: BOOTSTRAP_KEY_ID, scopes: ["inference", "admin"] };
   }
   // Looked up by its hash: timing can at most reveal a prefix of a SHA-256, which an attacker
   // cannot steer towards a real key, so an indexed equality lookup is safe here.
-  const presentedHash = await sha256Hex(presented);
   const stored = await lookUpKey(env.DB, presentedHash);
   if (!stored) {
     if (!configured) {

@@ -10,7 +10,12 @@ export async function sha256Hex(secret: string): Promise<string> {
 
 /** Constant-time equality of a presented secret and a stored SHA-256 hex hash. */
 export async function secretMatchesHash(secret: string, expectedHashHex: string): Promise<boolean> {
-  const presented = encoder.encode(await sha256Hex(secret));
+  return hashesMatch(await sha256Hex(secret), expectedHashHex);
+}
+
+/** Constant-time equality of two SHA-256 hex hashes. */
+export function hashesMatch(presentedHashHex: string, expectedHashHex: string): boolean {
+  const presented = encoder.encode(presentedHashHex);
   const expected = encoder.encode(expectedHashHex);
   // timingSafeEqual needs equal lengths; both are 64 hex chars unless the stored hash is corrupt.
   if (presented.byteLength !== expected.byteLength) return false;

@@ -1,5 +1,5 @@
 // A small typed client for the queen's admin routes that `npm start` and the tests use.
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "../../shared/wait-until.js";
 
 export class QueenClient {
   constructor(

@@ -8,7 +8,7 @@ import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { type HiveProcess, startHiveProcess } from "../../scripts/local-cloud/hive-process.js";
 import { type LocalQueen, startLocalQueen } from "../../scripts/local-cloud/queen.js";
 import { QueenClient } from "../../scripts/local-cloud/queen-client.js";
-export { waitUntil } from "../../scripts/local-cloud/wait-until.js";
+export { waitUntil } from "../../shared/wait-until.js";
 
 export const TINY_MODEL = "rbee-tiny";
 

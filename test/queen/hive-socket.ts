@@ -2,6 +2,7 @@
 // real route, and collects the frames the queen sends.
 import { SELF } from "cloudflare:test";
 import { type HiveToQueenFrame, PROTOCOL_VERSION, type QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
+import { waitUntil } from "../../shared/wait-until.js";
 
 /** The bootstrap admin key (RBEE_ADMIN_KEY in vitest.config.ts): both scopes. */
 export const API_KEY = "test-admin-key";
@@ -98,10 +99,6 @@ export async function listModelIds(): Promise<string[]> {
   return ((await response.json()) as { data: { id: string }[] }).data.map((model) => model.id);
 }
 
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+export function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  return waitUntil(check, timeoutMs, "the condition");
 }

@@ -1,14 +1,14 @@
 // Starts real worker processes (worker/main.ts) on the tiny GGUF model for the worker's tests, and
 // the small HTTP and SSE helpers those tests share.
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 import { expect } from "vitest";
+import { findFreeLoopbackPort } from "../../hive/processes/free-port.js";
 import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
+import { waitForListeningLine } from "../listening-line.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const MODEL_NAME = "rbee-tiny";
@@ -76,16 +76,14 @@ export interface RunningWorker {
 
 /** Starts a worker on a free port and resolves once it prints its `listening` line. */
 export async function startWorker(options: Omit<WorkerArgs, "port">): Promise<RunningWorker> {
-  const port = await freePort();
+  const port = await findFreeLoopbackPort();
   const subprocess = execa("node", workerArgs({ ...options, port }), { cwd: REPO_ROOT, reject: false });
-  await new Promise<void>((resolve, reject) => {
-    let stdout = "";
-    subprocess.stdout.on("data", (data: Buffer) => {
-      stdout += data.toString();
-      if (stdout.includes(`{"event":"listening","port":${port}}`)) resolve();
-    });
-    subprocess.then((result) => reject(new Error(`worker exited with ${result.exitCode} before listening: ${result.stderr}`)));
-  });
+  await Promise.race([
+    waitForListeningLine(subprocess.stdout),
+    subprocess.then((result) => {
+      throw new Error(`worker exited with ${result.exitCode} before listening: ${result.stderr}`);
+    }),
+  ]);
   return {
     workerId: options.workerId,
     port,
@@ -185,12 +183,4 @@ export function parseSse(text: string): string[] {
       expect(event.startsWith("data: ")).toBe(true);
       return event.slice("data: ".length);
     });
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
