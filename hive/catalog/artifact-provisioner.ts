@@ -1,0 +1,123 @@
+// Gets an artifact into its catalog: picks the vendor that understands the id, fetches under the
+// entry's lock, and records the outcome (available, or failed with the reason). Two jobs asking
+// for the same id at once share one fetch, which is only cancelled once every asker cancelled.
+// A cancelled fetch leaves nothing listed; a failed one keeps its partial files so the next
+// attempt resumes.
+import { RbeeError } from "../../shared/errors.js";
+import type { Artifact } from "./artifact.js";
+import type { ArtifactCatalog } from "./artifact-catalog.js";
+import { checkArtifactId } from "./artifact-id.js";
+import type { VendorContext, VendorSource } from "./vendor-source.js";
+
+/** What one asker hears while the artifact is provisioned. */
+export type ProvisionListener = Omit<VendorContext, "signal">;
+
+interface SharedFetch<T> {
+  promise: Promise<T>;
+  controller: AbortController;
+  listeners: Set<ProvisionListener>;
+}
+
+export class ArtifactProvisioner<T extends Artifact> {
+  private readonly inFlight = new Map<string, SharedFetch<T>>();
+
+  constructor(
+    readonly catalog: ArtifactCatalog<T>,
+    private readonly vendors: readonly VendorSource<T>[],
+    /** What it provisions, for messages: `model`, `worker`. */
+    private readonly kind: string,
+    /** The id forms the vendors accept, for the message when none does. */
+    private readonly acceptedForms: string,
+  ) {}
+
+  /** The vendor for a source, or a 400 that lists the forms that are accepted. */
+  vendorFor(source: string): VendorSource<T> {
+    checkArtifactId(source, this.kind);
+    const vendor = this.vendors.find((candidate) => candidate.supports(source));
+    if (!vendor) throw new RbeeError(400, "unsupported_artifact_id", `${this.kind} source '${source}' is not one rbee can fetch; use ${this.acceptedForms}`);
+    return vendor;
+  }
+
+  /**
+   * The available entry `id`, fetched from `source` first when it is missing or failed. For
+   * models the id is the source (`hf:org/repo:file.gguf`); a worker's id names what it is
+   * (`cpu-llm-worker-rbee-v0.1.0-linux`) and its source where it comes from (`gh:org/repo@v0.1.0`).
+   */
+  async provision(request: { id: string; source: string }, signal: AbortSignal, listener: ProvisionListener): Promise<T> {
+    const { id, source } = request;
+    checkArtifactId(id, this.kind);
+    const vendor = this.vendorFor(source);
+    const existing = await this.catalog.get(id);
+    if (existing?.status.state === "available") {
+      listener.narrate("cached", `${this.kind} '${id}' is already in the catalog`);
+      return existing;
+    }
+    let shared = this.inFlight.get(id);
+    if (shared) {
+      listener.narrate("join", `${this.kind} '${id}' is already being fetched for another job; sharing that download`);
+    } else {
+      const controller = new AbortController();
+      const listeners = new Set<ProvisionListener>();
+      const fanOut: VendorContext = {
+        signal: controller.signal,
+        narrate: (action, message) => listeners.forEach((each) => each.narrate(action, message)),
+        progress: (bytes, total, rate) => listeners.forEach((each) => each.progress(bytes, total, rate)),
+      };
+      const promise = this.fetchLocked(id, source, vendor, fanOut).finally(() => this.inFlight.delete(id));
+      shared = { promise, controller, listeners };
+      this.inFlight.set(id, shared);
+    }
+    return this.follow(shared, signal, listener);
+  }
+
+  /** Waits for a shared fetch on behalf of one asker; its cancel only counts for itself. */
+  private async follow(shared: SharedFetch<T>, signal: AbortSignal, listener: ProvisionListener): Promise<T> {
+    signal.throwIfAborted();
+    shared.listeners.add(listener);
+    let onAbort: (() => void) | undefined;
+    const cancelled = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        shared.listeners.delete(listener);
+        if (shared.listeners.size === 0) shared.controller.abort(signal.reason);
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([shared.promise, cancelled]);
+    } finally {
+      if (onAbort) signal.removeEventListener("abort", onAbort);
+      shared.listeners.delete(listener);
+    }
+  }
+
+  private async fetchLocked(id: string, source: string, vendor: VendorSource<T>, context: VendorContext): Promise<T> {
+    const onWait = () => context.narrate("wait", `another process holds ${this.kind} '${id}'; waiting for it`);
+    return this.catalog.withLock(id, context.signal, onWait, async () => {
+      // It may have become available while this job waited for the lock.
+      const existing = await this.catalog.get(id);
+      if (existing?.status.state === "available") return existing;
+      const folder = this.catalog.folderOf(id);
+      await this.catalog.add({ ...(existing ?? placeholder(id)), status: { state: "downloading", pid: process.pid } } as T);
+      context.narrate("fetch", `fetching ${this.kind} '${id}' from ${vendor.name} (${source}) into ${folder}`);
+      try {
+        const entry = await vendor.fetch({ id, source }, folder, context);
+        await this.catalog.add({ ...entry, status: { state: "available" } });
+        return entry;
+      } catch (error) {
+        if (context.signal.aborted) {
+          await this.catalog.remove(id); // cancelled on purpose: nothing stays behind, nothing listed
+        } else {
+          const reason = error instanceof Error ? error.message : String(error);
+          await this.catalog.add({ ...(existing ?? placeholder(id)), status: { state: "failed", reason } } as T);
+        }
+        throw error;
+      }
+    });
+  }
+}
+
+/** The entry written while a first fetch runs: only the common fields are known yet. */
+function placeholder(id: string): Artifact {
+  return { id, status: { state: "downloading", pid: process.pid }, sizeBytes: null, addedAt: new Date().toISOString(), details: null };
+}

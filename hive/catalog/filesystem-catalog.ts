@@ -1,0 +1,151 @@
+// An artifact catalog on disk: one folder per artifact under a root, each with a `metadata.json`
+// that is written atomically (temp file, then rename) and read back through a zod schema. A
+// lock per entry (a lock folder, via proper-lockfile) keeps two jobs or two processes from
+// writing one entry at once; a crashed holder's lock goes stale and is taken over.
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import lockfile from "proper-lockfile";
+import type { z } from "zod";
+import { RbeeError } from "../../shared/errors.js";
+import type { Artifact } from "./artifact.js";
+import type { ArtifactCatalog } from "./artifact-catalog.js";
+import { checkArtifactId, folderNameFor, resolveInside } from "./artifact-id.js";
+
+const METADATA_FILE = "metadata.json";
+/** Folders starting with a dot are the catalog's own (locks, trash), never entries. */
+const LOCKS_FOLDER = ".locks";
+const TRASH_FOLDER = ".trash";
+/** A lock not refreshed for this long belongs to a dead process and may be taken, ms. */
+const LOCK_STALE_MS = 30_000;
+/** How often a waiting job tries the lock again, ms. */
+const LOCK_RETRY_MS = 250;
+
+export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T> {
+  constructor(
+    /** The catalog folder, e.g. `~/.cache/rbee/models`. */
+    readonly root: string,
+    private readonly schema: z.ZodType<T>,
+    /** What it holds, for messages: `model`, `worker`. */
+    private readonly kind: string,
+    private readonly log: (line: string) => void = () => {},
+  ) {}
+
+  folderOf(id: string): string {
+    return resolveInside(this.root, folderNameFor(checkArtifactId(id, this.kind)));
+  }
+
+  async add(entry: T): Promise<void> {
+    const folder = this.folderOf(entry.id);
+    await mkdir(folder, { recursive: true });
+    const target = path.join(folder, METADATA_FILE);
+    const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(temp, `${JSON.stringify(this.schema.parse(entry), null, 2)}\n`);
+    await rename(temp, target); // atomic on one filesystem: readers see the old file or the new one
+  }
+
+  async get(id: string): Promise<T | undefined> {
+    return this.readEntry(this.folderOf(id), id);
+  }
+
+  async list(): Promise<T[]> {
+    const names = await readdir(this.root).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return [];
+      throw error;
+    });
+    const entries: T[] = [];
+    for (const name of names.sort()) {
+      if (name.startsWith(".")) continue;
+      const entry = await this.readEntry(path.join(this.root, name), undefined);
+      if (entry) entries.push(entry);
+    }
+    return entries.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async contains(id: string): Promise<boolean> {
+    return (await this.get(id))?.status.state === "available";
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const folder = this.folderOf(id);
+    if ((await this.readEntry(folder, id)) === undefined && !(await exists(folder))) return false;
+    // Rename first, so the entry leaves the listing at once even if deleting many GB takes a while.
+    const trash = path.join(this.root, TRASH_FOLDER, `${path.basename(folder)}.${process.pid}.${Date.now()}`);
+    await mkdir(path.dirname(trash), { recursive: true });
+    await rename(folder, trash);
+    await rm(trash, { recursive: true, force: true });
+    return true;
+  }
+
+  async withLock<R>(id: string, signal: AbortSignal, onWait: () => void, fn: () => Promise<R>): Promise<R> {
+    const lockTarget = path.join(this.root, LOCKS_FOLDER, path.basename(this.folderOf(id)));
+    await mkdir(path.dirname(lockTarget), { recursive: true });
+    let waited = false;
+    for (;;) {
+      signal.throwIfAborted();
+      try {
+        const release = await lockfile.lock(lockTarget, {
+          realpath: false, // the target is just a name; the lock is the `.lock` folder beside it
+          stale: LOCK_STALE_MS,
+          onCompromised: (error) => this.log(`${this.kind} '${id}': lock lost (${error.message}); another process may write this entry`),
+        });
+        try {
+          return await fn();
+        } finally {
+          await release().catch(() => {}); // already released or compromised: nothing to undo
+        }
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
+        if (!waited) onWait();
+        waited = true;
+        await sleep(LOCK_RETRY_MS, signal);
+      }
+    }
+  }
+
+  /** The entry in `folder`, or undefined if there is none or it is unreadable (logged). */
+  private async readEntry(folder: string, expectedId: string | undefined): Promise<T | undefined> {
+    let raw: string;
+    try {
+      raw = await readFile(path.join(folder, METADATA_FILE), "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+      throw error;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      this.log(`${this.kind} catalog: ${folder}/${METADATA_FILE} is not JSON; ignoring that entry`);
+      return undefined;
+    }
+    const parsed = this.schema.safeParse(json);
+    if (!parsed.success) {
+      this.log(`${this.kind} catalog: ${folder}/${METADATA_FILE} is not a valid entry (${parsed.error.issues[0]?.message}); ignoring it`);
+      return undefined;
+    }
+    // Another id whose folder name collides (a slug+hash that equals a literal id): not ours.
+    if (expectedId !== undefined && parsed.data.id !== expectedId) return undefined;
+    return parsed.data;
+  }
+}
+
+async function exists(folder: string): Promise<boolean> {
+  return readdir(folder).then(
+    () => true,
+    () => false,
+  );
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason instanceof Error ? signal.reason : new RbeeError(499, "cancelled", "cancelled while waiting for the catalog lock"));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

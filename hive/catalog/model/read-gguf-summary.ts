@@ -1,0 +1,68 @@
+// Reads what a model catalog entry records about a GGUF from the file's own header, and asks
+// node-llama-cpp how much memory loading it would take. Loads node-llama-cpp lazily: the hive
+// only pays for it when a model lands in the catalog.
+import { RbeeError } from "../../../shared/errors.js";
+import type { GgufSummary, MemoryEstimate } from "./model-artifact.js";
+
+/** The context size a worker picks when not told (see worker/options.ts), for the estimate. */
+const ESTIMATE_CONTEXT_SIZE = 4096;
+
+export interface GgufFacts {
+  gguf: GgufSummary;
+  memory: MemoryEstimate | null;
+}
+
+export async function readGgufSummary(filePath: string): Promise<GgufFacts> {
+  const { readGgufFileInfo, GgufInsights, GgufFileType } = await import("node-llama-cpp");
+  let info;
+  try {
+    info = await readGgufFileInfo(filePath, { sourceType: "filesystem", logWarnings: false, ignoreKeys: ["tokenizer.ggml.merges"] });
+  } catch (error) {
+    throw new RbeeError(422, "invalid_gguf", `'${filePath}' is not a readable GGUF file: ${(error as Error).message}`, { cause: error });
+  }
+  const general = info.metadata.general;
+  const architecture = general?.architecture ?? null;
+  const architectureMetadata = architecture ? (info.metadata as Record<string, unknown>)[architecture] : undefined;
+  const contextLength = readNumber(architectureMetadata, "context_length");
+  const tensors = info.fullTensorInfo ?? info.tensorInfo ?? [];
+  const parameterCount = tensors.length === 0 ? null : tensors.reduce((sum, tensor) => sum + tensor.dimensions.reduce<number>((product, dimension) => product * Number(dimension), 1), 0);
+  const fileType = general?.file_type;
+  const gguf: GgufSummary = {
+    architecture,
+    name: general?.name ?? null,
+    contextLength,
+    parameterCount,
+    quantization: fileType === undefined ? null : (GgufFileType[fileType] ?? `file_type ${fileType}`),
+    hasChatTemplate: typeof info.metadata.tokenizer?.chat_template === "string",
+  };
+  return { gguf, memory: await estimateMemory(info, contextLength, GgufInsights) };
+}
+
+async function estimateMemory(
+  info: Parameters<(typeof import("node-llama-cpp"))["GgufInsights"]["from"]>[0],
+  contextLength: number | null,
+  Insights: (typeof import("node-llama-cpp"))["GgufInsights"],
+): Promise<MemoryEstimate | null> {
+  try {
+    const insights = await Insights.from(info);
+    const contextSize = Math.min(contextLength ?? ESTIMATE_CONTEXT_SIZE, ESTIMATE_CONTEXT_SIZE);
+    const layers = insights.totalLayers;
+    const onCpu = await insights.estimateModelResourceRequirementsV2({ gpuLayers: 0 });
+    const offloaded = await insights.estimateModelResourceRequirementsV2({ gpuLayers: layers });
+    const contextOnCpu = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: 0 });
+    const contextOffloaded = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: layers });
+    return {
+      contextSize,
+      cpuOnlyRamBytes: Math.round(onCpu.cpuRam + contextOnCpu.cpuRam),
+      fullOffloadVramBytes: Math.round(offloaded.gpuVram + contextOffloaded.gpuVram),
+    };
+  } catch {
+    return null; // an architecture node-llama-cpp cannot estimate: the entry is still usable
+  }
+}
+
+function readNumber(record: unknown, key: string): number | null {
+  if (typeof record !== "object" || record === null) return null;
+  const value = (record as Record<string, unknown>)[key];
+  return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : null;
+}
