@@ -2,6 +2,7 @@
 import os from "node:os";
 import { Hive } from "./hive.js";
 import { CONNECT_USAGE, parseConnectOptions, UsageError } from "./options.js";
+import { ProgressPrinter } from "./progress/progress-printer.js";
 
 const [command, ...rest] = process.argv.slice(2);
 
@@ -23,16 +24,28 @@ try {
   process.exit(2);
 }
 
+if (options.configFile !== null) console.log(`rbee-hive: options from ${options.configFile}`);
+
+// Every line goes through the printer, so a download's live bar is never garbled by a log line.
+const printer = new ProgressPrinter(process.stdout);
+const log = (line: string) => printer.log(line);
 // A revoked token is final: exit non-zero so a supervisor shows it instead of looping.
-const hive = new Hive(options, undefined, () => process.exit(1));
-await hive.start();
+const hive = new Hive(options, log, () => process.exit(1), printer);
+try {
+  await hive.start();
+} catch (error) {
+  console.error(`rbee-hive connect: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1); // a second signal: don't wait any longer
     stopping = true;
-    console.log(`rbee-hive: ${signal}, stopping`);
+    // Workers outlive the hive unless asked: a restarted hive re-attaches them, models still loaded.
+    const workers = options.stopWorkersOnExit ? "stopping its workers too" : "leaving workers running for the next hive to re-attach";
+    log(`rbee-hive: ${signal}, stopping (${workers})`);
     void hive.stop().then(() => process.exit(0));
   });
 }

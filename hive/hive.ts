@@ -1,36 +1,60 @@
-// The hive daemon: one queen connection, one local channel for its workers' heartbeats, and
-// handlers for what the queen asks (run a job, cancel it, relay a request, cancel it). It
-// keeps no worker registry; the only state is the set of requests and jobs in flight, so a
-// cancel can find them.
+// The hive daemon: one queen connection, one local channel for its workers' heartbeats, its two
+// catalogs (models, worker builds), and handlers for what the queen asks (run a job, cancel it,
+// relay a request, cancel it). It keeps no worker registry; its workers run detached and outlive
+// it, and a restarted hive finds them again through its fixed channel socket.
+import path from "node:path";
+import type { HiveDevices } from "../shared/protocol/hive-devices.js";
 import type { QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
-import { RbeeError } from "../shared/errors.js";
+import { isTerminal } from "../shared/protocol/job-event.js";
+import type { WorkerType } from "./catalog/worker/worker-artifact.js";
+import { channelSocketPath } from "./channel-socket-path.js";
 import { QueenConnection } from "./connection/queen-connection.js";
+import { detectDevices } from "./devices/detect-devices.js";
+import type { HiveServices } from "./jobs/hive-services.js";
 import { JobRunner } from "./jobs/job-runner.js";
 import { LocalChannel } from "./local-channel.js";
 import type { ConnectOptions } from "./options.js";
+import { stopProcess } from "./processes/stop-process.js";
+import { findWorkerProcesses } from "./processes/worker-process-check.js";
+import type { ProgressPrinter } from "./progress/progress-printer.js";
+import { createModelProvisioner } from "./provisioners/model/model-vendors.js";
+import { createWorkerProvisioner } from "./provisioners/worker/worker-catalog.js";
 import { relayToWorker } from "./request-relay.js";
+import { WorkerReadiness } from "./worker-readiness.js";
 
 /** Heartbeat interval for workers until the queen's welcome says otherwise, in ms. */
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 5000;
+/** How often the hive tells the queen about its devices again (free memory changes), ms. */
+const DEVICE_REFRESH_MS = 60_000;
+/** Preferred worker type when a spawn names none: the fastest backend this machine runs. */
+const WORKER_TYPE_PREFERENCE: WorkerType[] = ["cuda", "metal", "vulkan", "cpu"];
 
 export class Hive {
   private readonly connection: QueenConnection;
   private readonly channel: LocalChannel;
   private readonly jobs: JobRunner;
+  private readonly readiness = new WorkerReadiness();
   private readonly inFlight = new Map<string, AbortController>();
+  private readonly services: HiveServices;
   private channelUrl: string | undefined;
   private heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
+  private devices: HiveDevices | undefined;
+  private deviceTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(
     private readonly options: ConnectOptions,
-    private readonly log: (line: string) => void = (line) => console.log(line),
+    log: (line: string) => void = (line) => console.log(line),
     /** Called once the hive stopped because the queen revoked its token. */
     onRevoked: () => void = () => {},
+    /** Shown each download's progress (the CLI draws a bar on a terminal). */
+    progress?: Pick<ProgressPrinter, "progress" | "end">,
   ) {
-    this.connection = new QueenConnection({
+        this.connection = new QueenConnection({
       queenUrl: options.queenUrl,
       hiveName: options.name,
       token: options.token,
+      devices: () => this.currentDevices(),
       onFrame: (frame) => this.onFrame(frame),
       onRevoked: (reason) => {
         log(`the queen cut this hive off (${reason}): get a new token with POST /v1/hives and restart with --token`);
@@ -39,44 +63,98 @@ export class Hive {
       log,
     });
     this.channel = new LocalChannel((heartbeat) => {
+      this.readiness.observe(heartbeat);
       // Dropped while the queen is unreachable; the next heartbeat after reconnecting counts.
       this.connection.send({ type: "worker_heartbeat", heartbeat });
     }, log);
+    const installations = { workerCatalogRoot: path.join(options.cacheDir, "workers") };
+    this.services = {
+      models: createModelProvisioner({ cacheDir: options.cacheDir, env: process.env, log }),
+      workers: createWorkerProvisioner({ cacheDir: options.cacheDir, githubApiUrl: options.githubApiUrl, env: process.env, log }),
+      readiness: this.readiness,
+      installations,
+      workerStopGraceMs: options.workerStopGraceMs,
+      spawnSettings: () => ({
+        hiveChannel: this.requireChannel(),
+        heartbeatIntervalMs: this.heartbeatIntervalMs,
+        threads: options.workerThreads,
+        logDir: path.join(options.cacheDir, "logs"),
+        defaultWorkerType: WORKER_TYPE_PREFERENCE.find((type) => this.currentDevices().workerTypes.includes(type)) ?? "cpu",
+      }),
+      log,
+    };
     this.jobs = new JobRunner({
       send: (frame) => this.connection.send(frame),
-      log,
-      workerStopGraceMs: options.workerStopGraceMs,
-      spawnSettings: () => {
-        if (!this.channelUrl) throw new RbeeError(503, "hive_not_ready", "the hive's local channel is not up yet; retry in a moment");
-        return {
-          hiveChannelUrl: this.channelUrl,
-          heartbeatIntervalMs: this.heartbeatIntervalMs,
-          threads: this.options.workerThreads,
-          log: this.log,
-        };
+      services: this.services,
+      onEvent: (jobId, operation, event) => {
+        if (!progress) return;
+        if (event.type === "progress") progress.progress(jobId, operation, event.bytes, event.total, event.bytes_per_second ?? null);
+        else if (isTerminal(event)) progress.end(jobId);
       },
     });
   }
 
   async start(): Promise<void> {
-    this.channelUrl = await this.channel.listen();
+    this.devices = await detectDevices({ log: this.services.log });
+    this.channelUrl = await this.channel.listen(channelSocketPath(this.options.cacheDir, this.options.name));
     this.connection.start();
+    this.deviceTimer = setInterval(() => void this.refreshDevices(), DEVICE_REFRESH_MS);
+    this.deviceTimer.unref();
   }
 
-  /** Stops relaying and disconnects; safe to call twice. */
-  async stop(): Promise<void> {
+  /**
+   * Stops relaying and disconnects; safe to call twice. Workers keep running (a restarted hive
+   * re-attaches them) unless `stopWorkers`, when each gets SIGTERM and, after the grace, SIGKILL.
+   */
+  stop(stopWorkers = this.options.stopWorkersOnExit): Promise<void> {
+    this.stopping ??= this.shutDown(stopWorkers);
+    return this.stopping;
+  }
+
+  private async shutDown(stopWorkers: boolean): Promise<void> {
+    clearInterval(this.deviceTimer);
     for (const controller of this.inFlight.values()) controller.abort();
     this.inFlight.clear();
     this.jobs.abortAll();
+    if (stopWorkers && this.channelUrl) await this.stopOwnWorkers(this.channelUrl);
     this.connection.close();
     await this.channel.close();
+  }
+
+  private async stopOwnWorkers(channelUrl: string): Promise<void> {
+    const own = (await findWorkerProcesses(this.services.installations)).filter((worker) => worker.hiveChannel === channelUrl);
+    await Promise.all(
+      own.map(async (worker) => {
+        const outcome = await stopProcess(worker.pid, this.options.workerStopGraceMs, new AbortController().signal, () => {}).catch((error: Error) => error);
+        this.services.log(
+          outcome instanceof Error
+            ? `could not stop worker ${worker.workerId ?? "?"} (pid ${worker.pid}): ${outcome.message}`
+            : `stopped worker ${worker.workerId ?? "?"} (pid ${worker.pid})${outcome.forced ? " with SIGKILL" : ""}`,
+        );
+      }),
+    );
+  }
+
+  private currentDevices(): HiveDevices {
+    if (!this.devices) throw new Error("devices are detected in start(), before the queen connection opens");
+    return this.devices;
+  }
+
+  private requireChannel(): string {
+    if (!this.channelUrl) throw new Error("the local channel listens in start(), before any job can arrive");
+    return this.channelUrl;
+  }
+
+  private async refreshDevices(): Promise<void> {
+    this.devices = await detectDevices({ log: this.services.log });
+    this.connection.send({ type: "hive_status", devices: this.devices });
   }
 
   private onFrame(frame: QueenToHiveFrame): void {
     switch (frame.type) {
       case "welcome":
         this.heartbeatIntervalMs = frame.heartbeatIntervalMs;
-        this.log(`queen welcomed hive '${frame.hiveName}' (heartbeat every ${frame.heartbeatIntervalMs} ms)`);
+        this.services.log(`queen welcomed hive '${frame.hiveName}' (heartbeat every ${frame.heartbeatIntervalMs} ms)`);
         return;
       case "job_start":
         this.jobs.start(frame.jobId, frame.operation);
@@ -90,13 +168,13 @@ export class Hive {
       case "cancel": {
         const controller = this.inFlight.get(frame.requestId);
         if (!controller) return; // already finished: the cancel crossed the response_end
-        this.log(`request ${frame.requestId} cancelled by the queen (client gone); aborting it on the worker`);
+        this.services.log(`request ${frame.requestId} cancelled by the queen (client gone); aborting it on the worker`);
         controller.abort();
         this.inFlight.delete(frame.requestId);
         return;
       }
       case "error":
-        this.log(`queen reported: ${frame.code}: ${frame.message}`);
+        this.services.log(`queen reported: ${frame.code}: ${frame.message}`);
         return;
       default: {
         const unreachable: never = frame;

@@ -1,7 +1,13 @@
-// The hive's local channel: a loopback-only HTTP endpoint where this machine's workers post
-// their heartbeats, which the hive relays to the queen unchanged. It is never on a public port.
+// The hive's local channel: an HTTP endpoint on a unix socket (or loopback, in tests) where this
+// machine's workers post their heartbeats, which the hive relays to the queen unchanged. It is
+// never on a public port. The socket's path is fixed per hive, so workers that outlived a hive
+// restart find the new hive there and their heartbeats flow again.
+import { chmod, mkdir, rm } from "node:fs/promises";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
+import path from "node:path";
+import { RbeeError } from "../shared/errors.js";
+import { formatHiveChannel, type HiveChannelAddress } from "../shared/hive-channel-address.js";
 import { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
 import { describeZodError } from "../shared/validation.js";
 
@@ -18,19 +24,41 @@ export class LocalChannel {
     this.server = http.createServer((request, response) => this.handle(request, response));
   }
 
-  /** Listens on 127.0.0.1 and resolves with the channel URL workers are given. */
-  async listen(port = 0): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(port, "127.0.0.1", () => resolve());
-    });
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  private socketPath: string | undefined;
+
+  /**
+   * Listens on the unix socket (only this user may connect) or, without one, on a free loopback
+   * port, and resolves with the channel address workers are given (`--hive-channel`).
+   */
+  async listen(socketPath?: string): Promise<string> {
+    if (socketPath === undefined) {
+      await this.listenOn({ port: 0, host: "127.0.0.1" });
+      return formatHiveChannel({ kind: "tcp", host: "127.0.0.1", port: (this.server.address() as AddressInfo).port });
+    }
+    await mkdir(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+    await removeStaleSocket(socketPath);
+    await this.listenOn({ path: socketPath });
+    this.socketPath = socketPath;
+    await chmod(socketPath, 0o600);
+    return formatHiveChannel({ kind: "unix", socketPath } satisfies HiveChannelAddress);
   }
 
+  /** Stops listening; safe to call twice. Workers keep running and retry their heartbeats. */
   async close(): Promise<void> {
     if (!this.server.listening) return;
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.socketPath) await rm(this.socketPath, { force: true });
+  }
+
+  private listenOn(options: net.ListenOptions): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(options, () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
   }
 
   private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
@@ -75,4 +103,23 @@ function reply(response: http.ServerResponse, status: number, body?: object): vo
   if (response.headersSent) return;
   response.writeHead(status, body ? { "content-type": "application/json" } : {});
   response.end(body ? JSON.stringify(body) : undefined);
+}
+
+/**
+ * A socket file left by a hive that died is removed; one that still answers belongs to a running
+ * hive with the same name, and two hives must not share one channel (nor one queen session).
+ */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ path: socketPath });
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+  if (alive) {
+    throw new RbeeError(409, "hive_already_running", `another hive is already listening on ${socketPath}; stop it, or give this one another --name`);
+  }
+  await rm(socketPath, { force: true });
 }

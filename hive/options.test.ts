@@ -1,39 +1,182 @@
-import { describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { connectUrl } from "./connection/queen-connection.js";
-import { parseConnectOptions, UsageError } from "./options.js";
+import { CONNECT_USAGE, parseConnectOptions, type UserPaths, UsageError } from "./options.js";
+
+// Every test gets an empty home of its own, so a real ~/.config/rbee/hive.json never leaks in.
+let home: string;
+let paths: UserPaths;
+beforeEach(() => {
+  home = mkdtempSync(path.join(os.tmpdir(), "rbee-options-"));
+  paths = { homeDir: home, cwd: path.join(home, "work") };
+});
+afterEach(() => {
+  rmSync(home, { recursive: true, force: true });
+});
+
+function parse(argv: string[], env: NodeJS.ProcessEnv = {}, hostName = "h") {
+  return parseConnectOptions(argv, env, hostName, paths);
+}
+
+/** Writes `content` (an object as JSON, or raw text) to `relative` under the test home. */
+function writeConfig(relative: string, content: unknown): string {
+  const file = path.join(home, relative);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
+  return file;
+}
 
 describe("rbee-hive connect options", () => {
-  it("reads flags", () => {
-    const options = parseConnectOptions(["--queen", "https://q.example", "--token", "t", "--name", "pc-1"], {}, "host");
-    expect(options).toEqual({ queenUrl: "https://q.example", token: "t", name: "pc-1", workerStopGraceMs: 10_000 });
+  it("reads flags, and fills in every default", () => {
+    const options = parse(["--queen", "https://q.example", "--token", "t", "--name", "pc-1"], {}, "host");
+    expect(options).toEqual({
+      queenUrl: "https://q.example",
+      token: "t",
+      name: "pc-1",
+      workerStopGraceMs: 10_000,
+      cacheDir: path.join(home, ".cache", "rbee"),
+      stopWorkersOnExit: false,
+      githubApiUrl: "https://api.github.com",
+      configFile: null,
+    });
   });
 
   it("reads the worker stop grace period from its flag or the environment", () => {
     const base = ["--queen", "http://q", "--token", "t"];
-    expect(parseConnectOptions([...base, "--worker-stop-grace-ms", "250"], {}, "h").workerStopGraceMs).toBe(250);
-    expect(parseConnectOptions(base, { RBEE_WORKER_STOP_GRACE_MS: "500" }, "h").workerStopGraceMs).toBe(500);
-    expect(() => parseConnectOptions([...base, "--worker-stop-grace-ms", "soon"], {}, "h")).toThrow(/^--worker-stop-grace-ms: /);
+    expect(parse([...base, "--worker-stop-grace-ms", "250"]).workerStopGraceMs).toBe(250);
+    expect(parse(base, { RBEE_WORKER_STOP_GRACE_MS: "500" }).workerStopGraceMs).toBe(500);
+    expect(() => parse([...base, "--worker-stop-grace-ms", "soon"])).toThrow(/^--worker-stop-grace-ms: expected a whole number, got "soon"$/);
   });
 
   it("falls back to the environment, then to the host name", () => {
-    const options = parseConnectOptions([], { RBEE_QUEEN_URL: "http://q:1", RBEE_HIVE_TOKEN: "t" }, "My Box!");
+    const options = parse([], { RBEE_QUEEN_URL: "http://q:1", RBEE_HIVE_TOKEN: "t" }, "My Box!");
     expect(options).toMatchObject({ queenUrl: "http://q:1", token: "t", name: "My-Box-" });
   });
 
   it("names the missing flag", () => {
-    expect(() => parseConnectOptions(["--queen", "http://q"], {}, "h")).toThrow(/^--token: /);
+    expect(() => parse(["--queen", "http://q"])).toThrow(/^--token: is required/);
   });
 
   it("names a bad URL", () => {
-    expect(() => parseConnectOptions(["--queen", "ftp://q", "--token", "t"], {}, "h")).toThrow(/^--queen: .*http/);
+    expect(() => parse(["--queen", "ftp://q", "--token", "t"])).toThrow(/^--queen: .*http.*, got "ftp:\/\/q"$/);
+    expect(() => parse(["--token", "t"], { RBEE_GITHUB_API_URL: "nope" })).toThrow(/^--github-api-url \(env RBEE_GITHUB_API_URL\): must be an http/);
   });
 
   it("refuses hive names that could escape a path", () => {
-    expect(() => parseConnectOptions(["--token", "t", "--name", "../x"], {}, "h")).toThrow(/^--name: /);
+    expect(() => parse(["--token", "t", "--name", "../x"])).toThrow(/^--name: /);
   });
 
   it("refuses unknown flags", () => {
-    expect(() => parseConnectOptions(["--tokn", "t"], {}, "h")).toThrow(UsageError);
+    expect(() => parse(["--tokn", "t"])).toThrow(UsageError);
+  });
+
+  it("never echoes the token back", () => {
+    expect(() => parse(["--token", ""])).toThrow(/^--token: must not be empty$/);
+    const file = writeConfig("hive.json", { token: 12345 });
+    expect(() => parse(["--config", file])).toThrow(/hive.json: token: must be a string$/);
+  });
+});
+
+describe("new connect options", () => {
+  const base = ["--token", "t"];
+
+  it("takes the cache folder from its flag (relative to the working folder), the environment or XDG_CACHE_HOME", () => {
+    expect(parse([...base, "--cache-dir", "cache"]).cacheDir).toBe(path.join(home, "work", "cache"));
+    expect(parse(base, { RBEE_CACHE_DIR: "~/models" }).cacheDir).toBe(path.join(home, "models"));
+    expect(parse(base, { XDG_CACHE_HOME: "/var/cache/me" }).cacheDir).toBe("/var/cache/me/rbee");
+    // The XDG spec says to ignore a relative value.
+    expect(parse(base, { XDG_CACHE_HOME: "relative" }).cacheDir).toBe(path.join(home, ".cache", "rbee"));
+  });
+
+  it("stops workers on exit only when asked, by flag or environment", () => {
+    expect(parse(base).stopWorkersOnExit).toBe(false);
+    expect(parse([...base, "--stop-workers-on-exit"]).stopWorkersOnExit).toBe(true);
+    expect(parse(base, { RBEE_STOP_WORKERS_ON_EXIT: "1" }).stopWorkersOnExit).toBe(true);
+    expect(parse(base, { RBEE_STOP_WORKERS_ON_EXIT: "true" }).stopWorkersOnExit).toBe(true);
+    expect(parse([...base, "--no-stop-workers-on-exit"], { RBEE_STOP_WORKERS_ON_EXIT: "1" }).stopWorkersOnExit).toBe(false);
+    expect(() => parse(base, { RBEE_STOP_WORKERS_ON_EXIT: "maybe" })).toThrow(
+      /^--stop-workers-on-exit \(env RBEE_STOP_WORKERS_ON_EXIT\): expected 1, true, 0 or false, got "maybe"$/,
+    );
+  });
+
+  it("takes the GitHub API URL from its flag, without a trailing slash", () => {
+    expect(parse([...base, "--github-api-url", "https://ghe.example/api/v3/"]).githubApiUrl).toBe("https://ghe.example/api/v3");
+  });
+
+  it("names a bad worker thread count", () => {
+    expect(() => parse([...base, "--worker-threads", "0"])).toThrow(/^--worker-threads: must be at least 1, got 0$/);
+    expect(() => parse(base, { RBEE_WORKER_THREADS: "many" })).toThrow(/^--worker-threads \(env RBEE_WORKER_THREADS\): expected a whole number/);
+  });
+});
+
+describe("config file", () => {
+  const full = {
+    queenUrl: "https://from-file.example",
+    token: "file-token",
+    name: "file-hive",
+    workerThreads: 6,
+    workerStopGraceMs: 1234,
+    cacheDir: "cache",
+    stopWorkersOnExit: true,
+    githubApiUrl: "https://ghe.example/api/v3",
+  };
+
+  it("reads the default file under ~/.config/rbee, relative paths in it taken from its folder", () => {
+    const file = writeConfig(".config/rbee/hive.json", full);
+    expect(parse([])).toEqual({ ...full, cacheDir: path.join(home, ".config", "rbee", "cache"), configFile: file });
+  });
+
+  it("honours XDG_CONFIG_HOME, and ignores a default file that does not exist", () => {
+    writeConfig("xdg/rbee/hive.json", { token: "xdg" });
+    expect(parse([], { XDG_CONFIG_HOME: path.join(home, "xdg") }).token).toBe("xdg");
+    expect(() => parse([], { XDG_CONFIG_HOME: path.join(home, "elsewhere") })).toThrow(/^--token: is required/);
+  });
+
+  it("ranks flag over environment over config file over default", () => {
+    const file = writeConfig("c.json", { queenUrl: "http://file", name: "file", workerStopGraceMs: 1 });
+    const env = { RBEE_CONFIG: file, RBEE_QUEEN_URL: "http://env", RBEE_HIVE_NAME: "env", RBEE_HIVE_TOKEN: "t" };
+    const options = parse(["--queen", "http://flag"], env);
+    expect(options).toMatchObject({ queenUrl: "http://flag", name: "env", workerStopGraceMs: 1, githubApiUrl: "https://api.github.com", configFile: file });
+  });
+
+  it("prefers --config over RBEE_CONFIG, and requires a file someone named to exist", () => {
+    const flagFile = writeConfig("flag.json", { token: "flag" });
+    const envFile = writeConfig("env.json", { token: "env" });
+    expect(parse(["--config", flagFile], { RBEE_CONFIG: envFile }).token).toBe("flag");
+    expect(() => parse(["--config", "missing.json"])).toThrow(`--config: ${path.join(home, "work", "missing.json")} does not exist`);
+    expect(() => parse([], { RBEE_CONFIG: "/nowhere/hive.json" })).toThrow("--config (env RBEE_CONFIG): /nowhere/hive.json does not exist");
+  });
+
+  it("refuses an unknown key, naming the key and the file", () => {
+    const file = writeConfig("c.json", { token: "t", queenURL: "http://q" });
+    expect(() => parse(["--config", file])).toThrow(new RegExp(`^${file}: unknown key "queenURL"; the known keys are queenUrl, token,`));
+  });
+
+  it("refuses malformed JSON, naming the file", () => {
+    const file = writeConfig("c.json", '{"token": "t",}');
+    expect(() => parse(["--config", file])).toThrow(new RegExp(`^${file}: not valid JSON \\(`));
+    const list = writeConfig("list.json", "[]");
+    expect(() => parse(["--config", list])).toThrow(`${list}: expected a JSON object of options like {"queenUrl": "…"}, got an array`);
+  });
+
+  it("names the file and key of a bad value", () => {
+    const file = writeConfig("c.json", { token: "t", workerStopGraceMs: "soon" });
+    expect(() => parse(["--config", file])).toThrow(`${file}: workerStopGraceMs: Invalid input: expected number, received string, got "soon"`);
+    const url = writeConfig("url.json", { token: "t", queenUrl: "ftp://q" });
+    expect(() => parse(["--config", url])).toThrow(`${url}: queenUrl: must be an http(s):// or ws(s):// URL, got "ftp://q"`);
+  });
+});
+
+describe("CONNECT_USAGE", () => {
+  it("shows every flag with its environment variable and config key", () => {
+    for (const flag of ["--config", "--queen", "--token", "--name", "--worker-threads", "--worker-stop-grace-ms", "--cache-dir", "--stop-workers-on-exit", "--github-api-url"]) {
+      expect(CONNECT_USAGE).toContain(flag);
+    }
+    for (const key of ["queenUrl", "workerStopGraceMs", "cacheDir", "stopWorkersOnExit", "githubApiUrl", "RBEE_CACHE_DIR", "RBEE_CONFIG"]) {
+      expect(CONNECT_USAGE).toContain(key);
+    }
   });
 });
 

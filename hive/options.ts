@@ -1,8 +1,17 @@
-// The hive's `connect` options: flags and environment parsed and validated once, with errors
-// that name the flag, then passed on as one typed object.
+// The hive's `connect` options: each from its flag, else its environment variable, else the JSON
+// config file, else its default; parsed and validated once here, with errors that name the flag
+// (or the config file and key), then passed on as one typed object.
+import os from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { HiveName } from "../shared/protocol/hive-name.js";
+import { locateConfigFile, readConfigFile, type UserPaths } from "./config-file.js";
+import { UsageError } from "./usage-error.js";
+import { absolutePath, rbeeDir } from "./user-dirs.js";
+
+export { UsageError } from "./usage-error.js";
+export type { UserPaths } from "./config-file.js";
 
 export const DEFAULTS = {
   /** Queen to connect to (env RBEE_QUEEN_URL). */
@@ -15,72 +24,173 @@ export const DEFAULTS = {
   reconnectMaxMs: 30_000,
   /** How long a worker being deleted may drain after SIGTERM before SIGKILL, ms (env RBEE_WORKER_STOP_GRACE_MS). */
   workerStopGraceMs: 10_000,
+  /** Models and worker builds (env RBEE_CACHE_DIR); defaults to `$XDG_CACHE_HOME/rbee`, else `~/.cache/rbee`. */
+  cacheDir: undefined,
+  /** Whether SIGTERM stops the workers too; by default they keep running for the next hive to re-attach. */
+  stopWorkersOnExit: false,
+  /** GitHub API that worker releases are fetched from (env RBEE_GITHUB_API_URL). */
+  githubApiUrl: "https://api.github.com",
 } as const;
 
-const ConnectOptions = z.object({
+const Settings = z.object({
   queenUrl: z.url({ protocol: /^(https?|wss?)$/, error: "must be an http(s):// or ws(s):// URL" }),
-  token: z.string({ error: "is required (or set RBEE_HIVE_TOKEN)" }).min(1, "must not be empty"),
+  token: z
+    .string({ error: (issue) => (issue.input === undefined ? "is required: pass --token, set RBEE_HIVE_TOKEN or put token in the config file" : "must be a string") })
+    .min(1, "must not be empty"),
   name: HiveName,
-  workerThreads: z.coerce.number().int().positive().optional(),
-  workerStopGraceMs: z.coerce.number().int().min(0).max(600_000).default(DEFAULTS.workerStopGraceMs),
+  workerThreads: z.number().int("must be a whole number").min(1, "must be at least 1").max(4096, "must be at most 4096").optional(),
+  workerStopGraceMs: z.number().int("must be a whole number of ms").min(0, "must be 0 or more").max(600_000, "must be at most 600000 (10 minutes)"),
+  cacheDir: z.string().min(1, "must not be empty"),
+  stopWorkersOnExit: z.boolean(),
+  githubApiUrl: z.url({ protocol: /^https?$/, error: "must be an http(s):// URL" }),
 });
-export type ConnectOptions = z.infer<typeof ConnectOptions>;
+type Settings = z.infer<typeof Settings>;
+type Key = keyof Settings;
 
-const FLAG_FOR_KEY: Record<string, string> = {
-  queenUrl: "--queen",
-  token: "--token",
-  name: "--name",
-  workerThreads: "--worker-threads",
-  workerStopGraceMs: "--worker-stop-grace-ms",
+/** What the config file may hold: the same options, each optional, and nothing else. */
+const ConfigFileSettings = Settings.partial().strict();
+
+export type ConnectOptions = Settings & {
+  /** The config file the options were read from; null when none was. */
+  configFile: string | null;
 };
 
-export const CONNECT_USAGE = `Usage: rbee-hive connect --queen <url> --token <token> [--name <name>] [--worker-threads <n>]
+// How each option arrives from outside; the flag also names it in every message.
+const SOURCES: Record<Key, { flag: string; env: string; type: "string" | "integer" | "boolean" }> = {
+  queenUrl: { flag: "queen", env: "RBEE_QUEEN_URL", type: "string" },
+  token: { flag: "token", env: "RBEE_HIVE_TOKEN", type: "string" },
+  name: { flag: "name", env: "RBEE_HIVE_NAME", type: "string" },
+  workerThreads: { flag: "worker-threads", env: "RBEE_WORKER_THREADS", type: "integer" },
+  workerStopGraceMs: { flag: "worker-stop-grace-ms", env: "RBEE_WORKER_STOP_GRACE_MS", type: "integer" },
+  cacheDir: { flag: "cache-dir", env: "RBEE_CACHE_DIR", type: "string" },
+  stopWorkersOnExit: { flag: "stop-workers-on-exit", env: "RBEE_STOP_WORKERS_ON_EXIT", type: "boolean" },
+  githubApiUrl: { flag: "github-api-url", env: "RBEE_GITHUB_API_URL", type: "string" },
+};
+const KEYS = Object.keys(SOURCES) as Key[];
+/** Never echoed back in a message: it would land in logs. */
+const SECRET_KEYS: ReadonlySet<string> = new Set<Key>(["token"]);
+
+export const CONNECT_USAGE = `Usage: rbee-hive connect --queen <url> --token <token> [options]
 
 Opens one outbound WebSocket to the queen and runs the workers it asks for.
 
-  --queen <url>           queen base URL (env RBEE_QUEEN_URL, default ${DEFAULTS.queenUrl})
-  --token <token>         this hive's token from POST /v1/hives (env RBEE_HIVE_TOKEN)
-  --name <name>           this hive's name (env RBEE_HIVE_NAME, default: host name)
-  --worker-threads <n>    CPU threads per worker (default: all cores)
+Each option is taken from its flag, else its environment variable, else the config file (the
+key in camelCase, e.g. {"queenUrl": "https://…", "workerThreads": 8}), else its default.
+
+  --config <file>         JSON config file (env RBEE_CONFIG; default $XDG_CONFIG_HOME/rbee/hive.json,
+                          i.e. ~/.config/rbee/hive.json, read only if it exists)
+  --queen <url>           queen base URL (env RBEE_QUEEN_URL, key queenUrl, default ${DEFAULTS.queenUrl})
+  --token <token>         this hive's token from POST /v1/hives (env RBEE_HIVE_TOKEN, key token)
+  --name <name>           this hive's name (env RBEE_HIVE_NAME, key name, default: host name)
+  --worker-threads <n>    CPU threads per worker (env RBEE_WORKER_THREADS, key workerThreads,
+                          default: the worker's own, one per physical core)
   --worker-stop-grace-ms <ms>
-                          how long a deleted worker may drain after SIGTERM before SIGKILL
-                          (env RBEE_WORKER_STOP_GRACE_MS, default ${DEFAULTS.workerStopGraceMs})
+                          how long a stopped worker may drain after SIGTERM before SIGKILL, in ms
+                          (env RBEE_WORKER_STOP_GRACE_MS, key workerStopGraceMs, default ${DEFAULTS.workerStopGraceMs})
+  --cache-dir <dir>       where downloaded models and worker builds are kept (env RBEE_CACHE_DIR,
+                          key cacheDir, default $XDG_CACHE_HOME/rbee, i.e. ~/.cache/rbee)
+  --stop-workers-on-exit  on SIGINT/SIGTERM stop the workers too (env RBEE_STOP_WORKERS_ON_EXIT=1,
+                          key stopWorkersOnExit, default off: workers keep running and a restarted
+                          hive re-attaches them); --no-stop-workers-on-exit turns it off again
+  --github-api-url <url>  GitHub API worker releases are fetched from (env RBEE_GITHUB_API_URL,
+                          key githubApiUrl, default ${DEFAULTS.githubApiUrl})
   -h, --help              show this help`;
 
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+/**
+ * Parses `connect`'s flags. `paths` is where `~`, the default config and cache folders and
+ * relative paths are found; tests pass a temporary home.
+ */
+export function parseConnectOptions(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  hostName: string,
+  paths: UserPaths = { homeDir: os.homedir(), cwd: process.cwd() },
+): ConnectOptions {
+  const flags = readFlags(argv);
+  const configFlag = flags.config;
+  const location = locateConfigFile(typeof configFlag === "string" ? configFlag : undefined, env, paths);
+  const config = readConfigFile(location, ConfigFileSettings, SECRET_KEYS);
 
-export function parseConnectOptions(argv: string[], env: NodeJS.ProcessEnv, hostName: string): ConnectOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        queen: { type: "string" },
-        token: { type: "string" },
-        name: { type: "string" },
-        "worker-threads": { type: "string" },
-        "worker-stop-grace-ms": { type: "string" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+  const defaults: Partial<Settings> = {
+    queenUrl: DEFAULTS.queenUrl,
+    name: sanitizeHostName(hostName),
+    workerStopGraceMs: DEFAULTS.workerStopGraceMs,
+    cacheDir: rbeeDir("cache", env, paths.homeDir),
+    stopWorkersOnExit: DEFAULTS.stopWorkersOnExit,
+    githubApiUrl: DEFAULTS.githubApiUrl,
+  };
+  const merged: Record<string, unknown> = {};
+  const labels = new Map<Key, string>();
+  for (const key of KEYS) {
+    const { flag, env: variable } = SOURCES[key];
+    const flagValue = flags[flag];
+    const envValue = env[variable] === "" ? undefined : env[variable];
+    if (flagValue !== undefined) {
+      labels.set(key, `--${flag}`);
+      merged[key] = fromText(key, flagValue, `--${flag}`, paths.cwd, paths.homeDir);
+    } else if (envValue !== undefined) {
+      labels.set(key, `--${flag} (env ${variable})`);
+      merged[key] = fromText(key, envValue, `--${flag} (env ${variable})`, paths.cwd, paths.homeDir);
+    } else if (config?.[key] !== undefined) {
+      labels.set(key, `${location.path}: ${key}`);
+      // A relative path in a config file means next to the file, wherever the hive starts from.
+      const value = config[key];
+      merged[key] = key === "cacheDir" && typeof value === "string" ? absolutePath(value, path.dirname(location.path), paths.homeDir) : value;
+    } else {
+      merged[key] = defaults[key];
+    }
   }
-  const result = ConnectOptions.safeParse({
-    queenUrl: values.queen ?? env.RBEE_QUEEN_URL ?? DEFAULTS.queenUrl,
-    token: values.token ?? env.RBEE_HIVE_TOKEN,
-    name: values.name ?? env.RBEE_HIVE_NAME ?? sanitizeHostName(hostName),
-    workerThreads: values["worker-threads"],
-    workerStopGraceMs: values["worker-stop-grace-ms"] ?? env.RBEE_WORKER_STOP_GRACE_MS,
-  });
+
+  const result = Settings.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const key = String(issue?.path[0] ?? "");
-    throw new UsageError(`${FLAG_FOR_KEY[key] ?? key}: ${issue?.message ?? "invalid"}`);
+    const key = String(issue?.path[0] ?? "") as Key;
+    const value = merged[key];
+    const got = value === undefined || SECRET_KEYS.has(key) ? "" : `, got ${JSON.stringify(value)}`;
+    throw new UsageError(`${labels.get(key) ?? `--${SOURCES[key]?.flag ?? key}`}: ${issue?.message ?? "invalid"}${got}`);
   }
-  return result.data;
+  // Callers append paths (`${githubApiUrl}/repos/…`); a trailing slash would double it.
+  const githubApiUrl = result.data.githubApiUrl.replace(/\/+$/, "");
+  return { ...result.data, githubApiUrl, configFile: config === undefined ? null : location.path };
+}
+
+type FlagValues = Record<string, string | boolean | undefined>;
+
+function readFlags(argv: string[]): FlagValues {
+  const options: Record<string, { type: "string" | "boolean" }> = { config: { type: "string" } };
+  for (const { flag, type } of Object.values(SOURCES)) options[flag] = { type: type === "boolean" ? "boolean" : "string" };
+  // Node 20's parseArgs has no allowNegative, so the "off" flag is an option of its own.
+  options["no-stop-workers-on-exit"] = { type: "boolean" };
+  let values: FlagValues;
+  try {
+    ({ values } = parseArgs({ args: argv, options, strict: true }) as { values: FlagValues });
+  } catch (error) {
+    // parseArgs already names the flag ("Unknown option '--tokn'", "Option '--queen <value>' argument missing").
+    throw new UsageError((error as Error).message, { cause: error });
+  }
+  if (values["no-stop-workers-on-exit"] === true) {
+    if (values["stop-workers-on-exit"] === true) {
+      throw new UsageError("--stop-workers-on-exit and --no-stop-workers-on-exit: expected one of them, got both");
+    }
+    values["stop-workers-on-exit"] = false;
+  }
+  return values;
+}
+
+/** A flag's or environment variable's text as the option's type; `label` names it in errors. */
+function fromText(key: Key, value: string | boolean, label: string, cwd: string, homeDir: string): unknown {
+  const { type } = SOURCES[key];
+  if (typeof value === "boolean" || type === "string") {
+    return key === "cacheDir" && typeof value === "string" && value !== "" ? absolutePath(value, cwd, homeDir) : value;
+  }
+  const text = value.trim();
+  if (type === "integer") {
+    if (!/^\d+$/.test(text)) throw new UsageError(`${label}: expected a whole number, got ${JSON.stringify(value)}`);
+    return Number(text);
+  }
+  if (/^(1|true|yes|on)$/i.test(text)) return true;
+  if (/^(0|false|no|off)$/i.test(text)) return false;
+  throw new UsageError(`${label}: expected 1, true, 0 or false, got ${JSON.stringify(value)}`);
 }
 
 /** Host names may hold characters a hive name can't; keep the safe ones. */

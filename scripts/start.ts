@@ -1,7 +1,7 @@
 // `npm start`: the whole local cloud on this machine — the real queen in workerd, one hive
 // connected to it over its WebSocket, and a worker serving a model — until Ctrl-C.
 import { existsSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { basename, isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
@@ -15,14 +15,17 @@ const HIVE_NAME = "local";
 /** Local queen state (D1, Durable Objects) and the demo model; RBEE_STATE_DIR moves it. */
 const STATE_DIR = resolve(process.env.RBEE_STATE_DIR ?? resolve(PROJECT_ROOT, ".rbee"));
 
-const USAGE = `Usage: npm start [-- --model file:/path/model.gguf] [--port <n>] [--worker-threads <n>]
+const USAGE = `Usage: npm start [-- --model <id>] [--port <n>] [--worker-threads <n>]
 
-  --model <id>            the GGUF to serve (file:/path/model.gguf); default: the random demo model '${DEMO_MODEL}'
+  --model <id>            the GGUF to serve: hf:org/repo[:file.gguf | :Q4_K_M], https://…/file.gguf,
+                          file:/path/model.gguf or a path; downloads land in the hive's model catalog
+                          (~/.cache/rbee/models, env RBEE_CACHE_DIR). Default: the random demo model '${DEMO_MODEL}'
   --port <n>              queen port on 127.0.0.1 (env RBEE_PORT, default ${DEFAULT_PORT})
   --worker-threads <n>    CPU threads for the worker (default: all cores; 1 for the demo model)
 Env: RBEE_API_KEY (or RBEE_ADMIN_KEY) sets the API key, which is the queen's admin key: it can
 call every route and create narrower keys through /v1/keys (otherwise one is generated);
-RBEE_STATE_DIR moves the local state (default .rbee/ in the project).`;
+RBEE_STATE_DIR moves the local state (default .rbee/ in the project); HF_TOKEN and HF_ENDPOINT
+work as for the Hugging Face tools.`;
 
 function fail(message: string): never {
   console.error(`npm start: ${message}\n\n${USAGE}`);
@@ -60,13 +63,21 @@ async function resolveModel(model: string | undefined): Promise<{ name: string; 
     if (!existsSync(path)) await writeTinyLlamaGguf(path);
     return { name: DEMO_MODEL, source: pathToFileURL(path).href, demo: true };
   }
-  if (!model.startsWith("file:")) {
-    fail(`--model: only file:/path/model.gguf is supported so far (Hugging Face ids come later), got '${model}'`);
+  if (model.startsWith("hf:") || model.startsWith("https://")) {
+    // The hive downloads it into its catalog before the worker starts (progress in its log).
+    return { name: modelNameFrom(model.replace(/[?#].*$/, "").split(/[/:]/).at(-1) ?? "model"), source: model, demo: false };
   }
-  const path = resolve(model.slice("file:".length).replace(/^\/\/(?=\/)/, ""));
+  if (!model.startsWith("file:") && !isAbsolute(model) && !model.startsWith(".")) {
+    fail(`--model: expected hf:org/repo[:file.gguf], https://…/file.gguf, file:/path/model.gguf or a path, got '${model}'`);
+  }
+  const path = resolve(model.startsWith("file:") ? model.slice("file:".length).replace(/^\/\/(?=\/)/, "") : model);
   if (!existsSync(path)) fail(`--model: no file at '${path}'`);
-  const name = basename(path).replace(/\.gguf$/i, "").replace(/[^A-Za-z0-9._:@-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "model";
-  return { name, source: pathToFileURL(path).href, demo: false };
+  return { name: modelNameFrom(basename(path)), source: pathToFileURL(path).href, demo: false };
+}
+
+/** A model name clients can type, from a file name: `Qwen2.5-0.5B-Q4_K_M.gguf` → `Qwen2.5-0.5B-Q4_K_M`. */
+function modelNameFrom(fileName: string): string {
+  return fileName.replace(/\.gguf$/i, "").replace(/[^A-Za-z0-9._:@-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 128) || "model";
 }
 
 const options = parseOptions();
@@ -86,6 +97,8 @@ const hive = startHiveProcess({
   name: HIVE_NAME,
   token,
   workerThreads: options.workerThreads ?? (model.demo ? 1 : undefined),
+  // `npm start` owns its workers: Ctrl-C stops them (a standalone hive leaves them for its restart).
+  stopWorkersOnExit: true,
   onLine: (line) => console.log(`[hive] ${line}`),
 });
 

@@ -1,10 +1,12 @@
 // Tells the hive, over its loopback channel, that this worker is alive and what state it is in:
 // every interval, and at once when the state changes. A hive that is down never stops the worker.
+import http from "node:http";
 import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
 import { describeError } from "../shared/errors.js";
+import { type HiveChannelAddress, parseHiveChannel } from "../shared/hive-channel-address.js";
 
 export interface HeartbeatOptions {
-  /** Base URL of the hive channel; heartbeats go to `${hiveChannel}/heartbeat`. */
+  /** The hive channel (`unix:/path.sock` or `http://127.0.0.1:port`); heartbeats go to its `/heartbeat`. */
   hiveChannel: string;
   heartbeatIntervalMs: number;
   /** The heartbeat to send, read fresh for every send. */
@@ -17,6 +19,9 @@ const MAX_REQUEST_TIMEOUT_MS = 5000;
 
 export class HeartbeatSender {
   private readonly url: string;
+  private readonly address: HiveChannelAddress;
+  /** Keeps one connection open between beats instead of one per beat. */
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   private readonly requestTimeoutMs: number;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -27,7 +32,10 @@ export class HeartbeatSender {
   private hiveDown = false;
 
   constructor(private readonly options: HeartbeatOptions) {
-    this.url = `${options.hiveChannel.replace(/\/+$/, "")}/heartbeat`;
+    const address = parseHiveChannel(options.hiveChannel);
+    if (!address) throw new Error(`hive channel '${options.hiveChannel}' is neither unix:/path nor a loopback http:// URL`);
+    this.address = address;
+    this.url = `${options.hiveChannel}/heartbeat`;
     this.requestTimeoutMs = Math.min(options.heartbeatIntervalMs, MAX_REQUEST_TIMEOUT_MS);
   }
 
@@ -60,6 +68,7 @@ export class HeartbeatSender {
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
+    this.agent.destroy();
   }
 
   private async sendWhileWanted(): Promise<void> {
@@ -76,15 +85,8 @@ export class HeartbeatSender {
 
   private async post(heartbeat: WorkerHeartbeat): Promise<void> {
     try {
-      const response = await fetch(this.url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(heartbeat),
-        signal: AbortSignal.timeout(this.requestTimeoutMs),
-      });
-      // Drain the body so the keep-alive connection can be reused.
-      await response.arrayBuffer();
-      if (!response.ok) throw new Error(`the hive answered HTTP ${response.status}`);
+      const status = await this.postJson(JSON.stringify(heartbeat));
+      if (status < 200 || status > 299) throw new Error(`the hive answered HTTP ${status}`);
       this.lastSentState = heartbeat.state;
       if (this.hiveDown) {
         this.hiveDown = false;
@@ -98,5 +100,30 @@ export class HeartbeatSender {
         `heartbeat to ${this.url} failed (${describeError(error)}); retrying every ${this.options.heartbeatIntervalMs} ms`,
       );
     }
+  }
+
+  /** POSTs to the channel's /heartbeat (node:http, since fetch cannot reach a unix socket). */
+  private postJson(body: string): Promise<number> {
+    const target = this.address.kind === "unix" ? { socketPath: this.address.socketPath } : { host: this.address.host, port: this.address.port };
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        {
+          ...target,
+          path: "/heartbeat",
+          method: "POST",
+          agent: this.agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          timeout: this.requestTimeoutMs,
+        },
+        (response) => {
+          response.resume(); // drain, so the keep-alive connection can be reused
+          response.on("end", () => resolve(response.statusCode ?? 0));
+          response.on("error", reject);
+        },
+      );
+      request.on("timeout", () => request.destroy(new Error(`no answer within ${this.requestTimeoutMs} ms`)));
+      request.on("error", reject);
+      request.end(body);
+    });
   }
 }

@@ -27,6 +27,15 @@ export function waitForListeningLine(stdout: NodeJS.ReadableStream): Promise<num
   });
 }
 
+/** The port from the first listening line in `text` (e.g. a worker's log file), if any. */
+export function listeningPortIn(text: string): number | undefined {
+  for (const line of text.split("\n")) {
+    const port = portOf(line);
+    if (port !== undefined) return port;
+  }
+  return undefined;
+}
+
 function portOf(line: string): number | undefined {
   if (!line.startsWith('{"event":"listening"')) return undefined;
   try {

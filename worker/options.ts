@@ -3,6 +3,7 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { parseHiveChannel } from "../shared/hive-channel-address.js";
 import { ModelName, WorkerId } from "../shared/protocol/worker-heartbeat.js";
 import { physicalCoreCount } from "./cpu-cores.js";
 
@@ -59,7 +60,7 @@ export interface WorkerOptions {
 }
 
 export const USAGE = `Usage: node --import tsx worker/main.ts --model <file.gguf> --model-name <name> --worker-id <wrk_…> --port <n>
-  [--hive-channel <http://127.0.0.1:…>] [--heartbeat-interval-ms <ms, default ${DEFAULTS.heartbeatIntervalMs}>]
+  [--hive-channel <unix:/path.sock | http://127.0.0.1:…>] [--heartbeat-interval-ms <ms, default ${DEFAULTS.heartbeatIntervalMs}>]
   [--threads <n, default ${DEFAULTS.threads}: physical cores>] [--parallel <slots, default ${DEFAULTS.parallel}>]
   [--max-queue <requests waiting for a slot, default ${DEFAULTS.queuedPerSlot}×parallel>]
   [--context-size <tokens per slot, default min(trained, ${DEFAULTS.maxDefaultContextSize})>] [--batch-size <tokens>]
@@ -81,14 +82,6 @@ function integerFlag(min: number, max: number, note = "") {
 /** The most slots `--parallel` allows; the heartbeat schema caps slot counts at 1024 too. */
 const MAX_SLOTS = 256;
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
-function isLoopbackHttpUrl(raw: string): boolean {
-  if (!URL.canParse(raw)) return false;
-  const url = new URL(raw);
-  return url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
-}
-
 // Every flag arrives as a string (or undefined), so each schema starts from z.string() and its
 // messages are written as "expected …" to read well after the flag name.
 const FlagsSchema = z.object({
@@ -98,7 +91,7 @@ const FlagsSchema = z.object({
   port: integerFlag(1, 65535),
   "hive-channel": z
     .string()
-    .refine(isLoopbackHttpUrl, "expected an http:// URL on 127.0.0.1, localhost or [::1]")
+    .refine((raw) => parseHiveChannel(raw) !== undefined, "expected unix:/absolute/path.sock or an http:// URL with a port on 127.0.0.1, localhost or [::1]")
     .optional(),
   "heartbeat-interval-ms": integerFlag(50, 600_000).default(DEFAULTS.heartbeatIntervalMs),
   threads: integerFlag(1, availableParallelism(), " (the CPUs this process may use)").default(DEFAULTS.threads),

@@ -7,6 +7,13 @@ import { RbeeError } from "../../shared/errors.js";
 
 /** A single path segment that is safe on every OS: no separators, no dots-only, no controls. */
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/;
+/**
+ * Ids kept as their own folder name: lowercase (so `ABC` and `abc` stay apart on case-insensitive
+ * disks such as macOS's and Windows'), ending in a letter or digit (Windows drops a trailing dot),
+ * and not ending like a hash suffix (so a literal id can never take a hashed id's folder).
+ */
+const LITERAL_FOLDER = /^[a-z0-9](?:[a-z0-9._+-]{0,198}[a-z0-9])?$/;
+const HASH_SUFFIX = /-[0-9a-f]{12}$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
@@ -35,14 +42,16 @@ export function checkSafeSegment(name: string, what: string): string {
 }
 
 /**
- * The folder an id's entry lives in: the id itself when it is already a safe name (worker ids
- * such as `cpu-llm-worker-rbee-v0.1.0-linux`), else a readable slug plus a hash of the id, so
- * `hf:org/repo:file.gguf` and `hf:org/repo/file.gguf` can never share a folder by accident.
+ * The folder an id's entry lives in: the id itself when it is already a safe lowercase name (worker
+ * ids such as `cpu-llm-worker-rbee-v0.1.0-linux`), else a readable slug plus a hash of the id, so
+ * `hf:org/repo:file.gguf` and `hf:org/repo/file.gguf` can never share a folder.
  */
 export function folderNameFor(id: string): string {
-  if (SAFE_SEGMENT.test(id) && !id.includes("..")) return id;
+  if (LITERAL_FOLDER.test(id) && !id.includes("..") && !HASH_SUFFIX.test(id)) return id;
   const slug = id.replace(/[^A-Za-z0-9._+-]+/g, "_").replace(/^[^A-Za-z0-9]+/, "").replace(/\.{2,}/g, ".").slice(0, 120);
-  const hash = createHash("sha256").update(id).digest("hex").slice(0, 12);
+  // UTF-16 code units, not UTF-8: UTF-8 turns every lone surrogate into U+FFFD, so ids that differ
+  // only there would hash alike.
+  const hash = createHash("sha256").update(Buffer.from(id, "utf16le")).digest("hex").slice(0, 12);
   return `${slug || "artifact"}-${hash}`;
 }
 

@@ -52,8 +52,11 @@ export class ArtifactProvisioner<T extends Artifact> {
       listener.narrate("cached", `${this.kind} '${id}' is already in the catalog`);
       return existing;
     }
+    // Before starting or joining a fetch: one started for an asker who is already gone would run for nobody.
+    signal.throwIfAborted();
     let shared = this.inFlight.get(id);
-    if (shared) {
+    // A fetch whose askers all cancelled is only winding down; a new asker needs a fetch of its own.
+    if (shared && !shared.controller.signal.aborted) {
       listener.narrate("join", `${this.kind} '${id}' is already being fetched for another job; sharing that download`);
     } else {
       const controller = new AbortController();
@@ -63,16 +66,25 @@ export class ArtifactProvisioner<T extends Artifact> {
         narrate: (action, message) => listeners.forEach((each) => each.narrate(action, message)),
         progress: (bytes, total, rate) => listeners.forEach((each) => each.progress(bytes, total, rate)),
       };
-      const promise = this.fetchLocked(id, source, vendor, fanOut).finally(() => this.inFlight.delete(id));
-      shared = { promise, controller, listeners };
+      const started: SharedFetch<T> = { promise: this.fetchLocked(id, source, vendor, fanOut), controller, listeners };
+      // Only its own entry: a newer fetch for the id may have taken the slot while this one wound down.
+      started.promise = started.promise.finally(() => {
+        if (this.inFlight.get(id) === started) this.inFlight.delete(id);
+      });
+      shared = started;
       this.inFlight.set(id, shared);
     }
     return this.follow(shared, signal, listener);
   }
 
   /** Waits for a shared fetch on behalf of one asker; its cancel only counts for itself. */
-  private async follow(shared: SharedFetch<T>, signal: AbortSignal, listener: ProvisionListener): Promise<T> {
+  private async follow(shared: SharedFetch<T>, signal: AbortSignal, callerListener: ProvisionListener): Promise<T> {
     signal.throwIfAborted();
+    // One listener object per asker, so two askers passing the same object still count as two.
+    const listener: ProvisionListener = {
+      narrate: (action, message) => callerListener.narrate(action, message),
+      progress: (bytes, total, rate) => callerListener.progress(bytes, total, rate),
+    };
     shared.listeners.add(listener);
     let onAbort: (() => void) | undefined;
     const cancelled = new Promise<never>((_, reject) => {

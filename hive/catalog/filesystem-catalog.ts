@@ -2,6 +2,7 @@
 // that is written atomically (temp file, then rename) and read back through a zod schema. A
 // lock per entry (a lock folder, via proper-lockfile) keeps two jobs or two processes from
 // writing one entry at once; a crashed holder's lock goes stale and is taken over.
+import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
@@ -15,10 +16,18 @@ const METADATA_FILE = "metadata.json";
 /** Folders starting with a dot are the catalog's own (locks, trash), never entries. */
 const LOCKS_FOLDER = ".locks";
 const TRASH_FOLDER = ".trash";
-/** A lock not refreshed for this long belongs to a dead process and may be taken, ms. */
-const LOCK_STALE_MS = 30_000;
 /** How often a waiting job tries the lock again, ms. */
 const LOCK_RETRY_MS = 250;
+
+export interface FilesystemCatalogOptions {
+  /**
+   * A lock not refreshed for this long belongs to a dead process and may be taken, ms. Default
+   * 30 000; proper-lockfile never goes below 2000. The holder refreshes it every half of this.
+   */
+  lockStaleMs?: number;
+}
+
+const DEFAULTS = { lockStaleMs: 30_000 } satisfies Required<FilesystemCatalogOptions>;
 
 export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T> {
   constructor(
@@ -28,6 +37,7 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
     /** What it holds, for messages: `model`, `worker`. */
     private readonly kind: string,
     private readonly log: (line: string) => void = () => {},
+    private readonly options: FilesystemCatalogOptions = {},
   ) {}
 
   folderOf(id: string): string {
@@ -36,11 +46,18 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
 
   async add(entry: T): Promise<void> {
     const folder = this.folderOf(entry.id);
+    const json = `${JSON.stringify(this.schema.parse(entry), null, 2)}\n`; // refuse a bad entry before touching the disk
     await mkdir(folder, { recursive: true });
     const target = path.join(folder, METADATA_FILE);
-    const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(temp, `${JSON.stringify(this.schema.parse(entry), null, 2)}\n`);
-    await rename(temp, target); // atomic on one filesystem: readers see the old file or the new one
+    // A random part, not just pid and time: two adds of one id in the same millisecond must not share a temp file.
+    const temp = `${target}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+    try {
+      await writeFile(temp, json);
+      await rename(temp, target); // atomic on one filesystem: readers see the old file or the new one
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
   }
 
   async get(id: string): Promise<T | undefined> {
@@ -69,9 +86,14 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
     const folder = this.folderOf(id);
     if ((await this.readEntry(folder, id)) === undefined && !(await exists(folder))) return false;
     // Rename first, so the entry leaves the listing at once even if deleting many GB takes a while.
-    const trash = path.join(this.root, TRASH_FOLDER, `${path.basename(folder)}.${process.pid}.${Date.now()}`);
+    const trash = path.join(this.root, TRASH_FOLDER, `${path.basename(folder)}.${process.pid}.${randomBytes(6).toString("hex")}`);
     await mkdir(path.dirname(trash), { recursive: true });
-    await rename(folder, trash);
+    try {
+      await rename(folder, trash);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false; // a concurrent remove got there first
+      throw error;
+    }
     await rm(trash, { recursive: true, force: true });
     return true;
   }
@@ -80,25 +102,27 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
     const lockTarget = path.join(this.root, LOCKS_FOLDER, path.basename(this.folderOf(id)));
     await mkdir(path.dirname(lockTarget), { recursive: true });
     let waited = false;
-    for (;;) {
+    let release: (() => Promise<void>) | undefined;
+    while (release === undefined) {
       signal.throwIfAborted();
       try {
-        const release = await lockfile.lock(lockTarget, {
+        release = await lockfile.lock(lockTarget, {
           realpath: false, // the target is just a name; the lock is the `.lock` folder beside it
-          stale: LOCK_STALE_MS,
+          stale: this.options.lockStaleMs ?? DEFAULTS.lockStaleMs,
           onCompromised: (error) => this.log(`${this.kind} '${id}': lock lost (${error.message}); another process may write this entry`),
         });
-        try {
-          return await fn();
-        } finally {
-          await release().catch(() => {}); // already released or compromised: nothing to undo
-        }
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
         if (!waited) onWait();
         waited = true;
         await sleep(LOCK_RETRY_MS, signal);
       }
+    }
+    // Outside the retry loop: an error from fn, whatever its code, is fn's and never runs it again.
+    try {
+      return await fn();
+    } finally {
+      await release().catch(() => {}); // already released or compromised: nothing to undo
     }
   }
 
@@ -108,8 +132,11 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
     try {
       raw = await readFile(path.join(folder, METADATA_FILE), "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+      // Unreadable (a folder in its place, no permission): left out like corrupt metadata, not fatal to list().
+      this.log(`${this.kind} catalog: ${folder}/${METADATA_FILE} cannot be read (${code ?? (error as Error).message}); ignoring that entry`);
+      return undefined;
     }
     let json: unknown;
     try {

@@ -4,6 +4,7 @@
 // heartbeat or response that old is worthless, and the queen fails the request that waited.
 import WebSocket from "ws";
 import { backoffDelayMs } from "../../shared/backoff.js";
+import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import {
   type HiveToQueenFrame,
   MAX_FRAME_BYTES,
@@ -22,6 +23,8 @@ export interface QueenConnectionOptions {
   reconnectMaxMs?: number;
   /** Called for every valid frame from the queen. */
   onFrame: (frame: QueenToHiveFrame) => void;
+  /** What the hello says about this machine's devices; read on every (re)connect. */
+  devices: () => HiveDevices;
   /** The queen revoked this hive's token: reconnecting cannot help, so the connection stops. */
   onRevoked?: (reason: string) => void;
   log?: (line: string) => void;
@@ -83,7 +86,7 @@ export class QueenConnection {
     socket.on("open", () => {
       openedAt = Date.now();
       this.log(`connected to queen ${this.options.queenUrl} as hive '${this.options.hiveName}'`);
-      this.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: describeMachine() });
+      this.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: describeMachine(), devices: this.options.devices() });
       // A NAT that silently drops the flow leaves the socket "open" forever without this.
       this.pingTimer = setInterval(() => {
         if (!alive) return socket.terminate();

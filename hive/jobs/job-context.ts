@@ -8,7 +8,7 @@ export interface JobContext {
   signal: AbortSignal;
   /** One step a person would want to read, e.g. narrate("sigterm", "sent SIGTERM to pid 42"). */
   narrate(action: string, message: string): void;
-  progress(bytes: number, total: number | null): void;
+  progress(bytes: number, total: number | null, bytesPerSecond?: number): void;
   /** The operation's result for programs. */
   data(payload: Record<string, unknown>): void;
 }

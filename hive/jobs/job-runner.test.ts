@@ -1,21 +1,43 @@
-import { describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import type { JobEvent } from "../../shared/protocol/job-event.js";
+import { createModelProvisioner } from "../provisioners/model/model-vendors.js";
+import { createWorkerProvisioner } from "../provisioners/worker/worker-catalog.js";
+import { WorkerReadiness } from "../worker-readiness.js";
+import type { HiveServices } from "./hive-services.js";
 import { JobRunner } from "./job-runner.js";
 
 type JobEventFrame = Extract<HiveToQueenFrame, { type: "job_event" }>;
 
+let cacheDir: string;
+beforeAll(async () => {
+  cacheDir = await mkdtemp(path.join(tmpdir(), "rbee-job-runner-"));
+});
+afterAll(async () => {
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
 function runner(workerStopGraceMs = 10_000) {
   const frames: JobEventFrame[] = [];
-  const jobs = new JobRunner({
-    send: (frame) => {
-      if (frame.type === "job_event") frames.push(frame);
-    },
-    log: () => {},
+  const services: HiveServices = {
+    models: createModelProvisioner({ cacheDir, env: {} }),
+    workers: createWorkerProvisioner({ cacheDir, env: {} }),
+    readiness: new WorkerReadiness(),
+    installations: { workerCatalogRoot: path.join(cacheDir, "workers") },
     workerStopGraceMs,
     spawnSettings: () => {
       throw new Error("no spawns in this test");
     },
+    log: () => {},
+  };
+  const jobs = new JobRunner({
+    send: (frame) => {
+      if (frame.type === "job_event") frames.push(frame);
+    },
+    services,
   });
   const ended = async (jobId: string): Promise<JobEvent[]> => {
     const terminal = new Set(["done", "error", "cancelled"]);
@@ -54,6 +76,26 @@ describe("JobRunner", () => {
     const events = await ended("job_foreign1");
     expect(events.at(-1)).toMatchObject({ type: "error", code: "not_an_rbee_worker" });
     expect(events.some((event) => event.type === "narration" && event.action === "sigterm")).toBe(false);
+  });
+
+  it("lists empty catalogs on a fresh hive", async () => {
+    const { jobs, ended } = runner();
+    jobs.start("job_models1", { operation: "model_list" });
+    jobs.start("job_workers1", { operation: "worker_catalog_list" });
+    expect((await ended("job_models1")).find((event) => event.type === "data")).toEqual({ type: "data", payload: { models: [] } });
+    expect((await ended("job_workers1")).find((event) => event.type === "data")).toEqual({ type: "data", payload: { workers: [] } });
+  });
+
+  it("ends a model_delete of a model it does not have with model_not_found", async () => {
+    const { jobs, ended } = runner();
+    jobs.start("job_delete1", { operation: "model_delete", model: "hf:org/repo:absent.gguf" });
+    expect((await ended("job_delete1")).at(-1)).toMatchObject({ type: "error", code: "model_not_found" });
+  });
+
+  it("refuses a hostile model id before anything touches the disk", async () => {
+    const { jobs, ended } = runner();
+    jobs.start("job_hostile1", { operation: "model_download", model: "hf:../../etc:passwd.gguf" });
+    expect((await ended("job_hostile1")).at(-1)).toMatchObject({ type: "error", code: "invalid_artifact_id" });
   });
 
   it("says so when the pid names no process at all", async () => {

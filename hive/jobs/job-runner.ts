@@ -6,17 +6,18 @@ import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import type { JobEvent } from "../../shared/protocol/job-event.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import { runHiveCheck } from "./hive-check.js";
+import type { HiveServices } from "./hive-services.js";
 import type { JobContext } from "./job-context.js";
+import { runModelDelete, runModelDownload, runModelList } from "./model-jobs.js";
 import { runWorkerDelete } from "./worker-delete.js";
-import { runWorkerSpawn, type WorkerSpawnSettings } from "./worker-spawn.js";
+import { runWorkerCatalogList, runWorkerInstall } from "./worker-jobs.js";
+import { runWorkerSpawn } from "./worker-spawn.js";
 
 export interface JobRunnerOptions {
   send: (frame: HiveToQueenFrame) => void;
-  log: (line: string) => void;
-  /** Read when a spawn starts: the channel URL and heartbeat interval can change after startup. */
-  spawnSettings: () => WorkerSpawnSettings;
-  /** How long a deleted worker may drain after SIGTERM before SIGKILL, ms. */
-  workerStopGraceMs: number;
+  services: HiveServices;
+  /** Also told about every job event, e.g. to draw a download's progress bar. */
+  onEvent?: (jobId: string, operation: HiveOperation["operation"], event: JobEvent) => void;
 }
 
 class JobCancelled extends Error {
@@ -46,10 +47,10 @@ export class JobRunner {
     if (!controller) {
       // Finished already: its end crossed the cancel and tells the queen how it ended. (A hive
       // that restarted lost its jobs, but the queen failed them when the old socket closed.)
-      this.options.log(`job ${jobId}: cancel ignored, the job is not running here`);
+      this.options.services.log(`job ${jobId}: cancel ignored, the job is not running here`);
       return;
     }
-    this.options.log(`job ${jobId} cancelled by the queen`);
+    this.options.services.log(`job ${jobId} cancelled by the queen`);
     controller.abort(new JobCancelled(`job ${jobId} was cancelled`));
   }
 
@@ -59,37 +60,53 @@ export class JobRunner {
   }
 
   private async run(jobId: string, operation: HiveOperation, signal: AbortSignal): Promise<void> {
+    const emit = (event: JobEvent) => {
+      this.emit(jobId, event);
+      this.options.onEvent?.(jobId, operation.operation, event);
+    };
     const context: JobContext = {
       jobId,
       signal,
       narrate: (action, message) => {
-        this.options.log(`job ${jobId} [${operation.operation}] ${action}: ${message}`);
-        this.emit(jobId, { type: "narration", action, message });
+        this.options.services.log(`job ${jobId} [${operation.operation}] ${action}: ${message}`);
+        emit({ type: "narration", action, message });
       },
-      progress: (bytes, total) => this.emit(jobId, { type: "progress", bytes, total }),
-      data: (payload) => this.emit(jobId, { type: "data", payload }),
+      progress: (bytes, total, bytesPerSecond) =>
+        emit({ type: "progress", bytes, total, ...(bytesPerSecond === undefined ? {} : { bytes_per_second: Math.round(bytesPerSecond) }) }),
+      data: (payload) => emit({ type: "data", payload }),
     };
     try {
       await this.dispatch(operation, context);
-      this.emit(jobId, { type: "done" });
+      emit({ type: "done" });
     } catch (error) {
       if (signal.aborted) {
-        this.emit(jobId, { type: "cancelled", message: describeError(signal.reason) });
+        emit({ type: "cancelled", message: describeError(signal.reason) });
         return;
       }
       const code = error instanceof RbeeError ? error.code : "operation_failed";
       const message = describeError(error);
-      this.options.log(`job ${jobId} [${operation.operation}] failed: ${message}`);
-      this.emit(jobId, { type: "error", code, message });
+      this.options.services.log(`job ${jobId} [${operation.operation}] failed: ${message}`);
+      emit({ type: "error", code, message });
     }
   }
 
   private dispatch(operation: HiveOperation, context: JobContext): Promise<void> {
+    const services = this.options.services;
     switch (operation.operation) {
       case "worker_spawn":
-        return runWorkerSpawn(operation, context, this.options.spawnSettings());
+        return runWorkerSpawn(operation, context, services);
       case "worker_delete":
-        return runWorkerDelete(operation, context, { stopGraceMs: this.options.workerStopGraceMs });
+        return runWorkerDelete(operation, context, { stopGraceMs: services.workerStopGraceMs, installations: services.installations });
+      case "model_download":
+        return runModelDownload(operation, context, services.models);
+      case "model_delete":
+        return runModelDelete(operation, context, services.models, services.installations);
+      case "model_list":
+        return runModelList(context, services.models);
+      case "worker_install":
+        return runWorkerInstall(operation, context, services);
+      case "worker_catalog_list":
+        return runWorkerCatalogList(context, services);
       case "hive_check":
         return runHiveCheck(context);
       default: {

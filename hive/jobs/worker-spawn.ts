@@ -1,25 +1,78 @@
-// The worker_spawn operation: starts a worker process for a model and reports `{worker_id, pid,
-// port}` once it listens. Cancelling it while the worker starts kills that worker.
+// The worker_spawn operation: gets the model into the catalog (downloading it if needed), finds
+// a worker build of the asked type (building this repository's when none is installed), starts
+// it detached, reports `{worker_id, pid, port}` once it listens, and ends when the model is
+// loaded, or with the worker's own reason why it could not load it.
+import { RbeeError } from "../../shared/errors.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
+import { modelFilePath } from "../catalog/model/model-artifact.js";
 import { spawnWorker } from "../processes/spawn-worker.js";
+import { resolveWorker } from "../provisioners/worker/resolve-worker.js";
+import { installWorker } from "../provisioners/worker/worker-catalog.js";
+import { workerCommand } from "../provisioners/worker/worker-command.js";
 import type { JobContext } from "./job-context.js";
+import type { HiveServices } from "./hive-services.js";
+import { provisionModel } from "./model-jobs.js";
 
-export interface WorkerSpawnSettings {
-  /** The hive's local channel, where the worker sends its heartbeats. */
-  hiveChannelUrl: string;
-  heartbeatIntervalMs: number;
-  threads: number | undefined;
-  log: (line: string) => void;
-}
+/** The shortest time a loading worker may go without a heartbeat before it counts as dead, ms. */
+const MIN_LOAD_SILENCE_MS = 15_000;
 
 export async function runWorkerSpawn(
   operation: Extract<HiveOperation, { operation: "worker_spawn" }>,
   context: JobContext,
-  settings: WorkerSpawnSettings,
+  services: HiveServices,
 ): Promise<void> {
   const { workerId, model, source } = operation;
-  context.narrate("spawn", `starting worker ${workerId} for model '${model}' from ${source}`);
-  const { pid, port } = await spawnWorker({ workerId, model, source, ...settings, signal: context.signal });
-  context.narrate("listening", `worker ${workerId} (pid ${pid}) listens on 127.0.0.1:${port}; it heartbeats 'ready' once the model is loaded`);
-  context.data({ worker_id: workerId, pid, port });
+  const settings = services.spawnSettings();
+  const workerType = operation.workerType ?? settings.defaultWorkerType;
+
+  const modelEntry = await provisionModel(services.models, source, context);
+  if (!modelEntry.details) throw new RbeeError(500, "model_incomplete", `model '${source}' has no file details in the catalog; delete it and download it again`);
+  const modelPath = modelFilePath(services.models.catalog.folderOf(modelEntry.id), modelEntry.details);
+
+  let worker = await resolveWorker(services.workers.catalog, workerType);
+  if (!worker) {
+    context.narrate("install", `no ${workerType} worker is installed; building this repository's worker`);
+    await installWorker(services.workers, { workerType, source: "local" }, context.signal, { narrate: context.narrate, progress: context.progress });
+    worker = await resolveWorker(services.workers.catalog, workerType);
+    if (!worker) throw new RbeeError(500, "worker_not_installed", `the ${workerType} worker was built but is not available in the catalog`);
+  }
+  context.signal.throwIfAborted();
+
+  context.narrate("spawn", `starting worker ${workerId} (${worker.id}) for '${model}' from ${modelPath}`);
+  const spawned = await spawnWorker({
+    workerId,
+    modelName: model,
+    modelPath,
+    launch: workerCommand(services.workers.catalog, worker),
+    gpu: workerType,
+    deviceIndex: operation.device,
+    hiveChannel: settings.hiveChannel,
+    heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    threads: settings.threads,
+    logDir: settings.logDir,
+    log: services.log,
+    signal: context.signal,
+  });
+  context.narrate("listening", `worker ${workerId} (pid ${spawned.pid}) listens on 127.0.0.1:${spawned.port}; loading the model (log: ${spawned.logFile})`);
+  context.data({ worker_id: workerId, pid: spawned.pid, port: spawned.port });
+
+  let lastReported = -1;
+  const ready = await Promise.race([
+    services.readiness.waitUntilReady(workerId, {
+      signal: context.signal,
+      silenceMs: Math.max(MIN_LOAD_SILENCE_MS, 3 * settings.heartbeatIntervalMs),
+      onLoading: (heartbeat) => {
+        const percent = Math.floor((heartbeat.loadProgress ?? 0) * 4) * 25; // every quarter
+        if (percent <= lastReported) return;
+        lastReported = percent;
+        context.narrate("loading", `worker ${workerId} loading: ${percent}%`);
+      },
+    }),
+    spawned.exited,
+  ]).catch((error: unknown) => {
+    // Cancelled while loading: nobody asked for this worker any more, and it serves nobody yet.
+    if (context.signal.aborted) process.kill(spawned.pid, "SIGTERM");
+    throw error;
+  });
+  context.narrate("ready", `worker ${workerId} is ready on ${ready.device ?? "an unknown device"} with ${ready.slotsTotal} slot(s)`);
 }

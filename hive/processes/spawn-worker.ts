@@ -1,29 +1,42 @@
-// Starts a worker process for a model and reports `{pid, port}` once it listens, or why it
-// could not start (its own last words on stderr). The hive keeps no list of what it started:
-// the queen learns about workers from their heartbeats.
-import { stat } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import { execa } from "execa";
+// Starts a worker process, detached, so it outlives the hive: a restarted hive finds it again
+// through its fixed channel socket. Its output goes to a log file (a pipe to a hive that is gone
+// would kill it with EPIPE), which is also where the hive reads its `listening` line and, if it
+// dies before listening, its last words. Resolves `{pid, port}` once it listens.
+import { spawn } from "node:child_process";
+import { mkdir, open, readFile } from "node:fs/promises";
+import path from "node:path";
 import { RbeeError } from "../../shared/errors.js";
-import { waitForListeningLine } from "../../worker/listening-line.js";
+import { listeningPortIn } from "../../worker/listening-line.js";
 import { findFreeLoopbackPort } from "./free-port.js";
 
-/** The worker entry point; also how the hive recognises its workers among processes. */
-export const WORKER_ENTRY = fileURLToPath(new URL("../../worker/main.ts", import.meta.url));
+/** How long a worker may take to listen (before it loads the model), ms. */
+const LISTEN_WAIT_MS = 60_000;
+/** How often the log file is read for the listening line, ms. */
+const LOG_POLL_MS = 50;
+/** Lines of the log kept to explain a failed start. */
+const FAILURE_TAIL_LINES = 4;
 
-/** How long to wait for a worker to listen before reporting it as started-but-loading. */
-const LISTEN_WAIT_MS = 30_000;
-/** Bytes of the worker's stderr kept to explain a failed start. */
-const STDERR_TAIL_BYTES = 2000;
+export interface WorkerLaunch {
+  /** The executable: node for a bundled worker, or a native worker binary. */
+  command: string;
+  /** Arguments before the worker's own flags (e.g. the bundle's path). */
+  args: string[];
+}
 
 export interface SpawnWorkerOptions {
   workerId: string;
-  model: string;
-  /** `file:/path/to/model.gguf` */
-  source: string;
-  hiveChannelUrl: string;
+  modelName: string;
+  modelPath: string;
+  launch: WorkerLaunch;
+  /** Passed as `--gpu`; `cpu` keeps it off every GPU. */
+  gpu: "cpu" | "cuda" | "metal" | "vulkan";
+  /** Which GPU of its backend (index), through the backend's visible-devices variable. */
+  deviceIndex?: number | undefined;
+  hiveChannel: string;
   heartbeatIntervalMs: number;
   threads?: number | undefined;
+  /** Folder for the worker's log file, `<workerId>.log`. */
+  logDir: string;
   log: (line: string) => void;
   /** Aborting it before the worker listens kills the worker; afterwards it changes nothing. */
   signal?: AbortSignal;
@@ -32,70 +45,88 @@ export interface SpawnWorkerOptions {
 export interface SpawnedWorker {
   pid: number;
   port: number;
+  logFile: string;
+  /** Rejects, with the worker's last words, if it exits while this hive runs. Never resolves. */
+  exited: Promise<never>;
 }
 
 export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedWorker> {
-  const modelPath = await resolveFileSource(options.source);
-  options.signal?.throwIfAborted();
   const port = await findFreeLoopbackPort();
+  options.signal?.throwIfAborted();
+  await mkdir(options.logDir, { recursive: true });
+  // The id is validated as wrk_<alphanumerics> before it gets here; the log stays in logDir.
+  const logFile = path.join(options.logDir, `${path.basename(options.workerId)}.log`);
+  const logHandle = await open(logFile, "w");
   const args = [
-    "--import",
-    "tsx",
-    WORKER_ENTRY,
-    ["--model", modelPath],
-    ["--model-name", options.model],
+    ...options.launch.args,
+    ["--model", options.modelPath],
+    ["--model-name", options.modelName],
     ["--worker-id", options.workerId],
     ["--port", String(port)],
-    ["--hive-channel", options.hiveChannelUrl],
+    ["--hive-channel", options.hiveChannel],
     ["--heartbeat-interval-ms", String(options.heartbeatIntervalMs)],
+    ["--gpu", options.gpu],
     options.threads === undefined ? [] : ["--threads", String(options.threads)],
   ].flat();
-  const child = execa(process.execPath, args, {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    reject: false,
-    // Workers stop with the hive for now; surviving a hive restart comes with the catalogs.
-    cleanup: true,
+  // node:child_process, not execa: execa supervises children it waits for, and this one must be
+  // left to run on its own (own process group, no pipes, unreferenced).
+  const child = spawn(options.launch.command, args, {
+    detached: true,
+    stdio: ["ignore", logHandle.fd, logHandle.fd],
+    env: { ...process.env, ...visibleDevicesEnv(options.gpu, options.deviceIndex) },
   });
+  await logHandle.close(); // the child holds its own copy of the descriptor
   const pid = child.pid;
-  if (pid === undefined) throw new RbeeError(500, "spawn_failed", "the worker process could not be started");
-
-  let stderrTail = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL_BYTES);
-    for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) options.log(`[${options.workerId}] ${line}`);
+  if (pid === undefined) {
+    const failure = await new Promise<Error>((resolve) => child.once("error", resolve));
+    throw new RbeeError(500, "spawn_failed", `could not start ${options.launch.command}: ${failure.message}`);
+  }
+  child.unref();
+  let exit: string | undefined;
+  const exited = new Promise<never>((_, reject) => {
+    child.once("exit", (code, signal) => {
+      exit = signal ?? `code ${code}`;
+      options.log(`worker ${options.workerId} (pid ${pid}) exited: ${exit}; its log is ${logFile}`);
+      void lastWords(logFile).then((words) => reject(new RbeeError(502, "worker_exited", `worker exited (${exit}): ${words} (log: ${logFile})`)));
+    });
   });
-  child.on("exit", (code, signal) => options.log(`worker ${options.workerId} (pid ${pid}) exited: ${signal ?? `code ${code}`}`));
+  exited.catch(() => {}); // only a spawn job still waiting on the worker cares
 
-  const onAbort = () => child.kill("SIGTERM");
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  const outcome = await Promise.race([
-    waitForListeningLine(child.stdout),
-    child.then((result) => ({ exited: result.exitCode ?? result.signal ?? "unknown" })),
-    delay(LISTEN_WAIT_MS).then(() => "still-loading" as const),
-  ]).finally(() => options.signal?.removeEventListener("abort", onAbort));
-  options.signal?.throwIfAborted();
-  if (typeof outcome === "object" && "exited" in outcome) {
-    const reason = stderrTail.trim().split("\n").slice(-3).join(" | ") || "no output";
-    throw new RbeeError(502, "worker_failed_to_start", `worker exited (${outcome.exited}) before listening: ${reason}`);
+  const deadline = Date.now() + LISTEN_WAIT_MS;
+  for (;;) {
+    const text = await readFile(logFile, "utf8").catch(() => "");
+    if (listeningPortIn(text) !== undefined) return { pid, port, logFile, exited };
+    if (exit !== undefined) {
+      throw new RbeeError(502, "worker_failed_to_start", `worker exited (${exit}) before listening: ${await lastWords(logFile)} (log: ${logFile})`);
+    }
+    if (options.signal?.aborted || Date.now() > deadline) {
+      process.kill(pid, "SIGKILL"); // not serving anyone yet: nothing to drain
+      options.signal?.throwIfAborted();
+      throw new RbeeError(504, "worker_start_timeout", `worker did not listen within ${LISTEN_WAIT_MS} ms; see ${logFile}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOG_POLL_MS));
   }
-  return { pid, port };
 }
 
-/** `file:/abs/path.gguf` → the path, checked to be an existing regular file. */
-async function resolveFileSource(source: string): Promise<string> {
-  let path: string;
-  try {
-    path = fileURLToPath(new URL(source));
-  } catch {
-    throw new RbeeError(400, "invalid_model_source", `model source '${source}' is not a valid file: URL`);
-  }
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile()) throw new RbeeError(404, "model_file_not_found", `model file '${path}' does not exist`);
-  return path;
+async function lastWords(logFile: string): Promise<string> {
+  const text = await readFile(logFile, "utf8").catch(() => "");
+  return text.trim().split("\n").slice(-FAILURE_TAIL_LINES).join(" | ") || "no output";
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** Restricts a worker to one GPU of its backend, the way each backend's runtime reads it. */
+function visibleDevicesEnv(gpu: SpawnWorkerOptions["gpu"], deviceIndex: number | undefined): Record<string, string> {
+  if (deviceIndex === undefined) return {};
+  switch (gpu) {
+    case "cuda":
+      return { CUDA_VISIBLE_DEVICES: String(deviceIndex) };
+    case "vulkan":
+      return { GGML_VK_VISIBLE_DEVICES: String(deviceIndex) };
+    case "metal":
+    case "cpu":
+      return {}; // one Metal device per Mac; the CPU has no index
+    default: {
+      const unreachable: never = gpu;
+      throw new Error(`unknown gpu ${String(unreachable)}`);
+    }
+  }
 }

@@ -157,6 +157,8 @@ export class HiveSession extends DurableObject<Env> {
     switch (frame.type) {
       case "hello":
         return this.onHello(ws, attachment, frame);
+      case "hive_status":
+        return this.recordCapabilities(attachment.hiveName, { ...(await this.lastMachine(attachment.hiveName)), devices: frame.devices });
       case "worker_heartbeat": {
         const outcome = await registryStub(this.env).heartbeat(attachment.hiveName, frame.heartbeat);
         if (!outcome.accepted) this.send(ws, { type: "error", code: outcome.code, message: outcome.message });
@@ -206,12 +208,22 @@ export class HiveSession extends DurableObject<Env> {
       hiveName: attachment.hiveName,
       heartbeatIntervalMs: heartbeatIntervalMs(this.env),
     });
-    // What the hive says about its machine is kept for `GET /v1/hives`; the hello is rare, so
-    // this D1 write is off every hot path.
-    await drizzle(this.env.DB)
-      .update(hives)
-      .set({ capabilities: hello.hive, lastSeenAt: new Date() })
-      .where(eq(hives.name, attachment.hiveName));
+    await this.recordCapabilities(attachment.hiveName, { ...hello.hive, devices: hello.devices });
+  }
+
+  /**
+   * What the hive says about its machine is kept for `GET /v1/hives`. Hellos and status refreshes
+   * (one a minute) are rare, so this D1 write is off every hot path.
+   */
+  private async recordCapabilities(hiveName: string, capabilities: Record<string, unknown>): Promise<void> {
+    await drizzle(this.env.DB).update(hives).set({ capabilities, lastSeenAt: new Date() }).where(eq(hives.name, hiveName));
+  }
+
+  /** The machine facts of the hive's last hello (a status refresh only brings new devices). */
+  private async lastMachine(hiveName: string): Promise<Record<string, unknown>> {
+    const [row] = await drizzle(this.env.DB).select({ capabilities: hives.capabilities }).from(hives).where(eq(hives.name, hiveName)).limit(1);
+    const capabilities = row?.capabilities;
+    return typeof capabilities === "object" && capabilities !== null ? (capabilities as Record<string, unknown>) : {};
   }
 
   /** Closes the hive's socket for good (its token was revoked); in-flight work fails as on any disconnect. */

@@ -30,8 +30,13 @@ export async function applyJobEffects(env: Env, hiveName: string, operation: Hiv
     case "worker_delete":
       if (event.type === "done") await registryStub(env).dropWorker(operation.workerId, "deleted");
       return;
+    case "model_download":
+    case "model_delete":
+    case "model_list":
+    case "worker_install":
+    case "worker_catalog_list":
     case "hive_check":
-      return;
+      return; // the hive's catalogs are its own; the queen only relays what they say
     default: {
       const unreachable: never = operation;
       throw new Error(`unknown operation ${JSON.stringify(unreachable)}`);

@@ -1,7 +1,7 @@
 // The durable job records in D1: created when a job is submitted, marked running once its hive
 // has it, and ended with its terminal status. Status moves forward only (queued → running →
 // done | error | cancelled), so a late "running" never overwrites an end that raced it.
-import { and, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { JobStatus, TerminalJobEvent } from "../../shared/protocol/job-event.js";
 import type { JobRequest } from "../../shared/protocol/job-operation.js";
@@ -22,6 +22,19 @@ export async function insertJob(db: D1Database, job: { id: string; hiveName: str
 export async function findJob(db: D1Database, id: string): Promise<JobRecord | undefined> {
   const [record] = await drizzle(db).select().from(jobs).where(eq(jobs.id, id)).limit(1);
   return record;
+}
+
+/** The newest jobs first, optionally only one hive's and only in one status. */
+export async function listJobs(db: D1Database, filter: { hiveName?: string | undefined; status?: JobStatus | undefined; limit: number }): Promise<JobRecord[]> {
+  const conditions: SQL[] = [];
+  if (filter.hiveName !== undefined) conditions.push(eq(jobs.hiveName, filter.hiveName));
+  if (filter.status !== undefined) conditions.push(eq(jobs.status, filter.status));
+  return drizzle(db)
+    .select()
+    .from(jobs)
+    .where(conditions.length === 0 ? undefined : and(...conditions))
+    .orderBy(desc(jobs.createdAt), desc(jobs.id))
+    .limit(filter.limit);
 }
 
 export async function markRunning(db: D1Database, id: string): Promise<void> {

@@ -20,7 +20,14 @@ export async function resolveJob(env: Env, request: JobRequest): Promise<Resolve
       await requireHive(env, request.hive);
       return {
         hiveName: request.hive,
-        operation: { operation: "worker_spawn", workerId: newId("wrk"), model: request.model, source: request.source },
+        operation: {
+          operation: "worker_spawn",
+          workerId: newId("wrk"),
+          model: request.model,
+          source: request.source,
+          ...(request.worker_type === undefined ? {} : { workerType: request.worker_type }),
+          ...(request.device === undefined ? {} : { device: request.device }),
+        },
       };
     case "worker_delete": {
       const worker = await registryStub(env).getWorker(request.worker_id);
@@ -32,9 +39,18 @@ export async function resolveJob(env: Env, request: JobRequest): Promise<Resolve
       }
       return { hiveName: worker.hive, operation: { operation: "worker_delete", workerId: worker.id, pid: worker.pid } };
     }
+    case "model_download":
+    case "model_delete":
+      await requireHive(env, request.hive);
+      return { hiveName: request.hive, operation: { operation: request.operation, model: request.model } };
+    case "worker_install":
+      await requireHive(env, request.hive);
+      return { hiveName: request.hive, operation: { operation: "worker_install", workerType: request.worker_type, source: request.source } };
+    case "model_list":
+    case "worker_catalog_list":
     case "hive_check":
       await requireHive(env, request.hive);
-      return { hiveName: request.hive, operation: { operation: "hive_check" } };
+      return { hiveName: request.hive, operation: { operation: request.operation } };
     default: {
       const unreachable: never = request;
       throw new Error(`unknown operation ${JSON.stringify(unreachable)}`);

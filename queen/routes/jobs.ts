@@ -1,14 +1,17 @@
-// /v1/jobs: submit a job for a hive, read its record, follow its events as Server-Sent Events
+// /v1/jobs: list jobs (newest first), submit a job for a hive, read its record, follow its events as Server-Sent Events
 // (with the backlog a late watcher missed), and cancel it down to the hive.
 import { Hono } from "hono";
+import { z } from "zod";
 import { RbeeError } from "../../shared/errors.js";
+import { JobStatus } from "../../shared/protocol/job-event.js";
+import { HiveName } from "../../shared/protocol/hive-name.js";
 import { JobId, JobRequest } from "../../shared/protocol/job-operation.js";
 import { parseRequest } from "../../shared/validation.js";
 import type { QueenEnv } from "../env.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
 import { readJson } from "../http/read-json.js";
 import { parseParam } from "../http/parse-param.js";
-import { isFinished, toJobView } from "../jobs/job-records.js";
+import { isFinished, listJobs, toJobView } from "../jobs/job-records.js";
 import { readJob } from "../jobs/reconcile-job.js";
 import { resolveJob } from "../jobs/resolve-job.js";
 import { jobSessionStub } from "../jobs/stub.js";
@@ -20,7 +23,17 @@ function lastEventId(header: string | undefined): number {
   return Number.isSafeInteger(parsed) && parsed > 0 ? parsed : 0;
 }
 
+/** How many jobs GET /v1/jobs lists at most, and by default. */
+const JobListLimit = z.coerce.number().int().min(1, "must be 1–200").max(200, "must be 1–200").default(50);
+
 export const jobRoutes = new Hono<QueenEnv>()
+  .get("/", async (c) => {
+    const hiveName = parseParam("hive", HiveName.optional(), c.req.query("hive"));
+    const status = parseParam("status", JobStatus.optional(), c.req.query("status"));
+    const limit = parseParam("limit", JobListLimit, c.req.query("limit"));
+    const records = await listJobs(c.env.DB, { hiveName, status, limit });
+    return c.json({ object: "list", data: records.map(toJobView) });
+  })
   .post("/", async (c) => {
     const request = parseRequest(JobRequest, await readJson(c));
     const submitted = await submitJob(c.env, request, await resolveJob(c.env, request));

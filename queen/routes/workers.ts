@@ -7,7 +7,7 @@ import { z } from "zod";
 import { RbeeError } from "../../shared/errors.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import type { JobRequest } from "../../shared/protocol/job-operation.js";
-import { ModelSource } from "../../shared/protocol/job-operation.js";
+import { ModelSource, WorkerType } from "../../shared/protocol/job-operation.js";
 import { ModelName, WorkerId } from "../../shared/protocol/worker-heartbeat.js";
 import { parseRequest } from "../../shared/validation.js";
 import type { QueenEnv } from "../env.js";
@@ -19,15 +19,22 @@ import { jobSessionStub } from "../jobs/stub.js";
 import { submitJob } from "../jobs/submit-job.js";
 import { registryStub } from "../registry/stub.js";
 
-/** How long POST /v1/workers waits for the hive to start the worker (ms). */
-const SPAWN_WAIT_MS = 60_000;
+/**
+ * How long POST /v1/workers waits for the hive to have the worker loaded (ms). A model that must
+ * be downloaded first can take longer: the answer then names the job to follow.
+ */
+const SPAWN_WAIT_MS = 300_000;
 
 const SpawnWorker = z.object({
   hive: HiveName,
   /** The name clients will use in `model`. */
   model: ModelName,
-  /** Where the hive finds the weights, e.g. `file:/models/x.gguf`. */
+  /** The model to load, e.g. `hf:org/repo:file.gguf`; the hive downloads it first if needed. */
   source: ModelSource,
+  /** Which worker build to run; default: the best the hive can run. */
+  worker_type: WorkerType.optional(),
+  /** Which GPU of that backend, by index. */
+  device: z.number().int().min(0).max(63).optional(),
 });
 
 export const workerRoutes = new Hono<QueenEnv>()
@@ -43,8 +50,8 @@ export const workerRoutes = new Hono<QueenEnv>()
     return c.json(worker);
   })
   .post("/", async (c) => {
-    const { hive, model, source } = parseRequest(SpawnWorker, await readJson(c));
-    const request: JobRequest = { operation: "worker_spawn", hive, model, source };
+    const { hive, model, source, worker_type, device } = parseRequest(SpawnWorker, await readJson(c));
+    const request: JobRequest = { operation: "worker_spawn", hive, model, source, worker_type, device };
     const { jobId } = await submitJob(c.env, request, await resolveJob(c.env, request));
     const outcome = await jobSessionStub(c.env, jobId).outcome(SPAWN_WAIT_MS);
     const spawned = SpawnedWorkerPayload.safeParse(outcome.resultJson === null ? null : JSON.parse(outcome.resultJson));

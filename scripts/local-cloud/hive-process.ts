@@ -9,6 +9,10 @@ export interface HiveProcessOptions {
   name: string;
   token: string;
   workerThreads?: number;
+  /** The hive's catalogs, worker logs and channel socket (`--cache-dir`); default ~/.cache/rbee. */
+  cacheDir?: string;
+  /** Stop the hive's workers when it stops (`npm start`); tests of re-attaching leave them up. */
+  stopWorkersOnExit?: boolean;
   /** Receives each line the hive (and the workers it runs) print. */
   onLine?: (line: string) => void;
 }
@@ -26,6 +30,8 @@ export interface HiveProcess {
 export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   const args = ["connect", "--queen", options.queenUrl, "--name", options.name];
   if (options.workerThreads !== undefined) args.push("--worker-threads", String(options.workerThreads));
+  if (options.cacheDir !== undefined) args.push("--cache-dir", options.cacheDir);
+  if (options.stopWorkersOnExit) args.push("--stop-workers-on-exit");
   const child: ResultPromise = execa(process.execPath, [HIVE_BIN, ...args], {
     // The token goes by environment, not argv, so `ps` on a shared machine does not show it.
     env: { RBEE_HIVE_TOKEN: options.token },

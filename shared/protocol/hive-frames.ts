@@ -2,12 +2,13 @@
 // queen. Both ends parse every frame with these schemas; nothing is trusted unparsed.
 import { z } from "zod";
 import { idPattern } from "../ids.js";
+import { HiveDevices } from "./hive-devices.js";
 import { JobEvent } from "./job-event.js";
 import { HiveOperation, JobId } from "./job-operation.js";
 import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
 
 /** Bumped on any incompatible change; the queen refuses a hello with another version. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Largest frame either end accepts. A token stream is coalesced well below this. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -31,8 +32,13 @@ export const HelloFrame = z.object({
     cpuCores: z.number().int().positive(),
     memoryBytes: z.number().nonnegative(),
   }),
+  /** GPUs, memory and the worker types this machine runs, as detected when it connected. */
+  devices: HiveDevices,
 });
 export type HelloFrame = z.infer<typeof HelloFrame>;
+
+/** The periodic refresh of what the hello said about devices (free memory changes). */
+export const HiveStatusFrame = z.object({ type: z.literal("hive_status"), devices: HiveDevices });
 
 export const WorkerHeartbeatFrame = z.object({ type: z.literal("worker_heartbeat"), heartbeat: WorkerHeartbeat });
 
@@ -76,6 +82,7 @@ export const JobEventFrame = z.object({
 
 export const HiveToQueenFrame = z.discriminatedUnion("type", [
   HelloFrame,
+  HiveStatusFrame,
   WorkerHeartbeatFrame,
   JobEventFrame,
   ResponseHeadFrame,

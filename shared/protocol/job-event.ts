@@ -13,7 +13,8 @@ export const JobEvent = z.discriminatedUnion("type", [
     action: z.string().min(1).max(64),
     message: z.string().max(4000),
   }),
-  z.object({ type: z.literal("progress"), bytes: Bytes, total: Bytes.nullable() }),
+  /** Bytes done of `total` (null while unknown), and the current rate. */
+  z.object({ type: z.literal("progress"), bytes: Bytes, total: Bytes.nullable(), bytes_per_second: z.number().min(0).optional() }),
   /** The operation's result for programs (any JSON object; bounded by the frame size). */
   z.object({ type: z.literal("data"), payload: z.record(z.string(), z.unknown()) }),
   z.object({ type: z.literal("done") }),

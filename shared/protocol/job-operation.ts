@@ -5,12 +5,33 @@
 import { z } from "zod";
 import { idPattern } from "../ids.js";
 import { HiveName } from "./hive-name.js";
-import { ModelName, WorkerId } from "./worker-heartbeat.js";
+import { ModelName, WorkerDevice, WorkerId } from "./worker-heartbeat.js";
 
 export const JobId = z.string().regex(idPattern("job"), "must look like job_<letters and digits>");
 
-/** Where a hive finds a model's weights; only `file:` sources exist until the model catalog. */
-export const ModelSource = z.string().startsWith("file:", "only file: model sources are supported so far").max(4096);
+/**
+ * Where a hive gets a model, which is also its id in the hive's model catalog. The queen checks
+ * the scheme; the hive parses the rest (and refuses anything that could become a path).
+ */
+export const ModelSource = z
+  .string()
+  .max(2048)
+  .refine(
+    (value) => /^(hf:|https:\/\/|http:\/\/|file:)./.test(value),
+    "must be hf:org/repo[:file.gguf | :QUANT], https://…/file.gguf or file:/path/file.gguf",
+  );
+
+/** Which llama.cpp build a worker runs: the backend it was built for. */
+export const WorkerType = WorkerDevice;
+
+/** Where a worker build comes from: this installation's own build, or a GitHub release. */
+export const WorkerSource = z
+  .string()
+  .max(512)
+  .refine((value) => value === "local" || /^gh:[^/\s]+\/[^@\s]+@\S+$/.test(value), "must be 'local' or gh:owner/repo@tag");
+
+/** A GPU's index within its backend (0 for the first CUDA device). */
+const DeviceIndex = z.number().int().min(0).max(63);
 
 const Pid = z.number().int().positive();
 
@@ -22,7 +43,11 @@ export const JobRequest = z.discriminatedUnion("operation", [
     hive: HiveName,
     /** The name clients will use in `model`. */
     model: ModelName,
+    /** The model to load; the hive downloads it into its catalog first when it is missing. */
     source: ModelSource,
+    /** Default: the best the hive can run (a GPU backend when it has one, else cpu). */
+    worker_type: WorkerType.optional(),
+    device: DeviceIndex.optional(),
   }),
   z.object({
     operation: z.literal("worker_delete"),
@@ -30,6 +55,11 @@ export const JobRequest = z.discriminatedUnion("operation", [
     hive: HiveName.optional(),
     worker_id: WorkerId,
   }),
+  z.object({ operation: z.literal("model_download"), hive: HiveName, model: ModelSource }),
+  z.object({ operation: z.literal("model_delete"), hive: HiveName, model: ModelSource }),
+  z.object({ operation: z.literal("model_list"), hive: HiveName }),
+  z.object({ operation: z.literal("worker_install"), hive: HiveName, worker_type: WorkerType.default("cpu"), source: WorkerSource.default("local") }),
+  z.object({ operation: z.literal("worker_catalog_list"), hive: HiveName }),
   z.object({ operation: z.literal("hive_check"), hive: HiveName }),
 ]);
 export type JobRequest = z.infer<typeof JobRequest>;
@@ -38,8 +68,20 @@ export type JobOperationName = JobRequest["operation"];
 // ── queen → hive (job_start frame) ──────────────────────────────────────────────────────────
 
 export const HiveOperation = z.discriminatedUnion("operation", [
-  z.object({ operation: z.literal("worker_spawn"), workerId: WorkerId, model: ModelName, source: ModelSource }),
+  z.object({
+    operation: z.literal("worker_spawn"),
+    workerId: WorkerId,
+    model: ModelName,
+    source: ModelSource,
+    workerType: WorkerType.optional(),
+    device: DeviceIndex.optional(),
+  }),
   z.object({ operation: z.literal("worker_delete"), workerId: WorkerId, pid: Pid }),
+  z.object({ operation: z.literal("model_download"), model: ModelSource }),
+  z.object({ operation: z.literal("model_delete"), model: ModelSource }),
+  z.object({ operation: z.literal("model_list") }),
+  z.object({ operation: z.literal("worker_install"), workerType: WorkerType, source: WorkerSource }),
+  z.object({ operation: z.literal("worker_catalog_list") }),
   z.object({ operation: z.literal("hive_check") }),
 ]);
 export type HiveOperation = z.infer<typeof HiveOperation>;

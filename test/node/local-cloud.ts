@@ -1,6 +1,6 @@
 // Test support: the whole local cloud for real — queen in workerd, a hive process, a worker
 // process with the tiny model — in a temp folder, torn down after the suite.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -18,15 +18,19 @@ export interface LocalCloud {
   /** The queen's bootstrap admin key (RBEE_ADMIN_KEY): both scopes. */
   apiKey: string;
   client: QueenClient;
-  hive: HiveProcess;
+  readonly hive: HiveProcess;
   hiveLog: string[];
   modelSource: string;
+  /** The hive's cache folder: its catalogs, worker logs and channel socket. */
+  cacheDir: string;
+  /** Stops the hive with `signal` (its workers stay up, being detached) and starts a new one. */
+  restartHive(signal: "SIGTERM" | "SIGKILL"): Promise<void>;
   /** Stops the queen and starts a fresh one on the same port with the same state, as a deploy would. */
   restartQueen(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startLocalCloud(options: { heartbeatIntervalMs: number; hiveName: string }): Promise<LocalCloud> {
+export async function startLocalCloud(options: { heartbeatIntervalMs: number; hiveName: string; stopWorkersOnExit?: boolean }): Promise<LocalCloud> {
   const dir = await mkdtemp(join(tmpdir(), "rbee-e2e-"));
   const modelPath = join(dir, "rbee-tiny.gguf");
   await writeTinyLlamaGguf(modelPath);
@@ -36,13 +40,24 @@ export async function startLocalCloud(options: { heartbeatIntervalMs: number; hi
   const client = new QueenClient(queen.url, apiKey);
   const { token } = await client.createHive(options.hiveName);
   const hiveLog: string[] = [];
-  const hive = startHiveProcess({
-    queenUrl: queen.url,
-    name: options.hiveName,
-    token,
-    workerThreads: 1,
-    onLine: (line) => hiveLog.push(line),
-  });
+  const cacheDir = join(dir, "cache");
+  const startHive = () =>
+    startHiveProcess({
+      queenUrl: queen.url,
+      name: options.hiveName,
+      token,
+      workerThreads: 1,
+      cacheDir,
+      stopWorkersOnExit: options.stopWorkersOnExit ?? true,
+      onLine: (line) => hiveLog.push(line),
+    });
+  let hive = startHive();
+  const restartHive = async (signal: "SIGTERM" | "SIGKILL") => {
+    if (signal === "SIGKILL") process.kill(hive.pid, "SIGKILL");
+    await hive.stop();
+    hive = startHive();
+    await hive.welcomed;
+  };
   const restartQueen = async () => {
     const port = Number(new URL(queen.url).port);
     await queen.dispose();
@@ -50,6 +65,8 @@ export async function startLocalCloud(options: { heartbeatIntervalMs: number; hi
   };
   const stop = async () => {
     await hive.stop();
+    // Workers are detached and may outlive a hive that was told to leave them: end them here.
+    for (const pid of await processesMentioning(dir)) process.kill(pid, "SIGKILL");
     await queen.dispose();
     await rm(dir, { recursive: true, force: true });
   };
@@ -66,9 +83,13 @@ export async function startLocalCloud(options: { heartbeatIntervalMs: number; hi
     },
     apiKey,
     client,
-    hive,
+    get hive() {
+      return hive;
+    },
     hiveLog,
     modelSource: pathToFileURL(modelPath).href,
+    cacheDir,
+    restartHive,
     restartQueen,
     stop,
   };
@@ -84,3 +105,13 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** Pids of the processes whose command line mentions `text` (Linux: from /proc). */
+export async function processesMentioning(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const commandLine = await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "");
+    if (commandLine.includes(text)) pids.push(Number(name));
+  }
+  return pids;
+}

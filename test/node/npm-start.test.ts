@@ -43,7 +43,7 @@ describe("npm start", () => {
     const port = await findFreeLoopbackPort();
     const start = execa("npm", ["start", "--silent"], {
       cwd: PROJECT_ROOT,
-      env: { RBEE_PORT: String(port), RBEE_STATE_DIR: stateDir, RBEE_API_KEY: "", RBEE_ADMIN_KEY: "" },
+      env: { RBEE_PORT: String(port), RBEE_STATE_DIR: stateDir, RBEE_CACHE_DIR: join(stateDir, "cache"), RBEE_API_KEY: "", RBEE_ADMIN_KEY: "" },
       all: true,
       reject: false,
       // Its own process group, like a shell job, so "Ctrl-C" can reach every process in it.

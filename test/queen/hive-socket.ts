@@ -1,12 +1,25 @@
 // A test hive inside workerd: registers with the queen, opens the hive WebSocket through the
 // real route, and collects the frames the queen sends.
 import { SELF } from "cloudflare:test";
+import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import { type HiveToQueenFrame, PROTOCOL_VERSION, type QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import { waitUntil } from "../../shared/wait-until.js";
 
 /** The bootstrap admin key (RBEE_ADMIN_KEY in vitest.config.ts): both scopes. */
 export const API_KEY = "test-admin-key";
 export const auth = { authorization: `Bearer ${API_KEY}` };
+
+/** What a test hive reports about its machine: one CUDA GPU besides the CPU. */
+export const TEST_DEVICES: HiveDevices = {
+  gpus: [{ index: 0, name: "Test GPU", backend: "cuda", vramTotalBytes: 8 * 2 ** 30, vramFreeBytes: 6 * 2 ** 30 }],
+  ramTotalBytes: 16 * 2 ** 30,
+  ramFreeBytes: 8 * 2 ** 30,
+  cpu: { model: "Test CPU", cores: 2 },
+  os: "linux",
+  osRelease: "6.1.0",
+  arch: "x64",
+  workerTypes: ["cpu", "cuda"],
+};
 
 export class TestHive {
   readonly frames: QueenToHiveFrame[] = [];
@@ -46,7 +59,7 @@ export class TestHive {
   /** Registers and connects a hive and completes the hello/welcome exchange. */
   static async greeted(name: string): Promise<TestHive> {
     const hive = await TestHive.connect(name, await TestHive.register(name));
-    hive.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 } });
+    hive.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 }, devices: TEST_DEVICES });
     await hive.next("welcome");
     return hive;
   }

@@ -1,13 +1,14 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, errorOf } from "./admin-api.js";
-import { eventually, TestHive } from "./hive-socket.js";
-import { PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
+import { eventually, TEST_DEVICES, TestHive } from "./hive-socket.js";
+import { type HiveToQueenFrame, PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 
 interface HiveView {
   name: string;
   online: boolean;
   capabilities: unknown;
+  devices: { ram_free_bytes: number; gpus: Array<{ vram_free_bytes: number | null }> } | null;
   first_seen_at: string | null;
   last_seen_at: string | null;
   token_revoked_at: string | null;
@@ -65,7 +66,7 @@ describe("hives admin", () => {
     expect((await listHives()).find((hive) => hive.name === "rotated-hive")?.token_revoked_at).toBeNull();
     expect((await connectAttempt("rotated-hive", oldToken)).status).toBe(401);
     const hive = await TestHive.connect("rotated-hive", newToken);
-    hive.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 } });
+    hive.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 }, devices: TEST_DEVICES });
     expect((await hive.next("welcome")).hiveName).toBe("rotated-hive");
   });
 
@@ -77,16 +78,39 @@ describe("hives admin", () => {
     expect(row?.token_hash).not.toContain(second);
   });
 
-  it("keeps what a hive's hello says about its machine", async () => {
+  it("keeps what a hive's hello says about its machine and lists its devices", async () => {
     await TestHive.greeted("described-hive");
     await eventually(async () => (await listHives()).find((hive) => hive.name === "described-hive")?.capabilities !== null);
-    expect((await listHives()).find((hive) => hive.name === "described-hive")?.capabilities).toEqual({
-      version: "test",
+    const described = (await listHives()).find((hive) => hive.name === "described-hive");
+    expect(described?.capabilities).toMatchObject({ version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 });
+    expect(described?.devices).toEqual({
+      gpus: [{ index: 0, name: "Test GPU", backend: "cuda", vram_total_bytes: 8 * 2 ** 30, vram_free_bytes: 6 * 2 ** 30 }],
+      ram_total_bytes: 16 * 2 ** 30,
+      ram_free_bytes: 8 * 2 ** 30,
+      cpu: { model: "Test CPU", cores: 2 },
       os: "linux",
+      os_release: "6.1.0",
       arch: "x64",
-      cpuCores: 2,
-      memoryBytes: 1,
+      worker_types: ["cpu", "cuda"],
     });
+  });
+
+  it("updates a hive's devices from its periodic status refresh", async () => {
+    const hive = await TestHive.greeted("refreshing-hive");
+    const lessFree = { ...TEST_DEVICES, ramFreeBytes: 1234, gpus: [{ ...TEST_DEVICES.gpus[0], vramFreeBytes: 42 }] } as typeof TEST_DEVICES;
+    hive.send({ type: "hive_status", devices: lessFree });
+    await eventually(async () => (await listHives()).find((each) => each.name === "refreshing-hive")?.devices?.ram_free_bytes === 1234);
+    const refreshed = (await listHives()).find((each) => each.name === "refreshing-hive");
+    expect(refreshed?.devices?.gpus[0]?.vram_free_bytes).toBe(42);
+    expect(refreshed?.capabilities).toMatchObject({ version: "test", cpuCores: 2 });
+  });
+
+  it("refuses a status refresh whose devices are malformed, and keeps the last good ones", async () => {
+    const hive = await TestHive.greeted("garbled-status-hive");
+    await eventually(async () => (await listHives()).find((each) => each.name === "garbled-status-hive")?.devices !== null);
+    hive.send({ type: "hive_status", devices: { ...TEST_DEVICES, gpus: "many" } } as unknown as HiveToQueenFrame);
+    expect((await hive.next("error")).code).toBe("invalid_frame");
+    expect((await listHives()).find((each) => each.name === "garbled-status-hive")?.devices?.gpus).toHaveLength(1);
   });
 
   it("cuts off a connected hive the moment its token is revoked, with close code 4003", async () => {

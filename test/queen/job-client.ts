@@ -34,7 +34,8 @@ export async function readEvents(response: Response): Promise<StampedJobEvent[]>
   const text = await response.text();
   return text
     .split("\n\n")
-    .filter((block) => block.trim() !== "")
+    // Comment-only blocks (`: keep-alive`) carry no event.
+    .filter((block) => block.trim() !== "" && !block.split("\n").every((line) => line.startsWith(":") || line === ""))
     .map((block) => {
       const data = block.split("\n").find((line) => line.startsWith("data: "));
       if (data === undefined) throw new Error(`SSE message without data: ${block}`);

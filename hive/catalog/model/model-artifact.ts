@@ -1,8 +1,8 @@
 // A model catalog entry: the common artifact fields plus what rbee read from the GGUF itself
 // (never from the file name) and an estimate of the memory a worker needs to load it.
-import path from "node:path";
 import { z } from "zod";
 import { ArtifactFields } from "../artifact.js";
+import { resolveInside } from "../artifact-id.js";
 
 export const GgufSummary = z.object({
   architecture: z.string().nullable(),
@@ -49,7 +49,7 @@ export type ModelDetails = z.infer<typeof ModelDetails>;
 export const ModelArtifact = ArtifactFields.extend({ details: ModelDetails.nullable() });
 export type ModelArtifact = z.infer<typeof ModelArtifact>;
 
-/** The GGUF to load for an available entry. */
+/** The GGUF to load for an available entry; metadata read back from disk must still name a file inside its folder. */
 export function modelFilePath(folder: string, details: ModelDetails): string {
-  return path.join(folder, details.fileName);
+  return resolveInside(folder, details.fileName);
 }

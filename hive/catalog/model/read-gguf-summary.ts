@@ -1,6 +1,7 @@
 // Reads what a model catalog entry records about a GGUF from the file's own header, and asks
 // node-llama-cpp how much memory loading it would take. Loads node-llama-cpp lazily: the hive
 // only pays for it when a model lands in the catalog.
+import { stat } from "node:fs/promises";
 import { RbeeError } from "../../../shared/errors.js";
 import type { GgufSummary, MemoryEstimate } from "./model-artifact.js";
 
@@ -19,6 +20,12 @@ export async function readGgufSummary(filePath: string): Promise<GgufFacts> {
     info = await readGgufFileInfo(filePath, { sourceType: "filesystem", logWarnings: false, ignoreKeys: ["tokenizer.ggml.merges"] });
   } catch (error) {
     throw new RbeeError(422, "invalid_gguf", `'${filePath}' is not a readable GGUF file: ${(error as Error).message}`, { cause: error });
+  }
+  // node-llama-cpp reads past the end of a cut-off file as zeros instead of failing, which would
+  // record garbage (an architecture of NULs); a header that ends beyond the file was cut off.
+  const { size } = await stat(filePath);
+  if (info.infoEndOffset !== undefined && info.infoEndOffset > size) {
+    throw new RbeeError(422, "invalid_gguf", `'${filePath}' is not a readable GGUF file: its header runs to byte ${info.infoEndOffset} but the file has ${size} bytes; it was cut off`);
   }
   const general = info.metadata.general;
   const architecture = general?.architecture ?? null;
@@ -51,10 +58,13 @@ async function estimateMemory(
     const offloaded = await insights.estimateModelResourceRequirementsV2({ gpuLayers: layers });
     const contextOnCpu = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: 0 });
     const contextOffloaded = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: layers });
+    // Without a Llama, GgufInsights simulates on node-llama-cpp's backend-less CPU build, which
+    // reports the whole context (KV cache, compute buffers) as RAM whatever the layer split; with
+    // every layer on a GPU that memory is VRAM, so it counts there (at worst an overestimate).
     return {
       contextSize,
       cpuOnlyRamBytes: Math.round(onCpu.cpuRam + contextOnCpu.cpuRam),
-      fullOffloadVramBytes: Math.round(offloaded.gpuVram + contextOffloaded.gpuVram),
+      fullOffloadVramBytes: Math.round(offloaded.gpuVram + contextOffloaded.gpuVram + contextOffloaded.cpuRam),
     };
   } catch {
     return null; // an architecture node-llama-cpp cannot estimate: the entry is still usable

@@ -1,9 +1,11 @@
 // A worker catalog entry: a runnable llama.cpp worker of one type (cpu, cuda, metal, vulkan),
 // version and platform, named like `cpu-llm-worker-rbee-v0.1.0-linux`, and how to start it.
 import { z } from "zod";
+import { WorkerDevice } from "../../../shared/protocol/worker-heartbeat.js";
 import { ArtifactFields } from "../artifact.js";
 
-export const WorkerType = z.enum(["cpu", "cuda", "metal", "vulkan"]);
+/** The backend a worker build drives; the same names a worker reports as its device. */
+export const WorkerType = WorkerDevice;
 export type WorkerType = z.infer<typeof WorkerType>;
 
 export const WorkerDetails = z.object({

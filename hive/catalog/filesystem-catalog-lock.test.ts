@@ -1,0 +1,202 @@
+// FilesystemCatalog.withLock: jobs in this process and in other real Node processes take turns on
+// one entry, different entries never wait on each other, a SIGKILLed holder's lock goes stale and
+// is taken over, and a waiting job can be cancelled.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { execa, type ResultPromise } from "execa";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ArtifactFields, type Artifact } from "./artifact.js";
+import { FilesystemCatalog } from "./filesystem-catalog.js";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = path.resolve(HERE, "../..");
+/** proper-lockfile's floor: a lock is never stale sooner than this, ms. */
+const SHORT_STALE_MS = 2000;
+
+let dir = "";
+let root = "";
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "rbee-lock-"));
+  root = path.join(dir, "catalog");
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function newCatalog(lockStaleMs?: number): FilesystemCatalog<Artifact> {
+  return new FilesystemCatalog(root, ArtifactFields, "thing", () => {}, lockStaleMs === undefined ? {} : { lockStaleMs });
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+const never = () => new AbortController().signal;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts a real Node process that takes the lock on `id`, prints `locked`, and holds it `holdMs`.
+ * Returns the process inside an object: an async function returning the (thenable) process itself
+ * would wait for it to exit.
+ */
+async function lockInAnotherProcess(id: string, holdMs: number, lockStaleMs: number): Promise<{ child: ResultPromise }> {
+  const script = path.join(dir, "hold-lock.mjs");
+  await writeFile(
+    script,
+    [
+      `import { FilesystemCatalog } from ${JSON.stringify(pathToFileURL(path.join(HERE, "filesystem-catalog.ts")).href)};`,
+      `import { ArtifactFields } from ${JSON.stringify(pathToFileURL(path.join(HERE, "artifact.ts")).href)};`,
+      `const [root, id, holdMs, staleMs] = process.argv.slice(2);`,
+      `const catalog = new FilesystemCatalog(root, ArtifactFields, "thing", console.error, { lockStaleMs: Number(staleMs) });`,
+      `await catalog.withLock(id, new AbortController().signal, () => console.log("waiting"), async () => {`,
+      `  console.log("locked");`,
+      `  await new Promise((resolve) => setTimeout(resolve, Number(holdMs)));`,
+      `});`,
+      `console.log("released");`,
+    ].join("\n"),
+  );
+  const child = execa("node", ["--import", "tsx", script, root, id, String(holdMs), String(lockStaleMs)], { cwd: REPO_ROOT });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("locked")) resolve();
+    });
+    child.catch(reject);
+    child.then(() => reject(new Error("the lock holder exited before taking the lock")), reject);
+  });
+  return { child };
+}
+
+describe("FilesystemCatalog.withLock in one process", () => {
+  it("runs two jobs on one id one after the other, telling the second it waits", async () => {
+    const catalog = newCatalog();
+    const events: string[] = [];
+    const firstInside = deferred();
+    const first = catalog.withLock("hf:o/r:f.gguf", never(), () => events.push("first waits"), async () => {
+      events.push("first starts");
+      firstInside.resolve();
+      await sleep(400);
+      events.push("first ends");
+    });
+    await firstInside.promise;
+    const second = catalog.withLock("hf:o/r:f.gguf", never(), () => events.push("second waits"), async () => {
+      events.push("second starts");
+      return "second result";
+    });
+    await first;
+    expect(await second).toBe("second result");
+    expect(events).toEqual(["first starts", "second waits", "first ends", "second starts"]);
+  });
+
+  it("runs jobs on different ids at the same time", async () => {
+    const catalog = newCatalog();
+    const bothInside = { a: deferred(), b: deferred() };
+    const waits: string[] = [];
+    const run = (id: "a" | "b", other: "a" | "b") =>
+      catalog.withLock(id, never(), () => waits.push(id), async () => {
+        bothInside[id].resolve();
+        await bothInside[other].promise; // would never settle if the two ran one after the other
+        return id;
+      });
+    expect(await Promise.all([run("a", "b"), run("b", "a")])).toEqual(["a", "b"]);
+    expect(waits).toEqual([]);
+  });
+
+  it("releases the lock when the job throws, and passes the error on", async () => {
+    const catalog = newCatalog();
+    await expect(catalog.withLock("x", never(), () => {}, async () => Promise.reject(new Error("job broke")))).rejects.toThrow("job broke");
+    let waited = false;
+    expect(await catalog.withLock("x", never(), () => (waited = true), async () => "again")).toBe("again");
+    expect(waited).toBe(false);
+  });
+
+  it("runs the job once even when it throws an error coded ELOCKED", async () => {
+    const catalog = newCatalog();
+    let runs = 0;
+    let waited = false;
+    const busy = Object.assign(new Error("some other file is locked"), { code: "ELOCKED" });
+    await expect(
+      catalog.withLock("x", never(), () => (waited = true), async () => {
+        runs++;
+        throw busy;
+      }),
+    ).rejects.toBe(busy);
+    expect(runs).toBe(1);
+    expect(waited).toBe(false);
+  });
+
+  it("stops waiting when its signal is aborted, without running the job", async () => {
+    const catalog = newCatalog();
+    const held = deferred();
+    const holderInside = deferred();
+    const holder = catalog.withLock("x", never(), () => {}, async () => {
+      holderInside.resolve();
+      await held.promise;
+    });
+    await holderInside.promise;
+    const controller = new AbortController();
+    let ran = false;
+    const waiter = catalog.withLock("x", controller.signal, () => controller.abort(new Error("job cancelled")), async () => {
+      ran = true;
+    });
+    await expect(waiter).rejects.toThrow("job cancelled");
+    expect(ran).toBe(false);
+    held.resolve();
+    await holder;
+  });
+
+  it("does not start a job whose signal is already aborted", async () => {
+    const controller = new AbortController();
+    controller.abort(new Error("gone"));
+    let ran = false;
+    await expect(newCatalog().withLock("x", controller.signal, () => {}, async () => (ran = true))).rejects.toThrow("gone");
+    expect(ran).toBe(false);
+  });
+});
+
+describe("FilesystemCatalog.withLock across processes", () => {
+  it("waits for another process to release the entry, then runs", async () => {
+    const { child } = await lockInAnotherProcess("hf:o/r:f.gguf", 1000, 30_000);
+    const started = Date.now();
+    let waited = false;
+    const elapsed = await newCatalog().withLock("hf:o/r:f.gguf", never(), () => (waited = true), async () => Date.now() - started);
+    expect(waited).toBe(true);
+    expect(elapsed).toBeGreaterThanOrEqual(700);
+    const result = await child;
+    expect(String(result.stdout).split("\n")).toEqual(["locked", "released"]);
+  });
+
+  it("does not make another process's different entry wait", async () => {
+    const { child } = await lockInAnotherProcess("held-elsewhere", 1000, 30_000);
+    let waited = false;
+    const started = Date.now();
+    await newCatalog().withLock("free-here", never(), () => (waited = true), async () => {});
+    expect(waited).toBe(false);
+    expect(Date.now() - started).toBeLessThan(500);
+    await child;
+  });
+
+  it("takes over the lock of a process that was SIGKILLed once it goes stale", async () => {
+    const { child } = await lockInAnotherProcess("x", 600_000, SHORT_STALE_MS);
+    child.kill("SIGKILL");
+    await expect(child).rejects.toMatchObject({ signal: "SIGKILL" });
+    const killedAt = Date.now();
+    let waited = false;
+    const elapsed = await newCatalog(SHORT_STALE_MS).withLock("x", never(), () => (waited = true), async () => Date.now() - killedAt);
+    expect(waited).toBe(true);
+    expect(elapsed).toBeLessThan(SHORT_STALE_MS + 3000);
+  });
+
+  it("keeps a live holder's lock past the stale time by refreshing it", async () => {
+    const { child } = await lockInAnotherProcess("x", SHORT_STALE_MS * 2, SHORT_STALE_MS);
+    const started = Date.now();
+    const elapsed = await newCatalog(SHORT_STALE_MS).withLock("x", never(), () => {}, async () => Date.now() - started);
+    expect(elapsed).toBeGreaterThanOrEqual(SHORT_STALE_MS * 2 - 500);
+    expect((await child).stdout).toContain("released");
+  });
+});

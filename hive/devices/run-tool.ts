@@ -1,0 +1,38 @@
+// Runs one of the system tools device detection asks (nvidia-smi, vulkaninfo, sysctl) and hands
+// back its output, or nothing: a machine without the tool simply lacks what it reports on.
+import { execa } from "execa";
+
+export interface ToolOptions {
+  /** The whole environment the tool runs with; its PATH decides which binary is found. */
+  env: NodeJS.ProcessEnv;
+  /** How long the tool may run before it is killed and treated as absent, ms. */
+  timeoutMs: number;
+  /** Told why a tool that exists failed; an absent tool is normal and not reported. */
+  log: (line: string) => void;
+}
+
+/** The tool's stdout, or undefined when it is not installed, failed or timed out. */
+export async function runTool(file: string, args: readonly string[], options: ToolOptions): Promise<string | undefined> {
+  const result = await execa(file, args, {
+    env: options.env,
+    // Only the given environment, so a test's PATH decides alone which binary runs.
+    extendEnv: false,
+    timeout: options.timeoutMs,
+    reject: false,
+    stdin: "ignore",
+    // A wedged driver can make nvidia-smi print for ever; its real output is a few KiB.
+    maxBuffer: 1024 * 1024,
+  });
+  if (!result.failed) return result.stdout;
+  if (result.code === "ENOENT") return undefined;
+  const why = result.timedOut
+    ? `did not answer within ${options.timeoutMs} ms`
+    : `failed (${result.exitCode === undefined ? result.code ?? "no exit code" : `exit code ${result.exitCode}`}): ${firstLine(result.stderr || result.stdout)}`;
+  options.log(`device detection: ${file} ${why}; ignoring what it would report`);
+  return undefined;
+}
+
+function firstLine(text: unknown): string {
+  const line = typeof text === "string" ? text.trim().split("\n")[0] : undefined;
+  return line === undefined || line === "" ? "no output" : line.slice(0, 200);
+}

@@ -1,0 +1,31 @@
+// What the hive's job operations work with: its two catalogs, the readiness watch over its
+// workers' heartbeats, and the settings a spawn needs that change while the hive runs.
+import type { ArtifactProvisioner } from "../catalog/artifact-provisioner.js";
+import type { ModelArtifact } from "../catalog/model/model-artifact.js";
+import type { WorkerArtifact, WorkerType } from "../catalog/worker/worker-artifact.js";
+import type { WorkerInstallations } from "../processes/worker-process-check.js";
+import type { WorkerReadiness } from "../worker-readiness.js";
+
+export interface SpawnSettings {
+  /** The hive's local channel (`unix:/…` or `http://127.0.0.1:…`), where workers heartbeat. */
+  hiveChannel: string;
+  heartbeatIntervalMs: number;
+  /** CPU threads per worker; undefined lets the worker decide. */
+  threads: number | undefined;
+  /** Where worker log files go. */
+  logDir: string;
+  /** The worker type a spawn gets when it names none: the best this machine runs. */
+  defaultWorkerType: WorkerType;
+}
+
+export interface HiveServices {
+  models: ArtifactProvisioner<ModelArtifact>;
+  workers: ArtifactProvisioner<WorkerArtifact>;
+  readiness: WorkerReadiness;
+  installations: WorkerInstallations;
+  /** How long a deleted worker may drain after SIGTERM before SIGKILL, ms. */
+  workerStopGraceMs: number;
+  /** Read when a spawn starts: the channel and heartbeat interval can change after startup. */
+  spawnSettings(): SpawnSettings;
+  log(line: string): void;
+}

@@ -1,0 +1,52 @@
+// Refuses a model download that cannot fit before it starts, instead of failing with ENOSPC
+// gigabytes in, with a half-written file filling the disk the other jobs and the OS need.
+import { statfs } from "node:fs/promises";
+import { RbeeError } from "../../../shared/errors.js";
+
+/** Bytes free for this (unprivileged) process on the filesystem holding `folder`. */
+export type FreeBytes = (folder: string) => Promise<number>;
+
+/** Room left free beyond the file itself, bytes: the catalog's metadata, logs, the OS. */
+export const DISK_MARGIN_BYTES = 256 * 1024 * 1024;
+
+export const freeBytesOnDisk: FreeBytes = async (folder) => {
+  const stats = await statfs(folder);
+  return stats.bavail * stats.bsize; // bavail, not bfree: blocks reserved for root are not ours
+};
+
+export interface DiskSpaceRequest {
+  folder: string;
+  /** The whole file's size, bytes. */
+  totalBytes: number;
+  /** Bytes of it already on disk (a part from an earlier attempt), which need no new room. */
+  presentBytes: number;
+  /** For the message, e.g. `hf:org/repo/x.gguf`. */
+  label: string;
+  freeBytes: FreeBytes;
+  marginBytes: number;
+}
+
+export async function ensureDiskSpace(request: DiskSpaceRequest): Promise<void> {
+  const needed = Math.max(0, request.totalBytes - request.presentBytes) + request.marginBytes;
+  const free = await request.freeBytes(request.folder);
+  if (free >= needed) return;
+  throw new RbeeError(
+    507,
+    "insufficient_disk_space",
+    `not enough disk space for ${request.label}: it needs ${formatBytes(needed)} (${formatBytes(request.totalBytes)} file` +
+      `${request.presentBytes > 0 ? `, ${formatBytes(request.presentBytes)} already downloaded` : ""}, plus a ${formatBytes(request.marginBytes)} margin)` +
+      ` but ${request.folder} has ${formatBytes(free)} free; free some space or move rbee's cache to a larger disk`,
+  );
+}
+
+/** `1.5 GiB (1610612736 bytes)`: readable, and exact for whoever compares numbers. */
+export function formatBytes(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
+}

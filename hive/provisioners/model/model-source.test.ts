@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { RbeeError } from "../../../shared/errors.js";
+import { huggingFaceConfig } from "./hugging-face-config.js";
+import { parseModelSource } from "./model-source.js";
+
+function refusal(source: string): RbeeError {
+  try {
+    parseModelSource(source);
+  } catch (error) {
+    if (error instanceof RbeeError) return error;
+    throw error;
+  }
+  throw new Error(`'${source}' was accepted`);
+}
+
+describe("model ids", () => {
+  it("reads hf: ids with a file after ':' or '/', in subfolders, and with a revision", () => {
+    expect(parseModelSource("hf:org/repo:tiny-Q4_K_M.gguf")).toEqual({ kind: "hugging-face", repo: "org/repo", filePath: "tiny-Q4_K_M.gguf", quantization: null, revision: "main" });
+    expect(parseModelSource("hf:org/repo/tiny.gguf")).toMatchObject({ filePath: "tiny.gguf", revision: "main" });
+    expect(parseModelSource("hf:org/repo/Q8_0/tiny.gguf#v1.0")).toMatchObject({ filePath: "Q8_0/tiny.gguf", revision: "v1.0" });
+    expect(parseModelSource("hf:org/repo:tiny.gguf@0123abc")).toMatchObject({ filePath: "tiny.gguf", revision: "0123abc" });
+  });
+
+  it("reads a quantization name or a bare repo, which leave the file to pick", () => {
+    expect(parseModelSource("hf:org/repo:q4_k_m")).toMatchObject({ filePath: null, quantization: "Q4_K_M" });
+    expect(parseModelSource("hf:Org.Name/Repo-GGUF")).toMatchObject({ repo: "Org.Name/Repo-GGUF", filePath: null, quantization: null });
+  });
+
+  it("reads plain URLs and local files with their file names", () => {
+    expect(parseModelSource("https://example.com/models/x.gguf?download=1")).toMatchObject({ kind: "https", fileName: "x.gguf" });
+    expect(parseModelSource("http://127.0.0.1:8080/x.gguf")).toMatchObject({ kind: "https", fileName: "x.gguf" });
+    expect(parseModelSource("file:/models/x.gguf")).toEqual({ kind: "file", filePath: "/models/x.gguf", fileName: "x.gguf" });
+    expect(parseModelSource("file:///models/x.gguf")).toEqual({ kind: "file", filePath: "/models/x.gguf", fileName: "x.gguf" });
+  });
+
+  it.each([
+    "hf:../../x",
+    "hf:org/repo:../../evil.gguf",
+    "hf:org/repo/../../../x.gguf",
+    "hf:org/repo/sub/../x.gguf",
+    "hf:org/repo:/etc/evil.gguf",
+    "hf:org/repo//etc/evil.gguf",
+    "hf:org/repo:.hidden.gguf",
+    "hf:org/repo:a\u0000.gguf",
+    "hf:org/repo:sub\\evil.gguf",
+    "hf:org/repo:%2e%2e%2fevil.gguf",
+    "hf:org",
+    "hf:org/re po",
+    "hf:org/repo:file.gguf#../../main",
+    "hf:org/repo:tiny.gguf:extra.gguf",
+    "https://example.com/../../x.gguf",
+    "https://example.com/a/%2e%2e/x.gguf",
+    "https://example.com/..%2f..%2fx.gguf",
+    "https://example.com/x.bin",
+    "https://user:pass@example.com/x.gguf",
+    "http://example.com/x.gguf",
+    "file:relative/x.gguf",
+    "file:/models/../etc/x.gguf",
+    "file:///models/%2e%2e/x.gguf",
+    "file:/models/x.txt",
+    "ftp://example.com/x.gguf",
+  ])("refuses %j with a 400", (source) => {
+    const error = refusal(source);
+    expect(error.status).toBe(400);
+    expect(["invalid_artifact_id", "unsupported_artifact_id"]).toContain(error.code);
+  });
+
+  it("says which forms are accepted when it refuses", () => {
+    expect(refusal("http://example.com/x.gguf").message).toMatch(/only allowed for this machine/);
+    expect(refusal("hf:org/repo:weights.bin").message).toMatch(/hf:org\/repo:Q4_K_M/);
+  });
+});
+
+describe("Hugging Face settings", () => {
+  it("reads HF_ENDPOINT and HF_TOKEN as huggingface_hub does", async () => {
+    const none = "/nonexistent/rbee-token";
+    expect(await huggingFaceConfig({ HF_TOKEN_PATH: none })).toEqual({ endpoint: "https://huggingface.co", token: null, tokenSource: null });
+    expect(await huggingFaceConfig({ HF_ENDPOINT: "https://mirror.example/hf//", HF_TOKEN: " hf_abc\n", HF_TOKEN_PATH: none })).toEqual({
+      endpoint: "https://mirror.example/hf",
+      token: "hf_abc",
+      tokenSource: "HF_TOKEN",
+    });
+    expect((await huggingFaceConfig({ HUGGING_FACE_HUB_TOKEN: "hf_old", HF_TOKEN_PATH: none })).token).toBe("hf_old");
+  });
+
+  it("refuses an HF_ENDPOINT that is not an http(s) URL", async () => {
+    await expect(huggingFaceConfig({ HF_ENDPOINT: "ftp://hub" })).rejects.toThrow(/HF_ENDPOINT/);
+  });
+});

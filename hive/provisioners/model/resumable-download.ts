@@ -1,0 +1,212 @@
+// Downloads one model file into a catalog entry's folder, resumably. We do not use node-llama-cpp's
+// downloader (ipull) because the catalog needs what it does not give us: a `.part` file we own and
+// can find again after a crash or a failed job (so the next job resumes with `Range: bytes=N-`
+// instead of starting a 40 GB file over), a SHA-256 computed while the bytes arrive (so the file
+// never has to be read twice and a corrupt one never becomes `available`), and progress reported
+// into the job that asked, throttled. Built on Node's fetch and fs: bytes go to `<file>.part`,
+// which is renamed to `<file>` only once its size and SHA-256 are right.
+import { createHash } from "node:crypto";
+import { open, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { backoffDelayMs } from "../../../shared/backoff.js";
+import { describeError, RbeeError } from "../../../shared/errors.js";
+import type { VendorContext } from "../../catalog/vendor-source.js";
+import { DISK_MARGIN_BYTES, ensureDiskSpace, formatBytes, type FreeBytes, freeBytesOnDisk } from "./disk-space.js";
+import { hashFileInto } from "./hash-file.js";
+import { isTransientStatus, refusalError } from "./http-refusal.js";
+import { partRecordPath, readPartRecord, samePart, writePartRecord } from "./part-record.js";
+import { PROGRESS_INTERVAL_MS, ProgressMeter } from "./progress-meter.js";
+import { receiveBody, requestRange, StallGuard } from "./range-request.js";
+
+export interface DownloadTarget {
+  /** What to GET; redirects (the hub's to its CDN) are followed. */
+  url: string;
+  /** Sent with every request, e.g. the hub's Authorization (fetch drops it on a cross-origin redirect). */
+  headers: Record<string, string>;
+  folder: string;
+  /** The file's name in `folder`, already checked to be one safe segment. */
+  fileName: string;
+  /** Lowercase hex the file must hash to; null when the source publishes none. */
+  expectedSha256: string | null;
+  expectedBytes: number | null;
+  /** What is downloaded, for messages, e.g. `hf:org/repo/x.gguf`. */
+  label: string;
+  /** The error for a 4xx answer (access, not found); a generic one when absent. */
+  refusal?: (response: Response) => RbeeError;
+}
+
+export interface DownloadSettings {
+  /** Failed tries in a row (a try that got bytes resets the count) before giving up, per call. */
+  attempts: number;
+  /** First retry waits about this long, ms; each further one doubles it, with jitter. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A connection that delivers no byte for this long is dropped and tried again, ms. */
+  stallTimeoutMs: number;
+  progressIntervalMs: number;
+  /** Free space to leave beyond the file, bytes. */
+  diskMarginBytes: number;
+  freeBytes: FreeBytes;
+}
+
+export const DOWNLOAD_DEFAULTS: DownloadSettings = {
+  attempts: 5,
+  retryBaseMs: 1_000,
+  retryMaxMs: 30_000,
+  stallTimeoutMs: 60_000,
+  progressIntervalMs: PROGRESS_INTERVAL_MS,
+  diskMarginBytes: DISK_MARGIN_BYTES,
+  freeBytes: freeBytesOnDisk,
+};
+
+export interface DownloadResult {
+  /** Lowercase hex SHA-256 of the file. */
+  sha256: string;
+  bytes: number;
+}
+
+export async function downloadResumable(target: DownloadTarget, context: VendorContext, settings: DownloadSettings = DOWNLOAD_DEFAULTS): Promise<DownloadResult> {
+  const finalPath = path.join(target.folder, target.fileName);
+  const finished = await verifyFinished(finalPath, target, context);
+  if (finished !== null) return finished;
+  const partPath = `${finalPath}.part`;
+  const state = await adoptPart(partPath, target, context);
+  const meter = new ProgressMeter(context.progress, state.bytes, settings.progressIntervalMs);
+  let total = target.expectedBytes;
+  let diskChecked = false;
+  if (total !== null) {
+    await ensureDiskSpace({ folder: target.folder, totalBytes: total, presentBytes: state.bytes, label: target.label, freeBytes: settings.freeBytes, marginBytes: settings.diskMarginBytes });
+    diskChecked = true;
+  }
+  let failures = 0;
+  for (;;) {
+    const before = state.bytes;
+    const guard = new StallGuard(context.signal, settings.stallTimeoutMs);
+    try {
+      const answer = await requestRange(target, state, guard.signal);
+      if (answer.kind === "complete") break;
+      if (answer.kind === "refused") {
+        const { status, statusText } = answer.response;
+        if (isTransientStatus(status)) throw new Error(`the server answered ${status} ${statusText}`);
+        throw target.refusal?.(answer.response) ?? refusalError(answer.response, target.label, "the server refused access to the file");
+      }
+      if (answer.kind === "mismatch") {
+        await startOver(partPath, target, null, state);
+        throw new Error(`${answer.why}; starting over from byte 0`);
+      }
+      if (answer.fromStart) {
+        if (state.bytes > 0) context.narrate("restart", `${target.label}: the server sent the whole file instead of resuming at byte ${state.bytes}; starting over`);
+        await startOver(partPath, target, answer.validator, state);
+      }
+      total = target.expectedBytes ?? answer.total;
+      if (!diskChecked && total !== null) {
+        await ensureDiskSpace({ folder: target.folder, totalBytes: total, presentBytes: state.bytes, label: target.label, freeBytes: settings.freeBytes, marginBytes: settings.diskMarginBytes });
+        diskChecked = true;
+      }
+      await receiveBody(answer.response, partPath, state, total, meter, guard);
+      break;
+    } catch (error) {
+      if (context.signal.aborted) throw context.signal.reason instanceof Error ? context.signal.reason : error;
+      if (error instanceof RbeeError) throw error;
+      failures = state.bytes > before ? 1 : failures + 1;
+      if (failures >= settings.attempts) {
+        throw new RbeeError(
+          502,
+          "model_download_failed",
+          `${target.label}: the download failed ${failures} times in a row (last: ${describeError(error)}); the ${formatBytes(state.bytes)} received are kept, so asking for the model again resumes from there`,
+          { cause: error },
+        );
+      }
+      const delayMs = backoffDelayMs(failures - 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs });
+      context.narrate("retry", `${target.label}: ${describeError(error)} (at byte ${state.bytes}); resuming in ${delayMs} ms, try ${failures + 1} of ${settings.attempts}`);
+      await sleep(delayMs, context.signal);
+      meter.restart(state.bytes);
+    } finally {
+      guard.dispose();
+    }
+  }
+  meter.finish(state.bytes, total ?? state.bytes);
+  return settle(finalPath, partPath, target, state, total);
+}
+
+/** The bytes of the part on disk and their running hash; shared with the range requests. */
+export interface PartState {
+  bytes: number;
+  hash: ReturnType<typeof createHash>;
+  /** Sent as `If-Range` when resuming; null when the server gave no strong validator. */
+  validator: string | null;
+}
+
+/** A finished file from an earlier attempt (renamed, then the entry failed later) that is still right. */
+async function verifyFinished(finalPath: string, target: DownloadTarget, context: VendorContext): Promise<DownloadResult | null> {
+  if ((await stat(finalPath).catch(() => null)) === null) return null;
+  const hash = createHash("sha256");
+  const bytes = await hashFileInto(finalPath, hash, context.signal);
+  const sha256 = hash.digest("hex");
+  if ((target.expectedSha256 === null || sha256 === target.expectedSha256) && (target.expectedBytes === null || bytes === target.expectedBytes)) {
+    context.narrate("verify", `${target.label}: the file from an earlier attempt is complete (SHA-256 ${sha256}); not downloading it again`);
+    return { sha256, bytes };
+  }
+  await rm(finalPath, { force: true });
+  return null;
+}
+
+/** Picks up the part an earlier attempt left when it is of the same file, hashing what it holds. */
+async function adoptPart(partPath: string, target: DownloadTarget, context: VendorContext): Promise<PartState> {
+  const state: PartState = { bytes: 0, hash: createHash("sha256"), validator: null };
+  const size = (await stat(partPath).catch(() => null))?.size ?? 0;
+  const record = size > 0 ? await readPartRecord(partPath) : null;
+  const wanted = { url: target.url, sha256: target.expectedSha256, bytes: target.expectedBytes };
+  if (size > 0 && samePart(record, wanted) && (target.expectedBytes === null || size <= target.expectedBytes)) {
+    context.narrate("resume", `${target.label}: ${formatBytes(size)} arrived in an earlier attempt; checking them before resuming from there`);
+    state.bytes = await hashFileInto(partPath, state.hash, context.signal);
+    state.validator = record?.validator ?? null;
+    return state;
+  }
+  if (size > 0) context.narrate("restart", `${target.label}: the partial file an earlier attempt left is of another version; starting over`);
+  await startOver(partPath, target, null, state);
+  return state;
+}
+
+async function startOver(partPath: string, target: DownloadTarget, validator: string | null, state: PartState): Promise<void> {
+  await writePartRecord(partPath, { url: target.url, sha256: target.expectedSha256, bytes: target.expectedBytes, validator });
+  await writeFile(partPath, "");
+  state.bytes = 0;
+  state.hash = createHash("sha256");
+  state.validator = validator;
+}
+
+/** Checks size and SHA-256, then renames the part to its final name; a wrong part is deleted. */
+async function settle(finalPath: string, partPath: string, target: DownloadTarget, state: PartState, total: number | null): Promise<DownloadResult> {
+  const sha256 = state.hash.digest("hex");
+  const discard = () => Promise.all([rm(partPath, { force: true }), rm(partRecordPath(partPath), { force: true })]);
+  if (total !== null && state.bytes !== total) {
+    await discard();
+    throw new RbeeError(502, "size_mismatch", `${target.label}: got ${state.bytes} bytes but expected ${total}; the partial file was deleted, ask again to download it afresh`);
+  }
+  if (target.expectedSha256 !== null && sha256 !== target.expectedSha256) {
+    await discard();
+    throw new RbeeError(
+      502,
+      "checksum_mismatch",
+      `${target.label}: the downloaded file's SHA-256 is ${sha256} but the source published ${target.expectedSha256}; the file was deleted. Ask again to download it afresh; if it happens again, a proxy or the source's copy is corrupt`,
+    );
+  }
+  await rename(partPath, finalPath);
+  await rm(partRecordPath(partPath), { force: true });
+  return { sha256, bytes: state.bytes };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

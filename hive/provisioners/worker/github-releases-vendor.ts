@@ -1,0 +1,107 @@
+// The worker vendor for sources `gh:owner/repo@tag`: finds the release's asset named exactly like
+// the worker id (`cpu-llm-worker-rbee-v0.1.0-linux`, a native executable, or with `.mjs`/`.js`, a
+// Node script) and downloads it into the catalog, checked against GitHub's sha256 digest.
+import { chmod } from "node:fs/promises";
+import path from "node:path";
+import { RbeeError } from "../../../shared/errors.js";
+import { checkSafeSegment } from "../../catalog/artifact-id.js";
+import type { VendorContext, VendorSource } from "../../catalog/vendor-source.js";
+import type { WorkerArtifact, WorkerDetails } from "../../catalog/worker/worker-artifact.js";
+import { downloadFile } from "./download-file.js";
+import { fetchGitHubRelease, type GitHubReleaseAsset } from "./github-release.js";
+import { parseWorkerId } from "./parse-worker-id.js";
+import { GITHUB_PREFIX, parseWorkerSource } from "./worker-source.js";
+
+/** Asset name endings, in order of preference, and how each is started. */
+const ASSET_FORMS: ReadonlyArray<{ suffix: string; runtime: WorkerDetails["runtime"] }> = [
+  { suffix: "", runtime: "native" },
+  { suffix: ".mjs", runtime: "node" },
+  { suffix: ".js", runtime: "node" },
+];
+
+/** Assets named in the message when none fits; releases with every platform can have dozens. */
+const MAX_LISTED_ASSETS = 40;
+
+export interface GitHubReleasesOptions {
+  /** e.g. `https://api.github.com`. */
+  apiUrl: string;
+  token: string | undefined;
+}
+
+export class GitHubReleasesVendor implements VendorSource<WorkerArtifact> {
+  readonly name = "github-releases";
+  private readonly apiUrl: string;
+
+  constructor(private readonly options: GitHubReleasesOptions) {
+    this.apiUrl = options.apiUrl.replace(/\/+$/, "");
+  }
+
+  supports(source: string): boolean {
+    return source.startsWith(GITHUB_PREFIX);
+  }
+
+  async fetch(request: { id: string; source: string }, folder: string, context: VendorContext): Promise<WorkerArtifact> {
+    const source = parseWorkerSource(request.source);
+    if (source.kind !== "github") throw new RbeeError(400, "invalid_worker_source", `'${request.source}' is not a GitHub release source`);
+    const { workerType, version, platform } = parseWorkerId(request.id);
+    const named = `${source.owner}/${source.repo}@${source.tag}`;
+    if (version !== source.version) {
+      throw new RbeeError(400, "worker_version_mismatch", `'${request.id}' is version ${version}, but release ${named} is version ${source.version}; name the release tagged v${version}`);
+    }
+    context.narrate("resolve", `looking up release ${named} on ${this.apiUrl}`);
+    const { owner, repo, tag } = source;
+    const release = await fetchGitHubRelease({ apiUrl: this.apiUrl, token: this.options.token, owner, repo, tag, signal: context.signal });
+    const { asset, runtime } = pickAsset(release.assets, request.id, named);
+    // The asset name is the id plus a known suffix, so it is a safe file name; checked anyway.
+    const fileName = checkSafeSegment(asset.name, "release asset");
+    const expectedSha256 = sha256Of(asset.digest);
+    if (expectedSha256 === null) context.narrate("unverified", `GitHub gives no sha256 digest for ${asset.name}; only its size is checked and its sha256 recorded`);
+    context.narrate("download", `downloading ${asset.name} (${asset.size} bytes) from ${asset.browser_download_url}`);
+    const target = path.join(folder, fileName);
+    const file = await downloadFile({
+      url: asset.browser_download_url,
+      target,
+      expectedSha256,
+      expectedBytes: asset.size,
+      signal: context.signal,
+      progress: context.progress,
+    });
+    if (runtime === "native") await chmod(target, 0o755);
+    if (expectedSha256 === null) context.narrate("downloaded", `${asset.name}: sha256 ${file.sha256} (GitHub published none to compare)`);
+    else context.narrate("verified", `${asset.name}: sha256 ${file.sha256} matches GitHub's digest`);
+    return {
+      id: request.id,
+      status: { state: "available" },
+      sizeBytes: file.bytes,
+      addedAt: new Date().toISOString(),
+      details: { workerType, version, platform, vendor: this.name, origin: asset.browser_download_url, entry: fileName, runtime, sha256: file.sha256 },
+    };
+  }
+}
+
+function pickAsset(assets: readonly GitHubReleaseAsset[], id: string, named: string): { asset: GitHubReleaseAsset; runtime: WorkerDetails["runtime"] } {
+  for (const form of ASSET_FORMS) {
+    const asset = assets.find((candidate) => candidate.name === `${id}${form.suffix}`);
+    if (asset) return { asset, runtime: form.runtime };
+  }
+  const names = assets.slice(0, MAX_LISTED_ASSETS).map((asset) => printable(asset.name));
+  if (assets.length > MAX_LISTED_ASSETS) names.push(`and ${assets.length - MAX_LISTED_ASSETS} more`);
+  const existing = assets.length === 0 ? "it has no assets" : `it has ${names.join(", ")}`;
+  throw new RbeeError(
+    404,
+    "worker_asset_not_found",
+    `release ${named} has no asset named ${id} (or ${id}.mjs, ${id}.js); ${existing}. Pick a worker type and platform that release was built for`,
+  );
+}
+
+/** Asset names come from the network: control characters are shown, not printed into logs. */
+function printable(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return name.replace(/[\u0000-\u001f\u007f]/g, "?").slice(0, 200);
+}
+
+/** The hex of a `sha256:<hex>` digest; null when absent or of another algorithm. */
+function sha256Of(digest: string | null | undefined): string | null {
+  const match = /^sha256:([0-9a-fA-F]{64})$/.exec(digest ?? "");
+  return match?.[1]?.toLowerCase() ?? null;
+}

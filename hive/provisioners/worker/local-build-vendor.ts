@@ -1,0 +1,70 @@
+// The worker vendor for source `local`: builds this installation's own worker into the catalog,
+// versioned as this repository's package.json. Every worker type is the same JavaScript, since
+// node-llama-cpp picks its GPU backend at run time: a local `cuda` worker is the `cpu` bundle,
+// started with `--gpu cuda` (see worker-command.ts).
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { RbeeError } from "../../../shared/errors.js";
+import type { VendorContext, VendorSource } from "../../catalog/vendor-source.js";
+import type { WorkerArtifact } from "../../catalog/worker/worker-artifact.js";
+import { bundleWorker } from "./bundle-worker.js";
+import { parseWorkerId } from "./parse-worker-id.js";
+import { LOCAL_SOURCE } from "./worker-source.js";
+
+/** The repository this hive runs from: its worker is what gets built. */
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+const PackageJson = z.object({ version: z.string() });
+
+/** This repository's version (package.json), which local builds carry in their id. */
+export async function localWorkerVersion(repoRoot: string = REPO_ROOT): Promise<string> {
+  const file = path.join(repoRoot, "package.json");
+  return PackageJson.parse(JSON.parse(await readFile(file, "utf8"))).version;
+}
+
+export class LocalBuildVendor implements VendorSource<WorkerArtifact> {
+  readonly name = "local-build";
+
+  constructor(private readonly repoRoot: string = REPO_ROOT) {}
+
+  supports(source: string): boolean {
+    return source === LOCAL_SOURCE;
+  }
+
+  async fetch(request: { id: string; source: string }, folder: string, context: VendorContext): Promise<WorkerArtifact> {
+    const { workerType, version, platform } = parseWorkerId(request.id);
+    const localVersion = await localWorkerVersion(this.repoRoot);
+    // A build is of this checkout for this machine; any other version or platform is a mistake.
+    if (version !== localVersion || platform !== process.platform) {
+      throw new RbeeError(
+        400,
+        "worker_version_mismatch",
+        `a local build is version ${localVersion} for ${process.platform}, but '${request.id}' asks for ${version} for ${platform}; install with source 'local' for this machine, or name a GitHub release (gh:owner/repo@v${version})`,
+      );
+    }
+    const origin = path.join(this.repoRoot, "worker", "main.ts");
+    context.narrate("build", `bundling ${origin} with esbuild into ${folder}`);
+    const started = performance.now();
+    const bundle = await bundleWorker(this.repoRoot, folder, context.signal);
+    context.narrate("built", `built ${bundle.entry} (${bundle.sizeBytes} bytes) in ${Math.round(performance.now() - started)} ms`);
+    return {
+      id: request.id,
+      status: { state: "available" },
+      sizeBytes: bundle.sizeBytes,
+      addedAt: new Date().toISOString(),
+      details: {
+        workerType,
+        version,
+        platform,
+        vendor: this.name,
+        origin,
+        entry: bundle.entry,
+        runtime: "node",
+        // Several files, and rebuilt from source on demand: nothing downloaded to verify.
+        sha256: null,
+      },
+    };
+  }
+}

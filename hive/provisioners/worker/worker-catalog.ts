@@ -1,0 +1,71 @@
+// The hive's worker catalog: worker binaries by type, version and platform under
+// `<cacheDir>/workers`, filled by two vendors (this repository's own build, GitHub releases).
+// The hive creates one provisioner at start and installs through `installWorker`, which turns
+// "a cuda worker from gh:org/rbee@v0.2.0" into the id this machine needs.
+import path from "node:path";
+import { RbeeError } from "../../../shared/errors.js";
+import { ArtifactProvisioner, type ProvisionListener } from "../../catalog/artifact-provisioner.js";
+import { FilesystemCatalog } from "../../catalog/filesystem-catalog.js";
+import { WorkerArtifact, workerArtifactId, WorkerType } from "../../catalog/worker/worker-artifact.js";
+import { GitHubReleasesVendor } from "./github-releases-vendor.js";
+import { LocalBuildVendor, localWorkerVersion } from "./local-build-vendor.js";
+import { formatWorkerSource, parseWorkerSource, WORKER_SOURCE_FORMS } from "./worker-source.js";
+
+export const DEFAULTS = {
+  /** GitHub's REST API; `RBEE_GITHUB_API_URL` or `githubApiUrl` point elsewhere (GitHub Enterprise, tests). */
+  githubApiUrl: "https://api.github.com",
+  /** The catalog's folder under the hive's cache folder. */
+  folderName: "workers",
+} as const;
+
+export interface WorkerCatalogOptions {
+  /** The hive's cache folder, e.g. `~/.cache/rbee`; workers live in `<cacheDir>/workers`. */
+  cacheDir: string;
+  /** Overrides `RBEE_GITHUB_API_URL` and the default, `https://api.github.com`. */
+  githubApiUrl?: string | undefined;
+  /** Where `GITHUB_TOKEN` and `RBEE_GITHUB_API_URL` are read; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+export function createWorkerProvisioner(options: WorkerCatalogOptions): ArtifactProvisioner<WorkerArtifact> {
+  const env = options.env ?? process.env;
+  const apiUrl = checkApiUrl(options.githubApiUrl ?? env.RBEE_GITHUB_API_URL ?? DEFAULTS.githubApiUrl);
+  const catalog = new FilesystemCatalog<WorkerArtifact>(path.join(options.cacheDir, DEFAULTS.folderName), WorkerArtifact, "worker", options.log);
+  const vendors = [new LocalBuildVendor(), new GitHubReleasesVendor({ apiUrl, token: env.GITHUB_TOKEN || undefined })];
+  return new ArtifactProvisioner(catalog, vendors, "worker", WORKER_SOURCE_FORMS);
+}
+
+export interface InstallWorkerRequest {
+  workerType: WorkerType;
+  /** `local` or `gh:owner/repo@tag`. */
+  source: string;
+}
+
+/**
+ * Installs a worker of `workerType` for this platform from `source`, or returns the one already
+ * installed (narrated as `cached`). Hostile sources are refused here, before anything is fetched
+ * or written.
+ */
+export async function installWorker(
+  provisioner: ArtifactProvisioner<WorkerArtifact>,
+  request: InstallWorkerRequest,
+  signal: AbortSignal,
+  listener: ProvisionListener,
+): Promise<WorkerArtifact> {
+  const workerType = WorkerType.safeParse(request.workerType);
+  if (!workerType.success) {
+    throw new RbeeError(400, "invalid_worker_type", `worker type ${JSON.stringify(request.workerType)} is not one of ${WorkerType.options.join(", ")}`);
+  }
+  const source = parseWorkerSource(request.source);
+  const version = source.kind === "github" ? source.version : await localWorkerVersion();
+  const id = workerArtifactId(workerType.data, version, process.platform);
+  return provisioner.provision({ id, source: formatWorkerSource(source) }, signal, listener);
+}
+
+function checkApiUrl(raw: string): string {
+  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) {
+    throw new RbeeError(400, "invalid_github_api_url", `GitHub API URL '${raw}' (githubApiUrl or RBEE_GITHUB_API_URL) is not an http(s) URL; use e.g. ${DEFAULTS.githubApiUrl}`);
+  }
+  return raw.replace(/\/+$/, "");
+}

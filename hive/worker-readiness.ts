@@ -1,0 +1,73 @@
+// Lets a spawn job follow its worker's heartbeats on the local channel until the model is loaded
+// (ready) or the worker gave up (failed, with its reason). The hive keeps no registry: this only
+// fans heartbeats out to the jobs waiting on them, while they wait.
+import { RbeeError } from "../shared/errors.js";
+import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
+
+type Waiter = (heartbeat: WorkerHeartbeat) => void;
+
+export class WorkerReadiness {
+  private readonly waiters = new Map<string, Set<Waiter>>();
+
+  /** Called for every heartbeat the local channel accepts. */
+  observe(heartbeat: WorkerHeartbeat): void {
+    for (const waiter of this.waiters.get(heartbeat.workerId) ?? []) waiter(heartbeat);
+  }
+
+  /**
+   * Resolves with the first `ready` heartbeat of the worker; rejects with the worker's own reason
+   * when it reports `failed`, or when it stops heartbeating for `silenceMs` (it died while loading).
+   */
+  waitUntilReady(workerId: string, options: { signal: AbortSignal; silenceMs: number; onLoading: (heartbeat: WorkerHeartbeat) => void }): Promise<WorkerHeartbeat> {
+    return new Promise((resolve, reject) => {
+      let silence: NodeJS.Timeout | undefined;
+      const armSilence = () => {
+        clearTimeout(silence);
+        silence = setTimeout(
+          () => finish(() => reject(new RbeeError(502, "worker_failed_to_load", `worker ${workerId} stopped heartbeating for ${options.silenceMs} ms while loading; see its log`))),
+          options.silenceMs,
+        );
+      };
+      const waiter: Waiter = (heartbeat) => {
+        armSilence();
+        switch (heartbeat.state) {
+          case "ready":
+          case "busy":
+            finish(() => resolve(heartbeat));
+            return;
+          case "failed":
+            finish(() => reject(new RbeeError(502, "worker_failed_to_load", `worker ${workerId} could not load its model: ${heartbeat.failure ?? "no reason given"}`)));
+            return;
+          case "draining":
+          case "stopped":
+            finish(() => reject(new RbeeError(502, "worker_failed_to_load", `worker ${workerId} is ${heartbeat.state} before it became ready`)));
+            return;
+          case "loading":
+            options.onLoading(heartbeat);
+            return;
+          default: {
+            const unreachable: never = heartbeat.state;
+            throw new Error(`unknown worker state ${String(unreachable)}`);
+          }
+        }
+      };
+      const onAbort = () => finish(() => reject(options.signal.reason));
+      const finish = (settle: () => void) => {
+        clearTimeout(silence);
+        options.signal.removeEventListener("abort", onAbort);
+        this.waiters.get(workerId)?.delete(waiter);
+        if (this.waiters.get(workerId)?.size === 0) this.waiters.delete(workerId);
+        settle();
+      };
+      if (options.signal.aborted) {
+        reject(options.signal.reason);
+        return;
+      }
+      options.signal.addEventListener("abort", onAbort, { once: true });
+      const set = this.waiters.get(workerId) ?? new Set<Waiter>();
+      set.add(waiter);
+      this.waiters.set(workerId, set);
+      armSilence();
+    });
+  }
+}

@@ -1,0 +1,75 @@
+// Workers run detached from their hive: a hive that restarts (cleanly or after a crash) finds
+// them again on its fixed channel socket, their heartbeats reach the queen again, and serving
+// goes on from the same processes with their models still loaded. A hive started with
+// --stop-workers-on-exit takes its workers down with it instead.
+import { stat } from "node:fs/promises";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isAlive, type LocalCloud, processesMentioning, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
+
+async function chatWorks(cloud: LocalCloud): Promise<void> {
+  const openai = new OpenAI({ baseURL: `${cloud.queen.url}/v1`, apiKey: cloud.apiKey, maxRetries: 0 });
+  const completion = await openai.chat.completions.create({ model: TINY_MODEL, messages: [{ role: "user", content: "Still there?" }], max_tokens: 8 });
+  expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
+}
+
+describe("workers outlive their hive", () => {
+  let cloud: LocalCloud;
+  let worker: { id: string; pid: number };
+
+  beforeAll(async () => {
+    cloud = await startLocalCloud({ heartbeatIntervalMs: 500, hiveName: "restart-hive", stopWorkersOnExit: false });
+    worker = await cloud.client.spawnWorker({ hive: "restart-hive", model: TINY_MODEL, source: cloud.modelSource });
+    await cloud.client.waitForWorkerReady(worker.id, 60_000);
+  });
+
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  it("runs the worker from the worker catalog with its output in a log file", async () => {
+    const [pid] = await processesMentioning(`${cloud.cacheDir}/workers/`);
+    expect(pid).toBe(worker.pid);
+    expect((await stat(`${cloud.cacheDir}/logs/${worker.id}.log`)).size).toBeGreaterThan(0);
+  });
+
+  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+    it(`re-attaches the running worker after the hive restarts (${signal})`, async () => {
+      const welcomesBefore = cloud.hiveLog.filter((line) => line.includes("queen welcomed")).length;
+      await cloud.restartHive(signal);
+      expect(cloud.hiveLog.filter((line) => line.includes("queen welcomed")).length).toBe(welcomesBefore + 1);
+      expect(isAlive(worker.pid)).toBe(true);
+      // The old socket's close took the worker offline; its next heartbeat through the new hive brings it back.
+      await cloud.client.waitForWorkerReady(worker.id, 15_000);
+      const workers = await cloud.client.listWorkers();
+      expect(workers.filter((listed) => listed.id === worker.id)).toHaveLength(1);
+      await chatWorks(cloud);
+    });
+  }
+
+  it("refuses to start a second hive with the same name on this machine", async () => {
+    // The channel socket is taken by the running hive: a second one must say so, not steal it.
+    const { startHiveProcess } = await import("../../scripts/local-cloud/hive-process.js");
+    const lines: string[] = [];
+    const second = startHiveProcess({ queenUrl: cloud.queen.url, name: "restart-hive", token: "rbee_ht_unused", cacheDir: cloud.cacheDir, onLine: (line) => lines.push(line) });
+    await waitUntil(() => second.exitCode !== null, 20_000, "the second hive to exit");
+    expect(second.exitCode).toBe(1);
+    expect(lines.join("\n")).toContain("another hive is already listening");
+    expect(isAlive(worker.pid)).toBe(true);
+  });
+});
+
+describe("a hive started with --stop-workers-on-exit", () => {
+  it("stops its workers when it stops", async () => {
+    const cloud = await startLocalCloud({ heartbeatIntervalMs: 500, hiveName: "owning-hive", stopWorkersOnExit: true });
+    try {
+      const worker = await cloud.client.spawnWorker({ hive: "owning-hive", model: TINY_MODEL, source: cloud.modelSource });
+      await cloud.client.waitForWorkerReady(worker.id, 60_000);
+      await cloud.hive.stop();
+      expect(isAlive(worker.pid)).toBe(false);
+      expect(cloud.hiveLog.some((line) => line.includes(`stopped worker ${worker.id}`))).toBe(true);
+    } finally {
+      await cloud.stop();
+    }
+  });
+});
