@@ -13,6 +13,8 @@ export interface HiveProcessOptions {
   cacheDir?: string;
   /** Stop the hive's workers when it stops (`npm start`); tests of re-attaching leave them up. */
   stopWorkersOnExit?: boolean;
+  /** More environment for the hive (e.g. HF_ENDPOINT); it inherits the rest. */
+  env?: Record<string, string>;
   /** Receives each line the hive (and the workers it runs) print. */
   onLine?: (line: string) => void;
 }
@@ -34,7 +36,7 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   if (options.stopWorkersOnExit) args.push("--stop-workers-on-exit");
   const child: ResultPromise = execa(process.execPath, [HIVE_BIN, ...args], {
     // The token goes by environment, not argv, so `ps` on a shared machine does not show it.
-    env: { RBEE_HIVE_TOKEN: options.token },
+    env: { ...options.env, RBEE_HIVE_TOKEN: options.token },
     stdin: "ignore",
     all: true,
     reject: false,

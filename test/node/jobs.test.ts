@@ -2,6 +2,7 @@
 // real worker, DELETE /v1/workers/:id stops it, a PID that is not an rbee worker is refused,
 // and hive_check describes this machine.
 import { readFile } from "node:fs/promises";
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, jobEvents, narrationActions, runJob } from "./job-stream.js";
 import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
@@ -24,8 +25,15 @@ describe("jobs end to end", () => {
 
   it("streams a worker_spawn job's narration and ends done with the worker's pid and port", async () => {
     const { jobId, events } = await runJob(cloud, { operation: "worker_spawn", hive: HIVE, model: TINY_MODEL, source: cloud.modelSource });
-    expect(narrationActions(events)).toEqual(["spawn", "listening"]);
-    expect(events.map((event) => event.type)).toEqual(["narration", "narration", "data", "done"]);
+    const actions = narrationActions(events);
+    // The model is linked into the catalog, this repository's worker is built, then it starts and loads.
+    for (const step of ["fetch", "link", "model", "install", "spawn", "listening", "ready"]) expect(actions, step).toContain(step);
+    expect(actions.indexOf("model")).toBeLessThan(actions.indexOf("spawn"));
+    expect(actions.indexOf("spawn")).toBeLessThan(actions.indexOf("listening"));
+    expect(actions.at(-1)).toBe("ready");
+    // The pid and port come as soon as the worker listens; the job ends once the model is loaded.
+    expect(events.findIndex((event) => event.type === "data")).toBeGreaterThan(events.findIndex((event) => event.type === "narration" && event.action === "listening"));
+    expect(events.at(-1)?.type).toBe("done");
     expect(events.every((event) => event.job_id === jobId && event.hive === HIVE)).toBe(true);
     const data = events.find((event) => event.type === "data");
     if (data?.type !== "data") throw new Error("no data event");
@@ -41,7 +49,8 @@ describe("jobs end to end", () => {
     // Make the registry believe in a worker whose PID is this test process: post its heartbeat
     // to the hive's local channel, which every worker is told about on its command line.
     const args = (await readFile(`/proc/${worker.pid}/cmdline`, "utf8")).split("\0");
-    const channel = args[args.indexOf("--hive-channel") + 1];
+    const channel = args[args.indexOf("--hive-channel") + 1] ?? "";
+    expect(channel).toMatch(/^unix:\//);
     const impostor = {
       workerId: "wrk_impostor1",
       model: "impostor-model",
@@ -56,8 +65,7 @@ describe("jobs end to end", () => {
       memoryVramBytes: null,
       tokensPerSecond: 0,
     };
-    const posted = await fetch(`${channel}/heartbeat`, { method: "POST", body: JSON.stringify(impostor) });
-    expect(posted.status).toBe(204);
+    expect(await postToUnixSocket(channel.slice("unix:".length), "/heartbeat", JSON.stringify(impostor))).toBe(204);
     await waitUntil(async () => (await call(cloud, "GET", "/v1/workers/wrk_impostor1")).status === 200, 5000, "the impostor to be listed");
 
     const deleted = await call(cloud, "DELETE", "/v1/workers/wrk_impostor1");
@@ -86,6 +94,8 @@ describe("jobs end to end", () => {
   it("cancels a worker_spawn job while the worker starts, killing that worker", async () => {
     const submitted = await call(cloud, "POST", "/v1/jobs", { operation: "worker_spawn", hive: HIVE, model: TINY_MODEL, source: cloud.modelSource });
     const { job_id: jobId, stream_url: streamUrl } = submitted.json as { job_id: string; stream_url: string };
+    // Cancel once the worker process exists, while it loads.
+    await waitUntil(() => cloud.hiveLog.some((line) => line.includes(`job ${jobId}`) && line.includes("starting worker")), 30_000, "the worker to start");
     const cancelled = await call(cloud, "DELETE", `/v1/jobs/${jobId}`);
     expect(cancelled.status).toBe(202);
     const events = await jobEvents(cloud, streamUrl);
@@ -115,3 +125,15 @@ describe("jobs end to end", () => {
     });
   });
 });
+
+/** POSTs a body to a path on a unix socket (fetch cannot reach one); resolves with the status. */
+function postToUnixSocket(socketPath: string, path: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ socketPath, path, method: "POST", headers: { "content-type": "application/json" } }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
+}

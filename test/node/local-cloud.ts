@@ -30,7 +30,16 @@ export interface LocalCloud {
   stop(): Promise<void>;
 }
 
-export async function startLocalCloud(options: { heartbeatIntervalMs: number; hiveName: string; stopWorkersOnExit?: boolean }): Promise<LocalCloud> {
+export interface LocalCloudOptions {
+  heartbeatIntervalMs: number;
+  hiveName: string;
+  /** Default true, so a test's workers end with it; false to test re-attaching. */
+  stopWorkersOnExit?: boolean;
+  /** More environment for the hive process, e.g. HF_ENDPOINT for a fake hub. */
+  hiveEnv?: Record<string, string>;
+}
+
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
   const dir = await mkdtemp(join(tmpdir(), "rbee-e2e-"));
   const modelPath = join(dir, "rbee-tiny.gguf");
   await writeTinyLlamaGguf(modelPath);
@@ -49,6 +58,7 @@ export async function startLocalCloud(options: { heartbeatIntervalMs: number; hi
       workerThreads: 1,
       cacheDir,
       stopWorkersOnExit: options.stopWorkersOnExit ?? true,
+      ...(options.hiveEnv === undefined ? {} : { env: options.hiveEnv }),
       onLine: (line) => hiveLog.push(line),
     });
   let hive = startHive();

@@ -1,3 +1,5 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTinyLlamaGguf } from "../../../shared/gguf/tiny-llama.js";
 import { FakeHub, type FakeRepo, sha256 } from "../../../test/support/fake-hub.js";
@@ -39,9 +41,11 @@ describe("https vendor", () => {
     Object.assign(hub.file(REPO, FILE), { cutAfterBytes: 250_000, cutTimes: 1 });
     const url = hub.plainUrl(REPO, FILE);
     await expect(models.provision({ id: url, source: url }, never, recordingListener())).rejects.toMatchObject({ code: "model_download_failed" });
+    const partBytes = (await stat(path.join(models.catalog.folderOf(url), `${FILE}.part`))).size;
+    expect(partBytes).toBeGreaterThan(0); // at most 250 000: fetch drops what it had buffered unread when the connection broke
     const entry = await models.provision({ id: url, source: url }, never, recordingListener());
     expect(entry.details?.sha256).toBe(sha256(GGUF));
-    expect(hub.seen(`/${FILE}`, "GET").at(-1)).toMatchObject({ range: "bytes=250000-", ifRange: `"${sha256(GGUF)}"` });
+    expect(hub.seen(`/${FILE}`, "GET").at(-1)).toMatchObject({ range: `bytes=${partBytes}-`, ifRange: `"${sha256(GGUF)}"` });
   });
 
   it("starts over when the server answers a range request with the whole file", async () => {
@@ -51,7 +55,7 @@ describe("https vendor", () => {
     const listener = recordingListener();
     const entry = await models.provision({ id: url, source: url }, never, listener);
     expect(entry.details?.sha256).toBe(sha256(GGUF));
-    expect(listener.text()).toMatch(/sent the whole file instead of resuming at byte 100000/);
+    expect(listener.text()).toMatch(/sent the whole file instead of resuming at byte \d+/);
   });
 
   it("answers a missing file with model_not_found", async () => {

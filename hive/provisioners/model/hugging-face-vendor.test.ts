@@ -41,6 +41,11 @@ async function refusalOf(promise: Promise<unknown>): Promise<RbeeError> {
   return error;
 }
 
+/** 0 for no Range header, else N of `bytes=N-`. */
+function rangeStart(range: string | null): number {
+  return range === null ? 0 : Number(/^bytes=(\d+)-$/.exec(range)?.[1] ?? Number.NaN);
+}
+
 async function filesIn(models: { catalog: { folderOf(id: string): string } }, id: string): Promise<string[]> {
   return (await readdir(models.catalog.folderOf(id))).sort();
 }
@@ -67,7 +72,15 @@ describe("Hugging Face vendor", () => {
     const listener = recordingListener();
     const entry = await models.provision({ id: ID, source: ID }, never, listener);
     const cdn = hub.seen(`/${FILE}`, "GET").filter((each) => each.path.startsWith("/cdn/"));
-    expect(cdn.map((each) => each.range)).toEqual([null, "bytes=200000-", "bytes=400000-"]);
+    // fetch drops what it buffered but we had not read yet when a connection breaks, so each
+    // resume starts at most `cutAfterBytes` after the last.
+    const [first, second, third] = cdn.map((each) => rangeStart(each.range));
+    expect(cdn).toHaveLength(3);
+    expect(first).toBe(0);
+    expect(second).toBeGreaterThan(0);
+    expect(second).toBeLessThanOrEqual(200_000);
+    expect(third).toBeGreaterThan(second ?? 0);
+    expect(third).toBeLessThanOrEqual((second ?? 0) + 200_000);
     expect(listener.text()).toMatch(/retry: .*resuming in/);
     expect(entry.details).toMatchObject({ sha256: sha256(GGUF), gguf: { architecture: "llama", contextLength: 4096 } });
     expect(await filesIn(models, ID)).toEqual(["metadata.json", FILE]);
@@ -80,7 +93,8 @@ describe("Hugging Face vendor", () => {
     const entry = await models.provision({ id: ID, source: ID }, never, listener);
     expect(entry.details?.sha256).toBe(sha256(GGUF));
     expect(listener.text()).toMatch(/no data arrived for 300 ms/);
-    expect(hub.seen(`/${FILE}`, "GET").some((each) => each.range === "bytes=100000-")).toBe(true);
+    const resumedAt = hub.seen(`/${FILE}`, "GET").map((each) => rangeStart(each.range));
+    expect(resumedAt.some((start) => start > 0 && start <= 100_000)).toBe(true);
   });
 
   it("resumes, in a later provision, the part file a failed attempt left", async () => {
@@ -89,16 +103,17 @@ describe("Hugging Face vendor", () => {
     const failure = await refusalOf(models.provision({ id: ID, source: ID }, never, recordingListener()));
     expect(failure.code).toBe("model_download_failed");
     expect((await models.catalog.get(ID))?.status).toMatchObject({ state: "failed" });
-    const part = path.join(models.catalog.folderOf(ID), `${FILE}.part`);
-    expect((await stat(part)).size).toBe(300_000);
+    const partBytes = (await stat(path.join(models.catalog.folderOf(ID), `${FILE}.part`))).size;
+    expect(partBytes).toBeGreaterThan(0);
+    expect(partBytes).toBeLessThanOrEqual(300_000);
 
     const listener = recordingListener();
     const entry = await models.provision({ id: ID, source: ID }, never, listener);
     expect(entry.status.state).toBe("available");
     expect(entry.details?.sha256).toBe(sha256(GGUF));
-    expect(hub.seen(`/${FILE}`, "GET").at(-1)?.range).toBe("bytes=300000-");
+    expect(hub.seen(`/${FILE}`, "GET").at(-1)?.range).toBe(`bytes=${partBytes}-`);
     expect(listener.text()).toMatch(/arrived in an earlier attempt/);
-    expect(listener.reports[0]?.bytes ?? 0).toBeGreaterThan(300_000); // progress counts the resumed bytes
+    expect(listener.reports[0]?.bytes ?? 0).toBeGreaterThan(partBytes); // progress counts the resumed bytes
     expect(await filesIn(models, ID)).toEqual(["metadata.json", FILE]);
   });
 
