@@ -44,7 +44,7 @@ describe("file vendor", () => {
       expect(entry.details).toMatchObject({ linked: false, sha256: sha256(createTinyLlamaGguf()) });
       const inCatalog = path.join(models.catalog.folderOf(id), "tiny.gguf");
       expect((await lstat(inCatalog)).isFile()).toBe(true);
-      expect(listener.text()).toMatch(/copy: copying .* as RBEE_LOCAL_MODELS=copy asks/);
+      expect(listener.text()).toMatch(/copy: copying .* as this hive is set to \(RBEE_LOCAL_MODELS=copy\)/);
       expect(listener.reports.at(-1)).toMatchObject({ bytes: entry.sizeBytes, total: entry.sizeBytes });
       await models.catalog.remove(id);
     }

@@ -15,8 +15,8 @@ import { ensureDiskSpace, formatBytes } from "./disk-space.js";
 import { hashFileInto } from "./hash-file.js";
 import { parseModelSource } from "./model-source.js";
 import { ProgressMeter } from "./progress-meter.js";
-import { writeAll } from "./write-all.js";
 import { DOWNLOAD_DEFAULTS, type DownloadSettings } from "./resumable-download.js";
+import { writeAll } from "./write-all.js";
 
 /** `link`: a symlink to the file where it is; `copy`: a copy the entry owns. */
 export type LocalFileMode = "link" | "copy";
@@ -50,10 +50,11 @@ export class FileVendor implements VendorSource<ModelArtifact> {
     });
     if (!info.isFile()) throw new RbeeError(400, "invalid_artifact_id", `${filePath} is not a regular file; name the .gguf file itself`);
     const target = path.join(folder, fileName);
-    await rm(target, { force: true }); // a link or copy an earlier failed attempt left
+    // What an earlier failed attempt left: a link, a copy, or a partial copy.
+    await Promise.all([rm(target, { force: true }), rm(`${target}.part`, { force: true })]);
     let linked = false;
     if (this.mode === "link") linked = await this.link(filePath, target, info.size, context);
-    else context.narrate("copy", `copying ${filePath} (${formatBytes(info.size)}) into the catalog, as RBEE_LOCAL_MODELS=copy asks: the entry keeps working if the original moves`);
+    else context.narrate("copy", `copying ${filePath} (${formatBytes(info.size)}) into the catalog, as this hive is set to (RBEE_LOCAL_MODELS=copy): the entry keeps working if the original moves`);
     const hash = createHash("sha256");
     if (linked) {
       // Hashing reads the whole file once, but the entry then records what it linked to.

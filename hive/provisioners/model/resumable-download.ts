@@ -74,10 +74,15 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
   const meter = new ProgressMeter(context.progress, state.bytes, settings.progressIntervalMs);
   let total = target.expectedBytes;
   let diskChecked = false;
-  if (total !== null) {
-    await ensureDiskSpace({ folder: target.folder, totalBytes: total, presentBytes: state.bytes, label: target.label, freeBytes: settings.freeBytes, marginBytes: settings.diskMarginBytes });
+  // Checked once the size is known: before the first request when the source published it, else
+  // when the first answer tells it (a plain URL's Content-Length).
+  const checkDisk = async (totalBytes: number | null) => {
+    if (diskChecked || totalBytes === null) return;
+    const { freeBytes, diskMarginBytes: marginBytes } = settings;
+    await ensureDiskSpace({ folder: target.folder, totalBytes, presentBytes: state.bytes, label: target.label, freeBytes, marginBytes });
     diskChecked = true;
-  }
+  };
+  await checkDisk(total);
   let failures = 0;
   for (;;) {
     const before = state.bytes;
@@ -94,16 +99,18 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
         await startOver(partPath, target, null, state);
         throw new Error(`${answer.why}; starting over from byte 0`);
       }
-      if (answer.fromStart) {
-        if (state.bytes > 0) context.narrate("restart", `${target.label}: the server sent the whole file instead of resuming at byte ${state.bytes}; starting over`);
-        await startOver(partPath, target, answer.validator, state);
+      try {
+        if (answer.fromStart) {
+          if (state.bytes > 0) context.narrate("restart", `${target.label}: the server sent the whole file instead of resuming at byte ${state.bytes}; starting over`);
+          await startOver(partPath, target, answer.validator, state);
+        }
+        total = target.expectedBytes ?? answer.total;
+        await checkDisk(total);
+        await receiveBody(answer.response, partPath, state, total, meter, guard);
+      } finally {
+        // A body never read keeps its connection open until garbage collection; let it go now.
+        if (!answer.response.bodyUsed) await answer.response.body?.cancel().catch(() => {});
       }
-      total = target.expectedBytes ?? answer.total;
-      if (!diskChecked && total !== null) {
-        await ensureDiskSpace({ folder: target.folder, totalBytes: total, presentBytes: state.bytes, label: target.label, freeBytes: settings.freeBytes, marginBytes: settings.diskMarginBytes });
-        diskChecked = true;
-      }
-      await receiveBody(answer.response, partPath, state, total, meter, guard);
       break;
     } catch (error) {
       if (context.signal.aborted) throw context.signal.reason instanceof Error ? context.signal.reason : error;
