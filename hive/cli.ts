@@ -38,11 +38,20 @@ try {
   process.exit(1);
 }
 
-let stopping = false;
+/**
+ * A second signal this soon after the first is the same request arriving twice (a terminal's
+ * Ctrl-C reaches the whole process group, and a supervisor such as `npm start` sends SIGTERM
+ * too); only a later one means "stop waiting".
+ */
+const SAME_REQUEST_WINDOW_MS = 2000;
+let stoppingSince: number | undefined;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    if (stopping) process.exit(1); // a second signal: don't wait any longer
-    stopping = true;
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince > SAME_REQUEST_WINDOW_MS) process.exit(1); // asked again: don't wait any longer
+      return;
+    }
+    stoppingSince = Date.now();
     // Workers outlive the hive unless asked: a restarted hive re-attaches them, models still loaded.
     const workers = options.stopWorkersOnExit ? "stopping its workers too" : "leaving workers running for the next hive to re-attach";
     log(`rbee-hive: ${signal}, stopping (${workers})`);

@@ -19,12 +19,12 @@ export class HiveChannelStub {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
-    const stub = new HiveChannelStub(server, `http://127.0.0.1:${port}/workers`);
+    const stub = new HiveChannelStub(server, `http://127.0.0.1:${port}`);
     server.on("request", (request, response) => {
       let body = "";
       request.on("data", (chunk: Buffer) => (body += chunk.toString()));
       request.on("end", () => {
-        const parsed = request.url === "/workers/heartbeat" ? WorkerHeartbeat.safeParse(JSON.parse(body) as unknown) : undefined;
+        const parsed = request.url === "/heartbeat" ? WorkerHeartbeat.safeParse(JSON.parse(body) as unknown) : undefined;
         if (parsed?.success) stub.received.push(parsed.data);
         else stub.rejected.push(`${request.url ?? ""} ${body}`);
         response.writeHead(parsed?.success ? 204 : 400).end();

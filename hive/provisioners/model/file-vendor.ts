@@ -11,12 +11,12 @@ import { RbeeError } from "../../../shared/errors.js";
 import type { ModelArtifact } from "../../catalog/model/model-artifact.js";
 import { modelEntry } from "../../catalog/model/model-entry.js";
 import type { VendorContext, VendorSource } from "../../catalog/vendor-source.js";
-import { ensureDiskSpace, formatBytes } from "./disk-space.js";
-import { hashFileInto } from "./hash-file.js";
+import { ensureDiskSpace, formatBytes } from "../download/disk-space.js";
+import { hashFileInto } from "../download/hash-file.js";
+import { ProgressMeter } from "../download/progress-meter.js";
+import { DOWNLOAD_DEFAULTS, type DownloadSettings } from "../download/resumable-download.js";
+import { writeAll } from "../download/write-all.js";
 import { parseModelSource } from "./model-source.js";
-import { ProgressMeter } from "./progress-meter.js";
-import { DOWNLOAD_DEFAULTS, type DownloadSettings } from "./resumable-download.js";
-import { writeAll } from "./write-all.js";
 
 /** `link`: a symlink to the file where it is; `copy`: a copy the entry owns. */
 export type LocalFileMode = "link" | "copy";

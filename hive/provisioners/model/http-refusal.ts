@@ -1,12 +1,13 @@
-// Turns an HTTP answer that refused a model download into the error a person can act on: 404 is
-// `model_not_found`, 401/403 `model_access_denied` with what to do about it; rate limits and server
-// trouble are transient, for the download to try again.
+// The errors a model download ends with, in terms a person can act on: for an HTTP answer that
+// refused it, 404 is `model_not_found`, 401/403 `model_access_denied` with what to do about it;
+// rate limits and server trouble are transient, for the download to try again; and
+// `model_download_failed` once every retry failed.
 import { RbeeError } from "../../../shared/errors.js";
+import type { DownloadGaveUp } from "../download/resumable-download.js";
+import { isTransientStatus } from "../download/transient-status.js";
 
-/** Whether asking again later may work: rate limited, or the server (or a proxy) is in trouble. */
-export function isTransientStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
+/** A model download that failed every retry keeps its part, so asking again resumes it. */
+export const MODEL_DOWNLOAD_GAVE_UP: DownloadGaveUp = { code: "model_download_failed", resumeBy: "asking for the model again" };
 
 /**
  * The error for a refusing answer. `what` names the thing asked for (`hf:org/repo/x.gguf`);

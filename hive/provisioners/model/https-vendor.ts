@@ -6,10 +6,10 @@ import { RbeeError } from "../../../shared/errors.js";
 import type { ModelArtifact } from "../../catalog/model/model-artifact.js";
 import { modelEntry } from "../../catalog/model/model-entry.js";
 import type { VendorContext, VendorSource } from "../../catalog/vendor-source.js";
+import { DOWNLOAD_DEFAULTS, type DownloadSettings, downloadResumable } from "../download/resumable-download.js";
+import { MODEL_DOWNLOAD_GAVE_UP, refusalError } from "./http-refusal.js";
 import { type Environment, huggingFaceConfig } from "./hugging-face-config.js";
-import { refusalError } from "./http-refusal.js";
 import { parseModelSource } from "./model-source.js";
-import { DOWNLOAD_DEFAULTS, type DownloadSettings, downloadResumable } from "./resumable-download.js";
 
 export class HttpsVendor implements VendorSource<ModelArtifact> {
   readonly name = "https";
@@ -51,6 +51,7 @@ export class HttpsVendor implements VendorSource<ModelArtifact> {
         expectedBytes: null,
         label,
         refusal: (response) => refusalError(response, label, accessHint),
+        gaveUp: MODEL_DOWNLOAD_GAVE_UP,
       },
       context,
       this.settings,

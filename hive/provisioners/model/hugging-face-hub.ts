@@ -6,8 +6,9 @@
 // not the one to the CDN, whose headers describe the CDN's answer, not the file.
 import { z } from "zod";
 import { RbeeError } from "../../../shared/errors.js";
+import { isTransientStatus } from "../download/transient-status.js";
 import type { HuggingFaceConfig } from "./hugging-face-config.js";
-import { isTransientStatus, refusalError } from "./http-refusal.js";
+import { refusalError } from "./http-refusal.js";
 
 const TreeEntry = z.object({
   type: z.string(),

@@ -7,12 +7,13 @@ import { checkSafeSegment } from "../../catalog/artifact-id.js";
 import type { ModelArtifact } from "../../catalog/model/model-artifact.js";
 import { modelEntry } from "../../catalog/model/model-entry.js";
 import type { VendorContext, VendorSource } from "../../catalog/vendor-source.js";
-import { formatBytes } from "./disk-space.js";
+import { formatBytes } from "../download/disk-space.js";
+import { DOWNLOAD_DEFAULTS, type DownloadSettings, downloadResumable } from "../download/resumable-download.js";
 import { type Environment, huggingFaceConfig } from "./hugging-face-config.js";
 import { HuggingFaceHub } from "./hugging-face-hub.js";
+import { MODEL_DOWNLOAD_GAVE_UP } from "./http-refusal.js";
 import { checkRepoPath, parseModelSource } from "./model-source.js";
 import { isSplitPart, pickGgufFile } from "./pick-gguf-file.js";
-import { DOWNLOAD_DEFAULTS, type DownloadSettings, downloadResumable } from "./resumable-download.js";
 
 export class HuggingFaceVendor implements VendorSource<ModelArtifact> {
   readonly name = "hugging-face";
@@ -67,6 +68,7 @@ export class HuggingFaceVendor implements VendorSource<ModelArtifact> {
         expectedBytes: info.sizeBytes,
         label,
         refusal,
+        gaveUp: MODEL_DOWNLOAD_GAVE_UP,
       },
       context,
       this.settings,

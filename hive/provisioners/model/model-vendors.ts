@@ -6,12 +6,12 @@ import { RbeeError } from "../../../shared/errors.js";
 import { ArtifactProvisioner } from "../../catalog/artifact-provisioner.js";
 import { FilesystemCatalog } from "../../catalog/filesystem-catalog.js";
 import { ModelArtifact } from "../../catalog/model/model-artifact.js";
+import { DOWNLOAD_DEFAULTS, type DownloadSettings } from "../download/resumable-download.js";
 import { FileVendor, type LocalFileMode } from "./file-vendor.js";
 import type { Environment } from "./hugging-face-config.js";
 import { HttpsVendor } from "./https-vendor.js";
 import { HuggingFaceVendor } from "./hugging-face-vendor.js";
 import { MODEL_ID_FORMS } from "./model-source.js";
-import { DOWNLOAD_DEFAULTS, type DownloadSettings } from "./resumable-download.js";
 
 export { MODEL_ID_FORMS } from "./model-source.js";
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { hasQuantization, pickGgufFile } from "./pick-gguf-file.js";
-import { ProgressMeter } from "./progress-meter.js";
 
 const REPO = [
   "README.md",
@@ -38,21 +37,5 @@ describe("picking a GGUF from a repo", () => {
     expect(hasQuantization("Q4_K_M/model.gguf", "Q4_K_M")).toBe(true);
     expect(() => pickGgufFile("org/repo", REPO, "Q3_K_S")).toThrow(/no single .gguf file with Q3_K_S.*model-Q4_K_M.gguf/);
     expect(() => pickGgufFile("org/repo", REPO, "BF16")).toThrow(/only as a split model/);
-  });
-});
-
-describe("progress reports", () => {
-  it("reports at most once per interval, with the rate since the last report, and always the last", () => {
-    let now = 0;
-    const reports: Array<[number, number | null, number]> = [];
-    const meter = new ProgressMeter((bytes, total, rate) => reports.push([bytes, total, rate]), 100, 250, () => now);
-    for (let step = 1; step <= 20; step++) {
-      now = step * 50;
-      meter.update(100 + step * 1000, 30_000);
-    }
-    meter.finish(30_000, 30_000);
-    expect(reports).toHaveLength(5);
-    expect(reports[0]).toEqual([5100, 30_000, 20_000]); // 5000 new bytes in 250 ms
-    expect(reports.at(-1)?.[0]).toBe(30_000);
   });
 });

@@ -104,10 +104,10 @@ describe("GitHub releases vendor", () => {
     const id = `cuda-llm-worker-rbee-v0.2.0-${platform}`;
     await expect(installWorker(provisioner, { workerType: "cuda", source: "gh:rbee-dev/rbee@v0.2.0" }, signal(), recorder())).rejects.toMatchObject({
       code: "checksum_mismatch",
-      message: expect.stringContaining(`but its publisher gave ${"0".repeat(64)}`),
+      message: expect.stringContaining(`but the source published ${"0".repeat(64)}`),
     });
     const entry = await provisioner.catalog.get(id);
-    expect(entry?.status).toMatchObject({ state: "failed", reason: expect.stringContaining("sha256") });
+    expect(entry?.status).toMatchObject({ state: "failed", reason: expect.stringContaining("SHA-256") });
     expect(await provisioner.catalog.contains(id)).toBe(false);
     expect(await resolveWorker(provisioner.catalog, "cuda")).toBeUndefined();
     expect(await readdir(provisioner.catalog.folderOf(id))).toEqual(["metadata.json"]);

@@ -1,13 +1,13 @@
 // The worker vendor for sources `gh:owner/repo@tag`: finds the release's asset named exactly like
 // the worker id (`cpu-llm-worker-rbee-v0.1.0-linux`, a native executable, or with `.mjs`/`.js`, a
-// Node script) and downloads it into the catalog, checked against GitHub's sha256 digest.
+// Node script) and downloads it into the catalog, resumably, checked against GitHub's sha256 digest.
 import { chmod } from "node:fs/promises";
 import path from "node:path";
 import { RbeeError } from "../../../shared/errors.js";
 import { checkSafeSegment } from "../../catalog/artifact-id.js";
 import type { VendorContext, VendorSource } from "../../catalog/vendor-source.js";
 import type { WorkerArtifact, WorkerDetails } from "../../catalog/worker/worker-artifact.js";
-import { downloadFile } from "./download-file.js";
+import { type DownloadGaveUp, downloadResumable } from "../download/resumable-download.js";
 import { fetchGitHubRelease, type GitHubReleaseAsset } from "./github-release.js";
 import { parseWorkerId } from "./parse-worker-id.js";
 import { GITHUB_PREFIX, parseWorkerSource } from "./worker-source.js";
@@ -21,6 +21,9 @@ const ASSET_FORMS: ReadonlyArray<{ suffix: string; runtime: WorkerDetails["runti
 
 /** Assets named in the message when none fits; releases with every platform can have dozens. */
 const MAX_LISTED_ASSETS = 40;
+
+/** A download that failed every retry keeps its part, so installing again resumes it. */
+const WORKER_DOWNLOAD_GAVE_UP: DownloadGaveUp = { code: "worker_download_failed", resumeBy: "installing the worker again" };
 
 export interface GitHubReleasesOptions {
   /** e.g. `https://api.github.com`. */
@@ -57,16 +60,22 @@ export class GitHubReleasesVendor implements VendorSource<WorkerArtifact> {
     const expectedSha256 = sha256Of(asset.digest);
     if (expectedSha256 === null) context.narrate("unverified", `GitHub gives no sha256 digest for ${asset.name}; only its size is checked and its sha256 recorded`);
     context.narrate("download", `downloading ${asset.name} (${asset.size} bytes) from ${asset.browser_download_url}`);
-    const target = path.join(folder, fileName);
-    const file = await downloadFile({
-      url: asset.browser_download_url,
-      target,
-      expectedSha256,
-      expectedBytes: asset.size,
-      signal: context.signal,
-      progress: context.progress,
-    });
-    if (runtime === "native") await chmod(target, 0o755);
+    const url = checkHttpUrl(asset.browser_download_url);
+    const file = await downloadResumable(
+      {
+        url,
+        headers: { "user-agent": "rbee-hive" },
+        folder,
+        fileName,
+        expectedSha256,
+        expectedBytes: asset.size,
+        label: url,
+        refusal: (response) => new RbeeError(502, "worker_download_failed", `downloading ${url} answered ${response.status} ${response.statusText}; try again later`),
+        gaveUp: WORKER_DOWNLOAD_GAVE_UP,
+      },
+      context,
+    );
+    if (runtime === "native") await chmod(path.join(folder, fileName), 0o755);
     if (expectedSha256 === null) context.narrate("downloaded", `${asset.name}: sha256 ${file.sha256} (GitHub published none to compare)`);
     else context.narrate("verified", `${asset.name}: sha256 ${file.sha256} matches GitHub's digest`);
     return {
@@ -98,6 +107,12 @@ function pickAsset(assets: readonly GitHubReleaseAsset[], id: string, named: str
 function printable(name: string): string {
   // eslint-disable-next-line no-control-regex
   return name.replace(/[\u0000-\u001f\u007f]/g, "?").slice(0, 200);
+}
+
+/** The download URL comes from GitHub's answer; only http(s) is fetched, whatever it says. */
+function checkHttpUrl(url: string): string {
+  if (!/^https?:\/\//.test(url)) throw new RbeeError(502, "worker_download_failed", `refusing to download '${url}': only http and https URLs are fetched`);
+  return url;
 }
 
 /** The hex of a `sha256:<hex>` digest; null when absent or of another algorithm. */

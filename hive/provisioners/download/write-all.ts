@@ -1,5 +1,5 @@
-// Writes one chunk of a model file fully (a file write may take fewer bytes than asked), turning
-// a full disk into the error that says so, for the downloads and copies into the catalog.
+// Writes one chunk of a file fully (a file write may take fewer bytes than asked), turning a full
+// disk into the error that says so, for the downloads and copies into the catalogs.
 import type { FileHandle } from "node:fs/promises";
 import { RbeeError } from "../../../shared/errors.js";
 

@@ -1,10 +1,11 @@
-// Downloads one model file into a catalog entry's folder, resumably. We do not use node-llama-cpp's
-// downloader (ipull) because the catalog needs what it does not give us: a `.part` file we own and
-// can find again after a crash or a failed job (so the next job resumes with `Range: bytes=N-`
-// instead of starting a 40 GB file over), a SHA-256 computed while the bytes arrive (so the file
-// never has to be read twice and a corrupt one never becomes `available`), and progress reported
-// into the job that asked, throttled. Built on Node's fetch and fs: bytes go to `<file>.part`,
-// which is renamed to `<file>` only once its size and SHA-256 are right.
+// Downloads one file into a catalog entry's folder, resumably: the model vendors' GGUFs and the
+// worker vendor's release assets. We do not use node-llama-cpp's downloader (ipull) because the
+// catalogs need what it does not give us: a `.part` file we own and can find again after a crash or
+// a failed job (so the next job resumes with `Range: bytes=N-` instead of starting a 40 GB file
+// over), a SHA-256 computed while the bytes arrive (so the file never has to be read twice and a
+// corrupt one never becomes `available`), and progress reported into the job that asked, throttled.
+// Built on Node's fetch and fs: bytes go to `<file>.part`, which is renamed to `<file>` only once
+// its size and SHA-256 are right.
 import { createHash } from "node:crypto";
 import { open, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -13,10 +14,10 @@ import { describeError, RbeeError } from "../../../shared/errors.js";
 import type { VendorContext } from "../../catalog/vendor-source.js";
 import { DISK_MARGIN_BYTES, ensureDiskSpace, formatBytes, type FreeBytes, freeBytesOnDisk } from "./disk-space.js";
 import { hashFileInto } from "./hash-file.js";
-import { isTransientStatus, refusalError } from "./http-refusal.js";
 import { partRecordPath, readPartRecord, samePart, writePartRecord } from "./part-record.js";
 import { PROGRESS_INTERVAL_MS, ProgressMeter } from "./progress-meter.js";
 import { receiveBody, requestRange, StallGuard } from "./range-request.js";
+import { isTransientStatus } from "./transient-status.js";
 
 export interface DownloadTarget {
   /** What to GET; redirects (the hub's to its CDN) are followed. */
@@ -31,8 +32,17 @@ export interface DownloadTarget {
   expectedBytes: number | null;
   /** What is downloaded, for messages, e.g. `hf:org/repo/x.gguf`. */
   label: string;
-  /** The error for a 4xx answer (access, not found); a generic one when absent. */
-  refusal?: (response: Response) => RbeeError;
+  /** The error for a refusing answer that asking again will not change (access, not found), in the caller's terms. */
+  refusal: (response: Response) => RbeeError;
+  gaveUp: DownloadGaveUp;
+}
+
+/** How a download that failed every retry is named to whoever asked; what it received is kept. */
+export interface DownloadGaveUp {
+  /** The error's code, e.g. `model_download_failed`. */
+  code: string;
+  /** What resumes the download, for the message, e.g. `asking for the model again`. */
+  resumeBy: string;
 }
 
 export interface DownloadSettings {
@@ -93,7 +103,7 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
       if (answer.kind === "refused") {
         const { status, statusText } = answer.response;
         if (isTransientStatus(status)) throw new Error(`the server answered ${status} ${statusText}`);
-        throw target.refusal?.(answer.response) ?? refusalError(answer.response, target.label, "the server refused access to the file");
+        throw target.refusal(answer.response);
       }
       if (answer.kind === "mismatch") {
         await startOver(partPath, target, null, state);
@@ -119,8 +129,8 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
       if (failures >= settings.attempts) {
         throw new RbeeError(
           502,
-          "model_download_failed",
-          `${target.label}: the download failed ${failures} times in a row (last: ${describeError(error)}); the ${formatBytes(state.bytes)} received are kept, so asking for the model again resumes from there`,
+          target.gaveUp.code,
+          `${target.label}: the download failed ${failures} times in a row (last: ${describeError(error)}); the ${formatBytes(state.bytes)} received are kept, so ${target.gaveUp.resumeBy} resumes from there`,
           { cause: error },
         );
       }

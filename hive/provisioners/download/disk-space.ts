@@ -1,5 +1,5 @@
-// Refuses a model download that cannot fit before it starts, instead of failing with ENOSPC
-// gigabytes in, with a half-written file filling the disk the other jobs and the OS need.
+// Refuses a download (or a model copy) that cannot fit before it starts, instead of failing with
+// ENOSPC gigabytes in, with a half-written file filling the disk the other jobs and the OS need.
 import { statfs } from "node:fs/promises";
 import { RbeeError } from "../../../shared/errors.js";
 
