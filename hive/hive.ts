@@ -3,6 +3,7 @@
 // relay a request, cancel it). It keeps no worker registry; its workers run detached and outlive
 // it, and a restarted hive finds them again through its fixed channel socket.
 import path from "node:path";
+import { describeError } from "../shared/errors.js";
 import type { HiveDevices } from "../shared/protocol/hive-devices.js";
 import type { QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
 import { isTerminal } from "../shared/protocol/job-event.js";
@@ -80,6 +81,7 @@ export class Hive {
         threads: options.workerThreads,
         logDir: path.join(options.cacheDir, "logs"),
         defaultWorkerType: WORKER_TYPE_PREFERENCE.find((type) => this.currentDevices().workerTypes.includes(type)) ?? "cpu",
+        devices: this.currentDevices(),
       }),
       log,
     };
@@ -98,7 +100,9 @@ export class Hive {
     this.devices = await detectDevices({ log: this.services.log });
     this.channelUrl = await this.channel.listen(channelSocketPath(this.options.cacheDir, this.options.name));
     this.connection.start();
-    this.deviceTimer = setInterval(() => void this.refreshDevices(), DEVICE_REFRESH_MS);
+    this.deviceTimer = setInterval(() => {
+      this.refreshDevices().catch((error: unknown) => this.services.log(`device refresh failed: ${describeError(error)}`));
+    }, DEVICE_REFRESH_MS);
     this.deviceTimer.unref();
   }
 

@@ -1,37 +1,26 @@
-// The hive_check operation: narrates what this machine is (Node, OS, CPU, memory) and which GPU
-// backends node-llama-cpp can use here, and returns the same as data for programs.
-import os from "node:os";
+// The hive_check operation: narrates what this machine is (Node, OS, CPU, memory, GPUs) and which
+// worker types run here, from the same device detection the hello uses, and returns it as data.
 import packageJson from "../../package.json" with { type: "json" };
+import { publicDevices } from "../../shared/protocol/hive-devices.js";
+import { detectDevices } from "../devices/detect-devices.js";
 import type { JobContext } from "./job-context.js";
 
 const GIB = 1024 ** 3;
 
 export async function runHiveCheck(context: JobContext): Promise<void> {
-  const cpus = os.cpus();
-  const machine = {
-    hive_version: packageJson.version,
-    node: process.version,
-    os: { platform: os.platform(), release: os.release(), arch: os.arch() },
-    cpu: { model: cpus[0]?.model.trim() ?? "unknown", cores: os.availableParallelism() },
-    memory: { total_bytes: os.totalmem(), free_bytes: os.freemem() },
-  };
-  context.narrate("node", `Node ${machine.node}, rbee-hive ${machine.hive_version}`);
-  context.narrate("os", `${machine.os.platform} ${machine.os.release} (${machine.os.arch})`);
-  context.narrate("cpu", `${machine.cpu.model}, ${machine.cpu.cores} cores`);
-  context.narrate("memory", `${(machine.memory.total_bytes / GIB).toFixed(1)} GiB total, ${(machine.memory.free_bytes / GIB).toFixed(1)} GiB free`);
+  const devices = await detectDevices();
   context.signal.throwIfAborted();
-
-  // Imported here, not at the top: loading node-llama-cpp takes ~0.5 s the daemon need not pay.
-  const { getLlamaGpuTypes } = await import("node-llama-cpp");
-  // `false` in node-llama-cpp's list means "no GPU": the CPU backend, always available.
-  const usable = (await getLlamaGpuTypes("supported")).filter((type) => type !== false);
-  const possible = (await getLlamaGpuTypes("allValid")).filter((type) => type !== false);
-  context.signal.throwIfAborted();
+  context.narrate("node", `Node ${process.version}, rbee-hive ${packageJson.version}`);
+  context.narrate("os", `${devices.os} ${devices.osRelease} (${devices.arch})`);
+  context.narrate("cpu", `${devices.cpu.model}, ${devices.cpu.cores} cores`);
+  context.narrate("memory", `${(devices.ramTotalBytes / GIB).toFixed(1)} GiB total, ${(devices.ramFreeBytes / GIB).toFixed(1)} GiB free`);
+  const gpus = devices.gpus.map((gpu) => {
+    const vram = gpu.vramTotalBytes === null ? "memory unknown" : `${(gpu.vramTotalBytes / GIB).toFixed(1)} GiB`;
+    return `${gpu.backend} #${gpu.index} ${gpu.name} (${vram})`;
+  });
   context.narrate(
     "gpu",
-    usable.length > 0
-      ? `GPU backends usable here: ${usable.join(", ")}`
-      : `no GPU backend usable here (possible on this platform with drivers: ${possible.join(", ") || "none"}); workers run on the CPU`,
+    `${gpus.length > 0 ? `GPUs: ${gpus.join("; ")}` : "no GPU found"}; worker types that run here: ${devices.workerTypes.join(", ")}`,
   );
-  context.data({ ...machine, gpu: { usable, possible } });
+  context.data({ hive_version: packageJson.version, node: process.version, devices: publicDevices(devices) });
 }

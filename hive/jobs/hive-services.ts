@@ -1,5 +1,6 @@
 // What the hive's job operations work with: its two catalogs, the readiness watch over its
 // workers' heartbeats, and the settings a spawn needs that change while the hive runs.
+import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import type { ArtifactProvisioner } from "../catalog/artifact-provisioner.js";
 import type { ModelArtifact } from "../catalog/model/model-artifact.js";
 import type { WorkerArtifact, WorkerType } from "../catalog/worker/worker-artifact.js";
@@ -16,6 +17,8 @@ export interface SpawnSettings {
   logDir: string;
   /** The worker type a spawn gets when it names none: the best this machine runs. */
   defaultWorkerType: WorkerType;
+  /** The machine's devices as last detected (free memory included). */
+  devices: HiveDevices;
 }
 
 export interface HiveServices {

@@ -7,10 +7,12 @@ import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import { modelFilePath } from "../catalog/model/model-artifact.js";
 import { spawnWorker } from "../processes/spawn-worker.js";
 import { resolveWorker } from "../provisioners/worker/resolve-worker.js";
+import { isStaleLocalBuild } from "../provisioners/worker/local-build-vendor.js";
 import { installWorker } from "../provisioners/worker/worker-catalog.js";
 import { workerCommand } from "../provisioners/worker/worker-command.js";
 import type { JobContext } from "./job-context.js";
 import type { HiveServices } from "./hive-services.js";
+import { memoryShortfall } from "./memory-fit.js";
 import { provisionModel } from "./model-jobs.js";
 
 /** The shortest time a loading worker may go without a heartbeat before it counts as dead, ms. */
@@ -28,10 +30,12 @@ export async function runWorkerSpawn(
   const modelEntry = await provisionModel(services.models, source, context);
   if (!modelEntry.details) throw new RbeeError(500, "model_incomplete", `model '${source}' has no file details in the catalog; delete it and download it again`);
   const modelPath = modelFilePath(services.models.catalog.folderOf(modelEntry.id), modelEntry.details);
+  const shortfall = modelEntry.details.memory && memoryShortfall(modelEntry.details.memory, settings.devices, workerType, operation.device);
+  if (shortfall) context.narrate("memory", `warning: ${shortfall}; loading it anyway`);
 
   let worker = await resolveWorker(services.workers.catalog, workerType);
-  if (!worker) {
-    context.narrate("install", `no ${workerType} worker is installed; building this repository's worker`);
+  if (!worker || (await isStaleLocalBuild(worker))) {
+    if (!worker) context.narrate("install", `no ${workerType} worker is installed; building this repository's worker`);
     await installWorker(services.workers, { workerType, source: "local" }, context.signal, { narrate: context.narrate, progress: context.progress });
     worker = await resolveWorker(services.workers.catalog, workerType);
     if (!worker) throw new RbeeError(500, "worker_not_installed", `the ${workerType} worker was built but is not available in the catalog`);

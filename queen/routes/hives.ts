@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
-import { HiveDevices } from "../../shared/protocol/hive-devices.js";
+import { HiveDevices, publicDevices } from "../../shared/protocol/hive-devices.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { parseRequest } from "../../shared/validation.js";
 import { newSecret, sha256Hex } from "../auth/secrets.js";
@@ -26,24 +26,7 @@ const StoredDevices = z.object({ devices: HiveDevices });
 
 function devicesView(capabilities: unknown) {
   const parsed = StoredDevices.safeParse(capabilities);
-  if (!parsed.success) return null;
-  const { devices } = parsed.data;
-  return {
-    gpus: devices.gpus.map((gpu) => ({
-      index: gpu.index,
-      name: gpu.name,
-      backend: gpu.backend,
-      vram_total_bytes: gpu.vramTotalBytes,
-      vram_free_bytes: gpu.vramFreeBytes,
-    })),
-    ram_total_bytes: devices.ramTotalBytes,
-    ram_free_bytes: devices.ramFreeBytes,
-    cpu: devices.cpu,
-    os: devices.os,
-    os_release: devices.osRelease,
-    arch: devices.arch,
-    worker_types: devices.workerTypes,
-  };
+  return parsed.success ? publicDevices(parsed.data.devices) : null;
 }
 
 function hiveView(record: HiveRecord, online: boolean) {

@@ -44,3 +44,23 @@ export const HiveDevices = z.object({
   workerTypes: z.array(WorkerDevice).min(1).max(WorkerDevice.options.length),
 });
 export type HiveDevices = z.infer<typeof HiveDevices>;
+
+/** The devices as the public API shows them (GET /v1/hives, hive_check): snake_case. */
+export function publicDevices(devices: HiveDevices) {
+  return {
+    gpus: devices.gpus.map((gpu) => ({
+      index: gpu.index,
+      name: gpu.name,
+      backend: gpu.backend,
+      vram_total_bytes: gpu.vramTotalBytes,
+      vram_free_bytes: gpu.vramFreeBytes,
+    })),
+    ram_total_bytes: devices.ramTotalBytes,
+    ram_free_bytes: devices.ramFreeBytes,
+    cpu: devices.cpu,
+    os: devices.os,
+    os_release: devices.osRelease,
+    arch: devices.arch,
+    worker_types: devices.workerTypes,
+  };
+}

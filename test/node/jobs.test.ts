@@ -117,10 +117,15 @@ describe("jobs end to end", () => {
     expect(data).toMatchObject({
       payload: {
         node: process.version,
-        os: { platform: process.platform, arch: process.arch },
-        cpu: { cores: expect.any(Number) },
-        memory: { total_bytes: expect.any(Number), free_bytes: expect.any(Number) },
-        gpu: { usable: expect.any(Array), possible: expect.any(Array) },
+        devices: {
+          os: process.platform,
+          arch: process.arch,
+          cpu: { cores: expect.any(Number) },
+          ram_total_bytes: expect.any(Number),
+          ram_free_bytes: expect.any(Number),
+          gpus: expect.any(Array),
+          worker_types: expect.arrayContaining(["cpu"]),
+        },
       },
     });
   });

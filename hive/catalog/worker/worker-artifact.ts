@@ -23,6 +23,8 @@ export const WorkerDetails = z.object({
   /** `node`: run `node <entry>`; `native`: execute `<entry>` itself. */
   runtime: z.enum(["node", "native"]),
   sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  /** Local builds: the fingerprint of the sources built (see source-fingerprint.ts), to notice a stale build. */
+  sourceFingerprint: z.string().optional(),
 });
 export type WorkerDetails = z.infer<typeof WorkerDetails>;
 

@@ -10,7 +10,7 @@ import { waitForListeningLine } from "../../../worker/listening-line.js";
 import type { ProvisionListener } from "../../catalog/artifact-provisioner.js";
 import { workerArtifactId } from "../../catalog/worker/worker-artifact.js";
 import { findFreeLoopbackPort } from "../../processes/free-port.js";
-import { localWorkerVersion } from "./local-build-vendor.js";
+import { isStaleLocalBuild, localWorkerVersion } from "./local-build-vendor.js";
 import { resolveWorker } from "./resolve-worker.js";
 import { createWorkerProvisioner, installWorker } from "./worker-catalog.js";
 import { workerCommand } from "./worker-command.js";
@@ -34,6 +34,28 @@ function recorder(): ProvisionListener & { actions: string[] } {
 }
 
 describe("local-build vendor", () => {
+  it("rebuilds a local build whose sources changed since, and keeps a current one", async () => {
+    const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-stale"), env: {} });
+    const first = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(60_000), recorder());
+    expect(first.details?.sourceFingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(await isStaleLocalBuild(first)).toBe(false);
+
+    const current = recorder();
+    await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(60_000), current);
+    expect(current.actions).toEqual(["cached"]);
+
+    // As if the build were from before a `git pull`: the recorded fingerprint no longer matches.
+    if (!first.details) throw new Error("no details");
+    await provisioner.catalog.add({ ...first, details: { ...first.details, sourceFingerprint: "0".repeat(64) } });
+    const stale = await provisioner.catalog.get(first.id);
+    if (!stale) throw new Error("entry vanished");
+    expect(await isStaleLocalBuild(stale)).toBe(true);
+    const rebuilt = recorder();
+    const entry = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(60_000), rebuilt);
+    expect(rebuilt.actions).toEqual(["rebuild", "fetch", "build", "built"]);
+    expect(entry.details?.sourceFingerprint).toBe(first.details.sourceFingerprint);
+  });
+
   it("builds this repository's worker into the catalog, and the build serves a chat from there", async () => {
     const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-run"), env: {} });
     const listener = recorder();

@@ -10,6 +10,7 @@ import { RbeeError } from "../../../shared/errors.js";
 import type { VendorContext, VendorSource } from "../../catalog/vendor-source.js";
 import type { WorkerArtifact } from "../../catalog/worker/worker-artifact.js";
 import { bundleWorker } from "./bundle-worker.js";
+import { localSourceFingerprint } from "./source-fingerprint.js";
 import { parseWorkerId } from "./parse-worker-id.js";
 import { LOCAL_SOURCE } from "./worker-source.js";
 
@@ -22,6 +23,12 @@ const PackageJson = z.object({ version: z.string() });
 export async function localWorkerVersion(repoRoot: string = REPO_ROOT): Promise<string> {
   const file = path.join(repoRoot, "package.json");
   return PackageJson.parse(JSON.parse(await readFile(file, "utf8"))).version;
+}
+
+/** Whether an installed worker is a local build of sources that have changed since. */
+export async function isStaleLocalBuild(worker: WorkerArtifact, repoRoot: string = REPO_ROOT): Promise<boolean> {
+  if (worker.details?.vendor !== "local-build") return false;
+  return worker.details.sourceFingerprint !== (await localSourceFingerprint(repoRoot));
 }
 
 export class LocalBuildVendor implements VendorSource<WorkerArtifact> {
@@ -47,6 +54,7 @@ export class LocalBuildVendor implements VendorSource<WorkerArtifact> {
     const origin = path.join(this.repoRoot, "worker", "main.ts");
     context.narrate("build", `bundling ${origin} with esbuild into ${folder}`);
     const started = performance.now();
+    const sourceFingerprint = await localSourceFingerprint(this.repoRoot);
     const bundle = await bundleWorker(this.repoRoot, folder, context.signal);
     context.narrate("built", `built ${bundle.entry} (${bundle.sizeBytes} bytes) in ${Math.round(performance.now() - started)} ms`);
     return {
@@ -64,6 +72,7 @@ export class LocalBuildVendor implements VendorSource<WorkerArtifact> {
         runtime: "node",
         // Several files, and rebuilt from source on demand: nothing downloaded to verify.
         sha256: null,
+        sourceFingerprint,
       },
     };
   }

@@ -8,7 +8,7 @@ import { ArtifactProvisioner, type ProvisionListener } from "../../catalog/artif
 import { FilesystemCatalog } from "../../catalog/filesystem-catalog.js";
 import { WorkerArtifact, workerArtifactId, WorkerType } from "../../catalog/worker/worker-artifact.js";
 import { GitHubReleasesVendor } from "./github-releases-vendor.js";
-import { LocalBuildVendor, localWorkerVersion } from "./local-build-vendor.js";
+import { isStaleLocalBuild, LocalBuildVendor, localWorkerVersion } from "./local-build-vendor.js";
 import { formatWorkerSource, parseWorkerSource, WORKER_SOURCE_FORMS } from "./worker-source.js";
 
 export const DEFAULTS = {
@@ -60,6 +60,11 @@ export async function installWorker(
   const source = parseWorkerSource(request.source);
   const version = source.kind === "github" ? source.version : await localWorkerVersion();
   const id = workerArtifactId(workerType.data, version, process.platform);
+  const installed = await provisioner.catalog.get(id);
+  if (source.kind === "local" && installed?.status.state === "available" && (await isStaleLocalBuild(installed))) {
+    listener.narrate("rebuild", `this repository's worker sources changed since '${id}' was built; rebuilding it`);
+    await provisioner.catalog.remove(id);
+  }
   return provisioner.provision({ id, source: formatWorkerSource(source) }, signal, listener);
 }
 
