@@ -51,7 +51,7 @@ export class Hive {
     /** Shown each download's progress (the CLI draws a bar on a terminal). */
     progress?: Pick<ProgressPrinter, "progress" | "end">,
   ) {
-        this.connection = new QueenConnection({
+    this.connection = new QueenConnection({
       queenUrl: options.queenUrl,
       hiveName: options.name,
       token: options.token,

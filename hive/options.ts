@@ -20,6 +20,8 @@ export const DEFAULTS = {
   name: undefined,
   /** First reconnect delay ceiling, ms. */
   reconnectBaseMs: 500,
+  /** Window over which the first reconnect after a deploy is spread, ms (1,000 hives → ~200 a second). */
+  reconnectSpreadMs: 5000,
   /** Largest reconnect delay, ms. */
   reconnectMaxMs: 30_000,
   /** How long a worker being deleted may drain after SIGTERM before SIGKILL, ms (env RBEE_WORKER_STOP_GRACE_MS). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelayMs } from "./backoff.js";
+import { backoffDelayMs, firstRetryDelayMs } from "./backoff.js";
 
 describe("backoffDelayMs", () => {
   const options = { baseMs: 500, maxMs: 30_000 };
@@ -18,5 +18,21 @@ describe("backoffDelayMs", () => {
   it("spreads many hives over the window instead of one instant", () => {
     const delays = new Set(Array.from({ length: 1000 }, () => backoffDelayMs(6, options)));
     expect(delays.size).toBeGreaterThan(500);
+  });
+});
+
+describe("firstRetryDelayMs", () => {
+  it("spreads the first retry of a thousand hives that lost the queen at once over the window", () => {
+    const spreadMs = 5000;
+    const perSecond = new Map<number, number>();
+    for (let hive = 0; hive < 1000; hive++) {
+      const delay = firstRetryDelayMs(spreadMs);
+      expect(delay).toBeGreaterThanOrEqual(0);
+      expect(delay).toBeLessThanOrEqual(spreadMs);
+      const second = Math.floor(delay / 1000);
+      perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+    }
+    // About 200 a second; 400 in any one second would be a 1-in-10^40 accident.
+    expect(Math.max(...perSecond.values())).toBeLessThan(400);
   });
 });

@@ -3,7 +3,7 @@
 // backoff when the socket drops. Frames sent while disconnected are dropped, not queued: a
 // heartbeat or response that old is worthless, and the queen fails the request that waited.
 import WebSocket from "ws";
-import { backoffDelayMs } from "../../shared/backoff.js";
+import { backoffDelayMs, firstRetryDelayMs } from "../../shared/backoff.js";
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import {
   type HiveToQueenFrame,
@@ -21,6 +21,7 @@ export interface QueenConnectionOptions {
   token: string;
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
+  reconnectSpreadMs?: number;
   /** Called for every valid frame from the queen. */
   onFrame: (frame: QueenToHiveFrame) => void;
   /** What the hello says about this machine's devices; read on every (re)connect. */
@@ -129,10 +130,14 @@ export class QueenConnection {
 
   private scheduleReconnect(): void {
     if (this.closed) return;
-    const delayMs = backoffDelayMs(this.attempt, {
-      baseMs: this.options.reconnectBaseMs ?? DEFAULTS.reconnectBaseMs,
-      maxMs: this.options.reconnectMaxMs ?? DEFAULTS.reconnectMaxMs,
-    });
+    // Attempt 0 follows a connection that was up: every hive of this queen lost it at once.
+    const delayMs =
+      this.attempt === 0
+        ? firstRetryDelayMs(this.options.reconnectSpreadMs ?? DEFAULTS.reconnectSpreadMs)
+        : backoffDelayMs(this.attempt - 1, {
+            baseMs: this.options.reconnectBaseMs ?? DEFAULTS.reconnectBaseMs,
+            maxMs: this.options.reconnectMaxMs ?? DEFAULTS.reconnectMaxMs,
+          });
     this.attempt += 1;
     this.log(`reconnecting in ${delayMs} ms`);
     this.reconnectTimer = setTimeout(() => this.open(), delayMs);
