@@ -120,6 +120,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 try {
   await hive.welcomed;
+  if (!model.demo) {
+    // Downloads can take longer than one HTTP request may wait: fetch first, following the job.
+    console.log(`getting '${model.source}' into the hive's model catalog…`);
+    const end = await client.runJob({ operation: "model_download", hive: HIVE_NAME, model: model.source });
+    if (end.type !== "done") throw new Error(`could not get the model: ${end.code ?? end.type}: ${end.message ?? ""}`);
+  }
   console.log(`starting a worker for '${model.name}'…`);
   const worker = await client.spawnWorker({ hive: HIVE_NAME, model: model.name, source: model.source });
   await client.waitForWorkerReady(worker.id, 120_000);

@@ -26,7 +26,8 @@ export interface BenchOptions {
 export const USAGE = `Usage: node --import tsx bench/worker-throughput.ts [--tokens <n, default ${DEFAULTS.tokens}>]
   [--runs <n, default ${DEFAULTS.runs}>] [--threads <n, default ${DEFAULTS.threads}>] [--model <file.gguf, default: tiny test model>]`;
 
-function integerFlag(min: number, max: number) {
+/** A zod schema for an integer flag given as a string, `min`–`max` inclusive. */
+export function integerFlag(min: number, max: number) {
   const expected = `expected an integer ${min}–${max}`;
   return z
     .string({ error: expected })

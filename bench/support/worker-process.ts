@@ -1,8 +1,10 @@
-// Starts the real worker process (worker/main.ts) for the benchmark, waits until it serves, and
-// stops it with SIGTERM the way the hive does.
+// Starts the real worker process (worker/main.ts, or a build of it) for the benchmarks, waits
+// until it serves, and stops it with SIGTERM the way the hive does.
 import { spawn, type ChildProcess } from "node:child_process";
+import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { findFreeLoopbackPort } from "../../hive/processes/free-port.js";
+import type { WorkerLaunch } from "../../hive/processes/spawn-worker.js";
 import { listeningLine, waitForListeningLine } from "../../worker/listening-line.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -14,34 +16,44 @@ const STOP_TIMEOUT_MS = 10_000;
 /** How much of the worker's stderr is kept to explain a failed start, in characters. */
 const STDERR_TAIL_CHARS = 4000;
 
+/** The worker from its TypeScript sources, as the hive started it before the worker catalog. */
+export const TSX_LAUNCH: WorkerLaunch = { command: process.execPath, args: ["--import", "tsx", "worker/main.ts"] };
+
 export interface WorkerProcessOptions {
   modelPath: string;
   threads: number;
+  /** How to start the worker, run from the repository root; default TSX_LAUNCH. */
+  launch?: WorkerLaunch;
+  /** `--worker-id`; default `wrk_bench1`. */
+  workerId?: string;
+  /** `--hive-channel` for its heartbeats; default none, so it sends none. */
+  hiveChannel?: string;
 }
 
 export class WorkerProcess {
   /** Spawns the worker on a free port and resolves once it prints its `listening` event. */
   static async start(options: WorkerProcessOptions): Promise<WorkerProcess> {
     const port = await findFreeLoopbackPort();
+    const launch = options.launch ?? TSX_LAUNCH;
     const args = [
-      "--import",
-      "tsx",
-      "worker/main.ts",
+      ...launch.args,
       "--model",
       options.modelPath,
       "--model-name",
       "bench",
       "--worker-id",
-      "wrk_bench1",
+      options.workerId ?? "wrk_bench1",
       "--port",
       String(port),
       "--threads",
       String(options.threads),
       "--gpu",
       "cpu",
+      ...(options.hiveChannel === undefined ? [] : ["--hive-channel", options.hiveChannel]),
     ];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    const worker = new WorkerProcess(child, `http://127.0.0.1:${port}`);
+    const spawnedAt = performance.now();
+    const child = spawn(launch.command, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const worker = new WorkerProcess(child, `http://127.0.0.1:${port}`, spawnedAt);
     try {
       await worker.waitUntilListening(port);
     } catch (error) {
@@ -51,6 +63,7 @@ export class WorkerProcess {
     return worker;
   }
 
+  private listenedAt = Number.NaN;
   private stderrTail = "";
   private readonly exited: Promise<void>;
   private stopping: Promise<void> | undefined;
@@ -59,11 +72,18 @@ export class WorkerProcess {
     private readonly child: ChildProcess,
     /** Base URL of the worker's HTTP API. */
     readonly url: string,
+    /** performance.now() just before the process was spawned. */
+    readonly spawnedAt: number,
   ) {
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
     child.stderr?.on("data", (data: Buffer) => {
       this.stderrTail = (this.stderrTail + data.toString()).slice(-STDERR_TAIL_CHARS);
     });
+  }
+
+  /** performance.now() when its listening line arrived; NaN before. */
+  get listeningAt(): number {
+    return this.listenedAt;
   }
 
   /** SIGTERM, then SIGKILL if the worker has not exited within STOP_TIMEOUT_MS. Safe to call twice. */
@@ -92,6 +112,7 @@ export class WorkerProcess {
       );
       if (this.child.stdout) {
         void waitForListeningLine(this.child.stdout).then((listeningPort) => {
+          this.listenedAt = performance.now();
           clearTimeout(timer);
           if (listeningPort === port) resolve();
           else reject(new Error(`worker says it listens on ${listeningPort}, not ${port}`));

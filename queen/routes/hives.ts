@@ -9,6 +9,7 @@ import { z } from "zod";
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { HiveDevices, publicDevices } from "../../shared/protocol/hive-devices.js";
+import { HelloFrame } from "../../shared/protocol/hive-frames.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { parseRequest } from "../../shared/validation.js";
 import { newSecret, sha256Hex } from "../auth/secrets.js";
@@ -21,12 +22,17 @@ import { registryStub } from "../registry/stub.js";
 
 const CreateHive = z.object({ name: HiveName });
 
-/** The devices part of what a hive reported, read back from D1 (older rows may lack it). */
-const StoredDevices = z.object({ devices: HiveDevices });
+/** What a hive reported about itself, read back from D1 (rows from before protocol 3 lack devices). */
+const StoredCapabilities = z.object({ ...HelloFrame.shape.hive.shape, devices: HiveDevices.optional() });
 
-function devicesView(capabilities: unknown) {
-  const parsed = StoredDevices.safeParse(capabilities);
-  return parsed.success ? publicDevices(parsed.data.devices) : null;
+function capabilitiesView(capabilities: unknown) {
+  const parsed = StoredCapabilities.safeParse(capabilities);
+  if (!parsed.success) return { machine: null, devices: null };
+  const { version, os, arch, cpuCores, memoryBytes, devices } = parsed.data;
+  return {
+    machine: { hive_version: version, os, arch, cpu_cores: cpuCores, memory_bytes: memoryBytes },
+    devices: devices ? publicDevices(devices) : null,
+  };
 }
 
 function hiveView(record: HiveRecord, online: boolean) {
@@ -34,8 +40,7 @@ function hiveView(record: HiveRecord, online: boolean) {
     name: record.name,
     object: "hive",
     online,
-    devices: devicesView(record.capabilities),
-    capabilities: record.capabilities ?? null,
+    ...capabilitiesView(record.capabilities),
     created_at: record.createdAt.toISOString(),
     first_seen_at: record.firstSeenAt?.toISOString() ?? null,
     last_seen_at: record.lastSeenAt?.toISOString() ?? null,

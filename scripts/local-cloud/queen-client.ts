@@ -34,6 +34,28 @@ export class QueenClient {
     await waitUntil(async () => (await this.listModels()).includes(model), timeoutMs, `model '${model}' to be listed`);
   }
 
+  /**
+   * Runs a job and waits for its end, however long it takes (a download of many GB), reading its
+   * event stream; resolves with the terminal event, e.g. `{type: "error", code, message}`.
+   */
+  async runJob(operation: Record<string, unknown>): Promise<{ type: string; code?: string; message?: string }> {
+    const { stream_url: streamUrl } = (await this.call("POST", "/v1/jobs", operation)) as { stream_url: string };
+    const response = await fetch(streamUrl, { headers: { authorization: `Bearer ${this.apiKey}` } });
+    if (!response.ok || !response.body) throw new Error(`GET ${streamUrl} failed with ${response.status}`);
+    let last: { type: string; code?: string; message?: string } = { type: "error", code: "stream_ended", message: "the job's stream ended without an end event" };
+    let buffered = "";
+    for await (const chunk of response.body.pipeThrough(new TextDecoderStream())) {
+      buffered += chunk;
+      const messages = buffered.split("\n\n");
+      buffered = messages.pop() ?? "";
+      for (const message of messages) {
+        const data = message.split("\n").find((line) => line.startsWith("data: "));
+        if (data) last = JSON.parse(data.slice("data: ".length)) as typeof last;
+      }
+    }
+    return last;
+  }
+
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
     const response = await fetch(this.baseUrl + path, {
       method,

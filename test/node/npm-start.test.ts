@@ -9,7 +9,7 @@ import OpenAI from "openai";
 import { afterAll, describe, expect, it } from "vitest";
 import { findFreeLoopbackPort } from "../../hive/processes/free-port.js";
 import { PROJECT_ROOT } from "../../scripts/local-cloud/queen.js";
-import { isAlive, waitUntil } from "./local-cloud.js";
+import { isAlive, processesMentioning, waitUntil } from "./local-cloud.js";
 
 /** Every process below `pid`, found through `ps` (Linux/macOS). */
 function descendants(pid: number): number[] {
@@ -78,6 +78,8 @@ describe("npm start", () => {
     } finally {
       // Whatever happened above, leave nothing running for the next test.
       for (const pid of descendants(start.pid ?? 0)) process.kill(pid, "SIGKILL");
+      // Workers run detached from the hive, so one left by a failed run is no longer a descendant.
+      for (const pid of await processesMentioning(stateDir)) process.kill(pid, "SIGKILL");
       if (start.exitCode === null) start.kill("SIGKILL");
     }
   });

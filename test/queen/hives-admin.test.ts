@@ -7,7 +7,7 @@ import { type HiveToQueenFrame, PROTOCOL_VERSION } from "../../shared/protocol/h
 interface HiveView {
   name: string;
   online: boolean;
-  capabilities: unknown;
+  machine: unknown;
   devices: { ram_free_bytes: number; gpus: Array<{ vram_free_bytes: number | null }> } | null;
   first_seen_at: string | null;
   last_seen_at: string | null;
@@ -80,9 +80,9 @@ describe("hives admin", () => {
 
   it("keeps what a hive's hello says about its machine and lists its devices", async () => {
     await TestHive.greeted("described-hive");
-    await eventually(async () => (await listHives()).find((hive) => hive.name === "described-hive")?.capabilities !== null);
+    await eventually(async () => (await listHives()).find((hive) => hive.name === "described-hive")?.machine !== null);
     const described = (await listHives()).find((hive) => hive.name === "described-hive");
-    expect(described?.capabilities).toMatchObject({ version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 });
+    expect(described?.machine).toEqual({ hive_version: "test", os: "linux", arch: "x64", cpu_cores: 2, memory_bytes: 1 });
     expect(described?.devices).toEqual({
       gpus: [{ index: 0, name: "Test GPU", backend: "cuda", vram_total_bytes: 8 * 2 ** 30, vram_free_bytes: 6 * 2 ** 30 }],
       ram_total_bytes: 16 * 2 ** 30,
@@ -102,7 +102,7 @@ describe("hives admin", () => {
     await eventually(async () => (await listHives()).find((each) => each.name === "refreshing-hive")?.devices?.ram_free_bytes === 1234);
     const refreshed = (await listHives()).find((each) => each.name === "refreshing-hive");
     expect(refreshed?.devices?.gpus[0]?.vram_free_bytes).toBe(42);
-    expect(refreshed?.capabilities).toMatchObject({ version: "test", cpuCores: 2 });
+    expect(refreshed?.machine).toMatchObject({ hive_version: "test", cpu_cores: 2 });
   });
 
   it("refuses a status refresh whose devices are malformed, and keeps the last good ones", async () => {
