@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     const build = await buildLocalWorker(join(tempDir, "cache"), signal);
     process.stdout.write(
       `local build: ${ms(build.installMs)} for installWorker(source local) into an empty catalog, ` +
-        `of which ${ms(build.bundleMs)} fingerprinting and bundling (${build.worker.id}, ${Math.round(build.worker.sizeBytes / 1024)} KiB)\n` +
+        `of which ${ms(build.bundleMs)} fingerprinting and bundling (${build.worker.id}${size(build.worker.sizeBytes)})\n` +
         `catalog check the hive makes before each spawn (resolveWorker + isStaleLocalBuild): ${ms(build.catalogCheckMs)}, not in the figures below\n`,
     );
 
@@ -92,6 +92,10 @@ async function main(): Promise<void> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+function size(bytes: number | null): string {
+  return bytes === null ? "" : `, ${Math.round(bytes / 1024)} KiB`;
 }
 
 function ms(value: number): string {

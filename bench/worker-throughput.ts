@@ -3,12 +3,13 @@
 //
 //   node --import tsx bench/worker-throughput.ts [--tokens 400] [--runs 5] [--threads 1] [--model <file.gguf>]
 import { mkdtemp, rm } from "node:fs/promises";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { ChatMessage } from "../shared/openai/chat-request.js";
 import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
 import { parseBenchOptions, USAGE, wantsHelp, type BenchOptions } from "./support/bench-options.js";
 import { InProcessGenerator } from "./support/in-process-generator.js";
+import { formatLoadAverage } from "./support/load-average.js";
 import { formatReport, MODES, type Mode, type Runs } from "./support/report.js";
 import type { RunResult } from "./support/run-result.js";
 import { roundOrder } from "./support/run-order.js";
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `worker throughput: model ${options.modelPath === undefined ? "rbee-tiny (generated)" : basename(modelPath)}, ` +
         `${options.tokens} tokens, ${options.runs} runs per mode, ${options.threads} thread(s), cpu, node ${process.version}\n` +
-        `load average before: ${formatLoad()}\n`,
+        `load average before: ${formatLoadAverage()}\n`,
     );
     worker = await WorkerProcess.start({ modelPath, threads: options.threads });
     const http = (client = new WorkerClient(worker.url));
@@ -70,19 +71,13 @@ async function main(): Promise<void> {
       // Modes alternate within each round so load from other processes hits all of them alike.
       for (const mode of roundOrder(MODES, round)) runs[mode].push(await runners[mode]());
     }
-    process.stdout.write(`${formatReport(runs)}\nload average after: ${formatLoad()}\n`);
+    process.stdout.write(`${formatReport(runs)}\nload average after: ${formatLoadAverage()}\n`);
   } finally {
     client?.close();
     await worker?.stop();
     await inProcess?.dispose();
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
   }
-}
-
-function formatLoad(): string {
-  return loadavg()
-    .map((load) => load.toFixed(2))
-    .join(" ");
 }
 
 await main().catch((error: unknown) => {

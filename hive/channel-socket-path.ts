@@ -1,17 +1,76 @@
 // Where a hive's local channel socket lives: a fixed path per hive name under the cache folder,
-// so a restarted hive listens where its surviving workers already send their heartbeats.
+// so a restarted hive listens where its surviving workers already send their heartbeats. Used by
+// the hive at start, before LocalChannel.listen.
 import { createHash } from "node:crypto";
+import { lstatSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { RbeeError } from "../shared/errors.js";
 
 /** Unix socket paths are limited to ~104–108 bytes by the kernel (sun_path); stay below. */
 const MAX_SOCKET_PATH_BYTES = 100;
 
-export function channelSocketPath(cacheDir: string, hiveName: string): string {
+/** Where the short fallback folder is looked for; the defaults are this process's. */
+export interface SocketFolderContext {
+  /** Read for `XDG_RUNTIME_DIR`; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Default `os.tmpdir()`. */
+  tmpDir?: string;
+  /** Who must own the fallback folder; default this process's uid. */
+  uid?: number;
+}
+
+/**
+ * The socket path for hive `hiveName`: `<cacheDir>/run/hive-<name>.sock`, or, when that is too
+ * long for a socket, a short fixed name in a private per-user folder, which this creates (0700)
+ * or checks. Throws `unsafe_socket_folder` if that folder is not this user's alone.
+ */
+export function channelSocketPath(cacheDir: string, hiveName: string, context: SocketFolderContext = {}): string {
   // The hive name is validated (letters, digits, . _ -), so it is a safe file name.
   const preferred = path.join(path.resolve(cacheDir), "run", `hive-${hiveName}.sock`);
   if (Buffer.byteLength(preferred) <= MAX_SOCKET_PATH_BYTES) return preferred;
-  // A deep cache folder: a short, still-fixed name in the temp folder instead.
+  // A deep cache folder: a short, still-fixed name instead. Not straight in the temp folder:
+  // anyone may create files there, so another local user could take the name first and have
+  // this hive's workers post their heartbeats to them.
+  const folder = privateSocketFolder(context);
   const digest = createHash("sha256").update(preferred).digest("hex").slice(0, 16);
-  return path.join(os.tmpdir(), `rbee-hive-${digest}.sock`);
+  const fallback = path.join(folder, `hive-${digest}.sock`);
+  if (Buffer.byteLength(fallback) > MAX_SOCKET_PATH_BYTES) {
+    throw new RbeeError(
+      500,
+      "socket_path_too_long",
+      `the hive's socket path is longer than ${MAX_SOCKET_PATH_BYTES} bytes both under the cache folder (${preferred}) and in ${folder}; pass a shorter --cache-dir`,
+    );
+  }
+  return fallback;
+}
+
+/**
+ * `$XDG_RUNTIME_DIR/rbee` (already per-user, and cleaned at logout) when that variable holds an
+ * absolute path, else `<tmpdir>/rbee-<uid>`; created 0700, or refused when it already exists and
+ * is not a folder owned by this user that nobody else may enter.
+ */
+function privateSocketFolder(context: SocketFolderContext): string {
+  const env = context.env ?? process.env;
+  const uid = context.uid ?? process.getuid?.() ?? os.userInfo().uid;
+  const runtimeDir = env.XDG_RUNTIME_DIR;
+  const folder =
+    runtimeDir && path.isAbsolute(runtimeDir) ? path.join(runtimeDir, "rbee") : path.join(context.tmpDir ?? os.tmpdir(), `rbee-${uid}`);
+  try {
+    mkdirSync(folder, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+      throw new RbeeError(500, "unsafe_socket_folder", `could not create the hive's socket folder ${folder}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  // lstat, not stat: a link planted there by someone else must not be followed to a folder of theirs.
+  const stats = lstatSync(folder);
+  const refuse = (why: string, fix: string) =>
+    new RbeeError(500, "unsafe_socket_folder", `refusing to put the hive's socket in ${folder}: ${why}; ${fix}`);
+  if (!stats.isDirectory()) throw refuse("it is not a folder (a link or a file)", "remove it");
+  if (stats.uid !== uid) throw refuse(`it is owned by uid ${stats.uid}, not by this user (uid ${uid})`, "remove it, or set XDG_RUNTIME_DIR or --cache-dir elsewhere");
+  if ((stats.mode & 0o077) !== 0) {
+    throw refuse(`other users may enter it (mode ${(stats.mode & 0o777).toString(8)})`, `run chmod 700 ${folder}`);
+  }
+  return folder;
 }

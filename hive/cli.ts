@@ -29,9 +29,10 @@ if (options.configFile !== null) console.log(`rbee-hive: options from ${options.
 // Every line goes through the printer, so a download's live bar is never garbled by a log line.
 const printer = new ProgressPrinter(process.stdout);
 const log = (line: string) => printer.log(line);
-// A revoked token is final: exit non-zero so a supervisor shows it instead of looping.
-const hive = new Hive(options, log, () => process.exit(1), printer);
+let hive: Hive;
 try {
+  // A revoked token is final: exit non-zero so a supervisor shows it instead of looping.
+  hive = new Hive(options, log, () => process.exit(1), printer);
   await hive.start();
 } catch (error) {
   console.error(`rbee-hive connect: ${error instanceof Error ? error.message : String(error)}`);

@@ -27,6 +27,8 @@ import { WorkerReadiness } from "./worker-readiness.js";
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 5000;
 /** How often the hive tells the queen about its devices again (free memory changes), ms. */
 const DEVICE_REFRESH_MS = 60_000;
+/** How long a stopping hive waits for its jobs to record that they were interrupted, ms. */
+const JOB_INTERRUPT_WAIT_MS = 5000;
 /** Preferred worker type when a spawn names none: the fastest backend this machine runs. */
 const WORKER_TYPE_PREFERENCE: WorkerType[] = ["cuda", "metal", "vulkan", "cpu"];
 
@@ -97,6 +99,10 @@ export class Hive {
   }
 
   async start(): Promise<void> {
+    // What a hive that died mid-delete left in the catalogs' trash: gigabytes nobody will use.
+    for (const provisioner of [this.services.models, this.services.workers]) {
+      provisioner.catalog.emptyTrash().catch((error: unknown) => this.services.log(`could not empty the catalog trash: ${describeError(error)}`));
+    }
     this.devices = await detectDevices({ log: this.services.log });
     this.channelUrl = await this.channel.listen(channelSocketPath(this.options.cacheDir, this.options.name));
     this.connection.start();
@@ -119,7 +125,7 @@ export class Hive {
     clearInterval(this.deviceTimer);
     for (const controller of this.inFlight.values()) controller.abort();
     this.inFlight.clear();
-    this.jobs.abortAll();
+    await this.jobs.interruptAll(JOB_INTERRUPT_WAIT_MS);
     if (stopWorkers && this.channelUrl) await this.stopOwnWorkers(this.channelUrl);
     this.connection.close();
     await this.channel.close();

@@ -35,9 +35,19 @@ export class LocalChannel {
       await this.listenOn({ port: 0, host: "127.0.0.1" });
       return formatHiveChannel({ kind: "tcp", host: "127.0.0.1", port: (this.server.address() as AddressInfo).port });
     }
-    await mkdir(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+    const folder = path.dirname(socketPath);
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+    // mkdir's mode only applies to a folder it creates; one left by an older hive may be open.
+    await chmod(folder, 0o700);
     await removeStaleSocket(socketPath);
-    await this.listenOn({ path: socketPath });
+    // A socket is created with 0777 less the umask, and chmod after listen would leave a moment
+    // in which any local user could connect. The umask is process-wide, so it is restored at once.
+    const umask = process.umask(0o077);
+    try {
+      await this.listenOn({ path: socketPath });
+    } finally {
+      process.umask(umask);
+    }
     this.socketPath = socketPath;
     await chmod(socketPath, 0o600);
     return formatHiveChannel({ kind: "unix", socketPath } satisfies HiveChannelAddress);

@@ -21,7 +21,7 @@ export function formatRun(label: string, starter: Starter, timing: StartTiming):
 }
 
 export function formatStartReport(runs: StartRuns): string {
-  const row = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(8) : cell.padStart(22))).join(" ");
+  const row = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(8) : cell.padStart(32))).join(" ");
   const lines = [row(["worker", ...METRICS.map((metric) => `${metric.label} median (min–max)`)])];
   for (const starter of STARTERS) {
     lines.push(

@@ -14,6 +14,8 @@ export interface ArtifactCatalog<T extends Artifact> {
   contains(id: string): Promise<boolean>;
   /** The folder that holds (or will hold) the entry's files. */
   folderOf(id: string): string;
+  /** Deletes what earlier removals left half-deleted (a process that died while deleting). */
+  emptyTrash(): Promise<void>;
   /** Runs `fn` holding the entry's lock, which other jobs and other processes respect. */
   withLock<R>(id: string, signal: AbortSignal, onWait: () => void, fn: () => Promise<R>): Promise<R>;
 }

@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { waitUntil } from "../../shared/wait-until.js";
 import { ArtifactFields, type Artifact } from "./artifact.js";
-import { ArtifactProvisioner, type ProvisionListener } from "./artifact-provisioner.js";
+import { ArtifactProvisioner, FetchInterrupted, type ProvisionListener } from "./artifact-provisioner.js";
 import { FilesystemCatalog } from "./filesystem-catalog.js";
 import type { VendorContext, VendorSource } from "./vendor-source.js";
 
@@ -162,6 +162,31 @@ describe("ArtifactProvisioner.provision", () => {
     await waitUntil(async () => (await readdir(catalog.root)).every((name) => name.startsWith(".")), 5000, "the cancelled entry's folder to go");
     expect(await catalog.list()).toEqual([]);
     expect(await readdir(path.join(catalog.root, ".trash"))).toEqual([]);
+  });
+
+  it("keeps the partial files of a fetch interrupted by shutdown, recorded as failed, and resumes from them", async () => {
+    const stop = new AbortController();
+    const provisioned = provisioner.provision(request, stop.signal, recorder());
+    await vendor.started.promise;
+    stop.abort(new FetchInterrupted("the hive is shutting down"));
+    await expect(provisioned).rejects.toThrow("shutting down");
+    await waitUntil(async () => (await catalog.get(ID))?.status.state === "failed", 5000, "the interruption to be recorded");
+    expect((await catalog.get(ID))?.status).toEqual({ state: "failed", reason: "interrupted: the hive is shutting down; ask for it again to resume" });
+    expect(await readdir(catalog.folderOf(ID))).toContain("part");
+
+    vendor.finish();
+    await provisioner.provision(request, new AbortController().signal, recorder());
+    expect(vendor.foundAtStart[1]).toContain("part");
+  });
+
+  it("fetches an available entry again when asked to replace it, under its lock", async () => {
+    vendor.finish();
+    await provisioner.provision(request, new AbortController().signal, recorder());
+    const again = recorder();
+    await provisioner.provision(request, new AbortController().signal, again, { replaceIf: async () => "it is out of date" });
+    expect(vendor.calls).toBe(2);
+    expect(again.said).toContain("replace");
+    expect((await catalog.get(ID))?.status.state).toBe("available");
   });
 
   it("fetches afresh for an asker who comes while a cancelled fetch winds down", async () => {

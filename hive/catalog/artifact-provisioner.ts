@@ -1,8 +1,8 @@
 // Gets an artifact into its catalog: picks the vendor that understands the id, fetches under the
 // entry's lock, and records the outcome (available, or failed with the reason). Two jobs asking
 // for the same id at once share one fetch, which is only cancelled once every asker cancelled.
-// A cancelled fetch leaves nothing listed; a failed one keeps its partial files so the next
-// attempt resumes.
+// A cancelled fetch leaves nothing listed; a failed or interrupted one (the hive stopping) keeps
+// its partial files, so the next attempt resumes.
 import { RbeeError } from "../../shared/errors.js";
 import type { Artifact } from "./artifact.js";
 import type { ArtifactCatalog } from "./artifact-catalog.js";
@@ -11,6 +11,22 @@ import type { VendorContext, VendorSource } from "./vendor-source.js";
 
 /** What one asker hears while the artifact is provisioned. */
 export type ProvisionListener = Omit<VendorContext, "signal">;
+
+/**
+ * The abort reason for "stop now, resume later" (the hive is shutting down), as opposed to a
+ * cancel ("I no longer want this"): an interrupted fetch keeps its partial files.
+ */
+export class FetchInterrupted extends Error {
+  override readonly name = "FetchInterrupted";
+}
+
+export interface ProvisionOptions<T> {
+  /**
+   * Asked, under the entry's lock, about an available entry: a reason to fetch it again (a local
+   * build of sources that changed since, one from another vendor), or undefined to keep it.
+   */
+  replaceIf?: (entry: T) => Promise<string | undefined>;
+}
 
 interface SharedFetch<T> {
   promise: Promise<T>;
@@ -43,12 +59,12 @@ export class ArtifactProvisioner<T extends Artifact> {
    * models the id is the source (`hf:org/repo:file.gguf`); a worker's id names what it is
    * (`cpu-llm-worker-rbee-v0.1.0-linux`) and its source where it comes from (`gh:org/repo@v0.1.0`).
    */
-  async provision(request: { id: string; source: string }, signal: AbortSignal, listener: ProvisionListener): Promise<T> {
+  async provision(request: { id: string; source: string }, signal: AbortSignal, listener: ProvisionListener, options: ProvisionOptions<T> = {}): Promise<T> {
     const { id, source } = request;
     checkArtifactId(id, this.kind);
     const vendor = this.vendorFor(source);
     const existing = await this.catalog.get(id);
-    if (existing?.status.state === "available") {
+    if (existing?.status.state === "available" && (await options.replaceIf?.(existing)) === undefined) {
       listener.narrate("cached", `${this.kind} '${id}' is already in the catalog`);
       return existing;
     }
@@ -66,7 +82,7 @@ export class ArtifactProvisioner<T extends Artifact> {
         narrate: (action, message) => listeners.forEach((each) => each.narrate(action, message)),
         progress: (bytes, total, rate) => listeners.forEach((each) => each.progress(bytes, total, rate)),
       };
-      const started: SharedFetch<T> = { promise: this.fetchLocked(id, source, vendor, fanOut), controller, listeners };
+      const started: SharedFetch<T> = { promise: this.fetchLocked(id, source, vendor, fanOut, options), controller, listeners };
       // Only its own entry: a newer fetch for the id may have taken the slot while this one wound down.
       started.promise = started.promise.finally(() => {
         if (this.inFlight.get(id) === started) this.inFlight.delete(id);
@@ -103,12 +119,21 @@ export class ArtifactProvisioner<T extends Artifact> {
     }
   }
 
-  private async fetchLocked(id: string, source: string, vendor: VendorSource<T>, context: VendorContext): Promise<T> {
+  /** Removes an entry under its lock, so it never vanishes under a fetch in progress; false when absent. */
+  async remove(id: string, signal: AbortSignal, onWait: () => void): Promise<boolean> {
+    return this.catalog.withLock(id, signal, onWait, () => this.catalog.remove(id));
+  }
+
+  private async fetchLocked(id: string, source: string, vendor: VendorSource<T>, context: VendorContext, options: ProvisionOptions<T>): Promise<T> {
     const onWait = () => context.narrate("wait", `another process holds ${this.kind} '${id}'; waiting for it`);
     return this.catalog.withLock(id, context.signal, onWait, async () => {
       // It may have become available while this job waited for the lock.
       const existing = await this.catalog.get(id);
-      if (existing?.status.state === "available") return existing;
+      if (existing?.status.state === "available") {
+        const why = await options.replaceIf?.(existing);
+        if (why === undefined) return existing;
+        context.narrate("replace", `fetching ${this.kind} '${id}' again: ${why}`);
+      }
       const folder = this.catalog.folderOf(id);
       await this.catalog.add({ ...(existing ?? placeholder(id)), status: { state: "downloading", pid: process.pid } } as T);
       context.narrate("fetch", `fetching ${this.kind} '${id}' from ${vendor.name} (${source}) into ${folder}`);
@@ -117,11 +142,13 @@ export class ArtifactProvisioner<T extends Artifact> {
         await this.catalog.add({ ...entry, status: { state: "available" } });
         return entry;
       } catch (error) {
-        if (context.signal.aborted) {
+        const interrupted = context.signal.reason instanceof FetchInterrupted;
+        if (context.signal.aborted && !interrupted) {
           await this.catalog.remove(id); // cancelled on purpose: nothing stays behind, nothing listed
         } else {
-          const reason = error instanceof Error ? error.message : String(error);
-          await this.catalog.add({ ...(existing ?? placeholder(id)), status: { state: "failed", reason } } as T);
+          const cause = interrupted ? (context.signal.reason as Error) : error;
+          const reason = `${interrupted ? "interrupted: " : ""}${cause instanceof Error ? cause.message : String(cause)}${interrupted ? "; ask for it again to resume" : ""}`;
+          await this.catalog.add({ ...(existing ?? placeholder(id)), details: existing?.details ?? null, status: { state: "failed", reason } } as T);
         }
         throw error;
       }

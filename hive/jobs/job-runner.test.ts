@@ -1,7 +1,8 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import type { JobEvent } from "../../shared/protocol/job-event.js";
 import { createModelProvisioner } from "../provisioners/model/model-vendors.js";
@@ -19,6 +20,28 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
+
+/** Processes that are not rbee workers, started by a test; killed after each test. */
+const foreigners: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of foreigners.splice(0)) child.kill("SIGKILL");
+});
+
+function startForeign(command: string, args: string[]): { pid: number } {
+  const child = spawn(command, args, { stdio: "ignore" });
+  foreigners.push(child);
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  return { pid: child.pid };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function runner(workerStopGraceMs = 10_000) {
   const frames: JobEventFrame[] = [];
@@ -71,11 +94,24 @@ describe("JobRunner", () => {
   });
 
   it("refuses to stop a process that is not this hive's worker, and leaves it running", async () => {
+    const foreign = startForeign("sleep", ["30"]);
     const { jobs, ended } = runner();
-    jobs.start("job_foreign1", { operation: "worker_delete", workerId: "wrk_x", pid: process.pid });
+    jobs.start("job_foreign1", { operation: "worker_delete", workerId: "wrk_x", pid: foreign.pid });
     const events = await ended("job_foreign1");
-    expect(events.at(-1)).toMatchObject({ type: "error", code: "not_an_rbee_worker" });
+    expect(events.at(-1)).toMatchObject({ type: "error", code: "not_an_rbee_worker", message: expect.stringContaining("not running an rbee worker") });
     expect(events.some((event) => event.type === "narration" && event.action === "sigterm")).toBe(false);
+    expect(isAlive(foreign.pid)).toBe(true);
+  });
+
+  it("refuses a process that names a catalog path and the worker id, but does not run it as its entry", async () => {
+    const catalogEntry = path.join(cacheDir, "workers", "x", "worker.mjs");
+    const foreign = startForeign(process.execPath, ["-e", "setTimeout(() => {}, 30000)", catalogEntry, "--worker-id", "wrk_x"]);
+    const { jobs, ended } = runner();
+    jobs.start("job_foreign2", { operation: "worker_delete", workerId: "wrk_x", pid: foreign.pid });
+    const events = await ended("job_foreign2");
+    expect(events.at(-1)).toMatchObject({ type: "error", code: "not_an_rbee_worker", message: expect.stringContaining("not running an rbee worker") });
+    expect(events.some((event) => event.type === "narration" && event.action === "sigterm")).toBe(false);
+    expect(isAlive(foreign.pid)).toBe(true);
   });
 
   it("lists empty catalogs on a fresh hive", async () => {

@@ -7,6 +7,8 @@ import type { JobEvent } from "../../shared/protocol/job-event.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import { runHiveCheck } from "./hive-check.js";
 import type { HiveServices } from "./hive-services.js";
+import { FetchInterrupted } from "../catalog/artifact-provisioner.js";
+import { clampJobEvent } from "./clamp-job-event.js";
 import type { JobContext } from "./job-context.js";
 import { runModelDelete, runModelDownload, runModelList } from "./model-jobs.js";
 import { runWorkerDelete } from "./worker-delete.js";
@@ -26,6 +28,8 @@ class JobCancelled extends Error {
 
 export class JobRunner {
   private readonly running = new Map<string, AbortController>();
+  /** Each running job's promise, so a shutdown can wait for them to record how they ended. */
+  private readonly finishing = new Map<string, Promise<void>>();
   /** The next job_event seq per job, while it runs. */
   private readonly nextSeq = new Map<string, number>();
 
@@ -36,10 +40,12 @@ export class JobRunner {
     const controller = new AbortController();
     this.running.set(jobId, controller);
     this.nextSeq.set(jobId, 0);
-    void this.run(jobId, operation, controller.signal).finally(() => {
+    const finished = this.run(jobId, operation, controller.signal).finally(() => {
       this.running.delete(jobId);
       this.nextSeq.delete(jobId);
+      this.finishing.delete(jobId);
     });
+    this.finishing.set(jobId, finished);
   }
 
   cancel(jobId: string): void {
@@ -54,9 +60,14 @@ export class JobRunner {
     controller.abort(new JobCancelled(`job ${jobId} was cancelled`));
   }
 
-  /** Aborts every job; for shutdown. */
-  abortAll(): void {
-    for (const controller of this.running.values()) controller.abort(new JobCancelled("the hive is shutting down"));
+  /**
+   * Interrupts every job for shutdown and waits (at most `waitMs`) for them to record it: a
+   * download keeps its partial file for the next hive, a worker that was loading keeps running.
+   */
+  async interruptAll(waitMs: number): Promise<void> {
+    for (const controller of this.running.values()) controller.abort(new FetchInterrupted("the hive is shutting down"));
+    const settled = Promise.allSettled([...this.finishing.values()]);
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
   }
 
   private async run(jobId: string, operation: HiveOperation, signal: AbortSignal): Promise<void> {
@@ -116,7 +127,8 @@ export class JobRunner {
     }
   }
 
-  private emit(jobId: string, event: JobEvent): void {
+  private emit(jobId: string, unbounded: JobEvent): void {
+    const event = clampJobEvent(unbounded);
     const seq = this.nextSeq.get(jobId) ?? 0;
     if (this.running.has(jobId)) this.nextSeq.set(jobId, seq + 1);
     // Dropped while the queen is unreachable: the queen ends this hive's jobs as errors then.

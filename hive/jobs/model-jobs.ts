@@ -54,7 +54,8 @@ export async function runModelDelete(
       throw new RbeeError(409, "model_in_use", `model '${entry.id}' is loaded by worker ${pids}; delete the worker first (DELETE /v1/workers/:id)`);
     }
   }
-  await models.catalog.remove(entry.id);
+  // Under the entry's lock: a download of this model in progress finishes (or fails) first.
+  await models.remove(entry.id, context.signal, () => context.narrate("wait", `model '${entry.id}' is being fetched; deleting it once that ends`));
   context.narrate("deleted", `removed model '${entry.id}'${entry.details?.linked ? " (a link: the original file is untouched)" : ""}`);
   context.data({ model: entry.id, deleted: true });
 }

@@ -5,7 +5,9 @@
 import { RbeeError } from "../../shared/errors.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import { modelFilePath } from "../catalog/model/model-artifact.js";
+import { FetchInterrupted } from "../catalog/artifact-provisioner.js";
 import { spawnWorker } from "../processes/spawn-worker.js";
+import { stopProcess } from "../processes/stop-process.js";
 import { resolveWorker } from "../provisioners/worker/resolve-worker.js";
 import { isStaleLocalBuild } from "../provisioners/worker/local-build-vendor.js";
 import { installWorker } from "../provisioners/worker/worker-catalog.js";
@@ -73,9 +75,12 @@ export async function runWorkerSpawn(
       },
     }),
     spawned.exited,
-  ]).catch((error: unknown) => {
-    // Cancelled while loading: nobody asked for this worker any more, and it serves nobody yet.
-    if (context.signal.aborted) process.kill(spawned.pid, "SIGTERM");
+  ]).catch(async (error: unknown) => {
+    // A hive shutting down leaves a loading worker be: the next hive re-attaches it. Cancelled,
+    // failed or gone silent, it serves nobody: stop it (it may have exited already).
+    if (!(context.signal.reason instanceof FetchInterrupted)) {
+      await stopProcess(spawned.pid, services.workerStopGraceMs, new AbortController().signal, (action, message) => services.log(`worker ${workerId}: ${action}: ${message}`)).catch(() => {});
+    }
     throw error;
   });
   context.narrate("ready", `worker ${workerId} is ready on ${ready.device ?? "an unknown device"} with ${ready.slotsTotal} slot(s)`);

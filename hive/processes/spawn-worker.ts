@@ -73,7 +73,7 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   const child = spawn(options.launch.command, args, {
     detached: true,
     stdio: ["ignore", logHandle.fd, logHandle.fd],
-    env: { ...process.env, ...visibleDevicesEnv(options.gpu, options.deviceIndex) },
+    env: workerEnv(process.env, options.gpu, options.deviceIndex),
   });
   await logHandle.close(); // the child holds its own copy of the descriptor
   const pid = child.pid;
@@ -113,12 +113,27 @@ async function lastWords(logFile: string): Promise<string> {
   return text.trim().split("\n").slice(-FAILURE_TAIL_LINES).join(" | ") || "no output";
 }
 
+/**
+ * The hive's secrets: its queen token, the admin/API key `npm start` reads, and the tokens it
+ * downloads with. A worker needs none of them, and its binary may come from any GitHub release.
+ */
+const SECRET_ENV_NAMES = ["RBEE_HIVE_TOKEN", "RBEE_ADMIN_KEY", "RBEE_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "GITHUB_TOKEN"] as const;
+
+/** A worker's environment: the hive's, without its secrets, restricted to the chosen GPU. */
+export function workerEnv(hiveEnv: NodeJS.ProcessEnv, gpu: SpawnWorkerOptions["gpu"], deviceIndex: number | undefined): NodeJS.ProcessEnv {
+  const env = { ...hiveEnv };
+  for (const name of SECRET_ENV_NAMES) delete env[name];
+  return { ...env, ...visibleDevicesEnv(gpu, deviceIndex) };
+}
+
 /** Restricts a worker to one GPU of its backend, the way each backend's runtime reads it. */
 function visibleDevicesEnv(gpu: SpawnWorkerOptions["gpu"], deviceIndex: number | undefined): Record<string, string> {
   if (deviceIndex === undefined) return {};
   switch (gpu) {
     case "cuda":
-      return { CUDA_VISIBLE_DEVICES: String(deviceIndex) };
+      // The index is nvidia-smi's, which numbers GPUs by PCI bus; CUDA's own default order is
+      // fastest first, so without this a mixed machine would run the worker on another GPU.
+      return { CUDA_DEVICE_ORDER: "PCI_BUS_ID", CUDA_VISIBLE_DEVICES: String(deviceIndex) };
     case "vulkan":
       return { GGML_VK_VISIBLE_DEVICES: String(deviceIndex) };
     case "metal":

@@ -1,7 +1,7 @@
 // Stops a process the way a worker expects: SIGTERM lets it drain, and if it is still there
 // after the grace period, SIGKILL. Says which it took.
 import { RbeeError } from "../../shared/errors.js";
-import { hasExited } from "./worker-process-check.js";
+import { hasExited } from "./has-exited.js";
 
 /** How often the hive looks whether the process exited, ms. */
 const EXIT_POLL_MS = 100;

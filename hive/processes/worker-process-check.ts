@@ -1,19 +1,15 @@
-// Decides whether a PID really is one of this machine's rbee workers before the hive signals it.
+// Decides whether a PID really is one of this machine's rbee workers before the hive signals it,
+// and finds the workers still running (worker_delete, model_delete, a hive that stops its own).
 // The queen sends a PID from its registry, but a PID alone proves nothing (it may have been
-// reused, or the queen may be wrong): the process's own command line must run a worker from
-// this installation (its source entry, or a build in its worker catalog) with the expected
-// `--worker-id`.
+// reused, or the queen may be wrong): the process's own command line must start a worker from
+// this hive's worker catalog, as its entry, with the expected `--worker-id`.
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-
-/** This repository's worker entry point, which `npm start` and tests may run through tsx. */
-export const WORKER_SOURCE_ENTRY = fileURLToPath(new URL("../../worker/main.ts", import.meta.url));
 
 /** Where this hive's workers may run from. */
 export interface WorkerInstallations {
-  /** The worker catalog folder (`<cache>/workers`): anything started from inside it. */
+  /** The worker catalog folder (`<cache>/workers`): entries started from inside it. */
   workerCatalogRoot: string;
 }
 
@@ -23,7 +19,7 @@ export async function checkWorkerProcess(pid: number, workerId: string, installa
   if (pid === process.pid || pid <= 1) return { ok: false, reason: `pid ${pid} is the hive itself or init` };
   const args = await commandLine(pid);
   if (args === undefined) return { ok: false, reason: `no process with pid ${pid} is running` };
-  if (!args.some((arg) => isWorkerEntry(arg, installations))) {
+  if (!runsCatalogWorker(args, installations)) {
     return { ok: false, reason: `pid ${pid} is not running an rbee worker from ${installations.workerCatalogRoot}` };
   }
   const idAt = args.indexOf("--worker-id");
@@ -42,10 +38,8 @@ export interface FoundWorker {
 /** Every process on this machine that runs a worker of this installation. */
 export async function findWorkerProcesses(installations: WorkerInstallations): Promise<FoundWorker[]> {
   const found: FoundWorker[] = [];
-  for (const pid of await allPids()) {
-    if (pid === process.pid) continue;
-    const args = await commandLine(pid);
-    if (!args?.some((arg) => isWorkerEntry(arg, installations))) continue;
+  for (const { pid, args } of await allCommandLines()) {
+    if (pid === process.pid || !runsCatalogWorker(args, installations)) continue;
     const flag = (name: string) => {
       const at = args.indexOf(name);
       return at >= 0 ? args[at + 1] : undefined;
@@ -55,43 +49,67 @@ export async function findWorkerProcesses(installations: WorkerInstallations): P
   return found;
 }
 
-function isWorkerEntry(arg: string, installations: WorkerInstallations): boolean {
-  if (arg === WORKER_SOURCE_ENTRY) return true;
+/**
+ * Whether argv starts a catalog worker the way spawn-worker does: a native binary from the
+ * catalog as argv[0], or node with a bundle from the catalog as argv[1]. A catalog path anywhere
+ * else (an argument to some other program, say `node -e … <catalog>/x/worker.mjs`) does not count.
+ */
+function runsCatalogWorker(args: readonly string[], installations: WorkerInstallations): boolean {
+  const [program, script] = args;
+  if (program === undefined) return false; // a zombie's argv is empty
+  if (isInsideCatalog(program, installations)) return true;
+  return isNode(program) && script !== undefined && isInsideCatalog(script, installations);
+}
+
+function isInsideCatalog(arg: string, installations: WorkerInstallations): boolean {
   const root = path.resolve(installations.workerCatalogRoot) + path.sep;
   return path.isAbsolute(arg) && path.resolve(arg).startsWith(root);
 }
 
+/**
+ * The hive starts bundles with its own `process.execPath`; a worker that outlived a hive may run
+ * under an older node, so any executable named node counts.
+ */
+function isNode(program: string): boolean {
+  return program === process.execPath || /^node(\d+)?(\.exe)?$/.test(path.basename(program));
+}
+
 /** The process's argv, or undefined if it does not exist. */
 async function commandLine(pid: number): Promise<string[] | undefined> {
-  if (process.platform === "linux") {
-    const raw = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => undefined);
-    return raw?.split("\0").filter((arg) => arg.length > 0);
-  }
-  // macOS and other Unixes: no /proc. `ps` joins argv with spaces; worker paths with spaces
-  // would split, which only makes the check refuse, never wrongly accept.
-  const result = await execa("ps", ["-o", "command=", "-p", String(pid)], { reject: false });
+  if (process.platform === "linux") return linuxCommandLine(pid);
+  // macOS and other Unixes: no /proc.
+  const result = await execa("ps", ["-ww", "-o", "command=", "-p", String(pid)], { reject: false });
   if (result.exitCode !== 0 || result.stdout.trim() === "") return undefined;
-  return result.stdout.trim().split(/\s+/);
+  return splitPsCommand(result.stdout);
 }
 
-async function allPids(): Promise<number[]> {
+async function allCommandLines(): Promise<Array<{ pid: number; args: string[] }>> {
   if (process.platform === "linux") {
-    const names = await readdir("/proc");
-    return names.filter((name) => /^\d+$/.test(name)).map(Number);
+    const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name)).map(Number);
+    const lines: Array<{ pid: number; args: string[] }> = [];
+    for (const pid of pids) {
+      const args = await linuxCommandLine(pid);
+      if (args) lines.push({ pid, args });
+    }
+    return lines;
   }
-  const result = await execa("ps", ["-A", "-o", "pid="], { reject: false });
-  return result.stdout.split("\n").map((line) => Number(line.trim())).filter((pid) => Number.isInteger(pid) && pid > 0);
+  // One ps for every process, not one per pid: a Mac runs hundreds of them.
+  const result = await execa("ps", ["-A", "-ww", "-o", "pid=,command="], { reject: false });
+  return result.stdout.split("\n").flatMap((line) => {
+    const match = /^\s*(\d+)\s+(.*)$/.exec(line);
+    return match?.[1] && match[2] ? [{ pid: Number(match[1]), args: splitPsCommand(match[2]) }] : [];
+  });
 }
 
-/** Whether the process is gone (or a zombie its parent has yet to reap, which is as good). */
-export async function hasExited(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
-  if (process.platform !== "linux") return false;
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  // Field 3, after the parenthesised command name (which may itself hold spaces or parens).
-  return stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+async function linuxCommandLine(pid: number): Promise<string[] | undefined> {
+  const raw = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => undefined);
+  return raw?.split("\0").filter((arg) => arg.length > 0);
+}
+
+/**
+ * `ps` joins argv with spaces; worker paths with spaces would split, which only makes the check
+ * refuse, never wrongly accept.
+ */
+function splitPsCommand(command: string): string[] {
+  return command.trim().split(/\s+/);
 }

@@ -8,8 +8,6 @@ import { call, jobEvents, narrationActions, runJob } from "./job-stream.js";
 import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
 const HIVE = "jobs-hive";
-/** The hive's default grace period between SIGTERM and SIGKILL, ms. */
-const STOP_GRACE_MS = 10_000;
 
 describe("jobs end to end", () => {
   let cloud: LocalCloud;
@@ -78,15 +76,14 @@ describe("jobs end to end", () => {
   });
 
   it("stops a real worker with DELETE /v1/workers/:id within the grace period, and the registry drops it", async () => {
-    const startedAt = Date.now();
     const deleted = await call(cloud, "DELETE", `/v1/workers/${worker.worker_id}`);
     expect(deleted.status).toBe(202);
     const events = await jobEvents(cloud, (deleted.json as { stream_url: string }).stream_url);
     expect(events.at(-1)?.type).toBe("done");
     expect(narrationActions(events)).toEqual(["verify", "sigterm", "exited"]);
+    // forced: false says SIGTERM was enough, i.e. the worker exited within the grace period.
     expect(events.find((event) => event.type === "data")).toMatchObject({ payload: { worker_id: worker.worker_id, pid: worker.pid, forced: false } });
     expect(isAlive(worker.pid)).toBe(false);
-    expect(Date.now() - startedAt).toBeLessThan(STOP_GRACE_MS);
     // Dropped at once, not after three missed heartbeats.
     expect((await call(cloud, "GET", `/v1/workers/${worker.worker_id}`)).status).toBe(404);
   });

@@ -52,7 +52,7 @@ describe("local-build vendor", () => {
     expect(await isStaleLocalBuild(stale)).toBe(true);
     const rebuilt = recorder();
     const entry = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(60_000), rebuilt);
-    expect(rebuilt.actions).toEqual(["rebuild", "fetch", "build", "built"]);
+    expect(rebuilt.actions).toEqual(["replace", "fetch", "build", "built"]);
     expect(entry.details?.sourceFingerprint).toBe(first.details.sourceFingerprint);
   });
 

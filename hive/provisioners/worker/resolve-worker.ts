@@ -17,7 +17,7 @@ export async function resolveWorker(
     (entry): entry is InstalledWorker =>
       entry.status.state === "available" && entry.details !== null && entry.details.workerType === workerType && entry.details.platform === platform,
   );
-  // Newest first; for one version built twice (local and GitHub), the later install wins.
+  // Newest first. One version has one id whichever vendor built it: installing it from the other replaces it.
   candidates.sort((a, b) => compareVersions(b.details.version, a.details.version) || b.addedAt.localeCompare(a.addedAt));
   return candidates[0];
 }

@@ -60,12 +60,16 @@ export async function installWorker(
   const source = parseWorkerSource(request.source);
   const version = source.kind === "github" ? source.version : await localWorkerVersion();
   const id = workerArtifactId(workerType.data, version, process.platform);
-  const installed = await provisioner.catalog.get(id);
-  if (source.kind === "local" && installed?.status.state === "available" && (await isStaleLocalBuild(installed))) {
-    listener.narrate("rebuild", `this repository's worker sources changed since '${id}' was built; rebuilding it`);
-    await provisioner.catalog.remove(id);
-  }
-  return provisioner.provision({ id, source: formatWorkerSource(source) }, signal, listener);
+  const formatted = formatWorkerSource(source);
+  const vendor = provisioner.vendorFor(formatted).name;
+  return provisioner.provision({ id, source: formatted }, signal, listener, {
+    // A local build and a release of one version share an id: asking for one replaces the other.
+    replaceIf: async (installed) => {
+      if (installed.details?.vendor !== vendor) return `it was installed from ${installed.details?.vendor ?? "an unknown vendor"}, and ${vendor} was asked for`;
+      if (await isStaleLocalBuild(installed)) return "this repository's worker sources changed since it was built";
+      return undefined;
+    },
+  });
 }
 
 function checkApiUrl(raw: string): string {
