@@ -15,6 +15,7 @@ import type { HiveServices } from "./jobs/hive-services.js";
 import { JobRunner } from "./jobs/job-runner.js";
 import { LocalChannel } from "./local-channel.js";
 import type { ConnectOptions } from "./options.js";
+import { pruneWorkerLogs } from "./processes/prune-worker-logs.js";
 import { stopProcess } from "./processes/stop-process.js";
 import { findWorkerProcesses } from "./processes/worker-process-check.js";
 import type { ProgressPrinter } from "./progress/progress-printer.js";
@@ -44,6 +45,8 @@ export class Hive {
   private devices: HiveDevices | undefined;
   private deviceTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  /** Where workers' output goes, `<cache>/logs/<worker id>.log`. */
+  private readonly logDir: string;
 
   constructor(
     private readonly options: ConnectOptions,
@@ -53,6 +56,7 @@ export class Hive {
     /** Shown each download's progress (the CLI draws a bar on a terminal). */
     progress?: Pick<ProgressPrinter, "progress" | "end">,
   ) {
+    this.logDir = path.join(options.cacheDir, "logs");
     this.connection = new QueenConnection({
       queenUrl: options.queenUrl,
       hiveName: options.name,
@@ -81,7 +85,7 @@ export class Hive {
         hiveChannel: this.requireChannel(),
         heartbeatIntervalMs: this.heartbeatIntervalMs,
         threads: options.workerThreads,
-        logDir: path.join(options.cacheDir, "logs"),
+        logDir: this.logDir,
         defaultWorkerType: WORKER_TYPE_PREFERENCE.find((type) => this.currentDevices().workerTypes.includes(type)) ?? "cpu",
         devices: this.currentDevices(),
       }),
@@ -103,6 +107,7 @@ export class Hive {
     for (const provisioner of [this.services.models, this.services.workers]) {
       provisioner.catalog.emptyTrash().catch((error: unknown) => this.services.log(`could not empty the catalog trash: ${describeError(error)}`));
     }
+    void this.pruneLogs();
     this.devices = await detectDevices({ log: this.services.log });
     this.channelUrl = await this.channel.listen(channelSocketPath(this.options.cacheDir, this.options.name));
     this.connection.start();
@@ -143,6 +148,17 @@ export class Hive {
         );
       }),
     );
+  }
+
+  /** Old logs of workers that are gone; never fatal, never in the way of starting. */
+  private async pruneLogs(): Promise<void> {
+    try {
+      const running = new Set((await findWorkerProcesses(this.services.installations)).flatMap((worker) => (worker.workerId ? [worker.workerId] : [])));
+      const removed = await pruneWorkerLogs(this.logDir, running);
+      if (removed > 0) this.services.log(`removed ${removed} worker log(s) older than a week`);
+    } catch (error) {
+      this.services.log(`could not prune worker logs: ${describeError(error)}`);
+    }
   }
 
   private currentDevices(): HiveDevices {

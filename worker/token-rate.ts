@@ -14,7 +14,7 @@ export class TokenRate {
   private newestBucket: number;
 
   constructor(
-    private readonly windowMs: number,
+    windowMs: number,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.buckets = new Array<number>(Math.max(1, Math.ceil(windowMs / BUCKET_MS))).fill(0);

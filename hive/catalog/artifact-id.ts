@@ -70,8 +70,8 @@ function invalid(kind: string, id: string, why: string): RbeeError {
   return new RbeeError(400, "invalid_artifact_id", `${kind} id '${printable(id)}' ${why}`);
 }
 
-/** The id as a person can read it in a message: controls escaped, long ids cut. */
-function printable(value: string): string {
+/** A name from outside (an id, a release asset) as a person can read it in a message: controls escaped, long names cut. */
+export function printable(value: string): string {
   // eslint-disable-next-line no-control-regex
   const escaped = value.replace(/[\u0000-\u001f\u007f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`);
   return escaped.length > 200 ? `${escaped.slice(0, 200)}…` : escaped;

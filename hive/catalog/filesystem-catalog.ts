@@ -7,10 +7,10 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import type { z } from "zod";
-import { RbeeError } from "../../shared/errors.js";
 import type { Artifact } from "./artifact.js";
 import type { ArtifactCatalog } from "./artifact-catalog.js";
 import { checkArtifactId, folderNameFor, resolveInside } from "./artifact-id.js";
+import { abortableSleep } from "../../shared/abortable-sleep.js";
 
 const METADATA_FILE = "metadata.json";
 /** Folders starting with a dot are the catalog's own (locks, trash), never entries. */
@@ -115,7 +115,7 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
         if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
         if (!waited) onWait();
         waited = true;
-        await sleep(LOCK_RETRY_MS, signal);
+        await abortableSleep(LOCK_RETRY_MS, signal);
       }
     }
     // Outside the retry loop: an error from fn, whatever its code, is fn's and never runs it again.
@@ -183,16 +183,3 @@ async function exists(folder: string): Promise<boolean> {
   );
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason instanceof Error ? signal.reason : new RbeeError(499, "cancelled", "cancelled while waiting for the catalog lock"));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}

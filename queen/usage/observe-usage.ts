@@ -1,7 +1,7 @@
 // Passes a response body through unchanged while watching it for OpenAI's `usage`: the whole
 // body of a JSON response, or the `data:` events of a server-sent-event stream (the usage chunk
 // that `stream_options.include_usage` asks for). Nothing is held back from the client.
-import { NO_TOKENS, type TokenUsage, usageOf, usageOfJson } from "./token-usage.js";
+import { NO_TOKENS, type TokenUsage, usageOfJson } from "./token-usage.js";
 
 export type BodyKind = "json" | "sse";
 

@@ -7,7 +7,7 @@
 // Built on Node's fetch and fs: bytes go to `<file>.part`, which is renamed to `<file>` only once
 // its size and SHA-256 are right.
 import { createHash } from "node:crypto";
-import { open, rename, rm, stat, writeFile } from "node:fs/promises";
+import { rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { backoffDelayMs } from "../../../shared/backoff.js";
 import { describeError, RbeeError } from "../../../shared/errors.js";
@@ -18,6 +18,7 @@ import { partRecordPath, readPartRecord, samePart, writePartRecord } from "./par
 import { PROGRESS_INTERVAL_MS, ProgressMeter } from "./progress-meter.js";
 import { receiveBody, requestRange, StallGuard } from "./range-request.js";
 import { isTransientStatus } from "./transient-status.js";
+import { abortableSleep } from "../../../shared/abortable-sleep.js";
 
 export interface DownloadTarget {
   /** What to GET; redirects (the hub's to its CDN) are followed. */
@@ -136,7 +137,7 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
       }
       const delayMs = backoffDelayMs(failures - 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs });
       context.narrate("retry", `${target.label}: ${describeError(error)} (at byte ${state.bytes}); resuming in ${delayMs} ms, try ${failures + 1} of ${settings.attempts}`);
-      await sleep(delayMs, context.signal);
+      await abortableSleep(delayMs, context.signal);
       meter.restart(state.bytes);
     } finally {
       guard.dispose();
@@ -214,16 +215,3 @@ async function settle(finalPath: string, partPath: string, target: DownloadTarge
   return { sha256, bytes: state.bytes };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}

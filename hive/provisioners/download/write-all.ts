@@ -12,6 +12,6 @@ export async function writeAll(handle: FileHandle, chunk: Uint8Array, filePath: 
     if (code === "ENOSPC" || code === "EDQUOT") {
       throw new RbeeError(507, "insufficient_disk_space", `the disk filled up while writing ${filePath}; free some space and ask again`, { cause: error });
     }
-    throw new RbeeError(500, "model_write_failed", `could not write ${filePath}: ${(error as Error).message}`, { cause: error });
+    throw new RbeeError(500, "file_write_failed", `could not write ${filePath}: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -4,7 +4,7 @@
 import { chmod } from "node:fs/promises";
 import path from "node:path";
 import { RbeeError } from "../../../shared/errors.js";
-import { checkSafeSegment } from "../../catalog/artifact-id.js";
+import { checkSafeSegment, printable } from "../../catalog/artifact-id.js";
 import type { VendorContext, VendorSource } from "../../catalog/vendor-source.js";
 import type { WorkerArtifact, WorkerDetails } from "../../catalog/worker/worker-artifact.js";
 import { type DownloadGaveUp, downloadResumable } from "../download/resumable-download.js";
@@ -103,11 +103,6 @@ function pickAsset(assets: readonly GitHubReleaseAsset[], id: string, named: str
   );
 }
 
-/** Asset names come from the network: control characters are shown, not printed into logs. */
-function printable(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  return name.replace(/[\u0000-\u001f\u007f]/g, "?").slice(0, 200);
-}
 
 /** The download URL comes from GitHub's answer; only http(s) is fetched, whatever it says. */
 function checkHttpUrl(url: string): string {
