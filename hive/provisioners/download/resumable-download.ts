@@ -155,13 +155,21 @@ export interface PartState {
   validator: string | null;
 }
 
-/** A finished file from an earlier attempt (renamed, then the entry failed later) that is still right. */
+/**
+ * A finished file from an earlier attempt (renamed, then the entry failed later) that is still
+ * right. Only a published SHA-256 can say so: without one (a plain URL) the file may be the very
+ * thing that failed, or stale, so it is fetched again.
+ */
 async function verifyFinished(finalPath: string, target: DownloadTarget, context: VendorContext): Promise<DownloadResult | null> {
   if ((await stat(finalPath).catch(() => null)) === null) return null;
+  if (target.expectedSha256 === null) {
+    await rm(finalPath, { force: true });
+    return null;
+  }
   const hash = createHash("sha256");
   const bytes = await hashFileInto(finalPath, hash, context.signal);
   const sha256 = hash.digest("hex");
-  if ((target.expectedSha256 === null || sha256 === target.expectedSha256) && (target.expectedBytes === null || bytes === target.expectedBytes)) {
+  if (sha256 === target.expectedSha256 && (target.expectedBytes === null || bytes === target.expectedBytes)) {
     context.narrate("verify", `${target.label}: the file from an earlier attempt is complete (SHA-256 ${sha256}); not downloading it again`);
     return { sha256, bytes };
   }

@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTinyLlamaGguf } from "../../../shared/gguf/tiny-llama.js";
@@ -56,6 +56,17 @@ describe("https vendor", () => {
     const entry = await models.provision({ id: url, source: url }, never, listener);
     expect(entry.details?.sha256).toBe(sha256(GGUF));
     expect(listener.text()).toMatch(/sent the whole file instead of resuming at byte \d+/);
+  });
+
+  it("fetches a plain URL again instead of trusting a finished file it cannot check", async () => {
+    const { hub, models } = await start();
+    const url = hub.plainUrl(REPO, FILE);
+    // What a failed earlier attempt left: a whole file that is not the model (the server changed, or it was never a GGUF).
+    await mkdir(models.catalog.folderOf(url), { recursive: true });
+    await writeFile(path.join(models.catalog.folderOf(url), FILE), "not a gguf");
+    const entry = await models.provision({ id: url, source: url }, never, recordingListener());
+    expect(entry.details?.sha256).toBe(sha256(GGUF));
+    expect(hub.seen(`/${FILE}`, "GET")).toHaveLength(1);
   });
 
   it("answers a missing file with model_not_found", async () => {
