@@ -3,9 +3,10 @@
 // back, starts and cancels jobs on the hive and forwards their events to each job's JobSession,
 // and passes the hive's worker heartbeats on to the Registry.
 import { DurableObject } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { RbeeError } from "../../shared/errors.js";
+import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import type { JobEvent } from "../../shared/protocol/job-event.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import {
@@ -158,7 +159,7 @@ export class HiveSession extends DurableObject<Env> {
       case "hello":
         return this.onHello(ws, attachment, frame);
       case "hive_status":
-        return this.recordCapabilities(attachment.hiveName, { ...(await this.lastMachine(attachment.hiveName)), devices: frame.devices });
+        return this.recordDevices(attachment.hiveName, frame.devices);
       case "worker_heartbeat": {
         const outcome = await registryStub(this.env).heartbeat(attachment.hiveName, frame.heartbeat);
         if (!outcome.accepted) this.send(ws, { type: "error", code: outcome.code, message: outcome.message });
@@ -219,11 +220,12 @@ export class HiveSession extends DurableObject<Env> {
     await drizzle(this.env.DB).update(hives).set({ capabilities, lastSeenAt: new Date() }).where(eq(hives.name, hiveName));
   }
 
-  /** The machine facts of the hive's last hello (a status refresh only brings new devices). */
-  private async lastMachine(hiveName: string): Promise<Record<string, unknown>> {
-    const [row] = await drizzle(this.env.DB).select({ capabilities: hives.capabilities }).from(hives).where(eq(hives.name, hiveName)).limit(1);
-    const capabilities = row?.capabilities;
-    return typeof capabilities === "object" && capabilities !== null ? (capabilities as Record<string, unknown>) : {};
+  /** A status refresh only brings new devices: one write that replaces them and keeps the hello's machine facts. */
+  private async recordDevices(hiveName: string, devices: HiveDevices): Promise<void> {
+    await drizzle(this.env.DB)
+      .update(hives)
+      .set({ capabilities: sql`json_set(coalesce(${hives.capabilities}, '{}'), '$.devices', json(${JSON.stringify(devices)}))`, lastSeenAt: new Date() })
+      .where(eq(hives.name, hiveName));
   }
 
   /** Closes the hive's socket for good (its token was revoked); in-flight work fails as on any disconnect. */
