@@ -1,9 +1,10 @@
 // Where a hive's local channel listens and its workers send heartbeats: a unix socket (what the
 // hive uses, at a fixed path per hive so workers find a restarted hive again) or an http URL on
 // loopback (what tests and older hives use). Never a public address.
+import { isLoopbackHost } from "./loopback-host.js";
+
 export type HiveChannelAddress = { kind: "unix"; socketPath: string } | { kind: "tcp"; host: string; port: number };
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
 /** `unix:/abs/path.sock` or `http://127.0.0.1:<port>`; undefined for anything else. */
 export function parseHiveChannel(raw: string): HiveChannelAddress | undefined {
@@ -13,7 +14,7 @@ export function parseHiveChannel(raw: string): HiveChannelAddress | undefined {
   }
   if (!URL.canParse(raw)) return undefined;
   const url = new URL(raw);
-  if (url.protocol !== "http:" || !LOOPBACK_HOSTS.has(url.hostname) || url.port === "") return undefined;
+  if (url.protocol !== "http:" || !isLoopbackHost(url.hostname) || url.port === "") return undefined;
   return { kind: "tcp", host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port) };
 }
 

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { RbeeError } from "../../shared/errors.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import type { JobRequest } from "../../shared/protocol/job-operation.js";
-import { ModelSource, WorkerType } from "../../shared/protocol/job-operation.js";
+import { DeviceIndex, ModelSource, WorkerType } from "../../shared/protocol/job-operation.js";
 import { ModelName, WorkerId } from "../../shared/protocol/worker-heartbeat.js";
 import { parseRequest } from "../../shared/validation.js";
 import type { QueenEnv } from "../env.js";
@@ -34,7 +34,7 @@ const SpawnWorker = z.object({
   /** Which worker build to run; default: the best the hive can run. */
   worker_type: WorkerType.optional(),
   /** Which GPU of that backend, by index. */
-  device: z.number().int().min(0).max(63).optional(),
+  device: DeviceIndex.optional(),
 });
 
 export const workerRoutes = new Hono<QueenEnv>()

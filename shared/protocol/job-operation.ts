@@ -15,7 +15,7 @@ export const JobId = z.string().regex(idPattern("job"), "must look like job_<let
  */
 export const ModelSource = z
   .string()
-  .max(2048)
+  .max(1024, "must be at most 1024 characters")
   .refine(
     (value) => /^(hf:|https:\/\/|http:\/\/|file:)./.test(value),
     "must be hf:org/repo[:file.gguf | :QUANT], https://…/file.gguf or file:/path/file.gguf",
@@ -31,7 +31,7 @@ export const WorkerSource = z
   .refine((value) => value === "local" || /^gh:[^/\s]+\/[^@\s]+@\S+$/.test(value), "must be 'local' or gh:owner/repo@tag");
 
 /** A GPU's index within its backend (0 for the first CUDA device). */
-const DeviceIndex = z.number().int().min(0).max(63);
+export const DeviceIndex = z.number().int().min(0).max(63);
 
 const Pid = z.number().int().positive();
 

@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { RbeeError } from "../../../shared/errors.js";
 import { checkArtifactId, checkSafeSegment } from "../../catalog/artifact-id.js";
+import { isLoopbackHost } from "../../../shared/loopback-host.js";
 
 /** The id forms the model vendors accept, for the message when none does. */
 export const MODEL_ID_FORMS =
@@ -120,11 +121,6 @@ function parseFile(source: string): ModelSource {
   const fileName = path.basename(filePath);
   if (!fileName.toLowerCase().endsWith(".gguf")) throw invalid(source, "does not end in a .gguf file name");
   return { kind: "file", filePath, fileName: checkSafeSegment(fileName, `file name of '${source}'`) };
-}
-
-/** localhost, 127.0.0.0/8 and ::1: the only hosts a plain http:// model URL may name. */
-export function isLoopbackHost(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 function invalid(source: string, why: string): RbeeError {
