@@ -1,16 +1,24 @@
 // Lets a spawn job follow its worker's heartbeats on the local channel until the model is loaded
 // (ready) or the worker gave up (failed, with its reason). The hive keeps no registry: this only
-// fans heartbeats out to the jobs waiting on them, while they wait.
+// fans heartbeats out to the jobs waiting on them, and remembers the last few it saw, because a
+// small model can be ready before its spawn job has noticed that the worker listens.
 import { RbeeError } from "../shared/errors.js";
 import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
 
 type Waiter = (heartbeat: WorkerHeartbeat) => void;
 
+/** Workers whose last heartbeat is remembered (a Map keeps insertion order: the oldest goes first). */
+const REMEMBERED_WORKERS = 256;
+
 export class WorkerReadiness {
   private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly latest = new Map<string, WorkerHeartbeat>();
 
   /** Called for every heartbeat the local channel accepts. */
   observe(heartbeat: WorkerHeartbeat): void {
+    this.latest.delete(heartbeat.workerId);
+    this.latest.set(heartbeat.workerId, heartbeat);
+    if (this.latest.size > REMEMBERED_WORKERS) this.latest.delete(this.latest.keys().next().value ?? "");
     for (const waiter of this.waiters.get(heartbeat.workerId) ?? []) waiter(heartbeat);
   }
 
@@ -68,6 +76,8 @@ export class WorkerReadiness {
       set.add(waiter);
       this.waiters.set(workerId, set);
       armSilence();
+      const seen = this.latest.get(workerId);
+      if (seen) waiter(seen); // it may have said ready (or failed) before anyone was waiting
     });
   }
 }
