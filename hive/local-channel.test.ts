@@ -2,28 +2,16 @@
 // a socket left by a hive that died is taken over.
 import { spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseHiveChannel } from "../shared/hive-channel-address.js";
 import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
+import { fakeHeartbeat } from "../test/support/fake-heartbeat.js";
+import { postHeartbeat } from "../test/support/post-heartbeat.js";
 import { LocalChannel } from "./local-channel.js";
 
-const HEARTBEAT: WorkerHeartbeat = {
-  workerId: "wrk_local1",
-  model: "tiny",
-  state: "ready",
-  pid: 4242,
-  port: 1,
-  slotsTotal: 1,
-  slotsBusy: 0,
-  queueLength: 0,
-  device: "cpu",
-  memoryRssBytes: 1,
-  memoryVramBytes: null,
-  tokensPerSecond: 0,
-};
+const HEARTBEAT = fakeHeartbeat({ workerId: "wrk_local1" });
 
 let dir = "";
 let socketPath = "";
@@ -43,17 +31,6 @@ function newChannel(received: WorkerHeartbeat[] = []): LocalChannel {
   const channel = new LocalChannel((heartbeat) => received.push(heartbeat), () => {});
   channels.push(channel);
   return channel;
-}
-
-function postHeartbeat(socket: string, heartbeat: WorkerHeartbeat): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = http.request({ socketPath: socket, path: "/heartbeat", method: "POST", headers: { "content-type": "application/json" } }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    request.once("error", reject);
-    request.end(JSON.stringify(heartbeat));
-  });
 }
 
 async function modeOf(file: string): Promise<number> {

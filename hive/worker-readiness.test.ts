@@ -1,23 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
+import { fakeHeartbeat } from "../test/support/fake-heartbeat.js";
 import { WorkerReadiness } from "./worker-readiness.js";
 
 function heartbeat(workerId: string, state: WorkerHeartbeat["state"], extra: Partial<WorkerHeartbeat> = {}): WorkerHeartbeat {
-  return {
-    workerId,
-    model: "tiny",
-    state,
-    pid: 4242,
-    port: 1,
-    slotsTotal: 1,
-    slotsBusy: 0,
-    queueLength: 0,
-    device: "cpu",
-    memoryRssBytes: 1,
-    memoryVramBytes: null,
-    tokensPerSecond: 0,
-    ...extra,
-  };
+  return fakeHeartbeat({ workerId, state, ...extra });
 }
 
 const waitOptions = (signal = new AbortController().signal) => ({ signal, silenceMs: 5000, onLoading: () => {} });

@@ -2,8 +2,9 @@
 // real worker, DELETE /v1/workers/:id stops it, a PID that is not an rbee worker is refused,
 // and hive_check describes this machine.
 import { readFile } from "node:fs/promises";
-import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakeHeartbeat } from "../support/fake-heartbeat.js";
+import { postHeartbeat } from "../support/post-heartbeat.js";
 import { call, jobEvents, narrationActions, runJob } from "./job-stream.js";
 import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
@@ -49,21 +50,8 @@ describe("jobs end to end", () => {
     const args = (await readFile(`/proc/${worker.pid}/cmdline`, "utf8")).split("\0");
     const channel = args[args.indexOf("--hive-channel") + 1] ?? "";
     expect(channel).toMatch(/^unix:\//);
-    const impostor = {
-      workerId: "wrk_impostor1",
-      model: "impostor-model",
-      state: "ready",
-      pid: process.pid,
-      port: 1,
-      slotsTotal: 1,
-      slotsBusy: 0,
-      queueLength: 0,
-      device: "cpu",
-      memoryRssBytes: 1,
-      memoryVramBytes: null,
-      tokensPerSecond: 0,
-    };
-    expect(await postToUnixSocket(channel.slice("unix:".length), "/heartbeat", JSON.stringify(impostor))).toBe(204);
+    const impostor = fakeHeartbeat({ workerId: "wrk_impostor1", model: "impostor-model", pid: process.pid });
+    expect(await postHeartbeat(channel.slice("unix:".length), impostor)).toBe(204);
     await waitUntil(async () => (await call(cloud, "GET", "/v1/workers/wrk_impostor1")).status === 200, 5000, "the impostor to be listed");
 
     const deleted = await call(cloud, "DELETE", "/v1/workers/wrk_impostor1");
@@ -128,14 +116,3 @@ describe("jobs end to end", () => {
   });
 });
 
-/** POSTs a body to a path on a unix socket (fetch cannot reach one); resolves with the status. */
-function postToUnixSocket(socketPath: string, path: string, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = http.request({ socketPath, path, method: "POST", headers: { "content-type": "application/json" } }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    request.on("error", reject);
-    request.end(body);
-  });
-}
