@@ -9,7 +9,7 @@ import { drizzle } from "drizzle-orm/d1";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import { workerHistory } from "../db/schema.js";
 import { heartbeatIntervalMs } from "../env.js";
-import { recordHiveModel } from "./hive-models.js";
+import { recordHiveModel } from "../hives/hive-models.js";
 import { canServe, toWorkerView, WorkerRecord, type WorkerView } from "./worker-record.js";
 
 /** Missed heartbeat intervals after which a worker is considered gone. */
