@@ -14,7 +14,7 @@ import {
   type RelayablePath,
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
-import { heartbeatIntervalMs } from "../env.js";
+import { queenConfig } from "../config.js";
 import { recordHiveCapabilities, recordHiveDevices } from "../hives/hive-records.js";
 import { applyJobEffects } from "../jobs/job-effects.js";
 import { jobSessionStub } from "../jobs/stub.js";
@@ -204,7 +204,7 @@ export class HiveSession extends DurableObject<Env> {
       type: "welcome",
       protocol: PROTOCOL_VERSION,
       hiveName: attachment.hiveName,
-      heartbeatIntervalMs: heartbeatIntervalMs(this.env),
+      heartbeatIntervalMs: queenConfig(this.env).heartbeatIntervalMs,
     });
     await recordHiveCapabilities(this.env.DB, attachment.hiveName, { ...hello.hive, devices: hello.devices });
   }
