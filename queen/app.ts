@@ -6,6 +6,7 @@ import { openAiErrorBody, RbeeError } from "../shared/errors.js";
 import { requireApiKey } from "./auth/api-key.js";
 import type { QueenEnv } from "./env.js";
 import { jsonBodyLimit } from "./http/body-limit.js";
+import { loadConfig } from "./http/load-config.js";
 import { chatCompletionRoutes, completionRoutes, embeddingRoutes } from "./routes/inference.js";
 import { hiveConnectRoutes } from "./routes/hive-connect.js";
 import { hiveRoutes } from "./routes/hives.js";
@@ -19,6 +20,7 @@ export const HIVE_CONNECT_PATH = "/v1/hive/connect";
 
 export const app = new Hono<QueenEnv>();
 
+app.use(loadConfig);
 app.get("/health", (c) => c.json({ status: "ok" }));
 
 // Hives authenticate with their own token, not an API key: this route is mounted before the

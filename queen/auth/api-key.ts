@@ -15,7 +15,7 @@ export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
   if (presented === undefined) {
     throw new RbeeError(401, "missing_api_key", "No API key: send it as `Authorization: Bearer <key>`.");
   }
-  const key = await authenticate(c.env, c.executionCtx, presented);
+  const key = await authenticate(c.env, c.executionCtx, presented, c.var.config.adminKey);
   const needed = scopeForPath(c.req.path);
   if (!key.scopes.includes(needed)) {
     throw new RbeeError(
@@ -28,8 +28,12 @@ export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
   await next();
 });
 
-async function authenticate(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, presented: string): Promise<AuthenticatedKey> {
-  const configured = env.RBEE_ADMIN_KEY;
+async function authenticate(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  presented: string,
+  configured: string | undefined,
+): Promise<AuthenticatedKey> {
   // The presented key is hashed once: for the constant-time comparison with the admin key and
   // for the lookup. Hashing per request is ~µs.
   const presentedHash = await sha256Hex(presented);

@@ -96,3 +96,4 @@ export const usageDaily = sqliteTable(
 export type HiveRecord = typeof hives.$inferSelect;
 export type ApiKeyRecord = typeof apiKeys.$inferSelect;
 export type JobRecord = typeof jobs.$inferSelect;
+export type HiveModelRecord = typeof hiveModels.$inferSelect;

@@ -3,10 +3,7 @@
 // back, starts and cancels jobs on the hive and forwards their events to each job's JobSession,
 // and passes the hive's worker heartbeats on to the Registry.
 import { DurableObject } from "cloudflare:workers";
-import { eq, sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { RbeeError } from "../../shared/errors.js";
-import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import type { JobEvent } from "../../shared/protocol/job-event.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import {
@@ -17,8 +14,8 @@ import {
   type RelayablePath,
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
-import { hives } from "../db/schema.js";
-import { heartbeatIntervalMs } from "../env.js";
+import { queenConfig } from "../config.js";
+import { recordHiveCapabilities, recordHiveDevices } from "../hives/hive-records.js";
 import { applyJobEffects } from "../jobs/job-effects.js";
 import { jobSessionStub } from "../jobs/stub.js";
 import { registryStub } from "../registry/stub.js";
@@ -159,7 +156,7 @@ export class HiveSession extends DurableObject<Env> {
       case "hello":
         return this.onHello(ws, attachment, frame);
       case "hive_status":
-        return this.recordDevices(attachment.hiveName, frame.devices);
+        return recordHiveDevices(this.env.DB, attachment.hiveName, frame.devices);
       case "worker_heartbeat": {
         const outcome = await registryStub(this.env).heartbeat(attachment.hiveName, frame.heartbeat);
         if (!outcome.accepted) this.send(ws, { type: "error", code: outcome.code, message: outcome.message });
@@ -207,25 +204,9 @@ export class HiveSession extends DurableObject<Env> {
       type: "welcome",
       protocol: PROTOCOL_VERSION,
       hiveName: attachment.hiveName,
-      heartbeatIntervalMs: heartbeatIntervalMs(this.env),
+      heartbeatIntervalMs: queenConfig(this.env).heartbeatIntervalMs,
     });
-    await this.recordCapabilities(attachment.hiveName, { ...hello.hive, devices: hello.devices });
-  }
-
-  /**
-   * What the hive says about its machine is kept for `GET /v1/hives`. Hellos and status refreshes
-   * (one a minute) are rare, so this D1 write is off every hot path.
-   */
-  private async recordCapabilities(hiveName: string, capabilities: Record<string, unknown>): Promise<void> {
-    await drizzle(this.env.DB).update(hives).set({ capabilities, lastSeenAt: new Date() }).where(eq(hives.name, hiveName));
-  }
-
-  /** A status refresh only brings new devices: one write that replaces them and keeps the hello's machine facts. */
-  private async recordDevices(hiveName: string, devices: HiveDevices): Promise<void> {
-    await drizzle(this.env.DB)
-      .update(hives)
-      .set({ capabilities: sql`json_set(coalesce(${hives.capabilities}, '{}'), '$.devices', json(${JSON.stringify(devices)}))`, lastSeenAt: new Date() })
-      .where(eq(hives.name, hiveName));
+    await recordHiveCapabilities(this.env.DB, attachment.hiveName, { ...hello.hive, devices: hello.devices });
   }
 
   /** Closes the hive's socket for good (its token was revoked); in-flight work fails as on any disconnect. */

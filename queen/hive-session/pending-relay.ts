@@ -3,6 +3,7 @@
 // sequence order before they reach the client, and the body ends only once every chunk the
 // hive announced in its response_end has arrived.
 import { RbeeError } from "../../shared/errors.js";
+import { SequenceOrder } from "../streams/sequence-order.js";
 
 export interface ResponseHead {
   status: number;
@@ -24,8 +25,7 @@ export class PendingRelay {
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   private finished = false;
   private streamingEvents = false;
-  private nextSeq = 0;
-  private readonly early = new Map<number, string>();
+  private readonly order = new SequenceOrder<string>(0, MAX_EARLY_CHUNKS);
   private announcedEnd: { chunks: number; error: RbeeError | undefined; timer: ReturnType<typeof setTimeout> } | undefined;
 
   constructor(
@@ -62,16 +62,11 @@ export class PendingRelay {
   }
 
   receiveChunk(seq: number, data: string): void {
-    if (this.finished || seq < this.nextSeq || this.early.has(seq)) return; // late or duplicate
-    this.early.set(seq, data);
-    if (this.early.size > MAX_EARLY_CHUNKS) {
-      this.end(new RbeeError(502, "response_out_of_order", `the hive's response skipped chunk ${this.nextSeq}`));
+    if (this.finished) return;
+    for (const ready of this.order.accept(seq, data)) this.controller?.enqueue(encoder.encode(ready));
+    if (this.order.overflowing) {
+      this.end(new RbeeError(502, "response_out_of_order", `the hive's response skipped chunk ${this.order.nextSeq}`));
       return;
-    }
-    for (let next = this.early.get(this.nextSeq); next !== undefined; next = this.early.get(this.nextSeq)) {
-      this.early.delete(this.nextSeq);
-      this.nextSeq += 1;
-      this.controller?.enqueue(encoder.encode(next));
     }
     this.endIfComplete();
   }
@@ -80,7 +75,7 @@ export class PendingRelay {
   receiveEnd(chunks: number, error?: RbeeError): void {
     if (this.finished || this.announcedEnd) return;
     const timer = setTimeout(() => {
-      this.end(new RbeeError(502, "response_incomplete", `the hive announced ${chunks} chunks but only ${this.nextSeq} arrived`));
+      this.end(new RbeeError(502, "response_incomplete", `the hive announced ${chunks} chunks but only ${this.order.nextSeq} arrived`));
     }, MISSING_CHUNKS_TIMEOUT_MS);
     this.announcedEnd = { chunks, error, timer };
     this.endIfComplete();
@@ -104,13 +99,13 @@ export class PendingRelay {
   }
 
   private endIfComplete(): void {
-    if (this.announcedEnd && this.nextSeq >= this.announcedEnd.chunks) this.end(this.announcedEnd.error);
+    if (this.announcedEnd && this.order.nextSeq >= this.announcedEnd.chunks) this.end(this.announcedEnd.error);
   }
 
   private finish(): void {
     this.finished = true;
     if (this.announcedEnd) clearTimeout(this.announcedEnd.timer);
-    this.early.clear();
+    this.order.clear();
     this.hooks.onFinish();
   }
 }

@@ -10,7 +10,7 @@ import {
   type StampedJobEvent,
   type TerminalJobEvent,
 } from "../../shared/protocol/job-event.js";
-import { EventOrder } from "./event-order.js";
+import { SequenceOrder } from "../streams/sequence-order.js";
 import { JobLog } from "./job-log.js";
 import { markEnded } from "./job-records.js";
 import { JobWatchers } from "./job-watchers.js";
@@ -21,6 +21,8 @@ export const CANCEL_CONFIRM_TIMEOUT_MS = 30_000;
 export const ENDED_LOG_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 /** How long events after a missing one wait for it before they are logged without it (ms). */
 const MISSING_EVENT_TIMEOUT_MS = 5000;
+/** Early events held at most; beyond this the gap is given up on, not waited for. */
+const MAX_HELD_EVENTS = 1000;
 
 const META_KEY = "meta";
 
@@ -57,7 +59,7 @@ export class JobSession extends DurableObject<Env> {
   private readonly endWaiters = new Set<() => void>();
   // Early events wait in memory only: they are held for seconds at most, while the hive is
   // streaming to this object, which keeps it from being evicted.
-  private order: EventOrder<JobEvent> | undefined;
+  private order: SequenceOrder<JobEvent> | undefined;
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -85,8 +87,9 @@ export class JobSession extends DurableObject<Env> {
       return { accepted: false, code: "job_not_yours", message: `job ${meta.jobId} does not run on hive '${hiveName}'` };
     }
     if (meta.end) return { accepted: false, code: "job_ended", message: `job ${meta.jobId} already ended (${meta.end.type})` };
-    this.order ??= new EventOrder<JobEvent>(meta.nextHiveSeq);
-    await this.recordAll(meta, this.order.accept(seq, event));
+    this.order ??= new SequenceOrder<JobEvent>(meta.nextHiveSeq, MAX_HELD_EVENTS);
+    const ready = this.order.accept(seq, event);
+    await this.recordAll(meta, this.order.overflowing ? [...ready, ...this.order.flush()] : ready);
     if (this.gapTimer !== undefined) clearTimeout(this.gapTimer);
     if (this.order.holding) this.gapTimer = setTimeout(() => void this.giveUpOnGap(), MISSING_EVENT_TIMEOUT_MS);
     return { accepted: true, ended: meta.end !== null };

@@ -1,12 +1,10 @@
 // Turns a client's job request into what its hive will be told: which hive runs it and the
 // operation with everything the hive cannot know itself (a new worker id; the PID the
 // registry knows for a worker to delete). Refuses requests that name no real hive or worker.
-import { eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import type { HiveOperation, JobRequest } from "../../shared/protocol/job-operation.js";
-import { hives } from "../db/schema.js";
+import { requireHive } from "../hives/hive-records.js";
 import { registryStub } from "../registry/stub.js";
 
 export interface ResolvedJob {
@@ -17,7 +15,7 @@ export interface ResolvedJob {
 export async function resolveJob(env: Env, request: JobRequest): Promise<ResolvedJob> {
   switch (request.operation) {
     case "worker_spawn":
-      await requireHive(env, request.hive);
+      await requireHive(env.DB, request.hive, "hive");
       return {
         hiveName: request.hive,
         operation: {
@@ -41,24 +39,19 @@ export async function resolveJob(env: Env, request: JobRequest): Promise<Resolve
     }
     case "model_download":
     case "model_delete":
-      await requireHive(env, request.hive);
+      await requireHive(env.DB, request.hive, "hive");
       return { hiveName: request.hive, operation: { operation: request.operation, model: request.model } };
     case "worker_install":
-      await requireHive(env, request.hive);
+      await requireHive(env.DB, request.hive, "hive");
       return { hiveName: request.hive, operation: { operation: "worker_install", workerType: request.worker_type, source: request.source } };
     case "model_list":
     case "worker_catalog_list":
     case "hive_check":
-      await requireHive(env, request.hive);
+      await requireHive(env.DB, request.hive, "hive");
       return { hiveName: request.hive, operation: { operation: request.operation } };
     default: {
       const unreachable: never = request;
       throw new Error(`unknown operation ${JSON.stringify(unreachable)}`);
     }
   }
-}
-
-async function requireHive(env: Env, name: string): Promise<void> {
-  const [hive] = await drizzle(env.DB).select({ id: hives.id }).from(hives).where(eq(hives.name, name)).limit(1);
-  if (!hive) throw new RbeeError(404, "hive_not_found", `No hive named '${name}'; register it with POST /v1/hives.`, { param: "hive" });
 }

@@ -7,9 +7,9 @@ import { DurableObject } from "cloudflare:workers";
 import { and, eq, inArray, isNull, or } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
+import { queenConfig } from "../config.js";
 import { workerHistory } from "../db/schema.js";
-import { heartbeatIntervalMs } from "../env.js";
-import { recordHiveModel } from "./hive-models.js";
+import { recordHiveModel } from "../hives/hive-models.js";
 import { canServe, toWorkerView, WorkerRecord, type WorkerView } from "./worker-record.js";
 
 /** Missed heartbeat intervals after which a worker is considered gone. */
@@ -130,7 +130,7 @@ export class Registry extends DurableObject<Env> {
   }
 
   private expiryAgeMs(): number {
-    return heartbeatIntervalMs(this.env) * MISSED_HEARTBEATS_LIMIT;
+    return queenConfig(this.env).heartbeatIntervalMs * MISSED_HEARTBEATS_LIMIT;
   }
 
   /** Keeps one alarm at the earliest moment a worker could expire (none when none are known). */

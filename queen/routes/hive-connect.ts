@@ -1,15 +1,13 @@
 // GET /v1/hive/connect: a hive opens its one WebSocket here, authenticated by its name and
 // token; the socket is handed to that hive's HiveSession Durable Object.
-import { eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import { RbeeError } from "../../shared/errors.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { bearerToken, secretMatchesHash } from "../auth/secrets.js";
-import { hives } from "../db/schema.js";
 import type { QueenEnv } from "../env.js";
 import { HIVE_NAME_HEADER } from "../hive-session/hive-session.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
+import { findHive, markHiveConnected } from "../hives/hive-records.js";
 
 export const hiveConnectRoutes = new Hono<QueenEnv>().get("/", async (c) => {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
@@ -22,8 +20,7 @@ export const hiveConnectRoutes = new Hono<QueenEnv>().get("/", async (c) => {
     });
   }
   const token = bearerToken(c.req.header("authorization"));
-  const db = drizzle(c.env.DB);
-  const [hive] = await db.select().from(hives).where(eq(hives.name, name.data)).limit(1);
+  const hive = await findHive(c.env.DB, name.data);
   // The same answer for an unknown hive and a wrong token: don't tell a prober which hives exist.
   if (!hive || token === undefined || !(await secretMatchesHash(token, hive.tokenHash))) {
     throw new RbeeError(401, "invalid_hive_token", `Hive '${name.data}' is unknown or its token is wrong.`);
@@ -36,11 +33,7 @@ export const hiveConnectRoutes = new Hono<QueenEnv>().get("/", async (c) => {
       `Hive '${hive.name}' had its token revoked at ${hive.tokenRevokedAt.toISOString()}; an admin can issue a new one with POST /v1/hives.`,
     );
   }
-  const now = new Date();
-  await db
-    .update(hives)
-    .set({ lastSeenAt: now, firstSeenAt: hive.firstSeenAt ?? now })
-    .where(eq(hives.id, hive.id));
+  await markHiveConnected(c.env.DB, hive, new Date());
   const upgrade = new Request(c.req.raw.url, { headers: c.req.raw.headers });
   upgrade.headers.set(HIVE_NAME_HEADER, hive.name);
   return hiveSessionStub(c.env, hive.name).fetch(upgrade);

@@ -2,20 +2,18 @@
 // kept), list hives with whether they are connected now and the models each has served, and
 // revoke a hive's token. The hive
 // connects with `rbee-hive connect --name … --token …`.
-import { asc, eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import { z } from "zod";
-import { RbeeError } from "../../shared/errors.js";
-import { newId } from "../../shared/ids.js";
 import { HiveDevices, publicDevices } from "../../shared/protocol/hive-devices.js";
 import { HelloFrame } from "../../shared/protocol/hive-frames.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { parseRequest } from "../../shared/validation.js";
 import { newSecret, sha256Hex } from "../auth/secrets.js";
-import { hiveModels, type HiveRecord, hives } from "../db/schema.js";
+import type { HiveRecord } from "../db/schema.js";
 import type { QueenEnv } from "../env.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
+import { listHiveModels } from "../hives/hive-models.js";
+import { listHives, registerHive, requireHive, revokeHiveToken } from "../hives/hive-records.js";
 import { parseParam } from "../http/parse-param.js";
 import { readJson } from "../http/read-json.js";
 import { registryStub } from "../registry/stub.js";
@@ -53,28 +51,22 @@ export const hiveRoutes = new Hono<QueenEnv>()
     const { name } = parseRequest(CreateHive, await readJson(c));
     const token = newSecret("rbee_ht_");
     const tokenHash = await sha256Hex(token);
-    // Registering an existing name rotates its token: the old one stops working, and a revoked
-    // hive may connect again with the new one.
-    await drizzle(c.env.DB)
-      .insert(hives)
-      .values({ id: newId("hive"), name, tokenHash, createdAt: new Date() })
-      .onConflictDoUpdate({ target: hives.name, set: { tokenHash, tokenRevokedAt: null } });
+    // Registering an existing name rotates its token: the old one stops working.
+    await registerHive(c.env.DB, { name, tokenHash });
     // A connection made with the old token ends: the hive must come back with the new one.
     await hiveSessionStub(c.env, name).disconnect("hive token rotated");
     return c.json({ name, token }, 201);
   })
   .get("/", async (c) => {
-    const rows = await drizzle(c.env.DB).select().from(hives).orderBy(asc(hives.name));
+    const rows = await listHives(c.env.DB);
     // Whether a hive is connected is live state its HiveSession holds, not something D1 knows.
     const online = await Promise.all(rows.map((row) => hiveSessionStub(c.env, row.name).isOnline()));
     return c.json({ object: "list", data: rows.map((row, index) => hiveView(row, online[index] ?? false)) });
   })
   .get("/:name/models", async (c) => {
     const name = parseParam("name", HiveName, c.req.param("name"));
-    const db = drizzle(c.env.DB);
-    const [hive] = await db.select({ id: hives.id }).from(hives).where(eq(hives.name, name)).limit(1);
-    if (!hive) throw new RbeeError(404, "hive_not_found", `No hive named '${name}'.`, { param: "name" });
-    const rows = await db.select().from(hiveModels).where(eq(hiveModels.hiveName, name)).orderBy(asc(hiveModels.model));
+    await requireHive(c.env.DB, name, "name");
+    const rows = await listHiveModels(c.env.DB, name);
     const serving = new Set(
       (await registryStub(c.env).listWorkers()).filter((worker) => worker.hive === name).map((worker) => worker.model),
     );
@@ -90,11 +82,8 @@ export const hiveRoutes = new Hono<QueenEnv>()
   })
   .delete("/:name/token", async (c) => {
     const name = parseParam("name", HiveName, c.req.param("name"));
-    const db = drizzle(c.env.DB);
-    const [existing] = await db.select().from(hives).where(eq(hives.name, name)).limit(1);
-    if (!existing) throw new RbeeError(404, "hive_not_found", `No hive named '${name}'.`, { param: "name" });
-    const tokenRevokedAt = existing.tokenRevokedAt ?? new Date();
-    if (!existing.tokenRevokedAt) await db.update(hives).set({ tokenRevokedAt }).where(eq(hives.id, existing.id));
+    const existing = await requireHive(c.env.DB, name, "name");
+    const tokenRevokedAt = await revokeHiveToken(c.env.DB, existing);
     // A revoked hive that is connected right now is cut off now, not at its next reconnect.
     await hiveSessionStub(c.env, name).disconnect("hive token revoked");
     const online = await hiveSessionStub(c.env, name).isOnline();

@@ -1,0 +1,35 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { app } from "../../queen/app.js";
+import { DEFAULTS, parseQueenConfig } from "../../queen/config.js";
+
+describe("the queen's configuration", () => {
+  it("uses the defaults for unset or empty vars, and takes numbers in their units", () => {
+    expect(parseQueenConfig({})).toEqual({ heartbeatIntervalMs: 5000, maxJsonBodyBytes: 1024 * 1024, adminKey: undefined });
+    expect(parseQueenConfig({ HEARTBEAT_INTERVAL_MS: "", MAX_JSON_BODY_BYTES: "", RBEE_ADMIN_KEY: "" })).toEqual({ ...DEFAULTS, adminKey: undefined });
+    expect(parseQueenConfig({ HEARTBEAT_INTERVAL_MS: "250", MAX_JSON_BODY_BYTES: "2048", RBEE_ADMIN_KEY: "k" })).toEqual({
+      heartbeatIntervalMs: 250,
+      maxJsonBodyBytes: 2048,
+      adminKey: "k",
+    });
+  });
+
+  it("refuses a bad value, naming the var, what was expected and what arrived", () => {
+    for (const [vars, expected] of [
+      [{ MAX_JSON_BODY_BYTES: "lots" }, "MAX_JSON_BODY_BYTES: expected a positive integer (bytes, default 1048576), got 'lots'"],
+      [{ MAX_JSON_BODY_BYTES: "-5" }, "MAX_JSON_BODY_BYTES: expected a positive integer (bytes, default 1048576), got '-5'"],
+      [{ HEARTBEAT_INTERVAL_MS: "1.5" }, "HEARTBEAT_INTERVAL_MS: expected a positive integer (ms, default 5000), got '1.5'"],
+      [{ HEARTBEAT_INTERVAL_MS: "0" }, "HEARTBEAT_INTERVAL_MS: expected a positive integer (ms, default 5000), got '0'"],
+    ] as const) {
+      expect(() => parseQueenConfig(vars)).toThrow(expect.objectContaining({ status: 500, code: "invalid_configuration", message: expect.stringContaining(expected) }));
+    }
+  });
+
+  it("answers every request with 500 invalid_configuration while a var is bad", async () => {
+    const response = await app.request("/health", {}, { ...env, HEARTBEAT_INTERVAL_MS: "soon" });
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({
+      error: { code: "invalid_configuration", type: "server_error", message: expect.stringContaining("HEARTBEAT_INTERVAL_MS") },
+    });
+  });
+});
