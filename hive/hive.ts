@@ -8,12 +8,12 @@ import type { HiveDevices } from "../shared/protocol/hive-devices.js";
 import type { QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
 import { isTerminal } from "../shared/protocol/job-event.js";
 import type { WorkerType } from "./catalog/worker/worker-artifact.js";
-import { channelSocketPath } from "./channel-socket-path.js";
+import { channelSocketPath } from "./workers/channel-socket-path.js";
 import { QueenConnection } from "./connection/queen-connection.js";
 import { detectDevices } from "./devices/detect-devices.js";
 import type { HiveServices } from "./jobs/hive-services.js";
 import { JobRunner } from "./jobs/job-runner.js";
-import { LocalChannel } from "./local-channel.js";
+import { LocalChannel } from "./workers/local-channel.js";
 import type { ConnectOptions } from "./options.js";
 import { pruneWorkerLogs } from "./processes/prune-worker-logs.js";
 import { stopProcess } from "./processes/stop-process.js";
@@ -21,8 +21,8 @@ import { findWorkerProcesses } from "./processes/worker-process-check.js";
 import type { ProgressPrinter } from "./progress/progress-printer.js";
 import { createModelProvisioner } from "./provisioners/model/model-vendors.js";
 import { createWorkerProvisioner } from "./provisioners/worker/worker-catalog.js";
-import { relayToWorker } from "./request-relay.js";
-import { WorkerReadiness } from "./worker-readiness.js";
+import { relayToWorker } from "./workers/request-relay.js";
+import { WorkerReadiness } from "./workers/worker-readiness.js";
 
 /** Heartbeat interval for workers until the queen's welcome says otherwise, in ms. */
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 5000;

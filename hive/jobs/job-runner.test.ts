@@ -7,7 +7,7 @@ import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import type { JobEvent } from "../../shared/protocol/job-event.js";
 import { createModelProvisioner } from "../provisioners/model/model-vendors.js";
 import { createWorkerProvisioner } from "../provisioners/worker/worker-catalog.js";
-import { WorkerReadiness } from "../worker-readiness.js";
+import { WorkerReadiness } from "../workers/worker-readiness.js";
 import type { HiveServices } from "./hive-services.js";
 import { JobRunner } from "./job-runner.js";
 
