@@ -8,12 +8,12 @@ import type { HiveDevices } from "../shared/protocol/hive-devices.js";
 import type { QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
 import { isTerminal } from "../shared/protocol/job-event.js";
 import type { WorkerType } from "./catalog/worker/worker-artifact.js";
-import { channelSocketPath } from "./channel-socket-path.js";
+import { channelSocketPath } from "./workers/channel-socket-path.js";
 import { QueenConnection } from "./connection/queen-connection.js";
 import { detectDevices } from "./devices/detect-devices.js";
 import type { HiveServices } from "./jobs/hive-services.js";
 import { JobRunner } from "./jobs/job-runner.js";
-import { LocalChannel } from "./local-channel.js";
+import { LocalChannel } from "./workers/local-channel.js";
 import type { ConnectOptions } from "./options.js";
 import { pruneWorkerLogs } from "./processes/prune-worker-logs.js";
 import { stopProcess } from "./processes/stop-process.js";
@@ -21,8 +21,8 @@ import { findWorkerProcesses } from "./processes/worker-process-check.js";
 import type { ProgressPrinter } from "./progress/progress-printer.js";
 import { createModelProvisioner } from "./provisioners/model/model-vendors.js";
 import { createWorkerProvisioner } from "./provisioners/worker/worker-catalog.js";
-import { relayToWorker } from "./request-relay.js";
-import { WorkerReadiness } from "./worker-readiness.js";
+import { WorkerReadiness } from "./workers/worker-readiness.js";
+import { WorkerRelays } from "./workers/worker-relays.js";
 
 /** Heartbeat interval for workers until the queen's welcome says otherwise, in ms. */
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 5000;
@@ -38,7 +38,7 @@ export class Hive {
   private readonly channel: LocalChannel;
   private readonly jobs: JobRunner;
   private readonly readiness = new WorkerReadiness();
-  private readonly inFlight = new Map<string, AbortController>();
+  private readonly relays: WorkerRelays;
   private readonly services: HiveServices;
   private channelUrl: string | undefined;
   private heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
@@ -74,6 +74,7 @@ export class Hive {
       // Dropped while the queen is unreachable; the next heartbeat after reconnecting counts.
       this.connection.send({ type: "worker_heartbeat", heartbeat });
     }, log);
+    this.relays = new WorkerRelays(log);
     const installations = { workerCatalogRoot: path.join(options.cacheDir, "workers") };
     this.services = {
       models: createModelProvisioner({ cacheDir: options.cacheDir, env: process.env, log }),
@@ -128,8 +129,7 @@ export class Hive {
 
   private async shutDown(stopWorkers: boolean): Promise<void> {
     clearInterval(this.deviceTimer);
-    for (const controller of this.inFlight.values()) controller.abort();
-    this.inFlight.clear();
+    this.relays.abortAll();
     await this.jobs.interruptAll(JOB_INTERRUPT_WAIT_MS);
     if (stopWorkers && this.channelUrl) await this.stopOwnWorkers(this.channelUrl);
     this.connection.close();
@@ -189,16 +189,11 @@ export class Hive {
         this.jobs.cancel(frame.jobId);
         return;
       case "request":
-        void this.onRequest(frame);
+        void this.relays.start(frame, (out) => this.connection.send(out));
         return;
-      case "cancel": {
-        const controller = this.inFlight.get(frame.requestId);
-        if (!controller) return; // already finished: the cancel crossed the response_end
-        this.services.log(`request ${frame.requestId} cancelled by the queen (client gone); aborting it on the worker`);
-        controller.abort();
-        this.inFlight.delete(frame.requestId);
+      case "cancel":
+        this.relays.cancel(frame.requestId);
         return;
-      }
       case "error":
         this.services.log(`queen reported: ${frame.code}: ${frame.message}`);
         return;
@@ -206,16 +201,6 @@ export class Hive {
         const unreachable: never = frame;
         throw new Error(`unhandled frame ${JSON.stringify(unreachable)}`);
       }
-    }
-  }
-
-  private async onRequest(frame: Extract<QueenToHiveFrame, { type: "request" }>): Promise<void> {
-    const controller = new AbortController();
-    this.inFlight.set(frame.requestId, controller);
-    try {
-      await relayToWorker(frame, controller.signal, (out) => this.connection.send(out));
-    } finally {
-      this.inFlight.delete(frame.requestId);
     }
   }
 }

@@ -1,8 +1,8 @@
 // Gets an artifact into its catalog: picks the vendor that understands the id, fetches under the
 // entry's lock, and records the outcome (available, or failed with the reason). Two jobs asking
 // for the same id at once share one fetch, which is only cancelled once every asker cancelled.
-// A cancelled fetch leaves nothing listed; a failed or interrupted one (the hive stopping) keeps
-// its partial files, so the next attempt resumes.
+// A cancelled fetch leaves nothing listed; a failed or interrupted one (e.g. the hive stopping)
+// keeps its partial files, so the next attempt resumes.
 import { RbeeError } from "../../shared/errors.js";
 import type { Artifact } from "./artifact.js";
 import type { ArtifactCatalog } from "./artifact-catalog.js";
@@ -13,11 +13,12 @@ import type { VendorContext, VendorSource } from "./vendor-source.js";
 export type ProvisionListener = Omit<VendorContext, "signal">;
 
 /**
- * The abort reason for "stop now, resume later" (the hive is shutting down), as opposed to a
- * cancel ("I no longer want this"): an interrupted fetch keeps its partial files.
+ * The abort reason for "stop now, resume later" (the hive's HiveStopping is one), as opposed to
+ * a cancel ("I no longer want this"): an interrupted fetch keeps its partial files.
  */
 export class FetchInterrupted extends Error {
-  override readonly name = "FetchInterrupted";
+  // Typed as string so that a kind of interruption can name itself.
+  override readonly name: string = "FetchInterrupted";
 }
 
 export interface ProvisionOptions<T> {

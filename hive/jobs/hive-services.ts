@@ -5,7 +5,7 @@ import type { ArtifactProvisioner } from "../catalog/artifact-provisioner.js";
 import type { ModelArtifact } from "../catalog/model/model-artifact.js";
 import type { WorkerArtifact, WorkerType } from "../catalog/worker/worker-artifact.js";
 import type { WorkerInstallations } from "../processes/worker-process-check.js";
-import type { WorkerReadiness } from "../worker-readiness.js";
+import type { WorkerReadiness } from "../workers/worker-readiness.js";
 
 export interface SpawnSettings {
   /** The hive's local channel (`unix:/…` or `http://127.0.0.1:…`), where workers heartbeat. */

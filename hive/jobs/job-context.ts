@@ -4,7 +4,7 @@
 
 export interface JobContext {
   jobId: string;
-  /** Aborted when the queen cancels the job (or the hive stops). */
+  /** Aborted when the queen cancels the job, or with HiveStopping when the hive stops. */
   signal: AbortSignal;
   /** One step a person would want to read, e.g. narrate("sigterm", "sent SIGTERM to pid 42"). */
   narrate(action: string, message: string): void;

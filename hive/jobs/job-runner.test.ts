@@ -1,13 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import type { JobEvent } from "../../shared/protocol/job-event.js";
+import { waitUntil } from "../../shared/wait-until.js";
 import { createModelProvisioner } from "../provisioners/model/model-vendors.js";
 import { createWorkerProvisioner } from "../provisioners/worker/worker-catalog.js";
-import { WorkerReadiness } from "../worker-readiness.js";
+import { WorkerReadiness } from "../workers/worker-readiness.js";
 import type { HiveServices } from "./hive-services.js";
 import { JobRunner } from "./job-runner.js";
 
@@ -43,13 +46,13 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function runner(workerStopGraceMs = 10_000) {
+function runner(workerStopGraceMs = 10_000, root = cacheDir) {
   const frames: JobEventFrame[] = [];
   const services: HiveServices = {
-    models: createModelProvisioner({ cacheDir, env: {} }),
-    workers: createWorkerProvisioner({ cacheDir, env: {} }),
+    models: createModelProvisioner({ cacheDir: root, env: {} }),
+    workers: createWorkerProvisioner({ cacheDir: root, env: {} }),
     readiness: new WorkerReadiness(),
-    installations: { workerCatalogRoot: path.join(cacheDir, "workers") },
+    installations: { workerCatalogRoot: path.join(root, "workers") },
     workerStopGraceMs,
     spawnSettings: () => {
       throw new Error("no spawns in this test");
@@ -71,7 +74,7 @@ function runner(workerStopGraceMs = 10_000) {
     }
     throw new Error(`job ${jobId} did not end`);
   };
-  return { jobs, frames, ended };
+  return { jobs, frames, ended, services };
 }
 
 describe("JobRunner", () => {
@@ -91,6 +94,36 @@ describe("JobRunner", () => {
     const events = await ended("job_cancel1");
     expect(events.at(-1)).toMatchObject({ type: "cancelled" });
     expect(events.some((event) => event.type === "data")).toBe(false);
+  });
+
+  it("interrupts a download when the hive stops, keeping its entry to resume, where a cancel leaves nothing", async () => {
+    // A model server that takes requests and never answers: both downloads hang until aborted.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const stalled = (name: string) => `http://127.0.0.1:${(silent.address() as AddressInfo).port}/${name}.gguf`;
+    try {
+      // A catalog of its own: the entry it leaves would show in other tests' listings.
+      const { jobs, ended, services } = runner(10_000, path.join(cacheDir, "stopping"));
+      const state = async (model: string) => (await services.models.catalog.get(model))?.status.state;
+      jobs.start("job_dropped1", { operation: "model_download", model: stalled("dropped") });
+      jobs.start("job_stopped1", { operation: "model_download", model: stalled("stopped") });
+      await waitUntil(async () => (await state(stalled("dropped"))) === "downloading" && (await state(stalled("stopped"))) === "downloading", 5000, "both downloads to start");
+
+      jobs.cancel("job_dropped1");
+      expect((await ended("job_dropped1")).at(-1)).toEqual({ type: "cancelled", message: "job job_dropped1 was cancelled" });
+      await jobs.interruptAll(5000);
+      expect((await ended("job_stopped1")).at(-1)).toEqual({ type: "cancelled", message: "the hive is shutting down" });
+
+      // The jobs end as soon as they stop waiting; the shared fetch records its outcome after.
+      await waitUntil(async () => (await state(stalled("dropped"))) === undefined && (await state(stalled("stopped"))) === "failed", 5000, "both outcomes recorded");
+      expect((await services.models.catalog.get(stalled("stopped")))?.status).toEqual({
+        state: "failed",
+        reason: "interrupted: the hive is shutting down; ask for it again to resume",
+      });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it("refuses to stop a process that is not this hive's worker, and leaves it running", async () => {

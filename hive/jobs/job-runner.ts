@@ -7,7 +7,7 @@ import type { JobEvent } from "../../shared/protocol/job-event.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import { runHiveCheck } from "./hive-check.js";
 import type { HiveServices } from "./hive-services.js";
-import { FetchInterrupted } from "../catalog/artifact-provisioner.js";
+import { HiveStopping } from "./hive-stopping.js";
 import { clampJobEvent } from "./clamp-job-event.js";
 import type { JobContext } from "./job-context.js";
 import { runModelDelete, runModelDownload, runModelList } from "./model-jobs.js";
@@ -65,7 +65,7 @@ export class JobRunner {
    * download keeps its partial file for the next hive, a worker that was loading keeps running.
    */
   async interruptAll(waitMs: number): Promise<void> {
-    for (const controller of this.running.values()) controller.abort(new FetchInterrupted("the hive is shutting down"));
+    for (const controller of this.running.values()) controller.abort(new HiveStopping());
     const settled = Promise.allSettled([...this.finishing.values()]);
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
   }

@@ -5,7 +5,6 @@
 import { RbeeError } from "../../shared/errors.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import { modelFilePath } from "../catalog/model/model-artifact.js";
-import { FetchInterrupted } from "../catalog/artifact-provisioner.js";
 import { spawnWorker } from "../processes/spawn-worker.js";
 import { stopProcess } from "../processes/stop-process.js";
 import { resolveWorker } from "../provisioners/worker/resolve-worker.js";
@@ -14,6 +13,7 @@ import { installWorker } from "../provisioners/worker/worker-catalog.js";
 import { workerCommand } from "../provisioners/worker/worker-command.js";
 import type { JobContext } from "./job-context.js";
 import type { HiveServices } from "./hive-services.js";
+import { HiveStopping } from "./hive-stopping.js";
 import { memoryShortfall } from "./memory-fit.js";
 import { provisionModel } from "./model-jobs.js";
 
@@ -78,7 +78,7 @@ export async function runWorkerSpawn(
   ]).catch(async (error: unknown) => {
     // A hive shutting down leaves a loading worker be: the next hive re-attaches it. Cancelled,
     // failed or gone silent, it serves nobody: stop it (it may have exited already).
-    if (!(context.signal.reason instanceof FetchInterrupted)) {
+    if (!(context.signal.reason instanceof HiveStopping)) {
       await stopProcess(spawned.pid, services.workerStopGraceMs, new AbortController().signal, (action, message) => services.log(`worker ${workerId}: ${action}: ${message}`)).catch(() => {});
     }
     throw error;

@@ -2,8 +2,8 @@
 // (ready) or the worker gave up (failed, with its reason). The hive keeps no registry: this only
 // fans heartbeats out to the jobs waiting on them, and remembers the last few it saw, because a
 // small model can be ready before its spawn job has noticed that the worker listens.
-import { RbeeError } from "../shared/errors.js";
-import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
+import { RbeeError } from "../../shared/errors.js";
+import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 
 type Waiter = (heartbeat: WorkerHeartbeat) => void;
 

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { RbeeError } from "../shared/errors.js";
+import { RbeeError } from "../../shared/errors.js";
 
 /** Unix socket paths are limited to ~104–108 bytes by the kernel (sun_path); stay below. */
 const MAX_SOCKET_PATH_BYTES = 100;

@@ -2,8 +2,8 @@
 // the worker's answer back as response frames. Tokens are coalesced: a frame goes out at most
 // every FLUSH_INTERVAL_MS (or when the buffer is big), because per-token frames would cost the
 // queen's Durable Object one event each.
-import type { HiveToQueenFrame } from "../shared/protocol/hive-frames.js";
-import { describeError } from "../shared/errors.js";
+import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
+import { describeError } from "../../shared/errors.js";
 
 /** Longest a chunk waits before it is sent to the queen, in ms. */
 const FLUSH_INTERVAL_MS = 15;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
-import { fakeHeartbeat } from "../test/support/fake-heartbeat.js";
+import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
+import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
 import { WorkerReadiness } from "./worker-readiness.js";
 
 function heartbeat(workerId: string, state: WorkerHeartbeat["state"], extra: Partial<WorkerHeartbeat> = {}): WorkerHeartbeat {

@@ -6,10 +6,10 @@ import { chmod, mkdir, rm } from "node:fs/promises";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import path from "node:path";
-import { RbeeError } from "../shared/errors.js";
-import { formatHiveChannel, type HiveChannelAddress } from "../shared/hive-channel-address.js";
-import { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
-import { describeZodError } from "../shared/validation.js";
+import { RbeeError } from "../../shared/errors.js";
+import { formatHiveChannel, type HiveChannelAddress } from "../../shared/hive-channel-address.js";
+import { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
+import { describeZodError } from "../../shared/validation.js";
 
 /** A heartbeat is a few hundred bytes; anything much larger is not one. */
 const MAX_HEARTBEAT_BYTES = 16 * 1024;

@@ -5,10 +5,10 @@ import { chmod, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseHiveChannel } from "../shared/hive-channel-address.js";
-import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
-import { fakeHeartbeat } from "../test/support/fake-heartbeat.js";
-import { postHeartbeat } from "../test/support/post-heartbeat.js";
+import { parseHiveChannel } from "../../shared/hive-channel-address.js";
+import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
+import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
+import { postHeartbeat } from "../../test/support/post-heartbeat.js";
 import { LocalChannel } from "./local-channel.js";
 
 const HEARTBEAT = fakeHeartbeat({ workerId: "wrk_local1" });

@@ -1,0 +1,95 @@
+// WorkerRelays against a real HTTP server on loopback standing in for a worker: answers come
+// back as frames in order, and a cancel or a stop aborts the request on the worker.
+import { createServer, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
+import { waitUntil } from "../../shared/wait-until.js";
+import { WorkerRelays } from "./worker-relays.js";
+
+/** A stand-in worker: `/v1/answer` streams three parts, `/v1/hang` sends one and never ends. */
+let worker: Server;
+let port: number;
+/** How many requests the worker saw closed by the client before it answered them in full. */
+let abortedOnWorker: number;
+
+beforeEach(async () => {
+  abortedOnWorker = 0;
+  worker = createServer((request, response) => {
+    response.on("close", () => {
+      if (!response.writableEnded) abortedOnWorker++;
+    });
+    response.writeHead(200, { "content-type": "text/event-stream", "x-internal": "not forwarded" });
+    if (request.url === "/v1/answer") void streamParts(response, ["data: one\n\n", "data: two\n\n", "data: three\n\n"]);
+    else response.write("data: first\n\n");
+  });
+  await new Promise<void>((resolve) => worker.listen(0, "127.0.0.1", resolve));
+  port = (worker.address() as AddressInfo).port;
+});
+
+afterEach(async () => {
+  worker.closeAllConnections();
+  await new Promise((resolve) => worker.close(resolve));
+});
+
+async function streamParts(response: ServerResponse, parts: string[]): Promise<void> {
+  for (const part of parts) {
+    response.write(part);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  }
+  response.end();
+}
+
+function relays() {
+  const logged: string[] = [];
+  const frames: HiveToQueenFrame[] = [];
+  const relaying = new WorkerRelays((line) => logged.push(line));
+  const send = (frame: HiveToQueenFrame) => frames.push(frame);
+  const request = (requestId: string, path: string) => ({ requestId, port, path, body: "{}" });
+  return { relaying, frames, logged, send, request };
+}
+
+describe("WorkerRelays", () => {
+  it("relays a worker's answer as head, chunks in order, then an end that counts them", async () => {
+    const { relaying, frames, send, request } = relays();
+    await relaying.start(request("req_answer", "/v1/answer"), send);
+    expect(frames[0]).toEqual({ type: "response_head", requestId: "req_answer", status: 200, headers: { "content-type": "text/event-stream" } });
+    const chunks = frames.flatMap((frame) => (frame.type === "response_chunk" ? [frame] : []));
+    expect(chunks.map((chunk) => chunk.seq)).toEqual(chunks.map((_, index) => index));
+    expect(chunks.map((chunk) => chunk.data).join("")).toBe("data: one\n\ndata: two\n\ndata: three\n\n");
+    expect(frames.at(-1)).toEqual({ type: "response_end", requestId: "req_answer", chunks: chunks.length });
+    expect(relaying.cancel("req_answer")).toBe(false);
+  });
+
+  it("aborts a cancelled request on the worker and sends nothing more for it", async () => {
+    const { relaying, frames, logged, send, request } = relays();
+    const relayed = relaying.start(request("req_gone", "/v1/hang"), send);
+    await waitUntil(() => frames.some((frame) => frame.type === "response_chunk"), 5000, "the first chunk");
+    const sentBeforeCancel = frames.length;
+
+    expect(relaying.cancel("req_gone")).toBe(true);
+    await relayed;
+    await waitUntil(() => abortedOnWorker === 1, 5000, "the worker to see the request aborted");
+    expect(frames).toHaveLength(sentBeforeCancel);
+    expect(logged).toEqual(["request req_gone cancelled by the queen (client gone); aborting it on the worker"]);
+    expect(relaying.cancel("req_gone")).toBe(false);
+  });
+
+  it("says a cancel for a request it does not relay found nothing, and logs nothing", () => {
+    const { relaying, logged } = relays();
+    expect(relaying.cancel("req_unknown")).toBe(false);
+    expect(logged).toEqual([]);
+  });
+
+  it("aborts every relay in flight when the hive stops", async () => {
+    const { relaying, frames, send, request } = relays();
+    const relayed = [relaying.start(request("req_a", "/v1/hang"), send), relaying.start(request("req_b", "/v1/hang"), send)];
+    await waitUntil(() => frames.filter((frame) => frame.type === "response_chunk").length === 2, 5000, "a chunk of each");
+
+    relaying.abortAll();
+    await Promise.all(relayed);
+    await waitUntil(() => abortedOnWorker === 2, 5000, "the worker to see both requests aborted");
+    expect(frames.some((frame) => frame.type === "response_end")).toBe(false);
+    expect(relaying.cancel("req_a")).toBe(false);
+  });
+});
