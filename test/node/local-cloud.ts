@@ -1,5 +1,6 @@
 // Test support: the whole local cloud for real — queen in workerd, a hive process, a worker
 // process with the tiny model — in a temp folder, torn down after the suite.
+import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -105,23 +106,27 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   };
 }
 
-/** Whether a process with this pid still exists. */
+/**
+ * Whether a process with this pid still runs. A zombie does not: a worker stopped by a hive that
+ * then exited is reparented to init and lingers as a zombie until init reaps it, which on a busy
+ * machine can take a moment after the hive already (rightly) reported it stopped.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  if (process.platform !== "linux") return true;
+  const stat = readProcStat(pid);
+  // Field 3, after the parenthesised command name (which may itself hold spaces or parens).
+  return stat !== undefined && !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
 }
 
-/** Pids of the processes whose command line mentions `text` (Linux: from /proc). */
-export async function processesMentioning(text: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await readdir("/proc")) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    const commandLine = await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "");
-    if (commandLine.includes(text)) pids.push(Number(name));
+function readProcStat(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
   }
-  return pids;
 }
