@@ -1,7 +1,8 @@
 // `rbee-hive`: the command line of the hive daemon. Today it has one command, `connect`.
 import os from "node:os";
 import { Hive } from "./hive.js";
-import { CONNECT_USAGE, parseConnectOptions, UsageError } from "./options.js";
+import { UsageError } from "../shared/usage-error.js";
+import { CONNECT_USAGE, parseConnectOptions } from "./options.js";
 import { ProgressPrinter } from "./progress/progress-printer.js";
 
 const [command, ...rest] = process.argv.slice(2);

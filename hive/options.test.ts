@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connectUrl } from "./connection/queen-connection.js";
-import { CONNECT_USAGE, parseConnectOptions, type UserPaths, UsageError } from "./options.js";
+import { UsageError } from "../shared/usage-error.js";
+import { CONNECT_USAGE, parseConnectOptions, type UserPaths } from "./options.js";
 
 // Every test gets an empty home of its own, so a real ~/.config/rbee/hive.json never leaks in.
 let home: string;
@@ -177,12 +177,5 @@ describe("CONNECT_USAGE", () => {
     for (const key of ["queenUrl", "workerStopGraceMs", "cacheDir", "stopWorkersOnExit", "githubApiUrl", "RBEE_CACHE_DIR", "RBEE_CONFIG"]) {
       expect(CONNECT_USAGE).toContain(key);
     }
-  });
-});
-
-describe("connectUrl", () => {
-  it("maps http to ws and https to wss, keeping a path prefix", () => {
-    expect(connectUrl("http://127.0.0.1:7833", "a")).toBe("ws://127.0.0.1:7833/v1/hive/connect?name=a");
-    expect(connectUrl("https://rbee.example/base/", "b")).toBe("wss://rbee.example/base/v1/hive/connect?name=b");
   });
 });

@@ -6,11 +6,10 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { HiveName } from "../shared/protocol/hive-name.js";
+import { UsageError } from "../shared/usage-error.js";
 import { locateConfigFile, readConfigFile, type UserPaths } from "./config-file.js";
-import { UsageError } from "./usage-error.js";
 import { absolutePath, rbeeDir } from "./user-dirs.js";
 
-export { UsageError } from "./usage-error.js";
 export type { UserPaths } from "./config-file.js";
 
 export const DEFAULTS = {

@@ -3,6 +3,7 @@
 // decides (auth/route-scope.ts). Errors always leave in OpenAI's error shape.
 import { Hono } from "hono";
 import { openAiErrorBody, RbeeError } from "../shared/errors.js";
+import { HIVE_CONNECT_PATH } from "../shared/protocol/hive-connect.js";
 import { requireApiKey } from "./auth/api-key.js";
 import type { QueenEnv } from "./env.js";
 import { jsonBodyLimit } from "./http/body-limit.js";
@@ -15,8 +16,6 @@ import { keyRoutes } from "./routes/keys.js";
 import { modelRoutes } from "./routes/models.js";
 import { usageRoutes } from "./routes/usage.js";
 import { workerRoutes } from "./routes/workers.js";
-
-export const HIVE_CONNECT_PATH = "/v1/hive/connect";
 
 export const app = new Hono<QueenEnv>();
 

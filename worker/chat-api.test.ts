@@ -2,7 +2,7 @@
 // usage, stop strings, error statuses, heartbeats, and freeing the slot when a client leaves.
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { HiveChannelStub } from "./testing/hive-channel-stub.js";
+import { HiveChannelStub } from "../test/support/hive-channel-stub.js";
 import {
   chatText,
   greedyChat,
@@ -18,7 +18,7 @@ import {
   type ErrorBody,
   type RunningWorker,
   type TinyModel,
-} from "./testing/running-worker.js";
+} from "../test/support/running-worker.js";
 
 // The tiny model's tokenizer has one token per character, and its ChatML template renders a user
 // "Hi" as BOS, <|im_start|>, "user\n" (5), "Hi" (2), <|im_end|>, "\n", <|im_start|>, "assistant\n" (10).

@@ -15,7 +15,7 @@ import {
   type RunningWorker,
   type TextCompletionBody,
   type TinyModel,
-} from "./testing/running-worker.js";
+} from "../test/support/running-worker.js";
 
 // BOS, then one token per character: "Once upon a time" is 16 characters.
 const PROMPT = "Once upon a time";

@@ -11,7 +11,7 @@ import {
   type ErrorBody,
   type RunningWorker,
   type TinyModel,
-} from "./testing/running-worker.js";
+} from "../test/support/running-worker.js";
 
 interface EmbeddingsBody {
   object: string;

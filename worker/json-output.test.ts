@@ -15,7 +15,7 @@ import {
   type RunningWorker,
   type TextCompletionBody,
   type TinyModel,
-} from "./testing/running-worker.js";
+} from "../test/support/running-worker.js";
 
 let model: TinyModel;
 let worker: RunningWorker;

@@ -5,7 +5,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { HiveChannelStub } from "./testing/hive-channel-stub.js";
+import { HiveChannelStub } from "../test/support/hive-channel-stub.js";
 import {
   greedyChat,
   health,
@@ -17,8 +17,8 @@ import {
   writeTinyModel,
   type ChatCompletionBody,
   type TinyModel,
-} from "./testing/running-worker.js";
-import { findFreeLoopbackPort } from "../hive/processes/free-port.js";
+} from "../test/support/running-worker.js";
+import { findFreeLoopbackPort } from "../shared/free-port.js";
 
 let model: TinyModel;
 let hive: HiveChannelStub;

@@ -5,10 +5,11 @@
 // 128 + signal number when a second signal cuts the drain short.
 import { constants } from "node:os";
 import { describeError } from "../shared/errors.js";
+import { listeningLine } from "../shared/protocol/listening-line.js";
+import { UsageError } from "../shared/usage-error.js";
 import type { Engine } from "./engine.js";
 import { HeartbeatSender } from "./heartbeat.js";
-import { listeningLine } from "./listening-line.js";
-import { OptionsError, parseWorkerOptions, USAGE, wantsHelp, type WorkerOptions } from "./options.js";
+import { parseWorkerOptions, USAGE, wantsHelp, type WorkerOptions } from "./options.js";
 import { WorkerServer } from "./server.js";
 import { WorkerStatus } from "./worker-status.js";
 
@@ -28,7 +29,7 @@ function readOptions(argv: readonly string[]): WorkerOptions {
   try {
     return parseWorkerOptions(argv);
   } catch (error) {
-    if (!(error instanceof OptionsError)) throw error;
+    if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`${error.message}\n${USAGE}\n`);
     process.exit(2);
   }

@@ -1,7 +1,7 @@
 // Parallel slots on the real worker process (`--parallel 3 --max-queue 1`): requests generate side
 // by side, one more waits, the next is refused with 503 and Retry-After, and aborts free slots.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { HiveChannelStub } from "./testing/hive-channel-stub.js";
+import { HiveChannelStub } from "../test/support/hive-channel-stub.js";
 import {
   greedyChat,
   health,
@@ -15,7 +15,7 @@ import {
   type RunningWorker,
   type TextCompletionBody,
   type TinyModel,
-} from "./testing/running-worker.js";
+} from "../test/support/running-worker.js";
 
 let model: TinyModel;
 let hive: HiveChannelStub;

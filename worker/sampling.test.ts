@@ -12,7 +12,7 @@ import {
   type ErrorBody,
   type RunningWorker,
   type TinyModel,
-} from "./testing/running-worker.js";
+} from "../test/support/running-worker.js";
 
 let model: TinyModel;
 let worker: RunningWorker;

@@ -3,9 +3,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { findFreeLoopbackPort } from "../../hive/processes/free-port.js";
 import type { WorkerLaunch } from "../../hive/processes/spawn-worker.js";
-import { listeningLine, waitForListeningLine } from "../../worker/listening-line.js";
+import { findFreeLoopbackPort } from "../../shared/free-port.js";
+import { listeningLine, waitForListeningLine } from "../../shared/protocol/listening-line.js";
+import { workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -37,19 +38,15 @@ export class WorkerProcess {
     const launch = options.launch ?? TSX_LAUNCH;
     const args = [
       ...launch.args,
-      "--model",
-      options.modelPath,
-      "--model-name",
-      "bench",
-      "--worker-id",
-      options.workerId ?? "wrk_bench1",
-      "--port",
-      String(port),
-      "--threads",
-      String(options.threads),
-      "--gpu",
-      "cpu",
-      ...(options.hiveChannel === undefined ? [] : ["--hive-channel", options.hiveChannel]),
+      ...workerLaunchArgs({
+        modelPath: options.modelPath,
+        modelName: "bench",
+        workerId: options.workerId ?? "wrk_bench1",
+        port,
+        threads: options.threads,
+        gpu: "cpu",
+        hiveChannel: options.hiveChannel,
+      }),
     ];
     const spawnedAt = performance.now();
     const child = spawn(launch.command, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });

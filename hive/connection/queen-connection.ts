@@ -4,6 +4,8 @@
 // heartbeat or response that old is worthless, and the queen fails the request that waited.
 import WebSocket from "ws";
 import { backoffDelayMs, firstRetryDelayMs } from "../../shared/backoff.js";
+import { CloseCode } from "../../shared/protocol/close-codes.js";
+import { hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import {
   type HiveToQueenFrame,
@@ -31,8 +33,6 @@ export interface QueenConnectionOptions {
   log?: (line: string) => void;
 }
 
-/** The queen's close code for a revoked or rotated hive token (queen/hive-session CloseCode.tokenRevoked). */
-const TOKEN_REVOKED_CLOSE_CODE = 4003;
 /** A connection that stayed up this long resets the backoff: it was not a flapping one. */
 const STABLE_CONNECTION_MS = 10_000;
 /** Ping interval; a socket that misses a pong for this long is considered dead and terminated. */
@@ -74,7 +74,7 @@ export class QueenConnection {
   }
 
   private open(): void {
-    const url = connectUrl(this.options.queenUrl, this.options.hiveName);
+    const url = hiveConnectUrl(this.options.queenUrl, this.options.hiveName);
     const socket = new WebSocket(url, {
       headers: { authorization: `Bearer ${this.options.token}` },
       maxPayload: MAX_FRAME_BYTES,
@@ -109,7 +109,7 @@ export class QueenConnection {
     socket.on("close", (code, reason) => {
       clearInterval(this.pingTimer);
       if (openedAt > 0) this.log(`queen connection closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ""})`);
-      if (code === TOKEN_REVOKED_CLOSE_CODE) {
+      if (code === CloseCode.tokenRevoked) {
         this.close();
         this.options.onRevoked?.(reason.toString() || "token revoked");
         return;
@@ -142,14 +142,4 @@ export class QueenConnection {
     this.log(`reconnecting in ${delayMs} ms`);
     this.reconnectTimer = setTimeout(() => this.open(), delayMs);
   }
-}
-
-/** `http://queen` → `ws://queen/v1/hive/connect?name=…` (https → wss). */
-export function connectUrl(queenUrl: string, hiveName: string): string {
-  const url = new URL(queenUrl);
-  if (url.protocol === "http:") url.protocol = "ws:";
-  if (url.protocol === "https:") url.protocol = "wss:";
-  url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/hive/connect`;
-  url.searchParams.set("name", hiveName);
-  return url.toString();
 }

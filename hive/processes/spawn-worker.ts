@@ -6,8 +6,9 @@ import { spawn } from "node:child_process";
 import { mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { RbeeError } from "../../shared/errors.js";
-import { listeningPortIn } from "../../worker/listening-line.js";
-import { findFreeLoopbackPort } from "./free-port.js";
+import { findFreeLoopbackPort } from "../../shared/free-port.js";
+import { listeningPortIn } from "../../shared/protocol/listening-line.js";
+import { workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
 
 /** How long a worker may take to listen (before it loads the model), ms. */
 const LISTEN_WAIT_MS = 60_000;
@@ -59,15 +60,17 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   const logHandle = await open(logFile, "w");
   const args = [
     ...options.launch.args,
-    ["--model", options.modelPath],
-    ["--model-name", options.modelName],
-    ["--worker-id", options.workerId],
-    ["--port", String(port)],
-    ["--hive-channel", options.hiveChannel],
-    ["--heartbeat-interval-ms", String(options.heartbeatIntervalMs)],
-    ["--gpu", options.gpu],
-    options.threads === undefined ? [] : ["--threads", String(options.threads)],
-  ].flat();
+    ...workerLaunchArgs({
+      modelPath: options.modelPath,
+      modelName: options.modelName,
+      workerId: options.workerId,
+      port,
+      hiveChannel: options.hiveChannel,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      threads: options.threads,
+      gpu: options.gpu,
+    }),
+  ];
   // node:child_process, not execa: execa supervises children it waits for, and this one must be
   // left to run on its own (own process group, no pipes, unreferenced).
   const child = spawn(options.launch.command, args, {

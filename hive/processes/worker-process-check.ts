@@ -6,6 +6,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
+import { WORKER_FLAGS } from "../../shared/protocol/worker-launch.js";
 
 /** Where this hive's workers may run from. */
 export interface WorkerInstallations {
@@ -22,7 +23,7 @@ export async function checkWorkerProcess(pid: number, workerId: string, installa
   if (!runsCatalogWorker(args, installations)) {
     return { ok: false, reason: `pid ${pid} is not running an rbee worker from ${installations.workerCatalogRoot}` };
   }
-  const idAt = args.indexOf("--worker-id");
+  const idAt = args.indexOf(WORKER_FLAGS.workerId);
   if (idAt < 0 || args[idAt + 1] !== workerId) return { ok: false, reason: `pid ${pid} is an rbee worker, but not ${workerId}` };
   return { ok: true };
 }
@@ -44,7 +45,7 @@ export async function findWorkerProcesses(installations: WorkerInstallations): P
       const at = args.indexOf(name);
       return at >= 0 ? args[at + 1] : undefined;
     };
-    found.push({ pid, workerId: flag("--worker-id"), modelPath: flag("--model"), hiveChannel: flag("--hive-channel") });
+    found.push({ pid, workerId: flag(WORKER_FLAGS.workerId), modelPath: flag(WORKER_FLAGS.modelPath), hiveChannel: flag(WORKER_FLAGS.hiveChannel) });
   }
   return found;
 }

@@ -4,6 +4,7 @@
 // and passes the hive's worker heartbeats on to the Registry.
 import { DurableObject } from "cloudflare:workers";
 import { RbeeError } from "../../shared/errors.js";
+import { CloseCode } from "../../shared/protocol/close-codes.js";
 import type { JobEvent } from "../../shared/protocol/job-event.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import {
@@ -25,15 +26,6 @@ import { RecentIds } from "./recent-ids.js";
 import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
 
 export const HIVE_NAME_HEADER = "x-rbee-hive-name";
-
-/** WebSocket close codes of our own (4000–4999 are for applications). */
-export const CloseCode = {
-  replaced: 4000,
-  protocolMismatch: 4001,
-  notGreeted: 4002,
-  /** The hive's token was revoked or rotated: it must not reconnect with it. */
-  tokenRevoked: 4003,
-} as const;
 
 /** How long a relayed request may wait for the worker's response head (queueing included). */
 const RESPONSE_HEAD_TIMEOUT_MS = 120_000;

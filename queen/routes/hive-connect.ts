@@ -2,6 +2,7 @@
 // token; the socket is handed to that hive's HiveSession Durable Object.
 import { Hono } from "hono";
 import { RbeeError } from "../../shared/errors.js";
+import { HIVE_NAME_PARAM } from "../../shared/protocol/hive-connect.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { bearerToken, secretMatchesHash } from "../auth/secrets.js";
 import type { QueenEnv } from "../env.js";
@@ -13,7 +14,7 @@ export const hiveConnectRoutes = new Hono<QueenEnv>().get("/", async (c) => {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     throw new RbeeError(426, "upgrade_required", "This endpoint only accepts WebSocket upgrades.");
   }
-  const name = HiveName.safeParse(c.req.query("name"));
+  const name = HiveName.safeParse(c.req.query(HIVE_NAME_PARAM));
   if (!name.success) {
     throw new RbeeError(400, "invalid_hive_name", "Query parameter 'name' must be a hive name (letters, digits, . _ -, up to 64).", {
       param: "name",

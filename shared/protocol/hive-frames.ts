@@ -5,6 +5,7 @@ import { idPattern } from "../ids.js";
 import { HiveDevices } from "./hive-devices.js";
 import { JobEvent } from "./job-event.js";
 import { HiveOperation, JobId } from "./job-operation.js";
+import { MAX_LABEL_CHARS, MAX_MESSAGE_CHARS } from "./text-limits.js";
 import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
 
 /** Bumped on any incompatible change; the queen refuses a hello with another version. */
@@ -14,7 +15,7 @@ export const PROTOCOL_VERSION = 3;
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 const RequestId = z.string().regex(idPattern("req"));
-const ProblemDetail = z.object({ code: z.string().max(64), message: z.string().max(4000) });
+const ProblemDetail = z.object({ code: z.string().max(MAX_LABEL_CHARS), message: z.string().max(MAX_MESSAGE_CHARS) });
 
 /** Worker API paths the queen may ask a hive to relay; the hive refuses any other. */
 export const RELAYABLE_PATHS = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"] as const;

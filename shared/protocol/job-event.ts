@@ -3,6 +3,7 @@
 // queen stamps each with its job, hive, time and sequence number (`StampedJobEvent`) before
 // logging it and streaming it to watchers.
 import { z } from "zod";
+import { MAX_LABEL_CHARS, MAX_MESSAGE_CHARS } from "./text-limits.js";
 
 const Bytes = z.number().int().min(0);
 
@@ -10,8 +11,8 @@ export const JobEvent = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("narration"),
     /** A short machine-readable step name, e.g. `spawn`, `sigterm`. */
-    action: z.string().min(1).max(64),
-    message: z.string().max(4000),
+    action: z.string().min(1).max(MAX_LABEL_CHARS),
+    message: z.string().max(MAX_MESSAGE_CHARS),
   }),
   /** Bytes done of `total` (null while unknown), and the current rate. */
   z.object({ type: z.literal("progress"), bytes: Bytes, total: Bytes.nullable(), bytes_per_second: z.number().min(0).optional() }),
@@ -19,8 +20,8 @@ export const JobEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("data"), payload: z.record(z.string(), z.unknown()) }),
   z.object({ type: z.literal("done") }),
   /** `message` is for a person and says what to do about it. */
-  z.object({ type: z.literal("error"), code: z.string().max(64), message: z.string().max(4000) }),
-  z.object({ type: z.literal("cancelled"), message: z.string().max(4000).optional() }),
+  z.object({ type: z.literal("error"), code: z.string().max(MAX_LABEL_CHARS), message: z.string().max(MAX_MESSAGE_CHARS) }),
+  z.object({ type: z.literal("cancelled"), message: z.string().max(MAX_MESSAGE_CHARS).optional() }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;
 

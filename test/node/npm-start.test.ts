@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import OpenAI from "openai";
 import { afterAll, describe, expect, it } from "vitest";
-import { findFreeLoopbackPort } from "../../hive/processes/free-port.js";
+import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { PROJECT_ROOT } from "../../scripts/local-cloud/queen.js";
 import { isAlive, processesMentioning, waitUntil } from "./local-cloud.js";
 

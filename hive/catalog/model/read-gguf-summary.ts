@@ -3,10 +3,8 @@
 // only pays for it when a model lands in the catalog.
 import { stat } from "node:fs/promises";
 import { RbeeError } from "../../../shared/errors.js";
+import { MAX_DEFAULT_CONTEXT_SIZE } from "../../../shared/protocol/worker-launch.js";
 import type { GgufSummary, MemoryEstimate } from "./model-artifact.js";
-
-/** The context size a worker picks when not told (see worker/options.ts), for the estimate. */
-const ESTIMATE_CONTEXT_SIZE = 4096;
 
 export interface GgufFacts {
   gguf: GgufSummary;
@@ -52,7 +50,8 @@ async function estimateMemory(
 ): Promise<MemoryEstimate | null> {
   try {
     const insights = await Insights.from(info);
-    const contextSize = Math.min(contextLength ?? ESTIMATE_CONTEXT_SIZE, ESTIMATE_CONTEXT_SIZE);
+    // The context a worker picks when not told, for the estimate.
+    const contextSize = Math.min(contextLength ?? MAX_DEFAULT_CONTEXT_SIZE, MAX_DEFAULT_CONTEXT_SIZE);
     const layers = insights.totalLayers;
     const onCpu = await insights.estimateModelResourceRequirementsV2({ gpuLayers: 0 });
     const offloaded = await insights.estimateModelResourceRequirementsV2({ gpuLayers: layers });

@@ -6,10 +6,11 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTinyLlamaGguf } from "../../../shared/gguf/tiny-llama.js";
-import { waitForListeningLine } from "../../../worker/listening-line.js";
+import { findFreeLoopbackPort } from "../../../shared/free-port.js";
+import { waitForListeningLine } from "../../../shared/protocol/listening-line.js";
+import { workerLaunchArgs } from "../../../shared/protocol/worker-launch.js";
 import type { ProvisionListener } from "../../catalog/artifact-provisioner.js";
 import { workerArtifactId } from "../../catalog/worker/worker-artifact.js";
-import { findFreeLoopbackPort } from "../../processes/free-port.js";
 import { isStaleLocalBuild, localWorkerVersion } from "./local-build-vendor.js";
 import { resolveWorker } from "./resolve-worker.js";
 import { createWorkerProvisioner, installWorker } from "./worker-catalog.js";
@@ -76,8 +77,16 @@ describe("local-build vendor", () => {
 
     const port = await findFreeLoopbackPort();
     const unusedHivePort = await findFreeLoopbackPort();
-    const flags = ["--model", modelPath, "--model-name", "tiny", "--worker-id", "wrk_test1", "--port", String(port)];
-    const child = execa(command, [...args, ...flags, "--hive-channel", `http://127.0.0.1:${unusedHivePort}`, "--threads", "1", "--gpu", "cpu"], {
+    const flags = workerLaunchArgs({
+      modelPath,
+      modelName: "tiny",
+      workerId: "wrk_test1",
+      port,
+      hiveChannel: `http://127.0.0.1:${unusedHivePort}`,
+      threads: 1,
+      gpu: "cpu",
+    });
+    const child = execa(command, [...args, ...flags], {
       cwd: dir, // nowhere near this repository's node_modules
       reject: false,
     });

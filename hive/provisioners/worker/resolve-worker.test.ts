@@ -8,7 +8,7 @@ import { FilesystemCatalog } from "../../catalog/filesystem-catalog.js";
 import { WorkerArtifact, workerArtifactId, type WorkerDetails, type WorkerType } from "../../catalog/worker/worker-artifact.js";
 import { compareVersions } from "./compare-versions.js";
 import { resolveWorker } from "./resolve-worker.js";
-import { workerCommand, workerGpuArgs } from "./worker-command.js";
+import { workerCommand } from "./worker-command.js";
 
 let dir: string;
 let catalog: FilesystemCatalog<WorkerArtifact>;
@@ -76,7 +76,6 @@ describe("workerCommand", () => {
     if (!nodeWorker || !nativeWorker) throw new Error("both installs must resolve");
     expect(workerCommand(catalog, nodeWorker)).toEqual({ command: process.execPath, args: [path.join(catalog.folderOf(nodeId), `${nodeId}.mjs`)] });
     expect(workerCommand(catalog, nativeWorker)).toEqual({ command: path.join(catalog.folderOf(nativeId), nativeId), args: [] });
-    expect(workerGpuArgs(nativeWorker)).toEqual(["--gpu", "vulkan"]);
   });
 
   it("refuses an entry file that would leave the entry's folder (tampered metadata)", async () => {

@@ -17,11 +17,3 @@ export function workerCommand(catalog: ArtifactCatalog<WorkerArtifact>, worker: 
   const entry = resolveInside(catalog.folderOf(worker.id), worker.details.entry);
   return worker.details.runtime === "node" ? { command: process.execPath, args: [entry] } : { command: entry, args: [] };
 }
-
-/**
- * The `--gpu` flag for a worker type. Every rbee worker accepts it; for local builds it is what
- * makes a `cuda` worker differ from a `cpu` one, since both are the same bundle.
- */
-export function workerGpuArgs(worker: InstalledWorker): string[] {
-  return ["--gpu", worker.details.workerType];
-}

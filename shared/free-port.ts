@@ -1,4 +1,5 @@
-// Finds a free loopback TCP port by letting the kernel pick one, for a worker to listen on.
+// Finds a free loopback TCP port by letting the kernel pick one: the port the hive gives a worker
+// to listen on, and the ports tests and benchmarks start their workers and servers on.
 import net from "node:net";
 
 export async function findFreeLoopbackPort(): Promise<number> {

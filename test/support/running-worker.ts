@@ -6,9 +6,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 import { expect } from "vitest";
-import { findFreeLoopbackPort } from "../../hive/processes/free-port.js";
+import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
-import { waitForListeningLine } from "../listening-line.js";
+import { waitForListeningLine } from "../../shared/protocol/listening-line.js";
+import { workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const MODEL_NAME = "rbee-tiny";
@@ -44,22 +45,17 @@ export function workerArgs(options: WorkerArgs): string[] {
     "--import",
     "tsx",
     "worker/main.ts",
-    "--model",
-    options.modelPath,
-    "--model-name",
-    MODEL_NAME,
-    "--worker-id",
-    options.workerId,
-    "--port",
-    String(options.port),
-    // One thread: the default (every core) runs the tiny model ~500× slower on a 2-core machine.
-    "--threads",
-    "1",
-    "--gpu",
-    "cpu",
-    "--heartbeat-interval-ms",
-    String(HEARTBEAT_INTERVAL_MS),
-    ...(options.hiveChannel ? ["--hive-channel", options.hiveChannel] : []),
+    ...workerLaunchArgs({
+      modelPath: options.modelPath,
+      modelName: MODEL_NAME,
+      workerId: options.workerId,
+      port: options.port,
+      hiveChannel: options.hiveChannel,
+      // One thread: the default (every core) runs the tiny model ~500× slower on a 2-core machine.
+      threads: 1,
+      gpu: "cpu",
+      heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+    }),
     ...(options.extraArgs ?? []),
   ];
 }

@@ -1,5 +1,0 @@
-// The error `rbee-hive` exits 2 with: a bad flag, environment variable or config file. Its
-// message names the flag (or the file and key), what was expected and what arrived.
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
