@@ -130,3 +130,14 @@ function readProcStat(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/** Pids of the processes whose command line mentions `text` (Linux: from /proc). */
+export async function processesMentioning(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const commandLine = await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "");
+    if (commandLine.includes(text)) pids.push(Number(name));
+  }
+  return pids;
+}
