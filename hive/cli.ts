@@ -2,7 +2,7 @@
 import os from "node:os";
 import { Hive } from "./hive.js";
 import { UsageError } from "../shared/usage-error.js";
-import { CONNECT_USAGE, parseConnectOptions } from "./options.js";
+import { CONNECT_USAGE, parseConnectOptions } from "./config/options.js";
 import { ProgressPrinter } from "./progress/progress-printer.js";
 
 const [command, ...rest] = process.argv.slice(2);

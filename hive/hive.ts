@@ -14,7 +14,7 @@ import { detectDevices } from "./devices/detect-devices.js";
 import type { HiveServices } from "./jobs/hive-services.js";
 import { JobRunner } from "./jobs/job-runner.js";
 import { LocalChannel } from "./workers/local-channel.js";
-import type { ConnectOptions } from "./options.js";
+import type { ConnectOptions } from "./config/options.js";
 import { pruneWorkerLogs } from "./processes/prune-worker-logs.js";
 import { stopProcess } from "./processes/stop-process.js";
 import { findWorkerProcesses } from "./processes/worker-process-check.js";

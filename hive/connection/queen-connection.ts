@@ -14,7 +14,7 @@ import {
   QueenToHiveFrame,
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
-import { DEFAULTS } from "../options.js";
+import { DEFAULTS } from "../config/options.js";
 import { describeMachine } from "./machine.js";
 
 export interface QueenConnectionOptions {

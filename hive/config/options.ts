@@ -5,8 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { HiveName } from "../shared/protocol/hive-name.js";
-import { UsageError } from "../shared/usage-error.js";
+import { HiveName } from "../../shared/protocol/hive-name.js";
+import { UsageError } from "../../shared/usage-error.js";
 import { locateConfigFile, readConfigFile, type UserPaths } from "./config-file.js";
 import { absolutePath, rbeeDir } from "./user-dirs.js";
 

@@ -3,8 +3,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
-import { UsageError } from "../shared/usage-error.js";
-import { issuePath } from "../shared/validation.js";
+import { UsageError } from "../../shared/usage-error.js";
+import { issuePath } from "../../shared/validation.js";
 import { absolutePath, rbeeDir } from "./user-dirs.js";
 
 export const CONFIG_FILE_NAME = "hive.json";

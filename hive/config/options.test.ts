@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { UsageError } from "../shared/usage-error.js";
+import { UsageError } from "../../shared/usage-error.js";
 import { CONNECT_USAGE, parseConnectOptions, type UserPaths } from "./options.js";
 
 // Every test gets an empty home of its own, so a real ~/.config/rbee/hive.json never leaks in.
