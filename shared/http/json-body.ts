@@ -21,12 +21,19 @@ const malformedJson: NotJsonMessage = (reason) => `Malformed JSON body: ${reason
  * declared Content-Length is over, else while reading, since chunked uploads declare no length.
  */
 export function limitBodySize(maxBytes: number, tooLarge: TooLargeMessage = requestBodyTooLarge): MiddlewareHandler {
-  return bodyLimit({
-    maxSize: maxBytes,
-    onError: (c) => {
-      throw new RbeeError(413, "request_too_large", tooLarge(maxBytes, declaredLength(c)));
-    },
-  });
+  const refuse = (declaredBytes: number | undefined): never => {
+    throw new RbeeError(413, "request_too_large", tooLarge(maxBytes, declaredBytes));
+  };
+  // hono's bodyLimit counts the bytes of a body of undeclared length as it buffers them.
+  const counting = bodyLimit({ maxSize: maxBytes, onError: () => refuse(undefined) });
+  return async (c, next) => {
+    // A declared length is judged from the header alone, as bodyLimit would, but without touching
+    // the body: on @hono/node-server that keeps reading it on the fast path (no web stream).
+    const declared = declaredLength(c);
+    if (declared === undefined) return counting(c, next);
+    if (declared > maxBytes) refuse(declared);
+    await next();
+  };
 }
 
 /** The parsed JSON body; throws 400 `invalid_json` when it does not parse. */
@@ -39,7 +46,7 @@ export async function readJsonBody(c: Context, notJson: NotJsonMessage = malform
   }
 }
 
-/** The length hono's bodyLimit judged by: Content-Length, unless Transfer-Encoding overrides it. */
+/** Content-Length, unless Transfer-Encoding overrides it (HTTP/1.1 then ignores the length). */
 function declaredLength(c: Context): number | undefined {
   const declared = c.req.header("content-length");
   if (declared === undefined || c.req.header("transfer-encoding") !== undefined) return undefined;
