@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { stream } from "hono/streaming";
 import type { GenerateOptions } from "../engine.js";
 import type { ClientFinishReason, Completion, Usage } from "../completion-result.js";
+import { EventBatch } from "./event-batch.js";
 import { nobodyListening, type RouteContext } from "./route-context.js";
 
 /** The chunks of one stream, in the route's own shapes. */
@@ -35,11 +36,8 @@ export async function streamGeneration(
   generate: (onTextChunk: NonNullable<GenerateOptions["onTextChunk"]>) => Promise<Completion>,
   context: Pick<RouteContext, "clientError">,
 ): Promise<Response> {
-  // Events wait here until the response exists, then go straight to it. Writes are not awaited:
-  // one completion is bounded by the context size, so a slow reader only makes a few kilobytes wait.
-  const waiting: string[] = [];
-  let write = (event: string): void => void waiting.push(event);
-  const send = (payload: unknown): void => write(`data: ${JSON.stringify(payload)}\n\n`);
+  const events = new EventBatch();
+  const send = (payload: unknown): void => events.add(`data: ${JSON.stringify(payload)}\n\n`);
   let opened = false;
   const open = (): void => {
     if (opened) return;
@@ -62,21 +60,20 @@ export async function streamGeneration(
   if (!opened && (await generation).finishReason === "abort") return nobodyListening(c);
 
   for (const [name, value] of Object.entries(EVENT_STREAM_HEADERS)) c.header(name, value);
-  return stream(c, async (events) => {
-    write = (event) => void events.write(event);
-    for (const event of waiting.splice(0)) write(event);
-    let completion: Completion;
+  return stream(c, async (response) => {
+    events.attach(response);
     try {
-      completion = await generation;
+      const completion = await generation;
+      if (completion.finishReason === "abort") return;
+      open();
+      send(chunks.finish(completion.finishReason));
+      if (chunks.usage) send(chunks.usage(completion.usage));
+      events.add("data: [DONE]\n\n");
     } catch (error) {
       // Too late for a status code: the error goes as a last event, as OpenAI does mid-stream.
       send(context.clientError(error).toBody());
-      return;
+    } finally {
+      events.flush();
     }
-    if (completion.finishReason === "abort") return;
-    open();
-    send(chunks.finish(completion.finishReason));
-    if (chunks.usage) send(chunks.usage(completion.usage));
-    write("data: [DONE]\n\n");
   });
 }
