@@ -2,6 +2,7 @@
 // a socket left by a hive that died is taken over.
 import { spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -31,6 +32,20 @@ function newChannel(received: WorkerHeartbeat[] = []): LocalChannel {
   const channel = new LocalChannel((heartbeat) => received.push(heartbeat), () => {});
   channels.push(channel);
   return channel;
+}
+
+/** Sends any request to the channel; resolves with the status and the body's text. */
+function send(method: string, urlPath: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ socketPath, path: urlPath, method }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (text += chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+    });
+    request.once("error", reject);
+    request.end(body);
+  });
 }
 
 async function modeOf(file: string): Promise<number> {
@@ -97,5 +112,23 @@ describe("LocalChannel on a unix socket", () => {
     await channel.close();
     await channel.close();
     await expect(stat(socketPath)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("answers anything but a valid heartbeat with 404, 400 or 413 saying why, and relays nothing", async () => {
+    const received: WorkerHeartbeat[] = [];
+    const logged: string[] = [];
+    const channel = new LocalChannel((heartbeat) => received.push(heartbeat), (line) => logged.push(line));
+    channels.push(channel);
+    await channel.listen(socketPath);
+
+    expect(await send("GET", "/heartbeat")).toEqual({ status: 404, body: '{"error":"only POST /heartbeat exists here"}' });
+    expect(await send("POST", "/elsewhere", "{}")).toMatchObject({ status: 404 });
+    expect(await send("POST", "/heartbeat", "{not json")).toEqual({ status: 400, body: '{"error":"heartbeat is not JSON"}' });
+    expect(await send("POST", "/heartbeat", "x".repeat(16 * 1024 + 1))).toEqual({ status: 413, body: '{"error":"heartbeat exceeds 16384 bytes"}' });
+    const invalid = await send("POST", "/heartbeat", JSON.stringify({ ...HEARTBEAT, pid: "not a number" }));
+    expect(invalid.status).toBe(400);
+    expect(invalid.body).toContain("pid");
+    expect(logged).toEqual([expect.stringMatching(/^refused a worker heartbeat: .*pid/)]);
+    expect(received).toEqual([]);
   });
 });

@@ -2,12 +2,16 @@
 // machine's workers post their heartbeats, which the hive relays to the queen unchanged. It is
 // never on a public port. The socket's path is fixed per hive, so workers that outlived a hive
 // restart find the new hive there and their heartbeats flow again.
+import { getRequestListener } from "@hono/node-server";
+import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { chmod, mkdir, rm } from "node:fs/promises";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import path from "node:path";
-import { RbeeError } from "../../shared/errors.js";
+import { describeError, RbeeError } from "../../shared/errors.js";
 import { formatHiveChannel, type HiveChannelAddress } from "../../shared/hive-channel-address.js";
+import { limitBodySize, readJsonBody } from "../../shared/http/json-body.js";
 import { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import { describeZodError } from "../../shared/validation.js";
 
@@ -21,7 +25,7 @@ export class LocalChannel {
     private readonly onHeartbeat: (heartbeat: WorkerHeartbeat) => void,
     private readonly log: (line: string) => void,
   ) {
-    this.server = http.createServer((request, response) => this.handle(request, response));
+    this.server = http.createServer(getRequestListener(this.app().fetch));
   }
 
   private socketPath: string | undefined;
@@ -71,48 +75,28 @@ export class LocalChannel {
     });
   }
 
-  private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
-    if (request.method !== "POST" || request.url !== "/heartbeat") {
-      reply(response, 404, { error: "only POST /heartbeat exists here" });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_HEARTBEAT_BYTES) {
-        reply(response, 413, { error: `heartbeat exceeds ${MAX_HEARTBEAT_BYTES} bytes` });
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on("end", () => {
-      if (response.headersSent) return;
-      let json: unknown;
-      try {
-        json = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      } catch {
-        reply(response, 400, { error: "heartbeat is not JSON" });
-        return;
-      }
-      const parsed = WorkerHeartbeat.safeParse(json);
+  /** POST /heartbeat and nothing else; answers are `{error}` for people reading a worker's log, not OpenAI errors. */
+  private app(): Hono {
+    const app = new Hono();
+    const bodyCap = limitBodySize(MAX_HEARTBEAT_BYTES, (maxBytes) => `heartbeat exceeds ${maxBytes} bytes`);
+    app.post("/heartbeat", bodyCap, async (c) => {
+      const parsed = WorkerHeartbeat.safeParse(await readJsonBody(c, () => "heartbeat is not JSON"));
       if (!parsed.success) {
         const message = describeZodError(parsed.error);
         this.log(`refused a worker heartbeat: ${message}`);
-        reply(response, 400, { error: message });
-        return;
+        return c.json({ error: message }, 400);
       }
       this.onHeartbeat(parsed.data);
-      reply(response, 204);
+      return c.body(null, 204);
     });
+    app.notFound((c) => c.json({ error: "only POST /heartbeat exists here" }, 404));
+    app.onError((error, c) => {
+      if (error instanceof RbeeError) return c.json({ error: error.message }, error.status as ContentfulStatusCode);
+      this.log(`a worker heartbeat failed: ${describeError(error)}`);
+      return c.json({ error: "the hive failed to take the heartbeat" }, 500);
+    });
+    return app;
   }
-}
-
-function reply(response: http.ServerResponse, status: number, body?: object): void {
-  if (response.headersSent) return;
-  response.writeHead(status, body ? { "content-type": "application/json" } : {});
-  response.end(body ? JSON.stringify(body) : undefined);
 }
 
 /**

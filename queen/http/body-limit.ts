@@ -1,22 +1,17 @@
 // Refuses request bodies over a size limit with 413 before anything parses them. The limit is
 // the MAX_JSON_BODY_BYTES var (bytes, default 1 MiB), read from the queen's parsed config.
 import { createMiddleware } from "hono/factory";
-import { bodyLimit } from "hono/body-limit";
-import { RbeeError } from "../../shared/errors.js";
+import type { MiddlewareHandler } from "hono";
+import { limitBodySize } from "../../shared/http/json-body.js";
 import type { QueenEnv } from "../env.js";
 
-// One hono bodyLimit middleware per limit: vars don't change within an isolate, so this holds one.
-const limiters = new Map<number, ReturnType<typeof bodyLimit>>();
+// One body-limit middleware per limit: vars don't change within an isolate, so this holds one.
+const limiters = new Map<number, MiddlewareHandler>();
 
-function limiterFor(maxBytes: number): ReturnType<typeof bodyLimit> {
+function limiterFor(maxBytes: number): MiddlewareHandler {
   let limiter = limiters.get(maxBytes);
   if (!limiter) {
-    limiter = bodyLimit({
-      maxSize: maxBytes,
-      onError: () => {
-        throw new RbeeError(413, "request_too_large", `Request body exceeds ${maxBytes} bytes (the queen's MAX_JSON_BODY_BYTES).`);
-      },
-    });
+    limiter = limitBodySize(maxBytes, () => `Request body exceeds ${maxBytes} bytes (the queen's MAX_JSON_BODY_BYTES).`);
     limiters.set(maxBytes, limiter);
   }
   return limiter;

@@ -2,16 +2,12 @@
 // over the limit was already refused with 413 by the body-limit middleware.
 import type { Context } from "hono";
 import { RbeeError } from "../../shared/errors.js";
+import { readJsonBody } from "../../shared/http/json-body.js";
 
 export async function readJson(c: Context): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
   if (type !== "" && !/^application\/(.+\+)?json\b/i.test(type)) {
     throw new RbeeError(415, "unsupported_media_type", `Expected Content-Type application/json, got '${type}'.`);
   }
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new RbeeError(400, "invalid_json", `Request body is not valid JSON: ${(error as Error).message}`);
-  }
+  return readJsonBody(c, (reason) => `Request body is not valid JSON: ${reason}`);
 }

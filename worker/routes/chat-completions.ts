@@ -1,14 +1,14 @@
 // POST /v1/chat/completions: OpenAI chat, streamed or not, on one of the engine's slots.
 import { ChatCompletionRequest } from "../../shared/openai/chat-request.js";
+import { readJsonBody } from "../../shared/http/json-body.js";
 import { parseRequest } from "../../shared/validation.js";
 import { chatCompletion, chatCompletionChunk, chatUsageChunk, newCompletionIdentity } from "../chat-completion-shapes.js";
-import { readJsonBody } from "../http-body.js";
 import { streamGeneration } from "./event-stream.js";
-import { clientGoneSignal, sendJson, type RouteHandler } from "./route-context.js";
+import { clientGoneSignal, nobodyListening, type RouteHandler } from "./route-context.js";
 
-export const chatCompletions: RouteHandler = async (request, response, context) => {
-  const chatRequest = parseRequest(ChatCompletionRequest, await readJsonBody(request));
-  const signal = clientGoneSignal(response);
+export const chatCompletions: RouteHandler = async (c, context) => {
+  const chatRequest = parseRequest(ChatCompletionRequest, await readJsonBody(c));
+  const signal = clientGoneSignal(c);
   const identity = newCompletionIdentity(context.modelName, "chatcmpl");
 
   if (chatRequest.stream) {
@@ -18,9 +18,9 @@ export const chatCompletions: RouteHandler = async (request, response, context) 
       finish: (reason: "stop" | "length") => chatCompletionChunk(identity, {}, reason),
       usage: chatRequest.stream_options?.include_usage ? chatUsageChunk.bind(null, identity) : undefined,
     };
-    return streamGeneration(response, chunks, (onTextChunk) => context.engine.chat(chatRequest, { signal, onTextChunk }), context);
+    return streamGeneration(c, chunks, (onTextChunk) => context.engine.chat(chatRequest, { signal, onTextChunk }), context);
   }
   const completion = await context.engine.chat(chatRequest, { signal });
-  if (completion.finishReason === "abort") return;
-  sendJson(response, 200, chatCompletion(identity, completion.text, completion.finishReason, completion.usage));
+  if (completion.finishReason === "abort") return nobodyListening(c);
+  return c.json(chatCompletion(identity, completion.text, completion.finishReason, completion.usage));
 };

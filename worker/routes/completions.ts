@@ -1,16 +1,16 @@
 // POST /v1/completions: OpenAI's legacy text completion (a prompt continued), streamed or not,
 // on one of the engine's slots.
 import { CompletionRequest } from "../../shared/openai/completion-request.js";
+import { readJsonBody } from "../../shared/http/json-body.js";
 import { parseRequest } from "../../shared/validation.js";
 import { newCompletionIdentity } from "../chat-completion-shapes.js";
-import { readJsonBody } from "../http-body.js";
 import { textCompletion, textCompletionChunk, textUsageChunk } from "../text-completion-shapes.js";
 import { streamGeneration } from "./event-stream.js";
-import { clientGoneSignal, sendJson, type RouteHandler } from "./route-context.js";
+import { clientGoneSignal, nobodyListening, type RouteHandler } from "./route-context.js";
 
-export const completions: RouteHandler = async (request, response, context) => {
-  const completionRequest = parseRequest(CompletionRequest, await readJsonBody(request));
-  const signal = clientGoneSignal(response);
+export const completions: RouteHandler = async (c, context) => {
+  const completionRequest = parseRequest(CompletionRequest, await readJsonBody(c));
+  const signal = clientGoneSignal(c);
   const identity = newCompletionIdentity(context.modelName, "cmpl");
 
   if (completionRequest.stream) {
@@ -21,9 +21,9 @@ export const completions: RouteHandler = async (request, response, context) => {
       finish: (reason: "stop" | "length") => textCompletionChunk(identity, "", reason),
       usage: completionRequest.stream_options?.include_usage ? textUsageChunk.bind(null, identity) : undefined,
     };
-    return streamGeneration(response, chunks, (onTextChunk) => context.engine.complete(completionRequest, { signal, onTextChunk }), context);
+    return streamGeneration(c, chunks, (onTextChunk) => context.engine.complete(completionRequest, { signal, onTextChunk }), context);
   }
   const completion = await context.engine.complete(completionRequest, { signal });
-  if (completion.finishReason === "abort") return;
-  sendJson(response, 200, textCompletion(identity, completion.text, completion.finishReason, completion.usage));
+  if (completion.finishReason === "abort") return nobodyListening(c);
+  return c.json(textCompletion(identity, completion.text, completion.finishReason, completion.usage));
 };

@@ -1,12 +1,12 @@
 // POST /v1/embeddings: one vector per input string, in OpenAI's list shape.
 import { RbeeError } from "../../shared/errors.js";
 import { EmbeddingRequest } from "../../shared/openai/embedding-request.js";
+import { readJsonBody } from "../../shared/http/json-body.js";
 import { parseRequest } from "../../shared/validation.js";
-import { readJsonBody } from "../http-body.js";
-import { clientGoneSignal, sendJson, type RouteHandler } from "./route-context.js";
+import { clientGoneSignal, nobodyListening, type RouteHandler } from "./route-context.js";
 
-export const embeddings: RouteHandler = async (request, response, context) => {
-  const body = parseRequest(EmbeddingRequest, await readJsonBody(request));
+export const embeddings: RouteHandler = async (c, context) => {
+  const body = parseRequest(EmbeddingRequest, await readJsonBody(c));
   const inputs = typeof body.input === "string" ? [body.input] : body.input;
   if (body.dimensions !== undefined && body.dimensions !== context.engine.embeddingSize) {
     const expected = `expected ${context.engine.embeddingSize} (this model's embedding size)`;
@@ -14,15 +14,15 @@ export const embeddings: RouteHandler = async (request, response, context) => {
       param: "dimensions",
     });
   }
-  const signal = clientGoneSignal(response);
+  const signal = clientGoneSignal(c);
   const inputParam = (index: number): string => (typeof body.input === "string" ? "input" : `input[${index}]`);
   const result = await context.engine.embed(inputs, inputParam, signal).catch((error: unknown) => {
     // A client that left needs no answer, and its abort is no failure worth logging.
     if (signal.aborted) return undefined;
     throw error;
   });
-  if (result === undefined) return;
-  sendJson(response, 200, {
+  if (result === undefined) return nobodyListening(c);
+  return c.json({
     object: "list",
     data: result.vectors.map((vector, index) => ({
       object: "embedding",

@@ -1,9 +1,11 @@
 // Sends one generation as OpenAI-style server-sent events (`data: {…}` … `data: [DONE]`), for
 // both chat and legacy completions, which differ only in the shape of their chunks.
-import type { ServerResponse } from "node:http";
+import type { Context } from "hono";
+import { stream } from "hono/streaming";
 import type { GenerateOptions } from "../engine.js";
 import type { ClientFinishReason, Completion, Usage } from "../completion-result.js";
-import type { RouteContext } from "./route-context.js";
+import { EventBatch } from "./event-batch.js";
+import { nobodyListening, type RouteContext } from "./route-context.js";
 
 /** The chunks of one stream, in the route's own shapes. */
 export interface StreamChunks {
@@ -15,49 +17,63 @@ export interface StreamChunks {
   usage: ((usage: Usage) => unknown) | undefined;
 }
 
+const EVENT_STREAM_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  // Tells proxies such as nginx not to hold tokens back in a buffer.
+  "x-accel-buffering": "no",
+  // Declared so @hono/node-server sends the headers at once instead of first reading ahead for a length.
+  "transfer-encoding": "chunked",
+};
+
 /**
- * Headers go out with the first text rather than at once, so an error found before generating
- * (a full queue, context overflow) still gets its proper status code.
+ * The response is made only once the first text exists (or generation ended without any), so an
+ * error found before generating (a full queue, context overflow) still gets its proper status code.
  */
 export async function streamGeneration(
-  response: ServerResponse,
+  c: Context,
   chunks: StreamChunks,
   generate: (onTextChunk: NonNullable<GenerateOptions["onTextChunk"]>) => Promise<Completion>,
   context: Pick<RouteContext, "clientError">,
-): Promise<void> {
-  // Writes are not awaited: one completion is bounded by the context size, so a slow reader
-  // can only make Node buffer a few kilobytes, never unbounded memory.
-  const send = (payload: unknown): void => {
-    response.write(`data: ${JSON.stringify(payload)}\n\n`);
-  };
-  const start = (): void => {
-    if (response.headersSent) return;
-    response.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      // Tells proxies such as nginx not to hold tokens back in a buffer.
-      "x-accel-buffering": "no",
-    });
+): Promise<Response> {
+  const events = new EventBatch();
+  const send = (payload: unknown): void => events.add(`data: ${JSON.stringify(payload)}\n\n`);
+  let opened = false;
+  const open = (): void => {
+    if (opened) return;
+    opened = true;
     if (chunks.opening !== undefined) send(chunks.opening);
   };
 
-  let completion: Completion;
-  try {
-    completion = await generate((text) => {
-      if (text === "") return;
-      start();
-      send(chunks.text(text));
-    });
-  } catch (error) {
-    if (!response.headersSent) throw error;
-    // Too late for a status code: the error goes as a last event, as OpenAI does mid-stream.
-    send(context.clientError(error).toBody());
-    response.end();
-    return;
-  }
-  if (completion.finishReason === "abort") return;
-  start();
-  send(chunks.finish(completion.finishReason));
-  if (chunks.usage) send(chunks.usage(completion.usage));
-  response.end("data: [DONE]\n\n");
+  let firstText: () => void = () => {};
+  const textArrived = new Promise<void>((resolve) => (firstText = resolve));
+  const generation = generate((text) => {
+    if (text === "") return;
+    open();
+    send(chunks.text(text));
+    firstText();
+  });
+  // An error before the first text leaves with its own status code; one after it is streamed below.
+  await Promise.race([textArrived, generation]).catch((error: unknown) => {
+    if (!opened) throw error;
+  });
+  if (!opened && (await generation).finishReason === "abort") return nobodyListening(c);
+
+  for (const [name, value] of Object.entries(EVENT_STREAM_HEADERS)) c.header(name, value);
+  return stream(c, async (response) => {
+    events.attach(response);
+    try {
+      const completion = await generation;
+      if (completion.finishReason === "abort") return;
+      open();
+      send(chunks.finish(completion.finishReason));
+      if (chunks.usage) send(chunks.usage(completion.usage));
+      events.add("data: [DONE]\n\n");
+    } catch (error) {
+      // Too late for a status code: the error goes as a last event, as OpenAI does mid-stream.
+      send(context.clientError(error).toBody());
+    } finally {
+      events.flush();
+    }
+  });
 }

@@ -1,6 +1,6 @@
-// What every API route of the worker's HTTP server gets to work with, and the small helpers they
-// share: JSON replies and the signal that fires when the client goes away.
-import type { IncomingMessage, ServerResponse } from "node:http";
+// What every API route of the worker's HTTP server gets to work with, and what a route answers
+// a client that already left.
+import type { Context } from "hono";
 import type { RbeeError } from "../../shared/errors.js";
 import type { Engine } from "../engine.js";
 
@@ -12,21 +12,18 @@ export interface RouteContext {
   clientError: (error: unknown) => RbeeError;
 }
 
-export type RouteHandler = (request: IncomingMessage, response: ServerResponse, context: RouteContext) => Promise<void>;
-
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-}
+export type RouteHandler = (c: Context, context: RouteContext) => Promise<Response>;
 
 /**
- * Aborts when the client hangs up before the response is finished, even mid-generation, which
- * stops generation and frees the slot at once. A finished response sets writableFinished before
- * 'close', so only a real disconnect aborts.
+ * The request's signal aborts when the client hangs up before the response is finished, even
+ * mid-generation (@hono/node-server aborts it when the response closes unfinished), which stops
+ * generation and frees the slot at once.
  */
-export function clientGoneSignal(response: ServerResponse): AbortSignal {
-  const abort = new AbortController();
-  response.once("close", () => {
-    if (!response.writableFinished) abort.abort(new Error("client disconnected"));
-  });
-  return abort.signal;
+export function clientGoneSignal(c: Context): AbortSignal {
+  return c.req.raw.signal;
+}
+
+/** The answer to a client that hung up: its connection is gone, so nothing of this is sent. */
+export function nobodyListening(c: Context): Response {
+  return c.body(null);
 }
