@@ -1,5 +1,6 @@
-// Two test projects: `queen` runs inside workerd (vitest-pool-workers) with D1 migrations
-// applied; `node` runs the hive, worker, shared code and the end-to-end tests as real processes.
+// Three test projects: `queen` runs inside workerd (vitest-pool-workers) with D1 migrations
+// applied; `node` runs the hive, worker, shared code and the end-to-end tests as real processes;
+// `drills` runs the fault drills of test/drills (the quick ones also run in `node`).
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
@@ -26,10 +27,22 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["shared/**/*.test.ts", "hive/**/*.test.ts", "worker/**/*.test.ts", "test/node/**/*.test.ts"],
+          include: ["shared/**/*.test.ts", "hive/**/*.test.ts", "worker/**/*.test.ts", "test/node/**/*.test.ts", "test/drills/**/*.test.ts"],
+          // Slow drills run only in `npm run drills`.
+          exclude: ["test/drills/**/*.slow.test.ts"],
           environment: "node",
           pool: "forks",
           testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "drills",
+          include: ["test/drills/**/*.test.ts"],
+          environment: "node",
+          pool: "forks",
+          testTimeout: 300_000,
           hookTimeout: 120_000,
         },
       },
