@@ -3,7 +3,7 @@
 // 429 `rate_limited` error naming the limit, with Retry-After; callers decide when to throw it,
 // so a check can run alongside other work (api-key.ts checks the address while it authenticates).
 import { RbeeError } from "../../shared/errors.js";
-import type { Limit } from "./limit.js";
+import type { Limit, TakeOutcome } from "./limit.js";
 import { recentRefusal, rememberRefusal } from "./recent-refusals.js";
 import { rateLimiterStub } from "./stub.js";
 
@@ -26,7 +26,7 @@ export async function checkLimits(env: Env, subject: LimitSubject, limits: reado
   const nowMs = Date.now();
   const remembered = refusedFromMemory(subject, limits, nowMs);
   if (remembered) return remembered;
-  let outcome;
+  let outcome: TakeOutcome;
   try {
     outcome = await rateLimiterStub(env, subject.name).take([...limits], cost);
   } catch (error) {
