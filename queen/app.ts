@@ -8,6 +8,7 @@ import { requireApiKey } from "./auth/api-key.js";
 import type { QueenEnv } from "./env.js";
 import { jsonBodyLimit } from "./http/body-limit.js";
 import { loadConfig } from "./http/load-config.js";
+import { limitAddress } from "./limits/client-limits.js";
 import { chatCompletionRoutes, completionRoutes, embeddingRoutes } from "./routes/inference.js";
 import { hiveConnectRoutes } from "./routes/hive-connect.js";
 import { hiveRoutes } from "./routes/hives.js";
@@ -23,7 +24,9 @@ app.use(loadConfig);
 app.get("/health", (c) => c.json({ status: "ok" }));
 
 // Hives authenticate with their own token, not an API key: this route is mounted before the
-// API-key middleware and that middleware skips it explicitly.
+// API-key middleware and that middleware skips it explicitly; it counts against the client
+// address's rate limit, as every /v1 request does.
+app.use(HIVE_CONNECT_PATH, limitAddress);
 app.route(HIVE_CONNECT_PATH, hiveConnectRoutes);
 app.use("/v1/*", async (c, next) => (c.req.path === HIVE_CONNECT_PATH ? next() : requireApiKey(c, next)));
 app.use("/v1/*", jsonBodyLimit);

@@ -10,11 +10,26 @@ export const DEFAULTS = {
   heartbeatIntervalMs: 5000,
   /** Largest JSON request body the queen accepts, in bytes (MAX_JSON_BODY_BYTES); larger ones get 413. */
   maxJsonBodyBytes: 1024 * 1024,
+  /** Length of one rate-limit window, in ms (RATE_LIMIT_WINDOW_MS); the per-key and per-address limits count within it. */
+  rateLimitWindowMs: 60_000,
+  /** Requests one API key may make per window (RATE_LIMIT_PER_KEY); 0 turns the limit off. The bootstrap admin key counts as one key. */
+  rateLimitPerKey: 600,
+  /** Requests one client address may make per window, failed authentications included (RATE_LIMIT_PER_ADDRESS); 0 turns it off. */
+  rateLimitPerAddress: 1200,
+  /** How long one isolate keeps refusing a key D1 did not know, in ms (UNKNOWN_KEY_CACHE_MS); 0 asks D1 every time. */
+  unknownKeyCacheMs: 15_000,
 } as const;
 
 export interface QueenConfig {
   heartbeatIntervalMs: number;
   maxJsonBodyBytes: number;
+  rateLimitWindowMs: number;
+  /** 0: no per-key limit. */
+  rateLimitPerKey: number;
+  /** 0: no per-address limit. */
+  rateLimitPerAddress: number;
+  /** 0: unknown keys are not cached. */
+  unknownKeyCacheMs: number;
   /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
   adminKey: string | undefined;
 }
@@ -24,14 +39,23 @@ const MAX_QUOTED_LENGTH = 80;
 
 /** A var holding a positive whole number of `unit`; unset or empty means the default. */
 function positiveIntegerVar(unit: string, fallback: number) {
+  return integerVar("a positive integer", 1, unit, fallback);
+}
+
+/** A var holding a whole number of `unit` where 0 turns the feature off; unset or empty means the default. */
+function offOrIntegerVar(unit: string, fallback: number) {
+  return integerVar("0 (off) or a positive integer", 0, unit, fallback);
+}
+
+function integerVar(expected: string, least: number, unit: string, fallback: number) {
   return z
     .string()
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw === "") return fallback;
       const parsed = Number(raw);
-      if (/^\d+$/.test(raw) && Number.isSafeInteger(parsed) && parsed > 0) return parsed;
-      ctx.addIssue({ code: "custom", message: `expected a positive integer (${unit}, default ${fallback}), got '${raw.slice(0, MAX_QUOTED_LENGTH)}'` });
+      if (/^\d+$/.test(raw) && Number.isSafeInteger(parsed) && parsed >= least) return parsed;
+      ctx.addIssue({ code: "custom", message: `expected ${expected} (${unit}, default ${fallback}), got '${raw.slice(0, MAX_QUOTED_LENGTH)}'` });
       return z.NEVER;
     });
 }
@@ -39,6 +63,10 @@ function positiveIntegerVar(unit: string, fallback: number) {
 const QueenVars = z.object({
   HEARTBEAT_INTERVAL_MS: positiveIntegerVar("ms", DEFAULTS.heartbeatIntervalMs),
   MAX_JSON_BODY_BYTES: positiveIntegerVar("bytes", DEFAULTS.maxJsonBodyBytes),
+  RATE_LIMIT_WINDOW_MS: positiveIntegerVar("ms", DEFAULTS.rateLimitWindowMs),
+  RATE_LIMIT_PER_KEY: offOrIntegerVar("requests per window", DEFAULTS.rateLimitPerKey),
+  RATE_LIMIT_PER_ADDRESS: offOrIntegerVar("requests per window", DEFAULTS.rateLimitPerAddress),
+  UNKNOWN_KEY_CACHE_MS: offOrIntegerVar("ms", DEFAULTS.unknownKeyCacheMs),
   // An empty secret is no secret: the same as an unset one. Its value is never quoted back.
   RBEE_ADMIN_KEY: z
     .string()
@@ -56,8 +84,16 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new RbeeError(500, "invalid_configuration", `The queen's configuration is invalid: ${problems.join("; ")}.`);
   }
-  const { HEARTBEAT_INTERVAL_MS, MAX_JSON_BODY_BYTES, RBEE_ADMIN_KEY } = parsed.data;
-  return { heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, maxJsonBodyBytes: MAX_JSON_BODY_BYTES, adminKey: RBEE_ADMIN_KEY };
+  const values = parsed.data;
+  return {
+    heartbeatIntervalMs: values.HEARTBEAT_INTERVAL_MS,
+    maxJsonBodyBytes: values.MAX_JSON_BODY_BYTES,
+    rateLimitWindowMs: values.RATE_LIMIT_WINDOW_MS,
+    rateLimitPerKey: values.RATE_LIMIT_PER_KEY,
+    rateLimitPerAddress: values.RATE_LIMIT_PER_ADDRESS,
+    unknownKeyCacheMs: values.UNKNOWN_KEY_CACHE_MS,
+    adminKey: values.RBEE_ADMIN_KEY,
+  };
 }
 
 // The env object lives as long as its isolate (or Durable Object), so it is parsed once per env;

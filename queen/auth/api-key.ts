@@ -1,9 +1,15 @@
 // Hono middleware for client-facing /v1 routes: authenticates `Authorization: Bearer <key>`
 // (the RBEE_ADMIN_KEY secret, or a key created through /v1/keys), checks the key has the
-// scope the route needs, and leaves the key in `c.var.apiKey` for usage counting.
+// scope the route needs, and leaves the key in `c.var.apiKey` for usage counting. Every request
+// also counts against its client address and its key (limits/client-limits.ts): the address is
+// checked alongside authentication, so failed attempts count too and a blocked address is
+// refused before any D1 read; the key after it. Both checks together cost one round trip.
 import { createMiddleware } from "hono/factory";
 import { RbeeError } from "../../shared/errors.js";
+import type { QueenConfig } from "../config.js";
 import type { QueenEnv } from "../env.js";
+import { checkLimits, refusedFromMemory } from "../limits/check-limits.js";
+import { addressLimits, addressSubject, keyLimits, keySubject } from "../limits/client-limits.js";
 import { type AuthenticatedKey, BOOTSTRAP_KEY_ID } from "./authenticated-key.js";
 import { lookUpKey } from "./key-cache.js";
 import { touchLastUsed } from "./last-used.js";
@@ -15,7 +21,19 @@ export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
   if (presented === undefined) {
     throw new RbeeError(401, "missing_api_key", "No API key: send it as `Authorization: Bearer <key>`.");
   }
-  const key = await authenticate(c.env, c.executionCtx, presented, c.var.config.adminKey);
+  const { config } = c.var;
+  const address = addressSubject(c.req.raw.headers);
+  const perAddress = addressLimits(config);
+  const blocked = refusedFromMemory(address, perAddress);
+  if (blocked) throw blocked;
+  const addressCheck = checkLimits(c.env, address, perAddress);
+  const key = await authenticate(c.env, c.executionCtx, presented, config).catch(async (error: unknown) => {
+    // A client failing to authenticate and over its address's limit is told to slow down.
+    throw (await addressCheck) ?? error;
+  });
+  const [addressRefusal, keyRefusal] = await Promise.all([addressCheck, checkLimits(c.env, keySubject(key.id), keyLimits(config))]);
+  const refusal = addressRefusal ?? keyRefusal;
+  if (refusal) throw refusal;
   const needed = scopeForPath(c.req.path);
   if (!key.scopes.includes(needed)) {
     throw new RbeeError(
@@ -32,8 +50,9 @@ async function authenticate(
   env: Env,
   ctx: Pick<ExecutionContext, "waitUntil">,
   presented: string,
-  configured: string | undefined,
+  config: QueenConfig,
 ): Promise<AuthenticatedKey> {
+  const configured = config.adminKey;
   // The presented key is hashed once: for the constant-time comparison with the admin key and
   // for the lookup. Hashing per request is ~µs.
   const presentedHash = await sha256Hex(presented);
@@ -42,7 +61,7 @@ async function authenticate(
   }
   // Looked up by its hash: timing can at most reveal a prefix of a SHA-256, which an attacker
   // cannot steer towards a real key, so an indexed equality lookup is safe here.
-  const stored = await lookUpKey(env.DB, presentedHash);
+  const stored = await lookUpKey(env.DB, presentedHash, config.unknownKeyCacheMs);
   if (!stored) {
     if (!configured) {
       throw new RbeeError(503, "queen_not_configured", "The queen has no admin key: set the RBEE_ADMIN_KEY secret (wrangler secret put RBEE_ADMIN_KEY).");

@@ -2,11 +2,13 @@
 // each cost a D1 read. Entries live KEY_CACHE_TTL_MS: a key revoked through this isolate stops
 // working at once (the revoke route evicts it here), a key revoked through another isolate
 // stops working within that TTL. Expiry needs no freshness: it is checked on every request.
+// Keys D1 does not know are remembered apart (unknown-keys.ts), for UNKNOWN_KEY_CACHE_MS.
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
 import { apiKeys } from "../db/schema.js";
 import { Scope } from "./authenticated-key.js";
+import { isKnownUnknown, rememberUnknown } from "./unknown-keys.js";
 
 /** How long a key looked up in D1 is trusted without asking again (ms). */
 export const KEY_CACHE_TTL_MS = 30_000;
@@ -31,15 +33,20 @@ const entries = new Map<string, Entry>();
 // Scopes come back from a JSON column: re-validate rather than trust what the table holds.
 const StoredScopes = z.array(Scope);
 
-/** The key whose SHA-256 is `keyHash`, from the cache or D1; undefined if there is none. */
-export async function lookUpKey(db: D1Database, keyHash: string, nowMs = Date.now()): Promise<CachedKey | undefined> {
+/**
+ * The key whose SHA-256 is `keyHash`, from the cache or D1; undefined if there is none. A hash
+ * D1 did not know is answered from memory for `unknownKeyCacheMs` (0: asked again every time).
+ */
+export async function lookUpKey(db: D1Database, keyHash: string, unknownKeyCacheMs: number, nowMs = Date.now()): Promise<CachedKey | undefined> {
   const cached = entries.get(keyHash);
   if (cached && nowMs - cached.fetchedAtMs < KEY_CACHE_TTL_MS) return cached.key;
   entries.delete(keyHash);
+  if (isKnownUnknown(keyHash, unknownKeyCacheMs, nowMs)) return undefined;
   const [row] = await drizzle(db).select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).limit(1);
-  // Unknown keys are not cached: a prober could otherwise fill the cache, and a key created a
-  // moment later in another isolate would be refused until the entry aged out.
-  if (!row) return undefined;
+  if (!row) {
+    if (unknownKeyCacheMs > 0) rememberUnknown(keyHash, nowMs);
+    return undefined;
+  }
   const scopes = StoredScopes.safeParse(row.scopes);
   const key: CachedKey = {
     id: row.id,

@@ -2,6 +2,8 @@
 // request, asks the Registry for a worker that serves the model, and relays the request through
 // that worker's hive, streaming the answer back. A client that disconnects cancels the work.
 // Every request is counted, with its tokens, for the API key that made it (usage/meter-usage).
+// A key without the admin scope reads relay failures without hive names, ports or worker ids
+// (client-errors/); an admin key reads them as the queen and the hive wrote them.
 import { Hono } from "hono";
 import type { z } from "zod";
 import { RbeeError } from "../../shared/errors.js";
@@ -11,6 +13,7 @@ import { CompletionRequest } from "../../shared/openai/completion-request.js";
 import { EmbeddingRequest } from "../../shared/openai/embedding-request.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import { parseRequest } from "../../shared/validation.js";
+import { redactRelayErrors } from "../client-errors/redact-relay-errors.js";
 import type { QueenEnv } from "../env.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
 import { onBodyCancel } from "../http/on-body-cancel.js";
@@ -35,7 +38,7 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
     const requestId = newId("req");
     const cancel = () => c.executionCtx.waitUntil(session.cancelRelay(requestId));
     c.req.raw.signal.addEventListener("abort", cancel, { once: true });
-    const response = await session.relay({
+    const relayed = await session.relay({
       requestId,
       workerId: placement.workerId,
       port: placement.port,
@@ -43,6 +46,7 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
       // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
       body: JSON.stringify(request),
     });
+    const response = c.var.apiKey.scopes.includes("admin") ? relayed : await redactRelayErrors(relayed, requestId);
     return onBodyCancel(response, cancel);
   });
 }

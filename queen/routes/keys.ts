@@ -10,6 +10,7 @@ import { newId } from "../../shared/ids.js";
 import { parseRequest } from "../../shared/validation.js";
 import { ApiKeyId, Scope } from "../auth/authenticated-key.js";
 import { forgetKey } from "../auth/key-cache.js";
+import { forgetUnknown } from "../auth/unknown-keys.js";
 import { newSecret, sha256Hex } from "../auth/secrets.js";
 import { type ApiKeyRecord, apiKeys } from "../db/schema.js";
 import type { QueenEnv } from "../env.js";
@@ -56,6 +57,7 @@ export const keyRoutes = new Hono<QueenEnv>()
       lastUsedAt: null,
     };
     await drizzle(c.env.DB).insert(apiKeys).values(record);
+    forgetUnknown(record.keyHash);
     // The only time the key itself leaves the queen.
     return c.json({ ...keyView(record), key }, 201);
   })

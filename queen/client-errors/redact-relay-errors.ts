@@ -1,0 +1,56 @@
+// Rewords the errors of a relayed response for a client without the admin scope: a 5xx error
+// body, and the error events of a server-sent-event stream, keep their status and code but get
+// the wording of worker-error-wording.ts; the details they had are logged here under the
+// request id the client is given. 4xx answers come from the worker about the client's own
+// request and pass unchanged, as do successful answers.
+import { type OpenAiErrorBody, openAiErrorBody } from "../../shared/errors.js";
+import { errorBodyOf, rewriteSseErrors } from "./sse-error-rewriter.js";
+import { clientWording } from "./worker-error-wording.js";
+
+/** Most bytes of a 5xx body read to find its code; relay errors are a few hundred. */
+const MAX_ERROR_BODY_BYTES = 16 * 1024;
+/** Most characters of an original message written to the log. */
+const MAX_LOGGED_CHARS = 500;
+
+export async function redactRelayErrors(response: Response, requestId: string): Promise<Response> {
+  if (response.status >= 500) return redactErrorResponse(response, requestId);
+  const type = response.headers.get("content-type") ?? "";
+  if (!response.body || !type.startsWith("text/event-stream")) return response;
+  const body = rewriteSseErrors(response.body, (error) => reword(error, requestId));
+  return new Response(body, response);
+}
+
+async function redactErrorResponse(response: Response, requestId: string): Promise<Response> {
+  const original = errorBodyOf(await readCapped(response.body, MAX_ERROR_BODY_BYTES)) ?? openAiErrorBody(response.status, "worker_error", "(no OpenAI error body)");
+  const headers = new Headers({ "content-type": "application/json", "x-request-id": requestId });
+  const retryAfter = response.headers.get("retry-after");
+  if (retryAfter !== null) headers.set("retry-after", retryAfter);
+  return new Response(JSON.stringify(reword(original, requestId)), { status: response.status, headers });
+}
+
+function reword(original: OpenAiErrorBody, requestId: string): OpenAiErrorBody {
+  const { code, message } = original.error;
+  const shownCode = code ?? "worker_error";
+  console.warn(`request ${requestId}: ${shownCode}: ${message.slice(0, MAX_LOGGED_CHARS)}`);
+  return { error: { ...original.error, code: shownCode, message: clientWording(shownCode, requestId) } };
+}
+
+/** The first `maxBytes` of a body as text; the rest is not read. */
+async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
+  if (!body) return "";
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    text += decoder.decode(value, { stream: true });
+    if (bytes >= maxBytes) {
+      await reader.cancel();
+      break;
+    }
+  }
+  return text + decoder.decode();
+}

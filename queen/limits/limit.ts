@@ -1,0 +1,16 @@
+// What a rate limit is, and what checking one answers. The queen's floors against floods (a
+// request rate per API key and per client address, client-limits.ts) are limits; so will be the
+// limits an admin sets per key (requests or tokens per minute, a daily budget): each is one more
+// Limit passed to the same check, counted by the same RateLimiter Durable Object.
+
+export interface Limit {
+  /** Names the limit in errors and logs, e.g. `requests_per_key`; its count is kept per name. */
+  name: string;
+  /** Length of the window the limit counts in, in ms. */
+  windowMs: number;
+  /** Most units (requests; tokens for a token limit) that fit in one window. */
+  max: number;
+}
+
+/** The answer to taking `cost` units from some limits: either all had room, or one did not. */
+export type TakeOutcome = { ok: true } | { ok: false; limit: Limit; retryAfterMs: number };
