@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../../shared/ids.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
 import { MAX_FRAME_BYTES } from "../../shared/protocol/hive-frames.js";
+import { fakeHeartbeat } from "../support/fake-heartbeat.js";
 import { FuzzValues, fuzzCount, fuzzSeed } from "../support/fuzz-values.js";
 import { expectChatAnswered, type LocalCloud, startLocalCloud, TINY_MODEL } from "../node/local-cloud.js";
 import { FUZZ_DEVICES, FUZZ_HELLO, HostileHive } from "./hostile-hive.js";
@@ -22,20 +23,7 @@ const DOCUMENTED_CLOSE_CODES = new Set<number>([...Object.values(CloseCode), 100
 
 function validFrames(fuzz: FuzzValues, goodWorkerId: string): Record<string, unknown>[] {
   const requestId = newId("req");
-  const heartbeat = {
-    workerId: fuzz.chance(0.1) ? goodWorkerId : newId("wrk"),
-    model: "fuzz-model",
-    state: "ready",
-    pid: 4242,
-    port: 4243,
-    slotsTotal: 1,
-    slotsBusy: 0,
-    queueLength: 0,
-    device: "cpu",
-    memoryRssBytes: 1,
-    memoryVramBytes: null,
-    tokensPerSecond: 0,
-  };
+  const heartbeat = fakeHeartbeat({ workerId: fuzz.chance(0.1) ? goodWorkerId : newId("wrk"), model: "fuzz-model", port: 4243 });
   return [
     FUZZ_HELLO,
     { type: "hive_status", devices: FUZZ_DEVICES },
