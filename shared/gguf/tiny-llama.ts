@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { mulberry32 } from "../seeded-random.js";
 import { encodeGguf, type GgufTensor, type GgufValue } from "./gguf-writer.js";
 
 /** Context length written to `llama.context_length` unless overridden. */
@@ -77,18 +78,6 @@ function buildVocab(): Vocab {
   // Scores only rank merges; with single-character pieces there are none, so any values work.
   const scores = tokens.map((_, i) => (types[i] === TOKEN_TYPE.normal ? -i : 0));
   return { tokens, types, scores, unk, bos, eos, firstTextToken };
-}
-
-/** mulberry32: a tiny, fast 32-bit PRNG, good enough for deterministic test weights. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Encodes the tiny llama model as GGUF bytes; the same options always give identical bytes. */

@@ -5,6 +5,8 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import OpenAI from "openai";
+import { expect } from "vitest";
 import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { type HiveProcess, startHiveProcess } from "../../scripts/local-cloud/hive-process.js";
 import { type LocalQueen, startLocalQueen } from "../../scripts/local-cloud/queen.js";
@@ -104,6 +106,17 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     restartQueen,
     stop,
   };
+}
+
+/** The official OpenAI client pointed at the cloud's queen, with the admin key and no retries. */
+export function openAiClient(cloud: LocalCloud): OpenAI {
+  return new OpenAI({ baseURL: `${cloud.queen.url}/v1`, apiKey: cloud.apiKey, maxRetries: 0 });
+}
+
+/** Asks the tiny model a short question and expects an answer. */
+export async function expectChatAnswered(cloud: LocalCloud): Promise<void> {
+  const completion = await openAiClient(cloud).chat.completions.create({ model: TINY_MODEL, messages: [{ role: "user", content: "Still there?" }], max_tokens: 8 });
+  expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
 }
 
 /**
