@@ -10,11 +10,23 @@ export const DEFAULTS = {
   heartbeatIntervalMs: 5000,
   /** Largest JSON request body the queen accepts, in bytes (MAX_JSON_BODY_BYTES); larger ones get 413. */
   maxJsonBodyBytes: 1024 * 1024,
+  /** Days a finished job's D1 record is kept after it ended (JOB_RETENTION_DAYS). */
+  jobRetentionDays: 30,
+  /** Days a stopped worker's worker_history row is kept (WORKER_HISTORY_RETENTION_DAYS). */
+  workerHistoryRetentionDays: 30,
+  /** Days a hive's model is remembered after a worker last started or stopped with it (HIVE_MODEL_RETENTION_DAYS). */
+  hiveModelRetentionDays: 90,
+  /** Days of per-key daily usage kept (USAGE_RETENTION_DAYS); a bit over a year, for year-on-year bills. */
+  usageRetentionDays: 400,
 } as const;
 
 export interface QueenConfig {
   heartbeatIntervalMs: number;
   maxJsonBodyBytes: number;
+  jobRetentionDays: number;
+  workerHistoryRetentionDays: number;
+  hiveModelRetentionDays: number;
+  usageRetentionDays: number;
   /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
   adminKey: string | undefined;
 }
@@ -39,6 +51,10 @@ function positiveIntegerVar(unit: string, fallback: number) {
 const QueenVars = z.object({
   HEARTBEAT_INTERVAL_MS: positiveIntegerVar("ms", DEFAULTS.heartbeatIntervalMs),
   MAX_JSON_BODY_BYTES: positiveIntegerVar("bytes", DEFAULTS.maxJsonBodyBytes),
+  JOB_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.jobRetentionDays),
+  WORKER_HISTORY_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.workerHistoryRetentionDays),
+  HIVE_MODEL_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.hiveModelRetentionDays),
+  USAGE_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.usageRetentionDays),
   // An empty secret is no secret: the same as an unset one. Its value is never quoted back.
   RBEE_ADMIN_KEY: z
     .string()
@@ -57,7 +73,15 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     throw new RbeeError(500, "invalid_configuration", `The queen's configuration is invalid: ${problems.join("; ")}.`);
   }
   const { HEARTBEAT_INTERVAL_MS, MAX_JSON_BODY_BYTES, RBEE_ADMIN_KEY } = parsed.data;
-  return { heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, maxJsonBodyBytes: MAX_JSON_BODY_BYTES, adminKey: RBEE_ADMIN_KEY };
+  return {
+    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+    maxJsonBodyBytes: MAX_JSON_BODY_BYTES,
+    jobRetentionDays: parsed.data.JOB_RETENTION_DAYS,
+    workerHistoryRetentionDays: parsed.data.WORKER_HISTORY_RETENTION_DAYS,
+    hiveModelRetentionDays: parsed.data.HIVE_MODEL_RETENTION_DAYS,
+    usageRetentionDays: parsed.data.USAGE_RETENTION_DAYS,
+    adminKey: RBEE_ADMIN_KEY,
+  };
 }
 
 // The env object lives as long as its isolate (or Durable Object), so it is parsed once per env;

@@ -5,9 +5,10 @@ import { DEFAULTS, parseQueenConfig } from "../../queen/config.js";
 
 describe("the queen's configuration", () => {
   it("uses the defaults for unset or empty vars, and takes numbers in their units", () => {
-    expect(parseQueenConfig({})).toEqual({ heartbeatIntervalMs: 5000, maxJsonBodyBytes: 1024 * 1024, adminKey: undefined });
+    expect(parseQueenConfig({})).toMatchObject({ heartbeatIntervalMs: 5000, maxJsonBodyBytes: 1024 * 1024, jobRetentionDays: 30, usageRetentionDays: 400 });
     expect(parseQueenConfig({ HEARTBEAT_INTERVAL_MS: "", MAX_JSON_BODY_BYTES: "", RBEE_ADMIN_KEY: "" })).toEqual({ ...DEFAULTS, adminKey: undefined });
     expect(parseQueenConfig({ HEARTBEAT_INTERVAL_MS: "250", MAX_JSON_BODY_BYTES: "2048", RBEE_ADMIN_KEY: "k" })).toEqual({
+      ...DEFAULTS,
       heartbeatIntervalMs: 250,
       maxJsonBodyBytes: 2048,
       adminKey: "k",
@@ -20,6 +21,7 @@ describe("the queen's configuration", () => {
       [{ MAX_JSON_BODY_BYTES: "-5" }, "MAX_JSON_BODY_BYTES: expected a positive integer (bytes, default 1048576), got '-5'"],
       [{ HEARTBEAT_INTERVAL_MS: "1.5" }, "HEARTBEAT_INTERVAL_MS: expected a positive integer (ms, default 5000), got '1.5'"],
       [{ HEARTBEAT_INTERVAL_MS: "0" }, "HEARTBEAT_INTERVAL_MS: expected a positive integer (ms, default 5000), got '0'"],
+      [{ JOB_RETENTION_DAYS: "forever" }, "JOB_RETENTION_DAYS: expected a positive integer (days, default 30), got 'forever'"],
     ] as const) {
       expect(() => parseQueenConfig(vars)).toThrow(expect.objectContaining({ status: 500, code: "invalid_configuration", message: expect.stringContaining(expected) }));
     }
