@@ -24,6 +24,47 @@ describe("API keys", () => {
     expect(list.data.find((key) => key.id === created.id)).toMatchObject({ scopes: ["admin"] });
   });
 
+  it("lists keys a page at a time, newest first, each key once, with the cursor for the next page", async () => {
+    const created: string[] = [];
+    for (let i = 0; i < 5; i++) created.push((await createKey(["inference"], { name: `paged ${i}` })).id);
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const response = await call("GET", `/v1/keys?limit=2${after === null ? "" : `&after=${after}`}`);
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as { object: string; data: Array<{ id: string }>; has_more: boolean; next_after: string | null };
+      expect(page.object).toBe("list");
+      expect(page.data.length).toBeLessThanOrEqual(2);
+      expect(page.has_more).toBe(page.next_after !== null);
+      if (page.has_more) expect(page.next_after).toBe(page.data.at(-1)?.id);
+      seen.push(...page.data.map((key) => key.id));
+      after = page.next_after;
+      pages++;
+    } while (after !== null);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    // Newest first: the five just created, in reverse order, lead the list.
+    expect(seen.slice(0, 5)).toEqual([...created].reverse());
+    const all = (await (await call("GET", "/v1/keys")).json()) as { data: Array<{ id: string }>; has_more: boolean; next_after: string | null };
+    expect(all.data.map((key) => key.id)).toEqual(seen);
+    expect(all).toMatchObject({ has_more: false, next_after: null });
+  });
+
+  it("refuses a bad limit or an unknown cursor with 400 naming the parameter", async () => {
+    for (const [query, param] of [
+      ["limit=0", "limit"],
+      ["limit=1001", "limit"],
+      ["limit=many", "limit"],
+      ["after=key_doesnotexist", "after"],
+      ["after=..%2Fetc", "after"],
+    ] as const) {
+      const response = await call("GET", `/v1/keys?${query}`);
+      expect(response.status, query).toBe(400);
+      expect(await errorOf(response), query).toMatchObject({ code: "invalid_parameter", param });
+    }
+  });
+
   it("lets a new key call the routes its scope covers at once", async () => {
     const created = await createKey(["inference"]);
     expect((await call("GET", "/v1/models", { key: created.key })).status).toBe(200);

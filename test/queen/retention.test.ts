@@ -1,6 +1,6 @@
 // The daily retention run (the queen's scheduled handler): what outlived its retention goes,
 // what is recent, unfinished or still in use stays, and a GET of a pruned job says 404.
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { createScheduledController, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../queen/config.js";
 import queen from "../../queen/index.js";
@@ -9,9 +9,7 @@ import { getJob } from "./job-client.js";
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 async function runRetention(nowMs: number): Promise<void> {
-  const ctx = createExecutionContext();
-  await queen.scheduled(createScheduledController({ scheduledTime: nowMs, cron: "17 3 * * *" }), env, ctx);
-  await waitOnExecutionContext(ctx);
+  await queen.scheduled(createScheduledController({ scheduledTime: nowMs, cron: "17 3 * * *" }), env);
 }
 
 function insertJob(id: string, status: string, endedAt: number | null, createdAt: number): Promise<unknown> {
