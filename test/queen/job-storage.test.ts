@@ -1,12 +1,12 @@
 // A job's events against the limits of its JobSession's storage: an oversized payload never
 // wedges a job, an event that cannot be stored ends it as an error, a job that goes quiet ends
 // and its storage goes, and D1 keeps answering for it.
-import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MAX_JOB_DATA_BYTES } from "../../shared/protocol/job-event.js";
 import type { JobSession } from "../../queen/jobs/job-session.js";
-import { auth, TestHive } from "./hive-socket.js";
-import { getJob, openStream, readEvents, readUntilSeq, submitJob } from "./job-client.js";
+import { TestHive } from "./hive-socket.js";
+import { getJob, openStream, postWorker, readEvents, readUntilSeq, submitJob } from "./job-client.js";
 
 function jobSession(jobId: string) {
   return env.JOB_SESSION.get(env.JOB_SESSION.idFromName(jobId));
@@ -34,11 +34,7 @@ describe("job event storage", () => {
 
   it("ends a job as job_event_unrecordable when its event cannot be stored, and POST /v1/workers answers at once", async () => {
     const hive = await TestHive.greeted("unstorable-hive");
-    const responsePromise = SELF.fetch("https://queen/v1/workers", {
-      method: "POST",
-      headers: { ...auth, "content-type": "application/json" },
-      body: JSON.stringify({ hive: "unstorable-hive", model: "unstorable-model", source: "file:/m.gguf" }),
-    });
+    const responsePromise = postWorker({ hive: "unstorable-hive", model: "unstorable-model", source: "file:/m.gguf" });
     const start = await hive.next("job_start");
     hive.send({ type: "job_event", jobId: start.jobId, seq: 0, event: { type: "narration", action: "spawn", message: "starting" } });
     await readUntilSeq(start.jobId, 1);

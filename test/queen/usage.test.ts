@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, createKey, errorOf } from "./admin-api.js";
+import { call, createKey, expectParameterRefusals } from "./admin-api.js";
 import { eventually, listModelIds, TestHive } from "./hive-socket.js";
 
 interface UsageRow {
@@ -118,16 +118,12 @@ describe("usage per key per day", () => {
   });
 
   it("refuses usage queries with a bad key id or day, naming the parameter", async () => {
-    for (const [query, param] of [
+    await expectParameterRefusals("/v1/usage", [
       ["key_id=../etc", "key_id"],
       ["from=yesterday", "from"],
       ["to=2026-02-30", "to"],
       ["limit=10001", "limit"],
       ["after=yesterday", "after"],
-    ] as const) {
-      const response = await call("GET", `/v1/usage?${query}`);
-      expect(response.status, query).toBe(400);
-      expect(await errorOf(response)).toMatchObject({ code: "invalid_parameter", param });
-    }
+    ]);
   });
 });
