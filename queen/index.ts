@@ -2,6 +2,7 @@
 // handler (the Cron Trigger in wrangler.toml), plus its Durable Object classes.
 import { app } from "./app.js";
 import { queenConfig } from "./config.js";
+import { expireUnfinishedJobs } from "./retention/expire-unfinished-jobs.js";
 import { pruneRecords } from "./retention/prune-records.js";
 
 export { HiveSession } from "./hive-session/hive-session.js";
@@ -12,6 +13,7 @@ export default {
   fetch: app.fetch,
   async scheduled(controller, env) {
     const pruned = await pruneRecords(env.DB, queenConfig(env), controller.scheduledTime);
-    console.log(`retention: deleted ${JSON.stringify(pruned)}`);
+    const expired = await expireUnfinishedJobs(env, controller.scheduledTime);
+    console.log(`retention: deleted ${JSON.stringify(pruned)}; unfinished jobs ${JSON.stringify(expired)}`);
   },
 } satisfies ExportedHandler<Env>;

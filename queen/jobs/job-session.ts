@@ -151,6 +151,19 @@ export class JobSession extends DurableObject<Env> {
     return { ended: false };
   }
 
+  /**
+   * Arms this object's alarm if it has none (objects from before idle checks had none while the
+   * job ran), so its storage is deleted in time; says whether this object knows the job at all.
+   */
+  async ensureExpiry(): Promise<boolean> {
+    const meta = this.meta;
+    if (!meta) return false;
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + (meta.end ? ENDED_LOG_RETENTION_MS : JOB_IDLE_CHECK_MS));
+    }
+    return true;
+  }
+
   /** Waits up to `timeoutMs` for the job to end; says how it ended and its result. */
   async outcome(timeoutMs: number): Promise<JobOutcome> {
     if (!this.meta?.end) {

@@ -1,12 +1,18 @@
 // The daily retention run (the queen's scheduled handler): what outlived its retention goes,
-// what is recent, unfinished or still in use stays, and a GET of a pruned job says 404.
-import { createScheduledController, env } from "cloudflare:test";
+// what is recent, unfinished or still in use stays, and a GET of a pruned job says 404; an
+// unfinished job is made sure to end one day.
+import { createScheduledController, env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../queen/config.js";
 import queen from "../../queen/index.js";
+import type { JobSession } from "../../queen/jobs/job-session.js";
 import { getJob } from "./job-client.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+function jobSession(jobId: string) {
+  return env.JOB_SESSION.get(env.JOB_SESSION.idFromName(jobId));
+}
 
 async function runRetention(nowMs: number): Promise<void> {
   await queen.scheduled(createScheduledController({ scheduledTime: nowMs, cron: "17 3 * * *" }), env);
@@ -32,8 +38,9 @@ describe("retention", () => {
     await insertJob("job_retold1", "done", old(jobDays), old(jobDays + 1));
     await insertJob("job_retold2", "error", old(jobDays), old(jobDays + 1));
     await insertJob("job_retnew1", "done", recent(jobDays), old(jobDays + 1));
-    // Unfinished jobs are never pruned, however old: reading them reconciles them first.
+    // Unfinished jobs are never pruned, however old: their JobSession's idle check ends them first.
     await insertJob("job_retrun1", "running", null, old(jobDays + 100));
+    await jobSession("job_retrun1").open({ jobId: "job_retrun1", hiveName: "retention-hive", operation: "hive_check" });
 
     const workerDays = DEFAULTS.workerHistoryRetentionDays;
     const insertWorker = (id: string, model: string, stoppedAt: number | null) =>
@@ -65,10 +72,25 @@ describe("retention", () => {
     expect(await ids("SELECT model AS id FROM hive_models WHERE hive_name = 'retention-hive'")).toEqual(["fresh-model", "served-model"]);
     expect(await ids("SELECT key_id AS id FROM usage_daily WHERE key_id LIKE 'key_ret%'")).toEqual(["key_retnew1"]);
     expect((await getJob("job_retold1")).status).toBe(404);
+    expect(await env.DB.prepare("SELECT status FROM jobs WHERE id = 'job_retrun1'").first()).toEqual({ status: "running" });
 
     // A second run finds nothing more to delete.
     await runRetention(now);
     expect(await ids("SELECT id FROM jobs WHERE id LIKE 'job_ret%'")).toEqual(["job_retnew1", "job_retrun1"]);
+  });
+
+  it("arms the expiry of an unfinished job's JobSession that has none, and ends a job no JobSession knows as job_lost", async () => {
+    const now = Date.now() + 2 * DAY_MS;
+    await insertJob("job_legacy1", "running", null, Date.now());
+    const legacy = jobSession("job_legacy1");
+    await legacy.open({ jobId: "job_legacy1", hiveName: "retention-hive", operation: "hive_check" });
+    // As a JobSession opened before idle checks existed: no alarm while the job runs.
+    await runInDurableObject(legacy, (_instance: JobSession, state) => state.storage.deleteAlarm());
+    await insertJob("job_unknown1", "running", null, Date.now());
+    await runRetention(now);
+    expect(await runInDurableObject(legacy, (_instance: JobSession, state) => state.storage.getAlarm())).toEqual(expect.any(Number));
+    expect(await env.DB.prepare("SELECT status FROM jobs WHERE id = 'job_legacy1'").first()).toEqual({ status: "running" });
+    expect((await getJob("job_unknown1")).body).toMatchObject({ status: "error", error: expect.stringContaining("job_lost") });
   });
 
   it("deletes more rows than one batch holds in one run", async () => {
