@@ -18,6 +18,14 @@ export const DEFAULTS = {
   rateLimitPerAddress: 1200,
   /** How long one isolate keeps refusing a key D1 did not know, in ms (UNKNOWN_KEY_CACHE_MS); 0 asks D1 every time. */
   unknownKeyCacheMs: 15_000,
+  /** Days a finished job's D1 record is kept after it ended (JOB_RETENTION_DAYS). */
+  jobRetentionDays: 30,
+  /** Days a stopped worker's worker_history row is kept (WORKER_HISTORY_RETENTION_DAYS). */
+  workerHistoryRetentionDays: 30,
+  /** Days a hive's model is remembered after a worker last started or stopped with it (HIVE_MODEL_RETENTION_DAYS). */
+  hiveModelRetentionDays: 90,
+  /** Days of per-key daily usage kept (USAGE_RETENTION_DAYS); a bit over a year, for year-on-year bills. */
+  usageRetentionDays: 400,
 } as const;
 
 export interface QueenConfig {
@@ -30,6 +38,10 @@ export interface QueenConfig {
   rateLimitPerAddress: number;
   /** 0: unknown keys are not cached. */
   unknownKeyCacheMs: number;
+  jobRetentionDays: number;
+  workerHistoryRetentionDays: number;
+  hiveModelRetentionDays: number;
+  usageRetentionDays: number;
   /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
   adminKey: string | undefined;
 }
@@ -67,6 +79,10 @@ const QueenVars = z.object({
   RATE_LIMIT_PER_KEY: offOrIntegerVar("requests per window", DEFAULTS.rateLimitPerKey),
   RATE_LIMIT_PER_ADDRESS: offOrIntegerVar("requests per window", DEFAULTS.rateLimitPerAddress),
   UNKNOWN_KEY_CACHE_MS: offOrIntegerVar("ms", DEFAULTS.unknownKeyCacheMs),
+  JOB_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.jobRetentionDays),
+  WORKER_HISTORY_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.workerHistoryRetentionDays),
+  HIVE_MODEL_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.hiveModelRetentionDays),
+  USAGE_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.usageRetentionDays),
   // An empty secret is no secret: the same as an unset one. Its value is never quoted back.
   RBEE_ADMIN_KEY: z
     .string()
@@ -92,6 +108,10 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     rateLimitPerKey: values.RATE_LIMIT_PER_KEY,
     rateLimitPerAddress: values.RATE_LIMIT_PER_ADDRESS,
     unknownKeyCacheMs: values.UNKNOWN_KEY_CACHE_MS,
+    jobRetentionDays: values.JOB_RETENTION_DAYS,
+    workerHistoryRetentionDays: values.WORKER_HISTORY_RETENTION_DAYS,
+    hiveModelRetentionDays: values.HIVE_MODEL_RETENTION_DAYS,
+    usageRetentionDays: values.USAGE_RETENTION_DAYS,
     adminKey: values.RBEE_ADMIN_KEY,
   };
 }

@@ -8,7 +8,7 @@ import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import { runHiveCheck } from "./hive-check.js";
 import type { HiveServices } from "./hive-services.js";
 import { HiveStopping } from "./hive-stopping.js";
-import { clampJobEvent } from "./clamp-job-event.js";
+import { boundJobData, clampJobEvent } from "./clamp-job-event.js";
 import type { JobContext } from "./job-context.js";
 import { runModelDelete, runModelDownload, runModelList } from "./model-jobs.js";
 import { runWorkerDelete } from "./worker-delete.js";
@@ -84,7 +84,7 @@ export class JobRunner {
       },
       progress: (bytes, total, bytesPerSecond) =>
         emit({ type: "progress", bytes, total, ...(bytesPerSecond === undefined ? {} : { bytes_per_second: Math.round(bytesPerSecond) }) }),
-      data: (payload) => emit({ type: "data", payload }),
+      data: (payload) => emit({ type: "data", payload: boundJobData(payload) }),
     };
     try {
       await this.dispatch(operation, context);

@@ -1,6 +1,7 @@
 // The queen's durable records in D1 (drizzle). Live state — which workers are up right now —
 // lives in the Registry Durable Object instead; D1 stays off the per-token path. Secrets are
-// stored only as SHA-256 hashes; times are Unix milliseconds.
+// stored only as SHA-256 hashes; times are Unix milliseconds. Jobs, worker history, models seen
+// and usage are pruned daily (queen/retention/prune-records.ts); the *_idx on their times serve it.
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
@@ -47,7 +48,7 @@ export const workerHistory = sqliteTable(
     /** Why it stopped: deleted, heartbeats_missed, hive_offline, failed: <reason>, … */
     stopReason: text("stop_reason"),
   },
-  (table) => [index("worker_history_hive_idx").on(table.hiveName)],
+  (table) => [index("worker_history_hive_idx").on(table.hiveName), index("worker_history_stopped_idx").on(table.stoppedAt)],
 );
 
 export const jobs = sqliteTable(
@@ -66,7 +67,7 @@ export const jobs = sqliteTable(
     endedAt: integer("ended_at", { mode: "timestamp_ms" }),
     error: text("error"),
   },
-  (table) => [index("jobs_status_idx").on(table.status)],
+  (table) => [index("jobs_status_idx").on(table.status), index("jobs_ended_idx").on(table.endedAt)],
 );
 
 export const hiveModels = sqliteTable(
@@ -77,7 +78,7 @@ export const hiveModels = sqliteTable(
     firstSeenAt: integer("first_seen_at", { mode: "timestamp_ms" }).notNull(),
     lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }).notNull(),
   },
-  (table) => [primaryKey({ columns: [table.hiveName, table.model] })],
+  (table) => [primaryKey({ columns: [table.hiveName, table.model] }), index("hive_models_last_seen_idx").on(table.lastSeenAt)],
 );
 
 export const usageDaily = sqliteTable(
@@ -90,7 +91,7 @@ export const usageDaily = sqliteTable(
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
   },
-  (table) => [primaryKey({ columns: [table.keyId, table.day] })],
+  (table) => [primaryKey({ columns: [table.keyId, table.day] }), index("usage_daily_day_idx").on(table.day)],
 );
 
 export type HiveRecord = typeof hives.$inferSelect;

@@ -16,8 +16,9 @@ function eventKey(seq: number): string {
 export class JobLog {
   constructor(private readonly storage: DurableObjectStorage) {}
 
-  async append(event: StampedJobEvent): Promise<void> {
-    await this.storage.put(eventKey(event.seq), event);
+  /** Stores `event` and the `alongside` entries in one atomic write: all of them, or none. */
+  async append(event: StampedJobEvent, alongside: Record<string, unknown> = {}): Promise<void> {
+    await this.storage.put({ ...alongside, [eventKey(event.seq)]: event });
     const dropped = event.seq - MAX_LOGGED_EVENTS;
     if (dropped > 0) await this.storage.delete(eventKey(dropped));
   }

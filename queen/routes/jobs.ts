@@ -1,7 +1,6 @@
 // /v1/jobs: list jobs (newest first), submit a job for a hive, read its record, follow its events as Server-Sent Events
 // (with the backlog a late watcher missed), and cancel it down to the hive.
 import { Hono } from "hono";
-import { z } from "zod";
 import { RbeeError } from "../../shared/errors.js";
 import { JobStatus } from "../../shared/protocol/job-event.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
@@ -10,6 +9,7 @@ import { parseRequest } from "../../shared/validation.js";
 import type { QueenEnv } from "../env.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
 import { readJson } from "../http/read-json.js";
+import { pageLimit } from "../http/list-page.js";
 import { parseParam } from "../http/parse-param.js";
 import { isFinished, listJobs, toJobView } from "../jobs/job-records.js";
 import { readJob } from "../jobs/reconcile-job.js";
@@ -24,7 +24,7 @@ function lastEventId(header: string | undefined): number {
 }
 
 /** How many jobs GET /v1/jobs lists at most, and by default. */
-const JobListLimit = z.coerce.number().int().min(1, "must be 1–200").max(200, "must be 1–200").default(50);
+const JobListLimit = pageLimit(50, 200);
 
 export const jobRoutes = new Hono<QueenEnv>()
   .get("/", async (c) => {

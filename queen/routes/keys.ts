@@ -1,7 +1,7 @@
 // /v1/keys (admin): create API keys (the key is shown once; only its SHA-256 is stored), list
-// them without secrets, and revoke one. The bootstrap RBEE_ADMIN_KEY is not in this list: it is
+// them without secrets, newest first and a page at a time, and revoke one. The bootstrap RBEE_ADMIN_KEY is not in this list: it is
 // a secret of the deployment, rotated with `wrangler secret put`.
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -14,12 +14,16 @@ import { forgetUnknown } from "../auth/unknown-keys.js";
 import { newSecret, sha256Hex } from "../auth/secrets.js";
 import { type ApiKeyRecord, apiKeys } from "../db/schema.js";
 import type { QueenEnv } from "../env.js";
+import { listPage, pageLimit } from "../http/list-page.js";
 import { readJson } from "../http/read-json.js";
 import { parseParam } from "../http/parse-param.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Longest lifetime a key may be given at creation (days); keys without expires_in_days never expire. */
 const MAX_EXPIRES_IN_DAYS = 3650;
+
+/** Keys per page of GET /v1/keys: `limit`, 100 by default, at most 1000. */
+const KeyListLimit = pageLimit(100, 1000);
 
 const CreateKey = z.strictObject({
   name: z.string().trim().min(1).max(128),
@@ -62,8 +66,23 @@ export const keyRoutes = new Hono<QueenEnv>()
     return c.json({ ...keyView(record), key }, 201);
   })
   .get("/", async (c) => {
-    const rows = await drizzle(c.env.DB).select().from(apiKeys).orderBy(desc(apiKeys.createdAt));
-    return c.json({ object: "list", data: rows.map(keyView) });
+    const limit = parseParam("limit", KeyListLimit, c.req.query("limit"));
+    const after = parseParam("after", ApiKeyId.optional(), c.req.query("after"));
+    const db = drizzle(c.env.DB);
+    let olderThanCursor: SQL | undefined;
+    if (after !== undefined) {
+      // Keyset paging: keys created (or revoked) meanwhile neither repeat nor shift the pages.
+      const [cursor] = await db.select({ createdAt: apiKeys.createdAt }).from(apiKeys).where(eq(apiKeys.id, after)).limit(1);
+      if (!cursor) throw new RbeeError(400, "invalid_parameter", `Parameter 'after' names no API key ('${after}'); pass the next_after of the previous page.`, { param: "after" });
+      olderThanCursor = or(lt(apiKeys.createdAt, cursor.createdAt), and(eq(apiKeys.createdAt, cursor.createdAt), lt(apiKeys.id, after)));
+    }
+    const rows = await db
+      .select()
+      .from(apiKeys)
+      .where(olderThanCursor)
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+      .limit(limit + 1);
+    return c.json(listPage(rows, limit, keyView, (row) => row.id));
   })
   .delete("/:id", async (c) => {
     const id = parseParam("id", ApiKeyId, c.req.param("id"));

@@ -7,6 +7,21 @@ import { MAX_LABEL_CHARS, MAX_MESSAGE_CHARS } from "./text-limits.js";
 
 const Bytes = z.number().int().min(0);
 
+/**
+ * Largest `data` payload a job may send, in bytes of its JSON (UTF-8). The queen keeps the newest
+ * payload twice in its JobSession's storage (the event and the job's result) and a Durable Object
+ * value holds at most 2 MB, so one huge payload would make the job unrecordable; 256 KiB is room
+ * for a catalog of hundreds of models. The hive refuses a larger one (job_data_too_large).
+ */
+export const MAX_JOB_DATA_BYTES = 256 * 1024;
+
+const encoder = new TextEncoder();
+
+/** Size of a data payload as the cap counts it: its JSON in UTF-8 bytes. */
+export function jobDataBytes(payload: Record<string, unknown>): number {
+  return encoder.encode(JSON.stringify(payload)).byteLength;
+}
+
 export const JobEvent = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("narration"),
@@ -16,8 +31,13 @@ export const JobEvent = z.discriminatedUnion("type", [
   }),
   /** Bytes done of `total` (null while unknown), and the current rate. */
   z.object({ type: z.literal("progress"), bytes: Bytes, total: Bytes.nullable(), bytes_per_second: z.number().min(0).optional() }),
-  /** The operation's result for programs (any JSON object; bounded by the frame size). */
-  z.object({ type: z.literal("data"), payload: z.record(z.string(), z.unknown()) }),
+  /** The operation's result for programs: any JSON object of at most MAX_JOB_DATA_BYTES. */
+  z.object({
+    type: z.literal("data"),
+    payload: z
+      .record(z.string(), z.unknown())
+      .refine((payload) => jobDataBytes(payload) <= MAX_JOB_DATA_BYTES, `must be at most ${MAX_JOB_DATA_BYTES} bytes of JSON`),
+  }),
   z.object({ type: z.literal("done") }),
   /** `message` is for a person and says what to do about it. */
   z.object({ type: z.literal("error"), code: z.string().max(MAX_LABEL_CHARS), message: z.string().max(MAX_MESSAGE_CHARS) }),

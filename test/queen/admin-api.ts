@@ -1,5 +1,6 @@
 // Test helpers for the queen's admin API: call any route with a given key, and create keys.
 import { SELF } from "cloudflare:test";
+import { expect } from "vitest";
 import { API_KEY } from "./hive-socket.js";
 
 export interface ErrorBody {
@@ -38,4 +39,13 @@ export async function createKey(scopes: string[], extra: Record<string, unknown>
 
 export async function errorOf(response: Response): Promise<ErrorBody["error"]> {
   return ((await response.json()) as ErrorBody).error;
+}
+
+/** Calls GET `path?query` for each case and expects 400 invalid_parameter naming the case's parameter. */
+export async function expectParameterRefusals(path: string, cases: ReadonlyArray<readonly [query: string, param: string]>): Promise<void> {
+  for (const [query, param] of cases) {
+    const response = await call("GET", `${path}?${query}`);
+    expect(response.status, query).toBe(400);
+    expect(await errorOf(response), query).toMatchObject({ code: "invalid_parameter", param });
+  }
 }

@@ -22,6 +22,15 @@ export function postJob(body: unknown): Promise<Response> {
   });
 }
 
+/** POST /v1/workers: starts a worker through a worker_spawn job and waits for it to spawn. */
+export function postWorker(body: unknown): Promise<Response> {
+  return SELF.fetch("https://queen/v1/workers", {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
 /** Opens the job's event stream; resolves once the queen answered with the stream's head. */
 export async function openStream(jobId: string, headers: Record<string, string> = {}): Promise<Response> {
   const response = await SELF.fetch(`https://queen/v1/jobs/${jobId}/stream`, { headers: { ...auth, ...headers } });

@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { auth, eventually, TestHive } from "./hive-socket.js";
-import { deleteJob, getJob, openStream, postJob, readEvents, readUntilSeq, sendJobEvent, submitJob } from "./job-client.js";
+import { deleteJob, getJob, openStream, postJob, postWorker, readEvents, readUntilSeq, sendJobEvent, submitJob } from "./job-client.js";
 
 function narrate(hive: TestHive, jobId: string, n: number): void {
   sendJobEvent(hive, jobId, { type: "narration", action: `step${n}`, message: `step ${n}` });
@@ -182,11 +182,7 @@ describe("jobs", () => {
 describe("worker routes on top of jobs", () => {
   it("starts a worker through a worker_spawn job and answers 201 with its pid and port", async () => {
     const hive = await TestHive.greeted("spawn-job-hive");
-    const responsePromise = SELF.fetch("https://queen/v1/workers", {
-      method: "POST",
-      headers: { ...auth, "content-type": "application/json" },
-      body: JSON.stringify({ hive: "spawn-job-hive", model: "spawned-model", source: "file:/models/x.gguf" }),
-    });
+    const responsePromise = postWorker({ hive: "spawn-job-hive", model: "spawned-model", source: "file:/models/x.gguf" });
     const start = await hive.next("job_start");
     if (start.operation.operation !== "worker_spawn") throw new Error(`unexpected ${start.operation.operation}`);
     expect(start.operation).toMatchObject({ model: "spawned-model", source: "file:/models/x.gguf", workerId: expect.stringMatching(/^wrk_/) });
@@ -200,11 +196,7 @@ describe("worker routes on top of jobs", () => {
 
   it("passes the hive's reason on when a spawn fails", async () => {
     const hive = await TestHive.greeted("failing-spawn-hive");
-    const responsePromise = SELF.fetch("https://queen/v1/workers", {
-      method: "POST",
-      headers: { ...auth, "content-type": "application/json" },
-      body: JSON.stringify({ hive: "failing-spawn-hive", model: "m", source: "file:/nope.gguf" }),
-    });
+    const responsePromise = postWorker({ hive: "failing-spawn-hive", model: "m", source: "file:/nope.gguf" });
     const start = await hive.next("job_start");
     sendJobEvent(hive, start.jobId, { type: "error", code: "model_file_not_found", message: "model file '/nope.gguf' does not exist" });
     const response = await responsePromise;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, createKey, errorOf } from "./admin-api.js";
+import { call, createKey, errorOf, expectParameterRefusals } from "./admin-api.js";
 
 describe("API keys", () => {
   it("creates a key, shows it once and stores only its SHA-256", async () => {
@@ -22,6 +22,43 @@ describe("API keys", () => {
     const list = JSON.parse(text) as { object: string; data: Array<{ id: string; scopes: string[] }> };
     expect(list.object).toBe("list");
     expect(list.data.find((key) => key.id === created.id)).toMatchObject({ scopes: ["admin"] });
+  });
+
+  it("lists keys a page at a time, newest first, each key once, with the cursor for the next page", async () => {
+    const created: string[] = [];
+    for (let i = 0; i < 5; i++) created.push((await createKey(["inference"], { name: `paged ${i}` })).id);
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const response = await call("GET", `/v1/keys?limit=2${after === null ? "" : `&after=${after}`}`);
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as { object: string; data: Array<{ id: string }>; has_more: boolean; next_after: string | null };
+      expect(page.object).toBe("list");
+      expect(page.data.length).toBeLessThanOrEqual(2);
+      expect(page.has_more).toBe(page.next_after !== null);
+      if (page.has_more) expect(page.next_after).toBe(page.data.at(-1)?.id);
+      seen.push(...page.data.map((key) => key.id));
+      after = page.next_after;
+      pages++;
+    } while (after !== null);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    // Newest first: the five just created, in reverse order, lead the list.
+    expect(seen.slice(0, 5)).toEqual([...created].reverse());
+    const all = (await (await call("GET", "/v1/keys")).json()) as { data: Array<{ id: string }>; has_more: boolean; next_after: string | null };
+    expect(all.data.map((key) => key.id)).toEqual(seen);
+    expect(all).toMatchObject({ has_more: false, next_after: null });
+  });
+
+  it("refuses a bad limit or an unknown cursor with 400 naming the parameter", async () => {
+    await expectParameterRefusals("/v1/keys", [
+      ["limit=0", "limit"],
+      ["limit=1001", "limit"],
+      ["limit=many", "limit"],
+      ["after=key_doesnotexist", "after"],
+      ["after=..%2Fetc", "after"],
+    ]);
   });
 
   it("lets a new key call the routes its scope covers at once", async () => {

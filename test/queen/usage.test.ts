@@ -1,5 +1,6 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, createKey, errorOf } from "./admin-api.js";
+import { call, createKey, expectParameterRefusals } from "./admin-api.js";
 import { eventually, listModelIds, TestHive } from "./hive-socket.js";
 
 interface UsageRow {
@@ -86,15 +87,43 @@ describe("usage per key per day", () => {
     await eventually(async () => ((await usageRows(`key_id=admin&from=${today()}`))[0]?.requests ?? 0) > before);
   });
 
+  it("pages through usage oldest day first, each row once, following next_after", async () => {
+    const statements = [];
+    for (const day of ["2001-01-01", "2001-01-02", "2001-01-03"]) {
+      for (const keyId of ["key_pagea", "key_pageb"]) {
+        statements.push(env.DB.prepare("INSERT INTO usage_daily (key_id, day, requests) VALUES (?, ?, 1)").bind(keyId, day));
+      }
+    }
+    await env.DB.batch(statements);
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const response = await call("GET", `/v1/usage?to=2001-12-31&limit=4${after === null ? "" : `&after=${after}`}`);
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as { data: UsageRow[]; has_more: boolean; next_after: string | null };
+      expect(page.data.length).toBeLessThanOrEqual(4);
+      seen.push(...page.data.map((row) => `${row.day} ${row.key_id}`));
+      after = page.next_after;
+    } while (after !== null);
+    expect(seen).toEqual([
+      "2001-01-01 key_pagea",
+      "2001-01-01 key_pageb",
+      "2001-01-02 key_pagea",
+      "2001-01-02 key_pageb",
+      "2001-01-03 key_pagea",
+      "2001-01-03 key_pageb",
+    ]);
+    const last = (await (await call("GET", "/v1/usage?to=2001-12-31&limit=6")).json()) as { has_more: boolean; next_after: string | null };
+    expect(last).toMatchObject({ has_more: false, next_after: null });
+  });
+
   it("refuses usage queries with a bad key id or day, naming the parameter", async () => {
-    for (const [query, param] of [
+    await expectParameterRefusals("/v1/usage", [
       ["key_id=../etc", "key_id"],
       ["from=yesterday", "from"],
       ["to=2026-02-30", "to"],
-    ] as const) {
-      const response = await call("GET", `/v1/usage?${query}`);
-      expect(response.status, query).toBe(400);
-      expect(await errorOf(response)).toMatchObject({ code: "invalid_parameter", param });
-    }
+      ["limit=10001", "limit"],
+      ["after=yesterday", "after"],
+    ]);
   });
 });
