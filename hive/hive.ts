@@ -16,6 +16,7 @@ import { JobRunner } from "./jobs/job-runner.js";
 import { LocalChannel } from "./workers/local-channel.js";
 import type { ConnectOptions } from "./config/options.js";
 import { pruneWorkerLogs } from "./processes/prune-worker-logs.js";
+import { stopThenExit } from "./processes/crash-guard.js";
 import { stopProcess } from "./processes/stop-process.js";
 import { findWorkerProcesses } from "./processes/worker-process-check.js";
 import type { ProgressPrinter } from "./progress/progress-printer.js";
@@ -67,11 +68,8 @@ export class Hive {
       onFrame: (frame) => this.onFrame(frame),
       onRevoked: (reason) => {
         log(`the queen cut this hive off (${reason}): get a new token with POST /v1/hives and restart with --token`);
-        // Exits either way: a hive whose token is gone can do nothing, even if stopping failed.
-        this.stop().then(onRevoked, (error: unknown) => {
-          log(`stopping after the revocation failed: ${describeError(error)}`);
-          onRevoked();
-        });
+        // Ends either way (a stop that fails is logged): a hive whose token is gone can do nothing.
+        void stopThenExit(() => this.stop(), log, () => onRevoked(), 1);
       },
       log,
     });
