@@ -7,7 +7,8 @@ import { workerEnv } from "./worker-env.js";
 
 const SECRET = "s".repeat(64);
 
-const HIVE_ENV = {
+/** What a worker needs of the hive's environment: passed on unchanged. */
+const PASSED_ON = {
   PATH: "/usr/bin:/bin",
   HOME: "/home/rbee",
   LANG: "en_US.UTF-8",
@@ -17,6 +18,10 @@ const HIVE_ENV = {
   CUDA_CACHE_PATH: "/tmp/cuda",
   GGML_CUDA_NO_PINNED: "1",
   NODE_LLAMA_CPP_DEBUG: "true",
+};
+
+/** The hive's credentials and settings meant for it alone: never passed on. */
+const WITHHELD = {
   RBEE_HIVE_TOKEN: "hive-token",
   RBEE_ADMIN_KEY: "admin-key",
   HF_TOKEN: "hf_secret",
@@ -28,21 +33,11 @@ const HIVE_ENV = {
   LD_PRELOAD: "/tmp/evil.so",
 };
 
+const HIVE_ENV = { ...PASSED_ON, ...WITHHELD };
+
 describe("workerEnv", () => {
   it("passes on what a process and its GPU runtime need, and none of the hive's credentials", () => {
-    const env = workerEnv(HIVE_ENV, "cpu", undefined, SECRET);
-    expect(env).toEqual({
-      PATH: "/usr/bin:/bin",
-      HOME: "/home/rbee",
-      LANG: "en_US.UTF-8",
-      LC_ALL: "C.UTF-8",
-      XDG_CACHE_HOME: "/home/rbee/.cache",
-      LD_LIBRARY_PATH: "/usr/local/cuda/lib64",
-      CUDA_CACHE_PATH: "/tmp/cuda",
-      GGML_CUDA_NO_PINNED: "1",
-      NODE_LLAMA_CPP_DEBUG: "true",
-      [WORKER_SECRET_ENV]: SECRET,
-    });
+    expect(workerEnv(HIVE_ENV, "cpu", undefined, SECRET)).toEqual({ ...PASSED_ON, [WORKER_SECRET_ENV]: SECRET });
   });
 
   it("keeps the variables Windows needs, whatever their case", () => {
