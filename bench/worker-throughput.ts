@@ -54,7 +54,7 @@ async function main(): Promise<void> {
         `load average before: ${formatLoadAverage()}\n`,
     );
     worker = await WorkerProcess.start({ modelPath, threads: options.threads });
-    const http = (client = new WorkerClient(worker.url));
+    const http = (client = new WorkerClient(worker.url, worker.authorization));
     const local = (inProcess = await InProcessGenerator.load({ modelPath, threads: options.threads }));
 
     const chat = { messages: MESSAGES, maxTokens: options.tokens };

@@ -3,6 +3,7 @@ import os from "node:os";
 import { Hive } from "./hive.js";
 import { UsageError } from "../shared/usage-error.js";
 import { CONNECT_USAGE, parseConnectOptions } from "./config/options.js";
+import { installCrashGuard, stopThenExit } from "./processes/crash-guard.js";
 import { ProgressPrinter } from "./progress/progress-printer.js";
 
 const [command, ...rest] = process.argv.slice(2);
@@ -26,11 +27,14 @@ try {
 }
 
 if (options.configFile !== null) console.log(`rbee-hive: options from ${options.configFile}`);
+for (const warning of options.warnings) console.error(`rbee-hive: warning: ${warning}`);
 
 // Every line goes through the printer, so a download's live bar is never garbled by a log line.
 const printer = new ProgressPrinter(process.stdout);
 const log = (line: string) => printer.log(line);
-let hive: Hive;
+let hive: Hive | undefined;
+// Before start(): a crash while starting must stop what already runs, not leave it half up.
+installCrashGuard(process, { log, stop: () => hive?.stop() ?? Promise.resolve(), exit: (code) => process.exit(code) });
 try {
   // A revoked token is final: exit non-zero so a supervisor shows it instead of looping.
   hive = new Hive(options, log, () => process.exit(1), printer);
@@ -57,6 +61,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     // Workers outlive the hive unless asked: a restarted hive re-attaches them, models still loaded.
     const workers = options.stopWorkersOnExit ? "stopping its workers too" : "leaving workers running for the next hive to re-attach";
     log(`rbee-hive: ${signal}, stopping (${workers})`);
-    void hive.stop().then(() => process.exit(0));
+    void stopThenExit(() => hive?.stop() ?? Promise.resolve(), log, (code) => process.exit(code), 0);
   });
 }

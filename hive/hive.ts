@@ -16,6 +16,7 @@ import { JobRunner } from "./jobs/job-runner.js";
 import { LocalChannel } from "./workers/local-channel.js";
 import type { ConnectOptions } from "./config/options.js";
 import { pruneWorkerLogs } from "./processes/prune-worker-logs.js";
+import { stopThenExit } from "./processes/crash-guard.js";
 import { stopProcess } from "./processes/stop-process.js";
 import { findWorkerProcesses } from "./processes/worker-process-check.js";
 import type { ProgressPrinter } from "./progress/progress-printer.js";
@@ -23,6 +24,7 @@ import { createModelProvisioner } from "./provisioners/model/model-vendors.js";
 import { createWorkerProvisioner } from "./provisioners/worker/worker-catalog.js";
 import { WorkerReadiness } from "./workers/worker-readiness.js";
 import { WorkerRelays } from "./workers/worker-relays.js";
+import { hiveKeyPath, WorkerSecrets } from "./workers/worker-secrets.js";
 
 /** Heartbeat interval for workers until the queen's welcome says otherwise, in ms. */
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 5000;
@@ -41,6 +43,7 @@ export class Hive {
   private readonly relays: WorkerRelays;
   private readonly services: HiveServices;
   private channelUrl: string | undefined;
+  private secrets: WorkerSecrets | undefined;
   private heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
   private devices: HiveDevices | undefined;
   private deviceTimer: NodeJS.Timeout | undefined;
@@ -65,7 +68,8 @@ export class Hive {
       onFrame: (frame) => this.onFrame(frame),
       onRevoked: (reason) => {
         log(`the queen cut this hive off (${reason}): get a new token with POST /v1/hives and restart with --token`);
-        void this.stop().then(() => onRevoked());
+        // Ends either way (a stop that fails is logged): a hive whose token is gone can do nothing.
+        void stopThenExit(() => this.stop(), log, () => onRevoked(), 1);
       },
       log,
     });
@@ -74,7 +78,12 @@ export class Hive {
       // Dropped while the queen is unreachable; the next heartbeat after reconnecting counts.
       this.connection.send({ type: "worker_heartbeat", heartbeat });
     }, log);
-    this.relays = new WorkerRelays(log);
+    this.relays = new WorkerRelays({
+      log,
+      lastHeard: (workerId) => this.readiness.lastHeard(workerId),
+      secretFor: (workerId) => this.requireSecrets().secretFor(workerId),
+      heartbeatIntervalMs: () => this.heartbeatIntervalMs,
+    });
     const installations = { workerCatalogRoot: path.join(options.cacheDir, "workers") };
     this.services = {
       models: createModelProvisioner({ cacheDir: options.cacheDir, env: process.env, log }),
@@ -89,6 +98,7 @@ export class Hive {
         logDir: this.logDir,
         defaultWorkerType: WORKER_TYPE_PREFERENCE.find((type) => this.currentDevices().workerTypes.includes(type)) ?? "cpu",
         devices: this.currentDevices(),
+        workerSecret: (workerId) => this.requireSecrets().secretFor(workerId),
       }),
       log,
     };
@@ -111,6 +121,8 @@ export class Hive {
     void this.pruneLogs();
     this.devices = await detectDevices({ log: this.services.log });
     this.channelUrl = await this.channel.listen(channelSocketPath(this.options.cacheDir, this.options.name));
+    // After the channel: a second hive of this name has been refused by then, so one creates the key.
+    this.secrets = await WorkerSecrets.load(hiveKeyPath(this.options.cacheDir, this.options.name));
     this.connection.start();
     this.deviceTimer = setInterval(() => {
       this.refreshDevices().catch((error: unknown) => this.services.log(`device refresh failed: ${describeError(error)}`));
@@ -166,6 +178,11 @@ export class Hive {
     return this.devices;
   }
 
+  private requireSecrets(): WorkerSecrets {
+    if (!this.secrets) throw new Error("the hive key is loaded in start(), before the queen connection opens");
+    return this.secrets;
+  }
+
   private requireChannel(): string {
     if (!this.channelUrl) throw new Error("the local channel listens in start(), before any job can arrive");
     return this.channelUrl;
@@ -189,7 +206,9 @@ export class Hive {
         this.jobs.cancel(frame.jobId);
         return;
       case "request":
-        void this.relays.start(frame, (out) => this.connection.send(out));
+        this.relays.start(frame, (out) => this.connection.send(out)).catch((error: unknown) => {
+          this.services.log(`relaying request ${frame.requestId} failed: ${describeError(error)}`);
+        });
         return;
       case "cancel":
         this.relays.cancel(frame.requestId);

@@ -8,6 +8,7 @@ import {
   greedyChat,
   health,
   json,
+  jsonHeaders,
   MODEL_NAME,
   parseSse,
   post,
@@ -49,7 +50,7 @@ describe("a running worker", () => {
   });
 
   it("serves /health with its model, id and free slots", async () => {
-    const response = await fetch(`${worker.url}/health`);
+    const response = await fetch(`${worker.url}/health`, { headers: { authorization: worker.authorization } });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       status: "ready",
@@ -127,7 +128,7 @@ describe("a running worker", () => {
   });
 
   it("rejects malformed JSON with 400 naming the problem", async () => {
-    const response = await fetch(`${worker.url}/v1/chat/completions`, { method: "POST", body: '{"model": "x",' });
+    const response = await fetch(`${worker.url}/v1/chat/completions`, { method: "POST", headers: jsonHeaders(worker), body: '{"model": "x",' });
     expect(response.status).toBe(400);
     const body = await json<ErrorBody>(response);
     expect(body.error).toMatchObject({ type: "invalid_request_error", code: "invalid_json" });
@@ -159,10 +160,10 @@ describe("a running worker", () => {
   });
 
   it("answers 404 for an unknown route and 405 for a wrong method, as OpenAI-style errors", async () => {
-    const notFound = await fetch(`${worker.url}/v1/nothing-here`);
+    const notFound = await fetch(`${worker.url}/v1/nothing-here`, { headers: { authorization: worker.authorization } });
     expect(notFound.status).toBe(404);
     expect((await json<ErrorBody>(notFound)).error.code).toBe("not_found");
-    const wrongMethod = await fetch(`${worker.url}/v1/chat/completions`);
+    const wrongMethod = await fetch(`${worker.url}/v1/chat/completions`, { headers: { authorization: worker.authorization } });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get("allow")).toBe("POST");
     expect((await json<ErrorBody>(wrongMethod)).error).toMatchObject({ code: "method_not_allowed", param: null });
@@ -196,7 +197,7 @@ describe("a running worker", () => {
     // Long enough (~3,500 tokens, seconds on one thread) that only an abort frees the slot in time.
     const body = JSON.stringify(greedyChat({ max_tokens: 3500, stream: true }));
     await new Promise<void>((resolve, reject) => {
-      const request = httpRequest(`${worker.url}/v1/chat/completions`, { method: "POST" }, (response) => {
+      const request = httpRequest(`${worker.url}/v1/chat/completions`, { method: "POST", headers: jsonHeaders(worker) }, (response) => {
         response.once("data", () => {
           request.destroy();
           resolve();

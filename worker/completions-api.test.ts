@@ -6,6 +6,7 @@ import {
   completionText,
   health,
   json,
+  jsonHeaders,
   MODEL_NAME,
   parseSse,
   post,
@@ -124,7 +125,7 @@ describe("/v1/completions", () => {
     const huge = await post(worker, "/v1/completions", greedy({ prompt: "x".repeat(1024 * 1024 + 1) }));
     expect(huge.status).toBe(413);
     expect((await json<ErrorBody>(huge)).error.code).toBe("request_too_large");
-    const wrongMethod = await fetch(`${worker.url}/v1/completions`);
+    const wrongMethod = await fetch(`${worker.url}/v1/completions`, { headers: { authorization: worker.authorization } });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get("allow")).toBe("POST");
   });
@@ -133,7 +134,7 @@ describe("/v1/completions", () => {
     // Long enough (~3,500 tokens, seconds on one thread) that only an abort frees the slot in time.
     const body = JSON.stringify(greedy({ max_tokens: 3500, stream: true }));
     const disconnectedAtMs = await new Promise<number>((resolve, reject) => {
-      const request = httpRequest(`${worker.url}/v1/completions`, { method: "POST" }, (response) => {
+      const request = httpRequest(`${worker.url}/v1/completions`, { method: "POST", headers: jsonHeaders(worker) }, (response) => {
         response.once("data", () => {
           request.destroy();
           resolve(performance.now());

@@ -89,7 +89,7 @@ describe("/v1/embeddings", () => {
   });
 
   it("answers 405 for GET", async () => {
-    const response = await fetch(`${worker.url}/v1/embeddings`);
+    const response = await fetch(`${worker.url}/v1/embeddings`, { headers: { authorization: worker.authorization } });
     expect(response.status).toBe(405);
     expect((await json<ErrorBody>(response)).error.code).toBe("method_not_allowed");
   });

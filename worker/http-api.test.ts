@@ -1,9 +1,14 @@
-// The worker's HTTP API in-process (app.request) on a fake engine: routing, refusals, error
-// shapes and the exact bytes of a stream. The real model's behaviour is in the *-api tests.
+// The worker's HTTP API in-process (app.request) on a fake engine: who may call it, routing,
+// refusals, error shapes and the exact bytes of a stream. The real model's behaviour is in the *-api tests.
 import { describe, expect, it } from "vitest";
 import { RbeeError } from "../shared/errors.js";
 import type { Completion, GenerateOptions } from "./engine.js";
 import { createWorkerApi, MAX_BODY_BYTES, type WorkerApiOptions } from "./http-api.js";
+
+const PORT = 8123;
+const SECRET = "k".repeat(64);
+/** What the hive sends with every request: the worker's loopback address and its secret. */
+const HIVE_HEADERS = { host: `127.0.0.1:${PORT}`, authorization: `Bearer ${SECRET}` };
 
 const USAGE = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
 
@@ -40,14 +45,21 @@ function api(options: { script?: Script; draining?: boolean; logged?: string[] }
     engine: fakeEngine(options.script),
     modelName: "rbee-tiny",
     workerId: "wrk_api1",
+    port: PORT,
+    secret: SECRET,
     state: () => "ready",
     log: (line) => options.logged?.push(line),
     draining: () => options.draining ?? false,
   });
 }
 
+/** A request as the hive sends it, with `init.headers` on top of (or replacing) the hive's. */
+function call(app: ReturnType<typeof api>, path: string, init: RequestInit & { headers?: Record<string, string> } = {}) {
+  return app.request(path, { ...init, headers: { ...HIVE_HEADERS, ...init.headers } });
+}
+
 function post(app: ReturnType<typeof api>, path: string, body: unknown, headers: Record<string, string> = {}) {
-  return app.request(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return call(app, path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 }
 
 const CHAT = { model: "rbee-tiny", messages: [{ role: "user", content: "Hi" }] };
@@ -58,31 +70,31 @@ async function errorOf(response: Response) {
 
 describe("the worker's HTTP API", () => {
   it("serves /health with its state, model, id and slots", async () => {
-    const response = await api().request("/health");
+    const response = await call(api(), "/health");
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: "ready", model: "rbee-tiny", workerId: "wrk_api1", slotsTotal: 1, slotsBusy: 0, queueLength: 0 });
   });
 
   it("answers an unknown route with 404 not_found naming method and path", async () => {
-    const response = await api().request("/v1/nothing-here");
+    const response = await call(api(), "/v1/nothing-here");
     expect(response.status).toBe(404);
     expect(await errorOf(response)).toEqual({ message: "No route for GET /v1/nothing-here", type: "invalid_request_error", param: null, code: "not_found" });
   });
 
   it("answers a wrong method with 405 and the allowed one, for model routes and /health", async () => {
-    const get = await api().request("/v1/embeddings");
+    const get = await call(api(), "/v1/embeddings");
     expect(get.status).toBe(405);
     expect(get.headers.get("allow")).toBe("POST");
     expect(await errorOf(get)).toMatchObject({ code: "method_not_allowed", message: "GET is not allowed here; use POST" });
-    const postHealth = await api().request("/health", { method: "POST" });
+    const postHealth = await call(api(), "/health", { method: "POST" });
     expect(postHealth.status).toBe(405);
     expect(postHealth.headers.get("allow")).toBe("GET");
   });
 
   it("refuses a body declared over 1 MiB with 413 naming its size and the limit", async () => {
-    const response = await api().request("/v1/chat/completions", {
+    const response = await call(api(), "/v1/chat/completions", {
       method: "POST",
-      headers: { "content-length": String(MAX_BODY_BYTES + 1) },
+      headers: { "content-type": "application/json", "content-length": String(MAX_BODY_BYTES + 1) },
       body: "{}",
     });
     expect(response.status).toBe(413);
@@ -102,13 +114,13 @@ describe("the worker's HTTP API", () => {
         controller.enqueue(chunk);
       },
     });
-    const response = await api().request("/v1/completions", { method: "POST", body, duplex: "half" } as RequestInit);
+    const response = await call(api(), "/v1/completions", { method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" } as RequestInit & { headers: Record<string, string> });
     expect(response.status).toBe(413);
     expect((await errorOf(response)).message).toBe(`Request body is over the limit; the limit is ${MAX_BODY_BYTES} bytes`);
   });
 
   it("answers malformed JSON with 400 invalid_json saying where it broke", async () => {
-    const response = await api().request("/v1/chat/completions", { method: "POST", body: '{"model": "x",' });
+    const response = await call(api(), "/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: '{"model": "x",' });
     expect(response.status).toBe(400);
     const error = await errorOf(response);
     expect(error).toMatchObject({ type: "invalid_request_error", code: "invalid_json" });
@@ -127,7 +139,7 @@ describe("the worker's HTTP API", () => {
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("1");
     expect(await errorOf(response)).toMatchObject({ type: "server_error", code: "worker_draining" });
-    expect((await app.request("/health")).status).toBe(200);
+    expect((await call(app, "/health")).status).toBe(200);
   });
 
   it("answers an unexpected failure with a bare 500 and logs it", async () => {
@@ -143,6 +155,46 @@ describe("the worker's HTTP API", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
     expect(await response.json()).toMatchObject({ object: "chat.completion", model: "rbee-tiny", choices: [{ message: { content: "Hello" } }], usage: USAGE });
+  });
+});
+
+describe("who may call the worker", () => {
+  it("serves its hive: the loopback address in Host, in any of its spellings, and the secret", async () => {
+    for (const host of [`127.0.0.1:${PORT}`, `localhost:${PORT}`, `[::1]:${PORT}`, `LOCALHOST:${PORT}`]) {
+      expect((await call(api(), "/health", { headers: { host } })).status, host).toBe(200);
+    }
+    expect((await call(api(), "/health", { headers: { authorization: `bearer  ${SECRET}` } })).status).toBe(200);
+  });
+
+  it("refuses a missing or wrong secret with 401 and a Bearer challenge, on every route", async () => {
+    for (const authorization of [undefined, "Bearer wrong", `Bearer ${SECRET}x`, `Basic ${SECRET}`, SECRET]) {
+      const headers: Record<string, string> = { host: HIVE_HEADERS.host, ...(authorization === undefined ? {} : { authorization }) };
+      for (const [path, method] of [["/health", "GET"], ["/v1/chat/completions", "POST"], ["/v1/nothing-here", "GET"]] as const) {
+        const response = await api().request(path, { method, headers: { ...headers, "content-type": "application/json" }, ...(method === "POST" ? { body: JSON.stringify(CHAT) } : {}) });
+        expect(response.status, `${String(authorization)} ${path}`).toBe(401);
+        expect(response.headers.get("www-authenticate")).toBe('Bearer realm="rbee-worker"');
+        expect(await errorOf(response)).toMatchObject({ type: "authentication_error", code: "unauthorized" });
+      }
+    }
+  });
+
+  it("refuses a Host that is not its loopback address with 403, secret or not (DNS rebinding)", async () => {
+    for (const host of ["evil.example:8123", `127.0.0.1:${PORT + 1}`, "127.0.0.1", `127.0.0.1.evil.example:${PORT}`]) {
+      const response = await call(api(), "/health", { headers: { host } });
+      expect(response.status, host).toBe(403);
+      expect(await errorOf(response)).toMatchObject({ type: "permission_error", code: "forbidden_host", message: expect.stringContaining(JSON.stringify(host)) });
+    }
+    const noHost = await api().request("/health", { headers: { authorization: HIVE_HEADERS.authorization } });
+    expect(noHost.status).toBe(403);
+  });
+
+  it("refuses a model request that is not application/json with 415, before reading it", async () => {
+    for (const type of [undefined, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
+      const response = await call(api(), "/v1/chat/completions", { method: "POST", headers: type === undefined ? {} : { "content-type": type }, body: JSON.stringify(CHAT) });
+      expect(response.status, String(type)).toBe(415);
+      expect(await errorOf(response)).toMatchObject({ code: "unsupported_media_type" });
+    }
+    expect((await post(api(), "/v1/chat/completions", CHAT, { "content-type": "application/json; charset=utf-8" })).status).toBe(200);
   });
 });
 

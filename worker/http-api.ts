@@ -1,6 +1,7 @@
 // The worker's OpenAI-style HTTP API as a Hono app (GET /health, POST /v1/chat/completions,
-// /v1/completions and /v1/embeddings): routing, the body cap, refusing work while draining, and
-// errors in OpenAI's shape. WorkerServer serves it on 127.0.0.1; tests call it through app.request.
+// /v1/completions and /v1/embeddings): its hive's secret and a loopback Host on every route
+// (./access-guard.ts), routing, a JSON content type and the body cap, refusing work while
+// draining, and errors in OpenAI's shape. WorkerServer serves it on 127.0.0.1; tests call it through app.request.
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { RbeeError } from "../shared/errors.js";
 import { limitBodySize } from "../shared/http/json-body.js";
@@ -8,6 +9,7 @@ import type { WorkerState } from "../shared/protocol/worker-heartbeat.js";
 import type { Engine } from "./engine.js";
 import { chatCompletions } from "./routes/chat-completions.js";
 import { completions } from "./routes/completions.js";
+import { guardWorkerAccess, requireJson } from "./access-guard.js";
 import { embeddings } from "./routes/embeddings.js";
 import type { RouteContext, RouteHandler } from "./routes/route-context.js";
 
@@ -19,6 +21,10 @@ export interface WorkerApiOptions {
   /** The model name echoed in responses, whatever name the request used. */
   modelName: string;
   workerId: string;
+  /** The loopback port it serves on: a request's Host must name it. */
+  port: number;
+  /** What its hive sends as `Authorization: Bearer …` (shared/protocol/worker-launch.ts WORKER_SECRET_ENV). */
+  secret: string;
   state: () => WorkerState;
   log: (message: string) => void;
   /** True once the worker drains: the model routes then answer 503. */
@@ -48,6 +54,7 @@ export function createWorkerApi(options: WorkerApiOptions): Hono {
   const bodyCap = limitBodySize(MAX_BODY_BYTES);
 
   const app = new Hono();
+  app.use(guardWorkerAccess({ secret: options.secret, port: options.port }));
   app.get("/health", (c) =>
     c.json({
       status: state(),
@@ -60,7 +67,7 @@ export function createWorkerApi(options: WorkerApiOptions): Hono {
   );
   app.all("/health", (c) => methodNotAllowed(c, "GET"));
   for (const [path, handler] of MODEL_ROUTES) {
-    app.post(path, refuseWhileDraining, bodyCap, (c) => handler(c, routeContext));
+    app.post(path, requireJson, refuseWhileDraining, bodyCap, (c) => handler(c, routeContext));
     app.all(path, (c) => methodNotAllowed(c, "POST"));
   }
   app.notFound((c) => new RbeeError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`).toResponse());

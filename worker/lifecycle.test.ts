@@ -1,5 +1,5 @@
 // The worker's lifecycle as a real process: draining on SIGTERM, failing on a corrupt model, and
-// refusing bad flags, each with the exit code and heartbeats a supervising hive relies on.
+// refusing bad flags or a missing secret, each with the exit code and heartbeats a supervising hive relies on.
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -14,11 +14,13 @@ import {
   REPO_ROOT,
   startWorker,
   workerArgs,
+  workerSecretEnv,
   writeTinyModel,
   type ChatCompletionBody,
   type TinyModel,
 } from "../test/support/running-worker.js";
 import { findFreeLoopbackPort } from "../shared/free-port.js";
+import { WORKER_SECRET_ENV } from "../shared/protocol/worker-launch.js";
 
 let model: TinyModel;
 let hive: HiveChannelStub;
@@ -66,6 +68,7 @@ describe("failing to start", () => {
     const port = await findFreeLoopbackPort();
     const result = await execa("node", workerArgs({ workerId: "wrk_corrupt1", port, modelPath: corruptPath, hiveChannel: hive.url }), {
       cwd: REPO_ROOT,
+      env: workerSecretEnv().env,
       reject: false,
       timeout: 30_000,
     });
@@ -80,7 +83,7 @@ describe("failing to start", () => {
   it("fails naming --context-size when a slot would hold more than the model was trained on", async () => {
     const port = await findFreeLoopbackPort();
     const args = workerArgs({ workerId: "wrk_toolong1", port, modelPath: model.path, hiveChannel: hive.url, extraArgs: ["--context-size", "8192"] });
-    const result = await execa("node", args, { cwd: REPO_ROOT, reject: false, timeout: 30_000 });
+    const result = await execa("node", args, { cwd: REPO_ROOT, env: workerSecretEnv().env, reject: false, timeout: 30_000 });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("--context-size 8192 is more than the model was trained on (4096 tokens)");
     expect(hive.heartbeats("wrk_toolong1").at(-1)?.state).toBe("failed");
@@ -93,5 +96,17 @@ describe("failing to start", () => {
     });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain(`--model-name: expected a model name, got nothing`);
+  });
+
+  it("exits 2 naming the variable when its hive gave it no secret, and never listens", async () => {
+    const port = await findFreeLoopbackPort();
+    const result = await execa("node", workerArgs({ workerId: "wrk_nosecret1", port, modelPath: model.path }), {
+      cwd: REPO_ROOT,
+      env: { [WORKER_SECRET_ENV]: "" },
+      reject: false,
+    });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`${WORKER_SECRET_ENV}: expected a secret of at least`);
+    expect(result.stdout).toBe("");
   });
 });

@@ -9,7 +9,8 @@ import { listeningLine } from "../shared/protocol/listening-line.js";
 import { UsageError } from "../shared/usage-error.js";
 import type { Engine } from "./engine.js";
 import { HeartbeatSender } from "./heartbeat.js";
-import { parseWorkerOptions, USAGE, wantsHelp, type WorkerOptions } from "./options.js";
+import { WORKER_SECRET_ENV } from "../shared/protocol/worker-launch.js";
+import { parseWorkerOptions, readWorkerSecret, USAGE, wantsHelp, type WorkerOptions } from "./options.js";
 import { WorkerServer } from "./server.js";
 import { WorkerStatus } from "./worker-status.js";
 
@@ -21,13 +22,16 @@ function log(message: string): void {
   process.stderr.write(`rbee-worker[${process.pid}]: ${message}\n`);
 }
 
-function readOptions(argv: readonly string[]): WorkerOptions {
+function readOptions(argv: readonly string[]): WorkerOptions & { secret: string } {
   if (wantsHelp(argv)) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
   try {
-    return parseWorkerOptions(argv);
+    const options = { ...parseWorkerOptions(argv), secret: readWorkerSecret(process.env) };
+    // Whatever this process starts (node-llama-cpp probes GPUs with tools) has no use for it.
+    delete process.env[WORKER_SECRET_ENV];
+    return options;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`${error.message}\n${USAGE}\n`);
@@ -123,11 +127,13 @@ async function main(): Promise<void> {
     engine,
     modelName: options.modelName,
     workerId: options.workerId,
+    port: options.port,
+    secret: options.secret,
     state: () => status.state,
     log,
   });
   try {
-    await server.listen(options.port);
+    await server.listen();
   } catch (error) {
     return failStartup(`could not listen on 127.0.0.1:${options.port}: ${describeError(error)}`);
   }

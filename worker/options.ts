@@ -1,7 +1,16 @@
 // The worker's options: its launch flags (shared/protocol/worker-launch.ts, which the hive builds
 // them from) parsed once and completed with the worker's defaults, so the rest of the worker only
 // ever sees a typed `WorkerOptions`.
-import { GPU_CHOICES, type GpuChoice, type GpuLayers, MAX_DEFAULT_CONTEXT_SIZE, parseWorkerLaunch } from "../shared/protocol/worker-launch.js";
+import {
+  GPU_CHOICES,
+  type GpuChoice,
+  type GpuLayers,
+  MAX_DEFAULT_CONTEXT_SIZE,
+  MIN_WORKER_SECRET_CHARS,
+  parseWorkerLaunch,
+  WORKER_SECRET_ENV,
+} from "../shared/protocol/worker-launch.js";
+import { UsageError } from "../shared/usage-error.js";
 import { physicalCoreCount } from "./cpu-cores.js";
 
 export const DEFAULTS = {
@@ -55,7 +64,9 @@ export const USAGE = `Usage: node --import tsx worker/main.ts --model <file.gguf
   [--threads <n, default ${DEFAULTS.threads}: physical cores>] [--parallel <slots, default ${DEFAULTS.parallel}>]
   [--max-queue <requests waiting for a slot, default ${DEFAULTS.queuedPerSlot}×parallel>]
   [--context-size <tokens per slot, default min(trained, ${DEFAULTS.maxDefaultContextSize})>] [--batch-size <tokens>]
-  [--gpu ${GPU_CHOICES.join("|")}, default ${DEFAULTS.gpu}] [--gpu-layers <n|auto|max, default ${DEFAULTS.gpuLayers}>]`;
+  [--gpu ${GPU_CHOICES.join("|")}, default ${DEFAULTS.gpu}] [--gpu-layers <n|auto|max, default ${DEFAULTS.gpuLayers}>]
+Environment: ${WORKER_SECRET_ENV}=<secret> (required, at least ${MIN_WORKER_SECRET_CHARS} characters): every request must send
+  Authorization: Bearer <secret>. The hive sets it; an environment variable, because ps shows flags to everyone.`;
 
 /** Parses `argv` (without node and script) and fills in DEFAULTS; throws UsageError on the first problem. */
 export function parseWorkerOptions(argv: readonly string[]): WorkerOptions {
@@ -76,6 +87,16 @@ export function parseWorkerOptions(argv: readonly string[]): WorkerOptions {
     maxQueue: flags.maxQueue ?? DEFAULTS.queuedPerSlot * parallel,
     batchSize: flags.batchSize,
   };
+}
+
+/** The API secret from the environment (never a flag: `ps` shows flags); throws UsageError without one. */
+export function readWorkerSecret(env: NodeJS.ProcessEnv): string {
+  const secret = env[WORKER_SECRET_ENV];
+  if (secret === undefined || secret.length < MIN_WORKER_SECRET_CHARS || /\s/.test(secret)) {
+    const got = secret === undefined ? "nothing" : `${secret.length} characters${/\s/.test(secret) ? " with whitespace" : ""}`;
+    throw new UsageError(`${WORKER_SECRET_ENV}: expected a secret of at least ${MIN_WORKER_SECRET_CHARS} characters without whitespace, which clients send as Authorization: Bearer <secret>; got ${got}`);
+  }
+  return secret;
 }
 
 /** True when the user asked for usage rather than a worker. */

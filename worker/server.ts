@@ -35,8 +35,9 @@ export class WorkerServer {
     });
   }
 
-  /** Listens on 127.0.0.1 only: the hive is the one client, and the API has no auth of its own. */
-  listen(port: number): Promise<void> {
+  /** Listens on 127.0.0.1 only, on the port the options name: the hive is the one client. */
+  listen(): Promise<void> {
+    const { port } = this.options;
     return new Promise((resolve, reject) => {
       this.server.once("error", reject);
       this.server.listen(port, "127.0.0.1", () => {

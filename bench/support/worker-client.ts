@@ -21,7 +21,11 @@ export class WorkerClient {
   // Keep-alive, as the hive's forwarding would: a new TCP connection per run would be timed too.
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-  constructor(private readonly baseUrl: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    /** The worker's `Authorization` header (WorkerProcess.authorization). */
+    private readonly authorization: string,
+  ) {}
 
   /** One non-streaming greedy completion; tokens come from `usage.completion_tokens`. */
   async complete(chat: ChatRequest): Promise<RunResult> {
@@ -90,7 +94,7 @@ export class WorkerClient {
         {
           method: "POST",
           agent: this.agent,
-          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: this.authorization },
         },
         (response) => {
           if (response.statusCode === 200) return resolve(response);

@@ -1,12 +1,13 @@
 // Starts the real worker process (worker/main.ts, or a build of it) for the benchmarks, waits
 // until it serves, and stops it with SIGTERM the way the hive does.
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import type { WorkerLaunch } from "../../hive/processes/spawn-worker.js";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { listeningLine, waitForListeningLine } from "../../shared/protocol/listening-line.js";
-import { workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
+import { WORKER_SECRET_ENV, workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -48,9 +49,11 @@ export class WorkerProcess {
         hiveChannel: options.hiveChannel,
       }),
     ];
+    // The secret the hive would give it; every request must carry it (worker/access-guard.ts).
+    const secret = randomBytes(32).toString("hex");
     const spawnedAt = performance.now();
-    const child = spawn(launch.command, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    const worker = new WorkerProcess(child, `http://127.0.0.1:${port}`, spawnedAt);
+    const child = spawn(launch.command, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, [WORKER_SECRET_ENV]: secret } });
+    const worker = new WorkerProcess(child, `http://127.0.0.1:${port}`, `Bearer ${secret}`, spawnedAt);
     try {
       await worker.waitUntilListening(port);
     } catch (error) {
@@ -69,6 +72,8 @@ export class WorkerProcess {
     private readonly child: ChildProcess,
     /** Base URL of the worker's HTTP API. */
     readonly url: string,
+    /** The `Authorization` header its API requires. */
+    readonly authorization: string,
     /** performance.now() just before the process was spawned. */
     readonly spawnedAt: number,
   ) {

@@ -1,10 +1,11 @@
 // The hive's optional JSON config file: which file (--config, RBEE_CONFIG, or the default one
-// if it exists), read and validated once, with errors that name the file and the key.
-import { readFileSync } from "node:fs";
+// if it exists), read and validated once, with errors that name the file and the key. A file
+// holding a secret (the token) must be readable by its owner alone.
 import path from "node:path";
 import type { z } from "zod";
 import { UsageError } from "../../shared/usage-error.js";
 import { issuePath } from "../../shared/validation.js";
+import { readFileWithMode, refuseSharedSecretFile, type FileText } from "./private-file.js";
 import { absolutePath, rbeeDir } from "./user-dirs.js";
 
 export const CONFIG_FILE_NAME = "hive.json";
@@ -33,15 +34,17 @@ export function locateConfigFile(flag: string | undefined, env: NodeJS.ProcessEn
 /**
  * The file's options, validated by `schema` (a strict object, so a misspelt key is an error,
  * not silently ignored). Undefined when the default file does not exist; a file someone named
- * must exist. `secretKeys` are never echoed back in messages.
+ * must exist. `secretKeys` are never echoed back in messages, and a file holding one is refused
+ * when other users may read it.
  */
 export function readConfigFile<S extends z.ZodObject>(
   location: ConfigFileLocation,
   schema: S,
   secretKeys: ReadonlySet<string>,
 ): z.infer<S> | undefined {
-  const text = readText(location);
-  if (text === undefined) return undefined;
+  const file = readText(location);
+  if (file === undefined) return undefined;
+  const { text, mode } = file;
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -52,7 +55,11 @@ export function readConfigFile<S extends z.ZodObject>(
     throw new UsageError(`${location.path}: expected a JSON object of options like {"queenUrl": "…"}, got ${Array.isArray(data) ? "an array" : JSON.stringify(data)}`);
   }
   const result = schema.safeParse(data);
-  if (result.success) return result.data;
+  if (result.success) {
+    const secrets = Object.keys(result.data).filter((key) => secretKeys.has(key));
+    if (secrets.length > 0) refuseSharedSecretFile(location.path, mode, `a secret (${secrets.join(", ")})`);
+    return result.data;
+  }
   const issue = result.error.issues[0];
   if (issue?.code === "unrecognized_keys") {
     const keys = issue.keys.map((key) => JSON.stringify(key)).join(", ");
@@ -64,9 +71,9 @@ export function readConfigFile<S extends z.ZodObject>(
   throw new UsageError(`${location.path}: ${key}: ${issue?.message ?? "invalid"}${got}`);
 }
 
-function readText(location: ConfigFileLocation): string | undefined {
+function readText(location: ConfigFileLocation): FileText | undefined {
   try {
-    return readFileSync(location.path, "utf8");
+    return readFileWithMode(location.path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // Reading rather than checking first: no window for the file to vanish in between.

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -20,13 +20,16 @@ function parse(argv: string[], env: NodeJS.ProcessEnv = {}, hostName = "h") {
   return parseConnectOptions(argv, env, hostName, paths);
 }
 
-/** Writes `content` (an object as JSON, or raw text) to `relative` under the test home. */
-function writeConfig(relative: string, content: unknown): string {
+/** Writes `content` (an object as JSON, or raw text) to `relative` under the test home, readable by its owner alone unless `mode` says otherwise. */
+function writeConfig(relative: string, content: unknown, mode = 0o600): string {
   const file = path.join(home, relative);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
+  chmodSync(file, mode);
   return file;
 }
+
+const TOKEN_ON_COMMAND_LINE = expect.stringMatching(/^--token puts the token where every user of this machine can read it/);
 
 describe("rbee-hive connect options", () => {
   it("reads flags, and fills in every default", () => {
@@ -40,6 +43,7 @@ describe("rbee-hive connect options", () => {
       stopWorkersOnExit: false,
       githubApiUrl: "https://api.github.com",
       configFile: null,
+      warnings: [TOKEN_ON_COMMAND_LINE],
     });
   });
 
@@ -125,7 +129,7 @@ describe("config file", () => {
 
   it("reads the default file under ~/.config/rbee, relative paths in it taken from its folder", () => {
     const file = writeConfig(".config/rbee/hive.json", full);
-    expect(parse([])).toEqual({ ...full, cacheDir: path.join(home, ".config", "rbee", "cache"), configFile: file });
+    expect(parse([])).toEqual({ ...full, cacheDir: path.join(home, ".config", "rbee", "cache"), configFile: file, warnings: [] });
   });
 
   it("honours XDG_CONFIG_HOME, and ignores a default file that does not exist", () => {
@@ -169,12 +173,63 @@ describe("config file", () => {
   });
 });
 
+describe("the hive's token", () => {
+  it("warns when it comes from the command line, where ps shows it, and not from elsewhere", () => {
+    expect(parse(["--token", "t"]).warnings).toEqual([TOKEN_ON_COMMAND_LINE]);
+    expect(parse([], { RBEE_HIVE_TOKEN: "t" }).warnings).toEqual([]);
+  });
+
+  it("reads it from --token-file or RBEE_HIVE_TOKEN_FILE, relative to the working folder, without surrounding whitespace", () => {
+    writeConfig("work/token", "rbee_ht_fromfile\n");
+    expect(parse(["--token-file", "token"])).toMatchObject({ token: "rbee_ht_fromfile", warnings: [] });
+    expect(parse([], { RBEE_HIVE_TOKEN_FILE: path.join(home, "work", "token") }).token).toBe("rbee_ht_fromfile");
+    expect(parse(["--token-file", "token"])).not.toHaveProperty("tokenFile");
+  });
+
+  it("reads it from a tokenFile in the config file, relative to the config file's folder", () => {
+    writeConfig(".config/rbee/token", "rbee_ht_beside");
+    writeConfig(".config/rbee/hive.json", { tokenFile: "token" }, 0o644);
+    expect(parse([]).token).toBe("rbee_ht_beside");
+  });
+
+  it("takes the token from the stronger source: a --token-file flag over RBEE_HIVE_TOKEN, RBEE_HIVE_TOKEN over a config file's tokenFile", () => {
+    writeConfig("work/token", "from-file");
+    expect(parse(["--token-file", "token"], { RBEE_HIVE_TOKEN: "from-env" }).token).toBe("from-file");
+    const config = writeConfig("c.json", { tokenFile: path.join(home, "work", "token") });
+    expect(parse(["--config", config], { RBEE_HIVE_TOKEN: "from-env" }).token).toBe("from-env");
+    expect(() => parse(["--token", "t", "--token-file", "token"])).toThrow(/^--token and --token-file: expected one of them, got both$/);
+  });
+
+  it.skipIf(process.platform === "win32")("refuses a token file other users may read, saying chmod 600", () => {
+    const file = writeConfig("work/token", "secret-token", 0o640);
+    expect(() => parse(["--token-file", "token"])).toThrow(`${file} holds the hive's token but other users of this machine may read it (mode 640); run chmod 600 ${file}`);
+  });
+
+  it("names an empty or missing token file, never echoing what it holds", () => {
+    writeConfig("work/empty", "  \n");
+    expect(() => parse(["--token-file", "empty"])).toThrow(/^--token-file: .*empty is empty/);
+    expect(() => parse(["--token-file", "missing"])).toThrow(/^--token-file: cannot read .*missing \(ENOENT\)$/);
+    writeConfig("work/two", "secret-a secret-b");
+    expect(() => parse(["--token-file", "two"])).toThrow(/holds more than one word; expected the token alone$/);
+    expect(() => parse(["--token-file", "two"])).not.toThrow(/secret-a/);
+  });
+
+  it.skipIf(process.platform === "win32")("refuses a config file holding the token that group or others may read, saying chmod 600", () => {
+    for (const mode of [0o640, 0o604]) {
+      const file = writeConfig("hive.json", { token: "t" }, mode);
+      expect(() => parse(["--config", file]), mode.toString(8)).toThrow(`${file} holds a secret (token) but other users of this machine may read it (mode ${mode.toString(8)}); run chmod 600 ${file}`);
+    }
+    const noSecret = writeConfig("open.json", { name: "open" }, 0o644);
+    expect(parse(["--config", noSecret], { RBEE_HIVE_TOKEN: "t" }).name).toBe("open");
+  });
+});
+
 describe("CONNECT_USAGE", () => {
   it("shows every flag with its environment variable and config key", () => {
-    for (const flag of ["--config", "--queen", "--token", "--name", "--worker-threads", "--worker-stop-grace-ms", "--cache-dir", "--stop-workers-on-exit", "--github-api-url"]) {
+    for (const flag of ["--config", "--queen", "--token", "--token-file", "--name", "--worker-threads", "--worker-stop-grace-ms", "--cache-dir", "--stop-workers-on-exit", "--github-api-url"]) {
       expect(CONNECT_USAGE).toContain(flag);
     }
-    for (const key of ["queenUrl", "workerStopGraceMs", "cacheDir", "stopWorkersOnExit", "githubApiUrl", "RBEE_CACHE_DIR", "RBEE_CONFIG"]) {
+    for (const key of ["queenUrl", "workerStopGraceMs", "cacheDir", "stopWorkersOnExit", "githubApiUrl", "RBEE_CACHE_DIR", "RBEE_CONFIG", "RBEE_HIVE_TOKEN_FILE", "tokenFile"]) {
       expect(CONNECT_USAGE).toContain(key);
     }
   });

@@ -1,6 +1,8 @@
 // The hive's `connect` options: each from its flag, else its environment variable, else the JSON
 // config file, else its default; parsed and validated once here, with errors that name the flag
-// (or the config file and key), then passed on as one typed object.
+// (or the config file and key), then passed on as one typed object. The token may also come
+// from a file (--token-file), and a --token on the command line, where `ps` shows it to every
+// user of the machine, is accepted with a warning.
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -8,6 +10,7 @@ import { z } from "zod";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { UsageError } from "../../shared/usage-error.js";
 import { locateConfigFile, readConfigFile, type UserPaths } from "./config-file.js";
+import { readTokenFile } from "./token-file.js";
 import { absolutePath, rbeeDir } from "./user-dirs.js";
 
 export type { UserPaths } from "./config-file.js";
@@ -36,8 +39,13 @@ export const DEFAULTS = {
 const Settings = z.object({
   queenUrl: z.url({ protocol: /^(https?|wss?)$/, error: "must be an http(s):// or ws(s):// URL" }),
   token: z
-    .string({ error: (issue) => (issue.input === undefined ? "is required: pass --token, set RBEE_HIVE_TOKEN or put token in the config file" : "must be a string") })
+    .string({
+      error: (issue) =>
+        issue.input === undefined ? "is required: set RBEE_HIVE_TOKEN, pass --token-file <file>, or put token in the config file (chmod 600)" : "must be a string",
+    })
     .min(1, "must not be empty"),
+  /** A file holding the token (read once, at start); it must be readable by this user alone. */
+  tokenFile: z.string().min(1, "must not be empty").optional(),
   name: HiveName,
   workerThreads: z.number().int("must be a whole number").min(1, "must be at least 1").max(4096, "must be at most 4096").optional(),
   workerStopGraceMs: z.number().int("must be a whole number of ms").min(0, "must be 0 or more").max(600_000, "must be at most 600000 (10 minutes)"),
@@ -51,15 +59,18 @@ type Key = keyof Settings;
 /** What the config file may hold: the same options, each optional, and nothing else. */
 const ConfigFileSettings = Settings.partial().strict();
 
-export type ConnectOptions = Settings & {
+export type ConnectOptions = Omit<Settings, "tokenFile"> & {
   /** The config file the options were read from; null when none was. */
   configFile: string | null;
+  /** What a person should change (a token on the command line), for the CLI to print. */
+  warnings: string[];
 };
 
 // How each option arrives from outside; the flag also names it in every message.
 const SOURCES: Record<Key, { flag: string; env: string; type: "string" | "integer" | "boolean" }> = {
   queenUrl: { flag: "queen", env: "RBEE_QUEEN_URL", type: "string" },
   token: { flag: "token", env: "RBEE_HIVE_TOKEN", type: "string" },
+  tokenFile: { flag: "token-file", env: "RBEE_HIVE_TOKEN_FILE", type: "string" },
   name: { flag: "name", env: "RBEE_HIVE_NAME", type: "string" },
   workerThreads: { flag: "worker-threads", env: "RBEE_WORKER_THREADS", type: "integer" },
   workerStopGraceMs: { flag: "worker-stop-grace-ms", env: "RBEE_WORKER_STOP_GRACE_MS", type: "integer" },
@@ -70,8 +81,14 @@ const SOURCES: Record<Key, { flag: string; env: string; type: "string" | "intege
 const KEYS = Object.keys(SOURCES) as Key[];
 /** Never echoed back in a message: it would land in logs. */
 const SECRET_KEYS: ReadonlySet<string> = new Set<Key>(["token"]);
+/** Options holding a path, taken from the working folder (flag, environment) or the config file's folder. */
+const PATH_KEYS: ReadonlySet<Key> = new Set<Key>(["cacheDir", "tokenFile"]);
+/** How strongly each source speaks: a flag over the environment over the config file. */
+const FLAG_RANK = 3;
+const ENV_RANK = 2;
+const CONFIG_RANK = 1;
 
-export const CONNECT_USAGE = `Usage: rbee-hive connect --queen <url> --token <token> [options]
+export const CONNECT_USAGE = `Usage: RBEE_HIVE_TOKEN=<token> rbee-hive connect --queen <url> [options]
 
 Opens one outbound WebSocket to the queen and runs the workers it asks for.
 
@@ -81,7 +98,11 @@ key in camelCase, e.g. {"queenUrl": "https://…", "workerThreads": 8}), else it
   --config <file>         JSON config file (env RBEE_CONFIG; default $XDG_CONFIG_HOME/rbee/hive.json,
                           i.e. ~/.config/rbee/hive.json, read only if it exists)
   --queen <url>           queen base URL (env RBEE_QUEEN_URL, key queenUrl, default ${DEFAULTS.queenUrl})
-  --token <token>         this hive's token from POST /v1/hives (env RBEE_HIVE_TOKEN, key token)
+  --token-file <file>     file holding this hive's token from POST /v1/hives, readable by you alone
+                          (chmod 600) (env RBEE_HIVE_TOKEN_FILE, key tokenFile)
+  --token <token>         the token itself (env RBEE_HIVE_TOKEN, key token in a chmod 600 config file);
+                          on the command line every user of this machine sees it (ps): prefer the
+                          environment or --token-file
   --name <name>           this hive's name (env RBEE_HIVE_NAME, key name, default: host name)
   --worker-threads <n>    CPU threads per worker (env RBEE_WORKER_THREADS, key workerThreads,
                           default: the worker's own, one per physical core)
@@ -122,25 +143,31 @@ export function parseConnectOptions(
   };
   const merged: Record<string, unknown> = {};
   const labels = new Map<Key, string>();
+  const ranks = new Map<Key, number>();
   for (const key of KEYS) {
     const { flag, env: variable } = SOURCES[key];
     const flagValue = flags[flag];
     const envValue = env[variable] === "" ? undefined : env[variable];
     if (flagValue !== undefined) {
+      ranks.set(key, FLAG_RANK);
       labels.set(key, `--${flag}`);
       merged[key] = fromText(key, flagValue, `--${flag}`, paths.cwd, paths.homeDir);
     } else if (envValue !== undefined) {
+      ranks.set(key, ENV_RANK);
       labels.set(key, `--${flag} (env ${variable})`);
       merged[key] = fromText(key, envValue, `--${flag} (env ${variable})`, paths.cwd, paths.homeDir);
     } else if (config?.[key] !== undefined) {
+      ranks.set(key, CONFIG_RANK);
       labels.set(key, `${location.path}: ${key}`);
       // A relative path in a config file means next to the file, wherever the hive starts from.
       const value = config[key];
-      merged[key] = key === "cacheDir" && typeof value === "string" ? absolutePath(value, path.dirname(location.path), paths.homeDir) : value;
+      merged[key] = PATH_KEYS.has(key) && typeof value === "string" ? absolutePath(value, path.dirname(location.path), paths.homeDir) : value;
     } else {
       merged[key] = defaults[key];
     }
   }
+
+  takeTokenFromFile(merged, labels, ranks);
 
   const result = Settings.safeParse(merged);
   if (!result.success) {
@@ -152,7 +179,30 @@ export function parseConnectOptions(
   }
   // Callers append paths (`${githubApiUrl}/repos/…`); a trailing slash would double it.
   const githubApiUrl = result.data.githubApiUrl.replace(/\/+$/, "");
-  return { ...result.data, githubApiUrl, configFile: config === undefined ? null : location.path };
+  const { tokenFile: _read, ...settings } = result.data;
+  const warnings =
+    flags[SOURCES.token.flag] !== undefined
+      ? ["--token puts the token where every user of this machine can read it (ps, /proc/<pid>/cmdline, shell history); set RBEE_HIVE_TOKEN or use --token-file <file> (chmod 600) instead"]
+      : [];
+  return { ...settings, githubApiUrl, configFile: config === undefined ? null : location.path, warnings };
+}
+
+/**
+ * Replaces the token by the contents of the token file when the file was named by a stronger
+ * source than the token (a `--token-file` flag beats RBEE_HIVE_TOKEN); both from one source is
+ * a contradiction.
+ */
+function takeTokenFromFile(merged: Record<string, unknown>, labels: Map<Key, string>, ranks: Map<Key, number>): void {
+  const file = merged.tokenFile;
+  const fileRank = ranks.get("tokenFile") ?? 0;
+  if (typeof file !== "string" || file === "") return;
+  const tokenRank = ranks.get("token") ?? 0;
+  const fileLabel = labels.get("tokenFile") ?? "--token-file";
+  if (tokenRank === fileRank) throw new UsageError(`${labels.get("token") ?? "--token"} and ${fileLabel}: expected one of them, got both`);
+  if (tokenRank > fileRank) return;
+  merged.token = readTokenFile(file, fileLabel);
+  labels.set("token", fileLabel);
+  ranks.set("token", fileRank);
 }
 
 type FlagValues = Record<string, string | boolean | undefined>;
@@ -182,7 +232,7 @@ function readFlags(argv: string[]): FlagValues {
 function fromText(key: Key, value: string | boolean, label: string, cwd: string, homeDir: string): unknown {
   const { type } = SOURCES[key];
   if (typeof value === "boolean" || type === "string") {
-    return key === "cacheDir" && typeof value === "string" && value !== "" ? absolutePath(value, cwd, homeDir) : value;
+    return PATH_KEYS.has(key) && typeof value === "string" && value !== "" ? absolutePath(value, cwd, homeDir) : value;
   }
   const text = value.trim();
   if (type === "integer") {

@@ -19,6 +19,8 @@ export interface SpawnSettings {
   defaultWorkerType: WorkerType;
   /** The machine's devices as last detected (free memory included). */
   devices: HiveDevices;
+  /** The API secret worker `workerId` is started with (its environment) and sent with every relayed request. */
+  workerSecret: (workerId: string) => string;
 }
 
 export interface HiveServices {

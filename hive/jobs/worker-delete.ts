@@ -21,6 +21,6 @@ export async function runWorkerDelete(
   const { forced, elapsedMs } = await stopProcess(pid, settings.stopGraceMs, context.signal, (action, message) =>
     context.narrate(action, `worker ${workerId}: ${message}`),
   );
-  context.narrate("exited", `worker ${workerId} (pid ${pid}) exited after ${elapsedMs} ms${forced ? " (killed)" : ""}`);
+  context.narrate("exited", `worker ${workerId} (pid ${pid}) exited after ${elapsedMs} ms${forced ? ", killed with SIGKILL after ignoring SIGTERM" : " on SIGTERM"}`);
   context.data({ worker_id: workerId, pid, forced });
 }

@@ -53,6 +53,7 @@ export async function runWorkerSpawn(
     gpu: workerType,
     deviceIndex: operation.device,
     hiveChannel: settings.hiveChannel,
+    secret: settings.workerSecret(workerId),
     heartbeatIntervalMs: settings.heartbeatIntervalMs,
     threads: settings.threads,
     logDir: settings.logDir,

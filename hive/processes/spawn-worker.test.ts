@@ -1,53 +1,64 @@
-// workerEnv: what a spawned worker's environment holds — the hive's, less its secrets, plus the
-// variable that pins the worker to its GPU.
-import { describe, expect, it } from "vitest";
-import { workerEnv } from "./spawn-worker.js";
+// spawnWorker with a real process standing in for a worker: it writes the environment and the
+// arguments it got to its log, then says it listens. The worker's secret must be in the
+// environment and nowhere in the arguments (`ps` shows those to every user), and none of the
+// hive's credentials may reach it.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { WORKER_SECRET_ENV } from "../../shared/protocol/worker-launch.js";
+import { spawnWorker } from "./spawn-worker.js";
 
-const HIVE_ENV = {
-  PATH: "/usr/bin:/bin",
-  HOME: "/home/rbee",
-  LD_LIBRARY_PATH: "/usr/local/cuda/lib64",
-  RBEE_HIVE_TOKEN: "hive-token",
-  RBEE_ADMIN_KEY: "admin-key",
-  RBEE_API_KEY: "api-key",
-  HF_TOKEN: "hf_secret",
-  HUGGING_FACE_HUB_TOKEN: "hf_secret_too",
-  GITHUB_TOKEN: "ghp_secret",
-};
+const SECRET = "f".repeat(64);
 
-describe("workerEnv", () => {
-  it("keeps the hive's environment but none of its tokens or keys", () => {
-    const env = workerEnv(HIVE_ENV, "cpu", undefined);
-    expect(env).toEqual({ PATH: "/usr/bin:/bin", HOME: "/home/rbee", LD_LIBRARY_PATH: "/usr/local/cuda/lib64" });
-  });
+/** Says what it got on stderr (the log), prints the listening line, then idles until killed. */
+const STAND_IN = `
+const port = Number(process.argv[process.argv.indexOf("--port") + 1]);
+process.stderr.write("GOT " + JSON.stringify({ env: process.env, argv: process.argv }) + "\\n");
+process.stdout.write(JSON.stringify({ event: "listening", port }) + "\\n");
+setInterval(() => {}, 1000);
+`;
 
-  it("leaves the hive's own environment untouched", () => {
-    const hiveEnv = { ...HIVE_ENV };
-    workerEnv(hiveEnv, "cuda", 1);
-    expect(hiveEnv).toEqual(HIVE_ENV);
-  });
+let dir: string;
+let pid: number | undefined;
 
-  it("pins a CUDA worker to its GPU by PCI bus order, the order nvidia-smi numbers them in", () => {
-    const env = workerEnv(HIVE_ENV, "cuda", 1);
-    expect(env).toMatchObject({ CUDA_DEVICE_ORDER: "PCI_BUS_ID", CUDA_VISIBLE_DEVICES: "1" });
-    expect(env.HF_TOKEN).toBeUndefined();
-  });
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "rbee-spawn-"));
+  await writeFile(path.join(dir, "stand-in.cjs"), STAND_IN);
+});
 
-  it("pins a Vulkan worker through ggml's variable", () => {
-    const env = workerEnv(HIVE_ENV, "vulkan", 0);
-    expect(env.GGML_VK_VISIBLE_DEVICES).toBe("0");
-    expect(env.CUDA_VISIBLE_DEVICES).toBeUndefined();
-  });
+afterEach(async () => {
+  if (pid !== undefined) process.kill(pid, "SIGKILL");
+  pid = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
 
-  it("sets no device variable without an index, nor for Metal or the CPU", () => {
-    for (const [gpu, index] of [["cuda", undefined], ["metal", 0], ["cpu", 0]] as const) {
-      const env = workerEnv({ PATH: "/bin" }, gpu, index);
-      expect(env, `${gpu} ${String(index)}`).toEqual({ PATH: "/bin" });
+describe("spawnWorker", () => {
+  it("gives the worker its secret in the environment, never in its arguments, and none of the hive's credentials", async () => {
+    process.env.RBEE_TEST_CLOUD_KEY = "credential-of-the-hive";
+    try {
+      const spawned = await spawnWorker({
+        workerId: "wrk_env1",
+        modelName: "tiny",
+        modelPath: "/models/tiny.gguf",
+        launch: { command: process.execPath, args: [path.join(dir, "stand-in.cjs")] },
+        gpu: "cpu",
+        hiveChannel: "http://127.0.0.1:9",
+        secret: SECRET,
+        heartbeatIntervalMs: 1000,
+        logDir: dir,
+        log: () => {},
+      });
+      pid = spawned.pid;
+      const line = (await readFile(spawned.logFile, "utf8")).split("\n").find((text) => text.startsWith("GOT "));
+      const got = JSON.parse(line?.slice("GOT ".length) ?? "{}") as { env: Record<string, string>; argv: string[] };
+      expect(got.env[WORKER_SECRET_ENV]).toBe(SECRET);
+      expect(got.env.PATH).toBe(process.env.PATH);
+      expect(got.env.RBEE_TEST_CLOUD_KEY).toBeUndefined();
+      expect(got.argv.join(" ")).not.toContain(SECRET);
+      expect(got.argv).toEqual(expect.arrayContaining(["--worker-id", "wrk_env1", "--port", String(spawned.port)]));
+    } finally {
+      delete process.env.RBEE_TEST_CLOUD_KEY;
     }
-  });
-
-  it("overrides a device variable the hive itself was started with", () => {
-    const env = workerEnv({ CUDA_VISIBLE_DEVICES: "0,1", CUDA_DEVICE_ORDER: "FASTEST_FIRST" }, "cuda", 1);
-    expect(env).toEqual({ CUDA_VISIBLE_DEVICES: "1", CUDA_DEVICE_ORDER: "PCI_BUS_ID" });
   });
 });

@@ -9,6 +9,7 @@ import { RbeeError } from "../../shared/errors.js";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { listeningPortIn } from "../../shared/protocol/listening-line.js";
 import { workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
+import { workerEnv, type WorkerGpu } from "./worker-env.js";
 
 /** How long a worker may take to listen (before it loads the model), ms. */
 const LISTEN_WAIT_MS = 60_000;
@@ -30,10 +31,12 @@ export interface SpawnWorkerOptions {
   modelPath: string;
   launch: WorkerLaunch;
   /** Passed as `--gpu`; `cpu` keeps it off every GPU. */
-  gpu: "cpu" | "cuda" | "metal" | "vulkan";
+  gpu: WorkerGpu;
   /** Which GPU of its backend (index), through the backend's visible-devices variable. */
   deviceIndex?: number | undefined;
   hiveChannel: string;
+  /** The worker's API secret, passed in its environment (never its arguments: `ps` shows those). */
+  secret: string;
   heartbeatIntervalMs: number;
   threads?: number | undefined;
   /** Folder for the worker's log file, `<workerId>.log`. */
@@ -76,7 +79,7 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   const child = spawn(options.launch.command, args, {
     detached: true,
     stdio: ["ignore", logHandle.fd, logHandle.fd],
-    env: workerEnv(process.env, options.gpu, options.deviceIndex),
+    env: workerEnv(process.env, options.gpu, options.deviceIndex, options.secret),
   });
   await logHandle.close(); // the child holds its own copy of the descriptor
   const pid = child.pid;
@@ -114,37 +117,4 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
 async function lastWords(logFile: string): Promise<string> {
   const text = await readFile(logFile, "utf8").catch(() => "");
   return text.trim().split("\n").slice(-FAILURE_TAIL_LINES).join(" | ") || "no output";
-}
-
-/**
- * The hive's secrets: its queen token, the admin/API key `npm start` reads, and the tokens it
- * downloads with. A worker needs none of them, and its binary may come from any GitHub release.
- */
-const SECRET_ENV_NAMES = ["RBEE_HIVE_TOKEN", "RBEE_ADMIN_KEY", "RBEE_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "GITHUB_TOKEN"] as const;
-
-/** A worker's environment: the hive's, without its secrets, restricted to the chosen GPU. */
-export function workerEnv(hiveEnv: NodeJS.ProcessEnv, gpu: SpawnWorkerOptions["gpu"], deviceIndex: number | undefined): NodeJS.ProcessEnv {
-  const env = { ...hiveEnv };
-  for (const name of SECRET_ENV_NAMES) delete env[name];
-  return { ...env, ...visibleDevicesEnv(gpu, deviceIndex) };
-}
-
-/** Restricts a worker to one GPU of its backend, the way each backend's runtime reads it. */
-function visibleDevicesEnv(gpu: SpawnWorkerOptions["gpu"], deviceIndex: number | undefined): Record<string, string> {
-  if (deviceIndex === undefined) return {};
-  switch (gpu) {
-    case "cuda":
-      // The index is nvidia-smi's, which numbers GPUs by PCI bus; CUDA's own default order is
-      // fastest first, so without this a mixed machine would run the worker on another GPU.
-      return { CUDA_DEVICE_ORDER: "PCI_BUS_ID", CUDA_VISIBLE_DEVICES: String(deviceIndex) };
-    case "vulkan":
-      return { GGML_VK_VISIBLE_DEVICES: String(deviceIndex) };
-    case "metal":
-    case "cpu":
-      return {}; // one Metal device per Mac; the CPU has no index
-    default: {
-      const unreachable: never = gpu;
-      throw new Error(`unknown gpu ${String(unreachable)}`);
-    }
-  }
 }

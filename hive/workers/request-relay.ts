@@ -1,7 +1,8 @@
 // Relays one client request from the queen to a worker on this machine's loopback and streams
 // the worker's answer back as response frames. Tokens are coalesced: a frame goes out at most
 // every FLUSH_INTERVAL_MS (or when the buffer is big), because per-token frames would cost the
-// queen's Durable Object one event each.
+// queen's Durable Object one event each. It sends the worker's secret (./worker-secrets.ts); which
+// worker may be relayed to at all is WorkerRelays' check, made before this runs.
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { describeError } from "../../shared/errors.js";
 
@@ -14,6 +15,8 @@ const FORWARDED_HEADERS = ["content-type", "cache-control", "retry-after"];
 
 export interface RelayTarget {
   requestId: string;
+  /** The worker the queen means; its heartbeats must say it serves `port`. */
+  workerId: string;
   port: number;
   path: string;
   body: string;
@@ -21,6 +24,8 @@ export interface RelayTarget {
 
 export async function relayToWorker(
   target: RelayTarget,
+  /** The worker's API secret, sent as `Authorization: Bearer`. */
+  secret: string,
   signal: AbortSignal,
   send: (frame: HiveToQueenFrame) => void,
 ): Promise<void> {
@@ -29,7 +34,7 @@ export async function relayToWorker(
   try {
     response = await fetch(`http://127.0.0.1:${target.port}${target.path}`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
       body: target.body,
       signal,
     });

@@ -1,25 +1,40 @@
 // Lets a spawn job follow its worker's heartbeats on the local channel until the model is loaded
 // (ready) or the worker gave up (failed, with its reason). The hive keeps no registry: this only
 // fans heartbeats out to the jobs waiting on them, and remembers the last few it saw, because a
-// small model can be ready before its spawn job has noticed that the worker listens.
+// small model can be ready before its spawn job has noticed that the worker listens. The request
+// relay reads the same memory to check that a port the queen names is still that worker's.
 import { RbeeError } from "../../shared/errors.js";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 
 type Waiter = (heartbeat: WorkerHeartbeat) => void;
 
-/** Workers whose last heartbeat is remembered (a Map keeps insertion order: the oldest goes first). */
-const REMEMBERED_WORKERS = 256;
+/** A worker's latest heartbeat and when this hive received it (Date.now()). */
+export interface HeardHeartbeat {
+  heartbeat: WorkerHeartbeat;
+  receivedAt: number;
+}
+
+/**
+ * Workers whose last heartbeat is remembered (a Map keeps insertion order: the one silent longest
+ * goes first); far more than one machine runs, since a forgotten live worker cannot be relayed to.
+ */
+const REMEMBERED_WORKERS = 1024;
 
 export class WorkerReadiness {
   private readonly waiters = new Map<string, Set<Waiter>>();
-  private readonly latest = new Map<string, WorkerHeartbeat>();
+  private readonly latest = new Map<string, HeardHeartbeat>();
 
   /** Called for every heartbeat the local channel accepts. */
   observe(heartbeat: WorkerHeartbeat): void {
     this.latest.delete(heartbeat.workerId);
-    this.latest.set(heartbeat.workerId, heartbeat);
+    this.latest.set(heartbeat.workerId, { heartbeat, receivedAt: Date.now() });
     if (this.latest.size > REMEMBERED_WORKERS) this.latest.delete(this.latest.keys().next().value ?? "");
     for (const waiter of this.waiters.get(heartbeat.workerId) ?? []) waiter(heartbeat);
+  }
+
+  /** The worker's latest heartbeat, if this hive has heard one (since it started). */
+  lastHeard(workerId: string): HeardHeartbeat | undefined {
+    return this.latest.get(workerId);
   }
 
   /**
@@ -77,7 +92,7 @@ export class WorkerReadiness {
       this.waiters.set(workerId, set);
       armSilence();
       const seen = this.latest.get(workerId);
-      if (seen) waiter(seen); // it may have said ready (or failed) before anyone was waiting
+      if (seen) waiter(seen.heartbeat); // it may have said ready (or failed) before anyone was waiting
     });
   }
 }

@@ -1,10 +1,14 @@
 // WorkerRelays against a real HTTP server on loopback standing in for a worker: answers come
-// back as frames in order, and a cancel or a stop aborts the request on the worker.
+// back as frames in order, a cancel or a stop aborts the request on the worker, the worker's
+// secret goes with each request, and a port that is not the named worker's live one is never
+// connected to.
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { waitUntil } from "../../shared/wait-until.js";
+import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
+import { WorkerReadiness } from "./worker-readiness.js";
 import { WorkerRelays } from "./worker-relays.js";
 
 /** A stand-in worker: `/v1/answer` streams three parts, `/v1/hang` sends one and never ends. */
@@ -12,10 +16,16 @@ let worker: Server;
 let port: number;
 /** How many requests the worker saw closed by the client before it answered them in full. */
 let abortedOnWorker: number;
+/** The Authorization header of every request the worker saw. */
+let authorizations: Array<string | undefined>;
+
+const WORKER_ID = "wrk_relay1";
 
 beforeEach(async () => {
   abortedOnWorker = 0;
+  authorizations = [];
   worker = createServer((request, response) => {
+    authorizations.push(request.headers.authorization);
     response.on("close", () => {
       if (!response.writableEnded) abortedOnWorker++;
     });
@@ -40,13 +50,27 @@ async function streamParts(response: ServerResponse, parts: string[]): Promise<v
   response.end();
 }
 
-function relays() {
+/** Relays whose worker WORKER_ID has heartbeated once from `port` (unless `heard` is false). */
+function relays(options: { heard?: boolean; heartbeatIntervalMs?: number } = {}) {
   const logged: string[] = [];
   const frames: HiveToQueenFrame[] = [];
-  const relaying = new WorkerRelays((line) => logged.push(line));
+  const readiness = new WorkerReadiness();
+  if (options.heard !== false) readiness.observe(fakeHeartbeat({ workerId: WORKER_ID, port, state: "ready" }));
+  const relaying = new WorkerRelays({
+    log: (line) => logged.push(line),
+    lastHeard: (workerId) => readiness.lastHeard(workerId),
+    secretFor: (workerId) => `secret-of-${workerId}`,
+    heartbeatIntervalMs: () => options.heartbeatIntervalMs ?? 60_000,
+  });
   const send = (frame: HiveToQueenFrame) => frames.push(frame);
-  const request = (requestId: string, path: string) => ({ requestId, port, path, body: "{}" });
-  return { relaying, frames, logged, send, request };
+  const request = (requestId: string, path: string, target: { workerId?: string; port?: number } = {}) => ({
+    requestId,
+    workerId: target.workerId ?? WORKER_ID,
+    port: target.port ?? port,
+    path,
+    body: "{}",
+  });
+  return { relaying, readiness, frames, logged, send, request };
 }
 
 describe("WorkerRelays", () => {
@@ -59,6 +83,38 @@ describe("WorkerRelays", () => {
     expect(chunks.map((chunk) => chunk.data).join("")).toBe("data: one\n\ndata: two\n\ndata: three\n\n");
     expect(frames.at(-1)).toEqual({ type: "response_end", requestId: "req_answer", chunks: chunks.length });
     expect(relaying.cancel("req_answer")).toBe(false);
+    expect(authorizations).toEqual([`Bearer secret-of-${WORKER_ID}`]);
+  });
+
+  it("answers worker_unknown without connecting when the worker never heartbeated to this hive", async () => {
+    const { relaying, frames, logged, send, request } = relays({ heard: false });
+    await relaying.start(request("req_nobody", "/v1/answer"), send);
+    expect(frames).toEqual([{ type: "response_end", requestId: "req_nobody", chunks: 0, error: { code: "worker_unknown", message: expect.stringContaining(WORKER_ID) } }]);
+    expect(authorizations).toEqual([]);
+    expect(logged[0]).toContain(`refused to relay request req_nobody to worker ${WORKER_ID} on port ${port}`);
+  });
+
+  it("answers worker_unknown without connecting when the port is not the one the worker heartbeats", async () => {
+    const { relaying, frames, send, request } = relays();
+    // Another worker of this hive listens on `port`; the queen names it under the wrong id.
+    await relaying.start(request("req_other", "/v1/answer", { workerId: "wrk_elsewhere" }), send);
+    // The right worker, but a port it does not say it serves (its old one, taken by someone else).
+    await relaying.start(request("req_moved", "/v1/answer", { port: port === 65535 ? port - 1 : port + 1 }), send);
+    expect(frames.map((frame) => (frame.type === "response_end" ? frame.error?.code : frame.type))).toEqual(["worker_unknown", "worker_unknown"]);
+    expect(authorizations).toEqual([]);
+  });
+
+  it("answers worker_unreachable without connecting when the worker went silent or said it stopped", async () => {
+    const silent = relays({ heartbeatIntervalMs: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // more than three 1 ms heartbeat intervals
+    await silent.relaying.start(silent.request("req_silent", "/v1/answer"), silent.send);
+    expect(silent.frames).toEqual([{ type: "response_end", requestId: "req_silent", chunks: 0, error: { code: "worker_unreachable", message: expect.stringContaining("silent") } }]);
+
+    const stopped = relays();
+    stopped.readiness.observe(fakeHeartbeat({ workerId: WORKER_ID, port, state: "stopped" }));
+    await stopped.relaying.start(stopped.request("req_stopped", "/v1/answer"), stopped.send);
+    expect(stopped.frames).toEqual([{ type: "response_end", requestId: "req_stopped", chunks: 0, error: { code: "worker_unreachable", message: `worker ${WORKER_ID} is stopped` } }]);
+    expect(authorizations).toEqual([]);
   });
 
   it("aborts a cancelled request on the worker and sends nothing more for it", async () => {

@@ -1,24 +1,72 @@
 // The client requests this hive is relaying to its workers right now, each with its own abort
 // controller: the hive starts one per request frame, the queen's cancel (its client went away)
 // aborts one, and a stopping hive aborts them all.
+//
+// Before connecting, the port the queen names is checked against the worker it names: only a
+// port that worker's latest heartbeat carries, heard recently, is relayed to. The queen's registry
+// may be out of date, and after a worker dies any local process may take its port; that process
+// must not get the prompts.
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { relayToWorker, type RelayTarget } from "./request-relay.js";
+import type { HeardHeartbeat } from "./worker-readiness.js";
+
+/** A worker silent for this many heartbeat intervals is gone: the queen's rule for expiring it. */
+const SILENT_INTERVALS = 3;
+
+export interface WorkerRelaysOptions {
+  log: (line: string) => void;
+  /** The worker's latest heartbeat this hive heard (WorkerReadiness.lastHeard). */
+  lastHeard: (workerId: string) => HeardHeartbeat | undefined;
+  /** The worker's API secret (WorkerSecrets.secretFor). */
+  secretFor: (workerId: string) => string;
+  /** How often workers heartbeat now, ms (the queen's welcome says). */
+  heartbeatIntervalMs: () => number;
+}
+
+type Refusal = { code: "worker_unknown" | "worker_unreachable"; message: string };
 
 export class WorkerRelays {
   private readonly inFlight = new Map<string, AbortController>();
+  private readonly log: (line: string) => void;
 
-  constructor(private readonly log: (line: string) => void) {}
+  constructor(private readonly options: WorkerRelaysOptions) {
+    this.log = options.log;
+  }
 
-  /** Relays one request to its worker; settles once the relay ended (answered, failed or aborted). */
+  /** Relays one request to its worker; settles once the relay ended (answered, refused, failed or aborted). */
   async start(target: RelayTarget, send: (frame: HiveToQueenFrame) => void): Promise<void> {
+    const refusal = this.refusal(target);
+    if (refusal) {
+      this.log(`refused to relay request ${target.requestId} to worker ${target.workerId} on port ${target.port}: ${refusal.message}`);
+      send({ type: "response_end", requestId: target.requestId, chunks: 0, error: refusal });
+      return;
+    }
     const controller = new AbortController();
     this.inFlight.set(target.requestId, controller);
     try {
-      await relayToWorker(target, controller.signal, send);
+      await relayToWorker(target, this.options.secretFor(target.workerId), controller.signal, send);
     } finally {
       // Only its own entry: a cancel or a stop may have removed it, and a repeated id taken the slot.
       if (this.inFlight.get(target.requestId) === controller) this.inFlight.delete(target.requestId);
     }
+  }
+
+  /** Why `target` must not be relayed to, or undefined when its worker is live on that port. */
+  private refusal(target: RelayTarget): Refusal | undefined {
+    const { workerId } = target;
+    const heard = this.options.lastHeard(workerId);
+    if (!heard) return { code: "worker_unknown", message: `worker ${workerId} has sent this hive no heartbeat; it does not run here` };
+    const { heartbeat, receivedAt } = heard;
+    if (heartbeat.port !== target.port) {
+      return { code: "worker_unknown", message: `worker ${workerId} serves another port than the queen named (its registry is out of date)` };
+    }
+    const silentMs = Date.now() - receivedAt;
+    const limitMs = SILENT_INTERVALS * this.options.heartbeatIntervalMs();
+    if (silentMs > limitMs) return { code: "worker_unreachable", message: `worker ${workerId} has been silent for ${silentMs} ms (over ${limitMs} ms): it is gone` };
+    if (heartbeat.state === "stopped" || heartbeat.state === "failed") {
+      return { code: "worker_unreachable", message: `worker ${workerId} is ${heartbeat.state}` };
+    }
+    return undefined;
   }
 
   /** Aborts one relay on the worker; false when it is not running (its end crossed the cancel). */

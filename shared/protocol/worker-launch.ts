@@ -21,6 +21,16 @@ export type GpuLayers = number | "auto" | "max";
  */
 export const MAX_DEFAULT_CONTEXT_SIZE = 4096;
 
+/**
+ * Environment variable carrying the worker's API secret from its hive: the worker requires it as
+ * `Authorization: Bearer <secret>` on every request. The environment, not a flag, because `ps`
+ * shows any user every process's arguments but only its owner its environment.
+ */
+export const WORKER_SECRET_ENV = "RBEE_WORKER_SECRET";
+
+/** Shortest secret a worker accepts, in characters; the hive's are 64 hex digits (HMAC-SHA256). */
+export const MIN_WORKER_SECRET_CHARS = 32;
+
 /** The most slots `--parallel` allows; the heartbeat schema caps slot counts at 1024 too. */
 const MAX_SLOTS = 256;
 

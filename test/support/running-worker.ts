@@ -1,5 +1,6 @@
 // Starts real worker processes (worker/main.ts) on the tiny GGUF model for the worker's tests, and
 // the small HTTP and SSE helpers those tests share.
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +10,7 @@ import { expect } from "vitest";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { waitForListeningLine } from "../../shared/protocol/listening-line.js";
-import { workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
+import { WORKER_SECRET_ENV, workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const MODEL_NAME = "rbee-tiny";
@@ -60,11 +61,19 @@ export function workerArgs(options: WorkerArgs): string[] {
   ];
 }
 
+/** A worker's environment with a fresh secret, as its hive would give it; `authorization` is what to send. */
+export function workerSecretEnv(): { env: Record<string, string>; authorization: string } {
+  const secret = randomBytes(32).toString("hex");
+  return { env: { [WORKER_SECRET_ENV]: secret }, authorization: `Bearer ${secret}` };
+}
+
 export interface RunningWorker {
   workerId: string;
   port: number;
   pid: number;
   url: string;
+  /** What its hive would send: `Authorization: Bearer <its secret>` (Host is fetch's own, 127.0.0.1:port). */
+  authorization: string;
   process: ResultPromise<{ cwd: string; reject: false }>;
   /** SIGKILL unless it already exited; safe to call twice. */
   kill(): Promise<void>;
@@ -73,7 +82,8 @@ export interface RunningWorker {
 /** Starts a worker on a free port and resolves once it prints its `listening` line. */
 export async function startWorker(options: Omit<WorkerArgs, "port">): Promise<RunningWorker> {
   const port = await findFreeLoopbackPort();
-  const subprocess = execa("node", workerArgs({ ...options, port }), { cwd: REPO_ROOT, reject: false });
+  const { env, authorization } = workerSecretEnv();
+  const subprocess = execa("node", workerArgs({ ...options, port }), { cwd: REPO_ROOT, reject: false, env });
   await Promise.race([
     waitForListeningLine(subprocess.stdout),
     subprocess.then((result) => {
@@ -85,6 +95,7 @@ export async function startWorker(options: Omit<WorkerArgs, "port">): Promise<Ru
     port,
     pid: subprocess.pid ?? 0,
     url: `http://127.0.0.1:${port}`,
+    authorization,
     process: subprocess,
     async kill() {
       if (subprocess.exitCode === null) subprocess.kill("SIGKILL");
@@ -93,10 +104,15 @@ export async function startWorker(options: Omit<WorkerArgs, "port">): Promise<Ru
   };
 }
 
+/** The headers the hive sends with a request body: its JSON type and the worker's secret. */
+export function jsonHeaders(worker: RunningWorker): Record<string, string> {
+  return { "content-type": "application/json", authorization: worker.authorization };
+}
+
 export function post(worker: RunningWorker, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
   return fetch(`${worker.url}${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: jsonHeaders(worker),
     body: JSON.stringify(body),
     signal,
   });
@@ -147,7 +163,7 @@ export interface HealthBody {
 }
 
 export async function health(worker: RunningWorker): Promise<HealthBody> {
-  return json<HealthBody>(await fetch(`${worker.url}/health`));
+  return json<HealthBody>(await fetch(`${worker.url}/health`, { headers: { authorization: worker.authorization } }));
 }
 
 /** A greedy chat request for "Hi", with `overrides` on top. */

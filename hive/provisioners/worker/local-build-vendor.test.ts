@@ -9,6 +9,7 @@ import { writeTinyLlamaGguf } from "../../../shared/gguf/tiny-llama.js";
 import { findFreeLoopbackPort } from "../../../shared/free-port.js";
 import { waitForListeningLine } from "../../../shared/protocol/listening-line.js";
 import { workerLaunchArgs } from "../../../shared/protocol/worker-launch.js";
+import { workerSecretEnv } from "../../../test/support/running-worker.js";
 import type { ProvisionListener } from "../../catalog/artifact-provisioner.js";
 import { workerArtifactId } from "../../catalog/worker/worker-artifact.js";
 import { isStaleLocalBuild, localWorkerVersion } from "./local-build-vendor.js";
@@ -86,8 +87,10 @@ describe("local-build vendor", () => {
       threads: 1,
       gpu: "cpu",
     });
+    const { env, authorization } = workerSecretEnv();
     const child = execa(command, [...args, ...flags], {
       cwd: dir, // nowhere near this repository's node_modules
+      env,
       reject: false,
     });
     try {
@@ -98,11 +101,11 @@ describe("local-build vendor", () => {
         }),
       ]);
       expect(listening).toBe(port);
-      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      const health = await fetch(`http://127.0.0.1:${port}/health`, { headers: { authorization } });
       expect(await health.json()).toMatchObject({ status: "ready", model: "tiny", workerId: "wrk_test1" });
       const chat = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization },
         body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "Hi" }], max_tokens: 4, temperature: 0 }),
       });
       expect(chat.status).toBe(200);

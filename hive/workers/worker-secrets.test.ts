@@ -1,0 +1,50 @@
+// WorkerSecrets on a real folder: the hive key is made once, private, and read back by the next
+// hive, so a restarted hive computes the same secrets for the workers that outlived it.
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { hiveKeyPath, WorkerSecrets } from "./worker-secrets.js";
+
+let cacheDir: string;
+beforeEach(async () => {
+  cacheDir = await mkdtemp(path.join(tmpdir(), "rbee-secrets-"));
+});
+afterEach(async () => {
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+describe("WorkerSecrets", () => {
+  it("creates the hive key once, readable by this user alone, beside the channel socket", async () => {
+    const keyFile = hiveKeyPath(cacheDir, "home-pc");
+    expect(keyFile).toBe(path.join(cacheDir, "run", "hive-home-pc.key"));
+    await WorkerSecrets.load(keyFile);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    expect(await readFile(keyFile, "utf8")).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("gives each worker its own secret, and a restarted hive the same ones", async () => {
+    const keyFile = hiveKeyPath(cacheDir, "home-pc");
+    const first = await WorkerSecrets.load(keyFile);
+    const restarted = await WorkerSecrets.load(keyFile);
+    expect(first.secretFor("wrk_a")).toMatch(/^[0-9a-f]{64}$/);
+    expect(restarted.secretFor("wrk_a")).toBe(first.secretFor("wrk_a"));
+    expect(first.secretFor("wrk_b")).not.toBe(first.secretFor("wrk_a"));
+    const otherHive = await WorkerSecrets.load(hiveKeyPath(cacheDir, "office"));
+    expect(otherHive.secretFor("wrk_a")).not.toBe(first.secretFor("wrk_a"));
+  });
+
+  it.skipIf(process.platform === "win32")("refuses a key file other users may read, saying how to fix it", async () => {
+    const keyFile = hiveKeyPath(cacheDir, "home-pc");
+    await WorkerSecrets.load(keyFile);
+    await chmod(keyFile, 0o644);
+    await expect(WorkerSecrets.load(keyFile)).rejects.toMatchObject({ code: "hive_key_exposed", message: expect.stringContaining(`chmod 600 ${keyFile}`) });
+  });
+
+  it("refuses a key file that holds no key rather than replacing it", async () => {
+    const keyFile = hiveKeyPath(cacheDir, "home-pc");
+    await WorkerSecrets.load(keyFile);
+    await writeFile(keyFile, "not a key", { mode: 0o600 });
+    await expect(WorkerSecrets.load(keyFile)).rejects.toMatchObject({ code: "hive_key_unreadable" });
+  });
+});
