@@ -19,6 +19,8 @@ export interface LocalQueenOptions {
   /** 0 picks a free port. */
   port: number;
   heartbeatIntervalMs?: number;
+  /** More of the queen's vars (wrangler.toml [vars]), e.g. RATE_LIMIT_PER_KEY. */
+  vars?: Record<string, string>;
 }
 
 export interface LocalQueen {
@@ -36,6 +38,7 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
       ...(options.heartbeatIntervalMs === undefined
         ? {}
         : { HEARTBEAT_INTERVAL_MS: { type: "plain_text", value: String(options.heartbeatIntervalMs) } }),
+      ...Object.fromEntries(Object.entries(options.vars ?? {}).map(([name, value]) => [name, { type: "plain_text", value }])),
     },
     dev: {
       server: { hostname: "127.0.0.1", port: options.port },
