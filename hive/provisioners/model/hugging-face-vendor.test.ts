@@ -213,8 +213,16 @@ describe("Hugging Face vendor", () => {
     expect(hub.seen(`/${FILE}`, "GET").filter((each) => each.path.startsWith("/cdn/"))).toHaveLength(1);
   });
 
+  it("refuses a file over the size cap before fetching a byte", async () => {
+    const { hub, models } = await start(undefined, { download: { maxBytes: 400_000 } });
+    const refused = await refusalOf(models.provision({ id: ID, source: ID }, never, recordingListener()));
+    expect(refused).toMatchObject({ status: 413, code: "download_too_large" });
+    expect(refused.message).toMatch(/521088 bytes.*limit of 400000 bytes.*RBEE_MAX_DOWNLOAD_BYTES/);
+    expect(hub.requests.filter((each) => each.path.startsWith("/cdn/"))).toEqual([]);
+  });
+
   it("refuses a file that cannot fit on the disk before fetching a byte", async () => {
-    const { hub, fixture, models } = await start();
+    const { hub, fixture, models } = await start(undefined, { download: { maxBytes: 2 ** 60 } });
     hub.file(REPO, FILE).advertisedSize = 2 ** 50;
     const huge = await refusalOf(models.provision({ id: ID, source: ID }, never, recordingListener()));
     expect(huge).toMatchObject({ status: 507, code: "insufficient_disk_space" });
