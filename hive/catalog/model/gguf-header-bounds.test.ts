@@ -56,8 +56,8 @@ describe("GGUF header bounds", () => {
     ["2^40 tensors", header(2n ** 40n, 0n, Buffer.alloc(0)), /claims 1099511627776 tensors/],
     ["a key 2^40 bytes long", header(0n, 1n, u64(2n ** 40n)), /claims 1099511627776 bytes in one string/],
     ["an array of 2^40 strings", header(0n, 1n, Buffer.concat([key("a"), u32(9), u32(8), u64(2n ** 40n)])), /claims 1099511627776 array items/],
-    ["an array of a million u64 in a 4 KiB file", header(0n, 1n, Buffer.concat([key("a"), u32(9), u32(10), u64(1_000_000n)])), /runs past the end of the \d+-byte file/],
-    ["more entries than the file holds", header(0n, 60_000n, Buffer.alloc(0), 64), /runs past the end/],
+    ["an array of a million u64 in a 4 KiB file", header(0n, 1n, Buffer.concat([key("a"), u32(9), u32(10), u64(1_000_000n)])), /runs past its end \(the file has \d+ bytes/],
+    ["more entries than the file holds", header(0n, 60_000n, Buffer.alloc(0), 64), /runs past its end/],
     ["a value of unknown type", header(0n, 1n, Buffer.concat([key("a"), u32(77)])), /unknown type 77/],
   ])("refuses a header claiming %s, cleanly", async (name, bytes, message) => {
     const filePath = await file(`${name.replace(/\W+/g, "-")}.gguf`, bytes);

@@ -124,7 +124,7 @@ class Cursor {
 
   private ensureFits(length: number): void {
     const end = this.offset + length;
-    if (end > this.size) throw this.invalid(`its header runs past the end of the ${this.size}-byte file`);
+    if (end > this.size) throw this.invalid(`its header runs past its end (the file has ${this.size} bytes; was it cut off?)`);
     if (end > this.maxHeaderBytes) throw this.invalid(`its header is larger than ${this.maxHeaderBytes} bytes`);
   }
 }

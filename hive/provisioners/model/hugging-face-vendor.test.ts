@@ -117,15 +117,15 @@ describe("Hugging Face vendor", () => {
     expect(await filesIn(models, ID)).toEqual(["metadata.json", FILE]);
   });
 
-  it("fails the entry on a SHA-256 mismatch, never makes it available, and deletes the file", async () => {
+  it("fails on a SHA-256 mismatch, never makes the entry available, and leaves nothing behind", async () => {
     const { hub, models } = await start();
     hub.file(REPO, FILE).publishWrongSha256 = true;
     const failure = await refusalOf(models.provision({ id: ID, source: ID }, never, recordingListener()));
     expect(failure.code).toBe("checksum_mismatch");
-    const entry = await models.catalog.get(ID);
-    expect(entry?.status).toMatchObject({ state: "failed", reason: expect.stringMatching(/SHA-256/) });
-    expect(await models.catalog.contains(ID)).toBe(false);
-    expect(await filesIn(models, ID)).toEqual(["metadata.json"]);
+    expect(failure.message).toMatch(/SHA-256/);
+    // Nothing worth resuming (the wrong file was deleted): no entry, no folder.
+    expect(await models.catalog.get(ID)).toBeUndefined();
+    await expect(filesIn(models, ID)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("stops the transfer at once when cancelled, and lists nothing afterwards", async () => {
