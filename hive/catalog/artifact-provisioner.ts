@@ -155,7 +155,8 @@ export class ArtifactProvisioner<T extends Artifact> {
         } else {
           const cause = interrupted ? (context.signal.reason as Error) : error;
           const reason = `${interrupted ? "interrupted: " : ""}${cause instanceof Error ? cause.message : String(cause)}${interrupted ? "; ask for it again to resume" : ""}`;
-          await this.catalog.add({ ...(existing ?? placeholder(id)), details: existing?.details ?? null, status: { state: "failed", reason } } as T);
+          // On a full disk even this small write can fail; the fetch's own error is the one to report.
+          await this.catalog.add({ ...(existing ?? placeholder(id)), details: existing?.details ?? null, status: { state: "failed", reason } } as T).catch(() => {});
         }
         throw error;
       }

@@ -221,6 +221,12 @@ describe("Hugging Face vendor", () => {
     expect(hub.requests.filter((each) => each.path.startsWith("/cdn/"))).toEqual([]);
   });
 
+  it("takes the size cap from RBEE_MAX_DOWNLOAD_BYTES, and refuses a malformed one", async () => {
+    const { fixture } = await start(undefined, { env: { RBEE_MAX_DOWNLOAD_BYTES: "1000" } });
+    await expect(fixture.models.provision({ id: ID, source: ID }, never, recordingListener())).rejects.toMatchObject({ code: "download_too_large" });
+    expect(() => fixture.withOptions({ env: { RBEE_MAX_DOWNLOAD_BYTES: "lots" } })).toThrow(/RBEE_MAX_DOWNLOAD_BYTES is 'lots'/);
+  });
+
   it("refuses a file that cannot fit on the disk before fetching a byte", async () => {
     const { hub, fixture, models } = await start(undefined, { download: { maxBytes: 2 ** 60 } });
     hub.file(REPO, FILE).advertisedSize = 2 ** 50;
