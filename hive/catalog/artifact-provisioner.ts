@@ -2,8 +2,12 @@
 // entry's lock, and records the outcome (available, or failed with the reason). Two jobs asking
 // for the same id at once share one fetch, which is only cancelled once every asker cancelled.
 // A cancelled fetch leaves nothing listed; a failed or interrupted one (e.g. the hive stopping)
-// keeps its partial files, so the next attempt resumes.
+// keeps its partial files, so the next attempt resumes. A first fetch that failed with nothing worth
+// resuming leaves nothing either (its job's error says why): no empty folder, no dead entry.
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
 import { RbeeError } from "../../shared/errors.js";
+import { withoutQuery } from "../../shared/redact-url.js";
 import type { Artifact } from "./artifact.js";
 import type { ArtifactCatalog } from "./artifact-catalog.js";
 import { checkArtifactId } from "./artifact-id.js";
@@ -137,7 +141,7 @@ export class ArtifactProvisioner<T extends Artifact> {
       }
       const folder = this.catalog.folderOf(id);
       await this.catalog.add({ ...(existing ?? placeholder(id)), status: { state: "downloading", pid: process.pid } } as T);
-      context.narrate("fetch", `fetching ${this.kind} '${id}' from ${vendor.name} (${source}) into ${folder}`);
+      context.narrate("fetch", `fetching ${this.kind} '${id}' from ${vendor.name} (${withoutQuery(source)}) into ${folder}`);
       try {
         const entry = await vendor.fetch({ id, source }, folder, context);
         await this.catalog.add({ ...entry, status: { state: "available" } });
@@ -146,10 +150,13 @@ export class ArtifactProvisioner<T extends Artifact> {
         const interrupted = context.signal.reason instanceof FetchInterrupted;
         if (context.signal.aborted && !interrupted) {
           await this.catalog.remove(id); // cancelled on purpose: nothing stays behind, nothing listed
+        } else if (existing === undefined && !interrupted && !(await holdsPartialFiles(folder))) {
+          await this.catalog.remove(id);
         } else {
           const cause = interrupted ? (context.signal.reason as Error) : error;
           const reason = `${interrupted ? "interrupted: " : ""}${cause instanceof Error ? cause.message : String(cause)}${interrupted ? "; ask for it again to resume" : ""}`;
-          await this.catalog.add({ ...(existing ?? placeholder(id)), details: existing?.details ?? null, status: { state: "failed", reason } } as T);
+          // On a full disk even this small write can fail; the fetch's own error is the one to report.
+          await this.catalog.add({ ...(existing ?? placeholder(id)), details: existing?.details ?? null, status: { state: "failed", reason } } as T).catch(() => {});
         }
         throw error;
       }
@@ -160,4 +167,19 @@ export class ArtifactProvisioner<T extends Artifact> {
 /** The entry written while a first fetch runs: only the common fields are known yet. */
 function placeholder(id: string): Artifact {
   return { id, status: { state: "downloading", pid: process.pid }, sizeBytes: null, addedAt: new Date().toISOString(), details: null };
+}
+
+/**
+ * Whether a failed fetch left something a later attempt can resume from: a file with bytes in it
+ * besides the entry's metadata and the JSON records kept beside partial files. An interruption (the
+ * hive stopping) is always recorded instead, so the listing says what was cut off.
+ */
+async function holdsPartialFiles(folder: string): Promise<boolean> {
+  const names = await readdir(folder).catch(() => []);
+  for (const name of names) {
+    if (name.endsWith(".json") || name.endsWith(".tmp")) continue;
+    const info = await stat(path.join(folder, name)).catch(() => null);
+    if (info !== null && (info.isDirectory() || info.size > 0)) return true;
+  }
+  return false;
 }

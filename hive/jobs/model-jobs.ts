@@ -1,10 +1,13 @@
 // The model catalog operations: download a model into the catalog (or find it there), delete
-// one (refused while a worker of this machine has it loaded), and list what is there.
+// one (refused while a worker of this machine has it loaded), and list what is there. A model's
+// catalog id is its source in one canonical spelling (canonicalModelId), so `file:///m/x.gguf` and
+// `file:/m/x.gguf` are one entry, and a pre-signed URL's query never becomes part of an id.
 import { RbeeError } from "../../shared/errors.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import type { ArtifactProvisioner } from "../catalog/artifact-provisioner.js";
 import type { ModelArtifact } from "../catalog/model/model-artifact.js";
 import { modelFilePath } from "../catalog/model/model-artifact.js";
+import { canonicalModelId } from "../provisioners/model/model-source.js";
 import { findWorkerProcesses, type WorkerInstallations } from "../processes/worker-process-check.js";
 import { modelView } from "./catalog-views.js";
 import type { JobContext } from "./job-context.js";
@@ -13,7 +16,7 @@ const MIB = 1024 * 1024;
 
 /** Gets a model into the catalog, narrating and reporting progress through the job. */
 export async function provisionModel(models: ArtifactProvisioner<ModelArtifact>, source: string, context: JobContext): Promise<ModelArtifact> {
-  const entry = await models.provision({ id: source, source }, context.signal, {
+  const entry = await models.provision({ id: canonicalModelId(source), source }, context.signal, {
     narrate: context.narrate,
     progress: (bytes, total, rate) => context.progress(bytes, total, rate),
   });
@@ -44,8 +47,9 @@ export async function runModelDelete(
   models: ArtifactProvisioner<ModelArtifact>,
   installations: WorkerInstallations,
 ): Promise<void> {
-  const entry = await models.catalog.get(operation.model);
-  if (!entry) throw new RbeeError(404, "model_not_found", `model '${operation.model}' is not in this hive's catalog; model_list shows what is`);
+  // An entry made before ids were canonical may be under the spelling it was asked with.
+  const entry = (await models.catalog.get(canonicalModelId(operation.model))) ?? (await models.catalog.get(operation.model));
+  if (!entry) throw new RbeeError(404, "model_not_found", `model '${canonicalModelId(operation.model)}' is not in this hive's catalog; model_list shows what is`);
   if (entry.details) {
     const filePath = modelFilePath(models.catalog.folderOf(entry.id), entry.details);
     const users = (await findWorkerProcesses(installations)).filter((worker) => worker.modelPath === filePath);

@@ -30,7 +30,7 @@ export async function runWorkerSpawn(
   const workerType = operation.workerType ?? settings.defaultWorkerType;
 
   const modelEntry = await provisionModel(services.models, source, context);
-  if (!modelEntry.details) throw new RbeeError(500, "model_incomplete", `model '${source}' has no file details in the catalog; delete it and download it again`);
+  if (!modelEntry.details) throw new RbeeError(500, "model_incomplete", `model '${modelEntry.id}' has no file details in the catalog; delete it and download it again`);
   const modelPath = modelFilePath(services.models.catalog.folderOf(modelEntry.id), modelEntry.details);
   const shortfall = modelEntry.details.memory && memoryShortfall(modelEntry.details.memory, settings.devices, workerType, operation.device);
   if (shortfall) context.narrate("memory", `warning: ${shortfall}; loading it anyway`);

@@ -1,7 +1,9 @@
 // Submits a job: records it in D1, opens its JobSession, then hands it to its hive. The order
 // matters: the JobSession exists before the hive can send its first event, and a hive that is
-// offline ends the job as an error at once instead of leaving it queued.
+// offline ends the job as an error at once instead of leaving it queued. The params kept in D1 lose
+// the query of any URL in them (a pre-signed link's credential); the hive gets them whole.
 import { newId } from "../../shared/ids.js";
+import { withoutQuery } from "../../shared/redact-url.js";
 import type { JobRequest } from "../../shared/protocol/job-operation.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
 import { insertJob, markRunning } from "./job-records.js";
@@ -16,7 +18,7 @@ export interface SubmittedJob {
 
 export async function submitJob(env: Env, request: JobRequest, job: ResolvedJob): Promise<SubmittedJob> {
   const jobId = newId("job");
-  await insertJob(env.DB, { id: jobId, hiveName: job.hiveName, request });
+  await insertJob(env.DB, { id: jobId, hiveName: job.hiveName, request: withoutCredentials(request) });
   const session = jobSessionStub(env, jobId);
   await session.open({ jobId, hiveName: job.hiveName, operation: job.operation.operation });
   const started = await hiveSessionStub(env, job.hiveName).startJob(jobId, job.operation);
@@ -30,4 +32,9 @@ export async function submitJob(env: Env, request: JobRequest, job: ResolvedJob)
     });
   }
   return { jobId, streamPath: `/v1/jobs/${jobId}/stream` };
+}
+
+/** The request as D1 keeps it: every URL-valued field without its query (model and worker sources). */
+export function withoutCredentials(request: JobRequest): JobRequest {
+  return Object.fromEntries(Object.entries(request).map(([field, value]) => [field, typeof value === "string" ? withoutQuery(value) : value])) as JobRequest;
 }

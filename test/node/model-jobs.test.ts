@@ -2,6 +2,9 @@
 // local server that answers like the Hugging Face hub (HF_ENDPOINT), narrates and reports
 // progress, serves the model from its catalog, refuses to delete it while a worker has it
 // loaded, and a cancelled download leaves nothing listed.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import type { StampedJobEvent } from "../../shared/protocol/job-event.js";
@@ -105,5 +108,37 @@ describe("model jobs end to end", () => {
   it("ends a download of a repo it cannot read with an error that says to set HF_TOKEN", async () => {
     const { events } = await runJob(cloud, { operation: "model_download", hive: HIVE, model: `hf:${GATED_REPO}` });
     expect(events.at(-1)).toMatchObject({ type: "error", code: "model_access_denied", message: expect.stringContaining("HF_TOKEN") });
+  });
+
+  it("keeps one entry for spellings of one file, and nothing for a first download that failed", async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), "rbee-spellings-"));
+    try {
+      const filePath = path.join(folder, "local.gguf");
+      await writeFile(filePath, model);
+      for (const spelling of [`file:${filePath}`, `file://${filePath}`, `hf:${REPO}/tiny.Q8_0.gguf`, `hf:${REPO}:tiny.Q8_0.gguf#main`]) {
+        expect((await runJob(cloud, { operation: "model_download", hive: HIVE, model: spelling })).events.at(-1)?.type).toBe("done");
+      }
+      const missing = await runJob(cloud, { operation: "model_download", hive: HIVE, model: `hf:${REPO}:missing.gguf` });
+      expect(missing.events.at(-1)).toMatchObject({ type: "error", code: "model_not_found" });
+      const listed = (dataOf((await runJob(cloud, { operation: "model_list", hive: HIVE })).events).models as Array<{ id: string }>).map(({ id }) => id);
+      expect(listed).toEqual([`file:${filePath}`, `hf:${REPO}:tiny.Q8_0.gguf`]);
+      for (const id of listed) expect((await runJob(cloud, { operation: "model_delete", hive: HIVE, model: id })).events.at(-1)?.type).toBe("done");
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps a pre-signed URL's query out of the catalog, the job's events and its record", async () => {
+    const url = `${hub.plainUrl(REPO, "tiny.Q8_0.gguf")}?X-Amz-Signature=s3cr3tsig&token=s3cr3ttok`;
+    const { events } = await runJob(cloud, { operation: "model_download", hive: HIVE, model: url });
+    expect(events.at(-1)?.type).toBe("done");
+    expect(dataOf(events)).toMatchObject({ model: { id: hub.plainUrl(REPO, "tiny.Q8_0.gguf"), origin: hub.plainUrl(REPO, "tiny.Q8_0.gguf") } });
+    expect(JSON.stringify(events)).not.toMatch(/s3cr3t/);
+    expect(hub.seen("tiny.Q8_0.gguf", "GET").at(-1)?.path).toContain("X-Amz-Signature=s3cr3tsig"); // the download itself used it
+    const jobId = events[0]?.job_id ?? "";
+    const record = await call(cloud, "GET", `/v1/jobs/${jobId}`);
+    expect(JSON.stringify(record.json)).not.toMatch(/s3cr3t/);
+    const list = await runJob(cloud, { operation: "model_list", hive: HIVE });
+    expect(JSON.stringify(list.events)).not.toMatch(/s3cr3t/);
   });
 });

@@ -1,9 +1,12 @@
 // Reads what a model catalog entry records about a GGUF from the file's own header, and asks
 // node-llama-cpp how much memory loading it would take. Loads node-llama-cpp lazily: the hive
-// only pays for it when a model lands in the catalog.
+// only pays for it when a model lands in the catalog. The header is walked first by a bounded
+// reader of our own (gguf-header-bounds.ts): the file is untrusted, node-llama-cpp's reader is not
+// built for hostile counts, and it runs inside the hive process.
 import { stat } from "node:fs/promises";
 import { RbeeError } from "../../../shared/errors.js";
 import { MAX_DEFAULT_CONTEXT_SIZE } from "../../../shared/protocol/worker-launch.js";
+import { checkGgufHeaderBounds } from "./gguf-header-bounds.js";
 import type { GgufSummary, MemoryEstimate } from "./model-artifact.js";
 
 export interface GgufFacts {
@@ -12,6 +15,7 @@ export interface GgufFacts {
 }
 
 export async function readGgufSummary(filePath: string): Promise<GgufFacts> {
+  await checkGgufHeaderBounds(filePath);
   const { readGgufFileInfo, GgufInsights, GgufFileType } = await import("node-llama-cpp");
   let info;
   try {

@@ -24,19 +24,35 @@ export interface DiskSpaceRequest {
   label: string;
   freeBytes: FreeBytes;
   marginBytes: number;
+  /** Set while a download is under way: the bytes already written, kept for a resume. */
+  received?: number;
+  /** What resumes it, for the message, e.g. `asking for the model again`. */
+  resumeBy?: string;
 }
 
 export async function ensureDiskSpace(request: DiskSpaceRequest): Promise<void> {
-  const needed = Math.max(0, request.totalBytes - request.presentBytes) + request.marginBytes;
   const free = await request.freeBytes(request.folder);
-  if (free >= needed) return;
-  throw new RbeeError(
+  if (free >= neededBytes(request)) return;
+  throw diskFullError(request, undefined, free);
+}
+
+/** The error for a disk without room for `request`: before the download, during it, or a write that hit ENOSPC (`cause`). */
+export function diskFullError(request: DiskSpaceRequest, cause?: unknown, free?: number): RbeeError {
+  const needed = neededBytes(request);
+  const has = free === undefined ? "is full" : `has ${formatBytes(free)} free`;
+  return new RbeeError(
     507,
     "insufficient_disk_space",
     `not enough disk space for ${request.label}: it needs ${formatBytes(needed)} (${formatBytes(request.totalBytes)} file` +
       `${request.presentBytes > 0 ? `, ${formatBytes(request.presentBytes)} already downloaded` : ""}, plus a ${formatBytes(request.marginBytes)} margin)` +
-      ` but ${request.folder} has ${formatBytes(free)} free; free some space or move rbee's cache to a larger disk`,
+      ` but ${request.folder} ${has}; free some space or move rbee's cache to a larger disk` +
+      (request.received === undefined ? "" : `. The ${formatBytes(request.received)} downloaded so far are kept, so ${request.resumeBy ?? "asking again"} resumes from there`),
+    { cause },
   );
+}
+
+function neededBytes(request: DiskSpaceRequest): number {
+  return Math.max(0, request.totalBytes - request.presentBytes) + request.marginBytes;
 }
 
 /** `1.5 GiB (1610612736 bytes)`: readable, and exact for whoever compares numbers. */

@@ -12,16 +12,18 @@ import path from "node:path";
 import { backoffDelayMs } from "../../../shared/backoff.js";
 import { describeError, RbeeError } from "../../../shared/errors.js";
 import type { VendorContext } from "../../catalog/vendor-source.js";
-import { DISK_MARGIN_BYTES, ensureDiskSpace, formatBytes, type FreeBytes, freeBytesOnDisk } from "./disk-space.js";
+import { DISK_MARGIN_BYTES, diskFullError, ensureDiskSpace, formatBytes, type FreeBytes, freeBytesOnDisk } from "./disk-space.js";
 import { hashFileInto } from "./hash-file.js";
 import { partRecordPath, readPartRecord, samePart, writePartRecord } from "./part-record.js";
 import { PROGRESS_INTERVAL_MS, ProgressMeter } from "./progress-meter.js";
-import { receiveBody, requestRange, StallGuard } from "./range-request.js";
+import { type AnswerHead, type ResolveHost, resolveHostWithDns } from "./guarded-get.js";
+import { type ReceiveLimits, receiveBody, requestRange, StallGuard, tooLarge } from "./range-request.js";
 import { isTransientStatus } from "./transient-status.js";
 import { abortableSleep } from "../../../shared/abortable-sleep.js";
+import { withoutQuery } from "../../../shared/redact-url.js";
 
 export interface DownloadTarget {
-  /** What to GET; redirects (the hub's to its CDN) are followed. */
+  /** What to GET; redirects (the hub's to its CDN) are followed, each checked (guarded-get.ts). Its query is never stored. */
   url: string;
   /** Sent with every request, e.g. the hub's Authorization (fetch drops it on a cross-origin redirect). */
   headers: Record<string, string>;
@@ -34,7 +36,7 @@ export interface DownloadTarget {
   /** What is downloaded, for messages, e.g. `hf:org/repo/x.gguf`. */
   label: string;
   /** The error for a refusing answer that asking again will not change (access, not found), in the caller's terms. */
-  refusal: (response: Response) => RbeeError;
+  refusal: (response: AnswerHead) => RbeeError;
   gaveUp: DownloadGaveUp;
 }
 
@@ -58,7 +60,16 @@ export interface DownloadSettings {
   /** Free space to leave beyond the file, bytes. */
   diskMarginBytes: number;
   freeBytes: FreeBytes;
+  /** Bytes written between two checks that the disk still has room, bytes (other writers fill disks too). */
+  diskCheckEveryBytes: number;
+  /** The largest file a download may fetch, bytes; refused as soon as the size is announced, else stopped there. */
+  maxBytes: number;
+  /** DNS for the redirect hops' hosts; tests answer with the addresses they need. */
+  resolveHost: ResolveHost;
 }
+
+/** Default size cap, bytes: above the largest single-file GGUFs people run (a 405B model at 4 bits is ~230 GiB). */
+export const MAX_DOWNLOAD_BYTES = 256 * 1024 ** 3;
 
 export const DOWNLOAD_DEFAULTS: DownloadSettings = {
   attempts: 5,
@@ -68,6 +79,9 @@ export const DOWNLOAD_DEFAULTS: DownloadSettings = {
   progressIntervalMs: PROGRESS_INTERVAL_MS,
   diskMarginBytes: DISK_MARGIN_BYTES,
   freeBytes: freeBytesOnDisk,
+  diskCheckEveryBytes: 64 * 1024 * 1024,
+  maxBytes: MAX_DOWNLOAD_BYTES,
+  resolveHost: resolveHostWithDns,
 };
 
 export interface DownloadResult {
@@ -81,6 +95,9 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
   const finished = await verifyFinished(finalPath, target, context);
   if (finished !== null) return finished;
   const partPath = `${finalPath}.part`;
+  if (target.expectedBytes !== null && target.expectedBytes > settings.maxBytes) {
+    throw tooLarge(target.label, `the source says it has ${formatBytes(target.expectedBytes)}`, settings.maxBytes);
+  }
   const state = await adoptPart(partPath, target, context);
   const meter = new ProgressMeter(context.progress, state.bytes, settings.progressIntervalMs);
   let total = target.expectedBytes;
@@ -93,13 +110,30 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
     await ensureDiskSpace({ folder: target.folder, totalBytes, presentBytes: state.bytes, label: target.label, freeBytes, marginBytes });
     diskChecked = true;
   };
+  // While writing: the rest of the file (or, its size unknown, the margin alone) must still fit.
+  const duringWrite = () => ({
+    folder: target.folder,
+    totalBytes: Math.max(total ?? 0, state.bytes),
+    presentBytes: state.bytes,
+    label: target.label,
+    freeBytes: settings.freeBytes,
+    marginBytes: settings.diskMarginBytes,
+    received: state.bytes,
+    resumeBy: target.gaveUp.resumeBy,
+  });
+  const limits: ReceiveLimits = {
+    maxBytes: settings.maxBytes,
+    diskCheckEveryBytes: settings.diskCheckEveryBytes,
+    checkDisk: () => ensureDiskSpace(duringWrite()),
+    diskFull: (cause) => diskFullError(duringWrite(), cause),
+  };
   await checkDisk(total);
   let failures = 0;
   for (;;) {
     const before = state.bytes;
     const guard = new StallGuard(context.signal, settings.stallTimeoutMs);
     try {
-      const answer = await requestRange(target, state, guard.signal);
+      const answer = await requestRange(target, state, guard.signal, settings.resolveHost);
       if (answer.kind === "complete") break;
       if (answer.kind === "refused") {
         const { status, statusText } = answer.response;
@@ -116,16 +150,19 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
           await startOver(partPath, target, answer.validator, state);
         }
         total = target.expectedBytes ?? answer.total;
+        if (total !== null && total > settings.maxBytes) throw tooLarge(target.label, `the server announced ${formatBytes(total)}`, settings.maxBytes);
         await checkDisk(total);
-        await receiveBody(answer.response, partPath, state, total, meter, guard);
+        await receiveBody(answer.response, partPath, state, total, meter, guard, limits);
       } finally {
-        // A body never read keeps its connection open until garbage collection; let it go now.
-        if (!answer.response.bodyUsed) await answer.response.body?.cancel().catch(() => {});
+        // A body not read to its end holds its connection; let it go now.
+        answer.response.body.discard();
       }
       break;
     } catch (error) {
       if (context.signal.aborted) throw context.signal.reason instanceof Error ? context.signal.reason : error;
       if (error instanceof RbeeError) throw error;
+      // A stall shows as the connection's own error ("aborted"); say why it was dropped instead.
+      if (guard.signal.aborted && guard.signal.reason instanceof Error) error = guard.signal.reason;
       failures = state.bytes > before ? 1 : failures + 1;
       if (failures >= settings.attempts) {
         throw new RbeeError(
@@ -182,7 +219,7 @@ async function adoptPart(partPath: string, target: DownloadTarget, context: Vend
   const state: PartState = { bytes: 0, hash: createHash("sha256"), validator: null };
   const size = (await stat(partPath).catch(() => null))?.size ?? 0;
   const record = size > 0 ? await readPartRecord(partPath) : null;
-  const wanted = { url: target.url, sha256: target.expectedSha256, bytes: target.expectedBytes };
+  const wanted = { url: withoutQuery(target.url), sha256: target.expectedSha256, bytes: target.expectedBytes };
   if (size > 0 && samePart(record, wanted) && (target.expectedBytes === null || size <= target.expectedBytes)) {
     context.narrate("resume", `${target.label}: ${formatBytes(size)} arrived in an earlier attempt; checking them before resuming from there`);
     state.bytes = await hashFileInto(partPath, state.hash, context.signal);
@@ -195,7 +232,7 @@ async function adoptPart(partPath: string, target: DownloadTarget, context: Vend
 }
 
 async function startOver(partPath: string, target: DownloadTarget, validator: string | null, state: PartState): Promise<void> {
-  await writePartRecord(partPath, { url: target.url, sha256: target.expectedSha256, bytes: target.expectedBytes, validator });
+  await writePartRecord(partPath, { url: withoutQuery(target.url), sha256: target.expectedSha256, bytes: target.expectedBytes, validator });
   await writeFile(partPath, "");
   state.bytes = 0;
   state.hash = createHash("sha256");

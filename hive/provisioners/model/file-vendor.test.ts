@@ -1,4 +1,4 @@
-import { lstat, mkdtemp, readlink, rm } from "node:fs/promises";
+import { lstat, mkdtemp, readdir, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -57,7 +57,8 @@ describe("file vendor", () => {
       code: "model_not_found",
       message: expect.stringContaining(path.join(sourceDir, "missing.gguf")),
     });
-    expect((await fixture.models.catalog.get(missing))?.status.state).toBe("failed");
+    expect(await fixture.models.catalog.get(missing)).toBeUndefined(); // a first fetch that failed leaves no entry
+    await expect(readdir(fixture.models.catalog.folderOf(missing))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("refuses an unknown RBEE_LOCAL_MODELS", () => {

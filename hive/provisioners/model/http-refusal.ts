@@ -3,6 +3,7 @@
 // rate limits and server trouble are transient, for the download to try again; and
 // `model_download_failed` once every retry failed.
 import { RbeeError } from "../../../shared/errors.js";
+import type { AnswerHead } from "../download/guarded-get.js";
 import type { DownloadGaveUp } from "../download/resumable-download.js";
 import { isTransientStatus } from "../download/transient-status.js";
 
@@ -13,7 +14,7 @@ export const MODEL_DOWNLOAD_GAVE_UP: DownloadGaveUp = { code: "model_download_fa
  * The error for a refusing answer. `what` names the thing asked for (`hf:org/repo/x.gguf`);
  * `accessHint` says how to get access (set HF_TOKEN, …), for 401 and 403.
  */
-export function refusalError(response: Response, what: string, accessHint: string): RbeeError {
+export function refusalError(response: AnswerHead, what: string, accessHint: string): RbeeError {
   const answered = `${what}: ${new URL(response.url || "http://unknown").host || "the server"} answered ${response.status} ${response.statusText}`.trim();
   if (response.status === 404 || response.status === 410) {
     return new RbeeError(404, "model_not_found", `${answered}; check the name (and revision), the file does not exist there`);

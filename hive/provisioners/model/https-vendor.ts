@@ -1,8 +1,10 @@
 // Fetches a model from a plain URL (`https://host/path/x.gguf`; `http://` only for this machine,
 // which tests use) into the model catalog, resumably. Such URLs publish no SHA-256, so the hash is
 // computed while downloading and recorded, not verified; a resume sends `If-Range` so a file that
-// changed on the server is fetched whole instead of being spliced onto the old part.
+// changed on the server is fetched whole instead of being spliced onto the old part. The URL's query
+// (a pre-signed link's credential) is used to download, never written to the catalog or narrated.
 import { RbeeError } from "../../../shared/errors.js";
+import { withoutQuery } from "../../../shared/redact-url.js";
 import type { ModelArtifact } from "../../catalog/model/model-artifact.js";
 import { modelEntry } from "../../catalog/model/model-entry.js";
 import type { VendorContext, VendorSource } from "../../catalog/vendor-source.js";
@@ -40,7 +42,7 @@ export class HttpsVendor implements VendorSource<ModelArtifact> {
     const accessHint = onHub
       ? "set HF_TOKEN to a Hugging Face token that can read the repo, and accept its conditions on its page if it is gated"
       : "rbee sends no credentials to other hosts; use a URL that needs none (a pre-signed link), or download the file and use file:/path/to/it.gguf";
-    const label = source.url.href;
+    const label = withoutQuery(source.url.href);
     const { sha256 } = await downloadResumable(
       {
         url: source.url.href,
@@ -56,7 +58,7 @@ export class HttpsVendor implements VendorSource<ModelArtifact> {
       context,
       this.settings,
     );
-    context.narrate("verify", `${source.url.href}: SHA-256 ${sha256} recorded (plain URLs publish none to verify against)`);
-    return modelEntry({ id: request.id, vendor: this.name, folder, fileName: source.fileName, origin: source.url.href, sha256, linked: false });
+    context.narrate("verify", `${label}: SHA-256 ${sha256} recorded (plain URLs publish none to verify against)`);
+    return modelEntry({ id: request.id, vendor: this.name, folder, fileName: source.fileName, origin: label, sha256, linked: false });
   }
 }

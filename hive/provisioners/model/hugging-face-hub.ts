@@ -6,6 +6,7 @@
 // not the one to the CDN, whose headers describe the CDN's answer, not the file.
 import { z } from "zod";
 import { RbeeError } from "../../../shared/errors.js";
+import type { AnswerHead } from "../download/guarded-get.js";
 import { isTransientStatus } from "../download/transient-status.js";
 import type { HuggingFaceConfig } from "./hugging-face-config.js";
 import { refusalError } from "./http-refusal.js";
@@ -91,7 +92,7 @@ export class HuggingFaceHub {
   }
 
   /** The error for a refusing hub answer, naming the repo or file and what to do. */
-  refusal(response: Response, repo: string, filePath: string | null, revision: string): RbeeError {
+  refusal(response: AnswerHead, repo: string, filePath: string | null, revision: string): RbeeError {
     const what = filePath === null ? `hf:${repo}` : `hf:${repo}/${filePath}`;
     const errorCode = response.headers.get("x-error-code");
     if (response.status === 404 && errorCode === "RevisionNotFound") {

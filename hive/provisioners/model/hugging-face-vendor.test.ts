@@ -117,15 +117,15 @@ describe("Hugging Face vendor", () => {
     expect(await filesIn(models, ID)).toEqual(["metadata.json", FILE]);
   });
 
-  it("fails the entry on a SHA-256 mismatch, never makes it available, and deletes the file", async () => {
+  it("fails on a SHA-256 mismatch, never makes the entry available, and leaves nothing behind", async () => {
     const { hub, models } = await start();
     hub.file(REPO, FILE).publishWrongSha256 = true;
     const failure = await refusalOf(models.provision({ id: ID, source: ID }, never, recordingListener()));
     expect(failure.code).toBe("checksum_mismatch");
-    const entry = await models.catalog.get(ID);
-    expect(entry?.status).toMatchObject({ state: "failed", reason: expect.stringMatching(/SHA-256/) });
-    expect(await models.catalog.contains(ID)).toBe(false);
-    expect(await filesIn(models, ID)).toEqual(["metadata.json"]);
+    expect(failure.message).toMatch(/SHA-256/);
+    // Nothing worth resuming (the wrong file was deleted): no entry, no folder.
+    expect(await models.catalog.get(ID)).toBeUndefined();
+    await expect(filesIn(models, ID)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("stops the transfer at once when cancelled, and lists nothing afterwards", async () => {
@@ -213,8 +213,22 @@ describe("Hugging Face vendor", () => {
     expect(hub.seen(`/${FILE}`, "GET").filter((each) => each.path.startsWith("/cdn/"))).toHaveLength(1);
   });
 
+  it("refuses a file over the size cap before fetching a byte", async () => {
+    const { hub, models } = await start(undefined, { download: { maxBytes: 400_000 } });
+    const refused = await refusalOf(models.provision({ id: ID, source: ID }, never, recordingListener()));
+    expect(refused).toMatchObject({ status: 413, code: "download_too_large" });
+    expect(refused.message).toMatch(/521088 bytes.*limit of 400000 bytes.*RBEE_MAX_DOWNLOAD_BYTES/);
+    expect(hub.requests.filter((each) => each.path.startsWith("/cdn/"))).toEqual([]);
+  });
+
+  it("takes the size cap from RBEE_MAX_DOWNLOAD_BYTES, and refuses a malformed one", async () => {
+    const { fixture } = await start(undefined, { env: { RBEE_MAX_DOWNLOAD_BYTES: "1000" } });
+    await expect(fixture.models.provision({ id: ID, source: ID }, never, recordingListener())).rejects.toMatchObject({ code: "download_too_large" });
+    expect(() => fixture.withOptions({ env: { RBEE_MAX_DOWNLOAD_BYTES: "lots" } })).toThrow(/RBEE_MAX_DOWNLOAD_BYTES is 'lots'/);
+  });
+
   it("refuses a file that cannot fit on the disk before fetching a byte", async () => {
-    const { hub, fixture, models } = await start();
+    const { hub, fixture, models } = await start(undefined, { download: { maxBytes: 2 ** 60 } });
     hub.file(REPO, FILE).advertisedSize = 2 ** 50;
     const huge = await refusalOf(models.provision({ id: ID, source: ID }, never, recordingListener()));
     expect(huge).toMatchObject({ status: 507, code: "insufficient_disk_space" });

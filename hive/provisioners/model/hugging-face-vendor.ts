@@ -8,6 +8,7 @@ import type { ModelArtifact } from "../../catalog/model/model-artifact.js";
 import { modelEntry } from "../../catalog/model/model-entry.js";
 import type { VendorContext, VendorSource } from "../../catalog/vendor-source.js";
 import { formatBytes } from "../download/disk-space.js";
+import type { AnswerHead } from "../download/guarded-get.js";
 import { DOWNLOAD_DEFAULTS, type DownloadSettings, downloadResumable } from "../download/resumable-download.js";
 import { type Environment, huggingFaceConfig } from "./hugging-face-config.js";
 import { HuggingFaceHub } from "./hugging-face-hub.js";
@@ -57,7 +58,7 @@ export class HuggingFaceVendor implements VendorSource<ModelArtifact> {
       `${label} at ${info.commit ?? revision}: ${info.sizeBytes === null ? "size unknown" : formatBytes(info.sizeBytes)}, ` +
         (info.sha256 === null ? "no SHA-256 published (it is computed and recorded, not verified)" : `SHA-256 ${info.sha256}`),
     );
-    const refusal = (response: Response) => hub.refusal(response, repo, filePath, revision);
+    const refusal = (response: AnswerHead) => hub.refusal(response, repo, filePath, revision);
     const { sha256 } = await downloadResumable(
       {
         url: info.downloadUrl,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RbeeError } from "../../../shared/errors.js";
 import { huggingFaceConfig } from "./hugging-face-config.js";
-import { parseModelSource } from "./model-source.js";
+import { canonicalModelId, parseModelSource } from "./model-source.js";
 
 function refusal(source: string): RbeeError {
   try {
@@ -85,5 +85,20 @@ describe("Hugging Face settings", () => {
 
   it("refuses an HF_ENDPOINT that is not an http(s) URL", async () => {
     await expect(huggingFaceConfig({ HF_ENDPOINT: "ftp://hub" })).rejects.toThrow(/HF_ENDPOINT/);
+  });
+});
+
+describe("canonical model ids", () => {
+  it("gives every spelling of one file the same catalog id", () => {
+    const spellings = (ids: string[]) => [...new Set(ids.map(canonicalModelId))];
+    expect(spellings(["file:/m/x.gguf", "file:///m/x.gguf", "file://localhost/m/x.gguf"])).toEqual(["file:/m/x.gguf"]);
+    expect(spellings(["hf:org/repo/x.gguf", "hf:org/repo:x.gguf", "hf:org/repo:x.gguf#main", "hf:org/repo/x.gguf@main"])).toEqual(["hf:org/repo:x.gguf"]);
+    expect(spellings(["hf:org/repo/sub/x.gguf@v1", "hf:org/repo:sub/x.gguf#v1"])).toEqual(["hf:org/repo:sub/x.gguf@v1"]);
+    expect(spellings(["hf:org/repo:q4_k_m", "hf:org/repo:Q4_K_M#main"])).toEqual(["hf:org/repo:Q4_K_M"]);
+    expect(spellings(["https://Host.example:443/m/x.gguf?X-Amz-Signature=abc", "https://host.example/m/x.gguf#frag"])).toEqual(["https://host.example/m/x.gguf"]);
+  });
+
+  it("keeps ids of different files apart", () => {
+    expect(new Set(["hf:org/repo", "hf:org/repo:Q4_K_M", "hf:org/repo:x.gguf@v2", "hf:org/repo:x.gguf"].map(canonicalModelId)).size).toBe(4);
   });
 });

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { RbeeError } from "../../../shared/errors.js";
 import { checkArtifactId, checkSafeSegment } from "../../catalog/artifact-id.js";
 import { isLoopbackHost } from "../../../shared/loopback-host.js";
+import { withoutQuery } from "../../../shared/redact-url.js";
 
 /** The id forms the model vendors accept, for the message when none does. */
 export const MODEL_ID_FORMS =
@@ -37,6 +38,27 @@ export function parseModelSource(source: string): ModelSource {
   if (source.startsWith("https:") || source.startsWith("http:")) return parseUrl(source);
   if (source.startsWith("file:")) return parseFile(source);
   throw new RbeeError(400, "unsupported_artifact_id", `model source '${source}' is not one rbee can fetch; use ${MODEL_ID_FORMS}`);
+}
+
+/**
+ * The one catalog id of the file a source names, so spellings of one file share one entry:
+ * `file:///m/x.gguf`, `file://localhost/m/x.gguf` and `file:/m/x.gguf` are all `file:/m/x.gguf`;
+ * `hf:org/repo/x.gguf`, `hf:org/repo:x.gguf#main` and `hf:org/repo:x.gguf` are all the last;
+ * `hf:org/repo:q4_k_m` is `hf:org/repo:Q4_K_M`; a URL loses its query (a pre-signed link's
+ * credential, which must not be kept in the catalog) and takes URL's normal form.
+ */
+export function canonicalModelId(source: string): string {
+  const parsed = parseModelSource(source);
+  switch (parsed.kind) {
+    case "file":
+      return `file:${parsed.filePath}`;
+    case "https":
+      return withoutQuery(parsed.url.href);
+    case "hugging-face": {
+      const file = parsed.filePath !== null ? `:${parsed.filePath}` : parsed.quantization !== null ? `:${parsed.quantization}` : "";
+      return `hf:${parsed.repo}${file}${parsed.revision === DEFAULT_REVISION ? "" : `@${parsed.revision}`}`;
+    }
+  }
 }
 
 function parseHuggingFace(source: string): ModelSource {
@@ -124,5 +146,5 @@ function parseFile(source: string): ModelSource {
 }
 
 function invalid(source: string, why: string): RbeeError {
-  return new RbeeError(400, "invalid_artifact_id", `model id '${source}' ${why}; accepted forms: ${MODEL_ID_FORMS}`);
+  return new RbeeError(400, "invalid_artifact_id", `model id '${withoutQuery(source)}' ${why}; accepted forms: ${MODEL_ID_FORMS}`);
 }

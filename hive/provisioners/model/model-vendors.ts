@@ -25,7 +25,10 @@ export const DEFAULTS = {
 export interface ModelCatalogOptions {
   /** The hive's cache folder, e.g. `~/.cache/rbee`; models live in `<cacheDir>/models`. */
   cacheDir: string;
-  /** Where HF_ENDPOINT, HF_TOKEN (huggingface_hub's variables) and RBEE_LOCAL_MODELS are read; default `process.env`. */
+  /**
+   * Where HF_ENDPOINT, HF_TOKEN (huggingface_hub's variables), RBEE_LOCAL_MODELS and
+   * RBEE_MAX_DOWNLOAD_BYTES (the size cap, bytes; default 256 GiB) are read; default `process.env`.
+   */
   env?: Environment;
   log?: (line: string) => void;
   /** Overrides RBEE_LOCAL_MODELS: `link` (default) or `copy` for `file:` models. */
@@ -36,7 +39,7 @@ export interface ModelCatalogOptions {
 
 export function createModelProvisioner(options: ModelCatalogOptions): ArtifactProvisioner<ModelArtifact> {
   const env = options.env ?? process.env;
-  const settings: DownloadSettings = { ...DOWNLOAD_DEFAULTS, ...options.download };
+  const settings: DownloadSettings = { ...DOWNLOAD_DEFAULTS, ...maxDownloadBytes(env.RBEE_MAX_DOWNLOAD_BYTES), ...options.download };
   const catalog = new FilesystemCatalog<ModelArtifact>(path.join(options.cacheDir, DEFAULTS.folderName), ModelArtifact, "model", options.log);
   const vendors = [
     new HuggingFaceVendor(env, settings),
@@ -50,4 +53,13 @@ function localFileMode(raw: string | undefined): LocalFileMode {
   if (raw === undefined || raw === "") return DEFAULTS.localFiles;
   if (raw === "link" || raw === "copy") return raw;
   throw new RbeeError(400, "invalid_local_models_mode", `RBEE_LOCAL_MODELS is '${raw}'; use 'link' (the default: the catalog links to file: models) or 'copy'`);
+}
+
+/** RBEE_MAX_DOWNLOAD_BYTES: the largest model file this hive downloads, bytes. */
+function maxDownloadBytes(raw: string | undefined): Partial<DownloadSettings> {
+  if (raw === undefined || raw === "") return {};
+  if (!/^\d+$/.test(raw) || Number(raw) <= 0 || !Number.isSafeInteger(Number(raw))) {
+    throw new RbeeError(400, "invalid_max_download_bytes", `RBEE_MAX_DOWNLOAD_BYTES is '${raw}'; use a whole number of bytes, e.g. 274877906944 for 256 GiB (the default)`);
+  }
+  return { maxBytes: Number(raw) };
 }

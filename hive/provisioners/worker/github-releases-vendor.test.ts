@@ -100,17 +100,15 @@ describe("GitHub releases vendor", () => {
     expect(listener.actions).toEqual(["fetch", "resolve", "unverified", "download", "downloaded"]);
   });
 
-  it("fails an asset whose sha256 differs from GitHub's digest, leaving a failed entry and no file", async () => {
+  it("fails an asset whose sha256 differs from GitHub's digest, leaving no entry and no file", async () => {
     const id = `cuda-llm-worker-rbee-v0.2.0-${platform}`;
     await expect(installWorker(provisioner, { workerType: "cuda", source: "gh:rbee-dev/rbee@v0.2.0" }, signal(), recorder())).rejects.toMatchObject({
       code: "checksum_mismatch",
       message: expect.stringContaining(`but the source published ${"0".repeat(64)}`),
     });
-    const entry = await provisioner.catalog.get(id);
-    expect(entry?.status).toMatchObject({ state: "failed", reason: expect.stringContaining("SHA-256") });
-    expect(await provisioner.catalog.contains(id)).toBe(false);
+    expect(await provisioner.catalog.get(id)).toBeUndefined();
     expect(await resolveWorker(provisioner.catalog, "cuda")).toBeUndefined();
-    expect(await readdir(provisioner.catalog.folderOf(id))).toEqual(["metadata.json"]);
+    await expect(readdir(provisioner.catalog.folderOf(id))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("names the release when it does not exist", async () => {
