@@ -4,6 +4,9 @@ import { Hive } from "./hive.js";
 import { UsageError } from "../shared/usage-error.js";
 import { CONNECT_USAGE, parseConnectOptions } from "./config/options.js";
 import { ProgressPrinter } from "./progress/progress-printer.js";
+import { exitWithParentPid } from "../shared/protocol/exit-with-parent.js";
+import { watchParent } from "../shared/watch-parent.js";
+import { ignoreBrokenOutput } from "../shared/ignore-broken-output.js";
 
 const [command, ...rest] = process.argv.slice(2);
 
@@ -59,4 +62,15 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     log(`rbee-hive: ${signal}, stopping (${workers})`);
     void hive.stop().then(() => process.exit(0));
   });
+}
+
+// A hive owned by a supervisor (`npm start`) stops with it: when that supervisor is gone, even by
+// SIGKILL, the hive takes the path a SIGTERM takes (stopping its workers if it was asked to).
+const parentPid = exitWithParentPid(process.env);
+if (parentPid !== undefined) {
+  ignoreBrokenOutput(); // the output goes to that supervisor: once it is gone, writes fail
+  watchParent(() => {
+    log(`rbee-hive: its parent (pid ${parentPid}) is gone`);
+    process.kill(process.pid, "SIGTERM");
+  }, parentPid);
 }
