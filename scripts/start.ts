@@ -20,6 +20,8 @@ const PROJECT_ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DEFAULT_PORT = 7833;
 const DEMO_MODEL = "rbee-tiny";
 const HIVE_NAME = "local";
+/** The executables wrangler runs for the local queen, which do not notice that this process died. */
+const QUEEN_PROCESSES = ["workerd", "esbuild"];
 /** Local queen state (D1, Durable Objects) and the demo model; RBEE_STATE_DIR moves it. */
 const STATE_DIR = resolve(process.env.RBEE_STATE_DIR ?? resolve(PROJECT_ROOT, ".rbee"));
 
@@ -129,11 +131,12 @@ const queen = await queenStarting.catch((error: Error) => {
 });
 shutdown.ownSignals(); // back from the handlers wrangler installed while starting
 await shutdown.checkpoint();
-// Should this process die without stopping workerd, the guard does. wrangler runs two (its proxy
-// on the port, the queen behind it); the second may start after the URL is known.
+// Should this process die without stopping workerd (and wrangler's esbuild), the guard does.
+// wrangler runs two workerd (its proxy on the port, the queen behind it); the second may start
+// after the URL is known. The hive is not guarded: it stops by itself, and its workers with it.
 const guard = startOrphanGuard();
 shutdown.add("the queen's guard", () => guard.disarm());
-await guard.guardChildrenNamed("workerd");
+await guard.guardChildrenNamed(...QUEEN_PROCESSES);
 
 const client = new QueenClient(queen.url, apiKey);
 try {
@@ -152,7 +155,7 @@ try {
   });
   shutdown.add("the hive", () => hive.stop()); // the hive stops the workers it started before it exits
   await hive.welcomed;
-  await guard.guardChildrenNamed("workerd"); // the queen welcomed the hive: every workerd is up
+  await guard.guardChildrenNamed(...QUEEN_PROCESSES); // the queen welcomed the hive: every workerd is up
   if (!model.demo) {
     // Downloads can take longer than one HTTP request may wait: fetch first, following the job.
     console.log(`getting '${model.source}' into the hive's model catalog…`);

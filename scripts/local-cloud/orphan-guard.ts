@@ -1,6 +1,7 @@
 // Stops child processes this process cannot stop itself once it is dead. wrangler's workerd does
 // not watch its parent: when `npm start` dies without running its shutdown (SIGKILL, a crash in
-// native code), workerd keeps serving the port with the old state until someone kills it. The
+// native code), workerd keeps serving the port with the old state until someone kills it (and
+// wrangler's esbuild service, holding a build context open, waits forever for its host). The
 // guard is a tiny shell reading the pids to guard from a pipe from this process; the kernel
 // closes the pipe however this process ends, and the shell then stops them. Used by start.ts.
 import { spawn } from "node:child_process";
@@ -8,8 +9,8 @@ import type { Writable } from "node:stream";
 import { execa } from "execa";
 
 export interface OrphanGuard {
-  /** Guards this process's running children whose executable is called `name` (e.g. `workerd`) too. */
-  guardChildrenNamed(name: string): Promise<number[]>;
+  /** Guards this process's running children whose executable has one of these names (e.g. `workerd`) too. */
+  guardChildrenNamed(...names: string[]): Promise<number[]>;
   /** Stands the guard down before a clean shutdown stops the processes itself; safe to call twice. */
   disarm(): void;
 }
@@ -45,8 +46,8 @@ export function startOrphanGuard(): OrphanGuard {
   const guarded = new Set<number>();
   let armed = true;
   return {
-    async guardChildrenNamed(name) {
-      const pids = (await childrenNamed(name)).filter((pid) => !guarded.has(pid));
+    async guardChildrenNamed(...names) {
+      const pids = (await childrenNamed(names)).filter((pid) => !guarded.has(pid));
       for (const pid of pids) guarded.add(pid);
       if (armed && pids.length > 0) pipe?.write(pids.map((pid) => `${pid}\n`).join(""));
       return pids;
@@ -59,12 +60,12 @@ export function startOrphanGuard(): OrphanGuard {
   };
 }
 
-/** Pids of this process's children whose executable is called `name` (`ps`: Linux and macOS). */
-async function childrenNamed(name: string): Promise<number[]> {
+/** Pids of this process's children whose executable has one of `names` (`ps`: Linux and macOS). */
+async function childrenNamed(names: string[]): Promise<number[]> {
   const { stdout } = await execa("ps", ["-A", "-o", "pid=,ppid=,comm="], { stdin: "ignore" });
   return stdout.split("\n").flatMap((line) => {
     const [pid, ppid, ...command] = line.trim().split(/\s+/);
     const executable = command.join(" ").split("/").at(-1);
-    return Number(ppid) === process.pid && executable === name ? [Number(pid)] : [];
+    return Number(ppid) === process.pid && executable !== undefined && names.includes(executable) ? [Number(pid)] : [];
   });
 }
