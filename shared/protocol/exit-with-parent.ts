@@ -13,7 +13,7 @@ const ParentPid = z.coerce.number().int().min(1);
  * that is not a pid throws: a supervisor that asked for this and got it wrong would otherwise
  * leave the orphans it meant to prevent.
  */
-export function exitWithParentPid(env: NodeJS.ProcessEnv): number | undefined {
+export function exitWithParentPid(env: Record<string, string | undefined>): number | undefined {
   const raw = env[EXIT_WITH_PARENT_ENV];
   if (raw === undefined || raw === "") return undefined;
   const parsed = ParentPid.safeParse(raw);
