@@ -69,6 +69,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 const parentPid = exitWithParentPid(process.env);
 if (parentPid !== undefined) {
   ignoreBrokenOutput(); // the output goes to that supervisor: once it is gone, writes fail
+  // A closed terminal hangs up its whole process group; the supervisor then stops this hive (and
+  // it its workers) by SIGTERM. Dying of the SIGHUP at once would leave the workers running.
+  process.on("SIGHUP", () => {});
   watchParent(() => {
     log(`rbee-hive: its parent (pid ${parentPid}) is gone`);
     process.kill(process.pid, "SIGTERM");
