@@ -5,6 +5,9 @@ import { UsageError } from "../shared/usage-error.js";
 import { CONNECT_USAGE, parseConnectOptions } from "./config/options.js";
 import { installCrashGuard, stopThenExit } from "./processes/crash-guard.js";
 import { ProgressPrinter } from "./progress/progress-printer.js";
+import { exitWithParentPid } from "../shared/protocol/exit-with-parent.js";
+import { watchParent } from "../shared/watch-parent.js";
+import { ignoreBrokenOutput } from "../shared/ignore-broken-output.js";
 
 const [command, ...rest] = process.argv.slice(2);
 
@@ -63,4 +66,18 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     log(`rbee-hive: ${signal}, stopping (${workers})`);
     void stopThenExit(() => hive?.stop() ?? Promise.resolve(), log, (code) => process.exit(code), 0);
   });
+}
+
+// A hive owned by a supervisor (`npm start`) stops with it: when that supervisor is gone, even by
+// SIGKILL, the hive takes the path a SIGTERM takes (stopping its workers if it was asked to).
+const parentPid = exitWithParentPid(process.env);
+if (parentPid !== undefined) {
+  ignoreBrokenOutput(); // the output goes to that supervisor: once it is gone, writes fail
+  // A closed terminal hangs up its whole process group; the supervisor then stops this hive (and
+  // it its workers) by SIGTERM. Dying of the SIGHUP at once would leave the workers running.
+  process.on("SIGHUP", () => {});
+  watchParent(() => {
+    log(`rbee-hive: its parent (pid ${parentPid}) is gone`);
+    process.kill(process.pid, "SIGTERM");
+  }, parentPid);
 }

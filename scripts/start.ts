@@ -1,17 +1,27 @@
 // `npm start`: the whole local cloud on this machine — the real queen in workerd, one hive
 // connected to it over its WebSocket, and a worker serving a model — until Ctrl-C.
+// package.json runs it as `exec node …`: npm starts scripts through `sh -c`, and npm forwards the
+// SIGINT and SIGTERM it gets to that shell, which (dash) dies on SIGTERM without passing it on and
+// sits on SIGINT; exec makes this process npm's child, so a signal to npm alone stops everything.
 import { existsSync } from "node:fs";
 import { basename, isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
 import { startHiveProcess } from "./local-cloud/hive-process.js";
-import { PROJECT_ROOT, startLocalQueen } from "./local-cloud/queen.js";
+import { lockStateFolder } from "./local-cloud/instance-lock.js";
+import { startOrphanGuard } from "./local-cloud/orphan-guard.js";
+import { ensurePortFree } from "./local-cloud/port-check.js";
 import { QueenClient } from "./local-cloud/queen-client.js";
+import { Shutdown } from "./local-cloud/shutdown.js";
+import { StartRefused } from "./local-cloud/start-refused.js";
 
+const PROJECT_ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DEFAULT_PORT = 7833;
 const DEMO_MODEL = "rbee-tiny";
 const HIVE_NAME = "local";
+/** The executables wrangler runs for the local queen, which do not notice that this process died. */
+const QUEEN_PROCESSES = ["workerd", "esbuild"];
 /** Local queen state (D1, Durable Objects) and the demo model; RBEE_STATE_DIR moves it. */
 const STATE_DIR = resolve(process.env.RBEE_STATE_DIR ?? resolve(PROJECT_ROOT, ".rbee"));
 
@@ -25,11 +35,25 @@ const USAGE = `Usage: npm start [-- --model <id>] [--port <n>] [--worker-threads
 Env: RBEE_API_KEY (or RBEE_ADMIN_KEY) sets the API key, which is the queen's admin key: it can
 call every route and create narrower keys through /v1/keys (otherwise one is generated);
 RBEE_STATE_DIR moves the local state (default .rbee/ in the project); HF_TOKEN and HF_ENDPOINT
-work as for the Hugging Face tools.`;
+work as for the Hugging Face tools. One npm start runs per state folder: a second one beside it
+needs its own RBEE_STATE_DIR and RBEE_PORT.
+Stops everything it started on SIGINT (Ctrl-C), SIGTERM or SIGHUP, or when its parent is gone.
+Exit status: 0 once stopped, 1 when the start failed, 2 for a bad option, 3 when another npm
+start holds the state folder or another process the port.`;
+
+/** Exit statuses a script or supervisor can tell apart. 0: stopped by a signal or with its parent. */
+const EXIT = { failed: 1, usage: 2, refused: 3 } as const;
 
 function fail(message: string): never {
   console.error(`npm start: ${message}\n\n${USAGE}`);
-  process.exit(2);
+  process.exit(EXIT.usage);
+}
+
+/** Another instance holds the state folder, or something holds the port: say which and what to do. */
+function refuse(error: unknown): never {
+  if (!(error instanceof StartRefused)) throw error;
+  console.error(`npm start: ${error.message}`);
+  process.exit(EXIT.refused);
 }
 
 function parseOptions() {
@@ -81,58 +105,73 @@ function modelNameFrom(fileName: string): string {
 }
 
 const options = parseOptions();
+const shutdown = new Shutdown();
+shutdown.ownSignals();
+shutdown.exitWithParent();
+const lock = await lockStateFolder(STATE_DIR, `http://127.0.0.1:${options.port}`, (line) => console.log(line)).catch(refuse);
+shutdown.add("the state folder's lock", () => lock.release());
+await ensurePortFree(options.port).catch(async (error: unknown) => {
+  await lock.release();
+  refuse(error);
+});
 const model = await resolveModel(options.model);
 // The printed key is the queen's bootstrap admin key (RBEE_ADMIN_KEY): it serves inference and
 // administration alike, so a local user needs only this one.
 const apiKey = process.env.RBEE_API_KEY || process.env.RBEE_ADMIN_KEY || `rbee_sk_${crypto.randomUUID().replaceAll("-", "")}`;
 
 console.log("starting the queen (workerd)…");
-const queen = await startLocalQueen({ persistDir: resolve(STATE_DIR, "queen"), adminKey: apiKey, port: options.port }).catch((error: Error) =>
-  fail(`the queen did not start on port ${options.port}: ${error.message} (is the port in use? set RBEE_PORT)`),
-);
-const client = new QueenClient(queen.url, apiKey);
-const { token } = await client.createHive(HIVE_NAME);
-const hive = startHiveProcess({
-  queenUrl: queen.url,
-  name: HIVE_NAME,
-  token,
-  workerThreads: options.workerThreads ?? (model.demo ? 1 : undefined),
-  // `npm start` owns its workers: Ctrl-C stops them (a standalone hive leaves them for its restart).
-  stopWorkersOnExit: true,
-  onLine: (line) => console.log(`[hive] ${line}`),
+// Imported only now: loading wrangler takes seconds, and a start that is refused is refused at once.
+const { startLocalQueen } = await import("./local-cloud/queen.js");
+const queenStarting = startLocalQueen({ persistDir: resolve(STATE_DIR, "queen"), adminKey: apiKey, port: options.port });
+// A signal while workerd starts waits for it to be up, then stops it: never left behind.
+shutdown.add("the queen", async () => (await queenStarting.catch(() => undefined))?.dispose());
+const queen = await queenStarting.catch((error: Error) => {
+  console.error(`npm start: the queen did not start on port ${options.port}: ${error.message} (is the port in use? set RBEE_PORT)`);
+  return shutdown.run("error", EXIT.failed);
 });
+shutdown.ownSignals(); // back from the handlers wrangler installed while starting
+await shutdown.checkpoint();
+// Should this process die without stopping workerd (and wrangler's esbuild), the guard does.
+// wrangler runs two workerd (its proxy on the port, the queen behind it); the second may start
+// after the URL is known. The hive is not guarded: it stops by itself, and its workers with it.
+const guard = startOrphanGuard();
+shutdown.add("the queen's guard", () => guard.disarm());
+await guard.guardChildrenNamed(...QUEEN_PROCESSES);
 
-let shuttingDown = false;
-async function shutDown(signal: string): Promise<void> {
-  if (shuttingDown) process.exit(1); // second Ctrl-C: stop waiting
-  shuttingDown = true;
-  console.log(`\n${signal}: stopping the hive, its workers and the queen…`);
-  await hive.stop(); // the hive stops the workers it started before it exits
-  await queen.dispose();
-  process.exit(0);
-}
-// wrangler (and the exit hooks it loads) install SIGINT/SIGTERM handlers that exit at once; this
-// script owns shutdown instead, so the hive can stop its workers before the queen goes.
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.removeAllListeners(signal);
-  process.on(signal, () => void shutDown(signal));
-}
-
+const client = new QueenClient(queen.url, apiKey);
 try {
+  const { token } = await client.createHive(HIVE_NAME);
+  await shutdown.checkpoint();
+  const hive = startHiveProcess({
+    queenUrl: queen.url,
+    name: HIVE_NAME,
+    token,
+    workerThreads: options.workerThreads ?? (model.demo ? 1 : undefined),
+    // `npm start` owns its workers: Ctrl-C stops them (a standalone hive leaves them for its restart).
+    stopWorkersOnExit: true,
+    // And, should this process die without stopping the hive, the hive stops by itself.
+    exitWithParent: true,
+    onLine: (line) => console.log(`[hive] ${line}`),
+  });
+  shutdown.add("the hive", () => hive.stop()); // the hive stops the workers it started before it exits
   await hive.welcomed;
+  await guard.guardChildrenNamed(...QUEEN_PROCESSES); // the queen welcomed the hive: every workerd is up
   if (!model.demo) {
     // Downloads can take longer than one HTTP request may wait: fetch first, following the job.
     console.log(`getting '${model.source}' into the hive's model catalog…`);
     const end = await client.runJob({ operation: "model_download", hive: HIVE_NAME, model: model.source });
     if (end.type !== "done") throw new Error(`could not get the model: ${end.code ?? end.type}: ${end.message ?? ""}`);
   }
+  await shutdown.checkpoint();
   console.log(`starting a worker for '${model.name}'…`);
   const worker = await client.spawnWorker({ hive: HIVE_NAME, model: model.name, source: model.source });
   await client.waitForWorkerReady(worker.id, 120_000);
 } catch (error) {
-  console.error(`npm start: ${(error as Error).message}`);
-  await shutDown("error");
+  // A signal during the start also breaks the steps above (the hive exits): that shutdown is the one.
+  if (!shutdown.requested) console.error(`npm start: ${(error as Error).message}`);
+  await shutdown.run("error", EXIT.failed);
 }
+await shutdown.checkpoint();
 
 const baseUrl = `${queen.url}/v1`;
 console.log(`

@@ -1,6 +1,7 @@
 // Runs `rbee-hive connect` as a real child process, for `npm start` and the end-to-end tests.
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
+import { EXIT_WITH_PARENT_ENV } from "../../shared/protocol/exit-with-parent.js";
 
 const HIVE_BIN = fileURLToPath(new URL("../../bin/rbee-hive.js", import.meta.url));
 
@@ -13,6 +14,8 @@ export interface HiveProcessOptions {
   cacheDir?: string;
   /** Stop the hive's workers when it stops (`npm start`); tests of re-attaching leave them up. */
   stopWorkersOnExit?: boolean;
+  /** Stop the hive (as SIGTERM would) once this process is gone, even killed by SIGKILL (`npm start`). */
+  exitWithParent?: boolean;
   /** More environment for the hive (e.g. HF_ENDPOINT); it inherits the rest. */
   env?: Record<string, string>;
   /** Receives each line the hive (and the workers it runs) print. */
@@ -36,7 +39,7 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   if (options.stopWorkersOnExit) args.push("--stop-workers-on-exit");
   const child: ResultPromise = execa(process.execPath, [HIVE_BIN, ...args], {
     // The token goes by environment, not argv, so `ps` on a shared machine does not show it.
-    env: { ...options.env, RBEE_HIVE_TOKEN: options.token },
+    env: { ...options.env, RBEE_HIVE_TOKEN: options.token, ...(options.exitWithParent ? { [EXIT_WITH_PARENT_ENV]: String(process.pid) } : {}) },
     stdin: "ignore",
     all: true,
     reject: false,

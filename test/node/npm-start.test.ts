@@ -1,86 +1,99 @@
 // The README's first promise: `npm start` brings up the whole local cloud, prints the base URL
-// and key, serves rbee-tiny to the OpenAI client, and Ctrl-C leaves no process behind.
-import { execFileSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+// and key, serves rbee-tiny to the OpenAI client, refuses a second start beside it at once, and
+// Ctrl-C leaves no process behind. (test/drills/signals.slow.test.ts: SIGTERM, SIGINT and
+// SIGKILL to npm alone.)
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import OpenAI from "openai";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { PROJECT_ROOT } from "../../scripts/local-cloud/queen.js";
-import { isAlive, processesMentioning, waitUntil } from "./local-cloud.js";
+import { descendants, runNpmStart, type NpmStart } from "../support/npm-start-process.js";
+import { isAlive, waitUntil } from "./local-cloud.js";
 
-/** Every process below `pid`, found through `ps` (Linux/macOS). */
-function descendants(pid: number): number[] {
-  const table = execFileSync("ps", ["-A", "-o", "pid=,ppid="], { encoding: "utf8" });
-  const children = new Map<number, number[]>();
-  for (const line of table.trim().split("\n")) {
-    const [child, parent] = line.trim().split(/\s+/).map(Number);
-    if (child === undefined || parent === undefined) continue;
-    children.set(parent, [...(children.get(parent) ?? []), child]);
-  }
-  const found: number[] = [];
-  const queue = [pid];
-  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-    for (const child of children.get(next) ?? []) {
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
-}
+/** What `npm start` exits with when another instance holds the state folder or the port. */
+const EXIT_REFUSED = 3;
 
 describe("npm start", () => {
+  const stateDirs: string[] = [];
   let stateDir = "";
+  let port = 0;
+  let start: NpmStart | undefined;
+
+  const tempDir = async () => {
+    const dir = await mkdtemp(join(tmpdir(), "rbee-start-"));
+    stateDirs.push(dir);
+    return dir;
+  };
+  const running = (): NpmStart => {
+    if (start === undefined) throw new Error("npm start did not start");
+    return start;
+  };
+  /** One chat completion from rbee-tiny through the printed URL with the printed key. */
+  const chat = async (): Promise<string> => {
+    const apiKey = /OPENAI_API_KEY=(\S+)/.exec(running().output)?.[1];
+    const openai = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey, maxRetries: 0 });
+    const completion = await openai.chat.completions.create({ model: "rbee-tiny", messages: [{ role: "user", content: "Hello" }], max_tokens: 8 });
+    return completion.choices[0]?.message.content ?? "";
+  };
+  /** A second `npm start`, run to its end. */
+  const secondStart = (env: { RBEE_STATE_DIR: string; RBEE_PORT: string }) =>
+    execa("npm", ["start", "--silent"], { cwd: PROJECT_ROOT, env: { ...env, RBEE_CACHE_DIR: join(env.RBEE_STATE_DIR, "cache") }, all: true, reject: false, timeout: 60_000 });
+
+  beforeAll(async () => {
+    stateDir = await tempDir();
+    port = await findFreeLoopbackPort();
+    start = runNpmStart(stateDir, port);
+    await start.ready();
+  }, 120_000);
 
   afterAll(async () => {
-    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+    // Whatever happened, leave nothing running for the next test.
+    await start?.kill();
+    for (const dir of stateDirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it("serves rbee-tiny on the printed URL with the printed key, and Ctrl-C stops everything", { timeout: 150_000 }, async () => {
-    stateDir = await mkdtemp(join(tmpdir(), "rbee-start-"));
-    const port = await findFreeLoopbackPort();
-    const start = execa("npm", ["start", "--silent"], {
-      cwd: PROJECT_ROOT,
-      env: { RBEE_PORT: String(port), RBEE_STATE_DIR: stateDir, RBEE_CACHE_DIR: join(stateDir, "cache"), RBEE_API_KEY: "", RBEE_ADMIN_KEY: "" },
-      all: true,
-      reject: false,
-      // Its own process group, like a shell job, so "Ctrl-C" can reach every process in it.
-      detached: true,
-    });
-    let output = "";
-    start.all.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-    });
-    try {
-      await waitUntil(() => output.includes("Ctrl-C stops everything") || start.exitCode !== null, 90_000, "npm start to be ready");
-      expect(output).toContain(`OPENAI_BASE_URL=http://127.0.0.1:${port}/v1`);
-      expect(output).toContain("its output is random text");
-      const apiKey = /OPENAI_API_KEY=(\S+)/.exec(output)?.[1];
-      expect(apiKey).toMatch(/^rbee_sk_/);
+  it("serves rbee-tiny on the printed URL with the printed key", async () => {
+    const { output } = running();
+    expect(output).toContain(`OPENAI_BASE_URL=http://127.0.0.1:${port}/v1`);
+    expect(output).toContain("its output is random text");
+    expect(/OPENAI_API_KEY=(\S+)/.exec(output)?.[1]).toMatch(/^rbee_sk_/);
+    expect(await chat()).not.toBe("");
+  });
 
-      const openai = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey, maxRetries: 0 });
-      const completion = await openai.chat.completions.create({
-        model: "rbee-tiny",
-        messages: [{ role: "user", content: "Hello" }],
-        max_tokens: 8,
-      });
-      expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
+  it("refuses a second npm start on the same state folder at once, naming the running one", async () => {
+    const holder = JSON.parse(await readFile(join(stateDir, "instance.json"), "utf8")) as { pid: number; url: string };
+    expect(descendants(running().pid)).toContain(holder.pid); // scripts/start.ts, below npm
+    expect(holder.url).toBe(`http://127.0.0.1:${port}`);
 
-      const started = descendants(start.pid ?? 0);
-      expect(started.length).toBeGreaterThanOrEqual(3); // queen (workerd), hive, worker at least
-      // Ctrl-C in a terminal sends SIGINT to the whole foreground process group.
-      process.kill(-(start.pid ?? 0), "SIGINT");
-      await start;
-      expect(output).toContain("SIGINT: stopping the hive, its workers and the queen");
-      await waitUntil(() => started.every((pid) => !isAlive(pid)), 20_000, "every started process to exit");
-    } finally {
-      // Whatever happened above, leave nothing running for the next test.
-      for (const pid of descendants(start.pid ?? 0)) process.kill(pid, "SIGKILL");
-      // Workers run detached from the hive, so one left by a failed run is no longer a descendant.
-      for (const pid of await processesMentioning(stateDir)) process.kill(pid, "SIGKILL");
-      if (start.exitCode === null) start.kill("SIGKILL");
-    }
+    const second = await secondStart({ RBEE_STATE_DIR: stateDir, RBEE_PORT: String(port + 1) });
+    expect(second.exitCode).toBe(EXIT_REFUSED);
+    expect(second.all).toContain(`another npm start (pid ${holder.pid}, serving http://127.0.0.1:${port}`);
+    expect(second.all).toContain(`kill ${holder.pid}`);
+    expect(second.all).toContain("RBEE_STATE_DIR=<another folder> RBEE_PORT=<another port> npm start");
+    expect(second.all).not.toContain("starting the queen");
+  });
+
+  it("refuses a second npm start on the same port, naming the process that holds it", async () => {
+    const second = await secondStart({ RBEE_STATE_DIR: await tempDir(), RBEE_PORT: String(port) });
+    expect(second.exitCode).toBe(EXIT_REFUSED);
+    expect(second.all).toMatch(new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use by pid \\d+ \\(\\S*workerd serve`));
+    expect(second.all).toContain("scripts/start.ts");
+    expect(second.all).toContain("RBEE_PORT=<port> npm start");
+    expect(second.all).not.toContain("starting the queen");
+  });
+
+  it("keeps serving after refusing them, and Ctrl-C stops everything", { timeout: 60_000 }, async () => {
+    expect(running().output).not.toContain("stopping the hive");
+    expect(await chat()).not.toBe(""); // its worker was left alone
+    const started = await running().started();
+    expect(started.length).toBeGreaterThanOrEqual(4); // npm, start.ts, the queen (workerd), the hive, the worker
+    // Ctrl-C in a terminal sends SIGINT to the whole foreground process group.
+    process.kill(-running().pid, "SIGINT");
+    await running().process;
+    expect(running().output).toContain("SIGINT: stopping the hive, its workers and the queen");
+    await waitUntil(() => started.every((pid) => !isAlive(pid)), 20_000, "every started process to exit");
   });
 });

@@ -1,0 +1,15 @@
+// Why `npm start` will not start here and now — another instance holds the state folder, or
+// something else holds the port — with a message saying what to do instead. start.ts exits with
+// its own status for it, so a script or supervisor can tell it from a crash.
+export type StartRefusedCode = "instance_running" | "port_in_use";
+
+export class StartRefused extends Error {
+  override readonly name = "StartRefused";
+
+  constructor(
+    readonly code: StartRefusedCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
