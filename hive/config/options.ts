@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { isLoopbackHost } from "../../shared/loopback-host.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { UsageError } from "../../shared/usage-error.js";
 import { locateConfigFile, readConfigFile, type UserPaths } from "./config-file.js";
@@ -34,7 +35,12 @@ export const DEFAULTS = {
 } as const;
 
 const Settings = z.object({
-  queenUrl: z.url({ protocol: /^(https?|wss?)$/, error: "must be an http(s):// or ws(s):// URL" }),
+  queenUrl: z
+    .url({ protocol: /^(https?|wss?)$/, error: "must be an http(s):// or ws(s):// URL" })
+    .refine(
+      (value) => /^(https|wss):$/.test(new URL(value).protocol) || isLoopbackHost(new URL(value).hostname),
+      "must be an https:// or wss:// URL unless the queen runs on this machine (localhost, 127.0.0.1, [::1]): over plain http:// or ws:// the hive's token and the queen's commands (which this machine runs) cross the network readable and forgeable",
+    ),
   token: z
     .string({ error: (issue) => (issue.input === undefined ? "is required: pass --token, set RBEE_HIVE_TOKEN or put token in the config file" : "must be a string") })
     .min(1, "must not be empty"),
@@ -80,7 +86,8 @@ key in camelCase, e.g. {"queenUrl": "https://…", "workerThreads": 8}), else it
 
   --config <file>         JSON config file (env RBEE_CONFIG; default $XDG_CONFIG_HOME/rbee/hive.json,
                           i.e. ~/.config/rbee/hive.json, read only if it exists)
-  --queen <url>           queen base URL (env RBEE_QUEEN_URL, key queenUrl, default ${DEFAULTS.queenUrl})
+  --queen <url>           queen base URL (env RBEE_QUEEN_URL, key queenUrl, default ${DEFAULTS.queenUrl});
+                          https:// unless the queen runs on this machine; a trailing /v1 is dropped
   --token <token>         this hive's token from POST /v1/hives (env RBEE_HIVE_TOKEN, key token)
   --name <name>           this hive's name (env RBEE_HIVE_NAME, key name, default: host name)
   --worker-threads <n>    CPU threads per worker (env RBEE_WORKER_THREADS, key workerThreads,
