@@ -6,7 +6,8 @@ import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import { HIVE_RECORD_MIN_INTERVAL_MS } from "../../shared/protocol/hive-socket-limits.js";
 import { recordHiveCapabilities, recordHiveDevices } from "../hives/hive-records.js";
 
-const LAST_WRITE_KEY = "record:lastWriteAtMs";
+/** Storage key of when the last write happened (ms); tests age it to skip the wait. */
+export const LAST_WRITE_KEY = "record:lastWriteAtMs";
 const PENDING_KEY = "record:pending";
 
 /** A hello's machine facts (devices included), or a status refresh's devices alone. */

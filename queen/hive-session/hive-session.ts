@@ -44,6 +44,9 @@ export const HIVE_TOKEN_HASH_HEADER = "x-rbee-hive-token-hash";
  */
 export const HIVE_RECONNECT_GRACE_MS = 90_000;
 
+/** Refused frames logged per socket: 10 at once, then one a second. */
+const REFUSED_FRAME_LOG_RATE = { burst: 10, perSecond: 1 };
+
 /** How long a relayed request may wait for the worker's response head (queueing included). */
 const RESPONSE_HEAD_TIMEOUT_MS = 120_000;
 
@@ -80,6 +83,8 @@ export class HiveSession extends DurableObject<Env> {
   private readonly records = new HiveRecordThrottle(this.ctx.storage, this.env.DB);
   /** Per socket, in memory: an object woken from hibernation starts each socket with a full bucket. */
   private readonly frameBuckets = new WeakMap<WebSocket, TokenBucket>();
+  /** Refused frames logged per socket: a hostile hive must not flood the logs either. */
+  private readonly logBuckets = new WeakMap<WebSocket, TokenBucket>();
   /** Sockets whose end was handled already: a close the queen began may be reported again later. */
   private readonly goneSockets = new WeakSet<WebSocket>();
 
@@ -212,7 +217,7 @@ export class HiveSession extends DurableObject<Env> {
     }
     const parsed = parseFrame(HiveToQueenFrame, message);
     if (!parsed.ok) {
-      console.warn(`hive ${attachment.hiveName}: refused frame: ${parsed.message}`);
+      if (this.logBucket(ws).take()) console.warn(`hive ${attachment.hiveName}: refused frame: ${parsed.message}`);
       this.send(ws, { type: "error", code: parsed.code, message: parsed.message });
       return;
     }
@@ -469,12 +474,11 @@ export class HiveSession extends DurableObject<Env> {
   }
 
   private frameBucket(ws: WebSocket): TokenBucket {
-    let bucket = this.frameBuckets.get(ws);
-    if (!bucket) {
-      bucket = new TokenBucket(HIVE_FRAME_RATE.burstFrames, HIVE_FRAME_RATE.framesPerSecond);
-      this.frameBuckets.set(ws, bucket);
-    }
-    return bucket;
+    return bucketOf(this.frameBuckets, ws, HIVE_FRAME_RATE.burstFrames, HIVE_FRAME_RATE.framesPerSecond);
+  }
+
+  private logBucket(ws: WebSocket): TokenBucket {
+    return bucketOf(this.logBuckets, ws, REFUSED_FRAME_LOG_RATE.burst, REFUSED_FRAME_LOG_RATE.perSecond);
   }
 
   /** An open socket of this hive (greeted or not yet), other than `except`. */
@@ -499,6 +503,15 @@ export class HiveSession extends DurableObject<Env> {
       console.warn(`could not send "${frame.type}" frame: ${String(error)}`);
     }
   }
+}
+
+function bucketOf(buckets: WeakMap<WebSocket, TokenBucket>, ws: WebSocket, capacity: number, refillPerSecond: number): TokenBucket {
+  let bucket = buckets.get(ws);
+  if (!bucket) {
+    bucket = new TokenBucket(capacity, refillPerSecond);
+    buckets.set(ws, bucket);
+  }
+  return bucket;
 }
 
 function hiveOffline(): RbeeError {

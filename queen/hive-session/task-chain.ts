@@ -10,7 +10,9 @@ export class TaskChain {
 
   /** Adds `task` after every task added before; resolves when it ran (failed or not), never rejects. */
   run(task: () => Promise<void>): Promise<void> {
-    this.tail = this.tail.then(task).catch((error: unknown) => this.onError(error));
+    this.tail = this.tail.then(task).catch((error: unknown) => {
+      this.onError(error);
+    });
     return this.tail;
   }
 
