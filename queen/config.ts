@@ -4,17 +4,23 @@
 // `invalid_configuration` error naming the var, what was expected and what arrived.
 import { z } from "zod";
 import { RbeeError } from "../shared/errors.js";
+import { HIVE_FRAME_RATE } from "../shared/protocol/hive-socket-limits.js";
 
 export const DEFAULTS = {
   /** How often workers heartbeat, in ms (HEARTBEAT_INTERVAL_MS); three missed intervals and a worker is gone. */
   heartbeatIntervalMs: 5000,
   /** Largest JSON request body the queen accepts, in bytes (MAX_JSON_BODY_BYTES); larger ones get 413. */
   maxJsonBodyBytes: 1024 * 1024,
+  /** Frames a hive socket may send in a burst (HIVE_FRAME_BURST) and per second after it (HIVE_FRAMES_PER_SECOND). */
+  hiveFrameBurst: HIVE_FRAME_RATE.burstFrames,
+  hiveFramesPerSecond: HIVE_FRAME_RATE.framesPerSecond,
 } as const;
 
 export interface QueenConfig {
   heartbeatIntervalMs: number;
   maxJsonBodyBytes: number;
+  hiveFrameBurst: number;
+  hiveFramesPerSecond: number;
   /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
   adminKey: string | undefined;
 }
@@ -39,6 +45,8 @@ function positiveIntegerVar(unit: string, fallback: number) {
 const QueenVars = z.object({
   HEARTBEAT_INTERVAL_MS: positiveIntegerVar("ms", DEFAULTS.heartbeatIntervalMs),
   MAX_JSON_BODY_BYTES: positiveIntegerVar("bytes", DEFAULTS.maxJsonBodyBytes),
+  HIVE_FRAME_BURST: positiveIntegerVar("frames", DEFAULTS.hiveFrameBurst),
+  HIVE_FRAMES_PER_SECOND: positiveIntegerVar("frames per second", DEFAULTS.hiveFramesPerSecond),
   // An empty secret is no secret: the same as an unset one. Its value is never quoted back.
   RBEE_ADMIN_KEY: z
     .string()
@@ -56,8 +64,14 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new RbeeError(500, "invalid_configuration", `The queen's configuration is invalid: ${problems.join("; ")}.`);
   }
-  const { HEARTBEAT_INTERVAL_MS, MAX_JSON_BODY_BYTES, RBEE_ADMIN_KEY } = parsed.data;
-  return { heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, maxJsonBodyBytes: MAX_JSON_BODY_BYTES, adminKey: RBEE_ADMIN_KEY };
+  const { HEARTBEAT_INTERVAL_MS, MAX_JSON_BODY_BYTES, HIVE_FRAME_BURST, HIVE_FRAMES_PER_SECOND, RBEE_ADMIN_KEY } = parsed.data;
+  return {
+    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+    maxJsonBodyBytes: MAX_JSON_BODY_BYTES,
+    hiveFrameBurst: HIVE_FRAME_BURST,
+    hiveFramesPerSecond: HIVE_FRAMES_PER_SECOND,
+    adminKey: RBEE_ADMIN_KEY,
+  };
 }
 
 // The env object lives as long as its isolate (or Durable Object), so it is parsed once per env;

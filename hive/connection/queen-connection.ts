@@ -182,8 +182,8 @@ export class QueenConnection {
     const final = status === 401 || status === 403;
     // Stop first: terminating the socket would otherwise schedule a reconnect.
     if (final) this.closed = true;
-    socket.terminate();
     const body = await readBody(response);
+    socket.terminate();
     const problem = describeProblem(body);
     if (!final) {
       this.log(`queen refused the connection: HTTP ${status}${problem ? ` ${problem}` : ""}`);

@@ -17,7 +17,6 @@ import {
   type QueenToHiveFrame,
   type RelayablePath,
 } from "../../shared/protocol/hive-frames.js";
-import { HIVE_FRAME_RATE } from "../../shared/protocol/hive-socket-limits.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
 import { TokenBucket } from "../../shared/token-bucket.js";
 import { queenConfig } from "../config.js";
@@ -207,8 +206,8 @@ export class HiveSession extends DurableObject<Env> {
       return;
     }
     if (!this.frameBucket(ws).take()) {
-      const { burstFrames, framesPerSecond } = HIVE_FRAME_RATE;
-      const limit = `more than ${framesPerSecond} frames a second (bursts of ${burstFrames})`;
+      const { hiveFrameBurst, hiveFramesPerSecond } = queenConfig(this.env);
+      const limit = `more than ${hiveFramesPerSecond} frames a second (bursts of ${hiveFrameBurst})`;
       console.warn(`hive ${attachment.hiveName}: sent ${limit}; closing its socket`);
       this.send(ws, { type: "error", code: "rate_limited", message: `this hive sent ${limit}; the queen closes the connection` });
       ws.close(CloseCode.rateLimited, "frame rate limit exceeded");
@@ -474,7 +473,8 @@ export class HiveSession extends DurableObject<Env> {
   }
 
   private frameBucket(ws: WebSocket): TokenBucket {
-    return bucketOf(this.frameBuckets, ws, HIVE_FRAME_RATE.burstFrames, HIVE_FRAME_RATE.framesPerSecond);
+    const { hiveFrameBurst, hiveFramesPerSecond } = queenConfig(this.env);
+    return bucketOf(this.frameBuckets, ws, hiveFrameBurst, hiveFramesPerSecond);
   }
 
   private logBucket(ws: WebSocket): TokenBucket {
