@@ -6,9 +6,11 @@ import path from "node:path";
 import { describeError } from "../shared/errors.js";
 import type { HiveDevices } from "../shared/protocol/hive-devices.js";
 import type { QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
 import { isTerminal } from "../shared/protocol/job-event.js";
 import type { WorkerType } from "./catalog/worker/worker-artifact.js";
 import { channelSocketPath } from "./workers/channel-socket-path.js";
+import { JobEventOutbox } from "./connection/job-event-outbox.js";
 import { QueenConnection } from "./connection/queen-connection.js";
 import { detectDevices } from "./devices/detect-devices.js";
 import type { HiveServices } from "./jobs/hive-services.js";
@@ -26,8 +28,6 @@ import { WorkerReadiness } from "./workers/worker-readiness.js";
 import { WorkerRelays } from "./workers/worker-relays.js";
 import { hiveKeyPath, WorkerSecrets } from "./workers/worker-secrets.js";
 
-/** Heartbeat interval for workers until the queen's welcome says otherwise, in ms. */
-const DEFAULT_HEARTBEAT_INTERVAL_MS = 5000;
 /** How often the hive tells the queen about its devices again (free memory changes), ms. */
 const DEVICE_REFRESH_MS = 60_000;
 /** How long a stopping hive waits for its jobs to record that they were interrupted, ms. */
@@ -39,6 +39,7 @@ export class Hive {
   private readonly connection: QueenConnection;
   private readonly channel: LocalChannel;
   private readonly jobs: JobRunner;
+  private readonly outbox: JobEventOutbox;
   private readonly readiness = new WorkerReadiness();
   private readonly relays: WorkerRelays;
   private readonly services: HiveServices;
@@ -54,7 +55,7 @@ export class Hive {
   constructor(
     private readonly options: ConnectOptions,
     log: (line: string) => void = (line) => console.log(line),
-    /** Called once the hive stopped because the queen revoked its token. */
+    /** Called once the hive stopped because the queen will not take it (token revoked or rejected). */
     onRevoked: () => void = () => {},
     /** Shown each download's progress (the CLI draws a bar on a terminal). */
     progress?: Pick<ProgressPrinter, "progress" | "end">,
@@ -65,14 +66,17 @@ export class Hive {
       hiveName: options.name,
       token: options.token,
       devices: () => this.currentDevices(),
+      jobs: () => [...new Set([...this.jobs.runningJobIds(), ...this.outbox.jobIds()])],
       onFrame: (frame) => this.onFrame(frame),
-      onRevoked: (reason) => {
-        log(`the queen cut this hive off (${reason}): get a new token with POST /v1/hives and restart with --token`);
-        // Ends either way (a stop that fails is logged): a hive whose token is gone can do nothing.
+      onDisconnect: () => this.outbox.pause(),
+      onRefused: (message) => {
+        log(message);
+        // Ends either way (a stop that fails is logged): a hive its queen refuses can do nothing.
         void stopThenExit(() => this.stop(), log, () => onRevoked(), 1);
       },
       log,
     });
+    this.outbox = new JobEventOutbox({ send: (frame) => this.connection.send(frame), log });
     this.channel = new LocalChannel((heartbeat) => {
       this.readiness.observe(heartbeat);
       // Dropped while the queen is unreachable; the next heartbeat after reconnecting counts.
@@ -103,7 +107,7 @@ export class Hive {
       log,
     };
     this.jobs = new JobRunner({
-      send: (frame) => this.connection.send(frame),
+      send: (frame) => this.outbox.push(frame),
       services: this.services,
       onEvent: (jobId, operation, event) => {
         if (!progress) return;
@@ -198,7 +202,13 @@ export class Hive {
       case "welcome":
         this.heartbeatIntervalMs = frame.heartbeatIntervalMs;
         this.services.log(`queen welcomed hive '${frame.hiveName}' (heartbeat every ${frame.heartbeatIntervalMs} ms)`);
+        this.outbox.resume();
         return;
+      case "job_ack":
+        this.outbox.ack(frame.jobId, frame.seq);
+        return;
+      case "pong":
+        return; // QueenConnection's business
       case "job_start":
         this.jobs.start(frame.jobId, frame.operation);
         return;

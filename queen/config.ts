@@ -4,6 +4,7 @@
 // `invalid_configuration` error naming the var, what was expected and what arrived.
 import { z } from "zod";
 import { RbeeError } from "../shared/errors.js";
+import { HIVE_FRAME_RATE } from "../shared/protocol/hive-socket-limits.js";
 
 export const DEFAULTS = {
   /** How often workers heartbeat, in ms (HEARTBEAT_INTERVAL_MS); three missed intervals and a worker is gone. */
@@ -26,6 +27,9 @@ export const DEFAULTS = {
   hiveModelRetentionDays: 90,
   /** Days of per-key daily usage kept (USAGE_RETENTION_DAYS); a bit over a year, for year-on-year bills. */
   usageRetentionDays: 400,
+  /** Frames a hive socket may send in a burst (HIVE_FRAME_BURST) and per second after it (HIVE_FRAMES_PER_SECOND). */
+  hiveFrameBurst: HIVE_FRAME_RATE.burstFrames,
+  hiveFramesPerSecond: HIVE_FRAME_RATE.framesPerSecond,
 } as const;
 
 export interface QueenConfig {
@@ -42,6 +46,8 @@ export interface QueenConfig {
   workerHistoryRetentionDays: number;
   hiveModelRetentionDays: number;
   usageRetentionDays: number;
+  hiveFrameBurst: number;
+  hiveFramesPerSecond: number;
   /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
   adminKey: string | undefined;
 }
@@ -83,6 +89,8 @@ const QueenVars = z.object({
   WORKER_HISTORY_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.workerHistoryRetentionDays),
   HIVE_MODEL_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.hiveModelRetentionDays),
   USAGE_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.usageRetentionDays),
+  HIVE_FRAME_BURST: positiveIntegerVar("frames", DEFAULTS.hiveFrameBurst),
+  HIVE_FRAMES_PER_SECOND: positiveIntegerVar("frames per second", DEFAULTS.hiveFramesPerSecond),
   // An empty secret is no secret: the same as an unset one. Its value is never quoted back.
   RBEE_ADMIN_KEY: z
     .string()
@@ -112,6 +120,8 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     workerHistoryRetentionDays: values.WORKER_HISTORY_RETENTION_DAYS,
     hiveModelRetentionDays: values.HIVE_MODEL_RETENTION_DAYS,
     usageRetentionDays: values.USAGE_RETENTION_DAYS,
+    hiveFrameBurst: values.HIVE_FRAME_BURST,
+    hiveFramesPerSecond: values.HIVE_FRAMES_PER_SECOND,
     adminKey: values.RBEE_ADMIN_KEY,
   };
 }

@@ -48,24 +48,39 @@ describe("rbee-hive connect options", () => {
   });
 
   it("reads the worker stop grace period from its flag or the environment", () => {
-    const base = ["--queen", "http://q", "--token", "t"];
+    const base = ["--queen", "https://q", "--token", "t"];
     expect(parse([...base, "--worker-stop-grace-ms", "250"]).workerStopGraceMs).toBe(250);
     expect(parse(base, { RBEE_WORKER_STOP_GRACE_MS: "500" }).workerStopGraceMs).toBe(500);
     expect(() => parse([...base, "--worker-stop-grace-ms", "soon"])).toThrow(/^--worker-stop-grace-ms: expected a whole number, got "soon"$/);
   });
 
   it("falls back to the environment, then to the host name", () => {
-    const options = parse([], { RBEE_QUEEN_URL: "http://q:1", RBEE_HIVE_TOKEN: "t" }, "My Box!");
-    expect(options).toMatchObject({ queenUrl: "http://q:1", token: "t", name: "My-Box-" });
+    const options = parse([], { RBEE_QUEEN_URL: "https://q:1", RBEE_HIVE_TOKEN: "t" }, "My Box!");
+    expect(options).toMatchObject({ queenUrl: "https://q:1", token: "t", name: "My-Box-" });
   });
 
   it("names the missing flag", () => {
-    expect(() => parse(["--queen", "http://q"])).toThrow(/^--token: is required/);
+    expect(() => parse(["--queen", "https://q"])).toThrow(/^--token: is required/);
   });
 
   it("names a bad URL", () => {
     expect(() => parse(["--queen", "ftp://q", "--token", "t"])).toThrow(/^--queen: .*http.*, got "ftp:\/\/q"$/);
     expect(() => parse(["--token", "t"], { RBEE_GITHUB_API_URL: "nope" })).toThrow(/^--github-api-url \(env RBEE_GITHUB_API_URL\): must be an http/);
+  });
+
+  it("refuses a plain http:// or ws:// queen that is not on this machine, naming the flag, variable or config key and why", () => {
+    expect(() => parse(["--queen", "http://queen.example:7833", "--token", "t"])).toThrow(
+      /^--queen: must be an https:\/\/ or wss:\/\/ URL unless the queen runs on this machine .*token.*readable and forgeable, got "http:\/\/queen.example:7833"$/,
+    );
+    expect(() => parse(["--token", "t"], { RBEE_QUEEN_URL: "ws://192.168.1.5:7833" })).toThrow(/^--queen \(env RBEE_QUEEN_URL\): must be an https:\/\/ or wss:\/\/ URL/);
+    const file = writeConfig("remote.json", { token: "t", queenUrl: "http://10.0.0.2" });
+    expect(() => parse(["--config", file])).toThrow(`${file}: queenUrl: must be an https:// or wss:// URL`);
+  });
+
+  it("accepts plain http:// and ws:// for a queen on this machine, and anything over TLS", () => {
+    for (const url of ["http://127.0.0.1:7833", "http://localhost:7833", "ws://[::1]:7833", "https://queen.example", "wss://queen.example/base"]) {
+      expect(parse(["--queen", url, "--token", "t"]).queenUrl).toBe(url);
+    }
   });
 
   it("refuses hive names that could escape a path", () => {
@@ -139,10 +154,10 @@ describe("config file", () => {
   });
 
   it("ranks flag over environment over config file over default", () => {
-    const file = writeConfig("c.json", { queenUrl: "http://file", name: "file", workerStopGraceMs: 1 });
-    const env = { RBEE_CONFIG: file, RBEE_QUEEN_URL: "http://env", RBEE_HIVE_NAME: "env", RBEE_HIVE_TOKEN: "t" };
-    const options = parse(["--queen", "http://flag"], env);
-    expect(options).toMatchObject({ queenUrl: "http://flag", name: "env", workerStopGraceMs: 1, githubApiUrl: "https://api.github.com", configFile: file });
+    const file = writeConfig("c.json", { queenUrl: "https://file", name: "file", workerStopGraceMs: 1 });
+    const env = { RBEE_CONFIG: file, RBEE_QUEEN_URL: "https://env", RBEE_HIVE_NAME: "env", RBEE_HIVE_TOKEN: "t" };
+    const options = parse(["--queen", "https://flag"], env);
+    expect(options).toMatchObject({ queenUrl: "https://flag", name: "env", workerStopGraceMs: 1, githubApiUrl: "https://api.github.com", configFile: file });
   });
 
   it("prefers --config over RBEE_CONFIG, and requires a file someone named to exist", () => {
@@ -154,7 +169,7 @@ describe("config file", () => {
   });
 
   it("refuses an unknown key, naming the key and the file", () => {
-    const file = writeConfig("c.json", { token: "t", queenURL: "http://q" });
+    const file = writeConfig("c.json", { token: "t", queenURL: "https://q" });
     expect(() => parse(["--config", file])).toThrow(new RegExp(`^${file}: unknown key "queenURL"; the known keys are queenUrl, token,`));
   });
 

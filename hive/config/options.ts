@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { isLoopbackHost } from "../../shared/loopback-host.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { UsageError } from "../../shared/usage-error.js";
 import { locateConfigFile, readConfigFile, type UserPaths } from "./config-file.js";
@@ -37,7 +38,12 @@ export const DEFAULTS = {
 } as const;
 
 const Settings = z.object({
-  queenUrl: z.url({ protocol: /^(https?|wss?)$/, error: "must be an http(s):// or ws(s):// URL" }),
+  queenUrl: z
+    .url({ protocol: /^(https?|wss?)$/, error: "must be an http(s):// or ws(s):// URL" })
+    .refine(
+      (value) => /^(https|wss):$/.test(new URL(value).protocol) || isLoopbackHost(new URL(value).hostname),
+      "must be an https:// or wss:// URL unless the queen runs on this machine (localhost, 127.0.0.1, [::1]): over plain http:// or ws:// the hive's token and the queen's commands (which this machine runs) cross the network readable and forgeable",
+    ),
   token: z
     .string({
       error: (issue) =>
@@ -97,7 +103,8 @@ key in camelCase, e.g. {"queenUrl": "https://…", "workerThreads": 8}), else it
 
   --config <file>         JSON config file (env RBEE_CONFIG; default $XDG_CONFIG_HOME/rbee/hive.json,
                           i.e. ~/.config/rbee/hive.json, read only if it exists)
-  --queen <url>           queen base URL (env RBEE_QUEEN_URL, key queenUrl, default ${DEFAULTS.queenUrl})
+  --queen <url>           queen base URL (env RBEE_QUEEN_URL, key queenUrl, default ${DEFAULTS.queenUrl});
+                          https:// unless the queen runs on this machine; a trailing /v1 is dropped
   --token-file <file>     file holding this hive's token from POST /v1/hives, readable by you alone
                           (chmod 600) (env RBEE_HIVE_TOKEN_FILE, key tokenFile)
   --token <token>         the token itself (env RBEE_HIVE_TOKEN, key token in a chmod 600 config file);

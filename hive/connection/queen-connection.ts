@@ -1,7 +1,11 @@
 // QueenConnection keeps the hive's one outbound WebSocket to the queen alive: it says hello on
-// every connect, hands each valid frame to the hive, and reconnects with capped, jittered
-// backoff when the socket drops. Frames sent while disconnected are dropped, not queued: a
-// heartbeat or response that old is worthless, and the queen fails the request that waited.
+// every connect (listing the jobs the hive still has), hands each valid frame to the hive, pings
+// the queen and drops a socket that went silent (a half-open connection), and reconnects with
+// capped, jittered backoff when the socket drops. Frames sent while disconnected are dropped
+// here: a heartbeat or response that old is worthless. Job events are the exception, and are
+// kept and replayed by the hive's JobEventOutbox. A queen that refuses the hive's name or token
+// (401/403) is final: retrying cannot fix it, so the connection stops and says what to do.
+import type { IncomingMessage } from "node:http";
 import WebSocket from "ws";
 import { backoffDelayMs, firstRetryDelayMs } from "../../shared/backoff.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
@@ -10,12 +14,15 @@ import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import {
   type HiveToQueenFrame,
   MAX_FRAME_BYTES,
+  PING_FRAME,
   PROTOCOL_VERSION,
   QueenToHiveFrame,
 } from "../../shared/protocol/hive-frames.js";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_INTERVALS } from "../../shared/protocol/hive-socket-limits.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
 import { DEFAULTS } from "../config/options.js";
 import { describeMachine } from "./machine.js";
+import { queenBaseUrl } from "./queen-base-url.js";
 
 export interface QueenConnectionOptions {
   queenUrl: string;
@@ -28,15 +35,22 @@ export interface QueenConnectionOptions {
   onFrame: (frame: QueenToHiveFrame) => void;
   /** What the hello says about this machine's devices; read on every (re)connect. */
   devices: () => HiveDevices;
-  /** The queen revoked this hive's token: reconnecting cannot help, so the connection stops. */
-  onRevoked?: (reason: string) => void;
+  /** The jobs the hello lists: running, or with events the queen has not acknowledged; read on every (re)connect. */
+  jobs: () => string[];
+  /** The socket dropped (a reconnect follows unless the connection was closed). */
+  onDisconnect?: () => void;
+  /**
+   * The queen will not take this hive: its token was revoked, or the queen refused its name or
+   * token. Reconnecting cannot help, so the connection stops; `message` says what to do.
+   */
+  onRefused?: (message: string) => void;
   log?: (line: string) => void;
 }
 
 /** A connection that stayed up this long resets the backoff: it was not a flapping one. */
 const STABLE_CONNECTION_MS = 10_000;
-/** Ping interval; a socket that misses a pong for this long is considered dead and terminated. */
-const PING_INTERVAL_MS = 20_000;
+/** Longest part of a refusal's body quoted in the log. */
+const MAX_QUOTED_BODY = 300;
 
 export class QueenConnection {
   private socket: WebSocket | undefined;
@@ -44,10 +58,19 @@ export class QueenConnection {
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
+  /** Until a welcome says otherwise. */
+  private heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
+  private lastHeardAtMs = 0;
+  private readonly queenUrl: string;
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: QueenConnectionOptions) {
     this.log = options.log ?? ((line) => console.log(line));
+    const base = queenBaseUrl(options.queenUrl);
+    this.queenUrl = base.url;
+    if (base.droppedV1) {
+      this.log(`the queen URL ${options.queenUrl} ends in /v1, the OpenAI base URL; the hive connects to the queen's own base URL, so it uses ${base.url}`);
+    }
   }
 
   start(): void {
@@ -74,7 +97,7 @@ export class QueenConnection {
   }
 
   private open(): void {
-    const url = hiveConnectUrl(this.options.queenUrl, this.options.hiveName);
+    const url = hiveConnectUrl(this.queenUrl, this.options.hiveName);
     const socket = new WebSocket(url, {
       headers: { authorization: `Bearer ${this.options.token}` },
       maxPayload: MAX_FRAME_BYTES,
@@ -82,36 +105,34 @@ export class QueenConnection {
     });
     this.socket = socket;
     let openedAt = 0;
-    let alive = true;
 
     socket.on("open", () => {
       openedAt = Date.now();
-      this.log(`connected to queen ${this.options.queenUrl} as hive '${this.options.hiveName}'`);
-      this.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: describeMachine(), devices: this.options.devices() });
-      // A NAT that silently drops the flow leaves the socket "open" forever without this.
-      this.pingTimer = setInterval(() => {
-        if (!alive) return socket.terminate();
-        alive = false;
-        socket.ping();
-      }, PING_INTERVAL_MS);
+      this.lastHeardAtMs = openedAt;
+      this.log(`connected to queen ${this.queenUrl} as hive '${this.options.hiveName}'`);
+      this.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: describeMachine(), devices: this.options.devices(), jobs: this.options.jobs() });
+      this.startPinging(socket);
     });
-    socket.on("pong", () => {
-      alive = true;
+    socket.on("message", (data, isBinary) => {
+      this.lastHeardAtMs = Date.now();
+      this.receive(socket, isBinary ? data : data.toString());
     });
-    socket.on("message", (data, isBinary) => this.receive(isBinary ? data : data.toString()));
     socket.on("unexpected-response", (_request, response) => {
-      // A 401 here means a wrong token: retrying quickly would only hammer the queen.
-      this.log(`queen refused the connection: HTTP ${response.statusCode} ${response.statusMessage ?? ""}`.trim());
-      if (response.statusCode === 401) this.attempt = Math.max(this.attempt, 5);
-      socket.terminate();
+      void this.onRefusedUpgrade(socket, response);
     });
-    socket.on("error", (error) => this.log(`queen connection error: ${error.message}`));
+    socket.on("error", (error) => {
+      if (!this.closed) this.log(`queen connection error: ${error.message}`);
+    });
     socket.on("close", (code, reason) => {
       clearInterval(this.pingTimer);
-      if (openedAt > 0) this.log(`queen connection closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ""})`);
+      if (openedAt > 0) {
+        this.log(`queen connection closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ""})`);
+        this.options.onDisconnect?.();
+      }
       if (code === CloseCode.tokenRevoked) {
         this.close();
-        this.options.onRevoked?.(reason.toString() || "token revoked");
+        const why = reason.toString() || "token revoked";
+        this.options.onRefused?.(`the queen cut this hive off (${why}): get a new token with POST /v1/hives and restart with it (RBEE_HIVE_TOKEN)`);
         return;
       }
       // A connection that stayed up dropped: likely a deploy that dropped every hive at once.
@@ -121,13 +142,60 @@ export class QueenConnection {
     });
   }
 
-  private receive(raw: unknown): void {
+  /**
+   * Pings twice per heartbeat interval (the queen answers without waking) and terminates a socket
+   * on which nothing arrived for HEARTBEAT_TIMEOUT_INTERVALS intervals: a NAT or proxy that
+   * dropped the flow without a close frame leaves the socket "open" forever otherwise.
+   */
+  private startPinging(socket: WebSocket): void {
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      const silentMs = Date.now() - this.lastHeardAtMs;
+      const timeoutMs = this.heartbeatIntervalMs * HEARTBEAT_TIMEOUT_INTERVALS;
+      if (silentMs > timeoutMs) {
+        this.log(`nothing from the queen for ${silentMs} ms (more than ${timeoutMs} ms): the connection is dead (half-open); dropping it and reconnecting`);
+        socket.terminate();
+        return;
+      }
+      if (socket.readyState === WebSocket.OPEN) socket.send(PING_FRAME);
+    }, Math.max(1, Math.floor(this.heartbeatIntervalMs / 2)));
+  }
+
+  private receive(socket: WebSocket, raw: unknown): void {
     const parsed = parseFrame(QueenToHiveFrame, raw);
     if (!parsed.ok) {
       this.log(`ignored a frame from the queen: ${parsed.message}`);
       return;
     }
-    this.options.onFrame(parsed.frame);
+    const frame = parsed.frame;
+    if (frame.type === "pong") return; // its arrival was the point
+    if (frame.type === "welcome" && frame.heartbeatIntervalMs !== this.heartbeatIntervalMs) {
+      this.heartbeatIntervalMs = frame.heartbeatIntervalMs;
+      this.startPinging(socket);
+    }
+    this.options.onFrame(frame);
+  }
+
+  /** The queen answered the upgrade with an HTTP error instead of a socket. */
+  private async onRefusedUpgrade(socket: WebSocket, response: IncomingMessage): Promise<void> {
+    const status = response.statusCode ?? 0;
+    const final = status === 401 || status === 403;
+    // Stop first: terminating the socket would otherwise schedule a reconnect.
+    if (final) this.closed = true;
+    const body = await readBody(response);
+    socket.terminate();
+    const problem = describeProblem(body);
+    if (!final) {
+      this.log(`queen refused the connection: HTTP ${status}${problem ? ` ${problem}` : ""}`);
+      return;
+    }
+    const { hiveName } = this.options;
+    this.log(`queen refused hive '${hiveName}': HTTP ${status}${problem ? ` ${problem}` : ""}`);
+    this.options.onRefused?.(
+      `the queen at ${this.queenUrl} does not accept hive '${hiveName}' with this token. Check --name (env RBEE_HIVE_NAME) ` +
+        `and the token (env RBEE_HIVE_TOKEN); to get a new token, an admin calls POST /v1/hives with {"name": "${hiveName}"} ` +
+        `on the queen (it shows the token once). Not retrying: a rejected token stays rejected.`,
+    );
   }
 
   private scheduleReconnect(afterStableConnection: boolean): void {
@@ -142,4 +210,27 @@ export class QueenConnection {
     this.log(`reconnecting in ${delayMs} ms`);
     this.reconnectTimer = setTimeout(() => this.open(), delayMs);
   }
+}
+
+function readBody(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = "";
+    response.setEncoding("utf8");
+    response.on("data", (chunk: string) => {
+      if (text.length < 4096) text += chunk;
+    });
+    response.on("end", () => resolve(text));
+    response.on("error", () => resolve(text));
+  });
+}
+
+/** `code: message` from the queen's `{error: {code, message}}`, else the start of the body. */
+function describeProblem(body: string): string {
+  try {
+    const error = (JSON.parse(body) as { error?: { code?: unknown; message?: unknown } }).error;
+    if (typeof error?.code === "string" && typeof error.message === "string") return `${error.code}: ${error.message}`;
+  } catch {
+    // not JSON: quote it as it is
+  }
+  return body.trim().slice(0, MAX_QUOTED_BODY);
 }

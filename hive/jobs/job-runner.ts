@@ -16,7 +16,8 @@ import { runWorkerCatalogList, runWorkerInstall } from "./worker-jobs.js";
 import { runWorkerSpawn } from "./worker-spawn.js";
 
 export interface JobRunnerOptions {
-  send: (frame: HiveToQueenFrame) => void;
+  /** Takes each job_event frame; the hive keeps it for replay until the queen acknowledges it. */
+  send: (frame: Extract<HiveToQueenFrame, { type: "job_event" }>) => void;
   services: HiveServices;
   /** Also told about every job event, e.g. to draw a download's progress bar. */
   onEvent?: (jobId: string, operation: HiveOperation["operation"], event: JobEvent) => void;
@@ -48,11 +49,16 @@ export class JobRunner {
     this.finishing.set(jobId, finished);
   }
 
+  /** The jobs running now, for the hello after a reconnect. */
+  runningJobIds(): string[] {
+    return [...this.running.keys()];
+  }
+
   cancel(jobId: string): void {
     const controller = this.running.get(jobId);
     if (!controller) {
       // Finished already: its end crossed the cancel and tells the queen how it ended. (A hive
-      // that restarted lost its jobs, but the queen failed them when the old socket closed.)
+      // that restarted lost its jobs; the queen ended them when its hello did not list them.)
       this.options.services.log(`job ${jobId}: cancel ignored, the job is not running here`);
       return;
     }
@@ -131,7 +137,7 @@ export class JobRunner {
     const event = clampJobEvent(unbounded);
     const seq = this.nextSeq.get(jobId) ?? 0;
     if (this.running.has(jobId)) this.nextSeq.set(jobId, seq + 1);
-    // Dropped while the queen is unreachable: the queen ends this hive's jobs as errors then.
+    // Kept for replay while the queen is unreachable (JobEventOutbox).
     this.options.send({ type: "job_event", jobId, seq, event });
   }
 }

@@ -1,9 +1,16 @@
 // The jobs a HiveSession has handed to its hive and not yet seen end, kept in the session's
 // Durable Object storage so they outlive hibernation and a queen restart. This set is what
 // makes "a hive can only speak for its own jobs" hold: an event for a job not in it is refused.
+// It also remembers since when the hive has been away, so its jobs outlive a short blip (the
+// hive replays their events) but not a hive that never comes back.
+import { z } from "zod";
 import { HiveOperation } from "../../shared/protocol/job-operation.js";
 
 const JOB_KEY_PREFIX = "job:";
+const OFFLINE_KEY = "offline";
+
+const Offline = z.object({ hiveName: z.string(), sinceMs: z.number() });
+export type Offline = z.infer<typeof Offline>;
 
 export class HiveJobs {
   constructor(private readonly storage: DurableObjectStorage) {}
@@ -20,6 +27,21 @@ export class HiveJobs {
 
   async remove(jobId: string): Promise<void> {
     await this.storage.delete(JOB_KEY_PREFIX + jobId);
+  }
+
+  /** Notes that the hive went away (keeps the first time if it is away already). */
+  async markOffline(hiveName: string, sinceMs: number): Promise<void> {
+    if ((await this.offline()) === undefined) await this.storage.put(OFFLINE_KEY, { hiveName, sinceMs } satisfies Offline);
+  }
+
+  async clearOffline(): Promise<void> {
+    await this.storage.delete(OFFLINE_KEY);
+  }
+
+  /** Since when the hive has been away, undefined while it is connected (or was never seen leave). */
+  async offline(): Promise<Offline | undefined> {
+    const parsed = Offline.safeParse(await this.storage.get(OFFLINE_KEY));
+    return parsed.success ? parsed.data : undefined;
   }
 
   async ids(): Promise<string[]> {

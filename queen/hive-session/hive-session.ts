@@ -1,31 +1,50 @@
 // HiveSession is a Durable Object per hive (named by the hive's name) that holds the hive's one
 // WebSocket with the hibernation API, relays client requests down it and streams the answers
-// back, starts and cancels jobs on the hive and forwards their events to each job's JobSession,
-// and passes the hive's worker heartbeats on to the Registry.
+// back, starts and cancels jobs on the hive and forwards their events to each job's JobSession
+// (acknowledging them, so the hive can replay what a blip lost), passes the hive's worker
+// heartbeats on to the Registry, and drops a socket that went silent or floods.
 import { DurableObject } from "cloudflare:workers";
 import { RbeeError } from "../../shared/errors.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
-import type { JobEvent } from "../../shared/protocol/job-event.js";
+import type { JobEvent, TerminalJobEvent } from "../../shared/protocol/job-event.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import {
   type HelloFrame,
   HiveToQueenFrame,
+  PING_FRAME,
+  PONG_FRAME,
   PROTOCOL_VERSION,
   type QueenToHiveFrame,
   type RelayablePath,
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
+import { TokenBucket } from "../../shared/token-bucket.js";
 import { queenConfig } from "../config.js";
-import { recordHiveCapabilities, recordHiveDevices } from "../hives/hive-records.js";
+import { findHive } from "../hives/hive-records.js";
 import { applyJobEffects } from "../jobs/job-effects.js";
 import { jobSessionStub } from "../jobs/stub.js";
 import { registryStub } from "../registry/stub.js";
 import { HiveJobs } from "./hive-jobs.js";
+import { type HiveFacts, HiveRecordThrottle } from "./hive-record-throttle.js";
 import { PendingRelay } from "./pending-relay.js";
 import { RecentIds } from "./recent-ids.js";
 import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
+import { heartbeatTimeoutMs, SocketLiveness } from "./socket-liveness.js";
+import { TaskChain } from "./task-chain.js";
 
 export const HIVE_NAME_HEADER = "x-rbee-hive-name";
+/** The hash of the token the route checked, so the socket can be closed when that token stops being the hive's. */
+export const HIVE_TOKEN_HASH_HEADER = "x-rbee-hive-token-hash";
+
+/**
+ * How long a hive that dropped off without saying goodbye keeps its jobs, ms: long enough for its
+ * reconnect backoff (30 s at most) to bring it back, when it lists the jobs it still runs and
+ * replays their events. A hive that stopped cleanly (close 1000/1001) loses them at once.
+ */
+export const HIVE_RECONNECT_GRACE_MS = 90_000;
+
+/** Refused frames logged per socket: 10 at once, then one a second. */
+const REFUSED_FRAME_LOG_RATE = { burst: 10, perSecond: 1 };
 
 /** How long a relayed request may wait for the worker's response head (queueing included). */
 const RESPONSE_HEAD_TIMEOUT_MS = 120_000;
@@ -44,29 +63,59 @@ export type StartJobOutcome = { ok: true } | { ok: false; code: "hive_offline"; 
 /** What became of a cancel: sent to the hive, or nobody there to hear it. */
 export type CancelJobOutcome = "sent" | "hive_offline" | "not_running";
 
+/** Whether a job D1 says runs is still real: `live` (its hive has it or may come back with it), `offline` (gone with its hive), `untracked` (its hive is here but does not have it). */
+export type JobLiveness = "live" | "offline" | "untracked";
+
 export class HiveSession extends DurableObject<Env> {
   // In-flight work is in memory only: while any is pending the object is busy and can't
   // hibernate, so nothing a client waits on is lost to eviction.
   private readonly relays = new Map<string, PendingRelay>();
   /** Requests that ended lately: a chunk for one of these crossed a cancel and is dropped quietly. */
   private readonly endedRelays = new RecentIds(1000);
+  /** Jobs that ended lately: an event replayed for one of these is acknowledged without a complaint. */
+  private readonly endedJobs = new RecentIds(1000);
   private readonly jobs = new HiveJobs(this.ctx.storage);
   // Job events are forwarded one at a time, in arrival order: each forward awaits a JobSession,
   // and without this chain a later event could overtake an earlier one during that await.
-  private jobEventChain: Promise<void> = Promise.resolve();
+  private readonly jobEvents = new TaskChain((error) => console.error("a hive's job event could not be handled", error));
+  private readonly liveness = new SocketLiveness(this.ctx);
+  private readonly records = new HiveRecordThrottle(this.ctx.storage, this.env.DB);
+  /** Per socket, in memory: an object woken from hibernation starts each socket with a full bucket. */
+  private readonly frameBuckets = new WeakMap<WebSocket, TokenBucket>();
+  /** Refused frames logged per socket: a hostile hive must not flood the logs either. */
+  private readonly logBuckets = new WeakMap<WebSocket, TokenBucket>();
+  /** Sockets whose end was handled already: a close the queen began may be reported again later. */
+  private readonly goneSockets = new WeakSet<WebSocket>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // The hive's pings are answered by the runtime without waking this object; their times are
+    // what SocketLiveness reads.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
+  }
 
   /** Upgrade requests from the queen's /v1/hive/connect route (already authenticated). */
   override async fetch(request: Request): Promise<Response> {
     const hiveName = request.headers.get(HIVE_NAME_HEADER);
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !hiveName) {
+    const tokenHash = request.headers.get(HIVE_TOKEN_HASH_HEADER);
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !hiveName || !tokenHash) {
       return new RbeeError(400, "bad_upgrade", "Expected a WebSocket upgrade for a named hive.").toResponse();
     }
     // One socket per hive: a reconnecting hive replaces a connection the network left half-open.
     for (const old of this.ctx.getWebSockets()) old.close(CloseCode.replaced, "replaced by a newer connection");
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    const attachment: SocketAttachment = { hiveName, connectedAtMs: Date.now(), greeted: false };
+    const attachment: SocketAttachment = { hiveName, tokenHash, connectedAtMs: Date.now(), greeted: false };
     server.serializeAttachment(attachment);
+    // The token may have been revoked or rotated after the route checked it and before this
+    // socket existed for the revocation to close: look again now that it does.
+    const current = await findHive(this.env.DB, hiveName);
+    if (!current || current.tokenRevokedAt || current.tokenHash !== tokenHash) {
+      server.close(CloseCode.tokenRevoked, "hive token revoked or rotated");
+      await this.onSocketGone(server, "closed: its token was revoked or rotated while it connected", true);
+    } else {
+      await this.scheduleAlarm();
+    }
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -118,7 +167,11 @@ export class HiveSession extends DurableObject<Env> {
   async cancelJob(jobId: string): Promise<CancelJobOutcome> {
     if (!(await this.jobs.get(jobId))) return "not_running";
     const socket = this.greetedSocket();
-    if (!socket) return "hive_offline";
+    if (!socket) {
+      // The caller ends the job as cancelled; a hive that comes back with it is told to cancel it.
+      await this.jobs.remove(jobId);
+      return "hive_offline";
+    }
     this.send(socket.ws, { type: "job_cancel", jobId });
     return "sent";
   }
@@ -127,15 +180,43 @@ export class HiveSession extends DurableObject<Env> {
     return this.greetedSocket() !== undefined;
   }
 
+  /** For a job D1 says is running on this hive (`hiveName`): whether it still is, as far as the queen can tell. */
+  async jobLiveness(jobId: string, hiveName: string): Promise<JobLiveness> {
+    const connected = this.openSocket() !== undefined;
+    if (!(await this.jobs.get(jobId))) return connected ? "untracked" : "offline";
+    if (connected) return "live";
+    const offline = await this.jobs.offline();
+    if (!offline) {
+      // Away, but never seen leave (the queen itself restarted): the grace starts now.
+      await this.jobs.markOffline(hiveName, Date.now());
+      await this.scheduleAlarm();
+      return "live";
+    }
+    if (Date.now() - offline.sinceMs < HIVE_RECONNECT_GRACE_MS) return "live";
+    await this.jobEvents.run(() => this.failJobs(offline.hiveName));
+    return "offline";
+  }
+
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (this.goneSockets.has(ws)) return; // closed by the queen; what was still in flight is moot
+    this.liveness.heard(ws);
     const attachment = readAttachment(ws);
     if (!attachment) {
       ws.close(CloseCode.notGreeted, "unknown connection state; reconnect");
       return;
     }
+    if (!this.frameBucket(ws).take()) {
+      const { hiveFrameBurst, hiveFramesPerSecond } = queenConfig(this.env);
+      const limit = `more than ${hiveFramesPerSecond} frames a second (bursts of ${hiveFrameBurst})`;
+      console.warn(`hive ${attachment.hiveName}: sent ${limit}; closing its socket`);
+      this.send(ws, { type: "error", code: "rate_limited", message: `this hive sent ${limit}; the queen closes the connection` });
+      ws.close(CloseCode.rateLimited, "frame rate limit exceeded");
+      await this.onSocketGone(ws, "closed: it flooded the queen with frames", false);
+      return;
+    }
     const parsed = parseFrame(HiveToQueenFrame, message);
     if (!parsed.ok) {
-      console.warn(`hive ${attachment.hiveName}: refused frame: ${parsed.message}`);
+      if (this.logBucket(ws).take()) console.warn(`hive ${attachment.hiveName}: refused frame: ${parsed.message}`);
       this.send(ws, { type: "error", code: parsed.code, message: parsed.message });
       return;
     }
@@ -147,8 +228,12 @@ export class HiveSession extends DurableObject<Env> {
     switch (frame.type) {
       case "hello":
         return this.onHello(ws, attachment, frame);
+      case "ping":
+        // Auto-response answers the exact PING_FRAME text; this is a ping spelled differently.
+        this.send(ws, { type: "pong" });
+        return;
       case "hive_status":
-        return recordHiveDevices(this.env.DB, attachment.hiveName, frame.devices);
+        return this.recordFacts(attachment.hiveName, { devices: frame.devices });
       case "worker_heartbeat": {
         const outcome = await registryStub(this.env).heartbeat(attachment.hiveName, frame.heartbeat);
         if (!outcome.accepted) this.send(ws, { type: "error", code: outcome.code, message: outcome.message });
@@ -156,8 +241,7 @@ export class HiveSession extends DurableObject<Env> {
       }
       case "job_event": {
         const { jobId, seq, event } = frame;
-        this.jobEventChain = this.jobEventChain.then(() => this.onJobEvent(ws, attachment.hiveName, jobId, seq, event));
-        return this.jobEventChain;
+        return this.jobEvents.run(() => this.onJobEvent(ws, attachment.hiveName, jobId, seq, event));
       }
       case "response_head":
         this.relayFor(ws, attachment.hiveName, frame.requestId)?.receiveHead({ status: frame.status, headers: frame.headers });
@@ -176,21 +260,56 @@ export class HiveSession extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    await this.onSocketGone(ws, `closed (${code}${reason ? `: ${reason}` : ""})`);
+    // 1000 and 1001 are a hive that stopped on purpose: its jobs ended with it. Any other end may
+    // be a blip the hive comes back from.
+    await this.onSocketGone(ws, `closed (${code}${reason ? `: ${reason}` : ""})`, code === 1000 || code === 1001);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    await this.onSocketGone(ws, `failed (${String(error)})`);
+    await this.onSocketGone(ws, `failed (${String(error)})`, false);
+  }
+
+  /** Drops sockets gone silent (half-open), ends the jobs of a hive that did not come back, writes waiting D1 facts. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const timeoutMs = heartbeatTimeoutMs(queenConfig(this.env).heartbeatIntervalMs);
+    for (const ws of this.ctx.getWebSockets()) {
+      const attachment = readAttachment(ws);
+      if (ws.readyState !== WebSocket.OPEN || this.goneSockets.has(ws) || !attachment) continue;
+      const silentMs = now - this.liveness.lastHeardMs(ws, attachment.connectedAtMs);
+      if (silentMs < timeoutMs) continue;
+      // A cut without a close frame: no close event will ever come for this socket.
+      ws.close(CloseCode.heartbeatTimeout, `nothing heard for ${silentMs} ms`);
+      await this.onSocketGone(ws, `silent for ${silentMs} ms (more than ${timeoutMs} ms: a half-open connection), dropped`, false);
+    }
+    const offline = await this.jobs.offline();
+    if (offline && !this.openSocket() && now - offline.sinceMs >= HIVE_RECONNECT_GRACE_MS) {
+      await this.jobEvents.run(() => this.failJobs(offline.hiveName));
+    }
+    try {
+      await this.records.flushDue(now);
+    } catch (error) {
+      console.error("could not record what a hive said about its machine", error);
+    }
+    await this.scheduleAlarm();
   }
 
   private async onHello(ws: WebSocket, attachment: SocketAttachment, hello: HelloFrame): Promise<void> {
+    if (attachment.greeted) {
+      this.send(ws, { type: "error", code: "hello_repeated", message: "this connection already said hello; a hive says hello once per connection" });
+      return;
+    }
     const { protocol } = hello;
     if (protocol !== PROTOCOL_VERSION) {
       const message = `hive speaks protocol ${protocol}, this queen speaks ${PROTOCOL_VERSION}: upgrade the older side`;
       this.send(ws, { type: "error", code: "protocol_mismatch", message });
       ws.close(CloseCode.protocolMismatch, "protocol version mismatch");
+      await this.onSocketGone(ws, "closed: it speaks another protocol version", true);
       return;
     }
+    // Read before the socket counts as greeted (a storage read keeps other events out): a job
+    // started on this very socket after the hello must not be taken for one the hive lost.
+    const tracked = await this.jobs.ids();
     ws.serializeAttachment({ ...attachment, greeted: true } satisfies SocketAttachment);
     this.send(ws, {
       type: "welcome",
@@ -198,12 +317,47 @@ export class HiveSession extends DurableObject<Env> {
       hiveName: attachment.hiveName,
       heartbeatIntervalMs: queenConfig(this.env).heartbeatIntervalMs,
     });
-    await recordHiveCapabilities(this.env.DB, attachment.hiveName, { ...hello.hive, devices: hello.devices });
+    await this.jobs.clearOffline();
+    await this.jobEvents.run(() => this.reconcileJobs(ws, attachment.hiveName, tracked, hello.jobs));
+    await this.recordFacts(attachment.hiveName, { capabilities: { ...hello.hive, devices: hello.devices } });
   }
 
-  /** Closes the hive's socket for good (its token was revoked); in-flight work fails as on any disconnect. */
-  async disconnect(reason: string): Promise<void> {
-    for (const ws of this.ctx.getWebSockets()) ws.close(CloseCode.tokenRevoked, reason.slice(0, 120));
+  /**
+   * After a reconnect: the jobs the queen thought ran on this hive but the hive's hello does not
+   * list are gone (the hive restarted, or never got them); listed jobs the queen no longer
+   * tracks (it ended them while the hive was away) are cancelled on the hive.
+   */
+  private async reconcileJobs(ws: WebSocket, hiveName: string, tracked: string[], listed: string[]): Promise<void> {
+    const listedIds = new Set(listed);
+    for (const jobId of tracked) {
+      if (listedIds.has(jobId)) continue;
+      console.warn(`hive ${hiveName}: came back without job ${jobId}; ending it`);
+      await this.endJob(jobId, {
+        type: "error",
+        code: "job_lost",
+        message: `hive '${hiveName}' no longer runs this job (it restarted, or never received it); submit the job again`,
+      });
+    }
+    for (const jobId of listedIds) {
+      if (!(await this.jobs.get(jobId))) this.send(ws, { type: "job_cancel", jobId });
+    }
+  }
+
+  private async recordFacts(hiveName: string, facts: HiveFacts): Promise<void> {
+    await this.records.submit(hiveName, facts);
+    await this.scheduleAlarm();
+  }
+
+  /**
+   * Closes the hive's sockets opened with any token but `currentTokenHash` (all of them when the
+   * token was revoked); in-flight work on them fails as on any disconnect.
+   */
+  async disconnect(reason: string, currentTokenHash?: string): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) {
+      if (currentTokenHash !== undefined && readAttachment(ws)?.tokenHash === currentTokenHash) continue;
+      ws.close(CloseCode.tokenRevoked, reason.slice(0, 120));
+      await this.onSocketGone(ws, `closed: ${reason}`, true);
+    }
   }
 
   /**
@@ -218,60 +372,124 @@ export class HiveSession extends DurableObject<Env> {
     return undefined;
   }
 
-  private async onSocketGone(ws: WebSocket, how: string): Promise<void> {
+  /**
+   * A socket ended. `hiveLeft`: the hive stopped for good (or was shut out), so its jobs end now;
+   * otherwise they wait HIVE_RECONNECT_GRACE_MS for the hive to come back and list them.
+   */
+  private async onSocketGone(ws: WebSocket, how: string, hiveLeft: boolean): Promise<void> {
+    if (this.goneSockets.has(ws)) return;
+    this.goneSockets.add(ws);
     const attachment = readAttachment(ws);
-    // A socket replaced by a reconnect closes after its successor opened: the hive is not gone.
-    if (this.greetedSocket(ws)) return;
     const hiveName = attachment?.hiveName ?? "?";
+    // Any other open socket is this one's successor (a reconnect replaced it, maybe before its
+    // hello): the hive is not gone. Only the last socket's end, with no successor, counts.
+    if (this.openSocket(ws)) {
+      console.log(`hive ${hiveName}: old socket ${how}; a newer one carries on`);
+      return;
+    }
     console.warn(`hive ${hiveName}: socket ${how}`);
     const error = new RbeeError(502, "hive_disconnected", `Hive '${hiveName}' disconnected while answering.`, {
       retryAfterSeconds: 1,
     });
     for (const pending of [...this.relays.values()]) pending.end(error);
-    // Events the hive sent before its socket closed still land first; then its jobs fail.
-    await this.jobEventChain;
-    await this.failJobs(hiveName);
+    // Events the hive sent before its socket closed still land first.
+    await this.jobEvents.idle();
+    if (hiveLeft) {
+      await this.jobEvents.run(() => this.failJobs(hiveName));
+    } else {
+      await this.jobs.markOffline(hiveName, Date.now());
+      await this.scheduleAlarm();
+    }
     if (attachment) await registryStub(this.env).hiveOffline(attachment.hiveName);
+  }
+
+  /** Sets the alarm to the next thing due: a socket's silence limit, the offline hive's grace, a D1 write. */
+  private async scheduleAlarm(): Promise<void> {
+    const timeoutMs = heartbeatTimeoutMs(queenConfig(this.env).heartbeatIntervalMs);
+    const deadlines: number[] = [];
+    for (const ws of this.ctx.getWebSockets()) {
+      const attachment = readAttachment(ws);
+      if (ws.readyState !== WebSocket.OPEN || this.goneSockets.has(ws) || !attachment) continue;
+      deadlines.push(this.liveness.lastHeardMs(ws, attachment.connectedAtMs) + timeoutMs);
+    }
+    const offline = await this.jobs.offline();
+    if (offline) deadlines.push(offline.sinceMs + HIVE_RECONNECT_GRACE_MS);
+    const recordDue = await this.records.dueAtMs();
+    if (recordDue !== undefined) deadlines.push(recordDue);
+    if (deadlines.length > 0) await this.ctx.storage.setAlarm(Math.min(...deadlines));
   }
 
   private async onJobEvent(ws: WebSocket, hiveName: string, jobId: string, seq: number, event: JobEvent): Promise<void> {
     const operation = await this.jobs.get(jobId);
     if (!operation) {
-      // Not a job this queen gave this hive (or one that already ended): never let it land.
-      console.warn(`hive ${hiveName}: refused an event for job ${jobId}, which is not running on this hive`);
-      this.send(ws, { type: "error", code: "job_not_yours", message: `job ${jobId} is not running on hive '${hiveName}'` });
+      // Not a job this queen gave this hive (or one that already ended): never let it land. The
+      // ack stops the hive replaying it; a replay of a job that just ended is no news.
+      if (!this.endedJobs.has(jobId)) {
+        console.warn(`hive ${hiveName}: refused an event for job ${jobId}, which is not running on this hive`);
+        this.send(ws, { type: "error", code: "job_not_yours", message: `job ${jobId} is not running on hive '${hiveName}'` });
+      }
+      this.send(ws, { type: "job_ack", jobId, seq });
       return;
     }
     try {
       const outcome = await jobSessionStub(this.env, jobId).append(hiveName, seq, event);
       if (!outcome.accepted) {
         this.send(ws, { type: "error", code: outcome.code, message: outcome.message });
-        if (outcome.code !== "job_not_yours") await this.jobs.remove(jobId);
+        if (outcome.code !== "job_not_yours") {
+          await this.jobs.remove(jobId);
+          this.endedJobs.add(jobId);
+        }
+        this.send(ws, { type: "job_ack", jobId, seq }); // refused for good: replaying it cannot help
         return;
       }
-      await applyJobEffects(this.env, hiveName, operation, event);
-      if (outcome.ended) await this.jobs.remove(jobId);
+      if (!outcome.duplicate) await applyJobEffects(this.env, hiveName, operation, event);
+      if (outcome.ended) {
+        await this.jobs.remove(jobId);
+        this.endedJobs.add(jobId);
+      }
+      if (outcome.recordedThrough >= 0) this.send(ws, { type: "job_ack", jobId, seq: outcome.recordedThrough });
     } catch (error) {
+      // Not acknowledged: the hive replays the event after its next reconnect.
       console.error(`hive ${hiveName}: could not forward an event of job ${jobId}`, error);
     }
   }
 
-  /** The hive is gone: its unfinished jobs end as errors rather than run forever on paper. */
+  /** The hive is gone for good: its unfinished jobs end as errors rather than run forever on paper. */
   private async failJobs(hiveName: string): Promise<void> {
     for (const jobId of await this.jobs.ids()) {
-      await jobSessionStub(this.env, jobId).finish({
+      await this.endJob(jobId, {
         type: "error",
         code: "hive_disconnected",
         message: `hive '${hiveName}' disconnected while the job ran; check that rbee-hive is running there, then submit the job again`,
       });
-      await this.jobs.remove(jobId);
     }
+    await this.jobs.clearOffline();
   }
 
-  /** The open socket whose hello was accepted, other than `except`. */
-  private greetedSocket(except?: WebSocket): { ws: WebSocket; attachment: SocketAttachment } | undefined {
+  private async endJob(jobId: string, end: TerminalJobEvent): Promise<void> {
+    await jobSessionStub(this.env, jobId).finish(end);
+    await this.jobs.remove(jobId);
+    this.endedJobs.add(jobId);
+  }
+
+  private frameBucket(ws: WebSocket): TokenBucket {
+    const { hiveFrameBurst, hiveFramesPerSecond } = queenConfig(this.env);
+    return bucketOf(this.frameBuckets, ws, hiveFrameBurst, hiveFramesPerSecond);
+  }
+
+  private logBucket(ws: WebSocket): TokenBucket {
+    return bucketOf(this.logBuckets, ws, REFUSED_FRAME_LOG_RATE.burst, REFUSED_FRAME_LOG_RATE.perSecond);
+  }
+
+  /** An open socket of this hive (greeted or not yet), other than `except`. */
+  private openSocket(except?: WebSocket): WebSocket | undefined {
+    return this.ctx.getWebSockets().find((ws) => ws !== except && ws.readyState === WebSocket.OPEN && !this.goneSockets.has(ws));
+  }
+
+  /** The open socket whose hello was accepted. */
+  private greetedSocket(): { ws: WebSocket; attachment: SocketAttachment } | undefined {
     for (const ws of this.ctx.getWebSockets()) {
-      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
+      if (ws.readyState !== WebSocket.OPEN || this.goneSockets.has(ws)) continue;
       const attachment = readAttachment(ws);
       if (attachment?.greeted) return { ws, attachment };
     }
@@ -285,6 +503,15 @@ export class HiveSession extends DurableObject<Env> {
       console.warn(`could not send "${frame.type}" frame: ${String(error)}`);
     }
   }
+}
+
+function bucketOf(buckets: WeakMap<WebSocket, TokenBucket>, ws: WebSocket, capacity: number, refillPerSecond: number): TokenBucket {
+  let bucket = buckets.get(ws);
+  if (!bucket) {
+    bucket = new TokenBucket(capacity, refillPerSecond);
+    buckets.set(ws, bucket);
+  }
+  return bucket;
 }
 
 function hiveOffline(): RbeeError {

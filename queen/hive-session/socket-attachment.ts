@@ -4,6 +4,8 @@ import { z } from "zod";
 
 export const SocketAttachment = z.object({
   hiveName: z.string(),
+  /** SHA-256 of the token the socket was opened with: revoking or rotating closes sockets of any other. */
+  tokenHash: z.string(),
   connectedAtMs: z.number(),
   /** Set once the hive's hello was accepted; before that only a hello is allowed. */
   greeted: z.boolean(),

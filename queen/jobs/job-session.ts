@@ -61,8 +61,12 @@ interface Step {
   meta: JobMeta;
 }
 
-/** `ended`: the job has ended, so its hive may forget it. */
-export type AppendOutcome = { accepted: true; ended: boolean } | { accepted: false; code: "job_unknown" | "job_not_yours" | "job_ended"; message: string };
+/**
+ * `ended`: the job has ended, so its hive may forget it. `duplicate`: the event had come before
+ * (a replay after a reconnect). `recordedThrough`: the hive's numbering of the newest event
+ * recorded in order (-1 before the first), which the hive may stop keeping for replay.
+ */
+export type AppendOutcome = { accepted: true; ended: boolean; duplicate: boolean; recordedThrough: number } | { accepted: false; code: "job_unknown" | "job_not_yours" | "job_ended"; message: string };
 
 export interface JobOutcome {
   /** Undefined when the job had not ended within the wait. */
@@ -109,11 +113,12 @@ export class JobSession extends DurableObject<Env> {
     }
     if (meta.end) return { accepted: false, code: "job_ended", message: `job ${meta.jobId} already ended (${meta.end.type})` };
     this.order ??= new SequenceOrder<JobEvent>(meta.nextHiveSeq, MAX_HELD_EVENTS);
+    const duplicate = seq < this.order.nextSeq;
     const ready = this.order.accept(seq, event);
     await this.recordAll(this.order.overflowing ? [...ready, ...this.order.flush()] : ready);
     if (this.gapTimer !== undefined) clearTimeout(this.gapTimer);
     if (this.order.holding) this.gapTimer = setTimeout(() => void this.giveUpOnGap(), MISSING_EVENT_TIMEOUT_MS);
-    return { accepted: true, ended: !this.meta || this.meta.end !== null };
+    return { accepted: true, ended: !this.meta || this.meta.end !== null, duplicate, recordedThrough: this.order.nextSeq - 1 };
   }
 
   /** Ends the job from the queen's side (hive gone, cancel unconfirmed); idempotent. */

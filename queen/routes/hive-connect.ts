@@ -6,7 +6,7 @@ import { HIVE_NAME_PARAM } from "../../shared/protocol/hive-connect.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { bearerToken, secretMatchesHash } from "../auth/secrets.js";
 import type { QueenEnv } from "../env.js";
-import { HIVE_NAME_HEADER } from "../hive-session/hive-session.js";
+import { HIVE_NAME_HEADER, HIVE_TOKEN_HASH_HEADER } from "../hive-session/hive-session.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
 import { findHive, markHiveConnected } from "../hives/hive-records.js";
 
@@ -37,5 +37,6 @@ export const hiveConnectRoutes = new Hono<QueenEnv>().get("/", async (c) => {
   await markHiveConnected(c.env.DB, hive, new Date());
   const upgrade = new Request(c.req.raw.url, { headers: c.req.raw.headers });
   upgrade.headers.set(HIVE_NAME_HEADER, hive.name);
+  upgrade.headers.set(HIVE_TOKEN_HASH_HEADER, hive.tokenHash);
   return hiveSessionStub(c.env, hive.name).fetch(upgrade);
 });

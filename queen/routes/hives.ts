@@ -54,7 +54,7 @@ export const hiveRoutes = new Hono<QueenEnv>()
     // Registering an existing name rotates its token: the old one stops working.
     await registerHive(c.env.DB, { name, tokenHash });
     // A connection made with the old token ends: the hive must come back with the new one.
-    await hiveSessionStub(c.env, name).disconnect("hive token rotated");
+    await hiveSessionStub(c.env, name).disconnect("hive token rotated", tokenHash);
     return c.json({ name, token }, 201);
   })
   .get("/", async (c) => {

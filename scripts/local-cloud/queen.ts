@@ -38,7 +38,7 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
       ...(options.heartbeatIntervalMs === undefined
         ? {}
         : { HEARTBEAT_INTERVAL_MS: { type: "plain_text", value: String(options.heartbeatIntervalMs) } }),
-      ...Object.fromEntries(Object.entries(options.vars ?? {}).map(([name, value]) => [name, { type: "plain_text", value }])),
+      ...Object.fromEntries(Object.entries(options.vars ?? {}).map(([name, value]) => [name, { type: "plain_text" as const, value }])),
     },
     dev: {
       server: { hostname: "127.0.0.1", port: options.port },

@@ -7,4 +7,8 @@ export const CloseCode = {
   notGreeted: 4002,
   /** The hive's token was revoked or rotated: it must not reconnect with it. */
   tokenRevoked: 4003,
+  /** The hive sent frames faster than HIVE_FRAME_RATE allows, after an `error` frame saying so; it may reconnect. */
+  rateLimited: 4004,
+  /** Nothing arrived on the socket for HEARTBEAT_TIMEOUT_INTERVALS heartbeat intervals (a half-open connection). */
+  heartbeatTimeout: 4005,
 } as const;

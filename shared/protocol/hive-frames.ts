@@ -8,11 +8,17 @@ import { HiveOperation, JobId } from "./job-operation.js";
 import { MAX_LABEL_CHARS, MAX_MESSAGE_CHARS } from "./text-limits.js";
 import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
 
-/** Bumped on any incompatible change; the queen refuses a hello with another version. */
-export const PROTOCOL_VERSION = 3;
+/**
+ * Bumped on any incompatible change; the queen refuses a hello with another version. 4: pings
+ * (a hive that never pings is dropped as silent), job acks and replay, the hello's job list.
+ */
+export const PROTOCOL_VERSION = 4;
 
 /** Largest frame either end accepts. A token stream is coalesced well below this. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** Jobs a hello may list; a hive runs a handful at a time. */
+export const MAX_HELLO_JOBS = 10_000;
 
 const RequestId = z.string().regex(idPattern("req"));
 const ProblemDetail = z.object({ code: z.string().max(MAX_LABEL_CHARS), message: z.string().max(MAX_MESSAGE_CHARS) });
@@ -35,6 +41,12 @@ export const HelloFrame = z.object({
   }),
   /** GPUs, memory and the worker types this machine runs, as detected when it connected. */
   devices: HiveDevices,
+  /**
+   * The jobs this hive still has something of: running, or ended with events the queen has not
+   * acknowledged yet (they are replayed after the welcome). The queen ends every job it thinks
+   * runs on this hive that is missing here: the hive restarted, or never got its job_start.
+   */
+  jobs: z.array(JobId).max(MAX_HELLO_JOBS),
 });
 export type HelloFrame = z.infer<typeof HelloFrame>;
 
@@ -81,8 +93,15 @@ export const JobEventFrame = z.object({
   event: JobEvent,
 });
 
+/**
+ * The hive's liveness probe, sent every heartbeat interval as exactly PING_FRAME: the queen
+ * answers it with PONG_FRAME through the Durable Object auto-response, without waking.
+ */
+export const PingFrame = z.object({ type: z.literal("ping") });
+
 export const HiveToQueenFrame = z.discriminatedUnion("type", [
   HelloFrame,
+  PingFrame,
   HiveStatusFrame,
   WorkerHeartbeatFrame,
   JobEventFrame,
@@ -122,8 +141,19 @@ export const CancelRequestFrame = z.object({ type: z.literal("cancel"), requestI
 /** Sent back when a frame could not be accepted; the connection stays open. */
 export const ProtocolErrorFrame = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
 
+/**
+ * The queen has recorded the job's events up to and including `seq` (or refused them for good):
+ * the hive forgets them. Until then it keeps them and replays them after a reconnect.
+ */
+export const JobAckFrame = z.object({ type: z.literal("job_ack"), jobId: JobId, seq: z.number().int().nonnegative() });
+
+/** The answer to a ping. */
+export const PongFrame = z.object({ type: z.literal("pong") });
+
 export const QueenToHiveFrame = z.discriminatedUnion("type", [
   WelcomeFrame,
+  JobAckFrame,
+  PongFrame,
   JobStartFrame,
   JobCancelFrame,
   RelayRequestFrame,
@@ -131,3 +161,7 @@ export const QueenToHiveFrame = z.discriminatedUnion("type", [
   ProtocolErrorFrame,
 ]);
 export type QueenToHiveFrame = z.infer<typeof QueenToHiveFrame>;
+
+/** The exact text of a ping and of its answer: the queen's auto-response matches text, not JSON. */
+export const PING_FRAME = JSON.stringify({ type: "ping" } satisfies z.infer<typeof PingFrame>);
+export const PONG_FRAME = JSON.stringify({ type: "pong" } satisfies z.infer<typeof PongFrame>);

@@ -5,12 +5,14 @@ import { DEFAULTS, parseQueenConfig } from "../../queen/config.js";
 
 describe("the queen's configuration", () => {
   it("uses the defaults for unset or empty vars, and takes numbers in their units", () => {
-    expect(parseQueenConfig({})).toEqual({ ...DEFAULTS, heartbeatIntervalMs: 5000, maxJsonBodyBytes: 1024 * 1024, adminKey: undefined });
+    expect(parseQueenConfig({})).toEqual({ ...DEFAULTS, heartbeatIntervalMs: 5000, maxJsonBodyBytes: 1024 * 1024, hiveFrameBurst: 4000, hiveFramesPerSecond: 2000, adminKey: undefined });
     expect(parseQueenConfig({ HEARTBEAT_INTERVAL_MS: "", MAX_JSON_BODY_BYTES: "", RBEE_ADMIN_KEY: "" })).toEqual({ ...DEFAULTS, adminKey: undefined });
-    expect(parseQueenConfig({ HEARTBEAT_INTERVAL_MS: "250", MAX_JSON_BODY_BYTES: "2048", RBEE_ADMIN_KEY: "k" })).toEqual({
+    expect(parseQueenConfig({ HEARTBEAT_INTERVAL_MS: "250", MAX_JSON_BODY_BYTES: "2048", HIVE_FRAME_BURST: "10", HIVE_FRAMES_PER_SECOND: "5", RBEE_ADMIN_KEY: "k" })).toEqual({
       ...DEFAULTS,
       heartbeatIntervalMs: 250,
       maxJsonBodyBytes: 2048,
+      hiveFrameBurst: 10,
+      hiveFramesPerSecond: 5,
       adminKey: "k",
     });
   });

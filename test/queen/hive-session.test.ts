@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { auth, eventually, listModelIds, TEST_DEVICES, TestHive } from "./hive-socket.js";
+import { auth, eventually, helloFrame, listModelIds, TestHive } from "./hive-socket.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 
 function chat(model: string, stream = false): Promise<Response> {
@@ -35,13 +35,13 @@ describe("hive connection", () => {
 
   it("welcomes a hello with the heartbeat interval", async () => {
     const hive = await TestHive.connect("hello-hive", await TestHive.register("hello-hive"));
-    hive.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "t", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 }, devices: TEST_DEVICES });
+    hive.send(helloFrame());
     expect(await hive.next("welcome")).toEqual({ type: "welcome", protocol: PROTOCOL_VERSION, hiveName: "hello-hive", heartbeatIntervalMs: 200 });
   });
 
   it("closes a hive that speaks another protocol version", async () => {
     const hive = await TestHive.connect("old-hive", await TestHive.register("old-hive"));
-    hive.send({ type: "hello", protocol: 99, hive: { version: "t", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 }, devices: TEST_DEVICES });
+    hive.send(helloFrame([], 99));
     expect((await hive.next("error")).code).toBe("protocol_mismatch");
     await eventually(async () => hive.closed !== undefined);
     expect(hive.closed?.code).toBe(4001);

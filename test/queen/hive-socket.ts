@@ -2,7 +2,7 @@
 // real route, and collects the frames the queen sends.
 import { SELF } from "cloudflare:test";
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
-import { type HiveToQueenFrame, PROTOCOL_VERSION, type QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
+import { type HiveToQueenFrame, PING_FRAME, PROTOCOL_VERSION, type QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import { waitUntil } from "../../shared/wait-until.js";
 
 /** The bootstrap admin key (RBEE_ADMIN_KEY in vitest.config.ts): both scopes. */
@@ -21,20 +21,41 @@ export const TEST_DEVICES: HiveDevices = {
   workerTypes: ["cpu", "cuda"],
 };
 
+/** A hello as a hive sends it, listing `jobs` as still running here. */
+export function helloFrame(jobs: string[] = [], protocol = PROTOCOL_VERSION): HiveToQueenFrame {
+  return { type: "hello", protocol, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 }, devices: TEST_DEVICES, jobs };
+}
+
 export class TestHive {
   readonly frames: QueenToHiveFrame[] = [];
   private waiters: Array<() => void> = [];
   closed: { code: number; reason: string } | undefined;
+  /** Pongs received: the queen answered a ping. */
+  pongs = 0;
+  // Like a real hive, pings twice per heartbeat interval (200 ms in these tests), else the queen
+  // drops the socket as silent after three intervals.
+  private pinger: ReturnType<typeof setInterval> | undefined;
 
   private constructor(readonly ws: WebSocket) {
     ws.addEventListener("message", (event) => {
-      this.frames.push(JSON.parse(String(event.data)) as QueenToHiveFrame);
+      const frame = JSON.parse(String(event.data)) as QueenToHiveFrame;
+      if (frame.type === "pong") this.pongs += 1;
+      else this.frames.push(frame);
       for (const wake of this.waiters.splice(0)) wake();
     });
     ws.addEventListener("close", (event) => {
       this.closed = { code: event.code, reason: event.reason };
+      this.stopPinging();
       for (const wake of this.waiters.splice(0)) wake();
     });
+    this.pinger = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(PING_FRAME);
+    }, 100);
+  }
+
+  /** Goes silent, as a hive behind a connection cut without a close frame. */
+  stopPinging(): void {
+    if (this.pinger !== undefined) clearInterval(this.pinger);
   }
 
   static async register(name: string): Promise<string> {
@@ -59,7 +80,7 @@ export class TestHive {
   /** Registers and connects a hive and completes the hello/welcome exchange. */
   static async greeted(name: string): Promise<TestHive> {
     const hive = await TestHive.connect(name, await TestHive.register(name));
-    hive.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 }, devices: TEST_DEVICES });
+    hive.send(helloFrame());
     await hive.next("welcome");
     return hive;
   }

@@ -1,8 +1,9 @@
-import { env, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, errorOf } from "./admin-api.js";
-import { eventually, TEST_DEVICES, TestHive } from "./hive-socket.js";
-import { type HiveToQueenFrame, PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
+import { eventually, helloFrame, TEST_DEVICES, TestHive } from "./hive-socket.js";
+import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
+import { LAST_WRITE_KEY } from "../../queen/hive-session/hive-record-throttle.js";
 
 interface HiveView {
   name: string;
@@ -66,7 +67,7 @@ describe("hives admin", () => {
     expect((await listHives()).find((hive) => hive.name === "rotated-hive")?.token_revoked_at).toBeNull();
     expect((await connectAttempt("rotated-hive", oldToken)).status).toBe(401);
     const hive = await TestHive.connect("rotated-hive", newToken);
-    hive.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 }, devices: TEST_DEVICES });
+    hive.send(helloFrame());
     expect((await hive.next("welcome")).hiveName).toBe("rotated-hive");
   });
 
@@ -95,10 +96,20 @@ describe("hives admin", () => {
     });
   });
 
-  it("updates a hive's devices from its periodic status refresh", async () => {
+  it("updates a hive's devices from its periodic status refresh, writing D1 at most once per interval", async () => {
     const hive = await TestHive.greeted("refreshing-hive");
+    await eventually(async () => (await listHives()).find((each) => each.name === "refreshing-hive")?.devices !== null);
     const lessFree = { ...TEST_DEVICES, ramFreeBytes: 1234, gpus: [{ ...TEST_DEVICES.gpus[0], vramFreeBytes: 42 }] } as typeof TEST_DEVICES;
     hive.send({ type: "hive_status", devices: lessFree });
+    hive.send({ type: "hive_status", devices: { ...lessFree, ramFreeBytes: 999 } });
+    hive.send({ type: "hive_status", devices: lessFree });
+    // The hello was written a moment ago: the refreshes wait for the interval, newest first.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await listHives()).find((each) => each.name === "refreshing-hive")?.devices?.ram_free_bytes).toBe(TEST_DEVICES.ramFreeBytes);
+    const session = env.HIVE_SESSION.get(env.HIVE_SESSION.idFromName("refreshing-hive"));
+    // As if the interval had passed: the alarm writes the newest refresh.
+    await runInDurableObject(session, (_instance, state) => state.storage.put(LAST_WRITE_KEY, 0));
+    await runDurableObjectAlarm(session);
     await eventually(async () => (await listHives()).find((each) => each.name === "refreshing-hive")?.devices?.ram_free_bytes === 1234);
     const refreshed = (await listHives()).find((each) => each.name === "refreshing-hive");
     expect(refreshed?.devices?.gpus[0]?.vram_free_bytes).toBe(42);
