@@ -4,7 +4,7 @@
 import WebSocket from "ws";
 import { hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
-import { PROTOCOL_VERSION, QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
+import { type HelloFrame, PROTOCOL_VERSION, QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 
 export const FUZZ_DEVICES: HiveDevices = {
   gpus: [],
@@ -22,7 +22,8 @@ export const FUZZ_HELLO = {
   protocol: PROTOCOL_VERSION,
   hive: { version: "fuzz", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 8 * 2 ** 30 },
   devices: FUZZ_DEVICES,
-};
+  jobs: [],
+} satisfies HelloFrame;
 
 export class HostileHive {
   /** What the queen sent, by `type` (and `code` for errors); `unparsable` for anything off-protocol. */

@@ -43,7 +43,7 @@ describe("job event storage", () => {
     const outcome = await runInDurableObject(session, (instance: JobSession) =>
       instance.append("unstorable-hive", 1, { type: "data", payload: UNSTORABLE }),
     );
-    expect(outcome).toEqual({ accepted: true, ended: true });
+    expect(outcome).toMatchObject({ accepted: true, ended: true });
 
     const response = await responsePromise;
     expect(response.status).toBe(502);
