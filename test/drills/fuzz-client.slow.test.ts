@@ -145,6 +145,7 @@ describe("drill: a hostile client fuzzes the queen's HTTP API", () => {
     const statuses = new Map<RawOutcome, number>();
     const serverErrors = new Map<string, number>();
     const unanswered: string[] = [];
+    const unexpected: string[] = [];
     let next = 0;
     const one = async (): Promise<void> => {
       while (next < REQUESTS) {
@@ -158,6 +159,10 @@ describe("drill: a hostile client fuzzes the queen's HTTP API", () => {
           // RFC 9110 §15.6.2: 501 is the answer to a method the server does not recognise.
           const code = outcome === 501 && ODD_METHODS.includes(request.method) ? "501 unrecognised method" : await codeOf(queen.url, request, outcome);
           serverErrors.set(code, (serverErrors.get(code) ?? 0) + 1);
+          // Say which request it was: a replay (codeOf) does not always meet the same answer.
+          if (!NO_ONE_THERE.has(code) && code !== "501 unrecognised method") {
+            unexpected.push(`${outcome} (${code}): ${kind} ${request.method} ${Buffer.from(request.target).toString("latin1").slice(0, 120)}`);
+          }
         }
       }
     };
@@ -167,6 +172,7 @@ describe("drill: a hostile client fuzzes the queen's HTTP API", () => {
     console.log(`[fuzz-client] tried ${REQUESTS} requests; statuses: ${JSON.stringify(histogram)}`);
     console.log(`[fuzz-client] 5xx by code: ${JSON.stringify(Object.fromEntries(serverErrors))}`);
     if (unanswered.length > 0) console.log(`[fuzz-client] unanswered: ${JSON.stringify(unanswered.slice(0, 20))}`);
+    if (unexpected.length > 0) console.log(`[fuzz-client] unexpected 5xx: ${JSON.stringify(unexpected.slice(0, 20))}`);
 
     expect([...serverErrors.keys()].filter((code) => !NO_ONE_THERE.has(code) && code !== "501 unrecognised method")).toEqual([]);
     // The HTTP server may hang up on a request it cannot parse (huge or invalid headers), never on a sane one, and never stall.
