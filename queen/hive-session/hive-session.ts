@@ -6,7 +6,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { RbeeError } from "../../shared/errors.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
-import type { JobEvent, TerminalJobEvent } from "../../shared/protocol/job-event.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import {
   type HelloFrame,
@@ -21,16 +20,14 @@ import { parseFrame } from "../../shared/protocol/parse-frame.js";
 import { TokenBucket } from "../../shared/token-bucket.js";
 import { queenConfig } from "../config.js";
 import { findHive } from "../hives/hive-records.js";
-import { applyJobEffects } from "../jobs/job-effects.js";
-import { jobSessionStub } from "../jobs/stub.js";
 import { registryStub } from "../registry/stub.js";
+import { HiveJobDesk } from "./hive-job-desk.js";
 import { HiveJobs } from "./hive-jobs.js";
 import { type HiveFacts, HiveRecordThrottle } from "./hive-record-throttle.js";
 import { PendingRelay } from "./pending-relay.js";
 import { RecentIds } from "./recent-ids.js";
 import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
 import { heartbeatTimeoutMs, SocketLiveness } from "./socket-liveness.js";
-import { TaskChain } from "./task-chain.js";
 
 export const HIVE_NAME_HEADER = "x-rbee-hive-name";
 /** The hash of the token the route checked, so the socket can be closed when that token stops being the hive's. */
@@ -72,12 +69,8 @@ export class HiveSession extends DurableObject<Env> {
   private readonly relays = new Map<string, PendingRelay>();
   /** Requests that ended lately: a chunk for one of these crossed a cancel and is dropped quietly. */
   private readonly endedRelays = new RecentIds(1000);
-  /** Jobs that ended lately: an event replayed for one of these is acknowledged without a complaint. */
-  private readonly endedJobs = new RecentIds(1000);
   private readonly jobs = new HiveJobs(this.ctx.storage);
-  // Job events are forwarded one at a time, in arrival order: each forward awaits a JobSession,
-  // and without this chain a later event could overtake an earlier one during that await.
-  private readonly jobEvents = new TaskChain((error) => console.error("a hive's job event could not be handled", error));
+  private readonly jobDesk = new HiveJobDesk(this.jobs, this.env, (ws, frame) => this.send(ws, frame));
   private readonly liveness = new SocketLiveness(this.ctx);
   private readonly records = new HiveRecordThrottle(this.ctx.storage, this.env.DB);
   /** Per socket, in memory: an object woken from hibernation starts each socket with a full bucket. */
@@ -193,7 +186,7 @@ export class HiveSession extends DurableObject<Env> {
       return "live";
     }
     if (Date.now() - offline.sinceMs < HIVE_RECONNECT_GRACE_MS) return "live";
-    await this.jobEvents.run(() => this.failJobs(offline.hiveName));
+    await this.jobDesk.failAll(offline.hiveName);
     return "offline";
   }
 
@@ -241,7 +234,7 @@ export class HiveSession extends DurableObject<Env> {
       }
       case "job_event": {
         const { jobId, seq, event } = frame;
-        return this.jobEvents.run(() => this.onJobEvent(ws, attachment.hiveName, jobId, seq, event));
+        return this.jobDesk.onEvent(ws, attachment.hiveName, jobId, seq, event);
       }
       case "response_head":
         this.relayFor(ws, attachment.hiveName, frame.requestId)?.receiveHead({ status: frame.status, headers: frame.headers });
@@ -284,7 +277,7 @@ export class HiveSession extends DurableObject<Env> {
     }
     const offline = await this.jobs.offline();
     if (offline && !this.openSocket() && now - offline.sinceMs >= HIVE_RECONNECT_GRACE_MS) {
-      await this.jobEvents.run(() => this.failJobs(offline.hiveName));
+      await this.jobDesk.failAll(offline.hiveName);
     }
     try {
       await this.records.flushDue(now);
@@ -318,29 +311,8 @@ export class HiveSession extends DurableObject<Env> {
       heartbeatIntervalMs: queenConfig(this.env).heartbeatIntervalMs,
     });
     await this.jobs.clearOffline();
-    await this.jobEvents.run(() => this.reconcileJobs(ws, attachment.hiveName, tracked, hello.jobs));
+    await this.jobDesk.reconcile(ws, attachment.hiveName, tracked, hello.jobs);
     await this.recordFacts(attachment.hiveName, { capabilities: { ...hello.hive, devices: hello.devices } });
-  }
-
-  /**
-   * After a reconnect: the jobs the queen thought ran on this hive but the hive's hello does not
-   * list are gone (the hive restarted, or never got them); listed jobs the queen no longer
-   * tracks (it ended them while the hive was away) are cancelled on the hive.
-   */
-  private async reconcileJobs(ws: WebSocket, hiveName: string, tracked: string[], listed: string[]): Promise<void> {
-    const listedIds = new Set(listed);
-    for (const jobId of tracked) {
-      if (listedIds.has(jobId)) continue;
-      console.warn(`hive ${hiveName}: came back without job ${jobId}; ending it`);
-      await this.endJob(jobId, {
-        type: "error",
-        code: "job_lost",
-        message: `hive '${hiveName}' no longer runs this job (it restarted, or never received it); submit the job again`,
-      });
-    }
-    for (const jobId of listedIds) {
-      if (!(await this.jobs.get(jobId))) this.send(ws, { type: "job_cancel", jobId });
-    }
   }
 
   private async recordFacts(hiveName: string, facts: HiveFacts): Promise<void> {
@@ -393,9 +365,9 @@ export class HiveSession extends DurableObject<Env> {
     });
     for (const pending of [...this.relays.values()]) pending.end(error);
     // Events the hive sent before its socket closed still land first.
-    await this.jobEvents.idle();
+    await this.jobDesk.idle();
     if (hiveLeft) {
-      await this.jobEvents.run(() => this.failJobs(hiveName));
+      await this.jobDesk.failAll(hiveName);
     } else {
       await this.jobs.markOffline(hiveName, Date.now());
       await this.scheduleAlarm();
@@ -417,59 +389,6 @@ export class HiveSession extends DurableObject<Env> {
     const recordDue = await this.records.dueAtMs();
     if (recordDue !== undefined) deadlines.push(recordDue);
     if (deadlines.length > 0) await this.ctx.storage.setAlarm(Math.min(...deadlines));
-  }
-
-  private async onJobEvent(ws: WebSocket, hiveName: string, jobId: string, seq: number, event: JobEvent): Promise<void> {
-    const operation = await this.jobs.get(jobId);
-    if (!operation) {
-      // Not a job this queen gave this hive (or one that already ended): never let it land. The
-      // ack stops the hive replaying it; a replay of a job that just ended is no news.
-      if (!this.endedJobs.has(jobId)) {
-        console.warn(`hive ${hiveName}: refused an event for job ${jobId}, which is not running on this hive`);
-        this.send(ws, { type: "error", code: "job_not_yours", message: `job ${jobId} is not running on hive '${hiveName}'` });
-      }
-      this.send(ws, { type: "job_ack", jobId, seq });
-      return;
-    }
-    try {
-      const outcome = await jobSessionStub(this.env, jobId).append(hiveName, seq, event);
-      if (!outcome.accepted) {
-        this.send(ws, { type: "error", code: outcome.code, message: outcome.message });
-        if (outcome.code !== "job_not_yours") {
-          await this.jobs.remove(jobId);
-          this.endedJobs.add(jobId);
-        }
-        this.send(ws, { type: "job_ack", jobId, seq }); // refused for good: replaying it cannot help
-        return;
-      }
-      if (!outcome.duplicate) await applyJobEffects(this.env, hiveName, operation, event);
-      if (outcome.ended) {
-        await this.jobs.remove(jobId);
-        this.endedJobs.add(jobId);
-      }
-      if (outcome.recordedThrough >= 0) this.send(ws, { type: "job_ack", jobId, seq: outcome.recordedThrough });
-    } catch (error) {
-      // Not acknowledged: the hive replays the event after its next reconnect.
-      console.error(`hive ${hiveName}: could not forward an event of job ${jobId}`, error);
-    }
-  }
-
-  /** The hive is gone for good: its unfinished jobs end as errors rather than run forever on paper. */
-  private async failJobs(hiveName: string): Promise<void> {
-    for (const jobId of await this.jobs.ids()) {
-      await this.endJob(jobId, {
-        type: "error",
-        code: "hive_disconnected",
-        message: `hive '${hiveName}' disconnected while the job ran; check that rbee-hive is running there, then submit the job again`,
-      });
-    }
-    await this.jobs.clearOffline();
-  }
-
-  private async endJob(jobId: string, end: TerminalJobEvent): Promise<void> {
-    await jobSessionStub(this.env, jobId).finish(end);
-    await this.jobs.remove(jobId);
-    this.endedJobs.add(jobId);
   }
 
   private frameBucket(ws: WebSocket): TokenBucket {
