@@ -12,7 +12,8 @@ import { MAX_FRAME_BYTES } from "../../shared/protocol/hive-frames.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
 import { FuzzValues, fuzzCount, fuzzSeed } from "../support/fuzz-values.js";
 import { expectChatAnswered, type LocalCloud, startLocalCloud, TINY_MODEL } from "../node/local-cloud.js";
-import { FUZZ_DEVICES, FUZZ_HELLO, HostileHive } from "./hostile-hive.js";
+import { TEST_DEVICES } from "../support/test-devices.js";
+import { FUZZ_HELLO, HostileHive } from "./hostile-hive.js";
 
 const GOOD_HIVE = "drill-good-hive";
 const HOSTILE_HIVE = "drill-hostile-hive";
@@ -26,7 +27,7 @@ function validFrames(fuzz: FuzzValues, goodWorkerId: string): Record<string, unk
   const heartbeat = fakeHeartbeat({ workerId: fuzz.chance(0.1) ? goodWorkerId : newId("wrk"), model: "fuzz-model", port: 4243 });
   return [
     FUZZ_HELLO,
-    { type: "hive_status", devices: FUZZ_DEVICES },
+    { type: "hive_status", devices: TEST_DEVICES },
     { type: "worker_heartbeat", heartbeat },
     { type: "job_event", jobId: newId("job"), seq: 0, event: { type: "narration", action: "spawn", message: "hi" } },
     { type: "job_event", jobId: newId("job"), seq: 1, event: { type: "data", payload: { worker_id: heartbeat.workerId } } },

@@ -3,25 +3,14 @@
 // socket, and tallies what the queen answered and every close code.
 import WebSocket from "ws";
 import { hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
-import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
+import { TEST_DEVICES } from "../support/test-devices.js";
 import { type HelloFrame, PROTOCOL_VERSION, QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
-
-export const FUZZ_DEVICES: HiveDevices = {
-  gpus: [],
-  ramTotalBytes: 8 * 2 ** 30,
-  ramFreeBytes: 4 * 2 ** 30,
-  cpu: { model: "Fuzz CPU", cores: 2 },
-  os: "linux",
-  osRelease: "6.1.0",
-  arch: "x64",
-  workerTypes: ["cpu"],
-};
 
 export const FUZZ_HELLO = {
   type: "hello",
   protocol: PROTOCOL_VERSION,
   hive: { version: "fuzz", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 8 * 2 ** 30 },
-  devices: FUZZ_DEVICES,
+  devices: TEST_DEVICES,
   jobs: [],
 } satisfies HelloFrame;
 

@@ -1,25 +1,15 @@
 // A test hive inside workerd: registers with the queen, opens the hive WebSocket through the
 // real route, and collects the frames the queen sends.
 import { SELF } from "cloudflare:test";
-import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import { type HiveToQueenFrame, PING_FRAME, PROTOCOL_VERSION, type QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import { waitUntil } from "../../shared/wait-until.js";
+import { TEST_DEVICES } from "../support/test-devices.js";
 
 /** The bootstrap admin key (RBEE_ADMIN_KEY in vitest.config.ts): both scopes. */
 export const API_KEY = "test-admin-key";
 export const auth = { authorization: `Bearer ${API_KEY}` };
 
-/** What a test hive reports about its machine: one CUDA GPU besides the CPU. */
-export const TEST_DEVICES: HiveDevices = {
-  gpus: [{ index: 0, name: "Test GPU", backend: "cuda", vramTotalBytes: 8 * 2 ** 30, vramFreeBytes: 6 * 2 ** 30 }],
-  ramTotalBytes: 16 * 2 ** 30,
-  ramFreeBytes: 8 * 2 ** 30,
-  cpu: { model: "Test CPU", cores: 2 },
-  os: "linux",
-  osRelease: "6.1.0",
-  arch: "x64",
-  workerTypes: ["cpu", "cuda"],
-};
+export { TEST_DEVICES };
 
 /** A hello as a hive sends it, listing `jobs` as still running here. */
 export function helloFrame(jobs: string[] = [], protocol = PROTOCOL_VERSION): HiveToQueenFrame {
