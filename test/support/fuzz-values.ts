@@ -160,8 +160,11 @@ export class FuzzValues {
         return;
       }
       default: {
+        // At most 500 levels a round: three rounds on one key made values too deep for
+        // JSON.stringify itself (a RangeError in the fuzzer, not the queen). Deeper frames come
+        // from deeplyNestedJson, as text.
         let nested: unknown = object[key];
-        for (let i = this.int(10, 2000); i > 0; i--) nested = { [key]: nested };
+        for (let i = this.int(10, 500); i > 0; i--) nested = { [key]: nested };
         object[key] = nested;
       }
     }
