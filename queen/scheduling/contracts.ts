@@ -1,0 +1,57 @@
+// The seams between the parts of the queen's scheduler, written down before the parts: the
+// live worker table (queen/registry: what the HiveSessions report), the dispatcher (queen/
+// scheduling: the per-model queue, leases and placement), the spawner (queen/scheduling: which
+// hive starts a worker for a model nobody serves, and which idle worker makes room), and the
+// inference route that holds a lease while it relays.
+import type { WorkerDevice, WorkerState } from "../../shared/protocol/worker-heartbeat.js";
+
+/** One worker as the queen knows it: its hive is connected and it heartbeats through it. */
+export interface LiveWorker {
+  workerId: string;
+  hiveName: string;
+  /** The name clients use in `model`. */
+  model: string;
+  state: WorkerState;
+  port: number;
+  slotsTotal: number;
+  device: WorkerDevice | null;
+  /** Tokens per second over the worker's last reported interval. */
+  tokensPerSecond: number;
+  memoryRssBytes: number;
+  memoryVramBytes: number | null;
+  /** 0..1 while loading. */
+  loadProgress?: number;
+  failure?: string;
+  lastSeenAtMs: number;
+}
+
+/** A change in the live worker table, as the dispatcher hears of it. */
+export type WorkerChange = { kind: "upsert"; worker: LiveWorker } | { kind: "gone"; workerId: string; model: string; hiveName: string };
+
+/** What a client asked to run, as the dispatcher queues it. */
+export interface LeaseRequest {
+  requestId: string;
+  model: string;
+  /** `model@hive`: only this hive's workers may serve it. */
+  hive?: string;
+  /** The API key's id: the queue is fair between keys. */
+  keyId: string;
+  /** Unix ms after which the request is answered 504 rather than run (X-Request-Timeout). */
+  deadlineMs: number;
+  /** Workers that already failed this request (failover): not placed on again. */
+  excludeWorkerIds?: string[];
+}
+
+/** Where the time went before the relay, for the Server-Timing header (ms). */
+export interface LeaseTiming {
+  queueMs: number;
+  spawnMs: number;
+  placeMs: number;
+}
+
+export type LeaseOutcome =
+  | { ok: true; leaseId: string; hiveName: string; workerId: string; port: number; timing: LeaseTiming }
+  | { ok: false; status: 404 | 429 | 503 | 504; code: string; message: string; retryAfterSeconds?: number };
+
+/** How a lease ended: `worker_failed` before the first byte lets the route fail over. */
+export type LeaseEnd = "ok" | "worker_failed" | "client_gone";
