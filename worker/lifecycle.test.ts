@@ -25,6 +25,7 @@ import {
   writeTinyModel,
   type ChatCompletionBody,
   type ErrorBody,
+  type RunningWorker,
   type TinyModel,
 } from "../test/support/running-worker.js";
 import { findFreeLoopbackPort } from "../shared/free-port.js";
@@ -48,6 +49,14 @@ async function modelPipe(name: string): Promise<string> {
   const path = join(model.dir, name);
   await execa("mkfifo", [path]);
   return path;
+}
+
+/** After SIGTERM: exit 0, and the hive heard it drain and stop. */
+async function expectStoppedCleanly(worker: RunningWorker): Promise<void> {
+  expect((await worker.process).exitCode).toBe(0);
+  const states = hive.states(worker.workerId);
+  expect(states).toContain("draining");
+  expect(states.at(-1)).toBe("stopped");
 }
 
 describe("starting", () => {
@@ -102,11 +111,7 @@ describe("starting", () => {
     try {
       await vi.waitFor(() => expect(hive.states(worker.workerId)).toContain("loading"));
       worker.process.kill("SIGTERM");
-      const result = await worker.process;
-      expect(result.exitCode).toBe(0);
-      const states = hive.states(worker.workerId);
-      expect(states).toContain("draining");
-      expect(states.at(-1)).toBe("stopped");
+      await expectStoppedCleanly(worker);
     } finally {
       await worker.kill();
     }
@@ -128,11 +133,7 @@ describe("shutting down", () => {
       const response = await inFlight;
       expect(response.status).toBe(200);
       expect((await json<ChatCompletionBody>(response)).usage.completion_tokens).toBe(1500);
-      const result = await worker.process;
-      expect(result.exitCode).toBe(0);
-      const states = hive.states(worker.workerId);
-      expect(states).toContain("draining");
-      expect(states.at(-1)).toBe("stopped");
+      await expectStoppedCleanly(worker);
     } finally {
       await worker.kill();
     }

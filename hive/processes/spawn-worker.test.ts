@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { WORKER_SECRET_ENV } from "../../shared/protocol/worker-launch.js";
+import { hasExited } from "./has-exited.js";
 import { spawnWorker } from "./spawn-worker.js";
 
 const SECRET = "f".repeat(64);
@@ -52,21 +53,12 @@ function options(script: string, workerId: string) {
   };
 }
 
-function isAlive(processId: number): boolean {
-  try {
-    process.kill(processId, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe("spawnWorker", () => {
   it("resolves as soon as the worker listens, which it does before loading: the load is not its deadline", async () => {
     // The stand-in never loads anything and never heartbeats; listening is all spawnWorker waits for.
     const spawned = await spawnWorker({ ...options("stand-in.cjs", "wrk_listens1"), listenTimeoutMs: 30_000 });
     pid = spawned.pid;
-    expect(isAlive(spawned.pid)).toBe(true);
+    expect(await hasExited(spawned.pid)).toBe(false);
   });
 
   it("kills a worker that does not listen within the listen timeout, and says so", async () => {
