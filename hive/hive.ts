@@ -98,6 +98,7 @@ export class Hive {
       spawnSettings: () => ({
         hiveChannel: this.requireChannel(),
         heartbeatIntervalMs: this.heartbeatIntervalMs,
+        loadStallMs: options.workerLoadStallMs,
         threads: options.workerThreads,
         logDir: this.logDir,
         defaultWorkerType: WORKER_TYPE_PREFERENCE.find((type) => this.currentDevices().workerTypes.includes(type)) ?? "cpu",

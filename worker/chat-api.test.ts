@@ -1,5 +1,6 @@
 // The worker's chat API, run as a real process on the tiny model: response and stream shapes,
-// usage, stop strings, error statuses, heartbeats, and freeing the slot when a client leaves.
+// usage, stop strings, error statuses, heartbeats, freeing the slot when a client leaves, and
+// continuing a partial answer (a trailing assistant message), as the queen's mid-stream failover does.
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { HiveChannelStub } from "../test/support/hive-channel-stub.js";
@@ -24,6 +25,10 @@ import {
 // The tiny model's tokenizer has one token per character, and its ChatML template renders a user
 // "Hi" as BOS, <|im_start|>, "user\n" (5), "Hi" (2), <|im_end|>, "\n", <|im_start|>, "assistant\n" (10).
 const PROMPT_TOKENS_FOR_HI = 22;
+
+/** Tokens of a whole answer, and the points where a worker "dies" after that many tokens. */
+const FULL_TOKENS = 40;
+const CUT_AFTER_TOKENS = [1, 7, 23, 39];
 
 let model: TinyModel;
 let hive: HiveChannelStub;
@@ -217,5 +222,37 @@ describe("a running worker", () => {
     const followUp = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4 }));
     expect(followUp.status).toBe(200);
     expect((await json<ChatCompletionBody>(followUp)).choices[0]?.finish_reason).toBe("length");
+  });
+
+  describe("continuing an answer from its first part (the last message is the assistant's)", () => {
+    const messages = [
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "Tell me a story" },
+    ];
+    const continued = (first: string) => [...messages, { role: "assistant", content: first }];
+
+    it("joins the first part and its continuation into exactly the whole greedy answer", async () => {
+      const full = await chatText(worker, greedyChat({ messages, max_tokens: FULL_TOKENS }));
+      expect(full.length).toBeGreaterThan(0);
+      for (const cut of CUT_AFTER_TOKENS) {
+        const first = await chatText(worker, greedyChat({ messages, max_tokens: cut }));
+        expect(full.startsWith(first), `the first ${cut} token(s) start the whole answer`).toBe(true);
+        const rest = await chatText(worker, greedyChat({ messages: continued(first), max_tokens: FULL_TOKENS - cut }));
+        expect(first + rest, `cut after ${cut} token(s)`).toBe(full);
+      }
+    });
+
+    it("streams only the new text", async () => {
+      const full = await chatText(worker, greedyChat({ messages, max_tokens: FULL_TOKENS }));
+      const first = await chatText(worker, greedyChat({ messages, max_tokens: 10 }));
+      const response = await post(worker, "/v1/chat/completions", greedyChat({ messages: continued(first), max_tokens: FULL_TOKENS - 10, stream: true }));
+      expect(response.status).toBe(200);
+      const chunks = parseSse(await response.text());
+      expect(chunks.at(-1)).toBe("[DONE]");
+      const deltas = chunks.slice(0, -1).map((chunk) => JSON.parse(chunk) as ChatChunkBody);
+      expect(deltas[0]?.choices[0]?.delta).toEqual({ role: "assistant", content: "" });
+      expect(first + deltas.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("")).toBe(full);
+      expect(deltas.at(-1)?.choices[0]?.finish_reason).toBe("length");
+    });
   });
 });

@@ -1,5 +1,6 @@
 // The worker's legacy completions API (/v1/completions), run as a real process on the tiny model:
-// response and stream shapes, usage, defaults, errors, and freeing the slot when a client leaves.
+// response and stream shapes, usage, defaults, errors, freeing the slot when a client leaves, and
+// continuing a partial text by sending prompt + text, as the queen's mid-stream failover does.
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
@@ -151,5 +152,15 @@ describe("/v1/completions", () => {
     console.info(`completions slot released ${releaseMs.toFixed(0)} ms after the client disconnected`);
     expect(releaseMs).toBeLessThan(1000);
     expect(await completionText(worker, greedy({ max_tokens: 4 }))).toHaveLength(4);
+  });
+
+  it("continues a partial text from prompt + text: the pieces join into exactly the whole greedy text", async () => {
+    const fullTokens = 40;
+    const full = await completionText(worker, greedy({ max_tokens: fullTokens }));
+    for (const cut of [1, 7, 23, 39]) {
+      const first = await completionText(worker, greedy({ max_tokens: cut }));
+      const rest = await completionText(worker, greedy({ prompt: PROMPT + first, max_tokens: fullTokens - cut }));
+      expect(first + rest, `cut after ${cut} token(s)`).toBe(full);
+    }
   });
 });

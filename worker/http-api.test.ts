@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { RbeeError } from "../shared/errors.js";
 import type { Completion, GenerateOptions } from "./engine.js";
-import { createWorkerApi, MAX_BODY_BYTES, type WorkerApiOptions } from "./http-api.js";
+import { createWorkerApi, MAX_BODY_BYTES, type ApiEngine } from "./http-api.js";
 
 const PORT = 8123;
 const SECRET = "k".repeat(64);
@@ -19,7 +19,7 @@ interface Script {
   failAfter?: number;
 }
 
-function fakeEngine(script: Script = {}): WorkerApiOptions["engine"] {
+function fakeEngine(script: Script = {}): ApiEngine {
   const generate = async (_request: unknown, { onTextChunk }: GenerateOptions): Promise<Completion> => {
     const pieces = script.pieces ?? ["Hel", "lo"];
     for (const [index, piece] of pieces.entries()) {
@@ -40,14 +40,23 @@ function fakeEngine(script: Script = {}): WorkerApiOptions["engine"] {
   };
 }
 
-function api(options: { script?: Script; draining?: boolean; logged?: string[] } = {}) {
+/** The loading model of `loading` (an engine still undefined, the fraction loaded so far). */
+interface Loading {
+  engine: ApiEngine | undefined;
+  progress: number;
+}
+
+function api(options: { script?: Script; draining?: boolean; logged?: string[]; loading?: Loading } = {}) {
+  const loaded = fakeEngine(options.script);
+  const { loading } = options;
   return createWorkerApi({
-    engine: fakeEngine(options.script),
+    engine: () => (loading ? loading.engine : loaded),
+    loadProgress: () => loading?.progress ?? 1,
     modelName: "rbee-tiny",
     workerId: "wrk_api1",
     port: PORT,
     secret: SECRET,
-    state: () => "ready",
+    state: () => (loading && !loading.engine ? "loading" : "ready"),
     log: (line) => options.logged?.push(line),
     draining: () => options.draining ?? false,
   });
@@ -140,6 +149,40 @@ describe("the worker's HTTP API", () => {
     expect(response.headers.get("retry-after")).toBe("1");
     expect(await errorOf(response)).toMatchObject({ type: "server_error", code: "worker_draining" });
     expect((await call(app, "/health")).status).toBe(200);
+  });
+
+  it("refuses every model route with 503 loading, the fraction loaded and Retry-After while the model loads, then serves", async () => {
+    const loading: Loading = { engine: undefined, progress: 0.25 };
+    const app = api({ loading });
+    const bodies = { "/v1/chat/completions": CHAT, "/v1/completions": { model: "rbee-tiny", prompt: "x" }, "/v1/embeddings": { model: "rbee-tiny", input: "x" } };
+    for (const [path, body] of Object.entries(bodies)) {
+      const response = await post(app, path, body);
+      expect(response.status, path).toBe(503);
+      expect(response.headers.get("retry-after"), path).toBe("2");
+      expect(await response.json(), path).toEqual({
+        error: { message: "The worker is still loading its model (25% loaded); retry shortly", type: "server_error", param: null, code: "loading", load_progress: 0.25 },
+      });
+    }
+    expect(await (await call(app, "/health")).json()).toEqual({
+      status: "loading",
+      model: "rbee-tiny",
+      workerId: "wrk_api1",
+      slotsTotal: 0,
+      slotsBusy: 0,
+      queueLength: 0,
+      loadProgress: 0.25,
+    });
+
+    loading.engine = fakeEngine();
+    const served = await post(app, "/v1/chat/completions", CHAT);
+    expect(served.status).toBe(200);
+    expect(await served.json()).toMatchObject({ choices: [{ message: { content: "Hello" } }] });
+  });
+
+  it("says draining rather than loading to a request made while a loading worker stops", async () => {
+    const response = await post(api({ draining: true, loading: { engine: undefined, progress: 0.5 } }), "/v1/chat/completions", CHAT);
+    expect(response.status).toBe(503);
+    expect(await errorOf(response)).toMatchObject({ code: "worker_draining" });
   });
 
   it("answers an unexpected failure with a bare 500 and logs it", async () => {

@@ -1,10 +1,16 @@
-// The worker's lifecycle as a real process: draining on SIGTERM, failing on a corrupt model, and
-// refusing bad flags or a missing secret, each with the exit code and heartbeats a supervising hive relies on.
+// The worker's lifecycle as a real process: listening before it loads (answering 503 `loading`),
+// draining on SIGTERM, failing on a corrupt model, and refusing bad flags or a missing secret,
+// each with the exit code, stdout lines and heartbeats a supervising hive relies on.
+//
+// A model that loads slowly is made honestly, without any test-only switch in the worker: its
+// model path is a named pipe, and the worker's first read of the file waits until the test
+// writes to it, so "still loading" lasts exactly as long as a test needs.
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { listeningLine, readyLine } from "../shared/protocol/listening-line.js";
 import { HiveChannelStub } from "../test/support/hive-channel-stub.js";
 import {
   greedyChat,
@@ -12,11 +18,14 @@ import {
   json,
   post,
   REPO_ROOT,
+  startListeningWorker,
   startWorker,
   workerArgs,
   workerSecretEnv,
   writeTinyModel,
   type ChatCompletionBody,
+  type ErrorBody,
+  type RunningWorker,
   type TinyModel,
 } from "../test/support/running-worker.js";
 import { findFreeLoopbackPort } from "../shared/free-port.js";
@@ -35,6 +44,80 @@ afterAll(async () => {
   await model?.remove();
 });
 
+/** A named pipe in the model's folder: a model file whose reading waits for the test to write it. */
+async function modelPipe(name: string): Promise<string> {
+  const path = join(model.dir, name);
+  await execa("mkfifo", [path]);
+  return path;
+}
+
+/** After SIGTERM: exit 0, and the hive heard it drain and stop. */
+async function expectStoppedCleanly(worker: RunningWorker): Promise<void> {
+  expect((await worker.process).exitCode).toBe(0);
+  const states = hive.states(worker.workerId);
+  expect(states).toContain("draining");
+  expect(states.at(-1)).toBe("stopped");
+}
+
+describe("starting", () => {
+  it("prints its listening line before it loads the model, and its ready line once it serves", async () => {
+    const worker = await startWorker({ workerId: "wrk_lines1", hiveChannel: hive.url, modelPath: model.path });
+    try {
+      expect((await health(worker)).status).toBe("ready");
+      worker.process.kill("SIGTERM");
+      const result = await worker.process;
+      expect(result.stdout.split("\n")).toEqual([listeningLine(worker.port), readyLine(worker.port)]);
+      // Heartbeats said loading, with the fraction loaded, before ready.
+      const beats = hive.heartbeats(worker.workerId);
+      expect(beats[0]).toMatchObject({ state: "loading", loadProgress: expect.any(Number) });
+      expect(beats.map((beat) => beat.state)).toContain("ready");
+    } finally {
+      await worker.kill();
+    }
+  });
+
+  it.skipIf(process.platform === "win32")(
+    "answers 503 loading with its progress while the model loads, and heartbeats loading, then fails and exits 1 when the file is bad",
+    async () => {
+      const pipe = await modelPipe("slow-corrupt.gguf");
+      const worker = await startListeningWorker({ workerId: "wrk_loading1", hiveChannel: hive.url, modelPath: pipe });
+      try {
+        const chat = await post(worker, "/v1/chat/completions", greedyChat());
+        expect(chat.status).toBe(503);
+        expect(Number(chat.headers.get("retry-after"))).toBeGreaterThan(0);
+        const refusal = await json<ErrorBody & { error: { load_progress: number } }>(chat);
+        expect(refusal.error).toMatchObject({ code: "loading", type: "server_error", load_progress: expect.any(Number) });
+        expect((await post(worker, "/v1/completions", { model: "m", prompt: "x" })).status).toBe(503);
+        expect((await post(worker, "/v1/embeddings", { model: "m", input: "x" })).status).toBe(503);
+        expect(await health(worker)).toMatchObject({ status: "loading", loadProgress: expect.any(Number), slotsTotal: 0 });
+        await vi.waitFor(() => expect(hive.heartbeats(worker.workerId).at(-1)).toMatchObject({ state: "loading", port: worker.port, loadProgress: expect.any(Number) }));
+
+        // The "model" arrives, and is not a GGUF: the worker reports why and exits 1.
+        await writeFile(pipe, randomBytes(1024)).catch(() => {}); // EPIPE if the worker stops reading early
+        const result = await worker.process;
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain(`could not load model ${pipe}`);
+        expect(result.stdout).toBe(listeningLine(worker.port));
+        expect(hive.heartbeats(worker.workerId).at(-1)).toMatchObject({ state: "failed", failure: expect.stringContaining("could not load model") });
+      } finally {
+        await worker.kill();
+      }
+    },
+  );
+
+  it.skipIf(process.platform === "win32")("stops on SIGTERM while the model loads: a stopped heartbeat, exit 0", async () => {
+    const pipe = await modelPipe("never-arrives.gguf");
+    const worker = await startListeningWorker({ workerId: "wrk_loadstop1", hiveChannel: hive.url, modelPath: pipe });
+    try {
+      await vi.waitFor(() => expect(hive.states(worker.workerId)).toContain("loading"));
+      worker.process.kill("SIGTERM");
+      await expectStoppedCleanly(worker);
+    } finally {
+      await worker.kill();
+    }
+  });
+});
+
 describe("shutting down", () => {
   it("finishes an in-flight request on SIGTERM, sends a stopped heartbeat and exits 0", async () => {
     const worker = await startWorker({ workerId: "wrk_draining1", hiveChannel: hive.url, modelPath: model.path });
@@ -50,11 +133,7 @@ describe("shutting down", () => {
       const response = await inFlight;
       expect(response.status).toBe(200);
       expect((await json<ChatCompletionBody>(response)).usage.completion_tokens).toBe(1500);
-      const result = await worker.process;
-      expect(result.exitCode).toBe(0);
-      const states = hive.states(worker.workerId);
-      expect(states).toContain("draining");
-      expect(states.at(-1)).toBe("stopped");
+      await expectStoppedCleanly(worker);
     } finally {
       await worker.kill();
     }
@@ -74,7 +153,8 @@ describe("failing to start", () => {
     });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(`could not load model ${corruptPath}`);
-    expect(result.stdout).toBe("");
+    // It listened (to answer 503 loading) before it found the file corrupt, and never said ready.
+    expect(result.stdout).toBe(listeningLine(port));
     const last = hive.heartbeats("wrk_corrupt1").at(-1);
     expect(last?.state).toBe("failed");
     expect(last?.failure).toContain("could not load model");

@@ -1,11 +1,13 @@
 // Entry point of the worker process, which the hive spawns as `node --import tsx worker/main.ts --model …`:
-// parse flags, load the model, serve the HTTP API and send heartbeats until SIGTERM or SIGINT.
+// parse flags, listen (answering 503 `loading` with the progress), load the model, then serve the
+// HTTP API; heartbeats go out from the start until SIGTERM or SIGINT. Listening first means a
+// model that takes minutes to load is followed by its progress, not killed by a start deadline.
 //
 // Exit codes: 0 after a clean shutdown, 1 when the model or port fails, 2 on a bad flag,
 // 128 + signal number when a second signal cuts the drain short.
 import { constants } from "node:os";
 import { describeError } from "../shared/errors.js";
-import { listeningLine } from "../shared/protocol/listening-line.js";
+import { listeningLine, readyLine } from "../shared/protocol/listening-line.js";
 import { UsageError } from "../shared/usage-error.js";
 import type { Engine } from "./engine.js";
 import { HeartbeatSender } from "./heartbeat.js";
@@ -55,8 +57,17 @@ async function main(): Promise<void> {
   heartbeat?.start();
 
   let engine: Engine | undefined;
-  let server: WorkerServer | undefined;
   let stopping = false;
+  const server = new WorkerServer({
+    engine: () => engine,
+    loadProgress: () => status.loadedFraction,
+    modelName: options.modelName,
+    workerId: options.workerId,
+    port: options.port,
+    secret: options.secret,
+    state: () => status.state,
+    log,
+  });
 
   /** Sends the last heartbeat (delivered or given up on) and stops heartbeats. */
   const finalHeartbeat = async (): Promise<void> => {
@@ -66,7 +77,7 @@ async function main(): Promise<void> {
 
   const shutdown = async (): Promise<void> => {
     status.setPhase("draining");
-    await server?.close(DRAIN_TIMEOUT_MS);
+    await server.close(DRAIN_TIMEOUT_MS);
     status.setPhase("stopped");
     await finalHeartbeat();
     await engine?.dispose();
@@ -99,8 +110,16 @@ async function main(): Promise<void> {
   };
 
   try {
+    await server.listen();
+  } catch (error) {
+    return failStartup(`could not listen on 127.0.0.1:${options.port}: ${describeError(error)}`);
+  }
+  if (stopping) return;
+  process.stdout.write(`${listeningLine(options.port)}\n`);
+
+  try {
     // Imported only now: node-llama-cpp takes seconds to import, and by then the flags are checked,
-    // the hive has heard "loading" and SIGTERM is handled.
+    // the worker listens, the hive has heard "loading" and SIGTERM is handled.
     const { Engine } = await import("./engine.js");
     engine = await Engine.load({
       modelPath: options.modelPath,
@@ -117,29 +136,15 @@ async function main(): Promise<void> {
       onSlotsChange: () => status.changed(),
     });
   } catch (error) {
+    // A signal during loading already runs shutdown(), which exits 0 once the drain is done.
+    if (stopping) return;
     return failStartup(`could not load model ${options.modelPath}: ${describeError(error)}`);
   }
-  // A signal during loading already runs shutdown(); serving now would race it.
+  // shutdown() disposes the engine just assigned; serving now would race it.
   if (stopping) return;
   status.attachEngine(engine);
-
-  server = new WorkerServer({
-    engine,
-    modelName: options.modelName,
-    workerId: options.workerId,
-    port: options.port,
-    secret: options.secret,
-    state: () => status.state,
-    log,
-  });
-  try {
-    await server.listen();
-  } catch (error) {
-    return failStartup(`could not listen on 127.0.0.1:${options.port}: ${describeError(error)}`);
-  }
-  if (stopping) return;
   status.setPhase("ready");
-  process.stdout.write(`${listeningLine(options.port)}\n`);
+  process.stdout.write(`${readyLine(options.port)}\n`);
 }
 
 await main();

@@ -46,6 +46,11 @@ export class WorkerStatus {
   }
 
   /** Fraction of the model loaded so far, 0..1. */
+  get loadedFraction(): number {
+    return this.loadProgress;
+  }
+
+  /** Fraction of the model loaded so far, 0..1. */
   setLoadProgress(progress: number): void {
     this.loadProgress = Math.min(1, Math.max(0, progress));
   }

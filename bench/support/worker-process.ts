@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import type { WorkerLaunch } from "../../hive/processes/spawn-worker.js";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
-import { listeningLine, waitForListeningLine } from "../../shared/protocol/listening-line.js";
+import { readyLine, waitForListeningLine, waitForReadyLine } from "../../shared/protocol/listening-line.js";
 import { WORKER_SECRET_ENV, workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -33,7 +33,7 @@ export interface WorkerProcessOptions {
 }
 
 export class WorkerProcess {
-  /** Spawns the worker on a free port and resolves once it prints its `listening` event. */
+  /** Spawns the worker on a free port and resolves once it prints its `ready` event (it listens earlier, before loading). */
   static async start(options: WorkerProcessOptions): Promise<WorkerProcess> {
     const port = await findFreeLoopbackPort();
     const launch = options.launch ?? TSX_LAUNCH;
@@ -55,7 +55,7 @@ export class WorkerProcess {
     const child = spawn(launch.command, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, [WORKER_SECRET_ENV]: secret } });
     const worker = new WorkerProcess(child, `http://127.0.0.1:${port}`, `Bearer ${secret}`, spawnedAt);
     try {
-      await worker.waitUntilListening(port);
+      await worker.waitUntilServing(port);
     } catch (error) {
       await worker.stop();
       throw error;
@@ -105,24 +105,24 @@ export class WorkerProcess {
     return this.stopping;
   }
 
-  private waitUntilListening(port: number): Promise<void> {
-    const expected = listeningLine(port);
+  private waitUntilServing(port: number): Promise<void> {
+    const expected = readyLine(port);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`worker did not print ${expected} within ${START_TIMEOUT_MS} ms: ${this.stderrTail}`)),
         START_TIMEOUT_MS,
       );
       if (this.child.stdout) {
-        void waitForListeningLine(this.child.stdout).then((listeningPort) => {
-          this.listenedAt = performance.now();
+        void waitForListeningLine(this.child.stdout).then(() => (this.listenedAt = performance.now()));
+        void waitForReadyLine(this.child.stdout).then((readyPort) => {
           clearTimeout(timer);
-          if (listeningPort === port) resolve();
-          else reject(new Error(`worker says it listens on ${listeningPort}, not ${port}`));
+          if (readyPort === port) resolve();
+          else reject(new Error(`worker says it serves on ${readyPort}, not ${port}`));
         });
       }
       this.child.once("exit", (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`worker exited (${signal ?? `code ${code}`}) before listening: ${this.stderrTail.trim()}`));
+        reject(new Error(`worker exited (${signal ?? `code ${code}`}) before serving: ${this.stderrTail.trim()}`));
       });
       this.child.once("error", (error) => {
         clearTimeout(timer);

@@ -6,7 +6,7 @@ import type { HeartbeatRecorder } from "./heartbeat-recorder.js";
 import { WorkerProcess } from "./worker-process.js";
 
 /**
- * How long after its listening line a worker may take to deliver its `ready` heartbeat, in ms.
+ * How long after its ready line a worker may take to deliver its `ready` heartbeat, in ms.
  * The worker turns ready just before it prints the line, so this only catches a broken channel.
  */
 const READY_AFTER_LISTENING_MS = 10_000;

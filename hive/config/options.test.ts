@@ -39,6 +39,7 @@ describe("rbee-hive connect options", () => {
       token: "t",
       name: "pc-1",
       workerStopGraceMs: 10_000,
+      workerLoadStallMs: 300_000,
       cacheDir: path.join(home, ".cache", "rbee"),
       stopWorkersOnExit: false,
       githubApiUrl: "https://api.github.com",
@@ -52,6 +53,13 @@ describe("rbee-hive connect options", () => {
     expect(parse([...base, "--worker-stop-grace-ms", "250"]).workerStopGraceMs).toBe(250);
     expect(parse(base, { RBEE_WORKER_STOP_GRACE_MS: "500" }).workerStopGraceMs).toBe(500);
     expect(() => parse([...base, "--worker-stop-grace-ms", "soon"])).toThrow(/^--worker-stop-grace-ms: expected a whole number, got "soon"$/);
+  });
+
+  it("reads how long a worker's load may stand still from its flag or the environment", () => {
+    const base = ["--queen", "https://q", "--token", "t"];
+    expect(parse([...base, "--worker-load-stall-ms", "60000"]).workerLoadStallMs).toBe(60_000);
+    expect(parse(base, { RBEE_WORKER_LOAD_STALL_MS: "900000" }).workerLoadStallMs).toBe(900_000);
+    expect(() => parse([...base, "--worker-load-stall-ms", "5"])).toThrow(/^--worker-load-stall-ms: must be at least 1000/);
   });
 
   it("falls back to the environment, then to the host name", () => {
@@ -137,6 +145,7 @@ describe("config file", () => {
     name: "file-hive",
     workerThreads: 6,
     workerStopGraceMs: 1234,
+    workerLoadStallMs: 60_000,
     cacheDir: "cache",
     stopWorkersOnExit: true,
     githubApiUrl: "https://ghe.example/api/v3",

@@ -29,6 +29,8 @@ export const DEFAULTS = {
   reconnectMaxMs: 30_000,
   /** How long a worker being deleted may drain after SIGTERM before SIGKILL, ms (env RBEE_WORKER_STOP_GRACE_MS). */
   workerStopGraceMs: 10_000,
+  /** How long a loading worker's progress may stand still before its load counts as stalled and it is stopped, ms (env RBEE_WORKER_LOAD_STALL_MS). */
+  workerLoadStallMs: 300_000,
   /** Models and worker builds (env RBEE_CACHE_DIR); defaults to `$XDG_CACHE_HOME/rbee`, else `~/.cache/rbee`. */
   cacheDir: undefined,
   /** Whether SIGTERM stops the workers too; by default they keep running for the next hive to re-attach. */
@@ -55,6 +57,7 @@ const Settings = z.object({
   name: HiveName,
   workerThreads: z.number().int("must be a whole number").min(1, "must be at least 1").max(4096, "must be at most 4096").optional(),
   workerStopGraceMs: z.number().int("must be a whole number of ms").min(0, "must be 0 or more").max(600_000, "must be at most 600000 (10 minutes)"),
+  workerLoadStallMs: z.number().int("must be a whole number of ms").min(1000, "must be at least 1000 (1 second)").max(86_400_000, "must be at most 86400000 (a day)"),
   cacheDir: z.string().min(1, "must not be empty"),
   stopWorkersOnExit: z.boolean(),
   githubApiUrl: z.url({ protocol: /^https?$/, error: "must be an http(s):// URL" }),
@@ -80,6 +83,7 @@ const SOURCES: Record<Key, { flag: string; env: string; type: "string" | "intege
   name: { flag: "name", env: "RBEE_HIVE_NAME", type: "string" },
   workerThreads: { flag: "worker-threads", env: "RBEE_WORKER_THREADS", type: "integer" },
   workerStopGraceMs: { flag: "worker-stop-grace-ms", env: "RBEE_WORKER_STOP_GRACE_MS", type: "integer" },
+  workerLoadStallMs: { flag: "worker-load-stall-ms", env: "RBEE_WORKER_LOAD_STALL_MS", type: "integer" },
   cacheDir: { flag: "cache-dir", env: "RBEE_CACHE_DIR", type: "string" },
   stopWorkersOnExit: { flag: "stop-workers-on-exit", env: "RBEE_STOP_WORKERS_ON_EXIT", type: "boolean" },
   githubApiUrl: { flag: "github-api-url", env: "RBEE_GITHUB_API_URL", type: "string" },
@@ -116,6 +120,11 @@ key in camelCase, e.g. {"queenUrl": "https://…", "workerThreads": 8}), else it
   --worker-stop-grace-ms <ms>
                           how long a stopped worker may drain after SIGTERM before SIGKILL, in ms
                           (env RBEE_WORKER_STOP_GRACE_MS, key workerStopGraceMs, default ${DEFAULTS.workerStopGraceMs})
+  --worker-load-stall-ms <ms>
+                          how long a loading worker's progress may stand still before the load
+                          counts as stalled and the worker is stopped, in ms; a slow load that keeps
+                          progressing is never cut (env RBEE_WORKER_LOAD_STALL_MS, key
+                          workerLoadStallMs, default ${DEFAULTS.workerLoadStallMs}, 5 minutes)
   --cache-dir <dir>       where downloaded models and worker builds are kept (env RBEE_CACHE_DIR,
                           key cacheDir, default $XDG_CACHE_HOME/rbee, i.e. ~/.cache/rbee)
   --stop-workers-on-exit  on SIGINT/SIGTERM stop the workers too (env RBEE_STOP_WORKERS_ON_EXIT=1,
@@ -144,6 +153,7 @@ export function parseConnectOptions(
     queenUrl: DEFAULTS.queenUrl,
     name: sanitizeHostName(hostName),
     workerStopGraceMs: DEFAULTS.workerStopGraceMs,
+    workerLoadStallMs: DEFAULTS.workerLoadStallMs,
     cacheDir: rbeeDir("cache", env, paths.homeDir),
     stopWorkersOnExit: DEFAULTS.stopWorkersOnExit,
     githubApiUrl: DEFAULTS.githubApiUrl,

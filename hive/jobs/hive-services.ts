@@ -11,6 +11,8 @@ export interface SpawnSettings {
   /** The hive's local channel (`unix:/…` or `http://127.0.0.1:…`), where workers heartbeat. */
   hiveChannel: string;
   heartbeatIntervalMs: number;
+  /** How long a loading worker's progress may stand still before its load counts as stalled, ms. */
+  loadStallMs: number;
   /** CPU threads per worker; undefined lets the worker decide. */
   threads: number | undefined;
   /** Where worker log files go. */

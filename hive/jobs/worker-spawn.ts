@@ -1,7 +1,9 @@
 // The worker_spawn operation: gets the model into the catalog (downloading it if needed), finds
 // a worker build of the asked type (building this repository's when none is installed), starts
-// it detached, reports `{worker_id, pid, port}` once it listens, and ends when the model is
-// loaded, or with the worker's own reason why it could not load it.
+// it detached, reports `{worker_id, pid, port}` once it listens (before it loads), and ends when
+// the model is loaded, or with the worker's own reason why it could not load it. The load has no
+// deadline: it fails when the worker goes silent or its progress stands still for the hive's
+// --worker-load-stall-ms (default 5 minutes), never merely for taking long.
 import { RbeeError } from "../../shared/errors.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import { modelFilePath } from "../catalog/model/model-artifact.js";
@@ -68,6 +70,7 @@ export async function runWorkerSpawn(
     services.readiness.waitUntilReady(workerId, {
       signal: context.signal,
       silenceMs: Math.max(MIN_LOAD_SILENCE_MS, 3 * settings.heartbeatIntervalMs),
+      stallMs: settings.loadStallMs,
       onLoading: (heartbeat) => {
         const percent = Math.floor((heartbeat.loadProgress ?? 0) * 4) * 25; // every quarter
         if (percent <= lastReported) return;

@@ -5,8 +5,9 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { WORKER_SECRET_ENV } from "../../shared/protocol/worker-launch.js";
+import { hasExited } from "./has-exited.js";
 import { spawnWorker } from "./spawn-worker.js";
 
 const SECRET = "f".repeat(64);
@@ -19,12 +20,16 @@ process.stdout.write(JSON.stringify({ event: "listening", port }) + "\\n");
 setInterval(() => {}, 1000);
 `;
 
+/** Starts and never listens: a worker wedged before it could even open its port. */
+const NEVER_LISTENS = `setInterval(() => {}, 1000);`;
+
 let dir: string;
 let pid: number | undefined;
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "rbee-spawn-"));
   await writeFile(path.join(dir, "stand-in.cjs"), STAND_IN);
+  await writeFile(path.join(dir, "never-listens.cjs"), NEVER_LISTENS);
 });
 
 afterEach(async () => {
@@ -33,22 +38,44 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+function options(script: string, workerId: string) {
+  return {
+    workerId,
+    modelName: "tiny",
+    modelPath: "/models/tiny.gguf",
+    launch: { command: process.execPath, args: [path.join(dir, script)] },
+    gpu: "cpu" as const,
+    hiveChannel: "http://127.0.0.1:9",
+    secret: SECRET,
+    heartbeatIntervalMs: 1000,
+    logDir: dir,
+    log: () => {},
+  };
+}
+
 describe("spawnWorker", () => {
+  it("resolves as soon as the worker listens, which it does before loading: the load is not its deadline", async () => {
+    // The stand-in never loads anything and never heartbeats; listening is all spawnWorker waits for.
+    const spawned = await spawnWorker({ ...options("stand-in.cjs", "wrk_listens1"), listenTimeoutMs: 30_000 });
+    pid = spawned.pid;
+    expect(await hasExited(spawned.pid)).toBe(false);
+  });
+
+  it("kills a worker that does not listen within the listen timeout, and says so", async () => {
+    let logged = "";
+    const spawning = spawnWorker({ ...options("never-listens.cjs", "wrk_mute1"), listenTimeoutMs: 300, log: (line) => (logged += line) });
+    await expect(spawning).rejects.toMatchObject({
+      code: "worker_start_timeout",
+      message: expect.stringContaining("worker did not listen within 300 ms (it listens before loading its model)"),
+    });
+    // SIGKILLed: the hive notices the exit.
+    await vi.waitFor(() => expect(logged).toContain("exited: SIGKILL"));
+  });
+
   it("gives the worker its secret in the environment, never in its arguments, and none of the hive's credentials", async () => {
     process.env.RBEE_TEST_CLOUD_KEY = "credential-of-the-hive";
     try {
-      const spawned = await spawnWorker({
-        workerId: "wrk_env1",
-        modelName: "tiny",
-        modelPath: "/models/tiny.gguf",
-        launch: { command: process.execPath, args: [path.join(dir, "stand-in.cjs")] },
-        gpu: "cpu",
-        hiveChannel: "http://127.0.0.1:9",
-        secret: SECRET,
-        heartbeatIntervalMs: 1000,
-        logDir: dir,
-        log: () => {},
-      });
+      const spawned = await spawnWorker(options("stand-in.cjs", "wrk_env1"));
       pid = spawned.pid;
       const line = (await readFile(spawned.logFile, "utf8")).split("\n").find((text) => text.startsWith("GOT "));
       const got = JSON.parse(line?.slice("GOT ".length) ?? "{}") as { env: Record<string, string>; argv: string[] };

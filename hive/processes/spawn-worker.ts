@@ -1,7 +1,9 @@
 // Starts a worker process, detached, so it outlives the hive: a restarted hive finds it again
 // through its fixed channel socket. Its output goes to a log file (a pipe to a hive that is gone
 // would kill it with EPIPE), which is also where the hive reads its `listening` line and, if it
-// dies before listening, its last words. Resolves `{pid, port}` once it listens.
+// dies before listening, its last words. Resolves `{pid, port}` once it listens, which a worker
+// does before it loads its model: the load is followed from its heartbeats (worker-readiness.ts),
+// so a model that takes minutes to load is not held to this start deadline.
 import { spawn } from "node:child_process";
 import { mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
@@ -11,8 +13,11 @@ import { listeningPortIn } from "../../shared/protocol/listening-line.js";
 import { workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
 import { workerEnv, type WorkerGpu } from "./worker-env.js";
 
-/** How long a worker may take to listen (before it loads the model), ms. */
-const LISTEN_WAIT_MS = 60_000;
+/**
+ * How long a worker may take to listen by default, ms: node starting and the flags parsed, on a
+ * machine that may be busy; the model loads afterwards and is not counted.
+ */
+const DEFAULT_LISTEN_TIMEOUT_MS = 30_000;
 /** How often the log file is read for the listening line, ms. */
 const LOG_POLL_MS = 50;
 /** Lines of the log kept to explain a failed start. */
@@ -44,6 +49,8 @@ export interface SpawnWorkerOptions {
   log: (line: string) => void;
   /** Aborting it before the worker listens kills the worker; afterwards it changes nothing. */
   signal?: AbortSignal;
+  /** How long the worker may take to listen before it is killed, ms; default DEFAULT_LISTEN_TIMEOUT_MS. */
+  listenTimeoutMs?: number;
 }
 
 export interface SpawnedWorker {
@@ -98,7 +105,8 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   });
   exited.catch(() => {}); // only a spawn job still waiting on the worker cares
 
-  const deadline = Date.now() + LISTEN_WAIT_MS;
+  const listenTimeoutMs = options.listenTimeoutMs ?? DEFAULT_LISTEN_TIMEOUT_MS;
+  const deadline = Date.now() + listenTimeoutMs;
   for (;;) {
     const text = await readFile(logFile, "utf8").catch(() => "");
     if (listeningPortIn(text) !== undefined) return { pid, port, logFile, exited };
@@ -108,7 +116,7 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
     if (options.signal?.aborted || Date.now() > deadline) {
       process.kill(pid, "SIGKILL"); // not serving anyone yet: nothing to drain
       options.signal?.throwIfAborted();
-      throw new RbeeError(504, "worker_start_timeout", `worker did not listen within ${LISTEN_WAIT_MS} ms; see ${logFile}`);
+      throw new RbeeError(504, "worker_start_timeout", `worker did not listen within ${listenTimeoutMs} ms (it listens before loading its model); see ${logFile}`);
     }
     await new Promise((resolve) => setTimeout(resolve, LOG_POLL_MS));
   }

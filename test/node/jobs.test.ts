@@ -85,7 +85,7 @@ describe("jobs end to end", () => {
     expect(cancelled.status).toBe(202);
     const events = await jobEvents(cloud, streamUrl);
     expect(events.at(-1)?.type).toBe("cancelled");
-    expect(events.some((event) => event.type === "data")).toBe(false);
+    // The worker listens before it loads, so its pid and port may or may not have been reported yet.
     expect((await call(cloud, "GET", `/v1/jobs/${jobId}`)).json).toMatchObject({ status: "cancelled" });
     // The worker it had started is gone: the hive logs its exit.
     const spawnLine = cloud.hiveLog.find((line) => line.includes(`job ${jobId}`) && line.includes("starting worker"));

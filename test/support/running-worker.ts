@@ -9,7 +9,7 @@ import { execa, type ResultPromise } from "execa";
 import { expect } from "vitest";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
-import { waitForListeningLine } from "../../shared/protocol/listening-line.js";
+import { waitForListeningLine, waitForReadyLine } from "../../shared/protocol/listening-line.js";
 import { WORKER_SECRET_ENV, workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -79,15 +79,28 @@ export interface RunningWorker {
   kill(): Promise<void>;
 }
 
-/** Starts a worker on a free port and resolves once it prints its `listening` line. */
-export async function startWorker(options: Omit<WorkerArgs, "port">): Promise<RunningWorker> {
+/** Starts a worker on a free port and resolves once it prints its `ready` line: its model is loaded. */
+export function startWorker(options: Omit<WorkerArgs, "port">): Promise<RunningWorker> {
+  return launchWorker(options, waitForReadyLine, "serving");
+}
+
+/** Starts a worker on a free port and resolves once it prints its `listening` line, before its model loads. */
+export function startListeningWorker(options: Omit<WorkerArgs, "port">): Promise<RunningWorker> {
+  return launchWorker(options, waitForListeningLine, "listening");
+}
+
+async function launchWorker(
+  options: Omit<WorkerArgs, "port">,
+  waitForLine: (stdout: NodeJS.ReadableStream) => Promise<number>,
+  what: string,
+): Promise<RunningWorker> {
   const port = await findFreeLoopbackPort();
   const { env, authorization } = workerSecretEnv();
   const subprocess = execa("node", workerArgs({ ...options, port }), { cwd: REPO_ROOT, reject: false, env });
   await Promise.race([
-    waitForListeningLine(subprocess.stdout),
+    waitForLine(subprocess.stdout),
     subprocess.then((result) => {
-      throw new Error(`worker exited with ${result.exitCode} before listening: ${result.stderr}`);
+      throw new Error(`worker exited with ${result.exitCode} before ${what}: ${result.stderr}`);
     }),
   ]);
   return {
@@ -157,6 +170,8 @@ export interface ErrorBody {
 
 export interface HealthBody {
   status: string;
+  /** 0..1, only while the model loads. */
+  loadProgress?: number;
   slotsTotal: number;
   slotsBusy: number;
   queueLength: number;

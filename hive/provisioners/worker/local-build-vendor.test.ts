@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTinyLlamaGguf } from "../../../shared/gguf/tiny-llama.js";
 import { findFreeLoopbackPort } from "../../../shared/free-port.js";
-import { waitForListeningLine } from "../../../shared/protocol/listening-line.js";
+import { waitForReadyLine } from "../../../shared/protocol/listening-line.js";
 import { workerLaunchArgs } from "../../../shared/protocol/worker-launch.js";
 import { workerSecretEnv } from "../../../test/support/running-worker.js";
 import type { ProvisionListener } from "../../catalog/artifact-provisioner.js";
@@ -95,7 +95,7 @@ describe("local-build vendor", () => {
     });
     try {
       const listening = await Promise.race([
-        waitForListeningLine(child.stdout),
+        waitForReadyLine(child.stdout),
         child.then((result) => {
           throw new Error(`the bundled worker exited with ${result.exitCode} before listening: ${result.stderr}`);
         }),
