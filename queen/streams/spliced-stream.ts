@@ -95,6 +95,8 @@ interface Source {
   sawDone: boolean;
   /** An error event this source sent; nothing it sends after counts. */
   error: { lost: true; cause: LostCause } | { lost: false; event: string } | undefined;
+  /** The source is over (with the cause its read gave, if any); what it sent before goes out first. */
+  over: { cause: LostCause | undefined } | undefined;
 }
 
 type ReadResult = { kind: "bytes"; value: Uint8Array } | { kind: "end" } | { kind: "failed"; error: unknown } | { kind: "stalled" };
@@ -147,9 +149,14 @@ class SplicedStream {
     await this.source.reader.cancel(reason).catch(() => {});
   }
 
-  /** Reads the current source once, and when it is over, decides how the answer goes on. */
+  /**
+   * Reads the current source once; once it is over (and what it sent before has gone out, so
+   * the client is not kept waiting for it while another worker is found), decides how the
+   * answer goes on.
+   */
   private async step(): Promise<void> {
     const source = this.source;
+    if (source.over) return this.afterSource(source, source.over.cause);
     const read = await this.read(source);
     if (this.cancelled) return;
     if (read.kind === "bytes") {
@@ -157,13 +164,13 @@ class SplicedStream {
       // An error event is the last word of its stream: stop reading it.
       if (source.error) {
         await source.reader.cancel().catch(() => {});
-        await this.afterSource(source, undefined);
+        source.over = { cause: undefined };
       }
       return;
     }
     if (read.kind === "end") source.events.end();
     if (read.kind === "stalled") await source.reader.cancel().catch(() => {});
-    await this.afterSource(source, lostCauseOf(read));
+    source.over = { cause: lostCauseOf(read) };
   }
 
   private async read(source: Source): Promise<ReadResult> {
@@ -195,6 +202,10 @@ class SplicedStream {
         source.error = LOST_WORKER_CODES.has(code) ? { lost: true, cause: { code, message: event.body.error.message } } : { lost: false, event: sseEvent(data) };
         return;
       }
+      case "malformed":
+        // Nothing of a broken event reaches the client: the continuation starts after the last whole one.
+        source.error = { lost: true, cause: { code: "response_incomplete", message: "the stream broke off inside an event" } };
+        return;
       case "other":
         this.out.push(sseEvent(data));
         return;
@@ -279,6 +290,7 @@ class SplicedStream {
       tokensBefore: this.transcript.tokensEstimate,
       sawDone: false,
       error: undefined,
+      over: undefined,
     };
     return source;
   }

@@ -34,7 +34,12 @@ export type StreamEvent =
   | { kind: "done" }
   | { kind: "error"; body: OpenAiErrorBody }
   | { kind: "chunk"; chunk: StreamChunk }
-  /** Not JSON, or JSON of another shape: passed on as it came. */
+  /**
+   * Not JSON: the stream broke off inside an event (the hive relays bytes in frames cut
+   * anywhere, and the relay's error event is appended right after the last of them).
+   */
+  | { kind: "malformed" }
+  /** JSON of another shape: passed on as it came. */
   | { kind: "other" };
 
 export function readStreamEvent(data: string): StreamEvent {
@@ -43,7 +48,7 @@ export function readStreamEvent(data: string): StreamEvent {
   try {
     json = JSON.parse(data);
   } catch {
-    return { kind: "other" };
+    return { kind: "malformed" };
   }
   if (typeof json === "object" && json !== null && "error" in json) {
     const body = errorBodyOf(data);

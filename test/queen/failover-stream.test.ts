@@ -95,6 +95,43 @@ describe("continuing a stream after the first token", () => {
     await silent.cancelled; // the silent worker's stream was given up, so the hive stops it
   });
 
+  it("drops an event the break cut in half, with the relay's error glued to it, and continues after the last whole one", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const b = workerEvents("chatcmpl-b");
+    const cut = a.text(" world").slice(0, 30);
+    const { response, bodies } = splice(scriptedStream([a.role, a.text("Hello"), cut + relayErrorEvent("response_incomplete")]), [
+      scriptedStream([b.role, b.text(" world"), b.finish(), b.done]),
+    ]);
+    const read = await readClientStream(response);
+    expect(read.text).toBe("Hello world");
+    expect(read.data.at(-1)).toBe("[DONE]");
+    expect((bodies[0] as { messages: unknown[] }).messages.at(-1)).toEqual({ role: "assistant", content: "Hello" });
+  });
+
+  it("sends the text that came before a break to the client before asking another worker", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const b = workerEvents("chatcmpl-b");
+    let clientHas: () => void = () => {};
+    const clientHasHello = new Promise<void>((resolve) => (clientHas = resolve));
+    const response = failoverStream({
+      request: chatRequest,
+      path: CHAT,
+      // One read holds the text and the break: the text must not wait for the continuation.
+      first: scriptedStream([a.role + a.text("Hello") + relayErrorEvent("worker_disconnected")]).response,
+      retry: async () => {
+        await clientHasHello;
+        return scriptedStream([b.role, b.text("!"), b.finish(), b.done]).response;
+      },
+    });
+    const reader = response.body?.getReader();
+    let text = "";
+    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+      text += new TextDecoder().decode(chunk.value);
+      if (text.includes("Hello")) clientHas();
+    }
+    expect(text).toContain('"content":"!"');
+  });
+
   it("appends to the client's own assistant prefill rather than adding a second assistant message", async () => {
     const a = workerEvents("chatcmpl-a");
     const b = workerEvents("chatcmpl-b");
