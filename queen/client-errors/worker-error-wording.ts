@@ -16,6 +16,7 @@ const WORDING: Readonly<Record<string, string>> = {
   worker_stopping: "The worker serving this model is shutting down; retry.",
   response_incomplete: "The answer from the worker arrived incomplete; retry.",
   response_out_of_order: "The answer from the worker arrived incomplete; retry.",
+  worker_lost: "The worker serving this model stopped in the middle of its answer and no other could continue it; retry.",
 };
 
 const DEFAULT_WORDING = "The worker serving this model failed to answer.";

@@ -1,0 +1,321 @@
+// Failover after the first token: the inference route hands over a streamed answer it is
+// relaying, and the client reads one stream whatever happens to the worker behind it. The events
+// pass through as they come while a transcript keeps what the client has seen; when the stream
+// breaks before its end (the queen's relay appends an error event such as `worker_disconnected`
+// or `hive_disconnected` and closes, the body itself fails, it simply stops short, or nothing
+// arrives for `stallTimeoutMs`), the answer is asked of another worker as a continuation
+// (continuation-request.ts) and that worker's stream is spliced in (spliced-chunk.ts). When no
+// worker can continue it, the client gets one final error event (terminal-error-event.ts):
+// never a hang, never a cut-off that looks like a normal end.
+//
+// Non-streamed answers are not this module's: until their body is complete nothing has reached
+// the client, so the route's retry before the first byte covers them (failoverStream returns
+// them unchanged).
+import { describeError } from "../../shared/errors.js";
+import { errorBodyOf } from "../client-errors/sse-error-rewriter.js";
+import { asContinuable, type ContinuableRequest, continuationRequest } from "./continuation-request.js";
+import { lengthFinishChunk, splicedChunk } from "./spliced-chunk.js";
+import { SseDataReader } from "./sse-data-reader.js";
+import { DONE_EVENT, readStreamEvent, sseEvent } from "./stream-event.js";
+import { StreamTranscript } from "./stream-transcript.js";
+import { terminalErrorEvent } from "./terminal-error-event.js";
+
+export interface FailoverStreamOptions {
+  /** The validated request the route relayed (its body, as an object). */
+  request: unknown;
+  /** The path it was relayed to; only chat and legacy completions are continued. */
+  path: string;
+  /** The relayed response of the first worker, unredacted (error codes are read from it). */
+  first: Response;
+  /**
+   * Relays `body` (a request to the same path) to another worker and resolves with its
+   * response; undefined when no worker can be had. The route places it, excluding the workers
+   * already lost, and ends its lease when the response body ends.
+   */
+  retry: (body: string) => Promise<Response | undefined>;
+  /** Continuations tried at most, per client stream. Default 2. */
+  maxContinuations?: number;
+  /** Silence within an answer that counts as a lost worker, in ms. Default 60,000. */
+  stallTimeoutMs?: number;
+  /**
+   * A worker was lost mid-answer: `attempt` 0 is the first worker, 1 the first continuation's.
+   * The route ends that worker's lease as failed.
+   */
+  onWorkerLost?: (attempt: number, cause: LostCause) => void;
+}
+
+/** Why a stream stopped short of its end. */
+export interface LostCause {
+  code: string;
+  message: string;
+}
+
+export const FAILOVER_DEFAULTS = {
+  maxContinuations: 2,
+  /**
+   * Once a worker streams, its tokens come many times a second and the hive relays them every
+   * 15 ms; a minute with none means the worker (or the way to it) is stuck, not slow.
+   */
+  stallTimeoutMs: 60_000,
+};
+
+/**
+ * Error codes of a stream event that mean the way to the worker was lost, not that the request
+ * failed: the queen's relay errors (pending-relay.ts, hive-session.ts) and a worker going away.
+ * Any other error event is the worker's word on the request and reaches the client as it is.
+ */
+const LOST_WORKER_CODES = new Set([
+  "worker_disconnected",
+  "hive_disconnected",
+  "response_incomplete",
+  "response_out_of_order",
+  "worker_unreachable",
+  "worker_timeout",
+  "worker_stopping",
+  "worker_draining",
+]);
+
+export function failoverStream(options: FailoverStreamOptions): Response {
+  const { first } = options;
+  const original = asContinuable(options.path, options.request);
+  const eventStream = (first.headers.get("content-type") ?? "").startsWith("text/event-stream");
+  if (!original || !first.ok || !first.body || !eventStream) return first;
+  const spliced = new SplicedStream(original, first.body, options);
+  return new Response(spliced.body, { status: first.status, statusText: first.statusText, headers: first.headers });
+}
+
+/** One worker's stream feeding the client's: the first worker's, or a continuation's. */
+interface Source {
+  reader: ReadableStreamDefaultReader<Uint8Array>;
+  events: SseDataReader;
+  /** 0 for the first worker, n for the nth continuation. */
+  attempt: number;
+  /** The transcript's token estimate when this source began. */
+  tokensBefore: number;
+  sawDone: boolean;
+  /** An error event this source sent; nothing it sends after counts. */
+  error: { lost: true; cause: LostCause } | { lost: false; event: string } | undefined;
+  /** The source is over (with the cause its read gave, if any); what it sent before goes out first. */
+  over: { cause: LostCause | undefined } | undefined;
+}
+
+type ReadResult = { kind: "bytes"; value: Uint8Array } | { kind: "end" } | { kind: "failed"; error: unknown } | { kind: "stalled" };
+
+const encoder = new TextEncoder();
+
+class SplicedStream {
+  readonly body: ReadableStream<Uint8Array>;
+  private readonly transcript = new StreamTranscript();
+  private readonly maxContinuations: number;
+  private readonly stallTimeoutMs: number;
+  private source: Source;
+  /** Events ready for the client. */
+  private out: string[] = [];
+  private finished = false;
+  private cancelled = false;
+
+  constructor(
+    private readonly original: ContinuableRequest,
+    first: ReadableStream<Uint8Array>,
+    private readonly options: FailoverStreamOptions,
+  ) {
+    this.maxContinuations = options.maxContinuations ?? FAILOVER_DEFAULTS.maxContinuations;
+    this.stallTimeoutMs = options.stallTimeoutMs ?? FAILOVER_DEFAULTS.stallTimeoutMs;
+    this.source = this.newSource(first, 0);
+    // Pull-based like tap-stream.ts: nothing is read ahead of the client, and its cancel reaches
+    // the worker's stream (and so the hive) at once.
+    this.body = new ReadableStream<Uint8Array>(
+      { pull: (controller) => this.pull(controller), cancel: (reason) => this.cancel(reason) },
+      { highWaterMark: 0 },
+    );
+  }
+
+  private async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    try {
+      while (this.out.length === 0 && !this.finished) await this.step();
+    } catch (error) {
+      // A bug here must still end the client's stream with an error, not leave it hanging.
+      this.fail({ code: "internal_error", message: describeError(error) }, "the queen failed to splice the answer");
+    }
+    if (this.cancelled) return;
+    if (this.out.length > 0) controller.enqueue(encoder.encode(this.out.join("")));
+    this.out = [];
+    if (this.finished) controller.close();
+  }
+
+  private async cancel(reason: unknown): Promise<void> {
+    this.cancelled = true;
+    this.finished = true;
+    await this.source.reader.cancel(reason).catch(() => {});
+  }
+
+  /**
+   * Reads the current source once; once it is over (and what it sent before has gone out, so
+   * the client is not kept waiting for it while another worker is found), decides how the
+   * answer goes on.
+   */
+  private async step(): Promise<void> {
+    const source = this.source;
+    if (source.over) return this.afterSource(source, source.over.cause);
+    const read = await this.read(source);
+    if (this.cancelled) return;
+    if (read.kind === "bytes") {
+      source.events.push(read.value);
+      // An error event is the last word of its stream: stop reading it.
+      if (source.error) {
+        await source.reader.cancel().catch(() => {});
+        source.over = { cause: undefined };
+      }
+      return;
+    }
+    if (read.kind === "end") source.events.end();
+    if (read.kind === "stalled") await source.reader.cancel().catch(() => {});
+    source.over = { cause: lostCauseOf(read) };
+  }
+
+  private async read(source: Source): Promise<ReadResult> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<ReadResult>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: "stalled" }), this.stallTimeoutMs);
+    });
+    const read = source.reader.read().then(
+      ({ done, value }): ReadResult => (done ? { kind: "end" } : { kind: "bytes", value }),
+      (error: unknown): ReadResult => ({ kind: "failed", error }),
+    );
+    try {
+      return await Promise.race([read, stalled]);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  private onData(source: Source, data: string): void {
+    if (source.sawDone || source.error) return;
+    const event = readStreamEvent(data);
+    switch (event.kind) {
+      case "done":
+        source.sawDone = true;
+        this.out.push(DONE_EVENT);
+        return;
+      case "error": {
+        const code = event.body.error.code ?? "";
+        source.error = LOST_WORKER_CODES.has(code) ? { lost: true, cause: { code, message: event.body.error.message } } : { lost: false, event: sseEvent(data) };
+        return;
+      }
+      case "malformed":
+        // Nothing of a broken event reaches the client: the continuation starts after the last whole one.
+        source.error = { lost: true, cause: { code: "response_incomplete", message: "the stream broke off inside an event" } };
+        return;
+      case "other":
+        this.out.push(sseEvent(data));
+        return;
+      case "chunk": {
+        if (source.attempt === 0) {
+          // The first worker's chunks go on byte for byte.
+          this.transcript.record(event.chunk);
+          this.out.push(sseEvent(data));
+          return;
+        }
+        const shown = splicedChunk(event.chunk, this.transcript, source.tokensBefore);
+        if (!shown) return;
+        this.transcript.record(shown);
+        this.out.push(sseEvent(JSON.stringify(shown)));
+        return;
+      }
+    }
+  }
+
+  /** The source is over: the answer ends, or goes on from another worker. */
+  private async afterSource(source: Source, readCause: LostCause | undefined): Promise<void> {
+    if (source.sawDone) return this.finish();
+    if (source.error && !source.error.lost) {
+      this.out.push(source.error.event);
+      return this.finish();
+    }
+    // Lost after its finish reason: the answer is whole, only its `[DONE]` is missing.
+    if (this.transcript.finishReason) {
+      this.out.push(DONE_EVENT);
+      return this.finish();
+    }
+    const cause = source.error?.cause ?? readCause ?? { code: "response_incomplete", message: "the stream ended before [DONE]" };
+    this.options.onWorkerLost?.(source.attempt, cause);
+    await this.continueElsewhere(source.attempt, cause);
+  }
+
+  private async continueElsewhere(lostAttempt: number, lost: LostCause): Promise<void> {
+    if (!this.transcript.continuable) return this.fail(lost, "an answer with several choices cannot be continued");
+    let cause = lost;
+    for (let attempt = lostAttempt + 1; attempt <= this.maxContinuations; attempt += 1) {
+      const next = continuationRequest(this.original, this.transcript);
+      if (next.kind === "budget_spent") {
+        const kind = this.original.path === "/v1/chat/completions" ? "chat" : "completion";
+        this.out.push(sseEvent(JSON.stringify(lengthFinishChunk(kind, this.transcript))), DONE_EVENT);
+        return this.finish();
+      }
+      let response: Response | undefined;
+      try {
+        response = await this.options.retry(next.body);
+      } catch (error) {
+        cause = { code: "retry_failed", message: describeError(error) };
+        continue;
+      }
+      if (this.cancelled) {
+        await response?.body?.cancel().catch(() => {});
+        return;
+      }
+      if (!response) return this.fail(cause, "no other worker could take it over");
+      const refused = await refusalOf(response);
+      if (refused || !response.body) {
+        cause = refused ?? { code: "empty_response", message: "the continuation had no body" };
+        this.options.onWorkerLost?.(attempt, cause);
+        continue;
+      }
+      this.source = this.newSource(response.body, attempt);
+      return;
+    }
+    this.fail(cause, `${this.maxContinuations} other worker(s) could not finish it either`);
+  }
+
+  private newSource(body: ReadableStream<Uint8Array>, attempt: number): Source {
+    const source: Source = {
+      reader: body.getReader(),
+      events: new SseDataReader({
+        onData: (data) => this.onData(source, data),
+        // The event is lost to the client, so a continuation would leave a hole: end instead.
+        onOversized: () => {
+          source.error ??= { lost: false, event: terminalErrorEvent("The worker sent an event too long to relay.", "response_too_large") };
+        },
+      }),
+      attempt,
+      tokensBefore: this.transcript.tokensEstimate,
+      sawDone: false,
+      error: undefined,
+      over: undefined,
+    };
+    return source;
+  }
+
+  private fail(cause: LostCause, why: string): void {
+    this.out.push(terminalErrorEvent(`The worker answering this request was lost mid-answer (${cause.code}: ${cause.message}), and ${why}.`));
+    this.finish();
+  }
+
+  private finish(): void {
+    this.finished = true;
+  }
+}
+
+function lostCauseOf(read: ReadResult): LostCause | undefined {
+  if (read.kind === "failed") return { code: "worker_disconnected", message: describeError(read.error) };
+  if (read.kind === "stalled") return { code: "worker_stalled", message: "the worker sent nothing for too long" };
+  return undefined;
+}
+
+/** Why a continuation's response cannot be spliced in, or undefined when it can. */
+async function refusalOf(response: Response): Promise<LostCause | undefined> {
+  if (response.ok && (response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return undefined;
+  // An error answer is a small JSON body; a successful one of the wrong kind is not read.
+  const error = response.ok ? undefined : errorBodyOf(await response.text().catch(() => ""));
+  if (response.ok) await response.body?.cancel().catch(() => {});
+  return { code: error?.error.code ?? `status_${response.status}`, message: error?.error.message ?? `the continuation answered ${response.status}` };
+}

@@ -1,0 +1,255 @@
+// Failover after the first token (queen/streams/spliced-stream.ts), run inside workerd: scripted
+// worker streams break in each way a relay breaks, and the client's stream is read whole.
+import { describe, expect, it } from "vitest";
+import { failoverStream, type FailoverStreamOptions } from "../../queen/streams/spliced-stream.js";
+import { readClientStream, relayErrorEvent, type ScriptedStream, scriptedStream, workerEvents } from "../support/sse-streams.js";
+
+const CHAT = "/v1/chat/completions";
+const chatRequest = {
+  model: "tiny",
+  messages: [{ role: "user", content: "Say hello." }],
+  stream: true,
+  stream_options: { include_usage: true },
+  max_tokens: 50,
+  temperature: 0.3,
+  seed: 7,
+};
+
+/** failoverStream over `first`, with continuations served from `next` in order (none left: undefined). */
+function splice(first: ScriptedStream, next: ScriptedStream[], options: Partial<FailoverStreamOptions> = {}) {
+  const bodies: unknown[] = [];
+  const lost: Array<{ attempt: number; code: string }> = [];
+  const response = failoverStream({
+    request: chatRequest,
+    path: CHAT,
+    first: first.response,
+    retry: async (body) => {
+      bodies.push(JSON.parse(body));
+      return next.shift()?.response;
+    },
+    onWorkerLost: (attempt, cause) => lost.push({ attempt, code: cause.code }),
+    ...options,
+  });
+  return { response, bodies, lost };
+}
+
+describe("continuing a stream after the first token", () => {
+  it("continues a chat stream broken after three chunks on another worker: whole text, one id, summed usage, one [DONE]", async () => {
+    const a = workerEvents("chatcmpl-a", "chat", 1_700_000_001, "tiny");
+    const b = workerEvents("chatcmpl-b", "chat", 1_700_000_999, "tiny-on-b");
+    const first = scriptedStream([a.role, a.text("Hel"), a.text("lo"), a.text(" wor"), relayErrorEvent("worker_disconnected")]);
+    const second = scriptedStream([b.role, b.text("ld"), b.text("!"), b.finish("stop"), b.usage(13, 2), b.done]);
+    const { response, bodies, lost } = splice(first, [second]);
+
+    const read = await readClientStream(response);
+    expect(read.text).toBe("Hello world!");
+    expect(new Set(read.chunks.map((chunk) => `${chunk.id} ${chunk.created} ${chunk.model}`))).toEqual(new Set(["chatcmpl-a 1700000001 tiny"]));
+    expect(read.chunks.filter((chunk) => chunk.choices?.some((choice) => choice.delta?.role))).toHaveLength(1);
+    expect(read.chunks.at(-1)?.usage).toEqual({ prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 });
+    expect(read.data.filter((data) => data === "[DONE]")).toHaveLength(1);
+    expect(read.data.at(-1)).toBe("[DONE]");
+    expect(read.data.some((data) => data.includes('"error"'))).toBe(false);
+    expect(lost).toEqual([{ attempt: 0, code: "worker_disconnected" }]);
+    expect(bodies).toEqual([
+      {
+        ...chatRequest,
+        messages: [...chatRequest.messages, { role: "assistant", content: "Hello wor" }],
+        max_tokens: 47,
+      },
+    ]);
+  });
+
+  it("continues a legacy completion from the prompt plus the text so far, when the body itself fails", async () => {
+    const a = workerEvents("cmpl-a", "completion");
+    const b = workerEvents("cmpl-b", "completion");
+    const first = scriptedStream([a.text("one"), a.text(" two")], "fail");
+    const second = scriptedStream([b.text(" three"), b.finish("length"), b.done]);
+    const bodies: unknown[] = [];
+    const response = failoverStream({
+      request: { model: "tiny", prompt: ["Count:"], stream: true },
+      path: "/v1/completions",
+      first: first.response,
+      retry: async (body) => {
+        bodies.push(JSON.parse(body));
+        return second.response;
+      },
+    });
+    const read = await readClientStream(response);
+    expect(read.text).toBe("one two three");
+    expect(read.chunks.every((chunk) => chunk.id === "cmpl-a")).toBe(true);
+    // No max_tokens: the worker's default of 16 holds for the whole answer, not per worker.
+    expect(bodies).toEqual([{ model: "tiny", prompt: "Count:one two", stream: true, max_tokens: 14 }]);
+  });
+
+  it("continues a stream that stops short with no error at all, and one whose worker goes silent", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const b = workerEvents("chatcmpl-b");
+    const stopsShort = splice(scriptedStream([a.role, a.text("Hi")]), [scriptedStream([b.role, b.text(" there"), b.finish(), b.done])]);
+    expect((await readClientStream(stopsShort.response)).text).toBe("Hi there");
+    expect(stopsShort.lost).toEqual([{ attempt: 0, code: "response_incomplete" }]);
+
+    const silent = scriptedStream([a.role, a.text("Hi")], "hang");
+    const goesSilent = splice(silent, [scriptedStream([b.role, b.text(" there"), b.finish(), b.done])], { stallTimeoutMs: 50 });
+    expect((await readClientStream(goesSilent.response)).text).toBe("Hi there");
+    expect(goesSilent.lost).toEqual([{ attempt: 0, code: "worker_stalled" }]);
+    await silent.cancelled; // the silent worker's stream was given up, so the hive stops it
+  });
+
+  it("drops an event the break cut in half, with the relay's error glued to it, and continues after the last whole one", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const b = workerEvents("chatcmpl-b");
+    const cut = a.text(" world").slice(0, 30);
+    const { response, bodies } = splice(scriptedStream([a.role, a.text("Hello"), cut + relayErrorEvent("response_incomplete")]), [
+      scriptedStream([b.role, b.text(" world"), b.finish(), b.done]),
+    ]);
+    const read = await readClientStream(response);
+    expect(read.text).toBe("Hello world");
+    expect(read.data.at(-1)).toBe("[DONE]");
+    expect((bodies[0] as { messages: unknown[] }).messages.at(-1)).toEqual({ role: "assistant", content: "Hello" });
+  });
+
+  it("sends the text that came before a break to the client before asking another worker", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const b = workerEvents("chatcmpl-b");
+    let clientHas: () => void = () => {};
+    const clientHasHello = new Promise<void>((resolve) => (clientHas = resolve));
+    const response = failoverStream({
+      request: chatRequest,
+      path: CHAT,
+      // One read holds the text and the break: the text must not wait for the continuation.
+      first: scriptedStream([a.role + a.text("Hello") + relayErrorEvent("worker_disconnected")]).response,
+      retry: async () => {
+        await clientHasHello;
+        return scriptedStream([b.role, b.text("!"), b.finish(), b.done]).response;
+      },
+    });
+    const reader = response.body?.getReader();
+    let text = "";
+    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+      text += new TextDecoder().decode(chunk.value);
+      if (text.includes("Hello")) clientHas();
+    }
+    expect(text).toContain('"content":"!"');
+  });
+
+  it("appends to the client's own assistant prefill rather than adding a second assistant message", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const b = workerEvents("chatcmpl-b");
+    const request = { ...chatRequest, messages: [...chatRequest.messages, { role: "assistant", content: "Well," }], max_tokens: undefined, max_completion_tokens: 20 };
+    const bodies: Array<{ messages: unknown; max_completion_tokens: unknown }> = [];
+    const response = failoverStream({
+      request,
+      path: CHAT,
+      first: scriptedStream([a.role, a.text(" hello"), relayErrorEvent("hive_disconnected")]).response,
+      retry: async (body) => {
+        bodies.push(JSON.parse(body));
+        return scriptedStream([b.role, b.text(" there"), b.finish(), b.done]).response;
+      },
+    });
+    expect((await readClientStream(response)).text).toBe(" hello there");
+    expect(bodies[0]?.messages).toEqual([...chatRequest.messages, { role: "assistant", content: "Well, hello" }]);
+    expect(bodies[0]?.max_completion_tokens).toBe(19);
+  });
+
+  it("ends with a worker_lost error event, and no [DONE], when no other worker can be had", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const { response } = splice(scriptedStream([a.role, a.text("Hel"), relayErrorEvent("worker_disconnected")]), []);
+    const read = await readClientStream(response);
+    expect(read.text).toBe("Hel");
+    expect(read.data).not.toContain("[DONE]");
+    const last = read.chunks.at(-1) as { error?: { code?: string; type?: string; message?: string } };
+    expect(last.error?.code).toBe("worker_lost");
+    expect(last.error?.type).toBe("server_error");
+    expect(last.error?.message).toContain("worker_disconnected");
+  });
+
+  it("gives up after maxContinuations continuations that break too", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const b = workerEvents("chatcmpl-b");
+    const c = workerEvents("chatcmpl-c");
+    const { response, bodies, lost } = splice(scriptedStream([a.role, a.text("1")], "fail"), [
+      scriptedStream([b.role, b.text("2"), relayErrorEvent("hive_disconnected")]),
+      scriptedStream([c.role, c.text("3")], "fail"),
+      scriptedStream([c.role, c.text("never"), c.finish(), c.done]),
+    ]);
+    const read = await readClientStream(response);
+    expect(read.text).toBe("123");
+    expect(bodies).toHaveLength(2);
+    expect((bodies[1] as { messages: unknown[] }).messages.at(-1)).toEqual({ role: "assistant", content: "12" });
+    expect(lost.map((entry) => entry.attempt)).toEqual([0, 1, 2]);
+    expect((read.chunks.at(-1) as { error?: { code?: string } }).error?.code).toBe("worker_lost");
+  });
+
+  it("tries the next worker when a continuation is refused, within the same limit", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const c = workerEvents("chatcmpl-c");
+    const refused = { response: new Response(JSON.stringify({ error: { message: "busy", type: "server_error", param: null, code: "worker_busy" } }), { status: 503 }), cancelled: Promise.resolve() };
+    const { response, lost } = splice(scriptedStream([a.role, a.text("a")], "fail"), [refused, scriptedStream([c.role, c.text("b"), c.finish(), c.done])]);
+    expect((await readClientStream(response)).text).toBe("ab");
+    expect(lost).toEqual([
+      { attempt: 0, code: "worker_disconnected" },
+      { attempt: 1, code: "worker_busy" },
+    ]);
+  });
+
+  it("passes the worker's own error event on without retrying: it is about the request, not a lost worker", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const own = `data: ${JSON.stringify({ error: { message: "The context broke", type: "server_error", param: null, code: "generation_failed" } })}\n\n`;
+    const { response, bodies } = splice(scriptedStream([a.role, a.text("x"), own]), []);
+    const read = await readClientStream(response);
+    expect(bodies).toEqual([]);
+    expect((read.chunks.at(-1) as { error?: { code?: string } }).error?.code).toBe("generation_failed");
+  });
+
+  it("ends with [DONE] when the worker was lost after its finish reason: the answer was whole", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const { response, bodies } = splice(scriptedStream([a.role, a.text("done"), a.finish()], "fail"), []);
+    const read = await readClientStream(response);
+    expect(bodies).toEqual([]);
+    expect(read.data.at(-1)).toBe("[DONE]");
+  });
+
+  it("ends with finish_reason length when the tokens already sent fill max_tokens", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const { response, bodies } = splice(scriptedStream([a.role, a.text("a"), a.text("b"), a.text("c")], "fail"), [], {
+      request: { ...chatRequest, max_tokens: 3 },
+    });
+    const read = await readClientStream(response);
+    expect(bodies).toEqual([]);
+    expect(read.chunks.at(-1)?.choices?.[0]?.finish_reason).toBe("length");
+    expect(read.chunks.at(-1)?.id).toBe("chatcmpl-a");
+    expect(read.data.at(-1)).toBe("[DONE]");
+  });
+
+  it("passes a stream that ends normally through byte for byte", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const events = [a.role, a.text("Hi"), a.finish(), a.usage(3, 1), a.done];
+    const { response, bodies } = splice(scriptedStream(events), []);
+    expect(await response.text()).toBe(events.join(""));
+    expect(bodies).toEqual([]);
+  });
+
+  it("cancels the continuation's stream when the client goes away", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const b = workerEvents("chatcmpl-b");
+    const second = scriptedStream([b.role, b.text(" more")], "hang");
+    const { response } = splice(scriptedStream([a.role, a.text("Hi")], "fail"), [second]);
+    const reader = response.body?.getReader();
+    let text = "";
+    while (!text.includes(" more")) {
+      const chunk = await reader?.read();
+      text += new TextDecoder().decode(chunk?.value);
+    }
+    await reader?.cancel("client gone");
+    expect(await second.cancelled).toBe("client gone");
+  });
+
+  it("leaves non-streamed answers and error answers as they are", () => {
+    const json = new Response("{}", { headers: { "content-type": "application/json" } });
+    expect(failoverStream({ request: { ...chatRequest, stream: false }, path: CHAT, first: json, retry: async () => undefined })).toBe(json);
+    const failed = new Response("{}", { status: 503, headers: { "content-type": "application/json" } });
+    expect(failoverStream({ request: chatRequest, path: CHAT, first: failed, retry: async () => undefined })).toBe(failed);
+    const embeddings = scriptedStream([]).response;
+    expect(failoverStream({ request: chatRequest, path: "/v1/embeddings", first: embeddings, retry: async () => undefined })).toBe(embeddings);
+  });
+});
