@@ -56,6 +56,7 @@ const LEASE_AVERAGE_WEIGHT = 0.2;
 const MAX_RETRY_AFTER_SECONDS = 60;
 
 interface Waiting extends Queued {
+  enqueuedAtMs: number;
   request: LeaseRequest;
   resolve: (outcome: LeaseOutcome) => void;
   cancelDeadline: () => void;

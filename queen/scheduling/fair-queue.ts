@@ -4,24 +4,25 @@
 
 export interface Queued {
   keyId: string;
-  /** Unix ms it joined; its position is counted by this. */
-  enqueuedAtMs: number;
 }
 
 export class FairQueue<T extends Queued> {
   /** Sub-queues by key, in turn order: the key served last goes to the back. */
   private readonly byKey = new Map<string, T[]>();
-  private count = 0;
+  /** Arrival order, for positions: entries that joined in the same millisecond still have one. */
+  private readonly arrival = new Map<T, number>();
+  private arrivals = 0;
 
   get size(): number {
-    return this.count;
+    return this.arrival.size;
   }
 
   push(entry: T): void {
+    this.arrivals += 1;
+    this.arrival.set(entry, this.arrivals);
     const own = this.byKey.get(entry.keyId);
     if (own) own.push(entry);
     else this.byKey.set(entry.keyId, [entry]);
-    this.count += 1;
   }
 
   /**
@@ -38,7 +39,7 @@ export class FairQueue<T extends Queued> {
         entries.splice(index, 1);
         this.byKey.delete(keyId);
         if (entries.length > 0) this.byKey.set(keyId, entries); // re-inserted: now last in turn
-        this.count -= 1;
+        this.arrival.delete(entry);
         return { entry, picked };
       }
     }
@@ -51,16 +52,15 @@ export class FairQueue<T extends Queued> {
     if (!entries || index < 0) return false;
     entries.splice(index, 1);
     if (entries.length === 0) this.byKey.delete(entry.keyId);
-    this.count -= 1;
+    this.arrival.delete(entry);
     return true;
   }
 
-  /** 1-based: how many entries joined before `entry`, plus one. */
+  /** 1-based: how many waiting entries joined before `entry`, plus one. */
   positionOf(entry: T): number {
+    const own = this.arrival.get(entry) ?? this.arrivals;
     let before = 0;
-    for (const entries of this.byKey.values()) {
-      for (const other of entries) if (other.enqueuedAtMs < entry.enqueuedAtMs) before += 1;
-    }
+    for (const order of this.arrival.values()) if (order < own) before += 1;
     return before + 1;
   }
 
