@@ -44,9 +44,16 @@ export interface DispatcherOptions {
   /** Requests one model may have waiting (QUEUE_MAX_PER_MODEL); one more is refused 429. */
   maxQueuePerModel: number;
   onNoWorker?: NoWorkerHook;
+  /** How long requests wait for a worker that went with its hive or its heartbeats to come back, ms. */
+  strandedGraceMs?: number;
   clock?: Clock;
 }
 
+/**
+ * A hive's first reconnect attempt comes within a second or two, and a worker dropped for a late
+ * heartbeat is back with its next one: requests waiting for them get this long, ms.
+ */
+const DEFAULT_STRANDED_GRACE_MS = 10_000;
 /** How long a worker that failed a request before its first byte is passed over, ms. */
 export const WORKER_FAILED_COOLDOWN_MS = 10_000;
 /** What a request is assumed to take before any lease of its model has ended, ms (Retry-After). */
@@ -145,30 +152,27 @@ export class Dispatcher {
 
   /**
    * The live worker table changed: a worker that became ready takes waiting requests; a worker
-   * that went is no longer placed on (its leases end with their relays, which fail), and a model
-   * left with nothing serving or loading refuses its waiting requests unless a spawn is on its way.
+   * that went is no longer placed on (its leases end with their relays, which fail). A model left
+   * with nothing serving or loading refuses its waiting requests, unless a spawn is on its way:
+   * at once when its worker was stopped or deleted, after `strandedGraceMs` when it went with its
+   * hive or its heartbeats (it may be back in a moment, and then serves them).
    */
   onWorkerChange(change: WorkerChange, goneReason?: string): void {
+    const model = change.kind === "gone" ? change.model : change.worker.model;
     if (change.kind === "gone") {
       this.coolingUntil.delete(change.workerId);
-      this.lastGone.set(change.model, { atMs: this.clock.now(), reason: goneReason });
+      this.lastGone.set(model, { atMs: this.clock.now(), reason: goneReason });
+      if (goneReason === "deleted" || goneReason === "stopped") this.refuseStranded(model);
+      else this.clock.setTimer(() => this.refuseStranded(model), this.options.strandedGraceMs ?? DEFAULT_STRANDED_GRACE_MS);
+      return;
     }
-    const model = change.kind === "gone" ? change.model : change.worker.model;
     const queue = this.queues.get(model);
     if (!queue) return;
-    const workers = this.options.source.workersOf(model);
-    if (workers.some(isServing)) {
+    if (isServing(change.worker)) {
       const now = this.clock.now();
       for (const entry of queue.all()) if (entry.spawnWaitSinceMs !== undefined) entry.spawnWaitUntilMs ??= now;
     }
     this.drain(model);
-    if (change.kind !== "gone") return;
-    for (const entry of queue.all()) {
-      const ahead = this.refusalOrWait(entry.request);
-      if (!ahead.refusal) continue;
-      this.forgetWaiting(entry);
-      entry.resolve(ahead.refusal);
-    }
   }
 
   /** Requests waiting for `model` now (all models when omitted). */
@@ -259,6 +263,16 @@ export class Dispatcher {
     if (!gone) return `No worker is running model '${model}'. ${start}`;
     const how = gone.reason === undefined ? "went away" : (GONE_WORDS[gone.reason] ?? `went away (${gone.reason})`);
     return `No worker is running model '${model}': its last worker ${how} at ${new Date(gone.atMs).toISOString()}. ${start}`;
+  }
+
+  /** Refuses the waiting requests of `model` that no worker can serve now and none will. */
+  private refuseStranded(model: string): void {
+    for (const entry of this.queues.get(model)?.all() ?? []) {
+      const ahead = this.refusalOrWait(entry.request);
+      if (!ahead.refusal) continue;
+      this.forgetWaiting(entry);
+      entry.resolve(ahead.refusal);
+    }
   }
 
   private timeOut(entry: Waiting): void {

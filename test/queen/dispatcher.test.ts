@@ -46,11 +46,13 @@ function worker(workerId: string, overrides: Partial<LiveWorker> = {}): LiveWork
 }
 
 function setup(workers: LiveWorker[], options: { maxQueue?: number; seen?: string[]; onNoWorker?: NoWorkerHook } = {}) {
+  const graceMs = 5000;
   const clock = new ManualClock();
   const table = { workers };
   const dispatcher = new Dispatcher({
     clock,
     maxQueuePerModel: options.maxQueue ?? 256,
+    strandedGraceMs: graceMs,
     source: {
       workersOf: (model) => table.workers.filter((candidate) => candidate.model === model),
       knowsModel: (model) => table.workers.some((candidate) => candidate.model === model) || (options.seen ?? ["m"]).includes(model),
@@ -64,7 +66,7 @@ function setup(workers: LiveWorker[], options: { maxQueue?: number; seen?: strin
     const request: LeaseRequest = { requestId, model: "m", keyId, deadlineMs: clock.nowMs + 60_000, ...extra };
     return { requestId, outcome: dispatcher.acquire(request) };
   };
-  return { clock, table, dispatcher, ask };
+  return { clock, table, dispatcher, ask, graceMs };
 }
 
 /** Collects the outcomes that have settled so far, in the order they settled. */
@@ -205,6 +207,36 @@ describe("leases and placement", () => {
 });
 
 describe("a model without a serving worker", () => {
+  it("keeps the requests of a worker that went with its hive waiting a moment, and serves them when it is back", async () => {
+    const { ask, clock, dispatcher, table, graceMs } = setup([worker("wrk_blip")]);
+    const first = await leaseOf(ask().outcome);
+    const log = recorder();
+    log.track("waiting", ask().outcome);
+    table.workers = [];
+    dispatcher.onWorkerChange({ kind: "gone", workerId: "wrk_blip", model: "m", hiveName: "hive-a" }, "hive_offline");
+    dispatcher.release(first.leaseId, "worker_failed");
+    clock.advance(graceMs - 1);
+    await flush();
+    expect(log.settled).toEqual([]);
+    const back = worker("wrk_blip");
+    table.workers = [back];
+    dispatcher.onWorkerChange({ kind: "upsert", worker: back });
+    await flush();
+    expect(log.outcomes.get("waiting")).toMatchObject({ ok: true, workerId: "wrk_blip" });
+  });
+
+  it("refuses the requests of a worker that went with its hive once the grace has passed", async () => {
+    const { ask, clock, dispatcher, table, graceMs } = setup([worker("wrk_away")]);
+    await leaseOf(ask().outcome);
+    const waiting = ask().outcome;
+    table.workers = [];
+    dispatcher.onWorkerChange({ kind: "gone", workerId: "wrk_away", model: "m", hiveName: "hive-a" }, "heartbeats_missed");
+    clock.advance(graceMs);
+    const outcome = await waiting;
+    expect(outcome).toMatchObject({ ok: false, code: "no_worker_available" });
+    expect(outcome.ok ? "" : outcome.message).toContain("stopped heartbeating");
+  });
+
   it("answers a model never seen with 404 model_not_found", async () => {
     const { ask } = setup([], { seen: [] });
     expect(await ask().outcome).toMatchObject({ ok: false, status: 404, code: "model_not_found" });
@@ -245,7 +277,7 @@ describe("a model without a serving worker", () => {
     const held = recorder();
     held.track("held", spawning.ask().outcome);
     spawning.table.workers = [];
-    spawning.dispatcher.onWorkerChange({ kind: "gone", workerId: "wrk_one", model: "m", hiveName: "hive-a" });
+    spawning.dispatcher.onWorkerChange({ kind: "gone", workerId: "wrk_one", model: "m", hiveName: "hive-a" }, "stopped");
     await flush();
     expect(held.settled).toEqual([]);
     expect(spawns).toEqual(["m"]);
