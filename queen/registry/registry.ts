@@ -244,20 +244,6 @@ export class Registry extends DurableObject<Env> {
 
 /** The registry's record as the scheduler's LiveWorker (scheduling/contracts.ts). */
 function toLiveWorker(record: WorkerRecord): LiveWorker {
-  const { heartbeat } = record;
-  return {
-    workerId: heartbeat.workerId,
-    hiveName: record.hiveName,
-    model: heartbeat.model,
-    state: heartbeat.state,
-    port: heartbeat.port,
-    slotsTotal: heartbeat.slotsTotal,
-    device: heartbeat.device,
-    tokensPerSecond: heartbeat.tokensPerSecond,
-    memoryRssBytes: heartbeat.memoryRssBytes,
-    memoryVramBytes: heartbeat.memoryVramBytes,
-    ...(heartbeat.loadProgress === undefined ? {} : { loadProgress: heartbeat.loadProgress }),
-    ...(heartbeat.failure === undefined ? {} : { failure: heartbeat.failure }),
-    lastSeenAtMs: record.lastSeenAtMs,
-  };
+  const { pid: _pid, slotsBusy: _busy, queueLength: _queued, ...worker } = record.heartbeat;
+  return { ...worker, hiveName: record.hiveName, lastSeenAtMs: record.lastSeenAtMs };
 }

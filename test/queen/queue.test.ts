@@ -3,6 +3,7 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
+import { fakeHeartbeat } from "../support/fake-heartbeat.js";
 import { createKey, errorOf } from "./admin-api.js";
 import { API_KEY, eventually, listModelIds, TestHive } from "./hive-socket.js";
 
@@ -22,24 +23,7 @@ afterEach(() => {
 /** A greeted hive whose single-slot worker `workerId` beats ready for `model` until the test ends. */
 async function hiveWithWorker(hiveName: string, workerId: string, model: string, tokensPerSecond = 0): Promise<TestHive> {
   const hive = await TestHive.greeted(hiveName);
-  const beat = () =>
-    hive.send({
-      type: "worker_heartbeat",
-      heartbeat: {
-        workerId,
-        model,
-        state: "ready",
-        pid: 4242,
-        port: 40001,
-        slotsTotal: 1,
-        slotsBusy: 0,
-        queueLength: 0,
-        device: "cpu",
-        memoryRssBytes: 1,
-        memoryVramBytes: null,
-        tokensPerSecond,
-      },
-    });
+  const beat = () => hive.send({ type: "worker_heartbeat", heartbeat: fakeHeartbeat({ workerId, model, port: 40001, tokensPerSecond }) });
   beat();
   // Twice as often as the 200 ms interval asks: a busy test machine delays timers.
   beating.push(setInterval(beat, 50));
@@ -56,10 +40,7 @@ function chat(model: string, options: { key?: string; headers?: Record<string, s
 }
 
 function answer(hive: TestHive, request: RequestFrame, text = "hello"): void {
-  const body = JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }] });
-  hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "application/json" } });
-  hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: body });
-  hive.send({ type: "response_end", requestId: request.requestId, chunks: 1 });
+  hive.respond(request.requestId, 200, JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }] }));
 }
 
 /** How many requests the queen has sent `hive` that it has not taken yet. */
@@ -181,9 +162,7 @@ describe("failover before the first byte", () => {
     const pending = chat("strict-failover-model");
     const request = await first.next("request");
     const body = '{"error":{"message":"bad prompt","type":"invalid_request_error","param":null,"code":"bad_prompt"}}';
-    first.send({ type: "response_head", requestId: request.requestId, status: 400, headers: { "content-type": "application/json" } });
-    first.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: body });
-    first.send({ type: "response_end", requestId: request.requestId, chunks: 1 });
+    first.respond(request.requestId, 400, body);
     const response = await pending;
     expect(response.status).toBe(400);
     expect(await response.text()).toBe(body);
