@@ -14,7 +14,8 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { RBEE_ADMIN_KEY: "test-admin-key", HEARTBEAT_INTERVAL_MS: "200", TEST_MIGRATIONS: migrations },
+              // QUEUE_MAX_PER_MODEL: small enough that test/queen/queue.test.ts fills a queue, deeper than its 64-request burst.
+              bindings: { RBEE_ADMIN_KEY: "test-admin-key", HEARTBEAT_INTERVAL_MS: "200", QUEUE_MAX_PER_MODEL: "80", TEST_MIGRATIONS: migrations },
             },
           }),
         ],

@@ -30,6 +30,10 @@ export const DEFAULTS = {
   /** Frames a hive socket may send in a burst (HIVE_FRAME_BURST) and per second after it (HIVE_FRAMES_PER_SECOND). */
   hiveFrameBurst: HIVE_FRAME_RATE.burstFrames,
   hiveFramesPerSecond: HIVE_FRAME_RATE.framesPerSecond,
+  /** Requests one model may have waiting in the queen's queue (QUEUE_MAX_PER_MODEL); one more gets 429 queue_full. */
+  queueMaxPerModel: 256,
+  /** Seconds a request may wait and run when it sends no X-Request-Timeout (REQUEST_TIMEOUT_SECONDS). */
+  requestTimeoutSeconds: 300,
 } as const;
 
 export interface QueenConfig {
@@ -48,6 +52,8 @@ export interface QueenConfig {
   usageRetentionDays: number;
   hiveFrameBurst: number;
   hiveFramesPerSecond: number;
+  queueMaxPerModel: number;
+  requestTimeoutSeconds: number;
   /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
   adminKey: string | undefined;
 }
@@ -91,6 +97,8 @@ const QueenVars = z.object({
   USAGE_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.usageRetentionDays),
   HIVE_FRAME_BURST: positiveIntegerVar("frames", DEFAULTS.hiveFrameBurst),
   HIVE_FRAMES_PER_SECOND: positiveIntegerVar("frames per second", DEFAULTS.hiveFramesPerSecond),
+  QUEUE_MAX_PER_MODEL: positiveIntegerVar("requests", DEFAULTS.queueMaxPerModel),
+  REQUEST_TIMEOUT_SECONDS: positiveIntegerVar("seconds", DEFAULTS.requestTimeoutSeconds),
   // An empty secret is no secret: the same as an unset one. Its value is never quoted back.
   RBEE_ADMIN_KEY: z
     .string()
@@ -122,6 +130,8 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     usageRetentionDays: values.USAGE_RETENTION_DAYS,
     hiveFrameBurst: values.HIVE_FRAME_BURST,
     hiveFramesPerSecond: values.HIVE_FRAMES_PER_SECOND,
+    queueMaxPerModel: values.QUEUE_MAX_PER_MODEL,
+    requestTimeoutSeconds: values.REQUEST_TIMEOUT_SECONDS,
     adminKey: values.RBEE_ADMIN_KEY,
   };
 }

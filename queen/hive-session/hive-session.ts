@@ -21,6 +21,7 @@ import { TokenBucket } from "../../shared/token-bucket.js";
 import { queenConfig } from "../config.js";
 import { findHive } from "../hives/hive-records.js";
 import { registryStub } from "../registry/stub.js";
+import { markRelayFailed } from "../scheduling/failover.js";
 import { HiveJobDesk } from "./hive-job-desk.js";
 import { HiveJobs } from "./hive-jobs.js";
 import { type HiveFacts, HiveRecordThrottle } from "./hive-record-throttle.js";
@@ -115,7 +116,7 @@ export class HiveSession extends DurableObject<Env> {
   /** Sends a client request to a worker of this hive; resolves with its (streaming) response. */
   async relay(request: RelayRequest): Promise<Response> {
     const socket = this.greetedSocket();
-    if (!socket) return hiveOffline().toResponse();
+    if (!socket) return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
     const { requestId } = request;
     const pending = new PendingRelay({
       onCancel: () => this.send(socket.ws, { type: "cancel", requestId }),
@@ -134,7 +135,9 @@ export class HiveSession extends DurableObject<Env> {
       const head = await pending.head;
       return new Response(pending.body, { status: head.status, headers: head.headers });
     } catch (error) {
-      return (error instanceof RbeeError ? error : internalError(error)).toResponse();
+      // No head: the worker never answered (unreachable, hive gone, timed out), so the route may fail over.
+      const failure = error instanceof RbeeError ? error : internalError(error);
+      return markRelayFailed(failure.toResponse(), failure.code);
     } finally {
       clearTimeout(timeout);
     }

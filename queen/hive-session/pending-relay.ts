@@ -25,6 +25,7 @@ export class PendingRelay {
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   private finished = false;
   private streamingEvents = false;
+  private headReceived = false;
   private readonly order = new SequenceOrder<string>(0, MAX_EARLY_CHUNKS);
   private announcedEnd: { chunks: number; error: RbeeError | undefined; timer: ReturnType<typeof setTimeout> } | undefined;
 
@@ -58,7 +59,9 @@ export class PendingRelay {
 
   receiveHead(head: ResponseHead): void {
     this.streamingEvents = (head.headers["content-type"] ?? "").startsWith("text/event-stream");
+    this.headReceived = true;
     this.resolveHead(head);
+    this.endIfComplete();
   }
 
   receiveChunk(seq: number, data: string): void {
@@ -99,7 +102,12 @@ export class PendingRelay {
   }
 
   private endIfComplete(): void {
-    if (this.announcedEnd && this.order.nextSeq >= this.announcedEnd.chunks) this.end(this.announcedEnd.error);
+    const end = this.announcedEnd;
+    if (!end || this.order.nextSeq < end.chunks) return;
+    // workerd may hand this object a socket's frames out of order (a chunk or the end ahead of the
+    // head: seen under a burst of relays): an answer waits for its head, or it would read as a
+    // bodiless 502. Only a failure before any byte (no chunks, an error) comes without one.
+    if (this.headReceived || (end.error !== undefined && end.chunks === 0)) this.end(end.error);
   }
 
   private finish(): void {

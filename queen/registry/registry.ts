@@ -10,6 +10,8 @@ import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js"
 import { queenConfig } from "../config.js";
 import { workerHistory } from "../db/schema.js";
 import { recordHiveModel } from "../hives/hive-models.js";
+import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker } from "../scheduling/contracts.js";
+import { Dispatcher, noWorkerRefusal, type Refusal } from "../scheduling/dispatcher.js";
 import { canServe, toWorkerView, WorkerRecord, type WorkerView } from "./worker-record.js";
 
 /** Missed heartbeat intervals after which a worker is considered gone. */
@@ -58,6 +60,7 @@ export class Registry extends DurableObject<Env> {
     const record: WorkerRecord = { hiveName, heartbeat, lastSeenAtMs: Date.now() };
     if (!known) await this.noteHiveModel(hiveName, heartbeat.model, record.lastSeenAtMs);
     this.workers.set(heartbeat.workerId, record);
+    this.scheduler().onWorkerChange({ kind: "upsert", worker: toLiveWorker(record) });
     await this.ctx.storage.put(WORKER_KEY_PREFIX + heartbeat.workerId, record);
     if (!this.seenModels.has(heartbeat.model)) {
       this.seenModels.set(heartbeat.model, record.lastSeenAtMs);
@@ -118,6 +121,45 @@ export class Registry extends DurableObject<Env> {
     return record ? toWorkerView(record) : undefined;
   }
 
+  // --- The scheduler: the queue in the queen, leases and placement (scheduling/dispatcher.ts). ---
+  private dispatcher: Dispatcher | undefined;
+
+  /** Leases a worker for a request: at once, once one frees within its deadline, or a refusal. */
+  async acquire(request: LeaseRequest): Promise<LeaseOutcome> {
+    return this.scheduler().acquire(request);
+  }
+
+  /** The relay holding `leaseId` ended; `worker_failed` passes that worker over for a while. */
+  async release(leaseId: string, end: LeaseEnd): Promise<void> {
+    this.scheduler().release(leaseId, end);
+  }
+
+  /** The client of a queued request went away: it leaves the queue. */
+  async abandon(requestId: string): Promise<void> {
+    this.scheduler().abandon(requestId);
+  }
+
+  /**
+   * A model has no worker serving or loading. The auto-spawner answers "spawning" here once it
+   * has started (or joined) a worker_spawn job; until then the request is refused with `why`.
+   */
+  private onNoWorker(_model: string, why: string): "spawning" | Refusal {
+    return noWorkerRefusal(why);
+  }
+
+  /** Made on first use: the queen's config is read from env, and a bad one throws to the caller. */
+  private scheduler(): Dispatcher {
+    this.dispatcher ??= new Dispatcher({
+      maxQueuePerModel: queenConfig(this.env).queueMaxPerModel,
+      onNoWorker: (model, why) => this.onNoWorker(model, why),
+      source: {
+        workersOf: (model) => [...this.workers.values()].filter((record) => record.heartbeat.model === model).map(toLiveWorker),
+        knowsModel: (model) => this.seenModels.has(model),
+      },
+    });
+    return this.dispatcher;
+  }
+
   override async alarm(): Promise<void> {
     const deadlineAgeMs = this.expiryAgeMs();
     const now = Date.now();
@@ -154,6 +196,7 @@ export class Registry extends DurableObject<Env> {
       const record = this.workers.get(id);
       if (record) await this.noteHiveModel(record.hiveName, record.heartbeat.model, now);
       this.workers.delete(id);
+      if (record) this.scheduler().onWorkerChange({ kind: "gone", workerId: id, model: record.heartbeat.model, hiveName: record.hiveName }, reason);
     }
     // storage.delete takes at most 128 keys per call; D1 binds at most 100 parameters.
     for (let start = 0; start < known.length; start += 90) {
@@ -197,4 +240,10 @@ export class Registry extends DurableObject<Env> {
       this.seenModels.set(key.slice(SEEN_MODEL_KEY_PREFIX.length), typeof firstSeenMs === "number" ? firstSeenMs : Date.now());
     }
   }
+}
+
+/** The registry's record as the scheduler's LiveWorker (scheduling/contracts.ts). */
+function toLiveWorker(record: WorkerRecord): LiveWorker {
+  const { pid: _pid, slotsBusy: _busy, queueLength: _queued, ...worker } = record.heartbeat;
+  return { ...worker, hiveName: record.hiveName, lastSeenAtMs: record.lastSeenAtMs };
 }

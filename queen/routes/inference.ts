@@ -1,9 +1,16 @@
 // The OpenAI inference routes (chat completions, completions, embeddings): each validates its
-// request, asks the Registry for a worker that serves the model, and relays the request through
-// that worker's hive, streaming the answer back. A client that disconnects cancels the work.
-// Every request is counted, with its tokens, for the API key that made it (usage/meter-usage).
-// A key without the admin scope reads relay failures without hive names, ports or worker ids
-// (client-errors/); an admin key reads them as the queen and the hive wrote them.
+// request, takes a lease on a worker of the model from the Registry's scheduler (waiting in the
+// queen's per-model queue while every slot is taken, up to the request's deadline), and relays
+// the request through that worker's hive, streaming the answer back; a relay that fails before
+// its first byte moves to another worker unseen (scheduling/leased-relay.ts). A client that
+// disconnects cancels the work, or leaves the queue. Every request is counted, with its tokens,
+// for the API key that made it (usage/meter-usage). A key without the admin scope reads relay
+// failures without hive names, ports or worker ids (client-errors/); an admin key reads them as
+// the queen and the hive wrote them.
+//
+// Every answer carries Server-Timing (queue, spawn, place, relay). Only admin keys are told which
+// hive and worker served it (x-rbee-hive, x-rbee-worker): the layout of someone's machines is
+// internal to inference keys, the policy of client-errors/.
 import { Hono } from "hono";
 import type { z } from "zod";
 import { RbeeError } from "../../shared/errors.js";
@@ -11,44 +18,64 @@ import { newId } from "../../shared/ids.js";
 import { ChatCompletionRequest } from "../../shared/openai/chat-request.js";
 import { CompletionRequest } from "../../shared/openai/completion-request.js";
 import { EmbeddingRequest } from "../../shared/openai/embedding-request.js";
+import {
+  FAILOVERS_HEADER,
+  REQUEST_TIMEOUT_HEADER,
+  SERVED_BY_HIVE_HEADER,
+  SERVED_BY_WORKER_HEADER,
+  SERVER_TIMING_HEADER,
+} from "../../shared/openai/inference-headers.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import { parseRequest } from "../../shared/validation.js";
 import { redactRelayErrors } from "../client-errors/redact-relay-errors.js";
 import type { QueenEnv } from "../env.js";
-import { hiveSessionStub } from "../hive-session/stub.js";
-import { onBodyCancel } from "../http/on-body-cancel.js";
 import { readJson } from "../http/read-json.js";
-import { registryStub } from "../registry/stub.js";
+import { leasedRelay } from "../scheduling/leased-relay.js";
+import { parseModelTarget } from "../scheduling/model-target.js";
+import { requestDeadlineMs } from "../scheduling/request-deadline.js";
+import { serverTiming } from "../scheduling/server-timing.js";
 import { meterUsage } from "../usage/meter-usage.js";
-
-/** Seconds a client is told to wait when a model has no worker ready. */
-const NO_WORKER_RETRY_AFTER_SECONDS = 2;
 
 function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePath) {
   return new Hono<QueenEnv>().use(meterUsage).post("/", async (c) => {
+    const arrivedAtMs = Date.now();
     const request = parseRequest(schema, await readJson(c));
-    const placement = await registryStub(c.env).place(request.model);
-    if (!placement.ok) {
-      if (placement.code === "model_not_found") {
-        throw new RbeeError(404, "model_not_found", placement.message, { param: "model" });
-      }
-      throw new RbeeError(503, placement.code, placement.message, { retryAfterSeconds: NO_WORKER_RETRY_AFTER_SECONDS });
-    }
-    const session = hiveSessionStub(c.env, placement.hiveName);
-    const requestId = newId("req");
-    const cancel = () => c.executionCtx.waitUntil(session.cancelRelay(requestId));
-    c.req.raw.signal.addEventListener("abort", cancel, { once: true });
-    const relayed = await session.relay({
-      requestId,
-      workerId: placement.workerId,
-      port: placement.port,
+    const deadlineMs = requestDeadlineMs(c.req.header(REQUEST_TIMEOUT_HEADER), c.var.config.requestTimeoutSeconds, arrivedAtMs);
+    const admin = c.var.apiKey.scopes.includes("admin");
+    const result = await leasedRelay({
+      env: c.env,
+      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+      signal: c.req.raw.signal,
+      lease: { requestId: newId("req"), ...parseModelTarget(request.model), keyId: c.var.apiKey.id, deadlineMs },
       path,
       // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
       body: JSON.stringify(request),
     });
-    const response = c.var.apiKey.scopes.includes("admin") ? relayed : await redactRelayErrors(relayed, requestId);
-    return onBodyCancel(response, cancel);
+    if (!result.ok) {
+      const { status, code, message, retryAfterSeconds } = result.refusal;
+      const refused = new RbeeError(status, code, message, {
+        ...(code === "model_not_found" ? { param: "model" } : {}),
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      }).toResponse();
+      return withHeaders(refused, { [SERVER_TIMING_HEADER]: serverTiming({ ...result.timing, relayMs: 0 }) });
+    }
+    const response = admin ? result.response : await redactRelayErrors(result.response, result.relayId);
+    const headers: Record<string, string> = { [SERVER_TIMING_HEADER]: serverTiming(result.timing) };
+    if (result.failovers > 0) headers[FAILOVERS_HEADER] = String(result.failovers);
+    if (admin) {
+      headers[SERVED_BY_HIVE_HEADER] = result.hiveName;
+      headers[SERVED_BY_WORKER_HEADER] = result.workerId;
+    }
+    return withHeaders(response, headers);
   });
+}
+
+/** `response` with `headers` added, readable by browser scripts too (Access-Control-Expose-Headers). */
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  const merged = new Headers(response.headers);
+  for (const [name, value] of Object.entries(headers)) merged.set(name, value);
+  merged.set("access-control-expose-headers", Object.keys(headers).join(", "));
+  return new Response(response.body, { status: response.status, headers: merged });
 }
 
 export const chatCompletionRoutes = inferenceRoute(ChatCompletionRequest, "/v1/chat/completions");

@@ -97,6 +97,13 @@ export class TestHive {
     }
   }
 
+  /** Answers a relayed request as a worker would: head, one chunk of `body`, end. */
+  respond(requestId: string, status: number, body: string, contentType = "application/json"): void {
+    this.send({ type: "response_head", requestId, status, headers: { "content-type": contentType } });
+    this.send({ type: "response_chunk", requestId, seq: 0, data: body });
+    this.send({ type: "response_end", requestId, chunks: 1 });
+  }
+
   heartbeat(workerId: string, model: string, state = "ready"): void {
     this.send({
       type: "worker_heartbeat",

@@ -1,0 +1,352 @@
+// The queen's scheduler core: a bounded queue per model, fair between API keys, and leases. A
+// request holds a lease on a worker while it is relayed; a worker gets at most as many leases as
+// it has slots, so its own queue stays empty and the queen keeps the rest, where it is fair and
+// bounded and can move to whichever worker frees first. When a lease ends, or a worker becomes
+// ready, the next waiting request is placed at once. A plain class: the Registry Durable Object
+// holds one and delegates its acquire/release/abandon RPC methods to it; tests drive it directly.
+import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange } from "./contracts.js";
+import { FairQueue, type Queued } from "./fair-queue.js";
+import { chooseWorker, eligibleWorkers, isServing, leaseCapacity, type PlacementView } from "./placement.js";
+
+/** The live workers, as the dispatcher reads them (the Registry adapts its table to this). */
+export interface WorkerSource {
+  /** Every worker the queen knows for `model` on a connected hive, in any state. */
+  workersOf(model: string): LiveWorker[];
+  /** Whether any worker ever served `model`: a model never seen is answered 404. */
+  knowsModel(model: string): boolean;
+}
+
+export type Refusal = Extract<LeaseOutcome, { ok: false }>;
+
+/**
+ * What to do about a request for a model with no worker serving or loading: "spawning" (a worker
+ * is being started; the request waits for it, within its deadline) or a refusal saying why not.
+ * This is the auto-spawner's hook; without one the request is refused with `why`.
+ */
+export type NoWorkerHook = (model: string, why: string) => "spawning" | Refusal;
+
+export interface Clock {
+  now(): number;
+  /** Runs `run` after `delayMs`; the function returned cancels it. */
+  setTimer(run: () => void, delayMs: number): () => void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer: (run, delayMs) => {
+    const timer = setTimeout(run, delayMs);
+    return () => clearTimeout(timer);
+  },
+};
+
+export interface DispatcherOptions {
+  source: WorkerSource;
+  /** Requests one model may have waiting (QUEUE_MAX_PER_MODEL); one more is refused 429. */
+  maxQueuePerModel: number;
+  onNoWorker?: NoWorkerHook;
+  /** How long requests wait for a worker that went with its hive or its heartbeats to come back, ms. */
+  strandedGraceMs?: number;
+  clock?: Clock;
+}
+
+/**
+ * A hive's first reconnect attempt comes within a second or two, and a worker dropped for a late
+ * heartbeat is back with its next one: requests waiting for them get this long, ms.
+ */
+const DEFAULT_STRANDED_GRACE_MS = 10_000;
+/** How long a worker that failed a request before its first byte is passed over, ms. */
+export const WORKER_FAILED_COOLDOWN_MS = 10_000;
+/** What a request is assumed to take before any lease of its model has ended, ms (Retry-After). */
+const ASSUMED_LEASE_MS = 2000;
+/** Weight of the newest lease in the running average of lease durations. */
+const LEASE_AVERAGE_WEIGHT = 0.2;
+const MAX_RETRY_AFTER_SECONDS = 60;
+
+interface Waiting extends Queued {
+  enqueuedAtMs: number;
+  request: LeaseRequest;
+  resolve: (outcome: LeaseOutcome) => void;
+  cancelDeadline: () => void;
+  /** Set while no worker of the model served yet (spawning or loading): that wait is `spawn` time. */
+  spawnWaitSinceMs?: number;
+  spawnWaitUntilMs?: number;
+}
+
+interface Lease {
+  requestId: string;
+  workerId: string;
+  model: string;
+  grantedAtMs: number;
+}
+
+interface GoneWorker {
+  atMs: number;
+  reason: string | undefined;
+}
+
+export class Dispatcher {
+  private readonly queues = new Map<string, FairQueue<Waiting>>();
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly leases = new Map<string, Lease>();
+  private readonly inFlight = new Map<string, number>();
+  /** Worker id → until when it is passed over (Unix ms). */
+  private readonly coolingUntil = new Map<string, number>();
+  /** Model → running average of how long its leases last, ms. */
+  private readonly leaseMs = new Map<string, number>();
+  /** Model → when and why its last worker went, for a refusal that says what happened. */
+  private readonly lastGone = new Map<string, GoneWorker>();
+  private readonly clock: Clock;
+  private readonly view: PlacementView = {
+    inFlight: (workerId) => this.inFlight.get(workerId) ?? 0,
+    cooling: (workerId) => this.isCooling(workerId),
+  };
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Leases a worker for `request` now, or once one frees within its deadline, or says why not. */
+  acquire(asked: LeaseRequest): Promise<LeaseOutcome> {
+    const request = this.resolveTarget(asked);
+    const now = this.clock.now();
+    const ahead = this.refusalOrWait(request);
+    if (ahead.refusal) return Promise.resolve(ahead.refusal);
+    const waitingNow = this.queued(request.model);
+    if (waitingNow >= this.options.maxQueuePerModel) return Promise.resolve(this.queueFull(request.model, waitingNow));
+    const queue = this.queueOf(request.model);
+    return new Promise<LeaseOutcome>((resolve) => {
+      const entry: Waiting = { request, keyId: request.keyId, enqueuedAtMs: now, resolve, cancelDeadline: () => {} };
+      if (ahead.spawnWait) entry.spawnWaitSinceMs = now;
+      queue.push(entry);
+      this.waiting.set(request.requestId, entry);
+      entry.cancelDeadline = this.clock.setTimer(() => this.timeOut(entry), Math.max(0, request.deadlineMs - now));
+      this.drain(request.model);
+    });
+  }
+
+  /** A lease ended; the next waiting request of its model is placed at once. Unknown ids are ignored (released twice). */
+  release(leaseId: string, end: LeaseEnd): void {
+    const lease = this.leases.get(leaseId);
+    if (!lease) return;
+    this.leases.delete(leaseId);
+    const left = (this.inFlight.get(lease.workerId) ?? 1) - 1;
+    if (left > 0) this.inFlight.set(lease.workerId, left);
+    else this.inFlight.delete(lease.workerId);
+    const now = this.clock.now();
+    if (end === "worker_failed") this.coolingUntil.set(lease.workerId, now + WORKER_FAILED_COOLDOWN_MS);
+    if (end === "ok") {
+      const lastMs = now - lease.grantedAtMs;
+      const average = this.leaseMs.get(lease.model);
+      this.leaseMs.set(lease.model, average === undefined ? lastMs : average + LEASE_AVERAGE_WEIGHT * (lastMs - average));
+    }
+    this.drain(lease.model);
+  }
+
+  /** The client of a waiting request went away: it leaves the queue (a granted lease is released by its holder). */
+  abandon(requestId: string): void {
+    const entry = this.waiting.get(requestId);
+    if (!entry) return;
+    this.forgetWaiting(entry);
+    entry.resolve(refusal(503, "client_gone", "The client went away while the request waited."));
+  }
+
+  /**
+   * The live worker table changed: a worker that became ready takes waiting requests; a worker
+   * that went is no longer placed on (its leases end with their relays, which fail). A model left
+   * with nothing serving or loading refuses its waiting requests, unless a spawn is on its way:
+   * at once when its worker was stopped or deleted, after `strandedGraceMs` when it went with its
+   * hive or its heartbeats (it may be back in a moment, and then serves them).
+   */
+  onWorkerChange(change: WorkerChange, goneReason?: string): void {
+    const model = change.kind === "gone" ? change.model : change.worker.model;
+    if (change.kind === "gone") {
+      this.coolingUntil.delete(change.workerId);
+      this.lastGone.set(model, { atMs: this.clock.now(), reason: goneReason });
+      if (goneReason === "deleted" || goneReason === "stopped") this.refuseStranded(model);
+      else this.clock.setTimer(() => this.refuseStranded(model), this.options.strandedGraceMs ?? DEFAULT_STRANDED_GRACE_MS);
+      return;
+    }
+    const queue = this.queues.get(model);
+    if (!queue) return;
+    if (isServing(change.worker)) {
+      const now = this.clock.now();
+      for (const entry of queue.all()) if (entry.spawnWaitSinceMs !== undefined) entry.spawnWaitUntilMs ??= now;
+    }
+    this.drain(model);
+  }
+
+  /** Requests waiting for `model` now (all models when omitted). */
+  queued(model?: string): number {
+    if (model !== undefined) return this.queues.get(model)?.size ?? 0;
+    return this.waiting.size;
+  }
+
+  /** Leases the queen holds on `workerId` now. */
+  leasesOn(workerId: string): number {
+    return this.inFlight.get(workerId) ?? 0;
+  }
+
+  /**
+   * `name@hive` (model-target.ts) is a model of that whole name, not a pin, when such a model is
+   * known and `name` alone is not: model names may contain '@'.
+   */
+  private resolveTarget(request: LeaseRequest): LeaseRequest {
+    if (request.hive === undefined) return request;
+    const whole = `${request.model}@${request.hive}`;
+    const { source } = this.options;
+    if (!source.knowsModel(whole) || source.knowsModel(request.model)) return request;
+    const { hive: _pin, ...unpinned } = request;
+    return { ...unpinned, model: whole };
+  }
+
+  /** Places waiting requests of `model` on free workers, fairly, until none fits. */
+  private drain(model: string): void {
+    const queue = this.queues.get(model);
+    if (!queue) return;
+    const workers = this.options.source.workersOf(model);
+    for (;;) {
+      const next = queue.takeNext((entry) => chooseWorker(workers, entry.request, this.view));
+      if (!next) break;
+      this.grant(next.entry, next.picked);
+    }
+    if (queue.size === 0) this.queues.delete(model);
+  }
+
+  private grant(entry: Waiting, worker: LiveWorker): void {
+    const now = this.clock.now();
+    entry.cancelDeadline();
+    this.waiting.delete(entry.request.requestId);
+    const leaseId = crypto.randomUUID();
+    this.leases.set(leaseId, { requestId: entry.request.requestId, workerId: worker.workerId, model: entry.request.model, grantedAtMs: now });
+    this.inFlight.set(worker.workerId, this.leasesOn(worker.workerId) + 1);
+    const waitedMs = now - entry.enqueuedAtMs;
+    const spawnMs = entry.spawnWaitSinceMs === undefined ? 0 : Math.min(waitedMs, (entry.spawnWaitUntilMs ?? now) - entry.spawnWaitSinceMs);
+    entry.resolve({
+      ok: true,
+      leaseId,
+      hiveName: worker.hiveName,
+      workerId: worker.workerId,
+      port: worker.port,
+      // Placement is a scan of one model's workers in memory: well under a millisecond.
+      timing: { queueMs: waitedMs - spawnMs, spawnMs, placeMs: 0 },
+    });
+  }
+
+  /**
+   * Why `request` cannot wait for a worker at all, or whether it waits for one to be spawned or
+   * loaded (its wait then counts as spawn time rather than queue time).
+   */
+  private refusalOrWait(request: LeaseRequest): { refusal?: Refusal; spawnWait?: boolean } {
+    const { model, hive } = request;
+    const workers = this.options.source.workersOf(model);
+    if (workers.length === 0 && !this.options.source.knowsModel(model)) {
+      return { refusal: refusal(404, "model_not_found", `The model '${model}' does not exist or no worker serves it.`) };
+    }
+    const onHive = hive === undefined ? workers : workers.filter((worker) => worker.hiveName === hive);
+    if (eligibleWorkers(onHive, request, this.view).length > 0) return {};
+    if (onHive.some((worker) => worker.state === "loading")) return { spawnWait: true };
+    if ((request.excludeWorkerIds ?? []).length > 0) {
+      return { refusal: refusal(503, "no_worker_available", `No other worker serves model '${model}' now.`) };
+    }
+    if (hive !== undefined) {
+      return { refusal: refusal(503, "no_worker_available", `No worker of model '${model}' is ready on hive '${hive}'.`) };
+    }
+    const why = this.absence(model);
+    const hook = this.options.onNoWorker?.(model, why) ?? noWorkerRefusal(why);
+    return hook === "spawning" ? { spawnWait: true } : { refusal: hook };
+  }
+
+  /** What became of the model's workers, in words a person can act on (no hive names: clients read it). */
+  private absence(model: string): string {
+    const gone = this.lastGone.get(model);
+    const start = "Start one with a worker_spawn job (POST /v1/jobs).";
+    if (!gone) return `No worker is running model '${model}'. ${start}`;
+    const how = gone.reason === undefined ? "went away" : (GONE_WORDS[gone.reason] ?? `went away (${gone.reason})`);
+    return `No worker is running model '${model}': its last worker ${how} at ${new Date(gone.atMs).toISOString()}. ${start}`;
+  }
+
+  /** Refuses the waiting requests of `model` that no worker can serve now and none will. */
+  private refuseStranded(model: string): void {
+    for (const entry of this.queues.get(model)?.all() ?? []) {
+      const ahead = this.refusalOrWait(entry.request);
+      if (!ahead.refusal) continue;
+      this.forgetWaiting(entry);
+      entry.resolve(ahead.refusal);
+    }
+  }
+
+  private timeOut(entry: Waiting): void {
+    const queue = this.queues.get(entry.request.model);
+    const position = queue?.positionOf(entry) ?? 1;
+    const of = queue?.size ?? 1;
+    this.forgetWaiting(entry);
+    const waitedSeconds = ((this.clock.now() - entry.enqueuedAtMs) / 1000).toFixed(1);
+    entry.resolve(
+      refusal(
+        504,
+        "queue_timeout",
+        `Waited ${waitedSeconds} s for a worker of model '${entry.request.model}' and was still number ${position} of ${of} in its queue when the request's deadline (X-Request-Timeout) passed.`,
+      ),
+    );
+  }
+
+  private queueFull(model: string, size: number): Refusal {
+    const capacity = this.options.source
+      .workersOf(model)
+      .filter(isServing)
+      .reduce((sum, worker) => sum + leaseCapacity(worker), 0);
+    const drainMs = (size * (this.leaseMs.get(model) ?? ASSUMED_LEASE_MS)) / Math.max(1, capacity);
+    const retryAfterSeconds = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(drainMs / 1000)));
+    return refusal(
+      429,
+      "queue_full",
+      `${size} requests already wait for model '${model}' (the most the queen holds per model, QUEUE_MAX_PER_MODEL); retry after ${retryAfterSeconds} s.`,
+      retryAfterSeconds,
+    );
+  }
+
+  private queueOf(model: string): FairQueue<Waiting> {
+    let queue = this.queues.get(model);
+    if (!queue) {
+      queue = new FairQueue<Waiting>();
+      this.queues.set(model, queue);
+    }
+    return queue;
+  }
+
+  private forgetWaiting(entry: Waiting): void {
+    entry.cancelDeadline();
+    this.waiting.delete(entry.request.requestId);
+    const queue = this.queues.get(entry.request.model);
+    queue?.remove(entry);
+    if (queue?.size === 0) this.queues.delete(entry.request.model);
+  }
+
+  private isCooling(workerId: string): boolean {
+    const until = this.coolingUntil.get(workerId);
+    if (until === undefined) return false;
+    if (until > this.clock.now()) return true;
+    this.coolingUntil.delete(workerId);
+    return false;
+  }
+}
+
+/** The Registry's stop reasons, as a refusal says them. */
+const GONE_WORDS: Readonly<Record<string, string>> = {
+  deleted: "was deleted",
+  stopped: "stopped",
+  hive_offline: "went away with its machine's connection",
+  heartbeats_missed: "stopped heartbeating",
+};
+
+/** Seconds a client is told to wait when a model has no worker: one may be started meanwhile. */
+const NO_WORKER_RETRY_AFTER_SECONDS = 2;
+
+/** The refusal for a model nothing serves or loads and nothing is spawning, saying `why`. */
+export function noWorkerRefusal(why: string): Refusal {
+  return refusal(503, "no_worker_available", why, NO_WORKER_RETRY_AFTER_SECONDS);
+}
+
+function refusal(status: Refusal["status"], code: string, message: string, retryAfterSeconds?: number): Refusal {
+  return retryAfterSeconds === undefined ? { ok: false, status, code, message } : { ok: false, status, code, message, retryAfterSeconds };
+}

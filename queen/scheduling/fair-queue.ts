@@ -1,0 +1,71 @@
+// One model's waiting requests, fair between API keys: each key has its own FIFO sub-queue and
+// the keys take turns (round-robin), so a client that sends a thousand requests waits behind its
+// own, not in front of everyone else's. The Dispatcher keeps one per model.
+
+export interface Queued {
+  keyId: string;
+}
+
+export class FairQueue<T extends Queued> {
+  /** Sub-queues by key, in turn order: the key served last goes to the back. */
+  private readonly byKey = new Map<string, T[]>();
+  /** Arrival order, for positions: entries that joined in the same millisecond still have one. */
+  private readonly arrival = new Map<T, number>();
+  private arrivals = 0;
+
+  get size(): number {
+    return this.arrival.size;
+  }
+
+  push(entry: T): void {
+    this.arrivals += 1;
+    this.arrival.set(entry, this.arrivals);
+    const own = this.byKey.get(entry.keyId);
+    if (own) own.push(entry);
+    else this.byKey.set(entry.keyId, [entry]);
+  }
+
+  /**
+   * Takes the first entry `pick` finds a place for, looking at the keys in turn order and at each
+   * key's entries oldest first (an entry pinned to a busy hive does not block its key's others).
+   * The key it came from moves to the back of the turn order.
+   */
+  takeNext<P>(pick: (entry: T) => P | undefined): { entry: T; picked: P } | undefined {
+    for (const [keyId, entries] of this.byKey) {
+      for (let index = 0; index < entries.length; index += 1) {
+        const entry = entries[index];
+        const picked = entry === undefined ? undefined : pick(entry);
+        if (entry === undefined || picked === undefined) continue;
+        entries.splice(index, 1);
+        this.byKey.delete(keyId);
+        if (entries.length > 0) this.byKey.set(keyId, entries); // re-inserted: now last in turn
+        this.arrival.delete(entry);
+        return { entry, picked };
+      }
+    }
+    return undefined;
+  }
+
+  remove(entry: T): boolean {
+    const entries = this.byKey.get(entry.keyId);
+    const index = entries?.indexOf(entry) ?? -1;
+    if (!entries || index < 0) return false;
+    entries.splice(index, 1);
+    if (entries.length === 0) this.byKey.delete(entry.keyId);
+    this.arrival.delete(entry);
+    return true;
+  }
+
+  /** 1-based: how many waiting entries joined before `entry`, plus one. */
+  positionOf(entry: T): number {
+    const own = this.arrival.get(entry) ?? this.arrivals;
+    let before = 0;
+    for (const order of this.arrival.values()) if (order < own) before += 1;
+    return before + 1;
+  }
+
+  /** Every entry, in no particular order. */
+  all(): T[] {
+    return [...this.byKey.values()].flat();
+  }
+}

@@ -1,0 +1,154 @@
+// One inference request's way to a worker, as the inference route runs it: take a lease from the
+// Registry (waiting in the queen's queue if every slot is taken), relay through the worker's hive,
+// and give the lease back exactly once when the answer's body ends, fails or is cancelled. A relay
+// that fails before the first byte (failover.ts) gives its lease back as `worker_failed` and the
+// request is leased again to another worker, up to MAX_RELAY_ATTEMPTS, without the client knowing.
+import { RbeeError } from "../../shared/errors.js";
+import { newId } from "../../shared/ids.js";
+import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
+import type { RelayRequest } from "../hive-session/hive-session.js";
+import { hiveSessionStub } from "../hive-session/stub.js";
+import { registryStub } from "../registry/stub.js";
+import { tapStream } from "../streams/tap-stream.js";
+import type { LeaseEnd, LeaseOutcome, LeaseRequest, LeaseTiming } from "./contracts.js";
+import type { Refusal } from "./dispatcher.js";
+import { MAX_RELAY_ATTEMPTS, markRelayFailed, relayFailureOf, withoutRelayMark } from "./failover.js";
+import type { ResponseTiming } from "./server-timing.js";
+
+export interface LeasedRelayInput {
+  env: Env;
+  waitUntil: (promise: Promise<unknown>) => void;
+  /** The client's request signal: aborted when it goes away. */
+  signal: AbortSignal;
+  lease: Omit<LeaseRequest, "excludeWorkerIds">;
+  path: RelayablePath;
+  body: string;
+}
+
+export type LeasedRelayResult =
+  | {
+      ok: true;
+      /** The worker's answer (or the last relay failure, when no other worker could take over). */
+      response: Response;
+      /** The id the last relay ran under: the hive and the logs know the request by it. */
+      relayId: string;
+      hiveName: string;
+      workerId: string;
+      timing: ResponseTiming;
+      /** Workers that failed the request before its first byte and were replaced. */
+      failovers: number;
+    }
+  | { ok: false; refusal: Refusal; timing: LeaseTiming };
+
+type Registry = ReturnType<typeof registryStub>;
+type Session = ReturnType<typeof hiveSessionStub>;
+
+/** What a request whose client left is "refused" with; nobody reads it. */
+const CLIENT_GONE: Refusal = { ok: false, status: 503, code: "client_gone", message: "The client went away." };
+
+export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayResult> {
+  const { env, signal, lease } = input;
+  const registry = registryStub(env);
+  const excluded: string[] = [];
+  const timing: LeaseTiming = { queueMs: 0, spawnMs: 0, placeMs: 0 };
+  let relayStartedAtMs: number | undefined;
+  let lastFailure: Extract<LeasedRelayResult, { ok: true }> | undefined;
+  for (let attempt = 1; attempt <= MAX_RELAY_ATTEMPTS; attempt += 1) {
+    const outcome = await acquireUnlessGone(registry, { ...lease, excludeWorkerIds: excluded }, input);
+    if (!outcome.ok) return lastFailure ?? { ok: false, refusal: outcome, timing };
+    timing.queueMs += outcome.timing.queueMs;
+    timing.spawnMs += outcome.timing.spawnMs;
+    timing.placeMs += outcome.timing.placeMs;
+    const held = new HeldLease(registry, outcome.leaseId, input.waitUntil);
+    if (signal.aborted) {
+      held.release("client_gone"); // leased just as the client left
+      return { ok: false, refusal: CLIENT_GONE, timing };
+    }
+    const relayId = attempt === 1 ? lease.requestId : newId("req");
+    const session = hiveSessionStub(env, outcome.hiveName);
+    const cancel = () => {
+      held.release("client_gone");
+      input.waitUntil(session.cancelRelay(relayId));
+    };
+    signal.addEventListener("abort", cancel, { once: true });
+    relayStartedAtMs ??= Date.now();
+    const response = await relayOnce(session, { requestId: relayId, workerId: outcome.workerId, port: outcome.port, path: input.path, body: input.body });
+    const served = {
+      ok: true as const,
+      relayId,
+      hiveName: outcome.hiveName,
+      workerId: outcome.workerId,
+      timing: { ...timing, relayMs: Date.now() - relayStartedAtMs },
+      failovers: attempt - 1,
+    };
+    const failure = relayFailureOf(response);
+    if (failure === undefined) return { ...served, response: holdUntilEnd(response, held, cancel) };
+    signal.removeEventListener("abort", cancel);
+    held.release("worker_failed");
+    console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${failure}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
+    lastFailure = { ...served, response: withoutRelayMark(response), failovers: attempt - 1 };
+    if (signal.aborted) break;
+    excluded.push(outcome.workerId);
+  }
+  if (!lastFailure) throw new Error("leasedRelay: no attempt was made");
+  return lastFailure;
+}
+
+/** Takes a lease; a client that goes away while queued takes its request out of the queue. */
+async function acquireUnlessGone(registry: Registry, request: LeaseRequest, input: LeasedRelayInput): Promise<LeaseOutcome> {
+  const { signal } = input;
+  if (signal.aborted) return CLIENT_GONE;
+  const abandon = () => input.waitUntil(registry.abandon(request.requestId));
+  signal.addEventListener("abort", abandon, { once: true });
+  try {
+    return await registry.acquire(request);
+  } finally {
+    signal.removeEventListener("abort", abandon);
+  }
+}
+
+async function relayOnce(session: Session, request: RelayRequest): Promise<Response> {
+  try {
+    return await session.relay(request);
+  } catch (error) {
+    // The HiveSession call itself failed (its object was reset, say): nothing reached a worker.
+    console.error(`relay of request ${request.requestId} failed`, error);
+    const failure = new RbeeError(502, "relay_failed", "The queen could not reach the hive serving this model.", { retryAfterSeconds: 1 });
+    return markRelayFailed(failure.toResponse(), failure.code);
+  }
+}
+
+/** The response whose body gives the lease back when it ends, fails or is cancelled by the client. */
+function holdUntilEnd(response: Response, held: HeldLease, cancel: () => void): Response {
+  if (!response.body) {
+    held.release("ok");
+    return response;
+  }
+  const body = tapStream(response.body, {
+    // A body that breaks off (worker died mid-answer) counts against the worker too.
+    onEnd: (error) => held.release(error === undefined ? "ok" : "worker_failed"),
+    // The reader's cancel and the request signal reach the Worker by different routes (see
+    // http/on-body-cancel.ts): either one cancels, and the lease is released once.
+    onCancel: cancel,
+  });
+  return new Response(body, response);
+}
+
+/** A lease given back exactly once, whichever of the ways a relay ends comes first. */
+class HeldLease {
+  private released = false;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly leaseId: string,
+    private readonly waitUntil: (promise: Promise<unknown>) => void,
+  ) {}
+
+  release(end: LeaseEnd): void {
+    if (this.released) return;
+    this.released = true;
+    this.waitUntil(
+      this.registry.release(this.leaseId, end).catch((error: unknown) => console.error(`could not release lease ${this.leaseId}`, error)),
+    );
+  }
+}

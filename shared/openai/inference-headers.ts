@@ -1,0 +1,16 @@
+// The HTTP headers of the queen's inference API beyond OpenAI's own: what a client may send
+// (a deadline) and what every answer carries (where the time went, and for admin keys who served
+// it). Defined once here for the queen and for the tests and tools that read them.
+
+/** `X-Request-Timeout: <seconds>`: how long the client will wait, queueing included. */
+export const REQUEST_TIMEOUT_HEADER = "x-request-timeout";
+/** Longest deadline a request may ask for, seconds. */
+export const MAX_REQUEST_TIMEOUT_SECONDS = 3600;
+
+/** Standard Server-Timing: `queue;dur=…, spawn;dur=…, place;dur=…, relay;dur=…` (ms). */
+export const SERVER_TIMING_HEADER = "server-timing";
+/** The hive and worker that answered; sent to admin keys only (layout is internal, see queen/client-errors). */
+export const SERVED_BY_HIVE_HEADER = "x-rbee-hive";
+export const SERVED_BY_WORKER_HEADER = "x-rbee-worker";
+/** How many workers failed the request before the first byte and were replaced, when any were. */
+export const FAILOVERS_HEADER = "x-rbee-failovers";

@@ -1,0 +1,56 @@
+// The queue in the queen, for real: the official OpenAI client with its retries off sends a burst
+// far larger than the worker's slots to a real queen, hive and tiny-model worker, and every
+// request is answered in full: the queen queues what the worker cannot take yet.
+import type OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SERVED_BY_HIVE_HEADER, SERVER_TIMING_HEADER } from "../../shared/openai/inference-headers.js";
+import { type LocalCloud, openAiClient, startLocalCloud, TINY_MODEL } from "./local-cloud.js";
+
+const HIVE_NAME = "burst-hive";
+
+describe("a burst through the queen's queue", () => {
+  let cloud: LocalCloud;
+  let openai: OpenAI;
+
+  beforeAll(async () => {
+    cloud = await startLocalCloud({ heartbeatIntervalMs: 1000, hiveName: HIVE_NAME });
+    const worker = await cloud.client.spawnWorker({ hive: HIVE_NAME, model: TINY_MODEL, source: cloud.modelSource });
+    await cloud.client.waitForWorkerReady(worker.id, 60_000);
+    openai = openAiClient(cloud);
+  });
+
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  const ask = { model: TINY_MODEL, messages: [{ role: "user" as const, content: "Count." }], max_tokens: 6, temperature: 0 };
+
+  it("answers 64 concurrent chats and 16 concurrent streams in full, none refused", async () => {
+    const chats = Array.from({ length: 64 }, () => openai.chat.completions.create(ask));
+    const streams = Array.from({ length: 16 }, async () => {
+      const stream = await openai.chat.completions.create({ ...ask, stream: true });
+      let text = "";
+      let finish: string | null | undefined;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? "";
+        finish ??= chunk.choices[0]?.finish_reason;
+      }
+      return { text, finish };
+    });
+    const answered = await Promise.all(chats);
+    for (const completion of answered) {
+      expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
+      expect(completion.choices[0]?.finish_reason).toBeTruthy();
+    }
+    for (const streamed of await Promise.all(streams)) {
+      expect(streamed.text.length).toBeGreaterThan(0);
+      expect(streamed.finish).toBeTruthy();
+    }
+  }, 240_000);
+
+  it("says where the time went and, to an admin key, which hive served the answer", async () => {
+    const { response } = await openai.chat.completions.create(ask).withResponse();
+    expect(response.headers.get(SERVER_TIMING_HEADER)).toMatch(/queue;dur=[\d.]+, spawn;dur=[\d.]+, place;dur=[\d.]+, relay;dur=[\d.]+/);
+    expect(response.headers.get(SERVED_BY_HIVE_HEADER)).toBe(HIVE_NAME);
+  });
+});

@@ -1,0 +1,171 @@
+// The queen's queue, leases and failover through the real inference route, Registry and
+// HiveSession inside workerd, with test hives answering as workers would.
+import { SELF } from "cloudflare:test";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
+import { fakeHeartbeat } from "../support/fake-heartbeat.js";
+import { createKey, errorOf } from "./admin-api.js";
+import { API_KEY, eventually, listModelIds, TestHive } from "./hive-socket.js";
+
+type RequestFrame = Extract<QueenToHiveFrame, { type: "request" }>;
+
+let inferenceKey = "";
+beforeAll(async () => {
+  inferenceKey = (await createKey(["inference"])).key;
+});
+
+/** Heartbeat timers of the hives a test started; the registry drops a worker that stops beating. */
+const beating: Array<ReturnType<typeof setInterval>> = [];
+afterEach(() => {
+  for (const timer of beating.splice(0)) clearInterval(timer);
+});
+
+/** A greeted hive whose single-slot worker `workerId` beats ready for `model` until the test ends. */
+async function hiveWithWorker(hiveName: string, workerId: string, model: string, tokensPerSecond = 0): Promise<TestHive> {
+  const hive = await TestHive.greeted(hiveName);
+  const beat = () => hive.send({ type: "worker_heartbeat", heartbeat: fakeHeartbeat({ workerId, model, port: 40001, tokensPerSecond }) });
+  beat();
+  // Twice as often as the 200 ms interval asks: a busy test machine delays timers.
+  beating.push(setInterval(beat, 50));
+  await eventually(async () => (await listModelIds()).includes(model));
+  return hive;
+}
+
+function chat(model: string, options: { key?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+  return SELF.fetch("https://queen/v1/chat/completions", {
+    method: "POST",
+    headers: { authorization: `Bearer ${options.key ?? API_KEY}`, "content-type": "application/json", ...options.headers },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+  });
+}
+
+function answer(hive: TestHive, request: RequestFrame, text = "hello"): void {
+  hive.respond(request.requestId, 200, JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }] }));
+}
+
+/** How many requests the queen has sent `hive` that it has not taken yet. */
+function waitingAt(hive: TestHive): number {
+  return hive.frames.filter((frame) => frame.type === "request").length;
+}
+
+describe("the queue in the queen", () => {
+  it("answers 64 concurrent requests on one single-slot worker, sending the worker one at a time", async () => {
+    const hive = await hiveWithWorker("burst-hive", "wrk_burst", "burst-model");
+    const responses = Array.from({ length: 64 }, () => chat("burst-model").then(async (response) => ({ status: response.status, text: await response.text() })));
+    let mostAtOnce = 0;
+    for (let served = 0; served < 64; served += 1) {
+      const request = await hive.next("request");
+      // Give a second request the chance to overtake the answer: it must not come while this one is open.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      mostAtOnce = Math.max(mostAtOnce, 1 + waitingAt(hive));
+      answer(hive, request, `answer ${served}`);
+    }
+    const answered = await Promise.all(responses);
+    expect(answered.filter((response) => response.status !== 200)).toEqual([]);
+    expect(mostAtOnce).toBe(1);
+  }, 60_000);
+
+  it("refuses requests beyond the queue's bound with 429 queue_full and Retry-After", async () => {
+    const hive = await hiveWithWorker("full-hive", "wrk_full", "full-model");
+    // One in flight on the worker (never answered), then 90 more: QUEUE_MAX_PER_MODEL (80 in
+    // these tests) wait and the other 10 are refused at once.
+    const inFlight = chat("full-model");
+    await hive.next("request");
+    const settled: Response[] = [];
+    const held: Array<Promise<Response>> = [];
+    for (let batch = 0; batch < 9; batch += 1) {
+      for (let index = 0; index < 10; index += 1) {
+        held.push(
+          chat("full-model", { key: inferenceKey }).then((response) => {
+            settled.push(response);
+            return response;
+          }),
+        );
+      }
+      // Test, queen and hive share one isolate here: in batches, the worker's heartbeats still get their turn.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await eventually(async () => settled.length >= 10, 15_000);
+    expect(settled.map((response) => response.status)).toEqual(Array.from({ length: 10 }, () => 429));
+    const refused = settled[0] as Response;
+    expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(refused.headers.get("server-timing")).toContain("queue;dur=");
+    expect(await errorOf(refused)).toMatchObject({ code: "queue_full", type: "rate_limit_error" });
+    // The hive leaves: the request in flight fails at once, the waiting ones once no worker came back; none hangs.
+    hive.ws.close(1000, "bye");
+    expect((await inFlight).status).toBe(502);
+    const waited = await Promise.all(held);
+    expect(waited.filter((response) => response.status !== 429).every((response) => response.status === 503)).toBe(true);
+  }, 40_000);
+
+  it("answers a request that waited past its X-Request-Timeout with 504 queue_timeout", async () => {
+    const hive = await hiveWithWorker("stuck-hive", "wrk_stuck", "stuck-model");
+    const stuck = chat("stuck-model");
+    await hive.next("request");
+    const response = await chat("stuck-model", { headers: { "x-request-timeout": "1" } });
+    expect(response.status).toBe(504);
+    const error = await errorOf(response);
+    expect(error.code).toBe("queue_timeout");
+    expect(error.message).toMatch(/Waited \d+\.\d s .* number 1 of 1/);
+    hive.ws.close(1000, "bye");
+    expect((await stuck).status).toBe(502);
+  }, 15_000);
+
+  it("refuses an X-Request-Timeout that is not a number of seconds with 400 naming the header", async () => {
+    const response = await chat("any-model", { headers: { "x-request-timeout": "soon" } });
+    expect(response.status).toBe(400);
+    expect(await errorOf(response)).toMatchObject({ code: "invalid_header", param: "X-Request-Timeout" });
+  });
+});
+
+describe("where the time went and who served it", () => {
+  it("sends Server-Timing on every answer, and names the hive and worker to admin keys only", async () => {
+    const hive = await hiveWithWorker("timing-hive", "wrk_timing", "timing-model");
+    const asAdmin = chat("timing-model");
+    answer(hive, await hive.next("request"));
+    const admin = await asAdmin;
+    expect(admin.status).toBe(200);
+    expect(admin.headers.get("server-timing")).toMatch(/^queue;dur=[\d.]+, spawn;dur=[\d.]+, place;dur=[\d.]+, relay;dur=[\d.]+$/);
+    expect(admin.headers.get("x-rbee-hive")).toBe("timing-hive");
+    expect(admin.headers.get("x-rbee-worker")).toBe("wrk_timing");
+    expect(admin.headers.get("access-control-expose-headers")).toContain("server-timing");
+    // The lease is held until the body ends: read it, so the next request gets the slot.
+    await admin.text();
+
+    const asClient = chat("timing-model", { key: inferenceKey });
+    answer(hive, await hive.next("request"));
+    const client = await asClient;
+    expect(client.headers.get("server-timing")).toContain("relay;dur=");
+    expect(client.headers.get("x-rbee-hive")).toBeNull();
+    expect(client.headers.get("x-rbee-worker")).toBeNull();
+  });
+});
+
+describe("failover before the first byte", () => {
+  it("retries on another worker a request whose worker was unreachable, and the client gets 200", async () => {
+    // The faster worker is placed first.
+    const first = await hiveWithWorker("failing-hive", "wrk_failing", "failover-model", 50);
+    const second = await hiveWithWorker("spare-hive", "wrk_spare", "failover-model", 1);
+    const pending = chat("failover-model", { key: inferenceKey });
+    const failed = await first.next("request");
+    first.send({ type: "response_end", requestId: failed.requestId, chunks: 0, error: { code: "worker_unreachable", message: "connect ECONNREFUSED" } });
+    answer(second, await second.next("request"), "from the spare");
+    const response = await pending;
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("from the spare");
+    expect(response.headers.get("x-rbee-failovers")).toBe("1");
+  });
+
+  it("passes a worker's own 400 to the client without trying another worker", async () => {
+    const first = await hiveWithWorker("strict-hive", "wrk_strict", "strict-failover-model", 50);
+    const second = await hiveWithWorker("other-strict-hive", "wrk_otherstrict", "strict-failover-model", 1);
+    const pending = chat("strict-failover-model");
+    const request = await first.next("request");
+    const body = '{"error":{"message":"bad prompt","type":"invalid_request_error","param":null,"code":"bad_prompt"}}';
+    first.respond(request.requestId, 400, body);
+    const response = await pending;
+    expect(response.status).toBe(400);
+    expect(await response.text()).toBe(body);
+    expect(waitingAt(second)).toBe(0);
+  });
+});
