@@ -30,6 +30,10 @@ export const DEFAULTS = {
   /** Frames a hive socket may send in a burst (HIVE_FRAME_BURST) and per second after it (HIVE_FRAMES_PER_SECOND). */
   hiveFrameBurst: HIVE_FRAME_RATE.burstFrames,
   hiveFramesPerSecond: HIVE_FRAME_RATE.framesPerSecond,
+  /** How long a worker with no request stays loaded, in seconds (KEEP_ALIVE_SECONDS); a request's `keep_alive` overrides it. */
+  keepAliveSeconds: 300,
+  /** Least time a loaded worker stays before another model may swap it out, in seconds (SWAP_MIN_RESIDENCY_SECONDS). */
+  swapMinResidencySeconds: 60,
 } as const;
 
 export interface QueenConfig {
@@ -48,6 +52,8 @@ export interface QueenConfig {
   usageRetentionDays: number;
   hiveFrameBurst: number;
   hiveFramesPerSecond: number;
+  keepAliveSeconds: number;
+  swapMinResidencySeconds: number;
   /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
   adminKey: string | undefined;
 }
@@ -91,6 +97,8 @@ const QueenVars = z.object({
   USAGE_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.usageRetentionDays),
   HIVE_FRAME_BURST: positiveIntegerVar("frames", DEFAULTS.hiveFrameBurst),
   HIVE_FRAMES_PER_SECOND: positiveIntegerVar("frames per second", DEFAULTS.hiveFramesPerSecond),
+  KEEP_ALIVE_SECONDS: offOrIntegerVar("seconds", DEFAULTS.keepAliveSeconds),
+  SWAP_MIN_RESIDENCY_SECONDS: offOrIntegerVar("seconds", DEFAULTS.swapMinResidencySeconds),
   // An empty secret is no secret: the same as an unset one. Its value is never quoted back.
   RBEE_ADMIN_KEY: z
     .string()
@@ -122,6 +130,8 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     usageRetentionDays: values.USAGE_RETENTION_DAYS,
     hiveFrameBurst: values.HIVE_FRAME_BURST,
     hiveFramesPerSecond: values.HIVE_FRAMES_PER_SECOND,
+    keepAliveSeconds: values.KEEP_ALIVE_SECONDS,
+    swapMinResidencySeconds: values.SWAP_MIN_RESIDENCY_SECONDS,
     adminKey: values.RBEE_ADMIN_KEY,
   };
 }

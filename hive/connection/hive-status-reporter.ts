@@ -115,9 +115,9 @@ export class HiveStatusReporter {
   }
 
   /**
-   * What this hive's live workers hold: a loading worker is counted at its model's estimate
-   * (it is about to take that much), a loaded one at what it reports. A worker silent for the
-   * heartbeat timeout is gone and holds nothing.
+   * What this hive's live workers hold, as they report it. A loading worker is counted at what it
+   * holds so far: the queen's planner claims the rest of its estimate itself, and counting it here
+   * too would count it twice. A worker silent for the heartbeat timeout is gone and holds nothing.
    */
   private workerMemoryUse(): WorkerMemoryUse {
     const silentAfterMs = this.options.heartbeatIntervalMs() * HEARTBEAT_TIMEOUT_INTERVALS;
@@ -128,10 +128,8 @@ export class HiveStatusReporter {
         this.workers.delete(workerId);
         continue;
       }
-      const model = heartbeat.state === "loading" ? this.models.find((candidate) => candidate.name === heartbeat.model) : undefined;
-      const onGpu = heartbeat.device !== null && heartbeat.device !== "cpu";
-      used.ramBytes += Math.max(heartbeat.memoryRssBytes, model && !onGpu ? model.memoryBytes : 0);
-      used.vramBytes += Math.max(heartbeat.memoryVramBytes ?? 0, model && onGpu ? model.vramBytes : 0);
+      used.ramBytes += heartbeat.memoryRssBytes;
+      used.vramBytes += heartbeat.memoryVramBytes ?? 0;
     }
     return used;
   }

@@ -10,6 +10,7 @@ import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { ChatCompletionRequest } from "../../shared/openai/chat-request.js";
 import { CompletionRequest } from "../../shared/openai/completion-request.js";
+import { withoutKeepAlive } from "../../shared/openai/keep-alive.js";
 import { EmbeddingRequest } from "../../shared/openai/embedding-request.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import { parseRequest } from "../../shared/validation.js";
@@ -44,7 +45,7 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
       port: placement.port,
       path,
       // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
-      body: JSON.stringify(request),
+      body: JSON.stringify(withoutKeepAlive(request)),
     });
     const response = c.var.apiKey.scopes.includes("admin") ? relayed : await redactRelayErrors(relayed, requestId);
     return onBodyCancel(response, cancel);
