@@ -11,6 +11,7 @@ import { isTerminal } from "../shared/protocol/job-event.js";
 import type { WorkerType } from "./catalog/worker/worker-artifact.js";
 import { channelSocketPath } from "./workers/channel-socket-path.js";
 import { JobEventOutbox } from "./connection/job-event-outbox.js";
+import { HiveStatusReporter } from "./connection/hive-status-reporter.js";
 import { QueenConnection } from "./connection/queen-connection.js";
 import { detectDevices } from "./devices/detect-devices.js";
 import type { HiveServices } from "./jobs/hive-services.js";
@@ -28,8 +29,8 @@ import { WorkerReadiness } from "./workers/worker-readiness.js";
 import { WorkerRelays } from "./workers/worker-relays.js";
 import { hiveKeyPath, WorkerSecrets } from "./workers/worker-secrets.js";
 
-/** How often the hive tells the queen about its devices again (free memory changes), ms. */
-const DEVICE_REFRESH_MS = 60_000;
+/** Jobs after whose end the model catalog may have changed (a spawn downloads a missing model). */
+const CATALOG_JOBS: ReadonlySet<string> = new Set(["model_download", "model_delete", "worker_spawn"]);
 /** How long a stopping hive waits for its jobs to record that they were interrupted, ms. */
 const JOB_INTERRUPT_WAIT_MS = 5000;
 /** Preferred worker type when a spawn names none: the fastest backend this machine runs. */
@@ -46,8 +47,8 @@ export class Hive {
   private channelUrl: string | undefined;
   private secrets: WorkerSecrets | undefined;
   private heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
-  private devices: HiveDevices | undefined;
-  private deviceTimer: NodeJS.Timeout | undefined;
+  /** Devices (memory budget applied) and catalog models, for the hello and hive_status. */
+  private readonly status: HiveStatusReporter;
   private stopping: Promise<void> | undefined;
   /** Where workers' output goes, `<cache>/logs/<worker id>.log`. */
   private readonly logDir: string;
@@ -61,11 +62,20 @@ export class Hive {
     progress?: Pick<ProgressPrinter, "progress" | "end">,
   ) {
     this.logDir = path.join(options.cacheDir, "logs");
+    this.status = new HiveStatusReporter({
+      detectDevices: () => detectDevices({ log }),
+      listModels: () => this.services.models.catalog.list(),
+      memoryBudget: options.memoryBudget,
+      send: (frame) => this.connection.send(frame),
+      heartbeatIntervalMs: () => this.heartbeatIntervalMs,
+      log,
+    });
     this.connection = new QueenConnection({
       queenUrl: options.queenUrl,
       hiveName: options.name,
       token: options.token,
       devices: () => this.currentDevices(),
+      models: () => this.status.catalogModels(),
       jobs: () => [...new Set([...this.jobs.runningJobIds(), ...this.outbox.jobIds()])],
       onFrame: (frame) => this.onFrame(frame),
       onDisconnect: () => this.outbox.pause(),
@@ -79,6 +89,7 @@ export class Hive {
     this.outbox = new JobEventOutbox({ send: (frame) => this.connection.send(frame), log });
     this.channel = new LocalChannel((heartbeat) => {
       this.readiness.observe(heartbeat);
+      this.status.observe(heartbeat);
       // Dropped while the queen is unreachable; the next heartbeat after reconnecting counts.
       this.connection.send({ type: "worker_heartbeat", heartbeat });
     }, log);
@@ -111,6 +122,7 @@ export class Hive {
       send: (frame) => this.outbox.push(frame),
       services: this.services,
       onEvent: (jobId, operation, event) => {
+        if (isTerminal(event) && CATALOG_JOBS.has(operation)) this.status.catalogChanged();
         if (!progress) return;
         if (event.type === "progress") progress.progress(jobId, operation, event.bytes, event.total, event.bytes_per_second ?? null);
         else if (isTerminal(event)) progress.end(jobId);
@@ -124,15 +136,11 @@ export class Hive {
       provisioner.catalog.emptyTrash().catch((error: unknown) => this.services.log(`could not empty the catalog trash: ${describeError(error)}`));
     }
     void this.pruneLogs();
-    this.devices = await detectDevices({ log: this.services.log });
+    await this.status.start();
     this.channelUrl = await this.channel.listen(channelSocketPath(this.options.cacheDir, this.options.name));
     // After the channel: a second hive of this name has been refused by then, so one creates the key.
     this.secrets = await WorkerSecrets.load(hiveKeyPath(this.options.cacheDir, this.options.name));
     this.connection.start();
-    this.deviceTimer = setInterval(() => {
-      this.refreshDevices().catch((error: unknown) => this.services.log(`device refresh failed: ${describeError(error)}`));
-    }, DEVICE_REFRESH_MS);
-    this.deviceTimer.unref();
   }
 
   /**
@@ -145,7 +153,7 @@ export class Hive {
   }
 
   private async shutDown(stopWorkers: boolean): Promise<void> {
-    clearInterval(this.deviceTimer);
+    this.status.stop();
     this.relays.abortAll();
     await this.jobs.interruptAll(JOB_INTERRUPT_WAIT_MS);
     if (stopWorkers && this.channelUrl) await this.stopOwnWorkers(this.channelUrl);
@@ -179,8 +187,7 @@ export class Hive {
   }
 
   private currentDevices(): HiveDevices {
-    if (!this.devices) throw new Error("devices are detected in start(), before the queen connection opens");
-    return this.devices;
+    return this.status.devices();
   }
 
   private requireSecrets(): WorkerSecrets {
@@ -191,11 +198,6 @@ export class Hive {
   private requireChannel(): string {
     if (!this.channelUrl) throw new Error("the local channel listens in start(), before any job can arrive");
     return this.channelUrl;
-  }
-
-  private async refreshDevices(): Promise<void> {
-    this.devices = await detectDevices({ log: this.services.log });
-    this.connection.send({ type: "hive_status", devices: this.devices });
   }
 
   private onFrame(frame: QueenToHiveFrame): void {

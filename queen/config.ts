@@ -34,6 +34,10 @@ export const DEFAULTS = {
   queueMaxPerModel: 256,
   /** Seconds a request may wait and run when it sends no X-Request-Timeout (REQUEST_TIMEOUT_SECONDS). */
   requestTimeoutSeconds: 300,
+  /** How long a worker with no request stays loaded, in seconds (KEEP_ALIVE_SECONDS); a request's `keep_alive` overrides it. */
+  keepAliveSeconds: 300,
+  /** Least time a loaded worker stays before another model may swap it out, in seconds (SWAP_MIN_RESIDENCY_SECONDS). */
+  swapMinResidencySeconds: 60,
 } as const;
 
 export interface QueenConfig {
@@ -54,6 +58,8 @@ export interface QueenConfig {
   hiveFramesPerSecond: number;
   queueMaxPerModel: number;
   requestTimeoutSeconds: number;
+  keepAliveSeconds: number;
+  swapMinResidencySeconds: number;
   /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
   adminKey: string | undefined;
 }
@@ -99,6 +105,8 @@ const QueenVars = z.object({
   HIVE_FRAMES_PER_SECOND: positiveIntegerVar("frames per second", DEFAULTS.hiveFramesPerSecond),
   QUEUE_MAX_PER_MODEL: positiveIntegerVar("requests", DEFAULTS.queueMaxPerModel),
   REQUEST_TIMEOUT_SECONDS: positiveIntegerVar("seconds", DEFAULTS.requestTimeoutSeconds),
+  KEEP_ALIVE_SECONDS: offOrIntegerVar("seconds", DEFAULTS.keepAliveSeconds),
+  SWAP_MIN_RESIDENCY_SECONDS: offOrIntegerVar("seconds", DEFAULTS.swapMinResidencySeconds),
   // An empty secret is no secret: the same as an unset one. Its value is never quoted back.
   RBEE_ADMIN_KEY: z
     .string()
@@ -132,6 +140,8 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     hiveFramesPerSecond: values.HIVE_FRAMES_PER_SECOND,
     queueMaxPerModel: values.QUEUE_MAX_PER_MODEL,
     requestTimeoutSeconds: values.REQUEST_TIMEOUT_SECONDS,
+    keepAliveSeconds: values.KEEP_ALIVE_SECONDS,
+    swapMinResidencySeconds: values.SWAP_MIN_RESIDENCY_SECONDS,
     adminKey: values.RBEE_ADMIN_KEY,
   };
 }

@@ -4,10 +4,11 @@
 // SIGINT and SIGTERM it gets to that shell, which (dash) dies on SIGTERM without passing it on and
 // sits on SIGINT; exec makes this process npm's child, so a signal to npm alone stops everything.
 import { existsSync } from "node:fs";
-import { basename, isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
+import { modelNameFromSource } from "../shared/models/model-name.js";
 import { startHiveProcess } from "./local-cloud/hive-process.js";
 import { lockStateFolder } from "./local-cloud/instance-lock.js";
 import { startOrphanGuard } from "./local-cloud/orphan-guard.js";
@@ -89,19 +90,15 @@ async function resolveModel(model: string | undefined): Promise<{ name: string; 
   }
   if (model.startsWith("hf:") || model.startsWith("https://")) {
     // The hive downloads it into its catalog before the worker starts (progress in its log).
-    return { name: modelNameFrom(model.replace(/[?#].*$/, "").split(/[/:]/).at(-1) ?? "model"), source: model, demo: false };
+    return { name: modelNameFromSource(model), source: model, demo: false };
   }
   if (!model.startsWith("file:") && !isAbsolute(model) && !model.startsWith(".")) {
     fail(`--model: expected hf:org/repo[:file.gguf], https://…/file.gguf, file:/path/model.gguf or a path, got '${model}'`);
   }
   const path = resolve(model.startsWith("file:") ? model.slice("file:".length).replace(/^\/\/(?=\/)/, "") : model);
   if (!existsSync(path)) fail(`--model: no file at '${path}'`);
-  return { name: modelNameFrom(basename(path)), source: pathToFileURL(path).href, demo: false };
-}
-
-/** A model name clients can type, from a file name: `Qwen2.5-0.5B-Q4_K_M.gguf` → `Qwen2.5-0.5B-Q4_K_M`. */
-function modelNameFrom(fileName: string): string {
-  return fileName.replace(/\.gguf$/i, "").replace(/[^A-Za-z0-9._:@-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 128) || "model";
+  const source = pathToFileURL(path).href;
+  return { name: modelNameFromSource(source), source, demo: false };
 }
 
 const options = parseOptions();

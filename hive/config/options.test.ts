@@ -248,12 +248,33 @@ describe("the hive's token", () => {
   });
 });
 
+describe("--memory-budget", () => {
+  const base = ["--queen", "https://q", "--token", "t"];
+
+  it("reads a size in binary units or bytes from its flag, the environment or the config file", () => {
+    expect(parse([...base, "--memory-budget", "4GiB"]).memoryBudget).toBe(4 * 1024 ** 3);
+    expect(parse([...base, "--memory-budget", "512 MiB"]).memoryBudget).toBe(512 * 1024 ** 2);
+    expect(parse([...base, "--memory-budget", "1.5G"]).memoryBudget).toBe(1.5 * 1024 ** 3);
+    expect(parse(base, { RBEE_MEMORY_BUDGET: "2097152" }).memoryBudget).toBe(2 * 1024 ** 2);
+    const file = writeConfig("budget.json", { token: "t", memoryBudget: "1GiB" });
+    expect(parse(["--config", file]).memoryBudget).toBe(1024 ** 3);
+    expect(parse(base).memoryBudget).toBeUndefined();
+  });
+
+  it("names the flag, variable or config key of a budget that is no size", () => {
+    expect(() => parse([...base, "--memory-budget", "lots"])).toThrow(/^--memory-budget: expected a size such as 4GiB, 512MiB or a number of bytes, at least 1MiB, got "lots"$/);
+    expect(() => parse(base, { RBEE_MEMORY_BUDGET: "10" })).toThrow(/^--memory-budget \(env RBEE_MEMORY_BUDGET\): expected a size/);
+    const file = writeConfig("bad-budget.json", { token: "t", memoryBudget: true });
+    expect(() => parse(["--config", file])).toThrow(/memoryBudget: expected a size/);
+  });
+});
+
 describe("CONNECT_USAGE", () => {
   it("shows every flag with its environment variable and config key", () => {
-    for (const flag of ["--config", "--queen", "--token", "--token-file", "--name", "--worker-threads", "--worker-stop-grace-ms", "--cache-dir", "--stop-workers-on-exit", "--github-api-url"]) {
+    for (const flag of ["--config", "--queen", "--token", "--token-file", "--name", "--worker-threads", "--worker-stop-grace-ms", "--cache-dir", "--stop-workers-on-exit", "--github-api-url", "--memory-budget"]) {
       expect(CONNECT_USAGE).toContain(flag);
     }
-    for (const key of ["queenUrl", "workerStopGraceMs", "cacheDir", "stopWorkersOnExit", "githubApiUrl", "RBEE_CACHE_DIR", "RBEE_CONFIG", "RBEE_HIVE_TOKEN_FILE", "tokenFile"]) {
+    for (const key of ["queenUrl", "workerStopGraceMs", "cacheDir", "stopWorkersOnExit", "githubApiUrl", "RBEE_CACHE_DIR", "RBEE_CONFIG", "RBEE_HIVE_TOKEN_FILE", "tokenFile", "RBEE_MEMORY_BUDGET", "memoryBudget"]) {
       expect(CONNECT_USAGE).toContain(key);
     }
   });

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { isLoopbackHost } from "../../shared/loopback-host.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { UsageError } from "../../shared/usage-error.js";
+import { parseByteSize } from "./byte-size.js";
 import { locateConfigFile, readConfigFile, type UserPaths } from "./config-file.js";
 import { readTokenFile } from "./token-file.js";
 import { absolutePath, rbeeDir } from "./user-dirs.js";
@@ -37,7 +38,11 @@ export const DEFAULTS = {
   stopWorkersOnExit: false,
   /** GitHub API that worker releases are fetched from (env RBEE_GITHUB_API_URL). */
   githubApiUrl: "https://api.github.com",
+  /** Memory this hive offers the queen, in bytes (env RBEE_MEMORY_BUDGET); unset: all the machine has. */
+  memoryBudget: undefined,
 } as const;
+
+const MEMORY_BUDGET_EXPECTED = "expected a size such as 4GiB, 512MiB or a number of bytes, at least 1MiB";
 
 const Settings = z.object({
   queenUrl: z
@@ -61,6 +66,16 @@ const Settings = z.object({
   cacheDir: z.string().min(1, "must not be empty"),
   stopWorkersOnExit: z.boolean(),
   githubApiUrl: z.url({ protocol: /^https?$/, error: "must be an http(s):// URL" }),
+  /** Caps the RAM and each GPU's VRAM the hive reports as total and free, in bytes (a number, or text such as "4GiB"). */
+  memoryBudget: z
+    .union([z.number(), z.string()], { error: MEMORY_BUDGET_EXPECTED })
+    .transform((value, ctx) => {
+      const bytes = typeof value === "number" ? value : parseByteSize(value);
+      if (bytes !== undefined && Number.isSafeInteger(bytes) && bytes >= 1024 ** 2) return bytes;
+      ctx.addIssue({ code: "custom", message: MEMORY_BUDGET_EXPECTED });
+      return z.NEVER;
+    })
+    .optional(),
 });
 type Settings = z.infer<typeof Settings>;
 type Key = keyof Settings;
@@ -87,6 +102,7 @@ const SOURCES: Record<Key, { flag: string; env: string; type: "string" | "intege
   cacheDir: { flag: "cache-dir", env: "RBEE_CACHE_DIR", type: "string" },
   stopWorkersOnExit: { flag: "stop-workers-on-exit", env: "RBEE_STOP_WORKERS_ON_EXIT", type: "boolean" },
   githubApiUrl: { flag: "github-api-url", env: "RBEE_GITHUB_API_URL", type: "string" },
+  memoryBudget: { flag: "memory-budget", env: "RBEE_MEMORY_BUDGET", type: "string" },
 };
 const KEYS = Object.keys(SOURCES) as Key[];
 /** Never echoed back in a message: it would land in logs. */
@@ -132,6 +148,10 @@ key in camelCase, e.g. {"queenUrl": "https://…", "workerThreads": 8}), else it
                           hive re-attaches them); --no-stop-workers-on-exit turns it off again
   --github-api-url <url>  GitHub API worker releases are fetched from (env RBEE_GITHUB_API_URL,
                           key githubApiUrl, default ${DEFAULTS.githubApiUrl})
+  --memory-budget <size>  the most RAM (and VRAM per GPU) this hive offers the queen, e.g. 4GiB or
+                          512MiB: it reports at most this as total, and this less what its workers
+                          use as free, so several hives can share one machine (env RBEE_MEMORY_BUDGET,
+                          key memoryBudget, default: all the machine has)
   -h, --help              show this help`;
 
 /**

@@ -10,6 +10,7 @@ import WebSocket from "ws";
 import { backoffDelayMs, firstRetryDelayMs } from "../../shared/backoff.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
 import { hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
+import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import {
   type HiveToQueenFrame,
@@ -35,6 +36,8 @@ export interface QueenConnectionOptions {
   onFrame: (frame: QueenToHiveFrame) => void;
   /** What the hello says about this machine's devices; read on every (re)connect. */
   devices: () => HiveDevices;
+  /** The models ready in the catalog, for the hello; read on every (re)connect. */
+  models?: () => CatalogModel[];
   /** The jobs the hello lists: running, or with events the queen has not acknowledged; read on every (re)connect. */
   jobs: () => string[];
   /** The socket dropped (a reconnect follows unless the connection was closed). */
@@ -110,7 +113,14 @@ export class QueenConnection {
       openedAt = Date.now();
       this.lastHeardAtMs = openedAt;
       this.log(`connected to queen ${this.queenUrl} as hive '${this.options.hiveName}'`);
-      this.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: describeMachine(), devices: this.options.devices(), jobs: this.options.jobs() });
+      this.send({
+        type: "hello",
+        protocol: PROTOCOL_VERSION,
+        hive: describeMachine(),
+        devices: this.options.devices(),
+        jobs: this.options.jobs(),
+        models: this.options.models?.(),
+      });
       this.startPinging(socket);
     });
     socket.on("message", (data, isBinary) => {

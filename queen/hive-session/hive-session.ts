@@ -229,6 +229,7 @@ export class HiveSession extends DurableObject<Env> {
         this.send(ws, { type: "pong" });
         return;
       case "hive_status":
+        await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: frame.devices, models: frame.models ?? [] });
         return this.recordFacts(attachment.hiveName, { devices: frame.devices });
       case "worker_heartbeat": {
         const outcome = await registryStub(this.env).heartbeat(attachment.hiveName, frame.heartbeat);
@@ -316,6 +317,7 @@ export class HiveSession extends DurableObject<Env> {
     await this.jobs.clearOffline();
     await this.jobDesk.reconcile(ws, attachment.hiveName, tracked, hello.jobs);
     await this.recordFacts(attachment.hiveName, { capabilities: { ...hello.hive, devices: hello.devices } });
+    await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: hello.devices, models: hello.models ?? [] });
   }
 
   private async recordFacts(hiveName: string, facts: HiveFacts): Promise<void> {

@@ -13,12 +13,18 @@ import { recordHiveModel } from "../hives/hive-models.js";
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker } from "../scheduling/contracts.js";
 import { Dispatcher, noWorkerRefusal, type Refusal } from "../scheduling/dispatcher.js";
 import { canServe, toWorkerView, WorkerRecord, type WorkerView } from "./worker-record.js";
+import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
+import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
+import { HiveFactsTable } from "../scheduling/hive-facts.js";
+import { modelStates, type ModelStateView } from "../scheduling/model-catalog-view.js";
 
 /** Missed heartbeat intervals after which a worker is considered gone. */
 export const MISSED_HEARTBEATS_LIMIT = 3;
 
 const WORKER_KEY_PREFIX = "worker:";
 const SEEN_MODEL_KEY_PREFIX = "seen-model:";
+/** What each online hive last said it can run; kept in storage too, so an evicted Registry still knows. */
+const HIVE_FACTS_KEY_PREFIX = "hive-facts:";
 
 /** Why the registry dropped a worker, as worker_history.stop_reason records it. */
 export type StopReason = "deleted" | "heartbeats_missed" | "hive_offline" | "stopped";
@@ -40,6 +46,8 @@ export class Registry extends DurableObject<Env> {
   private readonly workers = new Map<string, WorkerRecord>();
   /** Every model a worker ever served, with when it was first seen (ms). */
   private readonly seenModels = new Map<string, number>();
+  /** Each online hive's devices and catalog models, for auto-spawn and /v1/models. */
+  private readonly hiveFactsTable = new HiveFactsTable();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,8 +78,22 @@ export class Registry extends DurableObject<Env> {
     return { accepted: true };
   }
 
+  /** What a hive said it can run (its hello, each hive_status): replaces what it said before. */
+  async hiveFacts(hiveName: string, facts: { devices: HiveDevices; models: CatalogModel[] }): Promise<void> {
+    this.hiveFactsTable.set(hiveName, facts);
+    await this.ctx.storage.put(HIVE_FACTS_KEY_PREFIX + hiveName, this.hiveFactsTable.get(hiveName));
+  }
+
+  /** Every model an online hive can load or a worker serves, with its state (GET /v1/models). */
+  async modelStates(): Promise<ModelStateView[]> {
+    const workers = [...this.workers.values()].map(toLiveWorker);
+    return modelStates(this.hiveFactsTable.all(), workers, (model) => this.seenModels.get(model), Date.now());
+  }
+
   /** A hive's socket closed: every worker it spoke for is unreachable now. */
   async hiveOffline(hiveName: string): Promise<number> {
+    this.hiveFactsTable.gone(hiveName);
+    await this.ctx.storage.delete(HIVE_FACTS_KEY_PREFIX + hiveName);
     const gone = [...this.workers.values()].filter((record) => record.hiveName === hiveName);
     await this.forget(gone.map((record) => record.heartbeat.workerId), "hive_offline");
     return gone.length;
@@ -234,6 +256,9 @@ export class Registry extends DurableObject<Env> {
       const parsed = WorkerRecord.safeParse(value);
       if (parsed.success) this.workers.set(parsed.data.heartbeat.workerId, parsed.data);
       else await this.ctx.storage.delete(key); // written by an older, incompatible version
+    }
+    for (const [key, value] of await this.ctx.storage.list<{ devices: HiveDevices; models: CatalogModel[]; reportedAtMs: number }>({ prefix: HIVE_FACTS_KEY_PREFIX })) {
+      this.hiveFactsTable.set(key.slice(HIVE_FACTS_KEY_PREFIX.length), value, value.reportedAtMs);
     }
     const seen = await this.ctx.storage.list({ prefix: SEEN_MODEL_KEY_PREFIX });
     for (const [key, firstSeenMs] of seen) {

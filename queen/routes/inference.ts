@@ -17,6 +17,7 @@ import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { ChatCompletionRequest } from "../../shared/openai/chat-request.js";
 import { CompletionRequest } from "../../shared/openai/completion-request.js";
+import { withoutKeepAlive } from "../../shared/openai/keep-alive.js";
 import { EmbeddingRequest } from "../../shared/openai/embedding-request.js";
 import {
   FAILOVERS_HEADER,
@@ -49,7 +50,7 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
       lease: { requestId: newId("req"), ...parseModelTarget(request.model), keyId: c.var.apiKey.id, deadlineMs },
       path,
       // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
-      body: JSON.stringify(request),
+      body: JSON.stringify(withoutKeepAlive(request)),
     });
     if (!result.ok) {
       const { status, code, message, retryAfterSeconds } = result.refusal;

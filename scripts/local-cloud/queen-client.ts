@@ -15,9 +15,10 @@ export class QueenClient {
     return (await this.call("POST", "/v1/workers", request)) as { id: string; pid: number; port: number };
   }
 
+  /** The models a worker serves now (state `loaded`); /v1/models also lists those hives could load. */
   async listModels(): Promise<string[]> {
-    const list = (await this.call("GET", "/v1/models")) as { data: { id: string }[] };
-    return list.data.map((model) => model.id);
+    const list = (await this.call("GET", "/v1/models")) as { data: { id: string; state?: string }[] };
+    return list.data.filter((model) => model.state === undefined || model.state === "loaded").map((model) => model.id);
   }
 
   async listWorkers(): Promise<{ id: string; model: string; state: string }[]> {

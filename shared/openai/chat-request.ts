@@ -1,6 +1,7 @@
 // The OpenAI chat-completions request as rbee accepts it. The queen validates it before
 // routing and the worker validates it again before generating: one schema, both ends.
 import { z } from "zod";
+import { KeepAliveField } from "./keep-alive.js";
 
 const TextPart = z.object({ type: z.literal("text"), text: z.string() });
 
@@ -59,6 +60,8 @@ export const ChatCompletionRequest = z.looseObject({
   max_completion_tokens: z.number().int().positive().nullish(),
   response_format: ResponseFormat.nullish(),
   n: z.literal(1, { error: "only n=1 is supported" }).nullish(),
+  /** How long the model stays loaded after this request (Ollama's keep_alive); the queen strips it. */
+  ...KeepAliveField,
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 

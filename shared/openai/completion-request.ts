@@ -1,6 +1,7 @@
 // The OpenAI legacy completions request (`POST /v1/completions`: a prompt in, its continuation
 // out) as rbee accepts it; the worker validates it before generating.
 import { z } from "zod";
+import { KeepAliveField } from "./keep-alive.js";
 import { ResponseFormat, SamplingFields, StreamOptions } from "./chat-request.js";
 
 export const CompletionRequest = z.looseObject({
@@ -17,6 +18,8 @@ export const CompletionRequest = z.looseObject({
   echo: z.literal(false, { error: "echo is not supported" }).nullish(),
   logprobs: z.null({ error: "logprobs are not supported" }).optional(),
   suffix: z.null({ error: "suffix (insertion) is not supported" }).optional(),
+  /** How long the model stays loaded after this request (Ollama's keep_alive); the queen strips it. */
+  ...KeepAliveField,
 });
 export type CompletionRequest = z.infer<typeof CompletionRequest>;
 

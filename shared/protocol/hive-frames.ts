@@ -2,6 +2,7 @@
 // queen. Both ends parse every frame with these schemas; nothing is trusted unparsed.
 import { z } from "zod";
 import { idPattern } from "../ids.js";
+import { CatalogModels } from "./catalog-models.js";
 import { HiveDevices } from "./hive-devices.js";
 import { JobEvent } from "./job-event.js";
 import { HiveOperation, JobId } from "./job-operation.js";
@@ -47,11 +48,18 @@ export const HelloFrame = z.object({
    * runs on this hive that is missing here: the hive restarted, or never got its job_start.
    */
   jobs: z.array(JobId).max(MAX_HELLO_JOBS),
+  /** The models ready in this hive's catalog (absent from a hive that reports none). */
+  models: CatalogModels.optional(),
 });
 export type HelloFrame = z.infer<typeof HelloFrame>;
 
 /** The periodic refresh of what the hello said about devices (free memory changes). */
-export const HiveStatusFrame = z.object({ type: z.literal("hive_status"), devices: HiveDevices });
+export const HiveStatusFrame = z.object({
+  type: z.literal("hive_status"),
+  devices: HiveDevices,
+  /** The models ready in the catalog, as in the hello; sent again whenever the catalog changes. */
+  models: CatalogModels.optional(),
+});
 
 export const WorkerHeartbeatFrame = z.object({ type: z.literal("worker_heartbeat"), heartbeat: WorkerHeartbeat });
 

@@ -1,0 +1,65 @@
+// Idle unload: a worker with no request in flight for longer than its keep-alive is stopped
+// through its hive, so its memory goes back to placement. The keep-alive is the queen's default
+// (KEEP_ALIVE_SECONDS), or what the last request served on that worker asked for with
+// `keep_alive` (0: unload once answered; negative: never). The Registry's alarm calls `due` with
+// the live workers and the dispatcher's activity, stops what it returns, and sets its next alarm
+// no later than `nextDueAtMs`.
+import type { LiveWorker } from "./contracts.js";
+import type { WorkerActivity } from "./swap-policy.js";
+
+export interface IdleContext {
+  activity: (worker: LiveWorker) => WorkerActivity | undefined;
+  /** Requests waiting in the queen's queue for a model: a worker with work waiting is not idle. */
+  queued: (model: string) => number;
+  nowMs: number;
+}
+
+/** Keep-alives requested per worker; memory only, bounded by the live workers it is told of. */
+export class IdleReaper {
+  private readonly requested = new Map<string, number>();
+
+  constructor(private readonly defaultKeepAliveMs: number) {}
+
+  /** A request on `workerId` ended; `keepAliveMs` is what it asked for (undefined: nothing, the previous ask stands). */
+  requestEnded(workerId: string, keepAliveMs: number | undefined): void {
+    if (keepAliveMs !== undefined) this.requested.set(workerId, keepAliveMs);
+  }
+
+  /** The worker went: forget what was asked for it. */
+  forget(workerId: string): void {
+    this.requested.delete(workerId);
+  }
+
+  keepAliveMs(workerId: string): number {
+    return this.requested.get(workerId) ?? this.defaultKeepAliveMs;
+  }
+
+  /** Ready workers idle past their keep-alive: stop them. */
+  due(workers: LiveWorker[], context: IdleContext): LiveWorker[] {
+    return workers.filter((worker) => {
+      const idleSince = this.idleSinceMs(worker, context);
+      return idleSince !== undefined && context.nowMs - idleSince >= this.keepAliveMs(worker.workerId);
+    });
+  }
+
+  /** When the next worker becomes due (for the alarm), or undefined when none will on its own. */
+  nextDueAtMs(workers: LiveWorker[], context: IdleContext): number | undefined {
+    let next: number | undefined;
+    for (const worker of workers) {
+      const idleSince = this.idleSinceMs(worker, context);
+      const keepAlive = this.keepAliveMs(worker.workerId);
+      if (idleSince === undefined || keepAlive === Number.POSITIVE_INFINITY) continue;
+      const at = idleSince + keepAlive;
+      if (next === undefined || at < next) next = at;
+    }
+    return next;
+  }
+
+  /** Since when the worker has been idle, or undefined while it is in use, loading or unknown. */
+  private idleSinceMs(worker: LiveWorker, context: IdleContext): number | undefined {
+    if (worker.state !== "ready") return undefined;
+    const activity = context.activity(worker);
+    if (!activity || activity.inFlight > 0 || context.queued(worker.model) > 0) return undefined;
+    return activity.lastActiveAtMs;
+  }
+}

@@ -1,0 +1,55 @@
+// What GET /v1/models says about each model: every model some online hive has in its catalog and
+// every model a live worker serves, with its state — `loaded` (a worker is ready), `loading` (a
+// worker is loading it), `loadable` (it fits on some online hive), `too_large` (it fits on none)
+// — a rough wait in seconds, and the hives that have it. Pure; the Registry feeds it.
+import type { LiveWorker } from "./contracts.js";
+import type { HiveFacts } from "./hive-facts.js";
+import { estimatedLoadSeconds } from "./memory-figures.js";
+import { fitsSomewhere } from "./spawn-planner.js";
+
+export type ModelState = "loaded" | "loading" | "loadable" | "too_large";
+
+export interface ModelStateView {
+  id: string;
+  /** When the queen first saw the model, Unix seconds (OpenAI's `created`). */
+  created: number;
+  state: ModelState;
+  /**
+   * Seconds a request would wait for a worker: 0 when loaded; for loadable a rough guess from
+   * the file's size (1 s per GiB plus 2 s to start a worker), less what a loading worker has
+   * done; null when it cannot load anywhere.
+   */
+  estimatedWaitSeconds: number | null;
+  /** Hives that have it in their catalog or run a worker of it. */
+  hives: string[];
+}
+
+const SERVING: ReadonlySet<string> = new Set(["ready", "busy"]);
+
+export function modelStates(hives: HiveFacts[], workers: LiveWorker[], firstSeenMs: (model: string) => number | undefined, nowMs: number): ModelStateView[] {
+  const names = new Set<string>();
+  for (const facts of hives) for (const model of facts.models) names.add(model.name);
+  for (const worker of workers) if (SERVING.has(worker.state) || worker.state === "loading") names.add(worker.model);
+  return [...names].sort().map((name) => modelState(name, hives, workers, firstSeenMs(name) ?? nowMs));
+}
+
+function modelState(name: string, hives: HiveFacts[], workers: LiveWorker[], firstSeenMs: number): ModelStateView {
+  const own = workers.filter((worker) => worker.model === name);
+  const hiveNames = new Set(own.map((worker) => worker.hiveName));
+  let sizeBytes: number | undefined;
+  for (const facts of hives) {
+    const model = facts.models.find((candidate) => candidate.name === name);
+    if (!model) continue;
+    hiveNames.add(facts.hiveName);
+    sizeBytes = Math.min(sizeBytes ?? model.sizeBytes, model.sizeBytes);
+  }
+  const base = { id: name, created: Math.floor(firstSeenMs / 1000), hives: [...hiveNames].sort() };
+  if (own.some((worker) => SERVING.has(worker.state))) return { ...base, state: "loaded", estimatedWaitSeconds: 0 };
+  const loading = own.filter((worker) => worker.state === "loading");
+  if (loading.length > 0) {
+    const progress = Math.max(...loading.map((worker) => worker.loadProgress ?? 0));
+    return { ...base, state: "loading", estimatedWaitSeconds: Math.ceil(estimatedLoadSeconds(sizeBytes ?? 0) * (1 - progress)) };
+  }
+  if (fitsSomewhere(name, hives, workers)) return { ...base, state: "loadable", estimatedWaitSeconds: estimatedLoadSeconds(sizeBytes ?? 0) };
+  return { ...base, state: "too_large", estimatedWaitSeconds: null };
+}

@@ -1,0 +1,152 @@
+// Decides where a worker for a model nobody serves should load, and what must make room for it.
+// Pure: the spawner feeds it the online hives' facts, the live workers, the spawns in flight and
+// the dispatcher's view of each worker's use, and runs what it returns.
+//
+// The rule: the model goes where its estimate plus headroom (memory-figures.ts) fits in the free
+// memory, less what loads in progress will still take. A device where it fits without stopping
+// anything beats one that needs a swap; then a GPU beats the CPU; then the device with the most
+// free memory wins (ties: hive name). A swap stops the fewest workers the swap policy allows,
+// least recently used first. Where the model could fit only once busy or freshly loaded workers
+// are done, the answer is to wait (`memory_busy`), not to evict them; where it could never fit,
+// a refusal that says how much it needs and the most any device has.
+import type { WorkerDevice } from "../../shared/protocol/worker-heartbeat.js";
+import type { LiveWorker } from "./contracts.js";
+import { capacityOf, type DeviceSlot, deviceSlots, type PendingSpawn } from "./device-slots.js";
+import type { HiveFacts } from "./hive-facts.js";
+import { DEFAULT_HEADROOM, formatBytes, type HeadroomRule, withHeadroom } from "./memory-figures.js";
+import { type SwapContext, swapCandidates } from "./swap-policy.js";
+
+export interface PlanInput extends Omit<SwapContext, "model"> {
+  model: string;
+  /** `model@hive`: only this hive may load it. */
+  pinnedHive?: string;
+  hives: HiveFacts[];
+  workers: LiveWorker[];
+  pendingSpawns?: PendingSpawn[];
+  headroom?: HeadroomRule;
+}
+
+export interface SpawnPlan {
+  ok: true;
+  hiveName: string;
+  /** The client-facing name the worker will serve. */
+  model: string;
+  /** The catalog id the worker loads. */
+  source: string;
+  workerType: WorkerDevice;
+  /** The GPU's index; absent for a CPU worker. */
+  device?: number;
+  /** The estimate claimed on that device while the worker loads. */
+  memoryBytes: number;
+  /** Workers to stop first, to make room (empty when it fits as it is). */
+  stop: LiveWorker[];
+}
+
+export type SpawnRefusalCode = "model_not_found" | "model_too_large" | "memory_busy";
+
+export interface SpawnRefusal {
+  ok: false;
+  code: SpawnRefusalCode;
+  status: 404 | 503;
+  /** memory_busy: the request may wait for a worker to finish; the others are final for now. */
+  retryable: boolean;
+  message: string;
+}
+
+interface Option {
+  slot: DeviceSlot;
+  stop: LiveWorker[];
+  freeAfterBytes: number;
+}
+
+export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
+  const slots = deviceSlots(input.model, input.hives, input.workers, input.pendingSpawns, input.pinnedHive);
+  if (slots.length === 0) return notFound(input);
+  const options: Option[] = [];
+  let couldFitLater = false;
+  for (const slot of slots) {
+    const required = withHeadroom(slot.needBytes, input.headroom ?? DEFAULT_HEADROOM);
+    if (slot.freeBytes >= required) {
+      options.push({ slot, stop: [], freeAfterBytes: slot.freeBytes });
+      continue;
+    }
+    if (capacityOf(slot) < required) continue;
+    let free = slot.freeBytes;
+    const stop: LiveWorker[] = [];
+    for (const candidate of swapCandidates(slot.residents, { ...input, model: input.model })) {
+      if (free >= required) break;
+      free += candidate.heldBytes;
+      stop.push(candidate.worker);
+    }
+    if (free >= required) options.push({ slot, stop, freeAfterBytes: free });
+    else couldFitLater = true;
+  }
+  options.sort(
+    (a, b) =>
+      a.stop.length - b.stop.length ||
+      Number(a.slot.workerType === "cpu") - Number(b.slot.workerType === "cpu") ||
+      b.freeAfterBytes - a.freeAfterBytes ||
+      a.slot.hiveName.localeCompare(b.slot.hiveName),
+  );
+  const best = options[0];
+  if (best) {
+    const { slot } = best;
+    return {
+      ok: true,
+      hiveName: slot.hiveName,
+      model: input.model,
+      source: slot.catalogModel.source,
+      workerType: slot.workerType,
+      ...(slot.device === undefined ? {} : { device: slot.device }),
+      memoryBytes: slot.needBytes,
+      stop: best.stop,
+    };
+  }
+  if (couldFitLater) {
+    return {
+      ok: false,
+      code: "memory_busy",
+      status: 503,
+      retryable: true,
+      message: `model '${input.model}' fits only where workers of other models are busy or were loaded moments ago; it loads once one of them is idle`,
+    };
+  }
+  return tooLarge(input, slots);
+}
+
+/** Whether `model` could load on some online hive if its workers were stopped (for /v1/models). */
+export function fitsSomewhere(model: string, hives: HiveFacts[], workers: LiveWorker[], headroom: HeadroomRule = DEFAULT_HEADROOM): boolean {
+  return deviceSlots(model, hives, workers).some((slot) => capacityOf(slot) >= withHeadroom(slot.needBytes, headroom));
+}
+
+function notFound(input: PlanInput): SpawnRefusal {
+  const where = input.pinnedHive === undefined ? "no online hive has it in its catalog" : `hive '${input.pinnedHive}' is offline or does not have it in its catalog`;
+  return {
+    ok: false,
+    code: "model_not_found",
+    status: 404,
+    retryable: false,
+    message: `The model '${input.model}' does not exist or no worker serves it: ${where}. Download it to a hive (POST /v1/jobs {"operation": "model_download", "hive": …, "model": "hf:org/repo:file.gguf"}) or start a worker for it.`,
+  };
+}
+
+function tooLarge(input: PlanInput, slots: DeviceSlot[]): SpawnRefusal {
+  const largest = (kind: "gpu" | "cpu") =>
+    slots
+      .filter((slot) => (slot.workerType === "cpu") === (kind === "cpu"))
+      .reduce<DeviceSlot | undefined>((best, slot) => (best === undefined || capacityOf(slot) > capacityOf(best) ? slot : best), undefined);
+  const gpu = largest("gpu");
+  const cpu = largest("cpu");
+  const model = slots[0]?.catalogModel;
+  const needs = gpu && model ? `about ${formatBytes(model.vramBytes)} of GPU memory or ${formatBytes(model.memoryBytes)} of RAM` : `about ${formatBytes(model?.memoryBytes ?? 0)}`;
+  const parts = [`model '${input.model}' needs ${needs}`];
+  parts.push(gpu ? `the largest free GPU has ${formatBytes(capacityOf(gpu))}, on hive ${gpu.hiveName}` : "no hive that has it reports a GPU with known free memory");
+  if (cpu) parts.push(`the most free RAM is ${formatBytes(capacityOf(cpu))}, on hive ${cpu.hiveName}`);
+  return {
+    ok: false,
+    code: "model_too_large",
+    status: 503,
+    retryable: false,
+    message: `${parts.join("; ")}. Use a smaller quantization, or give a hive more memory (a larger --memory-budget, another machine).`,
+  };
+}

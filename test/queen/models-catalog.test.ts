@@ -1,0 +1,63 @@
+// GET /v1/models lists what a connected hive has in its catalog, not only what runs: a model
+// that fits its memory as `loadable` with a rough wait, one too big for it as `too_large`, and
+// a served one as `loaded`; a hive that goes offline takes its catalog with it.
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
+import { auth, eventually, helloFrame, TEST_DEVICES, TestHive } from "./hive-socket.js";
+
+const GIB = 1024 ** 3;
+
+function catalogModel(name: string, gib: number): CatalogModel {
+  return { source: `file:/models/${name}.gguf`, name, sizeBytes: gib * GIB, memoryBytes: gib * GIB, vramBytes: gib * GIB };
+}
+
+interface ListedModel {
+  id: string;
+  object: string;
+  owned_by: string;
+  created: number;
+  state: string;
+  estimated_wait_seconds: number | null;
+  hives: string[];
+}
+
+async function listModels(): Promise<ListedModel[]> {
+  const response = await SELF.fetch("https://queen/v1/models", { headers: auth });
+  return ((await response.json()) as { data: ListedModel[] }).data;
+}
+
+describe("/v1/models with hive catalogs", () => {
+  it("lists a model a connected hive can load as loadable and one too big for it as too_large", async () => {
+    const hive = await TestHive.connect("catalog-hive", await TestHive.register("catalog-hive"));
+    // TEST_DEVICES: 6 GiB free on the GPU, 8 GiB of free RAM.
+    hive.send({ ...helloFrame(), models: [catalogModel("small-model", 2), catalogModel("huge-model", 40)] });
+    await hive.next("welcome");
+    await eventually(async () => (await listModels()).some((model) => model.id === "small-model"));
+    const models = await listModels();
+    expect(models.find((model) => model.id === "small-model")).toMatchObject({
+      object: "model",
+      owned_by: "rbee",
+      state: "loadable",
+      estimated_wait_seconds: 4,
+      hives: ["catalog-hive"],
+    });
+    expect(models.find((model) => model.id === "huge-model")).toMatchObject({ state: "too_large", estimated_wait_seconds: null });
+
+    const one = await SELF.fetch("https://queen/v1/models/small-model", { headers: auth });
+    expect(await one.json()).toMatchObject({ id: "small-model", state: "loadable" });
+
+    hive.heartbeat("wrk_catalogserved1", "small-model");
+    await eventually(async () => (await listModels()).find((model) => model.id === "small-model")?.state === "loaded");
+
+    hive.ws.close(1000, "bye");
+    await eventually(async () => !(await listModels()).some((model) => model.id === "huge-model"));
+  });
+
+  it("picks up a hive_status that reports a model new to the catalog", async () => {
+    const hive = await TestHive.greeted("status-hive");
+    hive.send({ type: "hive_status", devices: TEST_DEVICES, models: [catalogModel("fresh-model", 1)] });
+    await eventually(async () => (await listModels()).find((model) => model.id === "fresh-model")?.state === "loadable");
+    hive.ws.close(1000, "bye");
+  });
+});

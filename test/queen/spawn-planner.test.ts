@@ -1,0 +1,127 @@
+// The spawn planner: where a worker for a model nobody serves should load, what it must stop to
+// make room, and the words a person gets when it fits nowhere.
+import { describe, expect, it } from "vitest";
+import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
+import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
+import type { LiveWorker } from "../../queen/scheduling/contracts.js";
+import type { HiveFacts } from "../../queen/scheduling/hive-facts.js";
+import { planSpawn, type PlanInput } from "../../queen/scheduling/spawn-planner.js";
+import type { WorkerActivity } from "../../queen/scheduling/swap-policy.js";
+
+const GIB = 1024 ** 3;
+const NOW = 1_000_000_000;
+
+function model(name: string, gib: number): CatalogModel {
+  return { source: `file:/m/${name}.gguf`, name, sizeBytes: gib * GIB, memoryBytes: gib * GIB, vramBytes: gib * GIB };
+}
+
+function hive(hiveName: string, ramFreeGib: number, gpuFreeGib: number[], models: CatalogModel[]): HiveFacts {
+  const devices: HiveDevices = {
+    gpus: gpuFreeGib.map((free, index) => ({ index, name: `GPU ${index}`, backend: "cuda", vramTotalBytes: 24 * GIB, vramFreeBytes: free * GIB })),
+    ramTotalBytes: 64 * GIB,
+    ramFreeBytes: ramFreeGib * GIB,
+    cpu: { model: "cpu", cores: 8 },
+    os: "linux",
+    osRelease: "6",
+    arch: "x64",
+    workerTypes: gpuFreeGib.length > 0 ? ["cpu", "cuda"] : ["cpu"],
+  };
+  return { hiveName, devices, models, reportedAtMs: NOW - 1000 };
+}
+
+function worker(workerId: string, hiveName: string, modelName: string, overrides: Partial<LiveWorker> = {}): LiveWorker {
+  return {
+    workerId,
+    hiveName,
+    model: modelName,
+    state: "ready",
+    port: 40000,
+    slotsTotal: 1,
+    device: "cpu",
+    tokensPerSecond: 0,
+    memoryRssBytes: 2 * GIB,
+    memoryVramBytes: null,
+    lastSeenAtMs: NOW,
+    ...overrides,
+  };
+}
+
+const idleLongAgo: WorkerActivity = { inFlight: 0, lastActiveAtMs: NOW - 600_000, residentSinceMs: NOW - 600_000 };
+
+function plan(input: Partial<PlanInput> & Pick<PlanInput, "model" | "hives">) {
+  return planSpawn({ workers: [], activity: () => idleLongAgo, queued: () => 0, nowMs: NOW, ...input });
+}
+
+describe("the spawn planner", () => {
+  it("loads a model on the GPU with the most free memory, preferring any GPU that fits over a CPU", () => {
+    const m = model("m", 4);
+    const result = plan({ model: "m", hives: [hive("office", 60, [], [m]), hive("gaming-pc", 8, [5, 12], [m]), hive("laptop", 8, [6], [m])] });
+    expect(result).toMatchObject({ ok: true, hiveName: "gaming-pc", workerType: "cuda", device: 1, source: "file:/m/m.gguf", stop: [] });
+  });
+
+  it("falls back to the CPU of the hive with the most free RAM when no GPU fits", () => {
+    const m = model("m", 4);
+    const result = plan({ model: "m", hives: [hive("small", 5, [2], [m]), hive("big", 32, [], [m])] });
+    expect(result).toMatchObject({ ok: true, hiveName: "big", workerType: "cpu", stop: [] });
+    expect(result).not.toHaveProperty("device");
+  });
+
+  it("keeps headroom: a model exactly the size of the free memory does not fit", () => {
+    const m = model("m", 4);
+    expect(plan({ model: "m", hives: [hive("tight", 4, [4], [m])] })).toMatchObject({ ok: false, code: "model_too_large" });
+    expect(plan({ model: "m", hives: [hive("roomy", 4.5, [], [m])] })).toMatchObject({ ok: true, workerType: "cpu" });
+  });
+
+  it("says in words what the model needs and the most any device has, when it fits nowhere", () => {
+    const m = model("x", 4.1);
+    const result = plan({ model: "x", hives: [hive("gaming-pc", 1, [3.2], [m]), hive("office", 2, [], [m])] });
+    expect(result).toMatchObject({ ok: false, code: "model_too_large", status: 503, retryable: false });
+    if (result.ok) throw new Error("expected a refusal");
+    expect(result.message).toContain("model 'x' needs about 4.1 GiB of GPU memory");
+    expect(result.message).toContain("the largest free GPU has 3.2 GiB, on hive gaming-pc");
+    expect(result.message).toContain("the most free RAM is 2.0 GiB, on hive office");
+  });
+
+  it("answers model_not_found when no online hive has the model, or the pinned one lacks it", () => {
+    expect(plan({ model: "nowhere", hives: [hive("a", 32, [], [model("m", 1)])] })).toMatchObject({ ok: false, code: "model_not_found", status: 404 });
+    expect(plan({ model: "m", pinnedHive: "b", hives: [hive("a", 32, [], [model("m", 1)])] })).toMatchObject({ ok: false, code: "model_not_found" });
+  });
+
+  it("counts what loading workers and spawns in flight will still take of the free memory", () => {
+    const m = model("m", 4);
+    const other = model("other", 4);
+    const hives = [hive("a", 6, [], [m, other]), hive("b", 5, [], [m])];
+    // Hive a has more free RAM, but a worker there is still loading a 4 GiB model (1 GiB so far).
+    const loading = worker("wrk_loading", "a", "other", { state: "loading", memoryRssBytes: GIB });
+    expect(plan({ model: "m", hives, workers: [loading] })).toMatchObject({ ok: true, hiveName: "b" });
+    // A spawn the queen just started on b, not yet a worker, takes b's room too.
+    const pendingSpawns = [{ workerId: "wrk_new", hiveName: "b", model: "m", workerType: "cpu" as const, memoryBytes: 4 * GIB }];
+    expect(plan({ model: "m", hives, workers: [loading], pendingSpawns })).toMatchObject({ ok: false, code: "memory_busy" });
+  });
+
+  it("makes room by stopping the least recently used idle worker of another model", () => {
+    const hives = [hive("a", 1, [], [model("m", 2.5), model("old", 2), model("recent", 2)])];
+    const workers = [worker("wrk_old", "a", "old"), worker("wrk_recent", "a", "recent")];
+    const activity = (w: LiveWorker): WorkerActivity => ({ ...idleLongAgo, lastActiveAtMs: w.workerId === "wrk_old" ? NOW - 500_000 : NOW - 100_000 });
+    const result = plan({ model: "m", hives, workers, activity });
+    expect(result).toMatchObject({ ok: true, hiveName: "a", stop: [{ workerId: "wrk_old" }] });
+  });
+
+  it("never swaps out a worker with a request in flight, one whose model has requests queued, or one loaded moments ago: it waits", () => {
+    const hives = [hive("a", 1, [], [model("m", 2.5), model("busy", 2)])];
+    const workers = [worker("wrk_busy", "a", "busy")];
+    const inFlight = plan({ model: "m", hives, workers, activity: () => ({ ...idleLongAgo, inFlight: 1 }) });
+    expect(inFlight).toMatchObject({ ok: false, code: "memory_busy", retryable: true });
+    expect(plan({ model: "m", hives, workers, queued: (name) => (name === "busy" ? 3 : 0) })).toMatchObject({ ok: false, code: "memory_busy" });
+    const fresh = plan({ model: "m", hives, workers, activity: () => ({ ...idleLongAgo, residentSinceMs: NOW - 10_000 }) });
+    expect(fresh).toMatchObject({ ok: false, code: "memory_busy" });
+    const configured = plan({ model: "m", hives, workers, activity: () => ({ ...idleLongAgo, residentSinceMs: NOW - 10_000 }), rules: { minResidencyMs: 5_000 } });
+    expect(configured).toMatchObject({ ok: true, stop: [{ workerId: "wrk_busy" }] });
+  });
+
+  it("prefers a device where the model fits as it is over stopping anyone", () => {
+    const hives = [hive("full", 1, [], [model("m", 3), model("old", 2)]), hive("free", 8, [], [model("m", 3)])];
+    const result = plan({ model: "m", hives, workers: [worker("wrk_old", "full", "old")] });
+    expect(result).toMatchObject({ ok: true, hiveName: "free", stop: [] });
+  });
+});
