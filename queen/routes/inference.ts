@@ -31,10 +31,11 @@ import { parseRequest } from "../../shared/validation.js";
 import { redactRelayErrors } from "../client-errors/redact-relay-errors.js";
 import type { QueenEnv } from "../env.js";
 import { readJson } from "../http/read-json.js";
-import { leasedRelay } from "../scheduling/leased-relay.js";
+import { leasedRelay, type LeasedRelayInput } from "../scheduling/leased-relay.js";
 import { parseModelTarget } from "../scheduling/model-target.js";
 import { requestDeadlineMs } from "../scheduling/request-deadline.js";
 import { serverTiming } from "../scheduling/server-timing.js";
+import { failoverStream } from "../streams/spliced-stream.js";
 import { meterUsage } from "../usage/meter-usage.js";
 
 function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePath) {
@@ -43,7 +44,7 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
     const request = parseRequest(schema, await readJson(c));
     const deadlineMs = requestDeadlineMs(c.req.header(REQUEST_TIMEOUT_HEADER), c.var.config.requestTimeoutSeconds, arrivedAtMs);
     const admin = c.var.apiKey.scopes.includes("admin");
-    const result = await leasedRelay({
+    const relay: LeasedRelayInput = {
       env: c.env,
       waitUntil: (promise) => c.executionCtx.waitUntil(promise),
       signal: c.req.raw.signal,
@@ -51,7 +52,8 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
       path,
       // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
       body: JSON.stringify(withoutKeepAlive(request)),
-    });
+    };
+    const result = await leasedRelay(relay);
     if (!result.ok) {
       const { status, code, message, retryAfterSeconds } = result.refusal;
       const refused = new RbeeError(status, code, message, {
@@ -60,7 +62,22 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
       }).toResponse();
       return withHeaders(refused, { [SERVER_TIMING_HEADER]: serverTiming({ ...result.timing, relayMs: 0 }) });
     }
-    const response = admin ? result.response : await redactRelayErrors(result.response, result.relayId);
+    // Failover after the first token (streams/spliced-stream.ts): a streamed answer whose worker is
+    // lost mid-answer goes on from another worker; anything else passes through unchanged.
+    const lostWorkers = [result.workerId];
+    const streamed = failoverStream({
+      request: withoutKeepAlive(request),
+      path,
+      first: result.response,
+      retry: async (continuation) => {
+        const next = await leasedRelay({ ...relay, lease: { ...relay.lease, requestId: newId("req"), excludeWorkerIds: lostWorkers }, body: continuation });
+        if (!next.ok) return undefined;
+        lostWorkers.push(next.workerId); // not placed on again if it breaks too
+        return next.response;
+      },
+      onWorkerLost: (attempt, cause) => console.warn(`request ${result.relayId}: worker lost mid-answer (continuation ${attempt}): ${cause.code}: ${cause.message}`),
+    });
+    const response = admin ? streamed : await redactRelayErrors(streamed, result.relayId);
     const headers: Record<string, string> = { [SERVER_TIMING_HEADER]: serverTiming(result.timing) };
     if (result.failovers > 0) headers[FAILOVERS_HEADER] = String(result.failovers);
     if (admin) {

@@ -20,7 +20,7 @@ export interface LeasedRelayInput {
   waitUntil: (promise: Promise<unknown>) => void;
   /** The client's request signal: aborted when it goes away. */
   signal: AbortSignal;
-  lease: Omit<LeaseRequest, "excludeWorkerIds">;
+  lease: LeaseRequest;
   path: RelayablePath;
   body: string;
 }
@@ -49,7 +49,7 @@ const CLIENT_GONE: Refusal = { ok: false, status: 503, code: "client_gone", mess
 export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayResult> {
   const { env, signal, lease } = input;
   const registry = registryStub(env);
-  const excluded: string[] = [];
+  const excluded: string[] = [...(lease.excludeWorkerIds ?? [])];
   const timing: LeaseTiming = { queueMs: 0, spawnMs: 0, placeMs: 0 };
   let relayStartedAtMs: number | undefined;
   let lastFailure: Extract<LeasedRelayResult, { ok: true }> | undefined;

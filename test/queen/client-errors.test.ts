@@ -85,7 +85,8 @@ describe("what inference clients are told when a relay fails", () => {
     hive.send({ type: "response_end", requestId: request.requestId, chunks: 1, error: { code: "worker_disconnected", message } });
     const text = await response.text();
     expect(text.startsWith('data: {"choices":[{"delta":{"content":"first"}}]}\n\n')).toBe(true);
-    expect(text).toContain('"code":"worker_disconnected"');
+    // Nothing else serves the model to continue it: the answer ends with a worker_lost error event.
+    expect(text).toContain('"code":"worker_lost"');
     expectNoLayout(text, "secret-stream-box");
   });
 

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { auth, eventually, helloFrame, listModelIds, TestHive } from "./hive-socket.js";
+import { auth, contentChunk, eventually, helloFrame, listModelIds, modelState, TestHive } from "./hive-socket.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 
 function chat(model: string, stream = false): Promise<Response> {
@@ -71,13 +71,12 @@ describe("hive connection", () => {
 });
 
 describe("registry through heartbeats", () => {
-  it("lists a model once a worker heartbeats ready, and not while it loads", async () => {
+  it("lists a model as loading while its worker loads, and as loaded once it heartbeats ready", async () => {
     const hive = await TestHive.greeted("hb-hive");
     hive.heartbeat("wrk_hb1", "hb-model", "loading");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await listModelIds()).not.toContain("hb-model");
+    await eventually(async () => (await modelState("hb-model")) === "loading");
     hive.heartbeat("wrk_hb1", "hb-model", "ready");
-    await eventually(async () => (await listModelIds()).includes("hb-model"));
+    await eventually(async () => (await modelState("hb-model")) === "loaded");
   });
 
   it("drops a worker whose heartbeats stop and then says no worker is available", async () => {
@@ -124,14 +123,14 @@ describe("request relay", () => {
     expect(JSON.parse(request.body)).toMatchObject({ model: "relay-model", stream: true });
 
     hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
-    for (let seq = 0; seq < 20; seq++) hive.send({ type: "response_chunk", requestId: request.requestId, seq, data: `data: ${seq}\n\n` });
-    hive.send({ type: "response_end", requestId: request.requestId, chunks: 20 });
+    const events = [...Array.from({ length: 20 }, (_, i) => `data: ${contentChunk(String(i))}\n\n`), "data: [DONE]\n\n"];
+    events.forEach((data, seq) => hive.send({ type: "response_chunk", requestId: request.requestId, seq, data }));
+    hive.send({ type: "response_end", requestId: request.requestId, chunks: events.length });
 
     const response = await responsePromise;
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/event-stream");
-    const expected = Array.from({ length: 20 }, (_, i) => `data: ${i}\n\n`).join("");
-    expect(await response.text()).toBe(expected);
+    expect(await response.text()).toBe(events.join(""));
   });
 
   it("relays completions and embeddings to the worker's matching path", async () => {
@@ -244,11 +243,15 @@ describe("request relay", () => {
     const responsePromise = chat("cut-model", true);
     const request = await hive.next("request");
     hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
-    hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: "data: first\n\n" });
+    const first = `data: ${contentChunk("first")}\n\n`;
+    hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: first });
     const response = await responsePromise;
     hive.send({ type: "response_end", requestId: request.requestId, chunks: 1, error: { code: "worker_disconnected", message: "worker died" } });
+    // No other worker serves the model, so nothing can continue the answer: the text so far, then
+    // an error event (what OpenAI clients throw on), never a silent end.
     const text = await response.text();
-    expect(text).toContain("data: first\n\n");
-    expect(text).toContain('"code":"worker_disconnected"');
+    expect(text.startsWith(first)).toBe(true);
+    expect(text).toContain('"code":"worker_lost"');
+    expect(text).not.toContain("[DONE]");
   });
 });

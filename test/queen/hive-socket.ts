@@ -130,6 +130,17 @@ export async function listModelIds(): Promise<string[]> {
   return ((await response.json()) as { data: { id: string }[] }).data.map((model) => model.id);
 }
 
+/** The `state` /v1/models gives `model` (loaded, loading, loadable, too_large), or undefined when unlisted. */
+export async function modelState(model: string): Promise<string | undefined> {
+  const response = await SELF.fetch("https://queen/v1/models", { headers: auth });
+  return ((await response.json()) as { data: { id: string; state: string }[] }).data.find((each) => each.id === model)?.state;
+}
+
+/** One streamed chat chunk carrying `content`, as a worker sends it (the JSON after `data: `). */
+export function contentChunk(content: string): string {
+  return JSON.stringify({ id: "chatcmpl-test", object: "chat.completion.chunk", created: 1_700_000_000, model: "m", choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+}
+
 export function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   return waitUntil(check, timeoutMs, "the condition");
 }
