@@ -5,13 +5,14 @@
 // queued for that model fail with its message instead of spawning again and again. It runs
 // inside the Registry DO, which gives it the hives' facts, the live workers and the
 // dispatcher's activity.
+import { describeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import type { LiveWorker } from "./contracts.js";
 import type { PendingSpawn } from "./device-slots.js";
 import type { HiveFacts } from "./hive-facts.js";
 import type { HeadroomRule } from "./memory-figures.js";
-import { planSpawn, type SpawnRefusal } from "./spawn-planner.js";
-import type { SpawnerJobs } from "./spawner-jobs.js";
+import { planSpawn, type SpawnPlan, type SpawnRefusal } from "./spawn-planner.js";
+import type { JobEnd, SpawnerJobs } from "./spawner-jobs.js";
 import type { SwapRules, WorkerActivity } from "./swap-policy.js";
 
 /** What the spawner reads of the scheduler's state each time it plans. */
@@ -29,18 +30,17 @@ export interface SpawnerOptions {
   headroom?: HeadroomRule;
   now?: () => number;
   log?: (line: string) => void;
+  /** A spawn for `model` ended (its worker is up, or it failed): waiting requests may be answered now. */
+  onSettled?: (model: string) => void;
 }
 
 export const DEFAULT_FAILURE_MEMORY_MS = 30_000;
 
-export type SpawnOutcome =
-  | { ok: true; workerId: string; hiveName: string; jobId: string; stopped: string[] }
-  | SpawnRefusal
-  | { ok: false; code: "worker_spawn_failed"; status: 503; retryable: false; message: string };
+/** Why no spawn can start for a model now: the planner's refusal, or a recent spawn's failure. */
+export type SpawnDenial = SpawnRefusal | { ok: false; code: "worker_spawn_failed"; status: 503; retryable: false; message: string };
 
 interface InFlight {
-  pending: PendingSpawn | undefined;
-  outcome: Promise<SpawnOutcome>;
+  pending: PendingSpawn;
 }
 
 export class Spawner {
@@ -54,35 +54,20 @@ export class Spawner {
   ) {}
 
   /**
-   * Gets a worker for `model` on its way, or says why none can be. Resolves once the spawn job
-   * is submitted (not when the worker is ready: the dispatcher hears of that from the registry).
+   * Gets a worker for `model` on its way, or says at once why none can be. Synchronous, so the
+   * dispatcher knows before it answers whether a request waits: the plan is made now and the
+   * jobs (stops, then the spawn) are submitted in the background; their failure is remembered
+   * and reported through `options.onSettled`, as is the spawn's end. The dispatcher hears the
+   * new worker come (loading, then ready) from the registry.
    */
-  onNoWorker(model: string, pinnedHive?: string): Promise<SpawnOutcome> {
+  request(model: string, pinnedHive?: string): "spawning" | SpawnDenial {
     const key = pinnedHive === undefined ? model : `${model}@${pinnedHive}`;
-    const running = this.inFlight.get(key);
-    if (running) return running.outcome;
+    if (this.inFlight.has(key)) return "spawning";
     const failure = this.failures.get(key);
     if (failure && this.now() - failure.atMs < (this.options.failureMemoryMs ?? DEFAULT_FAILURE_MEMORY_MS)) {
-      return Promise.resolve({ ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message: failure.message });
+      return { ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message: failure.message };
     }
     this.failures.delete(key);
-    const entry: InFlight = { pending: undefined, outcome: Promise.resolve(null as never) };
-    entry.outcome = this.start(key, model, pinnedHive, entry);
-    this.inFlight.set(key, entry);
-    return entry.outcome;
-  }
-
-  /** Spawns submitted and not yet ended: the planner counts their memory as taken. */
-  pendingSpawns(): PendingSpawn[] {
-    return [...this.inFlight.values()].flatMap((entry) => (entry.pending ? [entry.pending] : []));
-  }
-
-  /** Whether a spawn for `model` is in flight (its requests wait for it). */
-  isSpawning(model: string): boolean {
-    return [...this.inFlight.values()].some((entry) => entry.pending?.model === model);
-  }
-
-  private async start(key: string, model: string, pinnedHive: string | undefined, entry: InFlight): Promise<SpawnOutcome> {
     const plan = planSpawn({
       model,
       ...(pinnedHive === undefined ? {} : { pinnedHive }),
@@ -95,34 +80,46 @@ export class Spawner {
       ...(this.options.swap ? { rules: this.options.swap } : {}),
       ...(this.options.headroom ? { headroom: this.options.headroom } : {}),
     });
-    if (!plan.ok) {
-      this.inFlight.delete(key);
-      return plan;
-    }
+    if (!plan.ok) return plan;
     const workerId = newId("wrk");
-    entry.pending = { workerId, hiveName: plan.hiveName, model, workerType: plan.workerType, ...(plan.device === undefined ? {} : { device: plan.device }), memoryBytes: plan.memoryBytes };
+    const pending: PendingSpawn = { workerId, hiveName: plan.hiveName, model, workerType: plan.workerType, ...(plan.device === undefined ? {} : { device: plan.device }), memoryBytes: plan.memoryBytes };
+    this.inFlight.set(key, { pending });
+    void this.run(key, plan, workerId);
+    return "spawning";
+  }
+
+  /** Spawns submitted and not yet ended: the planner counts their memory as taken. */
+  pendingSpawns(): PendingSpawn[] {
+    return [...this.inFlight.values()].map((entry) => entry.pending);
+  }
+
+  /** Whether a spawn for `model` is in flight (its requests wait for it). */
+  isSpawning(model: string): boolean {
+    return [...this.inFlight.values()].some((entry) => entry.pending.model === model);
+  }
+
+  /** Stops what the plan makes room with, starts the worker, and follows its job to the end. */
+  private async run(key: string, plan: SpawnPlan, workerId: string): Promise<void> {
+    const { model, hiveName } = plan;
     try {
       // Stops first: the hive frees their memory before the new worker claims it.
       await Promise.all(plan.stop.map((worker) => this.jobs.stop(worker)));
       const jobId = await this.jobs.spawn(plan, workerId);
-      this.log(`auto-spawn: worker ${workerId} for '${model}' on hive ${plan.hiveName} (${plan.workerType}${plan.device === undefined ? "" : ` #${plan.device}`}), job ${jobId}${plan.stop.length > 0 ? `, stopping ${plan.stop.map((worker) => worker.workerId).join(", ")} to make room` : ""}`);
-      void this.follow(key, jobId, model, plan.hiveName);
-      return { ok: true, workerId, hiveName: plan.hiveName, jobId, stopped: plan.stop.map((worker) => worker.workerId) };
+      const stopping = plan.stop.length > 0 ? `, stopping ${plan.stop.map((worker) => worker.workerId).join(", ")} to make room` : "";
+      this.log(`auto-spawn: worker ${workerId} for '${model}' on hive ${hiveName} (${plan.workerType}${plan.device === undefined ? "" : ` #${plan.device}`}), job ${jobId}${stopping}`);
+      const end = await this.jobs.ended(jobId).catch((error: unknown): JobEnd => ({ ok: false, code: "internal_error", message: describeError(error) }));
+      if (!end.ok) this.fail(key, `hive ${hiveName} could not start a worker for '${model}': ${end.message}`);
     } catch (error) {
+      this.fail(key, `could not start a worker for '${model}' on hive ${hiveName}: ${describeError(error)}`);
+    } finally {
       this.inFlight.delete(key);
-      const message = `could not start a worker for '${model}' on hive ${plan.hiveName}: ${error instanceof Error ? error.message : String(error)}`;
-      this.failures.set(key, { message, atMs: this.now() });
-      return { ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message };
+      this.options.onSettled?.(model);
     }
   }
 
-  /** Keeps the spawn's claim until its job ends; remembers a failure. */
-  private async follow(key: string, jobId: string, model: string, hiveName: string): Promise<void> {
-    const end = await this.jobs.ended(jobId).catch((error: unknown) => ({ ok: false as const, code: "internal_error", message: String(error) }));
-    this.inFlight.delete(key);
-    if (!end.ok) {
-      this.failures.set(key, { message: `hive ${hiveName} could not start a worker for '${model}': ${end.message}`, atMs: this.now() });
-    }
+  private fail(key: string, message: string): void {
+    this.log(`auto-spawn failed: ${message}`);
+    this.failures.set(key, { message, atMs: this.now() });
   }
 
   private now(): number {
