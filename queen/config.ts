@@ -30,6 +30,8 @@ export const DEFAULTS = {
   /** Frames a hive socket may send in a burst (HIVE_FRAME_BURST) and per second after it (HIVE_FRAMES_PER_SECOND). */
   hiveFrameBurst: HIVE_FRAME_RATE.burstFrames,
   hiveFramesPerSecond: HIVE_FRAME_RATE.framesPerSecond,
+  /** Workers one hive may run at once (MAX_WORKERS_PER_HIVE): spawns and heartbeats beyond it are refused. */
+  maxWorkersPerHive: 64,
 } as const;
 
 export interface QueenConfig {
@@ -48,6 +50,7 @@ export interface QueenConfig {
   usageRetentionDays: number;
   hiveFrameBurst: number;
   hiveFramesPerSecond: number;
+  maxWorkersPerHive: number;
   /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
   adminKey: string | undefined;
 }
@@ -91,6 +94,7 @@ const QueenVars = z.object({
   USAGE_RETENTION_DAYS: positiveIntegerVar("days", DEFAULTS.usageRetentionDays),
   HIVE_FRAME_BURST: positiveIntegerVar("frames", DEFAULTS.hiveFrameBurst),
   HIVE_FRAMES_PER_SECOND: positiveIntegerVar("frames per second", DEFAULTS.hiveFramesPerSecond),
+  MAX_WORKERS_PER_HIVE: positiveIntegerVar("workers", DEFAULTS.maxWorkersPerHive),
   // An empty secret is no secret: the same as an unset one. Its value is never quoted back.
   RBEE_ADMIN_KEY: z
     .string()
@@ -122,6 +126,7 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     usageRetentionDays: values.USAGE_RETENTION_DAYS,
     hiveFrameBurst: values.HIVE_FRAME_BURST,
     hiveFramesPerSecond: values.HIVE_FRAMES_PER_SECOND,
+    maxWorkersPerHive: values.MAX_WORKERS_PER_HIVE,
     adminKey: values.RBEE_ADMIN_KEY,
   };
 }
