@@ -1,5 +1,5 @@
 // Which heartbeats are worth telling the Registry about: HiveSession hears every heartbeat of its
-// hive's workers, and passes on only what placement cares about (state, port, slots, device, a
+// hive's workers, and passes on only what placement cares about (state, pid, port, slots, device, a
 // failure, loading progress in steps) at once, and the figures (tokens/s, memory, busy slots) at
 // most every FIGURES_REFRESH_MS. A heartbeat that changed nothing costs the Registry nothing.
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
@@ -18,6 +18,7 @@ export function heartbeatNews(reported: WorkerHeartbeat, next: WorkerHeartbeat):
   if (
     reported.state !== next.state ||
     reported.port !== next.port ||
+    reported.pid !== next.pid ||
     reported.slotsTotal !== next.slotsTotal ||
     reported.device !== next.device ||
     reported.model !== next.model ||
