@@ -218,6 +218,8 @@ export class Hive {
     switch (frame.type) {
       case "welcome":
         this.heartbeatIntervalMs = frame.heartbeatIntervalMs;
+        // A worker found at start that has not re-attached within the queen's silence limit is gone.
+        if (this.workersAtStart.length > 0) setTimeout(() => (this.workersAtStart = []), SILENT_WORKER_INTERVALS * frame.heartbeatIntervalMs).unref();
         this.services.log(`queen welcomed hive '${frame.hiveName}' (heartbeat every ${frame.heartbeatIntervalMs} ms)`);
         this.outbox.resume();
         return;

@@ -95,7 +95,7 @@ export class HiveSession extends DurableObject<Env> {
     // The hive's pings are answered by the runtime without waking this object; their times are
     // what SocketLiveness reads.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
-    void ctx.blockConcurrencyWhile(() => this.workers.load(Date.now()));
+    void ctx.blockConcurrencyWhile(() => this.workers.load(Date.now(), ctx.getWebSockets().length > 0));
   }
 
   /** Upgrade requests from the queen's /v1/hive/connect route (already authenticated). */
@@ -182,6 +182,14 @@ export class HiveSession extends DurableObject<Env> {
     }
     this.send(socket.ws, { type: "job_cancel", jobId });
     return "sent";
+  }
+
+  /** The Registry woke up empty: if this hive is connected, send it a snapshot of its workers (true), else false. */
+  async resyncRegistry(): Promise<boolean> {
+    const socket = this.greetedSocket();
+    if (!socket) return false;
+    await this.reporter.resync(socket.attachment.hiveName);
+    return true;
   }
 
   async isOnline(): Promise<boolean> {
@@ -287,7 +295,7 @@ export class HiveSession extends DurableObject<Env> {
       ws.close(CloseCode.heartbeatTimeout, `nothing heard for ${silentMs} ms`);
       await this.onSocketGone(ws, `silent for ${silentMs} ms (more than ${timeoutMs} ms: a half-open connection), dropped`, false);
     }
-    const silent = await this.workers.expire(now);
+    const silent = this.workers.expire(now);
     for (const worker of silent) console.warn(`hive ${this.hiveNameOf() ?? "?"}: worker ${worker.workerId} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats: dropped`);
     await this.reporter.gone(this.hiveNameOf() ?? "?", silent, "heartbeats_missed");
     const offline = await this.jobs.offline();

@@ -60,14 +60,18 @@ export class HiveWorkers {
     private readonly settings: () => { heartbeatIntervalMs: number; maxWorkersPerHive: number },
   ) {}
 
-  /** Reads the issued ids; workers heard before the session woke count as live from `nowMs`, so silence expires them. */
-  async load(nowMs: number): Promise<void> {
+  /**
+   * Reads the issued ids. When the hive is `connected` (the session woke from hibernation with its
+   * socket open), workers heard before count as live from `nowMs`, so silence expires them; a
+   * session woken without its hive (a queen restart) waits for the hello instead.
+   */
+  async load(nowMs: number, connected: boolean): Promise<void> {
     for (const [key, value] of await this.storage.list({ prefix: ISSUED_KEY_PREFIX })) {
       const parsed = IssuedWorker.safeParse(value);
       if (!parsed.success) continue;
       const workerId = key.slice(ISSUED_KEY_PREFIX.length);
       this.issued.set(workerId, parsed.data);
-      if (parsed.data.announced) this.live.set(workerId, { lastHeardMs: nowMs, reportedAtMs: nowMs, figuresDue: false });
+      if (connected && parsed.data.announced) this.live.set(workerId, { lastHeardMs: nowMs, reportedAtMs: nowMs, figuresDue: false });
     }
   }
 
@@ -75,7 +79,10 @@ export class HiveWorkers {
   async issue(workerId: string, model: string, jobId: string, nowMs: number): Promise<(Refusal & { code: "too_many_workers" }) | undefined> {
     const { maxWorkersPerHive } = this.settings();
     if (this.issued.size >= maxWorkersPerHive) {
-      return { code: "too_many_workers", message: tooMany(maxWorkersPerHive, "start another") };
+      // Workers that were heard and went silent hold no place: the oldest of them makes room.
+      const silent = [...this.issued].find(([id, issued]) => issued.announced && !this.live.has(id));
+      if (!silent) return { code: "too_many_workers", message: tooMany(maxWorkersPerHive, "start another") };
+      await this.forget([silent[0]]);
     }
     const record: IssuedWorker = { model, jobId, issuedAtMs: nowMs, announced: false };
     this.issued.set(workerId, record);
@@ -151,12 +158,15 @@ export class HiveWorkers {
 
   /**
    * Live workers silent for MISSED_HEARTBEATS_LIMIT intervals while their hive's socket stayed up:
-   * dead or wedged, and the hive relays to them no more either. Forgotten for good.
+   * dead or wedged, and the hive relays to them no more either. They leave the live set; their
+   * ids stay issued (a wedged worker that recovers is still this hive's) until a hello leaves them
+   * out or a spawn needs their place.
    */
-  async expire(nowMs: number): Promise<ForgottenWorker[]> {
+  expire(nowMs: number): ForgottenWorker[] {
     const limitMs = this.expiryAgeMs();
-    const expired = [...this.live].filter(([, state]) => nowMs - state.lastHeardMs >= limitMs).map(([id]) => id);
-    return this.forget(expired);
+    const expired = [...this.live].filter(([, state]) => nowMs - state.lastHeardMs >= limitMs);
+    for (const [workerId] of expired) this.live.delete(workerId);
+    return expired.map(([workerId, state]) => ({ workerId, model: this.issued.get(workerId)?.model ?? "", wasLive: state.heartbeat !== undefined }));
   }
 
   /** When the next live worker would expire, if any is live. */

@@ -3,8 +3,10 @@
 // HiveSession keeps its own workers' liveness and reports only changes (and a slow refresh of
 // figures), so 2,000 hives cost this object a few calls a second. The table is memory only: after
 // a restart it is empty until hives report again, and a change from a hive it holds nothing of is
-// answered `snapshot_needed`, so that hive's session sends everything it has.
+// answered `snapshot_needed`, so that hive's session sends everything it has. Which hives are
+// online is stored (written when one comes or goes): a Registry woken from eviction asks them.
 import { DurableObject } from "cloudflare:workers";
+import { hiveSessionStub } from "../hive-session/stub.js";
 import type { LiveWorker } from "../scheduling/contracts.js";
 import { recordStops } from "./worker-bookkeeping.js";
 import { canServe, toWorkerView, type WorkerView } from "./worker-record.js";
@@ -12,6 +14,8 @@ import type { HiveReport, RegistryStats, ReportOutcome } from "./worker-report.j
 import { WorkerTable } from "./worker-table.js";
 
 const SEEN_MODEL_KEY_PREFIX = "seen-model:";
+/** Hives online as far as this Registry knows, written when one comes or goes (never per report). */
+const ONLINE_HIVE_KEY_PREFIX = "online-hive:";
 /** Where an older version kept every worker's last heartbeat; cleared on start. */
 const OLD_WORKER_KEY_PREFIX = "worker:";
 
@@ -42,8 +46,10 @@ export class Registry extends DurableObject<Env> {
   /** A HiveSession's changes to its workers; see HiveReport. */
   async report(hiveName: string, report: HiveReport): Promise<ReportOutcome> {
     this.reports += 1;
-    if (report.snapshot) this.onlineHives.add(hiveName);
-    else if (!this.onlineHives.has(hiveName)) return { ok: false, code: "snapshot_needed" };
+    if (report.snapshot) {
+      if (!this.onlineHives.has(hiveName)) await this.ctx.storage.put(ONLINE_HIVE_KEY_PREFIX + hiveName, true);
+      this.onlineHives.add(hiveName);
+    } else if (!this.onlineHives.has(hiveName)) return { ok: false, code: "snapshot_needed" };
     for (const { heartbeat, lastSeenAtMs } of report.upserts) {
       const owner = this.table.get(heartbeat.workerId)?.hiveName;
       if (owner !== undefined && owner !== hiveName) {
@@ -65,7 +71,7 @@ export class Registry extends DurableObject<Env> {
 
   /** A hive's socket closed: every worker it spoke for is unreachable now, and none is placed until it reports again. */
   async hiveOffline(hiveName: string): Promise<number> {
-    this.onlineHives.delete(hiveName);
+    if (this.onlineHives.delete(hiveName)) await this.ctx.storage.delete(ONLINE_HIVE_KEY_PREFIX + hiveName);
     const gone = this.table.byHive(hiveName);
     for (const worker of gone) this.table.remove(worker.workerId);
     return gone.length;
@@ -121,6 +127,17 @@ export class Registry extends DurableObject<Env> {
   /** An alarm an older version set (it expired workers here): nothing to do any more. */
   override async alarm(): Promise<void> {}
 
+  private async recallHives(hiveNames: string[]): Promise<void> {
+    for (const hiveName of hiveNames) {
+      try {
+        const connected = await hiveSessionStub(this.env, hiveName).resyncRegistry();
+        if (!connected && !this.onlineHives.has(hiveName)) await this.ctx.storage.delete(ONLINE_HIVE_KEY_PREFIX + hiveName);
+      } catch (error) {
+        console.error(`could not ask hive ${hiveName} for its workers`, error);
+      }
+    }
+  }
+
   private servable(worker: LiveWorker) {
     const record = this.table.record(worker.workerId);
     return record && this.onlineHives.has(worker.hiveName) && canServe(record) ? [record] : [];
@@ -131,6 +148,10 @@ export class Registry extends DurableObject<Env> {
     for (const [key, firstSeenMs] of seen) {
       this.seenModels.set(key.slice(SEEN_MODEL_KEY_PREFIX.length), typeof firstSeenMs === "number" ? firstSeenMs : Date.now());
     }
+    // Evicted while hives were online: their sessions hold their workers, and an idle hive may
+    // have no change to report for a long time. Ask each for a snapshot, without holding up calls.
+    const online = [...(await this.ctx.storage.list({ prefix: ONLINE_HIVE_KEY_PREFIX })).keys()];
+    if (online.length > 0) void this.recallHives(online.map((key) => key.slice(ONLINE_HIVE_KEY_PREFIX.length)));
     // storage.delete takes at most 128 keys per call.
     const old = [...(await this.ctx.storage.list({ prefix: OLD_WORKER_KEY_PREFIX, limit: 128 })).keys()];
     if (old.length > 0) await this.ctx.storage.delete(old);

@@ -98,23 +98,10 @@ export class WorkerTable {
   }
 }
 
+/** The heartbeat's figures placement reads, without what only the public view shows (pid, busy slots, queue). */
 export function toLiveWorker(record: WorkerRecord): LiveWorker {
-  const { heartbeat } = record;
-  return {
-    workerId: heartbeat.workerId,
-    hiveName: record.hiveName,
-    model: heartbeat.model,
-    state: heartbeat.state,
-    port: heartbeat.port,
-    slotsTotal: heartbeat.slotsTotal,
-    device: heartbeat.device,
-    tokensPerSecond: heartbeat.tokensPerSecond,
-    memoryRssBytes: heartbeat.memoryRssBytes,
-    memoryVramBytes: heartbeat.memoryVramBytes,
-    ...(heartbeat.loadProgress === undefined ? {} : { loadProgress: heartbeat.loadProgress }),
-    ...(heartbeat.failure === undefined ? {} : { failure: heartbeat.failure }),
-    lastSeenAtMs: record.lastSeenAtMs,
-  };
+  const { pid: _pid, slotsBusy: _slotsBusy, queueLength: _queueLength, ...placed } = record.heartbeat;
+  return { ...placed, hiveName: record.hiveName, lastSeenAtMs: record.lastSeenAtMs };
 }
 
 function indexInto(index: Map<string, Set<string>>, key: string, id: string): void {

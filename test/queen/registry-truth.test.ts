@@ -83,13 +83,14 @@ describe("liveness in the hive's session", () => {
   it("sends the Registry nothing for heartbeats that changed nothing", async () => {
     const hive = await TestHive.greeted("steady-hive");
     const worker = await spawnWorker(hive, "steady-model");
-    hive.heartbeat(worker, "steady-model");
-    await eventually(async () => (await workerIds("steady-hive")).includes(worker));
-    const before = (await registryStub(env).stats()).reports;
-    for (let n = 0; n < 10; n++) hive.heartbeat(worker, "steady-model");
-    // A change after them: once the Registry has it, the ten before were handled too (one socket, in order).
+    const state = async () => (await registryStub(env).getWorker(worker))?.state;
     hive.heartbeat(worker, "steady-model", "busy");
-    await eventually(async () => (await registryStub(env).getWorker(worker))?.state === "busy");
+    await eventually(async () => (await state()) === "busy");
+    const before = (await registryStub(env).stats()).reports;
+    for (let n = 0; n < 10; n++) hive.heartbeat(worker, "steady-model", "busy");
+    // A change after them: once the Registry has it, the ten before were handled too (one socket, in order).
+    hive.heartbeat(worker, "steady-model", "ready");
+    await eventually(async () => (await state()) === "ready");
     expect((await registryStub(env).stats()).reports - before).toBe(1);
   });
 
