@@ -5,7 +5,7 @@
 import path from "node:path";
 import { describeError } from "../shared/errors.js";
 import type { HiveDevices } from "../shared/protocol/hive-devices.js";
-import type { QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
+import { MAX_HELLO_WORKERS, type QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
 import { isTerminal } from "../shared/protocol/job-event.js";
 import type { WorkerType } from "./catalog/worker/worker-artifact.js";
@@ -33,6 +33,8 @@ import { hiveKeyPath, WorkerSecrets } from "./workers/worker-secrets.js";
 const CATALOG_JOBS: ReadonlySet<string> = new Set(["model_download", "model_delete", "worker_spawn"]);
 /** How long a stopping hive waits for its jobs to record that they were interrupted, ms. */
 const JOB_INTERRUPT_WAIT_MS = 5000;
+/** A worker silent this many heartbeat intervals is not listed in the hello: the queen's rule for expiring it. */
+const SILENT_WORKER_INTERVALS = 3;
 /** Preferred worker type when a spawn names none: the fastest backend this machine runs. */
 const WORKER_TYPE_PREFERENCE: WorkerType[] = ["cuda", "metal", "vulkan", "cpu"];
 
@@ -45,6 +47,8 @@ export class Hive {
   private readonly relays: WorkerRelays;
   private readonly services: HiveServices;
   private channelUrl: string | undefined;
+  /** This hive's workers found running when it started (a previous hive's): they re-attach at their next heartbeat. */
+  private workersAtStart: string[] = [];
   private secrets: WorkerSecrets | undefined;
   private heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
   /** Devices (memory budget applied) and catalog models, for the hello and hive_status. */
@@ -77,6 +81,7 @@ export class Hive {
       devices: () => this.currentDevices(),
       models: () => this.status.catalogModels(),
       jobs: () => [...new Set([...this.jobs.runningJobIds(), ...this.outbox.jobIds()])],
+      workers: () => this.readiness.liveWorkerIds(SILENT_WORKER_INTERVALS * this.heartbeatIntervalMs, this.workersAtStart).slice(0, MAX_HELLO_WORKERS),
       onFrame: (frame) => this.onFrame(frame),
       onDisconnect: () => this.outbox.pause(),
       onRefused: (message) => {
@@ -140,6 +145,7 @@ export class Hive {
     this.channelUrl = await this.channel.listen(channelSocketPath(this.options.cacheDir, this.options.name));
     // After the channel: a second hive of this name has been refused by then, so one creates the key.
     this.secrets = await WorkerSecrets.load(hiveKeyPath(this.options.cacheDir, this.options.name));
+    this.workersAtStart = await this.ownWorkerIds(this.channelUrl);
     this.connection.start();
   }
 
@@ -175,6 +181,17 @@ export class Hive {
     );
   }
 
+  /** Worker processes attached to this hive's local channel; none when they cannot be listed (the hello then lists only workers heard). */
+  private async ownWorkerIds(channelUrl: string): Promise<string[]> {
+    try {
+      const found = await findWorkerProcesses(this.services.installations);
+      return found.flatMap((worker) => (worker.hiveChannel === channelUrl && worker.workerId ? [worker.workerId] : []));
+    } catch (error) {
+      this.services.log(`could not list this hive's running workers: ${describeError(error)}`);
+      return [];
+    }
+  }
+
   /** Old logs of workers that are gone; never fatal, never in the way of starting. */
   private async pruneLogs(): Promise<void> {
     try {
@@ -204,6 +221,8 @@ export class Hive {
     switch (frame.type) {
       case "welcome":
         this.heartbeatIntervalMs = frame.heartbeatIntervalMs;
+        // A worker found at start that has not re-attached within the queen's silence limit is gone.
+        if (this.workersAtStart.length > 0) setTimeout(() => (this.workersAtStart = []), SILENT_WORKER_INTERVALS * frame.heartbeatIntervalMs).unref();
         this.services.log(`queen welcomed hive '${frame.hiveName}' (heartbeat every ${frame.heartbeatIntervalMs} ms)`);
         this.outbox.resume();
         return;

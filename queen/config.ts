@@ -38,6 +38,8 @@ export const DEFAULTS = {
   keepAliveSeconds: 300,
   /** Least time a loaded worker stays before another model may swap it out, in seconds (SWAP_MIN_RESIDENCY_SECONDS). */
   swapMinResidencySeconds: 60,
+  /** Workers one hive may run at once (MAX_WORKERS_PER_HIVE): spawns and heartbeats beyond it are refused. */
+  maxWorkersPerHive: 64,
 } as const;
 
 export interface QueenConfig {
@@ -60,6 +62,7 @@ export interface QueenConfig {
   requestTimeoutSeconds: number;
   keepAliveSeconds: number;
   swapMinResidencySeconds: number;
+  maxWorkersPerHive: number;
   /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
   adminKey: string | undefined;
 }
@@ -107,6 +110,7 @@ const QueenVars = z.object({
   REQUEST_TIMEOUT_SECONDS: positiveIntegerVar("seconds", DEFAULTS.requestTimeoutSeconds),
   KEEP_ALIVE_SECONDS: offOrIntegerVar("seconds", DEFAULTS.keepAliveSeconds),
   SWAP_MIN_RESIDENCY_SECONDS: offOrIntegerVar("seconds", DEFAULTS.swapMinResidencySeconds),
+  MAX_WORKERS_PER_HIVE: positiveIntegerVar("workers", DEFAULTS.maxWorkersPerHive),
   // An empty secret is no secret: the same as an unset one. Its value is never quoted back.
   RBEE_ADMIN_KEY: z
     .string()
@@ -142,6 +146,7 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     requestTimeoutSeconds: values.REQUEST_TIMEOUT_SECONDS,
     keepAliveSeconds: values.KEEP_ALIVE_SECONDS,
     swapMinResidencySeconds: values.SWAP_MIN_RESIDENCY_SECONDS,
+    maxWorkersPerHive: values.MAX_WORKERS_PER_HIVE,
     adminKey: values.RBEE_ADMIN_KEY,
   };
 }

@@ -1,5 +1,5 @@
 // QueenConnection keeps the hive's one outbound WebSocket to the queen alive: it says hello on
-// every connect (listing the jobs the hive still has), hands each valid frame to the hive, pings
+// every connect (listing the jobs and workers the hive still has), hands each valid frame to the hive, pings
 // the queen and drops a socket that went silent (a half-open connection), and reconnects with
 // capped, jittered backoff when the socket drops. Frames sent while disconnected are dropped
 // here: a heartbeat or response that old is worthless. Job events are the exception, and are
@@ -40,6 +40,8 @@ export interface QueenConnectionOptions {
   models?: () => CatalogModel[];
   /** The jobs the hello lists: running, or with events the queen has not acknowledged; read on every (re)connect. */
   jobs: () => string[];
+  /** The workers the hello lists (the queen drops any other it issued to this hive); read on every (re)connect. */
+  workers: () => string[];
   /** The socket dropped (a reconnect follows unless the connection was closed). */
   onDisconnect?: () => void;
   /**
@@ -119,6 +121,7 @@ export class QueenConnection {
         hive: describeMachine(),
         devices: this.options.devices(),
         jobs: this.options.jobs(),
+        workers: this.options.workers(),
         models: this.options.models?.(),
       });
       this.startPinging(socket);

@@ -17,6 +17,17 @@ function beatEvery(readiness: WorkerReadiness, intervalMs: number, beat: (n: num
 }
 
 describe("WorkerReadiness", () => {
+  it("lists the workers the hello names: heard lately and not stopped or failed, plus those found running and not heard yet", () => {
+    const readiness = new WorkerReadiness();
+    readiness.observe(heartbeat("wrk_live", "ready"));
+    readiness.observe(heartbeat("wrk_loading", "loading"));
+    readiness.observe(heartbeat("wrk_stopped", "stopped"));
+    readiness.observe(heartbeat("wrk_failed", "failed"));
+    expect(readiness.liveWorkerIds(60_000, ["wrk_reattaching", "wrk_stopped"]).sort()).toEqual(["wrk_live", "wrk_loading", "wrk_reattaching"]);
+    // Heard too long ago (any time is too long for a limit of -1 ms): gone.
+    expect(readiness.liveWorkerIds(-1)).toEqual([]);
+  });
+
   it("resolves with the ready heartbeat, reporting loading progress before it", async () => {
     const readiness = new WorkerReadiness();
     const progress: number[] = [];

@@ -50,6 +50,21 @@ export class WorkerReadiness {
   }
 
   /**
+   * The workers this hive has, as its hello lists them: heard within `silentLimitMs` and neither
+   * stopped nor failed, plus those of `running` (found as processes when the hive started) it has
+   * not heard from yet, since a worker re-attaches to a restarted hive at its next heartbeat.
+   */
+  liveWorkerIds(silentLimitMs: number, running: Iterable<string> = []): string[] {
+    const now = Date.now();
+    const live = new Set<string>();
+    for (const [workerId, { heartbeat, receivedAt }] of this.latest) {
+      if (now - receivedAt <= silentLimitMs && heartbeat.state !== "stopped" && heartbeat.state !== "failed") live.add(workerId);
+    }
+    for (const workerId of running) if (!this.latest.has(workerId)) live.add(workerId);
+    return [...live];
+  }
+
+  /**
    * Resolves with the first `ready` heartbeat of the worker; rejects with the worker's own reason
    * when it reports `failed`, when it stops heartbeating for `silenceMs` (it died or hangs), or
    * when its `loadProgress` does not rise for `stallMs` (its load is stuck: a hung disk or device).

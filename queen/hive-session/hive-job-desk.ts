@@ -3,6 +3,7 @@
 // jobs a reconnecting hive lists in its hello, and ends the jobs of a hive that is gone. The
 // HiveSession owns the sockets; this owns what the queen believes runs on the hive.
 import type { JobEvent, TerminalJobEvent } from "../../shared/protocol/job-event.js";
+import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import type { QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import { applyJobEffects } from "../jobs/job-effects.js";
 import { jobSessionStub } from "../jobs/stub.js";
@@ -11,6 +12,9 @@ import { RecentIds } from "./recent-ids.js";
 import { TaskChain } from "./task-chain.js";
 
 export type SendFrame = (ws: WebSocket, frame: QueenToHiveFrame) => void;
+
+/** What a job's end means for the hive's workers: a spawn that ended without one, a worker deleted. */
+export type WorkerJobEnd = { kind: "spawn_failed"; workerId: string; failed: boolean } | { kind: "deleted"; workerId: string };
 
 export class HiveJobDesk {
   /** Jobs that ended lately: an event replayed for one of these is acknowledged without a complaint. */
@@ -23,6 +27,7 @@ export class HiveJobDesk {
     private readonly jobs: HiveJobs,
     private readonly env: Env,
     private readonly send: SendFrame,
+    private readonly onWorkerJobEnd: (end: WorkerJobEnd) => Promise<void>,
   ) {}
 
   /** A `job_event` frame from the hive on `ws`. */
@@ -92,7 +97,11 @@ export class HiveJobDesk {
         this.send(ws, { type: "job_ack", jobId, seq }); // refused for good: replaying it cannot help
         return;
       }
-      if (!outcome.duplicate) await applyJobEffects(this.env, hiveName, operation, event);
+      if (!outcome.duplicate) {
+        await applyJobEffects(this.env, hiveName, operation, event);
+        const end = workerJobEnd(operation, event);
+        if (end) await this.onWorkerJobEnd(end);
+      }
       if (outcome.ended) await this.forget(jobId);
       if (outcome.recordedThrough >= 0) this.send(ws, { type: "job_ack", jobId, seq: outcome.recordedThrough });
     } catch (error) {
@@ -110,4 +119,12 @@ export class HiveJobDesk {
     await this.jobs.remove(jobId);
     this.endedJobs.add(jobId);
   }
+}
+
+function workerJobEnd(operation: HiveOperation, event: JobEvent): WorkerJobEnd | undefined {
+  if (operation.operation === "worker_spawn" && (event.type === "error" || event.type === "cancelled")) {
+    return { kind: "spawn_failed", workerId: operation.workerId, failed: event.type === "error" };
+  }
+  if (operation.operation === "worker_delete" && event.type === "done") return { kind: "deleted", workerId: operation.workerId };
+  return undefined;
 }

@@ -1,8 +1,9 @@
 // HiveSession is a Durable Object per hive (named by the hive's name) that holds the hive's one
 // WebSocket with the hibernation API, relays client requests down it and streams the answers
 // back, starts and cancels jobs on the hive and forwards their events to each job's JobSession
-// (acknowledging them, so the hive can replay what a blip lost), passes the hive's worker
-// heartbeats on to the Registry, and drops a socket that went silent or floods.
+// (acknowledging them, so the hive can replay what a blip lost), keeps its workers' liveness
+// (only workers the queen issued to this hive may heartbeat; the Registry hears only changes),
+// and drops a socket that went silent or floods.
 import { DurableObject } from "cloudflare:workers";
 import { RbeeError } from "../../shared/errors.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
@@ -22,11 +23,14 @@ import { queenConfig } from "../config.js";
 import { findHive } from "../hives/hive-records.js";
 import { registryStub } from "../registry/stub.js";
 import { markRelayFailed } from "../scheduling/failover.js";
-import { HiveJobDesk } from "./hive-job-desk.js";
+import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
+import { HiveJobDesk, type WorkerJobEnd } from "./hive-job-desk.js";
 import { HiveJobs } from "./hive-jobs.js";
 import { type HiveFacts, HiveRecordThrottle } from "./hive-record-throttle.js";
 import { PendingRelay } from "./pending-relay.js";
 import { RecentIds } from "./recent-ids.js";
+import { HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hive-workers.js";
+import { RegistryReporter } from "./registry-reporter.js";
 import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
 import { heartbeatTimeoutMs, SocketLiveness } from "./socket-liveness.js";
 
@@ -56,7 +60,7 @@ export interface RelayRequest {
   body: string;
 }
 
-export type StartJobOutcome = { ok: true } | { ok: false; code: "hive_offline"; message: string };
+export type StartJobOutcome = { ok: true } | { ok: false; code: "hive_offline" | "too_many_workers"; message: string };
 
 /** What became of a cancel: sent to the hive, or nobody there to hear it. */
 export type CancelJobOutcome = "sent" | "hive_offline" | "not_running";
@@ -71,7 +75,14 @@ export class HiveSession extends DurableObject<Env> {
   /** Requests that ended lately: a chunk for one of these crossed a cancel and is dropped quietly. */
   private readonly endedRelays = new RecentIds(1000);
   private readonly jobs = new HiveJobs(this.ctx.storage);
-  private readonly jobDesk = new HiveJobDesk(this.jobs, this.env, (ws, frame) => this.send(ws, frame));
+  private readonly jobDesk = new HiveJobDesk(
+    this.jobs,
+    this.env,
+    (ws, frame) => this.send(ws, frame),
+    (end) => this.onWorkerJobEnd(end),
+  );
+  private readonly workers = new HiveWorkers(this.ctx.storage, () => queenConfig(this.env));
+  private readonly reporter = new RegistryReporter(this.env, () => this.workers.snapshot(Date.now()));
   private readonly liveness = new SocketLiveness(this.ctx);
   private readonly records = new HiveRecordThrottle(this.ctx.storage, this.env.DB);
   /** Per socket, in memory: an object woken from hibernation starts each socket with a full bucket. */
@@ -86,6 +97,7 @@ export class HiveSession extends DurableObject<Env> {
     // The hive's pings are answered by the runtime without waking this object; their times are
     // what SocketLiveness reads.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
+    void ctx.blockConcurrencyWhile(() => this.workers.load(Date.now(), ctx.getWebSockets().length > 0));
   }
 
   /** Upgrade requests from the queen's /v1/hive/connect route (already authenticated). */
@@ -154,6 +166,10 @@ export class HiveSession extends DurableObject<Env> {
   async startJob(jobId: string, operation: HiveOperation): Promise<StartJobOutcome> {
     const socket = this.greetedSocket();
     if (!socket) return { ok: false, code: "hive_offline", message: hiveOffline().message };
+    if (operation.operation === "worker_spawn") {
+      const refusal = await this.workers.issue(operation.workerId, operation.model, jobId, Date.now());
+      if (refusal) return { ok: false, ...refusal };
+    }
     await this.jobs.add(jobId, operation);
     this.send(socket.ws, { type: "job_start", jobId, operation });
     return { ok: true };
@@ -170,6 +186,14 @@ export class HiveSession extends DurableObject<Env> {
     }
     this.send(socket.ws, { type: "job_cancel", jobId });
     return "sent";
+  }
+
+  /** The Registry woke up empty: if this hive is connected, send it a snapshot of its workers (true), else false. */
+  async resyncRegistry(): Promise<boolean> {
+    const socket = this.greetedSocket();
+    if (!socket) return false;
+    await this.reporter.resync(socket.attachment.hiveName);
+    return true;
   }
 
   async isOnline(): Promise<boolean> {
@@ -231,11 +255,8 @@ export class HiveSession extends DurableObject<Env> {
       case "hive_status":
         await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: frame.devices, models: frame.models ?? [] });
         return this.recordFacts(attachment.hiveName, { devices: frame.devices });
-      case "worker_heartbeat": {
-        const outcome = await registryStub(this.env).heartbeat(attachment.hiveName, frame.heartbeat);
-        if (!outcome.accepted) this.send(ws, { type: "error", code: outcome.code, message: outcome.message });
-        return;
-      }
+      case "worker_heartbeat":
+        return this.onHeartbeat(ws, attachment.hiveName, frame.heartbeat);
       case "job_event": {
         const { jobId, seq, event } = frame;
         return this.jobDesk.onEvent(ws, attachment.hiveName, jobId, seq, event);
@@ -279,6 +300,9 @@ export class HiveSession extends DurableObject<Env> {
       ws.close(CloseCode.heartbeatTimeout, `nothing heard for ${silentMs} ms`);
       await this.onSocketGone(ws, `silent for ${silentMs} ms (more than ${timeoutMs} ms: a half-open connection), dropped`, false);
     }
+    const silent = this.workers.expire(now);
+    for (const worker of silent) console.warn(`hive ${this.hiveNameOf() ?? "?"}: worker ${worker.workerId} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats: dropped`);
+    await this.reporter.gone(this.hiveNameOf() ?? "?", silent, "heartbeats_missed");
     const offline = await this.jobs.offline();
     if (offline && !this.openSocket() && now - offline.sinceMs >= HIVE_RECONNECT_GRACE_MS) {
       await this.jobDesk.failAll(offline.hiveName);
@@ -307,6 +331,11 @@ export class HiveSession extends DurableObject<Env> {
     // Read before the socket counts as greeted (a storage read keeps other events out): a job
     // started on this very socket after the hello must not be taken for one the hive lost.
     const tracked = await this.jobs.ids();
+    // Likewise the workers: a heartbeat after the hello must find a dropped worker dropped. The
+    // Registry hears of it (and gets a fresh snapshot) before any later heartbeat's news.
+    const unlisted = await this.workers.reconcile(hello.workers, hello.jobs);
+    for (const worker of unlisted) console.warn(`hive ${attachment.hiveName}: came back without worker ${worker.workerId}; dropped`);
+    const reported = Promise.all([this.reporter.gone(attachment.hiveName, unlisted, "not_in_hello"), this.reporter.resync(attachment.hiveName)]);
     ws.serializeAttachment({ ...attachment, greeted: true } satisfies SocketAttachment);
     this.send(ws, {
       type: "welcome",
@@ -315,6 +344,7 @@ export class HiveSession extends DurableObject<Env> {
       heartbeatIntervalMs: queenConfig(this.env).heartbeatIntervalMs,
     });
     await this.jobs.clearOffline();
+    await reported;
     await this.jobDesk.reconcile(ws, attachment.hiveName, tracked, hello.jobs);
     await this.recordFacts(attachment.hiveName, { capabilities: { ...hello.hive, devices: hello.devices } });
     await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: hello.devices, models: hello.models ?? [] });
@@ -377,7 +407,43 @@ export class HiveSession extends DurableObject<Env> {
       await this.jobs.markOffline(hiveName, Date.now());
       await this.scheduleAlarm();
     }
-    if (attachment) await registryStub(this.env).hiveOffline(attachment.hiveName);
+    if (attachment) await this.reporter.offline(attachment.hiveName, this.workers.disconnected());
+  }
+
+  /** A worker heartbeat relayed by the hive: refused unless the queen issued that worker to this hive. */
+  private async onHeartbeat(ws: WebSocket, hiveName: string, heartbeat: WorkerHeartbeat): Promise<void> {
+    const now = Date.now();
+    const outcome = await this.workers.heard(heartbeat, now);
+    if (!outcome.accepted) {
+      const { code, message } = outcome.refusal;
+      if (this.logBucket(ws).take()) console.warn(`hive ${hiveName}: refused a heartbeat: ${message}`);
+      this.send(ws, { type: "error", code, message });
+      return;
+    }
+    if (outcome.stopped) {
+      await this.reporter.gone(hiveName, await this.workers.forget([heartbeat.workerId]), "stopped");
+      return;
+    }
+    await this.reporter.changed(hiveName, outcome.upserts, outcome.isNew ? [heartbeat.workerId] : []);
+    if (outcome.isNew) await this.scheduleAlarm(); // its silence must be noticed
+  }
+
+  private async onWorkerJobEnd(end: WorkerJobEnd): Promise<void> {
+    const hiveName = this.hiveNameOf() ?? "?";
+    if (end.kind === "deleted") {
+      await this.reporter.gone(hiveName, await this.workers.forget([end.workerId]), "deleted");
+      return;
+    }
+    await this.reporter.gone(hiveName, await this.workers.spawnEnded(end.workerId, end.failed), "spawn_failed");
+  }
+
+  /** The hive's name, from any of its sockets' attachments (a session serves one hive). */
+  private hiveNameOf(): string | undefined {
+    for (const ws of this.ctx.getWebSockets()) {
+      const name = readAttachment(ws)?.hiveName;
+      if (name !== undefined) return name;
+    }
+    return undefined;
   }
 
   /** Sets the alarm to the next thing due: a socket's silence limit, the offline hive's grace, a D1 write. */
@@ -393,6 +459,8 @@ export class HiveSession extends DurableObject<Env> {
     if (offline) deadlines.push(offline.sinceMs + HIVE_RECONNECT_GRACE_MS);
     const recordDue = await this.records.dueAtMs();
     if (recordDue !== undefined) deadlines.push(recordDue);
+    const workerExpiry = this.workers.nextExpiryMs();
+    if (workerExpiry !== undefined) deadlines.push(workerExpiry);
     if (deadlines.length > 0) await this.ctx.storage.setAlarm(Math.min(...deadlines));
   }
 

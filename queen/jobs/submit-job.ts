@@ -28,7 +28,10 @@ export async function submitJob(env: Env, request: JobRequest, job: ResolvedJob)
     await session.finish({
       type: "error",
       code: started.code,
-      message: `hive '${job.hiveName}' is not connected; start it with \`rbee-hive connect\` and submit the job again`,
+      message:
+        started.code === "hive_offline"
+          ? `hive '${job.hiveName}' is not connected; start it with \`rbee-hive connect\` and submit the job again`
+          : `hive '${job.hiveName}' refused the job: ${started.message}`,
     });
   }
   return { jobId, streamPath: `/v1/jobs/${jobId}/stream` };

@@ -1,35 +1,31 @@
-// Registry is the one Durable Object that knows which hive runs which worker for which model.
-// Workers exist here only through heartbeats: three missed intervals (checked by an alarm, not
-// by polling) or their hive's socket closing, and they are gone. Route handlers ask it where
-// to send a request; HiveSessions feed it heartbeats. Every worker it drops gets its stop time
-// and reason in D1's worker_history.
+// Registry is the one Durable Object that knows which hive runs which worker for which model, so
+// route handlers (and the dispatcher) can place requests. It never hears heartbeats: each hive's
+// HiveSession keeps its own workers' liveness and reports only changes (and a slow refresh of
+// figures), so 2,000 hives cost this object a few calls a second. The table is memory only: after
+// a restart it is empty until hives report again, and a change from a hive it holds nothing of is
+// answered `snapshot_needed`, so that hive's session sends everything it has. Which hives are
+// online is stored (written when one comes or goes): a Registry woken from eviction asks them.
 import { DurableObject } from "cloudflare:workers";
-import { and, eq, inArray, isNull, or } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
-import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
-import { queenConfig } from "../config.js";
-import { workerHistory } from "../db/schema.js";
-import { recordHiveModel } from "../hives/hive-models.js";
-import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker } from "../scheduling/contracts.js";
-import { Dispatcher, noWorkerRefusal, type Refusal } from "../scheduling/dispatcher.js";
-import { canServe, toWorkerView, WorkerRecord, type WorkerView } from "./worker-record.js";
 import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
+import { queenConfig } from "../config.js";
+import { hiveSessionStub } from "../hive-session/stub.js";
+import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker } from "../scheduling/contracts.js";
 import { HiveFactsTable } from "../scheduling/hive-facts.js";
 import { modelStates, type ModelStateView } from "../scheduling/model-catalog-view.js";
+import { Scheduler } from "../scheduling/scheduler.js";
+import { recordStops } from "./worker-bookkeeping.js";
+import { canServe, toWorkerView, type WorkerView } from "./worker-record.js";
+import type { HiveReport, RegistryStats, ReportOutcome } from "./worker-report.js";
+import { WorkerTable } from "./worker-table.js";
 
-/** Missed heartbeat intervals after which a worker is considered gone. */
-export const MISSED_HEARTBEATS_LIMIT = 3;
-
-const WORKER_KEY_PREFIX = "worker:";
 const SEEN_MODEL_KEY_PREFIX = "seen-model:";
+/** Hives online as far as this Registry knows, written when one comes or goes (never per report). */
+const ONLINE_HIVE_KEY_PREFIX = "online-hive:";
 /** What each online hive last said it can run; kept in storage too, so an evicted Registry still knows. */
 const HIVE_FACTS_KEY_PREFIX = "hive-facts:";
-
-/** Why the registry dropped a worker, as worker_history.stop_reason records it. */
-export type StopReason = "deleted" | "heartbeats_missed" | "hive_offline" | "stopped";
-
-export type HeartbeatOutcome = { accepted: true } | { accepted: false; code: string; message: string };
+/** Where an older version kept every worker's last heartbeat; cleared on start. */
+const OLD_WORKER_KEY_PREFIX = "worker:";
 
 export type Placement =
   | { ok: true; hiveName: string; workerId: string; port: number }
@@ -43,76 +39,101 @@ export interface ModelView {
 }
 
 export class Registry extends DurableObject<Env> {
-  private readonly workers = new Map<string, WorkerRecord>();
-  /** Every model a worker ever served, with when it was first seen (ms). */
+  readonly table = new WorkerTable();
+  /** Hives whose session sent a snapshot and has not gone offline since: only their workers are placed. */
+  private readonly onlineHives = new Set<string>();
+  /** Every model a worker ever served, with when it was first seen (ms); stored once per model. */
   private readonly seenModels = new Map<string, number>();
+  private reports = 0;
   /** Each online hive's devices and catalog models, for auto-spawn and /v1/models. */
   private readonly hiveFactsTable = new HiveFactsTable();
+  /** The queue, leases, auto-spawn and idle unload (scheduling/scheduler.ts); made on first use. */
+  private scheduling: Scheduler | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // Rebuild memory from storage before the first call: the object may have been evicted.
     void ctx.blockConcurrencyWhile(() => this.load());
   }
 
-  async heartbeat(hiveName: string, heartbeat: WorkerHeartbeat): Promise<HeartbeatOutcome> {
-    const known = this.workers.get(heartbeat.workerId);
-    if (known && known.hiveName !== hiveName) {
-      console.warn(`refused heartbeat for ${heartbeat.workerId} from hive ${hiveName}: it belongs to ${known.hiveName}`);
-      return { accepted: false, code: "worker_not_yours", message: `worker ${heartbeat.workerId} belongs to another hive` };
+  /** A HiveSession's changes to its workers; see HiveReport. */
+  async report(hiveName: string, report: HiveReport): Promise<ReportOutcome> {
+    this.reports += 1;
+    if (report.snapshot) {
+      if (!this.onlineHives.has(hiveName)) await this.ctx.storage.put(ONLINE_HIVE_KEY_PREFIX + hiveName, true);
+      this.onlineHives.add(hiveName);
+    } else if (!this.onlineHives.has(hiveName)) return { ok: false, code: "snapshot_needed" };
+    for (const { heartbeat, lastSeenAtMs } of report.upserts) {
+      const owner = this.table.get(heartbeat.workerId)?.hiveName;
+      if (owner !== undefined && owner !== hiveName) {
+        // HiveSessions only report ids the queen issued to their hive: this is a bug, not an attack.
+        console.error(`hive ${hiveName} reported worker ${heartbeat.workerId}, which belongs to hive ${owner}; ignored`);
+        continue;
+      }
+      this.table.upsert({ hiveName, heartbeat, lastSeenAtMs });
+      if (!this.seenModels.has(heartbeat.model)) {
+        this.seenModels.set(heartbeat.model, lastSeenAtMs);
+        await this.ctx.storage.put(SEEN_MODEL_KEY_PREFIX + heartbeat.model, lastSeenAtMs);
+      }
     }
-    if (heartbeat.state === "stopped") {
-      await this.forget([heartbeat.workerId], "stopped");
-      return { accepted: true };
+    for (const { workerId, reason } of report.gone) {
+      if (this.table.get(workerId)?.hiveName === hiveName) this.table.remove(workerId, reason);
     }
-    const record: WorkerRecord = { hiveName, heartbeat, lastSeenAtMs: Date.now() };
-    if (!known) await this.noteHiveModel(hiveName, heartbeat.model, record.lastSeenAtMs);
-    this.workers.set(heartbeat.workerId, record);
-    this.scheduler().onWorkerChange({ kind: "upsert", worker: toLiveWorker(record) });
-    await this.ctx.storage.put(WORKER_KEY_PREFIX + heartbeat.workerId, record);
-    if (!this.seenModels.has(heartbeat.model)) {
-      this.seenModels.set(heartbeat.model, record.lastSeenAtMs);
-      await this.ctx.storage.put(SEEN_MODEL_KEY_PREFIX + heartbeat.model, record.lastSeenAtMs);
-    }
-    await this.scheduleExpiry();
-    return { accepted: true };
+    return { ok: true };
   }
 
   /** What a hive said it can run (its hello, each hive_status): replaces what it said before. */
   async hiveFacts(hiveName: string, facts: { devices: HiveDevices; models: CatalogModel[] }): Promise<void> {
     this.hiveFactsTable.set(hiveName, facts);
     await this.ctx.storage.put(HIVE_FACTS_KEY_PREFIX + hiveName, this.hiveFactsTable.get(hiveName));
+    this.scheduler().reconsider();
   }
 
   /** Every model an online hive can load or a worker serves, with its state (GET /v1/models). */
   async modelStates(): Promise<ModelStateView[]> {
-    const workers = [...this.workers.values()].map(toLiveWorker);
+    const workers = this.table.all().filter((worker) => this.onlineHives.has(worker.hiveName));
     return modelStates(this.hiveFactsTable.all(), workers, (model) => this.seenModels.get(model), Date.now());
   }
 
-  /** A hive's socket closed: every worker it spoke for is unreachable now. */
+  /** Leases a worker for a request: at once, once one frees (or is spawned) within its deadline, or a refusal. */
+  async acquire(request: LeaseRequest): Promise<LeaseOutcome> {
+    return this.scheduler().acquire(request);
+  }
+
+  /** The relay holding `leaseId` ended; `worker_failed` passes that worker over for a while. */
+  async release(leaseId: string, end: LeaseEnd): Promise<void> {
+    this.scheduler().release(leaseId, end);
+    await this.scheduleIdleCheck();
+  }
+
+  /** The client of a queued request went away: it leaves the queue. */
+  async abandon(requestId: string): Promise<void> {
+    this.scheduler().abandon(requestId);
+  }
+
+  /** A hive's socket closed: every worker it spoke for is unreachable now, and none is placed until it reports again. */
   async hiveOffline(hiveName: string): Promise<number> {
+    if (this.onlineHives.delete(hiveName)) await this.ctx.storage.delete(ONLINE_HIVE_KEY_PREFIX + hiveName);
     this.hiveFactsTable.gone(hiveName);
     await this.ctx.storage.delete(HIVE_FACTS_KEY_PREFIX + hiveName);
-    const gone = [...this.workers.values()].filter((record) => record.hiveName === hiveName);
-    await this.forget(gone.map((record) => record.heartbeat.workerId), "hive_offline");
+    const gone = this.table.byHive(hiveName);
+    for (const worker of gone) this.table.remove(worker.workerId, "hive_offline");
     return gone.length;
   }
 
   /** A worker the queen stopped on purpose: gone now, not after three missed heartbeats. */
   async dropWorker(workerId: string, reason: "deleted"): Promise<void> {
-    await this.forget([workerId], reason);
+    this.table.remove(workerId, reason);
     // A deleted worker drains on SIGTERM and heartbeats "stopped" itself, which usually lands
     // before the delete job's end: the stop was still a deletion, so say so.
-    await this.recordStops([workerId], reason, "stopped");
+    await recordStops(this.env.DB, [workerId], reason, "stopped");
   }
 
-  /** The least-loaded worker that can serve `model` now, or why there is none. */
+  /** The least-loaded worker that can serve `model` now (its hive connected), or why there is none. */
   async place(model: string): Promise<Placement> {
-    const candidates = [...this.workers.values()].filter(
-      (record) => record.heartbeat.model === model && canServe(record),
-    );
-    candidates.sort((a, b) => a.heartbeat.slotsBusy - b.heartbeat.slotsBusy);
+    const candidates = this.table
+      .byModel(model)
+      .flatMap((worker) => this.servable(worker))
+      .sort((a, b) => a.heartbeat.slotsBusy - b.heartbeat.slotsBusy);
     const best = candidates[0];
     if (best) return { ok: true, hiveName: best.hiveName, workerId: best.heartbeat.workerId, port: best.heartbeat.port };
     if (this.seenModels.has(model)) {
@@ -124,8 +145,8 @@ export class Registry extends DurableObject<Env> {
   /** Models that at least one worker can serve now. */
   async listModels(): Promise<ModelView[]> {
     const counts = new Map<string, number>();
-    for (const record of this.workers.values()) {
-      if (canServe(record)) counts.set(record.heartbeat.model, (counts.get(record.heartbeat.model) ?? 0) + 1);
+    for (const worker of this.table.all()) {
+      if (this.servable(worker).length > 0) counts.set(worker.model, (counts.get(worker.model) ?? 0) + 1);
     }
     return [...counts]
       .map(([id, workers]) => ({ id, workers, created: Math.floor((this.seenModels.get(id) ?? Date.now()) / 1000) }))
@@ -134,129 +155,64 @@ export class Registry extends DurableObject<Env> {
 
   /** Every known worker, or only those of `hiveName`. */
   async listWorkers(hiveName?: string): Promise<WorkerView[]> {
-    const records = [...this.workers.values()].filter((record) => hiveName === undefined || record.hiveName === hiveName);
-    return records.map(toWorkerView);
+    return this.table.records(hiveName).map(toWorkerView);
   }
 
   async getWorker(workerId: string): Promise<WorkerView | undefined> {
-    const record = this.workers.get(workerId);
+    const record = this.table.record(workerId);
     return record ? toWorkerView(record) : undefined;
   }
 
-  // --- The scheduler: the queue in the queen, leases and placement (scheduling/dispatcher.ts). ---
-  private dispatcher: Dispatcher | undefined;
-
-  /** Leases a worker for a request: at once, once one frees within its deadline, or a refusal. */
-  async acquire(request: LeaseRequest): Promise<LeaseOutcome> {
-    return this.scheduler().acquire(request);
+  async stats(): Promise<RegistryStats> {
+    return { hives: this.onlineHives.size, workers: this.table.size, reports: this.reports };
   }
 
-  /** The relay holding `leaseId` ended; `worker_failed` passes that worker over for a while. */
-  async release(leaseId: string, end: LeaseEnd): Promise<void> {
-    this.scheduler().release(leaseId, end);
+  /** Idle unload: stops the workers idle past their keep-alive, then waits for the next one. */
+  override async alarm(): Promise<void> {
+    this.scheduler().stopIdleWorkers();
+    await this.scheduleIdleCheck();
   }
 
-  /** The client of a queued request went away: it leaves the queue. */
-  async abandon(requestId: string): Promise<void> {
-    this.scheduler().abandon(requestId);
-  }
-
-  /**
-   * A model has no worker serving or loading. The auto-spawner answers "spawning" here once it
-   * has started (or joined) a worker_spawn job; until then the request is refused with `why`.
-   */
-  private onNoWorker(_model: string, why: string): "spawning" | Refusal {
-    return noWorkerRefusal(why);
+  /** Keeps the alarm at the moment the next worker becomes idle past its keep-alive (none when none will). */
+  private async scheduleIdleCheck(): Promise<void> {
+    const due = this.scheduler().nextIdleCheckAtMs();
+    if (due === undefined) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > due || current < Date.now()) await this.ctx.storage.setAlarm(Math.max(due, Date.now()));
   }
 
   /** Made on first use: the queen's config is read from env, and a bad one throws to the caller. */
-  private scheduler(): Dispatcher {
-    this.dispatcher ??= new Dispatcher({
-      maxQueuePerModel: queenConfig(this.env).queueMaxPerModel,
-      onNoWorker: (model, why) => this.onNoWorker(model, why),
-      source: {
-        workersOf: (model) => [...this.workers.values()].filter((record) => record.heartbeat.model === model).map(toLiveWorker),
-        knowsModel: (model) => this.seenModels.has(model),
-      },
+  private scheduler(): Scheduler {
+    this.scheduling ??= new Scheduler({
+      env: this.env,
+      config: queenConfig(this.env),
+      table: this.table,
+      isHiveOnline: (hiveName) => this.onlineHives.has(hiveName),
+      hives: () => this.hiveFactsTable.all(),
+      knowsModel: (model) => this.seenModels.has(model),
+      pidOf: (workerId) => this.table.record(workerId)?.heartbeat.pid,
+      onIdleCheckDue: () => void this.scheduleIdleCheck(),
     });
-    return this.dispatcher;
+    return this.scheduling;
   }
 
-  override async alarm(): Promise<void> {
-    const deadlineAgeMs = this.expiryAgeMs();
-    const now = Date.now();
-    const expired = [...this.workers.values()].filter((record) => now - record.lastSeenAtMs >= deadlineAgeMs);
-    for (const record of expired) {
-      console.warn(`worker ${record.heartbeat.workerId} on hive ${record.hiveName} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats: dropped`);
-    }
-    await this.forget(expired.map((record) => record.heartbeat.workerId), "heartbeats_missed");
-    await this.scheduleExpiry();
-  }
-
-  private expiryAgeMs(): number {
-    return queenConfig(this.env).heartbeatIntervalMs * MISSED_HEARTBEATS_LIMIT;
-  }
-
-  /** Keeps one alarm at the earliest moment a worker could expire (none when none are known). */
-  private async scheduleExpiry(): Promise<void> {
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const record of this.workers.values()) earliest = Math.min(earliest, record.lastSeenAtMs);
-    if (earliest === Number.POSITIVE_INFINITY) {
-      await this.ctx.storage.deleteAlarm();
-      return;
-    }
-    const due = earliest + this.expiryAgeMs();
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > due || current < Date.now()) await this.ctx.storage.setAlarm(due);
-  }
-
-  private async forget(workerIds: string[], reason: StopReason): Promise<void> {
-    const known = workerIds.filter((id) => this.workers.has(id));
-    if (known.length === 0) return;
-    const now = Date.now();
-    for (const id of known) {
-      const record = this.workers.get(id);
-      if (record) await this.noteHiveModel(record.hiveName, record.heartbeat.model, now);
-      this.workers.delete(id);
-      if (record) this.scheduler().onWorkerChange({ kind: "gone", workerId: id, model: record.heartbeat.model, hiveName: record.hiveName }, reason);
-    }
-    // storage.delete takes at most 128 keys per call; D1 binds at most 100 parameters.
-    for (let start = 0; start < known.length; start += 90) {
-      const batch = known.slice(start, start + 90);
-      await this.ctx.storage.delete(batch.map((id) => WORKER_KEY_PREFIX + id));
-      await this.recordStops(batch, reason);
+  private async recallHives(hiveNames: string[]): Promise<void> {
+    for (const hiveName of hiveNames) {
+      try {
+        const connected = await hiveSessionStub(this.env, hiveName).resyncRegistry();
+        if (!connected && !this.onlineHives.has(hiveName)) await this.ctx.storage.delete(ONLINE_HIVE_KEY_PREFIX + hiveName);
+      } catch (error) {
+        console.error(`could not ask hive ${hiveName} for its workers`, error);
+      }
     }
   }
 
-  /** Which models a hive served is bookkeeping too: a D1 hiccup must not refuse a heartbeat. */
-  private async noteHiveModel(hiveName: string, model: string, atMs: number): Promise<void> {
-    try {
-      await recordHiveModel(this.env.DB, hiveName, model, atMs);
-    } catch (error) {
-      console.error(`could not record model ${model} of hive ${hiveName}`, error);
-    }
-  }
-
-  /** History is bookkeeping: a D1 hiccup must not keep a dead worker in the live registry. */
-  private async recordStops(workerIds: string[], reason: StopReason, overriding?: StopReason): Promise<void> {
-    const open = isNull(workerHistory.stoppedAt);
-    try {
-      await drizzle(this.env.DB)
-        .update(workerHistory)
-        .set({ stoppedAt: new Date(), stopReason: reason })
-        .where(and(inArray(workerHistory.id, workerIds), overriding ? or(open, eq(workerHistory.stopReason, overriding)) : open));
-    } catch (error) {
-      console.error(`could not record the stop of ${workerIds.length} worker(s) in worker_history`, error);
-    }
+  private servable(worker: LiveWorker) {
+    const record = this.table.record(worker.workerId);
+    return record && this.onlineHives.has(worker.hiveName) && canServe(record) ? [record] : [];
   }
 
   private async load(): Promise<void> {
-    const stored = await this.ctx.storage.list({ prefix: WORKER_KEY_PREFIX });
-    for (const [key, value] of stored) {
-      const parsed = WorkerRecord.safeParse(value);
-      if (parsed.success) this.workers.set(parsed.data.heartbeat.workerId, parsed.data);
-      else await this.ctx.storage.delete(key); // written by an older, incompatible version
-    }
     for (const [key, value] of await this.ctx.storage.list<{ devices: HiveDevices; models: CatalogModel[]; reportedAtMs: number }>({ prefix: HIVE_FACTS_KEY_PREFIX })) {
       this.hiveFactsTable.set(key.slice(HIVE_FACTS_KEY_PREFIX.length), value, value.reportedAtMs);
     }
@@ -264,11 +220,12 @@ export class Registry extends DurableObject<Env> {
     for (const [key, firstSeenMs] of seen) {
       this.seenModels.set(key.slice(SEEN_MODEL_KEY_PREFIX.length), typeof firstSeenMs === "number" ? firstSeenMs : Date.now());
     }
+    // Evicted while hives were online: their sessions hold their workers, and an idle hive may
+    // have no change to report for a long time. Ask each for a snapshot, without holding up calls.
+    const online = [...(await this.ctx.storage.list({ prefix: ONLINE_HIVE_KEY_PREFIX })).keys()];
+    if (online.length > 0) void this.recallHives(online.map((key) => key.slice(ONLINE_HIVE_KEY_PREFIX.length)));
+    // storage.delete takes at most 128 keys per call.
+    const old = [...(await this.ctx.storage.list({ prefix: OLD_WORKER_KEY_PREFIX, limit: 128 })).keys()];
+    if (old.length > 0) await this.ctx.storage.delete(old);
   }
-}
-
-/** The registry's record as the scheduler's LiveWorker (scheduling/contracts.ts). */
-function toLiveWorker(record: WorkerRecord): LiveWorker {
-  const { pid: _pid, slotsBusy: _busy, queueLength: _queued, ...worker } = record.heartbeat;
-  return { ...worker, hiveName: record.hiveName, lastSeenAtMs: record.lastSeenAtMs };
 }

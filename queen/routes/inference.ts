@@ -17,7 +17,7 @@ import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { ChatCompletionRequest } from "../../shared/openai/chat-request.js";
 import { CompletionRequest } from "../../shared/openai/completion-request.js";
-import { withoutKeepAlive } from "../../shared/openai/keep-alive.js";
+import { parseKeepAliveMs, withoutKeepAlive } from "../../shared/openai/keep-alive.js";
 import { EmbeddingRequest } from "../../shared/openai/embedding-request.js";
 import {
   FAILOVERS_HEADER,
@@ -48,7 +48,7 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
       env: c.env,
       waitUntil: (promise) => c.executionCtx.waitUntil(promise),
       signal: c.req.raw.signal,
-      lease: { requestId: newId("req"), ...parseModelTarget(request.model), keyId: c.var.apiKey.id, deadlineMs },
+      lease: { requestId: newId("req"), ...parseModelTarget(request.model), keyId: c.var.apiKey.id, deadlineMs, ...keepAliveOf(request) },
       path,
       // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
       body: JSON.stringify(withoutKeepAlive(request)),
@@ -86,6 +86,13 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
     }
     return withHeaders(response, headers);
   });
+}
+
+/** The lease's `keepAliveMs` from the request's `keep_alive` (chat and completions; embeddings have none). */
+function keepAliveOf(request: object): { keepAliveMs?: number } {
+  const asked = "keep_alive" in request ? request.keep_alive : undefined;
+  const keepAliveMs = typeof asked === "number" || typeof asked === "string" ? parseKeepAliveMs(asked) : undefined;
+  return keepAliveMs === undefined ? {} : { keepAliveMs };
 }
 
 /** `response` with `headers` added, readable by browser scripts too (Access-Control-Expose-Headers). */

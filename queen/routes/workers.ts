@@ -60,7 +60,7 @@ export const workerRoutes = new Hono<QueenEnv>()
       return c.json({ id, hive, model, pid, port, job_id: jobId }, 201);
     }
     if (outcome.end?.type === "error") {
-      const status = outcome.end.code === "hive_offline" ? 503 : 502;
+      const status = outcome.end.code === "hive_offline" ? 503 : outcome.end.code === "too_many_workers" ? 409 : 502;
       throw new RbeeError(status, outcome.end.code, `Hive '${hive}' could not start the worker: ${outcome.end.message}`);
     }
     const how = outcome.end ? `the job ended ${outcome.end.type}` : `it did not finish within ${SPAWN_WAIT_MS / 1000} s`;

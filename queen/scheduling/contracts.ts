@@ -26,7 +26,7 @@ export interface LiveWorker {
 }
 
 /** A change in the live worker table, as the dispatcher hears of it. */
-export type WorkerChange = { kind: "upsert"; worker: LiveWorker } | { kind: "gone"; workerId: string; model: string; hiveName: string };
+export type WorkerChange = { kind: "upsert"; worker: LiveWorker } | { kind: "gone"; workerId: string; model: string; hiveName: string; reason?: string };
 
 /** What a client asked to run, as the dispatcher queues it. */
 export interface LeaseRequest {
@@ -40,6 +40,8 @@ export interface LeaseRequest {
   deadlineMs: number;
   /** Workers that already failed this request (failover): not placed on again. */
   excludeWorkerIds?: string[];
+  /** How long the worker stays loaded once idle after this request (`keep_alive`), ms; Infinity: never unload. */
+  keepAliveMs?: number;
 }
 
 /** Where the time went before the relay, for the Server-Timing header (ms). */

@@ -175,6 +175,12 @@ export class Dispatcher {
     this.drain(model);
   }
 
+  /** Answers the waiting requests of `model` that can no longer wait (a spawn failed), and places what fits. */
+  reconsider(model: string): void {
+    this.refuseStranded(model);
+    this.drain(model);
+  }
+
   /** Requests waiting for `model` now (all models when omitted). */
   queued(model?: string): number {
     if (model !== undefined) return this.queues.get(model)?.size ?? 0;

@@ -21,6 +21,9 @@ export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 /** Jobs a hello may list; a hive runs a handful at a time. */
 export const MAX_HELLO_JOBS = 10_000;
 
+/** Workers a hello may list: far above the queen's MAX_WORKERS_PER_HIVE, which refuses the rest. */
+export const MAX_HELLO_WORKERS = 1024;
+
 const RequestId = z.string().regex(idPattern("req"));
 const ProblemDetail = z.object({ code: z.string().max(MAX_LABEL_CHARS), message: z.string().max(MAX_MESSAGE_CHARS) });
 
@@ -50,6 +53,11 @@ export const HelloFrame = z.object({
   jobs: z.array(JobId).max(MAX_HELLO_JOBS),
   /** The models ready in this hive's catalog (absent from a hive that reports none). */
   models: CatalogModels.optional(),
+  /**
+   * The workers this hive still has (running and heard from, or found running when it started):
+   * the queen drops at once every worker it issued to this hive that is missing here.
+   */
+  workers: z.array(WorkerId).max(MAX_HELLO_WORKERS),
 });
 export type HelloFrame = z.infer<typeof HelloFrame>;
 

@@ -112,7 +112,7 @@ describe("drill: a hostile hive fuzzes the queen with frames", () => {
     // stops replaying it): a hostile hive is never handed work.
     expect([...hostile.answers.keys()].filter((key) => !key.startsWith("error:") && key !== "welcome" && key !== "job_ack")).toEqual([]);
     expect([...hostile.closeCodes.keys()].filter((code) => !DOCUMENTED_CLOSE_CODES.has(code))).toEqual([]);
-    expect(hostile.count("error:worker_not_yours"), "heartbeats for the other hive's worker are refused").toBeGreaterThan(0);
+    expect(hostile.count("error:worker_not_issued"), "heartbeats for the other hive's worker are refused").toBeGreaterThan(0);
 
     expect(servedDuring).toBeGreaterThan(0);
     await expectChatAnswered(cloud);

@@ -12,6 +12,7 @@ export const FUZZ_HELLO = {
   hive: { version: "fuzz", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 8 * 2 ** 30 },
   devices: TEST_DEVICES,
   jobs: [],
+  workers: [],
 } satisfies HelloFrame;
 
 export class HostileHive {

@@ -16,7 +16,7 @@ import { waitUntil } from "../../shared/wait-until.js";
 
 function helloFrame() {
   const devices = { gpus: [], ramTotalBytes: 1, ramFreeBytes: 1, cpu: { model: "test", cores: 1 }, os: "linux", osRelease: "6", arch: "x64", workerTypes: ["cpu"] };
-  return { type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 1, memoryBytes: 1 }, devices, jobs: [] };
+  return { type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 1, memoryBytes: 1 }, devices, jobs: [], workers: [] };
 }
 
 describe("the hive link against a real queen", () => {

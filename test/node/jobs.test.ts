@@ -45,16 +45,25 @@ describe("jobs end to end", () => {
 
   // Reads the hive channel URL from /proc: Linux only.
   it.skipIf(process.platform !== "linux")("refuses to signal a PID that is not one of the hive's workers, and leaves the process alone", async () => {
-    // Make the registry believe in a worker whose PID is this test process: post its heartbeat
-    // to the hive's local channel, which every worker is told about on its command line.
+    // Make the registry believe the real worker's PID is this test process: pause the worker (its
+    // own heartbeats stop) and post heartbeats in its name to the hive's local channel, which every
+    // worker is told about on its command line. The queen accepts them: the id is one it issued.
     const args = (await readFile(`/proc/${worker.pid}/cmdline`, "utf8")).split("\0");
     const channel = args[args.indexOf("--hive-channel") + 1] ?? "";
     expect(channel).toMatch(/^unix:\//);
-    const impostor = fakeHeartbeat({ workerId: "wrk_impostor1", model: "impostor-model", pid: process.pid });
-    expect(await postHeartbeat(channel.slice("unix:".length), impostor)).toBe(204);
-    await waitUntil(async () => (await call(cloud, "GET", "/v1/workers/wrk_impostor1")).status === 200, 5000, "the impostor to be listed");
-
-    const deleted = await call(cloud, "DELETE", "/v1/workers/wrk_impostor1");
+    const impostor = fakeHeartbeat({ workerId: worker.worker_id, model: TINY_MODEL, pid: process.pid, port: worker.port });
+    const pidListed = async (pid: number) => ((await call(cloud, "GET", `/v1/workers/${worker.worker_id}`)).json as { pid?: number }).pid === pid;
+    process.kill(worker.pid, "SIGSTOP");
+    const posting = setInterval(() => void postHeartbeat(channel.slice("unix:".length), impostor).catch(() => {}), 200);
+    let deleted;
+    try {
+      await waitUntil(() => pidListed(process.pid), 5000, "the impostor's pid to be listed");
+      deleted = await call(cloud, "DELETE", `/v1/workers/${worker.worker_id}`);
+    } finally {
+      clearInterval(posting);
+      process.kill(worker.pid, "SIGCONT");
+    }
+    await waitUntil(() => pidListed(worker.pid), 10_000, "the worker's own pid to be listed again");
     expect(deleted.status).toBe(202);
     const events = await jobEvents(cloud, (deleted.json as { stream_url: string }).stream_url);
     const end = events.at(-1);

@@ -2,6 +2,7 @@ import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { rewriteSseErrors } from "../../queen/client-errors/sse-error-rewriter.js";
 import { API_KEY, eventually, listModelIds, TestHive } from "./hive-socket.js";
+import { spawnWorker } from "./job-client.js";
 import { createKey, errorOf } from "./admin-api.js";
 
 const PORT = "43123";
@@ -23,7 +24,7 @@ function chat(key: string, model: string, stream = false): Promise<Response> {
 /** A greeted hive named `hiveName` with one ready worker serving `model`. */
 async function hiveServing(hiveName: string, model: string): Promise<TestHive> {
   const hive = await TestHive.greeted(hiveName);
-  hive.heartbeat(`wrk_${hiveName.replaceAll("-", "")}`, model);
+  hive.heartbeat(await spawnWorker(hive, model), model);
   await eventually(async () => (await listModelIds()).includes(model));
   return hive;
 }

@@ -7,7 +7,7 @@ import { sha256Hex } from "../../queen/auth/secrets.js";
 import { HIVE_NAME_HEADER, HIVE_TOKEN_HASH_HEADER } from "../../queen/hive-session/hive-session.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
 import { auth, eventually, helloFrame, listModelIds, TestHive } from "./hive-socket.js";
-import { getJob, openStream, readEvents, submitJob } from "./job-client.js";
+import { getJob, openStream, readEvents, submitJob, spawnWorker } from "./job-client.js";
 
 /** A registered hive with its token, connected and greeted. */
 async function greetedWithToken(name: string): Promise<{ hive: TestHive; token: string }> {
@@ -115,7 +115,8 @@ describe("hive socket hygiene", () => {
   it("answers pings, and drops a socket gone silent within three heartbeat intervals, with its workers", async () => {
     const hive = await TestHive.greeted("silent-socket-hive");
     await eventually(async () => hive.pongs > 0);
-    hive.heartbeat("wrk_silent1", "silent-socket-model");
+    const silent1Id = await spawnWorker(hive, "silent-socket-model");
+    hive.heartbeat(silent1Id, "silent-socket-model");
     await eventually(async () => (await listModelIds()).includes("silent-socket-model"));
     hive.stopPinging();
     // 3 × 200 ms of silence; the close frame reaches this (healthy) client even so.

@@ -1,6 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { auth, contentChunk, eventually, helloFrame, listModelIds, modelState, TestHive } from "./hive-socket.js";
+import { spawnWorker } from "./job-client.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 
 function chat(model: string, stream = false): Promise<Response> {
@@ -58,7 +59,8 @@ describe("hive connection", () => {
     hive.send({ type: "launch_missiles" });
     expect((await hive.next("error")).code).toBe("invalid_frame");
     // Still connected and useful afterwards.
-    hive.heartbeat("wrk_noisy1", "noisy-model");
+    const noisy1Id = await spawnWorker(hive, "noisy-model");
+    hive.heartbeat(noisy1Id, "noisy-model");
     await eventually(async () => (await listModelIds()).includes("noisy-model"));
   });
 
@@ -73,15 +75,17 @@ describe("hive connection", () => {
 describe("registry through heartbeats", () => {
   it("lists a model as loading while its worker loads, and as loaded once it heartbeats ready", async () => {
     const hive = await TestHive.greeted("hb-hive");
-    hive.heartbeat("wrk_hb1", "hb-model", "loading");
+    const hb1Id = await spawnWorker(hive, "hb-model");
+    hive.heartbeat(hb1Id, "hb-model", "loading");
     await eventually(async () => (await modelState("hb-model")) === "loading");
-    hive.heartbeat("wrk_hb1", "hb-model", "ready");
+    hive.heartbeat(hb1Id, "hb-model", "ready");
     await eventually(async () => (await modelState("hb-model")) === "loaded");
   });
 
   it("drops a worker whose heartbeats stop and then says no worker is available", async () => {
     const hive = await TestHive.greeted("quiet-hive");
-    hive.heartbeat("wrk_quiet1", "quiet-model");
+    const quiet1Id = await spawnWorker(hive, "quiet-model");
+    hive.heartbeat(quiet1Id, "quiet-model");
     await eventually(async () => (await listModelIds()).includes("quiet-model"));
     // 3 × 200 ms without a heartbeat: the registry's alarm removes it.
     await eventually(async () => !(await listModelIds()).includes("quiet-model"), 3000);
@@ -93,8 +97,10 @@ describe("registry through heartbeats", () => {
 
   it("drops every worker of a hive whose socket closes", async () => {
     const hive = await TestHive.greeted("closing-hive");
-    hive.heartbeat("wrk_close1", "closing-model");
-    hive.heartbeat("wrk_close2", "closing-model");
+    const close1Id = await spawnWorker(hive, "closing-model");
+    hive.heartbeat(close1Id, "closing-model");
+    const close2Id = await spawnWorker(hive, "closing-model");
+    hive.heartbeat(close2Id, "closing-model");
     await eventually(async () => (await listModelIds()).includes("closing-model"));
     hive.ws.close(1000, "bye");
     await eventually(async () => !(await listModelIds()).includes("closing-model"), 1000);
@@ -102,11 +108,12 @@ describe("registry through heartbeats", () => {
 
   it("refuses a heartbeat for another hive's worker", async () => {
     const owner = await TestHive.greeted("owner-hive");
-    owner.heartbeat("wrk_owned1", "owned-model");
+    const owned1Id = await spawnWorker(owner, "owned-model");
+    owner.heartbeat(owned1Id, "owned-model");
     await eventually(async () => (await listModelIds()).includes("owned-model"));
     const thief = await TestHive.greeted("thief-hive");
-    thief.heartbeat("wrk_owned1", "stolen-model");
-    expect((await thief.next("error")).code).toBe("worker_not_yours");
+    thief.heartbeat(owned1Id, "stolen-model");
+    expect((await thief.next("error")).code).toBe("worker_not_issued");
     expect(await listModelIds()).not.toContain("stolen-model");
   });
 });
@@ -114,12 +121,13 @@ describe("registry through heartbeats", () => {
 describe("request relay", () => {
   it("relays a request to the worker's hive and streams the answer back in order", async () => {
     const hive = await TestHive.greeted("relay-hive");
-    hive.heartbeat("wrk_relay1", "relay-model");
+    const relay1Id = await spawnWorker(hive, "relay-model");
+    hive.heartbeat(relay1Id, "relay-model");
     await eventually(async () => (await listModelIds()).includes("relay-model"));
 
     const responsePromise = chat("relay-model", true);
     const request = await hive.next("request");
-    expect(request).toMatchObject({ workerId: "wrk_relay1", port: 40001, path: "/v1/chat/completions" });
+    expect(request).toMatchObject({ workerId: relay1Id, port: 40001, path: "/v1/chat/completions" });
     expect(JSON.parse(request.body)).toMatchObject({ model: "relay-model", stream: true });
 
     hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
@@ -135,7 +143,8 @@ describe("request relay", () => {
 
   it("relays completions and embeddings to the worker's matching path", async () => {
     const hive = await TestHive.greeted("paths-hive");
-    hive.heartbeat("wrk_paths1", "paths-model");
+    const paths1Id = await spawnWorker(hive, "paths-model");
+    hive.heartbeat(paths1Id, "paths-model");
     await eventually(async () => (await listModelIds()).includes("paths-model"));
     const model = await SELF.fetch("https://queen/v1/models/paths-model", { headers: auth });
     expect(await model.json()).toMatchObject({ id: "paths-model", object: "model", owned_by: "rbee" });
@@ -161,7 +170,8 @@ describe("request relay", () => {
 
   it("refuses response frames for a request the hive was never sent, leaving other requests alone", async () => {
     const victim = await TestHive.greeted("victim-hive");
-    victim.heartbeat("wrk_victim1", "victim-model");
+    const victim1Id = await spawnWorker(victim, "victim-model");
+    victim.heartbeat(victim1Id, "victim-model");
     await eventually(async () => (await listModelIds()).includes("victim-model"));
     const responsePromise = chat("victim-model");
     const request = await victim.next("request");
@@ -179,7 +189,8 @@ describe("request relay", () => {
 
   it("turns a worker the hive cannot reach into a 502 with the hive's reason", async () => {
     const hive = await TestHive.greeted("unreachable-hive");
-    hive.heartbeat("wrk_gone1", "gone-model");
+    const gone1Id = await spawnWorker(hive, "gone-model");
+    hive.heartbeat(gone1Id, "gone-model");
     await eventually(async () => (await listModelIds()).includes("gone-model"));
     const responsePromise = chat("gone-model");
     const request = await hive.next("request");
@@ -196,7 +207,8 @@ describe("request relay", () => {
 
   it("fails requests in flight when the hive disconnects, instead of hanging", async () => {
     const hive = await TestHive.greeted("vanishing-hive");
-    hive.heartbeat("wrk_vanish1", "vanish-model");
+    const vanish1Id = await spawnWorker(hive, "vanish-model");
+    hive.heartbeat(vanish1Id, "vanish-model");
     await eventually(async () => (await listModelIds()).includes("vanish-model"));
     const responsePromise = chat("vanish-model");
     await hive.next("request");
@@ -208,7 +220,8 @@ describe("request relay", () => {
 
   it("puts chunks that arrive out of order back in order and waits for missing ones", async () => {
     const hive = await TestHive.greeted("shuffle-hive");
-    hive.heartbeat("wrk_shuffle1", "shuffle-model");
+    const shuffle1Id = await spawnWorker(hive, "shuffle-model");
+    hive.heartbeat(shuffle1Id, "shuffle-model");
     await eventually(async () => (await listModelIds()).includes("shuffle-model"));
     const responsePromise = chat("shuffle-model");
     const request = await hive.next("request");
@@ -224,7 +237,8 @@ describe("request relay", () => {
 
   it("tells the hive to cancel when the client stops reading", async () => {
     const hive = await TestHive.greeted("cancel-hive");
-    hive.heartbeat("wrk_cancel1", "cancel-model");
+    const cancel1Id = await spawnWorker(hive, "cancel-model");
+    hive.heartbeat(cancel1Id, "cancel-model");
     await eventually(async () => (await listModelIds()).includes("cancel-model"));
     const responsePromise = chat("cancel-model", true);
     const request = await hive.next("request");
@@ -238,7 +252,8 @@ describe("request relay", () => {
 
   it("ends a stream cut mid-way with an SSE error event", async () => {
     const hive = await TestHive.greeted("cut-hive");
-    hive.heartbeat("wrk_cut1", "cut-model");
+    const cut1Id = await spawnWorker(hive, "cut-model");
+    hive.heartbeat(cut1Id, "cut-model");
     await eventually(async () => (await listModelIds()).includes("cut-model"));
     const responsePromise = chat("cut-model", true);
     const request = await hive.next("request");

@@ -11,9 +11,9 @@ export const auth = { authorization: `Bearer ${API_KEY}` };
 
 export { TEST_DEVICES };
 
-/** A hello as a hive sends it, listing `jobs` as still running here. */
-export function helloFrame(jobs: string[] = [], protocol = PROTOCOL_VERSION): HiveToQueenFrame {
-  return { type: "hello", protocol, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 }, devices: TEST_DEVICES, jobs };
+/** A hello as a hive sends it, listing `jobs` and `workers` as still here. */
+export function helloFrame(jobs: string[] = [], protocol = PROTOCOL_VERSION, workers: string[] = []): HiveToQueenFrame {
+  return { type: "hello", protocol, hive: { version: "test", os: "linux", arch: "x64", cpuCores: 2, memoryBytes: 1 }, devices: TEST_DEVICES, jobs, workers };
 }
 
 export class TestHive {
@@ -26,7 +26,11 @@ export class TestHive {
   // drops the socket as silent after three intervals.
   private pinger: ReturnType<typeof setInterval> | undefined;
 
-  private constructor(readonly ws: WebSocket) {
+  private constructor(
+    readonly ws: WebSocket,
+    /** The hive's name, as registered. */
+    readonly name: string,
+  ) {
     ws.addEventListener("message", (event) => {
       const frame = JSON.parse(String(event.data)) as QueenToHiveFrame;
       if (frame.type === "pong") this.pongs += 1;
@@ -64,7 +68,7 @@ export class TestHive {
     const ws = response.webSocket;
     if (!ws) throw new Error(`no WebSocket: HTTP ${response.status} ${await response.text()}`);
     ws.accept();
-    return new TestHive(ws);
+    return new TestHive(ws, name);
   }
 
   /** Registers and connects a hive and completes the hello/welcome exchange. */
@@ -104,6 +108,7 @@ export class TestHive {
     this.send({ type: "response_end", requestId, chunks: 1 });
   }
 
+  /** A heartbeat of a worker of this hive; the queen accepts it only for a worker it issued here (spawnWorker in job-client.ts). */
   heartbeat(workerId: string, model: string, state = "ready"): void {
     this.send({
       type: "worker_heartbeat",

@@ -2,6 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare
 import { describe, expect, it } from "vitest";
 import { call, errorOf } from "./admin-api.js";
 import { eventually, helloFrame, TEST_DEVICES, TestHive } from "./hive-socket.js";
+import { spawnWorker } from "./job-client.js";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { LAST_WRITE_KEY } from "../../queen/hive-session/hive-record-throttle.js";
 
@@ -134,7 +135,8 @@ describe("hives admin", () => {
 
   it("lists the models a hive has served, and which it serves now", async () => {
     const hive = await TestHive.greeted("modelled-hive");
-    hive.heartbeat("wrk_modelled1", "modelled-model");
+    const modelled1Id = await spawnWorker(hive, "modelled-model");
+    hive.heartbeat(modelled1Id, "modelled-model");
     await eventually(async () => {
       const response = await call("GET", "/v1/hives/modelled-hive/models");
       const body = (await response.json()) as { data: Array<{ id: string; serving: boolean }> };

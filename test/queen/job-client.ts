@@ -90,3 +90,18 @@ export async function readUntilSeq(jobId: string, seq: number, timeoutMs = 5000)
     await reader.cancel();
   }
 }
+
+/**
+ * Starts a worker on `hive` the honest way, through a worker_spawn job the test hive answers as a
+ * real one does (data {worker_id, pid, port}, then done): the queen issues the id, so the worker's
+ * heartbeats are accepted. Resolves with the issued worker id.
+ */
+export async function spawnWorker(hive: TestHive, model: string, port = 40001): Promise<string> {
+  const job = await submitJob({ operation: "worker_spawn", hive: hive.name, model, source: "file:/models/test.gguf" });
+  const start = await hive.next("job_start");
+  if (start.jobId !== job.job_id || start.operation.operation !== "worker_spawn") throw new Error(`unexpected job_start ${JSON.stringify(start)}`);
+  const { workerId } = start.operation;
+  sendJobEvent(hive, job.job_id, { type: "data", payload: { worker_id: workerId, pid: 4242, port } });
+  sendJobEvent(hive, job.job_id, { type: "done" });
+  return workerId;
+}

@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { auth, eventually, TestHive } from "./hive-socket.js";
-import { deleteJob, getJob, openStream, postJob, postWorker, readEvents, readUntilSeq, sendJobEvent, submitJob } from "./job-client.js";
+import { deleteJob, getJob, openStream, postJob, postWorker, readEvents, readUntilSeq, sendJobEvent, submitJob, spawnWorker } from "./job-client.js";
 
 function narrate(hive: TestHive, jobId: string, n: number): void {
   sendJobEvent(hive, jobId, { type: "narration", action: `step${n}`, message: `step ${n}` });
@@ -210,16 +210,18 @@ describe("worker routes on top of jobs", () => {
   it("lists workers per hive and shows one", async () => {
     const a = await TestHive.greeted("list-hive-a");
     const b = await TestHive.greeted("list-hive-b");
-    a.heartbeat("wrk_lista1", "list-model");
-    b.heartbeat("wrk_listb1", "list-model");
+    const lista1Id = await spawnWorker(a, "list-model");
+    a.heartbeat(lista1Id, "list-model");
+    const listb1Id = await spawnWorker(b, "list-model");
+    b.heartbeat(listb1Id, "list-model");
     const list = async (query: string) => {
       const response = await SELF.fetch(`https://queen/v1/workers${query}`, { headers: auth });
       return ((await response.json()) as { data: { id: string }[] }).data.map((worker) => worker.id);
     };
-    await eventually(async () => (await list("?hive_id=list-hive-b")).includes("wrk_listb1"));
-    expect(await list("?hive_id=list-hive-a")).toEqual(["wrk_lista1"]);
-    const one = await SELF.fetch("https://queen/v1/workers/wrk_lista1", { headers: auth });
-    expect(await one.json()).toMatchObject({ id: "wrk_lista1", hive: "list-hive-a", pid: 4242 });
+    await eventually(async () => (await list("?hive_id=list-hive-b")).includes(listb1Id));
+    expect(await list("?hive_id=list-hive-a")).toEqual([lista1Id]);
+    const one = await SELF.fetch(`https://queen/v1/workers/${lista1Id}`, { headers: auth });
+    expect(await one.json()).toMatchObject({ id: lista1Id, hive: "list-hive-a", pid: 4242 });
     expect((await SELF.fetch("https://queen/v1/workers/wrk_nobody", { headers: auth })).status).toBe(404);
     const bad = await SELF.fetch("https://queen/v1/workers/..%2Fetc", { headers: auth });
     expect(await bad.json()).toMatchObject({ error: { param: "id" } });
@@ -227,14 +229,15 @@ describe("worker routes on top of jobs", () => {
 
   it("deletes a worker through a worker_delete job carrying the pid the registry knows", async () => {
     const hive = await TestHive.greeted("delete-job-hive");
-    hive.heartbeat("wrk_del1", "del-model");
-    await eventually(async () => (await SELF.fetch("https://queen/v1/workers/wrk_del1", { headers: auth })).status === 200);
-    const response = await SELF.fetch("https://queen/v1/workers/wrk_del1", { method: "DELETE", headers: auth });
+    const del1Id = await spawnWorker(hive, "del-model");
+    hive.heartbeat(del1Id, "del-model");
+    await eventually(async () => (await SELF.fetch(`https://queen/v1/workers/${del1Id}`, { headers: auth })).status === 200);
+    const response = await SELF.fetch(`https://queen/v1/workers/${del1Id}`, { method: "DELETE", headers: auth });
     expect(response.status).toBe(202);
     const { job_id: jobId } = (await response.json()) as { job_id: string };
-    expect(await hive.next("job_start")).toEqual({ type: "job_start", jobId, operation: { operation: "worker_delete", workerId: "wrk_del1", pid: 4242 } });
+    expect(await hive.next("job_start")).toEqual({ type: "job_start", jobId, operation: { operation: "worker_delete", workerId: del1Id, pid: 4242 } });
     sendJobEvent(hive, jobId, { type: "done" });
-    await eventually(async () => (await SELF.fetch("https://queen/v1/workers/wrk_del1", { headers: auth })).status === 404);
+    await eventually(async () => (await SELF.fetch(`https://queen/v1/workers/${del1Id}`, { headers: auth })).status === 404);
   });
 
   it("records a spawned worker in worker_history and when and why it stopped", async () => {

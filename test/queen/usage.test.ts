@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, createKey, expectParameterRefusals } from "./admin-api.js";
 import { eventually, listModelIds, TestHive } from "./hive-socket.js";
+import { spawnWorker } from "./job-client.js";
 
 interface UsageRow {
   key_id: string;
@@ -21,7 +22,7 @@ const today = () => new Date().toISOString().slice(0, 10);
 
 async function hiveServing(name: string, model: string): Promise<TestHive> {
   const hive = await TestHive.greeted(name);
-  hive.heartbeat(`wrk_${name.replaceAll("-", "")}`, model);
+  hive.heartbeat(await spawnWorker(hive, model), model);
   await eventually(async () => (await listModelIds()).includes(model));
   return hive;
 }

@@ -1,0 +1,159 @@
+// A simulated hive for the registry bench: one `ws` client with a valid hive token that says hello,
+// answers worker_spawn jobs as a real hive does (data {worker_id, pid, port}, then done), relays
+// requests to "workers" that answer one token at once, heartbeats each of its workers at the
+// queen's interval and pings like a real hive. After the queen restarts it reconnects and its
+// hello lists the workers it still has, as a restarted queen expects.
+import WebSocket from "ws";
+import { hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
+import { type HiveToQueenFrame, PING_FRAME, PROTOCOL_VERSION, QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
+import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
+import { TEST_DEVICES } from "../../test/support/test-devices.js";
+
+/** A chat completion of one token, as a worker answers it. */
+const ONE_TOKEN = JSON.stringify({ object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "a" }, finish_reason: "length" }] });
+
+export interface HiveTally {
+  heartbeatsSent: number;
+  /** Error frames the queen sent back, by code. */
+  errors: Map<string, number>;
+}
+
+export class SimulatedHive {
+  readonly workers: WorkerHeartbeat[] = [];
+  welcomedAtMs = 0;
+  private ws: WebSocket | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private jobSeqs = new Map<string, number>();
+  private stopped = false;
+
+  constructor(
+    private readonly queenUrl: string,
+    readonly name: string,
+    private readonly token: string,
+    private readonly intervalMs: number,
+    private readonly tally: HiveTally,
+  ) {}
+
+  /** Connects (retrying every second until the queen answers) and resolves once welcomed. */
+  connect(): Promise<void> {
+    return new Promise((resolve) => {
+      const attempt = () => {
+        if (this.stopped) return;
+        const ws = new WebSocket(hiveConnectUrl(this.queenUrl, this.name), { headers: { authorization: `Bearer ${this.token}` } });
+        this.ws = ws;
+        ws.on("open", () => {
+          const workers = this.workers.map((worker) => worker.workerId);
+          this.send({ type: "hello", protocol: PROTOCOL_VERSION, hive: { version: "bench", os: "linux", arch: "x64", cpuCores: 8, memoryBytes: 2 ** 34 }, devices: TEST_DEVICES, jobs: [], workers });
+        });
+        ws.on("message", (data) => {
+          const parsed = QueenToHiveFrame.safeParse(JSON.parse(data.toString()));
+          if (!parsed.success) return;
+          if (parsed.data.type === "welcome") {
+            this.welcomedAtMs = Date.now();
+            this.startBeating();
+            resolve();
+          }
+          this.onFrame(parsed.data);
+        });
+        ws.on("error", () => {});
+        ws.on("close", () => {
+          this.stopBeating();
+          if (!this.stopped) setTimeout(attempt, 500 + Math.random() * 1000);
+        });
+      };
+      attempt();
+    });
+  }
+
+  /** Drops the socket without stopping: the hive reconnects (the queen went away). */
+  get connected(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.stopBeating();
+    this.ws?.close(1000, "bench over");
+  }
+
+  private onFrame(frame: QueenToHiveFrame): void {
+    switch (frame.type) {
+      case "job_start": {
+        const { jobId, operation } = frame;
+        if (operation.operation !== "worker_spawn") {
+          this.jobEvent(jobId, { type: "error", code: "not_simulated", message: "the bench hive only spawns" });
+          return;
+        }
+        const port = 40_000 + this.workers.length;
+        this.workers.push({
+          workerId: operation.workerId,
+          model: operation.model,
+          state: "ready",
+          pid: 10_000 + this.workers.length,
+          port,
+          slotsTotal: 4,
+          slotsBusy: 0,
+          queueLength: 0,
+          device: "cpu",
+          memoryRssBytes: 100 * 2 ** 20,
+          memoryVramBytes: null,
+          tokensPerSecond: 0,
+        });
+        this.jobEvent(jobId, { type: "data", payload: { worker_id: operation.workerId, pid: 4242, port } });
+        this.jobEvent(jobId, { type: "done" });
+        return;
+      }
+      case "request":
+        this.send({ type: "response_head", requestId: frame.requestId, status: 200, headers: { "content-type": "application/json" } });
+        this.send({ type: "response_chunk", requestId: frame.requestId, seq: 0, data: ONE_TOKEN });
+        this.send({ type: "response_end", requestId: frame.requestId, chunks: 1 });
+        return;
+      case "error":
+        this.tally.errors.set(frame.code, (this.tally.errors.get(frame.code) ?? 0) + 1);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private jobEvent(jobId: string, event: Extract<HiveToQueenFrame, { type: "job_event" }>["event"]): void {
+    const seq = this.jobSeqs.get(jobId) ?? 0;
+    this.jobSeqs.set(jobId, seq + 1);
+    this.send({ type: "job_event", jobId, seq, event });
+  }
+
+  /** Each worker beats every interval from a random phase; the hive pings twice an interval. */
+  private startBeating(): void {
+    this.stopBeating();
+    const ping = setInterval(() => this.ws?.readyState === WebSocket.OPEN && this.ws.send(PING_FRAME), this.intervalMs / 2);
+    this.timers.push(ping);
+    for (const worker of this.workers) this.beatFrom(worker);
+  }
+
+  /** Starts beating a worker spawned after the welcome too. */
+  beatNewWorkers(): void {
+    if (this.connected) this.startBeating();
+  }
+
+  private beatFrom(worker: WorkerHeartbeat): void {
+    const first = setTimeout(() => {
+      this.beat(worker);
+      this.timers.push(setInterval(() => this.beat(worker), this.intervalMs));
+    }, Math.random() * this.intervalMs);
+    this.timers.push(first);
+  }
+
+  private beat(worker: WorkerHeartbeat): void {
+    if (this.send({ type: "worker_heartbeat", heartbeat: worker })) this.tally.heartbeatsSent += 1;
+  }
+
+  private stopBeating(): void {
+    for (const timer of this.timers.splice(0)) clearTimeout(timer);
+  }
+
+  private send(frame: HiveToQueenFrame): boolean {
+    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+}

@@ -1,0 +1,176 @@
+// The scheduler the Registry DO runs: the dispatcher (the per-model queue, leases, placement),
+// the spawner (a worker for a model nobody serves, on the hive where it fits, making room by
+// stopping idle workers of other models) and the idle reaper (a worker unused past its keep-alive
+// is stopped), wired to the live worker table. It also keeps what they share: how each worker is
+// used (in flight, last active, loaded since) and which workers are on their way out, which are
+// never placed on again.
+import type { QueenConfig } from "../config.js";
+import type { WorkerTable } from "../registry/worker-table.js";
+import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange } from "./contracts.js";
+import { Dispatcher, noWorkerRefusal, type Refusal } from "./dispatcher.js";
+import type { HiveFacts } from "./hive-facts.js";
+import { IdleReaper } from "./idle-reaper.js";
+import { Spawner } from "./spawner.js";
+import { hiveJobs, type SpawnerJobs } from "./spawner-jobs.js";
+import type { WorkerActivity } from "./swap-policy.js";
+
+export interface SchedulerDeps {
+  env: Env;
+  config: QueenConfig;
+  table: WorkerTable;
+  /** Only workers of connected hives are placed. */
+  isHiveOnline: (hiveName: string) => boolean;
+  /** The online hives' devices and catalogs. */
+  hives: () => HiveFacts[];
+  /** Whether a worker ever served `model` (a model never seen and in no catalog is a 404). */
+  knowsModel: (model: string) => boolean;
+  pidOf: (workerId: string) => number | undefined;
+  /** The next idle check may have moved earlier: the Registry resets its alarm. */
+  onIdleCheckDue: () => void;
+  /** The jobs that start and stop workers; the real ones through `env` by default. */
+  jobs?: SpawnerJobs;
+}
+
+export class Scheduler {
+  private readonly dispatcher: Dispatcher;
+  private readonly spawner: Spawner;
+  private readonly reaper: IdleReaper;
+  private readonly jobs: SpawnerJobs;
+  /** Models whose requests wait for memory that busy workers hold: planned again on every change. */
+  private readonly awaitingRoom = new Set<string>();
+  /** Workers being stopped (idle, or to make room): never placed on again. */
+  private readonly retiring = new Set<string>();
+  private readonly residentSince = new Map<string, number>();
+  private readonly lastActive = new Map<string, number>();
+  /** Lease id → the worker it is on and the keep-alive its request asked for. */
+  private readonly leases = new Map<string, { workerId: string; keepAliveMs: number | undefined }>();
+
+  constructor(private readonly deps: SchedulerDeps) {
+    const { config, table } = deps;
+    this.jobs = deps.jobs ?? hiveJobs(deps.env, deps.pidOf);
+    this.dispatcher = new Dispatcher({
+      maxQueuePerModel: config.queueMaxPerModel,
+      onNoWorker: (model, why) => this.onNoWorker(model, why),
+      source: {
+        workersOf: (model) => table.byModel(model).filter((worker) => this.placeable(worker)),
+        knowsModel: (model) => deps.knowsModel(model) || deps.hives().some((hive) => hive.models.some((each) => each.name === model)),
+      },
+    });
+    this.spawner = new Spawner(
+      { ...this.jobs, stop: (worker) => this.retire(worker) },
+      { hives: deps.hives, workers: () => table.all(), activity: (worker) => this.activity(worker), queued: (model) => this.dispatcher.queued(model) },
+      { swap: { minResidencyMs: config.swapMinResidencySeconds * 1000 }, onSettled: (model) => this.dispatcher.reconsider(model) },
+    );
+    this.reaper = new IdleReaper(config.keepAliveSeconds * 1000);
+    table.subscribe((change) => this.onWorkerChange(change));
+  }
+
+  async acquire(request: LeaseRequest): Promise<LeaseOutcome> {
+    const outcome = await this.dispatcher.acquire(request);
+    if (outcome.ok) this.leases.set(outcome.leaseId, { workerId: outcome.workerId, keepAliveMs: request.keepAliveMs });
+    return outcome;
+  }
+
+  release(leaseId: string, end: LeaseEnd): void {
+    const lease = this.leases.get(leaseId);
+    this.leases.delete(leaseId);
+    this.dispatcher.release(leaseId, end);
+    if (!lease) return;
+    this.lastActive.set(lease.workerId, Date.now());
+    this.reaper.requestEnded(lease.workerId, lease.keepAliveMs);
+    this.reconsider();
+  }
+
+  abandon(requestId: string): void {
+    this.dispatcher.abandon(requestId);
+  }
+
+  /**
+   * Something changed that may make room (a lease ended, a worker went, a hive reported free
+   * memory): requests waiting for room are planned again.
+   */
+  reconsider(): void {
+    for (const model of [...this.awaitingRoom]) {
+      if (this.dispatcher.queued(model) === 0) {
+        this.awaitingRoom.delete(model);
+        continue;
+      }
+      const answer = this.spawner.request(model);
+      if (answer !== "spawning" && answer.retryable) continue;
+      this.awaitingRoom.delete(model);
+      this.dispatcher.reconsider(model); // a final refusal now answers them
+    }
+  }
+
+  /** Stops the workers idle past their keep-alive (the Registry's alarm calls this). */
+  stopIdleWorkers(): void {
+    for (const worker of this.reaper.due(this.idleCandidates(), this.idleContext())) {
+      console.log(`idle unload: worker ${worker.workerId} ('${worker.model}' on hive ${worker.hiveName}) unused for ${Math.round(this.reaper.keepAliveMs(worker.workerId) / 1000)} s`);
+      void this.retire(worker);
+    }
+  }
+
+  /** When the next worker becomes idle past its keep-alive, or undefined when none will on its own. */
+  nextIdleCheckAtMs(): number | undefined {
+    return this.reaper.nextDueAtMs(this.idleCandidates(), this.idleContext());
+  }
+
+  private onNoWorker(model: string, why: string): "spawning" | Refusal {
+    const answer = this.spawner.request(model);
+    if (answer === "spawning") return "spawning";
+    if (answer.retryable) {
+      // It fits once busy workers finish: wait (within the deadline) rather than evict them.
+      this.awaitingRoom.add(model);
+      return "spawning";
+    }
+    // No online hive has it in its catalog: what became of its workers says more.
+    if (answer.code === "model_not_found") return noWorkerRefusal(why);
+    return { ok: false, status: answer.status === 404 ? 404 : 503, code: answer.code, message: answer.message };
+  }
+
+  private onWorkerChange(change: WorkerChange): void {
+    if (change.kind === "gone") {
+      this.retiring.delete(change.workerId);
+      this.residentSince.delete(change.workerId);
+      this.lastActive.delete(change.workerId);
+      this.reaper.forget(change.workerId);
+    } else if (change.worker.state === "ready" && !this.residentSince.has(change.worker.workerId)) {
+      const now = Date.now();
+      this.residentSince.set(change.worker.workerId, now);
+      this.lastActive.set(change.worker.workerId, now);
+    }
+    this.dispatcher.onWorkerChange(change, change.kind === "gone" ? change.reason : undefined);
+    this.reconsider();
+    this.deps.onIdleCheckDue();
+  }
+
+  /** Takes `worker` out of placement and stops it through its hive. */
+  private async retire(worker: LiveWorker): Promise<void> {
+    if (this.retiring.has(worker.workerId)) return;
+    this.retiring.add(worker.workerId);
+    try {
+      await this.jobs.stop(worker);
+    } catch (error) {
+      this.retiring.delete(worker.workerId);
+      console.error(`could not stop worker ${worker.workerId} on hive ${worker.hiveName}`, error);
+    }
+  }
+
+  private placeable(worker: LiveWorker): boolean {
+    return this.deps.isHiveOnline(worker.hiveName) && !this.retiring.has(worker.workerId);
+  }
+
+  private activity(worker: LiveWorker): WorkerActivity | undefined {
+    const residentSinceMs = this.residentSince.get(worker.workerId);
+    if (residentSinceMs === undefined) return undefined;
+    return { inFlight: this.dispatcher.leasesOn(worker.workerId), lastActiveAtMs: this.lastActive.get(worker.workerId) ?? residentSinceMs, residentSinceMs };
+  }
+
+  private idleCandidates(): LiveWorker[] {
+    return this.deps.table.all().filter((worker) => this.placeable(worker));
+  }
+
+  private idleContext() {
+    return { activity: (worker: LiveWorker) => this.activity(worker), queued: (model: string) => this.dispatcher.queued(model), nowMs: Date.now() };
+  }
+}
