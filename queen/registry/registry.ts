@@ -45,6 +45,8 @@ export class Registry extends DurableObject<Env> {
   /** Every model a worker ever served, with when it was first seen (ms); stored once per model. */
   private readonly seenModels = new Map<string, number>();
   private reports = 0;
+  /** Reports per online hive since it came online, for operators and tests. */
+  private readonly reportsByHive = new Map<string, number>();
   /** Each online hive's devices and catalog models, for auto-spawn and /v1/models. */
   private readonly hiveFactsTable = new HiveFactsTable();
   /** The queue, leases, auto-spawn and idle unload (scheduling/scheduler.ts); made on first use. */
@@ -58,6 +60,7 @@ export class Registry extends DurableObject<Env> {
   /** A HiveSession's changes to its workers; see HiveReport. */
   async report(hiveName: string, report: HiveReport): Promise<ReportOutcome> {
     this.reports += 1;
+    this.reportsByHive.set(hiveName, (this.reportsByHive.get(hiveName) ?? 0) + 1);
     if (report.snapshot) {
       if (!this.onlineHives.has(hiveName)) await this.ctx.storage.put(ONLINE_HIVE_KEY_PREFIX + hiveName, true);
       this.onlineHives.add(hiveName);
@@ -113,6 +116,7 @@ export class Registry extends DurableObject<Env> {
   /** A hive's socket closed: every worker it spoke for is unreachable now, and none is placed until it reports again. */
   async hiveOffline(hiveName: string): Promise<number> {
     if (this.onlineHives.delete(hiveName)) await this.ctx.storage.delete(ONLINE_HIVE_KEY_PREFIX + hiveName);
+    this.reportsByHive.delete(hiveName);
     this.hiveFactsTable.gone(hiveName);
     await this.ctx.storage.delete(HIVE_FACTS_KEY_PREFIX + hiveName);
     const gone = this.table.byHive(hiveName);
@@ -163,8 +167,10 @@ export class Registry extends DurableObject<Env> {
     return record ? toWorkerView(record) : undefined;
   }
 
-  async stats(): Promise<RegistryStats> {
-    return { hives: this.onlineHives.size, workers: this.table.size, reports: this.reports };
+  /** What this Registry holds; `reports` counts only `hiveName`'s when given. */
+  async stats(hiveName?: string): Promise<RegistryStats> {
+    const reports = hiveName === undefined ? this.reports : (this.reportsByHive.get(hiveName) ?? 0);
+    return { hives: this.onlineHives.size, workers: this.table.size, reports };
   }
 
   /** Idle unload: stops the workers idle past their keep-alive, then waits for the next one. */

@@ -2,6 +2,7 @@
 // that fits its memory as `loadable` with a rough wait, one too big for it as `too_large`, and
 // a served one as `loaded`; a hive that goes offline takes its catalog with it.
 import { SELF } from "cloudflare:test";
+import { spawnWorker } from "./job-client.js";
 import { describe, expect, it } from "vitest";
 import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
 import { auth, eventually, helloFrame, TEST_DEVICES, TestHive } from "./hive-socket.js";
@@ -47,7 +48,7 @@ describe("/v1/models with hive catalogs", () => {
     const one = await SELF.fetch("https://queen/v1/models/small-model", { headers: auth });
     expect(await one.json()).toMatchObject({ id: "small-model", state: "loadable" });
 
-    hive.heartbeat("wrk_catalogserved1", "small-model");
+    hive.heartbeat(await spawnWorker(hive, "small-model"), "small-model");
     await eventually(async () => (await listModels()).find((model) => model.id === "small-model")?.state === "loaded");
 
     hive.ws.close(1000, "bye");

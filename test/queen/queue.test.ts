@@ -6,6 +6,7 @@ import type { QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
 import { createKey, errorOf } from "./admin-api.js";
 import { API_KEY, eventually, listModelIds, TestHive } from "./hive-socket.js";
+import { spawnWorker } from "./job-client.js";
 
 type RequestFrame = Extract<QueenToHiveFrame, { type: "request" }>;
 
@@ -20,9 +21,14 @@ afterEach(() => {
   for (const timer of beating.splice(0)) clearInterval(timer);
 });
 
-/** A greeted hive whose single-slot worker `workerId` beats ready for `model` until the test ends. */
-async function hiveWithWorker(hiveName: string, workerId: string, model: string, tokensPerSecond = 0): Promise<TestHive> {
+/** The worker id the queen issued to each test hive's worker. */
+const workerOf = new Map<TestHive, string>();
+
+/** A greeted hive whose single-slot worker, issued through a spawn job, beats ready for `model` until the test ends. */
+async function hiveWithWorker(hiveName: string, model: string, tokensPerSecond = 0): Promise<TestHive> {
   const hive = await TestHive.greeted(hiveName);
+  const workerId = await spawnWorker(hive, model);
+  workerOf.set(hive, workerId);
   const beat = () => hive.send({ type: "worker_heartbeat", heartbeat: fakeHeartbeat({ workerId, model, port: 40001, tokensPerSecond }) });
   beat();
   // Twice as often as the 200 ms interval asks: a busy test machine delays timers.
@@ -50,7 +56,7 @@ function waitingAt(hive: TestHive): number {
 
 describe("the queue in the queen", () => {
   it("answers 64 concurrent requests on one single-slot worker, sending the worker one at a time", async () => {
-    const hive = await hiveWithWorker("burst-hive", "wrk_burst", "burst-model");
+    const hive = await hiveWithWorker("burst-hive", "burst-model");
     const responses = Array.from({ length: 64 }, () => chat("burst-model").then(async (response) => ({ status: response.status, text: await response.text() })));
     let mostAtOnce = 0;
     for (let served = 0; served < 64; served += 1) {
@@ -66,7 +72,7 @@ describe("the queue in the queen", () => {
   }, 60_000);
 
   it("refuses requests beyond the queue's bound with 429 queue_full and Retry-After", async () => {
-    const hive = await hiveWithWorker("full-hive", "wrk_full", "full-model");
+    const hive = await hiveWithWorker("full-hive", "full-model");
     // One in flight on the worker (never answered), then 90 more: QUEUE_MAX_PER_MODEL (80 in
     // these tests) wait and the other 10 are refused at once.
     const inFlight = chat("full-model");
@@ -99,7 +105,7 @@ describe("the queue in the queen", () => {
   }, 40_000);
 
   it("answers a request that waited past its X-Request-Timeout with 504 queue_timeout", async () => {
-    const hive = await hiveWithWorker("stuck-hive", "wrk_stuck", "stuck-model");
+    const hive = await hiveWithWorker("stuck-hive", "stuck-model");
     const stuck = chat("stuck-model");
     await hive.next("request");
     const response = await chat("stuck-model", { headers: { "x-request-timeout": "1" } });
@@ -120,14 +126,14 @@ describe("the queue in the queen", () => {
 
 describe("where the time went and who served it", () => {
   it("sends Server-Timing on every answer, and names the hive and worker to admin keys only", async () => {
-    const hive = await hiveWithWorker("timing-hive", "wrk_timing", "timing-model");
+    const hive = await hiveWithWorker("timing-hive", "timing-model");
     const asAdmin = chat("timing-model");
     answer(hive, await hive.next("request"));
     const admin = await asAdmin;
     expect(admin.status).toBe(200);
     expect(admin.headers.get("server-timing")).toMatch(/^queue;dur=[\d.]+, spawn;dur=[\d.]+, place;dur=[\d.]+, relay;dur=[\d.]+$/);
     expect(admin.headers.get("x-rbee-hive")).toBe("timing-hive");
-    expect(admin.headers.get("x-rbee-worker")).toBe("wrk_timing");
+    expect(admin.headers.get("x-rbee-worker")).toBe(workerOf.get(hive));
     expect(admin.headers.get("access-control-expose-headers")).toContain("server-timing");
     // The lease is held until the body ends: read it, so the next request gets the slot.
     await admin.text();
@@ -144,8 +150,8 @@ describe("where the time went and who served it", () => {
 describe("failover before the first byte", () => {
   it("retries on another worker a request whose worker was unreachable, and the client gets 200", async () => {
     // The faster worker is placed first.
-    const first = await hiveWithWorker("failing-hive", "wrk_failing", "failover-model", 50);
-    const second = await hiveWithWorker("spare-hive", "wrk_spare", "failover-model", 1);
+    const first = await hiveWithWorker("failing-hive", "failover-model", 50);
+    const second = await hiveWithWorker("spare-hive", "failover-model", 1);
     const pending = chat("failover-model", { key: inferenceKey });
     const failed = await first.next("request");
     first.send({ type: "response_end", requestId: failed.requestId, chunks: 0, error: { code: "worker_unreachable", message: "connect ECONNREFUSED" } });
@@ -157,8 +163,8 @@ describe("failover before the first byte", () => {
   });
 
   it("passes a worker's own 400 to the client without trying another worker", async () => {
-    const first = await hiveWithWorker("strict-hive", "wrk_strict", "strict-failover-model", 50);
-    const second = await hiveWithWorker("other-strict-hive", "wrk_otherstrict", "strict-failover-model", 1);
+    const first = await hiveWithWorker("strict-hive", "strict-failover-model", 50);
+    const second = await hiveWithWorker("other-strict-hive", "strict-failover-model", 1);
     const pending = chat("strict-failover-model");
     const request = await first.next("request");
     const body = '{"error":{"message":"bad prompt","type":"invalid_request_error","param":null,"code":"bad_prompt"}}';

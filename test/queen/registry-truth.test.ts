@@ -86,12 +86,12 @@ describe("liveness in the hive's session", () => {
     const state = async () => (await registryStub(env).getWorker(worker))?.state;
     hive.heartbeat(worker, "steady-model", "busy");
     await eventually(async () => (await state()) === "busy");
-    const before = (await registryStub(env).stats()).reports;
+    const before = (await registryStub(env).stats("steady-hive")).reports;
     for (let n = 0; n < 10; n++) hive.heartbeat(worker, "steady-model", "busy");
     // A change after them: once the Registry has it, the ten before were handled too (one socket, in order).
     hive.heartbeat(worker, "steady-model", "ready");
     await eventually(async () => (await state()) === "ready");
-    expect((await registryStub(env).stats()).reports - before).toBe(1);
+    expect((await registryStub(env).stats("steady-hive")).reports - before).toBe(1);
   });
 
   it("drops a worker silent for three heartbeat intervals while its hive stays connected", async () => {
