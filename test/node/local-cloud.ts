@@ -40,6 +40,8 @@ export interface LocalCloudOptions {
   stopWorkersOnExit?: boolean;
   /** More environment for the hive process, e.g. HF_ENDPOINT for a fake hub. */
   hiveEnv?: Record<string, string>;
+  /** More of the queen's vars, e.g. KEEP_ALIVE_SECONDS. */
+  queenVars?: Record<string, string>;
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -47,7 +49,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const modelPath = join(dir, "rbee-tiny.gguf");
   await writeTinyLlamaGguf(modelPath);
   const apiKey = "rbee_sk_e2e_test_key";
-  const queenOptions = { persistDir: join(dir, "queen"), adminKey: apiKey, port: 0, heartbeatIntervalMs: options.heartbeatIntervalMs };
+  const queenOptions = {
+    persistDir: join(dir, "queen"),
+    adminKey: apiKey,
+    port: 0,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    ...(options.queenVars === undefined ? {} : { vars: options.queenVars }),
+  };
   let queen = await startLocalQueen(queenOptions);
   const client = new QueenClient(queen.url, apiKey);
   const { token } = await client.createHive(options.hiveName);

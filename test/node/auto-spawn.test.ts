@@ -1,0 +1,65 @@
+// Ask for a model by name and rbee runs it: a real queen, a real hive with the tiny model in its
+// catalog and no worker, and the official OpenAI client. The first requests start one worker,
+// not several; a request with `keep_alive: 0` lets the queen unload it once answered.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modelNameFromSource } from "../../shared/models/model-name.js";
+import { type LocalCloud, openAiClient, startLocalCloud, waitUntil } from "./local-cloud.js";
+
+const HEARTBEAT_INTERVAL_MS = 500;
+
+interface ListedModel {
+  id: string;
+  state: string;
+}
+
+describe("auto-spawn", () => {
+  let cloud: LocalCloud;
+  let model: string;
+
+  beforeAll(async () => {
+    cloud = await startLocalCloud({ heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, hiveName: "spawn-hive" });
+    const downloaded = await cloud.client.runJob({ operation: "model_download", hive: "spawn-hive", model: cloud.modelSource });
+    expect(downloaded.type).toBe("done");
+    model = modelNameFromSource(cloud.modelSource);
+  }, 120_000);
+
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  async function modelState(): Promise<string | undefined> {
+    const response = await fetch(`${cloud.queen.url}/v1/models`, { headers: { authorization: `Bearer ${cloud.apiKey}` } });
+    const listed = ((await response.json()) as { data: ListedModel[] }).data;
+    return listed.find((each) => each.id === model)?.state;
+  }
+
+  async function workersOfModel(): Promise<{ id: string; state: string }[]> {
+    return (await cloud.client.listWorkers()).filter((worker) => worker.model === model);
+  }
+
+  it("lists a catalog model nobody serves as loadable", async () => {
+    await waitUntil(async () => (await modelState()) === "loadable", 10_000, "the catalog model to be listed as loadable");
+    expect(await workersOfModel()).toEqual([]);
+  });
+
+  it("answers concurrent first requests for it from one worker it starts", async () => {
+    const client = openAiClient(cloud);
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, (_, n) => client.chat.completions.create({ model, messages: [{ role: "user", content: `Hello ${n}` }], max_tokens: 8 })),
+    );
+    for (const answer of answers) expect(answer.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    expect(await workersOfModel()).toHaveLength(1);
+    expect(await modelState()).toBe("loaded");
+  }, 120_000);
+
+  it("unloads the worker once answered when the request asks for keep_alive 0, and the model is loadable again", async () => {
+    const response = await fetch(`${cloud.queen.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${cloud.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "Last one" }], max_tokens: 4, keep_alive: 0 }),
+    });
+    expect(response.status).toBe(200);
+    await waitUntil(async () => (await workersOfModel()).length === 0, 30_000, "the idle worker to be stopped");
+    await waitUntil(async () => (await modelState()) === "loadable", 10_000, "the model to be loadable again");
+  }, 60_000);
+});
