@@ -251,13 +251,11 @@ export class Dispatcher {
     const onHive = hive === undefined ? workers : workers.filter((worker) => worker.hiveName === hive);
     if (eligibleWorkers(onHive, request, this.view).length > 0) return {};
     if (onHive.some((worker) => worker.state === "loading")) return { spawnWait: true };
-    if ((request.excludeWorkerIds ?? []).length > 0) {
-      return { refusal: refusal(503, "no_worker_available", `No other worker serves model '${model}' now.`) };
-    }
     if (hive !== undefined) {
       return { refusal: refusal(503, "no_worker_available", `No worker of model '${model}' is ready on hive '${hive}'.`) };
     }
-    const why = this.absence(model);
+    // A request that lost its worker (failover) may have a new one spawned for it, like any other.
+    const why = (request.excludeWorkerIds ?? []).length > 0 ? `No other worker serves model '${model}' now.` : this.absence(model);
     const hook = this.options.onNoWorker?.(model, why) ?? noWorkerRefusal(why);
     return hook === "spawning" ? { spawnWait: true } : { refusal: hook };
   }

@@ -1,8 +1,8 @@
-// Fault drill: a worker SIGKILLed in the middle of a streamed answer. The client must get a
-// terminal error (never a silent truncation, never a hang), the registry must drop the dead
-// worker once its heartbeats stop, and the next request must be served once an operator starts
-// a new worker (the scheduling issue will start it by itself later).
-import OpenAI from "openai";
+// Fault drill: a worker SIGKILLed in the middle of a streamed answer, with no other worker of the
+// model. The queen continues the answer (mid-stream failover) on a worker it starts from the
+// hive's catalog, so the client reads one stream that ends normally (never a silent truncation,
+// never a hang); the registry drops the dead worker once its heartbeats stop; the next request
+// is served by the new worker.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectChatAnswered, isAlive, type LocalCloud, openAiClient, startLocalCloud, TINY_MODEL, waitUntil } from "../node/local-cloud.js";
 
@@ -31,16 +31,18 @@ describe("drill: a worker killed mid-stream", () => {
     await cloud?.stop();
   });
 
-  it("ends the client's stream with an error, drops the worker, and serves the next request from a new one", async () => {
+  it("continues the client's stream on a worker it starts, drops the dead one, and serves the next request from the new one", async () => {
     const stream = await openAiClient(cloud).chat.completions.create(
       { model: TINY_MODEL, messages: [{ role: "user", content: "Tell me a very long story." }], max_tokens: 4000, stream: true },
       { timeout: CLIENT_WAIT_MS },
     );
     let chunks = 0;
     let killedAtMs = 0;
+    let finishReason: string | null | undefined;
     const read = (async () => {
-      for await (const _chunk of stream) {
+      for await (const chunk of stream) {
         chunks += 1;
+        finishReason = chunk.choices[0]?.finish_reason ?? finishReason;
         if (chunks === CHUNKS_BEFORE_KILL) {
           process.kill(worker.pid, "SIGKILL");
           killedAtMs = Date.now();
@@ -54,13 +56,10 @@ describe("drill: a worker killed mid-stream", () => {
       ),
       new Promise<{ kind: "hung" }>((resolve) => setTimeout(() => resolve({ kind: "hung" }), CLIENT_WAIT_MS).unref()),
     ]);
-    const clientErrorMs = Date.now() - killedAtMs;
     expect(killedAtMs, "the worker was killed after a few chunks").toBeGreaterThan(0);
-    expect(outcome.kind).toBe("error");
-    const error = outcome.kind === "error" ? outcome.error : undefined;
-    expect(error).toBeInstanceOf(OpenAI.APIError);
-    const apiError = error as InstanceType<typeof OpenAI.APIError>;
-    console.log(`[worker-killed] client error after ${clientErrorMs} ms and ${chunks} chunks: ${apiError.message}`);
+    expect(outcome, outcome.kind === "error" ? String(outcome.error) : outcome.kind).toEqual({ kind: "ended cleanly" });
+    expect(finishReason, "the continued stream ends as a whole answer does").toBeTruthy();
+    console.log(`[worker-killed] the stream went on after the kill and ended (${finishReason}) ${Date.now() - killedAtMs} ms later, ${chunks} chunks in all`);
     await waitUntil(() => !isAlive(worker.pid), 5000, "the worker to die");
 
     await waitUntil(async () => !(await cloud.client.listWorkers()).some((listed) => listed.id === worker.id), REGISTRY_WAIT_MS, "the registry to drop the worker");
@@ -69,15 +68,9 @@ describe("drill: a worker killed mid-stream", () => {
       `[worker-killed] registry dropped ${worker.id} ${droppedAfterMs} ms after the kill: ${(droppedAfterMs / HEARTBEAT_INTERVAL_MS).toFixed(1)} heartbeat intervals (limit ${MISSED_HEARTBEATS_LIMIT})`,
     );
 
-    // No worker is left: a request now gets a clear 503, and an operator starts a new worker.
-    const refused = await openAiClient(cloud)
-      .chat.completions.create({ model: TINY_MODEL, messages: [{ role: "user", content: "Anyone?" }], max_tokens: 4 }, { timeout: CLIENT_WAIT_MS })
-      .catch((caught: unknown) => caught);
-    expect(refused).toBeInstanceOf(OpenAI.APIError);
-    expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
-    const replacement = await cloud.client.spawnWorker({ hive: HIVE, model: TINY_MODEL, source: cloud.modelSource });
-    await cloud.client.waitForWorkerReady(replacement.id, 60_000);
     await expectChatAnswered(cloud);
-    console.log(`[worker-killed] the next request was served by a new worker ${replacement.id}`);
-  });
+    const serving = (await cloud.client.listWorkers()).filter((listed) => listed.model === TINY_MODEL);
+    expect(serving).toHaveLength(1);
+    console.log(`[worker-killed] the next request was served by the worker the queen started, ${serving[0]?.id}`);
+  }, 90_000);
 });

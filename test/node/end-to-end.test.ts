@@ -149,17 +149,17 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
     expect((error as InstanceType<typeof OpenAI.NotFoundError>).code).toBe("model_not_found");
   });
 
-  it("stops routing to a killed worker and answers with a clear error, not a hang", async () => {
+  it("stops routing to a killed worker, and starts a new one from the hive's catalog for the next request", async () => {
+    const killed = (await cloud.client.listWorkers()).find((worker) => worker.model === TINY_MODEL);
     process.kill(workerPid, "SIGKILL");
     await waitUntil(() => !isAlive(workerPid), 5000, "the worker to die");
-    // Three missed heartbeats and the registry forgets it.
-    await waitUntil(async () => !(await cloud.client.listModels()).includes(TINY_MODEL), 10 * HEARTBEAT_INTERVAL_MS, "the model to disappear");
-    // A hang would surface as APIConnectionTimeoutError, which has no status.
-    const error = await openai.chat.completions.create(greedy, { timeout: 10_000 }).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(OpenAI.APIError);
-    const apiError = error as InstanceType<typeof OpenAI.APIError>;
-    expect(apiError.status).toBe(503);
-    expect(apiError.code).toBe("no_worker_available");
-    expect(apiError.headers?.get("retry-after")).toBeTruthy();
-  });
+    // Three missed heartbeats and the hive's session forgets it.
+    await waitUntil(async () => !(await cloud.client.listWorkers()).some((worker) => worker.id === killed?.id), 10 * HEARTBEAT_INTERVAL_MS, "the dead worker to be dropped");
+    // The model is in the hive's catalog (the spawn downloaded it): the queen starts a worker for it.
+    const completion = await openai.chat.completions.create({ ...greedy, max_tokens: 5 }, { timeout: 60_000 });
+    expect(completion.choices[0]?.finish_reason).toBe("length");
+    const serving = (await cloud.client.listWorkers()).filter((worker) => worker.model === TINY_MODEL);
+    expect(serving).toHaveLength(1);
+    expect(serving[0]?.id).not.toBe(killed?.id);
+  }, 90_000);
 });
