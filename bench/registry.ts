@@ -70,9 +70,14 @@ async function eachLimited<T>(items: T[], concurrency: number, task: (item: T) =
   );
 }
 
+/** Workers the queen lists; -1 while it does not answer (restarting). */
 async function liveWorkers(queen: LocalQueen): Promise<number> {
-  const response = await admin(queen, "GET", "/v1/workers");
-  return response.ok ? ((await response.json()) as { data: unknown[] }).data.length : -1;
+  try {
+    const response = await admin(queen, "GET", "/v1/workers");
+    return response.ok ? ((await response.json()) as { data: unknown[] }).data.length : -1;
+  } catch {
+    return -1;
+  }
 }
 
 /** Times `call` back to back for `seconds`. */
