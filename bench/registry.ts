@@ -70,9 +70,14 @@ async function eachLimited<T>(items: T[], concurrency: number, task: (item: T) =
   );
 }
 
+/** Workers the queen lists; -1 while it does not answer (restarting). */
 async function liveWorkers(queen: LocalQueen): Promise<number> {
-  const response = await admin(queen, "GET", "/v1/workers");
-  return response.ok ? ((await response.json()) as { data: unknown[] }).data.length : -1;
+  try {
+    const response = await admin(queen, "GET", "/v1/workers");
+    return response.ok ? ((await response.json()) as { data: unknown[] }).data.length : -1;
+  } catch {
+    return -1;
+  }
 }
 
 /** Times `call` back to back for `seconds`. */
@@ -128,11 +133,25 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
       hives.push(hive);
       await hive.connect();
     });
+    process.stdout.write(`  ${hiveCount} hives connected in ${round((Date.now() - setupStart) / 1000)} s; spawning their workers\n`);
     const spawns = hives.flatMap((hive) => MODELS.slice(0, WORKERS_PER_HIVE).map((model) => ({ hive, model })));
-    await eachLimited(spawns, SETUP_CONCURRENCY, async ({ hive, model }) => {
-      const response = await admin(queen, "POST", "/v1/workers", { hive: hive.name, model, source: "file:/bench/model.gguf" });
-      if (response.status !== 201) throw new Error(`spawn on ${hive.name} answered ${response.status}: ${await response.text()}`);
-    });
+    let spawned = 0;
+    const progress = setInterval(() => process.stdout.write(`  ${spawned} of ${spawns.length} workers spawned\n`), 30_000);
+    try {
+      await eachLimited(spawns, SETUP_CONCURRENCY, async ({ hive, model }) => {
+        // A job, not POST /v1/workers: the simulated hive answers it at once, so nothing waits on it.
+        for (let attempt = 1; ; attempt++) {
+          const response = await admin(queen, "POST", "/v1/jobs", { operation: "worker_spawn", hive: hive.name, model, source: "file:/bench/model.gguf" });
+          if (response.status === 202) break;
+          const text = await response.text();
+          if (attempt === 3) throw new Error(`spawn on ${hive.name} answered ${response.status}: ${text}`);
+          process.stdout.write(`  spawn on ${hive.name} answered ${response.status} (${text.slice(0, 120)}); again\n`);
+        }
+        spawned += 1;
+      });
+    } finally {
+      clearInterval(progress);
+    }
     for (const hive of hives) hive.beatNewWorkers();
     const workers = hiveCount * WORKERS_PER_HIVE;
     await waitUntil(async () => (await liveWorkers(queen)) === workers, 120_000 + workers * 20, `all ${workers} workers to be listed`);
