@@ -78,7 +78,11 @@ export class HiveStatusReporter {
     const previous = this.workers.get(heartbeat.workerId);
     this.workers.set(heartbeat.workerId, { heartbeat, receivedAtMs: Date.now() });
     if (heartbeat.state === "stopped") this.workers.delete(heartbeat.workerId);
-    if (previous?.heartbeat.state !== heartbeat.state && MEMORY_MOVES.has(heartbeat.state)) this.soon();
+    if (previous?.heartbeat.state === heartbeat.state || !MEMORY_MOVES.has(heartbeat.state)) return;
+    // A new worker's model was just fetched into the catalog (by its spawn job, which ends only
+    // once the model is loaded): the queen hears of it now, not when the job ends.
+    if (previous === undefined) this.catalogChanged();
+    else this.soon();
   }
 
   /** A job may have changed the catalog: read it again and tell the queen. */

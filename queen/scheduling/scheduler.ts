@@ -123,6 +123,7 @@ export class Scheduler {
       this.awaitingRoom.add(model);
       return "spawning";
     }
+    console.warn(`no worker can be started for '${model}': ${answer.code}: ${answer.message}`);
     // No online hive has it in its catalog: what became of its workers says more.
     if (answer.code === "model_not_found") return noWorkerRefusal(why);
     return { ok: false, status: answer.status === 404 ? 404 : 503, code: answer.code, message: answer.message };
