@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
 import { modelNameFromSource } from "../shared/models/model-name.js";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
 import { startHiveProcess } from "./local-cloud/hive-process.js";
 import { lockStateFolder } from "./local-cloud/instance-lock.js";
 import { startOrphanGuard } from "./local-cloud/orphan-guard.js";
@@ -23,6 +24,10 @@ const DEMO_MODEL = "rbee-tiny";
 const HIVE_NAME = "local";
 /** The executables wrangler runs for the local queen, which do not notice that this process died. */
 const QUEEN_PROCESSES = ["workerd", "esbuild"];
+/** How long a worker may take to load the model and heartbeat ready, ms. */
+const WORKER_READY_TIMEOUT_MS = 120_000;
+/** Heartbeat intervals a worker left running may take to re-attach; the hive waits as long for it (hive/hive.ts). */
+const SILENT_WORKER_INTERVALS = 3;
 /** Local queen state (D1, Durable Objects) and the demo model; RBEE_STATE_DIR moves it. */
 const STATE_DIR = resolve(process.env.RBEE_STATE_DIR ?? resolve(PROJECT_ROOT, ".rbee"));
 
@@ -101,6 +106,20 @@ async function resolveModel(model: string | undefined): Promise<{ name: string; 
   return { name: modelNameFromSource(source), source, demo: false };
 }
 
+/** Gets the model into the hive's catalog, starts a worker for it and waits until it is ready. */
+async function startWorker(client: QueenClient, model: { name: string; source: string; demo: boolean }): Promise<void> {
+  if (!model.demo) {
+    // Downloads can take longer than one HTTP request may wait: fetch first, following the job.
+    console.log(`getting '${model.source}' into the hive's model catalog…`);
+    const end = await client.runJob({ operation: "model_download", hive: HIVE_NAME, model: model.source });
+    if (end.type !== "done") throw new Error(`could not get the model: ${end.code ?? end.type}: ${end.message ?? ""}`);
+  }
+  await shutdown.checkpoint();
+  console.log(`starting a worker for '${model.name}'…`);
+  const worker = await client.spawnWorker({ hive: HIVE_NAME, model: model.name, source: model.source });
+  await client.waitForWorkerReady(worker.id, WORKER_READY_TIMEOUT_MS);
+}
+
 const options = parseOptions();
 const shutdown = new Shutdown();
 shutdown.ownSignals();
@@ -153,16 +172,16 @@ try {
   shutdown.add("the hive", () => hive.stop()); // the hive stops the workers it started before it exits
   await hive.welcomed;
   await guard.guardChildrenNamed(...QUEEN_PROCESSES); // the queen welcomed the hive: every workerd is up
-  if (!model.demo) {
-    // Downloads can take longer than one HTTP request may wait: fetch first, following the job.
-    console.log(`getting '${model.source}' into the hive's model catalog…`);
-    const end = await client.runJob({ operation: "model_download", hive: HIVE_NAME, model: model.source });
-    if (end.type !== "done") throw new Error(`could not get the model: ${end.code ?? end.type}: ${end.message ?? ""}`);
+  // A previous npm start that died without stopping its worker (a crash, SIGKILL) left it running
+  // with the model loaded; it re-attaches to this hive within a few heartbeats. Serve with it
+  // rather than load a second copy beside it (which on a GPU may not even fit).
+  const returning = await client.findReturningWorker(hive.workersAtStart, model.name, SILENT_WORKER_INTERVALS * DEFAULT_HEARTBEAT_INTERVAL_MS);
+  if (returning !== undefined) {
+    console.log(`reusing worker ${returning}, which the previous npm start left running with '${model.name}'`);
+    await client.waitForWorkerReady(returning, WORKER_READY_TIMEOUT_MS);
+  } else {
+    await startWorker(client, model);
   }
-  await shutdown.checkpoint();
-  console.log(`starting a worker for '${model.name}'…`);
-  const worker = await client.spawnWorker({ hive: HIVE_NAME, model: model.name, source: model.source });
-  await client.waitForWorkerReady(worker.id, 120_000);
 } catch (error) {
   // A signal during the start also breaks the steps above (the hive exits): that shutdown is the one.
   if (!shutdown.requested) console.error(`npm start: ${(error as Error).message}`);

@@ -337,6 +337,8 @@ export class HiveSession extends DurableObject<Env> {
     for (const worker of unlisted) console.warn(`hive ${attachment.hiveName}: came back without worker ${worker.workerId}; dropped`);
     const reported = Promise.all([this.reporter.gone(attachment.hiveName, unlisted, "not_in_hello"), this.reporter.resync(attachment.hiveName)]);
     ws.serializeAttachment({ ...attachment, greeted: true } satisfies SocketAttachment);
+    // Before the welcome: a hive_status the hive sends after it is newer, and must not be overwritten by these.
+    await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: hello.devices, models: hello.models ?? [] });
     this.send(ws, {
       type: "welcome",
       protocol: PROTOCOL_VERSION,
@@ -347,7 +349,6 @@ export class HiveSession extends DurableObject<Env> {
     await reported;
     await this.jobDesk.reconcile(ws, attachment.hiveName, tracked, hello.jobs);
     await this.recordFacts(attachment.hiveName, { capabilities: { ...hello.hive, devices: hello.devices } });
-    await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: hello.devices, models: hello.models ?? [] });
   }
 
   private async recordFacts(hiveName: string, facts: HiveFacts): Promise<void> {

@@ -11,7 +11,7 @@ import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import { queenConfig } from "../config.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker } from "../scheduling/contracts.js";
-import { HiveFactsTable } from "../scheduling/hive-facts.js";
+import { type HiveFacts, HiveFactsTable } from "../scheduling/hive-facts.js";
 import { modelStates, type ModelStateView } from "../scheduling/model-catalog-view.js";
 import { Scheduler } from "../scheduling/scheduler.js";
 import { recordStops } from "./worker-bookkeeping.js";
@@ -94,7 +94,7 @@ export class Registry extends DurableObject<Env> {
   /** Every model an online hive can load or a worker serves, with its state (GET /v1/models). */
   async modelStates(): Promise<ModelStateView[]> {
     const workers = this.table.all().filter((worker) => this.onlineHives.has(worker.hiveName));
-    return modelStates(this.hiveFactsTable.all(), workers, (model) => this.seenModels.get(model), Date.now());
+    return modelStates(this.onlineHiveFacts(), workers, (model) => this.seenModels.get(model), Date.now());
   }
 
   /** Leases a worker for a request: at once, once one frees (or is spawned) within its deadline, or a refusal. */
@@ -194,7 +194,7 @@ export class Registry extends DurableObject<Env> {
       config: queenConfig(this.env),
       table: this.table,
       isHiveOnline: (hiveName) => this.onlineHives.has(hiveName),
-      hives: () => this.hiveFactsTable.all(),
+      hives: () => this.onlineHiveFacts(),
       knowsModel: (model) => this.seenModels.has(model),
       pidOf: (workerId) => this.table.record(workerId)?.heartbeat.pid,
       onIdleCheckDue: () => void this.scheduleIdleCheck(),
@@ -211,6 +211,15 @@ export class Registry extends DurableObject<Env> {
         console.error(`could not ask hive ${hiveName} for its workers`, error);
       }
     }
+  }
+
+  /**
+   * Facts of the hives that reported since this Registry started. Those read back from storage
+   * wait for their hive's snapshot: after a queen restart its hive may not be back (yet), and a
+   * model listed or planned on it would only earn the client a 503 hive_offline.
+   */
+  private onlineHiveFacts(): HiveFacts[] {
+    return this.hiveFactsTable.all().filter((facts) => this.onlineHives.has(facts.hiveName));
   }
 
   private servable(worker: LiveWorker) {

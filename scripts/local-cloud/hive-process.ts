@@ -4,6 +4,8 @@ import { execa, type ResultPromise } from "execa";
 import { EXIT_WITH_PARENT_ENV } from "../../shared/protocol/exit-with-parent.js";
 
 const HIVE_BIN = fileURLToPath(new URL("../../bin/rbee-hive.js", import.meta.url));
+/** The line hive/hive.ts prints at start, before it connects, when it found workers of a previous hive running. */
+const WORKERS_AT_START_LINE = /workers left running by a previous hive: (\S+(?:, \S+)*) \(/;
 
 export interface HiveProcessOptions {
   queenUrl: string;
@@ -26,6 +28,8 @@ export interface HiveProcess {
   pid: number;
   /** Resolves once the queen has welcomed the hive. */
   welcomed: Promise<void>;
+  /** The workers a previous hive left running that this one found at start (they re-attach); known once `welcomed` resolves. */
+  readonly workersAtStart: readonly string[];
   /** The exit code once the process has exited, null while it runs. */
   readonly exitCode: number | null;
   /** SIGTERM, then SIGKILL after `graceMs`; safe to call twice. */
@@ -48,6 +52,7 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   const pid = child.pid;
   if (pid === undefined) throw new Error("could not start rbee-hive");
 
+  const workersAtStart: string[] = [];
   const welcomed = new Promise<void>((resolve, reject) => {
     let buffered = "";
     child.all?.on("data", (chunk: Buffer) => {
@@ -56,6 +61,8 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
       buffered = lines.pop() ?? "";
       for (const line of lines) {
         options.onLine?.(line);
+        const found = WORKERS_AT_START_LINE.exec(line)?.[1];
+        if (found !== undefined) workersAtStart.push(...found.split(", "));
         if (line.includes("queen welcomed hive")) resolve();
       }
     });
@@ -67,6 +74,7 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   return {
     pid,
     welcomed,
+    workersAtStart,
     get exitCode() {
       return child.exitCode;
     },

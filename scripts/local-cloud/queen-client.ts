@@ -30,6 +30,22 @@ export class QueenClient {
     await waitUntil(async () => (await this.listWorkers()).some((worker) => worker.id === id && worker.state === "ready"), timeoutMs, `worker ${id} to be ready`);
   }
 
+  /**
+   * Which of `workerIds` (workers a previous hive left running, re-attaching to the new one)
+   * serves `model`: polls /v1/workers until one of them is listed for it, every one is listed for
+   * other models, or `timeoutMs` passes (a worker silent that long is gone). Undefined when none does.
+   */
+  async findReturningWorker(workerIds: readonly string[], model: string, timeoutMs: number): Promise<string | undefined> {
+    let found: string | undefined;
+    const returned = async () => {
+      const listed = (await this.listWorkers()).filter((worker) => workerIds.includes(worker.id));
+      found = listed.find((worker) => worker.model === model)?.id;
+      return found !== undefined || listed.length === workerIds.length;
+    };
+    if (workerIds.length > 0) await waitUntil(returned, timeoutMs, "a worker of the previous hive to re-attach").catch(() => {});
+    return found;
+  }
+
   /** Polls /v1/models until `model` is listed (a worker for it heartbeated `ready`). */
   async waitForModel(model: string, timeoutMs: number): Promise<void> {
     await waitUntil(async () => (await this.listModels()).includes(model), timeoutMs, `model '${model}' to be listed`);

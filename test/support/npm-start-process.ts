@@ -21,11 +21,14 @@ export interface NpmStart {
   kill(): Promise<void>;
 }
 
-/** Starts `npm start --silent` on `port` with its state (and the hive's cache) under `stateDir`. */
-export function runNpmStart(stateDir: string, port: number): NpmStart {
+/**
+ * Starts `npm start --silent` on `port` with its state (and the hive's cache) under `stateDir`;
+ * with `apiKey` (RBEE_API_KEY) a test can call the queen before the key is printed, else one is generated.
+ */
+export function runNpmStart(stateDir: string, port: number, apiKey = ""): NpmStart {
   const child = execa("npm", ["start", "--silent"], {
     cwd: PROJECT_ROOT,
-    env: { RBEE_PORT: String(port), RBEE_STATE_DIR: stateDir, RBEE_CACHE_DIR: join(stateDir, "cache"), RBEE_API_KEY: "", RBEE_ADMIN_KEY: "" },
+    env: { RBEE_PORT: String(port), RBEE_STATE_DIR: stateDir, RBEE_CACHE_DIR: join(stateDir, "cache"), RBEE_API_KEY: apiKey, RBEE_ADMIN_KEY: "" },
     all: true,
     reject: false,
     // Its own process group, like a shell job, so "Ctrl-C" can reach every process in it.
