@@ -48,6 +48,8 @@ export interface LocalFleet {
   hives: ReadonlyMap<string, HiveProcess>;
   /** Every line the hives (and their workers) printed, prefixed with the hive's name. */
   log: string[];
+  /** The `file:` URL the tiny model was written to under `model`'s name (a worker_spawn's `source`). */
+  source(model: string): string;
   /** Gets `model` into `hive`'s catalog with a model_download job. */
   download(hive: string, model: string): Promise<void>;
   workers(): Promise<ListedWorker[]>;
@@ -65,6 +67,11 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     await writeTinyLlamaGguf(path);
     sources.set(model, pathToFileURL(path).href);
   }
+  const sourceOf = (model: string) => {
+    const source = sources.get(model);
+    if (source === undefined) throw new Error(`the fleet wrote no model '${model}'`);
+    return source;
+  };
   const apiKey = "rbee_sk_fleet_test_key";
   const queen = await startLocalQueen({
     persistDir: join(dir, "queen"),
@@ -111,8 +118,9 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     client,
     hives,
     log,
+    source: sourceOf,
     async download(hive, model) {
-      const ended = await client.runJob({ operation: "model_download", hive, model: sources.get(model) });
+      const ended = await client.runJob({ operation: "model_download", hive, model: sourceOf(model) });
       expect(ended, `downloading '${model}' to hive ${hive}`).toMatchObject({ type: "done" });
     },
     async workers() {
