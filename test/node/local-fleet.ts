@@ -16,7 +16,7 @@ import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { type HiveProcess, startHiveProcess } from "../../scripts/local-cloud/hive-process.js";
 import { type LocalQueen, startLocalQueen } from "../../scripts/local-cloud/queen.js";
 import { QueenClient } from "../../scripts/local-cloud/queen-client.js";
-import { processesMentioning } from "./local-cloud.js";
+import { processesMentioning, waitUntil } from "./local-cloud.js";
 
 export interface FleetHiveOptions {
   name: string;
@@ -50,7 +50,7 @@ export interface LocalFleet {
   log: string[];
   /** The `file:` URL the tiny model was written to under `model`'s name (a worker_spawn's `source`). */
   source(model: string): string;
-  /** Gets `model` into `hive`'s catalog with a model_download job. */
+  /** Gets `model` into `hive`'s catalog with a model_download job, and waits until the queen knows. */
   download(hive: string, model: string): Promise<void>;
   workers(): Promise<ListedWorker[]>;
   /** The official OpenAI client, with the admin key (it is told which worker served) and no retries. */
@@ -82,6 +82,10 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
   });
   const client = new QueenClient(queen.url, apiKey);
   const log: string[] = [];
+  const listedModels = async () => {
+    const response = await fetch(`${queen.url}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } });
+    return ((await response.json()) as { data: { id: string; hives: string[] }[] }).data;
+  };
   const hives = new Map<string, HiveProcess>();
   const stop = async () => {
     await Promise.all([...hives.values()].map((hive) => hive.stop()));
@@ -122,6 +126,8 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     async download(hive, model) {
       const ended = await client.runJob({ operation: "model_download", hive, model: sourceOf(model) });
       expect(ended, `downloading '${model}' to hive ${hive}`).toMatchObject({ type: "done" });
+      // The hive tells the queen its new catalog a moment after the job ends (its next hive_status).
+      await waitUntil(async () => (await listedModels()).some((listed) => listed.id === model && listed.hives.includes(hive)), 10_000, `hive ${hive} to report '${model}'`);
     },
     async workers() {
       const response = await fetch(`${queen.url}/v1/workers`, { headers: { authorization: `Bearer ${apiKey}` } });
