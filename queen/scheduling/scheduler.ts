@@ -42,6 +42,8 @@ export class Scheduler {
   private readonly retiring = new Set<string>();
   private readonly residentSince = new Map<string, number>();
   private readonly lastActive = new Map<string, number>();
+  /** Wakes the waiting-for-room models when the next worker's minimum residency ends. */
+  private residencyTimer: ReturnType<typeof setTimeout> | undefined;
   /** Lease id → the worker it is on and the keep-alive its request asked for. */
   private readonly leases = new Map<string, { workerId: string; keepAliveMs: number | undefined }>();
 
@@ -100,6 +102,23 @@ export class Scheduler {
       this.awaitingRoom.delete(model);
       this.dispatcher.reconsider(model); // a final refusal now answers them
     }
+    this.wakeWhenResidencyEnds();
+  }
+
+  /**
+   * A model waiting for room may be waiting only for a loaded worker's minimum residency to pass
+   * (SWAP_MIN_RESIDENCY_SECONDS): no lease ends and no worker changes then, so nothing else would
+   * plan it again. Plans again the moment the next residency ends.
+   */
+  private wakeWhenResidencyEnds(): void {
+    if (this.residencyTimer !== undefined) clearTimeout(this.residencyTimer);
+    this.residencyTimer = undefined;
+    if (this.awaitingRoom.size === 0) return;
+    const now = Date.now();
+    const minResidencyMs = this.deps.config.swapMinResidencySeconds * 1000;
+    const ends = [...this.residentSince.values()].map((since) => since + minResidencyMs).filter((at) => at > now);
+    if (ends.length === 0) return;
+    this.residencyTimer = setTimeout(() => this.reconsider(), Math.min(...ends) - now);
   }
 
   /** Stops the workers idle past their keep-alive (the Registry's alarm calls this). */
@@ -121,6 +140,7 @@ export class Scheduler {
     if (answer.retryable) {
       // It fits once busy workers finish: wait (within the deadline) rather than evict them.
       this.awaitingRoom.add(model);
+      this.wakeWhenResidencyEnds();
       return "spawning";
     }
     console.warn(`no worker can be started for '${model}': ${answer.code}: ${answer.message}`);

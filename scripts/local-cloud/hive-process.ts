@@ -14,6 +14,8 @@ export interface HiveProcessOptions {
   workerThreads?: number;
   /** The hive's catalogs, worker logs and channel socket (`--cache-dir`); default ~/.cache/rbee. */
   cacheDir?: string;
+  /** The most memory the hive offers the queen (`--memory-budget`): bytes, or text such as "512MiB". */
+  memoryBudget?: number | string;
   /** Stop the hive's workers when it stops (`npm start`); tests of re-attaching leave them up. */
   stopWorkersOnExit?: boolean;
   /** Stop the hive (as SIGTERM would) once this process is gone, even killed by SIGKILL (`npm start`). */
@@ -40,6 +42,7 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   const args = ["connect", "--queen", options.queenUrl, "--name", options.name];
   if (options.workerThreads !== undefined) args.push("--worker-threads", String(options.workerThreads));
   if (options.cacheDir !== undefined) args.push("--cache-dir", options.cacheDir);
+  if (options.memoryBudget !== undefined) args.push("--memory-budget", String(options.memoryBudget));
   if (options.stopWorkersOnExit) args.push("--stop-workers-on-exit");
   const child: ResultPromise = execa(process.execPath, [HIVE_BIN, ...args], {
     // The token goes by environment, not argv, so `ps` on a shared machine does not show it.
