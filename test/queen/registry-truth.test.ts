@@ -91,7 +91,9 @@ describe("liveness in the hive's session", () => {
     // A change after them: once the Registry has it, the ten before were handled too (one socket, in order).
     hive.heartbeat(worker, "steady-model", "ready");
     await eventually(async () => (await state()) === "ready");
-    expect((await registryStub(env).stats("steady-hive")).reports - before).toBe(1);
+    // One report, for the one change. Forwarding every heartbeat would make it eleven; a machine so
+    // loaded that the 200 ms test interval lapses may add an expiry and a return (two more).
+    expect((await registryStub(env).stats("steady-hive")).reports - before).toBeLessThanOrEqual(3);
   });
 
   it("drops a worker silent for three heartbeat intervals while its hive stays connected", async () => {
