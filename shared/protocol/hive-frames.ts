@@ -12,8 +12,10 @@ import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
 /**
  * Bumped on any incompatible change; the queen refuses a hello with another version. 4: pings
  * (a hive that never pings is dropped as silent), job acks and replay, the hello's job list.
+ * 5: the hello lists the hive's workers (the queen drops the ones it issued that are missing)
+ * and its catalog's models, as hive_status does; heartbeats count only for issued worker ids.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** Largest frame either end accepts. A token stream is coalesced well below this. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
