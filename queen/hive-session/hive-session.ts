@@ -125,8 +125,12 @@ export class HiveSession extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Sends a client request to a worker of this hive; resolves with its (streaming) response. */
-  async relay(request: RelayRequest): Promise<Response> {
+  /**
+   * Sends a client request to a worker of this hive; resolves with its (streaming) response.
+   * `headTimeoutMs`: how long to wait for the worker to start answering (the request's deadline
+   * may leave less than RESPONSE_HEAD_TIMEOUT_MS).
+   */
+  async relay(request: RelayRequest, headTimeoutMs = RESPONSE_HEAD_TIMEOUT_MS): Promise<Response> {
     const socket = this.greetedSocket();
     if (!socket) return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
     const { requestId } = request;
@@ -139,10 +143,11 @@ export class HiveSession extends DurableObject<Env> {
     });
     this.relays.set(requestId, pending);
     this.send(socket.ws, { type: "request", ...request });
+    const waitMs = Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS);
     const timeout = setTimeout(() => {
       this.send(socket.ws, { type: "cancel", requestId });
-      pending.end(new RbeeError(504, "worker_timeout", "The worker did not start answering in time.", { retryAfterSeconds: 5 }));
-    }, RESPONSE_HEAD_TIMEOUT_MS);
+      pending.end(new RbeeError(504, "worker_timeout", `The worker did not start answering within ${(waitMs / 1000).toFixed(1)} s.`, { retryAfterSeconds: 5 }));
+    }, waitMs);
     try {
       const head = await pending.head;
       return new Response(pending.body, { status: head.status, headers: head.headers });

@@ -70,6 +70,7 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
       path,
       first: result.response,
       retry: async (continuation) => {
+        if (Date.now() >= deadlineMs) return undefined; // past X-Request-Timeout: end it, do not start again
         const next = await leasedRelay({ ...relay, lease: { ...relay.lease, requestId: newId("req"), excludeWorkerIds: lostWorkers }, body: continuation });
         if (!next.ok) return undefined;
         lostWorkers.push(next.workerId); // not placed on again if it breaks too

@@ -72,7 +72,9 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     };
     signal.addEventListener("abort", cancel, { once: true });
     relayStartedAtMs ??= Date.now();
-    const response = await relayOnce(session, { requestId: relayId, workerId: outcome.workerId, port: outcome.port, path: input.path, body: input.body });
+    // The worker must start answering before the request's deadline (X-Request-Timeout).
+    const headTimeoutMs = Math.max(1, lease.deadlineMs - Date.now());
+    const response = await relayOnce(session, { requestId: relayId, workerId: outcome.workerId, port: outcome.port, path: input.path, body: input.body }, headTimeoutMs);
     const served = {
       ok: true as const,
       relayId,
@@ -87,7 +89,7 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     held.release("worker_failed");
     console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${failure}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
     lastFailure = { ...served, response: withoutRelayMark(response), failovers: attempt - 1 };
-    if (signal.aborted) break;
+    if (signal.aborted || Date.now() >= lease.deadlineMs) break; // nobody to answer, or no time left to try another
     excluded.push(outcome.workerId);
   }
   if (!lastFailure) throw new Error("leasedRelay: no attempt was made");
@@ -107,9 +109,9 @@ async function acquireUnlessGone(registry: Registry, request: LeaseRequest, inpu
   }
 }
 
-async function relayOnce(session: Session, request: RelayRequest): Promise<Response> {
+async function relayOnce(session: Session, request: RelayRequest, headTimeoutMs: number): Promise<Response> {
   try {
-    return await session.relay(request);
+    return await session.relay(request, headTimeoutMs);
   } catch (error) {
     // The HiveSession call itself failed (its object was reset, say): nothing reached a worker.
     console.error(`relay of request ${request.requestId} failed`, error);

@@ -29,7 +29,10 @@ async function hiveWithWorker(hiveName: string, model: string, tokensPerSecond =
   const hive = await TestHive.greeted(hiveName);
   const workerId = await spawnWorker(hive, model);
   workerOf.set(hive, workerId);
-  const beat = () => hive.send({ type: "worker_heartbeat", heartbeat: fakeHeartbeat({ workerId, model, port: 40001, tokensPerSecond }) });
+  const beat = () => {
+    // A test may close its hive before the test ends: a worker does not beat through a closed socket.
+    if (hive.ws.readyState === WebSocket.OPEN) hive.send({ type: "worker_heartbeat", heartbeat: fakeHeartbeat({ workerId, model, port: 40001, tokensPerSecond }) });
+  };
   beat();
   // Twice as often as the 200 ms interval asks: a busy test machine delays timers.
   beating.push(setInterval(beat, 50));
@@ -115,6 +118,14 @@ describe("the queue in the queen", () => {
     expect(error.message).toMatch(/Waited \d+\.\d s .* number 1 of 1/);
     hive.ws.close(1000, "bye");
     expect((await stuck).status).toBe(502);
+  }, 15_000);
+
+  it("answers 504 when the worker has not started answering by the request's X-Request-Timeout, and cancels it there", async () => {
+    const hive = await hiveWithWorker("silent-hive", "silent-model");
+    const response = chat("silent-model", { headers: { "x-request-timeout": "1" } });
+    const request = await hive.next("request");
+    expect((await response).status).toBe(504);
+    expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: request.requestId });
   }, 15_000);
 
   it("refuses an X-Request-Timeout that is not a number of seconds with 400 naming the header", async () => {
