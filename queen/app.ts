@@ -14,6 +14,7 @@ import { hiveConnectRoutes } from "./routes/hive-connect.js";
 import { hiveRoutes } from "./routes/hives.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { keyRoutes } from "./routes/keys.js";
+import { modelPolicyRoutes } from "./routes/model-policy.js";
 import { modelRoutes } from "./routes/models.js";
 import { usageRoutes } from "./routes/usage.js";
 import { workerRoutes } from "./routes/workers.js";
@@ -31,6 +32,8 @@ app.route(HIVE_CONNECT_PATH, hiveConnectRoutes);
 app.use("/v1/*", async (c, next) => (c.req.path === HIVE_CONNECT_PATH ? next() : requireApiKey(c, next)));
 app.use("/v1/*", jsonBodyLimit);
 
+// Before modelRoutes: /v1/models/:id would not match the longer path, but the order says which wins.
+app.route("/v1/models/:id/policy", modelPolicyRoutes);
 app.route("/v1/models", modelRoutes);
 app.route("/v1/chat/completions", chatCompletionRoutes);
 app.route("/v1/completions", completionRoutes);

@@ -6,9 +6,14 @@ import type { Scope } from "./authenticated-key.js";
 /** Paths (exact, or with a `/…` suffix) that an `inference` key may call. */
 const INFERENCE_PATHS = ["/v1/models", "/v1/chat/completions", "/v1/completions", "/v1/embeddings"] as const;
 
+/** /v1/models/:id/policy: admin only. */
+const ADMIN_MODEL_PATH = /^\/v1\/models\/[^/]+\/policy$/;
+
 export function scopeForPath(path: string): Scope {
   // Hono matches routes with a trailing slash too; treat `/v1/models/` like `/v1/models`.
   const normalised = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  // A model's policy is the admins' to set, though it lives under /v1/models.
+  if (ADMIN_MODEL_PATH.test(normalised)) return "admin";
   const inference = INFERENCE_PATHS.some((prefix) => normalised === prefix || normalised.startsWith(`${prefix}/`));
   return inference ? "inference" : "admin";
 }

@@ -94,7 +94,26 @@ export const usageDaily = sqliteTable(
   (table) => [primaryKey({ columns: [table.keyId, table.day] }), index("usage_daily_day_idx").on(table.day)],
 );
 
+/** Per-model policy an admin sets (PUT /v1/models/:id/policy); the Registry keeps a copy in memory. */
+export const modelPolicies = sqliteTable("model_policies", {
+  /** The model's client-facing name. */
+  model: text("model").primaryKey(),
+  minWorkers: integer("min_workers").notNull().default(0),
+  /** null: no cap. */
+  maxWorkers: integer("max_workers"),
+  /** JSON array of hive names, most preferred first. */
+  preferredHives: text("preferred_hives", { mode: "json" }).$type<string[]>().notNull(),
+  /** JSON array of cpu/cuda/metal/vulkan; null: any. */
+  workerTypes: text("worker_types", { mode: "json" }).$type<string[]>(),
+  /** null: the queen's default; -1: never unloaded. */
+  keepAliveSeconds: integer("keep_alive_seconds"),
+  /** A model source a hive may download; null: only catalog models. */
+  source: text("source"),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+});
+
 export type HiveRecord = typeof hives.$inferSelect;
 export type ApiKeyRecord = typeof apiKeys.$inferSelect;
 export type JobRecord = typeof jobs.$inferSelect;
 export type HiveModelRecord = typeof hiveModels.$inferSelect;
+export type ModelPolicyRecord = typeof modelPolicies.$inferSelect;

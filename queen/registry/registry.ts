@@ -13,7 +13,9 @@ import { hiveSessionStub } from "../hive-session/stub.js";
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker } from "../scheduling/contracts.js";
 import { type HiveFacts, HiveFactsTable } from "../scheduling/hive-facts.js";
 import { modelStates, type ModelStateView } from "../scheduling/model-catalog-view.js";
+import type { ModelPolicy } from "../scheduling/model-policy.js";
 import { Scheduler } from "../scheduling/scheduler.js";
+import { loadPolicies } from "./policy-records.js";
 import { recordStops } from "./worker-bookkeeping.js";
 import { canServe, toWorkerView, type WorkerView } from "./worker-record.js";
 import type { HiveReport, RegistryStats, ReportOutcome } from "./worker-report.js";
@@ -49,6 +51,8 @@ export class Registry extends DurableObject<Env> {
   private readonly reportsByHive = new Map<string, number>();
   /** Each online hive's devices and catalog models, for auto-spawn and /v1/models. */
   private readonly hiveFactsTable = new HiveFactsTable();
+  /** Each model's admin policy (D1 model_policies), loaded when this object starts, kept current by policyChanged. */
+  private readonly policies = new Map<string, ModelPolicy>();
   /** The queue, leases, auto-spawn and idle unload (scheduling/scheduler.ts); made on first use. */
   private scheduling: Scheduler | undefined;
 
@@ -89,6 +93,14 @@ export class Registry extends DurableObject<Env> {
     this.hiveFactsTable.set(hiveName, facts);
     await this.ctx.storage.put(HIVE_FACTS_KEY_PREFIX + hiveName, this.hiveFactsTable.get(hiveName));
     this.scheduler().reconsider();
+  }
+
+  /** An admin set (`policy`) or removed (null) a model's policy in D1: it applies from now on. */
+  async policyChanged(model: string, policy: ModelPolicy | null): Promise<void> {
+    if (policy === null) this.policies.delete(model);
+    else this.policies.set(model, policy);
+    this.scheduler().policyChanged(model);
+    await this.scheduleIdleCheck();
   }
 
   /** Every model an online hive can load or a worker serves, with its state (GET /v1/models). */
@@ -196,6 +208,8 @@ export class Registry extends DurableObject<Env> {
       isHiveOnline: (hiveName) => this.onlineHives.has(hiveName),
       hives: () => this.onlineHiveFacts(),
       knowsModel: (model) => this.seenModels.has(model),
+      policyOf: (model) => this.policies.get(model),
+      policies: () => [...this.policies.values()],
       pidOf: (workerId) => this.table.record(workerId)?.heartbeat.pid,
       onIdleCheckDue: () => void this.scheduleIdleCheck(),
     });
@@ -228,6 +242,12 @@ export class Registry extends DurableObject<Env> {
   }
 
   private async load(): Promise<void> {
+    try {
+      for (const policy of await loadPolicies(this.env.DB)) this.policies.set(policy.model, policy);
+    } catch (error) {
+      // Scheduling without policies beats not scheduling: the next change to one is still heard.
+      console.error("could not load model policies from D1; scheduling without them until one is set", error);
+    }
     for (const [key, value] of await this.ctx.storage.list<{ devices: HiveDevices; models: CatalogModel[]; reportedAtMs: number }>({ prefix: HIVE_FACTS_KEY_PREFIX })) {
       this.hiveFactsTable.set(key.slice(HIVE_FACTS_KEY_PREFIX.length), value, value.reportedAtMs);
     }

@@ -10,6 +10,7 @@ import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange } f
 import { Dispatcher, noWorkerRefusal, type Refusal } from "./dispatcher.js";
 import type { HiveFacts } from "./hive-facts.js";
 import { IdleReaper } from "./idle-reaper.js";
+import type { ModelPolicy } from "./model-policy.js";
 import { Spawner } from "./spawner.js";
 import { hiveJobs, type SpawnerJobs } from "./spawner-jobs.js";
 import type { WorkerActivity } from "./swap-policy.js";
@@ -27,6 +28,9 @@ export interface SchedulerDeps {
   pidOf: (workerId: string) => number | undefined;
   /** The next idle check may have moved earlier: the Registry resets its alarm. */
   onIdleCheckDue: () => void;
+  /** A model's admin policy, and every policy (for min_workers); none when not given. */
+  policyOf?: (model: string) => ModelPolicy | undefined;
+  policies?: () => ModelPolicy[];
   /** The jobs that start and stop workers; the real ones through `env` by default. */
   jobs?: SpawnerJobs;
 }
@@ -47,23 +51,26 @@ export class Scheduler {
   /** Lease id → the worker it is on and the keep-alive its request asked for. */
   private readonly leases = new Map<string, { workerId: string; keepAliveMs: number | undefined }>();
 
+  private readonly policyOf: (model: string) => ModelPolicy | undefined;
+
   constructor(private readonly deps: SchedulerDeps) {
     const { config, table } = deps;
+    this.policyOf = deps.policyOf ?? (() => undefined);
     this.jobs = deps.jobs ?? hiveJobs(deps.env, deps.pidOf);
     this.dispatcher = new Dispatcher({
       maxQueuePerModel: config.queueMaxPerModel,
       onNoWorker: (model, why) => this.onNoWorker(model, why),
       source: {
         workersOf: (model) => table.byModel(model).filter((worker) => this.placeable(worker)),
-        knowsModel: (model) => deps.knowsModel(model) || deps.hives().some((hive) => hive.models.some((each) => each.name === model)),
+        knowsModel: (model) => deps.knowsModel(model) || Boolean(this.policyOf(model)?.source) || deps.hives().some((hive) => hive.models.some((each) => each.name === model)),
       },
     });
     this.spawner = new Spawner(
       { ...this.jobs, stop: (worker) => this.retire(worker) },
-      { hives: deps.hives, workers: () => table.all(), activity: (worker) => this.activity(worker), queued: (model) => this.dispatcher.queued(model) },
+      { hives: deps.hives, workers: () => table.all(), activity: (worker) => this.activity(worker), queued: (model) => this.dispatcher.queued(model), policyOf: this.policyOf },
       { swap: { minResidencyMs: config.swapMinResidencySeconds * 1000 }, onSettled: (model) => this.dispatcher.reconsider(model) },
     );
-    this.reaper = new IdleReaper(config.keepAliveSeconds * 1000);
+    this.reaper = new IdleReaper(config.keepAliveSeconds * 1000, this.policyOf);
     table.subscribe((change) => this.onWorkerChange(change));
   }
 
@@ -80,6 +87,13 @@ export class Scheduler {
     if (!lease) return;
     this.lastActive.set(lease.workerId, Date.now());
     this.reaper.requestEnded(lease.workerId, lease.keepAliveMs);
+    this.reconsider();
+  }
+
+  /** An admin changed `model`'s policy: its min_workers start, and waiting requests are planned again. */
+  policyChanged(model: string): void {
+    this.keepMinimum(this.policyOf(model), true);
+    this.dispatcher.reconsider(model);
     this.reconsider();
   }
 
@@ -102,7 +116,16 @@ export class Scheduler {
       this.awaitingRoom.delete(model);
       this.dispatcher.reconsider(model); // a final refusal now answers them
     }
+    for (const policy of this.deps.policies?.() ?? []) this.keepMinimum(policy, false);
     this.wakeWhenResidencyEnds();
+  }
+
+  /** Starts a worker for a policy's model while it has fewer than min_workers (one spawn at a time). */
+  private keepMinimum(policy: ModelPolicy | undefined, sayWhyNot: boolean): void {
+    if (!policy || policy.minWorkers === 0 || this.spawner.isSpawning(policy.model)) return;
+    if (this.deps.table.byModel(policy.model).filter((worker) => this.placeable(worker)).length >= policy.minWorkers) return;
+    const answer = this.spawner.request(policy.model);
+    if (answer !== "spawning" && sayWhyNot) console.warn(`min_workers of '${policy.model}': no worker can be started now: ${answer.code}: ${answer.message}`);
   }
 
   /**
@@ -124,7 +147,7 @@ export class Scheduler {
   /** Stops the workers idle past their keep-alive (the Registry's alarm calls this). */
   stopIdleWorkers(): void {
     for (const worker of this.reaper.due(this.idleCandidates(), this.idleContext())) {
-      console.log(`idle unload: worker ${worker.workerId} ('${worker.model}' on hive ${worker.hiveName}) unused for ${Math.round(this.reaper.keepAliveMs(worker.workerId) / 1000)} s`);
+      console.log(`idle unload: worker ${worker.workerId} ('${worker.model}' on hive ${worker.hiveName}) unused for ${Math.round(this.reaper.keepAliveMs(worker.workerId, worker.model) / 1000)} s`);
       void this.retire(worker);
     }
   }

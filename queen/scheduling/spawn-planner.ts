@@ -9,10 +9,18 @@
 // least recently used first. Where the model could fit only once busy or freshly loaded workers
 // are done, the answer is to wait (`memory_busy`), not to evict them; where it could never fit,
 // a refusal that says how much it needs and the most any device has.
+//
+// A model's policy (model-policy.ts) narrows and orders this: its worker_types leave out other
+// devices, its preferred hives rank first (in their order) among the options that stop the same
+// number of workers, and its source lets a model no online hive has in its catalog load anywhere
+// (the worker_spawn downloads it first). Such a model's size is not known before it is
+// downloaded: it is taken as 0, so it goes to the device with the most free memory, and a load
+// that does not fit fails there.
 import type { WorkerDevice } from "../../shared/protocol/worker-heartbeat.js";
 import type { LiveWorker } from "./contracts.js";
 import { capacityOf, type DeviceSlot, deviceSlots, type PendingSpawn } from "./device-slots.js";
 import type { HiveFacts } from "./hive-facts.js";
+import type { ModelPolicy } from "./model-policy.js";
 import { DEFAULT_HEADROOM, formatBytes, type HeadroomRule, withHeadroom } from "./memory-figures.js";
 import { type SwapContext, swapCandidates } from "./swap-policy.js";
 
@@ -24,6 +32,8 @@ export interface PlanInput extends Omit<SwapContext, "model"> {
   workers: LiveWorker[];
   pendingSpawns?: PendingSpawn[];
   headroom?: HeadroomRule;
+  /** The model's admin policy, if it has one. */
+  policy?: ModelPolicy;
 }
 
 export interface SpawnPlan {
@@ -42,7 +52,7 @@ export interface SpawnPlan {
   stop: LiveWorker[];
 }
 
-export type SpawnRefusalCode = "model_not_found" | "model_too_large" | "memory_busy";
+export type SpawnRefusalCode = "model_not_found" | "model_too_large" | "memory_busy" | "model_policy_unmet";
 
 export interface SpawnRefusal {
   ok: false;
@@ -60,8 +70,12 @@ interface Option {
 }
 
 export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
-  const slots = deviceSlots(input.model, input.hives, input.workers, input.pendingSpawns, input.pinnedHive);
-  if (slots.length === 0) return notFound(input);
+  const { policy } = input;
+  const found = deviceSlots(input.model, input.hives, input.workers, input.pendingSpawns, input.pinnedHive);
+  const everywhere = found.length === 0 && policy?.source ? deviceSlots(input.model, withDownload(input.hives, input.model, policy.source), input.workers, input.pendingSpawns, input.pinnedHive) : found;
+  if (everywhere.length === 0) return notFound(input);
+  const slots = everywhere.filter((slot) => policy?.workerTypes == null || policy.workerTypes.includes(slot.workerType));
+  if (slots.length === 0) return deviceRefused(input.model, policy?.workerTypes ?? [], everywhere);
   const options: Option[] = [];
   let couldFitLater = false;
   for (const slot of slots) {
@@ -81,9 +95,14 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
     if (free >= required) options.push({ slot, stop, freeAfterBytes: free });
     else couldFitLater = true;
   }
+  const rank = (slot: DeviceSlot) => {
+    const at = policy?.preferredHives.indexOf(slot.hiveName) ?? -1;
+    return at === -1 ? Number.MAX_SAFE_INTEGER : at;
+  };
   options.sort(
     (a, b) =>
       a.stop.length - b.stop.length ||
+      rank(a.slot) - rank(b.slot) ||
       Number(a.slot.workerType === "cpu") - Number(b.slot.workerType === "cpu") ||
       b.freeAfterBytes - a.freeAfterBytes ||
       a.slot.hiveName.localeCompare(b.slot.hiveName),
@@ -117,6 +136,22 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
 /** Whether `model` could load on some online hive if its workers were stopped (for /v1/models). */
 export function fitsSomewhere(model: string, hives: HiveFacts[], workers: LiveWorker[], headroom: HeadroomRule = DEFAULT_HEADROOM): boolean {
   return deviceSlots(model, hives, workers).some((slot) => capacityOf(slot) >= withHeadroom(slot.needBytes, headroom));
+}
+
+/** The hives as they would be with `model` downloaded from `source`: its size unknown, so 0. */
+function withDownload(hives: HiveFacts[], model: string, source: string): HiveFacts[] {
+  return hives.map((facts) => ({ ...facts, models: [...facts.models, { source, name: model, sizeBytes: 0, memoryBytes: 0, vramBytes: 0 }] }));
+}
+
+function deviceRefused(model: string, allowed: readonly WorkerDevice[], slots: DeviceSlot[]): SpawnRefusal {
+  const offered = [...new Set(slots.map((slot) => `${slot.workerType} on hive ${slot.hiveName}`))].join(", ");
+  return {
+    ok: false,
+    code: "model_policy_unmet",
+    status: 503,
+    retryable: false,
+    message: `the policy for model '${model}' allows only ${allowed.join("/")} workers, and no online hive that has it offers one (it could load as ${offered}). Change worker_types with PUT /v1/models/${model}/policy, or connect a hive with such a device.`,
+  };
 }
 
 function notFound(input: PlanInput): SpawnRefusal {

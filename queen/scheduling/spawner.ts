@@ -11,6 +11,7 @@ import type { LiveWorker } from "./contracts.js";
 import type { PendingSpawn } from "./device-slots.js";
 import type { HiveFacts } from "./hive-facts.js";
 import type { HeadroomRule } from "./memory-figures.js";
+import type { ModelPolicy } from "./model-policy.js";
 import { planSpawn, type SpawnPlan, type SpawnRefusal } from "./spawn-planner.js";
 import type { JobEnd, SpawnerJobs } from "./spawner-jobs.js";
 import type { SwapRules, WorkerActivity } from "./swap-policy.js";
@@ -21,6 +22,8 @@ export interface SpawnerView {
   workers(): LiveWorker[];
   activity(worker: LiveWorker): WorkerActivity | undefined;
   queued(model: string): number;
+  /** The model's admin policy, if it has one. */
+  policyOf(model: string): ModelPolicy | undefined;
 }
 
 export interface SpawnerOptions {
@@ -37,7 +40,11 @@ export interface SpawnerOptions {
 export const DEFAULT_FAILURE_MEMORY_MS = 30_000;
 
 /** Why no spawn can start for a model now: the planner's refusal, or a recent spawn's failure. */
-export type SpawnDenial = SpawnRefusal | { ok: false; code: "worker_spawn_failed"; status: 503; retryable: false; message: string };
+export type SpawnDenial =
+  | SpawnRefusal
+  | { ok: false; code: "worker_spawn_failed"; status: 503; retryable: false; message: string }
+  /** The policy's max_workers are live: the requests wait for one of them (retryable). */
+  | { ok: false; code: "max_workers_reached"; status: 503; retryable: true; message: string };
 
 interface InFlight {
   pending: PendingSpawn;
@@ -68,8 +75,15 @@ export class Spawner {
       return { ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message: failure.message };
     }
     this.failures.delete(key);
+    const policy = this.view.policyOf(model);
+    // A loading worker is both live and a pending spawn: count it once.
+    const live = new Set([...this.view.workers().filter((worker) => worker.model === model).map((worker) => worker.workerId), ...this.pendingSpawns().filter((spawn) => spawn.model === model).map((spawn) => spawn.workerId)]).size;
+    if (policy?.maxWorkers != null && live >= policy.maxWorkers) {
+      return { ok: false, code: "max_workers_reached", status: 503, retryable: true, message: `model '${model}' has the ${policy.maxWorkers} worker(s) its policy allows; requests wait for them` };
+    }
     const plan = planSpawn({
       model,
+      ...(policy ? { policy } : {}),
       ...(pinnedHive === undefined ? {} : { pinnedHive }),
       hives: this.view.hives(),
       workers: this.view.workers(),

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { LiveWorker } from "../../queen/scheduling/contracts.js";
 import { IdleReaper } from "../../queen/scheduling/idle-reaper.js";
+import type { ModelPolicy } from "../../queen/scheduling/model-policy.js";
 import type { WorkerActivity } from "../../queen/scheduling/swap-policy.js";
 
 const NOW = 1_000_000_000;
@@ -52,5 +53,33 @@ describe("the idle reaper", () => {
     expect(reaper.nextDueAtMs([worker("wrk_long"), worker("wrk_forever")], idle)).toBe(NOW + 30 * MINUTE);
     reaper.forget("wrk_long");
     expect(reaper.keepAliveMs("wrk_long")).toBe(5 * MINUTE);
+  });
+});
+
+describe("the idle reaper under a model's policy", () => {
+  const policyOf = (model: string): ModelPolicy | undefined =>
+    ({
+      "model-shared": { model, minWorkers: 1, maxWorkers: null, preferredHives: [], workerTypes: null, keepAliveSeconds: 3600, source: null, updatedAtMs: NOW },
+      "model-wrk_never": { model, minWorkers: 0, maxWorkers: null, preferredHives: [], workerTypes: null, keepAliveSeconds: -1, source: null, updatedAtMs: NOW },
+    })[model];
+
+  it("uses the policy's keep_alive_seconds unless a request asked for its own", () => {
+    const reaper = new IdleReaper(5 * MINUTE, policyOf);
+    const long = { ...worker("wrk_a"), model: "model-shared" };
+    expect(reaper.keepAliveMs("wrk_a", "model-shared")).toBe(60 * MINUTE);
+    expect(reaper.keepAliveMs("wrk_never", "model-wrk_never")).toBe(Number.POSITIVE_INFINITY);
+    reaper.requestEnded("wrk_a", MINUTE);
+    expect(reaper.keepAliveMs("wrk_a", "model-shared")).toBe(MINUTE);
+    expect(reaper.due([long, worker("wrk_never")], context({ wrk_a: { lastActiveAtMs: NOW - 2 * MINUTE }, wrk_never: { lastActiveAtMs: NOW - 1e9 } })).map((w) => w.workerId)).toEqual([]);
+  });
+
+  it("never stops the min_workers most recently used workers of a model, nor sets an alarm for them", () => {
+    const reaper = new IdleReaper(5 * MINUTE, policyOf);
+    const shared = (id: string) => ({ ...worker(id), model: "model-shared" });
+    const workers = [shared("wrk_old"), shared("wrk_recent")];
+    const idle = context({ wrk_old: { lastActiveAtMs: NOW - 120 * MINUTE }, wrk_recent: { lastActiveAtMs: NOW - 90 * MINUTE } });
+    expect(reaper.due(workers, idle).map((w) => w.workerId)).toEqual(["wrk_old"]);
+    expect(reaper.due([shared("wrk_recent")], idle)).toEqual([]);
+    expect(reaper.nextDueAtMs([shared("wrk_recent")], idle)).toBeUndefined();
   });
 });

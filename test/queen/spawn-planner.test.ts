@@ -5,6 +5,7 @@ import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import type { LiveWorker } from "../../queen/scheduling/contracts.js";
 import type { HiveFacts } from "../../queen/scheduling/hive-facts.js";
+import type { ModelPolicy } from "../../queen/scheduling/model-policy.js";
 import { planSpawn, type PlanInput } from "../../queen/scheduling/spawn-planner.js";
 import type { WorkerActivity } from "../../queen/scheduling/swap-policy.js";
 
@@ -123,5 +124,40 @@ describe("the spawn planner", () => {
     const hives = [hive("full", 1, [], [model("m", 3), model("old", 2)]), hive("free", 8, [], [model("m", 3)])];
     const result = plan({ model: "m", hives, workers: [worker("wrk_old", "full", "old")] });
     expect(result).toMatchObject({ ok: true, hiveName: "free", stop: [] });
+  });
+});
+
+function policy(model: string, overrides: Partial<ModelPolicy>): ModelPolicy {
+  return { model, minWorkers: 0, maxWorkers: null, preferredHives: [], workerTypes: null, keepAliveSeconds: null, source: null, updatedAtMs: NOW, ...overrides };
+}
+
+describe("the spawn planner under a model's policy", () => {
+  it("ranks the preferred hives first, in their order, among those where the model fits", () => {
+    const m = model("m", 2);
+    const hives = [hive("big", 32, [20], [m]), hive("small", 4, [], [m]), hive("mid", 8, [], [m])];
+    expect(plan({ model: "m", hives, policy: policy("m", { preferredHives: ["mid", "small"] }) })).toMatchObject({ ok: true, hiveName: "mid", workerType: "cpu" });
+    // A preferred hive where the model does not fit is passed over.
+    expect(plan({ model: "m", hives: [hive("tiny", 1, [], [m]), ...hives], policy: policy("m", { preferredHives: ["tiny"] }) })).toMatchObject({ ok: true, hiveName: "big", workerType: "cuda" });
+  });
+
+  it("loads only on the devices worker_types allows, and says so when none offers one", () => {
+    const m = model("m", 2);
+    const hives = [hive("gpu-box", 32, [20], [m])];
+    expect(plan({ model: "m", hives, policy: policy("m", { workerTypes: ["cpu"] }) })).toMatchObject({ ok: true, workerType: "cpu" });
+    const refused = plan({ model: "m", hives: [hive("cpu-only", 32, [], [m])], policy: policy("m", { workerTypes: ["cuda"] }) });
+    expect(refused).toMatchObject({ ok: false, code: "model_policy_unmet", status: 503, retryable: false });
+    if (refused.ok) throw new Error("expected a refusal");
+    expect(refused.message).toContain("the policy for model 'm' allows only cuda workers");
+    expect(refused.message).toContain("cpu on hive cpu-only");
+  });
+
+  it("loads a model no online hive has from the policy's source, on the device with the most free memory", () => {
+    const hives = [hive("a", 8, [3], []), hive("b", 16, [10], [])];
+    expect(plan({ model: "new", hives })).toMatchObject({ ok: false, code: "model_not_found" });
+    const planned = plan({ model: "new", hives, policy: policy("new", { source: "hf:org/repo:new.gguf" }) });
+    expect(planned).toMatchObject({ ok: true, hiveName: "b", workerType: "cuda", model: "new", source: "hf:org/repo:new.gguf" });
+    // A catalog copy wins over the download.
+    const inCatalog = plan({ model: "new", hives: [hive("a", 8, [3], [model("new", 1)]), hive("b", 16, [10], [])], policy: policy("new", { source: "hf:org/repo:new.gguf" }) });
+    expect(inCatalog).toMatchObject({ ok: true, hiveName: "a", source: "file:/m/new.gguf" });
   });
 });
