@@ -115,7 +115,7 @@ describe("hives admin", () => {
     const refreshed = (await listHives()).find((each) => each.name === "refreshing-hive");
     expect(refreshed?.devices?.gpus[0]?.vram_free_bytes).toBe(42);
     expect(refreshed?.machine).toMatchObject({ hive_version: "test", cpu_cores: 2 });
-  });
+  }, 20_000);
 
   it("refuses a status refresh whose devices are malformed, and keeps the last good ones", async () => {
     const hive = await TestHive.greeted("garbled-status-hive");
