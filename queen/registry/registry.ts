@@ -33,13 +33,6 @@ export type Placement =
   | { ok: true; hiveName: string; workerId: string; port: number }
   | { ok: false; code: "model_not_found" | "no_worker_available"; message: string };
 
-export interface ModelView {
-  id: string;
-  workers: number;
-  /** When a worker first served this model, in Unix seconds (OpenAI's `created`). */
-  created: number;
-}
-
 export class Registry extends DurableObject<Env> {
   readonly table = new WorkerTable();
   /** Hives whose session sent a snapshot and has not gone offline since: only their workers are placed. */
@@ -156,17 +149,6 @@ export class Registry extends DurableObject<Env> {
       return { ok: false, code: "no_worker_available", message: `No worker is ready to serve model '${model}' right now.` };
     }
     return { ok: false, code: "model_not_found", message: `The model '${model}' does not exist or no worker serves it.` };
-  }
-
-  /** Models that at least one worker can serve now. */
-  async listModels(): Promise<ModelView[]> {
-    const counts = new Map<string, number>();
-    for (const worker of this.table.all()) {
-      if (this.servable(worker).length > 0) counts.set(worker.model, (counts.get(worker.model) ?? 0) + 1);
-    }
-    return [...counts]
-      .map(([id, workers]) => ({ id, workers, created: Math.floor((this.seenModels.get(id) ?? Date.now()) / 1000) }))
-      .sort((a, b) => a.id.localeCompare(b.id));
   }
 
   /** Every known worker, or only those of `hiveName`. */
