@@ -343,7 +343,7 @@ export class HiveSession extends DurableObject<Env> {
     const reported = Promise.all([this.reporter.gone(attachment.hiveName, unlisted, "not_in_hello"), this.reporter.resync(attachment.hiveName)]);
     ws.serializeAttachment({ ...attachment, greeted: true } satisfies SocketAttachment);
     // Before the welcome: a hive_status the hive sends after it is newer, and must not be overwritten by these.
-    await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: hello.devices, models: hello.models ?? [] });
+    await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: hello.devices, models: hello.models ?? [] }, this.workers.returning());
     this.send(ws, {
       type: "welcome",
       protocol: PROTOCOL_VERSION,

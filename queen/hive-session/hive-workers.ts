@@ -193,6 +193,14 @@ export class HiveWorkers {
     return this.forget([...this.issued].filter(([id, issued]) => !this.listedInHello.has(id) && !running.has(issued.jobId)).map(([id]) => id));
   }
 
+  /** Workers the latest hello listed that have not beaten since: the hive still runs them, and they will. */
+  returning(): { workerId: string; model: string }[] {
+    return [...this.listedInHello].flatMap((workerId) => {
+      const issued = this.issued.get(workerId);
+      return issued && !this.isLive(workerId) ? [{ workerId, model: issued.model }] : [];
+    });
+  }
+
   /**
    * A spawn job ended without a worker. `failed`: the hive stopped the worker, so it is gone. Else
    * (cancelled) it is gone unless it lives on: a stopping hive leaves a loading worker running.

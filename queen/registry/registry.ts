@@ -10,14 +10,15 @@ import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import { queenConfig } from "../config.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
-import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker } from "../scheduling/contracts.js";
+import type { LeaseEnd, LeaseOutcome, LeaseRequest } from "../scheduling/contracts.js";
 import { type HiveFacts, HiveFactsTable } from "../scheduling/hive-facts.js";
 import { modelStates, type ModelStateView } from "../scheduling/model-catalog-view.js";
 import type { ModelPolicy } from "../scheduling/model-policy.js";
+import type { ReturningWorker } from "../scheduling/returning-workers.js";
 import { Scheduler } from "../scheduling/scheduler.js";
 import { loadPolicies } from "./policy-records.js";
 import { recordStops } from "./worker-bookkeeping.js";
-import { canServe, toWorkerView, type WorkerView } from "./worker-record.js";
+import { toWorkerView, type WorkerView } from "./worker-record.js";
 import type { HiveReport, RegistryStats, ReportOutcome } from "./worker-report.js";
 import { WorkerTable } from "./worker-table.js";
 
@@ -28,10 +29,6 @@ const ONLINE_HIVE_KEY_PREFIX = "online-hive:";
 const HIVE_FACTS_KEY_PREFIX = "hive-facts:";
 /** Where an older version kept every worker's last heartbeat; cleared on start. */
 const OLD_WORKER_KEY_PREFIX = "worker:";
-
-export type Placement =
-  | { ok: true; hiveName: string; workerId: string; port: number }
-  | { ok: false; code: "model_not_found" | "no_worker_available"; message: string };
 
 export class Registry extends DurableObject<Env> {
   readonly table = new WorkerTable();
@@ -81,10 +78,15 @@ export class Registry extends DurableObject<Env> {
     return { ok: true };
   }
 
-  /** What a hive said it can run (its hello, each hive_status): replaces what it said before. */
-  async hiveFacts(hiveName: string, facts: { devices: HiveDevices; models: CatalogModel[] }): Promise<void> {
+  /**
+   * What a hive said it can run (its hello, each hive_status): replaces what it said before. A
+   * hello also names `returning`: workers it still runs that have not beaten since, which the
+   * scheduler waits for rather than spawning their models again.
+   */
+  async hiveFacts(hiveName: string, facts: { devices: HiveDevices; models: CatalogModel[] }, returning?: ReturningWorker[]): Promise<void> {
     this.hiveFactsTable.set(hiveName, facts);
     await this.ctx.storage.put(HIVE_FACTS_KEY_PREFIX + hiveName, this.hiveFactsTable.get(hiveName));
+    if (returning !== undefined) this.scheduler().expectReturning(hiveName, returning);
     this.scheduler().reconsider();
   }
 
@@ -137,20 +139,6 @@ export class Registry extends DurableObject<Env> {
     await recordStops(this.env.DB, [workerId], reason, "stopped");
   }
 
-  /** The least-loaded worker that can serve `model` now (its hive connected), or why there is none. */
-  async place(model: string): Promise<Placement> {
-    const candidates = this.table
-      .byModel(model)
-      .flatMap((worker) => this.servable(worker))
-      .sort((a, b) => a.heartbeat.slotsBusy - b.heartbeat.slotsBusy);
-    const best = candidates[0];
-    if (best) return { ok: true, hiveName: best.hiveName, workerId: best.heartbeat.workerId, port: best.heartbeat.port };
-    if (this.seenModels.has(model)) {
-      return { ok: false, code: "no_worker_available", message: `No worker is ready to serve model '${model}' right now.` };
-    }
-    return { ok: false, code: "model_not_found", message: `The model '${model}' does not exist or no worker serves it.` };
-  }
-
   /** Every known worker, or only those of `hiveName`. */
   async listWorkers(hiveName?: string): Promise<WorkerView[]> {
     return this.table.records(hiveName).map(toWorkerView);
@@ -164,7 +152,7 @@ export class Registry extends DurableObject<Env> {
   /** What this Registry holds; `reports` counts only `hiveName`'s when given. */
   async stats(hiveName?: string): Promise<RegistryStats> {
     const reports = hiveName === undefined ? this.reports : (this.reportsByHive.get(hiveName) ?? 0);
-    return { hives: this.onlineHives.size, workers: this.table.size, reports };
+    return { hives: this.onlineHives.size, workers: this.table.size, reports, queued: this.scheduler().queued() };
   }
 
   /** Idle unload: stops the workers idle past their keep-alive, then waits for the next one. */
@@ -216,11 +204,6 @@ export class Registry extends DurableObject<Env> {
    */
   private onlineHiveFacts(): HiveFacts[] {
     return this.hiveFactsTable.all().filter((facts) => this.onlineHives.has(facts.hiveName));
-  }
-
-  private servable(worker: LiveWorker) {
-    const record = this.table.record(worker.workerId);
-    return record && this.onlineHives.has(worker.hiveName) && canServe(record) ? [record] : [];
   }
 
   private async load(): Promise<void> {

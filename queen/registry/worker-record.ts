@@ -51,12 +51,3 @@ export function toWorkerView(record: WorkerRecord): WorkerView {
     ...(heartbeat.failure === undefined ? {} : { failure: heartbeat.failure }),
   };
 }
-
-/**
- * Can take a request: ready, or busy — a busy worker queues the request for its next free slot
- * (bounded on the worker), which beats refusing it while the model is up.
- */
-export function canServe(record: WorkerRecord): boolean {
-  const { state } = record.heartbeat;
-  return state === "ready" || state === "busy";
-}

@@ -28,4 +28,6 @@ export interface RegistryStats {
   workers: number;
   /** Reports received since this Registry instance started. */
   reports: number;
+  /** Requests waiting in the queen's queues, all models together. */
+  queued: number;
 }

@@ -7,6 +7,7 @@
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange } from "./contracts.js";
 import { FairQueue, type Queued } from "./fair-queue.js";
 import { chooseWorker, eligibleWorkers, isServing, leaseCapacity, type PlacementView } from "./placement.js";
+import { HIVE_RETURN_WAIT_MS } from "./returning-workers.js";
 
 /** The live workers, as the dispatcher reads them (the Registry adapts its table to this). */
 export interface WorkerSource {
@@ -21,9 +22,10 @@ export type Refusal = Extract<LeaseOutcome, { ok: false }>;
 /**
  * What to do about a request for a model with no worker serving or loading: "spawning" (a worker
  * is being started; the request waits for it, within its deadline) or a refusal saying why not.
- * This is the auto-spawner's hook; without one the request is refused with `why`.
+ * This is the auto-spawner's hook; without one the request is refused with `why`. `failedOn`: the
+ * workers this request already failed on (failover), never waited for again.
  */
-export type NoWorkerHook = (model: string, why: string) => "spawning" | Refusal;
+export type NoWorkerHook = (model: string, why: string, failedOn: readonly string[]) => "spawning" | Refusal;
 
 export interface Clock {
   now(): number;
@@ -53,7 +55,7 @@ export interface DispatcherOptions {
  * A hive's first reconnect attempt comes within a second or two, and a worker dropped for a late
  * heartbeat is back with its next one: requests waiting for them get this long, ms.
  */
-const DEFAULT_STRANDED_GRACE_MS = 10_000;
+const DEFAULT_STRANDED_GRACE_MS = HIVE_RETURN_WAIT_MS;
 /** How long a worker that failed a request before its first byte is passed over, ms. */
 export const WORKER_FAILED_COOLDOWN_MS = 10_000;
 /** What a request is assumed to take before any lease of its model has ended, ms (Retry-After). */
@@ -256,7 +258,7 @@ export class Dispatcher {
     }
     // A request that lost its worker (failover) may have a new one spawned for it, like any other.
     const why = (request.excludeWorkerIds ?? []).length > 0 ? `No other worker serves model '${model}' now.` : this.absence(model);
-    const hook = this.options.onNoWorker?.(model, why) ?? noWorkerRefusal(why);
+    const hook = this.options.onNoWorker?.(model, why, request.excludeWorkerIds ?? []) ?? noWorkerRefusal(why);
     return hook === "spawning" ? { spawnWait: true } : { refusal: hook };
   }
 

@@ -11,9 +11,13 @@ import { Dispatcher, noWorkerRefusal, type Refusal } from "./dispatcher.js";
 import type { HiveFacts } from "./hive-facts.js";
 import { IdleReaper } from "./idle-reaper.js";
 import type { ModelPolicy } from "./model-policy.js";
+import { HIVE_RETURN_WAIT_MS, ReturningWorkers, type ReturningWorker } from "./returning-workers.js";
 import { Spawner } from "./spawner.js";
 import { hiveJobs, type SpawnerJobs } from "./spawner-jobs.js";
 import type { WorkerActivity } from "./swap-policy.js";
+
+/** Heartbeat intervals a worker listed in its hive's hello is waited for before a spawn may replace it. */
+const RETURNING_WAIT_INTERVALS = 3;
 
 export interface SchedulerDeps {
   env: Env;
@@ -39,6 +43,7 @@ export class Scheduler {
   private readonly dispatcher: Dispatcher;
   private readonly spawner: Spawner;
   private readonly reaper: IdleReaper;
+  private readonly returning: ReturningWorkers;
   private readonly jobs: SpawnerJobs;
   /** Models whose requests wait for memory that busy workers hold: planned again on every change. */
   private readonly awaitingRoom = new Set<string>();
@@ -59,7 +64,7 @@ export class Scheduler {
     this.jobs = deps.jobs ?? hiveJobs(deps.env, deps.pidOf);
     this.dispatcher = new Dispatcher({
       maxQueuePerModel: config.queueMaxPerModel,
-      onNoWorker: (model, why) => this.onNoWorker(model, why),
+      onNoWorker: (model, why, failedOn) => this.onNoWorker(model, why, failedOn),
       source: {
         workersOf: (model) => table.byModel(model).filter((worker) => this.placeable(worker)),
         knowsModel: (model) => deps.knowsModel(model) || Boolean(this.policyOf(model)?.source) || deps.hives().some((hive) => hive.models.some((each) => each.name === model)),
@@ -71,6 +76,7 @@ export class Scheduler {
       { swap: { minResidencyMs: config.swapMinResidencySeconds * 1000 }, onSettled: (model) => this.dispatcher.reconsider(model) },
     );
     this.reaper = new IdleReaper(config.keepAliveSeconds * 1000, this.policyOf);
+    this.returning = new ReturningWorkers((model) => this.dispatcher.reconsider(model));
     table.subscribe((change) => this.onWorkerChange(change));
   }
 
@@ -101,6 +107,19 @@ export class Scheduler {
     this.dispatcher.abandon(requestId);
   }
 
+  /** Requests waiting in the queues, all models together. */
+  queued(): number {
+    return this.dispatcher.queued();
+  }
+
+  /**
+   * `hiveName` said hello listing `workers` it still runs that have not beaten since: requests
+   * for their models wait for them (a few heartbeat intervals) rather than spawn a second copy.
+   */
+  expectReturning(hiveName: string, workers: ReturningWorker[]): void {
+    this.returning.listedInHello(hiveName, workers, Date.now() + this.deps.config.heartbeatIntervalMs * RETURNING_WAIT_INTERVALS);
+  }
+
   /**
    * Something changed that may make room (a lease ended, a worker went, a hive reported free
    * memory): requests waiting for room are planned again.
@@ -122,7 +141,7 @@ export class Scheduler {
 
   /** Starts a worker for a policy's model while it has fewer than min_workers (one spawn at a time). */
   private keepMinimum(policy: ModelPolicy | undefined, sayWhyNot: boolean): void {
-    if (!policy || policy.minWorkers === 0 || this.spawner.isSpawning(policy.model)) return;
+    if (!policy || policy.minWorkers === 0 || this.spawner.isSpawning(policy.model) || this.returning.isAwaited(policy.model)) return;
     if (this.deps.table.byModel(policy.model).filter((worker) => this.placeable(worker)).length >= policy.minWorkers) return;
     const answer = this.spawner.request(policy.model);
     if (answer !== "spawning" && sayWhyNot) console.warn(`min_workers of '${policy.model}': no worker can be started now: ${answer.code}: ${answer.message}`);
@@ -157,7 +176,8 @@ export class Scheduler {
     return this.reaper.nextDueAtMs(this.idleCandidates(), this.idleContext());
   }
 
-  private onNoWorker(model: string, why: string): "spawning" | Refusal {
+  private onNoWorker(model: string, why: string, failedOn: readonly string[]): "spawning" | Refusal {
+    if (this.returning.isAwaited(model, undefined, failedOn)) return "spawning"; // its worker is about to beat again
     const answer = this.spawner.request(model);
     if (answer === "spawning") return "spawning";
     if (answer.retryable) {
@@ -173,6 +193,11 @@ export class Scheduler {
   }
 
   private onWorkerChange(change: WorkerChange): void {
+    this.returning.settle(change.kind === "gone" ? change.workerId : change.worker.workerId);
+    if (change.kind === "gone" && change.reason === "hive_offline") {
+      // A dropped socket is often a blip or a hive restart, and the worker lives on: wait for it.
+      this.returning.away(change.hiveName, [{ workerId: change.workerId, model: change.model }], Date.now() + HIVE_RETURN_WAIT_MS);
+    }
     if (change.kind === "gone") {
       this.retiring.delete(change.workerId);
       this.residentSince.delete(change.workerId);

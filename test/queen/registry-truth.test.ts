@@ -118,3 +118,37 @@ describe("liveness in the hive's session", () => {
     expect(hive.closed).toBeUndefined();
   });
 });
+
+describe("a hive that drops its socket and comes back", () => {
+  it("holds a request made while it is away, serves it on the worker that lived on, and starts no second one", async () => {
+    const token = await TestHive.register("blip-hive");
+    const first = await TestHive.connect("blip-hive", token);
+    const catalog = [{ source: "file:/models/blip-model.gguf", name: "blip-model", sizeBytes: 1024, memoryBytes: 1024, vramBytes: 1024 }];
+    first.send({ ...helloFrame(), models: catalog });
+    await first.next("welcome");
+    const worker = await spawnWorker(first, "blip-model");
+    first.heartbeat(worker, "blip-model");
+    await eventually(async () => (await workerIds("blip-hive")).includes(worker));
+
+    first.ws.close(4000, "network blip");
+    await eventually(async () => (await workerIds("blip-hive")).length === 0);
+    const answer = SELF.fetch("https://queen/v1/chat/completions", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ model: "blip-model", messages: [{ role: "user", content: "hi" }] }),
+    });
+    await eventually(async () => (await registryStub(env).stats()).queued === 1);
+
+    // The restarted hive says hello before its surviving worker finds it and beats again: the
+    // request still waits for that worker rather than spawning another copy of the model.
+    const second = await TestHive.connect("blip-hive", token);
+    second.send({ ...helloFrame([], undefined, [worker]), models: catalog });
+    await second.next("welcome");
+    second.heartbeat(worker, "blip-model");
+    const request = await second.next("request");
+    expect(request.workerId).toBe(worker);
+    second.respond(request.requestId, 200, JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: "back" }, finish_reason: "stop" }] }));
+    expect((await answer).status).toBe(200);
+    expect([...first.frames, ...second.frames].filter((frame) => frame.type === "job_start")).toHaveLength(0);
+  });
+});

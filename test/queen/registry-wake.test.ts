@@ -3,6 +3,14 @@ import { describe, expect, it } from "vitest";
 import { registryStub } from "../../queen/registry/stub.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
 
+/** A lease for one request of `model`, given up after `waitMs` (ok: false) if no worker can take it. */
+async function lease(model: string, waitMs = 2000) {
+  const registry = registryStub(env);
+  const outcome = await registry.acquire({ requestId: crypto.randomUUID(), model, keyId: "key_wake", deadlineMs: Date.now() + waitMs });
+  if (outcome.ok) await registry.release(outcome.leaseId, "ok");
+  return outcome;
+}
+
 const report = { heartbeat: fakeHeartbeat({ workerId: "wrk_wake1", model: "wake-model", port: 40001 }), lastSeenAtMs: Date.now() };
 
 describe("registry after eviction", () => {
@@ -19,16 +27,17 @@ describe("registry after eviction", () => {
     expect(await after.listWorkers()).toEqual([]);
     expect(await after.report("wake-hive", { snapshot: false, upserts: [report], gone: [] })).toEqual({ ok: false, code: "snapshot_needed" });
     expect(await after.report("wake-hive", { snapshot: true, upserts: [report], gone: [] })).toEqual({ ok: true });
-    expect((await after.place("wake-model")).ok).toBe(true);
+    expect(await lease("wake-model")).toMatchObject({ ok: true, workerId: "wrk_wake1" });
   });
 
   it("never places a worker of a hive that went offline", async () => {
     const registry = registryStub(env);
     const worker = { heartbeat: fakeHeartbeat({ workerId: "wrk_offline1", model: "offline-model" }), lastSeenAtMs: Date.now() };
     await registry.report("offline-hive", { snapshot: true, upserts: [worker], gone: [] });
-    expect((await registry.place("offline-model")).ok).toBe(true);
+    expect((await lease("offline-model")).ok).toBe(true);
     await registry.hiveOffline("offline-hive");
     expect(await registry.report("offline-hive", { snapshot: false, upserts: [worker], gone: [] })).toEqual({ ok: false, code: "snapshot_needed" });
-    expect(await registry.place("offline-model")).toMatchObject({ ok: false, code: "no_worker_available" });
+    // The request waits for the hive to come back (within its deadline), never placed meanwhile.
+    expect(await lease("offline-model", 300)).toMatchObject({ ok: false, code: "queue_timeout" });
   });
 });
