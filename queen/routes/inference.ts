@@ -35,6 +35,7 @@ import { leasedRelay, type LeasedRelayInput } from "../scheduling/leased-relay.j
 import { parseModelTarget } from "../scheduling/model-target.js";
 import { requestDeadlineMs } from "../scheduling/request-deadline.js";
 import { serverTiming } from "../scheduling/server-timing.js";
+import { endAtDeadline } from "../streams/deadline-stream.js";
 import { failoverStream } from "../streams/spliced-stream.js";
 import { meterUsage } from "../usage/meter-usage.js";
 
@@ -78,7 +79,9 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
       },
       onWorkerLost: (attempt, cause) => console.warn(`request ${result.relayId}: worker lost mid-answer (continuation ${attempt}): ${cause.code}: ${cause.message}`),
     });
-    const response = admin ? streamed : await redactRelayErrors(streamed, result.relayId);
+    // X-Request-Timeout bounds the whole answer: a stream still running at the deadline is cut there.
+    const bounded = endAtDeadline(streamed, deadlineMs);
+    const response = admin ? bounded : await redactRelayErrors(bounded, result.relayId);
     const headers: Record<string, string> = { [SERVER_TIMING_HEADER]: serverTiming(result.timing) };
     if (result.failovers > 0) headers[FAILOVERS_HEADER] = String(result.failovers);
     if (admin) {

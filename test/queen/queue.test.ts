@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
 import { createKey, errorOf } from "./admin-api.js";
-import { API_KEY, eventually, listModelIds, TestHive } from "./hive-socket.js";
+import { API_KEY, contentChunk, eventually, listModelIds, TestHive } from "./hive-socket.js";
 import { spawnWorker } from "./job-client.js";
 
 type RequestFrame = Extract<QueenToHiveFrame, { type: "request" }>;
@@ -125,6 +125,28 @@ describe("the queue in the queen", () => {
     const response = chat("silent-model", { headers: { "x-request-timeout": "1" } });
     const request = await hive.next("request");
     expect((await response).status).toBe(504);
+    expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: request.requestId });
+  }, 15_000);
+
+  it("cuts a stream still running at the request's X-Request-Timeout with a request_timeout event, and cancels it there", async () => {
+    const hive = await hiveWithWorker("slow-stream-hive", "slow-stream-model");
+    const response = SELF.fetch("https://queen/v1/chat/completions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${inferenceKey}`, "content-type": "application/json", "x-request-timeout": "1" },
+      body: JSON.stringify({ model: "slow-stream-model", messages: [{ role: "user", content: "hi" }], stream: true }),
+    });
+    const request = await hive.next("request");
+    hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    // Half an event first: the error may only follow a whole one.
+    const first = `data: ${contentChunk("first")}\n\n`;
+    hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: first.slice(0, 20) });
+    hive.send({ type: "response_chunk", requestId: request.requestId, seq: 1, data: first.slice(20) });
+    // …and then the worker goes on generating slowly, past the deadline.
+    const text = await (await response).text();
+    expect(text.startsWith(first)).toBe(true);
+    const events = text.split("\n\n").filter(Boolean);
+    expect(events).toHaveLength(2);
+    expect(JSON.parse((events[1] ?? "").replace(/^data: /, ""))).toMatchObject({ error: { code: "request_timeout", message: expect.stringContaining("X-Request-Timeout") } });
     expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: request.requestId });
   }, 15_000);
 
