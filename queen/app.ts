@@ -11,6 +11,7 @@ import { loadConfig } from "./http/load-config.js";
 import { limitAddress } from "./limits/client-limits.js";
 import { chatCompletionRoutes, completionRoutes, embeddingRoutes } from "./routes/inference.js";
 import { hiveConnectRoutes } from "./routes/hive-connect.js";
+import { rerankRoutes } from "./routes/rerank.js";
 import { hiveRoutes } from "./routes/hives.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { keyRoutes } from "./routes/keys.js";
@@ -38,6 +39,9 @@ app.route("/v1/models", modelRoutes);
 app.route("/v1/chat/completions", chatCompletionRoutes);
 app.route("/v1/completions", completionRoutes);
 app.route("/v1/embeddings", embeddingRoutes);
+// llama.cpp's server answers reranking on both names.
+app.route("/v1/rerank", rerankRoutes);
+app.route("/v1/reranking", rerankRoutes);
 app.route("/v1/hives", hiveRoutes);
 app.route("/v1/jobs", jobRoutes);
 app.route("/v1/keys", keyRoutes);

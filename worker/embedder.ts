@@ -3,16 +3,7 @@
 // time, with the same bounded wait list (and 503 past it) as the generation slots.
 import type { LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
 import { RbeeError } from "../shared/errors.js";
-import { SlotQueue } from "./slot-queue.js";
-
-export interface EmbedderOptions {
-  /** Tokens one input may have. */
-  contextSize: number;
-  threads: number;
-  maxQueue: number;
-  retryAfterSeconds: number;
-  onChange: () => void;
-}
+import { ExclusiveContext, type ExclusiveContextOptions } from "./exclusive-context.js";
 
 export interface Embeddings {
   vectors: number[][];
@@ -21,27 +12,23 @@ export interface Embeddings {
 }
 
 export class Embedder {
-  private context: Promise<LlamaEmbeddingContext> | undefined;
-  /** One "slot": the embedding context evaluates one input at a time. */
-  private readonly turns: SlotQueue<"context">;
+  private readonly context: ExclusiveContext<LlamaEmbeddingContext>;
 
   constructor(
-    private readonly model: LlamaModel,
-    private readonly options: EmbedderOptions,
+    model: LlamaModel,
+    private readonly options: ExclusiveContextOptions,
   ) {
-    this.turns = new SlotQueue(["context"], options);
+    this.context = new ExclusiveContext(() => model.createEmbeddingContext({ contextSize: options.contextSize, threads: options.threads }), options);
   }
 
   /** Requests waiting for their turn. */
   get waiting(): number {
-    return this.turns.waiting;
+    return this.context.waiting;
   }
 
   /** One vector per input, in order; `inputParam` names the field in errors (`input` or `input[2]`). */
-  async embed(inputs: readonly string[], inputParam: (index: number) => string, signal?: AbortSignal): Promise<Embeddings> {
-    const lease = await this.turns.acquire(signal);
-    try {
-      const context = await this.getContext();
+  embed(inputs: readonly string[], inputParam: (index: number) => string, signal?: AbortSignal): Promise<Embeddings> {
+    return this.context.use(signal, async (context) => {
       const lengths = inputs.map((input) => context.calculateInputLength(input));
       // Checked for every input before embedding any, so a bad last input costs no work.
       lengths.forEach((tokens, index) => {
@@ -59,24 +46,11 @@ export class Embedder {
         vectors.push([...(await context.getEmbeddingFor(input)).vector]);
       }
       return { vectors, promptTokens: lengths.reduce((sum, tokens) => sum + tokens, 0) };
-    } finally {
-      lease.release();
-    }
+    });
   }
 
   /** Rejects waiting and later requests with `reason`; the context goes with the model. */
   close(reason: unknown): void {
-    this.turns.close(reason);
-  }
-
-  private getContext(): Promise<LlamaEmbeddingContext> {
-    if (this.context) return this.context;
-    const creating = this.model.createEmbeddingContext({ contextSize: this.options.contextSize, threads: this.options.threads });
-    // A failed creation (out of memory) is retried by the next request rather than remembered.
-    creating.catch(() => {
-      if (this.context === creating) this.context = undefined;
-    });
-    this.context = creating;
-    return creating;
+    this.context.close(reason);
   }
 }

@@ -1,5 +1,5 @@
 // Loads one GGUF model with node-llama-cpp and runs requests on it: chat and plain completions
-// on N parallel slots (one context sequence each), embeddings on a context of their own. The HTTP
+// on N parallel slots (one context sequence each), embeddings and reranking on contexts of their own. The HTTP
 // server calls it per request; heartbeats and /health read its slot, queue and speed figures.
 import {
   getLlama,
@@ -19,6 +19,7 @@ import type { GpuChoice, GpuLayers } from "../shared/protocol/worker-launch.js";
 import { toChatHistory } from "./chat-history.js";
 import { aborted, finishReasonOf, usage, type Completion, type LlamaStopReason } from "./completion-result.js";
 import { Embedder, type Embeddings } from "./embedder.js";
+import { Ranker, type RankInput, type Ranking } from "./ranker.js";
 import { DEFAULTS } from "./options.js";
 import { ResponseFormats } from "./response-formats.js";
 import { samplingOptions } from "./sampling.js";
@@ -128,6 +129,7 @@ export class Engine {
   readonly device: WorkerDevice;
   private readonly slots: SlotQueue<Slot>;
   private readonly embedder: Embedder;
+  private readonly ranker: Ranker;
   private readonly formats: ResponseFormats;
   private readonly tokenRate: TokenRate;
   /** Renders chat prompts for counting; every slot's chat uses the same model and template. */
@@ -145,13 +147,9 @@ export class Engine {
   ) {
     const onChange = options.onSlotsChange ?? (() => {});
     this.slots = new SlotQueue(slots, { maxQueue: options.maxQueue, retryAfterSeconds: RETRY_AFTER_SECONDS, onChange });
-    this.embedder = new Embedder(model, {
-      contextSize,
-      threads: options.threads,
-      maxQueue: options.maxQueue,
-      retryAfterSeconds: RETRY_AFTER_SECONDS,
-      onChange,
-    });
+    const ownContext = { contextSize, threads: options.threads, maxQueue: options.maxQueue, retryAfterSeconds: RETRY_AFTER_SECONDS, onChange };
+    this.embedder = new Embedder(model, ownContext);
+    this.ranker = new Ranker(model, ownContext);
     this.formats = new ResponseFormats(llama);
     this.tokenRate = new TokenRate(options.metricsIntervalMs);
     this.promptChat = firstOf(slots).chat;
@@ -167,9 +165,9 @@ export class Engine {
     return this.slots.busySlots;
   }
 
-  /** Requests waiting for a slot or for the embedding context. */
+  /** Requests waiting for a slot or for the embedding or ranking context. */
   get queueLength(): number {
-    return this.slots.waiting + this.embedder.waiting;
+    return this.slots.waiting + this.embedder.waiting + this.ranker.waiting;
   }
 
   /** Tokens generated per second over the last metrics interval, all slots together. */
@@ -245,6 +243,16 @@ export class Engine {
     return this.embedder.embed(inputs, inputParam, signal);
   }
 
+  /** Whether the model is a reranker (it has a ranking head), so `rank` works. */
+  get canRank(): boolean {
+    return this.ranker.canRank;
+  }
+
+  /** A relevance score per document for the query; only for a model that `canRank`. */
+  rank(input: RankInput, signal?: AbortSignal): Promise<Ranking> {
+    return this.ranker.rank(input, signal);
+  }
+
   /** Frees the model, contexts and native backend; later and waiting requests get a 503. Safe to call twice. */
   dispose(): Promise<void> {
     this.disposing ??= (async () => {
@@ -252,6 +260,7 @@ export class Engine {
       const stopping = new RbeeError(503, "worker_stopping", "The worker is shutting down", { retryAfterSeconds: RETRY_AFTER_SECONDS });
       this.slots.close(stopping);
       this.embedder.close(stopping);
+      this.ranker.close(stopping);
       await this.llama.dispose();
     })();
     return this.disposing;

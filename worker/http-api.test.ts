@@ -34,6 +34,8 @@ function fakeEngine(script: Script = {}): ApiEngine {
     complete: generate,
     embed: async () => ({ vectors: [[0.5, 0.25]], promptTokens: 1 }),
     embeddingSize: 2,
+    rank: async () => ({ scores: [0.5], promptTokens: 1 }),
+    canRank: false,
     slotsTotal: 1,
     slotsBusy: 0,
     queueLength: 0,

@@ -1,5 +1,5 @@
 // The worker's OpenAI-style HTTP API as a Hono app (GET /health, POST /v1/chat/completions,
-// /v1/completions and /v1/embeddings): its hive's secret and a loopback Host on every route
+// /v1/completions, /v1/embeddings and /v1/rerank): its hive's secret and a loopback Host on every route
 // (./access-guard.ts), routing, a JSON content type and the body cap, refusing work while the
 // model loads or the worker drains, and errors in OpenAI's shape. WorkerServer serves it on
 // 127.0.0.1 from before the model loads; tests call it through app.request.
@@ -12,6 +12,7 @@ import { chatCompletions } from "./routes/chat-completions.js";
 import { completions } from "./routes/completions.js";
 import { guardWorkerAccess, requireJson } from "./access-guard.js";
 import { embeddings } from "./routes/embeddings.js";
+import { rerank } from "./routes/rerank.js";
 import type { RouteContext, RouteHandler } from "./routes/route-context.js";
 
 /** Largest request body the worker accepts, in bytes (1 MiB: far beyond any prompt that fits a context). */
@@ -46,6 +47,7 @@ const MODEL_ROUTES: ReadonlyMap<string, RouteHandler> = new Map([
   ["/v1/chat/completions", chatCompletions],
   ["/v1/completions", completions],
   ["/v1/embeddings", embeddings],
+  ["/v1/rerank", rerank],
 ]);
 
 export function createWorkerApi(options: WorkerApiOptions): Hono {

@@ -110,3 +110,4 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
 export const chatCompletionRoutes = inferenceRoute(ChatCompletionRequest, "/v1/chat/completions");
 export const completionRoutes = inferenceRoute(CompletionRequest, "/v1/completions");
 export const embeddingRoutes = inferenceRoute(EmbeddingRequest, "/v1/embeddings");
+export { inferenceRoute };

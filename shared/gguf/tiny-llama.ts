@@ -1,14 +1,9 @@
 // Builds "rbee-tiny": a deterministic, random-weight llama GGUF (~0.5 MB) that llama.cpp loads and
 // generates from, so tests and the demo have a real model without downloading one.
 
-import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
-import { mulberry32 } from "../seeded-random.js";
-import { encodeGguf, type GgufTensor, type GgufValue } from "./gguf-writer.js";
+import { encodeTinyModel, TINY_MODEL_CONTEXT_LENGTH, TINY_MODEL_DEFAULT_SEED, writeGgufAtomically } from "./tiny-model.js";
 
-/** Context length written to `llama.context_length` unless overridden. */
-export const TINY_MODEL_CONTEXT_LENGTH = 4096;
+export { TINY_MODEL_CONTEXT_LENGTH } from "./tiny-model.js";
 
 export interface TinyLlamaOptions {
   /** PRNG seed for the weights; the same seed always gives byte-identical files. Defaults to 42. */
@@ -17,156 +12,17 @@ export interface TinyLlamaOptions {
   contextLength?: number;
 }
 
-const DEFAULT_SEED = 42;
-const N_EMBD = 64;
-const N_HEAD = 4;
-const N_LAYER = 2;
-const N_FF = 128;
-// llama.cpp requires the rope dimension to equal the head size.
-const N_ROT = N_EMBD / N_HEAD;
-// Half-width of the uniform init range: wide enough that logits differ clearly, narrow enough to
-// keep activations tame.
-const INIT_RANGE = 0.2;
-
-// llama.cpp token types (llama_token_type).
-const TOKEN_TYPE = { normal: 1, unknown: 2, control: 3, byte: 6 } as const;
-
-const CHATML_TEMPLATE =
-  "{% for message in messages %}" +
-  "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}" +
-  "{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-
-interface Vocab {
-  tokens: string[];
-  types: number[];
-  scores: number[];
-  unk: number;
-  bos: number;
-  eos: number;
-  /** Id of "▁"; it and the printable ASCII after it are the only tokens the model emits. */
-  firstTextToken: number;
-}
-
-/**
- * SentencePiece-style vocab with no merges: every piece is a single character, so llama.cpp's
- * SPM tokenizer maps each character to its own token and falls back to <0xXX> byte tokens for
- * anything else (newlines, non-ASCII), which makes tokenize → detokenize round-trip exactly.
- */
-function buildVocab(): Vocab {
-  const tokens: string[] = [];
-  const types: number[] = [];
-  const add = (text: string, type: number): number => {
-    tokens.push(text);
-    types.push(type);
-    return tokens.length - 1;
-  };
-  const unk = add("<unk>", TOKEN_TYPE.unknown);
-  const bos = add("<s>", TOKEN_TYPE.control);
-  add("</s>", TOKEN_TYPE.control);
-  add("<|im_start|>", TOKEN_TYPE.control);
-  // EOS is <|im_end|> rather than </s>: node-llama-cpp's ChatML wrapper stops on either, but with
-  // <|im_end|> as EOS plain completions (which only stop on EOS) also end where a chat turn ends.
-  // llama.cpp additionally treats both texts as end-of-generation tokens.
-  const eos = add("<|im_end|>", TOKEN_TYPE.control);
-  for (let b = 0; b < 256; b++) {
-    add(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`, TOKEN_TYPE.byte);
-  }
-  // SentencePiece writes spaces as U+2581, so that piece stands in for " ".
-  const firstTextToken = add("\u2581", TOKEN_TYPE.normal);
-  for (let c = 0x21; c <= 0x7e; c++) add(String.fromCharCode(c), TOKEN_TYPE.normal);
-  // Scores only rank merges; with single-character pieces there are none, so any values work.
-  const scores = tokens.map((_, i) => (types[i] === TOKEN_TYPE.normal ? -i : 0));
-  return { tokens, types, scores, unk, bos, eos, firstTextToken };
-}
-
 /** Encodes the tiny llama model as GGUF bytes; the same options always give identical bytes. */
 export function createTinyLlamaGguf(options: TinyLlamaOptions = {}): Uint8Array {
-  const seed = options.seed ?? DEFAULT_SEED;
-  const contextLength = options.contextLength ?? TINY_MODEL_CONTEXT_LENGTH;
-  const vocab = buildVocab();
-  const nVocab = vocab.tokens.length;
-  const random = mulberry32(seed);
-
-  const randomTensor = (name: string, shape: number[]): GgufTensor => {
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < data.length; i++) data[i] = (random() * 2 - 1) * INIT_RANGE;
-    return { name, shape, data };
-  };
-  const onesTensor = (name: string, size: number): GgufTensor => ({
-    name,
-    shape: [size],
-    data: new Float32Array(size).fill(1)
+  return encodeTinyModel({
+    architecture: "llama",
+    name: "rbee-tiny",
+    seed: options.seed ?? TINY_MODEL_DEFAULT_SEED,
+    contextLength: options.contextLength ?? TINY_MODEL_CONTEXT_LENGTH,
   });
-
-  const tensors: GgufTensor[] = [randomTensor("token_embd.weight", [N_EMBD, nVocab])];
-  for (let l = 0; l < N_LAYER; l++) {
-    const p = `blk.${l}`;
-    tensors.push(
-      onesTensor(`${p}.attn_norm.weight`, N_EMBD),
-      randomTensor(`${p}.attn_q.weight`, [N_EMBD, N_EMBD]),
-      randomTensor(`${p}.attn_k.weight`, [N_EMBD, N_EMBD]),
-      randomTensor(`${p}.attn_v.weight`, [N_EMBD, N_EMBD]),
-      randomTensor(`${p}.attn_output.weight`, [N_EMBD, N_EMBD]),
-      onesTensor(`${p}.ffn_norm.weight`, N_EMBD),
-      randomTensor(`${p}.ffn_gate.weight`, [N_EMBD, N_FF]),
-      randomTensor(`${p}.ffn_up.weight`, [N_EMBD, N_FF]),
-      randomTensor(`${p}.ffn_down.weight`, [N_FF, N_EMBD])
-    );
-  }
-  const output = randomTensor("output.weight", [N_EMBD, nVocab]);
-  // A zero output row gives that token a logit of exactly 0 while the text tokens get random
-  // logits, some well above 0, so greedy decoding never picks it and sampling rarely does.
-  // Zeroing the control tokens keeps random text from ending (EOS) at once; zeroing the byte
-  // tokens keeps output to readable printable ASCII instead of arbitrary (often invalid UTF-8) bytes.
-  output.data.fill(0, 0, vocab.firstTextToken * N_EMBD);
-  tensors.push(onesTensor("output_norm.weight", N_EMBD), output);
-
-  const metadata: Array<readonly [string, GgufValue]> = [
-    ["general.architecture", { type: "string", value: "llama" }],
-    ["general.name", { type: "string", value: "rbee-tiny" }],
-    // 0 = ALL_F32.
-    ["general.file_type", { type: "u32", value: 0 }],
-    ["llama.vocab_size", { type: "u32", value: nVocab }],
-    ["llama.context_length", { type: "u32", value: contextLength }],
-    ["llama.embedding_length", { type: "u32", value: N_EMBD }],
-    ["llama.block_count", { type: "u32", value: N_LAYER }],
-    ["llama.feed_forward_length", { type: "u32", value: N_FF }],
-    ["llama.rope.dimension_count", { type: "u32", value: N_ROT }],
-    ["llama.attention.head_count", { type: "u32", value: N_HEAD }],
-    ["llama.attention.head_count_kv", { type: "u32", value: N_HEAD }],
-    // llama.cpp reads these two as f32 and refuses other types.
-    ["llama.attention.layer_norm_rms_epsilon", { type: "f32", value: 1e-5 }],
-    ["llama.rope.freq_base", { type: "f32", value: 10000 }],
-    ["tokenizer.ggml.model", { type: "string", value: "llama" }],
-    ["tokenizer.ggml.tokens", { type: "string[]", value: vocab.tokens }],
-    ["tokenizer.ggml.scores", { type: "f32[]", value: vocab.scores }],
-    // llama.cpp reads token types as a signed int32 array and rejects any other element type.
-    ["tokenizer.ggml.token_type", { type: "i32[]", value: vocab.types }],
-    ["tokenizer.ggml.bos_token_id", { type: "u32", value: vocab.bos }],
-    ["tokenizer.ggml.eos_token_id", { type: "u32", value: vocab.eos }],
-    ["tokenizer.ggml.unknown_token_id", { type: "u32", value: vocab.unk }],
-    ["tokenizer.ggml.add_bos_token", { type: "bool", value: true }],
-    ["tokenizer.ggml.add_eos_token", { type: "bool", value: false }],
-    // No implicit leading "▁": otherwise detokenize(tokenize(text)) would not give back text exactly.
-    ["tokenizer.ggml.add_space_prefix", { type: "bool", value: false }],
-    // A plain ChatML template, which node-llama-cpp recognises and maps to its ChatML wrapper.
-    ["tokenizer.chat_template", { type: "string", value: CHATML_TEMPLATE }]
-  ];
-  return encodeGguf(metadata, tensors);
 }
 
 /** Writes the tiny model to `path`, creating parent directories; readers never see a partial file. */
 export async function writeTinyLlamaGguf(path: string, options: TinyLlamaOptions = {}): Promise<void> {
-  const bytes = createTinyLlamaGguf(options);
-  await mkdir(dirname(path), { recursive: true });
-  // Write beside the target and rename: rename is atomic within a filesystem.
-  const tempPath = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    await writeFile(tempPath, bytes);
-    await rename(tempPath, path);
-  } catch (error) {
-    await rm(tempPath, { force: true });
-    throw error;
-  }
+  await writeGgufAtomically(path, createTinyLlamaGguf(options));
 }

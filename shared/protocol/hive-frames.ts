@@ -30,7 +30,7 @@ const RequestId = z.string().regex(idPattern("req"));
 const ProblemDetail = z.object({ code: z.string().max(MAX_LABEL_CHARS), message: z.string().max(MAX_MESSAGE_CHARS) });
 
 /** Worker API paths the queen may ask a hive to relay; the hive refuses any other. */
-export const RELAYABLE_PATHS = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"] as const;
+export const RELAYABLE_PATHS = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/rerank"] as const;
 export type RelayablePath = (typeof RELAYABLE_PATHS)[number];
 
 // ── hive → queen ────────────────────────────────────────────────────────────────────────────

@@ -8,12 +8,15 @@ import { pathToFileURL } from "node:url";
 import OpenAI from "openai";
 import { expect } from "vitest";
 import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
+import { writeTinyRerankerGguf } from "../../shared/gguf/tiny-reranker.js";
 import { type HiveProcess, startHiveProcess } from "../../scripts/local-cloud/hive-process.js";
 import { type LocalQueen, startLocalQueen } from "../../scripts/local-cloud/queen.js";
 import { QueenClient } from "../../scripts/local-cloud/queen-client.js";
 export { waitUntil } from "../../shared/wait-until.js";
 
 export const TINY_MODEL = "rbee-tiny";
+/** The name tests give the tiny reranker (shared/gguf/tiny-reranker.ts), served from `rerankerSource`. */
+export const TINY_RERANKER = "rbee-tiny-rerank";
 
 export interface LocalCloud {
   dir: string;
@@ -24,6 +27,8 @@ export interface LocalCloud {
   readonly hive: HiveProcess;
   hiveLog: string[];
   modelSource: string;
+  /** The tiny reranker's file: URL, for a worker of TINY_RERANKER. */
+  rerankerSource: string;
   /** The hive's cache folder: its catalogs, worker logs and channel socket. */
   cacheDir: string;
   /** Stops the hive with `signal` (its workers stay up, being detached) and starts a new one. */
@@ -48,6 +53,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const dir = await mkdtemp(join(tmpdir(), "rbee-e2e-"));
   const modelPath = join(dir, "rbee-tiny.gguf");
   await writeTinyLlamaGguf(modelPath);
+  const rerankerPath = join(dir, "rbee-tiny-rerank.gguf");
+  await writeTinyRerankerGguf(rerankerPath);
   const apiKey = "rbee_sk_e2e_test_key";
   const queenOptions = {
     persistDir: join(dir, "queen"),
@@ -109,6 +116,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     },
     hiveLog,
     modelSource: pathToFileURL(modelPath).href,
+    rerankerSource: pathToFileURL(rerankerPath).href,
     cacheDir,
     restartHive,
     restartQueen,

@@ -9,6 +9,7 @@ import { execa, type ResultPromise } from "execa";
 import { expect } from "vitest";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
+import { writeTinyRerankerGguf } from "../../shared/gguf/tiny-reranker.js";
 import { waitForListeningLine, waitForReadyLine } from "../../shared/protocol/listening-line.js";
 import { WORKER_SECRET_ENV, workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
 
@@ -25,10 +26,11 @@ export interface TinyModel {
   remove(): Promise<void>;
 }
 
-export async function writeTinyModel(): Promise<TinyModel> {
+/** The tiny chat model, or with `reranker` the tiny reranker (shared/gguf/tiny-reranker.ts). */
+export async function writeTinyModel(kind: "chat" | "reranker" = "chat"): Promise<TinyModel> {
   const dir = await mkdtemp(join(tmpdir(), "rbee-worker-test-"));
   const path = join(dir, "tiny.gguf");
-  await writeTinyLlamaGguf(path);
+  await (kind === "reranker" ? writeTinyRerankerGguf(path) : writeTinyLlamaGguf(path));
   return { dir, path, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
