@@ -44,6 +44,15 @@ export class HiveJobs {
     return parsed.success ? parsed.data : undefined;
   }
 
+  /** Whether a worker_delete job for `workerId` runs: the worker's silence is its stopping, not a fault. */
+  async deleting(workerId: string): Promise<boolean> {
+    for (const value of (await this.storage.list({ prefix: JOB_KEY_PREFIX })).values()) {
+      const parsed = HiveOperation.safeParse(value);
+      if (parsed.success && parsed.data.operation === "worker_delete" && parsed.data.workerId === workerId) return true;
+    }
+    return false;
+  }
+
   async ids(): Promise<string[]> {
     const stored = await this.storage.list({ prefix: JOB_KEY_PREFIX });
     return [...stored.keys()].map((key) => key.slice(JOB_KEY_PREFIX.length));

@@ -29,7 +29,7 @@ import { HiveJobs } from "./hive-jobs.js";
 import { type HiveFacts, HiveRecordThrottle } from "./hive-record-throttle.js";
 import { PendingRelay } from "./pending-relay.js";
 import { RecentIds } from "./recent-ids.js";
-import { HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hive-workers.js";
+import { type ForgottenWorker, HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hive-workers.js";
 import { RegistryReporter } from "./registry-reporter.js";
 import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
 import { heartbeatTimeoutMs, SocketLiveness } from "./socket-liveness.js";
@@ -305,9 +305,17 @@ export class HiveSession extends DurableObject<Env> {
       ws.close(CloseCode.heartbeatTimeout, `nothing heard for ${silentMs} ms`);
       await this.onSocketGone(ws, `silent for ${silentMs} ms (more than ${timeoutMs} ms: a half-open connection), dropped`, false);
     }
-    const silent = this.workers.expire(now);
-    for (const worker of silent) console.warn(`hive ${this.hiveNameOf() ?? "?"}: worker ${worker.workerId} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats: dropped`);
-    await this.reporter.gone(this.hiveNameOf() ?? "?", silent, "heartbeats_missed");
+    const hiveName = this.hiveNameOf() ?? "?";
+    const silent: ForgottenWorker[] = [];
+    const stopped: ForgottenWorker[] = [];
+    for (const worker of this.workers.expire(now)) {
+      // A worker the queen is deleting goes quiet as it stops, often before the delete job ends.
+      if (await this.jobs.deleting(worker.workerId)) stopped.push(worker);
+      else silent.push(worker);
+    }
+    for (const worker of silent) console.warn(`hive ${hiveName}: worker ${worker.workerId} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats: dropped`);
+    await this.reporter.gone(hiveName, silent, "heartbeats_missed");
+    await this.reporter.gone(hiveName, stopped, "deleted");
     const offline = await this.jobs.offline();
     if (offline && !this.openSocket() && now - offline.sinceMs >= HIVE_RECONNECT_GRACE_MS) {
       await this.jobDesk.failAll(offline.hiveName);

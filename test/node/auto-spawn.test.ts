@@ -1,11 +1,18 @@
 // Ask for a model by name and rbee runs it: a real queen, a real hive with the tiny model in its
 // catalog and no worker, and the official OpenAI client. The first requests start one worker,
-// not several; a request with `keep_alive: 0` lets the queen unload it once answered.
+// not several; a request with `keep_alive: 0` lets the queen unload it once answered. A model's
+// policy keeps min_workers running with no request at all, and its source lets the queen start
+// a model no hive has yet (the hive fetches it as part of the spawn).
+import { copyFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { modelNameFromSource } from "../../shared/models/model-name.js";
 import { type LocalCloud, openAiClient, startLocalCloud, waitUntil } from "./local-cloud.js";
 
 const HEARTBEAT_INTERVAL_MS = 500;
+/** Between checks that call the queen: the admin key's default rate limit is 600 requests a minute. */
+const POLL_MS = 250;
 
 interface ListedModel {
   id: string;
@@ -62,4 +69,34 @@ describe("auto-spawn", () => {
     await waitUntil(async () => (await workersOfModel()).length === 0, 30_000, "the idle worker to be stopped");
     await waitUntil(async () => (await modelState()) === "loadable", 10_000, "the model to be loadable again");
   }, 60_000);
+
+  async function admin(method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${cloud.queen.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${cloud.apiKey}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
+  it("starts a worker for a policy's min_workers with no request, and lets it go once min_workers is 0", async () => {
+    expect(await workersOfModel()).toEqual([]);
+    expect((await admin("PUT", `/v1/models/${model}/policy`, { min_workers: 1, keep_alive_seconds: 1 })).status).toBe(200);
+    await waitUntil(async () => (await workersOfModel()).some((worker) => worker.state === "ready"), 60_000, "min_workers to start a worker", POLL_MS);
+    expect(await workersOfModel()).toHaveLength(1);
+    // With min_workers back at 0 nothing holds it: idle past the 1 s keep-alive, the queen unloads it.
+    expect((await admin("PUT", `/v1/models/${model}/policy`, { min_workers: 0, keep_alive_seconds: 1 })).status).toBe(200);
+    await waitUntil(async () => (await workersOfModel()).length === 0, 60_000, "the worker no policy holds to be unloaded", POLL_MS);
+    expect((await admin("DELETE", `/v1/models/${model}/policy`)).status).toBe(200);
+  }, 120_000);
+
+  it("starts a model no catalog has from its policy's source on the first request", async () => {
+    const copy = join(cloud.dir, "policy-sourced.gguf");
+    await copyFile(fileURLToPath(cloud.modelSource), copy);
+    const named = "policy-sourced";
+    expect((await admin("PUT", `/v1/models/${named}/policy`, { source: pathToFileURL(copy).href, keep_alive_seconds: 0 })).status).toBe(200);
+    const answer = await openAiClient(cloud).chat.completions.create({ model: named, messages: [{ role: "user", content: "Hello" }], max_tokens: 4 });
+    expect(answer.model).toBe(named);
+    expect(answer.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    expect((await admin("DELETE", `/v1/models/${named}/policy`)).status).toBe(200);
+  }, 120_000);
 });
