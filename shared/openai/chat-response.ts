@@ -24,15 +24,18 @@ export const ChatCompletionMessage = z.object({
 });
 export type ChatCompletionMessage = z.infer<typeof ChatCompletionMessage>;
 
-export const ChatCompletion = z.object({
+/** What the whole answer and every chunk of it share: the same id, time and model. */
+const Identity = {
   id: z.string(),
-  object: z.literal("chat.completion"),
   /** Unix time in seconds. */
   created: z.number().int(),
   model: z.string(),
-  choices: z.array(
-    z.object({ index: z.number().int(), message: ChatCompletionMessage, finish_reason: ChatFinishReason, logprobs: z.null() }),
-  ),
+};
+
+export const ChatCompletion = z.object({
+  ...Identity,
+  object: z.literal("chat.completion"),
+  choices: z.array(z.object({ index: z.number().int(), message: ChatCompletionMessage, finish_reason: ChatFinishReason, logprobs: z.null() })),
   usage: ChatUsage,
 });
 export type ChatCompletion = z.infer<typeof ChatCompletion>;
@@ -58,10 +61,8 @@ export const ChatChunkDelta = z.object({
 export type ChatChunkDelta = z.infer<typeof ChatChunkDelta>;
 
 export const ChatCompletionChunk = z.object({
-  id: z.string(),
+  ...Identity,
   object: z.literal("chat.completion.chunk"),
-  created: z.number().int(),
-  model: z.string(),
   /** Empty in the last chunk, which carries only `usage` (when stream_options.include_usage). */
   choices: z.array(
     z.object({ index: z.number().int(), delta: ChatChunkDelta, finish_reason: ChatFinishReason.nullable(), logprobs: z.null() }),
