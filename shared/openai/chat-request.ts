@@ -56,7 +56,11 @@ export const StreamOptions = z.object({
 /** Refused unless off, in chat and legacy completions alike. */
 export const LogitBiasField = { logit_bias: z.record(z.string(), z.number()).nullish().refine((bias) => bias == null || Object.keys(bias).length === 0, "not supported: logit_bias") };
 
-export const ChatCompletionRequest = z.object({
+/**
+ * The fields alone, without the checks across them: for schemas built from this one (`.pick`,
+ * `.omit` and `.extend` refuse a schema with refinements). Validate requests with ChatCompletionRequest.
+ */
+export const ChatCompletionFields = z.object({
   model: z.string().min(1).max(256),
   messages: z.array(ChatMessage).min(1, "must hold at least one message"),
   stream: z.boolean().optional(),
@@ -85,7 +89,17 @@ export const ChatCompletionRequest = z.object({
   verbosity: refused("verbosity cannot be set for these models"),
   functions: refused("the deprecated functions; send tools"),
   function_call: refused("the deprecated function_call; send tool_choice"),
-}).superRefine((request, ctx) => {
+});
+
+/** The chat request, with the checks across its fields (checkToolFields). */
+export const ChatCompletionRequest = ChatCompletionFields.superRefine(checkToolFields);
+export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
+
+/** Tool names unique, tool_choice naming a listed tool, no JSON response_format beside tools. */
+export function checkToolFields(
+  request: Pick<z.infer<typeof ChatCompletionFields>, "tools" | "tool_choice" | "response_format">,
+  ctx: z.RefinementCtx,
+): void {
   const names = (request.tools ?? []).map((tool) => tool.function.name);
   for (const [index, name] of names.entries()) {
     if (names.indexOf(name) !== index) ctx.addIssue({ code: "custom", path: ["tools", index, "function", "name"], message: `duplicate tool name ${JSON.stringify(name)}` });
@@ -99,8 +113,7 @@ export const ChatCompletionRequest = z.object({
   if (offersTools(request) && request.response_format != null && request.response_format.type !== "text") {
     ctx.addIssue({ code: "custom", path: ["response_format"], message: "not supported together with tools; send tool_choice \"none\" or no response_format" });
   }
-});
-export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
+}
 
 /** Whether the model is offered tools to call: some are listed and tool_choice is not "none". */
 export function offersTools(request: Pick<ChatCompletionRequest, "tools" | "tool_choice">): boolean {
