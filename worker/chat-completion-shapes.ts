@@ -1,6 +1,8 @@
 // The OpenAI chat-completion response and stream-chunk objects the worker sends, built in one
 // place so the streamed and non-streamed answers share id, model and field names.
 import { randomBytes } from "node:crypto";
+import type { ChatChunkDelta, ChatCompletion, ChatCompletionChunk } from "../shared/openai/chat-response.js";
+import type { ChatToolCall } from "../shared/openai/chat-tools.js";
 import type { ClientFinishReason, Usage } from "./completion-result.js";
 
 /** What every chunk of one completion has in common. */
@@ -16,29 +18,23 @@ export function newCompletionIdentity(model: string, idPrefix: "chatcmpl" | "cmp
   return { id: `${idPrefix}-${randomBytes(12).toString("hex")}`, created: Math.floor(Date.now() / 1000), model };
 }
 
-export function chatCompletion(identity: CompletionIdentity, content: string, finishReason: ClientFinishReason, usage: Usage) {
-  return {
-    ...identity,
-    object: "chat.completion" as const,
-    choices: [{ index: 0, message: { role: "assistant" as const, content }, finish_reason: finishReason, logprobs: null }],
-    usage,
-  };
+/** The whole answer; `content` is null when the answer only calls tools, as OpenAI sends it. */
+export function chatCompletion(
+  identity: CompletionIdentity,
+  text: string,
+  toolCalls: readonly ChatToolCall[],
+  finishReason: ClientFinishReason,
+  usage: Usage,
+): ChatCompletion {
+  const message = toolCalls.length === 0 ? { role: "assistant" as const, content: text } : { role: "assistant" as const, content: text === "" ? null : text, tool_calls: [...toolCalls] };
+  return { ...identity, object: "chat.completion", choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }], usage };
 }
 
-export interface ChunkDelta {
-  role?: "assistant";
-  content?: string;
-}
-
-export function chatCompletionChunk(identity: CompletionIdentity, delta: ChunkDelta, finishReason: ClientFinishReason | null) {
-  return {
-    ...identity,
-    object: "chat.completion.chunk" as const,
-    choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
-  };
+export function chatCompletionChunk(identity: CompletionIdentity, delta: ChatChunkDelta, finishReason: ClientFinishReason | null): ChatCompletionChunk {
+  return { ...identity, object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] };
 }
 
 /** The extra last chunk sent when `stream_options.include_usage` is set: no choices, only usage. */
-export function chatUsageChunk(identity: CompletionIdentity, usage: Usage) {
-  return { ...identity, object: "chat.completion.chunk" as const, choices: [], usage };
+export function chatUsageChunk(identity: CompletionIdentity, usage: Usage): ChatCompletionChunk {
+  return { ...identity, object: "chat.completion.chunk", choices: [], usage };
 }

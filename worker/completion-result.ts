@@ -1,8 +1,9 @@
 // What one generation returns to the HTTP layer, whether it came from a chat or a plain
-// completion: the text, why it ended in OpenAI's terms, and the token usage.
+// completion: the text, the tool calls, why it ended in OpenAI's terms, and the token usage.
+import type { ChatToolCall } from "../shared/openai/chat-tools.js";
 
 /** "abort" never reaches a client: it means the client left and nobody is listening. */
-export type FinishReason = "stop" | "length" | "abort";
+export type FinishReason = "stop" | "length" | "tool_calls" | "abort";
 
 /** The finish reasons a client can see. */
 export type ClientFinishReason = Exclude<FinishReason, "abort">;
@@ -16,6 +17,8 @@ export interface Usage {
 
 export interface Completion {
   text: string;
+  /** The calls a chat answer made (finishReason "tool_calls"); empty otherwise. */
+  toolCalls: ChatToolCall[];
   finishReason: FinishReason;
   usage: Usage;
 }
@@ -62,5 +65,5 @@ export function usage(promptTokens: number, completionTokens: number): Usage {
 }
 
 export function aborted(promptTokens: number): Completion {
-  return { text: "", finishReason: "abort", usage: usage(promptTokens, 0) };
+  return { text: "", toolCalls: [], finishReason: "abort", usage: usage(promptTokens, 0) };
 }

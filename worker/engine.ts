@@ -5,7 +5,10 @@ import {
   getLlama,
   LlamaChat,
   LlamaCompletion,
+  resolveChatWrapper,
   type ChatHistoryItem,
+  type ChatModelFunctions,
+  type ChatWrapper,
   type Llama,
   type LlamaGrammar,
   type LlamaModel,
@@ -13,6 +16,8 @@ import {
 } from "node-llama-cpp";
 import { describeError, RbeeError } from "../shared/errors.js";
 import type { ChatCompletionRequest } from "../shared/openai/chat-request.js";
+import type { ChatToolCallDelta } from "../shared/openai/chat-response.js";
+import type { ChatToolCall } from "../shared/openai/chat-tools.js";
 import { promptText, type CompletionRequest } from "../shared/openai/completion-request.js";
 import type { WorkerDevice } from "../shared/protocol/worker-heartbeat.js";
 import type { GpuChoice, GpuLayers } from "../shared/protocol/worker-launch.js";
@@ -20,12 +25,16 @@ import { toChatHistory } from "./chat-history.js";
 import { aborted, finishReasonOf, usage, type Completion, type LlamaStopReason } from "./completion-result.js";
 import { Embedder, type Embeddings } from "./embedder.js";
 import { Ranker, type RankInput, type Ranking } from "./ranker.js";
+import { tightenGrammarNumbers } from "./grammar-numbers.js";
+import { forcedCallWrapper, type ForcedCallWrapper } from "./forced-call-wrapper.js";
 import { DEFAULTS } from "./options.js";
 import { ResponseFormats } from "./response-formats.js";
 import { samplingOptions } from "./sampling.js";
 import { SlotQueue, type SlotLease } from "./slot-queue.js";
 import { completionBudget } from "./token-budget.js";
 import { TokenRate } from "./token-rate.js";
+import { ToolCallStream } from "./tool-call-stream.js";
+import { toolFunctions } from "./tool-functions.js";
 import { VramSampler } from "./vram-sampler.js";
 
 export type { Completion, Usage } from "./completion-result.js";
@@ -58,11 +67,15 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Each piece of generated text as soon as it decodes, for streaming. */
   onTextChunk?: (text: string) => void;
+  /** Each piece of a tool call as it is generated (chat with tools), for streaming. */
+  onToolCallDelta?: (delta: ChatToolCallDelta) => void;
 }
 
 /** One generation slot: a context sequence, with the chat and completion front ends bound to it. */
 interface Slot {
   chat: LlamaChat;
+  /** The chat's wrapper, switched to force a function call for the requests that require one. */
+  forcedCall: ForcedCallWrapper;
   completion: LlamaCompletion;
 }
 
@@ -77,6 +90,7 @@ interface CommonGenerationOptions {
 
 interface Generated {
   text: string;
+  toolCalls?: ChatToolCall[];
   stopReason: LlamaStopReason;
 }
 
@@ -102,6 +116,7 @@ export class Engine {
       });
     });
     try {
+      tightenGrammarNumbers(llama);
       const model = await llama.loadModel({
         modelPath: options.modelPath,
         gpuLayers: options.gpuLayers,
@@ -114,11 +129,18 @@ export class Engine {
         sequences: options.parallel,
         batchSize: options.batchSize,
       });
+      // The model's own chat format (its template's), which also decides how tool calls are written.
+      const chatWrapper = resolveChatWrapper(model);
       const slots = Array.from({ length: options.parallel }, (): Slot => {
         const contextSequence = context.getSequence();
-        return { chat: new LlamaChat({ contextSequence }), completion: new LlamaCompletion({ contextSequence }) };
+        const forcedCall = forcedCallWrapper(chatWrapper);
+        return {
+          chat: new LlamaChat({ contextSequence, chatWrapper: forcedCall.wrapper }),
+          forcedCall,
+          completion: new LlamaCompletion({ contextSequence }),
+        };
       });
-      return new Engine(llama, model, slots, context.contextSize, options);
+      return new Engine(llama, model, slots, chatWrapper, context.contextSize, options);
     } catch (error) {
       await llama.dispose();
       throw error;
@@ -132,8 +154,6 @@ export class Engine {
   private readonly ranker: Ranker;
   private readonly formats: ResponseFormats;
   private readonly tokenRate: TokenRate;
-  /** Renders chat prompts for counting; every slot's chat uses the same model and template. */
-  private readonly promptChat: LlamaChat;
   private readonly vram: VramSampler;
   private disposing: Promise<void> | undefined;
 
@@ -141,6 +161,8 @@ export class Engine {
     private readonly llama: Llama,
     private readonly model: LlamaModel,
     slots: readonly Slot[],
+    /** Renders chat prompts for counting; every slot's chat uses this template. */
+    private readonly chatWrapper: ChatWrapper,
     /** Tokens each slot holds: prompt and completion together. */
     readonly contextSize: number,
     options: EngineOptions,
@@ -152,7 +174,7 @@ export class Engine {
     this.ranker = new Ranker(model, ownContext);
     this.formats = new ResponseFormats(llama);
     this.tokenRate = new TokenRate(options.metricsIntervalMs);
-    this.promptChat = firstOf(slots).chat;
+    if (slots.length === 0) throw new Error("an engine needs at least one slot");
     this.device = llama.gpu === false ? "cpu" : llama.gpu;
     this.vram = new VramSampler(llama, options.metricsIntervalMs);
   }
@@ -188,8 +210,9 @@ export class Engine {
   /** Generates the assistant's reply to a chat; waits in FIFO order for a free slot first. */
   async chat(request: ChatCompletionRequest, options: GenerateOptions = {}): Promise<Completion> {
     const history = toChatHistory(request.messages);
+    const tools = toolFunctions(request);
     // Counted and checked before queueing, so a request that can never work fails without waiting its turn.
-    const promptTokens = this.countChatPromptTokens(history);
+    const promptTokens = this.countChatPromptTokens(history, tools?.functions);
     const requested =
       request.max_completion_tokens != null
         ? { tokens: request.max_completion_tokens, field: "max_completion_tokens" }
@@ -203,10 +226,27 @@ export class Engine {
       defaultTokens: undefined,
       promptField: "messages",
     });
-    const grammar = await this.formats.grammarFor(request.response_format);
+    // With tools the grammar is node-llama-cpp's own, of function names and parameters (the schema
+    // refuses a response_format beside tools); without, the response format's, if any.
+    const grammar = tools ? undefined : await this.formats.grammarFor(request.response_format);
     return this.generate(promptTokens, grammar, options, async (slot, common) => {
-      const response = await slot.chat.generateResponse(history, { ...samplingOptions(request), ...common, maxTokens });
-      return { text: response.response, stopReason: response.metadata.stopReason };
+      const sampling = { ...samplingOptions(request), ...common, maxTokens };
+      if (!tools) {
+        const response = await slot.chat.generateResponse(history, sampling);
+        return { text: response.response, stopReason: response.metadata.stopReason };
+      }
+      const calls = new ToolCallStream(options.onToolCallDelta);
+      const response = await slot.forcedCall.run(tools.mustCall, () =>
+        slot.chat.generateResponse(history, {
+          ...sampling,
+          grammar: undefined,
+          functions: tools.functions,
+          documentFunctionParams: true,
+          maxParallelFunctionCalls: tools.maxParallelCalls,
+          onFunctionCallParamsChunk: calls.onParamsChunk,
+        }),
+      );
+      return { text: response.response, toolCalls: calls.finish(response.functionCalls ?? []), stopReason: response.metadata.stopReason };
     });
   }
 
@@ -287,9 +327,12 @@ export class Engine {
         this.tokenRate.add(tokens.length);
       };
       const generated = await run(lease.slot, { signal, stopOnAbortSignal: true, grammar, onToken, onTextChunk });
+      const toolCalls = generated.toolCalls ?? [];
+      const finishReason = finishReasonOf(generated.stopReason, grammar !== undefined, generated.text);
       return {
         text: generated.text,
-        finishReason: finishReasonOf(generated.stopReason, grammar !== undefined, generated.text),
+        toolCalls,
+        finishReason: toolCalls.length > 0 && finishReason !== "abort" ? "tool_calls" : finishReason,
         usage: usage(promptTokens, completionTokens),
       };
     } catch (error) {
@@ -302,8 +345,9 @@ export class Engine {
   }
 
   /** Tokens of the whole templated prompt, as the chat wrapper renders it for generation. */
-  private countChatPromptTokens(history: ChatHistoryItem[]): number {
-    const { contextText } = this.promptChat.chatWrapper.generateContextState({ chatHistory: history });
+  private countChatPromptTokens(history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): number {
+    // A forced call's prompt has the call prefix too: a few tokens this count leaves out.
+    const { contextText } = this.chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions, documentFunctionParams: true });
     return contextText.tokenize(this.model.tokenizer).length;
   }
 }
@@ -315,10 +359,4 @@ function slotContextSize(requested: number | undefined, model: LlamaModel): numb
     throw new Error(`--context-size ${requested} is more than the model was trained on (${model.trainContextSize} tokens)`);
   }
   return requested;
-}
-
-function firstOf(slots: readonly Slot[]): Slot {
-  const first = slots[0];
-  if (first === undefined) throw new Error("an engine needs at least one slot");
-  return first;
 }

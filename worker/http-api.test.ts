@@ -27,7 +27,7 @@ function fakeEngine(script: Script = {}): ApiEngine {
       onTextChunk?.(piece);
     }
     if (script.failure !== undefined) throw script.failure;
-    return { text: pieces.join(""), finishReason: "length", usage: USAGE };
+    return { text: pieces.join(""), toolCalls: [], finishReason: "length", usage: USAGE };
   };
   return {
     chat: generate,

@@ -42,12 +42,8 @@ export class ResponseFormats {
     return this.cached(`schema:${JSON.stringify(schema)}`, async () => {
       try {
         // The checker above proved the schema is within what the generator accepts; its type is far stricter than unknown JSON.
-        const generated = await this.llama.createGrammarForJsonSchema(schema as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
-        return await this.llama.createGrammar({
-          grammar: tightenNumberRules(generated.grammar),
-          stopGenerationTriggers: generated.stopGenerationTriggers,
-          trimWhitespaceSuffix: generated.trimWhitespaceSuffix,
-        });
+        // Its numbers are kept in range by grammar-numbers.ts, which the engine applies to every grammar.
+        return await this.llama.createGrammarForJsonSchema(schema as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
       } catch (error) {
         throw new RbeeError(400, "unsupported_json_schema", `This JSON schema cannot be enforced: ${describeError(error)}`, {
           param: SCHEMA_PARAM,
@@ -74,20 +70,4 @@ export class ResponseFormats {
     }
     return grammar;
   }
-}
-
-/**
- * node-llama-cpp's number rules allow exponents of up to 16 digits, so an "integer" may come out
- * as `5E-3` (not an integer) and any number as `1E999…` (Infinity once parsed). Integers lose
- * their exponent and keep at most 15 digits (within Number.MAX_SAFE_INTEGER); other numbers keep
- * a two-digit exponent, far inside a double's range. Rules are matched by the names node-llama-cpp
- * 3.21 gives them; a grammar without them is left as it is.
- */
-function tightenNumberRules(grammar: string): string {
-  return grammar
-    .replace(/^integer-number-rule ::= .*$/m, 'integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14})')
-    .replace(
-      /^fractional-number-rule ::= .*$/m,
-      'fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14}) ("." [0-9]{1,15})? ([eE] [-+]? ("0" | [1-9] [0-9]?))?',
-    );
 }

@@ -19,8 +19,10 @@ import { ChatCompletionRequest } from "../../shared/openai/chat-request.js";
 import { CompletionRequest } from "../../shared/openai/completion-request.js";
 import { parseKeepAliveMs, withoutKeepAlive } from "../../shared/openai/keep-alive.js";
 import { EmbeddingRequest } from "../../shared/openai/embedding-request.js";
+import { ignoredFields } from "../../shared/openai/ignored-fields.js";
 import {
   FAILOVERS_HEADER,
+  IGNORED_FIELDS_HEADER,
   REQUEST_TIMEOUT_HEADER,
   SERVED_BY_HIVE_HEADER,
   SERVED_BY_WORKER_HEADER,
@@ -39,10 +41,13 @@ import { endAtDeadline } from "../streams/deadline-stream.js";
 import { failoverStream } from "../streams/spliced-stream.js";
 import { meterUsage } from "../usage/meter-usage.js";
 
-function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePath) {
+function inferenceRoute(schema: z.ZodType<{ model: string }> & { shape: Record<string, unknown> }, path: RelayablePath) {
   return new Hono<QueenEnv>().use(meterUsage).post("/", async (c) => {
     const arrivedAtMs = Date.now();
-    const request = parseRequest(schema, await readJson(c));
+    const body = await readJson(c);
+    const request = parseRequest(schema, body);
+    // Fields outside the API are stripped by the schema; the answer names them (x-rbee-ignored-fields).
+    const ignored = ignoredFields(schema, body).join(",");
     const deadlineMs = requestDeadlineMs(c.req.header(REQUEST_TIMEOUT_HEADER), c.var.config.requestTimeoutSeconds, arrivedAtMs);
     const admin = c.var.apiKey.scopes.includes("admin");
     const relay: LeasedRelayInput = {
@@ -84,6 +89,7 @@ function inferenceRoute(schema: z.ZodType<{ model: string }>, path: RelayablePat
     const response = admin ? bounded : await redactRelayErrors(bounded, result.relayId);
     const headers: Record<string, string> = { [SERVER_TIMING_HEADER]: serverTiming(result.timing) };
     if (result.failovers > 0) headers[FAILOVERS_HEADER] = String(result.failovers);
+    if (ignored !== "") headers[IGNORED_FIELDS_HEADER] = ignored;
     if (admin) {
       headers[SERVED_BY_HIVE_HEADER] = result.hiveName;
       headers[SERVED_BY_WORKER_HEADER] = result.workerId;

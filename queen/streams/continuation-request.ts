@@ -3,7 +3,7 @@
 // worker continues, a "prefill", generating only the new text); a legacy completion gets the
 // prompt plus the text so far. Sampling stays as it was; the token budget shrinks by the tokens
 // already sent. spliced-stream.ts builds one each time a worker is lost mid-answer.
-import { ChatCompletionRequest, type ChatMessage, messageText } from "../../shared/openai/chat-request.js";
+import { ChatCompletionRequest, type ChatMessage, messageText, offersTools } from "../../shared/openai/chat-request.js";
 import { CompletionRequest, promptText } from "../../shared/openai/completion-request.js";
 import type { StreamTranscript } from "./stream-transcript.js";
 
@@ -30,7 +30,8 @@ const COMPLETION_DEFAULT_MAX_TOKENS = 16;
 export function asContinuable(path: string, request: unknown): ContinuableRequest | undefined {
   if (path === "/v1/chat/completions") {
     const parsed = ChatCompletionRequest.safeParse(request);
-    return parsed.success && parsed.data.stream ? { path, request: parsed.data } : undefined;
+    // A tool call cut off mid-arguments cannot be continued as text: such an answer is not continued.
+    return parsed.success && parsed.data.stream && !offersTools(parsed.data) ? { path, request: parsed.data } : undefined;
   }
   if (path === "/v1/completions") {
     const parsed = CompletionRequest.safeParse(request);

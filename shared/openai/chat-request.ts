@@ -1,15 +1,14 @@
 // The OpenAI chat-completions request as rbee accepts it. The queen validates it before
-// routing and the worker validates it again before generating: one schema, both ends.
+// routing and the worker validates it again before generating: one schema, both ends. Every
+// field of OpenAI's API is either honoured or refused with a 400 naming it (refused-fields.ts);
+// fields outside the API are stripped, and the queen names them in a header (ignored-fields.ts).
 import { z } from "zod";
+import { ChatMessage } from "./chat-messages.js";
+import { ChatTool, ChatToolChoice } from "./chat-tools.js";
 import { KeepAliveField } from "./keep-alive.js";
+import { NoEffectFields, refused } from "./refused-fields.js";
 
-const TextPart = z.object({ type: z.literal("text"), text: z.string() });
-
-export const ChatMessage = z.looseObject({
-  role: z.enum(["system", "developer", "user", "assistant", "tool"]),
-  content: z.union([z.string(), z.array(TextPart), z.null()]).optional(),
-});
-export type ChatMessage = z.infer<typeof ChatMessage>;
+export { ChatMessage, messageText, type AssistantMessage, type ToolMessage } from "./chat-messages.js";
 
 /**
  * Sampling fields shared by chat and legacy completions, with OpenAI's ranges. `top_k`, `min_p`
@@ -48,9 +47,20 @@ export const ResponseFormat = z.discriminatedUnion("type", [
 ]);
 export type ResponseFormat = z.infer<typeof ResponseFormat>;
 
-export const StreamOptions = z.object({ include_usage: z.boolean().optional() });
+export const StreamOptions = z.object({
+  include_usage: z.boolean().nullish(),
+  /** Padding against length side channels on the public internet; rbee's chunks carry none. */
+  include_obfuscation: z.boolean().nullish(),
+});
 
-export const ChatCompletionRequest = z.looseObject({
+/** Refused unless off, in chat and legacy completions alike. */
+export const LogitBiasField = { logit_bias: z.record(z.string(), z.number()).nullish().refine((bias) => bias == null || Object.keys(bias).length === 0, "not supported: logit_bias") };
+
+/**
+ * The fields alone, without the checks across them: for schemas built from this one (`.pick`,
+ * `.omit` and `.extend` refuse a schema with refinements). Validate requests with ChatCompletionRequest.
+ */
+export const ChatCompletionFields = z.object({
   model: z.string().min(1).max(256),
   messages: z.array(ChatMessage).min(1, "must hold at least one message"),
   stream: z.boolean().optional(),
@@ -60,15 +70,52 @@ export const ChatCompletionRequest = z.looseObject({
   max_completion_tokens: z.number().int().positive().nullish(),
   response_format: ResponseFormat.nullish(),
   n: z.literal(1, { error: "only n=1 is supported" }).nullish(),
+  tools: z.array(ChatTool).max(128).nullish(),
+  tool_choice: ChatToolChoice.nullish(),
+  /** false: at most one call per answer; true (the default): as many as the model's chat format allows. */
+  parallel_tool_calls: z.boolean().nullish(),
   /** How long the model stays loaded after this request (Ollama's keep_alive); the queen strips it. */
   ...KeepAliveField,
+  ...NoEffectFields,
+  ...LogitBiasField,
+  logprobs: refused("token log-probabilities are not returned", false),
+  top_logprobs: refused("token log-probabilities are not returned", 0),
+  store: refused("rbee stores no completions", false),
+  modalities: z.array(z.string()).nullish().refine((modes) => modes == null || modes.every((mode) => mode === "text"), "not supported: only text output"),
+  audio: refused("audio output is not supported"),
+  prediction: refused("predicted outputs are not supported"),
+  web_search_options: refused("web search is not supported"),
+  reasoning_effort: refused("reasoning effort cannot be set for these models"),
+  verbosity: refused("verbosity cannot be set for these models"),
+  functions: refused("the deprecated functions; send tools"),
+  function_call: refused("the deprecated function_call; send tool_choice"),
 });
+
+/** The chat request, with the checks across its fields (checkToolFields). */
+export const ChatCompletionRequest = ChatCompletionFields.superRefine(checkToolFields);
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
-/** The text of a message, whether sent as a string or as an array of text parts. */
-export function messageText(message: ChatMessage): string {
-  const { content } = message;
-  if (content === undefined || content === null) return "";
-  if (typeof content === "string") return content;
-  return content.map((part) => part.text).join("");
+/** Tool names unique, tool_choice naming a listed tool, no JSON response_format beside tools. */
+export function checkToolFields(
+  request: Pick<z.infer<typeof ChatCompletionFields>, "tools" | "tool_choice" | "response_format">,
+  ctx: z.RefinementCtx,
+): void {
+  const names = (request.tools ?? []).map((tool) => tool.function.name);
+  for (const [index, name] of names.entries()) {
+    if (names.indexOf(name) !== index) ctx.addIssue({ code: "custom", path: ["tools", index, "function", "name"], message: `duplicate tool name ${JSON.stringify(name)}` });
+  }
+  const choice = request.tool_choice;
+  if (typeof choice === "object" && choice !== null && !names.includes(choice.function.name)) {
+    ctx.addIssue({ code: "custom", path: ["tool_choice", "function", "name"], message: `no tool named ${JSON.stringify(choice.function.name)} in tools` });
+  }
+  if (choice === "required" && names.length === 0) ctx.addIssue({ code: "custom", path: ["tool_choice"], message: '"required" needs tools' });
+  // node-llama-cpp generates a tool call and a response format under one grammar each, never both at once.
+  if (offersTools(request) && request.response_format != null && request.response_format.type !== "text") {
+    ctx.addIssue({ code: "custom", path: ["response_format"], message: "not supported together with tools; send tool_choice \"none\" or no response_format" });
+  }
+}
+
+/** Whether the model is offered tools to call: some are listed and tool_choice is not "none". */
+export function offersTools(request: Pick<ChatCompletionRequest, "tools" | "tool_choice">): boolean {
+  return (request.tools?.length ?? 0) > 0 && request.tool_choice !== "none";
 }

@@ -1,10 +1,12 @@
 // The OpenAI legacy completions request (`POST /v1/completions`: a prompt in, its continuation
-// out) as rbee accepts it; the worker validates it before generating.
+// out) as rbee accepts it; the queen validates it before routing and the worker before generating.
+// Fields of OpenAI's API are honoured or refused (400) by name; others are stripped, and named by
+// the queen in a header (ignored-fields.ts).
 import { z } from "zod";
 import { KeepAliveField } from "./keep-alive.js";
-import { ResponseFormat, SamplingFields, StreamOptions } from "./chat-request.js";
+import { LogitBiasField, ResponseFormat, SamplingFields, StreamOptions } from "./chat-request.js";
 
-export const CompletionRequest = z.looseObject({
+export const CompletionRequest = z.object({
   model: z.string().min(1).max(256),
   // OpenAI also takes several prompts or token ids; one prompt per request is what a slot serves.
   prompt: z.union([z.string(), z.array(z.string()).length(1, "must hold exactly one prompt string")]),
@@ -20,6 +22,8 @@ export const CompletionRequest = z.looseObject({
   suffix: z.null({ error: "suffix (insertion) is not supported" }).optional(),
   /** How long the model stays loaded after this request (Ollama's keep_alive); the queen strips it. */
   ...KeepAliveField,
+  user: z.string().nullish(),
+  ...LogitBiasField,
 });
 export type CompletionRequest = z.infer<typeof CompletionRequest>;
 

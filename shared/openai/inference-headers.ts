@@ -14,3 +14,8 @@ export const SERVED_BY_HIVE_HEADER = "x-rbee-hive";
 export const SERVED_BY_WORKER_HEADER = "x-rbee-worker";
 /** How many workers failed the request before the first byte and were replaced, when any were. */
 export const FAILOVERS_HEADER = "x-rbee-failovers";
+/**
+ * Top-level request fields that are no part of the API and were ignored (comma-separated), when
+ * there were any; fields of the API rbee does not honour are refused with a 400 instead.
+ */
+export const IGNORED_FIELDS_HEADER = "x-rbee-ignored-fields";

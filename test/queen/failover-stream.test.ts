@@ -163,6 +163,19 @@ describe("continuing a stream after the first token", () => {
     expect(last.error?.message).toContain("worker_disconnected");
   });
 
+  it("does not continue a stream that offers tools: a call cut off mid-arguments cannot go on as text", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const tools = [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: {} } } }];
+    const second = scriptedStream([a.text("never"), a.done]);
+    const { response, bodies } = splice(scriptedStream([a.role, a.text("Hel"), relayErrorEvent("worker_disconnected")]), [second], {
+      request: { ...chatRequest, tools },
+    });
+    const read = await readClientStream(response);
+    expect(bodies).toEqual([]);
+    expect(read.text).toBe("Hel");
+    expect(read.data).not.toContain("[DONE]");
+  });
+
   it("gives up after maxContinuations continuations that break too", async () => {
     const a = workerEvents("chatcmpl-a");
     const b = workerEvents("chatcmpl-b");

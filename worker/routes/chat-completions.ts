@@ -1,7 +1,10 @@
-// POST /v1/chat/completions: OpenAI chat, streamed or not, on one of the engine's slots.
+// POST /v1/chat/completions: OpenAI chat, streamed or not, on one of the engine's slots; tool
+// calls stream as `delta.tool_calls` pieces and end with finish_reason "tool_calls".
 import { ChatCompletionRequest } from "../../shared/openai/chat-request.js";
 import { readJsonBody } from "../../shared/http/json-body.js";
 import { parseRequest } from "../../shared/validation.js";
+import type { ChatToolCallDelta } from "../../shared/openai/chat-response.js";
+import type { ClientFinishReason } from "../completion-result.js";
 import { chatCompletion, chatCompletionChunk, chatUsageChunk, newCompletionIdentity } from "../chat-completion-shapes.js";
 import { streamGeneration } from "./event-stream.js";
 import { clientGoneSignal, nobodyListening, type RouteHandler } from "./route-context.js";
@@ -15,12 +18,13 @@ export const chatCompletions: RouteHandler = async (c, context) => {
     const chunks = {
       opening: chatCompletionChunk(identity, { role: "assistant", content: "" }, null),
       text: (text: string) => chatCompletionChunk(identity, { content: text }, null),
-      finish: (reason: "stop" | "length") => chatCompletionChunk(identity, {}, reason),
+      toolCall: (delta: ChatToolCallDelta) => chatCompletionChunk(identity, { tool_calls: [delta] }, null),
+      finish: (reason: ClientFinishReason) => chatCompletionChunk(identity, {}, reason),
       usage: chatRequest.stream_options?.include_usage ? chatUsageChunk.bind(null, identity) : undefined,
     };
-    return streamGeneration(c, chunks, (onTextChunk) => context.engine.chat(chatRequest, { signal, onTextChunk }), context);
+    return streamGeneration(c, chunks, (streaming) => context.engine.chat(chatRequest, { signal, ...streaming }), context);
   }
   const completion = await context.engine.chat(chatRequest, { signal });
   if (completion.finishReason === "abort") return nobodyListening(c);
-  return c.json(chatCompletion(identity, completion.text, completion.finishReason, completion.usage));
+  return c.json(chatCompletion(identity, completion.text, completion.toolCalls, completion.finishReason, completion.usage));
 };

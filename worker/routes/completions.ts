@@ -4,6 +4,7 @@ import { CompletionRequest } from "../../shared/openai/completion-request.js";
 import { readJsonBody } from "../../shared/http/json-body.js";
 import { parseRequest } from "../../shared/validation.js";
 import { newCompletionIdentity } from "../chat-completion-shapes.js";
+import type { ClientFinishReason } from "../completion-result.js";
 import { textCompletion, textCompletionChunk, textUsageChunk } from "../text-completion-shapes.js";
 import { streamGeneration } from "./event-stream.js";
 import { clientGoneSignal, nobodyListening, type RouteHandler } from "./route-context.js";
@@ -18,10 +19,10 @@ export const completions: RouteHandler = async (c, context) => {
       // Legacy completion streams have no role chunk: the first event already carries text.
       opening: undefined,
       text: (text: string) => textCompletionChunk(identity, text, null),
-      finish: (reason: "stop" | "length") => textCompletionChunk(identity, "", reason),
+      finish: (reason: ClientFinishReason) => textCompletionChunk(identity, "", reason),
       usage: completionRequest.stream_options?.include_usage ? textUsageChunk.bind(null, identity) : undefined,
     };
-    return streamGeneration(c, chunks, (onTextChunk) => context.engine.complete(completionRequest, { signal, onTextChunk }), context);
+    return streamGeneration(c, chunks, ({ onTextChunk }) => context.engine.complete(completionRequest, { signal, onTextChunk }), context);
   }
   const completion = await context.engine.complete(completionRequest, { signal });
   if (completion.finishReason === "abort") return nobodyListening(c);

@@ -1,8 +1,10 @@
 // Sends one generation as OpenAI-style server-sent events (`data: {…}` … `data: [DONE]`), for
-// both chat and legacy completions, which differ only in the shape of their chunks.
+// both chat and legacy completions, which differ only in the shape of their chunks (and chat's
+// tool-call pieces).
 import type { Context } from "hono";
 import { stream } from "hono/streaming";
 import type { GenerateOptions } from "../engine.js";
+import type { ChatToolCallDelta } from "../../shared/openai/chat-response.js";
 import type { ClientFinishReason, Completion, Usage } from "../completion-result.js";
 import { EventBatch } from "./event-batch.js";
 import { nobodyListening, type RouteContext } from "./route-context.js";
@@ -12,6 +14,8 @@ export interface StreamChunks {
   /** Sent before the first text (chat's `role` chunk); none when undefined. */
   opening: unknown;
   text: (text: string) => unknown;
+  /** A piece of a tool call (chat only; legacy completions make none). */
+  toolCall?: (delta: ChatToolCallDelta) => unknown;
   finish: (reason: ClientFinishReason) => unknown;
   /** The usage chunk before [DONE], or undefined when the client did not ask for one. */
   usage: ((usage: Usage) => unknown) | undefined;
@@ -33,7 +37,7 @@ const EVENT_STREAM_HEADERS = {
 export async function streamGeneration(
   c: Context,
   chunks: StreamChunks,
-  generate: (onTextChunk: NonNullable<GenerateOptions["onTextChunk"]>) => Promise<Completion>,
+  generate: (streaming: Required<Pick<GenerateOptions, "onTextChunk" | "onToolCallDelta">>) => Promise<Completion>,
   context: Pick<RouteContext, "clientError">,
 ): Promise<Response> {
   const events = new EventBatch();
@@ -47,11 +51,19 @@ export async function streamGeneration(
 
   let firstText: () => void = () => {};
   const textArrived = new Promise<void>((resolve) => (firstText = resolve));
-  const generation = generate((text) => {
-    if (text === "") return;
-    open();
-    send(chunks.text(text));
-    firstText();
+  const generation = generate({
+    onTextChunk: (text) => {
+      if (text === "") return;
+      open();
+      send(chunks.text(text));
+      firstText();
+    },
+    onToolCallDelta: (delta) => {
+      if (chunks.toolCall === undefined) return;
+      open();
+      send(chunks.toolCall(delta));
+      firstText();
+    },
   });
   // An error before the first text leaves with its own status code; one after it is streamed below.
   await Promise.race([textArrived, generation]).catch((error: unknown) => {

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { parseRequest } from "../validation.js";
+import { ChatCompletionRequest } from "./chat-request.js";
+import { CompletionRequest } from "./completion-request.js";
+import { EmbeddingRequest } from "./embedding-request.js";
+import { ignoredFields } from "./ignored-fields.js";
+
+const TOOL = { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } };
+const base = { model: "m", messages: [{ role: "user", content: "hi" }] };
+
+/** The param of the 400 a body gets, or undefined when it is accepted. */
+function refusedParam(body: Record<string, unknown>): string | undefined {
+  try {
+    parseRequest(ChatCompletionRequest, body);
+    return undefined;
+  } catch (error) {
+    return (error as { param?: string }).param;
+  }
+}
+
+describe("the chat request schema", () => {
+  it("accepts a tool loop: an assistant message that only calls tools, and the tool message answering it", () => {
+    const request = ChatCompletionRequest.parse({
+      ...base,
+      tools: [TOOL],
+      tool_choice: "auto",
+      parallel_tool_calls: false,
+      messages: [
+        { role: "user", content: "Weather?" },
+        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+        { role: "tool", tool_call_id: "call_1", content: [{ type: "text", text: "sunny" }] },
+      ],
+    });
+    expect(request.messages[2]).toEqual({ role: "tool", tool_call_id: "call_1", content: [{ type: "text", text: "sunny" }] });
+  });
+
+  it("refuses tool choices that cannot be met, naming the field", () => {
+    expect(refusedParam({ ...base, tools: [TOOL], tool_choice: { type: "function", function: { name: "other" } } })).toBe("tool_choice.function.name");
+    expect(refusedParam({ ...base, tool_choice: "required" })).toBe("tool_choice");
+    expect(refusedParam({ ...base, tools: [TOOL, TOOL] })).toBe("tools[1].function.name");
+    expect(refusedParam({ ...base, tools: [TOOL], tool_choice: "none", response_format: { type: "json_object" } })).toBeUndefined();
+  });
+
+  it("names the content part it refuses, and the deprecated function role", () => {
+    const image = { role: "user", content: [{ type: "text", text: "see" }, { type: "image_url", image_url: { url: "x" } }] };
+    expect(refusedParam({ ...base, messages: [image] })).toBe("messages[0].content[1].type");
+    expect(refusedParam({ ...base, messages: [{ role: "function", name: "f", content: "x" }] })).toBe("messages[0].role");
+  });
+
+  it("accepts the off values of refused fields", () => {
+    expect(refusedParam({ ...base, logprobs: false, top_logprobs: 0, store: false, modalities: ["text"], logit_bias: {}, audio: null, n: 1 })).toBeUndefined();
+  });
+
+  it("strips fields outside the API and tells which they were", () => {
+    const body = { ...base, user: "u", cache_prompt: true, stream_options: { include_usage: true } };
+    expect(ChatCompletionRequest.parse(body)).not.toHaveProperty("cache_prompt");
+    expect(ignoredFields(ChatCompletionRequest, body)).toEqual(["cache_prompt"]);
+    expect(ignoredFields(CompletionRequest, { model: "m", prompt: "p", user: "u", typical_p: 1 })).toEqual(["typical_p"]);
+    expect(ignoredFields(EmbeddingRequest, { model: "m", input: "x", truncate: true })).toEqual(["truncate"]);
+  });
+});

@@ -1,0 +1,110 @@
+// Tool calls on the real worker process with the tiny model, read by the official OpenAI client:
+// a call the request requires is forced by grammar, so even random weights make a well-formed
+// one whose arguments fit the tool's schema; streamed pieces assemble into the same call; a
+// `tool` message's result goes back into the chat; tool_choice "none" gives text; a parameters
+// schema the grammar cannot enforce is refused naming the tool.
+import OpenAI from "openai";
+import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { json, MODEL_NAME, post, startWorker, writeTinyModel, type ErrorBody, type RunningWorker, type TinyModel } from "../test/support/running-worker.js";
+import { ASK_WEATHER, expectValidCall, TIME_TOOL, WEATHER_TOOL } from "../test/support/tool-fixtures.js";
+
+let model: TinyModel;
+let worker: RunningWorker;
+let client: OpenAI;
+
+beforeAll(async () => {
+  model = await writeTinyModel();
+  worker = await startWorker({ workerId: "wrk_tools1", modelPath: model.path });
+  client = new OpenAI({ baseURL: `${worker.url}/v1`, apiKey: worker.authorization.slice("Bearer ".length), maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await worker?.kill();
+  await model?.remove();
+});
+
+const NAMES = [WEATHER_TOOL.function.name, TIME_TOOL.function.name];
+
+describe("tool calls on the worker", () => {
+  it("makes a call when tool_choice is required, with arguments that parse and fit the tool's schema", async () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const completion = await client.chat.completions.create({ model: MODEL_NAME, messages: ASK_WEATHER, tools: [WEATHER_TOOL, TIME_TOOL], tool_choice: "required", seed });
+      const choice = completion.choices[0];
+      expect(choice?.finish_reason).toBe("tool_calls");
+      expect(choice?.message.content).toBeNull();
+      expect(choice?.message.tool_calls).toHaveLength(1);
+      expectValidCall(choice?.message.tool_calls?.[0], NAMES);
+    }
+  });
+
+  it("calls the function tool_choice names, and streams pieces that assemble into the same call", async () => {
+    const request = {
+      model: MODEL_NAME,
+      messages: ASK_WEATHER,
+      tools: [TIME_TOOL, WEATHER_TOOL],
+      tool_choice: { type: "function", function: { name: "get_weather" } },
+      seed: 7,
+    } satisfies ChatCompletionCreateParamsNonStreaming;
+    const whole = (await client.chat.completions.create(request)).choices[0]?.message.tool_calls?.[0];
+    const wholeArguments = expectValidCall(whole, ["get_weather"]);
+
+    const stream = client.chat.completions.stream({ ...request, stream: true });
+    const pieces: string[] = [];
+    stream.on("tool_calls.function.arguments.delta", (event) => pieces.push(event.arguments_delta));
+    const final = await stream.finalChatCompletion();
+    const streamed = final.choices[0]?.message.tool_calls?.[0];
+    expect(final.choices[0]?.finish_reason).toBe("tool_calls");
+    expect(expectValidCall(streamed, ["get_weather"])).toEqual(wholeArguments);
+    expect(pieces.length).toBeGreaterThan(1);
+  });
+
+  it("answers after a tool message, with the call and its result in the prompt", async () => {
+    const first = await client.chat.completions.create({ model: MODEL_NAME, messages: ASK_WEATHER, tools: [WEATHER_TOOL], tool_choice: "required", seed: 3 });
+    const message = first.choices[0]?.message;
+    const call = message?.tool_calls?.[0];
+    if (message === undefined || call === undefined) throw new Error("expected a tool call");
+    const result = JSON.stringify({ temperature: 21, sky: "clear" });
+    const second = await client.chat.completions.create({
+      model: MODEL_NAME,
+      messages: [...ASK_WEATHER, message, { role: "tool", tool_call_id: call.id, content: result }],
+      tools: [WEATHER_TOOL],
+      seed: 3,
+      max_tokens: 12,
+    });
+    const answer = second.choices[0];
+    expect(answer?.message.tool_calls ?? []).toEqual([]);
+    expect(answer?.message.content?.length).toBeGreaterThan(0);
+    expect(["stop", "length"]).toContain(answer?.finish_reason);
+    // The call and its result (dozens of byte tokens) are part of the second prompt.
+    expect(second.usage?.prompt_tokens ?? 0).toBeGreaterThan((first.usage?.prompt_tokens ?? 0) + result.length);
+  });
+
+  it("answers in text without describing the tools when tool_choice is none", async () => {
+    const base = { model: MODEL_NAME, messages: ASK_WEATHER, seed: 2, max_tokens: 8 };
+    const none = await client.chat.completions.create({ ...base, tools: [WEATHER_TOOL], tool_choice: "none" });
+    const plain = await client.chat.completions.create(base);
+    expect(none.choices[0]?.message.tool_calls ?? []).toEqual([]);
+    expect(none.choices[0]?.message.content).toBe(plain.choices[0]?.message.content);
+    expect(none.usage?.prompt_tokens).toBe(plain.usage?.prompt_tokens);
+  });
+
+  it("refuses a parameters schema the grammar cannot enforce, naming the tool and the keyword", async () => {
+    const tool = { type: "function", function: { name: "lookup", parameters: { type: "object", properties: { code: { type: "string", pattern: "^[A-Z]+$" } } } } };
+    const response = await post(worker, "/v1/chat/completions", { model: MODEL_NAME, messages: ASK_WEATHER, tools: [WEATHER_TOOL, tool], tool_choice: "auto" });
+    expect(response.status).toBe(400);
+    const { error } = await json<ErrorBody>(response);
+    expect(error.message).toContain('Tool "lookup"');
+    expect(error.message).toContain("tools[1].function.parameters.properties.code.pattern");
+    expect(error.param).toBe("tools[1].function.parameters");
+  });
+
+  it("refuses a tool message that answers no call of the assistant message before it", async () => {
+    const response = await post(worker, "/v1/chat/completions", {
+      model: MODEL_NAME,
+      messages: [...ASK_WEATHER, { role: "tool", tool_call_id: "call_x", content: "sunny" }],
+    });
+    expect(response.status).toBe(400);
+    expect((await json<ErrorBody>(response)).error.param).toBe("messages[2].role");
+  });
+});
