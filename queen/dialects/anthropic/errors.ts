@@ -5,31 +5,7 @@
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { QueenEnv } from "../../env.js";
-
-export type AnthropicErrorType =
-  | "invalid_request_error"
-  | "authentication_error"
-  | "permission_error"
-  | "not_found_error"
-  | "request_too_large"
-  | "rate_limit_error"
-  | "overloaded_error"
-  | "api_error";
-
-export function anthropicErrorType(status: number): AnthropicErrorType {
-  if (status === 401) return "authentication_error";
-  if (status === 403) return "permission_error";
-  if (status === 404) return "not_found_error";
-  if (status === 413) return "request_too_large";
-  if (status === 429) return "rate_limit_error";
-  if (status === 503 || status === 529) return "overloaded_error";
-  if (status >= 500) return "api_error";
-  return "invalid_request_error";
-}
-
-export function anthropicErrorBody(status: number, message: string) {
-  return { type: "error" as const, error: { type: anthropicErrorType(status), message } };
-}
+import { anthropicErrorBody } from "./error-shape.js";
 
 const OpenAiError = z.object({ error: z.object({ message: z.string(), code: z.string().nullish() }) });
 

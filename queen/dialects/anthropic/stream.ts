@@ -5,7 +5,7 @@
 import type { OpenAiErrorBody } from "../../../shared/errors.js";
 import type { ChatUsage } from "../chat-shapes.js";
 import type { ChatStreamListener, EmitEvent } from "../chat-stream-reader.js";
-import { anthropicErrorType } from "./errors.js";
+import { anthropicErrorType } from "./error-shape.js";
 import { newMessageId, stopReasonOf } from "./from-chat.js";
 
 export function anthropicStreamWriter(emit: EmitEvent, model: string): ChatStreamListener {
