@@ -1,7 +1,7 @@
 // Turns a relayed chat-completion stream (OpenAI `data:` chunks, after failover and redaction)
 // into a dialect's own server-sent events: the chunks are read as a few meaningful happenings
-// (text, a tool call starting, its argument fragments, the finish reason, the usage, an error,
-// the end) that a dialect's stream writer (responses/stream.ts, anthropic/stream.ts) answers
+// (text, a tool call starting, its argument fragments, an error, the end with the finish reason
+// and usage) that a dialect's stream writer (responses/stream.ts, anthropic/stream.ts) answers
 // with events of its own. Pull-based like streams/tap-stream.ts, so a client's cancel reaches
 // the relayed body (and through it the worker).
 import type { OpenAiErrorBody } from "../../shared/errors.js";
@@ -17,16 +17,20 @@ export interface ChatStreamListener {
   /** Tool call `index` begins: its id and function name (the first fragment carries both). */
   toolCallStart(index: number, id: string, name: string): void;
   toolCallArguments(index: number, fragment: string): void;
-  finish(reason: string): void;
-  usage(usage: ChatUsage): void;
   /** The stream failed (a worker's error, or no worker could continue it): the last happening. */
-  error(body: OpenAiErrorBody): void;
+  error(body: OpenAiErrorBody, summary: ChatStreamSummary): void;
   /**
    * The stream ended normally (`[DONE]`, or its end): the closing events. When it returns a
    * promise, the events are held back until it settles (the Responses route stores the response
    * first, so a client that reads `response.completed` can continue it at once).
    */
-  end(): void | Promise<void>;
+  end(summary: ChatStreamSummary): void | Promise<void>;
+}
+
+/** What the stream said of itself by its end: the finish reason and the usage chunk. */
+export interface ChatStreamSummary {
+  finishReason?: string;
+  usage?: ChatUsage;
 }
 
 /** Writes one event of the dialect's stream: `event: <name>` and its JSON data. */
@@ -82,6 +86,7 @@ export function translateChatStream(source: ReadableStream<Uint8Array>, makeList
 /** Reads chunks into happenings, once each: tool calls are told apart by their index. */
 class ChunkHappenings {
   private readonly startedCalls = new Set<number>();
+  private readonly summary: ChatStreamSummary = {};
   private over = false;
   private ending: Promise<void> | undefined;
 
@@ -93,7 +98,7 @@ class ChunkHappenings {
     const error = errorBodyOf(data);
     if (error) {
       this.over = true;
-      return this.listener.error(error);
+      return this.listener.error(error, this.summary);
     }
     let json: unknown;
     try {
@@ -114,15 +119,15 @@ class ChunkHappenings {
         const fragment = call.function?.arguments;
         if (fragment) this.listener.toolCallArguments(call.index, fragment);
       }
-      if (choice.finish_reason) this.listener.finish(choice.finish_reason);
+      if (choice.finish_reason) this.summary.finishReason = choice.finish_reason;
     }
-    if (chunk.data.usage) this.listener.usage(chunk.data.usage);
+    if (chunk.data.usage) this.summary.usage = chunk.data.usage;
   }
 
   close(): void {
     if (this.over) return;
     this.over = true;
-    const ending = this.listener.end();
+    const ending = this.listener.end(this.summary);
     if (ending) this.ending = ending;
   }
 

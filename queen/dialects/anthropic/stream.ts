@@ -3,7 +3,6 @@
 // arguments) and content_block_stop, then message_delta with the stop reason and usage, and
 // message_stop. A failed stream ends with Anthropic's `error` event.
 import type { OpenAiErrorBody } from "../../../shared/errors.js";
-import type { ChatUsage } from "../chat-shapes.js";
 import type { ChatStreamListener, EmitEvent } from "../chat-stream-reader.js";
 import { anthropicErrorType } from "./error-shape.js";
 import { newMessageId, stopReasonOf } from "./from-chat.js";
@@ -11,8 +10,6 @@ import { newMessageId, stopReasonOf } from "./from-chat.js";
 export function anthropicStreamWriter(emit: EmitEvent, model: string): ChatStreamListener {
   let blockIndex = -1;
   let open: { kind: "text" } | { kind: "tool"; call: number } | undefined;
-  let finishReason: string | undefined;
-  let usage: ChatUsage | undefined;
   const close = () => {
     if (open === undefined) return;
     emit("content_block_stop", { type: "content_block_stop", index: blockIndex });
@@ -42,17 +39,11 @@ export function anthropicStreamWriter(emit: EmitEvent, model: string): ChatStrea
       if (open?.kind !== "tool" || open.call !== index) return;
       emit("content_block_delta", { type: "content_block_delta", index: blockIndex, delta: { type: "input_json_delta", partial_json: fragment } });
     },
-    finish(reason) {
-      finishReason = reason;
-    },
-    usage(seen) {
-      usage = seen;
-    },
     error(body: OpenAiErrorBody) {
       close();
       emit("error", { type: "error", error: { type: anthropicErrorType(statusOfType(body.error.type)), message: body.error.message } });
     },
-    end() {
+    end({ finishReason, usage }) {
       close();
       emit("message_delta", {
         type: "message_delta",

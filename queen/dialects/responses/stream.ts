@@ -7,7 +7,6 @@
 // `onFinished` (the route stores it for previous_response_id), and the closing event waits for it.
 import { newId } from "../../../shared/ids.js";
 import type { OpenAiErrorBody } from "../../../shared/errors.js";
-import type { ChatUsage } from "../chat-shapes.js";
 import type { ChatStreamListener, EmitEvent } from "../chat-stream-reader.js";
 import { finishedStatus, messageItem, type OutputItem, outputText, type ResponseIdentity, type ResponseObject, responseObject } from "./response-object.js";
 
@@ -18,10 +17,7 @@ export function responsesStreamWriter(emitEvent: EmitEvent, identity: ResponseId
   const emit = (type: string, fields: Record<string, unknown>) => emitEvent(type, { type, sequence_number: sequence++, ...fields });
   const output: OutputItem[] = [];
   let open: OpenItem | undefined;
-  let finishReason: string | undefined;
-  let usage: ChatUsage | undefined;
-
-  const close = () => {
+  const close = (finishReason?: string) => {
     if (open === undefined) return;
     const outputIndex = output.length;
     const item_id = open.id;
@@ -69,19 +65,13 @@ export function responsesStreamWriter(emitEvent: EmitEvent, identity: ResponseId
       open.arguments += fragment;
       emit("response.function_call_arguments.delta", { item_id: open.id, output_index: output.length, delta: fragment });
     },
-    finish(reason) {
-      finishReason = reason;
-    },
-    usage(seen) {
-      usage = seen;
-    },
-    error(body: OpenAiErrorBody) {
+    error(body: OpenAiErrorBody, { usage }) {
       close();
       const error = { code: body.error.code ?? "server_error", message: body.error.message };
       emit("response.failed", { response: responseObject(identity, "failed", output, { error, ...(usage ? { usage } : {}) }) });
     },
-    end() {
-      close();
+    end({ finishReason, usage }) {
+      close(finishReason);
       const status = finishedStatus(finishReason);
       const response = responseObject(identity, status, output, usage ? { usage } : {});
       emit(status === "incomplete" ? "response.incomplete" : "response.completed", { response });
