@@ -1,10 +1,14 @@
 // The queen's HTTP surface as a Hono app: health, the hive socket endpoint, and the
 // OpenAI-compatible API behind an API key, whose scope (inference or admin) each /v1 path
-// decides (auth/route-scope.ts). Errors always leave in OpenAI's error shape.
+// decides (auth/route-scope.ts), with the Responses and Anthropic Messages dialects beside it
+// (dialects/). Errors leave in OpenAI's error shape, and in Anthropic's under /v1/messages.
 import { Hono } from "hono";
 import { openAiErrorBody, RbeeError } from "../shared/errors.js";
 import { HIVE_CONNECT_PATH } from "../shared/protocol/hive-connect.js";
 import { requireApiKey } from "./auth/api-key.js";
+import { anthropicErrors } from "./dialects/anthropic/errors.js";
+import { anthropicRoutes } from "./dialects/anthropic/route.js";
+import { responsesRoutes } from "./dialects/responses/route.js";
 import type { QueenEnv } from "./env.js";
 import { jsonBodyLimit } from "./http/body-limit.js";
 import { loadConfig } from "./http/load-config.js";
@@ -30,6 +34,8 @@ app.get("/health", (c) => c.json({ status: "ok" }));
 // address's rate limit, as every /v1 request does.
 app.use(HIVE_CONNECT_PATH, limitAddress);
 app.route(HIVE_CONNECT_PATH, hiveConnectRoutes);
+// Before authentication, so that even a missing key reads in Anthropic's error shape there.
+app.use("/v1/messages/*", anthropicErrors);
 app.use("/v1/*", async (c, next) => (c.req.path === HIVE_CONNECT_PATH ? next() : requireApiKey(c, next)));
 app.use("/v1/*", jsonBodyLimit);
 
@@ -42,6 +48,8 @@ app.route("/v1/embeddings", embeddingRoutes);
 // llama.cpp's server answers reranking on both names.
 app.route("/v1/rerank", rerankRoutes);
 app.route("/v1/reranking", rerankRoutes);
+app.route("/v1/responses", responsesRoutes);
+app.route("/v1/messages", anthropicRoutes);
 app.route("/v1/hives", hiveRoutes);
 app.route("/v1/jobs", jobRoutes);
 app.route("/v1/keys", keyRoutes);

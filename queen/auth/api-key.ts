@@ -1,5 +1,6 @@
-// Hono middleware for client-facing /v1 routes: authenticates `Authorization: Bearer <key>`
-// (the RBEE_ADMIN_KEY secret, or a key created through /v1/keys), checks the key has the
+// Hono middleware for client-facing /v1 routes: authenticates `Authorization: Bearer <key>`, or
+// `x-api-key: <key>` as Anthropic's clients send it (the RBEE_ADMIN_KEY secret, or a key created
+// through /v1/keys), checks the key has the
 // scope the route needs, and leaves the key in `c.var.apiKey` for usage counting. Every request
 // also counts against its client address and its key (limits/client-limits.ts): the address is
 // checked alongside authentication, so failed attempts count too and a blocked address is
@@ -17,9 +18,9 @@ import { scopeForPath } from "./route-scope.js";
 import { bearerToken, hashesMatch, sha256Hex } from "./secrets.js";
 
 export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
-  const presented = bearerToken(c.req.header("authorization"));
+  const presented = bearerToken(c.req.header("authorization")) ?? nonEmpty(c.req.header("x-api-key"));
   if (presented === undefined) {
-    throw new RbeeError(401, "missing_api_key", "No API key: send it as `Authorization: Bearer <key>`.");
+    throw new RbeeError(401, "missing_api_key", "No API key: send it as `Authorization: Bearer <key>` (or `x-api-key: <key>`).");
   }
   const { config } = c.var;
   const address = addressSubject(c.req.raw.headers);
@@ -45,6 +46,11 @@ export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
   c.set("apiKey", key);
   await next();
 });
+
+function nonEmpty(header: string | undefined): string | undefined {
+  const value = header?.trim();
+  return value ? value : undefined;
+}
 
 async function authenticate(
   env: Env,

@@ -4,7 +4,7 @@
 import type { Scope } from "./authenticated-key.js";
 
 /** Paths (exact, or with a `/…` suffix) that an `inference` key may call. */
-const INFERENCE_PATHS = ["/v1/models", "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/rerank", "/v1/reranking"] as const;
+const INFERENCE_PATHS = ["/v1/models", "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/rerank", "/v1/reranking", "/v1/responses", "/v1/messages"] as const;
 
 /** /v1/models/:id/policy: admin only. */
 const ADMIN_MODEL_PATH = /^\/v1\/models\/[^/]+\/policy$/;

@@ -1,45 +1,20 @@
 // The OpenAI inference routes (chat completions, completions, embeddings): each validates its
-// request, takes a lease on a worker of the model from the Registry's scheduler (waiting in the
-// queen's per-model queue while every slot is taken, up to the request's deadline), and relays
-// the request through that worker's hive, streaming the answer back; a relay that fails before
-// its first byte moves to another worker unseen (scheduling/leased-relay.ts). A client that
-// disconnects cancels the work, or leaves the queue. Every request is counted, with its tokens,
-// for the API key that made it (usage/meter-usage). A key without the admin scope reads relay
-// failures without hive names, ports or worker ids (client-errors/); an admin key reads them as
-// the queen and the hive wrote them.
-//
-// Every answer carries Server-Timing (queue, spawn, place, relay). Only admin keys are told which
-// hive and worker served it (x-rbee-hive, x-rbee-worker): the layout of someone's machines is
-// internal to inference keys, the policy of client-errors/.
+// request and relays it as it is through the shared relay core (inference-relay.ts: lease,
+// relay, failover, error redaction, headers). Every request is counted, with its tokens, for the
+// API key that made it (usage/meter-usage).
 import { Hono } from "hono";
 import type { z } from "zod";
-import { RbeeError } from "../../shared/errors.js";
-import { newId } from "../../shared/ids.js";
 import { ChatCompletionRequest } from "../../shared/openai/chat-request.js";
 import { CompletionRequest } from "../../shared/openai/completion-request.js";
-import { parseKeepAliveMs, withoutKeepAlive } from "../../shared/openai/keep-alive.js";
 import { EmbeddingRequest } from "../../shared/openai/embedding-request.js";
 import { ignoredFields } from "../../shared/openai/ignored-fields.js";
-import {
-  FAILOVERS_HEADER,
-  IGNORED_FIELDS_HEADER,
-  REQUEST_TIMEOUT_HEADER,
-  SERVED_BY_HIVE_HEADER,
-  SERVED_BY_WORKER_HEADER,
-  SERVER_TIMING_HEADER,
-} from "../../shared/openai/inference-headers.js";
+import { IGNORED_FIELDS_HEADER } from "../../shared/openai/inference-headers.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import { parseRequest } from "../../shared/validation.js";
-import { redactRelayErrors } from "../client-errors/redact-relay-errors.js";
 import type { QueenEnv } from "../env.js";
 import { readJson } from "../http/read-json.js";
-import { leasedRelay, type LeasedRelayInput } from "../scheduling/leased-relay.js";
-import { parseModelTarget } from "../scheduling/model-target.js";
-import { requestDeadlineMs } from "../scheduling/request-deadline.js";
-import { serverTiming } from "../scheduling/server-timing.js";
-import { endAtDeadline } from "../streams/deadline-stream.js";
-import { failoverStream } from "../streams/spliced-stream.js";
 import { meterUsage } from "../usage/meter-usage.js";
+import { relayInference } from "./inference-relay.js";
 
 function inferenceRoute(schema: z.ZodType<{ model: string }> & { shape: Record<string, unknown> }, path: RelayablePath) {
   return new Hono<QueenEnv>().use(meterUsage).post("/", async (c) => {
@@ -48,69 +23,8 @@ function inferenceRoute(schema: z.ZodType<{ model: string }> & { shape: Record<s
     const request = parseRequest(schema, body);
     // Fields outside the API are stripped by the schema; the answer names them (x-rbee-ignored-fields).
     const ignored = ignoredFields(schema, body).join(",");
-    const deadlineMs = requestDeadlineMs(c.req.header(REQUEST_TIMEOUT_HEADER), c.var.config.requestTimeoutSeconds, arrivedAtMs);
-    const admin = c.var.apiKey.scopes.includes("admin");
-    const relay: LeasedRelayInput = {
-      env: c.env,
-      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
-      signal: c.req.raw.signal,
-      lease: { requestId: newId("req"), ...parseModelTarget(request.model), keyId: c.var.apiKey.id, deadlineMs, ...keepAliveOf(request) },
-      path,
-      // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
-      body: JSON.stringify(withoutKeepAlive(request)),
-    };
-    const result = await leasedRelay(relay);
-    if (!result.ok) {
-      const { status, code, message, retryAfterSeconds } = result.refusal;
-      const refused = new RbeeError(status, code, message, {
-        ...(code === "model_not_found" ? { param: "model" } : {}),
-        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-      }).toResponse();
-      return withHeaders(refused, { [SERVER_TIMING_HEADER]: serverTiming({ ...result.timing, relayMs: 0 }) });
-    }
-    // Failover after the first token (streams/spliced-stream.ts): a streamed answer whose worker is
-    // lost mid-answer goes on from another worker; anything else passes through unchanged.
-    const lostWorkers = [result.workerId];
-    const streamed = failoverStream({
-      request: withoutKeepAlive(request),
-      path,
-      first: result.response,
-      retry: async (continuation) => {
-        if (Date.now() >= deadlineMs) return undefined; // past X-Request-Timeout: end it, do not start again
-        const next = await leasedRelay({ ...relay, lease: { ...relay.lease, requestId: newId("req"), excludeWorkerIds: lostWorkers }, body: continuation });
-        if (!next.ok) return undefined;
-        lostWorkers.push(next.workerId); // not placed on again if it breaks too
-        return next.response;
-      },
-      onWorkerLost: (attempt, cause) => console.warn(`request ${result.relayId}: worker lost mid-answer (continuation ${attempt}): ${cause.code}: ${cause.message}`),
-    });
-    // X-Request-Timeout bounds the whole answer: a stream still running at the deadline is cut there.
-    const bounded = endAtDeadline(streamed, deadlineMs);
-    const response = admin ? bounded : await redactRelayErrors(bounded, result.relayId);
-    const headers: Record<string, string> = { [SERVER_TIMING_HEADER]: serverTiming(result.timing) };
-    if (result.failovers > 0) headers[FAILOVERS_HEADER] = String(result.failovers);
-    if (ignored !== "") headers[IGNORED_FIELDS_HEADER] = ignored;
-    if (admin) {
-      headers[SERVED_BY_HIVE_HEADER] = result.hiveName;
-      headers[SERVED_BY_WORKER_HEADER] = result.workerId;
-    }
-    return withHeaders(response, headers);
+    return relayInference(c, request, path, arrivedAtMs, ignored === "" ? {} : { [IGNORED_FIELDS_HEADER]: ignored });
   });
-}
-
-/** The lease's `keepAliveMs` from the request's `keep_alive` (chat and completions; embeddings have none). */
-function keepAliveOf(request: object): { keepAliveMs?: number } {
-  const asked = "keep_alive" in request ? request.keep_alive : undefined;
-  const keepAliveMs = typeof asked === "number" || typeof asked === "string" ? parseKeepAliveMs(asked) : undefined;
-  return keepAliveMs === undefined ? {} : { keepAliveMs };
-}
-
-/** `response` with `headers` added, readable by browser scripts too (Access-Control-Expose-Headers). */
-function withHeaders(response: Response, headers: Record<string, string>): Response {
-  const merged = new Headers(response.headers);
-  for (const [name, value] of Object.entries(headers)) merged.set(name, value);
-  merged.set("access-control-expose-headers", Object.keys(headers).join(", "));
-  return new Response(response.body, { status: response.status, headers: merged });
 }
 
 export const chatCompletionRoutes = inferenceRoute(ChatCompletionRequest, "/v1/chat/completions");

@@ -1,0 +1,39 @@
+// Translates a chat completion (the worker's answer) into an Anthropic Message: text and
+// tool_use content blocks, the stop reason in Anthropic's words, and usage as input/output
+// tokens. Used whole for non-streamed answers; anthropic/stream.ts uses the stop reason.
+import { newId } from "../../../shared/ids.js";
+import type { ChatCompletionAnswer } from "../chat-shapes.js";
+import { parseToolArguments } from "../dialect-answer.js";
+
+export type AnthropicStopReason = "end_turn" | "max_tokens" | "tool_use";
+
+/** Anthropic's stop reason for a chat finish reason. A stop sequence is not told apart from the end of a turn: the worker does not say which stopped it. */
+export function stopReasonOf(finishReason: string | null | undefined): AnthropicStopReason {
+  if (finishReason === "length") return "max_tokens";
+  if (finishReason === "tool_calls") return "tool_use";
+  return "end_turn";
+}
+
+/** Anthropic's `msg_…` id. */
+export function newMessageId(): string {
+  return newId("msg");
+}
+
+export function messageFromChat(answer: ChatCompletionAnswer, model: string) {
+  const choice = answer.choices[0];
+  const text = choice?.message.content ?? "";
+  const toolCalls = choice?.message.tool_calls ?? [];
+  const content: unknown[] = [];
+  if (text !== "" || toolCalls.length === 0) content.push({ type: "text", text });
+  for (const call of toolCalls) content.push({ type: "tool_use", id: call.id, name: call.function.name, input: parseToolArguments(call.function.arguments) });
+  return {
+    id: newMessageId(),
+    type: "message",
+    role: "assistant",
+    model,
+    content,
+    stop_reason: stopReasonOf(choice?.finish_reason),
+    stop_sequence: null,
+    usage: { input_tokens: answer.usage?.prompt_tokens ?? 0, output_tokens: answer.usage?.completion_tokens ?? 0 },
+  };
+}

@@ -1,0 +1,98 @@
+// The Anthropic Messages request (POST /v1/messages, /v1/messages/count_tokens) as the queen
+// accepts it. Every content-block and tool type Anthropic documents is named here: the ones rbee
+// serves are parsed, the others are parsed only to be refused by name (to-chat.ts); a type
+// nobody documents is a validation error listing the known ones.
+import { z } from "zod";
+
+const CacheControl = { cache_control: z.unknown().optional() };
+
+export const TextBlock = z.looseObject({ type: z.literal("text"), text: z.string(), ...CacheControl });
+
+const ToolUseBlock = z.looseObject({
+  type: z.literal("tool_use"),
+  id: z.string().min(1),
+  name: z.string().min(1),
+  input: z.unknown(),
+  ...CacheControl,
+});
+
+const ToolResultBlock = z.looseObject({
+  type: z.literal("tool_result"),
+  tool_use_id: z.string().min(1),
+  content: z.union([z.string(), z.array(z.looseObject({ type: z.string(), text: z.string().optional() }))]).optional(),
+  is_error: z.boolean().optional(),
+  ...CacheControl,
+});
+
+/** Block types Anthropic has that rbee refuses (to-chat.ts says why for each). */
+export const REFUSED_BLOCK_TYPES = [
+  "image",
+  "document",
+  "search_result",
+  "thinking",
+  "redacted_thinking",
+  "server_tool_use",
+  "web_search_tool_result",
+  "web_fetch_tool_result",
+  "code_execution_tool_result",
+  "container_upload",
+  "mcp_tool_use",
+  "mcp_tool_result",
+] as const;
+const RefusedBlock = z.looseObject({ type: z.enum(REFUSED_BLOCK_TYPES) });
+
+export const ContentBlock = z.discriminatedUnion("type", [TextBlock, ToolUseBlock, ToolResultBlock, RefusedBlock]);
+export type ContentBlock = z.infer<typeof ContentBlock>;
+
+const Message = z.looseObject({
+  role: z.enum(["user", "assistant"]),
+  content: z.union([z.string(), z.array(ContentBlock)]),
+});
+export type AnthropicMessage = z.infer<typeof Message>;
+
+/** A client tool (`type` absent or "custom"); server tools (web_search_…, bash_…) are refused. */
+const Tool = z.looseObject({
+  type: z.string().optional(),
+  name: z.string().min(1).max(128),
+  description: z.string().optional(),
+  input_schema: z.record(z.string(), z.unknown()).optional(),
+  ...CacheControl,
+});
+
+const ToolChoice = z.looseObject({
+  type: z.enum(["auto", "any", "tool", "none"]),
+  name: z.string().optional(),
+  disable_parallel_tool_use: z.boolean().optional(),
+});
+
+const MessagesFields = {
+  model: z.string().min(1).max(256),
+  messages: z.array(Message).min(1, "must hold at least one message"),
+  system: z.union([z.string(), z.array(TextBlock)]).optional(),
+  tools: z.array(Tool).optional(),
+  tool_choice: ToolChoice.optional(),
+  /** Refused unless disabled (to-chat.ts). */
+  thinking: z.looseObject({ type: z.string() }).nullish(),
+  mcp_servers: z.array(z.unknown()).nullish(),
+  container: z.unknown().optional(),
+  context_management: z.unknown().optional(),
+};
+
+export const MessagesRequest = z.looseObject({
+  ...MessagesFields,
+  max_tokens: z.number().int().positive(),
+  /** Chat completions take up to four stop strings. */
+  stop_sequences: z.array(z.string()).max(4, "rbee takes at most 4 stop sequences").optional(),
+  stream: z.boolean().optional(),
+  temperature: z.number().min(0).max(1).optional(),
+  top_p: z.number().gt(0).max(1).optional(),
+  top_k: z.number().int().min(0).optional(),
+  /** Anthropic's `user_id` for abuse tracking: accepted, nothing to do with it here. */
+  metadata: z.looseObject({ user_id: z.string().nullish() }).optional(),
+  service_tier: z.enum(["auto", "standard_only"]).optional(),
+});
+export type MessagesRequest = z.infer<typeof MessagesRequest>;
+
+/** count_tokens takes the prompt fields only. */
+export const CountTokensRequest = z.looseObject(MessagesFields);
+export type CountTokensRequest = z.infer<typeof CountTokensRequest>;

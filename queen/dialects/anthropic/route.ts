@@ -1,0 +1,43 @@
+// POST /v1/messages (Anthropic Messages) and POST /v1/messages/count_tokens: the request is
+// translated into a chat completion (to-chat.ts) and placed through the same relay core as
+// /v1/chat/completions (routes/inference-relay.ts), and the answer translated back, whole or as
+// Anthropic's stream. Errors take Anthropic's shape (errors.ts, mounted in app.ts for the path).
+import { Hono } from "hono";
+import { RbeeError } from "../../../shared/errors.js";
+import { ChatCompletionRequest } from "../../../shared/openai/chat-request.js";
+import { parseRequest } from "../../../shared/validation.js";
+import type { QueenEnv } from "../../env.js";
+import { readJson } from "../../http/read-json.js";
+import { relayInference } from "../../routes/inference-relay.js";
+import { meterUsage } from "../../usage/meter-usage.js";
+import { ChatCompletionAnswer } from "../chat-shapes.js";
+import { translateAnswer } from "../dialect-answer.js";
+import { messageFromChat } from "./from-chat.js";
+import { CountTokensRequest, MessagesRequest } from "./request.js";
+import { anthropicStreamWriter } from "./stream.js";
+import { messagesToChat, promptToChat } from "./to-chat.js";
+
+export const anthropicRoutes = new Hono<QueenEnv>()
+  .use(meterUsage)
+  .post("/", async (c) => {
+    const arrivedAtMs = Date.now();
+    const request = parseRequest(MessagesRequest, await readJson(c));
+    const chat = parseRequest(ChatCompletionRequest, messagesToChat(request));
+    const answer = await relayInference(c, chat, "/v1/chat/completions", arrivedAtMs);
+    return translateAnswer(answer, {
+      json: (completion) => messageFromChat(completion, request.model),
+      stream: (emit) => anthropicStreamWriter(emit, request.model),
+    });
+  })
+  // The exact count: the worker templates and tokenizes the prompt as it would for an answer and
+  // reports prompt_tokens; it generates one token to do so, which the key's usage counts.
+  .post("/count_tokens", async (c) => {
+    const arrivedAtMs = Date.now();
+    const request = parseRequest(CountTokensRequest, await readJson(c));
+    const chat = parseRequest(ChatCompletionRequest, { ...promptToChat(request), max_tokens: 1 });
+    const answer = await relayInference(c, chat, "/v1/chat/completions", arrivedAtMs);
+    if (!answer.ok) return answer;
+    const completion = ChatCompletionAnswer.safeParse(await answer.json());
+    if (!completion.success || !completion.data.usage) throw new RbeeError(502, "worker_answer_malformed", "The worker's answer carried no token count.");
+    return c.json({ input_tokens: completion.data.usage.prompt_tokens });
+  });

@@ -1,0 +1,71 @@
+// POST /v1/responses (the OpenAI Responses API), GET and DELETE /v1/responses/:id. A request is
+// translated into a chat completion (to-chat.ts), after the stored conversation of its
+// previous_response_id, and placed through the same relay core as /v1/chat/completions
+// (routes/inference-relay.ts); the answer is translated back, whole or as typed events, and
+// stored for the API key that made it (response-store.ts) unless `store` is false. Another key's
+// response id reads as unknown: 404.
+import { Hono } from "hono";
+import { z } from "zod";
+import { RbeeError } from "../../../shared/errors.js";
+import { ChatCompletionRequest } from "../../../shared/openai/chat-request.js";
+import { parseRequest } from "../../../shared/validation.js";
+import type { QueenEnv } from "../../env.js";
+import { readJson } from "../../http/read-json.js";
+import { relayInference } from "../../routes/inference-relay.js";
+import { meterUsage } from "../../usage/meter-usage.js";
+import { translateAnswer } from "../dialect-answer.js";
+import { InputItem, ResponsesRequest } from "./request.js";
+import { newResponseIdentity, responseFromChat, type ResponseObject } from "./response-object.js";
+import { responseStoreStub } from "./response-store.js";
+import { responsesStreamWriter } from "./stream.js";
+import { inputItemsOf, responsesToChat } from "./to-chat.js";
+
+const StoredItems = z.array(InputItem);
+
+export const responsesRoutes = new Hono<QueenEnv>()
+  .post("/", meterUsage, async (c) => {
+    const arrivedAtMs = Date.now();
+    const request = parseRequest(ResponsesRequest, await readJson(c));
+    const store = responseStoreStub(c.env, c.var.apiKey.id);
+    const previousItems = request.previous_response_id ? await storedItems(store, request.previous_response_id) : [];
+    const chat = parseRequest(ChatCompletionRequest, responsesToChat(request, previousItems));
+    const identity = newResponseIdentity(request);
+    const keep = async (response: ResponseObject): Promise<void> => {
+      if (request.store === false || response.status === "failed") return;
+      const items = [...previousItems, ...inputItemsOf(request), ...response.output];
+      const kept = await store.put(identity.id, { response: JSON.stringify(response), items: JSON.stringify(items) }).catch((error: unknown) => {
+        console.error(`could not store response ${identity.id}`, error);
+        return false;
+      });
+      if (!kept) console.warn(`response ${identity.id} was not stored: its conversation is over the store's entry limit, or the store failed`);
+    };
+    const answer = await relayInference(c, chat, "/v1/chat/completions", arrivedAtMs);
+    const storedJson: { response?: ResponseObject } = {};
+    const translated = await translateAnswer(answer, {
+      json: (completion) => (storedJson.response = responseFromChat(identity, completion)),
+      stream: (emit) => responsesStreamWriter(emit, identity, keep),
+    });
+    // A whole answer is stored before it is returned, so the next turn can follow at once.
+    if (storedJson.response) await keep(storedJson.response);
+    return translated;
+  })
+  .get("/:id", async (c) => {
+    const stored = await responseStoreStub(c.env, c.var.apiKey.id).get(c.req.param("id"));
+    if (stored === null) throw responseNotFound(c.req.param("id"));
+    return new Response(stored.response, { headers: { "content-type": "application/json" } });
+  })
+  .delete("/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!(await responseStoreStub(c.env, c.var.apiKey.id).remove(id))) throw responseNotFound(id);
+    return c.json({ id, object: "response.deleted", deleted: true });
+  });
+
+async function storedItems(store: ReturnType<typeof responseStoreStub>, id: string): Promise<InputItem[]> {
+  const stored = await store.get(id);
+  if (stored === null) throw responseNotFound(id, "previous_response_id");
+  return StoredItems.parse(JSON.parse(stored.items));
+}
+
+function responseNotFound(id: string, param?: string): RbeeError {
+  return new RbeeError(404, "response_not_found", `No response '${id}' is stored for this API key (never stored, deleted, expired, or made with another key).`, param ? { param } : {});
+}

@@ -1,0 +1,191 @@
+// The dialect translators of queen/dialects on tool calls, which the tiny model cannot make on
+// its own yet: Responses and Anthropic requests become the standard OpenAI chat request with
+// `tools`, `tool_choice`, assistant `tool_calls` and `tool` messages; a chat completion with
+// `message.tool_calls`, whole or streamed as `delta.tool_calls` fragments, becomes the dialect's
+// answer, read here by the official `openai` and `@anthropic-ai/sdk` clients over real HTTP.
+import Anthropic from "@anthropic-ai/sdk";
+import { getRequestListener } from "@hono/node-server";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import OpenAI from "openai";
+import { afterEach, describe, expect, it } from "vitest";
+import { messageFromChat } from "../../queen/dialects/anthropic/from-chat.js";
+import { MessagesRequest } from "../../queen/dialects/anthropic/request.js";
+import { anthropicStreamWriter } from "../../queen/dialects/anthropic/stream.js";
+import { messagesToChat } from "../../queen/dialects/anthropic/to-chat.js";
+import { ChatCompletionAnswer } from "../../queen/dialects/chat-shapes.js";
+import { type AnswerTranslation, translateAnswer } from "../../queen/dialects/dialect-answer.js";
+import { ResponsesRequest } from "../../queen/dialects/responses/request.js";
+import { newResponseIdentity, responseFromChat } from "../../queen/dialects/responses/response-object.js";
+import { responsesStreamWriter } from "../../queen/dialects/responses/stream.js";
+import { responsesToChat } from "../../queen/dialects/responses/to-chat.js";
+import { scriptedStream } from "../support/sse-streams.js";
+
+const weatherSchema = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
+
+/** A chat completion chunk carrying `delta` (and a finish reason), as the worker streams it. */
+function chunk(delta: object, finishReason: string | null = null): string {
+  return `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "tiny", choices: [{ index: 0, delta, finish_reason: finishReason }] })}\n\n`;
+}
+
+/** A streamed answer with some text, then two tool calls in fragments, as OpenAI streams them. */
+function toolCallStream(): Response {
+  return scriptedStream([
+    chunk({ role: "assistant", content: "" }),
+    chunk({ content: "Checking." }),
+    chunk({ tool_calls: [{ index: 0, id: "call_a", type: "function", function: { name: "get_weather", arguments: "" } }] }),
+    chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
+    chunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }),
+    chunk({ tool_calls: [{ index: 1, id: "call_b", type: "function", function: { name: "get_time", arguments: "{}" } }] }),
+    chunk({}, "tool_calls"),
+    `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "tiny", choices: [], usage: { prompt_tokens: 30, completion_tokens: 12, total_tokens: 42 } })}\n\n`,
+    "data: [DONE]\n\n",
+  ]).response;
+}
+
+const toolCallAnswer = ChatCompletionAnswer.parse({
+  id: "chatcmpl-2",
+  object: "chat.completion",
+  created: 1,
+  model: "tiny",
+  choices: [
+    {
+      index: 0,
+      message: { role: "assistant", content: null, tool_calls: [{ id: "call_a", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+      finish_reason: "tool_calls",
+    },
+  ],
+  usage: { prompt_tokens: 30, completion_tokens: 9, total_tokens: 39 },
+});
+
+let server: Server | undefined;
+
+afterEach(async () => {
+  const serving = server;
+  server = undefined;
+  if (!serving) return;
+  serving.closeAllConnections();
+  await new Promise((resolve) => serving.close(resolve));
+});
+
+/** Serves `respond()` on a loopback port; returns its base URL. */
+async function serve(respond: () => Response | Promise<Response>): Promise<string> {
+  const listener = getRequestListener(() => respond());
+  server = createServer((request, response) => void listener(request, response));
+  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe("Anthropic Messages ↔ chat completions, tool calls", () => {
+  it("turns tools, tool_choice, tool_use and tool_result blocks into the chat request's tools and messages", () => {
+    const request = MessagesRequest.parse({
+      model: "tiny",
+      max_tokens: 100,
+      system: [{ type: "text", text: "Use tools." }],
+      tools: [{ name: "get_weather", description: "Weather now", input_schema: weatherSchema }],
+      tool_choice: { type: "any", disable_parallel_tool_use: true },
+      messages: [
+        { role: "user", content: "Weather in Paris?" },
+        { role: "assistant", content: [{ type: "text", text: "Checking." }, { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris" } }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "text", text: "sunny" }] }, { type: "text", text: "Thanks" }] },
+      ],
+    });
+    expect(messagesToChat(request)).toEqual({
+      model: "tiny",
+      max_tokens: 100,
+      tools: [{ type: "function", function: { name: "get_weather", description: "Weather now", parameters: weatherSchema } }],
+      tool_choice: "required",
+      parallel_tool_calls: false,
+      messages: [
+        { role: "system", content: "Use tools." },
+        { role: "user", content: "Weather in Paris?" },
+        { role: "assistant", content: "Checking.", tool_calls: [{ id: "toolu_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+        { role: "tool", tool_call_id: "toolu_1", content: "sunny" },
+        { role: "user", content: "Thanks" },
+      ],
+    });
+  });
+
+  it("names a tool by tool_choice 'tool' and refuses Anthropic's server tools by name", () => {
+    const base = { model: "tiny", max_tokens: 10, messages: [{ role: "user", content: "Hi" }] };
+    expect(messagesToChat(MessagesRequest.parse({ ...base, tool_choice: { type: "tool", name: "get_weather" } })).tool_choice).toEqual({ type: "function", function: { name: "get_weather" } });
+    expect(() => messagesToChat(MessagesRequest.parse({ ...base, tools: [{ type: "web_search_20250305", name: "web_search" }] }))).toThrow(/tools\[0\]\.type/);
+  });
+
+  it("answers a chat tool call with a tool_use block whose input is the parsed arguments", () => {
+    expect(messageFromChat(toolCallAnswer, "tiny")).toMatchObject({
+      content: [{ type: "tool_use", id: "call_a", name: "get_weather", input: { city: "Paris" } }],
+      stop_reason: "tool_use",
+      usage: { input_tokens: 30, output_tokens: 9 },
+    });
+  });
+
+  it("streams tool call fragments as input_json_delta events the official client assembles", async () => {
+    const translation: AnswerTranslation = { json: (answer) => messageFromChat(answer, "tiny"), stream: (emit) => anthropicStreamWriter(emit, "tiny") };
+    const url = await serve(() => translateAnswer(toolCallStream(), translation));
+    const client = new Anthropic({ baseURL: url, apiKey: "test", maxRetries: 0 });
+    const message = await client.messages.stream({ model: "tiny", max_tokens: 10, messages: [{ role: "user", content: "Weather?" }] }).finalMessage();
+    expect(message.content).toEqual([
+      { type: "text", text: "Checking." },
+      { type: "tool_use", id: "call_a", name: "get_weather", input: { city: "Paris" } },
+      { type: "tool_use", id: "call_b", name: "get_time", input: {} },
+    ]);
+    expect(message.stop_reason).toBe("tool_use");
+    expect(message.usage.output_tokens).toBe(12);
+  });
+});
+
+describe("Responses API ↔ chat completions, tool calls", () => {
+  it("turns flat function tools, function_call and function_call_output items into the chat request", () => {
+    const request = ResponsesRequest.parse({
+      model: "tiny",
+      instructions: "Use tools.",
+      tools: [{ type: "function", name: "get_weather", description: "Weather now", parameters: weatherSchema, strict: true }],
+      tool_choice: { type: "function", name: "get_weather" },
+      input: [
+        { role: "user", content: [{ type: "input_text", text: "Weather in Paris?" }] },
+        { type: "message", role: "assistant", content: [{ type: "output_text", text: "Checking." }] },
+        { type: "function_call", call_id: "call_a", name: "get_weather", arguments: '{"city":"Paris"}' },
+        { type: "function_call_output", call_id: "call_a", output: "sunny" },
+      ],
+    });
+    expect(responsesToChat(request, [])).toEqual({
+      model: "tiny",
+      tools: [{ type: "function", function: { name: "get_weather", description: "Weather now", parameters: weatherSchema, strict: true } }],
+      tool_choice: { type: "function", function: { name: "get_weather" } },
+      messages: [
+        { role: "system", content: "Use tools." },
+        { role: "user", content: "Weather in Paris?" },
+        { role: "assistant", content: "Checking.", tool_calls: [{ id: "call_a", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+        { role: "tool", tool_call_id: "call_a", content: "sunny" },
+      ],
+    });
+  });
+
+  it("answers a chat tool call with a function_call output item", () => {
+    const response = responseFromChat(newResponseIdentity(ResponsesRequest.parse({ model: "tiny", input: "Weather?" })), toolCallAnswer);
+    expect(response.status).toBe("completed");
+    expect(response.output).toEqual([expect.objectContaining({ type: "function_call", call_id: "call_a", name: "get_weather", arguments: '{"city":"Paris"}', status: "completed" })]);
+  });
+
+  it("streams tool call fragments as function_call_arguments events the official client reads", async () => {
+    const identity = newResponseIdentity(ResponsesRequest.parse({ model: "tiny", input: "Weather?" }));
+    const translation: AnswerTranslation = { json: (answer) => responseFromChat(identity, answer), stream: (emit) => responsesStreamWriter(emit, identity, async () => {}) };
+    const url = await serve(() => translateAnswer(toolCallStream(), translation));
+    const client = new OpenAI({ baseURL: url, apiKey: "test", maxRetries: 0 });
+    const stream = await client.responses.create({ model: "tiny", input: "Weather?", stream: true });
+    let argumentsSeen = "";
+    let final: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      if (event.type === "response.function_call_arguments.delta" && event.output_index === 1) argumentsSeen += event.delta;
+      if (event.type === "response.completed") final = event.response;
+    }
+    expect(argumentsSeen).toBe('{"city":"Paris"}');
+    expect(final?.output.map((item) => (item.type === "function_call" ? [item.call_id, item.name, JSON.parse(item.arguments)] : item.type === "message" ? item.content : item.type))).toEqual([
+      [expect.objectContaining({ type: "output_text", text: "Checking." })],
+      ["call_a", "get_weather", { city: "Paris" }],
+      ["call_b", "get_time", {}],
+    ]);
+    expect(final?.usage).toMatchObject({ input_tokens: 30, output_tokens: 12, total_tokens: 42 });
+  });
+});

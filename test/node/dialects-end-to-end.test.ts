@@ -1,0 +1,163 @@
+// The Responses API and Anthropic Messages dialects for real: the official `openai` client's
+// responses.create and the official `@anthropic-ai/sdk` client's messages.create → queen
+// (workerd) → hive process → worker process (llama.cpp, tiny model) and back, through the same
+// placement path as chat completions. Text flows end to end here; tool translations are unit
+// tested in dialect-translation.test.ts.
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalCloud, startLocalCloud, TINY_MODEL } from "./local-cloud.js";
+
+describe("dialects end to end: Responses and Anthropic Messages through the queen", () => {
+  let cloud: LocalCloud;
+  let openai: OpenAI;
+  let anthropic: Anthropic;
+
+  beforeAll(async () => {
+    cloud = await startLocalCloud({ heartbeatIntervalMs: 1000, hiveName: "dialect-hive" });
+    const worker = await cloud.client.spawnWorker({ hive: "dialect-hive", model: TINY_MODEL, source: cloud.modelSource });
+    await cloud.client.waitForWorkerReady(worker.id, 60_000);
+    openai = new OpenAI({ baseURL: `${cloud.queen.url}/v1`, apiKey: cloud.apiKey, maxRetries: 0 });
+    // apiKey: the SDK sends it as x-api-key, as Claude Code does.
+    anthropic = new Anthropic({ baseURL: cloud.queen.url, apiKey: cloud.apiKey, maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  /** POSTs raw JSON to the queen with `headers`; returns status and parsed body. */
+  async function post(path: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${cloud.apiKey}` }) {
+    const response = await fetch(`${cloud.queen.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  describe("POST /v1/responses", () => {
+    const ask = { model: TINY_MODEL, instructions: "Be brief.", input: "Say something.", temperature: 0, max_output_tokens: 12 };
+
+    it("answers with a response whose output text the client reads, and usage", async () => {
+      const response = await openai.responses.create(ask);
+      expect(response.id).toMatch(/^resp_/);
+      expect(response.object).toBe("response");
+      expect(response.output_text.length).toBeGreaterThan(0);
+      expect(response.output[0]?.type).toBe("message");
+      expect(response.status).toBe("incomplete"); // the tiny model runs to max_output_tokens
+      expect(response.incomplete_details?.reason).toBe("max_output_tokens");
+      expect(response.usage?.input_tokens).toBeGreaterThan(0);
+      expect(response.usage?.output_tokens).toBeGreaterThan(0);
+    });
+
+    it("streams typed events in sequence that spell the same text as the whole answer", async () => {
+      const whole = await openai.responses.create(ask);
+      const stream = await openai.responses.create({ ...ask, stream: true });
+      const types: string[] = [];
+      const sequence: number[] = [];
+      let text = "";
+      let final: OpenAI.Responses.Response | undefined;
+      for await (const event of stream) {
+        types.push(event.type);
+        sequence.push(event.sequence_number);
+        if (event.type === "response.output_text.delta") text += event.delta;
+        if (event.type === "response.completed" || event.type === "response.incomplete") final = event.response;
+      }
+      expect(text).toBe(whole.output_text);
+      expect(sequence).toEqual(sequence.map((_, index) => index));
+      expect(types.slice(0, 4)).toEqual(["response.created", "response.in_progress", "response.output_item.added", "response.content_part.added"]);
+      expect(types.slice(-4)).toEqual(["response.output_text.done", "response.content_part.done", "response.output_item.done", "response.incomplete"]);
+      expect(final?.usage?.output_tokens).toBeGreaterThan(0);
+      expect(await openai.responses.retrieve(final?.id ?? "")).toMatchObject({ id: final?.id, status: "incomplete" });
+    });
+
+    it("continues a conversation with previous_response_id: the stored turn is part of the next prompt", async () => {
+      const first = await openai.responses.create(ask);
+      const alone = await openai.responses.create({ ...ask, input: "And more?" });
+      const second = await openai.responses.create({ ...ask, input: "And more?", previous_response_id: first.id });
+      expect(second.previous_response_id).toBe(first.id);
+      // The first turn's input and output come before the second's: many more prompt tokens.
+      expect(second.usage?.input_tokens).toBeGreaterThan((alone.usage?.input_tokens ?? 0) + (first.usage?.output_tokens ?? 0));
+    });
+
+    it("gets and deletes a stored response for its own key only, and forgets store:false ones", async () => {
+      const made = await openai.responses.create(ask);
+      expect((await openai.responses.retrieve(made.id)).output_text).toBe(made.output_text);
+
+      const created = await post("/v1/keys", { name: "other client", scopes: ["inference"] });
+      const other = new OpenAI({ baseURL: `${cloud.queen.url}/v1`, apiKey: String(created.body.key), maxRetries: 0 });
+      await expect(other.responses.retrieve(made.id)).rejects.toMatchObject({ status: 404 });
+      await expect(other.responses.delete(made.id)).rejects.toMatchObject({ status: 404 });
+      await expect(other.responses.create({ ...ask, previous_response_id: made.id })).rejects.toMatchObject({ status: 404, param: "previous_response_id" });
+
+      await openai.responses.delete(made.id);
+      await expect(openai.responses.retrieve(made.id)).rejects.toMatchObject({ status: 404 });
+
+      const unstored = await openai.responses.create({ ...ask, store: false });
+      await expect(openai.responses.retrieve(unstored.id)).rejects.toMatchObject({ status: 404 });
+    });
+
+    it("refuses fields it cannot honour with a 400 naming them", async () => {
+      for (const [field, value, param] of [
+        ["background", true, "background"],
+        ["reasoning", { effort: "high" }, "reasoning"],
+        ["tools", [{ type: "web_search" }], "tools[0].type"],
+        ["input", [{ role: "user", content: [{ type: "input_image", image_url: "https://x/y.png" }] }], "input[0].content[0].type"],
+        ["include", ["reasoning.encrypted_content"], "include"],
+      ] as const) {
+        const refused = await post("/v1/responses", { ...ask, [field]: value });
+        expect(refused.status, field).toBe(400);
+        expect(refused.body.error, field).toMatchObject({ param });
+      }
+    });
+  });
+
+  describe("POST /v1/messages", () => {
+    const ask = { model: TINY_MODEL, system: "Be brief.", messages: [{ role: "user" as const, content: "Say something." }], temperature: 0, max_tokens: 12 };
+
+    it("answers with a message of text blocks, its stop reason and usage, authenticated by x-api-key", async () => {
+      const message = await anthropic.messages.create(ask);
+      expect(message.id).toMatch(/^msg_/);
+      expect(message.type).toBe("message");
+      expect(message.role).toBe("assistant");
+      expect(message.content[0]?.type).toBe("text");
+      expect(message.content[0]?.type === "text" ? message.content[0].text.length : 0).toBeGreaterThan(0);
+      expect(message.stop_reason).toBe("max_tokens");
+      expect(message.usage.input_tokens).toBeGreaterThan(0);
+      expect(message.usage.output_tokens).toBeGreaterThan(0);
+    });
+
+    it("streams Anthropic's events, which the client assembles into the same message", async () => {
+      const whole = await anthropic.messages.create(ask);
+      const types: string[] = [];
+      const stream = anthropic.messages.stream(ask);
+      stream.on("streamEvent", (event) => types.push(event.type));
+      const streamed = await stream.finalMessage();
+      expect(streamed.content).toEqual(whole.content);
+      expect(streamed.stop_reason).toBe("max_tokens");
+      expect(streamed.usage.output_tokens).toBe(whole.usage.output_tokens);
+      expect(types.slice(0, 3)).toEqual(["message_start", "content_block_start", "content_block_delta"]);
+      expect(types.slice(-3)).toEqual(["content_block_stop", "message_delta", "message_stop"]);
+    });
+
+    it("counts a prompt's tokens as the worker's tokenizer does", async () => {
+      const { model, system, messages } = ask;
+      const counted = await anthropic.messages.countTokens({ model, system, messages });
+      const answered = await anthropic.messages.create(ask);
+      expect(counted.input_tokens).toBe(answered.usage.input_tokens);
+    });
+
+    it("answers errors in Anthropic's shape, a missing key and a refused field included", async () => {
+      const unauthenticated = await post("/v1/messages", ask, { "anthropic-version": "2023-06-01" });
+      expect(unauthenticated).toMatchObject({ status: 401, body: { type: "error", error: { type: "authentication_error" } } });
+
+      const refused = await post("/v1/messages", { ...ask, thinking: { type: "enabled", budget_tokens: 1024 } }, { "x-api-key": cloud.apiKey });
+      expect(refused).toMatchObject({ status: 400, body: { type: "error", error: { type: "invalid_request_error" } } });
+      expect(String((refused.body.error as { message: string }).message)).toContain("thinking");
+
+      const image = { type: "image", source: { type: "base64", media_type: "image/png", data: "AAAA" } };
+      const noVision = await post("/v1/messages", { ...ask, messages: [{ role: "user", content: [image] }] }, { "x-api-key": cloud.apiKey });
+      expect(noVision.status).toBe(400);
+      expect(String((noVision.body.error as { message: string }).message)).toContain("messages[0].content[0].type");
+
+      await expect(anthropic.messages.create({ ...ask, model: "no-such-model" })).rejects.toMatchObject({ status: 404, error: { type: "error", error: { type: "not_found_error" } } });
+    });
+  });
+});
