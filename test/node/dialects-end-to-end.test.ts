@@ -1,8 +1,9 @@
 // The Responses API and Anthropic Messages dialects for real: the official `openai` client's
 // responses.create and the official `@anthropic-ai/sdk` client's messages.create → queen
 // (workerd) → hive process → worker process (llama.cpp, tiny model) and back, through the same
-// placement path as chat completions. Text flows end to end here; tool translations are unit
-// tested in dialect-translation.test.ts.
+// placement path as chat completions: text, and tool calls the grammar forces even from the
+// tiny model's random weights (whole and streamed, and a second turn answering the call).
+// dialect-translation.test.ts tests the translations on their own.
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -158,6 +159,79 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       expect(String((noVision.body.error as { message: string }).message)).toContain("messages[0].content[0].type");
 
       await expect(anthropic.messages.create({ ...ask, model: "no-such-model" })).rejects.toMatchObject({ status: 404, error: { type: "error", error: { type: "not_found_error" } } });
+    });
+  });
+
+  describe("tool calls", () => {
+    const weather = {
+      name: "get_weather",
+      description: "The weather in a city",
+      // An enum keeps the random-weights model's string short: the call is whole well inside max tokens.
+      schema: { type: "object", properties: { city: { type: "string", enum: ["Paris", "Rome"] }, days: { type: "integer" } }, required: ["city", "days"], additionalProperties: false },
+    };
+
+    it("makes a Responses function call tool_choice forces, whole and streamed, and answers from its output next turn", async () => {
+      const tools: OpenAI.Responses.Tool[] = [{ type: "function", name: weather.name, description: weather.description, parameters: weather.schema, strict: true }];
+      const ask = { model: TINY_MODEL, input: "Weather in Paris?", tools, tool_choice: { type: "function" as const, name: weather.name }, temperature: 0, max_output_tokens: 256 };
+      const whole = await openai.responses.create(ask);
+      const call = whole.output.find((item) => item.type === "function_call");
+      if (call?.type !== "function_call") throw new Error(`no function_call item in ${JSON.stringify(whole.output)}`);
+      expect(call.name).toBe(weather.name);
+      const args = JSON.parse(call.arguments) as Record<string, unknown>;
+      expect(["Paris", "Rome"]).toContain(args.city);
+      expect(Number.isInteger(args.days)).toBe(true);
+
+      const stream = await openai.responses.create({ ...ask, stream: true });
+      let streamedArguments = "";
+      let done: OpenAI.Responses.Response | undefined;
+      for await (const event of stream) {
+        if (event.type === "response.function_call_arguments.delta") streamedArguments += event.delta;
+        if (event.type === "response.completed" || event.type === "response.incomplete") done = event.response;
+      }
+      const streamedCall = done?.output.find((item) => item.type === "function_call");
+      expect(streamedCall?.type === "function_call" ? streamedCall.arguments : undefined).toBe(streamedArguments);
+      expect(() => JSON.parse(streamedArguments) as unknown).not.toThrow();
+
+      const next = await openai.responses.create({
+        model: TINY_MODEL,
+        previous_response_id: whole.id,
+        input: [{ type: "function_call_output", call_id: call.call_id, output: JSON.stringify({ sky: "clear" }) }],
+        tools,
+        tool_choice: "none",
+        max_output_tokens: 8,
+      });
+      expect(next.output_text.length).toBeGreaterThan(0);
+    });
+
+    it("makes an Anthropic tool_use a forced tool_choice asks for, whole and streamed, and answers a tool_result", async () => {
+      const tools: Anthropic.Tool[] = [{ name: weather.name, description: weather.description, input_schema: weather.schema as Anthropic.Tool.InputSchema }];
+      const ask = { model: TINY_MODEL, max_tokens: 256, temperature: 0, messages: [{ role: "user" as const, content: "Weather in Paris?" }], tools, tool_choice: { type: "tool" as const, name: weather.name } };
+      const whole = await anthropic.messages.create(ask);
+      expect(whole.stop_reason).toBe("tool_use");
+      const use = whole.content.find((block) => block.type === "tool_use");
+      if (use?.type !== "tool_use") throw new Error(`no tool_use block in ${JSON.stringify(whole.content)}`);
+      expect(use.name).toBe(weather.name);
+      const input = use.input as Record<string, unknown>;
+      expect(["Paris", "Rome"]).toContain(input.city);
+      expect(Number.isInteger(input.days)).toBe(true);
+
+      const streamed = await anthropic.messages.stream(ask).finalMessage();
+      expect(streamed.stop_reason).toBe("tool_use");
+      const streamedUse = streamed.content.find((block) => block.type === "tool_use");
+      expect(streamedUse?.type === "tool_use" ? streamedUse.name : undefined).toBe(weather.name);
+
+      const answered = await anthropic.messages.create({
+        model: TINY_MODEL,
+        max_tokens: 8,
+        tools,
+        tool_choice: { type: "none" },
+        messages: [
+          ask.messages[0] as Anthropic.MessageParam,
+          { role: "assistant", content: whole.content },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "clear sky" }] },
+        ],
+      });
+      expect(answered.content.some((block) => block.type === "text" && block.text.length > 0)).toBe(true);
     });
   });
 });
