@@ -7,8 +7,7 @@ import type { z } from "zod";
 import { ChatCompletionRequest } from "../../shared/openai/chat-request.js";
 import { CompletionRequest } from "../../shared/openai/completion-request.js";
 import { EmbeddingRequest } from "../../shared/openai/embedding-request.js";
-import { ignoredFields } from "../../shared/openai/ignored-fields.js";
-import { IGNORED_FIELDS_HEADER } from "../../shared/openai/inference-headers.js";
+import { ignoredFieldsHeader } from "../../shared/openai/ignored-fields.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import { parseRequest } from "../../shared/validation.js";
 import type { QueenEnv } from "../env.js";
@@ -22,8 +21,7 @@ function inferenceRoute(schema: z.ZodType<{ model: string }> & { shape: Record<s
     const body = await readJson(c);
     const request = parseRequest(schema, body);
     // Fields outside the API are stripped by the schema; the answer names them (x-rbee-ignored-fields).
-    const ignored = ignoredFields(schema, body).join(",");
-    return relayInference(c, request, path, arrivedAtMs, ignored === "" ? {} : { [IGNORED_FIELDS_HEADER]: ignored });
+    return relayInference(c, request, path, arrivedAtMs, ignoredFieldsHeader(schema, body));
   });
 }
 

@@ -162,6 +162,14 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
     });
   });
 
+  it("names fields outside each dialect's API in x-rbee-ignored-fields, and no others", async () => {
+    const headers = { "content-type": "application/json", authorization: `Bearer ${cloud.apiKey}` };
+    const ask = async (path: string, body: unknown) => (await fetch(`${cloud.queen.url}${path}`, { method: "POST", headers, body: JSON.stringify(body) })).headers.get("x-rbee-ignored-fields");
+    expect(await ask("/v1/responses", { model: TINY_MODEL, input: "Hi", max_output_tokens: 2, user: "u1", cache_prompt: true })).toBe("cache_prompt");
+    expect(await ask("/v1/messages", { model: TINY_MODEL, max_tokens: 2, messages: [{ role: "user", content: "Hi" }], metadata: {}, mirostat: 2 })).toBe("mirostat");
+    expect(await ask("/v1/messages", { model: TINY_MODEL, max_tokens: 2, messages: [{ role: "user", content: "Hi" }] })).toBeNull();
+  });
+
   describe("tool calls", () => {
     const weather = {
       name: "get_weather",

@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { RbeeError } from "../../../shared/errors.js";
 import { ChatCompletionRequest } from "../../../shared/openai/chat-request.js";
+import { ignoredFieldsHeader } from "../../../shared/openai/ignored-fields.js";
 import { parseRequest } from "../../../shared/validation.js";
 import type { QueenEnv } from "../../env.js";
 import { readJson } from "../../http/read-json.js";
@@ -21,9 +22,10 @@ export const anthropicRoutes = new Hono<QueenEnv>()
   .use(meterUsage)
   .post("/", async (c) => {
     const arrivedAtMs = Date.now();
-    const request = parseRequest(MessagesRequest, await readJson(c));
+    const body = await readJson(c);
+    const request = parseRequest(MessagesRequest, body);
     const chat = parseRequest(ChatCompletionRequest, messagesToChat(request));
-    const answer = await relayInference(c, chat, "/v1/chat/completions", arrivedAtMs);
+    const answer = await relayInference(c, chat, "/v1/chat/completions", arrivedAtMs, ignoredFieldsHeader(MessagesRequest, body));
     return translateAnswer(answer, {
       json: (completion) => messageFromChat(completion, request.model),
       stream: (emit) => anthropicStreamWriter(emit, request.model),

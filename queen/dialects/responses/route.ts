@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { RbeeError } from "../../../shared/errors.js";
 import { ChatCompletionRequest } from "../../../shared/openai/chat-request.js";
+import { ignoredFieldsHeader } from "../../../shared/openai/ignored-fields.js";
 import { parseRequest } from "../../../shared/validation.js";
 import type { QueenEnv } from "../../env.js";
 import { readJson } from "../../http/read-json.js";
@@ -25,7 +26,8 @@ const StoredItems = z.array(InputItem);
 export const responsesRoutes = new Hono<QueenEnv>()
   .post("/", meterUsage, async (c) => {
     const arrivedAtMs = Date.now();
-    const request = parseRequest(ResponsesRequest, await readJson(c));
+    const body = await readJson(c);
+    const request = parseRequest(ResponsesRequest, body);
     const store = responseStoreStub(c.env, c.var.apiKey.id);
     const previousItems = request.previous_response_id ? await storedItems(store, request.previous_response_id) : [];
     const chat = parseRequest(ChatCompletionRequest, responsesToChat(request, previousItems));
@@ -39,7 +41,7 @@ export const responsesRoutes = new Hono<QueenEnv>()
       });
       if (!kept) console.warn(`response ${identity.id} was not stored: its conversation is over the store's entry limit, or the store failed`);
     };
-    const answer = await relayInference(c, chat, "/v1/chat/completions", arrivedAtMs);
+    const answer = await relayInference(c, chat, "/v1/chat/completions", arrivedAtMs, ignoredFieldsHeader(ResponsesRequest, body));
     const storedJson: { response?: ResponseObject } = {};
     const translated = await translateAnswer(answer, {
       json: (completion) => (storedJson.response = responseFromChat(identity, completion)),
