@@ -207,4 +207,13 @@ describe("WorkerRelays", () => {
     relaying.resume({ type: "resume", requestId: "req_cut3", resumes: "req_cut", offset: 0 }, send);
     expect(frames.at(-1)).toMatchObject({ type: "response_end", requestId: "req_cut3", chunks: 0, error: { code: "resume_unavailable" } });
   });
+
+  it("relays other answers to their end while one waits for acknowledgements with its window full", async () => {
+    const { relaying, frames, logged, send, request } = relays();
+    void relaying.start(request("req_stalled", "/v1/big"), send);
+    await waitUntil(() => logged.some((line) => line.includes("req_stalled: paused reading the worker")), 10_000, "the big answer to pause");
+    await relaying.start(request("req_quick", "/v1/answer"), send);
+    expect(frames.filter((frame) => frame.type === "response_end").map((frame) => frame.requestId)).toEqual(["req_quick"]);
+    relaying.abortAll();
+  });
 });

@@ -53,6 +53,27 @@ describe("relay flow control", () => {
     expect(acks).toEqual([...acks].sort((a, b) => a - b));
   });
 
+  it("does not acknowledge what a client has not read, while another request of the hive is answered", async () => {
+    const { hive } = await hiveServing("slow-hive", "slow-model");
+    const second = await spawnWorker(hive, "slow-model");
+    hive.heartbeat(second, "slow-model");
+    const slowResponse = chat("slow-model");
+    const slow = await hive.next("request");
+    hive.send({ type: "response_head", requestId: slow.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    const piece = event("y".repeat(16 * 1024));
+    const pieces = 256; // 4 MiB: more than the queen's own stream buffers take in
+    for (let seq = 0; seq < pieces; seq += 1) hive.send({ type: "response_chunk", requestId: slow.requestId, seq, data: piece });
+    await slowResponse; // its head, and nothing read
+
+    const quickResponse = chat("slow-model");
+    const quick = await hive.next("request");
+    hive.respond(quick.requestId, 200, `${event("quick")}data: [DONE]\n\n`, "text/event-stream");
+    expect(await (await quickResponse).text()).toContain("quick");
+
+    const acked = hive.frames.flatMap((frame) => (frame.type === "response_ack" && frame.requestId === slow.requestId ? [frame.offset] : []));
+    expect(Math.max(0, ...acked)).toBeLessThan(pieces * piece.length);
+  });
+
   it("pauses an answer whose hive socket dropped and goes on from the byte it reached once the hive is back", async () => {
     const { hive, token, workerId } = await hiveServing("blip-hive", "blip-model");
     const responsePromise = chat("blip-model");
