@@ -34,7 +34,7 @@ import { PendingRelay } from "./pending-relay.js";
 import { RecentIds } from "./recent-ids.js";
 import { HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hive-workers.js";
 import { RegistryReporter } from "./registry-reporter.js";
-import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
+import { readAttachment, type SocketAttachment, writeAttachment } from "./socket-attachment.js";
 import { heartbeatTimeoutMs, SocketLiveness } from "./socket-liveness.js";
 
 export const HIVE_NAME_HEADER = "x-rbee-hive-name";
@@ -126,7 +126,7 @@ export class HiveSession extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     const attachment: SocketAttachment = { hiveName, tokenHash, connectedAtMs: Date.now(), greeted: false };
-    server.serializeAttachment(attachment);
+    writeAttachment(server, attachment);
     // The token may have been revoked or rotated after the route checked it and before this
     // socket existed for the revocation to close: look again now that it does.
     const current = await findHive(this.env.DB, hiveName);
@@ -405,7 +405,7 @@ export class HiveSession extends DurableObject<Env> {
     const unlisted = await this.workers.reconcile(hello.workers, hello.jobs);
     for (const worker of unlisted) console.warn(`hive ${attachment.hiveName}: came back without worker ${worker.workerId}; dropped`);
     const reported = Promise.all([this.reporter.gone(attachment.hiveName, unlisted, "not_in_hello"), this.reporter.resync(attachment.hiveName)]);
-    ws.serializeAttachment({ ...attachment, greeted: true } satisfies SocketAttachment);
+    writeAttachment(ws, { ...attachment, greeted: true });
     // Before the welcome: a hive_status the hive sends after it is newer, and must not be overwritten by these.
     await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: hello.devices, models: hello.models ?? [] });
     this.send(ws, {

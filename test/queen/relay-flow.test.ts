@@ -76,57 +76,61 @@ describe("relay flow control", () => {
 
   it("pauses an answer whose hive socket dropped and goes on from the byte it reached once the hive is back", async () => {
     const { hive, token, workerId } = await hiveServing("blip-hive", "blip-model");
-    const responsePromise = chat("blip-model");
-    const { requestId } = await hive.next("request");
-    hive.send({ type: "response_head", requestId, status: 200, headers: { "content-type": "text/event-stream" } });
-    hive.send({ type: "response_chunk", requestId, seq: 0, data: event("one") });
-    const reader = (await responsePromise).body?.getReader();
-    if (!reader) throw new Error("no body");
-    const decoder = new TextDecoder();
-    let text = decoder.decode((await reader.read()).value, { stream: true });
+    const stream = await streamStarted(hive, "blip-model");
     hive.ws.close(3001, "network blip"); // not 1000/1001: the hive may come back
 
     const back = await TestHive.connect("blip-hive", token);
     back.send(helloFrame([], undefined, [workerId]));
     const resume = await back.next("resume");
-    expect(resume).toEqual({ type: "resume", requestId, resumes: requestId, offset: new TextEncoder().encode(event("one")).byteLength });
-    back.send({ type: "response_head", requestId, status: 200, headers: { "content-type": "text/event-stream" } });
-    back.send({ type: "response_chunk", requestId, seq: 0, data: event("two") });
-    back.send({ type: "response_chunk", requestId, seq: 1, data: "data: [DONE]\n\n" });
-    back.send({ type: "response_end", requestId, chunks: 2 });
-    for (let read = await reader.read(); !read.done; read = await reader.read()) text += decoder.decode(read.value, { stream: true });
-    expect(text).toBe(event("one") + event("two") + "data: [DONE]\n\n");
+    expect(resume).toEqual({ type: "resume", requestId: stream.requestId, resumes: stream.requestId, offset: new TextEncoder().encode(event("one")).byteLength });
+    finish(back, resume.requestId);
+    expect(await stream.text()).toBe(event("one") + event("two") + "data: [DONE]\n\n");
   });
 
   it("resumes an answer through a new HiveSession after the old one was reset mid-stream", async () => {
     const { hive, token, workerId } = await hiveServing("reset-hive", "reset-model");
-    const responsePromise = chat("reset-model");
-    const { requestId } = await hive.next("request");
-    hive.send({ type: "response_head", requestId, status: 200, headers: { "content-type": "text/event-stream" } });
-    hive.send({ type: "response_chunk", requestId, seq: 0, data: event("one") });
-    const reader = (await responsePromise).body?.getReader();
-    if (!reader) throw new Error("no body");
-    const decoder = new TextDecoder();
-    let text = decoder.decode((await reader.read()).value, { stream: true });
-
+    const stream = await streamStarted(hive, "reset-model");
     const reset = await SELF.fetch("https://queen/v1/hives/reset-hive/session/reset", { method: "POST", headers: auth });
     expect(reset.status).toBe(200);
-    const reading = (async () => {
-      for (let read = await reader.read(); !read.done; read = await reader.read()) text += decoder.decode(read.value, { stream: true });
-    })();
+    const text = stream.text();
     // The reset drops the hive's socket, as a deploy does; the hive reconnects, and the route asks
     // the new object for the rest from the byte its client has.
     await eventually(async () => hive.closed !== undefined);
     const back = await TestHive.connect("reset-hive", token);
     back.send(helloFrame([], undefined, [workerId]));
     const resume = await back.next("resume", 10_000);
-    expect(resume.resumes).toBe(requestId);
+    expect(resume.resumes).toBe(stream.requestId);
     expect(resume.offset).toBe(new TextEncoder().encode(event("one")).byteLength);
-    back.send({ type: "response_head", requestId: resume.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
-    back.send({ type: "response_chunk", requestId: resume.requestId, seq: 0, data: event("two") });
-    back.send({ type: "response_chunk", requestId: resume.requestId, seq: 1, data: "data: [DONE]\n\n" });
-    back.send({ type: "response_end", requestId: resume.requestId, chunks: 2 });
-    await reading;
-    expect(text).toBe(event("one") + event("two") + "data: [DONE]\n\n");
+    finish(back, resume.requestId);
+    expect(await text).toBe(event("one") + event("two") + "data: [DONE]\n\n");
   }, 20_000);
 });
+
+/** A streamed chat relayed to `hive`, answered with the event "one", which its client has read. */
+async function streamStarted(hive: TestHive, model: string): Promise<{ requestId: string; text: () => Promise<string> }> {
+  const responsePromise = chat(model);
+  const { requestId } = await hive.next("request");
+  hive.send({ type: "response_head", requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+  hive.send({ type: "response_chunk", requestId, seq: 0, data: event("one") });
+  const reader = (await responsePromise).body?.getReader();
+  if (!reader) throw new Error("no body");
+  const decoder = new TextDecoder();
+  const first = decoder.decode((await reader.read()).value, { stream: true });
+  return {
+    requestId,
+    /** Everything the client reads, to the end of the body. */
+    text: async () => {
+      let text = first;
+      for (let read = await reader.read(); !read.done; read = await reader.read()) text += decoder.decode(read.value, { stream: true });
+      return text;
+    },
+  };
+}
+
+/** The rest of the answer, as a resumed hive sends it under `requestId`: "two", then [DONE]. */
+function finish(hive: TestHive, requestId: string): void {
+  hive.send({ type: "response_head", requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+  hive.send({ type: "response_chunk", requestId, seq: 0, data: event("two") });
+  hive.send({ type: "response_chunk", requestId, seq: 1, data: "data: [DONE]\n\n" });
+  hive.send({ type: "response_end", requestId, chunks: 2 });
+}
