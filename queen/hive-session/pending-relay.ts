@@ -10,6 +10,7 @@
 // Positions are byte offsets into the body; a relay resumed by the route starts at one.
 import { RbeeError } from "../../shared/errors.js";
 import { RELAY_ACK_BYTES } from "../../shared/protocol/relay-flow.js";
+import { joinBytes } from "../streams/join-bytes.js";
 import { SequenceOrder } from "../streams/sequence-order.js";
 
 export interface ResponseHead {
@@ -150,7 +151,8 @@ export class PendingRelay {
     while (this.queue.length === 0 && !this.closing) await new Promise<void>((resolve) => (this.wakePull = resolve));
     this.wakePull = undefined;
     if (this.cancelled) return; // the reader's cancel closed the stream already
-    const next = this.queue.shift();
+    // Everything waiting goes as one chunk: a backlog costs the route's stream one read, not one per frame.
+    const next = this.queue.length > 1 ? joinBytes(this.queue.splice(0)) : this.queue.shift();
     if (next !== undefined) {
       controller.enqueue(next);
       this.pulledOffset += next.byteLength;
@@ -184,3 +186,4 @@ export class PendingRelay {
     this.hooks.onFinish();
   }
 }
+

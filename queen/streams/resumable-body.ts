@@ -7,6 +7,8 @@
 //
 // Used by scheduling/leased-relay.ts, which knows how to ask the hive for the rest.
 
+import { joinBytes } from "./join-bytes.js";
+
 export interface ResumableBodyOptions {
   /** The rest of the body from byte `offset`, or undefined when it cannot be had. */
   resume: (offset: number) => Promise<ReadableStream<Uint8Array> | undefined>;
@@ -45,7 +47,7 @@ export function resumableBody(first: ReadableStream<Uint8Array>, options: Resuma
             controller.close();
             return;
           }
-          const chunk = partial ? concat(partial, read.value) : read.value;
+          const chunk = partial ? joinBytes([partial, read.value]) : read.value;
           const whole = chunk.byteLength - incompleteTail(chunk);
           partial = whole < chunk.byteLength ? chunk.slice(whole) : undefined;
           if (whole === 0) continue;
@@ -74,9 +76,3 @@ export function incompleteTail(bytes: Uint8Array): number {
   return 0;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(a.byteLength + b.byteLength);
-  joined.set(a);
-  joined.set(b, a.byteLength);
-  return joined;
-}

@@ -72,7 +72,7 @@ describe("relay flow control", () => {
 
     const acked = hive.frames.flatMap((frame) => (frame.type === "response_ack" && frame.requestId === slow.requestId ? [frame.offset] : []));
     expect(Math.max(0, ...acked)).toBeLessThan(pieces * piece.length);
-  });
+  }, 20_000); // 4 MiB through workerd, on a shared machine
 
   it("pauses an answer whose hive socket dropped and goes on from the byte it reached once the hive is back", async () => {
     const { hive, token, workerId } = await hiveServing("blip-hive", "blip-model");
