@@ -1,5 +1,7 @@
 // Per-socket state kept in the WebSocket attachment, so it survives hibernation. Read back
-// through zod: an attachment from an older deploy is treated as absent, never trusted.
+// through zod: an attachment from an older deploy is treated as absent, never trusted. What was
+// read or written is kept in memory per socket object, so the HiveSession's every frame does not
+// deserialize and re-validate it (a woken object has new socket objects, and reads them again).
 import { z } from "zod";
 
 export const SocketAttachment = z.object({
@@ -12,7 +14,18 @@ export const SocketAttachment = z.object({
 });
 export type SocketAttachment = z.infer<typeof SocketAttachment>;
 
+const known = new WeakMap<WebSocket, SocketAttachment>();
+
 export function readAttachment(ws: WebSocket): SocketAttachment | undefined {
+  const cached = known.get(ws);
+  if (cached) return cached;
   const parsed = SocketAttachment.safeParse(ws.deserializeAttachment());
-  return parsed.success ? parsed.data : undefined;
+  if (!parsed.success) return undefined;
+  known.set(ws, parsed.data);
+  return parsed.data;
+}
+
+export function writeAttachment(ws: WebSocket, attachment: SocketAttachment): void {
+  ws.serializeAttachment(attachment);
+  known.set(ws, attachment);
 }

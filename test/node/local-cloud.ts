@@ -47,6 +47,8 @@ export interface LocalCloudOptions {
   hiveEnv?: Record<string, string>;
   /** More of the queen's vars, e.g. KEEP_ALIVE_SECONDS. */
   queenVars?: Record<string, string>;
+  /** The URL the hive connects to, given the queen's: a proxy in between, say. Default the queen's own. */
+  hiveVia?: (queenUrl: string) => Promise<string>;
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -68,9 +70,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const { token } = await client.createHive(options.hiveName);
   const hiveLog: string[] = [];
   const cacheDir = join(dir, "cache");
+  const hiveQueenUrl = options.hiveVia ? await options.hiveVia(queen.url) : undefined;
   const startHive = () =>
     startHiveProcess({
-      queenUrl: queen.url,
+      queenUrl: hiveQueenUrl ?? queen.url,
       name: options.hiveName,
       token,
       workerThreads: 1,
