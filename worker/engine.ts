@@ -113,9 +113,14 @@ export class Engine {
         sequences: options.parallel,
         batchSize: options.batchSize,
       });
+      // The first slot's chat resolves the model's chat wrapper (parsing its Jinja template, tens of
+      // ms); the others share it, so a worker with 64 slots is not silent for seconds while loading.
+      let chatWrapper: LlamaChat["chatWrapper"] | undefined;
       const slots = Array.from({ length: options.parallel }, (): Slot => {
         const contextSequence = context.getSequence();
-        return { chat: new LlamaChat({ contextSequence }), completion: new LlamaCompletion({ contextSequence }) };
+        const chat = new LlamaChat({ contextSequence, ...(chatWrapper === undefined ? {} : { chatWrapper }) });
+        chatWrapper ??= chat.chatWrapper;
+        return { chat, completion: new LlamaCompletion({ contextSequence }) };
       });
       return new Engine(llama, model, slots, context.contextSize, options);
     } catch (error) {
