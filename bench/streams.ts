@@ -53,6 +53,12 @@ interface RoundFigures {
   /** Over all streams, ms between one piece of text and the next. */
   gapP99Ms: number;
   firstTokenP50Ms: number;
+  /**
+   * Streams whose pieces of text do not number their usage's completion_tokens: a check of each
+   * stream on its own, which the worker's nondeterminism under concurrency cannot blur (on the
+   * tiny model each token is one piece; a lost or repeated chunk shows as a difference).
+   */
+  piecesNotTokens: number;
   /** Streams that failed (an error status, a cut connection, no [DONE]), and the first reason. */
   failed: number;
   firstFailure?: string;
@@ -96,6 +102,7 @@ async function round(client: TimedChatClient, target: ChatTarget, model: string,
     streams,
     figures: {
       failed: failures.length,
+      piecesNotTokens: done.filter((stream) => stream.pieces.length !== stream.tokens).length,
       ...(failures[0] === undefined ? {} : { firstFailure: failures[0] }),
       streams: concurrency,
       tokens: total,
@@ -122,6 +129,7 @@ function formatDifferences(d: TokenDifferences): string {
 function formatLevel(level: LevelFigures): string {
   const row = (name: string, r: RoundFigures) =>
     `  ${name.padEnd(13)} ${r.tokensPerSecond.toFixed(0).padStart(6)} tok/s  ${r.tokens} tokens in ${r.seconds.toFixed(2)} s  gap p99 ${r.gapP99Ms.toFixed(1)} ms  first token p50 ${r.firstTokenP50Ms.toFixed(1)} ms` +
+    `  pieces ≠ tokens in ${r.piecesNotTokens}` +
     (r.failed === 0 ? "" : `  ${r.failed} FAILED (first: ${r.firstFailure ?? ""})`);
   return [
     `${level.concurrency} concurrent stream(s):`,

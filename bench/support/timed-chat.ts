@@ -43,8 +43,10 @@ export interface TimedStream extends TimedAnswer {
 }
 
 export class TimedChatClient {
-  // Keep-alive as the hive keeps its connections: a new TCP connection per request would be timed too.
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  // Keep-alive as the hive keeps its connections: a new TCP connection per request would be timed
+  // too. Idle sockets are dropped after 4 s, before Node's servers (the worker's keepAliveTimeout
+  // is 5 s) close them: a request sent on a socket the server is closing fails with "socket hang up".
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, timeout: 4000 });
 
   /** One non-streaming completion, timed to its last byte. */
   async complete(target: ChatTarget, body: ChatBody): Promise<TimedAnswer> {
