@@ -8,13 +8,14 @@
 //
 //   npm run bench -- registry [--hives 100,1000,2000] [--seconds 20]
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalQueen, startLocalQueen } from "../scripts/local-cloud/queen.js";
 import { DEFAULTS as QUEEN_DEFAULTS } from "../queen/config.js";
 import { waitUntil } from "../shared/wait-until.js";
+import { writeBenchResults } from "./support/bench-results.js";
 import { type HiveTally, SimulatedHive } from "./support/simulated-hive.js";
 
 const ADMIN_KEY = "rbee_sk_registry_bench";
@@ -219,9 +220,7 @@ async function main(): Promise<void> {
     results.push(await runOnce(n, seconds));
   }
   process.stdout.write(`\n${table(results)}\n`);
-  const file = new URL(`./results/registry-${new Date().toISOString().slice(0, 19).replaceAll(":", "-")}.json`, import.meta.url);
-  await writeFile(file, `${JSON.stringify({ at: new Date().toISOString(), seconds, results }, null, 2)}\n`);
-  process.stdout.write(`wrote ${file.pathname}\n`);
+  process.stdout.write(`wrote ${await writeBenchResults("registry", { seconds, results })}\n`);
 }
 
 await main().catch((error: unknown) => {

@@ -119,6 +119,7 @@ export class Hive {
         heartbeatIntervalMs: this.heartbeatIntervalMs,
         loadStallMs: options.workerLoadStallMs,
         threads: options.workerThreads,
+        parallel: options.workerParallel,
         logDir: this.logDir,
         defaultWorkerType: WORKER_TYPE_PREFERENCE.find((type) => this.currentDevices().workerTypes.includes(type)) ?? "cpu",
         devices: this.currentDevices(),

@@ -1,6 +1,6 @@
 // The benchmark's command-line flags, parsed and checked once so bench/worker-throughput.ts only
 // ever sees a typed `BenchOptions`.
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
 
 export const DEFAULTS = {
@@ -67,4 +67,16 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
 /** True when the user asked for usage rather than a benchmark. */
 export function wantsHelp(argv: readonly string[]): boolean {
   return argv.includes("--help") || argv.includes("-h");
+}
+
+/**
+ * Parses `argv` with node's parseArgs (`options` says which flags exist and their kind), then
+ * checks the values with `schema`; throws an Error naming the first bad flag, followed by `usage`.
+ */
+export function parseFlags<S extends z.ZodType>(argv: readonly string[], options: ParseArgsConfig["options"], schema: S, usage: string): z.output<S> {
+  const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+  const parsed = schema.safeParse(values);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Error(`--${String(issue?.path[0] ?? "")}: ${issue?.message ?? "invalid"}\n${usage}`);
 }

@@ -86,35 +86,41 @@ export class WorkerClient {
     });
   }
 
-  /** Sends the POST and resolves with a 200 response; any other status becomes an Error with the body. */
   private post(body: string): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const request = httpRequest(
-        `${this.baseUrl}/v1/chat/completions`,
-        {
-          method: "POST",
-          agent: this.agent,
-          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: this.authorization },
-        },
-        (response) => {
-          if (response.statusCode === 200) return resolve(response);
-          readAll(response).then(
-            (text) => reject(new Error(`worker answered ${response.statusCode}: ${text}`)),
-            reject,
-          );
-        },
-      );
-      request.once("error", reject);
-      request.end(body);
-    });
+    return postJson(`${this.baseUrl}/v1/chat/completions`, body, { agent: this.agent, authorization: this.authorization });
   }
+
 }
 
 function hasUsage(chunk: unknown): chunk is { usage: unknown } {
   return typeof chunk === "object" && chunk !== null && "usage" in chunk && chunk.usage != null;
 }
 
-async function readAll(response: IncomingMessage): Promise<string> {
+/**
+ * POSTs a JSON `body` and resolves with the response once it is a 200; any other status becomes
+ * an Error naming the URL, with the body.
+ */
+export function postJson(url: string, body: string, options: { agent: Agent; authorization: string }): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      {
+        method: "POST",
+        agent: options.agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: options.authorization },
+      },
+      (response) => {
+        if (response.statusCode === 200) return resolve(response);
+        readAll(response).then((text) => reject(new Error(`${url} answered ${response.statusCode}: ${text.slice(0, 500)}`)), reject);
+      },
+    );
+    request.once("error", reject);
+    request.end(body);
+  });
+}
+
+/** The whole body of `response` as text. */
+export async function readAll(response: IncomingMessage): Promise<string> {
   response.setEncoding("utf8");
   let text = "";
   for await (const piece of response as AsyncIterable<string>) text += piece;

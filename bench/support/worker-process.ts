@@ -30,6 +30,8 @@ export interface WorkerProcessOptions {
   workerId?: string;
   /** `--hive-channel` for its heartbeats; default none, so it sends none. */
   hiveChannel?: string;
+  /** `--parallel` slots; default the worker's own. */
+  parallel?: number;
 }
 
 export class WorkerProcess {
@@ -45,6 +47,7 @@ export class WorkerProcess {
         workerId: options.workerId ?? "wrk_bench1",
         port,
         threads: options.threads,
+        parallel: options.parallel,
         gpu: "cpu",
         hiveChannel: options.hiveChannel,
       }),

@@ -136,6 +136,14 @@ describe("new connect options", () => {
     expect(() => parse([...base, "--worker-threads", "0"])).toThrow(/^--worker-threads: must be at least 1, got 0$/);
     expect(() => parse(base, { RBEE_WORKER_THREADS: "many" })).toThrow(/^--worker-threads \(env RBEE_WORKER_THREADS\): expected a whole number/);
   });
+
+  it("takes the slots per worker from --worker-parallel or RBEE_WORKER_PARALLEL, and names a bad count", () => {
+    expect(parse(base).workerParallel).toBeUndefined();
+    expect(parse([...base, "--worker-parallel", "64"]).workerParallel).toBe(64);
+    expect(parse(base, { RBEE_WORKER_PARALLEL: "8" }).workerParallel).toBe(8);
+    expect(() => parse([...base, "--worker-parallel", "0"])).toThrow(/^--worker-parallel: must be at least 1, got 0$/);
+    expect(() => parse([...base, "--worker-parallel", "257"])).toThrow(/^--worker-parallel: must be at most 256, got 257$/);
+  });
 });
 
 describe("config file", () => {

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { isLoopbackHost } from "../../shared/loopback-host.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
+import { MAX_SLOTS } from "../../shared/protocol/worker-launch.js";
 import { UsageError } from "../../shared/usage-error.js";
 import { parseByteSize } from "./byte-size.js";
 import { locateConfigFile, readConfigFile, type UserPaths } from "./config-file.js";
@@ -61,6 +62,7 @@ const Settings = z.object({
   tokenFile: z.string().min(1, "must not be empty").optional(),
   name: HiveName,
   workerThreads: z.number().int("must be a whole number").min(1, "must be at least 1").max(4096, "must be at most 4096").optional(),
+  workerParallel: z.number().int("must be a whole number").min(1, "must be at least 1").max(MAX_SLOTS, `must be at most ${MAX_SLOTS}`).optional(),
   workerStopGraceMs: z.number().int("must be a whole number of ms").min(0, "must be 0 or more").max(600_000, "must be at most 600000 (10 minutes)"),
   workerLoadStallMs: z.number().int("must be a whole number of ms").min(1000, "must be at least 1000 (1 second)").max(86_400_000, "must be at most 86400000 (a day)"),
   cacheDir: z.string().min(1, "must not be empty"),
@@ -97,6 +99,7 @@ const SOURCES: Record<Key, { flag: string; env: string; type: "string" | "intege
   tokenFile: { flag: "token-file", env: "RBEE_HIVE_TOKEN_FILE", type: "string" },
   name: { flag: "name", env: "RBEE_HIVE_NAME", type: "string" },
   workerThreads: { flag: "worker-threads", env: "RBEE_WORKER_THREADS", type: "integer" },
+  workerParallel: { flag: "worker-parallel", env: "RBEE_WORKER_PARALLEL", type: "integer" },
   workerStopGraceMs: { flag: "worker-stop-grace-ms", env: "RBEE_WORKER_STOP_GRACE_MS", type: "integer" },
   workerLoadStallMs: { flag: "worker-load-stall-ms", env: "RBEE_WORKER_LOAD_STALL_MS", type: "integer" },
   cacheDir: { flag: "cache-dir", env: "RBEE_CACHE_DIR", type: "string" },
@@ -133,6 +136,8 @@ key in camelCase, e.g. {"queenUrl": "https://…", "workerThreads": 8}), else it
   --name <name>           this hive's name (env RBEE_HIVE_NAME, key name, default: host name)
   --worker-threads <n>    CPU threads per worker (env RBEE_WORKER_THREADS, key workerThreads,
                           default: the worker's own, one per physical core)
+  --worker-parallel <n>   requests each worker generates at once, one context slot each (env
+                          RBEE_WORKER_PARALLEL, key workerParallel, default: the worker's own, 1)
   --worker-stop-grace-ms <ms>
                           how long a stopped worker may drain after SIGTERM before SIGKILL, in ms
                           (env RBEE_WORKER_STOP_GRACE_MS, key workerStopGraceMs, default ${DEFAULTS.workerStopGraceMs})

@@ -15,6 +15,8 @@ export interface SpawnSettings {
   loadStallMs: number;
   /** CPU threads per worker; undefined lets the worker decide. */
   threads: number | undefined;
+  /** Slots (requests generated at once) per worker; undefined lets the worker decide. */
+  parallel: number | undefined;
   /** Where worker log files go. */
   logDir: string;
   /** The worker type a spawn gets when it names none: the best this machine runs. */

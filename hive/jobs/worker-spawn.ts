@@ -58,6 +58,7 @@ export async function runWorkerSpawn(
     secret: settings.workerSecret(workerId),
     heartbeatIntervalMs: settings.heartbeatIntervalMs,
     threads: settings.threads,
+    parallel: settings.parallel,
     logDir: settings.logDir,
     log: services.log,
     signal: context.signal,

@@ -44,6 +44,8 @@ export interface SpawnWorkerOptions {
   secret: string;
   heartbeatIntervalMs: number;
   threads?: number | undefined;
+  /** Slots: requests the worker generates at once; undefined keeps the worker's default. */
+  parallel?: number | undefined;
   /** Folder for the worker's log file, `<workerId>.log`. */
   logDir: string;
   log: (line: string) => void;
@@ -78,6 +80,7 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
       hiveChannel: options.hiveChannel,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       threads: options.threads,
+      parallel: options.parallel,
       gpu: options.gpu,
     }),
   ];

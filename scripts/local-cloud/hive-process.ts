@@ -12,6 +12,8 @@ export interface HiveProcessOptions {
   name: string;
   token: string;
   workerThreads?: number;
+  /** Slots per worker (`--worker-parallel`); default the worker's own. */
+  workerParallel?: number;
   /** The hive's catalogs, worker logs and channel socket (`--cache-dir`); default ~/.cache/rbee. */
   cacheDir?: string;
   /** The most memory the hive offers the queen (`--memory-budget`): bytes, or text such as "512MiB". */
@@ -41,6 +43,7 @@ export interface HiveProcess {
 export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   const args = ["connect", "--queen", options.queenUrl, "--name", options.name];
   if (options.workerThreads !== undefined) args.push("--worker-threads", String(options.workerThreads));
+  if (options.workerParallel !== undefined) args.push("--worker-parallel", String(options.workerParallel));
   if (options.cacheDir !== undefined) args.push("--cache-dir", options.cacheDir);
   if (options.memoryBudget !== undefined) args.push("--memory-budget", String(options.memoryBudget));
   if (options.stopWorkersOnExit) args.push("--stop-workers-on-exit");

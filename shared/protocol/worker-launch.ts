@@ -32,7 +32,7 @@ export const WORKER_SECRET_ENV = "RBEE_WORKER_SECRET";
 export const MIN_WORKER_SECRET_CHARS = 32;
 
 /** The most slots `--parallel` allows; the heartbeat schema caps slot counts at 1024 too. */
-const MAX_SLOTS = 256;
+export const MAX_SLOTS = 256;
 
 function integerFlag(min: number, max: number, note = "") {
   const expected = `expected an integer ${min}–${max}${note}`;

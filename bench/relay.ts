@@ -1,0 +1,195 @@
+// Benchmark: what the queen and the hive add to a request, measured as the same requests made
+// direct to the worker and through the queen, interleaved in one run on one local cloud (queen in
+// workerd, a hive process, hive-spawned workers with 1 thread). Per model: added p50/p90/p99 of
+// non-streaming requests, added time to first token of streams, and streaming tokens/s through
+// the queen ÷ direct; with --load all of it again while a second stream keeps the worker busy.
+// Prints figures and a final line, writes bench/results/relay-<date>.json. Asserts nothing.
+//
+//   npm run bench -- relay [--model <file.gguf>]… [--requests 60] [--streams 12] [--stream-tokens 200] [--load]
+import { z } from "zod";
+import { integerFlag, parseFlags } from "./support/bench-options.js";
+import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
+import { writeBenchResults } from "./support/bench-results.js";
+import { formatLoadAverage } from "./support/load-average.js";
+import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
+import { roundOrder } from "./support/run-order.js";
+import { percentile } from "./support/summary.js";
+import { type ChatBody, type ChatTarget, TimedChatClient, type TimedStream } from "./support/timed-chat.js";
+
+const USAGE = `Usage: npm run bench -- relay [--model <file.gguf>]… [--requests <n, default 60>] [--streams <n, default 12>]
+  [--stream-tokens <n, default 200>] [--threads <n, default 1>] [--load]`;
+
+/** Tokens of every non-streaming request, as the issue measures them. */
+const NON_STREAM_TOKENS = 16;
+/** Slots per worker: one for the measured request, one for the --load stream beside it. */
+const WORKER_PARALLEL = 2;
+/** The --load stream's length; it is started again whenever it ends. */
+const LOAD_STREAM_TOKENS = 3000;
+const PATHS = ["direct", "queen"] as const;
+type Path = (typeof PATHS)[number];
+
+const Flags = z.object({
+  model: z.array(z.string().min(1, "expected a path to a .gguf file")).default([]),
+  requests: integerFlag(2, 100_000).default(60),
+  streams: integerFlag(2, 10_000).default(12),
+  "stream-tokens": integerFlag(2, 3000).default(200),
+  threads: integerFlag(1, 1024).default(1),
+  load: z.boolean().default(false),
+});
+type Options = z.output<typeof Flags>;
+
+interface PhaseFigures {
+  model: string;
+  load: boolean;
+  nonStream: { direct: Quantiles; queen: Quantiles; added: Quantiles };
+  firstTokenMs: { direct: Quantiles; queen: Quantiles; added: Quantiles };
+  tokensPerSecond: { direct: number; queen: number; ratio: number };
+  tokensPerStream: { direct: number; queen: number };
+}
+
+interface Quantiles {
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+function parseOptions(): Options {
+  const flags = {
+    model: { type: "string", multiple: true },
+    requests: { type: "string" },
+    streams: { type: "string" },
+    "stream-tokens": { type: "string" },
+    threads: { type: "string" },
+    load: { type: "boolean" },
+  } as const;
+  return parseFlags(process.argv.slice(2), flags, Flags, USAGE);
+}
+
+function messages(round: number): ChatBody["messages"] {
+  // A different question each round, so no answer is served from a cache that one path warmed.
+  return [
+    { role: "system", content: "You are a helpful assistant." },
+    { role: "user", content: `Tell me story number ${round} about a bee that builds a hive.` },
+  ];
+}
+
+function quantiles(samples: readonly number[]): Quantiles {
+  return { p50: percentile(samples, 0.5), p90: percentile(samples, 0.9), p99: percentile(samples, 0.99) };
+}
+
+function difference(a: Quantiles, b: Quantiles): Quantiles {
+  return { p50: a.p50 - b.p50, p90: a.p90 - b.p90, p99: a.p99 - b.p99 };
+}
+
+/** Runs `round` for both paths, `rounds` times, each round taking the next order of the two. */
+async function interleaved<T>(rounds: number, round: (path: Path, index: number) => Promise<T>): Promise<Record<Path, T[]>> {
+  const results: Record<Path, T[]> = { direct: [], queen: [] };
+  for (let index = 0; index < rounds; index++) {
+    for (const path of roundOrder(PATHS, index)) results[path].push(await round(path, index));
+  }
+  return results;
+}
+
+async function measure(client: TimedChatClient, model: BenchModel, targets: Record<Path, ChatTarget>, options: Options, load: boolean): Promise<PhaseFigures> {
+  const body = (round: number, maxTokens: number): ChatBody => ({ model: model.name, messages: messages(round), max_tokens: maxTokens, temperature: 0 });
+  // Warm-up: the first requests pay for connections, the queen's DO start-up and cold caches.
+  for (const path of PATHS) {
+    for (let i = 0; i < 3; i++) await client.complete(targets[path], body(i, NON_STREAM_TOKENS));
+    await client.stream(targets[path], body(0, options["stream-tokens"]));
+  }
+  const nonStream = await interleaved(options.requests, async (path, i) => (await client.complete(targets[path], body(i, NON_STREAM_TOKENS))).ms);
+  const streams = await interleaved(options.streams, (path, i) => client.stream(targets[path], body(i, options["stream-tokens"])));
+  const rate = (stream: TimedStream) => stream.tokens / (stream.ms / 1000);
+  const median = (samples: number[]) => percentile(samples, 0.5);
+  const nonStreamDirect = quantiles(nonStream.direct);
+  const nonStreamQueen = quantiles(nonStream.queen);
+  const ttftDirect = quantiles(streams.direct.map((s) => s.firstTokenMs));
+  const ttftQueen = quantiles(streams.queen.map((s) => s.firstTokenMs));
+  const directRate = median(streams.direct.map(rate));
+  const queenRate = median(streams.queen.map(rate));
+  return {
+    model: model.name,
+    load,
+    nonStream: { direct: nonStreamDirect, queen: nonStreamQueen, added: difference(nonStreamQueen, nonStreamDirect) },
+    firstTokenMs: { direct: ttftDirect, queen: ttftQueen, added: difference(ttftQueen, ttftDirect) },
+    tokensPerSecond: { direct: directRate, queen: queenRate, ratio: queenRate / directRate },
+    tokensPerStream: { direct: median(streams.direct.map((s) => s.tokens)), queen: median(streams.queen.map((s) => s.tokens)) },
+  };
+}
+
+/** Streams to the worker directly, one stream after another, until stopped: a busy core beside the measured requests. */
+function keepBusy(client: TimedChatClient, model: BenchModel): { stop: () => Promise<void> } {
+  let stopped = false;
+  const body = { model: model.name, messages: messages(-1), max_tokens: LOAD_STREAM_TOKENS, temperature: 1, seed: 7 };
+  const running = (async () => {
+    while (!stopped) await client.stream(model.direct, body);
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await running;
+    },
+  };
+}
+
+function ms(value: number): string {
+  return `${value >= 0 ? "+" : ""}${value.toFixed(1)}`;
+}
+
+function formatPhase(figures: PhaseFigures): string {
+  const { nonStream: n, firstTokenMs: t, tokensPerSecond: r } = figures;
+  return [
+    `${figures.model}${figures.load ? ", worker busy with a second stream" : ""}:`,
+    `  non-streaming, ${NON_STREAM_TOKENS} tokens, ms   p50 / p90 / p99: direct ${n.direct.p50.toFixed(1)} / ${n.direct.p90.toFixed(1)} / ${n.direct.p99.toFixed(1)}` +
+      `   queen ${n.queen.p50.toFixed(1)} / ${n.queen.p90.toFixed(1)} / ${n.queen.p99.toFixed(1)}   added ${ms(n.added.p50)} / ${ms(n.added.p90)} / ${ms(n.added.p99)}`,
+    `  time to first token, ms      p50 / p90:        direct ${t.direct.p50.toFixed(1)} / ${t.direct.p90.toFixed(1)}   queen ${t.queen.p50.toFixed(1)} / ${t.queen.p90.toFixed(1)}   added ${ms(t.added.p50)} / ${ms(t.added.p90)}`,
+    `  streaming tokens/s (median):                   direct ${r.direct.toFixed(0)}   queen ${r.queen.toFixed(0)}   queen ÷ direct ${r.ratio.toFixed(2)}` +
+      `   (tokens per stream ${figures.tokensPerStream.direct} / ${figures.tokensPerStream.queen})`,
+  ].join("\n");
+}
+
+function finalLine(phases: readonly PhaseFigures[]): string {
+  return `relay: ${phases
+    .map((p) => `${p.model}${p.load ? "+load" : ""} added p50 ${ms(p.nonStream.added.p50)} p99 ${ms(p.nonStream.added.p99)} ms, ttft ${ms(p.firstTokenMs.added.p50)} ms, tok/s ×${p.tokensPerSecond.ratio.toFixed(2)}`)
+    .join("; ")}`;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const facts = machineFacts();
+  process.stdout.write(`relay bench\n${formatMachineFacts(facts)}\n`);
+  const workerOptions = { workerThreads: options.threads, workerParallel: WORKER_PARALLEL };
+  const cloud = await BenchCloud.start({ modelPaths: options.model, ...workerOptions });
+  const client = new TimedChatClient();
+  const phases: PhaseFigures[] = [];
+  try {
+    process.stdout.write(
+      `models: ${cloud.models.map((m) => `${m.name} (${m.path})`).join(", ")}\n` +
+        `workers: --threads ${options.threads} --parallel ${WORKER_PARALLEL}, cpu; ${options.requests} non-streaming requests and ${options.streams} streams of ` +
+        `${options["stream-tokens"]} tokens per path, greedy, direct and queen interleaved; the queen through wrangler's local proxy\n`,
+    );
+    for (const model of cloud.models) {
+      const targets = { direct: model.direct, queen: cloud.viaQueen };
+      phases.push(await measure(client, model, targets, options, false));
+      process.stdout.write(`${formatPhase(phases[phases.length - 1] as PhaseFigures)}\n`);
+      if (!options.load) continue;
+      const load = keepBusy(client, model);
+      try {
+        phases.push(await measure(client, model, targets, options, true));
+      } finally {
+        await load.stop();
+      }
+      process.stdout.write(`${formatPhase(phases[phases.length - 1] as PhaseFigures)}\n`);
+    }
+  } finally {
+    client.close();
+    await cloud.stop();
+  }
+  const file = await writeBenchResults("relay", { machine: facts, loadAverageAfter: formatLoadAverage(), options, worker: { ...workerOptions, gpu: "cpu" }, phases });
+  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\n${finalLine(phases)}\n`);
+}
+
+await main().catch((error: unknown) => {
+  process.stderr.write(`relay bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,198 @@
+// Benchmark: many concurrent streams through one queen. For each concurrency (1, 8, 32, 64 by
+// default) the same seeded requests run at once direct to the worker, then through the queen,
+// then direct again: aggregate tokens/s through the queen against direct, the p99 gap between
+// tokens, and how many tokens were lost, duplicated or reordered — each queen stream checked
+// against the direct stream of the same seed; the second direct round shows how far the worker
+// itself is deterministic under the same concurrency. One hive-spawned worker with as many slots
+// as the highest concurrency, 1 thread. Prints figures and a final line, writes
+// bench/results/streams-<date>.json. Asserts nothing.
+//
+//   npm run bench -- streams [--concurrency 1,8,32,64] [--tokens 100] [--threads 1] [--temperature 0]
+import { z } from "zod";
+import { integerFlag, parseFlags } from "./support/bench-options.js";
+import { BenchCloud } from "./support/bench-cloud.js";
+import { writeBenchResults } from "./support/bench-results.js";
+import { formatLoadAverage } from "./support/load-average.js";
+import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
+import { percentile } from "./support/summary.js";
+import { type ChatBody, type ChatTarget, TimedChatClient, type TimedStream } from "./support/timed-chat.js";
+import { addDifferences, compareTokens, NO_DIFFERENCES, type TokenDifferences } from "./support/token-order.js";
+
+const USAGE = "Usage: npm run bench -- streams [--concurrency 1,8,32,64] [--tokens <n per stream, 2–160, default 100>] [--threads <n, default 1>] [--temperature <0–2, default 0>]";
+/** Seeds of a round's streams are SEED_BASE + their index. */
+const SEED_BASE = 1000;
+/** Tokens per slot, prompt and answer (up to 160 + ~60): 64 slots of the default 4,096 take a loaded 2-core machine too long to allocate. */
+const SLOT_CONTEXT_TOKENS = 256;
+
+const Flags = z.object({
+  concurrency: z
+    .string()
+    .default("1,8,32,64")
+    .transform((raw) => raw.split(",").map(Number))
+    .refine((levels) => levels.every((n) => Number.isInteger(n) && n >= 1 && n <= 256), "expected a comma-separated list of integers 1–256"),
+  tokens: integerFlag(2, 160).default(100),
+  threads: integerFlag(1, 1024).default(1),
+  /**
+   * 0 (greedy) by default: a seeded sampled stream is repeatable one at a time, but under
+   * concurrency llama.cpp's batched arithmetic varies with the batch's make-up, and one flipped
+   * draw changes the rest of that stream (the direct-vs-direct check shows how often).
+   */
+  temperature: z
+    .string()
+    .default("0")
+    .transform(Number)
+    .refine((t) => Number.isFinite(t) && t >= 0 && t <= 2, "expected a number 0–2"),
+});
+type Options = z.output<typeof Flags>;
+
+interface RoundFigures {
+  streams: number;
+  tokens: number;
+  seconds: number;
+  tokensPerSecond: number;
+  /** Over all streams, ms between one piece of text and the next. */
+  gapP99Ms: number;
+  firstTokenP50Ms: number;
+  /**
+   * Streams whose pieces of text do not number their usage's completion_tokens: a check of each
+   * stream on its own, which the worker's nondeterminism under concurrency cannot blur (on the
+   * tiny model each token is one piece; a lost or repeated chunk shows as a difference).
+   */
+  piecesNotTokens: number;
+  /** Streams that failed (an error status, a cut connection, no [DONE]), and the first reason. */
+  failed: number;
+  firstFailure?: string;
+}
+
+interface LevelFigures {
+  concurrency: number;
+  direct: RoundFigures;
+  queen: RoundFigures;
+  directAgain: RoundFigures;
+  /** Queen ÷ the mean of both direct rounds. */
+  ratio: number;
+  /** Queen streams against the first direct round's, per seed. */
+  queenVsDirect: TokenDifferences;
+  /** The second direct round against the first: the worker's own nondeterminism. */
+  directVsDirect: TokenDifferences;
+}
+
+function parseOptions(): Options {
+  return parseFlags(process.argv.slice(2), { concurrency: { type: "string" }, tokens: { type: "string" }, threads: { type: "string" }, temperature: { type: "string" } }, Flags, USAGE);
+}
+
+/** `concurrency` seeded streams at once, each with its own question and seed. */
+async function round(client: TimedChatClient, target: ChatTarget, model: string, concurrency: number, tokens: number, temperature: number): Promise<{ figures: RoundFigures; streams: (TimedStream | undefined)[] }> {
+  const body = (index: number): ChatBody => ({
+    model,
+    messages: [{ role: "user", content: `Tell me a long story about bee number ${index}.` }],
+    max_tokens: tokens,
+    temperature,
+    seed: SEED_BASE + index,
+  });
+  const started = performance.now();
+  const settled = await Promise.allSettled(Array.from({ length: concurrency }, (_, index) => client.stream(target, body(index))));
+  const seconds = (performance.now() - started) / 1000;
+  const streams = settled.map((result) => (result.status === "fulfilled" ? result.value : undefined));
+  const done = streams.filter((stream) => stream !== undefined);
+  const failures = settled.flatMap((result) => (result.status === "rejected" ? [String(result.reason)] : []));
+  const total = done.reduce((sum, stream) => sum + stream.tokens, 0);
+  const gaps = done.flatMap((stream) => stream.arrivals.slice(1).map((at, i) => at - (stream.arrivals[i] as number)));
+  return {
+    streams,
+    figures: {
+      failed: failures.length,
+      piecesNotTokens: done.filter((stream) => stream.pieces.length !== stream.tokens).length,
+      ...(failures[0] === undefined ? {} : { firstFailure: failures[0] }),
+      streams: concurrency,
+      tokens: total,
+      seconds,
+      tokensPerSecond: total / seconds,
+      gapP99Ms: gaps.length > 0 ? percentile(gaps, 0.99) : Number.NaN,
+      firstTokenP50Ms: done.length > 0 ? percentile(done.map((stream) => stream.firstTokenMs), 0.5) : Number.NaN,
+    },
+  };
+}
+
+/** Summed over the streams both rounds completed; failed streams are counted apart. */
+function differences(reference: readonly (TimedStream | undefined)[], received: readonly (TimedStream | undefined)[]): TokenDifferences {
+  return reference.reduce((sum, stream, i) => {
+    const other = received[i];
+    return stream === undefined || other === undefined ? sum : addDifferences(sum, compareTokens(stream.pieces, other.pieces));
+  }, NO_DIFFERENCES);
+}
+
+function formatDifferences(d: TokenDifferences): string {
+  return `${d.lost} lost, ${d.duplicated} duplicated, ${d.reordered} reordered`;
+}
+
+function formatLevel(level: LevelFigures): string {
+  const row = (name: string, r: RoundFigures) =>
+    `  ${name.padEnd(13)} ${r.tokensPerSecond.toFixed(0).padStart(6)} tok/s  ${r.tokens} tokens in ${r.seconds.toFixed(2)} s  gap p99 ${r.gapP99Ms.toFixed(1)} ms  first token p50 ${r.firstTokenP50Ms.toFixed(1)} ms` +
+    `  pieces ≠ tokens in ${r.piecesNotTokens}` +
+    (r.failed === 0 ? "" : `  ${r.failed} FAILED (first: ${r.firstFailure ?? ""})`);
+  return [
+    `${level.concurrency} concurrent stream(s):`,
+    row("direct", level.direct),
+    row("queen", level.queen),
+    row("direct again", level.directAgain),
+    `  queen ÷ direct ${level.ratio.toFixed(2)}; queen vs direct: ${formatDifferences(level.queenVsDirect)}; direct vs direct: ${formatDifferences(level.directVsDirect)}`,
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const facts = machineFacts();
+  process.stdout.write(`streams bench\n${formatMachineFacts(facts)}\n`);
+  const workerOptions = { workerThreads: options.threads, workerParallel: Math.max(...options.concurrency) };
+  const cloud = await BenchCloud.start({ modelPaths: [], ...workerOptions, tinyContextLength: SLOT_CONTEXT_TOKENS });
+  const client = new TimedChatClient();
+  const levels: LevelFigures[] = [];
+  let seedCheck = false;
+  try {
+    const model = cloud.models[0];
+    if (model === undefined) throw new Error("the bench cloud started no worker");
+    process.stdout.write(
+      `model: ${model.name} (${model.path}, context ${SLOT_CONTEXT_TOKENS} tokens per slot); worker: --threads ${options.threads} --parallel ${workerOptions.workerParallel}, cpu; ` +
+        `${options.tokens} tokens per stream, temperature ${options.temperature} with seeds ${SEED_BASE}+i; the queen through wrangler's local proxy\n`,
+    );
+    // The check below means something only if a seed fixes the output: ask twice, one at a time.
+    const once = await round(client, model.direct, model.name, 1, options.tokens, 1);
+    const twice = await round(client, model.direct, model.name, 1, options.tokens, 1);
+    const [first, second] = [once.streams[0], twice.streams[0]];
+    seedCheck = first !== undefined && second !== undefined && first.pieces.join("") === second.pieces.join("");
+    process.stdout.write(`the worker honours seed (same seed twice at temperature 1, one at a time, same text): ${seedCheck ? "yes" : "NO"}\n`);
+    await round(client, cloud.viaQueen, model.name, 1, options.tokens, options.temperature); // the queen's warm-up
+    for (const concurrency of options.concurrency) {
+      const direct = await round(client, model.direct, model.name, concurrency, options.tokens, options.temperature);
+      const queen = await round(client, cloud.viaQueen, model.name, concurrency, options.tokens, options.temperature);
+      const directAgain = await round(client, model.direct, model.name, concurrency, options.tokens, options.temperature);
+      const level: LevelFigures = {
+        concurrency,
+        direct: direct.figures,
+        queen: queen.figures,
+        directAgain: directAgain.figures,
+        ratio: queen.figures.tokensPerSecond / ((direct.figures.tokensPerSecond + directAgain.figures.tokensPerSecond) / 2),
+        queenVsDirect: differences(direct.streams, queen.streams),
+        directVsDirect: differences(direct.streams, directAgain.streams),
+      };
+      levels.push(level);
+      process.stdout.write(`${formatLevel(level)}\n`);
+    }
+  } finally {
+    client.close();
+    await cloud.stop();
+  }
+  const file = await writeBenchResults("streams", { machine: facts, loadAverageAfter: formatLoadAverage(), options, worker: { ...workerOptions, gpu: "cpu" }, seedDeterministic: seedCheck, levels });
+  const summary = levels.map(
+    (l) =>
+      `${l.concurrency}: ×${l.ratio.toFixed(2)} gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, ${l.queenVsDirect.lost}/${l.queenVsDirect.duplicated}/${l.queenVsDirect.reordered}` +
+      (l.queen.failed + l.direct.failed + l.directAgain.failed === 0 ? "" : `, failed queen ${l.queen.failed} direct ${l.direct.failed + l.directAgain.failed}`),
+  );
+  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s, lost/duplicated/reordered): ${summary.join("; ")}\n`);
+}
+
+await main().catch((error: unknown) => {
+  process.stderr.write(`streams bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
