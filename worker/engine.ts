@@ -236,17 +236,24 @@ export class Engine {
         return { text: response.response, stopReason: response.metadata.stopReason };
       }
       const calls = new ToolCallStream(options.onToolCallDelta);
-      const response = await slot.forcedCall.run(tools.mustCall, () =>
-        slot.chat.generateResponse(history, {
-          ...sampling,
-          grammar: undefined,
-          functions: tools.functions,
-          documentFunctionParams: true,
-          maxParallelFunctionCalls: tools.maxParallelCalls,
-          onFunctionCallParamsChunk: calls.onParamsChunk,
-        }),
-      );
-      return { text: response.response, toolCalls: calls.finish(response.functionCalls ?? []), stopReason: response.metadata.stopReason };
+      try {
+        const response = await slot.forcedCall.run(tools.mustCall, () =>
+          slot.chat.generateResponse(history, {
+            ...sampling,
+            grammar: undefined,
+            functions: tools.functions,
+            documentFunctionParams: true,
+            maxParallelFunctionCalls: tools.maxParallelCalls,
+            onFunctionCallParamsChunk: calls.onParamsChunk,
+          }),
+        );
+        return { text: response.response, toolCalls: calls.finish(response.functionCalls ?? []), stopReason: response.metadata.stopReason };
+      } catch (error) {
+        // node-llama-cpp writes a call's arguments past maxTokens until the context is full, then
+        // fails to shift it: the call was cut off by length, as a client should hear it.
+        if (!isContextFull(error)) throw error;
+        return { text: "", toolCalls: [], stopReason: "maxTokens" };
+      }
     });
   }
 
@@ -359,4 +366,9 @@ function slotContextSize(requested: number | undefined, model: LlamaModel): numb
     throw new Error(`--context-size ${requested} is more than the model was trained on (${model.trainContextSize} tokens)`);
   }
   return requested;
+}
+
+/** node-llama-cpp's failure when a generation fills its context and the history cannot be shortened. */
+function isContextFull(error: unknown): boolean {
+  return error instanceof Error && error.message.includes("did not return a history that fits the context size");
 }

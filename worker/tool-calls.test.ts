@@ -89,14 +89,37 @@ describe("tool calls on the worker", () => {
     expect(none.usage?.prompt_tokens).toBe(plain.usage?.prompt_tokens);
   });
 
-  it("refuses a parameters schema the grammar cannot enforce, naming the tool and the keyword", async () => {
-    const tool = { type: "function", function: { name: "lookup", parameters: { type: "object", properties: { code: { type: "string", pattern: "^[A-Z]+$" } } } } };
+  it("refuses a strict tool whose parameters schema the grammar cannot enforce, naming the tool and the keyword", async () => {
+    const tool = { type: "function", function: { name: "lookup", strict: true, parameters: { type: "object", properties: { code: { type: "string", pattern: "^[A-Z]+$" } } } } };
     const response = await post(worker, "/v1/chat/completions", { model: MODEL_NAME, messages: ASK_WEATHER, tools: [WEATHER_TOOL, tool], tool_choice: "auto" });
     expect(response.status).toBe(400);
     const { error } = await json<ErrorBody>(response);
     expect(error.message).toContain('Tool "lookup"');
     expect(error.message).toContain("tools[1].function.parameters.properties.code.pattern");
     expect(error.param).toBe("tools[1].function.parameters");
+  });
+
+  it("calls a tool that is not strict with arguments of its schema's shape, its value bounds relaxed, as agents' tools need", async () => {
+    // The shape of Claude Code's own tool schemas: bounds and propertyNames (an enum keeps the
+    // random-weights model's string short, so the call ends well inside the context).
+    const parameters = {
+      type: "object",
+      properties: {
+        path: { type: "string", enum: ["/etc/hosts", "/tmp/a"], pattern: "^/" },
+        offset: { type: "integer", minimum: 0 },
+        meta: { type: "object", propertyNames: { type: "string" }, additionalProperties: { type: "boolean" } },
+      },
+      required: ["path", "offset"],
+      additionalProperties: false,
+    };
+    const tool = { type: "function", function: { name: "read_file", parameters } };
+    const response = await post(worker, "/v1/chat/completions", { model: MODEL_NAME, messages: ASK_WEATHER, tools: [tool], tool_choice: "required", seed: 4 });
+    expect(response.status).toBe(200);
+    const call = (await json<{ choices: { message: { tool_calls: { function: { name: string; arguments: string } }[] } }[] }>(response)).choices[0]?.message.tool_calls[0];
+    expect(call?.function.name).toBe("read_file");
+    const args = JSON.parse(call?.function.arguments ?? "") as Record<string, unknown>;
+    expect(["/etc/hosts", "/tmp/a"]).toContain(args.path);
+    expect(Number.isInteger(args.offset)).toBe(true);
   });
 
   it("refuses a tool message that answers no call of the assistant message before it", async () => {

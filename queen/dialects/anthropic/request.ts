@@ -45,7 +45,8 @@ export const ContentBlock = z.discriminatedUnion("type", [TextBlock, ToolUseBloc
 export type ContentBlock = z.infer<typeof ContentBlock>;
 
 const Message = z.looseObject({
-  role: z.enum(["user", "assistant"]),
+  // Claude Code also sends system messages between the turns (context it adds as it goes).
+  role: z.enum(["user", "assistant", "system"]),
   content: z.union([z.string(), z.array(ContentBlock)]),
 });
 export type AnthropicMessage = z.infer<typeof Message>;
@@ -71,11 +72,14 @@ const MessagesFields = {
   system: z.union([z.string(), z.array(TextBlock)]).optional(),
   tools: z.array(Tool).optional(),
   tool_choice: ToolChoice.optional(),
-  /** Refused unless disabled (to-chat.ts). */
+  /** Refused unless disabled or adaptive (to-chat.ts). */
   thinking: z.looseObject({ type: z.string() }).nullish(),
   mcp_servers: z.array(z.unknown()).nullish(),
   container: z.unknown().optional(),
-  context_management: z.unknown().optional(),
+  /** Refused unless it only clears thinking (to-chat.ts). */
+  context_management: z.looseObject({ edits: z.array(z.looseObject({ type: z.string() })).optional() }).nullish(),
+  /** `effort`: how hard a Claude model works; accepted, no effect on a local model. */
+  output_config: z.looseObject({ effort: z.string().optional() }).nullish(),
 };
 
 export const MessagesRequest = z.looseObject({

@@ -46,10 +46,16 @@ export function promptToChat(request: CountTokensRequest): ChatRequestOut {
 }
 
 function refuseUnsupportedFields(request: CountTokensRequest): void {
-  if (request.thinking && request.thinking.type !== "disabled") throw unsupportedField("thinking", "rbee does not run extended thinking; leave it out or disable it");
+  // "adaptive" lets the model decide whether to think: one that does not think satisfies it.
+  if (request.thinking && request.thinking.type !== "disabled" && request.thinking.type !== "adaptive") {
+    throw unsupportedField("thinking", "rbee does not run extended thinking; leave it out, disable it or make it adaptive");
+  }
   if (request.mcp_servers && request.mcp_servers.length > 0) throw unsupportedField("mcp_servers", "rbee does not connect to MCP servers; run the tools on the client");
   if (request.container !== undefined && request.container !== null) throw unsupportedField("container", "rbee runs no code-execution containers");
-  if (request.context_management !== undefined && request.context_management !== null) throw unsupportedField("context_management", "rbee does not edit the context for the client");
+  // Clearing thinking blocks is a no-op where none are made; any other edit would change the prompt.
+  const edits = request.context_management?.edits ?? [];
+  const edit = edits.findIndex((each) => !each.type.startsWith("clear_thinking"));
+  if (edit >= 0) throw unsupportedField(`context_management.edits[${edit}].type`, "rbee does not edit the context for the client; only clearing thinking (a no-op here) is accepted");
 }
 
 function messageToChat(message: AnthropicMessage, path: string): ChatMessageOut[] {
@@ -76,6 +82,7 @@ function messageToChat(message: AnthropicMessage, path: string): ChatMessageOut[
     }
   });
   const text = texts.join("\n");
+  if (message.role === "system") return [{ role: "system", content: text }];
   if (message.role === "assistant") {
     return [{ role: "assistant", content: text === "" && toolCalls.length > 0 ? null : text, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) }];
   }

@@ -1,0 +1,52 @@
+// A tool schema that is not strict loses only its value bounds: what is left keeps its structure
+// and is all within what the grammar enforces.
+import { describe, expect, it } from "vitest";
+import { findUnsupportedSchemaPart } from "./json-schema-support.js";
+import { relaxedSchema } from "./relaxed-schema.js";
+
+describe("relaxed tool schemas", () => {
+  it("drops value bounds and keeps types, properties, required and enums", () => {
+    const schema = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      type: "object",
+      properties: {
+        path: { type: "string", pattern: "^/", format: "uri", maxLength: 4096 },
+        offset: { type: "integer", minimum: 0, exclusiveMaximum: 10 },
+        mode: { type: "string", enum: ["r", "w"] },
+        tags: { type: "array", items: { type: "string" }, uniqueItems: true },
+      },
+      required: ["path"],
+      additionalProperties: false,
+    };
+    expect(relaxedSchema(schema)).toEqual({
+      $schema: schema.$schema,
+      type: "object",
+      properties: {
+        path: { type: "string", maxLength: 4096 },
+        offset: { type: "integer" },
+        mode: { type: "string", enum: ["r", "w"] },
+        tags: { type: "array", items: { type: "string" } },
+      },
+      required: ["path"],
+      additionalProperties: false,
+    });
+  });
+
+  it("makes anyOf a oneOf, an untyped schema any JSON value, and propertyNames go: all enforceable", () => {
+    const schema = {
+      type: "object",
+      properties: {
+        args: { description: "any JSON value" },
+        either: { anyOf: [{ type: "string" }, { type: "number", minimum: 1 }] },
+        meta: { type: "object", propertyNames: { type: "string" }, additionalProperties: {} },
+      },
+    };
+    const relaxed = relaxedSchema(schema) as { properties: Record<string, Record<string, unknown>> };
+    expect(relaxed.properties.either).toEqual({ oneOf: [{ type: "string" }, { type: "number" }] });
+    expect(relaxed.properties.args?.description).toBe("any JSON value");
+    expect(relaxed.properties.args?.oneOf).toHaveLength(6);
+    expect(relaxed.properties.meta?.propertyNames).toBeUndefined();
+    expect(findUnsupportedSchemaPart(schema)).toBeDefined();
+    expect(findUnsupportedSchemaPart(relaxed)).toBeUndefined();
+  });
+});
