@@ -2,6 +2,7 @@
 // through jobs (model_download, model_delete, model_list) whose progress the CLI shows.
 import type { Command } from "commander";
 import { z } from "zod";
+import { formatBytes } from "../../shared/progress-format.js";
 import type { CliContext } from "../context.js";
 import { printJson, printListing } from "../output.js";
 import { ModelView, listOf } from "../queen-views.js";
@@ -27,7 +28,7 @@ export function registerModels(program: Command, context: CliContext): void {
       const jobId = await context.submitJob({ operation: "model_list", hive: options.hive });
       const { data } = await context.waitForJob(jobId, "model_list", false);
       const catalog = CatalogList.parse(data ?? { models: [] }).models;
-      printListing(options.json === true, catalog, (model) => ({ source: model.id, status: model.status, size: model.size_bytes }), `hive '${options.hive}' holds no models`);
+      printListing(options.json === true, catalog, (model) => ({ source: model.id, status: model.status, size: typeof model.size_bytes === "number" ? formatBytes(model.size_bytes) : null }), `hive '${options.hive}' holds no models`);
     });
 
   models
