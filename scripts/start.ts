@@ -12,6 +12,7 @@ import { modelNameFromSource } from "../shared/models/model-name.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
 import { startHiveProcess } from "./local-cloud/hive-process.js";
 import { lockStateFolder } from "./local-cloud/instance-lock.js";
+import { localAdminKey } from "./local-cloud/local-key.js";
 import { startOrphanGuard } from "./local-cloud/orphan-guard.js";
 import { ensurePortFree } from "./local-cloud/port-check.js";
 import { QueenClient } from "./local-cloud/queen-client.js";
@@ -39,7 +40,8 @@ const USAGE = `Usage: npm start [-- --model <id>] [--port <n>] [--worker-threads
   --port <n>              queen port on 127.0.0.1 (env RBEE_PORT, default ${DEFAULT_PORT})
   --worker-threads <n>    CPU threads for the worker (default: all cores; 1 for the demo model)
 Env: RBEE_API_KEY (or RBEE_ADMIN_KEY) sets the API key, which is the queen's admin key: it can
-call every route and create narrower keys through /v1/keys (otherwise one is generated);
+call every route and create narrower keys through /v1/keys (otherwise one is generated once
+and kept in the state folder's admin-key, so it stays the same across restarts);
 RBEE_STATE_DIR moves the local state (default .rbee/ in the project); HF_TOKEN and HF_ENDPOINT
 work as for the Hugging Face tools. One npm start runs per state folder: a second one beside it
 needs its own RBEE_STATE_DIR and RBEE_PORT.
@@ -132,8 +134,8 @@ await ensurePortFree(options.port).catch(async (error: unknown) => {
 });
 const model = await resolveModel(options.model);
 // The printed key is the queen's bootstrap admin key (RBEE_ADMIN_KEY): it serves inference and
-// administration alike, so a local user needs only this one.
-const apiKey = process.env.RBEE_API_KEY || process.env.RBEE_ADMIN_KEY || `rbee_sk_${crypto.randomUUID().replaceAll("-", "")}`;
+// administration alike, so a local user needs only this one. Kept in the state folder: the same after a restart.
+const apiKey = await localAdminKey(STATE_DIR, process.env);
 
 console.log("starting the queen (workerd)…");
 // Imported only now: loading wrangler takes seconds, and a start that is refused is refused at once.
@@ -196,6 +198,8 @@ rbee is running.
   OPENAI_BASE_URL=${baseUrl}
   OPENAI_API_KEY=${apiKey}
   model: ${model.name}
+
+  rbee CLI:  export RBEE_QUEEN_URL=${queen.url} RBEE_API_KEY=${apiKey}   (then: npx rbee status)
 
   curl ${baseUrl}/chat/completions -H "Authorization: Bearer ${apiKey}" \\
     -H "Content-Type: application/json" -d '{"model":"${model.name}","messages":[{"role":"user","content":"Hello"}]}'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatDuration } from "./progress-format.js";
+import { formatBytes, formatDuration } from "../../shared/progress-format.js";
 import { ProgressPrinter } from "./progress-printer.js";
 
 const MIB = 1024 * 1024;

@@ -1,7 +1,7 @@
 // ProgressPrinter is how the hive shows what its jobs download: on a terminal one live bar,
 // redrawn in place, that log lines never garble; in a log file or journal, a plain line every
 // few seconds or tenth of the way, and a final line per job. Every hive log line goes through it.
-import { formatFinal, formatProgress, type ProgressState } from "./progress-format.js";
+import { formatFinal, formatProgress, type ProgressState } from "../../shared/progress-format.js";
 
 /** Where the printer writes: process.stdout, or a fake in tests. */
 export interface ProgressOutput {

@@ -1,5 +1,6 @@
 // The walls between roles: queen/, hive/ and worker/ are deployed separately and may import only
-// themselves and shared/, shared/ only itself; production code never imports test code or vitest.
+// themselves and shared/, shared/ only itself; cli/ (the `rbee` CLI) talks to the queen over HTTP
+// only, so it too imports only itself and shared/; production code never imports test code or vitest.
 // Reads every import from the sources (tests included) and names the offending file and line.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -8,7 +9,7 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const ROLES = ["queen", "hive", "worker", "shared"] as const;
+const ROLES = ["queen", "hive", "worker", "cli", "shared"] as const;
 
 /** The package manifest belongs to no role: the hive reads its version from it. */
 const MANIFEST = "package.json";
@@ -86,6 +87,9 @@ describe("role boundaries", () => {
       'worker/main.ts:8: production code imports vitest ("vitest")',
     ]);
     expect(violations("shared/protocol/x.ts", 'import { h } from "../../hive/h.js";')).toHaveLength(1);
+    expect(violations("cli/commands/x.ts", 'import { q } from "../../queen/app.js";\nimport { s } from "../../shared/errors.js";')).toEqual([
+      'cli/commands/x.ts:1: cli/ imports queen/app.js, outside cli/ and shared/ ("../../queen/app.js")',
+    ]);
     expect(violations("worker/x.test.ts", 'import { s } from "../test/support/s.js";\nimport { it } from "vitest";')).toEqual([]);
   });
 

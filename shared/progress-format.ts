@@ -1,4 +1,4 @@
-// Turns a job's download progress into the text ProgressPrinter shows: sizes and rates in
+// Turns a job's download progress into one line of text (the hive's ProgressPrinter, the rbee CLI): sizes and rates in
 // binary units (what `ls -lh` and model cards use), a percentage, a bar and the time left.
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;

@@ -1,0 +1,49 @@
+// `rbee chat -m <model> "<prompt>"`: one streamed chat completion, tokens printed as they come.
+// Ctrl-C aborts the request; the queen sees the client gone and the worker stops generating.
+import type { Command } from "commander";
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import { z } from "zod";
+import { UsageError } from "../../shared/usage-error.js";
+import type { CliContext } from "../context.js";
+
+const ChatChunk = z.looseObject({
+  choices: z.array(z.looseObject({ delta: z.looseObject({ content: z.string().nullish() }).optional(), finish_reason: z.string().nullish() })),
+});
+
+/** Exit status of a command stopped by Ctrl-C, as shells report SIGINT. */
+const INTERRUPTED = 130;
+
+export function registerChat(program: Command, context: CliContext): void {
+  program
+    .command("chat <prompt...>")
+    .description("ask a model one question and stream its answer (Ctrl-C stops the generation)")
+    .requiredOption("-m, --model <model>", "the model to ask (rbee models ls lists them)")
+    .option("--max-tokens <n>", "stop after this many tokens", "512")
+    .option("--system <text>", "a system message before the prompt")
+    .action(async (words: string[], options: { model: string; maxTokens: string; system?: string }) => {
+      const maxTokens = Number(options.maxTokens);
+      if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError(`--max-tokens: expected a positive integer, got '${options.maxTokens}'`);
+      const messages = [...(options.system === undefined ? [] : [{ role: "system", content: options.system }]), { role: "user", content: words.join(" ") }];
+      const api = await context.queen();
+      const cancel = new AbortController();
+      const onInterrupt = () => {
+        cancel.abort();
+        process.stderr.write("\n(stopped)\n");
+        process.exit(INTERRUPTED);
+      };
+      process.once("SIGINT", onInterrupt);
+      const response = await api.send("POST", "/v1/chat/completions", {
+        body: { model: options.model, messages, stream: true, max_tokens: maxTokens },
+        signal: cancel.signal,
+      });
+      const events = response.body?.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+      for await (const event of events ?? []) {
+        if (event.data === "[DONE]") break;
+        const chunk = ChatChunk.safeParse(JSON.parse(event.data));
+        const content = chunk.success ? chunk.data.choices[0]?.delta?.content : undefined;
+        if (content) process.stdout.write(content);
+      }
+      process.stdout.write("\n");
+      process.off("SIGINT", onInterrupt);
+    });
+}

@@ -1,0 +1,55 @@
+// `rbee models ls|pull|rm`: what clients can ask for, and the hives' model catalogs, changed
+// through jobs (model_download, model_delete, model_list) whose progress the CLI shows.
+import type { Command } from "commander";
+import { z } from "zod";
+import { formatBytes } from "../../shared/progress-format.js";
+import type { CliContext } from "../context.js";
+import { printJson, printListing } from "../output.js";
+import { ModelView, listOf } from "../queen-views.js";
+
+/** A model in a hive's catalog as the model_list job reports it. */
+const CatalogModel = z.looseObject({ id: z.string(), status: z.string(), size_bytes: z.number().nullable().optional() });
+const CatalogList = z.looseObject({ models: z.array(CatalogModel) });
+
+export function registerModels(program: Command, context: CliContext): void {
+  const models = program.command("models").description("models: what clients can ask for, and what each hive keeps");
+
+  models
+    .command("ls")
+    .description("list the models clients can ask for; with --hive, that hive's catalog")
+    .option("--hive <name>", "list this hive's model catalog instead")
+    .option("--json", "print JSON")
+    .action(async (options: { hive?: string; json?: boolean }) => {
+      if (options.hive === undefined) {
+        const list = await (await context.queen()).call(listOf(ModelView), "GET", "/v1/models");
+        const row = (model: z.infer<typeof ModelView>) => ({ model: model.id, state: model.state, hives: model.hives?.join(",") });
+        return printListing(options.json === true, list.data, row, "no models: rbee models pull <source> --hive <name> gets one");
+      }
+      const jobId = await context.submitJob({ operation: "model_list", hive: options.hive });
+      const { data } = await context.waitForJob(jobId, "model_list", false);
+      const catalog = CatalogList.parse(data ?? { models: [] }).models;
+      printListing(options.json === true, catalog, (model) => ({ source: model.id, status: model.status, size: typeof model.size_bytes === "number" ? formatBytes(model.size_bytes) : null }), `hive '${options.hive}' holds no models`);
+    });
+
+  models
+    .command("pull <source>")
+    .description("download a model into a hive's catalog, with a live progress bar")
+    .requiredOption("--hive <name>", "the hive to download it to")
+    .option("--json", "print the job's result as JSON")
+    .action(async (source: string, options: { hive: string; json?: boolean }) => {
+      const jobId = await context.submitJob({ operation: "model_download", hive: options.hive, model: source });
+      const { data } = await context.waitForJob(jobId, "model_download", options.json !== true);
+      if (options.json) printJson(data ?? {});
+      else process.stdout.write(`hive '${options.hive}' has ${source}; rbee workers start --hive ${options.hive} --model ${source} serves it\n`);
+    });
+
+  models
+    .command("rm <source>")
+    .description("delete a model from a hive's catalog (refused while a worker has it loaded)")
+    .requiredOption("--hive <name>", "the hive to delete it from")
+    .action(async (source: string, options: { hive: string }) => {
+      const jobId = await context.submitJob({ operation: "model_delete", hive: options.hive, model: source });
+      await context.waitForJob(jobId, "model_delete", false);
+      process.stdout.write(`deleted ${source} from hive '${options.hive}'\n`);
+    });
+}

@@ -1,0 +1,34 @@
+// How `rbee` prints results: JSON for scripts (--json), aligned columns for people.
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export type Row = Record<string, string | number | boolean | null | undefined>;
+
+/** Columns padded to their widest cell; `empty` when there are no rows, so silence never means "none". */
+export function printTable(rows: readonly Row[], columns: readonly string[], empty: string): void {
+  if (rows.length === 0) {
+    process.stdout.write(`${empty}\n`);
+    return;
+  }
+  const cells = rows.map((row) => columns.map((column) => cellText(row[column])));
+  const widths = columns.map((column, index) => Math.max(column.length, ...cells.map((line) => (line[index] ?? "").length)));
+  const line = (values: readonly string[]) => values.map((value, index) => value.padEnd(widths[index] ?? 0)).join("  ").trimEnd();
+  process.stdout.write(`${[line(columns.map((column) => column.toUpperCase())), ...cells.map(line)].join("\n")}\n`);
+}
+
+function cellText(value: Row[string]): string {
+  if (value === null || value === undefined) return "-";
+  return String(value);
+}
+
+/** A listing as JSON (--json: the queen's objects whole) or as a table of `toRow`'s columns. */
+export function printListing<T>(json: boolean, items: readonly T[], toRow: (item: T) => Row, empty: string): void {
+  if (json) {
+    printJson(items);
+    return;
+  }
+  const rows = items.map(toRow);
+  printTable(rows, Object.keys(rows[0] ?? {}), empty);
+}

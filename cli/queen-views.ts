@@ -1,0 +1,62 @@
+// The parts of the queen's answers the `rbee` CLI reads, as zod schemas it checks them against.
+// Loose objects: a newer queen may add fields, and --json passes them through untouched.
+import { z } from "zod";
+
+export function listOf<T extends z.ZodType>(item: T) {
+  return z.looseObject({ data: z.array(item) });
+}
+
+export const HiveView = z.looseObject({
+  name: z.string(),
+  online: z.boolean(),
+  machine: z.looseObject({ os: z.string(), arch: z.string(), cpu_cores: z.number(), memory_bytes: z.number() }).nullable(),
+  devices: z.looseObject({ gpus: z.array(z.looseObject({ name: z.string(), backend: z.string() })) }).nullable(),
+  last_seen_at: z.string().nullable(),
+  token_revoked_at: z.string().nullable(),
+});
+
+export const HiveModelView = z.looseObject({ id: z.string(), serving: z.boolean(), last_seen_at: z.string() });
+
+export const IssuedHiveToken = z.object({ name: z.string(), token: z.string() });
+
+export const WorkerView = z.looseObject({
+  id: z.string(),
+  hive: z.string(),
+  model: z.string(),
+  state: z.string(),
+  slots_total: z.number(),
+  slots_busy: z.number(),
+  tokens_per_second: z.number(),
+  device: z.string().nullable(),
+});
+
+export const SpawnedWorker = z.looseObject({ id: z.string(), hive: z.string(), model: z.string(), pid: z.number(), port: z.number() });
+
+export const ModelView = z.looseObject({ id: z.string(), state: z.string().optional(), hives: z.array(z.string()).optional() });
+
+export const JobView = z.looseObject({
+  id: z.string(),
+  operation: z.string(),
+  hive: z.string(),
+  status: z.string(),
+  created_at: z.string(),
+  ended_at: z.string().nullable(),
+});
+
+export const JobAccepted = z.looseObject({ job_id: z.string() });
+
+export const KeyView = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  scopes: z.array(z.string()),
+  created_at: z.string(),
+  expires_at: z.string().nullable(),
+  revoked_at: z.string().nullable(),
+  last_used_at: z.string().nullable(),
+});
+
+export const CreatedKey = KeyView.extend({ key: z.string() });
+
+export const UsageRow = z.looseObject({ key_id: z.string(), day: z.string(), requests: z.number(), prompt_tokens: z.number(), completion_tokens: z.number() });
+
+export const Health = z.looseObject({ status: z.string() });

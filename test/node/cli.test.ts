@@ -1,0 +1,163 @@
+// The `rbee` operator CLI for real: the bin run as a child process (no terminal, so plain output)
+// against one local cloud — a queen in workerd and a hive process, downloading from a local
+// stand-in for the Hugging Face hub — with its config in a temp XDG_CONFIG_HOME.
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa, type Options } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
+import { PROJECT_ROOT } from "../../scripts/local-cloud/queen.js";
+import { FakeHub } from "../support/fake-hub.js";
+import { call } from "./job-stream.js";
+import { type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
+
+const HIVE = "cli-hive";
+const REPO = "rbee-test/cli-GGUF";
+const model = createTinyLlamaGguf();
+
+describe("the rbee CLI", () => {
+  let hub: FakeHub;
+  let cloud: LocalCloud;
+  let configHome = "";
+
+  /** `rbee …` with no RBEE_* variables of the caller's own, unless `env` gives them. */
+  const rbee = (args: string[], env: Record<string, string> = {}, options: Options = {}) =>
+    execa("node", ["bin/rbee.js", ...args], {
+      cwd: PROJECT_ROOT,
+      env: { XDG_CONFIG_HOME: configHome, RBEE_QUEEN_URL: "", RBEE_API_KEY: "", ...env },
+      reject: false,
+      timeout: 60_000,
+      ...options,
+    });
+  /** `rbee …` pointed at the cloud by the environment. */
+  const admin = (args: string[]) => rbee(args, { RBEE_QUEEN_URL: cloud.queen.url, RBEE_API_KEY: cloud.apiKey });
+  const json = (result: { stdout: unknown }): unknown => JSON.parse(String(result.stdout));
+
+  beforeAll(async () => {
+    configHome = await mkdtemp(join(tmpdir(), "rbee-cli-config-"));
+    // Slow enough that a watcher sees the download run, not only its end.
+    hub = await FakeHub.start({ repos: [{ id: REPO, files: [{ path: "cli.Q4_K_M.gguf", bytes: model, lfs: true, bytesPerSecond: 256 * 1024 }] }] });
+    cloud = await startLocalCloud({ heartbeatIntervalMs: 1000, hiveName: HIVE, hiveEnv: { HF_ENDPOINT: hub.url } });
+  });
+
+  afterAll(async () => {
+    await cloud?.stop();
+    await hub?.close();
+    await rm(configHome, { recursive: true, force: true });
+  });
+
+  it("logs in with a URL ending in /v1, writes the config for its owner only, and status works with it", async () => {
+    const login = await rbee(["login", `${cloud.queen.url}/v1/`, "--key", cloud.apiKey]);
+    expect(login.exitCode, String(login.stderr)).toBe(0);
+    const path = join(configHome, "rbee", "config.json");
+    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({ queen_url: cloud.queen.url, api_key: cloud.apiKey });
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+
+    const status = await rbee(["status", "--json"]);
+    expect(status.exitCode, String(status.stderr)).toBe(0);
+    expect(json(status)).toMatchObject({ queen: cloud.queen.url, health: "ok", hives: { online: 1 } });
+  });
+
+  it("refuses a wrong key with exit 3 and says to log in, and saves nothing", async () => {
+    const wrong = await rbee(["hives", "ls"], { RBEE_QUEEN_URL: cloud.queen.url, RBEE_API_KEY: "rbee_sk_not_a_key_of_this_queen" });
+    expect(wrong.exitCode).toBe(3);
+    expect(wrong.stderr).toContain(`rbee login ${cloud.queen.url}`);
+
+    const elsewhere = await mkdtemp(join(tmpdir(), "rbee-cli-config-"));
+    const login = await rbee(["login", cloud.queen.url, "--key", "rbee_sk_not_a_key_of_this_queen"], { XDG_CONFIG_HOME: elsewhere });
+    expect(login.exitCode).toBe(3);
+    await expect(stat(join(elsewhere, "rbee", "config.json"))).rejects.toThrow();
+    await rm(elsewhere, { recursive: true, force: true });
+  });
+
+  it("exits 3 naming what to do when no queen answers, and 2 for bad usage", async () => {
+    const unreachable = await rbee(["status"], { RBEE_QUEEN_URL: "http://127.0.0.1:9", RBEE_API_KEY: "rbee_sk_x" });
+    expect(unreachable.exitCode).toBe(3);
+    expect(unreachable.stderr).toContain("cannot reach the queen");
+    for (const args of [["hives", "frobnicate"], ["workers", "start", "--hive", HIVE], ["chat", "Hello"], ["workers", "start", "--hive", HIVE, "--model", "no-source"]]) {
+      const result = await admin(args);
+      expect(result.exitCode, args.join(" ")).toBe(2);
+    }
+    expect((await rbee(["--help"])).stdout).toContain("Exit status");
+    expect((await rbee(["models", "pull", "--help"])).stdout).toContain("--hive <name>");
+  });
+
+  it("adds a hive with a token, lists it, issues a new token and revokes it", async () => {
+    const added = await admin(["hives", "add", "gaming-pc"]);
+    expect(added.exitCode, String(added.stderr)).toBe(0);
+    const firstToken = /rbee_ht_\S+/.exec(String(added.stdout))?.[0];
+    expect(added.stdout).toContain("rbee-hive connect");
+    expect((await admin(["hives", "add", "gaming-pc"])).stderr).toContain("rbee hives token gaming-pc");
+
+    const listed = json(await admin(["hives", "ls", "--json"])) as Array<{ name: string; online: boolean }>;
+    expect(listed.map(({ name, online }) => ({ name, online }))).toEqual(expect.arrayContaining([{ name: HIVE, online: true }, { name: "gaming-pc", online: false }]));
+
+    const rotated = json(await admin(["hives", "token", "gaming-pc", "--json"])) as { token: string };
+    expect(rotated.token).toMatch(/^rbee_ht_/);
+    expect(rotated.token).not.toBe(firstToken);
+    expect((await admin(["hives", "revoke", "gaming-pc"])).exitCode).toBe(0);
+    const revoked = json(await admin(["hives", "get", "gaming-pc", "--json"])) as { token_revoked_at: string | null };
+    expect(revoked.token_revoked_at).not.toBeNull();
+    expect((await admin(["hives", "get", "no-such-hive"])).exitCode).toBe(1);
+  });
+
+  it("creates a key that works, lists it without its secret, and revokes it", async () => {
+    const created = json(await admin(["keys", "create", "--name", "ci", "--scopes", "inference", "--json"])) as { id: string; key: string };
+    const models = (key: string) => fetch(`${cloud.queen.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await models(created.key)).status).toBe(200);
+    const listing = await admin(["keys", "ls", "--json"]);
+    expect(json(listing)).toEqual(expect.arrayContaining([expect.objectContaining({ id: created.id, name: "ci", revoked_at: null })]));
+    expect(listing.stdout).not.toContain(created.key);
+    expect((await admin(["keys", "revoke", created.id])).exitCode).toBe(0);
+    expect((await models(created.key)).status).toBe(401);
+  });
+
+  it("starts a worker, lists it, streams a chat answer from it, and Ctrl-C stops the generation on the worker", async () => {
+    const started = await admin(["workers", "start", "--hive", HIVE, "--model", TINY_MODEL, "--source", cloud.modelSource]);
+    expect(started.exitCode, String(started.stderr)).toBe(0);
+    await waitUntil(async () => (await cloud.client.listWorkers()).some((worker) => worker.state === "ready"), 60_000, "the worker to be ready");
+    const workers = json(await admin(["workers", "ls", "--json"])) as Array<{ model: string; hive: string }>;
+    expect(workers).toEqual([expect.objectContaining({ model: TINY_MODEL, hive: HIVE })]);
+
+    const chat = await admin(["chat", "-m", TINY_MODEL, "--max-tokens", "8", "Hello"]);
+    expect(chat.exitCode, String(chat.stderr)).toBe(0);
+    expect(String(chat.stdout).trim().length).toBeGreaterThan(0);
+
+    // As long a generation as the context allows, so it still runs when Ctrl-C lands.
+    const long = rbee(["chat", "-m", TINY_MODEL, "--max-tokens", "4000", "Tell", "me", "everything"], { RBEE_QUEEN_URL: cloud.queen.url, RBEE_API_KEY: cloud.apiKey });
+    // Some of the answer first: a disconnect in a response's first milliseconds can get lost in
+    // wrangler's local proxy under load (see end-to-end.test.ts).
+    let streamed = 0;
+    await new Promise<void>((resolve) =>
+      long.stdout?.on("data", (chunk: Buffer) => {
+        streamed += chunk.length;
+        if (streamed > 200) resolve();
+      }),
+    );
+    long.kill("SIGINT");
+    expect((await long).exitCode).toBe(130);
+    await waitUntil(() => cloud.hiveLog.some((line) => line.includes("cancelled by the queen")), 10_000, "the hive to hear the cancel");
+  });
+
+  it("pulls a model showing progress lines, and jobs watch follows a download the same way", async () => {
+    const pulled = await admin(["models", "pull", `hf:${REPO}`, "--hive", HIVE]);
+    expect(pulled.exitCode, String(pulled.stderr)).toBe(0);
+    expect(pulled.stdout).toMatch(/model_download \d+% [\d.]+\/[\d.]+ KiB/);
+
+    const catalog = json(await admin(["models", "ls", "--hive", HIVE, "--json"])) as Array<{ id: string; status: string }>;
+    expect(catalog).toEqual(expect.arrayContaining([expect.objectContaining({ id: `hf:${REPO}`, status: "available" })]));
+    expect((await admin(["models", "rm", `hf:${REPO}`, "--hive", HIVE])).exitCode).toBe(0);
+
+    const submitted = await call(cloud, "POST", "/v1/jobs", { operation: "model_download", hive: HIVE, model: `hf:${REPO}` });
+    const { job_id: jobId } = submitted.json as { job_id: string };
+    const watched = await admin(["jobs", "watch", jobId]);
+    expect(watched.exitCode, String(watched.stderr)).toBe(0);
+    expect(watched.stdout).toMatch(new RegExp(`${jobId} ${jobId} \\d+% `));
+    expect(watched.stdout).toContain(`${jobId} done`);
+
+    const jobs = json(await admin(["jobs", "ls", "--json"])) as Array<{ id: string; status: string }>;
+    expect(jobs).toEqual(expect.arrayContaining([expect.objectContaining({ id: jobId, status: "done" })]));
+    expect((await admin(["jobs", "cancel", jobId])).exitCode).toBe(1); // it already ended
+  });
+});
