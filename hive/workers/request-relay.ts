@@ -5,6 +5,7 @@
 // worker may be relayed to at all is WorkerRelays' check, made before this runs.
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { describeError } from "../../shared/errors.js";
+import { REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";
 
 /** Longest a chunk waits before it is sent to the queen, in ms. */
 const FLUSH_INTERVAL_MS = 15;
@@ -34,7 +35,8 @@ export async function relayToWorker(
   try {
     response = await fetch(`http://127.0.0.1:${target.port}${target.path}`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+      // The worker's log lines name the request as the queen and this hive know it.
+      headers: { "content-type": "application/json", authorization: `Bearer ${secret}`, [REQUEST_ID_HEADER]: requestId },
       body: target.body,
       signal,
     });
