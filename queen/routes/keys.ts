@@ -1,7 +1,8 @@
 // /v1/keys (admin): create API keys (the key is shown once; only its SHA-256 is stored), list
 // them without secrets, newest first and a page at a time, and revoke one. A key may carry
-// `limits` (rpm, tpm, daily_tokens; limits/key-limits.ts), set when it is created. The bootstrap RBEE_ADMIN_KEY is not in this list: it is
-// a secret of the deployment, rotated with `wrangler secret put`.
+// `limits` (rpm, tpm, daily_tokens; limits/key-limits.ts), set when it is created. The bootstrap
+// RBEE_ADMIN_KEY is not in this list: it is a secret of the deployment, rotated with
+// `wrangler secret put`.
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
