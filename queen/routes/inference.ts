@@ -91,7 +91,7 @@ function inferenceRoute(schema: z.ZodType<{ model: string }> & { shape: Record<s
     });
     // X-Request-Timeout bounds the whole answer: a stream still running at the deadline is cut there.
     const bounded = endAtDeadline(streamed, deadlineMs);
-    const response = admin ? bounded : await redactRelayErrors(bounded, result.relayId);
+    const response = admin ? bounded : await redactRelayErrors(bounded, c.var.requestId);
     const headers: Record<string, string> = { [SERVER_TIMING_HEADER]: serverTiming(result.timing) };
     if (result.failovers > 0) headers[FAILOVERS_HEADER] = String(result.failovers);
     if (ignored !== "") headers[IGNORED_FIELDS_HEADER] = ignored;
