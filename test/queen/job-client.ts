@@ -1,5 +1,6 @@
 // Test support for jobs inside workerd: submit one, read its Server-Sent Events, read its record.
 import { SELF } from "cloudflare:test";
+import { onTestFinished } from "vitest";
 import type { StampedJobEvent } from "../../shared/protocol/job-event.js";
 import { auth, eventually, listModelIds, TestHive } from "./hive-socket.js";
 
@@ -106,10 +107,16 @@ export async function spawnWorker(hive: TestHive, model: string, port = 40001): 
   return workerId;
 }
 
-/** A greeted hive named `name` with one ready worker of `model`, once /v1/models lists it. */
+/**
+ * A greeted hive named `name` with one ready worker of `model`, once /v1/models lists it. The
+ * worker beats like a live one until the test ends: a test that waits a while (for a metrics
+ * flush, a charge) still finds it, and the gauges show it.
+ */
 export async function hiveServing(name: string, model: string): Promise<TestHive> {
   const hive = await TestHive.greeted(name);
-  hive.heartbeat(await spawnWorker(hive, model), model);
+  const workerId = await spawnWorker(hive, model);
+  const beating = setInterval(() => hive.heartbeat(workerId, model), 100);
+  onTestFinished(() => clearInterval(beating));
   await eventually(async () => (await listModelIds()).includes(model));
   return hive;
 }

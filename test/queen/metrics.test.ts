@@ -1,8 +1,8 @@
 import { SELF } from "cloudflare:test";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { call, chat, createKey, errorOf } from "./admin-api.js";
-import { eventually, TestHive } from "./hive-socket.js";
-import { hiveServing, spawnWorker } from "./job-client.js";
+import { eventually } from "./hive-socket.js";
+import { hiveServing } from "./job-client.js";
 import { parsePrometheus } from "./prometheus-text.js";
 
 async function scrape(key?: string): Promise<Map<string, number>> {
@@ -13,12 +13,8 @@ async function scrape(key?: string): Promise<Map<string, number>> {
 }
 
 describe("GET /metrics", () => {
-  it("counts an answered chat request with its tokens and latencies, for the whole queen", async () => {
-    const hive = await TestHive.greeted("metrics-hive");
-    const workerId = await spawnWorker(hive, "metrics-model");
-    // Beats like a live worker for the whole test: the gauge shows workers the queen holds now.
-    const beating = setInterval(() => hive.heartbeat(workerId, "metrics-model"), 100);
-    onTestFinished(() => clearInterval(beating));
+  it("counts an answered chat request with its tokens and latencies, for the whole queen", { timeout: 20_000 }, async () => {
+    const hive = await hiveServing("metrics-hive", "metrics-model");
     const { key } = await createKey(["inference"]);
     const answer = chat(key, "metrics-model");
     const request = await hive.next("request");
@@ -38,7 +34,23 @@ describe("GET /metrics", () => {
     expect(samples.get("rbee_queue_depth")).toBe(0);
   });
 
-  it("counts refusals by their status", async () => {
+  it("shows the requests waiting in the queue, per model", async () => {
+    const hive = await hiveServing("metrics-queue-hive", "metrics-queue-model");
+    const { key } = await createKey(["inference"]);
+    // The worker has one slot: the first request holds it, the second waits in the queen's queue.
+    const first = chat(key, "metrics-queue-model");
+    const held = await hive.next("request");
+    const second = chat(key, "metrics-queue-model");
+    await eventually(async () => (await scrape()).get('rbee_queue_depth_by_model{model="metrics-queue-model"}') === 1);
+    expect((await scrape()).get("rbee_queue_depth")).toBeGreaterThanOrEqual(1);
+    hive.respond(held.requestId, 200, "{}");
+    await (await first).text();
+    hive.respond((await hive.next("request")).requestId, 200, "{}");
+    await (await second).text();
+    await eventually(async () => !(await scrape()).has('rbee_queue_depth_by_model{model="metrics-queue-model"}'));
+  });
+
+  it("counts refusals by their status", { timeout: 20_000 }, async () => {
     const { key } = await createKey(["inference"]);
     expect((await chat(key, "metrics-no-such-model")).status).toBe(404);
     await eventually(async () => (await scrape()).get('rbee_requests_total{model="metrics-no-such-model",status="404"}') === 1);
