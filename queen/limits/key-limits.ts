@@ -1,12 +1,9 @@
 // The limits an admin sets on one API key (POST /v1/keys `limits`): requests per minute, tokens
 // per minute, tokens per UTC day. They join the queen's per-key floor (client-limits.ts) in the
 // key's RateLimiter: requests are taken as they arrive; token limits refuse a request once their
-// window is spent and are charged after the answer, with the tokens the usage meter counted.
+// window is spent and are charged after the answer (charge-tokens.ts).
 import { z } from "zod";
-import type { TokenUsage } from "../usage/token-usage.js";
-import { keySubject } from "./client-limits.js";
 import type { Limit } from "./limit.js";
-import { rateLimiterStub } from "./stub.js";
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -48,12 +45,4 @@ export function tokenLimitsOf(limits: KeyLimits): Limit[] {
   // A UTC day, like usage_daily's rows, so /v1/usage and the limit agree on what "today" is.
   if (limits.dailyTokens !== null) tokenLimits.push({ name: KEY_LIMIT_NAMES.dailyTokens, windowMs: DAY_MS, max: limits.dailyTokens, unit: "tokens", aligned: true });
   return tokenLimits;
-}
-
-/** Counts an answer's tokens against the key's token limits (called off the response's path). */
-export async function chargeTokens(env: Env, keyId: string, limits: KeyLimits, usage: TokenUsage): Promise<void> {
-  const tokenLimits = tokenLimitsOf(limits);
-  const tokens = usage.promptTokens + usage.completionTokens;
-  if (tokenLimits.length === 0 || tokens === 0) return;
-  await rateLimiterStub(env, keySubject(keyId).name).charge(tokenLimits, tokens);
 }

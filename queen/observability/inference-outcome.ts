@@ -4,7 +4,7 @@
 // ctx.waitUntil, never on the answer's path; the route notes what it learns (noteInference).
 import type { Context } from "hono";
 import type { QueenEnv } from "../env.js";
-import { chargeTokens } from "../limits/key-limits.js";
+import { chargeTokens } from "../limits/charge-tokens.js";
 import { reportRequest } from "../metrics/metrics-reporter.js";
 import type { TokenUsage } from "../usage/token-usage.js";
 
