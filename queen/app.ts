@@ -13,6 +13,10 @@ import type { QueenEnv } from "./env.js";
 import { jsonBodyLimit } from "./http/body-limit.js";
 import { loadConfig } from "./http/load-config.js";
 import { limitAddress } from "./limits/client-limits.js";
+import { requestId } from "./observability/request-id.js";
+import { aliasRoutes } from "./routes/aliases.js";
+import { metricsRoutes } from "./routes/metrics.js";
+import { METRICS_PATH } from "./auth/route-scope.js";
 import { chatCompletionRoutes, completionRoutes, embeddingRoutes } from "./routes/inference.js";
 import { hiveConnectRoutes } from "./routes/hive-connect.js";
 import { rerankRoutes } from "./routes/rerank.js";
@@ -27,6 +31,7 @@ import { workerRoutes } from "./routes/workers.js";
 export const app = new Hono<QueenEnv>();
 
 app.use(loadConfig);
+app.use(requestId);
 app.get("/health", (c) => c.json({ status: "ok" }));
 
 // Hives authenticate with their own token, not an API key: this route is mounted before the
@@ -38,9 +43,13 @@ app.route(HIVE_CONNECT_PATH, hiveConnectRoutes);
 app.use("/v1/messages/*", anthropicErrors);
 app.use("/v1/*", async (c, next) => (c.req.path === HIVE_CONNECT_PATH ? next() : requireApiKey(c, next)));
 app.use("/v1/*", jsonBodyLimit);
+// Prometheus's scrape: an admin key, or a key with only the `metrics` scope.
+app.use(METRICS_PATH, requireApiKey);
+app.route(METRICS_PATH, metricsRoutes);
 
 // Before modelRoutes: /v1/models/:id would not match the longer path, but the order says which wins.
 app.route("/v1/models/:id/policy", modelPolicyRoutes);
+app.route("/v1/models/:id/alias", aliasRoutes);
 app.route("/v1/models", modelRoutes);
 app.route("/v1/chat/completions", chatCompletionRoutes);
 app.route("/v1/completions", completionRoutes);

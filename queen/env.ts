@@ -2,6 +2,7 @@
 // by `wrangler types`.
 import type { AuthenticatedKey } from "./auth/authenticated-key.js";
 import type { QueenConfig } from "./config.js";
+import type { InferenceFacts } from "./observability/inference-outcome.js";
 
 export interface QueenEnv {
   Bindings: Env;
@@ -10,5 +11,11 @@ export interface QueenEnv {
     config: QueenConfig;
     /** The API key that authenticated this request; set by the API-key middleware on /v1 routes. */
     apiKey: AuthenticatedKey;
+    /** This request's id (observability/request-id.ts): the client's X-Request-Id, or one the queen made. */
+    requestId: string;
+    /** The id the first relay of this request runs under at the hive and the worker; see request-id.ts. */
+    relayId: string;
+    /** Set by the inference routes as they learn it (model, then the hive and worker serving it). */
+    inference: InferenceFacts | undefined;
   };
 }

@@ -7,6 +7,7 @@ import { pruneRecords } from "./retention/prune-records.js";
 
 export { HiveSession } from "./hive-session/hive-session.js";
 export { JobSession } from "./jobs/job-session.js";
+export { Metrics } from "./metrics/metrics-store.js";
 export { RateLimiter } from "./limits/rate-limiter.js";
 export { ResponseStore } from "./dialects/responses/response-store.js";
 export { Registry } from "./registry/registry.js";

@@ -187,12 +187,13 @@ describe("the worker's HTTP API", () => {
     expect(await errorOf(response)).toMatchObject({ code: "worker_draining" });
   });
 
-  it("answers an unexpected failure with a bare 500 and logs it", async () => {
+  it("answers an unexpected failure with a bare 500 and logs it under the request id its hive sent", async () => {
     const logged: string[] = [];
-    const response = await post(api({ script: { failure: new Error("llama exploded"), failAfter: 0 }, logged }), "/v1/chat/completions", CHAT);
+    const response = await post(api({ script: { failure: new Error("llama exploded"), failAfter: 0 }, logged }), "/v1/chat/completions", CHAT, { "x-request-id": "req_logged" });
     expect(response.status).toBe(500);
     expect(await errorOf(response)).toMatchObject({ code: "internal_error", message: "The worker failed to handle the request" });
     expect(logged.join("\n")).toContain("llama exploded");
+    expect(logged.join("\n")).toContain("request req_logged /v1/chat/completions failed");
   });
 
   it("answers a chat completion as one JSON object", async () => {

@@ -6,6 +6,7 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { RbeeError } from "../shared/errors.js";
 import { limitBodySize } from "../shared/http/json-body.js";
+import { REQUEST_ID_HEADER } from "../shared/openai/inference-headers.js";
 import type { WorkerState } from "../shared/protocol/worker-heartbeat.js";
 import type { Engine } from "./engine.js";
 import { chatCompletions } from "./routes/chat-completions.js";
@@ -52,16 +53,20 @@ const MODEL_ROUTES: ReadonlyMap<string, RouteHandler> = new Map([
 
 export function createWorkerApi(options: WorkerApiOptions): Hono {
   const { engine, loadProgress, modelName, workerId, state, log, draining } = options;
-  /** Errors meant for clients pass through; anything else is logged here and leaves as a bare 500. */
-  const clientError = (error: unknown): RbeeError => {
+  /**
+   * Errors meant for clients pass through; anything else is logged here, under the request id its
+   * hive sent (X-Request-Id: the queen's relay id), and leaves as a bare 500.
+   */
+  const clientError = (error: unknown, c: Context): RbeeError => {
     if (error instanceof RbeeError) return error;
-    log(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    const requestId = c.req.header(REQUEST_ID_HEADER) ?? "(no id)";
+    log(`request ${requestId} ${c.req.path} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return new RbeeError(500, "internal_error", "The worker failed to handle the request");
   };
-  const routeContext = (): RouteContext => {
+  const routeContext = (c: Context): RouteContext => {
     const loaded = engine();
     if (!loaded) throw new Error("a model route ran before the model was loaded");
-    return { engine: loaded, modelName, clientError };
+    return { engine: loaded, modelName, clientError: (error) => clientError(error, c) };
   };
   const refuseUnlessServing: MiddlewareHandler = async (_c, next) => {
     if (draining()) throw new RbeeError(503, "worker_draining", "The worker is shutting down; retry elsewhere", { retryAfterSeconds: 1 });
@@ -86,11 +91,11 @@ export function createWorkerApi(options: WorkerApiOptions): Hono {
   });
   app.all("/health", (c) => methodNotAllowed(c, "GET"));
   for (const [path, handler] of MODEL_ROUTES) {
-    app.post(path, requireJson, refuseUnlessServing, bodyCap, (c) => handler(c, routeContext()));
+    app.post(path, requireJson, refuseUnlessServing, bodyCap, (c) => handler(c, routeContext(c)));
     app.all(path, (c) => methodNotAllowed(c, "POST"));
   }
   app.notFound((c) => new RbeeError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`).toResponse());
-  app.onError((error) => clientError(error).toResponse());
+  app.onError((error, c) => clientError(error, c).toResponse());
   return app;
 }
 

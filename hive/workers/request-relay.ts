@@ -12,6 +12,7 @@ import { RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { describeError } from "../../shared/errors.js";
 import type { z } from "zod";
 import { ResponseBuffer } from "./response-buffer.js";
+import { REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";
 
 /** Response headers worth passing on to the client. */
 const FORWARDED_HEADERS = ["content-type", "cache-control", "retry-after"];
@@ -79,7 +80,8 @@ export class RequestRelay {
     try {
       response = await fetch(`http://127.0.0.1:${target.port}${target.path}`, {
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${this.secret}` },
+        // The worker's log lines name the request as the queen and this hive know it.
+        headers: { "content-type": "application/json", authorization: `Bearer ${this.secret}`, [REQUEST_ID_HEADER]: this.target.requestId },
         body: target.body,
         signal,
       });

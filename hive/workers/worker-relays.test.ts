@@ -1,8 +1,8 @@
 // WorkerRelays against a real HTTP server on loopback standing in for a worker: answers come
 // back as frames in order, a cancel or a stop aborts the request on the worker, the worker's
-// secret goes with each request, and a port that is not the named worker's live one is never
-// connected to. Flow control: no more than the window goes unacknowledged, and an answer whose
-// way to the queen broke is held and resumed from a byte offset.
+// secret and the request id go with each request, and a port that is not the named worker's live
+// one is never connected to. Flow control: no more than the window goes unacknowledged, and an
+// answer whose way to the queen broke is held and resumed from a byte offset.
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -20,14 +20,18 @@ let port: number;
 let abortedOnWorker: number;
 /** The Authorization header of every request the worker saw. */
 let authorizations: Array<string | undefined>;
+/** The X-Request-Id header of every request the worker saw. */
+let requestIds: Array<string | undefined>;
 
 const WORKER_ID = "wrk_relay1";
 
 beforeEach(async () => {
   abortedOnWorker = 0;
   authorizations = [];
+  requestIds = [];
   worker = createServer((request, response) => {
     authorizations.push(request.headers.authorization);
+    requestIds.push(request.headers["x-request-id"]?.toString());
     response.on("close", () => {
       if (!response.writableEnded) abortedOnWorker++;
     });
@@ -102,6 +106,8 @@ describe("WorkerRelays", () => {
     relaying.ack("req_answer", Buffer.byteLength(chunks.map((chunk) => chunk.data).join("")));
     expect(relaying.cancel("req_answer")).toBe(false);
     expect(authorizations).toEqual([`Bearer secret-of-${WORKER_ID}`]);
+    // The worker's log lines name the request as the queen's do.
+    expect(requestIds).toEqual(["req_answer"]);
   });
 
   it("answers worker_unknown without connecting when the worker never heartbeated to this hive", async () => {

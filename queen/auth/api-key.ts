@@ -14,7 +14,7 @@ import { addressLimits, addressSubject, keyLimits, keySubject } from "../limits/
 import { type AuthenticatedKey, BOOTSTRAP_KEY_ID } from "./authenticated-key.js";
 import { lookUpKey } from "./key-cache.js";
 import { touchLastUsed } from "./last-used.js";
-import { scopeForPath } from "./route-scope.js";
+import { scopeAllows, scopeForPath } from "./route-scope.js";
 import { bearerToken, hashesMatch, sha256Hex } from "./secrets.js";
 
 export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
@@ -32,11 +32,13 @@ export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
     // A client failing to authenticate and over its address's limit is told to slow down.
     throw (await addressCheck) ?? error;
   });
-  const [addressRefusal, keyRefusal] = await Promise.all([addressCheck, checkLimits(c.env, keySubject(key.id), keyLimits(config))]);
+  const needed = scopeForPath(c.req.path);
+  // Token limits guard the requests that spend tokens: a key whose tokens are spent still lists models.
+  const ownLimits = keyLimits(config, key.limits, needed === "inference" && c.req.method === "POST");
+  const [addressRefusal, keyRefusal] = await Promise.all([addressCheck, checkLimits(c.env, keySubject(key.id), ownLimits)]);
   const refusal = addressRefusal ?? keyRefusal;
   if (refusal) throw refusal;
-  const needed = scopeForPath(c.req.path);
-  if (!key.scopes.includes(needed)) {
+  if (!scopeAllows(key.scopes, needed)) {
     throw new RbeeError(
       403,
       "insufficient_scope",
@@ -82,5 +84,5 @@ async function authenticate(
     throw new RbeeError(401, "api_key_expired", `API key ${stored.id} expired at ${new Date(stored.expiresAtMs).toISOString()}; ask an admin for a new one.`);
   }
   touchLastUsed(env.DB, ctx, stored.id, nowMs);
-  return { id: stored.id, scopes: stored.scopes };
+  return { id: stored.id, scopes: stored.scopes, limits: stored.limits };
 }

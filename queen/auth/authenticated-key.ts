@@ -2,9 +2,13 @@
 // call, and its id is what usage is counted under.
 import { z } from "zod";
 import { idPattern } from "../../shared/ids.js";
+import type { KeyLimits } from "../limits/key-limits.js";
 
-/** `inference`: the OpenAI endpoints. `admin`: everything else under /v1 (keys, hives, workers, usage…). */
-export const Scope = z.enum(["inference", "admin"]);
+/**
+ * `inference`: the OpenAI endpoints. `admin`: everything else under /v1 (keys, hives, workers,
+ * usage…) and GET /metrics. `metrics`: GET /metrics only, for a Prometheus scraper.
+ */
+export const Scope = z.enum(["inference", "admin", "metrics"]);
 export type Scope = z.infer<typeof Scope>;
 
 /** Usage of the bootstrap key (the RBEE_ADMIN_KEY secret) is counted under this id. */
@@ -17,4 +21,6 @@ export interface AuthenticatedKey {
   /** `key_…` for keys in D1, `admin` for the bootstrap key. */
   id: string;
   scopes: readonly Scope[];
+  /** Limits an admin set on the key; absent for the bootstrap key. */
+  limits?: KeyLimits;
 }

@@ -7,6 +7,7 @@ import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
 import { apiKeys } from "../db/schema.js";
+import type { KeyLimits } from "../limits/key-limits.js";
 import { Scope } from "./authenticated-key.js";
 import { isKnownUnknown, rememberUnknown } from "./unknown-keys.js";
 
@@ -20,6 +21,7 @@ export interface CachedKey {
   scopes: Scope[];
   expiresAtMs: number | null;
   revokedAtMs: number | null;
+  limits: KeyLimits;
 }
 
 interface Entry {
@@ -53,6 +55,7 @@ export async function lookUpKey(db: D1Database, keyHash: string, unknownKeyCache
     scopes: scopes.success ? scopes.data : [],
     expiresAtMs: row.expiresAt?.getTime() ?? null,
     revokedAtMs: row.revokedAt?.getTime() ?? null,
+    limits: { rpm: row.requestsPerMinute, tpm: row.tokensPerMinute, dailyTokens: row.tokensPerDay },
   };
   if (entries.size >= KEY_CACHE_MAX_ENTRIES) {
     const oldest = entries.keys().next();

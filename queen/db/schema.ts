@@ -32,6 +32,11 @@ export const apiKeys = sqliteTable("api_keys", {
   expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
   revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
   lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+  /** Limits an admin set on the key (null: none beyond the queen's floors); queen/limits/key-limits.ts. */
+  requestsPerMinute: integer("requests_per_minute"),
+  tokensPerMinute: integer("tokens_per_minute"),
+  /** Tokens per UTC day. */
+  tokensPerDay: integer("tokens_per_day"),
 });
 
 export const workerHistory = sqliteTable(
@@ -112,8 +117,17 @@ export const modelPolicies = sqliteTable("model_policies", {
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });
 
+/** Another name for a model (queen/aliases/): clients asking for `alias` are served `model`. */
+export const modelAliases = sqliteTable("model_aliases", {
+  alias: text("alias").primaryKey(),
+  /** The model (or `model@hive` target) the alias stands for. */
+  model: text("model").notNull(),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+});
+
 export type HiveRecord = typeof hives.$inferSelect;
 export type ApiKeyRecord = typeof apiKeys.$inferSelect;
 export type JobRecord = typeof jobs.$inferSelect;
 export type HiveModelRecord = typeof hiveModels.$inferSelect;
 export type ModelPolicyRecord = typeof modelPolicies.$inferSelect;
+export type ModelAliasRecord = typeof modelAliases.$inferSelect;

@@ -7,6 +7,7 @@ import type { QueenConfig } from "../config.js";
 import type { QueenEnv } from "../env.js";
 import { type LimitSubject, checkLimits } from "./check-limits.js";
 import { clientAddress } from "./client-address.js";
+import { type KeyLimits, requestLimitsOf, tokenLimitsOf } from "./key-limits.js";
 import type { Limit } from "./limit.js";
 
 export function keySubject(keyId: string): LimitSubject {
@@ -18,9 +19,14 @@ export function addressSubject(headers: Headers): LimitSubject {
   return { name: `address:${address}`, description: `Client address ${address}` };
 }
 
-/** The floor every API key gets; the limits an admin sets per key will join this list. */
-export function keyLimits(config: QueenConfig): Limit[] {
-  return activeLimit("requests_per_key", config.rateLimitPerKey, config.rateLimitWindowMs);
+/**
+ * The floor every API key gets, and the limits an admin set on it (key-limits.ts); its token
+ * limits only where the request spends tokens (`inference` routes).
+ */
+export function keyLimits(config: QueenConfig, own?: KeyLimits, spendsTokens = false): Limit[] {
+  const floor = activeLimit("requests_per_key", config.rateLimitPerKey, config.rateLimitWindowMs);
+  if (!own) return floor;
+  return [...floor, ...requestLimitsOf(own), ...(spendsTokens ? tokenLimitsOf(own) : [])];
 }
 
 export function addressLimits(config: QueenConfig): Limit[] {

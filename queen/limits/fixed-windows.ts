@@ -1,11 +1,12 @@
 // Counts units against limits in fixed windows: a window opens with the first unit taken after
-// the previous one closed, and holds up to the limit's `max`. Fixed windows need one counter
+// the previous one closed (or, for an `aligned` limit, at the last multiple of its length since
+// the epoch: a UTC day), and holds up to the limit's `max`. Fixed windows need one counter
 // per limit and give an exact Retry-After; their worst burst (a full window's worth just before
 // a window closes and again just after) is twice `max`, which is fine for a floor against floods.
 // The RateLimiter Durable Object holds one of these per subject.
-import type { Limit, TakeOutcome } from "./limit.js";
+import type { Limit, LimitUse, TakeOutcome } from "./limit.js";
 
-interface Window {
+export interface Window {
   openedAtMs: number;
   windowMs: number;
   used: number;
@@ -15,17 +16,23 @@ export class FixedWindows {
   /** By limit name. A subject has a handful of limits, so this stays tiny. */
   private readonly windows = new Map<string, Window>();
 
+  constructor(saved: ReadonlyArray<[string, Window]> = []) {
+    for (const [name, window] of saved) this.windows.set(name, window);
+  }
+
   /**
-   * Takes `cost` units from every limit, or from none when one has no room: a refused request
-   * uses up nothing. When several refuse, the answer names the one that frees up last.
+   * Takes `cost` units from every request limit, or from none when one has no room: a refused
+   * request uses up nothing. A token limit only refuses, once its window is spent (see Limit.unit).
+   * When several refuse, the answer names the one that frees up last.
    */
   take(limits: readonly Limit[], cost: number, nowMs: number): TakeOutcome {
     let refusal: { limit: Limit; retryAfterMs: number } | undefined;
     const windows: Window[] = [];
     for (const limit of limits) {
       const window = this.windowOf(limit, nowMs);
-      windows.push(window);
-      if (window.used + cost <= limit.max) continue;
+      const fits = limit.unit === "tokens" ? window.used < limit.max : window.used + cost <= limit.max;
+      if (limit.unit !== "tokens") windows.push(window);
+      if (fits) continue;
       const retryAfterMs = window.openedAtMs + window.windowMs - nowMs;
       if (!refusal || retryAfterMs > refusal.retryAfterMs) refusal = { limit, retryAfterMs };
     }
@@ -34,11 +41,36 @@ export class FixedWindows {
     return { ok: true };
   }
 
-  /** The open window of `limit`; a new one once the last closed or the limit's window changed. */
-  private windowOf(limit: Limit, nowMs: number): Window {
+  /** Adds `cost` to every limit's window, room or not: tokens already spent are counted. */
+  charge(limits: readonly Limit[], cost: number, nowMs: number): void {
+    for (const limit of limits) this.windowOf(limit, nowMs).used += cost;
+  }
+
+  /** How much of each limit's open window is used; a closed window reads as unused. */
+  use(limits: readonly Limit[], nowMs: number): LimitUse[] {
+    return limits.map((limit) => {
+      const window = this.openWindow(limit, nowMs);
+      return { name: limit.name, max: limit.max, used: window?.used ?? 0, resetsAtMs: window ? window.openedAtMs + window.windowMs : null };
+    });
+  }
+
+  /** The windows as saved in storage (RateLimiter keeps token windows across evictions). */
+  saved(): Array<[string, Window]> {
+    return [...this.windows];
+  }
+
+  private openWindow(limit: Limit, nowMs: number): Window | undefined {
     const current = this.windows.get(limit.name);
     if (current && current.windowMs === limit.windowMs && nowMs < current.openedAtMs + current.windowMs) return current;
-    const opened: Window = { openedAtMs: nowMs, windowMs: limit.windowMs, used: 0 };
+    return undefined;
+  }
+
+  /** The open window of `limit`; a new one once the last closed or the limit's window changed. */
+  private windowOf(limit: Limit, nowMs: number): Window {
+    const current = this.openWindow(limit, nowMs);
+    if (current) return current;
+    const openedAtMs = limit.aligned ? nowMs - (nowMs % limit.windowMs) : nowMs;
+    const opened: Window = { openedAtMs, windowMs: limit.windowMs, used: 0 };
     this.windows.set(limit.name, opened);
     return opened;
   }

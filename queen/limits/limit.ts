@@ -10,6 +10,23 @@ export interface Limit {
   windowMs: number;
   /** Most units (requests; tokens for a token limit) that fit in one window. */
   max: number;
+  /**
+   * `tokens`: a token limit, whose cost is known only once the answer is over. Taking checks that
+   * the window is not yet spent and takes nothing; the tokens are charged afterwards (charge()).
+   * Absent: each take costs its units at once (requests).
+   */
+  unit?: "tokens";
+  /** Windows start at whole multiples of windowMs since the Unix epoch (a UTC day), not at first use. */
+  aligned?: true;
+}
+
+/** How much of a limit's current window is used, for people watching a key (GET /v1/usage). */
+export interface LimitUse {
+  name: string;
+  max: number;
+  used: number;
+  /** When the current window closes (ms since the epoch); null when no window is open. */
+  resetsAtMs: number | null;
 }
 
 /** The answer to taking `cost` units from some limits: either all had room, or one did not. */

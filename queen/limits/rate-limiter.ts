@@ -2,18 +2,41 @@
 // address), named after it, that counts its requests against its limits (check-limits.ts calls
 // it). One object per subject spreads a flood over many objects instead of one hot counter.
 //
-// Counts live in memory only: a storage write per request would cost more than the requests it
-// guards. An object evicted while idle starts its windows afresh, which only ever errs towards
-// letting a client through; limits whose count must survive (daily budgets) will need storage.
+// Request counts live in memory only: a storage write per request would cost more than the
+// requests it guards, and an object evicted while idle starts its windows afresh, which only
+// ever errs towards letting a client through. Token counts are different: a key's daily budget
+// must survive an eviction, so every charge (one per answered request of a key with token limits)
+// saves the windows, and a woken object reads them back.
 import { DurableObject } from "cloudflare:workers";
-import { FixedWindows } from "./fixed-windows.js";
-import type { Limit, TakeOutcome } from "./limit.js";
+import { FixedWindows, type Window } from "./fixed-windows.js";
+import type { Limit, LimitUse, TakeOutcome } from "./limit.js";
+
+const WINDOWS_KEY = "windows";
 
 export class RateLimiter extends DurableObject<Env> {
-  private readonly windows = new FixedWindows();
+  private windows = new FixedWindows();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      const saved = await ctx.storage.get<Array<[string, Window]>>(WINDOWS_KEY);
+      if (saved) this.windows = new FixedWindows(saved);
+    });
+  }
 
   /** Takes `cost` units from each of `limits` if all have room; the object's clock decides the window. */
   async take(limits: Limit[], cost = 1): Promise<TakeOutcome> {
     return this.windows.take(limits, cost, Date.now());
+  }
+
+  /** Counts `tokens` spent against the token `limits`, and saves the windows. */
+  async charge(limits: Limit[], tokens: number): Promise<void> {
+    this.windows.charge(limits, tokens, Date.now());
+    await this.ctx.storage.put(WINDOWS_KEY, this.windows.saved());
+  }
+
+  /** How much of each of `limits` is used in its open window. */
+  async use(limits: Limit[]): Promise<LimitUse[]> {
+    return this.windows.use(limits, Date.now());
   }
 }

@@ -155,6 +155,11 @@ export class Registry extends DurableObject<Env> {
     return { hives: this.onlineHives.size, workers: this.table.size, reports, queued: this.scheduler().queued() };
   }
 
+  /** Requests waiting in the queen's queue now, per model (GET /metrics). */
+  async queueDepths(): Promise<Record<string, number>> {
+    return this.scheduler().queuedByModel();
+  }
+
   /** Idle unload: stops the workers idle past their keep-alive, then waits for the next one. */
   override async alarm(): Promise<void> {
     this.scheduler().stopIdleWorkers();

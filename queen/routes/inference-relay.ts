@@ -25,8 +25,10 @@ import {
   SERVER_TIMING_HEADER,
 } from "../../shared/openai/inference-headers.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
+import { resolveAlias } from "../aliases/model-aliases.js";
 import { redactRelayErrors } from "../client-errors/redact-relay-errors.js";
 import type { QueenEnv } from "../env.js";
+import { noteInference } from "../observability/inference-outcome.js";
 import { leasedRelay, type LeasedRelayInput } from "../scheduling/leased-relay.js";
 import { parseModelTarget } from "../scheduling/model-target.js";
 import { requestDeadlineMs } from "../scheduling/request-deadline.js";
@@ -49,11 +51,13 @@ export async function relayInference(
 ): Promise<Response> {
   const deadlineMs = requestDeadlineMs(c.req.header(REQUEST_TIMEOUT_HEADER), c.var.config.requestTimeoutSeconds, arrivedAtMs);
   const admin = c.var.apiKey.scopes.includes("admin");
+  const model = await resolveAlias(c.env.DB, request.model);
+  noteInference(c, { model });
   const relay: LeasedRelayInput = {
     env: c.env,
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),
     signal: c.req.raw.signal,
-    lease: { requestId: newId("req"), ...parseModelTarget(request.model), keyId: c.var.apiKey.id, deadlineMs, ...keepAliveOf(request) },
+    lease: { requestId: c.var.relayId, ...parseModelTarget(model), keyId: c.var.apiKey.id, deadlineMs, ...keepAliveOf(request) },
     path,
     // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
     body: JSON.stringify(withoutKeepAlive(request)),
@@ -67,6 +71,7 @@ export async function relayInference(
     }).toResponse();
     return withHeaders(refused, { ...headers, [SERVER_TIMING_HEADER]: serverTiming({ ...result.timing, relayMs: 0 }) });
   }
+  noteInference(c, { model, hive: result.hiveName, worker: result.workerId });
   // Failover after the first token (streams/spliced-stream.ts): a streamed answer whose worker is
   // lost mid-answer goes on from another worker; anything else passes through unchanged.
   const lostWorkers = [result.workerId];
@@ -85,7 +90,7 @@ export async function relayInference(
   });
   // X-Request-Timeout bounds the whole answer: a stream still running at the deadline is cut there.
   const bounded = endAtDeadline(streamed, deadlineMs);
-  const response = admin ? bounded : await redactRelayErrors(bounded, result.relayId);
+  const response = admin ? bounded : await redactRelayErrors(bounded, c.var.requestId);
   const answered: Record<string, string> = { ...headers, [SERVER_TIMING_HEADER]: serverTiming(result.timing) };
   if (result.failovers > 0) answered[FAILOVERS_HEADER] = String(result.failovers);
   if (admin) {

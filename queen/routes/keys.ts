@@ -1,6 +1,8 @@
 // /v1/keys (admin): create API keys (the key is shown once; only its SHA-256 is stored), list
-// them without secrets, newest first and a page at a time, and revoke one. The bootstrap RBEE_ADMIN_KEY is not in this list: it is
-// a secret of the deployment, rotated with `wrangler secret put`.
+// them without secrets, newest first and a page at a time, and revoke one. A key may carry
+// `limits` (rpm, tpm, daily_tokens; limits/key-limits.ts), set when it is created. The bootstrap
+// RBEE_ADMIN_KEY is not in this list: it is a secret of the deployment, rotated with
+// `wrangler secret put`.
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
@@ -15,6 +17,7 @@ import { newSecret, sha256Hex } from "../auth/secrets.js";
 import { type ApiKeyRecord, apiKeys } from "../db/schema.js";
 import type { QueenEnv } from "../env.js";
 import { listPage, pageLimit } from "../http/list-page.js";
+import { type KeyLimits, KeyLimitsRequest, keyLimitsOf, keyLimitsView } from "../limits/key-limits.js";
 import { readJson } from "../http/read-json.js";
 import { parseParam } from "../http/parse-param.js";
 
@@ -29,6 +32,7 @@ const CreateKey = z.strictObject({
   name: z.string().trim().min(1).max(128),
   scopes: z.array(Scope).min(1, "must hold at least one scope").refine((scopes) => new Set(scopes).size === scopes.length, "must not repeat a scope"),
   expires_in_days: z.number().int().positive().max(MAX_EXPIRES_IN_DAYS).optional(),
+  limits: KeyLimitsRequest.optional(),
 });
 
 /** A key as the API shows it: never its hash. */
@@ -42,7 +46,12 @@ function keyView(record: ApiKeyRecord) {
     expires_at: record.expiresAt?.toISOString() ?? null,
     revoked_at: record.revokedAt?.toISOString() ?? null,
     last_used_at: record.lastUsedAt?.toISOString() ?? null,
+    limits: keyLimitsView({ rpm: record.requestsPerMinute, tpm: record.tokensPerMinute, dailyTokens: record.tokensPerDay }),
   };
+}
+
+function limitColumns(limits: KeyLimits): Pick<ApiKeyRecord, "requestsPerMinute" | "tokensPerMinute" | "tokensPerDay"> {
+  return { requestsPerMinute: limits.rpm, tokensPerMinute: limits.tpm, tokensPerDay: limits.dailyTokens };
 }
 
 export const keyRoutes = new Hono<QueenEnv>()
@@ -59,6 +68,7 @@ export const keyRoutes = new Hono<QueenEnv>()
       expiresAt: request.expires_in_days === undefined ? null : new Date(now.getTime() + request.expires_in_days * DAY_MS),
       revokedAt: null,
       lastUsedAt: null,
+      ...limitColumns(keyLimitsOf(request.limits)),
     };
     await drizzle(c.env.DB).insert(apiKeys).values(record);
     forgetUnknown(record.keyHash);

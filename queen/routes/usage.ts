@@ -1,12 +1,14 @@
 // GET /v1/usage (admin): requests and tokens per API key per UTC day, optionally for one key
 // and a range of days (`?key_id=key_…&from=2026-01-01&to=2026-01-31`, both ends included),
 // oldest day first, a page at a time (`limit`, and `after` from the previous page's next_after).
+// `key_limits` says how close each key with limits (or the one asked for) is to them now.
 import { and, asc, eq, gt, gte, lte, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiKeyId, BOOTSTRAP_KEY_ID } from "../auth/authenticated-key.js";
 import { usageDaily } from "../db/schema.js";
+import { keyLimitUse } from "../limits/key-limit-use.js";
 import type { QueenEnv } from "../env.js";
 import { listPage, pageLimit } from "../http/list-page.js";
 import { parseParam } from "../http/parse-param.js";
@@ -31,10 +33,11 @@ const UsageCursor = z
 
 export const usageRoutes = new Hono<QueenEnv>().get("/", async (c) => {
   const keyId = c.req.query("key_id");
+  const keyIdAsked = keyId === undefined ? undefined : parseParam("key_id", UsageKeyId, keyId);
   const from = c.req.query("from");
   const to = c.req.query("to");
   const conditions: SQL[] = [];
-  if (keyId !== undefined) conditions.push(eq(usageDaily.keyId, parseParam("key_id", UsageKeyId, keyId)));
+  if (keyIdAsked !== undefined) conditions.push(eq(usageDaily.keyId, keyIdAsked));
   if (from !== undefined) conditions.push(gte(usageDaily.day, parseParam("from", UtcDay, from)));
   if (to !== undefined) conditions.push(lte(usageDaily.day, parseParam("to", UtcDay, to)));
   const limit = parseParam("limit", UsageListLimit, c.req.query("limit"));
@@ -56,5 +59,5 @@ export const usageRoutes = new Hono<QueenEnv>().get("/", async (c) => {
     prompt_tokens: row.promptTokens,
     completion_tokens: row.completionTokens,
   });
-  return c.json(listPage(rows, limit, view, (row) => `${row.day}:${row.keyId}`));
+  return c.json({ ...listPage(rows, limit, view, (row) => `${row.day}:${row.keyId}`), key_limits: await keyLimitUse(c.env, keyIdAsked) });
 });

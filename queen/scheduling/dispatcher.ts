@@ -189,6 +189,11 @@ export class Dispatcher {
     return this.waiting.size;
   }
 
+  /** Requests waiting now, per model with any waiting (GET /metrics). */
+  queuedByModel(): Record<string, number> {
+    return Object.fromEntries([...this.queues].map(([model, queue]) => [model, queue.size]));
+  }
+
   /** Leases the queen holds on `workerId` now. */
   leasesOn(workerId: string): number {
     return this.inFlight.get(workerId) ?? 0;

@@ -112,6 +112,10 @@ export class Scheduler {
     return this.dispatcher.queued();
   }
 
+  queuedByModel(): Record<string, number> {
+    return this.dispatcher.queuedByModel();
+  }
+
   /**
    * `hiveName` said hello listing `workers` it still runs that have not beaten since: requests
    * for their models wait for them (a few heartbeat intervals) rather than spawn a second copy.

@@ -1,23 +1,29 @@
 // Hono middleware for the inference routes: counts each request, and the tokens its response
 // reports, for the API key that made it. The count is written with ctx.waitUntil once the
-// response body has passed through, never on the response's critical path.
+// response body has passed through, never on the response's critical path. What it saw (status,
+// tokens, first byte) also feeds the key's token limits, the metrics and the request's log line
+// (observability/inference-outcome.ts), so no stream is read twice.
 import { createMiddleware } from "hono/factory";
 import type { QueenEnv } from "../env.js";
+import { inferenceOutcome } from "../observability/inference-outcome.js";
 import { type BodyKind, observeUsage } from "./observe-usage.js";
 import { recordUsage, utcDay } from "./record-usage.js";
 import { NO_TOKENS, type TokenUsage } from "./token-usage.js";
 
 export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   // The day the request arrived: a stream that runs past midnight counts for the day it began.
-  const day = utcDay(new Date());
+  const arrivedAtMs = Date.now();
+  const day = utcDay(new Date(arrivedAtMs));
   await next();
   const keyId = c.get("apiKey").id;
   const response = c.res;
   const kind = response.ok && response.body ? bodyKind(response.headers.get("content-type")) : undefined;
   let usage: Promise<TokenUsage> = Promise.resolve(NO_TOKENS);
+  let firstChunkAtMs: () => number | undefined = () => undefined;
   if (kind !== undefined && response.body) {
     const observed = observeUsage(response.body, kind);
     usage = observed.usage;
+    firstChunkAtMs = observed.firstChunkAtMs;
     // Same status and headers; only the body is the observed copy of the same bytes.
     c.res = new Response(observed.body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
@@ -26,6 +32,7 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
       .then((tokens) => recordUsage(c.env.DB, keyId, day, tokens))
       .catch((error: unknown) => console.warn(`could not record usage of API key ${keyId}: ${String(error)}`)),
   );
+  c.executionCtx.waitUntil(usage.then((tokens) => inferenceOutcome(c, { arrivedAtMs, status: response.status, tokens, firstChunkAtMs: firstChunkAtMs() })));
 });
 
 function bodyKind(contentType: string | null): BodyKind | undefined {

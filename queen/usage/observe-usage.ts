@@ -19,6 +19,8 @@ export interface ObservedBody {
   body: ReadableStream<Uint8Array>;
   /** Settles once the body ended, failed or was cancelled by the client, with what was seen. */
   usage: Promise<TokenUsage>;
+  /** When the body's first chunk passed (ms since the epoch), for time-to-first-token; undefined before. */
+  firstChunkAtMs: () => number | undefined;
 }
 
 export function observeUsage(source: ReadableStream<Uint8Array>, kind: BodyKind): ObservedBody {
@@ -29,6 +31,11 @@ export function observeUsage(source: ReadableStream<Uint8Array>, kind: BodyKind)
   });
   // However the body ends, the usage promise settles: ctx.waitUntil waits on it.
   const finish = () => settle(watcher.finish());
-  const body = tapStream(source, { onChunk: (chunk) => watcher.push(chunk), onEnd: finish, onCancel: finish });
-  return { body, usage };
+  let firstChunkAtMs: number | undefined;
+  const onChunk = (chunk: Uint8Array) => {
+    firstChunkAtMs ??= Date.now();
+    watcher.push(chunk);
+  };
+  const body = tapStream(source, { onChunk, onEnd: finish, onCancel: finish });
+  return { body, usage, firstChunkAtMs: () => firstChunkAtMs };
 }

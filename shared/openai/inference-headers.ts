@@ -2,6 +2,15 @@
 // (a deadline) and what every answer carries (where the time went, and for admin keys who served
 // it). Defined once here for the queen and for the tests and tools that read them.
 
+/**
+ * `X-Request-Id`: names one request in the logs of the queen, the hive and the worker. A client
+ * may send its own (REQUEST_ID_PATTERN); every answer carries the one used, and the hive passes
+ * the queen's relay id on to the worker under the same header.
+ */
+export const REQUEST_ID_HEADER = "x-request-id";
+/** What a client's own request id may look like: a UUID, a hex trace id, `req_…`, up to 128 characters. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** `X-Request-Timeout: <seconds>`: how long the client will wait, queueing included. */
 export const REQUEST_TIMEOUT_HEADER = "x-request-timeout";
 /** Longest deadline a request may ask for, seconds. */

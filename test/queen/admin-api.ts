@@ -49,3 +49,8 @@ export async function expectParameterRefusals(path: string, cases: ReadonlyArray
     expect(await errorOf(response), query).toMatchObject({ code: "invalid_parameter", param });
   }
 }
+
+/** POST /v1/chat/completions for `model` with one user message, as `key`. */
+export function chat(key: string, model: string, extra: Record<string, unknown> = {}): Promise<Response> {
+  return call("POST", "/v1/chat/completions", { key, body: { model, messages: [{ role: "user", content: "hi" }], ...extra } });
+}

@@ -1,7 +1,8 @@
 // Test support for jobs inside workerd: submit one, read its Server-Sent Events, read its record.
 import { SELF } from "cloudflare:test";
+import { onTestFinished } from "vitest";
 import type { StampedJobEvent } from "../../shared/protocol/job-event.js";
-import { auth, type TestHive } from "./hive-socket.js";
+import { auth, eventually, listModelIds, TestHive } from "./hive-socket.js";
 
 export interface SubmittedJob {
   job_id: string;
@@ -104,4 +105,18 @@ export async function spawnWorker(hive: TestHive, model: string, port = 40001): 
   sendJobEvent(hive, job.job_id, { type: "data", payload: { worker_id: workerId, pid: 4242, port } });
   sendJobEvent(hive, job.job_id, { type: "done" });
   return workerId;
+}
+
+/**
+ * A greeted hive named `name` with one ready worker of `model`, once /v1/models lists it. The
+ * worker beats like a live one until the test ends: a test that waits a while (for a metrics
+ * flush, a charge) still finds it, and the gauges show it.
+ */
+export async function hiveServing(name: string, model: string): Promise<TestHive> {
+  const hive = await TestHive.greeted(name);
+  const workerId = await spawnWorker(hive, model);
+  const beating = setInterval(() => hive.heartbeat(workerId, model), 100);
+  onTestFinished(() => clearInterval(beating));
+  await eventually(async () => (await listModelIds()).includes(model));
+  return hive;
 }

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, createKey, expectParameterRefusals } from "./admin-api.js";
-import { eventually, listModelIds, TestHive } from "./hive-socket.js";
-import { spawnWorker } from "./job-client.js";
+import { call, chat, createKey, expectParameterRefusals } from "./admin-api.js";
+import { eventually } from "./hive-socket.js";
+import { hiveServing } from "./job-client.js";
 
 interface UsageRow {
   key_id: string;
@@ -20,16 +20,6 @@ async function usageRows(query: string): Promise<UsageRow[]> {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-async function hiveServing(name: string, model: string): Promise<TestHive> {
-  const hive = await TestHive.greeted(name);
-  hive.heartbeat(await spawnWorker(hive, model), model);
-  await eventually(async () => (await listModelIds()).includes(model));
-  return hive;
-}
-
-function chat(key: string, model: string, extra: Record<string, unknown> = {}): Promise<Response> {
-  return call("POST", "/v1/chat/completions", { key, body: { model, messages: [{ role: "user", content: "hi" }], ...extra } });
-}
 
 describe("usage per key per day", () => {
   it("counts a non-streaming request and the tokens of the worker's usage, keeping status and headers", async () => {

@@ -1,0 +1,38 @@
+// Metrics implements the one Durable Object (named METRICS_OBJECT_NAME) that adds up the queen's
+// request counters across every isolate that serves requests: an isolate's own counters would
+// show only its share. Isolates send batches off the response path (metrics-reporter.ts); GET
+// /metrics reads the families at scrape time. The counters are saved with each batch (batches
+// come at most about once a second per isolate), so an evicted object goes on counting from
+// where it was instead of resetting every series.
+import { DurableObject } from "cloudflare:workers";
+import type { MetricFamily } from "./prometheus-text.js";
+import { RequestMetrics, type RequestMetricsState, type RequestSample } from "./request-metrics.js";
+
+const STATE_KEY = "request-metrics";
+export const METRICS_OBJECT_NAME = "queen";
+
+export class Metrics extends DurableObject<Env> {
+  private metrics = new RequestMetrics();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.metrics = new RequestMetrics(await ctx.storage.get<RequestMetricsState>(STATE_KEY));
+    });
+  }
+
+  /** Adds one isolate's batch of request samples. */
+  async record(samples: RequestSample[]): Promise<void> {
+    this.metrics.add(samples);
+    await this.ctx.storage.put(STATE_KEY, this.metrics.state());
+  }
+
+  /** The request counters as metric families, for GET /metrics. */
+  async families(): Promise<MetricFamily[]> {
+    return this.metrics.families();
+  }
+}
+
+export function metricsStub(env: Env): DurableObjectStub<Metrics> {
+  return env.METRICS.get(env.METRICS.idFromName(METRICS_OBJECT_NAME));
+}

@@ -1,0 +1,72 @@
+// What happens once an inference request's answer is over (usage/meter-usage.ts calls it, with
+// the status and tokens it already read): the tokens are charged to the key's token limits, the
+// request is counted in the queen's metrics, and one JSON line is logged for it. Runs under
+// ctx.waitUntil, never on the answer's path; the route notes what it learns (noteInference).
+import type { Context } from "hono";
+import type { QueenEnv } from "../env.js";
+import { chargeTokens } from "../limits/charge-tokens.js";
+import { reportRequest } from "../metrics/metrics-reporter.js";
+import type { TokenUsage } from "../usage/token-usage.js";
+
+/** What the inference route learnt about a request: the model after aliases, and who served it. */
+export interface InferenceFacts {
+  /** The model asked for, after alias resolution (a `model@hive` pin included). */
+  model: string;
+  hive?: string;
+  worker?: string;
+}
+
+/** The model label of a request that never got as far as naming a valid model (a 400). */
+export const NO_MODEL = "(none)";
+
+export function noteInference(c: Context<QueenEnv>, facts: InferenceFacts): void {
+  c.set("inference", facts);
+}
+
+export interface AnswerSeen {
+  arrivedAtMs: number;
+  status: number;
+  tokens: TokenUsage;
+  /** When the answer's first body byte passed, if it had a body. */
+  firstChunkAtMs: number | undefined;
+}
+
+export async function inferenceOutcome(c: Context<QueenEnv>, seen: AnswerSeen): Promise<void> {
+  const endedAtMs = Date.now();
+  const key = c.var.apiKey;
+  const facts = c.var.inference;
+  const ttftMs = seen.firstChunkAtMs === undefined ? null : seen.firstChunkAtMs - seen.arrivedAtMs;
+  const totalMs = endedAtMs - seen.arrivedAtMs;
+  const model = facts?.model ?? NO_MODEL;
+  reportRequest(c.env, (promise) => c.executionCtx.waitUntil(promise), {
+    model,
+    status: seen.status,
+    promptTokens: seen.tokens.promptTokens,
+    completionTokens: seen.tokens.completionTokens,
+    ttftMs,
+    totalMs,
+  });
+  console.log(
+    JSON.stringify({
+      event: "inference",
+      request_id: c.var.requestId,
+      relay_id: c.var.relayId,
+      method: c.req.method,
+      path: c.req.path,
+      model,
+      key_id: key.id,
+      status: seen.status,
+      ttft_ms: ttftMs,
+      total_ms: totalMs,
+      prompt_tokens: seen.tokens.promptTokens,
+      completion_tokens: seen.tokens.completionTokens,
+      hive: facts?.hive ?? null,
+      worker: facts?.worker ?? null,
+    }),
+  );
+  if (key.limits) {
+    await chargeTokens(c.env, key.id, key.limits, seen.tokens).catch((error: unknown) =>
+      console.warn(`could not charge ${seen.tokens.promptTokens + seen.tokens.completionTokens} tokens to the limits of API key ${key.id}: ${String(error)}`),
+    );
+  }
+}

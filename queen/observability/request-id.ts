@@ -1,0 +1,49 @@
+// Gives every request to the queen an id: the client's own `X-Request-Id` when it sends a valid
+// one (a request with an invalid one is refused with 400 naming the header), else a new `req_…`.
+// Every answer carries it back in `X-Request-Id`; the inference log line (inference-outcome.ts)
+// and the queen's other log lines about the request name it.
+//
+// The relay id is what the hive and the worker know the request by: the hive frames' requestId
+// (shared/protocol/hive-frames.ts), which the hive passes to the worker as `X-Request-Id`. It must
+// be unique among the relays in flight, so it is the request id only when the queen made that
+// id; a client's own id (which two clients could share) gets a fresh relay id, and the log line
+// names both. Carrying a client's id itself to the hive would need a frame field (PROTOCOL 6).
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { RbeeError } from "../../shared/errors.js";
+import { newId } from "../../shared/ids.js";
+import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from "../../shared/openai/inference-headers.js";
+import type { QueenEnv } from "../env.js";
+
+export const requestId = createMiddleware<QueenEnv>(async (c, next) => {
+  const { id, relayId } = requestIdsOf(c.req.header(REQUEST_ID_HEADER));
+  c.set("requestId", id);
+  c.set("relayId", relayId);
+  await next();
+  echoRequestId(c, id);
+});
+
+function requestIdsOf(sent: string | undefined): { id: string; relayId: string } {
+  if (sent === undefined) {
+    const made = newId("req");
+    return { id: made, relayId: made };
+  }
+  if (!REQUEST_ID_PATTERN.test(sent)) {
+    throw new RbeeError(
+      400,
+      "invalid_request_id",
+      `Header '${REQUEST_ID_HEADER}' must be 1 to 128 letters, digits, '.', '_', ':' or '-' (a UUID works); leave it out and the queen makes one.`,
+      { param: REQUEST_ID_HEADER },
+    );
+  }
+  return { id: sent, relayId: newId("req") };
+}
+
+function echoRequestId(c: Context<QueenEnv>, id: string): void {
+  // A WebSocket upgrade's 101 cannot be rebuilt without losing its socket; hive sockets log their own ids.
+  if (c.res.webSocket) return;
+  c.res = new Response(c.res.body, c.res);
+  c.res.headers.set(REQUEST_ID_HEADER, id);
+  const exposed = c.res.headers.get("access-control-expose-headers");
+  c.res.headers.set("access-control-expose-headers", exposed ? `${exposed}, ${REQUEST_ID_HEADER}` : REQUEST_ID_HEADER);
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { call, chat, createKey, errorOf } from "./admin-api.js";
+import { hiveServing } from "./job-client.js";
+
+interface ListedModel {
+  id: string;
+  state: string;
+  alias_for?: string;
+}
+
+async function listedModels(): Promise<ListedModel[]> {
+  return ((await (await call("GET", "/v1/models")).json()) as { data: ListedModel[] }).data;
+}
+
+describe("model aliases", () => {
+  it("serves the target to a client asking for the alias, lists the alias, and forgets it once deleted", async () => {
+    const hive = await hiveServing("alias-hive", "alias-target-model");
+    const put = await call("PUT", "/v1/models/coder/alias", { body: { model: "alias-target-model" } });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toMatchObject({ object: "model_alias", alias: "coder", model: "alias-target-model" });
+    expect(await listedModels()).toContainEqual(expect.objectContaining({ id: "coder", alias_for: "alias-target-model", state: "loaded" }));
+    expect(await (await call("GET", "/v1/models/coder")).json()).toMatchObject({ id: "coder", alias_for: "alias-target-model" });
+
+    const { key } = await createKey(["inference"]);
+    const answer = chat(key, "coder");
+    const request = await hive.next("request");
+    // The worker answers with its own model's name, as OpenAI answers an alias with the model behind it.
+    const body = JSON.stringify({ object: "chat.completion", model: "alias-target-model", choices: [] });
+    hive.respond(request.requestId, 200, body);
+    const response = await answer;
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(body);
+
+    expect((await call("DELETE", "/v1/models/coder/alias")).status).toBe(200);
+    expect((await listedModels()).some((model) => model.id === "coder")).toBe(false);
+    const gone = await chat(key, "coder");
+    expect(gone.status).toBe(404);
+    expect((await errorOf(gone)).code).toBe("model_not_found");
+    expect((await call("GET", "/v1/models/coder/alias")).status).toBe(404);
+  });
+
+  it("refuses an alias that would hide a model, or that points at another alias", async () => {
+    await hiveServing("alias-conflict-hive", "alias-real-model");
+    const hiding = await call("PUT", "/v1/models/alias-real-model/alias", { body: { model: "other-model" } });
+    expect(hiding.status).toBe(409);
+    expect((await errorOf(hiding)).code).toBe("alias_conflict");
+    expect((await call("PUT", "/v1/models/first/alias", { body: { model: "alias-real-model" } })).status).toBe(200);
+    const chained = await call("PUT", "/v1/models/second/alias", { body: { model: "first" } });
+    expect(chained.status).toBe(400);
+    expect(await errorOf(chained)).toMatchObject({ code: "invalid_alias", param: "model" });
+  });
+
+  it("leaves aliases to admins", async () => {
+    const { key } = await createKey(["inference"]);
+    expect((await call("PUT", "/v1/models/mine/alias", { key, body: { model: "alias-real-model" } })).status).toBe(403);
+  });
+});
