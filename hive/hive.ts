@@ -83,10 +83,7 @@ export class Hive {
       jobs: () => [...new Set([...this.jobs.runningJobIds(), ...this.outbox.jobIds()])],
       workers: () => this.readiness.liveWorkerIds(SILENT_WORKER_INTERVALS * this.heartbeatIntervalMs, this.workersAtStart).slice(0, MAX_HELLO_WORKERS),
       onFrame: (frame) => this.onFrame(frame),
-      onDisconnect: () => {
-        this.outbox.pause();
-        this.relays.detachAll();
-      },
+      onDisconnect: () => this.outbox.pause(),
       onRefused: (message) => {
         log(message);
         // Ends either way (a stop that fails is logged): a hive its queen refuses can do nothing.
@@ -251,16 +248,8 @@ export class Hive {
       case "cancel":
         this.relays.cancel(frame.requestId);
         return;
-      case "response_ack":
-        this.relays.ack(frame.requestId, frame.offset);
-        return;
-      case "resume":
-        this.relays.resume(frame, (out) => this.connection.send(out));
-        return;
       case "error":
-        // The queen's object was reset and no longer knows this request: hold it until it resumes it.
-        if (frame.requestId !== undefined && frame.code === "request_not_yours") this.relays.detach(frame.requestId);
-        else this.services.log(`queen reported: ${frame.code}: ${frame.message}`);
+        this.services.log(`queen reported: ${frame.code}: ${frame.message}`);
         return;
       default: {
         const unreachable: never = frame;

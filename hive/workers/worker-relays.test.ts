@@ -1,19 +1,17 @@
 // WorkerRelays against a real HTTP server on loopback standing in for a worker: answers come
 // back as frames in order, a cancel or a stop aborts the request on the worker, the worker's
-// secret and the request id go with each request, and a port that is not the named worker's live
-// one is never connected to. Flow control: no more than the window goes unacknowledged, and an
-// answer whose way to the queen broke is held and resumed from a byte offset.
+// secret and the request id go with each request, and a port that is not the named worker's live one is never
+// connected to.
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
-import { RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { waitUntil } from "../../shared/wait-until.js";
 import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
 import { WorkerReadiness } from "./worker-readiness.js";
 import { WorkerRelays } from "./worker-relays.js";
 
-/** A stand-in worker: `/v1/answer` streams three parts, `/v1/hang` sends one and never ends, `/v1/big` sends BIG_BYTES as fast as it is read. */
+/** A stand-in worker: `/v1/answer` streams three parts, `/v1/hang` sends one and never ends. */
 let worker: Server;
 let port: number;
 /** How many requests the worker saw closed by the client before it answered them in full. */
@@ -37,7 +35,6 @@ beforeEach(async () => {
     });
     response.writeHead(200, { "content-type": "text/event-stream", "x-internal": "not forwarded" });
     if (request.url === "/v1/answer") void streamParts(response, ["data: one\n\n", "data: two\n\n", "data: three\n\n"]);
-    else if (request.url === "/v1/big") void writeBig(response);
     else response.write("data: first\n\n");
   });
   await new Promise<void>((resolve) => worker.listen(0, "127.0.0.1", resolve));
@@ -48,19 +45,6 @@ afterEach(async () => {
   worker.closeAllConnections();
   await new Promise((resolve) => worker.close(resolve));
 });
-
-/** Three windows' worth: a relay that never hears an ack must stop well before the end. */
-const BIG_BYTES = 3 * RELAY_WINDOW_BYTES;
-const BIG_PIECE = "é".repeat(8 * 1024); // 16 KiB of two-byte characters: offsets fall inside them too
-
-/** Writes BIG_BYTES, waiting for the socket to drain as a real server does. */
-async function writeBig(response: ServerResponse): Promise<void> {
-  for (let written = 0; written < BIG_BYTES; written += Buffer.byteLength(BIG_PIECE)) {
-    if (!response.write(BIG_PIECE)) await new Promise((resolve) => response.once("drain", resolve));
-    if (response.destroyed) return;
-  }
-  response.end();
-}
 
 async function streamParts(response: ServerResponse, parts: string[]): Promise<void> {
   for (const part of parts) {
@@ -102,8 +86,6 @@ describe("WorkerRelays", () => {
     expect(chunks.map((chunk) => chunk.seq)).toEqual(chunks.map((_, index) => index));
     expect(chunks.map((chunk) => chunk.data).join("")).toBe("data: one\n\ndata: two\n\ndata: three\n\n");
     expect(frames.at(-1)).toEqual({ type: "response_end", requestId: "req_answer", chunks: chunks.length });
-    // Kept until the queen acknowledged all of it, then forgotten.
-    relaying.ack("req_answer", Buffer.byteLength(chunks.map((chunk) => chunk.data).join("")));
     expect(relaying.cancel("req_answer")).toBe(false);
     expect(authorizations).toEqual([`Bearer secret-of-${WORKER_ID}`]);
     // The worker's log lines name the request as the queen's do.
@@ -171,55 +153,5 @@ describe("WorkerRelays", () => {
     await waitUntil(() => abortedOnWorker === 2, 5000, "the worker to see both requests aborted");
     expect(frames.some((frame) => frame.type === "response_end")).toBe(false);
     expect(relaying.cancel("req_a")).toBe(false);
-  });
-
-  it("stops reading the worker with a window of bytes unacknowledged, and goes on as the queen acknowledges them", async () => {
-    const { relaying, frames, logged, send, request } = relays();
-    const relayed = relaying.start(request("req_big", "/v1/big"), send);
-    await waitUntil(() => logged.some((line) => line.includes("paused reading the worker")), 10_000, "the relay to pause");
-    const sentBytes = () => Buffer.byteLength(frames.flatMap((frame) => (frame.type === "response_chunk" ? [frame.data] : [])).join(""));
-    // A window, and at most the one read that crossed it.
-    expect(sentBytes()).toBeGreaterThanOrEqual(RELAY_WINDOW_BYTES);
-    expect(sentBytes()).toBeLessThan(RELAY_WINDOW_BYTES + 128 * 1024);
-    expect(frames.some((frame) => frame.type === "response_end")).toBe(false);
-    // The queen's client reads on: ack what was sent, each time, until the end.
-    while (!frames.some((frame) => frame.type === "response_end")) {
-      relaying.ack("req_big", sentBytes());
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await relayed;
-    expect(sentBytes()).toBe(BIG_BYTES);
-    expect(logged.at(-1)).toMatch(/at most \d+ bytes of its answer were held at once/);
-    const held = Number(/at most (\d+) bytes/.exec(logged.at(-1) ?? "")?.[1]);
-    expect(held).toBeLessThanOrEqual(RELAY_WINDOW_BYTES + 512 * 1024);
-  });
-
-  it("holds an answer whose socket dropped and resumes it from a byte offset under a new id", async () => {
-    const { relaying, frames, send, request } = relays();
-    const relayed = relaying.start(request("req_cut", "/v1/answer"), send);
-    await waitUntil(() => frames.some((frame) => frame.type === "response_chunk"), 5000, "the first chunk");
-    relaying.detachAll();
-    const sentBeforeDrop = frames.length;
-    await relayed; // the worker finished while the queen was away
-    expect(frames).toHaveLength(sentBeforeDrop);
-    // The queen's client had read "data: o" (7 bytes) when the way broke.
-    relaying.resume({ type: "resume", requestId: "req_cut2", resumes: "req_cut", offset: 7 }, send);
-    const resumed = frames.slice(sentBeforeDrop);
-    expect(resumed[0]).toEqual({ type: "response_head", requestId: "req_cut2", status: 200, headers: { "content-type": "text/event-stream" } });
-    const text = resumed.flatMap((frame) => (frame.type === "response_chunk" ? [frame.data] : [])).join("");
-    expect(text).toBe("ne\n\ndata: two\n\ndata: three\n\n");
-    expect(resumed.at(-1)).toEqual({ type: "response_end", requestId: "req_cut2", chunks: 1 });
-    // The old id is gone; one the hive never held ends at once, saying so.
-    relaying.resume({ type: "resume", requestId: "req_cut3", resumes: "req_cut", offset: 0 }, send);
-    expect(frames.at(-1)).toMatchObject({ type: "response_end", requestId: "req_cut3", chunks: 0, error: { code: "resume_unavailable" } });
-  });
-
-  it("relays other answers to their end while one waits for acknowledgements with its window full", async () => {
-    const { relaying, frames, logged, send, request } = relays();
-    void relaying.start(request("req_stalled", "/v1/big"), send);
-    await waitUntil(() => logged.some((line) => line.includes("req_stalled: paused reading the worker")), 10_000, "the big answer to pause");
-    await relaying.start(request("req_quick", "/v1/answer"), send);
-    expect(frames.filter((frame) => frame.type === "response_end").map((frame) => frame.requestId)).toEqual(["req_quick"]);
-    relaying.abortAll();
   });
 });

@@ -3,9 +3,7 @@
 // back, starts and cancels jobs on the hive and forwards their events to each job's JobSession
 // (acknowledging them, so the hive can replay what a blip lost), keeps its workers' liveness
 // (only workers the queen issued to this hive may heartbeat; the Registry hears only changes),
-// and drops a socket that went silent or floods. Relayed answers survive a dropped socket: they
-// wait RELAY_RESUME_GRACE_MS for the hive to come back and are resumed from the byte each had
-// reached; an answer whose route lost this object (a reset) is resumed through resumeRelay.
+// and drops a socket that went silent or floods.
 import { DurableObject } from "cloudflare:workers";
 import { RbeeError } from "../../shared/errors.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
@@ -20,7 +18,6 @@ import {
   type RelayablePath,
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
-import { RELAY_RESUME_GRACE_MS } from "../../shared/protocol/relay-flow.js";
 import { TokenBucket } from "../../shared/token-bucket.js";
 import { queenConfig } from "../config.js";
 import { findHive } from "../hives/hive-records.js";
@@ -34,7 +31,7 @@ import { PendingRelay } from "./pending-relay.js";
 import { RecentIds } from "./recent-ids.js";
 import { type ForgottenWorker, HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hive-workers.js";
 import { RegistryReporter } from "./registry-reporter.js";
-import { readAttachment, type SocketAttachment, writeAttachment } from "./socket-attachment.js";
+import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
 import { heartbeatTimeoutMs, SocketLiveness } from "./socket-liveness.js";
 
 export const HIVE_NAME_HEADER = "x-rbee-hive-name";
@@ -61,13 +58,6 @@ export interface RelayRequest {
   port: number;
   path: RelayablePath;
   body: string;
-}
-
-/** A relay to go on with (resumeRelay): the request `resumes`, from byte `offset`, under the new id `requestId`. */
-export interface ResumeRequest {
-  requestId: string;
-  resumes: string;
-  offset: number;
 }
 
 export type StartJobOutcome = { ok: true } | { ok: false; code: "hive_offline" | "too_many_workers"; message: string };
@@ -101,10 +91,6 @@ export class HiveSession extends DurableObject<Env> {
   private readonly logBuckets = new WeakMap<WebSocket, TokenBucket>();
   /** Sockets whose end was handled already: a close the queen began may be reported again later. */
   private readonly goneSockets = new WeakSet<WebSocket>();
-  /** Callers waiting for the hive to (re)connect and say hello (resumeRelay). */
-  private readonly helloWaiters = new Set<() => void>();
-  /** Ends the relays a lost socket left waiting, unless the hive comes back first. */
-  private relayGrace: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -126,7 +112,7 @@ export class HiveSession extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     const attachment: SocketAttachment = { hiveName, tokenHash, connectedAtMs: Date.now(), greeted: false };
-    writeAttachment(server, attachment);
+    server.serializeAttachment(attachment);
     // The token may have been revoked or rotated after the route checked it and before this
     // socket existed for the revocation to close: look again now that it does.
     const current = await findHive(this.env.DB, hiveName);
@@ -147,50 +133,19 @@ export class HiveSession extends DurableObject<Env> {
   async relay(request: RelayRequest, headTimeoutMs = RESPONSE_HEAD_TIMEOUT_MS): Promise<Response> {
     const socket = this.greetedSocket();
     if (!socket) return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
-    const pending = this.track(request.requestId, 0);
-    this.send(socket.ws, { type: "request", ...request });
-    return this.answer(request.requestId, pending, Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS));
-  }
-
-  /**
-   * Goes on with a relayed answer whose stream the route lost (this object was reset while it
-   * streamed): waits up to `waitMs` for the hive to be connected, asks it for the rest of request
-   * `resumes` from byte `offset`, and resolves with that rest as a response, or with a relay
-   * failure (the hive did not come back, or no longer has that answer).
-   */
-  async resumeRelay(request: ResumeRequest, waitMs: number): Promise<Response> {
-    const socket = await this.hiveWithin(Math.min(waitMs, RELAY_RESUME_GRACE_MS));
-    if (!socket) return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
-    const pending = this.track(request.requestId, request.offset);
-    this.send(socket.ws, { type: "resume", ...request });
-    return this.answer(request.requestId, pending, Math.min(waitMs, RESPONSE_HEAD_TIMEOUT_MS));
-  }
-
-  /** Resets this object, as a deploy does: for an admin, and the tests of resumed relays. */
-  async reset(): Promise<void> {
-    this.ctx.abort("reset by an admin");
-  }
-
-  private track(requestId: string, startOffset: number): PendingRelay {
-    const pending = new PendingRelay(
-      {
-        onCancel: () => this.sendToHive({ type: "cancel", requestId }),
-        onFinish: () => {
-          this.relays.delete(requestId);
-          this.endedRelays.add(requestId);
-        },
-        onAck: (offset) => this.sendToHive({ type: "response_ack", requestId, offset }),
+    const { requestId } = request;
+    const pending = new PendingRelay({
+      onCancel: () => this.send(socket.ws, { type: "cancel", requestId }),
+      onFinish: () => {
+        this.relays.delete(requestId);
+        this.endedRelays.add(requestId);
       },
-      startOffset,
-    );
+    });
     this.relays.set(requestId, pending);
-    return pending;
-  }
-
-  /** The response `pending` makes once its head arrives, or a relay failure after `waitMs` without one. */
-  private async answer(requestId: string, pending: PendingRelay, waitMs: number): Promise<Response> {
+    this.send(socket.ws, { type: "request", ...request });
+    const waitMs = Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS);
     const timeout = setTimeout(() => {
-      this.sendToHive({ type: "cancel", requestId });
+      this.send(socket.ws, { type: "cancel", requestId });
       pending.end(new RbeeError(504, "worker_timeout", `The worker did not start answering within ${(waitMs / 1000).toFixed(1)} s.`, { retryAfterSeconds: 5 }));
     }, waitMs);
     try {
@@ -202,25 +157,6 @@ export class HiveSession extends DurableObject<Env> {
       return markRelayFailed(failure.toResponse(), failure.code);
     } finally {
       clearTimeout(timeout);
-    }
-  }
-
-  /** The greeted socket, now or once the hive says hello within `waitMs`. */
-  private async hiveWithin(waitMs: number): Promise<{ ws: WebSocket; attachment: SocketAttachment } | undefined> {
-    const deadline = Date.now() + waitMs;
-    for (let socket = this.greetedSocket(); ; socket = this.greetedSocket()) {
-      const leftMs = deadline - Date.now();
-      if (socket || leftMs <= 0) return socket;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(wake, leftMs);
-        const helloWaiters = this.helloWaiters;
-        function wake() {
-          clearTimeout(timer);
-          helloWaiters.delete(wake);
-          resolve();
-        }
-        helloWaiters.add(wake);
-      });
     }
   }
 
@@ -413,7 +349,7 @@ export class HiveSession extends DurableObject<Env> {
     const unlisted = await this.workers.reconcile(hello.workers, hello.jobs);
     for (const worker of unlisted) console.warn(`hive ${attachment.hiveName}: came back without worker ${worker.workerId}; dropped`);
     const reported = Promise.all([this.reporter.gone(attachment.hiveName, unlisted, "not_in_hello"), this.reporter.resync(attachment.hiveName)]);
-    writeAttachment(ws, { ...attachment, greeted: true });
+    ws.serializeAttachment({ ...attachment, greeted: true } satisfies SocketAttachment);
     // Before the welcome: a hive_status the hive sends after it is newer, and must not be overwritten by these.
     await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: hello.devices, models: hello.models ?? [] }, this.workers.returning());
     this.send(ws, {
@@ -422,25 +358,10 @@ export class HiveSession extends DurableObject<Env> {
       hiveName: attachment.hiveName,
       heartbeatIntervalMs: queenConfig(this.env).heartbeatIntervalMs,
     });
-    this.resumeRelays(ws);
     await this.jobs.clearOffline();
     await reported;
     await this.jobDesk.reconcile(ws, attachment.hiveName, tracked, hello.jobs);
     await this.recordFacts(attachment.hiveName, { capabilities: { ...hello.hive, devices: hello.devices } });
-  }
-
-  /**
-   * The hive is back on a new socket: every relay goes on from the byte it had reached (the hive
-   * held them since its old socket dropped), and whoever waits for the hive hears it is here.
-   */
-  private resumeRelays(ws: WebSocket): void {
-    if (this.relayGrace !== undefined) clearTimeout(this.relayGrace);
-    this.relayGrace = undefined;
-    for (const [requestId, pending] of this.relays) {
-      pending.resuming();
-      this.send(ws, { type: "resume", requestId, resumes: requestId, offset: pending.received });
-    }
-    for (const wake of [...this.helloWaiters]) wake();
   }
 
   private async recordFacts(hiveName: string, facts: HiveFacts): Promise<void> {
@@ -467,10 +388,8 @@ export class HiveSession extends DurableObject<Env> {
   private relayFor(ws: WebSocket, hiveName: string, requestId: string): PendingRelay | undefined {
     const pending = this.relays.get(requestId);
     if (pending || this.endedRelays.has(requestId)) return pending;
-    // Also what a hive hears for the answers it was streaming when this object was reset: it holds
-    // them (requestId names which) until their routes resume them.
-    if (this.logBucket(ws).take()) console.warn(`hive ${hiveName}: refused a response frame for request ${requestId}, which it was never sent (or this object was reset since)`);
-    this.send(ws, { type: "error", code: "request_not_yours", message: `no request ${requestId} was sent to this hive`, requestId });
+    console.warn(`hive ${hiveName}: refused a response frame for request ${requestId}, which it was never sent`);
+    this.send(ws, { type: "error", code: "request_not_yours", message: `no request ${requestId} was sent to this hive` });
     return undefined;
   }
 
@@ -493,16 +412,7 @@ export class HiveSession extends DurableObject<Env> {
     const error = new RbeeError(502, "hive_disconnected", `Hive '${hiveName}' disconnected while answering.`, {
       retryAfterSeconds: 1,
     });
-    // A hive that left on purpose took its answers with it. Any other may come back within the
-    // grace, holding them: they pause until then.
-    if (this.relayGrace !== undefined) clearTimeout(this.relayGrace);
-    if (hiveLeft) {
-      for (const pending of [...this.relays.values()]) pending.end(error);
-    } else if (this.relays.size > 0) {
-      this.relayGrace = setTimeout(() => {
-        for (const pending of [...this.relays.values()]) pending.end(error);
-      }, RELAY_RESUME_GRACE_MS);
-    }
+    for (const pending of [...this.relays.values()]) pending.end(error);
     // Events the hive sent before its socket closed still land first.
     await this.jobDesk.idle();
     if (hiveLeft) {
@@ -590,12 +500,6 @@ export class HiveSession extends DurableObject<Env> {
       if (attachment?.greeted) return { ws, attachment };
     }
     return undefined;
-  }
-
-  /** Sends on the hive's greeted socket; dropped when there is none (a resume on the next one covers it). */
-  private sendToHive(frame: QueenToHiveFrame): void {
-    const socket = this.greetedSocket();
-    if (socket) this.send(socket.ws, frame);
   }
 
   private send(ws: WebSocket, frame: QueenToHiveFrame): void {

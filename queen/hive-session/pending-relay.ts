@@ -2,15 +2,7 @@
 // the body stream that response_chunk frames feed until response_end. Chunks are put back in
 // sequence order before they reach the client, and the body ends only once every chunk the
 // hive announced in its response_end has arrived.
-//
-// Flow control (shared/protocol/relay-flow.ts): the body is pull-based, so a chunk leaves this
-// object only when the client's side of the stream asks for it, and what was pulled is
-// acknowledged to the hive every RELAY_ACK_BYTES (and at the end). The hive sends at most
-// RELAY_WINDOW_BYTES unacknowledged, so a client that stops reading holds at most that much here.
-// Positions are byte offsets into the body; a relay resumed by the route starts at one.
 import { RbeeError } from "../../shared/errors.js";
-import { RELAY_ACK_BYTES } from "../../shared/protocol/relay-flow.js";
-import { joinBytes } from "../streams/join-bytes.js";
 import { SequenceOrder } from "../streams/sequence-order.js";
 
 export interface ResponseHead {
@@ -30,21 +22,12 @@ export class PendingRelay {
   readonly body: ReadableStream<Uint8Array>;
   private resolveHead: (head: ResponseHead) => void = () => {};
   private rejectHead: (error: RbeeError) => void = () => {};
+  private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   private finished = false;
-  private cancelled = false;
   private streamingEvents = false;
   private headReceived = false;
-  private order = new SequenceOrder<string>(0, MAX_EARLY_CHUNKS);
+  private readonly order = new SequenceOrder<string>(0, MAX_EARLY_CHUNKS);
   private announcedEnd: { chunks: number; error: RbeeError | undefined; timer: ReturnType<typeof setTimeout> } | undefined;
-  /** Received in order, not yet pulled by the client's side. */
-  private readonly queue: Uint8Array[] = [];
-  /** How the body ends once the queue is drained: closed, or failed with an error. */
-  private closing: { error: RbeeError | undefined } | undefined;
-  private wakePull: (() => void) | undefined;
-  /** Byte offsets into the body: received in order, pulled by the client's side, acknowledged to the hive. */
-  private receivedOffset: number;
-  private pulledOffset: number;
-  private ackedOffset: number;
 
   constructor(
     private readonly hooks: {
@@ -52,35 +35,25 @@ export class PendingRelay {
       onCancel: () => void;
       /** The relay is over, however it ended; forget it. */
       onFinish: () => void;
-      /** The client's side pulled the body up to `offset`: tell the hive (response_ack). */
-      onAck: (offset: number) => void;
     },
-    /** The byte offset the body starts at: 0, or where a resumed response goes on from. */
-    startOffset = 0,
   ) {
-    this.receivedOffset = startOffset;
-    this.pulledOffset = startOffset;
-    this.ackedOffset = startOffset;
     this.head = new Promise((resolve, reject) => {
       this.resolveHead = resolve;
       this.rejectHead = reject;
     });
-    this.body = new ReadableStream<Uint8Array>({ pull: (controller) => this.pull(controller), cancel: () => this.cancel() }, { highWaterMark: 0 });
-  }
-
-  /** Bytes of the body received in order so far (from the start of the response): where a resume goes on from. */
-  get received(): number {
-    return this.receivedOffset;
+    this.body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller;
+      },
+      cancel: () => this.cancel(),
+    });
   }
 
   /** The client went away: stop feeding the body and tell the hive, once. */
   cancel(): void {
     if (this.finished) return;
-    this.cancelled = true;
     this.finish();
-    this.queue.length = 0;
-    this.closing = { error: undefined };
-    this.wakePull?.();
+    this.controller?.close();
     this.hooks.onCancel();
   }
 
@@ -93,12 +66,7 @@ export class PendingRelay {
 
   receiveChunk(seq: number, data: string): void {
     if (this.finished) return;
-    for (const ready of this.order.accept(seq, data)) {
-      const bytes = encoder.encode(ready);
-      this.receivedOffset += bytes.byteLength;
-      this.queue.push(bytes);
-    }
-    this.wakePull?.();
+    for (const ready of this.order.accept(seq, data)) this.controller?.enqueue(encoder.encode(ready));
     if (this.order.overflowing) {
       this.end(new RbeeError(502, "response_out_of_order", `the hive's response skipped chunk ${this.order.nextSeq}`));
       return;
@@ -117,19 +85,9 @@ export class PendingRelay {
   }
 
   /**
-   * The hive is asked to go on from `received` on a new socket: its chunks are numbered from 0
-   * again, and an end it announced on the old one is void (it announces it again).
-   */
-  resuming(): void {
-    this.order = new SequenceOrder<string>(0, MAX_EARLY_CHUNKS);
-    if (this.announcedEnd) clearTimeout(this.announcedEnd.timer);
-    this.announcedEnd = undefined;
-  }
-
-  /**
-   * Ends the body once what arrived was pulled. An error before the head fails the head (the
-   * client gets a clean error response); an error mid-stream becomes a final SSE `error` event,
-   * which the OpenAI SDKs raise as an APIError, rather than a silently truncated stream.
+   * Ends the body now. An error before the head fails the head (the client gets a clean error
+   * response); an error mid-stream becomes a final SSE `error` event, which the OpenAI SDKs
+   * raise as an APIError, rather than a silently truncated stream.
    */
   end(error?: RbeeError): void {
     if (this.finished) return;
@@ -137,37 +95,10 @@ export class PendingRelay {
     if (error) this.rejectHead(error);
     else this.resolveHead({ status: 502, headers: {} }); // an end without a head: no-op otherwise
     if (error && this.streamingEvents) {
-      this.queue.push(encoder.encode(`data: ${JSON.stringify(error.toBody())}\n\n`));
-      this.closing = { error: undefined };
-    } else {
-      this.closing = { error };
-      // A failed body is failed at once: what was queued is no use without its end.
-      if (error) this.queue.length = 0;
+      this.controller?.enqueue(encoder.encode(`data: ${JSON.stringify(error.toBody())}\n\n`));
     }
-    this.wakePull?.();
-  }
-
-  private async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    while (this.queue.length === 0 && !this.closing) await new Promise<void>((resolve) => (this.wakePull = resolve));
-    this.wakePull = undefined;
-    if (this.cancelled) return; // the reader's cancel closed the stream already
-    // Everything waiting goes as one chunk: a backlog costs the route's stream one read, not one per frame.
-    const next = this.queue.length > 1 ? joinBytes(this.queue.splice(0)) : this.queue.shift();
-    if (next !== undefined) {
-      controller.enqueue(next);
-      this.pulledOffset += next.byteLength;
-      if (this.pulledOffset - this.ackedOffset >= RELAY_ACK_BYTES) this.ack();
-    }
-    if (this.queue.length > 0 || !this.closing) return;
-    if (this.closing.error) controller.error(this.closing.error);
-    else controller.close();
-    // All of it pulled: the hive may forget the answer.
-    if (!this.closing.error && this.pulledOffset > this.ackedOffset) this.ack();
-  }
-
-  private ack(): void {
-    this.ackedOffset = this.pulledOffset;
-    this.hooks.onAck(this.ackedOffset);
+    if (error && !this.streamingEvents) this.controller?.error(error);
+    else this.controller?.close();
   }
 
   private endIfComplete(): void {
@@ -186,4 +117,3 @@ export class PendingRelay {
     this.hooks.onFinish();
   }
 }
-

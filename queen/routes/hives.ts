@@ -80,17 +80,6 @@ export const hiveRoutes = new Hono<QueenEnv>()
       })),
     });
   })
-  // Resets the hive's HiveSession object as a deploy does (admin): its relayed answers go on,
-  // resumed from the hive's buffer. For operators and the tests of that resume.
-  .post("/:name/session/reset", async (c) => {
-    const name = parseParam("name", HiveName, c.req.param("name"));
-    await requireHive(c.env.DB, name, "name");
-    // The object aborts itself mid-call: the call fails, which is the reset having happened.
-    await hiveSessionStub(c.env, name)
-      .reset()
-      .catch(() => {});
-    return c.json({ name, reset: true });
-  })
   .delete("/:name/token", async (c) => {
     const name = parseParam("name", HiveName, c.req.param("name"));
     const existing = await requireHive(c.env.DB, name, "name");

@@ -3,16 +3,12 @@
 // and give the lease back exactly once when the answer's body ends, fails or is cancelled. A relay
 // that fails before the first byte (failover.ts) gives its lease back as `worker_failed` and the
 // request is leased again to another worker, up to MAX_RELAY_ATTEMPTS, without the client knowing.
-// A body whose HiveSession is lost mid-answer (the object was reset) goes on from where it was,
-// resumed through the new HiveSession from the hive's buffer (streams/resumable-body.ts).
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import type { RelayRequest } from "../hive-session/hive-session.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
 import { registryStub } from "../registry/stub.js";
-import { RELAY_RESUME_GRACE_MS } from "../../shared/protocol/relay-flow.js";
-import { resumableBody } from "../streams/resumable-body.js";
 import { tapStream } from "../streams/tap-stream.js";
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LeaseTiming } from "./contracts.js";
 import type { Refusal } from "./dispatcher.js";
@@ -70,12 +66,9 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     }
     const relayId = attempt === 1 ? lease.requestId : newId("req");
     const session = hiveSessionStub(env, outcome.hiveName);
-    // The id the hive knows the answer by now: a resume gives it a new one. A fresh stub each
-    // time: one whose object was reset stays broken.
-    const wire = { id: relayId };
     const cancel = () => {
       held.release("client_gone");
-      input.waitUntil(hiveSessionStub(env, outcome.hiveName).cancelRelay(wire.id));
+      input.waitUntil(session.cancelRelay(relayId));
     };
     signal.addEventListener("abort", cancel, { once: true });
     relayStartedAtMs ??= Date.now();
@@ -91,10 +84,7 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
       failovers: attempt - 1,
     };
     const failure = relayFailureOf(response);
-    if (failure === undefined) {
-      const resume = (offset: number) => resumeFromHive(env, outcome.hiveName, wire, offset, lease.deadlineMs);
-      return { ...served, response: holdUntilEnd(response, held, cancel, resume) };
-    }
+    if (failure === undefined) return { ...served, response: holdUntilEnd(response, held, cancel) };
     signal.removeEventListener("abort", cancel);
     held.release("worker_failed");
     console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${failure}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
@@ -130,48 +120,13 @@ async function relayOnce(session: Session, request: RelayRequest, headTimeoutMs:
   }
 }
 
-/**
- * The rest of the answer known to the hive as `wire.id`, from byte `offset`, through the hive's
- * (new) HiveSession: it waits for the hive to come back, up to the grace or the request's deadline.
- */
-async function resumeFromHive(
-  env: Env,
-  hiveName: string,
-  wire: { id: string },
-  offset: number,
-  deadlineMs: number,
-): Promise<ReadableStream<Uint8Array> | undefined> {
-  const waitMs = Math.min(RELAY_RESUME_GRACE_MS, deadlineMs - Date.now());
-  if (waitMs <= 0) return undefined;
-  const requestId = newId("req");
-  console.warn(`request ${wire.id}: its HiveSession stream broke at byte ${offset}; resuming it from hive ${hiveName} as ${requestId}`);
-  const resumed = await hiveSessionStub(env, hiveName)
-    .resumeRelay({ requestId, resumes: wire.id, offset }, waitMs)
-    .catch((error: unknown) => {
-      console.error(`resuming request ${wire.id} failed`, error);
-      return undefined;
-    });
-  if (!resumed?.body || relayFailureOf(resumed) !== undefined || !resumed.ok) {
-    await resumed?.body?.cancel().catch(() => {});
-    console.warn(`request ${wire.id}: could not be resumed (${resumed ? (relayFailureOf(resumed) ?? resumed.status) : "no answer"})`);
-    return undefined;
-  }
-  wire.id = requestId;
-  return resumed.body;
-}
-
 /** The response whose body gives the lease back when it ends, fails or is cancelled by the client. */
-function holdUntilEnd(
-  response: Response,
-  held: HeldLease,
-  cancel: () => void,
-  resume: (offset: number) => Promise<ReadableStream<Uint8Array> | undefined>,
-): Response {
+function holdUntilEnd(response: Response, held: HeldLease, cancel: () => void): Response {
   if (!response.body) {
     held.release("ok");
     return response;
   }
-  const body = tapStream(resumableBody(response.body, { resume }), {
+  const body = tapStream(response.body, {
     // A body that breaks off (worker died mid-answer) counts against the worker too.
     onEnd: (error) => held.release(error === undefined ? "ok" : "worker_failed"),
     // The reader's cancel and the request signal reach the Worker by different routes (see

@@ -53,9 +53,8 @@ export interface LostCause {
 export const FAILOVER_DEFAULTS = {
   maxContinuations: 2,
   /**
-   * Once a worker streams, its tokens come many times a second and the hive relays each as it
-   * comes; a minute with none means the worker (or the way to it) is stuck, not slow. Longer than
-   * RELAY_RESUME_GRACE_MS, so an answer waiting for its hive to come back is not given up first.
+   * Once a worker streams, its tokens come many times a second and the hive relays them every
+   * 15 ms; a minute with none means the worker (or the way to it) is stuck, not slow.
    */
   stallTimeoutMs: 60_000,
 };
@@ -74,8 +73,6 @@ const LOST_WORKER_CODES = new Set([
   "worker_timeout",
   "worker_stopping",
   "worker_draining",
-  // The hive no longer held an answer the queen asked to resume after losing its way to it.
-  "resume_unavailable",
 ]);
 
 export function failoverStream(options: FailoverStreamOptions): Response {

@@ -14,10 +14,8 @@ import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
  * (a hive that never pings is dropped as silent), job acks and replay, the hello's job list.
  * 5: the hello lists the hive's workers (the queen drops the ones it issued that are missing)
  * and its catalog's models, as hive_status does; heartbeats count only for issued worker ids.
- * 6: relay flow control and resume (response_ack, resume; relay-flow.ts); an `error` frame about
- * one request names it.
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 5;
 
 /** Largest frame either end accepts. A token stream is coalesced well below this. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -158,31 +156,8 @@ export const RelayRequestFrame = z.object({
 
 export const CancelRequestFrame = z.object({ type: z.literal("cancel"), requestId: RequestId });
 
-/**
- * Sent back when a frame could not be accepted; the connection stays open. `requestId` names the
- * request a refused response frame was for: a queen object that was reset no longer knows it, and
- * the hive holds that response back until the queen resumes it (or the grace ends).
- */
-export const ProtocolErrorFrame = z.object({ type: z.literal("error"), code: z.string(), message: z.string(), requestId: RequestId.optional() });
-
-/**
- * The queen's client has pulled the response up to byte `offset` (relay-flow.ts): the hive may
- * read that much further from the worker, and forget what lies more than a margin behind it.
- */
-export const ResponseAckFrame = z.object({ type: z.literal("response_ack"), requestId: RequestId, offset: z.number().int().nonnegative() });
-
-/**
- * Go on with the response of request `resumes` from byte `offset`, under the new id `requestId`
- * (the same id when the queen's object survived and only the socket was new): the hive sends its
- * head again and chunks numbered from 0 from that offset, then the rest as the worker writes it.
- * A response it no longer has ends at once with the error `resume_unavailable`.
- */
-export const ResumeRequestFrame = z.object({
-  type: z.literal("resume"),
-  requestId: RequestId,
-  resumes: RequestId,
-  offset: z.number().int().nonnegative(),
-});
+/** Sent back when a frame could not be accepted; the connection stays open. */
+export const ProtocolErrorFrame = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
 
 /**
  * The queen has recorded the job's events up to and including `seq` (or refused them for good):
@@ -201,8 +176,6 @@ export const QueenToHiveFrame = z.discriminatedUnion("type", [
   JobCancelFrame,
   RelayRequestFrame,
   CancelRequestFrame,
-  ResponseAckFrame,
-  ResumeRequestFrame,
   ProtocolErrorFrame,
 ]);
 export type QueenToHiveFrame = z.infer<typeof QueenToHiveFrame>;

@@ -3,10 +3,9 @@
 // queen enforces them; the hive knows them so it stays well inside.
 
 /**
- * Frames a hive may send: a burst of `burstFrames`, refilled at `framesPerSecond`. Token streams
- * send a frame per token while the hive keeps up and group tokens only under a backlog
- * (request-relay.ts), so this caps a hive's aggregate tokens a second, one stream's tokens a frame
- * each; a flood beyond it gets an `error` frame, then close code 4004 (rateLimited).
+ * Frames a hive may send: a burst of `burstFrames`, refilled at `framesPerSecond`. Generous for
+ * token streams (the hive coalesces tokens; 16 busy streams are a few hundred frames a second)
+ * and heartbeats; a flood beyond it gets an `error` frame, then close code 4004 (rateLimited).
  */
 export const HIVE_FRAME_RATE = { burstFrames: 4000, framesPerSecond: 2000 } as const;
 

@@ -47,8 +47,6 @@ export interface LocalCloudOptions {
   hiveEnv?: Record<string, string>;
   /** More of the queen's vars, e.g. KEEP_ALIVE_SECONDS. */
   queenVars?: Record<string, string>;
-  /** The URL the hive connects to, given the queen's: a proxy in between, say. Default the queen's own. */
-  hiveVia?: (queenUrl: string) => Promise<string>;
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -70,10 +68,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const { token } = await client.createHive(options.hiveName);
   const hiveLog: string[] = [];
   const cacheDir = join(dir, "cache");
-  const hiveQueenUrl = options.hiveVia ? await options.hiveVia(queen.url) : undefined;
   const startHive = () =>
     startHiveProcess({
-      queenUrl: hiveQueenUrl ?? queen.url,
+      queenUrl: queen.url,
       name: options.hiveName,
       token,
       workerThreads: 1,
