@@ -10,7 +10,7 @@ import { createTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { PROJECT_ROOT } from "../../scripts/local-cloud/queen.js";
 import { FakeHub } from "../support/fake-hub.js";
 import { call } from "./job-stream.js";
-import { type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
+import { cancelUntilHeard, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
 const HIVE = "cli-hive";
 const REPO = "rbee-test/cli-GGUF";
@@ -124,20 +124,22 @@ describe("the rbee CLI", () => {
     expect(chat.exitCode, String(chat.stderr)).toBe(0);
     expect(String(chat.stdout).trim().length).toBeGreaterThan(0);
 
-    // As long a generation as the context allows, so it still runs when Ctrl-C lands.
-    const long = rbee(["chat", "-m", TINY_MODEL, "--max-tokens", "4000", "Tell", "me", "everything"], { RBEE_QUEEN_URL: cloud.queen.url, RBEE_API_KEY: cloud.apiKey });
-    // Some of the answer first: a disconnect in a response's first milliseconds can get lost in
-    // wrangler's local proxy under load (see end-to-end.test.ts).
-    let streamed = 0;
-    await new Promise<void>((resolve) =>
-      long.stdout?.on("data", (chunk: Buffer) => {
-        streamed += chunk.length;
-        if (streamed > 200) resolve();
-      }),
-    );
-    long.kill("SIGINT");
-    expect((await long).exitCode).toBe(130);
-    await waitUntil(() => cloud.hiveLog.some((line) => line.includes("cancelled by the queen")), 10_000, "the hive to hear the cancel");
+    const leaveEarly = async () => {
+      // As long a generation as the context allows, so it still runs when Ctrl-C lands.
+      const long = rbee(["chat", "-m", TINY_MODEL, "--max-tokens", "4000", "Tell", "me", "everything"], { RBEE_QUEEN_URL: cloud.queen.url, RBEE_API_KEY: cloud.apiKey });
+      // Some of the answer first: a disconnect in a response's first milliseconds can get lost in
+      // wrangler's local proxy under load (see end-to-end.test.ts).
+      let streamed = 0;
+      await new Promise<void>((resolve) =>
+        long.stdout?.on("data", (chunk: Buffer) => {
+          streamed += chunk.length;
+          if (streamed > 200) resolve();
+        }),
+      );
+      long.kill("SIGINT");
+      expect((await long).exitCode).toBe(130);
+    };
+    await cancelUntilHeard(cloud, leaveEarly);
   });
 
   it("pulls a model showing progress lines, and jobs watch follows a download the same way", async () => {

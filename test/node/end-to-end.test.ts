@@ -2,7 +2,7 @@
 // → worker process (llama.cpp, tiny model) and back.
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
+import { cancelUntilHeard, isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
 // Short enough that the killed-worker test is quick, long enough that a loading worker (whose
 // event loop is busy importing node-llama-cpp for a second or two) is not dropped meanwhile.
@@ -69,27 +69,24 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
   });
 
   it("cancels the generation down to the worker when the client goes away", async () => {
-    const controller = new AbortController();
-    const stream = await openai.chat.completions.create(
-      // As long a generation as the context allows, so it is still running when the cancel lands.
-      { ...greedy, max_tokens: 4000, stream: true },
-      { signal: controller.signal },
-    );
-    // Read for a moment before leaving: a disconnect in the first milliseconds of a response was
-    // seen to get lost in wrangler's local dev proxy under CPU load (the Worker never heard it,
-    // neither through request.signal nor a cancelled body); Cloudflare itself is not in this path.
-    let received = 0;
-    let firstAt: number | undefined;
-    for await (const chunk of stream) {
-      received += chunk.choices[0]?.delta.content?.length ?? 0;
-      firstAt ??= received > 0 ? Date.now() : undefined;
-      if (firstAt !== undefined && Date.now() - firstAt > 300) break; // leaving the loop aborts the HTTP request
-    }
-    await waitUntil(() => cloud.hiveLog.some((line) => line.includes("cancelled by the queen")), 10_000, "the hive to hear the cancel").catch(
-      (error: Error) => {
-        throw new Error(`${error.message}; hive log:\n${cloud.hiveLog.slice(-15).join("\n")}`);
-      },
-    );
+    const leaveEarly = async () => {
+      const controller = new AbortController();
+      const stream = await openai.chat.completions.create(
+        // As long a generation as the context allows, so it is still running when the cancel lands.
+        { ...greedy, max_tokens: 4000, stream: true },
+        { signal: controller.signal },
+      );
+      // Read for a moment before leaving: a disconnect in the first milliseconds of a response was
+      // seen to get lost in wrangler's local dev proxy under CPU load.
+      let received = 0;
+      let firstAt: number | undefined;
+      for await (const chunk of stream) {
+        received += chunk.choices[0]?.delta.content?.length ?? 0;
+        firstAt ??= received > 0 ? Date.now() : undefined;
+        if (firstAt !== undefined && Date.now() - firstAt > 300) break; // leaving the loop aborts the HTTP request
+      }
+    };
+    await cancelUntilHeard(cloud, leaveEarly);
     // The slot is free again: the next request is answered.
     const next = await openai.chat.completions.create({ ...greedy, max_tokens: 5 });
     expect(next.choices[0]?.finish_reason).toBe("length");

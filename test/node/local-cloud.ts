@@ -12,7 +12,8 @@ import { writeTinyRerankerGguf } from "../../shared/gguf/tiny-reranker.js";
 import { type HiveProcess, startHiveProcess } from "../../scripts/local-cloud/hive-process.js";
 import { type LocalQueen, startLocalQueen } from "../../scripts/local-cloud/queen.js";
 import { QueenClient } from "../../scripts/local-cloud/queen-client.js";
-export { waitUntil } from "../../shared/wait-until.js";
+import { waitUntil } from "../../shared/wait-until.js";
+export { waitUntil };
 
 export const TINY_MODEL = "rbee-tiny";
 /** The name tests give the tiny reranker (shared/gguf/tiny-reranker.ts), served from `rerankerSource`. */
@@ -133,6 +134,32 @@ export function openAiClient(cloud: LocalCloud): OpenAI {
 export async function expectChatAnswered(cloud: LocalCloud): Promise<void> {
   const completion = await openAiClient(cloud).chat.completions.create({ model: TINY_MODEL, messages: [{ role: "user", content: "Still there?" }], max_tokens: 8 });
   expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
+}
+
+/** The line a hive logs when the queen cancels a relayed request because its client went away. */
+const CANCEL_HEARD = "cancelled by the queen";
+
+/**
+ * Runs `leaveEarly` (a streamed request that reads a little, then hangs up) until the hive logs
+ * that the queen cancelled it, at most `attempts` times, and says how many it took. wrangler's
+ * local dev proxy in front of the queen now and then never tells workerd that a client hung up
+ * (neither the request's signal nor the body's cancel arrives; Cloudflare has no such proxy),
+ * and that generation then runs to its end: an attempt not heard within `waitMs` waits for the
+ * worker to be idle again before the next. Throws when no attempt was heard.
+ */
+export async function cancelUntilHeard(cloud: LocalCloud, leaveEarly: () => Promise<void>, attempts = 3, waitMs = 10_000): Promise<number> {
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    const before = cloud.hiveLog.filter((line) => line.includes(CANCEL_HEARD)).length;
+    await leaveEarly();
+    const heard = await waitUntil(() => cloud.hiveLog.filter((line) => line.includes(CANCEL_HEARD)).length > before, waitMs, "the hive to hear the cancel").then(
+      () => true,
+      () => false,
+    );
+    if (heard) return attempt;
+    console.warn(`attempt ${attempt}: the queen never heard the client hang up (wrangler's dev proxy); waiting for the worker to finish`);
+    await waitUntil(async () => (await cloud.client.listWorkers()).every((worker) => worker.state !== "busy"), 120_000, "the worker to be idle", 500);
+  }
+  throw new Error(`the hive heard no cancel in ${attempts} attempts; hive log:\n${cloud.hiveLog.slice(-15).join("\n")}`);
 }
 
 /**
