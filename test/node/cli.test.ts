@@ -140,7 +140,8 @@ describe("the rbee CLI", () => {
       expect((await long).exitCode).toBe(130);
     };
     await cancelUntilHeard(cloud, leaveEarly);
-  });
+    // Up to three long generations when the dev proxy loses hang-ups (cancelUntilHeard).
+  }, 300_000);
 
   it("pulls a model showing progress lines, and jobs watch follows a download the same way", async () => {
     const pulled = await admin(["models", "pull", `hf:${REPO}`, "--hive", HIVE]);
