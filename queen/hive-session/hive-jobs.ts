@@ -44,13 +44,14 @@ export class HiveJobs {
     return parsed.success ? parsed.data : undefined;
   }
 
-  /** Whether a worker_delete job for `workerId` runs: the worker's silence is its stopping, not a fault. */
-  async deleting(workerId: string): Promise<boolean> {
+  /** The workers a running worker_delete job is stopping: their silence is their stopping, not a fault. */
+  async deletingWorkers(): Promise<Set<string>> {
+    const deleting = new Set<string>();
     for (const value of (await this.storage.list({ prefix: JOB_KEY_PREFIX })).values()) {
       const parsed = HiveOperation.safeParse(value);
-      if (parsed.success && parsed.data.operation === "worker_delete" && parsed.data.workerId === workerId) return true;
+      if (parsed.success && parsed.data.operation === "worker_delete") deleting.add(parsed.data.workerId);
     }
-    return false;
+    return deleting;
   }
 
   async ids(): Promise<string[]> {

@@ -308,11 +308,10 @@ export class HiveSession extends DurableObject<Env> {
     const hiveName = this.hiveNameOf() ?? "?";
     const silent: ForgottenWorker[] = [];
     const stopped: ForgottenWorker[] = [];
-    for (const worker of this.workers.expire(now)) {
-      // A worker the queen is deleting goes quiet as it stops, often before the delete job ends.
-      if (await this.jobs.deleting(worker.workerId)) stopped.push(worker);
-      else silent.push(worker);
-    }
+    const expired = this.workers.expire(now);
+    // A worker the queen is deleting goes quiet as it stops, often before the delete job ends.
+    const deleting = expired.length > 0 ? await this.jobs.deletingWorkers() : new Set<string>();
+    for (const worker of expired) (deleting.has(worker.workerId) ? stopped : silent).push(worker);
     for (const worker of silent) console.warn(`hive ${hiveName}: worker ${worker.workerId} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats: dropped`);
     await this.reporter.gone(hiveName, silent, "heartbeats_missed");
     await this.reporter.gone(hiveName, stopped, "deleted");
