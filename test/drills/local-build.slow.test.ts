@@ -5,10 +5,11 @@
 // CPU binary loads on this machine and would otherwise be used), then a worker started from that
 // catalog entry loads the compiled build and serves a chat with the tiny model.
 // Prints the build's time: `npm run drills -- test/drills/local-build.slow.test.ts`.
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
@@ -101,16 +102,15 @@ describe("a local llama.cpp build", () => {
           return (health as { status?: string }).status === "ready";
         }, 60_000, "the worker to load the model", 200);
         expect(health).toMatchObject({ status: "ready", model: "tiny", device: "cpu" });
-        const chat = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization },
-          body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "Hi" }], max_tokens: 4, temperature: 0 }),
-        });
-        expect(chat.status).toBe(200);
-        expect(await chat.json()).toMatchObject({ object: "chat.completion", model: "tiny" });
+        // Through the OpenAI client, as a user's program would talk to it (its key is the worker's secret).
+        const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: authorization.slice("Bearer ".length), maxRetries: 0 });
+        const chat = await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "Hi" }], max_tokens: 4, temperature: 0 });
+        expect(chat).toMatchObject({ object: "chat.completion", model: "tiny" });
         // The worker loaded the catalog's build, not node-llama-cpp's prebuilt binary.
-        const maps = await execa("cat", [`/proc/${child.pid ?? 0}/maps`], { reject: false });
-        if (process.platform === "linux") expect(maps.stdout).toContain(path.join(folder, build.folder, "llama-addon.node"));
+        if (process.platform === "linux") {
+          const maps = await readFile(`/proc/${child.pid ?? 0}/maps`, "utf8");
+          expect(maps).toContain(path.join(folder, build.folder, "llama-addon.node"));
+        }
       } finally {
         child.kill("SIGKILL");
         await child;

@@ -14,8 +14,22 @@ const CHILD = fileURLToPath(new URL("./llama-probe-child.ts", import.meta.url));
 
 export type ProbeResult = { works: true; buildType: string } | { works: false; reason: string };
 
+/**
+ * Answers about node-llama-cpp's prebuilt binaries, by backend, for the life of this process: they
+ * sit in node_modules and do not change while the hive runs, and each probe costs a second or more.
+ */
+const prebuiltAnswers = new Map<WorkerType, ProbeResult>();
+
 /** Whether the binary for `backend` (the prebuilt one, or the build in `buildFolder`) loads here with that backend. */
 export async function probeLlama(backend: WorkerType, buildFolder: string | undefined, signal: AbortSignal): Promise<ProbeResult> {
+  const known = buildFolder === undefined ? prebuiltAnswers.get(backend) : undefined;
+  if (known) return known;
+  const answer = await probeInChild(backend, buildFolder, signal);
+  if (buildFolder === undefined) prebuiltAnswers.set(backend, answer);
+  return answer;
+}
+
+async function probeInChild(backend: WorkerType, buildFolder: string | undefined, signal: AbortSignal): Promise<ProbeResult> {
   const gpu = backend === "cpu" ? false : backend;
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href;
   const result = await execa(process.execPath, ["--import", tsx, CHILD, JSON.stringify({ gpu, buildFolder })], {
