@@ -45,10 +45,16 @@ export function findLlamaPackage(): LlamaPackage {
 const PackageVersion = z.object({ version: z.string() });
 const BinariesRelease = z.object({ release: z.string() });
 
-/** Which llama.cpp node-llama-cpp ships: its version, the release and the bundle's commit. */
-export async function llamaCppSource(llama: LlamaPackage, git: string): Promise<LlamaCppSource> {
+/** node-llama-cpp's version and the llama.cpp release it ships: read from its files, no tools needed. */
+export async function llamaCppRelease(llama: LlamaPackage): Promise<Omit<LlamaCppSource, "commit">> {
   const nodeLlamaCpp = PackageVersion.parse(JSON.parse(await readFile(path.join(llama.root, "package.json"), "utf8"))).version;
   const release = BinariesRelease.parse(JSON.parse(await readFile(path.join(llama.llamaDir, "binariesGithubRelease.json"), "utf8"))).release;
+  return { nodeLlamaCpp, release };
+}
+
+/** Which llama.cpp node-llama-cpp ships: its version, the release and the bundle's commit. */
+export async function llamaCppSource(llama: LlamaPackage, git: string): Promise<LlamaCppSource> {
+  const { nodeLlamaCpp, release } = await llamaCppRelease(llama);
   const bundle = path.join(llama.llamaDir, BUNDLE);
   const heads = await execa(git, ["bundle", "list-heads", bundle], { reject: false, stdin: "ignore" });
   const commit = /^([0-9a-f]{40})\s/m.exec(heads.stdout)?.[1];

@@ -16,7 +16,7 @@ import type { VendorContext } from "../../../catalog/vendor-source.js";
 import { BuildOutput } from "./build-output.js";
 import { BUILD_CONFIG, buildParallelism, cmakeOptions, llamaBuildSteps } from "./build-steps.js";
 import { checkBuildTools, toolchainRecord, type ToolLookup } from "./build-tools.js";
-import { buildFingerprint, findLlamaPackage, llamaCppSource, prepareLlamaSource } from "./llama-source.js";
+import { buildFingerprint, findLlamaPackage, llamaCppRelease, llamaCppSource, prepareLlamaSource } from "./llama-source.js";
 import { probeLlama } from "./llama-probe.js";
 import { BuildStepFailed, runBuildStep } from "./run-build-step.js";
 
@@ -42,8 +42,10 @@ export async function provideLlamaBuild(request: LlamaBuildRequest, context: Ven
   const { backend, folder } = request;
   const llama = findLlamaPackage();
   if (!request.rebuild) {
+    const current = await llamaCppRelease(llama);
     const earlier = await readRecord(folder);
-    if (earlier?.backend === backend) {
+    // Only a build of the llama.cpp this node-llama-cpp ships: its JavaScript and the addon go together.
+    if (earlier?.backend === backend && earlier.llamaCpp.nodeLlamaCpp === current.nodeLlamaCpp && earlier.llamaCpp.release === current.release) {
       const check = await probeLlama(backend, path.join(folder, earlier.folder), context.signal);
       if (check.works) {
         context.narrate("cached", `keeping the llama.cpp ${backend} build compiled here on ${earlier.builtAt} (${earlier.llamaCpp.release}); ask with rebuild to compile again`);
@@ -56,8 +58,7 @@ export async function provideLlamaBuild(request: LlamaBuildRequest, context: Ven
     if (prebuilt.works) {
       context.narrate("prebuilt", `node-llama-cpp's ${prebuilt.buildType} ${backend} binary loads and passes its check here; no build needed`);
       await rm(path.join(folder, LLAMA_BUILD_FOLDER), { recursive: true, force: true });
-      const source = await readFile(path.join(llama.root, "package.json"), "utf8");
-      return { kind: "prebuilt", backend, nodeLlamaCpp: (JSON.parse(source) as { version: string }).version };
+      return { kind: "prebuilt", backend, nodeLlamaCpp: current.nodeLlamaCpp };
     }
     context.narrate("prebuilt", `no prebuilt ${backend} binary works here (${prebuilt.reason}); compiling llama.cpp for ${backend}`);
   } else {
