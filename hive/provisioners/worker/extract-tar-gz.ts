@@ -10,21 +10,22 @@ import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { RbeeError } from "../../../shared/errors.js";
 import { printable } from "../../catalog/artifact-id.js";
+import { METADATA_FILE } from "../../catalog/filesystem-catalog.js";
 
 /** The most an archive may unpack to: a worker bundle is a few MiB, so this is generous. */
 export const MAX_UNPACKED_BYTES = 512 * 1024 ** 2;
 
 const BLOCK = 512;
-/** Names a catalog entry's folder holds besides the bundle, which an archive must not overwrite. */
-const RESERVED_TOP = /^(metadata\.json|node_modules|.*\.part(\.json)?)$/;
+/** Names a catalog entry's folder holds besides the bundle (its metadata, the link to node-llama-cpp, partial downloads), which an archive must not overwrite. */
+const reservedTop = (name: string) => name === METADATA_FILE || name === "node_modules" || /\.part(\.json)?$/.test(name);
 
 /** Unpacks `archive` (the gzipped tar's bytes) under `folder`; returns the files' paths, relative, with `/`. */
-export async function extractTarGz(archive: Uint8Array, folder: string, label: string): Promise<string[]> {
+export async function extractTarGz(archive: Uint8Array, folder: string, label: string, maxBytes: number = MAX_UNPACKED_BYTES): Promise<string[]> {
   let tar: Buffer;
   try {
-    tar = gunzipSync(archive, { maxOutputLength: MAX_UNPACKED_BYTES });
+    tar = gunzipSync(archive, { maxOutputLength: maxBytes });
   } catch (error) {
-    const why = error instanceof RangeError ? `unpacks to more than ${MAX_UNPACKED_BYTES} bytes` : "is not a gzip file";
+    const why = error instanceof RangeError ? `unpacks to more than ${maxBytes} bytes` : "is not a gzip file";
     throw refused(label, why);
   }
   const files: string[] = [];
@@ -72,7 +73,7 @@ function checkEntryPath(name: string, label: string): string {
   if (name.startsWith("/") || name.includes("\\") || /[\u0000-\u001f:]/.test(name) || cleaned.some((segment) => segment === "." || segment === "..")) {
     throw refused(label, `holds '${printable(name)}', a path that could leave the worker's folder`);
   }
-  if (cleaned[0] !== undefined && RESERVED_TOP.test(cleaned[0])) throw refused(label, `holds '${printable(name)}', a name the catalog keeps for itself`);
+  if (cleaned[0] !== undefined && reservedTop(cleaned[0])) throw refused(label, `holds '${printable(name)}', a name the catalog keeps for itself`);
   return cleaned.join("/");
 }
 

@@ -2,9 +2,10 @@
 // entry's folder, reads its `rbee-worker.json` and checks it is the worker that was asked for,
 // and links the hive's own node-llama-cpp beside it (host-node-llama-cpp.ts). Used by the
 // GitHub-releases vendor after the archive's checksum was verified.
-import { readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { RbeeError } from "../../../shared/errors.js";
+import { METADATA_FILE } from "../../catalog/filesystem-catalog.js";
 import type { VendorContext } from "../../catalog/vendor-source.js";
 import { BUNDLE_MANIFEST_FILE, WorkerBundleManifest } from "../../catalog/worker/worker-bundle-manifest.js";
 import { catalogPlatform } from "../../catalog/worker/worker-platform.js";
@@ -12,8 +13,22 @@ import { extractTarGz } from "./extract-tar-gz.js";
 import { linkHostNodeLlamaCpp } from "./host-node-llama-cpp.js";
 import type { WorkerIdParts } from "./parse-worker-id.js";
 
-/** Unpacks `<folder>/<fileName>` (removed afterwards) and returns the file to start, relative to `folder`. */
+/**
+ * Unpacks `<folder>/<fileName>` (removed afterwards) and returns the file to start, relative to
+ * `folder`. A refused archive leaves nothing behind, so no half-unpacked worker stays listed.
+ */
 export async function unpackWorkerArchive(folder: string, fileName: string, wanted: WorkerIdParts, context: VendorContext): Promise<string> {
+  try {
+    return await unpack(folder, fileName, wanted, context);
+  } catch (error) {
+    for (const name of await readdir(folder).catch(() => [])) {
+      if (name !== METADATA_FILE) await rm(path.join(folder, name), { recursive: true, force: true });
+    }
+    throw error;
+  }
+}
+
+async function unpack(folder: string, fileName: string, wanted: WorkerIdParts, context: VendorContext): Promise<string> {
   const archivePath = path.join(folder, fileName);
   const files = await extractTarGz(await readFile(archivePath), folder, fileName);
   // Its sha256 is recorded in the catalog entry; the unpacked files are what runs.
