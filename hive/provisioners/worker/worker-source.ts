@@ -10,7 +10,7 @@
 import { RbeeError } from "../../../shared/errors.js";
 import type { WorkerType } from "../../catalog/worker/worker-artifact.js";
 import { parseReleaseAssetName } from "./release-asset-names.js";
-import { parseWorkerId } from "./parse-worker-id.js";
+import { parseWorkerId, type WorkerIdParts } from "./parse-worker-id.js";
 
 export type WorkerSource =
   | { kind: "local" }
@@ -100,26 +100,27 @@ function parseReleaseUrl(source: string): WorkerSource {
 
 /** A worker id (`cuda-llm-worker-rbee-v0.2.0-linux`) or a version tag, in the default release repository. */
 function parseBareId(source: string, defaults: WorkerSourceDefaults): WorkerSource {
-  const isTag = VERSION_TAG.test(source);
-  let id: ReturnType<typeof parseWorkerId> | undefined;
-  if (!isTag) {
-    try {
-      id = parseWorkerId(source);
-    } catch {
-      throw invalid(source, `a worker id is <type>-llm-worker-rbee-v<version>-<platform>, e.g. cpu-llm-worker-rbee-v0.1.0-linux; or use ${WORKER_SOURCE_FORMS}`);
-    }
-  }
+  const id = VERSION_TAG.test(source) ? undefined : parseBareWorkerId(source);
+  const tag = id ? `v${id.version}` : source;
   if (defaults.releaseRepo === undefined) {
     throw new RbeeError(
       400,
       "worker_release_repo_unset",
-      `worker source ${JSON.stringify(source)} names no repository, and this hive has no default release repository; set ${RELEASE_REPO_FLAG} on the hive, or name one: gh:owner/repo@${isTag ? source : `v${id?.version ?? ""}`}`,
+      `worker source ${JSON.stringify(source)} names no repository, and this hive has no default release repository; set ${RELEASE_REPO_FLAG} on the hive, or name one: gh:owner/repo@${tag}`,
     );
   }
   const [owner = "", repo = ""] = defaults.releaseRepo.split("/");
   // release() checks owner and repo: a bad default is named in the error like a bad source.
-  const parsed = release(source, owner, repo, isTag ? source : `v${id?.version ?? ""}`);
+  const parsed = release(source, owner, repo, tag);
   return id && parsed.kind === "github" ? { ...parsed, workerType: id.workerType, platform: id.platform } : parsed;
+}
+
+function parseBareWorkerId(source: string): WorkerIdParts {
+  try {
+    return parseWorkerId(source);
+  } catch {
+    throw invalid(source, `a worker id is <type>-llm-worker-rbee-v<version>-<platform>, e.g. cpu-llm-worker-rbee-v0.1.0-linux; or use ${WORKER_SOURCE_FORMS}`);
+  }
 }
 
 function release(source: string, owner: string, repo: string, tag: string): WorkerSource {
