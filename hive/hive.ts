@@ -111,6 +111,7 @@ export class Hive {
       readiness: this.readiness,
       installations,
       workerStopGraceMs: options.workerStopGraceMs,
+      workerReleaseRepo: options.workerReleaseRepo,
       spawnSettings: () => ({
         hiveChannel: this.requireChannel(),
         heartbeatIntervalMs: this.heartbeatIntervalMs,

@@ -11,6 +11,7 @@ import { isLoopbackHost } from "../../shared/loopback-host.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { MAX_SLOTS } from "../../shared/protocol/worker-launch.js";
 import { UsageError } from "../../shared/usage-error.js";
+import { releaseRepoProblem } from "../provisioners/worker/worker-source.js";
 import { parseByteSize } from "./byte-size.js";
 import { locateConfigFile, readConfigFile, type UserPaths } from "./config-file.js";
 import { readTokenFile } from "./token-file.js";
@@ -39,6 +40,12 @@ export const DEFAULTS = {
   stopWorkersOnExit: false,
   /** GitHub API that worker releases are fetched from (env RBEE_GITHUB_API_URL). */
   githubApiUrl: "https://api.github.com",
+  /**
+   * `owner/repo` whose releases bare worker ids (`cuda-llm-worker-rbee-v0.2.0-linux`, `v0.2.0`) are
+   * looked up in (env RBEE_WORKER_RELEASE_REPO). None by default: a hive runs what it downloads,
+   * so the repository it trusts is named by whoever runs it, never guessed.
+   */
+  workerReleaseRepo: undefined,
   /** Memory this hive offers the queen, in bytes (env RBEE_MEMORY_BUDGET); unset: all the machine has. */
   memoryBudget: undefined,
 } as const;
@@ -68,6 +75,13 @@ const Settings = z.object({
   cacheDir: z.string().min(1, "must not be empty"),
   stopWorkersOnExit: z.boolean(),
   githubApiUrl: z.url({ protocol: /^https?$/, error: "must be an http(s):// URL" }),
+  workerReleaseRepo: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = releaseRepoProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: `must be a GitHub repository as owner/repo, e.g. rbee-dev/rbee: ${problem}` });
+    })
+    .optional(),
   /** Caps the RAM and each GPU's VRAM the hive reports as total and free, in bytes (a number, or text such as "4GiB"). */
   memoryBudget: z
     .union([z.number(), z.string()], { error: MEMORY_BUDGET_EXPECTED })
@@ -105,6 +119,7 @@ const SOURCES: Record<Key, { flag: string; env: string; type: "string" | "intege
   cacheDir: { flag: "cache-dir", env: "RBEE_CACHE_DIR", type: "string" },
   stopWorkersOnExit: { flag: "stop-workers-on-exit", env: "RBEE_STOP_WORKERS_ON_EXIT", type: "boolean" },
   githubApiUrl: { flag: "github-api-url", env: "RBEE_GITHUB_API_URL", type: "string" },
+  workerReleaseRepo: { flag: "worker-release-repo", env: "RBEE_WORKER_RELEASE_REPO", type: "string" },
   memoryBudget: { flag: "memory-budget", env: "RBEE_MEMORY_BUDGET", type: "string" },
 };
 const KEYS = Object.keys(SOURCES) as Key[];
@@ -153,6 +168,10 @@ key in camelCase, e.g. {"queenUrl": "https://…", "workerThreads": 8}), else it
                           hive re-attaches them); --no-stop-workers-on-exit turns it off again
   --github-api-url <url>  GitHub API worker releases are fetched from (env RBEE_GITHUB_API_URL,
                           key githubApiUrl, default ${DEFAULTS.githubApiUrl})
+  --worker-release-repo <owner/repo>
+                          GitHub repository whose releases worker_install takes bare worker ids
+                          (cuda-llm-worker-rbee-v0.2.0-linux) and tags (v0.2.0) from (env
+                          RBEE_WORKER_RELEASE_REPO, key workerReleaseRepo, default none: name it)
   --memory-budget <size>  the most RAM (and VRAM per GPU) this hive offers the queen, e.g. 4GiB or
                           512MiB: it reports at most this as total, and this less what its workers
                           use as free, so several hives can share one machine (env RBEE_MEMORY_BUDGET,
