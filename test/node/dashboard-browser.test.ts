@@ -65,7 +65,9 @@ describe("the dashboard in a browser", () => {
   });
 
   it("shows a hive and a worker that arrive while it is open, live, on desktop and phone", { timeout: 180_000 }, async () => {
-    await page.goto(`${queen.url}${DASHBOARD_PATHS.page}`);
+    const served = await page.goto(`${queen.url}${DASHBOARD_PATHS.page}`);
+    expect(served?.status()).toBe(200);
+    expect(served?.headers()["content-security-policy"]).toContain("default-src 'self'");
     await expect.poll(() => page.locator("#sign-in").isVisible()).toBe(true);
 
     await page.fill("#key", "not-a-key");
