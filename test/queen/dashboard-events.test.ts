@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { describe, expect, it } from "vitest";
-import { DashboardSnapshot } from "../../shared/dashboard/dashboard-snapshot.js";
+import { DASHBOARD_PATHS, DashboardSnapshot } from "../../shared/dashboard/dashboard-snapshot.js";
 import { metricsStub } from "../../queen/metrics/metrics-store.js";
 import { buildSnapshot } from "../../queen/dashboard/build-snapshot.js";
 import { SNAPSHOT_INTERVAL_MS, snapshotStream } from "../../queen/dashboard/snapshot-stream.js";
@@ -30,21 +30,21 @@ async function snapshotWhere(response: Response, accept: (snapshot: DashboardSna
 
 describe("GET /v1/dashboard/events", () => {
   it("refuses a request without a key, in the usual error shape", async () => {
-    const response = await SELF.fetch("https://queen/v1/dashboard/events");
+    const response = await SELF.fetch(`https://queen${DASHBOARD_PATHS.events}`);
     expect(response.status).toBe(401);
     expect(await errorOf(response)).toMatchObject({ code: "missing_api_key", type: expect.any(String), message: expect.stringContaining("API key") });
   });
 
   it("refuses a key without the admin scope", async () => {
     const { key } = await createKey(["inference"]);
-    const response = await call("GET", "/v1/dashboard/events", { key });
+    const response = await call("GET", DASHBOARD_PATHS.events, { key });
     expect(response.status).toBe(403);
     expect((await errorOf(response)).message).toMatch(/admin/);
   });
 
   it("streams snapshots of the fleet to an admin key: the hive online, its worker and its model", { timeout: 20_000 }, async () => {
     await hiveServing("dash-events-hive", "dash-events-model");
-    const response = await call("GET", "/v1/dashboard/events");
+    const response = await call("GET", DASHBOARD_PATHS.events);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const snapshot = await snapshotWhere(response, (candidate) => candidate.workers.some((worker) => worker.model === "dash-events-model" && worker.state === "ready"));
@@ -54,7 +54,7 @@ describe("GET /v1/dashboard/events", () => {
   });
 
   it("sends a later snapshot when the fleet changes, on the same stream", { timeout: 20_000 }, async () => {
-    const response = await call("GET", "/v1/dashboard/events");
+    const response = await call("GET", DASHBOARD_PATHS.events);
     let first = true;
     const changed = await snapshotWhere(response, (snapshot) => {
       // The first snapshot is sent before the hive exists; a later one must show it.
@@ -70,7 +70,7 @@ describe("GET /v1/dashboard/events", () => {
     const { job_id: jobId } = await submitJob({ operation: "model_download", hive: "dash-jobs-hive", model: "hf:org/repo:model.gguf" });
     await hive.next("job_start");
     sendJobEvent(hive, jobId, { type: "progress", bytes: 512, total: 2048, bytes_per_second: 256 });
-    const snapshot = await snapshotWhere(await call("GET", "/v1/dashboard/events"), (candidate) => candidate.jobs.some((job) => job.id === jobId && job.progress !== null));
+    const snapshot = await snapshotWhere(await call("GET", DASHBOARD_PATHS.events), (candidate) => candidate.jobs.some((job) => job.id === jobId && job.progress !== null));
     expect(snapshot.jobs.find((job) => job.id === jobId)).toMatchObject({
       operation: "model_download",
       hive: "dash-jobs-hive",
