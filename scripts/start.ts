@@ -198,6 +198,7 @@ rbee is running.
   OPENAI_BASE_URL=${baseUrl}
   OPENAI_API_KEY=${apiKey}
   model: ${model.name}
+  dashboard: ${queen.url}/dashboard/   (sign in with the OPENAI_API_KEY above, the admin key)
 
   rbee CLI:  export RBEE_QUEEN_URL=${queen.url} RBEE_API_KEY=${apiKey}   (then: npx rbee status)
 
