@@ -4,7 +4,6 @@
 // from a file (--token-file), and a --token on the command line, where `ps` shows it to every
 // user of the machine, is accepted with a warning.
 import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { isLoopbackHost } from "../../shared/loopback-host.js";
@@ -14,7 +13,7 @@ import { UsageError } from "../../shared/usage-error.js";
 import { parseByteSize } from "./byte-size.js";
 import { locateConfigFile, readConfigFile, type UserPaths } from "./config-file.js";
 import { readTokenFile } from "./token-file.js";
-import { absolutePath, rbeeDir } from "./user-dirs.js";
+import { absolutePath, pathsOf, rbeeDir } from "./user-dirs.js";
 
 export type { UserPaths } from "./config-file.js";
 
@@ -179,7 +178,7 @@ export function parseConnectOptions(
     name: sanitizeHostName(hostName),
     workerStopGraceMs: DEFAULTS.workerStopGraceMs,
     workerLoadStallMs: DEFAULTS.workerLoadStallMs,
-    cacheDir: rbeeDir("cache", env, paths.homeDir),
+    cacheDir: rbeeDir("cache", env, paths.homeDir, paths.platform),
     stopWorkersOnExit: DEFAULTS.stopWorkersOnExit,
     githubApiUrl: DEFAULTS.githubApiUrl,
   };
@@ -193,17 +192,17 @@ export function parseConnectOptions(
     if (flagValue !== undefined) {
       ranks.set(key, FLAG_RANK);
       labels.set(key, `--${flag}`);
-      merged[key] = fromText(key, flagValue, `--${flag}`, paths.cwd, paths.homeDir);
+      merged[key] = fromText(key, flagValue, `--${flag}`, paths);
     } else if (envValue !== undefined) {
       ranks.set(key, ENV_RANK);
       labels.set(key, `--${flag} (env ${variable})`);
-      merged[key] = fromText(key, envValue, `--${flag} (env ${variable})`, paths.cwd, paths.homeDir);
+      merged[key] = fromText(key, envValue, `--${flag} (env ${variable})`, paths);
     } else if (config?.[key] !== undefined) {
       ranks.set(key, CONFIG_RANK);
       labels.set(key, `${location.path}: ${key}`);
       // A relative path in a config file means next to the file, wherever the hive starts from.
       const value = config[key];
-      merged[key] = PATH_KEYS.has(key) && typeof value === "string" ? absolutePath(value, path.dirname(location.path), paths.homeDir) : value;
+      merged[key] = PATH_KEYS.has(key) && typeof value === "string" ? absolutePath(value, pathsOf(paths.platform ?? process.platform).dirname(location.path), paths.homeDir, paths.platform) : value;
     } else {
       merged[key] = defaults[key];
     }
@@ -271,10 +270,10 @@ function readFlags(argv: string[]): FlagValues {
 }
 
 /** A flag's or environment variable's text as the option's type; `label` names it in errors. */
-function fromText(key: Key, value: string | boolean, label: string, cwd: string, homeDir: string): unknown {
+function fromText(key: Key, value: string | boolean, label: string, paths: UserPaths): unknown {
   const { type } = SOURCES[key];
   if (typeof value === "boolean" || type === "string") {
-    return PATH_KEYS.has(key) && typeof value === "string" && value !== "" ? absolutePath(value, cwd, homeDir) : value;
+    return PATH_KEYS.has(key) && typeof value === "string" && value !== "" ? absolutePath(value, paths.cwd, paths.homeDir, paths.platform) : value;
   }
   const text = value.trim();
   if (type === "integer") {
