@@ -2,6 +2,7 @@
 // uncaught exception (./processes/crash-guard.ts) or when the supervisor that owns it is gone.
 // hive/cli.ts runs it through the commander program (./cli-program.ts).
 import os from "node:os";
+import { createLogger, type LogFn, logFormatFor } from "../shared/log/json-log.js";
 import { exitWithParentPid } from "../shared/protocol/exit-with-parent.js";
 import { ignoreBrokenOutput } from "../shared/ignore-broken-output.js";
 import { watchParent } from "../shared/watch-parent.js";
@@ -20,12 +21,13 @@ const SAME_REQUEST_WINDOW_MS = 2000;
 /** Starts the hive; resolves once it is up (it then runs until stopped). Throws UsageError for a bad option. */
 export async function connect(args: string[]): Promise<void> {
   const options = parseConnectOptions(args, process.env, os.hostname());
-  if (options.configFile !== null) console.log(`rbee-hive: options from ${options.configFile}`);
-  for (const warning of options.warnings) console.error(`rbee-hive: warning: ${warning}`);
-
-  // Every line goes through the printer, so a download's live bar is never garbled by a log line.
-  const printer = new ProgressPrinter(process.stdout);
-  const log = (line: string) => printer.log(line);
+  // Every line goes through the printer, so a download's live bar is never garbled by a log line;
+  // off a terminal, the printer's progress lines are log lines too, so a JSON log stays JSON.
+  const logger = createLogger({ role: "hive", format: logFormatFor(process.stdout, process.env), write: (line) => printer.log(line) });
+  const printer = new ProgressPrinter(process.stdout, undefined, (line) => logger.info(line));
+  const log: LogFn = (msg, fields) => logger.info(msg, fields);
+  if (options.configFile !== null) log(`rbee-hive: options from ${options.configFile}`, { config_file: options.configFile });
+  for (const warning of options.warnings) logger.warn(`rbee-hive: warning: ${warning}`);
   let hive: Hive | undefined;
   const exit = (code: number) => process.exit(code);
   // Before start(): a crash while starting must stop what already runs, not leave it half up.
