@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
+import { logMessageOf } from "../../shared/log/json-log.js";
 import { RbeeError } from "../../shared/errors.js";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { listeningPortIn } from "../../shared/protocol/listening-line.js";
@@ -127,16 +128,6 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
 
 async function lastWords(logFile: string): Promise<string> {
   const text = await readFile(logFile, "utf8").catch(() => "");
-  return text.trim().split("\n").slice(-FAILURE_TAIL_LINES).map(messageOf).join(" | ") || "no output";
+  return text.trim().split("\n").slice(-FAILURE_TAIL_LINES).map(logMessageOf).join(" | ") || "no output";
 }
 
-/** A worker's JSON log line (shared/log/json-log.ts) says what happened in its `msg`; other lines are kept as they are. */
-function messageOf(line: string): string {
-  if (!line.startsWith("{")) return line;
-  try {
-    const parsed: unknown = JSON.parse(line);
-    return typeof parsed === "object" && parsed !== null && "msg" in parsed && typeof parsed.msg === "string" ? parsed.msg : line;
-  } catch {
-    return line;
-  }
-}

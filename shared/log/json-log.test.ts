@@ -1,7 +1,7 @@
 // The shared logger: one JSON object per line with the fixed keys first, or one readable line on a
 // terminal; RBEE_LOG_FORMAT chooses either way.
 import { describe, expect, it } from "vitest";
-import { createLogger, logFormatFor } from "./json-log.js";
+import { createLogger, logFormatFor, logMessageOf } from "./json-log.js";
 
 const now = () => new Date("2026-12-02T04:05:06.789Z");
 
@@ -33,5 +33,11 @@ describe("the hive's and the worker's logger", () => {
     expect(logFormatFor({ isTTY: true }, { RBEE_LOG_FORMAT: "json" })).toBe("json");
     expect(logFormatFor({}, { RBEE_LOG_FORMAT: "text" })).toBe("text");
     expect(logFormatFor({}, { RBEE_LOG_FORMAT: "yaml" })).toBe("json");
+  });
+
+  it("reads a line's message back for people (npm start's output, a failed worker's last words)", () => {
+    expect(logMessageOf('{"time":"t","level":"info","role":"hive","msg":"connected to queen"}')).toBe("connected to queen");
+    expect(logMessageOf("listening on 127.0.0.1:4000")).toBe("listening on 127.0.0.1:4000");
+    expect(logMessageOf("{not json")).toBe("{not json");
   });
 });

@@ -65,3 +65,14 @@ function definedFields(fields: LogFields): LogFields {
 }
 
 const RESERVED = new Set(["time", "level", "role", "msg"]);
+
+/** What a person reads of a log line: a JSON line's `msg`, any other line as it is (a worker's log file, npm start's output). */
+export function logMessageOf(line: string): string {
+  if (!line.startsWith("{")) return line;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    return typeof parsed === "object" && parsed !== null && "msg" in parsed && typeof parsed.msg === "string" ? parsed.msg : line;
+  } catch {
+    return line;
+  }
+}
