@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
+import { logMessageOf } from "../shared/log/json-log.js";
 import { modelNameFromSource } from "../shared/models/model-name.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
 import { startHiveProcess } from "./local-cloud/hive-process.js";
@@ -169,7 +170,8 @@ try {
     stopWorkersOnExit: true,
     // And, should this process die without stopping the hive, the hive stops by itself.
     exitWithParent: true,
-    onLine: (line) => console.log(`[hive] ${line}`),
+    // The hive logs JSON lines to this pipe; what a person reads of each is its message.
+    onLine: (line) => console.log(`[hive] ${logMessageOf(line)}`),
   });
   shutdown.add("the hive", () => hive.stop()); // the hive stops the workers it started before it exits
   await hive.welcomed;

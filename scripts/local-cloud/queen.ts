@@ -21,6 +21,8 @@ export interface LocalQueenOptions {
   heartbeatIntervalMs?: number;
   /** More of the queen's vars (wrangler.toml [vars]), e.g. RATE_LIMIT_PER_KEY. */
   vars?: Record<string, string>;
+  /** wrangler's log level; "log" passes the queen's own console.log lines (its request log) to this process's console. Default "warn". */
+  logLevel?: "warn" | "log";
 }
 
 export interface LocalQueen {
@@ -45,7 +47,7 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
       inspector: false,
       persist: options.persistDir,
       watch: false,
-      logLevel: "warn",
+      logLevel: options.logLevel ?? "warn",
     },
   });
   const url = await worker.url;

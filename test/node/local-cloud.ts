@@ -48,6 +48,8 @@ export interface LocalCloudOptions {
   hiveEnv?: Record<string, string>;
   /** More of the queen's vars, e.g. KEEP_ALIVE_SECONDS. */
   queenVars?: Record<string, string>;
+  /** "log" to have the queen's console.log lines (its request log) on this process's console. */
+  queenLogLevel?: "warn" | "log";
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -63,6 +65,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     port: 0,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     ...(options.queenVars === undefined ? {} : { vars: options.queenVars }),
+    ...(options.queenLogLevel === undefined ? {} : { logLevel: options.queenLogLevel }),
   };
   let queen = await startLocalQueen(queenOptions);
   const client = new QueenClient(queen.url, apiKey);
