@@ -12,7 +12,7 @@ import { workerArtifactId, type WorkerType } from "../../hive/catalog/worker/wor
 import { BUNDLE_MANIFEST_FILE, type WorkerBundleManifest } from "../../hive/catalog/worker/worker-bundle-manifest.js";
 import { BUNDLE_ENTRY, bundleWorker } from "../../hive/provisioners/worker/bundle-worker.js";
 import { localWorkerVersion } from "../../hive/provisioners/worker/local-build-vendor.js";
-import { filesUnder, tarGz } from "./write-tar-gz.js";
+import { filesUnder, tarGz } from "../../shared/archive/write-tar-gz.js";
 
 /** The worker types each platform's node-llama-cpp has GPU backends for (Metal only on macOS, CUDA and Vulkan elsewhere). */
 export const RELEASE_MATRIX: Readonly<Record<string, readonly WorkerType[]>> = {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { execa } from "execa";
 import { beforeEach, describe, expect, it } from "vitest";
-import { tarGz } from "../../../scripts/worker-release/write-tar-gz.js";
+import { tarGz } from "../../../shared/archive/write-tar-gz.js";
 import { extractTarGz } from "./extract-tar-gz.js";
 
 let dir: string;

@@ -11,7 +11,7 @@ import type { ArtifactProvisioner, ProvisionListener } from "../../catalog/artif
 import type { WorkerArtifact } from "../../catalog/worker/worker-artifact.js";
 import { hostPlatform } from "../../catalog/worker/worker-platform.js";
 import { BUNDLE_MANIFEST_FILE } from "../../catalog/worker/worker-bundle-manifest.js";
-import { tarGz } from "../../../scripts/worker-release/write-tar-gz.js";
+import { tarGz } from "../../../shared/archive/write-tar-gz.js";
 import { hostNodeLlamaCpp } from "./host-node-llama-cpp.js";
 import { resolveWorker } from "./resolve-worker.js";
 import { createWorkerProvisioner, installWorker } from "./worker-catalog.js";

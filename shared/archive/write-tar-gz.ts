@@ -1,4 +1,5 @@
-// Writes a gzipped ustar archive of a folder, for `npm run release:worker`: the reading side is
+// Writes a gzipped ustar archive of a folder: `npm run release:worker` makes worker releases with it
+// and the hive's tests make archives to unpack (in shared/ for both). The reading side is
 // hive/provisioners/worker/extract-tar-gz.ts. Byte-for-byte reproducible (sorted entries, fixed
 // owner, modes and time, gzip without a timestamp), so a release built twice from one commit has
 // one sha256. Only regular files and folders, as the hive accepts nothing else.
