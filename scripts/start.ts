@@ -150,9 +150,8 @@ const queen = await queenStarting.catch((error: Error) => {
 });
 shutdown.ownSignals(); // back from the handlers wrangler installed while starting
 await shutdown.checkpoint();
-// Should this process die without stopping workerd (and wrangler's esbuild), the guard does.
-// wrangler runs two workerd (its proxy on the port, the queen behind it); the second may start
-// after the URL is known. The hive is not guarded: it stops by itself, and its workers with it.
+// Should this process die without stopping workerd (and esbuild's service), the guard does.
+// The hive is not guarded: it stops by itself, and its workers with it.
 const guard = startOrphanGuard();
 shutdown.add("the queen's guard", () => guard.disarm());
 await guard.guardChildrenNamed(...QUEEN_PROCESSES);
