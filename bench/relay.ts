@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `models: ${cloud.models.map((m) => `${m.name} (${m.path})`).join(", ")}\n` +
         `workers: --threads ${options.threads} --parallel ${WORKER_PARALLEL}, cpu; ${options.requests} non-streaming requests and ${options.streams} streams of ` +
-        `${options["stream-tokens"]} tokens per path, greedy, direct and queen interleaved; the queen through wrangler's local proxy\n`,
+        `${options["stream-tokens"]} tokens per path, greedy, direct and queen interleaved; the queen on Miniflare, as npm start serves it\n`,
     );
     for (const model of cloud.models) {
       const targets = { direct: model.direct, queen: cloud.viaQueen };

@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     if (model === undefined) throw new Error("the bench cloud started no worker");
     process.stdout.write(
       `model: ${model.name} (${model.path}, context ${SLOT_CONTEXT_TOKENS} tokens per slot); worker: --threads ${options.threads} --parallel ${workerOptions.workerParallel}, cpu; ` +
-        `${options.tokens} tokens per stream, temperature ${options.temperature} with seeds ${SEED_BASE}+i; the queen through wrangler's local proxy\n`,
+        `${options.tokens} tokens per stream, temperature ${options.temperature} with seeds ${SEED_BASE}+i; the queen on Miniflare, as npm start serves it\n`,
     );
     // The check below means something only if a seed fixes the output: ask twice, one at a time.
     const once = await round(client, model.direct, model.name, 1, options.tokens, 1);

@@ -3,6 +3,7 @@
 // relay a request, cancel it). It keeps no worker registry; its workers run detached and outlive
 // it, and a restarted hive finds them again through its fixed channel socket.
 import path from "node:path";
+import type { LogFn } from "../shared/log/json-log.js";
 import { describeError } from "../shared/errors.js";
 import type { HiveDevices } from "../shared/protocol/hive-devices.js";
 import { MAX_HELLO_WORKERS, type QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
@@ -59,7 +60,7 @@ export class Hive {
 
   constructor(
     private readonly options: ConnectOptions,
-    log: (line: string) => void = (line) => console.log(line),
+    log: LogFn = (line) => console.log(line),
     /** Called once the hive stopped because the queen will not take it (token revoked or rejected). */
     onRevoked: () => void = () => {},
     /** Shown each download's progress (the CLI draws a bar on a terminal). */
@@ -111,6 +112,7 @@ export class Hive {
       readiness: this.readiness,
       installations,
       workerStopGraceMs: options.workerStopGraceMs,
+      workerReleaseRepo: options.workerReleaseRepo,
       spawnSettings: () => ({
         hiveChannel: this.requireChannel(),
         heartbeatIntervalMs: this.heartbeatIntervalMs,

@@ -17,6 +17,7 @@ import { requestId } from "./observability/request-id.js";
 import { aliasRoutes } from "./routes/aliases.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { METRICS_PATH } from "./auth/route-scope.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import { chatCompletionRoutes, completionRoutes, embeddingRoutes } from "./routes/inference.js";
 import { hiveConnectRoutes } from "./routes/hive-connect.js";
 import { rerankRoutes } from "./routes/rerank.js";
@@ -64,6 +65,7 @@ app.route("/v1/jobs", jobRoutes);
 app.route("/v1/keys", keyRoutes);
 app.route("/v1/usage", usageRoutes);
 app.route("/v1/workers", workerRoutes);
+app.route("/v1/dashboard", dashboardRoutes);
 
 app.notFound((c) => c.json(openAiErrorBody(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));
 

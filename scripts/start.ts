@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
+import { logMessageOf } from "../shared/log/json-log.js";
 import { modelNameFromSource } from "../shared/models/model-name.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
 import { startHiveProcess } from "./local-cloud/hive-process.js";
@@ -149,9 +150,8 @@ const queen = await queenStarting.catch((error: Error) => {
 });
 shutdown.ownSignals(); // back from the handlers wrangler installed while starting
 await shutdown.checkpoint();
-// Should this process die without stopping workerd (and wrangler's esbuild), the guard does.
-// wrangler runs two workerd (its proxy on the port, the queen behind it); the second may start
-// after the URL is known. The hive is not guarded: it stops by itself, and its workers with it.
+// Should this process die without stopping workerd (and esbuild's service), the guard does.
+// The hive is not guarded: it stops by itself, and its workers with it.
 const guard = startOrphanGuard();
 shutdown.add("the queen's guard", () => guard.disarm());
 await guard.guardChildrenNamed(...QUEEN_PROCESSES);
@@ -169,7 +169,8 @@ try {
     stopWorkersOnExit: true,
     // And, should this process die without stopping the hive, the hive stops by itself.
     exitWithParent: true,
-    onLine: (line) => console.log(`[hive] ${line}`),
+    // The hive logs JSON lines to this pipe; what a person reads of each is its message.
+    onLine: (line) => console.log(`[hive] ${logMessageOf(line)}`),
   });
   shutdown.add("the hive", () => hive.stop()); // the hive stops the workers it started before it exits
   await hive.welcomed;
@@ -198,6 +199,7 @@ rbee is running.
   OPENAI_BASE_URL=${baseUrl}
   OPENAI_API_KEY=${apiKey}
   model: ${model.name}
+  dashboard: ${queen.url}/dashboard/   (sign in with the OPENAI_API_KEY above, the admin key)
 
   rbee CLI:  export RBEE_QUEEN_URL=${queen.url} RBEE_API_KEY=${apiKey}   (then: npx rbee status)
 

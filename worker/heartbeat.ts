@@ -3,10 +3,10 @@
 import http from "node:http";
 import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
 import { describeError } from "../shared/errors.js";
-import { type HiveChannelAddress, parseHiveChannel } from "../shared/hive-channel-address.js";
+import { channelConnectTarget, type HiveChannelAddress, parseHiveChannel } from "../shared/hive-channel-address.js";
 
 export interface HeartbeatOptions {
-  /** The hive channel (`unix:/path.sock` or `http://127.0.0.1:port`); heartbeats go to its `/heartbeat`. */
+  /** The hive channel (`unix:/path.sock`, `pipe:\\.\pipe\name` or `http://127.0.0.1:port`); heartbeats go to its `/heartbeat`. */
   hiveChannel: string;
   heartbeatIntervalMs: number;
   /** The heartbeat to send, read fresh for every send. */
@@ -33,7 +33,7 @@ export class HeartbeatSender {
 
   constructor(private readonly options: HeartbeatOptions) {
     const address = parseHiveChannel(options.hiveChannel);
-    if (!address) throw new Error(`hive channel '${options.hiveChannel}' is neither unix:/path nor a loopback http:// URL`);
+    if (!address) throw new Error(`hive channel '${options.hiveChannel}' is neither unix:/path, pipe:\\\\.\\pipe\\name nor a loopback http:// URL`);
     this.address = address;
     this.url = `${options.hiveChannel}/heartbeat`;
     this.requestTimeoutMs = Math.min(options.heartbeatIntervalMs, MAX_REQUEST_TIMEOUT_MS);
@@ -104,7 +104,7 @@ export class HeartbeatSender {
 
   /** POSTs to the channel's /heartbeat (node:http, since fetch cannot reach a unix socket). */
   private postJson(body: string): Promise<number> {
-    const target = this.address.kind === "unix" ? { socketPath: this.address.socketPath } : { host: this.address.host, port: this.address.port };
+    const target = channelConnectTarget(this.address);
     return new Promise((resolve, reject) => {
       const request = http.request(
         {

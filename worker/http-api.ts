@@ -6,6 +6,7 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { RbeeError } from "../shared/errors.js";
 import { limitBodySize } from "../shared/http/json-body.js";
+import type { LogFn } from "../shared/log/json-log.js";
 import { REQUEST_ID_HEADER } from "../shared/openai/inference-headers.js";
 import type { WorkerState } from "../shared/protocol/worker-heartbeat.js";
 import type { Engine } from "./engine.js";
@@ -15,6 +16,7 @@ import { guardWorkerAccess, requireJson } from "./access-guard.js";
 import { embeddings } from "./routes/embeddings.js";
 import { rerank } from "./routes/rerank.js";
 import type { RouteContext, RouteHandler } from "./routes/route-context.js";
+import { meteredEngine, requestLog } from "./request-log.js";
 
 /** Largest request body the worker accepts, in bytes (1 MiB: far beyond any prompt that fits a context). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -38,7 +40,8 @@ export interface WorkerApiOptions {
   /** What its hive sends as `Authorization: Bearer …` (shared/protocol/worker-launch.ts WORKER_SECRET_ENV). */
   secret: string;
   state: () => WorkerState;
-  log: (message: string) => void;
+  /** Lifecycle lines, and one line per model request (./request-log.ts). */
+  log: LogFn;
   /** True once the worker drains: the model routes then answer 503. */
   draining: () => boolean;
 }
@@ -66,7 +69,7 @@ export function createWorkerApi(options: WorkerApiOptions): Hono {
   const routeContext = (c: Context): RouteContext => {
     const loaded = engine();
     if (!loaded) throw new Error("a model route ran before the model was loaded");
-    return { engine: loaded, modelName, clientError: (error) => clientError(error, c) };
+    return { engine: meteredEngine(loaded, c), modelName, clientError: (error) => clientError(error, c) };
   };
   const refuseUnlessServing: MiddlewareHandler = async (_c, next) => {
     if (draining()) throw new RbeeError(503, "worker_draining", "The worker is shutting down; retry elsewhere", { retryAfterSeconds: 1 });
@@ -91,7 +94,7 @@ export function createWorkerApi(options: WorkerApiOptions): Hono {
   });
   app.all("/health", (c) => methodNotAllowed(c, "GET"));
   for (const [path, handler] of MODEL_ROUTES) {
-    app.post(path, requireJson, refuseUnlessServing, bodyCap, (c) => handler(c, routeContext(c)));
+    app.post(path, requestLog(log), requireJson, refuseUnlessServing, bodyCap, (c) => handler(c, routeContext(c)));
     app.all(path, (c) => methodNotAllowed(c, "POST"));
   }
   app.notFound((c) => new RbeeError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`).toResponse());

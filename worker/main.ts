@@ -7,6 +7,7 @@
 // 128 + signal number when a second signal cuts the drain short.
 import { constants } from "node:os";
 import { describeError } from "../shared/errors.js";
+import { createLogger, type LogFn, logFormatFor } from "../shared/log/json-log.js";
 import { listeningLine, readyLine } from "../shared/protocol/listening-line.js";
 import { UsageError } from "../shared/usage-error.js";
 import type { Engine } from "./engine.js";
@@ -19,10 +20,10 @@ import { WorkerStatus } from "./worker-status.js";
 /** How long in-flight requests may run after SIGTERM before their connections are cut, in ms. */
 const DRAIN_TIMEOUT_MS = 30_000;
 
-// stdout carries only machine-readable events for supervisors; everything for people goes to stderr.
-function log(message: string): void {
-  process.stderr.write(`rbee-worker[${process.pid}]: ${message}\n`);
-}
+// stdout carries only machine-readable events for supervisors; the log goes to stderr (the hive
+// sends it to the worker's log file): JSON lines, or readable lines on a terminal.
+const logger = createLogger({ role: "worker", format: logFormatFor(process.stderr, process.env), write: (line) => process.stderr.write(`${line}\n`) });
+const log: LogFn = (msg, fields) => logger.info(msg, { pid: process.pid, ...fields });
 
 function readOptions(argv: readonly string[]): WorkerOptions & { secret: string } {
   if (wantsHelp(argv)) {
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
 
   const failStartup = async (reason: string): Promise<never> => {
     status.setPhase("failed", reason);
-    log(reason);
+    logger.error(reason, { pid: process.pid, worker_id: options.workerId });
     await finalHeartbeat();
     await engine?.dispose();
     process.exit(1);
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   process.stdout.write(`${listeningLine(options.port)}\n`);
+  log(`listening on 127.0.0.1:${options.port}; loading ${options.modelPath}`, { worker_id: options.workerId, model: options.modelName, port: options.port });
 
   try {
     // Imported only now: node-llama-cpp takes seconds to import, and by then the flags are checked,
@@ -146,6 +148,7 @@ async function main(): Promise<void> {
   status.attachEngine(engine);
   status.setPhase("ready");
   process.stdout.write(`${readyLine(options.port)}\n`);
+  log(`model loaded; serving ${options.modelName}`, { worker_id: options.workerId, model: options.modelName, port: options.port });
 }
 
 await main();

@@ -84,12 +84,12 @@ describe("parseWorkerOptions", () => {
     expect(() => parseWorkerOptions([...REQUIRED, "--batch-size", "0"])).toThrow('--batch-size: expected an integer 1–65536, got "0"');
   });
 
-  it("accepts only a unix socket or an http hive channel on a loopback host", () => {
-    for (const url of ["unix:/run/rbee/hive-a.sock", "http://127.0.0.1:9000", "http://localhost:9000", "http://[::1]:9000"]) {
+  it("accepts only a unix socket, a Windows named pipe or an http hive channel on a loopback host", () => {
+    for (const url of ["unix:/run/rbee/hive-a.sock", "pipe:\\\\.\\pipe\\rbee-hive-a-0123", "http://127.0.0.1:9000", "http://localhost:9000", "http://[::1]:9000"]) {
       expect(parseWorkerOptions([...REQUIRED, "--hive-channel", url]).hiveChannel).toBe(url);
     }
-    for (const url of ["http://10.0.0.2:9000", "https://127.0.0.1:9000", "127.0.0.1:9000", "http://127.0.0.1", "unix:relative.sock"]) {
-      expect(() => parseWorkerOptions([...REQUIRED, "--hive-channel", url])).toThrow(/^--hive-channel: expected unix:\/absolute\/path.sock or an http:\/\/ URL/);
+    for (const url of ["http://10.0.0.2:9000", "https://127.0.0.1:9000", "127.0.0.1:9000", "http://127.0.0.1", "unix:relative.sock", "pipe:C:\\x"]) {
+      expect(() => parseWorkerOptions([...REQUIRED, "--hive-channel", url])).toThrow(/^--hive-channel: expected unix:\/absolute\/path.sock, pipe:.* \(Windows\) or an http:\/\/ URL/);
     }
   });
 

@@ -104,7 +104,7 @@ export class BenchCloud {
     readonly models: readonly BenchModel[],
   ) {}
 
-  /** The queen (through wrangler's local proxy, as `npm start` serves it) with the admin key. */
+  /** The queen (on Miniflare, as `npm start` serves it) with the admin key. */
   get viaQueen(): ChatTarget {
     return { baseUrl: this.queen.url, authorization: `Bearer ${ADMIN_KEY}` };
   }

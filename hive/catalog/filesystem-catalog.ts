@@ -12,7 +12,7 @@ import type { ArtifactCatalog } from "./artifact-catalog.js";
 import { checkArtifactId, folderNameFor, resolveInside } from "./artifact-id.js";
 import { abortableSleep } from "../../shared/abortable-sleep.js";
 
-const METADATA_FILE = "metadata.json";
+export const METADATA_FILE = "metadata.json";
 /** Folders starting with a dot are the catalog's own (locks, trash), never entries. */
 const LOCKS_FOLDER = ".locks";
 const TRASH_FOLDER = ".trash";

@@ -1,12 +1,11 @@
 // The hive's optional JSON config file: which file (--config, RBEE_CONFIG, or the default one
 // if it exists), read and validated once, with errors that name the file and the key. A file
 // holding a secret (the token) must be readable by its owner alone.
-import path from "node:path";
 import type { z } from "zod";
 import { UsageError } from "../../shared/usage-error.js";
 import { issuePath } from "../../shared/validation.js";
 import { readFileWithMode, refuseSharedSecretFile, type FileText } from "./private-file.js";
-import { absolutePath, rbeeDir } from "./user-dirs.js";
+import { absolutePath, pathsOf, rbeeDir } from "./user-dirs.js";
 
 export const CONFIG_FILE_NAME = "hive.json";
 
@@ -21,14 +20,17 @@ export interface UserPaths {
   homeDir: string;
   /** Folder relative paths in flags and the environment are taken from. */
   cwd: string;
+  /** Whose default folders and path rules apply; default `process.platform`. */
+  platform?: NodeJS.Platform;
 }
 
 /** The file named by the flag, else by RBEE_CONFIG, else the default `$XDG_CONFIG_HOME/rbee/hive.json`. */
 export function locateConfigFile(flag: string | undefined, env: NodeJS.ProcessEnv, paths: UserPaths): ConfigFileLocation {
   const named = flag !== undefined ? { value: flag, by: "--config" } : env.RBEE_CONFIG ? { value: env.RBEE_CONFIG, by: "--config (env RBEE_CONFIG)" } : undefined;
-  if (named === undefined) return { path: path.join(rbeeDir("config", env, paths.homeDir), CONFIG_FILE_NAME), namedBy: undefined };
+  const platform = paths.platform ?? process.platform;
+  if (named === undefined) return { path: pathsOf(platform).join(rbeeDir("config", env, paths.homeDir, platform), CONFIG_FILE_NAME), namedBy: undefined };
   if (named.value.trim() === "") throw new UsageError(`${named.by}: expected a path to a JSON file, got an empty string`);
-  return { path: absolutePath(named.value, paths.cwd, paths.homeDir), namedBy: named.by };
+  return { path: absolutePath(named.value, paths.cwd, paths.homeDir, platform), namedBy: named.by };
 }
 
 /**

@@ -132,6 +132,20 @@ describe("new connect options", () => {
     expect(parse([...base, "--github-api-url", "https://ghe.example/api/v3/"]).githubApiUrl).toBe("https://ghe.example/api/v3");
   });
 
+  it("takes the default worker release repository from its flag, RBEE_WORKER_RELEASE_REPO or the config file, and has none by default", () => {
+    expect(parse(base).workerReleaseRepo).toBeUndefined();
+    expect(parse([...base, "--worker-release-repo", "rbee-dev/rbee"]).workerReleaseRepo).toBe("rbee-dev/rbee");
+    expect(parse(base, { RBEE_WORKER_RELEASE_REPO: "me/rbee-fork" }).workerReleaseRepo).toBe("me/rbee-fork");
+    writeConfig(".config/rbee/hive.json", { workerReleaseRepo: "org/workers" });
+    expect(parse(base).workerReleaseRepo).toBe("org/workers");
+  });
+
+  it("names a default worker release repository that is not owner/repo", () => {
+    expect(() => parse([...base, "--worker-release-repo", "rbee"])).toThrow(/^--worker-release-repo: must be a GitHub repository as owner\/repo, e\.g\. rbee-dev\/rbee: repo "" is not a GitHub repository name/);
+    expect(() => parse(base, { RBEE_WORKER_RELEASE_REPO: "../x" })).toThrow(/^--worker-release-repo \(env RBEE_WORKER_RELEASE_REPO\): must be a GitHub repository as owner\/repo.*owner "\.\." is not/);
+    expect(() => parse([...base, "--worker-release-repo", "o/r/extra"])).toThrow(/expected exactly owner\/repo, got "o\/r\/extra"$/);
+  });
+
   it("names a bad worker thread count", () => {
     expect(() => parse([...base, "--worker-threads", "0"])).toThrow(/^--worker-threads: must be at least 1, got 0$/);
     expect(() => parse(base, { RBEE_WORKER_THREADS: "many" })).toThrow(/^--worker-threads \(env RBEE_WORKER_THREADS\): expected a whole number/);
@@ -279,10 +293,10 @@ describe("--memory-budget", () => {
 
 describe("CONNECT_USAGE", () => {
   it("shows every flag with its environment variable and config key", () => {
-    for (const flag of ["--config", "--queen", "--token", "--token-file", "--name", "--worker-threads", "--worker-stop-grace-ms", "--cache-dir", "--stop-workers-on-exit", "--github-api-url", "--memory-budget"]) {
+    for (const flag of ["--config", "--queen", "--token", "--token-file", "--name", "--worker-threads", "--worker-stop-grace-ms", "--cache-dir", "--stop-workers-on-exit", "--github-api-url", "--worker-release-repo", "--memory-budget"]) {
       expect(CONNECT_USAGE).toContain(flag);
     }
-    for (const key of ["queenUrl", "workerStopGraceMs", "cacheDir", "stopWorkersOnExit", "githubApiUrl", "RBEE_CACHE_DIR", "RBEE_CONFIG", "RBEE_HIVE_TOKEN_FILE", "tokenFile", "RBEE_MEMORY_BUDGET", "memoryBudget"]) {
+    for (const key of ["queenUrl", "workerStopGraceMs", "cacheDir", "stopWorkersOnExit", "githubApiUrl", "RBEE_CACHE_DIR", "RBEE_CONFIG", "RBEE_HIVE_TOKEN_FILE", "tokenFile", "RBEE_MEMORY_BUDGET", "memoryBudget", "RBEE_WORKER_RELEASE_REPO", "workerReleaseRepo"]) {
       expect(CONNECT_USAGE).toContain(key);
     }
   });

@@ -4,17 +4,17 @@
 // from a file (--token-file), and a --token on the command line, where `ps` shows it to every
 // user of the machine, is accepted with a warning.
 import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { isLoopbackHost } from "../../shared/loopback-host.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
 import { MAX_SLOTS } from "../../shared/protocol/worker-launch.js";
 import { UsageError } from "../../shared/usage-error.js";
+import { releaseRepoProblem } from "../provisioners/worker/worker-source.js";
 import { parseByteSize } from "./byte-size.js";
 import { locateConfigFile, readConfigFile, type UserPaths } from "./config-file.js";
 import { readTokenFile } from "./token-file.js";
-import { absolutePath, rbeeDir } from "./user-dirs.js";
+import { absolutePath, pathsOf, rbeeDir } from "./user-dirs.js";
 
 export type { UserPaths } from "./config-file.js";
 
@@ -39,6 +39,12 @@ export const DEFAULTS = {
   stopWorkersOnExit: false,
   /** GitHub API that worker releases are fetched from (env RBEE_GITHUB_API_URL). */
   githubApiUrl: "https://api.github.com",
+  /**
+   * `owner/repo` whose releases bare worker ids (`cuda-llm-worker-rbee-v0.2.0-linux`, `v0.2.0`) are
+   * looked up in (env RBEE_WORKER_RELEASE_REPO). None by default: a hive runs what it downloads,
+   * so the repository it trusts is named by whoever runs it, never guessed.
+   */
+  workerReleaseRepo: undefined,
   /** Memory this hive offers the queen, in bytes (env RBEE_MEMORY_BUDGET); unset: all the machine has. */
   memoryBudget: undefined,
 } as const;
@@ -68,6 +74,13 @@ const Settings = z.object({
   cacheDir: z.string().min(1, "must not be empty"),
   stopWorkersOnExit: z.boolean(),
   githubApiUrl: z.url({ protocol: /^https?$/, error: "must be an http(s):// URL" }),
+  workerReleaseRepo: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = releaseRepoProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: `must be a GitHub repository as owner/repo, e.g. rbee-dev/rbee: ${problem}` });
+    })
+    .optional(),
   /** Caps the RAM and each GPU's VRAM the hive reports as total and free, in bytes (a number, or text such as "4GiB"). */
   memoryBudget: z
     .union([z.number(), z.string()], { error: MEMORY_BUDGET_EXPECTED })
@@ -105,6 +118,7 @@ const SOURCES: Record<Key, { flag: string; env: string; type: "string" | "intege
   cacheDir: { flag: "cache-dir", env: "RBEE_CACHE_DIR", type: "string" },
   stopWorkersOnExit: { flag: "stop-workers-on-exit", env: "RBEE_STOP_WORKERS_ON_EXIT", type: "boolean" },
   githubApiUrl: { flag: "github-api-url", env: "RBEE_GITHUB_API_URL", type: "string" },
+  workerReleaseRepo: { flag: "worker-release-repo", env: "RBEE_WORKER_RELEASE_REPO", type: "string" },
   memoryBudget: { flag: "memory-budget", env: "RBEE_MEMORY_BUDGET", type: "string" },
 };
 const KEYS = Object.keys(SOURCES) as Key[];
@@ -117,47 +131,85 @@ const FLAG_RANK = 3;
 const ENV_RANK = 2;
 const CONFIG_RANK = 1;
 
+/** How each option reads in `rbee-hive connect --help`; SOURCES adds its variable and config key. */
+const HELP: Record<Key, { value?: string; help: string; default?: string }> = {
+  queenUrl: {
+    value: "<url>",
+    help: "queen base URL; https:// unless the queen runs on this machine; a trailing /v1 is dropped",
+    default: DEFAULTS.queenUrl,
+  },
+  tokenFile: { value: "<file>", help: "file holding this hive's token from POST /v1/hives, readable by you alone (chmod 600)" },
+  token: {
+    value: "<token>",
+    help: "the token itself (in a config file: chmod 600); on the command line every user of this machine sees it (ps): prefer the environment or --token-file",
+  },
+  name: { value: "<name>", help: "this hive's name", default: "the host name" },
+  workerThreads: { value: "<n>", help: "CPU threads per worker", default: "the worker's own, one per physical core" },
+  workerParallel: { value: "<n>", help: "requests each worker generates at once, one context slot each", default: "the worker's own, 1" },
+  workerStopGraceMs: {
+    value: "<ms>",
+    help: "how long a stopped worker may drain after SIGTERM before SIGKILL, in ms (Windows has no SIGTERM: workers end at once)",
+    default: String(DEFAULTS.workerStopGraceMs),
+  },
+  workerLoadStallMs: {
+    value: "<ms>",
+    help: "how long a loading worker's progress may stand still before the load counts as stalled and the worker is stopped, in ms; a slow load that keeps progressing is never cut",
+    default: `${DEFAULTS.workerLoadStallMs}, 5 minutes`,
+  },
+  cacheDir: {
+    value: "<dir>",
+    help: "where downloaded models and worker builds are kept",
+    default: "$XDG_CACHE_HOME/rbee, else ~/.cache/rbee on Linux, ~/Library/Caches/rbee on macOS, %LOCALAPPDATA%\\rbee on Windows",
+  },
+  stopWorkersOnExit: {
+    help: "on SIGINT/SIGTERM stop the workers too (env value 1); by default workers keep running and a restarted hive re-attaches them; --no-stop-workers-on-exit turns it off again",
+    default: "off",
+  },
+  githubApiUrl: { value: "<url>", help: "GitHub API worker releases are fetched from", default: DEFAULTS.githubApiUrl },
+  workerReleaseRepo: {
+    value: "<owner/repo>",
+    help: "GitHub repository whose releases worker_install takes bare worker ids (cuda-llm-worker-rbee-v0.2.0-linux) and tags (v0.2.0) from",
+    default: "none: name it",
+  },
+  memoryBudget: {
+    value: "<size>",
+    help: "the most RAM (and VRAM per GPU) this hive offers the queen, e.g. 4GiB or 512MiB: it reports at most this as total, and this less what its workers use as free, so several hives can share one machine",
+    default: "all the machine has",
+  },
+};
+
+const CONFIG_FLAG = {
+  flags: "--config <file>",
+  description:
+    "JSON config file (env RBEE_CONFIG; default $XDG_CONFIG_HOME/rbee/hive.json, else ~/.config/rbee/hive.json on Linux, ~/Library/Application Support/rbee/hive.json on macOS, %APPDATA%\\rbee\\hive.json on Windows; read only if it exists)",
+} as const;
+
+/** `connect`'s flags as `rbee-hive connect --help` lists them: commander's `flags` and `description`. */
+export function connectFlags(): Array<{ flags: string; description: string }> {
+  const flags: Array<{ flags: string; description: string }> = [CONFIG_FLAG];
+  for (const key of KEYS) {
+    const { flag, env } = SOURCES[key];
+    const { value, help, default: fallback } = HELP[key];
+    flags.push({
+      flags: value === undefined ? `--${flag}` : `--${flag} ${value}`,
+      description: `${help} (env ${env}, key ${key}${fallback === undefined ? "" : `, default ${fallback}`})`,
+    });
+  }
+  flags.push({ flags: "--no-stop-workers-on-exit", description: "leave the workers running on exit (the default), overriding the environment or config file" });
+  return flags;
+}
+
+export const CONNECT_SUMMARY = [
+  "Opens one outbound WebSocket to the queen and runs the workers it asks for.",
+  "",
+  'Each option is taken from its flag, else its environment variable, else the config file (the key in camelCase, e.g. {"queenUrl": "https://…", "workerThreads": 8}), else its default.',
+].join("\n");
+
+/** One line per option: flag, variable and config key; what `rbee-hive --help` shows of `connect`. */
 export const CONNECT_USAGE = `Usage: RBEE_HIVE_TOKEN=<token> rbee-hive connect --queen <url> [options]
 
-Opens one outbound WebSocket to the queen and runs the workers it asks for.
-
-Each option is taken from its flag, else its environment variable, else the config file (the
-key in camelCase, e.g. {"queenUrl": "https://…", "workerThreads": 8}), else its default.
-
-  --config <file>         JSON config file (env RBEE_CONFIG; default $XDG_CONFIG_HOME/rbee/hive.json,
-                          i.e. ~/.config/rbee/hive.json, read only if it exists)
-  --queen <url>           queen base URL (env RBEE_QUEEN_URL, key queenUrl, default ${DEFAULTS.queenUrl});
-                          https:// unless the queen runs on this machine; a trailing /v1 is dropped
-  --token-file <file>     file holding this hive's token from POST /v1/hives, readable by you alone
-                          (chmod 600) (env RBEE_HIVE_TOKEN_FILE, key tokenFile)
-  --token <token>         the token itself (env RBEE_HIVE_TOKEN, key token in a chmod 600 config file);
-                          on the command line every user of this machine sees it (ps): prefer the
-                          environment or --token-file
-  --name <name>           this hive's name (env RBEE_HIVE_NAME, key name, default: host name)
-  --worker-threads <n>    CPU threads per worker (env RBEE_WORKER_THREADS, key workerThreads,
-                          default: the worker's own, one per physical core)
-  --worker-parallel <n>   requests each worker generates at once, one context slot each (env
-                          RBEE_WORKER_PARALLEL, key workerParallel, default: the worker's own, 1)
-  --worker-stop-grace-ms <ms>
-                          how long a stopped worker may drain after SIGTERM before SIGKILL, in ms
-                          (env RBEE_WORKER_STOP_GRACE_MS, key workerStopGraceMs, default ${DEFAULTS.workerStopGraceMs})
-  --worker-load-stall-ms <ms>
-                          how long a loading worker's progress may stand still before the load
-                          counts as stalled and the worker is stopped, in ms; a slow load that keeps
-                          progressing is never cut (env RBEE_WORKER_LOAD_STALL_MS, key
-                          workerLoadStallMs, default ${DEFAULTS.workerLoadStallMs}, 5 minutes)
-  --cache-dir <dir>       where downloaded models and worker builds are kept (env RBEE_CACHE_DIR,
-                          key cacheDir, default $XDG_CACHE_HOME/rbee, i.e. ~/.cache/rbee)
-  --stop-workers-on-exit  on SIGINT/SIGTERM stop the workers too (env RBEE_STOP_WORKERS_ON_EXIT=1,
-                          key stopWorkersOnExit, default off: workers keep running and a restarted
-                          hive re-attaches them); --no-stop-workers-on-exit turns it off again
-  --github-api-url <url>  GitHub API worker releases are fetched from (env RBEE_GITHUB_API_URL,
-                          key githubApiUrl, default ${DEFAULTS.githubApiUrl})
-  --memory-budget <size>  the most RAM (and VRAM per GPU) this hive offers the queen, e.g. 4GiB or
-                          512MiB: it reports at most this as total, and this less what its workers
-                          use as free, so several hives can share one machine (env RBEE_MEMORY_BUDGET,
-                          key memoryBudget, default: all the machine has)
-  -h, --help              show this help`;
+  ${CONFIG_FLAG.flags.padEnd(30)} env RBEE_CONFIG
+${KEYS.map((key) => `  ${`--${SOURCES[key].flag}${HELP[key].value === undefined ? "" : ` ${HELP[key].value}`}`.padEnd(30)} env ${SOURCES[key].env}, key ${key}`).join("\n")}`;
 
 /**
  * Parses `connect`'s flags. `paths` is where `~`, the default config and cache folders and
@@ -179,7 +231,7 @@ export function parseConnectOptions(
     name: sanitizeHostName(hostName),
     workerStopGraceMs: DEFAULTS.workerStopGraceMs,
     workerLoadStallMs: DEFAULTS.workerLoadStallMs,
-    cacheDir: rbeeDir("cache", env, paths.homeDir),
+    cacheDir: rbeeDir("cache", env, paths.homeDir, paths.platform),
     stopWorkersOnExit: DEFAULTS.stopWorkersOnExit,
     githubApiUrl: DEFAULTS.githubApiUrl,
   };
@@ -193,17 +245,17 @@ export function parseConnectOptions(
     if (flagValue !== undefined) {
       ranks.set(key, FLAG_RANK);
       labels.set(key, `--${flag}`);
-      merged[key] = fromText(key, flagValue, `--${flag}`, paths.cwd, paths.homeDir);
+      merged[key] = fromText(key, flagValue, `--${flag}`, paths);
     } else if (envValue !== undefined) {
       ranks.set(key, ENV_RANK);
       labels.set(key, `--${flag} (env ${variable})`);
-      merged[key] = fromText(key, envValue, `--${flag} (env ${variable})`, paths.cwd, paths.homeDir);
+      merged[key] = fromText(key, envValue, `--${flag} (env ${variable})`, paths);
     } else if (config?.[key] !== undefined) {
       ranks.set(key, CONFIG_RANK);
       labels.set(key, `${location.path}: ${key}`);
       // A relative path in a config file means next to the file, wherever the hive starts from.
       const value = config[key];
-      merged[key] = PATH_KEYS.has(key) && typeof value === "string" ? absolutePath(value, path.dirname(location.path), paths.homeDir) : value;
+      merged[key] = PATH_KEYS.has(key) && typeof value === "string" ? absolutePath(value, pathsOf(paths.platform ?? process.platform).dirname(location.path), paths.homeDir, paths.platform) : value;
     } else {
       merged[key] = defaults[key];
     }
@@ -271,10 +323,10 @@ function readFlags(argv: string[]): FlagValues {
 }
 
 /** A flag's or environment variable's text as the option's type; `label` names it in errors. */
-function fromText(key: Key, value: string | boolean, label: string, cwd: string, homeDir: string): unknown {
+function fromText(key: Key, value: string | boolean, label: string, paths: UserPaths): unknown {
   const { type } = SOURCES[key];
   if (typeof value === "boolean" || type === "string") {
-    return PATH_KEYS.has(key) && typeof value === "string" && value !== "" ? absolutePath(value, cwd, homeDir) : value;
+    return PATH_KEYS.has(key) && typeof value === "string" && value !== "" ? absolutePath(value, paths.cwd, paths.homeDir, paths.platform) : value;
   }
   const text = value.trim();
   if (type === "integer") {

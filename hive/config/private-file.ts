@@ -22,10 +22,11 @@ export function readFileWithMode(filePath: string): FileText {
 
 /**
  * Throws UsageError when group or others may read or write the file (`mode & 0o077`). Windows has
- * no such bits (Node reports 0o666 for every file), so nothing is checked there.
+ * no such bits (Node reports 0o666 for every file, whatever its ACL), so nothing is checked there:
+ * a file under the user's profile (%APPDATA%, %LOCALAPPDATA%) is that user's alone by default.
  */
-export function refuseSharedSecretFile(filePath: string, mode: number, what: string): void {
-  if (process.platform === "win32" || (mode & 0o077) === 0) return;
+export function refuseSharedSecretFile(filePath: string, mode: number, what: string, platform: NodeJS.Platform = process.platform): void {
+  if (platform === "win32" || (mode & 0o077) === 0) return;
   throw new UsageError(
     `${filePath} holds ${what} but other users of this machine may read it (mode ${mode.toString(8).padStart(3, "0")}); run chmod 600 ${filePath}`,
   );

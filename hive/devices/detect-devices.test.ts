@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import { detectDevices } from "./detect-devices.js";
 import { parseNvidiaSmi } from "./nvidia-smi.js";
+import { toolNames } from "./run-tool.js";
 import { parseVulkanSummary } from "./vulkan-info.js";
 import { usableWorkerTypes } from "./worker-types.js";
 
@@ -161,3 +162,24 @@ GPU2:
 	vendorID           = 0x10005
 	deviceType         = PHYSICAL_DEVICE_TYPE_CPU
 	deviceName         = llvmpipe (LLVM 17.0.6, 256 bits)`;
+
+describe("device tools on Windows", () => {
+  it("looks for nvidia-smi on PATH, then where older drivers put it, and for the Vulkan SDK's vulkaninfoSDK", () => {
+    expect(toolNames("nvidia-smi", "win32", { ProgramFiles: "C:\\Program Files" })).toEqual([
+      "nvidia-smi",
+      "C:\\Program Files\\NVIDIA Corporation\\NVSMI\\nvidia-smi.exe",
+    ]);
+    expect(toolNames("vulkaninfo", "win32", {})).toEqual(["vulkaninfo", "vulkaninfoSDK"]);
+    expect(toolNames("nvidia-smi", "darwin", {})).toEqual(["nvidia-smi"]);
+  });
+
+  it("finds a Vulkan GPU through vulkaninfoSDK when that is the only Vulkan tool", async () => {
+    const summary = ["Devices:", "========", "GPU0:", "\tvendorID = 0x1002", "\tdeviceType = PHYSICAL_DEVICE_TYPE_DISCRETE_GPU", "\tdeviceName = AMD Radeon RX 7900 XTX"].join("\n");
+    const env = await fakeTools("windows-vulkan", { vulkaninfoSDK: print(summary) });
+    const devices = await detectDevices({ env, machine: { platform: "win32", arch: "x64" }, supportedGpuTypes: async () => ["vulkan", false] });
+    expect(devices.gpus).toEqual([expect.objectContaining({ name: "AMD Radeon RX 7900 XTX", backend: "vulkan" })]);
+    const onLinux = await detectDevices({ env, machine: linux, supportedGpuTypes: async () => ["vulkan", false] });
+    expect(onLinux.gpus).toEqual([]);
+  });
+});
+

@@ -36,9 +36,9 @@ export async function detectDevices(options: DetectDevicesOptions = {}): Promise
   const log = options.log ?? (() => {});
   const tools: ToolOptions = { env: options.env ?? process.env, timeoutMs: options.toolTimeoutMs ?? DEFAULTS.toolTimeoutMs, log };
   const [nvidia, apple, vulkan, supported] = await Promise.all([
-    detectNvidiaGpus(tools),
+    detectNvidiaGpus(tools, options.machine?.platform),
     detectAppleGpus(tools, options.machine),
-    detectVulkanGpus(tools),
+    detectVulkanGpus(tools, options.machine?.platform),
     options.supportedGpuTypes?.() ?? supportedLlamaGpuTypes(DEFAULTS.llamaProbeTimeoutMs, log),
   ]);
   // Each physical GPU once: Vulkan also lists the GPUs nvidia-smi and Metal already reported.

@@ -1,15 +1,15 @@
 // Finds NVIDIA GPUs by asking nvidia-smi, which ships with the driver: no nvidia-smi means no
 // usable CUDA device, whatever PCI cards the machine has.
 import type { HiveGpu } from "../../shared/protocol/hive-devices.js";
-import { runTool, type ToolOptions } from "./run-tool.js";
+import { runFirstTool, type ToolOptions, toolNames } from "./run-tool.js";
 
 const MIB = 1024 * 1024;
 
 export const NVIDIA_SMI_ARGS = ["--query-gpu=index,name,memory.total,memory.free", "--format=csv,noheader,nounits"] as const;
 
 /** The CUDA GPUs nvidia-smi lists; none when it is absent or fails. */
-export async function detectNvidiaGpus(options: ToolOptions): Promise<HiveGpu[]> {
-  const output = await runTool("nvidia-smi", NVIDIA_SMI_ARGS, options);
+export async function detectNvidiaGpus(options: ToolOptions, platform: NodeJS.Platform = process.platform): Promise<HiveGpu[]> {
+  const output = await runFirstTool(toolNames("nvidia-smi", platform, options.env), NVIDIA_SMI_ARGS, options);
   return output === undefined ? [] : parseNvidiaSmi(output, options.log);
 }
 

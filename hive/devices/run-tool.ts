@@ -32,6 +32,30 @@ export async function runTool(file: string, args: readonly string[], options: To
   return undefined;
 }
 
+/**
+ * The stdout of the first of `files` that is installed and answers: a tool goes by other names
+ * or lives off PATH on some platforms (see toolNames).
+ */
+export async function runFirstTool(files: readonly string[], args: readonly string[], options: ToolOptions): Promise<string | undefined> {
+  for (const file of files) {
+    const output = await runTool(file, args, options);
+    if (output !== undefined) return output;
+  }
+  return undefined;
+}
+
+/**
+ * Where each platform keeps a device tool. Windows: nvidia-smi.exe is in System32 (on PATH) with
+ * current drivers, but older ones put it under Program Files\NVIDIA Corporation\NVSMI; the Vulkan
+ * SDK names its tool vulkaninfoSDK.exe. Names without .exe are found: Windows' spawn tries it.
+ */
+export function toolNames(tool: "nvidia-smi" | "vulkaninfo", platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string[] {
+  if (platform !== "win32") return [tool];
+  if (tool === "vulkaninfo") return ["vulkaninfo", "vulkaninfoSDK"];
+  const programFiles = env.ProgramFiles ?? env.PROGRAMFILES ?? "C:\\Program Files";
+  return ["nvidia-smi", `${programFiles}\\NVIDIA Corporation\\NVSMI\\nvidia-smi.exe`];
+}
+
 function firstLine(text: unknown): string {
   const line = typeof text === "string" ? text.trim().split("\n")[0] : undefined;
   return line === undefined || line === "" ? "no output" : line.slice(0, 200);

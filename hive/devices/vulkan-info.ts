@@ -1,7 +1,7 @@
 // Finds GPUs that only Vulkan drives (AMD, Intel) with `vulkaninfo --summary`, when the Vulkan
 // tools are installed; without them the hive reports no Vulkan GPU rather than guessing.
 import type { HiveGpu } from "../../shared/protocol/hive-devices.js";
-import { runTool, type ToolOptions } from "./run-tool.js";
+import { runFirstTool, type ToolOptions, toolNames } from "./run-tool.js";
 
 /** PCI vendor IDs whose GPUs another backend already reports (CUDA, Metal). */
 export const PCI_VENDOR = { nvidia: 0x10de, apple: 0x106b } as const;
@@ -13,8 +13,8 @@ export interface VulkanGpu {
 }
 
 /** The Vulkan devices that are real GPUs; none when vulkaninfo is absent or fails. */
-export async function detectVulkanGpus(options: ToolOptions): Promise<VulkanGpu[]> {
-  const output = await runTool("vulkaninfo", ["--summary"], options);
+export async function detectVulkanGpus(options: ToolOptions, platform: NodeJS.Platform = process.platform): Promise<VulkanGpu[]> {
+  const output = await runFirstTool(toolNames("vulkaninfo", platform, options.env), ["--summary"], options);
   return output === undefined ? [] : parseVulkanSummary(output);
 }
 

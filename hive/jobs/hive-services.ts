@@ -32,6 +32,8 @@ export interface HiveServices {
   workers: ArtifactProvisioner<WorkerArtifact>;
   readiness: WorkerReadiness;
   installations: WorkerInstallations;
+  /** `owner/repo` that worker_install looks bare worker ids and tags up in (--worker-release-repo); none when unset. */
+  workerReleaseRepo?: string | undefined;
   /** How long a deleted worker may drain after SIGTERM before SIGKILL, ms. */
   workerStopGraceMs: number;
   /** Read when a spawn starts: the channel and heartbeat interval can change after startup. */

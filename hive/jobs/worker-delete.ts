@@ -18,9 +18,9 @@ export async function runWorkerDelete(
     throw new RbeeError(403, "not_an_rbee_worker", `Refused to stop pid ${pid}: ${check.reason}. GET /v1/workers lists the live workers and their pids.`);
   }
   context.signal.throwIfAborted();
-  const { forced, elapsedMs } = await stopProcess(pid, settings.stopGraceMs, context.signal, (action, message) =>
+  const { forced, elapsedMs, how } = await stopProcess(pid, settings.stopGraceMs, context.signal, (action, message) =>
     context.narrate(action, `worker ${workerId}: ${message}`),
   );
-  context.narrate("exited", `worker ${workerId} (pid ${pid}) exited after ${elapsedMs} ms${forced ? ", killed with SIGKILL after ignoring SIGTERM" : " on SIGTERM"}`);
+  context.narrate("exited", `worker ${workerId} (pid ${pid}) exited after ${elapsedMs} ms${forced ? `, ${how}` : ` ${how}`}`);
   context.data({ worker_id: workerId, pid, forced });
 }

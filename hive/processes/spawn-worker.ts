@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
+import { logMessageOf } from "../../shared/log/json-log.js";
 import { RbeeError } from "../../shared/errors.js";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { listeningPortIn } from "../../shared/protocol/listening-line.js";
@@ -127,5 +128,6 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
 
 async function lastWords(logFile: string): Promise<string> {
   const text = await readFile(logFile, "utf8").catch(() => "");
-  return text.trim().split("\n").slice(-FAILURE_TAIL_LINES).join(" | ") || "no output";
+  return text.trim().split("\n").slice(-FAILURE_TAIL_LINES).map(logMessageOf).join(" | ") || "no output";
 }
+

@@ -1,7 +1,10 @@
 // Stops a process the way a worker expects: SIGTERM lets it drain, and if it is still there
-// after the grace period, SIGKILL. Says which it took.
+// after the grace period, SIGKILL. Says which it took. Windows has no signals between processes:
+// Node's kill() there is TerminateProcess whatever the signal, so the worker is ended at once,
+// without a drain, and the narration says so.
 import { RbeeError } from "../../shared/errors.js";
 import { hasExited } from "./has-exited.js";
+import type { ProcessTableContext } from "./process-table.js";
 
 /** How often the hive looks whether the process exited, ms. */
 const EXIT_POLL_MS = 100;
@@ -9,9 +12,11 @@ const EXIT_POLL_MS = 100;
 const KILL_WAIT_MS = 5000;
 
 export interface StopOutcome {
-  /** True when SIGTERM was not enough and SIGKILL was sent. */
+  /** True when SIGTERM was not enough and SIGKILL was sent (or, on Windows, always: no drain there). */
   forced: boolean;
   elapsedMs: number;
+  /** How it ended, for a person: "on SIGTERM", "killed with SIGKILL after ignoring SIGTERM", … */
+  how: string;
 }
 
 export async function stopProcess(
@@ -19,22 +24,31 @@ export async function stopProcess(
   graceMs: number,
   signal: AbortSignal,
   narrate: (action: "sigterm" | "sigkill", message: string) => void,
+  context: ProcessTableContext & { kill?: (pid: number, signal: NodeJS.Signals) => void } = {},
 ): Promise<StopOutcome> {
   const startedAt = Date.now();
-  process.kill(pid, "SIGTERM");
-  narrate("sigterm", `sent SIGTERM to pid ${pid}; waiting up to ${graceMs} ms for it to drain and exit`);
-  if (await waitForExit(pid, graceMs, signal)) return { forced: false, elapsedMs: Date.now() - startedAt };
-  narrate("sigkill", `pid ${pid} still runs after ${graceMs} ms; sending SIGKILL`);
-  process.kill(pid, "SIGKILL");
-  if (!(await waitForExit(pid, KILL_WAIT_MS, signal))) {
+  const kill = context.kill ?? ((target: number, name: NodeJS.Signals) => process.kill(target, name));
+  const windows = (context.platform ?? process.platform) === "win32";
+  if (windows) {
+    narrate("sigkill", `Windows has no SIGTERM: ending pid ${pid} at once (TerminateProcess), without a drain`);
+    kill(pid, "SIGKILL");
+  } else {
+    kill(pid, "SIGTERM");
+    narrate("sigterm", `sent SIGTERM to pid ${pid}; waiting up to ${graceMs} ms for it to drain and exit`);
+    if (await waitForExit(pid, graceMs, signal, context)) return { forced: false, elapsedMs: Date.now() - startedAt, how: "on SIGTERM" };
+    narrate("sigkill", `pid ${pid} still runs after ${graceMs} ms; sending SIGKILL`);
+    kill(pid, "SIGKILL");
+  }
+  if (!(await waitForExit(pid, KILL_WAIT_MS, signal, context))) {
     throw new RbeeError(500, "worker_not_stopped", `pid ${pid} survived SIGKILL for ${KILL_WAIT_MS} ms; check the machine (a process stuck in the kernel?)`);
   }
-  return { forced: true, elapsedMs: Date.now() - startedAt };
+  const how = windows ? "ended at once (Windows has no SIGTERM to drain on)" : "killed with SIGKILL after ignoring SIGTERM";
+  return { forced: true, elapsedMs: Date.now() - startedAt, how };
 }
 
-async function waitForExit(pid: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+async function waitForExit(pid: number, timeoutMs: number, signal: AbortSignal, context: ProcessTableContext): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await hasExited(pid))) {
+  while (!(await hasExited(pid, context))) {
     signal.throwIfAborted();
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, EXIT_POLL_MS));

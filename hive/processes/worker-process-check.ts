@@ -3,10 +3,9 @@
 // The queen sends a PID from its registry, but a PID alone proves nothing (it may have been
 // reused, or the queen may be wrong): the process's own command line must start a worker from
 // this hive's worker catalog, as its entry, with the expected `--worker-id`.
-import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
 import { WORKER_FLAGS } from "../../shared/protocol/worker-launch.js";
+import { listCommandLines, type ProcessTableContext, readCommandLine } from "./process-table.js";
 
 /** Where this hive's workers may run from. */
 export interface WorkerInstallations {
@@ -16,11 +15,16 @@ export interface WorkerInstallations {
 
 export type WorkerProcessCheck = { ok: true } | { ok: false; reason: string };
 
-export async function checkWorkerProcess(pid: number, workerId: string, installations: WorkerInstallations): Promise<WorkerProcessCheck> {
+export async function checkWorkerProcess(
+  pid: number,
+  workerId: string,
+  installations: WorkerInstallations,
+  context: ProcessTableContext = {},
+): Promise<WorkerProcessCheck> {
   if (pid === process.pid || pid <= 1) return { ok: false, reason: `pid ${pid} is the hive itself or init` };
-  const args = await commandLine(pid);
+  const args = await readCommandLine(pid, context);
   if (args === undefined) return { ok: false, reason: `no process with pid ${pid} is running` };
-  if (!runsCatalogWorker(args, installations)) {
+  if (!runsCatalogWorker(args, installations, context.platform)) {
     return { ok: false, reason: `pid ${pid} is not running an rbee worker from ${installations.workerCatalogRoot}` };
   }
   const idAt = args.indexOf(WORKER_FLAGS.workerId);
@@ -37,10 +41,10 @@ export interface FoundWorker {
 }
 
 /** Every process on this machine that runs a worker of this installation. */
-export async function findWorkerProcesses(installations: WorkerInstallations): Promise<FoundWorker[]> {
+export async function findWorkerProcesses(installations: WorkerInstallations, context: ProcessTableContext = {}): Promise<FoundWorker[]> {
   const found: FoundWorker[] = [];
-  for (const { pid, args } of await allCommandLines()) {
-    if (pid === process.pid || !runsCatalogWorker(args, installations)) continue;
+  for (const { pid, args } of await listCommandLines(context)) {
+    if (pid === process.pid || !runsCatalogWorker(args, installations, context.platform)) continue;
     const flag = (name: string) => {
       const at = args.indexOf(name);
       return at >= 0 ? args[at + 1] : undefined;
@@ -55,62 +59,24 @@ export async function findWorkerProcesses(installations: WorkerInstallations): P
  * catalog as argv[0], or node with a bundle from the catalog as argv[1]. A catalog path anywhere
  * else (an argument to some other program, say `node -e … <catalog>/x/worker.mjs`) does not count.
  */
-function runsCatalogWorker(args: readonly string[], installations: WorkerInstallations): boolean {
+function runsCatalogWorker(args: readonly string[], installations: WorkerInstallations, platform: NodeJS.Platform = process.platform): boolean {
   const [program, script] = args;
   if (program === undefined) return false; // a zombie's argv is empty
-  if (isInsideCatalog(program, installations)) return true;
-  return isNode(program) && script !== undefined && isInsideCatalog(script, installations);
+  const paths = platform === "win32" ? path.win32 : path.posix;
+  if (isInsideCatalog(program, installations, paths)) return true;
+  return isNode(program, paths) && script !== undefined && isInsideCatalog(script, installations, paths);
 }
 
-function isInsideCatalog(arg: string, installations: WorkerInstallations): boolean {
-  const root = path.resolve(installations.workerCatalogRoot) + path.sep;
-  return path.isAbsolute(arg) && path.resolve(arg).startsWith(root);
+function isInsideCatalog(arg: string, installations: WorkerInstallations, paths: path.PlatformPath): boolean {
+  // Windows paths ignore case: C:\Users and c:\users are one folder.
+  const normal = (value: string) => (paths === path.win32 ? paths.resolve(value).toLowerCase() : paths.resolve(value));
+  return paths.isAbsolute(arg) && normal(arg).startsWith(normal(installations.workerCatalogRoot) + paths.sep);
 }
 
 /**
  * The hive starts bundles with its own `process.execPath`; a worker that outlived a hive may run
  * under an older node, so any executable named node counts.
  */
-function isNode(program: string): boolean {
-  return program === process.execPath || /^node(\d+)?(\.exe)?$/.test(path.basename(program));
-}
-
-/** The process's argv, or undefined if it does not exist. */
-async function commandLine(pid: number): Promise<string[] | undefined> {
-  if (process.platform === "linux") return linuxCommandLine(pid);
-  // macOS and other Unixes: no /proc.
-  const result = await execa("ps", ["-ww", "-o", "command=", "-p", String(pid)], { reject: false });
-  if (result.exitCode !== 0 || result.stdout.trim() === "") return undefined;
-  return splitPsCommand(result.stdout);
-}
-
-async function allCommandLines(): Promise<Array<{ pid: number; args: string[] }>> {
-  if (process.platform === "linux") {
-    const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name)).map(Number);
-    const lines: Array<{ pid: number; args: string[] }> = [];
-    for (const pid of pids) {
-      const args = await linuxCommandLine(pid);
-      if (args) lines.push({ pid, args });
-    }
-    return lines;
-  }
-  // One ps for every process, not one per pid: a Mac runs hundreds of them.
-  const result = await execa("ps", ["-A", "-ww", "-o", "pid=,command="], { reject: false });
-  return result.stdout.split("\n").flatMap((line) => {
-    const match = /^\s*(\d+)\s+(.*)$/.exec(line);
-    return match?.[1] && match[2] ? [{ pid: Number(match[1]), args: splitPsCommand(match[2]) }] : [];
-  });
-}
-
-async function linuxCommandLine(pid: number): Promise<string[] | undefined> {
-  const raw = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => undefined);
-  return raw?.split("\0").filter((arg) => arg.length > 0);
-}
-
-/**
- * `ps` joins argv with spaces; worker paths with spaces would split, which only makes the check
- * refuse, never wrongly accept.
- */
-function splitPsCommand(command: string): string[] {
-  return command.trim().split(/\s+/);
+function isNode(program: string, paths: path.PlatformPath): boolean {
+  return program === process.execPath || /^node(\d+)?(\.exe)?$/i.test(paths.basename(program));
 }

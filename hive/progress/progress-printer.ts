@@ -40,6 +40,8 @@ export class ProgressPrinter {
   constructor(
     private readonly out: ProgressOutput,
     private readonly nowMs: () => number = () => Date.now(),
+    /** Where plain progress lines go off a terminal; default straight to `out`. The hive logs them, so a JSON log stays JSON. */
+    private readonly plainLine: (line: string) => void = (line) => out.write(`${line}\n`),
   ) {}
 
   progress(jobId: string, label: string, bytes: number, total: number | null, bytesPerSecond: number | null): void {
@@ -55,7 +57,7 @@ export class ProgressPrinter {
     }
     const step = this.stepOf(job);
     if (known === undefined || now - job.printedMs >= DEFAULTS.plainLineIntervalMs || step > job.printedStep) {
-      this.out.write(`${formatProgress(job, false)}\n`);
+      this.plainLine(formatProgress(job, false));
       job.printedMs = now;
       job.printedStep = step;
     }
@@ -69,7 +71,7 @@ export class ProgressPrinter {
     const tty = this.out.isTTY === true;
     const line = this.fit(formatFinal(job, tty, this.nowMs()));
     if (!tty) {
-      this.out.write(`${line}\n`);
+      this.plainLine(line);
       return;
     }
     if (this.liveJobId === jobId) this.out.write(`\r${line}${CLEAR_TO_END}\n`);

@@ -83,4 +83,22 @@ describe("channelSocketPath", () => {
       expect.objectContaining({ code: "socket_path_too_long", message: expect.stringContaining("--cache-dir") }),
     );
   });
+
+  it("gives a Windows hive a named pipe, fixed per hive name, cache folder and user, creating no folder", async () => {
+    const windows = { platform: "win32" as const, userName: "alice", tmpDir: dir, env: {} };
+    const pipe = channelSocketPath("C:\\Users\\alice\\AppData\\Local\\rbee", "gaming-pc", windows);
+    expect(pipe).toMatch(/^\\\\\.\\pipe\\rbee-hive-gaming-pc-[0-9a-f]{16}$/);
+    // A restarted hive finds the same pipe, whatever the case of its cache folder (Windows paths ignore it).
+    expect(channelSocketPath("c:\\users\\alice\\appdata\\local\\rbee", "gaming-pc", windows)).toBe(pipe);
+    expect(channelSocketPath("C:\\Users\\alice\\AppData\\Local\\rbee", "gaming-pc", { ...windows, userName: "bob" })).not.toBe(pipe);
+    expect(channelSocketPath("D:\\rbee", "gaming-pc", windows)).not.toBe(pipe);
+    // A cache folder of any depth fits: pipe names have no sun_path limit.
+    expect(channelSocketPath(`C:\\${"x".repeat(300)}`, "gaming-pc", windows)).toMatch(/^\\\\\.\\pipe\\/);
+    await expect(lstat(path.join(dir, `rbee-${uid}`))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("keeps a unix socket on macOS, as on Linux", () => {
+    const cache = path.join(dir, "cache");
+    expect(channelSocketPath(cache, "mac", { env: {}, tmpDir: dir, uid, platform: "darwin" })).toBe(path.join(cache, "run", "hive-mac.sock"));
+  });
 });

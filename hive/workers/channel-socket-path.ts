@@ -1,6 +1,7 @@
 // Where a hive's local channel socket lives: a fixed path per hive name under the cache folder,
-// so a restarted hive listens where its surviving workers already send their heartbeats. Used by
-// the hive at start, before LocalChannel.listen.
+// so a restarted hive listens where its surviving workers already send their heartbeats; on
+// Windows, a named pipe just as fixed (Node's local sockets are named pipes there). Used by the
+// hive at start, before LocalChannel.listen.
 import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync } from "node:fs";
 import os from "node:os";
@@ -18,6 +19,10 @@ export interface SocketFolderContext {
   tmpDir?: string;
   /** Who must own the fallback folder; default this process's uid. */
   uid?: number;
+  /** Default `process.platform`; `win32` gets a named pipe. */
+  platform?: NodeJS.Platform;
+  /** Whose pipe it is on Windows, so two users' hives of one name never meet; default this user's name. */
+  userName?: string;
 }
 
 /**
@@ -26,6 +31,7 @@ export interface SocketFolderContext {
  * or checks. Throws `unsafe_socket_folder` if that folder is not this user's alone.
  */
 export function channelSocketPath(cacheDir: string, hiveName: string, context: SocketFolderContext = {}): string {
+  if ((context.platform ?? process.platform) === "win32") return channelPipePath(cacheDir, hiveName, context.userName ?? os.userInfo().username);
   // The hive name is validated (letters, digits, . _ -), so it is a safe file name.
   const preferred = path.join(path.resolve(cacheDir), "run", `hive-${hiveName}.sock`);
   if (Buffer.byteLength(preferred) <= MAX_SOCKET_PATH_BYTES) return preferred;
@@ -73,4 +79,16 @@ function privateSocketFolder(context: SocketFolderContext): string {
     throw refuse(`other users may enter it (mode ${(stats.mode & 0o777).toString(8)})`, `run chmod 700 ${folder}`);
   }
   return folder;
+}
+
+/**
+ * `\\.\pipe\rbee-hive-<name>-<digest>`: pipe names are one namespace for the whole machine and
+ * have no length problem, so the digest of the cache folder and the user keeps two users' (or
+ * two cache folders') hives of one name apart while a restarted hive gets the same name. libuv
+ * creates the pipe as its first instance, so a name someone else already holds fails to listen
+ * rather than being shared, and the default pipe ACL lets only its creator (and admins) write.
+ */
+function channelPipePath(cacheDir: string, hiveName: string, userName: string): string {
+  const digest = createHash("sha256").update(`${userName}\0${path.win32.resolve(cacheDir).toLowerCase()}`).digest("hex").slice(0, 16);
+  return `\\\\.\\pipe\\rbee-hive-${hiveName}-${digest}`;
 }

@@ -1,4 +1,5 @@
-// The hive's local channel: an HTTP endpoint on a unix socket (or loopback, in tests) where this
+// The hive's local channel: an HTTP endpoint on a unix socket (a named pipe on Windows; loopback
+// in tests) where this
 // machine's workers post their heartbeats, which the hive relays to the queen unchanged. It is
 // never on a public port. The socket's path is fixed per hive, so workers that outlived a hive
 // restart find the new hive there and their heartbeats flow again.
@@ -10,7 +11,7 @@ import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import path from "node:path";
 import { describeError, RbeeError } from "../../shared/errors.js";
-import { formatHiveChannel, type HiveChannelAddress } from "../../shared/hive-channel-address.js";
+import { formatHiveChannel, type HiveChannelAddress, isWindowsPipePath } from "../../shared/hive-channel-address.js";
 import { limitBodySize, readJsonBody } from "../../shared/http/json-body.js";
 import { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import { describeZodError } from "../../shared/validation.js";
@@ -31,14 +32,16 @@ export class LocalChannel {
   private socketPath: string | undefined;
 
   /**
-   * Listens on the unix socket (only this user may connect) or, without one, on a free loopback
-   * port, and resolves with the channel address workers are given (`--hive-channel`).
+   * Listens on the unix socket (only this user may connect), the Windows named pipe or, without
+   * either, on a free loopback port, and resolves with the channel address workers are given
+   * (`--hive-channel`).
    */
   async listen(socketPath?: string): Promise<string> {
     if (socketPath === undefined) {
       await this.listenOn({ port: 0, host: "127.0.0.1" });
       return formatHiveChannel({ kind: "tcp", host: "127.0.0.1", port: (this.server.address() as AddressInfo).port });
     }
+    if (isWindowsPipePath(socketPath)) return this.listenOnPipe(socketPath);
     const folder = path.dirname(socketPath);
     await mkdir(folder, { recursive: true, mode: 0o700 });
     // mkdir's mode only applies to a folder it creates; one left by an older hive may be open.
@@ -55,6 +58,21 @@ export class LocalChannel {
     this.socketPath = socketPath;
     await chmod(socketPath, 0o600);
     return formatHiveChannel({ kind: "unix", socketPath } satisfies HiveChannelAddress);
+  }
+
+  /**
+   * A named pipe is no file: nothing to create, chmod or remove, and it vanishes with the last
+   * handle. libuv creates it as the pipe's first instance, so a name still held fails (EADDRINUSE).
+   */
+  private async listenOnPipe(pipePath: string): Promise<string> {
+    if (await answers(pipePath)) throw alreadyRunning(pipePath);
+    try {
+      await this.listenOn({ path: pipePath });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw alreadyRunning(pipePath);
+      throw error;
+    }
+    return formatHiveChannel({ kind: "pipe", pipePath });
   }
 
   /** Stops listening; safe to call twice. Workers keep running and retry their heartbeats. */
@@ -104,7 +122,13 @@ export class LocalChannel {
  * hive with the same name, and two hives must not share one channel (nor one queen session).
  */
 async function removeStaleSocket(socketPath: string): Promise<void> {
-  const alive = await new Promise<boolean>((resolve) => {
+  if (await answers(socketPath)) throw alreadyRunning(socketPath);
+  await rm(socketPath, { force: true });
+}
+
+/** Whether something accepts connections on the socket or pipe. */
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
     const probe = net.connect({ path: socketPath });
     probe.once("connect", () => {
       probe.destroy();
@@ -112,8 +136,8 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
     });
     probe.once("error", () => resolve(false));
   });
-  if (alive) {
-    throw new RbeeError(409, "hive_already_running", `another hive is already listening on ${socketPath}; stop it, or give this one another --name`);
-  }
-  await rm(socketPath, { force: true });
+}
+
+function alreadyRunning(socketPath: string): RbeeError {
+  return new RbeeError(409, "hive_already_running", `another hive is already listening on ${socketPath}; stop it, or give this one another --name`);
 }

@@ -5,6 +5,7 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { LogFields } from "../../shared/log/json-log.js";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { waitUntil } from "../../shared/wait-until.js";
 import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
@@ -57,11 +58,15 @@ async function streamParts(response: ServerResponse, parts: string[]): Promise<v
 /** Relays whose worker WORKER_ID has heartbeated once from `port` (unless `heard` is false). */
 function relays(options: { heard?: boolean; heartbeatIntervalMs?: number } = {}) {
   const logged: string[] = [];
+  const facts: LogFields[] = [];
   const frames: HiveToQueenFrame[] = [];
   const readiness = new WorkerReadiness();
   if (options.heard !== false) readiness.observe(fakeHeartbeat({ workerId: WORKER_ID, port, state: "ready" }));
   const relaying = new WorkerRelays({
-    log: (line) => logged.push(line),
+    log: (line, fields = {}) => {
+      logged.push(line);
+      facts.push(fields);
+    },
     lastHeard: (workerId) => readiness.lastHeard(workerId),
     secretFor: (workerId) => `secret-of-${workerId}`,
     heartbeatIntervalMs: () => options.heartbeatIntervalMs ?? 60_000,
@@ -74,12 +79,12 @@ function relays(options: { heard?: boolean; heartbeatIntervalMs?: number } = {})
     path,
     body: "{}",
   });
-  return { relaying, readiness, frames, logged, send, request };
+  return { relaying, readiness, frames, logged, facts, send, request };
 }
 
 describe("WorkerRelays", () => {
   it("relays a worker's answer as head, chunks in order, then an end that counts them", async () => {
-    const { relaying, frames, send, request } = relays();
+    const { relaying, frames, facts, send, request } = relays();
     await relaying.start(request("req_answer", "/v1/answer"), send);
     expect(frames[0]).toEqual({ type: "response_head", requestId: "req_answer", status: 200, headers: { "content-type": "text/event-stream" } });
     const chunks = frames.flatMap((frame) => (frame.type === "response_chunk" ? [frame] : []));
@@ -90,6 +95,10 @@ describe("WorkerRelays", () => {
     expect(authorizations).toEqual([`Bearer secret-of-${WORKER_ID}`]);
     // The worker's log lines name the request as the queen's do.
     expect(requestIds).toEqual(["req_answer"]);
+    // And so does the hive's one line for it.
+    expect(facts).toEqual([
+      { request_id: "req_answer", worker: WORKER_ID, port, path: "/v1/answer", status: 200, outcome: "answered", chunks: chunks.length, error: undefined, duration_ms: expect.any(Number) },
+    ]);
   });
 
   it("answers worker_unknown without connecting when the worker never heartbeated to this hive", async () => {
@@ -133,7 +142,7 @@ describe("WorkerRelays", () => {
     await relayed;
     await waitUntil(() => abortedOnWorker === 1, 5000, "the worker to see the request aborted");
     expect(frames).toHaveLength(sentBeforeCancel);
-    expect(logged).toEqual(["request req_gone cancelled by the queen (client gone); aborting it on the worker"]);
+    expect(logged).toEqual(["request req_gone cancelled by the queen (client gone); aborting it on the worker", `relayed request req_gone to worker ${WORKER_ID}: cancelled`]);
     expect(relaying.cancel("req_gone")).toBe(false);
   });
 

@@ -6,6 +6,7 @@
 // port that worker's latest heartbeat carries, heard recently, is relayed to. The queen's registry
 // may be out of date, and after a worker dies any local process may take its port; that process
 // must not get the prompts.
+import type { LogFn } from "../../shared/log/json-log.js";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { relayToWorker, type RelayTarget } from "./request-relay.js";
 import type { HeardHeartbeat } from "./worker-readiness.js";
@@ -14,7 +15,8 @@ import type { HeardHeartbeat } from "./worker-readiness.js";
 const SILENT_INTERVALS = 3;
 
 export interface WorkerRelaysOptions {
-  log: (line: string) => void;
+  /** Gets one line per relayed request, with its request_id, worker, status and duration_ms. */
+  log: LogFn;
   /** The worker's latest heartbeat this hive heard (WorkerReadiness.lastHeard). */
   lastHeard: (workerId: string) => HeardHeartbeat | undefined;
   /** The worker's API secret (WorkerSecrets.secretFor). */
@@ -27,7 +29,7 @@ type Refusal = { code: "worker_unknown" | "worker_unreachable"; message: string 
 
 export class WorkerRelays {
   private readonly inFlight = new Map<string, AbortController>();
-  private readonly log: (line: string) => void;
+  private readonly log: LogFn;
 
   constructor(private readonly options: WorkerRelaysOptions) {
     this.log = options.log;
@@ -35,19 +37,38 @@ export class WorkerRelays {
 
   /** Relays one request to its worker; settles once the relay ended (answered, refused, failed or aborted). */
   async start(target: RelayTarget, send: (frame: HiveToQueenFrame) => void): Promise<void> {
+    const startedAt = performance.now();
+    const facts = { request_id: target.requestId, worker: target.workerId, port: target.port, path: target.path };
     const refusal = this.refusal(target);
     if (refusal) {
-      this.log(`refused to relay request ${target.requestId} to worker ${target.workerId} on port ${target.port}: ${refusal.message}`);
+      this.log(`refused to relay request ${target.requestId} to worker ${target.workerId} on port ${target.port}: ${refusal.message}`, { ...facts, error: refusal.code });
       send({ type: "response_end", requestId: target.requestId, chunks: 0, error: refusal });
       return;
     }
     const controller = new AbortController();
     this.inFlight.set(target.requestId, controller);
+    // What the worker answered, read off the frames as they go to the queen.
+    let status: number | null = null;
+    let ended: Extract<HiveToQueenFrame, { type: "response_end" }> | undefined;
+    const observed = (frame: HiveToQueenFrame) => {
+      if (frame.type === "response_head") status = frame.status;
+      else if (frame.type === "response_end") ended = frame;
+      send(frame);
+    };
     try {
-      await relayToWorker(target, this.options.secretFor(target.workerId), controller.signal, send);
+      await relayToWorker(target, this.options.secretFor(target.workerId), controller.signal, observed);
     } finally {
       // Only its own entry: a cancel or a stop may have removed it, and a repeated id taken the slot.
       if (this.inFlight.get(target.requestId) === controller) this.inFlight.delete(target.requestId);
+      const outcome = controller.signal.aborted ? "cancelled" : ended?.error ? "failed" : "answered";
+      this.log(`relayed request ${target.requestId} to worker ${target.workerId}: ${outcome}`, {
+        ...facts,
+        status,
+        outcome,
+        chunks: ended?.chunks,
+        error: ended?.error?.code,
+        duration_ms: Math.round(performance.now() - startedAt),
+      });
     }
   }
 

@@ -23,6 +23,15 @@ export class JobLog {
     if (dropped > 0) await this.storage.delete(eventKey(dropped));
   }
 
+  /** The newest `count` logged events, newest first. */
+  async newest(count: number): Promise<StampedJobEvent[]> {
+    const stored = await this.storage.list({ prefix: EVENT_KEY_PREFIX, reverse: true, limit: count });
+    return [...stored.values()].flatMap((value) => {
+      const parsed = StampedJobEvent.safeParse(value);
+      return parsed.success ? [parsed.data] : [];
+    });
+  }
+
   /** Logged events with `seq` greater than `afterSeq`, oldest first. */
   async since(afterSeq: number): Promise<StampedJobEvent[]> {
     const stored = await this.storage.list({ prefix: EVENT_KEY_PREFIX, start: eventKey(afterSeq + 1) });

@@ -36,6 +36,15 @@ const MISSING_EVENT_TIMEOUT_MS = 5000;
 const MAX_HELD_EVENTS = 1000;
 
 const META_KEY = "meta";
+/** Events looked back through for the newest progress: narration between progress events is rare. */
+const PROGRESS_LOOKBACK = 20;
+
+/** A job's newest progress, as the dashboard shows it. */
+export interface JobProgress {
+  bytes: number;
+  total: number | null;
+  bytes_per_second: number | null;
+}
 
 const JobMeta = z.object({
   jobId: z.string(),
@@ -167,6 +176,13 @@ export class JobSession extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Date.now() + (meta.end ? ENDED_LOG_RETENTION_MS : JOB_IDLE_CHECK_MS));
     }
     return true;
+  }
+
+  /** The newest progress event among the last PROGRESS_LOOKBACK logged, or null (the dashboard's bars). */
+  async latestProgress(): Promise<JobProgress | null> {
+    const progress = (await this.log.newest(PROGRESS_LOOKBACK)).find((event) => event.type === "progress");
+    if (progress?.type !== "progress") return null;
+    return { bytes: progress.bytes, total: progress.total, bytes_per_second: progress.bytes_per_second ?? null };
   }
 
   /** Waits up to `timeoutMs` for the job to end; says how it ended and its result. */

@@ -104,6 +104,11 @@ export class Registry extends DurableObject<Env> {
     return modelStates(this.onlineHiveFacts(), workers, (model) => this.seenModels.get(model), Date.now());
   }
 
+  /** Which hives are online now, and what each last said about its devices and catalog (the dashboard). */
+  async fleet(): Promise<{ onlineHives: string[]; facts: HiveFacts[] }> {
+    return { onlineHives: [...this.onlineHives].sort(), facts: this.onlineHiveFacts() };
+  }
+
   /** Leases a worker for a request: at once, once one frees (or is spawned) within its deadline, or a refusal. */
   async acquire(request: LeaseRequest): Promise<LeaseOutcome> {
     return this.scheduler().acquire(request);

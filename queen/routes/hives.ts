@@ -23,7 +23,7 @@ const CreateHive = z.object({ name: HiveName });
 /** What a hive reported about itself, read back from D1 (rows from before protocol 3 lack devices). */
 const StoredCapabilities = z.object({ ...HelloFrame.shape.hive.shape, devices: HiveDevices.optional() });
 
-function capabilitiesView(capabilities: unknown) {
+export function capabilitiesView(capabilities: unknown) {
   const parsed = StoredCapabilities.safeParse(capabilities);
   if (!parsed.success) return { machine: null, devices: null };
   const { version, os, arch, cpuCores, memoryBytes, devices } = parsed.data;

@@ -1,11 +1,23 @@
-// Runs the real queen Worker locally in workerd (wrangler's unstable_startWorker), with D1 and
-// Durable Object state under a folder of the caller's choosing. Used by `npm start` and the
-// end-to-end tests.
+// Runs the real queen Worker locally in workerd on Miniflare directly, from wrangler.toml (its
+// bindings, Durable Objects with SQLite storage, D1, vars, compatibility date and flags, and
+// static assets when it has an [assets] section), with D1 and Durable Object state under a folder
+// of the caller's choosing. Used by `npm start`, the end-to-end tests and bench/.
+//
+// Not wrangler's `unstable_startWorker`: that puts wrangler's dev proxy (a second workerd) in
+// front of the queen, which cost 2–4.5 ms a request and under load now and then never told the
+// queen that a client hung up, so a cancelled generation ran to its end. Cloudflare has no such
+// hop. wrangler still reads the config (unstable_getMiniflareWorkerOptions, as
+// @cloudflare/vitest-pool-workers does); the D1 migrations are applied as wrangler would
+// (queen-migrations.ts), and state lies where wrangler keeps it.
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
-import { unstable_startWorker } from "wrangler";
+import { Log, LogLevel, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { bundleQueen } from "./queen-bundle.js";
+import { applyD1Migrations } from "./queen-migrations.js";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CONFIG_PATH = join(PROJECT_ROOT, "wrangler.toml");
 
 /** Environment every wrangler invocation gets: no telemetry, no network look-ups. */
 export const WRANGLER_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } as const;
@@ -21,6 +33,8 @@ export interface LocalQueenOptions {
   heartbeatIntervalMs?: number;
   /** More of the queen's vars (wrangler.toml [vars]), e.g. RATE_LIMIT_PER_KEY. */
   vars?: Record<string, string>;
+  /** "log" passes the queen's own console.log lines (its request log) to this process's console.log. Default "warn": warnings and errors only. */
+  logLevel?: "warn" | "log";
 }
 
 export interface LocalQueen {
@@ -30,41 +44,62 @@ export interface LocalQueen {
 }
 
 export async function startLocalQueen(options: LocalQueenOptions): Promise<LocalQueen> {
-  await applyMigrations(options.persistDir);
-  const worker = await unstable_startWorker({
-    config: `${PROJECT_ROOT}wrangler.toml`,
-    bindings: {
-      RBEE_ADMIN_KEY: { type: "secret_text", value: options.adminKey },
-      ...(options.heartbeatIntervalMs === undefined
-        ? {}
-        : { HEARTBEAT_INTERVAL_MS: { type: "plain_text", value: String(options.heartbeatIntervalMs) } }),
-      ...Object.fromEntries(Object.entries(options.vars ?? {}).map(([name, value]) => [name, { type: "plain_text" as const, value }])),
+  const wranglerConfig = unstable_readConfig({ config: CONFIG_PATH });
+  const config = unstable_getMiniflareWorkerOptions(wranglerConfig);
+  if (config.main === undefined) throw new Error(`${CONFIG_PATH} names no \`main\` module for the queen`);
+  const bundle = await bundleQueen(config.main, config.define);
+  const { modulesRules: _rules, ...workerOptions } = config.workerOptions;
+  const miniflare = new Miniflare({
+    host: "127.0.0.1",
+    port: options.port,
+    // Where `wrangler dev --persist-to <dir>` and `wrangler d1 … --local --persist-to <dir>` keep
+    // state (wrangler's getDefaultPersistRoot): <dir>/v3/d1 and <dir>/v3/do/<name>-<class>.
+    defaultPersistRoot: join(options.persistDir, "v3"),
+    log: new Log(LogLevel.WARN),
+    // As `wrangler dev` at log level warn: the queen's warnings and errors, not its per-request
+    // lines; at "log" its console.log lines (the request log) too, on this process's console.log.
+    handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
+      if (level === "warn" || level === "error") console.error(message);
+      else if (level === "log" && options.logLevel === "log") console.log(message);
     },
-    dev: {
-      server: { hostname: "127.0.0.1", port: options.port },
-      inspector: false,
-      persist: options.persistDir,
-      watch: false,
-      logLevel: "warn",
-    },
+    // `/cdn-cgi/handler/scheduled` runs the cron trigger by hand, as under `wrangler dev`.
+    unsafeTriggerHandlers: true,
+    workers: [
+      {
+        ...workerOptions,
+        // The Durable Objects' storage folders are named after the worker, as under `wrangler dev`.
+        name: wranglerConfig.name,
+        modules: [{ type: "ESModule", path: bundle.path, contents: bundle.contents }],
+        bindings: {
+          ...workerOptions.bindings,
+          RBEE_ADMIN_KEY: options.adminKey,
+          ...(options.heartbeatIntervalMs === undefined ? {} : { HEARTBEAT_INTERVAL_MS: String(options.heartbeatIntervalMs) }),
+          ...options.vars,
+        },
+      },
+    ],
   });
-  const url = await worker.url;
+  const url = await miniflare.ready.catch(async (error: unknown) => {
+    await miniflare.dispose();
+    throw error;
+  });
+  try {
+    for (const database of wranglerConfig.d1_databases) {
+      const dir = resolve(PROJECT_ROOT, database.migrations_dir ?? "migrations");
+      await applyD1Migrations(miniflare, { binding: database.binding, dir, ...(database.migrations_table === undefined ? {} : { table: database.migrations_table }) });
+    }
+  } catch (error) {
+    await miniflare.dispose();
+    throw error;
+  }
   let disposed = false;
   return {
     url: url.origin,
     async dispose() {
       if (disposed) return;
       disposed = true;
-      await worker.dispose();
+      await miniflare.dispose();
     },
   };
 }
 
-/** Applies the committed D1 migrations to the local database (idempotent). */
-async function applyMigrations(persistDir: string): Promise<void> {
-  await execa("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], {
-    cwd: PROJECT_ROOT,
-    env: { ...WRANGLER_ENV, CI: "true" }, // CI=true: no interactive confirmation prompt
-    stdin: "ignore",
-  });
-}

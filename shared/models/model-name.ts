@@ -2,6 +2,7 @@
 // by one rule everywhere: `npm start` names the worker it spawns with it, each hive reports its
 // catalog under it, and the queen's auto-spawn and /v1/models list models by it. Deterministic,
 // so the same file has the same name on every hive.
+import { withHuggingFacePrefix } from "./bare-model-id.js";
 
 /** Longest name, as the ModelName schema allows. */
 const MAX_NAME_CHARS = 128;
@@ -9,11 +10,11 @@ const MAX_NAME_CHARS = 128;
 /**
  * `hf:org/repo:Qwen2.5-0.5B-Q4_K_M.gguf` → `Qwen2.5-0.5B-Q4_K_M`; `file:/m/tiny.gguf` → `tiny`;
  * `https://host/x/model.gguf?sig=…` → `model`; `hf:org/Repo-GGUF:q4_k_m` → `Repo-GGUF-Q4_K_M`;
- * `hf:org/Repo` → `Repo`. A revision (`@v1`, `#main`) and a URL's query are left out. The name
+ * `hf:org/Repo` and `org/Repo` → `Repo`. A revision (`@v1`, `#main`) and a URL's query are left out. The name
  * holds letters, digits and `. _ : -` only: never `@`, which pins a hive (`model@hive`).
  */
 export function modelNameFromSource(source: string): string {
-  let rest = source.replace(/[?#].*$/, "");
+  let rest = withHuggingFacePrefix(source).replace(/[?#].*$/, "");
   if (rest.startsWith("hf:")) return modelNameFromHuggingFace(rest.slice("hf:".length));
   if (rest.startsWith("file:")) rest = safeDecode(rest);
   return modelNameFromFile(rest.split("/").at(-1) ?? "");

@@ -4,6 +4,7 @@
 // delete carries the PID the queen's registry knows, because the hive keeps no registry).
 import { z } from "zod";
 import { idPattern } from "../ids.js";
+import { BARE_HUGGING_FACE_ID } from "../models/bare-model-id.js";
 import { HiveName } from "./hive-name.js";
 import { ModelName, WorkerDevice, WorkerId } from "./worker-heartbeat.js";
 
@@ -17,18 +18,21 @@ export const ModelSource = z
   .string()
   .max(1024, "must be at most 1024 characters")
   .refine(
-    (value) => /^(hf:|https:\/\/|http:\/\/|file:)./.test(value),
-    "must be hf:org/repo[:file.gguf | :QUANT], https://…/file.gguf or file:/path/file.gguf",
+    (value) => /^(hf:|https:\/\/|http:\/\/|file:)./.test(value) || BARE_HUGGING_FACE_ID.test(value),
+    "must be hf:org/repo[:file.gguf | :QUANT], org/repo (Hugging Face), https://…/file.gguf or file:/path/file.gguf",
   );
 
 /** Which llama.cpp build a worker runs: the backend it was built for. */
 export const WorkerType = WorkerDevice;
 
-/** Where a worker build comes from: this installation's own build, or a GitHub release. */
+/** Where a worker build comes from: this installation's own build, or a GitHub release (the hive reads the details). */
 export const WorkerSource = z
   .string()
   .max(512)
-  .refine((value) => value === "local" || /^gh:[^/\s]+\/[^@\s]+@\S+$/.test(value), "must be 'local' or gh:owner/repo@tag");
+  .refine(
+    (value) => value === "local" || /^gh:[^/\s]+\/[^@\s]+@\S+$/i.test(value) || /^https:\/\/(www\.)?github\.com\/\S+$/.test(value) || /^[A-Za-z0-9][A-Za-z0-9.+-]*$/.test(value),
+    "must be 'local', gh:owner/repo@tag, a https://github.com/owner/repo/releases/… URL, or a worker id or tag in the hive's default release repository",
+  );
 
 /** A GPU's index within its backend (0 for the first CUDA device). */
 export const DeviceIndex = z.number().int().min(0).max(63);

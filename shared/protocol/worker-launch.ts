@@ -54,7 +54,7 @@ const LaunchFlags = z.object({
   /** Base URL of the hive's loopback channel; no heartbeats are sent without it. */
   hiveChannel: z
     .string()
-    .refine((raw) => parseHiveChannel(raw) !== undefined, "expected unix:/absolute/path.sock or an http:// URL with a port on 127.0.0.1, localhost or [::1]")
+    .refine((raw) => parseHiveChannel(raw) !== undefined, "expected unix:/absolute/path.sock, pipe:\\\\.\\pipe\\name (Windows) or an http:// URL with a port on 127.0.0.1, localhost or [::1]")
     .optional(),
   heartbeatIntervalMs: integerFlag(50, 600_000).optional(),
   threads: integerFlag(1, availableParallelism(), " (the CPUs this process may use)").optional(),

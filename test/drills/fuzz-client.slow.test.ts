@@ -3,7 +3,11 @@
 // %00 and invalid UTF-8, bad and missing keys — sent as raw bytes over TCP to a real local queen.
 // No request may get a 5xx where a 4xx applies: the only 5xx allowed say that no hive or worker is
 // there to do the work (this queen has a registered hive that never connects). /health must
-// answer afterwards. FUZZ_SEED reproduces a run; FUZZ_CLIENT_REQUESTS sets how many (default 2,000).
+// answer afterwards. Every other 5xx is printed whole (status line, headers, body) with the request
+// that met it, and every request left unanswered with its request: a body that is not the queen's
+// JSON error shape came from whatever stands in front of the queen, not from the queen.
+// FUZZ_SEED reproduces a run's requests (not their timing); FUZZ_CLIENT_REQUESTS sets how many
+// (default 2,000).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -151,18 +155,16 @@ describe("drill: a hostile client fuzzes the queen's HTTP API", () => {
       while (next < REQUESTS) {
         next += 1;
         const { kind, request } = nextRequest(fuzz);
-        const outcome = await sendRaw(port, request, 30_000);
+        const { outcome, text } = await sendRaw(port, request, 30_000);
         statuses.set(outcome, (statuses.get(outcome) ?? 0) + 1);
         if (typeof outcome !== "number") {
-          unanswered.push(`${outcome}: ${kind} ${request.method} ${Buffer.from(request.target).toString("latin1").slice(0, 80)}`);
+          unanswered.push(`${outcome}: ${describeRequest(kind, request)}`);
         } else if (outcome >= 500) {
           // RFC 9110 §15.6.2: 501 is the answer to a method the server does not recognise.
-          const code = outcome === 501 && ODD_METHODS.includes(request.method) ? "501 unrecognised method" : await codeOf(queen.url, request, outcome);
+          const code = outcome === 501 && ODD_METHODS.includes(request.method) ? "501 unrecognised method" : `${outcome} ${errorCodeOf(text)}`;
           serverErrors.set(code, (serverErrors.get(code) ?? 0) + 1);
-          // Say which request it was: a replay (codeOf) does not always meet the same answer.
-          if (!NO_ONE_THERE.has(code) && code !== "501 unrecognised method") {
-            unexpected.push(`${outcome} (${code}): ${kind} ${request.method} ${Buffer.from(request.target).toString("latin1").slice(0, 120)}`);
-          }
+          // Every 5xx but the expected ones is shown whole, with the request that met it.
+          if (!NO_ONE_THERE.has(code) && code !== "501 unrecognised method") unexpected.push(`${describeRequest(kind, request)}\n  answer: ${JSON.stringify(text)}`);
         }
       }
     };
@@ -172,7 +174,7 @@ describe("drill: a hostile client fuzzes the queen's HTTP API", () => {
     console.log(`[fuzz-client] tried ${REQUESTS} requests; statuses: ${JSON.stringify(histogram)}`);
     console.log(`[fuzz-client] 5xx by code: ${JSON.stringify(Object.fromEntries(serverErrors))}`);
     if (unanswered.length > 0) console.log(`[fuzz-client] unanswered: ${JSON.stringify(unanswered.slice(0, 20))}`);
-    if (unexpected.length > 0) console.log(`[fuzz-client] unexpected 5xx: ${JSON.stringify(unexpected.slice(0, 20))}`);
+    for (const line of unexpected) console.log(`[fuzz-client] unexpected 5xx: ${line}`);
 
     expect([...serverErrors.keys()].filter((code) => !NO_ONE_THERE.has(code) && code !== "501 unrecognised method")).toEqual([]);
     // The HTTP server may hang up on a request it cannot parse (huge or invalid headers), never on a sane one, and never stall.
@@ -182,17 +184,21 @@ describe("drill: a hostile client fuzzes the queen's HTTP API", () => {
   });
 });
 
-/** The error code of a 5xx, asked again with fetch (the raw reader keeps only the status line). */
-async function codeOf(queenUrl: string, request: RawRequest, status: number): Promise<string> {
+/** The `error.code` of an answer's JSON body (OpenAI's or Anthropic's error shape), or "?". */
+function errorCodeOf(answer: string): string {
+  const body = answer.slice(answer.indexOf("\r\n\r\n") + 4);
+  const start = body.indexOf("{");
   try {
-    const response = await fetch(new URL(Buffer.from(request.target).toString("latin1"), queenUrl), {
-      method: request.method,
-      headers: Object.fromEntries(request.headers.filter(([, value]) => typeof value === "string") as [string, string][]),
-      body: request.method === "GET" || request.method === "HEAD" ? undefined : Buffer.from(request.body),
-    });
-    const body = (await response.json().catch(() => ({}))) as { error?: { code?: string } };
-    return `${response.status} ${body.error?.code ?? "?"}`;
+    const parsed = JSON.parse(body.slice(start, body.lastIndexOf("}") + 1)) as { error?: { code?: unknown; type?: unknown } };
+    return String(parsed.error?.code ?? parsed.error?.type ?? "?");
   } catch {
-    return `${status} (not repeatable with fetch)`;
+    return "?";
   }
+}
+
+/** A request as the drill's report shows it: its kind, method, target, headers and body, cut short. */
+function describeRequest(kind: string, request: RawRequest): string {
+  const text = (bytes: Uint8Array | string, max: number) => JSON.stringify(Buffer.from(bytes).toString("latin1").slice(0, max));
+  const headers = request.headers.map(([name, value]) => `${name}: ${text(value, 80)}`).join(", ");
+  return `${kind} ${request.method} ${text(request.target, 160)} [${headers}] body(${request.body.length} bytes) ${text(request.body, 300)}`;
 }

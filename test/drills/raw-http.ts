@@ -1,6 +1,7 @@
-// Sends one HTTP/1.1 request as raw bytes over a TCP socket to 127.0.0.1 and reads back only the
-// status, for the client fuzz drill: fetch and http.request refuse odd methods, invalid UTF-8
-// and oversized headers before they leave, and the drill needs them to reach the queen.
+// Sends one HTTP/1.1 request as raw bytes over a TCP socket to 127.0.0.1 and reads back its
+// status (and, for a 5xx, the whole answer), for the client fuzz drill: fetch and http.request
+// refuse odd methods, invalid UTF-8 and oversized headers before they leave, and the drill needs
+// them to reach the queen.
 import { connect } from "node:net";
 
 export interface RawRequest {
@@ -14,7 +15,16 @@ export interface RawRequest {
 /** The response's status, "closed" when the server hung up without one, "timeout" when it never answered. */
 export type RawOutcome = number | "closed" | "timeout";
 
-export function sendRaw(port: number, request: RawRequest, timeoutMs: number): Promise<RawOutcome> {
+export interface RawResponse {
+  outcome: RawOutcome;
+  /** What came back as latin1 text: the status line at least; for a 5xx its headers and body too (capped). */
+  text: string;
+}
+
+/** The most of a 5xx answer kept: enough for its headers and an error body or a stack. */
+const MAX_KEPT_CHARS = 16_384;
+
+export function sendRaw(port: number, request: RawRequest, timeoutMs: number): Promise<RawResponse> {
   const head: Buffer[] = [Buffer.from(`${request.method} `), Buffer.from(request.target), Buffer.from(" HTTP/1.1\r\n")];
   const headers: [string, Uint8Array | string][] = [
     ["host", `127.0.0.1:${port}`],
@@ -27,23 +37,28 @@ export function sendRaw(port: number, request: RawRequest, timeoutMs: number): P
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
     let received = "";
+    let status: number | undefined;
     let settled = false;
     const settle = (outcome: RawOutcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve(outcome);
+      resolve({ outcome, text: received.slice(0, MAX_KEPT_CHARS) });
     };
-    const timer = setTimeout(() => settle("timeout"), timeoutMs);
-    socket.on("error", () => settle("closed"));
-    socket.on("close", () => settle("closed"));
+    const timer = setTimeout(() => settle(status ?? "timeout"), timeoutMs);
+    socket.on("error", () => settle(status ?? "closed"));
+    socket.on("close", () => settle(status ?? "closed"));
     socket.on("data", (chunk: Buffer) => {
       received += chunk.toString("latin1");
-      // The status line is all we need: a stream (SSE) behind it may never end.
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(received);
-      if (status?.[1]) settle(Number(status[1]));
-      else if (received.includes("\r\n")) settle("closed");
+      if (status === undefined) {
+        const line = /^HTTP\/1\.[01] (\d{3})/.exec(received);
+        if (line?.[1]) status = Number(line[1]);
+        else if (received.includes("\r\n")) return settle("closed");
+      }
+      // A 2xx-4xx needs only its status line (an SSE stream behind it may never end); a 5xx is
+      // read to its end (the request said `connection: close`) so the drill can show its body.
+      if (status !== undefined && (status < 500 || received.length >= MAX_KEPT_CHARS)) settle(status);
     });
     socket.write(Buffer.concat([...head, Buffer.from(request.body)]));
   });

@@ -126,7 +126,7 @@ describe("the rbee CLI", () => {
 
     // A long answer, left at Ctrl-C once some of it streamed: the CLI aborts its request and exits
     // 130. That the queen then stops the generation on the worker is end-to-end.test.ts's to show
-    // (wrangler's dev proxy in front of the local queen now and then loses a hang-up under load).
+    // (under load the local queen now and then does not hear a hang-up).
     const long = rbee(["chat", "-m", TINY_MODEL, "--max-tokens", "4000", "Tell", "me", "everything"], { RBEE_QUEEN_URL: cloud.queen.url, RBEE_API_KEY: cloud.apiKey });
     let streamed = 0;
     await new Promise<void>((resolve) =>

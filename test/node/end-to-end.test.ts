@@ -77,7 +77,7 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
         { signal: controller.signal },
       );
       // Read for a moment before leaving: a disconnect in the first milliseconds of a response was
-      // seen to get lost in wrangler's local dev proxy under CPU load.
+      // seen to get lost under CPU load.
       let received = 0;
       let firstAt: number | undefined;
       for await (const chunk of stream) {
@@ -90,7 +90,7 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
     // The slot is free again: the next request is answered.
     const next = await openai.chat.completions.create({ ...greedy, max_tokens: 5 });
     expect(next.choices[0]?.finish_reason).toBe("length");
-    // Up to three long generations when the dev proxy loses hang-ups (cancelUntilHeard).
+    // Up to three long generations when a hang-up goes unheard (cancelUntilHeard).
   }, 300_000);
 
   it("relays legacy completions through the queen", async () => {

@@ -48,6 +48,8 @@ export interface LocalCloudOptions {
   hiveEnv?: Record<string, string>;
   /** More of the queen's vars, e.g. KEEP_ALIVE_SECONDS. */
   queenVars?: Record<string, string>;
+  /** "log" to have the queen's console.log lines (its request log) on this process's console. */
+  queenLogLevel?: "warn" | "log";
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -63,6 +65,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     port: 0,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     ...(options.queenVars === undefined ? {} : { vars: options.queenVars }),
+    ...(options.queenLogLevel === undefined ? {} : { logLevel: options.queenLogLevel }),
   };
   let queen = await startLocalQueen(queenOptions);
   const client = new QueenClient(queen.url, apiKey);
@@ -141,10 +144,11 @@ const CANCEL_HEARD = "cancelled by the queen";
 
 /**
  * Runs `leaveEarly` (a streamed request that reads a little, then hangs up) until the hive logs
- * that the queen cancelled it, at most `attempts` times, and says how many it took. wrangler's
- * local dev proxy in front of the queen now and then never tells workerd that a client hung up
- * (neither the request's signal nor the body's cancel arrives; Cloudflare has no such proxy),
- * and that generation then runs to its end: an attempt not heard within `waitMs` waits for the
+ * that the queen cancelled it, at most `attempts` times, and says how many it took. Under load a
+ * hang-up now and then goes unheard and that generation runs to its end. Not wrangler's dev proxy
+ * alone: the queen on Miniflare directly, even on a direct socket with no entry worker, missed a
+ * first attempt too (a likely cause: with no flow control the worker may have finished while the
+ * client still read the queen's backlog). An attempt not heard within `waitMs` waits for the
  * worker to be idle again before the next. Throws when no attempt was heard.
  */
 export async function cancelUntilHeard(cloud: LocalCloud, leaveEarly: () => Promise<void>, attempts = 3, waitMs = 10_000): Promise<number> {
@@ -156,7 +160,7 @@ export async function cancelUntilHeard(cloud: LocalCloud, leaveEarly: () => Prom
       () => false,
     );
     if (heard) return attempt;
-    console.warn(`attempt ${attempt}: the queen never heard the client hang up (wrangler's dev proxy); waiting for the worker to finish`);
+    console.warn(`attempt ${attempt}: the queen never heard the client hang up; waiting for the worker to finish`);
     await waitUntil(async () => (await cloud.client.listWorkers()).every((worker) => worker.state !== "busy"), 120_000, "the worker to be idle", 500);
   }
   throw new Error(`the hive heard no cancel in ${attempts} attempts; hive log:\n${cloud.hiveLog.slice(-15).join("\n")}`);

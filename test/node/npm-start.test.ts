@@ -55,6 +55,14 @@ describe("npm start", () => {
     for (const dir of stateDirs) await rm(dir, { recursive: true, force: true });
   });
 
+  it("prints the dashboard's URL, where the queen serves the page", async () => {
+    const url = /dashboard: (\S+)/.exec(running().output)?.[1];
+    expect(url).toBe(`http://127.0.0.1:${port}/dashboard/`);
+    const page = await fetch(url ?? "");
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<title>rbee dashboard</title>");
+  });
+
   it("serves rbee-tiny on the printed URL with the printed key", async () => {
     const { output } = running();
     expect(output).toContain(`OPENAI_BASE_URL=http://127.0.0.1:${port}/v1`);

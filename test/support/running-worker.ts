@@ -41,13 +41,16 @@ export interface WorkerArgs {
   hiveChannel?: string;
   /** More flags, e.g. ["--parallel", "3"]. */
   extraArgs?: readonly string[];
+  /**
+   * An installed worker build to start instead of worker/main.ts under tsx (worker-command.ts's
+   * command and arguments), from `cwd`, with only PATH and its secret in its environment.
+   */
+  launch?: { command: string; args: readonly string[]; cwd: string };
 }
 
 export function workerArgs(options: WorkerArgs): string[] {
   return [
-    "--import",
-    "tsx",
-    "worker/main.ts",
+    ...(options.launch?.args ?? ["--import", "tsx", "worker/main.ts"]),
     ...workerLaunchArgs({
       modelPath: options.modelPath,
       modelName: MODEL_NAME,
@@ -98,7 +101,10 @@ async function launchWorker(
 ): Promise<RunningWorker> {
   const port = await findFreeLoopbackPort();
   const { env, authorization } = workerSecretEnv();
-  const subprocess = execa("node", workerArgs({ ...options, port }), { cwd: REPO_ROOT, reject: false, env });
+  const { launch } = options;
+  const subprocess = launch
+    ? execa(launch.command, workerArgs({ ...options, port }), { cwd: launch.cwd, reject: false, env: { PATH: process.env.PATH ?? "", ...env }, extendEnv: false })
+    : execa("node", workerArgs({ ...options, port }), { cwd: REPO_ROOT, reject: false, env });
   await Promise.race([
     waitForLine(subprocess.stdout),
     subprocess.then((result) => {

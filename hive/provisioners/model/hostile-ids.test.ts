@@ -36,6 +36,10 @@ const HOSTILE_IDS = [
   "file:///tmp/%2e%2e/x.gguf",
   "/etc/passwd",
   "C:\\models\\x.gguf",
+  "../x",
+  "org/../x",
+  "org/repo/../../x.gguf",
+  "org/repo:../../evil.gguf",
 ];
 
 describe("hostile model ids", () => {

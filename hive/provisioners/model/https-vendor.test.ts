@@ -1,4 +1,4 @@
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTinyLlamaGguf } from "../../../shared/gguf/tiny-llama.js";
@@ -34,6 +34,19 @@ describe("https vendor", () => {
     expect(entry).toMatchObject({ status: { state: "available" }, sizeBytes: GGUF.length });
     expect(entry.details).toMatchObject({ vendor: "https", fileName: FILE, origin: url, sha256: sha256(GGUF), linked: false, gguf: { architecture: "llama" } });
     expect(listener.text()).toMatch(/SHA-256 [0-9a-f]{64} recorded/);
+  });
+
+  it("downloads a pre-signed URL whole, and keeps its query (the credential) out of the catalog and the narration", async () => {
+    const { hub, models } = await start();
+    const url = hub.plainUrl(REPO, FILE);
+    const signed = `${url}?X-Amz-Credential=AKIDEXAMPLE&X-Amz-Signature=s3cr3tsig`;
+    const listener = recordingListener();
+    const entry = await models.provision({ id: url, source: signed }, never, listener);
+    expect(hub.requests.some((each) => each.path.endsWith("X-Amz-Signature=s3cr3tsig"))).toBe(true);
+    expect(entry.details?.origin).toBe(url);
+    const metadata = await readFile(path.join(models.catalog.folderOf(url), "metadata.json"), "utf8");
+    expect(metadata).toContain(url);
+    for (const kept of [metadata, listener.text()]) expect(kept).not.toContain("s3cr3tsig");
   });
 
   it("resumes the part of a failed attempt with Range and If-Range", async () => {

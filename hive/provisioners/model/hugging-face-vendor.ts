@@ -14,6 +14,7 @@ import { type Environment, huggingFaceConfig } from "./hugging-face-config.js";
 import { HuggingFaceHub } from "./hugging-face-hub.js";
 import { MODEL_DOWNLOAD_GAVE_UP } from "./http-refusal.js";
 import { checkRepoPath, parseModelSource } from "./model-source.js";
+import { BARE_HUGGING_FACE_ID } from "../../../shared/models/bare-model-id.js";
 import { isSplitPart, pickGgufFile } from "./pick-gguf-file.js";
 
 export class HuggingFaceVendor implements VendorSource<ModelArtifact> {
@@ -26,11 +27,11 @@ export class HuggingFaceVendor implements VendorSource<ModelArtifact> {
   ) {}
 
   /**
-   * True for `hf:` ids; a malformed one throws its 400 here, because the provisioner asks this
+   * True for `hf:` ids and bare `org/repo` ones; a malformed one throws its 400 here, because the provisioner asks this
    * before it takes the lock and writes a placeholder entry, so a hostile id never gets a folder.
    */
   supports(source: string): boolean {
-    if (!source.startsWith("hf:")) return false;
+    if (!source.startsWith("hf:") && !BARE_HUGGING_FACE_ID.test(source)) return false;
     parseModelSource(source);
     return true;
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { RbeeError } from "../../../shared/errors.js";
 import { huggingFaceConfig } from "./hugging-face-config.js";
+import { ModelSource } from "../../../shared/protocol/job-operation.js";
+import { modelNameFromSource } from "../../../shared/models/model-name.js";
 import { canonicalModelId, parseModelSource } from "./model-source.js";
 
 function refusal(source: string): RbeeError {
@@ -24,6 +26,19 @@ describe("model ids", () => {
   it("reads a quantization name or a bare repo, which leave the file to pick", () => {
     expect(parseModelSource("hf:org/repo:q4_k_m")).toMatchObject({ filePath: null, quantization: "Q4_K_M" });
     expect(parseModelSource("hf:Org.Name/Repo-GGUF")).toMatchObject({ repo: "Org.Name/Repo-GGUF", filePath: null, quantization: null });
+  });
+
+  it("takes a bare org/repo id (the original rbee's form) as Hugging Face, with a file, quantization or revision as after hf:", () => {
+    expect(parseModelSource("meta-llama/Llama-2-7b")).toEqual({ kind: "hugging-face", repo: "meta-llama/Llama-2-7b", filePath: null, quantization: null, revision: "main" });
+    expect(parseModelSource("org/repo:q4_k_m")).toMatchObject({ kind: "hugging-face", quantization: "Q4_K_M" });
+    expect(parseModelSource("org/repo/sub/x.gguf@v1")).toMatchObject({ kind: "hugging-face", filePath: "sub/x.gguf", revision: "v1" });
+  });
+
+  it("names the bare id and what is wrong with it when it refuses one", () => {
+    expect(refusal("org/repo:weights.bin").message).toMatch(/^model id 'org\/repo:weights.bin' names 'weights.bin', which is neither a .gguf file nor a quantization/);
+    expect(refusal("org/repo/../x.gguf").message).toMatch(/contains a '\.\.' segment/);
+    expect(refusal("../x").message).toMatch(/contains a '\.\.' segment/);
+    expect(refusal("/models/x.gguf").message).toMatch(/is not one rbee can fetch; use hf:org\/repo or just org\/repo \(Hugging Face\)/);
   });
 
   it("reads plain URLs and local files with their file names", () => {
@@ -59,6 +74,15 @@ describe("model ids", () => {
     "file:///models/%2e%2e/x.gguf",
     "file:/models/x.txt",
     "ftp://example.com/x.gguf",
+    "../x",
+    "./org/repo",
+    "org/../x",
+    "org/repo/../../x.gguf",
+    "org/repo:../../evil.gguf",
+    "-org/repo",
+    "org",
+    "org/re po",
+    "org/repo#../../main",
   ])("refuses %j with a 400", (source) => {
     const error = refusal(source);
     expect(error.status).toBe(400);
@@ -95,7 +119,18 @@ describe("canonical model ids", () => {
     expect(spellings(["hf:org/repo/x.gguf", "hf:org/repo:x.gguf", "hf:org/repo:x.gguf#main", "hf:org/repo/x.gguf@main"])).toEqual(["hf:org/repo:x.gguf"]);
     expect(spellings(["hf:org/repo/sub/x.gguf@v1", "hf:org/repo:sub/x.gguf#v1"])).toEqual(["hf:org/repo:sub/x.gguf@v1"]);
     expect(spellings(["hf:org/repo:q4_k_m", "hf:org/repo:Q4_K_M#main"])).toEqual(["hf:org/repo:Q4_K_M"]);
+    expect(spellings(["meta-llama/Llama-2-7b", "hf:meta-llama/Llama-2-7b", "meta-llama/Llama-2-7b@main"])).toEqual(["hf:meta-llama/Llama-2-7b"]);
+    expect(spellings(["org/repo/x.gguf", "org/repo:x.gguf", "hf:org/repo:x.gguf"])).toEqual(["hf:org/repo:x.gguf"]);
     expect(spellings(["https://Host.example:443/m/x.gguf?X-Amz-Signature=abc", "https://host.example/m/x.gguf#frag"])).toEqual(["https://host.example/m/x.gguf"]);
+  });
+
+  it("lets bare org/repo ids through the queen's schema, and names them as their hf: spelling", () => {
+    expect(ModelSource.safeParse("meta-llama/Llama-2-7b").success).toBe(true);
+    expect(ModelSource.safeParse("../x").success).toBe(false);
+    expect(ModelSource.safeParse("/etc/x.gguf").success).toBe(false);
+    for (const [bare, prefixed] of [["org/Repo-GGUF:q4_k_m", "hf:org/Repo-GGUF:q4_k_m"], ["meta-llama/Llama-2-7b", "hf:meta-llama/Llama-2-7b"], ["org/repo/x-Q8_0.gguf", "hf:org/repo/x-Q8_0.gguf"]]) {
+      expect(modelNameFromSource(bare ?? "")).toBe(modelNameFromSource(prefixed ?? ""));
+    }
   });
 
   it("keeps ids of different files apart", () => {

@@ -1,4 +1,4 @@
-// Parses the model ids users send (`hf:org/repo:file.gguf`, `https://…/x.gguf`, `file:/…/x.gguf`)
+// Parses the model ids users send (`hf:org/repo:file.gguf` or `org/repo:file.gguf`, `https://…/x.gguf`, `file:/…/x.gguf`)
 // into what the model vendors fetch. Ids come from users through the queen, so every part that
 // becomes a URL path or a file name is checked here, before any vendor touches the network or disk.
 import path from "node:path";
@@ -6,11 +6,12 @@ import { fileURLToPath } from "node:url";
 import { RbeeError } from "../../../shared/errors.js";
 import { checkArtifactId, checkSafeSegment } from "../../catalog/artifact-id.js";
 import { isLoopbackHost } from "../../../shared/loopback-host.js";
+import { BARE_HUGGING_FACE_ID } from "../../../shared/models/bare-model-id.js";
 import { withoutQuery } from "../../../shared/redact-url.js";
 
 /** The id forms the model vendors accept, for the message when none does. */
 export const MODEL_ID_FORMS =
-  "hf:org/repo, hf:org/repo:Q4_K_M, hf:org/repo:file.gguf or hf:org/repo/path/file.gguf (each optionally ending #revision or @revision), https://host/path/file.gguf, or file:/absolute/path/file.gguf";
+  "hf:org/repo or just org/repo (Hugging Face), hf:org/repo:Q4_K_M, hf:org/repo:file.gguf or hf:org/repo/path/file.gguf (each optionally ending #revision or @revision), https://host/path/file.gguf, or file:/absolute/path/file.gguf";
 
 export type ModelSource =
   | {
@@ -34,7 +35,8 @@ const DEFAULT_REVISION = "main";
 
 export function parseModelSource(source: string): ModelSource {
   checkArtifactId(source, "model");
-  if (source.startsWith("hf:")) return parseHuggingFace(source);
+  if (source.startsWith("hf:")) return parseHuggingFace(source, source.slice("hf:".length));
+  if (BARE_HUGGING_FACE_ID.test(source)) return parseHuggingFace(source, source);
   if (source.startsWith("https:") || source.startsWith("http:")) return parseUrl(source);
   if (source.startsWith("file:")) return parseFile(source);
   throw new RbeeError(400, "unsupported_artifact_id", `model source '${source}' is not one rbee can fetch; use ${MODEL_ID_FORMS}`);
@@ -61,8 +63,9 @@ export function canonicalModelId(source: string): string {
   }
 }
 
-function parseHuggingFace(source: string): ModelSource {
-  let rest = source.slice("hf:".length);
+/** `id` is the source without its `hf:`, if it had one; `source` is what the user typed, for messages. */
+function parseHuggingFace(source: string, id: string): ModelSource {
+  let rest = id;
   let revision = DEFAULT_REVISION;
   const revisionAt = Math.max(rest.lastIndexOf("#"), rest.lastIndexOf("@"));
   if (revisionAt >= 0) {

@@ -1,7 +1,7 @@
 // The GitHub-releases vendor against a fake GitHub on loopback: picking the asset named like the
 // worker id, following the download redirect, checking GitHub's sha256 digest, and the errors a
 // person sees when a release or an asset is missing.
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, realpath, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -9,11 +9,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { startFakeGitHub, type FakeGitHub } from "../../../test/support/fake-github.js";
 import type { ArtifactProvisioner, ProvisionListener } from "../../catalog/artifact-provisioner.js";
 import type { WorkerArtifact } from "../../catalog/worker/worker-artifact.js";
+import { hostPlatform } from "../../catalog/worker/worker-platform.js";
+import { BUNDLE_MANIFEST_FILE } from "../../catalog/worker/worker-bundle-manifest.js";
+import { tarGz } from "../../../shared/archive/write-tar-gz.js";
+import { hostNodeLlamaCpp } from "./host-node-llama-cpp.js";
 import { resolveWorker } from "./resolve-worker.js";
 import { createWorkerProvisioner, installWorker } from "./worker-catalog.js";
 import { workerCommand } from "./worker-command.js";
 
-const platform = process.platform;
+const platform = hostPlatform();
 /** A Node script as a release asset: valid as CommonJS and as an ES module. */
 const SCRIPT = 'process.stdout.write("fake worker " + process.argv.slice(2).join(" ") + "\\n");\n';
 
@@ -109,6 +113,37 @@ describe("GitHub releases vendor", () => {
     expect(await provisioner.catalog.get(id)).toBeUndefined();
     expect(await resolveWorker(provisioner.catalog, "cuda")).toBeUndefined();
     await expect(readdir(provisioner.catalog.folderOf(id))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("installs an asset named without the version, as releases made by hand often are", async () => {
+    github.addRelease("rbee-dev", "rbee", "v0.5.0", [{ name: `cpu-llm-worker-rbee-${platform}.mjs`, content: SCRIPT }]);
+    const entry = await installWorker(provisioner, { workerType: "cpu", source: "GH:rbee-dev/rbee@v0.5.0" }, signal(), recorder());
+    expect(entry).toMatchObject({ id: `cpu-llm-worker-rbee-v0.5.0-${platform}`, details: { version: "0.5.0", entry: `cpu-llm-worker-rbee-${platform}.mjs`, runtime: "node" } });
+  });
+
+  it("unpacks a release archive and links the hive's own node-llama-cpp beside its entry", async () => {
+    const manifest = { name: "rbee-worker", version: "0.6.0", workerType: "cpu", platform, entry: "worker.mjs", nodeLlamaCpp: "0.0.1" };
+    const archive = tarGz([{ name: "worker.mjs", bytes: Buffer.from(SCRIPT) }, { name: BUNDLE_MANIFEST_FILE, bytes: Buffer.from(JSON.stringify(manifest)) }], 0);
+    github.addRelease("rbee-dev", "rbee", "v0.6.0", [{ name: `cpu-llm-worker-rbee-v0.6.0-${platform}.tar.gz`, content: archive }]);
+    const listener = recorder();
+    const entry = await installWorker(provisioner, { workerType: "cpu", source: "https://github.com/rbee-dev/rbee/releases/tag/v0.6.0" }, signal(), listener);
+    expect(entry.details).toMatchObject({ entry: "worker.mjs", runtime: "node" });
+    expect(listener.actions).toEqual(["fetch", "resolve", "download", "verified", "unpacked", "linked"]);
+    expect(listener.messages.at(-1)).toMatch(/^warning: built against node-llama-cpp 0\.0\.1, but this hive has /);
+    const folder = provisioner.catalog.folderOf(entry.id);
+    expect((await readdir(folder)).sort()).toEqual(["metadata.json", "node_modules", BUNDLE_MANIFEST_FILE, "worker.mjs"]);
+    expect(await realpath(path.join(folder, "node_modules", "node-llama-cpp"))).toBe(await realpath((await hostNodeLlamaCpp()).folder));
+  });
+
+  it("refuses an archive whose manifest is for another worker, leaving no entry", async () => {
+    const manifest = { name: "rbee-worker", version: "0.7.0", workerType: "cuda", platform, entry: "worker.mjs", nodeLlamaCpp: "0.0.1" };
+    const archive = tarGz([{ name: "worker.mjs", bytes: Buffer.from(SCRIPT) }, { name: BUNDLE_MANIFEST_FILE, bytes: Buffer.from(JSON.stringify(manifest)) }], 0);
+    github.addRelease("rbee-dev", "rbee", "v0.7.0", [{ name: `cpu-llm-worker-rbee-v0.7.0-${platform}.tar.gz`, content: archive }]);
+    await expect(installWorker(provisioner, { workerType: "cpu", source: "gh:rbee-dev/rbee@v0.7.0" }, signal(), recorder())).rejects.toMatchObject({
+      code: "worker_archive_invalid",
+      message: expect.stringContaining(`says it is a cuda worker v0.7.0 for ${platform}, but a cpu worker v0.7.0 for ${platform} was asked for (workerType differs)`),
+    });
+    expect(await provisioner.catalog.get(`cpu-llm-worker-rbee-v0.7.0-${platform}`)).toBeUndefined();
   });
 
   it("names the release when it does not exist", async () => {

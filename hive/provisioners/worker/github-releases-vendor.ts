@@ -1,6 +1,7 @@
-// The worker vendor for sources `gh:owner/repo@tag`: finds the release's asset named exactly like
-// the worker id (`cpu-llm-worker-rbee-v0.1.0-linux`, a native executable, or with `.mjs`/`.js`, a
-// Node script) and downloads it into the catalog, resumably, checked against GitHub's sha256 digest.
+// The worker vendor for sources `gh:owner/repo@tag`: finds the release's asset named like the worker
+// id (release-asset-names.ts: `cpu-llm-worker-rbee-v0.1.0-linux.tar.gz`, a release archive, with or
+// without the version, as a native executable, or a `.mjs`/`.js` Node script), downloads it into
+// the catalog, resumably, checked against GitHub's sha256 digest, and unpacks an archive.
 import { chmod } from "node:fs/promises";
 import path from "node:path";
 import { RbeeError } from "../../../shared/errors.js";
@@ -9,15 +10,10 @@ import type { VendorContext, VendorSource } from "../../catalog/vendor-source.js
 import type { WorkerArtifact, WorkerDetails } from "../../catalog/worker/worker-artifact.js";
 import { type DownloadGaveUp, downloadResumable } from "../download/resumable-download.js";
 import { fetchGitHubRelease, type GitHubReleaseAsset } from "./github-release.js";
-import { parseWorkerId } from "./parse-worker-id.js";
+import { parseWorkerId, type WorkerIdParts } from "./parse-worker-id.js";
+import { type AssetForm, releaseAssetNames } from "./release-asset-names.js";
+import { unpackWorkerArchive } from "./unpack-worker-archive.js";
 import { GITHUB_PREFIX, parseWorkerSource } from "./worker-source.js";
-
-/** Asset name endings, in order of preference, and how each is started. */
-const ASSET_FORMS: ReadonlyArray<{ suffix: string; runtime: WorkerDetails["runtime"] }> = [
-  { suffix: "", runtime: "native" },
-  { suffix: ".mjs", runtime: "node" },
-  { suffix: ".js", runtime: "node" },
-];
 
 /** Assets named in the message when none fits; releases with every platform can have dozens. */
 const MAX_LISTED_ASSETS = 40;
@@ -40,13 +36,14 @@ export class GitHubReleasesVendor implements VendorSource<WorkerArtifact> {
   }
 
   supports(source: string): boolean {
-    return source.startsWith(GITHUB_PREFIX);
+    return source.slice(0, GITHUB_PREFIX.length).toLowerCase() === GITHUB_PREFIX;
   }
 
   async fetch(request: { id: string; source: string }, folder: string, context: VendorContext): Promise<WorkerArtifact> {
     const source = parseWorkerSource(request.source);
     if (source.kind !== "github") throw new RbeeError(400, "invalid_worker_source", `'${request.source}' is not a GitHub release source`);
-    const { workerType, version, platform } = parseWorkerId(request.id);
+    const wanted = parseWorkerId(request.id);
+    const { workerType, version, platform } = wanted;
     const named = `${source.owner}/${source.repo}@${source.tag}`;
     if (version !== source.version) {
       throw new RbeeError(400, "worker_version_mismatch", `'${request.id}' is version ${version}, but release ${named} is version ${source.version}; name the release tagged v${version}`);
@@ -54,7 +51,7 @@ export class GitHubReleasesVendor implements VendorSource<WorkerArtifact> {
     context.narrate("resolve", `looking up release ${named} on ${this.apiUrl}`);
     const { owner, repo, tag } = source;
     const release = await fetchGitHubRelease({ apiUrl: this.apiUrl, token: this.options.token, owner, repo, tag, signal: context.signal });
-    const { asset, runtime } = pickAsset(release.assets, request.id, named);
+    const { asset, form } = pickAsset(release.assets, wanted, request.id, named);
     // The asset name is the id plus a known suffix, so it is a safe file name; checked anyway.
     const fileName = checkSafeSegment(asset.name, "release asset");
     const expectedSha256 = sha256Of(asset.digest);
@@ -75,23 +72,25 @@ export class GitHubReleasesVendor implements VendorSource<WorkerArtifact> {
       },
       context,
     );
-    if (runtime === "native") await chmod(path.join(folder, fileName), 0o755);
     if (expectedSha256 === null) context.narrate("downloaded", `${asset.name}: sha256 ${file.sha256} (GitHub published none to compare)`);
     else context.narrate("verified", `${asset.name}: sha256 ${file.sha256} matches GitHub's digest`);
+    if (form === "native") await chmod(path.join(folder, fileName), 0o755);
+    const entry = form === "archive" ? await unpackWorkerArchive(folder, fileName, wanted, context) : fileName;
+    const runtime: WorkerDetails["runtime"] = form === "native" ? "native" : "node";
     return {
       id: request.id,
       status: { state: "available" },
       sizeBytes: file.bytes,
       addedAt: new Date().toISOString(),
-      details: { workerType, version, platform, vendor: this.name, origin: asset.browser_download_url, entry: fileName, runtime, sha256: file.sha256 },
+      details: { workerType, version, platform, vendor: this.name, origin: asset.browser_download_url, entry, runtime, sha256: file.sha256 },
     };
   }
 }
 
-function pickAsset(assets: readonly GitHubReleaseAsset[], id: string, named: string): { asset: GitHubReleaseAsset; runtime: WorkerDetails["runtime"] } {
-  for (const form of ASSET_FORMS) {
-    const asset = assets.find((candidate) => candidate.name === `${id}${form.suffix}`);
-    if (asset) return { asset, runtime: form.runtime };
+function pickAsset(assets: readonly GitHubReleaseAsset[], wanted: WorkerIdParts, id: string, named: string): { asset: GitHubReleaseAsset; form: AssetForm } {
+  for (const candidate of releaseAssetNames(wanted.workerType, wanted.version, wanted.platform)) {
+    const asset = assets.find((each) => each.name === candidate.name);
+    if (asset) return { asset, form: candidate.form };
   }
   const names = assets.slice(0, MAX_LISTED_ASSETS).map((asset) => printable(asset.name));
   if (assets.length > MAX_LISTED_ASSETS) names.push(`and ${assets.length - MAX_LISTED_ASSETS} more`);
@@ -99,7 +98,7 @@ function pickAsset(assets: readonly GitHubReleaseAsset[], id: string, named: str
   throw new RbeeError(
     404,
     "worker_asset_not_found",
-    `release ${named} has no asset named ${id} (or ${id}.mjs, ${id}.js); ${existing}. Pick a worker type and platform that release was built for`,
+    `release ${named} has no asset named ${id}.tar.gz (nor ${id}, ${id}.mjs, ${id}.js, nor these without the version, like ${wanted.workerType}-llm-worker-rbee-${wanted.platform}.tar.gz); ${existing}. Pick a worker type and platform that release was built for`,
   );
 }
 

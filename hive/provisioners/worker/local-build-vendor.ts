@@ -11,6 +11,7 @@ import { z } from "zod";
 import { RbeeError } from "../../../shared/errors.js";
 import type { FetchRequest, VendorContext, VendorSource } from "../../catalog/vendor-source.js";
 import type { WorkerArtifact } from "../../catalog/worker/worker-artifact.js";
+import { hostPlatform } from "../../catalog/worker/worker-platform.js";
 import { bundleWorker } from "./bundle-worker.js";
 import { provideLlamaBuild, type LlamaBuildEnvironment } from "./llama-build/local-llama-build.js";
 import { localSourceFingerprint } from "./source-fingerprint.js";
@@ -52,11 +53,11 @@ export class LocalBuildVendor implements VendorSource<WorkerArtifact> {
     const { workerType, version, platform } = parseWorkerId(request.id);
     const localVersion = await localWorkerVersion(this.repoRoot);
     // A build is of this checkout for this machine; any other version or platform is a mistake.
-    if (version !== localVersion || platform !== process.platform) {
+    if (version !== localVersion || platform !== hostPlatform()) {
       throw new RbeeError(
         400,
         "worker_version_mismatch",
-        `a local build is version ${localVersion} for ${process.platform}, but '${request.id}' asks for ${version} for ${platform}; install with source 'local' for this machine, or name a GitHub release (gh:owner/repo@v${version})`,
+        `a local build is version ${localVersion} for ${hostPlatform()}, but '${request.id}' asks for ${version} for ${platform}; install with source 'local' for this machine, or name a GitHub release (gh:owner/repo@v${version})`,
       );
     }
     // First: the part that can take minutes, or fail for a missing tool before anything is written.

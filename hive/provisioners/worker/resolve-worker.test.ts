@@ -67,6 +67,17 @@ describe("resolveWorker", () => {
   });
 });
 
+describe("resolveWorker across platform spellings", () => {
+  it("finds a worker installed under the old -darwin or -win32 id for macos or windows", async () => {
+    const darwin = await install({ version: "0.1.0", platform: "darwin" });
+    const win32 = await install({ version: "0.1.0", platform: "win32", workerType: "cuda" });
+    expect((await resolveWorker(catalog, "cpu", "macos"))?.id).toBe(darwin);
+    expect((await resolveWorker(catalog, "cpu", "darwin"))?.id).toBe(darwin);
+    expect((await resolveWorker(catalog, "cuda", "windows"))?.id).toBe(win32);
+    expect(await resolveWorker(catalog, "cpu", "linux")).toBeUndefined();
+  });
+});
+
 describe("workerCommand", () => {
   it("runs a Node worker under the hive's own node, and a native one directly", async () => {
     const nodeId = await install({ version: "0.1.0", runtime: "node" });

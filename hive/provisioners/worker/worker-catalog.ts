@@ -7,6 +7,7 @@ import { RbeeError } from "../../../shared/errors.js";
 import { ArtifactProvisioner, type ProvisionListener } from "../../catalog/artifact-provisioner.js";
 import { FilesystemCatalog } from "../../catalog/filesystem-catalog.js";
 import { WorkerArtifact, workerArtifactId, WorkerType } from "../../catalog/worker/worker-artifact.js";
+import { hostPlatform } from "../../catalog/worker/worker-platform.js";
 import { GitHubReleasesVendor } from "./github-releases-vendor.js";
 import { isStaleLocalBuild, LocalBuildVendor, localWorkerVersion } from "./local-build-vendor.js";
 import { formatWorkerSource, parseWorkerSource, WORKER_SOURCE_FORMS } from "./worker-source.js";
@@ -38,10 +39,12 @@ export function createWorkerProvisioner(options: WorkerCatalogOptions): Artifact
 
 export interface InstallWorkerRequest {
   workerType: WorkerType;
-  /** `local` or `gh:owner/repo@tag`. */
+  /** `local`, or a release in any spelling worker-source.ts reads (`gh:owner/repo@tag`, a URL, a worker id). */
   source: string;
   /** Local builds: compile llama.cpp for the backend even when a prebuilt binary or an earlier build loads. */
   rebuild?: boolean;
+  /** `owner/repo` for sources that name no repository (the hive's --worker-release-repo). */
+  defaultReleaseRepo?: string | undefined;
 }
 
 /**
@@ -59,9 +62,17 @@ export async function installWorker(
   if (!workerType.success) {
     throw new RbeeError(400, "invalid_worker_type", `worker type ${JSON.stringify(request.workerType)} is not one of ${WorkerType.options.join(", ")}`);
   }
-  const source = parseWorkerSource(request.source);
+  const source = parseWorkerSource(request.source, { releaseRepo: request.defaultReleaseRepo });
+  const platform = hostPlatform();
+  if (source.kind === "github" && source.workerType !== undefined && source.workerType !== workerType.data) {
+    throw new RbeeError(400, "worker_type_mismatch", `worker source '${request.source}' is a ${source.workerType} worker, but worker type ${workerType.data} was asked for; ask for worker type ${source.workerType}, or name the release (gh:${source.owner}/${source.repo}@${source.tag})`);
+  }
+  if (source.kind === "github" && source.platform !== undefined && source.platform !== platform) {
+    throw new RbeeError(400, "worker_platform_mismatch", `worker source '${request.source}' is for ${source.platform}, but this hive runs on ${platform}; name the ${platform} build, or the release (gh:${source.owner}/${source.repo}@${source.tag})`);
+  }
   const version = source.kind === "github" ? source.version : await localWorkerVersion();
-  const id = workerArtifactId(workerType.data, version, process.platform);
+  // The catalog key is built here, never taken from the source: every spelling of one worker is one entry.
+  const id = workerArtifactId(workerType.data, version, platform);
   const formatted = formatWorkerSource(source);
   const vendor = provisioner.vendorFor(formatted).name;
   const rebuild = request.rebuild === true && source.kind === "local";
