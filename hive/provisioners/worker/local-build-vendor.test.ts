@@ -12,6 +12,7 @@ import { workerLaunchArgs } from "../../../shared/protocol/worker-launch.js";
 import { workerSecretEnv } from "../../../test/support/running-worker.js";
 import type { ProvisionListener } from "../../catalog/artifact-provisioner.js";
 import { workerArtifactId } from "../../catalog/worker/worker-artifact.js";
+import { hostPlatform } from "../../catalog/worker/worker-platform.js";
 import { probeLlama } from "./llama-build/llama-probe.js";
 import { isStaleLocalBuild, localWorkerVersion } from "./local-build-vendor.js";
 import { resolveWorker } from "./resolve-worker.js";
@@ -66,8 +67,8 @@ describe("local-build vendor", { timeout: 180_000 }, () => {
     const entry = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), listener);
 
     const version = await localWorkerVersion();
-    expect(entry.id).toBe(workerArtifactId("cpu", version, process.platform));
-    expect(entry.details).toMatchObject({ workerType: "cpu", version, platform: process.platform, vendor: "local-build", entry: "worker.mjs", runtime: "node" });
+    expect(entry.id).toBe(workerArtifactId("cpu", version, hostPlatform()));
+    expect(entry.details).toMatchObject({ workerType: "cpu", version, platform: hostPlatform(), vendor: "local-build", entry: "worker.mjs", runtime: "node" });
     // node-llama-cpp's prebuilt CPU binary loads here, so nothing is compiled.
     expect(entry.details?.llamaBuild).toEqual({ kind: "prebuilt", backend: "cpu", nodeLlamaCpp: "3.21.1" });
     expect(listener.actions).toEqual(["fetch", "prebuilt", "prebuilt", "build", "built"]);
@@ -138,7 +139,7 @@ describe("local-build vendor", { timeout: 180_000 }, () => {
     const prebuiltCuda = await probeLlama("cuda", undefined, AbortSignal.timeout(180_000));
     const listener = recorder();
     const installing = installWorker(provisioner, { workerType: "cuda", source: "local" }, AbortSignal.timeout(180_000), listener);
-    const id = workerArtifactId("cuda", await localWorkerVersion(), process.platform);
+    const id = workerArtifactId("cuda", await localWorkerVersion(), hostPlatform());
     if (prebuiltCuda.works) {
       // A machine with an NVIDIA GPU and a driver the prebuilt binary matches: nothing to compile.
       expect((await installing).details?.llamaBuild).toMatchObject({ kind: "prebuilt", backend: "cuda" });
@@ -156,7 +157,7 @@ describe("local-build vendor", { timeout: 180_000 }, () => {
     const installing = installWorker(provisioner, { workerType: "cpu", source: "local", rebuild: true }, AbortSignal.timeout(180_000), listener);
     await expect(installing).rejects.toMatchObject({ code: "build_tools_missing" });
     expect(listener.actions).toEqual(["fetch", "rebuild"]);
-    expect(await provisioner.catalog.contains(workerArtifactId("cpu", await localWorkerVersion(), process.platform))).toBe(false);
+    expect(await provisioner.catalog.contains(workerArtifactId("cpu", await localWorkerVersion(), hostPlatform()))).toBe(false);
   });
 
   it("starts a worker whose entry holds a compiled llama.cpp with that build", async () => {
@@ -173,7 +174,7 @@ describe("local-build vendor", { timeout: 180_000 }, () => {
 
   it("refuses a local build of another version, and records why", async () => {
     const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-other"), env: {} });
-    const id = workerArtifactId("cpu", "9.9.9", process.platform);
+    const id = workerArtifactId("cpu", "9.9.9", hostPlatform());
     await expect(provisioner.provision({ id, source: "local" }, AbortSignal.timeout(180_000), recorder())).rejects.toMatchObject({
       code: "worker_version_mismatch",
     });
