@@ -15,6 +15,7 @@ import {
   type Token,
 } from "node-llama-cpp";
 import { describeError, RbeeError } from "../shared/errors.js";
+import { loadLlamaBuild } from "../shared/llama/load-llama-build.js";
 import type { ChatCompletionRequest } from "../shared/openai/chat-request.js";
 import type { ChatToolCallDelta } from "../shared/openai/chat-response.js";
 import type { ChatToolCall } from "../shared/openai/chat-tools.js";
@@ -52,6 +53,8 @@ export interface EngineOptions {
   maxQueue: number;
   /** Tokens per llama.cpp batch; undefined keeps node-llama-cpp's default. */
   batchSize: number | undefined;
+  /** A llama.cpp build compiled by the hive (its folder); undefined uses node-llama-cpp's prebuilt binaries. */
+  llamaBuild?: string | undefined;
   /** Window of the tokens-per-second figure and period of VRAM sampling, in ms: the heartbeat interval. */
   metricsIntervalMs: number;
   /** Where llama.cpp's own warnings go: stderr, so stdout stays clean for supervisors. */
@@ -102,16 +105,21 @@ const DEFAULT_COMPLETION_MAX_TOKENS = 16;
 export class Engine {
   /** Loads the model and prepares the slots; throws if the binary, file, flags or memory fail. */
   static async load(options: EngineOptions): Promise<Engine> {
-    const llama = await getLlama({
-      gpu: options.gpu === "cpu" ? false : options.gpu,
-      // Without "never", a missing prebuilt binary silently starts a many-minute source build.
-      build: "never",
-      maxThreads: options.threads,
-      logger: (level, message) => options.log(`llama.cpp ${level}: ${message.trimEnd()}`),
-    }).catch((error: unknown) => {
+    const logger = (level: string, message: string) => options.log(`llama.cpp ${level}: ${message.trimEnd()}`);
+    const llama = await (options.llamaBuild === undefined
+      ? getLlama({
+          gpu: options.gpu === "cpu" ? false : options.gpu,
+          // Without "never", a missing prebuilt binary silently starts a many-minute source build.
+          build: "never",
+          maxThreads: options.threads,
+          logger,
+        })
+      : loadLlamaBuild(options.llamaBuild, { maxThreads: options.threads, logger })
+    ).catch((error: unknown) => {
       // NoBinaryFoundError's message is only its name; say what was looked for.
       const reason = describeError(error);
-      throw new Error(`no prebuilt llama.cpp binary works with --gpu ${options.gpu} on this machine (${reason})`, {
+      const what = options.llamaBuild === undefined ? "no prebuilt llama.cpp binary works" : `the llama.cpp build in ${options.llamaBuild} does not load`;
+      throw new Error(`${what} with --gpu ${options.gpu} on this machine (${reason})`, {
         cause: error,
       });
     });

@@ -132,6 +132,7 @@ async function main(): Promise<void> {
       parallel: options.parallel,
       maxQueue: options.maxQueue,
       batchSize: options.batchSize,
+      llamaBuild: options.llamaBuild,
       metricsIntervalMs: options.heartbeatIntervalMs,
       log,
       onLoadProgress: (progress) => status.setLoadProgress(progress),

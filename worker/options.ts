@@ -57,6 +57,8 @@ export interface WorkerOptions {
   maxQueue: number;
   /** Tokens llama.cpp evaluates per batch; undefined keeps node-llama-cpp's min(512, total context). */
   batchSize: number | undefined;
+  /** The folder of a llama.cpp build compiled by the hive; undefined uses node-llama-cpp's prebuilt binaries. */
+  llamaBuild: string | undefined;
 }
 
 export const USAGE = `Usage: node --import tsx worker/main.ts --model <file.gguf> --model-name <name> --worker-id <wrk_…> --port <n>
@@ -65,6 +67,7 @@ export const USAGE = `Usage: node --import tsx worker/main.ts --model <file.gguf
   [--max-queue <requests waiting for a slot, default ${DEFAULTS.queuedPerSlot}×parallel>]
   [--context-size <tokens per slot, default min(trained, ${DEFAULTS.maxDefaultContextSize})>] [--batch-size <tokens>]
   [--gpu ${GPU_CHOICES.join("|")}, default ${DEFAULTS.gpu}] [--gpu-layers <n|auto|max, default ${DEFAULTS.gpuLayers}>]
+  [--llama-build <folder of a llama.cpp build the hive compiled, default: node-llama-cpp's prebuilt binaries>]
 Environment: ${WORKER_SECRET_ENV}=<secret> (required, at least ${MIN_WORKER_SECRET_CHARS} characters): every request must send
   Authorization: Bearer <secret>. The hive sets it; an environment variable, because ps shows flags to everyone.`;
 
@@ -86,6 +89,7 @@ export function parseWorkerOptions(argv: readonly string[]): WorkerOptions {
     parallel,
     maxQueue: flags.maxQueue ?? DEFAULTS.queuedPerSlot * parallel,
     batchSize: flags.batchSize,
+    llamaBuild: flags.llamaBuild,
   };
 }
 

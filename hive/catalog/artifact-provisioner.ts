@@ -11,7 +11,7 @@ import { withoutQuery } from "../../shared/redact-url.js";
 import type { Artifact } from "./artifact.js";
 import type { ArtifactCatalog } from "./artifact-catalog.js";
 import { checkArtifactId } from "./artifact-id.js";
-import type { VendorContext, VendorSource } from "./vendor-source.js";
+import type { FetchRequest, VendorContext, VendorSource } from "./vendor-source.js";
 
 /** What one asker hears while the artifact is provisioned. */
 export type ProvisionListener = Omit<VendorContext, "signal">;
@@ -64,7 +64,7 @@ export class ArtifactProvisioner<T extends Artifact> {
    * models the id is the source (`hf:org/repo:file.gguf`); a worker's id names what it is
    * (`cpu-llm-worker-rbee-v0.1.0-linux`) and its source where it comes from (`gh:org/repo@v0.1.0`).
    */
-  async provision(request: { id: string; source: string }, signal: AbortSignal, listener: ProvisionListener, options: ProvisionOptions<T> = {}): Promise<T> {
+  async provision(request: FetchRequest, signal: AbortSignal, listener: ProvisionListener, options: ProvisionOptions<T> = {}): Promise<T> {
     const { id, source } = request;
     checkArtifactId(id, this.kind);
     const vendor = this.vendorFor(source);
@@ -87,7 +87,7 @@ export class ArtifactProvisioner<T extends Artifact> {
         narrate: (action, message) => listeners.forEach((each) => each.narrate(action, message)),
         progress: (bytes, total, rate) => listeners.forEach((each) => each.progress(bytes, total, rate)),
       };
-      const started: SharedFetch<T> = { promise: this.fetchLocked(id, source, vendor, fanOut, options), controller, listeners };
+      const started: SharedFetch<T> = { promise: this.fetchLocked(request, vendor, fanOut, options), controller, listeners };
       // Only its own entry: a newer fetch for the id may have taken the slot while this one wound down.
       started.promise = started.promise.finally(() => {
         if (this.inFlight.get(id) === started) this.inFlight.delete(id);
@@ -129,7 +129,8 @@ export class ArtifactProvisioner<T extends Artifact> {
     return this.catalog.withLock(id, signal, onWait, () => this.catalog.remove(id));
   }
 
-  private async fetchLocked(id: string, source: string, vendor: VendorSource<T>, context: VendorContext, options: ProvisionOptions<T>): Promise<T> {
+  private async fetchLocked(request: FetchRequest, vendor: VendorSource<T>, context: VendorContext, options: ProvisionOptions<T>): Promise<T> {
+    const { id, source } = request;
     const onWait = () => context.narrate("wait", `another process holds ${this.kind} '${id}'; waiting for it`);
     return this.catalog.withLock(id, context.signal, onWait, async () => {
       // It may have become available while this job waited for the lock.
@@ -143,7 +144,7 @@ export class ArtifactProvisioner<T extends Artifact> {
       await this.catalog.add({ ...(existing ?? placeholder(id)), status: { state: "downloading", pid: process.pid } } as T);
       context.narrate("fetch", `fetching ${this.kind} '${id}' from ${vendor.name} (${withoutQuery(source)}) into ${folder}`);
       try {
-        const entry = await vendor.fetch({ id, source }, folder, context);
+        const entry = await vendor.fetch(request, folder, context);
         await this.catalog.add({ ...entry, status: { state: "available" } });
         return entry;
       } catch (error) {

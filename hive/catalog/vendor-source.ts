@@ -12,6 +12,13 @@ export interface VendorContext {
   progress(bytes: number, total: number | null, bytesPerSecond: number): void;
 }
 
+export interface FetchRequest {
+  id: string;
+  source: string;
+  /** Make it afresh even where something could be reused (a local worker: compile llama.cpp even if a prebuilt binary loads). */
+  rebuild?: boolean;
+}
+
 export interface VendorSource<T extends Artifact> {
   /** Shown in narration and kept in the entry, e.g. `hugging-face`. */
   readonly name: string;
@@ -22,5 +29,5 @@ export interface VendorSource<T extends Artifact> {
    * the catalog lock is held) and returns the entry, with status `available`. Files left by an
    * earlier interrupted attempt may be in the folder, for the vendor to resume from.
    */
-  fetch(request: { id: string; source: string }, folder: string, context: VendorContext): Promise<T>;
+  fetch(request: FetchRequest, folder: string, context: VendorContext): Promise<T>;
 }

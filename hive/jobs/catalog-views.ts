@@ -53,5 +53,7 @@ export function workerView(entry: WorkerArtifact) {
     origin: details.origin,
     runtime: details.runtime,
     sha256: details.sha256,
+    // Local builds: which llama.cpp the worker loads (prebuilt, or compiled here with which toolchain).
+    llama_build: details.llamaBuild ?? null,
   };
 }

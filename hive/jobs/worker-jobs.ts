@@ -11,7 +11,7 @@ export async function runWorkerInstall(
   context: JobContext,
   services: HiveServices,
 ): Promise<void> {
-  const entry = await installWorker(services.workers, { workerType: operation.workerType, source: operation.source, defaultReleaseRepo: services.workerReleaseRepo }, context.signal, {
+  const entry = await installWorker(services.workers, { workerType: operation.workerType, source: operation.source, defaultReleaseRepo: services.workerReleaseRepo, rebuild: operation.rebuild }, context.signal, {
     narrate: context.narrate,
     progress: (bytes, total, rate) => context.progress(bytes, total, rate),
   });

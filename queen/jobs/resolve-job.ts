@@ -43,7 +43,7 @@ export async function resolveJob(env: Env, request: JobRequest): Promise<Resolve
       return { hiveName: request.hive, operation: { operation: request.operation, model: request.model } };
     case "worker_install":
       await requireHive(env.DB, request.hive, "hive");
-      return { hiveName: request.hive, operation: { operation: "worker_install", workerType: request.worker_type, source: request.source } };
+      return { hiveName: request.hive, operation: { operation: "worker_install", workerType: request.worker_type, source: request.source, ...(request.rebuild === undefined ? {} : { rebuild: request.rebuild }) } };
     case "model_list":
     case "worker_catalog_list":
     case "hive_check":

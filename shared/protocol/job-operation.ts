@@ -62,7 +62,14 @@ export const JobRequest = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("model_download"), hive: HiveName, model: ModelSource }),
   z.object({ operation: z.literal("model_delete"), hive: HiveName, model: ModelSource }),
   z.object({ operation: z.literal("model_list"), hive: HiveName }),
-  z.object({ operation: z.literal("worker_install"), hive: HiveName, worker_type: WorkerType.default("cpu"), source: WorkerSource.default("local") }),
+  z.object({
+    operation: z.literal("worker_install"),
+    hive: HiveName,
+    worker_type: WorkerType.default("cpu"),
+    source: WorkerSource.default("local"),
+    /** Source `local`: compile llama.cpp for the backend even when a prebuilt binary loads (or an earlier build does). */
+    rebuild: z.boolean().optional(),
+  }),
   z.object({ operation: z.literal("worker_catalog_list"), hive: HiveName }),
   z.object({ operation: z.literal("hive_check"), hive: HiveName }),
 ]);
@@ -84,7 +91,7 @@ export const HiveOperation = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("model_download"), model: ModelSource }),
   z.object({ operation: z.literal("model_delete"), model: ModelSource }),
   z.object({ operation: z.literal("model_list") }),
-  z.object({ operation: z.literal("worker_install"), workerType: WorkerType, source: WorkerSource }),
+  z.object({ operation: z.literal("worker_install"), workerType: WorkerType, source: WorkerSource, rebuild: z.boolean().optional() }),
   z.object({ operation: z.literal("worker_catalog_list") }),
   z.object({ operation: z.literal("hive_check") }),
 ]);

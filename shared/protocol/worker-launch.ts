@@ -72,6 +72,8 @@ const LaunchFlags = z.object({
   maxQueue: integerFlag(0, 100_000).optional(),
   /** Tokens llama.cpp evaluates per batch. */
   batchSize: integerFlag(1, 65_536).optional(),
+  /** A llama.cpp build the hive compiled into the worker's catalog entry, loaded instead of node-llama-cpp's prebuilt binaries. */
+  llamaBuild: z.string({ error: "expected the folder of a llama.cpp build" }).min(1, "expected the folder of a llama.cpp build").optional(),
 });
 
 /** How a worker is to run; each setting is one flag, and an undefined one is left out. */
@@ -94,6 +96,7 @@ export const WORKER_FLAGS = {
   parallel: "--parallel",
   maxQueue: "--max-queue",
   batchSize: "--batch-size",
+  llamaBuild: "--llama-build",
 } as const satisfies Record<LaunchSetting, `--${string}`>;
 
 const SETTINGS = Object.keys(LaunchFlags.shape) as LaunchSetting[];

@@ -26,6 +26,7 @@ describe("job operations for the hive's catalogs", () => {
         { operation: "worker_install", hive: "catalog-ops-hive", worker_type: "cuda", source: "gh:rbee-dev/rbee@v0.2.0" },
         { operation: "worker_install", workerType: "cuda", source: "gh:rbee-dev/rbee@v0.2.0" },
       ],
+      [{ operation: "worker_install", hive: "catalog-ops-hive", worker_type: "vulkan", rebuild: true }, { operation: "worker_install", workerType: "vulkan", source: "local", rebuild: true }],
       [{ operation: "worker_catalog_list", hive: "catalog-ops-hive" }, { operation: "worker_catalog_list" }],
       [
         { operation: "worker_spawn", hive: "catalog-ops-hive", model: "tiny", source: "hf:org/repo", worker_type: "cuda", device: 1 },

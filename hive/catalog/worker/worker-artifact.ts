@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { WorkerDevice } from "../../../shared/protocol/worker-heartbeat.js";
 import { ArtifactFields } from "../artifact.js";
+import { LlamaBuildDetails } from "./llama-build-details.js";
 
 /** The backend a worker build drives; the same names a worker reports as its device. */
 export const WorkerType = WorkerDevice;
@@ -25,6 +26,8 @@ export const WorkerDetails = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
   /** Local builds: the fingerprint of the sources built (see source-fingerprint.ts), to notice a stale build. */
   sourceFingerprint: z.string().optional(),
+  /** Local builds: the llama.cpp binary the worker loads (prebuilt, or compiled here); see llama-build-details.ts. */
+  llamaBuild: LlamaBuildDetails.optional(),
 });
 export type WorkerDetails = z.infer<typeof WorkerDetails>;
 

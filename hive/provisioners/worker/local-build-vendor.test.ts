@@ -12,6 +12,8 @@ import { workerLaunchArgs } from "../../../shared/protocol/worker-launch.js";
 import { workerSecretEnv } from "../../../test/support/running-worker.js";
 import type { ProvisionListener } from "../../catalog/artifact-provisioner.js";
 import { workerArtifactId } from "../../catalog/worker/worker-artifact.js";
+import { hostPlatform } from "../../catalog/worker/worker-platform.js";
+import { probeLlama } from "./llama-build/llama-probe.js";
 import { isStaleLocalBuild, localWorkerVersion } from "./local-build-vendor.js";
 import { resolveWorker } from "./resolve-worker.js";
 import { createWorkerProvisioner, installWorker } from "./worker-catalog.js";
@@ -35,15 +37,16 @@ function recorder(): ProvisionListener & { actions: string[] } {
   return { actions, narrate: (action) => actions.push(action), progress: () => {} };
 }
 
-describe("local-build vendor", () => {
+// Each install without `rebuild` first asks, in a child process, whether node-llama-cpp's prebuilt binary loads: seconds each on a busy machine.
+describe("local-build vendor", { timeout: 180_000 }, () => {
   it("rebuilds a local build whose sources changed since, and keeps a current one", async () => {
     const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-stale"), env: {} });
-    const first = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(60_000), recorder());
+    const first = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), recorder());
     expect(first.details?.sourceFingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(await isStaleLocalBuild(first)).toBe(false);
 
     const current = recorder();
-    await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(60_000), current);
+    await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), current);
     expect(current.actions).toEqual(["cached"]);
 
     // As if the build were from before a `git pull`: the recorded fingerprint no longer matches.
@@ -53,20 +56,22 @@ describe("local-build vendor", () => {
     if (!stale) throw new Error("entry vanished");
     expect(await isStaleLocalBuild(stale)).toBe(true);
     const rebuilt = recorder();
-    const entry = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(60_000), rebuilt);
-    expect(rebuilt.actions).toEqual(["replace", "fetch", "build", "built"]);
+    const entry = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), rebuilt);
+    expect(rebuilt.actions).toEqual(["replace", "fetch", "prebuilt", "prebuilt", "build", "built"]);
     expect(entry.details?.sourceFingerprint).toBe(first.details.sourceFingerprint);
   });
 
   it("builds this repository's worker into the catalog, and the build serves a chat from there", async () => {
     const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-run"), env: {} });
     const listener = recorder();
-    const entry = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(60_000), listener);
+    const entry = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), listener);
 
     const version = await localWorkerVersion();
-    expect(entry.id).toBe(workerArtifactId("cpu", version, process.platform));
-    expect(entry.details).toMatchObject({ workerType: "cpu", version, platform: process.platform, vendor: "local-build", entry: "worker.mjs", runtime: "node" });
-    expect(listener.actions).toEqual(["fetch", "build", "built"]);
+    expect(entry.id).toBe(workerArtifactId("cpu", version, hostPlatform()));
+    expect(entry.details).toMatchObject({ workerType: "cpu", version, platform: hostPlatform(), vendor: "local-build", entry: "worker.mjs", runtime: "node" });
+    // node-llama-cpp's prebuilt CPU binary loads here, so nothing is compiled.
+    expect(entry.details?.llamaBuild).toEqual({ kind: "prebuilt", backend: "cpu", nodeLlamaCpp: "3.21.1" });
+    expect(listener.actions).toEqual(["fetch", "prebuilt", "prebuilt", "build", "built"]);
     const folder = provisioner.catalog.folderOf(entry.id);
     expect(await readdir(folder)).not.toContain("node_modules");
 
@@ -118,30 +123,59 @@ describe("local-build vendor", () => {
 
   it("installs a second time as a no-op, narrated as cached", async () => {
     const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-twice"), env: {} });
-    const first = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(60_000), recorder());
+    const first = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), recorder());
     const entryFile = path.join(provisioner.catalog.folderOf(first.id), "worker.mjs");
     const builtAt = (await stat(entryFile)).mtimeMs;
 
     const listener = recorder();
-    const second = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(60_000), listener);
+    const second = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), listener);
     expect(second).toEqual(first);
     expect(listener.actions).toEqual(["cached"]);
     expect((await stat(entryFile)).mtimeMs).toBe(builtAt);
   });
 
-  it("builds a cuda worker as the same bundle under its own id, for the hive to start with --gpu cuda", async () => {
-    const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-cuda"), env: {} });
-    const entry = await installWorker(provisioner, { workerType: "cuda", source: "local" }, AbortSignal.timeout(60_000), recorder());
-    expect(entry.id).toBe(workerArtifactId("cuda", await localWorkerVersion(), process.platform));
-    expect(entry.details?.workerType).toBe("cuda");
-    expect(await resolveWorker(provisioner.catalog, "cuda")).toMatchObject({ id: entry.id });
-    expect(await resolveWorker(provisioner.catalog, "cpu")).toBeUndefined();
+  it("compiles only when no prebuilt binary loads, and names the missing build tools before writing anything", async () => {
+    const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-cuda"), env: {} }); // no PATH: no build tools
+    const prebuiltCuda = await probeLlama("cuda", undefined, AbortSignal.timeout(180_000));
+    const listener = recorder();
+    const installing = installWorker(provisioner, { workerType: "cuda", source: "local" }, AbortSignal.timeout(180_000), listener);
+    const id = workerArtifactId("cuda", await localWorkerVersion(), hostPlatform());
+    if (prebuiltCuda.works) {
+      // A machine with an NVIDIA GPU and a driver the prebuilt binary matches: nothing to compile.
+      expect((await installing).details?.llamaBuild).toMatchObject({ kind: "prebuilt", backend: "cuda" });
+      return;
+    }
+    await expect(installing).rejects.toMatchObject({ code: "build_tools_missing", message: expect.stringContaining("cannot compile llama.cpp for cuda on this machine; missing: cmake") });
+    expect(listener.actions).toEqual(["fetch", "prebuilt", "prebuilt"]);
+    expect(await provisioner.catalog.contains(id)).toBe(false);
+    expect(await readdir(path.join(dir, "cache-cuda", "workers"))).not.toContain(id); // no half entry folder either
+  });
+
+  it("skips the prebuilt check when asked to rebuild, and compiles (here failing for the missing tools, leaving nothing)", async () => {
+    const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-rebuild"), env: {} });
+    const listener = recorder();
+    const installing = installWorker(provisioner, { workerType: "cpu", source: "local", rebuild: true }, AbortSignal.timeout(180_000), listener);
+    await expect(installing).rejects.toMatchObject({ code: "build_tools_missing" });
+    expect(listener.actions).toEqual(["fetch", "rebuild"]);
+    expect(await provisioner.catalog.contains(workerArtifactId("cpu", await localWorkerVersion(), hostPlatform()))).toBe(false);
+  });
+
+  it("starts a worker whose entry holds a compiled llama.cpp with that build", async () => {
+    const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-compiled"), env: {} });
+    const entry = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), recorder());
+    if (!entry.details) throw new Error("no details");
+    const compiled = { kind: "compiled", backend: "cpu", folder: "llama", llamaCpp: { nodeLlamaCpp: "3.21.1", release: "b1", commit: "0".repeat(40) }, toolchain: { compiler: "/usr/bin/c++", compilerVersion: "12.2.0", cmakeVersion: "3.25.1", generator: "ninja" }, fingerprint: "f".repeat(64), builtAt: new Date().toISOString(), buildSeconds: 1 } as const;
+    await provisioner.catalog.add({ ...entry, details: { ...entry.details, llamaBuild: compiled } });
+    const worker = await resolveWorker(provisioner.catalog, "cpu");
+    if (!worker) throw new Error("not resolvable");
+    const folder = provisioner.catalog.folderOf(entry.id);
+    expect(workerCommand(provisioner.catalog, worker).args).toEqual([path.join(folder, "worker.mjs"), "--llama-build", path.join(folder, "llama")]);
   });
 
   it("refuses a local build of another version, and records why", async () => {
     const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-other"), env: {} });
-    const id = workerArtifactId("cpu", "9.9.9", process.platform);
-    await expect(provisioner.provision({ id, source: "local" }, AbortSignal.timeout(60_000), recorder())).rejects.toMatchObject({
+    const id = workerArtifactId("cpu", "9.9.9", hostPlatform());
+    await expect(provisioner.provision({ id, source: "local" }, AbortSignal.timeout(180_000), recorder())).rejects.toMatchObject({
       code: "worker_version_mismatch",
     });
     expect(await provisioner.catalog.contains(id)).toBe(false);

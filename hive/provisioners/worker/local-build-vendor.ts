@@ -1,16 +1,19 @@
 // The worker vendor for source `local`: builds this installation's own worker into the catalog,
 // versioned as this repository's package.json. Every worker type is the same JavaScript, since
 // node-llama-cpp picks its GPU backend at run time: a local `cuda` worker is the `cpu` bundle,
-// started with `--gpu cuda` (see worker-command.ts).
+// started with `--gpu cuda` (see worker-command.ts). Its llama.cpp is node-llama-cpp's prebuilt
+// binary when that loads here, else one compiled for the backend into the entry
+// (llama-build/local-llama-build.ts), which the worker is started with.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { RbeeError } from "../../../shared/errors.js";
-import type { VendorContext, VendorSource } from "../../catalog/vendor-source.js";
+import type { FetchRequest, VendorContext, VendorSource } from "../../catalog/vendor-source.js";
 import type { WorkerArtifact } from "../../catalog/worker/worker-artifact.js";
 import { hostPlatform } from "../../catalog/worker/worker-platform.js";
 import { bundleWorker } from "./bundle-worker.js";
+import { provideLlamaBuild, type LlamaBuildEnvironment } from "./llama-build/local-llama-build.js";
 import { localSourceFingerprint } from "./source-fingerprint.js";
 import { parseWorkerId } from "./parse-worker-id.js";
 import { LOCAL_SOURCE } from "./worker-source.js";
@@ -29,19 +32,24 @@ export async function localWorkerVersion(repoRoot: string = REPO_ROOT): Promise<
 /** Whether an installed worker is a local build of sources that have changed since. */
 export async function isStaleLocalBuild(worker: WorkerArtifact, repoRoot: string = REPO_ROOT): Promise<boolean> {
   if (worker.details?.vendor !== "local-build") return false;
+  if (worker.details.llamaBuild === undefined) return true; // from before rbee recorded which llama.cpp a worker loads
   return worker.details.sourceFingerprint !== (await localSourceFingerprint(repoRoot));
 }
 
 export class LocalBuildVendor implements VendorSource<WorkerArtifact> {
   readonly name = "local-build";
 
-  constructor(private readonly repoRoot: string = REPO_ROOT) {}
+  constructor(
+    private readonly repoRoot: string = REPO_ROOT,
+    /** Where build tools are looked up when llama.cpp must be compiled. */
+    private readonly buildEnvironment: LlamaBuildEnvironment = { env: process.env, platform: process.platform },
+  ) {}
 
   supports(source: string): boolean {
     return source === LOCAL_SOURCE;
   }
 
-  async fetch(request: { id: string; source: string }, folder: string, context: VendorContext): Promise<WorkerArtifact> {
+  async fetch(request: FetchRequest, folder: string, context: VendorContext): Promise<WorkerArtifact> {
     const { workerType, version, platform } = parseWorkerId(request.id);
     const localVersion = await localWorkerVersion(this.repoRoot);
     // A build is of this checkout for this machine; any other version or platform is a mistake.
@@ -52,6 +60,8 @@ export class LocalBuildVendor implements VendorSource<WorkerArtifact> {
         `a local build is version ${localVersion} for ${hostPlatform()}, but '${request.id}' asks for ${version} for ${platform}; install with source 'local' for this machine, or name a GitHub release (gh:owner/repo@v${version})`,
       );
     }
+    // First: the part that can take minutes, or fail for a missing tool before anything is written.
+    const llamaBuild = await provideLlamaBuild({ backend: workerType, folder, rebuild: request.rebuild === true }, context, this.buildEnvironment);
     const origin = path.join(this.repoRoot, "worker", "main.ts");
     context.narrate("build", `bundling ${origin} with esbuild into ${folder}`);
     const started = performance.now();
@@ -74,6 +84,7 @@ export class LocalBuildVendor implements VendorSource<WorkerArtifact> {
         // Several files, and rebuilt from source on demand: nothing downloaded to verify.
         sha256: null,
         sourceFingerprint,
+        llamaBuild,
       },
     };
   }

@@ -24,7 +24,7 @@ export interface WorkerCatalogOptions {
   cacheDir: string;
   /** Overrides `RBEE_GITHUB_API_URL` and the default, `https://api.github.com`. */
   githubApiUrl?: string | undefined;
-  /** Where `GITHUB_TOKEN` and `RBEE_GITHUB_API_URL` are read; default `process.env`. */
+  /** Where `GITHUB_TOKEN`, `RBEE_GITHUB_API_URL` and the tools a local llama.cpp build needs (PATH, CXX, CUDA_PATH, VULKAN_SDK) are read; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
 }
@@ -33,7 +33,7 @@ export function createWorkerProvisioner(options: WorkerCatalogOptions): Artifact
   const env = options.env ?? process.env;
   const apiUrl = checkApiUrl(options.githubApiUrl ?? env.RBEE_GITHUB_API_URL ?? DEFAULTS.githubApiUrl);
   const catalog = new FilesystemCatalog<WorkerArtifact>(path.join(options.cacheDir, DEFAULTS.folderName), WorkerArtifact, "worker", options.log);
-  const vendors = [new LocalBuildVendor(), new GitHubReleasesVendor({ apiUrl, token: env.GITHUB_TOKEN || undefined })];
+  const vendors = [new LocalBuildVendor(undefined, { env, platform: process.platform }), new GitHubReleasesVendor({ apiUrl, token: env.GITHUB_TOKEN || undefined })];
   return new ArtifactProvisioner(catalog, vendors, "worker", WORKER_SOURCE_FORMS);
 }
 
@@ -41,6 +41,8 @@ export interface InstallWorkerRequest {
   workerType: WorkerType;
   /** `local`, or a release in any spelling worker-source.ts reads (`gh:owner/repo@tag`, a URL, a worker id). */
   source: string;
+  /** Local builds: compile llama.cpp for the backend even when a prebuilt binary or an earlier build loads. */
+  rebuild?: boolean;
   /** `owner/repo` for sources that name no repository (the hive's --worker-release-repo). */
   defaultReleaseRepo?: string | undefined;
 }
@@ -73,9 +75,11 @@ export async function installWorker(
   const id = workerArtifactId(workerType.data, version, platform);
   const formatted = formatWorkerSource(source);
   const vendor = provisioner.vendorFor(formatted).name;
-  return provisioner.provision({ id, source: formatted }, signal, listener, {
+  const rebuild = request.rebuild === true && source.kind === "local";
+  return provisioner.provision({ id, source: formatted, rebuild }, signal, listener, {
     // A local build and a release of one version share an id: asking for one replaces the other.
     replaceIf: async (installed) => {
+      if (rebuild) return "a rebuild of llama.cpp was asked for";
       if (installed.details?.vendor !== vendor) return `it was installed from ${installed.details?.vendor ?? "an unknown vendor"}, and ${vendor} was asked for`;
       if (await isStaleLocalBuild(installed)) return "this repository's worker sources changed since it was built";
       return undefined;

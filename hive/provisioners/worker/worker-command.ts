@@ -15,5 +15,9 @@ export interface WorkerCommand {
 export function workerCommand(catalog: ArtifactCatalog<WorkerArtifact>, worker: InstalledWorker): WorkerCommand {
   // metadata.json is read back from disk: its entry must still be one file inside the entry's folder.
   const entry = resolveInside(catalog.folderOf(worker.id), worker.details.entry);
-  return worker.details.runtime === "node" ? { command: process.execPath, args: [entry] } : { command: entry, args: [] };
+  if (worker.details.runtime !== "node") return { command: entry, args: [] };
+  // A llama.cpp compiled for this machine lives in the entry; the worker loads it instead of node-llama-cpp's prebuilt one.
+  const llama = worker.details.llamaBuild;
+  const build = llama?.kind === "compiled" ? ["--llama-build", resolveInside(catalog.folderOf(worker.id), llama.folder)] : [];
+  return { command: process.execPath, args: [entry, ...build] };
 }
