@@ -11,6 +11,7 @@ import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
 import { logMessageOf } from "../shared/log/json-log.js";
 import { modelNameFromSource } from "../shared/models/model-name.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
+import { ModelName } from "../shared/protocol/worker-heartbeat.js";
 import { startHiveProcess } from "./local-cloud/hive-process.js";
 import { lockStateFolder } from "./local-cloud/instance-lock.js";
 import { localAdminKey } from "./local-cloud/local-key.js";
@@ -33,11 +34,13 @@ const SILENT_WORKER_INTERVALS = 3;
 /** Local queen state (D1, Durable Objects) and the demo model; RBEE_STATE_DIR moves it. */
 const STATE_DIR = resolve(process.env.RBEE_STATE_DIR ?? resolve(PROJECT_ROOT, ".rbee"));
 
-const USAGE = `Usage: npm start [-- --model <id>] [--port <n>] [--worker-threads <n>]
+const USAGE = `Usage: npm start [-- --model <id>] [--model-name <name>] [--port <n>] [--worker-threads <n>]
 
   --model <id>            the GGUF to serve: hf:org/repo[:file.gguf | :Q4_K_M], https://…/file.gguf,
                           file:/path/model.gguf or a path; downloads land in the hive's model catalog
                           (~/.cache/rbee/models, env RBEE_CACHE_DIR). Default: the random demo model '${DEMO_MODEL}'
+  --model-name <name>     the name clients ask for in \`model\` (letters, digits and . _ : @ -);
+                          default: the demo's '${DEMO_MODEL}', else a name made from the model's source
   --port <n>              queen port on 127.0.0.1 (env RBEE_PORT, default ${DEFAULT_PORT})
   --worker-threads <n>    CPU threads for the worker (default: all cores; 1 for the demo model)
 Env: RBEE_API_KEY (or RBEE_ADMIN_KEY) sets the API key, which is the queen's admin key: it can
@@ -69,7 +72,7 @@ function parseOptions() {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { model: { type: "string" }, port: { type: "string" }, "worker-threads": { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { model: { type: "string" }, "model-name": { type: "string" }, port: { type: "string" }, "worker-threads": { type: "string" }, help: { type: "boolean", short: "h" } },
     }));
   } catch (error) {
     fail((error as Error).message);
@@ -86,7 +89,12 @@ function parseOptions() {
   if (workerThreads !== undefined && (!Number.isInteger(workerThreads) || workerThreads < 1)) {
     fail(`--worker-threads: expected a positive integer, got '${threadsText}'`);
   }
-  return { model: values.model, port, workerThreads };
+  const modelName = values["model-name"];
+  if (modelName !== undefined) {
+    const checked = ModelName.safeParse(modelName);
+    if (!checked.success) fail(`--model-name: '${modelName}' ${checked.error.issues[0]?.message ?? "is not a model name"}`);
+  }
+  return { model: values.model, modelName, port, workerThreads };
 }
 
 /** The model to serve: the user's GGUF, or the generated demo model. */
@@ -133,7 +141,8 @@ await ensurePortFree(options.port).catch(async (error: unknown) => {
   await lock.release();
   refuse(error);
 });
-const model = await resolveModel(options.model);
+const resolved = await resolveModel(options.model);
+const model = { ...resolved, name: options.modelName ?? resolved.name };
 // The printed key is the queen's bootstrap admin key (RBEE_ADMIN_KEY): it serves inference and
 // administration alike, so a local user needs only this one. Kept in the state folder: the same after a restart.
 const apiKey = await localAdminKey(STATE_DIR, process.env);

@@ -1,5 +1,6 @@
-// `rbee models ls|pull|rm`: what clients can ask for, and the hives' model catalogs, changed
-// through jobs (model_download, model_delete, model_list) whose progress the CLI shows.
+// `rbee models ls|pull|rm|alias`: what clients can ask for, and the hives' model catalogs, changed
+// through jobs (model_download, model_delete, model_list) whose progress the CLI shows; aliases
+// are the queen's other names for a model (/v1/models/:alias/alias).
 import type { Command } from "commander";
 import { z } from "zod";
 import { formatBytes } from "../../shared/progress-format.js";
@@ -10,6 +11,7 @@ import { ModelView, listOf } from "../queen-views.js";
 /** A model in a hive's catalog as the model_list job reports it. */
 const CatalogModel = z.looseObject({ id: z.string(), status: z.string(), size_bytes: z.number().nullable().optional() });
 const CatalogList = z.looseObject({ models: z.array(CatalogModel) });
+const AliasView = z.looseObject({ alias: z.string(), model: z.string() });
 
 export function registerModels(program: Command, context: CliContext): void {
   const models = program.command("models").description("models: what clients can ask for, and what each hive keeps");
@@ -51,5 +53,24 @@ export function registerModels(program: Command, context: CliContext): void {
       const jobId = await context.submitJob({ operation: "model_delete", hive: options.hive, model: source });
       await context.waitForJob(jobId, "model_delete", false);
       process.stdout.write(`deleted ${source} from hive '${options.hive}'\n`);
+    });
+
+  models
+    .command("alias <alias> [model]")
+    .description("name a model once so clients can ask for <alias>: with <model> sets it, alone shows it, with --rm deletes it")
+    .option("--rm", "delete the alias")
+    .option("--json", "print JSON")
+    .action(async (alias: string, model: string | undefined, options: { rm?: boolean; json?: boolean }) => {
+      const queen = await context.queen();
+      const path = `/v1/models/${encodeURIComponent(alias)}/alias`;
+      if (options.rm === true) {
+        await queen.send("DELETE", path);
+        if (options.json) printJson({ alias, deleted: true });
+        else process.stdout.write(`deleted the alias '${alias}'\n`);
+        return;
+      }
+      const view = await queen.call(AliasView, model === undefined ? "GET" : "PUT", path, model === undefined ? {} : { body: { model } });
+      if (options.json) printJson(view);
+      else process.stdout.write(`'${view.alias}' names '${view.model}': clients can ask for model '${view.alias}'\n`);
     });
 }

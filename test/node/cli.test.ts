@@ -102,6 +102,20 @@ describe("the rbee CLI", () => {
     expect((await admin(["hives", "get", "no-such-hive"])).exitCode).toBe(1);
   });
 
+  it("names a model with an alias, shows it, and deletes it", async () => {
+    const set = await admin(["models", "alias", "coder", "hf:Qwen/Qwen2.5-Coder-7B-Instruct-GGUF"]);
+    expect(set.exitCode, String(set.stderr)).toBe(0);
+    expect(set.stdout).toContain("clients can ask for model 'coder'");
+    expect(json(await admin(["models", "alias", "coder", "--json"]))).toMatchObject({ alias: "coder", model: "hf:Qwen/Qwen2.5-Coder-7B-Instruct-GGUF" });
+    const chained = await admin(["models", "alias", "helper", "coder"]);
+    expect(chained.exitCode).toBe(1);
+    expect(chained.stderr).toContain("is itself an alias");
+    expect((await admin(["models", "alias", "coder", "--rm"])).exitCode).toBe(0);
+    const gone = await admin(["models", "alias", "coder"]);
+    expect(gone.exitCode).toBe(1);
+    expect(gone.stderr).toContain("coder");
+  });
+
   it("creates a key that works, lists it without its secret, and revokes it", async () => {
     const created = json(await admin(["keys", "create", "--name", "ci", "--scopes", "inference", "--json"])) as { id: string; key: string };
     const models = (key: string) => fetch(`${cloud.queen.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });

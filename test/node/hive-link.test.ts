@@ -10,6 +10,7 @@ import { type HiveProcess, startHiveProcess } from "../../scripts/local-cloud/hi
 import { type LocalQueen, startLocalQueen } from "../../scripts/local-cloud/queen.js";
 import { QueenClient } from "../../scripts/local-cloud/queen-client.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
+import { logMessageOf } from "../../shared/log/json-log.js";
 import { hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 import { waitUntil } from "../../shared/wait-until.js";
@@ -41,7 +42,7 @@ describe("the hive link against a real queen", () => {
 
   function hive(name: string, token: string, queenUrl = queen.url): { process: HiveProcess; lines: string[] } {
     const lines: string[] = [];
-    const process = startHiveProcess({ queenUrl, name, token, cacheDir: join(dir, `cache-${name}`), onLine: (line) => lines.push(line) });
+    const process = startHiveProcess({ queenUrl, name, token, cacheDir: join(dir, `cache-${name}`), onLine: (line) => lines.push(logMessageOf(line)) }); // the message of each JSON log line
     hives.push(process);
     return { process, lines };
   }

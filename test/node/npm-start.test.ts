@@ -1,5 +1,5 @@
 // The README's first promise: `npm start` brings up the whole local cloud, prints the base URL
-// and key, serves rbee-tiny to the OpenAI client, refuses a second start beside it at once, and
+// and key, serves the demo model (under its --model-name) to the OpenAI client, refuses a second start beside it at once, and
 // Ctrl-C leaves no process behind. (test/drills/signals.slow.test.ts: SIGTERM, SIGINT and
 // SIGKILL to npm alone.)
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -15,6 +15,8 @@ import { isAlive, waitUntil } from "./local-cloud.js";
 
 /** What `npm start` exits with when another instance holds the state folder or the port. */
 const EXIT_REFUSED = 3;
+/** What the demo model is served as here: `npm start -- --model-name` chooses the name clients ask for. */
+const MODEL_NAME = "tiny-chat";
 
 describe("npm start", () => {
   const stateDirs: string[] = [];
@@ -31,11 +33,11 @@ describe("npm start", () => {
     if (start === undefined) throw new Error("npm start did not start");
     return start;
   };
-  /** One chat completion from rbee-tiny through the printed URL with the printed key. */
+  /** One chat completion from the demo model, served as MODEL_NAME, through the printed URL with the printed key. */
   const chat = async (): Promise<string> => {
     const apiKey = /OPENAI_API_KEY=(\S+)/.exec(running().output)?.[1];
     const openai = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey, maxRetries: 0 });
-    const completion = await openai.chat.completions.create({ model: "rbee-tiny", messages: [{ role: "user", content: "Hello" }], max_tokens: 8 });
+    const completion = await openai.chat.completions.create({ model: MODEL_NAME, messages: [{ role: "user", content: "Hello" }], max_tokens: 8 });
     return completion.choices[0]?.message.content ?? "";
   };
   /** A second `npm start`, run to its end. */
@@ -45,7 +47,7 @@ describe("npm start", () => {
   beforeAll(async () => {
     stateDir = await tempDir();
     port = await findFreeLoopbackPort();
-    start = runNpmStart(stateDir, port);
+    start = runNpmStart(stateDir, port, "", ["--model-name", MODEL_NAME]);
     await start.ready();
   }, 120_000);
 
@@ -63,12 +65,22 @@ describe("npm start", () => {
     expect(await page.text()).toContain("<title>rbee dashboard</title>");
   });
 
-  it("serves rbee-tiny on the printed URL with the printed key", async () => {
+  it("serves the demo model under the --model-name on the printed URL with the printed key", async () => {
     const { output } = running();
     expect(output).toContain(`OPENAI_BASE_URL=http://127.0.0.1:${port}/v1`);
     expect(output).toContain("its output is random text");
     expect(/OPENAI_API_KEY=(\S+)/.exec(output)?.[1]).toMatch(/^rbee_sk_/);
     expect(await chat()).not.toBe("");
+    const apiKey = /OPENAI_API_KEY=(\S+)/.exec(output)?.[1] ?? "";
+    const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { data: { id: string }[] };
+    expect(models.data.map((model) => model.id)).toContain(MODEL_NAME);
+    expect(models.data.map((model) => model.id)).not.toContain("rbee-tiny");
+  });
+
+  it("refuses a --model-name clients could not send, with exit status 2, before starting anything", async () => {
+    const refused = await execa("npm", ["start", "--silent", "--", "--model-name", "../etc"], { cwd: PROJECT_ROOT, all: true, reject: false, timeout: 60_000 });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.all).toContain("--model-name: '../etc' must be letters, digits and . _ : @ - only");
   });
 
   it("refuses a second npm start on the same state folder at once, naming the running one", async () => {

@@ -23,10 +23,11 @@ export interface NpmStart {
 
 /**
  * Starts `npm start --silent` on `port` with its state (and the hive's cache) under `stateDir`;
- * with `apiKey` (RBEE_API_KEY) a test can call the queen before the key is printed, else one is generated.
+ * with `apiKey` (RBEE_API_KEY) a test can call the queen before the key is printed, else one is
+ * generated; `args` go to the script (`npm start -- …`).
  */
-export function runNpmStart(stateDir: string, port: number, apiKey = ""): NpmStart {
-  const child = execa("npm", ["start", "--silent"], {
+export function runNpmStart(stateDir: string, port: number, apiKey = "", args: readonly string[] = []): NpmStart {
+  const child = execa("npm", ["start", "--silent", ...(args.length === 0 ? [] : ["--", ...args])], {
     cwd: PROJECT_ROOT,
     env: { RBEE_PORT: String(port), RBEE_STATE_DIR: stateDir, RBEE_CACHE_DIR: join(stateDir, "cache"), RBEE_API_KEY: apiKey, RBEE_ADMIN_KEY: "" },
     all: true,
