@@ -3,6 +3,7 @@
 // are the queen's other names for a model (/v1/models/:alias/alias).
 import type { Command } from "commander";
 import { z } from "zod";
+import { modelNameFromSource } from "../../shared/models/model-name.js";
 import { formatBytes } from "../../shared/progress-format.js";
 import type { CliContext } from "../context.js";
 import { printJson, printListing } from "../output.js";
@@ -12,6 +13,8 @@ import { ModelView, listOf } from "../queen-views.js";
 const CatalogModel = z.looseObject({ id: z.string(), status: z.string(), size_bytes: z.number().nullable().optional() });
 const CatalogList = z.looseObject({ models: z.array(CatalogModel) });
 const AliasView = z.looseObject({ alias: z.string(), model: z.string() });
+/** A model source rather than a name (`hf:…`, `org/repo`, a URL or file): the alias names the model it serves. */
+const SOURCE_FORM = /^(hf:|https?:|file:)|\//i;
 
 export function registerModels(program: Command, context: CliContext): void {
   const models = program.command("models").description("models: what clients can ask for, and what each hive keeps");
@@ -57,7 +60,7 @@ export function registerModels(program: Command, context: CliContext): void {
 
   models
     .command("alias <alias> [model]")
-    .description("name a model once so clients can ask for <alias>: with <model> sets it, alone shows it, with --rm deletes it")
+    .description("name a model once so clients can ask for <alias>: with <model> (a model name, or a source such as hf:org/repo, which names the model it serves) sets it, alone shows it, with --rm deletes it")
     .option("--rm", "delete the alias")
     .option("--json", "print JSON")
     .action(async (alias: string, model: string | undefined, options: { rm?: boolean; json?: boolean }) => {
@@ -69,7 +72,8 @@ export function registerModels(program: Command, context: CliContext): void {
         else process.stdout.write(`deleted the alias '${alias}'\n`);
         return;
       }
-      const view = await queen.call(AliasView, model === undefined ? "GET" : "PUT", path, model === undefined ? {} : { body: { model } });
+      const target = model === undefined || !SOURCE_FORM.test(model) ? model : modelNameFromSource(model);
+      const view = await queen.call(AliasView, target === undefined ? "GET" : "PUT", path, target === undefined ? {} : { body: { model: target } });
       if (options.json) printJson(view);
       else process.stdout.write(`'${view.alias}' names '${view.model}': clients can ask for model '${view.alias}'\n`);
     });

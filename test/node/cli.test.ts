@@ -106,7 +106,8 @@ describe("the rbee CLI", () => {
     const set = await admin(["models", "alias", "coder", "hf:Qwen/Qwen2.5-Coder-7B-Instruct-GGUF"]);
     expect(set.exitCode, String(set.stderr)).toBe(0);
     expect(set.stdout).toContain("clients can ask for model 'coder'");
-    expect(json(await admin(["models", "alias", "coder", "--json"]))).toMatchObject({ alias: "coder", model: "hf:Qwen/Qwen2.5-Coder-7B-Instruct-GGUF" });
+    // A source names the model a hive serves it as, by the one rule (shared/models/model-name.ts).
+    expect(json(await admin(["models", "alias", "coder", "--json"]))).toMatchObject({ alias: "coder", model: "Qwen2.5-Coder-7B-Instruct-GGUF" });
     const chained = await admin(["models", "alias", "helper", "coder"]);
     expect(chained.exitCode).toBe(1);
     expect(chained.stderr).toContain("is itself an alias");

@@ -28,7 +28,7 @@ const NOT_RUN: Record<string, string> = {
   "rbee hives ls | get <name> | add <name> | token <name> | revoke <name>": "a synopsis; cli.test.ts runs each",
   "rbee workers ls | get <id> | start --hive local --model <name> --source <source> | stop <id>": "a synopsis; cli.test.ts runs each",
   "rbee models ls [--hive local] | pull hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF --hive local | rm <source> --hive local": "a synopsis; cli.test.ts runs each",
-  "rbee models alias coder Qwen2.5-Coder-7B-Instruct-Q4_K_M": "a synopsis; cli.test.ts runs it",
+  "rbee models alias coder hf:Qwen/Qwen2.5-Coder-7B-Instruct-GGUF": "a synopsis; cli.test.ts runs it",
   "rbee jobs ls | watch <id> | cancel <id>": "a synopsis; cli.test.ts runs each",
   "rbee keys create --name app --scopes inference | ls | revoke <id>": "a synopsis; cli.test.ts runs each",
   "rbee usage [--key <id>] [--from YYYY-MM-DD] [--to YYYY-MM-DD]": "a synopsis; cli.test.ts runs each",
