@@ -11,6 +11,7 @@ import { anthropicRoutes } from "./dialects/anthropic/route.js";
 import { responsesRoutes } from "./dialects/responses/route.js";
 import type { QueenEnv } from "./env.js";
 import { jsonBodyLimit } from "./http/body-limit.js";
+import { drainUnreadBody } from "./http/drain-unread-body.js";
 import { loadConfig } from "./http/load-config.js";
 import { limitAddress } from "./limits/client-limits.js";
 import { requestId } from "./observability/request-id.js";
@@ -32,6 +33,7 @@ import { workerRoutes } from "./routes/workers.js";
 export const app = new Hono<QueenEnv>();
 
 app.use(loadConfig);
+app.use(drainUnreadBody);
 app.use(requestId);
 app.get("/health", (c) => c.json({ status: "ok" }));
 
