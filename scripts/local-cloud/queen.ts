@@ -79,17 +79,15 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
       },
     ],
   });
-  const url = await miniflare.ready.catch(async (error: unknown) => {
-    await miniflare.dispose();
-    throw error;
-  });
+  let url: URL;
   try {
+    url = await miniflare.ready;
     for (const database of wranglerConfig.d1_databases) {
       const dir = resolve(PROJECT_ROOT, database.migrations_dir ?? "migrations");
       await applyD1Migrations(miniflare, { binding: database.binding, dir, ...(database.migrations_table === undefined ? {} : { table: database.migrations_table }) });
     }
   } catch (error) {
-    await miniflare.dispose();
+    await miniflare.dispose(); // a queen that failed to start or to migrate leaves no workerd behind
     throw error;
   }
   let disposed = false;
