@@ -45,16 +45,17 @@ export class PendingRelay {
       start: (controller) => {
         this.controller = controller;
       },
-      cancel: () => this.cancel(),
+      // The reader cancelled: the stream is closed already, and closing it again would throw.
+      cancel: () => this.cancel(false),
     });
   }
 
   /** The client went away: stop feeding the body and tell the hive, once. */
-  cancel(): void {
+  cancel(closeBody = true): void {
     if (this.finished) return;
     this.finish();
-    this.controller?.close();
     this.hooks.onCancel();
+    if (closeBody) this.controller?.close();
   }
 
   receiveHead(head: ResponseHead): void {
