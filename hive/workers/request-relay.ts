@@ -1,13 +1,14 @@
 // Relays one client request from the queen to a worker on this machine's loopback and streams
-// the worker's answer back as response frames. Tokens are coalesced: a frame goes out at most
-// every FLUSH_INTERVAL_MS (or when the buffer is big), because per-token frames would cost the
-// queen's Durable Object one event each. It sends the worker's secret (./worker-secrets.ts); which
+// the worker's answer back as response frames. Tokens are coalesced only while they come faster
+// than one frame per FLUSH_INTERVAL_MS (./chunk-coalescer.ts): per-token frames would cost the
+// queen's Durable Object one event each, while the first token goes out at once. It sends the worker's secret (./worker-secrets.ts); which
 // worker may be relayed to at all is WorkerRelays' check, made before this runs.
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { describeError } from "../../shared/errors.js";
 import { REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";
+import { ChunkCoalescer } from "./chunk-coalescer.js";
 
-/** Longest a chunk waits before it is sent to the queen, in ms. */
+/** Least time between two chunk frames of one answer while tokens keep coming, in ms. */
 const FLUSH_INTERVAL_MS = 15;
 /** Buffered text that is sent at once, without waiting for the interval, in characters. */
 const FLUSH_SIZE_CHARS = 64 * 1024;
@@ -54,32 +55,24 @@ export async function relayToWorker(
   }
   send({ type: "response_head", requestId, status: response.status, headers });
 
-  let buffered = "";
   let seq = 0;
-  let flushTimer: NodeJS.Timeout | undefined;
-  const flush = () => {
-    clearTimeout(flushTimer);
-    flushTimer = undefined;
-    if (buffered.length === 0) return;
-    send({ type: "response_chunk", requestId, seq: seq++, data: buffered });
-    buffered = "";
-  };
+  const chunks = new ChunkCoalescer({
+    intervalMs: FLUSH_INTERVAL_MS,
+    maxChars: FLUSH_SIZE_CHARS,
+    send: (data) => send({ type: "response_chunk", requestId, seq: seq++, data }),
+  });
   try {
     const decoder = new TextDecoder();
-    for await (const chunk of response.body ?? []) {
-      buffered += decoder.decode(chunk, { stream: true });
-      if (buffered.length >= FLUSH_SIZE_CHARS) flush();
-      else flushTimer ??= setTimeout(flush, FLUSH_INTERVAL_MS);
-    }
-    buffered += decoder.decode();
-    flush();
+    for await (const chunk of response.body ?? []) chunks.push(decoder.decode(chunk, { stream: true }));
+    chunks.push(decoder.decode());
+    chunks.flush();
     send({ type: "response_end", requestId, chunks: seq });
   } catch (error) {
-    flush();
+    chunks.flush();
     if (signal.aborted) return;
     const message = `worker on port ${target.port} stopped mid-response: ${describeError(error)}`;
     send({ type: "response_end", requestId, chunks: seq, error: { code: "worker_disconnected", message } });
   } finally {
-    clearTimeout(flushTimer);
+    chunks.dispose();
   }
 }
