@@ -14,8 +14,10 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalQueen, startLocalQueen } from "../scripts/local-cloud/queen.js";
 import { DEFAULTS as QUEEN_DEFAULTS } from "../queen/config.js";
+import { SERVER_TIMING_HEADER } from "../shared/openai/inference-headers.js";
 import { waitUntil } from "../shared/wait-until.js";
 import { writeBenchResults } from "./support/bench-results.js";
+import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
 import { type HiveTally, SimulatedHive } from "./support/simulated-hive.js";
 
 const ADMIN_KEY = "rbee_sk_registry_bench";
@@ -32,6 +34,8 @@ interface RunResult {
   refusedHeartbeats: Record<string, number>;
   listWorkers: LatencyFigures;
   chat: LatencyFigures;
+  /** The Server-Timing `place` of those chat requests: the queen's Registry round trip. */
+  place: LatencyFigures;
   queenRssMiB: number;
   reconnectSeconds: number;
 }
@@ -92,9 +96,19 @@ async function timeCalls(seconds: number, call: () => Promise<boolean>): Promise
     if (ok) samples.push(performance.now() - start);
     else failures += 1;
   }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) => round(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? Number.NaN);
-  return { samples: samples.length, p50Ms: at(0.5), p99Ms: at(0.99), failures };
+  return figures(samples, failures);
+}
+
+function figures(samples: number[], failures: number): LatencyFigures {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
+  return { samples: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), failures };
+}
+
+/** `place;dur=…` of a Server-Timing header, ms. */
+function placeMsOf(response: Response): number | undefined {
+  const match = /(?:^|,\s*)place;dur=([\d.]+)/.exec(response.headers.get(SERVER_TIMING_HEADER) ?? "");
+  return match ? Number(match[1]) : undefined;
 }
 
 /** RSS of workerd processes started under this one (the local queen), MiB. */
@@ -167,12 +181,16 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
       await response.arrayBuffer();
       return response.ok;
     });
+    const placeSamples: number[] = [];
     const chat = await timeCalls(seconds / 2, async () => {
       const model = MODELS[Math.floor(Math.random() * WORKERS_PER_HIVE)];
       const response = await admin(queen, "POST", "/v1/chat/completions", { model, max_tokens: 1, messages: [{ role: "user", content: "hi" }] });
       await response.arrayBuffer();
+      const placeMs = placeMsOf(response);
+      if (response.ok && placeMs !== undefined) placeSamples.push(placeMs);
       return response.ok;
     });
+    const place = figures(placeSamples, chat.samples - placeSamples.length);
     const heartbeatsPerSecond = round((tally.heartbeatsSent - beatsBefore) / ((Date.now() - measureStart) / 1000));
     const rss = queenRssMiB();
     const stillListed = await liveWorkers(queen);
@@ -194,6 +212,7 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
       refusedHeartbeats: Object.fromEntries(tally.errors),
       listWorkers,
       chat,
+      place,
       queenRssMiB: rss,
       reconnectSeconds,
     };
@@ -205,22 +224,27 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
 }
 
 function table(results: RunResult[]): string {
-  const header = "| hives | workers | heartbeats/s | GET /v1/workers?hive_id p50/p99 ms | chat (place + relay) p50/p99 ms | queen RSS MiB | reconnect after restart s | errors |";
+  const header = "| hives | workers | heartbeats/s | GET /v1/workers?hive_id p50/p99 ms | chat (place + relay) p50/p99 ms | placement p50/p99 ms | queen RSS MiB | reconnect after restart s | errors |";
   const rows = results.map((r) =>
-    [r.hives, r.workers, r.heartbeatsPerSecond, `${r.listWorkers.p50Ms} / ${r.listWorkers.p99Ms}`, `${r.chat.p50Ms} / ${r.chat.p99Ms}`, r.queenRssMiB, r.reconnectSeconds, JSON.stringify(r.refusedHeartbeats)].join(" | "),
+    [r.hives, r.workers, r.heartbeatsPerSecond, `${r.listWorkers.p50Ms} / ${r.listWorkers.p99Ms}`, `${r.chat.p50Ms} / ${r.chat.p99Ms}`, `${r.place.p50Ms} / ${r.place.p99Ms}`, r.queenRssMiB, r.reconnectSeconds, JSON.stringify(r.refusedHeartbeats)].join(" | "),
   );
-  return [header, "|---|---|---|---|---|---|---|---|", ...rows.map((row) => `| ${row} |`)].join("\n");
+  return [header, "|---|---|---|---|---|---|---|---|---|", ...rows.map((row) => `| ${row} |`)].join("\n");
 }
 
 async function main(): Promise<void> {
   const { hives, seconds } = options();
+  const facts = machineFacts();
+  process.stdout.write(`registry bench\n${formatMachineFacts(facts)}\n`);
   const results: RunResult[] = [];
   for (const n of hives) {
     process.stdout.write(`registry bench: ${n} hives\n`);
     results.push(await runOnce(n, seconds));
   }
   process.stdout.write(`\n${table(results)}\n`);
-  process.stdout.write(`wrote ${await writeBenchResults("registry", { seconds, results })}\n`);
+  process.stdout.write(`wrote ${await writeBenchResults("registry", { machine: facts, seconds, results })}\n`);
+  process.stdout.write(
+    `registry: ${results.map((r) => `${r.hives} hives ${r.heartbeatsPerSecond} beats/s, placement p50 ${r.place.p50Ms} p99 ${r.place.p99Ms} ms, chat p99 ${r.chat.p99Ms} ms, reconnect ${r.reconnectSeconds} s`).join("; ")}\n`,
+  );
 }
 
 await main().catch((error: unknown) => {

@@ -240,7 +240,7 @@ export class Dispatcher {
       hiveName: worker.hiveName,
       workerId: worker.workerId,
       port: worker.port,
-      // Placement is a scan of one model's workers in memory: well under a millisecond.
+      // The scan itself is in memory and well under a millisecond; the route adds the round trip.
       timing: { queueMs: waitedMs - spawnMs, spawnMs, placeMs: 0 },
     });
   }

@@ -54,11 +54,13 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
   let relayStartedAtMs: number | undefined;
   let lastFailure: Extract<LeasedRelayResult, { ok: true }> | undefined;
   for (let attempt = 1; attempt <= MAX_RELAY_ATTEMPTS; attempt += 1) {
+    const askedAtMs = Date.now();
     const outcome = await acquireUnlessGone(registry, { ...lease, excludeWorkerIds: excluded }, input);
     if (!outcome.ok) return lastFailure ?? { ok: false, refusal: outcome, timing };
     timing.queueMs += outcome.timing.queueMs;
     timing.spawnMs += outcome.timing.spawnMs;
-    timing.placeMs += outcome.timing.placeMs;
+    // Placement as the route sees it: the Registry round trip, less any time the request waited.
+    timing.placeMs += Math.max(0, Date.now() - askedAtMs - outcome.timing.queueMs - outcome.timing.spawnMs);
     const held = new HeldLease(registry, outcome.leaseId, input.waitUntil);
     if (signal.aborted) {
       held.release("client_gone"); // leased just as the client left
