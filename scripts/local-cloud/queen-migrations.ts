@@ -3,11 +3,21 @@
 // migration with its row in the migrations table, the same table), so either tool sees the other's
 // work. wrangler's command starts a fresh workerd for every statement group, which took 3–27 s of
 // every local queen start on a busy 2-core machine; this takes milliseconds. Used by queen.ts.
+//
+// The SQL runs in a small second Worker beside the queen (`migratorWorker`), with the queen's D1
+// bindings, reached by an ordinary asynchronous request. Not through Miniflare's D1 proxy: its
+// calls block this process's event loop (Atomics.wait) until workerd answers, and a workerd busy
+// logging (a thousand hives reconnecting to a restarted queen) blocks on the full pipe this
+// process would be draining: neither ever moved again. The migrator answers only a request with
+// the secret made for this start, so nothing else reaching the queen's port can run SQL through it.
+import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Miniflare } from "miniflare";
+import type { Miniflare, WorkerOptions } from "miniflare";
 import { unstable_splitSqlQuery } from "wrangler";
 
+/** The migrator Worker's name: Miniflare routes a request to it by `MF-Route-Override`. */
+const MIGRATOR_WORKER = "rbee-local-migrator";
 /** wrangler's DEFAULT_MIGRATION_TABLE and its schema (src/d1/migrations/helpers.ts). */
 const DEFAULT_TABLE = "d1_migrations";
 
@@ -20,19 +30,70 @@ export interface D1MigrationSource {
   table?: string;
 }
 
+/** What the migrator is asked: per database, every migration with its statements, in order. */
+interface MigrationPlan {
+  binding: string;
+  table: string;
+  migrations: Array<{ name: string; statements: string[] }>;
+}
+
+/** Runs in workerd: creates the migrations table, then applies each migration it has no row for, one batch (one transaction) each. */
+const MIGRATOR_SCRIPT = `
+export default {
+  async fetch(request, env) {
+    if (request.headers.get("authorization") !== "Bearer " + env.MIGRATOR_SECRET) return new Response("not found", { status: 404 });
+    const applied = [];
+    try {
+      for (const { binding, table, migrations } of await request.json()) {
+        const db = env[binding];
+        await db.prepare("CREATE TABLE IF NOT EXISTS " + table + "(\\n\\t\\tid         INTEGER PRIMARY KEY AUTOINCREMENT,\\n\\t\\tname       TEXT UNIQUE,\\n\\t\\tapplied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL\\n);").run();
+        const done = new Set((await db.prepare("SELECT name FROM " + table + " ORDER BY id").all()).results.map((row) => row.name));
+        for (const { name, statements } of migrations) {
+          if (done.has(name)) continue;
+          await db.batch(statements.map((statement) => db.prepare(statement)));
+          applied.push(name);
+        }
+      }
+    } catch (error) {
+      return Response.json({ applied, error: String(error && error.message || error) }, { status: 500 });
+    }
+    return Response.json({ applied });
+  },
+};`;
+
+/** The migrator: a Worker with the queen's D1 bindings that answers only `secret`. */
+export function migratorWorker(d1Databases: WorkerOptions["d1Databases"], compatibilityDate: string | undefined): { worker: WorkerOptions; secret: string } {
+  const secret = randomBytes(32).toString("hex");
+  const worker: WorkerOptions = {
+    name: MIGRATOR_WORKER,
+    modules: true,
+    script: MIGRATOR_SCRIPT,
+    ...(compatibilityDate === undefined ? {} : { compatibilityDate }),
+    ...(d1Databases === undefined ? {} : { d1Databases }),
+    bindings: { MIGRATOR_SECRET: secret },
+  };
+  return { worker, secret };
+}
+
 /** Applies the migrations not yet applied, in file-name order, and says which it applied. */
-export async function applyD1Migrations(miniflare: Miniflare, source: D1MigrationSource): Promise<string[]> {
-  const db = await miniflare.getD1Database(source.binding);
-  const table = source.table ?? DEFAULT_TABLE;
-  await db
-    .prepare(`CREATE TABLE IF NOT EXISTS ${table}(\n\t\tid         INTEGER PRIMARY KEY AUTOINCREMENT,\n\t\tname       TEXT UNIQUE,\n\t\tapplied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL\n);`)
-    .run();
-  const applied = new Set((await db.prepare(`SELECT name FROM ${table} ORDER BY id`).all<{ name: string }>()).results.map((row) => row.name));
-  const pending = (await readdir(source.dir)).filter((name) => name.endsWith(".sql") && !applied.has(name)).sort();
-  for (const name of pending) {
-    const sql = `${await readFile(join(source.dir, name), "utf8")}\nINSERT INTO ${table} (name) values ('${name}');\n`;
-    // One batch is one transaction: a migration that fails leaves no half of itself behind.
-    await db.batch(unstable_splitSqlQuery(sql).map((statement) => db.prepare(statement)));
+export async function applyD1Migrations(miniflare: Miniflare, secret: string, sources: readonly D1MigrationSource[]): Promise<string[]> {
+  const plan: MigrationPlan[] = [];
+  for (const source of sources) {
+    const names = (await readdir(source.dir)).filter((name) => name.endsWith(".sql")).sort();
+    const migrations = [];
+    for (const name of names) {
+      const table = source.table ?? DEFAULT_TABLE;
+      const sql = `${await readFile(join(source.dir, name), "utf8")}\nINSERT INTO ${table} (name) values ('${name}');\n`;
+      migrations.push({ name, statements: unstable_splitSqlQuery(sql) });
+    }
+    plan.push({ binding: source.binding, table: source.table ?? DEFAULT_TABLE, migrations });
   }
-  return pending;
+  const response = await miniflare.dispatchFetch("http://migrator.invalid/", {
+    method: "POST",
+    headers: { "MF-Route-Override": MIGRATOR_WORKER, authorization: `Bearer ${secret}`, "content-type": "application/json" },
+    body: JSON.stringify(plan),
+  });
+  const answer = (await response.json()) as { applied: string[]; error?: string };
+  if (!response.ok) throw new Error(`D1 migrations failed after applying [${answer.applied.join(", ")}]: ${answer.error ?? response.status}`);
+  return answer.applied;
 }

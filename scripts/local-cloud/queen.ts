@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { bundleQueen } from "./queen-bundle.js";
-import { applyD1Migrations } from "./queen-migrations.js";
+import { applyD1Migrations, type D1MigrationSource, migratorWorker } from "./queen-migrations.js";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CONFIG_PATH = join(PROJECT_ROOT, "wrangler.toml");
@@ -49,6 +49,7 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
   if (config.main === undefined) throw new Error(`${CONFIG_PATH} names no \`main\` module for the queen`);
   const bundle = await bundleQueen(config.main, config.define);
   const { modulesRules: _rules, ...workerOptions } = config.workerOptions;
+  const migrator = migratorWorker(workerOptions.d1Databases, workerOptions.compatibilityDate);
   const miniflare = new Miniflare({
     host: "127.0.0.1",
     port: options.port,
@@ -77,15 +78,19 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
           ...options.vars,
         },
       },
+      // After the queen, which stays the Worker every request to the port goes to.
+      migrator.worker,
     ],
   });
   let url: URL;
   try {
     url = await miniflare.ready;
-    for (const database of wranglerConfig.d1_databases) {
-      const dir = resolve(PROJECT_ROOT, database.migrations_dir ?? "migrations");
-      await applyD1Migrations(miniflare, { binding: database.binding, dir, ...(database.migrations_table === undefined ? {} : { table: database.migrations_table }) });
-    }
+    const sources: D1MigrationSource[] = wranglerConfig.d1_databases.map((database: { binding: string; migrations_dir?: string; migrations_table?: string }) => ({
+      binding: database.binding,
+      dir: resolve(PROJECT_ROOT, database.migrations_dir ?? "migrations"),
+      ...(database.migrations_table === undefined ? {} : { table: database.migrations_table }),
+    }));
+    await applyD1Migrations(miniflare, migrator.secret, sources);
   } catch (error) {
     await miniflare.dispose(); // a queen that failed to start or to migrate leaves no workerd behind
     throw error;

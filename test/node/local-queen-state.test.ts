@@ -1,7 +1,8 @@
 // The local queen on Miniflare keeps its state where `wrangler dev --persist-to` and `wrangler d1
 // migrations apply --local --persist-to` keep it: a `.rbee/` folder from before the move (queen
 // run by wrangler's unstable_startWorker) keeps its hives, keys and Durable Object storage, and
-// wrangler's own migrations command finds the database the new queen migrated up to date.
+// wrangler's own migrations command finds the database the new queen migrated up to date; the
+// Worker that migrates it answers only its own start.
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -104,5 +105,24 @@ describe("the local queen's state folder", () => {
     expect((await call(queen.url, ADMIN_KEY, "GET", "/v1/hives")).status).toBe(200);
     await queen.dispose();
     expect(await wranglerMigrate(dir)).toContain("No migrations to apply");
+  }, 120_000);
+
+  it("lets nobody reach the Worker that migrated it without the secret of that start", async () => {
+    const queen = await startLocalQueen({ persistDir: await persistDir(), adminKey: ADMIN_KEY, port: 0 });
+    try {
+      // Miniflare routes any request naming a Worker in MF-Route-Override to it, from anywhere.
+      const plan = [{ binding: "DB", table: "d1_migrations", migrations: [{ name: "9999_drop.sql", statements: ["DROP TABLE hives"] }] }];
+      for (const authorization of [undefined, "Bearer guessed"]) {
+        const response = await fetch(`${queen.url}/`, {
+          method: "POST",
+          headers: { "MF-Route-Override": "rbee-local-migrator", "content-type": "application/json", ...(authorization ? { authorization } : {}) },
+          body: JSON.stringify(plan),
+        });
+        expect(response.status).toBe(404);
+      }
+      expect((await call(queen.url, ADMIN_KEY, "POST", "/v1/hives", { name: "still-here" })).status).toBe(201);
+    } finally {
+      await queen.dispose();
+    }
   }, 120_000);
 });
