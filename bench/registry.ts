@@ -23,6 +23,8 @@ import { type HiveTally, SimulatedHive } from "./support/simulated-hive.js";
 const ADMIN_KEY = "rbee_sk_registry_bench";
 const WORKERS_PER_HIVE = 4;
 const MODELS = ["bench-a", "bench-b", "bench-c", "bench-d"];
+/** How long every worker may take to be listed again after the queen restarts, ms. */
+const RECONNECT_TIMEOUT_MS = 300_000;
 /** Admin calls made at once while setting up (registrations, spawn jobs). */
 const SETUP_CONCURRENCY = 16;
 
@@ -37,7 +39,8 @@ interface RunResult {
   /** The Server-Timing `place` of those chat requests: the queen's Registry round trip. */
   place: LatencyFigures;
   queenRssMiB: number;
-  reconnectSeconds: number;
+  /** Null when not every worker was back within RECONNECT_TIMEOUT_MS. */
+  reconnectSeconds: number | null;
 }
 
 interface LatencyFigures {
@@ -167,7 +170,6 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
     } finally {
       clearInterval(progress);
     }
-    for (const hive of hives) hive.beatNewWorkers();
     const workers = hiveCount * WORKERS_PER_HIVE;
     await waitUntil(async () => (await liveWorkers(queen)) === workers, 120_000 + workers * 20, `all ${workers} workers to be listed`);
     const setupSeconds = round((Date.now() - setupStart) / 1000);
@@ -201,8 +203,14 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
     await queen.dispose();
     const restartStart = Date.now();
     queen = await startLocalQueen({ persistDir: dir, adminKey: ADMIN_KEY, port: Number(port), vars });
-    await waitUntil(async () => (await liveWorkers(queen)) === workers, 300_000, `all ${workers} workers to be back after the restart`);
-    const reconnectSeconds = round((Date.now() - restartStart) / 1000);
+    let reconnectSeconds: number | null = null;
+    try {
+      await waitUntil(async () => (await liveWorkers(queen)) === workers, RECONNECT_TIMEOUT_MS, `all ${workers} workers to be back after the restart`);
+      reconnectSeconds = round((Date.now() - restartStart) / 1000);
+    } catch {
+      // Reported, not thrown: the figures measured before the restart still stand.
+      process.stdout.write(`  only ${await liveWorkers(queen)} of ${workers} workers were back ${RECONNECT_TIMEOUT_MS / 1000} s after the restart\n`);
+    }
 
     return {
       hives: hiveCount,
@@ -226,7 +234,7 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
 function table(results: RunResult[]): string {
   const header = "| hives | workers | heartbeats/s | GET /v1/workers?hive_id p50/p99 ms | chat (place + relay) p50/p99 ms | placement p50/p99 ms | queen RSS MiB | reconnect after restart s | errors |";
   const rows = results.map((r) =>
-    [r.hives, r.workers, r.heartbeatsPerSecond, `${r.listWorkers.p50Ms} / ${r.listWorkers.p99Ms}`, `${r.chat.p50Ms} / ${r.chat.p99Ms}`, `${r.place.p50Ms} / ${r.place.p99Ms}`, r.queenRssMiB, r.reconnectSeconds, JSON.stringify(r.refusedHeartbeats)].join(" | "),
+    [r.hives, r.workers, r.heartbeatsPerSecond, `${r.listWorkers.p50Ms} / ${r.listWorkers.p99Ms}`, `${r.chat.p50Ms} / ${r.chat.p99Ms}`, `${r.place.p50Ms} / ${r.place.p99Ms}`, r.queenRssMiB, r.reconnectSeconds ?? "over 300", JSON.stringify(r.refusedHeartbeats)].join(" | "),
   );
   return [header, "|---|---|---|---|---|---|---|---|---|", ...rows.map((row) => `| ${row} |`)].join("\n");
 }
@@ -243,7 +251,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${table(results)}\n`);
   process.stdout.write(`wrote ${await writeBenchResults("registry", { machine: facts, seconds, results })}\n`);
   process.stdout.write(
-    `registry: ${results.map((r) => `${r.hives} hives ${r.heartbeatsPerSecond} beats/s, placement p50 ${r.place.p50Ms} p99 ${r.place.p99Ms} ms, chat p99 ${r.chat.p99Ms} ms, reconnect ${r.reconnectSeconds} s`).join("; ")}\n`,
+    `registry: ${results.map((r) => `${r.hives} hives ${r.heartbeatsPerSecond} beats/s, placement p50 ${r.place.p50Ms} p99 ${r.place.p99Ms} ms, chat p99 ${r.chat.p99Ms} ms, reconnect ${r.reconnectSeconds ?? "over 300"} s`).join("; ")}\n`,
   );
 }
 

@@ -85,7 +85,7 @@ export class SimulatedHive {
           return;
         }
         const port = 40_000 + this.workers.length;
-        this.workers.push({
+        const worker: WorkerHeartbeat = {
           workerId: operation.workerId,
           model: operation.model,
           state: "ready",
@@ -98,9 +98,12 @@ export class SimulatedHive {
           memoryRssBytes: 100 * 2 ** 20,
           memoryVramBytes: null,
           tokensPerSecond: 0,
-        });
+        };
+        this.workers.push(worker);
         this.jobEvent(jobId, { type: "data", payload: { worker_id: operation.workerId, pid: 4242, port } });
         this.jobEvent(jobId, { type: "done" });
+        // A real worker heartbeats from its start on; one left silent would be expired as missing.
+        this.beatFrom(worker);
         return;
       }
       case "request":
@@ -128,11 +131,6 @@ export class SimulatedHive {
     const ping = setInterval(() => this.ws?.readyState === WebSocket.OPEN && this.ws.send(PING_FRAME), this.intervalMs / 2);
     this.timers.push(ping);
     for (const worker of this.workers) this.beatFrom(worker);
-  }
-
-  /** Starts beating a worker spawned after the welcome too. */
-  beatNewWorkers(): void {
-    if (this.connected) this.startBeating();
   }
 
   private beatFrom(worker: WorkerHeartbeat): void {
