@@ -50,7 +50,7 @@ describe("ChunkCoalescer", () => {
     expect(sent).toEqual(["a", "0123456789"]);
   });
 
-  it("flush sends what waits, and dispose drops only the timer", () => {
+  it("flush sends what waits; dispose drops a send still waiting", () => {
     coalescer.push("a");
     coalescer.push("b");
     coalescer.flush();

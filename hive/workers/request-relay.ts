@@ -1,8 +1,9 @@
 // Relays one client request from the queen to a worker on this machine's loopback and streams
 // the worker's answer back as response frames. Tokens are coalesced only while they come faster
 // than one frame per FLUSH_INTERVAL_MS (./chunk-coalescer.ts): per-token frames would cost the
-// queen's Durable Object one event each, while the first token goes out at once. It sends the worker's secret (./worker-secrets.ts); which
-// worker may be relayed to at all is WorkerRelays' check, made before this runs.
+// queen's Durable Object one event each, while the first token goes out at once. It sends the
+// worker's secret (./worker-secrets.ts); which worker may be relayed to at all is WorkerRelays'
+// check, made before this runs.
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { describeError } from "../../shared/errors.js";
 import { REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";
