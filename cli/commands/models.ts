@@ -3,7 +3,7 @@
 // are the queen's other names for a model (/v1/models/:alias/alias).
 import type { Command } from "commander";
 import { z } from "zod";
-import { modelNameFromSource } from "../../shared/models/model-name.js";
+import { isModelSource, modelNameFromSource } from "../../shared/models/model-name.js";
 import { formatBytes } from "../../shared/progress-format.js";
 import type { CliContext } from "../context.js";
 import { printJson, printListing } from "../output.js";
@@ -13,8 +13,6 @@ import { ModelView, listOf } from "../queen-views.js";
 const CatalogModel = z.looseObject({ id: z.string(), status: z.string(), size_bytes: z.number().nullable().optional() });
 const CatalogList = z.looseObject({ models: z.array(CatalogModel) });
 const AliasView = z.looseObject({ alias: z.string(), model: z.string() });
-/** A model source rather than a name (`hf:…`, `org/repo`, a URL or file): the alias names the model it serves. */
-const SOURCE_FORM = /^(hf:|https?:|file:)|\//i;
 
 export function registerModels(program: Command, context: CliContext): void {
   const models = program.command("models").description("models: what clients can ask for, and what each hive keeps");
@@ -72,7 +70,8 @@ export function registerModels(program: Command, context: CliContext): void {
         else process.stdout.write(`deleted the alias '${alias}'\n`);
         return;
       }
-      const target = model === undefined || !SOURCE_FORM.test(model) ? model : modelNameFromSource(model);
+      // A source names the model it serves, by the one rule (shared/models/model-name.ts).
+      const target = model !== undefined && isModelSource(model) ? modelNameFromSource(model) : model;
       const view = await queen.call(AliasView, target === undefined ? "GET" : "PUT", path, target === undefined ? {} : { body: { model: target } });
       if (options.json) printJson(view);
       else process.stdout.write(`'${view.alias}' names '${view.model}': clients can ask for model '${view.alias}'\n`);

@@ -2,16 +2,11 @@
 // as jobs on their hive.
 import type { Command } from "commander";
 import type { z } from "zod";
-import { BARE_HUGGING_FACE_ID } from "../../shared/models/bare-model-id.js";
-import { modelNameFromSource } from "../../shared/models/model-name.js";
+import { isModelSource, modelNameFromSource } from "../../shared/models/model-name.js";
 import { UsageError } from "../../shared/usage-error.js";
 import type { CliContext } from "../context.js";
 import { printJson, printListing } from "../output.js";
 import { JobAccepted, SpawnedWorker, WorkerView, listOf } from "../queen-views.js";
-
-/** Where a model comes from when `--model` names a source rather than a name (names never hold `/`, so `org/repo` is a source). */
-const SOURCE_PATTERN = /^(hf:|https?:\/\/|file:)/;
-const isSource = (model: string) => SOURCE_PATTERN.test(model) || BARE_HUGGING_FACE_ID.test(model);
 
 function workerRow(worker: z.infer<typeof WorkerView>) {
   return {
@@ -28,7 +23,7 @@ function workerRow(worker: z.infer<typeof WorkerView>) {
 /** The name clients use and the source the hive loads, from `--model` and `--source`. */
 export function spawnTarget(model: string, source: string | undefined): { model: string; source: string } {
   if (source !== undefined) return { model, source };
-  if (isSource(model)) return { model: modelNameFromSource(model), source: model };
+  if (isModelSource(model)) return { model: modelNameFromSource(model), source: model };
   throw new UsageError(`--model '${model}' is a name, not a source: add --source hf:org/repo[:file.gguf], https://…/file.gguf or file:/path/model.gguf, or pass the source as --model`);
 }
 

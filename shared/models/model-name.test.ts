@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { modelNameFromSource } from "./model-name.js";
+import { isModelSource, modelNameFromSource } from "./model-name.js";
 
 describe("modelNameFromSource", () => {
   it("names a model after its GGUF file, whatever the source", () => {
@@ -21,5 +21,12 @@ describe("modelNameFromSource", () => {
     expect(modelNameFromSource("file:/m/a@b.gguf")).toBe("a-b");
     expect(modelNameFromSource("file:/m/.gguf")).toBe("model");
     expect(modelNameFromSource(`file:/m/${"x".repeat(300)}.gguf`)).toHaveLength(128);
+  });
+});
+
+describe("isModelSource", () => {
+  it("tells a source from a model name", () => {
+    for (const source of ["hf:org/repo", "org/repo", "https://host/m.gguf", "http://host/m.gguf", "file:/m/tiny.gguf"]) expect(isModelSource(source), source).toBe(true);
+    for (const name of ["rbee-tiny", "Qwen2.5-0.5B-Q4_K_M", "coder", "model@hive", "https:no-slashes"]) expect(isModelSource(name), name).toBe(false);
   });
 });

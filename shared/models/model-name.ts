@@ -2,10 +2,18 @@
 // by one rule everywhere: `npm start` names the worker it spawns with it, each hive reports its
 // catalog under it, and the queen's auto-spawn and /v1/models list models by it. Deterministic,
 // so the same file has the same name on every hive.
-import { withHuggingFacePrefix } from "./bare-model-id.js";
+import { BARE_HUGGING_FACE_ID, withHuggingFacePrefix } from "./bare-model-id.js";
+
+/** The schemes a model source starts with; a bare `org/repo` is one too (names never hold `/`). */
+const SOURCE_SCHEME = /^(hf:|https?:\/\/|file:)/;
 
 /** Longest name, as the ModelName schema allows. */
 const MAX_NAME_CHARS = 128;
+
+/** Whether `text` is where a model comes from (`hf:…`, `org/repo`, a URL, `file:`) rather than a model's name. */
+export function isModelSource(text: string): boolean {
+  return SOURCE_SCHEME.test(text) || BARE_HUGGING_FACE_ID.test(text);
+}
 
 /**
  * `hf:org/repo:Qwen2.5-0.5B-Q4_K_M.gguf` → `Qwen2.5-0.5B-Q4_K_M`; `file:/m/tiny.gguf` → `tiny`;
