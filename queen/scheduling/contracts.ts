@@ -44,15 +44,20 @@ export interface LeaseRequest {
   keepAliveMs?: number;
 }
 
-/** Where the time went before the relay, for the Server-Timing header (ms). */
-export interface LeaseTiming {
+/** How long a lease waited in the scheduler: in the queue, and for a worker to spawn or load (ms). */
+export interface LeaseWait {
   queueMs: number;
   spawnMs: number;
+}
+
+/** Where the time went before the relay, for the Server-Timing header (ms). */
+export interface LeaseTiming extends LeaseWait {
+  /** The Registry round trip as the route sees it, less the waits (scheduling/leased-relay.ts). */
   placeMs: number;
 }
 
 export type LeaseOutcome =
-  | { ok: true; leaseId: string; hiveName: string; workerId: string; port: number; timing: LeaseTiming }
+  | { ok: true; leaseId: string; hiveName: string; workerId: string; port: number; timing: LeaseWait }
   | { ok: false; status: 404 | 429 | 503 | 504; code: string; message: string; retryAfterSeconds?: number };
 
 /** How a lease ended: `worker_failed` before the first byte lets the route fail over. */

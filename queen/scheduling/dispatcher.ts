@@ -240,8 +240,7 @@ export class Dispatcher {
       hiveName: worker.hiveName,
       workerId: worker.workerId,
       port: worker.port,
-      // The scan itself is in memory and well under a millisecond; the route adds the round trip.
-      timing: { queueMs: waitedMs - spawnMs, spawnMs, placeMs: 0 },
+      timing: { queueMs: waitedMs - spawnMs, spawnMs },
     });
   }
 

@@ -250,7 +250,7 @@ describe("a model without a serving worker", () => {
     table.workers = [ready];
     dispatcher.onWorkerChange({ kind: "upsert", worker: ready });
     const lease = await leaseOf(waiting);
-    expect(lease.timing).toEqual({ queueMs: 0, spawnMs: 3000, placeMs: 0 });
+    expect(lease.timing).toEqual({ queueMs: 0, spawnMs: 3000 });
   });
 
   it("says what became of the model's last worker rather than 'right now'", async () => {
