@@ -79,14 +79,14 @@ export function migratorWorker(d1Databases: WorkerOptions["d1Databases"], compat
 export async function applyD1Migrations(miniflare: Miniflare, secret: string, sources: readonly D1MigrationSource[]): Promise<string[]> {
   const plan: MigrationPlan[] = [];
   for (const source of sources) {
+    const table = source.table ?? DEFAULT_TABLE;
     const names = (await readdir(source.dir)).filter((name) => name.endsWith(".sql")).sort();
     const migrations = [];
     for (const name of names) {
-      const table = source.table ?? DEFAULT_TABLE;
       const sql = `${await readFile(join(source.dir, name), "utf8")}\nINSERT INTO ${table} (name) values ('${name}');\n`;
       migrations.push({ name, statements: unstable_splitSqlQuery(sql) });
     }
-    plan.push({ binding: source.binding, table: source.table ?? DEFAULT_TABLE, migrations });
+    plan.push({ binding: source.binding, table, migrations });
   }
   const response = await miniflare.dispatchFetch("http://migrator.invalid/", {
     method: "POST",
