@@ -84,7 +84,10 @@ export class Hive {
       jobs: () => [...new Set([...this.jobs.runningJobIds(), ...this.outbox.jobIds()])],
       workers: () => this.readiness.liveWorkerIds(SILENT_WORKER_INTERVALS * this.heartbeatIntervalMs, this.workersAtStart).slice(0, MAX_HELLO_WORKERS),
       onFrame: (frame) => this.onFrame(frame),
-      onDisconnect: () => this.outbox.pause(),
+      onDisconnect: () => {
+        this.outbox.pause();
+        this.relays.abortAll();
+      },
       onRefused: (message) => {
         log(message);
         // Ends either way (a stop that fails is logged): a hive its queen refuses can do nothing.
@@ -249,6 +252,9 @@ export class Hive {
         return;
       case "cancel":
         this.relays.cancel(frame.requestId);
+        return;
+      case "response_ack":
+        this.relays.ack(frame.requestId, frame.offset);
         return;
       case "error":
         this.services.log(`queen reported: ${frame.code}: ${frame.message}`);

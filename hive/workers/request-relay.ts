@@ -3,11 +3,13 @@
 // than one frame per FLUSH_INTERVAL_MS (./chunk-coalescer.ts): per-token frames would cost the
 // queen's Durable Object one event each, while the first token goes out at once. It sends the
 // worker's secret (./worker-secrets.ts); which worker may be relayed to at all is WorkerRelays'
-// check, made before this runs.
+// check, made before this runs. Flow control: with a window of bytes sent and not yet
+// acknowledged by the queen (./relay-window.ts), it stops reading the worker's answer.
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { describeError } from "../../shared/errors.js";
 import { REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";
 import { ChunkCoalescer } from "./chunk-coalescer.js";
+import type { RelayWindow } from "./relay-window.js";
 
 /** Least time between two chunk frames of one answer while tokens keep coming, in ms. */
 const FLUSH_INTERVAL_MS = 15;
@@ -30,6 +32,7 @@ export async function relayToWorker(
   /** The worker's API secret, sent as `Authorization: Bearer`. */
   secret: string,
   signal: AbortSignal,
+  window: RelayWindow,
   send: (frame: HiveToQueenFrame) => void,
 ): Promise<void> {
   const { requestId } = target;
@@ -60,11 +63,25 @@ export async function relayToWorker(
   const chunks = new ChunkCoalescer({
     intervalMs: FLUSH_INTERVAL_MS,
     maxChars: FLUSH_SIZE_CHARS,
-    send: (data) => send({ type: "response_chunk", requestId, seq: seq++, data }),
+    send: (data) => {
+      window.sent(data);
+      send({ type: "response_chunk", requestId, seq: seq++, data });
+    },
   });
+  const reader = response.body?.getReader();
   try {
     const decoder = new TextDecoder();
-    for await (const chunk of response.body ?? []) chunks.push(decoder.decode(chunk, { stream: true }));
+    for (;;) {
+      await window.open(signal);
+      if (signal.aborted || !reader) break;
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(decoder.decode(value, { stream: true }));
+    }
+    if (signal.aborted) {
+      await reader?.cancel().catch(() => {});
+      return;
+    }
     chunks.push(decoder.decode());
     chunks.flush();
     send({ type: "response_end", requestId, chunks: seq });

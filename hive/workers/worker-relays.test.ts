@@ -1,18 +1,23 @@
 // WorkerRelays against a real HTTP server on loopback standing in for a worker: answers come
 // back as frames in order, a cancel or a stop aborts the request on the worker, the worker's
 // secret and the request id go with each request, and a port that is not the named worker's live one is never
-// connected to.
+// connected to. Flow control: no more than a window goes unacknowledged by the queen, and the
+// relay goes on as acks come.
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LogFields } from "../../shared/log/json-log.js";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
+import { RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { waitUntil } from "../../shared/wait-until.js";
 import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
 import { WorkerReadiness } from "./worker-readiness.js";
 import { WorkerRelays } from "./worker-relays.js";
 
-/** A stand-in worker: `/v1/answer` streams three parts, `/v1/hang` sends one and never ends. */
+/**
+ * A stand-in worker: `/v1/answer` streams three parts, `/v1/hang` sends one and never ends,
+ * `/v1/big` sends BIG_BYTES as fast as it is read, `/v1/endless` goes on until the client goes.
+ */
 let worker: Server;
 let port: number;
 /** How many requests the worker saw closed by the client before it answered them in full. */
@@ -36,6 +41,8 @@ beforeEach(async () => {
     });
     response.writeHead(200, { "content-type": "text/event-stream", "x-internal": "not forwarded" });
     if (request.url === "/v1/answer") void streamParts(response, ["data: one\n\n", "data: two\n\n", "data: three\n\n"]);
+    else if (request.url === "/v1/big") void writeBig(response, BIG_BYTES);
+    else if (request.url === "/v1/endless") void writeBig(response, Number.POSITIVE_INFINITY);
     else response.write("data: first\n\n");
   });
   await new Promise<void>((resolve) => worker.listen(0, "127.0.0.1", resolve));
@@ -46,6 +53,23 @@ afterEach(async () => {
   worker.closeAllConnections();
   await new Promise((resolve) => worker.close(resolve));
 });
+
+/** Three windows' worth: a relay that never hears an ack must stop well before the end. */
+const BIG_BYTES = 3 * RELAY_WINDOW_BYTES;
+const BIG_PIECE = "é".repeat(8 * 1024); // 16 KiB of two-byte characters: the window counts bytes, not characters
+
+/** Writes `bytes`, waiting for the socket to drain as a real server does; counts what it wrote. */
+let bigWritten = 0;
+async function writeBig(response: ServerResponse, bytes: number): Promise<void> {
+  bigWritten = 0;
+  while (bigWritten < bytes) {
+    const drained = response.write(BIG_PIECE);
+    bigWritten += Buffer.byteLength(BIG_PIECE);
+    if (!drained) await new Promise((resolve) => response.once("drain", resolve));
+    if (response.destroyed) return;
+  }
+  response.end();
+}
 
 async function streamParts(response: ServerResponse, parts: string[]): Promise<void> {
   for (const part of parts) {
@@ -162,5 +186,62 @@ describe("WorkerRelays", () => {
     await waitUntil(() => abortedOnWorker === 2, 5000, "the worker to see both requests aborted");
     expect(frames.some((frame) => frame.type === "response_end")).toBe(false);
     expect(relaying.cancel("req_a")).toBe(false);
+  });
+
+  it("stops reading the worker with a window of bytes unacknowledged, and goes on as the queen acknowledges them", async () => {
+    const { relaying, frames, logged, facts, send, request } = relays();
+    const relayed = relaying.start(request("req_big", "/v1/big"), send);
+    await waitUntil(() => logged.some((line) => line.includes("req_big: paused reading the worker")), 10_000, "the relay to pause");
+    const sentBytes = () => Buffer.byteLength(frames.flatMap((frame) => (frame.type === "response_chunk" ? [frame.data] : [])).join(""));
+    // A window, and at most the one read that crossed it.
+    expect(sentBytes()).toBeGreaterThanOrEqual(RELAY_WINDOW_BYTES);
+    expect(sentBytes()).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024);
+    // Nothing more is read while no ack comes: the worker's writes back up into its socket.
+    const writtenWhenPaused = bigWritten;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sentBytes()).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024);
+    expect(bigWritten - writtenWhenPaused).toBeLessThan(RELAY_WINDOW_BYTES);
+    expect(frames.some((frame) => frame.type === "response_end")).toBe(false);
+
+    // The queen's client reads on: ack what was sent, each time, until the end.
+    while (!frames.some((frame) => frame.type === "response_end")) {
+      relaying.ack("req_big", sentBytes());
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await relayed;
+    expect(sentBytes()).toBe(BIG_BYTES);
+    const text = frames.flatMap((frame) => (frame.type === "response_chunk" ? [frame.data] : [])).join("");
+    expect(text).toBe(BIG_PIECE.repeat(BIG_BYTES / Buffer.byteLength(BIG_PIECE)));
+    const ended = facts.at(-1) ?? {};
+    expect(ended.flow_pauses).toBeGreaterThanOrEqual(1);
+    expect(ended.max_unacked_bytes).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024);
+  });
+
+  it("relays other answers to their end while one waits for acknowledgements, and a cancel ends the waiting one", async () => {
+    const { relaying, frames, logged, send, request } = relays();
+    const stalled = relaying.start(request("req_stalled", "/v1/endless"), send);
+    await waitUntil(() => logged.some((line) => line.includes("req_stalled: paused reading the worker")), 10_000, "the big answer to pause");
+    await relaying.start(request("req_quick", "/v1/answer"), send);
+    expect(frames.filter((frame) => frame.type === "response_end").map((frame) => frame.requestId)).toEqual(["req_quick"]);
+
+    expect(relaying.cancel("req_stalled")).toBe(true);
+    await stalled;
+    await waitUntil(() => abortedOnWorker === 1, 5000, "the worker to see the paused request aborted");
+    expect(frames.filter((frame) => frame.type === "response_end").map((frame) => frame.requestId)).toEqual(["req_quick"]);
+  });
+
+  it("drops an ack for a request it does not relay, and counts one past what was sent only up to what was", async () => {
+    const { relaying, frames, logged, send, request } = relays();
+    relaying.ack("req_unknown", 1234);
+    const relayed = relaying.start(request("req_over", "/v1/endless"), send);
+    await waitUntil(() => logged.some((line) => line.includes("req_over: paused reading the worker")), 10_000, "the relay to pause");
+    const sentBytes = () => Buffer.byteLength(frames.flatMap((frame) => (frame.type === "response_chunk" ? [frame.data] : [])).join(""));
+    // A hostile or confused queen acks far ahead: the relay sends one more window, not the rest.
+    relaying.ack("req_over", Number.MAX_SAFE_INTEGER);
+    await waitUntil(() => sentBytes() >= 2 * RELAY_WINDOW_BYTES, 5000, "a second window");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sentBytes()).toBeLessThan(2 * RELAY_WINDOW_BYTES + 256 * 1024);
+    relaying.abortAll();
+    await relayed;
   });
 });

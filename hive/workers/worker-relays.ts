@@ -1,6 +1,7 @@
 // The client requests this hive is relaying to its workers right now, each with its own abort
-// controller: the hive starts one per request frame, the queen's cancel (its client went away)
-// aborts one, and a stopping hive aborts them all.
+// controller and flow-control window: the hive starts one per request frame, the queen's acks
+// reopen a window, the queen's cancel (its client went away) aborts one, and a stopping or
+// disconnected hive aborts them all.
 //
 // Before connecting, the port the queen names is checked against the worker it names: only a
 // port that worker's latest heartbeat carries, heard recently, is relayed to. The queen's registry
@@ -8,6 +9,8 @@
 // must not get the prompts.
 import type { LogFn } from "../../shared/log/json-log.js";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
+import { RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
+import { RelayWindow } from "./relay-window.js";
 import { relayToWorker, type RelayTarget } from "./request-relay.js";
 import type { HeardHeartbeat } from "./worker-readiness.js";
 
@@ -27,8 +30,13 @@ export interface WorkerRelaysOptions {
 
 type Refusal = { code: "worker_unknown" | "worker_unreachable"; message: string };
 
+interface InFlight {
+  controller: AbortController;
+  window: RelayWindow;
+}
+
 export class WorkerRelays {
-  private readonly inFlight = new Map<string, AbortController>();
+  private readonly inFlight = new Map<string, InFlight>();
   private readonly log: LogFn;
 
   constructor(private readonly options: WorkerRelaysOptions) {
@@ -46,7 +54,14 @@ export class WorkerRelays {
       return;
     }
     const controller = new AbortController();
-    this.inFlight.set(target.requestId, controller);
+    const window = new RelayWindow((unacked) => {
+      this.log(`request ${target.requestId}: paused reading the worker, ${unacked} bytes unacknowledged by the queen (window ${RELAY_WINDOW_BYTES}): its client reads slowly`, {
+        ...facts,
+        unacked_bytes: unacked,
+      });
+    });
+    const entry = { controller, window };
+    this.inFlight.set(target.requestId, entry);
     // What the worker answered, read off the frames as they go to the queen.
     let status: number | null = null;
     let ended: Extract<HiveToQueenFrame, { type: "response_end" }> | undefined;
@@ -56,10 +71,10 @@ export class WorkerRelays {
       send(frame);
     };
     try {
-      await relayToWorker(target, this.options.secretFor(target.workerId), controller.signal, observed);
+      await relayToWorker(target, this.options.secretFor(target.workerId), controller.signal, window, observed);
     } finally {
       // Only its own entry: a cancel or a stop may have removed it, and a repeated id taken the slot.
-      if (this.inFlight.get(target.requestId) === controller) this.inFlight.delete(target.requestId);
+      if (this.inFlight.get(target.requestId) === entry) this.inFlight.delete(target.requestId);
       const outcome = controller.signal.aborted ? "cancelled" : ended?.error ? "failed" : "answered";
       this.log(`relayed request ${target.requestId} to worker ${target.workerId}: ${outcome}`, {
         ...facts,
@@ -68,6 +83,8 @@ export class WorkerRelays {
         chunks: ended?.chunks,
         error: ended?.error?.code,
         duration_ms: Math.round(performance.now() - startedAt),
+        // How far the client's reading held the answer back: waits for the queen's acks, and the most sent ahead of them.
+        ...(window.pauses > 0 ? { flow_pauses: window.pauses, max_unacked_bytes: window.maxUnacked } : {}),
       });
     }
   }
@@ -90,19 +107,28 @@ export class WorkerRelays {
     return undefined;
   }
 
+  /** The queen's client pulled the answer of `requestId` up to byte `offset`; an ack for a relay that ended is dropped. */
+  ack(requestId: string, offset: number): void {
+    this.inFlight.get(requestId)?.window.ack(offset);
+  }
+
   /** Aborts one relay on the worker; false when it is not running (its end crossed the cancel). */
   cancel(requestId: string): boolean {
-    const controller = this.inFlight.get(requestId);
-    if (!controller) return false;
+    const entry = this.inFlight.get(requestId);
+    if (!entry) return false;
     this.log(`request ${requestId} cancelled by the queen (client gone); aborting it on the worker`);
-    controller.abort();
+    entry.controller.abort();
     this.inFlight.delete(requestId);
     return true;
   }
 
-  /** Aborts every relay, for a stopping hive: their answers have nowhere to go. */
+  /**
+   * Aborts every relay, for a stopping hive or a dropped queen socket: their answers have
+   * nowhere to go (the queen ended them when the socket dropped, and the acks a relay waits
+   * for would never come).
+   */
   abortAll(): void {
-    for (const controller of this.inFlight.values()) controller.abort();
+    for (const { controller } of this.inFlight.values()) controller.abort();
     this.inFlight.clear();
   }
 }

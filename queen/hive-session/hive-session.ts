@@ -136,6 +136,7 @@ export class HiveSession extends DurableObject<Env> {
     const { requestId } = request;
     const pending = new PendingRelay({
       onCancel: () => this.send(socket.ws, { type: "cancel", requestId }),
+      onAck: (offset) => this.send(socket.ws, { type: "response_ack", requestId, offset }),
       onFinish: () => {
         this.relays.delete(requestId);
         this.endedRelays.add(requestId);

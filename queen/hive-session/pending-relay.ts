@@ -2,7 +2,14 @@
 // the body stream that response_chunk frames feed until response_end. Chunks are put back in
 // sequence order before they reach the client, and the body ends only once every chunk the
 // hive announced in its response_end has arrived.
+//
+// Flow control (shared/protocol/relay-flow.ts): the body's queue counts bytes, and as the
+// client's side pulls from it the relay acknowledges to the hive every RELAY_ACK_BYTES pulled.
+// The hive sends at most RELAY_WINDOW_BYTES ahead of the acks, so a client that stops reading
+// holds at most that much of the answer here. Chunks are still enqueued as they arrive: the
+// window, not this object, is what bounds the queue.
 import { RbeeError } from "../../shared/errors.js";
+import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { SequenceOrder } from "../streams/sequence-order.js";
 
 export interface ResponseHead {
@@ -28,6 +35,9 @@ export class PendingRelay {
   private headReceived = false;
   private readonly order = new SequenceOrder<string>(0, MAX_EARLY_CHUNKS);
   private announcedEnd: { chunks: number; error: RbeeError | undefined; timer: ReturnType<typeof setTimeout> } | undefined;
+  /** Body bytes enqueued so far, and those acknowledged to the hive as pulled. */
+  private enqueuedBytes = 0;
+  private ackedBytes = 0;
 
   constructor(
     private readonly hooks: {
@@ -35,19 +45,27 @@ export class PendingRelay {
       onCancel: () => void;
       /** The relay is over, however it ended; forget it. */
       onFinish: () => void;
+      /** The client's side pulled the body up to byte `offset`: tell the hive (response_ack). */
+      onAck: (offset: number) => void;
     },
   ) {
     this.head = new Promise((resolve, reject) => {
       this.resolveHead = resolve;
       this.rejectHead = reject;
     });
-    this.body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.controller = controller;
+    this.body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.controller = controller;
+        },
+        // Called as the client's side takes from the queue (and after each enqueue): the moment to acknowledge.
+        pull: (controller) => this.acknowledgePulled(controller),
+        // The reader cancelled: the stream is closed already, and closing it again would throw.
+        cancel: () => this.cancel(false),
       },
-      // The reader cancelled: the stream is closed already, and closing it again would throw.
-      cancel: () => this.cancel(false),
-    });
+      // desiredSize then tells how many bytes wait in the queue: what was enqueued less those is what was pulled.
+      { highWaterMark: RELAY_WINDOW_BYTES, size: (chunk) => chunk.byteLength },
+    );
   }
 
   /** The client went away: stop feeding the body and tell the hive, once. */
@@ -67,7 +85,11 @@ export class PendingRelay {
 
   receiveChunk(seq: number, data: string): void {
     if (this.finished) return;
-    for (const ready of this.order.accept(seq, data)) this.controller?.enqueue(encoder.encode(ready));
+    for (const ready of this.order.accept(seq, data)) {
+      const bytes = encoder.encode(ready);
+      this.enqueuedBytes += bytes.byteLength;
+      this.controller?.enqueue(bytes);
+    }
     if (this.order.overflowing) {
       this.end(new RbeeError(502, "response_out_of_order", `the hive's response skipped chunk ${this.order.nextSeq}`));
       return;
@@ -100,6 +122,15 @@ export class PendingRelay {
     }
     if (error && !this.streamingEvents) this.controller?.error(error);
     else this.controller?.close();
+  }
+
+  private acknowledgePulled(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    if (this.finished || controller.desiredSize === null) return;
+    const queuedBytes = RELAY_WINDOW_BYTES - controller.desiredSize;
+    const pulledBytes = this.enqueuedBytes - queuedBytes;
+    if (pulledBytes - this.ackedBytes < RELAY_ACK_BYTES) return;
+    this.ackedBytes = pulledBytes;
+    this.hooks.onAck(pulledBytes);
   }
 
   private endIfComplete(): void {

@@ -14,8 +14,10 @@ import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
  * (a hive that never pings is dropped as silent), job acks and replay, the hello's job list.
  * 5: the hello lists the hive's workers (the queen drops the ones it issued that are missing)
  * and its catalog's models, as hive_status does; heartbeats count only for issued worker ids.
+ * 6: relay flow control: the queen acknowledges what its client pulled (response_ack), and the
+ * hive sends at most a window of unacknowledged bytes per request (relay-flow.ts).
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** Largest frame either end accepts. A token stream is coalesced well below this. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -156,6 +158,12 @@ export const RelayRequestFrame = z.object({
 
 export const CancelRequestFrame = z.object({ type: z.literal("cancel"), requestId: RequestId });
 
+/**
+ * The queen's client has pulled the response of `requestId` up to byte `offset` of its body
+ * (UTF-8, counted from the first chunk): the hive may send that much further (relay-flow.ts).
+ */
+export const ResponseAckFrame = z.object({ type: z.literal("response_ack"), requestId: RequestId, offset: z.number().int().nonnegative() });
+
 /** Sent back when a frame could not be accepted; the connection stays open. */
 export const ProtocolErrorFrame = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
 
@@ -176,6 +184,7 @@ export const QueenToHiveFrame = z.discriminatedUnion("type", [
   JobCancelFrame,
   RelayRequestFrame,
   CancelRequestFrame,
+  ResponseAckFrame,
   ProtocolErrorFrame,
 ]);
 export type QueenToHiveFrame = z.infer<typeof QueenToHiveFrame>;

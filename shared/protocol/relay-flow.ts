@@ -1,0 +1,19 @@
+// The flow-control limits of a relayed response, which the hive (reading the worker's answer)
+// and the queen (passing it on to the client) both keep to. Positions in a response are byte
+// offsets into its body as UTF-8, counted the same way by both ends.
+
+/**
+ * Bytes of a response the hive sends ahead of the queen's acknowledgements, per request; with
+ * this many unacknowledged it stops reading the worker's answer, and the worker's socket fills.
+ * 1 MiB keeps a fast stream from ever waiting on an ack (a token is ~150 bytes of SSE; an ack
+ * comes every RELAY_ACK_BYTES) while a client that stops reading holds at most this much of the
+ * queen's memory: a 100 MB embeddings answer no longer lands in a Durable Object.
+ */
+export const RELAY_WINDOW_BYTES = 1024 * 1024;
+
+/**
+ * The queen acknowledges what its client's side pulled once this many bytes have gone
+ * unacknowledged: one ack frame per 64 KiB, never one per token. Well below RELAY_WINDOW_BYTES,
+ * so the window reopens long before the hive would wait.
+ */
+export const RELAY_ACK_BYTES = 64 * 1024;
