@@ -34,6 +34,8 @@ interface RunResult {
   workers: number;
   setupSeconds: number;
   heartbeatsPerSecond: number;
+  /** The hive frames that carried them (one worker_heartbeats frame per hive per interval, and at once for news). */
+  heartbeatFramesPerSecond: number;
   refusedHeartbeats: Record<string, number>;
   listWorkers: LatencyFigures;
   chat: LatencyFigures;
@@ -145,7 +147,7 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
   const vars = { RATE_LIMIT_PER_KEY: "0", RATE_LIMIT_PER_ADDRESS: "0" };
   const intervalMs = QUEEN_DEFAULTS.heartbeatIntervalMs;
   let queen = await startLocalQueen({ persistDir: dir, adminKey: ADMIN_KEY, port: 0, vars });
-  const tally: HiveTally = { heartbeatsSent: 0, errors: new Map() };
+  const tally: HiveTally = { heartbeatsSent: 0, heartbeatFramesSent: 0, errors: new Map() };
   const hives: SimulatedHive[] = [];
   try {
     const setupStart = Date.now();
@@ -181,6 +183,7 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
     process.stdout.write(`  ${hiveCount} hives, ${workers} workers up in ${setupSeconds} s; measuring for ${seconds} s\n`);
 
     const beatsBefore = tally.heartbeatsSent;
+    const beatFramesBefore = tally.heartbeatFramesSent;
     const measureStart = Date.now();
     const listWorkers = await timeCalls(seconds / 2, async () => {
       const hive = hives[Math.floor(Math.random() * hives.length)];
@@ -198,7 +201,9 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
       return response.ok;
     });
     const place = figures(placeSamples, chat.samples - placeSamples.length);
-    const heartbeatsPerSecond = round((tally.heartbeatsSent - beatsBefore) / ((Date.now() - measureStart) / 1000));
+    const measuredSeconds = (Date.now() - measureStart) / 1000;
+    const heartbeatsPerSecond = round((tally.heartbeatsSent - beatsBefore) / measuredSeconds);
+    const heartbeatFramesPerSecond = round((tally.heartbeatFramesSent - beatFramesBefore) / measuredSeconds);
     const rss = queenRssMiB();
     const stillListed = await liveWorkers(queen);
     if (stillListed !== workers) process.stdout.write(`  warning: ${stillListed} of ${workers} workers listed after measuring\n`);
@@ -222,6 +227,7 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
       workers,
       setupSeconds,
       heartbeatsPerSecond,
+      heartbeatFramesPerSecond,
       refusedHeartbeats: Object.fromEntries(tally.errors),
       listWorkers,
       chat,
@@ -237,9 +243,9 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
 }
 
 function table(results: RunResult[]): string {
-  const header = "| hives | workers | heartbeats/s | GET /v1/workers?hive_id p50/p99 ms | chat (place + relay) p50/p99 ms | placement p50/p99 ms | queen RSS MiB | reconnect after restart s | errors |";
+  const header = "| hives | workers | heartbeats/s (frames/s) | GET /v1/workers?hive_id p50/p99 ms | chat (place + relay) p50/p99 ms | placement p50/p99 ms | queen RSS MiB | reconnect after restart s | errors |";
   const rows = results.map((r) =>
-    [r.hives, r.workers, r.heartbeatsPerSecond, `${r.listWorkers.p50Ms} / ${r.listWorkers.p99Ms}`, `${r.chat.p50Ms} / ${r.chat.p99Ms}`, `${r.place.p50Ms} / ${r.place.p99Ms}`, r.queenRssMiB, reconnectText(r), JSON.stringify(r.refusedHeartbeats)].join(" | "),
+    [r.hives, r.workers, `${r.heartbeatsPerSecond} (${r.heartbeatFramesPerSecond})`, `${r.listWorkers.p50Ms} / ${r.listWorkers.p99Ms}`, `${r.chat.p50Ms} / ${r.chat.p99Ms}`, `${r.place.p50Ms} / ${r.place.p99Ms}`, r.queenRssMiB, reconnectText(r), JSON.stringify(r.refusedHeartbeats)].join(" | "),
   );
   return [header, "|---|---|---|---|---|---|---|---|---|", ...rows.map((row) => `| ${row} |`)].join("\n");
 }
@@ -256,7 +262,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${table(results)}\n`);
   process.stdout.write(`wrote ${await writeBenchResults("registry", { machine: facts, seconds, results })}\n`);
   process.stdout.write(
-    `registry: ${results.map((r) => `${r.hives} hives ${r.heartbeatsPerSecond} beats/s, placement p50 ${r.place.p50Ms} p99 ${r.place.p99Ms} ms, chat p99 ${r.chat.p99Ms} ms, reconnect ${reconnectText(r)} s`).join("; ")}\n`,
+    `registry: ${results.map((r) => `${r.hives} hives ${r.heartbeatsPerSecond} beats/s in ${r.heartbeatFramesPerSecond} frames/s, placement p50 ${r.place.p50Ms} p99 ${r.place.p99Ms} ms, chat p99 ${r.chat.p99Ms} ms, reconnect ${reconnectText(r)} s`).join("; ")}\n`,
   );
 }
 

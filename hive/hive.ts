@@ -11,6 +11,7 @@ import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-li
 import { isTerminal } from "../shared/protocol/job-event.js";
 import type { WorkerType } from "./catalog/worker/worker-artifact.js";
 import { channelSocketPath } from "./workers/channel-socket-path.js";
+import { HeartbeatBatcher } from "./connection/heartbeat-batcher.js";
 import { JobEventOutbox } from "./connection/job-event-outbox.js";
 import { HiveStatusReporter } from "./connection/hive-status-reporter.js";
 import { QueenConnection } from "./connection/queen-connection.js";
@@ -46,6 +47,7 @@ export class Hive {
   private readonly outbox: JobEventOutbox;
   private readonly readiness = new WorkerReadiness();
   private readonly relays: WorkerRelays;
+  private readonly heartbeats: HeartbeatBatcher;
   private readonly services: HiveServices;
   private channelUrl: string | undefined;
   /** This hive's workers found running when it started (a previous hive's): they re-attach at their next heartbeat. */
@@ -87,6 +89,7 @@ export class Hive {
       onDisconnect: () => {
         this.outbox.pause();
         this.relays.abortAll();
+        this.heartbeats.reset();
       },
       onRefused: (message) => {
         log(message);
@@ -95,12 +98,13 @@ export class Hive {
       },
       log,
     });
+    this.heartbeats = new HeartbeatBatcher({ send: (frame) => this.connection.send(frame), intervalMs: () => this.heartbeatIntervalMs });
     this.outbox = new JobEventOutbox({ send: (frame) => this.connection.send(frame), log });
     this.channel = new LocalChannel((heartbeat) => {
       this.readiness.observe(heartbeat);
       this.status.observe(heartbeat);
       // Dropped while the queen is unreachable; the next heartbeat after reconnecting counts.
-      this.connection.send({ type: "worker_heartbeat", heartbeat });
+      this.heartbeats.observe(heartbeat);
     }, log);
     this.relays = new WorkerRelays({
       log,
@@ -171,8 +175,10 @@ export class Hive {
     this.relays.abortAll();
     await this.jobs.interruptAll(JOB_INTERRUPT_WAIT_MS);
     if (stopWorkers && this.channelUrl) await this.stopOwnWorkers(this.channelUrl);
+    this.heartbeats.flush(); // the workers' last word (stopped), before the socket closes
     this.connection.close();
     await this.channel.close();
+    this.heartbeats.reset();
   }
 
   private async stopOwnWorkers(channelUrl: string): Promise<void> {

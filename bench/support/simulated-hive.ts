@@ -1,9 +1,11 @@
 // A simulated hive for the registry bench: one `ws` client with a valid hive token that says hello,
 // answers worker_spawn jobs as a real hive does (data {worker_id, pid, port}, then done), relays
 // requests to "workers" that answer one token at once, heartbeats each of its workers at the
-// queen's interval and pings like a real hive. After the queen restarts it reconnects and its
+// queen's interval, batched as a real hive batches them (the hive's own HeartbeatBatcher), and
+// pings like a real hive. After the queen restarts it reconnects and its
 // hello lists the workers it still has, as a restarted queen expects.
 import WebSocket from "ws";
+import { HeartbeatBatcher } from "../../hive/connection/heartbeat-batcher.js";
 import { hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
 import { type HiveToQueenFrame, PING_FRAME, PROTOCOL_VERSION, QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
@@ -14,6 +16,8 @@ const ONE_TOKEN = JSON.stringify({ object: "chat.completion", choices: [{ index:
 
 export interface HiveTally {
   heartbeatsSent: number;
+  /** The worker_heartbeats frames that carried them. */
+  heartbeatFramesSent: number;
   /** Error frames the queen sent back, by code. */
   errors: Map<string, number>;
 }
@@ -25,6 +29,14 @@ export class SimulatedHive {
   private timers: NodeJS.Timeout[] = [];
   private jobSeqs = new Map<string, number>();
   private stopped = false;
+  private readonly heartbeats = new HeartbeatBatcher({
+    send: (frame) => {
+      if (!this.send(frame)) return;
+      this.tally.heartbeatsSent += frame.heartbeats.length;
+      this.tally.heartbeatFramesSent += 1;
+    },
+    intervalMs: () => this.intervalMs,
+  });
 
   constructor(
     private readonly queenUrl: string,
@@ -142,11 +154,12 @@ export class SimulatedHive {
   }
 
   private beat(worker: WorkerHeartbeat): void {
-    if (this.send({ type: "worker_heartbeat", heartbeat: worker })) this.tally.heartbeatsSent += 1;
+    this.heartbeats.observe(worker);
   }
 
   private stopBeating(): void {
     for (const timer of this.timers.splice(0)) clearTimeout(timer);
+    this.heartbeats.reset();
   }
 
   private send(frame: HiveToQueenFrame): boolean {

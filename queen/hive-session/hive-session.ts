@@ -261,8 +261,9 @@ export class HiveSession extends DurableObject<Env> {
       case "hive_status":
         await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: frame.devices, models: frame.models ?? [] });
         return this.recordFacts(attachment.hiveName, { devices: frame.devices });
-      case "worker_heartbeat":
-        return this.onHeartbeat(ws, attachment.hiveName, frame.heartbeat);
+      case "worker_heartbeats":
+        for (const heartbeat of frame.heartbeats) await this.onHeartbeat(ws, attachment.hiveName, heartbeat);
+        return;
       case "job_event": {
         const { jobId, seq, event } = frame;
         return this.jobDesk.onEvent(ws, attachment.hiveName, jobId, seq, event);

@@ -91,6 +91,8 @@ export class PendingRelay {
       this.controller?.enqueue(bytes);
     }
     if (this.order.overflowing) {
+      // The hive is still sending (and would wait for acks that never come): stop it.
+      this.hooks.onCancel();
       this.end(new RbeeError(502, "response_out_of_order", `the hive's response skipped chunk ${this.order.nextSeq}`));
       return;
     }

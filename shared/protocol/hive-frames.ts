@@ -15,7 +15,8 @@ import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
  * 5: the hello lists the hive's workers (the queen drops the ones it issued that are missing)
  * and its catalog's models, as hive_status does; heartbeats count only for issued worker ids.
  * 6: relay flow control: the queen acknowledges what its client pulled (response_ack), and the
- * hive sends at most a window of unacknowledged bytes per request (relay-flow.ts).
+ * hive sends at most a window of unacknowledged bytes per request (relay-flow.ts); worker
+ * heartbeats travel batched, one worker_heartbeats frame per interval.
  */
 export const PROTOCOL_VERSION = 6;
 
@@ -73,7 +74,11 @@ export const HiveStatusFrame = z.object({
   models: CatalogModels.optional(),
 });
 
-export const WorkerHeartbeatFrame = z.object({ type: z.literal("worker_heartbeat"), heartbeat: WorkerHeartbeat });
+/**
+ * Worker heartbeats the hive relays, batched (hive/connection/heartbeat-batcher.ts): each worker's
+ * latest, one frame per heartbeat interval, and at once for a worker's first or a change of state.
+ */
+export const WorkerHeartbeatsFrame = z.object({ type: z.literal("worker_heartbeats"), heartbeats: z.array(WorkerHeartbeat).min(1).max(MAX_HELLO_WORKERS) });
 
 export const ResponseHeadFrame = z.object({
   type: z.literal("response_head"),
@@ -123,7 +128,7 @@ export const HiveToQueenFrame = z.discriminatedUnion("type", [
   HelloFrame,
   PingFrame,
   HiveStatusFrame,
-  WorkerHeartbeatFrame,
+  WorkerHeartbeatsFrame,
   JobEventFrame,
   ResponseHeadFrame,
   ResponseChunkFrame,

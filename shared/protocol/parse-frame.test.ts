@@ -36,7 +36,7 @@ describe("parseFrame", () => {
 
   it("refuses worker ids that could be paths", () => {
     const heartbeat = { workerId: "wrk_../../x", model: "m", state: "ready", pid: 1, port: 1, slotsTotal: 1, slotsBusy: 0 };
-    const raw = JSON.stringify({ type: "worker_heartbeat", heartbeat });
+    const raw = JSON.stringify({ type: "worker_heartbeats", heartbeats: [heartbeat] });
     expect(parseFrame(HiveToQueenFrame, raw)).toMatchObject({ ok: false, code: "invalid_frame" });
   });
 

@@ -28,7 +28,7 @@ function validFrames(fuzz: FuzzValues, goodWorkerId: string): Record<string, unk
   return [
     FUZZ_HELLO,
     { type: "hive_status", devices: TEST_DEVICES },
-    { type: "worker_heartbeat", heartbeat },
+    { type: "worker_heartbeats", heartbeats: [heartbeat] },
     { type: "job_event", jobId: newId("job"), seq: 0, event: { type: "narration", action: "spawn", message: "hi" } },
     { type: "job_event", jobId: newId("job"), seq: 1, event: { type: "data", payload: { worker_id: heartbeat.workerId } } },
     { type: "job_event", jobId: newId("job"), seq: 2, event: { type: "done" } },

@@ -1,5 +1,5 @@
 // Relay flow control for real: queen in workerd, a hive process, two worker processes of the tiny
-// model. Streams through the queen carry exactly what the same seeded request made direct to a
+// model. Streams through the queen carry exactly what the same request made direct to a
 // worker does, under concurrency; and a client that stops reading a large answer holds the hive
 // to a window of it (relay-flow.ts) while other requests of the hive are answered.
 import { once } from "node:events";
@@ -29,8 +29,10 @@ describe("relay flow control through a real hive and workers", () => {
     await cloud?.stop();
   });
 
+  // Greedy: under concurrency llama.cpp's batched arithmetic varies with the batch's make-up, which
+  // can flip a sampled draw; the argmax of the tiny model's logits does not move (bench/streams.ts).
   function chatBody(n: number, maxTokens: number): Record<string, unknown> {
-    return { model: TINY_MODEL, messages: [{ role: "user", content: `Tell me story number ${n}.` }], temperature: 0.8, seed: 1000 + n, max_tokens: maxTokens, stream: true };
+    return { model: TINY_MODEL, messages: [{ role: "user", content: `Tell me story number ${n}.` }], temperature: 0, max_tokens: maxTokens, stream: true };
   }
 
   function viaQueen(path: string, body: Record<string, unknown>): Promise<Response> {
@@ -51,7 +53,7 @@ describe("relay flow control through a real hive and workers", () => {
     return contentOf(await response.text());
   }
 
-  it("streams 16 answers at once, each whole and in order: the text of the same seeded request made direct", async () => {
+  it("streams 16 answers at once, each whole and in order: the text of the same request made direct", async () => {
     const bodies = Array.from({ length: 16 }, (_, n) => chatBody(n, 48));
     const through = await Promise.all(bodies.map(async (body) => contentOf(await (await viaQueen("/v1/chat/completions", body)).text())));
     for (const [n, body] of bodies.entries()) {

@@ -52,10 +52,10 @@ describe("hive connection", () => {
     const hive = await TestHive.greeted("noisy-hive");
     hive.sendRaw("{not json");
     expect((await hive.next("error")).code).toBe("invalid_json");
-    hive.send({ type: "worker_heartbeat", heartbeat: { workerId: "../../etc", model: "m" } });
+    hive.send({ type: "worker_heartbeats", heartbeats: [{ workerId: "../../etc", model: "m" }] });
     const invalid = await hive.next("error");
     expect(invalid.code).toBe("invalid_frame");
-    expect(invalid.message).toContain("heartbeat.workerId");
+    expect(invalid.message).toContain("heartbeats[0].workerId");
     hive.send({ type: "launch_missiles" });
     expect((await hive.next("error")).code).toBe("invalid_frame");
     // Still connected and useful afterwards.

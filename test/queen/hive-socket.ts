@@ -111,21 +111,23 @@ export class TestHive {
   /** A heartbeat of a worker of this hive; the queen accepts it only for a worker it issued here (spawnWorker in job-client.ts). */
   heartbeat(workerId: string, model: string, state = "ready"): void {
     this.send({
-      type: "worker_heartbeat",
-      heartbeat: {
-        workerId,
-        model,
-        state,
-        pid: 4242,
-        port: 40001,
-        slotsTotal: 1,
-        slotsBusy: 0,
-        queueLength: 0,
-        device: "cpu",
-        memoryRssBytes: 100 * 1024 * 1024,
-        memoryVramBytes: null,
-        tokensPerSecond: 0,
-      },
+      type: "worker_heartbeats",
+      heartbeats: [
+        {
+          workerId,
+          model,
+          state,
+          pid: 4242,
+          port: 40001,
+          slotsTotal: 1,
+          slotsBusy: 0,
+          queueLength: 0,
+          device: "cpu",
+          memoryRssBytes: 100 * 1024 * 1024,
+          memoryVramBytes: null,
+          tokensPerSecond: 0,
+        },
+      ],
     });
   }
 }

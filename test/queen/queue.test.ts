@@ -31,7 +31,7 @@ async function hiveWithWorker(hiveName: string, model: string, tokensPerSecond =
   workerOf.set(hive, workerId);
   const beat = () => {
     // A test may close its hive before the test ends: a worker does not beat through a closed socket.
-    if (hive.ws.readyState === WebSocket.OPEN) hive.send({ type: "worker_heartbeat", heartbeat: fakeHeartbeat({ workerId, model, port: 40001, tokensPerSecond }) });
+    if (hive.ws.readyState === WebSocket.OPEN) hive.send({ type: "worker_heartbeats", heartbeats: [fakeHeartbeat({ workerId, model, port: 40001, tokensPerSecond })] });
   };
   beat();
   // Twice as often as the 200 ms interval asks: a busy test machine delays timers.

@@ -1,0 +1,69 @@
+// HeartbeatBatcher on vitest's fake clock: a worker's first heartbeat and a change of its state go
+// at once, carrying whatever waited; unchanged ones go together one interval after the first of
+// them; a reset (a new queen socket) makes every worker news again.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
+import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
+import { HeartbeatBatcher } from "./heartbeat-batcher.js";
+
+const INTERVAL_MS = 1000;
+
+function batcher() {
+  const frames: string[][] = [];
+  const batch = new HeartbeatBatcher({
+    send: (frame) => frames.push(frame.heartbeats.map((heartbeat) => `${heartbeat.workerId}:${heartbeat.state}`)),
+    intervalMs: () => INTERVAL_MS,
+  });
+  return { batch, frames };
+}
+
+const beat = (workerId: string, state: WorkerHeartbeat["state"] = "ready") => fakeHeartbeat({ workerId, state });
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+describe("HeartbeatBatcher", () => {
+  it("sends a worker's first heartbeat at once and groups the unchanged ones of an interval into one frame", () => {
+    const { batch, frames } = batcher();
+    for (const id of ["wrk_a", "wrk_b", "wrk_c"]) batch.observe(beat(id));
+    expect(frames).toEqual([["wrk_a:ready"], ["wrk_b:ready"], ["wrk_c:ready"]]);
+
+    batch.observe(beat("wrk_a"));
+    vi.advanceTimersByTime(300);
+    batch.observe(beat("wrk_b", "busy")); // ready → busy: still serving, nothing to act on
+    vi.advanceTimersByTime(300);
+    batch.observe(beat("wrk_c"));
+    batch.observe(beat("wrk_a")); // a newer one of the same worker replaces the waiting one
+    expect(frames).toHaveLength(3);
+    vi.advanceTimersByTime(INTERVAL_MS - 600);
+    expect(frames.at(-1)).toEqual(["wrk_a:ready", "wrk_b:busy", "wrk_c:ready"]);
+    expect(frames).toHaveLength(4);
+    vi.advanceTimersByTime(10 * INTERVAL_MS);
+    expect(frames).toHaveLength(4); // nothing waiting, nothing sent
+  });
+
+  it("sends a change of state at once, with every heartbeat that was waiting", () => {
+    const { batch, frames } = batcher();
+    batch.observe(beat("wrk_a", "loading"));
+    batch.observe(beat("wrk_b"));
+    batch.observe(beat("wrk_b"));
+    batch.observe(beat("wrk_a", "ready")); // loaded: placement may use it now
+    expect(frames).toEqual([["wrk_a:loading"], ["wrk_b:ready"], ["wrk_b:ready", "wrk_a:ready"]]);
+    batch.observe(beat("wrk_a", "stopped"));
+    expect(frames.at(-1)).toEqual(["wrk_a:stopped"]);
+    // A stopped worker is forgotten: the same id heard again is a first heartbeat.
+    batch.observe(beat("wrk_a", "ready"));
+    expect(frames.at(-1)).toEqual(["wrk_a:ready"]);
+  });
+
+  it("after a reset sends each worker's next heartbeat at once and drops what waited for the old socket", () => {
+    const { batch, frames } = batcher();
+    batch.observe(beat("wrk_a"));
+    batch.observe(beat("wrk_a"));
+    batch.reset();
+    vi.advanceTimersByTime(2 * INTERVAL_MS);
+    expect(frames).toEqual([["wrk_a:ready"]]);
+    batch.observe(beat("wrk_a"));
+    expect(frames).toEqual([["wrk_a:ready"], ["wrk_a:ready"]]);
+  });
+});

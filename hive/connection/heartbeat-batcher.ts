@@ -1,0 +1,63 @@
+// Groups this hive's worker heartbeats into one frame per heartbeat interval. Each frame is one
+// event for the queen's HiveSession Durable Object, so four workers beating at their own phases
+// cost it four events an interval one by one and one event batched; at 2,000 hives that is the
+// difference between 1,600 and 400 events a second. What the queen must act on goes at once: a
+// worker's first heartbeat and any that changes its state (loaded, failed, stopped), with every
+// heartbeat waiting then. Waiting ones are at most one interval late, well inside the queen's
+// three-interval silence limit.
+import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
+import type { WorkerHeartbeat, WorkerState } from "../../shared/protocol/worker-heartbeat.js";
+
+/** States in which a worker takes requests: a move between them changes nothing the queen places by. */
+const SERVING: ReadonlySet<WorkerState> = new Set(["ready", "busy"]);
+
+export interface HeartbeatBatcherOptions {
+  /** Hands a frame to the queen's socket (dropped while it is not connected). */
+  send: (frame: Extract<HiveToQueenFrame, { type: "worker_heartbeats" }>) => void;
+  /** How often workers heartbeat now, ms: the longest a heartbeat waits for company. */
+  intervalMs: () => number;
+}
+
+export class HeartbeatBatcher {
+  /** The latest heartbeat of each worker not yet sent. */
+  private readonly waiting = new Map<string, WorkerHeartbeat>();
+  /** The state of each worker as last sent: a change of it is news for the queen. */
+  private readonly sentStates = new Map<string, WorkerState>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly options: HeartbeatBatcherOptions) {}
+
+  observe(heartbeat: WorkerHeartbeat): void {
+    this.waiting.set(heartbeat.workerId, heartbeat);
+    const sentState = this.sentStates.get(heartbeat.workerId);
+    const news = sentState === undefined || (sentState !== heartbeat.state && !(SERVING.has(sentState) && SERVING.has(heartbeat.state)));
+    if (news) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.options.intervalMs());
+  }
+
+  /** Sends every waiting heartbeat now, as one frame. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.waiting.size === 0) return;
+    const heartbeats = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const heartbeat of heartbeats) {
+      // A stopped worker beats no more: forget it, so a reused id would count as new.
+      if (heartbeat.state === "stopped") this.sentStates.delete(heartbeat.workerId);
+      else this.sentStates.set(heartbeat.workerId, heartbeat.state);
+    }
+    this.options.send({ type: "worker_heartbeats", heartbeats });
+  }
+
+  /**
+   * The queen's socket dropped: a new one starts from nothing (the queen learns each worker anew
+   * from its hello and next heartbeat), so every worker's next heartbeat goes at once.
+   */
+  reset(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.waiting.clear();
+    this.sentStates.clear();
+  }
+}
