@@ -1,6 +1,7 @@
 // HeartbeatBatcher on vitest's fake clock: a worker's first heartbeat and a change of its state go
-// at once, carrying whatever waited; unchanged ones go together one interval after the first of
-// them; a reset (a new queen socket) makes every worker news again.
+// at once, carrying whatever waited; unchanged ones go together at a steady tick, so a worker
+// beating every interval is forwarded every interval; a reset (a new queen socket) makes every
+// worker news again.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
@@ -40,6 +41,22 @@ describe("HeartbeatBatcher", () => {
     expect(frames).toHaveLength(4);
     vi.advanceTimersByTime(10 * INTERVAL_MS);
     expect(frames).toHaveLength(4); // nothing waiting, nothing sent
+  });
+
+  it("forwards a worker that beats every interval every interval, whatever its phase", () => {
+    const sentAt: number[] = [];
+    const batch = new HeartbeatBatcher({ send: () => sentAt.push(Date.now()), intervalMs: () => INTERVAL_MS });
+    const start = Date.now();
+    batch.observe(beat("wrk_a")); // first: at once
+    vi.advanceTimersByTime(INTERVAL_MS - 1); // the next beat just before a tick would start
+    for (let n = 0; n < 5; n += 1) {
+      batch.observe(beat("wrk_a"));
+      vi.advanceTimersByTime(INTERVAL_MS);
+    }
+    const gaps = sentAt.slice(1).map((at, index) => at - (sentAt[index] ?? start));
+    expect(sentAt).toHaveLength(6);
+    expect(Math.max(...gaps.slice(1))).toBe(INTERVAL_MS);
+    expect(gaps[0]).toBeLessThan(2 * INTERVAL_MS);
   });
 
   it("sends a change of state at once, with every heartbeat that was waiting", () => {

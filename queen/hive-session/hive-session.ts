@@ -130,9 +130,15 @@ export class HiveSession extends DurableObject<Env> {
    * `headTimeoutMs`: how long to wait for the worker to start answering (the request's deadline
    * may leave less than RESPONSE_HEAD_TIMEOUT_MS).
    */
-  async relay(request: RelayRequest, headTimeoutMs = RESPONSE_HEAD_TIMEOUT_MS): Promise<Response> {
+  async relay(request: RelayRequest, hiveName: string, headTimeoutMs = RESPONSE_HEAD_TIMEOUT_MS): Promise<Response> {
     const socket = this.greetedSocket();
-    if (!socket) return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
+    if (!socket) {
+      // The Registry placed this on a hive that has no socket here: this object was reset (a
+      // deploy resets Durable Objects) without hearing the socket close. Say the hive is offline,
+      // so the route's next try waits for its workers to come back rather than meet this again.
+      await this.reporter.offline(hiveName, this.workers.disconnected());
+      return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
+    }
     const { requestId } = request;
     const pending = new PendingRelay({
       onCancel: () => this.send(socket.ws, { type: "cancel", requestId }),

@@ -34,7 +34,7 @@ import { parseModelTarget } from "../scheduling/model-target.js";
 import { requestDeadlineMs } from "../scheduling/request-deadline.js";
 import { serverTiming } from "../scheduling/server-timing.js";
 import { endAtDeadline } from "../streams/deadline-stream.js";
-import { failoverStream } from "../streams/spliced-stream.js";
+import { failoverStream, lostOnTheWay } from "../streams/spliced-stream.js";
 
 /**
  * Relays `request` (already validated against `path`'s schema) and answers with the worker's
@@ -74,16 +74,19 @@ export async function relayInference(
   noteInference(c, { model, hive: result.hiveName, worker: result.workerId });
   // Failover after the first token (streams/spliced-stream.ts): a streamed answer whose worker is
   // lost mid-answer goes on from another worker; anything else passes through unchanged.
-  const lostWorkers = [result.workerId];
+  const lostWorkers: string[] = [];
+  let answering = result.workerId;
   const streamed = failoverStream({
     request: withoutKeepAlive(request),
     path,
     first: result.response,
-    retry: async (continuation) => {
+    retry: async (continuation, lost) => {
       if (Date.now() >= deadlineMs) return undefined; // past X-Request-Timeout: end it, do not start again
+      // Not placed on again, unless only the way to it broke: then it may take the rest once its hive is back.
+      if (!lostOnTheWay(lost)) lostWorkers.push(answering);
       const next = await leasedRelay({ ...relay, lease: { ...relay.lease, requestId: newId("req"), excludeWorkerIds: lostWorkers }, body: continuation });
       if (!next.ok) return undefined;
-      lostWorkers.push(next.workerId); // not placed on again if it breaks too
+      answering = next.workerId;
       return next.response;
     },
     onWorkerLost: (attempt, cause) => console.warn(`request ${result.relayId}: worker lost mid-answer (continuation ${attempt}): ${cause.code}: ${cause.message}`),

@@ -76,7 +76,7 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     relayStartedAtMs ??= Date.now();
     // The worker must start answering before the request's deadline (X-Request-Timeout).
     const headTimeoutMs = Math.max(1, lease.deadlineMs - Date.now());
-    const response = await relayOnce(session, { requestId: relayId, workerId: outcome.workerId, port: outcome.port, path: input.path, body: input.body }, headTimeoutMs);
+    const response = await relayOnce(session, { requestId: relayId, workerId: outcome.workerId, port: outcome.port, path: input.path, body: input.body }, outcome.hiveName, headTimeoutMs);
     const served = {
       ok: true as const,
       relayId,
@@ -92,7 +92,9 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${failure}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
     lastFailure = { ...served, response: withoutRelayMark(response), failovers: attempt - 1 };
     if (signal.aborted || Date.now() >= lease.deadlineMs) break; // nobody to answer, or no time left to try another
-    excluded.push(outcome.workerId);
+    // A worker whose hive is offline is not to blame: the Registry knows now, and the next lease
+    // waits for it to come back (or goes elsewhere).
+    if (failure !== "hive_offline") excluded.push(outcome.workerId);
   }
   if (!lastFailure) throw new Error("leasedRelay: no attempt was made");
   return lastFailure;
@@ -111,9 +113,9 @@ async function acquireUnlessGone(registry: Registry, request: LeaseRequest, inpu
   }
 }
 
-async function relayOnce(session: Session, request: RelayRequest, headTimeoutMs: number): Promise<Response> {
+async function relayOnce(session: Session, request: RelayRequest, hiveName: string, headTimeoutMs: number): Promise<Response> {
   try {
-    return await session.relay(request, headTimeoutMs);
+    return await session.relay(request, hiveName, headTimeoutMs);
   } catch (error) {
     // The HiveSession call itself failed (its object was reset, say): nothing reached a worker.
     console.error(`relay of request ${request.requestId} failed`, error);

@@ -30,9 +30,10 @@ export interface FailoverStreamOptions {
   /**
    * Relays `body` (a request to the same path) to another worker and resolves with its
    * response; undefined when no worker can be had. The route places it, excluding the workers
-   * already lost, and ends its lease when the response body ends.
+   * already lost (`lost` says why the last one stopped: see lostOnTheWay), and ends its lease
+   * when the response body ends.
    */
-  retry: (body: string) => Promise<Response | undefined>;
+  retry: (body: string, lost: LostCause) => Promise<Response | undefined>;
   /** Continuations tried at most, per client stream. Default 2. */
   maxContinuations?: number;
   /** Silence within an answer that counts as a lost worker, in ms. Default 60,000. */
@@ -74,6 +75,17 @@ const LOST_WORKER_CODES = new Set([
   "worker_stopping",
   "worker_draining",
 ]);
+
+/**
+ * Breaks on the way to the worker that say nothing against the worker itself: its hive's socket
+ * dropped, or the queen's own object relaying it was reset (a deploy resets Durable Objects). The
+ * worker may well serve the rest once its hive is back, so a continuation may go to it again.
+ */
+const LOST_ON_THE_WAY_CODES = new Set(["hive_disconnected", "relay_lost"]);
+
+export function lostOnTheWay(cause: LostCause): boolean {
+  return LOST_ON_THE_WAY_CODES.has(cause.code);
+}
 
 export function failoverStream(options: FailoverStreamOptions): Response {
   const { first } = options;
@@ -254,7 +266,7 @@ class SplicedStream {
       }
       let response: Response | undefined;
       try {
-        response = await this.options.retry(next.body);
+        response = await this.options.retry(next.body, cause);
       } catch (error) {
         cause = { code: "retry_failed", message: describeError(error) };
         continue;
@@ -306,7 +318,10 @@ class SplicedStream {
 }
 
 function lostCauseOf(read: ReadResult): LostCause | undefined {
-  if (read.kind === "failed") return { code: "worker_disconnected", message: describeError(read.error) };
+  // A relayed event stream never fails on the hive's or the worker's account (those breaks come
+  // as error events, pending-relay.ts): a body that fails is the stream from the queen's relaying
+  // object breaking, which a reset of that object does.
+  if (read.kind === "failed") return { code: "relay_lost", message: describeError(read.error) };
   if (read.kind === "stalled") return { code: "worker_stalled", message: "the worker sent nothing for too long" };
   return undefined;
 }

@@ -50,6 +50,8 @@ export interface LocalCloudOptions {
   queenVars?: Record<string, string>;
   /** "log" to have the queen's console.log lines (its request log) on this process's console. */
   queenLogLevel?: "warn" | "log";
+  /** The URL the hive connects to, given the queen's: a proxy in between, say. Default the queen's own. */
+  hiveVia?: (queenUrl: string) => Promise<string>;
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -72,9 +74,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const { token } = await client.createHive(options.hiveName);
   const hiveLog: string[] = [];
   const cacheDir = join(dir, "cache");
+  const hiveQueenUrl = options.hiveVia ? await options.hiveVia(queen.url) : undefined;
   const startHive = () =>
     startHiveProcess({
-      queenUrl: queen.url,
+      queenUrl: hiveQueenUrl ?? queen.url,
       name: options.hiveName,
       token,
       workerThreads: 1,

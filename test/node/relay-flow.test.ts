@@ -1,23 +1,34 @@
-// Relay flow control for real: queen in workerd, a hive process, two worker processes of the tiny
-// model. Streams through the queen carry exactly what the same request made direct to a
-// worker does, under concurrency; and a client that stops reading a large answer holds the hive
-// to a window of it (relay-flow.ts) while other requests of the hive are answered.
+// Relay flow control for real: queen in workerd, a hive process (behind a TCP proxy that can cut
+// its socket), two worker processes of the tiny model. Streams through the queen carry exactly
+// what the same request made direct to a worker does, under concurrency; a client that stops
+// reading a large answer holds the hive to a window of it (relay-flow.ts) while other requests of
+// the hive are answered; and a stream whose hive socket drops mid-answer reaches its client whole.
 import { once } from "node:events";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hiveKeyPath, WorkerSecrets } from "../../hive/workers/worker-secrets.js";
 import { RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
+import { TcpProxy } from "../support/tcp-proxy.js";
 import { type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
 const HIVE = "flow-hive";
 
 describe("relay flow control through a real hive and workers", () => {
   let cloud: LocalCloud;
+  let proxy: TcpProxy | undefined;
   let direct: { id: string; port: number };
   let secrets: WorkerSecrets;
 
   beforeAll(async () => {
-    cloud = await startLocalCloud({ heartbeatIntervalMs: 1000, hiveName: HIVE });
+    cloud = await startLocalCloud({
+      heartbeatIntervalMs: 1000,
+      hiveName: HIVE,
+      // The hive reaches the queen through a proxy that can cut its socket.
+      hiveVia: async (queenUrl) => {
+        proxy = await TcpProxy.start(Number(new URL(queenUrl).port));
+        return `http://127.0.0.1:${proxy.port}`;
+      },
+    });
     const workers = [];
     for (let n = 0; n < 2; n += 1) workers.push(await cloud.client.spawnWorker({ hive: HIVE, model: TINY_MODEL, source: cloud.modelSource }));
     for (const worker of workers) await cloud.client.waitForWorkerReady(worker.id, 60_000);
@@ -27,6 +38,7 @@ describe("relay flow control through a real hive and workers", () => {
 
   afterAll(async () => {
     await cloud?.stop();
+    await proxy?.close();
   });
 
   // Greedy: under concurrency llama.cpp's batched arithmetic varies with the batch's make-up, which
@@ -103,15 +115,38 @@ describe("relay flow control through a real hive and workers", () => {
     expect(ended.flow_pauses).toBeGreaterThanOrEqual(1);
     expect(ended.max_unacked_bytes).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024);
   }, 120_000);
+
+  it("keeps a stream whole when the hive's socket drops mid-answer: the generation stops, and the rest comes once the hive is back", async () => {
+    const logFrom = cloud.hiveLog.length;
+    const response = await viaQueen("/v1/chat/completions", chatBody(300, 1000));
+    const reader = response.body?.getReader();
+    if (!reader) throw new Error("no body");
+    const decoder = new TextDecoder();
+    let raw = "";
+    while (contentOf(raw).length === 0) raw += decoder.decode((await reader.read()).value, { stream: true });
+    expect(proxy?.cut()).toBeGreaterThan(0);
+    for (let read = await reader.read(); !read.done; read = await reader.read()) raw += decoder.decode(read.value, { stream: true });
+    expect(raw).toContain("data: [DONE]");
+    expect(raw).not.toContain('"error"');
+    expect(contentOf(raw).length).toBeGreaterThan(0);
+    // The hive stopped the generation its socket had carried, and the rest came through its next socket.
+    const newLines = cloud.hiveLog.slice(logFrom);
+    expect(newLines.some((line) => line.includes("relayed request") && line.includes('"outcome":"cancelled"'))).toBe(true);
+    expect(newLines.filter((line) => line.includes("queen welcomed")).length).toBeGreaterThanOrEqual(1);
+  }, 90_000);
 });
 
-/** The text content of a streamed chat's SSE body. */
+/** The text content of a streamed chat's SSE body, tolerating a last event cut in half by a break. */
 function contentOf(sse: string): string {
   let text = "";
   for (const event of sse.split("\n\n")) {
     if (!event.startsWith("data: ") || event === "data: [DONE]") continue;
-    const chunk = JSON.parse(event.slice("data: ".length)) as { choices?: Array<{ delta?: { content?: string } }> };
-    text += chunk.choices?.[0]?.delta?.content ?? "";
+    try {
+      const chunk = JSON.parse(event.slice("data: ".length)) as { choices?: Array<{ delta?: { content?: string } }> };
+      text += chunk.choices?.[0]?.delta?.content ?? "";
+    } catch {
+      // an event not yet whole in what was read so far
+    }
   }
   return text;
 }

@@ -199,8 +199,9 @@ describe("continuing a stream after the first token", () => {
     const refused = { response: new Response(JSON.stringify({ error: { message: "busy", type: "server_error", param: null, code: "worker_busy" } }), { status: 503 }), cancelled: Promise.resolve() };
     const { response, lost } = splice(scriptedStream([a.role, a.text("a")], "fail"), [refused, scriptedStream([c.role, c.text("b"), c.finish(), c.done])]);
     expect((await readClientStream(response)).text).toBe("ab");
+    // A body that fails is the stream from the queen's relaying object breaking: lost on the way.
     expect(lost).toEqual([
-      { attempt: 0, code: "worker_disconnected" },
+      { attempt: 0, code: "relay_lost" },
       { attempt: 1, code: "worker_busy" },
     ]);
   });

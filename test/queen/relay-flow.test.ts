@@ -1,11 +1,13 @@
 // Relay flow control inside workerd, with a test hive on the real socket route: the queen
 // acknowledges to the hive only what its client's side pulled, in batches of RELAY_ACK_BYTES, so
 // a client that stops reading stops the acks (and a real hive then stops at its window), while
-// other requests of the same hive are answered.
-import { SELF } from "cloudflare:test";
+// other requests of the same hive are answered. And a stream whose HiveSession is reset mid-answer
+// (as a deploy resets Durable Objects) reaches its client whole.
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
-import { auth, contentChunk, eventually, type TestHive } from "./hive-socket.js";
+import { hiveSessionStub } from "../../queen/hive-session/stub.js";
+import { auth, contentChunk, eventually, helloFrame, listModelIds, TestHive } from "./hive-socket.js";
 import { hiveServing, spawnWorker } from "./job-client.js";
 
 function chat(model: string): Promise<Response> {
@@ -89,3 +91,60 @@ describe("relay flow control", () => {
     await eventually(async () => Math.max(0, ...takeAcks(hive, slow.requestId)) >= pieces * bytesOf(piece) - RELAY_ACK_BYTES);
   }, 20_000); // 4 MiB through workerd, on a shared machine
 });
+
+describe("a HiveSession reset mid-stream", () => {
+  it("leaves the client's stream whole: the route continues it through the new object once the hive is back", async () => {
+    const token = await TestHive.register("reset-hive");
+    const hive = await TestHive.connect("reset-hive", token);
+    hive.send(helloFrame());
+    await hive.next("welcome");
+    const workerId = await spawnWorker(hive, "reset-model");
+    let current = hive;
+    const beating = setInterval(() => {
+      if (current.ws.readyState === WebSocket.OPEN) current.heartbeat(workerId, "reset-model");
+    }, 100);
+    onTestFinished(() => clearInterval(beating));
+    await eventually(async () => (await listModelIds()).includes("reset-model"));
+
+    const responsePromise = chat("reset-model");
+    const first = await hive.next("request");
+    hive.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    hive.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: event("Hello") });
+    const reader = (await responsePromise).body?.getReader();
+    if (!reader) throw new Error("no body");
+    const decoder = new TextDecoder();
+    let raw = decoder.decode((await reader.read()).value, { stream: true });
+    expect(raw).toContain("Hello");
+
+    // A deploy resets Durable Objects: the object and the hive's socket are gone at once.
+    await runInDurableObject(hiveSessionStub(env, "reset-hive"), (_instance, state) => state.abort("deploy")).catch(() => {});
+    await eventually(async () => hive.closed !== undefined);
+    const back = await TestHive.connect("reset-hive", token);
+    back.send(helloFrame([], undefined, [workerId]));
+    await back.next("welcome");
+    current = back;
+
+    // The route asks the worker, through the new object, for the rest after the text sent.
+    const continuation = await back.next("request", 15_000);
+    const asked = JSON.parse(continuation.body) as { messages: Array<{ role: string; content: string }> };
+    expect(asked.messages.at(-1)).toEqual({ role: "assistant", content: "Hello" });
+    back.send({ type: "response_head", requestId: continuation.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    back.send({ type: "response_chunk", requestId: continuation.requestId, seq: 0, data: `${event(" world")}data: [DONE]\n\n` });
+    back.send({ type: "response_end", requestId: continuation.requestId, chunks: 1 });
+    for (let read = await reader.read(); !read.done; read = await reader.read()) raw += decoder.decode(read.value, { stream: true });
+    expect(contentOf(raw)).toBe("Hello world");
+    expect(raw).not.toContain('"error"');
+    expect(raw.match(/data: \[DONE\]/g)).toHaveLength(1);
+  }, 30_000);
+});
+
+/** The text content of a streamed chat's SSE body. */
+function contentOf(sse: string): string {
+  let text = "";
+  for (const block of sse.split("\n\n")) {
+    if (!block.startsWith("data: ") || block === "data: [DONE]") continue;
+    const chunk = JSON.parse(block.slice("data: ".length)) as { choices?: Array<{ delta?: { content?: string } }> };
+    text += chunk.choices?.[0]?.delta?.content ?? "";
+  }
+  return text;
+}

@@ -1,7 +1,8 @@
 // A TCP proxy on 127.0.0.1 for fault drills: forwards each connection to a target port, and can
 // freeze the connections open now: from then on they carry nothing either way and are never
 // closed on the other side, as a NAT or a dead link drops a flow without a FIN or RST. New
-// connections are forwarded normally, unless the proxy is told to refuse them for a while.
+// connections are forwarded normally, unless the proxy is told to refuse them for a while. It can
+// also cut every connection now (a reset both ends see at once: a socket drop, not a process's).
 import { createServer, type Server, type Socket, connect } from "node:net";
 import type { AddressInfo } from "node:net";
 
@@ -62,6 +63,18 @@ export class TcpProxy {
       frozen += 1;
     }
     return frozen;
+  }
+
+  /** Resets every connection open now, both sides; returns how many. */
+  cut(): number {
+    let cut = 0;
+    for (const pair of this.pairs) {
+      if (pair.client.destroyed) continue;
+      pair.client.resetAndDestroy();
+      pair.upstream.resetAndDestroy();
+      cut += 1;
+    }
+    return cut;
   }
 
   async close(): Promise<void> {
