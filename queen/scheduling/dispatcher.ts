@@ -97,6 +97,12 @@ export class Dispatcher {
   private readonly leaseMs = new Map<string, number>();
   /** Model → when and why its last worker went, for a refusal that says what happened. */
   private readonly lastGone = new Map<string, GoneWorker>();
+  /**
+   * When each model's waiting requests are next checked for a worker that went and did not come
+   * back: one timer per model, however many of its workers go (thousands do when hives drop at
+   * once, and a Worker may hold only 10,000 timers).
+   */
+  private readonly strandedChecks = new Map<string, { dueMs: number }>();
   private readonly clock: Clock;
   private readonly view: PlacementView = {
     inFlight: (workerId) => this.inFlight.get(workerId) ?? 0,
@@ -165,7 +171,7 @@ export class Dispatcher {
       this.coolingUntil.delete(change.workerId);
       this.lastGone.set(model, { atMs: this.clock.now(), reason: goneReason });
       if (goneReason === "deleted" || goneReason === "stopped") this.refuseStranded(model);
-      else this.clock.setTimer(() => this.refuseStranded(model), this.options.strandedGraceMs ?? DEFAULT_STRANDED_GRACE_MS);
+      else this.checkStrandedAt(model, this.clock.now() + (this.options.strandedGraceMs ?? DEFAULT_STRANDED_GRACE_MS));
       return;
     }
     const queue = this.queues.get(model);
@@ -283,6 +289,26 @@ export class Dispatcher {
       this.forgetWaiting(entry);
       entry.resolve(ahead.refusal);
     }
+  }
+
+  /** Checks `model`'s waiting requests at `dueMs` (or later, when another of its workers went since). */
+  private checkStrandedAt(model: string, dueMs: number): void {
+    const pending = this.strandedChecks.get(model);
+    if (pending) {
+      pending.dueMs = Math.max(pending.dueMs, dueMs); // the running timer re-arms for the rest
+      return;
+    }
+    const check = { dueMs };
+    this.strandedChecks.set(model, check);
+    const fire = () => {
+      if (check.dueMs > this.clock.now()) {
+        this.clock.setTimer(fire, check.dueMs - this.clock.now());
+        return;
+      }
+      this.strandedChecks.delete(model);
+      this.refuseStranded(model);
+    };
+    this.clock.setTimer(fire, dueMs - this.clock.now());
   }
 
   private timeOut(entry: Waiting): void {

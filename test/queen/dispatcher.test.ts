@@ -20,6 +20,11 @@ class ManualClock implements Clock {
     };
   }
 
+  /** Timers set and not yet run or cancelled. */
+  get pending(): number {
+    return this.timers.length;
+  }
+
   advance(ms: number): void {
     this.nowMs += ms;
     const due = this.timers.filter((timer) => timer.atMs <= this.nowMs);
@@ -235,6 +240,26 @@ describe("a model without a serving worker", () => {
     const outcome = await waiting;
     expect(outcome).toMatchObject({ ok: false, code: "no_worker_available" });
     expect(outcome.ok ? "" : outcome.message).toContain("stopped heartbeating");
+  });
+
+  it("keeps one timer per model however many of its workers go, and gives the last one to go its whole grace", async () => {
+    const { ask, clock, dispatcher, table, graceMs } = setup([worker("wrk_only")]);
+    await leaseOf(ask().outcome);
+    const log = recorder();
+    log.track("waiting", ask().outcome);
+    const timersBefore = clock.pending;
+    table.workers = [];
+    // Hives dropping at once take thousands of workers with them.
+    for (let n = 0; n < 5000; n += 1) dispatcher.onWorkerChange({ kind: "gone", workerId: `wrk_many${n}`, model: "m", hiveName: "hive-a" }, "hive_offline");
+    expect(clock.pending - timersBefore).toBe(1);
+    clock.advance(graceMs - 1000);
+    dispatcher.onWorkerChange({ kind: "gone", workerId: "wrk_only", model: "m", hiveName: "hive-a" }, "hive_offline");
+    clock.advance(1000); // the first workers' grace is over, the last one's is not
+    await flush();
+    expect(log.settled).toEqual([]);
+    clock.advance(graceMs - 1000);
+    await flush();
+    expect(log.outcomes.get("waiting")).toMatchObject({ ok: false, code: "no_worker_available" });
   });
 
   it("answers a model never seen with 404 model_not_found", async () => {
