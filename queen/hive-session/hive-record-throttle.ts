@@ -8,7 +8,7 @@ import { recordHiveCapabilities, recordHiveDevices } from "../hives/hive-records
 
 /** Storage key of when the last write happened (ms); tests age it to skip the wait. */
 export const LAST_WRITE_KEY = "record:lastWriteAtMs";
-const PENDING_KEY = "record:pending";
+export const PENDING_KEY = "record:pending";
 
 /** A hello's machine facts (devices included), or a status refresh's devices alone. */
 export type HiveFacts = { capabilities: Record<string, unknown> & { devices: HiveDevices } } | { devices: HiveDevices };
