@@ -71,6 +71,11 @@ async function writeBig(response: ServerResponse, bytes: number): Promise<void> 
   response.end();
 }
 
+/** Bytes of the response chunks among `frames`: what the relay sent of the answer. */
+function chunkBytes(frames: HiveToQueenFrame[]): number {
+  return Buffer.byteLength(frames.flatMap((frame) => (frame.type === "response_chunk" ? [frame.data] : [])).join(""));
+}
+
 async function streamParts(response: ServerResponse, parts: string[]): Promise<void> {
   for (const part of parts) {
     response.write(part);
@@ -192,24 +197,23 @@ describe("WorkerRelays", () => {
     const { relaying, frames, logged, facts, send, request } = relays();
     const relayed = relaying.start(request("req_big", "/v1/big"), send);
     await waitUntil(() => logged.some((line) => line.includes("req_big: paused reading the worker")), 10_000, "the relay to pause");
-    const sentBytes = () => Buffer.byteLength(frames.flatMap((frame) => (frame.type === "response_chunk" ? [frame.data] : [])).join(""));
     // A window, and at most the one read that crossed it.
-    expect(sentBytes()).toBeGreaterThanOrEqual(RELAY_WINDOW_BYTES);
-    expect(sentBytes()).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024);
+    expect(chunkBytes(frames)).toBeGreaterThanOrEqual(RELAY_WINDOW_BYTES);
+    expect(chunkBytes(frames)).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024);
     // Nothing more is read while no ack comes: the worker's writes back up into its socket.
     const writtenWhenPaused = bigWritten;
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(sentBytes()).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024);
+    expect(chunkBytes(frames)).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024);
     expect(bigWritten - writtenWhenPaused).toBeLessThan(RELAY_WINDOW_BYTES);
     expect(frames.some((frame) => frame.type === "response_end")).toBe(false);
 
     // The queen's client reads on: ack what was sent, each time, until the end.
     while (!frames.some((frame) => frame.type === "response_end")) {
-      relaying.ack("req_big", sentBytes());
+      relaying.ack("req_big", chunkBytes(frames));
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     await relayed;
-    expect(sentBytes()).toBe(BIG_BYTES);
+    expect(chunkBytes(frames)).toBe(BIG_BYTES);
     const text = frames.flatMap((frame) => (frame.type === "response_chunk" ? [frame.data] : [])).join("");
     expect(text).toBe(BIG_PIECE.repeat(BIG_BYTES / Buffer.byteLength(BIG_PIECE)));
     const ended = facts.at(-1) ?? {};
@@ -235,13 +239,12 @@ describe("WorkerRelays", () => {
     relaying.ack("req_unknown", 1234);
     const relayed = relaying.start(request("req_over", "/v1/endless"), send);
     await waitUntil(() => logged.some((line) => line.includes("req_over: paused reading the worker")), 10_000, "the relay to pause");
-    const sentBytes = () => Buffer.byteLength(frames.flatMap((frame) => (frame.type === "response_chunk" ? [frame.data] : [])).join(""));
     // A hostile or confused queen acks far ahead: the relay sends one more window, not the rest.
-    const sentAtAck = sentBytes();
+    const sentAtAck = chunkBytes(frames);
     relaying.ack("req_over", Number.MAX_SAFE_INTEGER);
-    await waitUntil(() => sentBytes() >= sentAtAck + RELAY_WINDOW_BYTES, 5000, "a second window");
+    await waitUntil(() => chunkBytes(frames) >= sentAtAck + RELAY_WINDOW_BYTES, 5000, "a second window");
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(sentBytes() - sentAtAck).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024); // a window, and the last read and coalesced text
+    expect(chunkBytes(frames) - sentAtAck).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024); // a window, and the last read and coalesced text
     relaying.abortAll();
     await relayed;
   });

@@ -8,6 +8,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hiveKeyPath, WorkerSecrets } from "../../hive/workers/worker-secrets.js";
 import { RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
+import { contentSoFar } from "../support/sse-streams.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 import { type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
@@ -62,12 +63,12 @@ describe("relay flow control through a real hive and workers", () => {
       headers: { authorization: `Bearer ${secrets.secretFor(direct.id)}`, "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-    return contentOf(await response.text());
+    return contentSoFar(await response.text());
   }
 
   it("streams 16 answers at once, each whole and in order: the text of the same request made direct", async () => {
     const bodies = Array.from({ length: 16 }, (_, n) => chatBody(n, 48));
-    const through = await Promise.all(bodies.map(async (body) => contentOf(await (await viaQueen("/v1/chat/completions", body)).text())));
+    const through = await Promise.all(bodies.map(async (body) => contentSoFar(await (await viaQueen("/v1/chat/completions", body)).text())));
     for (const [n, body] of bodies.entries()) {
       expect(through[n]?.length).toBeGreaterThan(0);
       expect(through[n], `stream ${n}`).toBe(await directText(body));
@@ -97,7 +98,7 @@ describe("relay flow control through a real hive and workers", () => {
     expect(unacked).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024); // a window and the last read
 
     // Other requests of the same hive go on meanwhile.
-    const others = await Promise.all([0, 1, 2, 3].map(async (n) => contentOf(await (await viaQueen("/v1/chat/completions", chatBody(100 + n, 16))).text())));
+    const others = await Promise.all([0, 1, 2, 3].map(async (n) => contentSoFar(await (await viaQueen("/v1/chat/completions", chatBody(100 + n, 16))).text())));
     for (const text of others) expect(text.length).toBeGreaterThan(0);
     // (Whether the slow answer is still held by now is not the relay's to say: the client's socket
     // and workerd's pipe to it take in the last megabyte of this 2 MB answer. That acks follow only
@@ -123,30 +124,15 @@ describe("relay flow control through a real hive and workers", () => {
     if (!reader) throw new Error("no body");
     const decoder = new TextDecoder();
     let raw = "";
-    while (contentOf(raw).length === 0) raw += decoder.decode((await reader.read()).value, { stream: true });
+    while (contentSoFar(raw).length === 0) raw += decoder.decode((await reader.read()).value, { stream: true });
     expect(proxy?.cut()).toBeGreaterThan(0);
     for (let read = await reader.read(); !read.done; read = await reader.read()) raw += decoder.decode(read.value, { stream: true });
     expect(raw).toContain("data: [DONE]");
     expect(raw).not.toContain('"error"');
-    expect(contentOf(raw).length).toBeGreaterThan(0);
+    expect(contentSoFar(raw).length).toBeGreaterThan(0);
     // The hive stopped the generation its socket had carried, and the rest came through its next socket.
     const newLines = cloud.hiveLog.slice(logFrom);
     expect(newLines.some((line) => line.includes("relayed request") && line.includes('"outcome":"cancelled"'))).toBe(true);
     expect(newLines.filter((line) => line.includes("queen welcomed")).length).toBeGreaterThanOrEqual(1);
   }, 90_000);
 });
-
-/** The text content of a streamed chat's SSE body, tolerating a last event cut in half by a break. */
-function contentOf(sse: string): string {
-  let text = "";
-  for (const event of sse.split("\n\n")) {
-    if (!event.startsWith("data: ") || event === "data: [DONE]") continue;
-    try {
-      const chunk = JSON.parse(event.slice("data: ".length)) as { choices?: Array<{ delta?: { content?: string } }> };
-      text += chunk.choices?.[0]?.delta?.content ?? "";
-    } catch {
-      // an event not yet whole in what was read so far
-    }
-  }
-  return text;
-}

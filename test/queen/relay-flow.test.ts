@@ -7,6 +7,7 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { hiveSessionStub } from "../../queen/hive-session/stub.js";
+import { contentSoFar } from "../support/sse-streams.js";
 import { auth, contentChunk, eventually, helloFrame, listModelIds, TestHive } from "./hive-socket.js";
 import { hiveServing, spawnWorker } from "./job-client.js";
 
@@ -132,19 +133,8 @@ describe("a HiveSession reset mid-stream", () => {
     back.send({ type: "response_chunk", requestId: continuation.requestId, seq: 0, data: `${event(" world")}data: [DONE]\n\n` });
     back.send({ type: "response_end", requestId: continuation.requestId, chunks: 1 });
     for (let read = await reader.read(); !read.done; read = await reader.read()) raw += decoder.decode(read.value, { stream: true });
-    expect(contentOf(raw)).toBe("Hello world");
+    expect(contentSoFar(raw)).toBe("Hello world");
     expect(raw).not.toContain('"error"');
     expect(raw.match(/data: \[DONE\]/g)).toHaveLength(1);
   }, 30_000);
 });
-
-/** The text content of a streamed chat's SSE body. */
-function contentOf(sse: string): string {
-  let text = "";
-  for (const block of sse.split("\n\n")) {
-    if (!block.startsWith("data: ") || block === "data: [DONE]") continue;
-    const chunk = JSON.parse(block.slice("data: ".length)) as { choices?: Array<{ delta?: { content?: string } }> };
-    text += chunk.choices?.[0]?.delta?.content ?? "";
-  }
-  return text;
-}

@@ -58,6 +58,21 @@ export function relayErrorEvent(code: string, message = `relay broke: ${code}`):
   return `data: ${JSON.stringify({ error: { message, type: "server_error", param: null, code } })}\n\n`;
 }
 
+/**
+ * The text of choice 0 in an SSE body read so far: every whole event (ended by a blank line) is
+ * parsed, and a last one not yet ended is left for the next read.
+ */
+export function contentSoFar(sse: string): string {
+  const whole = sse.split("\n\n").slice(0, -1);
+  let text = "";
+  for (const event of whole) {
+    if (!event.startsWith("data: ") || event === "data: [DONE]") continue;
+    const chunk = JSON.parse(event.slice("data: ".length)) as { choices?: Array<{ delta?: { content?: string } }> };
+    text += chunk.choices?.[0]?.delta?.content ?? "";
+  }
+  return text;
+}
+
 export interface ReadStream {
   /** The data of every event, in order. */
   data: string[];
