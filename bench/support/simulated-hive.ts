@@ -51,7 +51,7 @@ export class SimulatedHive {
     return new Promise((resolve) => {
       const attempt = () => {
         if (this.stopped) return;
-        const ws = new WebSocket(hiveConnectUrl(this.queenUrl, this.name), { headers: { authorization: `Bearer ${this.token}` } });
+        const ws = new WebSocket(hiveConnectUrl(this.queenUrl, this.name), { headers: { authorization: `Bearer ${this.token}` }, perMessageDeflate: false });
         this.ws = ws;
         ws.on("open", () => {
           const workers = this.workers.map((worker) => worker.workerId);

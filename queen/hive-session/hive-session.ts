@@ -9,6 +9,7 @@ import { RbeeError } from "../../shared/errors.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import {
+  type BatchableFrame,
   type HelloFrame,
   HiveToQueenFrame,
   PING_FRAME,
@@ -264,25 +265,36 @@ export class HiveSession extends DurableObject<Env> {
         // Auto-response answers the exact PING_FRAME text; this is a ping spelled differently.
         this.send(ws, { type: "pong" });
         return;
+      case "batch":
+        // In order, as if each had come alone (hive/connection/frame-batcher.ts).
+        for (const each of frame.frames) await this.onFrame(ws, attachment.hiveName, each);
+        return;
+      default:
+        return this.onFrame(ws, attachment.hiveName, frame);
+    }
+  }
+
+  private async onFrame(ws: WebSocket, hiveName: string, frame: BatchableFrame): Promise<void> {
+    switch (frame.type) {
       case "hive_status":
-        await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: frame.devices, models: frame.models ?? [] });
-        return this.recordFacts(attachment.hiveName, { devices: frame.devices });
+        await registryStub(this.env).hiveFacts(hiveName, { devices: frame.devices, models: frame.models ?? [] });
+        return this.recordFacts(hiveName, { devices: frame.devices });
       case "worker_heartbeats":
-        for (const heartbeat of frame.heartbeats) await this.onHeartbeat(ws, attachment.hiveName, heartbeat);
+        for (const heartbeat of frame.heartbeats) await this.onHeartbeat(ws, hiveName, heartbeat);
         return;
       case "job_event": {
         const { jobId, seq, event } = frame;
-        return this.jobDesk.onEvent(ws, attachment.hiveName, jobId, seq, event);
+        return this.jobDesk.onEvent(ws, hiveName, jobId, seq, event);
       }
       case "response_head":
-        this.relayFor(ws, attachment.hiveName, frame.requestId)?.receiveHead({ status: frame.status, headers: frame.headers });
+        this.relayFor(ws, hiveName, frame.requestId)?.receiveHead({ status: frame.status, headers: frame.headers });
         return;
       case "response_chunk":
-        this.relayFor(ws, attachment.hiveName, frame.requestId)?.receiveChunk(frame.seq, frame.data);
+        this.relayFor(ws, hiveName, frame.requestId)?.receiveChunk(frame.seq, frame.data);
         return;
       case "response_end": {
         const error = frame.error ? new RbeeError(502, frame.error.code, frame.error.message) : undefined;
-        this.relayFor(ws, attachment.hiveName, frame.requestId)?.receiveEnd(frame.chunks, error);
+        this.relayFor(ws, hiveName, frame.requestId)?.receiveEnd(frame.chunks, error);
         return;
       }
       default:

@@ -1,8 +1,9 @@
 // Hono middleware for the inference routes: counts each request, and the tokens its response
 // reports, for the API key that made it. The count is written with ctx.waitUntil once the
-// response body has passed through, never on the response's critical path. What it saw (status,
-// tokens, first byte) also feeds the key's token limits, the metrics and the request's log line
-// (observability/inference-outcome.ts), so no stream is read twice.
+// response body has passed through, never on the response's critical path, and in batches
+// (record-usage.ts). What it saw (status, tokens, first byte) also feeds the key's token limits,
+// the metrics and the request's log line (observability/inference-outcome.ts), so no stream is
+// read twice.
 import { createMiddleware } from "hono/factory";
 import type { QueenEnv } from "../env.js";
 import { inferenceOutcome } from "../observability/inference-outcome.js";
@@ -27,11 +28,9 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
     // Same status and headers; only the body is the observed copy of the same bytes.
     c.res = new Response(observed.body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
-  c.executionCtx.waitUntil(
-    usage
-      .then((tokens) => recordUsage(c.env.DB, keyId, day, tokens))
-      .catch((error: unknown) => console.warn(`could not record usage of API key ${keyId}: ${String(error)}`)),
-  );
+  const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
+  // The usage promise never rejects (observe-usage.ts settles it however the body ends).
+  waitUntil(usage.then((tokens) => recordUsage(c.env.DB, waitUntil, keyId, day, tokens)));
   c.executionCtx.waitUntil(usage.then((tokens) => inferenceOutcome(c, { arrivedAtMs, status: response.status, tokens, firstChunkAtMs: firstChunkAtMs() })));
 });
 

@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { separateAssets } from "./queen-assets.js";
 import { bundleQueen } from "./queen-bundle.js";
 import { applyD1Migrations, type D1MigrationSource, migratorWorker } from "./queen-migrations.js";
 
@@ -48,7 +49,8 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
   const config = unstable_getMiniflareWorkerOptions(wranglerConfig);
   if (config.main === undefined) throw new Error(`${CONFIG_PATH} names no \`main\` module for the queen`);
   const bundle = await bundleQueen(config.main, config.define);
-  const { modulesRules: _rules, ...workerOptions } = config.workerOptions;
+  const { modulesRules: _rules, ...withAssets } = config.workerOptions;
+  const { queen: workerOptions, assets } = separateAssets(withAssets, `${wranglerConfig.name}-assets`);
   const migrator = migratorWorker(workerOptions.d1Databases, workerOptions.compatibilityDate);
   const miniflare = new Miniflare({
     host: "127.0.0.1",
@@ -78,7 +80,9 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
           ...options.vars,
         },
       },
-      // After the queen, which stays the Worker every request to the port goes to.
+      // After the queen, which stays the Worker every request to the port goes to, but for the
+      // asset paths routed to the assets (queen-assets.ts).
+      ...(assets ? [assets] : []),
       migrator.worker,
     ],
   });

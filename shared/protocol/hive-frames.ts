@@ -17,8 +17,10 @@ import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
  * 6: relay flow control: the queen acknowledges what its client pulled (response_ack), and the
  * hive sends at most a window of unacknowledged bytes per request (relay-flow.ts); worker
  * heartbeats travel batched, one worker_heartbeats frame per interval.
+ * 7: frames the hive sends within one turn of its event loop travel as one `batch` message (a
+ * non-streamed answer's head, body and end; a stream's head and first token).
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 /** Largest frame either end accepts. A token stream is coalesced well below this. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -124,9 +126,32 @@ export const JobEventFrame = z.object({
  */
 export const PingFrame = z.object({ type: z.literal("ping") });
 
+/** Frames that may travel in a batch: all but the hello, which opens the conversation, and the ping, which must be exactly PING_FRAME. */
+export const BatchableFrame = z.discriminatedUnion("type", [
+  HiveStatusFrame,
+  WorkerHeartbeatsFrame,
+  JobEventFrame,
+  ResponseHeadFrame,
+  ResponseChunkFrame,
+  ResponseEndFrame,
+]);
+export type BatchableFrame = z.infer<typeof BatchableFrame>;
+
+/** Frames a batch holds at most; a batch is also bounded by MAX_FRAME_BYTES. */
+export const MAX_BATCH_FRAMES = 256;
+
+/**
+ * Several frames as one WebSocket message, handled in order as if sent one by one
+ * (hive/connection/frame-batcher.ts). Each message costs the queen's Durable Object an event and
+ * each end a socket write: a non-streamed answer's head, body and end in one message cost one.
+ */
+export const FrameBatch = z.object({ type: z.literal("batch"), frames: z.array(BatchableFrame).min(1).max(MAX_BATCH_FRAMES) });
+export type FrameBatch = z.infer<typeof FrameBatch>;
+
 export const HiveToQueenFrame = z.discriminatedUnion("type", [
   HelloFrame,
   PingFrame,
+  FrameBatch,
   HiveStatusFrame,
   WorkerHeartbeatsFrame,
   JobEventFrame,

@@ -22,17 +22,21 @@ describe("a hive's reports to its queen", () => {
   let hive: Hive;
   let socket: WebSocket | undefined;
   const frames: HiveToQueenFrame[] = [];
+  /** The WebSocket extensions the hive offered when it connected. */
+  let offeredExtensions: string | undefined;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "rbee-hive-status-"));
     server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
     await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-    server.on("connection", (ws) => {
+    server.on("connection", (ws, upgrade) => {
       socket = ws;
+      offeredExtensions = upgrade.headers["sec-websocket-extensions"];
       ws.on("message", (data) => {
         const parsed = HiveToQueenFrame.safeParse(JSON.parse(String(data)));
         if (!parsed.success) throw new Error(`the hive sent an invalid frame: ${parsed.error.message}`);
-        frames.push(parsed.data);
+        // Frames sent in one turn travel as one batch (hive/connection/frame-batcher.ts): read them one by one.
+        frames.push(...(parsed.data.type === "batch" ? parsed.data.frames : [parsed.data]));
         if (parsed.data.type === "hello") {
           ws.send(JSON.stringify({ type: "welcome", protocol: PROTOCOL_VERSION, hiveName: "budget-hive", heartbeatIntervalMs: 1000 }));
         }
@@ -76,6 +80,11 @@ describe("a hive's reports to its queen", () => {
     expect(hello?.devices.ramTotalBytes).toBeLessThanOrEqual(BUDGET);
     expect(hello?.devices.ramFreeBytes).toBeLessThanOrEqual(BUDGET);
     for (const gpu of hello?.devices.gpus ?? []) expect(gpu.vramTotalBytes).toBeLessThanOrEqual(BUDGET);
+  });
+
+  it("offers the queen no per-message compression: its frames are small and compressing each cost more CPU than the relay", () => {
+    expect(socket).toBeDefined();
+    expect(offeredExtensions).toBeUndefined();
   });
 
   it("sends a hive_status listing a model once its download ends, under the name clients use", async () => {

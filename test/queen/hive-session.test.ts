@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { auth, contentChunk, eventually, helloFrame, listModelIds, modelState, TestHive } from "./hive-socket.js";
+import { auth, contentChunk, eventually, heartbeatOf, helloFrame, listModelIds, modelState, TestHive } from "./hive-socket.js";
 import { spawnWorker } from "./job-client.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 
@@ -139,6 +139,41 @@ describe("request relay", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/event-stream");
     expect(await response.text()).toBe(events.join(""));
+  });
+
+  it("handles a batch of frames in order, as if each had come alone", async () => {
+    const hive = await TestHive.greeted("batch-hive");
+    const workerId = await spawnWorker(hive, "batch-model");
+    // A heartbeat and a whole answer's frames, each kind in a batch as the hive sends them.
+    hive.send({ type: "batch", frames: [{ type: "worker_heartbeats", heartbeats: [heartbeatOf(workerId, "batch-model")] }] });
+    await eventually(async () => (await listModelIds()).includes("batch-model"));
+
+    const responsePromise = chat("batch-model", true);
+    const request = await hive.next("request");
+    const events = [...Array.from({ length: 5 }, (_, i) => `data: ${contentChunk(String(i))}\n\n`), "data: [DONE]\n\n"];
+    hive.send({
+      type: "batch",
+      frames: [
+        { type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "text/event-stream" } },
+        ...events.map((data, seq) => ({ type: "response_chunk", requestId: request.requestId, seq, data })),
+        { type: "response_end", requestId: request.requestId, chunks: events.length },
+      ],
+    });
+    const response = await responsePromise;
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(events.join(""));
+  });
+
+  it("refuses a batch holding a hello, a ping or another batch, naming the frame", async () => {
+    const hive = await TestHive.greeted("bad-batch-hive");
+    for (const inner of [helloFrame(), { type: "ping" }, { type: "batch", frames: [{ type: "ping" }] }]) {
+      hive.send({ type: "batch", frames: [inner] });
+      const refused = await hive.next("error");
+      expect(refused.code).toBe("invalid_frame");
+      expect(refused.message).toContain("frames[0].type");
+    }
+    hive.send({ type: "batch", frames: [] });
+    expect((await hive.next("error")).message).toContain("frames");
   });
 
   it("relays completions and embeddings to the worker's matching path", async () => {

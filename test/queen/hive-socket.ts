@@ -110,26 +110,26 @@ export class TestHive {
 
   /** A heartbeat of a worker of this hive; the queen accepts it only for a worker it issued here (spawnWorker in job-client.ts). */
   heartbeat(workerId: string, model: string, state = "ready"): void {
-    this.send({
-      type: "worker_heartbeats",
-      heartbeats: [
-        {
-          workerId,
-          model,
-          state,
-          pid: 4242,
-          port: 40001,
-          slotsTotal: 1,
-          slotsBusy: 0,
-          queueLength: 0,
-          device: "cpu",
-          memoryRssBytes: 100 * 1024 * 1024,
-          memoryVramBytes: null,
-          tokensPerSecond: 0,
-        },
-      ],
-    });
+    this.send({ type: "worker_heartbeats", heartbeats: [heartbeatOf(workerId, model, state)] });
   }
+}
+
+/** One worker's heartbeat as a hive relays it: one slot, on port 40001. */
+export function heartbeatOf(workerId: string, model: string, state = "ready"): Record<string, unknown> {
+  return {
+    workerId,
+    model,
+    state,
+    pid: 4242,
+    port: 40001,
+    slotsTotal: 1,
+    slotsBusy: 0,
+    queueLength: 0,
+    device: "cpu",
+    memoryRssBytes: 100 * 1024 * 1024,
+    memoryVramBytes: null,
+    tokensPerSecond: 0,
+  };
 }
 
 export async function listModelIds(): Promise<string[]> {
