@@ -5,11 +5,13 @@
 // worker's secret (./worker-secrets.ts); which worker may be relayed to at all is WorkerRelays'
 // check, made before this runs. Flow control: with a window of bytes sent and not yet
 // acknowledged by the queen (./relay-window.ts), it stops reading the worker's answer.
+import type { IncomingMessage } from "node:http";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { describeError } from "../../shared/errors.js";
 import { REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";
 import { ChunkCoalescer } from "./chunk-coalescer.js";
 import type { RelayWindow } from "./relay-window.js";
+import { requestWorker } from "./worker-request.js";
 
 /** Least time between two chunk frames of one answer while tokens keep coming, in ms. */
 const FLUSH_INTERVAL_MS = 15;
@@ -36,15 +38,18 @@ export async function relayToWorker(
   send: (frame: HiveToQueenFrame) => void,
 ): Promise<void> {
   const { requestId } = target;
-  let response: Response;
+  let response: IncomingMessage;
   try {
-    response = await fetch(`http://127.0.0.1:${target.port}${target.path}`, {
-      method: "POST",
-      // The worker's log lines name the request as the queen and this hive know it.
-      headers: { "content-type": "application/json", authorization: `Bearer ${secret}`, [REQUEST_ID_HEADER]: requestId },
-      body: target.body,
+    response = await requestWorker(
+      {
+        port: target.port,
+        path: target.path,
+        // The worker's log lines name the request as the queen and this hive know it.
+        headers: { "content-type": "application/json", authorization: `Bearer ${secret}`, [REQUEST_ID_HEADER]: requestId },
+        body: target.body,
+      },
       signal,
-    });
+    );
   } catch (error) {
     if (signal.aborted) return;
     const message = `worker on port ${target.port} is unreachable: ${describeError(error)}`;
@@ -54,10 +59,10 @@ export async function relayToWorker(
 
   const headers: Record<string, string> = {};
   for (const name of FORWARDED_HEADERS) {
-    const value = response.headers.get(name);
-    if (value !== null) headers[name] = value;
+    const value = response.headers[name];
+    if (typeof value === "string") headers[name] = value;
   }
-  send({ type: "response_head", requestId, status: response.status, headers });
+  send({ type: "response_head", requestId, status: response.statusCode ?? 502, headers });
 
   let seq = 0;
   const chunks = new ChunkCoalescer({
@@ -68,21 +73,22 @@ export async function relayToWorker(
       send({ type: "response_chunk", requestId, seq: seq++, data });
     },
   });
-  const reader = response.body?.getReader();
+  // Text, with a character split across two reads put back together.
+  response.setEncoding("utf8");
+  const reads = response[Symbol.asyncIterator]() as AsyncIterator<string>;
   try {
-    const decoder = new TextDecoder();
     for (;;) {
+      // While the queen has a window unacknowledged, the worker's answer waits in its socket.
       await window.open(signal);
-      if (signal.aborted || !reader) break;
-      const { done, value } = await reader.read();
+      if (signal.aborted) break;
+      const { done, value } = await reads.next();
       if (done) break;
-      chunks.push(decoder.decode(value, { stream: true }));
+      chunks.push(value);
     }
     if (signal.aborted) {
-      await reader?.cancel().catch(() => {});
+      response.destroy(); // the worker sees its client gone and stops generating
       return;
     }
-    chunks.push(decoder.decode());
     chunks.flush();
     send({ type: "response_end", requestId, chunks: seq });
   } catch (error) {
