@@ -2,13 +2,15 @@
 // direct to the worker and through the queen, interleaved in one run on one local cloud (queen in
 // workerd, a hive process, hive-spawned workers with 1 thread). Per model: added p50/p90/p99 of
 // non-streaming requests, added time to first token of streams, and streaming tokens/s through
-// the queen ÷ direct; with --load all of it again while a second stream keeps the worker busy.
+// the queen ÷ direct, and the CPU the queen's workerd and the hive spent per request and per
+// stream; with --load all of it again while a second stream keeps the worker busy.
 // Prints figures and a final line, writes bench/results/relay-<date>.json. Asserts nothing.
 //
 //   npm run bench -- relay [--model <file.gguf>]… [--requests 60] [--streams 12] [--stream-tokens 200] [--load]
 import { z } from "zod";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
+import { CpuMeter } from "./support/process-cpu.js";
 import { writeBenchResults } from "./support/bench-results.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
@@ -45,6 +47,13 @@ interface PhaseFigures {
   firstTokenMs: { direct: Quantiles; queen: Quantiles; added: Quantiles };
   tokensPerSecond: { direct: number; queen: number; ratio: number };
   tokensPerStream: { direct: number; queen: number };
+  /** CPU the queen's workerd and the hive spent per request through the queen, ms (NaN where /proc cannot be read). */
+  cpuMs: { perRequest: RelayCpu; perStream: RelayCpu };
+}
+
+interface RelayCpu {
+  queen: number;
+  hive: number;
 }
 
 interface Quantiles {
@@ -90,15 +99,35 @@ async function interleaved<T>(rounds: number, round: (path: Path, index: number)
   return results;
 }
 
-async function measure(client: TimedChatClient, model: BenchModel, targets: Record<Path, ChatTarget>, options: Options, load: boolean): Promise<PhaseFigures> {
+/** Runs `phase` and charges the CPU the queen's and the hive's processes spent in it to each of `requests`. */
+async function charged<T>(cloud: BenchCloud, requests: number, phase: () => Promise<T>): Promise<{ result: T; cpu: RelayCpu }> {
+  const { queen, hive } = cloud.relayProcesses;
+  const meters = { queen: new CpuMeter(queen), hive: new CpuMeter(hive) };
+  const result = await phase();
+  return { result, cpu: { queen: meters.queen.elapsedMs() / requests, hive: meters.hive.elapsedMs() / requests } };
+}
+
+async function measure(
+  client: TimedChatClient,
+  cloud: BenchCloud,
+  model: BenchModel,
+  targets: Record<Path, ChatTarget>,
+  options: Options,
+  load: boolean,
+): Promise<PhaseFigures> {
   const body = (round: number, maxTokens: number): ChatBody => ({ model: model.name, messages: messages(round), max_tokens: maxTokens, temperature: 0 });
   // Warm-up: the first requests pay for connections, the queen's DO start-up and cold caches.
   for (const path of PATHS) {
     for (let i = 0; i < 3; i++) await client.complete(targets[path], body(i, NON_STREAM_TOKENS));
     await client.stream(targets[path], body(0, options["stream-tokens"]));
   }
-  const nonStream = await interleaved(options.requests, async (path, i) => (await client.complete(targets[path], body(i, NON_STREAM_TOKENS))).ms);
-  const streams = await interleaved(options.streams, (path, i) => client.stream(targets[path], body(i, options["stream-tokens"])));
+  // The direct requests between them cost the queen and the hive nothing.
+  const { result: nonStream, cpu: perRequest } = await charged(cloud, options.requests, () =>
+    interleaved(options.requests, async (path, i) => (await client.complete(targets[path], body(i, NON_STREAM_TOKENS))).ms),
+  );
+  const { result: streams, cpu: perStream } = await charged(cloud, options.streams, () =>
+    interleaved(options.streams, (path, i) => client.stream(targets[path], body(i, options["stream-tokens"]))),
+  );
   const rate = (stream: TimedStream) => stream.tokens / (stream.ms / 1000);
   const median = (samples: number[]) => percentile(samples, 0.5);
   const nonStreamDirect = quantiles(nonStream.direct);
@@ -114,6 +143,7 @@ async function measure(client: TimedChatClient, model: BenchModel, targets: Reco
     firstTokenMs: { direct: ttftDirect, queen: ttftQueen, added: difference(ttftQueen, ttftDirect) },
     tokensPerSecond: { direct: directRate, queen: queenRate, ratio: queenRate / directRate },
     tokensPerStream: { direct: median(streams.direct.map((s) => s.tokens)), queen: median(streams.queen.map((s) => s.tokens)) },
+    cpuMs: { perRequest, perStream },
   };
 }
 
@@ -145,12 +175,18 @@ function formatPhase(figures: PhaseFigures): string {
     `  time to first token, ms      p50 / p90:        direct ${t.direct.p50.toFixed(1)} / ${t.direct.p90.toFixed(1)}   queen ${t.queen.p50.toFixed(1)} / ${t.queen.p90.toFixed(1)}   added ${ms(t.added.p50)} / ${ms(t.added.p90)}`,
     `  streaming tokens/s (median):                   direct ${r.direct.toFixed(0)}   queen ${r.queen.toFixed(0)}   queen ÷ direct ${r.ratio.toFixed(2)}` +
       `   (tokens per stream ${figures.tokensPerStream.direct} / ${figures.tokensPerStream.queen})`,
+    `  CPU through the queen, ms:                     per request: queen ${figures.cpuMs.perRequest.queen.toFixed(1)}, hive ${figures.cpuMs.perRequest.hive.toFixed(1)}` +
+      `   per stream: queen ${figures.cpuMs.perStream.queen.toFixed(1)}, hive ${figures.cpuMs.perStream.hive.toFixed(1)}`,
   ].join("\n");
 }
 
 function finalLine(phases: readonly PhaseFigures[]): string {
   return `relay: ${phases
-    .map((p) => `${p.model}${p.load ? "+load" : ""} added p50 ${ms(p.nonStream.added.p50)} p99 ${ms(p.nonStream.added.p99)} ms, ttft ${ms(p.firstTokenMs.added.p50)} ms, tok/s ×${p.tokensPerSecond.ratio.toFixed(2)}`)
+    .map(
+      (p) =>
+        `${p.model}${p.load ? "+load" : ""} added p50 ${ms(p.nonStream.added.p50)} p99 ${ms(p.nonStream.added.p99)} ms, ttft ${ms(p.firstTokenMs.added.p50)} ms, ` +
+        `tok/s ×${p.tokensPerSecond.ratio.toFixed(2)}, CPU/request queen ${p.cpuMs.perRequest.queen.toFixed(1)} + hive ${p.cpuMs.perRequest.hive.toFixed(1)} ms`,
+    )
     .join("; ")}`;
 }
 
@@ -170,12 +206,12 @@ async function main(): Promise<void> {
     );
     for (const model of cloud.models) {
       const targets = { direct: model.direct, queen: cloud.viaQueen };
-      phases.push(await measure(client, model, targets, options, false));
+      phases.push(await measure(client, cloud, model, targets, options, false));
       process.stdout.write(`${formatPhase(phases[phases.length - 1] as PhaseFigures)}\n`);
       if (!options.load) continue;
       const load = keepBusy(client, model);
       try {
-        phases.push(await measure(client, model, targets, options, true));
+        phases.push(await measure(client, cloud, model, targets, options, true));
       } finally {
         await load.stop();
       }

@@ -12,6 +12,7 @@ import { modelNameFromSource } from "../../shared/models/model-name.js";
 import { type HiveProcess, startHiveProcess } from "../../scripts/local-cloud/hive-process.js";
 import { type LocalQueen, startLocalQueen } from "../../scripts/local-cloud/queen.js";
 import { QueenClient } from "../../scripts/local-cloud/queen-client.js";
+import { childPidsMatching } from "./process-cpu.js";
 import type { ChatTarget } from "./timed-chat.js";
 
 const ADMIN_KEY = "rbee_sk_relay_bench";
@@ -103,6 +104,11 @@ export class BenchCloud {
     /** The tiny model first, then the --model files in order. */
     readonly models: readonly BenchModel[],
   ) {}
+
+  /** The processes whose CPU the relay costs: the queen's workerd (Miniflare's child) and the hive (not its workers). */
+  get relayProcesses(): { queen: number[]; hive: number[] } {
+    return { queen: childPidsMatching("workerd"), hive: [this.hive.pid] };
+  }
 
   /** The queen (on Miniflare, as `npm start` serves it) with the admin key. */
   get viaQueen(): ChatTarget {

@@ -12,6 +12,7 @@ import {
   type BatchableFrame,
   type HelloFrame,
   HiveToQueenFrame,
+  OLDEST_HIVE_PROTOCOL,
   PING_FRAME,
   PONG_FRAME,
   PROTOCOL_VERSION,
@@ -353,8 +354,8 @@ export class HiveSession extends DurableObject<Env> {
       return;
     }
     const { protocol } = hello;
-    if (protocol !== PROTOCOL_VERSION) {
-      const message = `hive speaks protocol ${protocol}, this queen speaks ${PROTOCOL_VERSION}: upgrade the older side`;
+    if (protocol < OLDEST_HIVE_PROTOCOL || protocol > PROTOCOL_VERSION) {
+      const message = `hive speaks protocol ${protocol}, this queen speaks ${OLDEST_HIVE_PROTOCOL} to ${PROTOCOL_VERSION}: upgrade the older side`;
       this.send(ws, { type: "error", code: "protocol_mismatch", message });
       ws.close(CloseCode.protocolMismatch, "protocol version mismatch");
       await this.onSocketGone(ws, "closed: it speaks another protocol version", true);

@@ -22,6 +22,12 @@ import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
  */
 export const PROTOCOL_VERSION = 7;
 
+/**
+ * The oldest hive protocol a queen still welcomes: a hive of protocol 6 sends no batches, and
+ * nothing the queen sends changed in 7, so a queen deployed first keeps its hives of 6 serving.
+ */
+export const OLDEST_HIVE_PROTOCOL = 6;
+
 /** Largest frame either end accepts. A token stream is coalesced well below this. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 

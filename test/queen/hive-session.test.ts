@@ -2,7 +2,7 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { auth, contentChunk, eventually, heartbeatOf, helloFrame, listModelIds, modelState, TestHive } from "./hive-socket.js";
 import { spawnWorker } from "./job-client.js";
-import { PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
+import { OLDEST_HIVE_PROTOCOL, PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 
 function chat(model: string, stream = false): Promise<Response> {
   return SELF.fetch("https://queen/v1/chat/completions", {
@@ -40,12 +40,22 @@ describe("hive connection", () => {
     expect(await hive.next("welcome")).toEqual({ type: "welcome", protocol: PROTOCOL_VERSION, hiveName: "hello-hive", heartbeatIntervalMs: 200 });
   });
 
-  it("closes a hive that speaks another protocol version", async () => {
-    const hive = await TestHive.connect("old-hive", await TestHive.register("old-hive"));
-    hive.send(helloFrame([], 99));
-    expect((await hive.next("error")).code).toBe("protocol_mismatch");
-    await eventually(async () => hive.closed !== undefined);
-    expect(hive.closed?.code).toBe(4001);
+  it("closes a hive that speaks a protocol version it does not, naming both", async () => {
+    for (const [name, protocol] of [["future-hive", PROTOCOL_VERSION + 1], ["ancient-hive", OLDEST_HIVE_PROTOCOL - 1]] as const) {
+      const hive = await TestHive.connect(name, await TestHive.register(name));
+      hive.send(helloFrame([], protocol));
+      const refused = await hive.next("error");
+      expect(refused.code).toBe("protocol_mismatch");
+      expect(refused.message).toContain(`hive speaks protocol ${protocol}, this queen speaks ${OLDEST_HIVE_PROTOCOL} to ${PROTOCOL_VERSION}`);
+      await eventually(async () => hive.closed !== undefined);
+      expect(hive.closed?.code).toBe(4001);
+    }
+  });
+
+  it("welcomes a hive of the previous protocol, which sends no batches", async () => {
+    const hive = await TestHive.connect("previous-hive", await TestHive.register("previous-hive"));
+    hive.send(helloFrame([], OLDEST_HIVE_PROTOCOL));
+    expect(await hive.next("welcome")).toMatchObject({ hiveName: "previous-hive" });
   });
 
   it("answers malformed and invalid frames with an error frame and keeps the socket", async () => {

@@ -1,0 +1,59 @@
+// The CPU time processes have used, read from /proc (Linux; elsewhere there is none to read):
+// the relay benchmark charges the queen's workerd and the hive the CPU each relayed request costs
+// them. On a small machine every millisecond of it is taken from the worker, so it bounds what
+// the relay adds more plainly than latency does.
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Clock ticks per second of /proc's times: USER_HZ, 100 on Linux. */
+const TICKS_PER_SECOND = 100;
+
+/** User plus system CPU time `pid` has used, ms; undefined when it cannot be read. */
+export function processCpuMs(pid: number): number | undefined {
+  const fields = statFields(pid);
+  if (!fields) return undefined;
+  // After "pid (comm)": state is field 3, utime and stime are fields 14 and 15.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+/** This process's children whose command line contains `text` (e.g. the workerd Miniflare started). */
+export function childPidsMatching(text: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return [];
+  }
+  return entries.map(Number).filter((pid) => {
+    const fields = statFields(pid);
+    if (!fields || Number(fields[1]) !== process.pid) return false;
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The fields of /proc/<pid>/stat after "pid (comm) ", whose comm may hold spaces. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+/** A running count of the CPU a set of processes has used since it was made, ms. */
+export class CpuMeter {
+  private readonly start: Map<number, number>;
+
+  constructor(private readonly pids: readonly number[]) {
+    this.start = new Map(pids.map((pid) => [pid, processCpuMs(pid) ?? Number.NaN]));
+  }
+
+  /** CPU used since the meter was made, ms: NaN when a process could not be read. */
+  elapsedMs(): number {
+    return this.pids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? Number.NaN) - (this.start.get(pid) ?? Number.NaN), 0);
+  }
+}
