@@ -3,6 +3,7 @@
 // its flush FLUSH_DELAY_MS later under that request's ctx.waitUntil, so a busy isolate makes one
 // call a second, not one per request. A batch that fails to send is dropped with a log line:
 // metrics must never hold up or fail an answer.
+import { DeferredFlush } from "../observability/deferred-flush.js";
 import { metricsStub } from "./metrics-store.js";
 import type { RequestSample } from "./request-metrics.js";
 
@@ -12,21 +13,14 @@ export const FLUSH_DELAY_MS = 1000;
 const MAX_BATCH = 500;
 
 let batch: RequestSample[] = [];
-let flushScheduled = false;
+const sender = new DeferredFlush(FLUSH_DELAY_MS);
 
 export function reportRequest(env: Env, waitUntil: (promise: Promise<unknown>) => void, sample: RequestSample): void {
   batch.push(sample);
-  if (batch.length >= MAX_BATCH) {
-    waitUntil(flush(env));
-    return;
-  }
-  if (flushScheduled) return;
-  flushScheduled = true;
-  waitUntil(new Promise((resolve) => setTimeout(resolve, FLUSH_DELAY_MS)).then(() => flush(env)));
+  sender.added(waitUntil, () => flush(env), batch.length >= MAX_BATCH);
 }
 
 async function flush(env: Env): Promise<void> {
-  flushScheduled = false;
   const samples = batch;
   batch = [];
   if (samples.length === 0) return;

@@ -10,6 +10,7 @@
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { usageDaily } from "../db/schema.js";
+import { DeferredFlush } from "../observability/deferred-flush.js";
 import type { TokenUsage } from "./token-usage.js";
 
 /** How long a batch collects usage before it is written, ms. */
@@ -24,7 +25,7 @@ interface UsageRow extends TokenUsage {
 }
 
 let batch = new Map<string, UsageRow>();
-let flushScheduled = false;
+const writer = new DeferredFlush(FLUSH_DELAY_MS);
 
 /** The UTC day of a moment, as usage_daily keys it: YYYY-MM-DD. */
 export function utcDay(at: Date): string {
@@ -42,17 +43,10 @@ export function recordUsage(db: D1Database, waitUntil: (promise: Promise<unknown
   } else {
     batch.set(key, { keyId, day, requests: 1, ...usage });
   }
-  if (batch.size >= MAX_BATCH_ROWS) {
-    waitUntil(flush(db));
-    return;
-  }
-  if (flushScheduled) return;
-  flushScheduled = true;
-  waitUntil(new Promise((resolve) => setTimeout(resolve, FLUSH_DELAY_MS)).then(() => flush(db)));
+  writer.added(waitUntil, () => flush(db), batch.size >= MAX_BATCH_ROWS);
 }
 
 async function flush(db: D1Database): Promise<void> {
-  flushScheduled = false;
   const rows = [...batch.values()];
   batch = new Map();
   const [first, ...rest] = rows.map((row) => upsert(db, row));

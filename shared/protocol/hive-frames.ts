@@ -154,17 +154,7 @@ export const MAX_BATCH_FRAMES = 256;
 export const FrameBatch = z.object({ type: z.literal("batch"), frames: z.array(BatchableFrame).min(1).max(MAX_BATCH_FRAMES) });
 export type FrameBatch = z.infer<typeof FrameBatch>;
 
-export const HiveToQueenFrame = z.discriminatedUnion("type", [
-  HelloFrame,
-  PingFrame,
-  FrameBatch,
-  HiveStatusFrame,
-  WorkerHeartbeatsFrame,
-  JobEventFrame,
-  ResponseHeadFrame,
-  ResponseChunkFrame,
-  ResponseEndFrame,
-]);
+export const HiveToQueenFrame = z.discriminatedUnion("type", [HelloFrame, PingFrame, FrameBatch, ...BatchableFrame.options]);
 export type HiveToQueenFrame = z.infer<typeof HiveToQueenFrame>;
 
 // ── queen → hive ────────────────────────────────────────────────────────────────────────────
