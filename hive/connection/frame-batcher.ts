@@ -3,11 +3,10 @@
 // several (shared/protocol/hive-frames.ts). A non-streamed answer's head, body and end come off
 // the worker's socket in one read and so leave as one message instead of three, and a stream's
 // head and first token often do too: each message costs the queen's Durable Object an event and
-// each end of the socket a write and a wake-up, which on the local cloud were most of what the
-// relay added to a request. Nothing waits longer than the current turn.
+// each end of the socket a write and a wake-up. Nothing waits longer than the current turn.
 //
 // A hello or a ping never travels in a batch (the queen's auto-response matches the ping's exact
-// text): what is queued leaves first, then the frame, so the order holds.
+// text), nor does a batch: what is queued leaves first, then the frame, so the order holds.
 import { type BatchableFrame, type HiveToQueenFrame, MAX_BATCH_FRAMES } from "../../shared/protocol/hive-frames.js";
 
 /**
@@ -40,8 +39,8 @@ export class FrameBatcher {
   }
 
   /**
-   * Queues `frame` for this turn's message (a hello or a ping leaves at once, after what is
-   * queued). Returns false when it is known already not to reach the socket.
+   * Queues `frame` for this turn's message (a hello, a ping or a batch leaves at once, after what
+   * is queued). Returns false when it is known already not to reach the socket.
    */
   send(frame: HiveToQueenFrame, isOpen: boolean): boolean {
     if (!isOpen) return false;
