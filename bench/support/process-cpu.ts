@@ -3,15 +3,16 @@
 // them. On a small machine every millisecond of it is taken from the worker, so it bounds what
 // the relay adds more plainly than latency does.
 import { readdirSync, readFileSync } from "node:fs";
+import { procStatFields } from "../../shared/proc-stat.js";
 
 /** Clock ticks per second of /proc's times: USER_HZ, 100 on Linux. */
 const TICKS_PER_SECOND = 100;
 
 /** User plus system CPU time `pid` has used, ms; undefined when it cannot be read. */
 export function processCpuMs(pid: number): number | undefined {
-  const fields = statFields(pid);
+  const fields = procStatFields(pid);
   if (!fields) return undefined;
-  // After "pid (comm)": state is field 3, utime and stime are fields 14 and 15.
+  // utime and stime: fields 14 and 15 of proc(5).
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
@@ -24,7 +25,7 @@ export function childPidsMatching(text: string): number[] {
     return [];
   }
   return entries.map(Number).filter((pid) => {
-    const fields = statFields(pid);
+    const fields = procStatFields(pid);
     if (!fields || Number(fields[1]) !== process.pid) return false;
     try {
       return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
@@ -32,16 +33,6 @@ export function childPidsMatching(text: string): number[] {
       return false;
     }
   });
-}
-
-/** The fields of /proc/<pid>/stat after "pid (comm) ", whose comm may hold spaces. */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return undefined;
-  }
 }
 
 /** A running count of the CPU a set of processes has used since it was made, ms. */

@@ -1,5 +1,5 @@
 // Whether a process is gone, for stop-process's wait between SIGTERM and SIGKILL.
-import { readFile } from "node:fs/promises";
+import { isZombieStat, procStatFields } from "../../shared/proc-stat.js";
 import { isZombieByPs, type ProcessTableContext } from "./process-table.js";
 
 /** Whether the process is gone (or a zombie its parent has yet to reap, which is as good). */
@@ -11,9 +11,8 @@ export async function hasExited(pid: number, context: ProcessTableContext = {}):
   }
   switch (context.platform ?? process.platform) {
     case "linux": {
-      const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-      // Field 3, after the parenthesised command name (which may itself hold spaces or parens).
-      return stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+      const fields = procStatFields(pid);
+      return fields === undefined || isZombieStat(fields);
     }
     // Windows has no zombies: Node's kill(pid, 0) there already fails for a process that exited.
     case "win32":

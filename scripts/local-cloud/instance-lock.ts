@@ -1,10 +1,10 @@
 // One `npm start` per state folder: two queens sharing one `.rbee/` would each think the hive
 // and workers the other runs are theirs, and drop them. `npm start` takes this lock before it
 // starts anything, and a second one is refused at once with the first one's pid and URL.
-import { readFileSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import lockfile from "proper-lockfile";
+import { isZombieStat, procStatFields } from "../../shared/proc-stat.js";
 import { StartRefused } from "./start-refused.js";
 
 /** What the instance holding the lock wrote beside it, for the message a second one prints. */
@@ -110,11 +110,6 @@ function isRunning(pid: number): boolean {
     if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
   if (process.platform !== "linux") return true;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The state follows the parenthesised command name, which may itself hold spaces or parens.
-    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return false;
-  }
+  const fields = procStatFields(pid);
+  return fields !== undefined && !isZombieStat(fields);
 }

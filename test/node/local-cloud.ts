@@ -1,6 +1,5 @@
 // Test support: the whole local cloud for real — queen in workerd, a hive process, a worker
 // process with the tiny model — in a temp folder, torn down after the suite.
-import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { writeTinyRerankerGguf } from "../../shared/gguf/tiny-reranker.js";
 import { type HiveProcess, startHiveProcess } from "../../scripts/local-cloud/hive-process.js";
 import { type LocalQueen, startLocalQueen } from "../../scripts/local-cloud/queen.js";
 import { QueenClient } from "../../scripts/local-cloud/queen-client.js";
+import { isZombieStat, procStatFields } from "../../shared/proc-stat.js";
 import { waitUntil } from "../../shared/wait-until.js";
 export { waitUntil };
 
@@ -181,17 +181,8 @@ export function isAlive(pid: number): boolean {
     return false;
   }
   if (process.platform !== "linux") return true;
-  const stat = readProcStat(pid);
-  // Field 3, after the parenthesised command name (which may itself hold spaces or parens).
-  return stat !== undefined && !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-}
-
-function readProcStat(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
+  const fields = procStatFields(pid);
+  return fields !== undefined && !isZombieStat(fields);
 }
 
 /** Pids of the processes whose command line mentions `text` (Linux: from /proc). */
