@@ -9,8 +9,10 @@ import { FrameBatcher } from "./frame-batcher.js";
 function batcher(maxBatchChars?: number) {
   const messages: string[] = [];
   const due: (() => void)[] = [];
+  const socket = { open: true };
   const frames = new FrameBatcher({
-    write: (text) => messages.push(text) > 0,
+    isOpen: () => socket.open,
+    write: (text) => messages.push(text),
     schedule: (flush) => due.push(flush),
     ...(maxBatchChars === undefined ? {} : { maxBatchChars }),
   });
@@ -18,7 +20,7 @@ function batcher(maxBatchChars?: number) {
   const endTurn = () => due.splice(0).forEach((flush) => flush());
   /** Each message as the queen parses it. */
   const received = () => messages.map((text) => HiveToQueenFrame.parse(JSON.parse(text)));
-  return { frames, messages, endTurn, received };
+  return { frames, messages, endTurn, received, socket };
 }
 
 const chunk = (seq: number, data = "data: x\n\n") => ({ type: "response_chunk" as const, requestId: "req_batcher1", seq, data });
@@ -28,22 +30,22 @@ const end = (chunks: number) => ({ type: "response_end" as const, requestId: "re
 describe("FrameBatcher", () => {
   it("sends the frames of one turn as one batch, in order, and a lone frame as itself", () => {
     const { frames, messages, endTurn, received } = batcher();
-    expect(frames.send(head, true)).toBe(true);
-    frames.send(chunk(0), true);
-    frames.send(end(1), true);
+    expect(frames.send(head)).toBe(true);
+    frames.send(chunk(0));
+    frames.send(end(1));
     expect(messages).toEqual([]); // nothing before the turn ends
     endTurn();
-    frames.send(chunk(1), true);
+    frames.send(chunk(1));
     endTurn();
     expect(received()).toEqual([{ type: "batch", frames: [head, chunk(0), end(1)] }, chunk(1)]);
   });
 
   it("sends a hello or a ping alone and at once, after the frames queued before it", () => {
     const { frames, endTurn, received } = batcher();
-    frames.send(chunk(0), true);
-    frames.send({ type: "ping" }, true);
-    frames.send(chunk(1), true);
-    frames.send(chunk(2), true);
+    frames.send(chunk(0));
+    frames.send({ type: "ping" });
+    frames.send(chunk(1));
+    frames.send(chunk(2));
     endTurn();
     expect(received()).toEqual([chunk(0), { type: "ping" }, { type: "batch", frames: [chunk(1), chunk(2)] }]);
   });
@@ -51,24 +53,30 @@ describe("FrameBatcher", () => {
   it("starts a new batch before one would pass its size or its frame count", () => {
     const data = "y".repeat(100);
     const { frames, endTurn, received } = batcher(2 * JSON.stringify(chunk(0, data)).length);
-    for (let seq = 0; seq < 5; seq++) frames.send(chunk(seq, data), true);
+    for (let seq = 0; seq < 5; seq++) frames.send(chunk(seq, data));
     endTurn();
     expect(received().map((message) => (message.type === "batch" ? message.frames.length : 1))).toEqual([2, 2, 1]);
 
     const many = batcher();
-    for (let seq = 0; seq < MAX_BATCH_FRAMES + 1; seq++) many.frames.send(chunk(seq), true);
+    for (let seq = 0; seq < MAX_BATCH_FRAMES + 1; seq++) many.frames.send(chunk(seq));
     many.endTurn();
     expect(many.received().map((message) => (message.type === "batch" ? message.frames.length : 1))).toEqual([MAX_BATCH_FRAMES, 1]);
   });
 
   it("refuses frames while the socket is closed, and drops what was queued for a socket that went", () => {
-    const { frames, messages, endTurn, received } = batcher();
-    expect(frames.send(chunk(0), false)).toBe(false);
-    frames.send(chunk(1), true);
+    const { frames, messages, endTurn, received, socket } = batcher();
+    socket.open = false;
+    expect(frames.send(chunk(0))).toBe(false);
+    socket.open = true;
+    frames.send(chunk(1));
     frames.clear(); // the socket closed before the turn ended
     endTurn();
+    frames.send(chunk(2));
+    socket.open = false; // closed, not yet reported, before the turn ended
+    endTurn();
     expect(messages).toEqual([]);
-    frames.send({ type: "ping" }, true);
+    socket.open = true;
+    frames.send({ type: "ping" });
     expect(received()).toEqual([{ type: "ping" }]);
   });
 });

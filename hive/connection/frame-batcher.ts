@@ -17,8 +17,10 @@ import { type BatchableFrame, type HiveToQueenFrame, MAX_BATCH_FRAMES } from "..
 export const MAX_BATCH_CHARS = 256 * 1024;
 
 export interface FrameBatcherOptions {
-  /** Writes one message to the socket; false when the socket is not open (the message is lost). */
-  write: (text: string) => boolean;
+  /** Whether the socket is open now: a frame for a closed one is refused, and a flush to one that closed meanwhile drops its frames. */
+  isOpen: () => boolean;
+  /** Writes one message to the open socket. */
+  write: (text: string) => void;
   /** Default MAX_BATCH_CHARS. */
   maxBatchChars?: number;
   /** Schedules the flush; default setImmediate. */
@@ -40,13 +42,14 @@ export class FrameBatcher {
 
   /**
    * Queues `frame` for this turn's message (a hello, a ping or a batch leaves at once, after what
-   * is queued). Returns false when it is known already not to reach the socket.
+   * is queued). Returns false when the socket is closed: the frame is not sent.
    */
-  send(frame: HiveToQueenFrame, isOpen: boolean): boolean {
-    if (!isOpen) return false;
+  send(frame: HiveToQueenFrame): boolean {
+    if (!this.options.isOpen()) return false;
     if (frame.type === "hello" || frame.type === "ping" || frame.type === "batch") {
       this.flush();
-      return this.options.write(JSON.stringify(frame));
+      this.options.write(JSON.stringify(frame));
+      return true;
     }
     const text = JSON.stringify(frame satisfies BatchableFrame);
     if (this.queued.length >= MAX_BATCH_FRAMES || this.queuedChars + text.length > this.maxBatchChars) this.flush();
@@ -66,6 +69,7 @@ export class FrameBatcher {
     if (frames.length === 0) return;
     this.queued = [];
     this.queuedChars = 0;
+    if (!this.options.isOpen()) return; // the socket went this turn: its frames went with it
     // The frames are JSON already: the batch is spliced together rather than serialised again.
     this.options.write(frames.length === 1 ? (frames[0] as string) : `{"type":"batch","frames":[${frames.join(",")}]}`);
   }

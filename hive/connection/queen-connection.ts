@@ -69,13 +69,7 @@ export class QueenConnection {
   private lastHeardAtMs = 0;
   private readonly queenUrl: string;
   private readonly log: (line: string) => void;
-  private readonly frames = new FrameBatcher({
-    write: (text) => {
-      if (!this.isOpen) return false;
-      this.socket?.send(text);
-      return true;
-    },
-  });
+  private readonly frames = new FrameBatcher({ isOpen: () => this.isOpen, write: (text) => this.socket?.send(text) });
 
   constructor(private readonly options: QueenConnectionOptions) {
     this.log = options.log ?? ((line) => console.log(line));
@@ -99,7 +93,7 @@ export class QueenConnection {
    * (frame-batcher.ts); returns whether it was handed on while the socket was open.
    */
   send(frame: HiveToQueenFrame): boolean {
-    return this.frames.send(frame, this.isOpen);
+    return this.frames.send(frame);
   }
 
   /** Closes the socket and stops reconnecting; safe to call twice. */

@@ -31,7 +31,7 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
   // The usage promise never rejects (observe-usage.ts settles it however the body ends).
   waitUntil(usage.then((tokens) => recordUsage(c.env.DB, waitUntil, keyId, day, tokens)));
-  c.executionCtx.waitUntil(usage.then((tokens) => inferenceOutcome(c, { arrivedAtMs, status: response.status, tokens, firstChunkAtMs: firstChunkAtMs() })));
+  waitUntil(usage.then((tokens) => inferenceOutcome(c, { arrivedAtMs, status: response.status, tokens, firstChunkAtMs: firstChunkAtMs() })));
 });
 
 function bodyKind(contentType: string | null): BodyKind | undefined {
