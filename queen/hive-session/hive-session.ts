@@ -35,8 +35,6 @@ import { type ForgottenWorker, HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hi
 import { RegistryReporter } from "./registry-reporter.js";
 import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
 import { heartbeatTimeoutMs, SocketLiveness } from "./socket-liveness.js";
-import { CheckTimer } from "./check-timer.js";
-import { alarmNeedsWrite, planWakeUps } from "./wake-up-plan.js";
 
 export const HIVE_NAME_HEADER = "x-rbee-hive-name";
 /** The hash of the token the route checked, so the socket can be closed when that token stops being the hive's. */
@@ -88,8 +86,6 @@ export class HiveSession extends DurableObject<Env> {
   private readonly workers = new HiveWorkers(this.ctx.storage, () => queenConfig(this.env));
   private readonly reporter = new RegistryReporter(this.env, () => this.workers.snapshot(Date.now()));
   private readonly liveness = new SocketLiveness(this.ctx);
-  /** Runs the checks at the moving deadlines while workers beat (wake-up-plan.ts). */
-  private readonly checkTimer = new CheckTimer(() => this.check());
   private readonly records = new HiveRecordThrottle(this.ctx.storage, this.env.DB);
   /** Per socket, in memory: an object woken from hibernation starts each socket with a full bucket. */
   private readonly frameBuckets = new WeakMap<WebSocket, TokenBucket>();
@@ -126,7 +122,7 @@ export class HiveSession extends DurableObject<Env> {
       server.close(CloseCode.tokenRevoked, "hive token revoked or rotated");
       await this.onSocketGone(server, "closed: its token was revoked or rotated while it connected", true);
     } else {
-      await this.scheduleChecks();
+      await this.scheduleAlarm();
     }
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -227,7 +223,7 @@ export class HiveSession extends DurableObject<Env> {
     if (!offline) {
       // Away, but never seen leave (the queen itself restarted): the grace starts now.
       await this.jobs.markOffline(hiveName, Date.now());
-      await this.scheduleChecks();
+      await this.scheduleAlarm();
       return "live";
     }
     if (Date.now() - offline.sinceMs < HIVE_RECONNECT_GRACE_MS) return "live";
@@ -317,12 +313,8 @@ export class HiveSession extends DurableObject<Env> {
     await this.onSocketGone(ws, `failed (${String(error)})`, false);
   }
 
+  /** Drops sockets gone silent (half-open), ends the jobs of a hive that did not come back, writes waiting D1 facts. */
   override async alarm(): Promise<void> {
-    await this.check();
-  }
-
-  /** Drops sockets gone silent (half-open) and workers that stopped beating, ends the jobs of a hive that did not come back, writes waiting D1 facts. */
-  private async check(): Promise<void> {
     const now = Date.now();
     const timeoutMs = heartbeatTimeoutMs(queenConfig(this.env).heartbeatIntervalMs);
     for (const ws of this.ctx.getWebSockets()) {
@@ -353,7 +345,7 @@ export class HiveSession extends DurableObject<Env> {
     } catch (error) {
       console.error("could not record what a hive said about its machine", error);
     }
-    await this.scheduleChecks();
+    await this.scheduleAlarm();
   }
 
   private async onHello(ws: WebSocket, attachment: SocketAttachment, hello: HelloFrame): Promise<void> {
@@ -394,7 +386,7 @@ export class HiveSession extends DurableObject<Env> {
 
   private async recordFacts(hiveName: string, facts: HiveFacts): Promise<void> {
     await this.records.submit(hiveName, facts);
-    await this.scheduleChecks();
+    await this.scheduleAlarm();
   }
 
   /**
@@ -447,7 +439,7 @@ export class HiveSession extends DurableObject<Env> {
       await this.jobDesk.failAll(hiveName);
     } else {
       await this.jobs.markOffline(hiveName, Date.now());
-      await this.scheduleChecks();
+      await this.scheduleAlarm();
     }
     if (attachment) await this.reporter.offline(attachment.hiveName, this.workers.disconnected());
   }
@@ -467,7 +459,7 @@ export class HiveSession extends DurableObject<Env> {
       return;
     }
     await this.reporter.changed(hiveName, outcome.upserts, outcome.isNew ? [heartbeat.workerId] : []);
-    if (outcome.isNew) await this.scheduleChecks(); // its silence must be noticed
+    if (outcome.isNew) await this.scheduleAlarm(); // its silence must be noticed
   }
 
   private async onWorkerJobEnd(end: WorkerJobEnd): Promise<void> {
@@ -488,29 +480,22 @@ export class HiveSession extends DurableObject<Env> {
     return undefined;
   }
 
-  /**
-   * Arms the next check (wake-up-plan.ts): a socket's silence limit, a worker's missed
-   * heartbeats, the offline hive's grace, a D1 write.
-   */
-  private async scheduleChecks(): Promise<void> {
+  /** Sets the alarm to the next thing due: a socket's silence limit, the offline hive's grace, a D1 write. */
+  private async scheduleAlarm(): Promise<void> {
     const timeoutMs = heartbeatTimeoutMs(queenConfig(this.env).heartbeatIntervalMs);
-    const moving: number[] = [];
+    const deadlines: number[] = [];
     for (const ws of this.ctx.getWebSockets()) {
       const attachment = readAttachment(ws);
       if (ws.readyState !== WebSocket.OPEN || this.goneSockets.has(ws) || !attachment) continue;
-      moving.push(this.liveness.lastHeardMs(ws, attachment.connectedAtMs) + timeoutMs);
+      deadlines.push(this.liveness.lastHeardMs(ws, attachment.connectedAtMs) + timeoutMs);
     }
-    const workerExpiry = this.workers.nextExpiryMs();
-    if (workerExpiry !== undefined) moving.push(workerExpiry);
-    const fixed: number[] = [];
     const offline = await this.jobs.offline();
-    if (offline) fixed.push(offline.sinceMs + HIVE_RECONNECT_GRACE_MS);
+    if (offline) deadlines.push(offline.sinceMs + HIVE_RECONNECT_GRACE_MS);
     const recordDue = await this.records.dueAtMs();
-    if (recordDue !== undefined) fixed.push(recordDue);
-    const plan = planWakeUps({ moving, fixed, workersBeating: workerExpiry !== undefined });
-    this.checkTimer.arm(plan.timerAtMs);
-    if (plan.alarmAtMs === undefined) return;
-    if (alarmNeedsWrite(await this.ctx.storage.getAlarm(), plan.alarmAtMs, Date.now())) await this.ctx.storage.setAlarm(plan.alarmAtMs);
+    if (recordDue !== undefined) deadlines.push(recordDue);
+    const workerExpiry = this.workers.nextExpiryMs();
+    if (workerExpiry !== undefined) deadlines.push(workerExpiry);
+    if (deadlines.length > 0) await this.ctx.storage.setAlarm(Math.min(...deadlines));
   }
 
   private frameBucket(ws: WebSocket): TokenBucket {

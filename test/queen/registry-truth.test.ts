@@ -1,10 +1,8 @@
 // The registry tells the truth: only workers the queen issued to a hive through a spawn job are
 // accepted, a hello that no longer lists a worker drops it at once, and a heartbeat that changed
 // nothing never reaches the Registry.
-import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { hiveSessionStub } from "../../queen/hive-session/stub.js";
-import { ALARM_BACKSTOP_MS } from "../../queen/hive-session/wake-up-plan.js";
 import { registryStub } from "../../queen/registry/stub.js";
 import { auth, eventually, helloFrame, TestHive } from "./hive-socket.js";
 import { postWorker, sendJobEvent, spawnWorker, submitJob } from "./job-client.js";
@@ -118,24 +116,6 @@ describe("liveness in the hive's session", () => {
     await eventually(async () => (await workerIds("silent-worker-hive")).includes(worker));
     await eventually(async () => !(await workerIds("silent-worker-hive")).includes(worker), 3000);
     expect(hive.closed).toBeUndefined();
-  });
-
-  it("checks a hive whose workers beat with a timer in memory, the stored alarm only a backstop a minute on", async () => {
-    const hive = await TestHive.greeted("backstop-hive");
-    const worker = await spawnWorker(hive, "backstop-model");
-    // Beats on its own, four times per 200 ms interval, as in the test above.
-    const beat = setInterval(() => hive.heartbeat(worker, "backstop-model"), 50);
-    try {
-      await eventually(async () => (await workerIds("backstop-hive")).includes(worker));
-      const storedAlarm = () => runInDurableObject(hiveSessionStub(env, "backstop-hive"), (_instance, state) => state.storage.getAlarm());
-      // The deadlines are ~600 ms away. The alarm set before the worker beat fires once, and is
-      // then written a minute on, where it stays while the worker beats.
-      await eventually(async () => ((await storedAlarm()) ?? 0) > Date.now() + ALARM_BACKSTOP_MS - 5000, 3000);
-    } finally {
-      clearInterval(beat);
-    }
-    // The worker's silence is still noticed within three intervals: by the timer, not the alarm.
-    await eventually(async () => !(await workerIds("backstop-hive")).includes(worker), 3000);
   });
 });
 
