@@ -14,9 +14,9 @@ export const DEFAULTS = {
   /** Length of one rate-limit window, in ms (RATE_LIMIT_WINDOW_MS); the per-key and per-address limits count within it. */
   rateLimitWindowMs: 60_000,
   /** Requests one API key may make per window (RATE_LIMIT_PER_KEY); 0 turns the limit off. The bootstrap admin key counts as one key. */
-  rateLimitPerKey: 600,
+  rateLimitPerKey: 12_000,
   /** Requests one client address may make per window, failed authentications included (RATE_LIMIT_PER_ADDRESS); 0 turns it off. */
-  rateLimitPerAddress: 1200,
+  rateLimitPerAddress: 24_000,
   /** How long one isolate keeps refusing a key D1 did not know, in ms (UNKNOWN_KEY_CACHE_MS); 0 asks D1 every time. */
   unknownKeyCacheMs: 15_000,
   /** Days a finished job's D1 record is kept after it ended (JOB_RETENTION_DAYS). */

@@ -31,7 +31,7 @@ describe("the queen's configuration", () => {
       [{ MAX_JSON_BODY_BYTES: "-5" }, "MAX_JSON_BODY_BYTES: expected a positive integer (bytes, default 1048576), got '-5'"],
       [{ HEARTBEAT_INTERVAL_MS: "1.5" }, "HEARTBEAT_INTERVAL_MS: expected a positive integer (ms, default 5000), got '1.5'"],
       [{ HEARTBEAT_INTERVAL_MS: "0" }, "HEARTBEAT_INTERVAL_MS: expected a positive integer (ms, default 5000), got '0'"],
-      [{ RATE_LIMIT_PER_KEY: "-1" }, "RATE_LIMIT_PER_KEY: expected 0 (off) or a positive integer (requests per window, default 600), got '-1'"],
+      [{ RATE_LIMIT_PER_KEY: "-1" }, "RATE_LIMIT_PER_KEY: expected 0 (off) or a positive integer (requests per window, default 12000), got '-1'"],
       [{ JOB_RETENTION_DAYS: "forever" }, "JOB_RETENTION_DAYS: expected a positive integer (days, default 30), got 'forever'"],
     ] as const) {
       expect(() => parseQueenConfig(vars)).toThrow(expect.objectContaining({ status: 500, code: "invalid_configuration", message: expect.stringContaining(expected) }));
