@@ -1,9 +1,11 @@
 // Checks a subject's request against its limits: from this isolate's memory when the subject
-// was refused lately (recent-refusals.ts), else with one call to its RateLimiter. A refusal is a
+// was refused lately (recent-refusals.ts) or holds requests reserved earlier (permit-blocks.ts),
+// else with one call to its RateLimiter, which reserves the next block. A refusal is a
 // 429 `rate_limited` error naming the limit, with Retry-After; callers decide when to throw it,
 // so a check can run alongside other work (api-key.ts checks the address while it authenticates).
 import { RbeeError } from "../../shared/errors.js";
-import type { Limit, TakeOutcome } from "./limit.js";
+import type { Limit, ReserveOutcome } from "./limit.js";
+import { keepPermits, permitBlockSize, reservationOf, reserveAlone, spendPermit } from "./permit-blocks.js";
 import { recentRefusal, rememberRefusal } from "./recent-refusals.js";
 import { rateLimiterStub } from "./stub.js";
 
@@ -21,23 +23,43 @@ export function refusedFromMemory(subject: LimitSubject, limits: readonly Limit[
 }
 
 /** The 429 for `subject` over one of `limits`, or undefined when the request fits every limit. */
-export async function checkLimits(env: Env, subject: LimitSubject, limits: readonly Limit[], cost = 1): Promise<RbeeError | undefined> {
+export async function checkLimits(env: Env, subject: LimitSubject, limits: readonly Limit[]): Promise<RbeeError | undefined> {
   if (limits.length === 0) return undefined;
   const nowMs = Date.now();
   const remembered = refusedFromMemory(subject, limits, nowMs);
   if (remembered) return remembered;
-  let outcome: TakeOutcome;
+  const blockSize = permitBlockSize(limits);
+  while (!spendPermit(subject.name, limits, Date.now())) {
+    // Another request of this subject is reserving: its block may cover this one too. Looked up
+    // and started in one turn, so that requests resuming together do not each start one.
+    const inFlight = blockSize === 1 ? undefined : reservationOf(subject.name);
+    if (!inFlight) return reserve(env, subject, limits, blockSize);
+    await inFlight;
+    const refused = refusedFromMemory(subject, limits);
+    if (refused) return refused;
+  }
+  return undefined;
+}
+
+/** Asks the subject's RateLimiter for a block of `blockSize` requests: this one and the rest to keep. */
+async function reserve(env: Env, subject: LimitSubject, limits: readonly Limit[], blockSize: number): Promise<RbeeError | undefined> {
+  let outcome: ReserveOutcome;
   try {
-    outcome = await rateLimiterStub(env, subject.name).take([...limits], cost);
+    // Kept or remembered within the shared reservation, so the requests waiting on it find the result.
+    outcome = await reserveAlone(subject.name, async (): Promise<ReserveOutcome> => {
+      const nowMs = Date.now();
+      const reserved = await rateLimiterStub(env, subject.name).reserve([...limits], blockSize);
+      if (reserved.ok) keepPermits(subject.name, limits, reserved.granted, reserved.untilMs);
+      else rememberRefusal(subject.name, { limit: reserved.limit, untilMs: nowMs + reserved.retryAfterMs });
+      return reserved;
+    });
   } catch (error) {
     // A floor against floods must not take the queen down with it: when the counter cannot be
     // reached, the request goes on, and the queen says so in its log.
     console.warn(`rate limit check for ${subject.name} failed; letting the request through: ${String(error)}`);
     return undefined;
   }
-  if (outcome.ok) return undefined;
-  rememberRefusal(subject.name, { limit: outcome.limit, untilMs: nowMs + outcome.retryAfterMs });
-  return rateLimited(subject, outcome.limit, outcome.retryAfterMs);
+  return outcome.ok ? undefined : rateLimited(subject, outcome.limit, outcome.retryAfterMs);
 }
 
 function rateLimited(subject: LimitSubject, limit: Limit, retryAfterMs: number): RbeeError {

@@ -4,7 +4,7 @@
 // per limit and give an exact Retry-After; their worst burst (a full window's worth just before
 // a window closes and again just after) is twice `max`, which is fine for a floor against floods.
 // The RateLimiter Durable Object holds one of these per subject.
-import type { Limit, LimitUse, TakeOutcome } from "./limit.js";
+import type { Limit, LimitUse, ReserveOutcome, TakeOutcome } from "./limit.js";
 
 export interface Window {
   openedAtMs: number;
@@ -39,6 +39,24 @@ export class FixedWindows {
     if (refusal) return { ok: false, ...refusal };
     for (const window of windows) window.used += cost;
     return { ok: true };
+  }
+
+  /**
+   * Takes as many requests as every limit has room for, up to `want`, for an isolate to spend
+   * without asking again (permit-blocks.ts): at least one, or the refusal take() would give.
+   * Token limits refuse as in take() and grant nothing: a block of requests is counted against
+   * request limits only.
+   */
+  reserve(limits: readonly Limit[], want: number, nowMs: number): ReserveOutcome {
+    const first = this.take(limits, 1, nowMs);
+    if (!first.ok) return first;
+    const counted = limits.filter((limit) => limit.unit !== "tokens");
+    // Token limits alone count nothing, so there is no block to hand out: this request only.
+    if (counted.length === 0) return { ok: true, granted: 1, untilMs: nowMs };
+    const windows = counted.map((limit) => this.windowOf(limit, nowMs));
+    const extra = Math.max(0, Math.min(want - 1, ...counted.map((limit, i) => limit.max - (windows[i] as Window).used)));
+    for (const window of windows) window.used += extra;
+    return { ok: true, granted: 1 + extra, untilMs: Math.min(...windows.map((window) => window.openedAtMs + window.windowMs)) };
   }
 
   /** Adds `cost` to every limit's window, room or not: tokens already spent are counted. */

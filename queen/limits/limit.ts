@@ -29,5 +29,14 @@ export interface LimitUse {
   resetsAtMs: number | null;
 }
 
+/** A limit with no room: which one, and when its window frees up. */
+export type Refused = { ok: false; limit: Limit; retryAfterMs: number };
+
 /** The answer to taking `cost` units from some limits: either all had room, or one did not. */
-export type TakeOutcome = { ok: true } | { ok: false; limit: Limit; retryAfterMs: number };
+export type TakeOutcome = { ok: true } | Refused;
+
+/**
+ * The answer to reserving up to a block of requests (RateLimiter.reserve): `granted` (one or
+ * more) were counted, good until `untilMs` (the first of their windows to close); or a refusal.
+ */
+export type ReserveOutcome = { ok: true; granted: number; untilMs: number } | Refused;

@@ -9,7 +9,7 @@
 // saves the windows, and a woken object reads them back.
 import { DurableObject } from "cloudflare:workers";
 import { FixedWindows, type Window } from "./fixed-windows.js";
-import type { Limit, LimitUse, TakeOutcome } from "./limit.js";
+import type { Limit, LimitUse, ReserveOutcome } from "./limit.js";
 
 const WINDOWS_KEY = "windows";
 
@@ -24,9 +24,12 @@ export class RateLimiter extends DurableObject<Env> {
     });
   }
 
-  /** Takes `cost` units from each of `limits` if all have room; the object's clock decides the window. */
-  async take(limits: Limit[], cost = 1): Promise<TakeOutcome> {
-    return this.windows.take(limits, cost, Date.now());
+  /**
+   * Takes a request from each of `limits`, and up to `want - 1` more for the caller's isolate to
+   * spend without asking (permit-blocks.ts), if all have room; the object's clock decides the window.
+   */
+  async reserve(limits: Limit[], want: number): Promise<ReserveOutcome> {
+    return this.windows.reserve(limits, want, Date.now());
   }
 
   /** Counts `tokens` spent against the token `limits`, and saves the windows. */

@@ -5,6 +5,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { describe, expect, it } from "vitest";
 import { app } from "../../queen/app.js";
 import { ipv6Network } from "../../queen/limits/client-address.js";
+import { rateLimiterStub } from "../../queen/limits/stub.js";
 import { createKey, errorOf } from "./admin-api.js";
 
 interface Caller {
@@ -100,6 +101,28 @@ describe("rate limits", () => {
     expect(retryAfterSeconds).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, retryAfterSeconds * 1000));
     expect((await queen("/v1/models", caller)).status).toBe(200);
+  });
+
+  it("asks the RateLimiter once per block of a fiftieth of the limit, and still refuses at the limit's count", async () => {
+    const queen = queenWith({ RATE_LIMIT_PER_KEY: "100", RATE_LIMIT_PER_ADDRESS: "0" });
+    const { id, key } = await createKey(["inference"]);
+    const counted = async () => (await rateLimiterStub(env, `key:${id}`).use([{ name: "requests_per_key", windowMs: 60_000, max: 100 }]))[0]?.used;
+    expect((await queen("/v1/models", { key })).status).toBe(200);
+    expect(await counted()).toBe(2); // this request, and one kept for the next
+    expect((await queen("/v1/models", { key })).status).toBe(200);
+    expect(await counted()).toBe(2); // spent from the block: no call
+    for (let i = 2; i < 100; i++) expect((await queen("/v1/models", { key })).status).toBe(200);
+    const refused = await queen("/v1/models", { key });
+    expect(refused.status).toBe(429);
+    expect((await errorOf(refused)).message).toContain("requests_per_key");
+  });
+
+  it("lets a burst of one key's requests share a reservation instead of reserving a block each", async () => {
+    const queen = queenWith({ RATE_LIMIT_PER_KEY: "1000", RATE_LIMIT_PER_ADDRESS: "0" });
+    const { id, key } = await createKey(["inference"]);
+    expect(await statuses(Array.from({ length: 30 }, () => queen("/v1/models", { key })))).toEqual(Array(30).fill(200));
+    // Blocks of 20: two reservations for 30 requests, where one each would have counted 600.
+    expect((await rateLimiterStub(env, `key:${id}`).use([{ name: "requests_per_key", windowMs: 60_000, max: 1000 }]))[0]?.used).toBe(40);
   });
 
   it("reduces IPv6 addresses to their /64 and keeps IPv4-mapped ones as IPv4", () => {
