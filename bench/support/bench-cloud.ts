@@ -21,8 +21,6 @@ const HIVE_NAME = "bench";
 const WORKER_READY_TIMEOUT_MS = 180_000;
 /** Lines of the hive's log kept to explain a failed start. */
 const HIVE_LOG_LINES = 40;
-/** The queen's per-key and per-address request floors, off: a benchmark is a flood on purpose. */
-const UNLIMITED = { RATE_LIMIT_PER_KEY: "0", RATE_LIMIT_PER_ADDRESS: "0" };
 
 export const TINY_MODEL = "rbee-tiny";
 
@@ -59,7 +57,7 @@ export class BenchCloud {
     try {
       const tinyPath = join(dir, `${TINY_MODEL}.gguf`);
       await writeTinyLlamaGguf(tinyPath, options.tinyContextLength === undefined ? {} : { contextLength: options.tinyContextLength });
-      queen = await startLocalQueen({ persistDir: join(dir, "queen"), adminKey: ADMIN_KEY, port: 0, vars: UNLIMITED });
+      queen = await startLocalQueen({ persistDir: join(dir, "queen"), adminKey: ADMIN_KEY, port: 0 });
       const client = new QueenClient(queen.url, ADMIN_KEY);
       const { token } = await client.createHive(HIVE_NAME);
       const cacheDir = join(dir, "cache");
