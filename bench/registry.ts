@@ -3,7 +3,8 @@
 // and heartbeating them at the queen's interval. For each N it measures heartbeats sent per
 // second, the latency of GET /v1/workers?hive_id=… and of a one-token chat request (placement and
 // the relay through a simulated hive) while they beat, the RSS of the queen's workerd processes,
-// and how long every hive takes to be back (all workers listed) after the queen restarts.
+// its CPU while the hives only beat, and how long every hive takes to be back (all workers
+// listed) after the queen restarts.
 // Prints a table and writes bench/results/registry-<date>.json. Asserts nothing.
 //
 //   npm run bench -- registry [--hives 100,1000,2000] [--seconds 20]
@@ -17,6 +18,7 @@ import { DEFAULTS as QUEEN_DEFAULTS } from "../queen/config.js";
 import { SERVER_TIMING_HEADER } from "../shared/openai/inference-headers.js";
 import { waitUntil } from "../shared/wait-until.js";
 import { writeBenchResults } from "./support/bench-results.js";
+import { childPidsMatching, CpuMeter } from "./support/process-cpu.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
 import { type HiveTally, SimulatedHive } from "./support/simulated-hive.js";
 import { percentile } from "./support/summary.js";
@@ -42,6 +44,8 @@ interface RunResult {
   /** The Server-Timing `place` of those chat requests: the queen's Registry round trip. */
   place: LatencyFigures;
   queenRssMiB: number;
+  /** The queen's workerd CPU while the hives only beat (nothing asked), % of one core, and per heartbeat frame, ms. */
+  idleQueenCpu: { percentOfCore: number; msPerFrame: number };
   /** Null when not every worker was back within RECONNECT_TIMEOUT_MS. */
   reconnectSeconds: number | null;
 }
@@ -140,6 +144,17 @@ function queenRssMiB(): number {
   return round(kib / 1024);
 }
 
+/** The queen's workerd CPU over `seconds` while the hives beat and nothing else asks it anything. */
+async function idleCpu(seconds: number, tally: HiveTally): Promise<RunResult["idleQueenCpu"]> {
+  const meter = new CpuMeter(childPidsMatching("workerd"));
+  const framesBefore = tally.heartbeatFramesSent;
+  const start = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const cpuMs = meter.elapsedMs();
+  const frames = tally.heartbeatFramesSent - framesBefore;
+  return { percentOfCore: round((cpuMs / (performance.now() - start)) * 100), msPerFrame: round((cpuMs / Math.max(1, frames)) * 100) / 100 };
+}
+
 function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
@@ -184,6 +199,7 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
     const setupSeconds = round((Date.now() - setupStart) / 1000);
     process.stdout.write(`  ${hiveCount} hives, ${workers} workers up in ${setupSeconds} s; measuring for ${seconds} s\n`);
 
+    const idleQueenCpu = await idleCpu(seconds / 4, tally);
     const beatsBefore = tally.heartbeatsSent;
     const beatFramesBefore = tally.heartbeatFramesSent;
     const measureStart = Date.now();
@@ -235,6 +251,7 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
       chat,
       place,
       queenRssMiB: rss,
+      idleQueenCpu,
       reconnectSeconds,
     };
   } finally {
@@ -245,11 +262,11 @@ async function runOnce(hiveCount: number, seconds: number): Promise<RunResult> {
 }
 
 function table(results: RunResult[]): string {
-  const header = "| hives | workers | heartbeats/s (frames/s) | GET /v1/workers?hive_id p50/p99 ms | chat (place + relay) p50/p99 ms | placement p50/p99 ms | queen RSS MiB | reconnect after restart s | errors |";
+  const header = "| hives | workers | heartbeats/s (frames/s) | GET /v1/workers?hive_id p50/p99 ms | chat (place + relay) p50/p99 ms | placement p50/p99 ms | queen RSS MiB | queen CPU while hives only beat | reconnect after restart s | errors |";
   const rows = results.map((r) =>
-    [r.hives, r.workers, `${r.heartbeatsPerSecond} (${r.heartbeatFramesPerSecond})`, `${r.listWorkers.p50Ms} / ${r.listWorkers.p99Ms}`, `${r.chat.p50Ms} / ${r.chat.p99Ms}`, `${r.place.p50Ms} / ${r.place.p99Ms} (max ${r.place.maxMs}, n ${r.place.samples})`, r.queenRssMiB, reconnectText(r), JSON.stringify(r.refusedHeartbeats)].join(" | "),
+    [r.hives, r.workers, `${r.heartbeatsPerSecond} (${r.heartbeatFramesPerSecond})`, `${r.listWorkers.p50Ms} / ${r.listWorkers.p99Ms}`, `${r.chat.p50Ms} / ${r.chat.p99Ms}`, `${r.place.p50Ms} / ${r.place.p99Ms} (max ${r.place.maxMs}, n ${r.place.samples})`, r.queenRssMiB, `${r.idleQueenCpu.percentOfCore}% of a core (${r.idleQueenCpu.msPerFrame} ms a frame)`, reconnectText(r), JSON.stringify(r.refusedHeartbeats)].join(" | "),
   );
-  return [header, "|---|---|---|---|---|---|---|---|---|", ...rows.map((row) => `| ${row} |`)].join("\n");
+  return [header, "|---|---|---|---|---|---|---|---|---|---|", ...rows.map((row) => `| ${row} |`)].join("\n");
 }
 
 async function main(): Promise<void> {
@@ -264,7 +281,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${table(results)}\n`);
   process.stdout.write(`wrote ${await writeBenchResults("registry", { machine: facts, seconds, results })}\n`);
   process.stdout.write(
-    `registry: ${results.map((r) => `${r.hives} hives ${r.heartbeatsPerSecond} beats/s in ${r.heartbeatFramesPerSecond} frames/s, placement p50 ${r.place.p50Ms} p99 ${r.place.p99Ms} max ${r.place.maxMs} ms of ${r.place.samples}, chat p99 ${r.chat.p99Ms} ms, reconnect ${reconnectText(r)} s`).join("; ")}\n`,
+    `registry: ${results.map((r) => `${r.hives} hives ${r.heartbeatsPerSecond} beats/s in ${r.heartbeatFramesPerSecond} frames/s, placement p50 ${r.place.p50Ms} p99 ${r.place.p99Ms} max ${r.place.maxMs} ms of ${r.place.samples}, chat p99 ${r.chat.p99Ms} ms, idle queen CPU ${r.idleQueenCpu.percentOfCore}% of a core, reconnect ${reconnectText(r)} s`).join("; ")}\n`,
   );
 }
 

@@ -13,12 +13,6 @@ const Offline = z.object({ hiveName: z.string(), sinceMs: z.number() });
 export type Offline = z.infer<typeof Offline>;
 
 export class HiveJobs {
-  /**
-   * The stored OFFLINE_KEY as last read or written ("unread" until then): the session's checks
-   * ask for it every few seconds, and this object is its only writer, so one read per life is enough.
-   */
-  private offlineCopy: Offline | undefined | "unread" = "unread";
-
   constructor(private readonly storage: DurableObjectStorage) {}
 
   async add(jobId: string, operation: HiveOperation): Promise<void> {
@@ -37,23 +31,17 @@ export class HiveJobs {
 
   /** Notes that the hive went away (keeps the first time if it is away already). */
   async markOffline(hiveName: string, sinceMs: number): Promise<void> {
-    if ((await this.offline()) !== undefined) return;
-    this.offlineCopy = { hiveName, sinceMs };
-    await this.storage.put(OFFLINE_KEY, this.offlineCopy);
+    if ((await this.offline()) === undefined) await this.storage.put(OFFLINE_KEY, { hiveName, sinceMs } satisfies Offline);
   }
 
   async clearOffline(): Promise<void> {
-    this.offlineCopy = undefined;
     await this.storage.delete(OFFLINE_KEY);
   }
 
   /** Since when the hive has been away, undefined while it is connected (or was never seen leave). */
   async offline(): Promise<Offline | undefined> {
-    if (this.offlineCopy === "unread") {
-      const parsed = Offline.safeParse(await this.storage.get(OFFLINE_KEY));
-      this.offlineCopy = parsed.success ? parsed.data : undefined;
-    }
-    return this.offlineCopy;
+    const parsed = Offline.safeParse(await this.storage.get(OFFLINE_KEY));
+    return parsed.success ? parsed.data : undefined;
   }
 
   /** The workers a running worker_delete job is stopping: their silence is their stopping, not a fault. */

@@ -20,12 +20,6 @@ interface Pending {
 }
 
 export class HiveRecordThrottle {
-  /**
-   * Whether facts wait in storage (undefined until read): the session's checks ask every few
-   * seconds, and with nothing waiting, as almost always, this answers without a storage read.
-   */
-  private pendingStored: boolean | undefined;
-
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly db: D1Database,
@@ -40,14 +34,12 @@ export class HiveRecordThrottle {
         ? { hiveName, capabilities: facts.capabilities, devices: facts.capabilities.devices }
         : { ...previous, hiveName, devices: facts.devices };
     await this.storage.put(PENDING_KEY, pending);
-    this.pendingStored = true;
     await this.flushDue(Date.now());
   }
 
   /** When the waiting facts may be written, or undefined when none wait. */
   async dueAtMs(): Promise<number | undefined> {
-    this.pendingStored ??= (await this.storage.get(PENDING_KEY)) !== undefined;
-    if (!this.pendingStored) return undefined;
+    if ((await this.storage.get(PENDING_KEY)) === undefined) return undefined;
     return ((await this.storage.get<number>(LAST_WRITE_KEY)) ?? 0) + HIVE_RECORD_MIN_INTERVAL_MS;
   }
 
@@ -56,7 +48,6 @@ export class HiveRecordThrottle {
     const due = await this.dueAtMs();
     if (due === undefined || nowMs < due) return;
     const pending = await this.storage.get<Pending>(PENDING_KEY);
-    this.pendingStored = false;
     if (!pending) return;
     // Taken before the write: a failed write is logged, not retried forever by every alarm.
     await this.storage.delete(PENDING_KEY);
