@@ -53,10 +53,10 @@ export class FixedWindows {
     const counted = limits.filter((limit) => limit.unit !== "tokens");
     // Token limits alone count nothing, so there is no block to hand out: this request only.
     if (counted.length === 0) return { ok: true, granted: 1, untilMs: nowMs };
-    const windows = counted.map((limit) => this.windowOf(limit, nowMs));
-    const extra = Math.max(0, Math.min(want - 1, ...counted.map((limit, i) => limit.max - (windows[i] as Window).used)));
-    for (const window of windows) window.used += extra;
-    return { ok: true, granted: 1 + extra, untilMs: Math.min(...windows.map((window) => window.openedAtMs + window.windowMs)) };
+    const open = counted.map((limit) => ({ max: limit.max, window: this.windowOf(limit, nowMs) }));
+    const extra = Math.max(0, Math.min(want - 1, ...open.map(({ max, window }) => max - window.used)));
+    for (const { window } of open) window.used += extra;
+    return { ok: true, granted: 1 + extra, untilMs: Math.min(...open.map(({ window }) => window.openedAtMs + window.windowMs)) };
   }
 
   /** Adds `cost` to every limit's window, room or not: tokens already spent are counted. */
