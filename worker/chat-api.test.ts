@@ -175,7 +175,7 @@ describe("a running worker", () => {
   });
 
   it("sends valid heartbeats to the hive channel: loading first, then ready", async () => {
-    await vi.waitFor(() => expect(hive.states(worker.workerId)).toContain("ready"));
+    await vi.waitFor(() => expect(hive.states(worker.workerId)).toContain("ready"), { timeout: 10_000 });
     expect(hive.rejected).toEqual([]);
     const received = hive.heartbeats(worker.workerId);
     expect(received[0]?.state).toBe("loading");
@@ -192,10 +192,13 @@ describe("a running worker", () => {
 
   it("reports the generation speed of the last interval in its heartbeats", async () => {
     await chatText(worker, greedyChat({ max_tokens: 300 }));
-    await vi.waitFor(() => {
-      const speeds = hive.heartbeats(worker.workerId).map((heartbeat) => heartbeat.tokensPerSecond);
-      expect(Math.max(...speeds)).toBeGreaterThan(0);
-    });
+    await vi.waitFor(
+      () => {
+        const speeds = hive.heartbeats(worker.workerId).map((heartbeat) => heartbeat.tokensPerSecond);
+        expect(Math.max(...speeds)).toBeGreaterThan(0);
+      },
+      { timeout: 10_000 },
+    );
   });
 
   it("frees the slot as soon as a streaming client disconnects", async () => {

@@ -61,6 +61,8 @@ export interface EngineOptions {
   log: (message: string) => void;
   /** Fraction of the model loaded, 0..1, as loading goes. */
   onLoadProgress?: (progress: number) => void;
+  /** Aborting stops a load in progress at llama.cpp's next progress step (a worker told to stop). */
+  loadSignal?: AbortSignal;
   /** Called whenever busy slots or queue length change. */
   onSlotsChange?: () => void;
 }
@@ -129,6 +131,7 @@ export class Engine {
         modelPath: options.modelPath,
         gpuLayers: options.gpuLayers,
         onLoadProgress: options.onLoadProgress,
+        loadSignal: options.loadSignal,
       });
       const contextSize = slotContextSize(options.contextSize, model);
       // In node-llama-cpp 3.x `contextSize` is per sequence: the KV cache gets contextSize × sequences cells.

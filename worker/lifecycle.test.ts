@@ -6,7 +6,8 @@
 // model path is a named pipe, and the worker's first read of the file waits until the test
 // writes to it, so "still loading" lasts exactly as long as a test needs.
 import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -90,7 +91,9 @@ describe("starting", () => {
         expect((await post(worker, "/v1/completions", { model: "m", prompt: "x" })).status).toBe(503);
         expect((await post(worker, "/v1/embeddings", { model: "m", input: "x" })).status).toBe(503);
         expect(await health(worker)).toMatchObject({ status: "loading", loadProgress: expect.any(Number), slotsTotal: 0 });
-        await vi.waitFor(() => expect(hive.heartbeats(worker.workerId).at(-1)).toMatchObject({ state: "loading", port: worker.port, loadProgress: expect.any(Number) }));
+        await vi.waitFor(() => expect(hive.heartbeats(worker.workerId).at(-1)).toMatchObject({ state: "loading", port: worker.port, loadProgress: expect.any(Number) }), {
+          timeout: 10_000,
+        });
 
         // The "model" arrives, and is not a GGUF: the worker reports why and exits 1.
         await writeFile(pipe, randomBytes(1024)).catch(() => {}); // EPIPE if the worker stops reading early
@@ -105,14 +108,21 @@ describe("starting", () => {
     },
   );
 
-  it.skipIf(process.platform === "win32")("stops on SIGTERM while the model loads: a stopped heartbeat, exit 0", async () => {
+  it.skipIf(process.platform === "win32")("stops on SIGTERM while it reads the model: a stopped heartbeat, exit 0, never ready", async () => {
     const pipe = await modelPipe("never-arrives.gguf");
     const worker = await startListeningWorker({ workerId: "wrk_loadstop1", hiveChannel: hive.url, modelPath: pipe });
+    // Opening the pipe's other end succeeds only once the worker has it open: it is reading the model.
+    const writeEnd = await vi.waitFor(() => open(pipe, constants.O_WRONLY | constants.O_NONBLOCK), { timeout: 30_000, interval: 50 });
     try {
-      await vi.waitFor(() => expect(hive.states(worker.workerId)).toContain("loading"));
       worker.process.kill("SIGTERM");
+      await vi.waitFor(() => expect(hive.states(worker.workerId).at(-1)).toBe("stopped"), { timeout: 10_000 });
+      // A process cannot exit while a thread of it waits on a read: the "disk" answers (end of file).
+      await writeEnd.close();
       await expectStoppedCleanly(worker);
+      expect(hive.states(worker.workerId)).toContain("loading");
+      expect((await worker.process).stdout).toBe(listeningLine(worker.port));
     } finally {
+      await writeEnd.close();
       await worker.kill();
     }
   });
@@ -123,11 +133,9 @@ describe("shutting down", () => {
     const worker = await startWorker({ workerId: "wrk_draining1", hiveChannel: hive.url, modelPath: model.path });
     try {
       const inFlight = post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 1500 }));
-      await vi.waitFor(async () => {
-        expect((await health(worker)).slotsBusy).toBe(1);
-      });
+      await vi.waitFor(async () => expect((await health(worker)).slotsBusy).toBe(1), { timeout: 10_000 });
       // The hive hears "busy" while the only slot is taken.
-      await vi.waitFor(() => expect(hive.states(worker.workerId)).toContain("busy"));
+      await vi.waitFor(() => expect(hive.states(worker.workerId)).toContain("busy"), { timeout: 10_000 });
       worker.process.kill("SIGTERM");
 
       const response = await inFlight;

@@ -59,6 +59,8 @@ async function main(): Promise<void> {
 
   let engine: Engine | undefined;
   let stopping = false;
+  // A stop during loading ends the load: the process cannot exit while llama.cpp's loading thread runs.
+  const loading = new AbortController();
   const server = new WorkerServer({
     engine: () => engine,
     loadProgress: () => status.loadedFraction,
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
   };
 
   const shutdown = async (): Promise<void> => {
+    loading.abort(new Error("the worker is stopping"));
     status.setPhase("draining");
     await server.close(DRAIN_TIMEOUT_MS);
     status.setPhase("stopped");
@@ -123,6 +126,7 @@ async function main(): Promise<void> {
     // Imported only now: node-llama-cpp takes seconds to import, and by then the flags are checked,
     // the worker listens, the hive has heard "loading" and SIGTERM is handled.
     const { Engine } = await import("./engine.js");
+    if (stopping) return;
     engine = await Engine.load({
       modelPath: options.modelPath,
       gpu: options.gpu,
@@ -136,6 +140,7 @@ async function main(): Promise<void> {
       metricsIntervalMs: options.heartbeatIntervalMs,
       log,
       onLoadProgress: (progress) => status.setLoadProgress(progress),
+      loadSignal: loading.signal,
       onSlotsChange: () => status.changed(),
     });
   } catch (error) {

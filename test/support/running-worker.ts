@@ -79,7 +79,7 @@ export interface RunningWorker {
   url: string;
   /** What its hive would send: `Authorization: Bearer <its secret>` (Host is fetch's own, 127.0.0.1:port). */
   authorization: string;
-  process: ResultPromise<{ cwd: string; reject: false }>;
+  process: ResultPromise<{ cwd: string; reject: false; forceKillAfterDelay: false }>;
   /** SIGKILL unless it already exited; safe to call twice. */
   kill(): Promise<void>;
 }
@@ -102,9 +102,17 @@ async function launchWorker(
   const port = await findFreeLoopbackPort();
   const { env, authorization } = workerSecretEnv();
   const { launch } = options;
+  // execa would SIGKILL a worker 5 s after a test's SIGTERM, cutting a drain that a loaded machine
+  // makes longer than that; the tests decide when to force an end (kill()).
   const subprocess = launch
-    ? execa(launch.command, workerArgs({ ...options, port }), { cwd: launch.cwd, reject: false, env: { PATH: process.env.PATH ?? "", ...env }, extendEnv: false })
-    : execa("node", workerArgs({ ...options, port }), { cwd: REPO_ROOT, reject: false, env });
+    ? execa(launch.command, workerArgs({ ...options, port }), {
+        cwd: launch.cwd,
+        reject: false,
+        env: { PATH: process.env.PATH ?? "", ...env },
+        extendEnv: false,
+        forceKillAfterDelay: false,
+      })
+    : execa("node", workerArgs({ ...options, port }), { cwd: REPO_ROOT, reject: false, env, forceKillAfterDelay: false });
   await Promise.race([
     waitForLine(subprocess.stdout),
     subprocess.then((result) => {
