@@ -7,7 +7,7 @@
 // writes to it, so "still loading" lasts exactly as long as a test needs.
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { open, writeFile } from "node:fs/promises";
+import { type FileHandle, open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -111,9 +111,10 @@ describe("starting", () => {
   it.skipIf(process.platform === "win32")("stops on SIGTERM while it reads the model: a stopped heartbeat, exit 0, never ready", async () => {
     const pipe = await modelPipe("never-arrives.gguf");
     const worker = await startListeningWorker({ workerId: "wrk_loadstop1", hiveChannel: hive.url, modelPath: pipe });
-    // Opening the pipe's other end succeeds only once the worker has it open: it is reading the model.
-    const writeEnd = await vi.waitFor(() => open(pipe, constants.O_WRONLY | constants.O_NONBLOCK), { timeout: 30_000, interval: 50 });
+    let writeEnd: FileHandle | undefined;
     try {
+      // Opening the pipe's other end succeeds only once the worker has it open: it is reading the model.
+      writeEnd = await vi.waitFor(() => open(pipe, constants.O_WRONLY | constants.O_NONBLOCK), { timeout: 30_000, interval: 50 });
       worker.process.kill("SIGTERM");
       await vi.waitFor(() => expect(hive.states(worker.workerId).at(-1)).toBe("stopped"), { timeout: 10_000 });
       // A process cannot exit while a thread of it waits on a read: the "disk" answers (end of file).
@@ -122,7 +123,7 @@ describe("starting", () => {
       expect(hive.states(worker.workerId)).toContain("loading");
       expect((await worker.process).stdout).toBe(listeningLine(worker.port));
     } finally {
-      await writeEnd.close();
+      await writeEnd?.close();
       await worker.kill();
     }
   });
