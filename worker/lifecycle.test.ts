@@ -3,11 +3,11 @@
 // each with the exit code, stdout lines and heartbeats a supervising hive relies on.
 //
 // A model that loads slowly is made honestly, without any test-only switch in the worker: its
-// model path is a named pipe, and the worker's first read of the file waits until the test
-// writes to it, so "still loading" lasts exactly as long as a test needs.
+// model path is a named pipe, and the worker's opening of the file waits until the test opens the
+// other end, so "still loading" lasts exactly as long as a test needs.
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { type FileHandle, open, writeFile } from "node:fs/promises";
+import { type FileHandle, open, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -45,11 +45,19 @@ afterAll(async () => {
   await model?.remove();
 });
 
-/** A named pipe in the model's folder: a model file whose reading waits for the test to write it. */
+/** A named pipe in the model's folder: a model file whose opening waits for the test to open its other end. */
 async function modelPipe(name: string): Promise<string> {
   const path = join(model.dir, name);
   await execa("mkfifo", [path]);
   return path;
+}
+
+/** How many of process `pid`'s threads wait in the kernel for a pipe's other end to be opened. */
+async function threadsWaitingOnPipeOpen(pid: number | undefined): Promise<number> {
+  if (pid === undefined) throw new Error("the worker has no pid");
+  const tasks = await readdir(`/proc/${pid}/task`);
+  const waits = await Promise.all(tasks.map((task) => readFile(`/proc/${pid}/task/${task}/wchan`, "utf8").catch(() => "")));
+  return waits.filter((wchan) => wchan === "wait_for_partner").length;
 }
 
 /** After SIGTERM: exit 0, and the hive heard it drain and stop. */
@@ -108,17 +116,19 @@ describe("starting", () => {
     },
   );
 
-  it.skipIf(process.platform === "win32")("stops on SIGTERM while it reads the model: a stopped heartbeat, exit 0, never ready", async () => {
+  // Linux only: it needs /proc to see the worker wait on the pipe without releasing it.
+  it.runIf(process.platform === "linux")("stops on SIGTERM while it opens the model: a stopped heartbeat, exit 0, never ready", async () => {
     const pipe = await modelPipe("never-arrives.gguf");
     const worker = await startListeningWorker({ workerId: "wrk_loadstop1", hiveChannel: hive.url, modelPath: pipe });
     let writeEnd: FileHandle | undefined;
     try {
-      // Opening the pipe's other end succeeds only once the worker has it open: it is reading the model.
-      writeEnd = await vi.waitFor(() => open(pipe, constants.O_WRONLY | constants.O_NONBLOCK), { timeout: 30_000, interval: 50 });
+      // Opening the pipe's other end would let the worker's read begin, and fail at once (a pipe
+      // cannot be read at an offset): the signal must come while the worker still waits to open it.
+      await vi.waitFor(async () => expect(await threadsWaitingOnPipeOpen(worker.process.pid)).toBeGreaterThan(0), { timeout: 30_000, interval: 50 });
       worker.process.kill("SIGTERM");
       await vi.waitFor(() => expect(hive.states(worker.workerId).at(-1)).toBe("stopped"), { timeout: 10_000 });
-      // A process cannot exit while a thread of it waits on a read: the "disk" answers (end of file).
-      await writeEnd.close();
+      // A process cannot exit while a thread of it waits to open a file: the "disk" answers now.
+      writeEnd = await open(pipe, constants.O_WRONLY | constants.O_NONBLOCK);
       await expectStoppedCleanly(worker);
       expect(hive.states(worker.workerId)).toContain("loading");
       expect((await worker.process).stdout).toBe(listeningLine(worker.port));
