@@ -25,8 +25,11 @@ export class HiveRecordThrottle {
     private readonly db: D1Database,
   ) {}
 
-  /** Writes `facts` now if the interval allows, else keeps them for `dueAtMs`. */
-  async submit(hiveName: string, facts: HiveFacts): Promise<void> {
+  /**
+   * Keeps `facts` as the newest to write; `flushDue` writes them when the interval allows. Storage
+   * only, so no other event of the object runs meanwhile: facts are kept in the order it receives them.
+   */
+  async keep(hiveName: string, facts: HiveFacts): Promise<void> {
     const previous = (await this.storage.get<Pending>(PENDING_KEY)) ?? { hiveName };
     // The newest of each kind wins; a hello carries devices too, so it replaces older devices.
     const pending: Pending =
@@ -34,7 +37,6 @@ export class HiveRecordThrottle {
         ? { hiveName, capabilities: facts.capabilities, devices: facts.capabilities.devices }
         : { ...previous, hiveName, devices: facts.devices };
     await this.storage.put(PENDING_KEY, pending);
-    await this.flushDue(Date.now());
   }
 
   /** When the waiting facts may be written, or undefined when none wait. */

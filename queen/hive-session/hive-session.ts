@@ -28,7 +28,7 @@ import { markRelayFailed } from "../scheduling/failover.js";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import { HiveJobDesk, type WorkerJobEnd } from "./hive-job-desk.js";
 import { HiveJobs } from "./hive-jobs.js";
-import { type HiveFacts, HiveRecordThrottle } from "./hive-record-throttle.js";
+import { HiveRecordThrottle } from "./hive-record-throttle.js";
 import { PendingRelay } from "./pending-relay.js";
 import { RecentIds } from "./recent-ids.js";
 import { type ForgottenWorker, HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hive-workers.js";
@@ -278,8 +278,10 @@ export class HiveSession extends DurableObject<Env> {
   private async onFrame(ws: WebSocket, hiveName: string, frame: BatchableFrame): Promise<void> {
     switch (frame.type) {
       case "hive_status":
+        // Kept before the Registry call, during which the hive's next frames may run.
+        await this.records.keep(hiveName, { devices: frame.devices });
         await registryStub(this.env).hiveFacts(hiveName, { devices: frame.devices, models: frame.models ?? [] });
-        return this.recordFacts(hiveName, { devices: frame.devices });
+        return this.writeDueFacts();
       case "worker_heartbeats":
         for (const heartbeat of frame.heartbeats) await this.onHeartbeat(ws, hiveName, heartbeat);
         return;
@@ -371,6 +373,7 @@ export class HiveSession extends DurableObject<Env> {
     const reported = Promise.all([this.reporter.gone(attachment.hiveName, unlisted, "not_in_hello"), this.reporter.resync(attachment.hiveName)]);
     ws.serializeAttachment({ ...attachment, greeted: true } satisfies SocketAttachment);
     // Before the welcome: a hive_status the hive sends after it is newer, and must not be overwritten by these.
+    await this.records.keep(attachment.hiveName, { capabilities: { ...hello.hive, devices: hello.devices } });
     await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: hello.devices, models: hello.models ?? [] }, this.workers.returning());
     this.send(ws, {
       type: "welcome",
@@ -381,11 +384,12 @@ export class HiveSession extends DurableObject<Env> {
     await this.jobs.clearOffline();
     await reported;
     await this.jobDesk.reconcile(ws, attachment.hiveName, tracked, hello.jobs);
-    await this.recordFacts(attachment.hiveName, { capabilities: { ...hello.hive, devices: hello.devices } });
+    await this.writeDueFacts();
   }
 
-  private async recordFacts(hiveName: string, facts: HiveFacts): Promise<void> {
-    await this.records.submit(hiveName, facts);
+  /** Writes the hive's kept facts to D1 if the interval allows; else the alarm writes them when it does. */
+  private async writeDueFacts(): Promise<void> {
+    await this.records.flushDue(Date.now());
     await this.scheduleAlarm();
   }
 
