@@ -127,7 +127,8 @@ describe("hives admin", () => {
     hive.send({ type: "hive_status", devices: { ...TEST_DEVICES, ramFreeBytes: 777 } });
     const session = env.HIVE_SESSION.get(env.HIVE_SESSION.idFromName("prompt-status-hive"));
     const ramFree = async () => (await listHives()).find((each) => each.name === "prompt-status-hive")?.devices?.ram_free_bytes;
-    // The hello's devices are written first, and the refresh waits for the interval.
+    // D1 gets the hello's devices or, if the refresh was kept before the first write, the refresh's;
+    // once the interval has passed it must hold the refresh's, the newest.
     await eventually(async () => (await ramFree()) !== undefined, 15_000);
     await runInDurableObject(session, (_instance, state) => state.storage.put(LAST_WRITE_KEY, 0));
     await runDurableObjectAlarm(session);
