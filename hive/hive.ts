@@ -88,7 +88,7 @@ export class Hive {
       onFrame: (frame) => this.onFrame(frame),
       onDisconnect: () => {
         this.outbox.pause();
-        this.relays.abortAll();
+        this.relays.detachAll();
         this.heartbeats.reset();
       },
       onRefused: (message) => {
@@ -261,6 +261,9 @@ export class Hive {
         return;
       case "response_ack":
         this.relays.ack(frame.requestId, frame.offset);
+        return;
+      case "resume":
+        this.relays.resume(frame.requestId, frame.offset, (out) => this.connection.send(out));
         return;
       case "error":
         this.services.log(`queen reported: ${frame.code}: ${frame.message}`);

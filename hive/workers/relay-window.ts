@@ -24,13 +24,22 @@ export class RelayWindow {
     return this.sentBytes - this.ackedBytes;
   }
 
+  /** Bytes sent to the queen so far, and the offset it acknowledged. */
+  get sent(): number {
+    return this.sentBytes;
+  }
+
+  get acked(): number {
+    return this.ackedBytes;
+  }
+
   get full(): boolean {
     return this.unacked >= this.windowBytes;
   }
 
-  /** `text` went to the queen as a response chunk. */
-  sent(text: string): void {
-    this.sentBytes += Buffer.byteLength(text, "utf8");
+  /** `bytes` more of the answer went to the queen. */
+  add(bytes: number): void {
+    this.sentBytes += bytes;
     this.maxUnacked = Math.max(this.maxUnacked, this.unacked);
   }
 

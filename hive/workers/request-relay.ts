@@ -4,13 +4,14 @@
 // queen's Durable Object one event each, while the first token goes out at once. It sends the
 // worker's secret (./worker-secrets.ts); which worker may be relayed to at all is WorkerRelays'
 // check, made before this runs. Flow control: with a window of bytes sent and not yet
-// acknowledged by the queen (./relay-window.ts), it stops reading the worker's answer.
+// acknowledged by the queen (./relay-window.ts), it stops reading the worker's answer. What
+// becomes of the frames (numbered, kept for a resume, held while the queen is away) is
+// ./relayed-answer.ts's part.
 import type { IncomingMessage } from "node:http";
-import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { describeError } from "../../shared/errors.js";
 import { REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";
 import { ChunkCoalescer } from "./chunk-coalescer.js";
-import type { RelayWindow } from "./relay-window.js";
+import type { RelayedAnswer } from "./relayed-answer.js";
 import { requestWorker } from "./worker-request.js";
 
 /** Least time between two chunk frames of one answer while tokens keep coming, in ms. */
@@ -34,8 +35,7 @@ export async function relayToWorker(
   /** The worker's API secret, sent as `Authorization: Bearer`. */
   secret: string,
   signal: AbortSignal,
-  window: RelayWindow,
-  send: (frame: HiveToQueenFrame) => void,
+  answer: RelayedAnswer,
 ): Promise<void> {
   const { requestId } = target;
   let response: IncomingMessage;
@@ -53,7 +53,7 @@ export async function relayToWorker(
   } catch (error) {
     if (signal.aborted) return;
     const message = `worker on port ${target.port} is unreachable: ${describeError(error)}`;
-    send({ type: "response_end", requestId, chunks: 0, error: { code: "worker_unreachable", message } });
+    answer.sendEnd({ code: "worker_unreachable", message });
     return;
   }
 
@@ -62,24 +62,16 @@ export async function relayToWorker(
     const value = response.headers[name];
     if (typeof value === "string") headers[name] = value;
   }
-  send({ type: "response_head", requestId, status: response.statusCode ?? 502, headers });
+  answer.sendHead(response.statusCode ?? 502, headers);
 
-  let seq = 0;
-  const chunks = new ChunkCoalescer({
-    intervalMs: FLUSH_INTERVAL_MS,
-    maxChars: FLUSH_SIZE_CHARS,
-    send: (data) => {
-      window.sent(data);
-      send({ type: "response_chunk", requestId, seq: seq++, data });
-    },
-  });
+  const chunks = new ChunkCoalescer({ intervalMs: FLUSH_INTERVAL_MS, maxChars: FLUSH_SIZE_CHARS, send: (data) => answer.sendChunk(data) });
   // Text, with a character split across two reads put back together.
   response.setEncoding("utf8");
   const reads = response[Symbol.asyncIterator]() as AsyncIterator<string>;
   try {
     for (;;) {
       // While the queen has a window unacknowledged, the worker's answer waits in its socket.
-      await window.open(signal);
+      await answer.window.open(signal);
       if (signal.aborted) break;
       const { done, value } = await reads.next();
       if (done) break;
@@ -90,12 +82,12 @@ export async function relayToWorker(
       return;
     }
     chunks.flush();
-    send({ type: "response_end", requestId, chunks: seq });
+    answer.sendEnd();
   } catch (error) {
     chunks.flush();
     if (signal.aborted) return;
     const message = `worker on port ${target.port} stopped mid-response: ${describeError(error)}`;
-    send({ type: "response_end", requestId, chunks: seq, error: { code: "worker_disconnected", message } });
+    answer.sendEnd({ code: "worker_disconnected", message });
   } finally {
     chunks.dispose();
   }

@@ -2,7 +2,8 @@
 // back as frames in order, a cancel or a stop aborts the request on the worker, the worker's
 // secret and the request id go with each request, and a port that is not the named worker's live one is never
 // connected to. Flow control: no more than a window goes unacknowledged by the queen, and the
-// relay goes on as acks come.
+// relay goes on as acks come. A dropped queen socket detaches the relays: each goes on unsent
+// and is resumed from the offset the queen asks, or aborted on the worker when not resumed.
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -85,7 +86,7 @@ async function streamParts(response: ServerResponse, parts: string[]): Promise<v
 }
 
 /** Relays whose worker WORKER_ID has heartbeated once from `port` (unless `heard` is false). */
-function relays(options: { heard?: boolean; heartbeatIntervalMs?: number } = {}) {
+function relays(options: { heard?: boolean; heartbeatIntervalMs?: number; resumeGraceMs?: number } = {}) {
   const logged: string[] = [];
   const facts: LogFields[] = [];
   const frames: HiveToQueenFrame[] = [];
@@ -99,6 +100,7 @@ function relays(options: { heard?: boolean; heartbeatIntervalMs?: number } = {})
     lastHeard: (workerId) => readiness.lastHeard(workerId),
     secretFor: (workerId) => `secret-of-${workerId}`,
     heartbeatIntervalMs: () => options.heartbeatIntervalMs ?? 60_000,
+    ...(options.resumeGraceMs === undefined ? {} : { resumeGraceMs: options.resumeGraceMs }),
   });
   const send = (frame: HiveToQueenFrame) => frames.push(frame);
   const request = (requestId: string, path: string, target: { workerId?: string; port?: number } = {}) => ({
@@ -247,5 +249,76 @@ describe("WorkerRelays", () => {
     expect(chunkBytes(frames) - sentAtAck).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024); // a window, and the last read and coalesced text
     relaying.abortAll();
     await relayed;
+  });
+});
+
+describe("WorkerRelays after the queen socket drops", () => {
+  const FIRST_EVENT = "data: one\n\n";
+
+  it("keeps reading the worker unsent, then sends the rest from the queen's offset, numbered from 0, with the end", async () => {
+    const { relaying, frames, send, request, logged } = relays();
+    const relayed = relaying.start(request("req_detached", "/v1/answer"), send);
+    await waitUntil(() => frames.some((frame) => frame.type === "response_chunk"), 5000, "the first chunk");
+    relaying.detachAll();
+    const sentBefore = frames.length;
+    await relayed; // the worker's answer ends while the socket is down
+    expect(frames).toHaveLength(sentBefore);
+    expect(logged.at(-1)).toContain("answered (kept for the queen to resume)");
+
+    const resumed: HiveToQueenFrame[] = [];
+    relaying.resume("req_detached", Buffer.byteLength(FIRST_EVENT), (frame) => resumed.push(frame));
+    expect(resumed[0]).toEqual({ type: "response_head", requestId: "req_detached", status: 200, headers: { "content-type": "text/event-stream" } });
+    const chunks = resumed.flatMap((frame) => (frame.type === "response_chunk" ? [frame] : []));
+    expect(chunks.map((chunk) => chunk.seq)).toEqual(chunks.map((_, index) => index));
+    expect(chunks.map((chunk) => chunk.data).join("")).toBe("data: two\n\ndata: three\n\n");
+    expect(resumed.at(-1)).toEqual({ type: "response_end", requestId: "req_detached", chunks: chunks.length });
+    expect(logged.some((line) => line.includes("resumed request req_detached from byte 11"))).toBe(true);
+    // Resumed and ended: it is forgotten, and a second resume is refused.
+    const again: HiveToQueenFrame[] = [];
+    relaying.resume("req_detached", 0, (frame) => again.push(frame));
+    expect(again).toMatchObject([{ type: "response_end", requestId: "req_detached", chunks: 0, error: { code: "resume_unavailable" } }]);
+  });
+
+  it("goes on sending to the new socket when resumed while the worker still answers", async () => {
+    const { relaying, frames, send, request } = relays();
+    const relayed = relaying.start(request("req_live", "/v1/answer"), send);
+    await waitUntil(() => frames.some((frame) => frame.type === "response_chunk"), 5000, "the first chunk");
+    relaying.detachAll();
+    const resumed: HiveToQueenFrame[] = [];
+    relaying.resume("req_live", 0, (frame) => resumed.push(frame));
+    await relayed;
+    const chunks = resumed.flatMap((frame) => (frame.type === "response_chunk" ? [frame] : []));
+    expect(chunks.map((chunk) => chunk.data).join("")).toBe(`${FIRST_EVENT}data: two\n\ndata: three\n\n`);
+    expect(chunks.map((chunk) => chunk.seq)).toEqual(chunks.map((_, index) => index));
+    expect(resumed.at(-1)).toEqual({ type: "response_end", requestId: "req_live", chunks: chunks.length });
+  });
+
+  it("refuses an offset that is not where an event ends, and aborts that relay on the worker", async () => {
+    const { relaying, frames, send, request } = relays();
+    const relayed = relaying.start(request("req_mid", "/v1/hang"), send);
+    await waitUntil(() => frames.some((frame) => frame.type === "response_chunk"), 5000, "the first chunk");
+    relaying.detachAll();
+    const answered: HiveToQueenFrame[] = [];
+    relaying.resume("req_mid", 4, (frame) => answered.push(frame));
+    expect(answered).toMatchObject([{ type: "response_end", requestId: "req_mid", chunks: 0, error: { code: "resume_unavailable", message: expect.stringContaining("not where an event ends") } }]);
+    await relayed;
+    await waitUntil(() => abortedOnWorker === 1, 5000, "the worker to see its client gone");
+  });
+
+  it("refuses a resume of a request it does not keep", () => {
+    const { relaying } = relays();
+    const answered: HiveToQueenFrame[] = [];
+    relaying.resume("req_unknown", 0, (frame) => answered.push(frame));
+    expect(answered).toMatchObject([{ type: "response_end", requestId: "req_unknown", chunks: 0, error: { code: "resume_unavailable" } }]);
+  });
+
+  it("aborts a relay on the worker when no resume comes within the grace", async () => {
+    const { relaying, frames, send, request, logged } = relays({ resumeGraceMs: 100 });
+    const relayed = relaying.start(request("req_forsaken", "/v1/hang"), send);
+    await waitUntil(() => frames.some((frame) => frame.type === "response_chunk"), 5000, "the first chunk");
+    relaying.detachAll();
+    await relayed;
+    await waitUntil(() => abortedOnWorker === 1, 5000, "the worker to see its client gone");
+    expect(logged.some((line) => line.includes("request req_forsaken: not resumed within 0.1 s"))).toBe(true);
   });
 });

@@ -1,15 +1,16 @@
 // The client requests this hive is relaying to its workers right now, each with its own abort
 // controller and flow-control window: the hive starts one per request frame, the queen's acks
-// reopen a window, the queen's cancel (its client went away) aborts one, and a stopping or
-// disconnected hive aborts them all.
+// reopen a window, the queen's cancel (its client went away) aborts one, and a stopping hive
+// aborts them all. A dropped queen socket detaches them instead (./relayed-answer.ts): each is
+// kept for RELAY_RESUME_GRACE_MS for the queen to resume, and aborted if it does not.
 //
 // Before connecting, the port the queen names is checked against the worker it names: only a
 // port that worker's latest heartbeat carries, heard recently, is relayed to. The queen's registry
 // may be out of date, and after a worker dies any local process may take its port; that process
 // must not get the prompts.
 import type { LogFn } from "../../shared/log/json-log.js";
-import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
-import { RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
+import { RELAY_RESUME_GRACE_MS, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
+import { type FrameSink, RelayedAnswer } from "./relayed-answer.js";
 import { RelayWindow } from "./relay-window.js";
 import { relayToWorker, type RelayTarget } from "./request-relay.js";
 import type { HeardHeartbeat } from "./worker-readiness.js";
@@ -26,13 +27,17 @@ export interface WorkerRelaysOptions {
   secretFor: (workerId: string) => string;
   /** How often workers heartbeat now, ms (the queen's welcome says). */
   heartbeatIntervalMs: () => number;
+  /** How long a detached answer waits for a resume, ms. Default RELAY_RESUME_GRACE_MS. */
+  resumeGraceMs?: number;
 }
 
 type Refusal = { code: "worker_unknown" | "worker_unreachable"; message: string };
 
 interface InFlight {
   controller: AbortController;
-  window: RelayWindow;
+  answer: RelayedAnswer;
+  /** While detached: when it is given up. */
+  graceTimer?: ReturnType<typeof setTimeout>;
 }
 
 export class WorkerRelays {
@@ -44,7 +49,7 @@ export class WorkerRelays {
   }
 
   /** Relays one request to its worker; settles once the relay ended (answered, refused, failed or aborted). */
-  async start(target: RelayTarget, send: (frame: HiveToQueenFrame) => void): Promise<void> {
+  async start(target: RelayTarget, send: FrameSink): Promise<void> {
     const startedAt = performance.now();
     const facts = { request_id: target.requestId, worker: target.workerId, port: target.port, path: target.path };
     const refusal = this.refusal(target);
@@ -60,28 +65,23 @@ export class WorkerRelays {
         unacked_bytes: unacked,
       });
     });
-    const entry = { controller, window };
+    const answer = new RelayedAnswer(target.requestId, send, window);
+    const entry: InFlight = { controller, answer };
     this.inFlight.set(target.requestId, entry);
-    // What the worker answered, read off the frames as they go to the queen.
-    let status: number | null = null;
-    let ended: Extract<HiveToQueenFrame, { type: "response_end" }> | undefined;
-    const observed = (frame: HiveToQueenFrame) => {
-      if (frame.type === "response_head") status = frame.status;
-      else if (frame.type === "response_end") ended = frame;
-      send(frame);
-    };
     try {
-      await relayToWorker(target, this.options.secretFor(target.workerId), controller.signal, window, observed);
+      await relayToWorker(target, this.options.secretFor(target.workerId), controller.signal, answer);
     } finally {
-      // Only its own entry: a cancel or a stop may have removed it, and a repeated id taken the slot.
-      if (this.inFlight.get(target.requestId) === entry) this.inFlight.delete(target.requestId);
-      const outcome = controller.signal.aborted ? "cancelled" : ended?.error ? "failed" : "answered";
-      this.log(`relayed request ${target.requestId} to worker ${target.workerId}: ${outcome}`, {
+      // Only its own entry: a cancel or a stop may have removed it, and a repeated id taken the
+      // slot. A detached answer stays, for a resume, until its grace ends.
+      if (this.inFlight.get(target.requestId) === entry && answer.attached) this.inFlight.delete(target.requestId);
+      const { status, chunks, error } = answer.summary;
+      const outcome = controller.signal.aborted ? "cancelled" : error ? "failed" : "answered";
+      this.log(`relayed request ${target.requestId} to worker ${target.workerId}: ${outcome}${answer.attached ? "" : " (kept for the queen to resume)"}`, {
         ...facts,
         status,
         outcome,
-        chunks: ended?.chunks,
-        error: ended?.error?.code,
+        chunks,
+        error: error?.code,
         duration_ms: Math.round(performance.now() - startedAt),
         // How far the client's reading held the answer back: waits for the queen's acks, and the most sent ahead of them.
         ...(window.pauses > 0 ? { flow_pauses: window.pauses, max_unacked_bytes: window.maxUnacked } : {}),
@@ -109,7 +109,7 @@ export class WorkerRelays {
 
   /** The queen's client pulled the answer of `requestId` up to byte `offset`; an ack for a relay that ended is dropped. */
   ack(requestId: string, offset: number): void {
-    this.inFlight.get(requestId)?.window.ack(offset);
+    this.inFlight.get(requestId)?.answer.ack(offset);
   }
 
   /** Aborts one relay on the worker; false when it is not running (its end crossed the cancel). */
@@ -117,18 +117,57 @@ export class WorkerRelays {
     const entry = this.inFlight.get(requestId);
     if (!entry) return false;
     this.log(`request ${requestId} cancelled by the queen (client gone); aborting it on the worker`);
-    entry.controller.abort();
-    this.inFlight.delete(requestId);
+    this.abort(requestId, entry);
     return true;
   }
 
   /**
-   * Aborts every relay, for a stopping hive or a dropped queen socket: their answers have
-   * nowhere to go (the queen ended them when the socket dropped, and the acks a relay waits
-   * for would never come).
+   * The queen asks for the rest of an answer from byte `offset` (its socket dropped, or the
+   * object relaying it was reset, while the client waited): `send` gets it from there on, or a
+   * response_end with `resume_unavailable` when it is not kept (that relay is then aborted).
    */
+  resume(requestId: string, offset: number, send: FrameSink): void {
+    const entry = this.inFlight.get(requestId);
+    const graceSeconds = (this.options.resumeGraceMs ?? RELAY_RESUME_GRACE_MS) / 1000;
+    const problem = entry
+      ? entry.answer.resume(offset, send)
+      : { code: "resume_unavailable", message: `this hive keeps no answer to request ${requestId}: it ended while the queen heard it, or was not resumed within ${graceSeconds} s` };
+    if (problem) {
+      this.log(`could not resume request ${requestId} from byte ${offset}: ${problem.message}`, { request_id: requestId, error: problem.code });
+      send({ type: "response_end", requestId, chunks: 0, error: problem });
+      if (entry) this.abort(requestId, entry);
+      return;
+    }
+    clearTimeout(entry!.graceTimer);
+    this.log(`resumed request ${requestId} from byte ${offset}`, { request_id: requestId, offset });
+    if (entry!.answer.ended) this.inFlight.delete(requestId);
+  }
+
+  /**
+   * The queen socket dropped: every answer goes on into its window unsent, and is aborted unless
+   * the queen resumes it within the grace (a stopping hive aborts them at once: abortAll).
+   */
+  detachAll(): void {
+    const graceMs = this.options.resumeGraceMs ?? RELAY_RESUME_GRACE_MS;
+    for (const [requestId, entry] of this.inFlight) {
+      if (!entry.answer.attached) continue; // its grace runs from the first drop
+      entry.answer.detach();
+      entry.graceTimer = setTimeout(() => {
+        if (entry.answer.attached || this.inFlight.get(requestId) !== entry) return;
+        this.log(`request ${requestId}: not resumed within ${graceMs / 1000} s of the queen socket dropping; aborting it on the worker`, { request_id: requestId });
+        this.abort(requestId, entry);
+      }, graceMs);
+    }
+  }
+
+  /** Aborts every relay, for a stopping hive: their answers have nowhere to go. */
   abortAll(): void {
-    for (const { controller } of this.inFlight.values()) controller.abort();
-    this.inFlight.clear();
+    for (const [requestId, entry] of [...this.inFlight]) this.abort(requestId, entry);
+  }
+
+  private abort(requestId: string, entry: InFlight): void {
+    clearTimeout(entry.graceTimer);
+    entry.controller.abort();
+    if (this.inFlight.get(requestId) === entry) this.inFlight.delete(requestId);
   }
 }

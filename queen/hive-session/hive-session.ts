@@ -18,6 +18,7 @@ import {
   PROTOCOL_VERSION,
   type QueenToHiveFrame,
   type RelayablePath,
+  RESUME_PROTOCOL,
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
 import { TokenBucket } from "../../shared/token-bucket.js";
@@ -52,6 +53,13 @@ const REFUSED_FRAME_LOG_RATE = { burst: 10, perSecond: 1 };
 
 /** How long a relayed request may wait for the worker's response head (queueing included). */
 const RESPONSE_HEAD_TIMEOUT_MS = 120_000;
+/**
+ * How long a resume waits for the hive's answer to begin again. The hive has the answer at hand
+ * (or says at once that it has not); a hive of an older protocol ignores the frame.
+ */
+const RESUME_HEAD_TIMEOUT_MS = 5_000;
+/** How often a resume looks again for the hive's socket while it reconnects, ms. */
+const RESUME_POLL_MS = 100;
 
 export interface RelayRequest {
   /** Chosen by the caller, so it can cancel the relay if its client goes away. */
@@ -93,6 +101,8 @@ export class HiveSession extends DurableObject<Env> {
   private readonly logBuckets = new WeakMap<WebSocket, TokenBucket>();
   /** Sockets whose end was handled already: a close the queen began may be reported again later. */
   private readonly goneSockets = new WeakSet<WebSocket>();
+  /** The hive's last socket ended with the hive saying goodbye (it stopped): nothing to wait for. */
+  private hiveStopped = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -111,6 +121,7 @@ export class HiveSession extends DurableObject<Env> {
     }
     // One socket per hive: a reconnecting hive replaces a connection the network left half-open.
     for (const old of this.ctx.getWebSockets()) old.close(CloseCode.replaced, "replaced by a newer connection");
+    this.hiveStopped = false;
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     const attachment: SocketAttachment = { hiveName, tokenHash, connectedAtMs: Date.now(), greeted: false };
@@ -141,22 +152,50 @@ export class HiveSession extends DurableObject<Env> {
       await this.reporter.offline(hiveName, this.workers.disconnected());
       return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
     }
-    const { requestId } = request;
-    const pending = new PendingRelay({
-      onCancel: () => this.send(socket.ws, { type: "cancel", requestId }),
-      onAck: (offset) => this.send(socket.ws, { type: "response_ack", requestId, offset }),
-      onFinish: () => {
-        this.relays.delete(requestId);
-        this.endedRelays.add(requestId);
+    return this.answer(socket.ws, { type: "request", ...request }, Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS));
+  }
+
+  /**
+   * The rest of an answer this hive was relaying, from byte `offset` of its body (where an event
+   * ends): the way to it broke (the hive's socket dropped, or the object relaying it, maybe this
+   * one, was reset) while its client still reads. Waits up to `waitMs` for the hive to be back.
+   * A failed relay (markRelayFailed) when the hive is not back, is too old to resume, or no
+   * longer keeps that answer (`resume_unavailable`): the route then continues it elsewhere.
+   */
+  async resume(requestId: string, offset: number, waitMs: number): Promise<Response> {
+    // A hive that stopped aborted its relays; one that dropped off may be back within `waitMs`.
+    const socket = this.hiveStopped ? this.greetedSocket() : await this.greetedSocketWithin(waitMs);
+    if (!socket) return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
+    const { hiveName, protocol = 0 } = socket.attachment;
+    if (protocol < RESUME_PROTOCOL) {
+      const message = `Hive '${hiveName}' speaks protocol ${protocol}, which cannot resume an answer (${RESUME_PROTOCOL} can).`;
+      return markRelayFailed(new RbeeError(502, "resume_unavailable", message).toResponse(), "resume_unavailable");
+    }
+    return this.answer(socket.ws, { type: "resume", requestId, offset }, RESUME_HEAD_TIMEOUT_MS, offset);
+  }
+
+  /** Sends `frame` (a request or a resume) and resolves with the hive's answer to it, once its head came. */
+  private async answer(ws: WebSocket, frame: Extract<QueenToHiveFrame, { type: "request" | "resume" }>, headTimeoutMs: number, startOffset = 0): Promise<Response> {
+    const { requestId } = frame;
+    const pending = new PendingRelay(
+      {
+        onCancel: () => this.send(ws, { type: "cancel", requestId }),
+        onAck: (offset) => this.send(ws, { type: "response_ack", requestId, offset }),
+        onFinish: () => {
+          // Only its own entry: a resume may have taken the id over.
+          if (this.relays.get(requestId) === pending) this.relays.delete(requestId);
+          this.endedRelays.add(requestId);
+        },
       },
-    });
+      startOffset,
+    );
+    this.relays.get(requestId)?.end(new RbeeError(502, "relay_replaced", "A resume of this answer took over from this relay."));
     this.relays.set(requestId, pending);
-    this.send(socket.ws, { type: "request", ...request });
-    const waitMs = Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS);
+    this.send(ws, frame);
     const timeout = setTimeout(() => {
-      this.send(socket.ws, { type: "cancel", requestId });
-      pending.end(new RbeeError(504, "worker_timeout", `The worker did not start answering within ${(waitMs / 1000).toFixed(1)} s.`, { retryAfterSeconds: 5 }));
-    }, waitMs);
+      this.send(ws, { type: "cancel", requestId });
+      pending.end(new RbeeError(504, "worker_timeout", `The worker did not start answering within ${(headTimeoutMs / 1000).toFixed(1)} s.`, { retryAfterSeconds: 5 }));
+    }, headTimeoutMs);
     try {
       const head = await pending.head;
       return new Response(pending.body, { status: head.status, headers: head.headers });
@@ -371,7 +410,7 @@ export class HiveSession extends DurableObject<Env> {
     const unlisted = await this.workers.reconcile(hello.workers, hello.jobs);
     for (const worker of unlisted) console.warn(`hive ${attachment.hiveName}: came back without worker ${worker.workerId}; dropped`);
     const reported = Promise.all([this.reporter.gone(attachment.hiveName, unlisted, "not_in_hello"), this.reporter.resync(attachment.hiveName)]);
-    ws.serializeAttachment({ ...attachment, greeted: true } satisfies SocketAttachment);
+    ws.serializeAttachment({ ...attachment, greeted: true, protocol } satisfies SocketAttachment);
     // Before the welcome: a hive_status the hive sends after it is newer, and must not be overwritten by these.
     await this.records.keep(attachment.hiveName, { capabilities: { ...hello.hive, devices: hello.devices } });
     await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: hello.devices, models: hello.models ?? [] }, this.workers.returning());
@@ -433,6 +472,7 @@ export class HiveSession extends DurableObject<Env> {
       return;
     }
     console.warn(`hive ${hiveName}: socket ${how}`);
+    this.hiveStopped = hiveLeft;
     const error = new RbeeError(502, "hive_disconnected", `Hive '${hiveName}' disconnected while answering.`, {
       retryAfterSeconds: 1,
     });
@@ -514,6 +554,17 @@ export class HiveSession extends DurableObject<Env> {
   /** An open socket of this hive (greeted or not yet), other than `except`. */
   private openSocket(except?: WebSocket): WebSocket | undefined {
     return this.ctx.getWebSockets().find((ws) => ws !== except && ws.readyState === WebSocket.OPEN && !this.goneSockets.has(ws));
+  }
+
+  /** The greeted socket, waiting up to `waitMs` for the hive to connect and say hello. */
+  private async greetedSocketWithin(waitMs: number): Promise<{ ws: WebSocket; attachment: SocketAttachment } | undefined> {
+    const deadline = Date.now() + waitMs;
+    let socket = this.greetedSocket();
+    while (!socket && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, RESUME_POLL_MS));
+      socket = this.greetedSocket();
+    }
+    return socket;
   }
 
   /** The open socket whose hello was accepted. */

@@ -48,7 +48,11 @@ export class PendingRelay {
       /** The client's side pulled the body up to byte `offset`: tell the hive (response_ack). */
       onAck: (offset: number) => void;
     },
+    /** Where in the answer's body this body starts: a resume's offset, 0 for a new request. Acks count from the answer's start. */
+    startOffset = 0,
   ) {
+    this.enqueuedBytes = startOffset;
+    this.ackedBytes = startOffset;
     this.head = new Promise((resolve, reject) => {
       this.resolveHead = resolve;
       this.rejectHead = reject;

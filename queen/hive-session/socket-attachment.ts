@@ -9,6 +9,8 @@ export const SocketAttachment = z.object({
   connectedAtMs: z.number(),
   /** Set once the hive's hello was accepted; before that only a hello is allowed. */
   greeted: z.boolean(),
+  /** The protocol the hive's hello spoke (absent before the hello, and in attachments older than this field). */
+  protocol: z.number().int().optional(),
 });
 export type SocketAttachment = z.infer<typeof SocketAttachment>;
 

@@ -3,9 +3,15 @@
 // pass through as they come while a transcript keeps what the client has seen; when the stream
 // breaks before its end (the queen's relay appends an error event such as `worker_disconnected`
 // or `hive_disconnected` and closes, the body itself fails, it simply stops short, or nothing
-// arrives for `stallTimeoutMs`), the answer is asked of another worker as a continuation
-// (continuation-request.ts) and that worker's stream is spliced in (spliced-chunk.ts). When no
-// worker can continue it, the client gets one final error event (terminal-error-event.ts):
+// arrives for `stallTimeoutMs`), the answer goes on:
+// - When only the way to the worker broke (lostOnTheWay: the hive's socket dropped, or the
+//   queen's object relaying it was reset, as a deploy does), the same answer is resumed from the
+//   byte where the client's last whole event ended (`resume`; the hive keeps it for a while): the
+//   worker generated every token once, and the client reads the very stream it would have.
+// - Otherwise, or when the hive cannot resume it, the answer is asked of another worker as a
+//   continuation (continuation-request.ts) and that worker's stream is spliced in
+//   (spliced-chunk.ts).
+// When no worker can continue it, the client gets one final error event (terminal-error-event.ts):
 // never a hang, never a cut-off that looks like a normal end.
 //
 // Non-streamed answers are not this module's: until their body is complete nothing has reached
@@ -34,6 +40,12 @@ export interface FailoverStreamOptions {
    * when the response body ends.
    */
   retry: (body: string, lost: LostCause) => Promise<Response | undefined>;
+  /**
+   * Asks for the rest of the current worker's answer from byte `offset` of its body (the end of
+   * the client's last whole event), after the way to it broke; resolves with that rest, or
+   * undefined when it cannot be had (the answer is then continued elsewhere, by `retry`).
+   */
+  resume?: (offset: number) => Promise<Response | undefined>;
   /** Continuations tried at most, per client stream. Default 2. */
   maxContinuations?: number;
   /** Silence within an answer that counts as a lost worker, in ms. Default 60,000. */
@@ -53,6 +65,8 @@ export interface LostCause {
 
 export const FAILOVER_DEFAULTS = {
   maxContinuations: 2,
+  /** Resumes of one worker's answer at most: a way that keeps breaking is given up for a continuation. */
+  maxResumes: 3,
   /**
    * Once a worker streams, its tokens come many times a second and the hive relays them every
    * 15 ms; a minute with none means the worker (or the way to it) is stuck, not slow.
@@ -96,14 +110,18 @@ export function failoverStream(options: FailoverStreamOptions): Response {
   return new Response(spliced.body, { status: first.status, statusText: first.statusText, headers: first.headers });
 }
 
-/** One worker's stream feeding the client's: the first worker's, or a continuation's. */
+/** One worker's stream feeding the client's: the first worker's, or a continuation's (or the rest of either, resumed). */
 interface Source {
   reader: ReadableStreamDefaultReader<Uint8Array>;
   events: SseDataReader;
   /** 0 for the first worker, n for the nth continuation. */
   attempt: number;
-  /** The transcript's token estimate when this source began. */
+  /** The transcript's token estimate when this source's worker began its answer. */
   tokensBefore: number;
+  /** Where this worker's answer stands: bytes of its body read, and where events ended in them. */
+  bytes: EventEnds;
+  /** How often this worker's answer was resumed already. */
+  resumes: number;
   sawDone: boolean;
   /** An error event this source sent; nothing it sends after counts. */
   error: { lost: true; cause: LostCause } | { lost: false; event: string } | undefined;
@@ -172,6 +190,7 @@ class SplicedStream {
     const read = await this.read(source);
     if (this.cancelled) return;
     if (read.kind === "bytes") {
+      source.bytes.scan(read.value);
       source.events.push(read.value);
       // An error event is the last word of its stream: stop reading it.
       if (source.error) {
@@ -202,6 +221,7 @@ class SplicedStream {
   }
 
   private onData(source: Source, data: string): void {
+    source.bytes.eventSeen();
     if (source.sawDone || source.error) return;
     const event = readStreamEvent(data);
     switch (event.kind) {
@@ -250,6 +270,7 @@ class SplicedStream {
       return this.finish();
     }
     const cause = source.error?.cause ?? readCause ?? { code: "response_incomplete", message: "the stream ended before [DONE]" };
+    if (lostOnTheWay(cause) && (await this.resumed(source))) return;
     this.options.onWorkerLost?.(source.attempt, cause);
     await this.continueElsewhere(source.attempt, cause);
   }
@@ -288,7 +309,30 @@ class SplicedStream {
     this.fail(cause, `${this.maxContinuations} other worker(s) could not finish it either`);
   }
 
-  private newSource(body: ReadableStream<Uint8Array>, attempt: number): Source {
+  /**
+   * Asks for the rest of `source`'s answer from where the client's last whole event ended, and
+   * makes it the source; false when there is no such offset or the rest cannot be had.
+   */
+  private async resumed(source: Source): Promise<boolean> {
+    // An error event the queen appended (hive_disconnected) is not the worker's: resume before it.
+    const offset = source.bytes.resumeOffset(source.error !== undefined);
+    if (!this.options.resume || offset === undefined || source.resumes >= FAILOVER_DEFAULTS.maxResumes) return false;
+    let response: Response | undefined;
+    try {
+      response = await this.options.resume(offset);
+    } catch {
+      return false;
+    }
+    if (this.cancelled) {
+      await response?.body?.cancel().catch(() => {});
+      return true;
+    }
+    if (!response || (await refusalOf(response)) || !response.body) return false;
+    this.source = this.newSource(response.body, source.attempt, { tokensBefore: source.tokensBefore, offset, resumes: source.resumes + 1 });
+    return true;
+  }
+
+  private newSource(body: ReadableStream<Uint8Array>, attempt: number, resuming?: { tokensBefore: number; offset: number; resumes: number }): Source {
     const source: Source = {
       reader: body.getReader(),
       events: new SseDataReader({
@@ -299,7 +343,9 @@ class SplicedStream {
         },
       }),
       attempt,
-      tokensBefore: this.transcript.tokensEstimate,
+      tokensBefore: resuming?.tokensBefore ?? this.transcript.tokensEstimate,
+      bytes: new EventEnds(resuming?.offset ?? 0),
+      resumes: resuming?.resumes ?? 0,
       sawDone: false,
       error: undefined,
       over: undefined,
@@ -314,6 +360,49 @@ class SplicedStream {
 
   private finish(): void {
     this.finished = true;
+  }
+}
+
+const LINE_FEED = 0x0a;
+
+/**
+ * Where events end in a worker's streamed answer, as byte offsets into its body: the resume
+ * offset is where the client's last whole event ended. The workers end each event with a blank
+ * line ("\n\n"); an answer whose blank lines and events do not tally (comments, CRLF line ends)
+ * has no offset to resume from, and is continued instead.
+ */
+class EventEnds {
+  private lastByte: number | undefined;
+  private ends = 0;
+  private events = 0;
+  /** The end of the last event, and of the one before it. */
+  private last: number;
+  private beforeLast: number | undefined;
+
+  constructor(private read: number) {
+    this.last = read;
+  }
+
+  scan(chunk: Uint8Array): void {
+    for (let i = chunk.indexOf(LINE_FEED); i !== -1; i = chunk.indexOf(LINE_FEED, i + 1)) {
+      if ((i > 0 ? chunk[i - 1] : this.lastByte) !== LINE_FEED) continue;
+      this.beforeLast = this.last;
+      this.last = this.read + i + 1;
+      this.ends += 1;
+    }
+    if (chunk.length > 0) this.lastByte = chunk[chunk.length - 1];
+    this.read += chunk.length;
+  }
+
+  /** The SSE parser handed on an event (each counts, the one that ended the stream too). */
+  eventSeen(): void {
+    this.events += 1;
+  }
+
+  /** Where to resume: after the last event, or the one before it when the last was not the worker's. */
+  resumeOffset(dropLastEvent: boolean): number | undefined {
+    if (this.ends !== this.events) return undefined;
+    return dropLastEvent ? this.beforeLast : this.last;
   }
 }
 

@@ -19,12 +19,18 @@ import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
  * heartbeats travel batched, one worker_heartbeats frame per interval.
  * 7: frames the hive sends within one turn of its event loop travel as one `batch` message (a
  * non-streamed answer's head, body and end; a stream's head and first token).
+ * 8: `resume`: the queen asks for the rest of an answer after its socket dropped or its relaying
+ * object was reset, and the hive keeps each answer for RELAY_RESUME_GRACE_MS to be asked for it.
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
+
+/** The first protocol whose hives answer a `resume`; an older hive's answers are continued instead. */
+export const RESUME_PROTOCOL = 8;
 
 /**
  * The oldest hive protocol a queen still welcomes: a hive of protocol 6 sends no batches, and
- * nothing the queen sends changed in 7, so a queen deployed first keeps its hives of 6 serving.
+ * nothing the queen sends changed in 7; the queen sends `resume` (8) only to hives of
+ * RESUME_PROTOCOL or later. A queen deployed first thus keeps its hives of 6 and 7 serving.
  */
 export const OLDEST_HIVE_PROTOCOL = 6;
 
@@ -190,6 +196,16 @@ export const CancelRequestFrame = z.object({ type: z.literal("cancel"), requestI
  */
 export const ResponseAckFrame = z.object({ type: z.literal("response_ack"), requestId: RequestId, offset: z.number().int().nonnegative() });
 
+/**
+ * Asks for the rest of the answer to `requestId` from byte `offset` of its body, which is where
+ * an event ends (or 0): the queen lost its way to the answer (the hive's socket dropped, or the
+ * object relaying it was reset) while the client's request still waits. The hive answers as
+ * for a new request, a response_head and chunks numbered from 0, with the body from `offset`
+ * on; or with a response_end whose error is `resume_unavailable` when it has no such answer
+ * kept, or not from that offset.
+ */
+export const ResumeRequestFrame = z.object({ type: z.literal("resume"), requestId: RequestId, offset: z.number().int().nonnegative() });
+
 /** Sent back when a frame could not be accepted; the connection stays open. */
 export const ProtocolErrorFrame = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
 
@@ -211,6 +227,7 @@ export const QueenToHiveFrame = z.discriminatedUnion("type", [
   RelayRequestFrame,
   CancelRequestFrame,
   ResponseAckFrame,
+  ResumeRequestFrame,
   ProtocolErrorFrame,
 ]);
 export type QueenToHiveFrame = z.infer<typeof QueenToHiveFrame>;

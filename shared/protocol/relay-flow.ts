@@ -17,3 +17,19 @@ export const RELAY_WINDOW_BYTES = 1024 * 1024;
  * so the window reopens long before the hive would wait.
  */
 export const RELAY_ACK_BYTES = 64 * 1024;
+
+/**
+ * How long the hive keeps an answer whose queen socket dropped, for the queen to resume it
+ * (a `resume` frame, once the hive is back): a deploy resets the queen's Durable Objects and
+ * drops every hive socket, and a hive is back within a few seconds of backoff. The worker goes
+ * on generating meanwhile, up to the window; after this the relay is aborted.
+ */
+export const RELAY_RESUME_GRACE_MS = 30_000;
+
+/**
+ * Bytes before the last acknowledged offset the hive still keeps for a resume. The queen
+ * acknowledges what its relaying object handed on, and what is between that object and the
+ * client's request when a reset strikes is lost with it: the resume starts from what the client
+ * has, which may be this much behind the ack.
+ */
+export const RELAY_REPLAY_BEHIND_BYTES = 256 * 1024;

@@ -2,7 +2,8 @@
 // its socket), two worker processes of the tiny model. Streams through the queen carry exactly
 // what the same request made direct to a worker does, under concurrency; a client that stops
 // reading a large answer holds the hive to a window of it (relay-flow.ts) while other requests of
-// the hive are answered; and a stream whose hive socket drops mid-answer reaches its client whole.
+// the hive are answered; and a stream whose hive socket drops mid-answer reaches its client whole,
+// resumed from what the hive kept of it.
 import { once } from "node:events";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -134,9 +135,10 @@ describe("relay flow control through a real hive and workers", () => {
     expect(ended.max_unacked_bytes).toBeLessThan(RELAY_WINDOW_BYTES + 256 * 1024);
   }, 120_000);
 
-  it("keeps a stream whole when the hive's socket drops mid-answer: the generation stops, and the rest comes once the hive is back", async () => {
+  it("keeps a stream whole when the hive's socket drops mid-answer: the hive keeps the answer, and the queen resumes it once the hive is back", async () => {
     const logFrom = cloud.hiveLog.length;
-    const response = await streamingAnswer(chatBody(300, 1000));
+    const body = chatBody(300, 1000);
+    const response = await streamingAnswer(body);
     const reader = response.body?.getReader();
     if (!reader) throw new Error("no body");
     const decoder = new TextDecoder();
@@ -151,10 +153,13 @@ describe("relay flow control through a real hive and workers", () => {
     for (let read = await reader.read(); !read.done; read = await reader.read()) raw += decoder.decode(read.value, { stream: true });
     expect(raw).toContain("data: [DONE]");
     expect(raw).not.toContain('"error"');
-    expect(contentSoFar(raw).length).toBeGreaterThan(0);
-    // The hive stopped the generation its socket had carried, and the rest came through its next socket.
+    // Every token once, in order: the very text of the same request made direct.
+    expect(contentSoFar(raw)).toBe(await directText(body));
+    // The worker generated it once: the hive resumed the answer its socket had carried, through its next socket.
     const newLines = cloud.hiveLog.slice(logFrom);
-    expect(newLines.some((line) => line.includes("relayed request") && line.includes('"outcome":"cancelled"'))).toBe(true);
     expect(newLines.filter((line) => line.includes("queen welcomed")).length).toBeGreaterThanOrEqual(1);
+    expect(newLines.filter((line) => line.includes("resumed request"))).toHaveLength(1);
+    expect(newLines.filter((line) => line.includes("relayed request"))).toHaveLength(1);
+    expect(newLines.some((line) => line.includes('"outcome":"cancelled"'))).toBe(false);
   }, 90_000);
 });

@@ -2,9 +2,11 @@
 // acknowledges to the hive only what its client's side pulled, in batches of RELAY_ACK_BYTES, so
 // a client that stops reading stops the acks (and a real hive then stops at its window), while
 // other requests of the same hive are answered. And a stream whose HiveSession is reset mid-answer
-// (as a deploy resets Durable Objects) reaches its client whole.
+// (as a deploy resets Durable Objects), or whose hive's socket drops, reaches its client whole:
+// resumed where the client's last event ended, or continued by a hive that cannot resume.
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { PROTOCOL_VERSION, RESUME_PROTOCOL } from "../../shared/protocol/hive-frames.js";
 import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { hiveSessionStub } from "../../queen/hive-session/stub.js";
 import { contentSoFar } from "../support/sse-streams.js";
@@ -93,48 +95,101 @@ describe("relay flow control", () => {
   }, 20_000); // 4 MiB through workerd, on a shared machine
 });
 
-describe("a HiveSession reset mid-stream", () => {
-  it("leaves the client's stream whole: the route continues it through the new object once the hive is back", async () => {
-    const token = await TestHive.register("reset-hive");
-    const hive = await TestHive.connect("reset-hive", token);
-    hive.send(helloFrame());
-    await hive.next("welcome");
-    const workerId = await spawnWorker(hive, "reset-model");
-    let current = hive;
-    const beating = setInterval(() => {
-      if (current.ws.readyState === WebSocket.OPEN) current.heartbeat(workerId, "reset-model");
-    }, 100);
-    onTestFinished(() => clearInterval(beating));
-    await eventually(async () => (await listModelIds()).includes("reset-model"));
+/** How the way to a streaming answer breaks: its HiveSession is reset (a deploy), or the hive's socket drops. */
+type Break = "reset" | "drop";
 
-    const responsePromise = chat("reset-model");
-    const first = await hive.next("request");
-    hive.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
-    hive.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: event("Hello") });
-    const reader = (await responsePromise).body?.getReader();
-    if (!reader) throw new Error("no body");
-    const decoder = new TextDecoder();
-    let raw = decoder.decode((await reader.read()).value, { stream: true });
-    expect(raw).toContain("Hello");
+/**
+ * A streamed chat through a test hive whose way breaks after the client read "Hello": the hive
+ * connects again (saying hello in `protocol`), and the test plays the hive's part from there.
+ */
+async function brokenMidStream(name: string, how: Break, protocol = PROTOCOL_VERSION) {
+  const token = await TestHive.register(name);
+  const hive = await TestHive.connect(name, token);
+  hive.send(helloFrame());
+  await hive.next("welcome");
+  const workerId = await spawnWorker(hive, `${name}-model`);
+  let current = hive;
+  const beating = setInterval(() => {
+    if (current.ws.readyState === WebSocket.OPEN) current.heartbeat(workerId, `${name}-model`);
+  }, 100);
+  onTestFinished(() => clearInterval(beating));
+  await eventually(async () => (await listModelIds()).includes(`${name}-model`));
 
+  const responsePromise = chat(`${name}-model`);
+  const first = await hive.next("request");
+  hive.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+  hive.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: event("Hello") });
+  const reader = (await responsePromise).body?.getReader();
+  if (!reader) throw new Error("no body");
+  const decoder = new TextDecoder();
+  const firstRead = decoder.decode((await reader.read()).value, { stream: true });
+  expect(firstRead).toContain("Hello");
+
+  if (how === "reset") {
     // A deploy resets Durable Objects: the object and the hive's socket are gone at once.
-    await runInDurableObject(hiveSessionStub(env, "reset-hive"), (_instance, state) => state.abort("deploy")).catch(() => {});
+    await runInDurableObject(hiveSessionStub(env, name), (_instance, state) => state.abort("deploy")).catch(() => {});
     await eventually(async () => hive.closed !== undefined);
-    const back = await TestHive.connect("reset-hive", token);
-    back.send(helloFrame([], undefined, [workerId]));
-    await back.next("welcome");
-    current = back;
-
-    // The route asks the worker, through the new object, for the rest after the text sent.
-    const continuation = await back.next("request", 15_000);
-    const asked = JSON.parse(continuation.body) as { messages: Array<{ role: string; content: string }> };
-    expect(asked.messages.at(-1)).toEqual({ role: "assistant", content: "Hello" });
-    back.send({ type: "response_head", requestId: continuation.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
-    back.send({ type: "response_chunk", requestId: continuation.requestId, seq: 0, data: `${event(" world")}data: [DONE]\n\n` });
-    back.send({ type: "response_end", requestId: continuation.requestId, chunks: 1 });
+  } else {
+    hive.ws.close(1011, "network trouble");
+  }
+  const back = await TestHive.connect(name, token);
+  back.send(helloFrame([], protocol, [workerId]));
+  await back.next("welcome");
+  current = back;
+  /** The rest of the client's stream, read to its end, after what it read before the break. */
+  const restOfStream = async () => {
+    let raw = firstRead;
     for (let read = await reader.read(); !read.done; read = await reader.read()) raw += decoder.decode(read.value, { stream: true });
-    expect(contentSoFar(raw)).toBe("Hello world");
-    expect(raw).not.toContain('"error"');
-    expect(raw.match(/data: \[DONE\]/g)).toHaveLength(1);
+    return raw;
+  };
+  return { first, back, restOfStream };
+}
+
+/** The hive answers a continuation request with " world" and the end. */
+async function answerContinuation(back: TestHive): Promise<void> {
+  const continuation = await back.next("request", 15_000);
+  const asked = JSON.parse(continuation.body) as { messages: Array<{ role: string; content: string }> };
+  expect(asked.messages.at(-1)).toEqual({ role: "assistant", content: "Hello" });
+  back.send({ type: "response_head", requestId: continuation.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+  back.send({ type: "response_chunk", requestId: continuation.requestId, seq: 0, data: `${event(" world")}data: [DONE]\n\n` });
+  back.send({ type: "response_end", requestId: continuation.requestId, chunks: 1 });
+}
+
+function expectWhole(raw: string): void {
+  expect(contentSoFar(raw)).toBe("Hello world");
+  expect(raw).not.toContain('"error"');
+  expect(raw.match(/data: \[DONE\]/g)).toHaveLength(1);
+}
+
+describe("a stream whose way to the worker breaks mid-answer", () => {
+  for (const how of ["reset", "drop"] as const) {
+    it(`${how === "reset" ? "HiveSession reset" : "hive socket dropped"}: the route resumes the same answer from the end of the client's last event, once the hive is back`, async () => {
+      const { first, back, restOfStream } = await brokenMidStream(`resume-${how}-hive`, how);
+      const resume = await back.next("resume", 15_000);
+      // The client has the "Hello" event, and nothing of the queen's hive_disconnected event counts.
+      expect(resume).toEqual({ type: "resume", requestId: first.requestId, offset: bytesOf(event("Hello")) });
+      back.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+      back.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: `${event(" world")}data: [DONE]\n\n` });
+      back.send({ type: "response_end", requestId: first.requestId, chunks: 1 });
+      expectWhole(await restOfStream());
+      // No continuation was asked of any worker.
+      expect(back.frames.filter((frame) => frame.type === "request")).toEqual([]);
+    }, 30_000);
+  }
+
+  it("is continued through the new object when the hive no longer keeps the answer", async () => {
+    const { first, back, restOfStream } = await brokenMidStream("unresumable-hive", "reset");
+    const resume = await back.next("resume", 15_000);
+    back.send({ type: "response_end", requestId: resume.requestId, chunks: 0, error: { code: "resume_unavailable", message: "not kept" } });
+    expect(resume.requestId).toBe(first.requestId);
+    await answerContinuation(back);
+    expectWhole(await restOfStream());
+  }, 30_000);
+
+  it("is continued, never resumed, for a hive of a protocol before RESUME_PROTOCOL", async () => {
+    const { back, restOfStream } = await brokenMidStream("old-protocol-hive", "reset", RESUME_PROTOCOL - 1);
+    await answerContinuation(back);
+    expectWhole(await restOfStream());
+    expect(back.frames.filter((frame) => frame.type === "resume")).toEqual([]);
   }, 30_000);
 });
