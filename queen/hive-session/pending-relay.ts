@@ -32,6 +32,8 @@ export class PendingRelay {
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   private finished = false;
   private streamingEvents = false;
+  /** The body so far ends where an event ends (or is empty): an error event may follow it. */
+  private atEventEnd = true;
   private headReceived = false;
   private readonly order = new SequenceOrder<string>(0, MAX_EARLY_CHUNKS);
   private announcedEnd: { chunks: number; error: RbeeError | undefined; timer: ReturnType<typeof setTimeout> } | undefined;
@@ -91,6 +93,7 @@ export class PendingRelay {
     if (this.finished) return;
     for (const ready of this.order.accept(seq, data)) {
       const bytes = encoder.encode(ready);
+      if (ready.length > 0) this.atEventEnd = ready.endsWith("\n\n");
       this.enqueuedBytes += bytes.byteLength;
       this.controller?.enqueue(bytes);
     }
@@ -116,17 +119,18 @@ export class PendingRelay {
   /**
    * Ends the body now. An error before the head fails the head (the client gets a clean error
    * response); an error mid-stream becomes a final SSE `error` event, which the OpenAI SDKs
-   * raise as an APIError, rather than a silently truncated stream.
+   * raise as an APIError, rather than a silently truncated stream. Mid-event (the hive's last
+   * chunk ended inside one) an event appended would be glued to the cut one and read as neither:
+   * the body fails instead, as any other body cut short does.
    */
   end(error?: RbeeError): void {
     if (this.finished) return;
     this.finish();
     if (error) this.rejectHead(error);
     else this.resolveHead({ status: 502, headers: {} }); // an end without a head: no-op otherwise
-    if (error && this.streamingEvents) {
-      this.controller?.enqueue(encoder.encode(`data: ${JSON.stringify(error.toBody())}\n\n`));
-    }
-    if (error && !this.streamingEvents) this.controller?.error(error);
+    const asEvent = error !== undefined && this.streamingEvents && this.atEventEnd;
+    if (asEvent) this.controller?.enqueue(encoder.encode(`data: ${JSON.stringify(error.toBody())}\n\n`));
+    if (error && !asEvent) this.controller?.error(error);
     else this.controller?.close();
   }
 

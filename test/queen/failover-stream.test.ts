@@ -267,3 +267,64 @@ describe("continuing a stream after the first token", () => {
     expect(failoverStream({ request: chatRequest, path: "/v1/embeddings", first: embeddings, retry: async () => undefined })).toBe(embeddings);
   });
 });
+
+describe("resuming a stream after a break on the way to the worker", () => {
+  const bytesOf = (...events: string[]) => new TextEncoder().encode(events.join("")).byteLength;
+
+  it("resumes after the relay's hive_disconnected event at the byte where the worker's last event ended", async () => {
+    const a = workerEvents("chatcmpl-a", "chat");
+    const sent = [a.role, a.text("Hel"), a.text("lo")];
+    const first = scriptedStream([...sent, relayErrorEvent("hive_disconnected")]);
+    const rest = scriptedStream([a.text(" world"), a.finish("stop"), a.done]);
+    const offsets: number[] = [];
+    const { response, bodies, lost } = splice(first, [], {
+      resume: async (offset) => {
+        offsets.push(offset);
+        return rest.response;
+      },
+    });
+    const read = await readClientStream(response);
+    expect(read.text).toBe("Hello world");
+    expect(offsets).toEqual([bytesOf(...sent)]);
+    expect(bodies).toEqual([]); // no continuation was asked of any worker
+    expect(lost).toEqual([]);
+    expect(read.data.filter((data) => data === "[DONE]")).toHaveLength(1);
+    expect(read.data.some((data) => data.includes('"error"'))).toBe(false);
+  });
+
+  it("resumes a body that failed mid-event from the end of the last whole one", async () => {
+    const a = workerEvents("chatcmpl-a", "chat");
+    const sent = [a.role, a.text("Hel")];
+    const first = scriptedStream([...sent, a.text("lo").slice(0, 15)], "fail");
+    const rest = scriptedStream([a.text("lo"), a.finish("stop"), a.done]);
+    const offsets: number[] = [];
+    const { response } = splice(first, [], {
+      resume: async (offset) => {
+        offsets.push(offset);
+        return rest.response;
+      },
+    });
+    expect((await readClientStream(response)).text).toBe("Hello");
+    expect(offsets).toEqual([bytesOf(...sent)]);
+  });
+
+  it("continues instead when the rest cannot be had, or when the stream's events do not end in blank lines it can count", async () => {
+    const a = workerEvents("chatcmpl-a", "chat");
+    const b = workerEvents("chatcmpl-b", "chat");
+    for (const crlf of [false, true]) {
+      const events = [a.role, a.text("Hel")].map((event) => (crlf ? event.replaceAll("\n", "\r\n") : event));
+      const first = scriptedStream([...events, relayErrorEvent("hive_disconnected")]);
+      const second = scriptedStream([b.text("lo"), b.finish("stop"), b.done]);
+      let asked = 0;
+      const { response, bodies } = splice(first, [second], {
+        resume: async () => {
+          asked += 1;
+          return undefined;
+        },
+      });
+      expect((await readClientStream(response)).text).toBe("Hello");
+      expect(asked).toBe(crlf ? 0 : 1);
+      expect(bodies).toHaveLength(1);
+    }
+  });
+});
