@@ -105,7 +105,8 @@ export function failoverStream(options: FailoverStreamOptions): Response {
   const { first } = options;
   const original = asContinuable(options.path, options.request);
   const eventStream = (first.headers.get("content-type") ?? "").startsWith("text/event-stream");
-  if (!original || !first.ok || !first.body || !eventStream) return first;
+  // An answer that cannot be continued (it offers tools) can still be resumed.
+  if (!first.ok || !first.body || !eventStream || (!original && !options.resume)) return first;
   const spliced = new SplicedStream(original, first.body, options);
   return new Response(spliced.body, { status: first.status, statusText: first.statusText, headers: first.headers });
 }
@@ -145,7 +146,8 @@ class SplicedStream {
   private cancelled = false;
 
   constructor(
-    private readonly original: ContinuableRequest,
+    /** Undefined for an answer no other worker can continue: it may only be resumed. */
+    private readonly original: ContinuableRequest | undefined,
     first: ReadableStream<Uint8Array>,
     private readonly options: FailoverStreamOptions,
   ) {
@@ -276,12 +278,14 @@ class SplicedStream {
   }
 
   private async continueElsewhere(lostAttempt: number, lost: LostCause): Promise<void> {
+    if (!this.original) return this.fail(lost, "an answer that offers tools cannot be continued by another worker (a call cut off mid-arguments cannot go on as text)");
     if (!this.transcript.continuable) return this.fail(lost, "an answer with several choices cannot be continued");
     let cause = lost;
     for (let attempt = lostAttempt + 1; attempt <= this.maxContinuations; attempt += 1) {
-      const next = continuationRequest(this.original, this.transcript);
+      const { original } = this;
+      const next = continuationRequest(original, this.transcript);
       if (next.kind === "budget_spent") {
-        const kind = this.original.path === "/v1/chat/completions" ? "chat" : "completion";
+        const kind = original.path === "/v1/chat/completions" ? "chat" : "completion";
         this.out.push(sseEvent(JSON.stringify(lengthFinishChunk(kind, this.transcript))), DONE_EVENT);
         return this.finish();
       }

@@ -327,4 +327,27 @@ describe("resuming a stream after a break on the way to the worker", () => {
       expect(bodies).toHaveLength(1);
     }
   });
+
+  it("resumes an answer that offers tools, which no other worker may continue; ends it with worker_lost when the rest cannot be had", async () => {
+    const a = workerEvents("chatcmpl-a", "chat");
+    const tools = [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: {} } } }];
+    const sent = [a.role, a.text("Hel")];
+    for (const resumable of [true, false]) {
+      const rest = scriptedStream([a.text("lo"), a.finish("stop"), a.done]);
+      const { response, bodies } = splice(scriptedStream([...sent, relayErrorEvent("hive_disconnected")]), [scriptedStream([a.text("never")])], {
+        request: { ...chatRequest, tools },
+        resume: async () => (resumable ? rest.response : undefined),
+      });
+      const read = await readClientStream(response);
+      expect(bodies).toEqual([]);
+      if (resumable) {
+        expect(read.text).toBe("Hello");
+        expect(read.data.at(-1)).toBe("[DONE]");
+      } else {
+        expect(read.text).toBe("Hel");
+        expect((read.chunks.at(-1) as { error?: { code?: string } }).error?.code).toBe("worker_lost");
+        expect(read.data).not.toContain("[DONE]");
+      }
+    }
+  });
 });
