@@ -53,11 +53,6 @@ const REFUSED_FRAME_LOG_RATE = { burst: 10, perSecond: 1 };
 
 /** How long a relayed request may wait for the worker's response head (queueing included). */
 const RESPONSE_HEAD_TIMEOUT_MS = 120_000;
-/**
- * How long a resume waits for the hive's answer to begin again. The hive has the answer at hand
- * (or says at once that it has not); a hive of an older protocol ignores the frame.
- */
-const RESUME_HEAD_TIMEOUT_MS = 5_000;
 /** How often a resume looks again for the hive's socket while it reconnects, ms. */
 const RESUME_POLL_MS = 100;
 
@@ -158,11 +153,13 @@ export class HiveSession extends DurableObject<Env> {
   /**
    * The rest of an answer this hive was relaying, from byte `offset` of its body (where an event
    * ends): the way to it broke (the hive's socket dropped, or the object relaying it, maybe this
-   * one, was reset) while its client still reads. Waits up to `waitMs` for the hive to be back.
-   * A failed relay (markRelayFailed) when the hive is not back, is too old to resume, or no
-   * longer keeps that answer (`resume_unavailable`): the route then continues it elsewhere.
+   * one, was reset) while its client still reads. Waits up to `waitMs` for the hive to be back,
+   * and `headTimeoutMs` for the answer's head (at once for an answer under way; a non-streamed
+   * one resumed from 0 has none until it is whole). A failed relay (markRelayFailed) when the
+   * hive is not back, is too old to resume, or no longer keeps that answer
+   * (`resume_unavailable`): the route then has another worker answer.
    */
-  async resume(requestId: string, offset: number, waitMs: number): Promise<Response> {
+  async resume(requestId: string, offset: number, waitMs: number, headTimeoutMs: number): Promise<Response> {
     // A hive that stopped aborted its relays; one that dropped off may be back within `waitMs`.
     const socket = this.hiveStopped ? this.greetedSocket() : await this.greetedSocketWithin(waitMs);
     if (!socket) return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
@@ -171,7 +168,7 @@ export class HiveSession extends DurableObject<Env> {
       const message = `Hive '${hiveName}' speaks protocol ${protocol}, which cannot resume an answer (${RESUME_PROTOCOL} can).`;
       return markRelayFailed(new RbeeError(502, "resume_unavailable", message).toResponse(), "resume_unavailable");
     }
-    return this.answer(socket.ws, { type: "resume", requestId, offset }, RESUME_HEAD_TIMEOUT_MS, offset);
+    return this.answer(socket.ws, { type: "resume", requestId, offset }, Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS), offset);
   }
 
   /** Sends `frame` (a request or a resume) and resolves with the hive's answer to it, once its head came. */

@@ -28,12 +28,11 @@ import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import { resolveAlias } from "../aliases/model-aliases.js";
 import { redactRelayErrors } from "../client-errors/redact-relay-errors.js";
 import type { QueenEnv } from "../env.js";
-import { hiveSessionStub } from "../hive-session/stub.js";
 import { noteInference } from "../observability/inference-outcome.js";
-import { relayFailureOf } from "../scheduling/failover.js";
 import { leasedRelay, type LeasedRelayInput } from "../scheduling/leased-relay.js";
 import { parseModelTarget } from "../scheduling/model-target.js";
 import { requestDeadlineMs } from "../scheduling/request-deadline.js";
+import { resumeAnswer } from "../scheduling/resume-answer.js";
 import { serverTiming } from "../scheduling/server-timing.js";
 import { endAtDeadline } from "../streams/deadline-stream.js";
 import { failoverStream, lostOnTheWay } from "../streams/spliced-stream.js";
@@ -94,15 +93,7 @@ export async function relayInference(
       current = { relayId: next.relayId, hiveName: next.hiveName };
       return next.response;
     },
-    resume: async (offset) => {
-      const waitMs = Math.min(RESUME_WAIT_MS, deadlineMs - Date.now());
-      if (waitMs <= 0) return undefined;
-      const response = await hiveSessionStub(c.env, current.hiveName).resume(current.relayId, offset, waitMs);
-      const failure = relayFailureOf(response);
-      if (failure === undefined) return response;
-      console.warn(`request ${current.relayId}: could not resume its answer from byte ${offset} (${failure}); continuing it instead`);
-      return undefined;
-    },
+    resume: (offset) => resumeAnswer(c.env, current.hiveName, current.relayId, offset, deadlineMs),
     onWorkerLost: (attempt, cause) => console.warn(`request ${result.relayId}: worker lost mid-answer (continuation ${attempt}): ${cause.code}: ${cause.message}`),
   });
   // X-Request-Timeout bounds the whole answer: a stream still running at the deadline is cut there.
@@ -116,14 +107,6 @@ export async function relayInference(
   }
   return withHeaders(response, answered);
 }
-
-/**
- * How long a resume waits for the hive to be back after its socket dropped: a hive's first
- * reconnect comes within its reconnect spread (5 s by default, so that the hives of a deploy do
- * not all come at once). An answer whose hive takes longer, or is gone, is continued elsewhere
- * after this wait; a hive that stopped (it said goodbye) is not waited for.
- */
-const RESUME_WAIT_MS = 6_000;
 
 /** The lease's `keepAliveMs` from the request's `keep_alive` (chat and completions; embeddings have none). */
 function keepAliveOf(request: object): { keepAliveMs?: number } {

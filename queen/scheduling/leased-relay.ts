@@ -2,7 +2,9 @@
 // Registry (waiting in the queen's queue if every slot is taken), relay through the worker's hive,
 // and give the lease back exactly once when the answer's body ends, fails or is cancelled. A relay
 // that fails before the first byte (failover.ts) gives its lease back as `worker_failed` and the
-// request is leased again to another worker, up to MAX_RELAY_ATTEMPTS, without the client knowing.
+// request is leased again to another worker, up to MAX_RELAY_ATTEMPTS, without the client knowing;
+// but a relay whose HiveSession call failed (a deploy reset it) is first resumed from the hive,
+// which may hold the worker's answer (resume-answer.ts).
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
@@ -13,6 +15,7 @@ import { tapStream } from "../streams/tap-stream.js";
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LeaseTiming } from "./contracts.js";
 import type { Refusal } from "./dispatcher.js";
 import { MAX_RELAY_ATTEMPTS, markRelayFailed, relayFailureOf, withoutRelayMark } from "./failover.js";
+import { resumeAnswer } from "./resume-answer.js";
 import type { ResponseTiming } from "./server-timing.js";
 
 export interface LeasedRelayInput {
@@ -87,6 +90,10 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     };
     const failure = relayFailureOf(response);
     if (failure === undefined) return { ...served, response: holdUntilEnd(response, held, cancel) };
+    // The HiveSession call itself failed (a deploy reset it): the request may well have reached
+    // the worker, whose hive keeps the answer for a resume once it is back.
+    const resumed = failure === "relay_failed" && !signal.aborted ? await resumeAnswer(env, outcome.hiveName, relayId, 0, lease.deadlineMs) : undefined;
+    if (resumed) return { ...served, response: holdUntilEnd(resumed, held, cancel) };
     signal.removeEventListener("abort", cancel);
     held.release("worker_failed");
     console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${failure}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);

@@ -194,4 +194,38 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
     expectWhole(await restOfStream());
     expect(back.frames.filter((frame) => frame.type === "resume")).toEqual([]);
   }, 30_000);
+
+  it("resumes from byte 0 a non-streamed request whose HiveSession was reset before the worker answered, rather than asking for it again", async () => {
+    const token = await TestHive.register("reset-early-hive");
+    const hive = await TestHive.connect("reset-early-hive", token);
+    hive.send(helloFrame());
+    await hive.next("welcome");
+    const workerId = await spawnWorker(hive, "reset-early-model");
+    let current = hive;
+    const beating = setInterval(() => {
+      if (current.ws.readyState === WebSocket.OPEN) current.heartbeat(workerId, "reset-early-model");
+    }, 100);
+    onTestFinished(() => clearInterval(beating));
+    await eventually(async () => (await listModelIds()).includes("reset-early-model"));
+
+    const responsePromise = SELF.fetch("https://queen/v1/chat/completions", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ model: "reset-early-model", messages: [{ role: "user", content: "hi" }] }),
+    });
+    const asked = await hive.next("request");
+    await runInDurableObject(hiveSessionStub(env, "reset-early-hive"), (_instance, state) => state.abort("deploy")).catch(() => {});
+    await eventually(async () => hive.closed !== undefined);
+    const back = await TestHive.connect("reset-early-hive", token);
+    back.send(helloFrame([], PROTOCOL_VERSION, [workerId]));
+    await back.next("welcome");
+    current = back;
+
+    expect(await back.next("resume", 15_000)).toEqual({ type: "resume", requestId: asked.requestId, offset: 0 });
+    back.respond(asked.requestId, 200, JSON.stringify({ answer: "the worker's, generated once" }));
+    const response = await responsePromise;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ answer: "the worker's, generated once" });
+    expect(back.frames.filter((frame) => frame.type === "request")).toEqual([]);
+  }, 30_000);
 });
