@@ -255,18 +255,30 @@ describe("WorkerRelays", () => {
 describe("WorkerRelays after the queen socket drops", () => {
   const FIRST_EVENT = "data: one\n\n";
 
+  /** Relays `requestId` to `path` and drops the queen socket once its first chunk went out; `relayed` settles when the worker's answer ends. */
+  async function detachedRelay(requestId: string, path: string, options: { resumeGraceMs?: number } = {}) {
+    const relaying = relays(options);
+    const relayed = relaying.relaying.start(relaying.request(requestId, path), relaying.send);
+    await waitUntil(() => relaying.frames.some((frame) => frame.type === "response_chunk"), 5000, "the first chunk");
+    relaying.relaying.detachAll();
+    return { ...relaying, relayed };
+  }
+
+  /** Resumes `requestId` from `offset`, and the frames that answer it. */
+  function resumeFrames(relaying: WorkerRelays, requestId: string, offset: number): HiveToQueenFrame[] {
+    const answered: HiveToQueenFrame[] = [];
+    relaying.resume(requestId, offset, (frame) => answered.push(frame));
+    return answered;
+  }
+
   it("keeps reading the worker unsent, then sends the rest from the queen's offset, numbered from 0, with the end", async () => {
-    const { relaying, frames, send, request, logged } = relays();
-    const relayed = relaying.start(request("req_detached", "/v1/answer"), send);
-    await waitUntil(() => frames.some((frame) => frame.type === "response_chunk"), 5000, "the first chunk");
-    relaying.detachAll();
+    const { relaying, frames, logged, relayed } = await detachedRelay("req_detached", "/v1/answer");
     const sentBefore = frames.length;
     await relayed; // the worker's answer ends while the socket is down
     expect(frames).toHaveLength(sentBefore);
     expect(logged.at(-1)).toContain("answered (kept for the queen to resume)");
 
-    const resumed: HiveToQueenFrame[] = [];
-    relaying.resume("req_detached", Buffer.byteLength(FIRST_EVENT), (frame) => resumed.push(frame));
+    const resumed = resumeFrames(relaying, "req_detached", Buffer.byteLength(FIRST_EVENT));
     expect(resumed[0]).toEqual({ type: "response_head", requestId: "req_detached", status: 200, headers: { "content-type": "text/event-stream" } });
     const chunks = resumed.flatMap((frame) => (frame.type === "response_chunk" ? [frame] : []));
     expect(chunks.map((chunk) => chunk.seq)).toEqual(chunks.map((_, index) => index));
@@ -274,18 +286,12 @@ describe("WorkerRelays after the queen socket drops", () => {
     expect(resumed.at(-1)).toEqual({ type: "response_end", requestId: "req_detached", chunks: chunks.length });
     expect(logged.some((line) => line.includes("resumed request req_detached from byte 11"))).toBe(true);
     // Resumed and ended: it is forgotten, and a second resume is refused.
-    const again: HiveToQueenFrame[] = [];
-    relaying.resume("req_detached", 0, (frame) => again.push(frame));
-    expect(again).toMatchObject([{ type: "response_end", requestId: "req_detached", chunks: 0, error: { code: "resume_unavailable" } }]);
+    expect(resumeFrames(relaying, "req_detached", 0)).toMatchObject([{ type: "response_end", requestId: "req_detached", chunks: 0, error: { code: "resume_unavailable" } }]);
   });
 
   it("goes on sending to the new socket when resumed while the worker still answers", async () => {
-    const { relaying, frames, send, request } = relays();
-    const relayed = relaying.start(request("req_live", "/v1/answer"), send);
-    await waitUntil(() => frames.some((frame) => frame.type === "response_chunk"), 5000, "the first chunk");
-    relaying.detachAll();
-    const resumed: HiveToQueenFrame[] = [];
-    relaying.resume("req_live", 0, (frame) => resumed.push(frame));
+    const { relaying, relayed } = await detachedRelay("req_live", "/v1/answer");
+    const resumed = resumeFrames(relaying, "req_live", 0);
     await relayed;
     const chunks = resumed.flatMap((frame) => (frame.type === "response_chunk" ? [frame] : []));
     expect(chunks.map((chunk) => chunk.data).join("")).toBe(`${FIRST_EVENT}data: two\n\ndata: three\n\n`);
@@ -294,29 +300,19 @@ describe("WorkerRelays after the queen socket drops", () => {
   });
 
   it("refuses an offset that is not where an event ends, and aborts that relay on the worker", async () => {
-    const { relaying, frames, send, request } = relays();
-    const relayed = relaying.start(request("req_mid", "/v1/hang"), send);
-    await waitUntil(() => frames.some((frame) => frame.type === "response_chunk"), 5000, "the first chunk");
-    relaying.detachAll();
-    const answered: HiveToQueenFrame[] = [];
-    relaying.resume("req_mid", 4, (frame) => answered.push(frame));
-    expect(answered).toMatchObject([{ type: "response_end", requestId: "req_mid", chunks: 0, error: { code: "resume_unavailable", message: expect.stringContaining("not where an event ends") } }]);
+    const { relaying, relayed } = await detachedRelay("req_mid", "/v1/hang");
+    expect(resumeFrames(relaying, "req_mid", 4)).toMatchObject([{ type: "response_end", requestId: "req_mid", chunks: 0, error: { code: "resume_unavailable", message: expect.stringContaining("not where an event ends") } }]);
     await relayed;
     await waitUntil(() => abortedOnWorker === 1, 5000, "the worker to see its client gone");
   });
 
   it("refuses a resume of a request it does not keep", () => {
     const { relaying } = relays();
-    const answered: HiveToQueenFrame[] = [];
-    relaying.resume("req_unknown", 0, (frame) => answered.push(frame));
-    expect(answered).toMatchObject([{ type: "response_end", requestId: "req_unknown", chunks: 0, error: { code: "resume_unavailable" } }]);
+    expect(resumeFrames(relaying, "req_unknown", 0)).toMatchObject([{ type: "response_end", requestId: "req_unknown", chunks: 0, error: { code: "resume_unavailable" } }]);
   });
 
   it("aborts a relay on the worker when no resume comes within the grace", async () => {
-    const { relaying, frames, send, request, logged } = relays({ resumeGraceMs: 100 });
-    const relayed = relaying.start(request("req_forsaken", "/v1/hang"), send);
-    await waitUntil(() => frames.some((frame) => frame.type === "response_chunk"), 5000, "the first chunk");
-    relaying.detachAll();
+    const { logged, relayed } = await detachedRelay("req_forsaken", "/v1/hang", { resumeGraceMs: 100 });
     await relayed;
     await waitUntil(() => abortedOnWorker === 1, 5000, "the worker to see its client gone");
     expect(logged.some((line) => line.includes("request req_forsaken: not resumed within 0.1 s"))).toBe(true);
