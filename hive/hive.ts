@@ -239,6 +239,7 @@ export class Hive {
         if (this.workersAtStart.length > 0) setTimeout(() => (this.workersAtStart = []), SILENT_WORKER_INTERVALS * frame.heartbeatIntervalMs).unref();
         this.services.log(`queen welcomed hive '${frame.hiveName}' (heartbeat every ${frame.heartbeatIntervalMs} ms)`);
         this.outbox.resume();
+        this.relays.queenBack();
         return;
       case "job_ack":
         this.outbox.ack(frame.jobId, frame.seq);

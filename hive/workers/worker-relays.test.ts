@@ -86,7 +86,7 @@ async function streamParts(response: ServerResponse, parts: string[]): Promise<v
 }
 
 /** Relays whose worker WORKER_ID has heartbeated once from `port` (unless `heard` is false). */
-function relays(options: { heard?: boolean; heartbeatIntervalMs?: number; resumeGraceMs?: number } = {}) {
+function relays(options: { heard?: boolean; heartbeatIntervalMs?: number; resumeGraceMs?: number; resumeAfterWelcomeMs?: number } = {}) {
   const logged: string[] = [];
   const facts: LogFields[] = [];
   const frames: HiveToQueenFrame[] = [];
@@ -101,6 +101,7 @@ function relays(options: { heard?: boolean; heartbeatIntervalMs?: number; resume
     secretFor: (workerId) => `secret-of-${workerId}`,
     heartbeatIntervalMs: () => options.heartbeatIntervalMs ?? 60_000,
     ...(options.resumeGraceMs === undefined ? {} : { resumeGraceMs: options.resumeGraceMs }),
+    ...(options.resumeAfterWelcomeMs === undefined ? {} : { resumeAfterWelcomeMs: options.resumeAfterWelcomeMs }),
   });
   const send = (frame: HiveToQueenFrame) => frames.push(frame);
   const request = (requestId: string, path: string, target: { workerId?: string; port?: number } = {}) => ({
@@ -256,7 +257,7 @@ describe("WorkerRelays after the queen socket drops", () => {
   const FIRST_EVENT = "data: one\n\n";
 
   /** Relays `requestId` to `path` and drops the queen socket once its first chunk went out; `relayed` settles when the worker's answer ends. */
-  async function detachedRelay(requestId: string, path: string, options: { resumeGraceMs?: number } = {}) {
+  async function detachedRelay(requestId: string, path: string, options: { resumeGraceMs?: number; resumeAfterWelcomeMs?: number } = {}) {
     const relaying = relays(options);
     const relayed = relaying.relaying.start(relaying.request(requestId, path), relaying.send);
     await waitUntil(() => relaying.frames.some((frame) => frame.type === "response_chunk"), 5000, "the first chunk");
@@ -316,5 +317,13 @@ describe("WorkerRelays after the queen socket drops", () => {
     await relayed;
     await waitUntil(() => abortedOnWorker === 1, 5000, "the worker to see its client gone");
     expect(logged.some((line) => line.includes("request req_forsaken: not resumed within 0.1 s"))).toBe(true);
+  });
+
+  it("gives an answer nobody resumes a short wait once the queen welcomes the hive back: its client is gone", async () => {
+    const { logged, relayed, relaying } = await detachedRelay("req_unwanted", "/v1/hang", { resumeGraceMs: 60_000, resumeAfterWelcomeMs: 100 });
+    relaying.queenBack();
+    await relayed; // aborted
+    await waitUntil(() => abortedOnWorker === 1, 5000, "the worker to see its client gone");
+    expect(logged.some((line) => line.includes("request req_unwanted: not resumed within 0.1 s of the queen's welcome"))).toBe(true);
   });
 });

@@ -18,6 +18,13 @@ import type { HeardHeartbeat } from "./worker-readiness.js";
 /** A worker silent for this many heartbeat intervals is gone: the queen's rule for expiring it. */
 const SILENT_INTERVALS = 3;
 
+/**
+ * How long a detached answer waits for its resume once the queen welcomed the hive back. A
+ * client that still reads has the queen ask at once (it looks for the hive's socket every
+ * 100 ms); an answer nobody asks for by then has lost its client, and its generation stops.
+ */
+export const RESUME_AFTER_WELCOME_MS = 5_000;
+
 export interface WorkerRelaysOptions {
   /** Gets one line per relayed request, with its request_id, worker, status and duration_ms. */
   log: LogFn;
@@ -29,6 +36,8 @@ export interface WorkerRelaysOptions {
   heartbeatIntervalMs: () => number;
   /** How long a detached answer waits for a resume, ms. Default RELAY_RESUME_GRACE_MS. */
   resumeGraceMs?: number;
+  /** How long it waits once the queen welcomed the hive back, ms. Default RESUME_AFTER_WELCOME_MS. */
+  resumeAfterWelcomeMs?: number;
 }
 
 type Refusal = { code: "worker_unknown" | "worker_unreachable"; message: string };
@@ -36,8 +45,9 @@ type Refusal = { code: "worker_unknown" | "worker_unreachable"; message: string 
 interface InFlight {
   controller: AbortController;
   answer: RelayedAnswer;
-  /** While detached: when it is given up. */
+  /** While detached: the timer that gives it up, and when that is at the latest (the grace's end). */
   graceTimer?: ReturnType<typeof setTimeout>;
+  giveUpAtMs?: number;
 }
 
 export class WorkerRelays {
@@ -152,12 +162,27 @@ export class WorkerRelays {
     for (const [requestId, entry] of this.inFlight) {
       if (!entry.answer.attached) continue; // its grace runs from the first drop
       entry.answer.detach();
-      entry.graceTimer = setTimeout(() => {
-        if (entry.answer.attached || this.inFlight.get(requestId) !== entry) return;
-        this.log(`request ${requestId}: not resumed within ${graceMs / 1000} s of the queen socket dropping; aborting it on the worker`, { request_id: requestId });
-        this.abort(requestId, entry);
-      }, graceMs);
+      entry.giveUpAtMs = Date.now() + graceMs;
+      this.abortUnlessResumed(requestId, entry, graceMs, "of the queen socket dropping");
     }
+  }
+
+  /** The queen welcomed the hive back: the detached answers it still wants, it asks for now. */
+  queenBack(): void {
+    for (const [requestId, entry] of this.inFlight) {
+      if (entry.answer.attached) continue;
+      const waitMs = Math.min(this.options.resumeAfterWelcomeMs ?? RESUME_AFTER_WELCOME_MS, (entry.giveUpAtMs ?? 0) - Date.now());
+      this.abortUnlessResumed(requestId, entry, Math.max(0, waitMs), "of the queen's welcome");
+    }
+  }
+
+  private abortUnlessResumed(requestId: string, entry: InFlight, waitMs: number, since: string): void {
+    clearTimeout(entry.graceTimer);
+    entry.graceTimer = setTimeout(() => {
+      if (entry.answer.attached || this.inFlight.get(requestId) !== entry) return;
+      this.log(`request ${requestId}: not resumed within ${waitMs / 1000} s ${since}; aborting it on the worker`, { request_id: requestId });
+      this.abort(requestId, entry);
+    }, waitMs);
   }
 
   /** Aborts every relay, for a stopping hive: their answers have nowhere to go. */
