@@ -73,8 +73,9 @@ export async function relayInference(
     return withHeaders(refused, { ...headers, [SERVER_TIMING_HEADER]: serverTiming({ ...result.timing, relayMs: 0 }) });
   }
   noteInference(c, { model, hive: result.hiveName, worker: result.workerId });
-  // Failover after the first token (streams/spliced-stream.ts): a streamed answer whose worker is
-  // lost mid-answer goes on from another worker; anything else passes through unchanged.
+  // Failover after the first token (streams/spliced-stream.ts): a streamed answer whose way to its
+  // worker broke mid-answer is resumed from its hive, and one whose worker is lost goes on from
+  // another worker; anything else passes through unchanged.
   const lostWorkers: string[] = [];
   let answering = result.workerId;
   // The relay whose answer the client reads now: the one a resume asks the rest of.
