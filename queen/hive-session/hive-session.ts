@@ -164,6 +164,14 @@ export class HiveSession extends DurableObject<Env> {
     const socket = this.hiveStopped ? this.greetedSocket() : await this.greetedSocketWithin(waitMs);
     if (!socket) return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
     const { hiveName, protocol = 0 } = socket.attachment;
+    const running = this.relays.get(requestId);
+    if (running) {
+      // Its socket never dropped, so the break was between this object and the route: the hive
+      // still numbers its chunks for this relay, and a resume's numbering would mix with them.
+      running.cancel();
+      const message = `The relay of ${requestId} was still running here; it was cancelled for another worker to take over.`;
+      return markRelayFailed(new RbeeError(502, "resume_unavailable", message).toResponse(), "resume_unavailable");
+    }
     if (protocol < RESUME_PROTOCOL) {
       const message = `Hive '${hiveName}' speaks protocol ${protocol}, which cannot resume an answer (${RESUME_PROTOCOL} can).`;
       return markRelayFailed(new RbeeError(502, "resume_unavailable", message).toResponse(), "resume_unavailable");
@@ -179,14 +187,12 @@ export class HiveSession extends DurableObject<Env> {
         onCancel: () => this.send(ws, { type: "cancel", requestId }),
         onAck: (offset) => this.send(ws, { type: "response_ack", requestId, offset }),
         onFinish: () => {
-          // Only its own entry: a resume may have taken the id over.
-          if (this.relays.get(requestId) === pending) this.relays.delete(requestId);
+          this.relays.delete(requestId);
           this.endedRelays.add(requestId);
         },
       },
       startOffset,
     );
-    this.relays.get(requestId)?.end(new RbeeError(502, "relay_replaced", "A resume of this answer took over from this relay."));
     this.relays.set(requestId, pending);
     this.send(ws, frame);
     const timeout = setTimeout(() => {

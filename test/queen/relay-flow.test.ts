@@ -9,6 +9,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { PROTOCOL_VERSION, RESUME_PROTOCOL } from "../../shared/protocol/hive-frames.js";
 import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { hiveSessionStub } from "../../queen/hive-session/stub.js";
+import { relayFailureOf } from "../../queen/scheduling/failover.js";
 import { contentSoFar } from "../support/sse-streams.js";
 import { auth, contentChunk, eventually, helloFrame, listModelIds, TestHive } from "./hive-socket.js";
 import { hiveServing, spawnWorker } from "./job-client.js";
@@ -227,5 +228,22 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ answer: "the worker's, generated once" });
     expect(back.frames.filter((frame) => frame.type === "request")).toEqual([]);
+  }, 30_000);
+
+  it("refuses to resume a relay still running in its HiveSession, and cancels it: the hive's numbering of it would mix with the resume's", async () => {
+    const hive = await TestHive.greeted("still-running-hive");
+    const workerId = await spawnWorker(hive, "still-running-model");
+    hive.heartbeat(workerId, "still-running-model");
+    await eventually(async () => (await listModelIds()).includes("still-running-model"));
+    const responsePromise = chat("still-running-model");
+    const first = await hive.next("request");
+    hive.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    hive.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: event("Hello") });
+    await responsePromise;
+
+    const refused = await hiveSessionStub(env, "still-running-hive").resume(first.requestId, bytesOf(event("Hello")), 1000, 1000);
+    expect(relayFailureOf(refused)).toBe("resume_unavailable");
+    expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: first.requestId });
+    expect(hive.frames.filter((frame) => frame.type === "resume")).toEqual([]);
   }, 30_000);
 });
