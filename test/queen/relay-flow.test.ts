@@ -231,10 +231,7 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
   }, 30_000);
 
   it("refuses to resume a relay still running in its HiveSession, and cancels it: the hive's numbering of it would mix with the resume's", async () => {
-    const hive = await TestHive.greeted("still-running-hive");
-    const workerId = await spawnWorker(hive, "still-running-model");
-    hive.heartbeat(workerId, "still-running-model");
-    await eventually(async () => (await listModelIds()).includes("still-running-model"));
+    const hive = await hiveServing("still-running-hive", "still-running-model");
     const responsePromise = chat("still-running-model");
     const first = await hive.next("request");
     hive.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
