@@ -84,6 +84,34 @@ describe("parallel slots", () => {
     expect((await json<TextCompletionBody>(after)).choices[0]?.finish_reason).toBe("length");
   });
 
+  it("starts a request on a slot an earlier request used while the other slots keep generating", async () => {
+    // Every slot has held a conversation, so the next request on any of them first erases the old tokens.
+    const warmUps = [0, 1, 2].map((index) => post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 300 + index })));
+    await vi.waitFor(async () => expect((await health(worker)).slotsBusy).toBe(3), { timeout: 5000, interval: 10 });
+    await Promise.all(warmUps.map(async (request) => expect((await request).status).toBe(200)));
+
+    const abort = new AbortController();
+    const generating = [1, 2].map((seed) => {
+      const request = { settled: false, done: post(worker, "/v1/completions", long(seed), abort.signal).catch(() => undefined) };
+      void request.done.finally(() => (request.settled = true));
+      return request;
+    });
+    await vi.waitFor(async () => expect((await health(worker)).slotsBusy).toBe(2), { timeout: 5000, interval: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 100)); // both mid-generation
+
+    // node-llama-cpp as released held its context lock while any sequence had a token to decode,
+    // so this request's erase waited until a 3,500-token generation ended (patches/node-llama-cpp*).
+    const startedAtMs = performance.now();
+    const reply = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 8 }));
+    expect(reply.status).toBe(200);
+    expect((await json<ChatCompletionBody>(reply)).usage.completion_tokens).toBe(8);
+    console.info(`a request on a reused slot answered in ${(performance.now() - startedAtMs).toFixed(0)} ms while two others generated`);
+    expect(generating.map((request) => request.settled)).toEqual([false, false]);
+
+    abort.abort();
+    await Promise.all(generating.map((request) => request.done));
+  });
+
   it("frees a non-streaming chat's slot within a generous bound when its client aborts, and reports how fast", async () => {
     const abort = new AbortController();
     const request = post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 3500 }), abort.signal).catch(() => undefined);
