@@ -186,10 +186,10 @@ async function main(): Promise<void> {
   const file = await writeBenchResults("streams", { machine: facts, loadAverageAfter: formatLoadAverage(), options, worker: { ...workerOptions, gpu: "cpu" }, seedDeterministic: seedCheck, levels });
   const summary = levels.map(
     (l) =>
-      `${l.concurrency}: ×${l.ratio.toFixed(2)} gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, ${l.queenVsDirect.lost}/${l.queenVsDirect.duplicated}/${l.queenVsDirect.reordered}` +
+      `${l.concurrency}: ×${l.ratio.toFixed(2)} gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${l.queenVsDirect.lost}/${l.queenVsDirect.duplicated}/${l.queenVsDirect.reordered}` +
       (l.queen.failed + l.direct.failed + l.directAgain.failed === 0 ? "" : `, failed queen ${l.queen.failed} direct ${l.direct.failed + l.directAgain.failed}`),
   );
-  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s, lost/duplicated/reordered): ${summary.join("; ")}\n`);
+  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s, queen's first token vs direct's, lost/duplicated/reordered): ${summary.join("; ")}\n`);
 }
 
 await main().catch((error: unknown) => {
