@@ -12,6 +12,7 @@ import { listeningLine, readyLine } from "../shared/protocol/listening-line.js";
 import { UsageError } from "../shared/usage-error.js";
 import type { Engine } from "./engine.js";
 import { HeartbeatSender } from "./heartbeat.js";
+import { unpatchedSchedulingWarning } from "./llama-scheduling-patch.js";
 import { WORKER_SECRET_ENV } from "../shared/protocol/worker-launch.js";
 import { parseWorkerOptions, readWorkerSecret, USAGE, wantsHelp, type WorkerOptions } from "./options.js";
 import { WorkerServer } from "./server.js";
@@ -154,6 +155,8 @@ async function main(): Promise<void> {
   status.setPhase("ready");
   process.stdout.write(`${readyLine(options.port)}\n`);
   log(`model loaded; serving ${options.modelName}`, { worker_id: options.workerId, model: options.modelName, port: options.port });
+  const unpatched = await unpatchedSchedulingWarning(options.parallel);
+  if (unpatched) logger.warn(unpatched, { pid: process.pid, worker_id: options.workerId });
 }
 
 await main();
