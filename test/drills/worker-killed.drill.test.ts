@@ -12,8 +12,11 @@ const MISSED_HEARTBEATS_LIMIT = 3;
 const HIVE = "drill-worker-killed";
 /** Chunks the client reads before the worker is killed: the stream is surely under way. */
 const CHUNKS_BEFORE_KILL = 3;
-/** A bound on every wait, so a hang fails the drill instead of stalling it. */
-const CLIENT_WAIT_MS = 30_000;
+/**
+ * A bound on every wait, so a hang fails the drill instead of stalling it. The continuation
+ * includes starting a worker and generating the rest: a loaded CI machine took 28 s of 30 once.
+ */
+const CLIENT_WAIT_MS = 60_000;
 /** The registry's promise is three intervals; the rest is slack for a busy, shared machine. */
 const REGISTRY_WAIT_MS = (MISSED_HEARTBEATS_LIMIT + 7) * HEARTBEAT_INTERVAL_MS;
 
@@ -33,7 +36,7 @@ describe("drill: a worker killed mid-stream", () => {
 
   it("continues the client's stream on a worker it starts, drops the dead one, and serves the next request from the new one", async () => {
     const stream = await openAiClient(cloud).chat.completions.create(
-      { model: TINY_MODEL, messages: [{ role: "user", content: "Tell me a very long story." }], max_tokens: 4000, stream: true },
+      { model: TINY_MODEL, messages: [{ role: "user", content: "Tell me a very long story." }], max_tokens: 2000, stream: true },
       { timeout: CLIENT_WAIT_MS },
     );
     let chunks = 0;
@@ -72,5 +75,5 @@ describe("drill: a worker killed mid-stream", () => {
     const serving = (await cloud.client.listWorkers()).filter((listed) => listed.model === TINY_MODEL);
     expect(serving).toHaveLength(1);
     console.log(`[worker-killed] the next request was served by the worker the queen started, ${serving[0]?.id}`);
-  }, 90_000);
+  }, 120_000);
 });
