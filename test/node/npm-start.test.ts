@@ -107,7 +107,20 @@ describe("npm start", () => {
 
   it("keeps serving after refusing them, and Ctrl-C stops everything", { timeout: 60_000 }, async () => {
     expect(running().output).not.toContain("stopping the hive");
-    expect(await chat()).not.toBe(""); // its worker was left alone
+    // Its worker was left alone. On a machine loaded enough for its 1 s heartbeats to lapse (seen
+    // once in CI), the registry drops it until the next one and refuses 503: ask again meanwhile.
+    let refused: unknown;
+    const answered = async () => {
+      try {
+        return (await chat()) !== "";
+      } catch (error) {
+        refused = error;
+        return false;
+      }
+    };
+    await waitUntil(answered, 15_000, "the demo model to answer").catch((error: unknown) => {
+      throw new Error(`${String(error)}; last refusal: ${String(refused)}`);
+    });
     const started = await running().started();
     expect(started.length).toBeGreaterThanOrEqual(4); // npm, start.ts, the queen (workerd), the hive, the worker
     // Ctrl-C in a terminal sends SIGINT to the whole foreground process group.
