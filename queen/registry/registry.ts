@@ -10,7 +10,7 @@ import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import { queenConfig } from "../config.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
-import type { LeaseEnd, LeaseOutcome, LeaseRequest } from "../scheduling/contracts.js";
+import type { LeaseEnd, LeaseOutcome, LeaseRequest, WorkerScheduling } from "../scheduling/contracts.js";
 import { type HiveFacts, HiveFactsTable } from "../scheduling/hive-facts.js";
 import { modelStates, type ModelStateView } from "../scheduling/model-catalog-view.js";
 import type { ModelPolicy } from "../scheduling/model-policy.js";
@@ -114,7 +114,7 @@ export class Registry extends DurableObject<Env> {
     return this.scheduler().acquire(request);
   }
 
-  /** The relay holding `leaseId` ended; `worker_failed` passes that worker over for a while. */
+  /** The relay holding `leaseId` ended; `worker_failed` passes that worker over for a while, `relay_lost` does not. */
   async release(leaseId: string, end: LeaseEnd): Promise<void> {
     this.scheduler().release(leaseId, end);
     await this.scheduleIdleCheck();
@@ -152,6 +152,11 @@ export class Registry extends DurableObject<Env> {
   async getWorker(workerId: string): Promise<WorkerView | undefined> {
     const record = this.table.record(workerId);
     return record ? toWorkerView(record) : undefined;
+  }
+
+  /** The leases `workerId` holds and whether it is passed over after a failure (tests, diagnostics). */
+  async schedulingOf(workerId: string): Promise<WorkerScheduling> {
+    return this.scheduler().schedulingOf(workerId);
   }
 
   /** What this Registry holds; `reports` counts only `hiveName`'s when given. */

@@ -60,5 +60,15 @@ export type LeaseOutcome =
   | { ok: true; leaseId: string; hiveName: string; workerId: string; port: number; timing: LeaseWait }
   | { ok: false; status: 404 | 429 | 503 | 504; code: string; message: string; retryAfterSeconds?: number };
 
-/** How a lease ended: `worker_failed` before the first byte lets the route fail over. */
-export type LeaseEnd = "ok" | "worker_failed" | "client_gone";
+/**
+ * How a lease ended: `worker_failed` passes the worker over for a while (and before the first
+ * byte lets the route fail over); `relay_lost` is an answer whose way broke between the worker and
+ * the queen (a HiveSession reset, a dropped hive socket), which says nothing against the worker.
+ */
+export type LeaseEnd = "ok" | "worker_failed" | "relay_lost" | "client_gone";
+
+/** What the scheduler holds of one worker now: its leases, and whether it is passed over after a failure. */
+export interface WorkerScheduling {
+  leases: number;
+  cooling: boolean;
+}

@@ -4,7 +4,7 @@
 // bounded and can move to whichever worker frees first. When a lease ends, or a worker becomes
 // ready, the next waiting request is placed at once. A plain class: the Registry Durable Object
 // holds one and delegates its acquire/release/abandon RPC methods to it; tests drive it directly.
-import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange } from "./contracts.js";
+import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange, WorkerScheduling } from "./contracts.js";
 import { FairQueue, type Queued } from "./fair-queue.js";
 import { chooseWorker, eligibleWorkers, isServing, leaseCapacity, type PlacementView } from "./placement.js";
 import { HIVE_RETURN_WAIT_MS } from "./returning-workers.js";
@@ -356,6 +356,11 @@ export class Dispatcher {
     const queue = this.queues.get(entry.request.model);
     queue?.remove(entry);
     if (queue?.size === 0) this.queues.delete(entry.request.model);
+  }
+
+  /** What this dispatcher holds of `workerId` now. */
+  schedulingOf(workerId: string): WorkerScheduling {
+    return { leases: this.inFlight.get(workerId) ?? 0, cooling: this.isCooling(workerId) };
   }
 
   private isCooling(workerId: string): boolean {

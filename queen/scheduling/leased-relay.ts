@@ -137,9 +137,14 @@ function holdUntilEnd(response: Response, held: HeldLease, cancel: () => void): 
     held.release("ok");
     return response;
   }
+  // An event stream's failures on the hive's or the worker's account come as error events
+  // (hive-session/pending-relay.ts): one whose body itself fails lost its way to the queen (its
+  // HiveSession was reset, or the hive's socket dropped inside an event), and its worker may well
+  // be answering still. Any other body that breaks off (a worker died mid-answer) counts against
+  // the worker.
+  const brokenBody: LeaseEnd = (response.headers.get("content-type") ?? "").startsWith("text/event-stream") ? "relay_lost" : "worker_failed";
   const body = tapStream(response.body, {
-    // A body that breaks off (worker died mid-answer) counts against the worker too.
-    onEnd: (error) => held.release(error === undefined ? "ok" : "worker_failed"),
+    onEnd: (error) => held.release(error === undefined ? "ok" : brokenBody),
     // The reader's cancel and the request signal reach the Worker by different routes (see
     // http/on-body-cancel.ts): either one cancels, and the lease is released once.
     onCancel: cancel,

@@ -6,7 +6,7 @@
 // never placed on again.
 import type { QueenConfig } from "../config.js";
 import type { WorkerTable } from "../registry/worker-table.js";
-import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange } from "./contracts.js";
+import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange, WorkerScheduling } from "./contracts.js";
 import { Dispatcher, noWorkerRefusal, type Refusal } from "./dispatcher.js";
 import type { HiveFacts } from "./hive-facts.js";
 import { IdleReaper } from "./idle-reaper.js";
@@ -105,6 +105,10 @@ export class Scheduler {
 
   abandon(requestId: string): void {
     this.dispatcher.abandon(requestId);
+  }
+
+  schedulingOf(workerId: string): WorkerScheduling {
+    return this.dispatcher.schedulingOf(workerId);
   }
 
   /** Requests waiting in the queues, all models together. */

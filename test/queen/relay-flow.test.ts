@@ -9,6 +9,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { PROTOCOL_VERSION, RESUME_PROTOCOL } from "../../shared/protocol/hive-frames.js";
 import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { hiveSessionStub } from "../../queen/hive-session/stub.js";
+import { registryStub } from "../../queen/registry/stub.js";
 import { relayFailureOf } from "../../queen/scheduling/failover.js";
 import { contentSoFar } from "../support/sse-streams.js";
 import { auth, contentChunk, eventually, helloFrame, listModelIds, TestHive } from "./hive-socket.js";
@@ -145,7 +146,7 @@ async function brokenMidStream(name: string, how: Break, protocol = PROTOCOL_VER
     for (let read = await reader.read(); !read.done; read = await reader.read()) raw += decoder.decode(read.value, { stream: true });
     return raw;
   };
-  return { first, back, restOfStream };
+  return { first, back, restOfStream, workerId };
 }
 
 /** The hive answers a continuation request with " world" and the end. */
@@ -167,7 +168,7 @@ function expectWhole(raw: string): void {
 describe("a stream whose way to the worker breaks mid-answer", () => {
   for (const [how, halfEvent] of [["reset", false], ["drop", false], ["drop", true]] as const) {
     it(`${how === "reset" ? "HiveSession reset" : "hive socket dropped"}${halfEvent ? " inside an event" : ""}: the route resumes the same answer from the end of the client's last event, once the hive is back`, async () => {
-      const { first, back, restOfStream } = await brokenMidStream(`resume-${how}${halfEvent ? "-half" : ""}-hive`, how, PROTOCOL_VERSION, halfEvent);
+      const { first, back, restOfStream, workerId } = await brokenMidStream(`resume-${how}${halfEvent ? "-half" : ""}-hive`, how, PROTOCOL_VERSION, halfEvent);
       const resume = await back.next("resume", 15_000);
       // The client has the "Hello" event, and nothing of the queen's hive_disconnected event counts.
       expect(resume).toEqual({ type: "resume", requestId: first.requestId, offset: bytesOf(event("Hello")) });
@@ -177,6 +178,9 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
       expectWhole(await restOfStream());
       // No continuation was asked of any worker.
       expect(back.frames.filter((frame) => frame.type === "request")).toEqual([]);
+      // The break was on the way, not the worker's: its lease is given back without passing it over.
+      await eventually(async () => (await registryStub(env).schedulingOf(workerId)).leases === 0);
+      expect(await registryStub(env).schedulingOf(workerId)).toEqual({ leases: 0, cooling: false });
     }, 30_000);
   }
 
