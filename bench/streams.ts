@@ -126,6 +126,10 @@ function formatDifferences(d: TokenDifferences): string {
   return `${d.lost} lost, ${d.duplicated} duplicated, ${d.reordered} reordered`;
 }
 
+function countsOf(d: TokenDifferences): string {
+  return `${d.lost}/${d.duplicated}/${d.reordered}`;
+}
+
 function formatLevel(level: LevelFigures): string {
   const row = (name: string, r: RoundFigures) =>
     `  ${name.padEnd(13)} ${r.tokensPerSecond.toFixed(0).padStart(6)} tok/s  ${r.tokens} tokens in ${r.seconds.toFixed(2)} s  gap p99 ${r.gapP99Ms.toFixed(1)} ms  first token p50 ${r.firstTokenP50Ms.toFixed(1)} ms` +
@@ -186,10 +190,10 @@ async function main(): Promise<void> {
   const file = await writeBenchResults("streams", { machine: facts, loadAverageAfter: formatLoadAverage(), options, worker: { ...workerOptions, gpu: "cpu" }, seedDeterministic: seedCheck, levels });
   const summary = levels.map(
     (l) =>
-      `${l.concurrency}: ×${l.ratio.toFixed(2)} gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${l.queenVsDirect.lost}/${l.queenVsDirect.duplicated}/${l.queenVsDirect.reordered}` +
+      `${l.concurrency}: ×${l.ratio.toFixed(2)} gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${countsOf(l.queenVsDirect)} (direct again ${countsOf(l.directVsDirect)}), pieces ≠ tokens in ${l.queen.piecesNotTokens}` +
       (l.queen.failed + l.direct.failed + l.directAgain.failed === 0 ? "" : `, failed queen ${l.queen.failed} direct ${l.direct.failed + l.directAgain.failed}`),
   );
-  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s, queen's first token vs direct's, lost/duplicated/reordered): ${summary.join("; ")}\n`);
+  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s, queen's first token vs direct's, lost/duplicated/reordered against direct and the worker's own between two direct rounds, the queen's streams whose pieces do not number their tokens): ${summary.join("; ")}\n`);
 }
 
 await main().catch((error: unknown) => {
