@@ -9,7 +9,7 @@
 // that offset in chunks numbered from 0, and its end if the worker finished meanwhile. The client
 // reads one stream, and the worker generated every token once.
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
-import { RELAY_REPLAY_BEHIND_BYTES } from "../../shared/protocol/relay-flow.js";
+import { EVENT_END_BYTE, RELAY_REPLAY_BEHIND_BYTES } from "../../shared/protocol/relay-flow.js";
 import type { RelayWindow } from "./relay-window.js";
 
 export type FrameSink = (frame: HiveToQueenFrame) => void;
@@ -19,8 +19,6 @@ export interface RelayProblem {
   code: string;
   message: string;
 }
-
-const LINE_FEED = 0x0a;
 
 export class RelayedAnswer {
   private sink: FrameSink | undefined;
@@ -113,7 +111,7 @@ export class RelayedAnswer {
     if (offset === 0) return undefined;
     if (offset - 2 < this.keptFrom) return `the hive keeps the answer from byte ${this.keptFrom} on, after the ${offset} asked to resume from`;
     // The queen resumes where the client's last whole event ended: after its blank line.
-    if (this.byteAt(offset - 1) !== LINE_FEED || this.byteAt(offset - 2) !== LINE_FEED) return `byte ${offset} of the answer is not where an event ends`;
+    if (this.byteAt(offset - 1) !== EVENT_END_BYTE || this.byteAt(offset - 2) !== EVENT_END_BYTE) return `byte ${offset} of the answer is not where an event ends`;
     return undefined;
   }
 

@@ -9,7 +9,7 @@
 // holds at most that much of the answer here. Chunks are still enqueued as they arrive: the
 // window, not this object, is what bounds the queue.
 import { RbeeError } from "../../shared/errors.js";
-import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
+import { EVENT_END, RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { SequenceOrder } from "../streams/sequence-order.js";
 
 export interface ResponseHead {
@@ -93,7 +93,7 @@ export class PendingRelay {
     if (this.finished) return;
     for (const ready of this.order.accept(seq, data)) {
       const bytes = encoder.encode(ready);
-      if (ready.length > 0) this.atEventEnd = ready.endsWith("\n\n");
+      if (ready.length > 0) this.atEventEnd = ready.endsWith(EVENT_END);
       this.enqueuedBytes += bytes.byteLength;
       this.controller?.enqueue(bytes);
     }

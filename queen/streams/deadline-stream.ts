@@ -4,12 +4,11 @@
 // generation on the worker. Answers that are not event streams are left alone: their head comes
 // only once the worker is done, and leased-relay.ts bounds the wait for the head by the deadline.
 import { openAiErrorBody } from "../../shared/errors.js";
+import { EVENT_END } from "../../shared/protocol/relay-flow.js";
 import { sseEvent } from "./stream-event.js";
 
 /** The code of the error event that ends a stream at its deadline. */
 export const REQUEST_TIMEOUT = "request_timeout";
-
-const EVENT_END = "\n\n";
 
 /** `response` with its event stream ended at `deadlineMs` (unix ms); other responses unchanged. */
 export function endAtDeadline(response: Response, deadlineMs: number): Response {

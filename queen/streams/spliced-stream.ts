@@ -18,6 +18,7 @@
 // the client, so the route's retry before the first byte covers them (failoverStream returns
 // them unchanged).
 import { describeError } from "../../shared/errors.js";
+import { EVENT_END_BYTE } from "../../shared/protocol/relay-flow.js";
 import { errorBodyOf } from "../client-errors/sse-error-rewriter.js";
 import { asContinuable, type ContinuableRequest, continuationRequest } from "./continuation-request.js";
 import { lengthFinishChunk, splicedChunk } from "./spliced-chunk.js";
@@ -367,12 +368,10 @@ class SplicedStream {
   }
 }
 
-const LINE_FEED = 0x0a;
-
 /**
  * Where events end in a worker's streamed answer, as byte offsets into its body: the resume
  * offset is where the client's last whole event ended. The workers end each event with a blank
- * line ("\n\n"); an answer whose blank lines and events do not tally (comments, CRLF line ends)
+ * line (EVENT_END); an answer whose blank lines and events do not tally (comments, CRLF line ends)
  * has no offset to resume from, and is continued instead.
  */
 class EventEnds {
@@ -388,8 +387,8 @@ class EventEnds {
   }
 
   scan(chunk: Uint8Array): void {
-    for (let i = chunk.indexOf(LINE_FEED); i !== -1; i = chunk.indexOf(LINE_FEED, i + 1)) {
-      if ((i > 0 ? chunk[i - 1] : this.lastByte) !== LINE_FEED) continue;
+    for (let i = chunk.indexOf(EVENT_END_BYTE); i !== -1; i = chunk.indexOf(EVENT_END_BYTE, i + 1)) {
+      if ((i > 0 ? chunk[i - 1] : this.lastByte) !== EVENT_END_BYTE) continue;
       this.beforeLast = this.last;
       this.last = this.read + i + 1;
       this.ends += 1;

@@ -33,3 +33,12 @@ export const RELAY_RESUME_GRACE_MS = 30_000;
  * has, which may be this much behind the ack.
  */
 export const RELAY_REPLAY_BEHIND_BYTES = 256 * 1024;
+
+/**
+ * How one event of a relayed event stream ends: a blank line, as rbee's workers end every event
+ * (no CRLF line ends, no comments). A resume offset is always just after one, and the queen adds
+ * its own error event only there: glued to a cut event, it would read as neither. As bytes, it is
+ * two line feeds (EVENT_END_BYTE twice).
+ */
+export const EVENT_END = "\n\n";
+export const EVENT_END_BYTE = 0x0a;
