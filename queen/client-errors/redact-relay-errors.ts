@@ -4,6 +4,7 @@
 // request id the client is given. 4xx answers come from the worker about the client's own
 // request and pass unchanged, as do successful answers.
 import { type OpenAiErrorBody, openAiErrorBody } from "../../shared/errors.js";
+import { isEventStream } from "../http/event-stream.js";
 import { errorBodyOf, rewriteSseErrors } from "./sse-error-rewriter.js";
 import { clientWording } from "./worker-error-wording.js";
 
@@ -14,8 +15,7 @@ const MAX_LOGGED_CHARS = 500;
 
 export async function redactRelayErrors(response: Response, requestId: string): Promise<Response> {
   if (response.status >= 500) return redactErrorResponse(response, requestId);
-  const type = response.headers.get("content-type") ?? "";
-  if (!response.body || !type.startsWith("text/event-stream")) return response;
+  if (!response.body || !isEventStream(response)) return response;
   const body = rewriteSseErrors(response.body, (error) => reword(error, requestId));
   return new Response(body, response);
 }

@@ -29,13 +29,15 @@ import { resolveAlias } from "../aliases/model-aliases.js";
 import { redactRelayErrors } from "../client-errors/redact-relay-errors.js";
 import type { QueenEnv } from "../env.js";
 import { noteInference } from "../observability/inference-outcome.js";
-import { leasedRelay, type LeasedRelayInput } from "../scheduling/leased-relay.js";
+import { isEventStream } from "../http/event-stream.js";
+import { leasedRelay, type LeasedRelayInput, type RelayLease } from "../scheduling/leased-relay.js";
 import { parseModelTarget } from "../scheduling/model-target.js";
 import { requestDeadlineMs } from "../scheduling/request-deadline.js";
 import { resumeAnswer } from "../scheduling/resume-answer.js";
 import { serverTiming } from "../scheduling/server-timing.js";
 import { endAtDeadline } from "../streams/deadline-stream.js";
 import { failoverStream, lostOnTheWay } from "../streams/spliced-stream.js";
+import { tapStream } from "../streams/tap-stream.js";
 
 /**
  * Relays `request` (already validated against `path`'s schema) and answers with the worker's
@@ -78,6 +80,8 @@ export async function relayInference(
   // another worker; anything else passes through unchanged.
   const lostWorkers: string[] = [];
   let answering = result.workerId;
+  // An event stream's leases are ended here (leased-relay.ts), one per worker that answered it.
+  const leases: RelayLease[] = [result.lease];
   // The relay whose answer the client reads now: the one a resume asks the rest of.
   let current = { relayId: result.relayId, hiveName: result.hiveName };
   const streamed = failoverStream({
@@ -92,13 +96,19 @@ export async function relayInference(
       if (!next.ok) return undefined;
       answering = next.workerId;
       current = { relayId: next.relayId, hiveName: next.hiveName };
+      leases.push(next.lease);
       return next.response;
     },
     resume: (offset) => resumeAnswer(c.env, current.hiveName, current.relayId, offset, deadlineMs),
-    onWorkerLost: (attempt, cause) => console.warn(`request ${result.relayId}: worker lost mid-answer (continuation ${attempt}): ${cause.code}: ${cause.message}`),
+    // A worker given up mid-answer: not called for one whose way broke and that was resumed, which
+    // is the same worker answering still and keeps its lease.
+    onWorkerLost: (attempt, cause) => {
+      leases.at(-1)?.release(lostOnTheWay(cause) ? "relay_lost" : "worker_failed");
+      console.warn(`request ${result.relayId}: worker lost mid-answer (continuation ${attempt}): ${cause.code}: ${cause.message}`);
+    },
   });
   // X-Request-Timeout bounds the whole answer: a stream still running at the deadline is cut there.
-  const bounded = endAtDeadline(streamed, deadlineMs);
+  const bounded = endAtDeadline(isEventStream(streamed) ? holdingLeases(streamed, leases) : streamed, deadlineMs);
   const response = admin ? bounded : await redactRelayErrors(bounded, c.var.requestId);
   const answered: Record<string, string> = { ...headers, [SERVER_TIMING_HEADER]: serverTiming(result.timing) };
   if (result.failovers > 0) answered[FAILOVERS_HEADER] = String(result.failovers);
@@ -107,6 +117,24 @@ export async function relayInference(
     answered[SERVED_BY_WORKER_HEADER] = result.workerId;
   }
   return withHeaders(response, answered);
+}
+
+/**
+ * `stream` giving back, when it ends, every lease its answer still holds (the worker that finished
+ * it, and any resumed); when the client cancels it, each held lease is given back and its hive
+ * told to stop.
+ */
+function holdingLeases(stream: Response, leases: RelayLease[]): Response {
+  if (!stream.body) return stream;
+  const body = tapStream(stream.body, {
+    onEnd: (error) => {
+      for (const lease of leases) lease.release(error === undefined ? "ok" : "worker_failed");
+    },
+    onCancel: () => {
+      for (const lease of leases) lease.cancel();
+    },
+  });
+  return new Response(body, stream);
 }
 
 /** The lease's `keepAliveMs` from the request's `keep_alive` (chat and completions; embeddings have none). */

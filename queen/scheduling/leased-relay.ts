@@ -1,15 +1,17 @@
 // One inference request's way to a worker, as the inference route runs it: take a lease from the
 // Registry (waiting in the queen's queue if every slot is taken), relay through the worker's hive,
-// and give the lease back exactly once when the answer's body ends, fails or is cancelled. A relay
-// that fails before the first byte (failover.ts) gives its lease back as `worker_failed` and the
-// request is leased again to another worker, up to MAX_RELAY_ATTEMPTS, without the client knowing;
-// but a relay whose HiveSession call failed (a deploy reset it) is first resumed from the hive,
-// which may hold the worker's answer (resume-answer.ts).
+// and give the lease back exactly once. A relay that fails before the first byte (failover.ts)
+// gives its lease back as `worker_failed` and the request is leased again to another worker, up
+// to MAX_RELAY_ATTEMPTS, without the client knowing; but a relay whose HiveSession call failed (a
+// deploy reset it) is first resumed from the hive, which may hold the worker's answer
+// (resume-answer.ts). A served answer's lease ends when its body ends, fails or is cancelled;
+// an event stream's is its reader's to end (LeasedRelayResult.lease).
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import type { RelayRequest } from "../hive-session/hive-session.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
+import { isEventStream } from "../http/event-stream.js";
 import { registryStub } from "../registry/stub.js";
 import { tapStream } from "../streams/tap-stream.js";
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LeaseTiming } from "./contracts.js";
@@ -40,8 +42,23 @@ export type LeasedRelayResult =
       timing: ResponseTiming;
       /** Workers that failed the request before its first byte and were replaced. */
       failovers: number;
+      /**
+       * The lease on `workerId`. Any other body gives it back itself when it ends, fails or is
+       * cancelled; an event stream's is the caller's to end, because only the stream's reader
+       * knows how the answer ended: a stream whose way broke and was resumed from the hive is the
+       * same worker still answering, and keeps its lease (routes/inference-relay.ts).
+       */
+      lease: RelayLease;
     }
   | { ok: false; refusal: Refusal; timing: LeaseTiming };
+
+/** A lease on a worker that its holder gives back. */
+export interface RelayLease {
+  /** Gives the lease back; only the first call counts. */
+  release(end: LeaseEnd): void;
+  /** The client went away: gives the lease back, if still held, and tells the hive to stop the answer. */
+  cancel(): void;
+}
 
 type Registry = ReturnType<typeof registryStub>;
 type Session = ReturnType<typeof hiveSessionStub>;
@@ -64,17 +81,14 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     timing.spawnMs += outcome.timing.spawnMs;
     // Placement as the route sees it: the Registry round trip, less any time the request waited.
     timing.placeMs += Math.max(0, Date.now() - askedAtMs - outcome.timing.queueMs - outcome.timing.spawnMs);
-    const held = new HeldLease(registry, outcome.leaseId, input.waitUntil);
+    const relayId = attempt === 1 ? lease.requestId : newId("req");
+    const session = hiveSessionStub(env, outcome.hiveName);
+    const held = new HeldLease(registry, outcome.leaseId, input.waitUntil, () => input.waitUntil(session.cancelRelay(relayId)));
     if (signal.aborted) {
       held.release("client_gone"); // leased just as the client left
       return { ok: false, refusal: CLIENT_GONE, timing };
     }
-    const relayId = attempt === 1 ? lease.requestId : newId("req");
-    const session = hiveSessionStub(env, outcome.hiveName);
-    const cancel = () => {
-      held.release("client_gone");
-      input.waitUntil(session.cancelRelay(relayId));
-    };
+    const cancel = () => held.cancel();
     signal.addEventListener("abort", cancel, { once: true });
     relayStartedAtMs ??= Date.now();
     // The worker must start answering before the request's deadline (X-Request-Timeout).
@@ -87,13 +101,14 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
       workerId: outcome.workerId,
       timing: { ...timing, relayMs: Date.now() - relayStartedAtMs },
       failovers: attempt - 1,
+      lease: held,
     };
     const failure = relayFailureOf(response);
-    if (failure === undefined) return { ...served, response: holdUntilEnd(response, held, cancel) };
+    if (failure === undefined) return { ...served, response: holdUntilEnd(response, held) };
     // The HiveSession call itself failed (a deploy reset it): the request may well have reached
     // the worker, whose hive keeps the answer for a resume once it is back.
     const resumed = failure === "relay_failed" && !signal.aborted ? await resumeAnswer(env, outcome.hiveName, relayId, 0, lease.deadlineMs) : undefined;
-    if (resumed) return { ...served, response: holdUntilEnd(resumed, held, cancel) };
+    if (resumed) return { ...served, response: holdUntilEnd(resumed, held) };
     signal.removeEventListener("abort", cancel);
     held.release("worker_failed");
     console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${failure}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
@@ -131,35 +146,36 @@ async function relayOnce(session: Session, request: RelayRequest, hiveName: stri
   }
 }
 
-/** The response whose body gives the lease back when it ends, fails or is cancelled by the client. */
-function holdUntilEnd(response: Response, held: HeldLease, cancel: () => void): Response {
+/**
+ * The response whose body gives the lease back when it ends, fails or is cancelled by the client;
+ * an event stream is returned as it is, its lease the caller's (LeasedRelayResult.lease).
+ */
+function holdUntilEnd(response: Response, held: HeldLease): Response {
   if (!response.body) {
     held.release("ok");
     return response;
   }
-  // An event stream's failures on the hive's or the worker's account come as error events
-  // (hive-session/pending-relay.ts): one whose body itself fails lost its way to the queen (its
-  // HiveSession was reset, or the hive's socket dropped inside an event), and its worker may well
-  // be answering still. Any other body that breaks off (a worker died mid-answer) counts against
-  // the worker.
-  const brokenBody: LeaseEnd = (response.headers.get("content-type") ?? "").startsWith("text/event-stream") ? "relay_lost" : "worker_failed";
+  if (isEventStream(response)) return response;
   const body = tapStream(response.body, {
-    onEnd: (error) => held.release(error === undefined ? "ok" : brokenBody),
-    // The reader's cancel and the request signal reach the Worker by different routes (see
-    // http/on-body-cancel.ts): either one cancels, and the lease is released once.
-    onCancel: cancel,
+    // A body that breaks off (a worker died mid-answer) counts against the worker.
+    onEnd: (error) => held.release(error === undefined ? "ok" : "worker_failed"),
+    // The reader's cancel and the request signal reach the Worker by different routes (through
+    // wrangler's dev proxy the signal was seen to lag or go missing under load): either one
+    // cancels, and the lease is released once.
+    onCancel: () => held.cancel(),
   });
   return new Response(body, response);
 }
 
 /** A lease given back exactly once, whichever of the ways a relay ends comes first. */
-class HeldLease {
+class HeldLease implements RelayLease {
   private released = false;
 
   constructor(
     private readonly registry: Registry,
     private readonly leaseId: string,
     private readonly waitUntil: (promise: Promise<unknown>) => void,
+    private readonly stopRelay: () => void,
   ) {}
 
   release(end: LeaseEnd): void {
@@ -168,5 +184,11 @@ class HeldLease {
     this.waitUntil(
       this.registry.release(this.leaseId, end).catch((error: unknown) => console.error(`could not release lease ${this.leaseId}`, error)),
     );
+  }
+
+  cancel(): void {
+    if (this.released) return; // its relay is over
+    this.release("client_gone");
+    this.stopRelay();
   }
 }

@@ -5,6 +5,7 @@
 // only once the worker is done, and leased-relay.ts bounds the wait for the head by the deadline.
 import { openAiErrorBody } from "../../shared/errors.js";
 import { EVENT_END } from "../../shared/protocol/relay-flow.js";
+import { isEventStream } from "../http/event-stream.js";
 import { sseEvent } from "./stream-event.js";
 
 /** The code of the error event that ends a stream at its deadline. */
@@ -12,8 +13,7 @@ export const REQUEST_TIMEOUT = "request_timeout";
 
 /** `response` with its event stream ended at `deadlineMs` (unix ms); other responses unchanged. */
 export function endAtDeadline(response: Response, deadlineMs: number): Response {
-  const isStream = response.headers.get("content-type")?.startsWith("text/event-stream") ?? false;
-  if (!isStream || response.body === null) return response;
+  if (!isEventStream(response) || response.body === null) return response;
   return new Response(cutAtDeadline(response.body, deadlineMs), { status: response.status, headers: response.headers });
 }
 

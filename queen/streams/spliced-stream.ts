@@ -20,6 +20,7 @@
 import { describeError } from "../../shared/errors.js";
 import { EVENT_END_BYTE } from "../../shared/protocol/relay-flow.js";
 import { errorBodyOf } from "../client-errors/sse-error-rewriter.js";
+import { isEventStream } from "../http/event-stream.js";
 import { asContinuable, type ContinuableRequest, continuationRequest } from "./continuation-request.js";
 import { lengthFinishChunk, splicedChunk } from "./spliced-chunk.js";
 import { SseDataReader } from "./sse-data-reader.js";
@@ -37,8 +38,8 @@ export interface FailoverStreamOptions {
   /**
    * Relays `body` (a request to the same path) to another worker and resolves with its
    * response; undefined when no worker can be had. The route places it, excluding the workers
-   * already lost (`lost` says why the last one stopped: see lostOnTheWay), and ends its lease
-   * when the response body ends.
+   * already lost (`lost` says why the last one stopped: see lostOnTheWay), and holds its lease
+   * until the client's stream ends or that worker is lost too.
    */
   retry: (body: string, lost: LostCause) => Promise<Response | undefined>;
   /**
@@ -53,7 +54,8 @@ export interface FailoverStreamOptions {
   stallTimeoutMs?: number;
   /**
    * A worker was lost mid-answer: `attempt` 0 is the first worker, 1 the first continuation's.
-   * The route ends that worker's lease as failed.
+   * The route ends that worker's lease (`relay_lost` when only the way to it broke). Not called
+   * for an answer resumed from its hive: the same worker answers on.
    */
   onWorkerLost?: (attempt: number, cause: LostCause) => void;
 }
@@ -105,9 +107,8 @@ export function lostOnTheWay(cause: LostCause): boolean {
 export function failoverStream(options: FailoverStreamOptions): Response {
   const { first } = options;
   const original = asContinuable(options.path, options.request);
-  const eventStream = (first.headers.get("content-type") ?? "").startsWith("text/event-stream");
   // An answer that cannot be continued (it offers tools) can still be resumed.
-  if (!first.ok || !first.body || !eventStream || (!original && !options.resume)) return first;
+  if (!first.ok || !first.body || !isEventStream(first) || (!original && !options.resume)) return first;
   const spliced = new SplicedStream(original, first.body, options);
   return new Response(spliced.body, { status: first.status, statusText: first.statusText, headers: first.headers });
 }
@@ -420,7 +421,7 @@ function lostCauseOf(read: ReadResult): LostCause | undefined {
 
 /** Why a continuation's response cannot be spliced in, or undefined when it can. */
 async function refusalOf(response: Response): Promise<LostCause | undefined> {
-  if (response.ok && (response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return undefined;
+  if (response.ok && isEventStream(response)) return undefined;
   // An error answer is a small JSON body; a successful one of the wrong kind is not read.
   const error = response.ok ? undefined : errorBodyOf(await response.text().catch(() => ""));
   if (response.ok) await response.body?.cancel().catch(() => {});

@@ -1,8 +1,9 @@
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { auth, contentChunk, eventually, heartbeatOf, helloFrame, listModelIds, modelState, TestHive } from "./hive-socket.js";
 import { spawnWorker } from "./job-client.js";
 import { OLDEST_HIVE_PROTOCOL, PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
+import { registryStub } from "../../queen/registry/stub.js";
 
 function chat(model: string, stream = false): Promise<Response> {
   return SELF.fetch("https://queen/v1/chat/completions", {
@@ -288,11 +289,14 @@ describe("request relay", () => {
     const responsePromise = chat("cancel-model", true);
     const request = await hive.next("request");
     hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
-    hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: "data: first\n\n" });
+    hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: `data: ${contentChunk("first")}\n\n` });
     const reader = (await responsePromise).body?.getReader();
     await reader?.read();
     await reader?.cancel();
     expect((await hive.next("cancel")).requestId).toBe(request.requestId);
+    // …and gives the worker's slot back, without passing the worker over.
+    await eventually(async () => (await registryStub(env).schedulingOf(cancel1Id)).leases === 0);
+    expect(await registryStub(env).schedulingOf(cancel1Id)).toEqual({ leases: 0, cooling: false });
   });
 
   it("ends a stream cut mid-way with an SSE error event", async () => {

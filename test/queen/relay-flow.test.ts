@@ -173,6 +173,8 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
       // The client has the "Hello" event, and nothing of the queen's hive_disconnected event counts.
       expect(resume).toEqual({ type: "resume", requestId: first.requestId, offset: bytesOf(event("Hello")) });
       back.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+      // While the rest is streamed, the worker is still answering this request: its slot is taken.
+      expect(await registryStub(env).schedulingOf(workerId)).toEqual({ leases: 1, cooling: false });
       back.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: `${event(" world")}data: [DONE]\n\n` });
       back.send({ type: "response_end", requestId: first.requestId, chunks: 1 });
       expectWhole(await restOfStream());
@@ -191,6 +193,35 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
     expect(resume.requestId).toBe(first.requestId);
     await answerContinuation(back);
     expectWhole(await restOfStream());
+  }, 30_000);
+
+  it("is continued by another worker when its worker is lost, whose lease ends as failed while the continuation holds its own", async () => {
+    const hive = await TestHive.greeted("lost-worker-hive");
+    const workers = [await spawnWorker(hive, "lost-worker-model"), await spawnWorker(hive, "lost-worker-model", 40002)];
+    const beating = setInterval(() => {
+      for (const workerId of workers) hive.heartbeat(workerId, "lost-worker-model");
+    }, 100);
+    onTestFinished(() => clearInterval(beating));
+    const known = async (workerId: string) => (await SELF.fetch(`https://queen/v1/workers/${workerId}`, { headers: auth })).status === 200;
+    await eventually(async () => (await Promise.all(workers.map(known))).every(Boolean));
+
+    const responsePromise = chat("lost-worker-model");
+    const first = await hive.next("request");
+    hive.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    hive.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: event("Hello") });
+    const text = (await responsePromise).text(); // the client reads on: nothing is read ahead of it
+    hive.send({ type: "response_end", requestId: first.requestId, chunks: 1, error: { code: "worker_disconnected", message: "ECONNRESET" } });
+    const continuation = await hive.next("request", 15_000);
+    expect(continuation.workerId).not.toBe(first.workerId);
+    // The lost worker is passed over for a while; the one continuing holds the request's slot.
+    expect(await registryStub(env).schedulingOf(first.workerId)).toEqual({ leases: 0, cooling: true });
+    expect(await registryStub(env).schedulingOf(continuation.workerId)).toEqual({ leases: 1, cooling: false });
+    hive.send({ type: "response_head", requestId: continuation.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    hive.send({ type: "response_chunk", requestId: continuation.requestId, seq: 0, data: `${event(" world")}data: [DONE]\n\n` });
+    hive.send({ type: "response_end", requestId: continuation.requestId, chunks: 1 });
+    expectWhole(await text);
+    await eventually(async () => (await registryStub(env).schedulingOf(continuation.workerId)).leases === 0);
+    expect(await registryStub(env).schedulingOf(continuation.workerId)).toEqual({ leases: 0, cooling: false });
   }, 30_000);
 
   it("is continued, never resumed, for a hive of a protocol before RESUME_PROTOCOL", async () => {
