@@ -224,6 +224,27 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
     expect(await registryStub(env).schedulingOf(continuation.workerId)).toEqual({ leases: 0, cooling: false });
   }, 30_000);
 
+  it("stops the relay of a worker given up mid-answer (a malformed event) on its hive, and ends its lease as failed", async () => {
+    const hive = await TestHive.greeted("malformed-worker-hive");
+    const workerId = await spawnWorker(hive, "malformed-worker-model");
+    const beating = setInterval(() => hive.heartbeat(workerId, "malformed-worker-model"), 100);
+    onTestFinished(() => clearInterval(beating));
+    await eventually(async () => (await listModelIds()).includes("malformed-worker-model"));
+
+    const responsePromise = chat("malformed-worker-model");
+    const first = await hive.next("request");
+    hive.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    hive.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: event("Hello") });
+    const text = (await responsePromise).text();
+    // The worker goes on answering, but its answer can no longer be read: it is given up.
+    hive.send({ type: "response_chunk", requestId: first.requestId, seq: 1, data: "data: {not json\n\n" });
+    expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: first.requestId });
+    // No other worker serves the model: the client's stream ends with an error event, not a hang.
+    expect(await text).toContain("worker_lost");
+    await eventually(async () => (await registryStub(env).schedulingOf(workerId)).cooling);
+    expect(await registryStub(env).schedulingOf(workerId)).toEqual({ leases: 0, cooling: true });
+  }, 30_000);
+
   it("is continued, never resumed, for a hive of a protocol before RESUME_PROTOCOL", async () => {
     const { back, restOfStream } = await brokenMidStream("old-protocol-hive", "reset", RESUME_PROTOCOL - 1);
     await answerContinuation(back);
