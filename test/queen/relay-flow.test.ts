@@ -214,6 +214,7 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
     const continuation = await hive.next("request", 15_000);
     expect(continuation.workerId).not.toBe(first.workerId);
     // The lost worker is passed over for a while; the one continuing holds the request's slot.
+    await eventually(async () => (await registryStub(env).schedulingOf(first.workerId)).cooling);
     expect(await registryStub(env).schedulingOf(first.workerId)).toEqual({ leases: 0, cooling: true });
     expect(await registryStub(env).schedulingOf(continuation.workerId)).toEqual({ leases: 1, cooling: false });
     hive.send({ type: "response_head", requestId: continuation.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
