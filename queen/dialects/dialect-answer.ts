@@ -4,6 +4,7 @@
 // passes as it is (the Anthropic route reshapes errors for the whole path, anthropic/errors.ts).
 // Status and the route headers (Server-Timing, x-rbee-*) are kept.
 import { RbeeError } from "../../shared/errors.js";
+import { isEventStream } from "../http/event-stream.js";
 import { ChatCompletionAnswer } from "./chat-shapes.js";
 import { type ChatStreamListener, type EmitEvent, translateChatStream } from "./chat-stream-reader.js";
 
@@ -18,7 +19,7 @@ export async function translateAnswer(response: Response, translation: AnswerTra
   if (!response.ok || !response.body) return response;
   const headers = new Headers(response.headers);
   headers.delete("content-length");
-  if ((headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+  if (isEventStream(response)) {
     return new Response(translateChatStream(response.body, translation.stream), { status: response.status, headers });
   }
   const parsed = ChatCompletionAnswer.safeParse(await response.json());

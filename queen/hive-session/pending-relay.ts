@@ -10,6 +10,7 @@
 // window, not this object, is what bounds the queue.
 import { RbeeError } from "../../shared/errors.js";
 import { EVENT_END, RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
+import { isEventStreamType } from "../http/event-stream.js";
 import { SequenceOrder } from "../streams/sequence-order.js";
 
 export interface ResponseHead {
@@ -83,7 +84,7 @@ export class PendingRelay {
   }
 
   receiveHead(head: ResponseHead): void {
-    this.streamingEvents = (head.headers["content-type"] ?? "").startsWith("text/event-stream");
+    this.streamingEvents = isEventStreamType(head.headers["content-type"]);
     this.headReceived = true;
     this.resolveHead(head);
     this.endIfComplete();
