@@ -79,11 +79,11 @@ export async function relayInference(
   // worker broke mid-answer is resumed from its hive, and one whose worker is lost goes on from
   // another worker; anything else passes through unchanged.
   const lostWorkers: string[] = [];
-  let answering = result.workerId;
+  // The relay whose answer the client reads now: the one a resume asks the rest of, and whose
+  // worker's lease a loss ends.
+  let current: { relayId: string; hiveName: string; workerId: string; lease: RelayLease } = result;
   // An event stream's leases are ended here (leased-relay.ts), one per worker that answered it.
-  const leases: RelayLease[] = [result.lease];
-  // The relay whose answer the client reads now: the one a resume asks the rest of.
-  let current = { relayId: result.relayId, hiveName: result.hiveName };
+  const leases = [result.lease];
   const streamed = failoverStream({
     request: withoutKeepAlive(request),
     path,
@@ -91,11 +91,10 @@ export async function relayInference(
     retry: async (continuation, lost) => {
       if (Date.now() >= deadlineMs) return undefined; // past X-Request-Timeout: end it, do not start again
       // Not placed on again, unless only the way to it broke: then it may take the rest once its hive is back.
-      if (!lostOnTheWay(lost)) lostWorkers.push(answering);
+      if (!lostOnTheWay(lost)) lostWorkers.push(current.workerId);
       const next = await leasedRelay({ ...relay, lease: { ...relay.lease, requestId: newId("req"), excludeWorkerIds: lostWorkers }, body: continuation });
       if (!next.ok) return undefined;
-      answering = next.workerId;
-      current = { relayId: next.relayId, hiveName: next.hiveName };
+      current = next;
       leases.push(next.lease);
       return next.response;
     },
@@ -103,7 +102,7 @@ export async function relayInference(
     // A worker given up mid-answer: not called for one whose way broke and that was resumed, which
     // is the same worker answering still and keeps its lease.
     onWorkerLost: (attempt, cause) => {
-      leases.at(-1)?.release(lostOnTheWay(cause) ? "relay_lost" : "worker_failed");
+      current.lease.release(lostOnTheWay(cause) ? "relay_lost" : "worker_failed");
       console.warn(`request ${result.relayId}: worker lost mid-answer (continuation ${attempt}): ${cause.code}: ${cause.message}`);
     },
   });
