@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
-import { CpuMeter } from "./support/process-cpu.js";
+import { chargeRelayCpu, type RelayCpu } from "./support/process-cpu.js";
 import { writeBenchResults } from "./support/bench-results.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
@@ -49,11 +49,6 @@ interface PhaseFigures {
   tokensPerStream: { direct: number; queen: number };
   /** CPU the queen's workerd and the hive spent per request through the queen, ms (NaN where /proc cannot be read). */
   cpuMs: { perRequest: RelayCpu; perStream: RelayCpu };
-}
-
-interface RelayCpu {
-  queen: number;
-  hive: number;
 }
 
 interface Quantiles {
@@ -99,14 +94,6 @@ async function interleaved<T>(rounds: number, round: (path: Path, index: number)
   return results;
 }
 
-/** Runs `phase` and charges the CPU the queen's and the hive's processes spent in it to each of `requests`. */
-async function charged<T>(cloud: BenchCloud, requests: number, phase: () => Promise<T>): Promise<{ result: T; cpu: RelayCpu }> {
-  const { queen, hive } = cloud.relayProcesses;
-  const meters = { queen: new CpuMeter(queen), hive: new CpuMeter(hive) };
-  const result = await phase();
-  return { result, cpu: { queen: meters.queen.elapsedMs() / requests, hive: meters.hive.elapsedMs() / requests } };
-}
-
 async function measure(
   client: TimedChatClient,
   cloud: BenchCloud,
@@ -122,10 +109,10 @@ async function measure(
     await client.stream(targets[path], body(0, options["stream-tokens"]));
   }
   // The direct requests between them cost the queen and the hive nothing.
-  const { result: nonStream, cpu: perRequest } = await charged(cloud, options.requests, () =>
+  const { result: nonStream, cpu: perRequest } = await chargeRelayCpu(cloud.relayProcesses, options.requests, () =>
     interleaved(options.requests, async (path, i) => (await client.complete(targets[path], body(i, NON_STREAM_TOKENS))).ms),
   );
-  const { result: streams, cpu: perStream } = await charged(cloud, options.streams, () =>
+  const { result: streams, cpu: perStream } = await chargeRelayCpu(cloud.relayProcesses, options.streams, () =>
     interleaved(options.streams, (path, i) => client.stream(targets[path], body(i, options["stream-tokens"]))),
   );
   const rate = (stream: TimedStream) => stream.tokens / (stream.ms / 1000);

@@ -1,7 +1,7 @@
 // Benchmark: many concurrent streams through one queen. For each concurrency (1, 8, 32, 64 by
 // default) the same seeded requests run at once direct to the worker, then through the queen,
-// then direct again: aggregate tokens/s through the queen against direct, the p99 gap between
-// tokens, and how many tokens were lost, duplicated or reordered — each queen stream checked
+// then direct again: aggregate tokens/s through the queen against direct, the CPU the queen's
+// workerd and the hive spent per stream, the p99 gap between tokens, and how many tokens were lost, duplicated or reordered — each queen stream checked
 // against the direct stream of the same seed; the second direct round shows how far the worker
 // itself is deterministic under the same concurrency. One hive-spawned worker with as many slots
 // as the highest concurrency, 1 thread. Prints figures and a final line, writes
@@ -14,6 +14,7 @@ import { BenchCloud } from "./support/bench-cloud.js";
 import { writeBenchResults } from "./support/bench-results.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
+import { chargeRelayCpu, type RelayCpu } from "./support/process-cpu.js";
 import { percentile } from "./support/summary.js";
 import { type ChatBody, type ChatTarget, TimedChatClient, type TimedStream } from "./support/timed-chat.js";
 import { addDifferences, compareTokens, NO_DIFFERENCES, type TokenDifferences } from "./support/token-order.js";
@@ -71,6 +72,8 @@ interface LevelFigures {
   directAgain: RoundFigures;
   /** Queen ÷ the mean of both direct rounds. */
   ratio: number;
+  /** CPU the queen's workerd and the hive spent per stream of the queen's round, ms. */
+  cpuPerStreamMs: RelayCpu;
   /** Queen streams against the first direct round's, per seed. */
   queenVsDirect: TokenDifferences;
   /** The second direct round against the first: the worker's own nondeterminism. */
@@ -140,7 +143,7 @@ function formatLevel(level: LevelFigures): string {
     row("direct", level.direct),
     row("queen", level.queen),
     row("direct again", level.directAgain),
-    `  queen ÷ direct ${level.ratio.toFixed(2)}; queen vs direct: ${formatDifferences(level.queenVsDirect)}; direct vs direct: ${formatDifferences(level.directVsDirect)}`,
+    `  queen ÷ direct ${level.ratio.toFixed(2)}; CPU per stream: queen ${level.cpuPerStreamMs.queen.toFixed(1)}, hive ${level.cpuPerStreamMs.hive.toFixed(1)} ms; queen vs direct: ${formatDifferences(level.queenVsDirect)}; direct vs direct: ${formatDifferences(level.directVsDirect)}`,
   ].join("\n");
 }
 
@@ -169,7 +172,9 @@ async function main(): Promise<void> {
     await round(client, cloud.viaQueen, model.name, 1, options.tokens, options.temperature); // the queen's warm-up
     for (const concurrency of options.concurrency) {
       const direct = await round(client, model.direct, model.name, concurrency, options.tokens, options.temperature);
-      const queen = await round(client, cloud.viaQueen, model.name, concurrency, options.tokens, options.temperature);
+      const { result: queen, cpu: cpuPerStreamMs } = await chargeRelayCpu(cloud.relayProcesses, concurrency, () =>
+        round(client, cloud.viaQueen, model.name, concurrency, options.tokens, options.temperature),
+      );
       const directAgain = await round(client, model.direct, model.name, concurrency, options.tokens, options.temperature);
       const level: LevelFigures = {
         concurrency,
@@ -177,6 +182,7 @@ async function main(): Promise<void> {
         queen: queen.figures,
         directAgain: directAgain.figures,
         ratio: queen.figures.tokensPerSecond / ((direct.figures.tokensPerSecond + directAgain.figures.tokensPerSecond) / 2),
+        cpuPerStreamMs,
         queenVsDirect: differences(direct.streams, queen.streams),
         directVsDirect: differences(direct.streams, directAgain.streams),
       };
@@ -190,10 +196,10 @@ async function main(): Promise<void> {
   const file = await writeBenchResults("streams", { machine: facts, loadAverageAfter: formatLoadAverage(), options, worker: { ...workerOptions, gpu: "cpu" }, seedDeterministic: seedCheck, levels });
   const summary = levels.map(
     (l) =>
-      `${l.concurrency}: ×${l.ratio.toFixed(2)} gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${countsOf(l.queenVsDirect)} (direct again ${countsOf(l.directVsDirect)}), pieces ≠ tokens in ${l.queen.piecesNotTokens}` +
+      `${l.concurrency}: ×${l.ratio.toFixed(2)} CPU/stream queen ${l.cpuPerStreamMs.queen.toFixed(1)} + hive ${l.cpuPerStreamMs.hive.toFixed(1)} ms, gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${countsOf(l.queenVsDirect)} (direct again ${countsOf(l.directVsDirect)}), pieces ≠ tokens in ${l.queen.piecesNotTokens}` +
       (l.queen.failed + l.direct.failed + l.directAgain.failed === 0 ? "" : `, failed queen ${l.queen.failed} direct ${l.direct.failed + l.directAgain.failed}`),
   );
-  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s, queen's first token vs direct's, lost/duplicated/reordered against direct and the worker's own between two direct rounds, the queen's streams whose pieces do not number their tokens): ${summary.join("; ")}\n`);
+  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s, the relay's CPU per stream, queen's first token vs direct's, lost/duplicated/reordered against direct and the worker's own between two direct rounds, the queen's streams whose pieces do not number their tokens): ${summary.join("; ")}\n`);
 }
 
 await main().catch((error: unknown) => {

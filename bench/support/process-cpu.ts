@@ -48,3 +48,16 @@ export class CpuMeter {
     return this.pids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? Number.NaN) - (this.start.get(pid) ?? Number.NaN), 0);
   }
 }
+
+/** CPU the queen's workerd and the hive spent on each request or stream relayed, ms (NaN where /proc cannot be read). */
+export interface RelayCpu {
+  queen: number;
+  hive: number;
+}
+
+/** Runs `phase` and charges the CPU the queen's and the hive's processes spent in it to each of `count` requests or streams. */
+export async function chargeRelayCpu<T>(processes: { queen: readonly number[]; hive: readonly number[] }, count: number, phase: () => Promise<T>): Promise<{ result: T; cpu: RelayCpu }> {
+  const meters = { queen: new CpuMeter(processes.queen), hive: new CpuMeter(processes.hive) };
+  const result = await phase();
+  return { result, cpu: { queen: meters.queen.elapsedMs() / count, hive: meters.hive.elapsedMs() / count } };
+}
