@@ -1,17 +1,23 @@
 // ChunkCoalescer on a fake clock: text after a quiet gap goes at once, text in a burst waits for
-// the interval and goes as one frame, a big buffer goes at once, and nothing is lost or reordered.
+// the next tick and goes as one frame, a big buffer goes at once, and nothing is lost or
+// reordered. Streams sharing the hive's FlushTick send their waiting text in the same turn, so
+// the FrameBatcher carries it to the queen as one message.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { FrameBatcher } from "../connection/frame-batcher.js";
 import { ChunkCoalescer } from "./chunk-coalescer.js";
+import { FlushTick } from "./flush-tick.js";
 
 const INTERVAL_MS = 15;
 
+let tick: FlushTick;
 let sent: string[];
 let coalescer: ChunkCoalescer;
 
 beforeEach(() => {
   vi.useFakeTimers();
+  tick = new FlushTick(INTERVAL_MS);
   sent = [];
-  coalescer = new ChunkCoalescer({ intervalMs: INTERVAL_MS, maxChars: 10, send: (text) => sent.push(text), now: () => Date.now() });
+  coalescer = new ChunkCoalescer({ tick, maxChars: 10, send: (text) => sent.push(text), now: () => Date.now() });
 });
 
 afterEach(() => {
@@ -25,13 +31,14 @@ describe("ChunkCoalescer", () => {
     expect(sent).toEqual(["a"]);
   });
 
-  it("holds text that comes within the interval and sends it together when the interval is over", () => {
+  it("holds text that comes within the interval and sends it together at the next tick", () => {
     coalescer.push("a");
     vi.advanceTimersByTime(5);
     coalescer.push("b");
+    vi.advanceTimersByTime(3);
     coalescer.push("c");
     expect(sent).toEqual(["a"]);
-    vi.advanceTimersByTime(INTERVAL_MS - 5 - 1);
+    vi.advanceTimersByTime(INTERVAL_MS - 3 - 1);
     expect(sent).toEqual(["a"]);
     vi.advanceTimersByTime(1);
     expect(sent).toEqual(["a", "bc"]);
@@ -50,13 +57,15 @@ describe("ChunkCoalescer", () => {
     expect(sent).toEqual(["a", "0123456789"]);
   });
 
-  it("flush sends what waits; dispose drops a send still waiting", () => {
+  it("flush sends what waits; dispose drops a send still waiting, and the tick's timer with it", () => {
     coalescer.push("a");
     coalescer.push("b");
     coalescer.flush();
     expect(sent).toEqual(["a", "b"]);
     coalescer.push("c");
+    expect(vi.getTimerCount()).toBe(1);
     coalescer.dispose();
+    expect(vi.getTimerCount()).toBe(0);
     vi.advanceTimersByTime(INTERVAL_MS * 2);
     expect(sent).toEqual(["a", "b"]);
   });
@@ -71,7 +80,53 @@ describe("ChunkCoalescer", () => {
     }
     coalescer.flush();
     expect(sent.join("")).toBe(expected);
-    // Sends are far fewer than pushes: one per interval while text keeps coming.
+    // Sends are far fewer than pushes: one per tick while text keeps coming.
     expect(sent.length).toBeLessThan(250);
+  });
+});
+
+describe("streams sharing the hive's FlushTick", () => {
+  /** `count` streams whose chunk frames go through one FrameBatcher; returns its messages, parsed. */
+  function streamsOnOneSocket(count: number): { streams: ChunkCoalescer[]; messages: unknown[] } {
+    const messages: unknown[] = [];
+    const batcher = new FrameBatcher({ isOpen: () => true, write: (text) => messages.push(JSON.parse(text)) });
+    const streams = Array.from({ length: count }, (_, i) => {
+      let seq = 0;
+      return new ChunkCoalescer({ tick, maxChars: 1024, send: (data) => batcher.send({ type: "response_chunk", requestId: `req_${i}`, seq: seq++, data }), now: () => Date.now() });
+    });
+    return { streams, messages };
+  }
+
+  it("sends the waiting text of every stream in one message per tick, whenever each began waiting", () => {
+    const { streams, messages } = streamsOnOneSocket(3);
+    for (const stream of streams) {
+      stream.push("first ");
+      vi.advanceTimersByTime(2); // each stream's first token at its own time: three sends at once
+    }
+    vi.runOnlyPendingTimers(); // the batcher's setImmediate
+    expect(messages).toHaveLength(3);
+    // Now tokens keep coming, each stream's at its own moment within the interval.
+    for (let round = 0; round < 4; round++) {
+      for (const [i, stream] of streams.entries()) {
+        stream.push(`t${round} `);
+        vi.advanceTimersByTime(i === streams.length - 1 ? INTERVAL_MS - 2 * (streams.length - 1) : 2);
+      }
+    }
+    for (const stream of streams) stream.flush();
+    vi.runOnlyPendingTimers();
+    // Per-stream timers would have sent a message per stream per interval (12 here); the shared tick sends one per tick.
+    const later = messages.slice(3);
+    expect(later.length).toBeLessThanOrEqual(5);
+    for (const message of later) {
+      expect(message).toMatchObject({ type: "batch" });
+      expect((message as { frames: { requestId: string }[] }).frames.map((frame) => frame.requestId)).toEqual(["req_0", "req_1", "req_2"]);
+    }
+    // Nothing lost or reordered: each stream's frames, in seq order, carry its text.
+    const frames = messages.flatMap((message) => ((message as { type: string }).type === "batch" ? (message as { frames: { requestId: string; seq: number; data: string }[] }).frames : [message as { requestId: string; seq: number; data: string }]));
+    for (const [i] of streams.entries()) {
+      const own = frames.filter((frame) => frame.requestId === `req_${i}`);
+      expect(own.map((frame) => frame.seq)).toEqual(own.map((_, n) => n));
+      expect(own.map((frame) => frame.data).join("")).toBe("first t0 t1 t2 t3 ");
+    }
   });
 });

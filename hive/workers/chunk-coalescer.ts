@@ -1,11 +1,15 @@
 // Coalesces a worker's streamed text into few frames for the queen, but only when there is a
 // backlog: text that arrives after a quiet gap (the first token, a token after a pause) is sent
-// at once, and text that arrives within `intervalMs` of the last send waits until `intervalMs`
-// after it, together with whatever else came meanwhile. A token stream thus costs the queen's
-// Durable Object at most one frame per interval, and a client's first token waits for nothing.
+// at once, and text that arrives within the tick's interval of the last send waits for the next
+// tick (./flush-tick.ts), together with whatever else came meanwhile, and with the waiting text
+// of every other stream. A token stream thus costs the queen's Durable Object about one frame per
+// interval, the streams in flight share one message per tick, and a client's first token waits
+// for nothing.
+import type { FlushTick } from "./flush-tick.js";
+
 export interface ChunkCoalescerOptions {
-  /** Least time between two sends while text keeps coming, ms. */
-  intervalMs: number;
+  /** The hive's clock for waiting text; its interval is also the quiet gap after which text goes at once. */
+  tick: FlushTick;
   /** Buffered text sent at once, whatever the interval, in characters. */
   maxChars: number;
   send: (text: string) => void;
@@ -15,8 +19,12 @@ export interface ChunkCoalescerOptions {
 export class ChunkCoalescer {
   private buffered = "";
   private lastSentAtMs = Number.NEGATIVE_INFINITY;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private waiting = false;
   private readonly now: () => number;
+  private readonly onTick = () => {
+    this.waiting = false;
+    this.flush();
+  };
 
   constructor(private readonly options: ChunkCoalescerOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -25,16 +33,18 @@ export class ChunkCoalescer {
   push(text: string): void {
     if (text.length === 0) return;
     this.buffered += text;
-    if (this.timer !== undefined && this.buffered.length < this.options.maxChars) return; // a send is due already
+    if (this.waiting && this.buffered.length < this.options.maxChars) return; // the next tick sends it
     const sinceLastMs = this.now() - this.lastSentAtMs;
-    if (sinceLastMs >= this.options.intervalMs || this.buffered.length >= this.options.maxChars) this.flush();
-    else this.timer = setTimeout(() => this.flush(), this.options.intervalMs - sinceLastMs);
+    if (sinceLastMs >= this.options.tick.intervalMs || this.buffered.length >= this.options.maxChars) this.flush();
+    else {
+      this.waiting = true;
+      this.options.tick.wait(this.onTick);
+    }
   }
 
   /** Sends whatever is buffered now (the worker's answer ended, or failed). */
   flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.stopWaiting();
     if (this.buffered.length === 0) return;
     const text = this.buffered;
     this.buffered = "";
@@ -44,7 +54,12 @@ export class ChunkCoalescer {
 
   /** Drops a pending send without sending (the relay was aborted). */
   dispose(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.stopWaiting();
+  }
+
+  private stopWaiting(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    this.options.tick.leave(this.onTick);
   }
 }

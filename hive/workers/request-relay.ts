@@ -1,7 +1,7 @@
 // Relays one client request from the queen to a worker on this machine's loopback and streams
 // the worker's answer back as response frames. Tokens are coalesced only while they come faster
-// than one frame per FLUSH_INTERVAL_MS (./chunk-coalescer.ts): per-token frames would cost the
-// queen's Durable Object one event each, while the first token goes out at once. It sends the
+// than one frame per FLUSH_INTERVAL_MS, on the hive's one FlushTick (./chunk-coalescer.ts): per-token
+// frames would cost the queen's Durable Object one event each, while the first token goes out at once. It sends the
 // worker's secret (./worker-secrets.ts); which worker may be relayed to at all is WorkerRelays'
 // check, made before this runs. Flow control: with a window of bytes sent and not yet
 // acknowledged by the queen (./relay-window.ts), it stops reading the worker's answer. What
@@ -11,11 +11,12 @@ import type { IncomingMessage } from "node:http";
 import { describeError } from "../../shared/errors.js";
 import { REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";
 import { ChunkCoalescer } from "./chunk-coalescer.js";
+import type { FlushTick } from "./flush-tick.js";
 import type { RelayedAnswer } from "./relayed-answer.js";
 import { requestWorker } from "./worker-request.js";
 
-/** Least time between two chunk frames of one answer while tokens keep coming, in ms. */
-const FLUSH_INTERVAL_MS = 15;
+/** The interval of the hive's FlushTick: how long text waits at most while tokens keep coming, in ms. */
+export const FLUSH_INTERVAL_MS = 15;
 /** Buffered text that is sent at once, without waiting for the interval, in characters. */
 const FLUSH_SIZE_CHARS = 64 * 1024;
 /** Response headers worth passing on to the client. */
@@ -36,6 +37,8 @@ export async function relayToWorker(
   secret: string,
   signal: AbortSignal,
   answer: RelayedAnswer,
+  /** The hive's clock for coalesced text, shared by every answer it relays. */
+  tick: FlushTick,
 ): Promise<void> {
   const { requestId } = target;
   let response: IncomingMessage;
@@ -64,7 +67,7 @@ export async function relayToWorker(
   }
   answer.sendHead(response.statusCode ?? 502, headers);
 
-  const chunks = new ChunkCoalescer({ intervalMs: FLUSH_INTERVAL_MS, maxChars: FLUSH_SIZE_CHARS, send: (data) => answer.sendChunk(data) });
+  const chunks = new ChunkCoalescer({ tick, maxChars: FLUSH_SIZE_CHARS, send: (data) => answer.sendChunk(data) });
   // Text, with a character split across two reads put back together.
   response.setEncoding("utf8");
   const reads = response[Symbol.asyncIterator]() as AsyncIterator<string>;

@@ -12,7 +12,8 @@ import type { LogFn } from "../../shared/log/json-log.js";
 import { RELAY_RESUME_GRACE_MS, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { type FrameSink, RelayedAnswer } from "./relayed-answer.js";
 import { RelayWindow } from "./relay-window.js";
-import { relayToWorker, type RelayTarget } from "./request-relay.js";
+import { FlushTick } from "./flush-tick.js";
+import { FLUSH_INTERVAL_MS, relayToWorker, type RelayTarget } from "./request-relay.js";
 import type { HeardHeartbeat } from "./worker-readiness.js";
 
 /** A worker silent for this many heartbeat intervals is gone: the queen's rule for expiring it. */
@@ -52,6 +53,8 @@ interface InFlight {
 
 export class WorkerRelays {
   private readonly inFlight = new Map<string, InFlight>();
+  /** One clock for the coalesced text of every answer, so a tick's chunks leave as one message. */
+  private readonly flushTick = new FlushTick(FLUSH_INTERVAL_MS);
   private readonly log: LogFn;
 
   constructor(private readonly options: WorkerRelaysOptions) {
@@ -79,7 +82,7 @@ export class WorkerRelays {
     const entry: InFlight = { controller, answer };
     this.inFlight.set(target.requestId, entry);
     try {
-      await relayToWorker(target, this.options.secretFor(target.workerId), controller.signal, answer);
+      await relayToWorker(target, this.options.secretFor(target.workerId), controller.signal, answer, this.flushTick);
     } finally {
       // Only its own entry: a cancel or a stop may have removed it, and a repeated id taken the
       // slot. A detached answer stays, for a resume, until its grace ends.
