@@ -1,8 +1,10 @@
 // The client address a request is rate-limited under. Cloudflare sets `CF-Connecting-IP` on
-// every request it proxies, and a client cannot override it there; wrangler/workerd sets it
+// every request it proxies, and a client cannot override it there; `wrangler dev` sets it
 // locally to the connecting socket's address. Where it is absent (a request that reached the
-// Worker some other way, e.g. a test calling it in-process), every such request shares the one
-// address UNKNOWN_CLIENT_ADDRESS. X-Forwarded-For is never read: any client can write it.
+// Worker some other way: a test calling it in-process, or `npm start`'s local queen, which has no
+// entry Worker in front and listens on loopback only, so its clients are one address anyway),
+// every such request shares the one address UNKNOWN_CLIENT_ADDRESS. X-Forwarded-For is never
+// read: any client can write it.
 
 /** The address used when a request carries no `CF-Connecting-IP`. */
 export const UNKNOWN_CLIENT_ADDRESS = "unknown";

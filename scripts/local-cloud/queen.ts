@@ -6,7 +6,8 @@
 // Not wrangler's `unstable_startWorker`: that puts wrangler's dev proxy (a second workerd) in
 // front of the queen, which cost 2–4.5 ms a request and under load now and then never told the
 // queen that a client hung up, so a cancelled generation ran to its end. Cloudflare has no such
-// hop. wrangler still reads the config (unstable_getMiniflareWorkerOptions, as
+// hop. Nor Miniflare's own entry Worker: the queen's port is a direct socket to the queen's
+// Worker, whose entry module (queen-entry.ts) does the little of the entry's work the queen needs. wrangler still reads the config (unstable_getMiniflareWorkerOptions, as
 // @cloudflare/vitest-pool-workers does); the D1 migrations are applied as wrangler would
 // (queen-migrations.ts), and state lies where wrangler keeps it.
 import { join, resolve } from "node:path";
@@ -15,6 +16,7 @@ import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { separateAssets } from "./queen-assets.js";
 import { bundleQueen } from "./queen-bundle.js";
+import { ASSETS_BINDING, queenEntryModule } from "./queen-entry.js";
 import { applyD1Migrations, type D1MigrationSource, migratorWorker } from "./queen-migrations.js";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -52,9 +54,11 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
   const { modulesRules: _rules, ...withAssets } = config.workerOptions;
   const { queen: workerOptions, assets } = separateAssets(withAssets, `${wranglerConfig.name}-assets`);
   const migrator = migratorWorker(workerOptions.d1Databases, workerOptions.compatibilityDate);
+  const entry = queenEntryModule(bundle.path, assets?.paths);
   const miniflare = new Miniflare({
+    // Miniflare's entry Worker, on a port of its own that only this process uses (the migrations).
     host: "127.0.0.1",
-    port: options.port,
+    port: 0,
     // Where `wrangler dev --persist-to <dir>` and `wrangler d1 … --local --persist-to <dir>` keep
     // state (wrangler's getDefaultPersistRoot): <dir>/v3/d1 and <dir>/v3/do/<name>-<class>.
     defaultPersistRoot: join(options.persistDir, "v3"),
@@ -65,14 +69,18 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
       if (level === "warn" || level === "error") console.error(message);
       else if (level === "log" && options.logLevel === "log") console.log(message);
     },
-    // `/cdn-cgi/handler/scheduled` runs the cron trigger by hand, as under `wrangler dev`.
-    unsafeTriggerHandlers: true,
     workers: [
       {
         ...workerOptions,
         // The Durable Objects' storage folders are named after the worker, as under `wrangler dev`.
         name: wranglerConfig.name,
-        modules: [{ type: "ESModule", path: bundle.path, contents: bundle.contents }],
+        // The queen's port: straight to the queen's Worker, on loopback only.
+        unsafeDirectSockets: [{ host: "127.0.0.1", port: options.port }],
+        modules: [
+          { type: "ESModule", ...entry },
+          { type: "ESModule", path: bundle.path, contents: bundle.contents },
+        ],
+        ...(assets ? { serviceBindings: { ...workerOptions.serviceBindings, [ASSETS_BINDING]: assets.worker.name as string } } : {}),
         bindings: {
           ...workerOptions.bindings,
           RBEE_ADMIN_KEY: options.adminKey,
@@ -80,15 +88,14 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
           ...options.vars,
         },
       },
-      // After the queen, which stays the Worker every request to the port goes to, but for the
-      // asset paths routed to the assets (queen-assets.ts).
-      ...(assets ? [assets] : []),
+      ...(assets ? [assets.worker] : []),
       migrator.worker,
     ],
   });
   let url: URL;
   try {
-    url = await miniflare.ready;
+    await miniflare.ready;
+    url = await miniflare.unsafeGetDirectURL(wranglerConfig.name);
     const sources: D1MigrationSource[] = wranglerConfig.d1_databases.map((database: { binding: string; migrations_dir?: string; migrations_table?: string }) => ({
       binding: database.binding,
       dir: resolve(PROJECT_ROOT, database.migrations_dir ?? "migrations"),

@@ -1,13 +1,16 @@
-// The local queen serves wrangler.toml's [assets] (the dashboard) from a Worker beside the queen
-// (scripts/local-cloud/queen-assets.ts), as Cloudflare serves assets before the Worker runs: the
-// asset paths answer with the files and their _headers, everything else reaches the queen itself.
+// The local queen's port (scripts/local-cloud/queen-entry.ts): wrangler.toml's [assets] (the
+// dashboard) come from a Worker beside the queen (queen-assets.ts), as Cloudflare serves assets
+// before the Worker runs: the asset paths answer with the files and their _headers, everything
+// else reaches the queen itself, with no Miniflare entry Worker between, whose routing headers a
+// client could otherwise use. The Cron Trigger's handler runs by hand, as under `wrangler dev`.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalQueen, startLocalQueen } from "../../scripts/local-cloud/queen.js";
+import { SCHEDULED_PATH } from "../../scripts/local-cloud/queen-entry.js";
 
-describe("the local queen's static assets", () => {
+describe("the local queen's port", () => {
   let dir: string;
   let queen: LocalQueen;
 
@@ -48,5 +51,18 @@ describe("the local queen's static assets", () => {
     }
     // The queen's own /v1/dashboard routes are not assets.
     expect((await get("/v1/dashboard/events")).status).toBe(401);
+  });
+
+  it("reaches the queen with no Miniflare entry Worker in front: its route header reroutes nothing", async () => {
+    // Through Miniflare's entry this header sent the request to the named Worker instead.
+    const answer = await fetch(`${queen.url}/health`, { headers: { "MF-Route-Override": "rbee-queen-assets" } });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ status: "ok" });
+  });
+
+  it("runs the scheduled handler (the retention run) by hand", async () => {
+    const answer = await get(`${SCHEDULED_PATH}?cron=${encodeURIComponent("17 3 * * *")}`);
+    expect(await answer.text()).toBe("ok");
+    expect(answer.status).toBe(200);
   });
 });
