@@ -170,6 +170,15 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
     expect(await ask("/v1/messages", { model: TINY_MODEL, max_tokens: 2, messages: [{ role: "user", content: "Hi" }] })).toBeNull();
   });
 
+  it("answers a request whose unknown fields' names no header may carry, naming them percent-encoded", async () => {
+    // Met by the fuzz-client drill: a NUL in a field's name made the queen's answer a 500.
+    const body = { model: TINY_MODEL, messages: [{ role: "user", content: "Hi" }], max_tokens: 2, "a\u0000b": 1.5, "é\r\n,x": true };
+    const answer = await fetch(`${cloud.queen.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${cloud.apiKey}` }, body: JSON.stringify(body) });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("x-rbee-ignored-fields")).toBe("a%00b,%C3%A9%0D%0A%2Cx");
+    await answer.json();
+  });
+
   describe("tool calls", () => {
     const weather = {
       name: "get_weather",
