@@ -178,7 +178,9 @@ describe("drill: a hostile client fuzzes the queen's HTTP API", () => {
 
     expect([...serverErrors.keys()].filter((code) => !NO_ONE_THERE.has(code) && code !== "501 unrecognised method")).toEqual([]);
     // The HTTP server may hang up on a request it cannot parse (huge or invalid headers), never on a sane one, and never stall.
-    expect(unanswered.filter((line) => line.startsWith("timeout") || !/huge header|invalid utf-8|hostile path/.test(line))).toEqual([]);
+    // A method it does not know is answered 501 before its body is read; when that body is big, the
+    // close that follows resets the socket while the client still writes, and the 501 is lost with it.
+    expect(unanswered.filter((line) => line.startsWith("timeout") || !/huge header|invalid utf-8|hostile path|odd method/.test(line))).toEqual([]);
     const health = await fetch(`${queen.url}/health`);
     expect(health.status).toBe(200);
   });
