@@ -1,12 +1,12 @@
 // Relays one client request from the queen to a worker on this machine's loopback and streams
 // the worker's answer back as response frames. Tokens are coalesced only while they come faster
-// than one frame per FLUSH_INTERVAL_MS, on the hive's one FlushTick (./chunk-coalescer.ts): per-token
-// frames would cost the queen's Durable Object one event each, while the first token goes out at once. It sends the
-// worker's secret (./worker-secrets.ts); which worker may be relayed to at all is WorkerRelays'
-// check, made before this runs. Flow control: with a window of bytes sent and not yet
-// acknowledged by the queen (./relay-window.ts), it stops reading the worker's answer. What
-// becomes of the frames (numbered, kept for a resume, held while the queen is away) is
-// ./relayed-answer.ts's part.
+// than one frame per FLUSH_INTERVAL_MS, on the hive's one FlushTick (./chunk-coalescer.ts):
+// per-token frames would cost the queen's Durable Object one event each, while the first token
+// goes out at once. It sends the worker's secret (./worker-secrets.ts); which worker may be
+// relayed to at all is WorkerRelays' check, made before this runs. Flow control: with a window of
+// bytes sent and not yet acknowledged by the queen (./relay-window.ts), it stops reading the
+// worker's answer. What becomes of the frames (numbered, kept for a resume, held while the queen
+// is away) is ./relayed-answer.ts's part.
 import type { IncomingMessage } from "node:http";
 import { describeError } from "../../shared/errors.js";
 import { REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";

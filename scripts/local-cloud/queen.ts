@@ -7,7 +7,8 @@
 // front of the queen, which cost 2–4.5 ms a request and under load now and then never told the
 // queen that a client hung up, so a cancelled generation ran to its end. Cloudflare has no such
 // hop. Nor Miniflare's own entry Worker: the queen's port is a direct socket to the queen's
-// Worker, whose entry module (queen-entry.ts) does the little of the entry's work the queen needs. wrangler still reads the config (unstable_getMiniflareWorkerOptions, as
+// Worker, whose entry module (queen-entry.ts) does the little of the entry's work the queen
+// needs. wrangler still reads the config (unstable_getMiniflareWorkerOptions, as
 // @cloudflare/vitest-pool-workers does); the D1 migrations are applied as wrangler would
 // (queen-migrations.ts), and state lies where wrangler keeps it.
 import { join, resolve } from "node:path";
