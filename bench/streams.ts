@@ -1,11 +1,12 @@
 // Benchmark: many concurrent streams through one queen. For each concurrency (1, 8, 32, 64 by
 // default) the same seeded requests run at once direct to the worker, then through the queen,
 // then direct again: aggregate tokens/s through the queen against direct, the CPU the queen's
-// workerd and the hive spent per stream, the p99 gap between tokens, and how many tokens were lost, duplicated or reordered — each queen stream checked
-// against the direct stream of the same seed; the second direct round shows how far the worker
-// itself is deterministic under the same concurrency. One hive-spawned worker with as many slots
-// as the highest concurrency, 1 thread. Prints figures and a final line, writes
-// bench/results/streams-<date>.json. Asserts nothing.
+// workerd and the hive spent per stream, the p99 gap between tokens, and how many tokens were
+// lost, duplicated or reordered — each queen stream checked against the direct stream of the
+// same seed; the second direct round shows how far the worker itself is deterministic under the
+// same concurrency. One hive-spawned worker with as many slots as the highest concurrency,
+// 1 thread. Prints figures and a final line, writes bench/results/streams-<date>.json. Asserts
+// nothing.
 //
 //   npm run bench -- streams [--concurrency 1,8,32,64] [--tokens 100] [--threads 1] [--temperature 0]
 import { z } from "zod";

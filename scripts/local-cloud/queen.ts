@@ -53,7 +53,8 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
   if (config.main === undefined) throw new Error(`${CONFIG_PATH} names no \`main\` module for the queen`);
   const bundle = await bundleQueen(config.main, config.define);
   const { modulesRules: _rules, ...withAssets } = config.workerOptions;
-  const { queen: workerOptions, assets } = separateAssets(withAssets, `${wranglerConfig.name}-assets`);
+  const assetsName = `${wranglerConfig.name}-assets`;
+  const { queen: workerOptions, assets } = separateAssets(withAssets, assetsName);
   const migrator = migratorWorker(workerOptions.d1Databases, workerOptions.compatibilityDate);
   const entry = queenEntryModule(bundle.path, assets?.paths);
   const miniflare = new Miniflare({
@@ -81,7 +82,7 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
           { type: "ESModule", ...entry },
           { type: "ESModule", path: bundle.path, contents: bundle.contents },
         ],
-        ...(assets ? { serviceBindings: { ...workerOptions.serviceBindings, [ASSETS_BINDING]: assets.worker.name as string } } : {}),
+        ...(assets ? { serviceBindings: { ...workerOptions.serviceBindings, [ASSETS_BINDING]: assetsName } } : {}),
         bindings: {
           ...workerOptions.bindings,
           RBEE_ADMIN_KEY: options.adminKey,
