@@ -1,7 +1,8 @@
 // Benchmark: tokens/s of one stream through the worker's HTTP API (plain and streamed) against
-// node-llama-cpp called in-process on the same model, and their ratio. Prints figures, asserts nothing.
+// node-llama-cpp called in-process on the same model, and their ratio; with --llama-server, also
+// against llama.cpp's own server streaming the same model. Prints figures, asserts nothing.
 //
-//   node --import tsx bench/worker-throughput.ts [--tokens 400] [--runs 5] [--threads 1] [--model <file.gguf>]
+//   node --import tsx bench/worker-throughput.ts [--tokens 400] [--runs 5] [--threads 1] [--model <file.gguf>] [--llama-server <binary>]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -9,6 +10,7 @@ import type { ChatMessage } from "../shared/openai/chat-request.js";
 import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
 import { parseBenchOptions, USAGE, wantsHelp, type BenchOptions } from "./support/bench-options.js";
 import { InProcessGenerator } from "./support/in-process-generator.js";
+import { LlamaServerProcess } from "./support/llama-server-process.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatReport, MODES, type Mode, type Runs } from "./support/report.js";
 import type { RunResult } from "./support/run-result.js";
@@ -41,6 +43,8 @@ async function main(): Promise<void> {
   let worker: WorkerProcess | undefined;
   let client: WorkerClient | undefined;
   let inProcess: InProcessGenerator | undefined;
+  let llamaServer: LlamaServerProcess | undefined;
+  let llamaServerClient: WorkerClient | undefined;
   try {
     let modelPath = options.modelPath;
     if (modelPath === undefined) {
@@ -57,23 +61,35 @@ async function main(): Promise<void> {
     const http = (client = new WorkerClient(worker.url, worker.authorization));
     const local = (inProcess = await InProcessGenerator.load({ modelPath, threads: options.threads }));
 
+    if (options.llamaServer !== undefined) {
+      llamaServer = await LlamaServerProcess.start({ binary: options.llamaServer, modelPath, threads: options.threads });
+      // llama-server asks for no key: the header is sent and ignored.
+      llamaServerClient = new WorkerClient(llamaServer.url, "Bearer none");
+    }
+    const viaLlamaServer = llamaServerClient;
+
     const chat = { messages: MESSAGES, maxTokens: options.tokens };
-    const runners: Record<Mode, () => Promise<RunResult>> = {
+    const runners: Partial<Record<Mode, () => Promise<RunResult>>> = {
       "in-process": () => local.generate(chat.messages, chat.maxTokens),
       "http non-stream": () => http.complete(chat),
       "http stream": () => http.stream(chat),
+      ...(viaLlamaServer ? { "llama-server stream": () => viaLlamaServer.stream(chat) } : {}),
     };
+    const modes = MODES.filter((mode) => runners[mode] !== undefined);
+    const run = (mode: Mode) => (runners[mode] as () => Promise<RunResult>)();
     // One warm-up each: the first generation pays for allocations and cold caches on both sides.
-    for (const mode of MODES) await runners[mode]();
+    for (const mode of modes) await run(mode);
 
-    const runs: Runs = { "in-process": [], "http non-stream": [], "http stream": [] };
+    const runs: Runs = { "in-process": [], "http non-stream": [], "http stream": [], "llama-server stream": [] };
     for (let round = 0; round < options.runs; round++) {
       // Modes alternate within each round so load from other processes hits all of them alike.
-      for (const mode of roundOrder(MODES, round)) runs[mode].push(await runners[mode]());
+      for (const mode of roundOrder(modes, round)) runs[mode].push(await run(mode));
     }
     process.stdout.write(`${formatReport(runs)}\nload average after: ${formatLoadAverage()}\n`);
   } finally {
     client?.close();
+    llamaServerClient?.close();
+    await llamaServer?.stop();
     await worker?.stop();
     await inProcess?.dispose();
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });

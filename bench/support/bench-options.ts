@@ -21,10 +21,13 @@ export interface BenchOptions {
   threads: number;
   /** A GGUF file to benchmark; undefined writes the tiny test model into a temp dir. */
   modelPath: string | undefined;
+  /** A llama-server binary to stream from as well, on the same model; undefined leaves it out. */
+  llamaServer: string | undefined;
 }
 
 export const USAGE = `Usage: node --import tsx bench/worker-throughput.ts [--tokens <n, default ${DEFAULTS.tokens}>]
-  [--runs <n, default ${DEFAULTS.runs}>] [--threads <n, default ${DEFAULTS.threads}>] [--model <file.gguf, default: tiny test model>]`;
+  [--runs <n, default ${DEFAULTS.runs}>] [--threads <n, default ${DEFAULTS.threads}>] [--model <file.gguf, default: tiny test model>]
+  [--llama-server <path to llama.cpp's llama-server, to compare against>]`;
 
 /** A zod schema for an integer flag given as a string, `min`–`max` inclusive. */
 export function integerFlag(min: number, max: number) {
@@ -40,6 +43,7 @@ const FlagsSchema = z.object({
   runs: integerFlag(1, 1000).default(DEFAULTS.runs),
   threads: integerFlag(1, 1024).default(DEFAULTS.threads),
   model: z.string().min(1, "expected a path to a .gguf file").optional(),
+  "llama-server": z.string().min(1, "expected the path of a llama-server binary").optional(),
 });
 
 type FlagName = keyof z.input<typeof FlagsSchema>;
@@ -61,7 +65,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     throw new Error(`--${flag}: ${issue?.message ?? "invalid"}, got ${received === undefined ? "nothing" : JSON.stringify(received)}`);
   }
   const flags = result.data;
-  return { tokens: flags.tokens, runs: flags.runs, threads: flags.threads, modelPath: flags.model };
+  return { tokens: flags.tokens, runs: flags.runs, threads: flags.threads, modelPath: flags.model, llamaServer: flags["llama-server"] };
 }
 
 /** True when the user asked for usage rather than a benchmark. */

@@ -8,6 +8,7 @@ import type { WorkerLaunch } from "../../hive/processes/spawn-worker.js";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { readyLine, waitForListeningLine, waitForReadyLine } from "../../shared/protocol/listening-line.js";
 import { WORKER_SECRET_ENV, workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
+import { stopChild } from "./stop-child.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -93,18 +94,7 @@ export class WorkerProcess {
 
   /** SIGTERM, then SIGKILL if the worker has not exited within STOP_TIMEOUT_MS. Safe to call twice. */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-      this.child.kill("SIGTERM");
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS)));
-      const forced = await Promise.race([this.exited.then(() => false), timedOut]);
-      clearTimeout(timer);
-      if (forced) {
-        this.child.kill("SIGKILL");
-        await this.exited;
-      }
-    })();
+    this.stopping ??= stopChild(this.child, this.exited, STOP_TIMEOUT_MS);
     return this.stopping;
   }
 
