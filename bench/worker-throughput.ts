@@ -2,7 +2,8 @@
 // node-llama-cpp called in-process on the same model, and their ratio; with --llama-server, also
 // against llama.cpp's own server streaming the same model. Prints figures, asserts nothing.
 //
-//   node --import tsx bench/worker-throughput.ts [--tokens 400] [--runs 5] [--threads 1] [--model <file.gguf>] [--llama-server <binary>]
+//   node --import tsx bench/worker-throughput.ts [--tokens 400] [--runs 5] [--threads 1] [--model <file.gguf>]
+//     [--llama-server <binary>] [--llama-build <folder>]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -55,11 +56,13 @@ async function main(): Promise<void> {
     process.stdout.write(
       `worker throughput: model ${options.modelPath === undefined ? "rbee-tiny (generated)" : basename(modelPath)}, ` +
         `${options.tokens} tokens, ${options.runs} runs per mode, ${options.threads} thread(s), cpu, node ${process.version}\n` +
+        `llama.cpp: ${options.llamaBuild === undefined ? "node-llama-cpp's prebuilt binary" : `the build in ${options.llamaBuild}`}\n` +
         `load average before: ${formatLoadAverage()}\n`,
     );
-    worker = await WorkerProcess.start({ modelPath, threads: options.threads });
+    const { threads, llamaBuild } = options;
+    worker = await WorkerProcess.start({ modelPath, threads, llamaBuild });
     const http = (client = new WorkerClient(worker.url, worker.authorization));
-    const local = (inProcess = await InProcessGenerator.load({ modelPath, threads: options.threads }));
+    const local = (inProcess = await InProcessGenerator.load({ modelPath, threads, llamaBuild }));
 
     if (options.llamaServer !== undefined) {
       llamaServer = await LlamaServerProcess.start({ binary: options.llamaServer, modelPath, threads: options.threads });

@@ -23,11 +23,14 @@ export interface BenchOptions {
   modelPath: string | undefined;
   /** A llama-server binary to stream from as well, on the same model; undefined leaves it out. */
   llamaServer: string | undefined;
+  /** A llama.cpp build's folder for the worker and the in-process side; undefined uses node-llama-cpp's prebuilt binary. */
+  llamaBuild: string | undefined;
 }
 
 export const USAGE = `Usage: node --import tsx bench/worker-throughput.ts [--tokens <n, default ${DEFAULTS.tokens}>]
   [--runs <n, default ${DEFAULTS.runs}>] [--threads <n, default ${DEFAULTS.threads}>] [--model <file.gguf, default: tiny test model>]
-  [--llama-server <path to llama.cpp's llama-server, to compare against>]`;
+  [--llama-server <path to llama.cpp's llama-server, to compare against>]
+  [--llama-build <folder of a llama.cpp build, as a worker's --llama-build, default: node-llama-cpp's prebuilt binary>]`;
 
 /** A zod schema for an integer flag given as a string, `min`–`max` inclusive. */
 export function integerFlag(min: number, max: number) {
@@ -44,6 +47,7 @@ const FlagsSchema = z.object({
   threads: integerFlag(1, 1024).default(DEFAULTS.threads),
   model: z.string().min(1, "expected a path to a .gguf file").optional(),
   "llama-server": z.string().min(1, "expected the path of a llama-server binary").optional(),
+  "llama-build": z.string().min(1, "expected the folder of a llama.cpp build").optional(),
 });
 
 type FlagName = keyof z.input<typeof FlagsSchema>;
@@ -65,7 +69,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     throw new Error(`--${flag}: ${issue?.message ?? "invalid"}, got ${received === undefined ? "nothing" : JSON.stringify(received)}`);
   }
   const flags = result.data;
-  return { tokens: flags.tokens, runs: flags.runs, threads: flags.threads, modelPath: flags.model, llamaServer: flags["llama-server"] };
+  return { tokens: flags.tokens, runs: flags.runs, threads: flags.threads, modelPath: flags.model, llamaServer: flags["llama-server"], llamaBuild: flags["llama-build"] };
 }
 
 /** True when the user asked for usage rather than a benchmark. */

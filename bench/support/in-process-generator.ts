@@ -2,16 +2,23 @@
 // called the way worker/engine.ts does it, minus the HTTP server around it.
 import { performance } from "node:perf_hooks";
 import { getLlama, LlamaChat, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { loadLlamaBuild } from "../../shared/llama/load-llama-build.js";
 import type { ChatMessage } from "../../shared/openai/chat-request.js";
 import { toChatHistory } from "../../worker/chat-history.js";
 import { DEFAULTS as WORKER_DEFAULTS } from "../../worker/options.js";
 import type { RunResult } from "./run-result.js";
 
 export class InProcessGenerator {
-  /** Loads the model on the CPU with `threads` threads; throws at once if no prebuilt binary fits. */
-  static async load(options: { modelPath: string; threads: number }): Promise<InProcessGenerator> {
-    // build: "never", as in the worker: a missing binary would otherwise start a many-minute source build.
-    const llama = await getLlama({ gpu: false, build: "never", maxThreads: options.threads, logLevel: LlamaLogLevel.warn });
+  /**
+   * Loads the model on the CPU with `threads` threads, with the llama.cpp build in `llamaBuild` as
+   * the worker loads it for `--llama-build`, or else node-llama-cpp's prebuilt binary; throws at
+   * once if that does not load.
+   */
+  static async load(options: { modelPath: string; threads: number; llamaBuild?: string | undefined }): Promise<InProcessGenerator> {
+    const llama = await (options.llamaBuild === undefined
+      ? // build: "never", as in the worker: a missing binary would otherwise start a many-minute source build.
+        getLlama({ gpu: false, build: "never", maxThreads: options.threads, logLevel: LlamaLogLevel.warn })
+      : loadLlamaBuild(options.llamaBuild, { maxThreads: options.threads }));
     try {
       const model = await llama.loadModel({ modelPath: options.modelPath });
       // The worker's context when --context-size is not given, so the KV cache has the same size.

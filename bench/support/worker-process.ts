@@ -33,6 +33,8 @@ export interface WorkerProcessOptions {
   hiveChannel?: string;
   /** `--parallel` slots; default the worker's own. */
   parallel?: number;
+  /** `--llama-build`: a llama.cpp build's folder; default node-llama-cpp's prebuilt binary. */
+  llamaBuild?: string | undefined;
 }
 
 export class WorkerProcess {
@@ -51,6 +53,7 @@ export class WorkerProcess {
         parallel: options.parallel,
         gpu: "cpu",
         hiveChannel: options.hiveChannel,
+        llamaBuild: options.llamaBuild,
       }),
     ];
     // The secret the hive would give it; every request must carry it (worker/access-guard.ts).

@@ -44,7 +44,12 @@ async function entryWithEarlierBuild(name: string, release: string): Promise<{ f
 
 function context() {
   const said: string[] = [];
-  return { said, value: { signal: AbortSignal.timeout(180_000), narrate: (action: string) => said.push(action), progress: () => {} } };
+  const messages: string[] = [];
+  const narrate = (action: string, message: string) => {
+    said.push(action);
+    messages.push(message);
+  };
+  return { said, messages, value: { signal: AbortSignal.timeout(180_000), narrate, progress: () => {} } };
 }
 
 describe.skipIf(!onLinuxX64)("finding an earlier local build", { timeout: 180_000 }, () => {
@@ -59,10 +64,12 @@ describe.skipIf(!onLinuxX64)("finding an earlier local build", { timeout: 180_00
 
   it("looks past a build of another llama.cpp release, here to the prebuilt binary, and removes it", async () => {
     const { folder } = await entryWithEarlierBuild("older", "b1");
-    const { said, value } = context();
+    const { said, messages, value } = context();
     const details = await provideLlamaBuild({ backend: "cpu", folder, rebuild: false }, value, { env: {}, platform: "linux" });
     expect(details).toMatchObject({ kind: "prebuilt", backend: "cpu" });
     expect(said).toEqual(["prebuilt", "prebuilt"]);
+    // A prebuilt CPU binary serves, and the operator learns that a build for this CPU may be faster.
+    expect(messages.at(-1)).toMatch(/no build needed \(ask with rebuild to compile one for this very CPU/);
     await expect(stat(path.join(folder, LLAMA_BUILD_FOLDER))).rejects.toMatchObject({ code: "ENOENT" });
   });
 });
