@@ -7,8 +7,14 @@
 // bytes sent and not yet acknowledged by the queen (./relay-window.ts), it stops reading the
 // worker's answer. What becomes of the frames (numbered, kept for a resume, held while the queen
 // is away) is ./relayed-answer.ts's part.
+//
+// An event stream's head waits for its first text: the worker flushes its headers on their own,
+// a moment before the first event, and each message costs the queen's Durable Object an event.
+// Held, the head leaves with the first text, as one message. The worker makes its stream's
+// response only once the first text exists, so nothing waits on the head but the text's read.
 import type { IncomingMessage } from "node:http";
 import { describeError } from "../../shared/errors.js";
+import { isEventStreamType } from "../../shared/http/event-stream.js";
 import { REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";
 import { ChunkCoalescer } from "./chunk-coalescer.js";
 import type { FlushTick } from "./flush-tick.js";
@@ -65,9 +71,23 @@ export async function relayToWorker(
     const value = response.headers[name];
     if (typeof value === "string") headers[name] = value;
   }
-  answer.sendHead(response.statusCode ?? 502, headers);
+  const status = response.statusCode ?? 502;
+  let headSent = false;
+  const sendHead = () => {
+    if (headSent) return;
+    headSent = true;
+    answer.sendHead(status, headers);
+  };
+  if (!isEventStreamType(headers["content-type"])) sendHead();
 
-  const chunks = new ChunkCoalescer({ tick, maxChars: FLUSH_SIZE_CHARS, send: (data) => answer.sendChunk(data) });
+  const chunks = new ChunkCoalescer({
+    tick,
+    maxChars: FLUSH_SIZE_CHARS,
+    send: (data) => {
+      sendHead();
+      answer.sendChunk(data);
+    },
+  });
   // Text, with a character split across two reads put back together.
   response.setEncoding("utf8");
   const reads = response[Symbol.asyncIterator]() as AsyncIterator<string>;
@@ -85,10 +105,12 @@ export async function relayToWorker(
       return;
     }
     chunks.flush();
+    sendHead(); // a stream that ended without any text
     answer.sendEnd();
   } catch (error) {
     chunks.flush();
     if (signal.aborted) return;
+    sendHead();
     const message = `worker on port ${target.port} stopped mid-response: ${describeError(error)}`;
     answer.sendEnd({ code: "worker_disconnected", message });
   } finally {

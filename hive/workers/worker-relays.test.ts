@@ -40,8 +40,22 @@ beforeEach(async () => {
     response.on("close", () => {
       if (!response.writableEnded) abortedOnWorker++;
     });
+    if (request.url === "/v1/json-late") {
+      // Headers flushed on their own, then the body a while later.
+      response.writeHead(200, { "content-type": "application/json" });
+      response.flushHeaders();
+      setTimeout(() => response.end('{"ok":true}'), LATE_MS);
+      return;
+    }
     response.writeHead(200, { "content-type": "text/event-stream", "x-internal": "not forwarded" });
-    if (request.url === "/v1/answer") void streamParts(response, ["data: one\n\n", "data: two\n\n", "data: three\n\n"]);
+    if (request.url === "/v1/late-first") {
+      response.flushHeaders();
+      setTimeout(() => response.end("data: first\n\n"), LATE_MS);
+    } else if (request.url === "/v1/empty") response.end();
+    else if (request.url === "/v1/dies") {
+      response.flushHeaders();
+      setTimeout(() => response.socket?.destroy(), LATE_MS);
+    } else if (request.url === "/v1/answer") void streamParts(response, ["data: one\n\n", "data: two\n\n", "data: three\n\n"]);
     else if (request.url === "/v1/big") void writeBig(response, BIG_BYTES);
     else if (request.url === "/v1/endless") void writeBig(response, Number.POSITIVE_INFINITY);
     else response.write("data: first\n\n");
@@ -54,6 +68,9 @@ afterEach(async () => {
   worker.closeAllConnections();
   await new Promise((resolve) => worker.close(resolve));
 });
+
+/** How long the stand-in worker's late routes wait after their headers, ms. */
+const LATE_MS = 150;
 
 /** Three windows' worth: a relay that never hears an ack must stop well before the end. */
 const BIG_BYTES = 3 * RELAY_WINDOW_BYTES;
@@ -130,6 +147,36 @@ describe("WorkerRelays", () => {
     // And so does the hive's one line for it.
     expect(facts).toEqual([
       { request_id: "req_answer", worker: WORKER_ID, port, path: "/v1/answer", status: 200, outcome: "answered", chunks: chunks.length, error: undefined, duration_ms: expect.any(Number) },
+    ]);
+  });
+
+  it("sends an event stream's head with its first text, not when the worker flushed its headers; other heads at once", async () => {
+    const { relaying, request } = relays();
+    const sentAt = new Map<string, number>();
+    const send = (frame: HiveToQueenFrame) => {
+      if (frame.type === "response_head" || frame.type === "response_chunk") sentAt.set(`${frame.requestId} ${frame.type}`, performance.now());
+    };
+    // Both workers flush their headers, then wait LATE_MS before the body.
+    await Promise.all([relaying.start(request("req_stream", "/v1/late-first"), send), relaying.start(request("req_json", "/v1/json-late"), send)]);
+    const gap = (requestId: string) => (sentAt.get(`${requestId} response_chunk`) ?? Number.NaN) - (sentAt.get(`${requestId} response_head`) ?? Number.NaN);
+    // The stream's head waited for its text and left with it, in the same turn.
+    expect(gap("req_stream")).toBeLessThan(5);
+    // The JSON answer's head went when it came, the worker's wait before its body.
+    expect(gap("req_json")).toBeGreaterThanOrEqual(LATE_MS - 20);
+  });
+
+  it("still sends the head of an event stream that ends without any text, and of one whose worker dies first", async () => {
+    const { relaying, frames, send, request } = relays();
+    await relaying.start(request("req_empty", "/v1/empty"), send);
+    expect(frames).toEqual([
+      { type: "response_head", requestId: "req_empty", status: 200, headers: { "content-type": "text/event-stream" } },
+      { type: "response_end", requestId: "req_empty", chunks: 0 },
+    ]);
+    frames.length = 0;
+    await relaying.start(request("req_dies", "/v1/dies"), send);
+    expect(frames).toEqual([
+      { type: "response_head", requestId: "req_dies", status: 200, headers: { "content-type": "text/event-stream" } },
+      { type: "response_end", requestId: "req_dies", chunks: 0, error: { code: "worker_disconnected", message: expect.stringContaining("stopped mid-response") } },
     ]);
   });
 

@@ -10,7 +10,7 @@
 // window, not this object, is what bounds the queue.
 import { RbeeError } from "../../shared/errors.js";
 import { EVENT_END, RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
-import { isEventStreamType } from "../http/event-stream.js";
+import { isEventStreamType } from "../../shared/http/event-stream.js";
 import { SequenceOrder } from "../streams/sequence-order.js";
 
 export interface ResponseHead {
