@@ -65,11 +65,11 @@ async function main(): Promise<void> {
     const local = (inProcess = await InProcessGenerator.load({ modelPath, threads, llamaBuild }));
 
     if (options.llamaServer !== undefined) {
-      llamaServer = await LlamaServerProcess.start({ binary: options.llamaServer, modelPath, threads: options.threads });
+      llamaServer = await LlamaServerProcess.start({ binary: options.llamaServer, modelPath, threads });
       // llama-server asks for no key: the header is sent and ignored.
       llamaServerClient = new WorkerClient(llamaServer.url, "Bearer none");
     }
-    const viaLlamaServer = llamaServerClient;
+    const viaLlamaServer = llamaServerClient; // a const, for the runner below to close over
 
     const chat = { messages: MESSAGES, maxTokens: options.tokens };
     const runners: Partial<Record<Mode, () => Promise<RunResult>>> = {
