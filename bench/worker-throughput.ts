@@ -13,7 +13,7 @@ import { parseBenchOptions, USAGE, wantsHelp, type BenchOptions } from "./suppor
 import { InProcessGenerator } from "./support/in-process-generator.js";
 import { LlamaServerProcess } from "./support/llama-server-process.js";
 import { formatLoadAverage } from "./support/load-average.js";
-import { formatReport, MODES, type Mode, type Runs } from "./support/report.js";
+import { formatReport, type Mode, type Runs } from "./support/report.js";
 import type { RunResult } from "./support/run-result.js";
 import { roundOrder } from "./support/run-order.js";
 import { WorkerClient } from "./support/worker-client.js";
@@ -64,29 +64,26 @@ async function main(): Promise<void> {
     const http = (client = new WorkerClient(worker.url, worker.authorization));
     const local = (inProcess = await InProcessGenerator.load({ modelPath, threads, llamaBuild }));
 
+    const chat = { messages: MESSAGES, maxTokens: options.tokens };
+    // Each mode with its runner, in the report's order (MODES).
+    const runners: Array<[Mode, () => Promise<RunResult>]> = [
+      ["in-process", () => local.generate(chat.messages, chat.maxTokens)],
+      ["http non-stream", () => http.complete(chat)],
+      ["http stream", () => http.stream(chat)],
+    ];
     if (options.llamaServer !== undefined) {
       llamaServer = await LlamaServerProcess.start({ binary: options.llamaServer, modelPath, threads });
       // llama-server asks for no key: the header is sent and ignored.
-      llamaServerClient = new WorkerClient(llamaServer.url, "Bearer none");
+      const viaLlamaServer = (llamaServerClient = new WorkerClient(llamaServer.url, "Bearer none"));
+      runners.push(["llama-server stream", () => viaLlamaServer.stream(chat)]);
     }
-    const viaLlamaServer = llamaServerClient; // a const, for the runner below to close over
-
-    const chat = { messages: MESSAGES, maxTokens: options.tokens };
-    const runners: Partial<Record<Mode, () => Promise<RunResult>>> = {
-      "in-process": () => local.generate(chat.messages, chat.maxTokens),
-      "http non-stream": () => http.complete(chat),
-      "http stream": () => http.stream(chat),
-      ...(viaLlamaServer ? { "llama-server stream": () => viaLlamaServer.stream(chat) } : {}),
-    };
-    const modes = MODES.filter((mode) => runners[mode] !== undefined);
-    const run = (mode: Mode) => (runners[mode] as () => Promise<RunResult>)();
     // One warm-up each: the first generation pays for allocations and cold caches on both sides.
-    for (const mode of modes) await run(mode);
+    for (const [, run] of runners) await run();
 
     const runs: Runs = { "in-process": [], "http non-stream": [], "http stream": [], "llama-server stream": [] };
     for (let round = 0; round < options.runs; round++) {
       // Modes alternate within each round so load from other processes hits all of them alike.
-      for (const mode of roundOrder(modes, round)) runs[mode].push(await run(mode));
+      for (const [mode, run] of roundOrder(runners, round)) runs[mode].push(await run());
     }
     process.stdout.write(`${formatReport(runs)}\nload average after: ${formatLoadAverage()}\n`);
   } finally {
