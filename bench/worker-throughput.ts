@@ -2,7 +2,7 @@
 // node-llama-cpp called in-process on the same model, and their ratio; with --llama-server, also
 // against llama.cpp's own server streaming the same model. Prints figures, asserts nothing.
 //
-//   node --import tsx bench/worker-throughput.ts [--tokens 400] [--runs 5] [--threads 1] [--model <file.gguf>]
+//   node --import tsx bench/worker-throughput.ts [--tokens 400] [--runs 5] [--threads 1] [--model <file.gguf> | --tiny-heads 1]
 //     [--llama-server <binary>] [--llama-build <folder>]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -51,10 +51,11 @@ async function main(): Promise<void> {
     if (modelPath === undefined) {
       tempDir = await mkdtemp(join(tmpdir(), "rbee-bench-"));
       modelPath = join(tempDir, "rbee-tiny.gguf");
-      await writeTinyLlamaGguf(modelPath);
+      await writeTinyLlamaGguf(modelPath, { headCount: options.tinyHeads });
     }
+    const tinyModel = `rbee-tiny (generated${options.tinyHeads === undefined ? "" : `, ${options.tinyHeads} attention head(s)`})`;
     process.stdout.write(
-      `worker throughput: model ${options.modelPath === undefined ? "rbee-tiny (generated)" : basename(modelPath)}, ` +
+      `worker throughput: model ${options.modelPath === undefined ? tinyModel : basename(modelPath)}, ` +
         `${options.tokens} tokens, ${options.runs} runs per mode, ${options.threads} thread(s), cpu, node ${process.version}\n` +
         `llama.cpp: ${options.llamaBuild === undefined ? "node-llama-cpp's prebuilt binary" : `the build in ${options.llamaBuild}`}\n` +
         `load average before: ${formatLoadAverage()}\n`,

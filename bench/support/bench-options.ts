@@ -2,6 +2,7 @@
 // ever sees a typed `BenchOptions`.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
+import { HEAD_COUNTS, type HeadCount } from "../../shared/gguf/tiny-model.js";
 
 export const DEFAULTS = {
   /** Tokens each run asks for (`max_tokens`). */
@@ -21,6 +22,8 @@ export interface BenchOptions {
   threads: number;
   /** A GGUF file to benchmark; undefined writes the tiny test model into a temp dir. */
   modelPath: string | undefined;
+  /** The generated tiny model's attention heads; undefined keeps the tests' model. */
+  tinyHeads: HeadCount | undefined;
   /** A llama-server binary to stream from as well, on the same model; undefined leaves it out. */
   llamaServer: string | undefined;
   /** A llama.cpp build's folder for the worker and the in-process side; undefined uses node-llama-cpp's prebuilt binary. */
@@ -29,6 +32,7 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: node --import tsx bench/worker-throughput.ts [--tokens <n, default ${DEFAULTS.tokens}>]
   [--runs <n, default ${DEFAULTS.runs}>] [--threads <n, default ${DEFAULTS.threads}>] [--model <file.gguf, default: tiny test model>]
+  [--tiny-heads <${HEAD_COUNTS.join("|")}: the tiny model's attention heads, default: the tests' 4>]
   [--llama-server <path to llama.cpp's llama-server, to compare against>]
   [--llama-build <folder of a llama.cpp build, as a worker's --llama-build, default: node-llama-cpp's prebuilt binary>]`;
 
@@ -46,6 +50,11 @@ const FlagsSchema = z.object({
   runs: integerFlag(1, 1000).default(DEFAULTS.runs),
   threads: integerFlag(1, 1024).default(DEFAULTS.threads),
   model: z.string().min(1, "expected a path to a .gguf file").optional(),
+  "tiny-heads": z
+    .string()
+    .transform(Number)
+    .pipe(z.literal(HEAD_COUNTS, { error: `expected one of ${HEAD_COUNTS.join(", ")}` }))
+    .optional(),
   "llama-server": z.string().min(1, "expected the path of a llama-server binary").optional(),
   "llama-build": z.string().min(1, "expected the folder of a llama.cpp build").optional(),
 });
@@ -69,7 +78,18 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     throw new Error(`--${flag}: ${issue?.message ?? "invalid"}, got ${received === undefined ? "nothing" : JSON.stringify(received)}`);
   }
   const flags = result.data;
-  return { tokens: flags.tokens, runs: flags.runs, threads: flags.threads, modelPath: flags.model, llamaServer: flags["llama-server"], llamaBuild: flags["llama-build"] };
+  if (flags.model !== undefined && flags["tiny-heads"] !== undefined) {
+    throw new Error("--tiny-heads: shapes the generated tiny model, so it cannot go with --model");
+  }
+  return {
+    tokens: flags.tokens,
+    runs: flags.runs,
+    threads: flags.threads,
+    modelPath: flags.model,
+    tinyHeads: flags["tiny-heads"],
+    llamaServer: flags["llama-server"],
+    llamaBuild: flags["llama-build"],
+  };
 }
 
 /** True when the user asked for usage rather than a benchmark. */

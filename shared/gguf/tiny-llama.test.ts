@@ -17,6 +17,11 @@ describe("createTinyLlamaGguf", () => {
     expect(Buffer.from(createTinyLlamaGguf()).equals(createTinyLlamaGguf())).toBe(true);
   });
 
+  it("has 4 attention heads unless told otherwise", () => {
+    expect(Buffer.from(createTinyLlamaGguf({ headCount: 4 })).equals(createTinyLlamaGguf())).toBe(true);
+    expect(Buffer.from(createTinyLlamaGguf({ headCount: 1 })).equals(createTinyLlamaGguf())).toBe(false);
+  });
+
   it("stays well under 1 MB", () => {
     expect(createTinyLlamaGguf().byteLength).toBeLessThan(1024 * 1024);
   });
@@ -84,6 +89,22 @@ describe("tiny llama model file", () => {
     const info = await readGgufFileInfo(customPath, { logWarnings: false });
     expect(info.architectureMetadata.context_length).toBe(1024);
   });
+
+  it("honours a head count, and llama.cpp generates from heads of 64 values", async () => {
+    const widePath = join(dir, "one-head.gguf");
+    await writeTinyLlamaGguf(widePath, { headCount: 1 });
+    const info = await readGgufFileInfo(widePath, { logWarnings: false });
+    expect(info.architectureMetadata.attention?.head_count).toBe(1);
+    expect(info.architectureMetadata.rope?.dimension_count).toBe(64);
+    await loadModel();
+    const wide = await llama!.loadModel({ modelPath: widePath });
+    try {
+      const { reply } = await greedyReply(wide, "Hello");
+      expect(reply).toMatch(PRINTABLE_ASCII);
+    } finally {
+      await wide.dispose();
+    }
+  }, 60_000);
 
   it("loads in llama.cpp and round-trips text through its tokenizer", async () => {
     const loaded = await loadModel();

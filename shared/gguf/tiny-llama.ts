@@ -1,7 +1,7 @@
 // Builds "rbee-tiny": a deterministic, random-weight llama GGUF (~0.5 MB) that llama.cpp loads and
 // generates from, so tests and the demo have a real model without downloading one.
 
-import { encodeTinyModel, TINY_MODEL_CONTEXT_LENGTH, TINY_MODEL_DEFAULT_SEED, writeGgufAtomically } from "./tiny-model.js";
+import { encodeTinyModel, type HeadCount, TINY_MODEL_CONTEXT_LENGTH, TINY_MODEL_DEFAULT_SEED, writeGgufAtomically } from "./tiny-model.js";
 
 export { TINY_MODEL_CONTEXT_LENGTH } from "./tiny-model.js";
 
@@ -10,6 +10,8 @@ export interface TinyLlamaOptions {
   seed?: number;
   /** Trained context length the model advertises. Defaults to TINY_MODEL_CONTEXT_LENGTH. */
   contextLength?: number;
+  /** Attention heads; defaults to the tests' 4 (see TinyModelSpec.headCount). */
+  headCount?: HeadCount;
 }
 
 /** Encodes the tiny llama model as GGUF bytes; the same options always give identical bytes. */
@@ -19,6 +21,7 @@ export function createTinyLlamaGguf(options: TinyLlamaOptions = {}): Uint8Array 
     name: "rbee-tiny",
     seed: options.seed ?? TINY_MODEL_DEFAULT_SEED,
     contextLength: options.contextLength ?? TINY_MODEL_CONTEXT_LENGTH,
+    headCount: options.headCount,
   });
 }
 

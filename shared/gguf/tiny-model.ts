@@ -15,11 +15,15 @@ export const TINY_MODEL_CONTEXT_LENGTH = 4096;
 export const TINY_MODEL_DEFAULT_SEED = 42;
 
 export const N_EMBD = 64;
-const N_HEAD = 4;
+/** Attention heads unless a spec says otherwise: heads of 16 values, as small as the model is. */
+export const DEFAULT_HEAD_COUNT = 4;
+/** Head counts a spec may ask for: heads of 64, 32, 16 or 8 values. */
+export const HEAD_COUNTS = [1, 2, 4, 8] as const;
+export type HeadCount = (typeof HEAD_COUNTS)[number];
 const N_LAYER = 2;
 const N_FF = 128;
-// llama.cpp requires the rope dimension to equal the head size.
-export const N_HEAD_DIM = N_EMBD / N_HEAD;
+/** Values per head with DEFAULT_HEAD_COUNT heads. */
+export const N_HEAD_DIM = N_EMBD / DEFAULT_HEAD_COUNT;
 // Half-width of the uniform init range: wide enough that logits differ clearly, narrow enough to
 // keep activations tame.
 const INIT_RANGE = 0.2;
@@ -55,6 +59,12 @@ export interface TinyModelSpec {
   name: string;
   seed: number;
   contextLength: number;
+  /**
+   * Attention heads (DEFAULT_HEAD_COUNT unless given). The bytes of a spec without it never change.
+   * With fewer, larger heads llama.cpp's attention runs its vector loops, as on real models (64–128
+   * values a head), instead of the scalar tail those loops leave for heads of 16 values.
+   */
+  headCount?: HeadCount;
   /** Tensors a block of this architecture has beyond llama's, made after llama's ones of block `prefix`. */
   blockExtras?: (prefix: string, make: TensorMaker) => GgufTensor[];
   /** Tensors after `output.weight`, such as a classification head. */
@@ -97,6 +107,7 @@ function buildVocab(): Vocab {
 
 /** Encodes a tiny model as GGUF bytes; the same spec always gives identical bytes. */
 export function encodeTinyModel(spec: TinyModelSpec): Uint8Array {
+  const headCount = spec.headCount ?? DEFAULT_HEAD_COUNT;
   const vocab = buildVocab();
   const nVocab = vocab.tokens.length;
   const random = mulberry32(spec.seed);
@@ -144,9 +155,10 @@ export function encodeTinyModel(spec: TinyModelSpec): Uint8Array {
     [`${arch}.embedding_length`, { type: "u32", value: N_EMBD }],
     [`${arch}.block_count`, { type: "u32", value: N_LAYER }],
     [`${arch}.feed_forward_length`, { type: "u32", value: N_FF }],
-    [`${arch}.rope.dimension_count`, { type: "u32", value: N_HEAD_DIM }],
-    [`${arch}.attention.head_count`, { type: "u32", value: N_HEAD }],
-    [`${arch}.attention.head_count_kv`, { type: "u32", value: N_HEAD }],
+    // llama.cpp requires the rope dimension to equal the head size.
+    [`${arch}.rope.dimension_count`, { type: "u32", value: N_EMBD / headCount }],
+    [`${arch}.attention.head_count`, { type: "u32", value: headCount }],
+    [`${arch}.attention.head_count_kv`, { type: "u32", value: headCount }],
     // llama.cpp reads these two as f32 and refuses other types.
     [`${arch}.attention.layer_norm_rms_epsilon`, { type: "f32", value: 1e-5 }],
     [`${arch}.rope.freq_base`, { type: "f32", value: 10000 }],
