@@ -4,7 +4,8 @@
 // figures), so 2,000 hives cost this object a few calls a second. The table is memory only: after
 // a restart it is empty until hives report again, and a change from a hive it holds nothing of is
 // answered `snapshot_needed`, so that hive's session sends everything it has. Which hives are
-// online is stored (written when one comes or goes): a Registry woken from eviction asks them.
+// online is stored (written when one comes or goes): a Registry woken from eviction asks them,
+// and its views of the table wait for their answers.
 import { DurableObject } from "cloudflare:workers";
 import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
@@ -29,6 +30,14 @@ const ONLINE_HIVE_KEY_PREFIX = "online-hive:";
 const HIVE_FACTS_KEY_PREFIX = "hive-facts:";
 /** Where an older version kept every worker's last heartbeat; cleared on start. */
 const OLD_WORKER_KEY_PREFIX = "worker:";
+/**
+ * Longest a view of the table (the worker list, one worker, the models, the fleet) waits after a
+ * wake for the online hives' snapshots, ms: long enough for a few hundred hives, short enough that
+ * one slow hive does not hold up an operator's page.
+ */
+const RECALL_WAIT_MS = 5_000;
+/** Hives asked for their snapshots at a time after a wake: each answer is a call back here. */
+const RECALL_CONCURRENCY = 16;
 
 export class Registry extends DurableObject<Env> {
   readonly table = new WorkerTable();
@@ -45,6 +54,8 @@ export class Registry extends DurableObject<Env> {
   private readonly policies = new Map<string, ModelPolicy>();
   /** The queue, leases, auto-spawn and idle unload (scheduling/scheduler.ts); made on first use. */
   private scheduling: Scheduler | undefined;
+  /** Woken from eviction: the snapshots asked of the hives that were online, until they are in. */
+  private recalling: Promise<void> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -100,12 +111,14 @@ export class Registry extends DurableObject<Env> {
 
   /** Every model an online hive can load or a worker serves, with its state (GET /v1/models). */
   async modelStates(): Promise<ModelStateView[]> {
+    await this.recalled();
     const workers = this.table.all().filter((worker) => this.onlineHives.has(worker.hiveName));
     return modelStates(this.onlineHiveFacts(), workers, (model) => this.seenModels.get(model), Date.now());
   }
 
   /** Which hives are online now, and what each last said about its devices and catalog (the dashboard). */
   async fleet(): Promise<{ onlineHives: string[]; facts: HiveFacts[] }> {
+    await this.recalled();
     return { onlineHives: [...this.onlineHives].sort(), facts: this.onlineHiveFacts() };
   }
 
@@ -146,10 +159,12 @@ export class Registry extends DurableObject<Env> {
 
   /** Every known worker, or only those of `hiveName`. */
   async listWorkers(hiveName?: string): Promise<WorkerView[]> {
+    await this.recalled();
     return this.table.records(hiveName).map(toWorkerView);
   }
 
   async getWorker(workerId: string): Promise<WorkerView | undefined> {
+    await this.recalled();
     const record = this.table.record(workerId);
     return record ? toWorkerView(record) : undefined;
   }
@@ -161,6 +176,7 @@ export class Registry extends DurableObject<Env> {
 
   /** What this Registry holds; `reports` counts only `hiveName`'s when given. */
   async stats(hiveName?: string): Promise<RegistryStats> {
+    await this.recalled();
     const reports = hiveName === undefined ? this.reports : (this.reportsByHive.get(hiveName) ?? 0);
     return { hives: this.onlineHives.size, workers: this.table.size, reports, queued: this.scheduler().queued() };
   }
@@ -201,14 +217,33 @@ export class Registry extends DurableObject<Env> {
     return this.scheduling;
   }
 
+  /**
+   * Waits, at most RECALL_WAIT_MS, for the snapshots a wake asked for, so that a view of the table
+   * never answers from the empty one an eviction leaves: an idle hive may have nothing to report
+   * for as long as it stays idle. Leases need not wait: a request queues until its worker is known.
+   */
+  private async recalled(): Promise<void> {
+    if (this.recalling === undefined) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, RECALL_WAIT_MS);
+    });
+    await Promise.race([this.recalling, waited]);
+    if (timer !== undefined) clearTimeout(timer);
+  }
+
   private async recallHives(hiveNames: string[]): Promise<void> {
-    for (const hiveName of hiveNames) {
-      try {
-        const connected = await hiveSessionStub(this.env, hiveName).resyncRegistry();
-        if (!connected && !this.onlineHives.has(hiveName)) await this.ctx.storage.delete(ONLINE_HIVE_KEY_PREFIX + hiveName);
-      } catch (error) {
-        console.error(`could not ask hive ${hiveName} for its workers`, error);
-      }
+    for (let start = 0; start < hiveNames.length; start += RECALL_CONCURRENCY) {
+      await Promise.all(hiveNames.slice(start, start + RECALL_CONCURRENCY).map((hiveName) => this.recallHive(hiveName)));
+    }
+  }
+
+  private async recallHive(hiveName: string): Promise<void> {
+    try {
+      const connected = await hiveSessionStub(this.env, hiveName).resyncRegistry();
+      if (!connected && !this.onlineHives.has(hiveName)) await this.ctx.storage.delete(ONLINE_HIVE_KEY_PREFIX + hiveName);
+    } catch (error) {
+      console.error(`could not ask hive ${hiveName} for its workers`, error);
     }
   }
 
@@ -236,9 +271,14 @@ export class Registry extends DurableObject<Env> {
       this.seenModels.set(key.slice(SEEN_MODEL_KEY_PREFIX.length), typeof firstSeenMs === "number" ? firstSeenMs : Date.now());
     }
     // Evicted while hives were online: their sessions hold their workers, and an idle hive may
-    // have no change to report for a long time. Ask each for a snapshot, without holding up calls.
+    // have no change to report for a long time. Ask each for a snapshot. Not awaited here: each
+    // answer is a report to this object, which waits for this start to end.
     const online = [...(await this.ctx.storage.list({ prefix: ONLINE_HIVE_KEY_PREFIX })).keys()];
-    if (online.length > 0) void this.recallHives(online.map((key) => key.slice(ONLINE_HIVE_KEY_PREFIX.length)));
+    if (online.length > 0) {
+      this.recalling = this.recallHives(online.map((key) => key.slice(ONLINE_HIVE_KEY_PREFIX.length))).finally(() => {
+        this.recalling = undefined;
+      });
+    }
     // storage.delete takes at most 128 keys per call.
     const old = [...(await this.ctx.storage.list({ prefix: OLD_WORKER_KEY_PREFIX, limit: 128 })).keys()];
     if (old.length > 0) await this.ctx.storage.delete(old);

@@ -1,7 +1,9 @@
-import { abortAllDurableObjects, env } from "cloudflare:test";
+import { abortAllDurableObjects, env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { registryStub } from "../../queen/registry/stub.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
+import { auth } from "./hive-socket.js";
+import { hiveServing } from "./job-client.js";
 
 /** A lease for one request of `model`, given up after `waitMs` (ok: false) if no worker can take it. */
 async function lease(model: string, waitMs = 2000) {
@@ -28,6 +30,21 @@ describe("registry after eviction", () => {
     expect(await after.report("wake-hive", { snapshot: false, upserts: [report], gone: [] })).toEqual({ ok: false, code: "snapshot_needed" });
     expect(await after.report("wake-hive", { snapshot: true, upserts: [report], gone: [] })).toEqual({ ok: true });
     expect(await lease("wake-model")).toMatchObject({ ok: true, workerId: "wrk_wake1" });
+  });
+
+  it("lists the workers of connected hives in the first answer after an eviction", async () => {
+    // An idle hive: its worker beats, but nothing changes, so nothing reaches the Registry.
+    await hiveServing("idle-wake-hive", "idle-wake-model");
+    const listed = async () => {
+      const response = await SELF.fetch("https://queen/v1/workers?hive_id=idle-wake-hive", { headers: auth });
+      return ((await response.json()) as { data: { model: string }[] }).data.map((worker) => worker.model);
+    };
+    expect(await listed()).toEqual(["idle-wake-model"]);
+
+    // Evicts the Registry alone, as an idle queen's is, while the hive's socket and session stay.
+    await runInDurableObject(registryStub(env), (_instance, state) => state.abort("evicted")).catch(() => {});
+
+    expect(await listed()).toEqual(["idle-wake-model"]);
   });
 
   it("never places a worker of a hive that went offline", async () => {
