@@ -17,6 +17,7 @@ import { modelStates, type ModelStateView } from "../scheduling/model-catalog-vi
 import type { ModelPolicy } from "../scheduling/model-policy.js";
 import type { ReturningWorker } from "../scheduling/returning-workers.js";
 import { Scheduler } from "../scheduling/scheduler.js";
+import { IdleRecords } from "./idle-records.js";
 import { loadPolicies } from "./policy-records.js";
 import { recordStops } from "./worker-bookkeeping.js";
 import { toWorkerView, type WorkerView } from "./worker-record.js";
@@ -56,9 +57,12 @@ export class Registry extends DurableObject<Env> {
   private scheduling: Scheduler | undefined;
   /** Woken from eviction: the snapshots asked of the hives that were online, until they are in. */
   private recalling: Promise<void> | undefined;
+  /** Each worker's last request end and keep-alive, stored for the idle reaper of a later instance. */
+  private readonly idle: IdleRecords;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.idle = new IdleRecords(ctx.storage);
     void ctx.blockConcurrencyWhile(() => this.load());
   }
 
@@ -188,6 +192,8 @@ export class Registry extends DurableObject<Env> {
 
   /** Idle unload: stops the workers idle past their keep-alive, then waits for the next one. */
   override async alarm(): Promise<void> {
+    // An alarm often wakes an evicted object: judge the workers once the hives have listed them.
+    await this.recalled();
     this.scheduler().stopIdleWorkers();
     await this.scheduleIdleCheck();
   }
@@ -202,7 +208,8 @@ export class Registry extends DurableObject<Env> {
 
   /** Made on first use: the queen's config is read from env, and a bad one throws to the caller. */
   private scheduler(): Scheduler {
-    this.scheduling ??= new Scheduler({
+    if (this.scheduling) return this.scheduling;
+    this.scheduling = new Scheduler({
       env: this.env,
       config: queenConfig(this.env),
       table: this.table,
@@ -213,7 +220,11 @@ export class Registry extends DurableObject<Env> {
       policies: () => [...this.policies.values()],
       pidOf: (workerId) => this.table.record(workerId)?.heartbeat.pid,
       onIdleCheckDue: () => void this.scheduleIdleCheck(),
+      idle: this.idle,
     });
+    // The scheduler claims the idle records of the workers in the table, and of those the wake's
+    // snapshots bring later; once both are in, what is left belongs to workers gone meanwhile.
+    if (!this.recalling) this.idle.forgetUnclaimed();
     return this.scheduling;
   }
 
@@ -273,10 +284,12 @@ export class Registry extends DurableObject<Env> {
     // Evicted while hives were online: their sessions hold their workers, and an idle hive may
     // have no change to report for a long time. Ask each for a snapshot. Not awaited here: each
     // answer is a report to this object, which waits for this start to end.
+    await this.idle.load();
     const online = [...(await this.ctx.storage.list({ prefix: ONLINE_HIVE_KEY_PREFIX })).keys()];
     if (online.length > 0) {
       this.recalling = this.recallHives(online.map((key) => key.slice(ONLINE_HIVE_KEY_PREFIX.length))).finally(() => {
         this.recalling = undefined;
+        if (this.scheduling) this.idle.forgetUnclaimed();
       });
     }
     // storage.delete takes at most 128 keys per call.

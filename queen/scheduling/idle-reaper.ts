@@ -31,6 +31,11 @@ export class IdleReaper {
     if (keepAliveMs !== undefined) this.requested.set(workerId, keepAliveMs);
   }
 
+  /** What requests on `workerId` asked for, if any did. */
+  askedKeepAliveMs(workerId: string): number | undefined {
+    return this.requested.get(workerId);
+  }
+
   /** The worker went: forget what was asked for it. */
   forget(workerId: string): void {
     this.requested.delete(workerId);

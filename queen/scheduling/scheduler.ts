@@ -5,6 +5,7 @@
 // used (in flight, last active, loaded since) and which workers are on their way out, which are
 // never placed on again.
 import type { QueenConfig } from "../config.js";
+import type { IdleRecord } from "../registry/idle-records.js";
 import type { WorkerTable } from "../registry/worker-table.js";
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange, WorkerScheduling } from "./contracts.js";
 import { Dispatcher, noWorkerRefusal, type Refusal } from "./dispatcher.js";
@@ -37,6 +38,15 @@ export interface SchedulerDeps {
   policies?: () => ModelPolicy[];
   /** The jobs that start and stop workers; the real ones through `env` by default. */
   jobs?: SpawnerJobs;
+  /** Where each worker's idleness outlives this object (registry/idle-records.ts); memory only when not given. */
+  idle?: IdleMemory;
+}
+
+/** Each worker's last request end and keep-alive, kept where an evicted Registry finds them again. */
+export interface IdleMemory {
+  take(workerId: string): IdleRecord | undefined;
+  record(workerId: string, record: IdleRecord): void;
+  forget(workerId: string): void;
 }
 
 export class Scheduler {
@@ -78,6 +88,8 @@ export class Scheduler {
     this.reaper = new IdleReaper(config.keepAliveSeconds * 1000, this.policyOf);
     this.returning = new ReturningWorkers((model) => this.dispatcher.reconsider(model));
     table.subscribe((change) => this.onWorkerChange(change));
+    // Made after a wake's snapshots came in: those workers are resident too.
+    for (const worker of table.all()) if (worker.state === "ready") this.noteResident(worker.workerId);
   }
 
   async acquire(request: LeaseRequest): Promise<LeaseOutcome> {
@@ -91,8 +103,11 @@ export class Scheduler {
     this.leases.delete(leaseId);
     this.dispatcher.release(leaseId, end);
     if (!lease) return;
-    this.lastActive.set(lease.workerId, Date.now());
+    const now = Date.now();
+    this.lastActive.set(lease.workerId, now);
     this.reaper.requestEnded(lease.workerId, lease.keepAliveMs);
+    const keepAliveMs = this.reaper.askedKeepAliveMs(lease.workerId);
+    this.deps.idle?.record(lease.workerId, keepAliveMs === undefined ? { lastActiveAtMs: now } : { lastActiveAtMs: now, keepAliveMs });
     this.reconsider();
   }
 
@@ -211,14 +226,25 @@ export class Scheduler {
       this.residentSince.delete(change.workerId);
       this.lastActive.delete(change.workerId);
       this.reaper.forget(change.workerId);
+      this.deps.idle?.forget(change.workerId);
     } else if (change.worker.state === "ready" && !this.residentSince.has(change.worker.workerId)) {
-      const now = Date.now();
-      this.residentSince.set(change.worker.workerId, now);
-      this.lastActive.set(change.worker.workerId, now);
+      this.noteResident(change.worker.workerId);
     }
     this.dispatcher.onWorkerChange(change, change.kind === "gone" ? change.reason : undefined);
     this.reconsider();
     this.deps.onIdleCheckDue();
+  }
+
+  /**
+   * A worker ready to serve, new to this object: loaded now, or back from a hive's snapshot after
+   * an eviction, when it has been idle since the request end stored for it.
+   */
+  private noteResident(workerId: string): void {
+    const now = Date.now();
+    const stored = this.deps.idle?.take(workerId);
+    this.residentSince.set(workerId, now);
+    this.lastActive.set(workerId, stored?.lastActiveAtMs ?? now);
+    if (stored?.keepAliveMs !== undefined) this.reaper.requestEnded(workerId, stored.keepAliveMs);
   }
 
   /** Takes `worker` out of placement and stops it through its hive. */

@@ -1,4 +1,4 @@
-import { abortAllDurableObjects, env, runInDurableObject, SELF } from "cloudflare:test";
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { registryStub } from "../../queen/registry/stub.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
@@ -45,6 +45,32 @@ describe("registry after eviction", () => {
     await runInDurableObject(registryStub(env), (_instance, state) => state.abort("evicted")).catch(() => {});
 
     expect(await listed()).toEqual(["idle-wake-model"]);
+  });
+
+  it("unloads a worker idle past its keep-alive although the Registry was evicted meanwhile", async () => {
+    const hive = await hiveServing("keep-alive-wake-hive", "keep-alive-wake-model");
+    const registry = registryStub(env);
+    const [worker] = await registry.listWorkers("keep-alive-wake-hive");
+    const outcome = await registry.acquire({ requestId: crypto.randomUUID(), model: "keep-alive-wake-model", keyId: "key_wake", deadlineMs: Date.now() + 2000, keepAliveMs: 300 });
+    if (!outcome.ok) throw new Error(`no lease: ${outcome.code}`);
+    await registry.release(outcome.leaseId, "ok");
+
+    await runInDurableObject(registryStub(env), (_instance, state) => state.abort("evicted")).catch(() => {});
+
+    // The alarm set for the keep-alive wakes a new instance, which must still know when the worker
+    // went idle and for how long it was asked to stay.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await runDurableObjectAlarm(registryStub(env));
+    const stop = await hive.next("job_start");
+    expect(stop.operation).toMatchObject({ operation: "worker_delete", workerId: worker?.id });
+  });
+
+  it("drops the stored idleness of a worker that did not come back after a wake", async () => {
+    const stored = (key: string) => runInDurableObject(registryStub(env), (_instance, state) => state.storage.get(key));
+    await runInDurableObject(registryStub(env), (_instance, state) => state.storage.put("idle:wrk_ghost1", { lastActiveAtMs: Date.now() }));
+    await runInDurableObject(registryStub(env), (_instance, state) => state.abort("evicted")).catch(() => {});
+    await registryStub(env).stats();
+    expect(await stored("idle:wrk_ghost1")).toBeUndefined();
   });
 
   it("never places a worker of a hive that went offline", async () => {
