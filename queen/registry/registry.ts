@@ -32,9 +32,9 @@ const HIVE_FACTS_KEY_PREFIX = "hive-facts:";
 /** Where an older version kept every worker's last heartbeat; cleared on start. */
 const OLD_WORKER_KEY_PREFIX = "worker:";
 /**
- * Longest a view of the table (the worker list, one worker, the models, the fleet) waits after a
- * wake for the online hives' snapshots, ms: long enough for a few hundred hives, short enough that
- * one slow hive does not hold up an operator's page.
+ * Longest a lease or a view of the table (the worker list, one worker, the models, the fleet)
+ * waits after a wake for the online hives' snapshots, ms: long enough for a few hundred hives,
+ * short enough that one slow hive does not hold up a request or an operator's page.
  */
 const RECALL_WAIT_MS = 5_000;
 /** Hives asked for their snapshots at a time after a wake: each answer is a call back here. */
@@ -107,6 +107,8 @@ export class Registry extends DurableObject<Env> {
 
   /** An admin set (`policy`) or removed (null) a model's policy in D1: it applies from now on. */
   async policyChanged(model: string, policy: ModelPolicy | null): Promise<void> {
+    // Its min_workers are counted against the table: not against the empty one of a wake.
+    await this.recalled();
     if (policy === null) this.policies.delete(model);
     else this.policies.set(model, policy);
     this.scheduler().policyChanged(model);
@@ -128,6 +130,9 @@ export class Registry extends DurableObject<Env> {
 
   /** Leases a worker for a request: at once, once one frees (or is spawned) within its deadline, or a refusal. */
   async acquire(request: LeaseRequest): Promise<LeaseOutcome> {
+    // Woken from eviction, the table is empty and no hive counts as online until its snapshot is
+    // in: the request would be refused (no worker, no hive to start one on) for a worker running.
+    await this.recalled();
     return this.scheduler().acquire(request);
   }
 
@@ -230,8 +235,8 @@ export class Registry extends DurableObject<Env> {
 
   /**
    * Waits, at most RECALL_WAIT_MS, for the snapshots a wake asked for, so that a view of the table
-   * never answers from the empty one an eviction leaves: an idle hive may have nothing to report
-   * for as long as it stays idle. Leases need not wait: a request queues until its worker is known.
+   * never answers from the empty one an eviction leaves, nor a lease is refused by it: an idle
+   * hive may have nothing to report for as long as it stays idle.
    */
   private async recalled(): Promise<void> {
     if (this.recalling === undefined) return;

@@ -47,6 +47,13 @@ describe("registry after eviction", () => {
     expect(await listed()).toEqual(["idle-wake-model"]);
   });
 
+  it("places the first request after an eviction on the worker of a connected hive", async () => {
+    await hiveServing("first-wake-hive", "first-wake-model");
+    expect(await lease("first-wake-model")).toMatchObject({ ok: true });
+    await runInDurableObject(registryStub(env), (_instance, state) => state.abort("evicted")).catch(() => {});
+    expect(await lease("first-wake-model")).toMatchObject({ ok: true });
+  });
+
   it("unloads a worker idle past its keep-alive although the Registry was evicted meanwhile", async () => {
     const hive = await hiveServing("keep-alive-wake-hive", "keep-alive-wake-model");
     const registry = registryStub(env);
