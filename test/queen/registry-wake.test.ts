@@ -1,5 +1,6 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { RECORD_AHEAD_MS } from "../../queen/registry/idle-records.js";
 import { registryStub } from "../../queen/registry/stub.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
 import { auth } from "./hive-socket.js";
@@ -65,12 +66,12 @@ describe("registry after eviction", () => {
     await runInDurableObject(registryStub(env), (_instance, state) => state.abort("evicted")).catch(() => {});
 
     // The alarm set for the keep-alive wakes a new instance, which must still know when the worker
-    // went idle and for how long it was asked to stay.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // went idle (stored up to RECORD_AHEAD_MS late) and for how long it was asked to stay.
+    const stopped = hive.next("job_start", RECORD_AHEAD_MS + 5000);
+    await new Promise((resolve) => setTimeout(resolve, RECORD_AHEAD_MS + 400));
     await runDurableObjectAlarm(registryStub(env));
-    const stop = await hive.next("job_start");
-    expect(stop.operation).toMatchObject({ operation: "worker_delete", workerId: worker?.id });
-  });
+    expect((await stopped).operation).toMatchObject({ operation: "worker_delete", workerId: worker?.id });
+  }, 15_000);
 
   it("drops the stored idleness of a worker that did not come back after a wake", async () => {
     const stored = (key: string) => runInDurableObject(registryStub(env), (_instance, state) => state.storage.get(key));
