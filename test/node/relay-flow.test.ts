@@ -6,6 +6,7 @@
 // resumed from what the hive kept of it.
 import { once } from "node:events";
 import { request as httpRequest, type IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hiveKeyPath, WorkerSecrets } from "../../hive/workers/worker-secrets.js";
 import { RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
@@ -108,9 +109,12 @@ describe("relay flow control through a real hive and workers", () => {
       method: "POST",
       headers: { authorization: `Bearer ${cloud.apiKey}`, "content-type": "application/json" },
     });
+    // The client reads nothing, not even the head, until the hive has paused: once some of an
+    // answer has flowed, loopback TCP grows the queen's send buffer (up to net.ipv4.tcp_wmem's
+    // 4 MiB here) and can take in all of this ~2.6 MB answer before any window fills.
+    const [socket] = (await once(slow, "socket")) as [Socket];
+    socket.pause();
     slow.end(JSON.stringify({ model: TINY_MODEL, input: Array.from({ length: 2048 }, (_, n) => `input number ${n} of the slow reader`) }));
-    const [response] = (await once(slow, "response")) as [IncomingMessage];
-    response.pause(); // the client reads nothing more for now
     const pausedLine = await lineWhere((line) => line.includes("paused reading the worker"), "the hive to stop reading the worker");
     const unacked = (JSON.parse(pausedLine) as { unacked_bytes: number }).unacked_bytes;
     expect(unacked).toBeGreaterThanOrEqual(RELAY_WINDOW_BYTES);
@@ -124,7 +128,9 @@ describe("relay flow control through a real hive and workers", () => {
     // what was pulled is asserted where nothing else buffers: test/queen/relay-flow.test.ts.)
 
     // The client reads on: the whole answer arrives, and the hive never sent far past the window.
-    response.resume();
+    const responded = once(slow, "response") as Promise<[IncomingMessage]>;
+    socket.resume();
+    const [response] = await responded;
     const chunks: Buffer[] = [];
     for await (const chunk of response) chunks.push(chunk as Buffer);
     const answer = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { data: Array<{ index: number; embedding: number[] }> };
