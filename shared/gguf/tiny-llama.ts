@@ -12,6 +12,8 @@ export interface TinyLlamaOptions {
   contextLength?: number;
   /** Attention heads; defaults to the tests' 4 (see TinyModelSpec.headCount). */
   headCount?: HeadCount;
+  /** Values per token of its hidden state and embeddings; defaults to the tests' 64 (see TinyModelSpec.embeddingLength). */
+  embeddingLength?: number;
 }
 
 /** Encodes the tiny llama model as GGUF bytes; the same options always give identical bytes. */
@@ -22,6 +24,7 @@ export function createTinyLlamaGguf(options: TinyLlamaOptions = {}): Uint8Array 
     seed: options.seed ?? TINY_MODEL_DEFAULT_SEED,
     contextLength: options.contextLength ?? TINY_MODEL_CONTEXT_LENGTH,
     headCount: options.headCount,
+    embeddingLength: options.embeddingLength,
   });
 }
 

@@ -65,6 +65,11 @@ export interface TinyModelSpec {
    * values a head), instead of the scalar tail those loops leave for heads of 16 values.
    */
   headCount?: HeadCount;
+  /**
+   * Values per token in the hidden state and in an embedding (N_EMBD unless given): wider makes a
+   * bigger embeddings answer for the same inputs. A multiple of 64; without it the bytes never change.
+   */
+  embeddingLength?: number;
   /** Tensors a block of this architecture has beyond llama's, made after llama's ones of block `prefix`. */
   blockExtras?: (prefix: string, make: TensorMaker) => GgufTensor[];
   /** Tensors after `output.weight`, such as a classification head. */
@@ -108,6 +113,7 @@ function buildVocab(): Vocab {
 /** Encodes a tiny model as GGUF bytes; the same spec always gives identical bytes. */
 export function encodeTinyModel(spec: TinyModelSpec): Uint8Array {
   const headCount = spec.headCount ?? DEFAULT_HEAD_COUNT;
+  const nEmbd = spec.embeddingLength ?? N_EMBD;
   const vocab = buildVocab();
   const nVocab = vocab.tokens.length;
   const random = mulberry32(spec.seed);
@@ -120,29 +126,29 @@ export function encodeTinyModel(spec: TinyModelSpec): Uint8Array {
     ones: (name, size) => ({ name, shape: [size], data: new Float32Array(size).fill(1) }),
   };
 
-  const tensors: GgufTensor[] = [make.random("token_embd.weight", [N_EMBD, nVocab])];
+  const tensors: GgufTensor[] = [make.random("token_embd.weight", [nEmbd, nVocab])];
   for (let l = 0; l < N_LAYER; l++) {
     const p = `blk.${l}`;
     tensors.push(
-      make.ones(`${p}.attn_norm.weight`, N_EMBD),
-      make.random(`${p}.attn_q.weight`, [N_EMBD, N_EMBD]),
-      make.random(`${p}.attn_k.weight`, [N_EMBD, N_EMBD]),
-      make.random(`${p}.attn_v.weight`, [N_EMBD, N_EMBD]),
-      make.random(`${p}.attn_output.weight`, [N_EMBD, N_EMBD]),
-      make.ones(`${p}.ffn_norm.weight`, N_EMBD),
-      make.random(`${p}.ffn_gate.weight`, [N_EMBD, N_FF]),
-      make.random(`${p}.ffn_up.weight`, [N_EMBD, N_FF]),
-      make.random(`${p}.ffn_down.weight`, [N_FF, N_EMBD]),
+      make.ones(`${p}.attn_norm.weight`, nEmbd),
+      make.random(`${p}.attn_q.weight`, [nEmbd, nEmbd]),
+      make.random(`${p}.attn_k.weight`, [nEmbd, nEmbd]),
+      make.random(`${p}.attn_v.weight`, [nEmbd, nEmbd]),
+      make.random(`${p}.attn_output.weight`, [nEmbd, nEmbd]),
+      make.ones(`${p}.ffn_norm.weight`, nEmbd),
+      make.random(`${p}.ffn_gate.weight`, [nEmbd, N_FF]),
+      make.random(`${p}.ffn_up.weight`, [nEmbd, N_FF]),
+      make.random(`${p}.ffn_down.weight`, [N_FF, nEmbd]),
       ...(spec.blockExtras?.(p, make) ?? []),
     );
   }
-  const output = make.random("output.weight", [N_EMBD, nVocab]);
+  const output = make.random("output.weight", [nEmbd, nVocab]);
   // A zero output row gives that token a logit of exactly 0 while the text tokens get random
   // logits, some well above 0, so greedy decoding never picks it and sampling rarely does.
   // Zeroing the control tokens keeps random text from ending (EOS) at once; zeroing the byte
   // tokens keeps output to readable printable ASCII instead of arbitrary (often invalid UTF-8) bytes.
-  output.data.fill(0, 0, vocab.firstTextToken * N_EMBD);
-  tensors.push(make.ones("output_norm.weight", N_EMBD), output, ...(spec.headExtras?.(make) ?? []));
+  output.data.fill(0, 0, vocab.firstTextToken * nEmbd);
+  tensors.push(make.ones("output_norm.weight", nEmbd), output, ...(spec.headExtras?.(make) ?? []));
 
   const arch = spec.architecture;
   const metadata: Array<readonly [string, GgufValue]> = [
@@ -152,11 +158,11 @@ export function encodeTinyModel(spec: TinyModelSpec): Uint8Array {
     ["general.file_type", { type: "u32", value: 0 }],
     [`${arch}.vocab_size`, { type: "u32", value: nVocab }],
     [`${arch}.context_length`, { type: "u32", value: spec.contextLength }],
-    [`${arch}.embedding_length`, { type: "u32", value: N_EMBD }],
+    [`${arch}.embedding_length`, { type: "u32", value: nEmbd }],
     [`${arch}.block_count`, { type: "u32", value: N_LAYER }],
     [`${arch}.feed_forward_length`, { type: "u32", value: N_FF }],
     // llama.cpp requires the rope dimension to equal the head size.
-    [`${arch}.rope.dimension_count`, { type: "u32", value: N_EMBD / headCount }],
+    [`${arch}.rope.dimension_count`, { type: "u32", value: nEmbd / headCount }],
     [`${arch}.attention.head_count`, { type: "u32", value: headCount }],
     [`${arch}.attention.head_count_kv`, { type: "u32", value: headCount }],
     // llama.cpp reads these two as f32 and refuses other types.

@@ -7,14 +7,19 @@
 import { once } from "node:events";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hiveKeyPath, WorkerSecrets } from "../../hive/workers/worker-secrets.js";
+import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { contentSoFar } from "../support/sse-streams.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 import { type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
 const HIVE = "flow-hive";
+/** The tiny model with 256 values a token, for an embeddings answer bigger than loopback TCP buffers. */
+const WIDE_MODEL = "rbee-tiny-wide";
 
 describe("relay flow control through a real hive and workers", () => {
   let cloud: LocalCloud;
@@ -104,17 +109,21 @@ describe("relay flow control through a real hive and workers", () => {
       return newLines().find(matches) ?? "";
     };
     const slowAnswerLine = (line: string) => line.includes("relayed request") && line.includes('"path":"/v1/embeddings"');
-    // Embeddings of 2,048 inputs: megabytes of JSON, more than a window.
+    // Embeddings of 2,048 inputs from a model with 256 values a token: ~10 MB of JSON. It must be
+    // far more than a window and what loopback TCP takes in: the queen's send buffer alone may
+    // grow to net.ipv4.tcp_wmem's ceiling (4 MiB here), and the tiny model's ~2.6 MB answer fitted.
+    const widePath = join(cloud.dir, `${WIDE_MODEL}.gguf`);
+    await writeTinyLlamaGguf(widePath, { embeddingLength: 256 });
+    const wide = await cloud.client.spawnWorker({ hive: HIVE, model: WIDE_MODEL, source: pathToFileURL(widePath).href });
+    await cloud.client.waitForWorkerReady(wide.id, 60_000);
     const slow = httpRequest(`${cloud.queen.url}/v1/embeddings`, {
       method: "POST",
       headers: { authorization: `Bearer ${cloud.apiKey}`, "content-type": "application/json" },
     });
-    // The client reads nothing, not even the head, until the hive has paused: once some of an
-    // answer has flowed, loopback TCP grows the queen's send buffer (up to net.ipv4.tcp_wmem's
-    // 4 MiB here) and can take in all of this ~2.6 MB answer before any window fills.
+    // The client reads nothing, not even the head, until the hive has paused.
     const [socket] = (await once(slow, "socket")) as [Socket];
     socket.pause();
-    slow.end(JSON.stringify({ model: TINY_MODEL, input: Array.from({ length: 2048 }, (_, n) => `input number ${n} of the slow reader`) }));
+    slow.end(JSON.stringify({ model: WIDE_MODEL, input: Array.from({ length: 2048 }, (_, n) => `${n}`) }));
     const pausedLine = await lineWhere((line) => line.includes("paused reading the worker"), "the hive to stop reading the worker");
     const unacked = (JSON.parse(pausedLine) as { unacked_bytes: number }).unacked_bytes;
     expect(unacked).toBeGreaterThanOrEqual(RELAY_WINDOW_BYTES);
@@ -135,6 +144,7 @@ describe("relay flow control through a real hive and workers", () => {
     for await (const chunk of response) chunks.push(chunk as Buffer);
     const answer = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { data: Array<{ index: number; embedding: number[] }> };
     expect(answer.data.map((item) => item.index)).toEqual(Array.from({ length: 2048 }, (_, n) => n));
+    expect(answer.data[0]?.embedding).toHaveLength(256);
     const endLine = await lineWhere(slowAnswerLine, "the hive's line for the slow answer");
     const ended = JSON.parse(endLine) as { outcome: string; flow_pauses: number; max_unacked_bytes: number };
     expect(ended.outcome).toBe("answered");
