@@ -1,6 +1,8 @@
-// A simulated hive for the registry bench: one `ws` client with a valid hive token that says hello,
-// answers worker_spawn jobs as a real hive does (data {worker_id, pid, port}, then done), relays
-// requests to "workers" that answer one token at once, heartbeats each of its workers at the
+// A simulated hive for the registry and queen-path benches: one `ws` client with a valid hive token
+// that says hello, answers worker_spawn jobs as a real hive does (data {worker_id, pid, port}, then
+// done), relays requests to "workers" that answer at once (one token; a stream asked for
+// `max_tokens` N gets N chunk frames, `frameGapMs` apart, as the hive's FlushTick spaces a fast
+// worker's text), sending the frames of one moment as one batch as a real hive does; heartbeats each of its workers at the
 // queen's interval, batched as a real hive batches them (the hive's own HeartbeatBatcher), and
 // pings like a real hive. After the queen restarts it reconnects and its
 // hello lists the workers it still has, as a restarted queen expects.
@@ -10,9 +12,9 @@ import { hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
 import { type HiveToQueenFrame, PING_FRAME, PROTOCOL_VERSION, QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import { TEST_DEVICES } from "../../test/support/test-devices.js";
+import { type AnswerPart, playAnswer } from "./canned-answers.js";
 
-/** A chat completion of one token, as a worker answers it. */
-const ONE_TOKEN = JSON.stringify({ object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "a" }, finish_reason: "length" }] });
+type ResponseFrame = Extract<HiveToQueenFrame, { type: "response_head" | "response_chunk" | "response_end" }>;
 
 export interface HiveTally {
   heartbeatsSent: number;
@@ -27,6 +29,8 @@ export class SimulatedHive {
   welcomedAtMs = 0;
   private ws: WebSocket | undefined;
   private timers: NodeJS.Timeout[] = [];
+  /** The next frame of each streamed answer under way. */
+  private readonly answerTimers = new Set<NodeJS.Timeout>();
   private jobSeqs = new Map<string, number>();
   private stopped = false;
   private readonly heartbeats = new HeartbeatBatcher({
@@ -44,6 +48,8 @@ export class SimulatedHive {
     private readonly token: string,
     private readonly intervalMs: number,
     private readonly tally: HiveTally,
+    /** Between two frames of a streamed answer, ms. */
+    private readonly frameGapMs = 15,
   ) {}
 
   /** Connects (retrying every second until the queen answers) and resolves once welcomed. */
@@ -85,6 +91,8 @@ export class SimulatedHive {
   close(): void {
     this.stopped = true;
     this.stopBeating();
+    for (const timer of this.answerTimers) clearTimeout(timer);
+    this.answerTimers.clear();
     this.ws?.close(1000, "bench over");
   }
 
@@ -119,9 +127,7 @@ export class SimulatedHive {
         return;
       }
       case "request":
-        this.send({ type: "response_head", requestId: frame.requestId, status: 200, headers: { "content-type": "application/json" } });
-        this.send({ type: "response_chunk", requestId: frame.requestId, seq: 0, data: ONE_TOKEN });
-        this.send({ type: "response_end", requestId: frame.requestId, chunks: 1 });
+        this.answer(frame.requestId, frame.body);
         return;
       case "error":
         this.tally.errors.set(frame.code, (this.tally.errors.get(frame.code) ?? 0) + 1);
@@ -129,6 +135,25 @@ export class SimulatedHive {
       default:
         return;
     }
+  }
+
+  /** Answers at once (bench/support/canned-answers.ts), numbering the answer's chunks as a hive does. */
+  private answer(requestId: string, body: string): void {
+    let seq = 0;
+    const toFrame = (part: AnswerPart): ResponseFrame => {
+      if ("head" in part) return { type: "response_head", requestId, status: part.head.status, headers: { "content-type": part.head.contentType } };
+      if ("chunk" in part) return { type: "response_chunk", requestId, seq: seq++, data: part.chunk };
+      return { type: "response_end", requestId, chunks: seq };
+    };
+    playAnswer(body, (parts) => this.send({ type: "batch", frames: parts.map(toFrame) }), (step) => this.later(step));
+  }
+
+  private later(step: () => void): void {
+    const timer = setTimeout(() => {
+      this.answerTimers.delete(timer);
+      step();
+    }, this.frameGapMs);
+    this.answerTimers.add(timer);
   }
 
   private jobEvent(jobId: string, event: Extract<HiveToQueenFrame, { type: "job_event" }>["event"]): void {
