@@ -101,8 +101,19 @@ export class Registry extends DurableObject<Env> {
   async hiveFacts(hiveName: string, facts: { devices: HiveDevices; models: CatalogModel[] }, returning?: ReturningWorker[]): Promise<void> {
     this.hiveFactsTable.set(hiveName, facts);
     await this.ctx.storage.put(HIVE_FACTS_KEY_PREFIX + hiveName, this.hiveFactsTable.get(hiveName));
-    if (returning !== undefined) this.scheduler().expectReturning(hiveName, returning);
-    this.scheduler().reconsider();
+    const plan = (): void => {
+      const scheduler = this.scheduler();
+      if (returning !== undefined) scheduler.expectReturning(hiveName, returning);
+      scheduler.reconsider();
+    };
+    if (this.recalling === undefined) return plan();
+    // Woken from eviction (a hive's minutely hive_status often is what wakes it), some hives'
+    // snapshots are not in yet: a plan made now, or on the next snapshot in, would start a
+    // min_workers worker that a hive still to report already runs. Not awaited: the recall asks
+    // every online hive's session, this caller's too, which is waiting on this call.
+    void this.recalled()
+      .then(plan)
+      .catch((error: unknown) => console.error(`could not plan after hive ${hiveName}'s facts`, error));
   }
 
   /** An admin set (`policy`) or removed (null) a model's policy in D1: it applies from now on. */
@@ -138,12 +149,14 @@ export class Registry extends DurableObject<Env> {
 
   /** The relay holding `leaseId` ended; `worker_failed` passes that worker over for a while, `relay_lost` does not. */
   async release(leaseId: string, end: LeaseEnd): Promise<void> {
+    await this.recalled();
     this.scheduler().release(leaseId, end);
     await this.scheduleIdleCheck();
   }
 
   /** The client of a queued request went away: it leaves the queue. */
   async abandon(requestId: string): Promise<void> {
+    await this.recalled();
     this.scheduler().abandon(requestId);
   }
 
@@ -180,6 +193,7 @@ export class Registry extends DurableObject<Env> {
 
   /** The leases `workerId` holds and whether it is passed over after a failure (tests, diagnostics). */
   async schedulingOf(workerId: string): Promise<WorkerScheduling> {
+    await this.recalled();
     return this.scheduler().schedulingOf(workerId);
   }
 
@@ -192,6 +206,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Requests waiting in the queen's queue now, per model (GET /metrics). */
   async queueDepths(): Promise<Record<string, number>> {
+    await this.recalled();
     return this.scheduler().queuedByModel();
   }
 
@@ -211,7 +226,11 @@ export class Registry extends DurableObject<Env> {
     if (current === null || current > due || current < Date.now()) await this.ctx.storage.setAlarm(Math.max(due, Date.now()));
   }
 
-  /** Made on first use: the queen's config is read from env, and a bad one throws to the caller. */
+  /**
+   * Made on first use: the queen's config is read from env, and a bad one throws to the caller.
+   * Every caller waits for a wake's recall first (hiveFacts defers its plan instead): a scheduler
+   * made meanwhile would plan on each snapshot as it came in, against a half-filled table.
+   */
   private scheduler(): Scheduler {
     if (this.scheduling) return this.scheduling;
     this.scheduling = new Scheduler({

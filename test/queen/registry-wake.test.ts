@@ -1,10 +1,11 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { RECORD_AHEAD_MS } from "../../queen/registry/idle-records.js";
 import { registryStub } from "../../queen/registry/stub.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
-import { auth } from "./hive-socket.js";
-import { hiveServing } from "./job-client.js";
+import { call } from "./admin-api.js";
+import { auth, eventually, helloFrame, modelState, TEST_DEVICES, TestHive } from "./hive-socket.js";
+import { hiveServing, spawnWorker } from "./job-client.js";
 
 /** A lease for one request of `model`, given up after `waitMs` (ok: false) if no worker can take it. */
 async function lease(model: string, waitMs = 2000) {
@@ -79,6 +80,32 @@ describe("registry after eviction", () => {
     await runInDurableObject(registryStub(env), (_instance, state) => state.abort("evicted")).catch(() => {});
     await registryStub(env).stats();
     expect(await stored("idle:wrk_ghost1")).toBeUndefined();
+  });
+
+  it("starts no min_workers worker while the snapshot of the hive that runs one is still on its way", async () => {
+    const model = "min-wake-model";
+    // The hive that runs the policy's worker: its name sorts after the other's, so the wake's
+    // recall, which asks the online hives in that order, most likely hears from it last.
+    await hiveServing("min-wake-z", model);
+    // A hive that could run the model too (its catalog has it), and serves another.
+    const other = await TestHive.connect("min-wake-b", await TestHive.register("min-wake-b"));
+    const catalog = [{ source: "file:/models/min-wake.gguf", name: model, sizeBytes: 1024 ** 2, memoryBytes: 1024 ** 2, vramBytes: 1024 ** 2 }];
+    other.send({ ...helloFrame(), models: catalog });
+    await other.next("welcome");
+    const otherWorker = await spawnWorker(other, "min-wake-other", 40002);
+    const beating = setInterval(() => other.heartbeat(otherWorker, "min-wake-other"), 100);
+    onTestFinished(() => clearInterval(beating));
+    await eventually(async () => (await modelState("min-wake-other")) !== undefined);
+    expect((await call("PUT", `/v1/models/${model}/policy`, { body: { min_workers: 1 } })).status).toBe(200);
+
+    await runInDurableObject(registryStub(env), (_instance, state) => state.abort("evicted")).catch(() => {});
+    // The other hive's minutely hive_status is what wakes the Registry.
+    other.send({ type: "hive_status", devices: TEST_DEVICES, models: catalog });
+
+    const listed = await (await SELF.fetch("https://queen/v1/workers?hive_id=min-wake-z", { headers: auth })).json();
+    expect((listed as { data: { model: string }[] }).data.map((worker) => worker.model)).toEqual([model]);
+    // Planned on a half-filled table, the policy would have had a second worker started here.
+    await expect(other.next("job_start", 1500)).rejects.toThrow(/no "job_start" frame/);
   });
 
   it("never places a worker of a hive that went offline", async () => {
