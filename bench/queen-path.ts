@@ -112,8 +112,9 @@ async function startQueen(gapMs: number): Promise<Target> {
 
 async function startFloor(gapMs: number): Promise<Target> {
   const config = unstable_readConfig({ config: join(PROJECT_ROOT, "wrangler.toml") });
+  if (config.compatibility_date === undefined) throw new Error("wrangler.toml names no compatibility_date for the floor to share");
   const floor = await startQueenFloor({
-    compatibilityDate: config.compatibility_date ?? "2026-04-20",
+    compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
     frameGapMs: gapMs,
   });
