@@ -1,11 +1,10 @@
-// A simulated hive for the registry and queen-path benches: one `ws` client with a valid hive token
-// that says hello, answers worker_spawn jobs as a real hive does (data {worker_id, pid, port}, then
-// done), relays requests to "workers" that answer at once (one token; a stream asked for
-// `max_tokens` N gets N chunk frames, `frameGapMs` apart, as the hive's FlushTick spaces a fast
-// worker's text), sending the frames of one moment as one batch as a real hive does; heartbeats each of its workers at the
-// queen's interval, batched as a real hive batches them (the hive's own HeartbeatBatcher), and
-// pings like a real hive. After the queen restarts it reconnects and its
-// hello lists the workers it still has, as a restarted queen expects.
+// A simulated hive for the registry and queen-path benches: one `ws` client with a valid hive
+// token. It says hello; answers worker_spawn jobs as a real hive does (data {worker_id, pid, port},
+// then done); relays requests to "workers" that answer at once (./canned-answers.ts: one token, or
+// a stream's frames `frameGapMs` apart), the frames of one moment in one batch as a real hive sends
+// them; heartbeats each of its workers at the queen's interval, batched as a real hive batches them
+// (the hive's own HeartbeatBatcher); and pings like a real hive. After the queen restarts it
+// reconnects, and its hello lists the workers it still has, as a restarted queen expects.
 import WebSocket from "ws";
 import { HeartbeatBatcher } from "../../hive/connection/heartbeat-batcher.js";
 import { hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
