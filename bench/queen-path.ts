@@ -15,6 +15,7 @@ import { unstable_readConfig } from "wrangler";
 import { z } from "zod";
 import { DEFAULTS as QUEEN_DEFAULTS } from "../queen/config.js";
 import { PROJECT_ROOT, startLocalQueen } from "../scripts/local-cloud/queen.js";
+import { waitUntil } from "../shared/wait-until.js";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { writeBenchResults } from "./support/bench-results.js";
 import { formatLoadAverage } from "./support/load-average.js";
@@ -73,8 +74,12 @@ async function startQueen(gapMs: number): Promise<Target> {
   const before = new Set(childPidsMatching("workerd"));
   const queen = await startLocalQueen({ persistDir: dir, adminKey: ADMIN_KEY, port: 0 });
   const pids = childPidsMatching("workerd").filter((pid) => !before.has(pid));
-  const admin = async (method: string, path: string, body: unknown): Promise<unknown> => {
-    const response = await fetch(queen.url + path, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const admin = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const response = await fetch(queen.url + path, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
     return response.json();
   };
@@ -85,13 +90,7 @@ async function startQueen(gapMs: number): Promise<Target> {
     hive = new SimulatedHive(queen.url, HIVE_NAME, token, QUEEN_DEFAULTS.heartbeatIntervalMs, tally, gapMs);
     await hive.connect();
     await admin("POST", "/v1/jobs", { operation: "worker_spawn", hive: HIVE_NAME, model: MODEL, source: "file:/bench/model.gguf" });
-    const listedBy = Date.now() + 30_000;
-    for (;;) {
-      const listed = (await (await fetch(`${queen.url}/v1/workers`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).json()) as { data: unknown[] };
-      if (listed.data.length > 0) break;
-      if (Date.now() > listedBy) throw new Error("the simulated hive's worker was not listed within 30 s");
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitUntil(async () => ((await admin("GET", "/v1/workers")) as { data: unknown[] }).data.length > 0, 30_000, "the simulated hive's worker to be listed");
   } catch (error) {
     hive?.close();
     await queen.dispose();

@@ -107,6 +107,12 @@ export async function spawnWorker(hive: TestHive, model: string, port = 40001): 
   return workerId;
 }
 
+/** Heartbeats `workerId` every 100 ms (the tests' interval is 200 ms) until the test ends, like a live worker. */
+export function keepBeating(hive: TestHive, workerId: string, model: string): void {
+  const beating = setInterval(() => hive.heartbeat(workerId, model), 100);
+  onTestFinished(() => clearInterval(beating));
+}
+
 /**
  * A greeted hive named `name` with one ready worker of `model`, once /v1/models lists it. The
  * worker beats like a live one until the test ends: a test that waits a while (for a metrics
@@ -115,8 +121,7 @@ export async function spawnWorker(hive: TestHive, model: string, port = 40001): 
 export async function hiveServing(name: string, model: string): Promise<TestHive> {
   const hive = await TestHive.greeted(name);
   const workerId = await spawnWorker(hive, model);
-  const beating = setInterval(() => hive.heartbeat(workerId, model), 100);
-  onTestFinished(() => clearInterval(beating));
+  keepBeating(hive, workerId, model);
   await eventually(async () => (await listModelIds()).includes(model));
   return hive;
 }

@@ -1,11 +1,11 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RECORD_AHEAD_MS } from "../../queen/registry/idle-records.js";
 import { registryStub } from "../../queen/registry/stub.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
 import { call } from "./admin-api.js";
 import { auth, eventually, helloFrame, modelState, TEST_DEVICES, TestHive } from "./hive-socket.js";
-import { hiveServing, spawnWorker } from "./job-client.js";
+import { hiveServing, keepBeating, spawnWorker } from "./job-client.js";
 
 /** A lease for one request of `model`, given up after `waitMs` (ok: false) if no worker can take it. */
 async function lease(model: string, waitMs = 2000) {
@@ -93,8 +93,7 @@ describe("registry after eviction", () => {
     other.send({ ...helloFrame(), models: catalog });
     await other.next("welcome");
     const otherWorker = await spawnWorker(other, "min-wake-other", 40002);
-    const beating = setInterval(() => other.heartbeat(otherWorker, "min-wake-other"), 100);
-    onTestFinished(() => clearInterval(beating));
+    keepBeating(other, otherWorker, "min-wake-other");
     await eventually(async () => (await modelState("min-wake-other")) !== undefined);
     expect((await call("PUT", `/v1/models/${model}/policy`, { body: { min_workers: 1 } })).status).toBe(200);
 

@@ -13,7 +13,7 @@ import { registryStub } from "../../queen/registry/stub.js";
 import { relayFailureOf } from "../../queen/scheduling/failover.js";
 import { contentSoFar } from "../support/sse-streams.js";
 import { auth, contentChunk, eventually, helloFrame, listModelIds, TestHive } from "./hive-socket.js";
-import { hiveServing, spawnWorker } from "./job-client.js";
+import { hiveServing, keepBeating, spawnWorker } from "./job-client.js";
 
 function chat(model: string): Promise<Response> {
   return SELF.fetch("https://queen/v1/chat/completions", {
@@ -64,8 +64,7 @@ describe("relay flow control", () => {
   it("does not acknowledge what a client has not read, while another request of the hive is answered", async () => {
     const hive = await hiveServing("slow-hive", "slow-model");
     const second = await spawnWorker(hive, "slow-model");
-    const beating = setInterval(() => hive.heartbeat(second, "slow-model"), 100);
-    onTestFinished(() => clearInterval(beating));
+    keepBeating(hive, second, "slow-model");
     const slowResponse = chat("slow-model");
     const slow = await hive.next("request");
     hive.send({ type: "response_head", requestId: slow.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
@@ -228,8 +227,7 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
   it("stops the relay of a worker given up mid-answer (a malformed event) on its hive, and ends its lease as failed", async () => {
     const hive = await TestHive.greeted("malformed-worker-hive");
     const workerId = await spawnWorker(hive, "malformed-worker-model");
-    const beating = setInterval(() => hive.heartbeat(workerId, "malformed-worker-model"), 100);
-    onTestFinished(() => clearInterval(beating));
+    keepBeating(hive, workerId, "malformed-worker-model");
     await eventually(async () => (await listModelIds()).includes("malformed-worker-model"));
 
     const responsePromise = chat("malformed-worker-model");
