@@ -38,6 +38,8 @@ export function modelView(entry: ModelArtifact) {
       cpu_only_ram_bytes: memory.cpuOnlyRamBytes,
       full_offload_vram_bytes: memory.fullOffloadVramBytes,
     },
+    /** The names its workers were started under, the latest first. */
+    served_as: (entry.servedAs ?? []).map((served) => served.name),
   };
 }
 

@@ -3,10 +3,12 @@
 // it detached, reports `{worker_id, pid, port}` once it listens (before it loads), and ends when
 // the model is loaded, or with the worker's own reason why it could not load it. The load has no
 // deadline: it fails when the worker goes silent or its progress stands still for the hive's
-// --worker-load-stall-ms (default 5 minutes), never merely for taking long.
-import { RbeeError } from "../../shared/errors.js";
+// --worker-load-stall-ms (default 5 minutes), never merely for taking long. Once loaded, the
+// model's catalog entry remembers the name it is served as (../catalog/model/served-names.ts).
+import { describeError, RbeeError } from "../../shared/errors.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import { modelFilePath } from "../catalog/model/model-artifact.js";
+import { noteServedName } from "../catalog/model/served-names.js";
 import { spawnWorker } from "../processes/spawn-worker.js";
 import { stopProcess } from "../processes/stop-process.js";
 import { resolveWorker } from "../provisioners/worker/resolve-worker.js";
@@ -89,4 +91,8 @@ export async function runWorkerSpawn(
     throw error;
   });
   context.narrate("ready", `worker ${workerId} is ready on ${ready.device ?? "an unknown device"} with ${ready.slotsTotal} slot(s)`);
+  // The worker serves either way; without the note its name is only lost once it stops.
+  await noteServedName(services.models.catalog, modelEntry.id, model, context.signal).catch((error: unknown) => {
+    context.narrate("warning", `could not remember in the catalog that '${modelEntry.id}' is served as '${model}': ${describeError(error)}`);
+  });
 }

@@ -1,6 +1,7 @@
 // Ask for a model by name and rbee runs it: a real queen, a real hive with the tiny model in its
 // catalog and no worker, and the official OpenAI client. The first requests start one worker,
-// not several; a request with `keep_alive: 0` lets the queen unload it once answered. A model's
+// not several; a request with `keep_alive: 0` lets the queen unload it once answered. A model a
+// worker_spawn served under a name of its own is started again under that name. A model's
 // policy keeps min_workers running with no request at all, and its source lets the queen start
 // a model no hive has yet (the hive fetches it as part of the spawn).
 import { copyFile } from "node:fs/promises";
@@ -34,14 +35,14 @@ describe("auto-spawn", () => {
     await cloud?.stop();
   });
 
-  async function modelState(): Promise<string | undefined> {
+  async function modelState(name = model): Promise<string | undefined> {
     const response = await fetch(`${cloud.queen.url}/v1/models`, { headers: { authorization: `Bearer ${cloud.apiKey}` } });
     const listed = ((await response.json()) as { data: ListedModel[] }).data;
-    return listed.find((each) => each.id === model)?.state;
+    return listed.find((each) => each.id === name)?.state;
   }
 
-  async function workersOfModel(): Promise<{ id: string; state: string }[]> {
-    return (await cloud.client.listWorkers()).filter((worker) => worker.model === model);
+  async function workersOfModel(name = model): Promise<{ id: string; state: string }[]> {
+    return (await cloud.client.listWorkers()).filter((worker) => worker.model === name);
   }
 
   it("lists a catalog model nobody serves as loadable", async () => {
@@ -69,6 +70,27 @@ describe("auto-spawn", () => {
     await waitUntil(async () => (await workersOfModel()).length === 0, 30_000, "the idle worker to be stopped");
     await waitUntil(async () => (await modelState()) === "loadable", 10_000, "the model to be loadable again");
   }, 60_000);
+
+  it("starts a model again under the name a worker_spawn served it as, once that worker was unloaded", async () => {
+    // As `npm start -- --model-name chat` does: the name is not the one the file's own gives.
+    const named = "served-as-chat";
+    const spawned = await cloud.client.runJob({ operation: "worker_spawn", hive: "spawn-hive", model: named, source: cloud.modelSource });
+    expect(spawned.type).toBe("done");
+    const client = openAiClient(cloud);
+    const last = { model: named, messages: [{ role: "user" as const, content: "Bye" }], max_tokens: 4, keep_alive: 0 };
+    expect((await client.chat.completions.create(last)).model).toBe(named);
+    await waitUntil(async () => (await workersOfModel(named)).length === 0, 30_000, "the idle worker to be stopped", POLL_MS);
+
+    await waitUntil(async () => (await modelState(named)) === "loadable", 10_000, "the served name to be listed as loadable", POLL_MS);
+    const again = await client.chat.completions.create({ model: named, messages: [{ role: "user", content: "Hello again" }], max_tokens: 4 });
+    expect(again.model).toBe(named);
+    expect(again.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    const [worker] = await workersOfModel(named);
+    expect(worker).toBeDefined();
+    expect(await modelState()).toBe("loadable"); // the file's own name still answers too
+    expect((await admin("DELETE", `/v1/workers/${worker!.id}`)).status).toBe(202);
+    await waitUntil(async () => (await workersOfModel(named)).length === 0, 30_000, "the deleted worker to leave", POLL_MS);
+  }, 120_000);
 
   async function admin(method: string, path: string, body?: unknown): Promise<Response> {
     return fetch(`${cloud.queen.url}${path}`, {

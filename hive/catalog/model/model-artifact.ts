@@ -1,6 +1,8 @@
 // A model catalog entry: the common artifact fields plus what rbee read from the GGUF itself
-// (never from the file name) and an estimate of the memory a worker needs to load it.
+// (never from the file name), an estimate of the memory a worker needs to load it, and the names
+// its workers were started under (./served-names.ts).
 import { z } from "zod";
+import { ModelName } from "../../../shared/protocol/worker-heartbeat.js";
 import { ArtifactFields } from "../artifact.js";
 import { resolveInside } from "../artifact-id.js";
 
@@ -46,7 +48,18 @@ export const ModelDetails = z.object({
 });
 export type ModelDetails = z.infer<typeof ModelDetails>;
 
-export const ModelArtifact = ArtifactFields.extend({ details: ModelDetails.nullable() });
+/** Most names an entry remembers; a name served longer ago than the last this many is forgotten. */
+export const MAX_SERVED_NAMES = 8;
+
+/** A name a worker of this model was started under, and when (ISO 8601). */
+export const ServedName = z.object({ name: ModelName, at: z.string() });
+export type ServedName = z.infer<typeof ServedName>;
+
+export const ModelArtifact = ArtifactFields.extend({
+  details: ModelDetails.nullable(),
+  /** The names workers of it were started under, the latest first; absent until one was. */
+  servedAs: z.array(ServedName).max(MAX_SERVED_NAMES).optional(),
+});
 export type ModelArtifact = z.infer<typeof ModelArtifact>;
 
 /** The GGUF to load for an available entry; metadata read back from disk must still name a file inside its folder. */
