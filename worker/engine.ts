@@ -97,6 +97,8 @@ interface Generated {
   text: string;
   toolCalls?: ChatToolCall[];
   stopReason: LlamaStopReason;
+  /** The tokens generated, counted apart where onToken does not hear of them all (a call's). */
+  completionTokens?: number;
 }
 
 /** Seconds a client refused for a full queue (or a stopping worker) should wait. */
@@ -247,6 +249,11 @@ export class Engine {
         return { text: response.response, stopReason: response.metadata.stopReason };
       }
       const calls = new ToolCallStream(options.onToolCallDelta);
+      // node-llama-cpp tells onToken only of text: the tokens of a call are what the slot's
+      // sequence counted as generated.
+      const meter = slot.chat.sequence.tokenMeter;
+      const before = meter.getState();
+      const generatedTokens = () => meter.diff(before).usedOutputTokens;
       try {
         const response = await slot.forcedCall.run(tools.mustCall, () =>
           slot.chat.generateResponse(history, {
@@ -258,12 +265,13 @@ export class Engine {
             onFunctionCallParamsChunk: calls.onParamsChunk,
           }),
         );
-        return { text: response.response, toolCalls: calls.finish(response.functionCalls ?? []), stopReason: response.metadata.stopReason };
+        const toolCalls = calls.finish(response.functionCalls ?? []);
+        return { text: response.response, toolCalls, stopReason: response.metadata.stopReason, completionTokens: generatedTokens() };
       } catch (error) {
         // node-llama-cpp writes a call's arguments past maxTokens until the context is full, then
         // fails to shift it: the call was cut off by length, as a client should hear it.
         if (!isContextFull(error)) throw error;
-        return { text: "", toolCalls: [], stopReason: "maxTokens" };
+        return { text: "", toolCalls: [], stopReason: "maxTokens", completionTokens: generatedTokens() };
       }
     });
   }
@@ -347,11 +355,13 @@ export class Engine {
       const generated = await run(lease.slot, { signal, stopOnAbortSignal: true, grammar, onToken, onTextChunk });
       const toolCalls = generated.toolCalls ?? [];
       const finishReason = finishReasonOf(generated.stopReason, grammar !== undefined, generated.text);
+      const generatedTokens = Math.max(completionTokens, generated.completionTokens ?? 0);
+      this.tokenRate.add(generatedTokens - completionTokens); // a call's tokens, known only now
       return {
         text: generated.text,
         toolCalls,
         finishReason: toolCalls.length > 0 && finishReason !== "abort" ? "tool_calls" : finishReason,
-        usage: usage(promptTokens, completionTokens),
+        usage: usage(promptTokens, generatedTokens),
       };
     } catch (error) {
       // Aborted before the first token: node-llama-cpp throws the signal's reason instead of returning.

@@ -38,6 +38,25 @@ describe("tool calls on the worker", () => {
     }
   });
 
+  it("counts the tokens of a call in usage, streamed or not, and stops a call at max_tokens with finish_reason length", async () => {
+    const request = { model: MODEL_NAME, messages: ASK_WEATHER, tools: [WEATHER_TOOL], tool_choice: "required", seed: 2 } satisfies ChatCompletionCreateParamsNonStreaming;
+    const whole = await client.chat.completions.create(request);
+    const call = whole.choices[0]?.message.tool_calls?.[0];
+    expectValidCall(call, ["get_weather"]);
+    // The tiny model's vocabulary is bytes and a few merges: a call takes at least a token per 4 characters.
+    const callCharacters = JSON.stringify(call).length;
+    expect(whole.usage?.completion_tokens).toBeGreaterThan(callCharacters / 4);
+
+    const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+    let streamedUsage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) streamedUsage = chunk.usage ?? streamedUsage;
+    expect(streamedUsage).toEqual(whole.usage);
+
+    const cut = await client.chat.completions.create({ ...request, max_tokens: 5 });
+    expect(cut.choices[0]?.finish_reason).toBe("length");
+    expect(cut.usage?.completion_tokens).toBe(5);
+  });
+
   it("calls the function tool_choice names, and streams pieces that assemble into the same call", async () => {
     const request = {
       model: MODEL_NAME,
