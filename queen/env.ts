@@ -17,5 +17,7 @@ export interface QueenEnv {
     relayId: string;
     /** Set by the inference routes as they learn it (model, then the hive and worker serving it). */
     inference: InferenceFacts | undefined;
+    /** A stream whose client did not ask for its usage chunk, which the queen asked for (usage/unasked-usage.ts). */
+    usageUnasked: boolean | undefined;
   };
 }

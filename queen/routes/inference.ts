@@ -1,7 +1,8 @@
 // The OpenAI inference routes (chat completions, completions, embeddings): each validates its
 // request and relays it as it is through the shared relay core (inference-relay.ts: lease,
 // relay, failover, error redaction, headers). Every request is counted, with its tokens, for the
-// API key that made it (usage/meter-usage).
+// API key that made it (usage/meter-usage), a stream's too when its client did not ask for them
+// (usage/unasked-usage).
 import { Hono } from "hono";
 import type { z } from "zod";
 import { ChatCompletionRequest } from "../../shared/openai/chat-request.js";
@@ -13,16 +14,21 @@ import { parseRequest } from "../../shared/validation.js";
 import type { QueenEnv } from "../env.js";
 import { readJson } from "../http/read-json.js";
 import { meterUsage } from "../usage/meter-usage.js";
+import { askingForUsage, hideUnaskedUsage } from "../usage/unasked-usage.js";
 import { relayInference } from "./inference-relay.js";
 
 function inferenceRoute(schema: z.ZodType<{ model: string }> & { shape: Record<string, unknown> }, path: RelayablePath) {
-  return new Hono<QueenEnv>().use(meterUsage).post("/", async (c) => {
-    const arrivedAtMs = Date.now();
-    const body = await readJson(c);
-    const request = parseRequest(schema, body);
-    // Fields outside the API are stripped by the schema; the answer names them (x-rbee-ignored-fields).
-    return relayInference(c, request, path, arrivedAtMs, ignoredFieldsHeader(schema, body));
-  });
+  return new Hono<QueenEnv>()
+    .use(hideUnaskedUsage)
+    .use(meterUsage)
+    .post("/", async (c) => {
+      const arrivedAtMs = Date.now();
+      const body = await readJson(c);
+      const { request, unasked } = askingForUsage(parseRequest(schema, body));
+      c.set("usageUnasked", unasked);
+      // Fields outside the API are stripped by the schema; the answer names them (x-rbee-ignored-fields).
+      return relayInference(c, request, path, arrivedAtMs, ignoredFieldsHeader(schema, body));
+    });
 }
 
 export const chatCompletionRoutes = inferenceRoute(ChatCompletionRequest, "/v1/chat/completions");

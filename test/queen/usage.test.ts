@@ -62,6 +62,28 @@ describe("usage per key per day", () => {
     expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 5, completion_tokens: 3 }]);
   });
 
+  it("counts a stream's tokens when the client did not ask for include_usage: the worker is asked, the client gets no usage chunk", async () => {
+    const hive = await hiveServing("usage-unasked-hive", "usage-unasked-model");
+    const { id, key } = await createKey(["inference"]);
+    const responsePromise = chat(key, "usage-unasked-model", { stream: true });
+    const request = await hive.next("request");
+    const { requestId } = request;
+    expect(JSON.parse(request.body)).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    hive.send({ type: "response_head", requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    const token = 'data: {"choices":[{"delta":{"content":"a"}}]}\n\n';
+    const finish = 'data: {"choices":[{"delta":{},"finish_reason":"stop"}]}\n\n';
+    const usage = 'data: {"choices":[],"usage":{"prompt_tokens":6,"completion_tokens":2,"total_tokens":8}}\n\n';
+    const done = "data: [DONE]\n\n";
+    // The token split across frames, and the usage chunk in the same frame as the finish and [DONE].
+    hive.send({ type: "response_chunk", requestId, seq: 0, data: token.slice(0, 12) });
+    hive.send({ type: "response_chunk", requestId, seq: 1, data: token.slice(12) });
+    hive.send({ type: "response_chunk", requestId, seq: 2, data: `${finish}${usage}${done}` });
+    hive.send({ type: "response_end", requestId, chunks: 3 });
+    expect(await (await responsePromise).text()).toBe(`${token}${finish}${done}`);
+    await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
+    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 6, completion_tokens: 2 }]);
+  });
+
   it("adds requests up in one row per key per day, failed requests included", async () => {
     const { id, key } = await createKey(["inference"]);
     for (let i = 0; i < 3; i++) expect((await chat(key, "no-such-usage-model")).status).toBe(404);
