@@ -10,7 +10,7 @@ import { printJson, printListing } from "../output.js";
 import { ModelView, listOf } from "../queen-views.js";
 
 /** A model in a hive's catalog as the model_list job reports it. */
-const CatalogModel = z.looseObject({ id: z.string(), status: z.string(), size_bytes: z.number().nullable().optional() });
+const CatalogModel = z.looseObject({ id: z.string(), status: z.string(), size_bytes: z.number().nullable().optional(), served_as: z.array(z.string()).optional() });
 const CatalogList = z.looseObject({ models: z.array(CatalogModel) });
 const AliasView = z.looseObject({ alias: z.string(), model: z.string() });
 
@@ -31,7 +31,14 @@ export function registerModels(program: Command, context: CliContext): void {
       const jobId = await context.submitJob({ operation: "model_list", hive: options.hive });
       const { data } = await context.waitForJob(jobId, "model_list", false);
       const catalog = CatalogList.parse(data ?? { models: [] }).models;
-      printListing(options.json === true, catalog, (model) => ({ source: model.id, status: model.status, size: typeof model.size_bytes === "number" ? formatBytes(model.size_bytes) : null }), `hive '${options.hive}' holds no models`);
+      const row = (model: z.infer<typeof CatalogModel>) => ({
+        source: model.id,
+        status: model.status,
+        size: typeof model.size_bytes === "number" ? formatBytes(model.size_bytes) : null,
+        // The names its workers were started under, which clients may ask for besides the file's own.
+        "served as": model.served_as?.length ? model.served_as.join(",") : null,
+      });
+      printListing(options.json === true, catalog, row, `hive '${options.hive}' holds no models`);
     });
 
   models

@@ -134,6 +134,10 @@ describe("the rbee CLI", () => {
     await waitUntil(async () => (await cloud.client.listWorkers()).some((worker) => worker.state === "ready"), 60_000, "the worker to be ready");
     const workers = json(await admin(["workers", "ls", "--json"])) as Array<{ model: string; hive: string }>;
     expect(workers).toEqual([expect.objectContaining({ model: TINY_MODEL, hive: HIVE })]);
+    // The catalog remembers the name the worker was started under.
+    const catalog = json(await admin(["models", "ls", "--hive", HIVE, "--json"])) as Array<{ id: string; served_as: string[] }>;
+    expect(catalog).toEqual([expect.objectContaining({ id: decodeURI(cloud.modelSource.replace("file://", "file:")), served_as: [TINY_MODEL] })]);
+    expect((await admin(["models", "ls", "--hive", HIVE])).stdout).toMatch(new RegExp(String.raw`^SOURCE +STATUS +SIZE +SERVED AS\n\S+ +available +\S+ KiB +${TINY_MODEL}$`, "m"));
 
     const chat = await admin(["chat", "-m", TINY_MODEL, "--max-tokens", "8", "Hello"]);
     expect(chat.exitCode, String(chat.stderr)).toBe(0);
