@@ -125,11 +125,14 @@ export class WorkerRelays {
     this.inFlight.get(requestId)?.answer.ack(offset);
   }
 
-  /** Aborts one relay on the worker; false when it is not running (its end crossed the cancel). */
+  /**
+   * Aborts one relay on the worker (its client went away, or the queen gave the worker up); false
+   * when it is not running (its end crossed the cancel).
+   */
   cancel(requestId: string): boolean {
     const entry = this.inFlight.get(requestId);
     if (!entry) return false;
-    this.log(`request ${requestId} cancelled by the queen (client gone); aborting it on the worker`);
+    this.log(`request ${requestId} cancelled by the queen (its client went away, or the queen gave its worker up); aborting it on the worker`);
     this.abort(requestId, entry);
     return true;
   }

@@ -182,6 +182,7 @@ export class HiveSession extends DurableObject<Env> {
   /** Sends `frame` (a request or a resume) and resolves with the hive's answer to it, once its head came. */
   private async answer(ws: WebSocket, frame: Extract<QueenToHiveFrame, { type: "request" | "resume" }>, headTimeoutMs: number, startOffset = 0): Promise<Response> {
     const { requestId } = frame;
+    const workerId = frame.type === "request" ? frame.workerId : undefined;
     const pending = new PendingRelay(
       {
         onCancel: () => this.send(ws, { type: "cancel", requestId }),
@@ -192,6 +193,7 @@ export class HiveSession extends DurableObject<Env> {
         },
       },
       startOffset,
+      workerId,
     );
     this.relays.set(requestId, pending);
     this.send(ws, frame);
@@ -378,6 +380,7 @@ export class HiveSession extends DurableObject<Env> {
     const deleting = expired.length > 0 ? await this.jobs.deletingWorkers() : new Set<string>();
     for (const worker of expired) (deleting.has(worker.workerId) ? stopped : silent).push(worker);
     for (const worker of silent) console.warn(`hive ${hiveName}: worker ${worker.workerId} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats: dropped`);
+    this.abandonRelaysTo(silent);
     await this.reporter.gone(hiveName, silent, "heartbeats_missed");
     await this.reporter.gone(hiveName, stopped, "deleted");
     const offline = await this.jobs.offline();
@@ -444,6 +447,20 @@ export class HiveSession extends DurableObject<Env> {
       if (currentTokenHash !== undefined && readAttachment(ws)?.tokenHash === currentTokenHash) continue;
       ws.close(CloseCode.tokenRevoked, reason.slice(0, 120));
       await this.onSocketGone(ws, `closed: ${reason}`, true);
+    }
+  }
+
+  /**
+   * The relays in flight to workers that went silent (hung, or stopped without a word): a stream
+   * goes on from another worker now, and a request not yet answered is tried on another, rather
+   * than either waiting for the stall timeout or the request's deadline.
+   */
+  private abandonRelaysTo(workers: readonly ForgottenWorker[]): void {
+    const gone = new Set(workers.map((worker) => worker.workerId));
+    for (const pending of [...this.relays.values()]) {
+      if (pending.workerId === undefined || !gone.has(pending.workerId)) continue;
+      const message = `Worker ${pending.workerId} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats while answering.`;
+      pending.abandon(new RbeeError(502, "worker_unreachable", message, { retryAfterSeconds: 1 }));
     }
   }
 

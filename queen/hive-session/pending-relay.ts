@@ -53,6 +53,8 @@ export class PendingRelay {
     },
     /** Where in the answer's body this body starts: a resume's offset, 0 for a new request. Acks count from the answer's start. */
     startOffset = 0,
+    /** The worker answering, when the frame named it (a resume's does not). */
+    readonly workerId?: string,
   ) {
     this.enqueuedBytes = startOffset;
     this.ackedBytes = startOffset;
@@ -73,6 +75,16 @@ export class PendingRelay {
       // desiredSize then tells how many bytes wait in the queue: what was enqueued less those is what was pulled.
       { highWaterMark: RELAY_WINDOW_BYTES, size: (chunk) => chunk.byteLength },
     );
+  }
+
+  /**
+   * The worker answering is gone while the client still waits: the hive is told to stop, and the
+   * route reads `error` (as the head's refusal, or as a last event), which has it go on elsewhere.
+   */
+  abandon(error: RbeeError): void {
+    if (this.finished) return;
+    this.hooks.onCancel();
+    this.end(error);
   }
 
   /** The client went away: stop feeding the body and tell the hive, once. */

@@ -152,6 +152,38 @@ describe("request relay", () => {
     expect(await response.text()).toBe(events.join(""));
   });
 
+  it("goes on from another worker as soon as the one streaming an answer is dropped for silence, and tells the hive to stop it", async () => {
+    const hive = await TestHive.greeted("hung-worker-hive");
+    const hung = await spawnWorker(hive, "hung-model", 40001);
+    hive.heartbeat(hung, "hung-model"); // and never again: the worker hangs mid-answer
+    await eventually(async () => (await listModelIds()).includes("hung-model"));
+    const responsePromise = chat("hung-model", true);
+    const first = await hive.next("request");
+    expect(first.workerId).toBe(hung);
+    hive.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    hive.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: `data: ${contentChunk("Hel")}\n\n` });
+    const healthy = await spawnWorker(hive, "hung-model", 40002);
+    const beating = setInterval(() => hive.heartbeat(healthy, "hung-model"), 100);
+    try {
+      // Three missed 200 ms intervals, not the minute a stalled stream is given.
+      expect((await hive.next("cancel", 4000)).requestId).toBe(first.requestId);
+      const continued = await hive.next("request", 4000);
+      expect(continued.workerId).toBe(healthy);
+      expect(JSON.parse(continued.body).messages.at(-1)).toEqual({ role: "assistant", content: "Hel" });
+      const rest = [`data: ${contentChunk("lo")}\n\n`, "data: [DONE]\n\n"];
+      hive.send({ type: "response_head", requestId: continued.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+      rest.forEach((data, seq) => hive.send({ type: "response_chunk", requestId: continued.requestId, seq, data }));
+      hive.send({ type: "response_end", requestId: continued.requestId, chunks: rest.length });
+      const text = await (await responsePromise).text();
+      expect(text).toContain('"content":"Hel"');
+      expect(text).toContain('"content":"lo"');
+      expect(text).not.toContain("error");
+      expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+    } finally {
+      clearInterval(beating);
+    }
+  });
+
   it("handles a batch of frames in order, as if each had come alone", async () => {
     const hive = await TestHive.greeted("batch-hive");
     const workerId = await spawnWorker(hive, "batch-model");
