@@ -96,7 +96,8 @@ describe("/v1/rerank", () => {
     await expectRefused(reranker, { query: "" }, "query", "invalid_request");
     await expectRefused(reranker, { documents: [] }, "documents", "invalid_request");
     await expectRefused(reranker, { documents: undefined }, "documents", "invalid_request");
-    await expectRefused(reranker, { documents: [{ image: "x.png" }] }, "documents[0]", "invalid_request");
+    const image = await expectRefused(reranker, { documents: [{ image: "x.png" }] }, "documents[0].text", "invalid_request");
+    expect(image.message).toContain('documents[0]: Unrecognized key: "image"');
     const tooMany = await expectRefused(reranker, { documents: Array.from({ length: MAX_RERANK_DOCUMENTS + 1 }, () => "d") }, "documents", "invalid_request");
     expect(tooMany.message).toContain(`at most ${MAX_RERANK_DOCUMENTS}`);
     // The tiny reranker's context is 1,024 tokens.
