@@ -12,7 +12,8 @@ import { logMessageOf } from "../shared/log/json-log.js";
 import { modelNameFromSource } from "../shared/models/model-name.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
 import { ModelName } from "../shared/protocol/worker-heartbeat.js";
-import { startHiveProcess } from "./local-cloud/hive-process.js";
+import { HiveKeeper } from "./local-cloud/hive-keeper.js";
+import { type HiveProcessOptions, startHiveProcess } from "./local-cloud/hive-process.js";
 import { lockStateFolder } from "./local-cloud/instance-lock.js";
 import { localAdminKey } from "./local-cloud/local-key.js";
 import { startOrphanGuard } from "./local-cloud/orphan-guard.js";
@@ -166,10 +167,12 @@ shutdown.add("the queen's guard", () => guard.disarm());
 await guard.guardChildrenNamed(...QUEEN_PROCESSES);
 
 const client = new QueenClient(queen.url, apiKey);
+/** Once the cloud is up: starts the hive again should it exit. */
+let keeper: HiveKeeper | undefined;
 try {
   const { token } = await client.createHive(HIVE_NAME);
   await shutdown.checkpoint();
-  const hive = startHiveProcess({
+  const hiveOptions: HiveProcessOptions = {
     queenUrl: queen.url,
     name: HIVE_NAME,
     token,
@@ -180,8 +183,9 @@ try {
     exitWithParent: true,
     // The hive logs JSON lines to this pipe; what a person reads of each is its message.
     onLine: (line) => console.log(`[hive] ${logMessageOf(line)}`),
-  });
-  shutdown.add("the hive", () => hive.stop()); // the hive stops the workers it started before it exits
+  };
+  const hive = startHiveProcess(hiveOptions);
+  shutdown.add("the hive", () => (keeper ?? hive).stop()); // the hive stops the workers it started before it exits
   await hive.welcomed;
   await guard.guardChildrenNamed(...QUEEN_PROCESSES); // the queen welcomed the hive: every workerd is up
   // A previous npm start that died without stopping its worker (a crash, SIGKILL) left it running
@@ -194,6 +198,14 @@ try {
   } else {
     await startWorker(client, model);
   }
+  keeper = new HiveKeeper(hive, {
+    start: () => startHiveProcess(hiveOptions),
+    log: (line) => console.log(line),
+    giveUp: (reason) => {
+      console.error(`npm start: ${reason}`);
+      void shutdown.run("error", EXIT.failed);
+    },
+  });
 } catch (error) {
   // A signal during the start also breaks the steps above (the hive exits): that shutdown is the one.
   if (!shutdown.requested) console.error(`npm start: ${(error as Error).message}`);

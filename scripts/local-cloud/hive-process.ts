@@ -36,8 +36,16 @@ export interface HiveProcess {
   readonly workersAtStart: readonly string[];
   /** The exit code once the process has exited, null while it runs. */
   readonly exitCode: number | null;
+  /** Resolves once the process has exited, with how. */
+  exited: Promise<HiveExit>;
   /** SIGTERM, then SIGKILL after `graceMs`; safe to call twice. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** How a hive process ended: its exit code, or the signal that killed it. */
+export interface HiveExit {
+  exitCode: number | undefined;
+  signal: string | undefined;
 }
 
 export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
@@ -76,11 +84,13 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   });
   welcomed.catch(() => {}); // observed by callers that care; never an unhandled rejection
 
+  const exited = child.then(({ exitCode, signal }): HiveExit => ({ exitCode, signal }));
   let stopped: Promise<void> | undefined;
   return {
     pid,
     welcomed,
     workersAtStart,
+    exited,
     get exitCode() {
       return child.exitCode;
     },

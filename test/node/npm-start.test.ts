@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { PROJECT_ROOT } from "../../scripts/local-cloud/queen.js";
 import { descendants, runNpmStart, type NpmStart } from "../support/npm-start-process.js";
-import { isAlive, waitUntil } from "./local-cloud.js";
+import { isAlive, processesMentioning, waitUntil } from "./local-cloud.js";
 
 /** What `npm start` exits with when another instance holds the state folder or the port. */
 const EXIT_REFUSED = 3;
@@ -103,6 +103,24 @@ describe("npm start", () => {
     expect(second.all).toContain("scripts/start.ts");
     expect(second.all).toContain("RBEE_PORT=<port> npm start");
     expect(second.all).not.toContain("starting the queen");
+  });
+
+  it("starts its hive again when the hive is killed, and the model answers through the new one", { timeout: 90_000 }, async () => {
+    const hivesOfThisStart = async () => (await processesMentioning(`http://127.0.0.1:${port}`)).filter((pid) => descendants(running().pid).includes(pid));
+    // The worker is the one process whose command line names the hive's cache (its model file).
+    const workers = () => processesMentioning(join(stateDir, "cache"));
+    const workersBefore = await workers();
+    expect(workersBefore).toHaveLength(1);
+    const [killed, ...others] = await hivesOfThisStart();
+    expect(killed).toBeDefined();
+    expect(others).toEqual([]);
+    process.kill(killed!, "SIGKILL");
+    await waitUntil(() => running().output.includes(`the hive (pid ${killed}) exited killed by SIGKILL; starting it again`), 15_000, "npm start to restart its hive");
+    await waitUntil(async () => (await hivesOfThisStart()).some((pid) => pid !== killed), 15_000, "a new hive process");
+    // The worker outlived its hive and re-attaches to the new one: the model answers, with no second worker.
+    await waitUntil(async () => (await chat().catch(() => "")) !== "", 30_000, "the model to answer through the new hive");
+    expect(await workers()).toEqual(workersBefore);
+    expect(running().output).not.toContain("npm start: the hive exited");
   });
 
   it("keeps serving after refusing them, and Ctrl-C stops everything", { timeout: 60_000 }, async () => {
