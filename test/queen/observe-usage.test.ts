@@ -42,6 +42,27 @@ describe("observing a response's usage", () => {
     expect((await observe("sse", [`data: ${USAGE}`])).usage).toEqual({ promptTokens: 5, completionTokens: 3 });
   });
 
+  it("charges a stream cut before its usage one completion token per event that carried text or a call", async () => {
+    const chunk = (delta: string) => `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":${delta},"finish_reason":null}]}\n\n`;
+    const opening = chunk('{"role":"assistant","content":""}');
+    const texts = ['{"content":"Hel"}', '{"content":"lo"}', '{"tool_calls":[{"index":0,"function":{"arguments":"{"}}]}'].map(chunk);
+    expect((await observe("sse", [opening, ...texts])).usage).toEqual({ promptTokens: 0, completionTokens: 3 });
+    // Whole, its usage is the count: the estimate never raises it.
+    expect((await observe("sse", [opening, ...texts, `data: ${USAGE}\n\n`])).usage).toEqual({ promptTokens: 5, completionTokens: 3 });
+    const completion = (text: string) => `data: {"id":"c","object":"text_completion","choices":[{"index":0,"text":"${text}","finish_reason":null}]}\n\n`;
+    expect((await observe("sse", [completion("a"), completion("b"), completion("")])).usage).toEqual({ promptTokens: 0, completionTokens: 2 });
+  });
+
+  it("charges an Anthropic or Responses stream cut before its end by its deltas, not by the usage its first event names", async () => {
+    const start = 'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":0,"output_tokens":0}}}\n\n';
+    const delta = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}\n\n';
+    expect((await observe("sse", [start, delta, delta, delta])).usage).toEqual({ promptTokens: 0, completionTokens: 3 });
+    const created = 'data: {"type":"response.created","sequence_number":0,"response":{"usage":null}}\n\n';
+    const textDelta = 'data: {"type":"response.output_text.delta","sequence_number":1,"delta":"x"}\n\n';
+    const added = 'data: {"type":"response.content_part.added","sequence_number":2,"part":{"type":"output_text","text":""}}\n\n';
+    expect((await observe("sse", [created, added, textDelta, textDelta])).usage).toEqual({ promptTokens: 0, completionTokens: 2 });
+  });
+
   it("finds the usage of a JSON body split across chunks", async () => {
     expect((await observe("json", [USAGE.slice(0, 10), USAGE.slice(10)])).usage).toEqual({ promptTokens: 5, completionTokens: 3 });
   });
