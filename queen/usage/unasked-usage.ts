@@ -6,6 +6,7 @@
 // Left out, a stream without it counted no tokens at all, and a key's token limit did not hold
 // for streams.
 import { createMiddleware } from "hono/factory";
+import { EVENT_END } from "../../shared/protocol/relay-flow.js";
 import type { QueenEnv } from "../env.js";
 import { isEventStream } from "../http/event-stream.js";
 import { MAX_SSE_EVENT_CHARS } from "../streams/sse-data-reader.js";
@@ -62,9 +63,6 @@ export function withoutUsageChunk(body: ReadableStream<Uint8Array>): ReadableStr
     }),
   );
 }
-
-/** Where an event ends: the worker and the queen's splicing both write `\n\n`. */
-const EVENT_END = "\n\n";
 
 function isUsageChunk(event: string): boolean {
   const data = event.trim();
