@@ -3,6 +3,7 @@
 // continuing a partial answer (a trailing assistant message), as the queen's mid-stream failover does.
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { PROMPT_TOKENS_HEADER } from "../shared/openai/inference-headers.js";
 import { HiveChannelStub } from "../test/support/hive-channel-stub.js";
 import {
   chatText,
@@ -111,13 +112,15 @@ describe("a running worker", () => {
     expect(streamed).toBe(expected);
   });
 
-  it("sends a usage chunk before [DONE] when stream_options.include_usage is set", async () => {
+  it("sends a usage chunk before [DONE] when stream_options.include_usage is set, and names the prompt's tokens in the head", async () => {
     const response = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 8, stream: true, stream_options: { include_usage: true } }));
+    // For the queen, which charges them to a stream its client leaves before the usage chunk.
+    expect(response.headers.get(PROMPT_TOKENS_HEADER)).toBe(String(PROMPT_TOKENS_FOR_HI));
     const events = parseSse(await response.text());
     expect(events.at(-1)).toBe("[DONE]");
     const usageChunk = JSON.parse(events.at(-2) ?? "{}") as ChatChunkBody;
     expect(usageChunk.choices).toEqual([]);
-    expect(usageChunk.usage).toMatchObject({ completion_tokens: 8 });
+    expect(usageChunk.usage).toMatchObject({ prompt_tokens: PROMPT_TOKENS_FOR_HI, completion_tokens: 8 });
     expect(usageChunk.usage?.total_tokens).toBe((usageChunk.usage?.prompt_tokens ?? 0) + 8);
   });
 

@@ -3,6 +3,7 @@
 // continuing a partial text by sending prompt + text, as the queen's mid-stream failover does.
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { PROMPT_TOKENS_HEADER } from "../shared/openai/inference-headers.js";
 import {
   completionText,
   health,
@@ -65,6 +66,7 @@ describe("/v1/completions", () => {
     const response = await post(worker, "/v1/completions", greedy({ max_tokens: 40, stream: true, stream_options: { include_usage: true } }));
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(response.headers.get(PROMPT_TOKENS_HEADER)).toBe(String(PROMPT_TOKENS));
     const events = parseSse(await response.text());
 
     expect(events.at(-1)).toBe("[DONE]");

@@ -74,6 +74,8 @@ export interface GenerateOptions {
   onTextChunk?: (text: string) => void;
   /** Each piece of a tool call as it is generated (chat with tools), for streaming. */
   onToolCallDelta?: (delta: ChatToolCallDelta) => void;
+  /** The prompt's tokens, once counted: before the first token, so a stream's head can name them. */
+  onPromptTokens?: (count: number) => void;
 }
 
 /** One generation slot: a context sequence, with the chat and completion front ends bound to it. */
@@ -336,9 +338,10 @@ export class Engine {
   private async generate(
     promptTokens: number,
     grammar: LlamaGrammar | undefined,
-    { signal, onTextChunk }: GenerateOptions,
+    { signal, onTextChunk, onPromptTokens }: GenerateOptions,
     run: (slot: Slot, common: CommonGenerationOptions) => Promise<Generated>,
   ): Promise<Completion> {
+    onPromptTokens?.(promptTokens);
     let lease: SlotLease<Slot>;
     try {
       lease = await this.slots.acquire(signal);

@@ -15,7 +15,7 @@
 import type { IncomingMessage } from "node:http";
 import { describeError } from "../../shared/errors.js";
 import { isEventStreamType } from "../../shared/http/event-stream.js";
-import { REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";
+import { PROMPT_TOKENS_HEADER, REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";
 import { ChunkCoalescer } from "./chunk-coalescer.js";
 import type { FlushTick } from "./flush-tick.js";
 import type { RelayedAnswer } from "./relayed-answer.js";
@@ -25,8 +25,8 @@ import { requestWorker } from "./worker-request.js";
 export const FLUSH_INTERVAL_MS = 15;
 /** Buffered text that is sent at once, without waiting for the interval, in characters. */
 const FLUSH_SIZE_CHARS = 64 * 1024;
-/** Response headers worth passing on to the client. */
-const FORWARDED_HEADERS = ["content-type", "cache-control", "retry-after"];
+/** Response headers worth passing on: to the client, and the prompt's tokens to the queen's usage meter. */
+const FORWARDED_HEADERS = ["content-type", "cache-control", "retry-after", PROMPT_TOKENS_HEADER];
 
 export interface RelayTarget {
   requestId: string;

@@ -3,8 +3,10 @@
 // response body has passed through, never on the response's critical path, and in batches
 // (record-usage.ts). What it saw (status, tokens, first byte) also feeds the key's token limits,
 // the metrics and the request's log line (observability/inference-outcome.ts), so no stream is
-// read twice.
+// read twice. A stream's head names its prompt's tokens (PROMPT_TOKENS_HEADER, from the worker):
+// they count when the client leaves before the usage chunk, and the header goes no further.
 import { createMiddleware } from "hono/factory";
+import { PROMPT_TOKENS_HEADER } from "../../shared/openai/inference-headers.js";
 import type { QueenEnv } from "../env.js";
 import { inferenceOutcome } from "../observability/inference-outcome.js";
 import { type BodyKind, observeUsage } from "./observe-usage.js";
@@ -22,17 +24,24 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   let usage: Promise<TokenUsage> = Promise.resolve(NO_TOKENS);
   let firstChunkAtMs: () => number | undefined = () => undefined;
   if (kind !== undefined && response.body) {
-    const observed = observeUsage(response.body, kind);
+    const observed = observeUsage(response.body, kind, promptTokensOf(response.headers.get(PROMPT_TOKENS_HEADER)));
     usage = observed.usage;
     firstChunkAtMs = observed.firstChunkAtMs;
     // Same status and headers; only the body is the observed copy of the same bytes.
     c.res = new Response(observed.body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
+  // After the assignment: Hono copies the headers of the response it replaces into the new one.
+  if (c.res.headers.has(PROMPT_TOKENS_HEADER)) c.res.headers.delete(PROMPT_TOKENS_HEADER);
   const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
   // The usage promise never rejects (observe-usage.ts settles it however the body ends).
   waitUntil(usage.then((tokens) => recordUsage(c.env.DB, waitUntil, keyId, day, tokens)));
   waitUntil(usage.then((tokens) => inferenceOutcome(c, { arrivedAtMs, status: response.status, tokens, firstChunkAtMs: firstChunkAtMs() })));
 });
+
+/** The header's count, or undefined when it is missing or not a count. */
+function promptTokensOf(value: string | null): number | undefined {
+  return value !== null && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+}
 
 function bodyKind(contentType: string | null): BodyKind | undefined {
   const type = contentType?.split(";")[0]?.trim().toLowerCase();

@@ -23,8 +23,9 @@ export interface ObservedBody {
   firstChunkAtMs: () => number | undefined;
 }
 
-export function observeUsage(source: ReadableStream<Uint8Array>, kind: BodyKind): ObservedBody {
-  const watcher: UsageWatcher = kind === "json" ? new JsonUsageWatcher() : new SseUsageWatcher();
+/** `promptTokens`: what the stream's head said its prompt was, for a stream cut before its usage chunk. */
+export function observeUsage(source: ReadableStream<Uint8Array>, kind: BodyKind, promptTokens?: number): ObservedBody {
+  const watcher: UsageWatcher = kind === "json" ? new JsonUsageWatcher() : new SseUsageWatcher(promptTokens);
   let settle: (usage: TokenUsage) => void = () => {};
   const usage = new Promise<TokenUsage>((resolve) => {
     settle = resolve;

@@ -4,8 +4,9 @@
 //
 // A stream its client leaves before the end never gets to its usage chunk, yet its tokens were
 // generated and sent: it counts one completion token for each event that carried a piece of
-// text or of a call, which is at most the true count (a piece is one token or more). Without
-// that, a client could stop every stream just short of its end and never be charged.
+// text or of a call, which is at most the true count (a piece is one token or more), and the
+// prompt tokens its head named (meter-usage.ts). Without that, a client could stop every stream
+// just short of its end and never be charged.
 import { SseDataReader } from "../streams/sse-data-reader.js";
 import type { UsageWatcher } from "./observe-usage.js";
 import { NO_TOKENS, type TokenUsage, usageOfJson } from "./token-usage.js";
@@ -32,6 +33,9 @@ export class SseUsageWatcher implements UsageWatcher {
   /** Events that carried tokens: the completion tokens of a stream cut before its usage. */
   private tokenEvents = 0;
 
+  /** `promptTokens`: the prompt's tokens as the stream's head named them, if it did. */
+  constructor(private readonly promptTokens = 0) {}
+
   push(chunk: Uint8Array): void {
     this.reader.push(chunk);
   }
@@ -40,7 +44,7 @@ export class SseUsageWatcher implements UsageWatcher {
     this.reader.end();
     const seen = this.seen ?? NO_TOKENS;
     // A usage seen early (Anthropic's message_start says 0) is no count of what followed it.
-    return { ...seen, completionTokens: Math.max(seen.completionTokens, this.tokenEvents) };
+    return { promptTokens: Math.max(seen.promptTokens, this.promptTokens), completionTokens: Math.max(seen.completionTokens, this.tokenEvents) };
   }
 
   private onData(data: string): void {

@@ -28,3 +28,9 @@ export const FAILOVERS_HEADER = "x-rbee-failovers";
  * there were any; fields of the API rbee does not honour are refused with a 400 instead.
  */
 export const IGNORED_FIELDS_HEADER = "x-rbee-ignored-fields";
+/**
+ * `X-Rbee-Prompt-Tokens`: the head of a worker's streamed answer names its prompt's tokens, known
+ * before the first token is. The queen charges them to a stream its client leaves before the
+ * usage chunk (usage/meter-usage.ts) and keeps the header to itself.
+ */
+export const PROMPT_TOKENS_HEADER = "x-rbee-prompt-tokens";

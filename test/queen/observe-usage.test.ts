@@ -4,7 +4,7 @@ import { type BodyKind, observeUsage } from "../../queen/usage/observe-usage.js"
 const USAGE = '{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}}';
 
 /** Observes a body sent as `chunks`, reads it to the end, and returns what passed and the usage. */
-async function observe(kind: BodyKind, chunks: string[]) {
+async function observe(kind: BodyKind, chunks: string[], promptTokens?: number) {
   const encoder = new TextEncoder();
   const source = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -12,7 +12,7 @@ async function observe(kind: BodyKind, chunks: string[]) {
       controller.close();
     },
   });
-  const observed = observeUsage(source, kind);
+  const observed = observeUsage(source, kind, promptTokens);
   const text = await new Response(observed.body).text();
   return { text, usage: await observed.usage };
 }
@@ -51,6 +51,15 @@ describe("observing a response's usage", () => {
     expect((await observe("sse", [opening, ...texts, `data: ${USAGE}\n\n`])).usage).toEqual({ promptTokens: 5, completionTokens: 3 });
     const completion = (text: string) => `data: {"id":"c","object":"text_completion","choices":[{"index":0,"text":"${text}","finish_reason":null}]}\n\n`;
     expect((await observe("sse", [completion("a"), completion("b"), completion("")])).usage).toEqual({ promptTokens: 0, completionTokens: 2 });
+  });
+
+  it("charges a stream cut before its usage the prompt tokens its head named; a usage seen counts as it says", async () => {
+    const text = 'data: {"choices":[{"index":0,"delta":{"content":"x"}}]}\n\n';
+    expect((await observe("sse", [text, text], 41)).usage).toEqual({ promptTokens: 41, completionTokens: 2 });
+    expect((await observe("sse", [text, `data: ${USAGE}\n\n`], 5)).usage).toEqual({ promptTokens: 5, completionTokens: 3 });
+    // An Anthropic stream's message_start names 0 input tokens: no count of what the prompt was.
+    const start = 'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":0,"output_tokens":0}}}\n\n';
+    expect((await observe("sse", [start], 41)).usage).toEqual({ promptTokens: 41, completionTokens: 0 });
   });
 
   it("charges an Anthropic or Responses stream cut before its end by its deltas, not by the usage its first event names", async () => {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { PROMPT_TOKENS_HEADER } from "../../shared/openai/inference-headers.js";
 import { call, chat, createKey, expectParameterRefusals } from "./admin-api.js";
 import { eventually } from "./hive-socket.js";
 import { hiveServing } from "./job-client.js";
@@ -82,6 +83,25 @@ describe("usage per key per day", () => {
     expect(await (await responsePromise).text()).toBe(`${token}${finish}${done}`);
     await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
     expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 6, completion_tokens: 2 }]);
+  });
+
+  it("charges a stream its client leaves before the usage chunk the prompt tokens its head named, and keeps that header from the client", async () => {
+    const hive = await hiveServing("usage-cut-hive", "usage-cut-model");
+    const { id, key } = await createKey(["inference"]);
+    const responsePromise = chat(key, "usage-cut-model", { stream: true });
+    const { requestId } = await hive.next("request");
+    const headers = { "content-type": "text/event-stream", [PROMPT_TOKENS_HEADER]: "41" };
+    hive.send({ type: "response_head", requestId, status: 200, headers });
+    const token = (text: string) => `data: {"choices":[{"index":0,"delta":{"content":"${text}"}}]}\n\n`;
+    hive.send({ type: "response_chunk", requestId, seq: 0, data: `${token("a")}${token("b")}` });
+    const response = await responsePromise;
+    expect(response.headers.get(PROMPT_TOKENS_HEADER)).toBeNull();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe(`${token("a")}${token("b")}`);
+    await reader.cancel();
+    expect((await hive.next("cancel")).requestId).toBe(requestId);
+    await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
+    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 41, completion_tokens: 2 }]);
   });
 
   it("adds requests up in one row per key per day, failed requests included", async () => {

@@ -22,7 +22,7 @@ export const completions: RouteHandler = async (c, context) => {
       finish: (reason: ClientFinishReason) => textCompletionChunk(identity, "", reason),
       usage: completionRequest.stream_options?.include_usage ? textUsageChunk.bind(null, identity) : undefined,
     };
-    return streamGeneration(c, chunks, ({ onTextChunk }) => context.engine.complete(completionRequest, { signal, onTextChunk }), context);
+    return streamGeneration(c, chunks, ({ onTextChunk, onPromptTokens }) => context.engine.complete(completionRequest, { signal, onTextChunk, onPromptTokens }), context);
   }
   const completion = await context.engine.complete(completionRequest, { signal });
   if (completion.finishReason === "abort") return nobodyListening(c);

@@ -5,6 +5,7 @@ import type { Context } from "hono";
 import { stream } from "hono/streaming";
 import type { GenerateOptions } from "../engine.js";
 import type { ChatToolCallDelta } from "../../shared/openai/chat-response.js";
+import { PROMPT_TOKENS_HEADER } from "../../shared/openai/inference-headers.js";
 import type { ClientFinishReason, Completion, Usage } from "../completion-result.js";
 import { EventBatch } from "./event-batch.js";
 import { nobodyListening, type RouteContext } from "./route-context.js";
@@ -33,11 +34,13 @@ const EVENT_STREAM_HEADERS = {
 /**
  * The response is made only once the first text exists (or generation ended without any), so an
  * error found before generating (a full queue, context overflow) still gets its proper status code.
+ * Its head names the prompt's tokens (PROMPT_TOKENS_HEADER), for a queen whose client may leave
+ * before the usage chunk.
  */
 export async function streamGeneration(
   c: Context,
   chunks: StreamChunks,
-  generate: (streaming: Required<Pick<GenerateOptions, "onTextChunk" | "onToolCallDelta">>) => Promise<Completion>,
+  generate: (streaming: Required<Pick<GenerateOptions, "onTextChunk" | "onToolCallDelta" | "onPromptTokens">>) => Promise<Completion>,
   context: Pick<RouteContext, "clientError">,
 ): Promise<Response> {
   const events = new EventBatch();
@@ -49,6 +52,7 @@ export async function streamGeneration(
     if (chunks.opening !== undefined) send(chunks.opening);
   };
 
+  let promptTokens: number | undefined;
   let firstText: () => void = () => {};
   const textArrived = new Promise<void>((resolve) => (firstText = resolve));
   const generation = generate({
@@ -64,6 +68,9 @@ export async function streamGeneration(
       send(chunks.toolCall(delta));
       firstText();
     },
+    onPromptTokens: (count) => {
+      promptTokens = count;
+    },
   });
   // An error before the first text leaves with its own status code; one after it is streamed below.
   await Promise.race([textArrived, generation]).catch((error: unknown) => {
@@ -72,6 +79,7 @@ export async function streamGeneration(
   if (!opened && (await generation).finishReason === "abort") return nobodyListening(c);
 
   for (const [name, value] of Object.entries(EVENT_STREAM_HEADERS)) c.header(name, value);
+  if (promptTokens !== undefined) c.header(PROMPT_TOKENS_HEADER, String(promptTokens));
   return stream(c, async (response) => {
     events.attach(response);
     try {
