@@ -40,6 +40,12 @@ export const DEFAULTS = {
   swapMinResidencySeconds: 60,
   /** Workers one hive may run at once (MAX_WORKERS_PER_HIVE): spawns and heartbeats beyond it are refused. */
   maxWorkersPerHive: 64,
+  /**
+   * Seconds a worker may stay silent while its hive is connected before the queen stops it
+   * (WEDGED_WORKER_STOP_SECONDS; 0: never): it was dropped after three missed heartbeats, and a
+   * hung one still holds its memory and device. One heard again before then was only slow.
+   */
+  wedgedWorkerStopSeconds: 60,
 } as const;
 
 export interface QueenConfig {
@@ -63,6 +69,8 @@ export interface QueenConfig {
   keepAliveSeconds: number;
   swapMinResidencySeconds: number;
   maxWorkersPerHive: number;
+  /** 0: silent workers are never stopped. */
+  wedgedWorkerStopSeconds: number;
   /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
   adminKey: string | undefined;
 }
@@ -111,6 +119,7 @@ const QueenVars = z.object({
   KEEP_ALIVE_SECONDS: offOrIntegerVar("seconds", DEFAULTS.keepAliveSeconds),
   SWAP_MIN_RESIDENCY_SECONDS: offOrIntegerVar("seconds", DEFAULTS.swapMinResidencySeconds),
   MAX_WORKERS_PER_HIVE: positiveIntegerVar("workers", DEFAULTS.maxWorkersPerHive),
+  WEDGED_WORKER_STOP_SECONDS: offOrIntegerVar("seconds", DEFAULTS.wedgedWorkerStopSeconds),
   // An empty secret is no secret: the same as an unset one. Its value is never quoted back.
   RBEE_ADMIN_KEY: z
     .string()
@@ -147,6 +156,7 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     keepAliveSeconds: values.KEEP_ALIVE_SECONDS,
     swapMinResidencySeconds: values.SWAP_MIN_RESIDENCY_SECONDS,
     maxWorkersPerHive: values.MAX_WORKERS_PER_HIVE,
+    wedgedWorkerStopSeconds: values.WEDGED_WORKER_STOP_SECONDS,
     adminKey: values.RBEE_ADMIN_KEY,
   };
 }

@@ -24,6 +24,7 @@ import { parseFrame } from "../../shared/protocol/parse-frame.js";
 import { TokenBucket } from "../../shared/token-bucket.js";
 import { queenConfig } from "../config.js";
 import { findHive } from "../hives/hive-records.js";
+import { submitJob } from "../jobs/submit-job.js";
 import { registryStub } from "../registry/stub.js";
 import { markRelayFailed } from "../scheduling/failover.js";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
@@ -36,6 +37,7 @@ import { type ForgottenWorker, HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hi
 import { RegistryReporter } from "./registry-reporter.js";
 import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
 import { heartbeatTimeoutMs, SocketLiveness } from "./socket-liveness.js";
+import { WedgedWorkers } from "./wedged-workers.js";
 
 export const HIVE_NAME_HEADER = "x-rbee-hive-name";
 /** The hash of the token the route checked, so the socket can be closed when that token stops being the hive's. */
@@ -87,6 +89,7 @@ export class HiveSession extends DurableObject<Env> {
     (end) => this.onWorkerJobEnd(end),
   );
   private readonly workers = new HiveWorkers(this.ctx.storage, () => queenConfig(this.env));
+  private readonly wedged = new WedgedWorkers(this.ctx.storage, () => queenConfig(this.env).wedgedWorkerStopSeconds * 1000);
   private readonly reporter = new RegistryReporter(this.env, () => this.workers.snapshot(Date.now()));
   private readonly liveness = new SocketLiveness(this.ctx);
   private readonly records = new HiveRecordThrottle(this.ctx.storage, this.env.DB);
@@ -104,7 +107,10 @@ export class HiveSession extends DurableObject<Env> {
     // The hive's pings are answered by the runtime without waking this object; their times are
     // what SocketLiveness reads.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
-    void ctx.blockConcurrencyWhile(() => this.workers.load(Date.now(), ctx.getWebSockets().length > 0));
+    void ctx.blockConcurrencyWhile(async () => {
+      await this.workers.load(Date.now(), ctx.getWebSockets().length > 0);
+      await this.wedged.load();
+    });
   }
 
   /** Upgrade requests from the queen's /v1/hive/connect route (already authenticated). */
@@ -383,6 +389,8 @@ export class HiveSession extends DurableObject<Env> {
     this.abandonRelaysTo(silent);
     await this.reporter.gone(hiveName, silent, "heartbeats_missed");
     await this.reporter.gone(hiveName, stopped, "deleted");
+    await this.wedged.add(silent);
+    await this.stopWedgedWorkers(hiveName, now);
     const offline = await this.jobs.offline();
     if (offline && !this.openSocket() && now - offline.sinceMs >= HIVE_RECONNECT_GRACE_MS) {
       await this.jobDesk.failAll(offline.hiveName);
@@ -415,6 +423,7 @@ export class HiveSession extends DurableObject<Env> {
     // Registry hears of it (and gets a fresh snapshot) before any later heartbeat's news.
     const unlisted = await this.workers.reconcile(hello.workers, hello.jobs);
     for (const worker of unlisted) console.warn(`hive ${attachment.hiveName}: came back without worker ${worker.workerId}; dropped`);
+    await this.wedged.drop(unlisted.map((worker) => worker.workerId));
     const reported = Promise.all([this.reporter.gone(attachment.hiveName, unlisted, "not_in_hello"), this.reporter.resync(attachment.hiveName)]);
     ws.serializeAttachment({ ...attachment, greeted: true, protocol } satisfies SocketAttachment);
     // Before the welcome: a hive_status the hive sends after it is newer, and must not be overwritten by these.
@@ -447,6 +456,27 @@ export class HiveSession extends DurableObject<Env> {
       if (currentTokenHash !== undefined && readAttachment(ws)?.tokenHash === currentTokenHash) continue;
       ws.close(CloseCode.tokenRevoked, reason.slice(0, 120));
       await this.onSocketGone(ws, `closed: ${reason}`, true);
+    }
+  }
+
+  /**
+   * Stops the workers silent for WEDGED_WORKER_STOP_SECONDS while the hive is here to do it, with
+   * a worker_delete job as an admin's DELETE /v1/workers/:id submits (the hive checks the PID is
+   * that worker first). While the hive is away they wait: its hello says whether it still has them.
+   */
+  private async stopWedgedWorkers(hiveName: string, now: number): Promise<void> {
+    const due = this.wedged.due(now);
+    if (due.length === 0 || !this.greetedSocket()) return;
+    await this.wedged.drop(due.map((worker) => worker.workerId));
+    for (const { workerId, pid, silentMs } of due) {
+      const operation = { operation: "worker_delete" as const, workerId, pid };
+      const request = { operation: "worker_delete" as const, hive: hiveName, worker_id: workerId };
+      try {
+        const { jobId } = await submitJob(this.env, request, { hiveName, operation }, (id, op) => this.startJob(id, op));
+        console.warn(`hive ${hiveName}: worker ${workerId} (pid ${pid}) silent for ${Math.round(silentMs / 1000)} s, hung: stopping it (job ${jobId})`);
+      } catch (error) {
+        console.error(`hive ${hiveName}: could not stop hung worker ${workerId} (pid ${pid})`, error);
+      }
     }
   }
 
@@ -518,6 +548,8 @@ export class HiveSession extends DurableObject<Env> {
       this.send(ws, { type: "error", code, message });
       return;
     }
+    // Heard again: it was only slow, not hung (a stopped one needs no stopping either).
+    await this.wedged.drop([heartbeat.workerId]);
     if (outcome.stopped) {
       await this.reporter.gone(hiveName, await this.workers.forget([heartbeat.workerId]), "stopped");
       return;
@@ -529,6 +561,7 @@ export class HiveSession extends DurableObject<Env> {
   private async onWorkerJobEnd(end: WorkerJobEnd): Promise<void> {
     const hiveName = this.hiveNameOf() ?? "?";
     if (end.kind === "deleted") {
+      await this.wedged.drop([end.workerId]);
       await this.reporter.gone(hiveName, await this.workers.forget([end.workerId]), "deleted");
       return;
     }
@@ -559,6 +592,9 @@ export class HiveSession extends DurableObject<Env> {
     if (recordDue !== undefined) deadlines.push(recordDue);
     const workerExpiry = this.workers.nextExpiryMs();
     if (workerExpiry !== undefined) deadlines.push(workerExpiry);
+    // Only a hive that is here can stop its hung workers: the hello of one that comes back sets the alarm again.
+    const wedgedDue = this.wedged.nextDueMs();
+    if (wedgedDue !== undefined && this.greetedSocket()) deadlines.push(wedgedDue);
     if (deadlines.length > 0) await this.ctx.storage.setAlarm(Math.min(...deadlines));
   }
 

@@ -40,6 +40,9 @@ export interface ForgottenWorker {
   workerId: string;
   model: string;
   wasLive: boolean;
+  /** For one dropped for silence: its PID and when it was last heard, from its last heartbeat. */
+  pid?: number;
+  lastHeardMs?: number;
 }
 
 export type Refusal = { code: "worker_not_issued" | "worker_model_mismatch" | "too_many_workers"; message: string };
@@ -166,7 +169,12 @@ export class HiveWorkers {
     const limitMs = this.expiryAgeMs();
     const expired = [...this.live].filter(([, state]) => nowMs - state.lastHeardMs >= limitMs);
     for (const [workerId] of expired) this.live.delete(workerId);
-    return expired.map(([workerId, state]) => ({ workerId, model: this.issued.get(workerId)?.model ?? "", wasLive: state.heartbeat !== undefined }));
+    return expired.map(([workerId, state]) => ({
+      workerId,
+      model: this.issued.get(workerId)?.model ?? "",
+      wasLive: state.heartbeat !== undefined,
+      ...(state.heartbeat === undefined ? {} : { pid: state.heartbeat.pid, lastHeardMs: state.lastHeardMs }),
+    }));
   }
 
   /** When the next live worker would expire, if any is live. */

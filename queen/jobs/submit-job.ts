@@ -4,7 +4,8 @@
 // the query of any URL in them (a pre-signed link's credential); the hive gets them whole.
 import { newId } from "../../shared/ids.js";
 import { withoutQuery } from "../../shared/redact-url.js";
-import type { JobRequest } from "../../shared/protocol/job-operation.js";
+import type { HiveOperation, JobRequest } from "../../shared/protocol/job-operation.js";
+import type { StartJobOutcome } from "../hive-session/hive-session.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
 import { insertJob, markRunning } from "./job-records.js";
 import type { ResolvedJob } from "./resolve-job.js";
@@ -16,12 +17,21 @@ export interface SubmittedJob {
   streamPath: string;
 }
 
-export async function submitJob(env: Env, request: JobRequest, job: ResolvedJob): Promise<SubmittedJob> {
+/**
+ * `start` hands the job to its hive: its HiveSession's startJob, through a stub unless the caller
+ * is that HiveSession itself.
+ */
+export async function submitJob(
+  env: Env,
+  request: JobRequest,
+  job: ResolvedJob,
+  start: (jobId: string, operation: HiveOperation) => Promise<StartJobOutcome> = (jobId, operation) => hiveSessionStub(env, job.hiveName).startJob(jobId, operation),
+): Promise<SubmittedJob> {
   const jobId = newId("job");
   await insertJob(env.DB, { id: jobId, hiveName: job.hiveName, request: withoutCredentials(request) });
   const session = jobSessionStub(env, jobId);
   await session.open({ jobId, hiveName: job.hiveName, operation: job.operation.operation });
-  const started = await hiveSessionStub(env, job.hiveName).startJob(jobId, job.operation);
+  const started = await start(jobId, job.operation);
   if (started.ok) {
     await markRunning(env.DB, jobId);
   } else {

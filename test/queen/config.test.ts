@@ -33,6 +33,7 @@ describe("the queen's configuration", () => {
       [{ HEARTBEAT_INTERVAL_MS: "0" }, "HEARTBEAT_INTERVAL_MS: expected a positive integer (ms, default 5000), got '0'"],
       [{ RATE_LIMIT_PER_KEY: "-1" }, "RATE_LIMIT_PER_KEY: expected 0 (off) or a positive integer (requests per window, default 12000), got '-1'"],
       [{ JOB_RETENTION_DAYS: "forever" }, "JOB_RETENTION_DAYS: expected a positive integer (days, default 30), got 'forever'"],
+      [{ WEDGED_WORKER_STOP_SECONDS: "1m" }, "WEDGED_WORKER_STOP_SECONDS: expected 0 (off) or a positive integer (seconds, default 60), got '1m'"],
     ] as const) {
       expect(() => parseQueenConfig(vars)).toThrow(expect.objectContaining({ status: 500, code: "invalid_configuration", message: expect.stringContaining(expected) }));
     }
