@@ -81,4 +81,17 @@ describe("worker_delete", () => {
     expect(narrated.at(-1)?.message).toMatch(/exited after \d+ ms, killed with SIGKILL after ignoring SIGTERM$/);
     expect(data).toEqual([{ worker_id: "wrk_stubborn1", pid: worker.pid, forced: true }]);
   });
+
+  it("ends done for a worker that exited already (a crash, a hung worker killed by hand), signalling nothing", async () => {
+    const worker = await startStandIn("wrk_gone1", false);
+    worker.child.kill("SIGKILL");
+    await worker.exited;
+    const { context, narrated, data } = recordingContext();
+    await runWorkerDelete({ operation: "worker_delete", workerId: "wrk_gone1", pid: worker.pid }, context, settings());
+    expect(narrated).toEqual([
+      { action: "verify", message: `checking that pid ${worker.pid} is rbee worker wrk_gone1` },
+      { action: "exited", message: `worker wrk_gone1 (pid ${worker.pid}) is not running: it exited already` },
+    ]);
+    expect(data).toEqual([{ worker_id: "wrk_gone1", pid: worker.pid, forced: false }]);
+  });
 });

@@ -1,5 +1,6 @@
 // The worker_delete operation: stops one of this machine's workers by the PID the queen knows,
-// after checking that the PID really is that worker (a PID alone proves nothing).
+// after checking that the PID really is that worker (a PID alone proves nothing). A worker whose
+// PID no longer runs exited already: what was asked for is so, and the job ends done.
 import { RbeeError } from "../../shared/errors.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import { stopProcess } from "../processes/stop-process.js";
@@ -14,6 +15,11 @@ export async function runWorkerDelete(
   const { workerId, pid } = operation;
   context.narrate("verify", `checking that pid ${pid} is rbee worker ${workerId}`);
   const check = await checkWorkerProcess(pid, workerId, settings.installations);
+  if (!check.ok && !check.running) {
+    context.narrate("exited", `worker ${workerId} (pid ${pid}) is not running: it exited already`);
+    context.data({ worker_id: workerId, pid, forced: false });
+    return;
+  }
   if (!check.ok) {
     throw new RbeeError(403, "not_an_rbee_worker", `Refused to stop pid ${pid}: ${check.reason}. GET /v1/workers lists the live workers and their pids.`);
   }

@@ -45,7 +45,7 @@ describe("checkWorkerProcess", () => {
   it("vouches for node running a catalog bundle with the expected worker id", async () => {
     const pid = start(process.execPath, [bundle, "--model", "/m.gguf", "--worker-id", "wrk_a"]);
     expect(await checkWorkerProcess(pid, "wrk_a", installations)).toEqual({ ok: true });
-    expect(await checkWorkerProcess(pid, "wrk_b", installations)).toEqual({ ok: false, reason: `pid ${pid} is an rbee worker, but not wrk_b` });
+    expect(await checkWorkerProcess(pid, "wrk_b", installations)).toEqual({ ok: false, reason: `pid ${pid} is an rbee worker, but not wrk_b`, running: true });
   });
 
   it("vouches for a native worker binary started from inside the catalog", async () => {
@@ -64,6 +64,7 @@ describe("checkWorkerProcess", () => {
       expect(await checkWorkerProcess(pid, "wrk_a", installations)).toEqual({
         ok: false,
         reason: `pid ${pid} is not running an rbee worker from ${installations.workerCatalogRoot}`,
+        running: true,
       });
     }
   });

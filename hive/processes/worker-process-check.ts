@@ -13,7 +13,8 @@ export interface WorkerInstallations {
   workerCatalogRoot: string;
 }
 
-export type WorkerProcessCheck = { ok: true } | { ok: false; reason: string };
+/** `running: false`: no process has that PID (any more); anything else that fails is a process that is not that worker. */
+export type WorkerProcessCheck = { ok: true } | { ok: false; reason: string; running: boolean };
 
 export async function checkWorkerProcess(
   pid: number,
@@ -21,14 +22,14 @@ export async function checkWorkerProcess(
   installations: WorkerInstallations,
   context: ProcessTableContext = {},
 ): Promise<WorkerProcessCheck> {
-  if (pid === process.pid || pid <= 1) return { ok: false, reason: `pid ${pid} is the hive itself or init` };
+  if (pid === process.pid || pid <= 1) return { ok: false, reason: `pid ${pid} is the hive itself or init`, running: true };
   const args = await readCommandLine(pid, context);
-  if (args === undefined) return { ok: false, reason: `no process with pid ${pid} is running` };
+  if (args === undefined) return { ok: false, reason: `no process with pid ${pid} is running`, running: false };
   if (!runsCatalogWorker(args, installations, context.platform)) {
-    return { ok: false, reason: `pid ${pid} is not running an rbee worker from ${installations.workerCatalogRoot}` };
+    return { ok: false, reason: `pid ${pid} is not running an rbee worker from ${installations.workerCatalogRoot}`, running: true };
   }
   const idAt = args.indexOf(WORKER_FLAGS.workerId);
-  if (idAt < 0 || args[idAt + 1] !== workerId) return { ok: false, reason: `pid ${pid} is an rbee worker, but not ${workerId}` };
+  if (idAt < 0 || args[idAt + 1] !== workerId) return { ok: false, reason: `pid ${pid} is an rbee worker, but not ${workerId}`, running: true };
   return { ok: true };
 }
 
