@@ -167,9 +167,11 @@ describe("JobRunner", () => {
     expect((await ended("job_hostile1")).at(-1)).toMatchObject({ type: "error", code: "invalid_artifact_id" });
   });
 
-  it("says so when the pid names no process at all", async () => {
+  it("ends done when the pid names no process at all: the worker exited already", async () => {
     const { jobs, ended } = runner();
     jobs.start("job_gone1", { operation: "worker_delete", workerId: "wrk_x", pid: 2 ** 22 + 12345 });
-    expect((await ended("job_gone1")).at(-1)).toMatchObject({ type: "error", code: "not_an_rbee_worker", message: expect.stringContaining("no process") });
+    const events = await ended("job_gone1");
+    expect(events.find((event) => event.type === "narration" && event.action === "exited")).toMatchObject({ message: expect.stringContaining("exited already") });
+    expect(events.at(-1)).toMatchObject({ type: "done" });
   });
 });

@@ -104,7 +104,7 @@ describe("process table on Windows (PowerShell's process list)", () => {
     const worker = "c:\\users\\me\\appdata\\local\\rbee\\workers\\cpu-llm-worker-rbee-v0.1.0-windows\\worker.mjs";
     const context = powershellAnswering({ ProcessId: 4242, CommandLine: `C:\\nodejs\\NODE.EXE "${worker}" --worker-id wrk_w` });
     expect(await checkWorkerProcess(4242, "wrk_w", installations, context)).toEqual({ ok: true });
-    expect(await checkWorkerProcess(4242, "wrk_other", installations, context)).toEqual({ ok: false, reason: "pid 4242 is an rbee worker, but not wrk_other" });
+    expect(await checkWorkerProcess(4242, "wrk_other", installations, context)).toEqual({ ok: false, reason: "pid 4242 is an rbee worker, but not wrk_other", running: true });
   });
 
   it("splits command lines by CommandLineToArgvW's rules", () => {
