@@ -137,7 +137,10 @@ export class Hive {
       send: (frame) => this.outbox.push(frame),
       services: this.services,
       onEvent: (jobId, operation, event) => {
-        if (isTerminal(event) && CATALOG_JOBS.has(operation)) this.status.catalogChanged();
+        // A worker_spawn's model is in the catalog once it starts the worker: told then, the queen
+        // can start another worker of it as soon as this one is ready (and, say, dies).
+        const spawning = operation === "worker_spawn" && event.type === "narration" && event.action === "spawn";
+        if (spawning || (isTerminal(event) && CATALOG_JOBS.has(operation))) this.status.catalogChanged();
         if (!progress) return;
         if (event.type === "progress") progress.progress(jobId, operation, event.bytes, event.total, event.bytes_per_second ?? null);
         else if (isTerminal(event)) progress.end(jobId);

@@ -1,8 +1,8 @@
 // Keeps what the hive tells the queen about itself current: its devices (with the memory budget
 // applied) and the models ready in its catalog. The hello reads the latest; a hive_status goes
-// out every minute, when the catalog changes (a download or delete ended) and soon after one of
-// its workers appears, finishes loading or goes, so the queen's placement sees freed or claimed
-// memory within about a second rather than a minute later.
+// out every minute, at once when the catalog changes (a download or delete ended, a spawn put its
+// model there), and soon after one of its workers appears, finishes loading or goes, so the
+// queen's placement sees freed or claimed memory within about a second rather than a minute later.
 import os from "node:os";
 import { describeError } from "../../shared/errors.js";
 import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
@@ -85,10 +85,10 @@ export class HiveStatusReporter {
     else this.soon();
   }
 
-  /** A job may have changed the catalog: read it again and tell the queen. */
+  /** A job may have changed the catalog: read it again and tell the queen now (the other changes wait for company). */
   catalogChanged(): void {
     this.readCatalog()
-      .then(() => this.soon())
+      .then(() => this.sendNow())
       .catch((error: unknown) => this.options.log(`could not read the model catalog: ${describeError(error)}`));
   }
 

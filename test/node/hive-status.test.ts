@@ -1,6 +1,7 @@
 // What a real hive tells its queen about itself, seen by a stand-in queen on a real WebSocket:
 // the hello and every hive_status carry the models ready in its catalog (a download that ends
-// sends one at once), and --memory-budget caps the memory it reports.
+// sends one at once, a spawned worker's model is told before the worker is ready), and
+// --memory-budget caps the memory it reports.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -102,4 +103,28 @@ describe("a hive's reports to its queen", () => {
     expect(model?.memoryBytes).toBeGreaterThan(model?.sizeBytes ?? 0);
     expect(status?.devices.ramFreeBytes).toBeLessThanOrEqual(BUDGET);
   });
+
+  it("lists a spawned worker's model in a hive_status before the worker's first heartbeat, so the queen can start another from it at once", async () => {
+    const file = join(dir, "models", "tiny-spawned.gguf");
+    await writeTinyLlamaGguf(file);
+    const jobId = newId("job");
+    const workerId = newId("wrk");
+    const operation = { operation: "worker_spawn", workerId, model: "tiny-spawned", source: pathToFileURL(file).href, workerType: "cpu" };
+    socket?.send(JSON.stringify({ type: "job_start", jobId, operation }));
+    const isReady = (frame: HiveToQueenFrame) => frame.type === "worker_heartbeats" && frame.heartbeats.some((beat) => beat.workerId === workerId && beat.state === "ready");
+    const beats = (frame: HiveToQueenFrame) => frame.type === "worker_heartbeats" && frame.heartbeats.some((beat) => beat.workerId === workerId);
+    const lists = (frame: HiveToQueenFrame) => frame.type === "hive_status" && (frame.models ?? []).some((model) => model.name === "tiny-spawned");
+    try {
+      await waitUntil(() => frames.some(isReady), 120_000, "the spawned worker to be ready");
+      // A worker killed right after it is ready is continued on one the queen starts from the catalog
+      // (test/drills/worker-killed.drill.test.ts): the queen must know the model by then.
+      expect(frames.findIndex(lists)).toBeGreaterThanOrEqual(0);
+      expect(frames.findIndex(lists)).toBeLessThan(frames.findIndex(beats));
+    } finally {
+      for (const frame of framesOf("job_event")) {
+        const payload = frame.jobId === jobId && frame.event.type === "data" ? (frame.event.payload as { pid?: number }) : undefined;
+        if (payload?.pid) process.kill(payload.pid, "SIGKILL");
+      }
+    }
+  }, 150_000);
 });
