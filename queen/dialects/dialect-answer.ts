@@ -4,6 +4,7 @@
 // passes as it is (the Anthropic route reshapes errors for the whole path, anthropic/errors.ts).
 // Status and the route headers (Server-Timing, x-rbee-*) are kept.
 import { RbeeError } from "../../shared/errors.js";
+import { promptTokensOf } from "../../shared/openai/inference-headers.js";
 import { isEventStream } from "../http/event-stream.js";
 import { ChatCompletionAnswer } from "./chat-shapes.js";
 import { type ChatStreamListener, type EmitEvent, translateChatStream } from "./chat-stream-reader.js";
@@ -11,8 +12,8 @@ import { type ChatStreamListener, type EmitEvent, translateChatStream } from "./
 export interface AnswerTranslation {
   /** The dialect's JSON for a whole chat completion. */
   json(answer: ChatCompletionAnswer): unknown;
-  /** The dialect's stream writer for a chat stream. */
-  stream(emit: EmitEvent): ChatStreamListener;
+  /** The dialect's stream writer for a chat stream; `promptTokens` as the stream's head named them, if it did. */
+  stream(emit: EmitEvent, promptTokens: number | undefined): ChatStreamListener;
 }
 
 export async function translateAnswer(response: Response, translation: AnswerTranslation): Promise<Response> {
@@ -20,7 +21,8 @@ export async function translateAnswer(response: Response, translation: AnswerTra
   const headers = new Headers(response.headers);
   headers.delete("content-length");
   if (isEventStream(response)) {
-    return new Response(translateChatStream(response.body, translation.stream), { status: response.status, headers });
+    const promptTokens = promptTokensOf(response.headers);
+    return new Response(translateChatStream(response.body, (emit) => translation.stream(emit, promptTokens)), { status: response.status, headers });
   }
   const parsed = ChatCompletionAnswer.safeParse(await response.json());
   if (!parsed.success) throw new RbeeError(502, "worker_answer_malformed", "The worker's chat completion could not be read for translation.");

@@ -6,7 +6,7 @@
 // read twice. A stream's head names its prompt's tokens (PROMPT_TOKENS_HEADER, from the worker):
 // they count when the client leaves before the usage chunk, and the header goes no further.
 import { createMiddleware } from "hono/factory";
-import { PROMPT_TOKENS_HEADER } from "../../shared/openai/inference-headers.js";
+import { PROMPT_TOKENS_HEADER, promptTokensOf } from "../../shared/openai/inference-headers.js";
 import type { QueenEnv } from "../env.js";
 import { inferenceOutcome } from "../observability/inference-outcome.js";
 import { type BodyKind, observeUsage } from "./observe-usage.js";
@@ -24,7 +24,7 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   let usage: Promise<TokenUsage> = Promise.resolve(NO_TOKENS);
   let firstChunkAtMs: () => number | undefined = () => undefined;
   if (kind !== undefined && response.body) {
-    const observed = observeUsage(response.body, kind, promptTokensOf(response.headers.get(PROMPT_TOKENS_HEADER)));
+    const observed = observeUsage(response.body, kind, promptTokensOf(response.headers));
     usage = observed.usage;
     firstChunkAtMs = observed.firstChunkAtMs;
     // Same status and headers; only the body is the observed copy of the same bytes.
@@ -37,11 +37,6 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   waitUntil(usage.then((tokens) => recordUsage(c.env.DB, waitUntil, keyId, day, tokens)));
   waitUntil(usage.then((tokens) => inferenceOutcome(c, { arrivedAtMs, status: response.status, tokens, firstChunkAtMs: firstChunkAtMs() })));
 });
-
-/** The header's count, or undefined when it is missing or not a count. */
-function promptTokensOf(value: string | null): number | undefined {
-  return value !== null && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
-}
 
 function bodyKind(contentType: string | null): BodyKind | undefined {
   const type = contentType?.split(";")[0]?.trim().toLowerCase();

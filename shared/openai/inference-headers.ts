@@ -34,3 +34,9 @@ export const IGNORED_FIELDS_HEADER = "x-rbee-ignored-fields";
  * usage chunk (usage/meter-usage.ts) and keeps the header to itself.
  */
 export const PROMPT_TOKENS_HEADER = "x-rbee-prompt-tokens";
+
+/** The PROMPT_TOKENS_HEADER count of `headers`, or undefined when it is missing or not a count. */
+export function promptTokensOf(headers: Headers): number | undefined {
+  const value = headers.get(PROMPT_TOKENS_HEADER);
+  return value !== null && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+}

@@ -128,12 +128,19 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
     it("streams Anthropic's events, which the client assembles into the same message", async () => {
       const whole = await anthropic.messages.create(ask);
       const types: string[] = [];
+      let startInputTokens: number | undefined;
       const stream = anthropic.messages.stream(ask);
-      stream.on("streamEvent", (event) => types.push(event.type));
+      stream.on("streamEvent", (event) => {
+        types.push(event.type);
+        if (event.type === "message_start") startInputTokens = event.message.usage.input_tokens;
+      });
       const streamed = await stream.finalMessage();
       expect(streamed.content).toEqual(whole.content);
       expect(streamed.stop_reason).toBe("max_tokens");
       expect(streamed.usage.output_tokens).toBe(whole.usage.output_tokens);
+      // As Anthropic's own: message_start already names the prompt's tokens (the worker's stream head carries them).
+      expect(startInputTokens).toBe(whole.usage.input_tokens);
+      expect(startInputTokens).toBeGreaterThan(0);
       expect(types.slice(0, 3)).toEqual(["message_start", "content_block_start", "content_block_delta"]);
       expect(types.slice(-3)).toEqual(["content_block_stop", "message_delta", "message_stop"]);
     });

@@ -57,7 +57,7 @@ describe("observing a response's usage", () => {
     const text = 'data: {"choices":[{"index":0,"delta":{"content":"x"}}]}\n\n';
     expect((await observe("sse", [text, text], 41)).usage).toEqual({ promptTokens: 41, completionTokens: 2 });
     expect((await observe("sse", [text, `data: ${USAGE}\n\n`], 5)).usage).toEqual({ promptTokens: 5, completionTokens: 3 });
-    // An Anthropic stream's message_start names 0 input tokens: no count of what the prompt was.
+    // A message_start naming 0 input tokens (from a worker whose head named none) is no count of the prompt.
     const start = 'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":0,"output_tokens":0}}}\n\n';
     expect((await observe("sse", [start], 41)).usage).toEqual({ promptTokens: 41, completionTokens: 0 });
   });

@@ -28,7 +28,7 @@ export const anthropicRoutes = new Hono<QueenEnv>()
     const answer = await relayInference(c, chat, "/v1/chat/completions", arrivedAtMs, ignoredFieldsHeader(MessagesRequest, body));
     return translateAnswer(answer, {
       json: (completion) => messageFromChat(completion, request.model),
-      stream: (emit) => anthropicStreamWriter(emit, request.model),
+      stream: (emit, promptTokens) => anthropicStreamWriter(emit, request.model, promptTokens),
     });
   })
   // The exact count: the worker templates and tokenizes the prompt as it would for an answer and

@@ -1,4 +1,5 @@
-// Writes a chat stream as Anthropic's Messages stream: message_start and a ping, then per content
+// Writes a chat stream as Anthropic's Messages stream: message_start (with the prompt's tokens, as
+// Anthropic's names them, when the worker's head did) and a ping, then per content
 // block content_block_start, its deltas (text_delta, or input_json_delta for a tool call's
 // arguments) and content_block_stop, then message_delta with the stop reason and usage, and
 // message_stop. A failed stream ends with Anthropic's `error` event.
@@ -7,7 +8,7 @@ import type { ChatStreamListener, EmitEvent } from "../chat-stream-reader.js";
 import { anthropicErrorType } from "./error-shape.js";
 import { newMessageId, stopReasonOf } from "./from-chat.js";
 
-export function anthropicStreamWriter(emit: EmitEvent, model: string): ChatStreamListener {
+export function anthropicStreamWriter(emit: EmitEvent, model: string, promptTokens = 0): ChatStreamListener {
   let blockIndex = -1;
   let open: { kind: "text" } | { kind: "tool"; call: number } | undefined;
   const close = () => {
@@ -23,7 +24,7 @@ export function anthropicStreamWriter(emit: EmitEvent, model: string): ChatStrea
   };
   return {
     start() {
-      const message = { id: newMessageId(), type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } };
+      const message = { id: newMessageId(), type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: promptTokens, output_tokens: 0 } };
       emit("message_start", { type: "message_start", message });
       emit("ping", { type: "ping" });
     },
