@@ -82,6 +82,16 @@ describe("worker_delete", () => {
     expect(data).toEqual([{ worker_id: "wrk_stubborn1", pid: worker.pid, forced: true }]);
   });
 
+  it("lets a stopped worker (SIGSTOP) drain on SIGTERM rather than wait out the grace for SIGKILL", async () => {
+    const worker = await startStandIn("wrk_stopped1", false);
+    process.kill(worker.pid, "SIGSTOP");
+    const { context, narrated, data } = recordingContext();
+    await runWorkerDelete({ operation: "worker_delete", workerId: "wrk_stopped1", pid: worker.pid }, context, settings());
+    expect(await worker.exited).toEqual([0, null]);
+    expect(narrated.map((step) => step.action)).toEqual(["verify", "sigterm", "exited"]);
+    expect(data).toEqual([{ worker_id: "wrk_stopped1", pid: worker.pid, forced: false }]);
+  });
+
   it("ends done for a worker that exited already (a crash, a hung worker killed by hand), signalling nothing", async () => {
     const worker = await startStandIn("wrk_gone1", false);
     worker.child.kill("SIGKILL");

@@ -1,5 +1,8 @@
 // Stops a process the way a worker expects: SIGTERM lets it drain, and if it is still there
-// after the grace period, SIGKILL. Says which it took. Windows has no signals between processes:
+// after the grace period, SIGKILL. Says which it took. A stopped process (SIGSTOP, a debugger,
+// Ctrl-Z) holds SIGTERM until it is continued, so SIGCONT follows: it drains at once instead of
+// waiting out the grace for SIGKILL (the queen stops hung workers this way); to a running process
+// SIGCONT is nothing. Windows has no signals between processes:
 // Node's kill() there is TerminateProcess whatever the signal, so the worker is ended at once,
 // without a drain, and the narration says so.
 import { RbeeError } from "../../shared/errors.js";
@@ -34,6 +37,7 @@ export async function stopProcess(
     kill(pid, "SIGKILL");
   } else {
     kill(pid, "SIGTERM");
+    kill(pid, "SIGCONT");
     narrate("sigterm", `sent SIGTERM to pid ${pid}; waiting up to ${graceMs} ms for it to drain and exit`);
     if (await waitForExit(pid, graceMs, signal, context)) return { forced: false, elapsedMs: Date.now() - startedAt, how: "on SIGTERM" };
     narrate("sigkill", `pid ${pid} still runs after ${graceMs} ms; sending SIGKILL`);

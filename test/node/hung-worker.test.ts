@@ -2,7 +2,7 @@
 // as a worker stuck in a GPU driver call would be: its heartbeats stop while its hive stays
 // connected. The queen drops it after three missed heartbeats; one heard again before
 // WEDGED_WORKER_STOP_SECONDS is left alone, and one still silent then is stopped by a worker_delete
-// job (SIGTERM, then SIGKILL: a stopped process only dies of the second), freeing what it holds.
+// job (SIGTERM with SIGCONT, so a stopped process drains at once), freeing what it holds.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "./job-stream.js";
 import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
