@@ -2,9 +2,9 @@
 // stuck in a call, a stopped process), no use to anyone, yet holding their memory and their
 // device, so a worker that would answer cannot be started in their place. One still silent
 // `stopAfterMs` after its last heartbeat is due to be stopped (the session submits a
-// worker_delete: the hive checks that the PID is that worker, then SIGTERM and SIGCONT, then SIGKILL); one
-// heard again before that was only slow, and is left alone. Kept in the session's storage, so a
-// session evicted meanwhile still stops it.
+// worker_delete: the hive checks that the PID is that worker, then SIGTERM and SIGCONT, then
+// SIGKILL); one heard again before that was only slow, and is left alone. Kept in the session's
+// storage, so a session evicted meanwhile still stops it.
 import { z } from "zod";
 
 const KEY_PREFIX = "wedged:";
