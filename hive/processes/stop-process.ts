@@ -37,7 +37,11 @@ export async function stopProcess(
     kill(pid, "SIGKILL");
   } else {
     kill(pid, "SIGTERM");
-    kill(pid, "SIGCONT");
+    try {
+      kill(pid, "SIGCONT");
+    } catch {
+      // It ended on SIGTERM already, and was reaped: nothing left to continue.
+    }
     narrate("sigterm", `sent SIGTERM to pid ${pid}; waiting up to ${graceMs} ms for it to drain and exit`);
     if (await waitForExit(pid, graceMs, signal, context)) return { forced: false, elapsedMs: Date.now() - startedAt, how: "on SIGTERM" };
     narrate("sigkill", `pid ${pid} still runs after ${graceMs} ms; sending SIGKILL`);
