@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import type { WorkerReport } from "../registry/worker-report.js";
+import { deleteKeys } from "./delete-keys.js";
 import { FIGURES_REFRESH_MS, heartbeatNews } from "./worker-changes.js";
 
 /** Missed heartbeat intervals after which a worker is gone. */
@@ -111,10 +112,7 @@ export class HiveWorkers {
       this.issued.delete(workerId);
       this.live.delete(workerId);
     }
-    // storage.delete takes at most 128 keys per call.
-    for (let start = 0; start < forgotten.length; start += 128) {
-      await this.storage.delete(forgotten.slice(start, start + 128).map((worker) => ISSUED_KEY_PREFIX + worker.workerId));
-    }
+    await deleteKeys(this.storage, forgotten.map((worker) => ISSUED_KEY_PREFIX + worker.workerId));
     return forgotten;
   }
 

@@ -6,6 +6,7 @@
 // SIGKILL); one heard again before that was only slow, and is left alone. Kept in the session's
 // storage, so a session evicted meanwhile still stops it.
 import { z } from "zod";
+import { deleteKeys } from "./delete-keys.js";
 
 const KEY_PREFIX = "wedged:";
 
@@ -52,10 +53,7 @@ export class WedgedWorkers {
   /** The worker was heard from, stopped or forgotten: it is not to be stopped (again). */
   async drop(workerIds: readonly string[]): Promise<void> {
     const known = workerIds.filter((workerId) => this.wedged.delete(workerId));
-    // storage.delete takes at most 128 keys per call.
-    for (let start = 0; start < known.length; start += 128) {
-      await this.storage.delete(known.slice(start, start + 128).map((workerId) => KEY_PREFIX + workerId));
-    }
+    await deleteKeys(this.storage, known.map((workerId) => KEY_PREFIX + workerId));
   }
 
   /** The workers silent for `stopAfterMs` by `nowMs`. */

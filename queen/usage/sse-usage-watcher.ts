@@ -43,7 +43,7 @@ export class SseUsageWatcher implements UsageWatcher {
   finish(): TokenUsage {
     this.reader.end();
     const seen = this.seen ?? NO_TOKENS;
-    // A usage seen early (Anthropic's message_start says 0) is no count of what followed it.
+    // A usage seen early (Anthropic's message_start names 0 output tokens) is no count of what followed it.
     return { promptTokens: Math.max(seen.promptTokens, this.promptTokens), completionTokens: Math.max(seen.completionTokens, this.tokenEvents) };
   }
 
