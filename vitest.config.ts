@@ -23,7 +23,7 @@ export default defineConfig({
         test: {
           name: "queen",
           include: ["test/queen/**/*.test.ts"],
-          setupFiles: ["./test/queen/apply-migrations.ts"],
+          setupFiles: ["./test/queen/apply-migrations.ts", "./test/queen/end-test-hives.ts"],
         },
       },
       {

@@ -1,6 +1,7 @@
 // A test hive inside workerd: registers with the queen, opens the hive WebSocket through the
 // real route, and collects the frames the queen sends.
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
+import { hiveSessionStub } from "../../queen/hive-session/stub.js";
 import { type HiveToQueenFrame, PING_FRAME, PROTOCOL_VERSION, type QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import { waitUntil } from "../../shared/wait-until.js";
 import { TEST_DEVICES } from "../support/test-devices.js";
@@ -17,6 +18,8 @@ export function helloFrame(jobs: string[] = [], protocol = PROTOCOL_VERSION, wor
 }
 
 export class TestHive {
+  /** The hives of the running test file that endAll has not ended yet. */
+  private static readonly open = new Set<TestHive>();
   readonly frames: QueenToHiveFrame[] = [];
   private waiters: Array<() => void> = [];
   closed: { code: number; reason: string } | undefined;
@@ -45,6 +48,26 @@ export class TestHive {
     this.pinger = setInterval(() => {
       if (ws.readyState === WebSocket.OPEN) ws.send(PING_FRAME);
     }, 100);
+    TestHive.open.add(this);
+  }
+
+  /**
+   * Closes every hive socket the test file opened and waits until each HiveSession has heard it
+   * (end-test-hives.ts calls it after each file). A session logs a socket's end, and a silent
+   * worker's drop later; a log line still on its way when the file's test worker closes fails the
+   * run ("Closing rpc while onUserConsoleLog was pending"), though every test passed.
+   */
+  static async endAll(): Promise<void> {
+    const hives = [...TestHive.open];
+    TestHive.open.clear();
+    for (const hive of hives) {
+      hive.stopPinging();
+      if (hive.ws.readyState === WebSocket.OPEN) hive.ws.close(1000, "test file over");
+    }
+    const names = [...new Set(hives.map((hive) => hive.name))];
+    await waitUntil(async () => !(await Promise.all(names.map((name) => hiveSessionStub(env, name).isOnline()))).some(Boolean), 10_000, `hives ${names.join(", ")} offline`);
+    // The session logs as its close handler starts, just before it counts the hive offline; let that line land.
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   /** Goes silent, as a hive behind a connection cut without a close frame. */

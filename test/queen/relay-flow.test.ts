@@ -291,11 +291,13 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
     const first = await hive.next("request");
     hive.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
     hive.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: event("Hello") });
-    await responsePromise;
+    const response = await responsePromise;
 
     const refused = await hiveSessionStub(env, "still-running-hive").resume(first.requestId, bytesOf(event("Hello")), 1000, 1000);
     expect(relayFailureOf(refused)).toBe("resume_unavailable");
     expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: first.requestId });
     expect(hive.frames.filter((frame) => frame.type === "resume")).toEqual([]);
+    // The cancelled relay is lost to the route, which finds no other worker: the client's stream ends with an error event.
+    expect(await response.text()).toContain("worker_lost");
   }, 30_000);
 });
