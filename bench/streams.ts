@@ -1,26 +1,29 @@
 // Benchmark: many concurrent streams through one queen. For each concurrency (1, 8, 32, 64 by
-// default) the same seeded requests run at once direct to the worker, then through the queen,
-// then direct again: aggregate tokens/s through the queen against direct, the CPU the queen's
-// workerd and the hive spent per stream, the p99 gap between tokens, and how many tokens were
-// lost, duplicated or reordered — each queen stream checked against the direct stream of the
-// same seed; the second direct round shows how far the worker itself is deterministic under the
-// same concurrency. One hive-spawned worker with as many slots as the highest concurrency,
-// 1 thread. Prints figures and a final line, writes bench/results/streams-<date>.json. Asserts
-// nothing.
+// default) the same seeded requests run at once direct to the worker and through the queen, in
+// --rounds alternating rounds after one direct warm-up round (which first touches the worker's
+// slots and is not counted): aggregate tokens/s through the queen against direct, the CPU the
+// queen's workerd and the hive spent per stream, the p99 gap between tokens, and how many tokens
+// were lost, duplicated or reordered — each queen stream checked against the direct stream of the
+// same seed and round; two direct rounds compared show how far the worker itself is
+// deterministic under the same concurrency. One hive-spawned worker with as many slots as the
+// highest concurrency, 1 thread. Prints figures and a final line, writes
+// bench/results/streams-<date>.json. Asserts nothing.
 //
-//   npm run bench -- streams [--concurrency 1,8,32,64] [--tokens 100] [--threads 1] [--temperature 0]
+//   npm run bench -- streams [--concurrency 1,8,32,64] [--tokens 100] [--rounds 4] [--threads 1] [--temperature 0]
 import { z } from "zod";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
-import { BenchCloud } from "./support/bench-cloud.js";
+import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
 import { writeBenchResults } from "./support/bench-results.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
 import { chargeRelayCpu, type RelayCpu } from "./support/process-cpu.js";
+import { roundOrder } from "./support/run-order.js";
 import { percentile } from "./support/summary.js";
 import { type ChatBody, type ChatTarget, TimedChatClient, type TimedStream } from "./support/timed-chat.js";
 import { addDifferences, compareTokens, NO_DIFFERENCES, type TokenDifferences } from "./support/token-order.js";
 
-const USAGE = "Usage: npm run bench -- streams [--concurrency 1,8,32,64] [--tokens <n per stream, 2–160, default 100>] [--threads <n, default 1>] [--temperature <0–2, default 0>]";
+const USAGE =
+  "Usage: npm run bench -- streams [--concurrency 1,8,32,64] [--tokens <n per stream, 2–160, default 100>] [--rounds <n per path, 2–100, default 4>] [--threads <n, default 1>] [--temperature <0–2, default 0>]";
 /** Seeds of a round's streams are SEED_BASE + their index. */
 const SEED_BASE = 1000;
 /** Tokens per slot, prompt and answer (up to 160 + ~60): 64 slots of the default 4,096 take a loaded 2-core machine too long to allocate. */
@@ -33,6 +36,8 @@ const Flags = z.object({
     .transform((raw) => raw.split(",").map(Number))
     .refine((levels) => levels.every((n) => Number.isInteger(n) && n >= 1 && n <= 256), "expected a comma-separated list of integers 1–256"),
   tokens: integerFlag(2, 160).default(100),
+  // At least 2: the worker's own nondeterminism is two direct rounds compared.
+  rounds: integerFlag(2, 100).default(4),
   threads: integerFlag(1, 1024).default(1),
   /**
    * 0 (greedy) by default: a seeded sampled stream is repeatable one at a time, but under
@@ -68,25 +73,38 @@ interface RoundFigures {
 
 interface LevelFigures {
   concurrency: number;
+  /** Each path's rounds together: tokens/s is all their tokens over all their seconds. */
   direct: RoundFigures;
   queen: RoundFigures;
-  directAgain: RoundFigures;
-  /** Queen ÷ the mean of both direct rounds. */
+  /** Queen ÷ direct tokens/s over all rounds. */
   ratio: number;
-  /** CPU the queen's workerd and the hive spent per stream of the queen's round, ms. */
+  /** Queen ÷ direct tokens/s of each round, lowest and highest: how far one round may be trusted. */
+  roundRatios: { min: number; max: number };
+  /** CPU the queen's workerd and the hive spent per stream of the queen's rounds, ms. */
   cpuPerStreamMs: RelayCpu;
-  /** Queen streams against the first direct round's, per seed. */
+  /** Each queen round's streams against the direct round's of the same index, per seed. */
   queenVsDirect: TokenDifferences;
   /** The second direct round against the first: the worker's own nondeterminism. */
   directVsDirect: TokenDifferences;
 }
 
+const PATHS = ["direct", "queen"] as const;
+type Path = (typeof PATHS)[number];
+
 function parseOptions(): Options {
-  return parseFlags(process.argv.slice(2), { concurrency: { type: "string" }, tokens: { type: "string" }, threads: { type: "string" }, temperature: { type: "string" } }, Flags, USAGE);
+  const flags = { concurrency: { type: "string" }, tokens: { type: "string" }, rounds: { type: "string" }, threads: { type: "string" }, temperature: { type: "string" } } as const;
+  return parseFlags(process.argv.slice(2), flags, Flags, USAGE);
+}
+
+/** One round's outcome: its streams (undefined where one failed, with why) and how long it took. */
+interface Round {
+  streams: (TimedStream | undefined)[];
+  failures: string[];
+  seconds: number;
 }
 
 /** `concurrency` seeded streams at once, each with its own question and seed. */
-async function round(client: TimedChatClient, target: ChatTarget, model: string, concurrency: number, tokens: number, temperature: number): Promise<{ figures: RoundFigures; streams: (TimedStream | undefined)[] }> {
+async function round(client: TimedChatClient, target: ChatTarget, model: string, concurrency: number, tokens: number, temperature: number): Promise<Round> {
   const body = (index: number): ChatBody => ({
     model,
     messages: [{ role: "user", content: `Tell me a long story about bee number ${index}.` }],
@@ -96,25 +114,30 @@ async function round(client: TimedChatClient, target: ChatTarget, model: string,
   });
   const started = performance.now();
   const settled = await Promise.allSettled(Array.from({ length: concurrency }, (_, index) => client.stream(target, body(index))));
-  const seconds = (performance.now() - started) / 1000;
-  const streams = settled.map((result) => (result.status === "fulfilled" ? result.value : undefined));
-  const done = streams.filter((stream) => stream !== undefined);
-  const failures = settled.flatMap((result) => (result.status === "rejected" ? [String(result.reason)] : []));
+  return {
+    seconds: (performance.now() - started) / 1000,
+    streams: settled.map((result) => (result.status === "fulfilled" ? result.value : undefined)),
+    failures: settled.flatMap((result) => (result.status === "rejected" ? [String(result.reason)] : [])),
+  };
+}
+
+/** The figures of one path's rounds together. */
+function figuresOf(rounds: readonly Round[], concurrency: number): RoundFigures {
+  const done = rounds.flatMap((r) => r.streams.filter((stream) => stream !== undefined));
+  const failures = rounds.flatMap((r) => r.failures);
   const total = done.reduce((sum, stream) => sum + stream.tokens, 0);
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
   const gaps = done.flatMap((stream) => stream.arrivals.slice(1).map((at, i) => at - (stream.arrivals[i] as number)));
   return {
-    streams,
-    figures: {
-      failed: failures.length,
-      piecesNotTokens: done.filter((stream) => stream.pieces.length !== stream.tokens).length,
-      ...(failures[0] === undefined ? {} : { firstFailure: failures[0] }),
-      streams: concurrency,
-      tokens: total,
-      seconds,
-      tokensPerSecond: total / seconds,
-      gapP99Ms: gaps.length > 0 ? percentile(gaps, 0.99) : Number.NaN,
-      firstTokenP50Ms: done.length > 0 ? percentile(done.map((stream) => stream.firstTokenMs), 0.5) : Number.NaN,
-    },
+    failed: failures.length,
+    piecesNotTokens: done.filter((stream) => stream.pieces.length !== stream.tokens).length,
+    ...(failures[0] === undefined ? {} : { firstFailure: failures[0] }),
+    streams: concurrency * rounds.length,
+    tokens: total,
+    seconds,
+    tokensPerSecond: total / seconds,
+    gapP99Ms: gaps.length > 0 ? percentile(gaps, 0.99) : Number.NaN,
+    firstTokenP50Ms: done.length > 0 ? percentile(done.map((stream) => stream.firstTokenMs), 0.5) : Number.NaN,
   };
 }
 
@@ -136,16 +159,44 @@ function countsOf(d: TokenDifferences): string {
 
 function formatLevel(level: LevelFigures): string {
   const row = (name: string, r: RoundFigures) =>
-    `  ${name.padEnd(13)} ${r.tokensPerSecond.toFixed(0).padStart(6)} tok/s  ${r.tokens} tokens in ${r.seconds.toFixed(2)} s  gap p99 ${r.gapP99Ms.toFixed(1)} ms  first token p50 ${r.firstTokenP50Ms.toFixed(1)} ms` +
+    `  ${name.padEnd(7)} ${r.tokensPerSecond.toFixed(0).padStart(6)} tok/s  ${r.tokens} tokens in ${r.seconds.toFixed(2)} s  gap p99 ${r.gapP99Ms.toFixed(1)} ms  first token p50 ${r.firstTokenP50Ms.toFixed(1)} ms` +
     `  pieces ≠ tokens in ${r.piecesNotTokens}` +
     (r.failed === 0 ? "" : `  ${r.failed} FAILED (first: ${r.firstFailure ?? ""})`);
   return [
-    `${level.concurrency} concurrent stream(s):`,
+    `${level.concurrency} concurrent stream(s), ${level.direct.streams / level.concurrency} rounds per path:`,
     row("direct", level.direct),
     row("queen", level.queen),
-    row("direct again", level.directAgain),
-    `  queen ÷ direct ${level.ratio.toFixed(2)}; CPU per stream: queen ${level.cpuPerStreamMs.queen.toFixed(1)}, hive ${level.cpuPerStreamMs.hive.toFixed(1)} ms; queen vs direct: ${formatDifferences(level.queenVsDirect)}; direct vs direct: ${formatDifferences(level.directVsDirect)}`,
+    `  queen ÷ direct ${level.ratio.toFixed(2)} (rounds ${level.roundRatios.min.toFixed(2)}–${level.roundRatios.max.toFixed(2)}); CPU per stream: queen ${level.cpuPerStreamMs.queen.toFixed(1)}, hive ${level.cpuPerStreamMs.hive.toFixed(1)} ms; queen vs direct: ${formatDifferences(level.queenVsDirect)}; direct vs direct: ${formatDifferences(level.directVsDirect)}`,
   ].join("\n");
+}
+
+/** One concurrency: a direct warm-up round, then `rounds` rounds per path in alternating order. */
+async function measureLevel(client: TimedChatClient, cloud: BenchCloud, model: BenchModel, concurrency: number, options: Options): Promise<LevelFigures> {
+  const targets: Record<Path, ChatTarget> = { direct: model.direct, queen: cloud.viaQueen };
+  const run = (path: Path) => round(client, targets[path], model.name, concurrency, options.tokens, options.temperature);
+  // The first round at a concurrency is slower whichever path runs it (slots first used, memory
+  // first touched); counted, it made the path that ran first look 20–40% slower.
+  await run("direct");
+  const rounds: Record<Path, Round[]> = { direct: [], queen: [] };
+  // The direct rounds between them cost the queen and the hive nothing.
+  const { cpu: cpuPerStreamMs } = await chargeRelayCpu(cloud.relayProcesses, concurrency * options.rounds, async () => {
+    for (let index = 0; index < options.rounds; index++) {
+      for (const path of roundOrder(PATHS, index)) rounds[path].push(await run(path));
+    }
+  });
+  const direct = figuresOf(rounds.direct, concurrency);
+  const queen = figuresOf(rounds.queen, concurrency);
+  const roundRatios = rounds.queen.map((r, i) => figuresOf([r], concurrency).tokensPerSecond / figuresOf([rounds.direct[i] as Round], concurrency).tokensPerSecond);
+  return {
+    concurrency,
+    direct,
+    queen,
+    ratio: queen.tokensPerSecond / direct.tokensPerSecond,
+    roundRatios: { min: Math.min(...roundRatios), max: Math.max(...roundRatios) },
+    cpuPerStreamMs,
+    queenVsDirect: rounds.queen.reduce((sum, r, i) => addDifferences(sum, differences((rounds.direct[i] as Round).streams, r.streams)), NO_DIFFERENCES),
+    directVsDirect: differences((rounds.direct[0] as Round).streams, (rounds.direct[1] as Round).streams),
+  };
 }
 
 async function main(): Promise<void> {
@@ -172,21 +223,7 @@ async function main(): Promise<void> {
     process.stdout.write(`the worker honours seed (same seed twice at temperature 1, one at a time, same text): ${seedCheck ? "yes" : "NO"}\n`);
     await round(client, cloud.viaQueen, model.name, 1, options.tokens, options.temperature); // the queen's warm-up
     for (const concurrency of options.concurrency) {
-      const direct = await round(client, model.direct, model.name, concurrency, options.tokens, options.temperature);
-      const { result: queen, cpu: cpuPerStreamMs } = await chargeRelayCpu(cloud.relayProcesses, concurrency, () =>
-        round(client, cloud.viaQueen, model.name, concurrency, options.tokens, options.temperature),
-      );
-      const directAgain = await round(client, model.direct, model.name, concurrency, options.tokens, options.temperature);
-      const level: LevelFigures = {
-        concurrency,
-        direct: direct.figures,
-        queen: queen.figures,
-        directAgain: directAgain.figures,
-        ratio: queen.figures.tokensPerSecond / ((direct.figures.tokensPerSecond + directAgain.figures.tokensPerSecond) / 2),
-        cpuPerStreamMs,
-        queenVsDirect: differences(direct.streams, queen.streams),
-        directVsDirect: differences(direct.streams, directAgain.streams),
-      };
+      const level = await measureLevel(client, cloud, model, concurrency, options);
       levels.push(level);
       process.stdout.write(`${formatLevel(level)}\n`);
     }
@@ -197,10 +234,10 @@ async function main(): Promise<void> {
   const file = await writeBenchResults("streams", { machine: facts, loadAverageAfter: formatLoadAverage(), options, worker: { ...workerOptions, gpu: "cpu" }, seedDeterministic: seedCheck, levels });
   const summary = levels.map(
     (l) =>
-      `${l.concurrency}: ×${l.ratio.toFixed(2)} CPU/stream queen ${l.cpuPerStreamMs.queen.toFixed(1)} + hive ${l.cpuPerStreamMs.hive.toFixed(1)} ms, gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${countsOf(l.queenVsDirect)} (direct again ${countsOf(l.directVsDirect)}), pieces ≠ tokens in ${l.queen.piecesNotTokens}` +
-      (l.queen.failed + l.direct.failed + l.directAgain.failed === 0 ? "" : `, failed queen ${l.queen.failed} direct ${l.direct.failed + l.directAgain.failed}`),
+      `${l.concurrency}: ×${l.ratio.toFixed(2)} (rounds ${l.roundRatios.min.toFixed(2)}–${l.roundRatios.max.toFixed(2)}) CPU/stream queen ${l.cpuPerStreamMs.queen.toFixed(1)} + hive ${l.cpuPerStreamMs.hive.toFixed(1)} ms, gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${countsOf(l.queenVsDirect)} (direct vs direct ${countsOf(l.directVsDirect)}), pieces ≠ tokens in ${l.queen.piecesNotTokens}` +
+      (l.queen.failed + l.direct.failed === 0 ? "" : `, failed queen ${l.queen.failed} direct ${l.direct.failed}`),
   );
-  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s, the relay's CPU per stream, queen's first token vs direct's, lost/duplicated/reordered against direct and the worker's own between two direct rounds, the queen's streams whose pieces do not number their tokens): ${summary.join("; ")}\n`);
+  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s over all rounds with its lowest and highest round, the relay's CPU per stream, queen's first token vs direct's, lost/duplicated/reordered against direct and the worker's own between two direct rounds, the queen's streams whose pieces do not number their tokens): ${summary.join("; ")}\n`);
 }
 
 await main().catch((error: unknown) => {
