@@ -45,7 +45,10 @@ interface PhaseFigures {
   load: boolean;
   nonStream: { direct: Quantiles; queen: Quantiles; added: Quantiles };
   firstTokenMs: { direct: Quantiles; queen: Quantiles; added: Quantiles };
+  /** Request start to last byte: what the relay adds up front counts too. */
   tokensPerSecond: { direct: number; queen: number; ratio: number };
+  /** The tokens after the first over first token to last byte: the stream's own pace, without its start. */
+  tokensPerSecondAfterFirst: { direct: number; queen: number; ratio: number };
   tokensPerStream: { direct: number; queen: number };
   /** CPU the queen's workerd and the hive spent per request through the queen, ms (NaN where /proc cannot be read). */
   cpuMs: { perRequest: RelayCpu; perStream: RelayCpu };
@@ -116,6 +119,7 @@ async function measure(
     interleaved(options.streams, (path, i) => client.stream(targets[path], body(i, options["stream-tokens"]))),
   );
   const rate = (stream: TimedStream) => stream.tokens / (stream.ms / 1000);
+  const rateAfterFirst = (stream: TimedStream) => (stream.tokens - 1) / ((stream.ms - stream.firstTokenMs) / 1000);
   const median = (samples: number[]) => percentile(samples, 0.5);
   const nonStreamDirect = quantiles(nonStream.direct);
   const nonStreamQueen = quantiles(nonStream.queen);
@@ -123,12 +127,15 @@ async function measure(
   const ttftQueen = quantiles(streams.queen.map((s) => s.firstTokenMs));
   const directRate = median(streams.direct.map(rate));
   const queenRate = median(streams.queen.map(rate));
+  const directPace = median(streams.direct.map(rateAfterFirst));
+  const queenPace = median(streams.queen.map(rateAfterFirst));
   return {
     model: model.name,
     load,
     nonStream: { direct: nonStreamDirect, queen: nonStreamQueen, added: difference(nonStreamQueen, nonStreamDirect) },
     firstTokenMs: { direct: ttftDirect, queen: ttftQueen, added: difference(ttftQueen, ttftDirect) },
     tokensPerSecond: { direct: directRate, queen: queenRate, ratio: queenRate / directRate },
+    tokensPerSecondAfterFirst: { direct: directPace, queen: queenPace, ratio: queenPace / directPace },
     tokensPerStream: { direct: median(streams.direct.map((s) => s.tokens)), queen: median(streams.queen.map((s) => s.tokens)) },
     cpuMs: { perRequest, perStream },
   };
@@ -154,7 +161,7 @@ function ms(value: number): string {
 }
 
 function formatPhase(figures: PhaseFigures): string {
-  const { nonStream: n, firstTokenMs: t, tokensPerSecond: r } = figures;
+  const { nonStream: n, firstTokenMs: t, tokensPerSecond: r, tokensPerSecondAfterFirst: pace } = figures;
   return [
     `${figures.model}${figures.load ? ", worker busy with a second stream" : ""}:`,
     `  non-streaming, ${NON_STREAM_TOKENS} tokens, ms   p50 / p90 / p99: direct ${n.direct.p50.toFixed(1)} / ${n.direct.p90.toFixed(1)} / ${n.direct.p99.toFixed(1)}` +
@@ -162,6 +169,7 @@ function formatPhase(figures: PhaseFigures): string {
     `  time to first token, ms      p50 / p90:        direct ${t.direct.p50.toFixed(1)} / ${t.direct.p90.toFixed(1)}   queen ${t.queen.p50.toFixed(1)} / ${t.queen.p90.toFixed(1)}   added ${ms(t.added.p50)} / ${ms(t.added.p90)}`,
     `  streaming tokens/s (median):                   direct ${r.direct.toFixed(0)}   queen ${r.queen.toFixed(0)}   queen ÷ direct ${r.ratio.toFixed(2)}` +
       `   (tokens per stream ${figures.tokensPerStream.direct} / ${figures.tokensPerStream.queen})`,
+    `  after the first token (median):                direct ${pace.direct.toFixed(0)}   queen ${pace.queen.toFixed(0)}   queen ÷ direct ${pace.ratio.toFixed(2)}`,
     `  CPU through the queen, ms:                     per request: queen ${figures.cpuMs.perRequest.queen.toFixed(1)}, hive ${figures.cpuMs.perRequest.hive.toFixed(1)}` +
       `   per stream: queen ${figures.cpuMs.perStream.queen.toFixed(1)}, hive ${figures.cpuMs.perStream.hive.toFixed(1)}`,
   ].join("\n");
@@ -172,7 +180,7 @@ function finalLine(phases: readonly PhaseFigures[]): string {
     .map(
       (p) =>
         `${p.model}${p.load ? "+load" : ""} added p50 ${ms(p.nonStream.added.p50)} p99 ${ms(p.nonStream.added.p99)} ms, ttft ${ms(p.firstTokenMs.added.p50)} ms, ` +
-        `tok/s ×${p.tokensPerSecond.ratio.toFixed(2)}, CPU/request queen ${p.cpuMs.perRequest.queen.toFixed(1)} + hive ${p.cpuMs.perRequest.hive.toFixed(1)} ms`,
+        `tok/s ×${p.tokensPerSecond.ratio.toFixed(2)} (after the first ×${p.tokensPerSecondAfterFirst.ratio.toFixed(2)}), CPU/request queen ${p.cpuMs.perRequest.queen.toFixed(1)} + hive ${p.cpuMs.perRequest.hive.toFixed(1)} ms`,
     )
     .join("; ")}`;
 }
