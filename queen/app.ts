@@ -11,6 +11,7 @@ import { anthropicRoutes } from "./dialects/anthropic/route.js";
 import { responsesRoutes } from "./dialects/responses/route.js";
 import type { QueenEnv } from "./env.js";
 import { jsonBodyLimit } from "./http/body-limit.js";
+import { crossOrigin } from "./http/cross-origin.js";
 import { drainUnreadBody } from "./http/drain-unread-body.js";
 import { loadConfig } from "./http/load-config.js";
 import { limitAddress } from "./limits/client-limits.js";
@@ -35,6 +36,8 @@ export const app = new Hono<QueenEnv>();
 app.use(loadConfig);
 app.use(drainUnreadBody);
 app.use(requestId);
+// Before authentication: a browser's preflight carries no key.
+app.use(crossOrigin);
 app.get("/health", (c) => c.json({ status: "ok" }));
 
 // Hives authenticate with their own token, not an API key: this route is mounted before the

@@ -46,6 +46,8 @@ export const DEFAULTS = {
    * hung one still holds its memory and device. One heard again before then was only slow.
    */
   wedgedWorkerStopSeconds: 60,
+  /** Origins whose browser pages may call the API (CORS_ORIGINS): any, as OpenAI's own API allows. */
+  corsOrigins: "*",
 } as const;
 
 export interface QueenConfig {
@@ -71,6 +73,8 @@ export interface QueenConfig {
   maxWorkersPerHive: number;
   /** 0: silent workers are never stopped. */
   wedgedWorkerStopSeconds: number;
+  /** "*": any origin; a list: only those; empty: no CORS headers at all (CORS_ORIGINS "none"). */
+  corsOrigins: "*" | readonly string[];
   /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
   adminKey: string | undefined;
 }
@@ -101,6 +105,29 @@ function integerVar(expected: string, least: number, unit: string, fallback: num
     });
 }
 
+const CORS_ORIGINS_EXPECTED = `"*" (any origin, the default), "none", or a comma-separated list of origins such as https://chat.example.com`;
+
+/** CORS_ORIGINS: "*", "none", or origins as browsers send them (scheme, host and any port; no path). */
+const corsOriginsVar = z
+  .string()
+  .optional()
+  .transform((raw, ctx): "*" | readonly string[] => {
+    const value = raw?.trim() ?? "";
+    if (value === "" || value === "*") return "*";
+    if (value === "none") return [];
+    const origins = value.split(",").map((origin) => origin.trim());
+    const bad = origins.find((origin) => !isOrigin(origin));
+    if (bad === undefined) return origins;
+    ctx.addIssue({ code: "custom", message: `expected ${CORS_ORIGINS_EXPECTED}; '${bad.slice(0, MAX_QUOTED_LENGTH)}' is not an origin` });
+    return z.NEVER;
+  });
+
+function isOrigin(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === "https:" || url.protocol === "http:") && url.origin === text;
+}
+
 const QueenVars = z.object({
   HEARTBEAT_INTERVAL_MS: positiveIntegerVar("ms", DEFAULTS.heartbeatIntervalMs),
   MAX_JSON_BODY_BYTES: positiveIntegerVar("bytes", DEFAULTS.maxJsonBodyBytes),
@@ -120,6 +147,7 @@ const QueenVars = z.object({
   SWAP_MIN_RESIDENCY_SECONDS: offOrIntegerVar("seconds", DEFAULTS.swapMinResidencySeconds),
   MAX_WORKERS_PER_HIVE: positiveIntegerVar("workers", DEFAULTS.maxWorkersPerHive),
   WEDGED_WORKER_STOP_SECONDS: offOrIntegerVar("seconds", DEFAULTS.wedgedWorkerStopSeconds),
+  CORS_ORIGINS: corsOriginsVar,
   // An empty secret is no secret: the same as an unset one. Its value is never quoted back.
   RBEE_ADMIN_KEY: z
     .string()
@@ -157,6 +185,7 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     swapMinResidencySeconds: values.SWAP_MIN_RESIDENCY_SECONDS,
     maxWorkersPerHive: values.MAX_WORKERS_PER_HIVE,
     wedgedWorkerStopSeconds: values.WEDGED_WORKER_STOP_SECONDS,
+    corsOrigins: values.CORS_ORIGINS,
     adminKey: values.RBEE_ADMIN_KEY,
   };
 }

@@ -2,22 +2,20 @@
 // local queen. It signs in (a wrong key first), then a hive connects and a worker starts while the
 // page stays open, and both must appear without a reload; one chat request must show in the
 // traffic figures. Screenshots (desktop and a 390 px phone) are kept under test-artifacts/.
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HiveProcess, startHiveProcess } from "../../scripts/local-cloud/hive-process.js";
 import { type LocalQueen, startLocalQueen } from "../../scripts/local-cloud/queen.js";
 import { QueenClient } from "../../scripts/local-cloud/queen-client.js";
 import { DASHBOARD_PATHS } from "../../shared/dashboard/dashboard-snapshot.js";
 import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
+import { launchChromium } from "../support/chromium.js";
 import { processesMentioning, TINY_MODEL } from "./local-cloud.js";
 
-/** Debian's chromium, found on PATH as `.ci/run` checks for it; RBEE_CHROMIUM names another. */
-const CHROMIUM = process.env.RBEE_CHROMIUM ?? [...(process.env.PATH ?? "").split(delimiter), "/usr/bin"].map((folder) => join(folder, "chromium")).find((path) => existsSync(path));
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 const ADMIN_KEY = "rbee_sk_dashboard_test_key";
 const HIVE = "dash-hive";
@@ -35,16 +33,10 @@ describe("the dashboard in a browser", () => {
   let navigations = 0;
 
   beforeAll(async () => {
-    if (CHROMIUM === undefined || !existsSync(CHROMIUM)) {
-      throw new Error(
-        `No chromium ${CHROMIUM === undefined ? "on PATH" : `at ${CHROMIUM}`}: the dashboard test needs Debian's chromium. Install it with ` +
-          "`sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium`, or point RBEE_CHROMIUM at a Chromium binary.",
-      );
-    }
     dir = await mkdtemp(join(tmpdir(), "rbee-dashboard-"));
     queen = await startLocalQueen({ persistDir: join(dir, "queen"), adminKey: ADMIN_KEY, port: 0 });
     client = new QueenClient(queen.url, ADMIN_KEY);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on("request", (request) => {
       const url = request.url();

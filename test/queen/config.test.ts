@@ -25,6 +25,16 @@ describe("the queen's configuration", () => {
     });
   });
 
+  it("reads CORS_ORIGINS as any origin, none, or a list of origins", () => {
+    expect(parseQueenConfig({}).corsOrigins).toBe("*");
+    expect(parseQueenConfig({ CORS_ORIGINS: " * " }).corsOrigins).toBe("*");
+    expect(parseQueenConfig({ CORS_ORIGINS: "none" }).corsOrigins).toEqual([]);
+    expect(parseQueenConfig({ CORS_ORIGINS: "https://chat.example.com, http://localhost:3000" }).corsOrigins).toEqual(["https://chat.example.com", "http://localhost:3000"]);
+    for (const bad of ["chat.example.com", "https://chat.example.com/", "https://chat.example.com/v1", "ftp://files.example.com", "https://a.example,,https://b.example"]) {
+      expect(() => parseQueenConfig({ CORS_ORIGINS: bad })).toThrow(expect.objectContaining({ code: "invalid_configuration", message: expect.stringContaining("CORS_ORIGINS: expected \"*\" (any origin, the default), \"none\", or a comma-separated list of origins") }));
+    }
+  });
+
   it("refuses a bad value, naming the var, what was expected and what arrived", () => {
     for (const [vars, expected] of [
       [{ MAX_JSON_BODY_BYTES: "lots" }, "MAX_JSON_BODY_BYTES: expected a positive integer (bytes, default 1048576), got 'lots'"],
