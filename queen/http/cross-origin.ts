@@ -5,9 +5,9 @@
 // page of another origin can do nothing with the queen that its key would not let it do from
 // anywhere else. CORS_ORIGINS narrows this to a list of origins, or turns it off (config.ts).
 // Hono's cors middleware does the work; this decides which requests it sees.
-import { createMiddleware } from "hono/factory";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
-import type { MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
 import { HIVE_CONNECT_PATH } from "../../shared/protocol/hive-connect.js";
 import type { QueenEnv } from "../env.js";
 
@@ -35,7 +35,17 @@ export const crossOrigin = createMiddleware<QueenEnv>((c, next) => {
   // upgrade is never a page's, and rebuilding its 101 to add a header would lose the socket.
   if (c.req.header("origin") === undefined || c.req.path === HIVE_CONNECT_PATH) return next();
   const allowed = c.var.config.corsOrigins;
-  if (allowed === "*") return anyOrigin(c, next);
-  if (allowed.length === 0) return next();
-  return corsFor(allowed)(c, next);
+  if (allowed !== "*" && allowed.length === 0) return next();
+  return (allowed === "*" ? anyOrigin : corsFor(allowed))(c, () => answeredExposingRetryAfter(c, next));
 });
+
+/**
+ * A page reads only the response headers the answer names. The SDKs time their retry of a 429 or
+ * a 503 by Retry-After; the queen's other headers are named where they are set.
+ */
+async function answeredExposingRetryAfter(c: Context<QueenEnv>, next: Next): Promise<void> {
+  await next();
+  if (!c.res.headers.has("retry-after")) return;
+  const exposed = c.res.headers.get("access-control-expose-headers");
+  c.header("access-control-expose-headers", exposed ? `${exposed}, retry-after` : "retry-after");
+}

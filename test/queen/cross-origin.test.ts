@@ -2,8 +2,13 @@
 // is asked for, every answer to a page marked readable (refusals too, so the page can show them),
 // nothing changed for clients that send no Origin, and CORS_ORIGINS narrowing or ending it.
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
+import { RbeeError } from "../../shared/errors.js";
 import { app } from "../../queen/app.js";
+import { parseQueenConfig } from "../../queen/config.js";
+import type { QueenEnv } from "../../queen/env.js";
+import { crossOrigin } from "../../queen/http/cross-origin.js";
 import { auth, contentChunk } from "./hive-socket.js";
 import { hiveServing } from "./job-client.js";
 
@@ -66,6 +71,25 @@ describe("browser pages of other origins (CORS)", () => {
     expect(exposed).toEqual(expect.arrayContaining(["server-timing", "x-request-id"]));
     expect(await response.text()).toContain("Hello");
   }, 30_000);
+
+  it("lets a page read Retry-After, by which the SDKs time their retry of a 429 or a 503", async () => {
+    // The middleware alone in front of a refusal: filling a real queue or limit takes a test of its own.
+    const refusing = new Hono<QueenEnv>();
+    refusing.use(async (c, next) => {
+      c.set("config", parseQueenConfig({}));
+      await next();
+    });
+    refusing.use(crossOrigin);
+    refusing.get("/busy", () => new RbeeError(429, "rate_limited", "slow down", { retryAfterSeconds: 3 }).toResponse());
+    refusing.get("/fine", (c) => c.json({ ok: true }));
+    const refused = await refusing.request("/busy", { headers: { origin: PAGE } });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+    expect(refused.headers.get("retry-after")).toBe("3");
+    expect(refused.headers.get("access-control-expose-headers")).toBe("retry-after");
+    expect((await refusing.request("/fine", { headers: { origin: PAGE } })).headers.get("access-control-expose-headers")).toBeNull();
+    expect((await refusing.request("/busy")).headers.get("access-control-expose-headers")).toBeNull();
+  });
 
   it("adds nothing for a client that sends no Origin: servers, SDKs outside browsers, curl", async () => {
     const response = await SELF.fetch("https://queen/v1/models", { headers: auth });
