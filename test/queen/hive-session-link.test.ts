@@ -3,6 +3,7 @@
 // socket is dropped, and a socket opened with a token that stopped being the hive's is closed.
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { hiveSessionStub } from "../../queen/hive-session/stub.js";
 import { sha256Hex } from "../../queen/auth/secrets.js";
 import { HIVE_NAME_HEADER, HIVE_TOKEN_HASH_HEADER } from "../../queen/hive-session/hive-session.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
@@ -131,7 +132,7 @@ describe("tokens that stop being the hive's", () => {
   it("closes a socket whose token was rotated between the connect check and the upgrade", async () => {
     const oldToken = await TestHive.register("race-hive");
     await TestHive.register("race-hive"); // rotated while the old token's connect was in flight
-    const session = env.HIVE_SESSION.get(env.HIVE_SESSION.idFromName("race-hive"));
+    const session = hiveSessionStub(env, "race-hive");
     // The upgrade the route would have passed on after checking the old token.
     const response = await session.fetch("https://queen/v1/hive/connect?name=race-hive", {
       headers: { upgrade: "websocket", [HIVE_NAME_HEADER]: "race-hive", [HIVE_TOKEN_HASH_HEADER]: await sha256Hex(oldToken) },
@@ -149,7 +150,7 @@ describe("tokens that stop being the hive's", () => {
     await eventually(async () => old.closed !== undefined);
     expect(old.closed?.code).toBe(CloseCode.tokenRevoked);
     const current = await reconnect("rotate-live-hive", newToken, []);
-    const session = env.HIVE_SESSION.get(env.HIVE_SESSION.idFromName("rotate-live-hive"));
+    const session = hiveSessionStub(env, "rotate-live-hive");
     await session.disconnect("hive token rotated", await sha256Hex(newToken));
     await pause(200);
     expect(current.closed).toBeUndefined();

@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { hiveSessionStub } from "../../queen/hive-session/stub.js";
 import { call, errorOf } from "./admin-api.js";
 import { eventually, helloFrame, TEST_DEVICES, TestHive } from "./hive-socket.js";
 import { spawnWorker } from "./job-client.js";
@@ -106,7 +107,7 @@ describe("hives admin", () => {
     // One at a time: frames sent at once may reach the HiveSession out of order in workerd, and
     // a real hive sends one a minute. (Waiting for the session to hold each, not for a fixed time:
     // a loaded machine is slow.)
-    const session = env.HIVE_SESSION.get(env.HIVE_SESSION.idFromName("refreshing-hive"));
+    const session = hiveSessionStub(env, "refreshing-hive");
     const pendingRamFree = () => runInDurableObject(session, async (_instance, state) => (await state.storage.get<{ devices?: { ramFreeBytes: number } }>(PENDING_KEY))?.devices?.ramFreeBytes);
     for (const ramFreeBytes of [999, 555, 1234]) {
       hive.send({ type: "hive_status", devices: { ...lessFree, ramFreeBytes } });
@@ -125,7 +126,7 @@ describe("hives admin", () => {
   it("keeps a status refresh sent right after the welcome over the hello's older devices", async () => {
     const hive = await TestHive.greeted("prompt-status-hive");
     hive.send({ type: "hive_status", devices: { ...TEST_DEVICES, ramFreeBytes: 777 } });
-    const session = env.HIVE_SESSION.get(env.HIVE_SESSION.idFromName("prompt-status-hive"));
+    const session = hiveSessionStub(env, "prompt-status-hive");
     const ramFree = async () => (await listHives()).find((each) => each.name === "prompt-status-hive")?.devices?.ram_free_bytes;
     // D1 gets the hello's devices or, if the refresh was kept before the first write, the refresh's;
     // once the interval has passed it must hold the refresh's, the newest.

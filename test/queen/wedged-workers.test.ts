@@ -4,12 +4,13 @@
 // test/node/hung-worker.test.ts stops a real SIGSTOPped worker this way.
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { hiveSessionStub } from "../../queen/hive-session/stub.js";
 import { WedgedWorkers } from "../../queen/hive-session/wedged-workers.js";
 
 const STOP_AFTER_MS = 60_000;
 
 function inSession<T>(name: string, run: (storage: DurableObjectStorage) => Promise<T>): Promise<T> {
-  return runInDurableObject(env.HIVE_SESSION.get(env.HIVE_SESSION.idFromName(name)), (_instance, state) => run(state.storage));
+  return runInDurableObject(hiveSessionStub(env, name), (_instance, state) => run(state.storage));
 }
 
 describe("wedged workers", () => {
