@@ -43,6 +43,8 @@ async function main(): Promise<void> {
   let tempDir: string | undefined;
   let worker: WorkerProcess | undefined;
   let client: WorkerClient | undefined;
+  let noPollWorker: WorkerProcess | undefined;
+  let noPollClient: WorkerClient | undefined;
   let inProcess: InProcessGenerator | undefined;
   let llamaServer: LlamaServerProcess | undefined;
   let llamaServerClient: WorkerClient | undefined;
@@ -63,6 +65,9 @@ async function main(): Promise<void> {
     const { threads, llamaBuild } = options;
     worker = await WorkerProcess.start({ modelPath, threads, llamaBuild });
     const http = (client = new WorkerClient(worker.url, worker.authorization));
+    // The same worker with polling between tokens off, to show what polling gains.
+    noPollWorker = await WorkerProcess.start({ modelPath, threads, llamaBuild, pollUs: 0, workerId: "wrk_bench2" });
+    const noPoll = (noPollClient = new WorkerClient(noPollWorker.url, noPollWorker.authorization));
     const local = (inProcess = await InProcessGenerator.load({ modelPath, threads, llamaBuild }));
 
     const chat = { messages: MESSAGES, maxTokens: options.tokens };
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
       ["in-process", () => local.generate(chat.messages, chat.maxTokens)],
       ["http non-stream", () => http.complete(chat)],
       ["http stream", () => http.stream(chat)],
+      ["no-poll stream", () => noPoll.stream(chat)],
     ];
     if (options.llamaServer !== undefined) {
       llamaServer = await LlamaServerProcess.start({ binary: options.llamaServer, modelPath, threads });
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
     // One warm-up each: the first generation pays for allocations and cold caches on both sides.
     for (const [, run] of runners) await run();
 
-    const runs: Runs = { "in-process": [], "http non-stream": [], "http stream": [], "llama-server stream": [] };
+    const runs: Runs = { "in-process": [], "http non-stream": [], "http stream": [], "no-poll stream": [], "llama-server stream": [] };
     for (let round = 0; round < options.runs; round++) {
       // Modes alternate within each round so load from other processes hits all of them alike.
       for (const [mode, run] of roundOrder(runners, round)) runs[mode].push(await run());
@@ -89,9 +95,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${formatReport(runs)}\nload average after: ${formatLoadAverage()}\n`);
   } finally {
     client?.close();
+    noPollClient?.close();
     llamaServerClient?.close();
     await llamaServer?.stop();
     await worker?.stop();
+    await noPollWorker?.stop();
     await inProcess?.dispose();
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
   }

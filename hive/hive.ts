@@ -126,6 +126,7 @@ export class Hive {
         loadStallMs: options.workerLoadStallMs,
         threads: options.workerThreads,
         parallel: options.workerParallel,
+        pollUs: options.workerPollUs,
         logDir: this.logDir,
         defaultWorkerType: WORKER_TYPE_PREFERENCE.find((type) => this.currentDevices().workerTypes.includes(type)) ?? "cpu",
         devices: this.currentDevices(),

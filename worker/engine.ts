@@ -1,6 +1,7 @@
 // Loads one GGUF model with node-llama-cpp and runs requests on it: chat and plain completions
 // on N parallel slots (one context sequence each), embeddings and reranking on contexts of their own. The HTTP
 // server calls it per request; heartbeats and /health read its slot, queue and speed figures.
+import { availableParallelism } from "node:os";
 import {
   getLlama,
   LlamaChat,
@@ -33,6 +34,7 @@ import { ResponseFormats } from "./response-formats.js";
 import { samplingOptions } from "./sampling.js";
 import { SlotQueue, type SlotLease } from "./slot-queue.js";
 import { completionBudget } from "./token-budget.js";
+import { pollWindowUs, TokenPoller } from "./token-poller.js";
 import { TokenRate } from "./token-rate.js";
 import { ToolCallStream } from "./tool-call-stream.js";
 import { toolFunctions } from "./tool-functions.js";
@@ -55,6 +57,8 @@ export interface EngineOptions {
   batchSize: number | undefined;
   /** A llama.cpp build compiled by the hive (its folder); undefined uses node-llama-cpp's prebuilt binaries. */
   llamaBuild?: string | undefined;
+  /** How long the event loop polls after a token for the next one, in µs, when tokens come that fast; 0 never polls (worker/token-poller.ts). */
+  pollUs: number;
   /** Window of the tokens-per-second figure and period of VRAM sampling, in ms: the heartbeat interval. */
   metricsIntervalMs: number;
   /** Where llama.cpp's own warnings go: stderr, so stdout stays clean for supervisors. */
@@ -164,11 +168,14 @@ export class Engine {
 
   /** Where the model runs. */
   readonly device: WorkerDevice;
+  /** How long the event loop polls after a token for the next, in µs; 0: never (worker/token-poller.ts). */
+  readonly pollUs: number;
   private readonly slots: SlotQueue<Slot>;
   private readonly embedder: Embedder;
   private readonly ranker: Ranker;
   private readonly formats: ResponseFormats;
   private readonly tokenRate: TokenRate;
+  private readonly poller: TokenPoller;
   private readonly vram: VramSampler;
   private disposing: Promise<void> | undefined;
 
@@ -191,6 +198,8 @@ export class Engine {
     this.tokenRate = new TokenRate(options.metricsIntervalMs);
     if (slots.length === 0) throw new Error("an engine needs at least one slot");
     this.device = llama.gpu === false ? "cpu" : llama.gpu;
+    this.pollUs = pollWindowUs(options.pollUs, { device: this.device, threads: options.threads, cpus: availableParallelism() });
+    this.poller = new TokenPoller({ windowUs: this.pollUs });
     this.vram = new VramSampler(llama, options.metricsIntervalMs);
   }
 
@@ -351,9 +360,11 @@ export class Engine {
     }
     try {
       let completionTokens = 0;
+      this.poller.onGenerationStart();
       const onToken = (tokens: Token[]): void => {
         completionTokens += tokens.length;
         this.tokenRate.add(tokens.length);
+        this.poller.onToken();
       };
       const generated = await run(lease.slot, { signal, stopOnAbortSignal: true, grammar, onToken, onTextChunk });
       const toolCalls = generated.toolCalls ?? [];

@@ -138,6 +138,7 @@ async function main(): Promise<void> {
       maxQueue: options.maxQueue,
       batchSize: options.batchSize,
       llamaBuild: options.llamaBuild,
+      pollUs: options.pollUs,
       metricsIntervalMs: options.heartbeatIntervalMs,
       log,
       onLoadProgress: (progress) => status.setLoadProgress(progress),
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
   status.attachEngine(engine);
   status.setPhase("ready");
   process.stdout.write(`${readyLine(options.port)}\n`);
-  log(`model loaded; serving ${options.modelName}`, { worker_id: options.workerId, model: options.modelName, port: options.port });
+  log(`model loaded; serving ${options.modelName}`, { worker_id: options.workerId, model: options.modelName, port: options.port, device: engine.device, poll_us: engine.pollUs });
   const unpatched = await unpatchedSchedulingWarning(options.parallel);
   if (unpatched) logger.warn(unpatched, { pid: process.pid, worker_id: options.workerId });
 }

@@ -22,6 +22,7 @@ describe("parseWorkerOptions", () => {
       parallel: 1,
       maxQueue: 2,
       batchSize: undefined,
+      pollUs: DEFAULTS.pollUs,
     });
   });
 
@@ -56,6 +57,8 @@ describe("parseWorkerOptions", () => {
       "5",
       "--batch-size",
       "256",
+      "--poll-us",
+      "0",
     ]);
     expect(options).toMatchObject({
       hiveChannel: "http://127.0.0.1:9000",
@@ -67,6 +70,7 @@ describe("parseWorkerOptions", () => {
       parallel: 4,
       maxQueue: 5,
       batchSize: 256,
+      pollUs: 0,
     });
     expect(parseWorkerOptions([...REQUIRED, "--gpu-layers", "max"]).gpuLayers).toBe("max");
   });
@@ -82,6 +86,8 @@ describe("parseWorkerOptions", () => {
       '--gpu-layers: expected auto, max or an integer 0–9999, got "most"',
     );
     expect(() => parseWorkerOptions([...REQUIRED, "--batch-size", "0"])).toThrow('--batch-size: expected an integer 1–65536, got "0"');
+    expect(() => parseWorkerOptions([...REQUIRED, "--poll-us", "-1"])).toThrow(/--poll-us/);
+    expect(() => parseWorkerOptions([...REQUIRED, "--poll-us", "1.5"])).toThrow('--poll-us: expected an integer 0–1000000, got "1.5"');
   });
 
   it("accepts only a unix socket, a Windows named pipe or an http hive channel on a loopback host", () => {

@@ -30,6 +30,11 @@ export const DEFAULTS = {
    */
   maxDefaultContextSize: MAX_DEFAULT_CONTEXT_SIZE,
   gpu: "auto" as GpuChoice,
+  /**
+   * µs the event loop polls after a token for the next one: tokens that come faster than this are
+   * not slowed by a wake-up each (worker/token-poller.ts); slower ones never poll.
+   */
+  pollUs: 2000,
 } as const;
 
 export interface WorkerOptions {
@@ -57,6 +62,8 @@ export interface WorkerOptions {
   maxQueue: number;
   /** Tokens llama.cpp evaluates per batch; undefined keeps node-llama-cpp's min(512, total context). */
   batchSize: number | undefined;
+  /** µs the event loop polls after a token for the next one when tokens come that fast; 0 never polls. */
+  pollUs: number;
   /** The folder of a llama.cpp build compiled by the hive; undefined uses node-llama-cpp's prebuilt binaries. */
   llamaBuild: string | undefined;
 }
@@ -67,6 +74,8 @@ export const USAGE = `Usage: node --import tsx worker/main.ts --model <file.gguf
   [--max-queue <requests waiting for a slot, default ${DEFAULTS.queuedPerSlot}×parallel>]
   [--context-size <tokens per slot, default min(trained, ${DEFAULTS.maxDefaultContextSize})>] [--batch-size <tokens>]
   [--gpu ${GPU_CHOICES.join("|")}, default ${DEFAULTS.gpu}] [--gpu-layers <n|auto|max, default ${DEFAULTS.gpuLayers}>]
+  [--poll-us <µs the event loop polls after a token for the next, when tokens come that fast; 0: never; default ${DEFAULTS.pollUs};
+    never on a CPU whose every core computes (--threads ≥ CPUs)>]
   [--llama-build <folder of a llama.cpp build the hive compiled, default: node-llama-cpp's prebuilt binaries>]
 Environment: ${WORKER_SECRET_ENV}=<secret> (required, at least ${MIN_WORKER_SECRET_CHARS} characters): every request must send
   Authorization: Bearer <secret>. The hive sets it; an environment variable, because ps shows flags to everyone.`;
@@ -89,6 +98,7 @@ export function parseWorkerOptions(argv: readonly string[]): WorkerOptions {
     parallel,
     maxQueue: flags.maxQueue ?? DEFAULTS.queuedPerSlot * parallel,
     batchSize: flags.batchSize,
+    pollUs: flags.pollUs ?? DEFAULTS.pollUs,
     llamaBuild: flags.llamaBuild,
   };
 }

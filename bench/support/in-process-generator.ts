@@ -1,11 +1,13 @@
 // The benchmark's baseline: node-llama-cpp called in this process on the same model, set up and
 // called the way worker/engine.ts does it, minus the HTTP server around it.
+import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { getLlama, LlamaChat, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import { loadLlamaBuild } from "../../shared/llama/load-llama-build.js";
 import type { ChatMessage } from "../../shared/openai/chat-request.js";
 import { toChatHistory } from "../../worker/chat-history.js";
 import { DEFAULTS as WORKER_DEFAULTS } from "../../worker/options.js";
+import { pollWindowUs, TokenPoller } from "../../worker/token-poller.js";
 import type { RunResult } from "./run-result.js";
 
 export class InProcessGenerator {
@@ -24,7 +26,9 @@ export class InProcessGenerator {
       // The worker's context when --context-size is not given, so the KV cache has the same size.
       const contextSize = Math.min(model.trainContextSize, WORKER_DEFAULTS.maxDefaultContextSize);
       const context = await model.createContext({ contextSize, sequences: 1 });
-      return new InProcessGenerator(llama, new LlamaChat({ contextSequence: context.getSequence() }));
+      // Polling between tokens as the worker does by default, so the two differ only by the HTTP API.
+      const windowUs = pollWindowUs(WORKER_DEFAULTS.pollUs, { device: "cpu", threads: options.threads, cpus: availableParallelism() });
+      return new InProcessGenerator(llama, new LlamaChat({ contextSequence: context.getSequence() }), new TokenPoller({ windowUs }));
     } catch (error) {
       await llama.dispose();
       throw error;
@@ -36,6 +40,7 @@ export class InProcessGenerator {
   private constructor(
     private readonly llama: Llama,
     private readonly chat: LlamaChat,
+    private readonly poller: TokenPoller,
   ) {}
 
   /**
@@ -46,6 +51,7 @@ export class InProcessGenerator {
   async generate(messages: readonly ChatMessage[], maxTokens: number): Promise<RunResult> {
     const started = performance.now();
     let tokens = 0;
+    this.poller.onGenerationStart();
     await this.chat.generateResponse(toChatHistory(messages), {
       maxTokens,
       temperature: 0,
@@ -53,6 +59,7 @@ export class InProcessGenerator {
       // The worker's usage.completion_tokens is this same count, so both sides count alike.
       onToken: (generated) => {
         tokens += generated.length;
+        this.poller.onToken();
       },
     });
     return { tokens, seconds: (performance.now() - started) / 1000 };

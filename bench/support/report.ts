@@ -2,8 +2,11 @@
 import { tokensPerSecond, type RunResult } from "./run-result.js";
 import { summarize, type Summary } from "./summary.js";
 
-/** Every way a generation can run; "llama-server stream" only when a llama-server binary was given. */
-export const MODES = ["in-process", "http non-stream", "http stream", "llama-server stream"] as const;
+/**
+ * Every way a generation can run: "no-poll stream" is the worker with `--poll-us 0`
+ * (worker/token-poller.ts); "llama-server stream" only when a llama-server binary was given.
+ */
+export const MODES = ["in-process", "http non-stream", "http stream", "no-poll stream", "llama-server stream"] as const;
 export type Mode = (typeof MODES)[number];
 
 /** The throughput the worker should keep relative to node-llama-cpp in-process. */
@@ -30,6 +33,8 @@ export function formatReport(runs: Runs): string {
     lines.push(`time to first token, ${mode}: median ${fixed(ttft.median, 1)} ms (min ${fixed(ttft.min, 1)}, max ${fixed(ttft.max, 1)})`);
   }
   for (const mode of ["http non-stream", "http stream"] as const) lines.push(`${ratioLine(runs, mode, "in-process")} (target ≥ ${TARGET_RATIO})`);
+  // What the worker gains by polling between tokens instead of sleeping.
+  lines.push(ratioLine(runs, "http stream", "no-poll stream"));
   // What node-llama-cpp costs per token against llama.cpp serving the same model itself.
   if (runs["llama-server stream"].length > 0) lines.push(ratioLine(runs, "http stream", "llama-server stream"));
   return lines.join("\n");

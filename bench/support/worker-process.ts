@@ -35,6 +35,8 @@ export interface WorkerProcessOptions {
   parallel?: number;
   /** `--llama-build`: a llama.cpp build's folder; default node-llama-cpp's prebuilt binary. */
   llamaBuild?: string | undefined;
+  /** `--poll-us`; default the worker's own. */
+  pollUs?: number;
 }
 
 export class WorkerProcess {
@@ -54,6 +56,7 @@ export class WorkerProcess {
         gpu: "cpu",
         hiveChannel: options.hiveChannel,
         llamaBuild: options.llamaBuild,
+        pollUs: options.pollUs,
       }),
     ];
     // The secret the hive would give it; every request must carry it (worker/access-guard.ts).

@@ -158,6 +158,14 @@ describe("new connect options", () => {
     expect(() => parse([...base, "--worker-parallel", "0"])).toThrow(/^--worker-parallel: must be at least 1, got 0$/);
     expect(() => parse([...base, "--worker-parallel", "257"])).toThrow(/^--worker-parallel: must be at most 256, got 257$/);
   });
+
+  it("takes how long workers poll between tokens from --worker-poll-us or RBEE_WORKER_POLL_US, and names a bad value", () => {
+    expect(parse(base).workerPollUs).toBeUndefined();
+    expect(parse([...base, "--worker-poll-us", "0"]).workerPollUs).toBe(0);
+    expect(parse(base, { RBEE_WORKER_POLL_US: "500" }).workerPollUs).toBe(500);
+    expect(() => parse([...base, "--worker-poll-us", "2000000"])).toThrow(/^--worker-poll-us: must be at most 1000000 \(a second\), got 2000000$/);
+    expect(() => parse(base, { RBEE_WORKER_POLL_US: "fast" })).toThrow(/^--worker-poll-us \(env RBEE_WORKER_POLL_US\): expected a whole number/);
+  });
 });
 
 describe("config file", () => {

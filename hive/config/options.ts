@@ -69,6 +69,7 @@ const Settings = z.object({
   name: HiveName,
   workerThreads: z.number().int("must be a whole number").min(1, "must be at least 1").max(4096, "must be at most 4096").optional(),
   workerParallel: z.number().int("must be a whole number").min(1, "must be at least 1").max(MAX_SLOTS, `must be at most ${MAX_SLOTS}`).optional(),
+  workerPollUs: z.number().int("must be a whole number of µs").min(0, "must be 0 or more").max(1_000_000, "must be at most 1000000 (a second)").optional(),
   workerStopGraceMs: z.number().int("must be a whole number of ms").min(0, "must be 0 or more").max(600_000, "must be at most 600000 (10 minutes)"),
   workerLoadStallMs: z.number().int("must be a whole number of ms").min(1000, "must be at least 1000 (1 second)").max(86_400_000, "must be at most 86400000 (a day)"),
   cacheDir: z.string().min(1, "must not be empty"),
@@ -113,6 +114,7 @@ const SOURCES: Record<Key, { flag: string; env: string; type: "string" | "intege
   name: { flag: "name", env: "RBEE_HIVE_NAME", type: "string" },
   workerThreads: { flag: "worker-threads", env: "RBEE_WORKER_THREADS", type: "integer" },
   workerParallel: { flag: "worker-parallel", env: "RBEE_WORKER_PARALLEL", type: "integer" },
+  workerPollUs: { flag: "worker-poll-us", env: "RBEE_WORKER_POLL_US", type: "integer" },
   workerStopGraceMs: { flag: "worker-stop-grace-ms", env: "RBEE_WORKER_STOP_GRACE_MS", type: "integer" },
   workerLoadStallMs: { flag: "worker-load-stall-ms", env: "RBEE_WORKER_LOAD_STALL_MS", type: "integer" },
   cacheDir: { flag: "cache-dir", env: "RBEE_CACHE_DIR", type: "string" },
@@ -146,6 +148,11 @@ const HELP: Record<Key, { value?: string; help: string; default?: string }> = {
   name: { value: "<name>", help: "this hive's name", default: "the host name" },
   workerThreads: { value: "<n>", help: "CPU threads per worker", default: "the worker's own, one per physical core" },
   workerParallel: { value: "<n>", help: "requests each worker generates at once, one context slot each", default: "the worker's own, 1" },
+  workerPollUs: {
+    value: "<µs>",
+    help: "how long a worker's event loop polls after a token for the next instead of sleeping, when tokens come that fast: faster streams of fast models, one CPU core busy while they stream (never for a CPU worker whose threads take every core); 0: never",
+    default: "the worker's own, 2000",
+  },
   workerStopGraceMs: {
     value: "<ms>",
     help: "how long a stopped worker may drain after SIGTERM before SIGKILL, in ms (Windows has no SIGTERM: workers end at once)",

@@ -17,6 +17,8 @@ export interface SpawnSettings {
   threads: number | undefined;
   /** Slots (requests generated at once) per worker; undefined lets the worker decide. */
   parallel: number | undefined;
+  /** µs a worker polls after a token for the next (`--poll-us`); undefined lets the worker decide. */
+  pollUs: number | undefined;
   /** Where worker log files go. */
   logDir: string;
   /** The worker type a spawn gets when it names none: the best this machine runs. */

@@ -61,6 +61,7 @@ export async function runWorkerSpawn(
     heartbeatIntervalMs: settings.heartbeatIntervalMs,
     threads: settings.threads,
     parallel: settings.parallel,
+    pollUs: settings.pollUs,
     logDir: settings.logDir,
     log: services.log,
     signal: context.signal,

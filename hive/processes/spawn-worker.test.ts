@@ -88,4 +88,22 @@ describe("spawnWorker", () => {
       delete process.env.RBEE_TEST_CLOUD_KEY;
     }
   });
+
+  it("passes the hive's worker settings on as the worker's flags, and leaves out those it has none for", async () => {
+    const readArgv = async (spawned: { logFile: string }) => {
+      const line = (await readFile(spawned.logFile, "utf8")).split("\n").find((text) => text.startsWith("GOT "));
+      return (JSON.parse(line?.slice("GOT ".length) ?? "{}") as { argv: string[] }).argv.join(" ");
+    };
+    const set = await spawnWorker({ ...options("stand-in.cjs", "wrk_flags1"), threads: 3, parallel: 4, pollUs: 0 });
+    pid = set.pid;
+    const argv = await readArgv(set);
+    expect(argv).toContain("--threads 3");
+    expect(argv).toContain("--parallel 4");
+    expect(argv).toContain("--poll-us 0");
+    process.kill(set.pid, "SIGKILL");
+    pid = undefined;
+    const unset = await spawnWorker(options("stand-in.cjs", "wrk_flags2"));
+    pid = unset.pid;
+    expect(await readArgv(unset)).not.toMatch(/--threads|--parallel|--poll-us/);
+  });
 });

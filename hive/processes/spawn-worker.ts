@@ -47,6 +47,8 @@ export interface SpawnWorkerOptions {
   threads?: number | undefined;
   /** Slots: requests the worker generates at once; undefined keeps the worker's default. */
   parallel?: number | undefined;
+  /** µs the worker polls after a token for the next (`--poll-us`); undefined keeps the worker's default. */
+  pollUs?: number | undefined;
   /** Folder for the worker's log file, `<workerId>.log`. */
   logDir: string;
   log: (line: string) => void;
@@ -82,6 +84,7 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       threads: options.threads,
       parallel: options.parallel,
+      pollUs: options.pollUs,
       gpu: options.gpu,
     }),
   ];

@@ -72,6 +72,8 @@ const LaunchFlags = z.object({
   maxQueue: integerFlag(0, 100_000).optional(),
   /** Tokens llama.cpp evaluates per batch. */
   batchSize: integerFlag(1, 65_536).optional(),
+  /** How long the worker's event loop polls after a token for the next, in µs (worker/token-poller.ts); 0 never polls. */
+  pollUs: integerFlag(0, 1_000_000).optional(),
   /** A llama.cpp build the hive compiled into the worker's catalog entry, loaded instead of node-llama-cpp's prebuilt binaries. */
   llamaBuild: z.string({ error: "expected the folder of a llama.cpp build" }).min(1, "expected the folder of a llama.cpp build").optional(),
 });
@@ -96,6 +98,7 @@ export const WORKER_FLAGS = {
   parallel: "--parallel",
   maxQueue: "--max-queue",
   batchSize: "--batch-size",
+  pollUs: "--poll-us",
   llamaBuild: "--llama-build",
 } as const satisfies Record<LaunchSetting, `--${string}`>;
 

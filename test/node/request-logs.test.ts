@@ -2,11 +2,14 @@
 // relay line and the worker's request line carry the same request id (the queen's relay id, sent
 // on as X-Request-Id), and each says what it saw of the request.
 import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { pollWindowUs } from "../../worker/token-poller.js";
 import { type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
 const HIVE = "logs-hive";
+const POLL_US = 1500;
 
 /** The JSON objects among `lines` (other lines, such as wrangler's own, skipped). */
 function jsonLines(lines: readonly string[]): Array<Record<string, unknown>> {
@@ -30,7 +33,8 @@ describe("request logs across queen, hive and worker", () => {
   beforeAll(async () => {
     // wrangler hands the queen's console.log lines to this process's console.log.
     vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void queenLines.push(args.map(String).join(" ")));
-    cloud = await startLocalCloud({ heartbeatIntervalMs: 1000, hiveName: HIVE, queenLogLevel: "log" });
+    // The hive's setting for its workers' polling, from its environment, to see it reach the worker.
+    cloud = await startLocalCloud({ heartbeatIntervalMs: 1000, hiveName: HIVE, queenLogLevel: "log", hiveEnv: { RBEE_WORKER_POLL_US: String(POLL_US) } });
     const worker = await cloud.client.spawnWorker({ hive: HIVE, model: TINY_MODEL, source: cloud.modelSource });
     workerId = worker.id;
     await cloud.client.waitForWorkerReady(worker.id, 60_000);
@@ -72,9 +76,13 @@ describe("request logs across queen, hive and worker", () => {
     expect(line?.duration_ms).toEqual(expect.any(Number));
   });
 
-  it("logs the worker's start as JSON lifecycle lines", async () => {
+  it("logs the worker's start as JSON lifecycle lines, with the device and the polling the hive set", async () => {
     const lines = jsonLines((await readFile(join(cloud.cacheDir, "logs", `${workerId}.log`), "utf8")).split("\n"));
-    expect(lines).toContainEqual(expect.objectContaining({ role: "worker", worker_id: workerId, msg: expect.stringMatching(/^model loaded; serving /) }));
+    // The test cloud's workers run 1 thread on the CPU: they poll unless this machine has a single CPU.
+    const pollUs = pollWindowUs(POLL_US, { device: "cpu", threads: 1, cpus: availableParallelism() });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ role: "worker", worker_id: workerId, msg: expect.stringMatching(/^model loaded; serving /), device: "cpu", poll_us: pollUs }),
+    );
     expect(jsonLines(cloud.hiveLog)).toContainEqual(expect.objectContaining({ role: "hive", msg: expect.stringContaining("queen welcomed hive") }));
   });
 });
