@@ -14,8 +14,6 @@ export interface HiveProcessOptions {
   workerThreads?: number;
   /** Slots per worker (`--worker-parallel`); default the worker's own. */
   workerParallel?: number;
-  /** µs each worker polls after a token for the next (`--worker-poll-us`); default the worker's own. */
-  workerPollUs?: number;
   /** The hive's catalogs, worker logs and channel socket (`--cache-dir`); default ~/.cache/rbee. */
   cacheDir?: string;
   /** The most memory the hive offers the queen (`--memory-budget`): bytes, or text such as "512MiB". */
@@ -54,7 +52,6 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   const args = ["connect", "--queen", options.queenUrl, "--name", options.name];
   if (options.workerThreads !== undefined) args.push("--worker-threads", String(options.workerThreads));
   if (options.workerParallel !== undefined) args.push("--worker-parallel", String(options.workerParallel));
-  if (options.workerPollUs !== undefined) args.push("--worker-poll-us", String(options.workerPollUs));
   if (options.cacheDir !== undefined) args.push("--cache-dir", options.cacheDir);
   if (options.memoryBudget !== undefined) args.push("--memory-budget", String(options.memoryBudget));
   if (options.stopWorkersOnExit) args.push("--stop-workers-on-exit");
