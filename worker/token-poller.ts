@@ -2,10 +2,10 @@
 //
 // node-llama-cpp hands each token through two native calls (decode, then sample), each a job on
 // libuv's thread pool that wakes the main thread when it is done. A main thread asleep in epoll
-// pays a wake-up for each: a few microseconds on bare metal, tens of microseconds on a VM, where a
-// vCPU that went idle must be woken by the hypervisor. When a token takes 100–300 µs to compute
-// (a small model, a fast GPU) those wake-ups cost about as much as the token itself: on a 2-vCPU
-// VM the tiny model streamed 1.7× faster with the main thread kept busy (bench/README.md,
+// pays a wake-up for each, dearest on a VM, where a vCPU that went idle must be woken through the
+// hypervisor. When a token takes 100–300 µs to compute (a small model, a fast GPU) those wake-ups
+// are a large part of it: on a 2-vCPU VM node-llama-cpp generated the tiny model 1.6–1.7× faster
+// with the main thread kept busy, and the worker streamed it 1.1–1.3× faster (bench/README.md,
 // "Polling between tokens"). llama.cpp's own threads poll for work the same way (`--poll`).
 //
 // Polling is a chain of setImmediate callbacks: each turn of the loop checks for I/O without
