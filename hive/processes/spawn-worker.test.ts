@@ -53,6 +53,12 @@ function options(script: string, workerId: string) {
   };
 }
 
+/** The environment and arguments the stand-in wrote to its log. */
+async function standInSaw(logFile: string): Promise<{ env: Record<string, string>; argv: string[] }> {
+  const line = (await readFile(logFile, "utf8")).split("\n").find((text) => text.startsWith("GOT "));
+  return JSON.parse(line?.slice("GOT ".length) ?? "{}") as { env: Record<string, string>; argv: string[] };
+}
+
 describe("spawnWorker", () => {
   it("resolves as soon as the worker listens, which it does before loading: the load is not its deadline", async () => {
     // The stand-in never loads anything and never heartbeats; listening is all spawnWorker waits for.
@@ -77,8 +83,7 @@ describe("spawnWorker", () => {
     try {
       const spawned = await spawnWorker(options("stand-in.cjs", "wrk_env1"));
       pid = spawned.pid;
-      const line = (await readFile(spawned.logFile, "utf8")).split("\n").find((text) => text.startsWith("GOT "));
-      const got = JSON.parse(line?.slice("GOT ".length) ?? "{}") as { env: Record<string, string>; argv: string[] };
+      const got = await standInSaw(spawned.logFile);
       expect(got.env[WORKER_SECRET_ENV]).toBe(SECRET);
       expect(got.env.PATH).toBe(process.env.PATH);
       expect(got.env.RBEE_TEST_CLOUD_KEY).toBeUndefined();
@@ -90,10 +95,7 @@ describe("spawnWorker", () => {
   });
 
   it("passes the hive's worker settings on as the worker's flags, and leaves out those it has none for", async () => {
-    const readArgv = async (spawned: { logFile: string }) => {
-      const line = (await readFile(spawned.logFile, "utf8")).split("\n").find((text) => text.startsWith("GOT "));
-      return (JSON.parse(line?.slice("GOT ".length) ?? "{}") as { argv: string[] }).argv.join(" ");
-    };
+    const readArgv = async (spawned: { logFile: string }) => (await standInSaw(spawned.logFile)).argv.join(" ");
     const set = await spawnWorker({ ...options("stand-in.cjs", "wrk_flags1"), threads: 3, parallel: 4, pollUs: 0 });
     pid = set.pid;
     const argv = await readArgv(set);
