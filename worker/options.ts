@@ -2,6 +2,7 @@
 // them from) parsed once and completed with the worker's defaults, so the rest of the worker only
 // ever sees a typed `WorkerOptions`.
 import {
+  DEFAULT_POLL_US,
   GPU_CHOICES,
   type GpuChoice,
   type GpuLayers,
@@ -34,7 +35,7 @@ export const DEFAULTS = {
    * µs the event loop polls after a token for the next one: tokens that come faster than this are
    * not slowed by a wake-up each (worker/token-poller.ts); slower ones never poll.
    */
-  pollUs: 2000,
+  pollUs: DEFAULT_POLL_US,
 } as const;
 
 export interface WorkerOptions {

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { isLoopbackHost } from "../../shared/loopback-host.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
-import { MAX_SLOTS } from "../../shared/protocol/worker-launch.js";
+import { DEFAULT_POLL_US, MAX_SLOTS } from "../../shared/protocol/worker-launch.js";
 import { UsageError } from "../../shared/usage-error.js";
 import { releaseRepoProblem } from "../provisioners/worker/worker-source.js";
 import { parseByteSize } from "./byte-size.js";
@@ -151,7 +151,7 @@ const HELP: Record<Key, { value?: string; help: string; default?: string }> = {
   workerPollUs: {
     value: "<µs>",
     help: "how long a worker's event loop polls after a token for the next instead of sleeping, when tokens come that fast: faster streams of fast models, one CPU core busy while they stream (never for a CPU worker whose threads take every core); 0: never",
-    default: "the worker's own, 2000",
+    default: `the worker's own, ${DEFAULT_POLL_US}`,
   },
   workerStopGraceMs: {
     value: "<ms>",

@@ -22,6 +22,12 @@ export type GpuLayers = number | "auto" | "max";
 export const MAX_DEFAULT_CONTEXT_SIZE = 4096;
 
 /**
+ * How long a worker's event loop polls after a token for the next one by default, in µs
+ * (`--poll-us`, worker/token-poller.ts); the hive's help names it too.
+ */
+export const DEFAULT_POLL_US = 2000;
+
+/**
  * Environment variable carrying the worker's API secret from its hive: the worker requires it as
  * `Authorization: Bearer <secret>` on every request. The environment, not a flag, because `ps`
  * shows any user every process's arguments but only its owner its environment.
