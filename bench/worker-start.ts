@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `local build: ${ms(build.installMs)} for installWorker(source local) into an empty catalog, ` +
         `of which ${ms(build.bundleMs)} fingerprinting and bundling (${build.worker.id}${size(build.worker.sizeBytes)})\n` +
-        `catalog check the hive makes before each spawn (resolveWorker + isStaleLocalBuild): ${ms(build.catalogCheckMs)}, not in the figures below\n`,
+        `catalog check the hive makes before each spawn (resolveWorker + localBuildStaleness): ${ms(build.catalogCheckMs)}, not in the figures below\n`,
     );
 
     const hive = (recorder = await HeartbeatRecorder.start());

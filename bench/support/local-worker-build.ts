@@ -2,7 +2,7 @@
 // spawn (installWorker with source `local`), times the build, and says how to start the result.
 import { performance } from "node:perf_hooks";
 import type { WorkerLaunch } from "../../hive/processes/spawn-worker.js";
-import { isStaleLocalBuild } from "../../hive/provisioners/worker/local-build-vendor.js";
+import { localBuildStaleness } from "../../hive/provisioners/worker/local-build-vendor.js";
 import { resolveWorker, type InstalledWorker } from "../../hive/provisioners/worker/resolve-worker.js";
 import { createWorkerProvisioner, installWorker } from "../../hive/provisioners/worker/worker-catalog.js";
 import { workerCommand } from "../../hive/provisioners/worker/worker-command.js";
@@ -16,7 +16,7 @@ export interface LocalWorkerBuild {
   bundleMs: number;
   /**
    * What the hive does before every spawn once a build is installed (resolveWorker, then
-   * isStaleLocalBuild, which fingerprints the worker's sources again), in ms.
+   * localBuildStaleness, which fingerprints the worker's sources again), in ms.
    */
   catalogCheckMs: number;
 }
@@ -40,7 +40,8 @@ export async function buildLocalWorker(cacheDir: string, signal: AbortSignal): P
   const checkStarted = performance.now();
   const worker = await resolveWorker(provisioner.catalog, "cpu");
   if (!worker) throw new Error(`the cpu worker was built into ${cacheDir} but resolveWorker does not find it`);
-  if (await isStaleLocalBuild(worker)) throw new Error(`the build in ${cacheDir} is already stale: did the worker's sources change during the build?`);
+  const stale = await localBuildStaleness(worker);
+  if (stale) throw new Error(`the build in ${cacheDir} is already stale (${stale}): did the worker's sources change during the build?`);
   const catalogCheckMs = performance.now() - checkStarted;
 
   return { worker, launch: workerCommand(provisioner.catalog, worker), installMs, bundleMs: built - build, catalogCheckMs };

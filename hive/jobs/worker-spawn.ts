@@ -1,18 +1,21 @@
 // The worker_spawn operation: gets the model into the catalog (downloading it if needed), finds
-// a worker build of the asked type (building this repository's when none is installed), starts
-// it detached, reports `{worker_id, pid, port}` once it listens (before it loads), and ends when
-// the model is loaded, or with the worker's own reason why it could not load it. The load has no
-// deadline: it fails when the worker goes silent or its progress stands still for the hive's
-// --worker-load-stall-ms (default 5 minutes), never merely for taking long. Once loaded, the
-// model's catalog entry remembers the name it is served as (../catalog/model/served-names.ts).
+// a worker build of the asked type (building this repository's when none is installed, or when
+// the installed one is of other sources or another checkout's), starts it detached, reports
+// `{worker_id, pid, port}` once it listens (before it loads), and ends when the model is loaded,
+// or with the worker's own reason why it could not load it. The load has no deadline: it fails
+// when the worker goes silent or its progress stands still for the hive's --worker-load-stall-ms
+// (default 5 minutes), never merely for taking long. Once loaded, the model's catalog entry
+// remembers the name it is served as (../catalog/model/served-names.ts).
 import { describeError, RbeeError } from "../../shared/errors.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import { modelFilePath } from "../catalog/model/model-artifact.js";
 import { noteServedName } from "../catalog/model/served-names.js";
 import { spawnWorker } from "../processes/spawn-worker.js";
 import { stopProcess } from "../processes/stop-process.js";
+import { GITHUB_RELEASES_VENDOR } from "../provisioners/worker/github-releases-vendor.js";
+import { relinkHostNodeLlamaCpp } from "../provisioners/worker/host-node-llama-cpp.js";
 import { resolveWorker } from "../provisioners/worker/resolve-worker.js";
-import { isStaleLocalBuild } from "../provisioners/worker/local-build-vendor.js";
+import { localBuildStaleness } from "../provisioners/worker/local-build-vendor.js";
 import { installWorker } from "../provisioners/worker/worker-catalog.js";
 import { workerCommand } from "../provisioners/worker/worker-command.js";
 import type { JobContext } from "./job-context.js";
@@ -40,11 +43,17 @@ export async function runWorkerSpawn(
   if (shortfall) context.narrate("memory", `warning: ${shortfall}; loading it anyway`);
 
   let worker = await resolveWorker(services.workers.catalog, workerType);
-  if (!worker || (await isStaleLocalBuild(worker))) {
-    if (!worker) context.narrate("install", `no ${workerType} worker is installed; building this repository's worker`);
+  if (!worker || (await localBuildStaleness(worker))) {
+    // The install's `replace` narration says why an installed one is built again.
+    context.narrate("install", worker ? `the installed ${workerType} worker must be built again; building this repository's worker` : `no ${workerType} worker is installed; building this repository's worker`);
     await installWorker(services.workers, { workerType, source: "local" }, context.signal, { narrate: context.narrate, progress: context.progress });
     worker = await resolveWorker(services.workers.catalog, workerType);
     if (!worker) throw new RbeeError(500, "worker_not_installed", `the ${workerType} worker was built but is not available in the catalog`);
+  }
+  if (worker.details.vendor === GITHUB_RELEASES_VENDOR) {
+    // A release loads the node-llama-cpp its installing hive linked beside it, maybe another checkout's.
+    const relinked = await relinkHostNodeLlamaCpp(services.workers.catalog.folderOf(worker.id));
+    if (relinked) context.narrate("linked", `${worker.id} was installed by another checkout of rbee; it now uses this hive's node-llama-cpp ${relinked.version} (${relinked.folder})`);
   }
   context.signal.throwIfAborted();
 

@@ -1,10 +1,14 @@
 // Jobs for real: queen (workerd) → hive process → worker processes. A worker_spawn job starts a
-// real worker, DELETE /v1/workers/:id stops it, a PID that is not an rbee worker is refused,
-// and hive_check describes this machine.
-import { readFile } from "node:fs/promises";
+// real worker (building it again when another checkout built the one in the cache), DELETE
+// /v1/workers/:id stops it, a PID that is not an rbee worker is refused, and hive_check describes
+// this machine.
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
+import { asIfBuiltByGoneCheckout, bundledText, nodeLlamaCppUrl } from "../support/gone-checkout-build.js";
 import { postHeartbeat } from "../support/post-heartbeat.js";
+import { REPO_ROOT } from "../support/running-worker.js";
 import { call, jobEvents, narrationActions, runJob } from "./job-stream.js";
 import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
@@ -83,6 +87,27 @@ describe("jobs end to end", () => {
     expect(isAlive(worker.pid)).toBe(false);
     // Dropped at once, not after three missed heartbeats.
     expect((await call(cloud, "GET", `/v1/workers/${worker.worker_id}`)).status).toBe(404);
+  });
+
+  it("builds the worker again when another checkout of rbee built the one in the cache, and the spawn succeeds", async () => {
+    // The cache (~/.cache/rbee by default) outlives a checkout: a clone deleted since built this one.
+    const workers = join(cloud.cacheDir, "workers");
+    const [built] = (await readdir(workers)).filter((name) => name.startsWith("cpu-llm-worker-rbee-"));
+    if (built === undefined) throw new Error(`no cpu worker build in ${workers}`);
+    const goneClone = join(cloud.cacheDir, "deleted-clone");
+    await asIfBuiltByGoneCheckout(join(workers, built), goneClone);
+
+    const { events } = await runJob(cloud, { operation: "worker_spawn", hive: HIVE, model: TINY_MODEL, source: cloud.modelSource });
+    const replace = events.find((event) => event.type === "narration" && event.action === "replace");
+    expect(replace).toMatchObject({ message: expect.stringContaining(`again: it was built from another checkout of rbee (${join(goneClone, "worker", "main.ts")}, not ${join(REPO_ROOT, "worker", "main.ts")}), whose node-llama-cpp it loads`) });
+    expect(narrationActions(events)).toContain("install");
+    expect(narrationActions(events).at(-1)).toBe("ready");
+    expect(events.at(-1)?.type).toBe("done");
+    expect(await bundledText(join(workers, built))).not.toContain(nodeLlamaCppUrl(goneClone));
+    const data = events.find((event) => event.type === "data");
+    if (data?.type !== "data") throw new Error("no data event");
+    const { worker_id: workerId } = data.payload as { worker_id: string };
+    expect((await call(cloud, "DELETE", `/v1/workers/${workerId}`)).status).toBe(202);
   });
 
   it("cancels a worker_spawn job while the worker starts, killing that worker", async () => {

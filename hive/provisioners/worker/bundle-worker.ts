@@ -3,7 +3,8 @@
 // except node-llama-cpp, which carries native binaries and finds them relative to its own files.
 // Where it comes from depends on where the bundle runs:
 // - a local build runs on the machine that built it: the import is rewritten to an absolute
-//   file:// URL of this installation's copy, so the bundle runs from any folder;
+//   file:// URL of this installation's copy, so the bundle runs from any folder (and another
+//   checkout of rbee sharing the cache builds it again: localBuildStaleness);
 // - a release runs on other machines: the import stays the bare `node-llama-cpp`, resolved there
 //   from the hive's own installation (the install links it beside the bundle, see
 //   host-node-llama-cpp.ts). Shipping node-llama-cpp inside the release instead would mean one

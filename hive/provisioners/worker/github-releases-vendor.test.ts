@@ -1,7 +1,7 @@
 // The GitHub-releases vendor against a fake GitHub on loopback: picking the asset named like the
 // worker id, following the download redirect, checking GitHub's sha256 digest, and the errors a
 // person sees when a release or an asset is missing.
-import { mkdtemp, readdir, realpath, rm, stat } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, realpath, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -12,7 +12,7 @@ import type { WorkerArtifact } from "../../catalog/worker/worker-artifact.js";
 import { hostPlatform } from "../../catalog/worker/worker-platform.js";
 import { BUNDLE_MANIFEST_FILE } from "../../catalog/worker/worker-bundle-manifest.js";
 import { tarGz } from "../../../shared/archive/write-tar-gz.js";
-import { hostNodeLlamaCpp } from "./host-node-llama-cpp.js";
+import { hostNodeLlamaCpp, relinkHostNodeLlamaCpp } from "./host-node-llama-cpp.js";
 import { resolveWorker } from "./resolve-worker.js";
 import { createWorkerProvisioner, installWorker } from "./worker-catalog.js";
 import { workerCommand } from "./worker-command.js";
@@ -133,6 +133,35 @@ describe("GitHub releases vendor", () => {
     const folder = provisioner.catalog.folderOf(entry.id);
     expect((await readdir(folder)).sort()).toEqual(["metadata.json", "node_modules", BUNDLE_MANIFEST_FILE, "worker.mjs"]);
     expect(await realpath(path.join(folder, "node_modules", "node-llama-cpp"))).toBe(await realpath((await hostNodeLlamaCpp()).folder));
+  });
+
+  it("links the hive's node-llama-cpp again when a release's link leads to another checkout's copy, or nowhere", async () => {
+    const manifest = { name: "rbee-worker", version: "0.6.1", workerType: "cpu", platform, entry: "worker.mjs", nodeLlamaCpp: "0.0.1" };
+    const archive = tarGz([{ name: "worker.mjs", bytes: Buffer.from(SCRIPT) }, { name: BUNDLE_MANIFEST_FILE, bytes: Buffer.from(JSON.stringify(manifest)) }], 0);
+    github.addRelease("rbee-dev", "rbee", "v0.6.1", [{ name: `cpu-llm-worker-rbee-v0.6.1-${platform}.tar.gz`, content: archive }]);
+    const entry = await installWorker(provisioner, { workerType: "cpu", source: "gh:rbee-dev/rbee@v0.6.1" }, signal(), recorder());
+    const link = path.join(provisioner.catalog.folderOf(entry.id), "node_modules", "node-llama-cpp");
+    const host = await realpath((await hostNodeLlamaCpp()).folder);
+    const installedLink = (await lstat(link)).ino;
+    expect(await relinkHostNodeLlamaCpp(provisioner.catalog.folderOf(entry.id))).toBeUndefined();
+    expect((await lstat(link)).ino).toBe(installedLink); // a right link is left as it is
+
+    // Installed by another checkout's hive, whose copy is still there, then deleted with its clone.
+    const otherCopy = path.join(dir, "other-clone", "node_modules", "node-llama-cpp");
+    await mkdir(otherCopy, { recursive: true });
+    for (const gone of [false, true]) {
+      await rm(link);
+      await symlink(otherCopy, link);
+      if (gone) await rm(path.join(dir, "other-clone"), { recursive: true });
+      expect((await relinkHostNodeLlamaCpp(provisioner.catalog.folderOf(entry.id)))?.folder).toBe((await hostNodeLlamaCpp()).folder);
+      expect(await realpath(link)).toBe(host);
+    }
+    expect((await readdir(path.dirname(link))).sort()).toEqual(["node-llama-cpp"]); // nothing left aside
+
+    // A release that is one script has no link to mend, and gets none.
+    const script = await installWorker(provisioner, { workerType: "cpu", source: "gh:rbee-dev/rbee@v0.2.0" }, signal(), recorder());
+    expect(await relinkHostNodeLlamaCpp(provisioner.catalog.folderOf(script.id))).toBeUndefined();
+    expect(await readdir(provisioner.catalog.folderOf(script.id))).not.toContain("node_modules");
   });
 
   it("refuses an archive whose manifest is for another worker, leaving no entry", async () => {

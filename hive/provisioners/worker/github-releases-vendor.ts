@@ -15,6 +15,9 @@ import { type AssetForm, releaseAssetNames } from "./release-asset-names.js";
 import { unpackWorkerArchive } from "./unpack-worker-archive.js";
 import { GITHUB_PREFIX, parseWorkerSource } from "./worker-source.js";
 
+/** The vendor name a release's catalog entry records. */
+export const GITHUB_RELEASES_VENDOR = "github-releases";
+
 /** Assets named in the message when none fits; releases with every platform can have dozens. */
 const MAX_LISTED_ASSETS = 40;
 
@@ -28,7 +31,7 @@ export interface GitHubReleasesOptions {
 }
 
 export class GitHubReleasesVendor implements VendorSource<WorkerArtifact> {
-  readonly name = "github-releases";
+  readonly name = GITHUB_RELEASES_VENDOR;
   private readonly apiUrl: string;
 
   constructor(private readonly options: GitHubReleasesOptions) {

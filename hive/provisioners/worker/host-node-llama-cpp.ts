@@ -3,7 +3,8 @@
 // the install links `<entry folder>/node_modules/node-llama-cpp` to the copy this hive was
 // installed with: Node finds a bare import there, and follows the link to that copy's own files,
 // dependencies and prebuilt (or locally built) llama.cpp binaries for this machine.
-import { mkdir, readFile, rm, stat, symlink } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { lstat, mkdir, readFile, realpath, rename, rm, stat, symlink } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -34,9 +35,34 @@ export async function linkHostNodeLlamaCpp(folder: string): Promise<HostNodeLlam
   const modules = path.join(folder, "node_modules");
   await mkdir(modules, { recursive: true });
   const link = path.join(modules, "node-llama-cpp");
-  await rm(link, { recursive: true, force: true });
-  // A junction on Windows: it needs no administrator rights or developer mode, unlike a symlink.
-  await symlink(host.folder, link, process.platform === "win32" ? "junction" : "dir");
+  if (process.platform === "win32") {
+    await rm(link, { recursive: true, force: true });
+    // A junction: it needs no administrator rights or developer mode, unlike a symlink.
+    await symlink(host.folder, link, "junction");
+  } else {
+    // Made aside and renamed over the old link: a worker starting meanwhile finds one link or the other, never none.
+    const aside = `${link}.${process.pid}.${randomUUID()}`;
+    await symlink(host.folder, aside, "dir");
+    await rename(aside, link).catch(async (error: unknown) => {
+      await rm(aside, { force: true });
+      throw error;
+    });
+  }
   await stat(path.join(link, "package.json"));
   return host;
+}
+
+/**
+ * Links `<folder>/node_modules/node-llama-cpp` to the hive's copy again when it leads elsewhere: the
+ * release was installed by the hive of another checkout of rbee sharing this cache, and that
+ * checkout may since have been deleted or moved. Returns the hive's copy when it relinked,
+ * undefined when the link was right or there is none (a release that is one script or executable).
+ */
+export async function relinkHostNodeLlamaCpp(folder: string): Promise<HostNodeLlamaCpp | undefined> {
+  const link = path.join(folder, "node_modules", "node-llama-cpp");
+  if ((await lstat(link).catch(() => undefined)) === undefined) return undefined;
+  const host = await hostNodeLlamaCpp();
+  const linked = await realpath(link).catch(() => undefined); // undefined: it leads nowhere now
+  if (linked !== undefined && linked === (await realpath(host.folder))) return undefined;
+  return linkHostNodeLlamaCpp(folder);
 }

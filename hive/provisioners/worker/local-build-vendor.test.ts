@@ -9,12 +9,13 @@ import { writeTinyLlamaGguf } from "../../../shared/gguf/tiny-llama.js";
 import { findFreeLoopbackPort } from "../../../shared/free-port.js";
 import { waitForReadyLine } from "../../../shared/protocol/listening-line.js";
 import { workerLaunchArgs } from "../../../shared/protocol/worker-launch.js";
+import { asIfBuiltByGoneCheckout, bundledText, nodeLlamaCppUrl } from "../../../test/support/gone-checkout-build.js";
 import { workerSecretEnv } from "../../../test/support/running-worker.js";
 import type { ProvisionListener } from "../../catalog/artifact-provisioner.js";
 import { workerArtifactId } from "../../catalog/worker/worker-artifact.js";
 import { hostPlatform } from "../../catalog/worker/worker-platform.js";
 import { probeLlama } from "./llama-build/llama-probe.js";
-import { isStaleLocalBuild, localWorkerVersion } from "./local-build-vendor.js";
+import { localBuildStaleness, localWorkerVersion, REPO_ROOT } from "./local-build-vendor.js";
 import { resolveWorker } from "./resolve-worker.js";
 import { createWorkerProvisioner, installWorker } from "./worker-catalog.js";
 import { workerCommand } from "./worker-command.js";
@@ -43,7 +44,7 @@ describe("local-build vendor", { timeout: 180_000 }, () => {
     const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-stale"), env: {} });
     const first = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), recorder());
     expect(first.details?.sourceFingerprint).toMatch(/^[0-9a-f]{64}$/);
-    expect(await isStaleLocalBuild(first)).toBe(false);
+    expect(await localBuildStaleness(first)).toBeUndefined();
 
     const current = recorder();
     await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), current);
@@ -54,11 +55,35 @@ describe("local-build vendor", { timeout: 180_000 }, () => {
     await provisioner.catalog.add({ ...first, details: { ...first.details, sourceFingerprint: "0".repeat(64) } });
     const stale = await provisioner.catalog.get(first.id);
     if (!stale) throw new Error("entry vanished");
-    expect(await isStaleLocalBuild(stale)).toBe(true);
+    expect(await localBuildStaleness(stale)).toBe("this repository's worker sources changed since it was built");
     const rebuilt = recorder();
     const entry = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), rebuilt);
     expect(rebuilt.actions).toEqual(["replace", "fetch", "prebuilt", "prebuilt", "build", "built"]);
     expect(entry.details?.sourceFingerprint).toBe(first.details.sourceFingerprint);
+  });
+
+  it("rebuilds a build made by another checkout of rbee, whose node-llama-cpp it would load", async () => {
+    const provisioner = createWorkerProvisioner({ cacheDir: path.join(dir, "cache-moved"), env: {} });
+    const first = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), recorder());
+    const folder = provisioner.catalog.folderOf(first.id);
+    expect(await bundledText(folder)).toContain(nodeLlamaCppUrl());
+
+    const goneClone = path.join(dir, "deleted-clone");
+    await asIfBuiltByGoneCheckout(folder, goneClone);
+    const moved = await provisioner.catalog.get(first.id);
+    if (!moved) throw new Error("entry vanished");
+    expect(await localBuildStaleness(moved)).toBe(
+      `it was built from another checkout of rbee (${path.join(goneClone, "worker", "main.ts")}, not ${path.join(REPO_ROOT, "worker", "main.ts")}), whose node-llama-cpp it loads`,
+    );
+
+    const rebuilt = recorder();
+    const entry = await installWorker(provisioner, { workerType: "cpu", source: "local" }, AbortSignal.timeout(180_000), rebuilt);
+    expect(rebuilt.actions).toEqual(["replace", "fetch", "prebuilt", "prebuilt", "build", "built"]);
+    expect(entry.details?.origin).toBe(path.join(REPO_ROOT, "worker", "main.ts"));
+    const text = await bundledText(folder);
+    expect(text).toContain(nodeLlamaCppUrl());
+    expect(text).not.toContain(nodeLlamaCppUrl(goneClone));
+    expect(await localBuildStaleness(entry)).toBeUndefined();
   });
 
   it("builds this repository's worker into the catalog, and the build serves a chat from there", async () => {

@@ -29,11 +29,25 @@ export async function localWorkerVersion(repoRoot: string = REPO_ROOT): Promise<
   return PackageJson.parse(JSON.parse(await readFile(file, "utf8"))).version;
 }
 
-/** Whether an installed worker is a local build of sources that have changed since. */
-export async function isStaleLocalBuild(worker: WorkerArtifact, repoRoot: string = REPO_ROOT): Promise<boolean> {
-  if (worker.details?.vendor !== "local-build") return false;
-  if (worker.details.llamaBuild === undefined) return true; // from before rbee recorded which llama.cpp a worker loads
-  return worker.details.sourceFingerprint !== (await localSourceFingerprint(repoRoot));
+/**
+ * Why an installed worker, a local build, must be built again before it runs here; undefined when
+ * it is current, or not a local build. A build loads node-llama-cpp from the checkout that made it
+ * (bundle-worker.ts), so one made by another checkout of rbee sharing this cache (a clone since
+ * deleted, a folder since moved) is rebuilt from this one even when the sources are the same.
+ */
+export async function localBuildStaleness(worker: WorkerArtifact, repoRoot: string = REPO_ROOT): Promise<string | undefined> {
+  const details = worker.details;
+  if (details?.vendor !== "local-build") return undefined;
+  if (details.llamaBuild === undefined) return "it was built before rbee recorded which llama.cpp a worker loads";
+  const origin = workerSource(repoRoot);
+  if (details.origin !== origin) return `it was built from another checkout of rbee (${details.origin}, not ${origin}), whose node-llama-cpp it loads`;
+  if (details.sourceFingerprint !== (await localSourceFingerprint(repoRoot))) return "this repository's worker sources changed since it was built";
+  return undefined;
+}
+
+/** The worker's entry module in a checkout: what a local build bundles, recorded as its origin. */
+function workerSource(repoRoot: string): string {
+  return path.join(repoRoot, "worker", "main.ts");
 }
 
 export class LocalBuildVendor implements VendorSource<WorkerArtifact> {
@@ -62,7 +76,7 @@ export class LocalBuildVendor implements VendorSource<WorkerArtifact> {
     }
     // First: the part that can take minutes, or fail for a missing tool before anything is written.
     const llamaBuild = await provideLlamaBuild({ backend: workerType, folder, rebuild: request.rebuild === true }, context, this.buildEnvironment);
-    const origin = path.join(this.repoRoot, "worker", "main.ts");
+    const origin = workerSource(this.repoRoot);
     context.narrate("build", `bundling ${origin} with esbuild into ${folder}`);
     const started = performance.now();
     const sourceFingerprint = await localSourceFingerprint(this.repoRoot);

@@ -9,7 +9,7 @@ import { FilesystemCatalog } from "../../catalog/filesystem-catalog.js";
 import { WorkerArtifact, workerArtifactId, WorkerType } from "../../catalog/worker/worker-artifact.js";
 import { hostPlatform } from "../../catalog/worker/worker-platform.js";
 import { GitHubReleasesVendor } from "./github-releases-vendor.js";
-import { isStaleLocalBuild, LocalBuildVendor, localWorkerVersion } from "./local-build-vendor.js";
+import { LocalBuildVendor, localBuildStaleness, localWorkerVersion } from "./local-build-vendor.js";
 import { formatWorkerSource, parseWorkerSource, WORKER_SOURCE_FORMS } from "./worker-source.js";
 
 export const DEFAULTS = {
@@ -81,8 +81,7 @@ export async function installWorker(
     replaceIf: async (installed) => {
       if (rebuild) return "a rebuild of llama.cpp was asked for";
       if (installed.details?.vendor !== vendor) return `it was installed from ${installed.details?.vendor ?? "an unknown vendor"}, and ${vendor} was asked for`;
-      if (await isStaleLocalBuild(installed)) return "this repository's worker sources changed since it was built";
-      return undefined;
+      return localBuildStaleness(installed);
     },
   });
 }
