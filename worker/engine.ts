@@ -282,7 +282,7 @@ export class Engine {
         // node-llama-cpp writes a call's arguments past maxTokens until the context is full, then
         // fails to shift it: the call was cut off by length, as a client should hear it.
         if (!isContextFull(error)) throw error;
-        return { text: "", toolCalls: [], stopReason: "maxTokens", completionTokens: generatedTokens() };
+        return { text: "", toolCalls: calls.finish([]), stopReason: "maxTokens", completionTokens: generatedTokens() };
       }
     });
   }
@@ -374,7 +374,8 @@ export class Engine {
       return {
         text: generated.text,
         toolCalls,
-        finishReason: toolCalls.length > 0 && finishReason !== "abort" ? "tool_calls" : finishReason,
+        // A call cut by max_tokens is returned as far as it got, with "length" as OpenAI says it.
+        finishReason: toolCalls.length > 0 && finishReason === "stop" ? "tool_calls" : finishReason,
         usage: usage(promptTokens, generatedTokens),
       };
     } catch (error) {

@@ -38,18 +38,22 @@ export class ToolCallStream {
   };
 
   /**
-   * The finished calls for `message.tool_calls`, from node-llama-cpp's `functionCalls`. A call
-   * whose parameters came in no chunk (a function without parameters) gets `{}`, streamed whole.
+   * The calls for `message.tool_calls`: the finished ones, from node-llama-cpp's `functionCalls`,
+   * then any cut short (by max_tokens) with the arguments text generated so far, as a stream's
+   * client has them and as OpenAI returns a call cut by length. A finished call whose parameters
+   * came in no chunk (a function without parameters) gets `{}`, streamed whole.
    */
   finish(functionCalls: ReadonlyArray<{ functionName: string; params: unknown }>): ChatToolCall[] {
-    return functionCalls.map((functionCall, index) => {
+    const finished = functionCalls.map((functionCall, index) => {
       const call = this.open(index, functionCall.functionName);
       if (call.arguments === "") {
         call.arguments = JSON.stringify(functionCall.params ?? {});
         this.onDelta?.({ index, function: { arguments: call.arguments } });
       }
-      return { id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } };
+      return call;
     });
+    const cut = [...this.calls].filter(([index]) => index >= functionCalls.length).sort(([a], [b]) => a - b).map(([, call]) => call);
+    return [...finished, ...cut].map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } }));
   }
 
   private open(index: number, name: string): CallInProgress {

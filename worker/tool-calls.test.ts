@@ -55,6 +55,25 @@ describe("tool calls on the worker", () => {
     const cut = await client.chat.completions.create({ ...request, max_tokens: 5 });
     expect(cut.choices[0]?.finish_reason).toBe("length");
     expect(cut.usage?.completion_tokens).toBe(5);
+    // Cut within its arguments (its name took the tiny model a token per character): the call as far
+    // as it got, as a stream's client assembles it and as OpenAI returns a call cut by length.
+    const cutInArguments = await client.chat.completions.create({ ...request, max_tokens: 40 });
+    expect(cutInArguments.choices[0]?.finish_reason).toBe("length");
+    const cutCall = cutInArguments.choices[0]?.message.tool_calls?.[0];
+    expect(cutCall).toMatchObject({ type: "function", id: expect.stringMatching(/^call_[0-9a-f]+$/), function: { name: "get_weather" } });
+    if (cutCall?.type !== "function") throw new Error("expected a function tool call");
+    expect(cutInArguments.choices[0]?.message.content).toBeNull();
+    const cutStream = await client.chat.completions.create({ ...request, max_tokens: 40, stream: true });
+    let streamedArguments = "";
+    let streamedFinish: string | null | undefined;
+    for await (const chunk of cutStream) {
+      streamedArguments += chunk.choices[0]?.delta.tool_calls?.[0]?.function?.arguments ?? "";
+      streamedFinish = chunk.choices[0]?.finish_reason ?? streamedFinish;
+    }
+    expect(streamedFinish).toBe("length");
+    expect(cutCall.function.arguments).toBe(streamedArguments);
+    expect(cutCall.function.arguments.length).toBeGreaterThan(0);
+    expect(() => JSON.parse(cutCall.function.arguments)).toThrow(); // cut: not yet a whole JSON value
   });
 
   it("calls the function tool_choice names, and streams pieces that assemble into the same call", async () => {
