@@ -1,6 +1,7 @@
 // What one generation returns to the HTTP layer, whether it came from a chat or a plain
 // completion: the text, the tool calls, why it ended in OpenAI's terms, and the token usage.
 import type { ChatToolCall } from "../shared/openai/chat-tools.js";
+import { parsesAsJson } from "../shared/parses-as-json.js";
 
 /** "abort" never reaches a client: it means the client left and nobody is listening. */
 export type FinishReason = "stop" | "length" | "tool_calls" | "abort";
@@ -48,15 +49,6 @@ export function finishReasonOf(stopReason: LlamaStopReason, constrained = false,
       return constrained && parsesAsJson(text) ? "stop" : "length";
     case "abort":
       return "abort";
-  }
-}
-
-function parsesAsJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
   }
 }
 

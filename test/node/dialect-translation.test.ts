@@ -58,6 +58,38 @@ const toolCallAnswer = ChatCompletionAnswer.parse({
   usage: { prompt_tokens: 30, completion_tokens: 9, total_tokens: 39 },
 });
 
+/** A whole answer whose second call max_tokens cut within its arguments, as the worker returns it. */
+const cutCallAnswer = ChatCompletionAnswer.parse({
+  ...toolCallAnswer,
+  choices: [
+    {
+      index: 0,
+      message: {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: "call_a", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+          { id: "call_b", type: "function", function: { name: "get_weather", arguments: '{"city":"Lo' } },
+        ],
+      },
+      finish_reason: "length",
+    },
+  ],
+});
+
+/** The same answer streamed: the second call's arguments stop where max_tokens cut them. */
+function cutCallStream(): Response {
+  return scriptedStream([
+    chunk({ role: "assistant", content: "" }),
+    chunk({ tool_calls: [{ index: 0, id: "call_a", type: "function", function: { name: "get_weather", arguments: "" } }] }),
+    chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] }),
+    chunk({ tool_calls: [{ index: 1, id: "call_b", type: "function", function: { name: "get_weather", arguments: "" } }] }),
+    chunk({ tool_calls: [{ index: 1, function: { arguments: '{"city":"Lo' } }] }),
+    chunk({}, "length"),
+    "data: [DONE]\n\n",
+  ]).response;
+}
+
 let server: Server | undefined;
 
 afterEach(async () => {
@@ -120,6 +152,16 @@ describe("Anthropic Messages ↔ chat completions, tool calls", () => {
     });
   });
 
+  it("leaves out a call max_tokens cut before its arguments were JSON, with stop_reason max_tokens", () => {
+    expect(messageFromChat(cutCallAnswer, "tiny")).toMatchObject({
+      content: [{ type: "tool_use", id: "call_a", name: "get_weather", input: { city: "Paris" } }],
+      stop_reason: "max_tokens",
+    });
+    const [, cut] = cutCallAnswer.choices[0]?.message.tool_calls ?? [];
+    const onlyCut = ChatCompletionAnswer.parse({ ...cutCallAnswer, choices: [{ ...cutCallAnswer.choices[0], message: { role: "assistant", content: null, tool_calls: [cut] } }] });
+    expect(messageFromChat(onlyCut, "tiny")).toMatchObject({ content: [{ type: "text", text: "" }], stop_reason: "max_tokens" });
+  });
+
   it("streams tool call fragments as input_json_delta events the official client assembles", async () => {
     const translation: AnswerTranslation = { json: (answer) => messageFromChat(answer, "tiny"), stream: (emit) => anthropicStreamWriter(emit, "tiny") };
     const url = await serve(() => translateAnswer(toolCallStream(), translation));
@@ -166,6 +208,28 @@ describe("Responses API ↔ chat completions, tool calls", () => {
     const response = responseFromChat(newResponseIdentity(ResponsesRequest.parse({ model: "tiny", input: "Weather?" })), toolCallAnswer);
     expect(response.status).toBe("completed");
     expect(response.output).toEqual([expect.objectContaining({ type: "function_call", call_id: "call_a", name: "get_weather", arguments: '{"city":"Paris"}', status: "completed" })]);
+  });
+
+  it("marks the call max_tokens cut incomplete, whole and streamed, and the calls before it completed", async () => {
+    const identity = newResponseIdentity(ResponsesRequest.parse({ model: "tiny", input: "Weather?" }));
+    const whole = responseFromChat(identity, cutCallAnswer);
+    expect(whole.status).toBe("incomplete");
+    expect(whole.output.map((item) => [item.type, item.status, item.type === "function_call" ? item.arguments : undefined])).toEqual([
+      ["function_call", "completed", '{"city":"Paris"}'],
+      ["function_call", "incomplete", '{"city":"Lo'],
+    ]);
+
+    const translation: AnswerTranslation = { json: (answer) => responseFromChat(identity, answer), stream: (emit) => responsesStreamWriter(emit, identity, async () => {}) };
+    const url = await serve(() => translateAnswer(cutCallStream(), translation));
+    const client = new OpenAI({ baseURL: url, apiKey: "test", maxRetries: 0 });
+    let final: OpenAI.Responses.Response | undefined;
+    for await (const event of await client.responses.create({ model: "tiny", input: "Weather?", stream: true })) {
+      if (event.type === "response.incomplete") final = event.response;
+    }
+    expect(final?.output.map((item) => [item.type, item.type === "function_call" ? item.status : undefined])).toEqual([
+      ["function_call", "completed"],
+      ["function_call", "incomplete"],
+    ]);
   });
 
   it("streams tool call fragments as function_call_arguments events the official client reads", async () => {

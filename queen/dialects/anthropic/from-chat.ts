@@ -2,6 +2,7 @@
 // tool_use content blocks, the stop reason in Anthropic's words, and usage as input/output
 // tokens. Used whole for non-streamed answers; anthropic/stream.ts uses the stop reason.
 import { newId } from "../../../shared/ids.js";
+import { parsesAsJson } from "../../../shared/parses-as-json.js";
 import type { ChatCompletionAnswer } from "../chat-shapes.js";
 import { parseToolArguments } from "../dialect-answer.js";
 
@@ -22,7 +23,10 @@ export function newMessageId(): string {
 export function messageFromChat(answer: ChatCompletionAnswer, model: string) {
   const choice = answer.choices[0];
   const text = choice?.message.content ?? "";
-  const toolCalls = choice?.message.tool_calls ?? [];
+  // A call cut by max_tokens has arguments that are not yet JSON, and a tool_use block needs its
+  // input as an object: it is left out, and the stop reason says max_tokens.
+  const cut = choice?.finish_reason === "length";
+  const toolCalls = (choice?.message.tool_calls ?? []).filter((call) => !cut || parsesAsJson(call.function.arguments));
   const content: unknown[] = [];
   if (text !== "" || toolCalls.length === 0) content.push({ type: "text", text });
   for (const call of toolCalls) content.push({ type: "tool_use", id: call.id, name: call.function.name, input: parseToolArguments(call.function.arguments) });

@@ -101,11 +101,13 @@ export function responseFromChat(identity: ResponseIdentity, answer: ChatComplet
   const text = choice?.message.content ?? "";
   const calls = choice?.message.tool_calls ?? [];
   const status = finishedStatus(choice?.finish_reason ?? undefined);
-  const itemStatus = status === "incomplete" ? "incomplete" : "completed";
   const output: OutputItem[] = [];
-  if (text !== "" || calls.length === 0) output.push(messageItem(newId("msg"), itemStatus, text));
+  if (text !== "" || calls.length === 0) output.push(messageItem(newId("msg"), "completed", text));
   for (const call of calls) {
     output.push({ type: "function_call", id: newId("fc"), status: "completed", call_id: call.id, name: call.function.name, arguments: call.function.arguments });
   }
+  // The token limit cut what was being written last: the message's text, or a call's arguments.
+  const last = output.at(-1);
+  if (status === "incomplete" && last) last.status = "incomplete";
   return responseObject(identity, status, output, answer.usage ? { usage: answer.usage } : {});
 }

@@ -22,15 +22,16 @@ export function responsesStreamWriter(emitEvent: EmitEvent, identity: ResponseId
     const outputIndex = output.length;
     const item_id = open.id;
     let item: OutputItem;
+    // Only the last item closes with the finish reason: the token limit cut what was being written then.
+    const status = finishedStatus(finishReason) === "incomplete" ? "incomplete" : "completed";
     if (open.kind === "message") {
       const { text } = open;
-      const status = finishedStatus(finishReason) === "incomplete" ? "incomplete" : "completed";
       emit("response.output_text.done", { item_id, output_index: outputIndex, content_index: 0, text, logprobs: [] });
       emit("response.content_part.done", { item_id, output_index: outputIndex, content_index: 0, part: outputText(text) });
       item = messageItem(item_id, status, text);
     } else {
       emit("response.function_call_arguments.done", { item_id, output_index: outputIndex, name: open.name, arguments: open.arguments });
-      item = { type: "function_call", id: item_id, status: "completed", call_id: open.callId, name: open.name, arguments: open.arguments };
+      item = { type: "function_call", id: item_id, status, call_id: open.callId, name: open.name, arguments: open.arguments };
     }
     emit("response.output_item.done", { output_index: outputIndex, item });
     output.push(item);
