@@ -3,7 +3,7 @@
 // continuing a partial answer (a trailing assistant message), as the queen's mid-stream failover does.
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { PROMPT_TOKENS_HEADER } from "../shared/openai/inference-headers.js";
+import { PROMPT_TOKENS_HEADER, STREAM_WRITE_INTERVAL_HEADER } from "../shared/openai/inference-headers.js";
 import { HiveChannelStub } from "../test/support/hive-channel-stub.js";
 import {
   chatText,
@@ -122,6 +122,37 @@ describe("a running worker", () => {
     expect(usageChunk.choices).toEqual([]);
     expect(usageChunk.usage).toMatchObject({ prompt_tokens: PROMPT_TOKENS_FOR_HI, completion_tokens: 8 });
     expect(usageChunk.usage?.total_tokens).toBe((usageChunk.usage?.prompt_tokens ?? 0) + 8);
+  });
+
+  it("spaces a stream's writes by the interval its hive asks for, and refuses an interval it cannot read", async () => {
+    const expected = await chatText(worker, greedyChat({ max_tokens: 100 }));
+    // A second between writes, far longer than 100 tokens take: the first text at once, the rest at the end.
+    const reads = await new Promise<string[]>((resolve, reject) => {
+      const headers = { ...jsonHeaders(worker), [STREAM_WRITE_INTERVAL_HEADER]: "1000" };
+      const request = httpRequest(`${worker.url}/v1/chat/completions`, { method: "POST", headers }, (response) => {
+        const received: string[] = [];
+        response.setEncoding("utf8");
+        response.on("data", (text: string) => received.push(text));
+        response.on("end", () => resolve(received));
+      });
+      request.on("error", reject);
+      request.end(JSON.stringify(greedyChat({ max_tokens: 100, stream: true })));
+    });
+    expect(reads.length).toBeLessThanOrEqual(2);
+    const events = parseSse(reads.join(""));
+    expect(events.at(-1)).toBe("[DONE]");
+    const streamed = events.slice(0, -1).map((event) => (JSON.parse(event) as ChatChunkBody).choices[0]?.delta.content ?? "");
+    expect(streamed.join("")).toBe(expected);
+
+    for (const bad of ["fast", "-5", "1.5", "1001"]) {
+      const refused = await fetch(`${worker.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { ...jsonHeaders(worker), [STREAM_WRITE_INTERVAL_HEADER]: bad },
+        body: JSON.stringify(greedyChat({ max_tokens: 4, stream: true })),
+      });
+      expect(refused.status, bad).toBe(400);
+      expect((await json<ErrorBody>(refused)).error).toMatchObject({ code: "invalid_header", param: STREAM_WRITE_INTERVAL_HEADER, message: expect.stringContaining(JSON.stringify(bad)) });
+    }
   });
 
   it("ends the text before a stop string, with finish_reason stop", async () => {

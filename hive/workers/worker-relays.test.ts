@@ -8,10 +8,12 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LogFields } from "../../shared/log/json-log.js";
+import { STREAM_WRITE_INTERVAL_HEADER } from "../../shared/openai/inference-headers.js";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { waitUntil } from "../../shared/wait-until.js";
 import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
+import { FLUSH_INTERVAL_MS } from "./request-relay.js";
 import { WorkerReadiness } from "./worker-readiness.js";
 import { WorkerRelays } from "./worker-relays.js";
 
@@ -27,6 +29,8 @@ let abortedOnWorker: number;
 let authorizations: Array<string | undefined>;
 /** The X-Request-Id header of every request the worker saw. */
 let requestIds: Array<string | undefined>;
+/** The write interval every request asked the worker for. */
+let writeIntervals: Array<string | undefined>;
 
 const WORKER_ID = "wrk_relay1";
 
@@ -34,9 +38,11 @@ beforeEach(async () => {
   abortedOnWorker = 0;
   authorizations = [];
   requestIds = [];
+  writeIntervals = [];
   worker = createServer((request, response) => {
     authorizations.push(request.headers.authorization);
     requestIds.push(request.headers["x-request-id"]?.toString());
+    writeIntervals.push(request.headers[STREAM_WRITE_INTERVAL_HEADER]?.toString());
     response.on("close", () => {
       if (!response.writableEnded) abortedOnWorker++;
     });
@@ -144,6 +150,8 @@ describe("WorkerRelays", () => {
     expect(authorizations).toEqual([`Bearer secret-of-${WORKER_ID}`]);
     // The worker's log lines name the request as the queen's do.
     expect(requestIds).toEqual(["req_answer"]);
+    // The worker spaces its writes as the hive spaces its frames: text the hive would gather anyway comes in one read.
+    expect(writeIntervals).toEqual([String(FLUSH_INTERVAL_MS)]);
     // And so does the hive's one line for it.
     expect(facts).toEqual([
       { request_id: "req_answer", worker: WORKER_ID, port, path: "/v1/answer", status: 200, outcome: "answered", chunks: chunks.length, error: undefined, duration_ms: expect.any(Number) },

@@ -35,6 +35,14 @@ export const IGNORED_FIELDS_HEADER = "x-rbee-ignored-fields";
  */
 export const PROMPT_TOKENS_HEADER = "x-rbee-prompt-tokens";
 
+/**
+ * `X-Rbee-Stream-Write-Interval: <ms>`: the hive asks a worker to space a stream's writes at least
+ * this far apart while tokens come faster (0 to MAX_STREAM_WRITE_INTERVAL_MS), as the hive spaces
+ * the frames it sends on: each write it would gather anyway costs both processes a wake-up.
+ */
+export const STREAM_WRITE_INTERVAL_HEADER = "x-rbee-stream-write-interval";
+export const MAX_STREAM_WRITE_INTERVAL_MS = 1000;
+
 /** The PROMPT_TOKENS_HEADER count of `headers`, or undefined when it is missing or not a count. */
 export function promptTokensOf(headers: Headers): number | undefined {
   const value = headers.get(PROMPT_TOKENS_HEADER);

@@ -11,7 +11,8 @@
 // decode and sample steps, and on a busy machine the write's CPU is taken from llama.cpp. So
 // while events keep coming, writes are spaced at least `minWriteIntervalMs` apart and carry every
 // event since the last one; the first event, and any event after a quiet gap, still leaves on
-// the next turn, so time to first token is unchanged.
+// the next turn, so time to first token is unchanged. A hive relaying the stream asks for the
+// interval it gathers text by itself (STREAM_WRITE_INTERVAL_HEADER, read in ./event-stream.ts).
 
 import { performance } from "node:perf_hooks";
 

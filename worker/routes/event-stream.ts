@@ -5,7 +5,8 @@ import type { Context } from "hono";
 import { stream } from "hono/streaming";
 import type { GenerateOptions } from "../engine.js";
 import type { ChatToolCallDelta } from "../../shared/openai/chat-response.js";
-import { PROMPT_TOKENS_HEADER } from "../../shared/openai/inference-headers.js";
+import { RbeeError } from "../../shared/errors.js";
+import { MAX_STREAM_WRITE_INTERVAL_MS, PROMPT_TOKENS_HEADER, STREAM_WRITE_INTERVAL_HEADER } from "../../shared/openai/inference-headers.js";
 import type { ClientFinishReason, Completion, Usage } from "../completion-result.js";
 import { EventBatch } from "./event-batch.js";
 import { nobodyListening, type RouteContext } from "./route-context.js";
@@ -43,7 +44,7 @@ export async function streamGeneration(
   generate: (streaming: Required<Pick<GenerateOptions, "onTextChunk" | "onToolCallDelta" | "onPromptTokens">>) => Promise<Completion>,
   context: Pick<RouteContext, "clientError">,
 ): Promise<Response> {
-  const events = new EventBatch();
+  const events = new EventBatch(writeIntervalOf(c.req.header(STREAM_WRITE_INTERVAL_HEADER)));
   const send = (payload: unknown): void => events.add(`data: ${JSON.stringify(payload)}\n\n`);
   let opened = false;
   const open = (): void => {
@@ -96,4 +97,14 @@ export async function streamGeneration(
       events.flush();
     }
   });
+}
+
+/** The write interval a request asks for (its hive's), or undefined for EventBatch's own; refused when it is no whole number of ms in range. */
+export function writeIntervalOf(asked: string | undefined): number | undefined {
+  if (asked === undefined) return undefined;
+  const ms = /^\d{1,7}$/.test(asked) ? Number(asked) : Number.NaN;
+  if (!(ms <= MAX_STREAM_WRITE_INTERVAL_MS)) {
+    throw new RbeeError(400, "invalid_header", `${STREAM_WRITE_INTERVAL_HEADER} must be a whole number of milliseconds from 0 to ${MAX_STREAM_WRITE_INTERVAL_MS}, got ${JSON.stringify(asked.slice(0, 40))}`, { param: STREAM_WRITE_INTERVAL_HEADER });
+  }
+  return ms;
 }
