@@ -16,9 +16,11 @@ import { HiveKeeper } from "./local-cloud/hive-keeper.js";
 import { type HiveProcessOptions, startHiveProcess } from "./local-cloud/hive-process.js";
 import { lockStateFolder } from "./local-cloud/instance-lock.js";
 import { localAdminKey } from "./local-cloud/local-key.js";
-import { startOrphanGuard } from "./local-cloud/orphan-guard.js";
+import { childrenNamed, startOrphanGuard } from "./local-cloud/orphan-guard.js";
 import { ensurePortFree } from "./local-cloud/port-check.js";
 import { QueenClient } from "./local-cloud/queen-client.js";
+import { QueenKeeper, type RunningQueen } from "./local-cloud/queen-keeper.js";
+import type { LocalQueen } from "./local-cloud/queen.js";
 import { Shutdown } from "./local-cloud/shutdown.js";
 import { StartRefused } from "./local-cloud/start-refused.js";
 
@@ -151,9 +153,12 @@ const apiKey = await localAdminKey(STATE_DIR, process.env);
 console.log("starting the queen (workerd)…");
 // Imported only now: loading wrangler takes seconds, and a start that is refused is refused at once.
 const { startLocalQueen } = await import("./local-cloud/queen.js");
-const queenStarting = startLocalQueen({ persistDir: resolve(STATE_DIR, "queen"), adminKey: apiKey, port: options.port });
+const queenOptions = { persistDir: resolve(STATE_DIR, "queen"), adminKey: apiKey, port: options.port };
+const queenStarting = startLocalQueen(queenOptions);
+/** Once the cloud is up: starts the queen again should its workerd exit. */
+let queenKeeper: QueenKeeper | undefined;
 // A signal while workerd starts waits for it to be up, then stops it: never left behind.
-shutdown.add("the queen", async () => (await queenStarting.catch(() => undefined))?.dispose());
+shutdown.add("the queen", async () => (queenKeeper ? queenKeeper.stop() : (await queenStarting.catch(() => undefined))?.dispose()));
 const queen = await queenStarting.catch((error: Error) => {
   console.error(`npm start: the queen did not start on port ${options.port}: ${error.message} (is the port in use? set RBEE_PORT)`);
   return shutdown.run("error", EXIT.failed);
@@ -198,6 +203,18 @@ try {
   } else {
     await startWorker(client, model);
   }
+  const runningQueen = async (queen: LocalQueen): Promise<RunningQueen> => {
+    await guard.guardChildrenNamed(...QUEEN_PROCESSES);
+    return { queen, pids: await childrenNamed(["workerd"]) };
+  };
+  queenKeeper = new QueenKeeper(await runningQueen(queen), {
+    start: async () => runningQueen(await startLocalQueen(queenOptions)),
+    log: (line) => console.log(line),
+    giveUp: (reason) => {
+      console.error(`npm start: ${reason}`);
+      void shutdown.run("error", EXIT.failed);
+    },
+  });
   keeper = new HiveKeeper(hive, {
     start: () => startHiveProcess(hiveOptions),
     log: (line) => console.log(line),

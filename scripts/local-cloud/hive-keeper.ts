@@ -5,39 +5,29 @@
 // (it waits for a hive that dropped off to come back). A hive that keeps exiting is given up
 // rather than restarted in a loop: npm start then says why and stops.
 import type { HiveExit, HiveProcess } from "./hive-process.js";
+import { RestartBudget, type RestartBudgetOptions } from "./restart-budget.js";
 
-export const DEFAULTS = {
-  /** Restarts allowed within `windowMs`; one more exit in that window gives up. */
-  maxRestarts: 5,
-  windowMs: 60_000,
-  /** The wait before a restart, times the restarts within the window so far (1 s, 2 s, …). */
-  delayMs: 1000,
-} as const;
-
-export interface HiveKeeperOptions {
+export interface HiveKeeperOptions extends RestartBudgetOptions {
   /** Starts a hive like the first one. */
   start: () => HiveProcess;
   /** A line for npm start's output. */
   log: (line: string) => void;
   /** The hive exited once too often: npm start stops, saying `reason`. */
   giveUp: (reason: string) => void;
-  maxRestarts?: number;
-  windowMs?: number;
-  delayMs?: number;
 }
 
 export class HiveKeeper {
   private current: HiveProcess;
   private stopping = false;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When each restart within the window happened, ms. */
-  private restarts: number[] = [];
+  private readonly budget: RestartBudget;
 
   constructor(
     first: HiveProcess,
     private readonly options: HiveKeeperOptions,
   ) {
     this.current = first;
+    this.budget = new RestartBudget(options);
     this.watch(first);
   }
 
@@ -59,16 +49,12 @@ export class HiveKeeper {
 
   private onExit(hive: HiveProcess, exit: HiveExit): void {
     if (this.stopping || hive !== this.current) return;
-    const { maxRestarts = DEFAULTS.maxRestarts, windowMs = DEFAULTS.windowMs, delayMs = DEFAULTS.delayMs } = this.options;
-    const now = Date.now();
-    this.restarts = this.restarts.filter((at) => now - at < windowMs);
     const how = exit.signal ? `killed by ${exit.signal}` : `with exit status ${exit.exitCode ?? "unknown"}`;
-    if (this.restarts.length >= maxRestarts) {
-      this.options.giveUp(`the hive exited ${how} (${maxRestarts + 1} exits within ${windowMs / 1000} s); not starting it again`);
+    const waitMs = this.budget.next();
+    if (waitMs === undefined) {
+      this.options.giveUp(`the hive exited ${how} (${this.budget.spentReason}); not starting it again`);
       return;
     }
-    this.restarts.push(now);
-    const waitMs = delayMs * this.restarts.length;
     this.options.log(`the hive (pid ${hive.pid}) exited ${how}; starting it again in ${waitMs / 1000} s (its workers re-attach)`);
     this.restartTimer = setTimeout(() => {
       if (this.stopping) return;

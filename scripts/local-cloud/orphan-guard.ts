@@ -61,7 +61,7 @@ export function startOrphanGuard(): OrphanGuard {
 }
 
 /** Pids of this process's children whose executable has one of `names` (`ps`: Linux and macOS). */
-async function childrenNamed(names: string[]): Promise<number[]> {
+export async function childrenNamed(names: string[]): Promise<number[]> {
   const { stdout } = await execa("ps", ["-A", "-o", "pid=,ppid=,comm="], { stdin: "ignore" });
   return stdout.split("\n").flatMap((line) => {
     const [pid, ppid, ...command] = line.trim().split(/\s+/);

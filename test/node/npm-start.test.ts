@@ -1,6 +1,7 @@
 // The README's first promise: `npm start` brings up the whole local cloud, prints the base URL
-// and key, serves the demo model (under its --model-name) to the OpenAI client, refuses a second start beside it at once, and
-// Ctrl-C leaves no process behind. (test/drills/signals.slow.test.ts: SIGTERM, SIGINT and
+// and key, serves the demo model (under its --model-name) to the OpenAI client, refuses a second
+// start beside it at once, starts its hive or its queen again when either is killed, and Ctrl-C
+// leaves no process behind. (test/drills/signals.slow.test.ts: SIGTERM, SIGINT and
 // SIGKILL to npm alone.)
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -121,6 +122,23 @@ describe("npm start", () => {
     await waitUntil(async () => (await chat().catch(() => "")) !== "", 30_000, "the model to answer through the new hive");
     expect(await workers()).toEqual(workersBefore);
     expect(running().output).not.toContain("npm start: the hive exited");
+  });
+
+  it("starts its queen again when workerd is killed, on the same port and state, and the model answers through it", { timeout: 90_000 }, async () => {
+    const workerdOfThisStart = async () => (await processesMentioning("/bin/workerd")).filter((pid) => descendants(running().pid).includes(pid));
+    const workers = () => processesMentioning(join(stateDir, "cache"));
+    const workersBefore = await workers();
+    const [killed, ...others] = await workerdOfThisStart();
+    expect(killed).toBeDefined();
+    expect(others).toEqual([]);
+    process.kill(killed!, "SIGKILL");
+    await waitUntil(() => running().output.includes(`the queen's workerd (pid ${killed}) exited; starting the queen again`), 15_000, "npm start to restart its queen");
+    await waitUntil(() => running().output.includes(`the queen is back on http://127.0.0.1:${port}`), 30_000, "the queen to be back");
+    // The same key (the state folder's), the same hive reconnected, the same worker re-attached.
+    await waitUntil(async () => (await chat().catch(() => "")) !== "", 30_000, "the model to answer through the new queen");
+    expect(await workers()).toEqual(workersBefore);
+    expect((await workerdOfThisStart()).filter((pid) => pid !== killed)).toHaveLength(1);
+    expect(running().output).not.toContain("npm start: the queen");
   });
 
   it("keeps serving after refusing them, and Ctrl-C stops everything", { timeout: 60_000 }, async () => {
