@@ -27,6 +27,7 @@ import { findHive } from "../hives/hive-records.js";
 import { submitJob } from "../jobs/submit-job.js";
 import { registryStub } from "../registry/stub.js";
 import { markRelayFailed } from "../scheduling/failover.js";
+import type { ReturningWorker } from "../scheduling/returning-workers.js";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import { HiveJobDesk, type WorkerJobEnd } from "./hive-job-desk.js";
 import { HiveJobs } from "./hive-jobs.js";
@@ -57,6 +58,9 @@ const REFUSED_FRAME_LOG_RATE = { burst: 10, perSecond: 1 };
 const RESPONSE_HEAD_TIMEOUT_MS = 120_000;
 /** How often a resume looks again for the hive's socket while it reconnects, ms. */
 const RESUME_POLL_MS = 100;
+
+/** What a HiveSession answers a Registry that woke up empty (resyncRegistry). */
+export type RegistryResync = { connected: true } | { connected: false; workers: ReturningWorker[] };
 
 export interface RelayRequest {
   /** Chosen by the caller, so it can cancel the relay if its client goes away. */
@@ -252,12 +256,16 @@ export class HiveSession extends DurableObject<Env> {
     return "sent";
   }
 
-  /** The Registry woke up empty: if this hive is connected, send it a snapshot of its workers (true), else false. */
-  async resyncRegistry(): Promise<boolean> {
+  /**
+   * The Registry woke up empty. A connected hive: its workers go to the Registry as a snapshot. A
+   * hive away (the queen restarted, say, and the hive has not reconnected yet): the workers it ran,
+   * which it may well bring back within seconds, for the Registry to wait for.
+   */
+  async resyncRegistry(): Promise<RegistryResync> {
     const socket = this.greetedSocket();
-    if (!socket) return false;
+    if (!socket) return { connected: false, workers: this.workers.announced() };
     await this.reporter.resync(socket.attachment.hiveName);
-    return true;
+    return { connected: true };
   }
 
   async isOnline(): Promise<boolean> {

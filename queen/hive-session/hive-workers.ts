@@ -182,6 +182,11 @@ export class HiveWorkers {
     return earliest === Number.POSITIVE_INFINITY ? undefined : earliest + this.expiryAgeMs();
   }
 
+  /** The workers heard from before, whatever became of them since: those a hive coming back may bring back. */
+  announced(): Array<{ workerId: string; model: string }> {
+    return [...this.issued].filter(([, issued]) => issued.announced).map(([workerId, issued]) => ({ workerId, model: issued.model }));
+  }
+
   /** The hive's socket is gone: none of its workers is live (their ids stay issued for the hive's return). */
   disconnected(): ForgottenWorker[] {
     const wereLive = [...this.live.keys()].map((workerId) => ({ workerId, model: this.issued.get(workerId)?.model ?? "", wasLive: this.isLive(workerId) }));

@@ -275,8 +275,14 @@ export class Registry extends DurableObject<Env> {
 
   private async recallHive(hiveName: string): Promise<void> {
     try {
-      const connected = await hiveSessionStub(this.env, hiveName).resyncRegistry();
-      if (!connected && !this.onlineHives.has(hiveName)) await this.ctx.storage.delete(ONLINE_HIVE_KEY_PREFIX + hiveName);
+      const resync = await hiveSessionStub(this.env, hiveName).resyncRegistry();
+      if (resync.connected || this.onlineHives.has(hiveName)) return;
+      await this.ctx.storage.delete(ONLINE_HIVE_KEY_PREFIX + hiveName);
+      // Online when this Registry last heard, away now: the queen restarted under it (a deploy, a
+      // local workerd that died), and the hive reconnects within seconds with its workers. A request
+      // for their models waits for them meanwhile, as for a hive whose socket just dropped, rather
+      // than being told the model does not exist.
+      if (resync.workers.length > 0) this.scheduler().expectBack(hiveName, resync.workers);
     } catch (error) {
       console.error(`could not ask hive ${hiveName} for its workers`, error);
     }

@@ -144,6 +144,14 @@ export class Scheduler {
   }
 
   /**
+   * `hiveName` is away but was serving `workers` when the queen last heard (the queen restarted
+   * under it): requests for their models wait for them, as for a hive whose socket just dropped.
+   */
+  expectBack(hiveName: string, workers: ReturningWorker[]): void {
+    this.returning.away(hiveName, workers, Date.now() + HIVE_RETURN_WAIT_MS);
+  }
+
+  /**
    * Something changed that may make room (a lease ended, a worker went, a hive reported free
    * memory): requests waiting for room are planned again.
    */

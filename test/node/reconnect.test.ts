@@ -1,7 +1,9 @@
 // A deploy restarts the queen and drops every hive socket: the hive must reconnect by itself
-// (with backoff), its running worker must be untouched, and serving must resume.
+// (with backoff), its running worker must be untouched, and serving must resume; a request that
+// comes before the hive is back waits for it rather than being told its model does not exist.
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TcpProxy } from "../support/tcp-proxy.js";
 import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
 describe("hive reconnect", () => {
@@ -9,8 +11,18 @@ describe("hive reconnect", () => {
   let workerId: string;
   let workerPid: number;
 
+  let proxy: TcpProxy | undefined;
+
   beforeAll(async () => {
-    cloud = await startLocalCloud({ heartbeatIntervalMs: 1000, hiveName: "reconnect-hive" });
+    cloud = await startLocalCloud({
+      heartbeatIntervalMs: 1000,
+      hiveName: "reconnect-hive",
+      // The hive reaches the queen through a proxy that can keep it from reconnecting for a while.
+      hiveVia: async (queenUrl) => {
+        proxy = await TcpProxy.start(Number(new URL(queenUrl).port));
+        return `http://127.0.0.1:${proxy.port}`;
+      },
+    });
     const worker = await cloud.client.spawnWorker({ hive: "reconnect-hive", model: TINY_MODEL, source: cloud.modelSource });
     workerId = worker.id;
     workerPid = worker.pid;
@@ -19,7 +31,10 @@ describe("hive reconnect", () => {
 
   afterAll(async () => {
     await cloud?.stop();
+    await proxy?.close();
   });
+
+  const welcomes = () => cloud.hiveLog.filter((line) => line.includes("queen welcomed")).length;
 
   it("reconnects after the queen restarts and serves again from the same worker", async () => {
     const welcomesBefore = cloud.hiveLog.filter((line) => line.includes("queen welcomed")).length;
@@ -43,6 +58,33 @@ describe("hive reconnect", () => {
       max_tokens: 8,
     });
     expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
+  });
+
+  it("holds a request sent after a queen restart, before its hive is back, until the hive's worker serves it", async () => {
+    if (!proxy) throw new Error("no proxy");
+    const welcomesBefore = welcomes();
+    proxy.refuseNew = true; // the hive cannot reconnect yet
+    let answer: Promise<OpenAI.ChatCompletion>;
+    try {
+      await cloud.restartQueen();
+      const openai = new OpenAI({ baseURL: `${cloud.queen.url}/v1`, apiKey: cloud.apiKey, maxRetries: 0 });
+      answer = openai.chat.completions.create({ model: TINY_MODEL, messages: [{ role: "user", content: "Back?" }], max_tokens: 8 });
+      let settled: string | undefined;
+      answer.then(
+        () => (settled = "answered"),
+        (error: unknown) => (settled = String(error)),
+      );
+      // Not refused as a model that does not exist: the queen knows the hive served it a moment ago.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(settled).toBeUndefined();
+      expect(welcomes()).toBe(welcomesBefore);
+    } finally {
+      proxy.refuseNew = false;
+    }
+    const completion = await answer;
+    expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    expect(welcomes()).toBe(welcomesBefore + 1);
+    expect(isAlive(workerPid)).toBe(true);
   });
 
   it("stops the hive, non-zero, when the queen revokes its token", async () => {

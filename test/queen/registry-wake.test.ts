@@ -107,6 +107,28 @@ describe("registry after eviction", () => {
     await expect(other.next("job_start", 1500)).rejects.toThrow(/no "job_start" frame/);
   });
 
+  it("holds a request after a queen restart for the workers of a hive that has not reconnected yet, and places it once they beat", async () => {
+    const token = await TestHive.register("restart-hive");
+    const first = await TestHive.connect("restart-hive", token);
+    first.send(helloFrame());
+    await first.next("welcome");
+    const workerId = await spawnWorker(first, "restart-model");
+    first.heartbeat(workerId, "restart-model");
+    await eventually(async () => (await lease("restart-model")).ok);
+
+    // A restart (a deploy, a local workerd that died): every object's memory goes, and the socket with it.
+    await abortAllDurableObjects();
+    // Before its hive is back the model is not refused as unknown: the request waits for the hive.
+    expect(await lease("restart-model", 300)).toMatchObject({ ok: false, code: "queue_timeout" });
+
+    const waiting = lease("restart-model", 10_000);
+    const back = await TestHive.connect("restart-hive", token);
+    back.send(helloFrame([], undefined, [workerId]));
+    await back.next("welcome");
+    back.heartbeat(workerId, "restart-model");
+    expect(await waiting).toMatchObject({ ok: true, workerId });
+  });
+
   it("never places a worker of a hive that went offline", async () => {
     const registry = registryStub(env);
     const worker = { heartbeat: fakeHeartbeat({ workerId: "wrk_offline1", model: "offline-model" }), lastSeenAtMs: Date.now() };
