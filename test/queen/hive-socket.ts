@@ -96,10 +96,16 @@ export class TestHive {
 
   /** Registers and connects a hive and completes the hello/welcome exchange. */
   static async greeted(name: string): Promise<TestHive> {
-    const hive = await TestHive.connect(name, await TestHive.register(name));
+    return (await TestHive.greetedWithToken(name)).hive;
+  }
+
+  /** As greeted, with the hive's token, for a test that connects it again (after a reset, say). */
+  static async greetedWithToken(name: string): Promise<{ hive: TestHive; token: string }> {
+    const token = await TestHive.register(name);
+    const hive = await TestHive.connect(name, token);
     hive.send(helloFrame());
     await hive.next("welcome");
-    return hive;
+    return { hive, token };
   }
 
   send(frame: HiveToQueenFrame | Record<string, unknown>): void {

@@ -108,10 +108,7 @@ describe("registry after eviction", () => {
   });
 
   it("holds a request after a queen restart for the workers of a hive that has not reconnected yet, and places it once they beat", async () => {
-    const token = await TestHive.register("restart-hive");
-    const first = await TestHive.connect("restart-hive", token);
-    first.send(helloFrame());
-    await first.next("welcome");
+    const { hive: first, token } = await TestHive.greetedWithToken("restart-hive");
     const workerId = await spawnWorker(first, "restart-model");
     first.heartbeat(workerId, "restart-model");
     await eventually(async () => (await lease("restart-model")).ok);

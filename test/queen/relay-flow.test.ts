@@ -104,10 +104,7 @@ type Break = "reset" | "drop";
  * connects again (saying hello in `protocol`), and the test plays the hive's part from there.
  */
 async function brokenMidStream(name: string, how: Break, protocol = PROTOCOL_VERSION, halfEvent = false) {
-  const token = await TestHive.register(name);
-  const hive = await TestHive.connect(name, token);
-  hive.send(helloFrame());
-  await hive.next("welcome");
+  const { hive, token } = await TestHive.greetedWithToken(name);
   const workerId = await spawnWorker(hive, `${name}-model`);
   let current = hive;
   const beating = setInterval(() => {
@@ -252,10 +249,7 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
   }, 30_000);
 
   it("resumes from byte 0 a non-streamed request whose HiveSession was reset before the worker answered, rather than asking for it again", async () => {
-    const token = await TestHive.register("reset-early-hive");
-    const hive = await TestHive.connect("reset-early-hive", token);
-    hive.send(helloFrame());
-    await hive.next("welcome");
+    const { hive, token } = await TestHive.greetedWithToken("reset-early-hive");
     const workerId = await spawnWorker(hive, "reset-early-model");
     let current = hive;
     const beating = setInterval(() => {
