@@ -3,10 +3,12 @@
 // continuing a partial answer (a trailing assistant message), as the queen's mid-stream failover does.
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { TINY_VOCABULARY_SIZE, tinyTokenId } from "../shared/gguf/tiny-model.js";
 import { PROMPT_TOKENS_HEADER, STREAM_WRITE_INTERVAL_HEADER } from "../shared/openai/inference-headers.js";
 import { HiveChannelStub } from "../test/support/hive-channel-stub.js";
 import {
   chatText,
+  completionText,
   greedyChat,
   health,
   json,
@@ -153,6 +155,25 @@ describe("a running worker", () => {
       expect(refused.status, bad).toBe(400);
       expect((await json<ErrorBody>(refused)).error).toMatchObject({ code: "invalid_header", param: STREAM_WRITE_INTERVAL_HEADER, message: expect.stringContaining(JSON.stringify(bad)) });
     }
+  });
+
+  it("biases the model's own tokens by logit_bias, in chats and completions, and refuses an id the model does not have", async () => {
+    const text = await chatText(worker, greedyChat({ max_tokens: 20 }));
+    const first = text[0] ?? "";
+    // -100: the greedy answer's first character never comes.
+    const banned = await chatText(worker, greedyChat({ max_tokens: 20, logit_bias: { [tinyTokenId(first)]: -100 } }));
+    expect(banned).not.toContain(first);
+    expect(banned.length).toBeGreaterThan(0);
+    // 100: only that token, even sampling at temperature 1.
+    expect(await chatText(worker, greedyChat({ max_tokens: 8, temperature: 1, seed: 3, logit_bias: { [tinyTokenId("z")]: 100 } }))).toBe("zzzzzzzz");
+    expect(await completionText(worker, { model: MODEL_NAME, prompt: "Hi", max_tokens: 6, logit_bias: { [tinyTokenId("q")]: 100 } })).toBe("qqqqqq");
+
+    const refused = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4, logit_bias: { [String(TINY_VOCABULARY_SIZE)]: 5 } }));
+    expect(refused.status).toBe(400);
+    expect((await json<ErrorBody>(refused)).error).toMatchObject({
+      param: "logit_bias",
+      message: `logit_bias: token ${TINY_VOCABULARY_SIZE} is not in this model's vocabulary (ids 0 to ${TINY_VOCABULARY_SIZE - 1})`,
+    });
   });
 
   it("ends the text before a stop string, with finish_reason stop", async () => {

@@ -37,6 +37,7 @@ import { completionBudget } from "./token-budget.js";
 import { pollWindowUs, TokenPoller } from "./token-poller.js";
 import { TokenRate } from "./token-rate.js";
 import { ToolCallStream } from "./tool-call-stream.js";
+import { tokenBiasOf } from "./token-bias.js";
 import { toolFunctions } from "./tool-functions.js";
 import { VramSampler } from "./vram-sampler.js";
 
@@ -234,6 +235,7 @@ export class Engine {
   /** Generates the assistant's reply to a chat; waits in FIFO order for a free slot first. */
   async chat(request: ChatCompletionRequest, options: GenerateOptions = {}): Promise<Completion> {
     const history = toChatHistory(request.messages);
+    const tokenBias = tokenBiasOf(this.model, request.logit_bias);
     const tools = toolFunctions(request);
     // Counted and checked before queueing, so a request that can never work fails without waiting its turn.
     const promptTokens = this.countChatPromptTokens(history, tools?.functions);
@@ -254,7 +256,7 @@ export class Engine {
     // refuses a response_format beside tools); without, the response format's, if any.
     const grammar = tools ? undefined : await this.formats.grammarFor(request.response_format);
     return this.generate(promptTokens, grammar, options, async (slot, common) => {
-      const sampling = { ...samplingOptions(request), ...common, maxTokens };
+      const sampling = { ...samplingOptions(request), ...common, maxTokens, tokenBias };
       if (!tools) {
         const response = await slot.chat.generateResponse(history, sampling);
         return { text: response.response, stopReason: response.metadata.stopReason };
@@ -291,6 +293,7 @@ export class Engine {
   async complete(request: CompletionRequest, options: GenerateOptions = {}): Promise<Completion> {
     // trimLeadingSpace: as LlamaCompletion tokenizes, so the count is of the tokens it evaluates.
     const tokens = this.model.tokenize(promptText(request), false, "trimLeadingSpace");
+    const tokenBias = tokenBiasOf(this.model, request.logit_bias);
     const promptTokens = tokens.length + (this.model.tokens.shouldPrependBosToken && this.model.tokens.bos !== null ? 1 : 0);
     const grammar = await this.formats.grammarFor(request.response_format);
     const maxTokens = completionBudget({
@@ -306,6 +309,7 @@ export class Engine {
         ...samplingOptions(request),
         ...common,
         maxTokens,
+        tokenBias,
         // The budget above already fits prompt and completion into the slot; without these,
         // LlamaCompletion would silently drop the start of a prompt longer than 90% of the context.
         contextShiftSize: 1,

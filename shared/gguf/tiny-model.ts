@@ -83,6 +83,16 @@ export interface TinyModelSpec {
  * SPM tokenizer maps each character to its own token and falls back to <0xXX> byte tokens for
  * anything else (newlines, non-ASCII), which makes tokenize → detokenize round-trip exactly.
  */
+/** The id of one printable ASCII character (a space is "▁") in the tiny models' vocabulary, as tests name tokens. */
+export function tinyTokenId(character: string): number {
+  const id = buildVocab().tokens.indexOf(character === " " ? "\u2581" : character);
+  if (id < 0 || character.length !== 1) throw new Error(`${JSON.stringify(character)} is not one token of the tiny models' vocabulary`);
+  return id;
+}
+
+/** Tokens in the tiny models' vocabulary: any id from it on is not one of theirs. */
+export const TINY_VOCABULARY_SIZE = buildVocab().tokens.length;
+
 function buildVocab(): Vocab {
   const tokens: string[] = [];
   const types: number[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseRequest } from "../validation.js";
-import { ChatCompletionRequest } from "./chat-request.js";
+import { ChatCompletionRequest, MAX_LOGIT_BIAS_TOKENS } from "./chat-request.js";
 import { CompletionRequest } from "./completion-request.js";
 import { EmbeddingRequest } from "./embedding-request.js";
 import { ignoredFields } from "./ignored-fields.js";
@@ -45,6 +45,14 @@ describe("the chat request schema", () => {
     const image = { role: "user", content: [{ type: "text", text: "see" }, { type: "image_url", image_url: { url: "x" } }] };
     expect(refusedParam({ ...base, messages: [image] })).toBe("messages[0].content[1].type");
     expect(refusedParam({ ...base, messages: [{ role: "function", name: "f", content: "x" }] })).toBe("messages[0].role");
+  });
+
+  it("takes logit_bias as token ids with biases from -100 to 100, naming a key that is no id or a bias out of range", () => {
+    expect(refusedParam({ ...base, logit_bias: { "42": -100, "7": 100 } })).toBeUndefined();
+    expect(refusedParam({ ...base, logit_bias: { hello: 5 } })).toBe("logit_bias.hello");
+    expect(refusedParam({ ...base, logit_bias: { "-1": 5 } })).toBe("logit_bias.-1");
+    expect(refusedParam({ ...base, logit_bias: { "42": 101 } })).toBe("logit_bias.42");
+    expect(refusedParam({ ...base, logit_bias: Object.fromEntries(Array.from({ length: MAX_LOGIT_BIAS_TOKENS + 1 }, (_, id) => [String(id), 1])) })).toBe("logit_bias");
   });
 
   it("accepts the off values of refused fields", () => {

@@ -53,8 +53,25 @@ export const StreamOptions = z.object({
   include_obfuscation: z.boolean().nullish(),
 });
 
-/** Refused unless off, in chat and legacy completions alike. */
-export const LogitBiasField = { logit_bias: z.record(z.string(), z.number()).nullish().refine((bias) => bias == null || Object.keys(bias).length === 0, "not supported: logit_bias") };
+/** Most tokens one request may bias. */
+export const MAX_LOGIT_BIAS_TOKENS = 1024;
+
+/**
+ * `logit_bias`, in chat and legacy completions alike: a bias from -100 (never, in practice) to 100
+ * (that token only) added to the logit of each token, named by its id in the model's own
+ * vocabulary (the worker refuses an id its model does not have: worker/token-bias.ts).
+ */
+export const LogitBiasField = {
+  logit_bias: z
+    .record(z.string(), z.number().min(-100).max(100))
+    .superRefine((bias, context) => {
+      const keys = Object.keys(bias);
+      if (keys.length > MAX_LOGIT_BIAS_TOKENS) context.addIssue({ code: "custom", message: `at most ${MAX_LOGIT_BIAS_TOKENS} tokens, got ${keys.length}` });
+      const notAnId = keys.find((key) => !/^\d{1,9}$/.test(key));
+      if (notAnId !== undefined) context.addIssue({ code: "custom", path: [notAnId], message: "not a token id: keys are whole numbers, ids of the model's own vocabulary" });
+    })
+    .nullish(),
+};
 
 /**
  * The fields alone, without the checks across them: for schemas built from this one (`.pick`,

@@ -5,6 +5,7 @@
 // and named in the x-rbee-ignored-fields header.
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TINY_VOCABULARY_SIZE, tinyTokenId } from "../../shared/gguf/tiny-model.js";
 import { IGNORED_FIELDS_HEADER } from "../../shared/openai/inference-headers.js";
 import { ASK_WEATHER, expectValidCall, TIME_TOOL, WEATHER_TOOL } from "../support/tool-fixtures.js";
 import { type LocalCloud, openAiClient, startLocalCloud, TINY_MODEL } from "./local-cloud.js";
@@ -92,7 +93,7 @@ describe("no silent drops", () => {
     { path: "/v1/chat/completions", body: { ...CHAT, modalities: ["text", "audio"] }, param: "modalities" },
     { path: "/v1/chat/completions", body: { ...CHAT, prediction: { type: "content", content: "x" } }, param: "prediction" },
     { path: "/v1/chat/completions", body: { ...CHAT, web_search_options: {} }, param: "web_search_options" },
-    { path: "/v1/chat/completions", body: { ...CHAT, logit_bias: { "42": -100 } }, param: "logit_bias" },
+    { path: "/v1/chat/completions", body: { ...CHAT, logit_bias: { "42": -500 } }, param: "logit_bias.42" },
     { path: "/v1/chat/completions", body: { ...CHAT, store: true }, param: "store" },
     { path: "/v1/chat/completions", body: { ...CHAT, reasoning_effort: "low" }, param: "reasoning_effort" },
     { path: "/v1/chat/completions", body: { ...CHAT, functions: [{ name: "f" }] }, param: "functions" },
@@ -106,7 +107,9 @@ describe("no silent drops", () => {
     { path: "/v1/chat/completions", body: { ...CHAT, messages: [{ role: "user", content: [audioPart] }] }, param: "messages[0].content[0].type" },
     { path: "/v1/completions", body: { model: TINY_MODEL, prompt: "Hi", logprobs: 2 }, param: "logprobs" },
     { path: "/v1/completions", body: { model: TINY_MODEL, prompt: "Hi", echo: true }, param: "echo" },
-    { path: "/v1/completions", body: { model: TINY_MODEL, prompt: "Hi", logit_bias: { "42": 5 } }, param: "logit_bias" },
+    { path: "/v1/completions", body: { model: TINY_MODEL, prompt: "Hi", logit_bias: { hello: 5 } }, param: "logit_bias.hello" },
+    // A token the model does not have: the worker's refusal, passed on.
+    { path: "/v1/chat/completions", body: { ...CHAT, logit_bias: { [String(TINY_VOCABULARY_SIZE)]: 5 } }, param: "logit_bias" },
   ];
 
   it("refuses each OpenAI field it does not honour with a 400 naming it", async () => {
@@ -116,6 +119,12 @@ describe("no silent drops", () => {
       expect({ param, status: response.status, named: error.param }).toEqual({ param, status: 400, named: param });
       expect(error.message).toContain(param);
     }
+  });
+
+  it("passes logit_bias on to the worker, which biases the model's own tokens", async () => {
+    const response = await postJson("/v1/chat/completions", { ...CHAT, max_tokens: 6, temperature: 1, logit_bias: { [tinyTokenId("z")]: 100 } });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content).toBe("zzzzzz");
   });
 
   it("ignores fields outside the API and names them in a header, but not the API's own", async () => {
