@@ -72,11 +72,15 @@ function parseOptions(): Options {
   return parseFlags(process.argv.slice(2), flags, Flags, USAGE);
 }
 
-function messages(round: number): ChatBody["messages"] {
-  // A different question each round, so no answer is served from a cache that one path warmed.
+function messages(round: number, path: Path | "load"): ChatBody["messages"] {
+  // A different question each round and path, of the same length: the worker keeps each slot's
+  // last prompt, and a request asking what the one before it asked skips evaluating it. With one
+  // question per round, whichever path went second was served from the first one's prompt (on a
+  // CPU-bound model ~35 ms sooner), and the added figures swung with the rounds' order.
+  const tag = { direct: "d", queen: "q", load: "l" }[path];
   return [
     { role: "system", content: "You are a helpful assistant." },
-    { role: "user", content: `Tell me story number ${round} about a bee that builds a hive.` },
+    { role: "user", content: `Tell me story number ${round}${tag} about a bee that builds a hive.` },
   ];
 }
 
@@ -105,18 +109,18 @@ async function measure(
   options: Options,
   load: boolean,
 ): Promise<PhaseFigures> {
-  const body = (round: number, maxTokens: number): ChatBody => ({ model: model.name, messages: messages(round), max_tokens: maxTokens, temperature: 0 });
+  const body = (path: Path, round: number, maxTokens: number): ChatBody => ({ model: model.name, messages: messages(round, path), max_tokens: maxTokens, temperature: 0 });
   // Warm-up: the first requests pay for connections, the queen's DO start-up and cold caches.
   for (const path of PATHS) {
-    for (let i = 0; i < 3; i++) await client.complete(targets[path], body(i, NON_STREAM_TOKENS));
-    await client.stream(targets[path], body(0, options["stream-tokens"]));
+    for (let i = 0; i < 3; i++) await client.complete(targets[path], body(path, i, NON_STREAM_TOKENS));
+    await client.stream(targets[path], body(path, 0, options["stream-tokens"]));
   }
   // The direct requests between them cost the queen and the hive nothing.
   const { result: nonStream, cpu: perRequest } = await chargeRelayCpu(cloud.relayProcesses, options.requests, () =>
-    interleaved(options.requests, async (path, i) => (await client.complete(targets[path], body(i, NON_STREAM_TOKENS))).ms),
+    interleaved(options.requests, async (path, i) => (await client.complete(targets[path], body(path, i, NON_STREAM_TOKENS))).ms),
   );
   const { result: streams, cpu: perStream } = await chargeRelayCpu(cloud.relayProcesses, options.streams, () =>
-    interleaved(options.streams, (path, i) => client.stream(targets[path], body(i, options["stream-tokens"]))),
+    interleaved(options.streams, (path, i) => client.stream(targets[path], body(path, i, options["stream-tokens"]))),
   );
   const rate = (stream: TimedStream) => stream.tokens / (stream.ms / 1000);
   const rateAfterFirst = (stream: TimedStream) => (stream.tokens - 1) / ((stream.ms - stream.firstTokenMs) / 1000);
@@ -144,7 +148,7 @@ async function measure(
 /** Streams to the worker directly, one stream after another, until stopped: a busy core beside the measured requests. */
 function keepBusy(client: TimedChatClient, model: BenchModel): { stop: () => Promise<void> } {
   let stopped = false;
-  const body = { model: model.name, messages: messages(-1), max_tokens: LOAD_STREAM_TOKENS, temperature: 1, seed: 7 };
+  const body = { model: model.name, messages: messages(-1, "load"), max_tokens: LOAD_STREAM_TOKENS, temperature: 1, seed: 7 };
   const running = (async () => {
     while (!stopped) await client.stream(model.direct, body);
   })();
