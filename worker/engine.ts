@@ -33,11 +33,11 @@ import { DEFAULTS } from "./options.js";
 import { ResponseFormats } from "./response-formats.js";
 import { samplingOptions } from "./sampling.js";
 import { SlotQueue, type SlotLease } from "./slot-queue.js";
+import { tokenBiasOf } from "./token-bias.js";
 import { completionBudget } from "./token-budget.js";
 import { pollWindowUs, TokenPoller } from "./token-poller.js";
 import { TokenRate } from "./token-rate.js";
 import { ToolCallStream } from "./tool-call-stream.js";
-import { tokenBiasOf } from "./token-bias.js";
 import { toolFunctions } from "./tool-functions.js";
 import { VramSampler } from "./vram-sampler.js";
 
