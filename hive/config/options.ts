@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { isLoopbackHost } from "../../shared/loopback-host.js";
 import { HiveName } from "../../shared/protocol/hive-name.js";
-import { DEFAULT_POLL_US, MAX_SLOTS } from "../../shared/protocol/worker-launch.js";
+import { DEFAULT_POLL_US, MAX_POLL_US, MAX_SLOTS } from "../../shared/protocol/worker-launch.js";
 import { UsageError } from "../../shared/usage-error.js";
 import { releaseRepoProblem } from "../provisioners/worker/worker-source.js";
 import { parseByteSize } from "./byte-size.js";
@@ -69,7 +69,7 @@ const Settings = z.object({
   name: HiveName,
   workerThreads: z.number().int("must be a whole number").min(1, "must be at least 1").max(4096, "must be at most 4096").optional(),
   workerParallel: z.number().int("must be a whole number").min(1, "must be at least 1").max(MAX_SLOTS, `must be at most ${MAX_SLOTS}`).optional(),
-  workerPollUs: z.number().int("must be a whole number of µs").min(0, "must be 0 or more").max(1_000_000, "must be at most 1000000 (a second)").optional(),
+  workerPollUs: z.number().int("must be a whole number of µs").min(0, "must be 0 or more").max(MAX_POLL_US, `must be at most ${MAX_POLL_US} (a second)`).optional(),
   workerStopGraceMs: z.number().int("must be a whole number of ms").min(0, "must be 0 or more").max(600_000, "must be at most 600000 (10 minutes)"),
   workerLoadStallMs: z.number().int("must be a whole number of ms").min(1000, "must be at least 1000 (1 second)").max(86_400_000, "must be at most 86400000 (a day)"),
   cacheDir: z.string().min(1, "must not be empty"),

@@ -26,6 +26,8 @@ export const MAX_DEFAULT_CONTEXT_SIZE = 4096;
  * (`--poll-us`, worker/token-poller.ts); the hive's help names it too.
  */
 export const DEFAULT_POLL_US = 2000;
+/** The longest `--poll-us` a worker takes (a second); the hive's `--worker-poll-us` is bounded alike. */
+export const MAX_POLL_US = 1_000_000;
 
 /**
  * Environment variable carrying the worker's API secret from its hive: the worker requires it as
@@ -79,7 +81,7 @@ const LaunchFlags = z.object({
   /** Tokens llama.cpp evaluates per batch. */
   batchSize: integerFlag(1, 65_536).optional(),
   /** How long the worker's event loop polls after a token for the next, in µs (worker/token-poller.ts); 0 never polls. */
-  pollUs: integerFlag(0, 1_000_000).optional(),
+  pollUs: integerFlag(0, MAX_POLL_US).optional(),
   /** A llama.cpp build the hive compiled into the worker's catalog entry, loaded instead of node-llama-cpp's prebuilt binaries. */
   llamaBuild: z.string({ error: "expected the folder of a llama.cpp build" }).min(1, "expected the folder of a llama.cpp build").optional(),
 });
