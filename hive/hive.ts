@@ -8,6 +8,7 @@ import { describeError } from "../shared/errors.js";
 import type { HiveDevices } from "../shared/protocol/hive-devices.js";
 import { MAX_HELLO_WORKERS, type QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
+import { cutToLength, MAX_MESSAGE_CHARS } from "../shared/protocol/text-limits.js";
 import { isTerminal } from "../shared/protocol/job-event.js";
 import type { WorkerType } from "./catalog/worker/worker-artifact.js";
 import { channelSocketPath } from "./workers/channel-socket-path.js";
@@ -27,6 +28,7 @@ import { findWorkerProcesses } from "./processes/worker-process-check.js";
 import type { ProgressPrinter } from "./progress/progress-printer.js";
 import { createModelProvisioner } from "./provisioners/model/model-vendors.js";
 import { createWorkerProvisioner } from "./provisioners/worker/worker-catalog.js";
+import { type WorkerExit, WorkerExits } from "./workers/worker-exits.js";
 import { WorkerReadiness } from "./workers/worker-readiness.js";
 import { WorkerRelays } from "./workers/worker-relays.js";
 import { hiveKeyPath, WorkerSecrets } from "./workers/worker-secrets.js";
@@ -46,6 +48,7 @@ export class Hive {
   private readonly jobs: JobRunner;
   private readonly outbox: JobEventOutbox;
   private readonly readiness = new WorkerReadiness();
+  private readonly exits: WorkerExits;
   private readonly relays: WorkerRelays;
   private readonly heartbeats: HeartbeatBatcher;
   private readonly services: HiveServices;
@@ -100,8 +103,10 @@ export class Hive {
     });
     this.heartbeats = new HeartbeatBatcher({ send: (frame) => this.connection.send(frame), intervalMs: () => this.heartbeatIntervalMs });
     this.outbox = new JobEventOutbox({ send: (frame) => this.connection.send(frame), log });
+    this.exits = new WorkerExits({ logDir: this.logDir, onExit: (exit) => this.onWorkerExit(exit) });
     this.channel = new LocalChannel((heartbeat) => {
       this.readiness.observe(heartbeat);
+      this.exits.observe(heartbeat);
       this.status.observe(heartbeat);
       // Dropped while the queen is unreachable; the next heartbeat after reconnecting counts.
       this.heartbeats.observe(heartbeat);
@@ -117,6 +122,7 @@ export class Hive {
       models: createModelProvisioner({ cacheDir: options.cacheDir, env: process.env, log }),
       workers: createWorkerProvisioner({ cacheDir: options.cacheDir, githubApiUrl: options.githubApiUrl, env: process.env, log }),
       readiness: this.readiness,
+      exits: this.exits,
       installations,
       workerStopGraceMs: options.workerStopGraceMs,
       workerReleaseRepo: options.workerReleaseRepo,
@@ -176,6 +182,7 @@ export class Hive {
 
   private async shutDown(stopWorkers: boolean): Promise<void> {
     this.status.stop();
+    this.exits.stop(); // workers it stops, or that end meanwhile, go with its socket
     this.relays.abortAll();
     await this.jobs.interruptAll(JOB_INTERRUPT_WAIT_MS);
     if (stopWorkers && this.channelUrl) await this.stopOwnWorkers(this.channelUrl);
@@ -233,6 +240,15 @@ export class Hive {
   private requireChannel(): string {
     if (!this.channelUrl) throw new Error("the local channel listens in start(), before any job can arrive");
     return this.channelUrl;
+  }
+
+  /** A serving worker's process ended unannounced: the queen stops placing on it now, not after three missed heartbeats. */
+  private onWorkerExit({ workerId, detail }: WorkerExit): void {
+    this.readiness.exited(workerId);
+    this.heartbeats.forget(workerId);
+    const told = this.connection.send({ type: "worker_exited", workerId, detail: cutToLength(detail, MAX_MESSAGE_CHARS) });
+    // Unsent while the queen is away: the next hello leaves the worker out, which says the same.
+    this.services.log(`worker ${workerId} ended unannounced: ${detail}${told ? "; told the queen" : ""}`);
   }
 
   private onFrame(frame: QueenToHiveFrame): void {

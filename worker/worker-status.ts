@@ -1,6 +1,7 @@
 // What the worker says about itself (lifecycle phase, slots, queue, device, memory, speed, why it
 // failed), kept in one place so heartbeats and /health always agree; main moves the phase, the
 // engine's slots move "busy".
+import { cutToLength } from "../shared/protocol/text-limits.js";
 import type { WorkerDevice, WorkerHeartbeat, WorkerState } from "../shared/protocol/worker-heartbeat.js";
 
 /** The phases main moves through. "busy" is not one: it is "ready" with every slot taken. */
@@ -57,7 +58,7 @@ export class WorkerStatus {
 
   setPhase(phase: WorkerPhase, failure?: string): void {
     this.phase = phase;
-    this.failure = failure === undefined ? undefined : truncate(failure, MAX_FAILURE_LENGTH);
+    this.failure = failure === undefined ? undefined : cutToLength(failure, MAX_FAILURE_LENGTH);
     this.changed();
   }
 
@@ -89,10 +90,6 @@ export class WorkerStatus {
       ...(this.failure === undefined ? {} : { failure: this.failure }),
     };
   }
-}
-
-function truncate(text: string, maxLength: number): string {
-  return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;
 }
 
 function roundTo(value: number, decimals: number): number {

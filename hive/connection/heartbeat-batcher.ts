@@ -50,6 +50,12 @@ export class HeartbeatBatcher {
     this.options.send({ type: "worker_heartbeats", heartbeats });
   }
 
+  /** The worker exited: a heartbeat of it still waiting would tell the queen it lives. */
+  forget(workerId: string): void {
+    this.waiting.delete(workerId);
+    this.sentStates.delete(workerId);
+  }
+
   /**
    * The queen's socket dropped: a new one starts from nothing (the queen learns each worker anew
    * from its hello and next heartbeat), so every worker's next heartbeat goes at once.

@@ -4,11 +4,10 @@
 // cut without changing its meaning, so an oversized one fails its operation instead.
 import { RbeeError } from "../../shared/errors.js";
 import { type JobEvent, jobDataBytes, MAX_JOB_DATA_BYTES } from "../../shared/protocol/job-event.js";
-import { MAX_LABEL_CHARS, MAX_MESSAGE_CHARS } from "../../shared/protocol/text-limits.js";
+import { cutToLength as cut, MAX_LABEL_CHARS, MAX_MESSAGE_CHARS } from "../../shared/protocol/text-limits.js";
 
 /** Cuts messages to what the queen accepts, so a long one never costs the whole event (or the job's end). */
 export function clampJobEvent(event: JobEvent): JobEvent {
-  const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
   switch (event.type) {
     case "narration":
       return { ...event, action: cut(event.action, MAX_LABEL_CHARS), message: cut(event.message, MAX_MESSAGE_CHARS) };

@@ -1,10 +1,11 @@
-// What the hive's job operations work with: its two catalogs, the readiness watch over its
-// workers' heartbeats, and the settings a spawn needs that change while the hive runs.
+// What the hive's job operations work with: its two catalogs, the watches over its workers'
+// heartbeats and exits, and the settings a spawn needs that change while the hive runs.
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import type { ArtifactProvisioner } from "../catalog/artifact-provisioner.js";
 import type { ModelArtifact } from "../catalog/model/model-artifact.js";
 import type { WorkerArtifact, WorkerType } from "../catalog/worker/worker-artifact.js";
 import type { WorkerInstallations } from "../processes/worker-process-check.js";
+import type { WorkerExits } from "../workers/worker-exits.js";
 import type { WorkerReadiness } from "../workers/worker-readiness.js";
 
 export interface SpawnSettings {
@@ -33,6 +34,8 @@ export interface HiveServices {
   models: ArtifactProvisioner<ModelArtifact>;
   workers: ArtifactProvisioner<WorkerArtifact>;
   readiness: WorkerReadiness;
+  /** Watches serving workers for an unannounced end; told of a child's exit, and of a worker the hive stops itself. */
+  exits: WorkerExits;
   installations: WorkerInstallations;
   /** `owner/repo` that worker_install looks bare worker ids and tags up in (--worker-release-repo); none when unset. */
   workerReleaseRepo?: string | undefined;

@@ -10,6 +10,7 @@ import type { JobEvent } from "../../shared/protocol/job-event.js";
 import { waitUntil } from "../../shared/wait-until.js";
 import { createModelProvisioner } from "../provisioners/model/model-vendors.js";
 import { createWorkerProvisioner } from "../provisioners/worker/worker-catalog.js";
+import { WorkerExits } from "../workers/worker-exits.js";
 import { WorkerReadiness } from "../workers/worker-readiness.js";
 import type { HiveServices } from "./hive-services.js";
 import { JobRunner } from "./job-runner.js";
@@ -52,6 +53,7 @@ function runner(workerStopGraceMs = 10_000, root = cacheDir) {
     models: createModelProvisioner({ cacheDir: root, env: {} }),
     workers: createWorkerProvisioner({ cacheDir: root, env: {} }),
     readiness: new WorkerReadiness(),
+    exits: new WorkerExits({ logDir: path.join(root, "logs"), onExit: () => {} }),
     installations: { workerCatalogRoot: path.join(root, "workers") },
     workerStopGraceMs,
     spawnSettings: () => {

@@ -113,7 +113,11 @@ export class JobRunner {
       case "worker_spawn":
         return runWorkerSpawn(operation, context, services);
       case "worker_delete":
-        return runWorkerDelete(operation, context, { stopGraceMs: services.workerStopGraceMs, installations: services.installations });
+        return runWorkerDelete(operation, context, {
+          stopGraceMs: services.workerStopGraceMs,
+          installations: services.installations,
+          releaseWatch: (workerId) => services.exits.release(workerId),
+        });
       case "model_download":
         return runModelDownload(operation, context, services.models);
       case "model_delete":

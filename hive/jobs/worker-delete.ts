@@ -10,7 +10,12 @@ import type { JobContext } from "./job-context.js";
 export async function runWorkerDelete(
   operation: Extract<HiveOperation, { operation: "worker_delete" }>,
   context: JobContext,
-  settings: { stopGraceMs: number; installations: WorkerInstallations },
+  settings: {
+    stopGraceMs: number;
+    installations: WorkerInstallations;
+    /** Called before it is stopped: its exit is this job's to report (as deleted), not news of a crash. */
+    releaseWatch: (workerId: string) => void;
+  },
 ): Promise<void> {
   const { workerId, pid } = operation;
   context.narrate("verify", `checking that pid ${pid} is rbee worker ${workerId}`);
@@ -24,6 +29,7 @@ export async function runWorkerDelete(
     throw new RbeeError(403, "not_an_rbee_worker", `Refused to stop pid ${pid}: ${check.reason}. GET /v1/workers lists the live workers and their pids.`);
   }
   context.signal.throwIfAborted();
+  settings.releaseWatch(workerId);
   const { forced, elapsedMs, how } = await stopProcess(pid, settings.stopGraceMs, context.signal, (action, message) =>
     context.narrate(action, `worker ${workerId}: ${message}`),
   );

@@ -6,13 +6,12 @@
 // so a model that takes minutes to load is not held to this start deadline.
 import { spawn } from "node:child_process";
 import { mkdir, open, readFile } from "node:fs/promises";
-import path from "node:path";
-import { logMessageOf } from "../../shared/log/json-log.js";
 import { RbeeError } from "../../shared/errors.js";
 import { findFreeLoopbackPort } from "../../shared/free-port.js";
 import { listeningPortIn } from "../../shared/protocol/listening-line.js";
 import { workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
 import { workerEnv, type WorkerGpu } from "./worker-env.js";
+import { lastWords, workerLogFile } from "./worker-log.js";
 
 /**
  * How long a worker may take to listen by default, ms: node starting and the flags parsed, on a
@@ -21,8 +20,6 @@ import { workerEnv, type WorkerGpu } from "./worker-env.js";
 const DEFAULT_LISTEN_TIMEOUT_MS = 30_000;
 /** How often the log file is read for the listening line, ms. */
 const LOG_POLL_MS = 50;
-/** Lines of the log kept to explain a failed start. */
-const FAILURE_TAIL_LINES = 4;
 
 export interface WorkerLaunch {
   /** The executable: node for a bundled worker, or a native worker binary. */
@@ -70,8 +67,7 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   const port = await findFreeLoopbackPort();
   options.signal?.throwIfAborted();
   await mkdir(options.logDir, { recursive: true });
-  // The id is validated as wrk_<alphanumerics> before it gets here; the log stays in logDir.
-  const logFile = path.join(options.logDir, `${path.basename(options.workerId)}.log`);
+  const logFile = workerLogFile(options.logDir, options.workerId);
   const logHandle = await open(logFile, "w");
   const args = [
     ...options.launch.args,
@@ -128,9 +124,3 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
     await new Promise((resolve) => setTimeout(resolve, LOG_POLL_MS));
   }
 }
-
-async function lastWords(logFile: string): Promise<string> {
-  const text = await readFile(logFile, "utf8").catch(() => "");
-  return text.trim().split("\n").slice(-FAILURE_TAIL_LINES).map(logMessageOf).join(" | ") || "no output";
-}
-

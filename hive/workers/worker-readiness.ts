@@ -24,6 +24,8 @@ export interface WaitOptions {
 export interface HeardHeartbeat {
   heartbeat: WorkerHeartbeat;
   receivedAt: number;
+  /** Set once its process is seen to have ended. */
+  exited?: true;
 }
 
 /**
@@ -49,16 +51,22 @@ export class WorkerReadiness {
     return this.latest.get(workerId);
   }
 
+  /** The worker's process ended (worker-exits.ts): it is not live, whatever it said last. */
+  exited(workerId: string): void {
+    const heard = this.latest.get(workerId);
+    if (heard) heard.exited = true;
+  }
+
   /**
    * The workers this hive has, as its hello lists them: heard within `silentLimitMs` and neither
-   * stopped nor failed, plus those of `running` (found as processes when the hive started) it has
+   * stopped, failed nor exited, plus those of `running` (found as processes when the hive started) it has
    * not heard from yet, since a worker re-attaches to a restarted hive at its next heartbeat.
    */
   liveWorkerIds(silentLimitMs: number, running: Iterable<string> = []): string[] {
     const now = Date.now();
     const live = new Set<string>();
-    for (const [workerId, { heartbeat, receivedAt }] of this.latest) {
-      if (now - receivedAt <= silentLimitMs && heartbeat.state !== "stopped" && heartbeat.state !== "failed") live.add(workerId);
+    for (const [workerId, { heartbeat, receivedAt, exited }] of this.latest) {
+      if (now - receivedAt <= silentLimitMs && heartbeat.state !== "stopped" && heartbeat.state !== "failed" && !exited) live.add(workerId);
     }
     for (const workerId of running) if (!this.latest.has(workerId)) live.add(workerId);
     return [...live];

@@ -108,6 +108,7 @@ export class WorkerRelays {
     const heard = this.options.lastHeard(workerId);
     if (!heard) return { code: "worker_unknown", message: `worker ${workerId} has sent this hive no heartbeat; it does not run here` };
     const { heartbeat, receivedAt } = heard;
+    if (heard.exited) return { code: "worker_unreachable", message: `worker ${workerId} exited` };
     if (heartbeat.port !== target.port) {
       return { code: "worker_unknown", message: `worker ${workerId} serves another port than the queen named (its registry is out of date)` };
     }

@@ -50,7 +50,7 @@ export const workerHistory = sqliteTable(
     port: integer("port"),
     spawnedAt: integer("spawned_at", { mode: "timestamp_ms" }).notNull(),
     stoppedAt: integer("stopped_at", { mode: "timestamp_ms" }),
-    /** Why it stopped: deleted, heartbeats_missed, hive_offline, failed: <reason>, … */
+    /** Why it stopped: deleted, exited, heartbeats_missed, hive_offline, stopped, … (StopReason) */
     stopReason: text("stop_reason"),
   },
   (table) => [index("worker_history_hive_idx").on(table.hiveName), index("worker_history_stopped_idx").on(table.stoppedAt)],

@@ -343,6 +343,8 @@ export class HiveSession extends DurableObject<Env> {
       case "worker_heartbeats":
         for (const heartbeat of frame.heartbeats) await this.onHeartbeat(ws, hiveName, heartbeat);
         return;
+      case "worker_exited":
+        return this.onWorkerExited(hiveName, frame.workerId, frame.detail);
       case "job_event": {
         const { jobId, seq, event } = frame;
         return this.jobDesk.onEvent(ws, hiveName, jobId, seq, event);
@@ -564,6 +566,16 @@ export class HiveSession extends DurableObject<Env> {
     }
     await this.reporter.changed(hiveName, outcome.upserts, outcome.isNew ? [heartbeat.workerId] : []);
     if (outcome.isNew) await this.scheduleAlarm(); // its silence must be noticed
+  }
+
+  /** The hive saw a serving worker's process end: it leaves the live table now, not after three missed heartbeats. */
+  private async onWorkerExited(hiveName: string, workerId: string, detail: string): Promise<void> {
+    const forgotten = await this.workers.forget([workerId]);
+    // Nothing to do for a worker this hive was never issued, or one already gone (stopped, deleted).
+    if (forgotten.length === 0) return;
+    console.warn(`hive ${hiveName}: worker ${workerId} ended unannounced: ${detail}`);
+    await this.wedged.drop([workerId]);
+    await this.reporter.gone(hiveName, forgotten, "exited");
   }
 
   private async onWorkerJobEnd(end: WorkerJobEnd): Promise<void> {

@@ -5,7 +5,7 @@
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 
 /** Why a worker left the live table, as worker_history.stop_reason records it. */
-export type StopReason = "deleted" | "heartbeats_missed" | "hive_offline" | "stopped" | "not_in_hello" | "spawn_failed";
+export type StopReason = "deleted" | "exited" | "heartbeats_missed" | "hive_offline" | "stopped" | "not_in_hello" | "spawn_failed";
 
 export interface WorkerReport {
   heartbeat: WorkerHeartbeat;

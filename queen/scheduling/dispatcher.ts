@@ -162,7 +162,7 @@ export class Dispatcher {
    * The live worker table changed: a worker that became ready takes waiting requests; a worker
    * that went is no longer placed on (its leases end with their relays, which fail). A model left
    * with nothing serving or loading refuses its waiting requests, unless a spawn is on its way:
-   * at once when its worker was stopped or deleted, after `strandedGraceMs` when it went with its
+   * at once when its worker was stopped, deleted or exited (none comes back), after `strandedGraceMs` when it went with its
    * hive or its heartbeats (it may be back in a moment, and then serves them).
    */
   onWorkerChange(change: WorkerChange, goneReason?: string): void {
@@ -170,7 +170,7 @@ export class Dispatcher {
     if (change.kind === "gone") {
       this.coolingUntil.delete(change.workerId);
       this.lastGone.set(model, { atMs: this.clock.now(), reason: goneReason });
-      if (goneReason === "deleted" || goneReason === "stopped") this.refuseStranded(model);
+      if (goneReason === "deleted" || goneReason === "stopped" || goneReason === "exited") this.refuseStranded(model);
       else this.checkStrandedAt(model, this.clock.now() + (this.options.strandedGraceMs ?? DEFAULT_STRANDED_GRACE_MS));
       return;
     }
@@ -376,6 +376,7 @@ export class Dispatcher {
 const GONE_WORDS: Readonly<Record<string, string>> = {
   deleted: "was deleted",
   stopped: "stopped",
+  exited: "exited",
   hive_offline: "went away with its machine's connection",
   heartbeats_missed: "stopped heartbeating",
 };

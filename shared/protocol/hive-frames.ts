@@ -21,8 +21,10 @@ import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
  * non-streamed answer's head, body and end; a stream's head and first token).
  * 8: `resume`: the queen asks for the rest of an answer after its socket dropped or its relaying
  * object was reset, and the hive keeps each answer for RELAY_RESUME_GRACE_MS to be asked for it.
+ * 9: `worker_exited`: the hive says at once that one of its serving workers' processes ended,
+ * instead of leaving the queen to notice three missed heartbeats.
  */
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;
 
 /** The first protocol whose hives answer a `resume`; an older hive's answers are continued instead. */
 export const RESUME_PROTOCOL = 8;
@@ -30,7 +32,8 @@ export const RESUME_PROTOCOL = 8;
 /**
  * The oldest hive protocol a queen still welcomes: a hive of protocol 6 sends no batches, and
  * nothing the queen sends changed in 7; the queen sends `resume` (8) only to hives of
- * RESUME_PROTOCOL or later. A queen deployed first thus keeps its hives of 6 and 7 serving.
+ * RESUME_PROTOCOL or later. A queen deployed first thus keeps its hives of 6 to 8 serving (a hive
+ * of 8 or older sends no `worker_exited`: its dead workers go when their heartbeats are missed).
  */
 export const OLDEST_HIVE_PROTOCOL = 6;
 
@@ -94,6 +97,18 @@ export const HiveStatusFrame = z.object({
  */
 export const WorkerHeartbeatsFrame = z.object({ type: z.literal("worker_heartbeats"), heartbeats: z.array(WorkerHeartbeat).min(1).max(MAX_HELLO_WORKERS) });
 
+/**
+ * One of the hive's serving workers exited without saying so (a crash, a kill, a machine out of
+ * memory), noticed from its exit or its pid (hive/workers/worker-exits.ts). A worker that stops on
+ * SIGTERM says `stopped` in its last heartbeat instead.
+ */
+export const WorkerExitedFrame = z.object({
+  type: z.literal("worker_exited"),
+  workerId: WorkerId,
+  /** How it ended, for a person: its exit status when known and its log's last lines. */
+  detail: z.string().max(MAX_MESSAGE_CHARS),
+});
+
 export const ResponseHeadFrame = z.object({
   type: z.literal("response_head"),
   requestId: RequestId,
@@ -142,6 +157,7 @@ export const PingFrame = z.object({ type: z.literal("ping") });
 export const BatchableFrame = z.discriminatedUnion("type", [
   HiveStatusFrame,
   WorkerHeartbeatsFrame,
+  WorkerExitedFrame,
   JobEventFrame,
   ResponseHeadFrame,
   ResponseChunkFrame,

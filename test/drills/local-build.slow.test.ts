@@ -24,6 +24,7 @@ import { createModelProvisioner } from "../../hive/provisioners/model/model-vend
 import { resolveWorker } from "../../hive/provisioners/worker/resolve-worker.js";
 import { createWorkerProvisioner } from "../../hive/provisioners/worker/worker-catalog.js";
 import { workerCommand } from "../../hive/provisioners/worker/worker-command.js";
+import { WorkerExits } from "../../hive/workers/worker-exits.js";
 import { WorkerReadiness } from "../../hive/workers/worker-readiness.js";
 import { workerSecretEnv } from "../support/running-worker.js";
 
@@ -47,6 +48,7 @@ describe("a local llama.cpp build", () => {
         models: createModelProvisioner({ cacheDir: dir, env: {} }),
         workers: createWorkerProvisioner({ cacheDir: dir, env: process.env }),
         readiness: new WorkerReadiness(),
+        exits: new WorkerExits({ logDir: path.join(dir, "logs"), onExit: () => {} }),
         installations: { workerCatalogRoot: path.join(dir, "workers") },
         workerStopGraceMs: 5_000,
         spawnSettings: () => {

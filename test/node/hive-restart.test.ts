@@ -50,6 +50,26 @@ describe("workers outlive their hive", () => {
     expect(lines.join("\n")).toContain("another hive is already listening");
     expect(isAlive(worker.pid)).toBe(true);
   });
+
+  // Not the hive's child, so no exit event: the hive sees its pid gone and tells the queen.
+  it("tells the queen when a re-attached worker dies, and the queen drops it", async () => {
+    process.kill(worker.pid, "SIGKILL");
+    await waitUntil(() => hiveSaid(`worker ${worker.id} ended unannounced: worker process ${worker.pid} is gone`), 10_000, "the hive to notice the exit");
+    expect(hiveSaid("; told the queen")).toBe(true);
+    await waitUntil(async () => !(await cloud.client.listWorkers()).some((listed) => listed.id === worker.id), 10_000, "the queen to drop the worker");
+  });
+
+  it("tells the queen when a worker it spawned dies, with how it ended", async () => {
+    const child = await cloud.client.spawnWorker({ hive: "restart-hive", model: TINY_MODEL, source: cloud.modelSource });
+    await cloud.client.waitForWorkerReady(child.id, 60_000);
+    process.kill(child.pid, "SIGKILL");
+    await waitUntil(() => hiveSaid(`worker ${child.id} ended unannounced: worker exited (SIGKILL)`), 10_000, "the hive to report the exit");
+    await waitUntil(async () => !(await cloud.client.listWorkers()).some((listed) => listed.id === child.id), 10_000, "the queen to drop the worker");
+  });
+
+  function hiveSaid(text: string): boolean {
+    return cloud.hiveLog.some((line) => line.includes(text));
+  }
 });
 
 describe("a hive started with --stop-workers-on-exit", () => {

@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { auth, contentChunk, eventually, heartbeatOf, helloFrame, listModelIds, modelState, TestHive } from "./hive-socket.js";
-import { spawnWorker } from "./job-client.js";
+import { keepBeating, spawnWorker } from "./job-client.js";
 import { OLDEST_HIVE_PROTOCOL, PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 import { registryStub } from "../../queen/registry/stub.js";
 
@@ -115,6 +115,30 @@ describe("registry through heartbeats", () => {
     await eventually(async () => (await listModelIds()).includes("closing-model"));
     hive.ws.close(1000, "bye");
     await eventually(async () => !(await listModelIds()).includes("closing-model"), 1000);
+  });
+
+  it("forgets a worker its hive says exited, at once and for good, and says so when none is left", async () => {
+    const hive = await TestHive.greeted("exit-hive");
+    const exitedId = await spawnWorker(hive, "exit-model");
+    keepBeating(hive, exitedId, "exit-model");
+    await eventually(async () => (await listModelIds()).includes("exit-model"));
+
+    // Another hive cannot end it: the exit of a worker not issued to it is ignored.
+    const other = await TestHive.greeted("exit-other-hive");
+    other.send({ type: "worker_exited", workerId: exitedId, detail: "not mine" });
+    other.send({ type: "no_such_frame" }); // answered after the frame before it was handled
+    await other.next("error");
+    expect(await listModelIds()).toContain("exit-model");
+
+    hive.send({ type: "worker_exited", workerId: exitedId, detail: "worker exited (SIGKILL): no output" });
+    // Forgotten, not just expired (an expired worker stays issued): its next heartbeat is refused.
+    expect((await hive.next("error")).code).toBe("worker_not_issued");
+    expect(await listModelIds()).not.toContain("exit-model");
+    const response = await chat("exit-model");
+    expect(response.status).toBe(503);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("no_worker_available");
+    expect(error.message).toContain("its last worker exited at");
   });
 
   it("refuses a heartbeat for another hive's worker", async () => {

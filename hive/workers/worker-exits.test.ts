@@ -1,0 +1,98 @@
+// The hive's watch for workers that end without a word: real processes, killed for real.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../../shared/wait-until.js";
+import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
+import { type WorkerExit, WorkerExits } from "./worker-exits.js";
+
+let logDir: string;
+const processes: ChildProcess[] = [];
+let watch: WorkerExits | undefined;
+
+beforeAll(async () => {
+  logDir = await mkdtemp(path.join(tmpdir(), "rbee-exits-"));
+});
+
+afterEach(() => {
+  watch?.stop();
+  for (const child of processes.splice(0)) child.kill("SIGKILL");
+});
+
+afterAll(async () => {
+  await rm(logDir, { recursive: true, force: true });
+});
+
+/** A process that runs until killed, standing in for a worker. */
+async function runningProcess(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+  processes.push(child);
+  await new Promise((resolve, reject) => child.once("spawn", resolve).once("error", reject));
+  if (child.pid === undefined) throw new Error("no pid");
+  return child.pid;
+}
+
+function watching(): { exits: WorkerExit[]; watch: WorkerExits } {
+  const exits: WorkerExit[] = [];
+  watch = new WorkerExits({ logDir, pollMs: 20, onExit: (exit) => exits.push(exit) });
+  return { exits, watch };
+}
+
+/** Long enough for many polls: what has not been reported by then will not be. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+describe("WorkerExits", () => {
+  it("reports a serving worker whose process is killed, once, with the last words of its log", async () => {
+    const pid = await runningProcess();
+    await writeFile(path.join(logDir, "wrk_killed1.log"), `${JSON.stringify({ level: "error", msg: "CUDA error: out of memory" })}\n`);
+    const { exits, watch } = watching();
+    watch.observe(fakeHeartbeat({ workerId: "wrk_killed1", pid }));
+    await settle();
+    expect(exits).toEqual([]);
+
+    process.kill(pid, "SIGKILL");
+    await waitUntil(() => exits.length > 0, 5_000, "the exit to be reported");
+    await settle();
+    expect(exits).toEqual([
+      { workerId: "wrk_killed1", pid, detail: `worker process ${pid} is gone: CUDA error: out of memory (log: ${path.join(logDir, "wrk_killed1.log")})` },
+    ]);
+  });
+
+  it("reports nothing for a worker that said it stopped, one the hive stops itself, or one still loading", async () => {
+    const [stopped, released, loading] = [await runningProcess(), await runningProcess(), await runningProcess()];
+    const { exits, watch } = watching();
+    watch.observe(fakeHeartbeat({ workerId: "wrk_stopped1", pid: stopped }));
+    watch.observe(fakeHeartbeat({ workerId: "wrk_stopped1", pid: stopped, state: "stopped" }));
+    watch.observe(fakeHeartbeat({ workerId: "wrk_released1", pid: released }));
+    watch.release("wrk_released1");
+    watch.observe(fakeHeartbeat({ workerId: "wrk_loading1", pid: loading, state: "loading", loadProgress: 0.5 }));
+    for (const pid of [stopped, released, loading]) process.kill(pid, "SIGKILL");
+    await settle();
+    expect(exits).toEqual([]);
+  });
+
+  it("reports a child's exit at once with its status, and the poll does not report it again", async () => {
+    const pid = await runningProcess();
+    const { exits, watch } = watching();
+    watch.childExited("wrk_child1", pid, "not watched yet: ignored");
+    watch.observe(fakeHeartbeat({ workerId: "wrk_child1", pid, state: "busy" }));
+    watch.childExited("wrk_child1", pid + 1, "another process of that id: ignored");
+    process.kill(pid, "SIGKILL");
+    watch.childExited("wrk_child1", pid, "worker exited (SIGKILL): bye");
+    await settle();
+    expect(exits).toEqual([{ workerId: "wrk_child1", pid, detail: "worker exited (SIGKILL): bye" }]);
+  });
+
+  it("reports nothing once stopped", async () => {
+    const pid = await runningProcess();
+    const { exits, watch } = watching();
+    watch.observe(fakeHeartbeat({ workerId: "wrk_late1", pid }));
+    watch.stop();
+    watch.observe(fakeHeartbeat({ workerId: "wrk_late1", pid }));
+    process.kill(pid, "SIGKILL");
+    await settle();
+    expect(exits).toEqual([]);
+  });
+});
