@@ -29,7 +29,7 @@ export interface WorkerExitsOptions {
   /** The folder of the workers' log files, whose last lines say why one died. */
   logDir: string;
   pollMs?: number;
-  /** Whether a pid is gone; default hasExited (a zombie counts as gone). */
+  /** Whether a pid is gone; default isGone. */
   hasExited?: (pid: number) => Promise<boolean>;
 }
 
@@ -77,9 +77,9 @@ export class WorkerExits {
     if (this.polling) return; // a slow `ps` (macOS) must not stack up
     this.polling = true;
     try {
-      const isGone = this.options.hasExited ?? hasExited;
+      const gone = this.options.hasExited ?? isGone;
       for (const [workerId, pid] of [...this.watched]) {
-        if (!(await isGone(pid))) continue;
+        if (!(await gone(pid))) continue;
         // Watched still, and by the same pid: nothing reported it meanwhile (childExited, a `stopped` heartbeat).
         if (this.watched.get(workerId) !== pid) continue;
         this.watched.delete(workerId);
@@ -95,5 +95,22 @@ export class WorkerExits {
       clearInterval(this.timer);
       this.timer = undefined;
     }
+  }
+}
+
+/**
+ * Whether a watched pid is gone. On Linux hasExited reads /proc, which is cheap and counts a zombie
+ * (an orphan whose reaper does not reap, as a Node PID 1 in a container does not) as gone.
+ * Elsewhere it would run `ps` for each worker every second; there `kill(pid, 0)` is enough, since
+ * orphans are reaped (launchd) and Windows has no zombies.
+ */
+function isGone(pid: number): Promise<boolean> {
+  if (process.platform === "linux") return hasExited(pid);
+  try {
+    process.kill(pid, 0);
+    return Promise.resolve(false);
+  } catch (error) {
+    // EPERM: the pid is another user's process now, so not this hive's worker.
+    return Promise.resolve(["ESRCH", "EPERM"].includes((error as NodeJS.ErrnoException).code ?? ""));
   }
 }
