@@ -28,6 +28,17 @@ describe("WorkerReadiness", () => {
     expect(readiness.liveWorkerIds(-1)).toEqual([]);
   });
 
+  it("leaves out a worker whose process exited, even one found running at start, and says so to a relay", () => {
+    const readiness = new WorkerReadiness();
+    readiness.observe(heartbeat("wrk_reattached", "ready"));
+    readiness.observe(heartbeat("wrk_other", "busy"));
+    readiness.exited("wrk_reattached");
+    readiness.exited("wrk_never_heard"); // nothing to mark
+    expect(readiness.liveWorkerIds(60_000, ["wrk_reattached"])).toEqual(["wrk_other"]);
+    expect(readiness.lastHeard("wrk_reattached")?.exited).toBe(true);
+    expect(readiness.lastHeard("wrk_never_heard")).toBeUndefined();
+  });
+
   it("resolves with the ready heartbeat, reporting loading progress before it", async () => {
     const readiness = new WorkerReadiness();
     const progress: number[] = [];

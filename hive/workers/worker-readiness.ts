@@ -59,8 +59,9 @@ export class WorkerReadiness {
 
   /**
    * The workers this hive has, as its hello lists them: heard within `silentLimitMs` and neither
-   * stopped, failed nor exited, plus those of `running` (found as processes when the hive started) it has
-   * not heard from yet, since a worker re-attaches to a restarted hive at its next heartbeat.
+   * stopped, failed nor exited, plus those of `running` (found as processes when the hive
+   * started) it has not heard from yet, since a worker re-attaches to a restarted hive at its
+   * next heartbeat.
    */
   liveWorkerIds(silentLimitMs: number, running: Iterable<string> = []): string[] {
     const now = Date.now();

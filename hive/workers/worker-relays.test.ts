@@ -206,7 +206,7 @@ describe("WorkerRelays", () => {
     expect(authorizations).toEqual([]);
   });
 
-  it("answers worker_unreachable without connecting when the worker went silent or said it stopped", async () => {
+  it("answers worker_unreachable without connecting when the worker went silent, said it stopped or exited", async () => {
     const silent = relays({ heartbeatIntervalMs: 1 });
     await new Promise((resolve) => setTimeout(resolve, 20)); // more than three 1 ms heartbeat intervals
     await silent.relaying.start(silent.request("req_silent", "/v1/answer"), silent.send);
@@ -216,6 +216,11 @@ describe("WorkerRelays", () => {
     stopped.readiness.observe(fakeHeartbeat({ workerId: WORKER_ID, port, state: "stopped" }));
     await stopped.relaying.start(stopped.request("req_stopped", "/v1/answer"), stopped.send);
     expect(stopped.frames).toEqual([{ type: "response_end", requestId: "req_stopped", chunks: 0, error: { code: "worker_unreachable", message: `worker ${WORKER_ID} is stopped` } }]);
+
+    const exited = relays();
+    exited.readiness.exited(WORKER_ID);
+    await exited.relaying.start(exited.request("req_exited", "/v1/answer"), exited.send);
+    expect(exited.frames).toEqual([{ type: "response_end", requestId: "req_exited", chunks: 0, error: { code: "worker_unreachable", message: `worker ${WORKER_ID} exited` } }]);
     expect(authorizations).toEqual([]);
   });
 
