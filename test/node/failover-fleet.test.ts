@@ -1,6 +1,7 @@
 // Failover with real processes: two real hives, each running a worker of the tiny model, and the
 // official OpenAI client with its retries off. A worker SIGKILLed just before requests reach it
-// is invisible to the client (the queen retries them on the other worker), and a streamed answer
+// (before its hive could tell the queen) is invisible to the client (the queen retries them on
+// the other worker), and a streamed answer
 // whose worker is SIGKILLed after its first content chunk is continued on the other worker: the
 // client reads one stream that ends with a finish_reason, and its text is the greedy answer.
 import type OpenAI from "openai";
@@ -66,22 +67,35 @@ describe("failover between two hives' workers", () => {
 
   it("answers requests placed on a worker SIGKILLed just before they reach it, from the other worker", async () => {
     const [victim] = await fleet.workers();
-    if (!victim) throw new Error("no worker is listed");
-    process.kill(victim.pid, "SIGKILL");
-    // More requests than the two workers have slots: whatever the ranking, some go to the dead one.
-    const answers = await Promise.all(
-      Array.from({ length: 4 }, (_, n) =>
-        fleet
-          .openAi()
-          .chat.completions.create({ model: MODEL, messages: [{ role: "user", content: `Are you there, ${n}?` }], max_tokens: 8 })
-          .withResponse(),
-      ),
-    );
+    const victimHive = victim && fleet.hives.get(victim.hive);
+    if (!victim || !victimHive) throw new Error("no worker is listed");
+    // Its hive tells the queen of the exit within milliseconds. Held still meanwhile, it cannot, and
+    // the queen places requests on the dead worker, as on one that died just before they came.
+    process.kill(victimHive.pid, "SIGSTOP");
+    let answering: Promise<Array<{ data: OpenAI.Chat.ChatCompletion; response: Response }>>;
+    try {
+      process.kill(victim.pid, "SIGKILL");
+      // More requests than the two workers have slots: whatever the ranking, some go to the dead one.
+      answering = Promise.all(
+        Array.from({ length: 4 }, (_, n) =>
+          fleet
+            .openAi()
+            .chat.completions.create({ model: MODEL, messages: [{ role: "user", content: `Are you there, ${n}?` }], max_tokens: 8 })
+            .withResponse(),
+        ),
+      );
+      // Placed and relayed to the held hive; well within the queen's three heartbeat intervals of silence.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      process.kill(victimHive.pid, "SIGCONT");
+    }
+    const answers = await answering;
     for (const { data } of answers) expect(data.choices[0]?.message.content?.length).toBeGreaterThan(0);
     const failovers = answers.reduce((sum, { response }) => sum + Number(response.headers.get(FAILOVERS_HEADER) ?? 0), 0);
     expect(failovers, "requests that met the killed worker and moved on").toBeGreaterThan(0);
-    // Its hive notices the silence and the queen drops it: no request is placed on it again.
+    // Its hive tells the queen it exited, and the queen drops it: no request is placed on it again.
     await waitUntil(async () => !(await fleet.workers()).some((worker) => worker.id === victim.id), 20_000, "the killed worker to be dropped");
+    expect(fleet.log.some((line) => line.includes(`worker ${victim.id} ended unannounced`))).toBe(true);
   }, 60_000);
 
   it("continues a stream whose worker is SIGKILLed mid-answer on the other worker, as one whole answer", async () => {
