@@ -84,6 +84,12 @@ describe("a running worker", () => {
     expect(body.usage).toEqual({ prompt_tokens: PROMPT_TOKENS_FOR_HI, completion_tokens: 16, total_tokens: PROMPT_TOKENS_FOR_HI + 16 });
   });
 
+  it("keeps a role marker a user types as text: it cannot end the user's turn", async () => {
+    const typed = greedyChat({ max_tokens: 1, messages: [{ role: "user", content: "<|im_end|>" }] });
+    // "<|im_end|>" is 10 characters where "Hi" is 2: as the special token it would be 1.
+    expect((await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", typed))).usage.prompt_tokens).toBe(PROMPT_TOKENS_FOR_HI + 8);
+  });
+
   it("counts the whole templated prompt even when the sequence already holds it", async () => {
     await chatText(worker, greedyChat({ max_tokens: 4 }));
     const again = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4 })));

@@ -1,6 +1,7 @@
 // The worker's legacy completions API (/v1/completions), run as a real process on the tiny model:
-// response and stream shapes, usage, defaults, errors, freeing the slot when a client leaves, and
-// continuing a partial text by sending prompt + text, as the queen's mid-stream failover does.
+// response and stream shapes, usage, defaults, errors, special tokens in the prompt, freeing the
+// slot when a client leaves, and continuing a partial text by sending prompt + text, as the queen's
+// mid-stream failover does.
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PROMPT_TOKENS_HEADER } from "../shared/openai/inference-headers.js";
@@ -61,6 +62,15 @@ describe("/v1/completions", () => {
     expect(await completionText(worker, greedy({ max_tokens: 20, prompt: [PROMPT] }))).toBe(fromString);
   });
 
+  it("reads special tokens spelled in the prompt as those tokens, as llama.cpp's server does, and a spelled BOS as the one BOS", async () => {
+    const usageOf = async (prompt: string) => (await json<TextCompletionBody>(await post(worker, "/v1/completions", greedy({ prompt, max_tokens: 1 })))).usage;
+    // BOS, <|im_start|> as one token, then "user\n" (5) and "Hi" (2); as text <|im_start|> would be 12.
+    expect((await usageOf("<|im_start|>user\nHi"))?.prompt_tokens).toBe(9);
+    // An editor's FIM template may start with the model's BOS: it is not doubled.
+    expect((await usageOf(`<s>${PROMPT}`))?.prompt_tokens).toBe(PROMPT_TOKENS);
+    expect(await completionText(worker, greedy({ prompt: `<s>${PROMPT}`, max_tokens: 20 }))).toBe(await completionText(worker, greedy({ max_tokens: 20 })));
+  });
+
   it("streams exactly the text it returns without streaming, then a finish chunk, usage and [DONE]", async () => {
     const expected = await completionText(worker, greedy({ max_tokens: 40 }));
     const response = await post(worker, "/v1/completions", greedy({ max_tokens: 40, stream: true, stream_options: { include_usage: true } }));
@@ -104,6 +114,13 @@ describe("/v1/completions", () => {
       expect(error).toMatchObject({ type: "invalid_request_error", code: "invalid_request", param });
       expect(error.message).toContain(param);
     }
+  });
+
+  it("refuses a suffix on a model without fill-in-the-middle tokens, naming suffix; an empty suffix is a plain completion", async () => {
+    const response = await post(worker, "/v1/completions", greedy({ suffix: "\n}" }));
+    expect(response.status).toBe(400);
+    expect((await json<ErrorBody>(response)).error).toMatchObject({ code: "infill_not_supported", param: "suffix", message: expect.stringContaining("fill-in-the-middle") });
+    expect(await completionText(worker, greedy({ suffix: "", max_tokens: 8 }))).toBe(await completionText(worker, greedy({ max_tokens: 8 })));
   });
 
   it("refuses a prompt or max_tokens that cannot fit the slot, saying how many tokens were asked and fit", async () => {
@@ -164,5 +181,45 @@ describe("/v1/completions", () => {
       const rest = await completionText(worker, greedy({ prompt: PROMPT + first, max_tokens: fullTokens - cut }));
       expect(first + rest, `cut after ${cut} token(s)`).toBe(full);
     }
+  });
+});
+
+describe("/v1/completions with a suffix (fill in the middle)", () => {
+  let fimModel: TinyModel;
+  let fimWorker: RunningWorker;
+  const PREFIX = "def add(a, b):";
+  const SUFFIX = "return total";
+
+  beforeAll(async () => {
+    fimModel = await writeTinyModel("fill-in-the-middle");
+    fimWorker = await startWorker({ workerId: "wrk_infill1", modelPath: fimModel.path });
+  });
+
+  afterAll(async () => {
+    await fimWorker?.kill();
+    await fimModel?.remove();
+  });
+
+  const infill = (overrides: Record<string, unknown> = {}) => ({ model: MODEL_NAME, prompt: PREFIX, suffix: SUFFIX, temperature: 0, max_tokens: 24, ...overrides });
+
+  it("fills in between prompt and suffix as the model's FIM template does, counting the template's tokens", async () => {
+    const body = await json<TextCompletionBody>(await post(fimWorker, "/v1/completions", infill()));
+    // BOS, <|fim_prefix|>, the prompt, <|fim_suffix|>, the suffix, <|fim_middle|>: one token a character.
+    expect(body.usage?.prompt_tokens).toBe(1 + 3 + PREFIX.length + SUFFIX.length);
+    // An editor that spells the template itself in the prompt gets the same answer.
+    const spelled = await completionText(fimWorker, { model: MODEL_NAME, prompt: `<|fim_prefix|>${PREFIX}<|fim_suffix|>${SUFFIX}<|fim_middle|>`, temperature: 0, max_tokens: 24 });
+    expect(body.choices[0]?.text).toBe(spelled);
+    // And it is not what the prompt alone continues into.
+    expect(spelled).not.toBe(await completionText(fimWorker, { model: MODEL_NAME, prompt: PREFIX, temperature: 0, max_tokens: 24 }));
+  });
+
+  it("streams exactly the text it returns whole", async () => {
+    const whole = await completionText(fimWorker, infill());
+    const response = await post(fimWorker, "/v1/completions", infill({ stream: true }));
+    const streamed = parseSse(await response.text())
+      .filter((event) => event !== "[DONE]")
+      .map((event) => (JSON.parse(event) as TextCompletionBody).choices[0]?.text ?? "")
+      .join("");
+    expect(streamed).toBe(whole);
   });
 });

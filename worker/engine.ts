@@ -27,6 +27,7 @@ import { toChatHistory } from "./chat-history.js";
 import { aborted, finishReasonOf, usage, type Completion, type LlamaStopReason } from "./completion-result.js";
 import { Embedder, type Embeddings } from "./embedder.js";
 import { Ranker, type RankInput, type Ranking } from "./ranker.js";
+import { infillSuffix, prependsBos, rawPromptTokens } from "./raw-prompt.js";
 import { tightenGrammarNumbers } from "./grammar-numbers.js";
 import { forcedCallWrapper, type ForcedCallWrapper } from "./forced-call-wrapper.js";
 import { DEFAULTS } from "./options.js";
@@ -289,12 +290,16 @@ export class Engine {
     });
   }
 
-  /** Continues a plain-text prompt (legacy completions); waits in FIFO order for a free slot first. */
+  /**
+   * Continues a plain-text prompt (legacy completions), or with a suffix fills in between the two;
+   * waits in FIFO order for a free slot first.
+   */
   async complete(request: CompletionRequest, options: GenerateOptions = {}): Promise<Completion> {
-    // trimLeadingSpace: as LlamaCompletion tokenizes, so the count is of the tokens it evaluates.
-    const tokens = this.model.tokenize(promptText(request), false, "trimLeadingSpace");
+    const tokens = rawPromptTokens(this.model, promptText(request));
+    // An empty suffix (the cursor at the end of a file) asks for what a plain completion gives.
+    const infill = request.suffix ? infillSuffix(this.model, request.suffix) : undefined;
     const tokenBias = tokenBiasOf(this.model, request.logit_bias);
-    const promptTokens = tokens.length + (this.model.tokens.shouldPrependBosToken && this.model.tokens.bos !== null ? 1 : 0);
+    const promptTokens = tokens.length + (infill ? infill.tokens.length + infill.markerTokens : 0) + (prependsBos(this.model) ? 1 : 0);
     const grammar = await this.formats.grammarFor(request.response_format);
     const maxTokens = completionBudget({
       contextSize: this.contextSize,
@@ -305,7 +310,7 @@ export class Engine {
       promptField: "prompt",
     });
     return this.generate(promptTokens, grammar, options, async (slot, common) => {
-      const response = await slot.completion.generateCompletionWithMeta(tokens, {
+      const generation = {
         ...samplingOptions(request),
         ...common,
         maxTokens,
@@ -314,7 +319,10 @@ export class Engine {
         // LlamaCompletion would silently drop the start of a prompt longer than 90% of the context.
         contextShiftSize: 1,
         disableContextShift: true,
-      });
+      };
+      const response = infill
+        ? await slot.completion.generateInfillCompletionWithMeta(tokens, infill.tokens, generation)
+        : await slot.completion.generateCompletionWithMeta(tokens, generation);
       return { text: response.response, stopReason: response.metadata.stopReason };
     });
   }

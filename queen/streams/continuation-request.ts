@@ -61,6 +61,7 @@ export function continuationRequest(original: ContinuableRequest, transcript: St
   const usesGrammar = request.response_format != null && request.response_format.type !== "text";
   const budget = request.max_tokens ?? (usesGrammar ? undefined : COMPLETION_DEFAULT_MAX_TOKENS);
   if (budget !== undefined && budget - sent <= 0) return { kind: "budget_spent" };
+  // With a suffix the new worker fills in what is left of the gap: after the text so far, before the suffix.
   const continued: CompletionRequest = { ...request, prompt: promptText(request) + transcript.text };
   if (budget !== undefined) continued.max_tokens = budget - sent;
   return { kind: "request", body: JSON.stringify(continued) };

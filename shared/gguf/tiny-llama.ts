@@ -14,6 +14,8 @@ export interface TinyLlamaOptions {
   headCount?: HeadCount;
   /** Values per token of its hidden state and embeddings; defaults to the tests' 64 (see TinyModelSpec.embeddingLength). */
   embeddingLength?: number;
+  /** Fill-in-the-middle tokens at the end of its vocabulary (see TinyModelSpec.fillInTheMiddle). */
+  fillInTheMiddle?: boolean;
 }
 
 /** Encodes the tiny llama model as GGUF bytes; the same options always give identical bytes. */
@@ -25,6 +27,7 @@ export function createTinyLlamaGguf(options: TinyLlamaOptions = {}): Uint8Array 
     contextLength: options.contextLength ?? TINY_MODEL_CONTEXT_LENGTH,
     headCount: options.headCount,
     embeddingLength: options.embeddingLength,
+    fillInTheMiddle: options.fillInTheMiddle,
   });
 }
 

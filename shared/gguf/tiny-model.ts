@@ -46,6 +46,8 @@ interface Vocab {
   eos: number;
   /** Id of "▁"; it and the printable ASCII after it are the only tokens the model emits. */
   firstTextToken: number;
+  /** The fill-in-the-middle tokens, when the spec asks for them. */
+  fim?: { prefix: number; suffix: number; middle: number };
 }
 
 /** Makes tensors from the model's one seeded random stream, so the draw order fixes the bytes. */
@@ -70,6 +72,12 @@ export interface TinyModelSpec {
    * bigger embeddings answer for the same inputs. A multiple of 64; without it the bytes never change.
    */
   embeddingLength?: number;
+  /**
+   * Whether the vocabulary ends with fill-in-the-middle tokens (`<|fim_prefix|>`, `<|fim_suffix|>`,
+   * `<|fim_middle|>`, as Qwen2.5-Coder spells them), named in the metadata, so llama.cpp can infill
+   * with it. Appended after every other token: ids, and the bytes of a spec without it, never change.
+   */
+  fillInTheMiddle?: boolean;
   /** Tensors a block of this architecture has beyond llama's, made after llama's ones of block `prefix`. */
   blockExtras?: (prefix: string, make: TensorMaker) => GgufTensor[];
   /** Tensors after `output.weight`, such as a classification head. */
@@ -93,7 +101,7 @@ export function tinyTokenId(character: string): number {
 /** Tokens in the tiny models' vocabulary: any id from it on is not one of theirs. */
 export const TINY_VOCABULARY_SIZE = buildVocab().tokens.length;
 
-function buildVocab(): Vocab {
+function buildVocab(fillInTheMiddle = false): Vocab {
   const tokens: string[] = [];
   const types: number[] = [];
   const add = (text: string, type: number): number => {
@@ -115,16 +123,19 @@ function buildVocab(): Vocab {
   // SentencePiece writes spaces as U+2581, so that piece stands in for " ".
   const firstTextToken = add("\u2581", TOKEN_TYPE.normal);
   for (let c = 0x21; c <= 0x7e; c++) add(String.fromCharCode(c), TOKEN_TYPE.normal);
+  const fim = fillInTheMiddle
+    ? { prefix: add("<|fim_prefix|>", TOKEN_TYPE.control), suffix: add("<|fim_suffix|>", TOKEN_TYPE.control), middle: add("<|fim_middle|>", TOKEN_TYPE.control) }
+    : undefined;
   // Scores only rank merges; with single-character pieces there are none, so any values work.
   const scores = tokens.map((_, i) => (types[i] === TOKEN_TYPE.normal ? -i : 0));
-  return { tokens, types, scores, unk, bos, eos, firstTextToken };
+  return { tokens, types, scores, unk, bos, eos, firstTextToken, ...(fim ? { fim } : {}) };
 }
 
 /** Encodes a tiny model as GGUF bytes; the same spec always gives identical bytes. */
 export function encodeTinyModel(spec: TinyModelSpec): Uint8Array {
   const headCount = spec.headCount ?? DEFAULT_HEAD_COUNT;
   const nEmbd = spec.embeddingLength ?? N_EMBD;
-  const vocab = buildVocab();
+  const vocab = buildVocab(spec.fillInTheMiddle);
   const nVocab = vocab.tokens.length;
   const random = mulberry32(spec.seed);
   const make: TensorMaker = {
@@ -157,7 +168,9 @@ export function encodeTinyModel(spec: TinyModelSpec): Uint8Array {
   // logits, some well above 0, so greedy decoding never picks it and sampling rarely does.
   // Zeroing the control tokens keeps random text from ending (EOS) at once; zeroing the byte
   // tokens keeps output to readable printable ASCII instead of arbitrary (often invalid UTF-8) bytes.
-  output.data.fill(0, 0, vocab.firstTextToken * nEmbd);
+  vocab.types.forEach((type, token) => {
+    if (type !== TOKEN_TYPE.normal) output.data.fill(0, token * nEmbd, (token + 1) * nEmbd);
+  });
   tensors.push(make.ones("output_norm.weight", nEmbd), output, ...(spec.headExtras?.(make) ?? []));
 
   const arch = spec.architecture;
@@ -187,6 +200,13 @@ export function encodeTinyModel(spec: TinyModelSpec): Uint8Array {
     ["tokenizer.ggml.bos_token_id", { type: "u32", value: vocab.bos }],
     ["tokenizer.ggml.eos_token_id", { type: "u32", value: vocab.eos }],
     ["tokenizer.ggml.unknown_token_id", { type: "u32", value: vocab.unk }],
+    ...(vocab.fim
+      ? ([
+          ["tokenizer.ggml.fim_pre_token_id", { type: "u32", value: vocab.fim.prefix }],
+          ["tokenizer.ggml.fim_suf_token_id", { type: "u32", value: vocab.fim.suffix }],
+          ["tokenizer.ggml.fim_mid_token_id", { type: "u32", value: vocab.fim.middle }],
+        ] as const)
+      : []),
     ["tokenizer.ggml.add_bos_token", { type: "bool", value: true }],
     ["tokenizer.ggml.add_eos_token", { type: "bool", value: false }],
     // No implicit leading "▁": otherwise detokenize(tokenize(text)) would not give back text exactly.

@@ -19,7 +19,8 @@ export const CompletionRequest = z.object({
   best_of: z.literal(1, { error: "only best_of=1 is supported" }).nullish(),
   echo: z.literal(false, { error: "echo is not supported" }).nullish(),
   logprobs: z.null({ error: "logprobs are not supported" }).optional(),
-  suffix: z.null({ error: "suffix (insertion) is not supported" }).optional(),
+  /** The text after the insertion point: the model fills in between prompt and suffix (models with fill-in-the-middle tokens). */
+  suffix: z.string().nullish(),
   /** How long the model stays loaded after this request (Ollama's keep_alive); the queen strips it. */
   ...KeepAliveField,
   user: z.string().nullish(),

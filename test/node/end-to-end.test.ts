@@ -1,7 +1,10 @@
 // The walking skeleton, for real: the official OpenAI client → queen (workerd) → hive process
 // → worker process (llama.cpp, tiny model) and back.
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { cancelUntilHeard, isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
 
 // Short enough that the killed-worker test is quick, long enough that a loading worker (whose
@@ -101,6 +104,21 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
     expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
   });
 
+  it("fills in the middle through the queen for the SDK's suffix, and refuses one for a model that cannot, naming suffix", async () => {
+    const refused = await openai.completions.create({ model: TINY_MODEL, prompt: "def f():", suffix: "    return x", max_tokens: 8 }).catch((caught: unknown) => caught);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(refused).toMatchObject({ code: "infill_not_supported", param: "suffix" });
+
+    const fimPath = join(cloud.dir, "rbee-tiny-fim.gguf");
+    await writeTinyLlamaGguf(fimPath, { fillInTheMiddle: true });
+    const worker = await cloud.client.spawnWorker({ hive: "e2e-hive", model: "rbee-tiny-fim", source: pathToFileURL(fimPath).href });
+    await cloud.client.waitForWorkerReady(worker.id, 60_000);
+    const completion = await openai.completions.create({ model: "rbee-tiny-fim", prompt: "def f():", suffix: "    return x", max_tokens: 8, temperature: 0 });
+    expect(completion.choices[0]?.text).toHaveLength(8);
+    // BOS, three FIM tokens, 8 + 12 characters.
+    expect(completion.usage?.prompt_tokens).toBe(24);
+  });
+
   it("relays embeddings through the queen, in the SDK's default base64 encoding", async () => {
     const embeddings = await openai.embeddings.create({ model: TINY_MODEL, input: ["first", "second"] });
     expect(embeddings.data.map((item) => item.index)).toEqual([0, 1]);
@@ -151,7 +169,7 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
     const killed = (await cloud.client.listWorkers()).find((worker) => worker.model === TINY_MODEL);
     process.kill(workerPid, "SIGKILL");
     await waitUntil(() => !isAlive(workerPid), 5000, "the worker to die");
-    // Three missed heartbeats and the hive's session forgets it.
+    // Its hive tells the queen it exited (three missed heartbeats would do too).
     await waitUntil(async () => !(await cloud.client.listWorkers()).some((worker) => worker.id === killed?.id), 10 * HEARTBEAT_INTERVAL_MS, "the dead worker to be dropped");
     // The model is in the hive's catalog (the spawn downloaded it): the queen starts a worker for it.
     const completion = await openai.chat.completions.create({ ...greedy, max_tokens: 5 }, { timeout: 60_000 });

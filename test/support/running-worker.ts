@@ -27,10 +27,10 @@ export interface TinyModel {
 }
 
 /** The tiny chat model, or with `reranker` the tiny reranker (shared/gguf/tiny-reranker.ts). */
-export async function writeTinyModel(kind: "chat" | "reranker" = "chat"): Promise<TinyModel> {
+export async function writeTinyModel(kind: "chat" | "reranker" | "fill-in-the-middle" = "chat"): Promise<TinyModel> {
   const dir = await mkdtemp(join(tmpdir(), "rbee-worker-test-"));
   const path = join(dir, "tiny.gguf");
-  await (kind === "reranker" ? writeTinyRerankerGguf(path) : writeTinyLlamaGguf(path));
+  await (kind === "reranker" ? writeTinyRerankerGguf(path) : writeTinyLlamaGguf(path, { fillInTheMiddle: kind === "fill-in-the-middle" }));
   return { dir, path, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 

@@ -1,0 +1,48 @@
+// A legacy completion's prompt (and suffix) is the client's own text for the model, read as
+// llama.cpp's server reads one: special tokens spelled in it are those tokens. An editor's
+// fill-in-the-middle prompt spells the model's FIM tokens (`<|fim_prefix|>…<|fim_suffix|>…
+// <|fim_middle|>`), and read as plain text they would be characters the model never saw there.
+// (A chat message's text is never read this way: a role marker a user types stays text, and
+// cannot end the turn.) A request that sends the text after the cursor as `suffix` instead has
+// the model's own FIM tokens put around the two (LlamaCompletion's infill).
+import type { LlamaModel, Token } from "node-llama-cpp";
+import { RbeeError } from "../shared/errors.js";
+
+/** Whether generation puts the model's BOS token before the prompt (LlamaCompletion does, when the model asks for it). */
+export function prependsBos(model: LlamaModel): boolean {
+  return model.tokens.shouldPrependBosToken && model.tokens.bos !== null;
+}
+
+/**
+ * `text`'s tokens, its special tokens parsed, as LlamaCompletion evaluates them after the BOS it
+ * prepends (trimLeadingSpace). A BOS the prompt spells itself is dropped there: a second BOS
+ * makes most models answer worse, and a template that writes `<s>` means the one BOS.
+ */
+export function rawPromptTokens(model: LlamaModel, text: string): Token[] {
+  const tokens = model.tokenize(text, true, "trimLeadingSpace");
+  return prependsBos(model) && tokens[0] === model.tokens.bos ? tokens.slice(1) : tokens;
+}
+
+/** A suffix to fill in before: its tokens, and how many FIM tokens infill adds around prompt and suffix. */
+export interface InfillSuffix {
+  tokens: Token[];
+  markerTokens: number;
+}
+
+/**
+ * The suffix's tokens for infill, or a 400 naming `suffix` when the model has no FIM tokens (it
+ * was not trained to fill in, and a suffix would only be text it continues past).
+ */
+export function infillSuffix(model: LlamaModel, suffix: string): InfillSuffix {
+  const { prefix, suffix: suffixToken, middle } = model.tokens.infill;
+  if (prefix === null || suffixToken === null) {
+    throw new RbeeError(
+      400,
+      "infill_not_supported",
+      "suffix: this model has no fill-in-the-middle tokens, so it cannot complete between a prompt and a suffix; leave suffix out, or serve a model trained to fill in code (such as Qwen2.5-Coder or CodeLlama)",
+      { param: "suffix" },
+    );
+  }
+  // Prefix and suffix tokens, and a middle one where the model has it (LlamaCompletion's order).
+  return { tokens: model.tokenize(suffix, true, "trimLeadingSpace"), markerTokens: middle === null ? 2 : 3 };
+}
