@@ -5,12 +5,24 @@
 // (A chat message's text is never read this way: a role marker a user types stays text, and
 // cannot end the turn.) A request that sends the text after the cursor as `suffix` instead has
 // the model's own FIM tokens put around the two (LlamaCompletion's infill).
-import type { LlamaModel, Token } from "node-llama-cpp";
+import { type LlamaModel, LlamaVocabularyType, type Token } from "node-llama-cpp";
 import { RbeeError } from "../shared/errors.js";
 
-/** Whether generation puts the model's BOS token before the prompt (LlamaCompletion does, when the model asks for it). */
+/**
+ * Whether LlamaCompletion puts the model's BOS token before the prompt: node-llama-cpp's rule
+ * (resolveBeginningTokenToPrepend, not exported) by vocabulary type, then the model's own flag.
+ */
 export function prependsBos(model: LlamaModel): boolean {
-  return model.tokens.shouldPrependBosToken && model.tokens.bos !== null;
+  if (model.tokens.bos === null) return false;
+  switch (model.vocabularyType) {
+    case LlamaVocabularyType.rwkv:
+    case LlamaVocabularyType.ugm:
+      return false;
+    case LlamaVocabularyType.wpm:
+      return true;
+    default:
+      return model.tokens.shouldPrependBosToken;
+  }
 }
 
 /**
