@@ -246,9 +246,9 @@ export class Hive {
   private onWorkerExit({ workerId, detail }: WorkerExit): void {
     this.readiness.exited(workerId);
     this.heartbeats.forget(workerId);
-    const told = this.connection.send({ type: "worker_exited", workerId, detail: cutToLength(detail, MAX_MESSAGE_CHARS) });
+    const sent = this.connection.send({ type: "worker_exited", workerId, detail: cutToLength(detail, MAX_MESSAGE_CHARS) });
     // Unsent while the queen is away: the next hello leaves the worker out, which says the same.
-    this.services.log(`worker ${workerId} ended unannounced: ${detail}${told ? "; told the queen" : ""}`);
+    this.services.log(`worker ${workerId} ended unannounced: ${detail}${sent ? "; sent to the queen" : ""}`);
   }
 
   private onFrame(frame: QueenToHiveFrame): void {

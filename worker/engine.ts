@@ -308,6 +308,7 @@ export class Engine {
       // OpenAI's 16 would cut nearly every JSON answer short; with a grammar the answer decides its length.
       defaultTokens: grammar ? undefined : DEFAULT_COMPLETION_MAX_TOKENS,
       promptField: "prompt",
+      ...(infill ? { promptPlace: "in the prompt and suffix" } : {}),
     });
     return this.generate(promptTokens, grammar, options, async (slot, common) => {
       const generation = {

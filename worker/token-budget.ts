@@ -12,6 +12,8 @@ export interface BudgetRequest {
   defaultTokens: number | undefined;
   /** The field holding the prompt, named when the prompt alone does not fit: `messages` or `prompt`. */
   promptField: string;
+  /** What the message calls the prompt's tokens' place; `in the <promptField>` unless given. */
+  promptPlace?: string;
 }
 
 /**
@@ -19,12 +21,12 @@ export interface BudgetRequest {
  * silently shortened. One token of the context stays free because node-llama-cpp would otherwise
  * "context shift", quietly erasing the start of the prompt instead of failing.
  */
-export function completionBudget({ contextSize, promptTokens, requested, defaultTokens, promptField }: BudgetRequest): number {
+export function completionBudget({ contextSize, promptTokens, requested, defaultTokens, promptField, promptPlace }: BudgetRequest): number {
   const room = contextSize - 1 - promptTokens;
   if (requested === undefined && room >= 1) return Math.min(defaultTokens ?? room, room);
   const asked = requested?.tokens ?? 1;
   if (room >= asked) return asked;
-  const where = promptField === "messages" ? "in the messages" : "in the prompt";
+  const where = promptPlace ?? `in the ${promptField}`;
   throw new RbeeError(
     400,
     "context_length_exceeded",

@@ -58,7 +58,7 @@ function recordingContext(): { context: JobContext; narrated: Array<{ action: st
   return { context, narrated, data };
 }
 
-const settings = () => ({ stopGraceMs: 300, installations: { workerCatalogRoot: path.join(root, "workers") }, releaseWatch: () => {} });
+const settings = () => ({ stopGraceMs: 300, installations: { workerCatalogRoot: path.join(root, "workers") }, releaseWatch: () => () => {} });
 
 describe("worker_delete", () => {
   it("stops a worker that drains on SIGTERM without SIGKILL", async () => {

@@ -13,8 +13,8 @@ export async function runWorkerDelete(
   settings: {
     stopGraceMs: number;
     installations: WorkerInstallations;
-    /** Called before it is stopped: its exit is this job's to report (as deleted), not news of a crash. */
-    releaseWatch: (workerId: string) => void;
+    /** Called before it is stopped, its result once the stop is over: its exit is this job's to report (as deleted), not news of a crash. */
+    releaseWatch: (workerId: string) => () => void;
   },
 ): Promise<void> {
   const { workerId, pid } = operation;
@@ -29,10 +29,10 @@ export async function runWorkerDelete(
     throw new RbeeError(403, "not_an_rbee_worker", `Refused to stop pid ${pid}: ${check.reason}. GET /v1/workers lists the live workers and their pids.`);
   }
   context.signal.throwIfAborted();
-  settings.releaseWatch(workerId);
+  const released = settings.releaseWatch(workerId);
   const { forced, elapsedMs, how } = await stopProcess(pid, settings.stopGraceMs, context.signal, (action, message) =>
     context.narrate(action, `worker ${workerId}: ${message}`),
-  );
+  ).finally(released);
   context.narrate("exited", `worker ${workerId} (pid ${pid}) exited after ${elapsedMs} ms${forced ? `, ${how}` : ` ${how}`}`);
   context.data({ worker_id: workerId, pid, forced });
 }

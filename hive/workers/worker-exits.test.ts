@@ -60,27 +60,46 @@ describe("WorkerExits", () => {
     ]);
   });
 
-  it("reports nothing for a worker that said it stopped, one the hive stops itself, or one still loading", async () => {
+  it("reports nothing for a worker that said it stopped, one the hive stops itself (draining first), or one still loading", async () => {
     const [stopped, released, loading] = [await runningProcess(), await runningProcess(), await runningProcess()];
     const { exits, watch } = watching();
     watch.observe(fakeHeartbeat({ workerId: "wrk_stopped1", pid: stopped }));
     watch.observe(fakeHeartbeat({ workerId: "wrk_stopped1", pid: stopped, state: "stopped" }));
     watch.observe(fakeHeartbeat({ workerId: "wrk_released1", pid: released }));
-    watch.release("wrk_released1");
+    const stopOver = watch.release("wrk_released1");
+    // On SIGTERM a worker drains, and says so, before it stops or its grace ends in SIGKILL.
+    watch.observe(fakeHeartbeat({ workerId: "wrk_released1", pid: released, state: "draining" }));
     watch.observe(fakeHeartbeat({ workerId: "wrk_loading1", pid: loading, state: "loading", loadProgress: 0.5 }));
     for (const pid of [stopped, released, loading]) process.kill(pid, "SIGKILL");
     await settle();
+    stopOver();
     expect(exits).toEqual([]);
   });
 
-  it("reports a child's exit at once with its status, and the poll does not report it again", async () => {
+  it("watches a worker again once a stop of it is over and it still beats (the stop failed)", async () => {
+    const pid = await runningProcess();
+    const { exits, watch } = watching();
+    watch.observe(fakeHeartbeat({ workerId: "wrk_survivor1", pid }));
+    watch.release("wrk_survivor1")();
+    watch.observe(fakeHeartbeat({ workerId: "wrk_survivor1", pid }));
+    process.kill(pid, "SIGKILL");
+    await waitUntil(() => exits.length > 0, 5_000, "the exit to be reported");
+    expect(exits.map((exit) => exit.workerId)).toEqual(["wrk_survivor1"]);
+  });
+
+  it("leaves a child to its exit event, which reports it with its status, once", async () => {
     const pid = await runningProcess();
     const { exits, watch } = watching();
     watch.childExited("wrk_child1", pid, "not watched yet: ignored");
     watch.observe(fakeHeartbeat({ workerId: "wrk_child1", pid, state: "busy" }));
-    watch.childExited("wrk_child1", pid + 1, "another process of that id: ignored");
+    watch.adoptChild("wrk_child1");
     process.kill(pid, "SIGKILL");
+    // The poll sees the process gone, but a child's exit event says more: it waits for that.
+    await settle();
+    expect(exits).toEqual([]);
+    watch.childExited("wrk_child1", pid + 1, "another process of that id: ignored");
     watch.childExited("wrk_child1", pid, "worker exited (SIGKILL): bye");
+    watch.childExited("wrk_child1", pid, "reported already: ignored");
     await settle();
     expect(exits).toEqual([{ workerId: "wrk_child1", pid, detail: "worker exited (SIGKILL): bye" }]);
   });

@@ -1,14 +1,16 @@
 // Notices this hive's serving workers exiting, so that the queen hears of it at once rather than
 // after three missed heartbeats (~15 s, in which a request placed on the worker fails over and the
-// worker stays listed). A worker this hive spawned is its child, and its exit is an event; one a
-// previous hive left running (re-attached after a restart) is not, so every serving worker heard
-// on the local channel is also watched by the pid its heartbeat gives, looked at once a second.
+// worker stays listed). A worker this hive spawned is its child, and its exit is an event, which
+// says how it ended; one a previous hive left running (re-attached after a restart) is not, so a
+// serving worker heard on the local channel that is no child of this hive is watched by the pid
+// its heartbeat gives, looked at once a second. The queen drops a reported worker from its live
+// table but keeps it this hive's, so a wrong report costs a moment, never the worker.
 //
 // Not reported: a worker that said its last word itself (a `stopped` heartbeat, as on SIGTERM), one
-// this hive stops on the queen's behalf (worker_delete reports that), and one still loading, whose
-// spawn job reports its failure.
+// this hive stops on the queen's behalf (worker_delete reports that, even when it ends with SIGKILL
+// after draining), and one still loading, whose spawn job reports its failure.
 import type { WorkerHeartbeat, WorkerState } from "../../shared/protocol/worker-heartbeat.js";
-import { hasExited } from "../processes/has-exited.js";
+import { isZombieStat, procStatFields } from "../../shared/proc-stat.js";
 import { lastWords, workerLogFile } from "../processes/worker-log.js";
 
 /** How often the watched workers' pids are looked at, ms. */
@@ -29,13 +31,17 @@ export interface WorkerExitsOptions {
   /** The folder of the workers' log files, whose last lines say why one died. */
   logDir: string;
   pollMs?: number;
-  /** Whether a pid is gone; default isGone. */
-  hasExited?: (pid: number) => Promise<boolean>;
+  /** Whether a pid is surely gone; default isGone. */
+  hasExited?: (pid: number) => boolean;
 }
 
 export class WorkerExits {
   /** Watched workers' pids, by worker id. */
   private readonly watched = new Map<string, number>();
+  /** Watched workers that are this hive's children: their exit event reports them, not the poll. */
+  private readonly children = new Set<string>();
+  /** Workers the hive stops itself: not watched again until they say they stopped. */
+  private readonly released = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private stopped = false;
@@ -44,24 +50,41 @@ export class WorkerExits {
 
   /** Every heartbeat the local channel accepts. */
   observe(heartbeat: WorkerHeartbeat): void {
+    const { workerId, state } = heartbeat;
     if (this.stopped) return;
-    if (!WATCHED_STATES.has(heartbeat.state)) {
-      this.watched.delete(heartbeat.workerId);
+    if (!WATCHED_STATES.has(state)) {
+      this.forget(workerId);
       return;
     }
-    this.watched.set(heartbeat.workerId, heartbeat.pid);
+    // A worker the hive is stopping drains first, and its heartbeats say so: still not watched.
+    if (this.released.has(workerId)) return;
+    this.watched.set(workerId, heartbeat.pid);
     this.timer ??= setInterval(() => void this.poll(), this.options.pollMs ?? DEFAULT_POLL_MS).unref();
   }
 
-  /** The hive is stopping the worker itself (worker_delete): how that ended is the job's to say. */
-  release(workerId: string): void {
+  /**
+   * The hive is stopping the worker itself (worker_delete): how that ended is the job's to say.
+   * Returns the end of that: a worker still running then (the stop failed) is watched again at
+   * its next heartbeat.
+   */
+  release(workerId: string): () => void {
     this.watched.delete(workerId);
+    this.released.add(workerId);
+    return () => this.released.delete(workerId);
+  }
+
+  /**
+   * The watched `workerId` is this hive's child: its exit event will call childExited, with how it
+   * ended, so the poll leaves it be (it could see the zombie first and say less).
+   */
+  adoptChild(workerId: string): void {
+    this.children.add(workerId);
   }
 
   /** A child of this hive exited (its `exit` event): reported now, with `detail` (its exit status and last words). */
   childExited(workerId: string, pid: number, detail: string): void {
-    if (this.watched.get(workerId) !== pid) return;
-    this.watched.delete(workerId);
+    if (this.watched.get(workerId) !== pid) return; // not watched (stopped, released, never ready), or another process of it
+    this.forget(workerId);
     this.options.onExit({ workerId, pid, detail });
   }
 
@@ -73,16 +96,21 @@ export class WorkerExits {
     this.timer = undefined;
   }
 
+  private forget(workerId: string): void {
+    this.watched.delete(workerId);
+    this.children.delete(workerId);
+    this.released.delete(workerId);
+  }
+
   private async poll(): Promise<void> {
-    if (this.polling) return; // a slow `ps` (macOS) must not stack up
+    if (this.polling) return; // reading a log's last words must not stack up
     this.polling = true;
     try {
       const gone = this.options.hasExited ?? isGone;
       for (const [workerId, pid] of [...this.watched]) {
-        if (!(await gone(pid))) continue;
-        // Watched still, and by the same pid: nothing reported it meanwhile (childExited, a `stopped` heartbeat).
-        if (this.watched.get(workerId) !== pid) continue;
-        this.watched.delete(workerId);
+        // Still watched by that pid (a `stopped` heartbeat may have come during a last-words read), and no child.
+        if (this.watched.get(workerId) !== pid || this.children.has(workerId) || !gone(pid)) continue;
+        this.forget(workerId);
         const logFile = workerLogFile(this.options.logDir, workerId);
         const words = await lastWords(logFile);
         if (this.stopped) return;
@@ -99,18 +127,18 @@ export class WorkerExits {
 }
 
 /**
- * Whether a watched pid is gone. On Linux hasExited reads /proc, which is cheap and counts a zombie
- * (an orphan whose reaper does not reap, as a Node PID 1 in a container does not) as gone.
- * Elsewhere it would run `ps` for each worker every second; there `kill(pid, 0)` is enough, since
- * orphans are reaped (launchd) and Windows has no zombies.
+ * Whether a watched pid is surely gone: no such process (ESRCH), or on Linux a zombie (an orphan
+ * whose reaper does not reap, as a Node PID 1 in a container does not). Anything uncertain (EPERM,
+ * /proc unreadable) is not gone: a wrong report would cost the worker its place for a moment, and
+ * three missed heartbeats still catch a worker that is really gone.
  */
-function isGone(pid: number): Promise<boolean> {
-  if (process.platform === "linux") return hasExited(pid);
+function isGone(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return Promise.resolve(false);
   } catch (error) {
-    // EPERM: the pid is another user's process now, so not this hive's worker.
-    return Promise.resolve(["ESRCH", "EPERM"].includes((error as NodeJS.ErrnoException).code ?? ""));
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
   }
+  if (process.platform !== "linux") return false; // orphans are reaped there (launchd), and Windows has no zombies
+  const fields = procStatFields(pid);
+  return fields !== undefined && isZombieStat(fields);
 }

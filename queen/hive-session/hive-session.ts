@@ -570,8 +570,8 @@ export class HiveSession extends DurableObject<Env> {
 
   /** The hive saw a serving worker's process end: it leaves the live table now, not after three missed heartbeats. */
   private async onWorkerExited(hiveName: string, workerId: string, detail: string): Promise<void> {
-    const forgotten = await this.workers.forget([workerId]);
-    // Nothing to do for a worker this hive was never issued, or one already gone (stopped, deleted).
+    const forgotten = this.workers.exited(workerId);
+    // Nothing to do for a worker not live here: never issued to this hive, or gone already (stopped, deleted, silent).
     if (forgotten.length === 0) return;
     console.warn(`hive ${hiveName}: worker ${workerId} ended unannounced: ${detail}`);
     await this.wedged.drop([workerId]);

@@ -158,6 +158,18 @@ export class HiveWorkers {
   }
 
   /**
+   * The hive saw the worker's process end (worker_exited): it leaves the live table now. Its id
+   * stays issued, as a silent one's does, until a hello leaves it out: a report that was wrong
+   * then costs the worker no more than its next heartbeat, which brings it back.
+   */
+  exited(workerId: string): ForgottenWorker[] {
+    const state = this.live.get(workerId);
+    if (!state) return [];
+    this.live.delete(workerId);
+    return [{ workerId, model: this.issued.get(workerId)?.model ?? "", wasLive: state.heartbeat !== undefined }];
+  }
+
+  /**
    * Live workers silent for MISSED_HEARTBEATS_LIMIT intervals while their hive's socket stayed up:
    * dead or wedged, and the hive relays to them no more either. They leave the live set; their
    * ids stay issued (a wedged worker that recovers is still this hive's) until a hello leaves them

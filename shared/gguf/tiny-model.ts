@@ -98,7 +98,7 @@ export function tinyTokenId(character: string): number {
   return id;
 }
 
-/** Tokens in the tiny models' vocabulary: any id from it on is not one of theirs. */
+/** Tokens in the tiny models' vocabulary: any id from it on is not one of theirs (but the three FIM tokens of a fillInTheMiddle model). */
 export const TINY_VOCABULARY_SIZE = buildVocab().tokens.length;
 
 function buildVocab(fillInTheMiddle = false): Vocab {

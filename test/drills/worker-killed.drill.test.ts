@@ -75,7 +75,7 @@ describe("drill: a worker killed mid-stream", () => {
       `[worker-killed] registry dropped ${worker.id} ${droppedAfterMs} ms after the kill: ${(droppedAfterMs / HEARTBEAT_INTERVAL_MS).toFixed(1)} heartbeat intervals (missing ${MISSED_HEARTBEATS_LIMIT} would drop it too)`,
     );
     const report = cloud.hiveLog.find((line) => line.includes(`worker ${worker.id} ended unannounced: worker exited (SIGKILL)`));
-    expect(report, "the hive told the queen of the exit").toContain("told the queen");
+    expect(report, "the hive told the queen of the exit").toContain("sent to the queen");
 
     await expectChatAnswered(cloud);
     const serving = (await cloud.client.listWorkers()).filter((listed) => listed.model === TINY_MODEL);

@@ -55,7 +55,7 @@ describe("workers outlive their hive", () => {
   it("tells the queen when a re-attached worker dies, and the queen drops it", async () => {
     process.kill(worker.pid, "SIGKILL");
     await waitUntil(() => hiveSaid(`worker ${worker.id} ended unannounced: worker process ${worker.pid} is gone`), 10_000, "the hive to notice the exit");
-    expect(hiveSaid("; told the queen")).toBe(true);
+    expect(hiveSaid("; sent to the queen")).toBe(true);
     await waitUntil(async () => !(await cloud.client.listWorkers()).some((listed) => listed.id === worker.id), 10_000, "the queen to drop the worker");
   });
 

@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { auth, contentChunk, eventually, heartbeatOf, helloFrame, listModelIds, modelState, TestHive } from "./hive-socket.js";
-import { keepBeating, spawnWorker } from "./job-client.js";
+import { spawnWorker } from "./job-client.js";
 import { OLDEST_HIVE_PROTOCOL, PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 import { registryStub } from "../../queen/registry/stub.js";
 
@@ -117,10 +117,12 @@ describe("registry through heartbeats", () => {
     await eventually(async () => !(await listModelIds()).includes("closing-model"), 1000);
   });
 
-  it("forgets a worker its hive says exited, at once and for good, and says so when none is left", async () => {
+  it("drops a worker its hive says exited, says so when none is left, and takes it back if it beats again", async () => {
     const hive = await TestHive.greeted("exit-hive");
     const exitedId = await spawnWorker(hive, "exit-model");
-    keepBeating(hive, exitedId, "exit-model");
+    // Beating, so that only the exit drops it (three silent intervals are 600 ms here).
+    const beating = setInterval(() => hive.heartbeat(exitedId, "exit-model"), 100);
+    onTestFinished(() => clearInterval(beating));
     await eventually(async () => (await listModelIds()).includes("exit-model"));
 
     // Another hive cannot end it: the exit of a worker not issued to it is ignored.
@@ -130,15 +132,19 @@ describe("registry through heartbeats", () => {
     await other.next("error");
     expect(await listModelIds()).toContain("exit-model");
 
+    clearInterval(beating);
     hive.send({ type: "worker_exited", workerId: exitedId, detail: "worker exited (SIGKILL): no output" });
-    // Forgotten, not just expired (an expired worker stays issued): its next heartbeat is refused.
-    expect((await hive.next("error")).code).toBe("worker_not_issued");
-    expect(await listModelIds()).not.toContain("exit-model");
+    await eventually(async () => !(await listModelIds()).includes("exit-model"));
+    // Dropped for its exit, not its silence: the refusal says which.
     const response = await chat("exit-model");
     expect(response.status).toBe(503);
     const { error } = (await response.json()) as { error: { code: string; message: string } };
     expect(error.code).toBe("no_worker_available");
     expect(error.message).toContain("its last worker exited at");
+
+    // Still this hive's: a report that was wrong costs the worker no more than its next heartbeat.
+    hive.heartbeat(exitedId, "exit-model");
+    await eventually(async () => (await listModelIds()).includes("exit-model"));
   });
 
   it("refuses a heartbeat for another hive's worker", async () => {
