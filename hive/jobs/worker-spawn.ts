@@ -102,7 +102,7 @@ export async function runWorkerSpawn(
   });
   // Its exit from now on is news for the queen (while loading, this job's failure says it).
   services.exits.adoptChild(workerId);
-  spawned.exited.catch((error: unknown) => services.exits.childExited(workerId, spawned.pid, describeError(error)));
+  void spawned.ended.then((how) => services.exits.childExited(workerId, spawned.pid, `worker exited (${how})`));
   context.narrate("ready", `worker ${workerId} is ready on ${ready.device ?? "an unknown device"} with ${ready.slotsTotal} slot(s)`);
   // The worker serves either way; without the note its name is only lost once it stops.
   await noteServedName(services.models.catalog, modelEntry.id, model, context.signal).catch((error: unknown) => {

@@ -61,6 +61,8 @@ export interface SpawnedWorker {
   logFile: string;
   /** Rejects, with the worker's last words, if it exits while this hive runs. Never resolves. */
   exited: Promise<never>;
+  /** Resolves with how the worker ended (`SIGKILL`, `code 1`) if it exits while this hive runs. */
+  ended: Promise<string>;
 }
 
 export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedWorker> {
@@ -99,9 +101,12 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   }
   child.unref();
   let exit: string | undefined;
+  let ended: (how: string) => void = () => {};
+  const endedPromise = new Promise<string>((resolve) => (ended = resolve));
   const exited = new Promise<never>((_, reject) => {
     child.once("exit", (code, signal) => {
       exit = signal ?? `code ${code}`;
+      ended(exit);
       options.log(`worker ${options.workerId} (pid ${pid}) exited: ${exit}; its log is ${logFile}`);
       void lastWords(logFile).then((words) => reject(new RbeeError(502, "worker_exited", `worker exited (${exit}): ${words} (log: ${logFile})`)));
     });
@@ -112,7 +117,7 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   const deadline = Date.now() + listenTimeoutMs;
   for (;;) {
     const text = await readFile(logFile, "utf8").catch(() => "");
-    if (listeningPortIn(text) !== undefined) return { pid, port, logFile, exited };
+    if (listeningPortIn(text) !== undefined) return { pid, port, logFile, exited, ended: endedPromise };
     if (exit !== undefined) {
       throw new RbeeError(502, "worker_failed_to_start", `worker exited (${exit}) before listening: ${await lastWords(logFile)} (log: ${logFile})`);
     }

@@ -6,6 +6,10 @@ import { logMessageOf } from "../../shared/log/json-log.js";
 
 /** Lines of the log kept to explain a worker's end. */
 const LAST_WORDS_LINES = 4;
+/** Lines at the log's end looked through for trouble: older ones are not about this end. */
+const TROUBLE_WINDOW_LINES = 50;
+/** The logger's levels that say nothing went wrong. */
+const ROUTINE_LEVELS: ReadonlySet<unknown> = new Set(["debug", "info"]);
 
 /** The worker's log file; the id is validated as wrk_<alphanumerics> before it gets here, and basename keeps it in logDir regardless. */
 export function workerLogFile(logDir: string, workerId: string): string {
@@ -16,4 +20,32 @@ export function workerLogFile(logDir: string, workerId: string): string {
 export async function lastWords(logFile: string): Promise<string> {
   const text = await readFile(logFile, "utf8").catch(() => "");
   return text.trim().split("\n").slice(-LAST_WORDS_LINES).map(logMessageOf).join(" | ") || "no output";
+}
+
+/**
+ * Why a worker that was serving may have ended: the messages of the last few lines near the log's
+ * end that are not routine (warnings and errors, and output that is not the logger's: a native
+ * crash, a stack trace), or that there were none. A worker killed from outside (SIGKILL, the
+ * kernel out of memory) leaves only its request lines, which would say nothing.
+ */
+export async function troubleWords(logFile: string): Promise<string> {
+  const text = await readFile(logFile, "utf8").catch(() => "");
+  const trouble = text
+    .trim()
+    .split("\n")
+    .slice(-TROUBLE_WINDOW_LINES)
+    .filter((line) => line !== "" && !isRoutine(line));
+  return trouble.slice(-LAST_WORDS_LINES).map(logMessageOf).join(" | ") || "no warning or error at the end of its log";
+}
+
+/** A logger line at a routine level, or a protocol line (`{"event":"ready",…}`) the hive reads. */
+function isRoutine(line: string): boolean {
+  if (!line.startsWith("{")) return false;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    if (typeof parsed !== "object" || parsed === null) return false;
+    return "level" in parsed ? ROUTINE_LEVELS.has(parsed.level) : "event" in parsed;
+  } catch {
+    return false;
+  }
 }

@@ -44,9 +44,15 @@ function watching(): { exits: WorkerExit[]; watch: WorkerExits } {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 describe("WorkerExits", () => {
-  it("reports a serving worker whose process is killed, once, with the last words of its log", async () => {
+  it("reports a serving worker whose process is killed, once, with what its log says went wrong", async () => {
     const pid = await runningProcess();
-    await writeFile(path.join(logDir, "wrk_killed1.log"), `${JSON.stringify({ level: "error", msg: "CUDA error: out of memory" })}\n`);
+    const lines = [
+      { level: "warn", msg: "an old warning" },
+      { level: "error", msg: "CUDA error: out of memory" },
+      { event: "ready", port: 1 },
+      { level: "info", msg: "POST /v1/chat/completions 200 (answered)" },
+    ].map((line) => JSON.stringify(line));
+    await writeFile(path.join(logDir, "wrk_killed1.log"), `${lines.join("\n")}\nggml_abort: out of memory\n`);
     const { exits, watch } = watching();
     watch.observe(fakeHeartbeat({ workerId: "wrk_killed1", pid }));
     await settle();
@@ -56,7 +62,11 @@ describe("WorkerExits", () => {
     await waitUntil(() => exits.length > 0, 5_000, "the exit to be reported");
     await settle();
     expect(exits).toEqual([
-      { workerId: "wrk_killed1", pid, detail: `worker process ${pid} is gone: CUDA error: out of memory (log: ${path.join(logDir, "wrk_killed1.log")})` },
+      {
+        workerId: "wrk_killed1",
+        pid,
+        detail: `worker process ${pid} is gone: an old warning | CUDA error: out of memory | ggml_abort: out of memory (log: ${path.join(logDir, "wrk_killed1.log")})`,
+      },
     ]);
   });
 
@@ -98,10 +108,13 @@ describe("WorkerExits", () => {
     await settle();
     expect(exits).toEqual([]);
     watch.childExited("wrk_child1", pid + 1, "another process of that id: ignored");
-    watch.childExited("wrk_child1", pid, "worker exited (SIGKILL): bye");
+    watch.childExited("wrk_child1", pid, "worker exited (SIGKILL)");
     watch.childExited("wrk_child1", pid, "reported already: ignored");
     await settle();
-    expect(exits).toEqual([{ workerId: "wrk_child1", pid, detail: "worker exited (SIGKILL): bye" }]);
+    // Its log holds only routine lines (here none at all): it was killed from outside.
+    expect(exits).toEqual([
+      { workerId: "wrk_child1", pid, detail: `worker exited (SIGKILL): no warning or error at the end of its log (log: ${path.join(logDir, "wrk_child1.log")})` },
+    ]);
   });
 
   it("reports nothing once stopped", async () => {

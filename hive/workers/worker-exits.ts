@@ -11,7 +11,7 @@
 // after draining), and one still loading, whose spawn job reports its failure.
 import type { WorkerHeartbeat, WorkerState } from "../../shared/protocol/worker-heartbeat.js";
 import { isZombieStat, procStatFields } from "../../shared/proc-stat.js";
-import { lastWords, workerLogFile } from "../processes/worker-log.js";
+import { troubleWords, workerLogFile } from "../processes/worker-log.js";
 
 /** How often the watched workers' pids are looked at, ms. */
 const DEFAULT_POLL_MS = 1000;
@@ -21,7 +21,7 @@ const WATCHED_STATES: ReadonlySet<WorkerState> = new Set(["ready", "busy", "drai
 export interface WorkerExit {
   workerId: string;
   pid: number;
-  /** How it ended, for a person: the exit status when known, and its log's last lines. */
+  /** How it ended, for a person: the exit status when known, and what its log says went wrong. */
   detail: string;
 }
 
@@ -81,11 +81,11 @@ export class WorkerExits {
     this.children.add(workerId);
   }
 
-  /** A child of this hive exited (its `exit` event): reported now, with `detail` (its exit status and last words). */
-  childExited(workerId: string, pid: number, detail: string): void {
+  /** A child of this hive exited (its `exit` event); `how` says how (`worker exited (SIGKILL)`). */
+  childExited(workerId: string, pid: number, how: string): void {
     if (this.watched.get(workerId) !== pid) return; // not watched (stopped, released, never ready), or another process of it
     this.forget(workerId);
-    this.options.onExit({ workerId, pid, detail });
+    void this.report(workerId, pid, how);
   }
 
   /** Stops watching: a hive that stops reports nothing more. */
@@ -94,6 +94,14 @@ export class WorkerExits {
     this.watched.clear();
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** Tells of an exit, with what the worker's log says went wrong. */
+  private async report(workerId: string, pid: number, how: string): Promise<void> {
+    const logFile = workerLogFile(this.options.logDir, workerId);
+    const words = await troubleWords(logFile);
+    if (this.stopped) return;
+    this.options.onExit({ workerId, pid, detail: `${how}: ${words} (log: ${logFile})` });
   }
 
   private forget(workerId: string): void {
@@ -111,10 +119,7 @@ export class WorkerExits {
         // Still watched by that pid (a `stopped` heartbeat may have come during a last-words read), and no child.
         if (this.watched.get(workerId) !== pid || this.children.has(workerId) || !gone(pid)) continue;
         this.forget(workerId);
-        const logFile = workerLogFile(this.options.logDir, workerId);
-        const words = await lastWords(logFile);
-        if (this.stopped) return;
-        this.options.onExit({ workerId, pid, detail: `worker process ${pid} is gone: ${words} (log: ${logFile})` });
+        await this.report(workerId, pid, `worker process ${pid} is gone`);
       }
     } finally {
       this.polling = false;
