@@ -40,7 +40,7 @@ export class WorkerExits {
   private readonly watched = new Map<string, number>();
   /** Watched workers that are this hive's children: their exit event reports them, not the poll. */
   private readonly children = new Set<string>();
-  /** Workers the hive stops itself: not watched again until they say they stopped. */
+  /** Workers the hive is stopping itself: not watched (draining or not) until the stop is over. */
   private readonly released = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
