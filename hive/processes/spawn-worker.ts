@@ -101,15 +101,15 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   }
   child.unref();
   let exit: string | undefined;
-  let ended: (how: string) => void = () => {};
-  const endedPromise = new Promise<string>((resolve) => (ended = resolve));
-  const exited = new Promise<never>((_, reject) => {
+  const ended = new Promise<string>((resolve) => {
     child.once("exit", (code, signal) => {
       exit = signal ?? `code ${code}`;
-      ended(exit);
       options.log(`worker ${options.workerId} (pid ${pid}) exited: ${exit}; its log is ${logFile}`);
-      void lastWords(logFile).then((words) => reject(new RbeeError(502, "worker_exited", `worker exited (${exit}): ${words} (log: ${logFile})`)));
+      resolve(exit);
     });
+  });
+  const exited = ended.then(async (how): Promise<never> => {
+    throw new RbeeError(502, "worker_exited", `worker exited (${how}): ${await lastWords(logFile)} (log: ${logFile})`);
   });
   exited.catch(() => {}); // only a spawn job still waiting on the worker cares
 
@@ -117,7 +117,7 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   const deadline = Date.now() + listenTimeoutMs;
   for (;;) {
     const text = await readFile(logFile, "utf8").catch(() => "");
-    if (listeningPortIn(text) !== undefined) return { pid, port, logFile, exited, ended: endedPromise };
+    if (listeningPortIn(text) !== undefined) return { pid, port, logFile, exited, ended };
     if (exit !== undefined) {
       throw new RbeeError(502, "worker_failed_to_start", `worker exited (${exit}) before listening: ${await lastWords(logFile)} (log: ${logFile})`);
     }

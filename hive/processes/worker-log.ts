@@ -18,8 +18,7 @@ export function workerLogFile(logDir: string, workerId: string): string {
 
 /** The messages of the log's last few lines, joined; "no output" for an empty or missing log. */
 export async function lastWords(logFile: string): Promise<string> {
-  const text = await readFile(logFile, "utf8").catch(() => "");
-  return text.trim().split("\n").slice(-LAST_WORDS_LINES).map(logMessageOf).join(" | ") || "no output";
+  return messagesOf(await lastLines(logFile, LAST_WORDS_LINES)) || "no output";
 }
 
 /**
@@ -29,13 +28,19 @@ export async function lastWords(logFile: string): Promise<string> {
  * kernel out of memory) leaves only its request lines, which would say nothing.
  */
 export async function troubleWords(logFile: string): Promise<string> {
+  const trouble = (await lastLines(logFile, TROUBLE_WINDOW_LINES)).filter((line) => line !== "" && !isRoutine(line));
+  return messagesOf(trouble.slice(-LAST_WORDS_LINES)) || "no warning or error at the end of its log";
+}
+
+/** The log's last `count` lines; none for a missing log. */
+async function lastLines(logFile: string, count: number): Promise<string[]> {
   const text = await readFile(logFile, "utf8").catch(() => "");
-  const trouble = text
-    .trim()
-    .split("\n")
-    .slice(-TROUBLE_WINDOW_LINES)
-    .filter((line) => line !== "" && !isRoutine(line));
-  return trouble.slice(-LAST_WORDS_LINES).map(logMessageOf).join(" | ") || "no warning or error at the end of its log";
+  return text.trim().split("\n").slice(-count);
+}
+
+/** The lines' messages (a logger line's `msg`, any other line whole), joined. */
+function messagesOf(lines: readonly string[]): string {
+  return lines.map(logMessageOf).join(" | ");
 }
 
 /** A logger line at a routine level, or a protocol line (`{"event":"ready",…}`) the hive reads. */
