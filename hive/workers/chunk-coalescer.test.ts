@@ -1,13 +1,14 @@
 // ChunkCoalescer on a fake clock: text after a quiet gap goes at once, text in a burst waits for
 // the next tick and goes as one frame, a big buffer goes at once, and nothing is lost or
 // reordered. Streams sharing the hive's FlushTick send their waiting text in the same turn, so
-// the FrameBatcher carries it to the queen as one message.
+// the FrameBatcher carries it to the queen as one message. The tick's interval grows with the
+// answers in flight, up to its cap, and shrinks again as they end.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FrameBatcher } from "../connection/frame-batcher.js";
 import { ChunkCoalescer } from "./chunk-coalescer.js";
-import { FlushTick } from "./flush-tick.js";
+import { FLUSH_TICK, FlushTick } from "./flush-tick.js";
 
-const INTERVAL_MS = 15;
+const INTERVAL_MS = FLUSH_TICK.baseIntervalMs;
 
 let tick: FlushTick;
 let sent: string[];
@@ -15,7 +16,7 @@ let coalescer: ChunkCoalescer;
 
 beforeEach(() => {
   vi.useFakeTimers();
-  tick = new FlushTick(INTERVAL_MS);
+  tick = new FlushTick();
   sent = [];
   coalescer = new ChunkCoalescer({ tick, maxChars: 10, send: (text) => sent.push(text), now: () => Date.now() });
 });
@@ -82,6 +83,34 @@ describe("ChunkCoalescer", () => {
     expect(sent.join("")).toBe(expected);
     // Sends are far fewer than pushes: one per tick while text keeps coming.
     expect(sent.length).toBeLessThan(250);
+  });
+});
+
+describe("the tick's interval", () => {
+  it("is the base interval for up to baseIntervalMs / perAnswerMs answers, then grows with them, up to its cap", () => {
+    const leaves = [tick.join()];
+    expect(tick.intervalMs).toBe(INTERVAL_MS);
+    while (leaves.length < 40) leaves.push(tick.join());
+    expect(tick.intervalMs).toBe(40 * FLUSH_TICK.perAnswerMs);
+    while (leaves.length < 1000) leaves.push(tick.join());
+    expect(tick.intervalMs).toBe(FLUSH_TICK.maxIntervalMs);
+    // Leaving twice counts once.
+    for (const leave of leaves.slice(1)) leave(), leave();
+    expect(tick.intervalMs).toBe(INTERVAL_MS);
+    leaves[0]!();
+    expect(tick.intervalMs).toBe(INTERVAL_MS);
+  });
+
+  it("holds a stream's text for the longer interval while many answers are in flight", () => {
+    const leaves = Array.from({ length: 64 }, () => tick.join());
+    coalescer.push("a");
+    vi.advanceTimersByTime(INTERVAL_MS + 5); // a gap that is quiet for one stream, not for 64
+    coalescer.push("b");
+    vi.advanceTimersByTime(64 - 1);
+    expect(sent).toEqual(["a"]);
+    vi.advanceTimersByTime(1);
+    expect(sent).toEqual(["a", "b"]);
+    for (const leave of leaves) leave();
   });
 });
 

@@ -1,6 +1,6 @@
 // Relays one client request from the queen to a worker on this machine's loopback and streams
 // the worker's answer back as response frames. Tokens are coalesced only while they come faster
-// than one frame per FLUSH_INTERVAL_MS, on the hive's one FlushTick (./chunk-coalescer.ts):
+// than one frame per interval of the hive's one FlushTick (./chunk-coalescer.ts, ./flush-tick.ts):
 // per-token frames would cost the queen's Durable Object one event each, while the first token
 // goes out at once. It sends the worker's secret (./worker-secrets.ts); which worker may be
 // relayed to at all is WorkerRelays' check, made before this runs. Flow control: with a window of
@@ -13,7 +13,8 @@
 // Held, the head leaves with the first text, as one message. The worker makes its stream's
 // response only once the first text exists, so nothing waits on the head but the text's read.
 //
-// The worker is asked to space its own writes by the same interval (STREAM_WRITE_INTERVAL_HEADER):
+// The worker is asked to space its own writes by the tick's interval as the answer starts
+// (STREAM_WRITE_INTERVAL_HEADER):
 // text the hive would hold for the tick anyway then comes in one read, not three, and each read
 // and write costs both processes a wake-up. On a CPU-bound model (~250 tokens/s, one write per
 // token otherwise), relayed streams went from ×0.96–0.98 to ×0.99–1.02 of direct (bench/README.md).
@@ -26,8 +27,6 @@ import type { FlushTick } from "./flush-tick.js";
 import type { RelayedAnswer } from "./relayed-answer.js";
 import { requestWorker } from "./worker-request.js";
 
-/** The interval of the hive's FlushTick: how long text waits at most while tokens keep coming, in ms. */
-export const FLUSH_INTERVAL_MS = 15;
 /** Buffered text that is sent at once, without waiting for the interval, in characters. */
 const FLUSH_SIZE_CHARS = 64 * 1024;
 /** Response headers worth passing on: to the client, and the prompt's tokens to the queen's usage meter. */
@@ -51,6 +50,15 @@ export async function relayToWorker(
   /** The hive's clock for coalesced text, shared by every answer it relays. */
   tick: FlushTick,
 ): Promise<void> {
+  const leaveTick = tick.join();
+  try {
+    await relay(target, secret, signal, answer, tick);
+  } finally {
+    leaveTick();
+  }
+}
+
+async function relay(target: RelayTarget, secret: string, signal: AbortSignal, answer: RelayedAnswer, tick: FlushTick): Promise<void> {
   const { requestId } = target;
   let response: IncomingMessage;
   try {
@@ -59,7 +67,7 @@ export async function relayToWorker(
         port: target.port,
         path: target.path,
         // The worker's log lines name the request as the queen and this hive know it.
-        headers: { "content-type": "application/json", authorization: `Bearer ${secret}`, [REQUEST_ID_HEADER]: requestId, [STREAM_WRITE_INTERVAL_HEADER]: String(FLUSH_INTERVAL_MS) },
+        headers: { "content-type": "application/json", authorization: `Bearer ${secret}`, [REQUEST_ID_HEADER]: requestId, [STREAM_WRITE_INTERVAL_HEADER]: String(tick.intervalMs) },
         body: target.body,
       },
       signal,

@@ -13,7 +13,7 @@ import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import { RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { waitUntil } from "../../shared/wait-until.js";
 import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
-import { FLUSH_INTERVAL_MS } from "./request-relay.js";
+import { FLUSH_TICK } from "./flush-tick.js";
 import { WorkerReadiness } from "./worker-readiness.js";
 import { WorkerRelays } from "./worker-relays.js";
 
@@ -151,7 +151,7 @@ describe("WorkerRelays", () => {
     // The worker's log lines name the request as the queen's do.
     expect(requestIds).toEqual(["req_answer"]);
     // The worker spaces its writes as the hive spaces its frames: text the hive would gather anyway comes in one read.
-    expect(writeIntervals).toEqual([String(FLUSH_INTERVAL_MS)]);
+    expect(writeIntervals).toEqual([String(FLUSH_TICK.baseIntervalMs)]);
     // And so does the hive's one line for it.
     expect(facts).toEqual([
       { request_id: "req_answer", worker: WORKER_ID, port, path: "/v1/answer", status: 200, outcome: "answered", chunks: chunks.length, error: undefined, duration_ms: expect.any(Number) },
@@ -236,6 +236,21 @@ describe("WorkerRelays", () => {
     expect(frames).toHaveLength(sentBeforeCancel);
     expect(logged).toEqual(["request req_gone cancelled by the queen (its client went away, or the queen gave its worker up); aborting it on the worker", `relayed request req_gone to worker ${WORKER_ID}: cancelled`]);
     expect(relaying.cancel("req_gone")).toBe(false);
+  });
+
+  it("asks the worker for the interval its tick has as the answer starts: longer while many answers are in flight", async () => {
+    const { relaying, send, request } = relays();
+    const crowd = 40;
+    const relayed = Array.from({ length: crowd }, (_, i) => relaying.start(request(`req_crowd${i}`, "/v1/hang"), send));
+    await waitUntil(() => writeIntervals.length === crowd, 5000, "every request to reach the worker");
+    // The n-th answer in flight asks for n ms once that is longer than the base interval.
+    const expected = Array.from({ length: crowd }, (_, i) => String(Math.max(FLUSH_TICK.baseIntervalMs, (i + 1) * FLUSH_TICK.perAnswerMs)));
+    expect(writeIntervals.toSorted((a, b) => Number(a) - Number(b))).toEqual(expected);
+
+    relaying.abortAll();
+    await Promise.all(relayed);
+    await relaying.start(request("req_alone", "/v1/answer"), send);
+    expect(writeIntervals.at(-1)).toBe(String(FLUSH_TICK.baseIntervalMs));
   });
 
   it("says a cancel for a request it does not relay found nothing, and logs nothing", () => {

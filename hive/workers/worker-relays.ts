@@ -13,7 +13,7 @@ import { RELAY_RESUME_GRACE_MS, RELAY_WINDOW_BYTES } from "../../shared/protocol
 import { type FrameSink, RelayedAnswer } from "./relayed-answer.js";
 import { RelayWindow } from "./relay-window.js";
 import { FlushTick } from "./flush-tick.js";
-import { FLUSH_INTERVAL_MS, relayToWorker, type RelayTarget } from "./request-relay.js";
+import { relayToWorker, type RelayTarget } from "./request-relay.js";
 import type { HeardHeartbeat } from "./worker-readiness.js";
 
 /** A worker silent for this many heartbeat intervals is gone: the queen's rule for expiring it. */
@@ -54,7 +54,7 @@ interface InFlight {
 export class WorkerRelays {
   private readonly inFlight = new Map<string, InFlight>();
   /** One clock for the coalesced text of every answer, so a tick's chunks leave as one message. */
-  private readonly flushTick = new FlushTick(FLUSH_INTERVAL_MS);
+  private readonly flushTick = new FlushTick();
   private readonly log: LogFn;
 
   constructor(private readonly options: WorkerRelaysOptions) {
