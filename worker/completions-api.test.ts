@@ -1,7 +1,7 @@
 // The worker's legacy completions API (/v1/completions), run as a real process on the tiny model:
 // response and stream shapes, usage, defaults, errors, special tokens in the prompt, freeing the
-// slot when a client leaves, and continuing a partial text by sending prompt + text, as the queen's
-// mid-stream failover does.
+// slot when a client leaves, and continuing a partial text by sending prompt + text, marked as the
+// answer so far, as the queen's mid-stream failover does.
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PROMPT_TOKENS_HEADER } from "../shared/openai/inference-headers.js";
@@ -106,6 +106,8 @@ describe("/v1/completions", () => {
       [greedy({ echo: true }), "echo"],
       [greedy({ n: 2 }), "n"],
       [greedy({ max_tokens: 0 }), "max_tokens"],
+      // A continuation's answer cannot be longer than the prompt that holds it.
+      [greedy({ rbee_answer_chars: PROMPT.length + 1 }), "rbee_answer_chars"],
     ];
     for (const [body, param] of cases) {
       const response = await post(worker, "/v1/completions", body);
@@ -173,12 +175,21 @@ describe("/v1/completions", () => {
     expect(await completionText(worker, greedy({ max_tokens: 4 }))).toHaveLength(4);
   });
 
+  it("reads the answer so far that a continuation marks (rbee_answer_chars) as plain text, the client's prompt before it with special tokens", async () => {
+    const usageOf = async (prompt: string, answerChars?: number) =>
+      (await json<TextCompletionBody>(await post(worker, "/v1/completions", greedy({ prompt, max_tokens: 1, rbee_answer_chars: answerChars })))).usage?.prompt_tokens;
+    // A model that wrote "<|im_start|>" as characters wrote 12 tokens, not the one special token.
+    expect(await usageOf("<|im_start|>Hi<|im_start|>", 12)).toBe(1 + 1 + 2 + 12);
+    expect(await usageOf("<|im_start|>Hi<|im_start|>")).toBe(1 + 1 + 2 + 1);
+    expect(await usageOf("<|im_start|>Hi<|im_start|>", 0)).toBe(1 + 1 + 2 + 1);
+  });
+
   it("continues a partial text from prompt + text: the pieces join into exactly the whole greedy text", async () => {
     const fullTokens = 40;
     const full = await completionText(worker, greedy({ max_tokens: fullTokens }));
     for (const cut of [1, 7, 23, 39]) {
       const first = await completionText(worker, greedy({ max_tokens: cut }));
-      const rest = await completionText(worker, greedy({ prompt: PROMPT + first, max_tokens: fullTokens - cut }));
+      const rest = await completionText(worker, greedy({ prompt: PROMPT + first, max_tokens: fullTokens - cut, rbee_answer_chars: first.length }));
       expect(first + rest, `cut after ${cut} token(s)`).toBe(full);
     }
   });

@@ -27,7 +27,7 @@ import { toChatHistory } from "./chat-history.js";
 import { aborted, finishReasonOf, usage, type Completion, type LlamaStopReason } from "./completion-result.js";
 import { Embedder, type Embeddings } from "./embedder.js";
 import { Ranker, type RankInput, type Ranking } from "./ranker.js";
-import { infillSuffix, prependsBos, rawPromptTokens } from "./raw-prompt.js";
+import { completionPromptTokens, infillSuffix, prependsBos } from "./raw-prompt.js";
 import { tightenGrammarNumbers } from "./grammar-numbers.js";
 import { forcedCallWrapper, type ForcedCallWrapper } from "./forced-call-wrapper.js";
 import { DEFAULTS } from "./options.js";
@@ -295,7 +295,7 @@ export class Engine {
    * waits in FIFO order for a free slot first.
    */
   async complete(request: CompletionRequest, options: GenerateOptions = {}): Promise<Completion> {
-    const tokens = rawPromptTokens(this.model, promptText(request));
+    const tokens = completionPromptTokens(this.model, promptText(request), request.rbee_answer_chars);
     // An empty suffix (the cursor at the end of a file) asks for what a plain completion gives.
     const infill = request.suffix ? infillSuffix(this.model, request.suffix) : undefined;
     const tokenBias = tokenBiasOf(this.model, request.logit_bias);

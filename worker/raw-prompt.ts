@@ -35,6 +35,17 @@ export function rawPromptTokens(model: LlamaModel, text: string): Token[] {
   return prependsBos(model) && tokens[0] === model.tokens.bos ? tokens.slice(1) : tokens;
 }
 
+/**
+ * A legacy request's prompt tokens: its text with special tokens parsed (rawPromptTokens), except
+ * the last `answerChars` characters, an answer generated so far that a failover continuation
+ * appended (`rbee_answer_chars`): those are the model's own words, read as plain text.
+ */
+export function completionPromptTokens(model: LlamaModel, prompt: string, answerChars = 0): Token[] {
+  if (answerChars === 0) return rawPromptTokens(model, prompt);
+  const cut = prompt.length - answerChars;
+  return [...rawPromptTokens(model, prompt.slice(0, cut)), ...model.tokenize(prompt.slice(cut), false, "trimLeadingSpace")];
+}
+
 /** A suffix to fill in before: its tokens, and how many FIM tokens infill adds around prompt and suffix. */
 export interface InfillSuffix {
   tokens: Token[];

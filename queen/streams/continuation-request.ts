@@ -1,8 +1,10 @@
 // The request that asks another worker to continue an answer the client is already reading:
 // chat gets the original messages plus the text so far as the assistant's message (which the
 // worker continues, a "prefill", generating only the new text); a legacy completion gets the
-// prompt plus the text so far. Sampling stays as it was; the token budget shrinks by the tokens
-// already sent. spliced-stream.ts builds one each time a worker is lost mid-answer.
+// prompt plus the text so far, with `rbee_answer_chars` saying how much of it is that text (the
+// worker reads it as plain text, where it parses special tokens in the client's own). Sampling
+// stays as it was; the token budget shrinks by the tokens already sent. spliced-stream.ts builds
+// one each time a worker is lost mid-answer.
 import { ChatCompletionRequest, type ChatMessage, messageText, offersTools } from "../../shared/openai/chat-request.js";
 import { CompletionRequest, promptText } from "../../shared/openai/completion-request.js";
 import type { StreamTranscript } from "./stream-transcript.js";
@@ -62,7 +64,11 @@ export function continuationRequest(original: ContinuableRequest, transcript: St
   const budget = request.max_tokens ?? (usesGrammar ? undefined : COMPLETION_DEFAULT_MAX_TOKENS);
   if (budget !== undefined && budget - sent <= 0) return { kind: "budget_spent" };
   // With a suffix the new worker fills in what is left of the gap: after the text so far, before the suffix.
-  const continued: CompletionRequest = { ...request, prompt: promptText(request) + transcript.text };
+  const continued: CompletionRequest = {
+    ...request,
+    prompt: promptText(request) + transcript.text,
+    rbee_answer_chars: (request.rbee_answer_chars ?? 0) + transcript.text.length,
+  };
   if (budget !== undefined) continued.max_tokens = budget - sent;
   return { kind: "request", body: JSON.stringify(continued) };
 }

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { KeepAliveField } from "./keep-alive.js";
 import { LogitBiasField, ResponseFormat, SamplingFields, StreamOptions } from "./chat-request.js";
 
-export const CompletionRequest = z.object({
+const CompletionFields = z.object({
   model: z.string().min(1).max(256),
   // OpenAI also takes several prompts or token ids; one prompt per request is what a slot serves.
   prompt: z.union([z.string(), z.array(z.string()).length(1, "must hold exactly one prompt string")]),
@@ -25,10 +25,24 @@ export const CompletionRequest = z.object({
   ...KeepAliveField,
   user: z.string().nullish(),
   ...LogitBiasField,
+  /**
+   * rbee's own: the prompt's last N characters (UTF-16 code units) are an answer generated so far,
+   * which the queen sends when another worker continues a stream after a failover. They are read
+   * as plain text, as the model wrote them: text the model wrote that spells a special token
+   * (`<s>` in HTML, say) must not become that token. A worker of an older rbee ignores the field
+   * and reads the whole prompt as before.
+   */
+  rbee_answer_chars: z.number().int().min(0).optional(),
+});
+
+export const CompletionRequest = CompletionFields.superRefine((request, ctx) => {
+  if (request.rbee_answer_chars !== undefined && request.rbee_answer_chars > promptText(request).length) {
+    ctx.addIssue({ code: "custom", path: ["rbee_answer_chars"], message: `must not exceed the prompt's ${promptText(request).length} characters` });
+  }
 });
 export type CompletionRequest = z.infer<typeof CompletionRequest>;
 
 /** The one prompt of a request, whichever form it came in. */
-export function promptText(request: CompletionRequest): string {
+export function promptText(request: Pick<CompletionRequest, "prompt">): string {
   return typeof request.prompt === "string" ? request.prompt : (request.prompt[0] ?? "");
 }

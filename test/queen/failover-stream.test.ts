@@ -78,7 +78,8 @@ describe("continuing a stream after the first token", () => {
     expect(read.text).toBe("one two three");
     expect(read.chunks.every((chunk) => chunk.id === "cmpl-a")).toBe(true);
     // No max_tokens: the worker's default of 16 holds for the whole answer, not per worker.
-    expect(bodies).toEqual([{ model: "tiny", prompt: "Count:one two", stream: true, max_tokens: 14 }]);
+    // The text so far is marked as the answer's, for the worker to read as plain text.
+    expect(bodies).toEqual([{ model: "tiny", prompt: "Count:one two", stream: true, max_tokens: 14, rbee_answer_chars: 7 }]);
   });
 
   it("continues a stream that stops short with no error at all, and one whose worker goes silent", async () => {
