@@ -36,8 +36,9 @@ const CompletionFields = z.object({
 });
 
 export const CompletionRequest = CompletionFields.superRefine((request, ctx) => {
-  if (request.rbee_answer_chars !== undefined && request.rbee_answer_chars > promptText(request).length) {
-    ctx.addIssue({ code: "custom", path: ["rbee_answer_chars"], message: `must not exceed the prompt's ${promptText(request).length} characters` });
+  const promptChars = promptText(request).length;
+  if ((request.rbee_answer_chars ?? 0) > promptChars) {
+    ctx.addIssue({ code: "custom", path: ["rbee_answer_chars"], message: `must not exceed the prompt's ${promptChars} characters` });
   }
 });
 export type CompletionRequest = z.infer<typeof CompletionRequest>;
