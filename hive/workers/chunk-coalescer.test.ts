@@ -2,7 +2,7 @@
 // the next tick and goes as one frame, a big buffer goes at once, and nothing is lost or
 // reordered. Streams sharing the hive's FlushTick send their waiting text in the same turn, so
 // the FrameBatcher carries it to the queen as one message. The tick's interval grows with the
-// answers in flight, up to its cap, and shrinks again as they end.
+// streams in flight, up to its cap, and shrinks again as they end.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FrameBatcher } from "../connection/frame-batcher.js";
 import { ChunkCoalescer } from "./chunk-coalescer.js";
@@ -87,11 +87,15 @@ describe("ChunkCoalescer", () => {
 });
 
 describe("the tick's interval", () => {
-  it("is the base interval for up to baseIntervalMs / perAnswerMs answers, then grows with them, up to its cap", () => {
+  it("is the base interval for up to baseIntervalMs / perStreamMs streams, then grows with them, up to its cap", () => {
     const leaves = [tick.join()];
     expect(tick.intervalMs).toBe(INTERVAL_MS);
+    const lastAtBase = INTERVAL_MS / FLUSH_TICK.perStreamMs;
+    while (leaves.length < lastAtBase) leaves.push(tick.join());
+    expect(tick.intervalMs).toBe(INTERVAL_MS);
+    expect(tick.nextIntervalMs).toBe(INTERVAL_MS + FLUSH_TICK.perStreamMs);
     while (leaves.length < 40) leaves.push(tick.join());
-    expect(tick.intervalMs).toBe(40 * FLUSH_TICK.perAnswerMs);
+    expect(tick.intervalMs).toBe(40 * FLUSH_TICK.perStreamMs);
     while (leaves.length < 1000) leaves.push(tick.join());
     expect(tick.intervalMs).toBe(FLUSH_TICK.maxIntervalMs);
     // Leaving twice counts once.
@@ -101,7 +105,7 @@ describe("the tick's interval", () => {
     expect(tick.intervalMs).toBe(INTERVAL_MS);
   });
 
-  it("holds a stream's text for the longer interval while many answers are in flight", () => {
+  it("holds a stream's text for the longer interval while many streams are in flight", () => {
     const leaves = Array.from({ length: 64 }, () => tick.join());
     coalescer.push("a");
     vi.advanceTimersByTime(INTERVAL_MS + 5); // a gap that is quiet for one stream, not for 64

@@ -13,10 +13,10 @@
 // Held, the head leaves with the first text, as one message. The worker makes its stream's
 // response only once the first text exists, so nothing waits on the head but the text's read.
 //
-// The worker is asked to space its own writes by the tick's interval as the answer starts
-// (STREAM_WRITE_INTERVAL_HEADER):
-// text the hive would hold for the tick anyway then comes in one read, not three, and each read
-// and write costs both processes a wake-up. On a CPU-bound model (~250 tokens/s, one write per
+// The worker is asked to space its own writes by the interval the tick will have with this answer
+// on it, as the answer starts (STREAM_WRITE_INTERVAL_HEADER): text the hive would hold for the
+// tick anyway then comes in one read, not three, and each read and write costs both processes a
+// wake-up. On a CPU-bound model (~250 tokens/s, one write per
 // token otherwise), relayed streams went from ×0.96–0.98 to ×0.99–1.02 of direct (bench/README.md).
 import type { IncomingMessage } from "node:http";
 import { describeError } from "../../shared/errors.js";
@@ -50,15 +50,6 @@ export async function relayToWorker(
   /** The hive's clock for coalesced text, shared by every answer it relays. */
   tick: FlushTick,
 ): Promise<void> {
-  const leaveTick = tick.join();
-  try {
-    await relay(target, secret, signal, answer, tick);
-  } finally {
-    leaveTick();
-  }
-}
-
-async function relay(target: RelayTarget, secret: string, signal: AbortSignal, answer: RelayedAnswer, tick: FlushTick): Promise<void> {
   const { requestId } = target;
   let response: IncomingMessage;
   try {
@@ -67,7 +58,7 @@ async function relay(target: RelayTarget, secret: string, signal: AbortSignal, a
         port: target.port,
         path: target.path,
         // The worker's log lines name the request as the queen and this hive know it.
-        headers: { "content-type": "application/json", authorization: `Bearer ${secret}`, [REQUEST_ID_HEADER]: requestId, [STREAM_WRITE_INTERVAL_HEADER]: String(tick.intervalMs) },
+        headers: { "content-type": "application/json", authorization: `Bearer ${secret}`, [REQUEST_ID_HEADER]: requestId, [STREAM_WRITE_INTERVAL_HEADER]: String(tick.nextIntervalMs) },
         body: target.body,
       },
       signal,
@@ -91,7 +82,10 @@ async function relay(target: RelayTarget, secret: string, signal: AbortSignal, a
     headSent = true;
     answer.sendHead(status, headers);
   };
-  if (!isEventStreamType(headers["content-type"])) sendHead();
+  const streaming = isEventStreamType(headers["content-type"]);
+  if (!streaming) sendHead();
+  // An event stream's text waits on the tick, whose interval grows with the streams on it.
+  const leaveTick = streaming ? tick.join() : () => {};
 
   const chunks = new ChunkCoalescer({
     tick,
@@ -128,5 +122,6 @@ async function relay(target: RelayTarget, secret: string, signal: AbortSignal, a
     answer.sendEnd({ code: "worker_disconnected", message });
   } finally {
     chunks.dispose();
+    leaveTick();
   }
 }

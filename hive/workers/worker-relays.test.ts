@@ -238,17 +238,28 @@ describe("WorkerRelays", () => {
     expect(relaying.cancel("req_gone")).toBe(false);
   });
 
-  it("asks the worker for the interval its tick has as the answer starts: longer while many answers are in flight", async () => {
-    const { relaying, send, request } = relays();
+  it("asks the worker for the interval its tick will have with the stream on it: longer while many streams are in flight, not whole answers", async () => {
+    const { relaying, frames, send, request } = relays();
+    const headed = (requestId: string) => frames.some((frame) => frame.type === "response_head" && frame.requestId === requestId);
+    // Whole answers still on their way count for nothing.
+    const whole = Array.from({ length: 40 }, (_, i) => relaying.start(request(`req_whole${i}`, "/v1/json-late"), send));
+    await waitUntil(() => writeIntervals.length === 40, 5000, "every whole answer to reach the worker");
+    await relaying.start(request("req_beside_whole", "/v1/answer"), send);
+    expect(writeIntervals.at(-1)).toBe(String(FLUSH_TICK.baseIntervalMs));
+    await Promise.all(whole);
+
+    // Streams count from their head on: the n-th asks for n ms once that is longer than the base interval.
     const crowd = 40;
-    const relayed = Array.from({ length: crowd }, (_, i) => relaying.start(request(`req_crowd${i}`, "/v1/hang"), send));
-    await waitUntil(() => writeIntervals.length === crowd, 5000, "every request to reach the worker");
-    // The n-th answer in flight asks for n ms once that is longer than the base interval.
-    const expected = Array.from({ length: crowd }, (_, i) => String(Math.max(FLUSH_TICK.baseIntervalMs, (i + 1) * FLUSH_TICK.perAnswerMs)));
-    expect(writeIntervals.toSorted((a, b) => Number(a) - Number(b))).toEqual(expected);
+    const streams: Array<Promise<void>> = [];
+    for (let i = 0; i < crowd; i++) {
+      streams.push(relaying.start(request(`req_crowd${i}`, "/v1/hang"), send));
+      await waitUntil(() => headed(`req_crowd${i}`), 5000, `stream ${i}'s head`, 2);
+    }
+    const expected = Array.from({ length: crowd }, (_, i) => String(Math.max(FLUSH_TICK.baseIntervalMs, (i + 1) * FLUSH_TICK.perStreamMs)));
+    expect(writeIntervals.slice(-crowd)).toEqual(expected);
 
     relaying.abortAll();
-    await Promise.all(relayed);
+    await Promise.all(streams);
     await relaying.start(request("req_alone", "/v1/answer"), send);
     expect(writeIntervals.at(-1)).toBe(String(FLUSH_TICK.baseIntervalMs));
   });

@@ -71,8 +71,9 @@ export const FAILOVER_DEFAULTS = {
   /** Resumes of one worker's answer at most: a way that keeps breaking is given up for a continuation. */
   maxResumes: 3,
   /**
-   * Once a worker streams, its tokens come many times a second and the hive relays them every
-   * 15 ms; a minute with none means the worker (or the way to it) is stuck, not slow.
+   * Once a worker streams, its tokens come many times a second and the hive relays them at least
+   * every 100 ms (its FlushTick); a minute with none means the worker (or the way to it) is stuck,
+   * not slow.
    */
   stallTimeoutMs: 60_000,
 };
