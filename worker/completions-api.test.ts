@@ -108,6 +108,8 @@ describe("/v1/completions", () => {
       [greedy({ max_tokens: 0 }), "max_tokens"],
       // A continuation's answer cannot be longer than the prompt that holds it.
       [greedy({ rbee_answer_chars: PROMPT.length + 1 }), "rbee_answer_chars"],
+      // Nor start inside a character: "🐝" is two UTF-16 code units.
+      [greedy({ prompt: `${PROMPT}🐝`, rbee_answer_chars: 1 }), "rbee_answer_chars"],
     ];
     for (const [body, param] of cases) {
       const response = await post(worker, "/v1/completions", body);

@@ -36,9 +36,12 @@ const CompletionFields = z.object({
 });
 
 export const CompletionRequest = CompletionFields.superRefine((request, ctx) => {
-  const promptChars = promptText(request).length;
-  if ((request.rbee_answer_chars ?? 0) > promptChars) {
-    ctx.addIssue({ code: "custom", path: ["rbee_answer_chars"], message: `must not exceed the prompt's ${promptChars} characters` });
+  const prompt = promptText(request);
+  const cut = prompt.length - (request.rbee_answer_chars ?? 0);
+  if (cut < 0) {
+    ctx.addIssue({ code: "custom", path: ["rbee_answer_chars"], message: `must not exceed the prompt's ${prompt.length} characters` });
+  } else if (splitsSurrogatePair(prompt, cut)) {
+    ctx.addIssue({ code: "custom", path: ["rbee_answer_chars"], message: `must not cut a character of the prompt in two (at UTF-16 index ${cut})` });
   }
 });
 export type CompletionRequest = z.infer<typeof CompletionRequest>;
@@ -46,4 +49,11 @@ export type CompletionRequest = z.infer<typeof CompletionRequest>;
 /** The one prompt of a request, whichever form it came in. */
 export function promptText(request: Pick<CompletionRequest, "prompt">): string {
   return typeof request.prompt === "string" ? request.prompt : (request.prompt[0] ?? "");
+}
+
+/** Whether cutting `text` at `index` parts a surrogate pair (one character outside the BMP, an emoji say). */
+function splitsSurrogatePair(text: string, index: number): boolean {
+  const before = text.charCodeAt(index - 1);
+  const after = text.charCodeAt(index);
+  return before >= 0xd800 && before <= 0xdbff && after >= 0xdc00 && after <= 0xdfff;
 }

@@ -82,6 +82,27 @@ describe("continuing a stream after the first token", () => {
     expect(bodies).toEqual([{ model: "tiny", prompt: "Count:one two", stream: true, max_tokens: 14, rbee_answer_chars: 7 }]);
   });
 
+  it("marks the whole answer so far on each continuation of a legacy completion, after the client's own mark", async () => {
+    const [a, b, c] = ["cmpl-a", "cmpl-b", "cmpl-c"].map((id) => workerEvents(id, "completion"));
+    const streams = [scriptedStream([b!.text(" three")], "fail"), scriptedStream([c!.text(" four"), c!.finish("length"), c!.done])];
+    const bodies: unknown[] = [];
+    const response = failoverStream({
+      // The client's prompt ends with text it marks as an answer already (" one").
+      request: { model: "tiny", prompt: "Count: one", stream: true, max_tokens: 10, rbee_answer_chars: 4 },
+      path: "/v1/completions",
+      first: scriptedStream([a!.text(" two")], "fail").response,
+      retry: async (body) => {
+        bodies.push(JSON.parse(body));
+        return streams.shift()?.response;
+      },
+    });
+    expect((await readClientStream(response)).text).toBe(" two three four");
+    expect(bodies).toEqual([
+      { model: "tiny", prompt: "Count: one two", stream: true, max_tokens: 9, rbee_answer_chars: 8 },
+      { model: "tiny", prompt: "Count: one two three", stream: true, max_tokens: 8, rbee_answer_chars: 14 },
+    ]);
+  });
+
   it("continues a stream that stops short with no error at all, and one whose worker goes silent", async () => {
     const a = workerEvents("chatcmpl-a");
     const b = workerEvents("chatcmpl-b");
