@@ -16,8 +16,8 @@
 // The worker is asked to space its own writes by the interval the tick will have with this answer
 // on it, as the answer starts (STREAM_WRITE_INTERVAL_HEADER): text the hive would hold for the
 // tick anyway then comes in one read, not three, and each read and write costs both processes a
-// wake-up. On a CPU-bound model (~250 tokens/s, one write per
-// token otherwise), relayed streams went from ×0.96–0.98 to ×0.99–1.02 of direct (bench/README.md).
+// wake-up. On a CPU-bound model (~250 tokens/s, one write per token otherwise), relayed streams
+// went from ×0.96–0.98 to ×0.99–1.02 of direct (bench/README.md).
 import type { IncomingMessage } from "node:http";
 import { describeError } from "../../shared/errors.js";
 import { isEventStreamType } from "../../shared/http/event-stream.js";
