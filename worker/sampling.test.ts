@@ -52,6 +52,11 @@ describe("sampling", () => {
     expect(await completionText(worker, prompt({ temperature: 1, seed: 100 }))).not.toBe(left);
   });
 
+  it("draws each request without a seed on its own, even four in the same second", async () => {
+    const texts = await Promise.all([1, 2, 3, 4].map(() => chatText(worker, chat({ temperature: 1 }))));
+    expect(new Set(texts).size).toBe(4);
+  });
+
   it("samples only the most likely token with top_k 1 or min_p 1, even at temperature 2", async () => {
     const greedy = await completionText(worker, prompt({ temperature: 0 }));
     expect(await completionText(worker, prompt({ temperature: 2, top_k: 1, seed: 7 }))).toBe(greedy);

@@ -1,5 +1,6 @@
 // Maps OpenAI's sampling fields (shared by chat and legacy completions) onto node-llama-cpp's
 // generation options, with OpenAI's defaults where the two libraries differ.
+import { randomInt } from "node:crypto";
 import type { LLamaContextualRepeatPenalty } from "node-llama-cpp";
 import type { ChatCompletionRequest } from "../shared/openai/chat-request.js";
 
@@ -14,7 +15,7 @@ export interface SamplingOptions {
   topP: number | undefined;
   topK: number | undefined;
   minP: number | undefined;
-  seed: number | undefined;
+  seed: number;
   repeatPenalty: false | LLamaContextualRepeatPenalty;
   customStopTriggers: string[] | undefined;
 }
@@ -30,7 +31,10 @@ export function samplingOptions(request: SamplingRequest): SamplingOptions {
     topP: request.top_p ?? undefined,
     topK: request.top_k ?? undefined,
     minP: request.min_p ?? undefined,
-    seed: request.seed == null ? undefined : ((request.seed % SEED_RANGE) + SEED_RANGE) % SEED_RANGE,
+    // Without a seed, a random one: left unset, node-llama-cpp seeds with the current second, and
+    // requests of one second (a client fanning out for several samples, as n > 1 is refused) all
+    // drew the same text.
+    seed: request.seed == null ? randomInt(SEED_RANGE) : ((request.seed % SEED_RANGE) + SEED_RANGE) % SEED_RANGE,
     repeatPenalty: repeatPenalty(request),
     customStopTriggers: stopStrings(request.stop),
   };
