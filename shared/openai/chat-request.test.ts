@@ -59,6 +59,12 @@ describe("the chat request schema", () => {
     expect(refusedParam({ ...base, logprobs: false, top_logprobs: 0, store: false, modalities: ["text"], logit_bias: {}, audio: null, n: 1 })).toBeUndefined();
   });
 
+  it("takes stream: null as a whole answer, as OpenAI's SDK types allow, in chats and completions", () => {
+    expect(ChatCompletionRequest.parse({ ...base, stream: null }).stream).toBeNull();
+    expect(CompletionRequest.parse({ model: "m", prompt: "p", stream: null }).stream).toBeNull();
+    expect(refusedParam({ ...base, stream: "yes" })).toBe("stream");
+  });
+
   it("strips fields outside the API and tells which they were", () => {
     const body = { ...base, user: "u", cache_prompt: true, stream_options: { include_usage: true } };
     expect(ChatCompletionRequest.parse(body)).not.toHaveProperty("cache_prompt");

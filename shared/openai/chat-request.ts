@@ -80,7 +80,7 @@ export const LogitBiasField = {
 export const ChatCompletionFields = z.object({
   model: z.string().min(1).max(256),
   messages: z.array(ChatMessage).min(1, "must hold at least one message"),
-  stream: z.boolean().optional(),
+  stream: z.boolean().nullish(),
   stream_options: StreamOptions.nullish(),
   ...SamplingFields,
   /** OpenAI's newer name for max_tokens; wins when both are given. */

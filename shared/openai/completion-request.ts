@@ -10,7 +10,7 @@ const CompletionFields = z.object({
   model: z.string().min(1).max(256),
   // OpenAI also takes several prompts or token ids; one prompt per request is what a slot serves.
   prompt: z.union([z.string(), z.array(z.string()).length(1, "must hold exactly one prompt string")]),
-  stream: z.boolean().optional(),
+  stream: z.boolean().nullish(),
   stream_options: StreamOptions.nullish(),
   ...SamplingFields,
   /** Not in OpenAI's legacy API; llama.cpp's server accepts it there too. */
