@@ -43,7 +43,7 @@ export class Embedder {
       const vectors: number[][] = [];
       for (const input of inputs) {
         signal?.throwIfAborted();
-        vectors.push([...(await context.getEmbeddingFor(input)).vector]);
+        vectors.push(unitLength((await context.getEmbeddingFor(input)).vector));
       }
       return { vectors, promptTokens: lengths.reduce((sum, tokens) => sum + tokens, 0) };
     });
@@ -53,4 +53,14 @@ export class Embedder {
   close(reason: unknown): void {
     this.context.close(reason);
   }
+}
+
+/**
+ * `vector` scaled to length 1, as OpenAI's embeddings and llama.cpp's own server give them:
+ * clients take a dot product for the cosine similarity. llama.cpp's pooled vector has whatever
+ * length the model gives it (~8 for the tiny model). A zero vector stays as it is.
+ */
+function unitLength(vector: readonly number[]): number[] {
+  const length = Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
+  return length === 0 ? [...vector] : vector.map((value) => value / length);
 }

@@ -47,6 +47,8 @@ describe("/v1/embeddings", () => {
     expect(vector).toHaveLength(TINY_EMBEDDING_SIZE);
     expect(vector.every(Number.isFinite)).toBe(true);
     expect(vector.some((value) => value !== 0)).toBe(true);
+    // Unit length, as OpenAI's are: a dot product is the cosine similarity.
+    expect(Math.hypot(...vector)).toBeCloseTo(1, 5);
     // BOS and one token per character.
     expect(body.usage).toEqual({ prompt_tokens: 6, total_tokens: 6 });
   });
