@@ -44,7 +44,7 @@ export class Registry extends DurableObject<Env> {
   readonly table = new WorkerTable();
   /** Hives whose session sent a snapshot and has not gone offline since: only their workers are placed. */
   private readonly onlineHives = new Set<string>();
-  /** Every model a worker ever served, with when it was first seen (ms); stored once per model. */
+  /** Every model a worker ever served or a hive's catalog held, with when it was first seen (ms; OpenAI's `created`); stored once per model. */
   private readonly seenModels = new Map<string, number>();
   private reports = 0;
   /** Reports per online hive since it came online, for operators and tests. */
@@ -82,10 +82,7 @@ export class Registry extends DurableObject<Env> {
         continue;
       }
       this.table.upsert({ hiveName, heartbeat, lastSeenAtMs });
-      if (!this.seenModels.has(heartbeat.model)) {
-        this.seenModels.set(heartbeat.model, lastSeenAtMs);
-        await this.ctx.storage.put(SEEN_MODEL_KEY_PREFIX + heartbeat.model, lastSeenAtMs);
-      }
+      await this.modelSeen(heartbeat.model, lastSeenAtMs);
     }
     for (const { workerId, reason } of report.gone) {
       if (this.table.get(workerId)?.hiveName === hiveName) this.table.remove(workerId, reason);
@@ -101,6 +98,8 @@ export class Registry extends DurableObject<Env> {
   async hiveFacts(hiveName: string, facts: { devices: HiveDevices; models: CatalogModel[] }, returning?: ReturningWorker[]): Promise<void> {
     this.hiveFactsTable.set(hiveName, facts);
     await this.ctx.storage.put(HIVE_FACTS_KEY_PREFIX + hiveName, this.hiveFactsTable.get(hiveName));
+    const now = Date.now();
+    for (const model of facts.models) await this.modelSeen(model.name, now);
     const plan = (): void => {
       const scheduler = this.scheduler();
       if (returning !== undefined) scheduler.expectReturning(hiveName, returning);
@@ -114,6 +113,12 @@ export class Registry extends DurableObject<Env> {
     void this.recalled()
       .then(plan)
       .catch((error: unknown) => console.error(`could not plan after hive ${hiveName}'s facts`, error));
+  }
+
+  private async modelSeen(model: string, atMs: number): Promise<void> {
+    if (this.seenModels.has(model)) return;
+    this.seenModels.set(model, atMs);
+    await this.ctx.storage.put(SEEN_MODEL_KEY_PREFIX + model, atMs);
   }
 
   /** An admin set (`policy`) or removed (null) a model's policy in D1: it applies from now on. */

@@ -1,6 +1,6 @@
 // GET /v1/models lists what a connected hive has in its catalog, not only what runs: a model
 // that fits its memory as `loadable` with a rough wait, one too big for it as `too_large`, and
-// a served one as `loaded`; a hive that goes offline takes its catalog with it.
+// a served one as `loaded`, each `created` when the queen first saw it; a hive that goes offline takes its catalog with it.
 import { SELF } from "cloudflare:test";
 import { spawnWorker } from "./job-client.js";
 import { describe, expect, it } from "vitest";
@@ -44,6 +44,10 @@ describe("/v1/models with hive catalogs", () => {
       hives: ["catalog-hive"],
     });
     expect(models.find((model) => model.id === "huge-model")).toMatchObject({ state: "too_large", estimated_wait_seconds: null });
+    // `created` is when the queen first saw the model, not the time of the listing.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const later = await listModels();
+    for (const id of ["small-model", "huge-model"]) expect(later.find((model) => model.id === id)?.created).toBe(models.find((model) => model.id === id)?.created);
 
     const one = await SELF.fetch("https://queen/v1/models/small-model", { headers: auth });
     expect(await one.json()).toMatchObject({ id: "small-model", state: "loadable" });
