@@ -232,6 +232,28 @@ describe("Responses API ↔ chat completions, tool calls", () => {
     ]);
   });
 
+  it("marks the message a failed stream was writing incomplete, in its output_item.done and in response.failed", async () => {
+    const identity = newResponseIdentity(ResponsesRequest.parse({ model: "tiny", input: "Hi" }));
+    const failing = () =>
+      scriptedStream([
+        chunk({ role: "assistant", content: "" }),
+        chunk({ content: "Half an ans" }),
+        `data: ${JSON.stringify({ error: { message: "The request took longer than its 1 s deadline", type: "server_error", code: "request_timeout", param: null } })}\n\n`,
+      ]).response;
+    const translation: AnswerTranslation = { json: (answer) => responseFromChat(identity, answer), stream: (emit) => responsesStreamWriter(emit, identity, async () => {}) };
+    const url = await serve(() => translateAnswer(failing(), translation));
+    const client = new OpenAI({ baseURL: url, apiKey: "test", maxRetries: 0 });
+    const done: string[] = [];
+    let failed: OpenAI.Responses.Response | undefined;
+    for await (const event of await client.responses.create({ model: "tiny", input: "Hi", stream: true })) {
+      if (event.type === "response.output_item.done" && event.item.type === "message") done.push(event.item.status);
+      if (event.type === "response.failed") failed = event.response;
+    }
+    expect(done).toEqual(["incomplete"]);
+    expect(failed?.error).toMatchObject({ code: "request_timeout" });
+    expect(failed?.output).toEqual([expect.objectContaining({ type: "message", status: "incomplete" })]);
+  });
+
   it("streams tool call fragments as function_call_arguments events the official client reads", async () => {
     const identity = newResponseIdentity(ResponsesRequest.parse({ model: "tiny", input: "Weather?" }));
     const translation: AnswerTranslation = { json: (answer) => responseFromChat(identity, answer), stream: (emit) => responsesStreamWriter(emit, identity, async () => {}) };

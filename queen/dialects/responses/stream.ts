@@ -3,7 +3,8 @@
 // for a message response.content_part.added, response.output_text.delta… and .done,
 // response.content_part.done, or for a function call response.function_call_arguments.delta…
 // and .done; response.output_item.done; and response.completed (response.incomplete when the
-// token limit cut it, response.failed when the stream failed). The finished response goes to
+// token limit cut it, response.failed when the stream failed; the item being written then is
+// incomplete). The finished response goes to
 // `onFinished` (the route stores it for previous_response_id), and the closing event waits for it.
 import { newId } from "../../../shared/ids.js";
 import type { OpenAiErrorBody } from "../../../shared/errors.js";
@@ -17,13 +18,12 @@ export function responsesStreamWriter(emitEvent: EmitEvent, identity: ResponseId
   const emit = (type: string, fields: Record<string, unknown>) => emitEvent(type, { type, sequence_number: sequence++, ...fields });
   const output: OutputItem[] = [];
   let open: OpenItem | undefined;
-  const close = (finishReason?: string) => {
+  // Only the last item can close incomplete: the token limit, or a failure, cut what was being written then.
+  const close = (status: "completed" | "incomplete" = "completed") => {
     if (open === undefined) return;
     const outputIndex = output.length;
     const item_id = open.id;
     let item: OutputItem;
-    // Only the last item closes with the finish reason: the token limit cut what was being written then.
-    const status = finishedStatus(finishReason) === "incomplete" ? "incomplete" : "completed";
     if (open.kind === "message") {
       const { text } = open;
       emit("response.output_text.done", { item_id, output_index: outputIndex, content_index: 0, text, logprobs: [] });
@@ -67,13 +67,13 @@ export function responsesStreamWriter(emitEvent: EmitEvent, identity: ResponseId
       emit("response.function_call_arguments.delta", { item_id: open.id, output_index: output.length, delta: fragment });
     },
     error(body: OpenAiErrorBody, { usage }) {
-      close();
+      close("incomplete");
       const error = { code: body.error.code ?? "server_error", message: body.error.message };
       emit("response.failed", { response: responseObject(identity, "failed", output, { error, ...(usage ? { usage } : {}) }) });
     },
     end({ finishReason, usage }) {
-      close(finishReason);
       const status = finishedStatus(finishReason);
+      close(status === "incomplete" ? "incomplete" : "completed");
       const response = responseObject(identity, status, output, usage ? { usage } : {});
       emit(status === "incomplete" ? "response.incomplete" : "response.completed", { response });
       return onFinished(response);
