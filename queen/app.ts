@@ -8,6 +8,7 @@ import { HIVE_CONNECT_PATH } from "../shared/protocol/hive-connect.js";
 import { requireApiKey } from "./auth/api-key.js";
 import { anthropicErrors } from "./dialects/anthropic/errors.js";
 import { anthropicRoutes } from "./dialects/anthropic/route.js";
+import { responsesErrorParams } from "./dialects/responses/error-params.js";
 import { responsesRoutes } from "./dialects/responses/route.js";
 import type { QueenEnv } from "./env.js";
 import { jsonBodyLimit } from "./http/body-limit.js";
@@ -63,6 +64,7 @@ app.route("/v1/embeddings", embeddingRoutes);
 // llama.cpp's server answers reranking on both names.
 app.route("/v1/rerank", rerankRoutes);
 app.route("/v1/reranking", rerankRoutes);
+app.use("/v1/responses", responsesErrorParams);
 app.route("/v1/responses", responsesRoutes);
 app.route("/v1/messages", anthropicRoutes);
 app.route("/v1/hives", hiveRoutes);

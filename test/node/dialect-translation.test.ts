@@ -15,6 +15,7 @@ import { anthropicStreamWriter } from "../../queen/dialects/anthropic/stream.js"
 import { messagesToChat } from "../../queen/dialects/anthropic/to-chat.js";
 import { ChatCompletionAnswer } from "../../queen/dialects/chat-shapes.js";
 import { type AnswerTranslation, translateAnswer } from "../../queen/dialects/dialect-answer.js";
+import { responsesParam } from "../../queen/dialects/responses/responses-param.js";
 import { ResponsesRequest } from "../../queen/dialects/responses/request.js";
 import { newResponseIdentity, responseFromChat } from "../../queen/dialects/responses/response-object.js";
 import { responsesStreamWriter } from "../../queen/dialects/responses/stream.js";
@@ -273,5 +274,24 @@ describe("Responses API ↔ chat completions, tool calls", () => {
       ["call_b", "get_time", {}],
     ]);
     expect(final?.usage).toMatchObject({ input_tokens: 30, output_tokens: 12, total_tokens: 42 });
+  });
+});
+
+describe("Responses errors name Responses fields", () => {
+  it("names the Responses field a chat request's param came from", () => {
+    expect(responsesParam("messages")).toBe("input");
+    expect(responsesParam("messages[3].content")).toBe("input");
+    expect(responsesParam("max_tokens")).toBe("max_output_tokens");
+    expect(responsesParam("max_completion_tokens")).toBe("max_output_tokens");
+    expect(responsesParam("response_format")).toBe("text.format");
+    expect(responsesParam("response_format.json_schema.schema.properties")).toBe("text.format.schema.properties");
+    expect(responsesParam("tools[1].function.parameters")).toBe("tools[1].parameters");
+    expect(responsesParam("tool_choice.function.name")).toBe("tool_choice.name");
+  });
+
+  it("leaves a param that already names a Responses field, or one both APIs share", () => {
+    for (const param of ["input[0].content[0].type", "temperature", "top_p", "tools[0].type", "previous_response_id", "max_tokens_x", "messagesx"]) {
+      expect(responsesParam(param)).toBe(param);
+    }
   });
 });

@@ -108,6 +108,17 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
         expect(refused.body.error, field).toMatchObject({ param });
       }
     });
+    it("names the Responses field at fault when the chat request made from it is refused, by the queen or by the worker", async () => {
+      const overflow = await post("/v1/responses", { ...ask, input: "word ".repeat(6000) });
+      expect(overflow.status).toBe(400);
+      expect(overflow.body.error).toMatchObject({ code: "context_length_exceeded", param: "input" });
+      const tooLong = await post("/v1/responses", { ...ask, max_output_tokens: 100_000 });
+      expect(tooLong.status).toBe(400);
+      expect(tooLong.body.error).toMatchObject({ code: "context_length_exceeded", param: "max_output_tokens" });
+      const orphan = await post("/v1/responses", { ...ask, input: [{ type: "message", role: "user", content: "Hi" }, { type: "function_call_output", call_id: "call_nope", output: "42" }] });
+      expect(orphan.status).toBe(400);
+      expect(orphan.body.error).toMatchObject({ param: "input[1].call_id", message: expect.stringContaining("call_id 'call_nope'") });
+    });
   });
 
   describe("POST /v1/messages", () => {

@@ -4,6 +4,7 @@
 // assistant turn's `tool_calls`, function_call_output items as `tool` messages); tools,
 // tool_choice, text.format and sampling map to their chat names. What rbee cannot honour is
 // refused by name.
+import { RbeeError } from "../../../shared/errors.js";
 import type { ChatMessageOut, ChatRequestOut, ChatTool, ChatToolChoice } from "../chat-shapes.js";
 import { unsupportedField } from "../dialect-answer.js";
 import type { InputItem, ResponsesRequest } from "./request.js";
@@ -73,6 +74,10 @@ function appendItem(messages: ChatMessageOut[], item: InputItem, path: string): 
       return;
     }
     case "function_call_output":
+      if (!messages.some((message) => message.role === "assistant" && message.tool_calls?.some((call) => call.id === item.call_id))) {
+        const where = path.startsWith("previous_response_id") ? "in the stored conversation" : "in the input or the conversation of previous_response_id";
+        throw new RbeeError(400, "invalid_request", `${path}: no function_call with call_id '${item.call_id}' comes before this function_call_output ${where}`, { param: `${path}.call_id` });
+      }
       messages.push({ role: "tool", tool_call_id: item.call_id, content: partsText(item.output, `${path}.output`) });
       return;
     default:
