@@ -1,6 +1,6 @@
 // The messages of an OpenAI chat request, as rbee accepts them: system/developer, user,
 // assistant (text, tool calls or both) and tool results. Content is text, as a string or as text
-// parts; image, audio and file parts are refused with a 400 naming them, as rbee's models read
+// parts (an assistant's refusal parts too); image, audio and file parts are refused with a 400 naming them, as rbee's models read
 // text only. The chat request schema and the worker's chat history build on this.
 import { z } from "zod";
 import { refused } from "./refused-fields.js";
@@ -10,7 +10,7 @@ import { ChatToolCall } from "./chat-tools.js";
  * A content part. Any `type` passes here so that the message-level check below can name the
  * exact part refused (a zod union would only say "invalid input" for the whole content).
  */
-const ContentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
+const ContentPart = z.looseObject({ type: z.string(), text: z.string().optional(), refusal: z.string().optional() });
 export type ContentPart = z.infer<typeof ContentPart>;
 
 const Content = z.union([z.string(), z.array(ContentPart)]);
@@ -38,6 +38,8 @@ export const ChatMessage = z
     if (!Array.isArray(message.content)) return;
     for (const [index, part] of message.content.entries()) {
       if (part.type === "text" && typeof part.text === "string") continue;
+      // An assistant's earlier refusal, sent back as the conversation goes on: text the model wrote.
+      if (part.type === "refusal" && message.role === "assistant" && typeof part.refusal === "string") continue;
       const reason =
         part.type === "text"
           ? "a text part needs its text"
@@ -54,5 +56,5 @@ export function messageText(message: Pick<ChatMessage, "content">): string {
   const { content } = message;
   if (content === undefined || content === null) return "";
   if (typeof content === "string") return content;
-  return content.map((part) => part.text ?? "").join("");
+  return content.map((part) => part.text ?? part.refusal ?? "").join("");
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseRequest } from "../validation.js";
+import { messageText } from "./chat-messages.js";
 import { ChatCompletionRequest, MAX_LOGIT_BIAS_TOKENS } from "./chat-request.js";
 import { CompletionRequest } from "./completion-request.js";
 import { EmbeddingRequest } from "./embedding-request.js";
@@ -45,6 +46,11 @@ describe("the chat request schema", () => {
     const image = { role: "user", content: [{ type: "text", text: "see" }, { type: "image_url", image_url: { url: "x" } }] };
     expect(refusedParam({ ...base, messages: [image] })).toBe("messages[0].content[1].type");
     expect(refusedParam({ ...base, messages: [{ role: "function", name: "f", content: "x" }] })).toBe("messages[0].role");
+    // An assistant's refusal part is text it wrote; a user has no refusal parts.
+    const refusal = { role: "assistant", content: [{ type: "refusal", refusal: "I can't." }] };
+    expect(refusedParam({ ...base, messages: [{ role: "user", content: "x" }, refusal, { role: "user", content: "Why?" }] })).toBeUndefined();
+    expect(messageText(ChatCompletionRequest.parse({ ...base, messages: [refusal] }).messages[0] ?? { content: null })).toBe("I can't.");
+    expect(refusedParam({ ...base, messages: [{ role: "user", content: [{ type: "refusal", refusal: "no" }] }] })).toBe("messages[0].content[0].type");
   });
 
   it("takes logit_bias as token ids with biases from -100 to 100, naming a key that is no id or a bias out of range", () => {
