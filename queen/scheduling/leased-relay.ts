@@ -2,7 +2,8 @@
 // Registry (waiting in the queen's queue if every slot is taken), relay through the worker's hive,
 // and give the lease back exactly once. A relay that fails before the first byte (failover.ts)
 // gives its lease back as `worker_failed` and the request is leased again to another worker, up
-// to MAX_RELAY_ATTEMPTS, without the client knowing; but a relay whose HiveSession call failed (a
+// to MAX_RELAY_ATTEMPTS, without the client knowing (one whose hive was offline or dropped its
+// socket, to the same worker once the hive is back, if it is within a few seconds); but a relay whose HiveSession call failed (a
 // deploy reset it) is first resumed from the hive, which may hold the worker's answer
 // (resume-answer.ts). A served answer's lease ends when its body ends, fails or is cancelled;
 // an event stream's is its reader's to end (LeasedRelayResult.lease).
@@ -63,6 +64,9 @@ export interface RelayLease {
 type Registry = ReturnType<typeof registryStub>;
 type Session = ReturnType<typeof hiveSessionStub>;
 
+/** Relay failures of the way to the worker, not of the worker: its hive was offline, or dropped its socket. */
+const HIVE_FAILURES: ReadonlySet<string> = new Set(["hive_offline", "hive_disconnected"]);
+
 /** What a request whose client left is "refused" with; nobody reads it. */
 const CLIENT_GONE: Refusal = { ok: false, status: 503, code: "client_gone", message: "The client went away." };
 
@@ -110,13 +114,15 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     const resumed = failure === "relay_failed" && !signal.aborted ? await resumeAnswer(env, outcome.hiveName, relayId, 0, lease.deadlineMs) : undefined;
     if (resumed) return { ...served, response: holdUntilEnd(resumed, held) };
     signal.removeEventListener("abort", cancel);
-    held.release("worker_failed");
+    // A worker whose hive was offline, or whose hive's socket dropped (a blip, a crashed hive that
+    // is being restarted), is not to blame and is not passed over: the next lease waits for the
+    // hive to come back with it (or goes elsewhere).
+    const hiveFailed = HIVE_FAILURES.has(failure);
+    held.release(hiveFailed ? "relay_lost" : "worker_failed");
     console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${failure}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
     lastFailure = { ...served, response: withoutRelayMark(response), failovers: attempt - 1 };
     if (signal.aborted || Date.now() >= lease.deadlineMs) break; // nobody to answer, or no time left to try another
-    // A worker whose hive is offline is not to blame: the Registry knows now, and the next lease
-    // waits for it to come back (or goes elsewhere).
-    if (failure !== "hive_offline") excluded.push(outcome.workerId);
+    if (!hiveFailed) excluded.push(outcome.workerId);
   }
   if (!lastFailure) throw new Error("leasedRelay: no attempt was made");
   return lastFailure;

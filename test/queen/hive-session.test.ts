@@ -313,7 +313,28 @@ describe("request relay", () => {
     expect(await response.json()).toMatchObject({ error: { code: "worker_unreachable", message: expect.stringContaining("ECONNREFUSED") } });
   });
 
-  it("fails requests in flight when the hive disconnects, instead of hanging", async () => {
+  it("retries a request its hive dropped before answering on the same worker, once the hive is back with it", async () => {
+    const { hive, token } = await TestHive.greetedWithToken("blip-hive");
+    const workerId = await spawnWorker(hive, "blip-model");
+    hive.heartbeat(workerId, "blip-model");
+    await eventually(async () => (await listModelIds()).includes("blip-model"));
+    const responsePromise = chat("blip-model");
+    await hive.next("request");
+    hive.ws.close(1001, "going away");
+    // A crashed hive, started again: its worker lived on and beats through it.
+    const back = await TestHive.connect("blip-hive", token);
+    back.send(helloFrame([], undefined, [workerId]));
+    await back.next("welcome");
+    back.heartbeat(workerId, "blip-model");
+    const retried = await back.next("request");
+    expect(retried.workerId).toBe(workerId);
+    back.respond(retried.requestId, 200, JSON.stringify({ ok: true }));
+    const response = await responsePromise;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true });
+  });
+
+  it("fails a request whose hive disconnected and does not come back, instead of hanging", async () => {
     const hive = await TestHive.greeted("vanishing-hive");
     const vanish1Id = await spawnWorker(hive, "vanish-model");
     hive.heartbeat(vanish1Id, "vanish-model");
@@ -324,7 +345,7 @@ describe("request relay", () => {
     const response = await responsePromise;
     expect(response.status).toBe(502);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("hive_disconnected");
-  });
+  }, 20_000);
 
   it("puts chunks that arrive out of order back in order and waits for missing ones", async () => {
     const hive = await TestHive.greeted("shuffle-hive");
