@@ -1,20 +1,47 @@
-// Refuses request bodies over a size limit with 413 before anything parses them. The limit is
-// the MAX_JSON_BODY_BYTES var (bytes, default 1 MiB), read from the queen's parsed config.
+// Every /v1 request's body is read here, once and whole, before a route parses it (./body-reading.ts):
+// over the MAX_JSON_BODY_BYTES var (bytes, default 1 MiB; from the queen's parsed config) it gets
+// 413, at once when its declared length says so; not all there in time, 408; cut off by its
+// client, 400. Mounted after authentication: an unauthenticated client's body is not buffered
+// (./drain-unread-body.ts reads it away after the 401, within the same bounds).
 import { createMiddleware } from "hono/factory";
-import type { MiddlewareHandler } from "hono";
-import { limitBodySize } from "../../shared/http/json-body.js";
+import { RbeeError } from "../../shared/errors.js";
+import { declaredBodyLength } from "../../shared/http/json-body.js";
 import type { QueenEnv } from "../env.js";
+import { REQUEST_TIMEOUT_HEADER } from "../../shared/openai/inference-headers.js";
+import { requestDeadlineMs } from "../scheduling/request-deadline.js";
+import { BODY_READ_TIMEOUT_MS, type BodyReadLimits, readBodyWithin } from "./body-reading.js";
 
-// One body-limit middleware per limit: vars don't change within an isolate, so this holds one.
-const limiters = new Map<number, MiddlewareHandler>();
+export const jsonBodyLimit = createMiddleware<QueenEnv>(async (c, next) => {
+  const request = c.req.raw;
+  if (request.body === null) return next();
+  const limits = bodyLimits(c.var.config.maxJsonBodyBytes, request.headers);
+  const declared = declaredBodyLength(request.headers);
+  if (declared !== undefined && declared > limits.maxBytes) throw limits.tooLarge();
+  const body = await readBodyWithin(request.body, limits);
+  c.req.raw = new Request(request, { body });
+  return next();
+});
 
-function limiterFor(maxBytes: number): MiddlewareHandler {
-  let limiter = limiters.get(maxBytes);
-  if (!limiter) {
-    limiter = limitBodySize(maxBytes, () => `Request body exceeds ${maxBytes} bytes (the queen's MAX_JSON_BODY_BYTES).`);
-    limiters.set(maxBytes, limiter);
-  }
-  return limiter;
+/** The bounds a body of a request with `headers` is read within, now. */
+export function bodyLimits(maxBytes: number, headers: Headers): BodyReadLimits {
+  return {
+    maxBytes,
+    deadlineMs: bodyDeadlineMs(headers, Date.now()),
+    tooLarge: () => new RbeeError(413, "request_too_large", `Request body exceeds ${maxBytes} bytes (the queen's MAX_JSON_BODY_BYTES).`),
+  };
 }
 
-export const jsonBodyLimit = createMiddleware<QueenEnv>(async (c, next) => limiterFor(c.var.config.maxJsonBodyBytes)(c, next));
+/**
+ * BODY_READ_TIMEOUT_MS from now, or the request's X-Request-Timeout if that is sooner (the header
+ * bounds the whole request). A malformed header is the route's to refuse, once the body is in.
+ */
+function bodyDeadlineMs(headers: Headers, nowMs: number): number {
+  const bodyDeadline = nowMs + BODY_READ_TIMEOUT_MS;
+  const header = headers.get(REQUEST_TIMEOUT_HEADER);
+  if (header === null) return bodyDeadline;
+  try {
+    return Math.min(bodyDeadline, requestDeadlineMs(header, BODY_READ_TIMEOUT_MS / 1000, nowMs));
+  } catch {
+    return bodyDeadline;
+  }
+}

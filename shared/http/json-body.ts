@@ -29,7 +29,7 @@ export function limitBodySize(maxBytes: number, tooLarge: TooLargeMessage = requ
   return async (c, next) => {
     // A declared length is judged from the header alone, as bodyLimit would, but without touching
     // the body: on @hono/node-server that keeps reading it on the fast path (no web stream).
-    const declared = declaredLength(c);
+    const declared = declaredBodyLength(c.req.raw.headers);
     if (declared === undefined) return counting(c, next);
     if (declared > maxBytes) refuse(declared);
     await next();
@@ -47,8 +47,8 @@ export async function readJsonBody(c: Context, notJson: NotJsonMessage = malform
 }
 
 /** Content-Length, unless Transfer-Encoding overrides it (HTTP/1.1 then ignores the length). */
-function declaredLength(c: Context): number | undefined {
-  const declared = c.req.header("content-length");
-  if (declared === undefined || c.req.header("transfer-encoding") !== undefined) return undefined;
+export function declaredBodyLength(headers: Headers): number | undefined {
+  const declared = headers.get("content-length");
+  if (declared === null || headers.has("transfer-encoding")) return undefined;
   return Number(declared);
 }
