@@ -18,6 +18,7 @@ const FLAGS_AND_VARIABLES = [
   ["--worker-stop-grace-ms", "RBEE_WORKER_STOP_GRACE_MS"],
   ["--worker-load-stall-ms", "RBEE_WORKER_LOAD_STALL_MS"],
   ["--cache-dir", "RBEE_CACHE_DIR"],
+  ["--run-dir", "RBEE_RUN_DIR"],
   ["--stop-workers-on-exit", "RBEE_STOP_WORKERS_ON_EXIT"],
   ["--github-api-url", "RBEE_GITHUB_API_URL"],
   ["--memory-budget", "RBEE_MEMORY_BUDGET"],

@@ -162,9 +162,9 @@ export class Hive {
     }
     void this.pruneLogs();
     await this.status.start();
-    this.channelUrl = await this.channel.listen(channelSocketPath(this.options.cacheDir, this.options.name));
+    this.channelUrl = await this.channel.listen(channelSocketPath(this.options.runDir, this.options.name));
     // After the channel: a second hive of this name has been refused by then, so one creates the key.
-    this.secrets = await WorkerSecrets.load(hiveKeyPath(this.options.cacheDir, this.options.name));
+    this.secrets = await WorkerSecrets.load(hiveKeyPath(this.options.runDir, this.options.name));
     this.workersAtStart = await this.ownWorkerIds(this.channelUrl);
     // Read by a supervisor (scripts/local-cloud/hive-process.ts): npm start reuses such a worker instead of starting a second.
     if (this.workersAtStart.length > 0) this.services.log(`workers left running by a previous hive: ${this.workersAtStart.join(", ")} (they re-attach at their next heartbeat)`);

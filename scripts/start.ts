@@ -34,7 +34,7 @@ const QUEEN_PROCESSES = ["workerd", "esbuild"];
 const WORKER_READY_TIMEOUT_MS = 120_000;
 /** Heartbeat intervals a worker left running may take to re-attach; the hive waits as long for it (hive/hive.ts). */
 const SILENT_WORKER_INTERVALS = 3;
-/** Local queen state (D1, Durable Objects) and the demo model; RBEE_STATE_DIR moves it. */
+/** Local queen state (D1, Durable Objects), the hive's run folder and the demo model; RBEE_STATE_DIR moves it. */
 const STATE_DIR = resolve(process.env.RBEE_STATE_DIR ?? resolve(PROJECT_ROOT, ".rbee"));
 
 const USAGE = `Usage: npm start [-- --model <id>] [--model-name <name>] [--port <n>] [--worker-threads <n>]
@@ -49,9 +49,10 @@ const USAGE = `Usage: npm start [-- --model <id>] [--model-name <name>] [--port 
 Env: RBEE_API_KEY (or RBEE_ADMIN_KEY) sets the API key, which is the queen's admin key: it can
 call every route and create narrower keys through /v1/keys (otherwise one is generated once
 and kept in the state folder's admin-key, so it stays the same across restarts);
-RBEE_STATE_DIR moves the local state (default .rbee/ in the project); HF_TOKEN and HF_ENDPOINT
-work as for the Hugging Face tools. One npm start runs per state folder: a second one beside it
-needs its own RBEE_STATE_DIR and RBEE_PORT.
+RBEE_STATE_DIR moves the local state: the queen's, and its hive's socket and worker key (default
+.rbee/ in the project); HF_TOKEN and HF_ENDPOINT work as for the Hugging Face tools. One npm
+start runs per state folder: a second one beside it needs its own RBEE_STATE_DIR and RBEE_PORT
+(both share the model catalog).
 Stops everything it started on SIGINT (Ctrl-C), SIGTERM or SIGHUP, or when its parent is gone.
 Exit status: 0 once stopped, 1 when the start failed, 2 for a bad option, 3 when another npm
 start holds the state folder or another process the port.`;
@@ -181,6 +182,10 @@ try {
     queenUrl: queen.url,
     name: HIVE_NAME,
     token,
+    // The hive's channel socket and worker key in this state folder, the catalogs in the shared
+    // cache: an npm start beside this one (its own state folder) runs a hive of the same name,
+    // and a worker a crashed start left running re-attaches only to the next start of this folder.
+    runDir: resolve(STATE_DIR, "hive"),
     workerThreads: options.workerThreads ?? (model.demo ? 1 : undefined),
     // `npm start` owns its workers: Ctrl-C stops them (a standalone hive leaves them for its restart).
     stopWorkersOnExit: true,

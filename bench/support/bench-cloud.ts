@@ -61,6 +61,7 @@ export class BenchCloud {
       const client = new QueenClient(queen.url, ADMIN_KEY);
       const { token } = await client.createHive(HIVE_NAME);
       const cacheDir = join(dir, "cache");
+      const runDir = join(dir, "run");
       hive = startHiveProcess({
         queenUrl: queen.url,
         name: HIVE_NAME,
@@ -68,6 +69,7 @@ export class BenchCloud {
         workerThreads: options.workerThreads,
         workerParallel: options.workerParallel,
         cacheDir,
+        runDir,
         stopWorkersOnExit: true,
         onLine: (line) => {
           hiveLog.push(line);
@@ -75,7 +77,7 @@ export class BenchCloud {
         },
       });
       await hive.welcomed;
-      const secrets = await WorkerSecrets.load(hiveKeyPath(cacheDir, HIVE_NAME));
+      const secrets = await WorkerSecrets.load(hiveKeyPath(runDir, HIVE_NAME));
       const files = [{ name: TINY_MODEL, path: tinyPath }, ...options.modelPaths.map((path) => ({ name: modelNameFromSource(pathToFileURL(path).href), path }))];
       const models: BenchModel[] = [];
       for (const file of files) {

@@ -41,6 +41,7 @@ describe("rbee-hive connect options", () => {
       workerStopGraceMs: 10_000,
       workerLoadStallMs: 300_000,
       cacheDir: path.join(home, ".cache", "rbee"),
+      runDir: path.join(home, ".cache", "rbee", "run"),
       stopWorkersOnExit: false,
       githubApiUrl: "https://api.github.com",
       configFile: null,
@@ -117,6 +118,21 @@ describe("new connect options", () => {
     expect(parse(base, { XDG_CACHE_HOME: "relative" }).cacheDir).toBe(path.join(home, ".cache", "rbee"));
   });
 
+  it("takes the run folder from its flag (relative to the working folder), RBEE_RUN_DIR or the config file, else <cache folder>/run", () => {
+    expect(parse([...base, "--run-dir", "state/hive"]).runDir).toBe(path.join(home, "work", "state", "hive"));
+    expect(parse(base, { RBEE_RUN_DIR: "~/run-b" }).runDir).toBe(path.join(home, "run-b"));
+    const file = writeConfig("conf/hive.json", { runDir: "run" });
+    expect(parse(["--config", file, ...base]).runDir).toBe(path.join(home, "conf", "run"));
+    // The run folder follows a cache folder named anywhere, where hives before --run-dir kept their socket and key.
+    expect(parse([...base, "--cache-dir", "cache"]).runDir).toBe(path.join(home, "work", "cache", "run"));
+    expect(parse(base, { RBEE_CACHE_DIR: "/srv/rbee" }).runDir).toBe("/srv/rbee/run");
+    expect(parse([...base, "--cache-dir", "cache", "--run-dir", "/tmp/rbee-a"])).toMatchObject({ cacheDir: path.join(home, "work", "cache"), runDir: "/tmp/rbee-a" });
+  });
+
+  it("names an empty --run-dir", () => {
+    expect(() => parse([...base, "--run-dir", ""])).toThrow(/^--run-dir: must not be empty, got ""$/);
+  });
+
   it("stops workers on exit only when asked, by flag or environment", () => {
     expect(parse(base).stopWorkersOnExit).toBe(false);
     expect(parse([...base, "--stop-workers-on-exit"]).stopWorkersOnExit).toBe(true);
@@ -183,7 +199,8 @@ describe("config file", () => {
 
   it("reads the default file under ~/.config/rbee, relative paths in it taken from its folder", () => {
     const file = writeConfig(".config/rbee/hive.json", full);
-    expect(parse([])).toEqual({ ...full, cacheDir: path.join(home, ".config", "rbee", "cache"), configFile: file, warnings: [] });
+    const cacheDir = path.join(home, ".config", "rbee", "cache");
+    expect(parse([])).toEqual({ ...full, cacheDir, runDir: path.join(cacheDir, "run"), configFile: file, warnings: [] });
   });
 
   it("honours XDG_CONFIG_HOME, and ignores a default file that does not exist", () => {
@@ -301,10 +318,10 @@ describe("--memory-budget", () => {
 
 describe("CONNECT_USAGE", () => {
   it("shows every flag with its environment variable and config key", () => {
-    for (const flag of ["--config", "--queen", "--token", "--token-file", "--name", "--worker-threads", "--worker-stop-grace-ms", "--cache-dir", "--stop-workers-on-exit", "--github-api-url", "--worker-release-repo", "--memory-budget"]) {
+    for (const flag of ["--config", "--queen", "--token", "--token-file", "--name", "--worker-threads", "--worker-stop-grace-ms", "--cache-dir", "--run-dir", "--stop-workers-on-exit", "--github-api-url", "--worker-release-repo", "--memory-budget"]) {
       expect(CONNECT_USAGE).toContain(flag);
     }
-    for (const key of ["queenUrl", "workerStopGraceMs", "cacheDir", "stopWorkersOnExit", "githubApiUrl", "RBEE_CACHE_DIR", "RBEE_CONFIG", "RBEE_HIVE_TOKEN_FILE", "tokenFile", "RBEE_MEMORY_BUDGET", "memoryBudget", "RBEE_WORKER_RELEASE_REPO", "workerReleaseRepo"]) {
+    for (const key of ["queenUrl", "workerStopGraceMs", "cacheDir", "runDir", "stopWorkersOnExit", "githubApiUrl", "RBEE_CACHE_DIR", "RBEE_RUN_DIR", "RBEE_CONFIG", "RBEE_HIVE_TOKEN_FILE", "tokenFile", "RBEE_MEMORY_BUDGET", "memoryBudget", "RBEE_WORKER_RELEASE_REPO", "workerReleaseRepo"]) {
       expect(CONNECT_USAGE).toContain(key);
     }
   });

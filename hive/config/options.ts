@@ -35,6 +35,8 @@ export const DEFAULTS = {
   workerLoadStallMs: 300_000,
   /** Models and worker builds (env RBEE_CACHE_DIR); defaults to `$XDG_CACHE_HOME/rbee`, else `~/.cache/rbee`. */
   cacheDir: undefined,
+  /** The hive's channel socket and worker key (env RBEE_RUN_DIR); defaults to `<cacheDir>/run`. */
+  runDir: undefined,
   /** Whether SIGTERM stops the workers too; by default they keep running for the next hive to re-attach. */
   stopWorkersOnExit: false,
   /** GitHub API that worker releases are fetched from (env RBEE_GITHUB_API_URL). */
@@ -73,6 +75,8 @@ const Settings = z.object({
   workerStopGraceMs: z.number().int("must be a whole number of ms").min(0, "must be 0 or more").max(600_000, "must be at most 600000 (10 minutes)"),
   workerLoadStallMs: z.number().int("must be a whole number of ms").min(1000, "must be at least 1000 (1 second)").max(86_400_000, "must be at most 86400000 (a day)"),
   cacheDir: z.string().min(1, "must not be empty"),
+  /** Where the channel socket and the worker key are: one per hive of a name on this machine. */
+  runDir: z.string().min(1, "must not be empty"),
   stopWorkersOnExit: z.boolean(),
   githubApiUrl: z.url({ protocol: /^https?$/, error: "must be an http(s):// URL" }),
   workerReleaseRepo: z
@@ -118,6 +122,7 @@ const SOURCES: Record<Key, { flag: string; env: string; type: "string" | "intege
   workerStopGraceMs: { flag: "worker-stop-grace-ms", env: "RBEE_WORKER_STOP_GRACE_MS", type: "integer" },
   workerLoadStallMs: { flag: "worker-load-stall-ms", env: "RBEE_WORKER_LOAD_STALL_MS", type: "integer" },
   cacheDir: { flag: "cache-dir", env: "RBEE_CACHE_DIR", type: "string" },
+  runDir: { flag: "run-dir", env: "RBEE_RUN_DIR", type: "string" },
   stopWorkersOnExit: { flag: "stop-workers-on-exit", env: "RBEE_STOP_WORKERS_ON_EXIT", type: "boolean" },
   githubApiUrl: { flag: "github-api-url", env: "RBEE_GITHUB_API_URL", type: "string" },
   workerReleaseRepo: { flag: "worker-release-repo", env: "RBEE_WORKER_RELEASE_REPO", type: "string" },
@@ -127,7 +132,7 @@ const KEYS = Object.keys(SOURCES) as Key[];
 /** Never echoed back in a message: it would land in logs. */
 const SECRET_KEYS: ReadonlySet<string> = new Set<Key>(["token"]);
 /** Options holding a path, taken from the working folder (flag, environment) or the config file's folder. */
-const PATH_KEYS: ReadonlySet<Key> = new Set<Key>(["cacheDir", "tokenFile"]);
+const PATH_KEYS: ReadonlySet<Key> = new Set<Key>(["cacheDir", "runDir", "tokenFile"]);
 /** How strongly each source speaks: a flag over the environment over the config file. */
 const FLAG_RANK = 3;
 const ENV_RANK = 2;
@@ -167,6 +172,11 @@ const HELP: Record<Key, { value?: string; help: string; default?: string }> = {
     value: "<dir>",
     help: "where downloaded models and worker builds are kept",
     default: "$XDG_CACHE_HOME/rbee, else ~/.cache/rbee on Linux, ~/Library/Caches/rbee on macOS, %LOCALAPPDATA%\\rbee on Windows",
+  },
+  runDir: {
+    value: "<dir>",
+    help: "folder of this hive's channel socket and worker key (private to you); two hives of one name on this machine (two npm starts side by side) need one each, and a restarted hive re-attaches the workers that outlived it only from the same one",
+    default: "<cache-dir>/run",
   },
   stopWorkersOnExit: {
     help: "on SIGINT/SIGTERM stop the workers too (env value 1); by default workers keep running and a restarted hive re-attaches them; --no-stop-workers-on-exit turns it off again",
@@ -269,6 +279,11 @@ export function parseConnectOptions(
   }
 
   takeTokenFromFile(merged, labels, ranks);
+  // Beside the catalogs unless named: where every hive before --run-dir kept them, so a hive
+  // upgraded in place still finds the workers that outlived it.
+  if (merged.runDir === undefined && typeof merged.cacheDir === "string" && merged.cacheDir !== "") {
+    merged.runDir = pathsOf(paths.platform ?? process.platform).join(merged.cacheDir, "run");
+  }
 
   const result = Settings.safeParse(merged);
   if (!result.success) {

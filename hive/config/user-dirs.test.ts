@@ -30,11 +30,12 @@ describe("rbee's folders per platform", () => {
     expect(absolutePath("models", "C:\\work", "C:\\Users\\me", "win32")).toBe("C:\\work\\models");
   });
 
-  it("gives rbee-hive connect its platform's default cache folder", () => {
+  it("gives rbee-hive connect its platform's default cache folder, and the run folder in it", () => {
     const options = (platform: NodeJS.Platform, homeDir: string) =>
       parseConnectOptions(["--token", "t"], { LOCALAPPDATA: "C:\\Users\\me\\AppData\\Local" }, "h", { homeDir, cwd: homeDir, platform });
     expect(options("darwin", "/nonexistent-home").cacheDir).toBe("/nonexistent-home/Library/Caches/rbee");
     expect(options("win32", "C:\\Users\\me").cacheDir).toBe("C:\\Users\\me\\AppData\\Local\\rbee");
+    expect(options("win32", "C:\\Users\\me").runDir).toBe("C:\\Users\\me\\AppData\\Local\\rbee\\run");
   });
 });
 

@@ -1,7 +1,8 @@
-// Where a hive's local channel socket lives: a fixed path per hive name under the cache folder,
-// so a restarted hive listens where its surviving workers already send their heartbeats; on
-// Windows, a named pipe just as fixed (Node's local sockets are named pipes there). Used by the
-// hive at start, before LocalChannel.listen.
+// Where a hive's local channel socket lives: a fixed path per hive name in its run folder
+// (--run-dir, default `<cache-dir>/run`), so a restarted hive listens where its surviving workers
+// already send their heartbeats, while two hives of one name with run folders of their own (two
+// `npm start`s side by side) never meet; on Windows, a named pipe just as fixed (Node's local
+// sockets are named pipes there). Used by the hive at start, before LocalChannel.listen.
 import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync } from "node:fs";
 import os from "node:os";
@@ -26,18 +27,19 @@ export interface SocketFolderContext {
 }
 
 /**
- * The socket path for hive `hiveName`: `<cacheDir>/run/hive-<name>.sock`, or, when that is too
- * long for a socket, a short fixed name in a private per-user folder, which this creates (0700)
- * or checks. Throws `unsafe_socket_folder` if that folder is not this user's alone.
+ * The socket path for hive `hiveName`: `<runDir>/hive-<name>.sock`, or, when that is too long
+ * for a socket, a short fixed name in a private per-user folder, which this creates (0700) or
+ * checks. Throws `unsafe_socket_folder` if that folder is not this user's alone.
  */
-export function channelSocketPath(cacheDir: string, hiveName: string, context: SocketFolderContext = {}): string {
-  if ((context.platform ?? process.platform) === "win32") return channelPipePath(cacheDir, hiveName, context.userName ?? os.userInfo().username);
+export function channelSocketPath(runDir: string, hiveName: string, context: SocketFolderContext = {}): string {
+  if ((context.platform ?? process.platform) === "win32") return channelPipePath(runDir, hiveName, context.userName ?? os.userInfo().username);
   // The hive name is validated (letters, digits, . _ -), so it is a safe file name.
-  const preferred = path.join(path.resolve(cacheDir), "run", `hive-${hiveName}.sock`);
+  const preferred = path.join(path.resolve(runDir), `hive-${hiveName}.sock`);
   if (Buffer.byteLength(preferred) <= MAX_SOCKET_PATH_BYTES) return preferred;
-  // A deep cache folder: a short, still-fixed name instead. Not straight in the temp folder:
-  // anyone may create files there, so another local user could take the name first and have
-  // this hive's workers post their heartbeats to them.
+  // A deep run folder: a short, still-fixed name instead, a digest of the preferred path, so each
+  // run folder keeps its own. Not straight in the temp folder: anyone may create files there, so
+  // another local user could take the name first and have this hive's workers post their
+  // heartbeats to them.
   const folder = privateSocketFolder(context);
   const digest = createHash("sha256").update(preferred).digest("hex").slice(0, 16);
   const fallback = path.join(folder, `hive-${digest}.sock`);
@@ -45,7 +47,7 @@ export function channelSocketPath(cacheDir: string, hiveName: string, context: S
     throw new RbeeError(
       500,
       "socket_path_too_long",
-      `the hive's socket path is longer than ${MAX_SOCKET_PATH_BYTES} bytes both under the cache folder (${preferred}) and in ${folder}; pass a shorter --cache-dir`,
+      `the hive's socket path is longer than ${MAX_SOCKET_PATH_BYTES} bytes both in the run folder (${preferred}) and in ${folder}; pass a shorter --run-dir`,
     );
   }
   return fallback;
@@ -74,7 +76,7 @@ function privateSocketFolder(context: SocketFolderContext): string {
   const refuse = (why: string, fix: string) =>
     new RbeeError(500, "unsafe_socket_folder", `refusing to put the hive's socket in ${folder}: ${why}; ${fix}`);
   if (!stats.isDirectory()) throw refuse("it is not a folder (a link or a file)", "remove it");
-  if (stats.uid !== uid) throw refuse(`it is owned by uid ${stats.uid}, not by this user (uid ${uid})`, "remove it, or set XDG_RUNTIME_DIR or --cache-dir elsewhere");
+  if (stats.uid !== uid) throw refuse(`it is owned by uid ${stats.uid}, not by this user (uid ${uid})`, "remove it, or set XDG_RUNTIME_DIR elsewhere, or pass a shorter --run-dir");
   if ((stats.mode & 0o077) !== 0) {
     throw refuse(`other users may enter it (mode ${(stats.mode & 0o777).toString(8)})`, `run chmod 700 ${folder}`);
   }
@@ -83,12 +85,12 @@ function privateSocketFolder(context: SocketFolderContext): string {
 
 /**
  * `\\.\pipe\rbee-hive-<name>-<digest>`: pipe names are one namespace for the whole machine and
- * have no length problem, so the digest of the cache folder and the user keeps two users' (or
- * two cache folders') hives of one name apart while a restarted hive gets the same name. libuv
+ * have no length problem, so the digest of the run folder and the user keeps two users' (or two
+ * run folders') hives of one name apart while a restarted hive gets the same name. libuv
  * creates the pipe as its first instance, so a name someone else already holds fails to listen
  * rather than being shared, and the default pipe ACL lets only its creator (and admins) write.
  */
-function channelPipePath(cacheDir: string, hiveName: string, userName: string): string {
-  const digest = createHash("sha256").update(`${userName}\0${path.win32.resolve(cacheDir).toLowerCase()}`).digest("hex").slice(0, 16);
+function channelPipePath(runDir: string, hiveName: string, userName: string): string {
+  const digest = createHash("sha256").update(`${userName}\0${path.win32.resolve(runDir).toLowerCase()}`).digest("hex").slice(0, 16);
   return `\\\\.\\pipe\\rbee-hive-${hiveName}-${digest}`;
 }

@@ -1,8 +1,8 @@
 // The secrets a hive gives its workers (in their environment, WORKER_SECRET_ENV) and sends with
 // every request it relays to them. Each is HMAC-SHA256(hive key, worker id): a worker that
 // outlived its hive is still reachable by the restarted hive, which reads the same key from
-// `<cache>/run/hive-<name>.key` (created once, 0600, 32 random bytes) and recomputes the secret,
-// so no secret is ever written down. Used by the hive (spawn jobs and the request relay).
+// `<run folder>/hive-<name>.key` (--run-dir, default `<cache-dir>/run`; created once, 0600, 32
+// random bytes) and recomputes the secret, so no secret is ever written down. Used by the hive (spawn jobs and the request relay).
 import { createHmac, randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
@@ -48,10 +48,10 @@ export class WorkerSecrets {
   }
 }
 
-/** The hive key file for hive `hiveName`, beside its channel socket. */
-export function hiveKeyPath(cacheDir: string, hiveName: string): string {
+/** The hive key file for hive `hiveName` in its run folder, beside its channel socket. */
+export function hiveKeyPath(runDir: string, hiveName: string): string {
   // The hive name is validated (letters, digits, . _ -), so it is a safe file name.
-  return path.join(path.resolve(cacheDir), "run", `hive-${hiveName}.key`);
+  return path.join(path.resolve(runDir), `hive-${hiveName}.key`);
 }
 
 async function readKey(keyFile: string): Promise<Buffer | undefined> {

@@ -14,8 +14,10 @@ export interface HiveProcessOptions {
   workerThreads?: number;
   /** Slots per worker (`--worker-parallel`); default the worker's own. */
   workerParallel?: number;
-  /** The hive's catalogs, worker logs and channel socket (`--cache-dir`); default ~/.cache/rbee. */
+  /** The hive's catalogs and worker logs (`--cache-dir`); default ~/.cache/rbee. */
   cacheDir?: string;
+  /** The hive's channel socket and worker key (`--run-dir`): one per hive of a name on this machine; default `<cacheDir>/run`. */
+  runDir?: string;
   /** The most memory the hive offers the queen (`--memory-budget`): bytes, or text such as "512MiB". */
   memoryBudget?: number | string;
   /** Stop the hive's workers when it stops (`npm start`); tests of re-attaching leave them up. */
@@ -53,6 +55,7 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   if (options.workerThreads !== undefined) args.push("--worker-threads", String(options.workerThreads));
   if (options.workerParallel !== undefined) args.push("--worker-parallel", String(options.workerParallel));
   if (options.cacheDir !== undefined) args.push("--cache-dir", options.cacheDir);
+  if (options.runDir !== undefined) args.push("--run-dir", options.runDir);
   if (options.memoryBudget !== undefined) args.push("--memory-budget", String(options.memoryBudget));
   if (options.stopWorkersOnExit) args.push("--stop-workers-on-exit");
   const child: ResultPromise = execa(process.execPath, [HIVE_BIN, ...args], {

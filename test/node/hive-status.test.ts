@@ -53,6 +53,7 @@ describe("a hive's reports to its queen", () => {
         workerStopGraceMs: 1000,
         workerLoadStallMs: 300_000,
         cacheDir: join(dir, "cache"),
+        runDir: join(dir, "run"),
         stopWorkersOnExit: false,
         githubApiUrl: "http://127.0.0.1:9",
         memoryBudget: BUDGET,

@@ -30,8 +30,10 @@ export interface LocalCloud {
   modelSource: string;
   /** The tiny reranker's file: URL, for a worker of TINY_RERANKER. */
   rerankerSource: string;
-  /** The hive's cache folder: its catalogs, worker logs and channel socket. */
+  /** The hive's cache folder: its catalogs and worker logs. */
   cacheDir: string;
+  /** The hive's run folder, the default `<cacheDir>/run`: its channel socket and worker key. */
+  runDir: string;
   /** Stops the hive with `signal` (its workers stay up, being detached) and starts a new one. */
   restartHive(signal: "SIGTERM" | "SIGKILL"): Promise<void>;
   /** Stops the queen and starts a fresh one on the same port with the same state, as a deploy would. */
@@ -125,6 +127,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     modelSource: pathToFileURL(modelPath).href,
     rerankerSource: pathToFileURL(rerankerPath).href,
     cacheDir,
+    runDir: join(cacheDir, "run"),
     restartHive,
     restartQueen,
     stop,

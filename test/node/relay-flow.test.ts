@@ -41,7 +41,7 @@ describe("relay flow control through a real hive and workers", () => {
     for (let n = 0; n < 2; n += 1) workers.push(await cloud.client.spawnWorker({ hive: HIVE, model: TINY_MODEL, source: cloud.modelSource }));
     for (const worker of workers) await cloud.client.waitForWorkerReady(worker.id, 60_000);
     direct = workers[0] as { id: string; port: number };
-    secrets = await WorkerSecrets.load(hiveKeyPath(cloud.cacheDir, HIVE));
+    secrets = await WorkerSecrets.load(hiveKeyPath(cloud.runDir, HIVE));
   }, 120_000);
 
   afterAll(async () => {
