@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
 import { RbeeError } from "./errors.js";
-import { parseRequest } from "./validation.js";
+import { MAX_BODY_DEPTH, parseRequest } from "./validation.js";
 
 const Request = z.object({
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
@@ -38,5 +38,32 @@ describe("a union's refusal", () => {
   it("keeps a union's own message, and zod's where several options have the value's type", () => {
     expect(refusal({ named: true }).message).toBe("Invalid request body: named: must be a name or a number");
     expect(refusal({ either: [1, 2] }).message).toBe("Invalid request body: either: Invalid input");
+  });
+});
+
+describe("a body nested too deeply", () => {
+  const Loose = z.looseObject({ model: z.string() });
+  /** `[[…[]…]]`, `levels` arrays deep, built without recursion. */
+  function nestedArray(levels: number): unknown[] {
+    let value: unknown[] = [];
+    for (let level = 1; level < levels; level++) value = [value];
+    return value;
+  }
+
+  it("is refused with a 400 naming the field that holds it, however deep, without overflowing the stack", () => {
+    let refused: unknown;
+    try {
+      parseRequest(Loose, { model: "m", input: nestedArray(100_000) });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(RbeeError);
+    expect(refused).toMatchObject({ status: 400, code: "invalid_request", param: "input[0][0][0][0][0]" });
+    expect((refused as RbeeError).message).toBe(`Invalid request body: input[0][0][0][0][0]…: nested more than ${MAX_BODY_DEPTH} levels of objects and arrays deep`);
+  });
+
+  it("passes up to the limit, the body itself being the first level", () => {
+    expect(parseRequest(Loose, { model: "m", input: nestedArray(MAX_BODY_DEPTH - 1) })).toMatchObject({ model: "m" });
+    expect(() => parseRequest(Loose, { model: "m", input: nestedArray(MAX_BODY_DEPTH) })).toThrow(RbeeError);
   });
 });

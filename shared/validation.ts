@@ -1,6 +1,18 @@
 // Turns zod failures into messages that name the field, what was expected and what arrived.
 import type { z } from "zod";
 import { RbeeError } from "./errors.js";
+import { pathDeeperThan } from "./json-nesting.js";
+
+/**
+ * Most levels of objects and arrays a request body may nest, the body itself being one. Fields
+ * that take any JSON (a tool call's `input`, a content part's extra keys, which loose schemas
+ * keep) are relayed and stored with JSON.stringify, which overflows the stack a few thousand
+ * levels down; no request needs more than a JSON schema's MAX_SCHEMA_DEPTH (64) and a few levels
+ * around it.
+ */
+export const MAX_BODY_DEPTH = 128;
+/** Keys of a too-deep value's path that its 400 names: enough to point into the field that holds it. */
+const DEEP_PATH_SHOWN = 6;
 
 /** `messages[0].content`-style path of a zod issue. */
 export function issuePath(path: readonly PropertyKey[]): string {
@@ -62,12 +74,27 @@ function expectedOf(issue: z.core.$ZodIssue): string {
   return "something else";
 }
 
-/** Parses `value`, or throws a 400 `invalid_request` RbeeError naming the first bad field. */
+/**
+ * Parses `value`, or throws a 400 `invalid_request` RbeeError naming the first bad field. What
+ * parses is also refused when it nests deeper than MAX_BODY_DEPTH (measured after parsing, so a
+ * JSON schema too deep gets its own field's message first, and the fields a schema strips do not count).
+ */
 export function parseRequest<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) {
+    refuseDeepNesting(result.data);
+    return result.data;
+  }
   const issues = readableIssues(result.error.issues);
   const first = issues[0];
   const param = first && first.path.length > 0 ? issuePath(first.path) : undefined;
   throw new RbeeError(400, "invalid_request", `Invalid request body: ${describeIssues(issues)}`, { param });
+}
+
+function refuseDeepNesting(body: unknown): void {
+  const path = pathDeeperThan(body, MAX_BODY_DEPTH);
+  if (path === undefined) return;
+  const param = issuePath(path.slice(0, DEEP_PATH_SHOWN));
+  const shown = path.length > DEEP_PATH_SHOWN ? `${param}…` : param;
+  throw new RbeeError(400, "invalid_request", `Invalid request body: ${shown}: nested more than ${MAX_BODY_DEPTH} levels of objects and arrays deep`, { param });
 }

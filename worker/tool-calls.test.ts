@@ -2,11 +2,11 @@
 // a call the request requires is forced by grammar, so even random weights make a well-formed
 // one whose arguments fit the tool's schema; streamed pieces assemble into the same call; a
 // `tool` message's result goes back into the chat; tool_choice "none" gives text; a parameters
-// schema the grammar cannot enforce is refused naming the tool.
+// schema the grammar cannot enforce, or nested too deep to walk, is refused naming the tool.
 import OpenAI from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { json, MODEL_NAME, post, startWorker, writeTinyModel, type ErrorBody, type RunningWorker, type TinyModel } from "../test/support/running-worker.js";
+import { json, jsonHeaders, MODEL_NAME, post, startWorker, writeTinyModel, type ErrorBody, type RunningWorker, type TinyModel } from "../test/support/running-worker.js";
 import { ASK_WEATHER, expectValidCall, TIME_TOOL, WEATHER_TOOL } from "../test/support/tool-fixtures.js";
 
 let model: TinyModel;
@@ -135,6 +135,24 @@ describe("tool calls on the worker", () => {
     expect(error.message).toContain('Tool "lookup"');
     expect(error.message).toContain("tools[1].function.parameters.properties.code.pattern");
     expect(error.param).toBe("tools[1].function.parameters");
+  });
+
+  it("refuses a parameters schema or a response format nested thousands of levels deep with 400 naming it, streamed or not", async () => {
+    // The hostile probe's shape, which overflowed the stack of relaxedSchema: property `a` of
+    // property `a` of…, written as text since JSON.stringify itself overflows on it.
+    const deep = `${'{"type":"object","properties":{"a":'.repeat(2_500)}{"type":"string"}${"}}".repeat(2_500)}`;
+    const tool = `{"type":"function","function":{"name":"deep","parameters":${deep}}}`;
+    const cases: Array<[string, string]> = [
+      [`"tools":[${tool}]`, "tools[0].function.parameters"],
+      [`"tools":[${tool}],"stream":true`, "tools[0].function.parameters"],
+      [`"response_format":{"type":"json_schema","json_schema":{"name":"deep","schema":${deep}}}`, "response_format.json_schema.schema"],
+    ];
+    for (const [fields, param] of cases) {
+      const body = `{"model":${JSON.stringify(MODEL_NAME)},"messages":${JSON.stringify(ASK_WEATHER)},${fields}}`;
+      const response = await fetch(`${worker.url}/v1/chat/completions`, { method: "POST", headers: jsonHeaders(worker), body });
+      expect(response.status, param).toBe(400);
+      expect((await json<ErrorBody>(response)).error).toMatchObject({ code: "invalid_request", param });
+    }
   });
 
   it("calls a tool that is not strict with arguments of its schema's shape, its value bounds relaxed, as agents' tools need", async () => {

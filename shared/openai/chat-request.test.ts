@@ -5,9 +5,24 @@ import { ChatCompletionRequest, MAX_LOGIT_BIAS_TOKENS } from "./chat-request.js"
 import { CompletionRequest } from "./completion-request.js";
 import { EmbeddingRequest } from "./embedding-request.js";
 import { ignoredFields } from "./ignored-fields.js";
+import { MAX_SCHEMA_DEPTH } from "./json-schema-field.js";
 
 const TOOL = { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } };
 const base = { model: "m", messages: [{ role: "user", content: "hi" }] };
+
+/** `{"a": {"a": … {}}}`, `levels` objects deep, built without recursion. */
+function nestedObject(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let level = 1; level < levels; level++) value = { a: value };
+  return value;
+}
+
+/** A tool schema whose property `a` holds an object whose property `a`…, `properties` deep: the probe's shape. */
+function nestedParameters(properties: number): Record<string, unknown> {
+  let schema: Record<string, unknown> = { type: "string" };
+  for (let level = 0; level < properties; level++) schema = { type: "object", properties: { a: schema } };
+  return schema;
+}
 
 /** The param of the 400 a body gets, or undefined when it is accepted. */
 function refusedParam(body: Record<string, unknown>): string | undefined {
@@ -69,6 +84,30 @@ describe("the chat request schema", () => {
     expect(ChatCompletionRequest.parse({ ...base, stream: null }).stream).toBeNull();
     expect(CompletionRequest.parse({ model: "m", prompt: "p", stream: null }).stream).toBeNull();
     expect(refusedParam({ ...base, stream: "yes" })).toBe("stream");
+  });
+
+  it("refuses a tool's parameters or a response format's schema nested deeper than the limit, naming the field", () => {
+    const tool = (parameters: Record<string, unknown>) => ({ type: "function", function: { name: "deep", parameters } });
+    const format = (schema: Record<string, unknown>) => ({ type: "json_schema", json_schema: { name: "deep", schema } });
+    expect(refusedParam({ ...base, tools: [tool(nestedObject(MAX_SCHEMA_DEPTH))] })).toBeUndefined();
+    expect(refusedParam({ ...base, tools: [TOOL, tool(nestedObject(MAX_SCHEMA_DEPTH + 1))] })).toBe("tools[1].function.parameters");
+    expect(refusedParam({ ...base, response_format: format(nestedObject(MAX_SCHEMA_DEPTH)) })).toBeUndefined();
+    expect(refusedParam({ ...base, response_format: format(nestedObject(MAX_SCHEMA_DEPTH + 1)) })).toBe("response_format.json_schema.schema");
+    // The probe's sizes, which overflowed the worker's recursive schema walks, and far past them.
+    expect(refusedParam({ ...base, tools: [tool(nestedParameters(2_500))] })).toBe("tools[0].function.parameters");
+    expect(refusedParam({ ...base, response_format: format(nestedParameters(5_000)) })).toBe("response_format.json_schema.schema");
+    expect(refusedParam({ ...base, tools: [tool(nestedObject(100_000))] })).toBe("tools[0].function.parameters");
+    expect(() => parseRequest(ChatCompletionRequest, { ...base, tools: [tool(nestedParameters(2_500))] })).toThrow(
+      `tools[0].function.parameters: nested more than ${MAX_SCHEMA_DEPTH} levels of objects and arrays deep`,
+    );
+  });
+
+  it("refuses deep JSON in the keys a content part may carry, before anything relays it", () => {
+    const deep = { ...base, messages: [{ role: "user", content: [{ type: "text", text: "hi", extra: [nestedObject(100_000)] }] }] };
+    expect(refusedParam(deep)).toBe("messages[0].content[0].extra[0]");
+    expect(refusedParam({ ...base, messages: [{ role: "user", content: [{ type: "text", text: "hi", extra: nestedObject(8) }] }] })).toBeUndefined();
+    // Fields outside the API are stripped before the depth is measured: ignored, as any other.
+    expect(refusedParam({ ...base, cache_prompt: nestedObject(100_000) })).toBeUndefined();
   });
 
   it("strips fields outside the API and tells which they were", () => {

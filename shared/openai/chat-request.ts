@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { ChatMessage } from "./chat-messages.js";
 import { ChatTool, ChatToolChoice } from "./chat-tools.js";
+import { JsonSchemaField } from "./json-schema-field.js";
 import { KeepAliveField } from "./keep-alive.js";
 import { NoEffectFields, refused } from "./refused-fields.js";
 
@@ -35,7 +36,7 @@ export const JsonSchemaFormat = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 letters, digits, _ or -"),
   description: z.string().optional(),
   /** A JSON Schema; the worker refuses the parts it cannot enforce rather than ignore them. */
-  schema: z.record(z.string(), z.unknown()),
+  schema: JsonSchemaField,
   strict: z.boolean().nullish(),
 });
 

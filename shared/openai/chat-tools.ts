@@ -3,6 +3,7 @@
 // chat request and response schemas build on these; so do the queen's translations of other
 // API dialects (Responses, Anthropic Messages), which map their own tool shapes onto these.
 import { z } from "zod";
+import { JsonSchemaField } from "./json-schema-field.js";
 
 /** OpenAI's rule for function names; node-llama-cpp also needs them free of spaces. */
 export const ToolName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 letters, digits, _ or -");
@@ -12,7 +13,7 @@ export const ChatFunctionDefinition = z.object({
   name: ToolName,
   description: z.string().nullish(),
   /** The worker enforces it with a grammar, and refuses (400) the parts a grammar cannot enforce. */
-  parameters: z.record(z.string(), z.unknown()).nullish(),
+  parameters: JsonSchemaField.nullish(),
   /** Arguments always follow the schema here, strict or not: they are generated under its grammar. */
   strict: z.boolean().nullish(),
 });

@@ -3,6 +3,7 @@
 // serves are parsed, the others are parsed only to be refused by name (to-chat.ts); a type
 // nobody documents is a validation error listing the known ones.
 import { z } from "zod";
+import { JsonSchemaField } from "../../../shared/openai/json-schema-field.js";
 
 const CacheControl = { cache_control: z.unknown().optional() };
 
@@ -56,7 +57,7 @@ const Tool = z.looseObject({
   type: z.string().optional(),
   name: z.string().min(1).max(128),
   description: z.string().optional(),
-  input_schema: z.record(z.string(), z.unknown()).optional(),
+  input_schema: JsonSchemaField.optional(),
   ...CacheControl,
 });
 

@@ -4,6 +4,7 @@
 // the known ones. A message item may leave out `type`, as OpenAI allows.
 import { z } from "zod";
 import { JsonSchemaFormat } from "../../../shared/openai/chat-request.js";
+import { JsonSchemaField } from "../../../shared/openai/json-schema-field.js";
 
 const TextPart = z.looseObject({ type: z.enum(["input_text", "output_text"]), text: z.string() });
 const RefusalPart = z.looseObject({ type: z.literal("refusal"), refusal: z.string() });
@@ -67,7 +68,7 @@ const Tool = z.looseObject({
   type: z.string(),
   name: z.string().min(1).max(128).optional(),
   description: z.string().nullish(),
-  parameters: z.record(z.string(), z.unknown()).nullish(),
+  parameters: JsonSchemaField.nullish(),
   strict: z.boolean().nullish(),
 });
 
