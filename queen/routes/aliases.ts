@@ -1,7 +1,7 @@
 // /v1/models/:alias/alias (admin): give a model another name (PUT {"model": "<target>"}), read
 // it (GET) and remove it (DELETE). Clients then ask for the alias (aliases/model-aliases.ts);
-// /v1/models lists aliases beside the models. An alias names a model, never another alias, and
-// never a model the queen already knows by that name, so no request silently changes meaning.
+// /v1/models lists aliases beside the models. An alias names a model, never itself nor another
+// alias, and never a model the queen already knows by that name, so no request silently changes meaning.
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
@@ -13,6 +13,7 @@ import type { QueenEnv } from "../env.js";
 import { parseParam } from "../http/parse-param.js";
 import { readJson } from "../http/read-json.js";
 import { registryStub } from "../registry/stub.js";
+import { parseModelTarget } from "../scheduling/model-target.js";
 
 function aliasView(record: ModelAliasRecord) {
   return { object: "model_alias", alias: record.alias, model: record.model, updated_at: record.updatedAt.toISOString() };
@@ -22,6 +23,10 @@ export const aliasRoutes = new Hono<QueenEnv>()
   .put("/", async (c) => {
     const alias = parseParam("id", AliasName, c.req.param("id"));
     const { model } = parseRequest(AliasBody, await readJson(c));
+    // `loop@hive` names the model `loop` too: the alias would hide the model it means to name.
+    if (parseModelTarget(model).model === alias) {
+      throw new RbeeError(400, "invalid_alias", `'${alias}' cannot be an alias of itself ('${model}'); point it at another model.`, { param: "model" });
+    }
     forgetAliases();
     const aliases = await aliasTable(c.env.DB);
     if (aliases.has(model)) {

@@ -50,6 +50,16 @@ describe("model aliases", () => {
     expect(await errorOf(chained)).toMatchObject({ code: "invalid_alias", param: "model" });
   });
 
+  it("refuses an alias of itself, pinned to a hive or not, naming model", async () => {
+    for (const model of ["loop", "loop@alias-loop-hive"]) {
+      const self = await call("PUT", "/v1/models/loop/alias", { body: { model } });
+      expect(self.status, model).toBe(400);
+      expect(await errorOf(self), model).toMatchObject({ code: "invalid_alias", param: "model", message: expect.stringContaining("itself") });
+    }
+    expect((await listedModels()).some((model) => model.id === "loop")).toBe(false);
+    expect((await call("GET", "/v1/models/loop/alias")).status).toBe(404);
+  });
+
   it("leaves aliases to admins", async () => {
     const { key } = await createKey(["inference"]);
     expect((await call("PUT", "/v1/models/mine/alias", { key, body: { model: "alias-real-model" } })).status).toBe(403);
