@@ -60,7 +60,8 @@ export class QueenApi {
     if (response.status === 403) {
       return new CliError(EXIT.unreachable, code, `${message} This command needs a key with the admin scope: log in with an admin key (rbee login ${this.target.queenUrl}).`);
     }
-    if (response.status === 415 || (response.status === 404 && code === "not_found")) {
+    // What a queen of another version answers a call it does not know: no such route, other methods, another body type.
+    if (response.status === 415 || response.status === 405 || (response.status === 404 && code === "not_found")) {
       return new CliError(EXIT.failed, code, `${method} ${path}: ${message} Is ${this.target.queenUrl} an rbee queen of this version?`);
     }
     return new CliError(EXIT.failed, code, message);

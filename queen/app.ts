@@ -15,6 +15,7 @@ import { jsonBodyLimit } from "./http/body-limit.js";
 import { crossOrigin } from "./http/cross-origin.js";
 import { drainUnreadBody } from "./http/drain-unread-body.js";
 import { loadConfig } from "./http/load-config.js";
+import { notFoundOrMethodNotAllowed } from "./http/method-not-allowed.js";
 import { limitAddress } from "./limits/client-limits.js";
 import { requestId } from "./observability/request-id.js";
 import { aliasRoutes } from "./routes/aliases.js";
@@ -74,7 +75,8 @@ app.route("/v1/usage", usageRoutes);
 app.route("/v1/workers", workerRoutes);
 app.route("/v1/dashboard", dashboardRoutes);
 
-app.notFound((c) => c.json(openAiErrorBody(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));
+// A path that routes take with other methods is a 405 naming them (Allow); any other, a 404.
+app.notFound(notFoundOrMethodNotAllowed(app));
 
 app.onError((error, c) => {
   if (error instanceof RbeeError) return error.toResponse();

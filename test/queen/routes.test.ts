@@ -87,10 +87,94 @@ describe("queen routes", () => {
     expect(unknown.status).toBe(404);
   });
 
-  it("answers unknown routes with an OpenAI-style 404", async () => {
-    const response = await SELF.fetch("https://queen/v1/nope", { headers: auth });
-    expect(response.status).toBe(404);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("not_found");
+  it("refuses a JSON schema nested thousands of levels deep with 400 naming it, in every dialect, before relaying", async () => {
+    // Written as text: JSON.stringify itself overflows the stack on it, as the queen's relay would.
+    const deep = `${'{"type":"object","properties":{"a":'.repeat(2_500)}{"type":"string"}${"}}".repeat(2_500)}`;
+    const user = '"messages":[{"role":"user","content":"hi"}]';
+    const cases: Array<[string, string, string]> = [
+      ["/v1/chat/completions", `{"model":"m",${user},"tools":[{"type":"function","function":{"name":"t","parameters":${deep}}}]}`, "tools[0].function.parameters"],
+      ["/v1/chat/completions", `{"model":"m",${user},"response_format":{"type":"json_schema","json_schema":{"name":"f","schema":${deep}}}}`, "response_format.json_schema.schema"],
+      ["/v1/responses", `{"model":"m","input":"hi","tools":[{"type":"function","name":"t","parameters":${deep}}]}`, "tools[0].parameters"],
+      ["/v1/responses", `{"model":"m","input":"hi","text":{"format":{"type":"json_schema","name":"f","schema":${deep}}}}`, "text.format.schema"],
+      ["/v1/messages", `{"model":"m","max_tokens":5,${user},"tools":[{"name":"t","input_schema":${deep}}]}`, "tools[0].input_schema"],
+    ];
+    for (const [path, body, param] of cases) {
+      const response = await postJson(path, body);
+      expect(response.status, param).toBe(400);
+      expect(JSON.stringify(await response.json()), param).toContain(`${param}: nested more than 64 levels`);
+    }
+  });
+
+  it("refuses any JSON nested too deep to relay with 400, wherever a loose field keeps it", async () => {
+    const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    const cases: Array<[string, string, string]> = [
+      ["/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"hi","x":${deep}}]}]}`, "messages[0].content[0].x[0]"],
+      ["/v1/responses", `{"model":"m","input":[{"role":"user","content":"hi","x":${deep}}]}`, "input[0].x[0][0][0]"],
+      [
+        "/v1/messages",
+        `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"tool_use","id":"u1","name":"t","input":{"a":${deep}}}]}]}`,
+        "messages[1].content[0].input.a",
+      ],
+    ];
+    for (const [path, body, param] of cases) {
+      const response = await postJson(path, body);
+      expect(response.status, path).toBe(400);
+      expect(JSON.stringify(await response.json()), path).toContain(`${param}…: nested more than 128 levels`);
+    }
+  });
+
+  it("answers unknown routes with an OpenAI-style 404, whatever the method, though middleware covers /v1/*", async () => {
+    for (const method of ["GET", "POST", "DELETE"]) {
+      const response = await SELF.fetch("https://queen/v1/nope", { method, headers: auth });
+      expect(response.status, method).toBe(404);
+      expect(response.headers.get("allow"), method).toBeNull();
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("not_found");
+    }
+  });
+
+  it("answers a route's path with another method 405, naming the methods it takes in Allow", async () => {
+    const cases: Array<[method: string, path: string, allow: string]> = [
+      ["GET", "/v1/chat/completions", "POST"],
+      ["PUT", "/v1/chat/completions", "POST"],
+      ["DELETE", "/v1/chat/completions", "POST"],
+      ["POST", "/v1/models", "GET, HEAD"],
+      ["POST", "/health", "GET, HEAD"],
+      ["PUT", "/v1/keys", "GET, HEAD, POST"],
+      ["PATCH", "/v1/jobs", "GET, HEAD, POST"],
+      ["POST", "/metrics", "GET, HEAD"],
+      ["POST", "/v1/models/coder/alias", "GET, HEAD, PUT, DELETE"],
+      ["PATCH", "/v1/keys/key_123", "DELETE"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const response = await SELF.fetch(`https://queen${path}`, { method, headers: auth });
+      expect(response.status, `${method} ${path}`).toBe(405);
+      expect(response.headers.get("allow"), `${method} ${path}`).toBe(allow);
+      expect(await response.json()).toEqual({
+        error: { message: `${method} is not allowed on ${path}; it takes ${allow}.`, type: "invalid_request_error", param: null, code: "method_not_allowed" },
+      });
+    }
+  });
+
+  it("answers HEAD as GET, and HEAD on a path no GET route takes 405 without a body", async () => {
+    expect((await SELF.fetch("https://queen/health", { method: "HEAD" })).status).toBe(200);
+    const head = await SELF.fetch("https://queen/v1/chat/completions", { method: "HEAD", headers: auth });
+    expect(head.status).toBe(405);
+    expect(head.headers.get("allow")).toBe("POST");
+    expect(await head.text()).toBe("");
+  });
+
+  it("still checks the key first, answers a browser's preflight, and speaks Anthropic's shape under /v1/messages", async () => {
+    expect((await SELF.fetch("https://queen/v1/chat/completions")).status).toBe(401);
+    const preflight = await SELF.fetch("https://queen/v1/chat/completions", {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
+    const messages = await SELF.fetch("https://queen/v1/messages", { headers: auth });
+    expect(messages.status).toBe(405);
+    expect(messages.headers.get("allow")).toBe("POST");
+    expect(await messages.json()).toEqual({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining("GET is not allowed on /v1/messages") } });
   });
 
   it("issues a hive token once and stores only its hash", async () => {
