@@ -73,7 +73,7 @@ describe("what inference clients are told when a relay fails", () => {
     const text = await response.text();
     expectNoLayout(text, "secret-office-box");
     expect((JSON.parse(text) as { error: { code: string } }).error.code).toBe("hive_disconnected");
-  });
+  }, 20_000); // the request waits HIVE_RETURN_WAIT_MS for the hive to come back first
 
   it("rewords the error event of a stream cut mid-way and passes the rest through unchanged", async () => {
     const hive = await hiveServing("secret-stream-box", "cut-redact-model");
