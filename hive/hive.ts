@@ -23,14 +23,14 @@ import { LocalChannel } from "./workers/local-channel.js";
 import type { ConnectOptions } from "./config/options.js";
 import { pruneWorkerLogs } from "./processes/prune-worker-logs.js";
 import { stopThenExit } from "./processes/crash-guard.js";
-import { stopProcess } from "./processes/stop-process.js";
-import { findWorkerProcesses } from "./processes/worker-process-check.js";
+import { findWorkerProcesses, workerInstallationsIn } from "./processes/worker-process-check.js";
 import type { ProgressPrinter } from "./progress/progress-printer.js";
 import { createModelProvisioner } from "./provisioners/model/model-vendors.js";
 import { createWorkerProvisioner } from "./provisioners/worker/worker-catalog.js";
 import { type WorkerExit, WorkerExits } from "./workers/worker-exits.js";
 import { WorkerReadiness } from "./workers/worker-readiness.js";
 import { WorkerRelays } from "./workers/worker-relays.js";
+import { stopChannelWorkers } from "./workers/stop-channel-workers.js";
 import { hiveKeyPath, WorkerSecrets } from "./workers/worker-secrets.js";
 
 /** Jobs after whose end the model catalog may have changed (a spawn downloads a missing model). */
@@ -117,7 +117,7 @@ export class Hive {
       secretFor: (workerId) => this.requireSecrets().secretFor(workerId),
       heartbeatIntervalMs: () => this.heartbeatIntervalMs,
     });
-    const installations = { workerCatalogRoot: path.join(options.cacheDir, "workers") };
+    const installations = workerInstallationsIn(options.cacheDir);
     this.services = {
       models: createModelProvisioner({ cacheDir: options.cacheDir, env: process.env, log }),
       workers: createWorkerProvisioner({ cacheDir: options.cacheDir, githubApiUrl: options.githubApiUrl, env: process.env, log }),
@@ -193,17 +193,7 @@ export class Hive {
   }
 
   private async stopOwnWorkers(channelUrl: string): Promise<void> {
-    const own = (await findWorkerProcesses(this.services.installations)).filter((worker) => worker.hiveChannel === channelUrl);
-    await Promise.all(
-      own.map(async (worker) => {
-        const outcome = await stopProcess(worker.pid, this.options.workerStopGraceMs, new AbortController().signal, () => {}).catch((error: Error) => error);
-        this.services.log(
-          outcome instanceof Error
-            ? `could not stop worker ${worker.workerId ?? "?"} (pid ${worker.pid}): ${outcome.message}`
-            : `stopped worker ${worker.workerId ?? "?"} (pid ${worker.pid})${outcome.forced ? " with SIGKILL" : ""}`,
-        );
-      }),
-    );
+    await stopChannelWorkers(channelUrl, this.services.installations, this.options.workerStopGraceMs, (line) => this.services.log(line));
   }
 
   /** Worker processes attached to this hive's local channel; none when they cannot be listed (the hello then lists only workers heard). */

@@ -13,7 +13,7 @@ import { modelNameFromSource } from "../shared/models/model-name.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
 import { ModelName } from "../shared/protocol/worker-heartbeat.js";
 import { HiveKeeper } from "./local-cloud/hive-keeper.js";
-import { type HiveProcessOptions, startHiveProcess } from "./local-cloud/hive-process.js";
+import { type HiveProcessOptions, startHiveProcess, stopWorkersOfHive } from "./local-cloud/hive-process.js";
 import { lockStateFolder } from "./local-cloud/instance-lock.js";
 import { localAdminKey } from "./local-cloud/local-key.js";
 import { childrenNamed, startOrphanGuard } from "./local-cloud/orphan-guard.js";
@@ -225,7 +225,10 @@ try {
     log: (line) => console.log(line),
     giveUp: (reason) => {
       console.error(`npm start: ${reason}`);
-      void shutdown.run("error", EXIT.failed);
+      // A hive given up on stops no workers: stopped here, none is left holding the model's memory.
+      void stopWorkersOfHive(hiveOptions, (line) => console.log(`npm start: ${line}`))
+        .catch((error: unknown) => console.error(`npm start: could not stop the hive's workers: ${(error as Error).message}`))
+        .finally(() => shutdown.run("error", EXIT.failed));
     },
   });
 } catch (error) {

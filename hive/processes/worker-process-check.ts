@@ -13,6 +13,11 @@ export interface WorkerInstallations {
   workerCatalogRoot: string;
 }
 
+/** The installations of a hive whose catalogs are in `cacheDir`. */
+export function workerInstallationsIn(cacheDir: string): WorkerInstallations {
+  return { workerCatalogRoot: path.join(cacheDir, "workers") };
+}
+
 /** `running: false`: no process has that PID (any more); anything else that fails is a process that is not that worker. */
 export type WorkerProcessCheck = { ok: true } | { ok: false; reason: string; running: boolean };
 

@@ -8,6 +8,7 @@ import { lstatSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { RbeeError } from "../../shared/errors.js";
+import { formatHiveChannel, isWindowsPipePath } from "../../shared/hive-channel-address.js";
 
 /** Unix socket paths are limited to ~104–108 bytes by the kernel (sun_path); stay below. */
 const MAX_SOCKET_PATH_BYTES = 100;
@@ -51,6 +52,12 @@ export function channelSocketPath(runDir: string, hiveName: string, context: Soc
     );
   }
   return fallback;
+}
+
+/** The address (`--hive-channel`) the workers of hive `hiveName` listening in `runDir` are given: what LocalChannel.listen answers for its socket. */
+export function channelAddress(runDir: string, hiveName: string, context: SocketFolderContext = {}): string {
+  const socketPath = channelSocketPath(runDir, hiveName, context);
+  return formatHiveChannel(isWindowsPipePath(socketPath) ? { kind: "pipe", pipePath: socketPath } : { kind: "unix", socketPath });
 }
 
 /**

@@ -1,6 +1,11 @@
 // Runs `rbee-hive connect` as a real child process, for `npm start` and the end-to-end tests.
+import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
+import { parseConnectOptions } from "../../hive/config/options.js";
+import { workerInstallationsIn } from "../../hive/processes/worker-process-check.js";
+import { channelAddress } from "../../hive/workers/channel-socket-path.js";
+import { stopChannelWorkers } from "../../hive/workers/stop-channel-workers.js";
 import { EXIT_WITH_PARENT_ENV } from "../../shared/protocol/exit-with-parent.js";
 
 const HIVE_BIN = fileURLToPath(new URL("../../bin/rbee-hive.js", import.meta.url));
@@ -50,17 +55,26 @@ export interface HiveExit {
   signal: string | undefined;
 }
 
-export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
-  const args = ["connect", "--queen", options.queenUrl, "--name", options.name];
+/** `rbee-hive connect`'s arguments for `options`. */
+function connectArgs(options: HiveProcessOptions): string[] {
+  const args = ["--queen", options.queenUrl, "--name", options.name];
   if (options.workerThreads !== undefined) args.push("--worker-threads", String(options.workerThreads));
   if (options.workerParallel !== undefined) args.push("--worker-parallel", String(options.workerParallel));
   if (options.cacheDir !== undefined) args.push("--cache-dir", options.cacheDir);
   if (options.runDir !== undefined) args.push("--run-dir", options.runDir);
   if (options.memoryBudget !== undefined) args.push("--memory-budget", String(options.memoryBudget));
   if (options.stopWorkersOnExit) args.push("--stop-workers-on-exit");
-  const child: ResultPromise = execa(process.execPath, [HIVE_BIN, ...args], {
-    // The token goes by environment, not argv, so `ps` on a shared machine does not show it.
-    env: { ...options.env, RBEE_HIVE_TOKEN: options.token, ...(options.exitWithParent ? { [EXIT_WITH_PARENT_ENV]: String(process.pid) } : {}) },
+  return args;
+}
+
+/** The hive's environment beyond this process's own. The token goes by environment, not argv, so `ps` on a shared machine does not show it. */
+function hiveEnv(options: HiveProcessOptions): NodeJS.ProcessEnv {
+  return { ...options.env, RBEE_HIVE_TOKEN: options.token, ...(options.exitWithParent ? { [EXIT_WITH_PARENT_ENV]: String(process.pid) } : {}) };
+}
+
+export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
+  const child: ResultPromise = execa(process.execPath, [HIVE_BIN, "connect", ...connectArgs(options)], {
+    env: hiveEnv(options),
     stdin: "ignore",
     all: true,
     reject: false,
@@ -108,4 +122,14 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
       return stopped;
     },
   };
+}
+
+/**
+ * Stops the workers of the hive `options` start, found in the process table: for a hive given up
+ * on (npm start's HiveKeeper), which can no longer stop them itself. Its folders and grace are read
+ * as `rbee-hive connect` reads them, its config file and environment included.
+ */
+export async function stopWorkersOfHive(options: HiveProcessOptions, log: (line: string) => void): Promise<void> {
+  const hive = parseConnectOptions(connectArgs(options), { ...process.env, ...hiveEnv(options) }, hostname());
+  await stopChannelWorkers(channelAddress(hive.runDir, hive.name), workerInstallationsIn(hive.cacheDir), hive.workerStopGraceMs, log);
 }

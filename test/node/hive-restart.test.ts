@@ -1,7 +1,8 @@
 // Workers run detached from their hive: a hive that restarts (cleanly or after a crash) finds
 // them again on its fixed channel socket, their heartbeats reach the queen again, and serving
 // goes on from the same processes with their models still loaded. A hive started with
-// --stop-workers-on-exit takes its workers down with it instead.
+// --stop-workers-on-exit takes its workers down with it instead, and npm start stops those of a
+// hive it gave up on (killed, it could not).
 import { stat } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectChatAnswered, isAlive, type LocalCloud, processesMentioning, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
@@ -81,6 +82,24 @@ describe("a hive started with --stop-workers-on-exit", () => {
       await cloud.hive.stop();
       expect(isAlive(worker.pid)).toBe(false);
       expect(cloud.hiveLog.some((line) => line.includes(`stopped worker ${worker.id}`))).toBe(true);
+    } finally {
+      await cloud.stop();
+    }
+  });
+
+  it("leaves them when killed outright, and npm start, giving up on it, stops them in its stead", async () => {
+    const cloud = await startLocalCloud({ heartbeatIntervalMs: 500, hiveName: "crashing-hive", stopWorkersOnExit: true });
+    try {
+      const worker = await cloud.client.spawnWorker({ hive: "crashing-hive", model: TINY_MODEL, source: cloud.modelSource });
+      await cloud.client.waitForWorkerReady(worker.id, 60_000);
+      process.kill(cloud.hive.pid, "SIGKILL");
+      await cloud.hive.exited;
+      expect(isAlive(worker.pid)).toBe(true);
+      const { stopWorkersOfHive } = await import("../../scripts/local-cloud/hive-process.js");
+      const said: string[] = [];
+      await stopWorkersOfHive({ queenUrl: cloud.queen.url, name: "crashing-hive", token: "rbee_ht_unused", cacheDir: cloud.cacheDir }, (line) => said.push(line));
+      expect(isAlive(worker.pid)).toBe(false);
+      expect(said).toEqual([`stopped worker ${worker.id} (pid ${worker.pid})`]);
     } finally {
       await cloud.stop();
     }
