@@ -13,7 +13,8 @@ import { BODY_READ_TIMEOUT_MS, type BodyReadLimits, readBodyWithin } from "./bod
 
 export const jsonBodyLimit = createMiddleware<QueenEnv>(async (c, next) => {
   const request = c.req.raw;
-  if (request.body === null) return next();
+  // A GET or HEAD takes no body (a Request of either cannot be made with one); one sent anyway is drained after the answer.
+  if (request.body === null || request.method === "GET" || request.method === "HEAD") return next();
   const limits = bodyLimits(c.var.config.maxJsonBodyBytes, request.headers);
   const declared = declaredBodyLength(request.headers);
   if (declared !== undefined && declared > limits.maxBytes) throw limits.tooLarge();
