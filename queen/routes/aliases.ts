@@ -24,13 +24,19 @@ export const aliasRoutes = new Hono<QueenEnv>()
     const alias = parseParam("id", AliasName, c.req.param("id"));
     const { model } = parseRequest(AliasBody, await readJson(c));
     // `loop@hive` names the model `loop` too: the alias would hide the model it means to name.
-    if (parseModelTarget(model).model === alias) {
+    const target = parseModelTarget(model).model;
+    if (target === alias) {
       throw new RbeeError(400, "invalid_alias", `'${alias}' cannot be an alias of itself ('${model}'); point it at another model.`, { param: "model" });
     }
     forgetAliases();
     const aliases = await aliasTable(c.env.DB);
-    if (aliases.has(model)) {
-      throw new RbeeError(400, "invalid_alias", `'${model}' is itself an alias (of '${aliases.get(model) ?? ""}'); point '${alias}' at a model.`, { param: "model" });
+    if (aliases.has(target)) {
+      throw new RbeeError(400, "invalid_alias", `'${target}' is itself an alias (of '${aliases.get(target) ?? ""}'); point '${alias}' at a model.`, { param: "model" });
+    }
+    // Nor may an alias become another's target after the fact.
+    const pointing = [...aliases].find(([name, aliased]) => name !== alias && parseModelTarget(aliased).model === alias)?.[0];
+    if (pointing !== undefined) {
+      throw new RbeeError(409, "alias_conflict", `Alias '${pointing}' points at '${alias}': an alias of that name would make it an alias of an alias. Point '${pointing}' elsewhere first.`, { param: "alias" });
     }
     if (!aliases.has(alias) && aliases.size >= MAX_ALIASES) {
       throw new RbeeError(409, "too_many_aliases", `The queen holds at most ${MAX_ALIASES} aliases; delete one first.`);

@@ -48,6 +48,14 @@ describe("model aliases", () => {
     const chained = await call("PUT", "/v1/models/second/alias", { body: { model: "first" } });
     expect(chained.status).toBe(400);
     expect(await errorOf(chained)).toMatchObject({ code: "invalid_alias", param: "model" });
+    const pinned = await call("PUT", "/v1/models/second/alias", { body: { model: "first@alias-conflict-hive" } });
+    expect(pinned.status).toBe(400);
+    expect(await errorOf(pinned)).toMatchObject({ code: "invalid_alias", param: "model" });
+    // Nor may an alias take the name another alias points at: that one would become an alias of an alias.
+    expect((await call("PUT", "/v1/models/third/alias", { body: { model: "not-yet-served@alias-conflict-hive" } })).status).toBe(200);
+    const target = await call("PUT", "/v1/models/not-yet-served/alias", { body: { model: "alias-real-model" } });
+    expect(target.status).toBe(409);
+    expect(await errorOf(target)).toMatchObject({ code: "alias_conflict", param: "alias", message: expect.stringContaining("'third'") });
   });
 
   it("refuses an alias of itself, pinned to a hive or not, naming model", async () => {
