@@ -17,6 +17,8 @@ export interface QueenEnv {
     relayId: string;
     /** Set by the inference routes as they learn it (model, then the hive and worker serving it). */
     inference: InferenceFacts | undefined;
+    /** The request's body as text, read whole before the route by http/body-limit.ts; undefined for a request without one. */
+    bodyText: string | undefined;
     /** A stream whose client did not ask for its usage chunk, which the queen asked for (usage/unasked-usage.ts). */
     usageUnasked: boolean | undefined;
   };

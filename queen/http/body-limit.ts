@@ -11,15 +11,17 @@ import { REQUEST_TIMEOUT_HEADER } from "../../shared/openai/inference-headers.js
 import { requestDeadlineMs } from "../scheduling/request-deadline.js";
 import { BODY_READ_TIMEOUT_MS, type BodyReadLimits, readBodyWithin } from "./body-reading.js";
 
+const UTF8 = new TextDecoder();
+
 export const jsonBodyLimit = createMiddleware<QueenEnv>(async (c, next) => {
   const request = c.req.raw;
-  // A GET or HEAD takes no body (a Request of either cannot be made with one); one sent anyway is drained after the answer.
+  // A GET or HEAD takes no body; one sent anyway is drained after the answer.
   if (request.body === null || request.method === "GET" || request.method === "HEAD") return next();
   const limits = bodyLimits(c.var.config.maxJsonBodyBytes, request.headers);
   const declared = declaredBodyLength(request.headers);
   if (declared !== undefined && declared > limits.maxBytes) throw limits.tooLarge();
-  const body = await readBodyWithin(request.body, limits);
-  c.req.raw = new Request(request, { body });
+  // Read once, here; routes parse it with readJson (./read-json.ts).
+  c.set("bodyText", UTF8.decode(await readBodyWithin(request.body, limits)));
   return next();
 });
 

@@ -26,26 +26,35 @@ export async function readBodyWithin(body: ReadableStream<Uint8Array>, limits: B
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const allowedMs = Math.max(0, limits.deadlineMs - Date.now());
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(bodyTimeout(size, allowedMs)), allowedMs);
-  });
+  // At the deadline the read is cancelled, which ends the pending read: one timer, not a race per chunk.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => undefined);
+  }, allowedMs);
   try {
     for (;;) {
-      const { done, value } = await Promise.race([reader.read().catch((error: unknown) => Promise.reject(bodyCutOff(size, error))), timedOut]);
-      if (done) break;
-      size += value.byteLength;
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        throw timedOut ? bodyTimeout(size, allowedMs) : bodyCutOff(size, error);
+      }
+      if (timedOut) throw bodyTimeout(size, allowedMs);
+      if (chunk.done) break;
+      size += chunk.value.byteLength;
       if (size > limits.maxBytes) throw limits.tooLarge();
-      chunks.push(value);
+      chunks.push(chunk.value);
     }
   } catch (error) {
     // Frees the connection's pending read; the answer then closes it.
     reader.cancel().catch(() => undefined);
     throw error;
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimeout(timer);
   }
+  if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0];
   const whole = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
@@ -59,7 +68,7 @@ function bodyTimeout(receivedBytes: number, allowedMs: number): RbeeError {
   return new RbeeError(
     408,
     "body_timeout",
-    `The request body did not arrive in time: ${receivedBytes} bytes of it came in ${allowedMs / 1000} s, as long as a body may take ` +
+    `The request body did not arrive in time: ${receivedBytes} bytes of it came in ${Math.round(allowedMs / 100) / 10} s, as long as a body may take ` +
       `(${BODY_READ_TIMEOUT_MS / 1000} s, or the request's X-Request-Timeout if sooner).`,
   );
 }

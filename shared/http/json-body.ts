@@ -38,7 +38,11 @@ export function limitBodySize(maxBytes: number, tooLarge: TooLargeMessage = requ
 
 /** The parsed JSON body; throws 400 `invalid_json` when it does not parse. */
 export async function readJsonBody(c: Context, notJson: NotJsonMessage = malformedJson): Promise<unknown> {
-  const text = await c.req.text();
+  return parseJsonText(await c.req.text(), notJson);
+}
+
+/** `text` parsed as JSON; throws 400 `invalid_json` when it does not parse. */
+export function parseJsonText(text: string, notJson: NotJsonMessage = malformedJson): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
