@@ -37,6 +37,12 @@ function expectNoLayout(text: string, hiveName: string): void {
   expect(text).not.toMatch(/wrk_/);
 }
 
+/** What a request whose hive went away while answering, and did not come back, is told. */
+const HIVE_GONE = [
+  [502, "hive_disconnected"],
+  [503, "hive_offline"],
+];
+
 describe("what inference clients are told when a relay fails", () => {
   it("tells an inference key that a worker is unreachable without the hive's name or the worker's port", async () => {
     const hive = await hiveServing("secret-gaming-pc", "redact-model");
@@ -68,11 +74,11 @@ describe("what inference clients are told when a relay fails", () => {
     await hive.next("request");
     hive.ws.close(1001, "going away");
     const response = await responsePromise;
-    expect(response.status).toBe(502);
     expect(response.headers.get("retry-after")).toBe("1");
     const text = await response.text();
     expectNoLayout(text, "secret-office-box");
-    expect((JSON.parse(text) as { error: { code: string } }).error.code).toBe("hive_disconnected");
+    // The retry may reach the HiveSession before the Registry has heard the hive went (offline then).
+    expect(HIVE_GONE).toContainEqual([response.status, (JSON.parse(text) as { error: { code: string } }).error.code]);
   }, 20_000); // the request waits HIVE_RETURN_WAIT_MS for the hive to come back first
 
   it("rewords the error event of a stream cut mid-way and passes the rest through unchanged", async () => {
