@@ -25,11 +25,11 @@ export const jsonBodyLimit = createMiddleware<QueenEnv>(async (c, next) => {
   return next();
 });
 
-/** The bounds a body of a request with `headers` is read within, now. */
-export function bodyLimits(maxBytes: number, headers: Headers): BodyReadLimits {
+/** The bounds a body of a request with `headers`, arrived at `arrivedAtMs`, is read within. */
+export function bodyLimits(maxBytes: number, headers: Headers, arrivedAtMs = Date.now()): BodyReadLimits {
   return {
     maxBytes,
-    deadlineMs: bodyDeadlineMs(headers, Date.now()),
+    deadlineMs: bodyDeadlineMs(headers, arrivedAtMs),
     tooLarge: () => new RbeeError(413, "request_too_large", `Request body exceeds ${maxBytes} bytes (the queen's MAX_JSON_BODY_BYTES).`),
   };
 }

@@ -11,10 +11,11 @@ import { bodyLimits } from "./body-limit.js";
 import { readBodyWithin } from "./body-reading.js";
 
 export const drainUnreadBody = createMiddleware<QueenEnv>(async (c, next) => {
-  const limits = bodyLimits(c.var.config.maxJsonBodyBytes, c.req.raw.headers);
+  const arrivedAtMs = Date.now();
   await next();
   const request = c.req.raw;
   if (request.body === null || request.bodyUsed) return;
+  const limits = bodyLimits(c.var.config.maxJsonBodyBytes, request.headers, arrivedAtMs);
   const length = Number(request.headers.get("content-length") ?? Number.NaN);
   if (!Number.isFinite(length) || length <= 0 || length > limits.maxBytes) return;
   // A client gone mid-body, or too slow: nothing worth keeping alive.
