@@ -189,15 +189,26 @@ describe("ArtifactProvisioner.provision", () => {
     expect((await catalog.get(ID))?.status.state).toBe("available");
   });
 
+  it("answers an asker that cancelled once the fetch it stopped has wound down, with nothing listed by then", async () => {
+    vendor.abortDelayMs = 300;
+    const cancel = new AbortController();
+    const provisioned = provisioner.provision(request, cancel.signal, recorder());
+    await vendor.started.promise;
+    cancel.abort(new Error("job cancelled"));
+    await expect(provisioned).rejects.toThrow("job cancelled");
+    expect(await catalog.list()).toEqual([]);
+  });
+
   it("fetches afresh for an asker who comes while a cancelled fetch winds down", async () => {
     vendor.abortDelayMs = 300;
     const cancel = new AbortController();
     const cancelled = provisioner.provision(request, cancel.signal, recorder());
     await vendor.started.promise;
     cancel.abort(new Error("job cancelled"));
-    await expect(cancelled).rejects.toThrow("job cancelled");
     const listener = recorder();
+    // Asked while the cancelled fetch winds down (its asker is answered only after that).
     const next = provisioner.provision(request, live(), listener);
+    await expect(cancelled).rejects.toThrow("job cancelled");
     vendor.finish();
     expect((await next).status.state).toBe("available");
     expect(vendor.calls).toBe(2);

@@ -13,6 +13,9 @@ import type { ArtifactCatalog } from "./artifact-catalog.js";
 import { checkArtifactId } from "./artifact-id.js";
 import type { FetchRequest, VendorContext, VendorSource } from "./vendor-source.js";
 
+
+/** How long a cancelled asker waits for the fetch it stopped to wind down before it is answered anyway, ms. */
+const WIND_DOWN_WAIT_MS = 10_000;
 /** What one asker hears while the artifact is provisioned. */
 export type ProvisionListener = Omit<VendorContext, "signal">;
 
@@ -111,8 +114,17 @@ export class ArtifactProvisioner<T extends Artifact> {
     const cancelled = new Promise<never>((_, reject) => {
       onAbort = () => {
         shared.listeners.delete(listener);
-        if (shared.listeners.size === 0) shared.controller.abort(signal.reason);
-        reject(signal.reason);
+        if (shared.listeners.size > 0) return reject(signal.reason);
+        // The last asker stops the fetch, and is answered once it has wound down (at most
+        // WIND_DOWN_WAIT_MS, should a vendor be slow to stop): a job reported cancelled then has
+        // left nothing behind, its catalog entry removed first.
+        shared.controller.abort(signal.reason);
+        const answer = () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        };
+        const timer = setTimeout(answer, WIND_DOWN_WAIT_MS);
+        void shared.promise.then(answer, answer);
       };
       signal.addEventListener("abort", onAbort, { once: true });
     });
