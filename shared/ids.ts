@@ -4,7 +4,7 @@
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
 const ID_BODY_LENGTH = 20;
 
-export type IdPrefix = "wrk" | "req" | "hive" | "job" | "key" | "resp" | "msg" | "fc";
+export type IdPrefix = "wrk" | "req" | "hive" | "job" | "key" | "resp" | "msg" | "fc" | "fco";
 
 /** A new id such as `wrk_3k9x…`: 20 base-36 characters (~103 bits) from the platform CSPRNG. */
 export function newId(prefix: IdPrefix): string {

@@ -78,6 +78,43 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       expect(second.usage?.input_tokens).toBeGreaterThan((alone.usage?.input_tokens ?? 0) + (first.usage?.output_tokens ?? 0));
     });
 
+    it("lists a response's input items, its previous turns included, newest first, a page at a time", async () => {
+      const first = await openai.responses.create({ ...ask, input: [{ role: "developer", content: "Answer in English." }, { role: "user", content: "Say something." }] });
+      const second = await openai.responses.create({ ...ask, input: "And more?", previous_response_id: first.id });
+
+      const listed = await openai.responses.inputItems.list(second.id);
+      // What the second turn was made from: the first turn's input and output, then its own input.
+      const expected = [
+        { type: "message", role: "developer", content: [{ type: "input_text", text: "Answer in English." }], status: "completed" },
+        { type: "message", role: "user", content: [{ type: "input_text", text: "Say something." }], status: "completed" },
+        { type: "message", role: "assistant", id: first.output[0]?.id, content: [{ type: "output_text", text: first.output_text }] },
+        { type: "message", role: "user", content: [{ type: "input_text", text: "And more?" }], status: "completed" },
+      ].reverse();
+      expect(listed.data).toMatchObject(expected);
+      expect(listed.data.map((item) => item.id)).toEqual(expect.arrayContaining([expect.stringMatching(/^msg_/)]));
+      expect(listed.has_more).toBe(false);
+      // The ids are the stored items' own: the first turn's input has the same ids listed under it.
+      const firstListed = await openai.responses.inputItems.list(first.id, { order: "asc" });
+      expect(firstListed.data.map((item) => item.id)).toEqual(listed.data.slice(2).reverse().map((item) => item.id));
+
+      // Pages of two, oldest first, each from the last id of the one before.
+      const page = await openai.responses.inputItems.list(second.id, { order: "asc", limit: 2 });
+      expect(page.data.map((item) => item.id)).toEqual([...listed.data].reverse().slice(0, 2).map((item) => item.id));
+      expect(page.has_more).toBe(true);
+      const rest = await openai.responses.inputItems.list(second.id, { order: "asc", limit: 2, after: page.data[1]?.id });
+      expect(rest.data.map((item) => item.id)).toEqual([...listed.data].reverse().slice(2).map((item) => item.id));
+      expect(rest.has_more).toBe(false);
+      // The SDK's own paging walks them all.
+      const walked: string[] = [];
+      for await (const item of openai.responses.inputItems.list(second.id, { limit: 1 })) walked.push(item.id ?? "");
+      expect(walked).toEqual(listed.data.map((item) => item.id));
+
+      await expect(openai.responses.inputItems.list(second.id, { after: "msg_nowhere" })).rejects.toMatchObject({ status: 400, param: "after" });
+      await expect(openai.responses.inputItems.list(second.id, { limit: 101 })).rejects.toMatchObject({ status: 400, param: "limit" });
+      await expect(openai.responses.inputItems.list(second.id, { include: ["message.output_text.logprobs"] })).rejects.toMatchObject({ status: 400, param: "include" });
+      await expect(openai.responses.inputItems.list("resp_unknown")).rejects.toMatchObject({ status: 404 });
+    });
+
     it("gets and deletes a stored response for its own key only, and forgets store:false ones", async () => {
       const made = await openai.responses.create(ask);
       expect((await openai.responses.retrieve(made.id)).output_text).toBe(made.output_text);

@@ -1,4 +1,5 @@
-// POST /v1/responses (the OpenAI Responses API), GET and DELETE /v1/responses/:id. A request is
+// POST /v1/responses (the OpenAI Responses API), GET and DELETE /v1/responses/:id, and GET
+// /v1/responses/:id/input_items (input-items.ts). A request is
 // translated into a chat completion (to-chat.ts), after the stored conversation of its
 // previous_response_id, and placed through the same relay core as /v1/chat/completions
 // (routes/inference-relay.ts); the answer is translated back, whole or as typed events, and
@@ -15,6 +16,7 @@ import { readJson } from "../../http/read-json.js";
 import { relayInference } from "../../routes/inference-relay.js";
 import { meterUsage } from "../../usage/meter-usage.js";
 import { translateAnswer } from "../dialect-answer.js";
+import { inputItemsPage, storedInputItems } from "./input-items.js";
 import { InputItem, ResponsesRequest } from "./request.js";
 import { newResponseIdentity, responseFromChat, type ResponseObject } from "./response-object.js";
 import { responseStoreStub } from "./response-store.js";
@@ -34,7 +36,7 @@ export const responsesRoutes = new Hono<QueenEnv>()
     const identity = newResponseIdentity(request);
     const keep = async (response: ResponseObject): Promise<void> => {
       if (request.store === false || response.status === "failed") return;
-      const items = [...previousItems, ...inputItemsOf(request), ...response.output];
+      const items = [...previousItems, ...storedInputItems(inputItemsOf(request)), ...response.output];
       const kept = await store.put(identity.id, { response: JSON.stringify(response), items: JSON.stringify(items) }).catch((error: unknown) => {
         console.error(`could not store response ${identity.id}`, error);
         return false;
@@ -55,6 +57,14 @@ export const responsesRoutes = new Hono<QueenEnv>()
     const stored = await responseStoreStub(c.env, c.var.apiKey.id).get(c.req.param("id"));
     if (stored === null) throw responseNotFound(c.req.param("id"));
     return new Response(stored.response, { headers: { "content-type": "application/json" } });
+  })
+  .get("/:id/input_items", async (c) => {
+    const id = c.req.param("id");
+    const stored = await responseStoreStub(c.env, c.var.apiKey.id).get(id);
+    if (stored === null) throw responseNotFound(id);
+    const { output } = JSON.parse(stored.response) as { output: unknown[] };
+    const include = [...(c.req.queries("include") ?? []), ...(c.req.queries("include[]") ?? [])];
+    return c.json(inputItemsPage(id, JSON.parse(stored.items) as unknown[], output.length, (name) => c.req.query(name), include));
   })
   .delete("/:id", async (c) => {
     const id = c.req.param("id");
