@@ -17,7 +17,7 @@ import { drainUnreadBody } from "./http/drain-unread-body.js";
 import { loadConfig } from "./http/load-config.js";
 import { notFoundOrMethodNotAllowed } from "./http/method-not-allowed.js";
 import { limitAddress } from "./limits/client-limits.js";
-import { requestId } from "./observability/request-id.js";
+import { refuseInvalidRequestId, requestId } from "./observability/request-id.js";
 import { aliasRoutes } from "./routes/aliases.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { METRICS_PATH } from "./auth/route-scope.js";
@@ -49,6 +49,8 @@ app.use(HIVE_CONNECT_PATH, limitAddress);
 app.route(HIVE_CONNECT_PATH, hiveConnectRoutes);
 // Before authentication, so that even a missing key reads in Anthropic's error shape there.
 app.use("/v1/messages/*", anthropicErrors);
+// Inside CORS and the Anthropic shape, so that a page and a Messages client can read the refusal.
+app.use("/v1/*", refuseInvalidRequestId);
 app.use("/v1/*", async (c, next) => (c.req.path === HIVE_CONNECT_PATH ? next() : requireApiKey(c, next)));
 app.use("/v1/*", jsonBodyLimit);
 // Prometheus's scrape: an admin key, or a key with only the `metrics` scope.

@@ -20,6 +20,11 @@ import { bearerToken, hashesMatch, sha256Hex } from "./secrets.js";
 export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
   const presented = bearerToken(c.req.header("authorization")) ?? nonEmpty(c.req.header("x-api-key"));
   if (presented === undefined) {
+    const sent = c.req.header("authorization");
+    if (sent !== undefined && sent.trim() !== "") {
+      // A key was sent, but not as a bearer token: say what was wrong with it, not that it is missing.
+      throw new RbeeError(401, "malformed_authorization", `The Authorization header is not \`Bearer <key>\`: ${describeAuthorization(sent)}. Send the key as \`Authorization: Bearer <key>\` (or \`x-api-key: <key>\`).`);
+    }
     throw new RbeeError(401, "missing_api_key", "No API key: send it as `Authorization: Bearer <key>` (or `x-api-key: <key>`).");
   }
   const { config } = c.var;
@@ -85,4 +90,14 @@ async function authenticate(
   }
   touchLastUsed(env.DB, ctx, stored.id, nowMs);
   return { id: stored.id, scopes: stored.scopes, limits: stored.limits };
+}
+
+/** What is wrong with an Authorization header that holds no bearer token, without quoting the secret in it. */
+function describeAuthorization(header: string): string {
+  const words = header.trim().split(/\s+/);
+  if (/^Bearer$/i.test(words[0] ?? "")) return words.length === 1 ? "it has no key after 'Bearer'" : "it holds more than one key (was the header sent twice?)";
+  const scheme = words[0] ?? "";
+  // Only a word that reads as a scheme (Basic, Token) is quoted: anything else may be the secret.
+  if (words.length > 1 && /^[A-Za-z-]{1,20}$/.test(scheme)) return `its scheme is '${scheme}', not 'Bearer'`;
+  return "it does not start with 'Bearer '";
 }

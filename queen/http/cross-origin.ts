@@ -36,16 +36,20 @@ export const crossOrigin = createMiddleware<QueenEnv>((c, next) => {
   if (c.req.header("origin") === undefined || c.req.path === HIVE_CONNECT_PATH) return next();
   const allowed = c.var.config.corsOrigins;
   if (allowed !== "*" && allowed.length === 0) return next();
-  return (allowed === "*" ? anyOrigin : corsFor(allowed))(c, () => answeredExposingRetryAfter(c, next));
+  return (allowed === "*" ? anyOrigin : corsFor(allowed))(c, () => answeredExposing(c, next));
 });
 
 /**
- * A page reads only the response headers the answer names. The SDKs time their retry of a 429 or
- * a 503 by Retry-After; the queen's other headers are named where they are set.
+ * Headers of the answers of many routes that a page reads only when the answer names them: the
+ * SDKs time their retry of a 429 or a 503 by Retry-After, and a 405 names the methods its path
+ * takes in Allow. The queen's other headers are named where they are set.
  */
-async function answeredExposingRetryAfter(c: Context<QueenEnv>, next: Next): Promise<void> {
+const EXPOSED_WHEN_SET = ["retry-after", "allow"];
+
+async function answeredExposing(c: Context<QueenEnv>, next: Next): Promise<void> {
   await next();
-  if (!c.res.headers.has("retry-after")) return;
+  const present = EXPOSED_WHEN_SET.filter((name) => c.res.headers.has(name));
+  if (present.length === 0) return;
   const exposed = c.res.headers.get("access-control-expose-headers");
-  c.header("access-control-expose-headers", exposed ? `${exposed}, retry-after` : "retry-after");
+  c.header("access-control-expose-headers", [...(exposed ? [exposed] : []), ...present].join(", "));
 }

@@ -1,7 +1,11 @@
 // Gives every request to the queen an id: the client's own `X-Request-Id` when it sends a valid
-// one (a request with an invalid one is refused with 400 naming the header), else a new `req_…`.
-// Every answer carries it back in `X-Request-Id`; the inference log line (inference-outcome.ts)
-// and the queen's other log lines about the request name it.
+// one, else a new `req_…`. Every answer carries it back in `X-Request-Id`; the inference log line
+// (inference-outcome.ts) and the queen's other log lines about the request name it.
+//
+// A /v1 request with an invalid one is refused with 400 naming the header, but only by
+// refuseInvalidRequestId, which app.ts mounts inside the CORS and Anthropic-error middleware: the
+// refusal must reach a browser page as a readable answer (not a "connection error"), and a
+// Messages client in Anthropic's shape. Until then the request carries an id of the queen's.
 //
 // The relay id is what the hive and the worker know the request by: the hive frames' requestId
 // (shared/protocol/hive-frames.ts), which the hive passes to the worker as `X-Request-Id`. It must
@@ -23,18 +27,24 @@ export const requestId = createMiddleware<QueenEnv>(async (c, next) => {
   echoRequestId(c, id);
 });
 
-function requestIdsOf(sent: string | undefined): { id: string; relayId: string } {
-  if (sent === undefined) {
-    const made = newId("req");
-    return { id: made, relayId: made };
-  }
-  if (!REQUEST_ID_PATTERN.test(sent)) {
+/** The 400 for a request whose X-Request-Id is not safe to log or to pass on. */
+export const refuseInvalidRequestId = createMiddleware<QueenEnv>(async (c, next) => {
+  const sent = c.req.header(REQUEST_ID_HEADER);
+  if (sent !== undefined && !REQUEST_ID_PATTERN.test(sent)) {
     throw new RbeeError(
       400,
       "invalid_request_id",
       `Header '${REQUEST_ID_HEADER}' must be 1 to 128 letters, digits, '.', '_', ':' or '-' (a UUID works); leave it out and the queen makes one.`,
       { param: REQUEST_ID_HEADER },
     );
+  }
+  await next();
+});
+
+function requestIdsOf(sent: string | undefined): { id: string; relayId: string } {
+  if (sent === undefined || !REQUEST_ID_PATTERN.test(sent)) {
+    const made = newId("req");
+    return { id: made, relayId: made };
   }
   return { id: sent, relayId: newId("req") };
 }

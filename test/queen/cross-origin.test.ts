@@ -91,6 +91,13 @@ describe("browser pages of other origins (CORS)", () => {
     expect((await refusing.request("/busy")).headers.get("access-control-expose-headers")).toBeNull();
   });
 
+  it("lets a page read the methods a 405 names in Allow", async () => {
+    const response = await SELF.fetch("https://queen/v1/chat/completions", { headers: { ...auth, origin: PAGE } });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("POST");
+    expect(response.headers.get("access-control-expose-headers")?.split(/,\s*/)).toContain("allow");
+  });
+
   it("adds nothing for a client that sends no Origin: servers, SDKs outside browsers, curl", async () => {
     const response = await SELF.fetch("https://queen/v1/models", { headers: auth });
     expect(response.status).toBe(200);

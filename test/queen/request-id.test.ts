@@ -76,4 +76,24 @@ describe("request ids", () => {
     const long = await SELF.fetch("https://queen/v1/models", { headers: { ...auth, [REQUEST_ID_HEADER]: "a".repeat(129) } });
     expect(long.status).toBe(400);
   });
+
+  it("refuses it readably for a browser page, in Anthropic's shape under /v1/messages, with an id of the queen's", async () => {
+    const fromPage = await SELF.fetch("https://queen/v1/chat/completions", {
+      method: "POST",
+      headers: { ...auth, origin: "https://chat.example.com", "content-type": "application/json", [REQUEST_ID_HEADER]: "has space" },
+      body: "{}",
+    });
+    expect(fromPage.status).toBe(400);
+    expect(fromPage.headers.get("access-control-allow-origin")).toBe("*");
+    expect(fromPage.headers.get(REQUEST_ID_HEADER)).toMatch(/^req_/);
+    expect(await errorOf(fromPage)).toMatchObject({ code: "invalid_request_id", param: REQUEST_ID_HEADER });
+
+    const messages = await SELF.fetch("https://queen/v1/messages", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json", [REQUEST_ID_HEADER]: "has space" },
+      body: "{}",
+    });
+    expect(messages.status).toBe(400);
+    expect(await messages.json()).toEqual({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining(REQUEST_ID_HEADER) } });
+  });
 });

@@ -25,6 +25,24 @@ describe("queen routes", () => {
     });
   });
 
+  it("says what is wrong with an Authorization header that holds no bearer token, without quoting the key", async () => {
+    const cases: Array<[header: string, says: string]> = [
+      ["Bearer rbee_sk_secret, Bearer rbee_sk_secret", "more than one key"],
+      ["rbee_sk_secret", "does not start with 'Bearer '"],
+      ["Token rbee_sk_secret", "its scheme is 'Token'"],
+      ["Basic cmJlZTpzZWNyZXQ=", "its scheme is 'Basic'"],
+      ["Bearer", "no key after 'Bearer'"],
+    ];
+    for (const [header, says] of cases) {
+      const response = await SELF.fetch("https://queen/v1/models", { headers: { authorization: header } });
+      expect(response.status, header).toBe(401);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code, header).toBe("malformed_authorization");
+      expect(error.message, header).toContain(says);
+      expect(error.message, header).not.toContain("secret");
+    }
+  });
+
   it("refuses a wrong key", async () => {
     const response = await SELF.fetch("https://queen/v1/models", { headers: { authorization: "Bearer nope" } });
     expect(response.status).toBe(401);
