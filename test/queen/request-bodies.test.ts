@@ -47,6 +47,28 @@ describe("request bodies", () => {
     expect((await errorOf(response)).code).toBe("request_too_large");
   });
 
+  it("refuses a body that is not plain UTF-8 JSON naming why: compressed, another charset, bytes that are not UTF-8", async () => {
+    const json = encoder.encode('{"model":"m","messages":[{"role":"user","content":"caf\u00e9"}]}');
+    const send = (body: Uint8Array, headers: Record<string, string>) =>
+      SELF.fetch("https://queen/v1/chat/completions", { method: "POST", headers: { ...auth, "content-type": "application/json", ...headers }, body });
+    const gzipped = new Uint8Array(await new Response(new Blob([json]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+    const compressed = await send(gzipped, { "content-encoding": "gzip" });
+    expect(compressed.status).toBe(415);
+    expect(await errorOf(compressed)).toMatchObject({ code: "unsupported_content_encoding", message: expect.stringContaining("Content-Encoding 'gzip'") });
+
+    const latin1 = await send(encoder.encode('{"model":"m"}'), { "content-type": "application/json; charset=iso-8859-1" });
+    expect(latin1.status).toBe(415);
+    expect(await errorOf(latin1)).toMatchObject({ code: "unsupported_charset", message: expect.stringContaining("'iso-8859-1'") });
+
+    const notUtf8 = await send(new Uint8Array([...encoder.encode('{"model":"m","x":"caf'), 0xe9, ...encoder.encode('"}')]), {});
+    expect(notUtf8.status).toBe(400);
+    expect((await errorOf(notUtf8)).code).toBe("invalid_encoding");
+
+    // UTF-8 said outright, in any spelling, is read as ever: the model is unknown, not the body.
+    const utf8 = await send(json, { "content-type": 'application/json; charset="UTF-8"' });
+    expect((await errorOf(utf8)).code).not.toMatch(/encoding|charset/);
+  });
+
   it("answers a request without a key 401 by its deadline, however slowly its body comes", async () => {
     const startedAt = Date.now();
     // A declared length within the cap: the queen reads such a body away after answering, to keep the connection.
