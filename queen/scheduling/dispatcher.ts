@@ -15,9 +15,14 @@ export interface WorkerSource {
   workersOf(model: string): LiveWorker[];
   /** Whether any worker ever served `model`: a model never seen is answered 404. */
   knowsModel(model: string): boolean;
+  /** Whether a hive of that name is connected now: `model@hive` on one that is not cannot be placed. */
+  isHiveOnline(hiveName: string): boolean;
 }
 
 export type Refusal = Extract<LeaseOutcome, { ok: false }>;
+
+/** The refusal of `model@hive` for a hive that is not connected. */
+export const HIVE_NOT_CONNECTED = "hive_not_connected";
 
 /**
  * What to do about a request for a model with no worker serving or loading: "spawning" (a worker
@@ -263,6 +268,10 @@ export class Dispatcher {
     const onHive = hive === undefined ? workers : workers.filter((worker) => worker.hiveName === hive);
     if (eligibleWorkers(onHive, request, this.view).length > 0) return {};
     if (onHive.some((worker) => worker.state === "loading")) return { spawnWait: true };
+    if (hive !== undefined && !this.options.source.isHiveOnline(hive)) {
+      // The route tells an unknown hive (404) from one that is registered but away (routes/inference-relay.ts).
+      return { refusal: refusal(503, HIVE_NOT_CONNECTED, `No hive named '${hive}' is connected (model@hive pins the hive named after the last '@').`, NO_WORKER_RETRY_AFTER_SECONDS) };
+    }
     if (hive !== undefined) {
       return { refusal: refusal(503, "no_worker_available", `No worker of model '${model}' is ready on hive '${hive}'.`) };
     }

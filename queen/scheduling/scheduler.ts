@@ -78,6 +78,7 @@ export class Scheduler {
       source: {
         workersOf: (model) => table.byModel(model).filter((worker) => this.placeable(worker)),
         knowsModel: (model) => deps.knowsModel(model) || Boolean(this.policyOf(model)?.source) || deps.hives().some((hive) => hive.models.some((each) => each.name === model)),
+        isHiveOnline: deps.isHiveOnline,
       },
     });
     this.spawner = new Spawner(

@@ -61,6 +61,7 @@ function setup(workers: LiveWorker[], options: { maxQueue?: number; seen?: strin
     source: {
       workersOf: (model) => table.workers.filter((candidate) => candidate.model === model),
       knowsModel: (model) => table.workers.some((candidate) => candidate.model === model) || (options.seen ?? ["m"]).includes(model),
+      isHiveOnline: (hiveName) => ["hive-a", "hive-b", "hive-c"].includes(hiveName),
     },
     ...(options.onNoWorker ? { onNoWorker: options.onNoWorker } : {}),
   });
@@ -203,6 +204,7 @@ describe("leases and placement", () => {
     expect(target).toEqual({ model: "m", hive: "hive-b" });
     expect((await leaseOf(ask("key-1", target).outcome)).workerId).toBe("wrk_b");
     expect(await ask("key-1", { hive: "hive-c" }).outcome).toMatchObject({ ok: false, code: "no_worker_available" });
+    expect(await ask("key-1", { hive: "hive-gone" }).outcome).toMatchObject({ ok: false, status: 503, code: "hive_not_connected", retryAfterSeconds: expect.any(Number) });
   });
 
   it("reads `name@suffix` as a model of that whole name when such a model is known and `name` is not", async () => {
