@@ -111,7 +111,7 @@ export function failoverStream(options: FailoverStreamOptions): Response {
   // An answer that cannot be continued (it offers tools) can still be resumed.
   if (!first.ok || !first.body || !isEventStream(first) || (!original && !options.resume)) return first;
   const spliced = new SplicedStream(original, first.body, options);
-  return new Response(spliced.body, { status: first.status, statusText: first.statusText, headers: first.headers });
+  return new Response(spliced.body, { status: first.status, headers: first.headers });
 }
 
 /** One worker's stream feeding the client's: the first worker's, or a continuation's (or the rest of either, resumed). */

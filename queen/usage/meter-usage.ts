@@ -27,8 +27,9 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
     const observed = observeUsage(response.body, kind, promptTokensOf(response.headers));
     usage = observed.usage;
     firstChunkAtMs = observed.firstChunkAtMs;
-    // Same status and headers; only the body is the observed copy of the same bytes.
-    c.res = new Response(observed.body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    // Same status and headers; only the body is the observed copy of the same bytes. The status
+    // text is left to workerd (a relayed answer has none, and an empty one reads "HTTP/1.1 200 ").
+    c.res = new Response(observed.body, { status: response.status, headers: response.headers });
   }
   // After the assignment: Hono copies the headers of the response it replaces into the new one.
   if (c.res.headers.has(PROMPT_TOKENS_HEADER)) c.res.headers.delete(PROMPT_TOKENS_HEADER);

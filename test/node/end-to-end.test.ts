@@ -1,5 +1,6 @@
 // The walking skeleton, for real: the official OpenAI client → queen (workerd) → hive process
 // → worker process (llama.cpp, tiny model) and back.
+import { type IncomingMessage, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import OpenAI from "openai";
@@ -53,6 +54,20 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
     expect(completion.usage?.prompt_tokens).toBeGreaterThan(0);
     expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
     expect(completion.usage?.total_tokens).toBe((completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0));
+  });
+
+  it("answers relayed requests with a status line that names its reason, as the queen's own answers do", async () => {
+    for (const stream of [false, true]) {
+      const { statusCode, statusMessage } = await new Promise<IncomingMessage>((resolve, reject) => {
+        const outgoing = httpRequest(`${cloud.queen.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${cloud.apiKey}`, "content-type": "application/json" } }, (response) => {
+          response.resume();
+          response.on("end", () => resolve(response));
+        });
+        outgoing.on("error", reject);
+        outgoing.end(JSON.stringify({ ...greedy, max_tokens: 4, stream }));
+      });
+      expect([statusCode, statusMessage], `stream: ${stream}`).toEqual([200, "OK"]);
+    }
   });
 
   it("streams exactly the text the same greedy request returns without streaming", async () => {
