@@ -176,6 +176,20 @@ describe("Anthropic Messages ↔ chat completions, tool calls", () => {
     expect(message.stop_reason).toBe("tool_use");
     expect(message.usage.output_tokens).toBe(12);
   });
+
+  it("ends a failed stream with Anthropic's error event, the queen's code kept in its message as in whole errors", async () => {
+    const failing = () =>
+      scriptedStream([
+        chunk({ role: "assistant", content: "" }),
+        chunk({ content: "Half" }),
+        `data: ${JSON.stringify({ error: { message: "The request took longer than its 1 s deadline", type: "server_error", code: "request_timeout", param: null } })}\n\n`,
+      ]).response;
+    const translation: AnswerTranslation = { json: (answer) => messageFromChat(answer, "tiny"), stream: (emit) => anthropicStreamWriter(emit, "tiny") };
+    const url = await serve(() => translateAnswer(failing(), translation));
+    const client = new Anthropic({ baseURL: url, apiKey: "test", maxRetries: 0 });
+    const stream = client.messages.stream({ model: "tiny", max_tokens: 10, messages: [{ role: "user", content: "Hi" }] });
+    await expect(stream.finalMessage()).rejects.toMatchObject({ error: { type: "error", error: { type: "api_error", message: "The request took longer than its 1 s deadline (request_timeout)" } } });
+  });
 });
 
 describe("Responses API ↔ chat completions, tool calls", () => {

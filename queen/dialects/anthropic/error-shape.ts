@@ -25,3 +25,8 @@ export function anthropicErrorType(status: number): AnthropicErrorType {
 export function anthropicErrorBody(status: number, message: string) {
   return { type: "error" as const, error: { type: anthropicErrorType(status), message } };
 }
+
+/** An error's message as Anthropic's clients read it: the queen's code kept at its end, for a person to act on. */
+export function messageWithCode(message: string, code: string | null | undefined): string {
+  return code ? `${message} (${code})` : message;
+}

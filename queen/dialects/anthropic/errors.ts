@@ -4,7 +4,7 @@
 // clients expect; the queen's own code is kept in the message so a person can still act on it.
 import { z } from "zod";
 import { rewriteErrorBodies } from "../../http/error-body-rewrite.js";
-import { anthropicErrorBody } from "./error-shape.js";
+import { anthropicErrorBody, messageWithCode } from "./error-shape.js";
 
 const OpenAiError = z.object({ error: z.object({ message: z.string(), code: z.string().nullish() }) });
 
@@ -12,5 +12,5 @@ export const anthropicErrors = rewriteErrorBodies((body, status) => {
   const parsed = OpenAiError.safeParse(body);
   if (!parsed.success) return undefined;
   const { code, message } = parsed.data.error;
-  return anthropicErrorBody(status, code ? `${message} (${code})` : message);
+  return anthropicErrorBody(status, messageWithCode(message, code));
 });

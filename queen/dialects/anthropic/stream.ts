@@ -5,7 +5,7 @@
 // message_stop. A failed stream ends with Anthropic's `error` event.
 import type { OpenAiErrorBody } from "../../../shared/errors.js";
 import type { ChatStreamListener, EmitEvent } from "../chat-stream-reader.js";
-import { anthropicErrorType } from "./error-shape.js";
+import { anthropicErrorType, messageWithCode } from "./error-shape.js";
 import { newMessageId, stopReasonOf } from "./from-chat.js";
 
 export function anthropicStreamWriter(emit: EmitEvent, model: string, promptTokens = 0): ChatStreamListener {
@@ -42,7 +42,7 @@ export function anthropicStreamWriter(emit: EmitEvent, model: string, promptToke
     },
     error(body: OpenAiErrorBody) {
       close();
-      emit("error", { type: "error", error: { type: anthropicErrorType(statusOfType(body.error.type)), message: body.error.message } });
+      emit("error", { type: "error", error: { type: anthropicErrorType(statusOfType(body.error.type)), message: messageWithCode(body.error.message, body.error.code) } });
     },
     end({ finishReason, usage }) {
       close();
