@@ -182,6 +182,19 @@ describe("a running worker", () => {
     });
   });
 
+  it("counts every token max_tokens cut off, the bytes of a character it left incomplete too", async () => {
+    // The byte token 0xF0 opens a four-byte character; forced each time, no character is ever whole.
+    const leadByte = { "245": 100 };
+    const completion = await json<{ choices: Array<{ text: string; finish_reason: string }>; usage: { completion_tokens: number } }>(
+      await post(worker, "/v1/completions", { model: MODEL_NAME, prompt: "Hi", max_tokens: 6, logit_bias: leadByte }),
+    );
+    expect(completion.choices[0]?.finish_reason).toBe("length");
+    expect(completion.usage.completion_tokens).toBe(6);
+    const chat = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 5, logit_bias: leadByte })));
+    expect(chat.choices[0]?.finish_reason).toBe("length");
+    expect(chat.usage?.completion_tokens).toBe(5);
+  });
+
   it("ends the text before a stop string, with finish_reason stop", async () => {
     const text = await chatText(worker, greedyChat({ max_tokens: 40 }));
     const stop = text.slice(20, 23);

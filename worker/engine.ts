@@ -260,7 +260,7 @@ export class Engine {
       const sampling = { ...samplingOptions(request), ...common, maxTokens, tokenBias };
       if (!tools) {
         const response = await slot.chat.generateResponse(history, sampling);
-        return { text: response.response, stopReason: response.metadata.stopReason };
+        return { text: response.response, stopReason: response.metadata.stopReason, completionTokens: tokensIfCut(response.metadata.stopReason, maxTokens) };
       }
       const calls = new ToolCallStream(options.onToolCallDelta);
       // node-llama-cpp tells onToken only of text: the tokens of a call are what the slot's
@@ -324,7 +324,7 @@ export class Engine {
       const response = infill
         ? await slot.completion.generateInfillCompletionWithMeta(tokens, infill.tokens, generation)
         : await slot.completion.generateCompletionWithMeta(tokens, generation);
-      return { text: response.response, stopReason: response.metadata.stopReason };
+      return { text: response.response, stopReason: response.metadata.stopReason, completionTokens: tokensIfCut(response.metadata.stopReason, maxTokens) };
     });
   }
 
@@ -420,4 +420,14 @@ function slotContextSize(requested: number | undefined, model: LlamaModel): numb
 /** node-llama-cpp's failure when a generation fills its context and the history cannot be shortened. */
 function isContextFull(error: unknown): boolean {
   return error instanceof Error && error.message.includes("did not return a history that fits the context size");
+}
+
+/**
+ * The tokens of a generation that `maxTokens` cut off: that many. onToken hears only of tokens
+ * that made text, and the bytes of a character left incomplete at the cut (an emoji's first byte
+ * tokens) never do; counted from onToken alone, such an answer was billed fewer tokens than it
+ * took (six byte tokens, none).
+ */
+function tokensIfCut(stopReason: string | undefined, maxTokens: number | undefined): number | undefined {
+  return stopReason === "maxTokens" ? maxTokens : undefined;
 }
