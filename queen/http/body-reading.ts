@@ -74,5 +74,10 @@ function bodyTimeout(receivedBytes: number, allowedMs: number): RbeeError {
 }
 
 function bodyCutOff(receivedBytes: number, cause: unknown): RbeeError {
-  return new RbeeError(400, "body_incomplete", `The request body was cut off after ${receivedBytes} bytes: the client's connection closed while sending it.`, { cause });
+  return new RbeeError(
+    400,
+    "body_incomplete",
+    `The request body broke off after ${receivedBytes} bytes: the client's connection closed while sending it, or its chunked framing was malformed.`,
+    { cause },
+  );
 }

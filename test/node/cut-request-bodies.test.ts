@@ -63,4 +63,18 @@ describe("a request body its client cuts off", () => {
     expect(errors.mock.calls.map((call) => String(call[0])).filter((line) => line.includes("failed"))).toEqual([]);
     errors.mockRestore();
   });
+
+  it("answers a chunked body whose framing breaks 400 body_incomplete, saying so", async () => {
+    const socket = connect(Number(new URL(queen.url).port), "127.0.0.1");
+    let answer = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (text: string) => (answer += text));
+    const head = ["POST /v1/chat/completions HTTP/1.1", "host: 127.0.0.1", "content-type: application/json", `authorization: Bearer ${ADMIN_KEY}`, "transfer-encoding: chunked"];
+    socket.write(`${head.join("\r\n")}\r\n\r\n5\r\n{"mod\r\nZZ\r\nel":"m"}\r\n0\r\n\r\n`);
+    await waitUntil(async () => answer.includes("}}"), 10_000, "an answer to the broken chunked body");
+    socket.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"code":"body_incomplete"');
+    expect(answer).toContain("chunked framing");
+  });
 });
