@@ -173,6 +173,9 @@ describe("a running worker", () => {
     // 100: only that token, even sampling at temperature 1.
     expect(await chatText(worker, greedyChat({ max_tokens: 8, temperature: 1, seed: 3, logit_bias: { [tinyTokenId("z")]: 100 } }))).toBe("zzzzzzzz");
     expect(await completionText(worker, { model: MODEL_NAME, prompt: "Hi", max_tokens: 6, logit_bias: { [tinyTokenId("q")]: 100 } })).toBe("qqqqqq");
+    // On the end of a turn (<|im_end|>, id 4) too: 100 ends the answer before its first token.
+    const ended = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 8, logit_bias: { "4": 100 } })));
+    expect([ended.choices[0]?.message.content, ended.choices[0]?.finish_reason, ended.usage?.completion_tokens]).toEqual(["", "stop", 0]);
 
     const refused = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4, logit_bias: { [String(TINY_VOCABULARY_SIZE)]: 5 } }));
     expect(refused.status).toBe(400);
