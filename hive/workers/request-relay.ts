@@ -21,7 +21,8 @@
 import type { IncomingMessage } from "node:http";
 import { describeError } from "../../shared/errors.js";
 import { isEventStreamType } from "../../shared/http/event-stream.js";
-import { PROMPT_TOKENS_HEADER, REQUEST_ID_HEADER, STREAM_WRITE_INTERVAL_HEADER } from "../../shared/openai/inference-headers.js";
+import { REQUEST_ID_HEADER, STREAM_WRITE_INTERVAL_HEADER } from "../../shared/openai/inference-headers.js";
+import { RELAYED_RESPONSE_HEADERS } from "../../shared/protocol/relayed-head.js";
 import { ChunkCoalescer } from "./chunk-coalescer.js";
 import type { FlushTick } from "./flush-tick.js";
 import type { RelayedAnswer } from "./relayed-answer.js";
@@ -29,8 +30,6 @@ import { requestWorker } from "./worker-request.js";
 
 /** Buffered text that is sent at once, without waiting for the interval, in characters. */
 const FLUSH_SIZE_CHARS = 64 * 1024;
-/** Response headers worth passing on: to the client, and the prompt's tokens to the queen's usage meter. */
-const FORWARDED_HEADERS = ["content-type", "cache-control", "retry-after", PROMPT_TOKENS_HEADER];
 
 export interface RelayTarget {
   requestId: string;
@@ -71,7 +70,7 @@ export async function relayToWorker(
   }
 
   const headers: Record<string, string> = {};
-  for (const name of FORWARDED_HEADERS) {
+  for (const name of RELAYED_RESPONSE_HEADERS) {
     const value = response.headers[name];
     if (typeof value === "string") headers[name] = value;
   }

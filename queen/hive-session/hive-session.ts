@@ -21,6 +21,7 @@ import {
   RESUME_PROTOCOL,
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
+import { relayedHeadProblem, relayedHeaders } from "../../shared/protocol/relayed-head.js";
 import { TokenBucket } from "../../shared/token-bucket.js";
 import { queenConfig } from "../config.js";
 import { findHive } from "../hives/hive-records.js";
@@ -349,9 +350,17 @@ export class HiveSession extends DurableObject<Env> {
         const { jobId, seq, event } = frame;
         return this.jobDesk.onEvent(ws, hiveName, jobId, seq, event);
       }
-      case "response_head":
-        this.relayFor(ws, hiveName, frame.requestId)?.receiveHead({ status: frame.status, headers: frame.headers });
+      case "response_head": {
+        const relay = this.relayFor(ws, hiveName, frame.requestId);
+        const problem = relayedHeadProblem(frame);
+        if (relay && problem) {
+          if (this.logBucket(ws).take()) console.warn(`hive ${hiveName}: refused the response head of request ${frame.requestId}: it ${problem}`);
+          relay.abandon(new RbeeError(502, "invalid_response_head", `the hive's response head ${problem}`));
+          return;
+        }
+        relay?.receiveHead({ status: frame.status, headers: relayedHeaders(frame.headers) });
         return;
+      }
       case "response_chunk":
         this.relayFor(ws, hiveName, frame.requestId)?.receiveChunk(frame.seq, frame.data);
         return;

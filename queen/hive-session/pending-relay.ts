@@ -6,8 +6,10 @@
 // Flow control (shared/protocol/relay-flow.ts): the body's queue counts bytes, and as the
 // client's side pulls from it the relay acknowledges to the hive every RELAY_ACK_BYTES pulled.
 // The hive sends at most RELAY_WINDOW_BYTES ahead of the acks, so a client that stops reading
-// holds at most that much of the answer here. Chunks are still enqueued as they arrive: the
-// window, not this object, is what bounds the queue.
+// holds at most that much of the answer here. Chunks are enqueued as they arrive, and a hive that
+// does not keep to the window (more than MAX_UNACKED_BYTES received and not acknowledged, chunks
+// held behind a gap included) has its relay failed: a hive cannot fill the queen's memory by
+// sending without acks.
 import { RbeeError } from "../../shared/errors.js";
 import { EVENT_END, RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { isEventStreamType } from "../../shared/http/event-stream.js";
@@ -20,6 +22,13 @@ export interface ResponseHead {
 
 /** Out-of-order chunks held back at most; beyond this the stream is broken, not late. */
 const MAX_EARLY_CHUNKS = 4096;
+/**
+ * Bytes of an answer received and not yet acknowledged, at most. An honest hive stays within the
+ * window plus what it read and sent before it saw the window full (one read of the worker, a
+ * coalesced frame of at most 64 Ki characters), and the acks in flight only make the queen's count
+ * smaller than the hive's: twice the window is never reached by one.
+ */
+export const MAX_UNACKED_BYTES = 2 * RELAY_WINDOW_BYTES;
 /** How long an announced end waits for missing chunks before giving up, in ms. */
 const MISSING_CHUNKS_TIMEOUT_MS = 5000;
 
@@ -36,7 +45,8 @@ export class PendingRelay {
   /** The body so far ends where an event ends (or is empty): an error event may follow it. */
   private atEventEnd = true;
   private headReceived = false;
-  private readonly order = new SequenceOrder<string>(0, MAX_EARLY_CHUNKS);
+  // Held chunks are weighed in characters: no more than their bytes, and no encoding per chunk.
+  private readonly order = new SequenceOrder<string>(0, MAX_EARLY_CHUNKS, (chunk) => chunk.length);
   private announcedEnd: { chunks: number; error: RbeeError | undefined; timer: ReturnType<typeof setTimeout> } | undefined;
   /** Body bytes enqueued so far, and those acknowledged to the hive as pulled. */
   private enqueuedBytes = 0;
@@ -114,6 +124,12 @@ export class PendingRelay {
       // The hive is still sending (and would wait for acks that never come): stop it.
       this.hooks.onCancel();
       this.end(new RbeeError(502, "response_out_of_order", `the hive's response skipped chunk ${this.order.nextSeq}`));
+      return;
+    }
+    const unacked = this.enqueuedBytes - this.ackedBytes + this.order.heldSize;
+    if (unacked > MAX_UNACKED_BYTES) {
+      this.hooks.onCancel();
+      this.end(new RbeeError(502, "relay_window_exceeded", `the hive sent ${unacked} bytes the queen had not acknowledged, past the relay window of ${RELAY_WINDOW_BYTES}`));
       return;
     }
     this.endIfComplete();

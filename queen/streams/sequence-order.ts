@@ -6,15 +6,23 @@
 
 export class SequenceOrder<T> {
   private readonly held = new Map<number, T>();
+  private heldSizeTotal = 0;
 
   /**
    * @param next the number the first in-order item carries.
    * @param maxHeld early items held at most before `overflowing` says the gap is not just late.
+   * @param sizeOf an item's size, summed over the items held (`heldSize`): a count alone does not bound what 4,096 of them weigh.
    */
   constructor(
     private next: number,
     private readonly maxHeld: number,
+    private readonly sizeOf: (item: T) => number = () => 0,
   ) {}
+
+  /** The size of the items held behind a gap, by `sizeOf`. */
+  get heldSize(): number {
+    return this.heldSizeTotal;
+  }
 
   /** The number the next in-order item must carry. */
   get nextSeq(): number {
@@ -33,10 +41,16 @@ export class SequenceOrder<T> {
   /** Takes item `seq`; returns the items now deliverable, in order (often just this one). */
   accept(seq: number, item: T): T[] {
     if (seq < this.next || this.held.has(seq)) return [];
-    this.held.set(seq, item);
-    const ready: T[] = [];
+    if (seq !== this.next) {
+      this.held.set(seq, item);
+      this.heldSizeTotal += this.sizeOf(item);
+      return [];
+    }
+    const ready: T[] = [item];
+    this.next += 1;
     for (let next = this.held.get(this.next); next !== undefined; next = this.held.get(this.next)) {
       this.held.delete(this.next);
+      this.heldSizeTotal -= this.sizeOf(next);
       this.next += 1;
       ready.push(next);
     }
@@ -48,6 +62,7 @@ export class SequenceOrder<T> {
     const seqs = [...this.held.keys()].sort((a, b) => a - b);
     const ready = seqs.map((seq) => this.held.get(seq)).filter((item): item is T => item !== undefined);
     this.held.clear();
+    this.heldSizeTotal = 0;
     const last = seqs.at(-1);
     if (last !== undefined) this.next = last + 1;
     return ready;
@@ -56,5 +71,6 @@ export class SequenceOrder<T> {
   /** Drops everything held (the stream is over). */
   clear(): void {
     this.held.clear();
+    this.heldSizeTotal = 0;
   }
 }

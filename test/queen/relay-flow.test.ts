@@ -8,6 +8,7 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { PROTOCOL_VERSION, RESUME_PROTOCOL } from "../../shared/protocol/hive-frames.js";
 import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
+import { MAX_UNACKED_BYTES } from "../../queen/hive-session/pending-relay.js";
 import { hiveSessionStub } from "../../queen/hive-session/stub.js";
 import { registryStub } from "../../queen/registry/stub.js";
 import { relayFailureOf } from "../../queen/scheduling/failover.js";
@@ -68,9 +69,10 @@ describe("relay flow control", () => {
     const slowResponse = chat("slow-model");
     const slow = await hive.next("request");
     hive.send({ type: "response_head", requestId: slow.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
-    // Four windows, more than a hive keeping to its window would send: the acks show what was pulled.
+    // A window and a half, more than a hive keeping to its window would send (but within what the
+    // queen lets a hive send unacknowledged): the acks show what was pulled.
     const piece = event("y".repeat(16 * 1024));
-    const pieces = Math.ceil((4 * RELAY_WINDOW_BYTES) / bytesOf(piece));
+    const pieces = Math.ceil((1.5 * RELAY_WINDOW_BYTES) / bytesOf(piece));
     for (let seq = 0; seq < pieces; seq += 1) hive.send({ type: "response_chunk", requestId: slow.requestId, seq, data: piece });
     const reader = (await slowResponse).body?.getReader(); // its head, and nothing read
     if (!reader) throw new Error("no body");
@@ -93,7 +95,28 @@ describe("relay flow control", () => {
     for (let read = await reader.read(); !read.done; read = await reader.read()) text += decoder.decode(read.value, { stream: true });
     expect(text).toBe(`${piece.repeat(pieces)}data: [DONE]\n\n`);
     await eventually(async () => Math.max(0, ...takeAcks(hive, slow.requestId)) >= pieces * bytesOf(piece) - RELAY_ACK_BYTES);
-  }, 20_000); // 4 MiB through workerd, on a shared machine
+  }, 20_000); // 1.5 MiB through workerd, on a shared machine
+
+  it("fails the relay of a hive that sends past the window unacknowledged, and tells it to stop", async () => {
+    const hive = await hiveServing("flood-hive", "flood-model");
+    const response = chat("flood-model");
+    const { requestId } = await hive.next("request");
+    hive.send({ type: "response_head", requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    const reader = (await response).body?.getReader(); // its head, and nothing read
+    if (!reader) throw new Error("no body");
+    const piece = event("z".repeat(64 * 1024));
+    const pieces = Math.ceil((MAX_UNACKED_BYTES + RELAY_WINDOW_BYTES) / bytesOf(piece));
+    // Out of order too: chunks held behind a gap weigh as much as chunks queued.
+    for (let seq = pieces; seq >= 1; seq -= 1) hive.send({ type: "response_chunk", requestId, seq, data: piece });
+    await eventually(async () => hive.frames.some((frame) => frame.type === "cancel" && frame.requestId === requestId));
+    hive.send({ type: "response_chunk", requestId, seq: 0, data: piece });
+    const decoder = new TextDecoder();
+    let text = "";
+    for (let read = await reader.read(); !read.done; read = await reader.read()) text += decoder.decode(read.value, { stream: true });
+    // Nothing of it had reached the client (chunk 0 never came before the cut): only the queen's error event.
+    expect(text).toContain('"code":"relay_window_exceeded"');
+    expect(text.length).toBeLessThan(4096);
+  }, 20_000);
 });
 
 /** How the way to a streaming answer breaks: its HiveSession is reset (a deploy), or the hive's socket drops. */

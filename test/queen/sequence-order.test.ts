@@ -31,4 +31,21 @@ describe("sequence order", () => {
     expect(order.nextSeq).toBe(6);
     expect(order.overflowing).toBe(false);
   });
+
+  it("weighs what it holds behind a gap, and nothing once released, flushed or cleared", () => {
+    const order = new SequenceOrder<string>(0, 10, (item) => item.length);
+    order.accept(2, "ccc");
+    order.accept(1, "bb");
+    order.accept(1, "duplicate");
+    expect(order.heldSize).toBe(5);
+    expect(order.accept(0, "a")).toEqual(["a", "bb", "ccc"]);
+    expect(order.heldSize).toBe(0);
+    order.accept(5, "fffff");
+    expect(order.heldSize).toBe(5);
+    order.flush();
+    expect(order.heldSize).toBe(0);
+    order.accept(9, "x");
+    order.clear();
+    expect(order.heldSize).toBe(0);
+  });
 });

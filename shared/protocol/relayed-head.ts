@@ -1,0 +1,45 @@
+// What of a worker's response head travels to the client, through the hive (which reads it from
+// the worker) and the queen (which takes it from a hive it cannot trust): a final status that
+// carries a body, and a few headers by name. Both ends keep to the one list; the queen checks it
+// again, so a hive cannot set a client's cookies, widen the queen's CORS answer, or claim another
+// hive served the request, and a status or header the Response constructor refuses is the hive's
+// fault, named as such, not the queen's.
+import { PROMPT_TOKENS_HEADER } from "../openai/inference-headers.js";
+
+/** The worker's response headers passed on: to the client, and the prompt's tokens to the queen's usage meter. */
+export const RELAYED_RESPONSE_HEADERS: readonly string[] = ["content-type", "cache-control", "retry-after", PROMPT_TOKENS_HEADER];
+
+/** Longest header value relayed, in characters; a worker's are a few dozen. */
+const MAX_HEADER_VALUE_CHARS = 1024;
+
+/** Statuses that cannot have a body (RFC 9110): the relay always has one, if empty. */
+const NULL_BODY_STATUSES = new Set([204, 205, 304]);
+
+export interface RelayedHead {
+  status: number;
+  headers: Record<string, string>;
+}
+
+/** `headers` cut down to the relayed ones (names compared without case, written in lower case). */
+export function relayedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (RELAYED_RESPONSE_HEADERS.includes(lower)) kept[lower] = value;
+  }
+  return kept;
+}
+
+/** What is wrong with `head` as the start of an answer to a client, or undefined when nothing is. */
+export function relayedHeadProblem(head: RelayedHead): string | undefined {
+  if (!Number.isInteger(head.status) || head.status < 200 || head.status > 599 || NULL_BODY_STATUSES.has(head.status)) {
+    return `has status ${head.status}, not a final status with a body (200–599 but 204, 205 and 304)`;
+  }
+  for (const [name, value] of Object.entries(relayedHeaders(head.headers))) {
+    // Tab and visible characters only: a line break would be a header of the hive's making, a NUL a broken one.
+    if (value.length > MAX_HEADER_VALUE_CHARS || !/^[\t\x20-\x7e\x80-\xff]*$/.test(value)) {
+      return `has a ${name} header that is not a valid value of at most ${MAX_HEADER_VALUE_CHARS} characters`;
+    }
+  }
+  return undefined;
+}
