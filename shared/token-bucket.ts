@@ -1,5 +1,5 @@
 // A token bucket: `capacity` tokens, refilled continuously at `refillPerSecond`; each take spends
-// one. Used by the queen's HiveSession to cap the frames one hive socket may send. The clock is
+// one or more. Used by the queen's HiveSession to cap the frames one hive socket may send. The clock is
 // injectable so tests need not wait.
 
 export class TokenBucket {
@@ -15,13 +15,13 @@ export class TokenBucket {
     this.refilledAtMs = now();
   }
 
-  /** Spends one token if there is one; false when the bucket is empty. */
-  take(): boolean {
+  /** Spends `count` tokens if there are that many; false (spending none) when there are not. */
+  take(count = 1): boolean {
     const now = this.now();
     this.tokens = Math.min(this.capacity, this.tokens + ((now - this.refilledAtMs) / 1000) * this.refillPerSecond);
     this.refilledAtMs = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < count) return false;
+    this.tokens -= count;
     return true;
   }
 }

@@ -7,6 +7,7 @@ import { type OpenAiErrorBody, openAiErrorBody } from "../../shared/errors.js";
 import { isEventStream } from "../http/event-stream.js";
 import { errorBodyOf, rewriteSseErrors } from "./sse-error-rewriter.js";
 import { clientWording } from "./worker-error-wording.js";
+import { printable } from "../../shared/printable.js";
 
 /** Most bytes of a 5xx body read to find its code; relay errors are a few hundred. */
 const MAX_ERROR_BODY_BYTES = 16 * 1024;
@@ -31,7 +32,7 @@ async function redactErrorResponse(response: Response, requestId: string): Promi
 function reword(original: OpenAiErrorBody, requestId: string): OpenAiErrorBody {
   const { code, message } = original.error;
   const shownCode = code ?? "worker_error";
-  console.warn(`request ${requestId}: ${shownCode}: ${message.slice(0, MAX_LOGGED_CHARS)}`);
+  console.warn(`request ${requestId}: ${printable(shownCode, 100)}: ${printable(message, MAX_LOGGED_CHARS)}`);
   return { error: { ...original.error, code: shownCode, message: clientWording(shownCode, requestId) } };
 }
 

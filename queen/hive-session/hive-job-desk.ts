@@ -28,6 +28,8 @@ export class HiveJobDesk {
     private readonly env: Env,
     private readonly send: SendFrame,
     private readonly onWorkerJobEnd: (end: WorkerJobEnd) => Promise<void>,
+    /** Whether a refusal on `ws` may be logged now: a hive sending refused events at length must not flood the log. */
+    private readonly mayLogRefusal: (ws: WebSocket) => boolean = () => true,
   ) {}
 
   /** A `job_event` frame from the hive on `ws`. */
@@ -83,7 +85,7 @@ export class HiveJobDesk {
       // Not a job this queen gave this hive (or one that already ended): never let it land. The
       // ack stops the hive replaying it; a replay of a job that just ended is no news.
       if (!this.endedJobs.has(jobId)) {
-        console.warn(`hive ${hiveName}: refused an event for job ${jobId}, which is not running on this hive`);
+        if (this.mayLogRefusal(ws)) console.warn(`hive ${hiveName}: refused an event for job ${jobId}, which is not running on this hive`);
         this.send(ws, { type: "error", code: "job_not_yours", message: `job ${jobId} is not running on hive '${hiveName}'` });
       }
       this.send(ws, { type: "job_ack", jobId, seq });

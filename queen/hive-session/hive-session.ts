@@ -40,6 +40,7 @@ import { RegistryReporter } from "./registry-reporter.js";
 import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
 import { heartbeatTimeoutMs, SocketLiveness } from "./socket-liveness.js";
 import { WedgedWorkers } from "./wedged-workers.js";
+import { printable } from "../../shared/printable.js";
 
 export const HIVE_NAME_HEADER = "x-rbee-hive-name";
 /** The hash of the token the route checked, so the socket can be closed when that token stops being the hive's. */
@@ -92,6 +93,7 @@ export class HiveSession extends DurableObject<Env> {
     this.env,
     (ws, frame) => this.send(ws, frame),
     (end) => this.onWorkerJobEnd(end),
+    (ws) => this.logBucket(ws).take(),
   );
   private readonly workers = new HiveWorkers(this.ctx.storage, () => queenConfig(this.env));
   private readonly wedged = new WedgedWorkers(this.ctx.storage, () => queenConfig(this.env).wedgedWorkerStopSeconds * 1000);
@@ -102,6 +104,7 @@ export class HiveSession extends DurableObject<Env> {
   private readonly frameBuckets = new WeakMap<WebSocket, TokenBucket>();
   /** Refused frames logged per socket: a hostile hive must not flood the logs either. */
   private readonly logBuckets = new WeakMap<WebSocket, TokenBucket>();
+  private readonly errorBuckets = new WeakMap<WebSocket, TokenBucket>();
   /** Sockets whose end was handled already: a close the queen began may be reported again later. */
   private readonly goneSockets = new WeakSet<WebSocket>();
   /** The hive's last socket ended with the hive saying goodbye (it stopped): nothing to wait for. */
@@ -298,15 +301,7 @@ export class HiveSession extends DurableObject<Env> {
       ws.close(CloseCode.notGreeted, "unknown connection state; reconnect");
       return;
     }
-    if (!this.frameBucket(ws).take()) {
-      const { hiveFrameBurst, hiveFramesPerSecond } = queenConfig(this.env);
-      const limit = `more than ${hiveFramesPerSecond} frames a second (bursts of ${hiveFrameBurst})`;
-      console.warn(`hive ${attachment.hiveName}: sent ${limit}; closing its socket`);
-      this.send(ws, { type: "error", code: "rate_limited", message: `this hive sent ${limit}; the queen closes the connection` });
-      ws.close(CloseCode.rateLimited, "frame rate limit exceeded");
-      await this.onSocketGone(ws, "closed: it flooded the queen with frames", false);
-      return;
-    }
+    if (!this.frameBucket(ws).take()) return this.closeFlooding(ws, attachment.hiveName);
     const parsed = parseFrame(HiveToQueenFrame, message);
     if (!parsed.ok) {
       if (this.logBucket(ws).take()) console.warn(`hive ${attachment.hiveName}: refused frame: ${parsed.message}`);
@@ -314,6 +309,9 @@ export class HiveSession extends DurableObject<Env> {
       return;
     }
     const frame = parsed.frame;
+    // A message of many frames (a batch, heartbeats of many workers) costs what its frames would alone.
+    const more = frameWeight(frame) - 1;
+    if (more > 0 && !this.frameBucket(ws).take(more)) return this.closeFlooding(ws, attachment.hiveName);
     if (!attachment.greeted && frame.type !== "hello") {
       this.send(ws, { type: "error", code: "hello_required", message: `send hello before "${frame.type}"` });
       return;
@@ -520,7 +518,7 @@ export class HiveSession extends DurableObject<Env> {
   private relayFor(ws: WebSocket, hiveName: string, requestId: string): PendingRelay | undefined {
     const pending = this.relays.get(requestId);
     if (pending || this.endedRelays.has(requestId)) return pending;
-    console.warn(`hive ${hiveName}: refused a response frame for request ${requestId}, which it was never sent`);
+    if (this.logBucket(ws).take()) console.warn(`hive ${hiveName}: refused a response frame for request ${requestId}, which it was never sent`);
     this.send(ws, { type: "error", code: "request_not_yours", message: `no request ${requestId} was sent to this hive` });
     return undefined;
   }
@@ -582,7 +580,7 @@ export class HiveSession extends DurableObject<Env> {
     const forgotten = this.workers.exited(workerId);
     // Nothing to do for a worker not live here: never issued to this hive, or gone already (stopped, deleted, silent).
     if (forgotten.length === 0) return;
-    console.warn(`hive ${hiveName}: worker ${workerId} ended unannounced: ${detail}`);
+    console.warn(`hive ${hiveName}: worker ${workerId} ended unannounced: ${printable(detail)}`);
     await this.wedged.drop([workerId]);
     await this.reporter.gone(hiveName, forgotten, "exited");
   }
@@ -627,6 +625,16 @@ export class HiveSession extends DurableObject<Env> {
     if (deadlines.length > 0) await this.ctx.storage.setAlarm(Math.min(...deadlines));
   }
 
+  /** Closes the socket of a hive that sent more frames than the rate limit lets it. */
+  private async closeFlooding(ws: WebSocket, hiveName: string): Promise<void> {
+    const { hiveFrameBurst, hiveFramesPerSecond } = queenConfig(this.env);
+    const limit = `more than ${hiveFramesPerSecond} frames a second (bursts of ${hiveFrameBurst})`;
+    console.warn(`hive ${hiveName}: sent ${limit}; closing its socket`);
+    this.send(ws, { type: "error", code: "rate_limited", message: `this hive sent ${limit}; the queen closes the connection` });
+    ws.close(CloseCode.rateLimited, "frame rate limit exceeded");
+    await this.onSocketGone(ws, "closed: it flooded the queen with frames", false);
+  }
+
   private frameBucket(ws: WebSocket): TokenBucket {
     const { hiveFrameBurst, hiveFramesPerSecond } = queenConfig(this.env);
     return bucketOf(this.frameBuckets, ws, hiveFrameBurst, hiveFramesPerSecond);
@@ -634,6 +642,10 @@ export class HiveSession extends DurableObject<Env> {
 
   private logBucket(ws: WebSocket): TokenBucket {
     return bucketOf(this.logBuckets, ws, REFUSED_FRAME_LOG_RATE.burst, REFUSED_FRAME_LOG_RATE.perSecond);
+  }
+
+  private errorBucket(ws: WebSocket): TokenBucket {
+    return bucketOf(this.errorBuckets, ws, REFUSED_FRAME_LOG_RATE.burst, REFUSED_FRAME_LOG_RATE.perSecond);
   }
 
   /** An open socket of this hive (greeted or not yet), other than `except`. */
@@ -663,12 +675,22 @@ export class HiveSession extends DurableObject<Env> {
   }
 
   private send(ws: WebSocket, frame: QueenToHiveFrame): void {
+    // Refusals are told at the rate they are logged: a hive sending frames it knows will be refused
+    // (a thousand made-up workers in a heartbeat) gets no flood of error frames back for them.
+    if (frame.type === "error" && !this.errorBucket(ws).take()) return;
     try {
       ws.send(JSON.stringify(frame));
     } catch (error) {
       console.warn(`could not send "${frame.type}" frame: ${String(error)}`);
     }
   }
+}
+
+/** How many frames `frame` counts as against the hive's rate limit: a batch its frames, heartbeats one a worker. */
+function frameWeight(frame: HiveToQueenFrame | BatchableFrame): number {
+  if (frame.type === "batch") return frame.frames.reduce((sum, each) => sum + frameWeight(each), 0);
+  if (frame.type === "worker_heartbeats") return Math.max(1, frame.heartbeats.length);
+  return 1;
 }
 
 function bucketOf(buckets: WeakMap<WebSocket, TokenBucket>, ws: WebSocket, capacity: number, refillPerSecond: number): TokenBucket {

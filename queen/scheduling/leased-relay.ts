@@ -20,6 +20,7 @@ import type { Refusal } from "./dispatcher.js";
 import { MAX_RELAY_ATTEMPTS, markRelayFailed, relayFailureOf, withoutRelayMark } from "./failover.js";
 import { resumeAnswer } from "./resume-answer.js";
 import type { ResponseTiming } from "./server-timing.js";
+import { printable } from "../../shared/printable.js";
 
 export interface LeasedRelayInput {
   env: Env;
@@ -119,7 +120,7 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     // hive to come back with it (or goes elsewhere).
     const hiveFailed = HIVE_FAILURES.has(failure);
     held.release(hiveFailed ? "relay_lost" : "worker_failed");
-    console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${failure}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
+    console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${printable(failure, 100)}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
     lastFailure = { ...served, response: withoutRelayMark(response), failovers: attempt - 1 };
     if (signal.aborted || Date.now() >= lease.deadlineMs) break; // nobody to answer, or no time left to try another
     if (!hiveFailed) excluded.push(outcome.workerId);

@@ -6,6 +6,7 @@
 // than have another worker generate it all again.
 import { hiveSessionStub } from "../hive-session/stub.js";
 import { relayFailureOf } from "./failover.js";
+import { printable } from "../../shared/printable.js";
 
 /**
  * How long a resume waits for the hive to be back after its socket dropped: a hive's first
@@ -32,6 +33,6 @@ export async function resumeAnswer(env: Env, hiveName: string, relayId: string, 
   const failure = relayFailureOf(response);
   if (failure === undefined) return response;
   await response.body?.cancel().catch(() => {});
-  console.warn(`request ${relayId}: hive ${hiveName} could not resume its answer from byte ${offset} (${failure})`);
+  console.warn(`request ${relayId}: hive ${hiveName} could not resume its answer from byte ${offset} (${printable(failure, 100)})`);
   return undefined;
 }

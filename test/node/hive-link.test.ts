@@ -101,4 +101,41 @@ describe("the hive link against a real queen", () => {
     expect(closeCode).toBe(CloseCode.rateLimited);
     expect(errors).toContain("rate_limited");
   });
+
+  it("counts a message's frames and heartbeats against the limit, and answers refused ones with a bounded number of errors", async () => {
+    const { token } = await client.createHive("many-frames-hive");
+    const ws = new WebSocket(hiveConnectUrl(queen.url, "many-frames-hive"), { headers: { authorization: `Bearer ${token}` } });
+    const errors: string[] = [];
+    ws.on("message", (data) => {
+      const frame = JSON.parse(data.toString()) as { type: string; code?: string };
+      if (frame.type === "error" && frame.code) errors.push(frame.code);
+    });
+    const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+    await new Promise((resolve) => ws.on("open", resolve));
+    ws.send(JSON.stringify(helloFrame()));
+    const heartbeats = (count: number, from: number) =>
+      Array.from({ length: count }, (_, index) => ({
+        workerId: `wrk_madeup${from + index}`,
+        model: "m",
+        state: "ready",
+        pid: 4242,
+        port: 40001,
+        slotsTotal: 1,
+        slotsBusy: 0,
+        queueLength: 0,
+        device: "cpu",
+        memoryRssBytes: 1,
+        memoryVramBytes: null,
+        tokensPerSecond: 0,
+      }));
+    // 150 workers the queen never issued, within the burst of 200: each refused, but only a few told.
+    ws.send(JSON.stringify({ type: "worker_heartbeats", heartbeats: heartbeats(150, 0) }));
+    await waitUntil(() => errors.length > 0, 10_000, "the refusals");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(errors.every((code) => code === "worker_not_issued")).toBe(true);
+    expect(errors.length).toBeLessThanOrEqual(10);
+    // A batch of 64 such frames is 9,600 heartbeats in one message: past the burst, cut off.
+    ws.send(JSON.stringify({ type: "batch", frames: Array.from({ length: 64 }, (_, index) => ({ type: "worker_heartbeats", heartbeats: heartbeats(150, 1000 * (index + 1)) })) }));
+    expect(await closed).toBe(CloseCode.rateLimited);
+  });
 });

@@ -29,13 +29,13 @@ describe("usage per key per day", () => {
     const responsePromise = chat(key, "usage-json-model");
     const request = await hive.next("request");
     const body = JSON.stringify({ object: "chat.completion", choices: [], usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 } });
-    hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "application/json", "x-worker": "w1" } });
+    hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "application/json", "cache-control": "no-store" } });
     hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: body.slice(0, 20) });
     hive.send({ type: "response_chunk", requestId: request.requestId, seq: 1, data: body.slice(20) });
     hive.send({ type: "response_end", requestId: request.requestId, chunks: 2 });
     const response = await responsePromise;
     expect(response.status).toBe(200);
-    expect(response.headers.get("x-worker")).toBe("w1");
+    expect(response.headers.get("cache-control")).toBe("no-store");
     expect(await response.text()).toBe(body);
     await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
     expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 11, completion_tokens: 7 }]);
