@@ -25,6 +25,13 @@ import type { HiveReport, RegistryStats, ReportOutcome } from "./worker-report.j
 import { WorkerTable } from "./worker-table.js";
 
 const SEEN_MODEL_KEY_PREFIX = "seen-model:";
+/**
+ * Models first seen only in a hive's catalog that the Registry remembers at most. Every name is a
+ * key kept for good and read on each start: a hive reporting new names in every hive_status must
+ * not grow that without end. Past it a catalog model is listed still, with no first sighting kept;
+ * a model a worker serves (one of a few the queen issued) is always remembered.
+ */
+export const MAX_SEEN_CATALOG_MODELS = 4096;
 /** Hives online as far as this Registry knows, written when one comes or goes (never per report). */
 const ONLINE_HIVE_KEY_PREFIX = "online-hive:";
 /** What each online hive last said it can run; kept in storage too, so an evicted Registry still knows. */
@@ -99,7 +106,10 @@ export class Registry extends DurableObject<Env> {
     this.hiveFactsTable.set(hiveName, facts);
     await this.ctx.storage.put(HIVE_FACTS_KEY_PREFIX + hiveName, this.hiveFactsTable.get(hiveName));
     const now = Date.now();
-    for (const model of facts.models) await this.modelSeen(model.name, now);
+    for (const model of facts.models) {
+      if (this.seenModels.size >= MAX_SEEN_CATALOG_MODELS) break;
+      await this.modelSeen(model.name, now);
+    }
     const plan = (): void => {
       const scheduler = this.scheduler();
       if (returning !== undefined) scheduler.expectReturning(hiveName, returning);

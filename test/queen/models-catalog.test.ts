@@ -1,10 +1,12 @@
 // GET /v1/models lists what a connected hive has in its catalog, not only what runs: a model
 // that fits its memory as `loadable` with a rough wait, one too big for it as `too_large`, and
 // a served one as `loaded`, each `created` when the queen first saw it; a hive that goes offline takes its catalog with it.
-import { SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { spawnWorker } from "./job-client.js";
 import { describe, expect, it } from "vitest";
-import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
+import { type CatalogModel, MAX_CATALOG_MODELS } from "../../shared/protocol/catalog-models.js";
+import { MAX_SEEN_CATALOG_MODELS } from "../../queen/registry/registry.js";
+import { registryStub } from "../../queen/registry/stub.js";
 import { auth, eventually, helloFrame, TEST_DEVICES, TestHive } from "./hive-socket.js";
 
 const GIB = 1024 ** 3;
@@ -65,4 +67,18 @@ describe("/v1/models with hive catalogs", () => {
     await eventually(async () => (await listModels()).find((model) => model.id === "fresh-model")?.state === "loadable");
     hive.ws.close(1000, "bye");
   });
+
+  it("remembers a bounded number of catalog models, however many new names a hive reports, and lists them still", async () => {
+    const hive = await TestHive.greeted("many-names-hive");
+    const statuses = Math.ceil(MAX_SEEN_CATALOG_MODELS / MAX_CATALOG_MODELS) + 2;
+    for (let status = 0; status < statuses; status += 1) {
+      const models = Array.from({ length: MAX_CATALOG_MODELS }, (_, index) => catalogModel(`name-${status}-${index}`, 1));
+      hive.send({ type: "hive_status", devices: TEST_DEVICES, models });
+    }
+    const last = `name-${statuses - 1}-0`;
+    await eventually(async () => (await listModels()).some((model) => model.id === last), 20_000);
+    const remembered = await runInDurableObject(registryStub(env), async (_, state) => (await state.storage.list({ prefix: "seen-model:" })).size);
+    expect(remembered).toBeLessThanOrEqual(MAX_SEEN_CATALOG_MODELS);
+    hive.ws.close(1000, "bye");
+  }, 30_000);
 });
