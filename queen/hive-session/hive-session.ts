@@ -543,7 +543,7 @@ export class HiveSession extends DurableObject<Env> {
     const error = new RbeeError(502, "hive_disconnected", `Hive '${hiveName}' disconnected while answering.`, {
       retryAfterSeconds: 1,
     });
-    for (const pending of [...this.relays.values()]) pending.end(error);
+    for (const pending of [...this.relays.values()]) pending.end(error, true);
     // Events the hive sent before its socket closed still land first.
     await this.jobDesk.idle();
     if (hiveLeft) {

@@ -150,15 +150,20 @@ export class PendingRelay {
    * response); an error mid-stream becomes a final SSE `error` event, which the OpenAI SDKs
    * raise as an APIError, rather than a silently truncated stream. Mid-event (the hive's last
    * chunk ended inside one) an event appended would be glued to the cut one and read as neither:
-   * the body fails instead, as any other body cut short does.
+   * - when only the way to the hive broke (`wayBroke`: its socket dropped), the body fails, as any
+   *   body cut short does, and the route resumes the answer from the client's last whole event;
+   * - otherwise the answer itself is over (the hive said so, or broke the protocol): the cut event
+   *   is ended where it stands, which reads as a broken event and has the route continue the answer
+   *   elsewhere, and the error event follows it. A failed body would read as a broken way, and the
+   *   route would ask a hive that has nothing more to resume it.
    */
-  end(error?: RbeeError): void {
+  end(error?: RbeeError, wayBroke = false): void {
     if (this.finished) return;
     this.finish();
     if (error) this.rejectHead(error);
     else this.resolveHead({ status: 502, headers: {} }); // an end without a head: no-op otherwise
-    const asEvent = error !== undefined && this.streamingEvents && this.atEventEnd;
-    if (asEvent) this.controller?.enqueue(encoder.encode(`data: ${JSON.stringify(error.toBody())}\n\n`));
+    const asEvent = error !== undefined && this.streamingEvents && (this.atEventEnd || !wayBroke);
+    if (asEvent) this.controller?.enqueue(encoder.encode(`${this.atEventEnd ? "" : EVENT_END}data: ${JSON.stringify(error.toBody())}\n\n`));
     if (error && !asEvent) this.controller?.error(error);
     else this.controller?.close();
   }

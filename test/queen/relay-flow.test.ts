@@ -244,6 +244,31 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
     expect(await registryStub(env).schedulingOf(continuation.workerId)).toEqual({ leases: 0, cooling: false });
   }, 30_000);
 
+  it("continues at once, never asking its hive to resume, an answer its hive ended with an error inside an event", async () => {
+    const hive = await TestHive.greeted("cut-event-hive");
+    const workers = [await spawnWorker(hive, "cut-event-model"), await spawnWorker(hive, "cut-event-model", 40002)];
+    const beating = setInterval(() => {
+      for (const workerId of workers) hive.heartbeat(workerId, "cut-event-model");
+    }, 100);
+    onTestFinished(() => clearInterval(beating));
+    const known = async (workerId: string) => (await SELF.fetch(`https://queen/v1/workers/${workerId}`, { headers: auth })).status === 200;
+    await eventually(async () => (await Promise.all(workers.map(known))).every(Boolean));
+
+    const responsePromise = chat("cut-event-model");
+    const first = await hive.next("request");
+    hive.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    hive.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: `${event("Hello")}data: {"choi` });
+    const text = (await responsePromise).text();
+    hive.send({ type: "response_end", requestId: first.requestId, chunks: 1, error: { code: "worker_disconnected", message: "ECONNRESET" } });
+    const continuation = await hive.next("request", 15_000);
+    expect(continuation.workerId).not.toBe(first.workerId);
+    expect(hive.frames.filter((frame) => frame.type === "resume")).toEqual([]);
+    hive.send({ type: "response_head", requestId: continuation.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    hive.send({ type: "response_chunk", requestId: continuation.requestId, seq: 0, data: `${event(" world")}data: [DONE]\n\n` });
+    hive.send({ type: "response_end", requestId: continuation.requestId, chunks: 1 });
+    expectWhole(await text);
+  }, 30_000);
+
   it("stops the relay of a worker given up mid-answer (a malformed event) on its hive, and ends its lease as failed", async () => {
     const hive = await TestHive.greeted("malformed-worker-hive");
     const workerId = await spawnWorker(hive, "malformed-worker-model");
