@@ -40,6 +40,15 @@ describe("parseFrame", () => {
     expect(parseFrame(HiveToQueenFrame, raw)).toMatchObject({ ok: false, code: "invalid_frame" });
   });
 
+  it("refuses a heartbeat with more slots busy than it has", () => {
+    const heartbeat = { workerId: "wrk_1", model: "m", state: "ready", pid: 1, port: 1, slotsTotal: 1, slotsBusy: 0, queueLength: 0, device: "cpu", memoryRssBytes: 1, memoryVramBytes: null, tokensPerSecond: 0 };
+    const frame = (slotsBusy: number) => JSON.stringify({ type: "worker_heartbeats", heartbeats: [{ ...heartbeat, slotsBusy }] });
+    expect(parseFrame(HiveToQueenFrame, frame(1))).toMatchObject({ ok: true });
+    const refused = parseFrame(HiveToQueenFrame, frame(1024));
+    expect(refused).toMatchObject({ ok: false, code: "invalid_frame" });
+    if (!refused.ok) expect(refused.message).toContain("slotsBusy must not exceed slotsTotal");
+  });
+
   it("accepts a job event and refuses one whose job id could be a path", () => {
     const event = { type: "narration", action: "spawn", message: "starting" };
     expect(parseFrame(HiveToQueenFrame, JSON.stringify({ type: "job_event", jobId: "job_abc", seq: 0, event }))).toMatchObject({ ok: true });

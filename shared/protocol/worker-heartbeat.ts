@@ -44,5 +44,5 @@ export const WorkerHeartbeat = z.object({
   loadProgress: z.number().min(0).max(1).optional(),
   /** Why the worker is `failed`, for a person to read. */
   failure: z.string().max(2000).optional(),
-});
+}).refine((heartbeat) => heartbeat.slotsBusy <= heartbeat.slotsTotal, { message: "slotsBusy must not exceed slotsTotal", path: ["slotsBusy"] });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
