@@ -389,6 +389,12 @@ export class HiveSession extends DurableObject<Env> {
     for (const ws of this.ctx.getWebSockets()) {
       const attachment = readAttachment(ws);
       if (ws.readyState !== WebSocket.OPEN || this.goneSockets.has(ws) || !attachment) continue;
+      if (!attachment.greeted && now - attachment.connectedAtMs >= timeoutMs) {
+        // Pings keep a socket heard, not greeted: one that never says hello holds a connection for nothing.
+        ws.close(CloseCode.notGreeted, `no hello within ${timeoutMs} ms of connecting`);
+        await this.onSocketGone(ws, `sent no hello within ${timeoutMs} ms, dropped`, false);
+        continue;
+      }
       const silentMs = now - this.liveness.lastHeardMs(ws, attachment.connectedAtMs);
       if (silentMs < timeoutMs) continue;
       // A cut without a close frame: no close event will ever come for this socket.
@@ -611,7 +617,7 @@ export class HiveSession extends DurableObject<Env> {
     for (const ws of this.ctx.getWebSockets()) {
       const attachment = readAttachment(ws);
       if (ws.readyState !== WebSocket.OPEN || this.goneSockets.has(ws) || !attachment) continue;
-      deadlines.push(this.liveness.lastHeardMs(ws, attachment.connectedAtMs) + timeoutMs);
+      deadlines.push((attachment.greeted ? this.liveness.lastHeardMs(ws, attachment.connectedAtMs) : attachment.connectedAtMs) + timeoutMs);
     }
     const offline = await this.jobs.offline();
     if (offline) deadlines.push(offline.sinceMs + HIVE_RECONNECT_GRACE_MS);

@@ -126,6 +126,15 @@ describe("hive socket hygiene", () => {
     expect(await isOnline("silent-socket-hive")).toBe(false);
     expect(await listModelIds()).not.toContain("silent-socket-model");
   });
+
+  it("drops a socket that pings but never says hello, within three heartbeat intervals", async () => {
+    const token = await TestHive.register("no-hello-hive");
+    const hive = await TestHive.connect("no-hello-hive", token);
+    await eventually(async () => hive.pongs > 0);
+    await eventually(async () => hive.closed !== undefined, 5000);
+    expect(hive.closed?.code).toBe(CloseCode.notGreeted);
+    expect(hive.closed?.reason).toContain("no hello within");
+  });
 });
 
 describe("tokens that stop being the hive's", () => {
