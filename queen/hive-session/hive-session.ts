@@ -213,7 +213,10 @@ export class HiveSession extends DurableObject<Env> {
     this.send(ws, frame);
     const timeout = setTimeout(() => {
       this.send(ws, { type: "cancel", requestId });
-      pending.end(new RbeeError(504, "worker_timeout", `The worker did not start answering within ${(headTimeoutMs / 1000).toFixed(1)} s.`, { retryAfterSeconds: 5 }));
+      // Shorter than the queen's own limit, the wait was what was left of the request's deadline.
+      const limit = headTimeoutMs < RESPONSE_HEAD_TIMEOUT_MS ? "the rest of the request's X-Request-Timeout" : "the queen's limit";
+      const message = `The worker did not start answering within ${(headTimeoutMs / 1000).toFixed(1)} s (${limit}).`;
+      pending.end(new RbeeError(504, "worker_timeout", message, { retryAfterSeconds: 5 }));
     }, headTimeoutMs);
     try {
       const head = await pending.head;

@@ -63,9 +63,10 @@ export type LeaseOutcome =
 /**
  * How a lease ended: `worker_failed` passes the worker over for a while (and before the first
  * byte lets the route fail over); `relay_lost` is an answer whose way broke between the worker and
- * the queen (a HiveSession reset, a dropped hive socket), which says nothing against the worker.
+ * the queen (a HiveSession reset, a dropped hive socket), which says nothing against the worker;
+ * `deadline` a request whose X-Request-Timeout passed before the worker answered, nor does that.
  */
-export type LeaseEnd = "ok" | "worker_failed" | "relay_lost" | "client_gone";
+export type LeaseEnd = "ok" | "worker_failed" | "relay_lost" | "client_gone" | "deadline";
 
 /** What the scheduler holds of one worker now: its leases, and whether it is passed over after a failure. */
 export interface WorkerScheduling {

@@ -93,11 +93,17 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
       held.release("client_gone"); // leased just as the client left
       return { ok: false, refusal: CLIENT_GONE, timing };
     }
+    // Placed as its deadline passed (the lease and the queue's timer came due together): nothing
+    // is asked of the worker, which has no time left to answer.
+    if (Date.now() >= lease.deadlineMs) {
+      held.release("deadline");
+      return lastFailure ?? { ok: false, refusal: deadlineAtPlacement(lease, timing), timing };
+    }
     const cancel = () => held.cancel();
     signal.addEventListener("abort", cancel, { once: true });
     relayStartedAtMs ??= Date.now();
     // The worker must start answering before the request's deadline (X-Request-Timeout).
-    const headTimeoutMs = Math.max(1, lease.deadlineMs - Date.now());
+    const headTimeoutMs = lease.deadlineMs - Date.now();
     const response = await relayOnce(session, { requestId: relayId, workerId: outcome.workerId, port: outcome.port, path: input.path, body: input.body }, outcome.hiveName, headTimeoutMs);
     const served = {
       ok: true as const,
@@ -119,7 +125,9 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     // is being restarted), is not to blame and is not passed over: the next lease waits for the
     // hive to come back with it (or goes elsewhere).
     const hiveFailed = HIVE_FAILURES.has(failure);
-    held.release(hiveFailed ? "relay_lost" : "worker_failed");
+    // No head by the request's own deadline is the request's time running out, not the worker failing.
+    const outOfTime = failure === "worker_timeout" && Date.now() >= lease.deadlineMs;
+    held.release(outOfTime ? "deadline" : hiveFailed ? "relay_lost" : "worker_failed");
     console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${printable(failure, 100)}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
     lastFailure = { ...served, response: withoutRelayMark(response), failovers: attempt - 1 };
     if (signal.aborted || Date.now() >= lease.deadlineMs) break; // nobody to answer, or no time left to try another
@@ -127,6 +135,17 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
   }
   if (!lastFailure) throw new Error("leasedRelay: no attempt was made");
   return lastFailure;
+}
+
+/** The 504 of a request whose deadline passed as it was placed: as the queue's own timeout says it. */
+function deadlineAtPlacement(lease: LeaseRequest, timing: LeaseTiming): Refusal {
+  const waitedSeconds = ((timing.queueMs + timing.spawnMs) / 1000).toFixed(1);
+  return {
+    ok: false,
+    status: 504,
+    code: "queue_timeout",
+    message: `Waited ${waitedSeconds} s for a worker of model '${lease.model}' and was placed only as the request's deadline (X-Request-Timeout) passed.`,
+  };
 }
 
 /** Takes a lease; a client that goes away while queued takes its request out of the queue. */

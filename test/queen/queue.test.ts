@@ -1,6 +1,7 @@
 // The queen's queue, leases and failover through the real inference route, Registry and
 // HiveSession inside workerd, with test hives answering as workers would.
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
+import { registryStub } from "../../queen/registry/stub.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
@@ -124,8 +125,12 @@ describe("the queue in the queen", () => {
     const hive = await hiveWithWorker("silent-hive", "silent-model");
     const response = chat("silent-model", { headers: { "x-request-timeout": "1" } });
     const request = await hive.next("request");
-    expect((await response).status).toBe(504);
+    const answered = await response;
+    expect(answered.status).toBe(504);
+    expect(await errorOf(answered)).toMatchObject({ code: "worker_timeout", message: expect.stringContaining("X-Request-Timeout") });
     expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: request.requestId });
+    // The request ran out of time, which says nothing against its worker: it is not passed over.
+    expect(await registryStub(env).schedulingOf(request.workerId)).toEqual({ leases: 0, cooling: false });
   }, 15_000);
 
   it("cuts a stream still running at the request's X-Request-Timeout with a request_timeout event, and cancels it there", async () => {
