@@ -40,8 +40,11 @@ export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
   const needed = scopeForPath(c.req.path);
   // Token limits guard the requests that spend tokens: a key whose tokens are spent still lists models.
   const ownLimits = keyLimits(config, key.limits, needed === "inference" && c.req.method === "POST");
-  const [addressRefusal, keyRefusal] = await Promise.all([addressCheck, checkLimits(c.env, keySubject(key.id), ownLimits)]);
-  const refusal = addressRefusal ?? keyRefusal;
+  // A Prometheus scrape is not held to the request limits: it would go blind just when the queen
+  // is busiest, as the clients that share its key or its address spend them.
+  const scrape = needed === "metrics";
+  const [addressRefusal, keyRefusal] = await Promise.all([addressCheck, scrape ? undefined : checkLimits(c.env, keySubject(key.id), ownLimits)]);
+  const refusal = scrape ? undefined : (addressRefusal ?? keyRefusal);
   if (refusal) throw refusal;
   if (!scopeAllows(key.scopes, needed)) {
     throw new RbeeError(

@@ -52,6 +52,16 @@ describe("rate limits", () => {
     expect((await queen("/v1/models", { key: calm.key })).status).toBe(200);
   });
 
+  it("still answers a key's Prometheus scrape once its requests, or its address's, are spent", async () => {
+    const queen = queenWith({ RATE_LIMIT_PER_KEY: "3", RATE_LIMIT_PER_ADDRESS: "4" });
+    const admin = await createKey(["admin"]);
+    const caller = { key: admin.key, address: "203.0.113.77" };
+    for (let i = 0; i < 3; i++) expect((await queen("/v1/workers", caller)).status).toBe(200);
+    expect((await queen("/v1/workers", caller)).status).toBe(429);
+    const scrape = await queen("/metrics", caller);
+    expect([scrape.status, scrape.status === 200 ? "" : await scrape.text()]).toEqual([200, ""]);
+  });
+
   it("counts an address's failed authentications, then refuses it before checking keys; other addresses go on", async () => {
     const queen = queenWith({ RATE_LIMIT_PER_KEY: "0", RATE_LIMIT_PER_ADDRESS: "3" });
     const { key } = await createKey(["inference"]);
