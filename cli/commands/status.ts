@@ -19,11 +19,13 @@ export function registerStatus(program: Command, context: CliContext): void {
       ]);
       const online = hives.data.filter((hive) => hive.online).length;
       const ready = workers.data.filter((worker) => worker.state === "ready").length;
+      const busy = workers.data.filter((worker) => worker.state === "busy").length;
       const status = {
         queen: api.target.queenUrl,
         health: health.status,
         hives: { total: hives.data.length, online },
-        workers: { total: workers.data.length, ready },
+        // A busy worker serves as much as a ready one: its slots are taken, that is all.
+        workers: { total: workers.data.length, serving: ready + busy, ready, busy },
         models: models.data.map((model) => ({ id: model.id, state: model.state ?? null })),
       };
       if (options.json) return printJson(status);
@@ -31,7 +33,7 @@ export function registerStatus(program: Command, context: CliContext): void {
         [
           `queen    ${status.queen} (${status.health})`,
           `hives    ${online} online of ${hives.data.length}`,
-          `workers  ${ready} ready of ${workers.data.length}`,
+          `workers  ${ready + busy} serving of ${workers.data.length} (${busy} busy)`,
           `models   ${models.data.map((model) => `${model.id} (${model.state ?? "loaded"})`).join(", ") || "none"}`,
         ].join("\n") + "\n",
       );

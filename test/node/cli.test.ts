@@ -134,6 +134,8 @@ describe("the rbee CLI", () => {
     await waitUntil(async () => (await cloud.client.listWorkers()).some((worker) => worker.state === "ready"), 60_000, "the worker to be ready");
     const workers = json(await admin(["workers", "ls", "--json"])) as Array<{ model: string; hive: string }>;
     expect(workers).toEqual([expect.objectContaining({ model: TINY_MODEL, hive: HIVE })]);
+    expect(json(await admin(["status", "--json"]))).toMatchObject({ workers: { total: 1, serving: 1 } });
+    expect((await admin(["status"])).stdout).toMatch(/^workers +1 serving of 1 \((0|1) busy\)$/m);
     // The catalog remembers the name the worker was started under.
     const catalog = json(await admin(["models", "ls", "--hive", HIVE, "--json"])) as Array<{ id: string; served_as: string[] }>;
     expect(catalog).toEqual([expect.objectContaining({ id: decodeURI(cloud.modelSource.replace("file://", "file:")), served_as: [TINY_MODEL] })]);
