@@ -106,10 +106,7 @@ export class Registry extends DurableObject<Env> {
     this.hiveFactsTable.set(hiveName, facts);
     await this.ctx.storage.put(HIVE_FACTS_KEY_PREFIX + hiveName, this.hiveFactsTable.get(hiveName));
     const now = Date.now();
-    for (const model of facts.models) {
-      if (this.seenModels.size >= MAX_SEEN_CATALOG_MODELS) break;
-      await this.modelSeen(model.name, now);
-    }
+    await this.catalogModelsSeen(facts.models, now);
     const plan = (): void => {
       const scheduler = this.scheduler();
       if (returning !== undefined) scheduler.expectReturning(hiveName, returning);
@@ -123,6 +120,22 @@ export class Registry extends DurableObject<Env> {
     void this.recalled()
       .then(plan)
       .catch((error: unknown) => console.error(`could not plan after hive ${hiveName}'s facts`, error));
+  }
+
+  /** Records the first sighting of each new model of a catalog, up to the bound, in writes of many keys. */
+  private async catalogModelsSeen(models: readonly CatalogModel[], atMs: number): Promise<void> {
+    const fresh: Record<string, number> = {};
+    for (const { name } of models) {
+      if (this.seenModels.size >= MAX_SEEN_CATALOG_MODELS) break;
+      if (this.seenModels.has(name)) continue;
+      this.seenModels.set(name, atMs);
+      fresh[SEEN_MODEL_KEY_PREFIX + name] = atMs;
+    }
+    const keys = Object.keys(fresh);
+    // A put takes at most 128 keys.
+    for (let start = 0; start < keys.length; start += 128) {
+      await this.ctx.storage.put(Object.fromEntries(keys.slice(start, start + 128).map((key) => [key, fresh[key]])));
+    }
   }
 
   private async modelSeen(model: string, atMs: number): Promise<void> {
