@@ -14,6 +14,8 @@ export interface InferenceFacts {
   model: string;
   hive?: string;
   worker?: string;
+  /** The status of a refusal written into a stream whose head went out before it (streams/early-stream-head.ts). */
+  refusedStatus?: number;
 }
 
 /** The model label of a request that never got as far as naming a valid model (a 400). */
@@ -38,9 +40,10 @@ export async function inferenceOutcome(c: Context<QueenEnv>, seen: AnswerSeen): 
   const ttftMs = seen.firstChunkAtMs === undefined ? null : seen.firstChunkAtMs - seen.arrivedAtMs;
   const totalMs = endedAtMs - seen.arrivedAtMs;
   const model = facts?.model ?? NO_MODEL;
+  const status = facts?.refusedStatus ?? seen.status;
   reportRequest(c.env, (promise) => c.executionCtx.waitUntil(promise), {
     model,
-    status: seen.status,
+    status,
     promptTokens: seen.tokens.promptTokens,
     completionTokens: seen.tokens.completionTokens,
     ttftMs,
@@ -55,7 +58,7 @@ export async function inferenceOutcome(c: Context<QueenEnv>, seen: AnswerSeen): 
       path: c.req.path,
       model,
       key_id: key.id,
-      status: seen.status,
+      status,
       ttft_ms: ttftMs,
       total_ms: totalMs,
       prompt_tokens: seen.tokens.promptTokens,

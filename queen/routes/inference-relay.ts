@@ -38,6 +38,7 @@ import { requestDeadlineMs } from "../scheduling/request-deadline.js";
 import { resumeAnswer } from "../scheduling/resume-answer.js";
 import { serverTiming } from "../scheduling/server-timing.js";
 import { endAtDeadline } from "../streams/deadline-stream.js";
+import { answerOrEarlyHead } from "../streams/early-stream-head.js";
 import { failoverStream, lostOnTheWay } from "../streams/spliced-stream.js";
 import { tapStream } from "../streams/tap-stream.js";
 
@@ -55,18 +56,37 @@ export async function relayInference(
   headers: Record<string, string> = {},
 ): Promise<Response> {
   const deadlineMs = requestDeadlineMs(c.req.header(REQUEST_TIMEOUT_HEADER), c.var.config.requestTimeoutSeconds, arrivedAtMs);
-  const admin = c.var.apiKey.scopes.includes("admin");
   const model = await resolveAlias(c.env.DB, request.model);
   noteInference(c, { model });
+  // The client is gone when workerd says so, or when it leaves a stream whose head went out early.
+  const gone = new AbortController();
+  const clientSignal = c.req.raw.signal;
+  if (clientSignal.aborted) gone.abort(clientSignal.reason);
+  else clientSignal.addEventListener("abort", () => gone.abort(clientSignal.reason), { once: true });
   const relay: LeasedRelayInput = {
     env: c.env,
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),
-    signal: c.req.raw.signal,
+    signal: gone.signal,
     lease: { requestId: c.var.relayId, ...parseModelTarget(model), keyId: c.var.apiKey.id, deadlineMs, ...keepAliveOf(request) },
     path,
     // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
     body: JSON.stringify(withoutKeepAlive(request)),
   };
+  const answer = placedAnswer(c, model, request, relay, headers);
+  if ((request as { stream?: unknown }).stream !== true) return answer;
+  // A stream that waits for a worker gets its head early, so that a client giving up is heard (streams/early-stream-head.ts).
+  return answerOrEarlyHead(answer, {
+    gone,
+    headers: exposed(headers),
+    onRefusal: (status) => noteInference(c, { model, refusedStatus: status }),
+  });
+}
+
+/** The answer once the request is placed and its worker answers (or it is refused), with the route headers. */
+async function placedAnswer(c: Context<QueenEnv>, model: string, request: { model: string }, relay: LeasedRelayInput, headers: Record<string, string>): Promise<Response> {
+  const { path, lease } = relay;
+  const { deadlineMs } = lease;
+  const admin = c.var.apiKey.scopes.includes("admin");
   const result = await leasedRelay(relay);
   if (!result.ok) {
     const { status, code, message, retryAfterSeconds } = await unknownHiveRefusal(c.env.DB, relay.lease.hive, result.refusal);
@@ -158,7 +178,11 @@ function keepAliveOf(request: object): { keepAliveMs?: number } {
 /** `response` with `headers` added, readable by browser scripts too (Access-Control-Expose-Headers). */
 function withHeaders(response: Response, headers: Record<string, string>): Response {
   const merged = new Headers(response.headers);
-  for (const [name, value] of Object.entries(headers)) merged.set(name, value);
-  merged.set("access-control-expose-headers", Object.keys(headers).join(", "));
+  for (const [name, value] of Object.entries(exposed(headers))) merged.set(name, value);
   return new Response(response.body, { status: response.status, headers: merged });
+}
+
+/** `headers`, and Access-Control-Expose-Headers naming them so a page may read them. */
+function exposed(headers: Record<string, string>): Record<string, string> {
+  return { ...headers, "access-control-expose-headers": Object.keys(headers).join(", ") };
 }

@@ -8,6 +8,9 @@ import type { TokenUsage } from "./token-usage.js";
 
 export type BodyKind = "json" | "sse";
 
+/** The first byte of an event-stream comment line. */
+const COLON = 0x3a;
+
 /** What watches the bytes of one body for its usage. */
 export interface UsageWatcher {
   push(chunk: Uint8Array): void;
@@ -34,7 +37,8 @@ export function observeUsage(source: ReadableStream<Uint8Array>, kind: BodyKind,
   const finish = () => settle(watcher.finish());
   let firstChunkAtMs: number | undefined;
   const onChunk = (chunk: Uint8Array) => {
-    firstChunkAtMs ??= Date.now();
+    // A comment alone (a waiting stream's, streams/early-stream-head.ts) is no token.
+    if (chunk[0] !== COLON) firstChunkAtMs ??= Date.now();
     watcher.push(chunk);
   };
   const body = tapStream(source, { onChunk, onEnd: finish, onCancel: finish });

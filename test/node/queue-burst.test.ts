@@ -3,7 +3,9 @@
 // request is answered in full: the queen queues what the worker cannot take yet.
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WAITING_COMMENT } from "../../queen/streams/early-stream-head.js";
 import { SERVED_BY_HIVE_HEADER, SERVER_TIMING_HEADER } from "../../shared/openai/inference-headers.js";
+import { waitUntil } from "../../shared/wait-until.js";
 import { type LocalCloud, openAiClient, startLocalCloud, TINY_MODEL } from "./local-cloud.js";
 
 const HIVE_NAME = "burst-hive";
@@ -47,6 +49,36 @@ describe("a burst through the queen's queue", () => {
       expect(streamed.finish).toBeTruthy();
     }
   }, 240_000);
+
+  it("takes streams whose clients leave while they wait out of the queue: none reaches the worker", async () => {
+    const relayed = () => cloud.hiveLog.filter((line) => line.includes("relayed request")).length;
+    const before = relayed();
+    // Two long answers hold the worker's one slot for ~5 s (the tiny model here; longer on a loaded
+    // machine): the streams wait behind them. -100 on the end of a turn: each runs its max_tokens.
+    const longAsk = { ...ask, max_tokens: 3000, logit_bias: { "4": -100 } };
+    const longs = [openai.chat.completions.create(longAsk), openai.chat.completions.create(longAsk)];
+    await waitUntil(async () => (await cloud.client.listWorkers()).some((worker) => worker.state === "busy"), 10_000, "a long answer to take the slot");
+    const ghosts = Array.from({ length: 8 }, async () => {
+      const leaving = new AbortController();
+      const response = await fetch(`${cloud.queen.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${cloud.apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ ...ask, stream: true }),
+        signal: leaving.signal,
+      });
+      // Its head comes while it waits, with a comment: then the client gives up.
+      const reader = response.body?.getReader();
+      const first = new TextDecoder().decode((await reader?.read())?.value);
+      leaving.abort();
+      return first;
+    });
+    expect(await Promise.all(ghosts)).toEqual(Array.from({ length: 8 }, () => WAITING_COMMENT));
+    await Promise.all(longs);
+    await openai.chat.completions.create(ask);
+    await waitUntil(() => relayed() >= before + 3, 10_000, "the long answers' and the last request's relays logged");
+    // The long answers and the last request: none of the streams that left was relayed.
+    expect(relayed()).toBe(before + 3);
+  }, 60_000);
 
   it("says where the time went and, to an admin key, which hive served the answer", async () => {
     const { response } = await openai.chat.completions.create(ask).withResponse();

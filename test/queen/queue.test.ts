@@ -2,6 +2,7 @@
 // HiveSession inside workerd, with test hives answering as workers would.
 import { env, SELF } from "cloudflare:test";
 import { registryStub } from "../../queen/registry/stub.js";
+import { WAITING_COMMENT } from "../../queen/streams/early-stream-head.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
@@ -107,6 +108,82 @@ describe("the queue in the queen", () => {
     const waited = await Promise.all(held);
     expect(waited.filter((response) => response.status !== 429).every((response) => response.status === 503)).toBe(true);
   }, 40_000);
+
+  describe("a stream that waits for a worker", () => {
+    function stream(model: string, headers: Record<string, string> = {}): Promise<Response> {
+      return SELF.fetch("https://queen/v1/chat/completions", {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", ...headers },
+        body: JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "hi" }] }),
+      });
+    }
+    const decoder = new TextDecoder();
+    async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: string): Promise<string> {
+      let read = "";
+      while (!read.includes(text)) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        read += decoder.decode(value, { stream: true });
+      }
+      return read;
+    }
+
+    it("gets its head at once and a comment while it waits, then the worker's events", async () => {
+      const hive = await hiveWithWorker("early-head-hive", "early-head-model");
+      const busy = chat("early-head-model");
+      const first = await hive.next("request");
+      const response = await stream("early-head-model");
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toContain("text/event-stream");
+      const reader = response.body?.getReader();
+      if (!reader) throw new Error("no body");
+      expect(await readUntil(reader, "\n\n")).toBe(WAITING_COMMENT);
+      expect(waitingAt(hive)).toBe(0); // still queued: the worker's one slot is taken
+      answer(hive, first);
+      await (await busy).text(); // its body's end gives its lease back
+      const second = await hive.next("request");
+      hive.respond(second.requestId, 200, `data: ${contentChunk("queued, then served")}\n\ndata: [DONE]\n\n`, "text/event-stream");
+      const rest = await readUntil(reader, "[DONE]");
+      expect(rest).toContain("queued, then served");
+    }, 15_000);
+
+    it("leaves the queue when its client leaves, and is never sent to the worker", async () => {
+      const hive = await hiveWithWorker("left-queue-hive", "left-queue-model");
+      const busy = chat("left-queue-model");
+      const first = await hive.next("request");
+      const queuedBefore = (await registryStub(env).stats()).queued;
+      const response = await stream("left-queue-model");
+      const reader = response.body?.getReader();
+      if (!reader) throw new Error("no body");
+      await readUntil(reader, "\n\n");
+      expect((await registryStub(env).stats()).queued).toBe(queuedBefore + 1);
+      await reader.cancel();
+      await eventually(async () => (await registryStub(env).stats()).queued === queuedBefore);
+      answer(hive, first);
+      await (await busy).text();
+      // The next request takes the free slot; the one that left never reached the hive.
+      const next = chat("left-queue-model");
+      const sent = await hive.next("request");
+      answer(hive, sent, "next");
+      expect((await next).status).toBe(200);
+      expect(waitingAt(hive)).toBe(0);
+    }, 15_000);
+
+    it("ends with the refusal as its one event when its deadline passes in the queue", async () => {
+      const hive = await hiveWithWorker("late-refusal-hive", "late-refusal-model");
+      const busy = chat("late-refusal-model");
+      const first = await hive.next("request");
+      const response = await stream("late-refusal-model", { "x-request-timeout": "2" });
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      const events = text.split("\n\n").filter(Boolean);
+      expect(events[0]).toBe(WAITING_COMMENT.trim());
+      const error = JSON.parse((events.at(-1) ?? "").replace(/^data: /, "")) as { error: { code: string; message: string } };
+      expect(error.error).toMatchObject({ code: "queue_timeout", message: expect.stringContaining("X-Request-Timeout") });
+      answer(hive, first);
+      await (await busy).text();
+    }, 15_000);
+  });
 
   it("answers a request that waited past its X-Request-Timeout with 504 queue_timeout", async () => {
     const hive = await hiveWithWorker("stuck-hive", "stuck-model");
