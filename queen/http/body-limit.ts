@@ -35,13 +35,13 @@ export const jsonBodyLimit = createMiddleware<QueenEnv>(async (c, next) => {
 function refuseEncodedBody(headers: Headers): void {
   const contentEncoding = codings(headers.get("content-encoding")).filter((coding) => coding !== "identity");
   if (contentEncoding.length > 0) {
-    throw new RbeeError(415, "unsupported_content_encoding", `Content-Encoding '${contentEncoding.join(", ")}' is not supported: send the request body uncompressed.`, {
+    throw new RbeeError(415, "unsupported_content_encoding", `Content-Encoding '${contentEncoding.join(", ").slice(0, 80)}' is not supported: send the request body uncompressed.`, {
       param: "content-encoding",
     });
   }
   const transferEncoding = codings(headers.get("transfer-encoding")).filter((coding) => coding !== "chunked" && coding !== "identity");
   if (transferEncoding.length > 0) {
-    throw new RbeeError(415, "unsupported_content_encoding", `Transfer-Encoding '${transferEncoding.join(", ")}' is not supported: send the request body uncompressed.`, {
+    throw new RbeeError(415, "unsupported_content_encoding", `Transfer-Encoding '${transferEncoding.join(", ").slice(0, 80)}' is not supported: send the request body uncompressed.`, {
       param: "transfer-encoding",
     });
   }
