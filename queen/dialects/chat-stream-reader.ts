@@ -3,9 +3,11 @@
 // (text, a tool call starting, its argument fragments, an error, the end with the finish reason
 // and usage) that a dialect's stream writer (responses/stream.ts, anthropic/stream.ts) answers
 // with events of its own. Pull-based like streams/tap-stream.ts, so a client's cancel reaches
-// the relayed body (and through it the worker).
+// the relayed body (and through it the worker). The comment a stream waiting for a worker carries
+// (streams/early-stream-head.ts) passes through, so that a dialect's client that leaves is noticed too.
 import type { OpenAiErrorBody } from "../../shared/errors.js";
 import { errorBodyOf } from "../client-errors/sse-error-rewriter.js";
+import { WAITING_COMMENT } from "../streams/early-stream-head.js";
 import { SseDataReader } from "../streams/sse-data-reader.js";
 import { ChatCompletionChunk, type ChatUsage } from "./chat-shapes.js";
 
@@ -37,6 +39,11 @@ export interface ChatStreamSummary {
 export type EmitEvent = (name: string, data: unknown) => void;
 
 const encoder = new TextEncoder();
+const WAITING_COMMENT_BYTES = encoder.encode(WAITING_COMMENT);
+
+function isWaitingComment(chunk: Uint8Array): boolean {
+  return chunk.byteLength === WAITING_COMMENT_BYTES.byteLength && chunk.every((byte, index) => byte === WAITING_COMMENT_BYTES[index]);
+}
 
 export function translateChatStream(source: ReadableStream<Uint8Array>, makeListener: (emit: EmitEvent) => ChatStreamListener): ReadableStream<Uint8Array> {
   const reader = source.getReader();
@@ -58,6 +65,11 @@ export function translateChatStream(source: ReadableStream<Uint8Array>, makeList
         // Loop until something is enqueued: a pull that enqueues nothing is not called again.
         for (;;) {
           const { done, value } = await reader.read();
+          // A waiting stream's comment passes as it is: the write is how a client that left is noticed.
+          if (!done && pending === "" && isWaitingComment(value)) {
+            controller.enqueue(value);
+            return;
+          }
           if (done) {
             sse.end();
             happenings.close();

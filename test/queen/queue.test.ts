@@ -169,6 +169,32 @@ describe("the queue in the queen", () => {
       expect(waitingAt(hive)).toBe(0);
     }, 15_000);
 
+    it("carries its comment through the Responses and Anthropic dialects, whose clients leave the queue too", async () => {
+      const hive = await hiveWithWorker("dialect-wait-hive", "dialect-wait-model");
+      const busy = chat("dialect-wait-model");
+      const first = await hive.next("request");
+      const asks = [
+        { path: "/v1/responses", body: { model: "dialect-wait-model", input: "hi", stream: true } },
+        { path: "/v1/messages", body: { model: "dialect-wait-model", max_tokens: 8, messages: [{ role: "user", content: "hi" }], stream: true } },
+      ];
+      for (const { path, body } of asks) {
+        const queuedBefore = (await registryStub(env).stats()).queued;
+        const response = await SELF.fetch(`https://queen${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        const reader = response.body?.getReader();
+        if (!reader) throw new Error("no body");
+        expect(await readUntil(reader, WAITING_COMMENT), path).toContain(WAITING_COMMENT);
+        await reader.cancel();
+        await eventually(async () => (await registryStub(env).stats()).queued === queuedBefore);
+      }
+      answer(hive, first);
+      await (await busy).text();
+      expect(waitingAt(hive)).toBe(0);
+    }, 20_000);
+
     it("ends with the refusal as its one event when its deadline passes in the queue", async () => {
       const hive = await hiveWithWorker("late-refusal-hive", "late-refusal-model");
       const busy = chat("late-refusal-model");
