@@ -139,7 +139,8 @@ export class PendingRelay {
   receiveEnd(chunks: number, error?: RbeeError): void {
     if (this.finished || this.announcedEnd) return;
     const timer = setTimeout(() => {
-      this.end(new RbeeError(502, "response_incomplete", `the hive announced ${chunks} chunks but only ${this.order.nextSeq} arrived`));
+      const missing = this.order.nextSeq < chunks ? `the hive announced ${chunks} chunks but only ${this.order.nextSeq} arrived` : "the hive ended its answer without its head";
+      this.end(new RbeeError(502, "response_incomplete", missing));
     }, MISSING_CHUNKS_TIMEOUT_MS);
     this.announcedEnd = { chunks, error, timer };
     this.endIfComplete();

@@ -45,6 +45,17 @@ describe("a hostile hive's response head", () => {
     }
   });
 
+  it("says an answer ended without its head, when the hive sends its body and end but never a head", async () => {
+    const hive = await hiveServing("no-head-hive", "no-head-model");
+    const response = chat("no-head-model");
+    const { requestId } = await hive.next("request");
+    hive.send({ type: "response_chunk", requestId, seq: 0, data: "{}" });
+    hive.send({ type: "response_end", requestId, chunks: 1 });
+    const answered = await response;
+    expect(answered.status).toBe(502);
+    expect(await errorOf(answered)).toMatchObject({ code: "response_incomplete", message: expect.stringContaining("without its head") });
+  }, 15_000);
+
   it("passes on only the relayed headers: no cookie, no CORS of the hive's, no served-by of its making", async () => {
     const hive = await hiveServing("cookie-hive", "cookie-model");
     const { key } = await createKey(["inference"]);
