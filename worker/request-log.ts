@@ -10,7 +10,12 @@ import type { RouteContext } from "./routes/route-context.js";
 interface TokenMeter {
   promptTokens: number | null;
   completionTokens: number | null;
+  /** The generation, while it runs: a stream its client left is logged once it stops, with its tokens. */
+  generating?: Promise<unknown>;
 }
+
+/** How long a line waits for a cancelled generation to stop and tell its tokens, ms. */
+const SETTLE_WAIT_MS = 2000;
 
 const meters = new WeakMap<Request, TokenMeter>();
 
@@ -35,12 +40,16 @@ export function meteredEngine(engine: RouteContext["engine"], c: Context): Route
       return engine.canRank;
     },
     chat: async (...args) => {
-      const completion = await engine.chat(...args);
+      const generating = engine.chat(...args);
+      meter.generating = generating;
+      const completion = await generating;
       note(completion.usage.prompt_tokens, completion.usage.completion_tokens);
       return completion;
     },
     complete: async (...args) => {
-      const completion = await engine.complete(...args);
+      const generating = engine.complete(...args);
+      meter.generating = generating;
+      const completion = await generating;
       note(completion.usage.prompt_tokens, completion.usage.completion_tokens);
       return completion;
     },
@@ -62,8 +71,10 @@ export function requestLog(log: LogFn): MiddlewareHandler {
     const startedAt = performance.now();
     await next();
     const requestId = c.req.header(REQUEST_ID_HEADER);
-    const line = (outcome: "answered" | "cancelled" | "failed") => {
+    const line = async (outcome: "answered" | "cancelled" | "failed") => {
       const meter = meterOf(c);
+      // A stream that ended early ends before its generation does: its tokens come as that stops.
+      if (outcome !== "answered" && meter.generating) await settledWithin(meter.generating, SETTLE_WAIT_MS);
       log(`${c.req.method} ${c.req.path} ${c.res.status} (${outcome})`, {
         request_id: requestId,
         route: c.req.path,
@@ -76,11 +87,21 @@ export function requestLog(log: LogFn): MiddlewareHandler {
     };
     const body = c.res.body;
     if (body !== null && c.res.headers.get("content-type")?.startsWith("text/event-stream")) {
-      c.res = new Response(onBodyEnd(body, line), c.res);
+      c.res = new Response(onBodyEnd(body, (outcome) => void line(outcome)), c.res);
       return;
     }
-    line(c.req.raw.signal.aborted ? "cancelled" : "answered");
+    await line(c.req.raw.signal.aborted ? "cancelled" : "answered");
   };
+}
+
+/** Waits for `promise` to settle, however it does, but no longer than `ms`. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([promise.then(() => undefined, () => undefined), elapsed]);
+  clearTimeout(timer);
 }
 
 /** `body`, passed through unchanged, calling `ended` once it is read to its end, fails or is cancelled. */

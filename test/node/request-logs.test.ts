@@ -76,6 +76,30 @@ describe("request logs across queen, hive and worker", () => {
     expect(line?.duration_ms).toEqual(expect.any(Number));
   });
 
+  it("logs a stream its client left with the tokens it used, once its generation stopped", async () => {
+    const leaving = new AbortController();
+    const response = await fetch(`${cloud.queen.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${cloud.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: TINY_MODEL, stream: true, max_tokens: 3000, logit_bias: { "4": -100 }, messages: [{ role: "user", content: "Hello" }] }),
+      signal: leaving.signal,
+    });
+    const requestId = response.headers.get("x-request-id");
+    const reader = response.body?.getReader();
+    let read = 0;
+    while (read < 2000) read += (await reader?.read())?.value?.byteLength ?? 2000;
+    leaving.abort();
+
+    const workerLog = join(cloud.cacheDir, "logs", `${workerId}.log`);
+    const workerLine = async () => jsonLines((await readFile(workerLog, "utf8")).split("\n")).find((line) => line.request_id === requestId);
+    await waitUntil(async () => (await workerLine()) !== undefined, 15_000, "the worker's line for the left stream");
+    const line = await workerLine();
+    expect(line).toMatchObject({ route: "/v1/chat/completions", outcome: "cancelled" });
+    expect(line?.prompt_tokens).toBeGreaterThan(0);
+    expect(line?.completion_tokens).toBeGreaterThan(0);
+    expect(line?.completion_tokens).toBeLessThan(3000);
+  }, 30_000);
+
   it("logs the worker's start as JSON lifecycle lines, with the device and the polling the hive set", async () => {
     const lines = jsonLines((await readFile(join(cloud.cacheDir, "logs", `${workerId}.log`), "utf8")).split("\n"));
     // The test cloud's workers run 1 thread on the CPU: they poll unless this machine has a single CPU.
