@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HiveToQueenFrame, MAX_FRAME_BYTES, QueenToHiveFrame } from "./hive-frames.js";
+import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
 import { parseFrame } from "./parse-frame.js";
 
 describe("parseFrame", () => {
@@ -41,8 +42,7 @@ describe("parseFrame", () => {
   });
 
   it("refuses a heartbeat with more slots busy than it has", () => {
-    const heartbeat = { workerId: "wrk_1", model: "m", state: "ready", pid: 1, port: 1, slotsTotal: 1, slotsBusy: 0, queueLength: 0, device: "cpu", memoryRssBytes: 1, memoryVramBytes: null, tokensPerSecond: 0 };
-    const frame = (slotsBusy: number) => JSON.stringify({ type: "worker_heartbeats", heartbeats: [{ ...heartbeat, slotsBusy }] });
+    const frame = (slotsBusy: number) => JSON.stringify({ type: "worker_heartbeats", heartbeats: [fakeHeartbeat({ workerId: "wrk_1", slotsBusy })] });
     expect(parseFrame(HiveToQueenFrame, frame(1))).toMatchObject({ ok: true });
     const refused = parseFrame(HiveToQueenFrame, frame(1024));
     expect(refused).toMatchObject({ ok: false, code: "invalid_frame" });

@@ -102,6 +102,15 @@ afterEach(async () => {
 });
 
 /** Serves `respond()` on a loopback port; returns its base URL. */
+/** A chat stream that writes `text` and then fails at its deadline, as the queen ends one. */
+function timedOutStream(text: string): Response {
+  return scriptedStream([
+    chunk({ role: "assistant", content: "" }),
+    chunk({ content: text }),
+    `data: ${JSON.stringify({ error: { message: "The request took longer than its 1 s deadline", type: "server_error", code: "request_timeout", param: null } })}\n\n`,
+  ]).response;
+}
+
 async function serve(respond: () => Response | Promise<Response>): Promise<string> {
   const listener = getRequestListener(() => respond());
   server = createServer((request, response) => void listener(request, response));
@@ -178,14 +187,8 @@ describe("Anthropic Messages ↔ chat completions, tool calls", () => {
   });
 
   it("ends a failed stream with Anthropic's error event, the queen's code kept in its message as in whole errors", async () => {
-    const failing = () =>
-      scriptedStream([
-        chunk({ role: "assistant", content: "" }),
-        chunk({ content: "Half" }),
-        `data: ${JSON.stringify({ error: { message: "The request took longer than its 1 s deadline", type: "server_error", code: "request_timeout", param: null } })}\n\n`,
-      ]).response;
     const translation: AnswerTranslation = { json: (answer) => messageFromChat(answer, "tiny"), stream: (emit) => anthropicStreamWriter(emit, "tiny") };
-    const url = await serve(() => translateAnswer(failing(), translation));
+    const url = await serve(() => translateAnswer(timedOutStream("Half"), translation));
     const client = new Anthropic({ baseURL: url, apiKey: "test", maxRetries: 0 });
     const stream = client.messages.stream({ model: "tiny", max_tokens: 10, messages: [{ role: "user", content: "Hi" }] });
     await expect(stream.finalMessage()).rejects.toMatchObject({ error: { type: "error", error: { type: "api_error", message: "The request took longer than its 1 s deadline (request_timeout)" } } });
@@ -249,14 +252,8 @@ describe("Responses API ↔ chat completions, tool calls", () => {
 
   it("marks the message a failed stream was writing incomplete, in its output_item.done and in response.failed", async () => {
     const identity = newResponseIdentity(ResponsesRequest.parse({ model: "tiny", input: "Hi" }));
-    const failing = () =>
-      scriptedStream([
-        chunk({ role: "assistant", content: "" }),
-        chunk({ content: "Half an ans" }),
-        `data: ${JSON.stringify({ error: { message: "The request took longer than its 1 s deadline", type: "server_error", code: "request_timeout", param: null } })}\n\n`,
-      ]).response;
     const translation: AnswerTranslation = { json: (answer) => responseFromChat(identity, answer), stream: (emit) => responsesStreamWriter(emit, identity, async () => {}) };
-    const url = await serve(() => translateAnswer(failing(), translation));
+    const url = await serve(() => translateAnswer(timedOutStream("Half an ans"), translation));
     const client = new OpenAI({ baseURL: url, apiKey: "test", maxRetries: 0 });
     const done: string[] = [];
     let failed: OpenAI.Responses.Response | undefined;

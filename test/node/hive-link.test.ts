@@ -14,6 +14,7 @@ import { logMessageOf } from "../../shared/log/json-log.js";
 import { hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 import { waitUntil } from "../../shared/wait-until.js";
+import { fakeHeartbeat } from "../support/fake-heartbeat.js";
 
 function helloFrame() {
   const devices = { gpus: [], ramTotalBytes: 1, ramFreeBytes: 1, cpu: { model: "test", cores: 1 }, os: "linux", osRelease: "6", arch: "x64", workerTypes: ["cpu"] };
@@ -113,21 +114,7 @@ describe("the hive link against a real queen", () => {
     const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
     await new Promise((resolve) => ws.on("open", resolve));
     ws.send(JSON.stringify(helloFrame()));
-    const heartbeats = (count: number, from: number) =>
-      Array.from({ length: count }, (_, index) => ({
-        workerId: `wrk_madeup${from + index}`,
-        model: "m",
-        state: "ready",
-        pid: 4242,
-        port: 40001,
-        slotsTotal: 1,
-        slotsBusy: 0,
-        queueLength: 0,
-        device: "cpu",
-        memoryRssBytes: 1,
-        memoryVramBytes: null,
-        tokensPerSecond: 0,
-      }));
+    const heartbeats = (count: number, from: number) => Array.from({ length: count }, (_, index) => fakeHeartbeat({ workerId: `wrk_madeup${from + index}` }));
     // 150 workers the queen never issued, within the burst of 200: each refused, but only a few told.
     ws.send(JSON.stringify({ type: "worker_heartbeats", heartbeats: heartbeats(150, 0) }));
     await waitUntil(() => errors.length > 0, 10_000, "the refusals");

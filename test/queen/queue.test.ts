@@ -127,11 +127,20 @@ describe("the queue in the queen", () => {
       }
       return read;
     }
+    /** A worker of `model` whose one slot a request holds: `free` answers it, so the slot is free again. */
+    async function busyWorker(name: string, model: string) {
+      const hive = await hiveWithWorker(`${name}-hive`, model);
+      const busy = chat(model);
+      const first = await hive.next("request");
+      const free = async () => {
+        answer(hive, first);
+        await (await busy).text(); // its body's end gives its lease back
+      };
+      return { hive, free };
+    }
 
     it("gets its head at once and a comment while it waits, then the worker's events", async () => {
-      const hive = await hiveWithWorker("early-head-hive", "early-head-model");
-      const busy = chat("early-head-model");
-      const first = await hive.next("request");
+      const { hive, free } = await busyWorker("early-head", "early-head-model");
       const response = await stream("early-head-model");
       expect(response.status).toBe(200);
       expect(response.headers.get("content-type")).toContain("text/event-stream");
@@ -139,8 +148,7 @@ describe("the queue in the queen", () => {
       if (!reader) throw new Error("no body");
       expect(await readUntil(reader, "\n\n")).toBe(WAITING_COMMENT);
       expect(waitingAt(hive)).toBe(0); // still queued: the worker's one slot is taken
-      answer(hive, first);
-      await (await busy).text(); // its body's end gives its lease back
+      await free();
       const second = await hive.next("request");
       hive.respond(second.requestId, 200, `data: ${contentChunk("queued, then served")}\n\ndata: [DONE]\n\n`, "text/event-stream");
       const rest = await readUntil(reader, "[DONE]");
@@ -148,9 +156,7 @@ describe("the queue in the queen", () => {
     }, 15_000);
 
     it("leaves the queue when its client leaves, and is never sent to the worker", async () => {
-      const hive = await hiveWithWorker("left-queue-hive", "left-queue-model");
-      const busy = chat("left-queue-model");
-      const first = await hive.next("request");
+      const { hive, free } = await busyWorker("left-queue", "left-queue-model");
       const queuedBefore = (await registryStub(env).stats()).queued;
       const response = await stream("left-queue-model");
       const reader = response.body?.getReader();
@@ -159,8 +165,7 @@ describe("the queue in the queen", () => {
       expect((await registryStub(env).stats()).queued).toBe(queuedBefore + 1);
       await reader.cancel();
       await eventually(async () => (await registryStub(env).stats()).queued === queuedBefore);
-      answer(hive, first);
-      await (await busy).text();
+      await free();
       // The next request takes the free slot; the one that left never reached the hive.
       const next = chat("left-queue-model");
       const sent = await hive.next("request");
@@ -170,9 +175,7 @@ describe("the queue in the queen", () => {
     }, 15_000);
 
     it("carries its comment through the Responses and Anthropic dialects, whose clients leave the queue too", async () => {
-      const hive = await hiveWithWorker("dialect-wait-hive", "dialect-wait-model");
-      const busy = chat("dialect-wait-model");
-      const first = await hive.next("request");
+      const { hive, free } = await busyWorker("dialect-wait", "dialect-wait-model");
       const asks = [
         { path: "/v1/responses", body: { model: "dialect-wait-model", input: "hi", stream: true } },
         { path: "/v1/messages", body: { model: "dialect-wait-model", max_tokens: 8, messages: [{ role: "user", content: "hi" }], stream: true } },
@@ -190,15 +193,12 @@ describe("the queue in the queen", () => {
         await reader.cancel();
         await eventually(async () => (await registryStub(env).stats()).queued === queuedBefore);
       }
-      answer(hive, first);
-      await (await busy).text();
+      await free();
       expect(waitingAt(hive)).toBe(0);
     }, 20_000);
 
     it("ends with the refusal as its one event when its deadline passes in the queue", async () => {
-      const hive = await hiveWithWorker("late-refusal-hive", "late-refusal-model");
-      const busy = chat("late-refusal-model");
-      const first = await hive.next("request");
+      const { free } = await busyWorker("late-refusal", "late-refusal-model");
       const response = await stream("late-refusal-model", { "x-request-timeout": "2" });
       expect(response.status).toBe(200);
       const text = await response.text();
@@ -206,8 +206,7 @@ describe("the queue in the queen", () => {
       expect(events[0]).toBe(WAITING_COMMENT.trim());
       const error = JSON.parse((events.at(-1) ?? "").replace(/^data: /, "")) as { error: { code: string; message: string } };
       expect(error.error).toMatchObject({ code: "queue_timeout", message: expect.stringContaining("X-Request-Timeout") });
-      answer(hive, first);
-      await (await busy).text();
+      await free();
     }, 15_000);
   });
 

@@ -119,6 +119,20 @@ describe("relay flow control", () => {
   }, 20_000);
 });
 
+/** A hive `<name>-hive` with two workers of `<name>-model` beating until the test ends, both known to the queen. */
+async function hiveOfTwoWorkers(name: string): Promise<TestHive> {
+  const model = `${name}-model`;
+  const hive = await TestHive.greeted(`${name}-hive`);
+  const workers = [await spawnWorker(hive, model), await spawnWorker(hive, model, 40002)];
+  const beating = setInterval(() => {
+    for (const workerId of workers) hive.heartbeat(workerId, model);
+  }, 100);
+  onTestFinished(() => clearInterval(beating));
+  const known = async (workerId: string) => (await SELF.fetch(`https://queen/v1/workers/${workerId}`, { headers: auth })).status === 200;
+  await eventually(async () => (await Promise.all(workers.map(known))).every(Boolean));
+  return hive;
+}
+
 /** How the way to a streaming answer breaks: its HiveSession is reset (a deploy), or the hive's socket drops. */
 type Break = "reset" | "drop";
 
@@ -215,14 +229,7 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
   }, 30_000);
 
   it("is continued by another worker when its worker is lost, whose lease ends as failed while the continuation holds its own", async () => {
-    const hive = await TestHive.greeted("lost-worker-hive");
-    const workers = [await spawnWorker(hive, "lost-worker-model"), await spawnWorker(hive, "lost-worker-model", 40002)];
-    const beating = setInterval(() => {
-      for (const workerId of workers) hive.heartbeat(workerId, "lost-worker-model");
-    }, 100);
-    onTestFinished(() => clearInterval(beating));
-    const known = async (workerId: string) => (await SELF.fetch(`https://queen/v1/workers/${workerId}`, { headers: auth })).status === 200;
-    await eventually(async () => (await Promise.all(workers.map(known))).every(Boolean));
+    const hive = await hiveOfTwoWorkers("lost-worker");
 
     const responsePromise = chat("lost-worker-model");
     const first = await hive.next("request");
@@ -245,14 +252,7 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
   }, 30_000);
 
   it("continues at once, never asking its hive to resume, an answer its hive ended with an error inside an event", async () => {
-    const hive = await TestHive.greeted("cut-event-hive");
-    const workers = [await spawnWorker(hive, "cut-event-model"), await spawnWorker(hive, "cut-event-model", 40002)];
-    const beating = setInterval(() => {
-      for (const workerId of workers) hive.heartbeat(workerId, "cut-event-model");
-    }, 100);
-    onTestFinished(() => clearInterval(beating));
-    const known = async (workerId: string) => (await SELF.fetch(`https://queen/v1/workers/${workerId}`, { headers: auth })).status === 200;
-    await eventually(async () => (await Promise.all(workers.map(known))).every(Boolean));
+    const hive = await hiveOfTwoWorkers("cut-event");
 
     const responsePromise = chat("cut-event-model");
     const first = await hive.next("request");
