@@ -4,6 +4,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { LogFn } from "../shared/log/json-log.js";
 import { REQUEST_ID_HEADER } from "../shared/openai/inference-headers.js";
+import { withinMs } from "../shared/within.js";
 import type { RouteContext } from "./routes/route-context.js";
 
 /** Tokens one request used, as the engine reported them. */
@@ -74,7 +75,7 @@ export function requestLog(log: LogFn): MiddlewareHandler {
     const line = async (outcome: "answered" | "cancelled" | "failed") => {
       const meter = meterOf(c);
       // A stream that ended early ends before its generation does: its tokens come as that stops.
-      if (outcome !== "answered" && meter.generating) await settledWithin(meter.generating, SETTLE_WAIT_MS);
+      if (outcome !== "answered" && meter.generating) await withinMs(meter.generating.catch(() => undefined), SETTLE_WAIT_MS);
       log(`${c.req.method} ${c.req.path} ${c.res.status} (${outcome})`, {
         request_id: requestId,
         route: c.req.path,
@@ -92,16 +93,6 @@ export function requestLog(log: LogFn): MiddlewareHandler {
     }
     await line(c.req.raw.signal.aborted ? "cancelled" : "answered");
   };
-}
-
-/** Waits for `promise` to settle, however it does, but no longer than `ms`. */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const elapsed = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([promise.then(() => undefined, () => undefined), elapsed]);
-  clearTimeout(timer);
 }
 
 /** `body`, passed through unchanged, calling `ended` once it is read to its end, fails or is cancelled. */

@@ -17,6 +17,7 @@ import { modelStates, type ModelStateView } from "../scheduling/model-catalog-vi
 import type { ModelPolicy } from "../scheduling/model-policy.js";
 import type { ReturningWorker } from "../scheduling/returning-workers.js";
 import { Scheduler } from "../scheduling/scheduler.js";
+import { withinMs } from "../../shared/within.js";
 import { IdleRecords } from "./idle-records.js";
 import { loadPolicies } from "./policy-records.js";
 import { recordStops } from "./worker-bookkeeping.js";
@@ -287,12 +288,7 @@ export class Registry extends DurableObject<Env> {
    */
   private async recalled(): Promise<void> {
     if (this.recalling === undefined) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, RECALL_WAIT_MS);
-    });
-    await Promise.race([this.recalling, waited]);
-    if (timer !== undefined) clearTimeout(timer);
+    await withinMs(this.recalling, RECALL_WAIT_MS);
   }
 
   private async recallHives(hiveNames: string[]): Promise<void> {

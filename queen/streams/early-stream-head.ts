@@ -10,6 +10,7 @@
 // event, `{"error": …}` as OpenAI streams it, which the official clients raise as an APIError.
 // A stream placed within EARLY_HEAD_AFTER_MS is answered as before, with its status and headers.
 import { openAiErrorBody, RbeeError } from "../../shared/errors.js";
+import { withinMs } from "../../shared/within.js";
 import { errorBodyOf } from "../client-errors/sse-error-rewriter.js";
 import { isEventStream } from "../http/event-stream.js";
 
@@ -33,12 +34,7 @@ export interface EarlyHeadOptions {
 
 /** `answer`, or, when it takes longer than EARLY_HEAD_AFTER_MS, a 200 event stream that carries it once it comes. */
 export async function answerOrEarlyHead(answer: Promise<Response>, options: EarlyHeadOptions): Promise<Response> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), EARLY_HEAD_AFTER_MS);
-  });
-  const first = await Promise.race([answer, late]);
-  if (timer !== undefined) clearTimeout(timer);
+  const first = await withinMs(answer, EARLY_HEAD_AFTER_MS);
   if (first !== undefined) return first;
   // Read when the stream needs it; a failure meanwhile must not surface as an unhandled rejection.
   answer.catch(() => {});
@@ -94,19 +90,6 @@ async function pipeOne(reader: ReadableStreamDefaultReader<Uint8Array>, controll
     else controller.enqueue(value);
   } catch (error) {
     controller.error(error);
-  }
-}
-
-/** `promise`'s value if it settles within `ms`, else undefined (it goes on). */
-async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const elapsed = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, elapsed]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
   }
 }
 
