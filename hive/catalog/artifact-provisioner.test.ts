@@ -189,22 +189,23 @@ describe("ArtifactProvisioner.provision", () => {
     expect((await catalog.get(ID))?.status.state).toBe("available");
   });
 
-  it("answers an asker that cancelled once the fetch it stopped has wound down, with nothing listed by then", async () => {
+  /** A fetch whose only asker has cancelled it once it started, the vendor taking 300 ms to stop: its asker's answer, to come. */
+  async function cancelledFetch(): Promise<{ answer: Promise<unknown> }> {
     vendor.abortDelayMs = 300;
     const cancel = new AbortController();
-    const provisioned = provisioner.provision(request, cancel.signal, recorder());
+    const answer = provisioner.provision(request, cancel.signal, recorder());
     await vendor.started.promise;
     cancel.abort(new Error("job cancelled"));
-    await expect(provisioned).rejects.toThrow("job cancelled");
+    return { answer };
+  }
+
+  it("answers an asker that cancelled once the fetch it stopped has wound down, with nothing listed by then", async () => {
+    await expect((await cancelledFetch()).answer).rejects.toThrow("job cancelled");
     expect(await catalog.list()).toEqual([]);
   });
 
   it("fetches afresh for an asker who comes while a cancelled fetch winds down", async () => {
-    vendor.abortDelayMs = 300;
-    const cancel = new AbortController();
-    const cancelled = provisioner.provision(request, cancel.signal, recorder());
-    await vendor.started.promise;
-    cancel.abort(new Error("job cancelled"));
+    const { answer: cancelled } = await cancelledFetch();
     const listener = recorder();
     // Asked while the cancelled fetch winds down (its asker is answered only after that).
     const next = provisioner.provision(request, live(), listener);
