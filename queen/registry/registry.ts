@@ -155,11 +155,16 @@ export class Registry extends DurableObject<Env> {
     await this.scheduleIdleCheck();
   }
 
-  /** Every model an online hive can load or a worker serves, with its state (GET /v1/models). */
-  async modelStates(): Promise<ModelStateView[]> {
+  /**
+   * Every model an online hive can load or a worker serves, with its state (GET /v1/models); with
+   * `hiveName`, as that hive alone sees them (GET /v1/models/name@hive).
+   */
+  async modelStates(hiveName?: string): Promise<ModelStateView[]> {
     await this.recalled();
-    const workers = this.table.all().filter((worker) => this.onlineHives.has(worker.hiveName));
-    return modelStates(this.onlineHiveFacts(), workers, (model) => this.seenModels.get(model), Date.now());
+    const onHive = (name: string) => this.onlineHives.has(name) && (hiveName === undefined || name === hiveName);
+    const workers = this.table.all().filter((worker) => onHive(worker.hiveName));
+    const hives = this.onlineHiveFacts().filter((facts) => onHive(facts.hiveName));
+    return modelStates(hives, workers, (model) => this.seenModels.get(model), Date.now());
   }
 
   /** Which hives are online now, and what each last said about its devices and catalog (the dashboard). */

@@ -3,12 +3,14 @@
 // created, owned_by) plus rbee's `state` (loaded, loading, loadable, too_large), a rough
 // `estimated_wait_seconds` and the `hives` that have it. Aliases (routes/aliases.ts) are listed
 // too, as their target's entry under the alias's id, with `alias_for` naming the target.
+// `/v1/models/name@hive` is the model as a request pinned to that hive finds it: its state there.
 import { Hono } from "hono";
 import { RbeeError } from "../../shared/errors.js";
 import { aliasTable } from "../aliases/model-aliases.js";
 import type { QueenEnv } from "../env.js";
 import { registryStub } from "../registry/stub.js";
 import type { ModelStateView } from "../scheduling/model-catalog-view.js";
+import { parseModelTarget } from "../scheduling/model-target.js";
 
 function toOpenAiModel(model: ModelStateView) {
   return {
@@ -41,6 +43,23 @@ export const modelRoutes = new Hono<QueenEnv>()
     const target = aliases.get(id);
     if (target !== undefined) return c.json(aliasEntry(id, target, models));
     const model = models.find((candidate) => candidate.id === id);
-    if (!model) throw new RbeeError(404, "model_not_found", `The model '${id}' does not exist: no worker serves it and no online hive has it in its catalog.`, { param: "model" });
-    return c.json(toOpenAiModel(model));
+    if (model) return c.json(toOpenAiModel(model));
+    const pinned = parseModelTarget(id);
+    if (pinned.hive === undefined) throw modelNotFound(id);
+    return c.json(await pinnedEntry(c.env, id, { model: pinned.model, hive: pinned.hive }, models));
   });
+
+function modelNotFound(id: string): RbeeError {
+  return new RbeeError(404, "model_not_found", `The model '${id}' does not exist: no worker serves it and no online hive has it in its catalog.`, { param: "model" });
+}
+
+/** `name@hive`, as a request pinned to that hive would find it: the model's state on that hive alone. */
+async function pinnedEntry(env: QueenEnv["Bindings"], id: string, target: { model: string; hive: string }, models: readonly ModelStateView[]) {
+  const anywhere = models.find((candidate) => candidate.id === target.model);
+  if (!anywhere) throw modelNotFound(id);
+  const onHive = anywhere.hives.includes(target.hive) ? (await registryStub(env).modelStates(target.hive)).find((candidate) => candidate.id === target.model) : undefined;
+  if (!onHive) {
+    throw new RbeeError(404, "model_not_found", `The model '${target.model}' is not on hive '${target.hive}': it is on ${anywhere.hives.map((hive) => `'${hive}'`).join(", ")}.`, { param: "model" });
+  }
+  return { ...toOpenAiModel(onHive), id };
+}

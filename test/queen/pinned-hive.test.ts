@@ -1,9 +1,14 @@
 // `model@hive` through the queen: placed on that hive's worker; refused 404 when no hive of that
 // name is registered (it will never come: clients must not retry), and 503 with Retry-After when
-// one is registered but not connected now.
+// one is registered but not connected now. GET /v1/models/model@hive shows the model as such a
+// request finds it: its state on that hive alone.
 import { describe, expect, it } from "vitest";
+import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
 import { call, errorOf } from "./admin-api.js";
+import { eventually, helloFrame, TestHive } from "./hive-socket.js";
 import { hiveServing } from "./job-client.js";
+
+const GIB = 1024 ** 3;
 
 function chat(model: string): Promise<Response> {
   return call("POST", "/v1/chat/completions", { body: { model, messages: [{ role: "user", content: "hi" }] } });
@@ -27,5 +32,26 @@ describe("model@hive", () => {
     expect(away.status).toBe(503);
     expect(away.headers.get("retry-after")).not.toBeNull();
     expect(await errorOf(away)).toMatchObject({ code: "hive_not_connected", message: expect.stringContaining("'pin-away'") });
+  });
+
+  it("shows a pinned model's state on that hive alone, and names the hives that have it when the pin misses", async () => {
+    await hiveServing("view-loaded", "view-model");
+    const catalogOnly = await TestHive.connect("view-catalog", await TestHive.register("view-catalog"));
+    const model: CatalogModel = { source: "file:/models/view-model.gguf", name: "view-model", sizeBytes: GIB, memoryBytes: GIB, vramBytes: GIB };
+    catalogOnly.send({ ...helloFrame(), models: [model] });
+    await catalogOnly.next("welcome");
+    const get = async (id: string) => call("GET", `/v1/models/${encodeURIComponent(id)}`);
+    await eventually(async () => ((await (await get("view-model")).json()) as { hives: string[] }).hives.length === 2);
+
+    expect(await (await get("view-model")).json()).toMatchObject({ id: "view-model", state: "loaded", hives: ["view-catalog", "view-loaded"] });
+    expect(await (await get("view-model@view-loaded")).json()).toMatchObject({ id: "view-model@view-loaded", state: "loaded", hives: ["view-loaded"] });
+    expect(await (await get("view-model@view-catalog")).json()).toMatchObject({ id: "view-model@view-catalog", state: "loadable", estimated_wait_seconds: 3, hives: ["view-catalog"] });
+
+    const elsewhere = await get("view-model@pin-hive");
+    expect(elsewhere.status).toBe(404);
+    expect(await errorOf(elsewhere)).toMatchObject({ code: "model_not_found", param: "model", message: "The model 'view-model' is not on hive 'pin-hive': it is on 'view-catalog', 'view-loaded'." });
+    const nowhere = await get("no-model@view-loaded");
+    expect(nowhere.status).toBe(404);
+    expect(await errorOf(nowhere)).toMatchObject({ code: "model_not_found", message: expect.stringContaining("'no-model@view-loaded' does not exist") });
   });
 });
