@@ -2,6 +2,7 @@
 // Allowed with an `Allow` header when routes of other methods take its path, as RFC 9110 (15.5.6)
 // asks, so a client that GETs /v1/chat/completions learns it exists and wants POST; the usual 404
 // otherwise. Both leave in OpenAI's error shape (Anthropic's under /v1/messages, by its middleware).
+// An OPTIONS request that is not a browser's preflight is told the same in a 204.
 import type { Context, NotFoundHandler } from "hono";
 import { METHOD_NAME_ALL } from "hono/router";
 import { TrieRouter } from "hono/router/trie-router";
@@ -25,6 +26,11 @@ export function notFoundOrMethodNotAllowed(app: { routes: readonly RouterRoute[]
     // A route of this very method that answered nothing (it called next()) has no other method to offer.
     if (allowed.length === 0 || allowed.includes(method)) {
       return c.json(openAiErrorBody(404, "not_found", `No route for ${method} ${path}.`), 404);
+    }
+    // OPTIONS asks what a path takes (RFC 9110, 9.3.7); a browser's preflight is answered before this (cross-origin.ts).
+    if (method === "OPTIONS") {
+      c.header("allow", [...allowed, "OPTIONS"].join(", "));
+      return c.body(null, 204);
     }
     c.header("allow", allowed.join(", "));
     return c.json(openAiErrorBody(405, "method_not_allowed", `${method} is not allowed on ${path}; it takes ${allowed.join(", ")}.`), 405);

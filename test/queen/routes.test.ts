@@ -173,6 +173,14 @@ describe("queen routes", () => {
     }
   });
 
+  it("answers OPTIONS without an Origin 204 with the path's methods in Allow, and 404 on a path no route takes", async () => {
+    const options = await SELF.fetch("https://queen/v1/keys", { method: "OPTIONS", headers: auth });
+    expect(options.status).toBe(204);
+    expect(options.headers.get("allow")).toBe("GET, HEAD, POST, OPTIONS");
+    expect(await options.text()).toBe("");
+    expect((await SELF.fetch("https://queen/v1/nope", { method: "OPTIONS", headers: auth })).status).toBe(404);
+  });
+
   it("answers HEAD as GET, and HEAD on a path no GET route takes 405 without a body", async () => {
     expect((await SELF.fetch("https://queen/health", { method: "HEAD" })).status).toBe(200);
     const head = await SELF.fetch("https://queen/v1/chat/completions", { method: "HEAD", headers: auth });
