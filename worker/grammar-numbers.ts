@@ -8,6 +8,11 @@
 // node-llama-cpp 3.21.1's internal API (the version is pinned); load fails loudly if it is gone.
 import type { Llama } from "node-llama-cpp";
 
+/** Digits of the longest integer a grammar writes: within Number.MAX_SAFE_INTEGER (16 digits). */
+const INTEGER_DIGITS = 15;
+/** The largest integer a grammar writes (and, negated, the smallest). */
+export const MAX_GRAMMAR_INTEGER = 10 ** INTEGER_DIGITS - 1;
+
 type AddonGrammarClass = new (grammar: string, options: unknown) => object;
 
 /** Makes every grammar later created on `llama` use the tightened number rules. */
@@ -31,9 +36,9 @@ export function tightenGrammarNumbers(llama: Llama): void {
  */
 export function tightenNumberRules(grammar: string): string {
   return grammar
-    .replace(/^integer-number-rule ::= .*$/m, 'integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14})')
+    .replace(/^integer-number-rule ::= .*$/m, `integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,${INTEGER_DIGITS - 1}})`)
     .replace(
       /^fractional-number-rule ::= .*$/m,
-      'fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14}) ("." [0-9]{1,15})? ([eE] [-+]? ("0" | [1-9] [0-9]?))?',
+      `fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,${INTEGER_DIGITS - 1}}) ("." [0-9]{1,15})? ([eE] [-+]? ("0" | [1-9] [0-9]?))?`,
     );
 }

@@ -173,7 +173,7 @@ describe("response_format", () => {
   it("refuses a schema it cannot enforce with 400 naming response_format.json_schema.schema and the reason", async () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ type: "object", properties: { code: { type: "string", pattern: "^[A-Z]+$" } } }, "properties.code.pattern"],
-      [{ anyOf: [{ type: "string" }, { type: "number" }] }, '"anyOf" cannot be enforced'],
+      [{ allOf: [{ type: "string" }, { maxLength: 2 }] }, '"allOf" cannot be enforced'],
       [{ type: "object", properties: { a: { $ref: "#/definitions/x" } } }, "properties.a.$ref"],
       [{ type: "object", properties: { a: { type: "string" } }, required: ["b"] }, "required"],
       [{ type: "integer", minimum: 3 }, "minimum"],
@@ -185,6 +185,33 @@ describe("response_format", () => {
       expect(error).toMatchObject({ code: "unsupported_json_schema", param: "response_format.json_schema.schema" });
       expect(error.message).toContain(reason);
     }
+  });
+
+  it("enforces the schemas frameworks write: zod 4's integers, nullable fields and unions, draft-07 definitions", async () => {
+    const Point = z.strictObject({ x: z.number().int(), y: z.number().int() });
+    const check = z.strictObject({ from: Point, to: Point, note: z.string().max(12).nullable(), pet: z.union([z.literal("cat"), z.strictObject({ dog: z.boolean() })]) });
+    for (const target of ["draft-2020-12", "draft-7"] as const) {
+      const schema = z.toJSONSchema(check, { target, reused: "ref" }) as Record<string, unknown>;
+      for (const seed of SEEDS) {
+        const response = await post(worker, "/v1/chat/completions", schemaChat(schema, seed, { max_tokens: 400 }));
+        const body = await json<ChatCompletionBody>(response);
+        expect(response.status, JSON.stringify(body)).toBe(200);
+        const parsed: unknown = JSON.parse(body.choices[0]?.message.content ?? "");
+        expect(check.safeParse(parsed).error, JSON.stringify(parsed)).toBeUndefined();
+      }
+    }
+  });
+
+  it("enforces the structure of a schema that is not strict and leaves its bounds to the model, as OpenAI does", async () => {
+    const schema = { type: "object", properties: { code: { type: "string", pattern: "^[A-Z]+$", maxLength: 8 }, size: { type: "integer", minimum: 3 } }, required: ["code", "size"] };
+    const loose = { response_format: { type: "json_schema", json_schema: { name: "answer", schema } } };
+    for (const seed of SEEDS) {
+      const body = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", schemaChat(schema, seed, loose)));
+      const parsed: unknown = JSON.parse(body.choices[0]?.message.content ?? "");
+      expect(z.strictObject({ code: z.string().max(8), size: z.number().int() }).safeParse(parsed).error, JSON.stringify(parsed)).toBeUndefined();
+    }
+    // The same schema, strict, is refused: its pattern and minimum cannot be promised.
+    expect((await post(worker, "/v1/chat/completions", schemaChat(schema, 1))).status).toBe(400);
   });
 
   it("refuses a malformed response_format with 400 naming the field", async () => {

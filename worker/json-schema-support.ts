@@ -1,7 +1,8 @@
 // Checks that a client's JSON Schema uses only what node-llama-cpp's grammar generator enforces.
 // The generator silently drops what it does not know (`pattern`, `anyOf`, `minimum`…) or turns it
 // into "any JSON", so without this check a response could parse yet not match the schema the
-// client sent. The response-format code calls it before building a grammar.
+// client sent. The response-format and tool code call it before building a grammar, on a schema
+// normalized first (schema-normalizer.ts) and, unless it is strict, relaxed (relaxed-schema.ts).
 
 export interface UnsupportedSchemaPart {
   /** Where in the schema, e.g. `properties.age.minimum`; empty for the root. */
@@ -32,14 +33,22 @@ export function findUnsupportedSchemaPart(schema: unknown): UnsupportedSchemaPar
   return check(schema, "", new Set());
 }
 
-type Kind = keyof typeof ALLOWED_KEYWORDS;
+export type SchemaKind = keyof typeof ALLOWED_KEYWORDS;
+
+/** The keywords a schema of `kind` may use: the generator enforces them all. */
+export function enforcedKeywords(kind: SchemaKind): ReadonlySet<string> {
+  return new Set([...ALLOWED_KEYWORDS[kind], ...ANNOTATIONS]);
+}
+
+/** Keywords that describe but never constrain. */
+export const ANNOTATION_KEYWORDS: ReadonlySet<string> = new Set(ANNOTATIONS);
 
 function check(schema: unknown, path: string, defsInScope: ReadonlySet<string>): UnsupportedSchemaPart | undefined {
   if (!isRecord(schema)) return { path, reason: "expected a schema object" };
-  const kind = kindOf(schema);
+  const kind = schemaKind(schema);
   if (typeof kind !== "string") return { path, reason: kind.reason };
 
-  const allowed = new Set<string>([...ALLOWED_KEYWORDS[kind], ...ANNOTATIONS]);
+  const allowed = enforcedKeywords(kind);
   const extra = Object.keys(schema).find((key) => !allowed.has(key));
   if (extra !== undefined) return { path: join(path, extra), reason: `"${extra}" cannot be enforced here` };
 
@@ -56,7 +65,8 @@ function check(schema: unknown, path: string, defsInScope: ReadonlySet<string>):
   return checkKind(kind, schema, path, scope);
 }
 
-function kindOf(schema: Record<string, unknown>): Kind | { reason: string } {
+/** What kind of schema the generator reads `schema` as, or why it reads it as none. */
+export function schemaKind(schema: Record<string, unknown>): SchemaKind | { reason: string } {
   // The same order of precedence as node-llama-cpp's generator.
   if ("$ref" in schema) return "ref";
   if ("oneOf" in schema) return "oneOf";
@@ -72,13 +82,13 @@ function kindOf(schema: Record<string, unknown>): Kind | { reason: string } {
   }
   if (type === undefined) {
     const unknown = Object.keys(schema).find((key) => !ANNOTATIONS.includes(key));
-    if (unknown !== undefined) return { reason: `"${unknown}" cannot be enforced; use type, const, enum, oneOf or $ref` };
-    return { reason: "a schema needs a type, const, enum, oneOf or $ref" };
+    if (unknown !== undefined) return { reason: `"${unknown}" cannot be enforced; use type, const, enum, anyOf, oneOf or $ref` };
+    return { reason: "a schema needs a type, const, enum, anyOf, oneOf or $ref" };
   }
   return { reason: `type ${JSON.stringify(type)} is not supported; use object, array, string, number, integer, boolean or null` };
 }
 
-function checkKind(kind: Kind, schema: Record<string, unknown>, path: string, defs: ReadonlySet<string>): UnsupportedSchemaPart | undefined {
+function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: string, defs: ReadonlySet<string>): UnsupportedSchemaPart | undefined {
   switch (kind) {
     case "ref": {
       const ref = schema.$ref;

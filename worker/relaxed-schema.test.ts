@@ -1,5 +1,5 @@
-// A tool schema that is not strict loses only its value bounds: what is left keeps its structure
-// and is all within what the grammar enforces.
+// A schema that is not strict loses only what the grammar cannot enforce: what is left keeps its
+// structure and is all within what the grammar enforces.
 import { describe, expect, it } from "vitest";
 import { findUnsupportedSchemaPart } from "./json-schema-support.js";
 import { relaxedSchema } from "./relaxed-schema.js";
@@ -48,5 +48,28 @@ describe("relaxed tool schemas", () => {
     expect(relaxed.properties.meta?.propertyNames).toBeUndefined();
     expect(findUnsupportedSchemaPart(schema)).toBeDefined();
     expect(findUnsupportedSchemaPart(relaxed)).toBeUndefined();
+  });
+
+  it("loosens what no form of the grammar's takes: allOf of objects merged, not, if and outside references dropped", () => {
+    const schema = {
+      $schema: "http://json-schema.org/draft-07/schema#",
+      definitions: { base: { type: "object", properties: { id: { type: "string" } }, required: ["id"], additionalProperties: false } },
+      type: "object",
+      properties: {
+        item: { allOf: [{ $ref: "#/definitions/base" }, { properties: { count: { type: "integer", minimum: 1 } }, required: ["count"] }] },
+        either: { allOf: [{ type: "string" }, { maxLength: 3 }] },
+        other: { type: "string", not: { const: "x" }, if: { minLength: 2 }, then: { pattern: "^a" } },
+        remote: { $ref: "https://example.com/thing.json" },
+      },
+      required: ["item", "missing"],
+      dependentRequired: { item: ["other"] },
+    };
+    const relaxed = relaxedSchema(schema) as { properties: Record<string, unknown>; required: string[] };
+    expect(findUnsupportedSchemaPart(relaxed)).toBeUndefined();
+    expect(relaxed.properties.item).toEqual({ type: "object", properties: { id: { type: "string" }, count: { type: "integer" } }, required: ["id", "count"] });
+    expect((relaxed.properties.either as { oneOf: unknown[] }).oneOf).toHaveLength(6); // any JSON: a bound on strings is not a merge of objects
+    expect(relaxed.properties.other).toEqual({ type: "string" });
+    expect((relaxed.properties.remote as { oneOf: unknown[] }).oneOf).toHaveLength(6);
+    expect(relaxed.required).toEqual(["item"]);
   });
 });

@@ -1,36 +1,89 @@
-// The parameters schema of a tool that is not `strict`, made into one the grammar can enforce:
-// value bounds (minimum, pattern, uniqueItems, a format the grammar does not know…) are dropped,
-// so the arguments keep the schema's structure (types, properties, required, enums) and the bounds
-// are left to the model, as hosted APIs leave them without strict mode; `anyOf` becomes `oneOf`
-// (a value matching one branch matches anyOf too). Agents such as Claude Code send schemas full of
-// such bounds on every request, and refusing them would refuse the agent. A `strict` tool is not
-// relaxed: what its schema says is enforced, or the request is refused (tool-functions.ts).
+// A schema that is not `strict` (a tool's parameters, a json_schema response format), made into
+// one the grammar can enforce: normalized first (schema-normalizer.ts), then every keyword the
+// generator cannot enforce is dropped (json-schema-support.ts says which), so the output keeps the
+// schema's structure (types, properties, required, enums, unions) and the bounds are left to the
+// model, as hosted APIs leave them without strict mode. Dropping an assertion only ever lets more
+// values through: `minimum`, `pattern`, `uniqueItems`, a format the grammar does not know, `not`,
+// `if`/`then`, `dependentRequired`, a `$ref` outside the schema; a schema left with nothing that
+// shapes it takes any JSON value. `allOf` of objects becomes one object with all their properties.
+// Agents such as Claude Code send schemas full of such keywords on every request, and refusing
+// them would refuse the agent. A `strict` schema is not relaxed: what it says is enforced, or the
+// request is refused (tool-functions.ts, response-formats.ts).
+import { ANNOTATION_KEYWORDS, enforcedKeywords, schemaKind } from "./json-schema-support.js";
+import { normalizedSchema } from "./schema-normalizer.js";
 
-/** Assertions about a value that never change its shape: dropping one only loosens the schema. */
-const VALUE_BOUNDS = new Set(["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "pattern", "uniqueItems", "propertyNames"]);
 /** String formats the grammar enforces (json-schema-support.ts); others are dropped like a bound. */
 const ENFORCED_FORMATS = new Set(["date-time", "time", "date"]);
 /** Keywords holding one subschema, or a map or list of them. */
 const SUBSCHEMA = new Set(["items", "additionalProperties"]);
 const SUBSCHEMA_MAPS = new Set(["properties", "$defs"]);
-const SUBSCHEMA_LISTS = new Set(["prefixItems", "oneOf", "anyOf"]);
+const SUBSCHEMA_LISTS = new Set(["prefixItems", "oneOf"]);
 /** What says which values a schema takes; a schema with none of them takes any JSON value. */
 const SHAPING = ["type", "const", "enum", "oneOf", "$ref"];
 /** Any JSON value, in the terms the grammar knows. */
 const ANY_JSON = [{ type: "string" }, { type: "number" }, { type: "boolean" }, { type: "null" }, { type: "array" }, { type: "object", additionalProperties: true }];
+const DEFS_REF = /^#\/\$defs\/([^/]+)$/;
 
 export function relaxedSchema(schema: unknown): unknown {
-  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return schema;
+  const normalized = normalizedSchema(schema);
+  if (!isRecord(normalized)) return normalized;
+  return relax(normalized, isRecord(normalized.$defs) ? normalized.$defs : {});
+}
+
+/** `defs`: the root's definitions, which every `#/$defs/…` reference names once normalized. */
+function relax(schema: unknown, defs: Record<string, unknown>): unknown {
+  if (!isRecord(schema)) return schema;
+  const source = Array.isArray(schema.allOf) ? mergedAllOf(schema, defs) : schema;
+  const kind = schemaKind(source);
+  const enforced = typeof kind === "string" ? enforcedKeywords(kind) : ANNOTATION_KEYWORDS;
   const relaxed: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema)) {
-    if (VALUE_BOUNDS.has(key)) continue;
+  for (const [key, value] of Object.entries(source)) {
+    if (!enforced.has(key)) continue;
     if (key === "format" && !(typeof value === "string" && ENFORCED_FORMATS.has(value))) continue;
-    if (SUBSCHEMA.has(key)) relaxed[key] = relaxedSchema(value);
-    else if (SUBSCHEMA_MAPS.has(key) && typeof value === "object" && value !== null) relaxed[key] = Object.fromEntries(Object.entries(value).map(([name, each]) => [name, relaxedSchema(each)]));
-    else if (SUBSCHEMA_LISTS.has(key) && Array.isArray(value)) relaxed[key === "anyOf" && !("oneOf" in schema) ? "oneOf" : key] = value.map(relaxedSchema);
+    if (key === "$ref" && definitionNamed(value, defs) === undefined) continue; // outside the schema: left to the model
+    if (SUBSCHEMA.has(key)) relaxed[key] = relax(value, defs);
+    else if (SUBSCHEMA_MAPS.has(key) && isRecord(value)) relaxed[key] = Object.fromEntries(Object.entries(value).map(([name, each]) => [name, relax(each, defs)]));
+    else if (SUBSCHEMA_LISTS.has(key) && Array.isArray(value)) relaxed[key] = value.map((each) => relax(each, defs));
     else relaxed[key] = value;
+  }
+  // A required name no property lists would never be generated; OpenAI's non-strict mode lets it go.
+  if (Array.isArray(relaxed.required)) {
+    const listed = isRecord(relaxed.properties) ? relaxed.properties : {};
+    relaxed.required = relaxed.required.filter((name) => typeof name === "string" && Object.hasOwn(listed, name));
   }
   // `{}` (or only a description) takes any value: say so in a form the grammar enforces.
   if (!SHAPING.some((key) => key in relaxed)) relaxed.oneOf = ANY_JSON;
   return relaxed;
+}
+
+/**
+ * `allOf` whose members (a `#/$defs/…` reference read as what it names) are all objects: one
+ * object with every member's properties and required names, and without `additionalProperties`
+ * (each member's would refuse the others' properties). Any other `allOf` is dropped.
+ */
+function mergedAllOf(schema: Record<string, unknown>, defs: Record<string, unknown>): Record<string, unknown> {
+  const { allOf, ...rest } = schema;
+  const members = [rest, ...(allOf as unknown[]).map((member) => dereferenced(member, defs))];
+  const objectLike = (member: unknown) => isRecord(member) && (member.type === "object" || (member.type === undefined && isRecord(member.properties))) && !SHAPING.some((key) => key !== "type" && key in member);
+  if (!members.slice(1).every(objectLike) || !(objectLike(rest) || !SHAPING.some((key) => key in rest))) return rest;
+  const objects = members.filter(isRecord);
+  const properties = Object.assign({}, ...objects.map((member) => (isRecord(member.properties) ? member.properties : {}))) as Record<string, unknown>;
+  const required = [...new Set(objects.flatMap((member) => (Array.isArray(member.required) ? member.required : [])))];
+  const { additionalProperties: _own, ...merged } = Object.assign({}, ...objects) as Record<string, unknown>;
+  return { ...merged, type: "object", properties, ...(required.length === 0 ? {} : { required }) };
+}
+
+function dereferenced(member: unknown, defs: Record<string, unknown>): unknown {
+  return (isRecord(member) && definitionNamed(member.$ref, defs)) || member;
+}
+
+/** The definition a `#/$defs/<name>` reference names, if `defs` holds it. */
+function definitionNamed(ref: unknown, defs: Record<string, unknown>): Record<string, unknown> | undefined {
+  const name = typeof ref === "string" ? DEFS_REF.exec(ref)?.[1] : undefined;
+  const definition = name === undefined ? undefined : defs[name];
+  return isRecord(definition) ? definition : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

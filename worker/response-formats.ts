@@ -1,10 +1,13 @@
 // Turns an OpenAI `response_format` into the llama.cpp grammar that forces the output to be JSON
-// (any object, or one matching the client's schema), caching grammars per schema since clients
+// (any object, or one matching the client's schema: all of it when `strict`, its structure
+// otherwise, as relaxed-schema.ts says), caching grammars per schema since clients
 // send the same schema with every request. The engine asks it for the grammar of each request.
 import type { Llama, LlamaGrammar } from "node-llama-cpp";
 import { describeError, RbeeError } from "../shared/errors.js";
 import type { ResponseFormat } from "../shared/openai/chat-request.js";
 import { findUnsupportedSchemaPart } from "./json-schema-support.js";
+import { relaxedSchema } from "./relaxed-schema.js";
+import { normalizedSchema } from "./schema-normalizer.js";
 
 /** Schemas whose grammars are kept; a client cycling through endless schemas must not grow memory forever. */
 const MAX_CACHED_GRAMMARS = 64;
@@ -26,12 +29,15 @@ export class ResponseFormats {
       case "json_object":
         // node-llama-cpp's bundled JSON grammar has an object at its root, as json_object promises.
         return this.cached("json_object", () => this.llama.getGrammarFor("json"));
-      case "json_schema":
-        return this.schemaGrammar(format.json_schema.schema);
+      case "json_schema": {
+        // As OpenAI: a strict schema is enforced whole (or refused); otherwise it guides the output, here by its structure.
+        const { schema, strict } = format.json_schema;
+        return this.schemaGrammar(strict === true ? normalizedSchema(schema) : relaxedSchema(schema));
+      }
     }
   }
 
-  private schemaGrammar(schema: Record<string, unknown>): Promise<LlamaGrammar> {
+  private schemaGrammar(schema: unknown): Promise<LlamaGrammar> {
     const unsupported = findUnsupportedSchemaPart(schema);
     if (unsupported) {
       const where = unsupported.path === "" ? "the schema" : `${SCHEMA_PARAM}.${unsupported.path}`;

@@ -1,14 +1,16 @@
 // Turns the tools of an OpenAI chat request into node-llama-cpp's function definitions, checking
 // first that the grammar can enforce every parameters schema (a 400 naming the tool and the
 // unsupported keyword otherwise, as for response_format), and reads tool_choice and
-// parallel_tool_calls into how the engine generates. A tool that is not `strict` has its value
-// bounds relaxed first (relaxed-schema.ts): its arguments keep the schema's structure. The engine
+// parallel_tool_calls into how the engine generates. Each schema is normalized first
+// (schema-normalizer.ts: `anyOf`, `definitions`, pointers…); a tool that is not `strict` has what
+// the grammar cannot enforce relaxed (relaxed-schema.ts): its arguments keep the schema's structure. The engine
 // calls it for every chat request.
 import type { ChatModelFunctions, GbnfJsonSchema } from "node-llama-cpp";
 import { RbeeError } from "../shared/errors.js";
 import { offersTools, type ChatCompletionRequest } from "../shared/openai/chat-request.js";
 import { findUnsupportedSchemaPart } from "./json-schema-support.js";
 import { relaxedSchema } from "./relaxed-schema.js";
+import { normalizedSchema } from "./schema-normalizer.js";
 
 export interface ToolFunctions {
   /** The functions offered to the model: all tools, or only the one tool_choice names. */
@@ -26,7 +28,7 @@ export function toolFunctions(request: Pick<ChatCompletionRequest, "tools" | "to
   const functions: Record<string, { description?: string; params?: GbnfJsonSchema }> = {};
   for (const [index, { function: definition }] of (request.tools ?? []).entries()) {
     if (typeof choice === "object" && choice !== null && choice.function.name !== definition.name) continue;
-    const parameters = definition.parameters == null ? undefined : definition.strict === true ? definition.parameters : relaxedSchema(definition.parameters);
+    const parameters = definition.parameters == null ? undefined : definition.strict === true ? normalizedSchema(definition.parameters) : relaxedSchema(definition.parameters);
     if (parameters !== undefined) checkParameters(definition.name, parameters, `tools[${index}].function.parameters`);
     functions[definition.name] = {
       ...(definition.description == null ? {} : { description: definition.description }),

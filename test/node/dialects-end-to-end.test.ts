@@ -155,6 +155,11 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       const orphan = await post("/v1/responses", { ...ask, input: [{ type: "message", role: "user", content: "Hi" }, { type: "function_call_output", call_id: "call_nope", output: "42" }] });
       expect(orphan.status).toBe(400);
       expect(orphan.body.error).toMatchObject({ param: "input[1].call_id", message: expect.stringContaining("call_id 'call_nope'") });
+      const strict = { type: "json_schema", name: "code", strict: true, schema: { type: "object", properties: { code: { type: "string", pattern: "^[A-Z]+$" } } } };
+      const unenforceable = await post("/v1/responses", { ...ask, text: { format: strict } });
+      expect(unenforceable.status).toBe(400);
+      expect(unenforceable.body.error).toMatchObject({ code: "unsupported_json_schema", param: "text.format.schema" });
+      expect(String((unenforceable.body.error as { message: string }).message)).toContain("text.format.schema.properties.code.pattern");
     });
   });
 
@@ -212,6 +217,12 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       const noVision = await post("/v1/messages", { ...ask, messages: [{ role: "user", content: [image] }] }, { "x-api-key": cloud.apiKey });
       expect(noVision.status).toBe(400);
       expect(String((noVision.body.error as { message: string }).message)).toContain("messages[0].content[0].type");
+
+      // A strict tool is enforced whole or refused, naming the Messages field (the chat request's is tools[0].function.parameters).
+      const strictTool = { name: "lookup", strict: true, input_schema: { type: "object", properties: { code: { type: "string", pattern: "^[A-Z]+$" } } } };
+      const unenforceable = await post("/v1/messages", { ...ask, tools: [strictTool], tool_choice: { type: "any" } }, { "x-api-key": cloud.apiKey });
+      expect(unenforceable.status).toBe(400);
+      expect(String((unenforceable.body.error as { message: string }).message)).toContain("tools[0].input_schema.properties.code.pattern");
 
       await expect(anthropic.messages.create({ ...ask, model: "no-such-model" })).rejects.toMatchObject({ status: 404, error: { type: "error", error: { type: "not_found_error" } } });
     });

@@ -8,9 +8,19 @@ import { anthropicErrorBody, messageWithCode } from "./error-shape.js";
 
 const OpenAiError = z.object({ error: z.object({ message: z.string(), code: z.string().nullish() }) });
 
+/**
+ * Fields of the chat request a Messages request is served as (to-chat.ts), named in the worker's
+ * messages, and the Messages fields they came from.
+ */
+const CHAT_FIELDS: ReadonlyArray<[RegExp, string]> = [
+  [/\btools\[(\d+)\]\.function\.parameters\b/g, "tools[$1].input_schema"],
+  [/\btools\[(\d+)\]\.function\./g, "tools[$1]."],
+];
+
 export const anthropicErrors = rewriteErrorBodies((body, status) => {
   const parsed = OpenAiError.safeParse(body);
   if (!parsed.success) return undefined;
   const { code, message } = parsed.data.error;
-  return anthropicErrorBody(status, messageWithCode(message, code));
+  const named = CHAT_FIELDS.reduce((text, [pattern, field]) => text.replace(pattern, field), message);
+  return anthropicErrorBody(status, messageWithCode(named, code));
 });

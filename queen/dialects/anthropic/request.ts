@@ -58,6 +58,8 @@ const Tool = z.looseObject({
   name: z.string().min(1).max(128),
   description: z.string().optional(),
   input_schema: JsonSchemaField.optional(),
+  /** Structured outputs: the input follows input_schema whole, or the request is refused (as chat's strict tools). */
+  strict: z.boolean().optional(),
   ...CacheControl,
 });
 

@@ -111,7 +111,12 @@ function toolToChat(tool: NonNullable<CountTokensRequest["tools"]>[number], inde
   }
   return {
     type: "function",
-    function: { name: tool.name, ...(tool.description === undefined ? {} : { description: tool.description }), parameters: tool.input_schema ?? { type: "object" } },
+    function: {
+      name: tool.name,
+      ...(tool.description === undefined ? {} : { description: tool.description }),
+      parameters: tool.input_schema ?? { type: "object" },
+      ...(tool.strict === undefined ? {} : { strict: tool.strict }),
+    },
   };
 }
 

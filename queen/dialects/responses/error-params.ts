@@ -1,15 +1,19 @@
 // Mounted on POST /v1/responses: an error body's `param` that names a field of the chat request
-// the Responses request was served as is renamed to the Responses field (./responses-param.ts).
+// the Responses request was served as is renamed to the Responses field (./responses-param.ts),
+// in the message as in `param`.
 import { z } from "zod";
 import { rewriteErrorBodies } from "../../http/error-body-rewrite.js";
 import { responsesParam } from "./responses-param.js";
 
-const ErrorWithParam = z.looseObject({ error: z.looseObject({ param: z.string() }) });
+const ErrorWithParam = z.looseObject({ error: z.looseObject({ param: z.string(), message: z.string().optional() }) });
 
 export const responsesErrorParams = rewriteErrorBodies((body) => {
   const parsed = ErrorWithParam.safeParse(body);
   if (!parsed.success) return undefined;
-  const param = responsesParam(parsed.data.error.param);
-  if (param === parsed.data.error.param) return undefined;
-  return { ...parsed.data, error: { ...parsed.data.error, param } };
+  const { error } = parsed.data;
+  const param = responsesParam(error.param);
+  if (param === error.param) return undefined;
+  // The message names the field too, often a path below it ("….schema.properties.age.minimum").
+  const message = error.message?.replaceAll(error.param, param);
+  return { ...parsed.data, error: { ...error, param, ...(message === undefined ? {} : { message }) } };
 });

@@ -1,0 +1,68 @@
+// The schemas frameworks write, rewritten into forms the grammar generator knows, each taking the
+// same values as before; what has no such form is left for the checker to refuse by name.
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { findUnsupportedSchemaPart } from "./json-schema-support.js";
+import { normalizedSchema } from "./schema-normalizer.js";
+
+describe("normalized schemas", () => {
+  it("reads zod 4's schemas (safe-integer bounds, nullable and unions as anyOf, a draft-07 definition) as the generator's", () => {
+    const Point = z.object({ x: z.number().int(), y: z.number().int() });
+    const zodSchema = z.object({ from: Point, to: Point, nick: z.string().nullable(), pet: z.union([z.literal("cat"), z.object({ dog: z.boolean() })]) });
+    const schema = z.toJSONSchema(zodSchema, { target: "draft-7", reused: "ref" }) as Record<string, unknown>;
+    expect(findUnsupportedSchemaPart(schema)).toBeDefined();
+    const normalized = normalizedSchema(schema) as { properties: Record<string, unknown>; $defs: Record<string, { properties: Record<string, unknown> }> };
+    expect(findUnsupportedSchemaPart(normalized)).toBeUndefined();
+    expect(normalized.properties.from).toEqual({ $ref: "#/$defs/__schema0" });
+    expect(normalized.$defs.__schema0?.properties).toEqual({ x: { type: "integer" }, y: { type: "integer" } });
+    expect(normalized.properties.pet).toEqual({ oneOf: [{ type: "string", const: "cat" }, expect.objectContaining({ type: "object" })] });
+    // 2020-12 writes a nullable field with bounds as anyOf.
+    expect(normalizedSchema(z.toJSONSchema(z.object({ nick: z.string().max(10).nullable() })))).toMatchObject({
+      properties: { nick: { oneOf: [{ type: "string", maxLength: 10 }, { type: "null" }] } },
+    });
+  });
+
+  it("keeps a bound the grammar's integers could break, and any bound of a number", () => {
+    expect(normalizedSchema({ type: "integer", minimum: -1e15, maximum: 1e15 })).toEqual({ type: "integer" });
+    expect(normalizedSchema({ type: "integer", maximum: 1e14 })).toEqual({ type: "integer", maximum: 1e14 });
+    expect(normalizedSchema({ type: "number", minimum: -9007199254740991 })).toEqual({ type: "number", minimum: -9007199254740991 });
+  });
+
+  it("gives a pointer into the schema (its root included) a definition of what it points at", () => {
+    const tree = { type: "object", properties: { name: { type: "string" }, children: { type: "array", items: { $ref: "#" } } } };
+    const normalized = normalizedSchema(tree);
+    expect(normalized).toEqual({ ...tree, properties: { ...tree.properties, children: { type: "array", items: { $ref: "#/$defs/root" } } }, $defs: { root: { ...tree, properties: { ...tree.properties, children: { type: "array", items: { $ref: "#/$defs/root" } } } } } });
+    expect(findUnsupportedSchemaPart(normalized)).toBeUndefined();
+
+    const reused = { type: "object", properties: { home: { type: "object", properties: { city: { type: "string" } } }, work: { $ref: "#/properties/home" } } };
+    expect(normalizedSchema(reused)).toEqual({ ...reused, properties: { ...reused.properties, work: { $ref: "#/$defs/home" } }, $defs: { home: reused.properties.home } });
+    // A pointer to nothing, or outside the schema, is left for the checker to name.
+    for (const $ref of ["#/properties/nope", "https://example.com/schema.json"]) {
+      const normalizedRef = normalizedSchema({ type: "object", properties: { a: { $ref } } });
+      expect(findUnsupportedSchemaPart(normalizedRef)).toMatchObject({ path: "properties.a.$ref" });
+    }
+  });
+
+  it("writes a draft-07 tuple as prefixItems and a nullable object as one branch per type", () => {
+    expect(normalizedSchema({ type: "array", items: [{ type: "string" }, { type: "integer" }], additionalItems: false })).toEqual({
+      type: "array",
+      prefixItems: [{ type: "string" }, { type: "integer" }],
+      maxItems: 2,
+    });
+    expect(normalizedSchema({ type: "array", items: [{ type: "string" }], additionalItems: { type: "boolean" } })).toEqual({ type: "array", prefixItems: [{ type: "string" }], items: { type: "boolean" } });
+    const nullable = normalizedSchema({ description: "an owner", type: ["object", "null"], properties: { id: { type: "string" } }, required: ["id"] });
+    expect(nullable).toEqual({ description: "an owner", oneOf: [{ type: "object", properties: { id: { type: "string" } }, required: ["id"] }, { type: "null" }] });
+    expect(findUnsupportedSchemaPart(nullable)).toBeUndefined();
+  });
+
+  it("leaves what it cannot rewrite exactly for the checker to refuse", () => {
+    for (const [schema, path] of [
+      [{ type: "integer", minimum: 3 }, "minimum"],
+      [{ type: "string", pattern: "^a" }, "pattern"],
+      [{ allOf: [{ type: "string" }] }, ""],
+      [{ $defs: [], type: "string" }, "$defs"],
+    ] as const) {
+      expect(findUnsupportedSchemaPart(normalizedSchema(schema)), JSON.stringify(schema)).toMatchObject({ path });
+    }
+  });
+});

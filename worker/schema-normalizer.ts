@@ -1,0 +1,190 @@
+// Rewrites a client's JSON Schema into the forms node-llama-cpp's grammar generator knows, without
+// changing which values it takes. Frameworks write the same schema many ways: Pydantic and zod
+// spell an optional field `anyOf` with null, zod 4's `.int()` adds the safe-integer bounds,
+// draft-07 tools keep definitions under `definitions`, zod-to-json-schema points at a reused
+// sub-schema by its place (`#/properties/home`), a recursive schema points at its root (`#`),
+// old tuples are `items: [...]`, and a nullable object is `type: ["object", "null"]`. Each is
+// rewritten to an equal schema the checker (json-schema-support.ts) and the generator accept:
+// - `anyOf` → `oneOf`: a grammar's alternatives take a value matching any branch, which is anyOf;
+// - `definitions` → `$defs`, and every other `#…` pointer (the root included) → a `$defs` entry
+//   holding what it points at;
+// - `items: [...]` → `prefixItems`, with `additionalItems` as the `items` after them;
+// - `type: [..., "object" | "array", ...]` → one `oneOf` branch per type, each with its keywords;
+// - integer bounds the grammar keeps anyway (it writes at most MAX_GRAMMAR_INTEGER) → dropped.
+// What cannot be rewritten exactly is left as it is, for the checker to refuse by name (a strict
+// schema) or relaxed-schema.ts to loosen (one that is not strict).
+import { MAX_GRAMMAR_INTEGER } from "./grammar-numbers.js";
+
+/** Keywords holding one subschema. */
+const SUBSCHEMA = new Set(["items", "additionalProperties", "additionalItems", "not", "if", "then", "else", "contains", "propertyNames", "unevaluatedItems", "unevaluatedProperties"]);
+/** Keywords holding a map of subschemas. */
+const SUBSCHEMA_MAPS = new Set(["properties", "$defs", "definitions", "patternProperties", "dependentSchemas"]);
+/** Keywords holding a list of subschemas. */
+const SUBSCHEMA_LISTS = new Set(["oneOf", "anyOf", "allOf", "prefixItems"]);
+/** Keywords that say which values a schema takes, before any `type`. */
+const BEFORE_TYPE = ["$ref", "oneOf", "anyOf", "allOf", "const", "enum"];
+
+/** The keywords that apply to values of one JSON type only (JSON Schema's validation vocabulary). */
+const TYPE_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
+  object: ["properties", "required", "additionalProperties", "minProperties", "maxProperties", "patternProperties", "propertyNames", "dependentRequired", "dependentSchemas", "unevaluatedProperties"],
+  array: ["items", "prefixItems", "minItems", "maxItems", "uniqueItems", "contains", "minContains", "maxContains", "unevaluatedItems"],
+  string: ["minLength", "maxLength", "pattern", "format"],
+  number: ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"],
+  integer: ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"],
+};
+
+export function normalizedSchema(schema: unknown): unknown {
+  if (!isRecord(schema)) return schema;
+  const { $defs, definitions } = schema;
+  if (($defs !== undefined && !isRecord($defs)) || (definitions !== undefined && !isRecord(definitions))) return schema;
+  if (isRecord($defs) && isRecord(definitions) && Object.keys(definitions).some((name) => name in $defs)) return schema;
+  return new Normalizer(schema).run();
+}
+
+class Normalizer {
+  /** Pointer (without its `#`) → the `$defs` name now holding what it points at. */
+  private readonly hoisted = new Map<string, string>();
+  private readonly pending: Array<{ name: string; target: Record<string, unknown> }> = [];
+  private readonly names: Set<string>;
+
+  constructor(private readonly root: Record<string, unknown>) {
+    this.names = new Set([...Object.keys(asRecord(root.$defs)), ...Object.keys(asRecord(root.definitions))]);
+  }
+
+  run(): Record<string, unknown> {
+    const { $defs, definitions, ...body } = this.root;
+    const normalized = this.node(body);
+    const defs: Record<string, unknown> = {};
+    for (const [name, def] of Object.entries({ ...asRecord(definitions), ...asRecord($defs) })) defs[name] = this.node(def);
+    // A hoisted target may point further, hoisting more.
+    for (let index = 0; index < this.pending.length; index++) {
+      const { name, target } = this.pending[index] as (typeof this.pending)[number];
+      defs[name] = this.node(target);
+    }
+    if ($defs === undefined && definitions === undefined && this.pending.length === 0) return normalized;
+    // A split type makes the root a oneOf; its $defs stay beside it.
+    return { ...normalized, $defs: defs };
+  }
+
+  private node(schema: unknown): Record<string, unknown> {
+    if (!isRecord(schema)) return schema as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(schema)) {
+      if (key === "$ref" && typeof value === "string") out.$ref = this.ref(value);
+      else if (key === "items" && Array.isArray(value)) out.items = value.map((each) => this.node(each));
+      else if (SUBSCHEMA.has(key)) out[key] = this.node(value);
+      else if (SUBSCHEMA_MAPS.has(key) && isRecord(value)) out[key] = Object.fromEntries(Object.entries(value).map(([name, each]) => [name, this.node(each)]));
+      else if (SUBSCHEMA_LISTS.has(key) && Array.isArray(value)) out[key] = value.map((each) => this.node(each));
+      else out[key] = value;
+    }
+    if (Array.isArray(out.items) && out.prefixItems === undefined) tupleAsPrefixItems(out);
+    if (Array.isArray(out.anyOf) && out.oneOf === undefined) {
+      out.oneOf = out.anyOf;
+      delete out.anyOf;
+    }
+    if (out.type === "integer") dropVacuousIntegerBounds(out);
+    return Array.isArray(out.type) ? splitTypes(out) : out;
+  }
+
+  /** `ref` as a `#/$defs/<name>` reference, hoisting what any other `#…` pointer names. */
+  private ref(ref: string): string {
+    if (!ref.startsWith("#") || /^#\/\$defs\/[^/]+$/.test(ref)) return ref;
+    const pointer = ref.slice(1);
+    const known = this.hoisted.get(pointer);
+    if (known !== undefined) return `#/$defs/${known}`;
+    if (pointer.startsWith("/definitions/")) {
+      const name = decodeSegment(pointer.slice("/definitions/".length));
+      if (name in asRecord(this.root.definitions)) return `#/$defs/${name}`;
+    }
+    const target = pointer === "" ? withoutDefs(this.root) : resolvePointer(this.root, pointer);
+    if (!isRecord(target)) return ref;
+    const name = this.freeName(pointer === "" ? "root" : decodeSegment(pointer.slice(pointer.lastIndexOf("/") + 1)));
+    this.hoisted.set(pointer, name);
+    this.pending.push({ name, target });
+    return `#/$defs/${name}`;
+  }
+
+  private freeName(base: string): string {
+    const stem = base.replace(/[^A-Za-z0-9_-]/g, "_") || "ref";
+    let name = stem;
+    for (let n = 2; this.names.has(name); n++) name = `${stem}_${n}`;
+    this.names.add(name);
+    return name;
+  }
+}
+
+/** Draft-07's tuple (`items: [...]`, `additionalItems`) as 2020-12 writes it. */
+function tupleAsPrefixItems(schema: Record<string, unknown>): void {
+  const prefix = schema.items as unknown[];
+  schema.prefixItems = prefix;
+  delete schema.items;
+  const { additionalItems } = schema;
+  delete schema.additionalItems;
+  if (additionalItems === false) {
+    if (!(typeof schema.maxItems === "number" && schema.maxItems <= prefix.length)) schema.maxItems = prefix.length;
+  } else if (isRecord(additionalItems)) {
+    schema.items = additionalItems;
+  }
+}
+
+/** The grammar writes integers of at most MAX_GRAMMAR_INTEGER either way: bounds beyond it hold already. */
+function dropVacuousIntegerBounds(schema: Record<string, unknown>): void {
+  const below = (key: string, limit: number) => typeof schema[key] === "number" && (schema[key] as number) <= limit;
+  const above = (key: string, limit: number) => typeof schema[key] === "number" && (schema[key] as number) >= limit;
+  if (below("minimum", -MAX_GRAMMAR_INTEGER)) delete schema.minimum;
+  if (below("exclusiveMinimum", -MAX_GRAMMAR_INTEGER - 1)) delete schema.exclusiveMinimum;
+  if (above("maximum", MAX_GRAMMAR_INTEGER)) delete schema.maximum;
+  if (above("exclusiveMaximum", MAX_GRAMMAR_INTEGER + 1)) delete schema.exclusiveMaximum;
+}
+
+/**
+ * `type: [...]` naming an object or an array type: one `oneOf` branch per type, each with the
+ * keywords that apply to it (they apply to no other). Arrays of scalar types the generator takes as they are.
+ */
+function splitTypes(schema: Record<string, unknown>): Record<string, unknown> {
+  const types = schema.type as unknown[];
+  if (!types.every((type) => (typeof type === "string" && type in TYPE_KEYWORDS) || type === "boolean" || type === "null")) return schema;
+  if (!types.some((type) => type === "object" || type === "array") || BEFORE_TYPE.some((key) => key in schema)) return schema;
+  const typed = new Set(Object.values(TYPE_KEYWORDS).flat());
+  const rest = Object.fromEntries(Object.entries(schema).filter(([key]) => key !== "type" && !typed.has(key)));
+  const branches = (types as string[]).map((type) => ({
+    type,
+    ...Object.fromEntries((TYPE_KEYWORDS[type] ?? []).filter((key) => key in schema).map((key) => [key, schema[key]])),
+  }));
+  return { ...rest, oneOf: branches };
+}
+
+/** What a JSON pointer (RFC 6901, after the `#`) names in `root`, or undefined. */
+function resolvePointer(root: unknown, pointer: string): unknown {
+  if (!pointer.startsWith("/")) return undefined;
+  let node = root;
+  for (const segment of pointer.slice(1).split("/").map(decodeSegment)) {
+    if (Array.isArray(node) && /^(0|[1-9][0-9]*)$/.test(segment)) node = node[Number(segment)];
+    else if (isRecord(node) && Object.hasOwn(node, segment)) node = node[segment];
+    else return undefined;
+  }
+  return node;
+}
+
+function decodeSegment(segment: string): string {
+  let decoded = segment;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    // Not percent-encoded after all: read it as written.
+  }
+  return decoded.replaceAll("~1", "/").replaceAll("~0", "~");
+}
+
+function withoutDefs(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $defs: _defs, definitions: _definitions, ...rest } = schema;
+  return rest;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return isRecord(value) ? value : {};
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
