@@ -49,8 +49,15 @@ describe("tool calls on the worker", () => {
 
     const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
     let streamedUsage: OpenAI.CompletionUsage | undefined;
-    for await (const chunk of stream) streamedUsage = chunk.usage ?? streamedUsage;
+    const deltas: unknown[] = [];
+    for await (const chunk of stream) {
+      streamedUsage = chunk.usage ?? streamedUsage;
+      if (chunk.choices[0]) deltas.push(chunk.choices[0].delta);
+    }
     expect(streamedUsage).toEqual(whole.usage);
+    // As OpenAI streams a call: the role with no text (null, not ""), then the call's pieces and never any content.
+    expect(deltas[0]).toEqual({ role: "assistant", content: null });
+    expect(deltas.slice(1).some((delta) => "content" in (delta as object))).toBe(false);
 
     const cut = await client.chat.completions.create({ ...request, max_tokens: 5 });
     expect(cut.choices[0]?.finish_reason).toBe("length");

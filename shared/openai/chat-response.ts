@@ -55,7 +55,8 @@ export type ChatToolCallDelta = z.infer<typeof ChatToolCallDelta>;
 
 export const ChatChunkDelta = z.object({
   role: z.literal("assistant").optional(),
-  content: z.string().optional(),
+  /** Null in the opening chunk of an answer that begins with a tool call, as OpenAI streams it. */
+  content: z.string().nullable().optional(),
   tool_calls: z.array(ChatToolCallDelta).optional(),
 });
 export type ChatChunkDelta = z.infer<typeof ChatChunkDelta>;

@@ -16,7 +16,8 @@ export const chatCompletions: RouteHandler = async (c, context) => {
 
   if (chatRequest.stream) {
     const chunks = {
-      opening: chatCompletionChunk(identity, { role: "assistant", content: "" }, null),
+      // As OpenAI: an answer that begins with a tool call has no text, not an empty one.
+      opening: (first: "text" | "tool_call") => chatCompletionChunk(identity, { role: "assistant", content: first === "text" ? "" : null }, null),
       text: (text: string) => chatCompletionChunk(identity, { content: text }, null),
       toolCall: (delta: ChatToolCallDelta) => chatCompletionChunk(identity, { tool_calls: [delta] }, null),
       finish: (reason: ClientFinishReason) => chatCompletionChunk(identity, {}, reason),

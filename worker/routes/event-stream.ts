@@ -13,8 +13,8 @@ import { nobodyListening, type RouteContext } from "./route-context.js";
 
 /** The chunks of one stream, in the route's own shapes. */
 export interface StreamChunks {
-  /** Sent before the first text (chat's `role` chunk); none when undefined. */
-  opening: unknown;
+  /** Sent before the first text or tool call (chat's `role` chunk), told which comes first; none when undefined. */
+  opening: ((first: "text" | "tool_call") => unknown) | undefined;
   text: (text: string) => unknown;
   /** A piece of a tool call (chat only; legacy completions make none). */
   toolCall?: (delta: ChatToolCallDelta) => unknown;
@@ -47,10 +47,10 @@ export async function streamGeneration(
   const events = new EventBatch(writeIntervalOf(c.req.header(STREAM_WRITE_INTERVAL_HEADER)));
   const send = (payload: unknown): void => events.add(`data: ${JSON.stringify(payload)}\n\n`);
   let opened = false;
-  const open = (): void => {
+  const open = (first: "text" | "tool_call"): void => {
     if (opened) return;
     opened = true;
-    if (chunks.opening !== undefined) send(chunks.opening);
+    if (chunks.opening !== undefined) send(chunks.opening(first));
   };
 
   let promptTokens: number | undefined;
@@ -59,13 +59,13 @@ export async function streamGeneration(
   const generation = generate({
     onTextChunk: (text) => {
       if (text === "") return;
-      open();
+      open("text");
       send(chunks.text(text));
       firstText();
     },
     onToolCallDelta: (delta) => {
       if (chunks.toolCall === undefined) return;
-      open();
+      open("tool_call");
       send(chunks.toolCall(delta));
       firstText();
     },
@@ -86,7 +86,7 @@ export async function streamGeneration(
     try {
       const completion = await generation;
       if (completion.finishReason === "abort") return;
-      open();
+      open("text");
       send(chunks.finish(completion.finishReason));
       if (chunks.usage) send(chunks.usage(completion.usage));
       events.add("data: [DONE]\n\n");
