@@ -10,6 +10,7 @@ import { RbeeError } from "../../shared/errors.js";
 import type { QueenConfig } from "../config.js";
 import type { QueenEnv } from "../env.js";
 import { checkLimits, refusedFromMemory } from "../limits/check-limits.js";
+import { countRefusedInference } from "../observability/inference-outcome.js";
 import { addressLimits, addressSubject, keyLimits, keySubject } from "../limits/client-limits.js";
 import { type AuthenticatedKey, BOOTSTRAP_KEY_ID } from "./authenticated-key.js";
 import { lookUpKey } from "./key-cache.js";
@@ -18,6 +19,7 @@ import { scopeAllows, scopeForPath } from "./route-scope.js";
 import { bearerToken, hashesMatch, sha256Hex } from "./secrets.js";
 
 export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
+  const arrivedAtMs = Date.now();
   const presented = bearerToken(c.req.header("authorization")) ?? nonEmpty(c.req.header("x-api-key"));
   if (presented === undefined) {
     const sent = c.req.header("authorization");
@@ -45,7 +47,10 @@ export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
   const scrape = needed === "metrics";
   const [addressRefusal, keyRefusal] = await Promise.all([addressCheck, scrape ? undefined : checkLimits(c.env, keySubject(key.id), ownLimits)]);
   const refusal = scrape ? undefined : (addressRefusal ?? keyRefusal);
-  if (refusal) throw refusal;
+  if (refusal) {
+    if (needed === "inference" && c.req.method === "POST") countRefusedInference(c, refusal.status, arrivedAtMs);
+    throw refusal;
+  }
   if (!scopeAllows(key.scopes, needed)) {
     throw new RbeeError(
       403,

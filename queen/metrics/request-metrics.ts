@@ -17,6 +17,11 @@ export interface RequestSample {
   ttftMs: number | null;
   /** From arrival to the end of the answer's body, ms. */
   totalMs: number;
+  /**
+   * A worker was placed for it: its model exists. Only such a request gives a model a label of its
+   * own; others count under a label their model already has, or `other`.
+   */
+  served: boolean;
 }
 
 /**
@@ -29,10 +34,14 @@ export const TOTAL_BOUNDS_S = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] as con
 
 /**
  * Distinct model labels kept; later ones count as `other`. A client can send any model name (and
- * gets a 404 for it): without a bound, each would become a new series in every scrape.
+ * gets a 404 for it): without a bound, each would become a new series in every scrape. Only a
+ * served request claims a label (RequestSample.served), so made-up names cannot use them up and
+ * leave the real models under `other`.
  */
 export const MAX_MODEL_LABELS = 100;
 export const OTHER_MODEL = "other";
+/** The label of a request refused before it named a valid model (a 400, a rate limit): always its own. */
+export const NO_MODEL = "(none)";
 
 interface Histogram {
   counts: number[];
@@ -64,7 +73,7 @@ export class RequestMetrics {
 
   add(samples: readonly RequestSample[]): void {
     for (const sample of samples) {
-      const model = this.modelLabel(sample.model);
+      const model = this.modelLabel(sample.model, sample.served);
       const key = requestKey(model, sample.status);
       this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
       const tokens = this.tokens.get(model) ?? [0, 0];
@@ -105,8 +114,8 @@ export class RequestMetrics {
     ];
   }
 
-  private modelLabel(model: string): string {
-    if (this.tokens.has(model) || this.tokens.size < MAX_MODEL_LABELS) return model;
+  private modelLabel(model: string, served: boolean): string {
+    if (model === NO_MODEL || this.tokens.has(model) || (served && this.tokens.size < MAX_MODEL_LABELS)) return model;
     return OTHER_MODEL;
   }
 }

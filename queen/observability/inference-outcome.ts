@@ -6,6 +6,8 @@ import type { Context } from "hono";
 import type { QueenEnv } from "../env.js";
 import { chargeTokens } from "../limits/charge-tokens.js";
 import { reportRequest } from "../metrics/metrics-reporter.js";
+import { NO_MODEL } from "../metrics/request-metrics.js";
+import { parseModelTarget } from "../scheduling/model-target.js";
 import type { TokenUsage } from "../usage/token-usage.js";
 
 /** What the inference route learnt about a request: the model after aliases, and who served it. */
@@ -18,11 +20,18 @@ export interface InferenceFacts {
   refusedStatus?: number;
 }
 
-/** The model label of a request that never got as far as naming a valid model (a 400). */
-export const NO_MODEL = "(none)";
 
 export function noteInference(c: Context<QueenEnv>, facts: InferenceFacts): void {
   c.set("inference", facts);
+}
+
+/**
+ * An inference request refused before its route read it (a key's or an address's rate limit):
+ * counted in the metrics all the same, under NO_MODEL, so that rate limiting shows.
+ */
+export function countRefusedInference(c: Context<QueenEnv>, status: number, arrivedAtMs: number): void {
+  const sample = { model: NO_MODEL, status, promptTokens: 0, completionTokens: 0, ttftMs: null, totalMs: Date.now() - arrivedAtMs, served: false };
+  reportRequest(c.env, (promise) => c.executionCtx.waitUntil(promise), sample);
 }
 
 export interface AnswerSeen {
@@ -42,12 +51,14 @@ export async function inferenceOutcome(c: Context<QueenEnv>, seen: AnswerSeen): 
   const model = facts?.model ?? NO_MODEL;
   const status = facts?.refusedStatus ?? seen.status;
   reportRequest(c.env, (promise) => c.executionCtx.waitUntil(promise), {
-    model,
+    // `model@hive` is the model's request, pinned: one series per model, not per pin.
+    model: parseModelTarget(model).model,
     status,
     promptTokens: seen.tokens.promptTokens,
     completionTokens: seen.tokens.completionTokens,
     ttftMs,
     totalMs,
+    served: facts?.worker !== undefined,
   });
   console.log(
     JSON.stringify({

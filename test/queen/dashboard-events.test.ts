@@ -125,8 +125,8 @@ describe("the traffic series", () => {
   it("adds up the requests of every isolate per time bucket in the one Metrics object", async () => {
     const before = (await metricsStub(env).recentTraffic()).at(-1);
     await metricsStub(env).record([
-      { model: "m", status: 200, promptTokens: 1, completionTokens: 1, ttftMs: 100, totalMs: 200 },
-      { model: "m", status: 500, promptTokens: 0, completionTokens: 0, ttftMs: null, totalMs: 5 },
+      { model: "m", status: 200, promptTokens: 1, completionTokens: 1, ttftMs: 100, totalMs: 200, served: true },
+      { model: "m", status: 500, promptTokens: 0, completionTokens: 0, ttftMs: null, totalMs: 5, served: true },
     ]);
     const series = await metricsStub(env).recentTraffic();
     const last = series.at(-1);
@@ -140,8 +140,8 @@ describe("the traffic series", () => {
   it("keeps ten minutes of buckets, oldest first, with empty ones as zeros", () => {
     const recent = new RecentRequests();
     const start = 1_000 * RECENT_BUCKET_MS;
-    recent.add([{ model: "m", status: 200, promptTokens: 0, completionTokens: 0, ttftMs: 40, totalMs: 50 }], start);
-    recent.add([{ model: "m", status: 200, promptTokens: 0, completionTokens: 0, ttftMs: 80, totalMs: 90 }], start + 1);
+    recent.add([{ model: "m", status: 200, promptTokens: 0, completionTokens: 0, ttftMs: 40, totalMs: 50, served: true }], start);
+    recent.add([{ model: "m", status: 200, promptTokens: 0, completionTokens: 0, ttftMs: 80, totalMs: 90, served: true }], start + 1);
     expect(recent.series(start).at(-1)).toEqual({ start_ms: start, requests: 2, errors: 0, ttft_ms: 60 });
     const later = recent.series(start + 3 * RECENT_BUCKET_MS);
     expect(later.at(-4)).toMatchObject({ start_ms: start, requests: 2 });

@@ -50,10 +50,20 @@ describe("GET /metrics", () => {
     await eventually(async () => !(await scrape()).has('rbee_queue_depth_by_model{model="metrics-queue-model"}'));
   });
 
-  it("counts refusals by their status", { timeout: 20_000 }, async () => {
-    const { key } = await createKey(["inference"]);
+  it("counts refusals by their status, a made-up model's as `other` and a rate limit's under (none)", { timeout: 20_000 }, async () => {
+    const { key } = await createKey(["inference"], { limits: { rpm: 1 } });
+    const before = await scrape();
+    const count = (series: string, scraped: Map<string, number>) => scraped.get(series) ?? 0;
     expect((await chat(key, "metrics-no-such-model")).status).toBe(404);
-    await eventually(async () => (await scrape()).get('rbee_requests_total{model="metrics-no-such-model",status="404"}') === 1);
+    expect((await chat(key, "metrics-no-such-model")).status).toBe(429);
+    await eventually(async () => {
+      const after = await scrape();
+      return (
+        count('rbee_requests_total{model="other",status="404"}', after) === count('rbee_requests_total{model="other",status="404"}', before) + 1 &&
+        count('rbee_requests_total{model="(none)",status="429"}', after) === count('rbee_requests_total{model="(none)",status="429"}', before) + 1
+      );
+    });
+    expect((await scrape()).has('rbee_requests_total{model="metrics-no-such-model",status="404"}')).toBe(false);
   });
 
   it("shows jobs in flight by operation and status", async () => {

@@ -7,6 +7,7 @@ import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
 import { call, errorOf } from "./admin-api.js";
 import { eventually, helloFrame, TestHive } from "./hive-socket.js";
 import { hiveServing } from "./job-client.js";
+import { parsePrometheus } from "./prometheus-text.js";
 
 const GIB = 1024 ** 3;
 
@@ -20,7 +21,13 @@ describe("model@hive", () => {
     const answer = chat("pin-model@pin-hive");
     const request = await hive.next("request");
     hive.respond(request.requestId, 200, "{}");
-    expect((await answer).status).toBe(200);
+    const answered = await answer;
+    expect(answered.status).toBe(200);
+    await answered.text();
+    // Counted as the model's request: one series per model, not per pin.
+    const scrape = async () => parsePrometheus(await (await call("GET", "/metrics")).text());
+    await eventually(async () => (await scrape()).get('rbee_requests_total{model="pin-model",status="200"}') === 1);
+    expect([...(await scrape()).keys()].some((series) => series.includes("pin-model@"))).toBe(false);
 
     const unknown = await chat("pin-model@no-such-hive");
     expect(unknown.status).toBe(404);

@@ -27,9 +27,9 @@ describe("the Prometheus text format", () => {
   it("puts each sample in the first bucket that holds it, and counts an answer with no body in the total only", () => {
     const metrics = new RequestMetrics();
     metrics.add([
-      { model: "m", status: 200, promptTokens: 3, completionTokens: 4, ttftMs: 40, totalMs: 900 },
-      { model: "m", status: 200, promptTokens: 1, completionTokens: 1, ttftMs: 100, totalMs: 90_000 },
-      { model: "m", status: 429, promptTokens: 0, completionTokens: 0, ttftMs: null, totalMs: 2 },
+      { model: "m", status: 200, promptTokens: 3, completionTokens: 4, ttftMs: 40, totalMs: 900, served: true },
+      { model: "m", status: 200, promptTokens: 1, completionTokens: 1, ttftMs: 100, totalMs: 90_000, served: true },
+      { model: "m", status: 429, promptTokens: 0, completionTokens: 0, ttftMs: null, totalMs: 2, served: true },
     ]);
     const samples = parsePrometheus(formatPrometheus(new RequestMetrics(metrics.state()).families()));
     expect(samples.get('rbee_requests_total{model="m",status="200"}')).toBe(2);
@@ -45,9 +45,24 @@ describe("the Prometheus text format", () => {
 
   it("counts models past the label bound as `other`, so clients cannot grow the series without end", () => {
     const metrics = new RequestMetrics();
-    metrics.add(Array.from({ length: 150 }, (_, index) => ({ model: `m${index}`, status: 404, promptTokens: 0, completionTokens: 0, ttftMs: null, totalMs: 1 })));
+    metrics.add(Array.from({ length: 150 }, (_, index) => ({ model: `m${index}`, status: 200, promptTokens: 0, completionTokens: 0, ttftMs: null, totalMs: 1, served: true })));
     const samples = parsePrometheus(formatPrometheus(metrics.families()));
-    expect(samples.get('rbee_requests_total{model="other",status="404"}')).toBe(50);
+    expect(samples.get('rbee_requests_total{model="other",status="200"}')).toBe(50);
     expect([...samples.keys()].filter((series) => series.startsWith("rbee_requests_total"))).toHaveLength(101);
+  });
+
+  it("gives a label only to a model a request was served by: made-up names cannot use the labels up", () => {
+    const metrics = new RequestMetrics();
+    const sample = { promptTokens: 0, completionTokens: 0, ttftMs: null, totalMs: 1 };
+    metrics.add(Array.from({ length: 150 }, (_, index) => ({ ...sample, model: `junk-${index}`, status: 404, served: false })));
+    metrics.add([
+      { ...sample, model: "real", status: 200, served: true },
+      // Refused before a worker was placed, once the model has its label: counted under it.
+      { ...sample, model: "real", status: 503, served: false },
+    ]);
+    const samples = parsePrometheus(formatPrometheus(metrics.families()));
+    expect(samples.get('rbee_requests_total{model="other",status="404"}')).toBe(150);
+    expect(samples.get('rbee_requests_total{model="real",status="200"}')).toBe(1);
+    expect(samples.get('rbee_requests_total{model="real",status="503"}')).toBe(1);
   });
 });
