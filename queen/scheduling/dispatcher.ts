@@ -28,9 +28,10 @@ export const HIVE_NOT_CONNECTED = "hive_not_connected";
  * What to do about a request for a model with no worker serving or loading: "spawning" (a worker
  * is being started; the request waits for it, within its deadline) or a refusal saying why not.
  * This is the auto-spawner's hook; without one the request is refused with `why`. `failedOn`: the
- * workers this request already failed on (failover), never waited for again.
+ * workers this request already failed on (failover), never waited for again. `hive`: the hive a
+ * `model@hive` request pins, where a worker must then be started.
  */
-export type NoWorkerHook = (model: string, why: string, failedOn: readonly string[]) => "spawning" | Refusal;
+export type NoWorkerHook = (model: string, why: string, failedOn: readonly string[], hive?: string) => "spawning" | Refusal;
 
 export interface Clock {
   now(): number;
@@ -272,12 +273,15 @@ export class Dispatcher {
       // The route tells an unknown hive (404) from one that is registered but away (routes/inference-relay.ts).
       return { refusal: refusal(503, HIVE_NOT_CONNECTED, `No hive named '${hive}' is connected (model@hive pins the hive named after the last '@').`, NO_WORKER_RETRY_AFTER_SECONDS) };
     }
-    if (hive !== undefined) {
-      return { refusal: refusal(503, "no_worker_available", `No worker of model '${model}' is ready on hive '${hive}'.`) };
-    }
-    // A request that lost its worker (failover) may have a new one spawned for it, like any other.
-    const why = (request.excludeWorkerIds ?? []).length > 0 ? `No other worker serves model '${model}' now.` : this.absence(model);
-    const hook = this.options.onNoWorker?.(model, why, request.excludeWorkerIds ?? []) ?? noWorkerRefusal(why);
+    // A request that lost its worker (failover) may have a new one spawned for it, like any other;
+    // a pinned one, on its hive.
+    const why =
+      hive !== undefined
+        ? `No worker of model '${model}' is ready on hive '${hive}'.`
+        : (request.excludeWorkerIds ?? []).length > 0
+          ? `No other worker serves model '${model}' now.`
+          : this.absence(model);
+    const hook = this.options.onNoWorker?.(model, why, request.excludeWorkerIds ?? [], hive) ?? noWorkerRefusal(why);
     return hook === "spawning" ? { spawnWait: true } : { refusal: hook };
   }
 

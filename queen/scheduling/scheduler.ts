@@ -74,7 +74,7 @@ export class Scheduler {
     this.jobs = deps.jobs ?? hiveJobs(deps.env, deps.pidOf);
     this.dispatcher = new Dispatcher({
       maxQueuePerModel: config.queueMaxPerModel,
-      onNoWorker: (model, why, failedOn) => this.onNoWorker(model, why, failedOn),
+      onNoWorker: (model, why, failedOn, hive) => this.onNoWorker(model, why, failedOn, hive),
       source: {
         workersOf: (model) => table.byModel(model).filter((worker) => this.placeable(worker)),
         knowsModel: (model) => deps.knowsModel(model) || Boolean(this.policyOf(model)?.source) || deps.hives().some((hive) => hive.models.some((each) => each.name === model)),
@@ -208,9 +208,9 @@ export class Scheduler {
     return this.reaper.nextDueAtMs(this.idleCandidates(), this.idleContext());
   }
 
-  private onNoWorker(model: string, why: string, failedOn: readonly string[]): "spawning" | Refusal {
-    if (this.returning.isAwaited(model, undefined, failedOn)) return "spawning"; // its worker is about to beat again
-    const answer = this.spawner.request(model);
+  private onNoWorker(model: string, why: string, failedOn: readonly string[], hive?: string): "spawning" | Refusal {
+    if (this.returning.isAwaited(model, hive, failedOn)) return "spawning"; // its worker is about to beat again
+    const answer = this.spawner.request(model, hive);
     if (answer === "spawning") return "spawning";
     if (answer.retryable) {
       // It fits once busy workers finish: wait (within the deadline) rather than evict them.

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
 import { call, errorOf } from "./admin-api.js";
 import { eventually, helloFrame, TestHive } from "./hive-socket.js";
-import { hiveServing } from "./job-client.js";
+import { hiveServing, keepBeating, sendJobEvent } from "./job-client.js";
 import { parsePrometheus } from "./prometheus-text.js";
 
 const GIB = 1024 ** 3;
@@ -60,5 +60,24 @@ describe("model@hive", () => {
     const nowhere = await get("no-model@view-loaded");
     expect(nowhere.status).toBe(404);
     expect(await errorOf(nowhere)).toMatchObject({ code: "model_not_found", message: expect.stringContaining("'no-model@view-loaded' does not exist") });
+  });
+
+  it("starts a worker on the pinned hive when none runs there, though another hive serves the model", async () => {
+    await hiveServing("spawn-busy", "spawn-model");
+    const idle = await TestHive.connect("spawn-idle", await TestHive.register("spawn-idle"));
+    idle.send({ ...helloFrame(), models: [{ source: "file:/models/spawn-model.gguf", name: "spawn-model", sizeBytes: GIB, memoryBytes: GIB, vramBytes: GIB }] });
+    await idle.next("welcome");
+    await eventually(async () => ((await (await call("GET", "/v1/models/spawn-model")).json()) as { hives: string[] }).hives.includes("spawn-idle"));
+
+    const answer = chat("spawn-model@spawn-idle");
+    const start = await idle.next("job_start");
+    expect(start.operation).toMatchObject({ operation: "worker_spawn", model: "spawn-model" });
+    if (start.operation.operation !== "worker_spawn") throw new Error("expected a worker_spawn");
+    sendJobEvent(idle, start.jobId, { type: "data", payload: { worker_id: start.operation.workerId, pid: 4242, port: 40001 } });
+    sendJobEvent(idle, start.jobId, { type: "done" });
+    keepBeating(idle, start.operation.workerId, "spawn-model");
+    const request = await idle.next("request");
+    idle.respond(request.requestId, 200, "{}");
+    expect((await answer).status).toBe(200);
   });
 });
