@@ -114,7 +114,7 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
       if (Date.now() >= deadlineMs) return undefined; // past X-Request-Timeout: end it, do not start again
       // Not placed on again, unless only the way to it broke: then it may take the rest once its hive is back.
       if (!lostOnTheWay(lost)) lostWorkers.push(current.workerId);
-      const next = await leasedRelay({ ...relay, lease: { ...relay.lease, requestId: newId("req"), excludeWorkerIds: lostWorkers }, body: continuation });
+      const next = await leasedRelay({ ...relay, lease: { ...relay.lease, requestId: newId("req"), excludeWorkerIds: lostWorkers, continuing: true }, body: continuation });
       if (!next.ok) return undefined;
       current = next;
       leases.push(next.lease);

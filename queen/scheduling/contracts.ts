@@ -40,6 +40,11 @@ export interface LeaseRequest {
   deadlineMs: number;
   /** Workers that already failed this request (failover): not placed on again. */
   excludeWorkerIds?: string[];
+  /**
+   * The continuation of a streamed answer whose worker was lost: its client is mid-answer, so it
+   * waits ahead of the queue, and a full queue does not refuse it.
+   */
+  continuing?: boolean;
   /** How long the worker stays loaded once idle after this request (`keep_alive`), ms; Infinity: never unload. */
   keepAliveMs?: number;
 }

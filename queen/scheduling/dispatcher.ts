@@ -126,12 +126,12 @@ export class Dispatcher {
     const ahead = this.refusalOrWait(request);
     if (ahead.refusal) return Promise.resolve(ahead.refusal);
     const waitingNow = this.queued(request.model);
-    if (waitingNow >= this.options.maxQueuePerModel) return Promise.resolve(this.queueFull(request.model, waitingNow));
+    if (waitingNow >= this.options.maxQueuePerModel && !request.continuing) return Promise.resolve(this.queueFull(request.model, waitingNow));
     const queue = this.queueOf(request.model);
     return new Promise<LeaseOutcome>((resolve) => {
       const entry: Waiting = { request, keyId: request.keyId, enqueuedAtMs: now, resolve, cancelDeadline: () => {} };
       if (ahead.spawnWait) entry.spawnWaitSinceMs = now;
-      queue.push(entry);
+      queue.push(entry, { ahead: request.continuing === true });
       this.waiting.set(request.requestId, entry);
       entry.cancelDeadline = this.clock.setTimer(() => this.timeOut(entry), Math.max(0, request.deadlineMs - now));
       this.drain(request.model);

@@ -117,6 +117,20 @@ describe("the dispatcher's queue", () => {
     expect(log.settled).toEqual(["a2", "b1", "a3", "b2", "a4"]);
   });
 
+  it("serves a lost answer's continuation before the requests already waiting, and lets it past a full queue", async () => {
+    const { ask, dispatcher } = setup([worker("wrk_one")], { maxQueue: 2 });
+    const first = await leaseOf(ask("key-a").outcome);
+    const log = recorder();
+    log.track("a2", ask("key-a").outcome);
+    log.track("b1", ask("key-b").outcome);
+    log.track("continuation", ask("key-c", { continuing: true }).outcome);
+    await flush();
+    expect(dispatcher.queued("m")).toBe(3);
+    dispatcher.release(first.leaseId, "ok");
+    await flush();
+    expect(log.settled).toEqual(["continuation"]);
+  });
+
   it("refuses one request more than the bound with 429 queue_full and a Retry-After", async () => {
     const { ask, dispatcher } = setup([worker("wrk_one")], { maxQueue: 2 });
     await leaseOf(ask().outcome);
