@@ -1,11 +1,17 @@
 // Where the `rbee` CLI finds its queen and key: ~/.config/rbee/config.json (XDG_CONFIG_HOME
-// respected), written by `rbee login`, with RBEE_QUEEN_URL and RBEE_API_KEY overriding it.
+// respected), written by `rbee login`, with RBEE_QUEEN_URL and RBEE_API_KEY overriding it; and how
+// long it waits for the queen to answer (RBEE_TIMEOUT_SECONDS).
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../shared/usage-error.js";
 import { CliError, EXIT } from "./cli-error.js";
+
+const DEFAULTS = {
+  /** Seconds rbee waits for the queen to begin answering a request (RBEE_TIMEOUT_SECONDS). */
+  timeoutSeconds: 30,
+};
 
 const ConfigFile = z.object({ queen_url: z.string().url(), api_key: z.string().min(1) });
 
@@ -74,4 +80,13 @@ export async function writeConfig(env: NodeJS.ProcessEnv, target: QueenTarget): 
   await writeFile(path, `${JSON.stringify({ queen_url: target.queenUrl, api_key: target.apiKey }, null, 2)}\n`, { mode: 0o600 });
   await chmod(path, 0o600); // mode applies only when the file is created; an older one may be wider
   return path;
+}
+
+/** How long to wait for the queen's answer, in ms: RBEE_TIMEOUT_SECONDS, or 30 s. */
+export function answerTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const text = env.RBEE_TIMEOUT_SECONDS;
+  if (text === undefined || text === "") return DEFAULTS.timeoutSeconds * 1000;
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(seconds > 0)) throw new UsageError(`RBEE_TIMEOUT_SECONDS: expected a number of seconds above 0, got '${text}'`);
+  return seconds * 1000;
 }

@@ -1,6 +1,6 @@
 // What every `rbee` command gets: the queen client (resolved from config and environment only
 // when a command needs it, so `rbee login` and `--help` work without one) and whether output is live.
-import { resolveTarget } from "./config.js";
+import { answerTimeoutMs, resolveTarget } from "./config.js";
 import { CliError, EXIT } from "./cli-error.js";
 import { followJob, type JobOutcome } from "./job-follow.js";
 import { QueenApi } from "./queen-api.js";
@@ -14,7 +14,7 @@ export class CliContext {
   constructor(readonly env: NodeJS.ProcessEnv) {}
 
   async queen(): Promise<QueenApi> {
-    this.api ??= new QueenApi(await resolveTarget(this.env));
+    this.api ??= new QueenApi(await resolveTarget(this.env), answerTimeoutMs(this.env));
     return this.api;
   }
 

@@ -1,6 +1,6 @@
 // `rbee`: the operator's command line for an rbee cloud. It talks only to the queen's HTTP API
 // (RBEE_QUEEN_URL / RBEE_API_KEY, or the config `rbee login` writes). Exit status: 0 ok, 1 the
-// queen refused or a job failed, 2 a usage error, 3 no queen reachable or the key refused.
+// queen refused or a job failed, 2 a usage error, 3 no queen reachable or answering, or the key refused.
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../shared/usage-error.js";
 import { CliError, EXIT } from "./cli-error.js";
@@ -22,7 +22,9 @@ const program = new Command("rbee")
     `
 Config: ~/.config/rbee/config.json (XDG_CONFIG_HOME respected), written by rbee login;
 RBEE_QUEEN_URL and RBEE_API_KEY override it. npm start prints the line for its local cloud.
-Exit status: 0 ok, 1 the queen refused or a job failed, 2 usage error, 3 queen unreachable or key refused.`,
+RBEE_TIMEOUT_SECONDS: how long to wait for the queen to begin answering (default 30).
+Exit status: 0 ok, 1 the queen refused or a job failed, 2 usage error, 3 queen unreachable, not
+answering in time, or key refused.`,
   )
   .showHelpAfterError("(rbee <command> --help shows the usage)")
   // Set before the commands are added, so every subcommand inherits it: usage errors exit 2, not commander's 1.

@@ -23,6 +23,13 @@ function cellText(value: Row[string]): string {
   return String(value);
 }
 
+/** One record as `field  value` lines, every field of it: nested values as compact JSON. */
+export function printDetails(record: Record<string, unknown>): void {
+  const width = Math.max(...Object.keys(record).map((field) => field.length));
+  const text = (value: unknown) => (value === null || value === undefined ? "-" : typeof value === "object" ? JSON.stringify(value) : String(value));
+  process.stdout.write(`${Object.entries(record).map(([field, value]) => `${field.padEnd(width)}  ${text(value)}`).join("\n")}\n`);
+}
+
 /** A listing as JSON (--json: the queen's objects whole) or as a table of `toRow`'s columns. */
 export function printListing<T>(json: boolean, items: readonly T[], toRow: (item: T) => Row, empty: string): void {
   if (json) {

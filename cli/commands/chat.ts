@@ -3,8 +3,8 @@
 import type { Command } from "commander";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { z } from "zod";
-import { UsageError } from "../../shared/usage-error.js";
 import type { CliContext } from "../context.js";
+import { positiveIntegerOption } from "../flag-values.js";
 
 const ChatChunk = z.looseObject({
   choices: z.array(z.looseObject({ delta: z.looseObject({ content: z.string().nullish() }).optional(), finish_reason: z.string().nullish() })),
@@ -18,11 +18,9 @@ export function registerChat(program: Command, context: CliContext): void {
     .command("chat <prompt...>")
     .description("ask a model one question and stream its answer (Ctrl-C stops the generation)")
     .requiredOption("-m, --model <model>", "the model to ask (rbee models ls lists them)")
-    .option("--max-tokens <n>", "stop after this many tokens", "512")
+    .addOption(positiveIntegerOption("--max-tokens <n>", "stop after this many tokens").default(512))
     .option("--system <text>", "a system message before the prompt")
-    .action(async (words: string[], options: { model: string; maxTokens: string; system?: string }) => {
-      const maxTokens = Number(options.maxTokens);
-      if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError(`--max-tokens: expected a positive integer, got '${options.maxTokens}'`);
+    .action(async (words: string[], options: { model: string; maxTokens: number; system?: string }) => {
       const messages = [...(options.system === undefined ? [] : [{ role: "system", content: options.system }]), { role: "user", content: words.join(" ") }];
       const api = await context.queen();
       const cancel = new AbortController();
@@ -33,7 +31,7 @@ export function registerChat(program: Command, context: CliContext): void {
       };
       process.once("SIGINT", onInterrupt);
       const response = await api.send("POST", "/v1/chat/completions", {
-        body: { model: options.model, messages, stream: true, max_tokens: maxTokens },
+        body: { model: options.model, messages, stream: true, max_tokens: options.maxTokens },
         signal: cancel.signal,
       });
       const events = response.body?.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());

@@ -4,7 +4,8 @@ import { formatBytes } from "../../shared/progress-format.js";
 import { CliError, EXIT } from "../cli-error.js";
 import type { CliContext } from "../context.js";
 import { printJson, printListing, printTable } from "../output.js";
-import { HiveModelView, HiveView, IssuedHiveToken, listOf } from "../queen-views.js";
+import { listAll } from "../list-pages.js";
+import { HiveModelView, HiveView, IssuedHiveToken } from "../queen-views.js";
 import type { z } from "zod";
 
 function hiveRow(hive: z.infer<typeof HiveView>) {
@@ -25,7 +26,7 @@ function printIssuedToken(issued: z.infer<typeof IssuedHiveToken>, queenUrl: str
 
 export function registerHives(program: Command, context: CliContext): void {
   const hives = program.command("hives").description("the hives (GPU machines) the queen knows");
-  const list = async () => (await (await context.queen()).call(listOf(HiveView), "GET", "/v1/hives")).data;
+  const list = async () => listAll(await context.queen(), HiveView, "/v1/hives");
   const find = async (name: string) => {
     const hive = (await list()).find((candidate) => candidate.name === name);
     if (hive === undefined) throw new CliError(EXIT.failed, "hive_not_found", `no hive named '${name}': rbee hives ls lists them, rbee hives add ${name} creates it`);
@@ -44,7 +45,7 @@ export function registerHives(program: Command, context: CliContext): void {
     .option("--json", "print JSON")
     .action(async (name: string, options: { json?: boolean }) => {
       const hive = await find(name);
-      const models = (await (await context.queen()).call(listOf(HiveModelView), "GET", `/v1/hives/${encodeURIComponent(name)}/models`)).data;
+      const models = await listAll(await context.queen(), HiveModelView, `/v1/hives/${encodeURIComponent(name)}/models`);
       if (options.json) return printJson({ ...hive, models });
       printTable([hiveRow(hive)], Object.keys(hiveRow(hive)), "");
       process.stdout.write("\n");

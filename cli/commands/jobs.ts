@@ -1,9 +1,15 @@
 // `rbee jobs ls|watch|cancel`: the jobs the queen ran on hives, followed live.
 import type { Command } from "commander";
 import type { z } from "zod";
+import { JobStatus } from "../../shared/protocol/job-event.js";
 import type { CliContext } from "../context.js";
+import { choiceOption, positiveIntegerOption } from "../flag-values.js";
+import { listAll } from "../list-pages.js";
 import { printJson, printListing } from "../output.js";
-import { JobAccepted, JobView, listOf } from "../queen-views.js";
+import { JobAccepted, JobView } from "../queen-views.js";
+
+/** Jobs `rbee jobs ls` shows without --limit: the queen's own page size for GET /v1/jobs. */
+const DEFAULT_JOB_LIMIT = 50;
 
 function jobRow(job: z.infer<typeof JobView>) {
   return { id: job.id, operation: job.operation, hive: job.hive, status: job.status, created: job.created_at, ended: job.ended_at };
@@ -16,13 +22,13 @@ export function registerJobs(program: Command, context: CliContext): void {
     .command("ls")
     .description("list jobs, newest first")
     .option("--hive <name>", "only this hive's jobs")
-    .option("--status <status>", "only jobs in this state: queued, running, done, error or cancelled")
-    .option("--limit <n>", "at most this many (default 50)")
+    .addOption(choiceOption("--status <status>", `only jobs in this state: ${JobStatus.options.join(", ")}`, JobStatus.options))
+    .addOption(positiveIntegerOption("--limit <n>", "at most this many (default 50)"))
     .option("--json", "print JSON")
-    .action(async (options: { hive?: string; status?: string; limit?: string; json?: boolean }) => {
-      const query = { hive: options.hive, status: options.status, limit: options.limit };
-      const list = await (await context.queen()).call(listOf(JobView), "GET", "/v1/jobs", { query });
-      printListing(options.json === true, list.data, jobRow, "no jobs");
+    .action(async (options: { hive?: string; status?: string; limit?: number; json?: boolean }) => {
+      const query = { hive: options.hive, status: options.status, limit: options.limit?.toString() };
+      const list = await listAll(await context.queen(), JobView, "/v1/jobs", { query, max: options.limit ?? DEFAULT_JOB_LIMIT });
+      printListing(options.json === true, list, jobRow, "no jobs");
     });
 
   jobs

@@ -1,9 +1,14 @@
 // `rbee keys create|ls|revoke`: API keys for clients and operators; the key is shown once.
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import type { z } from "zod";
 import type { CliContext } from "../context.js";
+import { choiceListOption, positiveIntegerOption } from "../flag-values.js";
+import { listAll } from "../list-pages.js";
 import { printJson, printListing } from "../output.js";
-import { CreatedKey, KeyView, listOf } from "../queen-views.js";
+import { CreatedKey, KeyView } from "../queen-views.js";
+
+/** The scopes a key may hold (queen/auth/authenticated-key.ts). */
+const SCOPES = ["inference", "admin", "metrics"] as const;
 
 function keyRow(key: z.infer<typeof KeyView>) {
   return {
@@ -24,14 +29,14 @@ export function registerKeys(program: Command, context: CliContext): void {
     .command("create")
     .description("create an API key; it is printed once and only its hash is kept")
     .option("--name <name>", "what the key is for", "rbee-cli")
-    .addOption(new Option("--scopes <scopes>", "comma-separated: inference, admin").default("inference"))
-    .option("--expires-in-days <days>", "it stops working after this many days (default: never)")
+    .addOption(choiceListOption("--scopes <scopes>", `comma-separated: ${SCOPES.join(", ")}`, SCOPES).default(["inference"], "inference"))
+    .addOption(positiveIntegerOption("--expires-in-days <days>", "it stops working after this many days (default: never)"))
     .option("--json", "print JSON")
-    .action(async (options: { name: string; scopes: string; expiresInDays?: string; json?: boolean }) => {
+    .action(async (options: { name: string; scopes: string[]; expiresInDays?: number; json?: boolean }) => {
       const body = {
         name: options.name,
-        scopes: options.scopes.split(",").map((scope) => scope.trim()).filter((scope) => scope !== ""),
-        ...(options.expiresInDays === undefined ? {} : { expires_in_days: Number(options.expiresInDays) }),
+        scopes: options.scopes,
+        ...(options.expiresInDays === undefined ? {} : { expires_in_days: options.expiresInDays }),
       };
       const created = await (await context.queen()).call(CreatedKey, "POST", "/v1/keys", { body });
       if (options.json) return printJson(created);
@@ -43,8 +48,8 @@ export function registerKeys(program: Command, context: CliContext): void {
     .description("list API keys, newest first (never the keys themselves)")
     .option("--json", "print JSON")
     .action(async (options: { json?: boolean }) => {
-      const list = await (await context.queen()).call(listOf(KeyView), "GET", "/v1/keys");
-      printListing(options.json === true, list.data, keyRow, "no API keys besides the deployment's admin key: rbee keys create makes one");
+      const list = await listAll(await context.queen(), KeyView, "/v1/keys");
+      printListing(options.json === true, list, keyRow, "no API keys besides the deployment's admin key: rbee keys create makes one");
     });
 
   keys

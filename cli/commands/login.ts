@@ -4,7 +4,7 @@ import { text } from "node:stream/consumers";
 import type { Command } from "commander";
 import { UsageError } from "../../shared/usage-error.js";
 import { CliError } from "../cli-error.js";
-import { normalizeQueenUrl, writeConfig } from "../config.js";
+import { answerTimeoutMs, normalizeQueenUrl, writeConfig } from "../config.js";
 import type { CliContext } from "../context.js";
 import { QueenApi } from "../queen-api.js";
 import { KeyView, ModelView, listOf } from "../queen-views.js";
@@ -33,7 +33,7 @@ export function registerLogin(program: Command, context: CliContext): void {
     .option("--key <key>", "the API key (default: RBEE_API_KEY, a prompt, or stdin)")
     .action(async (url: string, options: { key?: string }) => {
       const target = { queenUrl: normalizeQueenUrl(url), apiKey: await readKey(options.key, context.env) };
-      const api = new QueenApi(target);
+      const api = new QueenApi(target, answerTimeoutMs(context.env));
       // Any key may list models: a wrong key or a wrong URL shows here, before anything is saved.
       await api.call(listOf(ModelView), "GET", "/v1/models");
       const admin = await api.call(listOf(KeyView), "GET", "/v1/keys", { query: { limit: "1" } }).then(

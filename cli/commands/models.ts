@@ -7,7 +7,8 @@ import { isModelSource, modelNameFromSource } from "../../shared/models/model-na
 import { formatBytes } from "../../shared/progress-format.js";
 import type { CliContext } from "../context.js";
 import { printJson, printListing } from "../output.js";
-import { ModelView, listOf } from "../queen-views.js";
+import { listAll } from "../list-pages.js";
+import { ModelView } from "../queen-views.js";
 
 /** A model in a hive's catalog as the model_list job reports it. */
 const CatalogModel = z.looseObject({ id: z.string(), status: z.string(), size_bytes: z.number().nullable().optional(), served_as: z.array(z.string()).optional() });
@@ -24,9 +25,9 @@ export function registerModels(program: Command, context: CliContext): void {
     .option("--json", "print JSON")
     .action(async (options: { hive?: string; json?: boolean }) => {
       if (options.hive === undefined) {
-        const list = await (await context.queen()).call(listOf(ModelView), "GET", "/v1/models");
+        const list = await listAll(await context.queen(), ModelView, "/v1/models");
         const row = (model: z.infer<typeof ModelView>) => ({ model: model.id, state: model.state, hives: model.hives?.join(",") });
-        return printListing(options.json === true, list.data, row, "no models: rbee models pull <source> --hive <name> gets one");
+        return printListing(options.json === true, list, row, "no models: rbee models pull <source> --hive <name> gets one");
       }
       const jobId = await context.submitJob({ operation: "model_list", hive: options.hive });
       const { data } = await context.waitForJob(jobId, "model_list", false);

@@ -5,8 +5,16 @@ import type { z } from "zod";
 import { isModelSource, modelNameFromSource } from "../../shared/models/model-name.js";
 import { UsageError } from "../../shared/usage-error.js";
 import type { CliContext } from "../context.js";
-import { printJson, printListing } from "../output.js";
-import { JobAccepted, SpawnedWorker, WorkerView, listOf } from "../queen-views.js";
+import { listAll } from "../list-pages.js";
+import { printDetails, printJson, printListing } from "../output.js";
+import { JobAccepted, SpawnedWorker, WorkerView } from "../queen-views.js";
+
+/**
+ * How long `rbee workers start` waits for its answer: POST /v1/workers holds the request open
+ * until the hive has the worker loaded, for up to 300 s (queen/routes/workers.ts), then answers
+ * with the job to follow; the CLI's usual deadline would cut that short.
+ */
+const SPAWN_ANSWER_TIMEOUT_MS = 330_000;
 
 function workerRow(worker: z.infer<typeof WorkerView>) {
   return {
@@ -36,14 +44,19 @@ export function registerWorkers(program: Command, context: CliContext): void {
     .option("--hive <name>", "only this hive's workers")
     .option("--json", "print JSON")
     .action(async (options: { hive?: string; json?: boolean }) => {
-      const list = await (await context.queen()).call(listOf(WorkerView), "GET", "/v1/workers", { query: { hive_id: options.hive } });
-      printListing(options.json === true, list.data, workerRow, "no workers running: rbee workers start --hive <name> --model <source> starts one");
+      const list = await listAll(await context.queen(), WorkerView, "/v1/workers", { query: { hive_id: options.hive } });
+      printListing(options.json === true, list, workerRow, "no workers running: rbee workers start --hive <name> --model <source> starts one");
     });
 
   workers
     .command("get <id>")
     .description("one worker, everything the registry knows about it")
-    .action(async (id: string) => printJson(await (await context.queen()).call(WorkerView, "GET", `/v1/workers/${encodeURIComponent(id)}`)));
+    .option("--json", "print JSON")
+    .action(async (id: string, options: { json?: boolean }) => {
+      const worker = await (await context.queen()).call(WorkerView, "GET", `/v1/workers/${encodeURIComponent(id)}`);
+      if (options.json) return printJson(worker);
+      printDetails(worker);
+    });
 
   workers
     .command("start")
@@ -54,7 +67,10 @@ export function registerWorkers(program: Command, context: CliContext): void {
     .option("--json", "print JSON")
     .action(async (options: { hive: string; model: string; source?: string; json?: boolean }) => {
       const target = spawnTarget(options.model, options.source);
-      const worker = await (await context.queen()).call(SpawnedWorker, "POST", "/v1/workers", { body: { hive: options.hive, ...target } });
+      const worker = await (await context.queen()).call(SpawnedWorker, "POST", "/v1/workers", {
+        body: { hive: options.hive, ...target },
+        timeoutMs: SPAWN_ANSWER_TIMEOUT_MS,
+      });
       if (options.json) return printJson(worker);
       process.stdout.write(`worker ${worker.id} serves '${worker.model}' on hive '${worker.hive}' (pid ${worker.pid})\n`);
     });

@@ -128,12 +128,45 @@ describe("the rbee CLI", () => {
     expect((await models(created.key)).status).toBe(401);
   });
 
+  it("lists every key, past the queen's first page of 100", async () => {
+    const oldest = json(await admin(["keys", "create", "--name", "paging-oldest", "--json"])) as { id: string };
+    for (let batch = 0; batch < 5; batch++) {
+      await Promise.all(Array.from({ length: 21 }, (_, index) => call(cloud, "POST", "/v1/keys", { name: `paging-${batch}-${index}`, scopes: ["inference"] })));
+    }
+    const listed = json(await admin(["keys", "ls", "--json"])) as Array<{ id: string }>;
+    expect(listed.length).toBeGreaterThan(106);
+    expect(new Set(listed.map((key) => key.id)).size).toBe(listed.length);
+    // Newest first: the key made before the other 105 is on the second page.
+    expect(listed.map((key) => key.id)).toContain(oldest.id);
+    const table = await admin(["keys", "ls"]);
+    expect(String(table.stdout).split("\n").filter((line) => line.startsWith("key_"))).toHaveLength(listed.length);
+  });
+
+  it("names the scope a command needs when the key lacks it", async () => {
+    const adminOnly = json(await admin(["keys", "create", "--name", "ops", "--scopes", "admin", "--json"])) as { key: string };
+    const chat = await rbee(["chat", "-m", TINY_MODEL, "Hello"], { RBEE_QUEEN_URL: cloud.queen.url, RBEE_API_KEY: adminOnly.key });
+    expect(chat.exitCode).toBe(3);
+    expect(chat.stderr).toContain("This command needs a key with the inference scope");
+    expect(chat.stderr).not.toContain("admin scope");
+  });
+
+  it("says an unknown key has no usage in the days asked, with exit 0", async () => {
+    const usage = await admin(["usage", "--key", "key_nope", "--from", "2026-12-01"]);
+    expect(usage.exitCode, String(usage.stderr)).toBe(0);
+    expect(usage.stdout).toContain("no usage recorded for a key with id 'key_nope' since 2026-12-01");
+  });
+
   it("starts a worker, lists it, streams a chat answer from it, and leaves at Ctrl-C with exit status 130", async () => {
     const started = await admin(["workers", "start", "--hive", HIVE, "--model", TINY_MODEL, "--source", cloud.modelSource]);
     expect(started.exitCode, String(started.stderr)).toBe(0);
     await waitUntil(async () => (await cloud.client.listWorkers()).some((worker) => worker.state === "ready"), 60_000, "the worker to be ready");
-    const workers = json(await admin(["workers", "ls", "--json"])) as Array<{ model: string; hive: string }>;
+    const workers = json(await admin(["workers", "ls", "--json"])) as Array<{ id: string; model: string; hive: string }>;
     expect(workers).toEqual([expect.objectContaining({ model: TINY_MODEL, hive: HIVE })]);
+    const id = workers[0]?.id ?? "";
+    const one = await admin(["workers", "get", id, "--json"]);
+    expect(one.exitCode, String(one.stderr)).toBe(0);
+    expect(json(one)).toMatchObject({ id, model: TINY_MODEL, hive: HIVE });
+    expect((await admin(["workers", "get", id])).stdout).toMatch(new RegExp(`^model +${TINY_MODEL}$`, "m"));
     expect(json(await admin(["status", "--json"]))).toMatchObject({ workers: { total: 1, serving: 1 } });
     expect((await admin(["status"])).stdout).toMatch(/^workers +1 serving of 1 \((0|1) busy\)$/m);
     // The catalog remembers the name the worker was started under.

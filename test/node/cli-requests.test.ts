@@ -1,0 +1,174 @@
+// How the `rbee` CLI treats the queen's answers, against a stand-in queen (a plain HTTP server) that
+// answers as slowly, partly or in as many pages as a test needs: a deadline for a queen that never
+// answers, streams that run past it once begun, every page of a paged listing, and flag values
+// refused before any request.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../scripts/local-cloud/queen.js";
+
+type Handler = (request: IncomingMessage, url: URL, response: ServerResponse) => void;
+
+/** A queen stand-in: each test sets `handle`; every request is recorded. */
+class StandInQueen {
+  handle: Handler = (_request, _url, response) => response.writeHead(404).end();
+  readonly requests: URL[] = [];
+  private constructor(private readonly server: Server) {}
+
+  static async start(): Promise<StandInQueen> {
+    const server = createServer();
+    const queen = new StandInQueen(server);
+    server.on("request", (request, response) => {
+      const url = new URL(request.url ?? "/", "http://stand-in");
+      queen.requests.push(url);
+      queen.handle(request, url, response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return queen;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function sendJson(response: ServerResponse, body: unknown): void {
+  response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+/** Writes `events` as Server-Sent Events one every `gapMs`, after sending the head at once. */
+function dripEvents(response: ServerResponse, events: readonly string[], gapMs: number): void {
+  response.writeHead(200, { "content-type": "text/event-stream" });
+  response.flushHeaders();
+  let next = 0;
+  const timer = setInterval(() => {
+    const event = events[next++];
+    if (event === undefined) {
+      clearInterval(timer);
+      response.end();
+      return;
+    }
+    response.write(`data: ${event}\n\n`);
+  }, gapMs);
+  response.on("close", () => clearInterval(timer));
+}
+
+describe("the rbee CLI's requests", () => {
+  let queen: StandInQueen;
+  let configHome = "";
+
+  const rbee = (args: string[], env: Record<string, string> = {}) =>
+    execa("node", ["bin/rbee.js", ...args], {
+      cwd: PROJECT_ROOT,
+      env: { XDG_CONFIG_HOME: configHome, RBEE_QUEEN_URL: queen.url, RBEE_API_KEY: "rbee_sk_stand_in", RBEE_TIMEOUT_SECONDS: "", ...env },
+      reject: false,
+      timeout: 30_000,
+    });
+
+  beforeAll(async () => {
+    configHome = await mkdtemp(join(tmpdir(), "rbee-cli-requests-"));
+    queen = await StandInQueen.start();
+  });
+
+  afterEach(() => {
+    queen.requests.length = 0;
+  });
+
+  afterAll(async () => {
+    await queen?.close();
+    await rm(configHome, { recursive: true, force: true });
+  });
+
+  it("gives up on a queen that accepts a request and never answers, with exit 3 naming the queen and the wait", async () => {
+    queen.handle = () => {}; // holds every request open
+    const started = Date.now();
+    const status = await rbee(["status"], { RBEE_TIMEOUT_SECONDS: "1" });
+    expect(status.exitCode).toBe(3);
+    expect(status.stderr).toContain(`the queen at ${queen.url} did not answer GET /health within 1 s`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("refuses an RBEE_TIMEOUT_SECONDS that is not a number of seconds as a usage error", async () => {
+    const status = await rbee(["status"], { RBEE_TIMEOUT_SECONDS: "soon" });
+    expect(status.exitCode).toBe(2);
+    expect(status.stderr).toContain("RBEE_TIMEOUT_SECONDS: expected a number of seconds above 0, got 'soon'");
+    expect(queen.requests).toEqual([]);
+  });
+
+  it("reads a chat stream that began in time to its end, however long past the timeout it runs", async () => {
+    const words = ["one ", "two ", "three ", "four ", "five ", "six"];
+    const chunks = words.map((word) => JSON.stringify({ choices: [{ delta: { content: word }, finish_reason: null }] }));
+    queen.handle = (_request, _url, response) => dripEvents(response, [...chunks, "[DONE]"], 400);
+    const chat = await rbee(["chat", "-m", "rbee-tiny", "Hello"], { RBEE_TIMEOUT_SECONDS: "1" });
+    expect(chat.exitCode, String(chat.stderr)).toBe(0);
+    expect(chat.stdout).toBe(words.join(""));
+  });
+
+  it("follows a job stream that began in time to its end, however long past the timeout it runs", async () => {
+    const stamp = (seq: number, event: Record<string, unknown>) => JSON.stringify({ ...event, job_id: "job_slow", hive: "h", ts: new Date().toISOString(), seq });
+    const events = [1, 2, 3, 4, 5].map((seq) => stamp(seq, { type: "narration", action: "step", message: `step ${seq}` }));
+    queen.handle = (_request, _url, response) => dripEvents(response, [...events, stamp(6, { type: "done" })], 400);
+    const watched = await rbee(["jobs", "watch", "job_slow"], { RBEE_TIMEOUT_SECONDS: "1" });
+    expect(watched.exitCode, String(watched.stderr)).toBe(0);
+    expect(watched.stdout).toContain("job_slow step: step 5");
+    expect(watched.stdout).toContain("job_slow done");
+  });
+
+  it("lists every page of a paged listing, passing each page's next_after back as after", async () => {
+    const day = (n: number) => `2026-01-0${n}`;
+    const row = (n: number) => ({ key_id: "key_a", day: day(n), requests: n, prompt_tokens: 1, completion_tokens: 1 });
+    queen.handle = (_request, url, response) => {
+      const after = url.searchParams.get("after");
+      if (after === null) return sendJson(response, { object: "list", data: [row(1), row(2)], has_more: true, next_after: `${day(2)}:key_a` });
+      if (after === `${day(2)}:key_a`) return sendJson(response, { object: "list", data: [row(3), row(4)], has_more: true, next_after: `${day(4)}:key_a` });
+      sendJson(response, { object: "list", data: [row(5)], has_more: false, next_after: null });
+    };
+    const usage = await rbee(["usage", "--key", "key_a", "--json"]);
+    expect(usage.exitCode, String(usage.stderr)).toBe(0);
+    expect((JSON.parse(String(usage.stdout)) as Array<{ day: string }>).map((usageRow) => usageRow.day)).toEqual([1, 2, 3, 4, 5].map(day));
+    expect(queen.requests.map((url) => url.searchParams.get("after"))).toEqual([null, `${day(2)}:key_a`, `${day(4)}:key_a`]);
+    expect(queen.requests.every((url) => url.searchParams.get("key_id") === "key_a")).toBe(true);
+  });
+
+  it("stops with exit 1 when a page says more follows but gives the same cursor again, rather than paging forever", async () => {
+    queen.handle = (_request, _url, response) => sendJson(response, { object: "list", data: [], has_more: true, next_after: "key_same" });
+    const keys = await rbee(["keys", "ls"]);
+    expect(keys.exitCode).toBe(1);
+    expect(keys.stderr).toContain("no new next_after");
+    expect(queen.requests).toHaveLength(2);
+  });
+
+  it("says which key and days an empty usage answer is about", async () => {
+    queen.handle = (_request, _url, response) => sendJson(response, { object: "list", data: [], has_more: false, next_after: null });
+    const usage = await rbee(["usage", "--key", "key_nope", "--from", "2026-12-01", "--to", "2026-12-06"]);
+    expect(usage.exitCode).toBe(0);
+    expect(usage.stdout).toContain("no usage recorded for a key with id 'key_nope' from 2026-12-01 to 2026-12-06");
+  });
+
+  it("refuses bad flag values as usage errors naming the flag and the value, before any request", async () => {
+    const refusals: Array<[string[], string]> = [
+      [["keys", "create", "--expires-in-days", "abc"], "--expires-in-days: expected a positive integer, got 'abc'"],
+      [["keys", "create", "--scopes", "inference,root"], "--scopes: expected a comma-separated list of inference, admin, metrics, got 'inference,root'"],
+      [["jobs", "ls", "--limit", "0"], "--limit: expected a positive integer, got '0'"],
+      [["jobs", "ls", "--status", "finished"], "--status: expected one of queued, running, done, error, cancelled, got 'finished'"],
+      [["usage", "--from", "2026-02-30"], "--from: expected a day as YYYY-MM-DD, got '2026-02-30'"],
+      [["usage", "--from", "2026-12-06", "--to", "2026-12-01"], "--from 2026-12-06 is after --to 2026-12-01"],
+      [["chat", "-m", "rbee-tiny", "--max-tokens", "1e3", "Hello"], "--max-tokens: expected a positive integer, got '1e3'"],
+    ];
+    for (const [args, message] of refusals) {
+      const result = await rbee(args);
+      expect(result.exitCode, args.join(" ")).toBe(2);
+      expect(result.stderr, args.join(" ")).toContain(message);
+    }
+    expect(queen.requests).toEqual([]);
+  });
+});
