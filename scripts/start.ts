@@ -54,6 +54,8 @@ RBEE_STATE_DIR moves the local state: the queen's, and its hive's socket and wor
 start runs per state folder: a second one beside it needs its own RBEE_STATE_DIR and RBEE_PORT
 (both share the model catalog).
 Stops everything it started on SIGINT (Ctrl-C), SIGTERM or SIGHUP, or when its parent is gone.
+npm passes on SIGINT and SIGTERM only: a SIGHUP sent to npm alone kills npm (status 129), and
+everything stops as when its parent is gone.
 Exit status: 0 once stopped, 1 when the start failed, 2 for a bad option, 3 when another npm
 start holds the state folder or another process the port.`;
 
@@ -164,7 +166,6 @@ const queen = await queenStarting.catch((error: Error) => {
   console.error(`npm start: the queen did not start on port ${options.port}: ${error.message} (is the port in use? set RBEE_PORT)`);
   return shutdown.run("error", EXIT.failed);
 });
-shutdown.ownSignals(); // back from the handlers wrangler installed while starting
 await shutdown.checkpoint();
 // Should this process die without stopping workerd (and esbuild's service), the guard does.
 // The hive is not guarded: it stops by itself, and its workers with it.

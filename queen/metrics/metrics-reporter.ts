@@ -20,6 +20,15 @@ export function reportRequest(env: Env, waitUntil: (promise: Promise<unknown>) =
   sender.added(waitUntil, () => flush(env), batch.length >= MAX_BATCH);
 }
 
+/**
+ * Sends the batch now rather than when its timer fires: the local queen's clean stop calls it
+ * (scripts/local-cloud/queen-entry.ts) before workerd is killed, which would take the batch
+ * and its pending waitUntil with it. Cloudflare lets waitUntil finish; nothing else needs this.
+ */
+export function sendMetricsBatchNow(env: Env): Promise<void> {
+  return flush(env);
+}
+
 async function flush(env: Env): Promise<void> {
   const samples = batch;
   batch = [];

@@ -46,6 +46,15 @@ export function recordUsage(db: D1Database, waitUntil: (promise: Promise<unknown
   writer.added(waitUntil, () => flush(db), batch.size >= MAX_BATCH_ROWS);
 }
 
+/**
+ * Writes the batch now rather than when its timer fires: the local queen's clean stop calls it
+ * (scripts/local-cloud/queen-entry.ts) before workerd is killed, which would take the batch
+ * and its pending waitUntil with it. Cloudflare lets waitUntil finish; nothing else needs this.
+ */
+export function writeUsageBatchNow(db: D1Database): Promise<void> {
+  return flush(db);
+}
+
 async function flush(db: D1Database): Promise<void> {
   const rows = [...batch.values()];
   batch = new Map();

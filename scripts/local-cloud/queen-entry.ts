@@ -8,8 +8,10 @@
 // The queen reads none of what it adds, so the local queen's port runs this module instead, over
 // a Miniflare direct socket (queen.ts). It keeps the two things the entry did that the local queen
 // needs: the dashboard's paths go to the asset Worker (queen-assets.ts), and SCHEDULED_PATH runs
-// the Cron Trigger's handler by hand, as under `wrangler dev`. Everything else is the queen's.
-import { basename, dirname, join } from "node:path";
+// the Cron Trigger's handler by hand, as under `wrangler dev`. Everything else is the queen's,
+// but WRITE_BATCHES_PATH: the isolate's usage and metrics batches, written now (writeQueenBatches).
+// It is bundled with the queen (queen-bundle.ts), so it shares the isolate's module state.
+import { fileURLToPath } from "node:url";
 import type { AssetPaths } from "./queen-assets.js";
 
 /** The service binding the entry reaches the asset Worker by. */
@@ -17,11 +19,27 @@ export const ASSETS_BINDING = "RBEE_LOCAL_ASSETS";
 /** Runs the queen's scheduled handler (the retention run): `?cron=<pattern>&time=<unix ms>`, both optional. */
 export const SCHEDULED_PATH = "/cdn-cgi/handler/scheduled";
 
-/** The entry module, beside the queen's bundle at `queenPath`, for `assets` (none: the queen's only). */
-export function queenEntryModule(queenPath: string, assets: AssetPaths | undefined): { path: string; contents: string } {
-  const queen = JSON.stringify(`./${basename(queenPath)}`);
-  const contents = `
+/**
+ * Writes the usage and metrics the queen holds in its batches now. They are written about a
+ * second after a request, under its waitUntil, and Miniflare's dispose() kills workerd (SIGKILL;
+ * on SIGTERM too, workerd leaves waitUntil work undone): the last second before a clean stop
+ * would be lost. POST only.
+ */
+export const WRITE_BATCHES_PATH = "/cdn-cgi/local/write-batches";
+
+/** How long a clean stop waits for the batches to be written, ms; a hung queen is stopped anyway. */
+const WRITE_BATCHES_TIMEOUT_MS = 5000;
+
+const USAGE_BATCH_MODULE = fileURLToPath(new URL("../../queen/usage/record-usage.ts", import.meta.url));
+const METRICS_BATCH_MODULE = fileURLToPath(new URL("../../queen/metrics/metrics-reporter.ts", import.meta.url));
+
+/** The entry module's source, for the queen whose main module is `queenMain` and `assets` (none: the queen's only). */
+export function queenEntrySource(queenMain: string, assets: AssetPaths | undefined): string {
+  const queen = JSON.stringify(queenMain);
+  return `
 import queen from ${queen};
+import { writeUsageBatchNow } from ${JSON.stringify(USAGE_BATCH_MODULE)};
+import { sendMetricsBatchNow } from ${JSON.stringify(METRICS_BATCH_MODULE)};
 export * from ${queen};
 
 const FOLDERS = ${JSON.stringify((assets?.folders ?? []).map((folder) => `/${folder}`))};
@@ -42,15 +60,30 @@ async function runScheduled(searchParams, env, ctx) {
   }
 }
 
+async function writeBatches(env) {
+  await Promise.all([writeUsageBatchNow(env.DB), sendMetricsBatchNow(env)]);
+  return new Response("ok");
+}
+
 export default {
   fetch(request, env, ctx) {
     const url = new URL(request.url);
     if (isAsset(url.pathname)) return env.${ASSETS_BINDING}.fetch(request);
     if (url.pathname === ${JSON.stringify(SCHEDULED_PATH)}) return runScheduled(url.searchParams, env, ctx);
+    if (url.pathname === ${JSON.stringify(WRITE_BATCHES_PATH)} && request.method === "POST") return writeBatches(env);
     return queen.fetch(request, env, ctx);
   },
   scheduled: (controller, env, ctx) => queen.scheduled(controller, env, ctx),
 };
 `;
-  return { path: join(dirname(queenPath), "local-entry.mjs"), contents };
+}
+
+/** Has the queen at `url` write its batches (WRITE_BATCHES_PATH); one that is gone or hung already has nothing more to write. */
+export async function writeQueenBatches(url: string): Promise<void> {
+  try {
+    const response = await fetch(`${url}${WRITE_BATCHES_PATH}`, { method: "POST", signal: AbortSignal.timeout(WRITE_BATCHES_TIMEOUT_MS) });
+    await response.body?.cancel();
+  } catch {
+    // workerd exited (the queen keeper disposes a dead queen) or did not answer in time
+  }
 }

@@ -17,7 +17,7 @@ import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { separateAssets } from "./queen-assets.js";
 import { bundleQueen } from "./queen-bundle.js";
-import { ASSETS_BINDING, queenEntryModule } from "./queen-entry.js";
+import { ASSETS_BINDING, queenEntrySource, writeQueenBatches } from "./queen-entry.js";
 import { applyD1Migrations, type D1MigrationSource, migratorWorker } from "./queen-migrations.js";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -44,6 +44,7 @@ export interface LocalQueenOptions {
 export interface LocalQueen {
   /** Base URL, e.g. `http://127.0.0.1:7833`. */
   url: string;
+  /** Writes the usage and metrics the queen still holds in its batches, then stops workerd; safe to call twice. */
   dispose(): Promise<void>;
 }
 
@@ -51,12 +52,11 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
   const wranglerConfig = unstable_readConfig({ config: CONFIG_PATH });
   const config = unstable_getMiniflareWorkerOptions(wranglerConfig);
   if (config.main === undefined) throw new Error(`${CONFIG_PATH} names no \`main\` module for the queen`);
-  const bundle = await bundleQueen(config.main, config.define);
   const { modulesRules: _rules, ...withAssets } = config.workerOptions;
   const assetsName = `${wranglerConfig.name}-assets`;
   const { queen: workerOptions, assets } = separateAssets(withAssets, assetsName);
   const migrator = migratorWorker(workerOptions.d1Databases, workerOptions.compatibilityDate);
-  const entry = queenEntryModule(bundle.path, assets?.paths);
+  const bundle = await bundleQueen(config.main, queenEntrySource(config.main, assets?.paths), config.define);
   const miniflare = new Miniflare({
     // Miniflare's entry Worker, on a port of its own that only this process uses (the migrations).
     host: "127.0.0.1",
@@ -78,10 +78,7 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
         name: wranglerConfig.name,
         // The queen's port: straight to the queen's Worker, on loopback only.
         unsafeDirectSockets: [{ host: "127.0.0.1", port: options.port }],
-        modules: [
-          { type: "ESModule", ...entry },
-          { type: "ESModule", path: bundle.path, contents: bundle.contents },
-        ],
+        modules: [{ type: "ESModule", path: bundle.path, contents: bundle.contents }],
         ...(assets ? { serviceBindings: { ...workerOptions.serviceBindings, [ASSETS_BINDING]: assetsName } } : {}),
         bindings: {
           ...workerOptions.bindings,
@@ -114,6 +111,7 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
     async dispose() {
       if (disposed) return;
       disposed = true;
+      await writeQueenBatches(url.origin);
       await miniflare.dispose();
     },
   };

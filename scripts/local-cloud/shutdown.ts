@@ -13,11 +13,16 @@ const SAME_REQUEST_WINDOW_MS = 2000;
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
+function isOwnedSignal(event: string | symbol): event is (typeof SIGNALS)[number] {
+  return (SIGNALS as readonly (string | symbol)[]).includes(event);
+}
+
 export class Shutdown {
   /** Run last to first: what started last stops first. */
   private readonly steps: Array<{ what: string; run: () => Promise<void> | void }> = [];
   private stopping: Promise<never> | undefined;
   private requestedAt = 0;
+  private ownsSignals = false;
 
   /** Adds what to undo at shutdown; steps added while shutting down are run too. */
   add(what: string, run: () => Promise<void> | void): void {
@@ -44,22 +49,35 @@ export class Shutdown {
   }
 
   /**
-   * Owns SIGINT, SIGTERM and SIGHUP from now on. wrangler (and the exit hooks it loads) install
-   * handlers that exit at once, leaving the hive and workerd behind; call this again after
-   * starting wrangler to take them back.
+   * Owns SIGINT, SIGTERM and SIGHUP from now on: takes off the listeners there are, and any added
+   * later as soon as it is added. wrangler's exit hooks, and Miniflare's each time a queen starts
+   * after the last one was disposed (QueenKeeper's restart), add listeners that stop workerd and
+   * exit at once with 130 or 143 — beside this one, they would cut the hive's stop short.
    */
   ownSignals(): void {
+    if (this.ownsSignals) return;
+    this.ownsSignals = true;
+    const own = new Set<(...args: unknown[]) => void>();
     for (const signal of SIGNALS) {
       process.removeAllListeners(signal);
-      process.on(signal, () => this.onSignal(signal));
+      const listener = () => this.onSignal(signal);
+      own.add(listener);
+      process.on(signal, listener);
     }
+    process.on("newListener", (event: string | symbol, listener: (...args: unknown[]) => void) => {
+      if (!isOwnedSignal(event) || own.has(listener)) return;
+      // Emitted before the listener is added; signals arrive on a later turn of the event loop, never in between.
+      queueMicrotask(() => process.removeListener(event, listener));
+    });
   }
 
   /** Shuts down when npm (or whatever started this process) is gone, even killed by SIGKILL. */
   exitWithParent(): void {
     ignoreBrokenOutput(); // a pipe to npm's reader may die with it: shutting down matters more
     const parentPid = process.ppid;
-    watchParent(() => void this.run(`its parent (pid ${parentPid}) is gone`, 0), parentPid);
+    // npm passes on SIGINT and SIGTERM, not SIGHUP: a SIGHUP sent to npm alone kills npm (status
+    // 129, whatever this process does), and this is how it reaches here.
+    watchParent(() => void this.run(`its parent (pid ${parentPid}) is gone (killed, or sent SIGHUP, which npm does not pass on)`, 0), parentPid);
   }
 
   private onSignal(signal: string): void {

@@ -77,9 +77,10 @@ describe("the local queen's state folder", () => {
       expect((await call(before.url, ADMIN_KEY, "POST", "/v1/hives", { name: "kept-hive" })).status).toBe(201);
       const created = await call(before.url, ADMIN_KEY, "POST", "/v1/keys", { name: "kept-key", scopes: ["inference"] });
       key = ((await created.json()) as { key: string }).key;
-      // Counted by the Metrics Durable Object, which saves its counters in its own storage.
+      // Counted by the Metrics Durable Object, which saves its counters in its own storage (as
+      // `other`: no worker serves the model, so it gets no label of its own).
       for (let i = 0; i < 3; i += 1) await call(before.url, ADMIN_KEY, "POST", "/v1/chat/completions", { model: "kept-model", messages: [{ role: "user", content: "hi" }] });
-      await waitUntil(async () => (await requestsCounted(before.url, "kept-model")) === 3, 20_000, "the three requests to be counted");
+      await waitUntil(async () => (await requestsCounted(before.url, "other")) === 3, 20_000, "the three requests to be counted");
     } finally {
       await before.dispose();
     }
@@ -91,7 +92,7 @@ describe("the local queen's state folder", () => {
       const hives = (await (await call(after.url, ADMIN_KEY, "GET", "/v1/hives")).json()) as { data: { name: string }[] };
       expect(hives.data.map((hive) => hive.name)).toContain("kept-hive");
       expect((await call(after.url, key, "GET", "/v1/models")).status).toBe(200);
-      expect(await requestsCounted(after.url, "kept-model")).toBe(3);
+      expect(await requestsCounted(after.url, "other")).toBe(3);
     } finally {
       await after.dispose();
     }

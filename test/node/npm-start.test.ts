@@ -161,8 +161,10 @@ describe("npm start", () => {
     expect(started.length).toBeGreaterThanOrEqual(4); // npm, start.ts, the queen (workerd), the hive, the worker
     // Ctrl-C in a terminal sends SIGINT to the whole foreground process group.
     process.kill(-running().pid, "SIGINT");
-    await running().process;
+    // After the queen's restart above too: the hive stops its workers itself, and npm start exits 0.
+    expect((await running().process).exitCode).toBe(0);
     expect(running().output).toContain("SIGINT: stopping the hive, its workers and the queen");
+    expect(running().output).toMatch(/rbee-hive: SIG(INT|TERM), stopping \(stopping its workers too\)/);
     await waitUntil(() => started.every((pid) => !isAlive(pid)), 20_000, "every started process to exit");
   });
 });
