@@ -4,12 +4,15 @@
 // capped, jittered backoff when the socket drops. Frames sent while disconnected are dropped
 // here: a heartbeat or response that old is worthless. Job events are the exception, and are
 // kept and replayed by the hive's JobEventOutbox. A queen that refuses the hive's name or token
-// (401/403) is final: retrying cannot fix it, so the connection stops and says what to do.
+// (401/403) is final: retrying cannot fix it, so the connection stops and says what to do. One
+// that answers 409 (another rbee-hive process of this name is connected) is retried: the other
+// may be a crashed run of this machine's hive whose connection the queen has yet to find dead.
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import WebSocket from "ws";
 import { backoffDelayMs, firstRetryDelayMs } from "../../shared/backoff.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
-import { hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
+import { HIVE_INSTANCE_HEADER, hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
 import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import {
@@ -63,6 +66,11 @@ export class QueenConnection {
   private attempt = 0;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /**
+   * This process's id on every connection it opens: the queen lets a new one replace the last
+   * (left half-open by the network) but refuses one of another process of the same name (409).
+   */
+  private readonly instanceId = randomUUID();
   private pingTimer: NodeJS.Timeout | undefined;
   /** Until a welcome says otherwise. */
   private heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
@@ -107,7 +115,7 @@ export class QueenConnection {
   private open(): void {
     const url = hiveConnectUrl(this.queenUrl, this.options.hiveName);
     const socket = new WebSocket(url, {
-      headers: { authorization: `Bearer ${this.options.token}` },
+      headers: { authorization: `Bearer ${this.options.token}`, [HIVE_INSTANCE_HEADER]: this.instanceId },
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: 15_000,
       // No permessage-deflate: frames are small JSON that both ends would compress one by one,

@@ -7,6 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { RbeeError } from "../../shared/errors.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
+import { HIVE_INSTANCE_HEADER, HIVE_INSTANCE_PATTERN } from "../../shared/protocol/hive-connect.js";
 import type { HiveOperation } from "../../shared/protocol/job-operation.js";
 import {
   type BatchableFrame,
@@ -128,12 +129,16 @@ export class HiveSession extends DurableObject<Env> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !hiveName || !tokenHash) {
       return new RbeeError(400, "bad_upgrade", "Expected a WebSocket upgrade for a named hive.").toResponse();
     }
+    const instance = request.headers.get(HIVE_INSTANCE_HEADER);
+    const instanceId = instance !== null && HIVE_INSTANCE_PATTERN.test(instance) ? instance : undefined;
+    const alive = this.liveSocketOfAnotherInstance(instanceId);
+    if (alive) return alreadyConnected(hiveName, alive, heartbeatTimeoutMs(queenConfig(this.env).heartbeatIntervalMs)).toResponse();
     // One socket per hive: a reconnecting hive replaces a connection the network left half-open.
     for (const old of this.ctx.getWebSockets()) old.close(CloseCode.replaced, "replaced by a newer connection");
     this.hiveStopped = false;
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    const attachment: SocketAttachment = { hiveName, tokenHash, connectedAtMs: Date.now(), greeted: false };
+    const attachment: SocketAttachment = { hiveName, tokenHash, connectedAtMs: Date.now(), greeted: false, ...(instanceId === undefined ? {} : { instanceId }) };
     server.serializeAttachment(attachment);
     // The token may have been revoked or rotated after the route checked it and before this
     // socket existed for the revocation to close: look again now that it does.
@@ -613,6 +618,24 @@ export class HiveSession extends DurableObject<Env> {
     return undefined;
   }
 
+  /**
+   * The open socket of another process of this hive's name that is still heard from, if any: a
+   * connection of a process that names itself (HIVE_INSTANCE_HEADER) does not replace it. Either
+   * side sending no id (an older hive) keeps the old rule: the newer connection wins.
+   */
+  private liveSocketOfAnotherInstance(instanceId: string | undefined): SocketAttachment | undefined {
+    if (instanceId === undefined) return undefined;
+    const now = Date.now();
+    const timeoutMs = heartbeatTimeoutMs(queenConfig(this.env).heartbeatIntervalMs);
+    for (const ws of this.ctx.getWebSockets()) {
+      const attachment = readAttachment(ws);
+      if (ws.readyState !== WebSocket.OPEN || this.goneSockets.has(ws) || attachment?.instanceId === undefined) continue;
+      if (attachment.instanceId === instanceId) continue;
+      if (now - this.liveness.lastHeardMs(ws, attachment.connectedAtMs) < timeoutMs) return attachment;
+    }
+    return undefined;
+  }
+
   /** Sets the alarm to the next thing due: a socket's silence limit, the offline hive's grace, a D1 write. */
   private async scheduleAlarm(): Promise<void> {
     const timeoutMs = heartbeatTimeoutMs(queenConfig(this.env).heartbeatIntervalMs);
@@ -722,4 +745,14 @@ function internalError(error: unknown): RbeeError {
 
 function assertNever(value: never): never {
   throw new Error(`unhandled frame ${JSON.stringify(value)}`);
+}
+
+/** The refusal of a second rbee-hive process connecting under a name whose first is connected and alive. */
+function alreadyConnected(hiveName: string, alive: SocketAttachment, timeoutMs: number): RbeeError {
+  return new RbeeError(
+    409,
+    "hive_already_connected",
+    `Hive '${hiveName}' is already connected (another rbee-hive process with this name and token, connected at ${new Date(alive.connectedAtMs).toISOString()}). ` +
+      `Two machines cannot share a hive name: give this one its own (POST /v1/hives). This connection is accepted once the other has been silent for ${timeoutMs / 1000} s.`,
+  );
 }

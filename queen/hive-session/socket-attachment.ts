@@ -11,6 +11,8 @@ export const SocketAttachment = z.object({
   greeted: z.boolean(),
   /** The protocol the hive's hello spoke (absent before the hello, and in attachments older than this field). */
   protocol: z.number().int().optional(),
+  /** The hive process's id (HIVE_INSTANCE_HEADER); absent from hives that send none. */
+  instanceId: z.string().optional(),
 });
 export type SocketAttachment = z.infer<typeof SocketAttachment>;
 

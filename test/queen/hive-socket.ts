@@ -3,6 +3,7 @@
 import { env, SELF } from "cloudflare:test";
 import { hiveSessionStub } from "../../queen/hive-session/stub.js";
 import { type HiveToQueenFrame, PING_FRAME, PROTOCOL_VERSION, type QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
+import { HIVE_INSTANCE_HEADER } from "../../shared/protocol/hive-connect.js";
 import { waitUntil } from "../../shared/wait-until.js";
 import { TEST_DEVICES } from "../support/test-devices.js";
 
@@ -84,14 +85,20 @@ export class TestHive {
     return ((await response.json()) as { token: string }).token;
   }
 
-  static async connect(name: string, token: string): Promise<TestHive> {
-    const response = await SELF.fetch(`https://queen/v1/hive/connect?name=${name}`, {
-      headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
-    });
+  /** `instanceId`: the hive process's id (HIVE_INSTANCE_HEADER), as rbee-hive sends it; none by default, as older hives. */
+  static async connect(name: string, token: string, instanceId?: string): Promise<TestHive> {
+    const response = await TestHive.upgrade(name, token, instanceId);
     const ws = response.webSocket;
     if (!ws) throw new Error(`no WebSocket: HTTP ${response.status} ${await response.text()}`);
     ws.accept();
     return new TestHive(ws, name);
+  }
+
+  /** The queen's answer to a hive's upgrade request: a socket, or a refusal. */
+  static upgrade(name: string, token: string, instanceId?: string): Promise<Response> {
+    return SELF.fetch(`https://queen/v1/hive/connect?name=${name}`, {
+      headers: { upgrade: "websocket", authorization: `Bearer ${token}`, ...(instanceId === undefined ? {} : { [HIVE_INSTANCE_HEADER]: instanceId }) },
+    });
   }
 
   /** Registers and connects a hive and completes the hello/welcome exchange. */
