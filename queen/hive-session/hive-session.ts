@@ -412,7 +412,7 @@ export class HiveSession extends DurableObject<Env> {
     const hiveName = this.hiveNameOf() ?? "?";
     const silent: ForgottenWorker[] = [];
     const stopped: ForgottenWorker[] = [];
-    const expired = this.workers.expire(now);
+    const expired = await this.workers.expire(now);
     // A worker the queen is deleting goes quiet as it stops, often before the delete job ends.
     const deleting = expired.length > 0 ? await this.jobs.deletingWorkers() : new Set<string>();
     for (const worker of expired) (deleting.has(worker.workerId) ? stopped : silent).push(worker);
@@ -591,7 +591,7 @@ export class HiveSession extends DurableObject<Env> {
 
   /** The hive saw a serving worker's process end: it leaves the live table now, not after three missed heartbeats. */
   private async onWorkerExited(hiveName: string, workerId: string, detail: string): Promise<void> {
-    const forgotten = this.workers.exited(workerId);
+    const forgotten = await this.workers.exited(workerId);
     // Nothing to do for a worker not live here: never issued to this hive, or gone already (stopped, deleted, silent).
     if (forgotten.length === 0) return;
     console.warn(`hive ${hiveName}: worker ${workerId} ended unannounced: ${printable(detail)}`);

@@ -22,6 +22,12 @@ const IssuedWorker = z.object({
   issuedAtMs: z.number(),
   /** Set once its first heartbeat was accepted: a session woken from eviction expects to hear from it. */
   announced: z.boolean(),
+  /**
+   * It left the live set (silent, or its process exited) and was not heard since: a session woken
+   * from hibernation does not expect it, where it would count it live and drop it for silence
+   * again, logging its death and telling the Registry anew on every wake.
+   */
+  away: z.boolean().optional(),
 });
 type IssuedWorker = z.infer<typeof IssuedWorker>;
 
@@ -75,7 +81,7 @@ export class HiveWorkers {
       if (!parsed.success) continue;
       const workerId = key.slice(ISSUED_KEY_PREFIX.length);
       this.issued.set(workerId, parsed.data);
-      if (connected && parsed.data.announced) this.live.set(workerId, { lastHeardMs: nowMs, reportedAtMs: nowMs, figuresDue: false });
+      if (connected && parsed.data.announced && !parsed.data.away) this.live.set(workerId, { lastHeardMs: nowMs, reportedAtMs: nowMs, figuresDue: false });
     }
   }
 
@@ -133,8 +139,9 @@ export class HiveWorkers {
     if (!state && this.live.size >= maxWorkersPerHive) {
       return { accepted: false, refusal: { code: "too_many_workers", message: tooMany(maxWorkersPerHive, "accept another") } };
     }
-    if (!issued.announced) {
+    if (!issued.announced || issued.away) {
       issued.announced = true;
+      delete issued.away;
       await this.storage.put(ISSUED_KEY_PREFIX + workerId, issued);
     }
     const isNew = state?.heartbeat === undefined;
@@ -162,10 +169,11 @@ export class HiveWorkers {
    * stays issued, as a silent one's does, until a hello leaves it out: a report that was wrong
    * then costs the worker no more than its next heartbeat, which brings it back.
    */
-  exited(workerId: string): ForgottenWorker[] {
+  async exited(workerId: string): Promise<ForgottenWorker[]> {
     const state = this.live.get(workerId);
     if (!state) return [];
     this.live.delete(workerId);
+    await this.markAway([workerId]);
     return [{ workerId, model: this.issued.get(workerId)?.model ?? "", wasLive: state.heartbeat !== undefined }];
   }
 
@@ -175,16 +183,29 @@ export class HiveWorkers {
    * ids stay issued (a wedged worker that recovers is still this hive's) until a hello leaves them
    * out or a spawn needs their place.
    */
-  expire(nowMs: number): ForgottenWorker[] {
+  async expire(nowMs: number): Promise<ForgottenWorker[]> {
     const limitMs = this.expiryAgeMs();
     const expired = [...this.live].filter(([, state]) => nowMs - state.lastHeardMs >= limitMs);
     for (const [workerId] of expired) this.live.delete(workerId);
+    await this.markAway(expired.map(([workerId]) => workerId));
     return expired.map(([workerId, state]) => ({
       workerId,
       model: this.issued.get(workerId)?.model ?? "",
       wasLive: state.heartbeat !== undefined,
       ...(state.heartbeat === undefined ? {} : { pid: state.heartbeat.pid, lastHeardMs: state.lastHeardMs }),
     }));
+  }
+
+  /** Marks issued workers away (IssuedWorker.away), in one write. */
+  private async markAway(workerIds: readonly string[]): Promise<void> {
+    const entries: Record<string, IssuedWorker> = {};
+    for (const workerId of workerIds) {
+      const issued = this.issued.get(workerId);
+      if (!issued || issued.away) continue;
+      issued.away = true;
+      entries[ISSUED_KEY_PREFIX + workerId] = issued;
+    }
+    if (Object.keys(entries).length > 0) await this.storage.put(entries);
   }
 
   /** When the next live worker would expire, if any is live. */
