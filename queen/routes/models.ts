@@ -4,9 +4,11 @@
 // `estimated_wait_seconds` and the `hives` that have it. Aliases (routes/aliases.ts) are listed
 // too, as their target's entry under the alias's id, with `alias_for` naming the target.
 // `/v1/models/name@hive` is the model as a request pinned to that hive finds it: its state there.
-import { Hono } from "hono";
+// Anthropic's clients (they send anthropic-version) get Anthropic's shape (dialects/anthropic/models.ts).
+import { type Context, Hono } from "hono";
 import { RbeeError } from "../../shared/errors.js";
 import { aliasTable } from "../aliases/model-aliases.js";
+import { ANTHROPIC_VERSION_HEADER, anthropicModel, anthropicModelList } from "../dialects/anthropic/models.js";
 import type { QueenEnv } from "../env.js";
 import { registryStub } from "../registry/stub.js";
 import type { ModelStateView } from "../scheduling/model-catalog-view.js";
@@ -31,23 +33,34 @@ function aliasEntry(alias: string, target: string, models: readonly ModelStateVi
   return { ...entry, id: alias, alias_for: target };
 }
 
+type ModelEntry = ReturnType<typeof toOpenAiModel> | ReturnType<typeof aliasEntry>;
+
 export const modelRoutes = new Hono<QueenEnv>()
   .get("/", async (c) => {
     const [models, aliases] = await Promise.all([registryStub(c.env).modelStates(), aliasTable(c.env.DB)]);
     const aliasEntries = [...aliases].map(([alias, target]) => aliasEntry(alias, target, models));
-    return c.json({ object: "list", data: [...models.map(toOpenAiModel), ...aliasEntries] });
+    const entries = [...models.map(toOpenAiModel), ...aliasEntries];
+    return c.json(fromAnthropicClient(c) ? anthropicModelList(entries) : { object: "list", data: entries });
   })
   .get("/:id", async (c) => {
-    const id = c.req.param("id");
-    const [models, aliases] = await Promise.all([registryStub(c.env).modelStates(), aliasTable(c.env.DB)]);
-    const target = aliases.get(id);
-    if (target !== undefined) return c.json(aliasEntry(id, target, models));
-    const model = models.find((candidate) => candidate.id === id);
-    if (model) return c.json(toOpenAiModel(model));
-    const pinned = parseModelTarget(id);
-    if (pinned.hive === undefined) throw modelNotFound(id);
-    return c.json(await pinnedEntry(c.env, id, { model: pinned.model, hive: pinned.hive }, models));
+    const entry = await modelEntry(c.env, c.req.param("id"));
+    return c.json(fromAnthropicClient(c) ? anthropicModel(entry) : entry);
   });
+
+function fromAnthropicClient(c: Context<QueenEnv>): boolean {
+  return c.req.header(ANTHROPIC_VERSION_HEADER) !== undefined;
+}
+
+async function modelEntry(env: QueenEnv["Bindings"], id: string): Promise<ModelEntry> {
+  const [models, aliases] = await Promise.all([registryStub(env).modelStates(), aliasTable(env.DB)]);
+  const target = aliases.get(id);
+  if (target !== undefined) return aliasEntry(id, target, models);
+  const model = models.find((candidate) => candidate.id === id);
+  if (model) return toOpenAiModel(model);
+  const pinned = parseModelTarget(id);
+  if (pinned.hive === undefined) throw modelNotFound(id);
+  return pinnedEntry(env, id, { model: pinned.model, hive: pinned.hive }, models);
+}
 
 function modelNotFound(id: string): RbeeError {
   return new RbeeError(404, "model_not_found", `The model '${id}' does not exist: no worker serves it and no online hive has it in its catalog.`, { param: "model" });

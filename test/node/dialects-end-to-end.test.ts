@@ -198,6 +198,15 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       expect(types.slice(-3)).toEqual(["content_block_stop", "message_delta", "message_stop"]);
     });
 
+    it("lists and retrieves models in Anthropic's shape for Anthropic's client", async () => {
+      const listed = [];
+      for await (const model of anthropic.models.list()) listed.push(model);
+      expect(listed).toContainEqual(expect.objectContaining({ type: "model", id: TINY_MODEL, display_name: TINY_MODEL, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }));
+      expect(await anthropic.models.retrieve(TINY_MODEL)).toMatchObject({ type: "model", id: TINY_MODEL });
+      // OpenAI's clients still get OpenAI's shape.
+      expect((await openai.models.retrieve(TINY_MODEL)).object).toBe("model");
+    });
+
     it("counts a prompt's tokens as the worker's tokenizer does", async () => {
       const { model, system, messages } = ask;
       const counted = await anthropic.messages.countTokens({ model, system, messages });
