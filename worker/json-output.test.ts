@@ -214,6 +214,13 @@ describe("response_format", () => {
     expect((await post(worker, "/v1/chat/completions", schemaChat(schema, 1))).status).toBe(400);
   });
 
+  it("answers a json_schema format without a schema (optional in OpenAI's API) with a JSON object", async () => {
+    const body = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", schemaChat({}, 4, { response_format: { type: "json_schema", json_schema: { name: "free" } } })));
+    const parsed: unknown = JSON.parse(body.choices[0]?.message.content ?? "");
+    expect(parsed).toBeTypeOf("object");
+    expect(Array.isArray(parsed)).toBe(false);
+  });
+
   it("refuses a malformed response_format with 400 naming the field", async () => {
     const response = await post(worker, "/v1/chat/completions", schemaChat({}, 1, { response_format: { type: "json_schema" } }));
     expect(response.status).toBe(400);

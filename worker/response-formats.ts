@@ -27,14 +27,19 @@ export class ResponseFormats {
       case "text":
         return undefined;
       case "json_object":
-        // node-llama-cpp's bundled JSON grammar has an object at its root, as json_object promises.
-        return this.cached("json_object", () => this.llama.getGrammarFor("json"));
+        return this.anyJsonObject();
       case "json_schema": {
         // As OpenAI: a strict schema is enforced whole (or refused); otherwise it guides the output, here by its structure.
         const { schema, strict } = format.json_schema;
+        if (schema === undefined) return this.anyJsonObject();
         return this.schemaGrammar(strict === true ? normalizedSchema(schema) : relaxedSchema(schema));
       }
     }
+  }
+
+  /** node-llama-cpp's bundled JSON grammar has an object at its root, as json_object promises. */
+  private anyJsonObject(): Promise<LlamaGrammar> {
+    return this.cached("json_object", () => this.llama.getGrammarFor("json"));
   }
 
   private schemaGrammar(schema: unknown): Promise<LlamaGrammar> {

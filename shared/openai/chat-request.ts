@@ -35,8 +35,11 @@ export const SamplingFields = {
 export const JsonSchemaFormat = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 letters, digits, _ or -"),
   description: z.string().optional(),
-  /** A JSON Schema; the worker refuses the parts it cannot enforce rather than ignore them. */
-  schema: JsonSchemaField,
+  /**
+   * A JSON Schema; a strict one is enforced whole or refused, another by its structure (the worker's
+   * response-formats.ts). Optional, as in OpenAI's API: without one the answer is any JSON object.
+   */
+  schema: JsonSchemaField.optional(),
   strict: z.boolean().nullish(),
 });
 
