@@ -41,6 +41,7 @@ function hiveView(record: HiveRecord, online: boolean, facts: HiveFacts | undefi
     name: record.name,
     online,
     last_seen_at: record.lastSeenAt?.toISOString() ?? null,
+    token_revoked: record.tokenRevokedAt !== null,
     machine: devices && { os: devices.os, arch: devices.arch, cpu: devices.cpu, ram_total_bytes: devices.ram_total_bytes, ram_free_bytes: devices.ram_free_bytes, gpus: devices.gpus },
   };
 }

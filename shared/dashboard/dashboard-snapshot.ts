@@ -17,6 +17,8 @@ export const DashboardHive = z.object({
   name: z.string(),
   online: z.boolean(),
   last_seen_at: z.string().nullable(),
+  /** An admin revoked its token: it cannot connect until it is given a new one (POST /v1/hives). */
+  token_revoked: z.boolean(),
   /** What the hive last reported about its machine; null before its first hello. */
   machine: z
     .object({

@@ -99,6 +99,12 @@ describe("the dashboard in a browser", () => {
     await chat.text();
     await expect.poll(() => page.locator("#traffic").textContent(), { timeout: SHOWN_WITHIN_MS }).toMatch(/requests, last minute1 \(0 errors\)/);
 
+    // A hive whose token an admin revoked before it ever connected says both.
+    await client.createHive("dash-revoked");
+    const revoked = await fetch(`${queen.url}/v1/hives/dash-revoked/token`, { method: "DELETE", headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    expect(revoked.status).toBe(200);
+    await expect.poll(() => page.locator('[data-hive="dash-revoked"]').textContent(), { timeout: SHOWN_WITHIN_MS }).toMatch(/offline.*token revoked.*Has not connected yet/);
+
     // All of it arrived on the page it first loaded.
     expect(navigations).toBe(1);
 

@@ -10,11 +10,19 @@ export function hiveCard(hive) {
   const card = el(
     "article",
     { class: "card", "data-hive": hive.name },
-    el("h3", {}, `${hive.name} `, el("span", { class: `badge ${hive.online ? "good" : "bad"}` }, hive.online ? "online" : "offline")),
+    el(
+      "h3",
+      {},
+      `${hive.name} `,
+      el("span", { class: `badge ${hive.online ? "good" : "bad"}` }, hive.online ? "online" : "offline"),
+      ...(hive.token_revoked ? [" ", el("span", { class: "badge bad" }, "token revoked")] : []),
+    ),
   );
   const machine = hive.machine;
   if (!machine) {
-    card.append(el("p", { class: "muted" }, "Has not connected yet."));
+    // Its machine is known from its hello; one seen before may have gone before saying it.
+    card.append(el("p", { class: "muted" }, hive.last_seen_at ? "Its machine is not known yet." : "Has not connected yet."));
+    if (hive.last_seen_at) card.append(row("last seen", formatTime(hive.last_seen_at)));
     return card;
   }
   card.append(row("machine", `${machine.os} ${machine.arch}, ${machine.cpu.cores} cores`));
