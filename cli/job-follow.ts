@@ -47,6 +47,14 @@ export async function followJob(api: QueenApi, jobId: string, options: FollowOpt
   throw new CliError(EXIT.failed, "job_stream_ended", `the stream of job ${jobId} ended before the job did: run rbee jobs watch ${jobId} to follow it again.`);
 }
 
+/**
+ * `cancelled`, with why when the job's end says more than that: a hive's own cancel ends with
+ * "job <id> was cancelled", which said after "job <id> was cancelled" would only repeat it.
+ */
+export function describeCancel(jobId: string, message: string | undefined): string {
+  return message === undefined || message === `job ${jobId} was cancelled` ? "cancelled" : `cancelled: ${message}`;
+}
+
 /** What a person sees while a job runs. */
 class ProgressView {
   private bar: SingleBar | undefined;
@@ -77,7 +85,7 @@ class ProgressView {
         this.line(`error ${event.code}: ${event.message}`);
         return;
       case "cancelled":
-        this.line(`cancelled${event.message === undefined ? "" : `: ${event.message}`}`);
+        this.line(describeCancel(this.jobId, event.message));
         return;
       default: {
         const unreachable: never = event;

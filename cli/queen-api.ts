@@ -6,6 +6,7 @@ import type { z } from "zod";
 import { describeError } from "../shared/errors.js";
 import { AnswerDeadline } from "./answer-deadline.js";
 import { CliError, EXIT } from "./cli-error.js";
+import { withCommandHint } from "./command-hints.js";
 import type { QueenTarget } from "./config.js";
 
 export interface RequestOptions {
@@ -112,6 +113,6 @@ export class QueenApi {
     if (response.status === 415 || response.status === 405 || (response.status === 404 && code === "not_found")) {
       return new CliError(EXIT.failed, code, `${method} ${path}: ${message} Is ${this.target.queenUrl} an rbee queen of this version?`);
     }
-    return new CliError(EXIT.failed, code, message);
+    return new CliError(EXIT.failed, code, withCommandHint(message));
   }
 }

@@ -20,7 +20,7 @@ import { childrenNamed, startOrphanGuard } from "./local-cloud/orphan-guard.js";
 import { ensurePortFree } from "./local-cloud/port-check.js";
 import { QueenClient } from "./local-cloud/queen-client.js";
 import { QueenKeeper, type RunningQueen } from "./local-cloud/queen-keeper.js";
-import type { LocalQueen } from "./local-cloud/queen.js";
+import type { LocalQueen, LocalQueenOptions } from "./local-cloud/queen.js";
 import { Shutdown } from "./local-cloud/shutdown.js";
 import { StartRefused } from "./local-cloud/start-refused.js";
 
@@ -87,9 +87,11 @@ function parseOptions() {
     console.log(USAGE);
     process.exit(0);
   }
+  // Named as the user gave it: a bad RBEE_PORT reported as `--port` sends them looking for a flag they never passed.
+  const portFrom = values.port === undefined && process.env.RBEE_PORT !== undefined ? "RBEE_PORT" : "--port";
   const portText = values.port ?? process.env.RBEE_PORT ?? String(DEFAULT_PORT);
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port: expected an integer 1–65535, got '${portText}'`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`${portFrom}: expected an integer 1–65535, got '${portText}'`);
   const threadsText = values["worker-threads"];
   const workerThreads = threadsText === undefined ? undefined : Number(threadsText);
   if (workerThreads !== undefined && (!Number.isInteger(workerThreads) || workerThreads < 1)) {
@@ -156,7 +158,15 @@ const apiKey = await localAdminKey(STATE_DIR, process.env);
 console.log("starting the queen (workerd)…");
 // Imported only now: loading wrangler takes seconds, and a start that is refused is refused at once.
 const { startLocalQueen } = await import("./local-cloud/queen.js");
-const queenOptions = { persistDir: resolve(STATE_DIR, "queen"), adminKey: apiKey, port: options.port };
+const queenOptions: LocalQueenOptions = {
+  persistDir: resolve(STATE_DIR, "queen"),
+  adminKey: apiKey,
+  port: options.port,
+  // The queen's console.log lines too: its request log (one JSON line per inference request, which
+  // its request_id finds) beside the hive's line per relayed request, as the README promises.
+  logLevel: "log",
+  logLine: (line) => console.log(`[queen] ${line}`),
+};
 const queenStarting = startLocalQueen(queenOptions);
 /** Once the cloud is up: starts the queen again should its workerd exit. */
 let queenKeeper: QueenKeeper | undefined;
@@ -251,7 +261,7 @@ rbee is running.
   rbee CLI:  export RBEE_QUEEN_URL=${queen.url} RBEE_API_KEY=${apiKey}   (then: npx rbee status)
 
   curl ${baseUrl}/chat/completions -H "Authorization: Bearer ${apiKey}" \\
-    -H "Content-Type: application/json" -d '{"model":"${model.name}","messages":[{"role":"user","content":"Hello"}]}'
+    -H "Content-Type: application/json" -d '{"model":"${model.name}","max_tokens":64,"messages":[{"role":"user","content":"Hello"}]}'
 ${
   model.demo
     ? `

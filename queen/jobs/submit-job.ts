@@ -13,8 +13,17 @@ import { jobSessionStub } from "./stub.js";
 
 export interface SubmittedJob {
   jobId: string;
-  /** Path of the job's event stream. */
+  /** Path of the job's event stream (jobStreamPath). */
   streamPath: string;
+}
+
+/**
+ * The path of a job's event stream, as answers give it (`stream_url`): a path, which the client
+ * resolves against the URL it called. An absolute URL made from the request's own would name the
+ * queen's address behind a proxy, which the client may not reach.
+ */
+export function jobStreamPath(jobId: string): string {
+  return `/v1/jobs/${jobId}/stream`;
 }
 
 /**
@@ -44,7 +53,7 @@ export async function submitJob(
           : `hive '${job.hiveName}' refused the job: ${started.message}`,
     });
   }
-  return { jobId, streamPath: `/v1/jobs/${jobId}/stream` };
+  return { jobId, streamPath: jobStreamPath(jobId) };
 }
 
 /** The request as D1 keeps it: every URL-valued field without its query (model and worker sources). */

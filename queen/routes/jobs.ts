@@ -15,7 +15,7 @@ import { isFinished, listJobs, toJobView } from "../jobs/job-records.js";
 import { readJob } from "../jobs/reconcile-job.js";
 import { resolveJob } from "../jobs/resolve-job.js";
 import { jobSessionStub } from "../jobs/stub.js";
-import { submitJob } from "../jobs/submit-job.js";
+import { jobStreamPath, submitJob } from "../jobs/submit-job.js";
 
 /** `Last-Event-ID` as an EventSource sends it on reconnect; anything else means "from the start". */
 function lastEventId(header: string | undefined): number {
@@ -37,7 +37,7 @@ export const jobRoutes = new Hono<QueenEnv>()
   .post("/", async (c) => {
     const request = parseRequest(JobRequest, await readJson(c));
     const submitted = await submitJob(c.env, request, await resolveJob(c.env, request));
-    return c.json({ job_id: submitted.jobId, stream_url: new URL(submitted.streamPath, c.req.url).href }, 202);
+    return c.json({ job_id: submitted.jobId, stream_url: submitted.streamPath }, 202);
   })
   .get("/:id", async (c) => {
     const jobId = parseParam("id", JobId, c.req.param("id"));
@@ -61,5 +61,5 @@ export const jobRoutes = new Hono<QueenEnv>()
     const sent = await hiveSessionStub(c.env, record.hiveName).cancelJob(jobId);
     // Nobody on the hive side will confirm: end it here.
     if (sent !== "sent") await session.finish({ type: "cancelled", message: "cancelled before the hive was running it" });
-    return c.json({ job_id: jobId, status: "cancelling", stream_url: new URL(`/v1/jobs/${jobId}/stream`, c.req.url).href }, 202);
+    return c.json({ job_id: jobId, status: "cancelling", stream_url: jobStreamPath(jobId) }, 202);
   });

@@ -70,5 +70,5 @@ export const workerRoutes = new Hono<QueenEnv>()
     const workerId = parseParam("id", WorkerId, c.req.param("id"));
     const request: JobRequest = { operation: "worker_delete", worker_id: workerId };
     const submitted = await submitJob(c.env, request, await resolveJob(c.env, request));
-    return c.json({ job_id: submitted.jobId, stream_url: new URL(submitted.streamPath, c.req.url).href }, 202);
+    return c.json({ job_id: submitted.jobId, stream_url: submitted.streamPath }, 202);
   });

@@ -56,7 +56,8 @@ export class QueenClient {
    * event stream; resolves with the terminal event, e.g. `{type: "error", code, message}`.
    */
   async runJob(operation: Record<string, unknown>): Promise<{ type: string; code?: string; message?: string }> {
-    const { stream_url: streamUrl } = (await this.call("POST", "/v1/jobs", operation)) as { stream_url: string };
+    const { stream_url: streamPath } = (await this.call("POST", "/v1/jobs", operation)) as { stream_url: string };
+    const streamUrl = new URL(streamPath, this.baseUrl); // a path, resolved against the queen we called
     const response = await fetch(streamUrl, { headers: { authorization: `Bearer ${this.apiKey}` } });
     if (!response.ok || !response.body) throw new Error(`GET ${streamUrl} failed with ${response.status}`);
     let last: { type: string; code?: string; message?: string } = { type: "error", code: "stream_ended", message: "the job's stream ended without an end event" };

@@ -37,8 +37,10 @@ export interface LocalQueenOptions {
   heartbeatIntervalMs?: number;
   /** More of the queen's vars (wrangler.toml [vars]), e.g. RATE_LIMIT_PER_KEY. */
   vars?: Record<string, string>;
-  /** "log" passes the queen's own console.log lines (its request log) to this process's console.log. Default "warn": warnings and errors only. */
+  /** "log" passes the queen's own console.log lines (its request log) on, to `logLine`. Default "warn": warnings and errors only. */
   logLevel?: "warn" | "log";
+  /** Takes each console.log line of the queen when `logLevel` is "log"; default this process's console.log. */
+  logLine?: (line: string) => void;
 }
 
 export interface LocalQueen {
@@ -66,10 +68,10 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
     defaultPersistRoot: join(options.persistDir, "v3"),
     log: new Log(LogLevel.WARN),
     // As `wrangler dev` at log level warn: the queen's warnings and errors, not its per-request
-    // lines; at "log" its console.log lines (the request log) too, on this process's console.log.
+    // lines; at "log" its console.log lines (the request log) too, to `logLine`.
     handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
       if (level === "warn" || level === "error") console.error(message);
-      else if (level === "log" && options.logLevel === "log") console.log(message);
+      else if (level === "log" && options.logLevel === "log") (options.logLine ?? console.log)(message);
     },
     workers: [
       {

@@ -123,6 +123,38 @@ describe("the rbee CLI's requests", () => {
     expect(watched.stdout).toContain("job_slow done");
   });
 
+  it("says once that a job its hive cancelled was cancelled", async () => {
+    const cancelled = JSON.stringify({ type: "cancelled", message: "job job_gone was cancelled", job_id: "job_gone", hive: "h", ts: new Date().toISOString(), seq: 1 });
+    queen.handle = (request, _url, response) => {
+      if (request.method === "POST") return response.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ job_id: "job_gone", stream_url: "/v1/jobs/job_gone/stream" }));
+      dripEvents(response, [cancelled], 10);
+    };
+    const pulled = await rbee(["models", "pull", "hf:org/repo", "--hive", "h"]);
+    expect(pulled.exitCode).toBe(1);
+    expect(pulled.stdout).toBe("job_gone cancelled");
+    expect(pulled.stderr).toBe("rbee: job job_gone was cancelled");
+  });
+
+  it("keeps a cancelled job's reason when it says more than that it was cancelled", async () => {
+    const reason = "hive 'h' did not confirm the cancel within 30 s; the operation may have finished on the hive anyway";
+    const cancelled = JSON.stringify({ type: "cancelled", message: reason, job_id: "job_late", hive: "h", ts: new Date().toISOString(), seq: 1 });
+    queen.handle = (_request, _url, response) => dripEvents(response, [cancelled], 10);
+    const watched = await rbee(["jobs", "watch", "job_late"]);
+    expect(watched.exitCode).toBe(1);
+    expect(watched.stderr).toBe(`rbee: job job_late was cancelled: ${reason}`);
+  });
+
+  it("follows a queen's refusal that suggests an API call with the rbee command for it", async () => {
+    const refuse = (message: string, code: string) => (_request: IncomingMessage, _url: URL, response: ServerResponse) =>
+      response.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message, type: "invalid_request_error", param: "hive", code } }));
+    queen.handle = refuse("No hive named 'nohive'; register it with POST /v1/hives.", "hive_not_found");
+    const listed = await rbee(["models", "ls", "--hive", "nohive"]);
+    expect(listed.exitCode).toBe(1);
+    expect(listed.stderr).toBe("rbee: No hive named 'nohive'; register it with POST /v1/hives. With rbee: rbee hives add nohive");
+    queen.handle = refuse(`No alias 'chat'; PUT /v1/models/chat/alias {"model": "…"} creates it.`, "alias_not_found");
+    expect((await rbee(["models", "alias", "chat"])).stderr).toContain("With rbee: rbee models alias chat <model>");
+  });
+
   it("lists every page of a paged listing, passing each page's next_after back as after", async () => {
     const day = (n: number) => `2026-01-0${n}`;
     const row = (n: number) => ({ key_id: "key_a", day: day(n), requests: n, prompt_tokens: 1, completion_tokens: 1 });

@@ -11,8 +11,9 @@ export async function call(cloud: LocalCloud, method: string, path: string, body
   return { status: response.status, json: await response.json() };
 }
 
-/** Reads a job's stream until the queen closes it after the terminal event. */
-export async function jobEvents(cloud: LocalCloud, streamUrl: string, timeoutMs = 60_000): Promise<StampedJobEvent[]> {
+/** Reads a job's stream (its `stream_url`, a path on the queen) until the queen closes it after the terminal event. */
+export async function jobEvents(cloud: LocalCloud, streamPath: string, timeoutMs = 60_000): Promise<StampedJobEvent[]> {
+  const streamUrl = new URL(streamPath, cloud.queen.url);
   const response = await fetch(streamUrl, { headers: { authorization: `Bearer ${cloud.apiKey}` }, signal: AbortSignal.timeout(timeoutMs) });
   if (response.status !== 200) throw new Error(`${streamUrl} answered ${response.status}: ${await response.text()}`);
   const text = await response.text();

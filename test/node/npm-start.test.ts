@@ -78,6 +78,40 @@ describe("npm start", () => {
     expect(models.data.filter((model) => model.state === "loaded").map((model) => model.id)).toEqual([MODEL_NAME]);
   });
 
+  it("prints a curl example that answers with at most 64 tokens, as the README's does", async () => {
+    // The two lines as printed, the second one a continuation of the first.
+    const curl = /^ *(curl .*\\\n.*)$/m.exec(running().output)?.[1];
+    expect(curl).toContain('"max_tokens":64');
+    const answered = await execa("sh", ["-c", curl ?? "false"], { timeout: 30_000 });
+    const completion = JSON.parse(answered.stdout) as { usage: { completion_tokens: number } };
+    expect(completion.usage.completion_tokens).toBeGreaterThan(0);
+    expect(completion.usage.completion_tokens).toBeLessThanOrEqual(64);
+  });
+
+  it("prints the queen's log line of each inference request, which the request's id finds", async () => {
+    const apiKey = /OPENAI_API_KEY=(\S+)/.exec(running().output)?.[1] ?? "";
+    const requestId = `npm-start-${Date.now()}`;
+    const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "x-request-id": requestId },
+      body: JSON.stringify({ model: MODEL_NAME, max_tokens: 8, messages: [{ role: "user", content: "Hello" }] }),
+    });
+    expect(response.status).toBe(200);
+    await response.text();
+    const queenLine = () => running().output.split("\n").find((line) => line.startsWith("[queen] ") && line.includes(`"request_id":"${requestId}"`));
+    await waitUntil(() => queenLine() !== undefined, 15_000, "the queen's line for the request");
+    expect(JSON.parse(queenLine()?.slice("[queen] ".length) ?? "")).toMatchObject({ event: "inference", request_id: requestId, model: MODEL_NAME, status: 200, hive: "local" });
+  });
+
+  it("refuses a bad RBEE_PORT naming RBEE_PORT, and a bad --port naming --port, with exit status 2", async () => {
+    const fromEnv = await execa("npm", ["start", "--silent"], { cwd: PROJECT_ROOT, env: { RBEE_PORT: "0" }, all: true, reject: false, timeout: 60_000 });
+    expect(fromEnv.exitCode).toBe(2);
+    expect(fromEnv.all).toContain("npm start: RBEE_PORT: expected an integer 1–65535, got '0'");
+    const fromFlag = await execa("npm", ["start", "--silent", "--", "--port", "0"], { cwd: PROJECT_ROOT, env: { RBEE_PORT: "7833" }, all: true, reject: false, timeout: 60_000 });
+    expect(fromFlag.exitCode).toBe(2);
+    expect(fromFlag.all).toContain("npm start: --port: expected an integer 1–65535, got '0'");
+  });
+
   it("refuses a --model-name clients could not send, with exit status 2, before starting anything", async () => {
     const refused = await execa("npm", ["start", "--silent", "--", "--model-name", "../etc"], { cwd: PROJECT_ROOT, all: true, reject: false, timeout: 60_000 });
     expect(refused.exitCode).toBe(2);

@@ -1,5 +1,6 @@
 // modelEntry on real GGUF files written by the tiny llama writer: the entry records what the
-// file's own header says, its size on disk and a memory estimate, and refuses non-GGUF files.
+// file's own header says, its size on disk and a memory estimate, and refuses non-GGUF files
+// (deleting them: nothing to resume).
 import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -123,12 +124,13 @@ describe("modelEntry", () => {
     ["a text file", Buffer.from("this is not a model\n")],
     ["an empty file", Buffer.alloc(0)],
     ["a PNG", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0])],
-  ])("refuses %s with invalid_gguf naming the file", async (_, bytes) => {
+  ])("refuses %s with invalid_gguf naming the file, and deletes it: there is nothing to resume", async (_, bytes) => {
     await writeFile(path.join(dir, "not-a-model.gguf"), bytes);
     const error = await invalidGguf(fetched({ folder: dir, fileName: "not-a-model.gguf" }));
     expect(error.code).toBe("invalid_gguf");
     expect(error.status).toBe(422);
     expect(error.message).toContain(path.join(dir, "not-a-model.gguf"));
+    await expect(stat(path.join(dir, "not-a-model.gguf"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it.each([64, 1000, 4096])("refuses a GGUF cut off inside its header after %i bytes, rather than recording zeros", async (length) => {

@@ -1,7 +1,8 @@
 // Builds a model catalog entry for a GGUF that a vendor just put into the entry's folder: the
 // file's size and the facts read from its header. Every model vendor ends with this.
-import { stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { RbeeError } from "../../../shared/errors.js";
 import type { ModelArtifact } from "./model-artifact.js";
 import { readGgufSummary } from "./read-gguf-summary.js";
 
@@ -21,7 +22,12 @@ export interface FetchedModelFile {
 export async function modelEntry(file: FetchedModelFile): Promise<ModelArtifact> {
   const filePath = path.join(file.folder, file.fileName);
   const { size } = await stat(filePath); // follows a link: the size of the model, not of the link
-  const { gguf, memory } = await readGgufSummary(filePath);
+  const { gguf, memory } = await readGgufSummary(filePath).catch(async (error: unknown) => {
+    // The file arrived whole and is not a GGUF: nothing a later attempt could resume from. Deleted
+    // (for a link, only the link), a first fetch leaves no failed entry behind; the job's error says why.
+    if (error instanceof RbeeError && error.code === "invalid_gguf") await rm(filePath, { force: true });
+    throw error;
+  });
   return {
     id: file.id,
     status: { state: "available" },

@@ -1,4 +1,4 @@
-import { lstat, mkdtemp, readdir, readlink, rm } from "node:fs/promises";
+import { lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -59,6 +59,18 @@ describe("file vendor", () => {
     });
     expect(await fixture.models.catalog.get(missing)).toBeUndefined(); // a first fetch that failed leaves no entry
     await expect(readdir(fixture.models.catalog.folderOf(missing))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("leaves no entry, linked or copied, for a file that is not a GGUF", async () => {
+    const garbagePath = path.join(sourceDir, "garbage.gguf");
+    await writeFile(garbagePath, "garbage\n");
+    const garbage = `file:${garbagePath}`;
+    for (const models of [fixture.models, fixture.withOptions({ localFiles: "copy" })]) {
+      await expect(models.provision({ id: garbage, source: garbage }, never, recordingListener())).rejects.toMatchObject({ status: 422, code: "invalid_gguf" });
+      expect(await models.catalog.list()).toEqual([]);
+      await expect(readdir(models.catalog.folderOf(garbage))).rejects.toMatchObject({ code: "ENOENT" });
+    }
+    expect(await readFile(garbagePath, "utf8")).toBe("garbage\n"); // a link's removal leaves the file it named
   });
 
   it("refuses an unknown RBEE_LOCAL_MODELS", () => {
