@@ -1,7 +1,7 @@
 // Per-model policy an admin sets (PUT /v1/models/:id/policy, stored in D1's model_policies): how
 // many workers the model keeps (min) or may have (max), which hives it prefers, which devices it
-// may load on, how long an idle worker stays, and a source a hive may download it from when no
-// online hive has it in its catalog. The Registry keeps every policy in memory (loaded from D1
+// may load on, how long an idle worker stays, and a source a hive may download it from (a
+// preferred hive, or any when no online hive has it in its catalog). The Registry keeps every policy in memory (loaded from D1
 // when it starts, told of each change by the route); the scheduler's pure parts read them here.
 import type { WorkerDevice } from "../../shared/protocol/worker-heartbeat.js";
 
@@ -17,7 +17,7 @@ export interface ModelPolicy {
   workerTypes: WorkerDevice[] | null;
   /** An idle worker's keep-alive (null: the queen's default; -1: never unloaded). */
   keepAliveSeconds: number | null;
-  /** A model source a hive may download when no online hive has the model in its catalog (null: catalog only). */
+  /** A model source a preferred hive without the model, or any hive when none online has it, downloads (null: catalog only). */
   source: string | null;
   /** Unix ms. */
   updatedAtMs: number;

@@ -2,19 +2,20 @@
 // the spawner (a worker for a model nobody serves, on the hive where it fits, making room by
 // stopping idle workers of other models) and the idle reaper (a worker unused past its keep-alive
 // is stopped), wired to the live worker table. It also keeps what they share: how each worker is
-// used (in flight, last active, loaded since) and which workers are on their way out, which are
-// never placed on again.
+// used (in flight, last active, loaded since), which workers are on their way out, which are
+// never placed on again, and which hives a spawn should avoid for now (suspect-hives.ts).
 import type { QueenConfig } from "../config.js";
 import type { IdleRecord } from "../registry/idle-records.js";
 import type { WorkerTable } from "../registry/worker-table.js";
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange, WorkerScheduling } from "./contracts.js";
-import { Dispatcher, noWorkerRefusal, type Refusal } from "./dispatcher.js";
+import { Dispatcher, noWorkerRefusal, type Refusal, WORKER_FAILED_COOLDOWN_MS } from "./dispatcher.js";
 import type { HiveFacts } from "./hive-facts.js";
 import { IdleReaper } from "./idle-reaper.js";
 import type { ModelPolicy } from "./model-policy.js";
 import { HIVE_RETURN_WAIT_MS, ReturningWorkers, type ReturningWorker } from "./returning-workers.js";
 import { Spawner } from "./spawner.js";
 import { hiveJobs, type SpawnerJobs } from "./spawner-jobs.js";
+import { SILENT_WORKER_SUSPECT_MS, SuspectHives } from "./suspect-hives.js";
 import type { WorkerActivity } from "./swap-policy.js";
 
 /** Heartbeat intervals a worker listed in its hive's hello is waited for before a spawn may replace it. */
@@ -57,6 +58,8 @@ export class Scheduler {
   private readonly jobs: SpawnerJobs;
   /** Models whose requests wait for memory that busy workers hold: planned again on every change. */
   private readonly awaitingRoom = new Set<string>();
+  /** Hives whose worker just went silent or failed a request: a spawn goes elsewhere if it can. */
+  private readonly suspects = new SuspectHives();
   /** Workers being stopped (idle, or to make room): never placed on again. */
   private readonly retiring = new Set<string>();
   private readonly residentSince = new Map<string, number>();
@@ -83,7 +86,14 @@ export class Scheduler {
     });
     this.spawner = new Spawner(
       { ...this.jobs, stop: (worker) => this.retire(worker) },
-      { hives: deps.hives, workers: () => table.all(), activity: (worker) => this.activity(worker), queued: (model) => this.dispatcher.queued(model), policyOf: this.policyOf },
+      {
+        hives: deps.hives,
+        workers: () => table.all(),
+        activity: (worker) => this.activity(worker),
+        queued: (model) => this.dispatcher.queued(model),
+        policyOf: this.policyOf,
+        suspectHives: () => this.suspects.current(Date.now()),
+      },
       { swap: { minResidencyMs: config.swapMinResidencySeconds * 1000 }, onSettled: (model) => this.dispatcher.reconsider(model) },
     );
     this.reaper = new IdleReaper(config.keepAliveSeconds * 1000, this.policyOf);
@@ -210,6 +220,12 @@ export class Scheduler {
 
   private onNoWorker(model: string, why: string, failedOn: readonly string[], hive?: string): "spawning" | Refusal {
     if (this.returning.isAwaited(model, hive, failedOn)) return "spawning"; // its worker is about to beat again
+    // A failover can ask before the failed worker's silence is reported (its hive abandons the
+    // relay first): its hive is suspect from the failure alone, as long as the worker is passed over.
+    for (const workerId of failedOn) {
+      const failedHive = this.deps.table.get(workerId)?.hiveName;
+      if (failedHive !== undefined) this.suspects.suspect(failedHive, Date.now() + WORKER_FAILED_COOLDOWN_MS);
+    }
     const answer = this.spawner.request(model, hive);
     if (answer === "spawning") return "spawning";
     if (answer.retryable) {
@@ -226,6 +242,9 @@ export class Scheduler {
 
   private onWorkerChange(change: WorkerChange): void {
     this.returning.settle(change.kind === "gone" ? change.workerId : change.worker.workerId);
+    // A worker silent while its hive's socket stays open: the hive may be frozen (SIGSTOP, a hung
+    // machine) and is dropped only when its own silence times out. Known before the plans below.
+    if (change.kind === "gone" && change.reason === "heartbeats_missed") this.suspects.suspect(change.hiveName, Date.now() + SILENT_WORKER_SUSPECT_MS);
     if (change.kind === "gone" && change.reason === "hive_offline") {
       // A dropped socket is often a blip or a hive restart, and the worker lives on: wait for it.
       this.returning.away(change.hiveName, [{ workerId: change.workerId, model: change.model }], Date.now() + HIVE_RETURN_WAIT_MS);

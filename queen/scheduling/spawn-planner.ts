@@ -12,10 +12,16 @@
 //
 // A model's policy (model-policy.ts) narrows and orders this: its worker_types leave out other
 // devices, its preferred hives rank first (in their order) among the options that stop the same
-// number of workers, and its source lets a model no online hive has in its catalog load anywhere
-// (the worker_spawn downloads it first). Such a model's size is not known before it is
-// downloaded: it is taken as 0, so it goes to the device with the most free memory, and a load
-// that does not fit fails there.
+// number of workers, and its source lets a hive without the model in its catalog load it (the
+// worker_spawn downloads it first): a preferred hive always, any hive when no online hive has it.
+// An admin who names a hive and a source means the model to run there, not on whichever hive
+// happens to hold a copy. A download is taken to need what a catalog copy on another hive needs;
+// with no copy anywhere its size is unknown, taken as 0, so it goes to the device with the most
+// free memory, and a load that does not fit fails there.
+//
+// Hives the spawner suspects (suspect-hives.ts: a worker there just went silent) come after every
+// other hive where the model fits, whatever they would stop or offer: they are used only when
+// nothing else fits.
 import type { WorkerDevice } from "../../shared/protocol/worker-heartbeat.js";
 import type { LiveWorker } from "./contracts.js";
 import { capacityOf, type DeviceSlot, deviceSlots, type PendingSpawn } from "./device-slots.js";
@@ -34,6 +40,8 @@ export interface PlanInput extends Omit<SwapContext, "model"> {
   headroom?: HeadroomRule;
   /** The model's admin policy, if it has one. */
   policy?: ModelPolicy;
+  /** Hives to use only when the model fits nowhere else (something there just went wrong). */
+  passOver?: ReadonlySet<string>;
 }
 
 export interface SpawnPlan {
@@ -71,8 +79,7 @@ interface Option {
 
 export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
   const { policy } = input;
-  const found = deviceSlots(input.model, input.hives, input.workers, input.pendingSpawns, input.pinnedHive);
-  const everywhere = found.length === 0 && policy?.source ? deviceSlots(input.model, withDownload(input.hives, input.model, policy.source), input.workers, input.pendingSpawns, input.pinnedHive) : found;
+  const everywhere = deviceSlots(input.model, withDownloads(input), input.workers, input.pendingSpawns, input.pinnedHive);
   if (everywhere.length === 0) return notFound(input);
   const slots = everywhere.filter((slot) => policy?.workerTypes == null || policy.workerTypes.includes(slot.workerType));
   if (slots.length === 0) return deviceRefused(input.model, policy?.workerTypes ?? [], everywhere);
@@ -99,8 +106,10 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
     const at = policy?.preferredHives.indexOf(slot.hiveName) ?? -1;
     return at === -1 ? Number.MAX_SAFE_INTEGER : at;
   };
+  const suspect = (slot: DeviceSlot) => Number(input.passOver?.has(slot.hiveName) ?? false);
   options.sort(
     (a, b) =>
+      suspect(a.slot) - suspect(b.slot) ||
       a.stop.length - b.stop.length ||
       rank(a.slot) - rank(b.slot) ||
       Number(a.slot.workerType === "cpu") - Number(b.slot.workerType === "cpu") ||
@@ -138,9 +147,22 @@ export function fitsSomewhere(model: string, hives: HiveFacts[], workers: LiveWo
   return deviceSlots(model, hives, workers).some((slot) => capacityOf(slot) >= withHeadroom(slot.needBytes, headroom));
 }
 
-/** The hives as they would be with `model` downloaded from `source`: its size unknown, so 0. */
-function withDownload(hives: HiveFacts[], model: string, source: string): HiveFacts[] {
-  return hives.map((facts) => ({ ...facts, models: [...facts.models, { source, name: model, sizeBytes: 0, memoryBytes: 0, vramBytes: 0 }] }));
+/**
+ * The hives as the policy's source makes them: each that may download the model (a preferred one;
+ * any, when no hive in reach has it) lists it as a download, of a catalog copy's size where some
+ * hive has one, else 0.
+ */
+function withDownloads(input: PlanInput): HiveFacts[] {
+  const { model, policy, hives } = input;
+  if (!policy?.source) return hives;
+  const source = policy.source;
+  const copy = hives.flatMap((facts) => facts.models).find((candidate) => candidate.name === model);
+  const download = { source, name: model, sizeBytes: copy?.sizeBytes ?? 0, memoryBytes: copy?.memoryBytes ?? 0, vramBytes: copy?.vramBytes ?? 0 };
+  const has = (facts: HiveFacts) => facts.models.some((candidate) => candidate.name === model);
+  const inReach = (facts: HiveFacts) => input.pinnedHive === undefined || facts.hiveName === input.pinnedHive;
+  const anyHas = hives.some((facts) => inReach(facts) && has(facts));
+  const mayDownload = (facts: HiveFacts) => !has(facts) && (!anyHas || policy.preferredHives.includes(facts.hiveName));
+  return hives.map((facts) => (mayDownload(facts) ? { ...facts, models: [...facts.models, download] } : facts));
 }
 
 function deviceRefused(model: string, allowed: readonly WorkerDevice[], slots: DeviceSlot[]): SpawnRefusal {

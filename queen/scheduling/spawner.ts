@@ -1,8 +1,10 @@
 // Auto-spawn: when the dispatcher finds no worker for a model (its `onNoWorker` hook), the
 // spawner plans where one should load (spawn-planner.ts), stops the idle workers the plan names
 // to make room, and starts ONE worker_spawn job. Concurrent asks for a model whose spawn is in
-// flight share it. A spawn that ends in error is remembered for a short while, so the requests
-// queued for that model fail with its message instead of spawning again and again. It runs
+// flight share it. A spawn that ends in error is remembered for a short while with the hive it
+// failed on: the model's next spawn goes to another hive that can load it (a frozen or broken hive
+// must not keep the model from the healthy ones); only where no other hive can are the requests
+// queued for that model refused with its message, instead of spawning there again and again. It runs
 // inside the Registry DO, which gives it the hives' facts, the live workers and the
 // dispatcher's activity.
 import { describeError } from "../../shared/errors.js";
@@ -24,10 +26,12 @@ export interface SpawnerView {
   queued(model: string): number;
   /** The model's admin policy, if it has one. */
   policyOf(model: string): ModelPolicy | undefined;
+  /** Hives to spawn on only when nothing else fits (suspect-hives.ts). */
+  suspectHives(): ReadonlySet<string>;
 }
 
 export interface SpawnerOptions {
-  /** How long a failed spawn's error answers for its model instead of a new spawn, ms. */
+  /** How long a spawn's failure keeps its model off the hive it failed on, ms. */
   failureMemoryMs?: number;
   swap?: SwapRules;
   headroom?: HeadroomRule;
@@ -50,9 +54,15 @@ interface InFlight {
   pending: PendingSpawn;
 }
 
+interface Failure {
+  message: string;
+  atMs: number;
+}
+
 export class Spawner {
   private readonly inFlight = new Map<string, InFlight>();
-  private readonly failures = new Map<string, { message: string; atMs: number }>();
+  /** Model (or model@hive) → hive → its last spawn's failure there. */
+  private readonly failures = new Map<string, Map<string, Failure>>();
 
   constructor(
     private readonly jobs: SpawnerJobs,
@@ -70,11 +80,7 @@ export class Spawner {
   request(model: string, pinnedHive?: string): "spawning" | SpawnDenial {
     const key = pinnedHive === undefined ? model : `${model}@${pinnedHive}`;
     if (this.inFlight.has(key)) return "spawning";
-    const failure = this.failures.get(key);
-    if (failure && this.now() - failure.atMs < (this.options.failureMemoryMs ?? DEFAULT_FAILURE_MEMORY_MS)) {
-      return { ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message: failure.message };
-    }
-    this.failures.delete(key);
+    const failedHives = this.recentFailures(key);
     const policy = this.view.policyOf(model);
     // A loading worker is both live and a pending spawn: count it once.
     const live = new Set([...this.view.workers().filter((worker) => worker.model === model).map((worker) => worker.workerId), ...this.pendingSpawns().filter((spawn) => spawn.model === model).map((spawn) => spawn.workerId)]).size;
@@ -85,7 +91,8 @@ export class Spawner {
       model,
       ...(policy ? { policy } : {}),
       ...(pinnedHive === undefined ? {} : { pinnedHive }),
-      hives: this.view.hives(),
+      hives: this.view.hives().filter((facts) => !failedHives.has(facts.hiveName)),
+      passOver: this.view.suspectHives(),
       workers: this.view.workers(),
       pendingSpawns: this.pendingSpawns(),
       activity: (worker) => this.view.activity(worker),
@@ -94,6 +101,10 @@ export class Spawner {
       ...(this.options.swap ? { rules: this.options.swap } : {}),
       ...(this.options.headroom ? { headroom: this.options.headroom } : {}),
     });
+    // Nowhere else, for good: the requests fail with what went wrong where it was tried. Room that
+    // may free elsewhere (memory_busy) is still worth waiting for.
+    const newest = [...failedHives.values()].sort((a, b) => b.atMs - a.atMs)[0];
+    if (!plan.ok && newest && !plan.retryable) return { ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message: newest.message };
     if (!plan.ok) return plan;
     const workerId = newId("wrk");
     const pending: PendingSpawn = { workerId, hiveName: plan.hiveName, model, workerType: plan.workerType, ...(plan.device === undefined ? {} : { device: plan.device }), memoryBytes: plan.memoryBytes };
@@ -122,18 +133,30 @@ export class Spawner {
       const stopping = plan.stop.length > 0 ? `, stopping ${plan.stop.map((worker) => worker.workerId).join(", ")} to make room` : "";
       this.log(`auto-spawn: worker ${workerId} for '${model}' on hive ${hiveName} (${plan.workerType}${plan.device === undefined ? "" : ` #${plan.device}`}), job ${jobId}${stopping}`);
       const end = await this.jobs.ended(jobId).catch((error: unknown): JobEnd => ({ ok: false, code: "internal_error", message: describeError(error) }));
-      if (!end.ok) this.fail(key, `hive ${hiveName} could not start a worker for '${model}': ${end.message}`);
+      if (!end.ok) this.fail(key, hiveName, `hive ${hiveName} could not start a worker for '${model}': ${end.message}`);
     } catch (error) {
-      this.fail(key, `could not start a worker for '${model}' on hive ${hiveName}: ${describeError(error)}`);
+      this.fail(key, hiveName, `could not start a worker for '${model}' on hive ${hiveName}: ${describeError(error)}`);
     } finally {
       this.inFlight.delete(key);
       this.options.onSettled?.(model);
     }
   }
 
-  private fail(key: string, message: string): void {
+  private fail(key: string, hiveName: string, message: string): void {
     this.log(`auto-spawn failed: ${message}`);
-    this.failures.set(key, { message, atMs: this.now() });
+    const byHive = this.failures.get(key) ?? new Map<string, Failure>();
+    byHive.set(hiveName, { message, atMs: this.now() });
+    this.failures.set(key, byHive);
+  }
+
+  /** The hives where a spawn for `key` failed within the failure memory; older failures are forgotten. */
+  private recentFailures(key: string): ReadonlyMap<string, Failure> {
+    const byHive = this.failures.get(key);
+    if (!byHive) return new Map();
+    const memoryMs = this.options.failureMemoryMs ?? DEFAULT_FAILURE_MEMORY_MS;
+    for (const [hiveName, failure] of byHive) if (this.now() - failure.atMs >= memoryMs) byHive.delete(hiveName);
+    if (byHive.size === 0) this.failures.delete(key);
+    return byHive;
   }
 
   private now(): number {

@@ -125,6 +125,24 @@ describe("the spawn planner", () => {
     const result = plan({ model: "m", hives, workers: [worker("wrk_old", "full", "old")] });
     expect(result).toMatchObject({ ok: true, hiveName: "free", stop: [] });
   });
+
+  it("passes over a suspect hive while the model fits anywhere else, and uses it when nothing else fits", () => {
+    const m = model("m", 2);
+    // The frozen hive has the most free memory and the first name: without suspicion it wins.
+    const frozen = hive("a-frozen", 32, [20], [m, model("old", 2)]);
+    const idle = hive("b-idle", 8, [], [m]);
+    expect(plan({ model: "m", hives: [frozen, idle] })).toMatchObject({ ok: true, hiveName: "a-frozen" });
+    expect(plan({ model: "m", hives: [frozen, idle], passOver: new Set(["a-frozen"]) })).toMatchObject({ ok: true, hiveName: "b-idle", stop: [] });
+    // Another hive that must stop an idle worker to make room still beats the suspect one.
+    const full = hive("c-full", 1, [], [m, model("old", 2)]);
+    expect(plan({ model: "m", hives: [frozen, full], workers: [worker("wrk_old", "c-full", "old")], passOver: new Set(["a-frozen"]) })).toMatchObject({
+      ok: true,
+      hiveName: "c-full",
+      stop: [{ workerId: "wrk_old" }],
+    });
+    // Nothing else fits: the suspect hive is a guess, not a refusal.
+    expect(plan({ model: "m", hives: [frozen, hive("d-tiny", 1, [], [m])], passOver: new Set(["a-frozen"]) })).toMatchObject({ ok: true, hiveName: "a-frozen" });
+  });
 });
 
 function policy(model: string, overrides: Partial<ModelPolicy>): ModelPolicy {
@@ -159,5 +177,24 @@ describe("the spawn planner under a model's policy", () => {
     // A catalog copy wins over the download.
     const inCatalog = plan({ model: "new", hives: [hive("a", 8, [3], [model("new", 1)]), hive("b", 16, [10], [])], policy: policy("new", { source: "hf:org/repo:new.gguf" }) });
     expect(inCatalog).toMatchObject({ ok: true, hiveName: "a", source: "file:/m/new.gguf" });
+  });
+
+  it("downloads the model from the policy's source to a preferred hive that lacks it, though another hive has it", () => {
+    const hives = [hive("local", 32, [], [model("tiny", 1)]), hive("hive-c", 8, [], [])];
+    const preferred = policy("tiny", { preferredHives: ["hive-c"], source: "hf:org/repo:tiny.gguf" });
+    expect(plan({ model: "tiny", hives, policy: preferred })).toMatchObject({ ok: true, hiveName: "hive-c", source: "hf:org/repo:tiny.gguf", memoryBytes: GIB });
+    // Without a source it cannot load there: the hive that has it does.
+    expect(plan({ model: "tiny", hives, policy: { ...preferred, source: null } })).toMatchObject({ ok: true, hiveName: "local", source: "file:/m/tiny.gguf" });
+    // A hive that is not preferred downloads nothing while one has the model.
+    expect(plan({ model: "tiny", hives: [hive("local", 4, [], [model("tiny", 1)]), hive("other", 32, [], [])], policy: { ...preferred, preferredHives: [] } })).toMatchObject({
+      ok: true,
+      hiveName: "local",
+    });
+  });
+
+  it("takes a download to need what the catalog copy needs: a preferred hive too small for it is passed over", () => {
+    const hives = [hive("local", 32, [], [model("big", 6)]), hive("small", 4, [], [])];
+    const preferred = policy("big", { preferredHives: ["small"], source: "hf:org/repo:big.gguf" });
+    expect(plan({ model: "big", hives, policy: preferred })).toMatchObject({ ok: true, hiveName: "local", source: "file:/m/big.gguf" });
   });
 });

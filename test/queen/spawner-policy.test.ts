@@ -31,7 +31,7 @@ function pendingJobs(spawned: string[]): SpawnerJobs {
 }
 
 function spawnerWith(policy: ModelPolicy, workers: LiveWorker[], spawned: string[]): Spawner {
-  return new Spawner(pendingJobs(spawned), { hives: () => [facts], workers: () => workers, activity: () => undefined, queued: () => 0, policyOf: () => policy }, { log: () => {} });
+  return new Spawner(pendingJobs(spawned), { hives: () => [facts], workers: () => workers, activity: () => undefined, queued: () => 0, policyOf: () => policy, suspectHives: () => new Set() }, { log: () => {} });
 }
 
 describe("the spawner under a model's policy", () => {
