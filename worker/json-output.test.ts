@@ -187,9 +187,9 @@ describe("response_format", () => {
     }
   });
 
-  it("enforces the schemas frameworks write: zod 4's integers, nullable fields and unions, draft-07 definitions", async () => {
+  it("enforces the schemas frameworks write: zod 4's integers (a 1–5 rating too), nullable fields and unions, draft-07 definitions", async () => {
     const Point = z.strictObject({ x: z.number().int(), y: z.number().int() });
-    const check = z.strictObject({ from: Point, to: Point, note: z.string().max(12).nullable(), pet: z.union([z.literal("cat"), z.strictObject({ dog: z.boolean() })]) });
+    const check = z.strictObject({ from: Point, to: Point, stars: z.number().int().min(1).max(5), note: z.string().max(12).nullable(), pet: z.union([z.literal("cat"), z.strictObject({ dog: z.boolean() })]) });
     for (const target of ["draft-2020-12", "draft-7"] as const) {
       const schema = z.toJSONSchema(check, { target, reused: "ref" }) as Record<string, unknown>;
       for (const seed of SEEDS) {

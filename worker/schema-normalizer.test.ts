@@ -28,6 +28,15 @@ describe("normalized schemas", () => {
     expect(normalizedSchema({ type: "number", minimum: -9007199254740991 })).toEqual({ type: "number", minimum: -9007199254740991 });
   });
 
+  it("enumerates an integer between two near bounds, which the grammar enforces as an enum", () => {
+    expect(normalizedSchema({ type: "integer", minimum: 1, maximum: 5 })).toEqual({ type: "integer", enum: [1, 2, 3, 4, 5] });
+    expect(normalizedSchema({ type: "integer", exclusiveMinimum: 0, exclusiveMaximum: 100, multipleOf: 25 })).toEqual({ type: "integer", enum: [25, 50, 75] });
+    // Too many values, or one bound only: the bounds stay, for the checker to refuse when strict.
+    expect(normalizedSchema({ type: "integer", minimum: 0, maximum: 1000 })).toEqual({ type: "integer", minimum: 0, maximum: 1000 });
+    expect(normalizedSchema({ type: "integer", minimum: 0 })).toEqual({ type: "integer", minimum: 0 });
+    expect(findUnsupportedSchemaPart(normalizedSchema({ type: "object", properties: { stars: { type: "integer", minimum: 1, maximum: 5 } } }))).toBeUndefined();
+  });
+
   it("gives a pointer into the schema (its root included) a definition of what it points at", () => {
     const tree = { type: "object", properties: { name: { type: "string" }, children: { type: "array", items: { $ref: "#" } } } };
     const normalized = normalizedSchema(tree);

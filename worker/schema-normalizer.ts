@@ -10,10 +10,15 @@
 //   holding what it points at;
 // - `items: [...]` → `prefixItems`, with `additionalItems` as the `items` after them;
 // - `type: [..., "object" | "array", ...]` → one `oneOf` branch per type, each with its keywords;
-// - integer bounds the grammar keeps anyway (it writes at most MAX_GRAMMAR_INTEGER) → dropped.
+// - integer bounds the grammar keeps anyway (it writes at most MAX_GRAMMAR_INTEGER) → dropped;
+// - an integer between two bounds with at most MAX_ENUMERATED_INTEGERS values (a rating 1–5, a
+//   percentage, a weekday) → the `enum` of those values.
 // What cannot be rewritten exactly is left as it is, for the checker to refuse by name (a strict
 // schema) or relaxed-schema.ts to loosen (one that is not strict).
 import { MAX_GRAMMAR_INTEGER } from "./grammar-numbers.js";
+
+/** The most values an integer range is enumerated with; a wider range keeps its bounds (refused when strict). */
+const MAX_ENUMERATED_INTEGERS = 256;
 
 /** Keywords holding one subschema. */
 const SUBSCHEMA = new Set(["items", "additionalProperties", "additionalItems", "not", "if", "then", "else", "contains", "propertyNames", "unevaluatedItems", "unevaluatedProperties"]);
@@ -82,7 +87,10 @@ class Normalizer {
       out.oneOf = out.anyOf;
       delete out.anyOf;
     }
-    if (out.type === "integer") dropVacuousIntegerBounds(out);
+    if (out.type === "integer") {
+      dropVacuousIntegerBounds(out);
+      enumerateIntegerRange(out);
+    }
     return Array.isArray(out.type) ? splitTypes(out) : out;
   }
 
@@ -135,6 +143,28 @@ function dropVacuousIntegerBounds(schema: Record<string, unknown>): void {
   if (below("exclusiveMinimum", -MAX_GRAMMAR_INTEGER - 1)) delete schema.exclusiveMinimum;
   if (above("maximum", MAX_GRAMMAR_INTEGER)) delete schema.maximum;
   if (above("exclusiveMaximum", MAX_GRAMMAR_INTEGER + 1)) delete schema.exclusiveMaximum;
+}
+
+/**
+ * An integer between two bounds (and a multipleOf, if any) as the enum of its values, when there
+ * are at most MAX_ENUMERATED_INTEGERS: the grammar enforces an enum, not a bound.
+ */
+function enumerateIntegerRange(schema: Record<string, unknown>): void {
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf } = schema;
+  const finite = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
+  const lows = [finite(minimum) ? Math.ceil(minimum) : undefined, finite(exclusiveMinimum) ? Math.floor(exclusiveMinimum) + 1 : undefined].filter(finite);
+  const highs = [finite(maximum) ? Math.floor(maximum) : undefined, finite(exclusiveMaximum) ? Math.ceil(exclusiveMaximum) - 1 : undefined].filter(finite);
+  if (lows.length === 0 || highs.length === 0 || "enum" in schema || "const" in schema) return;
+  if (multipleOf !== undefined && !(finite(multipleOf) && Number.isInteger(multipleOf) && multipleOf > 0)) return;
+  const low = Math.max(...lows);
+  const high = Math.min(...highs);
+  const step = multipleOf ?? 1;
+  const first = Math.ceil(low / step) * step;
+  if (first > high || (high - first) / step >= MAX_ENUMERATED_INTEGERS) return;
+  const values: number[] = [];
+  for (let value = first; value <= high; value += step) values.push(value);
+  for (const key of ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]) delete schema[key];
+  schema.enum = values;
 }
 
 /**
