@@ -25,6 +25,19 @@ export function noteInference(c: Context<QueenEnv>, facts: InferenceFacts): void
   c.set("inference", facts);
 }
 
+/** Longest model name a refused request's log line and metrics carry (the API's own limit). */
+const MAX_ASKED_MODEL_CHARS = 256;
+
+/**
+ * The model a request's body names, noted before the body is validated: a request refused as
+ * invalid (400) is logged, and counted in the metrics, under the model it asked for (its metrics
+ * label only once a request of that model was served). The route notes the resolved model later.
+ */
+export function noteAskedModel(c: Context<QueenEnv>, body: unknown): void {
+  const model = typeof body === "object" && body !== null ? (body as { model?: unknown }).model : undefined;
+  if (typeof model === "string" && model.length > 0 && model.length <= MAX_ASKED_MODEL_CHARS) noteInference(c, { model });
+}
+
 /**
  * An inference request refused before its route read it (a key's or an address's rate limit):
  * counted in the metrics all the same, under NO_MODEL, so that rate limiting shows.

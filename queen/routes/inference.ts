@@ -13,6 +13,7 @@ import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import { parseRequest } from "../../shared/validation.js";
 import type { QueenEnv } from "../env.js";
 import { readJson } from "../http/read-json.js";
+import { noteAskedModel } from "../observability/inference-outcome.js";
 import { meterUsage } from "../usage/meter-usage.js";
 import { askingForUsage, hideUnaskedUsage } from "../usage/unasked-usage.js";
 import { relayInference } from "./inference-relay.js";
@@ -24,6 +25,7 @@ function inferenceRoute(schema: z.ZodType<{ model: string }> & { shape: Record<s
     .post("/", async (c) => {
       const arrivedAtMs = Date.now();
       const body = await readJson(c);
+      noteAskedModel(c, body);
       const { request, unasked } = askingForUsage(parseRequest(schema, body));
       c.set("usageUnasked", unasked);
       // Fields outside the API are stripped by the schema; the answer names them (x-rbee-ignored-fields).

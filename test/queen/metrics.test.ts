@@ -32,6 +32,10 @@ describe("GET /metrics", () => {
     expect(samples.get('rbee_workers{model="metrics-model",state="ready"}')).toBe(1);
     expect(samples.get("rbee_hives_online")).toBeGreaterThanOrEqual(1);
     expect(samples.get("rbee_queue_depth")).toBe(0);
+
+    // A request refused as invalid counts under the model it asked for, now that it has a label.
+    expect((await chat(key, "metrics-model", { temperature: 9 })).status).toBe(400);
+    await eventually(async () => (await scrape()).get('rbee_requests_total{model="metrics-model",status="400"}') === 1);
   });
 
   it("shows the requests waiting in the queue, per model", async () => {

@@ -10,6 +10,7 @@ import { parseRequest } from "../../../shared/validation.js";
 import type { QueenEnv } from "../../env.js";
 import { readJson } from "../../http/read-json.js";
 import { relayInference } from "../../routes/inference-relay.js";
+import { noteAskedModel } from "../../observability/inference-outcome.js";
 import { meterUsage } from "../../usage/meter-usage.js";
 import { ChatCompletionAnswer } from "../chat-shapes.js";
 import { translateAnswer } from "../dialect-answer.js";
@@ -23,6 +24,7 @@ export const anthropicRoutes = new Hono<QueenEnv>()
   .post("/", async (c) => {
     const arrivedAtMs = Date.now();
     const body = await readJson(c);
+    noteAskedModel(c, body);
     const request = parseRequest(MessagesRequest, body);
     const chat = parseRequest(ChatCompletionRequest, messagesToChat(request));
     const answer = await relayInference(c, chat, "/v1/chat/completions", arrivedAtMs, ignoredFieldsHeader(MessagesRequest, body));

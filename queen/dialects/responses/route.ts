@@ -14,6 +14,7 @@ import { parseRequest } from "../../../shared/validation.js";
 import type { QueenEnv } from "../../env.js";
 import { readJson } from "../../http/read-json.js";
 import { relayInference } from "../../routes/inference-relay.js";
+import { noteAskedModel } from "../../observability/inference-outcome.js";
 import { meterUsage } from "../../usage/meter-usage.js";
 import { translateAnswer } from "../dialect-answer.js";
 import { inputItemsPage, storedInputItems } from "./input-items.js";
@@ -29,6 +30,7 @@ export const responsesRoutes = new Hono<QueenEnv>()
   .post("/", meterUsage, async (c) => {
     const arrivedAtMs = Date.now();
     const body = await readJson(c);
+    noteAskedModel(c, body);
     const request = parseRequest(ResponsesRequest, body);
     const store = responseStoreStub(c.env, c.var.apiKey.id);
     const previousItems = request.previous_response_id ? await storedItems(store, request.previous_response_id) : [];
