@@ -198,6 +198,23 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       expect(types.slice(-3)).toEqual(["content_block_stop", "message_delta", "message_stop"]);
     });
 
+    it("answers structured outputs (output_config.format, and the beta's output_format) with JSON of the schema", async () => {
+      const schema = { type: "object", properties: { answer: { type: "integer", minimum: 1, maximum: 9 }, note: { type: "string", maxLength: 20 } }, required: ["answer", "note"], additionalProperties: false };
+      for (const format of [{ output_config: { format: { type: "json_schema", schema } } }, { output_format: { type: "json_schema", schema } }]) {
+        const answered = await post("/v1/messages", { ...ask, max_tokens: 200, ...format }, { "x-api-key": cloud.apiKey });
+        expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+        const text = (answered.body.content as Array<{ type: string; text: string }>)[0]?.text ?? "";
+        const parsed = JSON.parse(text) as { answer: number; note: string };
+        expect(Object.keys(parsed).sort()).toEqual(["answer", "note"]);
+        expect(parsed.answer).toBeGreaterThanOrEqual(1);
+        expect(parsed.answer).toBeLessThanOrEqual(9);
+      }
+      const unenforceable = { type: "object", properties: { code: { type: "string", pattern: "^[A-Z]+$" } } };
+      const refused = await post("/v1/messages", { ...ask, output_config: { format: { type: "json_schema", schema: unenforceable } } }, { "x-api-key": cloud.apiKey });
+      expect(refused.status).toBe(400);
+      expect(String((refused.body.error as { message: string }).message)).toContain("output_config.format.schema.properties.code.pattern");
+    });
+
     it("lists and retrieves models in Anthropic's shape for Anthropic's client", async () => {
       const listed = [];
       for await (const model of anthropic.models.list()) listed.push(model);

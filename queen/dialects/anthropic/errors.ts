@@ -15,6 +15,8 @@ const OpenAiError = z.object({ error: z.object({ message: z.string(), code: z.st
 const CHAT_FIELDS: ReadonlyArray<[RegExp, string]> = [
   [/\btools\[(\d+)\]\.function\.parameters\b/g, "tools[$1].input_schema"],
   [/\btools\[(\d+)\]\.function\./g, "tools[$1]."],
+  [/\bresponse_format\.json_schema\.schema\b/g, "output_config.format.schema"],
+  [/\bresponse_format\b/g, "output_config.format"],
 ];
 
 export const anthropicErrors = rewriteErrorBodies((body, status) => {

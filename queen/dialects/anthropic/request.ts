@@ -69,6 +69,12 @@ const ToolChoice = z.looseObject({
   disable_parallel_tool_use: z.boolean().optional(),
 });
 
+/** Structured outputs: the answer's text is JSON that `schema` describes, whole. */
+const OutputFormat = z.object({
+  type: z.literal("json_schema", { error: 'rbee serves structured outputs of type "json_schema"' }),
+  schema: JsonSchemaField,
+});
+
 const MessagesFields = {
   model: z.string().min(1).max(256),
   messages: z.array(Message).min(1, "must hold at least one message"),
@@ -81,8 +87,13 @@ const MessagesFields = {
   container: z.unknown().optional(),
   /** Refused unless it only clears thinking (to-chat.ts). */
   context_management: z.looseObject({ edits: z.array(z.looseObject({ type: z.string() })).optional() }).nullish(),
-  /** `effort`: how hard a Claude model works; accepted, no effect on a local model. */
-  output_config: z.looseObject({ effort: z.string().optional() }).nullish(),
+  /**
+   * `effort`: how hard a Claude model works; accepted, no effect on a local model. `format`:
+   * structured outputs, the answer's text JSON of its schema (to-chat.ts).
+   */
+  output_config: z.looseObject({ effort: z.string().optional(), format: OutputFormat.nullish() }).nullish(),
+  /** The structured-outputs beta's name for output_config.format. */
+  output_format: OutputFormat.nullish(),
 };
 
 export const MessagesRequest = z.looseObject({

@@ -21,6 +21,9 @@ export function messagesToChat(request: MessagesRequest): ChatRequestOut {
   if (request.temperature !== undefined) chat.temperature = request.temperature;
   if (request.top_p !== undefined) chat.top_p = request.top_p;
   if (request.top_k !== undefined) chat.top_k = request.top_k;
+  // Anthropic's structured outputs are always enforced: a strict schema, or a 400 naming what cannot be.
+  const format = request.output_config?.format ?? request.output_format;
+  if (format) chat.response_format = { type: "json_schema", json_schema: { name: "output", schema: format.schema, strict: true } };
   if (request.stream) {
     chat.stream = true;
     // Anthropic's closing message_delta carries the usage.
