@@ -28,7 +28,7 @@ import { aborted, finishReasonOf, usage, type Completion, type LlamaStopReason }
 import { Embedder, type Embeddings } from "./embedder.js";
 import { Ranker, type RankInput, type Ranking } from "./ranker.js";
 import { completionPromptTokens, infillSuffix, prependsBos } from "./raw-prompt.js";
-import { tightenGrammarNumbers } from "./grammar-numbers.js";
+import { tightenGrammars } from "./grammar-tightening.js";
 import { forcedCallWrapper, type ForcedCallWrapper } from "./forced-call-wrapper.js";
 import { DEFAULTS } from "./options.js";
 import { ResponseFormats } from "./response-formats.js";
@@ -136,7 +136,7 @@ export class Engine {
       });
     });
     try {
-      tightenGrammarNumbers(llama);
+      tightenGrammars(llama);
       const model = await llama.loadModel({
         modelPath: options.modelPath,
         gpuLayers: options.gpuLayers,

@@ -2,32 +2,12 @@
 // call arguments) within what the schema promises. node-llama-cpp's number rules allow exponents
 // of up to 16 digits, so an "integer" may come out as `5E-3` (not an integer) and any number as
 // `1E999…` (Infinity once parsed); in a tool call node-llama-cpp then fails its own validation of
-// the arguments. Tool-call grammars are built inside LlamaChat, out of reach of any option, so
-// the one place every grammar passes through is patched instead: the native grammar constructor
-// of this Llama instance (`_bindings.AddonGrammar`, which only `LlamaGrammar` calls). That is
-// node-llama-cpp 3.21.1's internal API (the version is pinned); load fails loudly if it is gone.
-import type { Llama } from "node-llama-cpp";
+// the arguments. grammar-tightening.ts applies it to every grammar.
 
 /** Digits of the longest integer a grammar writes: within Number.MAX_SAFE_INTEGER (16 digits). */
 const INTEGER_DIGITS = 15;
 /** The largest integer a grammar writes (and, negated, the smallest). */
 export const MAX_GRAMMAR_INTEGER = 10 ** INTEGER_DIGITS - 1;
-
-type AddonGrammarClass = new (grammar: string, options: unknown) => object;
-
-/** Makes every grammar later created on `llama` use the tightened number rules. */
-export function tightenGrammarNumbers(llama: Llama): void {
-  const bindings = (llama as unknown as { _bindings?: { AddonGrammar?: AddonGrammarClass } })._bindings;
-  const Original = bindings?.AddonGrammar;
-  if (bindings === undefined || typeof Original !== "function") {
-    throw new Error("node-llama-cpp's grammar constructor (_bindings.AddonGrammar) was not found: this worker needs node-llama-cpp 3.21.1");
-  }
-  bindings.AddonGrammar = class extends Original {
-    constructor(grammar: string, options: unknown) {
-      super(tightenNumberRules(grammar), options);
-    }
-  };
-}
 
 /**
  * Integers lose their exponent and keep at most 15 digits (within Number.MAX_SAFE_INTEGER);

@@ -214,6 +214,21 @@ describe("response_format", () => {
     expect((await post(worker, "/v1/chat/completions", schemaChat(schema, 1))).status).toBe(400);
   });
 
+  it("writes real dates for format date and date-time: no 31st of a 30-day month, no year 0000", async () => {
+    const day = { type: "string", format: "date" };
+    const schema = { type: "object", properties: { a: day, b: day, c: day, at: { type: "string", format: "date-time" } }, required: ["a", "b", "c", "at"], additionalProperties: false };
+    for (const seed of Array.from({ length: 12 }, (_, index) => index + 1)) {
+      const body = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", schemaChat(schema, seed, { max_tokens: 200 })));
+      const parsed = JSON.parse(body.choices[0]?.message.content ?? "") as Record<string, string>;
+      for (const value of Object.values(parsed)) {
+        const date = value.slice(0, 10);
+        // A date that is not real rolls over in Date (2023-02-31 → 2023-03-03).
+        expect(new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10), value).toBe(date);
+        expect(Number(date.slice(0, 4)), value).toBeGreaterThanOrEqual(1000);
+      }
+    }
+  });
+
   it("answers a json_schema format without a schema (optional in OpenAI's API) with a JSON object", async () => {
     const body = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", schemaChat({}, 4, { response_format: { type: "json_schema", json_schema: { name: "free" } } })));
     const parsed: unknown = JSON.parse(body.choices[0]?.message.content ?? "");

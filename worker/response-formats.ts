@@ -53,7 +53,7 @@ export class ResponseFormats {
     return this.cached(`schema:${JSON.stringify(schema)}`, async () => {
       try {
         // The checker above proved the schema is within what the generator accepts; its type is far stricter than unknown JSON.
-        // Its numbers are kept in range by grammar-numbers.ts, which the engine applies to every grammar.
+        // Its numbers and dates are kept real by grammar-tightening.ts, which the engine applies to every grammar.
         return await this.llama.createGrammarForJsonSchema(schema as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
       } catch (error) {
         throw new RbeeError(400, "unsupported_json_schema", `This JSON schema cannot be enforced: ${describeError(error)}`, {
