@@ -174,6 +174,8 @@ describe("response_format", () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ type: "object", properties: { code: { type: "string", pattern: "^[A-Z]+$" } } }, "properties.code.pattern"],
       [{ allOf: [{ type: "string" }, { maxLength: 2 }] }, '"allOf" cannot be enforced'],
+      // Named as the client wrote it (anyOf), though the generator reads it as oneOf.
+      [{ type: "object", properties: { n: { anyOf: [{ type: "integer", minimum: 3 }, { type: "null" }] } } }, "properties.n.anyOf[0].minimum"],
       [{ type: "object", properties: { a: { $ref: "#/definitions/x" } } }, "properties.a.$ref"],
       [{ type: "object", properties: { a: { type: "string" } }, required: ["b"] }, "required"],
       [{ type: "integer", minimum: 3 }, "minimum"],
@@ -189,7 +191,7 @@ describe("response_format", () => {
 
   it("enforces the schemas frameworks write: zod 4's integers (a 1–5 rating too), nullable fields and unions, draft-07 definitions", async () => {
     const Point = z.strictObject({ x: z.number().int(), y: z.number().int() });
-    const check = z.strictObject({ from: Point, to: Point, stars: z.number().int().min(1).max(5), note: z.string().max(12).nullable(), pet: z.union([z.literal("cat"), z.strictObject({ dog: z.boolean() })]) });
+    const check = z.strictObject({ from: Point, to: Point, stars: z.number().int().min(1).max(5), pair: z.tuple([z.string().max(5), z.boolean()]), note: z.string().max(12).nullable(), pet: z.union([z.literal("cat"), z.strictObject({ dog: z.boolean() })]) });
     for (const target of ["draft-2020-12", "draft-7"] as const) {
       const schema = z.toJSONSchema(check, { target, reused: "ref" }) as Record<string, unknown>;
       for (const seed of SEEDS) {

@@ -12,13 +12,31 @@ export interface UnsupportedSchemaPart {
 
 const SCALAR_TYPES = new Set(["string", "number", "integer", "boolean", "null"]);
 const STRING_FORMATS = new Set(["date-time", "time", "date"]);
-/** Keywords that describe but never constrain, so ignoring them keeps the output valid. */
-const ANNOTATIONS = ["title", "description", "$schema", "$id", "$comment", "examples", "default", "deprecated", "readOnly", "writeOnly"];
+/**
+ * Keywords that describe but never constrain, so ignoring them keeps the output valid. OpenAPI's
+ * `discriminator` names the property a oneOf's branches differ by: their own consts enforce it.
+ */
+const ANNOTATIONS = ["title", "description", "$schema", "$id", "$comment", "examples", "default", "deprecated", "readOnly", "writeOnly", "discriminator"];
+
+/**
+ * Any JSON value, in the terms the generator knows: what a schema that constrains nothing (`{}`,
+ * `true`) takes.
+ */
+export const ANY_JSON_VALUE: readonly Record<string, unknown>[] = [
+  { type: "string" },
+  { type: "number" },
+  { type: "boolean" },
+  { type: "null" },
+  { type: "array" },
+  { type: "object", additionalProperties: true },
+];
 
 /** Keywords each kind of schema may use, beyond the annotations. */
 const ALLOWED_KEYWORDS = {
   ref: ["$ref", "$defs"],
   oneOf: ["oneOf", "$defs"],
+  // A grammar's alternatives take a value matching any branch: anyOf exactly (asGeneratorSchema writes it as oneOf).
+  anyOf: ["anyOf", "$defs"],
   // A `type` next to const or enum is redundant when the values have that type, as OpenAI's strict examples write it.
   const: ["const", "type"],
   enum: ["enum", "type"],
@@ -70,6 +88,7 @@ export function schemaKind(schema: Record<string, unknown>): SchemaKind | { reas
   // The same order of precedence as node-llama-cpp's generator.
   if ("$ref" in schema) return "ref";
   if ("oneOf" in schema) return "oneOf";
+  if ("anyOf" in schema) return "anyOf";
   if ("const" in schema) return "const";
   if ("enum" in schema) return "enum";
   const { type } = schema;
@@ -100,6 +119,8 @@ function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: stri
     }
     case "oneOf":
       return checkList(schema.oneOf, join(path, "oneOf"), defs);
+    case "anyOf":
+      return checkList(schema.anyOf, join(path, "anyOf"), defs);
     case "const":
       return isLiteral(schema.const) ? undefined : { path: join(path, "const"), reason: "expected a string, number, boolean or null" };
     case "enum": {

@@ -9,7 +9,7 @@
 // Agents such as Claude Code send schemas full of such keywords on every request, and refusing
 // them would refuse the agent. A `strict` schema is not relaxed: what it says is enforced, or the
 // request is refused (tool-functions.ts, response-formats.ts).
-import { ANNOTATION_KEYWORDS, enforcedKeywords, schemaKind } from "./json-schema-support.js";
+import { ANNOTATION_KEYWORDS, ANY_JSON_VALUE, enforcedKeywords, schemaKind } from "./json-schema-support.js";
 import { normalizedSchema } from "./schema-normalizer.js";
 
 /** String formats the grammar enforces (json-schema-support.ts); others are dropped like a bound. */
@@ -17,11 +17,9 @@ const ENFORCED_FORMATS = new Set(["date-time", "time", "date"]);
 /** Keywords holding one subschema, or a map or list of them. */
 const SUBSCHEMA = new Set(["items", "additionalProperties"]);
 const SUBSCHEMA_MAPS = new Set(["properties", "$defs"]);
-const SUBSCHEMA_LISTS = new Set(["prefixItems", "oneOf"]);
+const SUBSCHEMA_LISTS = new Set(["prefixItems", "oneOf", "anyOf"]);
 /** What says which values a schema takes; a schema with none of them takes any JSON value. */
-const SHAPING = ["type", "const", "enum", "oneOf", "$ref"];
-/** Any JSON value, in the terms the grammar knows. */
-const ANY_JSON = [{ type: "string" }, { type: "number" }, { type: "boolean" }, { type: "null" }, { type: "array" }, { type: "object", additionalProperties: true }];
+const SHAPING = ["type", "const", "enum", "oneOf", "anyOf", "$ref"];
 const DEFS_REF = /^#\/\$defs\/([^/]+)$/;
 
 export function relaxedSchema(schema: unknown): unknown {
@@ -52,7 +50,7 @@ function relax(schema: unknown, defs: Record<string, unknown>): unknown {
     relaxed.required = relaxed.required.filter((name) => typeof name === "string" && Object.hasOwn(listed, name));
   }
   // `{}` (or only a description) takes any value: say so in a form the grammar enforces.
-  if (!SHAPING.some((key) => key in relaxed)) relaxed.oneOf = ANY_JSON;
+  if (!SHAPING.some((key) => key in relaxed)) relaxed.oneOf = [...ANY_JSON_VALUE];
   return relaxed;
 }
 

@@ -7,7 +7,7 @@ import { describeError, RbeeError } from "../shared/errors.js";
 import type { ResponseFormat } from "../shared/openai/chat-request.js";
 import { findUnsupportedSchemaPart } from "./json-schema-support.js";
 import { relaxedSchema } from "./relaxed-schema.js";
-import { normalizedSchema } from "./schema-normalizer.js";
+import { asGeneratorSchema, normalizedSchema } from "./schema-normalizer.js";
 
 /** Schemas whose grammars are kept; a client cycling through endless schemas must not grow memory forever. */
 const MAX_CACHED_GRAMMARS = 64;
@@ -54,7 +54,7 @@ export class ResponseFormats {
       try {
         // The checker above proved the schema is within what the generator accepts; its type is far stricter than unknown JSON.
         // Its numbers and dates are kept real by grammar-tightening.ts, which the engine applies to every grammar.
-        return await this.llama.createGrammarForJsonSchema(schema as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
+        return await this.llama.createGrammarForJsonSchema(asGeneratorSchema(schema) as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
       } catch (error) {
         throw new RbeeError(400, "unsupported_json_schema", `This JSON schema cannot be enforced: ${describeError(error)}`, {
           param: SCHEMA_PARAM,

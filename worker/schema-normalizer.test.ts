@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { findUnsupportedSchemaPart } from "./json-schema-support.js";
-import { normalizedSchema } from "./schema-normalizer.js";
+import { asGeneratorSchema, normalizedSchema } from "./schema-normalizer.js";
 
 describe("normalized schemas", () => {
   it("reads zod 4's schemas (safe-integer bounds, nullable and unions as anyOf, a draft-07 definition) as the generator's", () => {
@@ -15,10 +15,10 @@ describe("normalized schemas", () => {
     expect(findUnsupportedSchemaPart(normalized)).toBeUndefined();
     expect(normalized.properties.from).toEqual({ $ref: "#/$defs/__schema0" });
     expect(normalized.$defs.__schema0?.properties).toEqual({ x: { type: "integer" }, y: { type: "integer" } });
-    expect(normalized.properties.pet).toEqual({ oneOf: [{ type: "string", const: "cat" }, expect.objectContaining({ type: "object" })] });
+    expect(normalized.properties.pet).toEqual({ anyOf: [{ type: "string", const: "cat" }, expect.objectContaining({ type: "object" })] });
     // 2020-12 writes a nullable field with bounds as anyOf.
     expect(normalizedSchema(z.toJSONSchema(z.object({ nick: z.string().max(10).nullable() })))).toMatchObject({
-      properties: { nick: { oneOf: [{ type: "string", maxLength: 10 }, { type: "null" }] } },
+      properties: { nick: { anyOf: [{ type: "string", maxLength: 10 }, { type: "null" }] } },
     });
   });
 
@@ -62,6 +62,26 @@ describe("normalized schemas", () => {
     const nullable = normalizedSchema({ description: "an owner", type: ["object", "null"], properties: { id: { type: "string" } }, required: ["id"] });
     expect(nullable).toEqual({ description: "an owner", oneOf: [{ type: "object", properties: { id: { type: "string" } }, required: ["id"] }, { type: "null" }] });
     expect(findUnsupportedSchemaPart(nullable)).toBeUndefined();
+  });
+
+  it("spells out what constrains nothing (zod's records and tuples, pydantic's Any, OpenAPI's nullable) in the generator's terms", () => {
+    const zod = z.toJSONSchema(z.object({ counts: z.record(z.string(), z.number().int()), pair: z.tuple([z.string(), z.boolean()]), anything: z.unknown() }));
+    const normalized = normalizedSchema(zod) as { properties: Record<string, Record<string, unknown>> };
+    expect(findUnsupportedSchemaPart(normalized)).toBeUndefined();
+    expect(normalized.properties.counts).toEqual({ type: "object", additionalProperties: { type: "integer" } });
+    expect(normalized.properties.pair).toEqual({ type: "array", prefixItems: [{ type: "string" }, { type: "boolean" }], minItems: 2, maxItems: 2 });
+    expect(normalized.properties.anything?.oneOf).toHaveLength(6);
+    expect(normalizedSchema({ type: "object", properties: { any: true } })).toMatchObject({ properties: { any: { oneOf: expect.any(Array) } } });
+    expect(normalizedSchema({ type: "string", nullable: true })).toEqual({ type: ["string", "null"] });
+    expect(normalizedSchema({ type: "object", nullable: true, properties: {} })).toEqual({ oneOf: [{ type: "object", properties: {} }, { type: "null" }] });
+    // A discriminator names what the branches' consts enforce already.
+    const pet = { oneOf: [{ type: "object", properties: { kind: { const: "cat" } } }, { type: "object", properties: { kind: { const: "dog" } } }], discriminator: { propertyName: "kind" } };
+    expect(findUnsupportedSchemaPart(normalizedSchema(pet))).toBeUndefined();
+  });
+
+  it("writes anyOf as the generator's oneOf only at the end, and only where schemas sit", () => {
+    const schema = { type: "object", properties: { anyOf: { anyOf: [{ type: "string" }, { type: "null" }] } }, $defs: { x: { anyOf: [{ const: { anyOf: 1 } }] } } };
+    expect(asGeneratorSchema(schema)).toEqual({ type: "object", properties: { anyOf: { oneOf: [{ type: "string" }, { type: "null" }] } }, $defs: { x: { oneOf: [{ const: { anyOf: 1 } }] } } });
   });
 
   it("leaves what it cannot rewrite exactly for the checker to refuse", () => {

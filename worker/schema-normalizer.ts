@@ -5,17 +5,22 @@
 // sub-schema by its place (`#/properties/home`), a recursive schema points at its root (`#`),
 // old tuples are `items: [...]`, and a nullable object is `type: ["object", "null"]`. Each is
 // rewritten to an equal schema the checker (json-schema-support.ts) and the generator accept:
-// - `anyOf` → `oneOf`: a grammar's alternatives take a value matching any branch, which is anyOf;
 // - `definitions` → `$defs`, and every other `#…` pointer (the root included) → a `$defs` entry
 //   holding what it points at;
-// - `items: [...]` → `prefixItems`, with `additionalItems` as the `items` after them;
+// - `items: [...]` → `prefixItems`, with `additionalItems` as the `items` after them, and
+//   `items: false` after `prefixItems` (zod 4's tuples) → `maxItems`;
+// - a schema that constrains nothing (`{}`, `true`: pydantic's Any, zod's unknown) → any JSON
+//   value, spelled out; `propertyNames: {type: "string"}` (zod's records), which every key meets,
+//   → dropped; OpenAPI's `nullable: true` → `null` among the types;
 // - `type: [..., "object" | "array", ...]` → one `oneOf` branch per type, each with its keywords;
 // - integer bounds the grammar keeps anyway (it writes at most MAX_GRAMMAR_INTEGER) → dropped;
 // - an integer between two bounds with at most MAX_ENUMERATED_INTEGERS values (a rating 1–5, a
 //   percentage, a weekday) → the `enum` of those values.
 // What cannot be rewritten exactly is left as it is, for the checker to refuse by name (a strict
-// schema) or relaxed-schema.ts to loosen (one that is not strict).
+// schema) or relaxed-schema.ts to loosen (one that is not strict). `anyOf` stays, so that errors
+// name the client's keyword; asGeneratorSchema writes it as the generator's `oneOf` at the end.
 import { MAX_GRAMMAR_INTEGER } from "./grammar-numbers.js";
+import { ANNOTATION_KEYWORDS, ANY_JSON_VALUE } from "./json-schema-support.js";
 
 /** The most values an integer range is enumerated with; a wider range keeps its bounds (refused when strict). */
 const MAX_ENUMERATED_INTEGERS = 256;
@@ -72,21 +77,26 @@ class Normalizer {
   }
 
   private node(schema: unknown): Record<string, unknown> {
+    // `true` takes any value, as `{}` does.
+    if (schema === true) return { oneOf: [...ANY_JSON_VALUE] };
     if (!isRecord(schema)) return schema as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(schema)) {
       if (key === "$ref" && typeof value === "string") out.$ref = this.ref(value);
       else if (key === "items" && Array.isArray(value)) out.items = value.map((each) => this.node(each));
+      // `additionalProperties: true` the generator reads as it is.
+      else if (key === "additionalProperties" && typeof value === "boolean") out[key] = value;
+      else if (key === "items" && typeof value === "boolean") out[key] = value;
       else if (SUBSCHEMA.has(key)) out[key] = this.node(value);
       else if (SUBSCHEMA_MAPS.has(key) && isRecord(value)) out[key] = Object.fromEntries(Object.entries(value).map(([name, each]) => [name, this.node(each)]));
       else if (SUBSCHEMA_LISTS.has(key) && Array.isArray(value)) out[key] = value.map((each) => this.node(each));
       else out[key] = value;
     }
     if (Array.isArray(out.items) && out.prefixItems === undefined) tupleAsPrefixItems(out);
-    if (Array.isArray(out.anyOf) && out.oneOf === undefined) {
-      out.oneOf = out.anyOf;
-      delete out.anyOf;
-    }
+    if (typeof out.items === "boolean") itemsAfterPrefix(out);
+    if (isStringKeys(out.propertyNames)) delete out.propertyNames;
+    if (typeof out.nullable === "boolean") openApiNullable(out);
+    if (Object.keys(out).every((key) => ANNOTATION_KEYWORDS.has(key))) out.oneOf = [...ANY_JSON_VALUE];
     if (out.type === "integer") {
       dropVacuousIntegerBounds(out);
       enumerateIntegerRange(out);
@@ -119,6 +129,47 @@ class Normalizer {
     this.names.add(name);
     return name;
   }
+}
+
+/** `items: false` (no items, or none after the prefix) as a count; `items: true` (any) as nothing. */
+function itemsAfterPrefix(schema: Record<string, unknown>): void {
+  const allowed = schema.items === true ? undefined : Array.isArray(schema.prefixItems) ? schema.prefixItems.length : 0;
+  delete schema.items;
+  if (allowed !== undefined && !(typeof schema.maxItems === "number" && schema.maxItems <= allowed)) schema.maxItems = allowed;
+}
+
+/** `propertyNames: {type: "string"}`: every key of a JSON object is a string already. */
+function isStringKeys(propertyNames: unknown): boolean {
+  return isRecord(propertyNames) && propertyNames.type === "string" && Object.keys(propertyNames).every((key) => key === "type" || ANNOTATION_KEYWORDS.has(key));
+}
+
+/**
+ * OpenAPI 3.0's `nullable` beside a type: JSON Schema's type list, with null when true. Beside no
+ * type (a $ref, an enum) it stays, for the checker to name.
+ */
+function openApiNullable(schema: Record<string, unknown>): void {
+  const { nullable, type } = schema;
+  if (nullable === true) {
+    if (typeof type === "string") schema.type = [type, "null"];
+    else if (Array.isArray(type)) schema.type = type.includes("null") ? type : [...type, "null"];
+    else return;
+  }
+  delete schema.nullable;
+}
+
+/** The checked schema as node-llama-cpp's generator reads it: `anyOf` as its `oneOf` (a grammar's alternatives are anyOf). */
+export function asGeneratorSchema(schema: unknown): unknown {
+  if (!isRecord(schema)) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    const name = key === "anyOf" && !("oneOf" in schema) ? "oneOf" : key;
+    // Only where schemas sit: a property named anyOf, or an enum value holding one, is left alone.
+    if (SUBSCHEMA.has(key)) out[name] = asGeneratorSchema(value);
+    else if (SUBSCHEMA_MAPS.has(key) && isRecord(value)) out[name] = Object.fromEntries(Object.entries(value).map(([each, sub]) => [each, asGeneratorSchema(sub)]));
+    else if (SUBSCHEMA_LISTS.has(key) && Array.isArray(value)) out[name] = value.map(asGeneratorSchema);
+    else out[name] = value;
+  }
+  return out;
 }
 
 /** Draft-07's tuple (`items: [...]`, `additionalItems`) as 2020-12 writes it. */

@@ -10,7 +10,7 @@ import { RbeeError } from "../shared/errors.js";
 import { offersTools, type ChatCompletionRequest } from "../shared/openai/chat-request.js";
 import { findUnsupportedSchemaPart } from "./json-schema-support.js";
 import { relaxedSchema } from "./relaxed-schema.js";
-import { normalizedSchema } from "./schema-normalizer.js";
+import { asGeneratorSchema, normalizedSchema } from "./schema-normalizer.js";
 
 export interface ToolFunctions {
   /** The functions offered to the model: all tools, or only the one tool_choice names. */
@@ -33,7 +33,7 @@ export function toolFunctions(request: Pick<ChatCompletionRequest, "tools" | "to
     functions[definition.name] = {
       ...(definition.description == null ? {} : { description: definition.description }),
       // Checked above to be within what the grammar generator enforces; its type is far stricter than unknown JSON.
-      ...(parameters === undefined ? {} : { params: parameters as GbnfJsonSchema }),
+      ...(parameters === undefined ? {} : { params: asGeneratorSchema(parameters) as GbnfJsonSchema }),
     };
   }
   return {
