@@ -142,6 +142,9 @@ describe("tool calls on the worker", () => {
     expect(error.message).toContain('Tool "lookup"');
     expect(error.message).toContain("tools[1].function.parameters.properties.code.pattern");
     expect(error.param).toBe("tools[1].function.parameters");
+    // The same when tool_choice names the other tool: every tool is checked.
+    const named = await post(worker, "/v1/chat/completions", { model: MODEL_NAME, messages: ASK_WEATHER, tools: [WEATHER_TOOL, tool], tool_choice: { type: "function", function: { name: "get_weather" } } });
+    expect(named.status).toBe(400);
   });
 
   it("refuses a parameters schema or a response format nested thousands of levels deep with 400 naming it, streamed or not", async () => {

@@ -27,9 +27,10 @@ export function toolFunctions(request: Pick<ChatCompletionRequest, "tools" | "to
   const choice = request.tool_choice;
   const functions: Record<string, { description?: string; params?: GbnfJsonSchema }> = {};
   for (const [index, { function: definition }] of (request.tools ?? []).entries()) {
-    if (typeof choice === "object" && choice !== null && choice.function.name !== definition.name) continue;
     const parameters = definition.parameters == null ? undefined : definition.strict === true ? normalizedSchema(definition.parameters) : relaxedSchema(definition.parameters);
+    // Every tool is checked, the one tool_choice names or not: a request is refused the same either way.
     if (parameters !== undefined) checkParameters(definition.name, parameters, `tools[${index}].function.parameters`);
+    if (typeof choice === "object" && choice !== null && choice.function.name !== definition.name) continue;
     functions[definition.name] = {
       ...(definition.description == null ? {} : { description: definition.description }),
       // Checked above to be within what the grammar generator enforces; its type is far stricter than unknown JSON.
