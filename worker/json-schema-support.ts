@@ -121,8 +121,14 @@ function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: stri
       return checkList(schema.oneOf, join(path, "oneOf"), defs);
     case "anyOf":
       return checkList(schema.anyOf, join(path, "anyOf"), defs);
-    case "const":
-      return isLiteral(schema.const) ? undefined : { path: join(path, "const"), reason: "expected a string, number, boolean or null" };
+    case "const": {
+      if (!isLiteral(schema.const)) return { path: join(path, "const"), reason: "expected a string, number, boolean or null" };
+      const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
+      if (types.length > 0 && !types.some((type) => hasJsonType(schema.const, type))) {
+        return { path: join(path, "const"), reason: `${JSON.stringify(schema.const)} is not of type ${JSON.stringify(schema.type)}: no value fits both` };
+      }
+      return undefined;
+    }
     case "enum": {
       const values = schema.enum;
       if (Array.isArray(values) && values.length > 0 && values.every(isLiteral)) return undefined;
@@ -191,6 +197,27 @@ function checkCounts(schema: Record<string, unknown>, path: string, keys: readon
     }
   }
   return undefined;
+}
+
+/** Whether `value` is of JSON Schema's `type`. */
+export function hasJsonType(value: unknown, type: unknown): boolean {
+  switch (type) {
+    case "null":
+      return value === null;
+    case "integer":
+      return Number.isInteger(value);
+    case "number":
+      return typeof value === "number";
+    case "string":
+    case "boolean":
+      return typeof value === type;
+    case "array":
+      return Array.isArray(value);
+    case "object":
+      return isRecord(value);
+    default:
+      return false;
+  }
 }
 
 function isLiteral(value: unknown): boolean {

@@ -84,6 +84,14 @@ describe("normalized schemas", () => {
     expect(asGeneratorSchema(schema)).toEqual({ type: "object", properties: { anyOf: { oneOf: [{ type: "string" }, { type: "null" }] } }, $defs: { x: { oneOf: [{ const: { anyOf: 1 } }] } } });
   });
 
+  it("takes of an enum beside a type only the values of that type, and refuses one left with none", () => {
+    expect(normalizedSchema({ type: "string", enum: ["x", 1, "y"] })).toEqual({ type: "string", enum: ["x", "y"] });
+    expect(normalizedSchema({ type: ["integer", "null"], enum: [1, 1.5, null, "2"] })).toEqual({ type: ["integer", "null"], enum: [1, null] });
+    expect(findUnsupportedSchemaPart(normalizedSchema({ type: "string", enum: [1] }))).toMatchObject({ path: "enum" });
+    expect(findUnsupportedSchemaPart({ type: "integer", const: "x" })).toMatchObject({ path: "const", reason: expect.stringContaining("no value fits both") });
+    expect(findUnsupportedSchemaPart({ type: "string", const: "x" })).toBeUndefined();
+  });
+
   it("leaves what it cannot rewrite exactly for the checker to refuse", () => {
     for (const [schema, path] of [
       [{ type: "integer", minimum: 3 }, "minimum"],

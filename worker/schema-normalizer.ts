@@ -20,7 +20,7 @@
 // schema) or relaxed-schema.ts to loosen (one that is not strict). `anyOf` stays, so that errors
 // name the client's keyword; asGeneratorSchema writes it as the generator's `oneOf` at the end.
 import { MAX_GRAMMAR_INTEGER } from "./grammar-numbers.js";
-import { ANNOTATION_KEYWORDS, ANY_JSON_VALUE } from "./json-schema-support.js";
+import { ANNOTATION_KEYWORDS, ANY_JSON_VALUE, hasJsonType } from "./json-schema-support.js";
 
 /** The most values an integer range is enumerated with; a wider range keeps its bounds (refused when strict). */
 const MAX_ENUMERATED_INTEGERS = 256;
@@ -97,6 +97,7 @@ class Normalizer {
     if (isStringKeys(out.propertyNames)) delete out.propertyNames;
     if (typeof out.nullable === "boolean") openApiNullable(out);
     if (Object.keys(out).every((key) => ANNOTATION_KEYWORDS.has(key))) out.oneOf = [...ANY_JSON_VALUE];
+    if (Array.isArray(out.enum) && out.type !== undefined) narrowEnumToType(out);
     if (out.type === "integer") {
       dropVacuousIntegerBounds(out);
       enumerateIntegerRange(out);
@@ -129,6 +130,16 @@ class Normalizer {
     this.names.add(name);
     return name;
   }
+}
+
+/**
+ * `enum` beside a `type` takes the values of the enum that have the type (both must hold): the
+ * generator would write any of the enum's values. An enum left empty takes nothing, which no
+ * grammar writes: the checker refuses it by name.
+ */
+function narrowEnumToType(schema: Record<string, unknown>): void {
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  schema.enum = (schema.enum as unknown[]).filter((value) => types.some((type) => hasJsonType(value, type)));
 }
 
 /** `items: false` (no items, or none after the prefix) as a count; `items: true` (any) as nothing. */
