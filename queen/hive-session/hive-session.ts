@@ -420,7 +420,9 @@ export class HiveSession extends DurableObject<Env> {
     this.abandonRelaysTo(silent);
     await this.reporter.gone(hiveName, silent, "heartbeats_missed");
     await this.reporter.gone(hiveName, stopped, "deleted");
-    await this.wedged.add(silent);
+    // Hung only if their hive was heard meanwhile: a hive gone silent too (frozen, cut off) explains
+    // its workers' silence, and a hive back from that must find them alive, not stopped.
+    if (this.hiveHeardWithin(now, 2 * queenConfig(this.env).heartbeatIntervalMs)) await this.wedged.add(silent);
     await this.stopWedgedWorkers(hiveName, now);
     const offline = await this.jobs.offline();
     if (offline && !this.openSocket() && now - offline.sinceMs >= HIVE_RECONNECT_GRACE_MS) {
@@ -454,7 +456,8 @@ export class HiveSession extends DurableObject<Env> {
     // Registry hears of it (and gets a fresh snapshot) before any later heartbeat's news.
     const unlisted = await this.workers.reconcile(hello.workers, hello.jobs);
     for (const worker of unlisted) console.warn(`hive ${attachment.hiveName}: came back without worker ${worker.workerId}; dropped`);
-    await this.wedged.drop(unlisted.map((worker) => worker.workerId));
+    // The workers it lists have beaten at it lately: not hung, whatever their silence here said.
+    await this.wedged.drop([...unlisted.map((worker) => worker.workerId), ...hello.workers]);
     const reported = Promise.all([this.reporter.gone(attachment.hiveName, unlisted, "not_in_hello"), this.reporter.resync(attachment.hiveName)]);
     ws.serializeAttachment({ ...attachment, greeted: true, protocol } satisfies SocketAttachment);
     // Before the welcome: a hive_status the hive sends after it is newer, and must not be overwritten by these.
@@ -683,6 +686,12 @@ export class HiveSession extends DurableObject<Env> {
   /** An open socket of this hive (greeted or not yet), other than `except`. */
   private openSocket(except?: WebSocket): WebSocket | undefined {
     return this.ctx.getWebSockets().find((ws) => ws !== except && ws.readyState === WebSocket.OPEN && !this.goneSockets.has(ws));
+  }
+
+  /** Whether the hive's greeted socket carried anything (a frame, a ping) within `withinMs` of `nowMs`. */
+  private hiveHeardWithin(nowMs: number, withinMs: number): boolean {
+    const socket = this.greetedSocket();
+    return socket !== undefined && nowMs - this.liveness.lastHeardMs(socket.ws, socket.attachment.connectedAtMs) < withinMs;
   }
 
   /** The greeted socket, waiting up to `waitMs` for the hive to connect and say hello. */

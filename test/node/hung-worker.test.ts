@@ -2,7 +2,8 @@
 // as a worker stuck in a GPU driver call would be: its heartbeats stop while its hive stays
 // connected. The queen drops it after three missed heartbeats; one heard again before
 // WEDGED_WORKER_STOP_SECONDS is left alone, and one still silent then is stopped by a worker_delete
-// job (SIGTERM with SIGCONT, so a stopped process drains at once), freeing what it holds.
+// job (SIGTERM with SIGCONT, so a stopped process drains at once), freeing what it holds. A hive
+// that froze as a whole (its socket silent too) comes back with its workers left alone.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "./job-stream.js";
 import { isAlive, type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
@@ -59,5 +60,24 @@ describe("a hung worker end to end", () => {
     await waitUntil(async () => (await deleteJobs())[0]?.status === "done", 10_000, "the worker_delete job to end");
     expect(await listed(worker.id)).toBe(false);
     expect(cloud.hiveLog.some((line) => line.includes(`job ${job?.id}`))).toBe(true);
+  }, 90_000);
+
+  it("leaves the workers of a hive that froze as a whole: the hive's silence explains theirs", async () => {
+    const worker = await cloud.client.spawnWorker({ hive: HIVE, model: TINY_MODEL, source: cloud.modelSource });
+    await cloud.client.waitForWorkerReady(worker.id, 60_000);
+    const deletesBefore = (await deleteJobs()).length;
+    const hivePid = cloud.hive.pid;
+    process.kill(hivePid, "SIGSTOP");
+    try {
+      await waitUntil(async () => !(await listed(worker.id)), 10_000, "the frozen hive's worker to be dropped");
+      // Frozen past the stop period: a hung worker would be due by now.
+      await new Promise((resolve) => setTimeout(resolve, (STOP_AFTER_SECONDS + 2) * 1000));
+    } finally {
+      process.kill(hivePid, "SIGCONT");
+    }
+    await waitUntil(() => listed(worker.id), 20_000, "the worker to be listed again once its hive is back");
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(isAlive(worker.pid)).toBe(true);
+    expect(await deleteJobs()).toHaveLength(deletesBefore);
   }, 90_000);
 });
