@@ -202,6 +202,7 @@ export class Registry extends DurableObject<Env> {
     await this.ctx.storage.delete(HIVE_FACTS_KEY_PREFIX + hiveName);
     const gone = this.table.byHive(hiveName);
     for (const worker of gone) this.table.remove(worker.workerId, "hive_offline");
+    this.scheduler().hiveOffline(hiveName);
     return gone.length;
   }
 

@@ -195,6 +195,22 @@ export class Dispatcher {
     this.drain(model);
   }
 
+  /**
+   * `hiveName`'s socket is gone: requests pinned to it (`model@hive`) are answered now, 503
+   * hive_not_connected as a new one would be, rather than wait for a worker there until their deadline.
+   */
+  hiveOffline(hiveName: string): void {
+    for (const model of this.queues.keys()) {
+      const pinned = (this.queues.get(model)?.all() ?? []).filter((entry) => entry.request.hive === hiveName);
+      for (const entry of pinned) {
+        const ahead = this.refusalOrWait(entry.request);
+        if (!ahead.refusal) continue;
+        this.forgetWaiting(entry);
+        entry.resolve(ahead.refusal);
+      }
+    }
+  }
+
   /** Requests waiting for `model` now (all models when omitted). */
   queued(model?: string): number {
     if (model !== undefined) return this.queues.get(model)?.size ?? 0;

@@ -122,6 +122,11 @@ export class Scheduler {
     this.reconsider();
   }
 
+  /** `hiveName`'s socket is gone: requests pinned to it stop waiting (dispatcher.ts). */
+  hiveOffline(hiveName: string): void {
+    this.dispatcher.hiveOffline(hiveName);
+  }
+
   /** An admin changed `model`'s policy: its min_workers start, and waiting requests are planned again. */
   policyChanged(model: string): void {
     this.keepMinimum(this.policyOf(model), true);

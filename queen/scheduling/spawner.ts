@@ -16,6 +16,9 @@ import type { HeadroomRule } from "./memory-figures.js";
 import type { ModelPolicy } from "./model-policy.js";
 import { planSpawn, type SpawnPlan, type SpawnRefusal } from "./spawn-planner.js";
 import type { JobEnd, SpawnerJobs } from "./spawner-jobs.js";
+
+/** The end of a job its hive no longer runs (hive-job-desk.ts): it was away, or restarted. */
+const JOB_LOST = "job_lost";
 import type { SwapRules, WorkerActivity } from "./swap-policy.js";
 
 /** What the spawner reads of the scheduler's state each time it plans. */
@@ -133,7 +136,9 @@ export class Spawner {
       const stopping = plan.stop.length > 0 ? `, stopping ${plan.stop.map((worker) => worker.workerId).join(", ")} to make room` : "";
       this.log(`auto-spawn: worker ${workerId} for '${model}' on hive ${hiveName} (${plan.workerType}${plan.device === undefined ? "" : ` #${plan.device}`}), job ${jobId}${stopping}`);
       const end = await this.jobs.ended(jobId).catch((error: unknown): JobEnd => ({ ok: false, code: "internal_error", message: describeError(error) }));
-      if (!end.ok) this.fail(key, hiveName, `hive ${hiveName} could not start a worker for '${model}': ${end.message}`);
+      // A job the hive lost (it was away, or restarted) says nothing of whether it can start one.
+      if (!end.ok && end.code !== JOB_LOST) this.fail(key, hiveName, `hive ${hiveName} could not start a worker for '${model}': ${end.message}`);
+      else if (!end.ok) this.log(`auto-spawn: hive ${hiveName} lost the job for '${model}' (${end.message}); planning again`);
     } catch (error) {
       this.fail(key, hiveName, `could not start a worker for '${model}' on hive ${hiveName}: ${describeError(error)}`);
     } finally {

@@ -221,6 +221,24 @@ describe("leases and placement", () => {
     expect(await ask("key-1", { hive: "hive-gone" }).outcome).toMatchObject({ ok: false, status: 503, code: "hive_not_connected", retryAfterSeconds: expect.any(Number) });
   });
 
+  it("answers a request waiting for a worker on its pinned hive 503 hive_not_connected once that hive goes", async () => {
+    const online = new Set(["hive-a", "hive-c"]);
+    const dispatcher = new Dispatcher({
+      clock: new ManualClock(),
+      maxQueuePerModel: 8,
+      source: { workersOf: () => [], knowsModel: () => true, isHiveOnline: (hiveName) => online.has(hiveName) },
+      onNoWorker: () => "spawning",
+    });
+    const pinned = dispatcher.acquire({ requestId: "req_pinned", model: "m", hive: "hive-c", keyId: "key-1", deadlineMs: Date.now() + 60_000 });
+    const elsewhere = recorder();
+    elsewhere.track("other", dispatcher.acquire({ requestId: "req_other", model: "m", hive: "hive-a", keyId: "key-1", deadlineMs: Date.now() + 60_000 }));
+    online.delete("hive-c");
+    dispatcher.hiveOffline("hive-c");
+    expect(await pinned).toMatchObject({ ok: false, status: 503, code: "hive_not_connected" });
+    await flush();
+    expect(elsewhere.settled).toEqual([]);
+  });
+
   it("reads `name@suffix` as a model of that whole name when such a model is known and `name` is not", async () => {
     const { ask } = setup([worker("wrk_at", { model: "llama@q4" })]);
     expect((await leaseOf(ask("key-1", parseModelTarget("llama@q4")).outcome)).workerId).toBe("wrk_at");

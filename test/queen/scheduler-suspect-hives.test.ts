@@ -82,8 +82,8 @@ describe("the replacement for a worker that went silent", () => {
   });
 
   it("is started on yet another hive when its spawn fails, not refused everywhere", async () => {
-    // hive-c's spawn is lost (its hive froze too); local's worker would load.
-    const { scheduler, table, spawned } = schedulerWith(async (plan) => (plan.hiveName === "hive-c" ? { ok: false, code: "job_lost", message: "the hive went away" } : never()));
+    // hive-c cannot load it; local would.
+    const { scheduler, table, spawned } = schedulerWith(async (plan) => (plan.hiveName === "hive-c" ? { ok: false, code: "model_load_failed", message: "the worker could not load the model" } : never()));
     table.remove("wrk_b", "heartbeats_missed");
     const lease = failover(scheduler, "req_spawn_failed");
     await waitUntil(() => spawned.length >= 2, 2_000, "a second spawn");

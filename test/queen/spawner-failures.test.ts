@@ -55,7 +55,7 @@ describe("a spawn that failed on one hive", () => {
     expect(spawner.request("tiny")).toBe("spawning");
     await Promise.resolve();
     expect(spawns.map((spawn) => spawn.plan.hiveName)).toEqual(["hive-b"]);
-    spawns[0]?.end({ ok: false, code: "job_lost", message: "the hive went away" });
+    spawns[0]?.end({ ok: false, code: "model_load_failed", message: "the worker could not load the model" });
     await settledOnce(settled);
 
     expect(spawner.request("tiny")).toBe("spawning");
@@ -75,11 +75,23 @@ describe("a spawn that failed on one hive", () => {
     const { spawner, spawns, settled } = spawnerOn([hive("hive-b")], now);
     expect(spawner.request("tiny")).toBe("spawning");
     await Promise.resolve();
-    spawns[0]?.end({ ok: false, code: "job_lost", message: "the hive went away" });
+    spawns[0]?.end({ ok: false, code: "model_load_failed", message: "the worker could not load the model" });
     await settledOnce(settled);
 
     expect(spawner.request("tiny")).toMatchObject({ ok: false, code: "worker_spawn_failed", retryable: false, message: expect.stringContaining("hive hive-b could not start a worker for 'tiny'") });
     now.ms += 30_000;
     expect(spawner.request("tiny")).toBe("spawning");
+  });
+
+  it("counts no failure for a job its hive lost (it was away, or restarted): the next spawn may go there again", async () => {
+    const now = { ms: 1_000_000 };
+    const { spawner, spawns, settled } = spawnerOn([hive("hive-b")], now);
+    expect(spawner.request("tiny")).toBe("spawning");
+    await Promise.resolve();
+    spawns[0]?.end({ ok: false, code: "job_lost", message: "hive 'hive-b' no longer runs this job" });
+    await settledOnce(settled);
+    expect(spawner.request("tiny")).toBe("spawning");
+    await Promise.resolve();
+    expect(spawns.map((spawn) => spawn.plan.hiveName)).toEqual(["hive-b", "hive-b"]);
   });
 });
