@@ -10,6 +10,7 @@ import { RbeeError } from "../../shared/errors.js";
 import { aliasTable } from "../aliases/model-aliases.js";
 import { ANTHROPIC_VERSION_HEADER, anthropicModel, anthropicModelList } from "../dialects/anthropic/models.js";
 import type { QueenEnv } from "../env.js";
+import { findHive } from "../hives/hive-records.js";
 import { registryStub } from "../registry/stub.js";
 import type { ModelStateView } from "../scheduling/model-catalog-view.js";
 import { parseModelTarget } from "../scheduling/model-target.js";
@@ -59,7 +60,9 @@ async function modelEntry(env: QueenEnv["Bindings"], id: string): Promise<ModelE
   if (model) return toOpenAiModel(model);
   const pinned = parseModelTarget(id);
   if (pinned.hive === undefined) throw modelNotFound(id);
-  return pinnedEntry(env, id, { model: pinned.model, hive: pinned.hive }, models);
+  // An alias pinned to a hive (`coder@gaming-pc`) is its target there, as a request finds it.
+  const pinnedModel = aliases.get(pinned.model) ?? pinned.model;
+  return { ...(await pinnedEntry(env, id, { model: pinnedModel, hive: pinned.hive }, models)), ...(pinnedModel === pinned.model ? {} : { alias_for: pinnedModel }) };
 }
 
 function modelNotFound(id: string): RbeeError {
@@ -71,8 +74,16 @@ async function pinnedEntry(env: QueenEnv["Bindings"], id: string, target: { mode
   const anywhere = models.find((candidate) => candidate.id === target.model);
   if (!anywhere) throw modelNotFound(id);
   const onHive = anywhere.hives.includes(target.hive) ? (await registryStub(env).modelStates(target.hive)).find((candidate) => candidate.id === target.model) : undefined;
-  if (!onHive) {
-    throw new RbeeError(404, "model_not_found", `The model '${target.model}' is not on hive '${target.hive}': it is on ${anywhere.hives.map((hive) => `'${hive}'`).join(", ")}.`, { param: "model" });
+  if (onHive) return { ...toOpenAiModel(onHive), id };
+  // As a pinned request is refused: a hive that is away, or was never registered, says so.
+  if (!(await registryStub(env).fleet()).onlineHives.includes(target.hive)) {
+    if ((await findHive(env.DB, target.hive)) === undefined) {
+      throw new RbeeError(404, "hive_not_found", `No hive named '${target.hive}' is registered: model@hive pins the hive named after the last '@'.`, { param: "model" });
+    }
+    throw new RbeeError(503, "hive_not_connected", `No hive named '${target.hive}' is connected (model@hive pins the hive named after the last '@').`, { retryAfterSeconds: HIVE_AWAY_RETRY_AFTER_SECONDS });
   }
-  return { ...toOpenAiModel(onHive), id };
+  throw new RbeeError(404, "model_not_found", `The model '${target.model}' is not on hive '${target.hive}': it is on ${anywhere.hives.map((hive) => `'${hive}'`).join(", ")}.`, { param: "model" });
 }
+
+/** As the queen's refusal of a request pinned to a hive that is away. */
+const HIVE_AWAY_RETRY_AFTER_SECONDS = 2;

@@ -240,6 +240,10 @@ export class Scheduler {
       return "spawning";
     }
     console.warn(`no worker can be started for '${model}': ${answer.code}: ${answer.message}`);
+    // A pinned hive that has no such model will not have it by waiting: not a 503 to retry.
+    if (answer.code === "model_not_found" && hive !== undefined) {
+      return { ok: false, status: 404, code: "model_not_found", message: `The model '${model}' is not in the catalog of hive '${hive}', and no worker of it runs there.` };
+    }
     // No online hive has it in its catalog: what became of its workers says more.
     if (answer.code === "model_not_found") return noWorkerRefusal(why);
     return { ok: false, status: answer.status === 404 ? 404 : 503, code: answer.code, message: answer.message };

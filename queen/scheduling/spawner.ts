@@ -45,6 +45,13 @@ export interface SpawnerOptions {
 }
 
 export const DEFAULT_FAILURE_MEMORY_MS = 30_000;
+/**
+ * Each failure in a row on one hive keeps the model off it twice as long, up to this: a policy
+ * whose source is broken would otherwise start a doomed worker on every hive every 30 s for ever.
+ */
+const MAX_FAILURE_MEMORY_MS = 10 * 60_000;
+/** A hive whose last failure for a model is this old starts its count anew. */
+const FAILURE_COUNT_RESET_MS = 60 * 60_000;
 
 /** Why no spawn can start for a model now: the planner's refusal, or a recent spawn's failure. */
 export type SpawnDenial =
@@ -60,6 +67,10 @@ interface InFlight {
 interface Failure {
   message: string;
   atMs: number;
+  /** Failures in a row on this hive: the model is kept off it for failureMemoryMs × 2^(count − 1). */
+  count: number;
+  /** Until when the model is kept off this hive. */
+  untilMs: number;
 }
 
 export class Spawner {
@@ -137,7 +148,8 @@ export class Spawner {
       this.log(`auto-spawn: worker ${workerId} for '${model}' on hive ${hiveName} (${plan.workerType}${plan.device === undefined ? "" : ` #${plan.device}`}), job ${jobId}${stopping}`);
       const end = await this.jobs.ended(jobId).catch((error: unknown): JobEnd => ({ ok: false, code: "internal_error", message: describeError(error) }));
       // A job the hive lost (it was away, or restarted) says nothing of whether it can start one.
-      if (!end.ok && end.code !== JOB_LOST) this.fail(key, hiveName, `hive ${hiveName} could not start a worker for '${model}': ${end.message}`);
+      if (end.ok) this.failures.get(key)?.delete(hiveName);
+      else if (end.code !== JOB_LOST) this.fail(key, hiveName, `hive ${hiveName} could not start a worker for '${model}': ${end.message}`);
       else if (!end.ok) this.log(`auto-spawn: hive ${hiveName} lost the job for '${model}' (${end.message}); planning again`);
     } catch (error) {
       this.fail(key, hiveName, `could not start a worker for '${model}' on hive ${hiveName}: ${describeError(error)}`);
@@ -148,20 +160,28 @@ export class Spawner {
   }
 
   private fail(key: string, hiveName: string, message: string): void {
-    this.log(`auto-spawn failed: ${message}`);
+    const now = this.now();
     const byHive = this.failures.get(key) ?? new Map<string, Failure>();
-    byHive.set(hiveName, { message, atMs: this.now() });
+    const before = byHive.get(hiveName);
+    const count = before !== undefined && now - before.atMs < FAILURE_COUNT_RESET_MS ? before.count + 1 : 1;
+    const memoryMs = Math.min(MAX_FAILURE_MEMORY_MS, (this.options.failureMemoryMs ?? DEFAULT_FAILURE_MEMORY_MS) * 2 ** (count - 1));
+    byHive.set(hiveName, { message, atMs: now, count, untilMs: now + memoryMs });
     this.failures.set(key, byHive);
+    this.log(`auto-spawn failed: ${message}${count > 1 ? ` (${count} in a row there; not tried there again for ${Math.round(memoryMs / 1000)} s)` : ""}`);
   }
 
-  /** The hives where a spawn for `key` failed within the failure memory; older failures are forgotten. */
+  /** The hives the model is kept off now, for a spawn for `key` that failed there. */
   private recentFailures(key: string): ReadonlyMap<string, Failure> {
     const byHive = this.failures.get(key);
     if (!byHive) return new Map();
-    const memoryMs = this.options.failureMemoryMs ?? DEFAULT_FAILURE_MEMORY_MS;
-    for (const [hiveName, failure] of byHive) if (this.now() - failure.atMs >= memoryMs) byHive.delete(hiveName);
+    const now = this.now();
+    const recent = new Map<string, Failure>();
+    for (const [hiveName, failure] of byHive) {
+      if (now - failure.atMs >= FAILURE_COUNT_RESET_MS) byHive.delete(hiveName);
+      else if (now < failure.untilMs) recent.set(hiveName, failure);
+    }
     if (byHive.size === 0) this.failures.delete(key);
-    return byHive;
+    return recent;
   }
 
   private now(): number {

@@ -57,6 +57,16 @@ describe("model@hive", () => {
     const elsewhere = await get("view-model@pin-hive");
     expect(elsewhere.status).toBe(404);
     expect(await errorOf(elsewhere)).toMatchObject({ code: "model_not_found", param: "model", message: "The model 'view-model' is not on hive 'pin-hive': it is on 'view-catalog', 'view-loaded'." });
+    // As a request pinned there is refused: a hive never registered, and one away.
+    expect(await errorOf(await get("view-model@no-such-hive"))).toMatchObject({ code: "hive_not_found" });
+    expect((await call("POST", "/v1/hives", { body: { name: "view-away" } })).status).toBe(201);
+    const away = await get("view-model@view-away");
+    expect(away.status).toBe(503);
+    expect(away.headers.get("retry-after")).not.toBeNull();
+    expect(await errorOf(away)).toMatchObject({ code: "hive_not_connected" });
+    // An alias pinned to a hive is its target there.
+    expect((await call("PUT", "/v1/models/view-alias/alias", { body: { model: "view-model" } })).status).toBeLessThan(300);
+    expect(await (await get("view-alias@view-loaded")).json()).toMatchObject({ id: "view-alias@view-loaded", alias_for: "view-model", state: "loaded", hives: ["view-loaded"] });
     const nowhere = await get("no-model@view-loaded");
     expect(nowhere.status).toBe(404);
     expect(await errorOf(nowhere)).toMatchObject({ code: "model_not_found", message: expect.stringContaining("'no-model@view-loaded' does not exist") });
@@ -79,5 +89,12 @@ describe("model@hive", () => {
     const request = await idle.next("request");
     idle.respond(request.requestId, 200, "{}");
     expect((await answer).status).toBe(200);
+
+    // A hive without the model in its catalog will not get it by waiting: 404, no Retry-After.
+    await TestHive.greeted("spawn-empty");
+    const missing = await chat("spawn-model@spawn-empty");
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("retry-after")).toBeNull();
+    expect(await errorOf(missing)).toMatchObject({ code: "model_not_found", param: "model", message: expect.stringContaining("hive 'spawn-empty'") });
   });
 });

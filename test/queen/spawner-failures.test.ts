@@ -94,4 +94,29 @@ describe("a spawn that failed on one hive", () => {
     await Promise.resolve();
     expect(spawns.map((spawn) => spawn.plan.hiveName)).toEqual(["hive-b", "hive-b"]);
   });
+
+  it("keeps the model off a hive twice as long after each failure in a row there, and anew after a success", async () => {
+    const now = { ms: 1_000_000 };
+    const { spawner, spawns, settled } = spawnerOn([hive("hive-b")], now);
+    const failOnce = async () => {
+      expect(spawner.request("tiny")).toBe("spawning");
+      await Promise.resolve();
+      spawns.at(-1)?.end({ ok: false, code: "model_load_failed", message: "bad file" });
+      settled.length = 0;
+      for (let turn = 0; turn < 20 && settled.length === 0; turn += 1) await new Promise((resolve) => setTimeout(resolve, 0));
+    };
+    await failOnce();
+    now.ms += 30_000;
+    await failOnce();
+    now.ms += 30_000;
+    expect(spawner.request("tiny")).toMatchObject({ ok: false, code: "worker_spawn_failed" }); // 60 s after the second
+    now.ms += 30_000;
+    expect(spawner.request("tiny")).toBe("spawning");
+    await Promise.resolve();
+    spawns.at(-1)?.end({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await failOnce();
+    now.ms += 30_000;
+    expect(spawner.request("tiny")).toBe("spawning"); // counted anew: 30 s again
+  });
 });
