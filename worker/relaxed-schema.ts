@@ -65,9 +65,10 @@ function mergedAllOf(schema: Record<string, unknown>, defs: Record<string, unkno
   const objectLike = (member: unknown) => isRecord(member) && (member.type === "object" || (member.type === undefined && isRecord(member.properties))) && !SHAPING.some((key) => key !== "type" && key in member);
   if (!members.slice(1).every(objectLike) || !(objectLike(rest) || !SHAPING.some((key) => key in rest))) return rest;
   const objects = members.filter(isRecord);
-  const properties = Object.assign({}, ...objects.map((member) => (isRecord(member.properties) ? member.properties : {}))) as Record<string, unknown>;
+  // Merged from entries, not Object.assign: a `__proto__` key stays a key, not the result's prototype.
+  const properties = Object.fromEntries(objects.flatMap((member) => (isRecord(member.properties) ? Object.entries(member.properties) : [])));
   const required = [...new Set(objects.flatMap((member) => (Array.isArray(member.required) ? member.required : [])))];
-  const { additionalProperties: _own, ...merged } = Object.assign({}, ...objects) as Record<string, unknown>;
+  const { additionalProperties: _own, ...merged } = Object.fromEntries(objects.flatMap((member) => Object.entries(member)));
   return { ...merged, type: "object", properties, ...(required.length === 0 ? {} : { required }) };
 }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { findUnsupportedSchemaPart } from "./json-schema-support.js";
+import { relaxedSchema } from "./relaxed-schema.js";
 import { asGeneratorSchema, normalizedSchema } from "./schema-normalizer.js";
 
 describe("normalized schemas", () => {
@@ -90,6 +91,12 @@ describe("normalized schemas", () => {
     expect(findUnsupportedSchemaPart(normalizedSchema({ type: "string", enum: [1] }))).toMatchObject({ path: "enum" });
     expect(findUnsupportedSchemaPart({ type: "integer", const: "x" })).toMatchObject({ path: "const", reason: expect.stringContaining("no value fits both") });
     expect(findUnsupportedSchemaPart({ type: "string", const: "x" })).toBeUndefined();
+  });
+
+  it("keeps a `__proto__` keyword a key, for the checker to refuse, not the schema's prototype", () => {
+    const hostile = JSON.parse('{"type": "object", "properties": {"a": {"__proto__": {"type": "string"}}}}') as unknown;
+    expect(findUnsupportedSchemaPart(normalizedSchema(hostile))).toMatchObject({ path: "properties.a", reason: expect.stringContaining('"__proto__"') });
+    expect(findUnsupportedSchemaPart(relaxedSchema(hostile))).toBeUndefined();
   });
 
   it("leaves what it cannot rewrite exactly for the checker to refuse", () => {

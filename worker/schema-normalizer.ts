@@ -80,18 +80,8 @@ class Normalizer {
     // `true` takes any value, as `{}` does.
     if (schema === true) return { oneOf: [...ANY_JSON_VALUE] };
     if (!isRecord(schema)) return schema as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(schema)) {
-      if (key === "$ref" && typeof value === "string") out.$ref = this.ref(value);
-      else if (key === "items" && Array.isArray(value)) out.items = value.map((each) => this.node(each));
-      // `additionalProperties: true` the generator reads as it is.
-      else if (key === "additionalProperties" && typeof value === "boolean") out[key] = value;
-      else if (key === "items" && typeof value === "boolean") out[key] = value;
-      else if (SUBSCHEMA.has(key)) out[key] = this.node(value);
-      else if (SUBSCHEMA_MAPS.has(key) && isRecord(value)) out[key] = Object.fromEntries(Object.entries(value).map(([name, each]) => [name, this.node(each)]));
-      else if (SUBSCHEMA_LISTS.has(key) && Array.isArray(value)) out[key] = value.map((each) => this.node(each));
-      else out[key] = value;
-    }
+    // Built from entries: a key such as `__proto__` stays a key the checker sees, not a prototype.
+    const out: Record<string, unknown> = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, this.keyword(key, value)]));
     if (Array.isArray(out.items) && out.prefixItems === undefined) tupleAsPrefixItems(out);
     if (typeof out.items === "boolean") itemsAfterPrefix(out);
     if (isStringKeys(out.propertyNames)) delete out.propertyNames;
@@ -103,6 +93,18 @@ class Normalizer {
       enumerateIntegerRange(out);
     }
     return Array.isArray(out.type) ? splitTypes(out) : out;
+  }
+
+  /** A keyword's value, its subschemas normalized. */
+  private keyword(key: string, value: unknown): unknown {
+    if (key === "$ref" && typeof value === "string") return this.ref(value);
+    if (key === "items" && Array.isArray(value)) return value.map((each) => this.node(each));
+    // `additionalProperties: true` the generator reads as it is; boolean `items` itemsAfterPrefix rewrites.
+    if ((key === "additionalProperties" || key === "items") && typeof value === "boolean") return value;
+    if (SUBSCHEMA.has(key)) return this.node(value);
+    if (SUBSCHEMA_MAPS.has(key) && isRecord(value)) return Object.fromEntries(Object.entries(value).map(([name, each]) => [name, this.node(each)]));
+    if (SUBSCHEMA_LISTS.has(key) && Array.isArray(value)) return value.map((each) => this.node(each));
+    return value;
   }
 
   /** `ref` as a `#/$defs/<name>` reference, hoisting what any other `#…` pointer names. */
@@ -171,16 +173,16 @@ function openApiNullable(schema: Record<string, unknown>): void {
 /** The checked schema as node-llama-cpp's generator reads it: `anyOf` as its `oneOf` (a grammar's alternatives are anyOf). */
 export function asGeneratorSchema(schema: unknown): unknown {
   if (!isRecord(schema)) return schema;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema)) {
-    const name = key === "anyOf" && !("oneOf" in schema) ? "oneOf" : key;
-    // Only where schemas sit: a property named anyOf, or an enum value holding one, is left alone.
-    if (SUBSCHEMA.has(key)) out[name] = asGeneratorSchema(value);
-    else if (SUBSCHEMA_MAPS.has(key) && isRecord(value)) out[name] = Object.fromEntries(Object.entries(value).map(([each, sub]) => [each, asGeneratorSchema(sub)]));
-    else if (SUBSCHEMA_LISTS.has(key) && Array.isArray(value)) out[name] = value.map(asGeneratorSchema);
-    else out[name] = value;
-  }
-  return out;
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, value]) => {
+      const name = key === "anyOf" && !("oneOf" in schema) ? "oneOf" : key;
+      // Only where schemas sit: a property named anyOf, or an enum value holding one, is left alone.
+      if (SUBSCHEMA.has(key)) return [name, asGeneratorSchema(value)];
+      if (SUBSCHEMA_MAPS.has(key) && isRecord(value)) return [name, Object.fromEntries(Object.entries(value).map(([each, sub]) => [each, asGeneratorSchema(sub)]))];
+      if (SUBSCHEMA_LISTS.has(key) && Array.isArray(value)) return [name, value.map(asGeneratorSchema)];
+      return [name, value];
+    }),
+  );
 }
 
 /** Draft-07's tuple (`items: [...]`, `additionalItems`) as 2020-12 writes it. */
