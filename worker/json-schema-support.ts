@@ -48,7 +48,46 @@ const ALLOWED_KEYWORDS = {
 
 /** The first part of `schema` node-llama-cpp would not enforce, or undefined when all of it is enforced. */
 export function findUnsupportedSchemaPart(schema: unknown): UnsupportedSchemaPart | undefined {
-  return check(schema, "", new Set());
+  return tooLarge(schema) ?? check(schema, "", new Map());
+}
+
+/**
+ * What a schema may hold at most: node-llama-cpp's generator walks every definition at each
+ * `$ref`, so 5,000 of each took it 10 s, with the worker's event loop held all that while, and a
+ * 60,000-value enum 13 s. These leave a schema far beyond any framework's room to build in well
+ * under a second.
+ */
+const MAX_DEFINITIONS = 1000;
+const MAX_REFS = 2000;
+const MAX_ENUM_VALUES = 4096;
+
+/** The first limit the schema passes, counted over the whole of it. */
+function tooLarge(schema: unknown): UnsupportedSchemaPart | undefined {
+  let definitions = 0;
+  let refs = 0;
+  const visit = (node: unknown, path: string): UnsupportedSchemaPart | undefined => {
+    if (Array.isArray(node)) {
+      for (const [index, item] of node.entries()) {
+        const problem = visit(item, `${path}[${index}]`);
+        if (problem) return problem;
+      }
+      return undefined;
+    }
+    if (!isRecord(node)) return undefined;
+    if (isRecord(node.$defs) && (definitions += Object.keys(node.$defs).length) > MAX_DEFINITIONS) {
+      return { path: join(path, "$defs"), reason: `more than ${MAX_DEFINITIONS} definitions in the schema; the grammar would take too long to build` };
+    }
+    if (typeof node.$ref === "string" && ++refs > MAX_REFS) return { path: join(path, "$ref"), reason: `more than ${MAX_REFS} $refs in the schema; the grammar would take too long to build` };
+    if (Array.isArray(node.enum) && node.enum.length > MAX_ENUM_VALUES) return { path: join(path, "enum"), reason: `more than ${MAX_ENUM_VALUES} values; the grammar would take too long to build` };
+    for (const [key, value] of Object.entries(node)) {
+      // An enum's or a const's values are not schemas.
+      if (key === "enum" || key === "const") continue;
+      const problem = visit(value, join(path, key));
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+  return visit(schema, "");
 }
 
 export type SchemaKind = keyof typeof ALLOWED_KEYWORDS;
@@ -61,7 +100,10 @@ export function enforcedKeywords(kind: SchemaKind): ReadonlySet<string> {
 /** Keywords that describe but never constrain. */
 export const ANNOTATION_KEYWORDS: ReadonlySet<string> = new Set(ANNOTATIONS);
 
-function check(schema: unknown, path: string, defsInScope: ReadonlySet<string>): UnsupportedSchemaPart | undefined {
+/** The definitions a `$ref` may name where the schema is checked, by name. */
+type Definitions = ReadonlyMap<string, unknown>;
+
+function check(schema: unknown, path: string, defsInScope: Definitions): UnsupportedSchemaPart | undefined {
   if (!isRecord(schema)) return { path, reason: "expected a schema object" };
   const kind = schemaKind(schema);
   if (typeof kind !== "string") return { path, reason: kind.reason };
@@ -74,7 +116,7 @@ function check(schema: unknown, path: string, defsInScope: ReadonlySet<string>):
   let scope = defsInScope;
   if (defs !== undefined) {
     if (!isRecord(defs)) return { path: join(path, "$defs"), reason: "expected an object of schemas" };
-    scope = new Set([...defsInScope, ...Object.keys(defs)]);
+    scope = new Map([...defsInScope, ...Object.entries(defs)]);
     for (const [name, def] of Object.entries(defs)) {
       const problem = check(def, join(path, `$defs.${name}`), scope);
       if (problem) return problem;
@@ -107,7 +149,7 @@ export function schemaKind(schema: Record<string, unknown>): SchemaKind | { reas
   return { reason: `type ${JSON.stringify(type)} is not supported; use object, array, string, number, integer, boolean or null` };
 }
 
-function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: string, defs: ReadonlySet<string>): UnsupportedSchemaPart | undefined {
+function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: string, defs: Definitions): UnsupportedSchemaPart | undefined {
   switch (kind) {
     case "ref": {
       const ref = schema.$ref;
@@ -115,7 +157,7 @@ function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: stri
       if (name === undefined || !defs.has(name)) {
         return { path: join(path, "$ref"), reason: 'expected "#/$defs/<name>" naming a definition in $defs' };
       }
-      return undefined;
+      return refCycle(name, defs) ? { path: join(path, "$ref"), reason: "its definitions only refer to each other in a circle: no value is ever described" } : undefined;
     }
     case "oneOf":
       return checkList(schema.oneOf, join(path, "oneOf"), defs);
@@ -123,6 +165,8 @@ function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: stri
       return checkList(schema.anyOf, join(path, "anyOf"), defs);
     case "const": {
       if (!isLiteral(schema.const)) return { path: join(path, "const"), reason: "expected a string, number, boolean or null" };
+      const unwritable = unwritableText(schema.const);
+      if (unwritable) return { path: join(path, "const"), reason: unwritable };
       const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
       if (types.length > 0 && !types.some((type) => hasJsonType(schema.const, type))) {
         return { path: join(path, "const"), reason: `${JSON.stringify(schema.const)} is not of type ${JSON.stringify(schema.type)}: no value fits both` };
@@ -131,8 +175,14 @@ function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: stri
     }
     case "enum": {
       const values = schema.enum;
-      if (Array.isArray(values) && values.length > 0 && values.every(isLiteral)) return undefined;
-      return { path: join(path, "enum"), reason: "expected a non-empty array of strings, numbers, booleans or null" };
+      if (!(Array.isArray(values) && values.length > 0 && values.every(isLiteral))) {
+        return { path: join(path, "enum"), reason: "expected a non-empty array of strings, numbers, booleans or null" };
+      }
+      for (const [index, value] of values.entries()) {
+        const unwritable = unwritableText(value);
+        if (unwritable) return { path: join(path, `enum[${index}]`), reason: unwritable };
+      }
+      return undefined;
     }
     case "object":
       return checkObject(schema, path, defs);
@@ -141,13 +191,24 @@ function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: stri
         const problem = check(schema.items, join(path, "items"), defs);
         if (problem) return problem;
       }
-      if (schema.prefixItems !== undefined) return checkList(schema.prefixItems, join(path, "prefixItems"), defs);
+      if (schema.prefixItems !== undefined) {
+        const problem = checkList(schema.prefixItems, join(path, "prefixItems"), defs);
+        if (problem) return problem;
+        // The generator writes every prefix item: fewer allowed than that is a schema nothing fits.
+        if (Array.isArray(schema.prefixItems) && typeof schema.maxItems === "number" && schema.maxItems < schema.prefixItems.length) {
+          return { path: join(path, "maxItems"), reason: `fewer than the ${schema.prefixItems.length} prefixItems the answer must hold` };
+        }
+      }
       return checkCounts(schema, path, ["minItems", "maxItems"]);
     }
     case "string": {
       const { format } = schema;
       if (format !== undefined && !(typeof format === "string" && STRING_FORMATS.has(format))) {
         return { path: join(path, "format"), reason: "only date-time, time and date formats can be enforced" };
+      }
+      // A format's grammar writes its own length: a bound beside it would not be kept.
+      if (format !== undefined && (schema.minLength !== undefined || schema.maxLength !== undefined)) {
+        return { path: join(path, schema.minLength !== undefined ? "minLength" : "maxLength"), reason: "cannot be enforced beside a format" };
       }
       return checkCounts(schema, path, ["minLength", "maxLength"]);
     }
@@ -156,10 +217,12 @@ function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: stri
   }
 }
 
-function checkObject(schema: Record<string, unknown>, path: string, defs: ReadonlySet<string>): UnsupportedSchemaPart | undefined {
+function checkObject(schema: Record<string, unknown>, path: string, defs: Definitions): UnsupportedSchemaPart | undefined {
   const properties = schema.properties ?? {};
   if (!isRecord(properties)) return { path: join(path, "properties"), reason: "expected an object of schemas" };
   for (const [name, property] of Object.entries(properties)) {
+    const unwritable = unwritableText(name);
+    if (unwritable) return { path: join(path, "properties"), reason: `the property name ${JSON.stringify(name)}: ${unwritable}` };
     const problem = check(property, join(path, `properties.${name}`), defs);
     if (problem) return problem;
   }
@@ -167,7 +230,7 @@ function checkObject(schema: Record<string, unknown>, path: string, defs: Readon
   // naming listed properties; a required name that is not listed would never be generated.
   const { required, additionalProperties } = schema;
   if (required !== undefined) {
-    if (!Array.isArray(required) || !required.every((name) => typeof name === "string" && name in properties)) {
+    if (!Array.isArray(required) || !required.every((name) => typeof name === "string" && Object.hasOwn(properties, name))) {
       return { path: join(path, "required"), reason: "expected names of listed properties" };
     }
   }
@@ -177,10 +240,46 @@ function checkObject(schema: Record<string, unknown>, path: string, defs: Readon
   } else if (additionalProperties !== undefined && typeof additionalProperties !== "boolean") {
     return { path: join(path, "additionalProperties"), reason: "expected a boolean or a schema" };
   }
+  // The generator writes every listed property, and others only where additionalProperties takes them.
+  const listed = Object.keys(properties).length;
+  if (typeof schema.maxProperties === "number" && schema.maxProperties < listed) {
+    return { path: join(path, "maxProperties"), reason: `fewer than the ${listed} listed properties, each of which the answer holds` };
+  }
+  const more = isRecord(additionalProperties) || additionalProperties === true;
+  if (typeof schema.minProperties === "number" && schema.minProperties > listed && !more) {
+    return { path: join(path, "minProperties"), reason: `more than the ${listed} listed properties, and no others are allowed` };
+  }
   return checkCounts(schema, path, ["minProperties", "maxProperties"]);
 }
 
-function checkList(list: unknown, path: string, defs: ReadonlySet<string>): UnsupportedSchemaPart | undefined {
+/** Whether `name`'s definition only refers on, through definitions that do the same, back to one already passed. */
+function refCycle(name: string, defs: Definitions): boolean {
+  const passed = new Set<string>();
+  let current: string | undefined = name;
+  while (current !== undefined) {
+    if (passed.has(current)) return true;
+    passed.add(current);
+    const def = defs.get(current);
+    const next: unknown = isRecord(def) && Object.keys(def).every((key) => key === "$ref" || key === "$defs" || ANNOTATIONS.includes(key)) ? def.$ref : undefined;
+    current = typeof next === "string" && next.startsWith("#/$defs/") ? next.slice("#/$defs/".length) : undefined;
+  }
+  return false;
+}
+
+/**
+ * Why the grammar cannot write `value` inside a JSON string, if it cannot: node-llama-cpp escapes
+ * tab, newline, carriage return, quote and backslash, and would write any other control character
+ * raw (not JSON), and a lone surrogate is no character at all.
+ */
+function unwritableText(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.exec(value);
+  if (control) return `holds the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}, which the grammar cannot write escaped`;
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)) return "holds a lone surrogate, which is no character";
+  return undefined;
+}
+
+function checkList(list: unknown, path: string, defs: Definitions): UnsupportedSchemaPart | undefined {
   if (!Array.isArray(list) || list.length === 0) return { path, reason: "expected a non-empty array of schemas" };
   for (const [index, item] of list.entries()) {
     const problem = check(item, `${path}[${index}]`, defs);
@@ -189,13 +288,16 @@ function checkList(list: unknown, path: string, defs: ReadonlySet<string>): Unsu
   return undefined;
 }
 
-function checkCounts(schema: Record<string, unknown>, path: string, keys: readonly string[]): UnsupportedSchemaPart | undefined {
+/** `keys`: a lower and an upper bound, each a count when set, the lower not above the upper. */
+function checkCounts(schema: Record<string, unknown>, path: string, keys: readonly [string, string]): UnsupportedSchemaPart | undefined {
   for (const key of keys) {
     const value = schema[key];
     if (value !== undefined && !(Number.isInteger(value) && typeof value === "number" && value >= 0)) {
       return { path: join(path, key), reason: "expected a non-negative integer" };
     }
   }
+  const [low, high] = keys.map((key) => schema[key]);
+  if (typeof low === "number" && typeof high === "number" && low > high) return { path: join(path, keys[0]), reason: `above ${keys[1]} (${high}): no value fits` };
   return undefined;
 }
 

@@ -52,7 +52,7 @@ export function normalizedSchema(schema: unknown): unknown {
 }
 
 class Normalizer {
-  /** Pointer (without its `#`) → the `$defs` name now holding what it points at. */
+  /** Pointer (its decoded segments) → the `$defs` name now holding what it points at. */
   private readonly hoisted = new Map<string, string>();
   private readonly pending: Array<{ name: string; target: Record<string, unknown> }> = [];
   private readonly names: Set<string>;
@@ -81,11 +81,15 @@ class Normalizer {
     if (schema === true) return { oneOf: [...ANY_JSON_VALUE] };
     if (!isRecord(schema)) return schema as Record<string, unknown>;
     // Built from entries: a key such as `__proto__` stays a key the checker sees, not a prototype.
-    const out: Record<string, unknown> = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, this.keyword(key, value)]));
+    // `#/$defs/x` names the root's definitions: nested ones are reached only by their place, which
+    // `ref` hoists to the root; left here, the generator would let them shadow the root's.
+    const own = Object.entries(schema).filter(([key]) => key !== "$defs" && key !== "definitions");
+    const out: Record<string, unknown> = Object.fromEntries(own.map(([key, value]) => [key, this.keyword(key, value)]));
     if (Array.isArray(out.items) && out.prefixItems === undefined) tupleAsPrefixItems(out);
     if (typeof out.items === "boolean") itemsAfterPrefix(out);
     if (isStringKeys(out.propertyNames)) delete out.propertyNames;
     if (typeof out.nullable === "boolean") openApiNullable(out);
+    if (typeof out.exclusiveMinimum === "boolean" || typeof out.exclusiveMaximum === "boolean") draft4ExclusiveBounds(out);
     if (Object.keys(out).every((key) => ANNOTATION_KEYWORDS.has(key))) out.oneOf = [...ANY_JSON_VALUE];
     if (Array.isArray(out.enum) && out.type !== undefined) narrowEnumToType(out);
     if (out.type === "integer") {
@@ -109,9 +113,12 @@ class Normalizer {
 
   /** `ref` as a `#/$defs/<name>` reference, hoisting what any other `#…` pointer names. */
   private ref(ref: string): string {
-    if (!ref.startsWith("#") || /^#\/\$defs\/[^/]+$/.test(ref)) return ref;
+    // A root definition named plainly, as the generator reads it; escaped names are hoisted below.
+    if (!ref.startsWith("#") || /^#\/\$defs\/[A-Za-z0-9_.-]+$/.test(ref)) return ref;
     const pointer = ref.slice(1);
-    const known = this.hoisted.get(pointer);
+    // Keyed by what the pointer names: its escaped spellings share one definition.
+    const canonical = JSON.stringify(pointer.split("/").map(decodeSegment));
+    const known = this.hoisted.get(canonical);
     if (known !== undefined) return `#/$defs/${known}`;
     if (pointer.startsWith("/definitions/")) {
       const name = decodeSegment(pointer.slice("/definitions/".length));
@@ -120,7 +127,7 @@ class Normalizer {
     const target = pointer === "" ? withoutDefs(this.root) : resolvePointer(this.root, pointer);
     if (!isRecord(target)) return ref;
     const name = this.freeName(pointer === "" ? "root" : decodeSegment(pointer.slice(pointer.lastIndexOf("/") + 1)));
-    this.hoisted.set(pointer, name);
+    this.hoisted.set(canonical, name);
     this.pending.push({ name, target });
     return `#/$defs/${name}`;
   }
@@ -168,6 +175,22 @@ function openApiNullable(schema: Record<string, unknown>): void {
     else return;
   }
   delete schema.nullable;
+}
+
+/** Draft-04's (and OpenAPI 3.0's) `exclusiveMinimum: true` beside `minimum` as today's `exclusiveMinimum: <bound>`. */
+function draft4ExclusiveBounds(schema: Record<string, unknown>): void {
+  for (const [flag, bound] of [
+    ["exclusiveMinimum", "minimum"],
+    ["exclusiveMaximum", "maximum"],
+  ] as const) {
+    if (typeof schema[flag] !== "boolean") continue;
+    if (schema[flag] === true && typeof schema[bound] === "number") {
+      schema[flag] = schema[bound];
+      delete schema[bound];
+    } else {
+      delete schema[flag];
+    }
+  }
 }
 
 /** The checked schema as node-llama-cpp's generator reads it: `anyOf` as its `oneOf` (a grammar's alternatives are anyOf). */
