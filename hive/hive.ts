@@ -30,7 +30,11 @@ import { createWorkerProvisioner } from "./provisioners/worker/worker-catalog.js
 import { type WorkerExit, WorkerExits } from "./workers/worker-exits.js";
 import { WorkerReadiness } from "./workers/worker-readiness.js";
 import { WorkerRelays } from "./workers/worker-relays.js";
+import { DisownedWorkers } from "./workers/disowned-workers.js";
 import { stopChannelWorkers } from "./workers/stop-channel-workers.js";
+
+/** The queen's refusal of a heartbeat from a worker it never started on this hive (or forgot). */
+const WORKER_NOT_ISSUED = "worker_not_issued";
 import { hiveKeyPath, WorkerSecrets } from "./workers/worker-secrets.js";
 
 /** Jobs after whose end the model catalog may have changed (a spawn downloads a missing model). */
@@ -51,6 +55,7 @@ export class Hive {
   private readonly exits: WorkerExits;
   private readonly relays: WorkerRelays;
   private readonly heartbeats: HeartbeatBatcher;
+  private readonly disowned: DisownedWorkers;
   private readonly services: HiveServices;
   private channelUrl: string | undefined;
   /** This hive's workers found running when it started (a previous hive's): they re-attach at their next heartbeat. */
@@ -140,6 +145,7 @@ export class Hive {
       }),
       log,
     };
+    this.disowned = new DisownedWorkers({ installations, channelUrl: () => this.channelUrl, graceMs: options.workerStopGraceMs, log });
     this.jobs = new JobRunner({
       send: (frame) => this.outbox.push(frame),
       services: this.services,
@@ -278,6 +284,7 @@ export class Hive {
         return;
       case "error":
         this.services.log(`queen reported: ${frame.code}: ${frame.message}`);
+        if (frame.code === WORKER_NOT_ISSUED && frame.workerId !== undefined) this.disowned.refused(frame.workerId, frame.message);
         return;
       default: {
         const unreachable: never = frame;

@@ -579,7 +579,7 @@ export class HiveSession extends DurableObject<Env> {
     if (!outcome.accepted) {
       const { code, message } = outcome.refusal;
       if (this.logBucket(ws).take()) console.warn(`hive ${hiveName}: refused a heartbeat: ${message}`);
-      this.send(ws, { type: "error", code, message });
+      this.send(ws, { type: "error", code, message, workerId: heartbeat.workerId });
       return;
     }
     // Heard again: it was only slow, not hung (a stopped one needs no stopping either).

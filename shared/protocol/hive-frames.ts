@@ -223,7 +223,8 @@ export const ResponseAckFrame = z.object({ type: z.literal("response_ack"), requ
 export const ResumeRequestFrame = z.object({ type: z.literal("resume"), requestId: RequestId, offset: z.number().int().nonnegative() });
 
 /** Sent back when a frame could not be accepted; the connection stays open. */
-export const ProtocolErrorFrame = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
+/** `workerId`: the worker a refused heartbeat spoke for, so that the hive can act on it (worker_not_issued). */
+export const ProtocolErrorFrame = z.object({ type: z.literal("error"), code: z.string(), message: z.string(), workerId: WorkerId.optional() });
 
 /**
  * The queen has recorded the job's events up to and including `seq` (or refused them for good):
