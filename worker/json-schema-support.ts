@@ -11,7 +11,22 @@ export interface UnsupportedSchemaPart {
 }
 
 const SCALAR_TYPES = new Set(["string", "number", "integer", "boolean", "null"]);
-const STRING_FORMATS = new Set(["date-time", "time", "date"]);
+/** String formats the generator enforces; relaxed-schema.ts drops others like a bound. */
+export const ENFORCED_STRING_FORMATS: ReadonlySet<string> = new Set(["date-time", "time", "date"]);
+
+/** Keywords holding one subschema: where the schema walkers (normalizer, relaxer, generator form) recurse. */
+export const SUBSCHEMA_KEYWORDS: ReadonlySet<string> = new Set(["items", "additionalProperties", "additionalItems", "not", "if", "then", "else", "contains", "propertyNames", "unevaluatedItems", "unevaluatedProperties"]);
+/** Keywords holding a map of subschemas. */
+export const SUBSCHEMA_MAP_KEYWORDS: ReadonlySet<string> = new Set(["properties", "$defs", "definitions", "patternProperties", "dependentSchemas"]);
+/** Keywords holding a list of subschemas. */
+export const SUBSCHEMA_LIST_KEYWORDS: ReadonlySet<string> = new Set(["oneOf", "anyOf", "allOf", "prefixItems"]);
+
+const DEFS_PREFIX = "#/$defs/";
+
+/** The definition name a `#/$defs/<name>` reference gives, or undefined for any other. */
+export function defsName(ref: unknown): string | undefined {
+  return typeof ref === "string" && ref.startsWith(DEFS_PREFIX) ? ref.slice(DEFS_PREFIX.length) : undefined;
+}
 /**
  * Keywords that describe but never constrain, so ignoring them keeps the output valid. OpenAPI's
  * `discriminator` names the property a oneOf's branches differ by: their own consts enforce it.
@@ -152,8 +167,7 @@ export function schemaKind(schema: Record<string, unknown>): SchemaKind | { reas
 function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: string, defs: Definitions): UnsupportedSchemaPart | undefined {
   switch (kind) {
     case "ref": {
-      const ref = schema.$ref;
-      const name = typeof ref === "string" && ref.startsWith("#/$defs/") ? ref.slice("#/$defs/".length) : undefined;
+      const name = defsName(schema.$ref);
       if (name === undefined || !defs.has(name)) {
         return { path: join(path, "$ref"), reason: 'expected "#/$defs/<name>" naming a definition in $defs' };
       }
@@ -203,7 +217,7 @@ function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: stri
     }
     case "string": {
       const { format } = schema;
-      if (format !== undefined && !(typeof format === "string" && STRING_FORMATS.has(format))) {
+      if (format !== undefined && !(typeof format === "string" && ENFORCED_STRING_FORMATS.has(format))) {
         return { path: join(path, "format"), reason: "only date-time, time and date formats can be enforced" };
       }
       // A format's grammar writes its own length: a bound beside it would not be kept.
@@ -260,8 +274,8 @@ function refCycle(name: string, defs: Definitions): boolean {
     if (passed.has(current)) return true;
     passed.add(current);
     const def = defs.get(current);
-    const next: unknown = isRecord(def) && Object.keys(def).every((key) => key === "$ref" || key === "$defs" || ANNOTATIONS.includes(key)) ? def.$ref : undefined;
-    current = typeof next === "string" && next.startsWith("#/$defs/") ? next.slice("#/$defs/".length) : undefined;
+    const onlyRefers = isRecord(def) && Object.keys(def).every((key) => key === "$ref" || key === "$defs" || ANNOTATIONS.includes(key));
+    current = onlyRefers ? defsName(def.$ref) : undefined;
   }
   return false;
 }
@@ -326,7 +340,7 @@ function isLiteral(value: unknown): boolean {
   return value === null || ["string", "number", "boolean"].includes(typeof value);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

@@ -9,18 +9,27 @@
 // Agents such as Claude Code send schemas full of such keywords on every request, and refusing
 // them would refuse the agent. A `strict` schema is not relaxed: what it says is enforced, or the
 // request is refused (tool-functions.ts, response-formats.ts).
-import { ANNOTATION_KEYWORDS, ANY_JSON_VALUE, enforcedKeywords, schemaKind } from "./json-schema-support.js";
+import {
+  ANNOTATION_KEYWORDS,
+  ANY_JSON_VALUE,
+  defsName,
+  ENFORCED_STRING_FORMATS,
+  enforcedKeywords,
+  isRecord,
+  schemaKind,
+  SUBSCHEMA_KEYWORDS,
+  SUBSCHEMA_LIST_KEYWORDS,
+  SUBSCHEMA_MAP_KEYWORDS,
+} from "./json-schema-support.js";
 import { normalizedSchema } from "./schema-normalizer.js";
 
-/** String formats the grammar enforces (json-schema-support.ts); others are dropped like a bound. */
-const ENFORCED_FORMATS = new Set(["date-time", "time", "date"]);
-/** Keywords holding one subschema, or a map or list of them. */
-const SUBSCHEMA = new Set(["items", "additionalProperties"]);
-const SUBSCHEMA_MAPS = new Set(["properties", "$defs"]);
-const SUBSCHEMA_LISTS = new Set(["prefixItems", "oneOf", "anyOf"]);
 /** What says which values a schema takes; a schema with none of them takes any JSON value. */
 const SHAPING = ["type", "const", "enum", "oneOf", "anyOf", "$ref"];
-const DEFS_REF = /^#\/\$defs\/([^/]+)$/;
+
+/** A client's schema as the grammar is to take it: normalized, and relaxed unless `strict`. */
+export function schemaAsAsked(schema: unknown, strict: boolean): unknown {
+  return strict ? normalizedSchema(schema) : relaxedSchema(schema);
+}
 
 export function relaxedSchema(schema: unknown): unknown {
   const normalized = normalizedSchema(schema);
@@ -37,11 +46,11 @@ function relax(schema: unknown, defs: Record<string, unknown>): unknown {
   const relaxed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(source)) {
     if (!enforced.has(key)) continue;
-    if (key === "format" && !(typeof value === "string" && ENFORCED_FORMATS.has(value))) continue;
+    if (key === "format" && !(typeof value === "string" && ENFORCED_STRING_FORMATS.has(value))) continue;
     if (key === "$ref" && definitionNamed(value, defs) === undefined) continue; // outside the schema: left to the model
-    if (SUBSCHEMA.has(key)) relaxed[key] = relax(value, defs);
-    else if (SUBSCHEMA_MAPS.has(key) && isRecord(value)) relaxed[key] = Object.fromEntries(Object.entries(value).map(([name, each]) => [name, relax(each, defs)]));
-    else if (SUBSCHEMA_LISTS.has(key) && Array.isArray(value)) relaxed[key] = value.map((each) => relax(each, defs));
+    if (SUBSCHEMA_KEYWORDS.has(key)) relaxed[key] = relax(value, defs);
+    else if (SUBSCHEMA_MAP_KEYWORDS.has(key) && isRecord(value)) relaxed[key] = Object.fromEntries(Object.entries(value).map(([name, each]) => [name, relax(each, defs)]));
+    else if (SUBSCHEMA_LIST_KEYWORDS.has(key) && Array.isArray(value)) relaxed[key] = value.map((each) => relax(each, defs));
     else relaxed[key] = value;
   }
   // A required name no property lists would never be generated; OpenAI's non-strict mode lets it go.
@@ -78,11 +87,7 @@ function dereferenced(member: unknown, defs: Record<string, unknown>): unknown {
 
 /** The definition a `#/$defs/<name>` reference names, if `defs` holds it. */
 function definitionNamed(ref: unknown, defs: Record<string, unknown>): Record<string, unknown> | undefined {
-  const name = typeof ref === "string" ? DEFS_REF.exec(ref)?.[1] : undefined;
-  const definition = name === undefined ? undefined : defs[name];
+  const name = defsName(ref);
+  const definition = name === undefined || !Object.hasOwn(defs, name) ? undefined : defs[name];
   return isRecord(definition) ? definition : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -6,8 +6,8 @@ import type { Llama, LlamaGrammar } from "node-llama-cpp";
 import { describeError, RbeeError } from "../shared/errors.js";
 import type { ResponseFormat } from "../shared/openai/chat-request.js";
 import { findUnsupportedSchemaPart } from "./json-schema-support.js";
-import { relaxedSchema } from "./relaxed-schema.js";
-import { asGeneratorSchema, normalizedSchema } from "./schema-normalizer.js";
+import { schemaAsAsked } from "./relaxed-schema.js";
+import { asGeneratorSchema } from "./schema-normalizer.js";
 
 /** Schemas whose grammars are kept; a client cycling through endless schemas must not grow memory forever. */
 const MAX_CACHED_GRAMMARS = 64;
@@ -32,7 +32,7 @@ export class ResponseFormats {
         // As OpenAI: a strict schema is enforced whole (or refused); otherwise it guides the output, here by its structure.
         const { schema, strict } = format.json_schema;
         if (schema === undefined) return this.anyJsonObject();
-        return this.schemaGrammar(strict === true ? normalizedSchema(schema) : relaxedSchema(schema));
+        return this.schemaGrammar(schemaAsAsked(schema, strict === true));
       }
     }
   }

@@ -20,17 +20,19 @@
 // schema) or relaxed-schema.ts to loosen (one that is not strict). `anyOf` stays, so that errors
 // name the client's keyword; asGeneratorSchema writes it as the generator's `oneOf` at the end.
 import { MAX_GRAMMAR_INTEGER } from "./grammar-numbers.js";
-import { ANNOTATION_KEYWORDS, ANY_JSON_VALUE, hasJsonType } from "./json-schema-support.js";
+import {
+  ANNOTATION_KEYWORDS,
+  ANY_JSON_VALUE,
+  hasJsonType,
+  isRecord,
+  SUBSCHEMA_KEYWORDS,
+  SUBSCHEMA_LIST_KEYWORDS,
+  SUBSCHEMA_MAP_KEYWORDS,
+} from "./json-schema-support.js";
 
 /** The most values an integer range is enumerated with; a wider range keeps its bounds (refused when strict). */
 const MAX_ENUMERATED_INTEGERS = 256;
 
-/** Keywords holding one subschema. */
-const SUBSCHEMA = new Set(["items", "additionalProperties", "additionalItems", "not", "if", "then", "else", "contains", "propertyNames", "unevaluatedItems", "unevaluatedProperties"]);
-/** Keywords holding a map of subschemas. */
-const SUBSCHEMA_MAPS = new Set(["properties", "$defs", "definitions", "patternProperties", "dependentSchemas"]);
-/** Keywords holding a list of subschemas. */
-const SUBSCHEMA_LISTS = new Set(["oneOf", "anyOf", "allOf", "prefixItems"]);
 /** Keywords that say which values a schema takes, before any `type`. */
 const BEFORE_TYPE = ["$ref", "oneOf", "anyOf", "allOf", "const", "enum"];
 
@@ -105,9 +107,9 @@ class Normalizer {
     if (key === "items" && Array.isArray(value)) return value.map((each) => this.node(each));
     // `additionalProperties: true` the generator reads as it is; boolean `items` itemsAfterPrefix rewrites.
     if ((key === "additionalProperties" || key === "items") && typeof value === "boolean") return value;
-    if (SUBSCHEMA.has(key)) return this.node(value);
-    if (SUBSCHEMA_MAPS.has(key) && isRecord(value)) return Object.fromEntries(Object.entries(value).map(([name, each]) => [name, this.node(each)]));
-    if (SUBSCHEMA_LISTS.has(key) && Array.isArray(value)) return value.map((each) => this.node(each));
+    if (SUBSCHEMA_KEYWORDS.has(key)) return this.node(value);
+    if (SUBSCHEMA_MAP_KEYWORDS.has(key) && isRecord(value)) return Object.fromEntries(Object.entries(value).map(([name, each]) => [name, this.node(each)]));
+    if (SUBSCHEMA_LIST_KEYWORDS.has(key) && Array.isArray(value)) return value.map((each) => this.node(each));
     return value;
   }
 
@@ -200,9 +202,9 @@ export function asGeneratorSchema(schema: unknown): unknown {
     Object.entries(schema).map(([key, value]) => {
       const name = key === "anyOf" && !("oneOf" in schema) ? "oneOf" : key;
       // Only where schemas sit: a property named anyOf, or an enum value holding one, is left alone.
-      if (SUBSCHEMA.has(key)) return [name, asGeneratorSchema(value)];
-      if (SUBSCHEMA_MAPS.has(key) && isRecord(value)) return [name, Object.fromEntries(Object.entries(value).map(([each, sub]) => [each, asGeneratorSchema(sub)]))];
-      if (SUBSCHEMA_LISTS.has(key) && Array.isArray(value)) return [name, value.map(asGeneratorSchema)];
+      if (SUBSCHEMA_KEYWORDS.has(key)) return [name, asGeneratorSchema(value)];
+      if (SUBSCHEMA_MAP_KEYWORDS.has(key) && isRecord(value)) return [name, Object.fromEntries(Object.entries(value).map(([each, sub]) => [each, asGeneratorSchema(sub)]))];
+      if (SUBSCHEMA_LIST_KEYWORDS.has(key) && Array.isArray(value)) return [name, value.map(asGeneratorSchema)];
       return [name, value];
     }),
   );
@@ -300,8 +302,4 @@ function withoutDefs(schema: Record<string, unknown>): Record<string, unknown> {
 
 function asRecord(value: unknown): Record<string, unknown> {
   return isRecord(value) ? value : {};
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

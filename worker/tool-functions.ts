@@ -9,8 +9,8 @@ import type { ChatModelFunctions, GbnfJsonSchema } from "node-llama-cpp";
 import { RbeeError } from "../shared/errors.js";
 import { offersTools, type ChatCompletionRequest } from "../shared/openai/chat-request.js";
 import { findUnsupportedSchemaPart } from "./json-schema-support.js";
-import { relaxedSchema } from "./relaxed-schema.js";
-import { asGeneratorSchema, normalizedSchema } from "./schema-normalizer.js";
+import { schemaAsAsked } from "./relaxed-schema.js";
+import { asGeneratorSchema } from "./schema-normalizer.js";
 
 export interface ToolFunctions {
   /** The functions offered to the model: all tools, or only the one tool_choice names. */
@@ -27,7 +27,7 @@ export function toolFunctions(request: Pick<ChatCompletionRequest, "tools" | "to
   const choice = request.tool_choice;
   const functions: Record<string, { description?: string; params?: GbnfJsonSchema }> = {};
   for (const [index, { function: definition }] of (request.tools ?? []).entries()) {
-    const parameters = definition.parameters == null ? undefined : definition.strict === true ? normalizedSchema(definition.parameters) : relaxedSchema(definition.parameters);
+    const parameters = definition.parameters == null ? undefined : schemaAsAsked(definition.parameters, definition.strict === true);
     // Every tool is checked, the one tool_choice names or not: a request is refused the same either way.
     if (parameters !== undefined) checkParameters(definition.name, parameters, `tools[${index}].function.parameters`);
     if (typeof choice === "object" && choice !== null && choice.function.name !== definition.name) continue;
