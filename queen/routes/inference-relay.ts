@@ -14,7 +14,6 @@
 // hive and worker served it (x-rbee-hive, x-rbee-worker): the layout of someone's machines is
 // internal to inference keys, the policy of client-errors/.
 import type { Context } from "hono";
-import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { parseKeepAliveMs, withoutKeepAlive } from "../../shared/openai/keep-alive.js";
 import {
@@ -31,9 +30,8 @@ import type { QueenEnv } from "../env.js";
 import { noteInference } from "../observability/inference-outcome.js";
 import { isEventStream } from "../http/event-stream.js";
 import { leasedRelay, type LeasedRelayInput, type RelayLease } from "../scheduling/leased-relay.js";
-import { HIVE_NOT_CONNECTED, type Refusal } from "../scheduling/dispatcher.js";
-import { findHive } from "../hives/hive-records.js";
 import { parseModelTarget } from "../scheduling/model-target.js";
+import { refusalError, unknownHiveRefusal } from "../scheduling/pinned-hive-refusal.js";
 import { requestDeadlineMs } from "../scheduling/request-deadline.js";
 import { resumeAnswer } from "../scheduling/resume-answer.js";
 import { serverTiming } from "../scheduling/server-timing.js";
@@ -89,11 +87,7 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
   const admin = c.var.apiKey.scopes.includes("admin");
   const result = await leasedRelay(relay);
   if (!result.ok) {
-    const { status, code, message, retryAfterSeconds } = await unknownHiveRefusal(c.env.DB, relay.lease.hive, result.refusal);
-    const refused = new RbeeError(status, code, message, {
-      ...(code === "model_not_found" || code === "hive_not_found" ? { param: "model" } : {}),
-      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-    }).toResponse();
+    const refused = refusalError(await unknownHiveRefusal(c.env.DB, relay.lease.hive, result.refusal)).toResponse();
     return withHeaders(refused, { ...headers, [SERVER_TIMING_HEADER]: serverTiming({ ...result.timing, relayMs: 0 }) });
   }
   noteInference(c, { model, hive: result.hiveName, worker: result.workerId });
@@ -156,16 +150,6 @@ function holdingLeases(stream: Response, leases: RelayLease[]): Response {
     },
   });
   return new Response(body, stream);
-}
-
-/**
- * `refusal`, or a 404 when it is for `model@hive` naming a hive that is not connected and not
- * registered either: that one will never come, so the client is told not to retry. Asked of D1
- * only on this refusal, never on the way of a request that is placed.
- */
-async function unknownHiveRefusal(db: D1Database, hive: string | undefined, refusal: Refusal): Promise<Refusal> {
-  if (refusal.code !== HIVE_NOT_CONNECTED || hive === undefined || (await findHive(db, hive)) !== undefined) return refusal;
-  return { ok: false, status: 404, code: "hive_not_found", message: `No hive named '${hive}' is registered: model@hive pins the hive named after the last '@'.` };
 }
 
 /** The lease's `keepAliveMs` from the request's `keep_alive` (chat and completions; embeddings have none). */

@@ -10,10 +10,10 @@ import { RbeeError } from "../../shared/errors.js";
 import { aliasTable } from "../aliases/model-aliases.js";
 import { ANTHROPIC_VERSION_HEADER, anthropicModel, anthropicModelList } from "../dialects/anthropic/models.js";
 import type { QueenEnv } from "../env.js";
-import { findHive } from "../hives/hive-records.js";
 import { registryStub } from "../registry/stub.js";
 import type { ModelStateView } from "../scheduling/model-catalog-view.js";
 import { parseModelTarget } from "../scheduling/model-target.js";
+import { absentHiveRefusal, refusalError } from "../scheduling/pinned-hive-refusal.js";
 
 function toOpenAiModel(model: ModelStateView) {
   return {
@@ -76,14 +76,6 @@ async function pinnedEntry(env: QueenEnv["Bindings"], id: string, target: { mode
   const onHive = anywhere.hives.includes(target.hive) ? (await registryStub(env).modelStates(target.hive)).find((candidate) => candidate.id === target.model) : undefined;
   if (onHive) return { ...toOpenAiModel(onHive), id };
   // As a pinned request is refused: a hive that is away, or was never registered, says so.
-  if (!(await registryStub(env).fleet()).onlineHives.includes(target.hive)) {
-    if ((await findHive(env.DB, target.hive)) === undefined) {
-      throw new RbeeError(404, "hive_not_found", `No hive named '${target.hive}' is registered: model@hive pins the hive named after the last '@'.`, { param: "model" });
-    }
-    throw new RbeeError(503, "hive_not_connected", `No hive named '${target.hive}' is connected (model@hive pins the hive named after the last '@').`, { retryAfterSeconds: HIVE_AWAY_RETRY_AFTER_SECONDS });
-  }
+  if (!(await registryStub(env).fleet()).onlineHives.includes(target.hive)) throw refusalError(await absentHiveRefusal(env.DB, target.hive));
   throw new RbeeError(404, "model_not_found", `The model '${target.model}' is not on hive '${target.hive}': it is on ${anywhere.hives.map((hive) => `'${hive}'`).join(", ")}.`, { param: "model" });
 }
-
-/** As the queen's refusal of a request pinned to a hive that is away. */
-const HIVE_AWAY_RETRY_AFTER_SECONDS = 2;

@@ -200,15 +200,7 @@ export class Dispatcher {
    * hive_not_connected as a new one would be, rather than wait for a worker there until their deadline.
    */
   hiveOffline(hiveName: string): void {
-    for (const model of this.queues.keys()) {
-      const pinned = (this.queues.get(model)?.all() ?? []).filter((entry) => entry.request.hive === hiveName);
-      for (const entry of pinned) {
-        const ahead = this.refusalOrWait(entry.request);
-        if (!ahead.refusal) continue;
-        this.forgetWaiting(entry);
-        entry.resolve(ahead.refusal);
-      }
-    }
+    for (const queue of this.queues.values()) this.refuseWhereRefused(queue.all().filter((entry) => entry.request.hive === hiveName));
   }
 
   /** Requests waiting for `model` now (all models when omitted). */
@@ -287,7 +279,7 @@ export class Dispatcher {
     if (onHive.some((worker) => worker.state === "loading")) return { spawnWait: true };
     if (hive !== undefined && !this.options.source.isHiveOnline(hive)) {
       // The route tells an unknown hive (404) from one that is registered but away (routes/inference-relay.ts).
-      return { refusal: refusal(503, HIVE_NOT_CONNECTED, `No hive named '${hive}' is connected (model@hive pins the hive named after the last '@').`, NO_WORKER_RETRY_AFTER_SECONDS) };
+      return { refusal: hiveNotConnected(hive) };
     }
     // A request that lost its worker (failover) may have a new one spawned for it, like any other;
     // a pinned one, on its hive.
@@ -312,7 +304,12 @@ export class Dispatcher {
 
   /** Refuses the waiting requests of `model` that no worker can serve now and none will. */
   private refuseStranded(model: string): void {
-    for (const entry of this.queues.get(model)?.all() ?? []) {
+    this.refuseWhereRefused(this.queues.get(model)?.all() ?? []);
+  }
+
+  /** Answers each of `entries` that a new request would be refused for now, with that refusal. */
+  private refuseWhereRefused(entries: readonly Waiting[]): void {
+    for (const entry of entries) {
       const ahead = this.refusalOrWait(entry.request);
       if (!ahead.refusal) continue;
       this.forgetWaiting(entry);
@@ -414,6 +411,11 @@ const GONE_WORDS: Readonly<Record<string, string>> = {
 const NO_WORKER_RETRY_AFTER_SECONDS = 2;
 
 /** The refusal for a model nothing serves or loads and nothing is spawning, saying `why`. */
+/** A request pinned to `hive` (`model@hive`), which is not connected now. */
+export function hiveNotConnected(hive: string): Refusal {
+  return refusal(503, HIVE_NOT_CONNECTED, `No hive named '${hive}' is connected (model@hive pins the hive named after the last '@').`, NO_WORKER_RETRY_AFTER_SECONDS);
+}
+
 export function noWorkerRefusal(why: string): Refusal {
   return refusal(503, "no_worker_available", why, NO_WORKER_RETRY_AFTER_SECONDS);
 }
