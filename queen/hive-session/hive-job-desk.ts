@@ -10,6 +10,7 @@ import { jobSessionStub } from "../jobs/stub.js";
 import type { HiveJobs } from "./hive-jobs.js";
 import { RecentIds } from "./recent-ids.js";
 import { TaskChain } from "./task-chain.js";
+import { JOB_LOST } from "../jobs/job-lost.js";
 
 export type SendFrame = (ws: WebSocket, frame: QueenToHiveFrame) => void;
 
@@ -50,7 +51,7 @@ export class HiveJobDesk {
         console.warn(`hive ${hiveName}: came back without job ${jobId}; ending it`);
         await this.end(jobId, {
           type: "error",
-          code: "job_lost",
+          code: JOB_LOST,
           message: `hive '${hiveName}' no longer runs this job (it restarted, or never received it); submit the job again`,
         });
       }

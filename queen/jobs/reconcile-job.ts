@@ -6,6 +6,7 @@ import type { JobRecord } from "../db/schema.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
 import { findJob, isFinished, markEnded } from "./job-records.js";
 import { jobSessionStub } from "./stub.js";
+import { JOB_LOST } from "./job-lost.js";
 
 /** A job still `queued` after this long was lost between D1 and its hive (ms). */
 const QUEUED_LIMIT_MS = 60_000;
@@ -34,7 +35,7 @@ async function lostBecause(env: Env, record: JobRecord): Promise<{ code: string;
     };
   }
   if (liveness === "untracked" && record.status === "running") {
-    return { code: "job_lost", message: `hive '${record.hiveName}' no longer runs this job; submit the job again` };
+    return { code: JOB_LOST, message: `hive '${record.hiveName}' no longer runs this job; submit the job again` };
   }
   if (record.status === "queued" && Date.now() - record.createdAt.getTime() > QUEUED_LIMIT_MS) {
     return { code: "job_not_started", message: "the job was never handed to its hive (the queen restarted?); submit it again" };

@@ -8,6 +8,7 @@ import { jobs } from "../db/schema.js";
 import { markEnded } from "../jobs/job-records.js";
 import { JOB_IDLE_CHECK_MS } from "../jobs/job-session.js";
 import { jobSessionStub } from "../jobs/stub.js";
+import { JOB_LOST } from "../jobs/job-lost.js";
 
 /** Jobs looked at per run; more wait for the next day. */
 const MAX_JOBS_PER_RUN = 500;
@@ -31,7 +32,7 @@ export async function expireUnfinishedJobs(env: Env, nowMs: number): Promise<Exp
     lost += 1;
     await markEnded(env.DB, id, {
       type: "error",
-      code: "job_lost",
+      code: JOB_LOST,
       message: "the queen holds no events for this job and nothing can end it any more; submit it again",
     });
   }

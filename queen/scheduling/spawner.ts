@@ -15,10 +15,9 @@ import type { HiveFacts } from "./hive-facts.js";
 import type { HeadroomRule } from "./memory-figures.js";
 import type { ModelPolicy } from "./model-policy.js";
 import { planSpawn, type SpawnPlan, type SpawnRefusal } from "./spawn-planner.js";
+import { JOB_LOST } from "../jobs/job-lost.js";
 import type { JobEnd, SpawnerJobs } from "./spawner-jobs.js";
 
-/** The end of a job its hive no longer runs (hive-job-desk.ts): it was away, or restarted. */
-const JOB_LOST = "job_lost";
 import type { SwapRules, WorkerActivity } from "./swap-policy.js";
 
 /** What the spawner reads of the scheduler's state each time it plans. */
