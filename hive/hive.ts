@@ -6,7 +6,7 @@ import path from "node:path";
 import type { LogFn } from "../shared/log/json-log.js";
 import { describeError } from "../shared/errors.js";
 import type { HiveDevices } from "../shared/protocol/hive-devices.js";
-import { MAX_HELLO_WORKERS, type QueenToHiveFrame } from "../shared/protocol/hive-frames.js";
+import { MAX_HELLO_WORKERS, type QueenToHiveFrame, WORKER_NOT_ISSUED } from "../shared/protocol/hive-frames.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
 import { cutToLength, MAX_MESSAGE_CHARS } from "../shared/protocol/text-limits.js";
 import { isTerminal } from "../shared/protocol/job-event.js";
@@ -32,9 +32,6 @@ import { WorkerReadiness } from "./workers/worker-readiness.js";
 import { WorkerRelays } from "./workers/worker-relays.js";
 import { DisownedWorkers } from "./workers/disowned-workers.js";
 import { stopChannelWorkers } from "./workers/stop-channel-workers.js";
-
-/** The queen's refusal of a heartbeat from a worker it never started on this hive (or forgot). */
-const WORKER_NOT_ISSUED = "worker_not_issued";
 import { hiveKeyPath, WorkerSecrets } from "./workers/worker-secrets.js";
 
 /** Jobs after whose end the model catalog may have changed (a spawn downloads a missing model). */

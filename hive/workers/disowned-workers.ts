@@ -5,8 +5,8 @@
 // its place. Refused REFUSALS_BEFORE_STOP times within REFUSAL_WINDOW_MS (not one refusal, which a
 // race with a spawn's job could cause), it is stopped, and the log says why, once.
 import { describeError } from "../../shared/errors.js";
-import { stopProcess } from "../processes/stop-process.js";
-import { findWorkerProcesses, type WorkerInstallations } from "../processes/worker-process-check.js";
+import type { WorkerInstallations } from "../processes/worker-process-check.js";
+import { stopChannelWorkers } from "./stop-channel-workers.js";
 
 const REFUSALS_BEFORE_STOP = 3;
 const REFUSAL_WINDOW_MS = 60_000;
@@ -41,14 +41,12 @@ export class DisownedWorkers {
   }
 
   private async stop(workerId: string, why: string): Promise<void> {
-    const { log } = this.options;
+    const { log, installations, graceMs } = this.options;
+    const channelUrl = this.options.channelUrl();
+    if (channelUrl === undefined) return;
+    const announce = ({ pid }: { pid: number }) => log(`the queen refuses worker ${workerId} (${why}): stopping it (pid ${pid}), so that it holds no memory for nothing`);
     try {
-      const channelUrl = this.options.channelUrl();
-      const own = (await findWorkerProcesses(this.options.installations)).find((worker) => worker.workerId === workerId && worker.hiveChannel === channelUrl);
-      if (!own) return;
-      log(`the queen refuses worker ${workerId} (${why}): stopping it (pid ${own.pid}), so that it holds no memory for nothing`);
-      const outcome = await stopProcess(own.pid, this.options.graceMs, new AbortController().signal, () => {});
-      log(`stopped worker ${workerId}${outcome.forced ? " with SIGKILL" : ""}`);
+      await stopChannelWorkers(channelUrl, installations, graceMs, log, { workerId, announce });
     } catch (error) {
       log(`could not stop worker ${workerId}, which the queen refuses: ${describeError(error)}`);
     }

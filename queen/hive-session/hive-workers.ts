@@ -5,6 +5,7 @@
 // in memory only (no storage write per heartbeat); three silent intervals and it is gone. What the
 // Registry must hear of is decided here too: see worker-changes.ts.
 import { z } from "zod";
+import { WORKER_NOT_ISSUED } from "../../shared/protocol/hive-frames.js";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import type { WorkerReport } from "../registry/worker-report.js";
 import { deleteKeys } from "./delete-keys.js";
@@ -52,7 +53,7 @@ export interface ForgottenWorker {
   lastHeardMs?: number;
 }
 
-export type Refusal = { code: "worker_not_issued" | "worker_model_mismatch" | "too_many_workers"; message: string };
+export type Refusal = { code: typeof WORKER_NOT_ISSUED | "worker_model_mismatch" | "too_many_workers"; message: string };
 
 /** What became of a heartbeat: refused, or accepted with what the Registry must now be told. */
 export type HeardOutcome =
@@ -127,7 +128,7 @@ export class HiveWorkers {
     const { workerId } = heartbeat;
     const issued = this.issued.get(workerId);
     if (!issued) {
-      return { accepted: false, refusal: { code: "worker_not_issued", message: `the queen never started worker ${workerId} on this hive; only workers of its worker_spawn jobs may heartbeat` } };
+      return { accepted: false, refusal: { code: WORKER_NOT_ISSUED, message: `the queen never started worker ${workerId} on this hive; only workers of its worker_spawn jobs may heartbeat` } };
     }
     if (issued.model !== heartbeat.model) {
       const message = `worker ${workerId} was started for model '${issued.model}', not '${heartbeat.model}'`;

@@ -223,7 +223,13 @@ export const ResponseAckFrame = z.object({ type: z.literal("response_ack"), requ
 export const ResumeRequestFrame = z.object({ type: z.literal("resume"), requestId: RequestId, offset: z.number().int().nonnegative() });
 
 /** Sent back when a frame could not be accepted; the connection stays open. */
-/** `workerId`: the worker a refused heartbeat spoke for, so that the hive can act on it (worker_not_issued). */
+/**
+ * The `error` code of a heartbeat from a worker the queen never started on this hive (or forgot
+ * while the hive was away): the hive stops such a worker (hive/workers/disowned-workers.ts).
+ */
+export const WORKER_NOT_ISSUED = "worker_not_issued";
+
+/** `workerId`: the worker a refused heartbeat spoke for, so that the hive can act on it (WORKER_NOT_ISSUED). */
 export const ProtocolErrorFrame = z.object({ type: z.literal("error"), code: z.string(), message: z.string(), workerId: WorkerId.optional() });
 
 /**
