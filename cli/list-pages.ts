@@ -4,9 +4,10 @@
 import { z } from "zod";
 import { CliError, EXIT } from "./cli-error.js";
 import type { QueenApi } from "./queen-api.js";
+import { listOf } from "./queen-views.js";
 
 function pageOf<T extends z.ZodType>(item: T) {
-  return z.looseObject({ data: z.array(item), has_more: z.boolean().optional(), next_after: z.string().nullish() });
+  return listOf(item).extend({ has_more: z.boolean().optional(), next_after: z.string().nullish() });
 }
 
 export interface ListOptions {

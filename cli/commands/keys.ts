@@ -2,13 +2,12 @@
 import type { Command } from "commander";
 import type { z } from "zod";
 import type { CliContext } from "../context.js";
+import { Scope } from "../../shared/key-scopes.js";
 import { choiceListOption, positiveIntegerOption } from "../flag-values.js";
 import { listAll } from "../list-pages.js";
 import { printJson, printListing } from "../output.js";
 import { CreatedKey, KeyView } from "../queen-views.js";
 
-/** The scopes a key may hold (queen/auth/authenticated-key.ts). */
-const SCOPES = ["inference", "admin", "metrics"] as const;
 
 function keyRow(key: z.infer<typeof KeyView>) {
   return {
@@ -29,7 +28,7 @@ export function registerKeys(program: Command, context: CliContext): void {
     .command("create")
     .description("create an API key; it is printed once and only its hash is kept")
     .option("--name <name>", "what the key is for", "rbee-cli")
-    .addOption(choiceListOption("--scopes <scopes>", `comma-separated: ${SCOPES.join(", ")}`, SCOPES).default(["inference"], "inference"))
+    .addOption(choiceListOption("--scopes <scopes>", `comma-separated: ${Scope.options.join(", ")}`, Scope.options).default(["inference"], "inference"))
     .addOption(positiveIntegerOption("--expires-in-days <days>", "it stops working after this many days (default: never)"))
     .option("--json", "print JSON")
     .action(async (options: { name: string; scopes: string[]; expiresInDays?: number; json?: boolean }) => {

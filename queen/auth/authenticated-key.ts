@@ -2,14 +2,11 @@
 // call, and its id is what usage is counted under.
 import { z } from "zod";
 import { idPattern } from "../../shared/ids.js";
+import { Scope } from "../../shared/key-scopes.js";
 import type { KeyLimits } from "../limits/key-limits.js";
 
-/**
- * `inference`: the OpenAI endpoints. `admin`: everything else under /v1 (keys, hives, workers,
- * usage…) and GET /metrics. `metrics`: GET /metrics only, for a Prometheus scraper.
- */
-export const Scope = z.enum(["inference", "admin", "metrics"]);
-export type Scope = z.infer<typeof Scope>;
+// The scopes are shared with the CLI (shared/key-scopes.ts).
+export { Scope };
 
 /** Usage of the bootstrap key (the RBEE_ADMIN_KEY secret) is counted under this id. */
 export const BOOTSTRAP_KEY_ID = "admin";
