@@ -232,6 +232,8 @@ describe("the queue in the queen", () => {
     expect(await errorOf(answered)).toMatchObject({ code: "worker_timeout", message: expect.stringContaining("X-Request-Timeout") });
     expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: request.requestId });
     // The request ran out of time, which says nothing against its worker: it is not passed over.
+    // Its lease is given back as the answer ends, a moment after the client has it.
+    await eventually(async () => (await registryStub(env).schedulingOf(request.workerId)).leases === 0);
     expect(await registryStub(env).schedulingOf(request.workerId)).toEqual({ leases: 0, cooling: false });
   }, 15_000);
 
