@@ -62,6 +62,6 @@ describe("the schema checker", () => {
   });
 
   it("reads draft-04's boolean exclusiveMinimum and exclusiveMaximum, as OpenAPI 3.0 tools write them", () => {
-    expect(normalizedSchema({ type: "integer", minimum: 0, maximum: 3, exclusiveMinimum: true, exclusiveMaximum: false })).toEqual({ type: "integer", enum: [1, 2, 3] });
+    expect(normalizedSchema({ type: "integer", minimum: 0, maximum: 3, exclusiveMinimum: true, exclusiveMaximum: false })).toEqual({ type: "integer", maximum: 3, exclusiveMinimum: 0 });
   });
 });

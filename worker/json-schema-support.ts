@@ -1,8 +1,11 @@
-// Checks that a client's JSON Schema uses only what node-llama-cpp's grammar generator enforces.
-// The generator silently drops what it does not know (`pattern`, `anyOf`, `minimum`…) or turns it
+// Checks that a client's JSON Schema uses only what the worker's grammars enforce: node-llama-cpp's
+// generator, and the worker's own rules for bounds, patterns and formats (scalar-grammar.ts). The
+// generator silently drops what it does not know (`anyOf`, `uniqueItems`, `not`…) or turns it
 // into "any JSON", so without this check a response could parse yet not match the schema the
 // client sent. The response-format and tool code call it before building a grammar, on a schema
 // normalized first (schema-normalizer.ts) and, unless it is strict, relaxed (relaxed-schema.ts).
+import { GRAMMAR_FORMATS } from "./grammar-formats.js";
+import { scalarGrammar } from "./scalar-grammar.js";
 
 export interface UnsupportedSchemaPart {
   /** Where in the schema, e.g. `properties.age.minimum`; empty for the root. */
@@ -11,8 +14,8 @@ export interface UnsupportedSchemaPart {
 }
 
 const SCALAR_TYPES = new Set(["string", "number", "integer", "boolean", "null"]);
-/** String formats the generator enforces; relaxed-schema.ts drops others like a bound. */
-export const ENFORCED_STRING_FORMATS: ReadonlySet<string> = new Set(["date-time", "time", "date"]);
+/** String formats the grammars enforce (the generator's own and grammar-formats.ts's); relaxed-schema.ts drops others like a bound. */
+export const ENFORCED_STRING_FORMATS: ReadonlySet<string> = new Set(["date-time", "time", "date", ...GRAMMAR_FORMATS]);
 
 /** Keywords holding one subschema: where the schema walkers (normalizer, relaxer, generator form) recurse. */
 export const SUBSCHEMA_KEYWORDS: ReadonlySet<string> = new Set(["items", "additionalProperties", "additionalItems", "not", "if", "then", "else", "contains", "propertyNames", "unevaluatedItems", "unevaluatedProperties"]);
@@ -57,7 +60,8 @@ const ALLOWED_KEYWORDS = {
   enum: ["enum", "type"],
   object: ["type", "properties", "required", "additionalProperties", "minProperties", "maxProperties", "$defs"],
   array: ["type", "items", "prefixItems", "minItems", "maxItems", "$defs"],
-  string: ["type", "minLength", "maxLength", "format"],
+  string: ["type", "minLength", "maxLength", "format", "pattern"],
+  number: ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
   scalar: ["type"],
 } as const;
 
@@ -152,6 +156,7 @@ export function schemaKind(schema: Record<string, unknown>): SchemaKind | { reas
   if (type === "object") return "object";
   if (type === "array") return "array";
   if (type === "string") return "string";
+  if (type === "number" || type === "integer") return "number";
   if (typeof type === "string" && SCALAR_TYPES.has(type)) return "scalar";
   if (Array.isArray(type) && type.length > 0 && type.every((item) => typeof item === "string" && SCALAR_TYPES.has(item))) {
     return "scalar";
@@ -217,18 +222,29 @@ function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: stri
     }
     case "string": {
       const { format } = schema;
-      if (format !== undefined && !(typeof format === "string" && ENFORCED_STRING_FORMATS.has(format))) {
-        return { path: join(path, "format"), reason: "only date-time, time and date formats can be enforced" };
+      // Beside a pattern, the pattern is what is enforced (scalar-grammar.ts): any format it describes is taken.
+      if (schema.pattern === undefined && format !== undefined) {
+        if (!(typeof format === "string" && ENFORCED_STRING_FORMATS.has(format))) {
+          return { path: join(path, "format"), reason: `only the formats ${[...ENFORCED_STRING_FORMATS].join(", ")} can be enforced` };
+        }
+        // A format's grammar writes its own length: a bound beside it would not be kept.
+        if (schema.minLength !== undefined || schema.maxLength !== undefined) {
+          return { path: join(path, schema.minLength !== undefined ? "minLength" : "maxLength"), reason: "cannot be enforced beside a format" };
+        }
       }
-      // A format's grammar writes its own length: a bound beside it would not be kept.
-      if (format !== undefined && (schema.minLength !== undefined || schema.maxLength !== undefined)) {
-        return { path: join(path, schema.minLength !== undefined ? "minLength" : "maxLength"), reason: "cannot be enforced beside a format" };
-      }
-      return checkCounts(schema, path, ["minLength", "maxLength"]);
+      return checkCounts(schema, path, ["minLength", "maxLength"]) ?? scalarProblem(schema, path);
     }
+    case "number":
+      return scalarProblem(schema, path);
     case "scalar":
       return undefined;
   }
+}
+
+/** Why the worker's own grammar cannot enforce a string's or a number's constraints, if it cannot. */
+function scalarProblem(schema: Record<string, unknown>, path: string): UnsupportedSchemaPart | undefined {
+  const grammar = scalarGrammar(schema);
+  return grammar !== undefined && "problem" in grammar ? { path: join(path, grammar.keyword), reason: grammar.problem } : undefined;
 }
 
 function checkObject(schema: Record<string, unknown>, path: string, defs: Definitions): UnsupportedSchemaPart | undefined {

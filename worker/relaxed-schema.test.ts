@@ -1,11 +1,11 @@
-// A schema that is not strict loses only what the grammar cannot enforce: what is left keeps its
-// structure and is all within what the grammar enforces.
+// A schema that is not strict loses only what the grammars cannot enforce: what is left keeps its
+// structure and is all within what the grammars enforce.
 import { describe, expect, it } from "vitest";
 import { findUnsupportedSchemaPart } from "./json-schema-support.js";
 import { relaxedSchema } from "./relaxed-schema.js";
 
 describe("relaxed tool schemas", () => {
-  it("drops value bounds and keeps types, properties, required and enums", () => {
+  it("drops what no grammar enforces and keeps types, properties, required, enums and the bounds a grammar writes", () => {
     const schema = {
       $schema: "https://json-schema.org/draft/2020-12/schema",
       type: "object",
@@ -22,8 +22,9 @@ describe("relaxed tool schemas", () => {
       $schema: schema.$schema,
       type: "object",
       properties: {
-        path: { type: "string", maxLength: 4096 },
-        offset: { type: "integer" },
+        // A pattern and a length cannot both be written: the pattern, which shapes more, is kept.
+        path: { type: "string", pattern: "^/", format: "uri" },
+        offset: { type: "integer", minimum: 0 },
         mode: { type: "string", enum: ["r", "w"] },
         tags: { type: "array", items: { type: "string" } },
       },
@@ -42,7 +43,7 @@ describe("relaxed tool schemas", () => {
       },
     };
     const relaxed = relaxedSchema(schema) as { properties: Record<string, Record<string, unknown>> };
-    expect(relaxed.properties.either).toEqual({ anyOf: [{ type: "string" }, { type: "number" }] });
+    expect(relaxed.properties.either).toEqual({ anyOf: [{ type: "string" }, { type: "number", minimum: 1 }] });
     expect(relaxed.properties.args?.description).toBe("any JSON value");
     expect(relaxed.properties.args?.oneOf).toHaveLength(6);
     expect(relaxed.properties.meta?.propertyNames).toBeUndefined();
@@ -66,7 +67,7 @@ describe("relaxed tool schemas", () => {
     };
     const relaxed = relaxedSchema(schema) as { properties: Record<string, unknown>; required: string[] };
     expect(findUnsupportedSchemaPart(relaxed)).toBeUndefined();
-    expect(relaxed.properties.item).toEqual({ type: "object", properties: { id: { type: "string" }, count: { type: "integer" } }, required: ["id", "count"] });
+    expect(relaxed.properties.item).toEqual({ type: "object", properties: { id: { type: "string" }, count: { type: "integer", minimum: 1 } }, required: ["id", "count"] });
     expect((relaxed.properties.either as { oneOf: unknown[] }).oneOf).toHaveLength(6); // any JSON: a bound on strings is not a merge of objects
     expect(relaxed.properties.other).toEqual({ type: "string" });
     expect((relaxed.properties.remote as { oneOf: unknown[] }).oneOf).toHaveLength(6);

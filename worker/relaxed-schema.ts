@@ -1,11 +1,12 @@
 // A schema that is not `strict` (a tool's parameters, a json_schema response format), made into
 // one the grammar can enforce: normalized first (schema-normalizer.ts), then every keyword the
-// generator cannot enforce is dropped (json-schema-support.ts says which), so the output keeps the
-// schema's structure (types, properties, required, enums, unions) and the bounds are left to the
-// model, as hosted APIs leave them without strict mode. Dropping an assertion only ever lets more
-// values through: `minimum`, `pattern`, `uniqueItems`, a format the grammar does not know, `not`,
-// `if`/`then`, `dependentRequired`, a `$ref` outside the schema; a schema left with nothing that
-// shapes it takes any JSON value. `allOf` of objects becomes one object with all their properties.
+// grammars cannot enforce is dropped (json-schema-support.ts says which), so the output keeps the
+// schema's structure (types, properties, required, enums, unions) and whatever bounds, patterns
+// and formats the grammars can write, and leaves the rest to the model, as hosted APIs leave all
+// of it without strict mode. Dropping an assertion only ever lets more values through:
+// `multipleOf`, a `pattern` with a lookahead, `uniqueItems`, a format the grammar does not know,
+// `not`, `if`/`then`, `dependentRequired`, a `$ref` outside the schema; a schema left with nothing
+// that shapes it takes any JSON value. `allOf` of objects becomes one object with all their properties.
 // Agents such as Claude Code send schemas full of such keywords on every request, and refusing
 // them would refuse the agent. A `strict` schema is not relaxed: what it says is enforced, or the
 // request is refused (tool-functions.ts, response-formats.ts).
@@ -21,6 +22,7 @@ import {
   SUBSCHEMA_LIST_KEYWORDS,
   SUBSCHEMA_MAP_KEYWORDS,
 } from "./json-schema-support.js";
+import { scalarGrammar } from "./scalar-grammar.js";
 import { normalizedSchema } from "./schema-normalizer.js";
 
 /** What says which values a schema takes; a schema with none of them takes any JSON value. */
@@ -53,6 +55,8 @@ function relax(schema: unknown, defs: Record<string, unknown>): unknown {
     else if (SUBSCHEMA_LIST_KEYWORDS.has(key) && Array.isArray(value)) relaxed[key] = value.map((each) => relax(each, defs));
     else relaxed[key] = value;
   }
+  // A pattern with a lookahead, bounds nothing meets: what the worker's grammar cannot write is left to the model.
+  for (let scalar = scalarGrammar(relaxed); scalar !== undefined && "problem" in scalar; scalar = scalarGrammar(relaxed)) delete relaxed[scalar.keyword];
   // A required name no property lists would never be generated; OpenAI's non-strict mode lets it go.
   if (Array.isArray(relaxed.required)) {
     const listed = isRecord(relaxed.properties) ? relaxed.properties : {};

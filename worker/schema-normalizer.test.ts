@@ -29,13 +29,21 @@ describe("normalized schemas", () => {
     expect(normalizedSchema({ type: "number", minimum: -9007199254740991 })).toEqual({ type: "number", minimum: -9007199254740991 });
   });
 
-  it("enumerates an integer between two near bounds, which the grammar enforces as an enum", () => {
-    expect(normalizedSchema({ type: "integer", minimum: 1, maximum: 5 })).toEqual({ type: "integer", enum: [1, 2, 3, 4, 5] });
+  it("enumerates an integer range with a step, which the grammar enforces as an enum; bounds alone have their own grammar", () => {
     expect(normalizedSchema({ type: "integer", exclusiveMinimum: 0, exclusiveMaximum: 100, multipleOf: 25 })).toEqual({ type: "integer", enum: [25, 50, 75] });
-    // Too many values, or one bound only: the bounds stay, for the checker to refuse when strict.
-    expect(normalizedSchema({ type: "integer", minimum: 0, maximum: 1000 })).toEqual({ type: "integer", minimum: 0, maximum: 1000 });
+    expect(normalizedSchema({ type: "integer", minimum: 1, maximum: 5 })).toEqual({ type: "integer", minimum: 1, maximum: 5 });
     expect(normalizedSchema({ type: "integer", minimum: 0 })).toEqual({ type: "integer", minimum: 0 });
     expect(findUnsupportedSchemaPart(normalizedSchema({ type: "object", properties: { stars: { type: "integer", minimum: 1, maximum: 5 } } }))).toBeUndefined();
+    // Too many values: the step stays, for the checker to refuse when strict.
+    const wide = { type: "integer", minimum: 0, maximum: 10000, multipleOf: 2 };
+    expect(normalizedSchema(wide)).toEqual(wide);
+    expect(findUnsupportedSchemaPart(normalizedSchema(wide))).toMatchObject({ path: "multipleOf" });
+  });
+
+  it("splits a type list beside one type's keywords into branches, each with its own", () => {
+    expect(normalizedSchema({ type: ["integer", "null"], minimum: 0, description: "age" })).toEqual({ description: "age", oneOf: [{ type: "integer", minimum: 0 }, { type: "null" }] });
+    expect(normalizedSchema({ type: ["string", "integer"], pattern: "^a", maximum: 1e20 })).toEqual({ oneOf: [{ type: "string", pattern: "^a" }, { type: "integer" }] });
+    expect(findUnsupportedSchemaPart(normalizedSchema({ type: ["string", "null"], format: "email" }))).toBeUndefined();
   });
 
   it("gives a pointer into the schema (its root included) a definition of what it points at", () => {
@@ -101,8 +109,8 @@ describe("normalized schemas", () => {
 
   it("leaves what it cannot rewrite exactly for the checker to refuse", () => {
     for (const [schema, path] of [
-      [{ type: "integer", minimum: 3 }, "minimum"],
-      [{ type: "string", pattern: "^a" }, "pattern"],
+      [{ type: "integer", minimum: 3, multipleOf: 7 }, "multipleOf"],
+      [{ type: "string", pattern: "^(?=a)" }, "pattern"],
       [{ allOf: [{ type: "string" }] }, ""],
       [{ $defs: [], type: "string" }, "$defs"],
     ] as const) {

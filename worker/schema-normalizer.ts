@@ -12,19 +12,22 @@
 // - a schema that constrains nothing (`{}`, `true`: pydantic's Any, zod's unknown) → any JSON
 //   value, spelled out; `propertyNames: {type: "string"}` (zod's records), which every key meets,
 //   → dropped; OpenAPI's `nullable: true` → `null` among the types;
-// - `type: [..., "object" | "array", ...]` → one `oneOf` branch per type, each with its keywords;
+// - `type: [...]` naming an object or an array type, or beside keywords of one type (`minimum`,
+//   `pattern`…) → one `oneOf` branch per type, each with its keywords;
 // - integer bounds the grammar keeps anyway (it writes at most MAX_GRAMMAR_INTEGER) → dropped;
-// - an integer between two bounds with at most MAX_ENUMERATED_INTEGERS values (a rating 1–5, a
-//   percentage, a weekday) → the `enum` of those values.
+// - an integer between two bounds and a multiple of a step, with at most MAX_ENUMERATED_INTEGERS
+//   values (even numbers 0–100) → the `enum` of those values (bounds alone have their own grammar).
 // What cannot be rewritten exactly is left as it is, for the checker to refuse by name (a strict
 // schema) or relaxed-schema.ts to loosen (one that is not strict). `anyOf` stays, so that errors
 // name the client's keyword; asGeneratorSchema writes it as the generator's `oneOf` at the end.
 import { MAX_GRAMMAR_INTEGER } from "./grammar-numbers.js";
+import { GENERATED_GRAMMAR_KEY, scalarGrammar } from "./scalar-grammar.js";
 import {
   ANNOTATION_KEYWORDS,
   ANY_JSON_VALUE,
   hasJsonType,
   isRecord,
+  schemaKind,
   SUBSCHEMA_KEYWORDS,
   SUBSCHEMA_LIST_KEYWORDS,
   SUBSCHEMA_MAP_KEYWORDS,
@@ -94,11 +97,10 @@ class Normalizer {
     if (typeof out.exclusiveMinimum === "boolean" || typeof out.exclusiveMaximum === "boolean") draft4ExclusiveBounds(out);
     if (Object.keys(out).every((key) => ANNOTATION_KEYWORDS.has(key))) out.oneOf = [...ANY_JSON_VALUE];
     if (Array.isArray(out.enum) && out.type !== undefined) narrowEnumToType(out);
-    if (out.type === "integer") {
-      dropVacuousIntegerBounds(out);
-      enumerateIntegerRange(out);
-    }
-    return Array.isArray(out.type) ? splitTypes(out) : out;
+    if (!Array.isArray(out.type)) return integerRewrites(out);
+    const split = splitTypes(out);
+    if (split !== out) split.oneOf = (split.oneOf as Record<string, unknown>[]).map(integerRewrites);
+    return split;
   }
 
   /** A keyword's value, its subschemas normalized. */
@@ -195,10 +197,14 @@ function draft4ExclusiveBounds(schema: Record<string, unknown>): void {
   }
 }
 
-/** The checked schema as node-llama-cpp's generator reads it: `anyOf` as its `oneOf` (a grammar's alternatives are anyOf). */
+/**
+ * The checked schema as node-llama-cpp's generator reads it: `anyOf` as its `oneOf` (a grammar's
+ * alternatives are anyOf), and a string's or a number's constraints as the grammar the worker
+ * writes for them (scalar-grammar.ts).
+ */
 export function asGeneratorSchema(schema: unknown): unknown {
   if (!isRecord(schema)) return schema;
-  return Object.fromEntries(
+  const generatorSchema: Record<string, unknown> = Object.fromEntries(
     Object.entries(schema).map(([key, value]) => {
       const name = key === "anyOf" && !("oneOf" in schema) ? "oneOf" : key;
       // Only where schemas sit: a property named anyOf, or an enum value holding one, is left alone.
@@ -208,6 +214,14 @@ export function asGeneratorSchema(schema: unknown): unknown {
       return [name, value];
     }),
   );
+  const kind = schemaKind(schema);
+  const scalar = kind === "string" || kind === "number" ? scalarGrammar(schema) : undefined;
+  if (scalar !== undefined && "problem" in scalar) throw new Error(`asGeneratorSchema was given an unchecked schema: ${scalar.keyword} ${scalar.problem}`);
+  if (scalar === undefined) return generatorSchema;
+  // node-llama-cpp checks a tool call's arguments against the schema it was given, and throws on a
+  // format it has no rule for: the worker's grammar enforced the rest, so only the type is left.
+  const described = Object.entries(generatorSchema).filter(([key]) => key === "type" || ANNOTATION_KEYWORDS.has(key));
+  return { ...Object.fromEntries(described), [GENERATED_GRAMMAR_KEY]: scalar.grammar };
 }
 
 /** Draft-07's tuple (`items: [...]`, `additionalItems`) as 2020-12 writes it. */
@@ -224,6 +238,14 @@ function tupleAsPrefixItems(schema: Record<string, unknown>): void {
   }
 }
 
+function integerRewrites(schema: Record<string, unknown>): Record<string, unknown> {
+  if (schema.type === "integer") {
+    dropVacuousIntegerBounds(schema);
+    enumerateSteppedRange(schema);
+  }
+  return schema;
+}
+
 /** The grammar writes integers of at most MAX_GRAMMAR_INTEGER either way: bounds beyond it hold already. */
 function dropVacuousIntegerBounds(schema: Record<string, unknown>): void {
   const below = (key: string, limit: number) => typeof schema[key] === "number" && (schema[key] as number) <= limit;
@@ -235,19 +257,20 @@ function dropVacuousIntegerBounds(schema: Record<string, unknown>): void {
 }
 
 /**
- * An integer between two bounds (and a multipleOf, if any) as the enum of its values, when there
- * are at most MAX_ENUMERATED_INTEGERS: the grammar enforces an enum, not a bound.
+ * An integer between two bounds and a multiple of `multipleOf` as the enum of its values, when
+ * there are at most MAX_ENUMERATED_INTEGERS: the grammar enforces an enum, not a step.
  */
-function enumerateIntegerRange(schema: Record<string, unknown>): void {
+function enumerateSteppedRange(schema: Record<string, unknown>): void {
   const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf } = schema;
+  if (multipleOf === undefined) return;
   const finite = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
   const lows = [finite(minimum) ? Math.ceil(minimum) : undefined, finite(exclusiveMinimum) ? Math.floor(exclusiveMinimum) + 1 : undefined].filter(finite);
   const highs = [finite(maximum) ? Math.floor(maximum) : undefined, finite(exclusiveMaximum) ? Math.ceil(exclusiveMaximum) - 1 : undefined].filter(finite);
   if (lows.length === 0 || highs.length === 0 || "enum" in schema || "const" in schema) return;
-  if (multipleOf !== undefined && !(finite(multipleOf) && Number.isInteger(multipleOf) && multipleOf > 0)) return;
+  if (!(finite(multipleOf) && Number.isInteger(multipleOf) && multipleOf > 0)) return;
   const low = Math.max(...lows);
   const high = Math.min(...highs);
-  const step = multipleOf ?? 1;
+  const step = multipleOf;
   const first = Math.ceil(low / step) * step;
   if (first > high || (high - first) / step >= MAX_ENUMERATED_INTEGERS) return;
   const values: number[] = [];
@@ -257,14 +280,16 @@ function enumerateIntegerRange(schema: Record<string, unknown>): void {
 }
 
 /**
- * `type: [...]` naming an object or an array type: one `oneOf` branch per type, each with the
- * keywords that apply to it (they apply to no other). Arrays of scalar types the generator takes as they are.
+ * `type: [...]` naming an object or an array type, or beside keywords of one type: one `oneOf`
+ * branch per type, each with the keywords that apply to it (they apply to no other). Other arrays
+ * of scalar types the generator takes as they are.
  */
 function splitTypes(schema: Record<string, unknown>): Record<string, unknown> {
   const types = schema.type as unknown[];
   if (!types.every((type) => (typeof type === "string" && type in TYPE_KEYWORDS) || type === "boolean" || type === "null")) return schema;
-  if (!types.some((type) => type === "object" || type === "array") || BEFORE_TYPE.some((key) => key in schema)) return schema;
   const typed = new Set(Object.values(TYPE_KEYWORDS).flat());
+  const needsBranches = types.some((type) => type === "object" || type === "array") || Object.keys(schema).some((key) => typed.has(key));
+  if (!needsBranches || BEFORE_TYPE.some((key) => key in schema)) return schema;
   const rest = Object.fromEntries(Object.entries(schema).filter(([key]) => key !== "type" && !typed.has(key)));
   const branches = (types as string[]).map((type) => ({
     type,

@@ -135,7 +135,7 @@ describe("tool calls on the worker", () => {
   });
 
   it("refuses a strict tool whose parameters schema the grammar cannot enforce, naming the tool and the keyword", async () => {
-    const tool = { type: "function", function: { name: "lookup", strict: true, parameters: { type: "object", properties: { code: { type: "string", pattern: "^[A-Z]+$" } } } } };
+    const tool = { type: "function", function: { name: "lookup", strict: true, parameters: { type: "object", properties: { code: { type: "string", pattern: "^(?!X)[A-Z]+$" } } } } };
     const response = await post(worker, "/v1/chat/completions", { model: MODEL_NAME, messages: ASK_WEATHER, tools: [WEATHER_TOOL, tool], tool_choice: "auto" });
     expect(response.status).toBe(400);
     const { error } = await json<ErrorBody>(response);
@@ -165,9 +165,10 @@ describe("tool calls on the worker", () => {
     }
   });
 
-  it("calls a tool that is not strict with arguments of its schema's shape, its value bounds relaxed, as agents' tools need", async () => {
+  it("calls a tool that is not strict with arguments of its schema's shape and bounds, what cannot be enforced relaxed, as agents' tools need", async () => {
     // The shape of Claude Code's own tool schemas: bounds and propertyNames (an enum keeps the
-    // random-weights model's string short, so the call ends well inside the context).
+    // random-weights model's string short, so the call ends well inside the context); the
+    // pattern beside the enum is left to the model.
     const parameters = {
       type: "object",
       properties: {
@@ -185,7 +186,32 @@ describe("tool calls on the worker", () => {
     expect(call?.function.name).toBe("read_file");
     const args = JSON.parse(call?.function.arguments ?? "") as Record<string, unknown>;
     expect(["/etc/hosts", "/tmp/a"]).toContain(args.path);
-    expect(Number.isInteger(args.offset)).toBe(true);
+    expect(Number.isInteger(args.offset) && (args.offset as number) >= 0, String(args.offset)).toBe(true);
+  });
+
+  it("calls a strict tool with arguments within its bounds, pattern and format, as OpenAI's strict mode promises", async () => {
+    const parameters = {
+      type: "object",
+      properties: {
+        quantity: { type: "integer", minimum: 1, maximum: 500 },
+        discount: { type: "number", minimum: 0, exclusiveMaximum: 1 },
+        sku: { type: "string", pattern: "^SKU-[0-9]{4}$" },
+        order: { type: "string", format: "uuid" },
+      },
+      required: ["quantity", "discount", "sku", "order"],
+      additionalProperties: false,
+    };
+    const tool = { type: "function" as const, function: { name: "place_order", strict: true, parameters } };
+    for (const seed of [1, 2, 3]) {
+      const completion = await client.chat.completions.create({ model: MODEL_NAME, messages: ASK_WEATHER, tools: [tool], tool_choice: "required", seed, max_tokens: 300 });
+      const call = completion.choices[0]?.message.tool_calls?.[0];
+      expect(call?.type === "function" && call.function.name).toBe("place_order");
+      const args = JSON.parse(call?.type === "function" ? call.function.arguments : "") as { quantity: number; discount: number; sku: string; order: string };
+      expect(Number.isInteger(args.quantity) && args.quantity >= 1 && args.quantity <= 500, JSON.stringify(args)).toBe(true);
+      expect(args.discount >= 0 && args.discount < 1, JSON.stringify(args)).toBe(true);
+      expect(args.sku).toMatch(/^SKU-[0-9]{4}$/);
+      expect(args.order).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
   });
 
   it("refuses a tool message that answers no call of the assistant message before it", async () => {
