@@ -4,9 +4,9 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { asRegExp } from "../test/support/gbnf-regexp.js";
+import { asRegExp, gbnfLengths } from "../test/support/gbnf-regexp.js";
 import { disposeGrammarSamples, sampleGrammar } from "../test/support/grammar-samples.js";
-import { formatGrammar, GRAMMAR_FORMATS } from "./grammar-formats.js";
+import { FORMAT_LENGTHS, formatGrammar, formatKeepsLengths, GRAMMAR_FORMATS } from "./grammar-formats.js";
 
 afterAll(disposeGrammarSamples);
 
@@ -118,5 +118,18 @@ describe("format grammars", () => {
   it("writes uris with http(s), a host whose last label is no number, an optional port and path", () => {
     for (const uri of ["https://example.com", "http://localhost:8080/", "https://api.example.com/v1/items/%2F~x", "http://a.b:65535"]) expect(takes("uri", uri), uri).toBe(true);
     for (const uri of ["ftp://a.com", "http://a.123", "http://a.0x1f", "http://a.com:0", "http://a.com:65536", "https://a.com/?q=1", "http://xn--a.com"]) expect(takes("uri", uri), uri).toBe(false);
+  });
+
+  it("says how long each format's values are, so a length beside a format that every value keeps is taken", () => {
+    for (const format of GRAMMAR_FORMATS) {
+      const { fewest, most } = gbnfLengths(grammarFor(format));
+      // The grammar's lengths count the two quotes around the value.
+      expect(FORMAT_LENGTHS.get(format), format).toEqual({ fewest: fewest - 2, most: most - 2 });
+    }
+    expect(formatKeepsLengths("uri", 1, 2083)).toBe(true); // pydantic's HttpUrl
+    expect(formatKeepsLengths("uri", 1, 100)).toBe(false);
+    expect(formatKeepsLengths("uuid", 36, 36)).toBe(true);
+    expect(formatKeepsLengths("date", undefined, 10)).toBe(true);
+    expect(formatKeepsLengths("date-time", undefined, 1000)).toBe(false);
   });
 });

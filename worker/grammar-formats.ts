@@ -83,6 +83,30 @@ const FORMAT_BODIES: ReadonlyMap<string, string> = new Map([
 export const GRAMMAR_FORMATS: ReadonlySet<string> = new Set(FORMAT_BODIES.keys());
 
 /**
+ * The fewest and most characters each format's grammar writes (all ASCII, none escaped), counted
+ * from the grammars above (a test checks them against the grammars). pydantic writes a length beside a format (HttpUrl: `minLength: 1,
+ * maxLength: 2083`); a length every written value keeps holds without a rule of its own.
+ */
+export const FORMAT_LENGTHS: ReadonlyMap<string, { fewest: number; most: number }> = new Map([
+  ["email", { fewest: 6, most: 213 }],
+  ["uuid", { fewest: 36, most: 36 }],
+  ["ipv4", { fewest: 7, most: 15 }],
+  ["ipv6", { fewest: 15, most: 39 }],
+  ["hostname", { fewest: 1, most: 191 }],
+  ["duration", { fewest: 3, most: 32 }],
+  ["uri", { fewest: 8, most: 475 }],
+  // node-llama-cpp's own date rule: YYYY-MM-DD.
+  ["date", { fewest: 10, most: 10 }],
+]);
+
+/** Whether every value `format`'s grammar writes has a length within `minLength` and `maxLength` (each unset, or a number). */
+export function formatKeepsLengths(format: string, minLength: unknown, maxLength: unknown): boolean {
+  const lengths = FORMAT_LENGTHS.get(format);
+  if (lengths === undefined) return false;
+  return (minLength === undefined || (typeof minLength === "number" && minLength <= lengths.fewest)) && (maxLength === undefined || (typeof maxLength === "number" && maxLength >= lengths.most));
+}
+
+/**
  * Letters, `fewest` to `most` of them, that spell none of `words` (lowercase; compared without
  * case): a walk down the words' shared prefixes, leaving by any other letter or by ending where
  * no word ends.

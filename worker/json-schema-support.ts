@@ -223,14 +223,8 @@ function checkKind(kind: SchemaKind, schema: Record<string, unknown>, path: stri
     case "string": {
       const { format } = schema;
       // Beside a pattern, the pattern is what is enforced (scalar-grammar.ts): any format it describes is taken.
-      if (schema.pattern === undefined && format !== undefined) {
-        if (!(typeof format === "string" && ENFORCED_STRING_FORMATS.has(format))) {
-          return { path: join(path, "format"), reason: `only the formats ${[...ENFORCED_STRING_FORMATS].join(", ")} can be enforced` };
-        }
-        // A format's grammar writes its own length: a bound beside it would not be kept.
-        if (schema.minLength !== undefined || schema.maxLength !== undefined) {
-          return { path: join(path, schema.minLength !== undefined ? "minLength" : "maxLength"), reason: "cannot be enforced beside a format" };
-        }
+      if (schema.pattern === undefined && format !== undefined && !(typeof format === "string" && ENFORCED_STRING_FORMATS.has(format))) {
+        return { path: join(path, "format"), reason: `only the formats ${[...ENFORCED_STRING_FORMATS].join(", ")} can be enforced` };
       }
       return checkCounts(schema, path, ["minLength", "maxLength"]) ?? scalarProblem(schema, path);
     }

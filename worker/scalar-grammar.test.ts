@@ -21,6 +21,8 @@ describe("the worker's grammars for bounds, patterns and formats", () => {
       { type: "string", format: "email" },
       { type: "string", format: "uuid" },
       { type: "string", format: "ipv4" },
+      // pydantic's HttpUrl: lengths every written uri keeps.
+      { type: "string", format: "uri", minLength: 1, maxLength: 2083 },
       // zod 4 writes a format with its own check as the pattern: the pattern is enforced.
       { type: "string", format: "uuid", pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" },
     ]) {
@@ -40,6 +42,8 @@ describe("the worker's grammars for bounds, patterns and formats", () => {
     expect(check({ type: "integer", minimum: 5, maximum: 3 })).toMatchObject({ path: "minimum" });
     expect(check({ type: "number", maximum: "10" })).toMatchObject({ path: "maximum" });
     expect(check({ type: "string", format: "uri-template" })).toMatchObject({ path: "format" });
+    expect(check({ type: "string", format: "uri", maxLength: 100 })).toMatchObject({ path: "maxLength", reason: "cannot be enforced beside a format" });
+    expect(check({ type: "string", format: "date-time", minLength: 5 })).toMatchObject({ path: "minLength" });
   });
 
   it("never take a grammar from the client's schema", () => {
@@ -52,6 +56,7 @@ describe("the worker's grammars for bounds, patterns and formats", () => {
     expect(relaxedSchema({ type: "string", pattern: "^(?!x)[a-z]+$", format: "email" })).toEqual({ type: "string", format: "email" });
     expect(relaxedSchema({ type: "string", pattern: "^[a-z]+$", maxLength: 4 })).toEqual({ type: "string", pattern: "^[a-z]+$" });
     expect(relaxedSchema({ type: "integer", minimum: 5, maximum: 3 })).toEqual({ type: "integer", maximum: 3 });
+    expect(relaxedSchema({ type: "string", format: "date", minLength: 1, maxLength: 3 })).toEqual({ type: "string", format: "date" });
   });
 
   it("reach node-llama-cpp's generator, which writes each as its value's rule", async () => {

@@ -9,7 +9,7 @@
 // schema's GENERATED_GRAMMAR_KEY, which patches/node-llama-cpp+3.21.1.patch has it write as that
 // value's rule. A pattern beside a format is enforced as the pattern: frameworks write the
 // format's own check as its pattern (zod 4 does for email, uuid, ipv4, ipv6, date and date-time).
-import { formatGrammar } from "./grammar-formats.js";
+import { formatGrammar, formatKeepsLengths } from "./grammar-formats.js";
 import { BOUND_KEYWORDS, integerRangeGrammar, type NumberBounds, numberRangeGrammar } from "./grammar-number-range.js";
 import { patternGrammar } from "./grammar-pattern.js";
 
@@ -34,16 +34,18 @@ export function scalarGrammar(schema: Record<string, unknown>): ScalarGrammar | 
 
 function stringGrammar(schema: Record<string, unknown>): ScalarGrammar | undefined {
   const { pattern, format } = schema;
+  const length = ["minLength", "maxLength"].find((keyword) => schema[keyword] !== undefined);
   if (pattern !== undefined) {
     if (typeof pattern !== "string") return { keyword: "pattern", problem: "expected a regular expression as a string" };
     // A pattern's grammar writes its own lengths: a bound beside it would not be kept.
-    for (const keyword of ["minLength", "maxLength"]) {
-      if (schema[keyword] !== undefined) return { keyword, problem: "cannot be enforced beside a pattern" };
-    }
+    if (length !== undefined) return { keyword: length, problem: "cannot be enforced beside a pattern" };
     const compiled = patternGrammar(pattern);
     return "problem" in compiled ? { keyword: "pattern", problem: compiled.problem } : compiled;
   }
-  const grammar = typeof format === "string" ? formatGrammar(format) : undefined;
+  if (typeof format !== "string") return undefined;
+  // So does a format's, the generator's own included: a bound beside it holds only if every value it writes keeps it.
+  if (length !== undefined && !formatKeepsLengths(format, schema.minLength, schema.maxLength)) return { keyword: length, problem: "cannot be enforced beside a format" };
+  const grammar = formatGrammar(format);
   return grammar === undefined ? undefined : { grammar };
 }
 
