@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { asRegExp, gbnfLengths } from "../test/support/gbnf-regexp.js";
 import { disposeGrammarSamples, sampleGrammar } from "../test/support/grammar-samples.js";
-import { FORMAT_LENGTHS, formatGrammar, formatKeepsLengths, GRAMMAR_FORMATS } from "./grammar-formats.js";
+import { FORMAT_CHECK_PATTERNS, FORMAT_LENGTHS, formatGrammar, formatKeepsLengths, GRAMMAR_FORMATS } from "./grammar-formats.js";
 
 afterAll(disposeGrammarSamples);
 
@@ -118,6 +118,14 @@ describe("format grammars", () => {
   it("writes uris with http(s), a host whose last label is no number, an optional port and path", () => {
     for (const uri of ["https://example.com", "http://localhost:8080/", "https://api.example.com/v1/items/%2F~x", "http://a.b:65535"]) expect(takes("uri", uri), uri).toBe(true);
     for (const uri of ["ftp://a.com", "http://a.123", "http://a.0x1f", "http://a.com:0", "http://a.com:65536", "https://a.com/?q=1", "http://xn--a.com"]) expect(takes("uri", uri), uri).toBe(false);
+  });
+
+  it("keeps the lookahead checks zod 4 writes beside hostname and duration, which the format is enforced for", async () => {
+    expect(FORMAT_CHECK_PATTERNS.get("hostname")).toBe(z.toJSONSchema(z.hostname()).pattern);
+    expect(FORMAT_CHECK_PATTERNS.get("duration")).toBe(z.toJSONSchema(z.iso.duration()).pattern);
+    for (const [format, pattern] of FORMAT_CHECK_PATTERNS) {
+      for (const text of await sampleGrammar(grammarFor(format), SAMPLES, MAX_TOKENS)) expect(JSON.parse(text) as string, format).toMatch(new RegExp(pattern));
+    }
   });
 
   it("says how long each format's values are, so a length beside a format that every value keeps is taken", () => {

@@ -83,6 +83,17 @@ const FORMAT_BODIES: ReadonlyMap<string, string> = new Map([
 export const GRAMMAR_FORMATS: ReadonlySet<string> = new Set(FORMAT_BODIES.keys());
 
 /**
+ * Patterns a framework writes beside a format as the format's own check, with a lookahead the
+ * pattern compiler cannot follow, which every value of the format's grammar matches: zod 4's
+ * `z.hostname()` and `z.iso.duration()`. Beside its pattern the format's grammar is enforced (a
+ * test samples the grammars against these patterns and reads them from zod itself).
+ */
+export const FORMAT_CHECK_PATTERNS: ReadonlyMap<string, string> = new Map([
+  ["hostname", "^(?=.{1,253}\\.?$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\\.?$"],
+  ["duration", "^P(?:(\\d+W)|(?!.*W)(?=\\d|T\\d)(\\d+Y)?(\\d+M)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+([.,]\\d+)?S)?)?)$"],
+]);
+
+/**
  * The fewest and most characters each format's grammar writes (all ASCII, none escaped), counted
  * from the grammars above (a test checks them against the grammars). pydantic writes a length beside a format (HttpUrl: `minLength: 1,
  * maxLength: 2083`); a length every written value keeps holds without a rule of its own.

@@ -15,6 +15,8 @@ describe("the schema checker", () => {
     const refs = Object.fromEntries(Array.from({ length: 2001 }, (_, index) => [`p${index}`, { $ref: "#/$defs/d" }]));
     expect(check({ type: "object", $defs: { d: { type: "integer" } }, properties: refs })).toMatchObject({ reason: expect.stringContaining("more than 2000 $refs") });
     expect(check({ enum: Array.from({ length: 4097 }, (_, index) => `v${index}`) })).toMatchObject({ path: "enum", reason: expect.stringContaining("more than 4096 values") });
+    const patterns = Object.fromEntries(Array.from({ length: 11 }, (_, index) => [`p${index}`, { type: "string", pattern: "a".repeat(10_000) }]));
+    expect(check({ type: "object", properties: patterns })).toMatchObject({ path: "properties.p10.pattern", reason: expect.stringContaining("more than 100000 characters") });
     // Aliases of one pointer share one definition, not a copy each.
     const aliased = normalizedSchema({ type: "object", properties: { t: { type: "string" }, a: { $ref: "#/properties/t" }, b: { $ref: "#/%70roperties/t" } } }) as { $defs: object };
     expect(Object.keys(aliased.$defs)).toEqual(["t"]);

@@ -79,11 +79,14 @@ export function findUnsupportedSchemaPart(schema: unknown): UnsupportedSchemaPar
 const MAX_DEFINITIONS = 1000;
 const MAX_REFS = 2000;
 const MAX_ENUM_VALUES = 4096;
+/** Characters of all `pattern`s together: compiling them costs ~10 µs a character on a slow CPU (grammar-pattern.ts). */
+const MAX_PATTERN_CHARACTERS = 100_000;
 
 /** The first limit the schema passes, counted over the whole of it. */
 function tooLarge(schema: unknown): UnsupportedSchemaPart | undefined {
   let definitions = 0;
   let refs = 0;
+  let patternCharacters = 0;
   const visit = (node: unknown, path: string): UnsupportedSchemaPart | undefined => {
     if (Array.isArray(node)) {
       for (const [index, item] of node.entries()) {
@@ -98,6 +101,9 @@ function tooLarge(schema: unknown): UnsupportedSchemaPart | undefined {
     }
     if (typeof node.$ref === "string" && ++refs > MAX_REFS) return { path: join(path, "$ref"), reason: `more than ${MAX_REFS} $refs in the schema; the grammar would take too long to build` };
     if (Array.isArray(node.enum) && node.enum.length > MAX_ENUM_VALUES) return { path: join(path, "enum"), reason: `more than ${MAX_ENUM_VALUES} values; the grammar would take too long to build` };
+    if (typeof node.pattern === "string" && (patternCharacters += node.pattern.length) > MAX_PATTERN_CHARACTERS) {
+      return { path: join(path, "pattern"), reason: `patterns of more than ${MAX_PATTERN_CHARACTERS} characters in all in the schema; the grammar would take too long to build` };
+    }
     for (const [key, value] of Object.entries(node)) {
       // An enum's or a const's values are not schemas.
       if (key === "enum" || key === "const") continue;

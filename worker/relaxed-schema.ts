@@ -55,8 +55,11 @@ function relax(schema: unknown, defs: Record<string, unknown>): unknown {
     else if (SUBSCHEMA_LIST_KEYWORDS.has(key) && Array.isArray(value)) relaxed[key] = value.map((each) => relax(each, defs));
     else relaxed[key] = value;
   }
-  // A pattern with a lookahead, bounds nothing meets: what the worker's grammar cannot write is left to the model.
-  for (let scalar = scalarGrammar(relaxed); scalar !== undefined && "problem" in scalar; scalar = scalarGrammar(relaxed)) delete relaxed[scalar.keyword];
+  // A pattern with a lookahead, a length beside a format: what the worker's grammar cannot write of
+  // a string is left to the model. Number bounds it cannot write are bounds no number meets, the
+  // client's mistake, refused strict or not (as minLength above maxLength is).
+  const stringKeyword = (keyword: string) => keyword === "pattern" || keyword === "minLength" || keyword === "maxLength";
+  for (let scalar = scalarGrammar(relaxed); scalar !== undefined && "problem" in scalar && stringKeyword(scalar.keyword); scalar = scalarGrammar(relaxed)) delete relaxed[scalar.keyword];
   // A required name no property lists would never be generated; OpenAI's non-strict mode lets it go.
   if (Array.isArray(relaxed.required)) {
     const listed = isRecord(relaxed.properties) ? relaxed.properties : {};

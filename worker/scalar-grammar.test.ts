@@ -4,6 +4,8 @@
 // value's rule. What the grammars themselves write is tested beside each (grammar-*.test.ts).
 import { getLlama } from "node-llama-cpp";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { formatGrammar } from "./grammar-formats.js";
 import { findUnsupportedSchemaPart } from "./json-schema-support.js";
 import { relaxedSchema } from "./relaxed-schema.js";
 import { GENERATED_GRAMMAR_KEY, scalarGrammar } from "./scalar-grammar.js";
@@ -25,10 +27,14 @@ describe("the worker's grammars for bounds, patterns and formats", () => {
       { type: "string", format: "uri", minLength: 1, maxLength: 2083 },
       // zod 4 writes a format with its own check as the pattern: the pattern is enforced.
       { type: "string", format: "uuid", pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" },
+      // …or a check with a lookahead that the format's grammar keeps: the format is enforced.
+      z.toJSONSchema(z.hostname()),
+      z.toJSONSchema(z.iso.duration()),
     ]) {
       expect(check(schema), JSON.stringify(schema)).toBeUndefined();
       expect(scalarGrammar(schema), JSON.stringify(schema)).toHaveProperty("grammar");
     }
+    expect(scalarGrammar(z.toJSONSchema(z.hostname()))).toEqual({ grammar: formatGrammar("hostname") });
     // The generator's own rules need no grammar of the worker's.
     expect(scalarGrammar({ type: "string", maxLength: 3 })).toBeUndefined();
     expect(scalarGrammar({ type: "string", format: "date" })).toBeUndefined();
@@ -55,7 +61,9 @@ describe("the worker's grammars for bounds, patterns and formats", () => {
   it("leave what they cannot write to the model where the schema is not strict", () => {
     expect(relaxedSchema({ type: "string", pattern: "^(?!x)[a-z]+$", format: "email" })).toEqual({ type: "string", format: "email" });
     expect(relaxedSchema({ type: "string", pattern: "^[a-z]+$", maxLength: 4 })).toEqual({ type: "string", pattern: "^[a-z]+$" });
-    expect(relaxedSchema({ type: "integer", minimum: 5, maximum: 3 })).toEqual({ type: "integer", maximum: 3 });
+    // Bounds no number meets are the client's mistake, refused strict or not.
+    expect(findUnsupportedSchemaPart(relaxedSchema({ type: "integer", minimum: 5, maximum: 3 }))).toMatchObject({ path: "minimum" });
+    expect(findUnsupportedSchemaPart(relaxedSchema({ type: "integer", exclusiveMinimum: 0, exclusiveMaximum: 1 }))).toMatchObject({ path: "exclusiveMinimum" });
     expect(relaxedSchema({ type: "string", format: "date", minLength: 1, maxLength: 3 })).toEqual({ type: "string", format: "date" });
   });
 

@@ -8,8 +8,9 @@
 // and asGeneratorSchema (schema-normalizer.ts) hands the expression to the generator as the
 // schema's GENERATED_GRAMMAR_KEY, which patches/node-llama-cpp+3.21.1.patch has it write as that
 // value's rule. A pattern beside a format is enforced as the pattern: frameworks write the
-// format's own check as its pattern (zod 4 does for email, uuid, ipv4, ipv6, date and date-time).
-import { formatGrammar, formatKeepsLengths } from "./grammar-formats.js";
+// format's own check as its pattern (zod 4 does for email, uuid, ipv4, ipv6, date and date-time),
+// but for the few such checks with lookaheads, whose format's grammar keeps them (FORMAT_CHECK_PATTERNS).
+import { FORMAT_CHECK_PATTERNS, formatGrammar, formatKeepsLengths } from "./grammar-formats.js";
 import { BOUND_KEYWORDS, integerRangeGrammar, type NumberBounds, numberRangeGrammar } from "./grammar-number-range.js";
 import { patternGrammar } from "./grammar-pattern.js";
 
@@ -35,11 +36,13 @@ export function scalarGrammar(schema: Record<string, unknown>): ScalarGrammar | 
 function stringGrammar(schema: Record<string, unknown>): ScalarGrammar | undefined {
   const { pattern, format } = schema;
   const length = ["minLength", "maxLength"].find((keyword) => schema[keyword] !== undefined);
-  if (pattern !== undefined) {
+  // A framework's own check of the format, which the format's grammar keeps: the format is enforced.
+  const formatsCheck = typeof format === "string" && FORMAT_CHECK_PATTERNS.get(format) === pattern;
+  if (pattern !== undefined && !formatsCheck) {
     if (typeof pattern !== "string") return { keyword: "pattern", problem: "expected a regular expression as a string" };
     // A pattern's grammar writes its own lengths: a bound beside it would not be kept.
     if (length !== undefined) return { keyword: length, problem: "cannot be enforced beside a pattern" };
-    const compiled = patternGrammar(pattern);
+    const compiled = compiledPattern(pattern);
     return "problem" in compiled ? { keyword: "pattern", problem: compiled.problem } : compiled;
   }
   if (typeof format !== "string") return undefined;
@@ -47,6 +50,22 @@ function stringGrammar(schema: Record<string, unknown>): ScalarGrammar | undefin
   if (length !== undefined && !formatKeepsLengths(format, schema.minLength, schema.maxLength)) return { keyword: length, problem: "cannot be enforced beside a format" };
   const grammar = formatGrammar(format);
   return grammar === undefined ? undefined : { grammar };
+}
+
+/**
+ * Patterns compiled lately: the checker and asGeneratorSchema each ask for a schema's patterns, and
+ * agents send the same tools with every request.
+ */
+const recentPatterns = new Map<string, GrammarResult>();
+const RECENT_PATTERNS = 512;
+
+function compiledPattern(pattern: string): GrammarResult {
+  const known = recentPatterns.get(pattern);
+  if (known !== undefined) return known;
+  const compiled = patternGrammar(pattern);
+  if (recentPatterns.size >= RECENT_PATTERNS) recentPatterns.delete(recentPatterns.keys().next().value as string);
+  recentPatterns.set(pattern, compiled);
+  return compiled;
 }
 
 function boundedNumberGrammar(schema: Record<string, unknown>, type: "integer" | "number"): ScalarGrammar | undefined {
