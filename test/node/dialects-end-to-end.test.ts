@@ -213,6 +213,10 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       const refused = await post("/v1/messages", { ...ask, output_config: { format: { type: "json_schema", schema: unenforceable } } }, { "x-api-key": cloud.apiKey });
       expect(refused.status).toBe(400);
       expect(String((refused.body.error as { message: string }).message)).toContain("output_config.format.schema.properties.code.pattern");
+      // Named as the client wrote it: the beta's output_format.
+      const refusedBeta = await post("/v1/messages", { ...ask, output_format: { type: "json_schema", schema: unenforceable } }, { "x-api-key": cloud.apiKey });
+      expect(refusedBeta.status).toBe(400);
+      expect(String((refusedBeta.body.error as { message: string }).message)).toContain("output_format.schema.properties.code.pattern");
     });
 
     it("lists and retrieves models in Anthropic's shape for Anthropic's client", async () => {

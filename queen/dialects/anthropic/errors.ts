@@ -10,19 +10,34 @@ const OpenAiError = z.object({ error: z.object({ message: z.string(), code: z.st
 
 /**
  * Fields of the chat request a Messages request is served as (to-chat.ts), named in the worker's
- * messages, and the Messages fields they came from.
+ * messages, and the Messages fields they came from: the format as `output_config.format`, or as
+ * the structured-outputs beta's `output_format` where the client wrote that.
  */
-const CHAT_FIELDS: ReadonlyArray<[RegExp, string]> = [
-  [/\btools\[(\d+)\]\.function\.parameters\b/g, "tools[$1].input_schema"],
-  [/\btools\[(\d+)\]\.function\./g, "tools[$1]."],
-  [/\bresponse_format\.json_schema\.schema\b/g, "output_config.format.schema"],
-  [/\bresponse_format\b/g, "output_config.format"],
-];
+function chatFields(format: string): ReadonlyArray<[RegExp, string]> {
+  return [
+    [/\btools\[(\d+)\]\.function\.parameters\b/g, "tools[$1].input_schema"],
+    [/\btools\[(\d+)\]\.function\./g, "tools[$1]."],
+    [/\bresponse_format\.json_schema\.schema\b/g, `${format}.schema`],
+    [/\bresponse_format\b/g, format],
+  ];
+}
 
-export const anthropicErrors = rewriteErrorBodies((body, status) => {
+const BetaFormat = z.object({ output_format: z.unknown().refine((value) => value != null), output_config: z.object({ format: z.null().optional() }).nullish() });
+
+export const anthropicErrors = rewriteErrorBodies((body, status, c) => {
   const parsed = OpenAiError.safeParse(body);
   if (!parsed.success) return undefined;
   const { code, message } = parsed.data.error;
-  const named = CHAT_FIELDS.reduce((text, [pattern, field]) => text.replace(pattern, field), message);
+  // Read again only for an error that names the format: which of its two names the client used.
+  const beta = /\bresponse_format\b/.test(message) && BetaFormat.safeParse(parsedBody(c.var.bodyText)).success;
+  const named = chatFields(beta ? "output_format" : "output_config.format").reduce((text, [pattern, field]) => text.replace(pattern, field), message);
   return anthropicErrorBody(status, messageWithCode(named, code));
 });
+
+function parsedBody(text: string | undefined): unknown {
+  try {
+    return text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
