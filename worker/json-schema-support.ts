@@ -117,6 +117,20 @@ function tooLarge(schema: unknown): UnsupportedSchemaPart | undefined {
 
 export type SchemaKind = keyof typeof ALLOWED_KEYWORDS;
 
+/** Where a keyword was found that its schema's kind does not take, for the refusal's message. */
+const KIND_PLACES: Readonly<Record<SchemaKind, string>> = {
+  ref: "beside a $ref",
+  oneOf: "beside oneOf",
+  anyOf: "beside anyOf",
+  const: "beside a const",
+  enum: "beside an enum",
+  object: "on an object",
+  array: "on an array",
+  string: "on a string",
+  number: "on a number",
+  scalar: "on a boolean, a null or a list of types",
+};
+
 /** The keywords a schema of `kind` may use: the generator enforces them all. */
 export function enforcedKeywords(kind: SchemaKind): ReadonlySet<string> {
   return new Set([...ALLOWED_KEYWORDS[kind], ...ANNOTATIONS]);
@@ -135,7 +149,7 @@ function check(schema: unknown, path: string, defsInScope: Definitions): Unsuppo
 
   const allowed = enforcedKeywords(kind);
   const extra = Object.keys(schema).find((key) => !allowed.has(key));
-  if (extra !== undefined) return { path: join(path, extra), reason: `"${extra}" cannot be enforced here` };
+  if (extra !== undefined) return { path: join(path, extra), reason: `"${extra}" cannot be enforced ${KIND_PLACES[kind]}` };
 
   const defs = schema.$defs;
   let scope = defsInScope;

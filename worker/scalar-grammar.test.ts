@@ -48,6 +48,7 @@ describe("the worker's grammars for bounds, patterns and formats", () => {
     expect(check({ type: "integer", minimum: 5, maximum: 3 })).toMatchObject({ path: "minimum" });
     expect(check({ type: "number", maximum: "10" })).toMatchObject({ path: "maximum" });
     expect(check({ type: "string", format: "uri-template" })).toMatchObject({ path: "format" });
+    expect(check({ type: "integer", enum: [1, 2], maximum: 1 })).toMatchObject({ path: "maximum", reason: '"maximum" cannot be enforced beside an enum' });
     expect(check({ type: "string", format: "uri", maxLength: 100 })).toMatchObject({ path: "maxLength", reason: "cannot be enforced beside a format" });
     expect(check({ type: "string", format: "date-time", minLength: 5 })).toMatchObject({ path: "minLength" });
   });
