@@ -58,11 +58,14 @@ function stringGrammar(schema: Record<string, unknown>): ScalarGrammar | undefin
  */
 const recentPatterns = new Map<string, GrammarResult>();
 const RECENT_PATTERNS = 512;
+/** Longer patterns are compiled each time: the memory kept stays a few MB whatever clients send. */
+const REMEMBERED_PATTERN_CHARACTERS = 2000;
 
 function compiledPattern(pattern: string): GrammarResult {
   const known = recentPatterns.get(pattern);
   if (known !== undefined) return known;
   const compiled = patternGrammar(pattern);
+  if (pattern.length > REMEMBERED_PATTERN_CHARACTERS) return compiled;
   if (recentPatterns.size >= RECENT_PATTERNS) recentPatterns.delete(recentPatterns.keys().next().value as string);
   recentPatterns.set(pattern, compiled);
   return compiled;
