@@ -15,8 +15,9 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               // QUEUE_MAX_PER_MODEL: small enough that test/queen/queue.test.ts fills a queue, deeper than its 64-request burst.
+              // RBEE_ADMIN_KEY: at least the 16 characters the queen takes (shared/admin-key.ts).
               // MAX_WORKERS_PER_HIVE: a cap test/queen/registry-truth.test.ts reaches with few spawns (64 at once load a busy machine past the 200 ms liveness window).
-              bindings: { RBEE_ADMIN_KEY: "test-admin-key", HEARTBEAT_INTERVAL_MS: "200", QUEUE_MAX_PER_MODEL: "80", MAX_WORKERS_PER_HIVE: "8", TEST_MIGRATIONS: migrations },
+              bindings: { RBEE_ADMIN_KEY: "rbee_sk_queen_test_admin_key", HEARTBEAT_INTERVAL_MS: "200", QUEUE_MAX_PER_MODEL: "80", MAX_WORKERS_PER_HIVE: "8", TEST_MIGRATIONS: migrations },
             },
           }),
         ],

@@ -28,8 +28,13 @@ export function parseUtcDay(text: string): string | undefined {
   return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text) ? text : undefined;
 }
 
-export function positiveIntegerOption(flags: string, description: string): Option {
-  return checkedOption(flags, description, "a positive integer", parsePositiveInteger);
+/** `--flag <n>`: a whole number from 1, and at most `max` when the queen takes no more. */
+export function positiveIntegerOption(flags: string, description: string, max?: number): Option {
+  if (max === undefined) return checkedOption(flags, description, "a positive integer", parsePositiveInteger);
+  return checkedOption(flags, description, `a positive integer up to ${max}`, (text) => {
+    const value = parsePositiveInteger(text);
+    return value !== undefined && value <= max ? value : undefined;
+  });
 }
 
 export function utcDayOption(flags: string, description: string): Option {

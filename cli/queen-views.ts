@@ -45,6 +45,9 @@ export const JobView = z.looseObject({
 
 export const JobAccepted = z.looseObject({ job_id: z.string() });
 
+/** A key's own limits; null: none of that kind. */
+export const KeyLimitsView = z.looseObject({ rpm: z.number().nullable(), tpm: z.number().nullable(), daily_tokens: z.number().nullable() });
+
 export const KeyView = z.looseObject({
   id: z.string(),
   name: z.string(),
@@ -53,9 +56,14 @@ export const KeyView = z.looseObject({
   expires_at: z.string().nullable(),
   revoked_at: z.string().nullable(),
   last_used_at: z.string().nullable(),
+  // Optional: queens from before key limits send none.
+  limits: KeyLimitsView.optional(),
 });
 
 export const CreatedKey = KeyView.extend({ key: z.string() });
+
+/** DELETE /v1/keys/:id's answer; already_revoked is missing from queens that did not say. */
+export const RevokedKey = KeyView.extend({ revoked_at: z.string(), already_revoked: z.boolean().optional() });
 
 export const UsageRow = z.looseObject({ key_id: z.string(), day: z.string(), requests: z.number(), prompt_tokens: z.number(), completion_tokens: z.number() });
 

@@ -6,8 +6,12 @@ import { Command, CommanderError } from "commander";
 import { UsageError } from "../shared/usage-error.js";
 import { CONNECT_SUMMARY, CONNECT_USAGE, connectFlags } from "./config/options.js";
 
-/** Exit statuses of `rbee-hive`, numbered as `rbee`'s: 1 the hive failed or the queen refused it, 2 a usage error. */
-export const HIVE_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/**
+ * Exit statuses of `rbee-hive`, numbered as `rbee`'s: 1 the hive failed, 2 a usage error, 3 the
+ * queen refused its name or token (revoked, rotated or wrong), which no restart with the same token
+ * fixes: a supervisor such as npm start stops rather than start it again.
+ */
+export const HIVE_EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
 
 export interface HiveCommands {
   /** Runs the daemon with `connect`'s own arguments, which parseConnectOptions reads (flags, env, config file). */
@@ -44,7 +48,8 @@ function hiveProgram(argv: string[], commands: HiveCommands, output: ProgramOutp
 connect's options, each also from an environment variable or a hive.json key:
 ${CONNECT_USAGE}
 
-Exit status: 0 stopped cleanly, 1 the hive failed or the queen refused its name or token, 2 usage error.
+Exit status: 0 stopped cleanly, 1 the hive failed, 2 usage error, 3 the queen refused its name or token
+(revoked, rotated or wrong: starting it again with the same token is refused again).
 Get a token: rbee hives add <name> (or POST /v1/hives with an admin key) on the queen.`,
     )
     .showHelpAfterError("(rbee-hive <command> --help shows the usage)")

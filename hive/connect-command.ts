@@ -7,6 +7,7 @@ import { exitWithParentPid } from "../shared/protocol/exit-with-parent.js";
 import { ignoreBrokenOutput } from "../shared/ignore-broken-output.js";
 import { watchParent } from "../shared/watch-parent.js";
 import { parseConnectOptions } from "./config/options.js";
+import { HIVE_EXIT } from "./cli-program.js";
 import { Hive } from "./hive.js";
 import { installCrashGuard, stopThenExit } from "./processes/crash-guard.js";
 import { ProgressPrinter } from "./progress/progress-printer.js";
@@ -32,8 +33,9 @@ export async function connect(args: string[]): Promise<void> {
   const exit = (code: number) => process.exit(code);
   // Before start(): a crash while starting must stop what already runs, not leave it half up.
   installCrashGuard(process, { log, stop: () => hive?.stop() ?? Promise.resolve(), exit });
-  // A revoked token is final: exit non-zero so a supervisor shows it instead of looping.
-  hive = new Hive(options, log, () => exit(1), printer);
+  // A refused token is final: an exit status of its own, so a supervisor can tell it from a crash
+  // and stop rather than start the hive again with the same token.
+  hive = new Hive(options, log, () => exit(HIVE_EXIT.refused), printer);
   await hive.start();
 
   let stoppingSince: number | undefined;

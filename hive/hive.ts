@@ -96,8 +96,9 @@ export class Hive {
         this.relays.detachAll();
         this.heartbeats.reset();
       },
-      onRefused: (message) => {
-        log(message);
+      onRefused: (message, cause) => {
+        // `refused` is for a supervisor reading the log (npm start names the cause when it stops).
+        log(message, { refused: cause });
         // Ends either way (a stop that fails is logged): a hive its queen refuses can do nothing.
         void stopThenExit(() => this.stop(), log, () => onRevoked(), 1);
       },

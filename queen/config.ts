@@ -3,6 +3,7 @@
 // start-up hook, so the first request (or Durable Object call) is the start: a bad value is an
 // `invalid_configuration` error naming the var, what was expected and what arrived.
 import { z } from "zod";
+import { isTooShortForAdminKey, MIN_ADMIN_KEY_LENGTH } from "../shared/admin-key.js";
 import { RbeeError } from "../shared/errors.js";
 import { HIVE_FRAME_RATE } from "../shared/protocol/hive-socket-limits.js";
 
@@ -75,7 +76,7 @@ export interface QueenConfig {
   wedgedWorkerStopSeconds: number;
   /** "*": any origin; a list: only those; empty: no CORS headers at all (CORS_ORIGINS "none"). */
   corsOrigins: "*" | readonly string[];
-  /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. */
+  /** The bootstrap admin key (RBEE_ADMIN_KEY secret); undefined when it is not set. One shorter than MIN_ADMIN_KEY_LENGTH is refused when presented. */
   adminKey: string | undefined;
 }
 
@@ -206,6 +207,10 @@ export function queenConfig(env: QueenVarsInput): QueenConfig {
       outcome = error;
     }
     parsedByEnv.set(env, outcome);
+    if (!(outcome instanceof RbeeError) && outcome.adminKey !== undefined && isTooShortForAdminKey(outcome.adminKey)) {
+      // The key itself is refused where it is presented (auth/api-key.ts); this says so in the log too.
+      console.error(`RBEE_ADMIN_KEY is shorter than ${MIN_ADMIN_KEY_LENGTH} characters: the queen refuses it (weak_admin_key). Put a long random one: openssl rand -hex 32 | npx wrangler secret put RBEE_ADMIN_KEY`);
+    }
   }
   if (outcome instanceof RbeeError) throw outcome;
   return outcome;

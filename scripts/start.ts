@@ -7,15 +7,17 @@ import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { MIN_ADMIN_KEY_LENGTH } from "../shared/admin-key.js";
 import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
 import { logMessageOf } from "../shared/log/json-log.js";
 import { modelNameFromSource } from "../shared/models/model-name.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
 import { ModelName } from "../shared/protocol/worker-heartbeat.js";
+import { UsageError } from "../shared/usage-error.js";
 import { HiveKeeper } from "./local-cloud/hive-keeper.js";
 import { type HiveProcessOptions, startHiveProcess, stopWorkersOfHive } from "./local-cloud/hive-process.js";
 import { lockStateFolder } from "./local-cloud/instance-lock.js";
-import { localAdminKey } from "./local-cloud/local-key.js";
+import { givenAdminKey, localAdminKey } from "./local-cloud/local-key.js";
 import { childrenNamed, startOrphanGuard } from "./local-cloud/orphan-guard.js";
 import { ensurePortFree } from "./local-cloud/port-check.js";
 import { QueenClient } from "./local-cloud/queen-client.js";
@@ -47,8 +49,9 @@ const USAGE = `Usage: npm start [-- --model <id>] [--model-name <name>] [--port 
   --port <n>              queen port on 127.0.0.1 (env RBEE_PORT, default ${DEFAULT_PORT})
   --worker-threads <n>    CPU threads for the worker (default: all cores; 1 for the demo model)
 Env: RBEE_API_KEY (or RBEE_ADMIN_KEY) sets the API key, which is the queen's admin key: it can
-call every route and create narrower keys through /v1/keys (otherwise one is generated once
-and kept in the state folder's admin-key, so it stays the same across restarts);
+call every route and create narrower keys through /v1/keys, so it must have at least
+${MIN_ADMIN_KEY_LENGTH} characters (otherwise one is generated once and kept in the state folder's
+admin-key, so it stays the same across restarts);
 RBEE_STATE_DIR moves the local state: the queen's, and its hive's socket and worker key (default
 .rbee/ in the project); HF_TOKEN and HF_ENDPOINT work as for the Hugging Face tools. One npm
 start runs per state folder: a second one beside it needs its own RBEE_STATE_DIR and RBEE_PORT
@@ -96,6 +99,12 @@ function parseOptions() {
   const workerThreads = threadsText === undefined ? undefined : Number(threadsText);
   if (workerThreads !== undefined && (!Number.isInteger(workerThreads) || workerThreads < 1)) {
     fail(`--worker-threads: expected a positive integer, got '${threadsText}'`);
+  }
+  try {
+    givenAdminKey(process.env); // read again when the queen starts; checked here to refuse before anything starts
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    fail(error.message);
   }
   const modelName = values["model-name"];
   if (modelName !== undefined) {

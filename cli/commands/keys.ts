@@ -2,12 +2,39 @@
 import type { Command } from "commander";
 import type { z } from "zod";
 import type { CliContext } from "../context.js";
+import { MAX_KEY_LIMIT } from "../../shared/key-limits.js";
 import { Scope } from "../../shared/key-scopes.js";
 import { choiceListOption, positiveIntegerOption } from "../flag-values.js";
 import { listAll } from "../list-pages.js";
 import { printJson, printListing } from "../output.js";
-import { CreatedKey, KeyView } from "../queen-views.js";
+import { CreatedKey, KeyLimitsView, KeyView, RevokedKey } from "../queen-views.js";
 
+interface CreateOptions {
+  name: string;
+  scopes: string[];
+  expiresInDays?: number;
+  rpm?: number;
+  tpm?: number;
+  dailyTokens?: number;
+  json?: boolean;
+}
+
+/** POST /v1/keys `limits` from the flags given; undefined when none was. */
+function limitsOf(options: CreateOptions) {
+  const limits = { rpm: options.rpm, tpm: options.tpm, daily_tokens: options.dailyTokens };
+  return Object.values(limits).some((value) => value !== undefined) ? limits : undefined;
+}
+
+/** "; limits: 60 requests per minute, …" for the limits the queen says the key has, or nothing. */
+function describeLimits(limits: z.infer<typeof KeyLimitsView> | undefined): string {
+  if (limits === undefined) return "";
+  const parts = [
+    limits.rpm === null ? undefined : `${limits.rpm} requests per minute`,
+    limits.tpm === null ? undefined : `${limits.tpm} tokens per minute`,
+    limits.daily_tokens === null ? undefined : `${limits.daily_tokens} tokens per UTC day`,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? "" : `; limits: ${parts.join(", ")}`;
+}
 
 function keyRow(key: z.infer<typeof KeyView>) {
   return {
@@ -30,16 +57,22 @@ export function registerKeys(program: Command, context: CliContext): void {
     .option("--name <name>", "what the key is for", "rbee-cli")
     .addOption(choiceListOption("--scopes <scopes>", `comma-separated: ${Scope.options.join(", ")}`, Scope.options).default(["inference"], "inference"))
     .addOption(positiveIntegerOption("--expires-in-days <days>", "it stops working after this many days (default: never)"))
+    // The key's own limits (POST /v1/keys `limits`); past one, its requests get 429 naming it.
+    .addOption(positiveIntegerOption("--rpm <requests>", "requests per minute the key may make (default: no limit of its own)", MAX_KEY_LIMIT))
+    .addOption(positiveIntegerOption("--tpm <tokens>", "tokens (prompt and completion) per minute the key may spend (default: no limit)", MAX_KEY_LIMIT))
+    .addOption(positiveIntegerOption("--daily-tokens <tokens>", "tokens per UTC day the key may spend (default: no limit)", MAX_KEY_LIMIT))
     .option("--json", "print JSON")
-    .action(async (options: { name: string; scopes: string[]; expiresInDays?: number; json?: boolean }) => {
+    .action(async (options: CreateOptions) => {
+      const limits = limitsOf(options);
       const body = {
         name: options.name,
         scopes: options.scopes,
         ...(options.expiresInDays === undefined ? {} : { expires_in_days: options.expiresInDays }),
+        ...(limits === undefined ? {} : { limits }),
       };
       const created = await (await context.queen()).call(CreatedKey, "POST", "/v1/keys", { body });
       if (options.json) return printJson(created);
-      process.stdout.write(`created key ${created.id} (${created.scopes.join(",")}), shown once:\n${created.key}\n`);
+      process.stdout.write(`created key ${created.id} (${created.scopes.join(",")}${describeLimits(created.limits)}), shown once:\n${created.key}\n`);
     });
 
   keys
@@ -53,11 +86,13 @@ export function registerKeys(program: Command, context: CliContext): void {
 
   keys
     .command("revoke <id>")
-    .description("revoke an API key; it stops working at once")
+    .description("revoke an API key; it stops working at once (one revoked before: says so, exit 0)")
     .option("--json", "print JSON")
     .action(async (id: string, options: { json?: boolean }) => {
-      const key = await (await context.queen()).call(KeyView, "DELETE", `/v1/keys/${encodeURIComponent(id)}`);
+      const key = await (await context.queen()).call(RevokedKey, "DELETE", `/v1/keys/${encodeURIComponent(id)}`);
       if (options.json) return printJson(key);
-      process.stdout.write(`revoked key ${key.id} (${key.name})\n`);
+      // Exit 0 either way: the key is revoked, which is what was asked, so a script may run twice.
+      if (key.already_revoked === true) process.stdout.write(`key ${key.id} (${key.name}) was already revoked at ${key.revoked_at}\n`);
+      else process.stdout.write(`revoked key ${key.id} (${key.name})\n`);
     });
 }

@@ -50,9 +50,10 @@ export interface QueenConnectionOptions {
   onDisconnect?: () => void;
   /**
    * The queen will not take this hive: its token was revoked, or the queen refused its name or
-   * token. Reconnecting cannot help, so the connection stops; `message` says what to do.
+   * token. Reconnecting cannot help, so the connection stops; `message` says what to do, `cause`
+   * is the queen's reason: its close reason ("hive token revoked"), or its refusal's `code: message`.
    */
-  onRefused?: (message: string) => void;
+  onRefused?: (message: string, cause: string) => void;
   log?: (line: string) => void;
 }
 
@@ -161,8 +162,8 @@ export class QueenConnection {
       }
       if (code === CloseCode.tokenRevoked) {
         this.close();
-        const why = reason.toString() || "token revoked";
-        this.options.onRefused?.(`the queen cut this hive off (${why}): get a new token with POST /v1/hives and restart with it (RBEE_HIVE_TOKEN)`);
+        const why = reason.toString() || "hive token revoked";
+        this.options.onRefused?.(`the queen cut this hive off (${why}): get a new token with POST /v1/hives and restart with it (RBEE_HIVE_TOKEN)`, why);
         return;
       }
       // A connection that stayed up dropped: likely a deploy that dropped every hive at once.
@@ -225,6 +226,7 @@ export class QueenConnection {
       `the queen at ${this.queenUrl} does not accept hive '${hiveName}' with this token. Check --name (env RBEE_HIVE_NAME) ` +
         `and the token (env RBEE_HIVE_TOKEN); to get a new token, an admin calls POST /v1/hives with {"name": "${hiveName}"} ` +
         `on the queen (it shows the token once). Not retrying: a rejected token stays rejected.`,
+      problem || `HTTP ${status}`,
     );
   }
 

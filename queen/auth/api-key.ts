@@ -6,6 +6,7 @@
 // checked alongside authentication, so failed attempts count too and a blocked address is
 // refused before any D1 read; the key after it. Both checks together cost one round trip.
 import { createMiddleware } from "hono/factory";
+import { isTooShortForAdminKey, MIN_ADMIN_KEY_LENGTH } from "../../shared/admin-key.js";
 import { RbeeError } from "../../shared/errors.js";
 import type { QueenConfig } from "../config.js";
 import type { QueenEnv } from "../env.js";
@@ -78,6 +79,7 @@ async function authenticate(
   // for the lookup. Hashing per request is ~µs.
   const presentedHash = await sha256Hex(presented);
   if (configured && hashesMatch(presentedHash, await sha256Hex(configured))) {
+    if (isTooShortForAdminKey(configured)) throw weakAdminKey();
     return { id: BOOTSTRAP_KEY_ID, scopes: ["inference", "admin"] };
   }
   // Looked up by its hash: timing can at most reveal a prefix of a SHA-256, which an attacker
@@ -98,6 +100,24 @@ async function authenticate(
   }
   touchLastUsed(env.DB, ctx, stored.id, nowMs);
   return { id: stored.id, scopes: stored.scopes, limits: stored.limits };
+}
+
+/**
+ * The answer to a request that presents an RBEE_ADMIN_KEY shorter than MIN_ADMIN_KEY_LENGTH.
+ * Refused rather than taken with a warning: a Worker's log is read once something has gone wrong,
+ * and a short key guessed online hands over every route and every hive. Only the bootstrap key is
+ * refused, and only to whoever presents it (anyone else gets the usual invalid_api_key, learning
+ * nothing of it): keys made through /v1/keys, which are long and random, keep working and hives
+ * keep connecting, so a deployment whose secret is short loses no service, only that one key
+ * until `wrangler secret put` replaces it. (npm start refuses a short key before it starts.)
+ */
+function weakAdminKey(): RbeeError {
+  return new RbeeError(
+    503,
+    "weak_admin_key",
+    `The queen's admin key, the RBEE_ADMIN_KEY secret, is shorter than ${MIN_ADMIN_KEY_LENGTH} characters, so the queen refuses it. ` +
+      "Replace it with a long random one: openssl rand -hex 32 | npx wrangler secret put RBEE_ADMIN_KEY. Keys made with POST /v1/keys still work.",
+  );
 }
 
 /** What is wrong with an Authorization header that holds no bearer token, without quoting the secret in it. */

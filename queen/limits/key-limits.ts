@@ -2,20 +2,17 @@
 // per minute, tokens per UTC day. They join the queen's per-key floor (client-limits.ts) in the
 // key's RateLimiter: requests are taken as they arrive; token limits refuse a request once their
 // window is spent and are charged after the answer (charge-tokens.ts).
-import { z } from "zod";
+import { KeyLimitsRequest } from "../../shared/key-limits.js";
 import type { Limit } from "./limit.js";
+
+// The request's shape is shared with the CLI (shared/key-limits.ts).
+export { KeyLimitsRequest };
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 
 /** Limit names as errors, /v1/keys and /v1/usage read them. */
 export const KEY_LIMIT_NAMES = { rpm: "requests_per_minute", tpm: "tokens_per_minute", dailyTokens: "tokens_per_day" } as const;
-
-const Max = z.number().int().positive().max(1_000_000_000_000).nullable().optional();
-
-/** `limits` of POST /v1/keys; a missing or null field sets no limit. */
-export const KeyLimitsRequest = z.strictObject({ rpm: Max, tpm: Max, daily_tokens: Max });
-export type KeyLimitsRequest = z.infer<typeof KeyLimitsRequest>;
 
 /** A key's limits as stored (api_keys columns) and cached; null: no such limit. */
 export interface KeyLimits {

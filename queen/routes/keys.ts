@@ -1,9 +1,10 @@
 // /v1/keys (admin): create API keys (the key is shown once; only its SHA-256 is stored), list
-// them without secrets, newest first and a page at a time, and revoke one. A key may carry
-// `limits` (rpm, tpm, daily_tokens; limits/key-limits.ts), set when it is created. The bootstrap
+// them without secrets, newest first and a page at a time, and revoke one (again: a 200 that
+// says it was already revoked). A key may carry `limits` (rpm, tpm, daily_tokens;
+// limits/key-limits.ts), set when it is created. The bootstrap
 // RBEE_ADMIN_KEY is not in this list: it is a secret of the deployment, rotated with
 // `wrangler secret put`.
-import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -97,11 +98,17 @@ export const keyRoutes = new Hono<QueenEnv>()
   .delete("/:id", async (c) => {
     const id = parseParam("id", ApiKeyId, c.req.param("id"));
     const db = drizzle(c.env.DB);
-    const [existing] = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
-    if (!existing) throw new RbeeError(404, "api_key_not_found", `No API key with id '${id}'.`, { param: "id" });
-    // Revoking twice keeps the first time: that is when the key stopped working.
-    const revokedAt = existing.revokedAt ?? new Date();
-    if (!existing.revokedAt) await db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, id));
+    // Only a key not yet revoked is updated, so of two revocations at once exactly one revokes it,
+    // and revoking twice keeps the first time: that is when the key stopped working.
+    const [revokedNow] = await db
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
+    const [record] = revokedNow ? [revokedNow] : await db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
+    if (!record) throw new RbeeError(404, "api_key_not_found", `No API key with id '${id}'.`, { param: "id" });
     forgetKey(id);
-    return c.json(keyView({ ...existing, revokedAt }));
+    // 200 either way, so a script that revokes a key may run twice; already_revoked tells the
+    // second call from the first (rbee keys revoke says "was already revoked at …").
+    return c.json({ ...keyView(record), already_revoked: revokedNow === undefined });
   });

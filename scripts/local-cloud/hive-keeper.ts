@@ -3,7 +3,9 @@
 // would: its workers run detached, so they outlive it, and the new hive finds them and they
 // re-attach with their models loaded. Meanwhile the queen holds requests for the hive's models
 // (it waits for a hive that dropped off to come back). A hive that keeps exiting is given up
-// rather than restarted in a loop: npm start then says why and stops.
+// rather than restarted in a loop: npm start then says why and stops. So is, at once, a hive the
+// queen refused (its token revoked or rotated): a restart would present the same token, and the
+// queen is not down but saying no.
 import type { HiveExit, HiveProcess } from "./hive-process.js";
 import { RestartBudget, type RestartBudgetOptions } from "./restart-budget.js";
 
@@ -49,6 +51,15 @@ export class HiveKeeper {
 
   private onExit(hive: HiveProcess, exit: HiveExit): void {
     if (this.stopping || hive !== this.current) return;
+    if (exit.refused !== undefined) {
+      // Not issued a new token here: an admin revoked it (or gave the name a new one), and the
+      // next npm start, which its user runs on purpose, registers the hive afresh.
+      this.options.giveUp(
+        `the queen refused the hive (${exit.refused}), so it stopped; starting it again with the same token would be refused too. ` +
+          "npm start registers its hive afresh on every start: run it again to serve with a new token",
+      );
+      return;
+    }
     const how = exit.signal ? `killed by ${exit.signal}` : `with exit status ${exit.exitCode ?? "unknown"}`;
     const waitMs = this.budget.next();
     if (waitMs === undefined) {

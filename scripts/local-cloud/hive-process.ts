@@ -2,6 +2,7 @@
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
+import { HIVE_EXIT } from "../../hive/cli-program.js";
 import { parseConnectOptions } from "../../hive/config/options.js";
 import { workerInstallationsIn } from "../../hive/processes/worker-process-check.js";
 import { channelAddress } from "../../hive/workers/channel-socket-path.js";
@@ -53,6 +54,11 @@ export interface HiveProcess {
 export interface HiveExit {
   exitCode: number | undefined;
   signal: string | undefined;
+  /**
+   * Set when it stopped because the queen refused its name or token (exit status 3): the queen's
+   * reason, such as "hive token revoked". Starting it again with the same token is refused too.
+   */
+  refused?: string;
 }
 
 /** `rbee-hive connect`'s arguments for `options`. */
@@ -84,6 +90,7 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   if (pid === undefined) throw new Error("could not start rbee-hive");
 
   const workersAtStart: string[] = [];
+  let refusal: string | undefined;
   const welcomed = new Promise<void>((resolve, reject) => {
     let buffered = "";
     child.all?.on("data", (chunk: Buffer) => {
@@ -94,6 +101,7 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
         options.onLine?.(line);
         const found = WORKERS_AT_START_LINE.exec(line)?.[1];
         if (found !== undefined) workersAtStart.push(...found.split(", "));
+        refusal = refusalIn(line) ?? refusal;
         if (line.includes("queen welcomed hive")) resolve();
       }
     });
@@ -101,7 +109,11 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
   });
   welcomed.catch(() => {}); // observed by callers that care; never an unhandled rejection
 
-  const exited = child.then(({ exitCode, signal }): HiveExit => ({ exitCode, signal }));
+  const exited = child.then(({ exitCode, signal }): HiveExit => {
+    if (exitCode !== HIVE_EXIT.refused) return { exitCode, signal };
+    // Its line saying why is JSON unless RBEE_LOG_FORMAT=text was passed on to it.
+    return { exitCode, signal, refused: refusal ?? "its name or token was not accepted" };
+  });
   let stopped: Promise<void> | undefined;
   return {
     pid,
@@ -122,6 +134,17 @@ export function startHiveProcess(options: HiveProcessOptions): HiveProcess {
       return stopped;
     },
   };
+}
+
+/** The `refused` field of the hive's JSON log line saying the queen refused it (hive/hive.ts), if this is that line. */
+function refusalIn(line: string): string | undefined {
+  if (!line.startsWith("{") || !line.includes('"refused"')) return undefined;
+  try {
+    const fields: unknown = JSON.parse(line);
+    return typeof fields === "object" && fields !== null && "refused" in fields && typeof fields.refused === "string" ? fields.refused : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -16,6 +16,7 @@ import { TcpProxy } from "../support/tcp-proxy.js";
 
 const HEARTBEAT_INTERVAL_MS = 1000;
 const HIVE = "half-open-hive";
+const ADMIN_KEY = "rbee_sk_drill_half_open";
 
 describe("drill: a half-open hive socket", () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -26,9 +27,9 @@ describe("drill: a half-open hive socket", () => {
   it("is noticed by both the hive and the queen, and the hive reconnects", async () => {
     const dir = await mkdtemp(join(tmpdir(), "rbee-half-open-"));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const queen: LocalQueen = await startLocalQueen({ persistDir: join(dir, "queen"), adminKey: "rbee_sk_drill", port: 0, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS });
+    const queen: LocalQueen = await startLocalQueen({ persistDir: join(dir, "queen"), adminKey: ADMIN_KEY, port: 0, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS });
     cleanups.push(() => queen.dispose());
-    const client = new QueenClient(queen.url, "rbee_sk_drill");
+    const client = new QueenClient(queen.url, ADMIN_KEY);
     const { token } = await client.createHive(HIVE);
     const proxy = await TcpProxy.start(Number(new URL(queen.url).port));
     cleanups.push(() => proxy.close());
@@ -43,7 +44,7 @@ describe("drill: a half-open hive socket", () => {
     cleanups.push(() => hive.stop());
     await hive.welcomed;
     const online = async () => {
-      const response = await fetch(`${queen.url}/v1/hives`, { headers: { authorization: "Bearer rbee_sk_drill" } });
+      const response = await fetch(`${queen.url}/v1/hives`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
       return ((await response.json()) as { data: Array<{ name: string; online: boolean }> }).data.some((each) => each.name === HIVE && each.online);
     };
     await waitUntil(online, 10_000, "the hive to be online");

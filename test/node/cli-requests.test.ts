@@ -189,6 +189,9 @@ describe("the rbee CLI's requests", () => {
   it("refuses bad flag values as usage errors naming the flag and the value, before any request", async () => {
     const refusals: Array<[string[], string]> = [
       [["keys", "create", "--expires-in-days", "abc"], "--expires-in-days: expected a positive integer, got 'abc'"],
+      [["keys", "create", "--rpm", "0"], "--rpm: expected a positive integer up to 1000000000000, got '0'"],
+      [["keys", "create", "--tpm", "1.5"], "--tpm: expected a positive integer up to 1000000000000, got '1.5'"],
+      [["keys", "create", "--daily-tokens", "1000000000001"], "--daily-tokens: expected a positive integer up to 1000000000000, got '1000000000001'"],
       [["keys", "create", "--scopes", "inference,root"], "--scopes: expected a comma-separated list of inference, admin, metrics, got 'inference,root'"],
       [["jobs", "ls", "--limit", "0"], "--limit: expected a positive integer, got '0'"],
       [["jobs", "ls", "--status", "finished"], "--status: expected one of queued, running, done, error, cancelled, got 'finished'"],

@@ -124,8 +124,40 @@ describe("the rbee CLI", () => {
     const listing = await admin(["keys", "ls", "--json"]);
     expect(json(listing)).toEqual(expect.arrayContaining([expect.objectContaining({ id: created.id, name: "ci", revoked_at: null })]));
     expect(listing.stdout).not.toContain(created.key);
-    expect((await admin(["keys", "revoke", created.id])).exitCode).toBe(0);
+    const revoked = await admin(["keys", "revoke", created.id]);
+    expect(revoked.exitCode).toBe(0);
+    expect(revoked.stdout).toBe(`revoked key ${created.id} (ci)`);
     expect((await models(created.key)).status).toBe(401);
+  });
+
+  it("says a key revoked before was already revoked, and when, with exit 0", async () => {
+    const created = json(await admin(["keys", "create", "--name", "twice", "--json"])) as { id: string };
+    const first = json(await admin(["keys", "revoke", created.id, "--json"])) as { revoked_at: string; already_revoked: boolean };
+    expect(first.already_revoked).toBe(false);
+    const again = await admin(["keys", "revoke", created.id]);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toBe(`key ${created.id} (twice) was already revoked at ${first.revoked_at}`);
+    expect(json(await admin(["keys", "revoke", created.id, "--json"]))).toMatchObject({ id: created.id, revoked_at: first.revoked_at, already_revoked: true });
+  });
+
+  it("creates a key with the limits --rpm, --tpm and --daily-tokens give, which the queen keeps and enforces", async () => {
+    const help = await admin(["keys", "create", "--help"]);
+    for (const flag of ["--rpm <requests>", "--tpm <tokens>", "--daily-tokens <tokens>"]) expect(help.stdout).toContain(flag);
+    const created = await admin(["keys", "create", "--name", "limited", "--rpm", "2", "--tpm", "20000", "--daily-tokens", "1000000"]);
+    expect(created.exitCode, String(created.stderr)).toBe(0);
+    expect(created.stdout).toContain("limits: 2 requests per minute, 20000 tokens per minute, 1000000 tokens per UTC day");
+    const key = /^rbee_sk_\S+$/m.exec(String(created.stdout))?.[0] ?? "";
+    const listed = json(await admin(["keys", "ls", "--json"])) as Array<{ name: string; limits: unknown }>;
+    expect(listed.find((row) => row.name === "limited")?.limits).toEqual({ rpm: 2, tpm: 20000, daily_tokens: 1000000 });
+    const models = () => fetch(`${cloud.queen.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await models()).status).toBe(200);
+    expect((await models()).status).toBe(200);
+    const refused = await models();
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toContain("requests_per_minute");
+    // Without the flags, a key has no limits of its own.
+    const plain = json(await admin(["keys", "create", "--name", "unlimited", "--json"])) as { limits: unknown };
+    expect(plain.limits).toEqual({ rpm: null, tpm: null, daily_tokens: null });
   });
 
   it("lists every key, past the queen's first page of 100", async () => {

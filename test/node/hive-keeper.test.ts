@@ -1,5 +1,5 @@
 // HiveKeeper's rule for npm start's hive: an exit is followed by a new hive, a stop by none, and
-// too many exits within the window by giving up. The hives here are stand-ins that exit when told;
+// too many exits within the window, or one the queen's refusal caused, by giving up. The hives here are stand-ins that exit when told;
 // test/node/npm-start.test.ts kills the real one.
 import { describe, expect, it } from "vitest";
 import { HiveKeeper } from "../../scripts/local-cloud/hive-keeper.js";
@@ -74,5 +74,19 @@ describe("npm start's hive keeper", () => {
     await waitUntil(() => givenUp.length === 1, 2000, "the keeper to give up");
     expect(givenUp[0]).toBe("the hive exited with exit status 7 (3 exits within 60 s); not starting it again");
     expect(started).toHaveLength(2);
+  });
+
+  it("gives up at once, naming the queen's refusal, when the hive exits because the queen refused its token", async () => {
+    const first = standIn(400);
+    const { started, givenUp, lines } = keeperOf(first);
+    first.exit({ exitCode: 3, signal: undefined, refused: "hive token revoked" });
+    await waitUntil(() => givenUp.length === 1, 2000, "the keeper to give up");
+    expect(givenUp[0]).toBe(
+      "the queen refused the hive (hive token revoked), so it stopped; starting it again with the same token would be refused too. " +
+        "npm start registers its hive afresh on every start: run it again to serve with a new token",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(started).toEqual([]);
+    expect(lines).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 // The hive link against a real queen in workerd: a hive whose token or name the queen refuses
-// stops, non-zero, saying what is wrong and how to get a token; a queen URL ending in /v1 (the
+// stops with exit status 3, saying what is wrong and how to get a token; a queen URL ending in /v1 (the
 // OpenAI base URL `npm start` prints) still connects; a hive flooding frames is cut off.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -48,11 +48,13 @@ describe("the hive link against a real queen", () => {
     return { process, lines };
   }
 
-  it("stops, non-zero, when the queen refuses its token, saying which hive and how to get a token", async () => {
+  it("stops with exit status 3 when the queen refuses its token, saying which hive, why and how to get a token", async () => {
     await client.createHive("refused-hive");
     const refused = hive("refused-hive", "rbee_ht_wrong");
     await waitUntil(() => refused.process.exitCode !== null, 30_000, "the refused hive to exit");
-    expect(refused.process.exitCode).toBe(1);
+    expect(refused.process.exitCode).toBe(3);
+    // What its supervisor (npm start) reads of the refusal: the queen's code and message.
+    expect((await refused.process.exited).refused).toBe("invalid_hive_token: Hive 'refused-hive' is unknown or its token is wrong.");
     const log = refused.lines.join("\n");
     expect(log).toContain("queen refused hive 'refused-hive': HTTP 401 invalid_hive_token");
     expect(log).toContain('POST /v1/hives with {"name": "refused-hive"}');
@@ -63,7 +65,7 @@ describe("the hive link against a real queen", () => {
     const { token } = await client.createHive("known-hive");
     const misnamed = hive("unknown-hive", token);
     await waitUntil(() => misnamed.process.exitCode !== null, 30_000, "the misnamed hive to exit");
-    expect(misnamed.process.exitCode).toBe(1);
+    expect(misnamed.process.exitCode).toBe(3);
     expect(misnamed.lines.join("\n")).toContain("Check --name (env RBEE_HIVE_NAME)");
   });
 

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { localAdminKey } from "../../scripts/local-cloud/local-key.js";
+import { UsageError } from "../../shared/usage-error.js";
 
 describe("npm start's local admin key", () => {
   const dirs: string[] = [];
@@ -29,6 +30,18 @@ describe("npm start's local admin key", () => {
     const dir = await stateDir();
     expect(await localAdminKey(dir, { RBEE_API_KEY: "rbee_sk_from_env" })).toBe("rbee_sk_from_env");
     expect(await localAdminKey(dir, { RBEE_ADMIN_KEY: "rbee_sk_admin_env" })).toBe("rbee_sk_admin_env");
+    await expect(stat(join(dir, "admin-key"))).rejects.toThrow();
+  });
+
+  it("refuses an RBEE_API_KEY or RBEE_ADMIN_KEY shorter than 16 characters, naming the variable and the minimum, never the key", async () => {
+    const dir = await stateDir();
+    for (const name of ["RBEE_API_KEY", "RBEE_ADMIN_KEY"]) {
+      const refusal = await localAdminKey(dir, { [name]: "abc" }).catch((error: unknown) => error);
+      expect(refusal, name).toBeInstanceOf(UsageError);
+      expect((refusal as UsageError).message, name).toContain(`${name}: expected a key of at least 16 characters`);
+      expect((refusal as UsageError).message, name).toContain("got one of 3");
+      expect((refusal as UsageError).message, name).not.toContain("abc");
+    }
     await expect(stat(join(dir, "admin-key"))).rejects.toThrow();
   });
 

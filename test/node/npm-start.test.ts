@@ -112,6 +112,13 @@ describe("npm start", () => {
     expect(fromFlag.all).toContain("npm start: --port: expected an integer 1–65535, got '0'");
   });
 
+  it("refuses an RBEE_API_KEY shorter than the queen accepts, naming it and the minimum, with exit status 2, before starting anything", async () => {
+    const refused = await execa("npm", ["start", "--silent"], { cwd: PROJECT_ROOT, env: { RBEE_STATE_DIR: await tempDir(), RBEE_PORT: String(await findFreeLoopbackPort()), RBEE_API_KEY: "abc" }, all: true, reject: false, timeout: 60_000 });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.all).toContain("npm start: RBEE_API_KEY: expected a key of at least 16 characters");
+    expect(refused.all).not.toContain("starting the queen");
+  });
+
   it("refuses a --model-name clients could not send, with exit status 2, before starting anything", async () => {
     const refused = await execa("npm", ["start", "--silent", "--", "--model-name", "../etc"], { cwd: PROJECT_ROOT, all: true, reject: false, timeout: 60_000 });
     expect(refused.exitCode).toBe(2);

@@ -87,14 +87,15 @@ describe("hive reconnect", () => {
     expect(isAlive(workerPid)).toBe(true);
   });
 
-  it("stops the hive, non-zero, when the queen revokes its token", async () => {
+  it("stops the hive with exit status 3 when the queen revokes its token, saying so", async () => {
     const revoke = await fetch(`${cloud.queen.url}/v1/hives/reconnect-hive/token`, {
       method: "DELETE",
       headers: { authorization: `Bearer ${cloud.apiKey}` },
     });
     expect(revoke.status).toBe(200);
     await waitUntil(() => cloud.hive.exitCode !== null, 20_000, "the hive to exit");
-    expect(cloud.hive.exitCode).toBe(1);
+    expect(cloud.hive.exitCode).toBe(3);
+    expect((await cloud.hive.exited).refused).toBe("hive token revoked");
     expect(cloud.hiveLog.some((line) => line.includes("get a new token"))).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { app } from "../../queen/app.js";
 import { DEFAULTS, parseQueenConfig } from "../../queen/config.js";
+import { createKey, errorOf } from "./admin-api.js";
 
 describe("the queen's configuration", () => {
   it("uses the defaults for unset or empty vars, and takes numbers in their units", () => {
@@ -55,5 +56,29 @@ describe("the queen's configuration", () => {
     expect(await response.json()).toMatchObject({
       error: { code: "invalid_configuration", type: "server_error", message: expect.stringContaining("HEARTBEAT_INTERVAL_MS") },
     });
+  });
+
+  it("refuses an RBEE_ADMIN_KEY shorter than 16 characters with 503 weak_admin_key naming the secret and the minimum, while keys from D1 still work", async () => {
+    const configured = { ...env, RBEE_ADMIN_KEY: "abc" };
+    const get = async (key: string) => {
+      const ctx = createExecutionContext();
+      const response = await app.request("/v1/hives", { headers: { authorization: `Bearer ${key}` } }, configured, ctx);
+      await waitOnExecutionContext(ctx);
+      return response;
+    };
+    const refused = await get("abc");
+    expect(refused.status).toBe(503);
+    const error = await errorOf(refused);
+    expect(error).toMatchObject({ code: "weak_admin_key", type: "server_error" });
+    expect(error.message).toContain("RBEE_ADMIN_KEY");
+    expect(error.message).toContain("16 characters");
+    expect(error.message).toContain("wrangler secret put RBEE_ADMIN_KEY");
+    // Someone who does not hold the weak key learns nothing of it: theirs is just a wrong key.
+    expect((await errorOf(await get("rbee_sk_someone_guessing"))).code).toBe("invalid_api_key");
+    // Keys an admin made earlier (with a strong admin key) keep working.
+    const made = await createKey(["admin"]);
+    expect((await get(made.key)).status).toBe(200);
+    // At 16 characters the key is taken.
+    expect((await app.request("/v1/hives", { headers: { authorization: "Bearer 0123456789abcdef" } }, { ...env, RBEE_ADMIN_KEY: "0123456789abcdef" }, createExecutionContext())).status).toBe(200);
   });
 });

@@ -8,7 +8,7 @@ import { waitUntil } from "../../shared/wait-until.js";
 import { TEST_DEVICES } from "../support/test-devices.js";
 
 /** The bootstrap admin key (RBEE_ADMIN_KEY in vitest.config.ts): both scopes. */
-export const API_KEY = "test-admin-key";
+export const API_KEY = "rbee_sk_queen_test_admin_key";
 export const auth = { authorization: `Bearer ${API_KEY}` };
 
 export { TEST_DEVICES };

@@ -77,6 +77,24 @@ describe("API keys", () => {
     expect(await errorOf(response)).toMatchObject({ type: "authentication_error", code: "api_key_revoked" });
   });
 
+  it("answers revoking a revoked key with 200 saying it was already revoked, and keeps the first revocation's time", async () => {
+    const created = await createKey(["inference"]);
+    const first = await call("DELETE", `/v1/keys/${created.id}`);
+    expect(first.status).toBe(200);
+    const revoked = (await first.json()) as { revoked_at: string; already_revoked: boolean };
+    expect(revoked).toMatchObject({ id: created.id, revoked_at: expect.any(String), already_revoked: false });
+    const again = await call("DELETE", `/v1/keys/${created.id}`);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ id: created.id, revoked_at: revoked.revoked_at, already_revoked: true });
+  });
+
+  it("says exactly one of two revocations at once revoked the key", async () => {
+    const created = await createKey(["inference"]);
+    const answers = await Promise.all([0, 1].map(async () => (await call("DELETE", `/v1/keys/${created.id}`)).json() as Promise<{ revoked_at: string; already_revoked: boolean }>));
+    expect(answers.map((answer) => answer.already_revoked).sort()).toEqual([false, true]);
+    expect(answers[0]?.revoked_at).toBe(answers[1]?.revoked_at);
+  });
+
   it("refuses an expired key with 401 api_key_expired", async () => {
     const created = await createKey(["inference"], { expires_in_days: 1 });
     expect(created.expires_at).not.toBeNull();

@@ -3,7 +3,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, createKey, errorOf } from "./admin-api.js";
-import { eventually, helloFrame, modelState, TestHive } from "./hive-socket.js";
+import { API_KEY, eventually, helloFrame, modelState, TestHive } from "./hive-socket.js";
 
 const GIB = 1024 ** 3;
 
@@ -66,7 +66,7 @@ describe("a policy the scheduler follows", () => {
 
     const response = await SELF.fetch("https://queen/v1/chat/completions", {
       method: "POST",
-      headers: { authorization: "Bearer test-admin-key", "content-type": "application/json" },
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
       body: JSON.stringify({ model: "strict-model", messages: [{ role: "user", content: "hi" }] }),
     });
     expect(response.status).toBe(503);

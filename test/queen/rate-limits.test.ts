@@ -7,6 +7,7 @@ import { app } from "../../queen/app.js";
 import { ipv6Network } from "../../queen/limits/client-address.js";
 import { rateLimiterStub } from "../../queen/limits/stub.js";
 import { createKey, errorOf } from "./admin-api.js";
+import { API_KEY } from "./hive-socket.js";
 
 interface Caller {
   key?: string;
@@ -98,7 +99,7 @@ describe("rate limits", () => {
   it("lets a refused client in again once the window has passed, the bootstrap admin key included", async () => {
     const queen = queenWith({ RATE_LIMIT_WINDOW_MS: "1000", RATE_LIMIT_PER_KEY: "1", RATE_LIMIT_PER_ADDRESS: "0" });
     // The bootstrap key (RBEE_ADMIN_KEY in vitest.config.ts) is counted like any key, under `admin`.
-    const caller = { key: "test-admin-key" };
+    const caller = { key: API_KEY };
     let refused: Response | undefined;
     for (let attempt = 0; attempt < 20 && !refused; attempt++) {
       const response = await queen("/v1/models", caller);
