@@ -212,6 +212,10 @@ describe("the grammar's text", () => {
     await grammarAcceptor(grammar);
   });
 
+  it("reads Python's named groups, which pydantic passes on as written, as ECMA-262's", () => {
+    expect(grammarOf("^(?P<year>\\d{4})-(?P<month>\\d{2})$")).toBe(grammarOf("^(?<year>\\d{4})-(?<month>\\d{2})$"));
+  });
+
   it("writes a run of literal characters as one literal", () => {
     expect(grammarOf("^hello, world$")).toBe('"\\x22hello\\x2C\\x20world\\x22"');
   });

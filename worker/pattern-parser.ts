@@ -145,7 +145,7 @@ export class PatternParser {
     return body;
   }
 
-  /** Consumes `?:` or `?<name>`; refuses every other `(?`. */
+  /** Consumes `?:`, `?<name>` or Python's `?P<name>` (pydantic passes its patterns on as written); refuses every other `(?`. */
   private groupPrefix(open: number): void {
     const ahead = this.chars.slice(this.pos, this.pos + 3).join("");
     const prefix = this.chars.slice(this.pos, this.pos + 2).join("");
@@ -156,16 +156,21 @@ export class PatternParser {
     if (ahead.startsWith("?=") || ahead.startsWith("?!")) throw new PatternProblem(`lookahead "(${prefix}" ${where(open)} cannot be enforced`);
     if (ahead === "?<=" || ahead === "?<!") throw new PatternProblem(`lookbehind "(${ahead}" ${where(open)} cannot be enforced`);
     if (ahead.startsWith("?<")) {
-      this.groupName(open);
+      this.groupName(open, 2);
+      return;
+    }
+    if (ahead === "?P<") {
+      this.groupName(open, 3);
       return;
     }
     if (/^\?[a-z-]/iu.test(ahead)) throw new PatternProblem(`inline flags "(${prefix}" ${where(open)} cannot be enforced: JSON Schema patterns take no flags`);
     throw new PatternProblem(`unknown group "(${prefix}" ${where(open)}`);
   }
 
-  private groupName(open: number): void {
+  /** The name after the `prefix` characters of `?<` or `?P<`, up to its `>`. */
+  private groupName(open: number, prefix: number): void {
     const close = this.chars.indexOf(">", this.pos);
-    const name = close < 0 ? "" : this.chars.slice(this.pos + 2, close).join("");
+    const name = close < 0 ? "" : this.chars.slice(this.pos + prefix, close).join("");
     if (!/^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u.test(name)) throw new PatternProblem(`named group "(?<" ${where(open)} needs a name and a closing ">"`);
     this.pos = close + 1;
   }
