@@ -112,7 +112,7 @@ export class Hive {
       this.exits.observe(heartbeat);
       this.status.observe(heartbeat);
       // Dropped while the queen is unreachable; the next heartbeat after reconnecting counts.
-      this.heartbeats.observe(heartbeat);
+      this.status.afterCatalogSent(() => this.heartbeats.observe(heartbeat));
     }, log);
     this.relays = new WorkerRelays({
       log,

@@ -43,6 +43,8 @@ export class HiveStatusReporter {
   private readonly workers = new Map<string, { heartbeat: WorkerHeartbeat; receivedAtMs: number }>();
   private refreshTimer: NodeJS.Timeout | undefined;
   private changeTimer: NodeJS.Timeout | undefined;
+  /** Settles once the catalog changes asked for so far have been told to the queen; undefined when none is in flight. */
+  private catalogSent: Promise<void> | undefined;
 
   constructor(private readonly options: HiveStatusReporterOptions) {}
 
@@ -87,9 +89,25 @@ export class HiveStatusReporter {
 
   /** A job may have changed the catalog: read it again and tell the queen now (the other changes wait for company). */
   catalogChanged(): void {
-    this.readCatalog()
+    const read = this.readCatalog()
       .then(() => this.sendNow())
       .catch((error: unknown) => this.options.log(`could not read the model catalog: ${describeError(error)}`));
+    const sent = (this.catalogSent ?? Promise.resolve()).then(() => read);
+    this.catalogSent = sent;
+    void sent.then(() => {
+      if (this.catalogSent === sent) this.catalogSent = undefined;
+    });
+  }
+
+  /**
+   * Calls `next` once the catalog changes asked for so far have been told to the queen, at once
+   * when none is in flight, and in the order asked. A new worker's heartbeats wait for it: its
+   * model is in the queen's view before the worker is (the catalog's read is a moment of file
+   * reads, and on a loaded machine the heartbeat used to reach the queen first).
+   */
+  afterCatalogSent(next: () => void): void {
+    if (this.catalogSent === undefined) next();
+    else void this.catalogSent.then(next);
   }
 
   private async refresh(): Promise<void> {
