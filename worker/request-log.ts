@@ -73,6 +73,11 @@ export function requestLog(log: LogFn): MiddlewareHandler {
     await next();
     const requestId = c.req.header(REQUEST_ID_HEADER);
     const line = async (outcome: "answered" | "cancelled" | "failed") => {
+      const durationMs = Math.round(performance.now() - startedAt);
+      // Written after the answer's bytes: Node writes a response once this middleware returns (a
+      // stream's end once its last read returns), and a log line on a pipe cost the answer ~0.5 ms
+      // here when it went first.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const meter = meterOf(c);
       // A stream that ended early ends before its generation does: its tokens come as that stops.
       if (outcome !== "answered" && meter.generating) await withinMs(meter.generating.catch(() => undefined), SETTLE_WAIT_MS);
@@ -83,7 +88,7 @@ export function requestLog(log: LogFn): MiddlewareHandler {
         outcome,
         prompt_tokens: meter.promptTokens,
         completion_tokens: meter.completionTokens,
-        duration_ms: Math.round(performance.now() - startedAt),
+        duration_ms: durationMs,
       });
     };
     const body = c.res.body;
@@ -91,7 +96,7 @@ export function requestLog(log: LogFn): MiddlewareHandler {
       c.res = new Response(onBodyEnd(body, (outcome) => void line(outcome)), c.res);
       return;
     }
-    await line(c.req.raw.signal.aborted ? "cancelled" : "answered");
+    void line(c.req.raw.signal.aborted ? "cancelled" : "answered");
   };
 }
 

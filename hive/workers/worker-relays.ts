@@ -89,13 +89,18 @@ export class WorkerRelays {
       if (this.inFlight.get(target.requestId) === entry && answer.attached) this.inFlight.delete(target.requestId);
       const { status, chunks, error } = answer.summary;
       const outcome = controller.signal.aborted ? "cancelled" : error ? "failed" : "answered";
-      this.log(`relayed request ${target.requestId} to worker ${target.workerId}: ${outcome}${answer.attached ? "" : " (kept for the queen to resume)"}`, {
+      const durationMs = Math.round(performance.now() - startedAt);
+      const kept = !answer.attached;
+      // After the answer's last frames: they leave on this turn's setImmediate (FrameBatcher), and
+      // a log line is a write to a pipe, which cost the answer ~1 ms here when it went first.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.log(`relayed request ${target.requestId} to worker ${target.workerId}: ${outcome}${kept ? " (kept for the queen to resume)" : ""}`, {
         ...facts,
         status,
         outcome,
         chunks,
         error: error?.code,
-        duration_ms: Math.round(performance.now() - startedAt),
+        duration_ms: durationMs,
         // How far the client's reading held the answer back: waits for the queen's acks, and the most sent ahead of them.
         ...(window.pauses > 0 ? { flow_pauses: window.pauses, max_unacked_bytes: window.maxUnacked } : {}),
       });

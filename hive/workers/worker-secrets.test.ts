@@ -38,6 +38,18 @@ describe("WorkerSecrets", () => {
     expect(otherHive.secretFor("wrk_a")).not.toBe(first.secretFor("wrk_a"));
   });
 
+  it("keeps computed secrets, and a secret it forgot among many workers is computed the same again", async () => {
+    const keyFile = hiveKeyPath(runDir, "home-pc");
+    const hive = await WorkerSecrets.load(keyFile);
+    const fresh = await WorkerSecrets.load(keyFile);
+    const ids = Array.from({ length: 600 }, (_, index) => `wrk_${index}`);
+    const firstPass = ids.map((id) => hive.secretFor(id));
+    expect(new Set(firstPass).size).toBe(ids.length);
+    // The oldest were dropped from the hive's memory by now; each is the same when asked again.
+    expect(ids.map((id) => hive.secretFor(id))).toEqual(firstPass);
+    expect(ids.map((id) => fresh.secretFor(id))).toEqual(firstPass);
+  });
+
   it("gives a hive of the same name in another run folder a key of its own", async () => {
     const otherRunDir = path.join(dir, "other-run");
     expect(hiveKeyPath(otherRunDir, "home-pc")).not.toBe(hiveKeyPath(runDir, "home-pc"));

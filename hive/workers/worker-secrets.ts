@@ -10,8 +10,13 @@ import { RbeeError } from "../../shared/errors.js";
 
 /** Bytes of randomness in a hive key. */
 const KEY_BYTES = 32;
+/** Worker secrets kept computed; more workers than this at once on one machine is far beyond its slots. */
+const MAX_KNOWN_SECRETS = 256;
 
 export class WorkerSecrets {
+  /** Secrets computed so far: every relayed request needs its worker's, and an HMAC costs the hive ~0.1 ms. */
+  private readonly known = new Map<string, string>();
+
   private constructor(private readonly key: Buffer) {}
 
   /**
@@ -44,7 +49,14 @@ export class WorkerSecrets {
 
   /** The secret of worker `workerId`: 64 hex digits, the same for every hive holding this key. */
   secretFor(workerId: string): string {
-    return createHmac("sha256", this.key).update(workerId).digest("hex");
+    let secret = this.known.get(workerId);
+    if (secret === undefined) {
+      secret = createHmac("sha256", this.key).update(workerId).digest("hex");
+      // Worker ids are the queen's, one per spawn; a hive that ran through many forgets the oldest.
+      if (this.known.size >= MAX_KNOWN_SECRETS) this.known.delete(this.known.keys().next().value as string);
+      this.known.set(workerId, secret);
+    }
+    return secret;
   }
 }
 

@@ -34,10 +34,18 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   // After the assignment: Hono copies the headers of the response it replaces into the new one.
   if (c.res.headers.has(PROMPT_TOKENS_HEADER)) c.res.headers.delete(PROMPT_TOKENS_HEADER);
   const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
-  // The usage promise never rejects (observe-usage.ts settles it however the body ends).
-  waitUntil(usage.then((tokens) => recordUsage(c.env.DB, waitUntil, keyId, day, tokens)));
-  waitUntil(usage.then((tokens) => inferenceOutcome(c, { arrivedAtMs, status: response.status, tokens, firstChunkAtMs: firstChunkAtMs() })));
+  // The usage promise never rejects (observe-usage.ts settles it however the body ends). It
+  // settles as workerd reads the body's end, before workerd writes the answer's last bytes: what
+  // it starts waits for a timer's turn, so the request's log line (a write to a pipe, locally)
+  // goes after the answer rather than ~1 ms in front of it.
+  const settled = usage.then((tokens) => nextTurn().then(() => tokens));
+  waitUntil(settled.then((tokens) => recordUsage(c.env.DB, waitUntil, keyId, day, tokens)));
+  waitUntil(settled.then((tokens) => inferenceOutcome(c, { arrivedAtMs, status: response.status, tokens, firstChunkAtMs: firstChunkAtMs() })));
 });
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 function bodyKind(contentType: string | null): BodyKind | undefined {
   const type = contentType?.split(";")[0]?.trim().toLowerCase();
