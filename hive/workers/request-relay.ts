@@ -64,8 +64,11 @@ export async function relayToWorker(
     );
   } catch (error) {
     if (signal.aborted) return;
-    const message = `worker on port ${target.port} is unreachable: ${describeError(error)}`;
-    answer.sendEnd({ code: "worker_unreachable", message });
+    // Not connected: the request never reached the worker. Anything else broke after it was
+    // sent (the worker died or closed the connection on it), which the queen counts against the
+    // request as well as the worker: a request that kills workers is not handed to many.
+    if (isConnectFailure(error)) answer.sendEnd({ code: "worker_unreachable", message: `worker on port ${target.port} is unreachable: ${describeError(error)}` });
+    else answer.sendEnd({ code: "worker_disconnected", message: `worker on port ${target.port} took the request and closed the connection before answering: ${describeError(error)}` });
     return;
   }
 
@@ -123,4 +126,12 @@ export async function relayToWorker(
     chunks.dispose();
     leaveTick();
   }
+}
+
+/** Errors of a connection that was never made: nothing was sent. */
+const CONNECT_FAILURES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ENOENT", "EADDRNOTAVAIL", "ENETUNREACH", "EHOSTUNREACH"]);
+
+function isConnectFailure(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === "string" && CONNECT_FAILURES.has(code);
 }

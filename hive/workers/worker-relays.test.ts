@@ -18,7 +18,7 @@ import { WorkerReadiness } from "./worker-readiness.js";
 import { WorkerRelays } from "./worker-relays.js";
 
 /**
- * A stand-in worker: `/v1/answer` streams three parts, `/v1/hang` sends one and never ends,
+ * A stand-in worker: `/v1/answer` streams three parts, `/v1/hang` sends one and never ends, `/v1/crash` drops the connection unanswered,
  * `/v1/big` sends BIG_BYTES as fast as it is read, `/v1/endless` goes on until the client goes.
  */
 let worker: Server;
@@ -46,6 +46,11 @@ beforeEach(async () => {
     response.on("close", () => {
       if (!response.writableEnded) abortedOnWorker++;
     });
+    if (request.url === "/v1/crash") {
+      // Took the request, then died before answering (a prompt that crashes the engine).
+      request.socket.destroy();
+      return;
+    }
     if (request.url === "/v1/json-late") {
       // Headers flushed on their own, then the body a while later.
       response.writeHead(200, { "content-type": "application/json" });
@@ -185,6 +190,25 @@ describe("WorkerRelays", () => {
     expect(frames).toEqual([
       { type: "response_head", requestId: "req_dies", status: 200, headers: { "content-type": "text/event-stream" } },
       { type: "response_end", requestId: "req_dies", chunks: 0, error: { code: "worker_disconnected", message: expect.stringContaining("stopped mid-response") } },
+    ]);
+  });
+
+  it("tells a worker that took the request and died before answering from one that could not be connected to", async () => {
+    const { relaying, frames, send, request } = relays();
+    await relaying.start(request("req_crash", "/v1/crash"), send);
+    expect(frames).toEqual([
+      { type: "response_end", requestId: "req_crash", chunks: 0, error: { code: "worker_disconnected", message: expect.stringContaining("took the request and closed the connection before answering") } },
+    ]);
+
+    const gone = createServer();
+    await new Promise<void>((resolve) => gone.listen(0, "127.0.0.1", resolve));
+    const gonePort = (gone.address() as AddressInfo).port;
+    await new Promise((resolve) => gone.close(resolve));
+    const closed = relays();
+    closed.readiness.observe(fakeHeartbeat({ workerId: WORKER_ID, port: gonePort, state: "ready" }));
+    await closed.relaying.start(closed.request("req_refused", "/v1/answer", { port: gonePort }), closed.send);
+    expect(closed.frames).toEqual([
+      { type: "response_end", requestId: "req_refused", chunks: 0, error: { code: "worker_unreachable", message: expect.stringMatching(/is unreachable: .*ECONNREFUSED/) } },
     ]);
   });
 

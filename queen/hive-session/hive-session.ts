@@ -524,7 +524,7 @@ export class HiveSession extends DurableObject<Env> {
     for (const pending of [...this.relays.values()]) {
       if (pending.workerId === undefined || !gone.has(pending.workerId)) continue;
       const message = `Worker ${pending.workerId} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats while answering.`;
-      pending.abandon(new RbeeError(502, "worker_unreachable", message, { retryAfterSeconds: 1 }));
+      pending.abandon(new RbeeError(502, "worker_disconnected", message, { retryAfterSeconds: 1 }));
     }
   }
 

@@ -2,7 +2,7 @@
 // Registry (waiting in the queen's queue if every slot is taken), relay through the worker's hive,
 // and give the lease back exactly once. A relay that fails before the first byte (failover.ts)
 // gives its lease back as `worker_failed` and the request is leased again to another worker, up
-// to MAX_RELAY_ATTEMPTS, without the client knowing (one whose hive was offline or dropped its
+// to MAX_RELAY_ATTEMPTS (or two workers that took it and failed), without the client knowing (one whose hive was offline or dropped its
 // socket, to the same worker once the hive is back, if it is within a few seconds); but a relay whose HiveSession call failed (a
 // deploy reset it) is first resumed from the hive, which may hold the worker's answer
 // (resume-answer.ts). A served answer's lease ends when its body ends, fails or is cancelled;
@@ -68,6 +68,14 @@ type Session = ReturnType<typeof hiveSessionStub>;
 /** Relay failures of the way to the worker, not of the worker: its hive was offline, or dropped its socket. */
 const HIVE_FAILURES: ReadonlySet<string> = new Set(["hive_offline", "hive_disconnected"]);
 
+/**
+ * Failures of a worker that had taken the request: it closed the connection or went silent before
+ * answering, or never started to. The request may be what broke it (a prompt or grammar that
+ * crashes or hangs the engine), so after two such workers it is not handed to a third.
+ */
+const TAKEN_FAILURES: ReadonlySet<string> = new Set(["worker_disconnected", "worker_timeout"]);
+const MAX_WORKERS_FAILED_BY_REQUEST = 2;
+
 /** What a request whose client left is "refused" with; nobody reads it. */
 const CLIENT_GONE: Refusal = { ok: false, status: 503, code: "client_gone", message: "The client went away." };
 
@@ -78,6 +86,7 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
   const timing: LeaseTiming = { queueMs: 0, spawnMs: 0, placeMs: 0 };
   let relayStartedAtMs: number | undefined;
   let lastFailure: Extract<LeasedRelayResult, { ok: true }> | undefined;
+  let workersFailed = 0;
   for (let attempt = 1; attempt <= MAX_RELAY_ATTEMPTS; attempt += 1) {
     const askedAtMs = Date.now();
     const outcome = await acquireUnlessGone(registry, { ...lease, excludeWorkerIds: excluded }, input);
@@ -131,6 +140,10 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${printable(failure, 100)}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
     lastFailure = { ...served, response: withoutRelayMark(response), failovers: attempt - 1 };
     if (signal.aborted || Date.now() >= lease.deadlineMs) break; // nobody to answer, or no time left to try another
+    if (TAKEN_FAILURES.has(failure) && ++workersFailed >= MAX_WORKERS_FAILED_BY_REQUEST) {
+      console.warn(`request ${lease.requestId}: ${workersFailed} workers took it and failed before answering; not trying another`);
+      break;
+    }
     if (!hiveFailed) excluded.push(outcome.workerId);
   }
   if (!lastFailure) throw new Error("leasedRelay: no attempt was made");

@@ -304,6 +304,36 @@ describe("failover before the first byte", () => {
     expect(response.headers.get("x-rbee-failovers")).toBe("1");
   });
 
+  it("hands a request that two workers took and failed on before answering to no third: it may be what breaks them", async () => {
+    const first = await hiveWithWorker("poisoned-hive-1", "poison-model", 50);
+    const second = await hiveWithWorker("poisoned-hive-2", "poison-model", 20);
+    const third = await hiveWithWorker("poisoned-hive-3", "poison-model", 1);
+    const pending = chat("poison-model", { key: inferenceKey });
+    const died = { code: "worker_disconnected", message: "worker on port 40001 took the request and closed the connection before answering: socket hang up" };
+    first.send({ type: "response_end", requestId: (await first.next("request")).requestId, chunks: 0, error: died });
+    second.send({ type: "response_end", requestId: (await second.next("request")).requestId, chunks: 0, error: died });
+    const response = await pending;
+    expect(response.status).toBe(502);
+    expect(await errorOf(response)).toMatchObject({ code: "worker_disconnected" });
+    expect(response.headers.get("x-rbee-failovers")).toBe("1");
+    expect(waitingAt(third)).toBe(0);
+  });
+
+  it("still tries a third worker when the first two could not be reached at all", async () => {
+    const first = await hiveWithWorker("unreached-hive-1", "unreached-model", 50);
+    const second = await hiveWithWorker("unreached-hive-2", "unreached-model", 20);
+    const third = await hiveWithWorker("unreached-hive-3", "unreached-model", 1);
+    const pending = chat("unreached-model", { key: inferenceKey });
+    const refused = { code: "worker_unreachable", message: "worker on port 40001 is unreachable: connect ECONNREFUSED" };
+    first.send({ type: "response_end", requestId: (await first.next("request")).requestId, chunks: 0, error: refused });
+    second.send({ type: "response_end", requestId: (await second.next("request")).requestId, chunks: 0, error: refused });
+    answer(third, await third.next("request"), "from the third");
+    const response = await pending;
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("from the third");
+    expect(response.headers.get("x-rbee-failovers")).toBe("2");
+  });
+
   it("passes a worker's own 400 to the client without trying another worker", async () => {
     const first = await hiveWithWorker("strict-hive", "strict-failover-model", 50);
     const second = await hiveWithWorker("other-strict-hive", "strict-failover-model", 1);
