@@ -25,14 +25,21 @@ function limitsOf(options: CreateOptions) {
   return Object.values(limits).some((value) => value !== undefined) ? limits : undefined;
 }
 
+type LimitsView = z.infer<typeof KeyLimitsView>;
+
+/** How a limit's figure reads, in the create command's sentence and in the listing's column. */
+const LONG_UNITS = { rpm: " requests per minute", tpm: " tokens per minute", daily_tokens: " tokens per UTC day" } as const;
+const SHORT_UNITS = { rpm: "/min", tpm: " tok/min", daily_tokens: " tok/day" } as const;
+
+/** Each limit the key has, with its unit; none for a key without limits of its own. */
+function limitParts(limits: LimitsView | undefined, units: Record<keyof LimitsView, string>): string[] {
+  if (limits === undefined) return [];
+  return (["rpm", "tpm", "daily_tokens"] as const).flatMap((name) => (limits[name] === null ? [] : [`${limits[name]}${units[name]}`]));
+}
+
 /** "; limits: 60 requests per minute, …" for the limits the queen says the key has, or nothing. */
-function describeLimits(limits: z.infer<typeof KeyLimitsView> | undefined): string {
-  if (limits === undefined) return "";
-  const parts = [
-    limits.rpm === null ? undefined : `${limits.rpm} requests per minute`,
-    limits.tpm === null ? undefined : `${limits.tpm} tokens per minute`,
-    limits.daily_tokens === null ? undefined : `${limits.daily_tokens} tokens per UTC day`,
-  ].filter((part) => part !== undefined);
+function describeLimits(limits: LimitsView | undefined): string {
+  const parts = limitParts(limits, LONG_UNITS);
   return parts.length === 0 ? "" : `; limits: ${parts.join(", ")}`;
 }
 
@@ -41,6 +48,8 @@ function keyRow(key: z.infer<typeof KeyView>) {
     id: key.id,
     name: key.name,
     scopes: key.scopes.join(","),
+    // "2/min, 20000 tok/min, 1000000 tok/day"; "-" for a key without limits of its own.
+    limits: limitParts(key.limits, SHORT_UNITS).join(", ") || null,
     created: key.created_at,
     expires: key.expires_at,
     last_used: key.last_used_at,

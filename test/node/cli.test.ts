@@ -149,6 +149,9 @@ describe("the rbee CLI", () => {
     const key = /^rbee_sk_\S+$/m.exec(String(created.stdout))?.[0] ?? "";
     const listed = json(await admin(["keys", "ls", "--json"])) as Array<{ name: string; limits: unknown }>;
     expect(listed.find((row) => row.name === "limited")?.limits).toEqual({ rpm: 2, tpm: 20000, daily_tokens: 1000000 });
+    const table = String((await admin(["keys", "ls"])).stdout).split("\n");
+    expect(table[0]).toMatch(/\bSCOPES\s+LIMITS\s+CREATED\b/);
+    expect(table.find((line) => line.includes(" limited "))).toContain("2/min, 20000 tok/min, 1000000 tok/day");
     const models = () => fetch(`${cloud.queen.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
     expect((await models()).status).toBe(200);
     expect((await models()).status).toBe(200);
