@@ -39,6 +39,7 @@ import { RecentIds } from "./recent-ids.js";
 import { type ForgottenWorker, HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hive-workers.js";
 import { RegistryReporter } from "./registry-reporter.js";
 import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
+import type { WholeAnswer } from "./whole-answer.js";
 import { heartbeatTimeoutMs, SocketLiveness } from "./socket-liveness.js";
 import { WedgedWorkers } from "./wedged-workers.js";
 import { printable } from "../../shared/printable.js";
@@ -46,6 +47,12 @@ import { printable } from "../../shared/printable.js";
 export const HIVE_NAME_HEADER = "x-rbee-hive-name";
 /** The hash of the token the route checked, so the socket can be closed when that token stops being the hive's. */
 export const HIVE_TOKEN_HASH_HEADER = "x-rbee-hive-token-hash";
+
+type ResponseFrame = Extract<BatchableFrame, { type: "response_head" | "response_chunk" | "response_end" }>;
+
+function isResponseFrame(frame: BatchableFrame): frame is ResponseFrame {
+  return frame.type === "response_head" || frame.type === "response_chunk" || frame.type === "response_end";
+}
 
 /**
  * How long a hive that dropped off without saying goodbye keeps its jobs, ms: long enough for its
@@ -157,7 +164,7 @@ export class HiveSession extends DurableObject<Env> {
    * `headTimeoutMs`: how long to wait for the worker to start answering (the request's deadline
    * may leave less than RESPONSE_HEAD_TIMEOUT_MS).
    */
-  async relay(request: RelayRequest, hiveName: string, headTimeoutMs = RESPONSE_HEAD_TIMEOUT_MS): Promise<Response> {
+  async relay(request: RelayRequest, hiveName: string, headTimeoutMs = RESPONSE_HEAD_TIMEOUT_MS): Promise<Response | WholeAnswer> {
     const socket = this.greetedSocket();
     if (!socket) {
       // The Registry placed this on a hive that has no socket here: this object was reset (a
@@ -178,7 +185,7 @@ export class HiveSession extends DurableObject<Env> {
    * hive is not back, is too old to resume, or no longer keeps that answer
    * (`resume_unavailable`): the route then has another worker answer.
    */
-  async resume(requestId: string, offset: number, waitMs: number, headTimeoutMs: number): Promise<Response> {
+  async resume(requestId: string, offset: number, waitMs: number, headTimeoutMs: number): Promise<Response | WholeAnswer> {
     // A hive that stopped aborted its relays; one that dropped off may be back within `waitMs`.
     const socket = this.hiveStopped ? this.greetedSocket() : await this.greetedSocketWithin(waitMs);
     if (!socket) return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
@@ -199,7 +206,7 @@ export class HiveSession extends DurableObject<Env> {
   }
 
   /** Sends `frame` (a request or a resume) and resolves with the hive's answer to it, once its head came. */
-  private async answer(ws: WebSocket, frame: Extract<QueenToHiveFrame, { type: "request" | "resume" }>, headTimeoutMs: number, startOffset = 0): Promise<Response> {
+  private async answer(ws: WebSocket, frame: Extract<QueenToHiveFrame, { type: "request" | "resume" }>, headTimeoutMs: number, startOffset = 0): Promise<Response | WholeAnswer> {
     const { requestId } = frame;
     const workerId = frame.type === "request" ? frame.workerId : undefined;
     const pending = new PendingRelay(
@@ -225,6 +232,9 @@ export class HiveSession extends DurableObject<Env> {
     }, headTimeoutMs);
     try {
       const head = await pending.head;
+      // Its frames came in one message (handled without a turn between them): text, not a stream.
+      const text = pending.wholeText();
+      if (text !== undefined) return { ...head, text };
       return new Response(pending.body, { status: head.status, headers: head.headers });
     } catch (error) {
       // No head: the worker never answered (unreachable, hive gone, timed out), so the route may fail over.
@@ -332,8 +342,13 @@ export class HiveSession extends DurableObject<Env> {
         this.send(ws, { type: "pong" });
         return;
       case "batch":
-        // In order, as if each had come alone (hive/connection/frame-batcher.ts).
-        for (const each of frame.frames) await this.onFrame(ws, attachment.hiveName, each);
+        // In order, as if each had come alone (hive/connection/frame-batcher.ts). An answer's
+        // frames are taken without a turn between them, so that a head, body and end sent together
+        // are whole by the time the relay waiting on the head reads it (./whole-answer.ts).
+        for (const each of frame.frames) {
+          if (isResponseFrame(each)) this.onResponseFrame(ws, attachment.hiveName, each);
+          else await this.onFrame(ws, attachment.hiveName, each);
+        }
         return;
       default:
         return this.onFrame(ws, attachment.hiveName, frame);
@@ -356,6 +371,18 @@ export class HiveSession extends DurableObject<Env> {
         const { jobId, seq, event } = frame;
         return this.jobDesk.onEvent(ws, hiveName, jobId, seq, event);
       }
+      case "response_head":
+      case "response_chunk":
+      case "response_end":
+        return this.onResponseFrame(ws, hiveName, frame);
+      default:
+        return assertNever(frame);
+    }
+  }
+
+  /** A frame of an answer this hive relays: synchronous, so a batch's frames of it leave no turn between them. */
+  private onResponseFrame(ws: WebSocket, hiveName: string, frame: ResponseFrame): void {
+    switch (frame.type) {
       case "response_head": {
         const relay = this.relayFor(ws, hiveName, frame.requestId);
         const problem = relayedHeadProblem(frame);

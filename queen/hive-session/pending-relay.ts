@@ -14,6 +14,7 @@ import { RbeeError } from "../../shared/errors.js";
 import { EVENT_END, RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { isEventStreamType } from "../../shared/http/event-stream.js";
 import { SequenceOrder } from "../streams/sequence-order.js";
+import { MAX_WHOLE_ANSWER_CHARS } from "./whole-answer.js";
 
 export interface ResponseHead {
   status: number;
@@ -48,6 +49,14 @@ export class PendingRelay {
   // Held chunks are weighed in characters: no more than their bytes, and no encoding per chunk.
   private readonly order = new SequenceOrder<string>(0, MAX_EARLY_CHUNKS, (chunk) => chunk.length);
   private announcedEnd: { chunks: number; error: RbeeError | undefined; timer: ReturnType<typeof setTimeout> } | undefined;
+  /**
+   * A non-streamed answer's text as it comes, while it is short (./whole-answer.ts); undefined for
+   * an event stream, or once longer than MAX_WHOLE_ANSWER_CHARS.
+   */
+  private textSoFar: string[] | undefined;
+  private textChars = 0;
+  /** The body ended with every chunk and no error. */
+  private endedWhole = false;
   /** Body bytes enqueued so far, and those acknowledged to the hive as pulled. */
   private enqueuedBytes = 0;
   private ackedBytes = 0;
@@ -107,6 +116,7 @@ export class PendingRelay {
 
   receiveHead(head: ResponseHead): void {
     this.streamingEvents = isEventStreamType(head.headers["content-type"]);
+    if (!this.streamingEvents && this.order.nextSeq === 0) this.textSoFar = [];
     this.headReceived = true;
     this.resolveHead(head);
     this.endIfComplete();
@@ -117,6 +127,7 @@ export class PendingRelay {
     for (const ready of this.order.accept(seq, data)) {
       const bytes = encoder.encode(ready);
       if (ready.length > 0) this.atEventEnd = ready.endsWith(EVENT_END);
+      this.keepText(ready);
       this.enqueuedBytes += bytes.byteLength;
       this.controller?.enqueue(bytes);
     }
@@ -161,12 +172,28 @@ export class PendingRelay {
   end(error?: RbeeError, wayBroke = false): void {
     if (this.finished) return;
     this.finish();
+    this.endedWhole = error === undefined && this.headReceived;
     if (error) this.rejectHead(error);
     else this.resolveHead({ status: 502, headers: {} }); // an end without a head: no-op otherwise
     const asEvent = error !== undefined && this.streamingEvents && (this.atEventEnd || !wayBroke);
     if (asEvent) this.controller?.enqueue(encoder.encode(`${this.atEventEnd ? "" : EVENT_END}data: ${JSON.stringify(error.toBody())}\n\n`));
     if (error && !asEvent) this.controller?.error(error);
     else this.controller?.close();
+  }
+
+  /**
+   * The whole body as text, when the answer is not an event stream, is short, and has ended with
+   * every chunk and no error; otherwise undefined, and the body is to be read from `body`.
+   */
+  wholeText(): string | undefined {
+    return this.endedWhole && this.textSoFar ? this.textSoFar.join("") : undefined;
+  }
+
+  private keepText(text: string): void {
+    if (!this.textSoFar) return;
+    this.textChars += text.length;
+    if (this.textChars > MAX_WHOLE_ANSWER_CHARS) this.textSoFar = undefined;
+    else this.textSoFar.push(text);
   }
 
   private acknowledgePulled(controller: ReadableStreamDefaultController<Uint8Array>): void {

@@ -12,6 +12,7 @@ import { newId } from "../../shared/ids.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import type { RelayRequest } from "../hive-session/hive-session.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
+import { answerResponse } from "../hive-session/whole-answer.js";
 import { isEventStream } from "../http/event-stream.js";
 import { registryStub } from "../registry/stub.js";
 import { tapStream } from "../streams/tap-stream.js";
@@ -176,7 +177,7 @@ async function acquireUnlessGone(registry: Registry, request: LeaseRequest, inpu
 
 async function relayOnce(session: Session, request: RelayRequest, hiveName: string, headTimeoutMs: number): Promise<Response> {
   try {
-    return await session.relay(request, hiveName, headTimeoutMs);
+    return answerResponse(await session.relay(request, hiveName, headTimeoutMs));
   } catch (error) {
     // The HiveSession call itself failed (its object was reset, say): nothing reached a worker.
     console.error(`relay of request ${request.requestId} failed`, error);

@@ -5,6 +5,7 @@
 // resumes from byte 0 a relay whose HiveSession call failed before any answer came back, rather
 // than have another worker generate it all again.
 import { hiveSessionStub } from "../hive-session/stub.js";
+import { answerResponse } from "../hive-session/whole-answer.js";
 import { relayFailureOf } from "./failover.js";
 import { printable } from "../../shared/printable.js";
 
@@ -25,7 +26,7 @@ export async function resumeAnswer(env: Env, hiveName: string, relayId: string, 
   if (waitMs <= 0) return undefined;
   let response: Response;
   try {
-    response = await hiveSessionStub(env, hiveName).resume(relayId, offset, waitMs, Math.max(1, deadlineMs - Date.now()));
+    response = answerResponse(await hiveSessionStub(env, hiveName).resume(relayId, offset, waitMs, Math.max(1, deadlineMs - Date.now())));
   } catch (error) {
     console.warn(`request ${relayId}: could not ask hive ${hiveName} to resume its answer`, error);
     return undefined;

@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION, RESUME_PROTOCOL } from "../../shared/protocol/hive-fr
 import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { MAX_UNACKED_BYTES } from "../../queen/hive-session/pending-relay.js";
 import { hiveSessionStub } from "../../queen/hive-session/stub.js";
+import { answerResponse } from "../../queen/hive-session/whole-answer.js";
 import { registryStub } from "../../queen/registry/stub.js";
 import { relayFailureOf } from "../../queen/scheduling/failover.js";
 import { contentSoFar } from "../support/sse-streams.js";
@@ -335,7 +336,7 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
     hive.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: event("Hello") });
     const response = await responsePromise;
 
-    const refused = await hiveSessionStub(env, "still-running-hive").resume(first.requestId, bytesOf(event("Hello")), 1000, 1000);
+    const refused = answerResponse(await hiveSessionStub(env, "still-running-hive").resume(first.requestId, bytesOf(event("Hello")), 1000, 1000));
     expect(relayFailureOf(refused)).toBe("resume_unavailable");
     expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: first.requestId });
     expect(hive.frames.filter((frame) => frame.type === "resume")).toEqual([]);
