@@ -38,7 +38,7 @@ import { PendingRelay } from "./pending-relay.js";
 import { RecentIds } from "./recent-ids.js";
 import { type ForgottenWorker, HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hive-workers.js";
 import { RegistryReporter } from "./registry-reporter.js";
-import { readAttachment, type SocketAttachment } from "./socket-attachment.js";
+import { readAttachment, rememberedAttachment, type SocketAttachment, writeAttachment } from "./socket-attachment.js";
 import type { WholeAnswer } from "./whole-answer.js";
 import { heartbeatTimeoutMs, SocketLiveness } from "./socket-liveness.js";
 import { WedgedWorkers } from "./wedged-workers.js";
@@ -146,7 +146,7 @@ export class HiveSession extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     const attachment: SocketAttachment = { hiveName, tokenHash, connectedAtMs: Date.now(), greeted: false, ...(instanceId === undefined ? {} : { instanceId }) };
-    server.serializeAttachment(attachment);
+    writeAttachment(server, attachment);
     // The token may have been revoked or rotated after the route checked it and before this
     // socket existed for the revocation to close: look again now that it does.
     const current = await findHive(this.env.DB, hiveName);
@@ -314,7 +314,7 @@ export class HiveSession extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     if (this.goneSockets.has(ws)) return; // closed by the queen; what was still in flight is moot
     this.liveness.heard(ws);
-    const attachment = readAttachment(ws);
+    const attachment = rememberedAttachment(ws);
     if (!attachment) {
       ws.close(CloseCode.notGreeted, "unknown connection state; reconnect");
       return;
@@ -486,7 +486,7 @@ export class HiveSession extends DurableObject<Env> {
     // The workers it lists have beaten at it lately: not hung, whatever their silence here said.
     await this.wedged.drop([...unlisted.map((worker) => worker.workerId), ...hello.workers]);
     const reported = Promise.all([this.reporter.gone(attachment.hiveName, unlisted, "not_in_hello"), this.reporter.resync(attachment.hiveName)]);
-    ws.serializeAttachment({ ...attachment, greeted: true, protocol } satisfies SocketAttachment);
+    writeAttachment(ws, { ...attachment, greeted: true, protocol });
     // Before the welcome: a hive_status the hive sends after it is newer, and must not be overwritten by these.
     await this.records.keep(attachment.hiveName, { capabilities: { ...hello.hive, devices: hello.devices } });
     await registryStub(this.env).hiveFacts(attachment.hiveName, { devices: hello.devices, models: hello.models ?? [] }, this.workers.returning());
