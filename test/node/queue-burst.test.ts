@@ -51,15 +51,16 @@ describe("a burst through the queen's queue", () => {
   }, 240_000);
 
   it("takes streams whose clients leave while they wait out of the queue: none reaches the worker", async () => {
-    const relayed = () => cloud.hiveLog.filter((line) => line.includes("relayed request")).length;
-    const before = relayed();
+    // By request id: the hive logs each relay just after its answer leaves, so a count of lines
+    // taken now may miss the last relays of the test before.
+    const relayedIds = () => cloud.hiveLog.flatMap((line) => (line.includes("relayed request") ? [/"request_id":"(req_\w+)"/.exec(line)?.[1] ?? ""] : []));
     // Four long answers hold the worker's one slot for 3–10 s (the tiny model runs 1,000–4,000
     // tokens a second here): the streams wait behind them. A stream whose client left is taken out
     // of the queue at its next waiting comment, a second later, so the slot must stay taken for
     // more than that after the streams left; two answers were not always enough on a quiet
     // machine. -100 on the end of a turn: each runs its max_tokens.
     const longAsk = { ...ask, max_tokens: 3000, logit_bias: { "4": -100 } };
-    const longs = Array.from({ length: 4 }, () => openai.chat.completions.create(longAsk));
+    const longs = Array.from({ length: 4 }, () => openai.chat.completions.create(longAsk).withResponse());
     await waitUntil(async () => (await cloud.client.listWorkers()).some((worker) => worker.state === "busy"), 10_000, "a long answer to take the slot");
     const ghosts = Array.from({ length: 8 }, async () => {
       const leaving = new AbortController();
@@ -73,14 +74,18 @@ describe("a burst through the queen's queue", () => {
       const reader = response.body?.getReader();
       const first = new TextDecoder().decode((await reader?.read())?.value);
       leaving.abort();
-      return first;
+      return { first, requestId: response.headers.get("x-request-id") ?? "" };
     });
-    expect(await Promise.all(ghosts)).toEqual(Array.from({ length: 8 }, () => WAITING_COMMENT));
-    await Promise.all(longs);
-    await openai.chat.completions.create(ask);
-    await waitUntil(() => relayed() >= before + 5, 10_000, "the long answers' and the last request's relays logged");
-    // The long answers and the last request: none of the streams that left was relayed.
-    expect(relayed()).toBe(before + 5);
+    const left = await Promise.all(ghosts);
+    expect(left.map((ghost) => ghost.first)).toEqual(Array.from({ length: 8 }, () => WAITING_COMMENT));
+    for (const ghost of left) expect(ghost.requestId).toMatch(/^req_\w+$/);
+    const served = await Promise.all(longs);
+    const last = await openai.chat.completions.create(ask).withResponse();
+    // The long answers' and the last request's relays are logged: by then any ghost's would be too.
+    const servedIds = [...served, last].map(({ response }) => response.headers.get("x-request-id") ?? "");
+    await waitUntil(() => servedIds.every((id) => relayedIds().includes(id)), 10_000, "the long answers' and the last request's relays logged");
+    const ghostIds = new Set(left.map((ghost) => ghost.requestId));
+    expect(relayedIds().filter((id) => ghostIds.has(id))).toEqual([]);
   }, 90_000);
 
   it("says where the time went and, to an admin key, which hive served the answer", async () => {

@@ -172,7 +172,9 @@ describe("relay flow control through a real hive and workers", () => {
     expect(raw).not.toContain('"error"');
     // Every token once, in order: the very text of the same request made direct.
     expect(contentSoFar(raw)).toBe(await directText(body));
-    // The worker generated it once: the hive resumed the answer its socket had carried, through its next socket.
+    // The worker generated it once: the hive resumed the answer its socket had carried, through its
+    // next socket. (The hive logs a relay just after its answer leaves: wait for the line.)
+    await waitUntil(() => cloud.hiveLog.slice(logFrom).some((line) => line.includes("relayed request") && line.includes('"outcome":"answered"')), 10_000, "the resumed relay's line");
     const newLines = cloud.hiveLog.slice(logFrom);
     expect(newLines.filter((line) => line.includes("queen welcomed")).length).toBeGreaterThanOrEqual(1);
     const resumed = newLines.filter((line) => line.includes("resumed request"));
