@@ -1,6 +1,7 @@
 // One log line per model request the worker served, under the id its hive sent (X-Request-Id: the
 // queen's relay id), with the route, status, tokens and how long it took; a streamed answer is
 // logged when its body ends (or its client leaves), not when its headers go. Used by ./http-api.ts.
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Context, MiddlewareHandler } from "hono";
 import type { LogFn } from "../shared/log/json-log.js";
 import { REQUEST_ID_HEADER } from "../shared/openai/inference-headers.js";
@@ -77,7 +78,7 @@ export function requestLog(log: LogFn): MiddlewareHandler {
       // Written after the answer's bytes: Node writes a response once this middleware returns (a
       // stream's end once its last read returns), and a log line on a pipe cost the answer ~0.5 ms
       // here when it went first.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
       const meter = meterOf(c);
       // A stream that ended early ends before its generation does: its tokens come as that stops.
       if (outcome !== "answered" && meter.generating) await withinMs(meter.generating.catch(() => undefined), SETTLE_WAIT_MS);

@@ -8,6 +8,7 @@
 // port that worker's latest heartbeat carries, heard recently, is relayed to. The queen's registry
 // may be out of date, and after a worker dies any local process may take its port; that process
 // must not get the prompts.
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { LogFn } from "../../shared/log/json-log.js";
 import { RELAY_RESUME_GRACE_MS, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { type FrameSink, RelayedAnswer } from "./relayed-answer.js";
@@ -93,7 +94,7 @@ export class WorkerRelays {
       const kept = !answer.attached;
       // After the answer's last frames: they leave on this turn's setImmediate (FrameBatcher), and
       // a log line is a write to a pipe, which cost the answer ~1 ms here when it went first.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
       this.log(`relayed request ${target.requestId} to worker ${target.workerId}: ${outcome}${kept ? " (kept for the queen to resume)" : ""}`, {
         ...facts,
         status,

@@ -2,11 +2,12 @@
 // Registry (waiting in the queen's queue if every slot is taken), relay through the worker's hive,
 // and give the lease back exactly once. A relay that fails before the first byte (failover.ts)
 // gives its lease back as `worker_failed` and the request is leased again to another worker, up
-// to MAX_RELAY_ATTEMPTS (or two workers that took it and failed), without the client knowing (one whose hive was offline or dropped its
-// socket, to the same worker once the hive is back, if it is within a few seconds); but a relay whose HiveSession call failed (a
-// deploy reset it) is first resumed from the hive, which may hold the worker's answer
-// (resume-answer.ts). A served answer's lease ends when its body ends, fails or is cancelled;
-// an event stream's is its reader's to end (LeasedRelayResult.lease).
+// to MAX_RELAY_ATTEMPTS (or two workers that took it and failed), without the client knowing:
+// one whose hive was offline or dropped its socket goes to the same worker once the hive is back,
+// if that is within a few seconds. A relay whose HiveSession call failed (a deploy reset it) is
+// first resumed from the hive, which may hold the worker's answer (resume-answer.ts). A served
+// answer's lease ends when its body ends, fails or is cancelled; an event stream's is its
+// reader's to end (LeasedRelayResult.lease).
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";

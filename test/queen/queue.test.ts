@@ -54,6 +54,16 @@ function answer(hive: TestHive, request: RequestFrame, text = "hello"): void {
   hive.respond(request.requestId, 200, JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }] }));
 }
 
+/** Three hives with a worker each for `model`, fastest first: the order the queen places a request in. */
+async function threeWorkersInOrder(prefix: string, model: string): Promise<[TestHive, TestHive, TestHive]> {
+  return [await hiveWithWorker(`${prefix}-1`, model, 50), await hiveWithWorker(`${prefix}-2`, model, 20), await hiveWithWorker(`${prefix}-3`, model, 1)];
+}
+
+/** Ends the next request the queen sends `hive` with `error`, before any byte of an answer. */
+async function failNextRequest(hive: TestHive, error: { code: string; message: string }): Promise<void> {
+  hive.send({ type: "response_end", requestId: (await hive.next("request")).requestId, chunks: 0, error });
+}
+
 /** How many requests the queen has sent `hive` that it has not taken yet. */
 function waitingAt(hive: TestHive): number {
   return hive.frames.filter((frame) => frame.type === "request").length;
@@ -295,8 +305,7 @@ describe("failover before the first byte", () => {
     const first = await hiveWithWorker("failing-hive", "failover-model", 50);
     const second = await hiveWithWorker("spare-hive", "failover-model", 1);
     const pending = chat("failover-model", { key: inferenceKey });
-    const failed = await first.next("request");
-    first.send({ type: "response_end", requestId: failed.requestId, chunks: 0, error: { code: "worker_unreachable", message: "connect ECONNREFUSED" } });
+    await failNextRequest(first, { code: "worker_unreachable", message: "connect ECONNREFUSED" });
     answer(second, await second.next("request"), "from the spare");
     const response = await pending;
     expect(response.status).toBe(200);
@@ -305,13 +314,11 @@ describe("failover before the first byte", () => {
   });
 
   it("hands a request that two workers took and failed on before answering to no third: it may be what breaks them", async () => {
-    const first = await hiveWithWorker("poisoned-hive-1", "poison-model", 50);
-    const second = await hiveWithWorker("poisoned-hive-2", "poison-model", 20);
-    const third = await hiveWithWorker("poisoned-hive-3", "poison-model", 1);
+    const [first, second, third] = await threeWorkersInOrder("poisoned-hive", "poison-model");
     const pending = chat("poison-model", { key: inferenceKey });
     const died = { code: "worker_disconnected", message: "worker on port 40001 took the request and closed the connection before answering: socket hang up" };
-    first.send({ type: "response_end", requestId: (await first.next("request")).requestId, chunks: 0, error: died });
-    second.send({ type: "response_end", requestId: (await second.next("request")).requestId, chunks: 0, error: died });
+    await failNextRequest(first, died);
+    await failNextRequest(second, died);
     const response = await pending;
     expect(response.status).toBe(502);
     expect(await errorOf(response)).toMatchObject({ code: "worker_disconnected" });
@@ -320,13 +327,11 @@ describe("failover before the first byte", () => {
   });
 
   it("still tries a third worker when the first two could not be reached at all", async () => {
-    const first = await hiveWithWorker("unreached-hive-1", "unreached-model", 50);
-    const second = await hiveWithWorker("unreached-hive-2", "unreached-model", 20);
-    const third = await hiveWithWorker("unreached-hive-3", "unreached-model", 1);
+    const [first, second, third] = await threeWorkersInOrder("unreached-hive", "unreached-model");
     const pending = chat("unreached-model", { key: inferenceKey });
     const refused = { code: "worker_unreachable", message: "worker on port 40001 is unreachable: connect ECONNREFUSED" };
-    first.send({ type: "response_end", requestId: (await first.next("request")).requestId, chunks: 0, error: refused });
-    second.send({ type: "response_end", requestId: (await second.next("request")).requestId, chunks: 0, error: refused });
+    await failNextRequest(first, refused);
+    await failNextRequest(second, refused);
     answer(third, await third.next("request"), "from the third");
     const response = await pending;
     expect(response.status).toBe(200);
