@@ -584,6 +584,10 @@ export class HiveSession extends DurableObject<Env> {
     }
     console.warn(`hive ${hiveName}: socket ${how}`);
     this.hiveStopped = hiveLeft;
+    // The Registry hears first: a route whose relay ends here leases again at once
+    // (leased-relay.ts), and must wait for this hive's workers to come back, not be handed one of
+    // them again only to meet hive_offline here.
+    if (attachment) await this.reporter.offline(attachment.hiveName, this.workers.disconnected());
     const error = new RbeeError(502, "hive_disconnected", `Hive '${hiveName}' disconnected while answering.`, {
       retryAfterSeconds: 1,
     });
@@ -596,7 +600,6 @@ export class HiveSession extends DurableObject<Env> {
       await this.jobs.markOffline(hiveName, Date.now());
       await this.scheduleAlarm();
     }
-    if (attachment) await this.reporter.offline(attachment.hiveName, this.workers.disconnected());
   }
 
   /** A worker heartbeat relayed by the hive: refused unless the queen issued that worker to this hive. */

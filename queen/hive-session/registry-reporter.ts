@@ -42,16 +42,22 @@ export class RegistryReporter {
     });
   }
 
-  /** The hive's socket closed: its workers leave the Registry at once; the next report is a snapshot. */
+  /**
+   * The hive's socket closed: its workers leave the Registry at once; the next report is a
+   * snapshot. Resolves once the Registry has heard; the D1 records follow in the chain.
+   */
   offline(hiveName: string, workers: ForgottenWorker[]): Promise<void> {
-    return this.chain.run(async () => {
+    const heard = this.chain.run(async () => {
       this.synced = false;
       await registryStub(this.env).hiveOffline(hiveName);
+    });
+    void this.chain.run(async () => {
       const live = workers.filter((worker) => worker.wasLive);
       await recordStops(this.env.DB, live.map((worker) => worker.workerId), "hive_offline");
       const now = Date.now();
       for (const model of new Set(live.map((worker) => worker.model))) await noteHiveModel(this.env.DB, hiveName, model, now);
     });
+    return heard;
   }
 
   /** A hello: the Registry may hold nothing of this hive (or stale workers the hello dropped), so send a snapshot next. */

@@ -229,8 +229,12 @@ describe("the queue in the queen", () => {
     const error = await errorOf(response);
     expect(error.code).toBe("queue_timeout");
     expect(error.message).toMatch(/Waited \d+\.\d s .* number 1 of 1/);
+    // Its hive goes: the stuck request waits for it to come back, and is not handed its worker
+    // again meanwhile only to be told that hive is offline (503).
     hive.ws.close(1000, "bye");
-    expect((await stuck).status).toBe(502);
+    const lost = await stuck;
+    expect(lost.status).toBe(502);
+    expect(await errorOf(lost)).toMatchObject({ code: "hive_disconnected" });
   }, 15_000);
 
   it("answers 504 when the worker has not started answering by the request's X-Request-Timeout, and cancels it there", async () => {
