@@ -584,6 +584,8 @@ export class HiveSession extends DurableObject<Env> {
     }
     console.warn(`hive ${hiveName}: socket ${how}`);
     this.hiveStopped = hiveLeft;
+    // The relays this socket carried: a hive back while the Registry hears of this one relays anew.
+    const lost = [...this.relays.values()];
     // The Registry hears first: a route whose relay ends here leases again at once
     // (leased-relay.ts), and must wait for this hive's workers to come back, not be handed one of
     // them again only to meet hive_offline here.
@@ -591,7 +593,7 @@ export class HiveSession extends DurableObject<Env> {
     const error = new RbeeError(502, "hive_disconnected", `Hive '${hiveName}' disconnected while answering.`, {
       retryAfterSeconds: 1,
     });
-    for (const pending of [...this.relays.values()]) pending.end(error, true);
+    for (const pending of lost) pending.end(error, true);
     // Events the hive sent before its socket closed still land first.
     await this.jobDesk.idle();
     if (hiveLeft) {
