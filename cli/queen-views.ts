@@ -15,6 +15,9 @@ export const HiveView = z.looseObject({
   token_revoked_at: z.string().nullable(),
 });
 
+/** The answer to DELETE /v1/hives/{name}/token: the hive, and whether its token was revoked before. */
+export const RevokedHiveView = HiveView.extend({ already_revoked: z.boolean() });
+
 export const HiveModelView = z.looseObject({ id: z.string(), serving: z.boolean(), last_seen_at: z.string() });
 
 export const IssuedHiveToken = z.object({ name: z.string(), token: z.string() });

@@ -5,7 +5,7 @@ import { CliError, EXIT } from "../cli-error.js";
 import type { CliContext } from "../context.js";
 import { printJson, printListing, printTable } from "../output.js";
 import { listAll } from "../list-pages.js";
-import { HiveModelView, HiveView, IssuedHiveToken } from "../queen-views.js";
+import { HiveModelView, HiveView, IssuedHiveToken, RevokedHiveView } from "../queen-views.js";
 import type { z } from "zod";
 
 function hiveRow(hive: z.infer<typeof HiveView>) {
@@ -77,9 +77,11 @@ export function registerHives(program: Command, context: CliContext): void {
     .description("revoke a hive's token; a connected hive is cut off now")
     .option("--json", "print JSON")
     .action(async (name: string, options: { json?: boolean }) => {
-      const hive = await (await context.queen()).call(HiveView, "DELETE", `/v1/hives/${encodeURIComponent(name)}/token`);
+      const hive = await (await context.queen()).call(RevokedHiveView, "DELETE", `/v1/hives/${encodeURIComponent(name)}/token`);
       if (options.json) return printJson(hive);
-      process.stdout.write(`revoked the token of hive '${name}'; rbee hives token ${name} issues a new one\n`);
+      // Exit 0 either way, as `rbee keys revoke`: the token is revoked, which is what was asked.
+      if (hive.already_revoked) process.stdout.write(`the token of hive '${name}' was already revoked at ${hive.token_revoked_at}; rbee hives token ${name} issues a new one\n`);
+      else process.stdout.write(`revoked the token of hive '${name}'; rbee hives token ${name} issues a new one\n`);
     });
 }
 

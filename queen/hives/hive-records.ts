@@ -1,7 +1,7 @@
 // The durable hive records in D1: every read and write of the `hives` table (registration and
 // token rotation, revocation, connect times, what a hive said about its machine) goes through
 // these functions, so the table has one owner and "no such hive" one answer.
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
@@ -35,12 +35,21 @@ export async function requireHive(db: D1Database, name: string, param: "name" | 
   return record;
 }
 
-/** Revokes a hive's token, keeping the first revocation time; returns when it was revoked. */
-export async function revokeHiveToken(db: D1Database, hive: HiveRecord): Promise<Date> {
-  if (hive.tokenRevokedAt) return hive.tokenRevokedAt;
-  const tokenRevokedAt = new Date();
-  await drizzle(db).update(hives).set({ tokenRevokedAt }).where(eq(hives.id, hive.id));
-  return tokenRevokedAt;
+/**
+ * Revokes a hive's token, keeping the first revocation time: when it was revoked, and whether it
+ * already was. Only a token not yet revoked is updated, so of two revocations at once exactly one
+ * revokes it and the other is told it already was.
+ */
+export async function revokeHiveToken(db: D1Database, hive: HiveRecord): Promise<{ tokenRevokedAt: Date; alreadyRevoked: boolean }> {
+  const [revokedNow] = await drizzle(db)
+    .update(hives)
+    .set({ tokenRevokedAt: new Date() })
+    .where(and(eq(hives.id, hive.id), isNull(hives.tokenRevokedAt)))
+    .returning({ tokenRevokedAt: hives.tokenRevokedAt });
+  if (revokedNow?.tokenRevokedAt) return { tokenRevokedAt: revokedNow.tokenRevokedAt, alreadyRevoked: false };
+  const current = await findHive(db, hive.name);
+  // Revoked by someone else meanwhile, or gone (deleted meanwhile): either way it cannot connect.
+  return { tokenRevokedAt: current?.tokenRevokedAt ?? hive.tokenRevokedAt ?? new Date(), alreadyRevoked: true };
 }
 
 /** Notes a hive's accepted connect: last seen now, and first seen now unless it was before. */

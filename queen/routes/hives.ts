@@ -83,9 +83,10 @@ export const hiveRoutes = new Hono<QueenEnv>()
   .delete("/:name/token", async (c) => {
     const name = parseParam("name", HiveName, c.req.param("name"));
     const existing = await requireHive(c.env.DB, name, "name");
-    const tokenRevokedAt = await revokeHiveToken(c.env.DB, existing);
+    const { tokenRevokedAt, alreadyRevoked } = await revokeHiveToken(c.env.DB, existing);
     // A revoked hive that is connected right now is cut off now, not at its next reconnect.
     await hiveSessionStub(c.env, name).disconnect("hive token revoked");
     const online = await hiveSessionStub(c.env, name).isOnline();
-    return c.json(hiveView({ ...existing, tokenRevokedAt }, online));
+    // 200 either way, as for keys (routes/keys.ts): already_revoked tells a second call from the first.
+    return c.json({ ...hiveView({ ...existing, tokenRevokedAt }, online), already_revoked: alreadyRevoked });
   });

@@ -96,9 +96,14 @@ describe("the rbee CLI", () => {
     const rotated = json(await admin(["hives", "token", "gaming-pc", "--json"])) as { token: string };
     expect(rotated.token).toMatch(/^rbee_ht_/);
     expect(rotated.token).not.toBe(firstToken);
-    expect((await admin(["hives", "revoke", "gaming-pc"])).exitCode).toBe(0);
+    const revoke = await admin(["hives", "revoke", "gaming-pc"]);
+    expect(revoke.exitCode).toBe(0);
+    expect(revoke.stdout).toBe("revoked the token of hive 'gaming-pc'; rbee hives token gaming-pc issues a new one");
     const revoked = json(await admin(["hives", "get", "gaming-pc", "--json"])) as { token_revoked_at: string | null };
     expect(revoked.token_revoked_at).not.toBeNull();
+    const again = await admin(["hives", "revoke", "gaming-pc"]);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toBe(`the token of hive 'gaming-pc' was already revoked at ${revoked.token_revoked_at}; rbee hives token gaming-pc issues a new one`);
     expect((await admin(["hives", "get", "no-such-hive"])).exitCode).toBe(1);
   });
 

@@ -47,7 +47,12 @@ describe("hives admin", () => {
     const token = await TestHive.register("revoked-hive");
     const revoke = await call("DELETE", "/v1/hives/revoked-hive/token");
     expect(revoke.status).toBe(200);
-    expect(await revoke.json()).toMatchObject({ name: "revoked-hive", token_revoked_at: expect.any(String) });
+    const first = (await revoke.json()) as { token_revoked_at: string };
+    expect(first).toMatchObject({ name: "revoked-hive", token_revoked_at: expect.any(String), already_revoked: false });
+    // Revoking again is no error, keeps the first time (when the token stopped working) and says so.
+    const again = await call("DELETE", "/v1/hives/revoked-hive/token");
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ name: "revoked-hive", token_revoked_at: first.token_revoked_at, already_revoked: true });
     const response = await connectAttempt("revoked-hive", token);
     expect(response.status).toBe(401);
     expect(await errorOf(response)).toMatchObject({ code: "hive_token_revoked", message: expect.stringContaining("POST /v1/hives") });
