@@ -17,7 +17,7 @@ const MAX_LOGGED_CHARS = 500;
 export async function redactRelayErrors(response: Response, requestId: string): Promise<Response> {
   if (response.status >= 500) return redactErrorResponse(response, requestId);
   if (!response.body || !isEventStream(response)) return response;
-  const body = rewriteSseErrors(response.body, (error) => reword(error, requestId));
+  const body = rewriteSseErrors(response.body, (error) => rewordForClient(error, requestId));
   return new Response(body, response);
 }
 
@@ -26,10 +26,11 @@ async function redactErrorResponse(response: Response, requestId: string): Promi
   const headers = new Headers({ "content-type": "application/json", "x-request-id": requestId });
   const retryAfter = response.headers.get("retry-after");
   if (retryAfter !== null) headers.set("retry-after", retryAfter);
-  return new Response(JSON.stringify(reword(original, requestId)), { status: response.status, headers });
+  return new Response(JSON.stringify(rewordForClient(original, requestId)), { status: response.status, headers });
 }
 
-function reword(original: OpenAiErrorBody, requestId: string): OpenAiErrorBody {
+/** `original` as a client without the admin scope reads it; its details are logged under `requestId`. */
+export function rewordForClient(original: OpenAiErrorBody, requestId: string): OpenAiErrorBody {
   const { code, message } = original.error;
   const shownCode = code ?? "worker_error";
   console.warn(`request ${requestId}: ${printable(shownCode, 100)}: ${printable(message, MAX_LOGGED_CHARS)}`);

@@ -14,6 +14,7 @@
 // hive and worker served it (x-rbee-hive, x-rbee-worker): the layout of someone's machines is
 // internal to inference keys, the policy of client-errors/.
 import type { Context } from "hono";
+import type { OpenAiErrorBody } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { parseKeepAliveMs, withoutKeepAlive } from "../../shared/openai/keep-alive.js";
 import {
@@ -25,20 +26,18 @@ import {
 } from "../../shared/openai/inference-headers.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import { resolveAlias } from "../aliases/model-aliases.js";
-import { redactRelayErrors } from "../client-errors/redact-relay-errors.js";
+import { redactRelayErrors, rewordForClient } from "../client-errors/redact-relay-errors.js";
+import { isEventStream } from "../http/event-stream.js";
 import type { QueenEnv } from "../env.js";
 import { noteInference } from "../observability/inference-outcome.js";
-import { isEventStream } from "../http/event-stream.js";
 import { leasedRelay, type LeasedRelayInput, type RelayLease } from "../scheduling/leased-relay.js";
 import { parseModelTarget } from "../scheduling/model-target.js";
 import { refusalError, unknownHiveRefusal } from "../scheduling/pinned-hive-refusal.js";
 import { requestDeadlineMs } from "../scheduling/request-deadline.js";
 import { resumeAnswer } from "../scheduling/resume-answer.js";
 import { serverTiming } from "../scheduling/server-timing.js";
-import { endAtDeadline } from "../streams/deadline-stream.js";
 import { answerOrEarlyHead } from "../streams/early-stream-head.js";
 import { failoverStream, lostOnTheWay } from "../streams/spliced-stream.js";
-import { tapStream } from "../streams/tap-stream.js";
 
 /**
  * Relays `request` (already validated against `path`'s schema) and answers with the worker's
@@ -121,10 +120,22 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
       current.lease.release(lostOnTheWay(cause) ? "relay_lost" : "worker_failed");
       console.warn(`request ${result.relayId}: worker lost mid-answer (continuation ${attempt}): ${cause.code}: ${cause.message}`);
     },
+    // X-Request-Timeout bounds the whole answer: a stream still running at the deadline is cut there.
+    deadlineMs,
+    // Every lease the answer still holds (the worker that finished it, and any resumed) is given
+    // back as the client's stream ends; one the client left or the deadline cut stops its hive too.
+    onClose: (how) => {
+      for (const lease of leases) {
+        if (how === "ended") lease.release("ok");
+        else lease.cancel();
+      }
+    },
+    // In the stream's own stage, not a layer of its own (streams/spliced-stream.ts says why).
+    ...(admin ? {} : { rewordError: (error: OpenAiErrorBody) => rewordForClient(error, c.var.requestId) }),
   });
-  // X-Request-Timeout bounds the whole answer: a stream still running at the deadline is cut there.
-  const bounded = endAtDeadline(isEventStream(streamed) ? holdingLeases(streamed, leases) : streamed, deadlineMs);
-  const response = admin ? bounded : await redactRelayErrors(bounded, c.var.requestId);
+  // A successful event stream went through failoverStream above, which worded its errors already.
+  const worded = admin || (streamed.ok && isEventStream(streamed));
+  const response = worded ? streamed : await redactRelayErrors(streamed, c.var.requestId);
   const answered: Record<string, string> = { ...headers, [SERVER_TIMING_HEADER]: serverTiming(result.timing) };
   if (result.failovers > 0) answered[FAILOVERS_HEADER] = String(result.failovers);
   if (admin) {
@@ -132,24 +143,6 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
     answered[SERVED_BY_WORKER_HEADER] = result.workerId;
   }
   return withHeaders(response, answered);
-}
-
-/**
- * `stream` giving back, when it ends, every lease its answer still holds (the worker that finished
- * it, and any resumed); when the client cancels it, each held lease is given back and its hive
- * told to stop.
- */
-function holdingLeases(stream: Response, leases: RelayLease[]): Response {
-  if (!stream.body) return stream;
-  const body = tapStream(stream.body, {
-    onEnd: (error) => {
-      for (const lease of leases) lease.release(error === undefined ? "ok" : "worker_failed");
-    },
-    onCancel: () => {
-      for (const lease of leases) lease.cancel();
-    },
-  });
-  return new Response(body, stream);
 }
 
 /** The lease's `keepAliveMs` from the request's `keep_alive` (chat and completions; embeddings have none). */

@@ -6,8 +6,8 @@
 // one whose hive was offline or dropped its socket goes to the same worker once the hive is back,
 // if that is within a few seconds. A relay whose HiveSession call failed (a deploy reset it) is
 // first resumed from the hive, which may hold the worker's answer (resume-answer.ts). A served
-// answer's lease ends when its body ends, fails or is cancelled; an event stream's is its
-// reader's to end (LeasedRelayResult.lease).
+// answer's lease ends when its body ends, fails or is cancelled; a successful event stream's is
+// its reader's to end (LeasedRelayResult.lease).
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
@@ -48,7 +48,7 @@ export type LeasedRelayResult =
       failovers: number;
       /**
        * The lease on `workerId`. Any other body gives it back itself when it ends, fails or is
-       * cancelled; an event stream's is the caller's to end, because only the stream's reader
+       * cancelled; a successful event stream's is the caller's to end, because only the stream's reader
        * knows how the answer ended: a stream whose way broke and was resumed from the hive is the
        * same worker still answering, and keeps its lease (routes/inference-relay.ts).
        */
@@ -189,14 +189,14 @@ async function relayOnce(session: Session, request: RelayRequest, hiveName: stri
 
 /**
  * The response whose body gives the lease back when it ends, fails or is cancelled by the client;
- * an event stream is returned as it is, its lease the caller's (LeasedRelayResult.lease).
+ * a successful event stream is returned as it is, its lease the caller's (LeasedRelayResult.lease).
  */
 function holdUntilEnd(response: Response, held: HeldLease): Response {
   if (!response.body) {
     held.release("ok");
     return response;
   }
-  if (isEventStream(response)) return response;
+  if (response.ok && isEventStream(response)) return response;
   const body = tapStream(response.body, {
     // A body that breaks off (a worker died mid-answer) counts against the worker.
     onEnd: (error) => held.release(error === undefined ? "ok" : "worker_failed"),

@@ -1,7 +1,8 @@
 // Passes a byte stream through unchanged while telling the caller what goes by: each chunk, the
 // end (or failure) of the source, and a cancel by the reader. The inference routes use it to
-// give a lease back when its answer ends or its client hangs up (scheduling/leased-relay.ts,
-// routes/inference-relay.ts) and to read token usage (usage/observe-usage.ts).
+// give a non-streamed answer's lease back when it ends or its client hangs up
+// (scheduling/leased-relay.ts; an event stream's are streams/spliced-stream.ts's `onClose`) and
+// to read token usage (usage/observe-usage.ts).
 
 export interface StreamTap {
   /** A chunk on its way to the reader; called before the reader gets it. */

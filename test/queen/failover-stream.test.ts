@@ -373,3 +373,36 @@ describe("resuming a stream after a break on the way to the worker", () => {
     }
   });
 });
+
+describe("the request's deadline and the end of the client's stream", () => {
+  it("cuts a stream still running at its deadline after its last whole event, with request_timeout, and stops its source", async () => {
+    const a = workerEvents("chatcmpl-late");
+    const first = scriptedStream([a.role, a.text("Hel")], "hang");
+    const closes: string[] = [];
+    const { response, lost } = splice(first, [], { resume: async () => undefined, deadlineMs: Date.now() + 300, onClose: (how) => closes.push(how) });
+
+    const read = await readClientStream(response);
+    expect(read.text).toBe("Hel");
+    expect(JSON.parse(read.data.at(-1) ?? "{}")).toMatchObject({ error: { code: "request_timeout", message: expect.stringContaining("X-Request-Timeout") } });
+    expect(read.data).not.toContain("[DONE]");
+    await first.cancelled;
+    expect(closes).toEqual(["cut"]);
+    expect(lost).toEqual([]);
+  });
+
+  it("says a whole stream ended, once, and a stream its client cancelled was cut, stopping its source", async () => {
+    const a = workerEvents("chatcmpl-whole");
+    const closes: string[] = [];
+    const whole = splice(scriptedStream([a.role, a.text("Hi"), a.finish(), a.done]), [], { deadlineMs: Date.now() + 60_000, onClose: (how) => closes.push(how) });
+    expect((await readClientStream(whole.response)).text).toBe("Hi");
+    expect(closes).toEqual(["ended"]);
+
+    const left = scriptedStream([a.role, a.text("Hi")], "hang");
+    const cut: string[] = [];
+    const reader = splice(left, [], { deadlineMs: Date.now() + 60_000, onClose: (how) => cut.push(how) }).response.body?.getReader();
+    await reader?.read();
+    await reader?.cancel("client went away");
+    expect(await left.cancelled).toBe("client went away");
+    expect(cut).toEqual(["cut"]);
+  });
+});
