@@ -174,10 +174,13 @@ class SplicedStream {
   private finished = false;
   private cancelled = false;
   private closed = false;
-  /** Settles when the request's deadline passes; never, without one. */
-  private readonly deadline: Promise<ReadResult>;
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   private deadlinePassed = false;
+  /**
+   * Ends the read under way as `deadline`. Set per read rather than racing every read against one
+   * long-lived promise, which would keep a reaction for each read of a long stream until it settles.
+   */
+  private interruptRead: (() => void) | undefined;
 
   constructor(
     /** Undefined for an answer no other worker can continue: it may only be resumed. */
@@ -189,13 +192,12 @@ class SplicedStream {
     this.stallTimeoutMs = options.stallTimeoutMs ?? FAILOVER_DEFAULTS.stallTimeoutMs;
     this.source = this.newSource(first, 0);
     const { deadlineMs } = options;
-    this.deadline = new Promise<ReadResult>((resolve) => {
-      if (deadlineMs === undefined) return;
+    if (deadlineMs !== undefined) {
       this.deadlineTimer = setTimeout(() => {
         this.deadlinePassed = true;
-        resolve({ kind: "deadline" });
+        this.interruptRead?.();
       }, Math.max(0, deadlineMs - Date.now()));
-    });
+    }
     // Pull-based like tap-stream.ts: nothing is read ahead of the client, and its cancel reaches
     // the worker's stream (and so the hive) at once.
     this.body = new ReadableStream<Uint8Array>(
@@ -273,17 +275,19 @@ class SplicedStream {
 
   private async read(source: Source): Promise<ReadResult> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const stalled = new Promise<ReadResult>((resolve) => {
+    const interrupted = new Promise<ReadResult>((resolve) => {
       timer = setTimeout(() => resolve({ kind: "stalled" }), this.stallTimeoutMs);
+      this.interruptRead = () => resolve({ kind: "deadline" });
     });
     const read = source.reader.read().then(
       ({ done, value }): ReadResult => (done ? { kind: "end" } : { kind: "bytes", value }),
       (error: unknown): ReadResult => ({ kind: "failed", error }),
     );
     try {
-      return await Promise.race([read, stalled, this.deadline]);
+      return await Promise.race([read, interrupted]);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
+      this.interruptRead = undefined;
     }
   }
 
