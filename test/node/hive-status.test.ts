@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Hive } from "../../hive/hive.js";
 import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { newId } from "../../shared/ids.js";
-import { HiveToQueenFrame, PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
+import { HiveToQueenFrame, PONG_FRAME, PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
 import { waitUntil } from "../../shared/wait-until.js";
 
 const MIB = 1024 ** 2;
@@ -38,6 +38,9 @@ describe("a hive's reports to its queen", () => {
         if (!parsed.success) throw new Error(`the hive sent an invalid frame: ${parsed.error.message}`);
         // Frames sent in one turn travel as one batch (hive/connection/frame-batcher.ts): read them one by one.
         frames.push(...(parsed.data.type === "batch" ? parsed.data.frames : [parsed.data]));
+        // As the real queen's auto-response does: a hive whose pings go unanswered drops the socket
+        // after three silent heartbeat intervals and reconnects, and the frames of that gap are lost.
+        if (parsed.data.type === "ping") ws.send(PONG_FRAME);
         if (parsed.data.type === "hello") {
           ws.send(JSON.stringify({ type: "welcome", protocol: PROTOCOL_VERSION, hiveName: "budget-hive", heartbeatIntervalMs: 1000 }));
         }
@@ -121,6 +124,8 @@ describe("a hive's reports to its queen", () => {
       // (test/drills/worker-killed.drill.test.ts): the queen must know the model by then.
       expect(frames.findIndex(lists)).toBeGreaterThanOrEqual(0);
       expect(frames.findIndex(lists)).toBeLessThan(frames.findIndex(beats));
+      // One connection all along: no hello after a reconnect told the queen instead.
+      expect(framesOf("hello")).toHaveLength(1);
     } finally {
       for (const frame of framesOf("job_event")) {
         const payload = frame.jobId === jobId && frame.event.type === "data" ? (frame.event.payload as { pid?: number }) : undefined;
