@@ -1,11 +1,10 @@
-// Rewords the errors of a relayed response for a client without the admin scope: a 5xx error
-// body, and the error events of a server-sent-event stream, keep their status and code but get
-// the wording of worker-error-wording.ts; the details they had are logged here under the
-// request id the client is given. 4xx answers come from the worker about the client's own
-// request and pass unchanged, as do successful answers.
+// Rewords the errors of a relayed answer for a client without the admin scope: a 5xx error body
+// keeps its status and code but gets the wording of worker-error-wording.ts; the details it had
+// are logged here under the request id the client is given. 4xx answers come from the worker
+// about the client's own request and pass unchanged, as do successful answers. A stream's error
+// events are worded where the stream is spliced (streams/spliced-stream.ts's `rewordError`).
 import { type OpenAiErrorBody, openAiErrorBody } from "../../shared/errors.js";
-import { isEventStream } from "../http/event-stream.js";
-import { errorBodyOf, rewriteSseErrors } from "./sse-error-rewriter.js";
+import { errorBodyOf } from "./error-body.js";
 import { clientWording } from "./worker-error-wording.js";
 import { printable } from "../../shared/printable.js";
 
@@ -15,13 +14,7 @@ const MAX_ERROR_BODY_BYTES = 16 * 1024;
 const MAX_LOGGED_CHARS = 500;
 
 export async function redactRelayErrors(response: Response, requestId: string): Promise<Response> {
-  if (response.status >= 500) return redactErrorResponse(response, requestId);
-  if (!response.body || !isEventStream(response)) return response;
-  const body = rewriteSseErrors(response.body, (error) => rewordForClient(error, requestId));
-  return new Response(body, response);
-}
-
-async function redactErrorResponse(response: Response, requestId: string): Promise<Response> {
+  if (response.status < 500) return response;
   const original = errorBodyOf(await readCapped(response.body, MAX_ERROR_BODY_BYTES)) ?? openAiErrorBody(response.status, "worker_error", "(no OpenAI error body)");
   const headers = new Headers({ "content-type": "application/json", "x-request-id": requestId });
   const retryAfter = response.headers.get("retry-after");

@@ -6,7 +6,7 @@
 // the relayed body (and through it the worker). The comment a stream waiting for a worker carries
 // (streams/early-stream-head.ts) passes through, so that a dialect's client that leaves is noticed too.
 import type { OpenAiErrorBody } from "../../shared/errors.js";
-import { errorBodyOf } from "../client-errors/sse-error-rewriter.js";
+import { errorBodyOf } from "../client-errors/error-body.js";
 import { WAITING_COMMENT } from "../streams/early-stream-head.js";
 import { SseDataReader } from "../streams/sse-data-reader.js";
 import { ChatCompletionChunk, type ChatUsage } from "./chat-shapes.js";

@@ -27,7 +27,6 @@ import {
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import { resolveAlias } from "../aliases/model-aliases.js";
 import { redactRelayErrors, rewordForClient } from "../client-errors/redact-relay-errors.js";
-import { isEventStream } from "../http/event-stream.js";
 import type { QueenEnv } from "../env.js";
 import { noteInference } from "../observability/inference-outcome.js";
 import { leasedRelay, type LeasedRelayInput, type RelayLease } from "../scheduling/leased-relay.js";
@@ -133,9 +132,7 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
     // In the stream's own stage, not a layer of its own (streams/spliced-stream.ts says why).
     ...(admin ? {} : { rewordError: (error: OpenAiErrorBody) => rewordForClient(error, c.var.requestId) }),
   });
-  // A successful event stream went through failoverStream above, which worded its errors already.
-  const worded = admin || (streamed.ok && isEventStream(streamed));
-  const response = worded ? streamed : await redactRelayErrors(streamed, c.var.requestId);
+  const response = admin ? streamed : await redactRelayErrors(streamed, c.var.requestId);
   const answered: Record<string, string> = { ...headers, [SERVER_TIMING_HEADER]: serverTiming(result.timing) };
   if (result.failovers > 0) answered[FAILOVERS_HEADER] = String(result.failovers);
   if (admin) {

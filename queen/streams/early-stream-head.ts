@@ -11,7 +11,7 @@
 // A stream placed within EARLY_HEAD_AFTER_MS is answered as before, with its status and headers.
 import { openAiErrorBody, RbeeError } from "../../shared/errors.js";
 import { withinMs } from "../../shared/within.js";
-import { errorBodyOf } from "../client-errors/sse-error-rewriter.js";
+import { errorBodyOf } from "../client-errors/error-body.js";
 import { isEventStream } from "../http/event-stream.js";
 
 /** How long a stream waits for a worker before its head goes out, in ms. */

@@ -25,7 +25,7 @@
 // them unchanged).
 import { describeError, type OpenAiErrorBody } from "../../shared/errors.js";
 import { EVENT_END_BYTE } from "../../shared/protocol/relay-flow.js";
-import { errorBodyOf } from "../client-errors/sse-error-rewriter.js";
+import { errorBodyOf } from "../client-errors/error-body.js";
 import { isEventStream } from "../http/event-stream.js";
 import { asContinuable, type ContinuableRequest, continuationRequest } from "./continuation-request.js";
 import { lengthFinishChunk, splicedChunk } from "./spliced-chunk.js";
@@ -133,8 +133,9 @@ export function lostOnTheWay(cause: LostCause): boolean {
 export function failoverStream(options: FailoverStreamOptions): Response {
   const { first } = options;
   const original = asContinuable(options.path, options.request);
-  // An answer that cannot be continued (it offers tools) can still be resumed, and cut at its deadline.
-  const nothingToDo = !original && !options.resume && options.deadlineMs === undefined && !options.onClose;
+  // An answer that cannot be continued (it offers tools) can still be resumed, cut at its
+  // deadline, reworded, and its end reported.
+  const nothingToDo = !original && !options.resume && options.deadlineMs === undefined && !options.onClose && !options.rewordError;
   if (!first.ok || !first.body || !isEventStream(first) || nothingToDo) return first;
   const spliced = new SplicedStream(original, first.body, options);
   return new Response(spliced.body, { status: first.status, headers: first.headers });

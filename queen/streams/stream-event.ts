@@ -4,7 +4,7 @@
 // loosely so that fields the queen does not know pass through untouched.
 import { z } from "zod";
 import type { OpenAiErrorBody } from "../../shared/errors.js";
-import { errorBodyOf } from "../client-errors/sse-error-rewriter.js";
+import { errorBodyOf } from "../client-errors/error-body.js";
 
 const ChunkChoice = z.looseObject({
   index: z.number().int().nonnegative().catch(0),

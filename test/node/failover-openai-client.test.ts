@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import { redactRelayErrors } from "../../queen/client-errors/redact-relay-errors.js";
+import { rewordForClient } from "../../queen/client-errors/redact-relay-errors.js";
 import { failoverStream } from "../../queen/streams/spliced-stream.js";
 import { relayErrorEvent, scriptedStream, workerEvents } from "../support/sse-streams.js";
 
@@ -76,16 +76,15 @@ describe("the OpenAI client reading a failover stream", () => {
 
   it("gives a client without the admin scope the same code, in words without the relay's details", async () => {
     const a = workerEvents("chatcmpl-a");
+    // As the route words a stream for such a client: in the splicer's own stage.
     const client = await clientFor((request) =>
-      redactRelayErrors(
-        failoverStream({
-          request,
-          path: "/v1/chat/completions",
-          first: scriptedStream([a.role, a.text("Hel"), relayErrorEvent("hive_disconnected", "Hive 'gaming-pc' disconnected while answering.")]).response,
-          retry: async () => undefined,
-        }),
-        "req_test",
-      ),
+      failoverStream({
+        request,
+        path: "/v1/chat/completions",
+        first: scriptedStream([a.role, a.text("Hel"), relayErrorEvent("hive_disconnected", "Hive 'gaming-pc' disconnected while answering.")]).response,
+        retry: async () => undefined,
+        rewordError: (error) => rewordForClient(error, "req_test"),
+      }),
     );
     const error = (await readChat(client).catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.APIError>;
     expect(error).toBeInstanceOf(OpenAI.APIError);

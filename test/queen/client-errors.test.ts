@@ -1,6 +1,5 @@
 import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { rewriteSseErrors } from "../../queen/client-errors/sse-error-rewriter.js";
 import { API_KEY, eventually, listModelIds, TestHive } from "./hive-socket.js";
 import { spawnWorker } from "./job-client.js";
 import { createKey, errorOf } from "./admin-api.js";
@@ -108,22 +107,5 @@ describe("what inference clients are told when a relay fails", () => {
     const response = await responsePromise;
     expect(response.status).toBe(400);
     expect(await response.text()).toBe(body);
-  });
-});
-
-describe("the SSE error rewriter", () => {
-  it("rewrites an error event split across chunks and keeps every other byte, CRLF line ends included", async () => {
-    const chunks = ['data: {"a":"error"}\r\n\r\ndata: {"err', 'or":{"message":"port 43123","type":"server_error","param":null,"code":"worker_disconnected"}}\r\n', "\r\n"];
-    const encoder = new TextEncoder();
-    const source = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
-        controller.close();
-      },
-    });
-    const rewritten = rewriteSseErrors(source, (body) => ({ error: { ...body.error, message: "reworded" } }));
-    expect(await new Response(rewritten).text()).toBe(
-      'data: {"a":"error"}\r\n\r\ndata: {"error":{"message":"reworded","type":"server_error","param":null,"code":"worker_disconnected"}}\r\n\r\n',
-    );
   });
 });

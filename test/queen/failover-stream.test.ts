@@ -237,6 +237,24 @@ describe("continuing a stream after the first token", () => {
     expect((read.chunks.at(-1) as { error?: { code?: string } }).error?.code).toBe("generation_failed");
   });
 
+  it("rewords the worker's own error event for rewordError, split across reads and with CRLF line ends, keeping the rest", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const own = `data: ${JSON.stringify({ error: { message: "port 43123 refused", type: "server_error", param: null, code: "generation_failed" } })}\r\n\r\n`;
+    const half = own.indexOf("port");
+    const reworded: string[] = [];
+    const { response, bodies } = splice(scriptedStream([a.role, a.text("x"), own.slice(0, half), own.slice(half)]), [], {
+      rewordError: (body) => {
+        reworded.push(body.error.message);
+        return { error: { ...body.error, message: "reworded" } };
+      },
+    });
+    const read = await readClientStream(response);
+    expect(read.text).toBe("x");
+    expect(bodies).toEqual([]);
+    expect(reworded).toEqual(["port 43123 refused"]);
+    expect(read.chunks.at(-1)).toEqual({ error: { message: "reworded", type: "server_error", param: null, code: "generation_failed" } });
+  });
+
   it("ends with [DONE] when the worker was lost after its finish reason: the answer was whole", async () => {
     const a = workerEvents("chatcmpl-a");
     const { response, bodies } = splice(scriptedStream([a.role, a.text("done"), a.finish()], "fail"), []);
