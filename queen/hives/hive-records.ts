@@ -47,9 +47,9 @@ export async function revokeHiveToken(db: D1Database, hive: HiveRecord): Promise
     .where(and(eq(hives.id, hive.id), isNull(hives.tokenRevokedAt)))
     .returning({ tokenRevokedAt: hives.tokenRevokedAt });
   if (revokedNow?.tokenRevokedAt) return { tokenRevokedAt: revokedNow.tokenRevokedAt, alreadyRevoked: false };
-  const current = await findHive(db, hive.name);
-  // Revoked by someone else meanwhile, or gone (deleted meanwhile): either way it cannot connect.
-  return { tokenRevokedAt: current?.tokenRevokedAt ?? hive.tokenRevokedAt ?? new Date(), alreadyRevoked: true };
+  // Revoked before, or by someone else meanwhile: the first revocation's time is the one kept.
+  const current = await requireHive(db, hive.name, "name");
+  return { tokenRevokedAt: current.tokenRevokedAt ?? new Date(), alreadyRevoked: true };
 }
 
 /** Notes a hive's accepted connect: last seen now, and first seen now unless it was before. */
