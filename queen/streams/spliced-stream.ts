@@ -178,10 +178,15 @@ class SplicedStream {
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   private deadlinePassed = false;
   /**
-   * Ends the read under way as `deadline`. Set per read rather than racing every read against one
-   * long-lived promise, which would keep a reaction for each read of a long stream until it settles.
+   * One stall watch for the whole stream, not a timer per read: a timer set and cleared for each
+   * of a long stream's reads was a measurable part of a frame's cost in workerd. It checks when
+   * the read under way began and, if that read has waited stallTimeoutMs, ends it as `stalled`.
    */
-  private interruptRead: (() => void) | undefined;
+  private stallTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the read under way began (ms since the epoch); undefined between reads. */
+  private readStartedMs: number | undefined;
+  /** Settles the read under way early (`stalled`, `deadline`); undefined between reads. */
+  private interruptRead: ((result: ReadResult) => void) | undefined;
 
   constructor(
     /** Undefined for an answer no other worker can continue: it may only be resumed. */
@@ -196,7 +201,7 @@ class SplicedStream {
     if (deadlineMs !== undefined) {
       this.deadlineTimer = setTimeout(() => {
         this.deadlinePassed = true;
-        this.interruptRead?.();
+        this.interruptRead?.({ kind: "deadline" });
       }, Math.max(0, deadlineMs - Date.now()));
     }
     // Pull-based like tap-stream.ts: nothing is read ahead of the client, and its cancel reaches
@@ -274,22 +279,37 @@ class SplicedStream {
     source.over = { cause: lostCauseOf(read) };
   }
 
-  private async read(source: Source): Promise<ReadResult> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const interrupted = new Promise<ReadResult>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: "stalled" }), this.stallTimeoutMs);
-      this.interruptRead = () => resolve({ kind: "deadline" });
+  /**
+   * One read of `source`, or how it was cut short. A read left behind by an interruption settles
+   * into nothing: its source is cancelled next (step, cutAtDeadline).
+   */
+  private read(source: Source): Promise<ReadResult> {
+    this.readStartedMs = Date.now();
+    this.stallTimer ??= setTimeout(() => this.checkStall(), this.stallTimeoutMs);
+    return new Promise<ReadResult>((resolve) => {
+      const settle = (result: ReadResult) => {
+        // Only the read under way is this stream's to forget; a late one is someone else's past.
+        if (this.interruptRead !== settle) return;
+        this.readStartedMs = undefined;
+        this.interruptRead = undefined;
+        resolve(result);
+      };
+      this.interruptRead = settle;
+      source.reader.read().then(
+        ({ done, value }) => settle(done ? { kind: "end" } : { kind: "bytes", value }),
+        (error: unknown) => settle({ kind: "failed", error }),
+      );
     });
-    const read = source.reader.read().then(
-      ({ done, value }): ReadResult => (done ? { kind: "end" } : { kind: "bytes", value }),
-      (error: unknown): ReadResult => ({ kind: "failed", error }),
-    );
-    try {
-      return await Promise.race([read, interrupted]);
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      this.interruptRead = undefined;
-    }
+  }
+
+  /** The stall watch's turn: a read waiting stallTimeoutMs ends as `stalled`; otherwise it looks again when one could have. */
+  private checkStall(): void {
+    this.stallTimer = undefined;
+    if (this.finished) return;
+    const waitedMs = this.readStartedMs === undefined ? 0 : Date.now() - this.readStartedMs;
+    // The next read sets the watch again.
+    if (waitedMs >= this.stallTimeoutMs) return this.interruptRead?.({ kind: "stalled" });
+    this.stallTimer = setTimeout(() => this.checkStall(), this.stallTimeoutMs - waitedMs);
   }
 
   private onData(source: Source, data: string): void {
@@ -441,6 +461,7 @@ class SplicedStream {
   private finish(): void {
     this.finished = true;
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    if (this.stallTimer !== undefined) clearTimeout(this.stallTimer);
   }
 }
 

@@ -117,6 +117,23 @@ describe("continuing a stream after the first token", () => {
     await silent.cancelled; // the silent worker's stream was given up, so the hive stops it
   });
 
+  it("does not take a client that reads slowly for a silent worker: only a read left waiting counts", async () => {
+    const a = workerEvents("chatcmpl-a");
+    const { response, lost } = splice(scriptedStream([a.role, a.text("Hi"), a.text(" there"), a.finish(), a.done]), [], { stallTimeoutMs: 50 });
+    const reader = response.body?.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    for (;;) {
+      const read = await reader?.read();
+      if (!read || read.done) break;
+      text += decoder.decode(read.value);
+      await new Promise((resolve) => setTimeout(resolve, 120)); // over twice the stall timeout between reads
+    }
+    expect(text).toContain('"content":" there"');
+    expect(text).toContain("[DONE]");
+    expect(lost).toEqual([]);
+  });
+
   it("drops an event the break cut in half, with the relay's error glued to it, and continues after the last whole one", async () => {
     const a = workerEvents("chatcmpl-a");
     const b = workerEvents("chatcmpl-b");
