@@ -178,9 +178,10 @@ class SplicedStream {
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   private deadlinePassed = false;
   /**
-   * One stall watch for the whole stream, not a timer per read: a timer set and cleared for each
-   * of a long stream's reads was a measurable part of a frame's cost in workerd. It checks when
-   * the read under way began and, if that read has waited stallTimeoutMs, ends it as `stalled`.
+   * One stall watch for the whole stream rather than a timer, a race and two promises per read
+   * (about a tenth of a one-event read's cost in Node, bench/README.md, queen-path). It looks at
+   * when the read under way began and, once that read has waited stallTimeoutMs, ends it as
+   * `stalled`; a client that is slow to read is not a silent worker, so only the time a read waits counts.
    */
   private stallTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the read under way began (ms since the epoch); undefined between reads. */
@@ -288,7 +289,7 @@ class SplicedStream {
     this.stallTimer ??= setTimeout(() => this.checkStall(), this.stallTimeoutMs);
     return new Promise<ReadResult>((resolve) => {
       const settle = (result: ReadResult) => {
-        // Only the read under way is this stream's to forget; a late one is someone else's past.
+        // A read that settles after it was interrupted is ignored: the stream has moved on.
         if (this.interruptRead !== settle) return;
         this.readStartedMs = undefined;
         this.interruptRead = undefined;
