@@ -63,7 +63,15 @@ export interface LeaseTiming extends LeaseWait {
 
 export type LeaseOutcome =
   | { ok: true; leaseId: string; hiveName: string; workerId: string; port: number; timing: LeaseWait }
-  | { ok: false; status: 404 | 429 | 503 | 504; code: string; message: string; retryAfterSeconds?: number };
+  | {
+      ok: false;
+      status: 404 | 429 | 503 | 504;
+      code: string;
+      message: string;
+      retryAfterSeconds?: number;
+      /** How long the request waited before it was refused (a spawn that failed, its deadline); absent when refused at once. */
+      timing?: LeaseWait;
+    };
 
 /**
  * How a lease ended: `worker_failed` passes the worker over for a while (and before the first

@@ -4,7 +4,7 @@
 // bounded and can move to whichever worker frees first. When a lease ends, or a worker becomes
 // ready, the next waiting request is placed at once. A plain class: the Registry Durable Object
 // holds one and delegates its acquire/release/abandon RPC methods to it; tests drive it directly.
-import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange, WorkerScheduling } from "./contracts.js";
+import type { LeaseEnd, LeaseOutcome, LeaseRequest, LeaseWait, LiveWorker, WorkerChange, WorkerScheduling } from "./contracts.js";
 import { FairQueue, type Queued } from "./fair-queue.js";
 import { chooseWorker, eligibleWorkers, isServing, leaseCapacity, type PlacementView } from "./placement.js";
 import { HIVE_RETURN_WAIT_MS } from "./returning-workers.js";
@@ -129,7 +129,9 @@ export class Dispatcher {
     if (waitingNow >= this.options.maxQueuePerModel && !request.continuing) return Promise.resolve(this.queueFull(request.model, waitingNow));
     const queue = this.queueOf(request.model);
     return new Promise<LeaseOutcome>((resolve) => {
-      const entry: Waiting = { request, keyId: request.keyId, enqueuedAtMs: now, resolve, cancelDeadline: () => {} };
+      // A refusal after a wait says how long it waited, as a lease does (the Server-Timing header).
+      const answer = (outcome: LeaseOutcome) => resolve(outcome.ok ? outcome : { ...outcome, timing: this.waitOf(entry) });
+      const entry: Waiting = { request, keyId: request.keyId, enqueuedAtMs: now, resolve: answer, cancelDeadline: () => {} };
       if (ahead.spawnWait) entry.spawnWaitSinceMs = now;
       queue.push(entry, { ahead: request.continuing === true });
       this.waiting.set(request.requestId, entry);
@@ -252,16 +254,15 @@ export class Dispatcher {
     const leaseId = crypto.randomUUID();
     this.leases.set(leaseId, { requestId: entry.request.requestId, workerId: worker.workerId, model: entry.request.model, grantedAtMs: now });
     this.inFlight.set(worker.workerId, this.leasesOn(worker.workerId) + 1);
+    entry.resolve({ ok: true, leaseId, hiveName: worker.hiveName, workerId: worker.workerId, port: worker.port, timing: this.waitOf(entry) });
+  }
+
+  /** How long `entry` has waited until now, and how much of it for a worker to spawn or load. */
+  private waitOf(entry: Waiting): LeaseWait {
+    const now = this.clock.now();
     const waitedMs = now - entry.enqueuedAtMs;
     const spawnMs = entry.spawnWaitSinceMs === undefined ? 0 : Math.min(waitedMs, (entry.spawnWaitUntilMs ?? now) - entry.spawnWaitSinceMs);
-    entry.resolve({
-      ok: true,
-      leaseId,
-      hiveName: worker.hiveName,
-      workerId: worker.workerId,
-      port: worker.port,
-      timing: { queueMs: waitedMs - spawnMs, spawnMs },
-    });
+    return { queueMs: waitedMs - spawnMs, spawnMs };
   }
 
   /**

@@ -17,7 +17,7 @@ import { answerResponse } from "../hive-session/whole-answer.js";
 import { isEventStream } from "../http/event-stream.js";
 import { registryStub } from "../registry/stub.js";
 import { tapStream } from "../streams/tap-stream.js";
-import type { LeaseEnd, LeaseOutcome, LeaseRequest, LeaseTiming } from "./contracts.js";
+import type { LeaseEnd, LeaseOutcome, LeaseRequest, LeaseTiming, LeaseWait } from "./contracts.js";
 import type { Refusal } from "./dispatcher.js";
 import { MAX_RELAY_ATTEMPTS, markRelayFailed, relayFailureOf, withoutRelayMark } from "./failover.js";
 import { resumeAnswer } from "./resume-answer.js";
@@ -92,11 +92,8 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
   for (let attempt = 1; attempt <= MAX_RELAY_ATTEMPTS; attempt += 1) {
     const askedAtMs = Date.now();
     const outcome = await acquireUnlessGone(registry, { ...lease, excludeWorkerIds: excluded }, input);
+    chargeWait(timing, askedAtMs, outcome.timing);
     if (!outcome.ok) return lastFailure ?? { ok: false, refusal: outcome, timing };
-    timing.queueMs += outcome.timing.queueMs;
-    timing.spawnMs += outcome.timing.spawnMs;
-    // Placement as the route sees it: the Registry round trip, less any time the request waited.
-    timing.placeMs += Math.max(0, Date.now() - askedAtMs - outcome.timing.queueMs - outcome.timing.spawnMs);
     const relayId = attempt === 1 ? lease.requestId : newId("req");
     const session = hiveSessionStub(env, outcome.hiveName);
     const held = new HeldLease(registry, outcome.leaseId, input.waitUntil, () => input.waitUntil(session.cancelRelay(relayId)));
@@ -150,6 +147,13 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
   }
   if (!lastFailure) throw new Error("leasedRelay: no attempt was made");
   return lastFailure;
+}
+
+/** Adds one lease's wait to `timing`; placement as the route sees it is the Registry round trip less that wait. */
+function chargeWait(timing: LeaseTiming, askedAtMs: number, wait: LeaseWait = { queueMs: 0, spawnMs: 0 }): void {
+  timing.queueMs += wait.queueMs;
+  timing.spawnMs += wait.spawnMs;
+  timing.placeMs += Math.max(0, Date.now() - askedAtMs - wait.queueMs - wait.spawnMs);
 }
 
 /** The 504 of a request whose deadline passed as it was placed: as the queue's own timeout says it. */

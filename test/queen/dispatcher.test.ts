@@ -312,6 +312,23 @@ describe("a model without a serving worker", () => {
     expect(lease.timing).toEqual({ queueMs: 0, spawnMs: 3000 });
   });
 
+  it("says how long a refused request waited: for a spawn that failed, in the queue until its deadline, not at all when refused at once", async () => {
+    let spawn: "spawning" | "failed" = "spawning";
+    const failing = setup([], { onNoWorker: () => (spawn === "spawning" ? "spawning" : { ok: false, status: 503, code: "spawn_failed", message: "the spawn failed" }) });
+    const waiting = failing.ask().outcome;
+    failing.clock.advance(2500);
+    spawn = "failed";
+    failing.dispatcher.reconsider("m");
+    expect(await waiting).toMatchObject({ ok: false, code: "spawn_failed", timing: { queueMs: 0, spawnMs: 2500 } });
+    expect(await failing.ask().outcome).not.toHaveProperty("timing");
+
+    const busy = setup([worker("wrk_busy")]);
+    await leaseOf(busy.ask().outcome);
+    const queued = busy.ask("key-1", { deadlineMs: busy.clock.nowMs + 4000 }).outcome;
+    busy.clock.advance(4000);
+    expect(await queued).toMatchObject({ ok: false, status: 504, code: "queue_timeout", timing: { queueMs: 4000, spawnMs: 0 } });
+  });
+
   it("says what became of the model's last worker rather than 'right now'", async () => {
     const { ask, clock, dispatcher, table } = setup([worker("wrk_gone")]);
     table.workers = [];

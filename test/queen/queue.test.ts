@@ -229,6 +229,9 @@ describe("the queue in the queen", () => {
     const error = await errorOf(response);
     expect(error.code).toBe("queue_timeout");
     expect(error.message).toMatch(/Waited \d+\.\d s .* number 1 of 1/);
+    // Its Server-Timing says where the second went: in the queue.
+    const queuedMs = Number(/queue;dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "")?.[1]);
+    expect(queuedMs).toBeGreaterThanOrEqual(900);
     // Its hive goes: the stuck request waits for it to come back, and is not handed its worker
     // again meanwhile only to be told that hive is offline (503).
     hive.ws.close(1000, "bye");
