@@ -137,9 +137,10 @@ const median = (values: number[]): number => percentile(values, 0.5);
 const figures = Object.fromEntries(Object.entries(rounds).map(([key, values]) => [key, { medianUs: median(values), roundsUs: values }]));
 /** What zod adds to JSON.parse a message, µs (medians). */
 const zodAdds = (runtime: Runtime, message: MessageName): number => median(rounds[`${runtime} ${message} frame`] ?? []) - median(rounds[`${runtime} ${message} json`] ?? []);
+const signed = (us: number): string => `${us >= 0 ? "+" : ""}${us.toFixed(1)}`;
 for (const [key, { roundsUs }] of Object.entries(figures)) console.log(`${key.padEnd(26)} ${roundsUs.map((us) => us.toFixed(2).padStart(7)).join(" ")} µs a message`);
 const summary = (Object.keys(runtimes) as Runtime[])
-  .map((runtime) => `${runtime} ${(Object.keys(MESSAGES) as MessageName[]).map((message) => `+${zodAdds(runtime, message).toFixed(1)}`).join("/")} µs`)
+  .map((runtime) => `${runtime} ${(Object.keys(MESSAGES) as MessageName[]).map((message) => signed(zodAdds(runtime, message))).join("/")} µs`)
   .join(", ");
 const file = await writeBenchResults("frame-parse", { machine: facts, options, figures });
 console.log(`\nresults: ${file}`);
