@@ -20,7 +20,7 @@ import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { writeBenchResults } from "./support/bench-results.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
-import { childPidsMatching, CpuMeter } from "./support/process-cpu.js";
+import { CpuMeter, newChildPidsMatching } from "./support/process-cpu.js";
 import { startQueenFloor } from "./support/queen-floor.js";
 import { roundOrder } from "./support/run-order.js";
 import { type HiveTally, SimulatedHive } from "./support/simulated-hive.js";
@@ -71,9 +71,9 @@ function parseOptions(): Options {
 /** The real queen in a temp folder, with one simulated hive serving MODEL. */
 async function startQueen(gapMs: number): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), "rbee-bench-queen-path-"));
-  const before = new Set(childPidsMatching("workerd"));
+  const startedWorkerd = newChildPidsMatching("workerd");
   const queen = await startLocalQueen({ persistDir: dir, adminKey: ADMIN_KEY, port: 0 });
-  const pids = childPidsMatching("workerd").filter((pid) => !before.has(pid));
+  const pids = startedWorkerd();
   const admin = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const response = await fetch(queen.url + path, {
       method,

@@ -35,6 +35,15 @@ export function childPidsMatching(text: string): number[] {
   });
 }
 
+/**
+ * Notes this process's children matching `text` now; the function returned gives those that have
+ * appeared since (the workerd a Miniflare about to be started runs in, apart from any before it).
+ */
+export function newChildPidsMatching(text: string): () => number[] {
+  const before = new Set(childPidsMatching(text));
+  return () => childPidsMatching(text).filter((pid) => !before.has(pid));
+}
+
 /** A running count of the CPU a set of processes has used since it was made, ms. */
 export class CpuMeter {
   private readonly start: Map<number, number>;

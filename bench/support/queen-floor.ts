@@ -9,7 +9,7 @@
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
 import { type AnswerPart, playAnswer } from "./canned-answers.js";
-import { childPidsMatching } from "./process-cpu.js";
+import { newChildPidsMatching } from "./process-cpu.js";
 
 const FLOOR_WORKER = `
 import { DurableObject } from "cloudflare:workers";
@@ -71,7 +71,7 @@ export interface QueenFloor {
 
 /** Starts the floor Worker and its hive; `frameGapMs` spaces a streamed answer's frames. */
 export async function startQueenFloor(options: { compatibilityDate: string; compatibilityFlags: string[]; frameGapMs: number }): Promise<QueenFloor> {
-  const before = new Set(childPidsMatching("workerd"));
+  const startedWorkerd = newChildPidsMatching("workerd");
   const miniflare = new Miniflare({
     host: "127.0.0.1",
     port: 0,
@@ -110,7 +110,7 @@ export async function startQueenFloor(options: { compatibilityDate: string; comp
       };
       playAnswer(body, (parts: AnswerPart[]) => socket.send(JSON.stringify({ id, parts })), later);
     });
-    const pids = childPidsMatching("workerd").filter((pid) => !before.has(pid));
+    const pids = startedWorkerd();
     return {
       url,
       pids,
