@@ -3,10 +3,11 @@
 // workerd, a hive process, hive-spawned workers with 1 thread). Per model: added p50/p90/p99 of
 // non-streaming requests, added time to first token of streams, and streaming tokens/s through
 // the queen ÷ direct, and the CPU the queen's workerd and the hive spent per request and per
-// stream; with --load all of it again while a second stream keeps the worker busy.
+// stream; with --load all of it again while a second stream keeps the worker busy. First it warms
+// every path up (--warmup), so that the figures are those of processes that have been serving.
 // Prints figures and a final line, writes bench/results/relay-<date>.json. Asserts nothing.
 //
-//   npm run bench -- relay [--model <file.gguf>]… [--requests 60] [--streams 12] [--stream-tokens 200] [--load]
+//   npm run bench -- relay [--model <file.gguf>]… [--requests 60] [--streams 12] [--stream-tokens 200] [--warmup 1000] [--load]
 import { z } from "zod";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
@@ -19,7 +20,7 @@ import { percentile } from "./support/summary.js";
 import { type ChatBody, type ChatTarget, TimedChatClient, type TimedStream } from "./support/timed-chat.js";
 
 const USAGE = `Usage: npm run bench -- relay [--model <file.gguf>]… [--requests <n, default 60>] [--streams <n, default 12>]
-  [--stream-tokens <n, default 200>] [--threads <n, default 1>] [--load]`;
+  [--stream-tokens <n, default 200>] [--threads <n, default 1>] [--warmup <rounds, default 1000>] [--load]`;
 
 /** Tokens of every non-streaming request, as the issue measures them. */
 const NON_STREAM_TOKENS = 16;
@@ -27,6 +28,8 @@ const NON_STREAM_TOKENS = 16;
 const WORKER_PARALLEL = 2;
 /** The --load stream's length; it is started again whenever it ends. */
 const LOAD_STREAM_TOKENS = 3000;
+/** Warm-up streams per path: one per this many warm-up rounds, and at least one. */
+const WARMUP_ROUNDS_PER_STREAM = 100;
 const PATHS = ["direct", "queen"] as const;
 type Path = (typeof PATHS)[number];
 
@@ -36,6 +39,7 @@ const Flags = z.object({
   streams: integerFlag(2, 10_000).default(12),
   "stream-tokens": integerFlag(2, 3000).default(200),
   threads: integerFlag(1, 1024).default(1),
+  warmup: integerFlag(0, 1_000_000).default(1000),
   load: z.boolean().default(false),
 });
 type Options = z.output<typeof Flags>;
@@ -67,6 +71,7 @@ function parseOptions(): Options {
     streams: { type: "string" },
     "stream-tokens": { type: "string" },
     threads: { type: "string" },
+    warmup: { type: "string" },
     load: { type: "boolean" },
   } as const;
   return parseFlags(process.argv.slice(2), flags, Flags, USAGE);
@@ -110,10 +115,19 @@ async function measure(
   load: boolean,
 ): Promise<PhaseFigures> {
   const body = (path: Path, round: number, maxTokens: number): ChatBody => ({ model: model.name, messages: messages(round, path), max_tokens: maxTokens, temperature: 0 });
-  // Warm-up: the first requests pay for connections, the queen's DO start-up and cold caches.
-  for (const path of PATHS) {
-    for (let i = 0; i < 3; i++) await client.complete(targets[path], body(path, i, NON_STREAM_TOKENS));
-    await client.stream(targets[path], body(path, 0, options["stream-tokens"]));
+  // The first requests pay for connections, the queen's Durable Objects' start and cold caches,
+  // and for code that V8 has not optimised yet: the queen, the hive and the worker run their
+  // per-request code interpreted until it has run often enough. Over the first few thousand
+  // requests the relay's CPU a request fell by a third to a half (bench/README.md), so by default each
+  // path is warmed with --warmup one-token requests and a few streams; --warmup 0 times a fresh
+  // start. The --load phase comes after a warm one on the same worker and needs none.
+  const warmupRounds = load ? 0 : options.warmup;
+  for (let i = 0; i < warmupRounds; i++) {
+    for (const path of PATHS) await client.complete(targets[path], body(path, i, 1));
+  }
+  const warmupStreams = Math.max(1, Math.ceil(warmupRounds / WARMUP_ROUNDS_PER_STREAM));
+  for (let i = 0; i < warmupStreams; i++) {
+    for (const path of PATHS) await client.stream(targets[path], body(path, i, options["stream-tokens"]));
   }
   // The direct requests between them cost the queen and the hive nothing.
   const { result: nonStream, cpu: perRequest } = await chargeRelayCpu(cloud.relayProcesses, options.requests, () =>
@@ -201,7 +215,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `models: ${cloud.models.map((m) => `${m.name} (${m.path})`).join(", ")}\n` +
         `workers: --threads ${options.threads} --parallel ${WORKER_PARALLEL}, cpu; ${options.requests} non-streaming requests and ${options.streams} streams of ` +
-        `${options["stream-tokens"]} tokens per path, greedy, direct and queen interleaved; the queen on Miniflare, as npm start serves it\n`,
+        `${options["stream-tokens"]} tokens per path after ${options.warmup} warm-up rounds, greedy, direct and queen interleaved; the queen on Miniflare, as npm start serves it\n`,
     );
     for (const model of cloud.models) {
       const targets = { direct: model.direct, queen: cloud.viaQueen };
