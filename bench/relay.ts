@@ -18,9 +18,10 @@ import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
 import { roundOrder } from "./support/run-order.js";
 import { percentile } from "./support/summary.js";
 import { type ChatBody, type ChatTarget, TimedChatClient, type TimedStream } from "./support/timed-chat.js";
+import { DEFAULT_WARMUP_ROUNDS, warmUp } from "./support/warm-up.js";
 
 const USAGE = `Usage: npm run bench -- relay [--model <file.gguf>]… [--requests <n, default 60>] [--streams <n, default 12>]
-  [--stream-tokens <n, default 200>] [--threads <n, default 1>] [--warmup <rounds, default 1000>] [--load]`;
+  [--stream-tokens <n, default 200>] [--threads <n, default 1>] [--warmup <rounds, default ${DEFAULT_WARMUP_ROUNDS}>] [--load]`;
 
 /** Tokens of every non-streaming request, as the issue measures them. */
 const NON_STREAM_TOKENS = 16;
@@ -28,8 +29,6 @@ const NON_STREAM_TOKENS = 16;
 const WORKER_PARALLEL = 2;
 /** The --load stream's length; it is started again whenever it ends. */
 const LOAD_STREAM_TOKENS = 3000;
-/** Warm-up streams per path: one per this many warm-up rounds, and at least one. */
-const WARMUP_ROUNDS_PER_STREAM = 100;
 const PATHS = ["direct", "queen"] as const;
 type Path = (typeof PATHS)[number];
 
@@ -39,7 +38,7 @@ const Flags = z.object({
   streams: integerFlag(2, 10_000).default(12),
   "stream-tokens": integerFlag(2, 3000).default(200),
   threads: integerFlag(1, 1024).default(1),
-  warmup: integerFlag(0, 1_000_000).default(1000),
+  warmup: integerFlag(0, 1_000_000).default(DEFAULT_WARMUP_ROUNDS),
   load: z.boolean().default(false),
 });
 type Options = z.output<typeof Flags>;
@@ -115,20 +114,11 @@ async function measure(
   load: boolean,
 ): Promise<PhaseFigures> {
   const body = (path: Path, round: number, maxTokens: number): ChatBody => ({ model: model.name, messages: messages(round, path), max_tokens: maxTokens, temperature: 0 });
-  // The first requests pay for connections, the queen's Durable Objects' start and cold caches,
-  // and for code that V8 has not optimised yet: the queen, the hive and the worker run their
-  // per-request code interpreted until it has run often enough. Over the first few thousand
-  // requests the relay's CPU a request fell by a third to a half (bench/README.md), so by default each
-  // path is warmed with --warmup one-token requests and a few streams; --warmup 0 times a fresh
-  // start. The --load phase comes after a warm one on the same worker and needs none.
-  const warmupRounds = load ? 0 : options.warmup;
-  for (let i = 0; i < warmupRounds; i++) {
-    for (const path of PATHS) await client.complete(targets[path], body(path, i, 1));
-  }
-  const warmupStreams = Math.max(1, Math.ceil(warmupRounds / WARMUP_ROUNDS_PER_STREAM));
-  for (let i = 0; i < warmupStreams; i++) {
-    for (const path of PATHS) await client.stream(targets[path], body(path, i, options["stream-tokens"]));
-  }
+  // The first requests pay for connections, the Durable Objects' start, cold caches and code V8
+  // has not optimised yet (support/warm-up.ts); --warmup 0 times processes just started. The
+  // --load phase comes after a warm one on the same worker and needs only its stream.
+  const warmupPaths = PATHS.map((path) => ({ target: targets[path], body: (round: number, maxTokens: number) => body(path, round, maxTokens) }));
+  await warmUp(client, warmupPaths, load ? 0 : options.warmup, options["stream-tokens"]);
   // The direct requests between them cost the queen and the hive nothing.
   const { result: nonStream, cpu: perRequest } = await chargeRelayCpu(cloud.relayProcesses, options.requests, () =>
     interleaved(options.requests, async (path, i) => (await client.complete(targets[path], body(path, i, NON_STREAM_TOKENS))).ms),

@@ -1,7 +1,8 @@
 // Benchmark: many concurrent streams through one queen. For each concurrency (1, 8, 32, 64 by
 // default) the same seeded requests run at once direct to the worker and through the queen, in
 // --rounds alternating rounds after one direct warm-up round (which first touches the worker's
-// slots and is not counted): aggregate tokens/s through the queen against direct, the CPU the
+// slots and is not counted), all after --warmup rounds of one-token requests on both paths
+// (support/warm-up.ts): aggregate tokens/s through the queen against direct, the CPU the
 // queen's workerd and the hive spent per stream, the p99 gap between tokens, and how many tokens
 // were lost, duplicated or reordered — each queen stream checked against the direct stream of the
 // same seed and round; two direct rounds compared show how far the worker itself is
@@ -9,7 +10,7 @@
 // highest concurrency, 1 thread. Prints figures and a final line, writes
 // bench/results/streams-<date>.json. Asserts nothing.
 //
-//   npm run bench -- streams [--concurrency 1,8,32,64] [--tokens 100] [--rounds 4] [--threads 1] [--temperature 0]
+//   npm run bench -- streams [--concurrency 1,8,32,64] [--tokens 100] [--rounds 4] [--threads 1] [--temperature 0] [--warmup 1000]
 import { z } from "zod";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
@@ -21,9 +22,10 @@ import { roundOrder } from "./support/run-order.js";
 import { percentile } from "./support/summary.js";
 import { type ChatBody, type ChatTarget, TimedChatClient, type TimedStream } from "./support/timed-chat.js";
 import { addDifferences, compareTokens, NO_DIFFERENCES, type TokenDifferences } from "./support/token-order.js";
+import { DEFAULT_WARMUP_ROUNDS, warmUp } from "./support/warm-up.js";
 
 const USAGE =
-  "Usage: npm run bench -- streams [--concurrency 1,8,32,64] [--tokens <n per stream, 2–160, default 100>] [--rounds <n per path, 2–100, default 4>] [--threads <n, default 1>] [--temperature <0–2, default 0>]";
+  `Usage: npm run bench -- streams [--concurrency 1,8,32,64] [--tokens <n per stream, 2–160, default 100>] [--rounds <n per path, 2–100, default 4>] [--threads <n, default 1>] [--temperature <0–2, default 0>] [--warmup <rounds, default ${DEFAULT_WARMUP_ROUNDS}>]`;
 /** Seeds of a round's streams are SEED_BASE + their index. */
 const SEED_BASE = 1000;
 /** Tokens per slot, prompt and answer (up to 160 + ~60): 64 slots of the default 4,096 take a loaded 2-core machine too long to allocate. */
@@ -49,6 +51,7 @@ const Flags = z.object({
     .default("0")
     .transform(Number)
     .refine((t) => Number.isFinite(t) && t >= 0 && t <= 2, "expected a number 0–2"),
+  warmup: integerFlag(0, 1_000_000).default(DEFAULT_WARMUP_ROUNDS),
 });
 type Options = z.output<typeof Flags>;
 
@@ -92,7 +95,7 @@ const PATHS = ["direct", "queen"] as const;
 type Path = (typeof PATHS)[number];
 
 function parseOptions(): Options {
-  const flags = { concurrency: { type: "string" }, tokens: { type: "string" }, rounds: { type: "string" }, threads: { type: "string" }, temperature: { type: "string" } } as const;
+  const flags = { concurrency: { type: "string" }, tokens: { type: "string" }, rounds: { type: "string" }, threads: { type: "string" }, temperature: { type: "string" }, warmup: { type: "string" } } as const;
   return parseFlags(process.argv.slice(2), flags, Flags, USAGE);
 }
 
@@ -213,7 +216,7 @@ async function main(): Promise<void> {
     if (model === undefined) throw new Error("the bench cloud started no worker");
     process.stdout.write(
       `model: ${model.name} (${model.path}, context ${SLOT_CONTEXT_TOKENS} tokens per slot); worker: --threads ${options.threads} --parallel ${workerOptions.workerParallel}, cpu; ` +
-        `${options.tokens} tokens per stream, temperature ${options.temperature} with seeds ${SEED_BASE}+i; the queen on Miniflare, as npm start serves it\n`,
+        `${options.tokens} tokens per stream, temperature ${options.temperature} with seeds ${SEED_BASE}+i, after ${options.warmup} warm-up rounds; the queen on Miniflare, as npm start serves it\n`,
     );
     // The check below means something only if a seed fixes the output: ask twice, one at a time.
     const once = await round(client, model.direct, model.name, 1, options.tokens, 1);
@@ -221,7 +224,8 @@ async function main(): Promise<void> {
     const [first, second] = [once.streams[0], twice.streams[0]];
     seedCheck = first !== undefined && second !== undefined && first.pieces.join("") === second.pieces.join("");
     process.stdout.write(`the worker honours seed (same seed twice at temperature 1, one at a time, same text): ${seedCheck ? "yes" : "NO"}\n`);
-    await round(client, cloud.viaQueen, model.name, 1, options.tokens, options.temperature); // the queen's warm-up
+    const warmupBody = (index: number, maxTokens: number): ChatBody => ({ model: model.name, messages: [{ role: "user", content: `Warm-up question ${index}.` }], max_tokens: maxTokens, temperature: 0 });
+    await warmUp(client, [model.direct, cloud.viaQueen].map((target) => ({ target, body: warmupBody })), options.warmup, options.tokens);
     for (const concurrency of options.concurrency) {
       const level = await measureLevel(client, cloud, model, concurrency, options);
       levels.push(level);
