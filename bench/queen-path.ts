@@ -1,12 +1,13 @@
 // Benchmark: what the queen's own code costs on the relay path, apart from the hive, the worker and
 // their contention for the CPU. The real local queen (workerd on Miniflare, as `npm start` serves
-// it) relays to a simulated hive that answers at once (support/simulated-hive.ts), against the floor:
-// a Worker of the queen's shape with none of its code (support/queen-floor.ts). Both in one run, in
+// it) relays to a simulated hive that answers at once, or --answer-after ms after each request as
+// a worker takes time (support/simulated-hive.ts), against the floor: a Worker of the queen's
+// shape with none of its code (support/queen-floor.ts), whose hive answers alike. Both in one run, in
 // alternating rounds: non-streamed requests (latency and the workerd CPU per request) and streams
 // of 1 and of --frames chunk frames, --gap ms apart (the CPU per stream and per frame). Prints
 // figures and a final line, writes bench/results/queen-path-<date>.json. Asserts nothing.
 //
-//   npm run bench -- queen-path [--requests 200] [--streams 20] [--frames 21] [--gap 15] [--rounds 6]
+//   npm run bench -- queen-path [--requests 200] [--streams 20] [--frames 21] [--gap 15] [--answer-after 0] [--rounds 6]
 import http from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,6 +19,7 @@ import { PROJECT_ROOT, startLocalQueen } from "../scripts/local-cloud/queen.js";
 import { waitUntil } from "../shared/wait-until.js";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { writeBenchResults } from "./support/bench-results.js";
+import type { AnswerTiming } from "./support/canned-answers.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
 import { CpuMeter, newChildPidsMatching } from "./support/process-cpu.js";
@@ -27,7 +29,7 @@ import { type HiveTally, SimulatedHive } from "./support/simulated-hive.js";
 import { percentile } from "./support/summary.js";
 
 const USAGE = `Usage: npm run bench -- queen-path [--requests <n, default 200>] [--streams <n, default 20>]
-  [--frames <n, default 21>] [--gap <ms, default 15>] [--rounds <n, default 6>]`;
+  [--frames <n, default 21>] [--gap <ms, default 15>] [--answer-after <ms, default 0>] [--rounds <n, default 6>]`;
 
 const ADMIN_KEY = "rbee_sk_queen_path_bench";
 const HIVE_NAME = "queen-path-hive";
@@ -40,6 +42,8 @@ const Flags = z.object({
   streams: integerFlag(2, 10_000).default(20),
   frames: integerFlag(2, 1000).default(21),
   gap: integerFlag(0, 1000).default(15),
+  // As a real worker takes time to its first token: workerd then goes idle between the request and its answer.
+  "answer-after": integerFlag(0, 10_000).default(0),
   rounds: integerFlag(1, 100).default(6),
 });
 type Options = z.output<typeof Flags>;
@@ -64,12 +68,12 @@ interface PathFigures {
 }
 
 function parseOptions(): Options {
-  const flags = { requests: { type: "string" }, streams: { type: "string" }, frames: { type: "string" }, gap: { type: "string" }, rounds: { type: "string" } } as const;
+  const flags = { requests: { type: "string" }, streams: { type: "string" }, frames: { type: "string" }, gap: { type: "string" }, "answer-after": { type: "string" }, rounds: { type: "string" } } as const;
   return parseFlags(process.argv.slice(2), flags, Flags, USAGE);
 }
 
 /** The real queen in a temp folder, with one simulated hive serving MODEL. */
-async function startQueen(gapMs: number): Promise<Target> {
+async function startQueen(timing: AnswerTiming): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), "rbee-bench-queen-path-"));
   const startedWorkerd = newChildPidsMatching("workerd");
   const queen = await startLocalQueen({ persistDir: dir, adminKey: ADMIN_KEY, port: 0 });
@@ -87,7 +91,7 @@ async function startQueen(gapMs: number): Promise<Target> {
   let hive: SimulatedHive | undefined;
   try {
     const { token } = (await admin("POST", "/v1/hives", { name: HIVE_NAME })) as { token: string };
-    hive = new SimulatedHive(queen.url, HIVE_NAME, token, QUEEN_DEFAULTS.heartbeatIntervalMs, tally, gapMs);
+    hive = new SimulatedHive(queen.url, HIVE_NAME, token, QUEEN_DEFAULTS.heartbeatIntervalMs, tally, timing);
     await hive.connect();
     await admin("POST", "/v1/jobs", { operation: "worker_spawn", hive: HIVE_NAME, model: MODEL, source: "file:/bench/model.gguf" });
     await waitUntil(async () => ((await admin("GET", "/v1/workers")) as { data: unknown[] }).data.length > 0, 30_000, "the simulated hive's worker to be listed");
@@ -109,13 +113,13 @@ async function startQueen(gapMs: number): Promise<Target> {
   };
 }
 
-async function startFloor(gapMs: number): Promise<Target> {
+async function startFloor(timing: AnswerTiming): Promise<Target> {
   const config = unstable_readConfig({ config: join(PROJECT_ROOT, "wrangler.toml") });
   if (config.compatibility_date === undefined) throw new Error("wrangler.toml names no compatibility_date for the floor to share");
   const floor = await startQueenFloor({
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
-    frameGapMs: gapMs,
+    timing,
   });
   return { url: new URL(`${floor.url}/v1/chat/completions`), pids: floor.pids, stop: () => floor.stop() };
 }
@@ -200,14 +204,15 @@ async function main(): Promise<void> {
   const facts = machineFacts();
   process.stdout.write(`queen-path bench\n${formatMachineFacts(facts)}\n`);
   process.stdout.write(
-    `the real queen relaying to a simulated hive that answers at once, against a floor Worker of its shape with none of its code; ` +
+    `the real queen relaying to a simulated hive that answers ${options["answer-after"] > 0 ? `${options["answer-after"]} ms after each request` : "at once"}, against a floor Worker of its shape with none of its code; ` +
       `per path and round ${options.requests} non-streamed requests, ${options.streams} streams of 1 and of ${options.frames} frames ${options.gap} ms apart; ${options.rounds} rounds\n`,
   );
-  const floor = await startFloor(options.gap);
+  const timing: AnswerTiming = { firstAfterMs: options["answer-after"], frameGapMs: options.gap };
+  const floor = await startFloor(timing);
   let queen: Target | undefined;
   let results: Record<Path, PathFigures>;
   try {
-    queen = await startQueen(options.gap);
+    queen = await startQueen(timing);
     results = await measure({ floor, queen }, options);
   } finally {
     await queen?.stop();

@@ -8,7 +8,7 @@
 // below (bench/queen-path.ts).
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
-import { type AnswerPart, playAnswer } from "./canned-answers.js";
+import { type AnswerPart, type AnswerTiming, playAnswer } from "./canned-answers.js";
 import { newChildPidsMatching } from "./process-cpu.js";
 
 const FLOOR_WORKER = `
@@ -69,8 +69,8 @@ export interface QueenFloor {
   stop(): Promise<void>;
 }
 
-/** Starts the floor Worker and its hive; `frameGapMs` spaces a streamed answer's frames. */
-export async function startQueenFloor(options: { compatibilityDate: string; compatibilityFlags: string[]; frameGapMs: number }): Promise<QueenFloor> {
+/** Starts the floor Worker and its hive, whose answers come as `timing` says. */
+export async function startQueenFloor(options: { compatibilityDate: string; compatibilityFlags: string[]; timing: AnswerTiming }): Promise<QueenFloor> {
   const startedWorkerd = newChildPidsMatching("workerd");
   const miniflare = new Miniflare({
     host: "127.0.0.1",
@@ -101,14 +101,14 @@ export async function startQueenFloor(options: { compatibilityDate: string; comp
     const socket = hive;
     socket.on("message", (data) => {
       const { id, body } = JSON.parse(String(data)) as { id: string; body: string };
-      const later = (step: () => void) => {
+      const later = (step: () => void, ms: number) => {
         const timer = setTimeout(() => {
           timers.delete(timer);
           step();
-        }, options.frameGapMs);
+        }, ms);
         timers.add(timer);
       };
-      playAnswer(body, (parts: AnswerPart[]) => socket.send(JSON.stringify({ id, parts })), later);
+      playAnswer(body, (parts: AnswerPart[]) => socket.send(JSON.stringify({ id, parts })), options.timing, later);
     });
     const pids = startedWorkerd();
     return {

@@ -1,7 +1,7 @@
 // A simulated hive for the registry and queen-path benches: one `ws` client with a valid hive
 // token. It says hello; answers worker_spawn jobs as a real hive does (data {worker_id, pid, port},
-// then done); relays requests to "workers" that answer at once (./canned-answers.ts: one token, or
-// a stream's frames `frameGapMs` apart), the frames of one moment in one batch as a real hive sends
+// then done); relays requests to "workers" that answer as `timing` says (./canned-answers.ts: one
+// token, or a stream's frames), the frames of one moment in one batch as a real hive sends
 // them; heartbeats each of its workers at the queen's interval, batched as a real hive batches them
 // (the hive's own HeartbeatBatcher); and pings like a real hive. After the queen restarts it
 // reconnects, and its hello lists the workers it still has, as a restarted queen expects.
@@ -11,7 +11,7 @@ import { hiveConnectUrl } from "../../shared/protocol/hive-connect.js";
 import { type HiveToQueenFrame, PING_FRAME, PROTOCOL_VERSION, QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import { TEST_DEVICES } from "../../test/support/test-devices.js";
-import { type AnswerPart, playAnswer } from "./canned-answers.js";
+import { type AnswerPart, type AnswerTiming, playAnswer } from "./canned-answers.js";
 
 type ResponseFrame = Extract<HiveToQueenFrame, { type: "response_head" | "response_chunk" | "response_end" }>;
 
@@ -47,8 +47,7 @@ export class SimulatedHive {
     private readonly token: string,
     private readonly intervalMs: number,
     private readonly tally: HiveTally,
-    /** Between two frames of a streamed answer, ms. */
-    private readonly frameGapMs = 15,
+    private readonly timing: AnswerTiming = { firstAfterMs: 0, frameGapMs: 15 },
   ) {}
 
   /** Connects (retrying every second until the queen answers) and resolves once welcomed. */
@@ -136,7 +135,7 @@ export class SimulatedHive {
     }
   }
 
-  /** Answers at once (bench/support/canned-answers.ts), numbering the answer's chunks as a hive does. */
+  /** Answers (bench/support/canned-answers.ts), numbering the answer's chunks as a hive does. */
   private answer(requestId: string, body: string): void {
     let seq = 0;
     const toFrame = (part: AnswerPart): ResponseFrame => {
@@ -144,14 +143,14 @@ export class SimulatedHive {
       if ("chunk" in part) return { type: "response_chunk", requestId, seq: seq++, data: part.chunk };
       return { type: "response_end", requestId, chunks: seq };
     };
-    playAnswer(body, (parts) => this.send({ type: "batch", frames: parts.map(toFrame) }), (step) => this.later(step));
+    playAnswer(body, (parts) => this.send({ type: "batch", frames: parts.map(toFrame) }), this.timing, (step, ms) => this.later(step, ms));
   }
 
-  private later(step: () => void): void {
+  private later(step: () => void, ms: number): void {
     const timer = setTimeout(() => {
       this.answerTimers.delete(timer);
       step();
-    }, this.frameGapMs);
+    }, ms);
     this.answerTimers.add(timer);
   }
 
