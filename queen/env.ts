@@ -21,5 +21,10 @@ export interface QueenEnv {
     bodyText: string | undefined;
     /** A stream whose client did not ask for its usage chunk, which the queen asked for (usage/unasked-usage.ts). */
     usageUnasked: boolean | undefined;
+    /**
+     * The relayed answer came back whole, as text (hive-session/whole-answer.ts): a JSON answer
+     * built from it is short and all here, and the usage meter reads it whole (usage/meter-usage.ts).
+     */
+    wholeAnswer: boolean | undefined;
   };
 }

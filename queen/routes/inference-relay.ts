@@ -89,6 +89,7 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
     return withHeaders(refused, { ...headers, [SERVER_TIMING_HEADER]: serverTiming({ ...result.timing, relayMs: 0 }) });
   }
   noteInference(c, { model, hive: result.hiveName, worker: result.workerId });
+  c.set("wholeAnswer", result.whole);
   // Failover after the first token (streams/spliced-stream.ts): a streamed answer whose way to its
   // worker broke mid-answer is resumed from its hive, and one whose worker is lost goes on from
   // another worker; anything else passes through unchanged.

@@ -6,8 +6,9 @@
 // one whose hive was offline or dropped its socket goes to the same worker once the hive is back,
 // if that is within a few seconds. A relay whose HiveSession call failed (a deploy reset it) is
 // first resumed from the hive, which may hold the worker's answer (resume-answer.ts). A served
-// answer's lease ends when its body ends, fails or is cancelled; a successful event stream's is
-// its reader's to end (LeasedRelayResult.lease).
+// answer's lease ends when its body ends, fails or is cancelled, at once when it came back whole
+// (hive-session/whole-answer.ts); a successful event stream's is its reader's to end
+// (LeasedRelayResult.lease).
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
@@ -39,6 +40,11 @@ export type LeasedRelayResult =
       ok: true;
       /** The worker's answer (or the last relay failure, when no other worker could take over). */
       response: Response;
+      /**
+       * The answer came back whole, as text (hive-session/whole-answer.ts): its body is short and
+       * all here, and its lease is already given back.
+       */
+      whole: boolean;
       /** The id the last relay ran under: the hive and the logs know the request by it. */
       relayId: string;
       hiveName: string;
@@ -112,7 +118,7 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     relayStartedAtMs ??= Date.now();
     // The worker must start answering before the request's deadline (X-Request-Timeout).
     const headTimeoutMs = lease.deadlineMs - Date.now();
-    const response = await relayOnce(session, { requestId: relayId, workerId: outcome.workerId, port: outcome.port, path: input.path, body: input.body }, outcome.hiveName, headTimeoutMs);
+    const { response, whole } = await relayOnce(session, { requestId: relayId, workerId: outcome.workerId, port: outcome.port, path: input.path, body: input.body }, outcome.hiveName, headTimeoutMs);
     const served = {
       ok: true as const,
       relayId,
@@ -123,11 +129,16 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
       lease: held,
     };
     const failure = relayFailureOf(response);
-    if (failure === undefined) return { ...served, response: holdUntilEnd(response, held) };
+    if (failure === undefined) {
+      if (!whole) return { ...served, whole, response: holdUntilEnd(response, held) };
+      // Nothing of it is left to come: the worker's slot is free now, whenever the client reads it.
+      held.release("ok");
+      return { ...served, whole, response };
+    }
     // The HiveSession call itself failed (a deploy reset it): the request may well have reached
     // the worker, whose hive keeps the answer for a resume once it is back.
     const resumed = failure === "relay_failed" && !signal.aborted ? await resumeAnswer(env, outcome.hiveName, relayId, 0, lease.deadlineMs) : undefined;
-    if (resumed) return { ...served, response: holdUntilEnd(resumed, held) };
+    if (resumed) return { ...served, whole: false, response: holdUntilEnd(resumed, held) };
     signal.removeEventListener("abort", cancel);
     // A worker whose hive was offline, or whose hive's socket dropped (a blip, a crashed hive that
     // is being restarted), is not to blame and is not passed over: the next lease waits for the
@@ -137,7 +148,7 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     const outOfTime = failure === "worker_timeout" && Date.now() >= lease.deadlineMs;
     held.release(outOfTime ? "deadline" : hiveFailed ? "relay_lost" : "worker_failed");
     console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${printable(failure, 100)}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
-    lastFailure = { ...served, response: withoutRelayMark(response), failovers: attempt - 1 };
+    lastFailure = { ...served, whole: false, response: withoutRelayMark(response), failovers: attempt - 1 };
     if (signal.aborted || Date.now() >= lease.deadlineMs) break; // nobody to answer, or no time left to try another
     if (TAKEN_FAILURES.has(failure) && ++workersFailed >= MAX_WORKERS_FAILED_BY_REQUEST) {
       console.warn(`request ${lease.requestId}: ${workersFailed} workers took it and failed before answering; not trying another`);
@@ -180,14 +191,16 @@ async function acquireUnlessGone(registry: Registry, request: LeaseRequest, inpu
   }
 }
 
-async function relayOnce(session: Session, request: RelayRequest, hiveName: string, headTimeoutMs: number): Promise<Response> {
+/** The relay's answer, and whether it came back whole (as text, not a stream). */
+async function relayOnce(session: Session, request: RelayRequest, hiveName: string, headTimeoutMs: number): Promise<{ response: Response; whole: boolean }> {
   try {
-    return answerResponse(await session.relay(request, hiveName, headTimeoutMs));
+    const answer = await session.relay(request, hiveName, headTimeoutMs);
+    return { response: answerResponse(answer), whole: !(answer instanceof Response) };
   } catch (error) {
     // The HiveSession call itself failed (its object was reset, say): nothing reached a worker.
     console.error(`relay of request ${request.requestId} failed`, error);
     const failure = new RbeeError(502, "relay_failed", "The queen could not reach the hive serving this model.", { retryAfterSeconds: 1 });
-    return markRelayFailed(failure.toResponse(), failure.code);
+    return { response: markRelayFailed(failure.toResponse(), failure.code), whole: false };
   }
 }
 

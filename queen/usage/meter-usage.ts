@@ -1,17 +1,20 @@
 // Hono middleware for the inference routes: counts each request, and the tokens its response
 // reports, for the API key that made it. The count is written with ctx.waitUntil once the
 // response body has passed through, never on the response's critical path, and in batches
-// (record-usage.ts). What it saw (status, tokens, first byte) also feeds the key's token limits,
-// the metrics and the request's log line (observability/inference-outcome.ts), so no stream is
-// read twice. A stream's head names its prompt's tokens (PROMPT_TOKENS_HEADER, from the worker):
-// they count when the client leaves before the usage chunk, and the header goes no further.
+// (record-usage.ts). A JSON answer built from one that came back whole (the variable
+// `wholeAnswer`) is read whole instead of watched as it passes: a JavaScript stream over a body
+// costs workerd more than the read, and a body given as text goes out with its Content-Length
+// rather than in chunks. What it saw (status, tokens, first byte) also feeds the key's token
+// limits, the metrics and the request's log line (observability/inference-outcome.ts), so no
+// stream is read twice. A stream's head names its prompt's tokens (PROMPT_TOKENS_HEADER, from the
+// worker): they count when the client leaves before the usage chunk, and the header goes no further.
 import { createMiddleware } from "hono/factory";
 import { PROMPT_TOKENS_HEADER, promptTokensOf } from "../../shared/openai/inference-headers.js";
 import type { QueenEnv } from "../env.js";
 import { inferenceOutcome } from "../observability/inference-outcome.js";
 import { type BodyKind, observeUsage } from "./observe-usage.js";
 import { recordUsage, utcDay } from "./record-usage.js";
-import { NO_TOKENS, type TokenUsage } from "./token-usage.js";
+import { NO_TOKENS, type TokenUsage, usageOfJson } from "./token-usage.js";
 
 export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   // The day the request arrived: a stream that runs past midnight counts for the day it began.
@@ -23,7 +26,13 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   const kind = response.ok && response.body ? bodyKind(response.headers.get("content-type")) : undefined;
   let usage: Promise<TokenUsage> = Promise.resolve(NO_TOKENS);
   let firstChunkAtMs: () => number | undefined = () => undefined;
-  if (kind !== undefined && response.body) {
+  if (kind === "json" && response.body && c.get("wholeAnswer")) {
+    const text = await response.text();
+    const readAtMs = Date.now();
+    usage = Promise.resolve(usageOfJson(text) ?? NO_TOKENS);
+    firstChunkAtMs = () => readAtMs;
+    c.res = new Response(text, { status: response.status, headers: response.headers });
+  } else if (kind !== undefined && response.body) {
     const observed = observeUsage(response.body, kind, promptTokensOf(response.headers));
     usage = observed.usage;
     firstChunkAtMs = observed.firstChunkAtMs;

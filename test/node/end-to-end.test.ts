@@ -44,8 +44,11 @@ describe("end to end: OpenAI client → queen → hive → worker", () => {
     expect(models.data.map((model) => model.id)).toContain(TINY_MODEL);
   });
 
-  it("answers a non-streaming chat with text and usage", async () => {
-    const completion = await openai.chat.completions.create(greedy);
+  it("answers a non-streaming chat with text and usage, sent with its length", async () => {
+    const { data: completion, response } = await openai.chat.completions.create(greedy).withResponse();
+    // A short answer comes back whole from its hive, and goes out with its length rather than in chunks.
+    expect(Number(response.headers.get("content-length"))).toBeGreaterThan(0);
+    expect(response.headers.get("transfer-encoding")).toBeNull();
     const choice = completion.choices[0];
     expect(choice?.message.role).toBe("assistant");
     expect(choice?.message.content?.length).toBeGreaterThan(0);

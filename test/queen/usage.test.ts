@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PROMPT_TOKENS_HEADER } from "../../shared/openai/inference-headers.js";
 import { call, chat, createKey, expectParameterRefusals } from "./admin-api.js";
+import { registryStub } from "../../queen/registry/stub.js";
 import { eventually } from "./hive-socket.js";
 import { hiveServing } from "./job-client.js";
 
@@ -39,6 +40,30 @@ describe("usage per key per day", () => {
     expect(await response.text()).toBe(body);
     await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
     expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 11, completion_tokens: 7 }]);
+  });
+
+  it("reads a non-streaming answer that came back whole at once: its lease is free before the client reads it, its usage counted", async () => {
+    const hive = await hiveServing("usage-whole-hive", "usage-whole-model");
+    const { id, key } = await createKey(["inference"]);
+    const responsePromise = chat(key, "usage-whole-model");
+    const request = await hive.next("request");
+    const body = JSON.stringify({ object: "chat.completion", choices: [], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } });
+    // Head, body and end in one message, as a hive sends a short answer: the HiveSession hands it back as text.
+    hive.send({
+      type: "batch",
+      frames: [
+        { type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "application/json" } },
+        { type: "response_chunk", requestId: request.requestId, seq: 0, data: body },
+        { type: "response_end", requestId: request.requestId, chunks: 1 },
+      ],
+    });
+    const response = await responsePromise;
+    expect(response.status).toBe(200);
+    // Nothing of the body read yet: nothing of it is left to come from the worker either.
+    await eventually(async () => (await registryStub(env).schedulingOf(request.workerId)).leases === 0);
+    expect(await response.text()).toBe(body);
+    await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
+    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 5, completion_tokens: 3 }]);
   });
 
   it("counts the tokens of a stream's usage chunk as it passes, when the client asked for include_usage", async () => {
