@@ -3,6 +3,7 @@
 import type { AuthenticatedKey } from "./auth/authenticated-key.js";
 import type { QueenConfig } from "./config.js";
 import type { InferenceFacts } from "./observability/inference-outcome.js";
+import type { StreamMeter } from "./usage/stream-meter.js";
 
 export interface QueenEnv {
   Bindings: Env;
@@ -21,6 +22,8 @@ export interface QueenEnv {
     bodyText: string | undefined;
     /** A stream whose client did not ask for its usage chunk, which the queen asked for (usage/unasked-usage.ts). */
     usageUnasked: boolean | undefined;
+    /** Counts a streamed answer's tokens as it is relayed; set by the usage meter (usage/meter-usage.ts) on the inference routes. */
+    streamMeter: StreamMeter | undefined;
     /**
      * The relayed answer came back whole, as text (hive-session/whole-answer.ts): a JSON answer
      * built from it is short and all here, and the usage meter reads it whole (usage/meter-usage.ts).

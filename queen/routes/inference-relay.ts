@@ -69,6 +69,9 @@ export async function relayInference(
     body: JSON.stringify(withoutKeepAlive(request)),
   };
   const answer = placedAnswer(c, model, request, relay, headers);
+  // A streamed answer's meter is ended by the stage that relays it (spliced-stream.ts); one the
+  // route refused or failed ends it here, an early head's refusal event included.
+  answer.catch(() => c.var.streamMeter?.end());
   if ((request as { stream?: unknown }).stream !== true) return answer;
   // A stream that waits for a worker gets its head early, so that a client giving up is heard (streams/early-stream-head.ts).
   return answerOrEarlyHead(answer, {
@@ -85,6 +88,7 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
   const admin = c.var.apiKey.scopes.includes("admin");
   const result = await leasedRelay(relay);
   if (!result.ok) {
+    c.var.streamMeter?.end();
     const refused = refusalError(await unknownHiveRefusal(c.env.DB, relay.lease.hive, result.refusal)).toResponse();
     return withHeaders(refused, { ...headers, [SERVER_TIMING_HEADER]: serverTiming({ ...result.timing, relayMs: 0 }) });
   }
@@ -130,8 +134,10 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
         else lease.cancel();
       }
     },
-    // In the stream's own stage, not a layer of its own (streams/spliced-stream.ts says why).
+    // In the stream's own stage, not layers of their own (streams/spliced-stream.ts says why).
     ...(admin ? {} : { rewordError: (error: OpenAiErrorBody) => rewordForClient(error, c.var.requestId) }),
+    meter: c.var.streamMeter,
+    hideUsageChunk: c.var.usageUnasked === true,
   });
   const response = admin ? streamed : await redactRelayErrors(streamed, c.var.requestId);
   const answered: Record<string, string> = { ...headers, [SERVER_TIMING_HEADER]: serverTiming(result.timing) };

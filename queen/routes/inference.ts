@@ -15,12 +15,11 @@ import type { QueenEnv } from "../env.js";
 import { readJson } from "../http/read-json.js";
 import { noteAskedModel } from "../observability/inference-outcome.js";
 import { meterUsage } from "../usage/meter-usage.js";
-import { askingForUsage, hideUnaskedUsage } from "../usage/unasked-usage.js";
+import { askingForUsage } from "../usage/unasked-usage.js";
 import { relayInference } from "./inference-relay.js";
 
 function inferenceRoute(schema: z.ZodType<{ model: string }> & { shape: Record<string, unknown> }, path: RelayablePath) {
   return new Hono<QueenEnv>()
-    .use(hideUnaskedUsage)
     .use(meterUsage)
     .post("/", async (c) => {
       const arrivedAtMs = Date.now();

@@ -16,9 +16,11 @@
 // request's deadline (X-Request-Timeout) ends there the same way, with `request_timeout`.
 //
 // The one stage of the route that reads the relayed body: the deadline, the route's leases
-// (`onClose`) and the client's error wording (`rewordError`) are kept here rather than in stream
-// layers of their own. In workerd the first JavaScript layer over a relayed body costs each chunk
-// ~0.13 ms of CPU on a 2-core VM, and each further layer ~0.02 ms (bench/README.md, queen-path).
+// (`onClose`), the client's error wording (`rewordError`) and the usage meter's count (`meter`,
+// `hideUsageChunk`) are kept here rather than in stream layers of their own. In workerd the first
+// JavaScript layer over a relayed body costs each chunk ~0.13 ms of CPU on a 2-core VM, and each
+// further layer ~0.02 ms (bench/README.md, queen-path); the meter's own layers, which parsed each
+// event again, cost ~0.1 ms a frame more (bench/README.md, 2026-12-06).
 //
 // Non-streamed answers are not this module's: until their body is complete nothing has reached
 // the client, so the route's retry before the first byte covers them (failoverStream returns
@@ -30,7 +32,7 @@ import { isEventStream } from "../http/event-stream.js";
 import { asContinuable, type ContinuableRequest, continuationRequest } from "./continuation-request.js";
 import { lengthFinishChunk, splicedChunk } from "./spliced-chunk.js";
 import { SseDataReader } from "./sse-data-reader.js";
-import { DONE_EVENT, readStreamEvent, sseEvent } from "./stream-event.js";
+import { DONE_EVENT, isUsageChunk, readStreamEvent, type StreamChunk, sseEvent } from "./stream-event.js";
 import { StreamTranscript } from "./stream-transcript.js";
 import { lostAnswerError, terminalErrorEvent } from "./terminal-error-event.js";
 
@@ -80,6 +82,21 @@ export interface FailoverStreamOptions {
    * route rewords them for clients without the admin scope (client-errors/redact-relay-errors.ts).
    */
   rewordError?: (body: OpenAiErrorBody) => OpenAiErrorBody;
+  /**
+   * Told of every chunk the client gets, of the first bytes it gets and of its stream's end
+   * (usage/stream-meter.ts counts the answer's tokens so). With a meter the answer is always
+   * spliced here, and its end always told; an answer that is no event stream ends it at once.
+   */
+  meter?: ChunkMeter;
+  /** The usage chunk, counted by the meter, does not reach the client (it did not ask for it: usage/unasked-usage.ts). */
+  hideUsageChunk?: boolean;
+}
+
+/** What the usage meter is told of a spliced stream (usage/stream-meter.ts). */
+export interface ChunkMeter {
+  chunk(chunk: StreamChunk): void;
+  sent(): void;
+  end(): void;
 }
 
 /** The code of the error event that ends a stream at its deadline. */
@@ -135,8 +152,12 @@ export function failoverStream(options: FailoverStreamOptions): Response {
   const original = asContinuable(options.path, options.request);
   // An answer that cannot be continued (it offers tools) can still be resumed, cut at its
   // deadline, reworded, and its end reported.
-  const nothingToDo = !original && !options.resume && options.deadlineMs === undefined && !options.onClose && !options.rewordError;
-  if (!first.ok || !first.body || !isEventStream(first) || nothingToDo) return first;
+  const nothingToDo = !original && !options.resume && options.deadlineMs === undefined && !options.onClose && !options.rewordError && !options.meter;
+  if (!first.ok || !first.body || !isEventStream(first)) {
+    options.meter?.end();
+    return first;
+  }
+  if (nothingToDo) return first;
   const spliced = new SplicedStream(original, first.body, options);
   return new Response(spliced.body, { status: first.status, headers: first.headers });
 }
@@ -221,7 +242,10 @@ class SplicedStream {
       this.fail({ code: "internal_error", message: describeError(error) }, "the queen failed to splice the answer");
     }
     if (this.cancelled) return;
-    if (this.out.length > 0) controller.enqueue(encoder.encode(this.out.join("")));
+    if (this.out.length > 0) {
+      controller.enqueue(encoder.encode(this.out.join("")));
+      this.options.meter?.sent();
+    }
     this.out = [];
     if (this.finished) {
       controller.close();
@@ -241,6 +265,7 @@ class SplicedStream {
     if (this.closed) return;
     this.closed = true;
     this.options.onClose?.(how);
+    this.options.meter?.end();
   }
 
   /** The deadline passed: the client gets the events it has, then the timeout, and the worker is stopped. */
@@ -337,16 +362,13 @@ class SplicedStream {
         this.out.push(sseEvent(data));
         return;
       case "chunk": {
-        if (source.attempt === 0) {
-          // The first worker's chunks go on byte for byte.
-          this.transcript.record(event.chunk);
-          this.out.push(sseEvent(data));
-          return;
-        }
-        const shown = splicedChunk(event.chunk, this.transcript, source.tokensBefore);
+        // The first worker's chunks go on byte for byte.
+        const shown = source.attempt === 0 ? event.chunk : splicedChunk(event.chunk, this.transcript, source.tokensBefore);
         if (!shown) return;
         this.transcript.record(shown);
-        this.out.push(sseEvent(JSON.stringify(shown)));
+        this.options.meter?.chunk(shown);
+        if (this.options.hideUsageChunk && isUsageChunk(shown)) return;
+        this.out.push(sseEvent(shown === event.chunk ? data : JSON.stringify(shown)));
         return;
       }
     }

@@ -1,7 +1,8 @@
 // Reads the `data` of each event of a server-sent-event stream as its bytes arrive, parsed by
 // eventsource-parser: LF, CR and CRLF line ends, and events whose data spans several lines. The
-// queen's one SSE reader: usage/sse-usage-watcher.ts finds the usage chunk with it, and
-// streams/spliced-stream.ts follows a relayed answer event by event to continue it elsewhere.
+// queen's one SSE reader: streams/spliced-stream.ts follows a relayed answer event by event with
+// it (to continue it elsewhere, and to count its tokens), and dialects/chat-stream-reader.ts
+// reads the chat stream it translates.
 import { createParser, type EventSourceParser, type ParseError } from "eventsource-parser";
 
 /**

@@ -58,6 +58,11 @@ export function readStreamEvent(data: string): StreamEvent {
   return chunk.success ? { kind: "chunk", chunk: chunk.data } : { kind: "other" };
 }
 
+/** A usage chunk as `stream_options.include_usage` asks for it: no choices, only the usage. */
+export function isUsageChunk(chunk: StreamChunk): boolean {
+  return chunk.choices.length === 0 && chunk.usage != null;
+}
+
 /** The text a choice adds: a chat delta's content or a completion chunk's text. */
 export function choiceText(choice: ChunkChoice): string {
   return choice.delta?.content ?? choice.text ?? "";

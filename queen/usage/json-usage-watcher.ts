@@ -1,13 +1,12 @@
 // Finds the usage of a JSON response body (observe-usage.ts): the body is kept and parsed at its
 // end, up to a bound past which only its tail is searched.
-import type { UsageWatcher } from "./observe-usage.js";
 import { NO_TOKENS, type TokenUsage, usageOfJson } from "./token-usage.js";
 
 /** Most of a JSON body kept to find its usage; past it only the tail is searched (bytes, ~chars). */
 const MAX_JSON_KEPT_CHARS = 4 * 1024 * 1024;
 const JSON_TAIL_CHARS = 64 * 1024;
 
-export class JsonUsageWatcher implements UsageWatcher {
+export class JsonUsageWatcher {
   private readonly decoder = new TextDecoder();
   private text = "";
   private truncated = false;

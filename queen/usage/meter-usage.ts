@@ -1,25 +1,30 @@
 // Hono middleware for the inference routes: counts each request, and the tokens its response
 // reports, for the API key that made it. The count is written with ctx.waitUntil once the
 // response body has passed through, never on the response's critical path, and in batches
-// (record-usage.ts). A JSON answer built from one that came back whole (the variable
-// `wholeAnswer`) is read whole instead of watched as it passes: a JavaScript stream over a body
-// costs workerd more than the read, and a body given as text goes out with its Content-Length
-// rather than in chunks. What it saw (status, tokens, first byte) also feeds the key's token
+// (record-usage.ts). A stream is counted by the one stage that relays it (streams/spliced-stream.ts
+// tells the request's StreamMeter, stream-meter.ts, of each chunk): a JavaScript stream over a
+// body costs workerd CPU for every chunk, and that stage parses each event already. A JSON answer
+// built from one that came back whole (the variable `wholeAnswer`) is read whole, and goes out
+// with its Content-Length rather than in chunks; any other JSON body is watched as it passes
+// (observe-usage.ts). What the meter saw (status, tokens, first byte) also feeds the key's token
 // limits, the metrics and the request's log line (observability/inference-outcome.ts), so no
-// stream is read twice. A stream's head names its prompt's tokens (PROMPT_TOKENS_HEADER, from the
+// answer is read twice. A stream's head names its prompt's tokens (PROMPT_TOKENS_HEADER, from the
 // worker): they count when the client leaves before the usage chunk, and the header goes no further.
 import { createMiddleware } from "hono/factory";
 import { PROMPT_TOKENS_HEADER, promptTokensOf } from "../../shared/openai/inference-headers.js";
 import type { QueenEnv } from "../env.js";
 import { inferenceOutcome } from "../observability/inference-outcome.js";
-import { type BodyKind, observeUsage } from "./observe-usage.js";
+import { observeJsonUsage } from "./observe-usage.js";
 import { recordUsage, utcDay } from "./record-usage.js";
+import { StreamMeter } from "./stream-meter.js";
 import { NO_TOKENS, type TokenUsage, usageOfJson } from "./token-usage.js";
 
 export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   // The day the request arrived: a stream that runs past midnight counts for the day it began.
   const arrivedAtMs = Date.now();
   const day = utcDay(new Date(arrivedAtMs));
+  const streamMeter = new StreamMeter();
+  c.set("streamMeter", streamMeter);
   await next();
   const keyId = c.get("apiKey").id;
   const response = c.res;
@@ -32,8 +37,11 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
     usage = Promise.resolve(usageOfJson(text) ?? NO_TOKENS);
     firstChunkAtMs = () => readAtMs;
     c.res = new Response(text, { status: response.status, headers: response.headers });
-  } else if (kind !== undefined && response.body) {
-    const observed = observeUsage(response.body, kind, promptTokensOf(response.headers));
+  } else if (kind === "sse") {
+    usage = streamMeter.usage(promptTokensOf(response.headers));
+    firstChunkAtMs = () => streamMeter.firstChunkAtMs;
+  } else if (kind === "json" && response.body) {
+    const observed = observeJsonUsage(response.body);
     usage = observed.usage;
     firstChunkAtMs = observed.firstChunkAtMs;
     // Same status and headers; only the body is the observed copy of the same bytes. The status
@@ -43,10 +51,10 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   // After the assignment: Hono copies the headers of the response it replaces into the new one.
   if (c.res.headers.has(PROMPT_TOKENS_HEADER)) c.res.headers.delete(PROMPT_TOKENS_HEADER);
   const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
-  // The usage promise never rejects (observe-usage.ts settles it however the body ends). It
-  // settles as workerd reads the body's end, before workerd writes the answer's last bytes: what
-  // it starts waits for a timer's turn, so the request's log line (a write to a pipe, locally)
-  // goes after the answer rather than ~1 ms in front of it.
+  // The usage promise never rejects (observe-usage.ts, and the stage relaying a stream, settle it
+  // however the body ends). It settles as workerd reads the body's end, before workerd writes the
+  // answer's last bytes: what it starts waits for a timer's turn, so the request's log line (a
+  // write to a pipe, locally) goes after the answer rather than ~1 ms in front of it.
   const settled = usage.then((tokens) => nextTurn().then(() => tokens));
   waitUntil(settled.then((tokens) => recordUsage(c.env.DB, waitUntil, keyId, day, tokens)));
   waitUntil(settled.then((tokens) => inferenceOutcome(c, { arrivedAtMs, status: response.status, tokens, firstChunkAtMs: firstChunkAtMs() })));
@@ -56,7 +64,7 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-function bodyKind(contentType: string | null): BodyKind | undefined {
+function bodyKind(contentType: string | null): "json" | "sse" | undefined {
   const type = contentType?.split(";")[0]?.trim().toLowerCase();
   if (type === "text/event-stream") return "sse";
   if (type === "application/json") return "json";

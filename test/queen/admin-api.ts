@@ -50,6 +50,21 @@ export async function expectParameterRefusals(path: string, cases: ReadonlyArray
   }
 }
 
+export interface UsageRow {
+  key_id: string;
+  day: string;
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/** The rows of GET /v1/usage?`query`, as the admin key reads them. */
+export async function usageRows(query: string): Promise<UsageRow[]> {
+  const response = await call("GET", `/v1/usage?${query}`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { data: UsageRow[] }).data;
+}
+
 /** POST /v1/chat/completions for `model` with one user message, as `key`. */
 export function chat(key: string, model: string, extra: Record<string, unknown> = {}): Promise<Response> {
   return call("POST", "/v1/chat/completions", { key, body: { model, messages: [{ role: "user", content: "hi" }], ...extra } });

@@ -188,6 +188,8 @@ describe("request relay", () => {
     hive.heartbeat(hung, "hung-model"); // and never again: the worker hangs mid-answer
     await eventually(async () => (await listModelIds()).includes("hung-model"));
     const responsePromise = chat("hung-model", true);
+    // The client reads its stream as it comes: the queen reads nothing of an answer ahead of its client.
+    const textPromise = responsePromise.then((response) => response.text());
     const first = await hive.next("request");
     expect(first.workerId).toBe(hung);
     hive.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
@@ -204,7 +206,7 @@ describe("request relay", () => {
       hive.send({ type: "response_head", requestId: continued.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
       rest.forEach((data, seq) => hive.send({ type: "response_chunk", requestId: continued.requestId, seq, data }));
       hive.send({ type: "response_end", requestId: continued.requestId, chunks: rest.length });
-      const text = await (await responsePromise).text();
+      const text = await textPromise;
       expect(text).toContain('"content":"Hel"');
       expect(text).toContain('"content":"lo"');
       expect(text).not.toContain("error");

@@ -6,7 +6,7 @@ import { WAITING_COMMENT } from "../../queen/streams/early-stream-head.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
-import { createKey, errorOf } from "./admin-api.js";
+import { createKey, errorOf, usageRows } from "./admin-api.js";
 import { API_KEY, contentChunk, eventually, listModelIds, TestHive } from "./hive-socket.js";
 import { spawnWorker } from "./job-client.js";
 
@@ -120,10 +120,10 @@ describe("the queue in the queen", () => {
   }, 40_000);
 
   describe("a stream that waits for a worker", () => {
-    function stream(model: string, headers: Record<string, string> = {}): Promise<Response> {
+    function stream(model: string, headers: Record<string, string> = {}, key = API_KEY): Promise<Response> {
       return SELF.fetch("https://queen/v1/chat/completions", {
         method: "POST",
-        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", ...headers },
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
         body: JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "hi" }] }),
       });
     }
@@ -149,9 +149,17 @@ describe("the queue in the queen", () => {
       return { hive, free };
     }
 
-    it("gets its head at once and a comment while it waits, then the worker's events", async () => {
+    /** The one usage row of key `id` once it is written: each waiting stream is counted, however it ended. */
+    async function countedFor(id: string) {
+      await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
+      const [row] = await usageRows(`key_id=${id}`);
+      return { requests: row?.requests, prompt_tokens: row?.prompt_tokens, completion_tokens: row?.completion_tokens };
+    }
+
+    it("gets its head at once and a comment while it waits, then the worker's events, whose tokens are counted", async () => {
       const { hive, free } = await busyWorker("early-head", "early-head-model");
-      const response = await stream("early-head-model");
+      const { id, key } = await createKey(["inference"]);
+      const response = await stream("early-head-model", {}, key);
       expect(response.status).toBe(200);
       expect(response.headers.get("content-type")).toContain("text/event-stream");
       const reader = response.body?.getReader();
@@ -163,18 +171,22 @@ describe("the queue in the queen", () => {
       hive.respond(second.requestId, 200, `data: ${contentChunk("queued, then served")}\n\ndata: [DONE]\n\n`, "text/event-stream");
       const rest = await readUntil(reader, "[DONE]");
       expect(rest).toContain("queued, then served");
+      await reader.cancel();
+      expect(await countedFor(id)).toEqual({ requests: 1, prompt_tokens: 0, completion_tokens: 1 });
     }, 15_000);
 
     it("leaves the queue when its client leaves, and is never sent to the worker", async () => {
       const { hive, free } = await busyWorker("left-queue", "left-queue-model");
       const queuedBefore = (await registryStub(env).stats()).queued;
-      const response = await stream("left-queue-model");
+      const { id, key } = await createKey(["inference"]);
+      const response = await stream("left-queue-model", {}, key);
       const reader = response.body?.getReader();
       if (!reader) throw new Error("no body");
       await readUntil(reader, "\n\n");
       expect((await registryStub(env).stats()).queued).toBe(queuedBefore + 1);
       await reader.cancel();
       await eventually(async () => (await registryStub(env).stats()).queued === queuedBefore);
+      expect(await countedFor(id)).toEqual({ requests: 1, prompt_tokens: 0, completion_tokens: 0 });
       await free();
       // The next request takes the free slot; the one that left never reached the hive.
       const next = chat("left-queue-model");
@@ -209,13 +221,15 @@ describe("the queue in the queen", () => {
 
     it("ends with the refusal as its one event when its deadline passes in the queue", async () => {
       const { free } = await busyWorker("late-refusal", "late-refusal-model");
-      const response = await stream("late-refusal-model", { "x-request-timeout": "2" });
+      const { id, key } = await createKey(["inference"]);
+      const response = await stream("late-refusal-model", { "x-request-timeout": "2" }, key);
       expect(response.status).toBe(200);
       const text = await response.text();
       const events = text.split("\n\n").filter(Boolean);
       expect(events[0]).toBe(WAITING_COMMENT.trim());
       const error = JSON.parse((events.at(-1) ?? "").replace(/^data: /, "")) as { error: { code: string; message: string } };
       expect(error.error).toMatchObject({ code: "queue_timeout", message: expect.stringContaining("X-Request-Timeout") });
+      expect(await countedFor(id)).toEqual({ requests: 1, prompt_tokens: 0, completion_tokens: 0 });
       await free();
     }, 15_000);
   });

@@ -1,24 +1,10 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PROMPT_TOKENS_HEADER } from "../../shared/openai/inference-headers.js";
-import { call, chat, createKey, expectParameterRefusals } from "./admin-api.js";
+import { call, chat, createKey, expectParameterRefusals, usageRows } from "./admin-api.js";
 import { registryStub } from "../../queen/registry/stub.js";
 import { eventually } from "./hive-socket.js";
 import { hiveServing } from "./job-client.js";
-
-interface UsageRow {
-  key_id: string;
-  day: string;
-  requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-}
-
-async function usageRows(query: string): Promise<UsageRow[]> {
-  const response = await call("GET", `/v1/usage?${query}`);
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { data: UsageRow[] }).data;
-}
 
 const today = () => new Date().toISOString().slice(0, 10);
 
