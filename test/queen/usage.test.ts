@@ -115,6 +115,40 @@ describe("usage per key per day", () => {
     expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 41, completion_tokens: 2 }]);
   });
 
+  it("counts an Anthropic stream by the chat stream it was translated from, and a Responses stream its client left by the pieces it got", async () => {
+    const hive = await hiveServing("usage-dialect-hive", "usage-dialect-model");
+    const chunk = (text: string) => `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"${text}"},"finish_reason":null}]}\n\n`;
+    const finish = 'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n';
+    const usage = 'data: {"id":"c","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9}}\n\n';
+
+    const anthropic = await createKey(["inference"]);
+    const messages = call("POST", "/v1/messages", {
+      key: anthropic.key,
+      body: { model: "usage-dialect-model", max_tokens: 8, stream: true, messages: [{ role: "user", content: "hi" }] },
+    });
+    const asked = await hive.next("request");
+    expect(JSON.parse(asked.body)).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    hive.respond(asked.requestId, 200, `${chunk("a")}${chunk("b")}${finish}${usage}data: [DONE]\n\n`, "text/event-stream");
+    const translated = await (await messages).text();
+    expect(translated).toContain("event: message_stop");
+    expect(translated).toContain('"output_tokens":2');
+    await eventually(async () => (await usageRows(`key_id=${anthropic.id}`)).length === 1);
+    expect(await usageRows(`key_id=${anthropic.id}`)).toEqual([{ key_id: anthropic.id, day: today(), requests: 1, prompt_tokens: 7, completion_tokens: 2 }]);
+
+    const responses = await createKey(["inference"]);
+    const streamed = call("POST", "/v1/responses", { key: responses.key, body: { model: "usage-dialect-model", input: "hi", stream: true } });
+    const { requestId } = await hive.next("request");
+    hive.send({ type: "response_head", requestId, status: 200, headers: { "content-type": "text/event-stream", [PROMPT_TOKENS_HEADER]: "12" } });
+    hive.send({ type: "response_chunk", requestId, seq: 0, data: `${chunk("x")}${chunk("y")}${chunk("z")}` });
+    const reader = ((await streamed).body as ReadableStream<Uint8Array>).getReader();
+    let read = "";
+    while (!read.includes("response.output_text.delta")) read += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect((await hive.next("cancel")).requestId).toBe(requestId);
+    await eventually(async () => (await usageRows(`key_id=${responses.id}`)).length === 1);
+    expect(await usageRows(`key_id=${responses.id}`)).toEqual([{ key_id: responses.id, day: today(), requests: 1, prompt_tokens: 12, completion_tokens: 3 }]);
+  });
+
   it("adds requests up in one row per key per day, failed requests included", async () => {
     const { id, key } = await createKey(["inference"]);
     for (let i = 0; i < 3; i++) expect((await chat(key, "no-such-usage-model")).status).toBe(404);
