@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PROMPT_TOKENS_HEADER } from "../../shared/openai/inference-headers.js";
-import { call, chat, createKey, expectParameterRefusals, usageRows } from "./admin-api.js";
+import { call, chat, createKey, expectParameterRefusals, type UsageRow, usageRows } from "./admin-api.js";
 import { registryStub } from "../../queen/registry/stub.js";
 import { eventually } from "./hive-socket.js";
 import { hiveServing } from "./job-client.js";
