@@ -9,6 +9,7 @@
 // or of a call, which is at most the true count (a piece is one token or more), and the prompt
 // tokens the stream's head named (PROMPT_TOKENS_HEADER, from the worker). Without that, a client
 // could stop every stream just short of its end and never be charged.
+import type { ChunkMeter } from "../streams/spliced-stream.js";
 import { choiceText, type ChunkChoice, type StreamChunk } from "../streams/stream-event.js";
 import { NO_TOKENS, type TokenUsage } from "./token-usage.js";
 
@@ -18,7 +19,7 @@ import { NO_TOKENS, type TokenUsage } from "./token-usage.js";
  * ends or is cut, the route when its answer carries no spliced stream (a refusal in an early
  * head's stream, streams/early-stream-head.ts).
  */
-export class StreamMeter {
+export class StreamMeter implements ChunkMeter {
   private seen: TokenUsage | undefined;
   /** Chunks that carried tokens: the completion tokens of a stream cut before its usage. */
   private tokenChunks = 0;

@@ -16,20 +16,6 @@ function metered(first: Response, options: Partial<FailoverStreamOptions> = {}, 
   return { response, meter };
 }
 
-/** A streamed 200 answer whose body comes as these byte pieces, one a read. */
-function inPieces(pieces: Uint8Array[]): Response {
-  let next = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const piece = pieces[next];
-      next += 1;
-      if (piece === undefined) controller.close();
-      else controller.enqueue(piece);
-    },
-  });
-  return new Response(body, { headers: { "content-type": "text/event-stream" } });
-}
-
 /** `text` as UTF-8, cut at each of `cuts` (byte offsets), so a cut may fall inside a character. */
 function cutAt(text: string, cuts: number[]): Uint8Array[] {
   const bytes = new TextEncoder().encode(text);
@@ -107,7 +93,7 @@ describe("a stream without the usage chunk its client did not ask for", () => {
     const stream = `${token}${token}${usage}${done}`;
     const inCharacter = new TextEncoder().encode(token.slice(0, token.indexOf("é"))).byteLength + 1; // inside é's two bytes
     for (const cuts of [[], [inCharacter], [inCharacter, token.length + 3, 2 * token.length + 40], [2 * token.length + 1]]) {
-      const { response, meter } = metered(inPieces(cutAt(stream, cuts)), { hideUsageChunk: true });
+      const { response, meter } = metered(scriptedStream(cutAt(stream, cuts)).response, { hideUsageChunk: true });
       expect(await response.text()).toBe(`${token}${token}${done}`);
       expect(await meter.usage()).toEqual({ promptTokens: 5, completionTokens: 3 });
     }
@@ -115,9 +101,9 @@ describe("a stream without the usage chunk its client did not ask for", () => {
 
   it("keeps a chunk that carries usage beside its choices, and a usage chunk when the client asked for it", async () => {
     const withChoices = 'data: {"choices":[{"index":0,"delta":{}}],"usage":null}\n\n';
-    const hidden = metered(inPieces(cutAt(`${withChoices}${usage}${done}`, [])), { hideUsageChunk: true });
+    const hidden = metered(scriptedStream(cutAt(`${withChoices}${usage}${done}`, [])).response, { hideUsageChunk: true });
     expect(await hidden.response.text()).toBe(`${withChoices}${done}`);
-    const asked = metered(inPieces(cutAt(`${withChoices}${usage}${done}`, [])));
+    const asked = metered(scriptedStream(cutAt(`${withChoices}${usage}${done}`, [])).response);
     expect(await asked.response.text()).toBe(`${withChoices}${usage}${done}`);
   });
 });

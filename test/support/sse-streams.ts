@@ -13,8 +13,11 @@ export interface ScriptedStream {
 
 const encoder = new TextEncoder();
 
-/** A streamed 200 answer sending `events` one per read, then ending as `end` says. */
-export function scriptedStream(events: string[], end: ScriptedEnd = "close"): ScriptedStream {
+/**
+ * A streamed 200 answer sending `events` one per read, then ending as `end` says. An event given
+ * as bytes goes as it is, so a read may end inside a character.
+ */
+export function scriptedStream(events: Array<string | Uint8Array>, end: ScriptedEnd = "close"): ScriptedStream {
   let onCancel: (reason: unknown) => void = () => {};
   const cancelled = new Promise<unknown>((resolve) => (onCancel = resolve));
   let next = 0;
@@ -23,7 +26,7 @@ export function scriptedStream(events: string[], end: ScriptedEnd = "close"): Sc
       pull(controller) {
         const event = events[next];
         next += 1;
-        if (event !== undefined) return controller.enqueue(encoder.encode(event));
+        if (event !== undefined) return controller.enqueue(typeof event === "string" ? encoder.encode(event) : event);
         if (end === "close") return controller.close();
         if (end === "fail") return controller.error(new TypeError("network connection lost"));
         return new Promise<void>(() => {}); // "hang": nothing more, ever
