@@ -111,7 +111,7 @@ export class Hive {
       this.readiness.observe(heartbeat);
       this.exits.observe(heartbeat);
       this.status.observe(heartbeat);
-      // Dropped while the queen is unreachable; the next heartbeat after reconnecting counts.
+      // Kept while the queen is unreachable, and sent with its welcome (heartbeat-batcher.ts).
       this.status.afterCatalogSent(() => this.heartbeats.observe(heartbeat));
     }, log);
     this.relays = new WorkerRelays({
@@ -254,6 +254,8 @@ export class Hive {
         this.services.log(`queen welcomed hive '${frame.hiveName}' (heartbeat every ${frame.heartbeatIntervalMs} ms)`);
         this.outbox.resume();
         this.relays.queenBack();
+        // The workers' heartbeats that came while the queen was away: they are placed again now.
+        this.heartbeats.flush();
         return;
       case "job_ack":
         this.outbox.ack(frame.jobId, frame.seq);

@@ -1,5 +1,10 @@
 // Tells the hive, over its loopback channel, that this worker is alive and what state it is in:
 // every interval, and at once when the state changes. A hive that is down never stops the worker.
+// A hive going away ends the one connection the heartbeats keep open (the channel keeps it for
+// longer than any interval), and the worker then beats at once, and again soon after each failure
+// rather than an interval later: a restarted hive (a crash its supervisor restarts, an upgrade)
+// learns of the worker from its first heartbeat, and until then neither the hive nor the queen can
+// send the worker a request or continue an answer it was giving.
 import http from "node:http";
 import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
 import { describeError } from "../shared/errors.js";
@@ -16,6 +21,12 @@ export interface HeartbeatOptions {
 
 // A hive that accepts the connection but never answers must not pile up requests.
 const MAX_REQUEST_TIMEOUT_MS = 5000;
+/**
+ * After a failed heartbeat the next try comes this soon, doubling up to the most; never later than
+ * the interval. A connect to a channel nobody listens on fails at once and costs next to nothing.
+ */
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 500;
 
 export class HeartbeatSender {
   private readonly url: string;
@@ -24,12 +35,17 @@ export class HeartbeatSender {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   private readonly requestTimeoutMs: number;
   private timer: NodeJS.Timeout | undefined;
+  /** The next try after a failed heartbeat, while the hive is down. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = FIRST_RETRY_MS;
   private stopped = false;
   /** A send was asked for while one was in flight; the loop sends once more with fresh data. */
   private wanted = false;
   private sending: Promise<void> | undefined;
   private lastSentState: WorkerHeartbeat["state"] | undefined;
   private hiveDown = false;
+  /** Connections to the channel already watched for their end. */
+  private readonly watchedSockets = new WeakSet<object>();
 
   constructor(private readonly options: HeartbeatOptions) {
     const address = parseHiveChannel(options.hiveChannel);
@@ -68,6 +84,7 @@ export class HeartbeatSender {
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
     this.agent.destroy();
   }
 
@@ -88,18 +105,36 @@ export class HeartbeatSender {
       const status = await this.postJson(JSON.stringify(heartbeat));
       if (status < 200 || status > 299) throw new Error(`the hive answered HTTP ${status}`);
       this.lastSentState = heartbeat.state;
+      this.retryDelayMs = FIRST_RETRY_MS;
       if (this.hiveDown) {
         this.hiveDown = false;
         this.options.log(`hive channel ${this.url} reachable again`);
       }
     } catch (error) {
-      // Logged once per outage: a hive restart must not flood the log with one line per interval.
+      this.retrySoon();
+      // Logged once per outage: a hive restart must not flood the log with one line per try.
       if (this.hiveDown) return;
       this.hiveDown = true;
-      this.options.log(
-        `heartbeat to ${this.url} failed (${describeError(error)}); retrying every ${this.options.heartbeatIntervalMs} ms`,
-      );
+      this.options.log(`heartbeat to ${this.url} failed (${describeError(error)}); retrying until the hive answers`);
     }
+  }
+
+  /** The hive closed the connection (it stopped, or crashed): find out at once whether one is back. */
+  private watchConnection(socket: NodeJS.EventEmitter): void {
+    if (this.watchedSockets.has(socket)) return;
+    this.watchedSockets.add(socket);
+    socket.once("close", () => this.retrySoon());
+  }
+
+  private retrySoon(): void {
+    if (this.stopped || this.retryTimer) return;
+    const delayMs = Math.min(this.retryDelayMs, this.options.heartbeatIntervalMs);
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_MS);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.sendNow();
+    }, delayMs);
+    this.retryTimer.unref();
   }
 
   /** POSTs to the channel's /heartbeat (node:http, since fetch cannot reach a unix socket). */
@@ -121,6 +156,7 @@ export class HeartbeatSender {
           response.on("error", reject);
         },
       );
+      request.on("socket", (socket) => this.watchConnection(socket));
       request.on("timeout", () => request.destroy(new Error(`no answer within ${this.requestTimeoutMs} ms`)));
       request.on("error", reject);
       request.end(body);

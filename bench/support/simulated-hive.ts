@@ -34,9 +34,10 @@ export class SimulatedHive {
   private stopped = false;
   private readonly heartbeats = new HeartbeatBatcher({
     send: (frame) => {
-      if (!this.send(frame)) return;
+      if (!this.send(frame)) return false;
       this.tally.heartbeatsSent += frame.heartbeats.length;
       this.tally.heartbeatFramesSent += 1;
+      return true;
     },
     intervalMs: () => this.intervalMs,
   });

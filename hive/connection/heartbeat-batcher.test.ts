@@ -1,7 +1,7 @@
 // HeartbeatBatcher on vitest's fake clock: a worker's first heartbeat and a change of its state go
 // at once, carrying whatever waited; unchanged ones go together at a steady tick, so a worker
 // beating every interval is forwarded every interval; a reset (a new queen socket) makes every
-// worker news again.
+// worker news again; heartbeats the socket could not take wait, still news, for the next flush.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
@@ -11,11 +11,16 @@ const INTERVAL_MS = 1000;
 
 function batcher() {
   const frames: string[][] = [];
+  const socket = { open: true };
   const batch = new HeartbeatBatcher({
-    send: (frame) => frames.push(frame.heartbeats.map((heartbeat) => `${heartbeat.workerId}:${heartbeat.state}`)),
+    send: (frame) => {
+      if (!socket.open) return false;
+      frames.push(frame.heartbeats.map((heartbeat) => `${heartbeat.workerId}:${heartbeat.state}`));
+      return true;
+    },
     intervalMs: () => INTERVAL_MS,
   });
-  return { batch, frames };
+  return { batch, frames, socket };
 }
 
 const beat = (workerId: string, state: WorkerHeartbeat["state"] = "ready") => fakeHeartbeat({ workerId, state });
@@ -45,7 +50,7 @@ describe("HeartbeatBatcher", () => {
 
   it("forwards a worker that beats every interval every interval, whatever its phase", () => {
     const sentAt: number[] = [];
-    const batch = new HeartbeatBatcher({ send: () => sentAt.push(Date.now()), intervalMs: () => INTERVAL_MS });
+    const batch = new HeartbeatBatcher({ send: () => sentAt.push(Date.now()) > 0, intervalMs: () => INTERVAL_MS });
     const start = Date.now();
     batch.observe(beat("wrk_a")); // first: at once
     vi.advanceTimersByTime(INTERVAL_MS - 1); // the next beat just before a tick would start
@@ -73,14 +78,37 @@ describe("HeartbeatBatcher", () => {
     expect(frames.at(-1)).toEqual(["wrk_a:ready"]);
   });
 
-  it("after a reset sends each worker's next heartbeat at once and drops what waited for the old socket", () => {
+  it("after a reset sends each worker's next heartbeat at once, the latest of it", () => {
     const { batch, frames } = batcher();
     batch.observe(beat("wrk_a"));
-    batch.observe(beat("wrk_a"));
+    batch.observe(beat("wrk_a", "busy"));
     batch.reset();
     vi.advanceTimersByTime(2 * INTERVAL_MS);
     expect(frames).toEqual([["wrk_a:ready"]]);
     batch.observe(beat("wrk_a"));
     expect(frames).toEqual([["wrk_a:ready"], ["wrk_a:ready"]]);
+  });
+
+  it("keeps what the socket could not take, still news, and sends it at the next flush (the queen's welcome)", () => {
+    const { batch, frames, socket } = batcher();
+    socket.open = false; // a hive just started: its workers beat before the queen welcomes it
+    batch.observe(beat("wrk_a"));
+    batch.observe(beat("wrk_b", "loading"));
+    batch.observe(beat("wrk_a", "busy"));
+    vi.advanceTimersByTime(2 * INTERVAL_MS);
+    expect(frames).toEqual([]);
+    socket.open = true;
+    batch.flush();
+    expect(frames).toEqual([["wrk_a:busy", "wrk_b:loading"]]);
+    // Sent now, they are no longer news: an unchanged one waits for the tick.
+    batch.observe(beat("wrk_a", "busy"));
+    expect(frames).toHaveLength(1);
+    // A worker that exited while the socket was down is not announced when it is back.
+    socket.open = false;
+    batch.observe(beat("wrk_c"));
+    batch.forget("wrk_c");
+    socket.open = true;
+    batch.flush();
+    expect(frames.at(-1)).toEqual(["wrk_a:busy"]);
   });
 });

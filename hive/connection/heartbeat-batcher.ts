@@ -6,7 +6,9 @@
 // heartbeat waiting then. The rest go at a steady tick, one interval apart: a worker beating every
 // interval at its own phase is then always forwarded the same time after it beats, so the queen
 // hears it every interval as before (later by less than one), well inside its three-interval
-// silence limit.
+// silence limit. Heartbeats the queen's socket could not take (a hive that has just started, or
+// lost its socket, hears from its workers before the queen welcomes it) wait, still news, and go
+// with the welcome: a restarted hive's workers are placed again at once, not an interval later.
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
 import type { WorkerHeartbeat, WorkerState } from "../../shared/protocol/worker-heartbeat.js";
 
@@ -14,8 +16,8 @@ import type { WorkerHeartbeat, WorkerState } from "../../shared/protocol/worker-
 const SERVING: ReadonlySet<WorkerState> = new Set(["ready", "busy"]);
 
 export interface HeartbeatBatcherOptions {
-  /** Hands a frame to the queen's socket (dropped while it is not connected). */
-  send: (frame: Extract<HiveToQueenFrame, { type: "worker_heartbeats" }>) => void;
+  /** Hands a frame to the queen's socket; false when it is not connected and the frame was dropped. */
+  send: (frame: Extract<HiveToQueenFrame, { type: "worker_heartbeats" }>) => boolean;
   /** How often workers heartbeat now, ms: the longest a heartbeat waits for company. */
   intervalMs: () => number;
 }
@@ -37,17 +39,17 @@ export class HeartbeatBatcher {
     else this.tick();
   }
 
-  /** Sends every waiting heartbeat now, as one frame. */
+  /** Sends every waiting heartbeat now, as one frame; with no socket to take them, they go on waiting. */
   flush(): void {
     if (this.waiting.size === 0) return;
     const heartbeats = [...this.waiting.values()];
+    if (!this.options.send({ type: "worker_heartbeats", heartbeats })) return;
     this.waiting.clear();
     for (const heartbeat of heartbeats) {
       // A stopped worker beats no more: forget it, so a reused id would count as new.
       if (heartbeat.state === "stopped") this.sentStates.delete(heartbeat.workerId);
       else this.sentStates.set(heartbeat.workerId, heartbeat.state);
     }
-    this.options.send({ type: "worker_heartbeats", heartbeats });
   }
 
   /** The worker exited: a heartbeat of it still waiting would tell the queen it lives. */
@@ -58,12 +60,12 @@ export class HeartbeatBatcher {
 
   /**
    * The queen's socket dropped: a new one starts from nothing (the queen learns each worker anew
-   * from its hello and next heartbeat), so every worker's next heartbeat goes at once.
+   * from its hello and next heartbeat), so every worker's next heartbeat goes at once, and those
+   * waiting go with the welcome.
    */
   reset(): void {
     clearInterval(this.ticker?.timer);
     this.ticker = undefined;
-    this.waiting.clear();
     this.sentStates.clear();
   }
 

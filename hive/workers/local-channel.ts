@@ -18,6 +18,12 @@ import { describeZodError } from "../../shared/validation.js";
 
 /** A heartbeat is a few hundred bytes; anything much larger is not one. */
 const MAX_HEARTBEAT_BYTES = 16 * 1024;
+/**
+ * How long a worker's idle connection stays open, longer than any heartbeat interval: its
+ * heartbeats keep one connection, and the worker takes that connection's end for the hive's
+ * (worker/heartbeat.ts), and beats again at once to find a restarted hive.
+ */
+const CHANNEL_KEEP_ALIVE_MS = 120_000;
 
 export class LocalChannel {
   private readonly server: http.Server;
@@ -27,6 +33,7 @@ export class LocalChannel {
     private readonly log: (line: string) => void,
   ) {
     this.server = http.createServer(getRequestListener(this.app().fetch));
+    this.server.keepAliveTimeout = CHANNEL_KEEP_ALIVE_MS;
   }
 
   private socketPath: string | undefined;

@@ -105,3 +105,22 @@ describe("a hive started with --stop-workers-on-exit", () => {
     }
   });
 });
+
+// With a heartbeat interval far longer than the test may wait, only the worker's own haste brings
+// it back: it takes the end of its connection to the channel for the hive's and beats again at
+// once, and the new hive forwards what it heard before the queen's welcome with the welcome.
+describe("a restarted hive's workers serve again at once, not a heartbeat interval later", () => {
+  it("re-attaches an idle worker within seconds when the interval is a minute", async () => {
+    const cloud = await startLocalCloud({ heartbeatIntervalMs: 60_000, hiveName: "quick-hive", stopWorkersOnExit: false });
+    try {
+      const worker = await cloud.client.spawnWorker({ hive: "quick-hive", model: TINY_MODEL, source: cloud.modelSource });
+      await cloud.client.waitForWorkerReady(worker.id, 60_000);
+      await cloud.restartHive("SIGKILL");
+      await cloud.client.waitForWorkerReady(worker.id, 10_000);
+      await expectChatAnswered(cloud);
+      expect(cloud.hiveLog.some((line) => line.includes(`relayed request`) && line.includes(`to worker ${worker.id}`))).toBe(true);
+    } finally {
+      await cloud.stop();
+    }
+  });
+});

@@ -1,0 +1,123 @@
+// The worker's heartbeats over a real unix-socket channel: a hive that was down (restarting) hears
+// from the worker soon after it listens again, not an interval later, whether the worker's last
+// heartbeat failed or the hive's end closed the connection the heartbeats keep; one that is up
+// hears a heartbeat per interval and no retries.
+import http from "node:http";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
+import { HeartbeatSender } from "./heartbeat.js";
+
+const HEARTBEAT: WorkerHeartbeat = {
+  workerId: "wrk_beat",
+  model: "tiny",
+  state: "ready",
+  pid: process.pid,
+  port: 1,
+  slotsTotal: 1,
+  slotsBusy: 0,
+  queueLength: 0,
+  device: "cpu",
+  memoryRssBytes: 0,
+  memoryVramBytes: null,
+  tokensPerSecond: 0,
+};
+
+/** A hive's channel: counts the heartbeats it is sent. */
+async function listenChannel(socketPath: string): Promise<{ beats: () => number; close: () => Promise<void> }> {
+  let beats = 0;
+  const server = http.createServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      beats += 1;
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return {
+    beats: () => beats,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Well within the 60 s interval the tests give the worker: only a retry can come this soon. */
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+describe("HeartbeatSender", () => {
+  let dir: string;
+  let sender: HeartbeatSender | undefined;
+  const logs: string[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "rbee-heartbeat-"));
+    logs.length = 0;
+  });
+  afterEach(async () => {
+    sender?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function start(socketPath: string, heartbeatIntervalMs: number): void {
+    sender = new HeartbeatSender({ hiveChannel: `unix:${socketPath}`, heartbeatIntervalMs, read: () => HEARTBEAT, log: (line) => logs.push(line) });
+    sender.start();
+  }
+
+  it("reaches a hive that starts listening after it, long before the next interval", async () => {
+    const socketPath = join(dir, "hive.sock");
+    start(socketPath, 60_000);
+    await sleep(700); // a few failed tries while nobody listens
+    const channel = await listenChannel(socketPath);
+    try {
+      await waitFor(() => channel.beats() === 1);
+      // The outage was logged once, and its end once.
+      expect(logs.filter((line) => line.includes("failed"))).toHaveLength(1);
+      expect(logs.filter((line) => line.includes("reachable again"))).toHaveLength(1);
+      // Reached, it keeps to its interval: no more tries.
+      await sleep(1500);
+      expect(channel.beats()).toBe(1);
+    } finally {
+      await channel.close();
+    }
+  });
+
+  it("beats again soon after the hive that had its heartbeats closes their connection, for the hive that follows it", async () => {
+    const socketPath = join(dir, "hive.sock");
+    const first = await listenChannel(socketPath);
+    start(socketPath, 60_000);
+    await waitFor(() => first.beats() === 1);
+    await first.close(); // the hive stops (its idle connections close with it)
+    await sleep(300);
+    const second = await listenChannel(socketPath);
+    try {
+      await waitFor(() => second.beats() === 1);
+      expect(first.beats()).toBe(1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("sends one heartbeat per interval to a hive that is up", async () => {
+    const socketPath = join(dir, "hive.sock");
+    const channel = await listenChannel(socketPath);
+    try {
+      start(socketPath, 400);
+      await sleep(1000);
+      // At once, then at 400 and 800 ms (a busy machine may fire the second timer late).
+      expect(channel.beats()).toBeGreaterThanOrEqual(2);
+      expect(channel.beats()).toBeLessThanOrEqual(3);
+      expect(logs).toEqual([]);
+    } finally {
+      await channel.close();
+    }
+  });
+});
