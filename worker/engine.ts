@@ -37,6 +37,7 @@ import { SlotQueue, type SlotLease } from "./slot-queue.js";
 import { tokenBiasOf } from "./token-bias.js";
 import { completionBudget } from "./token-budget.js";
 import { pollWindowUs, TokenPoller } from "./token-poller.js";
+import { TextAnswerWatch } from "./text-answer-watch.js";
 import { TokenRate } from "./token-rate.js";
 import { ToolCallStream } from "./tool-call-stream.js";
 import { toolFunctions } from "./tool-functions.js";
@@ -253,9 +254,9 @@ export class Engine {
       defaultTokens: undefined,
       promptField: "messages",
     });
-    // With tools the grammar is node-llama-cpp's own, of function names and parameters (the schema
-    // refuses a response_format beside tools); without, the response format's, if any.
-    const grammar = tools ? undefined : await this.formats.grammarFor(request.response_format);
+    // The response format's grammar, if any: with tools it holds an answer in text, while a call
+    // is generated under node-llama-cpp's own grammar of function names and parameters.
+    const grammar = await this.formats.grammarFor(request.response_format);
     return this.generate(promptTokens, grammar, options, async (slot, common) => {
       const sampling = { ...samplingOptions(request), ...common, maxTokens, tokenBias };
       if (!tools) {
@@ -268,6 +269,8 @@ export class Engine {
       const meter = slot.chat.sequence.tokenMeter;
       const before = meter.getState();
       const generatedTokens = () => meter.diff(before).usedOutputTokens;
+      // A text answer must be in the response format: stopped at its first text (./text-answer-watch.ts).
+      const textWatch = grammar && !tools.mustCall ? new TextAnswerWatch(common.signal) : undefined;
       try {
         const response = await slot.forcedCall.run(tools.mustCall, () =>
           slot.chat.generateResponse(history, {
@@ -277,15 +280,26 @@ export class Engine {
             documentFunctionParams: true,
             maxParallelFunctionCalls: tools.maxParallelCalls,
             onFunctionCallParamsChunk: calls.onParamsChunk,
+            ...(textWatch ? { signal: textWatch.signal, onTextChunk: textWatch.onTextChunk } : {}),
           }),
         );
+        if (textWatch?.answeredInText && !common.signal?.aborted) return await answerInFormat();
         const toolCalls = calls.finish(response.functionCalls ?? []);
         return { text: response.response, toolCalls, stopReason: response.metadata.stopReason, completionTokens: generatedTokens() };
       } catch (error) {
+        // Stopped at its first text before node-llama-cpp counted a token: it throws the stop.
+        if (textWatch?.answeredInText && !common.signal?.aborted) return await answerInFormat();
         // node-llama-cpp writes a call's arguments past maxTokens until the context is full, then
         // fails to shift it: the call was cut off by length, as a client should hear it.
         if (!isContextFull(error)) throw error;
         return { text: "", toolCalls: calls.finish([]), stopReason: "maxTokens", completionTokens: generatedTokens() };
+      }
+
+      /** The answer again, under the format's grammar and the client's streaming, within what is left of max_tokens. */
+      async function answerInFormat(): Promise<Generated> {
+        const left = maxTokens === undefined ? undefined : Math.max(1, maxTokens - generatedTokens());
+        const response = await slot.chat.generateResponse(history, { ...sampling, maxTokens: left });
+        return { text: response.response, toolCalls: calls.finish([]), stopReason: response.metadata.stopReason, completionTokens: generatedTokens() };
       }
     });
   }

@@ -134,6 +134,36 @@ describe("tool calls on the worker", () => {
     expect(none.usage?.prompt_tokens).toBe(plain.usage?.prompt_tokens);
   });
 
+  // The random tiny model, offered a tool it need not call, writes text: that answer is held to
+  // the format. Required to call, it calls, and the format (for a text answer) does not apply.
+  it("answers in the response format beside tools when the model writes text, streamed or not, and calls when it must", async () => {
+    const schema = { type: "object", properties: { answer: { enum: ["yes", "no"] } }, required: ["answer"], additionalProperties: false };
+    const format = { type: "json_schema", json_schema: { name: "verdict", schema, strict: true } } as const;
+    for (const seed of [1, 2, 3]) {
+      const request = { model: MODEL_NAME, messages: ASK_WEATHER, tools: [WEATHER_TOOL], response_format: format, seed, max_tokens: 40 } satisfies ChatCompletionCreateParamsNonStreaming;
+      const whole = await client.chat.completions.create(request);
+      const choice = whole.choices[0];
+      expect(choice?.finish_reason).toBe("stop");
+      expect(choice?.message.tool_calls ?? []).toEqual([]);
+      expect(JSON.parse(choice?.message.content ?? "")).toEqual({ answer: expect.stringMatching(/^(yes|no)$/) });
+      // Every token generated counts, the first try's included, and none past max_tokens.
+      expect(whole.usage?.completion_tokens).toBeGreaterThanOrEqual(4);
+      expect(whole.usage?.completion_tokens).toBeLessThanOrEqual(40);
+
+      // Streamed, only the answer in the format reaches the client, nothing of the first try.
+      const stream = await client.chat.completions.create({ ...request, stream: true });
+      let content = "";
+      for await (const chunk of stream) {
+        content += chunk.choices[0]?.delta.content ?? "";
+        expect(chunk.choices[0]?.delta.tool_calls).toBeUndefined();
+      }
+      expect(content).toBe(choice?.message.content);
+    }
+    const required = await client.chat.completions.create({ model: MODEL_NAME, messages: ASK_WEATHER, tools: [WEATHER_TOOL], tool_choice: "required", response_format: format, seed: 1 });
+    expect(required.choices[0]?.finish_reason).toBe("tool_calls");
+    expectValidCall(required.choices[0]?.message.tool_calls?.[0], ["get_weather"]);
+  });
+
   it("refuses a strict tool whose parameters schema the grammar cannot enforce, naming the tool and the keyword", async () => {
     const tool = { type: "function", function: { name: "lookup", strict: true, parameters: { type: "object", properties: { code: { type: "string", pattern: "^(?!X)[A-Z]+$" } } } } };
     const response = await post(worker, "/v1/chat/completions", { model: MODEL_NAME, messages: ASK_WEATHER, tools: [WEATHER_TOOL, tool], tool_choice: "auto" });

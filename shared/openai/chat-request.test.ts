@@ -54,7 +54,9 @@ describe("the chat request schema", () => {
     expect(refusedParam({ ...base, tools: [TOOL], tool_choice: { type: "function", function: { name: "other" } } })).toBe("tool_choice.function.name");
     expect(refusedParam({ ...base, tool_choice: "required" })).toBe("tool_choice");
     expect(refusedParam({ ...base, tools: [TOOL, TOOL] })).toBe("tools[1].function.name");
+    // A JSON response format beside tools holds a text answer (worker/text-answer-watch.ts).
     expect(refusedParam({ ...base, tools: [TOOL], tool_choice: "none", response_format: { type: "json_object" } })).toBeUndefined();
+    expect(refusedParam({ ...base, tools: [TOOL], response_format: { type: "json_object" } })).toBeUndefined();
   });
 
   it("names the content part it refuses, and the deprecated function role", () => {

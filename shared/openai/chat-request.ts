@@ -116,9 +116,9 @@ export const ChatCompletionFields = z.object({
 export const ChatCompletionRequest = ChatCompletionFields.superRefine(checkToolFields);
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
-/** Tool names unique, tool_choice naming a listed tool, no JSON response_format beside tools. */
+/** Tool names unique, tool_choice naming a listed tool and "required" only with tools. */
 export function checkToolFields(
-  request: Pick<z.infer<typeof ChatCompletionFields>, "tools" | "tool_choice" | "response_format">,
+  request: Pick<z.infer<typeof ChatCompletionFields>, "tools" | "tool_choice">,
   ctx: z.RefinementCtx,
 ): void {
   const names = (request.tools ?? []).map((tool) => tool.function.name);
@@ -130,10 +130,6 @@ export function checkToolFields(
     ctx.addIssue({ code: "custom", path: ["tool_choice", "function", "name"], message: `no tool named ${JSON.stringify(choice.function.name)} in tools` });
   }
   if (choice === "required" && names.length === 0) ctx.addIssue({ code: "custom", path: ["tool_choice"], message: '"required" needs tools' });
-  // node-llama-cpp generates a tool call and a response format under one grammar each, never both at once.
-  if (offersTools(request) && request.response_format != null && request.response_format.type !== "text") {
-    ctx.addIssue({ code: "custom", path: ["response_format"], message: "not supported together with tools; send tool_choice \"none\" or no response_format" });
-  }
 }
 
 /** Whether the model is offered tools to call: some are listed and tool_choice is not "none". */
