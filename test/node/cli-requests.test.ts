@@ -113,6 +113,30 @@ describe("the rbee CLI's requests", () => {
     expect(chat.stdout).toBe(words.join(""));
   });
 
+  it("asks the one model loaded when chat names none, and says which there are when it cannot tell", async () => {
+    let models = [{ id: "chat-model", object: "model", state: "loaded" }, { id: "other", object: "model", state: "loadable" }];
+    const asked: string[] = [];
+    queen.handle = (request, url, response) => {
+      if (url.pathname === "/v1/models") return sendJson(response, { object: "list", data: models });
+      let body = "";
+      request.on("data", (piece: Buffer) => (body += piece.toString()));
+      request.on("end", () => {
+        asked.push((JSON.parse(body) as { model: string }).model);
+        dripEvents(response, [JSON.stringify({ choices: [{ delta: { content: "hi" }, finish_reason: null }] }), "[DONE]"], 1);
+      });
+    };
+    const chat = await rbee(["chat", "Hello"]);
+    expect(chat.exitCode, String(chat.stderr)).toBe(0);
+    expect(chat.stdout).toBe("hi");
+    expect(asked).toEqual(["chat-model"]);
+
+    models = [{ id: "chat-model", object: "model", state: "loaded" }, { id: "other", object: "model", state: "loaded" }];
+    const unclear = await rbee(["chat", "Hello"]);
+    expect(unclear.exitCode).toBe(2);
+    expect(unclear.stderr).toContain("say which model to ask with -m <model>: the queen serves chat-model (loaded), other (loaded)");
+    expect(asked).toEqual(["chat-model"]);
+  });
+
   it("follows a job stream that began in time to its end, however long past the timeout it runs", async () => {
     const stamp = (seq: number, event: Record<string, unknown>) => JSON.stringify({ ...event, job_id: "job_slow", hive: "h", ts: new Date().toISOString(), seq });
     const events = [1, 2, 3, 4, 5].map((seq) => stamp(seq, { type: "narration", action: "step", message: `step ${seq}` }));

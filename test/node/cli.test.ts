@@ -75,7 +75,7 @@ describe("the rbee CLI", () => {
     const unreachable = await rbee(["status"], { RBEE_QUEEN_URL: "http://127.0.0.1:9", RBEE_API_KEY: "rbee_sk_x" });
     expect(unreachable.exitCode).toBe(3);
     expect(unreachable.stderr).toContain("cannot reach the queen");
-    for (const args of [["hives", "frobnicate"], ["workers", "start", "--hive", HIVE], ["chat", "Hello"], ["workers", "start", "--hive", HIVE, "--model", "no-source"]]) {
+    for (const args of [["hives", "frobnicate"], ["workers", "start", "--hive", HIVE], ["chat"], ["workers", "start", "--hive", HIVE, "--model", "no-source"]]) {
       const result = await admin(args);
       expect(result.exitCode, args.join(" ")).toBe(2);
     }

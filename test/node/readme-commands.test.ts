@@ -32,7 +32,7 @@ const NOT_RUN: Record<string, string> = {
   "rbee jobs ls | watch <id> | cancel <id>": "a synopsis; cli.test.ts runs each",
   "rbee keys create --name app --scopes inference | ls | revoke <id>": "a synopsis; cli.test.ts runs each",
   "rbee usage [--key <id>] [--from YYYY-MM-DD] [--to YYYY-MM-DD]": "a synopsis; cli.test.ts runs each",
-  'rbee chat -m rbee-tiny "Hello"': "a synopsis; cli.test.ts runs each",
+  'rbee chat "Hello"': "a synopsis; cli.test.ts runs each",
   "npx wrangler login": "authorizes wrangler with a Cloudflare account, in a browser",
   "npx wrangler d1 create rbee": "creates a database in a Cloudflare account; the local D1 needs no id (wrangler.toml's placeholder)",
   "npx wrangler secret put RBEE_ADMIN_KEY": "stores a secret in a Cloudflare account; the local queen gets RBEE_ADMIN_KEY as a binding (scripts/local-cloud/queen.ts)",
