@@ -1,7 +1,7 @@
 // The worker's heartbeats over a real unix-socket channel: a hive that was down (restarting) hears
 // from the worker soon after it listens again, not an interval later, whether the worker's last
 // heartbeat failed or the hive's end closed the connection the heartbeats keep; one that is up
-// hears a heartbeat per interval and no retries.
+// hears a heartbeat per interval and no retries, and so does one that answers with an error.
 import http from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,13 +26,13 @@ const HEARTBEAT: WorkerHeartbeat = {
 };
 
 /** A hive's channel: counts the heartbeats it is sent. */
-async function listenChannel(socketPath: string): Promise<{ beats: () => number; close: () => Promise<void> }> {
+async function listenChannel(socketPath: string, status = 200): Promise<{ beats: () => number; close: () => Promise<void> }> {
   let beats = 0;
   const server = http.createServer((request, response) => {
     request.resume();
     request.on("end", () => {
       beats += 1;
-      response.end();
+      response.writeHead(status).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
@@ -103,6 +103,19 @@ describe("HeartbeatSender", () => {
       expect(first.beats()).toBe(1);
     } finally {
       await second.close();
+    }
+  });
+
+  it("tries a hive that answers with an error again at the next interval, not sooner", async () => {
+    const socketPath = join(dir, "hive.sock");
+    const channel = await listenChannel(socketPath, 503);
+    try {
+      start(socketPath, 60_000);
+      await sleep(1500);
+      expect(channel.beats()).toBe(1);
+      expect(logs).toEqual([expect.stringContaining("failed (the hive answered HTTP 503); retrying every 60000 ms")]);
+    } finally {
+      await channel.close();
     }
   });
 

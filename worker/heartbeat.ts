@@ -101,22 +101,29 @@ export class HeartbeatSender {
   }
 
   private async post(heartbeat: WorkerHeartbeat): Promise<void> {
+    let status: number;
     try {
-      const status = await this.postJson(JSON.stringify(heartbeat));
-      if (status < 200 || status > 299) throw new Error(`the hive answered HTTP ${status}`);
-      this.lastSentState = heartbeat.state;
-      this.retryDelayMs = FIRST_RETRY_MS;
-      if (this.hiveDown) {
-        this.hiveDown = false;
-        this.options.log(`hive channel ${this.url} reachable again`);
-      }
+      status = await this.postJson(JSON.stringify(heartbeat));
     } catch (error) {
+      // Nobody answered (a hive restarting, most likely): try again soon, not an interval later.
       this.retrySoon();
-      // Logged once per outage: a hive restart must not flood the log with one line per try.
-      if (this.hiveDown) return;
-      this.hiveDown = true;
-      this.options.log(`heartbeat to ${this.url} failed (${describeError(error)}); retrying until the hive answers`);
+      return this.noteFailure(describeError(error), "retrying until the hive answers");
     }
+    this.retryDelayMs = FIRST_RETRY_MS;
+    // A hive that answers and refuses is no restart to catch: the next interval's heartbeat tries again.
+    if (status < 200 || status > 299) return this.noteFailure(`the hive answered HTTP ${status}`, `retrying every ${this.options.heartbeatIntervalMs} ms`);
+    this.lastSentState = heartbeat.state;
+    if (this.hiveDown) {
+      this.hiveDown = false;
+      this.options.log(`hive channel ${this.url} reachable again`);
+    }
+  }
+
+  /** Logged once per outage: a hive restart must not flood the log with one line per try. */
+  private noteFailure(reason: string, retrying: string): void {
+    if (this.hiveDown) return;
+    this.hiveDown = true;
+    this.options.log(`heartbeat to ${this.url} failed (${reason}); ${retrying}`);
   }
 
   /** The hive closed the connection (it stopped, or crashed): find out at once whether one is back. */
