@@ -214,7 +214,8 @@ describe("the rbee CLI", () => {
     expect(catalog).toEqual([expect.objectContaining({ id: decodeURI(cloud.modelSource.replace("file://", "file:")), served_as: [TINY_MODEL] })]);
     expect((await admin(["models", "ls", "--hive", HIVE])).stdout).toMatch(new RegExp(String.raw`^SOURCE +STATUS +SIZE +SERVED AS\n\S+ +available +\S+ KiB +${TINY_MODEL}$`, "m"));
 
-    const chat = await admin(["chat", "-m", TINY_MODEL, "--max-tokens", "8", "Hello"]);
+    // Without -m: the one model loaded.
+    const chat = await admin(["chat", "--max-tokens", "8", "Hello"]);
     expect(chat.exitCode, String(chat.stderr)).toBe(0);
     expect(String(chat.stdout).trim().length).toBeGreaterThan(0);
 
