@@ -55,7 +55,7 @@ export class Hive {
   private readonly disowned: DisownedWorkers;
   private readonly services: HiveServices;
   private channelUrl: string | undefined;
-  /** This hive's workers found running when it started (a previous hive's): they re-attach at their next heartbeat. */
+  /** This hive's workers found running when it started (a previous hive's): they re-attach as soon as they find this hive. */
   private workersAtStart: string[] = [];
   private secrets: WorkerSecrets | undefined;
   private heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
@@ -171,7 +171,7 @@ export class Hive {
     this.secrets = await WorkerSecrets.load(hiveKeyPath(this.options.runDir, this.options.name));
     this.workersAtStart = await this.ownWorkerIds(this.channelUrl);
     // Read by a supervisor (scripts/local-cloud/hive-process.ts): npm start reuses such a worker instead of starting a second.
-    if (this.workersAtStart.length > 0) this.services.log(`workers left running by a previous hive: ${this.workersAtStart.join(", ")} (they re-attach at their next heartbeat)`);
+    if (this.workersAtStart.length > 0) this.services.log(`workers left running by a previous hive: ${this.workersAtStart.join(", ")} (they re-attach as soon as they find this hive)`);
     this.connection.start();
   }
 
