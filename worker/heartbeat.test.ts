@@ -6,24 +6,15 @@ import http from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
+import { waitUntil } from "../shared/wait-until.js";
+import { fakeHeartbeat } from "../test/support/fake-heartbeat.js";
 import { HeartbeatSender } from "./heartbeat.js";
 
-const HEARTBEAT: WorkerHeartbeat = {
-  workerId: "wrk_beat",
-  model: "tiny",
-  state: "ready",
-  pid: process.pid,
-  port: 1,
-  slotsTotal: 1,
-  slotsBusy: 0,
-  queueLength: 0,
-  device: "cpu",
-  memoryRssBytes: 0,
-  memoryVramBytes: null,
-  tokensPerSecond: 0,
-};
+const HEARTBEAT = fakeHeartbeat({ workerId: "wrk_beat" });
+/** Well within the 60 s interval the tests give the worker: only a retry can come this soon. */
+const SOON_MS = 10_000;
 
 /** A hive's channel: counts the heartbeats it is sent. */
 async function listenChannel(socketPath: string, status = 200): Promise<{ beats: () => number; close: () => Promise<void> }> {
@@ -40,17 +31,6 @@ async function listenChannel(socketPath: string, status = 200): Promise<{ beats:
     beats: () => beats,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Well within the 60 s interval the tests give the worker: only a retry can come this soon. */
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
 }
 
 describe("HeartbeatSender", () => {
@@ -78,7 +58,7 @@ describe("HeartbeatSender", () => {
     await sleep(700); // a few failed tries while nobody listens
     const channel = await listenChannel(socketPath);
     try {
-      await waitFor(() => channel.beats() === 1);
+      await waitUntil(() => channel.beats() === 1, SOON_MS, "the heartbeat to reach the hive that started listening");
       // The outage was logged once, and its end once.
       expect(logs.filter((line) => line.includes("failed"))).toHaveLength(1);
       expect(logs.filter((line) => line.includes("reachable again"))).toHaveLength(1);
@@ -94,12 +74,12 @@ describe("HeartbeatSender", () => {
     const socketPath = join(dir, "hive.sock");
     const first = await listenChannel(socketPath);
     start(socketPath, 60_000);
-    await waitFor(() => first.beats() === 1);
+    await waitUntil(() => first.beats() === 1, SOON_MS, "the first heartbeat");
     await first.close(); // the hive stops (its idle connections close with it)
     await sleep(300);
     const second = await listenChannel(socketPath);
     try {
-      await waitFor(() => second.beats() === 1);
+      await waitUntil(() => second.beats() === 1, SOON_MS, "a heartbeat to reach the hive that followed");
       expect(first.beats()).toBe(1);
     } finally {
       await second.close();
