@@ -21,12 +21,10 @@ import { type ChatBody, type ChatTarget, TimedChatClient, type TimedStream } fro
 import { DEFAULT_WARMUP_ROUNDS, warmUp } from "./support/warm-up.js";
 
 const USAGE = `Usage: npm run bench -- relay [--model <file.gguf>]… [--requests <n, default 60>] [--streams <n, default 12>]
-  [--stream-tokens <n, default 200>] [--threads <n, default 1>] [--warmup <rounds, default ${DEFAULT_WARMUP_ROUNDS}>] [--load]`;
+  [--stream-tokens <n, default 200>] [--threads <n, default 1>] [--parallel <slots, default 2>] [--warmup <rounds, default ${DEFAULT_WARMUP_ROUNDS}>] [--load]`;
 
 /** Tokens of every non-streaming request, as the issue measures them. */
 const NON_STREAM_TOKENS = 16;
-/** Slots per worker: one for the measured request, one for the --load stream beside it. */
-const WORKER_PARALLEL = 2;
 /** The --load stream's length; it is started again whenever it ends. */
 const LOAD_STREAM_TOKENS = 3000;
 const PATHS = ["direct", "queen"] as const;
@@ -38,9 +36,12 @@ const Flags = z.object({
   streams: integerFlag(2, 10_000).default(12),
   "stream-tokens": integerFlag(2, 3000).default(200),
   threads: integerFlag(1, 1024).default(1),
+  // Slots per worker: by default one for the measured request and one for the --load stream
+  // beside it; 1 is npm start's default, where every request takes the worker's only slot.
+  parallel: integerFlag(1, 64).default(2),
   warmup: integerFlag(0, 1_000_000).default(DEFAULT_WARMUP_ROUNDS),
   load: z.boolean().default(false),
-});
+}).refine((flags) => !flags.load || flags.parallel >= 2, { message: "--load needs --parallel 2 or more: a slot for the stream that keeps the worker busy", path: ["load"] });
 type Options = z.output<typeof Flags>;
 
 interface PhaseFigures {
@@ -70,6 +71,7 @@ function parseOptions(): Options {
     streams: { type: "string" },
     "stream-tokens": { type: "string" },
     threads: { type: "string" },
+    parallel: { type: "string" },
     warmup: { type: "string" },
     load: { type: "boolean" },
   } as const;
@@ -197,14 +199,14 @@ async function main(): Promise<void> {
   const options = parseOptions();
   const facts = machineFacts();
   process.stdout.write(`relay bench\n${formatMachineFacts(facts)}\n`);
-  const workerOptions = { workerThreads: options.threads, workerParallel: WORKER_PARALLEL };
+  const workerOptions = { workerThreads: options.threads, workerParallel: options.parallel };
   const cloud = await BenchCloud.start({ modelPaths: options.model, ...workerOptions });
   const client = new TimedChatClient();
   const phases: PhaseFigures[] = [];
   try {
     process.stdout.write(
       `models: ${cloud.models.map((m) => `${m.name} (${m.path})`).join(", ")}\n` +
-        `workers: --threads ${options.threads} --parallel ${WORKER_PARALLEL}, cpu; ${options.requests} non-streaming requests and ${options.streams} streams of ` +
+        `workers: --threads ${options.threads} --parallel ${options.parallel}, cpu; ${options.requests} non-streaming requests and ${options.streams} streams of ` +
         `${options["stream-tokens"]} tokens per path after ${options.warmup} warm-up rounds, greedy, direct and queen interleaved; the queen on Miniflare, as npm start serves it\n`,
     );
     for (const model of cloud.models) {

@@ -1,7 +1,8 @@
 // The worker's heartbeats over a real unix-socket channel: a hive that was down (restarting) hears
 // from the worker soon after it listens again, not an interval later, whether the worker's last
 // heartbeat failed or the hive's end closed the connection the heartbeats keep; one that is up
-// hears a heartbeat per interval and no retries, and so does one that answers with an error.
+// hears a heartbeat per interval and no retries, and so does one that answers with an error. A
+// state the hive acts on goes at once; a move between ready and busy waits for the interval.
 import http from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { waitUntil } from "../shared/wait-until.js";
+import type { WorkerHeartbeat, WorkerState } from "../shared/protocol/worker-heartbeat.js";
 import { fakeHeartbeat } from "../test/support/fake-heartbeat.js";
 import { HeartbeatSender } from "./heartbeat.js";
 
@@ -16,19 +18,24 @@ const HEARTBEAT = fakeHeartbeat({ workerId: "wrk_beat" });
 /** Well within the 60 s interval the tests give the worker: only a retry can come this soon. */
 const SOON_MS = 10_000;
 
-/** A hive's channel: counts the heartbeats it is sent. */
-async function listenChannel(socketPath: string, status = 200): Promise<{ beats: () => number; close: () => Promise<void> }> {
-  let beats = 0;
+/** A hive's channel: keeps the states of the heartbeats it is sent. */
+async function listenChannel(socketPath: string, status = 200): Promise<{ beats: () => number; states: () => WorkerState[]; close: () => Promise<void> }> {
+  const states: WorkerState[] = [];
   const server = http.createServer((request, response) => {
-    request.resume();
+    let body = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk: string) => {
+      body += chunk;
+    });
     request.on("end", () => {
-      beats += 1;
+      states.push((JSON.parse(body) as WorkerHeartbeat).state);
       response.writeHead(status).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return {
-    beats: () => beats,
+    beats: () => states.length,
+    states: () => [...states],
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -47,9 +54,11 @@ describe("HeartbeatSender", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function start(socketPath: string, heartbeatIntervalMs: number): void {
-    sender = new HeartbeatSender({ hiveChannel: `unix:${socketPath}`, heartbeatIntervalMs, read: () => HEARTBEAT, log: (line) => logs.push(line) });
-    sender.start();
+  function start(socketPath: string, heartbeatIntervalMs: number, read = () => HEARTBEAT): HeartbeatSender {
+    const started = new HeartbeatSender({ hiveChannel: `unix:${socketPath}`, heartbeatIntervalMs, read, log: (line) => logs.push(line) });
+    sender = started;
+    started.start();
+    return started;
   }
 
   it("reaches a hive that starts listening after it, long before the next interval", async () => {
@@ -109,6 +118,31 @@ describe("HeartbeatSender", () => {
       expect(channel.beats()).toBeGreaterThanOrEqual(2);
       expect(channel.beats()).toBeLessThanOrEqual(3);
       expect(logs).toEqual([]);
+    } finally {
+      await channel.close();
+    }
+  });
+
+  it("beats at once for a state the hive acts on, and leaves a move between ready and busy to the interval", async () => {
+    const socketPath = join(dir, "hive.sock");
+    const channel = await listenChannel(socketPath);
+    let state: WorkerState = "loading";
+    const moveTo = (next: WorkerState) => {
+      state = next;
+      beating.stateMaybeChanged(next);
+    };
+    const beating = start(socketPath, 60_000, () => ({ ...HEARTBEAT, state }));
+    try {
+      await waitUntil(() => channel.beats() === 1, SOON_MS, "the first heartbeat");
+      moveTo("ready");
+      await waitUntil(() => channel.beats() === 2, SOON_MS, "the ready heartbeat");
+      // Requests taking and freeing the only slot.
+      for (const next of ["busy", "ready", "busy", "ready", "busy"] as const) moveTo(next);
+      await sleep(500);
+      expect(channel.states()).toEqual(["loading", "ready"]);
+      moveTo("draining");
+      await waitUntil(() => channel.beats() === 3, SOON_MS, "the draining heartbeat");
+      expect(channel.states()).toEqual(["loading", "ready", "draining"]);
     } finally {
       await channel.close();
     }

@@ -1,12 +1,13 @@
 // Tells the hive, over its loopback channel, that this worker is alive and what state it is in:
-// every interval, and at once when the state changes. A hive that is down never stops the worker.
+// every interval, and at once when its state changes in a way the hive acts on. A hive that is
+// down never stops the worker.
 // A hive going away ends the one connection the heartbeats keep open (the channel keeps it for
 // longer than any interval), and the worker then beats at once, and again soon after each failure
 // rather than an interval later: a restarted hive (a crash its supervisor restarts, an upgrade)
 // learns of the worker from its first heartbeat, and until then neither the hive nor the queen can
 // send the worker a request or continue an answer it was giving.
 import http from "node:http";
-import type { WorkerHeartbeat } from "../shared/protocol/worker-heartbeat.js";
+import { isServingMove, type WorkerHeartbeat, type WorkerState } from "../shared/protocol/worker-heartbeat.js";
 import { describeError } from "../shared/errors.js";
 import { channelConnectTarget, type HiveChannelAddress, parseHiveChannel } from "../shared/hive-channel-address.js";
 
@@ -64,9 +65,16 @@ export class HeartbeatSender {
     this.timer.unref();
   }
 
-  /** Sends now if the state differs from the last one the hive received (e.g. ready → busy). */
-  stateMaybeChanged(): void {
-    if (this.options.read().state !== this.lastSentState) void this.sendNow();
+  /**
+   * Sends now if the state moved from the last one the hive received in a way it acts on (loaded,
+   * draining, failed). A move between ready and busy, one each way per request on a one-slot
+   * worker, goes with the next interval's heartbeat: the hive would hold it until then anyway, and
+   * two more round trips to it per request would take CPU from the request itself.
+   */
+  stateMaybeChanged(state: WorkerState): void {
+    const last = this.lastSentState;
+    if (state === last || (last !== undefined && isServingMove(last, state))) return;
+    void this.sendNow();
   }
 
   /**

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
           read: () => status.heartbeat(),
           log,
         });
-  status.onChange(() => heartbeat?.stateMaybeChanged());
+  status.onChange(() => heartbeat?.stateMaybeChanged(status.state));
   heartbeat?.start();
 
   let engine: Engine | undefined;

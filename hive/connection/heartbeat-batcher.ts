@@ -10,10 +10,7 @@
 // lost its socket, hears from its workers before the queen welcomes it) wait, still news, and go
 // with the welcome: a restarted hive's workers are placed again at once, not an interval later.
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
-import type { WorkerHeartbeat, WorkerState } from "../../shared/protocol/worker-heartbeat.js";
-
-/** States in which a worker takes requests: a move between them changes nothing the queen places by. */
-const SERVING: ReadonlySet<WorkerState> = new Set(["ready", "busy"]);
+import { isServingMove, type WorkerHeartbeat, type WorkerState } from "../../shared/protocol/worker-heartbeat.js";
 
 export interface HeartbeatBatcherOptions {
   /** Hands a frame to the queen's socket; false when it is not connected and the frame was dropped. */
@@ -34,7 +31,7 @@ export class HeartbeatBatcher {
   observe(heartbeat: WorkerHeartbeat): void {
     this.waiting.set(heartbeat.workerId, heartbeat);
     const sentState = this.sentStates.get(heartbeat.workerId);
-    const news = sentState === undefined || (sentState !== heartbeat.state && !(SERVING.has(sentState) && SERVING.has(heartbeat.state)));
+    const news = sentState === undefined || (sentState !== heartbeat.state && !isServingMove(sentState, heartbeat.state));
     if (news) this.flush();
     else this.tick();
   }

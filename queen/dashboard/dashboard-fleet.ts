@@ -4,6 +4,7 @@
 // last said about its machine from D1.
 import type { DashboardHive, DashboardModel, DashboardWorker } from "../../shared/dashboard/dashboard-snapshot.js";
 import { publicDevices } from "../../shared/protocol/hive-devices.js";
+import { isServingState } from "../../shared/protocol/worker-heartbeat.js";
 import type { HiveRecord } from "../db/schema.js";
 import { listHives } from "../hives/hive-records.js";
 import type { WorkerView } from "../registry/worker-record.js";
@@ -11,9 +12,6 @@ import { registryStub } from "../registry/stub.js";
 import { capabilitiesView } from "../routes/hives.js";
 import type { HiveFacts } from "../scheduling/hive-facts.js";
 import type { ModelStateView } from "../scheduling/model-catalog-view.js";
-
-/** Worker states in which a worker answers requests: its model counts as loaded there. */
-const SERVING = new Set(["ready", "busy"]);
 
 export interface DashboardFleet {
   hives: DashboardHive[];
@@ -63,7 +61,7 @@ function workerView(worker: WorkerView): DashboardWorker {
 }
 
 function modelView(model: ModelStateView, facts: readonly HiveFacts[], workers: readonly WorkerView[]): DashboardModel {
-  const loadedOn = new Set(workers.filter((worker) => worker.model === model.id && SERVING.has(worker.state)).map((worker) => worker.hive));
+  const loadedOn = new Set(workers.filter((worker) => worker.model === model.id && isServingState(worker.state)).map((worker) => worker.hive));
   return {
     id: model.id,
     state: model.state,

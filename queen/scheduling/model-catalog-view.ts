@@ -2,6 +2,7 @@
 // every model a live worker serves, with its state — `loaded` (a worker is ready), `loading` (a
 // worker is loading it), `loadable` (it fits on some online hive), `too_large` (it fits on none)
 // — a rough wait in seconds, and the hives that have it. Pure; the Registry feeds it.
+import { isServingState } from "../../shared/protocol/worker-heartbeat.js";
 import type { LiveWorker } from "./contracts.js";
 import type { HiveFacts } from "./hive-facts.js";
 import { estimatedLoadSeconds } from "./memory-figures.js";
@@ -24,12 +25,10 @@ export interface ModelStateView {
   hives: string[];
 }
 
-const SERVING: ReadonlySet<string> = new Set(["ready", "busy"]);
-
 export function modelStates(hives: HiveFacts[], workers: LiveWorker[], firstSeenMs: (model: string) => number | undefined, nowMs: number): ModelStateView[] {
   const names = new Set<string>();
   for (const facts of hives) for (const model of facts.models) names.add(model.name);
-  for (const worker of workers) if (SERVING.has(worker.state) || worker.state === "loading") names.add(worker.model);
+  for (const worker of workers) if (isServingState(worker.state) || worker.state === "loading") names.add(worker.model);
   return [...names].sort().map((name) => modelState(name, hives, workers, firstSeenMs(name) ?? nowMs));
 }
 
@@ -44,7 +43,7 @@ function modelState(name: string, hives: HiveFacts[], workers: LiveWorker[], fir
     sizeBytes = Math.min(sizeBytes ?? model.sizeBytes, model.sizeBytes);
   }
   const base = { id: name, created: Math.floor(firstSeenMs / 1000), hives: [...hiveNames].sort() };
-  if (own.some((worker) => SERVING.has(worker.state))) return { ...base, state: "loaded", estimatedWaitSeconds: 0 };
+  if (own.some((worker) => isServingState(worker.state))) return { ...base, state: "loaded", estimatedWaitSeconds: 0 };
   const loading = own.filter((worker) => worker.state === "loading");
   if (loading.length > 0) {
     const progress = Math.max(...loading.map((worker) => worker.loadProgress ?? 0));

@@ -2,6 +2,7 @@
 // model with a lease slot free, fewest requests the queen has in flight on it first (not the
 // slots_busy of its last heartbeat, which a burst between two heartbeats never sees), then the
 // higher recent tokens/s. The Dispatcher calls it for every request it takes off a queue.
+import { isServingState } from "../../shared/protocol/worker-heartbeat.js";
 import type { LiveWorker } from "./contracts.js";
 
 export interface PlacementView {
@@ -18,9 +19,9 @@ export interface PlacementAsk {
   excludeWorkerIds?: readonly string[] | undefined;
 }
 
-/** Ready or busy: a worker that answers requests (busy is ready with every slot taken). */
+/** A worker that answers requests. */
 export function isServing(worker: LiveWorker): boolean {
-  return worker.state === "ready" || worker.state === "busy";
+  return isServingState(worker.state);
 }
 
 /** Leases a worker may hold: its slots, so the worker's own queue stays empty and the queen keeps the rest. */

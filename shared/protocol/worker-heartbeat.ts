@@ -8,6 +8,19 @@ export const WorkerId = z.string().regex(idPattern("wrk"), "must look like wrk_<
 export const WorkerState = z.enum(["loading", "ready", "busy", "draining", "stopped", "failed"]);
 export type WorkerState = z.infer<typeof WorkerState>;
 
+/** Ready or busy: a worker that answers requests (busy is ready with every slot taken). */
+export function isServingState(state: string): boolean {
+  return state === "ready" || state === "busy";
+}
+
+/**
+ * A move between ready and busy, one each way per request on a one-slot worker: the worker answers
+ * requests before and after, so neither its hive nor the queen has anything to act on at once.
+ */
+export function isServingMove(from: WorkerState, to: WorkerState): boolean {
+  return isServingState(from) && isServingState(to);
+}
+
 /** The name clients use for a model in `model` fields: no path separators, no control characters. */
 export const ModelName = z
   .string()
