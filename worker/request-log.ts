@@ -92,9 +92,11 @@ export function requestLog(log: LogFn): MiddlewareHandler {
         duration_ms: durationMs,
       });
     };
-    const body = c.res.body;
-    if (body !== null && c.res.headers.get("content-type")?.startsWith("text/event-stream")) {
-      c.res = new Response(onBodyEnd(body, (outcome) => void line(outcome)), c.res);
+    // Only an event stream's body is read here. Reading `body` turns @hono/node-server's
+    // lightweight Response into a real one, and a whole answer is then written through a stream
+    // reader instead of at once with its length.
+    if (c.res.headers.get("content-type")?.startsWith("text/event-stream") && c.res.body !== null) {
+      c.res = new Response(onBodyEnd(c.res.body, (outcome) => void line(outcome)), c.res);
       return;
     }
     void line(c.req.raw.signal.aborted ? "cancelled" : "answered");
