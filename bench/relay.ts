@@ -3,13 +3,16 @@
 // workerd, a hive process, hive-spawned workers with 1 thread). Per model: added p50/p90/p99 of
 // non-streaming requests, added time to first token of streams, and streaming tokens/s through
 // the queen ÷ direct, and the CPU the queen's workerd and the hive spent per request and per
-// stream; with --load all of it again while a second stream keeps the worker busy. First it warms
+// stream; the same figures for a bare one-hop proxy in front of the worker (support/bare-proxy.ts),
+// interleaved with the other two, as the yardstick of what any hop costs on the machine; with
+// --load all of it again while a second stream keeps the worker busy. First it warms
 // every path up (--warmup), so that the figures are those of processes that have been serving.
 // Prints figures and a final line, writes bench/results/relay-<date>.json. Asserts nothing.
 //
 //   npm run bench -- relay [--model <file.gguf>]… [--requests 60] [--streams 12] [--stream-tokens 200] [--warmup 1000] [--load]
 import { z } from "zod";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
+import { startBareProxy } from "./support/bare-proxy.js";
 import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
 import { chargeRelayCpu, type RelayCpu } from "./support/process-cpu.js";
 import { writeBenchResults } from "./support/bench-results.js";
@@ -27,7 +30,8 @@ const USAGE = `Usage: npm run bench -- relay [--model <file.gguf>]… [--request
 const NON_STREAM_TOKENS = 16;
 /** The --load stream's length; it is started again whenever it ends. */
 const LOAD_STREAM_TOKENS = 3000;
-const PATHS = ["direct", "queen"] as const;
+/** The worker itself, the worker behind a bare proxy, and the worker through the queen and its hive. */
+const PATHS = ["direct", "proxy", "queen"] as const;
 type Path = (typeof PATHS)[number];
 
 const Flags = z.object({
@@ -56,6 +60,8 @@ interface PhaseFigures {
   tokensPerStream: { direct: number; queen: number };
   /** CPU the queen's workerd and the hive spent per request through the queen, ms (NaN where /proc cannot be read). */
   cpuMs: { perRequest: RelayCpu; perStream: RelayCpu };
+  /** What the bare proxy added in the same rounds, the same way (support/bare-proxy.ts). */
+  bareProxy: { added: Quantiles; firstTokenAdded: Quantiles; tokensPerSecondRatio: number; tokensPerSecondAfterFirstRatio: number };
 }
 
 interface Quantiles {
@@ -83,7 +89,7 @@ function messages(round: number, path: Path | "load"): ChatBody["messages"] {
   // last prompt, and a request asking what the one before it asked skips evaluating it. With one
   // question per round, whichever path went second was served from the first one's prompt (on a
   // CPU-bound model ~35 ms sooner), and the added figures swung with the rounds' order.
-  const tag = { direct: "d", queen: "q", load: "l" }[path];
+  const tag = { direct: "d", proxy: "p", queen: "q", load: "l" }[path];
   return [
     { role: "system", content: "You are a helpful assistant." },
     { role: "user", content: `Tell me story number ${round}${tag} about a bee that builds a hive.` },
@@ -98,9 +104,9 @@ function difference(a: Quantiles, b: Quantiles): Quantiles {
   return { p50: a.p50 - b.p50, p90: a.p90 - b.p90, p99: a.p99 - b.p99 };
 }
 
-/** Runs `round` for both paths, `rounds` times, each round taking the next order of the two. */
+/** Runs `round` for every path, `rounds` times, each round taking the next order of the paths. */
 async function interleaved<T>(rounds: number, round: (path: Path, index: number) => Promise<T>): Promise<Record<Path, T[]>> {
-  const results: Record<Path, T[]> = { direct: [], queen: [] };
+  const results: Record<Path, T[]> = { direct: [], proxy: [], queen: [] };
   for (let index = 0; index < rounds; index++) {
     for (const path of roundOrder(PATHS, index)) results[path].push(await round(path, index));
   }
@@ -121,7 +127,7 @@ async function measure(
   // --load phase comes after a warm one on the same worker and needs only its stream.
   const warmupPaths = PATHS.map((path) => ({ target: targets[path], body: (round: number, maxTokens: number) => body(path, round, maxTokens) }));
   await warmUp(client, warmupPaths, load ? 0 : options.warmup, options["stream-tokens"]);
-  // The direct requests between them cost the queen and the hive nothing.
+  // The direct and proxied requests between them cost the queen and the hive nothing.
   const { result: nonStream, cpu: perRequest } = await chargeRelayCpu(cloud.relayProcesses, options.requests, () =>
     interleaved(options.requests, async (path, i) => (await client.complete(targets[path], body(path, i, NON_STREAM_TOKENS))).ms),
   );
@@ -139,6 +145,7 @@ async function measure(
   const queenRate = median(streams.queen.map(rate));
   const directPace = median(streams.direct.map(rateAfterFirst));
   const queenPace = median(streams.queen.map(rateAfterFirst));
+  const ttftProxy = quantiles(streams.proxy.map((s) => s.firstTokenMs));
   return {
     model: model.name,
     load,
@@ -148,6 +155,12 @@ async function measure(
     tokensPerSecondAfterFirst: { direct: directPace, queen: queenPace, ratio: queenPace / directPace },
     tokensPerStream: { direct: median(streams.direct.map((s) => s.tokens)), queen: median(streams.queen.map((s) => s.tokens)) },
     cpuMs: { perRequest, perStream },
+    bareProxy: {
+      added: difference(quantiles(nonStream.proxy), nonStreamDirect),
+      firstTokenAdded: difference(ttftProxy, ttftDirect),
+      tokensPerSecondRatio: median(streams.proxy.map(rate)) / directRate,
+      tokensPerSecondAfterFirstRatio: median(streams.proxy.map(rateAfterFirst)) / directPace,
+    },
   };
 }
 
@@ -171,7 +184,7 @@ function ms(value: number): string {
 }
 
 function formatPhase(figures: PhaseFigures): string {
-  const { nonStream: n, firstTokenMs: t, tokensPerSecond: r, tokensPerSecondAfterFirst: pace } = figures;
+  const { nonStream: n, firstTokenMs: t, tokensPerSecond: r, tokensPerSecondAfterFirst: pace, bareProxy: bare } = figures;
   return [
     `${figures.model}${figures.load ? ", worker busy with a second stream" : ""}:`,
     `  non-streaming, ${NON_STREAM_TOKENS} tokens, ms   p50 / p90 / p99: direct ${n.direct.p50.toFixed(1)} / ${n.direct.p90.toFixed(1)} / ${n.direct.p99.toFixed(1)}` +
@@ -182,6 +195,8 @@ function formatPhase(figures: PhaseFigures): string {
     `  after the first token (median):                direct ${pace.direct.toFixed(0)}   queen ${pace.queen.toFixed(0)}   queen ÷ direct ${pace.ratio.toFixed(2)}`,
     `  CPU through the queen, ms:                     per request: queen ${figures.cpuMs.perRequest.queen.toFixed(1)}, hive ${figures.cpuMs.perRequest.hive.toFixed(1)}` +
       `   per stream: queen ${figures.cpuMs.perStream.queen.toFixed(1)}, hive ${figures.cpuMs.perStream.hive.toFixed(1)}`,
+    `  a bare one-hop proxy adds, ms:                 p50 / p90 / p99 ${ms(bare.added.p50)} / ${ms(bare.added.p90)} / ${ms(bare.added.p99)}` +
+      `   time to first token ${ms(bare.firstTokenAdded.p50)}   tokens/s ×${bare.tokensPerSecondRatio.toFixed(2)} (after the first ×${bare.tokensPerSecondAfterFirstRatio.toFixed(2)})`,
   ].join("\n");
 }
 
@@ -190,7 +205,8 @@ function finalLine(phases: readonly PhaseFigures[]): string {
     .map(
       (p) =>
         `${p.model}${p.load ? "+load" : ""} added p50 ${ms(p.nonStream.added.p50)} p99 ${ms(p.nonStream.added.p99)} ms, ttft ${ms(p.firstTokenMs.added.p50)} ms, ` +
-        `tok/s ×${p.tokensPerSecond.ratio.toFixed(2)} (after the first ×${p.tokensPerSecondAfterFirst.ratio.toFixed(2)}), CPU/request queen ${p.cpuMs.perRequest.queen.toFixed(1)} + hive ${p.cpuMs.perRequest.hive.toFixed(1)} ms`,
+        `tok/s ×${p.tokensPerSecond.ratio.toFixed(2)} (after the first ×${p.tokensPerSecondAfterFirst.ratio.toFixed(2)}), CPU/request queen ${p.cpuMs.perRequest.queen.toFixed(1)} + hive ${p.cpuMs.perRequest.hive.toFixed(1)} ms ` +
+        `(a bare proxy: added p50 ${ms(p.bareProxy.added.p50)} ms, ttft ${ms(p.bareProxy.firstTokenAdded.p50)} ms, tok/s ×${p.bareProxy.tokensPerSecondRatio.toFixed(2)})`,
     )
     .join("; ")}`;
 }
@@ -207,20 +223,25 @@ async function main(): Promise<void> {
     process.stdout.write(
       `models: ${cloud.models.map((m) => `${m.name} (${m.path})`).join(", ")}\n` +
         `workers: --threads ${options.threads} --parallel ${options.parallel}, cpu; ${options.requests} non-streaming requests and ${options.streams} streams of ` +
-        `${options["stream-tokens"]} tokens per path after ${options.warmup} warm-up rounds, greedy, direct and queen interleaved; the queen on Miniflare, as npm start serves it\n`,
+        `${options["stream-tokens"]} tokens per path after ${options.warmup} warm-up rounds, greedy, direct, bare proxy and queen interleaved; the queen on Miniflare, as npm start serves it\n`,
     );
     for (const model of cloud.models) {
-      const targets = { direct: model.direct, queen: cloud.viaQueen };
-      phases.push(await measure(client, cloud, model, targets, options, false));
-      process.stdout.write(`${formatPhase(phases[phases.length - 1] as PhaseFigures)}\n`);
-      if (!options.load) continue;
-      const load = keepBusy(client, model);
+      const proxy = await startBareProxy(model.direct.baseUrl);
       try {
-        phases.push(await measure(client, cloud, model, targets, options, true));
+        const targets = { direct: model.direct, proxy: { ...model.direct, baseUrl: proxy.url }, queen: cloud.viaQueen };
+        phases.push(await measure(client, cloud, model, targets, options, false));
+        process.stdout.write(`${formatPhase(phases[phases.length - 1] as PhaseFigures)}\n`);
+        if (!options.load) continue;
+        const load = keepBusy(client, model);
+        try {
+          phases.push(await measure(client, cloud, model, targets, options, true));
+        } finally {
+          await load.stop();
+        }
+        process.stdout.write(`${formatPhase(phases[phases.length - 1] as PhaseFigures)}\n`);
       } finally {
-        await load.stop();
+        await proxy.stop();
       }
-      process.stdout.write(`${formatPhase(phases[phases.length - 1] as PhaseFigures)}\n`);
     }
   } finally {
     client.close();

@@ -1,0 +1,39 @@
+// A bare one-hop reverse proxy in front of a worker (./bare-proxy-server.ts), in a process of its
+// own as a gateway would be: the yardstick bench/relay.ts sets the queen and the hive beside, so
+// that what a relay costs on this machine can be told from what any hop costs on it.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { stopChild } from "./stop-child.js";
+
+const SERVER = fileURLToPath(new URL("./bare-proxy-server.ts", import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+export interface BareProxy {
+  /** Base URL; every path is forwarded to the target. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a bare proxy to `targetUrl` (e.g. a worker's `http://127.0.0.1:PORT`) and resolves once it listens. */
+export async function startBareProxy(targetUrl: string): Promise<BareProxy> {
+  const child = spawn(process.execPath, ["--import", "tsx", SERVER, targetUrl], { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = () => stopChild(child, exited, STOP_TIMEOUT_MS);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const port = await Promise.race([
+      new Promise<string>((resolve) => createInterface({ input: child.stdout }).once("line", resolve)),
+      exited.then(() => Promise.reject(new Error(`the bare proxy exited before it listened (${child.exitCode ?? child.signalCode})`))),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the bare proxy did not listen within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS))),
+    ]);
+    if (!/^\d+$/.test(port)) throw new Error(`the bare proxy printed '${port}' instead of its port`);
+    return { url: `http://127.0.0.1:${port}`, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
