@@ -7,11 +7,14 @@
 // were lost, duplicated or reordered — each queen stream checked against the direct stream of the
 // same seed and round; two direct rounds compared show how far the worker itself is
 // deterministic under the same concurrency. One hive-spawned worker with as many slots as the
-// highest concurrency, 1 thread. Prints figures and a final line, writes
+// highest concurrency, 1 thread. The same rounds also go through a bare one-hop proxy in front of
+// the worker (support/bare-proxy.ts), the yardstick of what any hop costs at that concurrency on
+// the machine. Prints figures and a final line, writes
 // bench/results/streams-<date>.json. Asserts nothing.
 //
 //   npm run bench -- streams [--concurrency 1,8,32,64] [--tokens 100] [--rounds 4] [--threads 1] [--temperature 0] [--warmup 1000]
 import { z } from "zod";
+import { type BareProxy, startBareProxy } from "./support/bare-proxy.js";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
 import { writeBenchResults } from "./support/bench-results.js";
@@ -79,8 +82,12 @@ interface LevelFigures {
   /** Each path's rounds together: tokens/s is all their tokens over all their seconds. */
   direct: RoundFigures;
   queen: RoundFigures;
+  /** The bare proxy's rounds: the yardstick. */
+  proxy: RoundFigures;
   /** Queen ÷ direct tokens/s over all rounds. */
   ratio: number;
+  /** Bare proxy ÷ direct tokens/s over all rounds. */
+  proxyRatio: number;
   /** Queen ÷ direct tokens/s of each round, lowest and highest: how far one round may be trusted. */
   roundRatios: { min: number; max: number };
   /** CPU the queen's workerd and the hive spent per stream of the queen's rounds, ms. */
@@ -91,7 +98,8 @@ interface LevelFigures {
   directVsDirect: TokenDifferences;
 }
 
-const PATHS = ["direct", "queen"] as const;
+/** The worker itself, the worker behind a bare proxy, and the worker through the queen and its hive. */
+const PATHS = ["direct", "proxy", "queen"] as const;
 type Path = (typeof PATHS)[number];
 
 function parseOptions(): Options {
@@ -168,20 +176,20 @@ function formatLevel(level: LevelFigures): string {
   return [
     `${level.concurrency} concurrent stream(s), ${level.direct.streams / level.concurrency} rounds per path:`,
     row("direct", level.direct),
+    row("proxy", level.proxy),
     row("queen", level.queen),
-    `  queen ÷ direct ${level.ratio.toFixed(2)} (rounds ${level.roundRatios.min.toFixed(2)}–${level.roundRatios.max.toFixed(2)}); CPU per stream: queen ${level.cpuPerStreamMs.queen.toFixed(1)}, hive ${level.cpuPerStreamMs.hive.toFixed(1)} ms; queen vs direct: ${formatDifferences(level.queenVsDirect)}; direct vs direct: ${formatDifferences(level.directVsDirect)}`,
+    `  bare proxy ÷ direct ${level.proxyRatio.toFixed(2)}; queen ÷ direct ${level.ratio.toFixed(2)} (rounds ${level.roundRatios.min.toFixed(2)}–${level.roundRatios.max.toFixed(2)}); CPU per stream: queen ${level.cpuPerStreamMs.queen.toFixed(1)}, hive ${level.cpuPerStreamMs.hive.toFixed(1)} ms; queen vs direct: ${formatDifferences(level.queenVsDirect)}; direct vs direct: ${formatDifferences(level.directVsDirect)}`,
   ].join("\n");
 }
 
-/** One concurrency: a direct warm-up round, then `rounds` rounds per path in alternating order. */
-async function measureLevel(client: TimedChatClient, cloud: BenchCloud, model: BenchModel, concurrency: number, options: Options): Promise<LevelFigures> {
-  const targets: Record<Path, ChatTarget> = { direct: model.direct, queen: cloud.viaQueen };
+/** One concurrency: a direct warm-up round, then `rounds` rounds per path, each round's paths in the next order. */
+async function measureLevel(client: TimedChatClient, cloud: BenchCloud, model: BenchModel, targets: Record<Path, ChatTarget>, concurrency: number, options: Options): Promise<LevelFigures> {
   const run = (path: Path) => round(client, targets[path], model.name, concurrency, options.tokens, options.temperature);
   // The first round at a concurrency is slower whichever path runs it (slots first used, memory
   // first touched); counted, it made the path that ran first look 20–40% slower.
   await run("direct");
-  const rounds: Record<Path, Round[]> = { direct: [], queen: [] };
-  // The direct rounds between them cost the queen and the hive nothing.
+  const rounds: Record<Path, Round[]> = { direct: [], proxy: [], queen: [] };
+  // The direct and proxied rounds between them cost the queen and the hive nothing.
   const { cpu: cpuPerStreamMs } = await chargeRelayCpu(cloud.relayProcesses, concurrency * options.rounds, async () => {
     for (let index = 0; index < options.rounds; index++) {
       for (const path of roundOrder(PATHS, index)) rounds[path].push(await run(path));
@@ -189,12 +197,15 @@ async function measureLevel(client: TimedChatClient, cloud: BenchCloud, model: B
   });
   const direct = figuresOf(rounds.direct, concurrency);
   const queen = figuresOf(rounds.queen, concurrency);
+  const proxy = figuresOf(rounds.proxy, concurrency);
   const roundRatios = rounds.queen.map((r, i) => figuresOf([r], concurrency).tokensPerSecond / figuresOf([rounds.direct[i] as Round], concurrency).tokensPerSecond);
   return {
     concurrency,
     direct,
     queen,
+    proxy,
     ratio: queen.tokensPerSecond / direct.tokensPerSecond,
+    proxyRatio: proxy.tokensPerSecond / direct.tokensPerSecond,
     roundRatios: { min: Math.min(...roundRatios), max: Math.max(...roundRatios) },
     cpuPerStreamMs,
     queenVsDirect: rounds.queen.reduce((sum, r, i) => addDifferences(sum, differences((rounds.direct[i] as Round).streams, r.streams)), NO_DIFFERENCES),
@@ -211,9 +222,12 @@ async function main(): Promise<void> {
   const client = new TimedChatClient();
   const levels: LevelFigures[] = [];
   let seedCheck = false;
+  let proxy: BareProxy | undefined;
   try {
     const model = cloud.models[0];
     if (model === undefined) throw new Error("the bench cloud started no worker");
+    proxy = await startBareProxy(model.direct.baseUrl);
+    const targets: Record<Path, ChatTarget> = { direct: model.direct, proxy: { ...model.direct, baseUrl: proxy.url }, queen: cloud.viaQueen };
     process.stdout.write(
       `model: ${model.name} (${model.path}, context ${SLOT_CONTEXT_TOKENS} tokens per slot); worker: --threads ${options.threads} --parallel ${workerOptions.workerParallel}, cpu; ` +
         `${options.tokens} tokens per stream, temperature ${options.temperature} with seeds ${SEED_BASE}+i, after ${options.warmup} warm-up rounds; the queen on Miniflare, as npm start serves it\n`,
@@ -225,23 +239,24 @@ async function main(): Promise<void> {
     seedCheck = first !== undefined && second !== undefined && first.pieces.join("") === second.pieces.join("");
     process.stdout.write(`the worker honours seed (same seed twice at temperature 1, one at a time, same text): ${seedCheck ? "yes" : "NO"}\n`);
     const warmupBody = (index: number, maxTokens: number): ChatBody => ({ model: model.name, messages: [{ role: "user", content: `Warm-up question ${index}.` }], max_tokens: maxTokens, temperature: 0 });
-    await warmUp(client, [model.direct, cloud.viaQueen].map((target) => ({ target, body: warmupBody })), options.warmup, options.tokens);
+    await warmUp(client, PATHS.map((path) => ({ target: targets[path], body: warmupBody })), options.warmup, options.tokens);
     for (const concurrency of options.concurrency) {
-      const level = await measureLevel(client, cloud, model, concurrency, options);
+      const level = await measureLevel(client, cloud, model, targets, concurrency, options);
       levels.push(level);
       process.stdout.write(`${formatLevel(level)}\n`);
     }
   } finally {
     client.close();
+    await proxy?.stop();
     await cloud.stop();
   }
   const file = await writeBenchResults("streams", { machine: facts, loadAverageAfter: formatLoadAverage(), options, worker: { ...workerOptions, gpu: "cpu" }, seedDeterministic: seedCheck, levels });
   const summary = levels.map(
     (l) =>
-      `${l.concurrency}: ×${l.ratio.toFixed(2)} (rounds ${l.roundRatios.min.toFixed(2)}–${l.roundRatios.max.toFixed(2)}) CPU/stream queen ${l.cpuPerStreamMs.queen.toFixed(1)} + hive ${l.cpuPerStreamMs.hive.toFixed(1)} ms, gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${countsOf(l.queenVsDirect)} (direct vs direct ${countsOf(l.directVsDirect)}), pieces ≠ tokens in ${l.queen.piecesNotTokens}` +
+      `${l.concurrency}: ×${l.ratio.toFixed(2)} (rounds ${l.roundRatios.min.toFixed(2)}–${l.roundRatios.max.toFixed(2)}; a bare proxy ×${l.proxyRatio.toFixed(2)}) CPU/stream queen ${l.cpuPerStreamMs.queen.toFixed(1)} + hive ${l.cpuPerStreamMs.hive.toFixed(1)} ms, gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${countsOf(l.queenVsDirect)} (direct vs direct ${countsOf(l.directVsDirect)}), pieces ≠ tokens in ${l.queen.piecesNotTokens}` +
       (l.queen.failed + l.direct.failed === 0 ? "" : `, failed queen ${l.queen.failed} direct ${l.direct.failed}`),
   );
-  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s over all rounds with its lowest and highest round, the relay's CPU per stream, queen's first token vs direct's, lost/duplicated/reordered against direct and the worker's own between two direct rounds, the queen's streams whose pieces do not number their tokens): ${summary.join("; ")}\n`);
+  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s over all rounds with its lowest and highest round and a bare proxy's ÷ direct, the relay's CPU per stream, queen's first token vs direct's, lost/duplicated/reordered against direct and the worker's own between two direct rounds, the queen's streams whose pieces do not number their tokens): ${summary.join("; ")}\n`);
 }
 
 await main().catch((error: unknown) => {
