@@ -1,6 +1,6 @@
 // A bare one-hop reverse proxy in front of a worker (./bare-proxy-server.ts), in a process of its
-// own as a gateway would be: the yardstick bench/relay.ts sets the queen and the hive beside, so
-// that what a relay costs on this machine can be told from what any hop costs on it.
+// own as a gateway would be: the yardstick bench/relay.ts and bench/streams.ts set the queen and
+// the hive beside, so that what the relay costs on a machine can be told from what any hop costs.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
