@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { withinMs } from "../../shared/within.js";
 import { stopChild } from "./stop-child.js";
 
 const SERVER = fileURLToPath(new URL("./bare-proxy-server.ts", import.meta.url));
@@ -21,19 +22,17 @@ export async function startBareProxy(targetUrl: string): Promise<BareProxy> {
   const child = spawn(process.execPath, ["--import", "tsx", SERVER, targetUrl], { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = () => stopChild(child, exited, STOP_TIMEOUT_MS);
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const port = await Promise.race([
-      new Promise<string>((resolve) => createInterface({ input: child.stdout }).once("line", resolve)),
-      exited.then(() => Promise.reject(new Error(`the bare proxy exited before it listened (${child.exitCode ?? child.signalCode})`))),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the bare proxy did not listen within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS))),
-    ]);
+    const firstLine = new Promise<string>((resolve) => createInterface({ input: child.stdout }).once("line", resolve));
+    const gone = exited.then((): never => {
+      throw new Error(`the bare proxy exited before it listened (${child.exitCode ?? child.signalCode})`);
+    });
+    const port = await withinMs(Promise.race([firstLine, gone]), START_TIMEOUT_MS);
+    if (port === undefined) throw new Error(`the bare proxy did not listen within ${START_TIMEOUT_MS / 1000} s`);
     if (!/^\d+$/.test(port)) throw new Error(`the bare proxy printed '${port}' instead of its port`);
     return { url: `http://127.0.0.1:${port}`, stop };
   } catch (error) {
     await stop();
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
 }
