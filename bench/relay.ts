@@ -14,7 +14,7 @@ import { z } from "zod";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { startBareProxy } from "./support/bare-proxy.js";
 import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
-import { chargeRelayCpu, type RelayCpu } from "./support/process-cpu.js";
+import { chargeCpu, type PathCpu } from "./support/process-cpu.js";
 import { writeBenchResults } from "./support/bench-results.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
@@ -58,8 +58,8 @@ interface PhaseFigures {
   /** The tokens after the first over first token to last byte: the stream's own pace, without its start. */
   tokensPerSecondAfterFirst: { direct: number; queen: number; ratio: number };
   tokensPerStream: { direct: number; queen: number };
-  /** CPU the queen's workerd and the hive spent per request through the queen, ms (NaN where /proc cannot be read). */
-  cpuMs: { perRequest: RelayCpu; perStream: RelayCpu };
+  /** CPU the queen's workerd and the hive spent per request through the queen, and the proxy per proxied one, ms. */
+  cpuMs: { perRequest: PathCpu; perStream: PathCpu };
   /** What the bare proxy added in the same rounds, the same way (support/bare-proxy.ts). */
   bareProxy: { added: Quantiles; firstTokenAdded: Quantiles; tokensPerSecondRatio: number; tokensPerSecondAfterFirstRatio: number };
 }
@@ -118,6 +118,7 @@ async function measure(
   cloud: BenchCloud,
   model: BenchModel,
   targets: Record<Path, ChatTarget>,
+  proxyPid: number,
   options: Options,
   load: boolean,
 ): Promise<PhaseFigures> {
@@ -127,11 +128,13 @@ async function measure(
   // --load phase comes after a warm one on the same worker and needs only its stream.
   const warmupPaths = PATHS.map((path) => ({ target: targets[path], body: (round: number, maxTokens: number) => body(path, round, maxTokens) }));
   await warmUp(client, warmupPaths, load ? 0 : options.warmup, options["stream-tokens"]);
-  // The direct and proxied requests between them cost the queen and the hive nothing.
-  const { result: nonStream, cpu: perRequest } = await chargeRelayCpu(cloud.relayProcesses, options.requests, () =>
+  // Each path's requests cost only its own processes: the direct ones none of these, the proxied
+  // ones the proxy's, and those through the queen the queen's and the hive's.
+  const processes = { ...cloud.relayProcesses, proxy: [proxyPid] };
+  const { result: nonStream, cpu: perRequest } = await chargeCpu(processes, options.requests, () =>
     interleaved(options.requests, async (path, i) => (await client.complete(targets[path], body(path, i, NON_STREAM_TOKENS))).ms),
   );
-  const { result: streams, cpu: perStream } = await chargeRelayCpu(cloud.relayProcesses, options.streams, () =>
+  const { result: streams, cpu: perStream } = await chargeCpu(processes, options.streams, () =>
     interleaved(options.streams, (path, i) => client.stream(targets[path], body(path, i, options["stream-tokens"]))),
   );
   const rate = (stream: TimedStream) => stream.tokens / (stream.ms / 1000);
@@ -195,6 +198,7 @@ function formatPhase(figures: PhaseFigures): string {
     `  after the first token (median):                direct ${pace.direct.toFixed(0)}   queen ${pace.queen.toFixed(0)}   queen ÷ direct ${pace.ratio.toFixed(2)}`,
     `  CPU through the queen, ms:                     per request: queen ${figures.cpuMs.perRequest.queen.toFixed(1)}, hive ${figures.cpuMs.perRequest.hive.toFixed(1)}` +
       `   per stream: queen ${figures.cpuMs.perStream.queen.toFixed(1)}, hive ${figures.cpuMs.perStream.hive.toFixed(1)}`,
+    `  CPU through the bare proxy, ms:                per request: ${figures.cpuMs.perRequest.proxy.toFixed(1)}   per stream: ${figures.cpuMs.perStream.proxy.toFixed(1)}`,
     `  a bare one-hop proxy adds, ms:                 p50 / p90 / p99 ${ms(bare.added.p50)} / ${ms(bare.added.p90)} / ${ms(bare.added.p99)}` +
       `   time to first token ${ms(bare.firstTokenAdded.p50)}   tokens/s ×${bare.tokensPerSecondRatio.toFixed(2)} (after the first ×${bare.tokensPerSecondAfterFirstRatio.toFixed(2)})`,
   ].join("\n");
@@ -206,7 +210,7 @@ function finalLine(phases: readonly PhaseFigures[]): string {
       (p) =>
         `${p.model}${p.load ? "+load" : ""} added p50 ${ms(p.nonStream.added.p50)} p99 ${ms(p.nonStream.added.p99)} ms, ttft ${ms(p.firstTokenMs.added.p50)} ms, ` +
         `tok/s ×${p.tokensPerSecond.ratio.toFixed(2)} (after the first ×${p.tokensPerSecondAfterFirst.ratio.toFixed(2)}), CPU/request queen ${p.cpuMs.perRequest.queen.toFixed(1)} + hive ${p.cpuMs.perRequest.hive.toFixed(1)} ms ` +
-        `(a bare proxy: added p50 ${ms(p.bareProxy.added.p50)} ms, ttft ${ms(p.bareProxy.firstTokenAdded.p50)} ms, tok/s ×${p.bareProxy.tokensPerSecondRatio.toFixed(2)})`,
+        `(a bare proxy: added p50 ${ms(p.bareProxy.added.p50)} ms, ttft ${ms(p.bareProxy.firstTokenAdded.p50)} ms, tok/s ×${p.bareProxy.tokensPerSecondRatio.toFixed(2)}, CPU/request ${p.cpuMs.perRequest.proxy.toFixed(1)} ms)`,
     )
     .join("; ")}`;
 }
@@ -229,12 +233,12 @@ async function main(): Promise<void> {
       const proxy = await startBareProxy(model.direct.baseUrl);
       try {
         const targets = { direct: model.direct, proxy: { ...model.direct, baseUrl: proxy.url }, queen: cloud.viaQueen };
-        phases.push(await measure(client, cloud, model, targets, options, false));
+        phases.push(await measure(client, cloud, model, targets, proxy.pid, options, false));
         process.stdout.write(`${formatPhase(phases[phases.length - 1] as PhaseFigures)}\n`);
         if (!options.load) continue;
         const load = keepBusy(client, model);
         try {
-          phases.push(await measure(client, cloud, model, targets, options, true));
+          phases.push(await measure(client, cloud, model, targets, proxy.pid, options, true));
         } finally {
           await load.stop();
         }

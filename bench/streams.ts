@@ -20,7 +20,7 @@ import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
 import { writeBenchResults } from "./support/bench-results.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
-import { chargeRelayCpu, type RelayCpu } from "./support/process-cpu.js";
+import { chargeCpu, type PathCpu } from "./support/process-cpu.js";
 import { roundOrder } from "./support/run-order.js";
 import { percentile } from "./support/summary.js";
 import { type ChatBody, type ChatTarget, TimedChatClient, type TimedStream } from "./support/timed-chat.js";
@@ -91,7 +91,7 @@ interface LevelFigures {
   /** Queen ÷ direct tokens/s of each round, lowest and highest: how far one round may be trusted. */
   roundRatios: { min: number; max: number };
   /** CPU the queen's workerd and the hive spent per stream of the queen's rounds, ms. */
-  cpuPerStreamMs: RelayCpu;
+  cpuPerStreamMs: PathCpu;
   /** Each queen round's streams against the direct round's of the same index, per seed. */
   queenVsDirect: TokenDifferences;
   /** The second direct round against the first: the worker's own nondeterminism. */
@@ -178,19 +178,20 @@ function formatLevel(level: LevelFigures): string {
     row("direct", level.direct),
     row("proxy", level.proxy),
     row("queen", level.queen),
-    `  bare proxy ÷ direct ${level.proxyRatio.toFixed(2)}; queen ÷ direct ${level.ratio.toFixed(2)} (rounds ${level.roundRatios.min.toFixed(2)}–${level.roundRatios.max.toFixed(2)}); CPU per stream: queen ${level.cpuPerStreamMs.queen.toFixed(1)}, hive ${level.cpuPerStreamMs.hive.toFixed(1)} ms; queen vs direct: ${formatDifferences(level.queenVsDirect)}; direct vs direct: ${formatDifferences(level.directVsDirect)}`,
+    `  bare proxy ÷ direct ${level.proxyRatio.toFixed(2)}; queen ÷ direct ${level.ratio.toFixed(2)} (rounds ${level.roundRatios.min.toFixed(2)}–${level.roundRatios.max.toFixed(2)}); CPU per stream: queen ${level.cpuPerStreamMs.queen.toFixed(1)}, hive ${level.cpuPerStreamMs.hive.toFixed(1)}, bare proxy ${level.cpuPerStreamMs.proxy.toFixed(1)} ms; queen vs direct: ${formatDifferences(level.queenVsDirect)}; direct vs direct: ${formatDifferences(level.directVsDirect)}`,
   ].join("\n");
 }
 
 /** One concurrency: a direct warm-up round, then `rounds` rounds per path, each round's paths in the next order. */
-async function measureLevel(client: TimedChatClient, cloud: BenchCloud, model: BenchModel, targets: Record<Path, ChatTarget>, concurrency: number, options: Options): Promise<LevelFigures> {
+async function measureLevel(client: TimedChatClient, cloud: BenchCloud, model: BenchModel, targets: Record<Path, ChatTarget>, proxyPid: number, concurrency: number, options: Options): Promise<LevelFigures> {
   const run = (path: Path) => round(client, targets[path], model.name, concurrency, options.tokens, options.temperature);
   // The first round at a concurrency is slower whichever path runs it (slots first used, memory
   // first touched); counted, it made the path that ran first look 20–40% slower.
   await run("direct");
   const rounds: Record<Path, Round[]> = { direct: [], proxy: [], queen: [] };
-  // The direct and proxied rounds between them cost the queen and the hive nothing.
-  const { cpu: cpuPerStreamMs } = await chargeRelayCpu(cloud.relayProcesses, concurrency * options.rounds, async () => {
+  // Each path's rounds cost only its own processes: the proxied ones the proxy's, those through
+  // the queen the queen's and the hive's.
+  const { cpu: cpuPerStreamMs } = await chargeCpu({ ...cloud.relayProcesses, proxy: [proxyPid] }, concurrency * options.rounds, async () => {
     for (let index = 0; index < options.rounds; index++) {
       for (const path of roundOrder(PATHS, index)) rounds[path].push(await run(path));
     }
@@ -241,7 +242,7 @@ async function main(): Promise<void> {
     const warmupBody = (index: number, maxTokens: number): ChatBody => ({ model: model.name, messages: [{ role: "user", content: `Warm-up question ${index}.` }], max_tokens: maxTokens, temperature: 0 });
     await warmUp(client, PATHS.map((path) => ({ target: targets[path], body: warmupBody })), options.warmup, options.tokens);
     for (const concurrency of options.concurrency) {
-      const level = await measureLevel(client, cloud, model, targets, concurrency, options);
+      const level = await measureLevel(client, cloud, model, targets, proxy.pid, concurrency, options);
       levels.push(level);
       process.stdout.write(`${formatLevel(level)}\n`);
     }
@@ -253,7 +254,7 @@ async function main(): Promise<void> {
   const file = await writeBenchResults("streams", { machine: facts, loadAverageAfter: formatLoadAverage(), options, worker: { ...workerOptions, gpu: "cpu" }, seedDeterministic: seedCheck, levels });
   const summary = levels.map(
     (l) =>
-      `${l.concurrency}: ×${l.ratio.toFixed(2)} (rounds ${l.roundRatios.min.toFixed(2)}–${l.roundRatios.max.toFixed(2)}; a bare proxy ×${l.proxyRatio.toFixed(2)}) CPU/stream queen ${l.cpuPerStreamMs.queen.toFixed(1)} + hive ${l.cpuPerStreamMs.hive.toFixed(1)} ms, gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${countsOf(l.queenVsDirect)} (direct vs direct ${countsOf(l.directVsDirect)}), pieces ≠ tokens in ${l.queen.piecesNotTokens}` +
+      `${l.concurrency}: ×${l.ratio.toFixed(2)} (rounds ${l.roundRatios.min.toFixed(2)}–${l.roundRatios.max.toFixed(2)}; a bare proxy ×${l.proxyRatio.toFixed(2)}) CPU/stream queen ${l.cpuPerStreamMs.queen.toFixed(1)} + hive ${l.cpuPerStreamMs.hive.toFixed(1)} ms (a bare proxy ${l.cpuPerStreamMs.proxy.toFixed(1)}), gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${countsOf(l.queenVsDirect)} (direct vs direct ${countsOf(l.directVsDirect)}), pieces ≠ tokens in ${l.queen.piecesNotTokens}` +
       (l.queen.failed + l.direct.failed === 0 ? "" : `, failed queen ${l.queen.failed} direct ${l.direct.failed}`),
   );
   process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s over all rounds with its lowest and highest round and a bare proxy's ÷ direct, the relay's CPU per stream, queen's first token vs direct's, lost/duplicated/reordered against direct and the worker's own between two direct rounds, the queen's streams whose pieces do not number their tokens): ${summary.join("; ")}\n`);

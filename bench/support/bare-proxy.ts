@@ -14,6 +14,8 @@ const STOP_TIMEOUT_MS = 5_000;
 export interface BareProxy {
   /** Base URL; every path is forwarded to the target. */
   url: string;
+  /** The proxy's process, whose CPU the benches charge to the requests it carried. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -30,7 +32,7 @@ export async function startBareProxy(targetUrl: string): Promise<BareProxy> {
     const port = await withinMs(Promise.race([firstLine, gone]), START_TIMEOUT_MS);
     if (port === undefined) throw new Error(`the bare proxy did not listen within ${START_TIMEOUT_MS / 1000} s`);
     if (!/^\d+$/.test(port)) throw new Error(`the bare proxy printed '${port}' instead of its port`);
-    return { url: `http://127.0.0.1:${port}`, stop };
+    return { url: `http://127.0.0.1:${port}`, pid: child.pid as number, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -58,15 +58,20 @@ export class CpuMeter {
   }
 }
 
-/** CPU the queen's workerd and the hive spent on each request or stream relayed, ms (NaN where /proc cannot be read). */
-export interface RelayCpu {
+/**
+ * CPU spent on each request or stream by the processes on its way, ms (NaN where /proc cannot be
+ * read): the queen's workerd and the hive on a relayed one, the bare proxy's process on a proxied one.
+ */
+export interface PathCpu {
   queen: number;
   hive: number;
+  proxy: number;
 }
 
-/** Runs `phase` and charges the CPU the queen's and the hive's processes spent in it to each of `count` requests or streams. */
-export async function chargeRelayCpu<T>(processes: { queen: readonly number[]; hive: readonly number[] }, count: number, phase: () => Promise<T>): Promise<{ result: T; cpu: RelayCpu }> {
-  const meters = { queen: new CpuMeter(processes.queen), hive: new CpuMeter(processes.hive) };
+/** Runs `phase` and charges the CPU each named set of processes spent in it to each of `count` requests or streams. */
+export async function chargeCpu<Name extends string, T>(processes: Record<Name, readonly number[]>, count: number, phase: () => Promise<T>): Promise<{ result: T; cpu: Record<Name, number> }> {
+  const names = Object.keys(processes) as Name[];
+  const meters = names.map((name) => [name, new CpuMeter(processes[name])] as const);
   const result = await phase();
-  return { result, cpu: { queen: meters.queen.elapsedMs() / count, hive: meters.hive.elapsedMs() / count } };
+  return { result, cpu: Object.fromEntries(meters.map(([name, meter]) => [name, meter.elapsedMs() / count])) as Record<Name, number> };
 }
