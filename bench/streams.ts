@@ -9,8 +9,8 @@
 // deterministic under the same concurrency. One hive-spawned worker with as many slots as the
 // highest concurrency, 1 thread. The same rounds also go through a bare one-hop proxy in front of
 // the worker (support/bare-proxy.ts), the yardstick of what any hop costs at that concurrency on
-// the machine. Prints figures and a final line, writes
-// bench/results/streams-<date>.json. Asserts nothing.
+// the machine, with the proxy's CPU per stream beside the queen's and the hive's. Prints figures
+// and a final line, writes bench/results/streams-<date>.json. Asserts nothing.
 //
 //   npm run bench -- streams [--concurrency 1,8,32,64] [--tokens 100] [--rounds 4] [--threads 1] [--temperature 0] [--warmup 1000]
 import { z } from "zod";

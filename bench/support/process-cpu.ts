@@ -1,7 +1,8 @@
 // The CPU time processes have used, read from /proc (Linux; elsewhere there is none to read):
-// the relay benchmark charges the queen's workerd and the hive the CPU each relayed request costs
-// them. On a small machine every millisecond of it is taken from the worker, so it bounds what
-// the relay adds more plainly than latency does.
+// the relay and streams benchmarks charge the queen's workerd and the hive the CPU each relayed
+// request costs them, and the bare proxy's process what each proxied one costs it. On a small
+// machine every millisecond of it is taken from the worker, so it bounds what a hop adds more
+// plainly than latency does.
 import { readdirSync, readFileSync } from "node:fs";
 import { procStatFields } from "../../shared/proc-stat.js";
 
