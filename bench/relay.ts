@@ -14,7 +14,7 @@ import { z } from "zod";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { startBareProxy } from "./support/bare-proxy.js";
 import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
-import { chargeCpu, type PathCpu } from "./support/process-cpu.js";
+import { chargeCpu, type PathCpu, type PathProcesses } from "./support/process-cpu.js";
 import { writeBenchResults } from "./support/bench-results.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
@@ -115,10 +115,9 @@ async function interleaved<T>(rounds: number, round: (path: Path, index: number)
 
 async function measure(
   client: TimedChatClient,
-  cloud: BenchCloud,
   model: BenchModel,
   targets: Record<Path, ChatTarget>,
-  proxyPid: number,
+  processes: PathProcesses,
   options: Options,
   load: boolean,
 ): Promise<PhaseFigures> {
@@ -130,7 +129,6 @@ async function measure(
   await warmUp(client, warmupPaths, load ? 0 : options.warmup, options["stream-tokens"]);
   // Each path's requests cost only its own processes: the direct ones none of these, the proxied
   // ones the proxy's, and those through the queen the queen's and the hive's.
-  const processes = { ...cloud.relayProcesses, proxy: [proxyPid] };
   const { result: nonStream, cpu: perRequest } = await chargeCpu(processes, options.requests, () =>
     interleaved(options.requests, async (path, i) => (await client.complete(targets[path], body(path, i, NON_STREAM_TOKENS))).ms),
   );
@@ -233,12 +231,13 @@ async function main(): Promise<void> {
       const proxy = await startBareProxy(model.direct.baseUrl);
       try {
         const targets = { direct: model.direct, proxy: { ...model.direct, baseUrl: proxy.url }, queen: cloud.viaQueen };
-        phases.push(await measure(client, cloud, model, targets, proxy.pid, options, false));
+        const processes = { ...cloud.relayProcesses, proxy: [proxy.pid] };
+        phases.push(await measure(client, model, targets, processes, options, false));
         process.stdout.write(`${formatPhase(phases[phases.length - 1] as PhaseFigures)}\n`);
         if (!options.load) continue;
         const load = keepBusy(client, model);
         try {
-          phases.push(await measure(client, cloud, model, targets, proxy.pid, options, true));
+          phases.push(await measure(client, model, targets, processes, options, true));
         } finally {
           await load.stop();
         }

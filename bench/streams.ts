@@ -20,7 +20,7 @@ import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
 import { writeBenchResults } from "./support/bench-results.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
-import { chargeCpu, type PathCpu } from "./support/process-cpu.js";
+import { chargeCpu, type PathCpu, type PathProcesses } from "./support/process-cpu.js";
 import { roundOrder } from "./support/run-order.js";
 import { percentile } from "./support/summary.js";
 import { type ChatBody, type ChatTarget, TimedChatClient, type TimedStream } from "./support/timed-chat.js";
@@ -90,7 +90,7 @@ interface LevelFigures {
   proxyRatio: number;
   /** Queen ÷ direct tokens/s of each round, lowest and highest: how far one round may be trusted. */
   roundRatios: { min: number; max: number };
-  /** CPU the queen's workerd and the hive spent per stream of the queen's rounds, ms. */
+  /** CPU the queen's workerd and the hive spent per stream of the queen's rounds, and the proxy per stream of its own, ms. */
   cpuPerStreamMs: PathCpu;
   /** Each queen round's streams against the direct round's of the same index, per seed. */
   queenVsDirect: TokenDifferences;
@@ -183,7 +183,7 @@ function formatLevel(level: LevelFigures): string {
 }
 
 /** One concurrency: a direct warm-up round, then `rounds` rounds per path, each round's paths in the next order. */
-async function measureLevel(client: TimedChatClient, cloud: BenchCloud, model: BenchModel, targets: Record<Path, ChatTarget>, proxyPid: number, concurrency: number, options: Options): Promise<LevelFigures> {
+async function measureLevel(client: TimedChatClient, model: BenchModel, targets: Record<Path, ChatTarget>, processes: PathProcesses, concurrency: number, options: Options): Promise<LevelFigures> {
   const run = (path: Path) => round(client, targets[path], model.name, concurrency, options.tokens, options.temperature);
   // The first round at a concurrency is slower whichever path runs it (slots first used, memory
   // first touched); counted, it made the path that ran first look 20–40% slower.
@@ -191,7 +191,7 @@ async function measureLevel(client: TimedChatClient, cloud: BenchCloud, model: B
   const rounds: Record<Path, Round[]> = { direct: [], proxy: [], queen: [] };
   // Each path's rounds cost only its own processes: the proxied ones the proxy's, those through
   // the queen the queen's and the hive's.
-  const { cpu: cpuPerStreamMs } = await chargeCpu({ ...cloud.relayProcesses, proxy: [proxyPid] }, concurrency * options.rounds, async () => {
+  const { cpu: cpuPerStreamMs } = await chargeCpu(processes, concurrency * options.rounds, async () => {
     for (let index = 0; index < options.rounds; index++) {
       for (const path of roundOrder(PATHS, index)) rounds[path].push(await run(path));
     }
@@ -229,6 +229,7 @@ async function main(): Promise<void> {
     if (model === undefined) throw new Error("the bench cloud started no worker");
     proxy = await startBareProxy(model.direct.baseUrl);
     const targets: Record<Path, ChatTarget> = { direct: model.direct, proxy: { ...model.direct, baseUrl: proxy.url }, queen: cloud.viaQueen };
+    const processes = { ...cloud.relayProcesses, proxy: [proxy.pid] };
     process.stdout.write(
       `model: ${model.name} (${model.path}, context ${SLOT_CONTEXT_TOKENS} tokens per slot); worker: --threads ${options.threads} --parallel ${workerOptions.workerParallel}, cpu; ` +
         `${options.tokens} tokens per stream, temperature ${options.temperature} with seeds ${SEED_BASE}+i, after ${options.warmup} warm-up rounds; the queen on Miniflare, as npm start serves it\n`,
@@ -242,7 +243,7 @@ async function main(): Promise<void> {
     const warmupBody = (index: number, maxTokens: number): ChatBody => ({ model: model.name, messages: [{ role: "user", content: `Warm-up question ${index}.` }], max_tokens: maxTokens, temperature: 0 });
     await warmUp(client, PATHS.map((path) => ({ target: targets[path], body: warmupBody })), options.warmup, options.tokens);
     for (const concurrency of options.concurrency) {
-      const level = await measureLevel(client, cloud, model, targets, proxy.pid, concurrency, options);
+      const level = await measureLevel(client, model, targets, processes, concurrency, options);
       levels.push(level);
       process.stdout.write(`${formatLevel(level)}\n`);
     }

@@ -69,6 +69,9 @@ export interface PathCpu {
   proxy: number;
 }
 
+/** The processes of each path that costs any: the queen's workerd and the hive, and the bare proxy. */
+export type PathProcesses = Record<keyof PathCpu, readonly number[]>;
+
 /** Runs `phase` and charges the CPU each named set of processes spent in it to each of `count` requests or streams. */
 export async function chargeCpu<Name extends string, T>(processes: Record<Name, readonly number[]>, count: number, phase: () => Promise<T>): Promise<{ result: T; cpu: Record<Name, number> }> {
   const names = Object.keys(processes) as Name[];
