@@ -245,6 +245,21 @@ describe("response_format", () => {
     expect((await post(worker, "/v1/chat/completions", schemaChat(schema, 1))).status).toBe(400);
   });
 
+  it("ends a schema's answer with its value: the same tokens counted however much room max_tokens leaves after it", async () => {
+    // A single-valued schema forces the answer; on the tiny model each character is one token.
+    const text = "Forced answer 42";
+    const tokens = JSON.stringify(text).length;
+    for (const maxTokens of [tokens, tokens + 1, tokens + 3, tokens + 5, 200]) {
+      const body = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", schemaChat({ type: "string", const: text }, 1, { max_tokens: maxTokens })));
+      expect({ maxTokens, content: body.choices[0]?.message.content, finish: body.choices[0]?.finish_reason, tokens: body.usage.completion_tokens }).toEqual({
+        maxTokens,
+        content: JSON.stringify(text),
+        finish: "stop",
+        tokens,
+      });
+    }
+  });
+
   it("writes real dates for format date and date-time: no 31st of a 30-day month, no year 0000", async () => {
     const day = { type: "string", format: "date" };
     const schema = { type: "object", properties: { a: day, b: day, c: day, at: { type: "string", format: "date-time" } }, required: ["a", "b", "c", "at"], additionalProperties: false };

@@ -14,6 +14,16 @@ const MAX_CACHED_GRAMMARS = 64;
 
 const SCHEMA_PARAM = "response_format.json_schema.schema";
 
+/**
+ * What node-llama-cpp 3.21.1's JSON schema grammar forces after the value (its GBNF text): four
+ * newlines, on which it then stops (node-llama-cpp calls them "a workaround for the model not
+ * stopping"). llama.cpp lets a finished grammar go on only with an end-of-generation token, so
+ * they are not needed to stop; kept, each answer costs four decoded tokens it never shows, and
+ * its usage depends on max_tokens: counted up to max_tokens when the newlines ran into it, without
+ * them when they did not.
+ */
+const NEWLINES_AFTER_THE_VALUE = ' "\\n\\n\\n\\n" [\\n]*';
+
 export class ResponseFormats {
   /** Insertion-ordered, so the first key is the least recently used. */
   private readonly cache = new Map<string, Promise<LlamaGrammar>>();
@@ -54,7 +64,8 @@ export class ResponseFormats {
       try {
         // The checker above proved the schema is within what the generator accepts; its type is far stricter than unknown JSON.
         // Its numbers and dates are kept real by grammar-tightening.ts, which the engine applies to every grammar.
-        return await this.llama.createGrammarForJsonSchema(asGeneratorSchema(schema) as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
+        const grammar = await this.llama.createGrammarForJsonSchema(asGeneratorSchema(schema) as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
+        return await this.endingAtTheValue(grammar);
       } catch (error) {
         throw new RbeeError(400, "unsupported_json_schema", `This JSON schema cannot be enforced: ${describeError(error)}`, {
           param: SCHEMA_PARAM,
@@ -62,6 +73,18 @@ export class ResponseFormats {
         });
       }
     });
+  }
+
+  /** The grammar without the newlines after its value (NEWLINES_AFTER_THE_VALUE), so generation ends with the value. */
+  private endingAtTheValue(grammar: LlamaGrammar): Promise<LlamaGrammar> | LlamaGrammar {
+    // The root rule comes first, one line, the newlines at its end.
+    const text = grammar.grammar;
+    const lineEnd = text.includes("\n") ? text.indexOf("\n") : text.length;
+    const root = text.slice(0, lineEnd);
+    // Not so (another node-llama-cpp): the grammar as node-llama-cpp made it still works.
+    if (!root.startsWith("root ::= ") || !root.endsWith(NEWLINES_AFTER_THE_VALUE)) return grammar;
+    const ending = root.slice(0, -NEWLINES_AFTER_THE_VALUE.length) + text.slice(lineEnd);
+    return this.llama.createGrammar({ grammar: ending, trimWhitespaceSuffix: grammar.trimWhitespaceSuffix });
   }
 
   private cached(key: string, create: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {
