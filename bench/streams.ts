@@ -6,18 +6,22 @@
 // queen's workerd and the hive spent per stream, the p99 gap between tokens, and how many tokens
 // were lost, duplicated or reordered — each queen stream checked against the direct stream of the
 // same seed and round; two direct rounds compared show how far the worker itself is
-// deterministic under the same concurrency. One hive-spawned worker with as many slots as the
-// highest concurrency, 1 thread. The same rounds also go through a bare one-hop proxy in front of
+// deterministic under the same concurrency. As that drift blurs the comparison, each concurrency
+// ends with --exact-rounds rounds per path of answers a grammar forces (support/forced-answers.ts),
+// every stream checked piece by piece against the text it had to bring: the exact count of pieces
+// lost, duplicated or reordered. One hive-spawned worker with as many slots as the highest
+// concurrency, 1 thread. The same rounds also go through a bare one-hop proxy in front of
 // the worker (support/bare-proxy.ts), the yardstick of what any hop costs at that concurrency on
 // the machine, with the proxy's CPU per stream beside the queen's and the hive's. Prints figures
 // and a final line, writes bench/results/streams-<date>.json. Asserts nothing.
 //
-//   npm run bench -- streams [--concurrency 1,8,32,64] [--tokens 100] [--rounds 4] [--threads 1] [--temperature 0] [--warmup 1000]
+//   npm run bench -- streams [--concurrency 1,8,32,64] [--tokens 100] [--rounds 4] [--exact-rounds 2] [--threads 1] [--temperature 0] [--warmup 1000]
 import { z } from "zod";
 import { type BareProxy, startBareProxy } from "./support/bare-proxy.js";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
 import { writeBenchResults } from "./support/bench-results.js";
+import { forcedAnswer } from "./support/forced-answers.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
 import { chargeCpu, type PathCpu, type PathProcesses } from "./support/process-cpu.js";
@@ -28,7 +32,7 @@ import { addDifferences, compareTokens, NO_DIFFERENCES, type TokenDifferences } 
 import { DEFAULT_WARMUP_ROUNDS, warmUp } from "./support/warm-up.js";
 
 const USAGE =
-  `Usage: npm run bench -- streams [--concurrency 1,8,32,64] [--tokens <n per stream, 2–160, default 100>] [--rounds <n per path, 2–100, default 4>] [--threads <n, default 1>] [--temperature <0–2, default 0>] [--warmup <rounds, default ${DEFAULT_WARMUP_ROUNDS}>]`;
+  `Usage: npm run bench -- streams [--concurrency 1,8,32,64] [--tokens <n per stream, 2–160, default 100>] [--rounds <n per path, 2–100, default 4>] [--exact-rounds <n per path, 0–100, default 2>] [--threads <n, default 1>] [--temperature <0–2, default 0>] [--warmup <rounds, default ${DEFAULT_WARMUP_ROUNDS}>]`;
 /** Seeds of a round's streams are SEED_BASE + their index. */
 const SEED_BASE = 1000;
 /** Tokens per slot, prompt and answer (up to 160 + ~60): 64 slots of the default 4,096 take a loaded 2-core machine too long to allocate. */
@@ -43,6 +47,7 @@ const Flags = z.object({
   tokens: integerFlag(2, 160).default(100),
   // At least 2: the worker's own nondeterminism is two direct rounds compared.
   rounds: integerFlag(2, 100).default(4),
+  "exact-rounds": integerFlag(0, 100).default(2),
   threads: integerFlag(1, 1024).default(1),
   /**
    * 0 (greedy) by default: a seeded sampled stream is repeatable one at a time, but under
@@ -69,10 +74,26 @@ interface RoundFigures {
   /**
    * Streams whose pieces of text do not number their usage's completion_tokens: a check of each
    * stream on its own, which the worker's nondeterminism under concurrency cannot blur (on the
-   * tiny model each token is one piece; a lost or repeated chunk shows as a difference).
+   * tiny model each token is one piece, but for a rare token that makes no text; a lost or
+   * repeated chunk shows as a difference).
    */
   piecesNotTokens: number;
+  /** The first such stream's usage and pieces, in the JSON, to tell whose they are (a byte token's empty text, a merged piece, one missing). */
+  firstPiecesNotTokens?: { tokens: number; pieces: string[] };
   /** Streams that failed (an error status, a cut connection, no [DONE]), and the first reason. */
+  failed: number;
+  firstFailure?: string;
+}
+
+/** One path's rounds of forced answers, each stream against the text it had to bring. */
+interface ExactFigures {
+  streams: number;
+  /** Pieces all its streams had to deliver. */
+  pieces: number;
+  /** Pieces lost, duplicated or reordered, summed over the streams that completed. */
+  differences: TokenDifferences;
+  /** Completed streams not exactly as forced: other pieces, or a usage that does not number them. */
+  inexact: number;
   failed: number;
   firstFailure?: string;
 }
@@ -96,6 +117,8 @@ interface LevelFigures {
   queenVsDirect: TokenDifferences;
   /** The second direct round against the first: the worker's own nondeterminism. */
   directVsDirect: TokenDifferences;
+  /** Each path's forced answers checked against their text: the exact count. */
+  exact: Record<Path, ExactFigures>;
 }
 
 /** The worker itself, the worker behind a bare proxy, and the worker through the queen and its hive. */
@@ -103,7 +126,7 @@ const PATHS = ["direct", "proxy", "queen"] as const;
 type Path = (typeof PATHS)[number];
 
 function parseOptions(): Options {
-  const flags = { concurrency: { type: "string" }, tokens: { type: "string" }, rounds: { type: "string" }, threads: { type: "string" }, temperature: { type: "string" }, warmup: { type: "string" } } as const;
+  const flags = { concurrency: { type: "string" }, tokens: { type: "string" }, rounds: { type: "string" }, "exact-rounds": { type: "string" }, threads: { type: "string" }, temperature: { type: "string" }, warmup: { type: "string" } } as const;
   return parseFlags(process.argv.slice(2), flags, Flags, USAGE);
 }
 
@@ -114,15 +137,19 @@ interface Round {
   seconds: number;
 }
 
-/** `concurrency` seeded streams at once, each with its own question and seed. */
-async function round(client: TimedChatClient, target: ChatTarget, model: string, concurrency: number, tokens: number, temperature: number): Promise<Round> {
-  const body = (index: number): ChatBody => ({
+/** Stream `index`'s request of the timed rounds: its own question and seed. */
+function seededBody(model: string, tokens: number, temperature: number): (index: number) => ChatBody {
+  return (index) => ({
     model,
     messages: [{ role: "user", content: `Tell me a long story about bee number ${index}.` }],
     max_tokens: tokens,
     temperature,
     seed: SEED_BASE + index,
   });
+}
+
+/** `concurrency` streams at once, stream `index` asking `body(index)`. */
+async function round(client: TimedChatClient, target: ChatTarget, concurrency: number, body: (index: number) => ChatBody): Promise<Round> {
   const started = performance.now();
   const settled = await Promise.allSettled(Array.from({ length: concurrency }, (_, index) => client.stream(target, body(index))));
   return {
@@ -135,6 +162,7 @@ async function round(client: TimedChatClient, target: ChatTarget, model: string,
 /** The figures of one path's rounds together. */
 function figuresOf(rounds: readonly Round[], concurrency: number): RoundFigures {
   const done = rounds.flatMap((r) => r.streams.filter((stream) => stream !== undefined));
+  const uneven = done.find((stream) => stream.pieces.length !== stream.tokens);
   const failures = rounds.flatMap((r) => r.failures);
   const total = done.reduce((sum, stream) => sum + stream.tokens, 0);
   const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
@@ -142,6 +170,7 @@ function figuresOf(rounds: readonly Round[], concurrency: number): RoundFigures 
   return {
     failed: failures.length,
     piecesNotTokens: done.filter((stream) => stream.pieces.length !== stream.tokens).length,
+    ...(uneven === undefined ? {} : { firstPiecesNotTokens: { tokens: uneven.tokens, pieces: uneven.pieces } }),
     ...(failures[0] === undefined ? {} : { firstFailure: failures[0] }),
     streams: concurrency * rounds.length,
     tokens: total,
@@ -150,6 +179,38 @@ function figuresOf(rounds: readonly Round[], concurrency: number): RoundFigures 
     gapP99Ms: gaps.length > 0 ? percentile(gaps, 0.99) : Number.NaN,
     firstTokenP50Ms: done.length > 0 ? percentile(done.map((stream) => stream.firstTokenMs), 0.5) : Number.NaN,
   };
+}
+
+/** Adds one round's streams of forced answers to a path's figures; `expected[i]` is stream i's pieces. */
+function addExact(figures: ExactFigures, r: Round, expected: readonly (readonly string[])[]): ExactFigures {
+  let { pieces, differences, inexact } = figures;
+  r.streams.forEach((stream, i) => {
+    const want = expected[i] as readonly string[];
+    pieces += want.length;
+    if (stream === undefined) return;
+    differences = addDifferences(differences, compareTokens(want, stream.pieces));
+    const exact = stream.tokens === want.length && stream.pieces.length === want.length && stream.pieces.every((piece, j) => piece === want[j]);
+    if (!exact) inexact++;
+  });
+  const firstFailure = figures.firstFailure ?? r.failures[0];
+  return { streams: figures.streams + r.streams.length, pieces, differences, inexact, failed: figures.failed + r.failures.length, ...(firstFailure === undefined ? {} : { firstFailure }) };
+}
+
+/**
+ * `rounds` rounds per path of answers a grammar forces, each round's paths in the next order, every
+ * stream checked against its text. Not timed: the grammar costs the worker time per token.
+ */
+async function measureExact(client: TimedChatClient, model: string, targets: Record<Path, ChatTarget>, concurrency: number, options: Options): Promise<Record<Path, ExactFigures>> {
+  const none: ExactFigures = { streams: 0, pieces: 0, differences: NO_DIFFERENCES, inexact: 0, failed: 0 };
+  const figures: Record<Path, ExactFigures> = { direct: none, proxy: none, queen: none };
+  for (let index = 0; index < options["exact-rounds"]; index++) {
+    const answers = Array.from({ length: concurrency }, (_, i) => forcedAnswer(model, index, i, options.tokens));
+    const expected = answers.map((answer) => answer.pieces);
+    for (const path of roundOrder(PATHS, index)) {
+      figures[path] = addExact(figures[path], await round(client, targets[path], concurrency, (i) => (answers[i] as (typeof answers)[number]).body), expected);
+    }
+  }
+  return figures;
 }
 
 /** Summed over the streams both rounds completed; failed streams are counted apart. */
@@ -168,6 +229,11 @@ function countsOf(d: TokenDifferences): string {
   return `${d.lost}/${d.duplicated}/${d.reordered}`;
 }
 
+/** e.g. `0/0/0 of 12800 pieces, 0 of 128 streams inexact`, with failures when any. */
+function formatExact(e: ExactFigures): string {
+  return `${countsOf(e.differences)} of ${e.pieces} pieces, ${e.inexact} of ${e.streams} streams inexact` + (e.failed === 0 ? "" : `, ${e.failed} FAILED (first: ${e.firstFailure ?? ""})`);
+}
+
 function formatLevel(level: LevelFigures): string {
   const row = (name: string, r: RoundFigures) =>
     `  ${name.padEnd(7)} ${r.tokensPerSecond.toFixed(0).padStart(6)} tok/s  ${r.tokens} tokens in ${r.seconds.toFixed(2)} s  gap p99 ${r.gapP99Ms.toFixed(1)} ms  first token p50 ${r.firstTokenP50Ms.toFixed(1)} ms` +
@@ -178,13 +244,17 @@ function formatLevel(level: LevelFigures): string {
     row("direct", level.direct),
     row("proxy", level.proxy),
     row("queen", level.queen),
+    ...(level.exact.direct.streams === 0
+      ? []
+      : [`  forced answers (pieces lost/duplicated/reordered against the forced text): ${PATHS.map((path) => `${path} ${formatExact(level.exact[path])}`).join("; ")}`]),
     `  bare proxy ÷ direct ${level.proxyRatio.toFixed(2)}; queen ÷ direct ${level.ratio.toFixed(2)} (rounds ${level.roundRatios.min.toFixed(2)}–${level.roundRatios.max.toFixed(2)}); CPU per stream: queen ${level.cpuPerStreamMs.queen.toFixed(1)}, hive ${level.cpuPerStreamMs.hive.toFixed(1)}, bare proxy ${level.cpuPerStreamMs.proxy.toFixed(1)} ms; queen vs direct: ${formatDifferences(level.queenVsDirect)}; direct vs direct: ${formatDifferences(level.directVsDirect)}`,
   ].join("\n");
 }
 
 /** One concurrency: a direct warm-up round, then `rounds` rounds per path, each round's paths in the next order. */
 async function measureLevel(client: TimedChatClient, model: BenchModel, targets: Record<Path, ChatTarget>, processes: PathProcesses, concurrency: number, options: Options): Promise<LevelFigures> {
-  const run = (path: Path) => round(client, targets[path], model.name, concurrency, options.tokens, options.temperature);
+  const body = seededBody(model.name, options.tokens, options.temperature);
+  const run = (path: Path) => round(client, targets[path], concurrency, body);
   // The first round at a concurrency is slower whichever path runs it (slots first used, memory
   // first touched); counted, it made the path that ran first look 20–40% slower.
   await run("direct");
@@ -211,6 +281,7 @@ async function measureLevel(client: TimedChatClient, model: BenchModel, targets:
     cpuPerStreamMs,
     queenVsDirect: rounds.queen.reduce((sum, r, i) => addDifferences(sum, differences((rounds.direct[i] as Round).streams, r.streams)), NO_DIFFERENCES),
     directVsDirect: differences((rounds.direct[0] as Round).streams, (rounds.direct[1] as Round).streams),
+    exact: await measureExact(client, model.name, targets, concurrency, options),
   };
 }
 
@@ -235,8 +306,9 @@ async function main(): Promise<void> {
         `${options.tokens} tokens per stream, temperature ${options.temperature} with seeds ${SEED_BASE}+i, after ${options.warmup} warm-up rounds; the queen on Miniflare, as npm start serves it\n`,
     );
     // The check below means something only if a seed fixes the output: ask twice, one at a time.
-    const once = await round(client, model.direct, model.name, 1, options.tokens, 1);
-    const twice = await round(client, model.direct, model.name, 1, options.tokens, 1);
+    const sampled = seededBody(model.name, options.tokens, 1);
+    const once = await round(client, model.direct, 1, sampled);
+    const twice = await round(client, model.direct, 1, sampled);
     const [first, second] = [once.streams[0], twice.streams[0]];
     seedCheck = first !== undefined && second !== undefined && first.pieces.join("") === second.pieces.join("");
     process.stdout.write(`the worker honours seed (same seed twice at temperature 1, one at a time, same text): ${seedCheck ? "yes" : "NO"}\n`);
@@ -256,9 +328,10 @@ async function main(): Promise<void> {
   const summary = levels.map(
     (l) =>
       `${l.concurrency}: ×${l.ratio.toFixed(2)} (rounds ${l.roundRatios.min.toFixed(2)}–${l.roundRatios.max.toFixed(2)}; a bare proxy ×${l.proxyRatio.toFixed(2)}) CPU/stream queen ${l.cpuPerStreamMs.queen.toFixed(1)} + hive ${l.cpuPerStreamMs.hive.toFixed(1)} ms (a bare proxy ${l.cpuPerStreamMs.proxy.toFixed(1)}), gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${countsOf(l.queenVsDirect)} (direct vs direct ${countsOf(l.directVsDirect)}), pieces ≠ tokens in ${l.queen.piecesNotTokens}` +
-      (l.queen.failed + l.direct.failed === 0 ? "" : `, failed queen ${l.queen.failed} direct ${l.direct.failed}`),
+      (l.exact.queen.streams === 0 ? "" : `, forced ${countsOf(l.exact.queen.differences)} in ${l.exact.queen.inexact} of ${l.exact.queen.streams} (a bare proxy ${countsOf(l.exact.proxy.differences)}, direct ${countsOf(l.exact.direct.differences)})`) +
+      (l.queen.failed + l.direct.failed + l.exact.queen.failed + l.exact.direct.failed === 0 ? "" : `, failed queen ${l.queen.failed + l.exact.queen.failed} direct ${l.direct.failed + l.exact.direct.failed}`),
   );
-  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s over all rounds with its lowest and highest round and a bare proxy's ÷ direct, the relay's CPU per stream, queen's first token vs direct's, lost/duplicated/reordered against direct and the worker's own between two direct rounds, the queen's streams whose pieces do not number their tokens): ${summary.join("; ")}\n`);
+  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s over all rounds with its lowest and highest round and a bare proxy's ÷ direct, the relay's CPU per stream, queen's first token vs direct's, lost/duplicated/reordered against direct and the worker's own between two direct rounds, the queen's streams whose pieces do not number their tokens, and the forced answers' pieces lost/duplicated/reordered through the queen in its streams not exactly as forced): ${summary.join("; ")}\n`);
 }
 
 await main().catch((error: unknown) => {
