@@ -7,7 +7,7 @@
 // were lost, duplicated or reordered — each queen stream checked against the direct stream of the
 // same seed and round; two direct rounds compared show how far the worker itself is
 // deterministic under the same concurrency. As that drift blurs the comparison, each concurrency
-// ends with --exact-rounds rounds per path of answers a grammar forces (support/forced-answers.ts),
+// ends with --exact-rounds rounds per path of answers a grammar forces (test/support/forced-answers.ts),
 // every stream checked piece by piece against the text it had to bring: the exact count of pieces
 // lost, duplicated or reordered. One hive-spawned worker with as many slots as the highest
 // concurrency, 1 thread. The same rounds also go through a bare one-hop proxy in front of
@@ -17,11 +17,11 @@
 //
 //   npm run bench -- streams [--concurrency 1,8,32,64] [--tokens 100] [--rounds 4] [--exact-rounds 2] [--threads 1] [--temperature 0] [--warmup 1000]
 import { z } from "zod";
+import { forcedAnswer } from "../test/support/forced-answers.js";
 import { type BareProxy, startBareProxy } from "./support/bare-proxy.js";
 import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { BenchCloud, type BenchModel } from "./support/bench-cloud.js";
 import { writeBenchResults } from "./support/bench-results.js";
-import { forcedAnswer } from "./support/forced-answers.js";
 import { formatLoadAverage } from "./support/load-average.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
 import { chargeCpu, type PathCpu, type PathProcesses } from "./support/process-cpu.js";

@@ -54,6 +54,8 @@ export interface LocalCloudOptions {
   queenLogLevel?: "warn" | "log";
   /** The URL the hive connects to, given the queen's: a proxy in between, say. Default the queen's own. */
   hiveVia?: (queenUrl: string) => Promise<string>;
+  /** Slots of each worker the hive spawns (`--worker-parallel`); default the worker's own, one. */
+  workerParallel?: number;
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -83,6 +85,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       name: options.hiveName,
       token,
       workerThreads: 1,
+      ...(options.workerParallel === undefined ? {} : { workerParallel: options.workerParallel }),
       cacheDir,
       stopWorkersOnExit: options.stopWorkersOnExit ?? true,
       ...(options.hiveEnv === undefined ? {} : { env: options.hiveEnv }),

@@ -1,17 +1,18 @@
-// Answers whose text is known before they are asked, for bench/streams.ts's exact check. A JSON
-// schema whose only value is one string makes the worker's grammar force that text token by token,
-// whatever llama.cpp's batched arithmetic does under concurrency (which changes free text from
-// round to round). The tiny models' vocabulary has one token per character, and the worker sends
-// each token's text as one chunk, so such a stream must arrive as exactly the pieces below: any
-// piece lost, repeated, reordered or crossed over from another stream shows.
+// Answers whose text is known before they are asked, for exact checks of a relay under concurrency
+// (bench/streams.ts, test/node/relay-interleaved.test.ts). A JSON schema whose only value is one
+// string makes the worker's grammar force that text token by token, whatever llama.cpp's batched
+// arithmetic does under concurrency (which changes free text from round to round). The tiny
+// models' vocabulary has one token per character, and the worker sends each token's text as one
+// chunk, so such a stream must arrive as exactly the pieces below: any piece lost, repeated,
+// reordered or crossed over from another stream shows.
 import { mulberry32 } from "../../shared/seeded-random.js";
-import type { ChatBody } from "./timed-chat.js";
 
 /** Letters and digits: nothing JSON escapes, and nothing that begins a stop text such as ChatML's `<|im_end|>`. */
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 export interface ForcedAnswer {
-  body: ChatBody;
+  /** A chat request's body, without `stream`. */
+  body: Record<string, unknown>;
   /** What the stream must deliver, one piece a token: the string's characters between its quotes. */
   pieces: string[];
 }
