@@ -18,8 +18,8 @@ const SCHEMA_PARAM = "response_format.json_schema.schema";
  * What node-llama-cpp 3.21.1's JSON schema grammar forces after the value (its GBNF text): four
  * newlines, on which it then stops (node-llama-cpp calls them "a workaround for the model not
  * stopping"). llama.cpp lets a finished grammar go on only with an end-of-generation token, so
- * they are not needed to stop; kept, each answer costs four decoded tokens it never shows, and
- * its usage depends on max_tokens: counted up to max_tokens when the newlines ran into it, without
+ * they are not needed to stop; kept, each answer generates four tokens it never shows, and its
+ * usage depends on max_tokens: counted up to max_tokens when the newlines ran into it, without
  * them when they did not.
  */
 const NEWLINES_AFTER_THE_VALUE = ' "\\n\\n\\n\\n" [\\n]*';
@@ -79,7 +79,8 @@ export class ResponseFormats {
   private endingAtTheValue(grammar: LlamaGrammar): Promise<LlamaGrammar> | LlamaGrammar {
     // The root rule comes first, one line, the newlines at its end.
     const text = grammar.grammar;
-    const lineEnd = text.includes("\n") ? text.indexOf("\n") : text.length;
+    const newline = text.indexOf("\n");
+    const lineEnd = newline < 0 ? text.length : newline;
     const root = text.slice(0, lineEnd);
     // Not so (another node-llama-cpp): the grammar as node-llama-cpp made it still works.
     if (!root.startsWith("root ::= ") || !root.endsWith(NEWLINES_AFTER_THE_VALUE)) return grammar;
