@@ -1,9 +1,9 @@
 // What of a worker's response head travels to the client, through the hive (which reads it from
 // the worker) and the queen (which takes it from a hive it cannot trust): a final status that
-// carries a body, and a few headers by name. Both ends keep to the one list; the queen checks it
-// again, so a hive cannot set a client's cookies, widen the queen's CORS answer, or claim another
-// hive served the request, and a status or header the Response constructor refuses is the hive's
-// fault, named as such, not the queen's.
+// carries a body and is about the client's request, and a few headers by name. Both ends keep to
+// the one list; the queen checks it again, so a hive cannot set a client's cookies, widen the
+// queen's CORS answer, or claim another hive served the request, and a status or header the
+// Response constructor refuses is the hive's fault, named as such, not the queen's.
 import { PROMPT_TOKENS_HEADER } from "../openai/inference-headers.js";
 
 /** The worker's response headers passed on: to the client, and the prompt's tokens to the queen's usage meter. */
@@ -14,6 +14,13 @@ const MAX_HEADER_VALUE_CHARS = 1024;
 
 /** Statuses that cannot have a body (RFC 9110): the relay always has one, if empty. */
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);
+
+/**
+ * Statuses of credentials refused. A worker checks no credentials but its hive's secret, and the
+ * client's key is the queen's to check: passed on, they would tell the client its own key was
+ * wrong (the OpenAI SDKs raise an AuthenticationError).
+ */
+const CREDENTIAL_STATUSES = new Set([401, 403, 407]);
 
 export interface RelayedHead {
   status: number;
@@ -35,6 +42,7 @@ export function relayedHeadProblem(head: RelayedHead): string | undefined {
   if (!Number.isInteger(head.status) || head.status < 200 || head.status > 599 || NULL_BODY_STATUSES.has(head.status)) {
     return `has status ${head.status}, not a final status with a body (200–599 but 204, 205 and 304)`;
   }
+  if (CREDENTIAL_STATUSES.has(head.status)) return `has status ${head.status}: the worker refused its hive's credentials, which says nothing of the client's request`;
   for (const [name, value] of Object.entries(relayedHeaders(head.headers))) {
     // Tab and visible characters only: a line break would be a header of the hive's making, a NUL a broken one.
     if (value.length > MAX_HEADER_VALUE_CHARS || !/^[\t\x20-\x7e\x80-\xff]*$/.test(value)) {

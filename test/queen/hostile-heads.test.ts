@@ -1,5 +1,6 @@
 // A hive's response head is checked before any client sees it (shared/protocol/relayed-head.ts):
-// a status no answer with a body can have, or a header value no HTTP message can carry, fails the
+// a status no answer with a body can have, a worker's refusal of its hive's credentials (which a
+// client would read as its own key refused), or a header value no HTTP message can carry, fails the
 // relay as the hive's fault (502 invalid_response_head), not as a 500 of the queen's; and of the
 // headers a hive sends only the relayed few reach the client, so a hive cannot set cookies, widen
 // CORS, or claim another hive or worker served the request.
@@ -25,11 +26,13 @@ async function answerWithHead(hive: TestHive, status: number, headers: Record<st
 }
 
 describe("a hostile hive's response head", () => {
-  it("fails the relay with 502 invalid_response_head for a status or a header value no answer can have", async () => {
+  it("fails the relay with 502 invalid_response_head for a status or a header value no answer can have, and for a worker's refusal of its hive", async () => {
     const hive = await hiveServing("bad-head-hive", "bad-head-model");
     const heads: Array<[status: number, headers: Record<string, string>, names: string]> = [
       [101, { "content-type": "application/json" }, "status 101"],
       [204, { "content-type": "application/json" }, "status 204"],
+      [401, { "content-type": "application/json" }, "status 401"],
+      [403, { "content-type": "application/json" }, "status 403"],
       [200, { "content-type": "application/json\r\nset-cookie: a=1" }, "content-type header"],
       [200, { "content-type": "x".repeat(5000) }, "content-type header"],
     ];
