@@ -328,10 +328,10 @@ async function main(): Promise<void> {
   const summary = levels.map(
     (l) =>
       `${l.concurrency}: ×${l.ratio.toFixed(2)} (rounds ${l.roundRatios.min.toFixed(2)}–${l.roundRatios.max.toFixed(2)}; a bare proxy ×${l.proxyRatio.toFixed(2)}) CPU/stream queen ${l.cpuPerStreamMs.queen.toFixed(1)} + hive ${l.cpuPerStreamMs.hive.toFixed(1)} ms (a bare proxy ${l.cpuPerStreamMs.proxy.toFixed(1)}), gap p99 ${l.queen.gapP99Ms.toFixed(0)} ms, first token p50 ${l.queen.firstTokenP50Ms.toFixed(0)} vs ${l.direct.firstTokenP50Ms.toFixed(0)} ms, ${countsOf(l.queenVsDirect)} (direct vs direct ${countsOf(l.directVsDirect)}), pieces ≠ tokens in ${l.queen.piecesNotTokens}` +
-      (l.exact.queen.streams === 0 ? "" : `, forced ${countsOf(l.exact.queen.differences)} in ${l.exact.queen.inexact} of ${l.exact.queen.streams} (a bare proxy ${countsOf(l.exact.proxy.differences)}, direct ${countsOf(l.exact.direct.differences)})`) +
+      (l.exact.queen.streams === 0 ? "" : `, forced ${countsOf(l.exact.queen.differences)}, inexact ${l.exact.queen.inexact} of ${l.exact.queen.streams} (a bare proxy ${countsOf(l.exact.proxy.differences)}, direct ${countsOf(l.exact.direct.differences)})`) +
       (l.queen.failed + l.direct.failed + l.exact.queen.failed + l.exact.direct.failed === 0 ? "" : `, failed queen ${l.queen.failed + l.exact.queen.failed} direct ${l.direct.failed + l.exact.direct.failed}`),
   );
-  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s over all rounds with its lowest and highest round and a bare proxy's ÷ direct, the relay's CPU per stream, queen's first token vs direct's, lost/duplicated/reordered against direct and the worker's own between two direct rounds, the queen's streams whose pieces do not number their tokens, and the forced answers' pieces lost/duplicated/reordered through the queen in its streams not exactly as forced): ${summary.join("; ")}\n`);
+  process.stdout.write(`load average after: ${formatLoadAverage()}\nwrote ${file}\nstreams (queen ÷ direct tok/s over all rounds with its lowest and highest round and a bare proxy's ÷ direct, the relay's CPU per stream, queen's first token vs direct's, lost/duplicated/reordered against direct and the worker's own between two direct rounds, the queen's streams whose pieces do not number their tokens, and the forced answers' pieces lost/duplicated/reordered through the queen with its streams not exactly as forced): ${summary.join("; ")}\n`);
 }
 
 await main().catch((error: unknown) => {
