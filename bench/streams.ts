@@ -162,15 +162,15 @@ async function round(client: TimedChatClient, target: ChatTarget, concurrency: n
 /** The figures of one path's rounds together. */
 function figuresOf(rounds: readonly Round[], concurrency: number): RoundFigures {
   const done = rounds.flatMap((r) => r.streams.filter((stream) => stream !== undefined));
-  const uneven = done.find((stream) => stream.pieces.length !== stream.tokens);
+  const uneven = done.filter((stream) => stream.pieces.length !== stream.tokens);
   const failures = rounds.flatMap((r) => r.failures);
   const total = done.reduce((sum, stream) => sum + stream.tokens, 0);
   const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
   const gaps = done.flatMap((stream) => stream.arrivals.slice(1).map((at, i) => at - (stream.arrivals[i] as number)));
   return {
     failed: failures.length,
-    piecesNotTokens: done.filter((stream) => stream.pieces.length !== stream.tokens).length,
-    ...(uneven === undefined ? {} : { firstPiecesNotTokens: { tokens: uneven.tokens, pieces: uneven.pieces } }),
+    piecesNotTokens: uneven.length,
+    ...(uneven[0] === undefined ? {} : { firstPiecesNotTokens: { tokens: uneven[0].tokens, pieces: uneven[0].pieces } }),
     ...(failures[0] === undefined ? {} : { firstFailure: failures[0] }),
     streams: concurrency * rounds.length,
     tokens: total,
@@ -188,9 +188,10 @@ function addExact(figures: ExactFigures, r: Round, expected: readonly (readonly 
     const want = expected[i] as readonly string[];
     pieces += want.length;
     if (stream === undefined) return;
-    differences = addDifferences(differences, compareTokens(want, stream.pieces));
-    const exact = stream.tokens === want.length && stream.pieces.length === want.length && stream.pieces.every((piece, j) => piece === want[j]);
-    if (!exact) inexact++;
+    const found = compareTokens(want, stream.pieces);
+    differences = addDifferences(differences, found);
+    // Pieces none lost, repeated or reordered are the very pieces wanted, in order.
+    if (stream.tokens !== want.length || found.lost + found.duplicated + found.reordered > 0) inexact++;
   });
   const firstFailure = figures.firstFailure ?? r.failures[0];
   return { streams: figures.streams + r.streams.length, pieces, differences, inexact, failed: figures.failed + r.failures.length, ...(firstFailure === undefined ? {} : { firstFailure }) };
