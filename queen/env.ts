@@ -4,6 +4,7 @@ import type { AuthenticatedKey } from "./auth/authenticated-key.js";
 import type { QueenConfig } from "./config.js";
 import type { InferenceFacts } from "./observability/inference-outcome.js";
 import type { StreamMeter } from "./usage/stream-meter.js";
+import type { UsageCeiling } from "./usage/usage-ceiling.js";
 
 export interface QueenEnv {
   Bindings: Env;
@@ -29,5 +30,7 @@ export interface QueenEnv {
      * built from it is short and all here, and the usage meter reads it whole (usage/meter-usage.ts).
      */
     wholeAnswer: boolean | undefined;
+    /** The most tokens the relayed answer's usage is billed at (usage/usage-ceiling.ts); set by the inference relay. */
+    usageCeiling: UsageCeiling | undefined;
   };
 }

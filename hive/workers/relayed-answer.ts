@@ -8,7 +8,7 @@
 // to). The answer then goes to the new socket as if it were new: its head again, the body from
 // that offset in chunks numbered from 0, and its end if the worker finished meanwhile. The client
 // reads one stream, and the worker generated every token once.
-import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
+import type { HiveToQueenFrame, RelayEndCode } from "../../shared/protocol/hive-frames.js";
 import { EVENT_END_BYTE, RELAY_REPLAY_BEHIND_BYTES } from "../../shared/protocol/relay-flow.js";
 import type { RelayWindow } from "./relay-window.js";
 
@@ -16,7 +16,7 @@ export type FrameSink = (frame: HiveToQueenFrame) => void;
 
 /** Why an answer was cut short, or cannot be resumed. */
 export interface RelayProblem {
-  code: string;
+  code: RelayEndCode;
   message: string;
 }
 

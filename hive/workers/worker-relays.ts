@@ -10,6 +10,7 @@
 // must not get the prompts.
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { LogFn } from "../../shared/log/json-log.js";
+import type { RelayEndCode } from "../../shared/protocol/hive-frames.js";
 import { RELAY_RESUME_GRACE_MS, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { type FrameSink, RelayedAnswer } from "./relayed-answer.js";
 import { RelayWindow } from "./relay-window.js";
@@ -42,7 +43,7 @@ export interface WorkerRelaysOptions {
   resumeAfterWelcomeMs?: number;
 }
 
-type Refusal = { code: "worker_unknown" | "worker_unreachable"; message: string };
+type Refusal = { code: Extract<RelayEndCode, "worker_unknown" | "worker_unreachable">; message: string };
 
 interface InFlight {
   controller: AbortController;

@@ -16,6 +16,8 @@ const WORDING: Readonly<Record<string, string>> = {
   worker_stopping: "The worker serving this model is shutting down; retry.",
   response_incomplete: "The answer from the worker arrived incomplete; retry.",
   response_out_of_order: "The answer from the worker arrived incomplete; retry.",
+  invalid_response_frame: "The answer from the worker arrived malformed; retry.",
+  worker_stalled: "The worker serving this model stopped sending its answer; retry.",
   request_timeout: "The answer was cut off because the request's deadline (X-Request-Timeout) passed; ask for fewer tokens or allow more time.",
   worker_lost: "The worker serving this model stopped in the middle of its answer and no other could continue it; retry.",
 };

@@ -19,10 +19,11 @@ import {
   PROTOCOL_VERSION,
   type QueenToHiveFrame,
   type RelayablePath,
+  RELAY_END_CODES,
   RESUME_PROTOCOL,
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
-import { relayedHeadProblem, relayedHeaders } from "../../shared/protocol/relayed-head.js";
+import { type AnswerType, relayedHeadProblem, relayedHeaders } from "../../shared/protocol/relayed-head.js";
 import { TokenBucket } from "../../shared/token-bucket.js";
 import { queenConfig } from "../config.js";
 import { findHive } from "../hives/hive-records.js";
@@ -34,6 +35,7 @@ import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js"
 import { HiveJobDesk, type WorkerJobEnd } from "./hive-job-desk.js";
 import { HiveJobs } from "./hive-jobs.js";
 import { HiveRecordThrottle } from "./hive-record-throttle.js";
+import { requestIdsNamedIn } from "./named-relays.js";
 import { PendingRelay } from "./pending-relay.js";
 import { RecentIds } from "./recent-ids.js";
 import { type ForgottenWorker, HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hive-workers.js";
@@ -162,9 +164,10 @@ export class HiveSession extends DurableObject<Env> {
   /**
    * Sends a client request to a worker of this hive; resolves with its (streaming) response.
    * `headTimeoutMs`: how long to wait for the worker to start answering (the request's deadline
-   * may leave less than RESPONSE_HEAD_TIMEOUT_MS).
+   * may leave less than RESPONSE_HEAD_TIMEOUT_MS). `answerType`: what a successful answer must be
+   * (a stream, when the request asked for one); a head of another type fails the relay.
    */
-  async relay(request: RelayRequest, hiveName: string, headTimeoutMs = RESPONSE_HEAD_TIMEOUT_MS): Promise<Response | WholeAnswer> {
+  async relay(request: RelayRequest, hiveName: string, headTimeoutMs = RESPONSE_HEAD_TIMEOUT_MS, answerType?: AnswerType): Promise<Response | WholeAnswer> {
     const socket = this.greetedSocket();
     if (!socket) {
       // The Registry placed this on a hive that has no socket here: this object was reset (a
@@ -173,7 +176,7 @@ export class HiveSession extends DurableObject<Env> {
       await this.reporter.offline(hiveName, this.workers.disconnected());
       return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
     }
-    return this.answer(socket.ws, { type: "request", ...request }, Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS));
+    return this.answer(socket.ws, { type: "request", ...request }, Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS), 0, answerType);
   }
 
   /**
@@ -206,7 +209,7 @@ export class HiveSession extends DurableObject<Env> {
   }
 
   /** Sends `frame` (a request or a resume) and resolves with the hive's answer to it, once its head came. */
-  private async answer(ws: WebSocket, frame: Extract<QueenToHiveFrame, { type: "request" | "resume" }>, headTimeoutMs: number, startOffset = 0): Promise<Response | WholeAnswer> {
+  private async answer(ws: WebSocket, frame: Extract<QueenToHiveFrame, { type: "request" | "resume" }>, headTimeoutMs: number, startOffset = 0, answerType?: AnswerType): Promise<Response | WholeAnswer> {
     const { requestId } = frame;
     const workerId = frame.type === "request" ? frame.workerId : undefined;
     const pending = new PendingRelay(
@@ -220,6 +223,7 @@ export class HiveSession extends DurableObject<Env> {
       },
       startOffset,
       workerId,
+      answerType,
     );
     this.relays.set(requestId, pending);
     this.send(ws, frame);
@@ -232,6 +236,8 @@ export class HiveSession extends DurableObject<Env> {
     }, headTimeoutMs);
     try {
       const head = await pending.head;
+      // Failed in the message that brought its head: nothing has reached the client, so it is refused (and may fail over).
+      if (pending.failure) throw pending.failure;
       // Its frames came in one message (handled without a turn between them): text, not a stream.
       const text = pending.wholeText();
       if (text !== undefined) return { ...head, text };
@@ -324,6 +330,7 @@ export class HiveSession extends DurableObject<Env> {
     if (!parsed.ok) {
       if (this.logBucket(ws).take()) console.warn(`hive ${attachment.hiveName}: refused frame: ${parsed.message}`);
       this.send(ws, { type: "error", code: parsed.code, message: parsed.message });
+      this.abandonRelaysNamedIn(parsed.json, parsed.message);
       return;
     }
     const frame = parsed.frame;
@@ -385,7 +392,7 @@ export class HiveSession extends DurableObject<Env> {
     switch (frame.type) {
       case "response_head": {
         const relay = this.relayFor(ws, hiveName, frame.requestId);
-        const problem = relayedHeadProblem(frame);
+        const problem = relayedHeadProblem(frame, relay?.answerType);
         if (relay && problem) {
           if (this.logBucket(ws).take()) console.warn(`hive ${hiveName}: refused the response head of request ${frame.requestId}: it ${problem}`);
           relay.abandon(new RbeeError(502, "invalid_response_head", `the hive's response head ${problem}`));
@@ -398,7 +405,7 @@ export class HiveSession extends DurableObject<Env> {
         this.relayFor(ws, hiveName, frame.requestId)?.receiveChunk(frame.seq, frame.data);
         return;
       case "response_end": {
-        const error = frame.error ? new RbeeError(502, frame.error.code, frame.error.message) : undefined;
+        const error = frame.error ? new RbeeError(502, relayEndCode(frame.error.code), frame.error.message) : undefined;
         this.relayFor(ws, hiveName, frame.requestId)?.receiveEnd(frame.chunks, error);
         return;
       }
@@ -408,6 +415,14 @@ export class HiveSession extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    // The Hibernation API leaves the close handshake to the object on every compatibility date: a
+    // hive closing its socket (to reconnect, say) would wait for the queen's Close frame until its
+    // own timeout. Only 1000 and the application's codes may be sent; any other is answered 1000.
+    try {
+      ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, reason);
+    } catch {
+      // Closed already: nothing to answer.
+    }
     // 1000 and 1001 are a hive that stopped on purpose: its jobs ended with it. Any other end may
     // be a blip the hive comes back from.
     await this.onSocketGone(ws, `closed (${code}${reason ? `: ${reason}` : ""})`, code === 1000 || code === 1001);
@@ -444,7 +459,7 @@ export class HiveSession extends DurableObject<Env> {
     const deleting = expired.length > 0 ? await this.jobs.deletingWorkers() : new Set<string>();
     for (const worker of expired) (deleting.has(worker.workerId) ? stopped : silent).push(worker);
     for (const worker of silent) console.warn(`hive ${hiveName}: worker ${worker.workerId} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats: dropped`);
-    this.abandonRelaysTo(silent);
+    this.abandonRelaysTo(silent, `missed ${MISSED_HEARTBEATS_LIMIT} heartbeats while answering`);
     await this.reporter.gone(hiveName, silent, "heartbeats_missed");
     await this.reporter.gone(hiveName, stopped, "deleted");
     // Hung only if their hive was heard meanwhile: a hive gone silent too (frozen, cut off) explains
@@ -542,16 +557,23 @@ export class HiveSession extends DurableObject<Env> {
   }
 
   /**
-   * The relays in flight to workers that went silent (hung, or stopped without a word): a stream
-   * goes on from another worker now, and a request not yet answered is tried on another, rather
-   * than either waiting for the stall timeout or the request's deadline.
+   * The relays in flight to workers that went silent (hung, or stopped without a word) or whose
+   * process ended (`what` befell them): a stream goes on from another worker now, and a request not
+   * yet answered is tried on another, rather than either waiting for the stall timeout or the
+   * request's deadline.
    */
-  private abandonRelaysTo(workers: readonly ForgottenWorker[]): void {
+  private abandonRelaysTo(workers: readonly ForgottenWorker[], what: string): void {
     const gone = new Set(workers.map((worker) => worker.workerId));
     for (const pending of [...this.relays.values()]) {
       if (pending.workerId === undefined || !gone.has(pending.workerId)) continue;
-      const message = `Worker ${pending.workerId} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats while answering.`;
-      pending.abandon(new RbeeError(502, "worker_disconnected", message, { retryAfterSeconds: 1 }));
+      pending.abandon(new RbeeError(502, "worker_disconnected", `Worker ${pending.workerId} ${what}.`, { retryAfterSeconds: 1 }));
+    }
+  }
+
+  /** The relays a refused frame carried a part of (./named-relays.ts): each fails now, and the hive stops it. */
+  private abandonRelaysNamedIn(json: unknown, problem: string): void {
+    for (const requestId of requestIdsNamedIn(json)) {
+      this.relays.get(requestId)?.abandon(new RbeeError(502, "invalid_response_frame", `the hive sent a frame of this answer that the queen refused: ${problem}`));
     }
   }
 
@@ -630,6 +652,7 @@ export class HiveSession extends DurableObject<Env> {
     // Nothing to do for a worker not live here: never issued to this hive, or gone already (stopped, deleted, silent).
     if (forgotten.length === 0) return;
     console.warn(`hive ${hiveName}: worker ${workerId} ended unannounced: ${printable(detail)}`);
+    this.abandonRelaysTo(forgotten, "ended while answering");
     await this.wedged.drop([workerId]);
     await this.reporter.gone(hiveName, forgotten, "exited");
   }
@@ -757,6 +780,11 @@ export class HiveSession extends DurableObject<Env> {
       console.warn(`could not send "${frame.type}" frame: ${String(error)}`);
     }
   }
+}
+
+/** The code a hive ended a relay with, as the client reads it: one of RELAY_END_CODES, or `hive_error`. */
+function relayEndCode(code: string): string {
+  return (RELAY_END_CODES as readonly string[]).includes(code) ? code : "hive_error";
 }
 
 /** How many frames `frame` counts as against the hive's rate limit: a batch its frames, heartbeats one a worker. */

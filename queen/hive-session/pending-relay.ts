@@ -13,6 +13,7 @@
 import { RbeeError } from "../../shared/errors.js";
 import { EVENT_END, RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { isEventStreamType } from "../../shared/http/event-stream.js";
+import type { AnswerType } from "../../shared/protocol/relayed-head.js";
 import { SequenceOrder } from "../streams/sequence-order.js";
 import { MAX_WHOLE_ANSWER_CHARS } from "./whole-answer.js";
 
@@ -46,6 +47,7 @@ export class PendingRelay {
   /** The body so far ends where an event ends (or is empty): an error event may follow it. */
   private atEventEnd = true;
   private headReceived = false;
+  private headStatus = 0;
   // Held chunks are weighed in characters: no more than their bytes, and no encoding per chunk.
   private readonly order = new SequenceOrder<string>(0, MAX_EARLY_CHUNKS, (chunk) => chunk.length);
   private announcedEnd: { chunks: number; error: RbeeError | undefined; timer: ReturnType<typeof setTimeout> } | undefined;
@@ -57,6 +59,8 @@ export class PendingRelay {
   private textChars = 0;
   /** The body ended with every chunk and no error. */
   private endedWhole = false;
+  /** How the relay failed, once it has. */
+  private failedWith: RbeeError | undefined;
   /** Body bytes enqueued so far, and those acknowledged to the hive as pulled. */
   private enqueuedBytes = 0;
   private ackedBytes = 0;
@@ -74,6 +78,8 @@ export class PendingRelay {
     startOffset = 0,
     /** The worker answering, when the frame named it (a resume's does not). */
     readonly workerId?: string,
+    /** What a successful answer must be, when the request said (shared/protocol/relayed-head.ts). */
+    readonly answerType?: AnswerType,
   ) {
     this.enqueuedBytes = startOffset;
     this.ackedBytes = startOffset;
@@ -115,6 +121,7 @@ export class PendingRelay {
   }
 
   receiveHead(head: ResponseHead): void {
+    this.headStatus = head.status;
     this.streamingEvents = isEventStreamType(head.headers["content-type"]);
     if (!this.streamingEvents && this.order.nextSeq === 0) this.textSoFar = [];
     this.headReceived = true;
@@ -149,6 +156,8 @@ export class PendingRelay {
   /** The hive's response_end: the body ends once `chunks` chunks were delivered. */
   receiveEnd(chunks: number, error?: RbeeError): void {
     if (this.finished || this.announcedEnd) return;
+    // Those chunks reached the body already: the answer is not what the hive says it is.
+    if (this.order.nextSeq > chunks) return this.refuseEnd(`announced ${chunks} chunks after ${this.order.nextSeq} had come`);
     const timer = setTimeout(() => {
       const missing = this.order.nextSeq < chunks ? `the hive announced ${chunks} chunks but only ${this.order.nextSeq} arrived` : "the hive ended its answer without its head";
       this.end(new RbeeError(502, "response_incomplete", missing));
@@ -172,6 +181,7 @@ export class PendingRelay {
   end(error?: RbeeError, wayBroke = false): void {
     if (this.finished) return;
     this.finish();
+    this.failedWith = error;
     this.endedWhole = error === undefined && this.headReceived;
     if (error) this.rejectHead(error);
     else this.resolveHead({ status: 502, headers: {} }); // an end without a head: no-op otherwise
@@ -179,6 +189,15 @@ export class PendingRelay {
     if (asEvent) this.controller?.enqueue(encoder.encode(`${this.atEventEnd ? "" : EVENT_END}data: ${JSON.stringify(error.toBody())}\n\n`));
     if (error && !asEvent) this.controller?.error(error);
     else this.controller?.close();
+  }
+
+  /**
+   * The error the relay ended with, if it has. Read as the head comes: an answer whose body failed
+   * in the very message that brought its head (a chunk past the window, a wrong count) has sent
+   * the client nothing yet, and fails as a refusal rather than as a body cut off.
+   */
+  get failure(): RbeeError | undefined {
+    return this.failedWith;
   }
 
   /**
@@ -208,10 +227,19 @@ export class PendingRelay {
   private endIfComplete(): void {
     const end = this.announcedEnd;
     if (!end || this.order.nextSeq < end.chunks) return;
+    // No answer of a worker's is empty: a client would parse nothing, or take it for a blank answer.
+    const empty = end.error === undefined && this.headReceived && !this.streamingEvents && this.enqueuedBytes === 0;
+    if (empty && this.headStatus >= 200 && this.headStatus < 300) return this.refuseEnd("ended a successful answer that has no body");
     // workerd may hand this object a socket's frames out of order (a chunk or the end ahead of the
     // head: seen under a burst of relays): an answer waits for its head, or it would read as a
     // bodiless 502. Only a failure before any byte (no chunks, an error) comes without one.
     if (this.headReceived || (end.error !== undefined && end.chunks === 0)) this.end(end.error);
+  }
+
+  /** The hive's end breaks the protocol: the relay fails as the hive's fault, and the hive is told to stop. */
+  private refuseEnd(problem: string): void {
+    this.hooks.onCancel();
+    this.end(new RbeeError(502, "invalid_response_frame", `the hive's response_end ${problem}`));
   }
 
   private finish(): void {

@@ -37,6 +37,7 @@ import { resumeAnswer } from "../scheduling/resume-answer.js";
 import { serverTiming } from "../scheduling/server-timing.js";
 import { answerOrEarlyHead } from "../streams/early-stream-head.js";
 import { failoverStream, lostOnTheWay } from "../streams/spliced-stream.js";
+import { usageCeiling } from "../usage/usage-ceiling.js";
 
 /**
  * Relays `request` (already validated against `path`'s schema) and answers with the worker's
@@ -67,12 +68,15 @@ export async function relayInference(
     path,
     // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
     body: JSON.stringify(withoutKeepAlive(request)),
+    answerType: streamed(request) ? "event-stream" : "json",
   };
+  // What the hive reports of the answer's usage is billed no higher than the request allows.
+  c.set("usageCeiling", usageCeiling(request, path, relay.body));
   const answer = placedAnswer(c, model, request, relay, headers);
   // A streamed answer's meter is ended by the stage that relays it (spliced-stream.ts); one the
   // route refused or failed ends it here, an early head's refusal event included.
   answer.catch(() => c.var.streamMeter?.end());
-  if ((request as { stream?: unknown }).stream !== true) return answer;
+  if (!streamed(request)) return answer;
   // A stream that waits for a worker gets its head early, so that a client giving up is heard (streams/early-stream-head.ts).
   return answerOrEarlyHead(answer, {
     gone,
@@ -147,6 +151,11 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
     answered[SERVED_BY_WORKER_HEADER] = result.workerId;
   }
   return withHeaders(response, answered);
+}
+
+/** Whether the request asked for its answer as a stream. */
+function streamed(request: object): boolean {
+  return (request as { stream?: unknown }).stream === true;
 }
 
 /** The lease's `keepAliveMs` from the request's `keep_alive` (chat and completions; embeddings have none). */

@@ -12,11 +12,14 @@
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
+import type { AnswerType } from "../../shared/protocol/relayed-head.js";
 import type { RelayRequest } from "../hive-session/hive-session.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
 import { answerResponse } from "../hive-session/whole-answer.js";
 import { isEventStream } from "../http/event-stream.js";
 import { registryStub } from "../registry/stub.js";
+import { boundedBody } from "../streams/bounded-body.js";
+import { REQUEST_TIMEOUT } from "../streams/spliced-stream.js";
 import { tapStream } from "../streams/tap-stream.js";
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LeaseTiming, LeaseWait } from "./contracts.js";
 import type { Refusal } from "./dispatcher.js";
@@ -33,6 +36,8 @@ export interface LeasedRelayInput {
   lease: LeaseRequest;
   path: RelayablePath;
   body: string;
+  /** What a successful answer must be: an event stream when the request asked for a stream. */
+  answerType: AnswerType;
 }
 
 export type LeasedRelayResult =
@@ -118,7 +123,8 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     relayStartedAtMs ??= Date.now();
     // The worker must start answering before the request's deadline (X-Request-Timeout).
     const headTimeoutMs = lease.deadlineMs - Date.now();
-    const { response, whole } = await relayOnce(session, { requestId: relayId, workerId: outcome.workerId, port: outcome.port, path: input.path, body: input.body }, outcome.hiveName, headTimeoutMs);
+    const request = { requestId: relayId, workerId: outcome.workerId, port: outcome.port, path: input.path, body: input.body };
+    const { response, whole } = await relayOnce(session, request, outcome.hiveName, headTimeoutMs, input.answerType);
     const served = {
       ok: true as const,
       relayId,
@@ -130,7 +136,7 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     };
     const failure = relayFailureOf(response);
     if (failure === undefined) {
-      if (!whole) return { ...served, whole, response: holdUntilEnd(response, held) };
+      if (!whole) return { ...served, whole, response: holdUntilEnd(response, held, lease.deadlineMs) };
       // Nothing of it is left to come: the worker's slot is free now, whenever the client reads it.
       held.release("ok");
       return { ...served, whole, response };
@@ -138,7 +144,7 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     // The HiveSession call itself failed (a deploy reset it): the request may well have reached
     // the worker, whose hive keeps the answer for a resume once it is back.
     const resumed = failure === "relay_failed" && !signal.aborted ? await resumeAnswer(env, outcome.hiveName, relayId, 0, lease.deadlineMs) : undefined;
-    if (resumed) return { ...served, whole: false, response: holdUntilEnd(resumed, held) };
+    if (resumed) return { ...served, whole: false, response: holdUntilEnd(resumed, held, lease.deadlineMs) };
     signal.removeEventListener("abort", cancel);
     // A worker whose hive was offline, or whose hive's socket dropped (a blip, a crashed hive that
     // is being restarted), is not to blame and is not passed over: the next lease waits for the
@@ -192,9 +198,9 @@ async function acquireUnlessGone(registry: Registry, request: LeaseRequest, inpu
 }
 
 /** The relay's answer, and whether it came back whole (as text, not a stream). */
-async function relayOnce(session: Session, request: RelayRequest, hiveName: string, headTimeoutMs: number): Promise<{ response: Response; whole: boolean }> {
+async function relayOnce(session: Session, request: RelayRequest, hiveName: string, headTimeoutMs: number, answerType: AnswerType): Promise<{ response: Response; whole: boolean }> {
   try {
-    const answer = await session.relay(request, hiveName, headTimeoutMs);
+    const answer = await session.relay(request, hiveName, headTimeoutMs, answerType);
     return { response: answerResponse(answer), whole: !(answer instanceof Response) };
   } catch (error) {
     // The HiveSession call itself failed (its object was reset, say): nothing reached a worker.
@@ -205,18 +211,20 @@ async function relayOnce(session: Session, request: RelayRequest, hiveName: stri
 }
 
 /**
- * The response whose body gives the lease back when it ends, fails or is cancelled by the client;
- * a successful event stream is returned as it is, its lease the caller's (LeasedRelayResult.lease).
+ * The response whose body gives the lease back when it ends, fails or is cancelled by the client,
+ * and fails once it stops coming or the request's deadline (`deadlineMs`) passes
+ * (streams/bounded-body.ts); a successful event stream is returned as it is, its lease the
+ * caller's (LeasedRelayResult.lease).
  */
-function holdUntilEnd(response: Response, held: HeldLease): Response {
+function holdUntilEnd(response: Response, held: HeldLease, deadlineMs: number): Response {
   if (!response.body) {
     held.release("ok");
     return response;
   }
   if (response.ok && isEventStream(response)) return response;
-  const body = tapStream(response.body, {
-    // A body that breaks off (a worker died mid-answer) counts against the worker.
-    onEnd: (error) => held.release(error === undefined ? "ok" : "worker_failed"),
+  const body = tapStream(boundedBody(response.body, { deadlineMs }), {
+    // A body that breaks off (a worker died mid-answer, or went quiet) counts against the worker.
+    onEnd: (error) => held.release(error === undefined ? "ok" : error instanceof RbeeError && error.code === REQUEST_TIMEOUT ? "deadline" : "worker_failed"),
     // The reader's cancel and the request signal reach the Worker by different routes (through
     // wrangler's dev proxy the signal was seen to lag or go missing under load): either one
     // cancels, and the lease is released once.

@@ -130,6 +130,8 @@ const LOST_WORKER_CODES = new Set([
   "hive_disconnected",
   "response_incomplete",
   "response_out_of_order",
+  "invalid_response_frame",
+  "hive_error",
   "worker_unreachable",
   "worker_timeout",
   "worker_stopping",

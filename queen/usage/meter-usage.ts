@@ -10,6 +10,7 @@
 // limits, the metrics and the request's log line (observability/inference-outcome.ts), so no
 // answer is read twice. A stream's head names its prompt's tokens (PROMPT_TOKENS_HEADER, from the
 // worker): they count when the client leaves before the usage chunk, and the header goes no further.
+// Whatever the answer says, no more is counted than its request allows (usage-ceiling.ts).
 import { createMiddleware } from "hono/factory";
 import { PROMPT_TOKENS_HEADER, promptTokensOf } from "../../shared/openai/inference-headers.js";
 import type { QueenEnv } from "../env.js";
@@ -18,6 +19,7 @@ import { observeJsonUsage } from "./observe-usage.js";
 import { recordUsage, utcDay } from "./record-usage.js";
 import { StreamMeter } from "./stream-meter.js";
 import { NO_TOKENS, type TokenUsage, usageOfJson } from "./token-usage.js";
+import { withinCeiling } from "./usage-ceiling.js";
 
 export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   // The day the request arrived: a stream that runs past midnight counts for the day it began.
@@ -55,7 +57,8 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   // however the body ends). It settles as workerd reads the body's end, before workerd writes the
   // answer's last bytes: what it starts waits for a timer's turn, so the request's log line (a
   // write to a pipe, locally) goes after the answer rather than ~1 ms in front of it.
-  const settled = usage.then((tokens) => nextTurn().then(() => tokens));
+  const ceiling = c.get("usageCeiling");
+  const settled = usage.then((tokens) => nextTurn().then(() => withinCeiling(tokens, ceiling)));
   waitUntil(settled.then((tokens) => recordUsage(c.env.DB, waitUntil, keyId, day, tokens)));
   waitUntil(settled.then((tokens) => inferenceOutcome(c, { arrivedAtMs, status: response.status, tokens, firstChunkAtMs: firstChunkAtMs() })));
 });

@@ -127,6 +127,14 @@ export const ResponseChunkFrame = z.object({
   data: z.string(),
 });
 
+/**
+ * The codes a hive ends a relay with (response_end's `error`). The queen passes a relay's code on
+ * to its client, whose program may act on it, so it takes no other from a hive: any other code
+ * reads as `hive_error`, with the hive's words kept in the message.
+ */
+export const RELAY_END_CODES = ["worker_unknown", "worker_unreachable", "worker_disconnected", "resume_unavailable"] as const;
+export type RelayEndCode = (typeof RELAY_END_CODES)[number];
+
 export const ResponseEndFrame = z.object({
   type: z.literal("response_end"),
   requestId: RequestId,

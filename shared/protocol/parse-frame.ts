@@ -6,7 +6,10 @@ import { MAX_FRAME_BYTES } from "./hive-frames.js";
 
 export type FrameProblemCode = "frame_too_large" | "frame_not_text" | "invalid_json" | "invalid_frame";
 
-export type ParsedFrame<T> = { ok: true; frame: T } | { ok: false; code: FrameProblemCode; message: string };
+export type ParsedFrame<T> =
+  | { ok: true; frame: T }
+  /** `json`: an invalid frame's parsed JSON, so the receiver can tell whom it concerned (a relay it names). */
+  | { ok: false; code: FrameProblemCode; message: string; json?: unknown };
 
 export function parseFrame<S extends z.ZodType>(schema: S, raw: unknown): ParsedFrame<z.infer<S>> {
   if (typeof raw !== "string") {
@@ -25,7 +28,7 @@ export function parseFrame<S extends z.ZodType>(schema: S, raw: unknown): Parsed
   const result = schema.safeParse(json);
   if (!result.success) {
     const type = typeof json === "object" && json !== null && "type" in json ? String(json.type).slice(0, 40) : "?";
-    return { ok: false, code: "invalid_frame", message: `invalid "${type}" frame: ${describeZodError(result.error)}` };
+    return { ok: false, code: "invalid_frame", message: `invalid "${type}" frame: ${describeZodError(result.error)}`, json };
   }
   return { ok: true, frame: result.data };
 }

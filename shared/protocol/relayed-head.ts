@@ -37,8 +37,17 @@ export function relayedHeaders(headers: Readonly<Record<string, string>>): Recor
   return kept;
 }
 
-/** What is wrong with `head` as the start of an answer to a client, or undefined when nothing is. */
-export function relayedHeadProblem(head: RelayedHead): string | undefined {
+/** What a successful answer is: an event stream, when the request asked for a stream, or else one JSON value. */
+export type AnswerType = "event-stream" | "json";
+
+const CONTENT_TYPES: Readonly<Record<AnswerType, string>> = { "event-stream": "text/event-stream", json: "application/json" };
+
+/**
+ * What is wrong with `head` as the start of an answer to a client, or undefined when nothing is.
+ * With `expected`, a successful answer must be of that type: a client that asked for a stream and
+ * got one JSON value (or the other way round) would read nothing, or text it cannot parse.
+ */
+export function relayedHeadProblem(head: RelayedHead, expected?: AnswerType): string | undefined {
   if (!Number.isInteger(head.status) || head.status < 200 || head.status > 599 || NULL_BODY_STATUSES.has(head.status)) {
     return `has status ${head.status}, not a final status with a body (200–599 but 204, 205 and 304)`;
   }
@@ -49,5 +58,15 @@ export function relayedHeadProblem(head: RelayedHead): string | undefined {
       return `has a ${name} header that is not a valid value of at most ${MAX_HEADER_VALUE_CHARS} characters`;
     }
   }
+  if (expected !== undefined && head.status < 300) {
+    const type = contentTypeOf(head.headers);
+    if (type !== CONTENT_TYPES[expected]) return `has content type '${type ?? "none"}' where the request asked for ${CONTENT_TYPES[expected]}`;
+  }
   return undefined;
+}
+
+/** The media type of the head's content-type, in lower case, without its parameters. */
+function contentTypeOf(headers: Readonly<Record<string, string>>): string | undefined {
+  const value = Object.entries(headers).find(([name]) => name.toLowerCase() === "content-type")?.[1];
+  return value?.split(";")[0]?.trim().toLowerCase();
 }

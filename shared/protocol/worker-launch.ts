@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseHiveChannel } from "../hive-channel-address.js";
 import { UsageError } from "../usage-error.js";
+import { MAX_CONTEXT_SIZE } from "./context-size.js";
 import { ModelName, WorkerId } from "./worker-heartbeat.js";
 
 export const GPU_CHOICES = ["auto", "cpu", "cuda", "metal", "vulkan"] as const;
@@ -67,7 +68,7 @@ const LaunchFlags = z.object({
   heartbeatIntervalMs: integerFlag(50, 600_000).optional(),
   threads: integerFlag(1, availableParallelism(), " (the CPUs this process may use)").optional(),
   /** Tokens per slot, prompt and completion together. */
-  contextSize: integerFlag(32, 1_048_576).optional(),
+  contextSize: integerFlag(32, MAX_CONTEXT_SIZE).optional(),
   gpu: z.enum(GPU_CHOICES, { error: `expected one of ${GPU_CHOICES.join(", ")}` }).optional(),
   gpuLayers: z
     .string()

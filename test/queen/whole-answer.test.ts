@@ -1,7 +1,7 @@
 // HiveSession.relay hands a non-streamed answer back as text when its head, body and end came in
 // one message (as the hive sends a short answer: one batch), and as a streamed Response otherwise:
 // an answer sent frame by frame, an event stream, a body longer than MAX_WHOLE_ANSWER_CHARS, or
-// one that ended in an error. Through the real HiveSession in workerd, over its RPC.
+// one that ended in an error after its head. Through the real HiveSession in workerd, over its RPC.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { hiveSessionStub } from "../../queen/hive-session/stub.js";
@@ -66,7 +66,7 @@ describe("a relayed answer handed back whole", () => {
     expect((await answerResponse(answer).text()).length).toBe(long.length);
   });
 
-  it("is the relay's failure when the answer ended in an error before its head, and a failing stream after it", async () => {
+  it("is the relay's failure when the answer ended in an error before its head or in the message of its head, and a failing stream after it", async () => {
     const before = (requestId: string): Frame[] => [{ type: "response_end", requestId, chunks: 0, error: { code: "worker_unreachable", message: "connect ECONNREFUSED" } }];
     const refused = answerResponse(await relayAnswered("whole-refused-hive", before, true));
     expect(relayFailureOf(refused)).toBe("worker_unreachable");
@@ -75,7 +75,10 @@ describe("a relayed answer handed back whole", () => {
       { type: "response_chunk", requestId, seq: 0, data: '{"ans' },
       { type: "response_end", requestId, chunks: 1, error: { code: "worker_disconnected", message: "stopped mid-response" } },
     ];
-    const broken = await relayAnswered("whole-broken-hive", after, true);
+    // In one message with its head: the client has nothing of it yet, so the relay failed (and may move to another worker).
+    expect(relayFailureOf(answerResponse(await relayAnswered("whole-broken-hive", after, true)))).toBe("worker_disconnected");
+    // In a message after its head: the body fails as it is read.
+    const broken = await relayAnswered("whole-broken-later-hive", after, false);
     expect(broken).toBeInstanceOf(Response);
     await expect(answerResponse(broken).text()).rejects.toThrow();
   });
