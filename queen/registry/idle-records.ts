@@ -37,9 +37,12 @@ export class IdleRecords {
     }
   }
 
-  /** The stored record of a worker coming back into the table after a wake, once. */
+  /**
+   * The stored record of a worker coming back into the table: after a wake (read back, once), or
+   * after its hive's socket dropped and came back (what this instance wrote).
+   */
   take(workerId: string): IdleRecord | undefined {
-    const record = this.restored.get(workerId);
+    const record = this.restored.get(workerId) ?? this.written.get(workerId);
     this.restored.delete(workerId);
     return record;
   }
@@ -63,8 +66,11 @@ export class IdleRecords {
     void this.storage.delete(IDLE_KEY_PREFIX + workerId);
   }
 
-  /** Drops the stored records no worker came back for (after the wake's snapshots are in). */
-  forgetUnclaimed(): void {
-    for (const workerId of [...this.restored.keys()]) this.forget(workerId);
+  /**
+   * Drops the stored records no worker came back for (after the wake's snapshots are in), but
+   * those of workers `expectedBack` (their hive is reconnecting after a queen restart).
+   */
+  forgetUnclaimed(expectedBack: (workerId: string) => boolean = () => false): void {
+    for (const workerId of [...this.restored.keys()]) if (!expectedBack(workerId)) this.forget(workerId);
   }
 }

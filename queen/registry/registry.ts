@@ -283,8 +283,13 @@ export class Registry extends DurableObject<Env> {
     });
     // The scheduler claims the idle records of the workers in the table, and of those the wake's
     // snapshots bring later; once both are in, what is left belongs to workers gone meanwhile.
-    if (!this.recalling) this.idle.forgetUnclaimed();
+    if (!this.recalling) this.forgetUnclaimedIdle();
     return this.scheduling;
+  }
+
+  /** Drops the idle records of workers that did not come back with the wake's snapshots and are not expected back. */
+  private forgetUnclaimedIdle(): void {
+    this.idle.forgetUnclaimed((workerId) => this.scheduling?.isExpectedBack(workerId) ?? false);
   }
 
   /**
@@ -349,7 +354,7 @@ export class Registry extends DurableObject<Env> {
     if (online.length > 0) {
       this.recalling = this.recallHives(online.map((key) => key.slice(ONLINE_HIVE_KEY_PREFIX.length))).finally(() => {
         this.recalling = undefined;
-        if (this.scheduling) this.idle.forgetUnclaimed();
+        if (this.scheduling) this.forgetUnclaimedIdle();
       });
     }
     // storage.delete takes at most 128 keys per call.

@@ -44,6 +44,12 @@ export class ReturningWorkers {
     this.away(hiveName, workers, untilMs);
   }
 
+  /** Whether `workerId` itself is awaited still. */
+  isAwaitedWorker(workerId: string): boolean {
+    const entry = this.awaited.get(workerId);
+    return entry !== undefined && entry.untilMs > this.now();
+  }
+
   /** The worker was heard from (or is gone for good): no longer awaited. */
   settle(workerId: string): void {
     this.awaited.delete(workerId);

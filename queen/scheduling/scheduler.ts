@@ -263,7 +263,8 @@ export class Scheduler {
       this.residentSince.delete(change.workerId);
       this.lastActive.delete(change.workerId);
       this.reaper.forget(change.workerId);
-      this.deps.idle?.forget(change.workerId);
+      // Its hive's socket dropped: the worker lives on, and its idle clock with it (noteResident takes it back).
+      if (change.reason !== "hive_offline") this.deps.idle?.forget(change.workerId);
     } else if (change.worker.state === "ready" && !this.residentSince.has(change.worker.workerId)) {
       this.noteResident(change.worker.workerId);
     }
@@ -273,15 +274,23 @@ export class Scheduler {
   }
 
   /**
-   * A worker ready to serve, new to this object: loaded now, or back from a hive's snapshot after
-   * an eviction, when it has been idle since the request end stored for it.
+   * A worker ready to serve, new to this object: loaded now, or back (after an eviction, a queen
+   * restart or its hive's reconnect) idle since the time stored for it. A worker with nothing
+   * stored has its time stored now: otherwise each eviction before its first request would start
+   * its keep-alive again, and it would never be unloaded.
    */
   private noteResident(workerId: string): void {
     const now = Date.now();
     const stored = this.deps.idle?.take(workerId);
     this.residentSince.set(workerId, now);
     this.lastActive.set(workerId, stored?.lastActiveAtMs ?? now);
+    if (stored === undefined) this.deps.idle?.record(workerId, { lastActiveAtMs: now });
     if (stored?.keepAliveMs !== undefined) this.reaper.requestEnded(workerId, stored.keepAliveMs);
+  }
+
+  /** Whether `workerId` is away but expected back (its hive reconnecting): what is stored of it is kept. */
+  isExpectedBack(workerId: string): boolean {
+    return this.returning.isAwaitedWorker(workerId);
   }
 
   /** Takes `worker` out of placement and stops it through its hive. */
