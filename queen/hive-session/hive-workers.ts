@@ -9,7 +9,7 @@ import { WORKER_NOT_ISSUED } from "../../shared/protocol/hive-frames.js";
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 import type { WorkerReport } from "../registry/worker-report.js";
 import { deleteKeys } from "./delete-keys.js";
-import { FIGURES_REFRESH_MS, heartbeatNews } from "./worker-changes.js";
+import { FIGURES_REFRESH_MS, heartbeatNews, LAST_SEEN_REFRESH_MS } from "./worker-changes.js";
 
 /** Missed heartbeat intervals after which a worker is gone. */
 export const MISSED_HEARTBEATS_LIMIT = 3;
@@ -153,7 +153,7 @@ export class HiveWorkers {
     state.heartbeat = heartbeat;
     state.lastHeardMs = nowMs;
     const news = state.reported ? heartbeatNews(state.reported, heartbeat) : "change";
-    if (news === "figures") state.figuresDue = true;
+    if (news === "figures" || nowMs - state.reportedAtMs >= LAST_SEEN_REFRESH_MS) state.figuresDue = true;
     if (news === "change") return { accepted: true, upserts: this.takeReports(nowMs, [workerId]), stopped: false, isNew };
     // Figures ride along with the first refresh that falls due: one call for the whole hive.
     const refreshDue = state.figuresDue && nowMs - state.reportedAtMs >= FIGURES_REFRESH_MS;

@@ -1,11 +1,15 @@
 // Which heartbeats are worth telling the Registry about: HiveSession hears every heartbeat of its
 // hive's workers, and passes on only what placement cares about (state, pid, port, slots, device, a
 // failure, loading progress in steps) at once, and the figures (tokens/s, memory, busy slots) at
-// most every FIGURES_REFRESH_MS. A heartbeat that changed nothing costs the Registry nothing.
+// most every FIGURES_REFRESH_MS. A heartbeat that changed nothing costs the Registry nothing, but
+// for one every LAST_SEEN_REFRESH_MS: when a worker was last heard (GET /v1/workers' last_seen_at)
+// stays that recent.
 import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
 
 /** How often a worker's changed figures are passed on at most, ms. */
 export const FIGURES_REFRESH_MS = 30_000;
+/** How often a worker that changed nothing is passed on all the same, ms, so its last_seen_at moves. */
+export const LAST_SEEN_REFRESH_MS = 60_000;
 /** Loading progress is passed on in steps of this much (0..1). */
 const LOAD_PROGRESS_STEP = 0.05;
 /** Memory that moved less than this share since the last report is the same figure. */

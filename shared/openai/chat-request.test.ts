@@ -112,8 +112,19 @@ describe("the chat request schema", () => {
     expect(refusedParam({ ...base, cache_prompt: nestedObject(100_000) })).toBeUndefined();
   });
 
+  it("takes stream_options only with stream: true, in chat and completions alike", () => {
+    const options = { stream_options: { include_usage: true } };
+    expect(refusedParam({ ...base, ...options })).toBe("stream_options");
+    expect(refusedParam({ ...base, ...options, stream: false })).toBe("stream_options");
+    expect(refusedParam({ ...base, ...options, stream: true })).toBeUndefined();
+    expect(refusedParam({ ...base, stream_options: null })).toBeUndefined();
+    const completion = { model: "m", prompt: "p", ...options };
+    expect(CompletionRequest.safeParse(completion).error?.issues[0]?.path).toEqual(["stream_options"]);
+    expect(CompletionRequest.safeParse({ ...completion, stream: true }).success).toBe(true);
+  });
+
   it("strips fields outside the API and tells which they were", () => {
-    const body = { ...base, user: "u", cache_prompt: true, stream_options: { include_usage: true } };
+    const body = { ...base, user: "u", cache_prompt: true, stream: true, stream_options: { include_usage: true } };
     expect(ChatCompletionRequest.parse(body)).not.toHaveProperty("cache_prompt");
     expect(ignoredFields(ChatCompletionRequest, body)).toEqual(["cache_prompt"]);
     expect(ignoredFields(CompletionRequest, { model: "m", prompt: "p", user: "u", typical_p: 1 })).toEqual(["typical_p"]);

@@ -57,6 +57,13 @@ export const StreamOptions = z.object({
   include_obfuscation: z.boolean().nullish(),
 });
 
+/** `stream_options` only with `stream: true`, as OpenAI refuses it: options of a stream nobody asked for would be ignored unseen. */
+export function checkStreamOptions(request: { stream?: boolean | null; stream_options?: unknown }, ctx: z.RefinementCtx): void {
+  if (request.stream_options != null && request.stream !== true) {
+    ctx.addIssue({ code: "custom", path: ["stream_options"], message: "only allowed when stream is true" });
+  }
+}
+
 /** Most tokens one request may bias. */
 export const MAX_LOGIT_BIAS_TOKENS = 1024;
 
@@ -112,8 +119,11 @@ export const ChatCompletionFields = z.object({
   function_call: refused("the deprecated function_call; send tool_choice"),
 });
 
-/** The chat request, with the checks across its fields (checkToolFields). */
-export const ChatCompletionRequest = ChatCompletionFields.superRefine(checkToolFields);
+/** The chat request, with the checks across its fields (checkToolFields, checkStreamOptions). */
+export const ChatCompletionRequest = ChatCompletionFields.superRefine((request, ctx) => {
+  checkToolFields(request, ctx);
+  checkStreamOptions(request, ctx);
+});
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
 /** Tool names unique, tool_choice naming a listed tool and "required" only with tools. */

@@ -4,7 +4,7 @@
 // the queen in a header (ignored-fields.ts).
 import { z } from "zod";
 import { KeepAliveField } from "./keep-alive.js";
-import { LogitBiasField, ResponseFormat, SamplingFields, StreamOptions } from "./chat-request.js";
+import { checkStreamOptions, LogitBiasField, ResponseFormat, SamplingFields, StreamOptions } from "./chat-request.js";
 
 const CompletionFields = z.object({
   model: z.string().min(1).max(256),
@@ -36,6 +36,7 @@ const CompletionFields = z.object({
 });
 
 export const CompletionRequest = CompletionFields.superRefine((request, ctx) => {
+  checkStreamOptions(request, ctx);
   const prompt = promptText(request);
   const cut = prompt.length - (request.rbee_answer_chars ?? 0);
   if (cut < 0) {
