@@ -33,6 +33,15 @@ describe("relaxed tool schemas", () => {
     });
   });
 
+  it("keeps a type JSON Schema does not have, so that it is refused by name rather than read as any JSON value", () => {
+    const relaxed = relaxedSchema({ type: "object", properties: { when: { type: "strng" }, either: { type: ["string", "object"] } } });
+    expect(relaxed).toMatchObject({ properties: { when: { type: "strng" } } });
+    expect(findUnsupportedSchemaPart(relaxed)).toMatchObject({ path: "properties.when", reason: expect.stringContaining('type "strng"') });
+    // A list of JSON Schema's own types the grammar cannot write as one is left to the model, as before.
+    expect(findUnsupportedSchemaPart(relaxedSchema({ type: ["string", "object"] }))).toBeUndefined();
+    expect(findUnsupportedSchemaPart(relaxedSchema({ type: "bogus" }))).toMatchObject({ path: "" });
+  });
+
   it("keeps anyOf, makes an untyped schema any JSON value, and lets propertyNames go: all enforceable", () => {
     const schema = {
       type: "object",

@@ -47,6 +47,9 @@ function relax(schema: unknown, defs: Record<string, unknown>): unknown {
   const enforced = typeof kind === "string" ? enforcedKeywords(kind) : ANNOTATION_KEYWORDS;
   const relaxed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(source)) {
+    // A type JSON Schema does not have is the client's mistake, not a keyword to leave to the
+    // model: kept, so that the check after (json-schema-support.ts) refuses it by name.
+    if (key === "type" && !isJsonSchemaType(value)) relaxed[key] = value;
     if (!enforced.has(key)) continue;
     if (key === "format" && !(typeof value === "string" && ENFORCED_STRING_FORMATS.has(value))) continue;
     if (key === "$ref" && definitionNamed(value, defs) === undefined) continue; // outside the schema: left to the model
@@ -68,6 +71,13 @@ function relax(schema: unknown, defs: Record<string, unknown>): unknown {
   // `{}` (or only a description) takes any value: say so in a form the grammar enforces.
   if (!SHAPING.some((key) => key in relaxed)) relaxed.oneOf = [...ANY_JSON_VALUE];
   return relaxed;
+}
+
+const JSON_SCHEMA_TYPES: ReadonlySet<unknown> = new Set(["string", "number", "integer", "boolean", "null", "object", "array"]);
+
+/** A `type` JSON Schema knows: one of its seven, or a list of them. */
+function isJsonSchemaType(type: unknown): boolean {
+  return JSON_SCHEMA_TYPES.has(type) || (Array.isArray(type) && type.length > 0 && type.every((each) => JSON_SCHEMA_TYPES.has(each)));
 }
 
 /**
