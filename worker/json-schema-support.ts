@@ -4,6 +4,7 @@
 // into "any JSON", so without this check a response could parse yet not match the schema the
 // client sent. The response-format and tool code call it before building a grammar, on a schema
 // normalized first (schema-normalizer.ts) and, unless it is strict, relaxed (relaxed-schema.ts).
+import { isRecord } from "../shared/is-record.js";
 import { GRAMMAR_FORMATS } from "./grammar-formats.js";
 import { scalarGrammar } from "./scalar-grammar.js";
 
@@ -13,7 +14,8 @@ export interface UnsupportedSchemaPart {
   reason: string;
 }
 
-const SCALAR_TYPES = new Set(["string", "number", "integer", "boolean", "null"]);
+/** JSON Schema's types other than object and array. */
+export const SCALAR_TYPES: ReadonlySet<string> = new Set(["string", "number", "integer", "boolean", "null"]);
 /** String formats the grammars enforce (the generator's own and grammar-formats.ts's); relaxed-schema.ts drops others like a bound. */
 export const ENFORCED_STRING_FORMATS: ReadonlySet<string> = new Set(["date-time", "time", "date", ...GRAMMAR_FORMATS]);
 
@@ -368,10 +370,6 @@ export function hasJsonType(value: unknown, type: unknown): boolean {
 
 function isLiteral(value: unknown): boolean {
   return value === null || ["string", "number", "boolean"].includes(typeof value);
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function join(path: string, key: string): string {

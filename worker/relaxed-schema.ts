@@ -10,13 +10,14 @@
 // Agents such as Claude Code send schemas full of such keywords on every request, and refusing
 // them would refuse the agent. A `strict` schema is not relaxed: what it says is enforced, or the
 // request is refused (tool-functions.ts, response-formats.ts).
+import { isRecord } from "../shared/is-record.js";
 import {
   ANNOTATION_KEYWORDS,
   ANY_JSON_VALUE,
   defsName,
   ENFORCED_STRING_FORMATS,
   enforcedKeywords,
-  isRecord,
+  SCALAR_TYPES,
   schemaKind,
   SUBSCHEMA_KEYWORDS,
   SUBSCHEMA_LIST_KEYWORDS,
@@ -73,7 +74,7 @@ function relax(schema: unknown, defs: Record<string, unknown>): unknown {
   return relaxed;
 }
 
-const JSON_SCHEMA_TYPES: ReadonlySet<unknown> = new Set(["string", "number", "integer", "boolean", "null", "object", "array"]);
+const JSON_SCHEMA_TYPES: ReadonlySet<unknown> = new Set([...SCALAR_TYPES, "object", "array"]);
 
 /** A `type` JSON Schema knows: one of its seven, or a list of them. */
 function isJsonSchemaType(type: unknown): boolean {

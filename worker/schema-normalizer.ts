@@ -20,13 +20,13 @@
 // What cannot be rewritten exactly is left as it is, for the checker to refuse by name (a strict
 // schema) or relaxed-schema.ts to loosen (one that is not strict). `anyOf` stays, so that errors
 // name the client's keyword; asGeneratorSchema writes it as the generator's `oneOf` at the end.
+import { isRecord } from "../shared/is-record.js";
 import { MAX_GRAMMAR_INTEGER } from "./grammar-numbers.js";
 import { GENERATED_GRAMMAR_KEY, scalarGrammar } from "./scalar-grammar.js";
 import {
   ANNOTATION_KEYWORDS,
   ANY_JSON_VALUE,
   hasJsonType,
-  isRecord,
   schemaKind,
   SUBSCHEMA_KEYWORDS,
   SUBSCHEMA_LIST_KEYWORDS,

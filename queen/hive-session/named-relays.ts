@@ -4,6 +4,8 @@
 // one. HiveSession fails those relays at once (502) rather than leave their clients waiting for
 // the deadline.
 
+import { isRecord } from "../../shared/is-record.js";
+
 /** The distinct `requestId`s the frame's JSON names: its own, or its frames' if it is a batch. */
 export function requestIdsNamedIn(json: unknown): string[] {
   const frames = isRecord(json) && json.type === "batch" && Array.isArray(json.frames) ? json.frames : [json];
@@ -12,8 +14,4 @@ export function requestIdsNamedIn(json: unknown): string[] {
     if (isRecord(frame) && typeof frame.requestId === "string") ids.add(frame.requestId);
   }
   return [...ids];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
 }

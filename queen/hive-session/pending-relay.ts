@@ -46,8 +46,8 @@ export class PendingRelay {
   private streamingEvents = false;
   /** The body so far ends where an event ends (or is empty): an error event may follow it. */
   private atEventEnd = true;
-  private headReceived = false;
-  private headStatus = 0;
+  /** The head's status, once it has come. */
+  private headStatus: number | undefined;
   // Held chunks are weighed in characters: no more than their bytes, and no encoding per chunk.
   private readonly order = new SequenceOrder<string>(0, MAX_EARLY_CHUNKS, (chunk) => chunk.length);
   private announcedEnd: { chunks: number; error: RbeeError | undefined; timer: ReturnType<typeof setTimeout> } | undefined;
@@ -124,7 +124,6 @@ export class PendingRelay {
     this.headStatus = head.status;
     this.streamingEvents = isEventStreamType(head.headers["content-type"]);
     if (!this.streamingEvents && this.order.nextSeq === 0) this.textSoFar = [];
-    this.headReceived = true;
     this.resolveHead(head);
     this.endIfComplete();
   }
@@ -182,7 +181,7 @@ export class PendingRelay {
     if (this.finished) return;
     this.finish();
     this.failedWith = error;
-    this.endedWhole = error === undefined && this.headReceived;
+    this.endedWhole = error === undefined && this.headStatus !== undefined;
     if (error) this.rejectHead(error);
     else this.resolveHead({ status: 502, headers: {} }); // an end without a head: no-op otherwise
     const asEvent = error !== undefined && this.streamingEvents && (this.atEventEnd || !wayBroke);
@@ -228,12 +227,13 @@ export class PendingRelay {
     const end = this.announcedEnd;
     if (!end || this.order.nextSeq < end.chunks) return;
     // No answer of a worker's is empty: a client would parse nothing, or take it for a blank answer.
-    const empty = end.error === undefined && this.headReceived && !this.streamingEvents && this.enqueuedBytes === 0;
-    if (empty && this.headStatus >= 200 && this.headStatus < 300) return this.refuseEnd("ended a successful answer that has no body");
+    const status = this.headStatus;
+    const empty = end.error === undefined && status !== undefined && !this.streamingEvents && this.enqueuedBytes === 0;
+    if (empty && status >= 200 && status < 300) return this.refuseEnd("ended a successful answer that has no body");
     // workerd may hand this object a socket's frames out of order (a chunk or the end ahead of the
     // head: seen under a burst of relays): an answer waits for its head, or it would read as a
     // bodiless 502. Only a failure before any byte (no chunks, an error) comes without one.
-    if (this.headReceived || (end.error !== undefined && end.chunks === 0)) this.end(end.error);
+    if (status !== undefined || (end.error !== undefined && end.chunks === 0)) this.end(end.error);
   }
 
   /** The hive's end breaks the protocol: the relay fails as the hive's fault, and the hive is told to stop. */
