@@ -1,13 +1,12 @@
 // The models a hive has ready in its catalog, as it reports them in its hello and every
 // hive_status: the queen's auto-spawn picks a hive by them, and /v1/models lists them.
 import { z } from "zod";
+import { Bytes } from "./figures.js";
 import { ModelSource } from "./job-operation.js";
 import { ModelName } from "./worker-heartbeat.js";
 
 /** Catalog models one hive reports; a hive with more reports the first ones by name. */
 export const MAX_CATALOG_MODELS = 256;
-
-const Bytes = z.number().int().min(0);
 
 export const CatalogModel = z.object({
   /** The catalog id, which is also what a worker_spawn loads: `hf:org/repo:file.gguf`, `file:/…`. */

@@ -2,12 +2,11 @@
 // hive sends it in the hello and again on a periodic refresh (free memory changes), and the
 // queen uses it to choose where a worker goes.
 import { z } from "zod";
+import { Bytes, MAX_CPU_CORES } from "./figures.js";
 import { WorkerDevice } from "./worker-heartbeat.js";
 
 /** More GPUs than any one machine has; bounds what the queen stores per hive. */
 export const MAX_GPUS = 64;
-
-const Bytes = z.number().int().min(0);
 
 /** The API a GPU is driven through: CUDA on NVIDIA, Metal on Apple Silicon, Vulkan on the rest. */
 export const GpuBackend = WorkerDevice.exclude(["cpu"]);
@@ -33,7 +32,7 @@ export const HiveDevices = z.object({
   ramTotalBytes: Bytes,
   /** Memory available to new processes (Linux: MemAvailable), in bytes. */
   ramFreeBytes: Bytes,
-  cpu: z.object({ model: z.string().max(256), cores: z.number().int().positive().max(65_536) }),
+  cpu: z.object({ model: z.string().max(256), cores: z.number().int().positive().max(MAX_CPU_CORES) }),
   /** `os.platform()`: linux, darwin, win32, … */
   os: z.string().max(64),
   /** `os.release()`, the kernel version. */

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { idPattern } from "../ids.js";
 import { CatalogModels } from "./catalog-models.js";
+import { Bytes, MAX_CPU_CORES } from "./figures.js";
 import { HiveDevices } from "./hive-devices.js";
 import { JobEvent } from "./job-event.js";
 import { HiveOperation, JobId } from "./job-operation.js";
@@ -62,8 +63,8 @@ export const HelloFrame = z.object({
     version: z.string().max(64),
     os: z.string().max(64),
     arch: z.string().max(64),
-    cpuCores: z.number().int().positive(),
-    memoryBytes: z.number().nonnegative(),
+    cpuCores: z.number().int().positive().max(MAX_CPU_CORES),
+    memoryBytes: Bytes,
   }),
   /** GPUs, memory and the worker types this machine runs, as detected when it connected. */
   devices: HiveDevices,

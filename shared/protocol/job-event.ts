@@ -3,9 +3,8 @@
 // queen stamps each with its job, hive, time and sequence number (`StampedJobEvent`) before
 // logging it and streaming it to watchers.
 import { z } from "zod";
+import { Bytes, MAX_BYTES } from "./figures.js";
 import { MAX_LABEL_CHARS, MAX_MESSAGE_CHARS } from "./text-limits.js";
-
-const Bytes = z.number().int().min(0);
 
 /**
  * Largest `data` payload a job may send, in bytes of its JSON (UTF-8). The queen keeps the newest
@@ -30,7 +29,7 @@ export const JobEvent = z.discriminatedUnion("type", [
     message: z.string().max(MAX_MESSAGE_CHARS),
   }),
   /** Bytes done of `total` (null while unknown), and the current rate. */
-  z.object({ type: z.literal("progress"), bytes: Bytes, total: Bytes.nullable(), bytes_per_second: z.number().min(0).optional() }),
+  z.object({ type: z.literal("progress"), bytes: Bytes, total: Bytes.nullable(), bytes_per_second: z.number().min(0).max(MAX_BYTES).optional() }),
   /** The operation's result for programs: any JSON object of at most MAX_JOB_DATA_BYTES. */
   z.object({
     type: z.literal("data"),

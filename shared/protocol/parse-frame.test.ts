@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { HiveToQueenFrame, MAX_FRAME_BYTES, QueenToHiveFrame } from "./hive-frames.js";
 import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
+import { MAX_QUEUED_REQUESTS } from "./figures.js";
 import { parseFrame } from "./parse-frame.js";
+import type { WorkerHeartbeat } from "./worker-heartbeat.js";
 
 describe("parseFrame", () => {
   it("accepts a valid frame", () => {
@@ -64,5 +66,21 @@ describe("parseFrame", () => {
 
   it("refuses unknown frame types", () => {
     expect(parseFrame(HiveToQueenFrame, JSON.stringify({ type: "format_disk" }))).toMatchObject({ ok: false, code: "invalid_frame" });
+  });
+  it("refuses figures no machine reaches, naming the field", () => {
+    const heartbeats = (overrides: Partial<WorkerHeartbeat>) =>
+      JSON.stringify({ type: "worker_heartbeats", heartbeats: [fakeHeartbeat({ workerId: "wrk_1", ...overrides })] });
+    expect(parseFrame(HiveToQueenFrame, heartbeats({ queueLength: MAX_QUEUED_REQUESTS, tokensPerSecond: 5000 }))).toMatchObject({ ok: true });
+    for (const [field, value] of [["queueLength", 2 ** 40], ["tokensPerSecond", 1e300], ["memoryRssBytes", 2 ** 52]] as const) {
+      const refused = parseFrame(HiveToQueenFrame, heartbeats({ [field]: value }));
+      expect(refused).toMatchObject({ ok: false, code: "invalid_frame" });
+      if (!refused.ok) expect(refused.message).toContain(field);
+    }
+    const status = (ramTotalBytes: number) =>
+      JSON.stringify({ type: "hive_status", devices: { gpus: [], ramTotalBytes, ramFreeBytes: 0, cpu: { model: "x", cores: 2 }, os: "linux", osRelease: "6", arch: "x64", workerTypes: ["cpu"] } });
+    const huge = parseFrame(HiveToQueenFrame, status(2 ** 60));
+    expect(huge).toMatchObject({ ok: false, code: "invalid_frame" });
+    if (!huge.ok) expect(huge.message).toMatch(/ramTotalBytes.*1 PiB/);
+    expect(parseFrame(HiveToQueenFrame, status(64 * 2 ** 30))).toMatchObject({ ok: true });
   });
 });

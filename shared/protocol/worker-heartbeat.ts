@@ -2,6 +2,7 @@
 // hive relays it unchanged to the queen, whose registry is the only place workers are known.
 import { z } from "zod";
 import { idPattern } from "../ids.js";
+import { Bytes, MAX_QUEUED_REQUESTS, MAX_TOKENS_PER_SECOND } from "./figures.js";
 
 export const WorkerId = z.string().regex(idPattern("wrk"), "must look like wrk_<letters and digits>");
 
@@ -32,8 +33,6 @@ export const ModelName = z
 export const WorkerDevice = z.enum(["cpu", "cuda", "metal", "vulkan"]);
 export type WorkerDevice = z.infer<typeof WorkerDevice>;
 
-const Bytes = z.number().int().min(0);
-
 export const WorkerHeartbeat = z.object({
   workerId: WorkerId,
   model: ModelName,
@@ -44,7 +43,7 @@ export const WorkerHeartbeat = z.object({
   slotsTotal: z.number().int().min(0).max(1024),
   slotsBusy: z.number().int().min(0).max(1024),
   /** Requests waiting for a free slot. */
-  queueLength: z.number().int().min(0),
+  queueLength: z.number().int().min(0).max(MAX_QUEUED_REQUESTS),
   /** Null until the backend is chosen, early in `loading`. */
   device: WorkerDevice.nullable(),
   /** Resident memory of the worker process, in bytes. */
@@ -52,7 +51,7 @@ export const WorkerHeartbeat = z.object({
   /** GPU memory in use on the worker's device, in bytes; null when no GPU is in use. */
   memoryVramBytes: Bytes.nullable(),
   /** Tokens generated per second over the last heartbeat interval, all slots together. */
-  tokensPerSecond: z.number().min(0),
+  tokensPerSecond: z.number().min(0).max(MAX_TOKENS_PER_SECOND),
   /** How much of the model is loaded, 0..1; only while `loading`. */
   loadProgress: z.number().min(0).max(1).optional(),
   /** Why the worker is `failed`, for a person to read. */

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { parseHiveChannel } from "../hive-channel-address.js";
 import { UsageError } from "../usage-error.js";
 import { MAX_CONTEXT_SIZE } from "./context-size.js";
+import { MAX_QUEUED_REQUESTS } from "./figures.js";
 import { ModelName, WorkerId } from "./worker-heartbeat.js";
 
 export const GPU_CHOICES = ["auto", "cpu", "cuda", "metal", "vulkan"] as const;
@@ -78,7 +79,7 @@ const LaunchFlags = z.object({
   // Every slot holds its own KV cache, so the bound is about memory rather than llama.cpp.
   parallel: integerFlag(1, MAX_SLOTS).optional(),
   /** Requests that may wait for a slot. */
-  maxQueue: integerFlag(0, 100_000).optional(),
+  maxQueue: integerFlag(0, MAX_QUEUED_REQUESTS).optional(),
   /** Tokens llama.cpp evaluates per batch. */
   batchSize: integerFlag(1, 65_536).optional(),
   /** How long the worker's event loop polls after a token for the next, in µs (worker/token-poller.ts); 0 never polls. */
