@@ -53,6 +53,12 @@ export interface AnswerSeen {
   tokens: TokenUsage;
   /** When the answer's first body byte passed, if it had a body. */
   firstChunkAtMs: number | undefined;
+  /**
+   * Why the answer's body stopped short of its end, though its head said `status`: the client left
+   * (`client_gone`), or the error its client got last (`request_timeout`, `worker_stalled`, a lost
+   * worker's cause). Undefined for an answer that went out whole.
+   */
+  cut: string | undefined;
 }
 
 export async function inferenceOutcome(c: Context<QueenEnv>, seen: AnswerSeen): Promise<void> {
@@ -83,6 +89,7 @@ export async function inferenceOutcome(c: Context<QueenEnv>, seen: AnswerSeen): 
       model,
       key_id: key.id,
       status,
+      cut: seen.cut ?? null,
       ttft_ms: ttftMs,
       total_ms: totalMs,
       prompt_tokens: seen.tokens.promptTokens,

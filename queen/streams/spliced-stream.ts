@@ -96,8 +96,12 @@ export interface FailoverStreamOptions {
 export interface ChunkMeter {
   chunk(chunk: StreamChunk): void;
   sent(): void;
-  end(): void;
+  /** The client's stream is over; `cut` names why it stopped short of the answer's end (CLIENT_GONE, an error's code). */
+  end(cut?: string): void;
 }
+
+/** Why a stream was cut when its client left before its end. */
+export const CLIENT_GONE = "client_gone";
 
 /** The code of the error event that ends a stream at its deadline. */
 export const REQUEST_TIMEOUT = "request_timeout";
@@ -178,7 +182,7 @@ interface Source {
   resumes: number;
   sawDone: boolean;
   /** An error event this source sent; nothing it sends after counts. */
-  error: { lost: true; cause: LostCause } | { lost: false; event: string } | undefined;
+  error: { lost: true; cause: LostCause } | { lost: false; code: string; event: string } | undefined;
   /** The source is over (with the cause its read gave, if any); what it sent before goes out first. */
   over: { cause: LostCause | undefined } | undefined;
 }
@@ -198,6 +202,8 @@ class SplicedStream {
   private finished = false;
   private cancelled = false;
   private closed = false;
+  /** The code of the error that ended the client's stream short of its answer; undefined while none did. */
+  private cutWith: string | undefined;
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   private deadlinePassed = false;
   /**
@@ -267,13 +273,14 @@ class SplicedStream {
     if (this.closed) return;
     this.closed = true;
     this.options.onClose?.(how);
-    this.options.meter?.end();
+    this.options.meter?.end(this.cancelled ? CLIENT_GONE : this.cutWith);
   }
 
   /** The deadline passed: the client gets the events it has, then the timeout, and the worker is stopped. */
   private async cutAtDeadline(): Promise<void> {
     const message = "The answer was cut off because the request's deadline (X-Request-Timeout) passed; ask for fewer tokens or allow more time.";
     this.out.push(this.errorEvent(lostAnswerError(message, REQUEST_TIMEOUT, 504)));
+    this.cutWith = REQUEST_TIMEOUT;
     this.finish();
     this.close("cut");
     await this.source.reader.cancel(new Error("the request's deadline passed")).catch(() => {});
@@ -353,7 +360,7 @@ class SplicedStream {
         const code = event.body.error.code ?? "";
         source.error = LOST_WORKER_CODES.has(code)
           ? { lost: true, cause: { code, message: event.body.error.message } }
-          : { lost: false, event: this.options.rewordError ? this.errorEvent(event.body) : sseEvent(data) };
+          : { lost: false, code, event: this.options.rewordError ? this.errorEvent(event.body) : sseEvent(data) };
         return;
       }
       case "malformed":
@@ -381,6 +388,7 @@ class SplicedStream {
     if (source.sawDone) return this.finish();
     if (source.error && !source.error.lost) {
       this.out.push(source.error.event);
+      this.cutWith = source.error.code;
       return this.finish();
     }
     // Lost after its finish reason: the answer is whole, only its `[DONE]` is missing.
@@ -460,7 +468,8 @@ class SplicedStream {
         onData: (data) => this.onData(source, data),
         // The event is lost to the client, so a continuation would leave a hole: end instead.
         onOversized: () => {
-          source.error ??= { lost: false, event: this.errorEvent(lostAnswerError("The worker sent an event too long to relay.", "response_too_large")) };
+          const code = "response_too_large";
+          source.error ??= { lost: false, code, event: this.errorEvent(lostAnswerError("The worker sent an event too long to relay.", code)) };
         },
       }),
       attempt,
@@ -480,6 +489,7 @@ class SplicedStream {
 
   private fail(cause: LostCause, why: string): void {
     this.out.push(this.errorEvent(lostAnswerError(`The worker answering this request was lost mid-answer (${cause.code}: ${cause.message}), and ${why}.`)));
+    this.cutWith = cause.code;
     this.finish();
   }
 

@@ -7,7 +7,8 @@
 // built from one that came back whole (the variable `wholeAnswer`) is read whole, and goes out
 // with its Content-Length rather than in chunks; any other JSON body is watched as it passes
 // (observe-usage.ts). What the meter saw (status, tokens, first byte) also feeds the key's token
-// limits, the metrics and the request's log line (observability/inference-outcome.ts), so no
+// limits, the metrics and the request's log line (observability/inference-outcome.ts, with why an
+// answer was cut short if it was), so no
 // answer is read twice. A stream's head names its prompt's tokens (PROMPT_TOKENS_HEADER, from the
 // worker): they count when the client leaves before the usage chunk, and the header goes no further.
 // Whatever the answer says, no more is counted than its request allows (usage-ceiling.ts).
@@ -33,6 +34,7 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   const kind = response.ok && response.body ? bodyKind(response.headers.get("content-type")) : undefined;
   let usage: Promise<TokenUsage> = Promise.resolve(NO_TOKENS);
   let firstChunkAtMs: () => number | undefined = () => undefined;
+  let cut: () => string | undefined = () => undefined;
   if (kind === "json" && response.body && c.get("wholeAnswer")) {
     const text = await response.text();
     const readAtMs = Date.now();
@@ -42,10 +44,12 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   } else if (kind === "sse") {
     usage = streamMeter.usage(promptTokensOf(response.headers));
     firstChunkAtMs = () => streamMeter.firstChunkAtMs;
+    cut = () => streamMeter.cut;
   } else if (kind === "json" && response.body) {
     const observed = observeJsonUsage(response.body);
     usage = observed.usage;
     firstChunkAtMs = observed.firstChunkAtMs;
+    cut = observed.cut;
     // Same status and headers; only the body is the observed copy of the same bytes. The status
     // text is left to workerd (a relayed answer has none, and an empty one reads "HTTP/1.1 200 ").
     c.res = new Response(observed.body, { status: response.status, headers: response.headers });
@@ -60,7 +64,7 @@ export const meterUsage = createMiddleware<QueenEnv>(async (c, next) => {
   const ceiling = c.get("usageCeiling");
   const settled = usage.then((tokens) => nextTurn().then(() => withinCeiling(tokens, ceiling)));
   waitUntil(settled.then((tokens) => recordUsage(c.env.DB, waitUntil, keyId, day, tokens)));
-  waitUntil(settled.then((tokens) => inferenceOutcome(c, { arrivedAtMs, status: response.status, tokens, firstChunkAtMs: firstChunkAtMs() })));
+  waitUntil(settled.then((tokens) => inferenceOutcome(c, { arrivedAtMs, status: response.status, tokens, firstChunkAtMs: firstChunkAtMs(), cut: cut() })));
 });
 
 function nextTurn(): Promise<void> {

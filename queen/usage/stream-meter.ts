@@ -24,6 +24,8 @@ export class StreamMeter implements ChunkMeter {
   /** Chunks that carried tokens: the completion tokens of a stream cut before its usage. */
   private tokenChunks = 0;
   private firstSentAtMs: number | undefined;
+  private cutWith: string | undefined;
+  private over = false;
   private settle: () => void = () => {};
   private readonly ended = new Promise<void>((resolve) => {
     this.settle = resolve;
@@ -40,9 +42,17 @@ export class StreamMeter implements ChunkMeter {
     this.firstSentAtMs ??= Date.now();
   }
 
-  /** The client's stream is over; later calls change nothing. */
-  end(): void {
+  /** The client's stream is over, cut short for `cut`'s reason if given; later calls change nothing. */
+  end(cut?: string): void {
+    if (this.over) return;
+    this.over = true;
+    this.cutWith = cut;
     this.settle();
+  }
+
+  /** Why the stream stopped short of its answer's end (spliced-stream.ts's CLIENT_GONE, an error's code); undefined if it did not. */
+  get cut(): string | undefined {
+    return this.cutWith;
   }
 
   /** When the first bytes of the answer went out (ms since the epoch); undefined before. */

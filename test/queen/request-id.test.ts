@@ -60,6 +60,7 @@ describe("request ids", () => {
       key_id: keyId,
       model: "request-log-model",
       status: 200,
+      cut: null,
       prompt_tokens: 2,
       completion_tokens: 3,
       hive: "request-log-hive",
