@@ -148,6 +148,22 @@ describe("Anthropic Messages ↔ chat completions, tool calls", () => {
     });
   });
 
+  it("refuses a tool_result that answers no tool_use of the message before, and a tool_use left unanswered, naming the request's own message", () => {
+    const use = { role: "assistant", content: [{ type: "text", text: "Checking." }, { type: "tool_use", id: "toolu_1", name: "get_weather", input: {} }] };
+    const result = (id: string) => ({ role: "user", content: [{ type: "text", text: "Here:" }, { type: "tool_result", tool_use_id: id, content: "sunny" }] });
+    // The system prompt makes the chat request's messages one more: the error still names the Anthropic message.
+    const translate = (messages: object[]) => () => messagesToChat(MessagesRequest.parse({ model: "tiny", max_tokens: 10, system: "Be brief.", messages }));
+    expect(translate([{ role: "user", content: "Weather?" }, use, result("toolu_1")])).not.toThrow();
+    expect(translate([{ role: "user", content: "Weather?" }, use, result("toolu_2")])).toThrow(
+      expect.objectContaining({ status: 400, param: "messages[2].content[1].tool_use_id", message: expect.stringContaining('no tool_use "toolu_2" in the assistant message before it') }),
+    );
+    expect(translate([result("toolu_1")])).toThrow(expect.objectContaining({ param: "messages[0].content[1].tool_use_id" }));
+    expect(translate([{ role: "user", content: "Weather?" }, use, { role: "user", content: "never mind" }])).toThrow(
+      expect.objectContaining({ param: "messages[1].content[1].id", message: expect.stringContaining('tool_use "toolu_1" has no tool_result in the user message after it') }),
+    );
+    expect(translate([{ role: "user", content: "Weather?" }, use])).toThrow(expect.objectContaining({ param: "messages[1].content[1].id" }));
+  });
+
   it("names a tool by tool_choice 'tool' and refuses Anthropic's server tools by name", () => {
     const base = { model: "tiny", max_tokens: 10, messages: [{ role: "user", content: "Hi" }] };
     expect(messagesToChat(MessagesRequest.parse({ ...base, tool_choice: { type: "tool", name: "get_weather" } })).tool_choice).toEqual({ type: "function", function: { name: "get_weather" } });

@@ -6,6 +6,7 @@
 import type { ChatMessageOut, ChatRequestOut, ChatTool, ChatToolCall, ChatToolChoice } from "../chat-shapes.js";
 import { unsupportedField } from "../dialect-answer.js";
 import type { AnthropicMessage, ContentBlock, CountTokensRequest, MessagesRequest } from "./request.js";
+import { checkToolPairing } from "./tool-pairing.js";
 
 const REFUSAL_REASONS: Record<string, string> = {
   image: "rbee's models read text only (no vision)",
@@ -35,6 +36,7 @@ export function messagesToChat(request: MessagesRequest): ChatRequestOut {
 /** The prompt part (system, messages, tools), shared by messages and count_tokens. */
 export function promptToChat(request: CountTokensRequest): ChatRequestOut {
   refuseUnsupportedFields(request);
+  checkToolPairing(request.messages);
   const messages: ChatMessageOut[] = [];
   const system = request.system === undefined ? "" : typeof request.system === "string" ? request.system : request.system.map((block) => block.text).join("\n");
   if (system !== "") messages.push({ role: "system", content: system });
