@@ -68,6 +68,7 @@ app.route("/v1/embeddings", embeddingRoutes);
 app.route("/v1/rerank", rerankRoutes);
 app.route("/v1/reranking", rerankRoutes);
 app.use("/v1/responses", responsesErrorParams);
+app.use("/v1/responses/input_tokens", responsesErrorParams);
 app.route("/v1/responses", responsesRoutes);
 app.route("/v1/messages", anthropicRoutes);
 app.route("/v1/hives", hiveRoutes);

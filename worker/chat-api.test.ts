@@ -241,6 +241,20 @@ describe("a running worker", () => {
     expect(body.error.message).toMatch(/fits 4095 tokens, but the request asks for 50\d\d/);
   });
 
+  it("counts a chat's prompt tokens without generating, as the chat would count them, a prompt past the context too", async () => {
+    const count = async (body: object) => json<{ object: string; input_tokens: number }>(await post(worker, "/v1/chat/completions/input_tokens", { model: MODEL_NAME, ...body }));
+    expect(await count({ messages: [{ role: "user", content: "Hi" }] })).toEqual({ object: "chat.completion.input_tokens", input_tokens: PROMPT_TOKENS_FOR_HI });
+    const tools = [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }];
+    const withTools = { messages: [{ role: "user", content: "Weather?" }], tools };
+    const chatted = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", { ...withTools, model: MODEL_NAME, max_tokens: 1, temperature: 0 }));
+    expect((await count(withTools)).input_tokens).toBe(chatted.usage.prompt_tokens);
+    // 5,000 characters are 5,000 tokens here, past the 4,095 a slot holds: a chat refuses them, a count counts them.
+    expect((await count({ messages: [{ role: "user", content: "y".repeat(5000) }] })).input_tokens).toBe(5000 + PROMPT_TOKENS_FOR_HI - 2);
+    const invalid = await post(worker, "/v1/chat/completions/input_tokens", { model: MODEL_NAME });
+    expect(invalid.status).toBe(400);
+    expect((await json<ErrorBody>(invalid)).error).toMatchObject({ param: "messages" });
+  });
+
   it("answers 404 for an unknown route and 405 for a wrong method, as OpenAI-style errors", async () => {
     const notFound = await fetch(`${worker.url}/v1/nothing-here`, { headers: { authorization: worker.authorization } });
     expect(notFound.status).toBe(404);

@@ -414,6 +414,15 @@ export class Engine {
     }
   }
 
+  /**
+   * The tokens of `request`'s prompt, templated as chat() would generate from it, without
+   * generating: on the calling thread, so it waits for no slot. A prompt longer than the slots'
+   * context is counted too (a client counts to learn whether it must shorten its prompt).
+   */
+  countChatTokens(request: ChatCompletionRequest): number {
+    return this.countChatPromptTokens(toChatHistory(request.messages), toolFunctions(request)?.functions);
+  }
+
   /** Tokens of the whole templated prompt, as the chat wrapper renders it for generation. */
   private countChatPromptTokens(history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): number {
     // A forced call's prompt has the call prefix too: a few tokens this count leaves out.

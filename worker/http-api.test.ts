@@ -31,6 +31,7 @@ function fakeEngine(script: Script = {}): ApiEngine {
   };
   return {
     chat: generate,
+    countChatTokens: () => 7,
     complete: generate,
     embed: async () => ({ vectors: [[0.5, 0.25]], promptTokens: 1 }),
     embeddingSize: 2,

@@ -1,5 +1,5 @@
 // The worker's OpenAI-style HTTP API as a Hono app (GET /health, POST /v1/chat/completions,
-// /v1/completions, /v1/embeddings and /v1/rerank): its hive's secret and a loopback Host on every route
+// /v1/chat/completions/input_tokens, /v1/completions, /v1/embeddings and /v1/rerank): its hive's secret and a loopback Host on every route
 // (./access-guard.ts), routing, a JSON content type and the body cap, refusing work while the
 // model loads or the worker drains, and errors in OpenAI's shape. WorkerServer serves it on
 // 127.0.0.1 from before the model loads; tests call it through app.request.
@@ -8,9 +8,11 @@ import { RbeeError } from "../shared/errors.js";
 import { limitBodySize } from "../shared/http/json-body.js";
 import type { LogFn } from "../shared/log/json-log.js";
 import { REQUEST_ID_HEADER } from "../shared/openai/inference-headers.js";
+import { INPUT_TOKENS_PATH } from "../shared/protocol/hive-frames.js";
 import type { WorkerState } from "../shared/protocol/worker-heartbeat.js";
 import type { Engine } from "./engine.js";
 import { chatCompletions } from "./routes/chat-completions.js";
+import { chatInputTokens } from "./routes/chat-input-tokens.js";
 import { completions } from "./routes/completions.js";
 import { guardWorkerAccess, requireJson } from "./access-guard.js";
 import { embeddings } from "./routes/embeddings.js";
@@ -49,6 +51,7 @@ export interface WorkerApiOptions {
 /** The POST routes that run the model; each is refused with 503 while the model loads and once the worker drains. */
 const MODEL_ROUTES: ReadonlyMap<string, RouteHandler> = new Map([
   ["/v1/chat/completions", chatCompletions],
+  [INPUT_TOKENS_PATH, chatInputTokens],
   ["/v1/completions", completions],
   ["/v1/embeddings", embeddings],
   ["/v1/rerank", rerank],

@@ -55,6 +55,11 @@ export function meteredEngine(engine: RouteContext["engine"], c: Context): Route
       note(completion.usage.prompt_tokens, completion.usage.completion_tokens);
       return completion;
     },
+    countChatTokens: (...args) => {
+      const tokens = engine.countChatTokens(...args);
+      note(tokens, null);
+      return tokens;
+    },
     embed: async (...args) => {
       const embeddings = await engine.embed(...args);
       note(embeddings.promptTokens, null);

@@ -13,6 +13,8 @@ import {
   type BatchableFrame,
   type HelloFrame,
   HiveToQueenFrame,
+  INPUT_TOKENS_PATH,
+  INPUT_TOKENS_PROTOCOL,
   OLDEST_HIVE_PROTOCOL,
   PING_FRAME,
   PONG_FRAME,
@@ -175,6 +177,12 @@ export class HiveSession extends DurableObject<Env> {
       // so the route's next try waits for its workers to come back rather than meet this again.
       await this.reporter.offline(hiveName, this.workers.disconnected());
       return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
+    }
+    const { protocol = 0 } = socket.attachment;
+    if (request.path === INPUT_TOKENS_PATH && protocol < INPUT_TOKENS_PROTOCOL) {
+      // Answered as its worker would answer a path it lacks: the route counts another way.
+      const message = `Hive '${hiveName}' speaks protocol ${protocol}, which cannot count tokens without generating (${INPUT_TOKENS_PROTOCOL} can).`;
+      return new RbeeError(404, "not_found", message).toResponse();
     }
     return this.answer(socket.ws, { type: "request", ...request }, Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS), 0, answerType);
   }

@@ -9,8 +9,8 @@
 //   (a UTF-16 character is at most three), and a chat template adds at most TEMPLATE_TOKENS of its
 //   own; a rerank reads the query again with each document, so its bound is one such per document.
 import { MAX_CONTEXT_SIZE } from "../../shared/protocol/context-size.js";
-import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
-import type { TokenUsage } from "./token-usage.js";
+import { INPUT_TOKENS_PATH, type RelayablePath } from "../../shared/protocol/hive-frames.js";
+import { NO_TOKENS, type TokenUsage } from "./token-usage.js";
 
 /** Tokens a chat template (roles, a system preamble, how tools are described) may add to a prompt. */
 const TEMPLATE_TOKENS = 8192;
@@ -21,6 +21,8 @@ export type UsageCeiling = TokenUsage;
 export function usageCeiling(request: object, path: RelayablePath, body: string): UsageCeiling {
   const perPrompt = Math.min(MAX_CONTEXT_SIZE, 3 * body.length + TEMPLATE_TOKENS);
   switch (path) {
+    case INPUT_TOKENS_PATH:
+      return NO_TOKENS; // a count generates nothing and bills nothing
     case "/v1/embeddings":
       return { promptTokens: perPrompt, completionTokens: 0 };
     case "/v1/rerank":

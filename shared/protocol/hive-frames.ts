@@ -24,8 +24,9 @@ import { WorkerHeartbeat, WorkerId } from "./worker-heartbeat.js";
  * object was reset, and the hive keeps each answer for RELAY_RESUME_GRACE_MS to be asked for it.
  * 9: `worker_exited`: the hive says at once that one of its serving workers' processes ended,
  * instead of leaving the queen to notice three missed heartbeats.
+ * 10: the hive relays INPUT_TOKENS_PATH, a chat prompt's tokens counted without generating.
  */
-export const PROTOCOL_VERSION = 9;
+export const PROTOCOL_VERSION = 10;
 
 /** The first protocol whose hives answer a `resume`; an older hive's answers are continued instead. */
 export const RESUME_PROTOCOL = 8;
@@ -33,10 +34,14 @@ export const RESUME_PROTOCOL = 8;
 /**
  * The oldest hive protocol a queen still welcomes: a hive of protocol 6 sends no batches, and
  * nothing the queen sends changed in 7; the queen sends `resume` (8) only to hives of
- * RESUME_PROTOCOL or later. A queen deployed first thus keeps its hives of 6 to 8 serving (a hive
- * of 8 or older sends no `worker_exited`: its dead workers go when their heartbeats are missed).
+ * RESUME_PROTOCOL or later, and INPUT_TOKENS_PATH (10) only to hives of INPUT_TOKENS_PROTOCOL. A
+ * queen deployed first thus keeps its hives of 6 to 9 serving (a hive of 8 or older sends no
+ * `worker_exited`: its dead workers go when their heartbeats are missed).
  */
 export const OLDEST_HIVE_PROTOCOL = 6;
+
+/** The first protocol whose hives relay INPUT_TOKENS_PATH; the queen counts another way on an older hive. */
+export const INPUT_TOKENS_PROTOCOL = 10;
 
 /** Largest frame either end accepts. A token stream is coalesced well below this. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -50,8 +55,11 @@ export const MAX_HELLO_WORKERS = 1024;
 const RequestId = z.string().regex(idPattern("req"));
 const ProblemDetail = z.object({ code: z.string().max(MAX_LABEL_CHARS), message: z.string().max(MAX_MESSAGE_CHARS) });
 
+/** The worker's count of a chat request's prompt tokens (worker/routes/chat-input-tokens.ts). */
+export const INPUT_TOKENS_PATH = "/v1/chat/completions/input_tokens";
+
 /** Worker API paths the queen may ask a hive to relay; the hive refuses any other. */
-export const RELAYABLE_PATHS = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/rerank"] as const;
+export const RELAYABLE_PATHS = ["/v1/chat/completions", INPUT_TOKENS_PATH, "/v1/completions", "/v1/embeddings", "/v1/rerank"] as const;
 export type RelayablePath = (typeof RELAYABLE_PATHS)[number];
 
 // ── hive → queen ────────────────────────────────────────────────────────────────────────────

@@ -78,6 +78,18 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       expect(second.usage?.input_tokens).toBeGreaterThan((alone.usage?.input_tokens ?? 0) + (first.usage?.output_tokens ?? 0));
     });
 
+    it("counts a request's input tokens as its answer's usage counts them, a stored conversation's and one past the context too", async () => {
+      const { model, instructions, input } = ask;
+      const answered = await openai.responses.create(ask);
+      expect(await openai.responses.inputTokens.count({ model, instructions, input })).toEqual({ object: "response.input_tokens", input_tokens: answered.usage?.input_tokens });
+      const next = await openai.responses.create({ ...ask, input: "And more?", previous_response_id: answered.id });
+      expect((await openai.responses.inputTokens.count({ model, instructions, input: "And more?", previous_response_id: answered.id })).input_tokens).toBe(next.usage?.input_tokens);
+      const long = "y".repeat(6000);
+      expect((await openai.responses.inputTokens.count({ model, input: long })).input_tokens).toBeGreaterThan(6000);
+      await expect(openai.responses.create({ ...ask, input: long })).rejects.toMatchObject({ status: 400 });
+      await expect(openai.responses.inputTokens.count({ model, input, previous_response_id: "resp_unknown" })).rejects.toMatchObject({ status: 404, param: "previous_response_id" });
+    });
+
     it("lists a response's input items, its previous turns included, newest first, a page at a time", async () => {
       const first = await openai.responses.create({ ...ask, input: [{ role: "developer", content: "Answer in English." }, { role: "user", content: "Say something." }] });
       const second = await openai.responses.create({ ...ask, input: "And more?", previous_response_id: first.id });
@@ -233,6 +245,10 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       const counted = await anthropic.messages.countTokens({ model, system, messages });
       const answered = await anthropic.messages.create(ask);
       expect(counted.input_tokens).toBe(answered.usage.input_tokens);
+      // Counted without generating: a prompt past the worker's context, which no answer can take, is counted too.
+      const long = [{ role: "user" as const, content: "y".repeat(6000) }];
+      expect((await anthropic.messages.countTokens({ model, messages: long })).input_tokens).toBeGreaterThan(6000);
+      await expect(anthropic.messages.create({ ...ask, messages: long })).rejects.toMatchObject({ status: 400 });
     });
 
     it("answers errors in Anthropic's shape, a missing key and a refused field included", async () => {

@@ -5,7 +5,7 @@ import type { RbeeError } from "../../shared/errors.js";
 import type { Engine } from "../engine.js";
 
 export interface RouteContext {
-  engine: Pick<Engine, "chat" | "complete" | "embed" | "embeddingSize" | "rank" | "canRank">;
+  engine: Pick<Engine, "chat" | "countChatTokens" | "complete" | "embed" | "embeddingSize" | "rank" | "canRank">;
   /** The model name echoed in responses, whatever name the request used. */
   modelName: string;
   /** The client-facing form of any error, for errors found after a stream has started. */

@@ -3,7 +3,6 @@
 // /v1/chat/completions (routes/inference-relay.ts), and the answer translated back, whole or as
 // Anthropic's stream. Errors take Anthropic's shape (errors.ts, mounted in app.ts for the path).
 import { Hono } from "hono";
-import { RbeeError } from "../../../shared/errors.js";
 import { ChatCompletionRequest } from "../../../shared/openai/chat-request.js";
 import { ignoredFieldsHeader } from "../../../shared/openai/ignored-fields.js";
 import { parseRequest } from "../../../shared/validation.js";
@@ -12,8 +11,8 @@ import { readJson } from "../../http/read-json.js";
 import { relayInference } from "../../routes/inference-relay.js";
 import { noteAskedModel } from "../../observability/inference-outcome.js";
 import { meterUsage } from "../../usage/meter-usage.js";
-import { ChatCompletionAnswer } from "../chat-shapes.js";
 import { translateAnswer } from "../dialect-answer.js";
+import { countPromptTokens } from "../prompt-tokens.js";
 import { messageFromChat } from "./from-chat.js";
 import { CountTokensRequest, MessagesRequest } from "./request.js";
 import { anthropicStreamWriter } from "./stream.js";
@@ -33,15 +32,10 @@ export const anthropicRoutes = new Hono<QueenEnv>()
       stream: (emit, promptTokens) => anthropicStreamWriter(emit, request.model, promptTokens),
     });
   })
-  // The exact count: the worker templates and tokenizes the prompt as it would for an answer and
-  // reports prompt_tokens; it generates one token to do so, which the key's usage counts.
+  // The exact count, generating nothing (../prompt-tokens.ts).
   .post("/count_tokens", async (c) => {
     const arrivedAtMs = Date.now();
     const request = parseRequest(CountTokensRequest, await readJson(c));
-    const chat = parseRequest(ChatCompletionRequest, { ...promptToChat(request), max_tokens: 1 });
-    const answer = await relayInference(c, chat, "/v1/chat/completions", arrivedAtMs);
-    if (!answer.ok) return answer;
-    const completion = ChatCompletionAnswer.safeParse(await answer.json());
-    if (!completion.success || !completion.data.usage) throw new RbeeError(502, "worker_answer_malformed", "The worker's answer carried no token count.");
-    return c.json({ input_tokens: completion.data.usage.prompt_tokens });
+    const counted = await countPromptTokens(c, promptToChat(request), arrivedAtMs);
+    return counted.ok ? c.json({ input_tokens: counted.tokens }) : counted.answer;
   });

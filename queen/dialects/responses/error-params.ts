@@ -1,4 +1,4 @@
-// Mounted on POST /v1/responses: an error body's `param` that names a field of the chat request
+// Mounted on POST /v1/responses and /v1/responses/input_tokens: an error body's `param` that names a field of the chat request
 // the Responses request was served as is renamed to the Responses field (./responses-param.ts),
 // in the message as in `param`.
 import { z } from "zod";

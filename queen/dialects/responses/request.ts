@@ -112,3 +112,6 @@ export const ResponsesRequest = z.looseObject({
   prompt: z.unknown().optional(),
 });
 export type ResponsesRequest = z.infer<typeof ResponsesRequest>;
+
+/** POST /v1/responses/input_tokens: the prompt of a Responses request, to be counted; its `input` may be left out (previous_response_id's conversation, instructions). */
+export const InputTokenCountRequest = ResponsesRequest.extend({ input: ResponsesRequest.shape.input.optional() });

@@ -1,5 +1,5 @@
-// POST /v1/responses (the OpenAI Responses API), GET and DELETE /v1/responses/:id, and GET
-// /v1/responses/:id/input_items (input-items.ts). A request is
+// POST /v1/responses (the OpenAI Responses API), GET and DELETE /v1/responses/:id, GET
+// /v1/responses/:id/input_items (input-items.ts) and POST /v1/responses/input_tokens. A request is
 // translated into a chat completion (to-chat.ts), after the stored conversation of its
 // previous_response_id, and placed through the same relay core as /v1/chat/completions
 // (routes/inference-relay.ts); the answer is translated back, whole or as typed events, and
@@ -17,8 +17,9 @@ import { relayInference } from "../../routes/inference-relay.js";
 import { noteAskedModel } from "../../observability/inference-outcome.js";
 import { meterUsage } from "../../usage/meter-usage.js";
 import { translateAnswer } from "../dialect-answer.js";
+import { countPromptTokens } from "../prompt-tokens.js";
 import { inputItemsPage, storedInputItems } from "./input-items.js";
-import { InputItem, ResponsesRequest } from "./request.js";
+import { InputItem, InputTokenCountRequest, ResponsesRequest } from "./request.js";
 import { newResponseIdentity, responseFromChat, type ResponseObject } from "./response-object.js";
 import { responseStoreStub } from "./response-store.js";
 import { responsesStreamWriter } from "./stream.js";
@@ -54,6 +55,16 @@ export const responsesRoutes = new Hono<QueenEnv>()
     // A whole answer is stored before it is returned, so the next turn can follow at once.
     if (storedJson.response) await keep(storedJson.response);
     return translated;
+  })
+  // OpenAI's input token count, exact and generating nothing (../prompt-tokens.ts).
+  .post("/input_tokens", meterUsage, async (c) => {
+    const arrivedAtMs = Date.now();
+    const body = await readJson(c);
+    noteAskedModel(c, body);
+    const request = parseRequest(InputTokenCountRequest, body);
+    const previousItems = request.previous_response_id ? await storedItems(responseStoreStub(c.env, c.var.apiKey.id), request.previous_response_id) : [];
+    const counted = await countPromptTokens(c, responsesToChat({ ...request, input: request.input ?? [] }, previousItems), arrivedAtMs);
+    return counted.ok ? c.json({ object: "response.input_tokens", input_tokens: counted.tokens }) : counted.answer;
   })
   .get("/:id", async (c) => {
     const stored = await responseStoreStub(c.env, c.var.apiKey.id).get(c.req.param("id"));
