@@ -185,6 +185,7 @@ export class Hive {
   }
 
   private async shutDown(stopWorkers: boolean): Promise<void> {
+    this.connection.windDown();
     this.status.stop();
     this.exits.stop(); // workers it stops, or that end meanwhile, go with its socket
     this.relays.abortAll();

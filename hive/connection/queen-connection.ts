@@ -66,6 +66,8 @@ export class QueenConnection {
   private socket: WebSocket | undefined;
   private attempt = 0;
   private closed = false;
+  /** The hive is stopping: the socket stays for its last words, but one that drops is not reopened. */
+  private winding = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   /**
    * This process's id on every connection it opens: the queen lets a new one replace the last
@@ -103,6 +105,16 @@ export class QueenConnection {
    */
   send(frame: HiveToQueenFrame): boolean {
     return this.frames.send(frame);
+  }
+
+  /**
+   * The hive begins to stop: its socket carries what the hive still has to say (its workers'
+   * last heartbeats) until close(), but if it drops meanwhile (a Ctrl-C stops the local queen at
+   * the same moment) there is nothing to reconnect for.
+   */
+  windDown(): void {
+    this.winding = true;
+    clearTimeout(this.reconnectTimer);
   }
 
   /** Closes the socket and stops reconnecting; safe to call twice. */
@@ -231,7 +243,7 @@ export class QueenConnection {
   }
 
   private scheduleReconnect(afterStableConnection: boolean): void {
-    if (this.closed) return;
+    if (this.closed || this.winding) return;
     const delayMs = afterStableConnection
       ? firstRetryDelayMs(this.options.reconnectSpreadMs ?? DEFAULTS.reconnectSpreadMs)
       : backoffDelayMs(this.attempt, {
