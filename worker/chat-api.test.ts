@@ -77,7 +77,7 @@ describe("a running worker", () => {
     expect(body).toMatchObject({
       object: "chat.completion",
       model: MODEL_NAME,
-      choices: [{ index: 0, message: { role: "assistant" }, finish_reason: "length", logprobs: null }],
+      choices: [{ index: 0, message: { role: "assistant", refusal: null }, finish_reason: "length", logprobs: null }],
     });
     expect(body.id).toMatch(/^chatcmpl-/);
     expect(body.choices[0]?.message.content.length).toBeGreaterThan(0);

@@ -26,7 +26,11 @@ export function chatCompletion(
   finishReason: ClientFinishReason,
   usage: Usage,
 ): ChatCompletion {
-  const message = toolCalls.length === 0 ? { role: "assistant" as const, content: text } : { role: "assistant" as const, content: text === "" ? null : text, tool_calls: [...toolCalls] };
+  // `refusal` as OpenAI sends it (null: rbee's models do not refuse by a separate channel); its SDK types it as always there.
+  const message =
+    toolCalls.length === 0
+      ? { role: "assistant" as const, content: text, refusal: null }
+      : { role: "assistant" as const, content: text === "" ? null : text, refusal: null, tool_calls: [...toolCalls] };
   return { ...identity, object: "chat.completion", choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }], usage };
 }
 

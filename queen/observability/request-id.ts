@@ -1,5 +1,6 @@
 // Gives every request to the queen an id: the client's own `X-Request-Id` when it sends a valid
-// one, else a new `req_…`. Every answer carries it back in `X-Request-Id`; the inference log line
+// one, else a new `req_…`. Every answer carries it back in `X-Request-Id` (and an Anthropic Messages
+// answer in `request-id` too, where Anthropic's SDK reads it); the inference log line
 // (inference-outcome.ts) and the queen's other log lines about the request name it.
 //
 // A /v1 request with an invalid one is refused with 400 naming the header, but only by
@@ -49,11 +50,15 @@ function requestIdsOf(sent: string | undefined): { id: string; relayId: string }
   return { id: sent, relayId: newId("req") };
 }
 
+/** Where Anthropic's API and its SDK (`_request_id`, error reports) carry the request id. */
+const ANTHROPIC_REQUEST_ID_HEADER = "request-id";
+
 function echoRequestId(c: Context<QueenEnv>, id: string): void {
   // A WebSocket upgrade's 101 cannot be rebuilt without losing its socket; hive sockets log their own ids.
   if (c.res.webSocket) return;
   c.res = new Response(c.res.body, c.res);
   c.res.headers.set(REQUEST_ID_HEADER, id);
+  if (c.req.path === "/v1/messages" || c.req.path.startsWith("/v1/messages/")) c.res.headers.set(ANTHROPIC_REQUEST_ID_HEADER, id);
   const exposed = c.res.headers.get("access-control-expose-headers");
   c.res.headers.set("access-control-expose-headers", exposed ? `${exposed}, ${REQUEST_ID_HEADER}` : REQUEST_ID_HEADER);
 }

@@ -50,6 +50,23 @@ describe("the chat request schema", () => {
     expect(request.messages[2]).toEqual({ role: "tool", tool_call_id: "call_1", content: [{ type: "text", text: "sunny" }] });
   });
 
+  it("refuses an allowed_tools or custom tool choice by its type, and keeps zod's words for a malformed named one", () => {
+    const refusal = (tool_choice: unknown) => {
+      try {
+        parseRequest(ChatCompletionRequest, { ...base, tools: [TOOL], tool_choice });
+      } catch (error) {
+        return error as { param?: string; message: string };
+      }
+      throw new Error("accepted");
+    };
+    expect(refusal({ type: "allowed_tools", allowed_tools: { mode: "auto", tools: [] } })).toMatchObject({
+      param: "tool_choice",
+      message: expect.stringContaining('not supported: "allowed_tools" tool choices; rbee takes "none", "auto", "required"'),
+    });
+    expect(refusal({ type: "custom", custom: { name: "x" } }).message).toContain('"custom" tool choices');
+    expect(refusal({ type: "function" })).toMatchObject({ param: "tool_choice.function" });
+  });
+
   it("refuses tool choices that cannot be met, naming the field", () => {
     expect(refusedParam({ ...base, tools: [TOOL], tool_choice: { type: "function", function: { name: "other" } } })).toBe("tool_choice.function.name");
     expect(refusedParam({ ...base, tool_choice: "required" })).toBe("tool_choice");

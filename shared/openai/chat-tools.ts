@@ -30,9 +30,16 @@ export type NamedToolChoice = z.infer<typeof NamedToolChoice>;
 
 /**
  * `none`: answer in text, no tool offered; `auto`: the model decides; `required`: it must call
- * one of the tools; a named function: it must call that one.
+ * one of the tools; a named function: it must call that one. A choice of another type OpenAI has
+ * (`allowed_tools`, `custom`) is refused by its type; any other mistake keeps zod's own words.
  */
-export const ChatToolChoice = z.union([z.enum(["none", "auto", "required"]), NamedToolChoice]);
+export const ChatToolChoice = z.union([z.enum(["none", "auto", "required"]), NamedToolChoice], {
+  error: (issue) => {
+    const type = typeof issue.input === "object" && issue.input !== null ? (issue.input as { type?: unknown }).type : undefined;
+    if (typeof type !== "string" || type === "function") return undefined;
+    return `not supported: ${JSON.stringify(type)} tool choices; rbee takes "none", "auto", "required" or {"type": "function", "function": {"name": …}}`;
+  },
+});
 export type ChatToolChoice = z.infer<typeof ChatToolChoice>;
 
 /** One call the model made: `arguments` is the JSON text of the arguments object. */

@@ -188,6 +188,10 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       expect(message.stop_reason).toBe("max_tokens");
       expect(message.usage.input_tokens).toBeGreaterThan(0);
       expect(message.usage.output_tokens).toBeGreaterThan(0);
+      // Counts the SDK types as numbers, which clients add to the input tokens.
+      expect(message.usage).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: 0 });
+      // The SDK reads the request id from Anthropic's header.
+      expect(message._request_id).toMatch(/^req_/);
     });
 
     it("streams Anthropic's events, which the client assembles into the same message", async () => {
@@ -271,6 +275,10 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       expect(String((unenforceable.body.error as { message: string }).message)).toContain("tools[0].input_schema.properties.code.pattern");
 
       await expect(anthropic.messages.create({ ...ask, model: "no-such-model" })).rejects.toMatchObject({ status: 404, error: { type: "error", error: { type: "not_found_error" } } });
+      // A tool_choice naming no tool is named by the Messages field, not the chat request's.
+      const tools = [{ name: "get_weather", input_schema: { type: "object" as const, properties: {} } }];
+      const unknownTool = anthropic.messages.create({ ...ask, tools, tool_choice: { type: "tool", name: "get_time" } });
+      await expect(unknownTool).rejects.toMatchObject({ status: 400, message: expect.stringContaining("tool_choice.name") });
     });
   });
 

@@ -17,6 +17,7 @@ function chatFields(format: string): ReadonlyArray<[RegExp, string]> {
   return [
     [/\btools\[(\d+)\]\.function\.parameters\b/g, "tools[$1].input_schema"],
     [/\btools\[(\d+)\]\.function\./g, "tools[$1]."],
+    [/\btool_choice\.function\.name\b/g, "tool_choice.name"],
     [/\bresponse_format\.json_schema\.schema\b/g, `${format}.schema`],
     [/\bresponse_format\b/g, format],
   ];

@@ -38,6 +38,14 @@ export function messageFromChat(answer: ChatCompletionAnswer, model: string) {
     content,
     stop_reason: stopReasonOf(choice?.finish_reason),
     stop_sequence: null,
-    usage: { input_tokens: answer.usage?.prompt_tokens ?? 0, output_tokens: answer.usage?.completion_tokens ?? 0 },
+    usage: anthropicUsage(answer.usage?.prompt_tokens ?? 0, answer.usage?.completion_tokens ?? 0),
   };
+}
+
+/**
+ * Anthropic's usage: its clients add the cache counts to the input tokens (the SDK types them as
+ * numbers), so they are there, as 0: rbee bills no prompt cache apart.
+ */
+export function anthropicUsage(inputTokens: number, outputTokens: number) {
+  return { input_tokens: inputTokens, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
 }

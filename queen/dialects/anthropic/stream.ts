@@ -6,7 +6,7 @@
 import type { OpenAiErrorBody } from "../../../shared/errors.js";
 import type { ChatStreamListener, EmitEvent } from "../chat-stream-reader.js";
 import { anthropicErrorType, messageWithCode } from "./error-shape.js";
-import { newMessageId, stopReasonOf } from "./from-chat.js";
+import { anthropicUsage, newMessageId, stopReasonOf } from "./from-chat.js";
 
 export function anthropicStreamWriter(emit: EmitEvent, model: string, promptTokens = 0): ChatStreamListener {
   let blockIndex = -1;
@@ -24,7 +24,7 @@ export function anthropicStreamWriter(emit: EmitEvent, model: string, promptToke
   };
   return {
     start() {
-      const message = { id: newMessageId(), type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: promptTokens, output_tokens: 0 } };
+      const message = { id: newMessageId(), type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: anthropicUsage(promptTokens, 0) };
       emit("message_start", { type: "message_start", message });
       emit("ping", { type: "ping" });
     },
@@ -49,7 +49,7 @@ export function anthropicStreamWriter(emit: EmitEvent, model: string, promptToke
       emit("message_delta", {
         type: "message_delta",
         delta: { stop_reason: stopReasonOf(finishReason), stop_sequence: null },
-        usage: { input_tokens: usage?.prompt_tokens ?? 0, output_tokens: usage?.completion_tokens ?? 0 },
+        usage: anthropicUsage(usage?.prompt_tokens ?? 0, usage?.completion_tokens ?? 0),
       });
       emit("message_stop", { type: "message_stop" });
     },
