@@ -198,15 +198,20 @@ describe("a running worker", () => {
     expect(chat.usage?.completion_tokens).toBe(5);
   });
 
-  it("ends the text before a stop string, with finish_reason stop", async () => {
+  it("ends the text before a stop string, with finish_reason stop and the string in stop_reason, whole and streamed", async () => {
     const text = await chatText(worker, greedyChat({ max_tokens: 40 }));
     const stop = text.slice(20, 23);
-    const response = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 40, stop: [stop] }));
+    const response = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 40, stop: ["never-generated", stop] }));
     const body = await json<ChatCompletionBody>(response);
     expect(body.choices[0]?.message.content).toBe(text.slice(0, text.indexOf(stop)));
-    expect(body.choices[0]?.finish_reason).toBe("stop");
+    expect(body.choices[0]).toMatchObject({ finish_reason: "stop", stop_reason: stop });
     // Completion tokens are those of the returned text (one per character here), not of the stop string.
     expect(body.usage.completion_tokens).toBe(body.choices[0]?.message.content.length);
+    const streamed = parseSse(await (await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 40, stop: [stop], stream: true }))).text());
+    const finish = streamed.filter((data) => data !== "[DONE]").map((data) => (JSON.parse(data) as ChatChunkBody).choices[0]).find((choice) => choice?.finish_reason);
+    expect(finish).toMatchObject({ finish_reason: "stop", stop_reason: stop });
+    // An answer its model ended, or max_tokens cut, names no stop string.
+    expect((await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4 })))).choices[0]).not.toHaveProperty("stop_reason");
   });
 
   it("rejects malformed JSON with 400 naming the problem", async () => {

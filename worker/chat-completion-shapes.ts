@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import type { ChatChunkDelta, ChatCompletion, ChatCompletionChunk } from "../shared/openai/chat-response.js";
 import type { ChatToolCall } from "../shared/openai/chat-tools.js";
-import type { ClientFinishReason, Usage } from "./completion-result.js";
+import { type ClientFinishReason, finishFields, type Usage } from "./completion-result.js";
 
 /** What every chunk of one completion has in common. */
 export interface CompletionIdentity {
@@ -25,17 +25,19 @@ export function chatCompletion(
   toolCalls: readonly ChatToolCall[],
   finishReason: ClientFinishReason,
   usage: Usage,
+  stopSequence?: string,
 ): ChatCompletion {
   // `refusal` as OpenAI sends it (null: rbee's models do not refuse by a separate channel); its SDK types it as always there.
   const message =
     toolCalls.length === 0
       ? { role: "assistant" as const, content: text, refusal: null }
       : { role: "assistant" as const, content: text === "" ? null : text, refusal: null, tool_calls: [...toolCalls] };
-  return { ...identity, object: "chat.completion", choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }], usage };
+  return { ...identity, object: "chat.completion", choices: [{ index: 0, message, ...finishFields(finishReason, stopSequence), logprobs: null }], usage };
 }
 
-export function chatCompletionChunk(identity: CompletionIdentity, delta: ChatChunkDelta, finishReason: ClientFinishReason | null): ChatCompletionChunk {
-  return { ...identity, object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] };
+export function chatCompletionChunk(identity: CompletionIdentity, delta: ChatChunkDelta, finishReason: ClientFinishReason | null, stopSequence?: string): ChatCompletionChunk {
+  const finish = finishReason === null ? { finish_reason: null } : finishFields(finishReason, stopSequence);
+  return { ...identity, object: "chat.completion.chunk", choices: [{ index: 0, delta, ...finish, logprobs: null }] };
 }
 
 /** The extra last chunk sent when `stream_options.include_usage` is set: no choices, only usage. */

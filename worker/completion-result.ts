@@ -18,6 +18,8 @@ export interface Usage {
 
 export interface Completion {
   text: string;
+  /** The request's stop string that ended the answer, when one did (the choice's `stop_reason`). */
+  stopSequence?: string;
   /** The calls a chat answer made (finishReason "tool_calls"); empty otherwise. */
   toolCalls: ChatToolCall[];
   finishReason: FinishReason;
@@ -58,4 +60,18 @@ export function usage(promptTokens: number, completionTokens: number): Usage {
 
 export function aborted(promptTokens: number): Completion {
   return { text: "", toolCalls: [], finishReason: "abort", usage: usage(promptTokens, 0) };
+}
+
+/**
+ * The stop string that ended a generation, from node-llama-cpp's metadata: a custom stop trigger
+ * comes back as its parts, which for a `stop` string are that string's text.
+ */
+export function stopSequenceOf(metadata: { stopReason: string; customStopTrigger?: readonly unknown[] }): string | undefined {
+  if (metadata.stopReason !== "customStopTrigger" || !metadata.customStopTrigger) return undefined;
+  return metadata.customStopTrigger.filter((part): part is string => typeof part === "string").join("");
+}
+
+/** A choice's `finish_reason`, and its `stop_reason` when a stop string ended it (shared/openai/chat-response.ts). */
+export function finishFields(finishReason: ClientFinishReason, stopSequence: string | undefined): { finish_reason: ClientFinishReason; stop_reason?: string } {
+  return stopSequence === undefined ? { finish_reason: finishReason } : { finish_reason: finishReason, stop_reason: stopSequence };
 }

@@ -96,7 +96,7 @@ describe("/v1/completions", () => {
     const text = await completionText(worker, greedy({ max_tokens: 40 }));
     const stop = text.slice(20, 23);
     const body = await json<TextCompletionBody>(await post(worker, "/v1/completions", greedy({ max_tokens: 40, stop })));
-    expect(body.choices[0]).toMatchObject({ text: text.slice(0, text.indexOf(stop)), finish_reason: "stop" });
+    expect(body.choices[0]).toMatchObject({ text: text.slice(0, text.indexOf(stop)), finish_reason: "stop", stop_reason: stop });
   });
 
   it("rejects a missing prompt, several prompts and unsupported options with 400 naming the field", async () => {

@@ -24,7 +24,7 @@ import { promptText, type CompletionRequest } from "../shared/openai/completion-
 import type { WorkerDevice } from "../shared/protocol/worker-heartbeat.js";
 import type { GpuChoice, GpuLayers } from "../shared/protocol/worker-launch.js";
 import { toChatHistory } from "./chat-history.js";
-import { aborted, finishReasonOf, usage, type Completion, type LlamaStopReason } from "./completion-result.js";
+import { aborted, finishReasonOf, stopSequenceOf, usage, type Completion, type LlamaStopReason } from "./completion-result.js";
 import { Embedder, type Embeddings } from "./embedder.js";
 import { Ranker, type RankInput, type Ranking } from "./ranker.js";
 import { completionPromptTokens, infillSuffix, prependsBos } from "./raw-prompt.js";
@@ -106,6 +106,8 @@ interface Generated {
   text: string;
   toolCalls?: ChatToolCall[];
   stopReason: LlamaStopReason;
+  /** The request's stop string that ended it, when one did. */
+  stopSequence?: string;
   /** The tokens generated, counted apart where onToken does not hear of them all (a call's). */
   completionTokens?: number;
 }
@@ -261,7 +263,7 @@ export class Engine {
       const sampling = { ...samplingOptions(request), ...common, maxTokens, tokenBias };
       if (!tools) {
         const response = await slot.chat.generateResponse(history, sampling);
-        return { text: response.response, stopReason: response.metadata.stopReason, completionTokens: tokensIfCut(response.metadata.stopReason, maxTokens) };
+        return { text: response.response, stopReason: response.metadata.stopReason, stopSequence: stopSequenceOf(response.metadata), completionTokens: tokensIfCut(response.metadata.stopReason, maxTokens) };
       }
       const calls = new ToolCallStream(options.onToolCallDelta);
       // node-llama-cpp tells onToken only of text: the tokens of a call are what the slot's
@@ -285,7 +287,7 @@ export class Engine {
         );
         if (textWatch?.answeredInText && !common.signal?.aborted) return await answerInFormat();
         const toolCalls = calls.finish(response.functionCalls ?? []);
-        return { text: response.response, toolCalls, stopReason: response.metadata.stopReason, completionTokens: generatedTokens() };
+        return { text: response.response, toolCalls, stopReason: response.metadata.stopReason, stopSequence: stopSequenceOf(response.metadata), completionTokens: generatedTokens() };
       } catch (error) {
         // Stopped at its first text before node-llama-cpp counted a token: it throws the stop.
         if (textWatch?.answeredInText && !common.signal?.aborted) return await answerInFormat();
@@ -299,7 +301,7 @@ export class Engine {
       async function answerInFormat(): Promise<Generated> {
         const left = maxTokens === undefined ? undefined : Math.max(1, maxTokens - generatedTokens());
         const response = await slot.chat.generateResponse(history, { ...sampling, maxTokens: left });
-        return { text: response.response, toolCalls: calls.finish([]), stopReason: response.metadata.stopReason, completionTokens: generatedTokens() };
+        return { text: response.response, toolCalls: calls.finish([]), stopReason: response.metadata.stopReason, stopSequence: stopSequenceOf(response.metadata), completionTokens: generatedTokens() };
       }
     });
   }
@@ -338,7 +340,7 @@ export class Engine {
       const response = infill
         ? await slot.completion.generateInfillCompletionWithMeta(tokens, infill.tokens, generation)
         : await slot.completion.generateCompletionWithMeta(tokens, generation);
-      return { text: response.response, stopReason: response.metadata.stopReason, completionTokens: tokensIfCut(response.metadata.stopReason, maxTokens) };
+      return { text: response.response, stopReason: response.metadata.stopReason, stopSequence: stopSequenceOf(response.metadata), completionTokens: tokensIfCut(response.metadata.stopReason, maxTokens) };
     });
   }
 
@@ -403,6 +405,7 @@ export class Engine {
         toolCalls,
         // A call cut by max_tokens is returned as far as it got, with "length" as OpenAI says it.
         finishReason: toolCalls.length > 0 && finishReason === "stop" ? "tool_calls" : finishReason,
+        ...(generated.stopSequence === undefined ? {} : { stopSequence: generated.stopSequence }),
         usage: usage(promptTokens, generatedTokens),
       };
     } catch (error) {

@@ -41,6 +41,9 @@ const ChatToolCallSchema = z.looseObject({
   function: z.looseObject({ name: z.string(), arguments: z.string() }),
 });
 
+/** The stop string that ended the answer (shared/openai/chat-response.ts); anything else reads as none. */
+const StopReason = z.string().optional().catch(undefined);
+
 /** A non-streamed chat completion, as far as the translators read it. */
 export const ChatCompletionAnswer = z.looseObject({
   model: z.string(),
@@ -49,6 +52,7 @@ export const ChatCompletionAnswer = z.looseObject({
       z.looseObject({
         message: z.looseObject({ content: z.string().nullish(), tool_calls: z.array(ChatToolCallSchema).nullish() }),
         finish_reason: z.string().nullish(),
+        stop_reason: StopReason,
       }),
     )
     .min(1),
@@ -72,6 +76,7 @@ export const ChatCompletionChunk = z.looseObject({
       z.looseObject({
         delta: z.looseObject({ content: z.string().nullish(), tool_calls: z.array(ChatToolCallDelta).nullish() }).nullish(),
         finish_reason: z.string().nullish(),
+        stop_reason: StopReason,
       }),
     )
     .catch([]),

@@ -32,6 +32,8 @@ export interface ChatStreamListener {
 /** What the stream said of itself by its end: the finish reason and the usage chunk. */
 export interface ChatStreamSummary {
   finishReason?: string;
+  /** The stop string that ended the answer, when one did. */
+  stopSequence?: string;
   usage?: ChatUsage;
 }
 
@@ -132,6 +134,7 @@ class ChunkHappenings {
         if (fragment) this.listener.toolCallArguments(call.index, fragment);
       }
       if (choice.finish_reason) this.summary.finishReason = choice.finish_reason;
+      if (choice.stop_reason) this.summary.stopSequence = choice.stop_reason;
     }
     if (chunk.data.usage) this.summary.usage = chunk.data.usage;
   }

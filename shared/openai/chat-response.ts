@@ -9,6 +9,13 @@ import { ChatToolCall, ToolName } from "./chat-tools.js";
 export const ChatFinishReason = z.enum(["stop", "length", "tool_calls"]);
 export type ChatFinishReason = z.infer<typeof ChatFinishReason>;
 
+/**
+ * The stop string that ended an answer whose finish reason is "stop", when one of the request's
+ * `stop` strings did (not the model's own end): vLLM's `stop_reason` on a choice, which OpenAI's
+ * clients pass through. The Anthropic dialect reads it as `stop_sequence`. Absent otherwise.
+ */
+const StopReason = z.string().optional();
+
 export const ChatUsage = z.object({
   prompt_tokens: z.number().int().nonnegative(),
   completion_tokens: z.number().int().nonnegative(),
@@ -20,6 +27,8 @@ export type ChatUsage = z.infer<typeof ChatUsage>;
 export const ChatCompletionMessage = z.object({
   role: z.literal("assistant"),
   content: z.string().nullable(),
+  /** Always null: OpenAI's clients type it as present. */
+  refusal: z.null(),
   tool_calls: z.array(ChatToolCall).optional(),
 });
 export type ChatCompletionMessage = z.infer<typeof ChatCompletionMessage>;
@@ -35,7 +44,7 @@ const Identity = {
 export const ChatCompletion = z.object({
   ...Identity,
   object: z.literal("chat.completion"),
-  choices: z.array(z.object({ index: z.number().int(), message: ChatCompletionMessage, finish_reason: ChatFinishReason, logprobs: z.null() })),
+  choices: z.array(z.object({ index: z.number().int(), message: ChatCompletionMessage, finish_reason: ChatFinishReason, stop_reason: StopReason, logprobs: z.null() })),
   usage: ChatUsage,
 });
 export type ChatCompletion = z.infer<typeof ChatCompletion>;
@@ -66,7 +75,7 @@ export const ChatCompletionChunk = z.object({
   object: z.literal("chat.completion.chunk"),
   /** Empty in the last chunk, which carries only `usage` (when stream_options.include_usage). */
   choices: z.array(
-    z.object({ index: z.number().int(), delta: ChatChunkDelta, finish_reason: ChatFinishReason.nullable(), logprobs: z.null() }),
+    z.object({ index: z.number().int(), delta: ChatChunkDelta, finish_reason: ChatFinishReason.nullable(), stop_reason: StopReason, logprobs: z.null() }),
   ),
   usage: ChatUsage.optional(),
 });

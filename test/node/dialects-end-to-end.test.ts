@@ -194,6 +194,19 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       expect(message._request_id).toMatch(/^req_/);
     });
 
+    it("says which stop sequence ended an answer, whole and streamed", async () => {
+      const long = { ...ask, max_tokens: 40 };
+      const first = await anthropic.messages.create(long);
+      const text = first.content[0]?.type === "text" ? first.content[0].text : "";
+      const stop = text.slice(20, 23);
+      const stopped = await anthropic.messages.create({ ...long, stop_sequences: ["never-generated", stop] });
+      expect(stopped).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: stop, content: [{ type: "text", text: text.slice(0, text.indexOf(stop)) }] });
+      const streamed = await anthropic.messages.stream({ ...long, stop_sequences: [stop] }).finalMessage();
+      expect(streamed).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: stop });
+      // Cut by max_tokens: no stop sequence.
+      expect(first).toMatchObject({ stop_reason: "max_tokens", stop_sequence: null });
+    });
+
     it("streams Anthropic's events, which the client assembles into the same message", async () => {
       const whole = await anthropic.messages.create(ask);
       const types: string[] = [];

@@ -20,12 +20,12 @@ export const chatCompletions: RouteHandler = async (c, context) => {
       opening: (first: "text" | "tool_call") => chatCompletionChunk(identity, { role: "assistant", content: first === "text" ? "" : null }, null),
       text: (text: string) => chatCompletionChunk(identity, { content: text }, null),
       toolCall: (delta: ChatToolCallDelta) => chatCompletionChunk(identity, { tool_calls: [delta] }, null),
-      finish: (reason: ClientFinishReason) => chatCompletionChunk(identity, {}, reason),
+      finish: (reason: ClientFinishReason, stopSequence: string | undefined) => chatCompletionChunk(identity, {}, reason, stopSequence),
       usage: chatRequest.stream_options?.include_usage ? chatUsageChunk.bind(null, identity) : undefined,
     };
     return streamGeneration(c, chunks, (streaming) => context.engine.chat(chatRequest, { signal, ...streaming }), context);
   }
   const completion = await context.engine.chat(chatRequest, { signal });
   if (completion.finishReason === "abort") return nobodyListening(c);
-  return c.json(chatCompletion(identity, completion.text, completion.toolCalls, completion.finishReason, completion.usage));
+  return c.json(chatCompletion(identity, completion.text, completion.toolCalls, completion.finishReason, completion.usage, completion.stopSequence));
 };

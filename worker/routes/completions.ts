@@ -19,12 +19,12 @@ export const completions: RouteHandler = async (c, context) => {
       // Legacy completion streams have no role chunk: the first event already carries text.
       opening: undefined,
       text: (text: string) => textCompletionChunk(identity, text, null),
-      finish: (reason: ClientFinishReason) => textCompletionChunk(identity, "", reason),
+      finish: (reason: ClientFinishReason, stopSequence: string | undefined) => textCompletionChunk(identity, "", reason, stopSequence),
       usage: completionRequest.stream_options?.include_usage ? textUsageChunk.bind(null, identity) : undefined,
     };
     return streamGeneration(c, chunks, ({ onTextChunk, onPromptTokens }) => context.engine.complete(completionRequest, { signal, onTextChunk, onPromptTokens }), context);
   }
   const completion = await context.engine.complete(completionRequest, { signal });
   if (completion.finishReason === "abort") return nobodyListening(c);
-  return c.json(textCompletion(identity, completion.text, completion.finishReason, completion.usage));
+  return c.json(textCompletion(identity, completion.text, completion.finishReason, completion.usage, completion.stopSequence));
 };

@@ -18,7 +18,8 @@ export interface StreamChunks {
   text: (text: string) => unknown;
   /** A piece of a tool call (chat only; legacy completions make none). */
   toolCall?: (delta: ChatToolCallDelta) => unknown;
-  finish: (reason: ClientFinishReason) => unknown;
+  /** The last chunk of text: why the answer ended, and the stop string that ended it, if one did. */
+  finish: (reason: ClientFinishReason, stopSequence: string | undefined) => unknown;
   /** The usage chunk before [DONE], or undefined when the client did not ask for one. */
   usage: ((usage: Usage) => unknown) | undefined;
 }
@@ -87,7 +88,7 @@ export async function streamGeneration(
       const completion = await generation;
       if (completion.finishReason === "abort") return;
       open("text");
-      send(chunks.finish(completion.finishReason));
+      send(chunks.finish(completion.finishReason, completion.stopSequence));
       if (chunks.usage) send(chunks.usage(completion.usage));
       events.add("data: [DONE]\n\n");
     } catch (error) {

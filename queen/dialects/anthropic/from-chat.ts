@@ -6,13 +6,14 @@ import { parsesAsJson } from "../../../shared/parses-as-json.js";
 import type { ChatCompletionAnswer } from "../chat-shapes.js";
 import { parseToolArguments } from "../dialect-answer.js";
 
-export type AnthropicStopReason = "end_turn" | "max_tokens" | "tool_use";
+export type AnthropicStopReason = "end_turn" | "max_tokens" | "tool_use" | "stop_sequence";
 
-/** Anthropic's stop reason for a chat finish reason. A stop sequence is not told apart from the end of a turn: the worker does not say which stopped it. */
-export function stopReasonOf(finishReason: string | null | undefined): AnthropicStopReason {
-  if (finishReason === "length") return "max_tokens";
-  if (finishReason === "tool_calls") return "tool_use";
-  return "end_turn";
+/** Anthropic's stop reason and stop sequence for a chat finish reason and the stop string that ended the answer, if one did. */
+export function stopOf(finishReason: string | null | undefined, stopSequence: string | undefined): { stop_reason: AnthropicStopReason; stop_sequence: string | null } {
+  if (finishReason === "length") return { stop_reason: "max_tokens", stop_sequence: null };
+  if (finishReason === "tool_calls") return { stop_reason: "tool_use", stop_sequence: null };
+  if (stopSequence !== undefined) return { stop_reason: "stop_sequence", stop_sequence: stopSequence };
+  return { stop_reason: "end_turn", stop_sequence: null };
 }
 
 /** Anthropic's `msg_…` id. */
@@ -36,8 +37,7 @@ export function messageFromChat(answer: ChatCompletionAnswer, model: string) {
     role: "assistant",
     model,
     content,
-    stop_reason: stopReasonOf(choice?.finish_reason),
-    stop_sequence: null,
+    ...stopOf(choice?.finish_reason, choice?.stop_reason),
     usage: anthropicUsage(answer.usage?.prompt_tokens ?? 0, answer.usage?.completion_tokens ?? 0),
   };
 }

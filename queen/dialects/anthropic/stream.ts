@@ -6,7 +6,7 @@
 import type { OpenAiErrorBody } from "../../../shared/errors.js";
 import type { ChatStreamListener, EmitEvent } from "../chat-stream-reader.js";
 import { anthropicErrorType, messageWithCode } from "./error-shape.js";
-import { anthropicUsage, newMessageId, stopReasonOf } from "./from-chat.js";
+import { anthropicUsage, newMessageId, stopOf } from "./from-chat.js";
 
 export function anthropicStreamWriter(emit: EmitEvent, model: string, promptTokens = 0): ChatStreamListener {
   let blockIndex = -1;
@@ -44,11 +44,11 @@ export function anthropicStreamWriter(emit: EmitEvent, model: string, promptToke
       close();
       emit("error", { type: "error", error: { type: anthropicErrorType(statusOfType(body.error.type)), message: messageWithCode(body.error.message, body.error.code) } });
     },
-    end({ finishReason, usage }) {
+    end({ finishReason, stopSequence, usage }) {
       close();
       emit("message_delta", {
         type: "message_delta",
-        delta: { stop_reason: stopReasonOf(finishReason), stop_sequence: null },
+        delta: stopOf(finishReason, stopSequence),
         usage: anthropicUsage(usage?.prompt_tokens ?? 0, usage?.completion_tokens ?? 0),
       });
       emit("message_stop", { type: "message_stop" });
