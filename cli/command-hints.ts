@@ -14,6 +14,8 @@ const HINTS: readonly CommandHint[] = [
   { call: /POST \/v1\/hives\b/, command: (_, message) => `rbee hives add ${/hive named '([^']+)'/.exec(message)?.[1] ?? "<name>"}` },
   // "No live worker 'wrk_…'; GET /v1/workers lists them."
   { call: /GET \/v1\/workers\b/, command: () => "rbee workers ls" },
+  // "model 'm' is loaded by worker wrk_… (pid 42); stop the worker first (DELETE /v1/workers/wrk_…)"
+  { call: /DELETE \/v1\/workers\/(wrk_[a-z0-9]+)/, command: (match) => `rbee workers stop ${match[1] ?? "<id>"}` },
   // "No alias 'chat'; PUT /v1/models/chat/alias {"model": "…"} creates it."
   { call: /PUT \/v1\/models\/([^/\s]+)\/alias\b/, command: (match) => `rbee models alias ${match[1] ?? "<alias>"} <model>` },
 ];

@@ -2,6 +2,7 @@
 // when a command needs it, so `rbee login` and `--help` work without one) and whether output is live.
 import { answerTimeoutMs, resolveTarget } from "./config.js";
 import { CliError, EXIT } from "./cli-error.js";
+import { withCommandHint } from "./command-hints.js";
 import { describeCancel, followJob, type JobOutcome } from "./job-follow.js";
 import { QueenApi } from "./queen-api.js";
 import { z } from "zod";
@@ -44,7 +45,7 @@ export class CliContext {
     process.once("SIGINT", onInterrupt);
     try {
       const outcome = await followJob(api, jobId, { label, live: this.live, verbose, signal: stopWatching.signal });
-      if (outcome.end.type === "error") throw new CliError(EXIT.failed, outcome.end.code, `job ${jobId} failed: ${outcome.end.message}`);
+      if (outcome.end.type === "error") throw new CliError(EXIT.failed, outcome.end.code, withCommandHint(`job ${jobId} failed: ${outcome.end.message}`));
       if (outcome.end.type === "cancelled") throw new CliError(EXIT.failed, "job_cancelled", `job ${jobId} was ${describeCancel(jobId, outcome.end.message)}`);
       return outcome;
     } finally {

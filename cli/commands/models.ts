@@ -13,7 +13,7 @@ import { ModelView } from "../queen-views.js";
 /** A model in a hive's catalog as the model_list job reports it. */
 const CatalogModel = z.looseObject({ id: z.string(), status: z.string(), size_bytes: z.number().nullable().optional(), served_as: z.array(z.string()).optional() });
 const CatalogList = z.looseObject({ models: z.array(CatalogModel) });
-const AliasView = z.looseObject({ alias: z.string(), model: z.string() });
+const AliasView = z.looseObject({ alias: z.string(), model: z.string(), warning: z.string().optional() });
 
 export function registerModels(program: Command, context: CliContext): void {
   const models = program.command("models").description("models: what clients can ask for, and what each hive keeps");
@@ -83,5 +83,6 @@ export function registerModels(program: Command, context: CliContext): void {
       const view = await queen.call(AliasView, target === undefined ? "GET" : "PUT", path, target === undefined ? {} : { body: { model: target } });
       if (options.json) printJson(view);
       else process.stdout.write(`'${view.alias}' names '${view.model}': clients can ask for model '${view.alias}'\n`);
+      if (view.warning !== undefined && !options.json) process.stderr.write(`warning: ${view.warning}\n`);
     });
 }

@@ -55,7 +55,8 @@ export async function runModelDelete(
     const users = (await findWorkerProcesses(installations)).filter((worker) => worker.modelPath === filePath);
     if (users.length > 0) {
       const pids = users.map((worker) => `${worker.workerId ?? "?"} (pid ${worker.pid})`).join(", ");
-      throw new RbeeError(409, "model_in_use", `model '${entry.id}' is loaded by worker ${pids}; delete the worker first (DELETE /v1/workers/:id)`);
+      const stop = users[0]?.workerId === undefined ? "DELETE /v1/workers/:id" : `DELETE /v1/workers/${users[0].workerId}`;
+      throw new RbeeError(409, "model_in_use", `model '${entry.id}' is loaded by worker ${pids}; stop the worker first (${stop})`);
     }
   }
   // Under the entry's lock: a download of this model in progress finishes (or fails) first.

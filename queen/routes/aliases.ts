@@ -2,6 +2,7 @@
 // it (GET) and remove it (DELETE). Clients then ask for the alias (aliases/model-aliases.ts);
 // /v1/models lists aliases beside the models. An alias names a model, never itself nor another
 // alias, and never a model the queen already knows by that name, so no request silently changes meaning.
+// An alias of a model nobody has yet is kept, with a warning in the answer (`target_state`).
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
@@ -48,7 +49,13 @@ export const aliasRoutes = new Hono<QueenEnv>()
     const record: ModelAliasRecord = { alias, model, updatedAt: new Date() };
     await drizzle(c.env.DB).insert(modelAliases).values(record).onConflictDoUpdate({ target: modelAliases.alias, set: { model, updatedAt: record.updatedAt } });
     forgetAliases();
-    return c.json(aliasView(record));
+    // Kept all the same (the model may be pulled next), but a typo must not pass unseen.
+    const targetState = known.find((candidate) => candidate.id === target)?.state ?? "unavailable";
+    const warning =
+      targetState === "unavailable"
+        ? `No worker serves '${target}' and no online hive has it in its catalog: requests for '${alias}' get 404 until one does. Model names are in GET /v1/models.`
+        : undefined;
+    return c.json({ ...aliasView(record), target_state: targetState, ...(warning === undefined ? {} : { warning }) });
   })
   .get("/", async (c) => c.json(aliasView(await existingAlias(c.env.DB, parseParam("id", AliasName, c.req.param("id"))))))
   .delete("/", async (c) => {

@@ -85,7 +85,8 @@ describe("model jobs end to end", () => {
     expect(chat.status).toBe(200);
 
     const refused = await runJob(cloud, { operation: "model_delete", hive: HIVE, model: `hf:${REPO}` });
-    expect(refused.events.at(-1)).toMatchObject({ type: "error", code: "model_in_use", message: expect.stringContaining(worker.id) });
+    // It names the very call that stops the worker (which the rbee CLI turns into `rbee workers stop <id>`).
+    expect(refused.events.at(-1)).toMatchObject({ type: "error", code: "model_in_use", message: expect.stringContaining(`stop the worker first (DELETE /v1/workers/${worker.id})`) });
 
     const stopped = await call(cloud, "DELETE", `/v1/workers/${worker.id}`);
     await jobEvents(cloud, (stopped.json as { stream_url: string }).stream_url);

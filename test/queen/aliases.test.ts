@@ -17,7 +17,9 @@ describe("model aliases", () => {
     const hive = await hiveServing("alias-hive", "alias-target-model");
     const put = await call("PUT", "/v1/models/coder/alias", { body: { model: "alias-target-model" } });
     expect(put.status).toBe(200);
-    expect(await put.json()).toMatchObject({ object: "model_alias", alias: "coder", model: "alias-target-model" });
+    const created = (await put.json()) as Record<string, unknown>;
+    expect(created).toMatchObject({ object: "model_alias", alias: "coder", model: "alias-target-model", target_state: "loaded" });
+    expect(created).not.toHaveProperty("warning");
     expect(await listedModels()).toContainEqual(expect.objectContaining({ id: "coder", alias_for: "alias-target-model", state: "loaded" }));
     expect(await (await call("GET", "/v1/models/coder")).json()).toMatchObject({ id: "coder", alias_for: "alias-target-model" });
 
@@ -37,6 +39,18 @@ describe("model aliases", () => {
     expect(gone.status).toBe(404);
     expect((await errorOf(gone)).code).toBe("model_not_found");
     expect((await call("GET", "/v1/models/coder/alias")).status).toBe(404);
+  });
+
+  it("keeps an alias of a model nobody has, warning that its requests get 404 until some hive has it", async () => {
+    const put = await call("PUT", "/v1/models/typo/alias", { body: { model: "Qwen2.5-Coder-7B-Instruct-Q4_K_M" } });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toMatchObject({
+      alias: "typo",
+      target_state: "unavailable",
+      warning: expect.stringContaining("No worker serves 'Qwen2.5-Coder-7B-Instruct-Q4_K_M' and no online hive has it"),
+    });
+    expect(await (await call("GET", "/v1/models/typo")).json()).toMatchObject({ id: "typo", state: "unavailable", alias_for: "Qwen2.5-Coder-7B-Instruct-Q4_K_M" });
+    expect((await call("DELETE", "/v1/models/typo/alias")).status).toBe(200);
   });
 
   it("refuses an alias that would hide a model, or that points at another alias", async () => {
