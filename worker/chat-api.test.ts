@@ -243,7 +243,7 @@ describe("a running worker", () => {
     expect(response.status).toBe(400);
     const body = await json<ErrorBody>(response);
     expect(body.error).toMatchObject({ code: "context_length_exceeded", param: "messages" });
-    expect(body.error.message).toMatch(/fits 4095 tokens, but the request asks for 50\d\d/);
+    expect(body.error.message).toMatch(/holds 4096 tokens, 4095 of them for a request \(one stays free\), but the request asks for 50\d\d/);
   });
 
   it("counts a chat's prompt tokens without generating, as the chat would count them, a prompt past the context too", async () => {

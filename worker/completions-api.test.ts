@@ -132,7 +132,7 @@ describe("/v1/completions", () => {
     expect(tooLong.status).toBe(400);
     const body = await json<ErrorBody>(tooLong);
     expect(body.error).toMatchObject({ code: "context_length_exceeded", param: "prompt" });
-    expect(body.error.message).toMatch(/fits 4095 tokens, but the request asks for 50\d\d \(5001 in the prompt/);
+    expect(body.error.message).toMatch(/holds 4096 tokens, 4095 of them for a request \(one stays free\), but the request asks for 50\d\d \(5001 in the prompt/);
 
     const tooMany = await post(worker, "/v1/completions", greedy({ max_tokens: 4090 }));
     expect(tooMany.status).toBe(400);

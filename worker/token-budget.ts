@@ -30,7 +30,7 @@ export function completionBudget({ contextSize, promptTokens, requested, default
   throw new RbeeError(
     400,
     "context_length_exceeded",
-    `This model's context fits ${contextSize - 1} tokens, but the request asks for ${promptTokens + asked} ` +
+    `This model's context holds ${contextSize} tokens, ${contextSize - 1} of them for a request (one stays free), but the request asks for ${promptTokens + asked} ` +
       `(${promptTokens} ${where} + ${asked} to generate)`,
     { param: room < 1 || requested === undefined ? promptField : requested.field },
   );

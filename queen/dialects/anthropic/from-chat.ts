@@ -28,8 +28,10 @@ export function messageFromChat(answer: ChatCompletionAnswer, model: string) {
   // input as an object: it is left out, and the stop reason says max_tokens.
   const cut = choice?.finish_reason === "length";
   const toolCalls = (choice?.message.tool_calls ?? []).filter((call) => !cut || parsesAsJson(call.function.arguments));
+  // No empty text block: the streamed answer has none either, and Anthropic's API refuses one
+  // sent back in the next turn's history. An answer with nothing in it has no blocks, as Anthropic's.
   const content: unknown[] = [];
-  if (text !== "" || toolCalls.length === 0) content.push({ type: "text", text });
+  if (text !== "") content.push({ type: "text", text });
   for (const call of toolCalls) content.push({ type: "tool_use", id: call.id, name: call.function.name, input: parseToolArguments(call.function.arguments) });
   return {
     id: newMessageId(),
