@@ -58,7 +58,11 @@ function echoRequestId(c: Context<QueenEnv>, id: string): void {
   if (c.res.webSocket) return;
   c.res = new Response(c.res.body, c.res);
   c.res.headers.set(REQUEST_ID_HEADER, id);
-  if (c.req.path === "/v1/messages" || c.req.path.startsWith("/v1/messages/")) c.res.headers.set(ANTHROPIC_REQUEST_ID_HEADER, id);
+  const named = [REQUEST_ID_HEADER];
+  if (c.req.path === "/v1/messages" || c.req.path.startsWith("/v1/messages/")) {
+    c.res.headers.set(ANTHROPIC_REQUEST_ID_HEADER, id);
+    named.push(ANTHROPIC_REQUEST_ID_HEADER);
+  }
   const exposed = c.res.headers.get("access-control-expose-headers");
-  c.res.headers.set("access-control-expose-headers", exposed ? `${exposed}, ${REQUEST_ID_HEADER}` : REQUEST_ID_HEADER);
+  c.res.headers.set("access-control-expose-headers", [...(exposed ? [exposed] : []), ...named].join(", "));
 }
