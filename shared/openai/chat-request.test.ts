@@ -67,6 +67,12 @@ describe("the chat request schema", () => {
     expect(refusal({ type: "function" })).toMatchObject({ param: "tool_choice.function" });
   });
 
+  it("refuses max_tokens and max_completion_tokens that differ, and takes the same limit twice", () => {
+    expect(refusedParam({ ...base, max_tokens: 10, max_completion_tokens: 20 })).toBe("max_tokens");
+    expect(refusedParam({ ...base, max_tokens: 10, max_completion_tokens: 10 })).toBeUndefined();
+    expect(refusedParam({ ...base, max_tokens: 10, max_completion_tokens: null })).toBeUndefined();
+  });
+
   it("refuses tool choices that cannot be met, naming the field", () => {
     expect(refusedParam({ ...base, tools: [TOOL], tool_choice: { type: "function", function: { name: "other" } } })).toBe("tool_choice.function.name");
     expect(refusedParam({ ...base, tool_choice: "required" })).toBe("tool_choice");

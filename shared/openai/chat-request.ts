@@ -119,12 +119,25 @@ export const ChatCompletionFields = z.object({
   function_call: refused("the deprecated function_call; send tool_choice"),
 });
 
-/** The chat request, with the checks across its fields (checkToolFields, checkStreamOptions). */
+/** The chat request, with the checks across its fields (checkToolFields, checkStreamOptions, checkTokenLimits). */
 export const ChatCompletionRequest = ChatCompletionFields.superRefine((request, ctx) => {
   checkToolFields(request, ctx);
   checkStreamOptions(request, ctx);
+  checkTokenLimits(request, ctx);
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
+
+/**
+ * `max_tokens` and `max_completion_tokens` saying two things: OpenAI refuses both at once, and
+ * picking one would answer longer or shorter than the client meant. The same number twice (a
+ * client filling both for old and new servers) is one limit, and taken.
+ */
+function checkTokenLimits(request: { max_tokens?: number | null; max_completion_tokens?: number | null }, ctx: z.RefinementCtx): void {
+  const { max_tokens: old, max_completion_tokens: current } = request;
+  if (old != null && current != null && old !== current) {
+    ctx.addIssue({ code: "custom", path: ["max_tokens"], message: `${old} differs from max_completion_tokens (${current}); send one limit (max_completion_tokens replaces max_tokens)` });
+  }
+}
 
 /** Tool names unique, tool_choice naming a listed tool and "required" only with tools. */
 export function checkToolFields(
