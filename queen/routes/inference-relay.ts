@@ -24,7 +24,7 @@ import {
   SERVED_BY_WORKER_HEADER,
   SERVER_TIMING_HEADER,
 } from "../../shared/openai/inference-headers.js";
-import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
+import { INPUT_TOKENS_PATH, type RelayablePath } from "../../shared/protocol/hive-frames.js";
 import { resolveAlias } from "../aliases/model-aliases.js";
 import { redactRelayErrors, rewordForClient } from "../client-errors/redact-relay-errors.js";
 import type { QueenEnv } from "../env.js";
@@ -64,7 +64,15 @@ export async function relayInference(
     env: c.env,
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),
     signal: gone.signal,
-    lease: { requestId: c.var.relayId, ...parseModelTarget(model), keyId: c.var.apiKey.id, deadlineMs, ...keepAliveOf(request) },
+    lease: {
+      requestId: c.var.relayId,
+      ...parseModelTarget(model),
+      keyId: c.var.apiKey.id,
+      deadlineMs,
+      ...keepAliveOf(request),
+      // A count of the prompt's tokens takes no slot of the worker (worker/routes/chat-input-tokens.ts).
+      ...(path === INPUT_TOKENS_PATH ? { slotless: true } : {}),
+    },
     path,
     // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
     body: JSON.stringify(withoutKeepAlive(request)),

@@ -47,6 +47,12 @@ export interface LeaseRequest {
   continuing?: boolean;
   /** How long the worker stays loaded once idle after this request (`keep_alive`), ms; Infinity: never unload. */
   keepAliveMs?: number;
+  /**
+   * Takes none of the worker's slots: a count of a prompt's tokens, which the worker answers on its
+   * own thread whatever its slots do. Placed at once on any serving worker of the model, busy or
+   * not, and holding no slot from others; it waits only while none serves (spawning, loading).
+   */
+  slotless?: boolean;
 }
 
 /** How long a lease waited in the scheduler: in the queue, and for a worker to spawn or load (ms). */

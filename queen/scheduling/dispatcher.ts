@@ -85,6 +85,8 @@ interface Lease {
   workerId: string;
   model: string;
   grantedAtMs: number;
+  /** Holds no slot (LeaseRequest.slotless): not counted in flight, nor in how long the model's leases last. */
+  slotless: boolean;
 }
 
 interface GoneWorker {
@@ -126,7 +128,9 @@ export class Dispatcher {
     const ahead = this.refusalOrWait(request);
     if (ahead.refusal) return Promise.resolve(ahead.refusal);
     const waitingNow = this.queued(request.model);
-    if (waitingNow >= this.options.maxQueuePerModel && !request.continuing) return Promise.resolve(this.queueFull(request.model, waitingNow));
+    // A slotless request with a worker serving is placed at once, however many wait for slots.
+    const placedAtOnce = request.slotless === true && !ahead.spawnWait;
+    if (waitingNow >= this.options.maxQueuePerModel && !request.continuing && !placedAtOnce) return Promise.resolve(this.queueFull(request.model, waitingNow));
     const queue = this.queueOf(request.model);
     return new Promise<LeaseOutcome>((resolve) => {
       // A refusal after a wait says how long it waited, as a lease does (the Server-Timing header).
@@ -145,6 +149,7 @@ export class Dispatcher {
     const lease = this.leases.get(leaseId);
     if (!lease) return;
     this.leases.delete(leaseId);
+    if (lease.slotless) return;
     const left = (this.inFlight.get(lease.workerId) ?? 1) - 1;
     if (left > 0) this.inFlight.set(lease.workerId, left);
     else this.inFlight.delete(lease.workerId);
@@ -240,7 +245,9 @@ export class Dispatcher {
     if (!queue) return;
     const workers = this.options.source.workersOf(model);
     for (;;) {
-      const next = queue.takeNext((entry) => chooseWorker(workers, entry.request, this.view));
+      const next = queue.takeNext((entry) =>
+        entry.request.slotless ? anyServingWorker(workers, entry.request, this.view) : chooseWorker(workers, entry.request, this.view),
+      );
       if (!next) break;
       this.grant(next.entry, next.picked);
     }
@@ -252,8 +259,9 @@ export class Dispatcher {
     entry.cancelDeadline();
     this.waiting.delete(entry.request.requestId);
     const leaseId = crypto.randomUUID();
-    this.leases.set(leaseId, { requestId: entry.request.requestId, workerId: worker.workerId, model: entry.request.model, grantedAtMs: now });
-    this.inFlight.set(worker.workerId, this.leasesOn(worker.workerId) + 1);
+    const slotless = entry.request.slotless === true;
+    this.leases.set(leaseId, { requestId: entry.request.requestId, workerId: worker.workerId, model: entry.request.model, grantedAtMs: now, slotless });
+    if (!slotless) this.inFlight.set(worker.workerId, this.leasesOn(worker.workerId) + 1);
     entry.resolve({ ok: true, leaseId, hiveName: worker.hiveName, workerId: worker.workerId, port: worker.port, timing: this.waitOf(entry) });
   }
 
@@ -423,4 +431,11 @@ export function noWorkerRefusal(why: string): Refusal {
 
 function refusal(status: Refusal["status"], code: string, message: string, retryAfterSeconds?: number): Refusal {
   return retryAfterSeconds === undefined ? { ok: false, status, code, message } : { ok: false, status, code, message, retryAfterSeconds };
+}
+
+/** For a slotless lease: the eligible worker with the fewest leases, busy or not; undefined while none serves. */
+function anyServingWorker(workers: readonly LiveWorker[], ask: LeaseRequest, view: PlacementView): LiveWorker | undefined {
+  let best: LiveWorker | undefined;
+  for (const worker of eligibleWorkers(workers, ask, view)) if (best === undefined || view.inFlight(worker.workerId) < view.inFlight(best.workerId)) best = worker;
+  return best;
 }

@@ -4,7 +4,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { INPUT_TOKENS_PATH, INPUT_TOKENS_PROTOCOL } from "../../shared/protocol/hive-frames.js";
-import { createKey, usageRows } from "./admin-api.js";
+import { chat, createKey, usageRows } from "./admin-api.js";
 import { eventually, helloFrame, listModelIds, TestHive } from "./hive-socket.js";
 import { hiveServing, keepBeating, spawnWorker } from "./job-client.js";
 
@@ -33,6 +33,21 @@ describe("count_tokens", () => {
     expect(await response.json()).toEqual({ input_tokens: 4242 });
     await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
     expect((await usageRows(`key_id=${id}`))[0]).toMatchObject({ requests: 1, prompt_tokens: 0, completion_tokens: 0 });
+  });
+
+  it("reaches a worker whose one slot is busy at once: a count takes no slot", async () => {
+    const hive = await hiveServing("count-busy-hive", "count-busy-model");
+    const { key } = await createKey(["inference"]);
+    const chatting = chat(key, "count-busy-model");
+    const generation = await hive.next("request");
+    expect(generation.path).toBe("/v1/chat/completions");
+    const counting = countTokens(key, "count-busy-model");
+    const count = await hive.next("request");
+    expect(count.path).toBe(INPUT_TOKENS_PATH);
+    hive.respond(count.requestId, 200, JSON.stringify({ object: "chat.completion.input_tokens", input_tokens: 9 }));
+    expect(await (await counting).json()).toEqual({ input_tokens: 9 });
+    hive.respond(generation.requestId, 200, chatAnswer(3));
+    expect((await chatting).status).toBe(200);
   });
 
   it("counts with a one-token chat where the worker has no count (404 not_found), and passes any other 404 on", async () => {

@@ -97,6 +97,37 @@ async function leaseOf(outcome: Promise<LeaseOutcome>): Promise<Extract<LeaseOut
 }
 
 describe("the dispatcher's queue", () => {
+  it("places a slotless request (a token count) at once on a busy worker, past a full queue, and its release frees no slot", async () => {
+    const { ask, dispatcher } = setup([worker("wrk_one")], { maxQueue: 1 });
+    const busy = await leaseOf(ask("key-a").outcome);
+    const log = recorder();
+    log.track("waiting", ask("key-a").outcome);
+    await flush();
+    const count = await leaseOf(ask("key-b", { slotless: true }).outcome);
+    expect(count.workerId).toBe("wrk_one");
+    expect(dispatcher.leasesOn("wrk_one")).toBe(1);
+    dispatcher.release(count.leaseId, "ok");
+    await flush();
+    expect(log.settled).toEqual([]); // the count held no slot, so its end frees none
+    dispatcher.release(busy.leaseId, "ok");
+    await flush();
+    expect(log.settled).toEqual(["waiting"]);
+  });
+
+  it("queues a slotless request while no worker serves, and places it once one is ready", async () => {
+    const { ask, dispatcher, table } = setup([worker("wrk_loading", { state: "loading" })]);
+    const log = recorder();
+    log.track("count", ask("key-a", { slotless: true }).outcome);
+    await flush();
+    expect(log.settled).toEqual([]);
+    const ready = worker("wrk_loading");
+    table.workers = [ready];
+    dispatcher.onWorkerChange({ kind: "upsert", worker: ready });
+    await flush();
+    expect(log.settled).toEqual(["count"]);
+    expect(dispatcher.leasesOn("wrk_loading")).toBe(0);
+  });
+
   it("serves API keys in turn, each key's requests in order, so one key cannot starve another", async () => {
     const { ask, dispatcher } = setup([worker("wrk_one")]);
     const first = await leaseOf(ask("key-a").outcome);
