@@ -2,7 +2,7 @@
 // uncaught exception (./processes/crash-guard.ts) or when the supervisor that owns it is gone.
 // hive/cli.ts runs it through the commander program (./cli-program.ts).
 import os from "node:os";
-import { createLogger, type LogFn, logFormatFor } from "../shared/log/json-log.js";
+import { checkLogFormat, createLogger, type LogFn, logFormatFor } from "../shared/log/json-log.js";
 import { exitWithParentPid } from "../shared/protocol/exit-with-parent.js";
 import { ignoreBrokenOutput } from "../shared/ignore-broken-output.js";
 import { watchParent } from "../shared/watch-parent.js";
@@ -22,6 +22,7 @@ const SAME_REQUEST_WINDOW_MS = 2000;
 /** Starts the hive; resolves once it is up (it then runs until stopped). Throws UsageError for a bad option. */
 export async function connect(args: string[]): Promise<void> {
   const options = parseConnectOptions(args, process.env, os.hostname());
+  checkLogFormat(process.env);
   // Every line goes through the printer, so a download's live bar is never garbled by a log line;
   // off a terminal, the printer's progress lines are log lines too, so a JSON log stays JSON.
   const logger = createLogger({ role: "hive", format: logFormatFor(process.stdout, process.env), write: (line) => printer.log(line) });

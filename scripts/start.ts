@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { MIN_ADMIN_KEY_LENGTH } from "../shared/admin-key.js";
 import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
-import { logMessageOf } from "../shared/log/json-log.js";
+import { checkLogFormat, logMessageOf } from "../shared/log/json-log.js";
 import { modelNameFromSource } from "../shared/models/model-name.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../shared/protocol/hive-socket-limits.js";
 import { ModelName } from "../shared/protocol/worker-heartbeat.js";
@@ -102,6 +102,7 @@ function parseOptions() {
   }
   try {
     givenAdminKey(process.env); // read again when the queen starts; checked here to refuse before anything starts
+    checkLogFormat(process.env); // the hive's and the worker's format
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     fail(error.message);

@@ -1,7 +1,7 @@
 // The shared logger: one JSON object per line with the fixed keys first, or one readable line on a
 // terminal; RBEE_LOG_FORMAT chooses either way.
 import { describe, expect, it } from "vitest";
-import { createLogger, logFormatFor, logMessageOf } from "./json-log.js";
+import { checkLogFormat, createLogger, logFormatFor, logMessageOf } from "./json-log.js";
 
 const now = () => new Date("2026-12-02T04:05:06.789Z");
 
@@ -33,6 +33,11 @@ describe("the hive's and the worker's logger", () => {
     expect(logFormatFor({ isTTY: true }, { RBEE_LOG_FORMAT: "json" })).toBe("json");
     expect(logFormatFor({}, { RBEE_LOG_FORMAT: "text" })).toBe("text");
     expect(logFormatFor({}, { RBEE_LOG_FORMAT: "yaml" })).toBe("json");
+  });
+
+  it("refuses an RBEE_LOG_FORMAT that names neither format, as the hive and npm start check it before starting", () => {
+    expect(() => checkLogFormat({ RBEE_LOG_FORMAT: "jsn" })).toThrow(/RBEE_LOG_FORMAT: expected json or text, got 'jsn'/);
+    for (const fine of [{}, { RBEE_LOG_FORMAT: "" }, { RBEE_LOG_FORMAT: "json" }, { RBEE_LOG_FORMAT: "text" }]) expect(() => checkLogFormat(fine)).not.toThrow();
   });
 
   it("reads a line's message back for people (npm start's output, a failed worker's last words)", () => {

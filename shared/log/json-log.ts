@@ -3,6 +3,7 @@
 // output is a terminal, the same facts as one readable line. The queen writes its own JSON line
 // per request; `request_id` (the queen's relay id, sent as X-Request-Id) joins the three roles'
 // lines for one request. Used by hive/connect-command.ts and worker/main.ts.
+import { UsageError } from "../usage-error.js";
 
 export type LogLevel = "info" | "warn" | "error";
 export type LogRole = "hive" | "worker";
@@ -22,6 +23,17 @@ export interface Logger {
 
 /** RBEE_LOG_FORMAT picks the format; unset, a terminal gets text and anything else (a file, a pipe, journald) JSON. */
 export const LOG_FORMAT_ENV = "RBEE_LOG_FORMAT";
+
+/**
+ * Refuses an RBEE_LOG_FORMAT that is set to neither format (a typo such as `jsn`), naming it: the
+ * hive and `npm start` check it before they start, so a typo is not read as "the default" unseen.
+ */
+export function checkLogFormat(env: Readonly<Record<string, string | undefined>>): void {
+  const chosen = env[LOG_FORMAT_ENV];
+  if (chosen !== undefined && chosen !== "" && chosen !== "json" && chosen !== "text") {
+    throw new UsageError(`${LOG_FORMAT_ENV}: expected json or text, got '${chosen}'`);
+  }
+}
 
 export function logFormatFor(output: { isTTY?: boolean }, env: Readonly<Record<string, string | undefined>>): LogFormat {
   const chosen = env[LOG_FORMAT_ENV];

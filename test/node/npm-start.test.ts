@@ -119,6 +119,13 @@ describe("npm start", () => {
     expect(refused.all).not.toContain("starting the queen");
   });
 
+  it("refuses an RBEE_LOG_FORMAT that names neither format, with exit status 2, before starting anything", async () => {
+    const refused = await execa("npm", ["start", "--silent"], { cwd: PROJECT_ROOT, env: { RBEE_STATE_DIR: await tempDir(), RBEE_PORT: String(await findFreeLoopbackPort()), RBEE_LOG_FORMAT: "jsn" }, all: true, reject: false, timeout: 60_000 });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.all).toContain("npm start: RBEE_LOG_FORMAT: expected json or text, got 'jsn'");
+    expect(refused.all).not.toContain("starting the queen");
+  });
+
   it("refuses a --model-name clients could not send, with exit status 2, before starting anything", async () => {
     const refused = await execa("npm", ["start", "--silent", "--", "--model-name", "../etc"], { cwd: PROJECT_ROOT, all: true, reject: false, timeout: 60_000 });
     expect(refused.exitCode).toBe(2);
