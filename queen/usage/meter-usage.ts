@@ -6,10 +6,9 @@
 // body costs workerd CPU for every chunk, and that stage parses each event already. A JSON answer
 // built from one that came back whole (the variable `wholeAnswer`) is read whole, and goes out
 // with its Content-Length rather than in chunks; any other JSON body is watched as it passes
-// (observe-usage.ts). What the meter saw (status, tokens, first byte) also feeds the key's token
-// limits, the metrics and the request's log line (observability/inference-outcome.ts, with why an
-// answer was cut short if it was), so no
-// answer is read twice. A stream's head names its prompt's tokens (PROMPT_TOKENS_HEADER, from the
+// (observe-usage.ts). What the meter saw (status, tokens, first byte, why a body was cut short)
+// also feeds the key's token limits, the metrics and the request's log line
+// (observability/inference-outcome.ts), so no answer is read twice. A stream's head names its prompt's tokens (PROMPT_TOKENS_HEADER, from the
 // worker): they count when the client leaves before the usage chunk, and the header goes no further.
 // Whatever the answer says, no more is counted than its request allows (usage-ceiling.ts).
 import { createMiddleware } from "hono/factory";
