@@ -52,6 +52,8 @@ export interface DispatcherOptions {
   /** Requests one model may have waiting (QUEUE_MAX_PER_MODEL); one more is refused 429. */
   maxQueuePerModel: number;
   onNoWorker?: NoWorkerHook;
+  /** A request of `model` waits while its workers serve (every slot is taken): the scheduler may start another worker. */
+  onBacklog?: (model: string) => void;
   /** How long requests wait for a worker that went with its hive or its heartbeats to come back, ms. */
   strandedGraceMs?: number;
   clock?: Clock;
@@ -141,6 +143,7 @@ export class Dispatcher {
       this.waiting.set(request.requestId, entry);
       entry.cancelDeadline = this.clock.setTimer(() => this.timeOut(entry), Math.max(0, request.deadlineMs - now));
       this.drain(request.model);
+      if (!ahead.spawnWait && this.waiting.has(request.requestId)) this.options.onBacklog?.(request.model);
     });
   }
 

@@ -12,6 +12,7 @@ import { Dispatcher, noWorkerRefusal, type Refusal, WORKER_FAILED_COOLDOWN_MS } 
 import type { HiveFacts } from "./hive-facts.js";
 import { IdleReaper } from "./idle-reaper.js";
 import type { ModelPolicy } from "./model-policy.js";
+import { isServing, leaseCapacity } from "./placement.js";
 import { HIVE_RETURN_WAIT_MS, ReturningWorkers, type ReturningWorker } from "./returning-workers.js";
 import { Spawner } from "./spawner.js";
 import { hiveJobs, type SpawnerJobs } from "./spawner-jobs.js";
@@ -78,6 +79,7 @@ export class Scheduler {
     this.dispatcher = new Dispatcher({
       maxQueuePerModel: config.queueMaxPerModel,
       onNoWorker: (model, why, failedOn, hive) => this.onNoWorker(model, why, failedOn, hive),
+      onBacklog: (model) => this.onBacklog(model),
       source: {
         workersOf: (model) => table.byModel(model).filter((worker) => this.placeable(worker)),
         knowsModel: (model) => deps.knowsModel(model) || Boolean(this.policyOf(model)?.source) || deps.hives().some((hive) => hive.models.some((each) => each.name === model)),
@@ -221,6 +223,21 @@ export class Scheduler {
   /** When the next worker becomes idle past its keep-alive, or undefined when none will on its own. */
   nextIdleCheckAtMs(): number | undefined {
     return this.reaper.nextDueAtMs(this.idleCandidates(), this.idleContext());
+  }
+
+  /**
+   * A request of `model` waits behind its busy workers. Once the requests waiting fill a round of
+   * every serving worker's slots, another worker starts where one fits beside what runs (a hive
+   * or a GPU that runs none of the model, stopping nothing, within max_workers): a second machine
+   * with the model in its catalog serves a crowd rather than sit idle. It waits its keep-alive
+   * once the crowd is gone, as any worker does.
+   */
+  private onBacklog(model: string): void {
+    const serving = this.deps.table.byModel(model).filter((worker) => this.placeable(worker) && isServing(worker));
+    const slots = serving.reduce((sum, worker) => sum + leaseCapacity(worker), 0);
+    if (serving.length === 0 || this.dispatcher.queued(model) < slots) return;
+    const plan = this.spawner.scaleOut(model);
+    if (plan) console.log(`model '${model}': ${this.dispatcher.queued(model)} request(s) wait for its ${serving.length} busy worker(s); starting another on hive ${plan.hiveName}`);
   }
 
   private onNoWorker(model: string, why: string, failedOn: readonly string[], hive?: string): "spawning" | Refusal {

@@ -42,6 +42,13 @@ export interface PlanInput extends Omit<SwapContext, "model"> {
   policy?: ModelPolicy;
   /** Hives to use only when the model fits nowhere else (something there just went wrong). */
   passOver?: ReadonlySet<string>;
+  /**
+   * A worker beside the model's busy ones (scaling out): only on a device that runs none of the
+   * model yet (on the CPU, a hive of its own, whose cores it would otherwise share; a GPU worker's
+   * heartbeat names its backend, not its GPU, so it counts on each GPU of its hive), and only
+   * where it fits without stopping anything.
+   */
+  alongside?: boolean;
 }
 
 export interface SpawnPlan {
@@ -81,8 +88,9 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
   const { policy } = input;
   const everywhere = deviceSlots(input.model, withDownloads(input), input.workers, input.pendingSpawns, input.pinnedHive);
   if (everywhere.length === 0) return notFound(input);
-  const slots = everywhere.filter((slot) => policy?.workerTypes == null || policy.workerTypes.includes(slot.workerType));
-  if (slots.length === 0) return deviceRefused(input.model, policy?.workerTypes ?? [], everywhere);
+  const allowed = everywhere.filter((slot) => policy?.workerTypes == null || policy.workerTypes.includes(slot.workerType));
+  if (allowed.length === 0) return deviceRefused(input.model, policy?.workerTypes ?? [], everywhere);
+  const slots = input.alongside ? allowed.filter((slot) => !runsModel(slot, input)) : allowed;
   const options: Option[] = [];
   let couldFitLater = false;
   for (const slot of slots) {
@@ -91,7 +99,7 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
       options.push({ slot, stop: [], freeAfterBytes: slot.freeBytes });
       continue;
     }
-    if (capacityOf(slot) < required) continue;
+    if (input.alongside || capacityOf(slot) < required) continue;
     let free = slot.freeBytes;
     const stop: LiveWorker[] = [];
     for (const candidate of swapCandidates(slot.residents, { ...input, model: input.model })) {
@@ -130,6 +138,9 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
       stop: best.stop,
     };
   }
+  if (input.alongside) {
+    return { ok: false, code: "memory_busy", status: 503, retryable: true, message: `no device without a worker of model '${input.model}' has room for another beside what runs` };
+  }
   if (couldFitLater) {
     return {
       ok: false,
@@ -140,6 +151,17 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
     };
   }
   return tooLarge(input, slots);
+}
+
+/**
+ * Whether the model runs (or is being started) on `slot`'s device, or, for the CPU, anywhere on
+ * its hive: the workers whose memory is on a GPU are that slot's residents.
+ */
+function runsModel(slot: DeviceSlot, input: PlanInput): boolean {
+  const { model } = input;
+  const starting = (input.pendingSpawns ?? []).filter((spawn) => spawn.model === model && spawn.hiveName === slot.hiveName);
+  if (slot.workerType === "cpu") return starting.length > 0 || input.workers.some((worker) => worker.model === model && worker.hiveName === slot.hiveName);
+  return slot.residents.some((resident) => resident.worker.model === model) || starting.some((spawn) => spawn.workerType === slot.workerType && spawn.device === slot.device);
 }
 
 /** Whether `model` could load on some online hive if its workers were stopped (for /v1/models). */

@@ -1,6 +1,7 @@
 // Auto-spawn: when the dispatcher finds no worker for a model (its `onNoWorker` hook), the
 // spawner plans where one should load (spawn-planner.ts), stops the idle workers the plan names
-// to make room, and starts ONE worker_spawn job. Concurrent asks for a model whose spawn is in
+// to make room, and starts ONE worker_spawn job. When requests wait behind a model's busy
+// workers, scaleOut starts one more where it fits beside what runs. Concurrent asks for a model whose spawn is in
 // flight share it. A spawn that ends in error is remembered for a short while with the hive it
 // failed on: the model's next spawn goes to another hive that can load it (a frozen or broken hive
 // must not keep the model from the healthy ones); only where no other hive can are the requests
@@ -95,15 +96,49 @@ export class Spawner {
     if (this.inFlight.has(key)) return "spawning";
     const failedHives = this.recentFailures(key);
     const policy = this.view.policyOf(model);
-    // A loading worker is both live and a pending spawn: count it once.
-    const live = new Set([...this.view.workers().filter((worker) => worker.model === model).map((worker) => worker.workerId), ...this.pendingSpawns().filter((spawn) => spawn.model === model).map((spawn) => spawn.workerId)]).size;
-    if (policy?.maxWorkers != null && live >= policy.maxWorkers) {
+    if (policy?.maxWorkers != null && this.liveCount(model) >= policy.maxWorkers) {
       return { ok: false, code: "max_workers_reached", status: 503, retryable: true, message: `model '${model}' has the ${policy.maxWorkers} worker(s) its policy allows; requests wait for them` };
     }
-    const plan = planSpawn({
+    const plan = this.plan(model, failedHives, { ...(pinnedHive === undefined ? {} : { pinnedHive }) });
+    // Nowhere else, for good: the requests fail with what went wrong where it was tried. Room that
+    // may free elsewhere (memory_busy) is still worth waiting for.
+    const newest = [...failedHives.values()].sort((a, b) => b.atMs - a.atMs)[0];
+    if (!plan.ok && newest && !plan.retryable) return { ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message: newest.message };
+    if (!plan.ok) return plan;
+    this.start(key, plan);
+    return "spawning";
+  }
+
+  /**
+   * Another worker for `model`, whose workers are all taken while requests wait (scaling out): on
+   * a device that runs none of the model yet and has room beside what runs, stopping nothing
+   * (spawn-planner.ts's `alongside`), within the policy's max_workers, one at a time per model.
+   * The plan it started, or undefined when none can start now. The idle reaper stops it again
+   * once it has been idle its keep-alive.
+   */
+  scaleOut(model: string): SpawnPlan | undefined {
+    if (this.isSpawning(model)) return undefined;
+    const policy = this.view.policyOf(model);
+    if (policy?.maxWorkers != null && this.liveCount(model) >= policy.maxWorkers) return undefined;
+    const plan = this.plan(model, this.recentFailures(model), { alongside: true });
+    if (!plan.ok) return undefined;
+    this.start(model, plan);
+    return plan;
+  }
+
+  /** The model's workers, live or being started (a loading worker is both: counted once). */
+  private liveCount(model: string): number {
+    const live = this.view.workers().filter((worker) => worker.model === model).map((worker) => worker.workerId);
+    const starting = this.pendingSpawns().filter((spawn) => spawn.model === model).map((spawn) => spawn.workerId);
+    return new Set([...live, ...starting]).size;
+  }
+
+  private plan(model: string, failedHives: ReadonlyMap<string, Failure>, where: { pinnedHive?: string; alongside?: boolean }): SpawnPlan | SpawnRefusal {
+    const policy = this.view.policyOf(model);
+    return planSpawn({
       model,
       ...(policy ? { policy } : {}),
-      ...(pinnedHive === undefined ? {} : { pinnedHive }),
+      ...where,
       hives: this.view.hives().filter((facts) => !failedHives.has(facts.hiveName)),
       passOver: this.view.suspectHives(),
       workers: this.view.workers(),
@@ -114,16 +149,13 @@ export class Spawner {
       ...(this.options.swap ? { rules: this.options.swap } : {}),
       ...(this.options.headroom ? { headroom: this.options.headroom } : {}),
     });
-    // Nowhere else, for good: the requests fail with what went wrong where it was tried. Room that
-    // may free elsewhere (memory_busy) is still worth waiting for.
-    const newest = [...failedHives.values()].sort((a, b) => b.atMs - a.atMs)[0];
-    if (!plan.ok && newest && !plan.retryable) return { ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message: newest.message };
-    if (!plan.ok) return plan;
+  }
+
+  private start(key: string, plan: SpawnPlan): void {
     const workerId = newId("wrk");
-    const pending: PendingSpawn = { workerId, hiveName: plan.hiveName, model, workerType: plan.workerType, ...(plan.device === undefined ? {} : { device: plan.device }), memoryBytes: plan.memoryBytes };
+    const pending: PendingSpawn = { workerId, hiveName: plan.hiveName, model: plan.model, workerType: plan.workerType, ...(plan.device === undefined ? {} : { device: plan.device }), memoryBytes: plan.memoryBytes };
     this.inFlight.set(key, { pending });
     void this.run(key, plan, workerId);
-    return "spawning";
   }
 
   /** Spawns submitted and not yet ended: the planner counts their memory as taken. */

@@ -198,3 +198,26 @@ describe("the spawn planner under a model's policy", () => {
     expect(plan({ model: "big", hives, policy: preferred })).toMatchObject({ ok: true, hiveName: "local", source: "file:/m/big.gguf" });
   });
 });
+
+describe("the spawn planner scaling out (alongside)", () => {
+  it("places another worker only on a hive that runs none of the model, where it fits without stopping anything", () => {
+    const m = model("m", 2);
+    const busy = worker("wrk_busy", "first", "m");
+    const beside = plan({ model: "m", alongside: true, workers: [busy], hives: [hive("first", 30, [], [m]), hive("second", 10, [], [m])] });
+    expect(beside).toMatchObject({ ok: true, hiveName: "second", workerType: "cpu", stop: [] });
+    // The machine that runs it has room for two, but a second CPU worker there would share its cores.
+    expect(plan({ model: "m", alongside: true, workers: [busy], hives: [hive("first", 30, [], [m])] })).toMatchObject({ ok: false, retryable: true });
+    // The other hive has the model but only room once an idle worker of another model stops: not for a crowd.
+    const other = worker("wrk_other", "second", "o", { memoryRssBytes: 8 * GIB });
+    const full = plan({ model: "m", alongside: true, workers: [busy, other], hives: [hive("first", 30, [], [m]), hive("second", 1, [], [m, model("o", 8)])] });
+    expect(full).toMatchObject({ ok: false, retryable: true });
+    expect(plan({ model: "m", workers: [other], hives: [hive("second", 1, [], [m, model("o", 8)])] })).toMatchObject({ ok: true, stop: [other] });
+  });
+
+  it("counts a worker being started as running there", () => {
+    const m = model("m", 2);
+    const pending = [{ workerId: "wrk_new", hiveName: "second", model: "m", workerType: "cpu" as const, memoryBytes: 2 * GIB }];
+    const result = plan({ model: "m", alongside: true, workers: [worker("wrk_busy", "first", "m")], pendingSpawns: pending, hives: [hive("first", 30, [], [m]), hive("second", 10, [], [m])] });
+    expect(result).toMatchObject({ ok: false });
+  });
+});
