@@ -1,6 +1,7 @@
-// Decides where a worker for a model nobody serves should load, and what must make room for it.
-// Pure: the spawner feeds it the online hives' facts, the live workers, the spawns in flight and
-// the dispatcher's view of each worker's use, and runs what it returns.
+// Decides where a worker for a model nobody serves should load (or, scaling out, one more beside a
+// busy model's), and what must make room for it. Pure: the spawner feeds it the online hives'
+// facts, the live workers, the spawns in flight and the dispatcher's view of each worker's use,
+// and runs what it returns.
 //
 // The rule: the model goes where its estimate plus headroom (memory-figures.ts) fits in the free
 // memory, less what loads in progress will still take. A device where it fits without stopping
