@@ -96,11 +96,14 @@ export class Hive {
         this.relays.detachAll();
         this.heartbeats.reset();
       },
-      onRefused: (message, cause) => {
+      onRefused: (message, cause, revoked) => {
         // `refused` is for a supervisor reading the log (npm start names the cause when it stops).
         log(message, { refused: cause });
         // Ends either way (a stop that fails is logged): a hive its queen refuses can do nothing.
-        void stopThenExit(() => this.stop(), log, () => onRevoked(), 1);
+        // Cut off by an admin, it takes its workers with it: nobody can reach them any more, and
+        // they would hold their models' memory until someone found them. Refused as it connects
+        // (a mistyped token), it leaves them for the next start with the right one.
+        void stopThenExit(() => this.stop(revoked || this.options.stopWorkersOnExit), log, () => onRevoked(), 1);
       },
       log,
     });

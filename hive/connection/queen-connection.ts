@@ -52,8 +52,10 @@ export interface QueenConnectionOptions {
    * The queen will not take this hive: its token was revoked, or the queen refused its name or
    * token. Reconnecting cannot help, so the connection stops; `message` says what to do, `cause`
    * is the queen's reason: its close reason ("hive token revoked"), or its refusal's `code: message`.
+   * `revoked`: the queen cut off a hive it had taken (an admin's revocation), rather than refusing
+   * one as it connected.
    */
-  onRefused?: (message: string, cause: string) => void;
+  onRefused?: (message: string, cause: string, revoked: boolean) => void;
   log?: (line: string) => void;
 }
 
@@ -175,7 +177,7 @@ export class QueenConnection {
       if (code === CloseCode.tokenRevoked) {
         this.close();
         const why = reason.toString() || "hive token revoked";
-        this.options.onRefused?.(`the queen cut this hive off (${why}): get a new token with POST /v1/hives and restart with it (RBEE_HIVE_TOKEN)`, why);
+        this.options.onRefused?.(`the queen cut this hive off (${why}): get a new token with POST /v1/hives and restart with it (RBEE_HIVE_TOKEN)`, why, true);
         return;
       }
       // A connection that stayed up dropped: likely a deploy that dropped every hive at once.
@@ -239,6 +241,7 @@ export class QueenConnection {
         `and the token (env RBEE_HIVE_TOKEN); to get a new token, an admin calls POST /v1/hives with {"name": "${hiveName}"} ` +
         `on the queen (it shows the token once). Not retrying: a rejected token stays rejected.`,
       problem || `HTTP ${status}`,
+      false,
     );
   }
 

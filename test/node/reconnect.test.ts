@@ -87,7 +87,7 @@ describe("hive reconnect", () => {
     expect(isAlive(workerPid)).toBe(true);
   });
 
-  it("stops the hive with exit status 3 when the queen revokes its token, saying so", async () => {
+  it("stops the hive with exit status 3 when the queen revokes its token, saying so, and its worker with it", async () => {
     const revoke = await fetch(`${cloud.queen.url}/v1/hives/reconnect-hive/token`, {
       method: "DELETE",
       headers: { authorization: `Bearer ${cloud.apiKey}` },
@@ -97,5 +97,7 @@ describe("hive reconnect", () => {
     expect(cloud.hive.exitCode).toBe(3);
     expect((await cloud.hive.exited).refused).toBe("hive token revoked");
     expect(cloud.hiveLog.some((line) => line.includes("get a new token"))).toBe(true);
+    // Nobody can reach a revoked hive's worker any more: it does not stay behind holding its model.
+    await waitUntil(() => !isAlive(workerPid), 20_000, "the revoked hive's worker to exit");
   });
 });
