@@ -44,6 +44,13 @@ export class ReturningWorkers {
     this.away(hiveName, workers, untilMs);
   }
 
+  /** Whether some worker of `hiveName` is awaited still: the hive dropped a moment ago and is likely back soon. */
+  isHiveAwaited(hiveName: string): boolean {
+    const now = this.now();
+    for (const entry of this.awaited.values()) if (entry.hiveName === hiveName && entry.untilMs > now) return true;
+    return false;
+  }
+
   /** Whether `workerId` itself is awaited still. */
   isAwaitedWorker(workerId: string): boolean {
     const entry = this.awaited.get(workerId);

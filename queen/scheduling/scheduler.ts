@@ -8,7 +8,7 @@ import type { QueenConfig } from "../config.js";
 import type { IdleRecord } from "../registry/idle-records.js";
 import type { WorkerTable } from "../registry/worker-table.js";
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange, WorkerScheduling } from "./contracts.js";
-import { Dispatcher, noWorkerRefusal, type Refusal, WORKER_FAILED_COOLDOWN_MS } from "./dispatcher.js";
+import { Dispatcher, hiveNotConnected, noWorkerRefusal, type Refusal, WORKER_FAILED_COOLDOWN_MS } from "./dispatcher.js";
 import type { HiveFacts } from "./hive-facts.js";
 import { IdleReaper } from "./idle-reaper.js";
 import type { ModelPolicy } from "./model-policy.js";
@@ -83,7 +83,9 @@ export class Scheduler {
       source: {
         workersOf: (model) => table.byModel(model).filter((worker) => this.placeable(worker)),
         knowsModel: (model) => deps.knowsModel(model) || Boolean(this.policyOf(model)?.source) || deps.hives().some((hive) => hive.models.some((each) => each.name === model)),
-        isHiveOnline: deps.isHiveOnline,
+        // A hive whose workers are awaited (its socket dropped a moment ago, it restarts) counts as
+        // there for `model@hive`: such a request waits for them as an unpinned one does.
+        isHiveOnline: (hiveName) => deps.isHiveOnline(hiveName) || this.returning.isHiveAwaited(hiveName),
       },
     });
     this.spawner = new Spawner(
@@ -124,7 +126,7 @@ export class Scheduler {
     this.reconsider();
   }
 
-  /** `hiveName`'s socket is gone: requests pinned to it stop waiting (dispatcher.ts). */
+  /** `hiveName`'s socket is gone: requests pinned to it stop waiting (dispatcher.ts), unless its workers are awaited back. */
   hiveOffline(hiveName: string): void {
     this.dispatcher.hiveOffline(hiveName);
   }
@@ -242,6 +244,8 @@ export class Scheduler {
 
   private onNoWorker(model: string, why: string, failedOn: readonly string[], hive?: string): "spawning" | Refusal {
     if (this.returning.isAwaited(model, hive, failedOn)) return "spawning"; // its worker is about to beat again
+    // A pinned hive that is away, with other workers awaited back but none of this model: nothing to wait for.
+    if (hive !== undefined && !this.deps.isHiveOnline(hive)) return hiveNotConnected(hive);
     // A failover can ask before the failed worker's silence is reported (its hive abandons the
     // relay first): its hive is suspect from the failure alone, as long as the worker is passed over.
     for (const workerId of failedOn) {
