@@ -308,7 +308,8 @@ export class Dispatcher {
   /** What became of the model's workers, in words a person can act on (no hive names: clients read it). */
   private absence(model: string): string {
     const gone = this.lastGone.get(model);
-    const start = "Start one with a worker_spawn job (POST /v1/jobs).";
+    // Read by clients of any key: what an admin can do, and what may simply come back by itself.
+    const start = "No online hive has it in its catalog: the hive that has it may be offline. An admin can start a worker with a worker_spawn job (POST /v1/jobs).";
     if (!gone) return `No worker is running model '${model}'. ${start}`;
     const how = gone.reason === undefined ? "went away" : (GONE_WORDS[gone.reason] ?? `went away (${gone.reason})`);
     return `No worker is running model '${model}': its last worker ${how} at ${new Date(gone.atMs).toISOString()}. ${start}`;
