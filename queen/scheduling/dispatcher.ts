@@ -365,13 +365,19 @@ export class Dispatcher {
     );
   }
 
-  private queueFull(model: string, size: number): Refusal {
+  /** Roughly how long the requests waiting for `model` now take to be placed, ms: its queue over its serving slots, at its leases' running average. */
+  drainMs(model: string): number {
+    const size = this.queued(model);
+    if (size === 0) return 0;
     const capacity = this.options.source
       .workersOf(model)
       .filter(isServing)
       .reduce((sum, worker) => sum + leaseCapacity(worker), 0);
-    const drainMs = (size * (this.leaseMs.get(model) ?? ASSUMED_LEASE_MS)) / Math.max(1, capacity);
-    const retryAfterSeconds = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(drainMs / 1000)));
+    return (size * (this.leaseMs.get(model) ?? ASSUMED_LEASE_MS)) / Math.max(1, capacity);
+  }
+
+  private queueFull(model: string, size: number): Refusal {
+    const retryAfterSeconds = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(this.drainMs(model) / 1000)));
     return refusal(
       429,
       "queue_full",

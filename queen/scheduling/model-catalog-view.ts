@@ -16,23 +16,30 @@ export interface ModelStateView {
   created: number;
   state: ModelState;
   /**
-   * Seconds a request would wait for a worker: 0 when loaded; for loadable a rough guess from
-   * the file's size (1 s per GiB plus 2 s to start a worker), less what a loading worker has
-   * done; null when it cannot load anywhere.
+   * Seconds a request would wait for a worker: when loaded, for the requests queued ahead of it
+   * (0 with none); for loadable a rough guess from the file's size (1 s per GiB plus 2 s to start
+   * a worker), less what a loading worker has done; null when it cannot load anywhere.
    */
   estimatedWaitSeconds: number | null;
   /** Hives that have it in their catalog or run a worker of it. */
   hives: string[];
 }
 
-export function modelStates(hives: HiveFacts[], workers: LiveWorker[], firstSeenMs: (model: string) => number | undefined, nowMs: number): ModelStateView[] {
+/** `queueWaitMs`: how long the requests waiting for a loaded model now take to be placed (the dispatcher's drainMs). */
+export function modelStates(
+  hives: HiveFacts[],
+  workers: LiveWorker[],
+  firstSeenMs: (model: string) => number | undefined,
+  nowMs: number,
+  queueWaitMs: (model: string) => number = () => 0,
+): ModelStateView[] {
   const names = new Set<string>();
   for (const facts of hives) for (const model of facts.models) names.add(model.name);
   for (const worker of workers) if (isServingState(worker.state) || worker.state === "loading") names.add(worker.model);
-  return [...names].sort().map((name) => modelState(name, hives, workers, firstSeenMs(name) ?? nowMs));
+  return [...names].sort().map((name) => modelState(name, hives, workers, firstSeenMs(name) ?? nowMs, queueWaitMs));
 }
 
-function modelState(name: string, hives: HiveFacts[], workers: LiveWorker[], firstSeenMs: number): ModelStateView {
+function modelState(name: string, hives: HiveFacts[], workers: LiveWorker[], firstSeenMs: number, queueWaitMs: (model: string) => number): ModelStateView {
   const own = workers.filter((worker) => worker.model === name);
   const hiveNames = new Set(own.map((worker) => worker.hiveName));
   let sizeBytes: number | undefined;
@@ -43,7 +50,7 @@ function modelState(name: string, hives: HiveFacts[], workers: LiveWorker[], fir
     sizeBytes = Math.min(sizeBytes ?? model.sizeBytes, model.sizeBytes);
   }
   const base = { id: name, created: Math.floor(firstSeenMs / 1000), hives: [...hiveNames].sort() };
-  if (own.some((worker) => isServingState(worker.state))) return { ...base, state: "loaded", estimatedWaitSeconds: 0 };
+  if (own.some((worker) => isServingState(worker.state))) return { ...base, state: "loaded", estimatedWaitSeconds: Math.ceil(queueWaitMs(name) / 1000) };
   const loading = own.filter((worker) => worker.state === "loading");
   if (loading.length > 0) {
     const progress = Math.max(...loading.map((worker) => worker.loadProgress ?? 0));

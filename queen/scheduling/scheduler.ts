@@ -155,6 +155,11 @@ export class Scheduler {
     return this.dispatcher.queuedByModel();
   }
 
+  /** How long the requests waiting for `model` now take to be placed, roughly, ms. */
+  queueWaitMs(model: string): number {
+    return this.dispatcher.drainMs(model);
+  }
+
   /**
    * `hiveName` said hello listing `workers` it still runs that have not beaten since: requests
    * for their models wait for them (a few heartbeat intervals) rather than spawn a second copy.

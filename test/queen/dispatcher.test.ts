@@ -97,6 +97,19 @@ async function leaseOf(outcome: Promise<LeaseOutcome>): Promise<Extract<LeaseOut
 }
 
 describe("the dispatcher's queue", () => {
+  it("says how long its queue takes to drain: the requests waiting over the slots, at the leases' average", async () => {
+    const { ask, dispatcher, clock } = setup([worker("wrk_one")]);
+    expect(dispatcher.drainMs("m")).toBe(0);
+    const first = await leaseOf(ask().outcome);
+    clock.advance(500);
+    dispatcher.release(first.leaseId, "ok"); // the model's leases last 500 ms so far
+    await leaseOf(ask().outcome);
+    void ask().outcome;
+    void ask().outcome;
+    await flush();
+    expect(dispatcher.drainMs("m")).toBe(1000);
+  });
+
   it("places a slotless request (a token count) at once on a busy worker, past a full queue, and its release frees no slot", async () => {
     const { ask, dispatcher } = setup([worker("wrk_one")], { maxQueue: 1 });
     const busy = await leaseOf(ask("key-a").outcome);
