@@ -14,8 +14,15 @@ import type { TokenUsage } from "../usage/token-usage.js";
 export interface InferenceFacts {
   /** The model asked for, after alias resolution (a `model@hive` pin included). */
   model: string;
+  /** The hive and worker that answered last (after a failover mid-answer, the one that finished it). */
   hive?: string;
   worker?: string;
+  /**
+   * Every relay that answered part of it, first to last: the ids the hives' and the workers' log
+   * lines name. One, unless a worker was lost mid-answer and another went on (or a relay failed
+   * before its first byte and another worker answered, under an id of its own).
+   */
+  relayIds?: string[];
   /** The status of a refusal written into a stream whose head went out before it (streams/early-stream-head.ts). */
   refusedStatus?: number;
 }
@@ -96,6 +103,7 @@ export async function inferenceOutcome(c: Context<QueenEnv>, seen: AnswerSeen): 
       completion_tokens: seen.tokens.completionTokens,
       hive: facts?.hive ?? null,
       worker: facts?.worker ?? null,
+      relay_ids: facts?.relayIds ?? [],
     }),
   );
   if (key.limits) {

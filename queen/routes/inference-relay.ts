@@ -104,7 +104,7 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
     const refused = refusalError(await unknownHiveRefusal(c.env.DB, relay.lease.hive, result.refusal)).toResponse();
     return withHeaders(refused, { ...headers, [SERVER_TIMING_HEADER]: serverTiming({ ...result.timing, relayMs: 0 }) });
   }
-  noteInference(c, { model, hive: result.hiveName, worker: result.workerId });
+  noteInference(c, { model, hive: result.hiveName, worker: result.workerId, relayIds: [result.relayId] });
   c.set("wholeAnswer", result.whole);
   // Failover after the first token (streams/spliced-stream.ts): a streamed answer whose way to its
   // worker broke mid-answer is resumed from its hive, and one whose worker is lost goes on from
@@ -126,6 +126,8 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
       const next = await leasedRelay({ ...relay, lease: { ...relay.lease, requestId: newId("req"), excludeWorkerIds: lostWorkers, continuing: true }, body: continuation });
       if (!next.ok) return undefined;
       current = next;
+      const answered = c.var.inference?.relayIds ?? [];
+      noteInference(c, { model, hive: next.hiveName, worker: next.workerId, relayIds: [...answered, next.relayId] });
       leases.push(next.lease);
       return next.response;
     },

@@ -5,7 +5,7 @@
 // (as a deploy resets Durable Objects), or whose hive's socket drops, reaches its client whole:
 // resumed where the client's last event ended, or continued by a hive that cannot resume.
 import { env, runInDurableObject, SELF } from "cloudflare:test";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { PROTOCOL_VERSION, RESUME_PROTOCOL } from "../../shared/protocol/hive-frames.js";
 import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { MAX_UNACKED_BYTES } from "../../queen/hive-session/pending-relay.js";
@@ -230,6 +230,10 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
   }, 30_000);
 
   it("is continued by another worker when its worker is lost, whose lease ends as failed while the continuation holds its own", async () => {
+    const lines: string[] = [];
+    // The queen runs in this isolate: its log lines are kept here rather than printed.
+    const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+    onTestFinished(() => spy.mockRestore());
     const hive = await hiveOfTwoWorkers("lost-worker");
 
     const responsePromise = chat("lost-worker-model");
@@ -250,6 +254,10 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
     expectWhole(await text);
     await eventually(async () => (await registryStub(env).schedulingOf(continuation.workerId)).leases === 0);
     expect(await registryStub(env).schedulingOf(continuation.workerId)).toEqual({ leases: 0, cooling: false });
+    // Its log line names both relays, as the hive's and the workers' lines name them, and the worker that finished it.
+    const logged = () => lines.filter((line) => line.includes(`"relay_id":"${first.requestId}"`)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    await eventually(async () => logged().length === 1);
+    expect(logged()[0]).toMatchObject({ relay_ids: [first.requestId, continuation.requestId], worker: continuation.workerId, status: 200, cut: null });
   }, 30_000);
 
   it("continues at once, never asking its hive to resume, an answer its hive ended with an error inside an event", async () => {

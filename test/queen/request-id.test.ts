@@ -65,6 +65,7 @@ describe("request ids", () => {
       completion_tokens: 3,
       hive: "request-log-hive",
       worker: request.workerId,
+      relay_ids: [request.requestId],
       ttft_ms: expect.any(Number),
       total_ms: expect.any(Number),
     });
