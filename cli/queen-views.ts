@@ -10,7 +10,7 @@ export const HiveView = z.looseObject({
   name: z.string(),
   online: z.boolean(),
   machine: z.looseObject({ os: z.string(), arch: z.string(), cpu_cores: z.number(), memory_bytes: z.number() }).nullable(),
-  devices: z.looseObject({ gpus: z.array(z.looseObject({ name: z.string(), backend: z.string() })) }).nullable(),
+  devices: z.looseObject({ gpus: z.array(z.looseObject({ name: z.string(), backend: z.string() })), ram_total_bytes: z.number().optional() }).nullable(),
   last_seen_at: z.string().nullable(),
   token_revoked_at: z.string().nullable(),
 });

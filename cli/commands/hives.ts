@@ -9,10 +9,13 @@ import { HiveModelView, HiveView, IssuedHiveToken, RevokedHiveView } from "../qu
 import type { z } from "zod";
 
 function hiveRow(hive: z.infer<typeof HiveView>) {
+  // A hive's --memory-budget caps what it offers below what the machine has: say both.
+  const offered = hive.devices?.ram_total_bytes;
+  const budget = hive.machine !== null && offered !== undefined && offered < hive.machine.memory_bytes ? ` (offers ${formatBytes(offered)})` : "";
   return {
     name: hive.name,
     online: hive.online ? "online" : "offline",
-    machine: hive.machine === null ? null : `${hive.machine.os}/${hive.machine.arch} ${hive.machine.cpu_cores} cores ${formatBytes(hive.machine.memory_bytes)}`,
+    machine: hive.machine === null ? null : `${hive.machine.os}/${hive.machine.arch} ${hive.machine.cpu_cores} cores ${formatBytes(hive.machine.memory_bytes)}${budget}`,
     gpus: hive.devices === null ? null : hive.devices.gpus.map((gpu) => `${gpu.name} (${gpu.backend})`).join(", ") || "none",
     last_seen: hive.last_seen_at,
     token: hive.token_revoked_at === null ? "valid" : "revoked",

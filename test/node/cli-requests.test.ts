@@ -179,6 +179,23 @@ describe("the rbee CLI's requests", () => {
     expect((await rbee(["models", "alias", "chat"])).stderr).toContain("With rbee: rbee models alias chat <model>");
   });
 
+  it("shows a hive's machine and, where its memory budget offers less, what it offers", async () => {
+    const hive = (name: string, ramTotal: number) => ({
+      name,
+      online: true,
+      machine: { hive_version: "0.1.0", os: "linux", arch: "x64", cpu_cores: 2, memory_bytes: 24 * 1024 ** 3 },
+      devices: { gpus: [], ram_total_bytes: ramTotal },
+      last_seen_at: null,
+      token_revoked_at: null,
+    });
+    queen.handle = (_request, _url, response) => sendJson(response, { object: "list", data: [hive("budgeted", 4 * 1024 ** 2), hive("whole", 24 * 1024 ** 3)], has_more: false, next_after: null });
+    const listed = await rbee(["hives", "ls"]);
+    expect(listed.exitCode, String(listed.stderr)).toBe(0);
+    const lines = String(listed.stdout).split("\n");
+    expect(lines.find((line) => line.startsWith("budgeted"))).toContain("24.0 GiB (offers 4.0 MiB)");
+    expect(lines.find((line) => line.startsWith("whole"))).not.toContain("offers");
+  });
+
   it("lists every page of a paged listing, passing each page's next_after back as after", async () => {
     const day = (n: number) => `2026-01-0${n}`;
     const row = (n: number) => ({ key_id: "key_a", day: day(n), requests: n, prompt_tokens: 1, completion_tokens: 1 });
