@@ -90,6 +90,12 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       await expect(openai.responses.inputTokens.count({ model, input, previous_response_id: "resp_unknown" })).rejects.toMatchObject({ status: 404, param: "previous_response_id" });
     });
 
+    it("refuses to cancel a stored response, which is complete (rbee runs no background responses), and names an unknown one", async () => {
+      const stored = await openai.responses.create(ask);
+      await expect(openai.responses.cancel(stored.id)).rejects.toMatchObject({ status: 400, message: expect.stringContaining("only a background response can be cancelled") });
+      await expect(openai.responses.cancel("resp_unknown")).rejects.toMatchObject({ status: 404, code: "response_not_found" });
+    });
+
     it("lists a response's input items, its previous turns included, newest first, a page at a time", async () => {
       const first = await openai.responses.create({ ...ask, input: [{ role: "developer", content: "Answer in English." }, { role: "user", content: "Say something." }] });
       const second = await openai.responses.create({ ...ask, input: "And more?", previous_response_id: first.id });

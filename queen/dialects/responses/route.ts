@@ -1,5 +1,6 @@
 // POST /v1/responses (the OpenAI Responses API), GET and DELETE /v1/responses/:id, GET
-// /v1/responses/:id/input_items (input-items.ts) and POST /v1/responses/input_tokens. A request is
+// /v1/responses/:id/input_items (input-items.ts), POST /v1/responses/input_tokens and POST
+// /v1/responses/:id/cancel (a 400: rbee runs no background responses). A request is
 // translated into a chat completion (to-chat.ts), after the stored conversation of its
 // previous_response_id, and placed through the same relay core as /v1/chat/completions
 // (routes/inference-relay.ts); the answer is translated back, whole or as typed events, and
@@ -78,6 +79,13 @@ export const responsesRoutes = new Hono<QueenEnv>()
     const { output } = JSON.parse(stored.response) as { output: unknown[] };
     const include = [...(c.req.queries("include") ?? []), ...(c.req.queries("include[]") ?? [])];
     return c.json(inputItemsPage(id, JSON.parse(stored.items) as unknown[], output.length, (name) => c.req.query(name), include));
+  })
+  // OpenAI cancels only a background response; rbee runs none (`background: true` is refused), so
+  // every stored response is done: a 400 that says so, as OpenAI answers a foreground one.
+  .post("/:id/cancel", async (c) => {
+    const id = c.req.param("id");
+    if ((await responseStoreStub(c.env, c.var.apiKey.id).get(id)) === null) throw responseNotFound(id);
+    throw new RbeeError(400, "invalid_request", `Response '${id}' is complete: only a background response can be cancelled, and rbee runs none (it answers while the client waits).`);
   })
   .delete("/:id", async (c) => {
     const id = c.req.param("id");
