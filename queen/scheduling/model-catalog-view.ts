@@ -1,14 +1,17 @@
 // What GET /v1/models says about each model: every model some online hive has in its catalog and
 // every model a live worker serves, with its state — `loaded` (a worker is ready), `loading` (a
-// worker is loading it), `loadable` (it fits on some online hive), `too_large` (it fits on none)
-// — a rough wait in seconds, and the hives that have it. Pure; the Registry feeds it.
+// worker is loading it), `loadable` (it fits on some online hive), `too_large` (it fits on none),
+// `unavailable` (its policy allows no device these hives offer) — a rough wait in seconds, and
+// the hives that have it. Pure; the Registry feeds it.
 import { isServingState } from "../../shared/protocol/worker-heartbeat.js";
 import type { LiveWorker } from "./contracts.js";
 import type { HiveFacts } from "./hive-facts.js";
 import { estimatedLoadSeconds } from "./memory-figures.js";
-import { fitsSomewhere } from "./spawn-planner.js";
+import type { ModelPolicy } from "./model-policy.js";
+import { fitsSomewhere, offersAllowedDevice } from "./spawn-planner.js";
 
-export type ModelState = "loaded" | "loading" | "loadable" | "too_large";
+/** `unavailable`: no online hive that has it offers a device its policy's worker_types allow (or, for an alias, nobody has its target: routes/models.ts). */
+export type ModelState = "loaded" | "loading" | "loadable" | "too_large" | "unavailable";
 
 export interface ModelStateView {
   id: string;
@@ -32,14 +35,15 @@ export function modelStates(
   firstSeenMs: (model: string) => number | undefined,
   nowMs: number,
   queueWaitMs: (model: string) => number = () => 0,
+  policyOf: (model: string) => ModelPolicy | undefined = () => undefined,
 ): ModelStateView[] {
   const names = new Set<string>();
   for (const facts of hives) for (const model of facts.models) names.add(model.name);
   for (const worker of workers) if (isServingState(worker.state) || worker.state === "loading") names.add(worker.model);
-  return [...names].sort().map((name) => modelState(name, hives, workers, firstSeenMs(name) ?? nowMs, queueWaitMs));
+  return [...names].sort().map((name) => modelState(name, hives, workers, firstSeenMs(name) ?? nowMs, queueWaitMs, policyOf(name)));
 }
 
-function modelState(name: string, hives: HiveFacts[], workers: LiveWorker[], firstSeenMs: number, queueWaitMs: (model: string) => number): ModelStateView {
+function modelState(name: string, hives: HiveFacts[], workers: LiveWorker[], firstSeenMs: number, queueWaitMs: (model: string) => number, policy: ModelPolicy | undefined): ModelStateView {
   const own = workers.filter((worker) => worker.model === name);
   const hiveNames = new Set(own.map((worker) => worker.hiveName));
   let sizeBytes: number | undefined;
@@ -56,6 +60,8 @@ function modelState(name: string, hives: HiveFacts[], workers: LiveWorker[], fir
     const progress = Math.max(...loading.map((worker) => worker.loadProgress ?? 0));
     return { ...base, state: "loading", estimatedWaitSeconds: Math.ceil(estimatedLoadSeconds(sizeBytes ?? 0) * (1 - progress)) };
   }
+  // A request would be refused model_policy_unmet: not a model that loads.
+  if (!offersAllowedDevice(name, hives, policy?.workerTypes)) return { ...base, state: "unavailable", estimatedWaitSeconds: null };
   if (fitsSomewhere(name, hives, workers)) return { ...base, state: "loadable", estimatedWaitSeconds: estimatedLoadSeconds(sizeBytes ?? 0) };
   return { ...base, state: "too_large", estimatedWaitSeconds: null };
 }

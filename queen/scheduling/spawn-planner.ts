@@ -170,6 +170,12 @@ export function fitsSomewhere(model: string, hives: HiveFacts[], workers: LiveWo
   return deviceSlots(model, hives, workers).some((slot) => capacityOf(slot) >= withHeadroom(slot.needBytes, headroom));
 }
 
+/** Whether some online hive that has `model` offers a device its policy's worker_types allow (any, without such a list). */
+export function offersAllowedDevice(model: string, hives: HiveFacts[], workerTypes: readonly WorkerDevice[] | null | undefined): boolean {
+  if (workerTypes == null) return true;
+  return deviceSlots(model, hives, []).some((slot) => workerTypes.includes(slot.workerType));
+}
+
 /**
  * The hives as the policy's source makes them: each that may download the model (a preferred one;
  * any, when no hive in reach has it) lists it as a download, of a catalog copy's size where some

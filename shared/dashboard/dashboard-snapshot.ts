@@ -50,7 +50,7 @@ export const DashboardWorker = z.object({
 export const DashboardModel = z.object({
   id: z.string(),
   /** As GET /v1/models reports it. */
-  state: z.enum(["loaded", "loading", "loadable", "too_large"]),
+  state: z.enum(["loaded", "loading", "loadable", "too_large", "unavailable"]),
   /** Online hives with the model in their catalog. */
   cached_on: z.array(z.string()),
   /** Hives with a worker serving it (ready or busy). */

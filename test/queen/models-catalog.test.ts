@@ -61,6 +61,22 @@ describe("/v1/models with hive catalogs", () => {
     await eventually(async () => !(await listModels()).some((model) => model.id === "huge-model"));
   });
 
+  it("lists a model whose policy allows no device the hives offer as unavailable, as a request for it is refused", async () => {
+    const hive = await TestHive.connect("policy-catalog-hive", await TestHive.register("policy-catalog-hive"));
+    hive.send({ ...helloFrame(), models: [catalogModel("metal-only-model", 1)] });
+    await hive.next("welcome");
+    await eventually(async () => (await listModels()).find((model) => model.id === "metal-only-model")?.state === "loadable");
+    const put = await SELF.fetch("https://queen/v1/models/metal-only-model/policy", {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ worker_types: ["metal"] }),
+    });
+    expect(put.status).toBe(200);
+    await eventually(async () => (await listModels()).find((model) => model.id === "metal-only-model")?.state === "unavailable");
+    expect((await listModels()).find((model) => model.id === "metal-only-model")).toMatchObject({ estimated_wait_seconds: null });
+    hive.ws.close(1000, "bye");
+  });
+
   it("picks up a hive_status that reports a model new to the catalog", async () => {
     const hive = await TestHive.greeted("status-hive");
     hive.send({ type: "hive_status", devices: TEST_DEVICES, models: [catalogModel("fresh-model", 1)] });

@@ -5,7 +5,7 @@ import { el, row } from "./dom.js";
 /** @typedef {import("../../../shared/dashboard/dashboard-snapshot.js").DashboardModel} DashboardModel */
 
 /** @type {Record<string, string>} */
-const STATE_TONE = { loaded: "good", loading: "busy", loadable: "", too_large: "bad" };
+const STATE_TONE = { loaded: "good", loading: "busy", loadable: "", too_large: "bad", unavailable: "bad" };
 
 /** @param {DashboardModel} model */
 export function modelCard(model) {
