@@ -77,9 +77,11 @@ describe("a relayed answer handed back whole", () => {
     ];
     // In one message with its head: the client has nothing of it yet, so the relay failed (and may move to another worker).
     expect(relayFailureOf(answerResponse(await relayAnswered("whole-broken-hive", after, true)))).toBe("worker_disconnected");
-    // In a message after its head: the body fails as it is read.
-    const broken = await relayAnswered("whole-broken-later-hive", after, false);
-    expect(broken).toBeInstanceOf(Response);
-    await expect(answerResponse(broken).text()).rejects.toThrow();
+    // In a message after its head: the body fails as it is read, or, where the runtime handed this
+    // object that message before the relay's caller resumed (seen under load), the relay failed
+    // before anything reached the client. Never an answer that reads as whole.
+    const broken = answerResponse(await relayAnswered("whole-broken-later-hive", after, false));
+    if (relayFailureOf(broken) === undefined) await expect(broken.text()).rejects.toThrow();
+    else expect(relayFailureOf(broken)).toBe("worker_disconnected");
   });
 });
