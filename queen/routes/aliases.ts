@@ -50,9 +50,11 @@ export const aliasRoutes = new Hono<QueenEnv>()
     await drizzle(c.env.DB).insert(modelAliases).values(record).onConflictDoUpdate({ target: modelAliases.alias, set: { model, updatedAt: record.updatedAt } });
     forgetAliases();
     // Kept all the same (the model may be pulled next), but a typo must not pass unseen.
-    const targetState = known.find((candidate) => candidate.id === target)?.state ?? "unavailable";
+    const targetModel = known.find((candidate) => candidate.id === target);
+    const targetState = targetModel?.state ?? "unavailable";
+    // Only for a target nobody has: a known model's state (its policy's `unavailable` too) says the rest.
     const warning =
-      targetState === "unavailable"
+      targetModel === undefined
         ? `No worker serves '${target}' and no online hive has it in its catalog: requests for '${alias}' get 404 until one does. Model names are in GET /v1/models.`
         : undefined;
     return c.json({ ...aliasView(record), target_state: targetState, ...(warning === undefined ? {} : { warning }) });
