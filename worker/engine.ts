@@ -286,7 +286,8 @@ export class Engine {
           }),
         );
         if (textWatch?.answeredInText && !common.signal?.aborted) return await answerInFormat();
-        const toolCalls = calls.finish(response.functionCalls ?? []);
+        const cutInName = response.metadata.stopReason === "maxTokens" ? tools.forcedName : undefined;
+        const toolCalls = calls.finish(response.functionCalls ?? [], cutInName);
         return { text: response.response, toolCalls, stopReason: response.metadata.stopReason, stopSequence: stopSequenceOf(response.metadata), completionTokens: generatedTokens() };
       } catch (error) {
         // Stopped at its first text before node-llama-cpp counted a token: it throws the stop.
@@ -294,7 +295,7 @@ export class Engine {
         // node-llama-cpp writes a call's arguments past maxTokens until the context is full, then
         // fails to shift it: the call was cut off by length, as a client should hear it.
         if (!isContextFull(error)) throw error;
-        return { text: "", toolCalls: calls.finish([]), stopReason: "maxTokens", completionTokens: generatedTokens() };
+        return { text: "", toolCalls: calls.finish([], tools.forcedName), stopReason: "maxTokens", completionTokens: generatedTokens() };
       }
 
       /** The answer again, under the format's grammar and the client's streaming, within what is left of max_tokens. */

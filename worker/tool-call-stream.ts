@@ -41,9 +41,12 @@ export class ToolCallStream {
    * The calls for `message.tool_calls`: the finished ones, from node-llama-cpp's `functionCalls`,
    * then any cut short (by max_tokens) with the arguments text generated so far, as a stream's
    * client has them and as OpenAI returns a call cut by length. A finished call whose parameters
-   * came in no chunk (a function without parameters) gets `{}`, streamed whole.
+   * came in no chunk (a function without parameters) gets `{}`, streamed whole. `cutInName`: the
+   * generation was cut before any call's name was whole, and the call could only be of that function
+   * (node-llama-cpp names a call only once its name is whole): it is returned with no arguments yet.
    */
-  finish(functionCalls: ReadonlyArray<{ functionName: string; params: unknown }>): ChatToolCall[] {
+  finish(functionCalls: ReadonlyArray<{ functionName: string; params: unknown }>, cutInName?: string): ChatToolCall[] {
+    if (cutInName !== undefined && functionCalls.length === 0 && this.calls.size === 0) this.open(0, cutInName);
     const finished = functionCalls.map((functionCall, index) => {
       const call = this.open(index, functionCall.functionName);
       if (call.arguments === "") {

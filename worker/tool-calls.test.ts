@@ -59,9 +59,16 @@ describe("tool calls on the worker", () => {
     expect(deltas[0]).toEqual({ role: "assistant", content: null });
     expect(deltas.slice(1).some((delta) => "content" in (delta as object))).toBe(false);
 
+    // Cut within the name (a token per character): the call is still the one tool's, with no arguments yet.
     const cut = await client.chat.completions.create({ ...request, max_tokens: 5 });
     expect(cut.choices[0]?.finish_reason).toBe("length");
     expect(cut.usage?.completion_tokens).toBe(5);
+    expect(cut.choices[0]?.message.content).toBeNull();
+    expect(cut.choices[0]?.message.tool_calls).toEqual([{ id: expect.stringMatching(/^call_[0-9a-f]+$/), type: "function", function: { name: "get_weather", arguments: "" } }]);
+    const cutInNameStream = await client.chat.completions.create({ ...request, max_tokens: 5, stream: true });
+    const cutInNameDeltas: unknown[] = [];
+    for await (const chunk of cutInNameStream) cutInNameDeltas.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
+    expect(cutInNameDeltas).toEqual([{ index: 0, id: expect.stringMatching(/^call_/), type: "function", function: { name: "get_weather", arguments: "" } }]);
     // Cut within its arguments (its name took the tiny model a token per character): the call as far
     // as it got, as a stream's client assembles it and as OpenAI returns a call cut by length.
     const cutInArguments = await client.chat.completions.create({ ...request, max_tokens: 40 });

@@ -19,6 +19,11 @@ export interface ToolFunctions {
   mustCall: boolean;
   /** 1 when parallel_tool_calls is false; undefined: as many as the chat format allows. */
   maxParallelCalls: number | undefined;
+  /**
+   * The one function a forced call can name (tool_choice names it, or only one tool is offered):
+   * a call cut by max_tokens before its name was whole is still known to be a call of it.
+   */
+  forcedName: string | undefined;
 }
 
 /** How a request uses tools; undefined when it offers none (no tools, or tool_choice "none"). */
@@ -37,10 +42,13 @@ export function toolFunctions(request: Pick<ChatCompletionRequest, "tools" | "to
       ...(parameters === undefined ? {} : { params: asGeneratorSchema(parameters) as GbnfJsonSchema }),
     };
   }
+  const mustCall = choice === "required" || (typeof choice === "object" && choice !== null);
+  const names = Object.keys(functions);
   return {
     functions,
-    mustCall: choice === "required" || (typeof choice === "object" && choice !== null),
+    mustCall,
     maxParallelCalls: request.parallel_tool_calls === false ? 1 : undefined,
+    forcedName: mustCall && names.length === 1 ? names[0] : undefined,
   };
 }
 
