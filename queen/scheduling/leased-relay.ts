@@ -97,7 +97,8 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
   const registry = registryStub(env);
   const excluded: string[] = [...(lease.excludeWorkerIds ?? [])];
   const timing: LeaseTiming = { queueMs: 0, spawnMs: 0, placeMs: 0 };
-  let relayStartedAtMs: number | undefined;
+  /** The failed attempts' relays until they failed; the waits between them are in `timing`. */
+  let failedRelaysMs = 0;
   let lastFailure: Extract<LeasedRelayResult, { ok: true }> | undefined;
   let workersFailed = 0;
   for (let attempt = 1; attempt <= MAX_RELAY_ATTEMPTS; attempt += 1) {
@@ -120,7 +121,7 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     }
     const cancel = () => held.cancel();
     signal.addEventListener("abort", cancel, { once: true });
-    relayStartedAtMs ??= Date.now();
+    const relayStartedAtMs = Date.now();
     // The worker must start answering before the request's deadline (X-Request-Timeout).
     const headTimeoutMs = lease.deadlineMs - Date.now();
     const request = { requestId: relayId, workerId: outcome.workerId, port: outcome.port, path: input.path, body: input.body };
@@ -130,7 +131,7 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
       relayId,
       hiveName: outcome.hiveName,
       workerId: outcome.workerId,
-      timing: { ...timing, relayMs: Date.now() - relayStartedAtMs },
+      timing: { ...timing, relayMs: failedRelaysMs + Date.now() - relayStartedAtMs },
       failovers: attempt - 1,
       lease: held,
     };
@@ -155,6 +156,7 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     held.release(outOfTime ? "deadline" : hiveFailed ? "relay_lost" : "worker_failed");
     console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${printable(failure, 100)}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
     lastFailure = { ...served, whole: false, response: withoutRelayMark(response), failovers: attempt - 1 };
+    failedRelaysMs = served.timing.relayMs;
     if (signal.aborted || Date.now() >= lease.deadlineMs) break; // nobody to answer, or no time left to try another
     if (TAKEN_FAILURES.has(failure) && ++workersFailed >= MAX_WORKERS_FAILED_BY_REQUEST) {
       console.warn(`request ${lease.requestId}: ${workersFailed} workers took it and failed before answering; not trying another`);

@@ -3,7 +3,10 @@
 import type { LeaseTiming } from "./contracts.js";
 
 export interface ResponseTiming extends LeaseTiming {
-  /** From the first relay's start to the worker's response head, failed attempts included. */
+  /**
+   * The relay until the worker's response head, failed attempts' relays included; the waits for the
+   * next worker after a failure are in queue, spawn and place, so the parts never overlap.
+   */
   relayMs: number;
 }
 

@@ -340,6 +340,27 @@ describe("failover before the first byte", () => {
     expect(response.headers.get("x-rbee-failovers")).toBe("1");
   });
 
+  it("times a failed-over request's wait for the next worker as queue, not as relay: Server-Timing's parts add up to no more than the request took", async () => {
+    const busy = await hiveWithWorker("timed-busy-hive", "timed-failover-model", 1);
+    const blocker = chat("timed-failover-model");
+    const blocked = await busy.next("request");
+    const failing = await hiveWithWorker("timed-failing-hive", "timed-failover-model", 50);
+    const startedAt = Date.now();
+    const pending = chat("timed-failover-model", { key: inferenceKey });
+    await failNextRequest(failing, { code: "worker_unreachable", message: "connect ECONNREFUSED" });
+    // The request now waits in the queue for the busy worker, for a second (its lease ends as its answer is read).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    answer(busy, blocked, "the blocker");
+    expect(await (await blocker).text()).toContain("the blocker");
+    answer(busy, await busy.next("request"), "after the wait");
+    const response = await pending;
+    const tookMs = Date.now() - startedAt;
+    expect(await response.text()).toContain("after the wait");
+    const parts = Object.fromEntries([...(response.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g)].map(([, name, ms]) => [name, Number(ms)]));
+    expect(parts.queue).toBeGreaterThanOrEqual(900);
+    expect(parts.queue + parts.spawn + parts.place + parts.relay).toBeLessThanOrEqual(tookMs + 1);
+  });
+
   it("hands a request that two workers took and failed on before answering to no third: it may be what breaks them", async () => {
     const [first, second, third] = await threeWorkersInOrder("poisoned-hive", "poison-model");
     const pending = chat("poison-model", { key: inferenceKey });
