@@ -206,14 +206,16 @@ function deviceRefused(model: string, allowed: readonly WorkerDevice[], slots: D
 }
 
 function notFound(input: PlanInput): SpawnRefusal {
-  const where = input.pinnedHive === undefined ? "no online hive has it in its catalog" : `hive '${input.pinnedHive}' is offline or does not have it in its catalog`;
-  return {
-    ok: false,
-    code: "model_not_found",
-    status: 404,
-    retryable: false,
-    message: `The model '${input.model}' does not exist or no worker serves it: ${where}. Download it to a hive (POST /v1/jobs {"operation": "model_download", "hive": …, "model": "hf:org/repo:file.gguf"}) or start a worker for it.`,
-  };
+  const { model, pinnedHive } = input;
+  const download = `Download it to a hive (POST /v1/jobs {"operation": "model_download", "hive": …, "model": "hf:org/repo:file.gguf"}) or start a worker for it.`;
+  // The planner sees online hives only: one that has the model may be offline, and then no download is needed.
+  const message =
+    pinnedHive === undefined
+      ? `no online hive has it in its catalog (a hive that has it may be offline). ${download}`
+      : input.hives.some((facts) => facts.hiveName === pinnedHive)
+        ? `hive '${pinnedHive}' does not have it in its catalog. ${download}`
+        : `hive '${pinnedHive}' is offline; it can be served there once the hive connects again.`;
+  return { ok: false, code: "model_not_found", status: 404, retryable: false, message: `The model '${model}' does not exist or no worker serves it: ${message}` };
 }
 
 function tooLarge(input: PlanInput, slots: DeviceSlot[]): SpawnRefusal {
@@ -226,7 +228,8 @@ function tooLarge(input: PlanInput, slots: DeviceSlot[]): SpawnRefusal {
   const model = slots[0]?.catalogModel;
   const needs = gpu && model ? `about ${formatBytes(model.vramBytes)} of GPU memory or ${formatBytes(model.memoryBytes)} of RAM` : `about ${formatBytes(model?.memoryBytes ?? 0)}`;
   const parts = [`model '${input.model}' needs ${needs}`];
-  parts.push(gpu ? `the largest free GPU has ${formatBytes(capacityOf(gpu))}, on hive ${gpu.hiveName}` : "no hive that has it reports a GPU with known free memory");
+  const inScope = input.pinnedHive === undefined ? "no hive that has it reports" : `hive '${input.pinnedHive}' reports no`;
+  parts.push(gpu ? `the largest free GPU has ${formatBytes(capacityOf(gpu))}, on hive ${gpu.hiveName}` : `${inScope} GPU with known free memory`);
   if (cpu) parts.push(`the most free RAM is ${formatBytes(capacityOf(cpu))}, on hive ${cpu.hiveName}`);
   return {
     ok: false,

@@ -81,11 +81,19 @@ describe("the spawn planner", () => {
     expect(result.message).toContain("model 'x' needs about 4.1 GiB of GPU memory");
     expect(result.message).toContain("the largest free GPU has 3.2 GiB, on hive gaming-pc");
     expect(result.message).toContain("the most free RAM is 2.0 GiB, on hive office");
+    // Pinned to a hive without a GPU: the words are of that hive, not of every hive that has the model.
+    const pinned = plan({ model: "x", pinnedHive: "office", hives: [hive("gaming-pc", 1, [3.2], [m]), hive("office", 2, [], [m])] });
+    expect(pinned).toMatchObject({ ok: false, code: "model_too_large", message: expect.stringContaining("hive 'office' reports no GPU with known free memory") });
   });
 
   it("answers model_not_found when no online hive has the model, or the pinned one lacks it", () => {
     expect(plan({ model: "nowhere", hives: [hive("a", 32, [], [model("m", 1)])] })).toMatchObject({ ok: false, code: "model_not_found", status: 404 });
-    expect(plan({ model: "m", pinnedHive: "b", hives: [hive("a", 32, [], [model("m", 1)])] })).toMatchObject({ ok: false, code: "model_not_found" });
+    // A pinned hive that is offline needs no download, only to come back; one online without the model does.
+    const offline = plan({ model: "m", pinnedHive: "b", hives: [hive("a", 32, [], [model("m", 1)])] });
+    expect(offline).toMatchObject({ ok: false, code: "model_not_found", message: expect.stringContaining("hive 'b' is offline") });
+    expect(offline).not.toMatchObject({ message: expect.stringContaining("Download") });
+    const lacking = plan({ model: "m", pinnedHive: "b", hives: [hive("a", 32, [], [model("m", 1)]), hive("b", 32, [], [])] });
+    expect(lacking).toMatchObject({ ok: false, code: "model_not_found", message: expect.stringMatching(/hive 'b' does not have it .* Download it/) });
   });
 
   it("counts what loading workers and spawns in flight will still take of the free memory", () => {
