@@ -1,10 +1,11 @@
 // HiveSession is a Durable Object per hive (named by the hive's name) that holds the hive's one
 // WebSocket with the hibernation API, relays client requests down it and streams the answers
-// back, starts and cancels jobs on the hive and forwards their events to each job's JobSession
+// back (./hive-relays.ts), starts and cancels jobs on the hive and forwards their events to each job's JobSession
 // (acknowledging them, so the hive can replay what a blip lost), keeps its workers' liveness
 // (only workers the queen issued to this hive may heartbeat; the Registry hears only changes),
 // and drops a socket that went silent or floods.
 import { DurableObject } from "cloudflare:workers";
+import { assertNever } from "../../shared/assert-never.js";
 import { RbeeError } from "../../shared/errors.js";
 import { CloseCode } from "../../shared/protocol/close-codes.js";
 import { HIVE_INSTANCE_HEADER, HIVE_INSTANCE_PATTERN } from "../../shared/protocol/hive-connect.js";
@@ -21,11 +22,10 @@ import {
   PROTOCOL_VERSION,
   type QueenToHiveFrame,
   type RelayablePath,
-  RELAY_END_CODES,
   RESUME_PROTOCOL,
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
-import { type AnswerType, relayedHeadProblem, relayedHeaders } from "../../shared/protocol/relayed-head.js";
+import type { AnswerType } from "../../shared/protocol/relayed-head.js";
 import { TokenBucket } from "../../shared/token-bucket.js";
 import { queenConfig } from "../config.js";
 import { findHive } from "../hives/hive-records.js";
@@ -37,9 +37,7 @@ import type { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js"
 import { HiveJobDesk, type WorkerJobEnd } from "./hive-job-desk.js";
 import { HiveJobs } from "./hive-jobs.js";
 import { HiveRecordThrottle } from "./hive-record-throttle.js";
-import { requestIdsNamedIn } from "./named-relays.js";
-import { PendingRelay } from "./pending-relay.js";
-import { RecentIds } from "./recent-ids.js";
+import { HiveRelays, isResponseFrame, RESPONSE_HEAD_TIMEOUT_MS } from "./hive-relays.js";
 import { type ForgottenWorker, HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hive-workers.js";
 import { RegistryReporter } from "./registry-reporter.js";
 import { readAttachment, rememberedAttachment, type SocketAttachment, writeAttachment } from "./socket-attachment.js";
@@ -52,12 +50,6 @@ export const HIVE_NAME_HEADER = "x-rbee-hive-name";
 /** The hash of the token the route checked, so the socket can be closed when that token stops being the hive's. */
 export const HIVE_TOKEN_HASH_HEADER = "x-rbee-hive-token-hash";
 
-type ResponseFrame = Extract<BatchableFrame, { type: "response_head" | "response_chunk" | "response_end" }>;
-
-function isResponseFrame(frame: BatchableFrame): frame is ResponseFrame {
-  return frame.type === "response_head" || frame.type === "response_chunk" || frame.type === "response_end";
-}
-
 /**
  * How long a hive that dropped off without saying goodbye keeps its jobs, ms: long enough for its
  * reconnect backoff (30 s at most) to bring it back, when it lists the jobs it still runs and
@@ -68,8 +60,6 @@ export const HIVE_RECONNECT_GRACE_MS = 90_000;
 /** Refused frames logged per socket: 10 at once, then one a second. */
 const REFUSED_FRAME_LOG_RATE = { burst: 10, perSecond: 1 };
 
-/** How long a relayed request may wait for the worker's response head (queueing included). */
-const RESPONSE_HEAD_TIMEOUT_MS = 120_000;
 /** How often a resume looks again for the hive's socket while it reconnects, ms. */
 const RESUME_POLL_MS = 100;
 
@@ -94,11 +84,7 @@ export type CancelJobOutcome = "sent" | "hive_offline" | "not_running";
 export type JobLiveness = "live" | "offline" | "untracked";
 
 export class HiveSession extends DurableObject<Env> {
-  // In-flight work is in memory only: while any is pending the object is busy and can't
-  // hibernate, so nothing a client waits on is lost to eviction.
-  private readonly relays = new Map<string, PendingRelay>();
-  /** Requests that ended lately: a chunk for one of these crossed a cancel and is dropped quietly. */
-  private readonly endedRelays = new RecentIds(1000);
+  private readonly relays = new HiveRelays({ send: (ws, frame) => this.send(ws, frame), mayLog: (ws) => this.logBucket(ws).take() });
   private readonly jobs = new HiveJobs(this.ctx.storage);
   private readonly jobDesk = new HiveJobDesk(
     this.jobs,
@@ -184,7 +170,7 @@ export class HiveSession extends DurableObject<Env> {
       const message = `Hive '${hiveName}' speaks protocol ${protocol}, which cannot count tokens without generating (${INPUT_TOKENS_PROTOCOL} can).`;
       return new RbeeError(404, "not_found", message).toResponse();
     }
-    return this.answer(socket.ws, { type: "request", ...request }, Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS), 0, answerType);
+    return this.relays.answer(socket.ws, { type: "request", ...request }, headTimeoutMs, 0, answerType);
   }
 
   /**
@@ -201,7 +187,7 @@ export class HiveSession extends DurableObject<Env> {
     const socket = this.hiveStopped ? this.greetedSocket() : await this.greetedSocketWithin(waitMs);
     if (!socket) return markRelayFailed(hiveOffline().toResponse(), "hive_offline");
     const { hiveName, protocol = 0 } = socket.attachment;
-    const running = this.relays.get(requestId);
+    const running = this.relays.running(requestId);
     if (running) {
       // Its socket never dropped, so the break was between this object and the route: the hive
       // still numbers its chunks for this relay, and a resume's numbering would mix with them.
@@ -213,57 +199,12 @@ export class HiveSession extends DurableObject<Env> {
       const message = `Hive '${hiveName}' speaks protocol ${protocol}, which cannot resume an answer (${RESUME_PROTOCOL} can).`;
       return markRelayFailed(new RbeeError(502, "resume_unavailable", message).toResponse(), "resume_unavailable");
     }
-    return this.answer(socket.ws, { type: "resume", requestId, offset }, Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS), offset);
-  }
-
-  /** Sends `frame` (a request or a resume) and resolves with the hive's answer to it, once its head came. */
-  private async answer(ws: WebSocket, frame: Extract<QueenToHiveFrame, { type: "request" | "resume" }>, headTimeoutMs: number, startOffset = 0, answerType?: AnswerType): Promise<Response | WholeAnswer> {
-    const { requestId } = frame;
-    const workerId = frame.type === "request" ? frame.workerId : undefined;
-    const pending = new PendingRelay(
-      {
-        onCancel: () => this.send(ws, { type: "cancel", requestId }),
-        onAck: (offset) => this.send(ws, { type: "response_ack", requestId, offset }),
-        onFinish: () => {
-          this.relays.delete(requestId);
-          this.endedRelays.add(requestId);
-        },
-      },
-      startOffset,
-      workerId,
-      answerType,
-    );
-    this.relays.set(requestId, pending);
-    this.send(ws, frame);
-    const timeout = setTimeout(() => {
-      this.send(ws, { type: "cancel", requestId });
-      // Shorter than the queen's own limit, the wait was what was left of the request's deadline.
-      const limit = headTimeoutMs < RESPONSE_HEAD_TIMEOUT_MS ? "the rest of the request's X-Request-Timeout" : "the queen's limit";
-      const message = `The worker did not start answering within ${(headTimeoutMs / 1000).toFixed(1)} s (${limit}).`;
-      pending.end(new RbeeError(504, "worker_timeout", message, { retryAfterSeconds: 5 }));
-    }, headTimeoutMs);
-    try {
-      const head = await pending.head;
-      // Failed in the message that brought its head: nothing has reached the client, so it is refused (and may fail over).
-      if (pending.failure) throw pending.failure;
-      // Its frames came in one message (handled without a turn between them): text, not a stream.
-      const text = pending.wholeText();
-      if (text !== undefined) return { ...head, text };
-      return new Response(pending.body, { status: head.status, headers: head.headers });
-    } catch (error) {
-      // No head: the worker never answered (unreachable, hive gone, timed out), so the route may fail over.
-      const failure = error instanceof RbeeError ? error : internalError(error);
-      return markRelayFailed(failure.toResponse(), failure.code);
-    } finally {
-      clearTimeout(timeout);
-    }
+    return this.relays.answer(socket.ws, { type: "resume", requestId, offset }, headTimeoutMs, offset);
   }
 
   /** The client of a relayed request went away: stop its generation on the worker. */
   async cancelRelay(requestId: string): Promise<void> {
-    const pending = this.relays.get(requestId);
-    if (!pending) return; // finished already
-    pending.cancel();
+    this.relays.running(requestId)?.cancel(); // none: finished already
   }
 
   /** Hands a job to the hive; the caller has opened its JobSession already. */
@@ -338,7 +279,7 @@ export class HiveSession extends DurableObject<Env> {
     if (!parsed.ok) {
       if (this.logBucket(ws).take()) console.warn(`hive ${attachment.hiveName}: refused frame: ${parsed.message}`);
       this.send(ws, { type: "error", code: parsed.code, message: parsed.message });
-      this.abandonRelaysNamedIn(parsed.json, parsed.message);
+      this.relays.abandonNamedIn(parsed.json, parsed.message);
       return;
     }
     const frame = parsed.frame;
@@ -361,7 +302,7 @@ export class HiveSession extends DurableObject<Env> {
         // frames are taken without a turn between them, so that a head, body and end sent together
         // are whole by the time the relay waiting on the head reads it (./whole-answer.ts).
         for (const each of frame.frames) {
-          if (isResponseFrame(each)) this.onResponseFrame(ws, attachment.hiveName, each);
+          if (isResponseFrame(each)) this.relays.onFrame(ws, attachment.hiveName, each);
           else await this.onFrame(ws, attachment.hiveName, each);
         }
         return;
@@ -389,34 +330,7 @@ export class HiveSession extends DurableObject<Env> {
       case "response_head":
       case "response_chunk":
       case "response_end":
-        return this.onResponseFrame(ws, hiveName, frame);
-      default:
-        return assertNever(frame);
-    }
-  }
-
-  /** A frame of an answer this hive relays: synchronous, so a batch's frames of it leave no turn between them. */
-  private onResponseFrame(ws: WebSocket, hiveName: string, frame: ResponseFrame): void {
-    switch (frame.type) {
-      case "response_head": {
-        const relay = this.relayFor(ws, hiveName, frame.requestId);
-        const problem = relayedHeadProblem(frame, relay?.answerType);
-        if (relay && problem) {
-          if (this.logBucket(ws).take()) console.warn(`hive ${hiveName}: refused the response head of request ${frame.requestId}: it ${problem}`);
-          relay.abandon(new RbeeError(502, "invalid_response_head", `the hive's response head ${problem}`));
-          return;
-        }
-        relay?.receiveHead({ status: frame.status, headers: relayedHeaders(frame.headers) });
-        return;
-      }
-      case "response_chunk":
-        this.relayFor(ws, hiveName, frame.requestId)?.receiveChunk(frame.seq, frame.data);
-        return;
-      case "response_end": {
-        const error = frame.error ? new RbeeError(502, relayEndCode(frame.error.code), frame.error.message) : undefined;
-        this.relayFor(ws, hiveName, frame.requestId)?.receiveEnd(frame.chunks, error);
-        return;
-      }
+        return this.relays.onFrame(ws, hiveName, frame);
       default:
         return assertNever(frame);
     }
@@ -467,7 +381,7 @@ export class HiveSession extends DurableObject<Env> {
     const deleting = expired.length > 0 ? await this.jobs.deletingWorkers() : new Set<string>();
     for (const worker of expired) (deleting.has(worker.workerId) ? stopped : silent).push(worker);
     for (const worker of silent) console.warn(`hive ${hiveName}: worker ${worker.workerId} missed ${MISSED_HEARTBEATS_LIMIT} heartbeats: dropped`);
-    this.abandonRelaysTo(silent, `missed ${MISSED_HEARTBEATS_LIMIT} heartbeats while answering`);
+    this.relays.abandonTo(silent, `missed ${MISSED_HEARTBEATS_LIMIT} heartbeats while answering`);
     await this.reporter.gone(hiveName, silent, "heartbeats_missed");
     await this.reporter.gone(hiveName, stopped, "deleted");
     // Hung only if their hive was heard meanwhile: a hive gone silent too (frozen, cut off) explains
@@ -566,39 +480,6 @@ export class HiveSession extends DurableObject<Env> {
   }
 
   /**
-   * The relays in flight to workers that went silent (hung, or stopped without a word) or whose
-   * process ended (`what` befell them): a stream goes on from another worker now, and a request not
-   * yet answered is tried on another, rather than either waiting for the stall timeout or the
-   * request's deadline.
-   */
-  private abandonRelaysTo(workers: readonly ForgottenWorker[], what: string): void {
-    const gone = new Set(workers.map((worker) => worker.workerId));
-    for (const pending of [...this.relays.values()]) {
-      if (pending.workerId === undefined || !gone.has(pending.workerId)) continue;
-      pending.abandon(new RbeeError(502, "worker_disconnected", `Worker ${pending.workerId} ${what}.`, { retryAfterSeconds: 1 }));
-    }
-  }
-
-  /** The relays a refused frame carried a part of (./named-relays.ts): each fails now, and the hive stops it. */
-  private abandonRelaysNamedIn(json: unknown, problem: string): void {
-    for (const requestId of requestIdsNamedIn(json)) {
-      this.relays.get(requestId)?.abandon(new RbeeError(502, "invalid_response_frame", `the hive sent a frame of this answer that the queen refused: ${problem}`));
-    }
-  }
-
-  /**
-   * The relay a response frame belongs to. Request ids are per HiveSession, so a frame naming a
-   * request this hive was never sent (another hive's, or made up) is refused and logged.
-   */
-  private relayFor(ws: WebSocket, hiveName: string, requestId: string): PendingRelay | undefined {
-    const pending = this.relays.get(requestId);
-    if (pending || this.endedRelays.has(requestId)) return pending;
-    if (this.logBucket(ws).take()) console.warn(`hive ${hiveName}: refused a response frame for request ${requestId}, which it was never sent`);
-    this.send(ws, { type: "error", code: "request_not_yours", message: `no request ${requestId} was sent to this hive` });
-    return undefined;
-  }
-
-  /**
    * A socket ended. `hiveLeft`: the hive stopped for good (or was shut out), so its jobs end now;
    * otherwise they wait HIVE_RECONNECT_GRACE_MS for the hive to come back and list them.
    */
@@ -616,7 +497,7 @@ export class HiveSession extends DurableObject<Env> {
     console.warn(`hive ${hiveName}: socket ${how}`);
     this.hiveStopped = hiveLeft;
     // The relays this socket carried: a hive back while the Registry hears of this one relays anew.
-    const lost = [...this.relays.values()];
+    const lost = this.relays.all();
     // The Registry hears first: a route whose relay ends here leases again at once
     // (leased-relay.ts), and must wait for this hive's workers to come back, not be handed one of
     // them again only to meet hive_offline here.
@@ -661,7 +542,7 @@ export class HiveSession extends DurableObject<Env> {
     // Nothing to do for a worker not live here: never issued to this hive, or gone already (stopped, deleted, silent).
     if (forgotten.length === 0) return;
     console.warn(`hive ${hiveName}: worker ${workerId} ended unannounced: ${printable(detail)}`);
-    this.abandonRelaysTo(forgotten, "ended while answering");
+    this.relays.abandonTo(forgotten, "ended while answering");
     await this.wedged.drop([workerId]);
     await this.reporter.gone(hiveName, forgotten, "exited");
   }
@@ -791,11 +672,6 @@ export class HiveSession extends DurableObject<Env> {
   }
 }
 
-/** The code a hive ended a relay with, as the client reads it: one of RELAY_END_CODES, or `hive_error`. */
-function relayEndCode(code: string): string {
-  return (RELAY_END_CODES as readonly string[]).includes(code) ? code : "hive_error";
-}
-
 /** How many frames `frame` counts as against the hive's rate limit: a batch its frames, heartbeats one a worker. */
 function frameWeight(frame: HiveToQueenFrame | BatchableFrame): number {
   if (frame.type === "batch") return frame.frames.reduce((sum, each) => sum + frameWeight(each), 0);
@@ -814,15 +690,6 @@ function bucketOf(buckets: WeakMap<WebSocket, TokenBucket>, ws: WebSocket, capac
 
 function hiveOffline(): RbeeError {
   return new RbeeError(503, "hive_offline", "The hive serving this worker is not connected.", { retryAfterSeconds: 1 });
-}
-
-function internalError(error: unknown): RbeeError {
-  console.error("relay failed", error);
-  return new RbeeError(500, "internal_error", "The queen failed to relay the request.");
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled frame ${JSON.stringify(value)}`);
 }
 
 /** The refusal of a second rbee-hive process connecting under a name whose first is connected and alive. */
