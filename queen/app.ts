@@ -47,8 +47,8 @@ app.get("/health", (c) => c.json({ status: "ok" }));
 // address's rate limit, as every /v1 request does.
 app.use(HIVE_CONNECT_PATH, limitAddress);
 app.route(HIVE_CONNECT_PATH, hiveConnectRoutes);
-// Before authentication, so that even a missing key reads in Anthropic's error shape there.
-app.use("/v1/messages/*", anthropicErrors);
+// Before authentication, so that even a missing key reads in Anthropic's error shape to its clients.
+app.use("/v1/*", anthropicErrors);
 // Inside CORS and the Anthropic shape, so that a page and a Messages client can read the refusal.
 app.use("/v1/*", refuseInvalidRequestId);
 app.use("/v1/*", async (c, next) => (c.req.path === HIVE_CONNECT_PATH ? next() : requireApiKey(c, next)));

@@ -1,6 +1,6 @@
 // Gives every request to the queen an id: the client's own `X-Request-Id` when it sends a valid
-// one, else a new `req_…`. Every answer carries it back in `X-Request-Id` (and an Anthropic Messages
-// answer in `request-id` too, where Anthropic's SDK reads it); the inference log line
+// one, else a new `req_…`. Every answer carries it back in `X-Request-Id` (and an answer to an
+// Anthropic client in `request-id` too, where Anthropic's SDK reads it); the inference log line
 // (inference-outcome.ts) and the queen's other log lines about the request name it.
 //
 // A /v1 request with an invalid one is refused with 400 naming the header, but only by
@@ -18,6 +18,7 @@ import { createMiddleware } from "hono/factory";
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from "../../shared/openai/inference-headers.js";
+import { isAnthropicRequest } from "../dialects/anthropic/anthropic-client.js";
 import type { QueenEnv } from "../env.js";
 
 export const requestId = createMiddleware<QueenEnv>(async (c, next) => {
@@ -59,7 +60,7 @@ function echoRequestId(c: Context<QueenEnv>, id: string): void {
   c.res = new Response(c.res.body, c.res);
   c.res.headers.set(REQUEST_ID_HEADER, id);
   const named = [REQUEST_ID_HEADER];
-  if (c.req.path === "/v1/messages" || c.req.path.startsWith("/v1/messages/")) {
+  if (isAnthropicRequest(c)) {
     c.res.headers.set(ANTHROPIC_REQUEST_ID_HEADER, id);
     named.push(ANTHROPIC_REQUEST_ID_HEADER);
   }

@@ -5,10 +5,11 @@
 // too, as their target's entry under the alias's id, with `alias_for` naming the target.
 // `/v1/models/name@hive` is the model as a request pinned to that hive finds it: its state there.
 // Anthropic's clients (they send anthropic-version) get Anthropic's shape (dialects/anthropic/models.ts).
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { RbeeError } from "../../shared/errors.js";
 import { aliasTable } from "../aliases/model-aliases.js";
-import { ANTHROPIC_VERSION_HEADER, anthropicModel, anthropicModelList } from "../dialects/anthropic/models.js";
+import { isAnthropicRequest } from "../dialects/anthropic/anthropic-client.js";
+import { anthropicModel, anthropicModelList } from "../dialects/anthropic/models.js";
 import type { QueenEnv } from "../env.js";
 import { registryStub } from "../registry/stub.js";
 import type { ModelStateView } from "../scheduling/model-catalog-view.js";
@@ -41,16 +42,12 @@ export const modelRoutes = new Hono<QueenEnv>()
     const [models, aliases] = await Promise.all([registryStub(c.env).modelStates(), aliasTable(c.env.DB)]);
     const aliasEntries = [...aliases].map(([alias, target]) => aliasEntry(alias, target, models));
     const entries = [...models.map(toOpenAiModel), ...aliasEntries];
-    return c.json(fromAnthropicClient(c) ? anthropicModelList(entries) : { object: "list", data: entries });
+    return c.json(isAnthropicRequest(c) ? anthropicModelList(entries) : { object: "list", data: entries });
   })
   .get("/:id", async (c) => {
     const entry = await modelEntry(c.env, c.req.param("id"));
-    return c.json(fromAnthropicClient(c) ? anthropicModel(entry) : entry);
+    return c.json(isAnthropicRequest(c) ? anthropicModel(entry) : entry);
   });
-
-function fromAnthropicClient(c: Context<QueenEnv>): boolean {
-  return c.req.header(ANTHROPIC_VERSION_HEADER) !== undefined;
-}
 
 async function modelEntry(env: QueenEnv["Bindings"], id: string): Promise<ModelEntry> {
   const [models, aliases] = await Promise.all([registryStub(env).modelStates(), aliasTable(env.DB)]);

@@ -258,9 +258,17 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       const listed = [];
       for await (const model of anthropic.models.list()) listed.push(model);
       expect(listed).toContainEqual(expect.objectContaining({ type: "model", id: TINY_MODEL, display_name: TINY_MODEL, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }));
-      expect(await anthropic.models.retrieve(TINY_MODEL)).toMatchObject({ type: "model", id: TINY_MODEL });
+      const retrieved = await anthropic.models.retrieve(TINY_MODEL).withResponse();
+      expect(retrieved.data).toMatchObject({ type: "model", id: TINY_MODEL });
+      // The request id where Anthropic's SDK reads it, and a refusal in Anthropic's error shape.
+      expect(retrieved.request_id).toMatch(/^req_/);
+      const missing = await anthropic.models.retrieve("no-such-model").catch((error: unknown) => error);
+      expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
+      expect(missing).toMatchObject({ requestID: expect.stringMatching(/^req_/), error: { type: "error", error: { type: "not_found_error" } } });
       // OpenAI's clients still get OpenAI's shape.
       expect((await openai.models.retrieve(TINY_MODEL)).object).toBe("model");
+      const openAiMissing = await openai.models.retrieve("no-such-model").catch((error: unknown) => error);
+      expect(openAiMissing).toMatchObject({ status: 404, code: "model_not_found" });
     });
 
     it("counts a prompt's tokens as the worker's tokenizer does", async () => {

@@ -1,9 +1,14 @@
-// Anthropic's error shape for everything under /v1/messages: `{type:"error", error:{type,
-// message}}` with Anthropic's error types. A middleware mounted before authentication, so that a
-// missing key, a refused field, a full queue or a worker's failure all read as Anthropic's
-// clients expect; the queen's own code is kept in the message so a person can still act on it.
+// Anthropic's error shape for every request in Anthropic's dialect (./anthropic-client.ts: all of
+// /v1/messages, and whatever else an Anthropic client asks, /v1/models say): `{type:"error",
+// error:{type, message}}` with Anthropic's error types. A middleware mounted before
+// authentication, so that a missing key, a refused field, a full queue or a worker's failure all
+// read as Anthropic's clients expect; the queen's own code is kept in the message so a person can
+// still act on it.
+import { createMiddleware } from "hono/factory";
 import { z } from "zod";
+import type { QueenEnv } from "../../env.js";
 import { rewriteErrorBodies } from "../../http/error-body-rewrite.js";
+import { isAnthropicRequest } from "./anthropic-client.js";
 import { anthropicErrorBody, messageWithCode } from "./error-shape.js";
 
 const OpenAiError = z.object({ error: z.object({ message: z.string(), code: z.string().nullish() }) });
@@ -25,7 +30,7 @@ function chatFields(format: string): ReadonlyArray<[RegExp, string]> {
 
 const BetaFormat = z.object({ output_format: z.unknown().refine((value) => value != null), output_config: z.object({ format: z.null().optional() }).nullish() });
 
-export const anthropicErrors = rewriteErrorBodies((body, status, c) => {
+const inAnthropicShape = rewriteErrorBodies((body, status, c) => {
   const parsed = OpenAiError.safeParse(body);
   if (!parsed.success) return undefined;
   const { code, message } = parsed.data.error;
@@ -34,6 +39,8 @@ export const anthropicErrors = rewriteErrorBodies((body, status, c) => {
   const named = chatFields(beta ? "output_format" : "output_config.format").reduce((text, [pattern, field]) => text.replace(pattern, field), message);
   return anthropicErrorBody(status, messageWithCode(named, code));
 });
+
+export const anthropicErrors = createMiddleware<QueenEnv>((c, next) => (isAnthropicRequest(c) ? inAnthropicShape(c, next) : next()));
 
 function parsedBody(text: string | undefined): unknown {
   try {

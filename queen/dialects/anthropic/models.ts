@@ -11,9 +11,6 @@ interface OpenAiModelEntry {
   owned_by: string;
 }
 
-/** The header every Anthropic client sends, and no OpenAI one. */
-export const ANTHROPIC_VERSION_HEADER = "anthropic-version";
-
 export function anthropicModel<T extends OpenAiModelEntry>(entry: T) {
   const { object: _object, created, owned_by: _owner, ...rest } = entry;
   return { type: "model", ...rest, display_name: entry.id, created_at: new Date(created * 1000).toISOString() };
