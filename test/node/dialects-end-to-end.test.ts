@@ -136,6 +136,9 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
     it("gets and deletes a stored response for its own key only, and forgets store:false ones", async () => {
       const made = await openai.responses.create(ask);
       expect((await openai.responses.retrieve(made.id)).output_text).toBe(made.output_text);
+      // Its events are not kept to replay, nor anything to include: refused by name, never an empty stream.
+      await expect(openai.responses.retrieve(made.id, { stream: true })).rejects.toMatchObject({ status: 400, param: "stream" });
+      await expect(openai.responses.retrieve(made.id, { include: ["message.output_text.logprobs"] })).rejects.toMatchObject({ status: 400, param: "include" });
 
       const created = await post("/v1/keys", { name: "other client", scopes: ["inference"] });
       const other = new OpenAI({ baseURL: `${cloud.queen.url}/v1`, apiKey: String(created.body.key), maxRetries: 0 });

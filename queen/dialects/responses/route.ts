@@ -6,7 +6,7 @@
 // (routes/inference-relay.ts); the answer is translated back, whole or as typed events, and
 // stored for the API key that made it (response-store.ts) unless `store` is false. Another key's
 // response id reads as unknown: 404.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { RbeeError } from "../../../shared/errors.js";
 import { ChatCompletionRequest } from "../../../shared/openai/chat-request.js";
@@ -17,7 +17,7 @@ import { readJson } from "../../http/read-json.js";
 import { relayInference } from "../../routes/inference-relay.js";
 import { noteAskedModel } from "../../observability/inference-outcome.js";
 import { meterUsage } from "../../usage/meter-usage.js";
-import { translateAnswer } from "../dialect-answer.js";
+import { translateAnswer, unsupportedField } from "../dialect-answer.js";
 import { countPromptTokens } from "../prompt-tokens.js";
 import { inputItemsPage, storedInputItems } from "./input-items.js";
 import { InputItem, InputTokenCountRequest, ResponsesRequest } from "./request.js";
@@ -68,6 +68,11 @@ export const responsesRoutes = new Hono<QueenEnv>()
     return counted.ok ? c.json({ object: "response.input_tokens", input_tokens: counted.tokens }) : counted.answer;
   })
   .get("/:id", async (c) => {
+    // OpenAI replays a background response's events with `stream=true`; rbee keeps the response, not
+    // its events, and an SDK would read a JSON answer to that as a stream of no events at all.
+    if (c.req.query("stream") === "true") throw unsupportedField("stream", "rbee keeps a response, not the events it was streamed as; retrieve it without stream");
+    const include = includedOf(c);
+    if (include.length > 0) throw unsupportedField("include", `rbee has none of [${include.join(", ")}] to include`);
     const stored = await responseStoreStub(c.env, c.var.apiKey.id).get(c.req.param("id"));
     if (stored === null) throw responseNotFound(c.req.param("id"));
     return new Response(stored.response, { headers: { "content-type": "application/json" } });
@@ -77,8 +82,7 @@ export const responsesRoutes = new Hono<QueenEnv>()
     const stored = await responseStoreStub(c.env, c.var.apiKey.id).get(id);
     if (stored === null) throw responseNotFound(id);
     const { output } = JSON.parse(stored.response) as { output: unknown[] };
-    const include = [...(c.req.queries("include") ?? []), ...(c.req.queries("include[]") ?? [])];
-    return c.json(inputItemsPage(id, JSON.parse(stored.items) as unknown[], output.length, (name) => c.req.query(name), include));
+    return c.json(inputItemsPage(id, JSON.parse(stored.items) as unknown[], output.length, (name) => c.req.query(name), includedOf(c)));
   })
   // OpenAI cancels only a background response; rbee runs none (`background: true` is refused), so
   // every stored response is done: a 400 that says so, as OpenAI answers a foreground one.
@@ -97,6 +101,11 @@ async function storedItems(store: ReturnType<typeof responseStoreStub>, id: stri
   const stored = await store.get(id);
   if (stored === null) throw responseNotFound(id, "previous_response_id");
   return StoredItems.parse(JSON.parse(stored.items));
+}
+
+/** The `include` query parameter's values, as the SDKs write it (`include=…` or `include[]=…`, repeated). */
+function includedOf(c: Context<QueenEnv>): string[] {
+  return [...(c.req.queries("include") ?? []), ...(c.req.queries("include[]") ?? [])];
 }
 
 function responseNotFound(id: string, param?: string): RbeeError {
