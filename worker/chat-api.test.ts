@@ -81,7 +81,14 @@ describe("a running worker", () => {
     });
     expect(body.id).toMatch(/^chatcmpl-/);
     expect(body.choices[0]?.message.content.length).toBeGreaterThan(0);
-    expect(body.usage).toEqual({ prompt_tokens: PROMPT_TOKENS_FOR_HI, completion_tokens: 16, total_tokens: PROMPT_TOKENS_FOR_HI + 16 });
+    // With OpenAI's breakdown, which clients read without a check (usage.prompt_tokens_details.cached_tokens).
+    expect(body.usage).toEqual({
+      prompt_tokens: PROMPT_TOKENS_FOR_HI,
+      completion_tokens: 16,
+      total_tokens: PROMPT_TOKENS_FOR_HI + 16,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    });
   });
 
   it("keeps a role marker a user types as text: it cannot end the user's turn", async () => {

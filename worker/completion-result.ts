@@ -14,6 +14,21 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number; audio_tokens: number };
+  completion_tokens_details: { reasoning_tokens: number; audio_tokens: number; accepted_prediction_tokens: number; rejected_prediction_tokens: number };
+}
+
+/**
+ * The breakdown OpenAI always sends and clients read without a check (`usage.prompt_tokens_details
+ * .cached_tokens`): none of it applies here. No prompt is billed as cached, though a slot does reuse
+ * the prompt it shares with its last one; no model reasons apart from its answer, hears or speaks,
+ * or is given a predicted output.
+ */
+function noDetails(): Pick<Usage, "prompt_tokens_details" | "completion_tokens_details"> {
+  return {
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  };
 }
 
 export interface Completion {
@@ -55,7 +70,7 @@ export function finishReasonOf(stopReason: LlamaStopReason, constrained = false,
 }
 
 export function usage(promptTokens: number, completionTokens: number): Usage {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens, ...noDetails() };
 }
 
 export function aborted(promptTokens: number): Completion {

@@ -86,7 +86,7 @@ describe("/v1/completions", () => {
     }
     const usageChunk = chunks.at(-1);
     expect(usageChunk?.choices).toEqual([]);
-    expect(usageChunk?.usage).toEqual({ prompt_tokens: PROMPT_TOKENS, completion_tokens: 40, total_tokens: PROMPT_TOKENS + 40 });
+    expect(usageChunk?.usage).toMatchObject({ prompt_tokens: PROMPT_TOKENS, completion_tokens: 40, total_tokens: PROMPT_TOKENS + 40 });
     expect(chunks.at(-2)?.choices[0]).toMatchObject({ text: "", finish_reason: "length" });
     const streamed = chunks.map((chunk) => chunk.choices[0]?.text ?? "").join("");
     expect(streamed).toBe(expected);

@@ -2,6 +2,7 @@
 // refusals, error shapes and the exact bytes of a stream. The real model's behaviour is in the *-api tests.
 import { describe, expect, it } from "vitest";
 import { RbeeError } from "../shared/errors.js";
+import { usage } from "./completion-result.js";
 import type { Completion, GenerateOptions } from "./engine.js";
 import { createWorkerApi, MAX_BODY_BYTES, type ApiEngine } from "./http-api.js";
 
@@ -10,7 +11,7 @@ const SECRET = "k".repeat(64);
 /** What the hive sends with every request: the worker's loopback address and its secret. */
 const HIVE_HEADERS = { host: `127.0.0.1:${PORT}`, authorization: `Bearer ${SECRET}` };
 
-const USAGE = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
+const USAGE = usage(3, 2);
 
 /** A stand-in for a generation: streams `pieces`, then ends, or throws `failure` after `failAfter` pieces. */
 interface Script {
