@@ -241,6 +241,7 @@ describe("Responses API ↔ chat completions, tool calls", () => {
   it("answers a chat tool call with a function_call output item", () => {
     const response = responseFromChat(newResponseIdentity(ResponsesRequest.parse({ model: "tiny", input: "Weather?" })), toolCallAnswer);
     expect(response.status).toBe("completed");
+    expect(response.completed_at).toBeGreaterThanOrEqual(response.created_at);
     expect(response.output).toEqual([expect.objectContaining({ type: "function_call", call_id: "call_a", name: "get_weather", arguments: '{"city":"Paris"}', status: "completed" })]);
   });
 
@@ -248,6 +249,7 @@ describe("Responses API ↔ chat completions, tool calls", () => {
     const identity = newResponseIdentity(ResponsesRequest.parse({ model: "tiny", input: "Weather?" }));
     const whole = responseFromChat(identity, cutCallAnswer);
     expect(whole.status).toBe("incomplete");
+    expect(whole.completed_at).toBeNull();
     expect(whole.output.map((item) => [item.type, item.status, item.type === "function_call" ? item.arguments : undefined])).toEqual([
       ["function_call", "completed", '{"city":"Paris"}'],
       ["function_call", "incomplete", '{"city":"Lo'],

@@ -54,6 +54,8 @@ export function responseObject(identity: ResponseIdentity, status: ResponseStatu
     id: identity.id,
     object: "response" as const,
     created_at: identity.createdAt,
+    // Unix seconds, as created_at: a response is made once it is over, and is never completed later.
+    completed_at: status === "completed" ? Math.floor(Date.now() / 1000) : null,
     status,
     background: false,
     error: end.error ?? null,
