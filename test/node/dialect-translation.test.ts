@@ -9,6 +9,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
+import { anthropicErrorType } from "../../queen/dialects/anthropic/error-shape.js";
 import { messageFromChat } from "../../queen/dialects/anthropic/from-chat.js";
 import { MessagesRequest } from "../../queen/dialects/anthropic/request.js";
 import { anthropicStreamWriter } from "../../queen/dialects/anthropic/stream.js";
@@ -101,7 +102,6 @@ afterEach(async () => {
   await new Promise((resolve) => serving.close(resolve));
 });
 
-/** Serves `respond()` on a loopback port; returns its base URL. */
 /** A chat stream that writes `text` and then fails at its deadline, as the queen ends one. */
 function timedOutStream(text: string): Response {
   return scriptedStream([
@@ -111,6 +111,7 @@ function timedOutStream(text: string): Response {
   ]).response;
 }
 
+/** Serves `respond()` on a loopback port; returns its base URL. */
 async function serve(respond: () => Response | Promise<Response>): Promise<string> {
   const listener = getRequestListener(() => respond());
   server = createServer((request, response) => void listener(request, response));
@@ -119,6 +120,23 @@ async function serve(respond: () => Response | Promise<Response>): Promise<strin
 }
 
 describe("Anthropic Messages ↔ chat completions, tool calls", () => {
+  it("gives each refusal the error type Anthropic gives its status", () => {
+    const statuses = [400, 401, 403, 404, 413, 429, 500, 502, 503, 504, 529];
+    expect(statuses.map(anthropicErrorType)).toEqual([
+      "invalid_request_error",
+      "authentication_error",
+      "permission_error",
+      "not_found_error",
+      "request_too_large",
+      "rate_limit_error",
+      "api_error",
+      "api_error",
+      "overloaded_error",
+      "timeout_error",
+      "overloaded_error",
+    ]);
+  });
+
   it("turns tools, tool_choice, tool_use and tool_result blocks into the chat request's tools and messages", () => {
     const request = MessagesRequest.parse({
       model: "tiny",

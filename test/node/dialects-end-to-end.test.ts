@@ -298,6 +298,11 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       expect(noVision.status).toBe(400);
       expect(String((noVision.body.error as { message: string }).message)).toContain("messages[0].content[0].type");
 
+      // Named as the client wrote it: "any", which the chat request it is served as calls "required".
+      const anyWithoutTools = await post("/v1/messages", { ...ask, tool_choice: { type: "any" } }, { "x-api-key": cloud.apiKey });
+      expect(anyWithoutTools.status).toBe(400);
+      expect(String((anyWithoutTools.body.error as { message: string }).message)).toContain('tool_choice: {"type": "any"} needs tools');
+
       // A strict tool is enforced whole or refused, naming the Messages field (the chat request's is tools[0].function.parameters).
       const strictTool = { name: "lookup", strict: true, input_schema: { type: "object", properties: { code: { type: "string", pattern: "^(?!X)[A-Z]+$" } } } };
       const unenforceable = await post("/v1/messages", { ...ask, tools: [strictTool], tool_choice: { type: "any" } }, { "x-api-key": cloud.apiKey });

@@ -9,6 +9,7 @@ export type AnthropicErrorType =
   | "request_too_large"
   | "rate_limit_error"
   | "overloaded_error"
+  | "timeout_error"
   | "api_error";
 
 export function anthropicErrorType(status: number): AnthropicErrorType {
@@ -18,6 +19,7 @@ export function anthropicErrorType(status: number): AnthropicErrorType {
   if (status === 413) return "request_too_large";
   if (status === 429) return "rate_limit_error";
   if (status === 503 || status === 529) return "overloaded_error";
+  if (status === 504) return "timeout_error";
   if (status >= 500) return "api_error";
   return "invalid_request_error";
 }

@@ -23,6 +23,8 @@ function chatFields(format: string): ReadonlyArray<[RegExp, string]> {
     [/\btools\[(\d+)\]\.function\.parameters\b/g, "tools[$1].input_schema"],
     [/\btools\[(\d+)\]\.function\./g, "tools[$1]."],
     [/\btool_choice\.function\.name\b/g, "tool_choice.name"],
+    // tool_choice {"type": "any"} is served as the chat's "required".
+    [/\btool_choice: "required"/g, 'tool_choice: {"type": "any"}'],
     [/\bresponse_format\.json_schema\.schema\b/g, `${format}.schema`],
     [/\bresponse_format\b/g, format],
   ];
