@@ -86,7 +86,7 @@ describe("a running worker", () => {
       prompt_tokens: PROMPT_TOKENS_FOR_HI,
       completion_tokens: 16,
       total_tokens: PROMPT_TOKENS_FOR_HI + 16,
-      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      prompt_tokens_details: { cached_tokens: expect.any(Number), audio_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
     });
   });
@@ -97,10 +97,21 @@ describe("a running worker", () => {
     expect((await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", typed))).usage.prompt_tokens).toBe(PROMPT_TOKENS_FOR_HI + 8);
   });
 
-  it("counts the whole templated prompt even when the sequence already holds it", async () => {
-    await chatText(worker, greedyChat({ max_tokens: 4 }));
-    const again = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4 })));
-    expect(again.usage.prompt_tokens).toBe(PROMPT_TOKENS_FOR_HI);
+  it("counts the whole templated prompt even when the sequence already holds it, and what it held as cached", async () => {
+    const story = { role: "user", content: "Once upon a time there was a tiny model. ".repeat(8) };
+    const first = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4, messages: [story] })));
+    const again = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4, messages: [story] })));
+    expect(again.usage.prompt_tokens).toBe(first.usage.prompt_tokens);
+    // The same prompt again: all of it but the last token, whose logits are asked for anew (as llama.cpp's server counts).
+    expect(again.usage.prompt_tokens_details.cached_tokens).toBe(again.usage.prompt_tokens - 1);
+    // The conversation going on: the earlier turn is held, the new one is not.
+    const answer = { role: "assistant", content: first.choices[0]?.message.content ?? "" };
+    const next = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4, messages: [story, answer, { role: "user", content: "And then?" }] })));
+    expect(next.usage.prompt_tokens_details.cached_tokens).toBeGreaterThanOrEqual(first.usage.prompt_tokens);
+    expect(next.usage.prompt_tokens_details.cached_tokens).toBeLessThan(next.usage.prompt_tokens - "And then?".length);
+    // Another story: only the template's start ("<BOS><|im_start|>user\n") is shared.
+    const other = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4, messages: [{ role: "user", content: "Hi" }] })));
+    expect(other.usage.prompt_tokens_details.cached_tokens).toBe(7);
   });
 
   it("gives the same text for the same greedy request", async () => {

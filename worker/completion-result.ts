@@ -18,18 +18,7 @@ export interface Usage {
   completion_tokens_details: { reasoning_tokens: number; audio_tokens: number; accepted_prediction_tokens: number; rejected_prediction_tokens: number };
 }
 
-/**
- * The breakdown OpenAI always sends and clients read without a check (`usage.prompt_tokens_details
- * .cached_tokens`): none of it applies here. No prompt is billed as cached, though a slot does reuse
- * the prompt it shares with its last one; no model reasons apart from its answer, hears or speaks,
- * or is given a predicted output.
- */
-function noDetails(): Pick<Usage, "prompt_tokens_details" | "completion_tokens_details"> {
-  return {
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
-  };
-}
+
 
 export interface Completion {
   text: string;
@@ -69,8 +58,21 @@ export function finishReasonOf(stopReason: LlamaStopReason, constrained = false,
   }
 }
 
-export function usage(promptTokens: number, completionTokens: number): Usage {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens, ...noDetails() };
+/**
+ * With the breakdown OpenAI always sends, which clients read without a check
+ * (`usage.prompt_tokens_details.cached_tokens`). `cachedTokens`: those of the prompt the slot had
+ * evaluated already, as llama.cpp's server counts them (nothing is billed differently for it). The
+ * rest is 0: no model here reasons apart from its answer, hears or speaks, or is given a predicted
+ * output.
+ */
+export function usage(promptTokens: number, completionTokens: number, cachedTokens = 0): Usage {
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+    prompt_tokens_details: { cached_tokens: cachedTokens, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  };
 }
 
 export function aborted(promptTokens: number): Completion {

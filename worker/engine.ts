@@ -396,6 +396,8 @@ export class Engine {
         this.tokenRate.add(tokens.length);
         this.poller.onToken();
       };
+      const meter = lease.slot.chat.sequence.tokenMeter;
+      const before = meter.getState();
       const generated = await run(lease.slot, { signal, stopOnAbortSignal: true, grammar, onToken, onTextChunk });
       const toolCalls = generated.toolCalls ?? [];
       const finishReason = finishReasonOf(generated.stopReason, grammar !== undefined, generated.text);
@@ -407,7 +409,7 @@ export class Engine {
         // A call cut by max_tokens is returned as far as it got, with "length" as OpenAI says it.
         finishReason: toolCalls.length > 0 && finishReason === "stop" ? "tool_calls" : finishReason,
         ...(generated.stopSequence === undefined ? {} : { stopSequence: generated.stopSequence }),
-        usage: usage(promptTokens, generatedTokens),
+        usage: usage(promptTokens, generatedTokens, reusedPromptTokens(promptTokens, meter.diff(before).usedInputTokens)),
       };
     } catch (error) {
       // Aborted before the first token: node-llama-cpp throws the signal's reason instead of returning.
@@ -447,6 +449,17 @@ function slotContextSize(requested: number | undefined, model: LlamaModel): numb
 /** node-llama-cpp's failure when a generation fills its context and the history cannot be shortened. */
 function isContextFull(error: unknown): boolean {
   return error instanceof Error && error.message.includes("did not return a history that fits the context size");
+}
+
+/**
+ * How many of a prompt's tokens the slot had evaluated already (the start it shares with the slot's
+ * last prompt and answer), which the generation did not evaluate again: OpenAI's `cached_tokens`.
+ * node-llama-cpp meters a decoded token as input unless its logits were asked for, and they are
+ * for the prompt's last token, so `inputTokens` is the prompt's evaluated tokens less one. A
+ * generation that evaluated more (a forced call's text answer again) reads as reusing less.
+ */
+function reusedPromptTokens(promptTokens: number, inputTokens: number): number {
+  return Math.min(promptTokens, Math.max(0, promptTokens - inputTokens - 1));
 }
 
 /**

@@ -4,6 +4,7 @@
 // they take only what the translators need from whatever the worker wrote.
 import { z } from "zod";
 import type { ChatTool, ChatToolCall, ChatToolChoice } from "../../shared/openai/chat-tools.js";
+import { PromptTokensDetails } from "../streams/stream-event.js";
 
 export type { ChatTool, ChatToolCall, ChatToolChoice } from "../../shared/openai/chat-tools.js";
 
@@ -33,6 +34,7 @@ export interface ChatRequestOut {
 export const ChatUsage = z.looseObject({
   prompt_tokens: z.number().int().nonnegative().catch(0),
   completion_tokens: z.number().int().nonnegative().catch(0),
+  prompt_tokens_details: PromptTokensDetails,
 });
 export type ChatUsage = z.infer<typeof ChatUsage>;
 

@@ -32,7 +32,10 @@ function withoutRole(choice: ChunkChoice): ChunkChoice[] {
 function wholeAnswerUsage(usage: NonNullable<StreamChunk["usage"]>, tokensBefore: number): NonNullable<StreamChunk["usage"]> {
   const promptTokens = Math.max(0, usage.prompt_tokens - tokensBefore);
   const completionTokens = usage.completion_tokens + tokensBefore;
-  return { ...usage, prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  const whole = { ...usage, prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  // What the last worker held of its prompt may have been of the answer's text, now counted as completion.
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  return cached === undefined ? whole : { ...whole, prompt_tokens_details: { ...usage.prompt_tokens_details, cached_tokens: Math.min(cached, promptTokens) } };
 }
 
 /**

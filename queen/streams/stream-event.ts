@@ -15,9 +15,13 @@ const ChunkChoice = z.looseObject({
   finish_reason: z.string().nullish(),
 });
 
+/** A usage's `prompt_tokens_details`: of the prompt, the tokens the worker's slot held already (absent from an older worker). */
+export const PromptTokensDetails = z.looseObject({ cached_tokens: z.number().int().nonnegative().catch(0) }).nullish().catch(undefined);
+
 const ChunkUsage = z.looseObject({
   prompt_tokens: z.number().int().nonnegative().catch(0),
   completion_tokens: z.number().int().nonnegative().catch(0),
+  prompt_tokens_details: PromptTokensDetails,
 });
 
 const StreamChunk = z.looseObject({

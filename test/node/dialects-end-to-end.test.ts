@@ -99,6 +99,8 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
     it("lists a response's input items, its previous turns included, newest first, a page at a time", async () => {
       const first = await openai.responses.create({ ...ask, input: [{ role: "developer", content: "Answer in English." }, { role: "user", content: "Say something." }] });
       const second = await openai.responses.create({ ...ask, input: "And more?", previous_response_id: first.id });
+      // The worker's slot held the first turn: the second's prompt starts with it, and says so.
+      expect(second.usage?.input_tokens_details.cached_tokens).toBeGreaterThanOrEqual(first.usage?.input_tokens ?? Infinity);
 
       const listed = await openai.responses.inputItems.list(second.id);
       // What the second turn was made from: the first turn's input and output, then its own input.

@@ -59,6 +59,16 @@ describe("continuing a stream after the first token", () => {
     ]);
   });
 
+  it("keeps a continuation's cached prompt tokens within the prompt, once the answer so far counts as completion", async () => {
+    const a = workerEvents("chatcmpl-a", "chat", 1_700_000_001, "tiny");
+    const b = workerEvents("chatcmpl-b", "chat", 1_700_000_999, "tiny");
+    const first = scriptedStream([a.role, a.text("Hel"), a.text("lo"), a.text(" wor"), relayErrorEvent("worker_disconnected")]);
+    // The continuing worker's slot held the whole prompt, the answer so far included.
+    const second = scriptedStream([b.role, b.text("ld"), b.finish("stop"), b.usage(13, 1, 12), b.done]);
+    const read = await readClientStream(splice(first, [second]).response);
+    expect(read.chunks.at(-1)?.usage).toEqual({ prompt_tokens: 10, completion_tokens: 4, total_tokens: 14, prompt_tokens_details: { cached_tokens: 10, audio_tokens: 0 } });
+  });
+
   it("continues a legacy completion from the prompt plus the text so far, when the body itself fails", async () => {
     const a = workerEvents("cmpl-a", "completion");
     const b = workerEvents("cmpl-b", "completion");

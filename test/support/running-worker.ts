@@ -12,6 +12,7 @@ import { writeTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { writeTinyRerankerGguf } from "../../shared/gguf/tiny-reranker.js";
 import { waitForListeningLine, waitForReadyLine } from "../../shared/protocol/listening-line.js";
 import { WORKER_SECRET_ENV, workerLaunchArgs } from "../../shared/protocol/worker-launch.js";
+import type { Usage } from "../../worker/completion-result.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const MODEL_NAME = "rbee-tiny";
@@ -152,11 +153,6 @@ export async function json<T>(response: Response): Promise<T> {
   return (await response.json()) as T;
 }
 
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
 
 export interface ChatCompletionBody {
   id: string;

@@ -50,8 +50,17 @@ export function workerEvents(id: string, kind: "chat" | "completion" = "chat", c
     role: event({ choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null, logprobs: null }] }),
     text: (text: string) => event({ choices: [choice(text, null)] }),
     finish: (reason = "stop") => event({ choices: [kind === "chat" ? { index: 0, delta: {}, finish_reason: reason, logprobs: null } : choice("", reason)] }),
-    usage: (promptTokens: number, completionTokens: number) =>
-      event({ choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } }),
+    /** The usage chunk; with `cachedTokens`, the prompt's breakdown as a worker gives it. */
+    usage: (promptTokens: number, completionTokens: number, cachedTokens?: number) =>
+      event({
+        choices: [],
+        usage: {
+          prompt_tokens: promptTokens,
+          completion_tokens: completionTokens,
+          total_tokens: promptTokens + completionTokens,
+          ...(cachedTokens === undefined ? {} : { prompt_tokens_details: { cached_tokens: cachedTokens, audio_tokens: 0 } }),
+        },
+      }),
     done: "data: [DONE]\n\n",
   };
 }
