@@ -33,6 +33,7 @@ import { forcedCallWrapper, type ForcedCallWrapper } from "./forced-call-wrapper
 import { DEFAULTS } from "./options.js";
 import { ResponseFormats } from "./response-formats.js";
 import { samplingOptions } from "./sampling.js";
+import { promptSlotChoice } from "./prompt-slot.js";
 import { SlotQueue, type SlotLease } from "./slot-queue.js";
 import { tokenBiasOf } from "./token-bias.js";
 import { completionBudget } from "./token-budget.js";
@@ -242,7 +243,8 @@ export class Engine {
     const tokenBias = tokenBiasOf(this.model, request.logit_bias);
     const tools = toolFunctions(request);
     // Counted and checked before queueing, so a request that can never work fails without waiting its turn.
-    const promptTokens = this.countChatPromptTokens(history, tools?.functions);
+    const prompt = this.chatPrompt(history, tools?.functions);
+    const promptTokens = prompt.length;
     const requested =
       request.max_completion_tokens != null
         ? { tokens: request.max_completion_tokens, field: "max_completion_tokens" }
@@ -259,7 +261,7 @@ export class Engine {
     // The response format's grammar, if any: with tools it holds an answer in text, while a call
     // is generated under node-llama-cpp's own grammar of function names and parameters.
     const grammar = await this.formats.grammarFor(request.response_format);
-    return this.generate(promptTokens, grammar, options, async (slot, common) => {
+    return this.generate(promptTokens, prompt, grammar, options, async (slot, common) => {
       const sampling = { ...samplingOptions(request), ...common, maxTokens, tokenBias };
       if (!tools) {
         const response = await slot.chat.generateResponse(history, sampling);
@@ -327,7 +329,9 @@ export class Engine {
       promptField: "prompt",
       ...(infill ? { promptPlace: "in the prompt and suffix" } : {}),
     });
-    return this.generate(promptTokens, grammar, options, async (slot, common) => {
+    // What a slot holds of it is compared for a plain prompt; an infill's is built around the suffix.
+    const prompt = infill ? undefined : prependsBos(this.model) && this.model.tokens.bos !== null ? [this.model.tokens.bos, ...tokens] : tokens;
+    return this.generate(promptTokens, prompt, grammar, options, async (slot, common) => {
       const generation = {
         ...samplingOptions(request),
         ...common,
@@ -373,9 +377,13 @@ export class Engine {
     return this.disposing;
   }
 
-  /** Runs one generation on a slot: queueing, abort, token counting and releasing the slot. */
+  /**
+   * Runs one generation on a slot: queueing, abort, token counting and releasing the slot. `prompt`:
+   * its tokens, where known, for the slot that holds most of them already (./prompt-slot.ts).
+   */
   private async generate(
     promptTokens: number,
+    prompt: readonly Token[] | undefined,
     grammar: LlamaGrammar | undefined,
     { signal, onTextChunk, onPromptTokens }: GenerateOptions,
     run: (slot: Slot, common: CommonGenerationOptions) => Promise<Generated>,
@@ -383,7 +391,7 @@ export class Engine {
     onPromptTokens?.(promptTokens);
     let lease: SlotLease<Slot>;
     try {
-      lease = await this.slots.acquire(signal);
+      lease = await this.slots.acquire(signal, prompt && promptSlotChoice(prompt, (slot: Slot) => slot.chat.sequence.contextTokens));
     } catch (error) {
       if (signal?.aborted) return aborted(promptTokens);
       throw error;
@@ -426,14 +434,14 @@ export class Engine {
    * context is counted too (a client counts to learn whether it must shorten its prompt).
    */
   countChatTokens(request: ChatCompletionRequest): number {
-    return this.countChatPromptTokens(toChatHistory(request.messages), toolFunctions(request)?.functions);
+    return this.chatPrompt(toChatHistory(request.messages), toolFunctions(request)?.functions).length;
   }
 
-  /** Tokens of the whole templated prompt, as the chat wrapper renders it for generation. */
-  private countChatPromptTokens(history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): number {
-    // A forced call's prompt has the call prefix too: a few tokens this count leaves out.
+  /** The whole templated prompt's tokens, as the chat wrapper renders it for generation. */
+  private chatPrompt(history: ChatHistoryItem[], functions: ChatModelFunctions | undefined): Token[] {
+    // A forced call's prompt has the call prefix too: a few tokens this leaves out.
     const { contextText } = this.chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions, documentFunctionParams: true });
-    return contextText.tokenize(this.model.tokenizer).length;
+    return contextText.tokenize(this.model.tokenizer);
   }
 }
 

@@ -112,6 +112,20 @@ describe("parallel slots", () => {
     await Promise.all(generating.map((request) => request.done));
   });
 
+  it("gives a conversation's next turn the slot that holds its last one, though other conversations came between", async () => {
+    const opening = (topic: string) => ({ role: "user", content: `Tell me a long story about ${topic}. `.repeat(6) });
+    const firstTurns = new Map<string, ChatCompletionBody>();
+    for (const topic of ["a lighthouse", "a glacier", "a market"]) {
+      firstTurns.set(topic, await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4, messages: [opening(topic)] }))));
+    }
+    for (const [topic, first] of firstTurns) {
+      const answer = { role: "assistant", content: first.choices[0]?.message.content ?? "" };
+      const next = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4, messages: [opening(topic), answer, { role: "user", content: "And then?" }] })));
+      // Only the new turn was evaluated: the rest was held by the slot that served the first.
+      expect(next.usage.prompt_tokens_details.cached_tokens).toBeGreaterThanOrEqual(first.usage.prompt_tokens);
+    }
+  });
+
   it("frees a non-streaming chat's slot within a generous bound when its client aborts, and reports how fast", async () => {
     const abort = new AbortController();
     const request = post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 3500 }), abort.signal).catch(() => undefined);

@@ -1,5 +1,7 @@
 // Hands the engine's generation slots (one context sequence each) to requests: first come, first
-// served, with a short bounded wait list. A request whose client leaves while waiting gives up its
+// served, with a short bounded wait list. A request that finds several slots free may choose among
+// them (the engine picks the one that holds most of its prompt already, ./prompt-slot.ts); a slot
+// freed while requests wait goes to the first of them. A request whose client leaves while waiting gives up its
 // place at once, and one that arrives to a full wait list is refused with 503 and Retry-After.
 import { RbeeError } from "../shared/errors.js";
 
@@ -23,7 +25,11 @@ export interface SlotQueueOptions {
   onChange?: () => void;
 }
 
+/** Which of the free slots a request takes: an index into `free`, which runs from the slot released longest ago to the latest. */
+export type SlotChoice<Slot> = (free: readonly Slot[]) => number;
+
 export class SlotQueue<Slot> {
+  /** From the slot released longest ago to the latest. */
   private readonly free: Slot[];
   private readonly waiters: Array<Waiter<Slot>> = [];
   private closedReason: unknown = undefined;
@@ -51,10 +57,10 @@ export class SlotQueue<Slot> {
    * Resolves with a lease once a slot is free; rejects with `signal.reason` if aborted first, and
    * with a 503 at once when the wait list is full.
    */
-  acquire(signal?: AbortSignal): Promise<SlotLease<Slot>> {
+  acquire(signal?: AbortSignal, choose?: SlotChoice<Slot>): Promise<SlotLease<Slot>> {
     if (this.closedReason !== undefined) return Promise.reject(this.closedReason);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const slot = this.waiters.length === 0 ? this.free.pop() : undefined;
+    const slot = this.waiters.length === 0 ? this.takeFree(choose) : undefined;
     if (slot !== undefined) {
       this.changed();
       return Promise.resolve(this.lease(slot));
@@ -89,6 +95,14 @@ export class SlotQueue<Slot> {
     const rejected = this.waiters.splice(0);
     for (const waiter of rejected) waiter.reject(this.closedReason);
     if (rejected.length > 0) this.changed();
+  }
+
+  /** The chosen free slot (the latest released, unless `choose` says otherwise), taken from the free list. */
+  private takeFree(choose: SlotChoice<Slot> | undefined): Slot | undefined {
+    if (this.free.length === 0) return undefined;
+    const chosen = choose?.(this.free) ?? this.free.length - 1;
+    const index = Number.isInteger(chosen) && chosen >= 0 && chosen < this.free.length ? chosen : this.free.length - 1;
+    return this.free.splice(index, 1)[0];
   }
 
   private lease(slot: Slot): SlotLease<Slot> {
