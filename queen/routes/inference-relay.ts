@@ -32,6 +32,7 @@ import { noteInference } from "../observability/inference-outcome.js";
 import { leasedRelay, type LeasedRelayInput, type RelayLease } from "../scheduling/leased-relay.js";
 import { parseModelTarget } from "../scheduling/model-target.js";
 import { refusalError, unknownHiveRefusal } from "../scheduling/pinned-hive-refusal.js";
+import { promptKeysOf } from "../scheduling/prompt-affinity.js";
 import { requestDeadlineMs } from "../scheduling/request-deadline.js";
 import { resumeAnswer } from "../scheduling/resume-answer.js";
 import { serverTiming } from "../scheduling/server-timing.js";
@@ -71,7 +72,7 @@ export async function relayInference(
       deadlineMs,
       ...keepAliveOf(request),
       // A count of the prompt's tokens takes no slot of the worker (worker/routes/chat-input-tokens.ts).
-      ...(path === INPUT_TOKENS_PATH ? { slotless: true } : {}),
+      ...(path === INPUT_TOKENS_PATH ? { slotless: true } : { promptKeys: promptKeysOf(request) }),
     },
     path,
     // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.

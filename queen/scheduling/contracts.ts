@@ -4,6 +4,7 @@
 // hive starts a worker for a model nobody serves, and which idle worker makes room), and the
 // inference route that holds a lease while it relays.
 import type { WorkerDevice, WorkerState } from "../../shared/protocol/worker-heartbeat.js";
+import type { PromptKeys } from "./prompt-affinity.js";
 
 /** One worker as the queen knows it: its hive is connected and it heartbeats through it. */
 export interface LiveWorker {
@@ -53,6 +54,8 @@ export interface LeaseRequest {
    * not, and holding no slot from others; it waits only while none serves (spawning, loading).
    */
   slotless?: boolean;
+  /** A chat prompt's fingerprints: placed on the worker that served the turn it continues, while that one has a slot free (prompt-affinity.ts). */
+  promptKeys?: PromptKeys;
 }
 
 /** How long a lease waited in the scheduler: in the queue, and for a worker to spawn or load (ms). */

@@ -7,6 +7,7 @@
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LeaseWait, LiveWorker, WorkerChange, WorkerScheduling } from "./contracts.js";
 import { FairQueue, type Queued } from "./fair-queue.js";
 import { chooseWorker, eligibleWorkers, isServing, leaseCapacity, type PlacementView } from "./placement.js";
+import { PromptAffinity } from "./prompt-affinity.js";
 import { HIVE_RETURN_WAIT_MS } from "./returning-workers.js";
 
 /** The live workers, as the dispatcher reads them (the Registry adapts its table to this). */
@@ -113,6 +114,7 @@ export class Dispatcher {
    * once, and a Worker may hold only 10,000 timers).
    */
   private readonly strandedChecks = new Map<string, { dueMs: number }>();
+  private readonly promptAffinity = new PromptAffinity();
   private readonly clock: Clock;
   private readonly view: PlacementView = {
     inFlight: (workerId) => this.inFlight.get(workerId) ?? 0,
@@ -249,7 +251,9 @@ export class Dispatcher {
     const workers = this.options.source.workersOf(model);
     for (;;) {
       const next = queue.takeNext((entry) =>
-        entry.request.slotless ? anyServingWorker(workers, entry.request, this.view) : chooseWorker(workers, entry.request, this.view),
+        entry.request.slotless
+          ? anyServingWorker(workers, entry.request, this.view)
+          : chooseWorker(workers, { ...entry.request, preferWorkerId: this.promptAffinity.workerFor(entry.request.promptKeys) }, this.view),
       );
       if (!next) break;
       this.grant(next.entry, next.picked);
@@ -265,6 +269,7 @@ export class Dispatcher {
     const slotless = entry.request.slotless === true;
     this.leases.set(leaseId, { requestId: entry.request.requestId, workerId: worker.workerId, model: entry.request.model, grantedAtMs: now, slotless });
     if (!slotless) this.inFlight.set(worker.workerId, this.leasesOn(worker.workerId) + 1);
+    this.promptAffinity.placed(entry.request.promptKeys, worker.workerId);
     entry.resolve({ ok: true, leaseId, hiveName: worker.hiveName, workerId: worker.workerId, port: worker.port, timing: this.waitOf(entry) });
   }
 

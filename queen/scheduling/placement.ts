@@ -1,5 +1,6 @@
 // Which worker a request goes to, decided from the queen's own bookkeeping: a ready worker of the
-// model with a lease slot free, fewest requests the queen has in flight on it first (not the
+// model with a lease slot free, the one that holds the conversation's turn before when it has one
+// free (prompt-affinity.ts), else fewest requests the queen has in flight on it first (not the
 // slots_busy of its last heartbeat, which a burst between two heartbeats never sees), then the
 // higher recent tokens/s. The Dispatcher calls it for every request it takes off a queue.
 import { isServingState } from "../../shared/protocol/worker-heartbeat.js";
@@ -17,6 +18,8 @@ export interface PlacementAsk {
   hive?: string | undefined;
   /** Workers that already failed this request. */
   excludeWorkerIds?: readonly string[] | undefined;
+  /** The worker to take while it has a lease slot free: its slot holds the prompt's start. */
+  preferWorkerId?: string | undefined;
 }
 
 /** A worker that answers requests. */
@@ -51,6 +54,7 @@ export function chooseWorker(workers: readonly LiveWorker[], ask: PlacementAsk, 
   for (const worker of eligibleWorkers(workers, ask, view)) {
     const inFlight = view.inFlight(worker.workerId);
     if (inFlight >= leaseCapacity(worker)) continue;
+    if (worker.workerId === ask.preferWorkerId) return worker;
     const better =
       best === undefined || inFlight < bestInFlight || (inFlight === bestInFlight && worker.tokensPerSecond > best.tokensPerSecond);
     if (better) {

@@ -43,4 +43,25 @@ describe("a busy model scaled out to another hive", () => {
     );
     expect(served.sort()).toEqual([...HIVES].sort());
   }, 120_000);
+
+  it("sends each conversation's next turn to the worker that served the turn before, which evaluates only the new turn", async () => {
+    const client = fleet.openAi();
+    const opening = (topic: string) => [{ role: "user" as const, content: `Tell me about ${topic}. `.repeat(8) }];
+    const turn = async (messages: OpenAI.Chat.ChatCompletionMessageParam[]) => {
+      const { data, response } = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 4, temperature: 0 }).withResponse();
+      return { answer: data, hive: response.headers.get(SERVED_BY_HIVE_HEADER) };
+    };
+    // Two conversations at once: one on each worker.
+    const topics = ["the tides", "a comet"];
+    const firsts = await Promise.all(topics.map((topic) => turn(opening(topic))));
+    expect(new Set(firsts.map((first) => first.hive))).toEqual(new Set(HIVES));
+    // Their next turns one at a time, both workers idle: each goes back to its own, though one is faster.
+    for (const [index, topic] of topics.entries()) {
+      const first = firsts[index];
+      const said = { role: "assistant" as const, content: first?.answer.choices[0]?.message.content ?? "" };
+      const next = await turn([...opening(topic), said, { role: "user", content: "And then?" }]);
+      expect(next.hive).toBe(first?.hive);
+      expect(next.answer.usage?.prompt_tokens_details?.cached_tokens).toBeGreaterThanOrEqual(first?.answer.usage?.prompt_tokens ?? Infinity);
+    }
+  }, 60_000);
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { LeaseOutcome, LeaseRequest, LiveWorker } from "../../queen/scheduling/contracts.js";
 import { type Clock, Dispatcher, type NoWorkerHook } from "../../queen/scheduling/dispatcher.js";
 import { parseModelTarget } from "../../queen/scheduling/model-target.js";
+import { promptKeysOf } from "../../queen/scheduling/prompt-affinity.js";
 
 /** A clock the test moves by hand: deadlines fire when the test says time passed, not when the machine is slow. */
 class ManualClock implements Clock {
@@ -238,6 +239,24 @@ describe("leases and placement", () => {
   it("prefers the faster worker when both hold as many leases", async () => {
     const { ask } = setup([worker("wrk_slow", { tokensPerSecond: 5 }), worker("wrk_fast", { tokensPerSecond: 50 })]);
     expect((await leaseOf(ask().outcome)).workerId).toBe("wrk_fast");
+  });
+
+  it("places a conversation's next turn on the worker that served the turn before, while it has a slot free", async () => {
+    const { ask, dispatcher } = setup([worker("wrk_fast", { tokensPerSecond: 50 }), worker("wrk_slow", { tokensPerSecond: 5 })]);
+    const story = [{ role: "user", content: "Tell me a story." }];
+    const other = [{ role: "user", content: "Tell me a joke." }];
+    const first = await leaseOf(ask("key-1", { promptKeys: promptKeysOf({ messages: story }) }).outcome);
+    const joke = await leaseOf(ask("key-1", { promptKeys: promptKeysOf({ messages: other }) }).outcome);
+    expect([first.workerId, joke.workerId]).toEqual(["wrk_fast", "wrk_slow"]);
+    dispatcher.release(first.leaseId, "ok");
+    dispatcher.release(joke.leaseId, "ok");
+    // Both idle: the faster would take a new conversation, but the joke's next turn goes back to its worker.
+    const jokeGoesOn = promptKeysOf({ messages: [...other, { role: "assistant", content: "A joke." }, { role: "user", content: "Another?" }] });
+    const next = await leaseOf(ask("key-1", { promptKeys: jokeGoesOn }).outcome);
+    expect(next.workerId).toBe("wrk_slow");
+    // That worker busy: the turn after goes where it would anyway, rather than wait.
+    const after = promptKeysOf({ messages: [...other, { role: "assistant", content: "A joke." }, { role: "user", content: "Another?" }, { role: "assistant", content: "B." }, { role: "user", content: "More?" }] });
+    expect((await leaseOf(ask("key-1", { promptKeys: after }).outcome)).workerId).toBe("wrk_fast");
   });
 
   it("passes over a worker that just failed a request while another serves the model", async () => {
