@@ -31,9 +31,9 @@ import { completionPromptTokens, infillSuffix, prependsBos } from "./raw-prompt.
 import { tightenGrammars } from "./grammar-tightening.js";
 import { forcedCallWrapper, type ForcedCallWrapper } from "./forced-call-wrapper.js";
 import { DEFAULTS } from "./options.js";
+import { promptSlotChoice } from "./prompt-slot.js";
 import { ResponseFormats } from "./response-formats.js";
 import { samplingOptions } from "./sampling.js";
-import { promptSlotChoice } from "./prompt-slot.js";
 import { SlotQueue, type SlotLease } from "./slot-queue.js";
 import { tokenBiasOf } from "./token-bias.js";
 import { completionBudget } from "./token-budget.js";

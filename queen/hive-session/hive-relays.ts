@@ -62,13 +62,14 @@ export class HiveRelays {
     );
     this.relays.set(requestId, pending);
     this.io.send(ws, frame);
+    const waitMs = Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS);
     const timeout = setTimeout(() => {
       this.io.send(ws, { type: "cancel", requestId });
       // Shorter than the queen's own limit, the wait was what was left of the request's deadline.
-      const limit = headTimeoutMs < RESPONSE_HEAD_TIMEOUT_MS ? "the rest of the request's X-Request-Timeout" : "the queen's limit";
-      const message = `The worker did not start answering within ${(headTimeoutMs / 1000).toFixed(1)} s (${limit}).`;
+      const limit = waitMs < RESPONSE_HEAD_TIMEOUT_MS ? "the rest of the request's X-Request-Timeout" : "the queen's limit";
+      const message = `The worker did not start answering within ${(waitMs / 1000).toFixed(1)} s (${limit}).`;
       pending.end(new RbeeError(504, "worker_timeout", message, { retryAfterSeconds: 5 }));
-    }, Math.min(headTimeoutMs, RESPONSE_HEAD_TIMEOUT_MS));
+    }, waitMs);
     try {
       const head = await pending.head;
       // Failed in the message that brought its head: nothing has reached the client, so it is refused (and may fail over).
