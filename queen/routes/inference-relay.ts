@@ -35,6 +35,7 @@ import { refusalError, unknownHiveRefusal } from "../scheduling/pinned-hive-refu
 import { promptKeysOf } from "../scheduling/prompt-affinity.js";
 import { requestDeadlineMs } from "../scheduling/request-deadline.js";
 import { resumeAnswer } from "../scheduling/resume-answer.js";
+import { sdkTimeoutMs } from "../scheduling/sdk-timeout.js";
 import { serverTiming } from "../scheduling/server-timing.js";
 import { answerOrEarlyHead } from "../streams/early-stream-head.js";
 import { failoverStream, lostOnTheWay } from "../streams/spliced-stream.js";
@@ -53,7 +54,10 @@ export async function relayInference(
   arrivedAtMs: number,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const deadlineMs = requestDeadlineMs(c.req.header(REQUEST_TIMEOUT_HEADER), c.var.config.requestTimeoutSeconds, arrivedAtMs);
+  const askedDeadlineMs = requestDeadlineMs(c.req.header(REQUEST_TIMEOUT_HEADER), c.var.config.requestTimeoutSeconds, arrivedAtMs);
+  // A client whose SDK says how long it waits is not answered later than that, whole (scheduling/sdk-timeout.ts).
+  const clientWaitMs = streamed(request) ? undefined : sdkTimeoutMs(c.req.raw.headers);
+  const deadlineMs = clientWaitMs === undefined ? askedDeadlineMs : Math.min(askedDeadlineMs, arrivedAtMs + clientWaitMs);
   const model = await resolveAlias(c.env.DB, request.model);
   noteInference(c, { model });
   // The client is gone when workerd says so, or when it leaves a stream whose head went out early.

@@ -4,6 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { pollWindowUs } from "../../worker/token-poller.js";
 import { type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
@@ -98,6 +99,24 @@ describe("request logs across queen, hive and worker", () => {
     expect(line?.prompt_tokens).toBeGreaterThan(0);
     expect(line?.completion_tokens).toBeGreaterThan(0);
     expect(line?.completion_tokens).toBeLessThan(3000);
+  }, 30_000);
+
+  it("stops the generation of a non-streamed request at the timeout its SDK declared, and of any retry the SDK sent after it", async () => {
+    const workerLog = join(cloud.cacheDir, "logs", `${workerId}.log`);
+    const linesBefore = (await readFile(workerLog, "utf8")).split("\n").length;
+    // The SDK sends a request's own timeout (X-Stainless-Timeout: 1); the answer would take seconds.
+    const client = new OpenAI({ baseURL: `${cloud.queen.url}/v1`, apiKey: cloud.apiKey, maxRetries: 1 });
+    const asked = { model: TINY_MODEL, max_tokens: 4000, logit_bias: { "4": -100 }, messages: [{ role: "user" as const, content: "Hello" }] };
+    await expect(client.chat.completions.create(asked, { timeout: 1000 })).rejects.toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+    const abandoned = async () =>
+      jsonLines((await readFile(workerLog, "utf8")).split("\n").slice(linesBefore)).filter((line) => line.route === "/v1/chat/completions");
+    // The first was stopped at the client's timeout; the retry, queued behind it, either met the
+    // same end or timed out in the queue before reaching the worker.
+    await waitUntil(async () => (await abandoned()).length >= 1, 15_000, "the worker's line for the request");
+    for (const line of await abandoned()) {
+      expect(line).toMatchObject({ outcome: "cancelled" });
+      expect(line.completion_tokens).toBeLessThan(4000);
+    }
   }, 30_000);
 
   it("logs the worker's start as JSON lifecycle lines, with the device and the polling the hive set", async () => {

@@ -274,6 +274,39 @@ describe("the queue in the queen", () => {
     expect(await registryStub(env).schedulingOf(request.workerId)).toEqual({ leases: 0, cooling: false });
   }, 15_000);
 
+  it("stops a non-streamed request at the timeout its client's SDK declares, Node's whole seconds or Python's read timeout", async () => {
+    const hive = await hiveWithWorker("sdk-timeout-hive", "sdk-timeout-model");
+    const declarations: Array<Record<string, string>> = [{ "x-stainless-timeout": "0" }, { "x-stainless-read-timeout": "1.0" }];
+    for (const declared of declarations) {
+      const startedAt = Date.now();
+      const response = chat("sdk-timeout-model", { headers: declared });
+      const request = await hive.next("request");
+      // The client gave up after its timeout (under a second, which Node's SDK sends as 0): the worker is told to stop.
+      expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: request.requestId });
+      expect(Date.now() - startedAt).toBeLessThan(5000);
+      expect((await response).status).toBe(504);
+      await eventually(async () => (await registryStub(env).schedulingOf(request.workerId)).leases === 0);
+    }
+  }, 15_000);
+
+  it("leaves a stream to run past its SDK's timeout, which bounds only the wait for its head", async () => {
+    const hive = await hiveWithWorker("sdk-stream-hive", "sdk-stream-model");
+    const response = SELF.fetch("https://queen/v1/chat/completions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${inferenceKey}`, "content-type": "application/json", "x-stainless-timeout": "1" },
+      body: JSON.stringify({ model: "sdk-stream-model", messages: [{ role: "user", content: "hi" }], stream: true }),
+    });
+    const request = await hive.next("request");
+    hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: `data: ${contentChunk("first")}\n\n` });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    hive.send({ type: "response_chunk", requestId: request.requestId, seq: 1, data: `data: ${contentChunk("later")}\n\ndata: [DONE]\n\n` });
+    hive.send({ type: "response_end", requestId: request.requestId, chunks: 2 });
+    const text = await (await response).text();
+    expect(text).toContain("later");
+    expect(text).not.toContain("request_timeout");
+  }, 15_000);
+
   it("cuts a stream still running at the request's X-Request-Timeout with a request_timeout event, and cancels it there", async () => {
     const hive = await hiveWithWorker("slow-stream-hive", "slow-stream-model");
     const response = SELF.fetch("https://queen/v1/chat/completions", {
