@@ -18,6 +18,11 @@ export interface RbeeErrorOptions {
   param?: string;
   /** Seconds a client should wait before retrying (sent as `Retry-After`). */
   retryAfterSeconds?: number;
+  /**
+   * The failure does not pass by itself (a model too large for every device): sent as
+   * `x-should-retry: false`, which the OpenAI and Anthropic SDKs heed instead of retrying a 5xx.
+   */
+  final?: boolean;
   cause?: unknown;
 }
 
@@ -25,6 +30,7 @@ export class RbeeError extends Error {
   override readonly name = "RbeeError";
   readonly param: string | undefined;
   readonly retryAfterSeconds: number | undefined;
+  readonly final: boolean;
 
   constructor(
     /** HTTP status the error leaves with. */
@@ -37,6 +43,7 @@ export class RbeeError extends Error {
     super(message, { cause: options.cause });
     this.param = options.param;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.final = options.final === true;
   }
 
   get retryable(): boolean {
@@ -50,9 +57,13 @@ export class RbeeError extends Error {
   toResponse(): Response {
     const headers = new Headers({ "content-type": "application/json" });
     if (this.retryAfterSeconds !== undefined) headers.set("retry-after", String(this.retryAfterSeconds));
+    if (this.final) headers.set(SHOULD_RETRY_HEADER, "false");
     return new Response(JSON.stringify(this.toBody()), { status: this.status, headers });
   }
 }
+
+/** The header the OpenAI and Anthropic SDKs read before retrying an answer: "false" stops them. */
+export const SHOULD_RETRY_HEADER = "x-should-retry";
 
 export function openAiErrorBody(status: number, code: string, message: string, param?: string): OpenAiErrorBody {
   return { error: { message, type: errorTypeFor(status), param: param ?? null, code } };

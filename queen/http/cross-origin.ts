@@ -8,6 +8,7 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
+import { SHOULD_RETRY_HEADER } from "../../shared/errors.js";
 import { HIVE_CONNECT_PATH } from "../../shared/protocol/hive-connect.js";
 import type { QueenEnv } from "../env.js";
 
@@ -41,10 +42,11 @@ export const crossOrigin = createMiddleware<QueenEnv>((c, next) => {
 
 /**
  * Headers of the answers of many routes that a page reads only when the answer names them: the
- * SDKs time their retry of a 429 or a 503 by Retry-After, and a 405 names the methods its path
- * takes in Allow. The queen's other headers are named where they are set.
+ * SDKs time their retry of a 429 or a 503 by Retry-After (and make none after x-should-retry:
+ * false), and a 405 names the methods its path takes in Allow. The queen's other headers are named
+ * where they are set.
  */
-const EXPOSED_WHEN_SET = ["retry-after", "allow"];
+const EXPOSED_WHEN_SET = ["retry-after", SHOULD_RETRY_HEADER, "allow"];
 
 async function answeredExposing(c: Context<QueenEnv>, next: Next): Promise<void> {
   await next();

@@ -78,6 +78,8 @@ export type LeaseOutcome =
       code: string;
       message: string;
       retryAfterSeconds?: number;
+      /** It will not pass by itself (the model fits no device, its policy no hive): not to be retried as it is. */
+      final?: boolean;
       /** How long the request waited before it was refused (a spawn that failed, its deadline); absent when refused at once. */
       timing?: LeaseWait;
     };

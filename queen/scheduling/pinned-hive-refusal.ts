@@ -21,9 +21,10 @@ export function absentHiveRefusal(db: D1Database, hive: string): Promise<Refusal
 }
 
 /** A scheduling refusal as the error a client reads: the model named as the field at fault where it is. */
-export function refusalError({ status, code, message, retryAfterSeconds }: Refusal): RbeeError {
+export function refusalError({ status, code, message, retryAfterSeconds, final }: Refusal): RbeeError {
   return new RbeeError(status, code, message, {
     ...(code === "model_not_found" || code === "hive_not_found" ? { param: "model" } : {}),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+    ...(final === true ? { final } : {}),
   });
 }

@@ -272,7 +272,8 @@ export class Scheduler {
     }
     // No online hive has it in its catalog: what became of its workers says more.
     if (answer.code === "model_not_found") return noWorkerRefusal(why);
-    return { ok: false, status: answer.status === 404 ? 404 : 503, code: answer.code, message: answer.message };
+    // Retrying it changes nothing until an admin or a hive does: the SDKs are told not to.
+    return { ok: false, status: answer.status === 404 ? 404 : 503, code: answer.code, message: answer.message, final: true };
   }
 
   private onWorkerChange(change: WorkerChange): void {

@@ -73,6 +73,8 @@ describe("a policy the scheduler follows", () => {
     const error = await errorOf(response);
     expect(error.code).toBe("model_policy_unmet");
     expect(error.message).toContain("the policy for model 'strict-model' allows only metal workers");
+    // Nothing changes by retrying it: the SDKs are told not to, where a 503 would have them retry twice.
+    expect(response.headers.get("x-should-retry")).toBe("false");
     expect(hive.frames.some((frame) => frame.type === "job_start")).toBe(false);
     hive.ws.close(1000, "bye");
   });

@@ -116,6 +116,8 @@ describe("the queue in the queen", () => {
     expect(settled.map((response) => response.status)).toEqual(Array.from({ length: 10 }, () => 429));
     const refused = settled[0] as Response;
     expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
+    // A full queue empties by itself: the SDKs may retry it after Retry-After.
+    expect(refused.headers.has("x-should-retry")).toBe(false);
     expect(refused.headers.get("server-timing")).toContain("queue;dur=");
     expect(await errorOf(refused)).toMatchObject({ code: "queue_full", type: "rate_limit_error" });
     // The hive leaves: the request in flight fails at once, the waiting ones once no worker came back; none hangs.
