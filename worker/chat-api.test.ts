@@ -112,6 +112,14 @@ describe("a running worker", () => {
     // Another story: only the template's start ("<BOS><|im_start|>user\n") is shared.
     const other = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4, messages: [{ role: "user", content: "Hi" }] })));
     expect(other.usage.prompt_tokens_details.cached_tokens).toBe(7);
+    // The same story for another API key (the queen's scope): its slot's tokens are not told of, and the first key's no more after it.
+    const scoped = (scope: string) => greedyChat({ max_tokens: 4, messages: [story], rbee_cache_scope: scope });
+    await post(worker, "/v1/chat/completions", scoped("key-a"));
+    const ownAgain = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", scoped("key-a")));
+    expect(ownAgain.usage.prompt_tokens_details.cached_tokens).toBe(ownAgain.usage.prompt_tokens - 1);
+    const anothers = await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", scoped("key-b")));
+    expect(anothers.usage.prompt_tokens_details.cached_tokens).toBe(0);
+    expect((await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", scoped("key-a")))).usage.prompt_tokens_details.cached_tokens).toBe(0);
   });
 
   it("gives the same text for the same greedy request", async () => {

@@ -18,8 +18,6 @@ export interface Usage {
   completion_tokens_details: { reasoning_tokens: number; audio_tokens: number; accepted_prediction_tokens: number; rejected_prediction_tokens: number };
 }
 
-
-
 export interface Completion {
   text: string;
   /** The request's stop string that ended the answer, when one did (the choice's `stop_reason`). */

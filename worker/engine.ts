@@ -88,6 +88,8 @@ export interface GenerateOptions {
 
 /** One generation slot: a context sequence, with the chat and completion front ends bound to it. */
 interface Slot {
+  /** Whose prompt the slot's tokens are (shared/openai/cache-scope.ts): its last request's scope. */
+  scope: string | undefined;
   chat: LlamaChat;
   /** The chat's wrapper, switched to force a function call for the requests that require one. */
   forcedCall: ForcedCallWrapper;
@@ -160,6 +162,7 @@ export class Engine {
         const contextSequence = context.getSequence();
         const forcedCall = forcedCallWrapper(chatWrapper);
         return {
+          scope: undefined,
           chat: new LlamaChat({ contextSequence, chatWrapper: forcedCall.wrapper }),
           forcedCall,
           completion: new LlamaCompletion({ contextSequence }),
@@ -261,7 +264,7 @@ export class Engine {
     // The response format's grammar, if any: with tools it holds an answer in text, while a call
     // is generated under node-llama-cpp's own grammar of function names and parameters.
     const grammar = await this.formats.grammarFor(request.response_format);
-    return this.generate(promptTokens, prompt, grammar, options, async (slot, common) => {
+    return this.generate(promptTokens, { tokens: prompt, scope: request.rbee_cache_scope }, grammar, options, async (slot, common) => {
       const sampling = { ...samplingOptions(request), ...common, maxTokens, tokenBias };
       if (!tools) {
         const response = await slot.chat.generateResponse(history, sampling);
@@ -330,8 +333,9 @@ export class Engine {
       ...(infill ? { promptPlace: "in the prompt and suffix" } : {}),
     });
     // What a slot holds of it is compared for a plain prompt; an infill's is built around the suffix.
-    const prompt = infill ? undefined : prependsBos(this.model) && this.model.tokens.bos !== null ? [this.model.tokens.bos, ...tokens] : tokens;
-    return this.generate(promptTokens, prompt, grammar, options, async (slot, common) => {
+    const bos = prependsBos(this.model) ? this.model.tokens.bos : null;
+    const prompt = infill ? undefined : bos === null ? tokens : [bos, ...tokens];
+    return this.generate(promptTokens, { tokens: prompt, scope: request.rbee_cache_scope }, grammar, options, async (slot, common) => {
       const generation = {
         ...samplingOptions(request),
         ...common,
@@ -379,11 +383,12 @@ export class Engine {
 
   /**
    * Runs one generation on a slot: queueing, abort, token counting and releasing the slot. `prompt`:
-   * its tokens, where known, for the slot that holds most of them already (./prompt-slot.ts).
+   * its tokens, where known, for the slot that holds most of them already (./prompt-slot.ts), of
+   * those whose last request was of the same scope.
    */
   private async generate(
     promptTokens: number,
-    prompt: readonly Token[] | undefined,
+    prompt: { tokens: readonly Token[] | undefined; scope: string | undefined },
     grammar: LlamaGrammar | undefined,
     { signal, onTextChunk, onPromptTokens }: GenerateOptions,
     run: (slot: Slot, common: CommonGenerationOptions) => Promise<Generated>,
@@ -391,7 +396,8 @@ export class Engine {
     onPromptTokens?.(promptTokens);
     let lease: SlotLease<Slot>;
     try {
-      lease = await this.slots.acquire(signal, prompt && promptSlotChoice(prompt, (slot: Slot) => slot.chat.sequence.contextTokens));
+      const heldOf = (slot: Slot): readonly Token[] => (slot.scope === prompt.scope ? slot.chat.sequence.contextTokens : []);
+      lease = await this.slots.acquire(signal, prompt.tokens && promptSlotChoice(prompt.tokens, heldOf));
     } catch (error) {
       if (signal?.aborted) return aborted(promptTokens);
       throw error;
@@ -406,6 +412,10 @@ export class Engine {
       };
       const meter = lease.slot.chat.sequence.tokenMeter;
       const before = meter.getState();
+      // Another scope's tokens are reused all the same where they match (they are the same tokens),
+      // but not told of: that would tell one API key what another's prompts start with.
+      const ownTokens = lease.slot.scope === prompt.scope;
+      lease.slot.scope = prompt.scope;
       const generated = await run(lease.slot, { signal, stopOnAbortSignal: true, grammar, onToken, onTextChunk });
       const toolCalls = generated.toolCalls ?? [];
       const finishReason = finishReasonOf(generated.stopReason, grammar !== undefined, generated.text);
@@ -417,7 +427,7 @@ export class Engine {
         // A call cut by max_tokens is returned as far as it got, with "length" as OpenAI says it.
         finishReason: toolCalls.length > 0 && finishReason === "stop" ? "tool_calls" : finishReason,
         ...(generated.stopSequence === undefined ? {} : { stopSequence: generated.stopSequence }),
-        usage: usage(promptTokens, generatedTokens, reusedPromptTokens(promptTokens, meter.diff(before).usedInputTokens)),
+        usage: usage(promptTokens, generatedTokens, ownTokens ? reusedPromptTokens(promptTokens, meter.diff(before).usedInputTokens) : 0),
       };
     } catch (error) {
       // Aborted before the first token: node-llama-cpp throws the signal's reason instead of returning.

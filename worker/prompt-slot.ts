@@ -13,7 +13,9 @@ const SIMILARITY = 0.5;
 /** The choice for `prompt`, among slots whose evaluated tokens `heldOf` reads. */
 export function promptSlotChoice<Slot>(prompt: readonly Token[], heldOf: (slot: Slot) => readonly Token[]): SlotChoice<Slot> {
   return (free) => {
-    let best = -1;
+    // One free slot is no choice: its tokens (a copy of the whole context) are not read.
+    if (free.length < 2) return 0;
+    let best = 0;
     let bestShared = 0;
     for (const [index, slot] of free.entries()) {
       const shared = sharedPrefixLength(heldOf(slot), prompt);
@@ -22,7 +24,7 @@ export function promptSlotChoice<Slot>(prompt: readonly Token[], heldOf: (slot: 
         bestShared = shared;
       }
     }
-    return best >= 0 && bestShared >= SIMILARITY * prompt.length ? best : 0;
+    return bestShared > 0 && bestShared >= SIMILARITY * prompt.length ? best : 0;
   };
 }
 

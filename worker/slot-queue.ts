@@ -25,7 +25,7 @@ export interface SlotQueueOptions {
   onChange?: () => void;
 }
 
-/** Which of the free slots a request takes: an index into `free`, which runs from the slot released longest ago to the latest. */
+/** Which of the free slots a request takes: an index into `free`, which runs from the slot released longest ago to the latest; 0 when none is given. */
 export type SlotChoice<Slot> = (free: readonly Slot[]) => number;
 
 export class SlotQueue<Slot> {
@@ -97,11 +97,11 @@ export class SlotQueue<Slot> {
     if (rejected.length > 0) this.changed();
   }
 
-  /** The chosen free slot (the latest released, unless `choose` says otherwise), taken from the free list. */
+  /** The chosen free slot (the one released longest ago, unless `choose` says otherwise), taken from the free list. */
   private takeFree(choose: SlotChoice<Slot> | undefined): Slot | undefined {
     if (this.free.length === 0) return undefined;
-    const chosen = choose?.(this.free) ?? this.free.length - 1;
-    const index = Number.isInteger(chosen) && chosen >= 0 && chosen < this.free.length ? chosen : this.free.length - 1;
+    const chosen = choose?.(this.free) ?? 0;
+    const index = Number.isInteger(chosen) && chosen >= 0 && chosen < this.free.length ? chosen : 0;
     return this.free.splice(index, 1)[0];
   }
 

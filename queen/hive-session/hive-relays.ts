@@ -66,7 +66,7 @@ export class HiveRelays {
     const timeout = setTimeout(() => {
       this.io.send(ws, { type: "cancel", requestId });
       // Shorter than the queen's own limit, the wait was what was left of the request's deadline.
-      const limit = waitMs < RESPONSE_HEAD_TIMEOUT_MS ? "the rest of the request's X-Request-Timeout" : "the queen's limit";
+      const limit = waitMs < RESPONSE_HEAD_TIMEOUT_MS ? "the rest of the request's deadline: X-Request-Timeout, or its client's own timeout" : "the queen's limit";
       const message = `The worker did not start answering within ${(waitMs / 1000).toFixed(1)} s (${limit}).`;
       pending.end(new RbeeError(504, "worker_timeout", message, { retryAfterSeconds: 5 }));
     }, waitMs);

@@ -32,7 +32,7 @@ import { noteInference } from "../observability/inference-outcome.js";
 import { leasedRelay, type LeasedRelayInput, type RelayLease } from "../scheduling/leased-relay.js";
 import { parseModelTarget } from "../scheduling/model-target.js";
 import { refusalError, unknownHiveRefusal } from "../scheduling/pinned-hive-refusal.js";
-import { promptKeysOf } from "../scheduling/prompt-affinity.js";
+import { cacheScopeOf, promptKeysOf } from "../scheduling/prompt-affinity.js";
 import { requestDeadlineMs } from "../scheduling/request-deadline.js";
 import { resumeAnswer } from "../scheduling/resume-answer.js";
 import { sdkTimeoutMs } from "../scheduling/sdk-timeout.js";
@@ -65,6 +65,8 @@ export async function relayInference(
   const clientSignal = c.req.raw.signal;
   if (clientSignal.aborted) gone.abort(clientSignal.reason);
   else clientSignal.addEventListener("abort", () => gone.abort(clientSignal.reason), { once: true });
+  // What the worker is sent: without keep_alive (the queen's), and a prompt's cache scoped to the key.
+  const relayed = { ...withoutKeepAlive(request), ...(GENERATING_PATHS.has(path) ? { rbee_cache_scope: cacheScopeOf(c.var.apiKey.id) } : {}) };
   const relay: LeasedRelayInput = {
     env: c.env,
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),
@@ -76,16 +78,16 @@ export async function relayInference(
       deadlineMs,
       ...keepAliveOf(request),
       // A count of the prompt's tokens takes no slot of the worker (worker/routes/chat-input-tokens.ts).
-      ...(path === INPUT_TOKENS_PATH ? { slotless: true } : { promptKeys: promptKeysOf(request) }),
+      ...(path === INPUT_TOKENS_PATH ? { slotless: true } : { promptKeys: promptKeysOf(request, c.var.apiKey.id) }),
     },
     path,
     // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
-    body: JSON.stringify(withoutKeepAlive(request)),
+    body: JSON.stringify(relayed),
     answerType: streamed(request) ? "event-stream" : "json",
   };
   // What the hive reports of the answer's usage is billed no higher than the request allows.
   c.set("usageCeiling", usageCeiling(request, path, relay.body));
-  const answer = placedAnswer(c, model, request, relay, headers);
+  const answer = placedAnswer(c, model, relayed, relay, headers);
   // A streamed answer's meter is ended by the stage that relays it (spliced-stream.ts); one the
   // route refused or failed ends it here, an early head's refusal event included.
   answer.catch(() => c.var.streamMeter?.end());
@@ -99,7 +101,7 @@ export async function relayInference(
 }
 
 /** The answer once the request is placed and its worker answers (or it is refused), with the route headers. */
-async function placedAnswer(c: Context<QueenEnv>, model: string, request: { model: string }, relay: LeasedRelayInput, headers: Record<string, string>): Promise<Response> {
+async function placedAnswer(c: Context<QueenEnv>, model: string, relayed: { model: string }, relay: LeasedRelayInput, headers: Record<string, string>): Promise<Response> {
   const { path, lease } = relay;
   const { deadlineMs } = lease;
   const admin = c.var.apiKey.scopes.includes("admin");
@@ -121,7 +123,7 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
   // An event stream's leases are ended here (leased-relay.ts), one per worker that answered it.
   const leases = [result.lease];
   const streamed = failoverStream({
-    request: withoutKeepAlive(request),
+    request: relayed,
     path,
     first: result.response,
     retry: async (continuation, lost) => {
@@ -167,6 +169,9 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, request: { mode
   }
   return withHeaders(response, answered);
 }
+
+/** The paths whose requests a worker's slot generates for, and whose prompts it may reuse. */
+const GENERATING_PATHS: ReadonlySet<RelayablePath> = new Set(["/v1/chat/completions", "/v1/completions"]);
 
 /** Whether the request asked for its answer as a stream. */
 function streamed(request: object): boolean {

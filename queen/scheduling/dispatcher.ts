@@ -253,7 +253,7 @@ export class Dispatcher {
       const next = queue.takeNext((entry) =>
         entry.request.slotless
           ? anyServingWorker(workers, entry.request, this.view)
-          : chooseWorker(workers, { ...entry.request, preferWorkerId: this.promptAffinity.workerFor(entry.request.promptKeys) }, this.view),
+          : chooseWorker(workers, entry.request, this.view, this.promptAffinity.workerFor(entry.request.promptKeys)),
       );
       if (!next) break;
       this.grant(next.entry, next.picked);
@@ -365,7 +365,7 @@ export class Dispatcher {
       refusal(
         504,
         "queue_timeout",
-        `Waited ${waitedSeconds} s for a worker of model '${entry.request.model}' and was still number ${position} of ${of} in its queue when the request's deadline (X-Request-Timeout) passed.`,
+        `Waited ${waitedSeconds} s for a worker of model '${entry.request.model}' and was still number ${position} of ${of} in its queue when the request's deadline (X-Request-Timeout, or its client's own timeout) passed.`,
       ),
     );
   }

@@ -182,7 +182,7 @@ function deadlineAtPlacement(lease: LeaseRequest, timing: LeaseTiming): Refusal 
     ok: false,
     status: 504,
     code: "queue_timeout",
-    message: `Waited ${waitedSeconds} s for a worker of model '${lease.model}' and was placed only as the request's deadline (X-Request-Timeout) passed.`,
+    message: `Waited ${waitedSeconds} s for a worker of model '${lease.model}' and was placed only as the request's deadline (X-Request-Timeout, or its client's own timeout) passed.`,
   };
 }
 

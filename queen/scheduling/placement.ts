@@ -18,8 +18,6 @@ export interface PlacementAsk {
   hive?: string | undefined;
   /** Workers that already failed this request. */
   excludeWorkerIds?: readonly string[] | undefined;
-  /** The worker to take while it has a lease slot free: its slot holds the prompt's start. */
-  preferWorkerId?: string | undefined;
 }
 
 /** A worker that answers requests. */
@@ -47,14 +45,17 @@ export function eligibleWorkers(workers: readonly LiveWorker[], ask: PlacementAs
   return healthy.length > 0 ? healthy : eligible;
 }
 
-/** The best worker with a free lease slot for `ask`, or undefined when every one is full. */
-export function chooseWorker(workers: readonly LiveWorker[], ask: PlacementAsk, view: PlacementView): LiveWorker | undefined {
+/**
+ * The best worker with a free lease slot for `ask`, or undefined when every one is full.
+ * `preferred`: the worker to take while it has a lease slot free (its slot holds the prompt's start).
+ */
+export function chooseWorker(workers: readonly LiveWorker[], ask: PlacementAsk, view: PlacementView, preferred?: string): LiveWorker | undefined {
   let best: LiveWorker | undefined;
   let bestInFlight = 0;
   for (const worker of eligibleWorkers(workers, ask, view)) {
     const inFlight = view.inFlight(worker.workerId);
     if (inFlight >= leaseCapacity(worker)) continue;
-    if (worker.workerId === ask.preferWorkerId) return worker;
+    if (worker.workerId === preferred) return worker;
     const better =
       best === undefined || inFlight < bestInFlight || (inFlight === bestInFlight && worker.tokensPerSecond > best.tokensPerSecond);
     if (better) {

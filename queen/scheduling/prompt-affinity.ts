@@ -18,19 +18,31 @@ export interface PromptKeys {
 /** Prompts whose worker is remembered, at most (the oldest forgotten first). */
 const REMEMBERED_PROMPTS = 10_000;
 
-/** The fingerprints of `request`'s messages; undefined for a request without them (completions, embeddings). */
-export function promptKeysOf(request: unknown): PromptKeys | undefined {
+/**
+ * The fingerprints of `request`'s messages, as sent with the API key `keyId` (a worker reuses one
+ * key's prompts for that key only: shared/openai/cache-scope.ts); undefined for a request without
+ * messages (completions, embeddings).
+ */
+export function promptKeysOf(request: unknown, keyId: string): PromptKeys | undefined {
   if (!isRecord(request) || !Array.isArray(request.messages) || request.messages.length === 0) return undefined;
   const messages: unknown[] = request.messages;
   const lastAnswer = messages.findLastIndex((message) => isRecord(message) && message.role === "assistant");
   // One pass: the earlier prompt's fingerprint is this one's as it stood before that answer.
   const print = new Fingerprint();
+  print.add(keyId);
   let continues: string | undefined;
   for (const [index, message] of messages.entries()) {
     if (index === lastAnswer && index > 0) continues = print.digest();
     print.add(JSON.stringify(message));
   }
   return { prompt: print.digest(), ...(continues === undefined ? {} : { continues }) };
+}
+
+/** The `rbee_cache_scope` of the requests of the API key `keyId` (shared/openai/cache-scope.ts): a fingerprint, not the id. */
+export function cacheScopeOf(keyId: string): string {
+  const print = new Fingerprint();
+  print.add(keyId);
+  return print.digest();
 }
 
 /** Which worker each recent prompt was placed on. */

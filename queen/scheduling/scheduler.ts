@@ -272,8 +272,10 @@ export class Scheduler {
     }
     // No online hive has it in its catalog: what became of its workers says more.
     if (answer.code === "model_not_found") return noWorkerRefusal(why);
-    // Retrying it changes nothing until an admin or a hive does: the SDKs are told not to.
-    return { ok: false, status: answer.status === 404 ? 404 : 503, code: answer.code, message: answer.message, final: true };
+    // A model that fits no device, or whose policy no hive meets, stays so until an admin or a hive
+    // changes something: the SDKs are told not to retry. A failed spawn is tried again in a while.
+    const final = answer.code !== "worker_spawn_failed";
+    return { ok: false, status: answer.status === 404 ? 404 : 503, code: answer.code, message: answer.message, final };
   }
 
   private onWorkerChange(change: WorkerChange): void {

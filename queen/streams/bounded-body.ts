@@ -55,5 +55,5 @@ function stalled(stallTimeoutMs: number): RbeeError {
 }
 
 function deadlinePassed(): RbeeError {
-  return new RbeeError(504, REQUEST_TIMEOUT, "The answer was cut off because the request's deadline (X-Request-Timeout) passed.");
+  return new RbeeError(504, REQUEST_TIMEOUT, "The answer was cut off because the request's deadline (X-Request-Timeout, or its client's own timeout) passed.");
 }

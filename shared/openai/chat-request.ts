@@ -6,6 +6,7 @@ import { z } from "zod";
 import { ChatMessage } from "./chat-messages.js";
 import { ChatTool, ChatToolChoice } from "./chat-tools.js";
 import { JsonSchemaField } from "./json-schema-field.js";
+import { CacheScopeField } from "./cache-scope.js";
 import { KeepAliveField } from "./keep-alive.js";
 import { NoEffectFields, refused } from "./refused-fields.js";
 
@@ -104,6 +105,7 @@ export const ChatCompletionFields = z.object({
   parallel_tool_calls: z.boolean().nullish(),
   /** How long the model stays loaded after this request (Ollama's keep_alive); the queen strips it. */
   ...KeepAliveField,
+  ...CacheScopeField,
   ...NoEffectFields,
   ...LogitBiasField,
   logprobs: refused("token log-probabilities are not returned", false),

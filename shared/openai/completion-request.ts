@@ -3,6 +3,7 @@
 // Fields of OpenAI's API are honoured or refused (400) by name; others are stripped, and named by
 // the queen in a header (ignored-fields.ts).
 import { z } from "zod";
+import { CacheScopeField } from "./cache-scope.js";
 import { KeepAliveField } from "./keep-alive.js";
 import { checkStreamOptions, LogitBiasField, ResponseFormat, SamplingFields, StreamOptions } from "./chat-request.js";
 
@@ -23,6 +24,7 @@ const CompletionFields = z.object({
   suffix: z.string().nullish(),
   /** How long the model stays loaded after this request (Ollama's keep_alive); the queen strips it. */
   ...KeepAliveField,
+  ...CacheScopeField,
   user: z.string().nullish(),
   ...LogitBiasField,
   /**

@@ -274,6 +274,9 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       expect((await openai.models.retrieve(TINY_MODEL)).object).toBe("model");
       const openAiMissing = await openai.models.retrieve("no-such-model").catch((error: unknown) => error);
       expect(openAiMissing).toMatchObject({ status: 404, code: "model_not_found" });
+      // The OpenAI routes answer in OpenAI's shape whatever headers a gateway passes on.
+      const passedOn = await post("/v1/chat/completions", { model: "no-such-model", messages: [{ role: "user", content: "hi" }] }, { authorization: `Bearer ${cloud.apiKey}`, "anthropic-version": "2023-06-01" });
+      expect(passedOn).toMatchObject({ status: 404, body: { error: { code: "model_not_found" } } });
     });
 
     it("counts a prompt's tokens as the worker's tokenizer does", async () => {

@@ -46,22 +46,33 @@ describe("a busy model scaled out to another hive", () => {
 
   it("sends each conversation's next turn to the worker that served the turn before, which evaluates only the new turn", async () => {
     const client = fleet.openAi();
+    // Two topics of one length: their openings are as many tokens.
+    const topics = ["the tides", "the comet"] as const;
     const opening = (topic: string) => [{ role: "user" as const, content: `Tell me about ${topic}. `.repeat(8) }];
     const turn = async (messages: OpenAI.Chat.ChatCompletionMessageParam[]) => {
       const { data, response } = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 4, temperature: 0 }).withResponse();
-      return { answer: data, hive: response.headers.get(SERVED_BY_HIVE_HEADER) };
+      const usage = data.usage;
+      return { text: data.choices[0]?.message.content ?? "", promptTokens: usage?.prompt_tokens ?? 0, cached: usage?.prompt_tokens_details?.cached_tokens ?? 0, hive: response.headers.get(SERVED_BY_HIVE_HEADER) };
     };
-    // Two conversations at once: one on each worker.
-    const topics = ["the tides", "a comet"];
-    const firsts = await Promise.all(topics.map((topic) => turn(opening(topic))));
-    expect(new Set(firsts.map((first) => first.hive))).toEqual(new Set(HIVES));
-    // Their next turns one at a time, both workers idle: each goes back to its own, though one is faster.
-    for (const [index, topic] of topics.entries()) {
-      const first = firsts[index];
-      const said = { role: "assistant" as const, content: first?.answer.choices[0]?.message.content ?? "" };
-      const next = await turn([...opening(topic), said, { role: "user", content: "And then?" }]);
-      expect(next.hive).toBe(first?.hive);
-      expect(next.answer.usage?.prompt_tokens_details?.cached_tokens).toBeGreaterThanOrEqual(first?.answer.usage?.prompt_tokens ?? Infinity);
+    // The first conversation streams a long answer, holding its worker's one slot while the second is placed.
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: MODEL, messages: opening(topics[0]), max_tokens: 3000, logit_bias: { "4": -100 }, stream: true })
+      .withResponse();
+    const chunks = stream[Symbol.asyncIterator]();
+    let streamed = "";
+    while (streamed.length < 20) streamed += (await chunks.next()).value?.choices[0]?.delta.content ?? "";
+    const second = await turn(opening(topics[1]));
+    stream.controller.abort();
+    const first = { text: streamed, hive: response.headers.get(SERVED_BY_HIVE_HEADER) };
+    expect([first.hive, second.hive].sort()).toEqual([...HIVES].sort());
+    // Its lease given back, both workers idle: each conversation's next turn goes back to its own worker, though one is faster.
+    await waitUntil(async () => (await fleet.workers()).every((worker) => worker.model !== MODEL || worker.state === "ready"), 10_000, "both workers idle");
+    // (The streamed one last: its worker hears of its cancel meanwhile, if it had not yet.)
+    for (const [topic, earlier] of [[topics[1], second], [topics[0], first]] as const) {
+      const next = await turn([...opening(topic), { role: "assistant", content: earlier.text }, { role: "user", content: "And then?" }]);
+      expect(next.hive).toBe(earlier.hive);
+      // What it held: at least the whole opening turn (as many tokens for both topics).
+      expect(next.cached).toBeGreaterThanOrEqual(second.promptTokens);
     }
   }, 60_000);
 });

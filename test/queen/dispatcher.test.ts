@@ -245,17 +245,17 @@ describe("leases and placement", () => {
     const { ask, dispatcher } = setup([worker("wrk_fast", { tokensPerSecond: 50 }), worker("wrk_slow", { tokensPerSecond: 5 })]);
     const story = [{ role: "user", content: "Tell me a story." }];
     const other = [{ role: "user", content: "Tell me a joke." }];
-    const first = await leaseOf(ask("key-1", { promptKeys: promptKeysOf({ messages: story }) }).outcome);
-    const joke = await leaseOf(ask("key-1", { promptKeys: promptKeysOf({ messages: other }) }).outcome);
+    const first = await leaseOf(ask("key-1", { promptKeys: promptKeysOf({ messages: story }, "key-1") }).outcome);
+    const joke = await leaseOf(ask("key-1", { promptKeys: promptKeysOf({ messages: other }, "key-1") }).outcome);
     expect([first.workerId, joke.workerId]).toEqual(["wrk_fast", "wrk_slow"]);
     dispatcher.release(first.leaseId, "ok");
     dispatcher.release(joke.leaseId, "ok");
     // Both idle: the faster would take a new conversation, but the joke's next turn goes back to its worker.
-    const jokeGoesOn = promptKeysOf({ messages: [...other, { role: "assistant", content: "A joke." }, { role: "user", content: "Another?" }] });
+    const jokeGoesOn = promptKeysOf({ messages: [...other, { role: "assistant", content: "A joke." }, { role: "user", content: "Another?" }] }, "key-1");
     const next = await leaseOf(ask("key-1", { promptKeys: jokeGoesOn }).outcome);
     expect(next.workerId).toBe("wrk_slow");
     // That worker busy: the turn after goes where it would anyway, rather than wait.
-    const after = promptKeysOf({ messages: [...other, { role: "assistant", content: "A joke." }, { role: "user", content: "Another?" }, { role: "assistant", content: "B." }, { role: "user", content: "More?" }] });
+    const after = promptKeysOf({ messages: [...other, { role: "assistant", content: "A joke." }, { role: "user", content: "Another?" }, { role: "assistant", content: "B." }, { role: "user", content: "More?" }] }, "key-1");
     expect((await leaseOf(ask("key-1", { promptKeys: after }).outcome)).workerId).toBe("wrk_fast");
   });
 

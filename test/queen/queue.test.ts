@@ -2,6 +2,7 @@
 // HiveSession inside workerd, with test hives answering as workers would.
 import { env, SELF } from "cloudflare:test";
 import { registryStub } from "../../queen/registry/stub.js";
+import { cacheScopeOf } from "../../queen/scheduling/prompt-affinity.js";
 import { WAITING_COMMENT } from "../../queen/streams/early-stream-head.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
@@ -339,6 +340,21 @@ describe("the queue in the queen", () => {
 });
 
 describe("where the time went and who served it", () => {
+  it("sends the worker its key's cache scope, in place of any the client sent", async () => {
+    const hive = await hiveWithWorker("scope-hive", "scope-model");
+    const { id, key } = await createKey(["inference"]);
+    const asked = SELF.fetch("https://queen/v1/chat/completions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "scope-model", messages: [{ role: "user", content: "hi" }], rbee_cache_scope: "someone-elses" }),
+    });
+    const request = await hive.next("request");
+    expect(JSON.parse(request.body)).toMatchObject({ rbee_cache_scope: cacheScopeOf(id) });
+    answer(hive, request);
+    expect((await asked).status).toBe(200);
+    expect(cacheScopeOf(id)).not.toBe(cacheScopeOf("admin"));
+  });
+
   it("sends Server-Timing on every answer, and names the hive and worker to admin keys only", async () => {
     const hive = await hiveWithWorker("timing-hive", "timing-model");
     const asAdmin = chat("timing-model");

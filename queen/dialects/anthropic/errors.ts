@@ -1,5 +1,5 @@
 // Anthropic's error shape for every request in Anthropic's dialect (./anthropic-client.ts: all of
-// /v1/messages, and whatever else an Anthropic client asks, /v1/models say): `{type:"error",
+// /v1/messages, and an Anthropic client's model listing): `{type:"error",
 // error:{type, message}}` with Anthropic's error types. A middleware mounted before
 // authentication, so that a missing key, a refused field, a full queue or a worker's failure all
 // read as Anthropic's clients expect; the queen's own code is kept in the message so a person can

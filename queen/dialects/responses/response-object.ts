@@ -82,7 +82,7 @@ export function responseObject(identity: ResponseIdentity, status: ResponseStatu
         ? null
         : {
             input_tokens: usage.prompt_tokens,
-            input_tokens_details: { cached_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0 },
+            input_tokens_details: { cached_tokens: Math.min(usage.prompt_tokens_details?.cached_tokens ?? 0, usage.prompt_tokens) },
             output_tokens: usage.completion_tokens,
             output_tokens_details: { reasoning_tokens: 0 },
             total_tokens: usage.prompt_tokens + usage.completion_tokens,
