@@ -8,7 +8,11 @@ import { createParser } from "eventsource-parser";
 import { z } from "zod";
 import { postJson, readAll } from "./worker-client.js";
 
-const Usage = z.object({ completion_tokens: z.number().int().nonnegative() });
+const Usage = z.object({
+  completion_tokens: z.number().int().nonnegative(),
+  prompt_tokens: z.number().int().nonnegative().optional(),
+  prompt_tokens_details: z.object({ cached_tokens: z.number().int().nonnegative() }).nullish(),
+});
 const Completion = z.object({ usage: Usage });
 const Chunk = z.object({
   choices: z.array(z.object({ delta: z.object({ content: z.string().nullish() }).nullish() })).optional(),
@@ -38,6 +42,9 @@ export interface TimedStream extends TimedAnswer {
   firstTokenMs: number;
   /** Every piece of text in order, one per chunk. */
   pieces: string[];
+  /** The usage chunk's prompt tokens, and of them those the worker's slot held already (0 when it does not say). */
+  promptTokens: number;
+  cachedTokens: number;
   /** When each piece arrived, ms after the request started. */
   arrivals: number[];
 }
@@ -64,6 +71,8 @@ export class TimedChatClient {
     const pieces: string[] = [];
     const arrivals: number[] = [];
     let tokens: number | undefined;
+    let promptTokens = 0;
+    let cachedTokens = 0;
     let done = false;
     let failure: Error | undefined;
     const parser = createParser({
@@ -82,7 +91,11 @@ export class TimedChatClient {
           pieces.push(content);
           arrivals.push(performance.now() - started);
         }
-        if (chunk.data.usage) tokens = chunk.data.usage.completion_tokens;
+        if (chunk.data.usage) {
+          tokens = chunk.data.usage.completion_tokens;
+          promptTokens = chunk.data.usage.prompt_tokens ?? 0;
+          cachedTokens = chunk.data.usage.prompt_tokens_details?.cached_tokens ?? 0;
+        }
       },
     });
     response.setEncoding("utf8");
@@ -91,7 +104,7 @@ export class TimedChatClient {
     if (failure) throw failure;
     if (!done) throw new Error("the stream ended without data: [DONE]");
     if (tokens === undefined) throw new Error("the stream sent no usage chunk despite stream_options.include_usage");
-    return { ms, tokens, firstTokenMs: arrivals[0] ?? Number.NaN, pieces, arrivals };
+    return { ms, tokens, firstTokenMs: arrivals[0] ?? Number.NaN, pieces, arrivals, promptTokens, cachedTokens };
   }
 
   close(): void {
