@@ -402,6 +402,11 @@ export class Engine {
       if (signal?.aborted) return aborted(promptTokens);
       throw error;
     }
+    const meter = lease.slot.chat.sequence.tokenMeter;
+    const before = meter.getState();
+    // Another scope's tokens are reused all the same where they match (they are the same tokens),
+    // but not told of: that would tell one API key what another's prompts start with.
+    const ownTokens = lease.slot.scope === prompt.scope;
     try {
       let completionTokens = 0;
       this.poller.onGenerationStart();
@@ -410,12 +415,6 @@ export class Engine {
         this.tokenRate.add(tokens.length);
         this.poller.onToken();
       };
-      const meter = lease.slot.chat.sequence.tokenMeter;
-      const before = meter.getState();
-      // Another scope's tokens are reused all the same where they match (they are the same tokens),
-      // but not told of: that would tell one API key what another's prompts start with.
-      const ownTokens = lease.slot.scope === prompt.scope;
-      lease.slot.scope = prompt.scope;
       const generated = await run(lease.slot, { signal, stopOnAbortSignal: true, grammar, onToken, onTextChunk });
       const toolCalls = generated.toolCalls ?? [];
       const finishReason = finishReasonOf(generated.stopReason, grammar !== undefined, generated.text);
@@ -434,6 +433,10 @@ export class Engine {
       if (signal?.aborted) return aborted(promptTokens);
       throw error;
     } finally {
+      // The slot's tokens are this scope's once the request evaluated any: one aborted before that
+      // leaves them the last scope's, and no later request of its scope is told of them.
+      const used = meter.diff(before);
+      if (used.usedInputTokens + used.usedOutputTokens > 0) lease.slot.scope = prompt.scope;
       lease.release();
     }
   }
