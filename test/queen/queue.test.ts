@@ -51,6 +51,15 @@ function chat(model: string, options: { key?: string; headers?: Record<string, s
   });
 }
 
+/** A streamed chat request for `model`, as `chat` sends a whole one. */
+function stream(model: string, headers: Record<string, string> = {}, key = API_KEY): Promise<Response> {
+  return SELF.fetch("https://queen/v1/chat/completions", {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
+    body: JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "hi" }] }),
+  });
+}
+
 function answer(hive: TestHive, request: RequestFrame, text = "hello"): void {
   hive.respond(request.requestId, 200, JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }] }));
 }
@@ -129,13 +138,6 @@ describe("the queue in the queen", () => {
   }, 40_000);
 
   describe("a stream that waits for a worker", () => {
-    function stream(model: string, headers: Record<string, string> = {}, key = API_KEY): Promise<Response> {
-      return SELF.fetch("https://queen/v1/chat/completions", {
-        method: "POST",
-        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
-        body: JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "hi" }] }),
-      });
-    }
     const decoder = new TextDecoder();
     async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: string): Promise<string> {
       let read = "";
@@ -294,11 +296,7 @@ describe("the queue in the queen", () => {
 
   it("leaves a stream to run past its SDK's timeout, which bounds only the wait for its head", async () => {
     const hive = await hiveWithWorker("sdk-stream-hive", "sdk-stream-model");
-    const response = SELF.fetch("https://queen/v1/chat/completions", {
-      method: "POST",
-      headers: { authorization: `Bearer ${inferenceKey}`, "content-type": "application/json", "x-stainless-timeout": "1" },
-      body: JSON.stringify({ model: "sdk-stream-model", messages: [{ role: "user", content: "hi" }], stream: true }),
-    });
+    const response = stream("sdk-stream-model", { "x-stainless-timeout": "1" }, inferenceKey);
     const request = await hive.next("request");
     hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
     hive.send({ type: "response_chunk", requestId: request.requestId, seq: 0, data: `data: ${contentChunk("first")}\n\n` });
@@ -312,11 +310,7 @@ describe("the queue in the queen", () => {
 
   it("cuts a stream still running at the request's X-Request-Timeout with a request_timeout event, and cancels it there", async () => {
     const hive = await hiveWithWorker("slow-stream-hive", "slow-stream-model");
-    const response = SELF.fetch("https://queen/v1/chat/completions", {
-      method: "POST",
-      headers: { authorization: `Bearer ${inferenceKey}`, "content-type": "application/json", "x-request-timeout": "1" },
-      body: JSON.stringify({ model: "slow-stream-model", messages: [{ role: "user", content: "hi" }], stream: true }),
-    });
+    const response = stream("slow-stream-model", { "x-request-timeout": "1" }, inferenceKey);
     const request = await hive.next("request");
     hive.send({ type: "response_head", requestId: request.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
     // Half an event first: the error may only follow a whole one.
