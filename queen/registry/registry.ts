@@ -11,7 +11,7 @@ import type { CatalogModel } from "../../shared/protocol/catalog-models.js";
 import type { HiveDevices } from "../../shared/protocol/hive-devices.js";
 import { queenConfig } from "../config.js";
 import { hiveSessionStub } from "../hive-session/stub.js";
-import type { LeaseEnd, LeaseOutcome, LeaseRequest, WorkerScheduling } from "../scheduling/contracts.js";
+import type { LeaseEnd, LeaseOutcome, LeaseRequest } from "../scheduling/contracts.js";
 import { type HiveFacts, HiveFactsTable } from "../scheduling/hive-facts.js";
 import { modelStates, type ModelStateView } from "../scheduling/model-catalog-view.js";
 import type { ModelPolicy } from "../scheduling/model-policy.js";
@@ -217,19 +217,14 @@ export class Registry extends DurableObject<Env> {
   /** Every known worker, or only those of `hiveName`. */
   async listWorkers(hiveName?: string): Promise<WorkerView[]> {
     await this.recalled();
-    return this.table.records(hiveName).map(toWorkerView);
+    const scheduler = this.scheduler();
+    return this.table.records(hiveName).map((record) => toWorkerView(record, scheduler.schedulingOf(record.heartbeat.workerId)));
   }
 
   async getWorker(workerId: string): Promise<WorkerView | undefined> {
     await this.recalled();
     const record = this.table.record(workerId);
-    return record ? toWorkerView(record) : undefined;
-  }
-
-  /** The leases `workerId` holds and whether it is passed over after a failure (tests, diagnostics). */
-  async schedulingOf(workerId: string): Promise<WorkerScheduling> {
-    await this.recalled();
-    return this.scheduler().schedulingOf(workerId);
+    return record ? toWorkerView(record, this.scheduler().schedulingOf(workerId)) : undefined;
   }
 
   /** What this Registry holds; `reports` counts only `hiveName`'s when given. */

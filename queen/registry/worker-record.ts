@@ -2,6 +2,7 @@
 // when it was last heard from. Stored per worker in the Registry's Durable Object storage.
 import { z } from "zod";
 import { WorkerHeartbeat } from "../../shared/protocol/worker-heartbeat.js";
+import type { WorkerScheduling } from "../scheduling/contracts.js";
 
 export const WorkerRecord = z.object({
   hiveName: z.string(),
@@ -21,6 +22,10 @@ export interface WorkerView {
   slots_total: number;
   slots_busy: number;
   queue_length: number;
+  /** Requests the queen is relaying to it now (its own count, not the last heartbeat's): at most its slots. */
+  requests_in_flight: number;
+  /** Passed over for a while after it failed a request, while another worker of its model is healthy. */
+  cooling: boolean;
   device: string | null;
   memory_rss_bytes: number;
   memory_vram_bytes: number | null;
@@ -30,7 +35,7 @@ export interface WorkerView {
   failure?: string;
 }
 
-export function toWorkerView(record: WorkerRecord): WorkerView {
+export function toWorkerView(record: WorkerRecord, scheduling: WorkerScheduling): WorkerView {
   const { heartbeat } = record;
   return {
     id: heartbeat.workerId,
@@ -42,6 +47,8 @@ export function toWorkerView(record: WorkerRecord): WorkerView {
     slots_total: heartbeat.slotsTotal,
     slots_busy: heartbeat.slotsBusy,
     queue_length: heartbeat.queueLength,
+    requests_in_flight: scheduling.leases,
+    cooling: scheduling.cooling,
     device: heartbeat.device,
     memory_rss_bytes: heartbeat.memoryRssBytes,
     memory_vram_bytes: heartbeat.memoryVramBytes,

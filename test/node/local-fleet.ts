@@ -39,6 +39,8 @@ export interface ListedWorker {
   model: string;
   state: string;
   pid: number;
+  /** Requests the queen is relaying to it now. */
+  requests_in_flight: number;
 }
 
 export interface LocalFleet {

@@ -65,8 +65,9 @@ describe("a busy model scaled out to another hive", () => {
     stream.controller.abort();
     const first = { text: streamed, hive: response.headers.get(SERVED_BY_HIVE_HEADER) };
     expect([first.hive, second.hive].sort()).toEqual([...HIVES].sort());
-    // Its lease given back, both workers idle: each conversation's next turn goes back to its own worker, though one is faster.
-    await waitUntil(async () => (await fleet.workers()).every((worker) => worker.model !== MODEL || worker.state === "ready"), 10_000, "both workers idle");
+    // Its lease given back (the queen hears of the client leaving through workerd, on its own time),
+    // both workers free: each conversation's next turn goes back to its own worker, though one is faster.
+    await waitUntil(async () => (await fleet.workers()).every((worker) => worker.model !== MODEL || worker.requests_in_flight === 0), 20_000, "both workers free");
     // (The streamed one last: its worker hears of its cancel meanwhile, if it had not yet.)
     for (const [topic, earlier] of [[topics[1], second], [topics[0], first]] as const) {
       const next = await turn([...opening(topic), { role: "assistant", content: earlier.text }, { role: "user", content: "And then?" }]);

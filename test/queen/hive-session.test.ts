@@ -1,9 +1,8 @@
-import { env, SELF } from "cloudflare:test";
+import { SELF } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { auth, contentChunk, eventually, heartbeatOf, helloFrame, listModelIds, modelState, TestHive } from "./hive-socket.js";
+import { auth, contentChunk, eventually, heartbeatOf, helloFrame, listModelIds, modelState, schedulingOf, TestHive } from "./hive-socket.js";
 import { spawnWorker } from "./job-client.js";
 import { OLDEST_HIVE_PROTOCOL, PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
-import { registryStub } from "../../queen/registry/stub.js";
 
 function chat(model: string, stream = false): Promise<Response> {
   return SELF.fetch("https://queen/v1/chat/completions", {
@@ -386,8 +385,8 @@ describe("request relay", () => {
     await reader?.cancel();
     expect((await hive.next("cancel")).requestId).toBe(request.requestId);
     // …and gives the worker's slot back, without passing the worker over.
-    await eventually(async () => (await registryStub(env).schedulingOf(cancel1Id)).leases === 0);
-    expect(await registryStub(env).schedulingOf(cancel1Id)).toEqual({ leases: 0, cooling: false });
+    await eventually(async () => (await schedulingOf(cancel1Id))?.leases === 0);
+    expect(await schedulingOf(cancel1Id)).toEqual({ leases: 0, cooling: false });
   });
 
   it("ends a stream cut mid-way with an SSE error event", async () => {

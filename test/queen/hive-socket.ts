@@ -169,6 +169,17 @@ export function heartbeatOf(workerId: string, model: string, state = "ready"): R
   };
 }
 
+/**
+ * The queen's leases on `workerId` and whether it is passed over after a failure, as GET
+ * /v1/workers/:id shows them; undefined while the registry does not list it (its hive is away).
+ */
+export async function schedulingOf(workerId: string): Promise<{ leases: number; cooling: boolean } | undefined> {
+  const response = await SELF.fetch(`https://queen/v1/workers/${workerId}`, { headers: auth });
+  if (response.status === 404) return undefined;
+  const worker = (await response.json()) as { requests_in_flight: number; cooling: boolean };
+  return { leases: worker.requests_in_flight, cooling: worker.cooling };
+}
+
 export async function listModelIds(): Promise<string[]> {
   const response = await SELF.fetch("https://queen/v1/models", { headers: auth });
   return ((await response.json()) as { data: { id: string }[] }).data.map((model) => model.id);

@@ -223,7 +223,7 @@ describe("worker routes on top of jobs", () => {
     await eventually(async () => (await list("?hive_id=list-hive-b")).includes(listb1Id));
     expect(await list("?hive_id=list-hive-a")).toEqual([lista1Id]);
     const one = await SELF.fetch(`https://queen/v1/workers/${lista1Id}`, { headers: auth });
-    expect(await one.json()).toMatchObject({ id: lista1Id, hive: "list-hive-a", pid: 4242 });
+    expect(await one.json()).toMatchObject({ id: lista1Id, hive: "list-hive-a", pid: 4242, requests_in_flight: 0, cooling: false });
     expect((await SELF.fetch("https://queen/v1/workers/wrk_nobody", { headers: auth })).status).toBe(404);
     const bad = await SELF.fetch("https://queen/v1/workers/..%2Fetc", { headers: auth });
     expect(await bad.json()).toMatchObject({ error: { param: "id" } });

@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { QueenToHiveFrame } from "../../shared/protocol/hive-frames.js";
 import { fakeHeartbeat } from "../support/fake-heartbeat.js";
 import { createKey, errorOf, usageRows } from "./admin-api.js";
-import { API_KEY, contentChunk, eventually, listModelIds, TestHive } from "./hive-socket.js";
+import { API_KEY, contentChunk, eventually, listModelIds, schedulingOf, TestHive } from "./hive-socket.js";
 import { spawnWorker } from "./job-client.js";
 
 type RequestFrame = Extract<QueenToHiveFrame, { type: "request" }>;
@@ -275,8 +275,8 @@ describe("the queue in the queen", () => {
     expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: request.requestId });
     // The request ran out of time, which says nothing against its worker: it is not passed over.
     // Its lease is given back as the answer ends, a moment after the client has it.
-    await eventually(async () => (await registryStub(env).schedulingOf(request.workerId)).leases === 0);
-    expect(await registryStub(env).schedulingOf(request.workerId)).toEqual({ leases: 0, cooling: false });
+    await eventually(async () => (await schedulingOf(request.workerId))?.leases === 0);
+    expect(await schedulingOf(request.workerId)).toEqual({ leases: 0, cooling: false });
   }, 15_000);
 
   it("stops a non-streamed request at the timeout its client's SDK declares, Node's whole seconds or Python's read timeout", async () => {
@@ -290,7 +290,7 @@ describe("the queue in the queen", () => {
       expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: request.requestId });
       expect(Date.now() - startedAt).toBeLessThan(5000);
       expect((await response).status).toBe(504);
-      await eventually(async () => (await registryStub(env).schedulingOf(request.workerId)).leases === 0);
+      await eventually(async () => (await schedulingOf(request.workerId))?.leases === 0);
     }
   }, 15_000);
 

@@ -11,10 +11,9 @@ import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay
 import { MAX_UNACKED_BYTES } from "../../queen/hive-session/pending-relay.js";
 import { hiveSessionStub } from "../../queen/hive-session/stub.js";
 import { answerResponse } from "../../queen/hive-session/whole-answer.js";
-import { registryStub } from "../../queen/registry/stub.js";
 import { relayFailureOf } from "../../queen/scheduling/failover.js";
 import { contentSoFar } from "../support/sse-streams.js";
-import { auth, contentChunk, eventually, helloFrame, listModelIds, TestHive } from "./hive-socket.js";
+import { auth, contentChunk, eventually, helloFrame, listModelIds, schedulingOf, TestHive } from "./hive-socket.js";
 import { hiveServing, keepBeating, spawnWorker } from "./job-client.js";
 
 function chat(model: string): Promise<Response> {
@@ -207,16 +206,18 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
       // The client has the "Hello" event, and nothing of the queen's hive_disconnected event counts.
       expect(resume).toEqual({ type: "resume", requestId: first.requestId, offset: bytesOf(event("Hello")) });
       back.send({ type: "response_head", requestId: first.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
-      // While the rest is streamed, the worker is still answering this request: its slot is taken.
-      expect(await registryStub(env).schedulingOf(workerId)).toEqual({ leases: 1, cooling: false });
+      // While the rest is streamed, the worker is still answering this request: its slot is taken
+      // (listed again once its hive's heartbeats are back).
+      await eventually(async () => (await schedulingOf(workerId)) !== undefined);
+      expect(await schedulingOf(workerId)).toEqual({ leases: 1, cooling: false });
       back.send({ type: "response_chunk", requestId: first.requestId, seq: 0, data: `${event(" world")}data: [DONE]\n\n` });
       back.send({ type: "response_end", requestId: first.requestId, chunks: 1 });
       expectWhole(await restOfStream());
       // No continuation was asked of any worker.
       expect(back.frames.filter((frame) => frame.type === "request")).toEqual([]);
       // The break was on the way, not the worker's: its lease is given back without passing it over.
-      await eventually(async () => (await registryStub(env).schedulingOf(workerId)).leases === 0);
-      expect(await registryStub(env).schedulingOf(workerId)).toEqual({ leases: 0, cooling: false });
+      await eventually(async () => (await schedulingOf(workerId))?.leases === 0);
+      expect(await schedulingOf(workerId)).toEqual({ leases: 0, cooling: false });
     }, 30_000);
   }
 
@@ -245,15 +246,15 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
     const continuation = await hive.next("request", 15_000);
     expect(continuation.workerId).not.toBe(first.workerId);
     // The lost worker is passed over for a while; the one continuing holds the request's slot.
-    await eventually(async () => (await registryStub(env).schedulingOf(first.workerId)).cooling);
-    expect(await registryStub(env).schedulingOf(first.workerId)).toEqual({ leases: 0, cooling: true });
-    expect(await registryStub(env).schedulingOf(continuation.workerId)).toEqual({ leases: 1, cooling: false });
+    await eventually(async () => (await schedulingOf(first.workerId))?.cooling === true);
+    expect(await schedulingOf(first.workerId)).toEqual({ leases: 0, cooling: true });
+    expect(await schedulingOf(continuation.workerId)).toEqual({ leases: 1, cooling: false });
     hive.send({ type: "response_head", requestId: continuation.requestId, status: 200, headers: { "content-type": "text/event-stream" } });
     hive.send({ type: "response_chunk", requestId: continuation.requestId, seq: 0, data: `${event(" world")}data: [DONE]\n\n` });
     hive.send({ type: "response_end", requestId: continuation.requestId, chunks: 1 });
     expectWhole(await text);
-    await eventually(async () => (await registryStub(env).schedulingOf(continuation.workerId)).leases === 0);
-    expect(await registryStub(env).schedulingOf(continuation.workerId)).toEqual({ leases: 0, cooling: false });
+    await eventually(async () => (await schedulingOf(continuation.workerId))?.leases === 0);
+    expect(await schedulingOf(continuation.workerId)).toEqual({ leases: 0, cooling: false });
     // Its log line names both relays, as the hive's and the workers' lines name them, and the worker that finished it.
     const logged = () => lines.filter((line) => line.includes(`"relay_id":"${first.requestId}"`)).map((line) => JSON.parse(line) as Record<string, unknown>);
     await eventually(async () => logged().length === 1);
@@ -294,8 +295,8 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
     expect(await hive.next("cancel")).toEqual({ type: "cancel", requestId: first.requestId });
     // No other worker serves the model: the client's stream ends with an error event, not a hang.
     expect(await text).toContain("worker_lost");
-    await eventually(async () => (await registryStub(env).schedulingOf(workerId)).cooling);
-    expect(await registryStub(env).schedulingOf(workerId)).toEqual({ leases: 0, cooling: true });
+    await eventually(async () => (await schedulingOf(workerId))?.cooling === true);
+    expect(await schedulingOf(workerId)).toEqual({ leases: 0, cooling: true });
   }, 30_000);
 
   it("is continued, never resumed, for a hive of a protocol before RESUME_PROTOCOL", async () => {

@@ -2,8 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PROMPT_TOKENS_HEADER } from "../../shared/openai/inference-headers.js";
 import { call, chat, createKey, expectParameterRefusals, type UsageRow, usageRows } from "./admin-api.js";
-import { registryStub } from "../../queen/registry/stub.js";
-import { eventually } from "./hive-socket.js";
+import { eventually, schedulingOf } from "./hive-socket.js";
 import { hiveServing } from "./job-client.js";
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -46,7 +45,7 @@ describe("usage per key per day", () => {
     const response = await responsePromise;
     expect(response.status).toBe(200);
     // Nothing of the body read yet: nothing of it is left to come from the worker either.
-    await eventually(async () => (await registryStub(env).schedulingOf(request.workerId)).leases === 0);
+    await eventually(async () => (await schedulingOf(request.workerId))?.leases === 0);
     expect(await response.text()).toBe(body);
     await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
     expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 5, completion_tokens: 3 }]);
