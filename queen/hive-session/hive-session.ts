@@ -26,7 +26,6 @@ import {
 } from "../../shared/protocol/hive-frames.js";
 import { parseFrame } from "../../shared/protocol/parse-frame.js";
 import type { AnswerType } from "../../shared/protocol/relayed-head.js";
-import { TokenBucket } from "../../shared/token-bucket.js";
 import { queenConfig } from "../config.js";
 import { findHive } from "../hives/hive-records.js";
 import { submitJob } from "../jobs/submit-job.js";
@@ -40,6 +39,7 @@ import { HiveRecordThrottle } from "./hive-record-throttle.js";
 import { HiveRelays, isResponseFrame, RESPONSE_HEAD_TIMEOUT_MS } from "./hive-relays.js";
 import { type ForgottenWorker, HiveWorkers, MISSED_HEARTBEATS_LIMIT } from "./hive-workers.js";
 import { RegistryReporter } from "./registry-reporter.js";
+import { SocketBudgets } from "./socket-budgets.js";
 import { readAttachment, rememberedAttachment, type SocketAttachment, writeAttachment } from "./socket-attachment.js";
 import type { WholeAnswer } from "./whole-answer.js";
 import { heartbeatTimeoutMs, SocketLiveness } from "./socket-liveness.js";
@@ -56,9 +56,6 @@ export const HIVE_TOKEN_HASH_HEADER = "x-rbee-hive-token-hash";
  * replays their events. A hive that stopped cleanly (close 1000/1001) loses them at once.
  */
 export const HIVE_RECONNECT_GRACE_MS = 90_000;
-
-/** Refused frames logged per socket: 10 at once, then one a second. */
-const REFUSED_FRAME_LOG_RATE = { burst: 10, perSecond: 1 };
 
 /** How often a resume looks again for the hive's socket while it reconnects, ms. */
 const RESUME_POLL_MS = 100;
@@ -84,25 +81,21 @@ export type CancelJobOutcome = "sent" | "hive_offline" | "not_running";
 export type JobLiveness = "live" | "offline" | "untracked";
 
 export class HiveSession extends DurableObject<Env> {
-  private readonly relays = new HiveRelays({ send: (ws, frame) => this.send(ws, frame), mayLog: (ws) => this.logBucket(ws).take() });
+  private readonly relays = new HiveRelays({ send: (ws, frame) => this.send(ws, frame), mayLog: (ws) => this.budgets.mayLog(ws) });
   private readonly jobs = new HiveJobs(this.ctx.storage);
   private readonly jobDesk = new HiveJobDesk(
     this.jobs,
     this.env,
     (ws, frame) => this.send(ws, frame),
     (end) => this.onWorkerJobEnd(end),
-    (ws) => this.logBucket(ws).take(),
+    (ws) => this.budgets.mayLog(ws),
   );
   private readonly workers = new HiveWorkers(this.ctx.storage, () => queenConfig(this.env));
   private readonly wedged = new WedgedWorkers(this.ctx.storage, () => queenConfig(this.env).wedgedWorkerStopSeconds * 1000);
   private readonly reporter = new RegistryReporter(this.env, () => this.workers.snapshot(Date.now()));
   private readonly liveness = new SocketLiveness(this.ctx);
   private readonly records = new HiveRecordThrottle(this.ctx.storage, this.env.DB);
-  /** Per socket, in memory: an object woken from hibernation starts each socket with a full bucket. */
-  private readonly frameBuckets = new WeakMap<WebSocket, TokenBucket>();
-  /** Refused frames logged per socket: a hostile hive must not flood the logs either. */
-  private readonly logBuckets = new WeakMap<WebSocket, TokenBucket>();
-  private readonly errorBuckets = new WeakMap<WebSocket, TokenBucket>();
+  private readonly budgets = new SocketBudgets(() => queenConfig(this.env));
   /** Sockets whose end was handled already: a close the queen began may be reported again later. */
   private readonly goneSockets = new WeakSet<WebSocket>();
   /** The hive's last socket ended with the hive saying goodbye (it stopped): nothing to wait for. */
@@ -274,18 +267,16 @@ export class HiveSession extends DurableObject<Env> {
       ws.close(CloseCode.notGreeted, "unknown connection state; reconnect");
       return;
     }
-    if (!this.frameBucket(ws).take()) return this.closeFlooding(ws, attachment.hiveName);
+    if (!this.budgets.mayReceive(ws)) return this.closeFlooding(ws, attachment.hiveName);
     const parsed = parseFrame(HiveToQueenFrame, message);
     if (!parsed.ok) {
-      if (this.logBucket(ws).take()) console.warn(`hive ${attachment.hiveName}: refused frame: ${parsed.message}`);
+      if (this.budgets.mayLog(ws)) console.warn(`hive ${attachment.hiveName}: refused frame: ${parsed.message}`);
       this.send(ws, { type: "error", code: parsed.code, message: parsed.message });
       this.relays.abandonNamedIn(parsed.json, parsed.message);
       return;
     }
     const frame = parsed.frame;
-    // A message of many frames (a batch, heartbeats of many workers) costs what its frames would alone.
-    const more = frameWeight(frame) - 1;
-    if (more > 0 && !this.frameBucket(ws).take(more)) return this.closeFlooding(ws, attachment.hiveName);
+    if (!this.budgets.mayCarry(ws, frame)) return this.closeFlooding(ws, attachment.hiveName);
     if (!attachment.greeted && frame.type !== "hello") {
       this.send(ws, { type: "error", code: "hello_required", message: `send hello before "${frame.type}"` });
       return;
@@ -522,7 +513,7 @@ export class HiveSession extends DurableObject<Env> {
     const outcome = await this.workers.heard(heartbeat, now);
     if (!outcome.accepted) {
       const { code, message } = outcome.refusal;
-      if (this.logBucket(ws).take()) console.warn(`hive ${hiveName}: refused a heartbeat: ${message}`);
+      if (this.budgets.mayLog(ws)) console.warn(`hive ${hiveName}: refused a heartbeat: ${message}`);
       this.send(ws, { type: "error", code, message, workerId: heartbeat.workerId });
       return;
     }
@@ -615,19 +606,6 @@ export class HiveSession extends DurableObject<Env> {
     await this.onSocketGone(ws, "closed: it flooded the queen with frames", false);
   }
 
-  private frameBucket(ws: WebSocket): TokenBucket {
-    const { hiveFrameBurst, hiveFramesPerSecond } = queenConfig(this.env);
-    return bucketOf(this.frameBuckets, ws, hiveFrameBurst, hiveFramesPerSecond);
-  }
-
-  private logBucket(ws: WebSocket): TokenBucket {
-    return bucketOf(this.logBuckets, ws, REFUSED_FRAME_LOG_RATE.burst, REFUSED_FRAME_LOG_RATE.perSecond);
-  }
-
-  private errorBucket(ws: WebSocket): TokenBucket {
-    return bucketOf(this.errorBuckets, ws, REFUSED_FRAME_LOG_RATE.burst, REFUSED_FRAME_LOG_RATE.perSecond);
-  }
-
   /** An open socket of this hive (greeted or not yet), other than `except`. */
   private openSocket(except?: WebSocket): WebSocket | undefined {
     return this.ctx.getWebSockets().find((ws) => ws !== except && ws.readyState === WebSocket.OPEN && !this.goneSockets.has(ws));
@@ -661,31 +639,13 @@ export class HiveSession extends DurableObject<Env> {
   }
 
   private send(ws: WebSocket, frame: QueenToHiveFrame): void {
-    // Refusals are told at the rate they are logged: a hive sending frames it knows will be refused
-    // (a thousand made-up workers in a heartbeat) gets no flood of error frames back for them.
-    if (frame.type === "error" && !this.errorBucket(ws).take()) return;
+    if (frame.type === "error" && !this.budgets.mayTellError(ws)) return;
     try {
       ws.send(JSON.stringify(frame));
     } catch (error) {
       console.warn(`could not send "${frame.type}" frame: ${String(error)}`);
     }
   }
-}
-
-/** How many frames `frame` counts as against the hive's rate limit: a batch its frames, heartbeats one a worker. */
-function frameWeight(frame: HiveToQueenFrame | BatchableFrame): number {
-  if (frame.type === "batch") return frame.frames.reduce((sum, each) => sum + frameWeight(each), 0);
-  if (frame.type === "worker_heartbeats") return Math.max(1, frame.heartbeats.length);
-  return 1;
-}
-
-function bucketOf(buckets: WeakMap<WebSocket, TokenBucket>, ws: WebSocket, capacity: number, refillPerSecond: number): TokenBucket {
-  let bucket = buckets.get(ws);
-  if (!bucket) {
-    bucket = new TokenBucket(capacity, refillPerSecond);
-    buckets.set(ws, bucket);
-  }
-  return bucket;
 }
 
 function hiveOffline(): RbeeError {
