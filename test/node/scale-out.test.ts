@@ -6,7 +6,7 @@ import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SERVED_BY_HIVE_HEADER } from "../../shared/openai/inference-headers.js";
 import { waitUntil } from "./local-cloud.js";
-import { type LocalFleet, startLocalFleet } from "./local-fleet.js";
+import { type ListedWorker, type LocalFleet, startLocalFleet } from "./local-fleet.js";
 
 const MODEL = "tiny-scale";
 const HIVES = ["hive-busy", "hive-idle"] as const;
@@ -36,8 +36,10 @@ describe("a busy model scaled out to another hive", () => {
     await waitUntil(async () => (await fleet.workers()).some((worker) => worker.model === MODEL && worker.hive === "hive-idle"), 30_000, "a worker on hive-idle");
     expect((await waiting).choices[0]?.message.content?.length).toBeGreaterThan(0);
     stream.controller.abort();
-    // Once ready, the new worker takes its share: two requests at once go to both hives.
-    await waitUntil(async () => (await fleet.workers()).filter((worker) => worker.model === MODEL && worker.state === "ready").length === 2, 30_000, "both workers ready");
+    // Once ready, the new worker takes its share: two requests at once go to both hives (once the
+    // queen has heard of the long stream's client leaving, and given its lease back).
+    const free = (worker: ListedWorker) => worker.model === MODEL && worker.state === "ready" && worker.requests_in_flight === 0;
+    await waitUntil(async () => (await fleet.workers()).filter(free).length === 2, 30_000, "both workers ready and free");
     const served = await Promise.all(
       [1, 2].map(async () => (await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Hi" }], max_tokens: 200 }).withResponse()).response.headers.get(SERVED_BY_HIVE_HEADER)),
     );
