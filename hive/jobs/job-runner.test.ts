@@ -128,6 +128,16 @@ describe("JobRunner", () => {
     }
   });
 
+  it("ends a job started once the hive is stopping at once, cancelled, without running it", async () => {
+    // The queen hears of the stop only when the socket closes: meanwhile it may start a worker for
+    // the requests of one the hive just stopped, which would run on after the hive is gone.
+    const { jobs, ended } = runner();
+    await jobs.interruptAll(5000);
+    jobs.start("job_late1", { operation: "worker_spawn", model: "m", source: "hf:org/repo:m.gguf", workerId: "wrk_late1" });
+    // Only its end: a spawn that ran would narrate (and fail here: this runner spawns nothing).
+    expect(await ended("job_late1")).toEqual([{ type: "cancelled", message: "the hive is shutting down" }]);
+  });
+
   it("refuses to stop a process that is not this hive's worker, and leaves it running", async () => {
     const foreign = startForeign("sleep", ["30"]);
     const { jobs, ended } = runner();

@@ -33,11 +33,23 @@ export class JobRunner {
   private readonly finishing = new Map<string, Promise<void>>();
   /** The next job_event seq per job, while it runs. */
   private readonly nextSeq = new Map<string, number>();
+  /**
+   * Set once the hive began to stop: a job the queen starts after that (it hears of the stop only
+   * when the socket closes; say, a worker_spawn for the requests of a worker the hive just
+   * stopped) ends at once, cancelled, and does nothing: its worker would start after the hive
+   * listed the workers it stops, and run on without it.
+   */
+  private stopped: HiveStopping | undefined;
 
   constructor(private readonly options: JobRunnerOptions) {}
 
   start(jobId: string, operation: HiveOperation): void {
     if (this.running.has(jobId)) return; // a repeated start (queen retry): the job already runs
+    if (this.stopped) {
+      this.options.services.log(`job ${jobId} [${operation.operation}] not started: ${this.stopped.message}`);
+      this.emit(jobId, { type: "cancelled", message: describeError(this.stopped) });
+      return;
+    }
     const controller = new AbortController();
     this.running.set(jobId, controller);
     this.nextSeq.set(jobId, 0);
@@ -67,11 +79,14 @@ export class JobRunner {
   }
 
   /**
-   * Interrupts every job for shutdown and waits (at most `waitMs`) for them to record it: a
-   * download keeps its partial file for the next hive, a worker that was loading keeps running.
+   * Interrupts every job for shutdown, and refuses any started from now on, and waits (at most
+   * `waitMs`) for them to record it: a download keeps its partial file for the next hive, a
+   * worker that was loading keeps running.
    */
   async interruptAll(waitMs: number): Promise<void> {
-    for (const controller of this.running.values()) controller.abort(new HiveStopping());
+    const stopping = new HiveStopping();
+    this.stopped = stopping;
+    for (const controller of this.running.values()) controller.abort(stopping);
     const settled = Promise.allSettled([...this.finishing.values()]);
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
   }

@@ -48,7 +48,9 @@ export function hiveJobs(env: Env, pidOf: (workerId: string) => number | undefin
       const outcome = await jobSessionStub(env, jobId).outcome(SPAWN_FOLLOW_MS);
       if (outcome.end?.type === "done") return { ok: true };
       if (outcome.end?.type === "error") return { ok: false, code: outcome.end.code, message: outcome.end.message };
-      return { ok: false, code: "worker_spawn_incomplete", message: outcome.end ? `the spawn job ended ${outcome.end.type}` : "the spawn job did not end in time" };
+      // Cancelled: by an admin, or by its hive as it stops (which says so).
+      if (outcome.end?.type === "cancelled") return { ok: false, code: "worker_spawn_incomplete", message: `the spawn job was cancelled${outcome.end.message === undefined ? "" : `: ${outcome.end.message}`}` };
+      return { ok: false, code: "worker_spawn_incomplete", message: "the spawn job did not end in time" };
     },
     async stop(worker) {
       const pid = pidOf(worker.workerId);
