@@ -5,6 +5,7 @@
 // used (in flight, last active, loaded since), which workers are on their way out, which are
 // never placed on again, and which hives a spawn should avoid for now (suspect-hives.ts).
 import type { QueenConfig } from "../config.js";
+import { RepeatedLines } from "../observability/repeated-lines.js";
 import type { IdleRecord } from "../registry/idle-records.js";
 import type { WorkerTable } from "../registry/worker-table.js";
 import type { LeaseEnd, LeaseOutcome, LeaseRequest, LiveWorker, WorkerChange, WorkerScheduling } from "./contracts.js";
@@ -61,6 +62,8 @@ export class Scheduler {
   private readonly awaitingRoom = new Set<string>();
   /** Hives whose worker just went silent or failed a request: a spawn goes elsewhere if it can. */
   private readonly suspects = new SuspectHives();
+  /** Why no worker can be started, said once a while however many requests are refused for it. */
+  private readonly repeatedLines = new RepeatedLines();
   /** Workers being stopped (idle, or to make room): never placed on again. */
   private readonly retiring = new Set<string>();
   private readonly residentSince = new Map<string, number>();
@@ -265,7 +268,8 @@ export class Scheduler {
       this.wakeWhenResidencyEnds();
       return "spawning";
     }
-    console.warn(`no worker can be started for '${model}': ${answer.code}: ${answer.message}`);
+    const line = `no worker can be started for '${model}': ${answer.code}: ${answer.message}`;
+    if (this.repeatedLines.mayRepeat(line, Date.now())) console.warn(`${line} (said again at most once a minute)`);
     // A pinned hive that has no such model will not have it by waiting: not a 503 to retry.
     if (answer.code === "model_not_found" && hive !== undefined) {
       return { ok: false, status: 404, code: "model_not_found", message: `The model '${model}' is not in the catalog of hive '${hive}', and no worker of it runs there.` };

@@ -1,0 +1,27 @@
+// A log line said once a while, not once per request: a burst of requests for a model no hive
+// can start (a hundred clients retrying) would otherwise print the same refusal a hundred times,
+// and bury what else the queen says.
+
+/** How long the same line stays quiet after it was said, ms. */
+const QUIET_MS = 60_000;
+/** Lines remembered at most (the oldest forgotten first): models and refusals are few. */
+const REMEMBERED_LINES = 1_000;
+
+export class RepeatedLines {
+  private readonly saidAtMs = new Map<string, number>();
+
+  constructor(private readonly quietMs = QUIET_MS) {}
+
+  /** Whether `line` is to be said now: not said within the quiet time before `nowMs`. */
+  mayRepeat(line: string, nowMs: number): boolean {
+    const saidAt = this.saidAtMs.get(line);
+    if (saidAt !== undefined && nowMs - saidAt < this.quietMs) return false;
+    this.saidAtMs.delete(line); // re-inserted last: the Map's order stays the order of saying
+    this.saidAtMs.set(line, nowMs);
+    if (this.saidAtMs.size > REMEMBERED_LINES) {
+      const oldest = this.saidAtMs.keys().next();
+      if (!oldest.done) this.saidAtMs.delete(oldest.value);
+    }
+    return true;
+  }
+}
