@@ -410,8 +410,12 @@ export class HiveSession extends DurableObject<Env> {
     // Likewise the workers: a heartbeat after the hello must find a dropped worker dropped. The
     // Registry hears of it (and gets a fresh snapshot) before any later heartbeat's news.
     const unlisted = await this.workers.reconcile(hello.workers, hello.jobs);
-    // Expected after any stop of the hive that stopped its workers (npm start's Ctrl-C): news, not a fault.
-    for (const worker of unlisted) console.log(`hive ${attachment.hiveName}: worker ${worker.workerId} is no longer among its workers (it stopped while the hive was away); dropped`);
+    // Expected after any stop of the hive that stopped its workers (npm start's Ctrl-C): news, not a
+    // fault. One that had ended or fallen silent before was told of then: only its id goes now.
+    for (const worker of unlisted) {
+      const when = worker.wasAway === true ? "it ended or fell silent earlier; its id is forgotten" : "it stopped while the hive was away; dropped";
+      console.log(`hive ${attachment.hiveName}: worker ${worker.workerId} is no longer among its workers (${when})`);
+    }
     // The workers it lists have beaten at it lately: not hung, whatever their silence here said.
     await this.wedged.drop([...unlisted.map((worker) => worker.workerId), ...hello.workers]);
     const reported = Promise.all([this.reporter.gone(attachment.hiveName, unlisted, "not_in_hello"), this.reporter.resync(attachment.hiveName)]);

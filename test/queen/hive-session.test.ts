@@ -1,5 +1,5 @@
 import { SELF } from "cloudflare:test";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { auth, contentChunk, eventually, heartbeatOf, helloFrame, listModelIds, modelState, schedulingOf, TestHive } from "./hive-socket.js";
 import { spawnWorker } from "./job-client.js";
 import { OLDEST_HIVE_PROTOCOL, PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
@@ -144,6 +144,27 @@ describe("registry through heartbeats", () => {
     // Still this hive's: a report that was wrong costs the worker no more than its next heartbeat.
     hive.heartbeat(exitedId, "exit-model");
     await eventually(async () => (await listModelIds()).includes("exit-model"));
+  });
+
+  it("says, of the workers a returning hive no longer lists, which had ended while it was here and which stopped while it was away", async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+    onTestFinished(() => spy.mockRestore());
+    const { hive, token } = await TestHive.greetedWithToken("away-hive");
+    const endedId = await spawnWorker(hive, "away-model");
+    const stoppedId = await spawnWorker(hive, "away-model");
+    hive.heartbeat(endedId, "away-model");
+    hive.heartbeat(stoppedId, "away-model");
+    await eventually(async () => (await listModelIds()).includes("away-model"));
+    hive.send({ type: "worker_exited", workerId: endedId, detail: "worker exited (SIGKILL): no output" });
+    hive.ws.close(1011, "network trouble");
+    await eventually(async () => !(await listModelIds()).includes("away-model"));
+
+    const back = await TestHive.connect("away-hive", token);
+    back.send(helloFrame());
+    await back.next("welcome");
+    expect(lines).toContain(`hive away-hive: worker ${endedId} is no longer among its workers (it ended or fell silent earlier; its id is forgotten)`);
+    expect(lines).toContain(`hive away-hive: worker ${stoppedId} is no longer among its workers (it stopped while the hive was away; dropped)`);
   });
 
   it("refuses a heartbeat for another hive's worker", async () => {
