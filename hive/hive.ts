@@ -192,6 +192,7 @@ export class Hive {
     this.status.stop();
     this.exits.stop(); // workers it stops, or that end meanwhile, go with its socket
     this.relays.abortAll();
+    // Before any await: from this turn on, a job the queen starts is refused (job-runner.ts).
     await this.jobs.interruptAll(JOB_INTERRUPT_WAIT_MS);
     if (stopWorkers && this.channelUrl) await this.stopOwnWorkers(this.channelUrl);
     this.heartbeats.flush(); // the workers' last word (stopped), before the socket closes

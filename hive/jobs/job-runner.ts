@@ -19,7 +19,7 @@ export interface JobRunnerOptions {
   /** Takes each job_event frame; the hive keeps it for replay until the queen acknowledges it. */
   send: (frame: Extract<HiveToQueenFrame, { type: "job_event" }>) => void;
   services: HiveServices;
-  /** Also told about every job event, e.g. to draw a download's progress bar. */
+  /** Also told about every event of the jobs it runs, e.g. to draw a download's progress bar (not of one refused as the hive stops). */
   onEvent?: (jobId: string, operation: HiveOperation["operation"], event: JobEvent) => void;
 }
 

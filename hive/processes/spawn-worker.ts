@@ -71,6 +71,12 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   await mkdir(options.logDir, { recursive: true });
   const logFile = workerLogFile(options.logDir, options.workerId);
   const logHandle = await open(logFile, "w");
+  // Asked again after the awaits: a hive that began to stop meanwhile lists the workers it stops
+  // from their processes, and one started after that would run on without it.
+  if (options.signal?.aborted) {
+    await logHandle.close();
+    options.signal.throwIfAborted();
+  }
   const args = [
     ...options.launch.args,
     ...workerLaunchArgs({

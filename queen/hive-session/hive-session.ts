@@ -413,7 +413,7 @@ export class HiveSession extends DurableObject<Env> {
     // Expected after any stop of the hive that stopped its workers (npm start's Ctrl-C): news, not a
     // fault. One that had ended or fallen silent before was told of then: only its id goes now.
     for (const worker of unlisted) {
-      const when = worker.wasAway === true ? "it ended or fell silent earlier; its id is forgotten" : "it stopped while the hive was away; dropped";
+      const when = worker.endedEarlier === true ? "it ended or fell silent earlier; its id is forgotten" : "it stopped while the hive was away; dropped";
       console.log(`hive ${attachment.hiveName}: worker ${worker.workerId} is no longer among its workers (${when})`);
     }
     // The workers it lists have beaten at it lately: not hung, whatever their silence here said.

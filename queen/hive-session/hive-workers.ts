@@ -49,7 +49,7 @@ export interface ForgottenWorker {
   model: string;
   wasLive: boolean;
   /** It had left the live set before (exited, or fell silent, while its hive was here): its end was told then. */
-  wasAway?: boolean;
+  endedEarlier?: boolean;
   /** For one dropped for silence: its PID and when it was last heard, from its last heartbeat. */
   pid?: number;
   lastHeardMs?: number;
@@ -117,7 +117,7 @@ export class HiveWorkers {
     for (const workerId of workerIds) {
       const issued = this.issued.get(workerId);
       if (!issued) continue;
-      forgotten.push({ workerId, model: issued.model, wasLive: this.isLive(workerId), ...(issued.away === true ? { wasAway: true } : {}) });
+      forgotten.push({ workerId, model: issued.model, wasLive: this.isLive(workerId), ...(issued.away === true ? { endedEarlier: true } : {}) });
       this.issued.delete(workerId);
       this.live.delete(workerId);
     }

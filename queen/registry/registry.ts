@@ -110,7 +110,7 @@ export class Registry extends DurableObject<Env> {
     await this.catalogModelsSeen(facts.models, now);
     const plan = (): void => {
       const scheduler = this.scheduler();
-      if (returning !== undefined) scheduler.expectReturning(hiveName, returning);
+      if (returning !== undefined) scheduler.hiveHello(hiveName, returning);
       scheduler.reconsider();
     };
     if (this.recalling === undefined) return plan();

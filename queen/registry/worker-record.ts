@@ -22,7 +22,7 @@ export interface WorkerView {
   slots_total: number;
   slots_busy: number;
   queue_length: number;
-  /** Requests the queen is relaying to it now (its own count, not the last heartbeat's): at most its slots. */
+  /** Requests holding one of its slots that the queen is relaying to it now (its own count, not the last heartbeat's): at most max(1, slots_total). */
   requests_in_flight: number;
   /** Passed over for a while after it failed a request, while another worker of its model is healthy. */
   cooling: boolean;

@@ -166,9 +166,11 @@ export class Scheduler {
   /**
    * `hiveName` said hello listing `workers` it still runs that have not beaten since: requests
    * for their models wait for them (a few heartbeat intervals) rather than spawn a second copy.
+   * A spawn it cancelled as it stopped before counts against it no more.
    */
-  expectReturning(hiveName: string, workers: ReturningWorker[]): void {
+  hiveHello(hiveName: string, workers: ReturningWorker[]): void {
     this.returning.listedInHello(hiveName, workers, Date.now() + this.deps.config.heartbeatIntervalMs * RETURNING_WAIT_INTERVALS);
+    this.spawner.hiveHello(hiveName);
   }
 
   /**

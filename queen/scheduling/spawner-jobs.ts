@@ -13,6 +13,9 @@ const SPAWN_FOLLOW_MS = 30 * 60_000;
 
 export type JobEnd = { ok: true } | { ok: false; code: string; message: string };
 
+/** A spawn job that ended cancelled (JobEnd's code): by an admin, or by its hive as it stopped. */
+export const SPAWN_CANCELLED = "worker_spawn_cancelled";
+
 export interface SpawnerJobs {
   /** Submits a worker_spawn for `plan` under the worker id the spawner chose; returns the job id. */
   spawn(plan: SpawnPlan, workerId: string): Promise<string>;
@@ -49,7 +52,7 @@ export function hiveJobs(env: Env, pidOf: (workerId: string) => number | undefin
       if (outcome.end?.type === "done") return { ok: true };
       if (outcome.end?.type === "error") return { ok: false, code: outcome.end.code, message: outcome.end.message };
       // Cancelled: by an admin, or by its hive as it stops (which says so).
-      if (outcome.end?.type === "cancelled") return { ok: false, code: "worker_spawn_incomplete", message: `the spawn job was cancelled${outcome.end.message === undefined ? "" : `: ${outcome.end.message}`}` };
+      if (outcome.end?.type === "cancelled") return { ok: false, code: SPAWN_CANCELLED, message: `the spawn job was cancelled${outcome.end.message === undefined ? "" : `: ${outcome.end.message}`}` };
       return { ok: false, code: "worker_spawn_incomplete", message: "the spawn job did not end in time" };
     },
     async stop(worker) {

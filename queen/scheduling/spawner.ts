@@ -17,7 +17,7 @@ import type { HeadroomRule } from "./memory-figures.js";
 import type { ModelPolicy } from "./model-policy.js";
 import { planSpawn, type SpawnPlan, type SpawnRefusal } from "./spawn-planner.js";
 import { JOB_LOST } from "../jobs/job-lost.js";
-import type { JobEnd, SpawnerJobs } from "./spawner-jobs.js";
+import { type JobEnd, SPAWN_CANCELLED, type SpawnerJobs } from "./spawner-jobs.js";
 
 import type { SwapRules, WorkerActivity } from "./swap-policy.js";
 
@@ -71,6 +71,8 @@ interface Failure {
   count: number;
   /** Until when the model is kept off this hive. */
   untilMs: number;
+  /** Or until the hive's next hello: a spawn it cancelled (as it stopped) says nothing of a hive started again. */
+  untilHello?: boolean;
 }
 
 export class Spawner {
@@ -180,7 +182,7 @@ export class Spawner {
       const end = await this.jobs.ended(jobId).catch((error: unknown): JobEnd => ({ ok: false, code: "internal_error", message: describeError(error) }));
       // A job the hive lost (it was away, or restarted) says nothing of whether it can start one.
       if (end.ok) this.failures.get(key)?.delete(hiveName);
-      else if (end.code !== JOB_LOST) this.fail(key, hiveName, `hive ${hiveName} could not start a worker for '${model}': ${end.message}`);
+      else if (end.code !== JOB_LOST) this.fail(key, hiveName, `hive ${hiveName} could not start a worker for '${model}': ${end.message}`, end.code === SPAWN_CANCELLED);
       else if (!end.ok) this.log(`auto-spawn: hive ${hiveName} lost the job for '${model}' (${end.message}); planning again`);
     } catch (error) {
       this.fail(key, hiveName, `could not start a worker for '${model}' on hive ${hiveName}: ${describeError(error)}`);
@@ -190,13 +192,25 @@ export class Spawner {
     }
   }
 
-  private fail(key: string, hiveName: string, message: string): void {
+  /**
+   * `hiveName` said hello (it connected, or came back): the spawns it cancelled count against it no
+   * more. Kept until then, they stop the model's requests from being planned onto a hive that is
+   * stopping, again and again, until its socket closes.
+   */
+  hiveHello(hiveName: string): void {
+    for (const [key, byHive] of this.failures) {
+      if (byHive.get(hiveName)?.untilHello === true) byHive.delete(hiveName);
+      if (byHive.size === 0) this.failures.delete(key);
+    }
+  }
+
+  private fail(key: string, hiveName: string, message: string, untilHello = false): void {
     const now = this.now();
     const byHive = this.failures.get(key) ?? new Map<string, Failure>();
     const before = byHive.get(hiveName);
     const count = before !== undefined && now - before.atMs < FAILURE_COUNT_RESET_MS ? before.count + 1 : 1;
     const memoryMs = Math.min(MAX_FAILURE_MEMORY_MS, (this.options.failureMemoryMs ?? DEFAULT_FAILURE_MEMORY_MS) * 2 ** (count - 1));
-    byHive.set(hiveName, { message, atMs: now, count, untilMs: now + memoryMs });
+    byHive.set(hiveName, { message, atMs: now, count, untilMs: now + memoryMs, ...(untilHello ? { untilHello } : {}) });
     this.failures.set(key, byHive);
     this.log(`auto-spawn failed: ${message}${count > 1 ? ` (${count} in a row there; not tried there again for ${Math.round(memoryMs / 1000)} s)` : ""}`);
   }

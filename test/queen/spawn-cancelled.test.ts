@@ -14,7 +14,8 @@ const CATALOG: CatalogModel[] = [{ source: `file:/models/${MODEL}.gguf`, name: M
 
 describe("a spawn its hive cancels", () => {
   it("refuses the request that waited for it with the hive's reason", async () => {
-    const hive = await TestHive.connect("cancelling-hive", await TestHive.register("cancelling-hive"));
+    const token = await TestHive.register("cancelling-hive");
+    const hive = await TestHive.connect("cancelling-hive", token);
     hive.send({ ...helloFrame(), models: CATALOG });
     await hive.next("welcome");
 
@@ -29,5 +30,16 @@ describe("a spawn its hive cancels", () => {
       code: "worker_spawn_failed",
       message: expect.stringContaining("the spawn job was cancelled: the hive is shutting down"),
     });
+
+    // The hive, started again, says hello: the model may be started there again.
+    hive.ws.close(1000, "hive shutting down");
+    const back = await TestHive.connect("cancelling-hive", token);
+    back.send({ ...helloFrame(), models: CATALOG });
+    await back.next("welcome");
+    const again = call("POST", "/v1/chat/completions", { body: { model: MODEL, messages: [{ role: "user", content: "hi" }] } });
+    const restart = await back.next("job_start");
+    expect(restart.operation).toMatchObject({ operation: "worker_spawn", model: MODEL });
+    sendJobEvent(back, restart.jobId, { type: "error", code: "model_load_failed", message: "the test hive starts no worker" });
+    expect((await again).status).toBe(503);
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { HiveFacts } from "../../queen/scheduling/hive-facts.js";
 import type { SpawnPlan } from "../../queen/scheduling/spawn-planner.js";
 import { Spawner } from "../../queen/scheduling/spawner.js";
-import type { JobEnd, SpawnerJobs } from "../../queen/scheduling/spawner-jobs.js";
+import { type JobEnd, SPAWN_CANCELLED, type SpawnerJobs } from "../../queen/scheduling/spawner-jobs.js";
 import { TEST_DEVICES } from "../support/test-devices.js";
 
 const GIB = 1024 ** 3;
@@ -93,6 +93,22 @@ describe("a spawn that failed on one hive", () => {
     expect(spawner.request("tiny")).toBe("spawning");
     await Promise.resolve();
     expect(spawns.map((spawn) => spawn.plan.hiveName)).toEqual(["hive-b", "hive-b"]);
+  });
+
+  it("keeps the model off a hive that cancelled its spawn (it was stopping) until the hive says hello again", async () => {
+    const now = { ms: 1_000_000 };
+    const { spawner, spawns, settled } = spawnerOn([hive("hive-b")], now);
+    expect(spawner.request("tiny")).toBe("spawning");
+    await Promise.resolve();
+    spawns[0]?.end({ ok: false, code: SPAWN_CANCELLED, message: "the spawn job was cancelled: the hive is shutting down" });
+    await settledOnce(settled);
+    // Not planned onto the stopping hive again and again while its socket is still open.
+    expect(spawner.request("tiny")).toMatchObject({ ok: false, code: "worker_spawn_failed", message: expect.stringContaining("the hive is shutting down") });
+    // Another hive's hello changes nothing for it; its own (it was started again) does.
+    spawner.hiveHello("hive-c");
+    expect(spawner.request("tiny")).toMatchObject({ ok: false, code: "worker_spawn_failed" });
+    spawner.hiveHello("hive-b");
+    expect(spawner.request("tiny")).toBe("spawning");
   });
 
   it("keeps the model off a hive twice as long after each failure in a row there, and anew after a success", async () => {
