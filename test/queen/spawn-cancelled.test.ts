@@ -12,19 +12,30 @@ const GIB = 1024 ** 3;
 const MODEL = "cancelled-spawn-model";
 const CATALOG: CatalogModel[] = [{ source: `file:/models/${MODEL}.gguf`, name: MODEL, sizeBytes: GIB, memoryBytes: GIB, vramBytes: GIB }];
 
+/** The hive connected (again) and greeted, with the model in its catalog. */
+async function hiveWithModel(token: string): Promise<TestHive> {
+  const hive = await TestHive.connect("cancelling-hive", token);
+  hive.send({ ...helloFrame(), models: CATALOG });
+  await hive.next("welcome");
+  return hive;
+}
+
+/** A chat for the model, and the worker_spawn job the queen starts on `hive` for it. */
+async function chatSpawning(hive: TestHive): Promise<{ answer: Promise<Response>; jobId: string }> {
+  const answer = call("POST", "/v1/chat/completions", { body: { model: MODEL, messages: [{ role: "user", content: "hi" }] } });
+  const start = await hive.next("job_start");
+  expect(start.operation).toMatchObject({ operation: "worker_spawn", model: MODEL });
+  return { answer, jobId: start.jobId };
+}
+
 describe("a spawn its hive cancels", () => {
-  it("refuses the request that waited for it with the hive's reason", async () => {
+  it("refuses the request that waited for it with the hive's reason, and tries the hive again once it is back", async () => {
     const token = await TestHive.register("cancelling-hive");
-    const hive = await TestHive.connect("cancelling-hive", token);
-    hive.send({ ...helloFrame(), models: CATALOG });
-    await hive.next("welcome");
+    const hive = await hiveWithModel(token);
+    const first = await chatSpawning(hive);
+    sendJobEvent(hive, first.jobId, { type: "cancelled", message: "the hive is shutting down" });
 
-    const answer = call("POST", "/v1/chat/completions", { body: { model: MODEL, messages: [{ role: "user", content: "hi" }] } });
-    const start = await hive.next("job_start");
-    expect(start.operation).toMatchObject({ operation: "worker_spawn", model: MODEL });
-    sendJobEvent(hive, start.jobId, { type: "cancelled", message: "the hive is shutting down" });
-
-    const response = await answer;
+    const response = await first.answer;
     expect(response.status).toBe(503);
     expect(await errorOf(response)).toMatchObject({
       code: "worker_spawn_failed",
@@ -33,13 +44,9 @@ describe("a spawn its hive cancels", () => {
 
     // The hive, started again, says hello: the model may be started there again.
     hive.ws.close(1000, "hive shutting down");
-    const back = await TestHive.connect("cancelling-hive", token);
-    back.send({ ...helloFrame(), models: CATALOG });
-    await back.next("welcome");
-    const again = call("POST", "/v1/chat/completions", { body: { model: MODEL, messages: [{ role: "user", content: "hi" }] } });
-    const restart = await back.next("job_start");
-    expect(restart.operation).toMatchObject({ operation: "worker_spawn", model: MODEL });
-    sendJobEvent(back, restart.jobId, { type: "error", code: "model_load_failed", message: "the test hive starts no worker" });
-    expect((await again).status).toBe(503);
+    const back = await hiveWithModel(token);
+    const again = await chatSpawning(back);
+    sendJobEvent(back, again.jobId, { type: "error", code: "model_load_failed", message: "the test hive starts no worker" });
+    expect((await again.answer).status).toBe(503);
   });
 });
