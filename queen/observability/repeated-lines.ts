@@ -1,6 +1,7 @@
 // A log line said once a while, not once per request: a burst of requests for a model no hive
 // can start (a hundred clients retrying) would otherwise print the same refusal a hundred times,
 // and bury what else the queen says.
+import { BoundedMap } from "../../shared/bounded-map.js";
 
 /** How long the same line stays quiet after it was said, ms. */
 const QUIET_MS = 60_000;
@@ -8,7 +9,7 @@ const QUIET_MS = 60_000;
 const REMEMBERED_LINES = 1_000;
 
 export class RepeatedLines {
-  private readonly saidAtMs = new Map<string, number>();
+  private readonly saidAtMs = new BoundedMap<string, number>(REMEMBERED_LINES);
 
   constructor(private readonly quietMs = QUIET_MS) {}
 
@@ -16,12 +17,7 @@ export class RepeatedLines {
   mayRepeat(line: string, nowMs: number): boolean {
     const saidAt = this.saidAtMs.get(line);
     if (saidAt !== undefined && nowMs - saidAt < this.quietMs) return false;
-    this.saidAtMs.delete(line); // re-inserted last: the Map's order stays the order of saying
     this.saidAtMs.set(line, nowMs);
-    if (this.saidAtMs.size > REMEMBERED_LINES) {
-      const oldest = this.saidAtMs.keys().next();
-      if (!oldest.done) this.saidAtMs.delete(oldest.value);
-    }
     return true;
   }
 }

@@ -6,6 +6,7 @@
 // which worker it was placed on, and places the next turn there while that worker has a slot free;
 // otherwise the request goes where it would anyway. A fingerprint that collides only costs that
 // preference.
+import { BoundedMap } from "../../shared/bounded-map.js";
 import { isRecord } from "../../shared/is-record.js";
 
 /** A chat prompt's fingerprints: the whole prompt's, and that of the earlier prompt it continues, if any. */
@@ -47,7 +48,7 @@ export function cacheScopeOf(keyId: string): string {
 
 /** Which worker each recent prompt was placed on. */
 export class PromptAffinity {
-  private readonly workerOf = new Map<string, string>();
+  private readonly workerOf = new BoundedMap<string, string>(REMEMBERED_PROMPTS);
 
   /** The worker the prompt `keys` continues was placed on, if remembered. */
   workerFor(keys: PromptKeys | undefined): string | undefined {
@@ -55,14 +56,7 @@ export class PromptAffinity {
   }
 
   placed(keys: PromptKeys | undefined, workerId: string): void {
-    if (keys === undefined) return;
-    // Deleted first, so that the Map's insertion order stays the order of use.
-    this.workerOf.delete(keys.prompt);
-    this.workerOf.set(keys.prompt, workerId);
-    if (this.workerOf.size > REMEMBERED_PROMPTS) {
-      const oldest = this.workerOf.keys().next();
-      if (!oldest.done) this.workerOf.delete(oldest.value);
-    }
+    if (keys !== undefined) this.workerOf.set(keys.prompt, workerId);
   }
 }
 
