@@ -14,10 +14,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { writeTinyLlamaGguf } from "../shared/gguf/tiny-llama.js";
-import { integerFlag } from "./support/bench-options.js";
+import { mulberry32 } from "../shared/seeded-random.js";
+import { integerFlag, parseFlags } from "./support/bench-options.js";
 import { writeBenchResults } from "./support/bench-results.js";
 import { formatMachineFacts, machineFacts } from "./support/machine-facts.js";
 import { percentile } from "./support/summary.js";
@@ -49,15 +49,8 @@ interface Turn {
 /** Which conversation speaks at each step: each of `conversations` `turns` times, in an order drawn from `seed`. */
 function speakingOrder(conversations: number, turns: number, seed: number): number[] {
   const order = Array.from({ length: conversations * turns }, (_, index) => index % conversations);
-  // mulberry32: a small seeded generator, so both modes of a round meet the same order.
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // Seeded, so both modes of a round meet the same order.
+  const random = mulberry32(seed);
   for (let index = order.length - 1; index > 0; index--) {
     const other = Math.floor(random() * (index + 1));
     [order[index], order[other]] = [order[other] as number, order[index] as number];
@@ -99,11 +92,10 @@ function figures(turns: readonly Turn[]) {
 async function main(): Promise<void> {
   let flags: Flags;
   try {
-    const { values } = parseArgs({ args: process.argv.slice(2), options: Object.fromEntries(Object.keys(Flags.shape).map((name) => [name, { type: "string" as const }])), strict: true });
-    flags = Flags.parse(values);
+    const options = Object.fromEntries(Object.keys(Flags.shape).map((name) => [name, { type: "string" as const }]));
+    flags = parseFlags(process.argv.slice(2), options, Flags, USAGE);
   } catch (error) {
-    const message = error instanceof z.ZodError ? error.issues.map((issue) => `--${issue.path.join(".")}: ${issue.message}`).join("\n") : error instanceof Error ? error.message : String(error);
-    process.stderr.write(`${message}\n${USAGE}\n`);
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 2;
     return;
   }
