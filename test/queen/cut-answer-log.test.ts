@@ -2,17 +2,15 @@
 // line names why it was cut (`cut`), so an operator can tell a whole answer from one its client
 // left, one the worker's error ended, or one that broke on its way, though all of them say 200.
 import { SELF } from "cloudflare:test";
-import { describe, expect, it, onTestFinished, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createKey } from "./admin-api.js";
 import { contentChunk, eventually, type TestHive } from "./hive-socket.js";
 import { hiveServing } from "./job-client.js";
+import { captureQueenLog } from "./queen-log.js";
 
 /** The queen's inference log lines for the request sent with X-Request-Id `requestId`, as they come. */
 function watchLog(): (requestId: string) => Record<string, unknown>[] {
-  const lines: string[] = [];
-  // The queen runs in this isolate: its log lines are kept here rather than printed.
-  const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
-  onTestFinished(() => spy.mockRestore());
+  const lines = captureQueenLog();
   return (requestId) => lines.filter((line) => line.includes(`"request_id":"${requestId}"`)).map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 

@@ -1,8 +1,9 @@
 import { SELF } from "cloudflare:test";
-import { describe, expect, it, onTestFinished, vi } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { auth, contentChunk, eventually, heartbeatOf, helloFrame, listModelIds, modelState, schedulingOf, TestHive } from "./hive-socket.js";
 import { spawnWorker } from "./job-client.js";
 import { OLDEST_HIVE_PROTOCOL, PROTOCOL_VERSION } from "../../shared/protocol/hive-frames.js";
+import { captureQueenLog } from "./queen-log.js";
 
 function chat(model: string, stream = false): Promise<Response> {
   return SELF.fetch("https://queen/v1/chat/completions", {
@@ -147,9 +148,7 @@ describe("registry through heartbeats", () => {
   });
 
   it("says, of the workers a returning hive no longer lists, which had ended while it was here and which stopped while it was away", async () => {
-    const lines: string[] = [];
-    const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
-    onTestFinished(() => spy.mockRestore());
+    const lines = captureQueenLog();
     const { hive, token } = await TestHive.greetedWithToken("away-hive");
     const endedId = await spawnWorker(hive, "away-model");
     const stoppedId = await spawnWorker(hive, "away-model");

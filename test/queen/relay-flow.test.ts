@@ -5,7 +5,7 @@
 // (as a deploy resets Durable Objects), or whose hive's socket drops, reaches its client whole:
 // resumed where the client's last event ended, or continued by a hive that cannot resume.
 import { env, runInDurableObject, SELF } from "cloudflare:test";
-import { describe, expect, it, onTestFinished, vi } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { PROTOCOL_VERSION, RESUME_PROTOCOL } from "../../shared/protocol/hive-frames.js";
 import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { MAX_UNACKED_BYTES } from "../../queen/hive-session/pending-relay.js";
@@ -15,6 +15,7 @@ import { relayFailureOf } from "../../queen/scheduling/failover.js";
 import { contentSoFar } from "../support/sse-streams.js";
 import { auth, contentChunk, eventually, helloFrame, listModelIds, schedulingOf, TestHive } from "./hive-socket.js";
 import { hiveServing, keepBeating, spawnWorker } from "./job-client.js";
+import { captureQueenLog } from "./queen-log.js";
 
 function chat(model: string): Promise<Response> {
   return SELF.fetch("https://queen/v1/chat/completions", {
@@ -231,10 +232,7 @@ describe("a stream whose way to the worker breaks mid-answer", () => {
   }, 30_000);
 
   it("is continued by another worker when its worker is lost, whose lease ends as failed while the continuation holds its own", async () => {
-    const lines: string[] = [];
-    // The queen runs in this isolate: its log lines are kept here rather than printed.
-    const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
-    onTestFinished(() => spy.mockRestore());
+    const lines = captureQueenLog();
     const hive = await hiveOfTwoWorkers("lost-worker");
 
     const responsePromise = chat("lost-worker-model");

@@ -1,9 +1,10 @@
-import { describe, expect, it, onTestFinished, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REQUEST_ID_HEADER } from "../../shared/openai/inference-headers.js";
 import { call, createKey, errorOf } from "./admin-api.js";
 import { hiveServing } from "./job-client.js";
 import { SELF } from "cloudflare:test";
 import { auth, eventually } from "./hive-socket.js";
+import { captureQueenLog } from "./queen-log.js";
 
 function chatWithId(key: string, model: string, requestId?: string): Promise<Response> {
   return SELF.fetch("https://queen/v1/chat/completions", {
@@ -41,10 +42,7 @@ describe("request ids", () => {
   });
 
   it("logs one JSON line per inference request, naming the request, key, model, status, tokens, times, hive and worker", async () => {
-    const lines: string[] = [];
-    // Watches the queen's log (it runs in this isolate) without replacing it.
-    const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
-    onTestFinished(() => spy.mockRestore());
+    const lines = captureQueenLog();
     const hive = await hiveServing("request-log-hive", "request-log-model");
     const { id: keyId, key } = await createKey(["inference"]);
     const answer = chatWithId(key, "request-log-model", "trace-42");
