@@ -153,7 +153,6 @@ export async function json<T>(response: Response): Promise<T> {
   return (await response.json()) as T;
 }
 
-
 export interface ChatCompletionBody {
   id: string;
   object: string;
