@@ -55,6 +55,10 @@ describe("node-llama-cpp's sampler patch", () => {
       await chat.generateResponse([{ type: "user", text: "Tell me a story about a bee." }], {
         maxTokens: TOKENS,
         temperature: 0,
+        // Fixed: without one, node-llama-cpp resolves the seed to the current second before every
+        // token, and an answer that crosses a second's boundary changes its config once (seen
+        // under load, where 24 tokens take long enough): the config would not be unchanging.
+        seed: 1,
         repeatPenalty,
         onToken: (generated) => {
           tokens += generated.length;
