@@ -240,6 +240,29 @@ describe("a running worker", () => {
     expect((await json<ChatCompletionBody>(await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 4 })))).choices[0]).not.toHaveProperty("stop_reason");
   });
 
+  it("keeps the text that might have begun a stop string when max_tokens ends the answer first, whole and streamed", async () => {
+    // node-llama-cpp holds back text that could be the start of a stop trigger until the trigger
+    // completes or fails; at max_tokens it did neither, and the text is the answer's.
+    const text = await chatText(worker, greedyChat({ max_tokens: 10 }));
+    const unused = [..."~§¤¶"].find((character) => !text.includes(character));
+    const stop = `${text.slice(-1)}${unused}`;
+    for (const stream of [false, true]) {
+      const response = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 10, stop, stream }));
+      if (!stream) {
+        expect((await json<ChatCompletionBody>(response)).choices[0]).toMatchObject({ message: { content: text }, finish_reason: "length" });
+        continue;
+      }
+      const choices = parseSse(await response.text()).filter((data) => data !== "[DONE]").map((data) => (JSON.parse(data) as ChatChunkBody).choices[0]);
+      expect(choices.map((choice) => choice?.delta.content ?? "").join("")).toBe(text);
+      expect(choices.find((choice) => choice?.finish_reason)?.finish_reason).toBe("length");
+    }
+    // The chat template's own end text (ChatML's "<|im_end|>", plain text in the tiny model) holds
+    // a final "<" back the same way: forced each time, every "<" generated comes back.
+    const angles = await post(worker, "/v1/chat/completions", greedyChat({ max_tokens: 5, logit_bias: { [tinyTokenId("<")]: 100 } }));
+    expect((await json<ChatCompletionBody>(angles)).choices[0]).toMatchObject({ message: { content: "<<<<<" }, finish_reason: "length" });
+    expect(await completionText(worker, { model: MODEL_NAME, prompt: "Hi", max_tokens: 5, stop: "q~", logit_bias: { [tinyTokenId("q")]: 100 } })).toBe("qqqqq");
+  });
+
   it("rejects malformed JSON with 400 naming the problem", async () => {
     const response = await fetch(`${worker.url}/v1/chat/completions`, { method: "POST", headers: jsonHeaders(worker), body: '{"model": "x",' });
     expect(response.status).toBe(400);
