@@ -45,6 +45,12 @@ describe("sampling", () => {
     expect(other).not.toBe(first);
   });
 
+  it("holds every integer to a fixed seed, -1 and 2^32 - 1 too (llama.cpp's 0xFFFFFFFF means a random one)", async () => {
+    for (const seed of [-1, 2 ** 32 - 1, 2 ** 40 + 3]) {
+      expect(await chatText(worker, chat({ temperature: 1, seed })), `seed ${seed}`).toBe(await chatText(worker, chat({ temperature: 1, seed })));
+    }
+  });
+
   it("gives the same completion for the same seed even when two slots generate it side by side", async () => {
     const body = prompt({ temperature: 1, seed: 99 });
     const [left, right] = await Promise.all([completionText(worker, body), completionText(worker, body)]);

@@ -22,8 +22,9 @@ export interface SamplingOptions {
 
 // OpenAI samples at temperature 1 unless told otherwise; node-llama-cpp's own default is 0 (greedy).
 const DEFAULT_TEMPERATURE = 1;
-// llama.cpp seeds are 32-bit; OpenAI's are any integer.
-const SEED_RANGE = 2 ** 32;
+// llama.cpp seeds are 32-bit, and the largest (LLAMA_DEFAULT_SEED, 0xFFFFFFFF) means "draw one at
+// random"; OpenAI's are any integer, each a fixed seed. So any integer maps to one below it.
+const SEED_RANGE = 2 ** 32 - 1;
 
 export function samplingOptions(request: SamplingRequest): SamplingOptions {
   return {
