@@ -59,8 +59,9 @@ function modelResponse(message: AssistantMessage, index: number, answers: readon
     const functionCall: ChatModelFunctionCall = {
       type: "functionCall",
       name: call.function.name,
-      params: parseArguments(call.function.arguments, `messages[${index}].tool_calls[${callIndex}].function.arguments`),
-      result: toolResult(messageText(answered.answer)),
+      // No arguments at all render as the format's call without parameters.
+      params: call.function.arguments.trim() === "" ? undefined : jsonOrText(call.function.arguments),
+      result: jsonOrText(messageText(answered.answer)),
     };
     response.push(functionCall);
   }
@@ -87,17 +88,12 @@ function addModelResponse(history: ChatHistoryItem[], response: ChatModelRespons
   history.push({ type: "model", response });
 }
 
-function parseArguments(text: string, param: string): unknown {
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new RbeeError(400, "invalid_request", `${param}: expected the JSON text of the arguments, got ${JSON.stringify(text.slice(0, 80))}`, { param });
-  }
-}
-
-/** A tool's result as the chat format shows it: its JSON when the text is JSON, else the text. */
-function toolResult(text: string): unknown {
+/**
+ * A call's arguments, or a tool's result, as the chat format shows them: their JSON where the text
+ * is JSON, else the text itself. OpenAI takes any text as a call's arguments, and a client sends
+ * back what it was given: a call that max_tokens cut (`{"city"`) is part of its conversation too.
+ */
+function jsonOrText(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

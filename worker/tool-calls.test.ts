@@ -89,6 +89,13 @@ describe("tool calls on the worker", () => {
     expect(cutCall.function.arguments).toBe(streamedArguments);
     expect(cutCall.function.arguments.length).toBeGreaterThan(0);
     expect(() => JSON.parse(cutCall.function.arguments)).toThrow(); // cut: not yet a whole JSON value
+    // An agent loop sends the cut call back with its tool's answer, as OpenAI takes it: any text.
+    const next = await client.chat.completions.create({
+      model: MODEL_NAME,
+      max_tokens: 4,
+      messages: [...ASK_WEATHER, { role: "assistant", content: null, tool_calls: [cutCall] }, { role: "tool", tool_call_id: cutCall.id, content: "error: the arguments were cut off" }],
+    });
+    expect(next.choices[0]?.finish_reason).toBe("length");
   });
 
   it("calls the function tool_choice names, and streams pieces that assemble into the same call", async () => {
