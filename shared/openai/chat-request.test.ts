@@ -50,6 +50,11 @@ describe("the chat request schema", () => {
     expect(request.messages[2]).toEqual({ role: "tool", tool_call_id: "call_1", content: [{ type: "text", text: "sunny" }] });
   });
 
+  it("takes more tools than OpenAI's 128, as Anthropic's Messages, which arrive as chat requests, have no such limit", () => {
+    const tools = Array.from({ length: 200 }, (_, index) => ({ type: "function", function: { name: `tool_${index}` } }));
+    expect(refusedParam({ ...base, tools })).toBeUndefined();
+  });
+
   it("refuses an allowed_tools or custom tool choice by its type, and keeps zod's words for a malformed named one", () => {
     const refusal = (tool_choice: unknown) => {
       try {

@@ -99,7 +99,10 @@ export const ChatCompletionFields = z.object({
   max_completion_tokens: z.number().int().positive().nullish(),
   response_format: ResponseFormat.nullish(),
   n: z.literal(1, { error: "only n=1 is supported" }).nullish(),
-  tools: z.array(ChatTool).max(128).nullish(),
+  // No count limit (OpenAI's is 128): Anthropic's Messages and the Responses API arrive as chat
+  // requests, and Anthropic has none; an agent with many MCP servers offers more. The body's size
+  // bounds them, and the context's length refuses a prompt they overfill, naming both.
+  tools: z.array(ChatTool).nullish(),
   tool_choice: ChatToolChoice.nullish(),
   /** false: at most one call per answer; true (the default): as many as the model's chat format allows. */
   parallel_tool_calls: z.boolean().nullish(),
