@@ -48,7 +48,13 @@ function modelResponse(message: AssistantMessage, index: number, answers: readon
   const text = messageText(message);
   if (text !== "") response.push(text);
   const unanswered = new Map(answers.map((answer, offset) => [answer.tool_call_id, { answer, offset }]));
-  for (const [callIndex, call] of (message.tool_calls ?? []).entries()) {
+  const calls = message.tool_calls ?? [];
+  for (const [callIndex, call] of calls.entries()) {
+    if (calls.findIndex((other) => other.id === call.id) < callIndex) {
+      throw new RbeeError(400, "invalid_request", `messages[${index}].tool_calls[${callIndex}].id: tool call id ${JSON.stringify(call.id)} is given twice in this message; each call needs its own id`, {
+        param: `messages[${index}].tool_calls[${callIndex}].id`,
+      });
+    }
     const answered = unanswered.get(call.id);
     if (answered === undefined) {
       throw new RbeeError(400, "invalid_request", `messages[${index}].tool_calls[${callIndex}]: no tool message answers tool call ${JSON.stringify(call.id)}`, {

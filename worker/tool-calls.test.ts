@@ -267,4 +267,23 @@ describe("tool calls on the worker", () => {
     expect(response.status).toBe(400);
     expect((await json<ErrorBody>(response)).error.param).toBe("messages[2].role");
   });
+
+  it("counts the tools' definitions in a prompt too long for the context, and says so", async () => {
+    const response = await post(worker, "/v1/chat/completions", { model: MODEL_NAME, messages: ASK_WEATHER, tools: [WEATHER_TOOL], max_tokens: 5000 });
+    expect(response.status).toBe(400);
+    expect((await json<ErrorBody>(response)).error).toMatchObject({ code: "context_length_exceeded", param: "max_tokens", message: expect.stringMatching(/ in the messages and tools \+ 5000 to generate\)$/) });
+  });
+
+  it("refuses an assistant message that gives two calls one id, naming the second as such", async () => {
+    const call = { id: "call_a", type: "function", function: { name: "get_weather", arguments: "{}" } };
+    const response = await post(worker, "/v1/chat/completions", {
+      model: MODEL_NAME,
+      messages: [...ASK_WEATHER, { role: "assistant", content: null, tool_calls: [call, call] }, { role: "tool", tool_call_id: "call_a", content: "sunny" }],
+    });
+    expect(response.status).toBe(400);
+    expect((await json<ErrorBody>(response)).error).toMatchObject({
+      param: "messages[2].tool_calls[1].id",
+      message: 'messages[2].tool_calls[1].id: tool call id "call_a" is given twice in this message; each call needs its own id',
+    });
+  });
 });

@@ -21,6 +21,13 @@ export function checkToolPairing(messages: readonly AnthropicMessage[]): void {
   });
   messages.forEach((message, index) => {
     if (message.role !== "assistant") return;
+    const uses = blocksOf(message, "tool_use");
+    for (const [position, [blockIndex, id]] of uses.entries()) {
+      if (uses.findIndex(([, other]) => other === id) < position) {
+        const param = `messages[${index}].content[${blockIndex}].id`;
+        throw new RbeeError(400, "invalid_request", `${param}: tool_use id ${JSON.stringify(id)} is used twice in this message; tool_use ids must be unique`, { param });
+      }
+    }
     const after = messages[index + 1];
     const answered = after?.role === "user" ? blockIds(after, "tool_result") : new Set<string>();
     for (const [blockIndex, id] of blocksOf(message, "tool_use")) {
