@@ -260,6 +260,8 @@ export class Engine {
       requested,
       defaultTokens: undefined,
       promptField: "messages",
+      // The tools' definitions are part of the prompt the model reads, often a large part.
+      ...(tools ? { promptPlace: "in the messages and tools" } : {}),
     });
     // The response format's grammar, if any: with tools it holds an answer in text, while a call
     // is generated under node-llama-cpp's own grammar of function names and parameters.

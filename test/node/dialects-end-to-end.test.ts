@@ -175,6 +175,11 @@ describe("dialects end to end: Responses and Anthropic Messages through the quee
       const tooLong = await post("/v1/responses", { ...ask, max_output_tokens: 100_000 });
       expect(tooLong.status).toBe(400);
       expect(tooLong.body.error).toMatchObject({ code: "context_length_exceeded", param: "max_output_tokens" });
+      // The message speaks of the Responses request too, not of the chat request made from it.
+      expect(String((tooLong.body.error as { message: string }).message)).toMatch(/ in the input \+ 100000 to generate\)$/);
+      const unanswered = await post("/v1/responses", { ...ask, input: [{ type: "message", role: "user", content: "Hi" }, { type: "function_call", call_id: "call_a", name: "get_time", arguments: "{}" }] });
+      expect(unanswered.status).toBe(400);
+      expect(unanswered.body.error).toMatchObject({ param: "input[1].call_id", message: "input[1]: no function_call_output answers this function_call (call_id 'call_a'); send one for each call" });
       const orphan = await post("/v1/responses", { ...ask, input: [{ type: "message", role: "user", content: "Hi" }, { type: "function_call_output", call_id: "call_nope", output: "42" }] });
       expect(orphan.status).toBe(400);
       expect(orphan.body.error).toMatchObject({ param: "input[1].call_id", message: expect.stringContaining("call_id 'call_nope'") });

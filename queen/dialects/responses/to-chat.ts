@@ -19,8 +19,12 @@ export function responsesToChat(request: ResponsesRequest, previousItems: readon
   refuseUnsupportedFields(request);
   const messages: ChatMessageOut[] = [];
   if (request.instructions) messages.push({ role: "system", content: request.instructions });
-  previousItems.forEach((item, index) => appendItem(messages, item, `previous_response_id (item ${index})`));
-  inputItemsOf(request).forEach((item, index) => appendItem(messages, item, typeof request.input === "string" ? "input" : `input[${index}]`));
+  const items: Array<[InputItem, string]> = [
+    ...previousItems.map((item, index): [InputItem, string] => [item, `previous_response_id (item ${index})`]),
+    ...inputItemsOf(request).map((item, index): [InputItem, string] => [item, typeof request.input === "string" ? "input" : `input[${index}]`]),
+  ];
+  for (const [item, path] of items) appendItem(messages, item, path);
+  checkCallsAnswered(items);
   const chat: ChatRequestOut = { model: request.model, messages };
   if (request.tools && request.tools.length > 0) chat.tools = request.tools.map((tool, index) => toolToChat(tool, index));
   if (request.tool_choice) chat.tool_choice = toolChoiceToChat(request.tool_choice);
@@ -82,6 +86,20 @@ function appendItem(messages: ChatMessageOut[], item: InputItem, path: string): 
       return;
     default:
       throw unsupportedField(`${path}.type`, `'${item.type}' items belong to OpenAI's hosted tools or reasoning models; rbee serves messages and function calls`);
+  }
+}
+
+/**
+ * OpenAI's rule: each function_call is answered by a function_call_output (a stray output is
+ * refused by appendItem). Checked here, where the item can be named: the worker's own check
+ * names the chat request's messages, which the instructions and the stored conversation shift.
+ */
+function checkCallsAnswered(items: ReadonlyArray<[InputItem, string]>): void {
+  const answered = new Set(items.flatMap(([item]) => (item.type === "function_call_output" ? [item.call_id] : [])));
+  for (const [item, path] of items) {
+    if (item.type === "function_call" && !answered.has(item.call_id)) {
+      throw new RbeeError(400, "invalid_request", `${path}: no function_call_output answers this function_call (call_id '${item.call_id}'); send one for each call`, { param: `${path}.call_id` });
+    }
   }
 }
 
