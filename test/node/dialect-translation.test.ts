@@ -17,6 +17,7 @@ import { messagesToChat } from "../../queen/dialects/anthropic/to-chat.js";
 import { ChatCompletionAnswer } from "../../queen/dialects/chat-shapes.js";
 import { type AnswerTranslation, translateAnswer } from "../../queen/dialects/dialect-answer.js";
 import { responsesParam } from "../../queen/dialects/responses/responses-param.js";
+import { parseRequest } from "../../shared/validation.js";
 import { ResponsesRequest } from "../../queen/dialects/responses/request.js";
 import { newResponseIdentity, responseFromChat } from "../../queen/dialects/responses/response-object.js";
 import { responsesStreamWriter } from "../../queen/dialects/responses/stream.js";
@@ -180,6 +181,25 @@ describe("Anthropic Messages ↔ chat completions, tool calls", () => {
       expect.objectContaining({ param: "messages[1].content[1].id", message: expect.stringContaining('tool_use "toolu_1" has no tool_result in the user message after it') }),
     );
     expect(translate([{ role: "user", content: "Weather?" }, use])).toThrow(expect.objectContaining({ param: "messages[1].content[1].id" }));
+    // Two tool_use blocks of one id: the second is named as such, not as a call left unanswered.
+    const twice = { role: "assistant", content: [use.content[1], { type: "tool_use", id: "toolu_1", name: "get_time", input: {} }] };
+    expect(translate([{ role: "user", content: "Weather?" }, twice, result("toolu_1")])).toThrow(
+      expect.objectContaining({ status: 400, param: "messages[1].content[1].id", message: expect.stringContaining('tool_use id "toolu_1" is used twice in this message') }),
+    );
+  });
+
+  it("refuses, as Anthropic does, an empty text block and a tool_use whose input is not an object, naming them", () => {
+    // As the route parses it: the error names the block's field.
+    const parse = (messages: object[]) => () => parseRequest(MessagesRequest, { model: "tiny", max_tokens: 10, messages });
+    expect(parse([{ role: "user", content: [{ type: "text", text: "" }] }])).toThrow(
+      expect.objectContaining({ status: 400, param: "messages[0].content[0].text", message: "Invalid request body: messages[0].content[0].text: text content blocks must be non-empty" }),
+    );
+    // Whitespace alone is taken: a local model may write it before a tool call, and the agent sends it back.
+    expect(parse([{ role: "user", content: "Weather?" }, { role: "assistant", content: [{ type: "text", text: "\n\n" }] }])).not.toThrow();
+    const call = (input: unknown) => [{ role: "user", content: "Weather?" }, { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "get_weather", input }] }];
+    expect(parse(call("Paris"))).toThrow(expect.objectContaining({ param: "messages[1].content[0].input", message: expect.stringContaining("input must be an object: the tool's arguments") }));
+    expect(parse(call([1]))).toThrow(expect.objectContaining({ param: "messages[1].content[0].input" }));
+    expect(parse(call({ city: "Paris" }))).not.toThrow();
   });
 
   it("names a tool by tool_choice 'tool' and refuses Anthropic's server tools by name", () => {

@@ -7,13 +7,21 @@ import { JsonSchemaField } from "../../../shared/openai/json-schema-field.js";
 
 const CacheControl = { cache_control: z.unknown().optional() };
 
-export const TextBlock = z.looseObject({ type: z.literal("text"), text: z.string(), ...CacheControl });
+// Anthropic refuses an empty text block, and so does rbee: the chat format renders it as nothing
+// at all. (Anthropic refuses a block of whitespace alone too; rbee takes one, for a local model may
+// write "\n\n" before a tool call, and an agent sends that block back.)
+const TextBlock = z.looseObject({
+  type: z.literal("text"),
+  text: z.string().min(1, "text content blocks must be non-empty"),
+  ...CacheControl,
+});
 
 const ToolUseBlock = z.looseObject({
   type: z.literal("tool_use"),
   id: z.string().min(1),
   name: z.string().min(1),
-  input: z.unknown(),
+  /** The call's arguments: an object, as Anthropic requires (a tool's input_schema describes one). */
+  input: z.record(z.string(), z.unknown(), { error: "input must be an object: the tool's arguments" }).optional(),
   ...CacheControl,
 });
 
