@@ -216,14 +216,25 @@ describe("Anthropic Messages ↔ chat completions, tool calls", () => {
     });
   });
 
-  it("leaves out a call max_tokens cut before its arguments were JSON, with stop_reason max_tokens", () => {
+  it("keeps a call max_tokens cut before its arguments were JSON, with the values that are whole, as the SDK assembles it streamed", async () => {
     expect(messageFromChat(cutCallAnswer, "tiny")).toMatchObject({
-      content: [{ type: "tool_use", id: "call_a", name: "get_weather", input: { city: "Paris" } }],
+      content: [
+        { type: "tool_use", id: "call_a", name: "get_weather", input: { city: "Paris" } },
+        { type: "tool_use", id: "call_b", name: "get_weather", input: {} },
+      ],
       stop_reason: "max_tokens",
     });
-    const [, cut] = cutCallAnswer.choices[0]?.message.tool_calls ?? [];
-    const onlyCut = ChatCompletionAnswer.parse({ ...cutCallAnswer, choices: [{ ...cutCallAnswer.choices[0], message: { role: "assistant", content: null, tool_calls: [cut] } }] });
-    expect(messageFromChat(onlyCut, "tiny")).toMatchObject({ content: [], stop_reason: "max_tokens" });
+    const cutAt = (args: string) =>
+      messageFromChat(ChatCompletionAnswer.parse({ ...cutCallAnswer, choices: [{ ...cutCallAnswer.choices[0], message: { role: "assistant", content: null, tool_calls: [{ id: "call_c", type: "function", function: { name: "f", arguments: args } }] } }] }), "tiny").content;
+    expect(cutAt('{"unit":"C","days":[1,2,3')).toEqual([{ type: "tool_use", id: "call_c", name: "f", input: { unit: "C", days: [1, 2] } }]);
+    expect(cutAt("")).toEqual([{ type: "tool_use", id: "call_c", name: "f", input: {} }]);
+    // The same cut answer streamed, as the official client puts it together.
+    const translation: AnswerTranslation = { json: (answer) => messageFromChat(answer, "tiny"), stream: (emit) => anthropicStreamWriter(emit, "tiny") };
+    const url = await serve(() => translateAnswer(cutCallStream(), translation));
+    const client = new Anthropic({ baseURL: url, apiKey: "test", maxRetries: 0 });
+    const streamed = await client.messages.stream({ model: "tiny", max_tokens: 10, messages: [{ role: "user", content: "Weather?" }] }).finalMessage();
+    expect(streamed.content).toEqual((messageFromChat(cutCallAnswer, "tiny") as { content: unknown[] }).content);
+    expect(streamed.stop_reason).toBe("max_tokens");
   });
 
   it("streams tool call fragments as input_json_delta events the official client assembles", async () => {
