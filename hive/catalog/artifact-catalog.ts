@@ -16,6 +16,10 @@ export interface ArtifactCatalog<T extends Artifact> {
   folderOf(id: string): string;
   /** Deletes what earlier removals left half-deleted (a process that died while deleting). */
   emptyTrash(): Promise<void>;
-  /** Runs `fn` holding the entry's lock, which other jobs and other processes respect. */
-  withLock<R>(id: string, signal: AbortSignal, onWait: () => void, fn: () => Promise<R>): Promise<R>;
+  /**
+   * Runs `fn` holding the entry's lock, which other jobs and other processes respect. `held`
+   * aborts should the lock be lost while `fn` runs (the process was paused past the lock's stale
+   * time and another took it over): `fn` then stops writing the entry, which is another's now.
+   */
+  withLock<R>(id: string, signal: AbortSignal, onWait: () => void, fn: (held: AbortSignal) => Promise<R>): Promise<R>;
 }

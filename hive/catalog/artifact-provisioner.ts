@@ -52,6 +52,11 @@ export class ArtifactProvisioner<T extends Artifact> {
     private readonly kind: string,
     /** The id forms the vendors accept, for the message when none does. */
     private readonly acceptedForms: string,
+    /**
+     * Asked about every available entry before it is handed out: a reason it is no longer what was
+     * fetched (its file gone or cut short on disk), which fetches it again, or undefined.
+     */
+    private readonly damaged: (entry: T, folder: string) => Promise<string | undefined> = async () => undefined,
   ) {}
 
   /** The vendor for a source, or a 400 that lists the forms that are accepted. */
@@ -72,7 +77,7 @@ export class ArtifactProvisioner<T extends Artifact> {
     checkArtifactId(id, this.kind);
     const vendor = this.vendorFor(source);
     const existing = await this.catalog.get(id);
-    if (existing?.status.state === "available" && (await options.replaceIf?.(existing)) === undefined) {
+    if (existing?.status.state === "available" && (await this.reasonToFetchAgain(existing, options)) === undefined) {
       listener.narrate("cached", `${this.kind} '${id}' is already in the catalog`);
       return existing;
     }
@@ -136,6 +141,10 @@ export class ArtifactProvisioner<T extends Artifact> {
     }
   }
 
+  private async reasonToFetchAgain(entry: T, options: ProvisionOptions<T>): Promise<string | undefined> {
+    return (await this.damaged(entry, this.catalog.folderOf(entry.id))) ?? (await options.replaceIf?.(entry));
+  }
+
   /** Removes an entry under its lock, so it never vanishes under a fetch in progress; false when absent. */
   async remove(id: string, signal: AbortSignal, onWait: () => void): Promise<boolean> {
     return this.catalog.withLock(id, signal, onWait, () => this.catalog.remove(id));
@@ -144,11 +153,13 @@ export class ArtifactProvisioner<T extends Artifact> {
   private async fetchLocked(request: FetchRequest, vendor: VendorSource<T>, context: VendorContext, options: ProvisionOptions<T>): Promise<T> {
     const { id, source } = request;
     const onWait = () => context.narrate("wait", `another process holds ${this.kind} '${id}'; waiting for it`);
-    return this.catalog.withLock(id, context.signal, onWait, async () => {
+    return this.catalog.withLock(id, context.signal, onWait, async (held) => {
+      // A lock lost midway stops the vendor as a cancel would, and leaves the entry to its new holder.
+      const vendorContext: VendorContext = { ...context, signal: AbortSignal.any([context.signal, held]) };
       // It may have become available while this job waited for the lock.
       const existing = await this.catalog.get(id);
       if (existing?.status.state === "available") {
-        const why = await options.replaceIf?.(existing);
+        const why = await this.reasonToFetchAgain(existing, options);
         if (why === undefined) return existing;
         context.narrate("replace", `fetching ${this.kind} '${id}' again: ${why}`);
       }
@@ -156,10 +167,12 @@ export class ArtifactProvisioner<T extends Artifact> {
       await this.catalog.add({ ...(existing ?? placeholder(id)), status: { state: "downloading", pid: process.pid } } as T);
       context.narrate("fetch", `fetching ${this.kind} '${id}' from ${vendor.name} (${withoutQuery(source)}) into ${folder}`);
       try {
-        const entry = await vendor.fetch(request, folder, context);
+        const entry = await vendor.fetch(request, folder, vendorContext);
+        held.throwIfAborted();
         await this.catalog.add({ ...entry, status: { state: "available" } });
         return entry;
       } catch (error) {
+        if (held.aborted) throw held.reason;
         const interrupted = context.signal.reason instanceof FetchInterrupted;
         if (context.signal.aborted && !interrupted) {
           await this.catalog.remove(id); // cancelled on purpose: nothing stays behind, nothing listed

@@ -124,6 +124,18 @@ describe("FilesystemCatalog.withLock in one process", () => {
     expect(waits).toEqual([]);
   });
 
+  it("aborts its holder's signal when the lock is lost, naming the entry, so the holder stops writing it", async () => {
+    const catalog = newCatalog(SHORT_STALE_MS);
+    const reason = await catalog.withLock("x", never(), () => {}, async (held) => {
+      expect(held.aborted).toBe(false);
+      // Gone from under it, as when another process took it over as stale.
+      await rm(path.join(root, ".locks"), { recursive: true, force: true });
+      await new Promise((resolve) => held.addEventListener("abort", resolve, { once: true }));
+      return held.reason as unknown;
+    });
+    expect(reason).toMatchObject({ code: "catalog_lock_lost", message: expect.stringContaining("thing 'x': this process lost its lock on the catalog entry") });
+  });
+
   it("releases the lock when the job throws, and passes the error on", async () => {
     const catalog = newCatalog();
     await expect(catalog.withLock("x", never(), () => {}, async () => Promise.reject(new Error("job broke")))).rejects.toThrow("job broke");

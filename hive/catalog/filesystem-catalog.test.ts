@@ -202,6 +202,17 @@ describe("FilesystemCatalog.remove", () => {
     expect((await catalog.get("live-download"))?.status).toEqual({ state: "downloading", pid: process.ppid });
   });
 
+  it("reads a download of this process as failed once it holds the entry's lock no more (its end could not be written)", async () => {
+    await catalog.withLock("own-download", new AbortController().signal, () => {}, async () => {
+      await catalog.add(thing("own-download", { state: "downloading", pid: process.pid }));
+      expect((await catalog.get("own-download"))?.status).toEqual({ state: "downloading", pid: process.pid });
+    });
+    expect((await catalog.get("own-download"))?.status).toEqual({
+      state: "failed",
+      reason: "its fetch ended without recording how (a full disk keeps even that from being written); ask for it again to resume",
+    });
+  });
+
   it("empties the trash a process that died mid-delete left behind", async () => {
     await mkdir(path.join(root, ".trash", "big-model.1234.abcdef"), { recursive: true });
     await writeFile(path.join(root, ".trash", "big-model.1234.abcdef", "model.gguf"), "gigabytes");

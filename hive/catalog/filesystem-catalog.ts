@@ -11,6 +11,7 @@ import type { Artifact } from "./artifact.js";
 import type { ArtifactCatalog } from "./artifact-catalog.js";
 import { checkArtifactId, folderNameFor, resolveInside } from "./artifact-id.js";
 import { abortableSleep } from "../../shared/abortable-sleep.js";
+import { RbeeError } from "../../shared/errors.js";
 
 export const METADATA_FILE = "metadata.json";
 /** Folders starting with a dot are the catalog's own (locks, trash), never entries. */
@@ -30,6 +31,9 @@ export interface FilesystemCatalogOptions {
 const DEFAULTS = { lockStaleMs: 30_000 } satisfies Required<FilesystemCatalogOptions>;
 
 export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T> {
+  /** The ids whose lock this process holds now (withLock). */
+  private readonly locked = new Set<string>();
+
   constructor(
     /** The catalog folder, e.g. `~/.cache/rbee/models`. */
     readonly root: string,
@@ -98,18 +102,23 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
     return true;
   }
 
-  async withLock<R>(id: string, signal: AbortSignal, onWait: () => void, fn: () => Promise<R>): Promise<R> {
+  async withLock<R>(id: string, signal: AbortSignal, onWait: () => void, fn: (held: AbortSignal) => Promise<R>): Promise<R> {
     const lockTarget = path.join(this.root, LOCKS_FOLDER, path.basename(this.folderOf(id)));
     await mkdir(path.dirname(lockTarget), { recursive: true });
     let waited = false;
     let release: (() => Promise<void>) | undefined;
+    const held = new AbortController();
     while (release === undefined) {
       signal.throwIfAborted();
       try {
         release = await lockfile.lock(lockTarget, {
           realpath: false, // the target is just a name; the lock is the `.lock` folder beside it
           stale: this.options.lockStaleMs ?? DEFAULTS.lockStaleMs,
-          onCompromised: (error) => this.log(`${this.kind} '${id}': lock lost (${error.message}); another process may write this entry`),
+          onCompromised: (error) => {
+            const lost = `${this.kind} '${id}': this process lost its lock on the catalog entry (${error.message}), so another may be writing it now`;
+            this.log(`${lost}; stopping what it did with the entry`);
+            held.abort(new RbeeError(409, "catalog_lock_lost", `${lost}; stopped. Ask again: the entry's next use waits for the other process`));
+          },
         });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
@@ -119,9 +128,11 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
       }
     }
     // Outside the retry loop: an error from fn, whatever its code, is fn's and never runs it again.
+    this.locked.add(id);
     try {
-      return await fn();
+      return await fn(held.signal);
     } finally {
+      this.locked.delete(id);
       await release().catch(() => {}); // already released or compromised: nothing to undo
     }
   }
@@ -157,6 +168,11 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
     // "downloading" forever. Its partial files stay, and asking again resumes from them.
     if (status.state === "downloading" && status.pid !== process.pid && !isRunning(status.pid)) {
       return { ...parsed.data, status: { state: "failed", reason: `interrupted: the process fetching it (pid ${status.pid}) is gone; ask for it again to resume` } };
+    }
+    // One of this process fetches under the entry's lock; without it, the fetch ended and could
+    // not write how (on a full disk even that small write fails).
+    if (status.state === "downloading" && status.pid === process.pid && !this.locked.has(parsed.data.id)) {
+      return { ...parsed.data, status: { state: "failed", reason: "its fetch ended without recording how (a full disk keeps even that from being written); ask for it again to resume" } };
     }
     return parsed.data;
   }

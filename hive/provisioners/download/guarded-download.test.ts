@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { appendFile, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -163,6 +163,23 @@ describe("what a cut connection leaves", () => {
     const { run, folder } = await download(`${url}/x.gguf`, { attempts: 1 });
     await expect(run()).rejects.toMatchObject({ code: "gave_up", message: expect.stringMatching(/the 97.7 KiB \(100000 bytes\) received are kept/) });
     expect((await stat(path.join(folder, "x.gguf.part"))).size).toBe(100_000);
+  });
+});
+
+describe("a part file another process writes too", () => {
+  it("is deleted, not made the finished file, though the bytes this download wrote hash right", async () => {
+    let folder = "";
+    const { url } = await serve((_request, response) => {
+      response.writeHead(200, { "content-length": BYTES.length });
+      // Half, then another writer appends to the part (a hive whose lock on the entry was lost), then the rest.
+      response.write(BYTES.subarray(0, 150_000), () => {
+        setTimeout(() => void appendFile(path.join(folder, "x.gguf.part"), "stray bytes").then(() => response.end(BYTES.subarray(150_000))), 100);
+      });
+    });
+    const started = await download(`${url}/x.gguf`);
+    folder = started.folder;
+    await expect(started.run()).rejects.toMatchObject({ status: 409, code: "download_conflict", message: expect.stringContaining(`holds ${BYTES.length + 11} bytes where this download wrote ${BYTES.length}`) });
+    expect(await readdir(folder)).toEqual([]);
   });
 });
 

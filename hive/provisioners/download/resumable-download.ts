@@ -243,6 +243,17 @@ async function startOver(partPath: string, target: DownloadTarget, validator: st
 async function settle(finalPath: string, partPath: string, target: DownloadTarget, state: PartState, total: number | null): Promise<DownloadResult> {
   const sha256 = state.hash.digest("hex");
   const discard = () => Promise.all([rm(partPath, { force: true }), rm(partRecordPath(partPath), { force: true })]);
+  // The hash and the count are of the bytes this download wrote; the file must hold those alone.
+  // A second writer (a hive sharing this cache whose lock on the entry this one lost) makes it longer.
+  const onDisk = (await stat(partPath)).size;
+  if (onDisk !== state.bytes) {
+    await discard();
+    throw new RbeeError(
+      409,
+      "download_conflict",
+      `${target.label}: the partial file holds ${onDisk} bytes where this download wrote ${state.bytes}: another process wrote to it too (a hive sharing this cache folder); it was deleted, ask again to download it afresh`,
+    );
+  }
   if (total !== null && state.bytes !== total) {
     await discard();
     throw new RbeeError(502, "size_mismatch", `${target.label}: got ${state.bytes} bytes but expected ${total}; the partial file was deleted, ask again to download it afresh`);

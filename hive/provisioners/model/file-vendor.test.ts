@@ -50,6 +50,22 @@ describe("file vendor", () => {
     }
   });
 
+  it("links a file: model afresh when its file changed on disk, and names the user's path when it is gone", async () => {
+    await fixture.models.provision({ id, source: id }, never, recordingListener());
+    // Replaced by a larger model of the same name: linked again, and its new facts read.
+    await writeTinyLlamaGguf(modelPath, { embeddingLength: 128 });
+    const listener = recordingListener();
+    const entry = await fixture.models.provision({ id, source: id }, never, listener);
+    expect(listener.text()).toContain(`fetching model '${id}' again: its file ${modelPath} has `);
+    expect(entry.sizeBytes).toBe((await readFile(modelPath)).length);
+    await rm(modelPath);
+    await expect(fixture.models.provision({ id, source: id }, never, recordingListener())).rejects.toMatchObject({
+      status: 404,
+      code: "model_not_found",
+      message: expect.stringContaining(`${modelPath} does not exist on this hive's machine`),
+    });
+  });
+
   it("answers a missing file with a 404 that names the path", async () => {
     const missing = `file:${path.join(sourceDir, "missing.gguf")}`;
     await expect(fixture.models.provision({ id: missing, source: missing }, never, recordingListener())).rejects.toMatchObject({

@@ -1,4 +1,4 @@
-import { readdir, stat } from "node:fs/promises";
+import { readdir, rm, stat, truncate } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { RbeeError } from "../../../shared/errors.js";
@@ -115,6 +115,26 @@ describe("Hugging Face vendor", () => {
     expect(listener.text()).toMatch(/arrived in an earlier attempt/);
     expect(listener.reports[0]?.bytes ?? 0).toBeGreaterThan(partBytes); // progress counts the resumed bytes
     expect(await filesIn(models, ID)).toEqual(["metadata.json", FILE]);
+  });
+
+  it("fetches a model again whose file was cut short or deleted after its download, rather than calling it cached", async () => {
+    const { hub, models } = await start();
+    await models.provision({ id: ID, source: ID }, never, recordingListener());
+    const filePath = path.join(models.catalog.folderOf(ID), FILE);
+    for (const damage of [() => truncate(filePath, 1000), () => rm(filePath)]) {
+      await damage();
+      const listener = recordingListener();
+      const entry = await models.provision({ id: ID, source: ID }, never, listener);
+      expect(listener.text()).toMatch(new RegExp(`replace: fetching model '${ID}' again: its file .*${FILE} (has 1000 bytes, not the ${GGUF.length} it was fetched with|is gone)`));
+      expect(listener.text()).not.toMatch(/already in the catalog/);
+      expect(entry.details?.sha256).toBe(sha256(GGUF));
+      expect((await stat(filePath)).size).toBe(GGUF.length);
+    }
+    expect(hub.seen(`/${FILE}`, "GET").filter((each) => each.path.startsWith("/cdn/"))).toHaveLength(3);
+    // A whole file is cached again.
+    const listener = recordingListener();
+    await models.provision({ id: ID, source: ID }, never, listener);
+    expect(listener.text()).toMatch(/already in the catalog/);
   });
 
   it("fails on a SHA-256 mismatch, never makes the entry available, and leaves nothing behind", async () => {

@@ -5,6 +5,7 @@ import path from "node:path";
 import { RbeeError } from "../../../shared/errors.js";
 import { ArtifactProvisioner } from "../../catalog/artifact-provisioner.js";
 import { FilesystemCatalog } from "../../catalog/filesystem-catalog.js";
+import { damagedModelFile } from "../../catalog/model/damaged-model-file.js";
 import { ModelArtifact } from "../../catalog/model/model-artifact.js";
 import { DOWNLOAD_DEFAULTS, type DownloadSettings } from "../download/resumable-download.js";
 import { FileVendor, type LocalFileMode } from "./file-vendor.js";
@@ -46,7 +47,7 @@ export function createModelProvisioner(options: ModelCatalogOptions): ArtifactPr
     new HttpsVendor(env, settings),
     new FileVendor(options.localFiles ?? localFileMode(env.RBEE_LOCAL_MODELS), settings),
   ];
-  return new ArtifactProvisioner(catalog, vendors, "model", MODEL_ID_FORMS);
+  return new ArtifactProvisioner(catalog, vendors, "model", MODEL_ID_FORMS, damagedModelFile);
 }
 
 function localFileMode(raw: string | undefined): LocalFileMode {
