@@ -140,6 +140,15 @@ describe("modelEntry", () => {
     expect(error.code).toBe("invalid_gguf");
     expect(error.message).toContain(`the file has ${length} bytes`);
   });
+
+  it("refuses a GGUF whose header is whole but whose tensors' data was cut off, as a download with no length to check leaves it", async () => {
+    const whole = await readFile(path.join(folder, "rbee-tiny.gguf"));
+    for (const length of [whole.length - 1, Math.floor(whole.length * 0.6)]) {
+      await writeFile(path.join(dir, "cut.gguf"), whole.subarray(0, length));
+      const error = await invalidGguf(fetched({ folder: dir, fileName: "cut.gguf" }));
+      expect(error).toMatchObject({ code: "invalid_gguf", message: expect.stringMatching(new RegExp(`its tensors' data runs to byte \\d+ but the file has ${length} bytes; it was cut off`)) });
+    }
+  });
 });
 
 describe("modelFilePath", () => {

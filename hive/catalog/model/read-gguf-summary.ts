@@ -44,16 +44,31 @@ export async function readGgufSummary(filePath: string): Promise<GgufFacts> {
     quantization: fileType === undefined ? null : (GgufFileType[fileType] ?? `file_type ${fileType}`),
     hasChatTemplate: typeof info.metadata.tokenizer?.chat_template === "string",
   };
-  return { gguf, memory: await estimateMemory(info, contextLength, GgufInsights) };
+  // An architecture node-llama-cpp cannot size: the entry is still usable, without an estimate.
+  const insights = await GgufInsights.from(info).catch(() => undefined);
+  const dataEnd = insights === undefined || info.infoEndOffset === undefined ? undefined : tensorDataEnd(info.infoEndOffset, insights);
+  // A body cut short with no length to check it by (a server that sends none, then closes) still
+  // has its header whole: the tensors' data is where it falls short, which llama.cpp finds only
+  // when a worker loads it.
+  if (dataEnd !== undefined && dataEnd > size) {
+    throw new RbeeError(422, "invalid_gguf", `'${filePath}' is not a whole GGUF file: its tensors' data runs to byte ${dataEnd} but the file has ${size} bytes; it was cut off`);
+  }
+  return { gguf, memory: insights === undefined ? null : await estimateMemory(insights, contextLength) };
 }
 
-async function estimateMemory(
-  info: Parameters<(typeof import("node-llama-cpp"))["GgufInsights"]["from"]>[0],
-  contextLength: number | null,
-  Insights: (typeof import("node-llama-cpp"))["GgufInsights"],
-): Promise<MemoryEstimate | null> {
+type Insights = Awaited<ReturnType<(typeof import("node-llama-cpp"))["GgufInsights"]["from"]>>;
+
+/** Where the tensors' data ends: after the header, their total size (undefined where a type is unknown). */
+function tensorDataEnd(headerEnd: number, insights: Insights): number | undefined {
   try {
-    const insights = await Insights.from(info);
+    return headerEnd + insights.modelSize;
+  } catch {
+    return undefined;
+  }
+}
+
+async function estimateMemory(insights: Insights, contextLength: number | null): Promise<MemoryEstimate | null> {
+  try {
     // The context a worker picks when not told, for the estimate.
     const contextSize = Math.min(contextLength ?? MAX_DEFAULT_CONTEXT_SIZE, MAX_DEFAULT_CONTEXT_SIZE);
     const layers = insights.totalLayers;
