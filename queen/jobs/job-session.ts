@@ -82,6 +82,8 @@ export interface JobOutcome {
   end: TerminalJobEvent | undefined;
   /** The newest data payload as JSON text (RPC can't type arbitrary objects), or null. */
   resultJson: string | null;
+  /** Someone asked the queen to cancel the job (DELETE /v1/jobs/:id): a cancelled end is theirs, not the hive's own. */
+  cancelRequested: boolean;
 }
 
 export class JobSession extends DurableObject<Env> {
@@ -201,7 +203,7 @@ export class JobSession extends DurableObject<Env> {
     }
     const end = this.meta?.end;
     const result = this.meta?.result;
-    return { end: end && isTerminal(end) ? end : undefined, resultJson: result ? JSON.stringify(result) : null };
+    return { end: end && isTerminal(end) ? end : undefined, resultJson: result ? JSON.stringify(result) : null, cancelRequested: this.meta?.cancelRequested ?? false };
   }
 
   // One alarm, three uses: before the end it is the cancel deadline or the idle check, after it

@@ -13,8 +13,10 @@ const SPAWN_FOLLOW_MS = 30 * 60_000;
 
 export type JobEnd = { ok: true } | { ok: false; code: string; message: string };
 
-/** A spawn job that ended cancelled (JobEnd's code): by an admin, or by its hive as it stopped. */
+/** A spawn job its hive cancelled as it stopped (JobEnd's code). */
 export const SPAWN_CANCELLED = "worker_spawn_cancelled";
+/** A spawn job an admin cancelled (DELETE /v1/jobs/:id): they did not want that worker started. */
+export const SPAWN_CANCELLED_BY_ADMIN = "worker_spawn_cancelled_by_admin";
 
 export interface SpawnerJobs {
   /** Submits a worker_spawn for `plan` under the worker id the spawner chose; returns the job id. */
@@ -52,7 +54,10 @@ export function hiveJobs(env: Env, pidOf: (workerId: string) => number | undefin
       if (outcome.end?.type === "done") return { ok: true };
       if (outcome.end?.type === "error") return { ok: false, code: outcome.end.code, message: outcome.end.message };
       // Cancelled: by an admin, or by its hive as it stops (which says so).
-      if (outcome.end?.type === "cancelled") return { ok: false, code: SPAWN_CANCELLED, message: `the spawn job was cancelled${outcome.end.message === undefined ? "" : `: ${outcome.end.message}`}` };
+      if (outcome.end?.type === "cancelled") {
+        const code = outcome.cancelRequested ? SPAWN_CANCELLED_BY_ADMIN : SPAWN_CANCELLED;
+        return { ok: false, code, message: `the spawn job was cancelled${outcome.cancelRequested ? " by an admin" : ""}${outcome.end.message === undefined ? "" : `: ${outcome.end.message}`}` };
+      }
       return { ok: false, code: "worker_spawn_incomplete", message: "the spawn job did not end in time" };
     },
     async stop(worker) {

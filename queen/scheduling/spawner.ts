@@ -5,7 +5,10 @@
 // flight share it. A spawn that ends in error is remembered for a short while with the hive it
 // failed on: the model's next spawn goes to another hive that can load it (a frozen or broken hive
 // must not keep the model from the healthy ones); only where no other hive can are the requests
-// queued for that model refused with its message, instead of spawning there again and again. It runs
+// queued for that model refused with its message, instead of spawning there again and again. A
+// failure that is the model's source's (a hash that does not match the hub's, no such repo) would
+// come again on every hive, after the same download, and one an admin cancelled was not wanted: those
+// keep the model off every hive for that while. It runs
 // inside the Registry DO, which gives it the hives' facts, the live workers and the
 // dispatcher's activity.
 import { describeError } from "../../shared/errors.js";
@@ -17,7 +20,7 @@ import type { HeadroomRule } from "./memory-figures.js";
 import type { ModelPolicy } from "./model-policy.js";
 import { planSpawn, type SpawnPlan, type SpawnRefusal } from "./spawn-planner.js";
 import { JOB_LOST } from "../jobs/job-lost.js";
-import { type JobEnd, SPAWN_CANCELLED, type SpawnerJobs } from "./spawner-jobs.js";
+import { type JobEnd, SPAWN_CANCELLED, SPAWN_CANCELLED_BY_ADMIN, type SpawnerJobs } from "./spawner-jobs.js";
 
 import type { SwapRules, WorkerActivity } from "./swap-policy.js";
 
@@ -53,6 +56,14 @@ const MAX_FAILURE_MEMORY_MS = 10 * 60_000;
 /** A hive whose last failure for a model is this old starts its count anew. */
 const FAILURE_COUNT_RESET_MS = 60 * 60_000;
 
+/**
+ * Spawn job errors that put the fault in the model's source itself (no such repo or file, a split
+ * or unreadable GGUF, a hash or size that does not match the hub's): every hive fetching it would
+ * fail the same way, after the same download, so the model's next spawn is tried on no hive for a
+ * while. Not for a `file:` source, which names a file on each hive's own disk.
+ */
+const SOURCE_FAULTS = new Set(["model_not_found", "unsupported_model", "invalid_gguf", "checksum_mismatch", "size_mismatch", "invalid_artifact_id", "unsupported_artifact_id"]);
+
 /** Why no spawn can start for a model now: the planner's refusal, or a recent spawn's failure. */
 export type SpawnDenial =
   | SpawnRefusal
@@ -79,6 +90,8 @@ export class Spawner {
   private readonly inFlight = new Map<string, InFlight>();
   /** Model (or model@hive) → hive → its last spawn's failure there. */
   private readonly failures = new Map<string, Map<string, Failure>>();
+  /** Model → its last spawn's failure that keeps it off every hive (its source's fault, or an admin's cancel). */
+  private readonly failuresEverywhere = new Map<string, Failure>();
 
   constructor(
     private readonly jobs: SpawnerJobs,
@@ -96,6 +109,8 @@ export class Spawner {
   request(model: string, pinnedHive?: string): "spawning" | SpawnDenial {
     const key = pinnedHive === undefined ? model : `${model}@${pinnedHive}`;
     if (this.inFlight.has(key)) return "spawning";
+    const everywhere = this.recentFailureEverywhere(model);
+    if (everywhere) return { ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message: everywhere.message };
     const failedHives = this.recentFailures(key);
     const policy = this.view.policyOf(model);
     if (policy?.maxWorkers != null && this.liveCount(model) >= policy.maxWorkers) {
@@ -119,7 +134,7 @@ export class Spawner {
    * once it has been idle its keep-alive.
    */
   scaleOut(model: string): SpawnPlan | undefined {
-    if (this.isSpawning(model)) return undefined;
+    if (this.isSpawning(model) || this.recentFailureEverywhere(model)) return undefined;
     const policy = this.view.policyOf(model);
     if (policy?.maxWorkers != null && this.liveCount(model) >= policy.maxWorkers) return undefined;
     const plan = this.plan(model, this.recentFailures(model), { alongside: true });
@@ -180,10 +195,18 @@ export class Spawner {
       const stopping = plan.stop.length > 0 ? `, stopping ${plan.stop.map((worker) => worker.workerId).join(", ")} to make room` : "";
       this.log(`auto-spawn: worker ${workerId} for '${model}' on hive ${hiveName} (${plan.workerType}${plan.device === undefined ? "" : ` #${plan.device}`}), job ${jobId}${stopping}`);
       const end = await this.jobs.ended(jobId).catch((error: unknown): JobEnd => ({ ok: false, code: "internal_error", message: describeError(error) }));
-      // A job the hive lost (it was away, or restarted) says nothing of whether it can start one.
-      if (end.ok) this.failures.get(key)?.delete(hiveName);
-      else if (end.code !== JOB_LOST) this.fail(key, hiveName, `hive ${hiveName} could not start a worker for '${model}': ${end.message}`, end.code === SPAWN_CANCELLED);
-      else if (!end.ok) this.log(`auto-spawn: hive ${hiveName} lost the job for '${model}' (${end.message}); planning again`);
+      if (end.ok) {
+        this.failures.get(key)?.delete(hiveName);
+        this.failuresEverywhere.delete(model);
+      } else if (end.code === JOB_LOST) {
+        // A job the hive lost (it was away, or restarted) says nothing of whether it can start one.
+        this.log(`auto-spawn: hive ${hiveName} lost the job for '${model}' (${end.message}); planning again`);
+      } else {
+        const failed = `hive ${hiveName} could not start a worker for '${model}': ${end.message}`;
+        if (end.code === SPAWN_CANCELLED_BY_ADMIN) this.failEverywhere(model, `${failed}; no hive starts one on its own for a while`);
+        else if (SOURCE_FAULTS.has(end.code) && !plan.source.startsWith("file:")) this.failEverywhere(model, `${failed} (${end.code}: its source fails the same on every hive, so no other is tried for a while)`);
+        else this.fail(key, hiveName, failed, end.code === SPAWN_CANCELLED);
+      }
     } catch (error) {
       this.fail(key, hiveName, `could not start a worker for '${model}' on hive ${hiveName}: ${describeError(error)}`);
     } finally {
@@ -205,14 +228,37 @@ export class Spawner {
   }
 
   private fail(key: string, hiveName: string, message: string, untilHello = false): void {
-    const now = this.now();
     const byHive = this.failures.get(key) ?? new Map<string, Failure>();
-    const before = byHive.get(hiveName);
+    const failure = this.nextFailure(byHive.get(hiveName), message, untilHello);
+    byHive.set(hiveName, failure);
+    this.failures.set(key, byHive);
+    this.log(`auto-spawn failed: ${message}${failure.count > 1 ? ` (${failure.count} in a row there; not tried there again for ${this.memorySeconds(failure)} s)` : ""}`);
+  }
+
+  private failEverywhere(model: string, message: string): void {
+    const failure = this.nextFailure(this.failuresEverywhere.get(model), message);
+    this.failuresEverywhere.set(model, failure);
+    this.log(`auto-spawn failed: ${message} (no hive tries '${model}' again for ${this.memorySeconds(failure)} s)`);
+  }
+
+  /** The failure after `before`: kept for failureMemoryMs, twice as long for each one in a row. */
+  private nextFailure(before: Failure | undefined, message: string, untilHello = false): Failure {
+    const now = this.now();
     const count = before !== undefined && now - before.atMs < FAILURE_COUNT_RESET_MS ? before.count + 1 : 1;
     const memoryMs = Math.min(MAX_FAILURE_MEMORY_MS, (this.options.failureMemoryMs ?? DEFAULT_FAILURE_MEMORY_MS) * 2 ** (count - 1));
-    byHive.set(hiveName, { message, atMs: now, count, untilMs: now + memoryMs, ...(untilHello ? { untilHello } : {}) });
-    this.failures.set(key, byHive);
-    this.log(`auto-spawn failed: ${message}${count > 1 ? ` (${count} in a row there; not tried there again for ${Math.round(memoryMs / 1000)} s)` : ""}`);
+    return { message, atMs: now, count, untilMs: now + memoryMs, ...(untilHello ? { untilHello } : {}) };
+  }
+
+  private memorySeconds(failure: Failure): number {
+    return Math.round((failure.untilMs - failure.atMs) / 1000);
+  }
+
+  private recentFailureEverywhere(model: string): Failure | undefined {
+    const failure = this.failuresEverywhere.get(model);
+    if (failure === undefined) return undefined;
+    const now = this.now();
+    if (now - failure.atMs >= FAILURE_COUNT_RESET_MS) this.failuresEverywhere.delete(model);
+    return now < failure.untilMs ? failure : undefined;
   }
 
   /** The hives the model is kept off now, for a spawn for `key` that failed there. */

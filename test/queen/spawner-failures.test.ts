@@ -5,13 +5,13 @@ import { describe, expect, it } from "vitest";
 import type { HiveFacts } from "../../queen/scheduling/hive-facts.js";
 import type { SpawnPlan } from "../../queen/scheduling/spawn-planner.js";
 import { Spawner } from "../../queen/scheduling/spawner.js";
-import { type JobEnd, SPAWN_CANCELLED, type SpawnerJobs } from "../../queen/scheduling/spawner-jobs.js";
+import { type JobEnd, SPAWN_CANCELLED, SPAWN_CANCELLED_BY_ADMIN, type SpawnerJobs } from "../../queen/scheduling/spawner-jobs.js";
 import { TEST_DEVICES } from "../support/test-devices.js";
 
 const GIB = 1024 ** 3;
 
-function hive(hiveName: string): HiveFacts {
-  return { hiveName, devices: { ...TEST_DEVICES, gpus: [], workerTypes: ["cpu"] }, models: [{ source: "file:/m/tiny.gguf", name: "tiny", sizeBytes: GIB, memoryBytes: GIB, vramBytes: GIB }], reportedAtMs: 0 };
+function hive(hiveName: string, source = "file:/m/tiny.gguf"): HiveFacts {
+  return { hiveName, devices: { ...TEST_DEVICES, gpus: [], workerTypes: ["cpu"] }, models: [{ source, name: "tiny", sizeBytes: GIB, memoryBytes: GIB, vramBytes: GIB }], reportedAtMs: 0 };
 }
 
 /** Jobs whose spawns end as the test says, each when it says. */
@@ -108,6 +108,48 @@ describe("a spawn that failed on one hive", () => {
     spawner.hiveHello("hive-c");
     expect(spawner.request("tiny")).toMatchObject({ ok: false, code: "worker_spawn_failed" });
     spawner.hiveHello("hive-b");
+    expect(spawner.request("tiny")).toBe("spawning");
+  });
+
+  it("tries no other hive when the model's source is at fault, as every hive fetching it would fail the same way", async () => {
+    const now = { ms: 1_000_000 };
+    const { spawner, spawns, settled } = spawnerOn([hive("hive-b", "hf:org/tiny-GGUF"), hive("hive-c", "hf:org/tiny-GGUF")], now);
+    expect(spawner.request("tiny")).toBe("spawning");
+    await Promise.resolve();
+    spawns[0]?.end({ ok: false, code: "checksum_mismatch", message: "the file's SHA-256 is not the hub's" });
+    await settledOnce(settled);
+    const refused = { ok: false, code: "worker_spawn_failed", message: expect.stringContaining("the file's SHA-256 is not the hub's (checksum_mismatch: its source fails the same on every hive") };
+    expect(spawner.request("tiny")).toMatchObject(refused);
+    expect(spawner.request("tiny", "hive-c")).toMatchObject(refused);
+    expect(spawner.scaleOut("tiny")).toBeUndefined();
+    expect(spawns).toHaveLength(1);
+    // Once the failure memory passed, the model is tried again.
+    now.ms += 30_000;
+    expect(spawner.request("tiny")).toBe("spawning");
+  });
+
+  it("takes the same error for a file: source as that hive's own: the next spawn goes to another hive", async () => {
+    const now = { ms: 1_000_000 };
+    const { spawner, spawns, settled } = spawnerOn([hive("hive-b"), hive("hive-c")], now);
+    expect(spawner.request("tiny")).toBe("spawning");
+    await Promise.resolve();
+    spawns[0]?.end({ ok: false, code: "model_not_found", message: "/m/tiny.gguf does not exist on this hive's machine" });
+    await settledOnce(settled);
+    expect(spawner.request("tiny")).toBe("spawning");
+    await Promise.resolve();
+    expect(spawns.map((spawn) => spawn.plan.hiveName)).toEqual(["hive-b", "hive-c"]);
+  });
+
+  it("starts the model on no other hive when an admin cancelled its spawn, for the failure memory", async () => {
+    const now = { ms: 1_000_000 };
+    const { spawner, spawns, settled } = spawnerOn([hive("hive-b"), hive("hive-c")], now);
+    expect(spawner.request("tiny")).toBe("spawning");
+    await Promise.resolve();
+    spawns[0]?.end({ ok: false, code: SPAWN_CANCELLED_BY_ADMIN, message: "the spawn job was cancelled by an admin: job job_1 was cancelled" });
+    await settledOnce(settled);
+    expect(spawner.request("tiny")).toMatchObject({ ok: false, code: "worker_spawn_failed", message: expect.stringContaining("cancelled by an admin: job job_1 was cancelled; no hive starts one on its own for a while") });
+    expect(spawns).toHaveLength(1);
+    now.ms += 30_000;
     expect(spawner.request("tiny")).toBe("spawning");
   });
 
