@@ -154,8 +154,11 @@ describe("registry through heartbeats", () => {
     const stoppedId = await spawnWorker(hive, "away-model");
     hive.heartbeat(endedId, "away-model");
     hive.heartbeat(stoppedId, "away-model");
-    await eventually(async () => (await listModelIds()).includes("away-model"));
+    // Both heard, and the one exit handled, before the socket drops: under load the model is
+    // listed after the first heartbeat, and an exit handled after the drop finds no live worker.
+    await eventually(async () => (await schedulingOf(endedId)) !== undefined && (await schedulingOf(stoppedId)) !== undefined);
     hive.send({ type: "worker_exited", workerId: endedId, detail: "worker exited (SIGKILL): no output" });
+    await eventually(async () => (await schedulingOf(endedId)) === undefined);
     hive.ws.close(1011, "network trouble");
     await eventually(async () => !(await listModelIds()).includes("away-model"));
 
