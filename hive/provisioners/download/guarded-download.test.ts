@@ -13,6 +13,7 @@ import { RbeeError } from "../../../shared/errors.js";
 import { addressAllowed, addressKind } from "./address-policy.js";
 import type { ResolveHost } from "./guarded-get.js";
 import { DOWNLOAD_DEFAULTS, type DownloadSettings, type DownloadTarget, downloadResumable } from "./resumable-download.js";
+import { retryAfterMs } from "./transient-status.js";
 
 const BYTES = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 251));
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -163,6 +164,38 @@ describe("what a cut connection leaves", () => {
     const { run, folder } = await download(`${url}/x.gguf`, { attempts: 1 });
     await expect(run()).rejects.toMatchObject({ code: "gave_up", message: expect.stringMatching(/the 97.7 KiB \(100000 bytes\) received are kept/) });
     expect((await stat(path.join(folder, "x.gguf.part"))).size).toBe(100_000);
+  });
+});
+
+describe("a server that says when to come back", () => {
+  it("is asked again no sooner than its Retry-After, and the narration says so", async () => {
+    let asked = 0;
+    const { url } = await serve((request, response) => {
+      asked += 1;
+      if (asked === 1) {
+        response.writeHead(429, { "retry-after": "1" });
+        response.end();
+        return;
+      }
+      serveFile(request, response);
+    });
+    const said: string[] = [];
+    const { run } = await download(`${url}/x.gguf`, {}, said);
+    const startedMs = Date.now();
+    await run();
+    // The test's own backoff is 5 ms: only the server's Retry-After makes the wait a second long.
+    expect(Date.now() - startedMs).toBeGreaterThanOrEqual(950);
+    expect(said.join("\n")).toMatch(/the server answered 429 Too Many Requests \(at byte 0\); resuming in 1000 ms \(it asked for 1 s\)/);
+  });
+
+  it("reads Retry-After as seconds or a date, and follows at most five minutes of it", () => {
+    const nowMs = Date.parse("2026-12-07T12:00:00Z");
+    expect(retryAfterMs("30", nowMs)).toBe(30_000);
+    expect(retryAfterMs("Mon, 07 Dec 2026 12:00:10 GMT", nowMs)).toBe(10_000);
+    expect(retryAfterMs("Mon, 07 Dec 2026 11:00:00 GMT", nowMs)).toBe(0);
+    expect(retryAfterMs("86400", nowMs)).toBe(5 * 60_000);
+    expect(retryAfterMs("soon", nowMs)).toBeUndefined();
+    expect(retryAfterMs(null, nowMs)).toBeUndefined();
   });
 });
 

@@ -18,7 +18,7 @@ import { partRecordPath, readPartRecord, samePart, writePartRecord } from "./par
 import { PROGRESS_INTERVAL_MS, ProgressMeter } from "./progress-meter.js";
 import { type AnswerHead, type ResolveHost, resolveHostWithDns } from "./guarded-get.js";
 import { type ReceiveLimits, receiveBody, requestRange, StallGuard, tooLarge } from "./range-request.js";
-import { isTransientStatus } from "./transient-status.js";
+import { isTransientStatus, retryAfterMs } from "./transient-status.js";
 import { abortableSleep } from "../../../shared/abortable-sleep.js";
 import { withoutQuery } from "../../../shared/redact-url.js";
 
@@ -90,6 +90,16 @@ export interface DownloadResult {
   bytes: number;
 }
 
+/** A refusal worth asking again, with the wait the server asked for, if it did. */
+class TransientRefusal extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
 export async function downloadResumable(target: DownloadTarget, context: VendorContext, settings: DownloadSettings = DOWNLOAD_DEFAULTS): Promise<DownloadResult> {
   const finalPath = path.join(target.folder, target.fileName);
   const finished = await verifyFinished(finalPath, target, context);
@@ -137,7 +147,7 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
       if (answer.kind === "complete") break;
       if (answer.kind === "refused") {
         const { status, statusText } = answer.response;
-        if (isTransientStatus(status)) throw new Error(`the server answered ${status} ${statusText}`);
+        if (isTransientStatus(status)) throw new TransientRefusal(`the server answered ${status} ${statusText}`, retryAfterMs(answer.response.headers.get("retry-after")));
         throw target.refusal(answer.response);
       }
       if (answer.kind === "mismatch") {
@@ -172,8 +182,11 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
           { cause: error },
         );
       }
-      const delayMs = backoffDelayMs(failures - 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs });
-      context.narrate("retry", `${target.label}: ${describeError(error)} (at byte ${state.bytes}); resuming in ${delayMs} ms, try ${failures + 1} of ${settings.attempts}`);
+      // A server that says when to come back (a 429 or 503 with Retry-After) is asked no sooner.
+      const askedMs = error instanceof TransientRefusal ? error.retryAfterMs : undefined;
+      const delayMs = Math.max(backoffDelayMs(failures - 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }), askedMs ?? 0);
+      const asked = askedMs === undefined ? "" : ` (it asked for ${Math.ceil(askedMs / 1000)} s)`;
+      context.narrate("retry", `${target.label}: ${describeError(error)} (at byte ${state.bytes}); resuming in ${delayMs} ms${asked}, try ${failures + 1} of ${settings.attempts}`);
       await abortableSleep(delayMs, context.signal);
       meter.restart(state.bytes);
     } finally {
