@@ -10,6 +10,7 @@ import type { AnswerHead } from "../download/guarded-get.js";
 import { isTransientStatus } from "../download/transient-status.js";
 import type { HuggingFaceConfig } from "./hugging-face-config.js";
 import { refusalError } from "./http-refusal.js";
+import { HUB_CALL_DEFAULTS, type HubCallTiming, hubCall } from "./hub-call.js";
 
 const TreeEntry = z.object({
   type: z.string(),
@@ -37,7 +38,10 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const COMMIT = /^[0-9a-f]{40}$/;
 
 export class HuggingFaceHub {
-  constructor(readonly config: HuggingFaceConfig) {}
+  constructor(
+    readonly config: HuggingFaceConfig,
+    private readonly timing: HubCallTiming = HUB_CALL_DEFAULTS,
+  ) {}
 
   /** `{endpoint}/{repo}/resolve/{revision}/{path}`, each part encoded as huggingface_hub does. */
   resolveUrl(repo: string, revision: string, filePath: string): string {
@@ -54,7 +58,7 @@ export class HuggingFaceHub {
     const entries: HubTreeEntry[] = [];
     let url: string | null = `${this.config.endpoint}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true&expand=false`;
     for (let page = 0; url !== null && page < MAX_TREE_PAGES; page++) {
-      const response = await fetch(url, { headers: { ...this.headers(), accept: "application/json" }, signal });
+      const response = await hubCall(url, { headers: { ...this.headers(), accept: "application/json" } }, signal, `the file list of ${repo}`, this.timing);
       if (!response.ok) throw this.refusal(response, repo, null, revision);
       const parsed = TreePage.safeParse(await response.json().catch(() => undefined));
       if (!parsed.success) {
@@ -119,7 +123,8 @@ export class HuggingFaceHub {
 
   private head(url: string, signal: AbortSignal): Promise<Response> {
     // identity: a compressed answer would report the compressed size.
-    return fetch(url, { method: "HEAD", redirect: "manual", headers: { ...this.headers(), "accept-encoding": "identity" }, signal });
+    const init: RequestInit = { method: "HEAD", redirect: "manual", headers: { ...this.headers(), "accept-encoding": "identity" } };
+    return hubCall(url, init, signal, `the facts of ${new URL(url).pathname}`, this.timing);
   }
 
   /** The `rel="next"` page, only when it stays on the hub: the token must not travel elsewhere. */
