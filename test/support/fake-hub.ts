@@ -26,6 +26,8 @@ export interface FakeFile {
   bytesPerSecond?: number;
   /** Answer Range requests with 200 and the whole file, as servers without range support do. */
   ignoreRange?: boolean;
+  /** The CDN answers this status instead of the file (the hub still lists and resolves it). */
+  cdnStatus?: number;
 }
 
 export interface FakeRepo {
@@ -167,6 +169,7 @@ export class FakeHub {
     const repo = this.options.repos.find((each) => each.id === `${parts[0]}/${parts[1]}`);
     const file = repo?.files.find((each) => each.path === parts.slice(3).join("/"));
     if (!repo || !file || parts[2] !== this.commitOf(repo.id)) return notFound(response, "EntryNotFound");
+    if (file.cdnStatus !== undefined) return void response.writeHead(file.cdnStatus).end();
     const size = file.bytes.length;
     const etag = `"${sha256(file.bytes)}"`;
     const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? "");

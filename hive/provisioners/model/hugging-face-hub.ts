@@ -98,6 +98,9 @@ export class HuggingFaceHub {
   /** The error for a refusing hub answer, naming the repo or file and what to do. */
   refusal(response: AnswerHead, repo: string, filePath: string | null, revision: string): RbeeError {
     const what = filePath === null ? `hf:${repo}` : `hf:${repo}/${filePath}`;
+    // The download's answer from the CDN the hub redirected to: the hub had found the repo and the
+    // file, so neither their names nor the token are what to check.
+    if (response.url !== "" && new URL(response.url).origin !== new URL(this.config.endpoint).origin) return cdnRefusal(response, what);
     const errorCode = response.headers.get("x-error-code");
     if (response.status === 404 && errorCode === "RevisionNotFound") {
       return new RbeeError(404, "model_not_found", `${what}: the repo has no branch, tag or commit '${revision}'`);
@@ -134,6 +137,18 @@ export class HuggingFaceHub {
     const next = new URL(match[1], this.config.endpoint);
     return next.origin === new URL(this.config.endpoint).origin ? next.href : null;
   }
+}
+
+/** A refusal from the hub's download server, after the hub itself had resolved the file. */
+function cdnRefusal(response: AnswerHead, what: string): RbeeError {
+  const host = new URL(response.url).host;
+  if (response.status === 404 || response.status === 410) {
+    return new RbeeError(404, "model_not_found", `${what}: the hub lists the file, but its download server ${host} answered ${response.status}: the hub's copy is missing there; try again later`);
+  }
+  if (response.status === 401 || response.status === 403) {
+    return new RbeeError(502, "model_download_failed", `${what}: the hub's download server ${host} refused the download link (${response.status}); such links expire, so ask for the model again`);
+  }
+  return refusalError(response, what, "");
 }
 
 function isRedirect(status: number): boolean {

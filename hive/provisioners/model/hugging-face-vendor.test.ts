@@ -195,6 +195,17 @@ describe("Hugging Face vendor", () => {
     expect(revision.message).toMatch(/no branch, tag or commit 'nope'/);
   });
 
+  it("blames the download server, not the repo's name or the token, for a refusal of the CDN the hub redirected to", async () => {
+    const { hub, models } = await start(undefined, {}, { separateCdn: true });
+    hub.file(REPO, FILE).cdnStatus = 404;
+    const missing = await refusalOf(models.provision({ id: ID, source: ID }, never, recordingListener()));
+    expect(missing).toMatchObject({ code: "model_not_found", message: `hf:${REPO}/${FILE}: the hub lists the file, but its download server ${new URL(hub.cdnUrl).host} answered 404: the hub's copy is missing there; try again later` });
+    hub.file(REPO, FILE).cdnStatus = 403;
+    const refused = await refusalOf(models.provision({ id: ID, source: ID }, never, recordingListener()));
+    expect(refused).toMatchObject({ code: "model_download_failed", message: expect.stringContaining("refused the download link (403); such links expire, so ask for the model again") });
+    expect(refused.message).not.toContain("HF_TOKEN");
+  });
+
   it("picks Q4_K_M for a bare repo from its paged file list and narrates why", async () => {
     const files = [
       { path: "README.md", bytes: new TextEncoder().encode("# tiny"), lfs: false },
