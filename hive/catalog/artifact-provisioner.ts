@@ -44,6 +44,8 @@ interface SharedFetch<T> {
 
 export class ArtifactProvisioner<T extends Artifact> {
   private readonly inFlight = new Map<string, SharedFetch<T>>();
+  /** Entry id → the jobs using it now (use()). */
+  private readonly users = new Map<string, Set<string>>();
 
   constructor(
     readonly catalog: ArtifactCatalog<T>,
@@ -143,6 +145,26 @@ export class ArtifactProvisioner<T extends Artifact> {
 
   private async reasonToFetchAgain(entry: T, options: ProvisionOptions<T>): Promise<string | undefined> {
     return (await this.damaged(entry, this.catalog.folderOf(entry.id))) ?? (await options.replaceIf?.(entry));
+  }
+
+  /**
+   * Marks entry `id` as used by job `jobId` until the returned function is called: a spawn holds its
+   * model from before it is fetched until its worker runs, when the worker's own process holds it.
+   * A delete checks usersOf() and refuses, rather than remove the file a worker is about to load.
+   */
+  use(id: string, jobId: string): () => void {
+    const users = this.users.get(id) ?? new Set<string>();
+    users.add(jobId);
+    this.users.set(id, users);
+    return () => {
+      users.delete(jobId);
+      if (users.size === 0 && this.users.get(id) === users) this.users.delete(id);
+    };
+  }
+
+  /** The jobs using entry `id` now. */
+  usersOf(id: string): string[] {
+    return [...(this.users.get(id) ?? [])];
   }
 
   /** Removes an entry under its lock, so it never vanishes under a fetch in progress; false when absent. */

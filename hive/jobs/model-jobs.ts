@@ -50,6 +50,10 @@ export async function runModelDelete(
   // An entry made before ids were canonical may be under the spelling it was asked with.
   const entry = (await models.catalog.get(canonicalModelId(operation.model))) ?? (await models.catalog.get(operation.model));
   if (!entry) throw new RbeeError(404, "model_not_found", `model '${canonicalModelId(operation.model)}' is not in this hive's catalog; model_list shows what is`);
+  const spawning = models.usersOf(entry.id);
+  if (spawning.length > 0) {
+    throw new RbeeError(409, "model_in_use", `model '${entry.id}' is being started as a worker by job ${spawning.join(", ")}; wait for it to end (or cancel it: DELETE /v1/jobs/${spawning[0]}), then stop that worker first`);
+  }
   if (entry.details) {
     const filePath = modelFilePath(models.catalog.folderOf(entry.id), entry.details);
     const users = (await findWorkerProcesses(installations)).filter((worker) => worker.modelPath === filePath);

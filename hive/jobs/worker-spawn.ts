@@ -23,6 +23,7 @@ import type { HiveServices } from "./hive-services.js";
 import { HiveStopping } from "./hive-stopping.js";
 import { memoryShortfall } from "./memory-fit.js";
 import { provisionModel } from "./model-jobs.js";
+import { canonicalModelId } from "../provisioners/model/model-source.js";
 
 /** The shortest time a loading worker may go without a heartbeat before it counts as dead, ms. */
 const MIN_LOAD_SILENCE_MS = 15_000;
@@ -32,6 +33,17 @@ export async function runWorkerSpawn(
   context: JobContext,
   services: HiveServices,
 ): Promise<void> {
+  // The model is this job's until its worker runs (then the worker's process holds it): a
+  // model_delete meanwhile is refused, rather than remove the file the worker is about to load.
+  const release = services.models.use(canonicalModelId(operation.source), context.jobId);
+  try {
+    await spawn(operation, context, services);
+  } finally {
+    release();
+  }
+}
+
+async function spawn(operation: Extract<HiveOperation, { operation: "worker_spawn" }>, context: JobContext, services: HiveServices): Promise<void> {
   const { workerId, model, source } = operation;
   const settings = services.spawnSettings();
   const workerType = operation.workerType ?? settings.defaultWorkerType;

@@ -106,6 +106,20 @@ describe("model jobs end to end", () => {
     expect(dataOf((await runJob(cloud, { operation: "model_list", hive: HIVE })).events)).toEqual({ models: [] });
   });
 
+  it("refuses to delete a model a spawn is fetching, naming the spawn's job, rather than remove the file its worker will load", async () => {
+    const source = `hf:${SLOW_REPO}:slow.Q4_K_M.gguf`;
+    const fetchesBefore = hub.seen("slow.Q4_K_M.gguf", "GET").length;
+    const spawning = call(cloud, "POST", "/v1/workers", { hive: HIVE, model: "slow-model", source });
+    await waitUntil(() => hub.seen("slow.Q4_K_M.gguf", "GET").length > fetchesBefore, 20_000, "the spawn's download to start");
+    const end = (await runJob(cloud, { operation: "model_delete", hive: HIVE, model: source })).events.at(-1);
+    expect(end).toMatchObject({ type: "error", code: "model_in_use", message: expect.stringMatching(/is being started as a worker by job \S+; wait for it to end/) });
+    const spawnJob = end?.type === "error" ? /by job (\S+);/.exec(end.message)?.[1] : undefined;
+    expect((await call(cloud, "DELETE", `/v1/jobs/${spawnJob}`)).status).toBe(202);
+    expect((await spawning).status).not.toBe(201);
+    // The cancelled spawn took its download with it; the delete had removed nothing under it.
+    await waitUntil(async () => JSON.stringify(dataOf((await runJob(cloud, { operation: "model_list", hive: HIVE })).events)) === '{"models":[]}', 10_000, "the catalog to be empty");
+  });
+
   it("ends a download of a repo it cannot read with an error that says to set HF_TOKEN", async () => {
     const { events } = await runJob(cloud, { operation: "model_download", hive: HIVE, model: `hf:${GATED_REPO}` });
     expect(events.at(-1)).toMatchObject({ type: "error", code: "model_access_denied", message: expect.stringContaining("HF_TOKEN") });
