@@ -4,6 +4,7 @@
 // socket becomes a retry instead of a job that hangs forever. The GET goes through guarded-get.ts
 // (every redirect hop checked) and the body through body-queue.ts (no byte that arrived is lost).
 import { open } from "node:fs/promises";
+import path from "node:path";
 import { RbeeError } from "../../../shared/errors.js";
 import { guardedGet, type HttpAnswer, type ResolveHost } from "./guarded-get.js";
 import type { ProgressMeter } from "./progress-meter.js";
@@ -92,7 +93,7 @@ export async function receiveBody(response: HttpAnswer, partPath: string, state:
     for await (const chunk of response.body.chunks()) {
       guard.arm();
       if (total !== null && state.bytes + chunk.length > total) {
-        throw new RbeeError(502, "size_mismatch", `the server sent more than the ${total} bytes it announced for ${partPath}`);
+        throw new RbeeError(502, "size_mismatch", `the server sent more than the ${total} bytes the file has (for ${path.basename(partPath, ".part")})`);
       }
       if (state.bytes + chunk.length > limits.maxBytes) throw tooLarge(partPath, `more than ${limits.maxBytes} bytes arrived`, limits.maxBytes);
       await writeAll(handle, chunk, partPath).catch((error: unknown) => {

@@ -159,6 +159,15 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
           if (state.bytes > 0) context.narrate("restart", `${target.label}: the server sent the whole file instead of resuming at byte ${state.bytes}; starting over`);
           await startOver(partPath, target, answer.validator, state);
         }
+        if (target.expectedBytes !== null && answer.total !== null && answer.total !== target.expectedBytes) {
+          // Every try would end the same way, the part growing past or short of the listed size.
+          await Promise.all([rm(partPath, { force: true }), rm(partRecordPath(partPath), { force: true })]);
+          throw new RbeeError(
+            502,
+            "size_mismatch",
+            `${target.label}: the download server says the file has ${answer.total} bytes, but the source lists it with ${target.expectedBytes}; nothing of it was kept. The source's listing is wrong or changed meanwhile: ask again later`,
+          );
+        }
         total = target.expectedBytes ?? answer.total;
         if (total !== null && total > settings.maxBytes) throw tooLarge(target.label, `the server announced ${formatBytes(total)}`, settings.maxBytes);
         await checkDisk(total);

@@ -259,6 +259,18 @@ describe("Hugging Face vendor", () => {
     expect(() => fixture.withOptions({ env: { RBEE_MAX_DOWNLOAD_BYTES: "lots" } })).toThrow(/RBEE_MAX_DOWNLOAD_BYTES is 'lots'/);
   });
 
+  it("stops at once, keeping nothing, when the download server's size is not the one the hub lists", async () => {
+    const { hub, models } = await start();
+    for (const listed of [GGUF.length - 1000, GGUF.length + 1000]) {
+      hub.file(REPO, FILE).advertisedSize = listed;
+      const failure = await refusalOf(models.provision({ id: ID, source: ID }, never, recordingListener()));
+      expect(failure).toMatchObject({ code: "size_mismatch", message: expect.stringContaining(`the download server says the file has ${GGUF.length} bytes, but the source lists it with ${listed}; nothing of it was kept`) });
+      expect(await models.catalog.get(ID)).toBeUndefined();
+    }
+    // One try each: a retry would end the same way.
+    expect(hub.seen(`/${FILE}`, "GET").filter((each) => each.path.startsWith("/cdn/"))).toHaveLength(2);
+  });
+
   it("refuses a file that cannot fit on the disk before fetching a byte", async () => {
     const { hub, fixture, models } = await start(undefined, { download: { maxBytes: 2 ** 60 } });
     hub.file(REPO, FILE).advertisedSize = 2 ** 50;
