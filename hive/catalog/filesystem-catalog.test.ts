@@ -1,7 +1,7 @@
 // FilesystemCatalog on a real temp folder: entries round-trip through metadata.json, broken
 // metadata is skipped and logged, writes are atomic, and removal takes entries out of the listing.
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -189,6 +189,25 @@ describe("FilesystemCatalog.remove", () => {
     const results = await Promise.all([catalog.remove("twice"), catalog.remove("twice")]);
     expect(results.sort()).toEqual([false, true]);
     expect(await catalog.list()).toEqual([]);
+  });
+
+  it("says which catalog cannot be written, and what to do, when its folder refuses writes", async () => {
+    await mkdir(root, { recursive: true });
+    // Root ignores file modes: the immutable flag refuses it (EPERM) as a read-only mount would (EROFS).
+    const root0 = process.getuid?.() === 0;
+    if (root0) spawnSync("chattr", ["+i", root]);
+    else await chmod(root, 0o555);
+    try {
+      for (const write of [() => catalog.add(thing("a")), () => catalog.withLock("b", new AbortController().signal, () => {}, async () => 1)]) {
+        await expect(write()).rejects.toMatchObject({
+          code: "catalog_not_writable",
+          message: expect.stringMatching(new RegExp(`^the thing catalog ${root} cannot be written \\((EPERM|EACCES): this process may not write there\\); make it writable, or start the hive with another cache folder \\(RBEE_CACHE_DIR\\)$`)),
+        });
+      }
+    } finally {
+      if (root0) spawnSync("chattr", ["-i", root]);
+      else await chmod(root, 0o755);
+    }
   });
 
   it("reads a download whose process is gone as failed, interrupted, and one of a live process as downloading", async () => {

@@ -51,7 +51,7 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
   async add(entry: T): Promise<void> {
     const folder = this.folderOf(entry.id);
     const json = `${JSON.stringify(this.schema.parse(entry), null, 2)}\n`; // refuse a bad entry before touching the disk
-    await mkdir(folder, { recursive: true });
+    await mkdir(folder, { recursive: true }).catch((error: unknown) => this.throwUnwritable(error));
     const target = path.join(folder, METADATA_FILE);
     // A random part, not just pid and time: two adds of one id in the same millisecond must not share a temp file.
     const temp = `${target}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
@@ -60,8 +60,18 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
       await rename(temp, target); // atomic on one filesystem: readers see the old file or the new one
     } catch (error) {
       await rm(temp, { force: true });
-      throw error;
+      this.throwUnwritable(error);
     }
+  }
+
+  /** A write refused by the filesystem (read-only, no permission) as an error naming the folder and what to do; others as they are. */
+  private throwUnwritable(error: unknown): never {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EROFS" || code === "EACCES" || code === "EPERM") {
+      const why = code === "EROFS" ? "its file system is read-only" : "this process may not write there";
+      throw new RbeeError(500, "catalog_not_writable", `the ${this.kind} catalog ${this.root} cannot be written (${code}: ${why}); make it writable, or start the hive with another cache folder (RBEE_CACHE_DIR)`, { cause: error });
+    }
+    throw error;
   }
 
   async get(id: string): Promise<T | undefined> {
@@ -104,7 +114,7 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
 
   async withLock<R>(id: string, signal: AbortSignal, onWait: () => void, fn: (held: AbortSignal) => Promise<R>): Promise<R> {
     const lockTarget = path.join(this.root, LOCKS_FOLDER, path.basename(this.folderOf(id)));
-    await mkdir(path.dirname(lockTarget), { recursive: true });
+    await mkdir(path.dirname(lockTarget), { recursive: true }).catch((error: unknown) => this.throwUnwritable(error));
     let waited = false;
     let release: (() => Promise<void>) | undefined;
     const held = new AbortController();
@@ -121,7 +131,7 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
           },
         });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
+        if ((error as NodeJS.ErrnoException).code !== "ELOCKED") this.throwUnwritable(error);
         if (!waited) onWait();
         waited = true;
         await abortableSleep(LOCK_RETRY_MS, signal);
