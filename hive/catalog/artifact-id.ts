@@ -26,12 +26,17 @@ export function checkArtifactId(id: string, kind: string): string {
   return id;
 }
 
+/** Whether `name` may become a file or folder name as it is (checkSafeSegment's rule). */
+export function isSafeSegment(name: string): boolean {
+  return SAFE_SEGMENT.test(name) && !name.includes("..");
+}
+
 /**
  * Checks one name that will become a file or folder name (a GGUF file name, a worker id):
  * letters, digits, `.`, `_`, `+`, `-`, not starting with a dot, at most 200 characters.
  */
 export function checkSafeSegment(name: string, what: string): string {
-  if (!SAFE_SEGMENT.test(name) || name.includes("..")) {
+  if (!isSafeSegment(name)) {
     throw new RbeeError(
       400,
       "invalid_artifact_id",

@@ -89,6 +89,13 @@ describe("model ids", () => {
     expect(["invalid_artifact_id", "unsupported_artifact_id"]).toContain(error.code);
   });
 
+  it("says how to serve a file: model whose name the catalog cannot take: rename it, or link it under a safe name", () => {
+    expect(refusal("file:/models/My Model (v2).gguf").message).toBe(
+      "model file '/models/My Model (v2).gguf' has a name the catalog cannot take (letters, digits, '.', '_', '+' and '-' only, not starting with '.'); " +
+        "rename it, or link it under such a name (ln -s '/models/My Model (v2).gguf' '/models/My-Model-v2.gguf') and ask for file:/models/My-Model-v2.gguf",
+    );
+  });
+
   it("says which forms are accepted when it refuses", () => {
     expect(refusal("http://example.com/x.gguf").message).toMatch(/only allowed for this machine/);
     expect(refusal("hf:org/repo:weights.bin").message).toMatch(/hf:org\/repo:Q4_K_M/);

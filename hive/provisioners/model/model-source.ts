@@ -4,7 +4,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { RbeeError } from "../../../shared/errors.js";
-import { checkArtifactId, checkSafeSegment } from "../../catalog/artifact-id.js";
+import { checkArtifactId, checkSafeSegment, isSafeSegment } from "../../catalog/artifact-id.js";
 import { isLoopbackHost } from "../../../shared/loopback-host.js";
 import { BARE_HUGGING_FACE_ID } from "../../../shared/models/bare-model-id.js";
 import { withoutQuery } from "../../../shared/redact-url.js";
@@ -145,7 +145,16 @@ function parseFile(source: string): ModelSource {
   if (path.normalize(filePath) !== filePath || /%2e/i.test(source)) throw invalid(source, "must be a normalized path without '.', '..' or '//'");
   const fileName = path.basename(filePath);
   if (!fileName.toLowerCase().endsWith(".gguf")) throw invalid(source, "does not end in a .gguf file name");
-  return { kind: "file", filePath, fileName: checkSafeSegment(fileName, `file name of '${source}'`) };
+  if (!isSafeSegment(fileName)) {
+    // The user's own file: what to do about its name is theirs to choose.
+    const linked = path.join(path.dirname(filePath), fileName.replace(/[^A-Za-z0-9._+-]+/g, "-").replace(/-+\./g, ".").replace(/^[.-]+/, ""));
+    throw new RbeeError(
+      400,
+      "invalid_artifact_id",
+      `model file '${filePath}' has a name the catalog cannot take (letters, digits, '.', '_', '+' and '-' only, not starting with '.'); rename it, or link it under such a name (ln -s '${filePath}' '${linked}') and ask for file:${linked}`,
+    );
+  }
+  return { kind: "file", filePath, fileName };
 }
 
 function invalid(source: string, why: string): RbeeError {
