@@ -165,6 +165,12 @@ describe("what a cut connection leaves", () => {
     await expect(run()).rejects.toMatchObject({ code: "gave_up", message: expect.stringMatching(/the 97.7 KiB \(100000 bytes\) received are kept/) });
     expect((await stat(path.join(folder, "x.gguf.part"))).size).toBe(100_000);
   });
+
+  it("says nothing is kept when no byte arrived", async () => {
+    const { url } = await serve((_request, response) => response.socket?.destroy());
+    const { run } = await download(`${url}/x.gguf`, { attempts: 2 });
+    await expect(run()).rejects.toMatchObject({ code: "gave_up", message: expect.stringMatching(/; no byte of it arrived, so asking again starts it afresh$/) });
+  });
 });
 
 describe("a server that says when to come back", () => {

@@ -187,7 +187,8 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
         throw new RbeeError(
           502,
           target.gaveUp.code,
-          `${target.label}: the download failed ${failures} times in a row (last: ${describeError(error)}); the ${formatBytes(state.bytes)} received are kept, so ${target.gaveUp.resumeBy} resumes from there`,
+          `${target.label}: the download failed ${failures} times in a row (last: ${describeError(error)}); ` +
+            (state.bytes === 0 ? `no byte of it arrived, so ${target.gaveUp.resumeBy} starts it afresh` : `the ${formatBytes(state.bytes)} received are kept, so ${target.gaveUp.resumeBy} resumes from there`),
           { cause: error },
         );
       }
