@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { logMessageOf } from "../../shared/log/json-log.js";
+import { type FreeBytes, freeBytesOnDisk } from "../provisioners/download/disk-space.js";
 
 /** Lines of the log kept to explain a worker's end. */
 const LAST_WORDS_LINES = 4;
@@ -16,9 +17,19 @@ export function workerLogFile(logDir: string, workerId: string): string {
   return path.join(logDir, `${path.basename(workerId)}.log`);
 }
 
-/** The messages of the log's last few lines, joined; "no output" for an empty or missing log. */
-export async function lastWords(logFile: string): Promise<string> {
-  return messagesOf(await lastLines(logFile, LAST_WORDS_LINES)) || "no output";
+/** Free bytes under which an empty log is put down to a full disk. */
+const FULL_DISK_BYTES = 1024 * 1024;
+
+/**
+ * The messages of the log's last few lines, joined; "no output" for an empty or missing log, and
+ * why where the log's disk is full: a worker that cannot write even its log exits saying nothing.
+ */
+export async function lastWords(logFile: string, freeBytes: FreeBytes = freeBytesOnDisk): Promise<string> {
+  const words = messagesOf(await lastLines(logFile, LAST_WORDS_LINES));
+  if (words !== "") return words;
+  const folder = path.dirname(logFile);
+  const free = await freeBytes(folder).catch(() => undefined);
+  return free !== undefined && free < FULL_DISK_BYTES ? `no output: the disk holding ${folder} is full (${free} bytes free), so it could not even write its log; free some space` : "no output";
 }
 
 /**
