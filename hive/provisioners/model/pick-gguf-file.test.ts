@@ -36,6 +36,9 @@ describe("picking a GGUF from a repo", () => {
     expect(hasQuantization("model-Q4_K_M.gguf", "Q4_K")).toBe(false);
     expect(hasQuantization("Q4_K_M/model.gguf", "Q4_K_M")).toBe(true);
     expect(() => pickGgufFile("org/repo", REPO, "Q3_K_S")).toThrow(/no single .gguf file with Q3_K_S.*model-Q4_K_M.gguf/);
-    expect(() => pickGgufFile("org/repo", REPO, "BF16")).toThrow(/only as a split model/);
+    expect(() => pickGgufFile("org/repo", REPO, "BF16")).toThrow(/only as a split model .*; pick another quantization: .*model-Q4_K_M.gguf/);
+    expect(() => pickGgufFile("org/repo", ["x-Q4_K_M-00001-of-00002.gguf", "x-Q4_K_M-00002-of-00002.gguf"], "Q4_K_M")).toThrow(
+      /only as a split model .*; nor has it any other quantization as one file, so pick a repo that ships single-file GGUFs$/,
+    );
   });
 });

@@ -41,7 +41,8 @@ export function pickGgufFile(repo: string, paths: readonly string[], quantizatio
         404,
         "model_not_found",
         splitOnly
-          ? `hf:${repo} has ${quantization} only as a split model (several -0000N-of-0000M.gguf parts), which rbee cannot fetch yet; pick another quantization: ${available(models)}`
+          ? `hf:${repo} has ${quantization} only as a split model (several -0000N-of-0000M.gguf parts), which rbee cannot fetch yet; ` +
+            (models.length === 0 ? "nor has it any other quantization as one file, so pick a repo that ships single-file GGUFs" : `pick another quantization: ${available(models)}`)
           : `hf:${repo} has no single .gguf file with ${quantization} in its name; available: ${available(models)}`,
       );
     }
