@@ -11,7 +11,7 @@ import { listAll } from "../list-pages.js";
 import { ModelView } from "../queen-views.js";
 
 /** A model in a hive's catalog as the model_list job reports it. */
-const CatalogModel = z.looseObject({ id: z.string(), status: z.string(), size_bytes: z.number().nullable().optional(), served_as: z.array(z.string()).optional() });
+const CatalogModel = z.looseObject({ id: z.string(), status: z.string(), reason: z.string().optional(), size_bytes: z.number().nullable().optional(), served_as: z.array(z.string()).optional() });
 const CatalogList = z.looseObject({ models: z.array(CatalogModel) });
 const AliasView = z.looseObject({ alias: z.string(), model: z.string(), warning: z.string().optional() });
 
@@ -34,7 +34,8 @@ export function registerModels(program: Command, context: CliContext): void {
       const catalog = CatalogList.parse(data ?? { models: [] }).models;
       const row = (model: z.infer<typeof CatalogModel>) => ({
         source: model.id,
-        status: model.status,
+        // A failed entry says why: what to do about it is in the reason (ask again to resume, …).
+        status: model.reason === undefined ? model.status : `${model.status}: ${model.reason}`,
         size: typeof model.size_bytes === "number" ? formatBytes(model.size_bytes) : null,
         // The names its workers were started under, which clients may ask for besides the file's own.
         "served as": model.served_as?.length ? model.served_as.join(",") : null,

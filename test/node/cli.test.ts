@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { execa, type Options } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
+import { FilesystemCatalog } from "../../hive/catalog/filesystem-catalog.js";
+import { ModelArtifact } from "../../hive/catalog/model/model-artifact.js";
 import { PROJECT_ROOT } from "../../scripts/local-cloud/queen.js";
 import { FakeHub } from "../support/fake-hub.js";
 import { call } from "./job-stream.js";
@@ -242,6 +244,12 @@ describe("the rbee CLI", () => {
     const catalog = json(await admin(["models", "ls", "--hive", HIVE, "--json"])) as Array<{ id: string; status: string }>;
     expect(catalog).toEqual(expect.arrayContaining([expect.objectContaining({ id: `hf:${REPO}`, status: "available" })]));
     expect((await admin(["models", "rm", `hf:${REPO}`, "--hive", HIVE])).exitCode).toBe(0);
+    // A failed entry says why in the listing, as the job's data does.
+    const hiveCatalog = new FilesystemCatalog(join(cloud.cacheDir, "models"), ModelArtifact, "model");
+    const cut = { id: "hf:org/cut-GGUF:cut.gguf", status: { state: "failed" as const, reason: "interrupted: the hive stopped; ask for it again to resume" }, sizeBytes: null, addedAt: new Date().toISOString(), details: null };
+    await hiveCatalog.add(cut);
+    expect((await admin(["models", "ls", "--hive", HIVE])).stdout).toMatch(/^hf:org\/cut-GGUF:cut\.gguf +failed: interrupted: the hive stopped; ask for it again to resume/m);
+    await hiveCatalog.remove(cut.id);
 
     const submitted = await call(cloud, "POST", "/v1/jobs", { operation: "model_download", hive: HIVE, model: `hf:${REPO}` });
     const { job_id: jobId } = submitted.json as { job_id: string };
