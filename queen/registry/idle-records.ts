@@ -12,10 +12,16 @@
 // stored time is never earlier than the last request's end, and an evicted Registry unloads a
 // worker at most RECORD_AHEAD_MS late, never early.
 
-/** When a worker last finished a request, and the keep-alive asked for it (absent: none was). */
+/**
+ * When a worker last finished a request, and the keep-alive asked for it (absent: none was); and
+ * since when it is resident (loaded and known to the queen), which the swap policy's minimum
+ * residency counts from: a woken Registry had counted it from the wake, and every swap after a
+ * quiet spell waited out the whole minimum again.
+ */
 export interface IdleRecord {
   lastActiveAtMs: number;
   keepAliveMs?: number;
+  residentSinceMs?: number;
 }
 
 const IDLE_KEY_PREFIX = "idle:";
@@ -51,10 +57,15 @@ export class IdleRecords {
    * A request on `workerId` ended at `lastActiveAtMs`, and `keepAliveMs` is the keep-alive asked
    * for it. Not awaited: the Durable Object's output gate holds its answers until it is stored.
    */
-  record(workerId: string, { lastActiveAtMs, keepAliveMs }: IdleRecord): void {
+  record(workerId: string, { lastActiveAtMs, keepAliveMs, residentSinceMs }: IdleRecord): void {
     const written = this.written.get(workerId);
     if (written && written.keepAliveMs === keepAliveMs && lastActiveAtMs <= written.lastActiveAtMs) return;
-    const record: IdleRecord = keepAliveMs === undefined ? { lastActiveAtMs: lastActiveAtMs + RECORD_AHEAD_MS } : { lastActiveAtMs: lastActiveAtMs + RECORD_AHEAD_MS, keepAliveMs };
+    const since = residentSinceMs ?? written?.residentSinceMs;
+    const record: IdleRecord = {
+      lastActiveAtMs: lastActiveAtMs + RECORD_AHEAD_MS,
+      ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
+      ...(since === undefined ? {} : { residentSinceMs: since }),
+    };
     this.written.set(workerId, record);
     void this.storage.put(IDLE_KEY_PREFIX + workerId, record);
   }

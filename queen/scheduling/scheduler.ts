@@ -125,7 +125,12 @@ export class Scheduler {
     this.lastActive.set(lease.workerId, now);
     this.reaper.requestEnded(lease.workerId, lease.keepAliveMs);
     const keepAliveMs = this.reaper.askedKeepAliveMs(lease.workerId);
-    this.deps.idle?.record(lease.workerId, keepAliveMs === undefined ? { lastActiveAtMs: now } : { lastActiveAtMs: now, keepAliveMs });
+    const residentSinceMs = this.residentSince.get(lease.workerId);
+    this.deps.idle?.record(lease.workerId, {
+      lastActiveAtMs: now,
+      ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
+      ...(residentSinceMs === undefined ? {} : { residentSinceMs }),
+    });
     this.reconsider();
   }
 
@@ -310,16 +315,16 @@ export class Scheduler {
 
   /**
    * A worker ready to serve, new to this object: loaded now, or back (after an eviction, a queen
-   * restart or its hive's reconnect) idle since the time stored for it. A worker with nothing
+   * restart or its hive's reconnect) idle, and resident, since the times stored for it. A worker with nothing
    * stored has its time stored now: otherwise each eviction before its first request would start
    * its keep-alive again, and it would never be unloaded.
    */
   private noteResident(workerId: string): void {
     const now = Date.now();
     const stored = this.deps.idle?.take(workerId);
-    this.residentSince.set(workerId, now);
+    this.residentSince.set(workerId, stored?.residentSinceMs ?? now);
     this.lastActive.set(workerId, stored?.lastActiveAtMs ?? now);
-    if (stored === undefined) this.deps.idle?.record(workerId, { lastActiveAtMs: now });
+    if (stored === undefined) this.deps.idle?.record(workerId, { lastActiveAtMs: now, residentSinceMs: now });
     if (stored?.keepAliveMs !== undefined) this.reaper.requestEnded(workerId, stored.keepAliveMs);
   }
 

@@ -28,4 +28,14 @@ describe("idle records", () => {
       expect(await stored()).toBeUndefined();
     });
   });
+
+  it("keeps when a worker became resident through the writes of its later request ends", async () => {
+    await runInDurableObject(registryStub(env), async (_instance, state) => {
+      const records = new IdleRecords(state.storage);
+      records.record("wrk_records2", { lastActiveAtMs: 1_000, residentSinceMs: 1_000 });
+      records.record("wrk_records2", { lastActiveAtMs: 9_000 });
+      expect(await state.storage.get("idle:wrk_records2")).toEqual({ lastActiveAtMs: 9_000 + RECORD_AHEAD_MS, residentSinceMs: 1_000 });
+      records.forget("wrk_records2");
+    });
+  });
 });
