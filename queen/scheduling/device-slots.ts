@@ -25,7 +25,10 @@ export interface DeviceSlot {
   device?: number;
   /** What the model needs here: VRAM fully offloaded on a GPU, RAM on the CPU. */
   needBytes: number;
-  /** Free now, less what loads in progress will still take. */
+  /**
+   * Free now, less what loads in progress will still take: below zero where a load in progress
+   * counts on memory a worker it stops will free, which is then spoken for.
+   */
   freeBytes: number;
   /** What loads in progress will still take: memory that is not free, but not for good either. */
   claimedBytes: number;
@@ -99,8 +102,10 @@ function slot(
     workerType,
     ...(device === undefined ? {} : { device }),
     needBytes,
-    freeBytes: Math.max(0, reportedFree - claimed),
-    claimedBytes: Math.min(claimed, reportedFree),
+    // Not floored at zero: a load that stops a worker to make room claims more than is free now,
+    // and the part it takes of that worker's memory must not be offered to the next plan too.
+    freeBytes: reportedFree - claimed,
+    claimedBytes: claimed,
     residents,
     catalogModel,
   };

@@ -108,6 +108,16 @@ describe("the spawn planner", () => {
     expect(plan({ model: "m", hives, workers: [loading], pendingSpawns })).toMatchObject({ ok: false, code: "memory_busy" });
   });
 
+  it("offers no second plan the memory a spawn in flight takes of the worker it stops", () => {
+    // One GiB free beside worker old's 2 GiB; a spawn of 2.5 GiB in flight stops old to make room,
+    // taking 1.5 GiB of its memory: 0.5 GiB will be left, too little for m's 1.1 GiB with headroom.
+    const hives = [hive("a", 1, [], [model("m", 1), model("old", 2), model("big", 2.5)])];
+    const workers = [worker("wrk_old", "a", "old")];
+    const pendingSpawns = [{ workerId: "wrk_big", hiveName: "a", model: "big", workerType: "cpu" as const, memoryBytes: 2.5 * GIB }];
+    expect(plan({ model: "m", hives, workers })).toMatchObject({ ok: true, stop: [{ workerId: "wrk_old" }] });
+    expect(plan({ model: "m", hives, workers, pendingSpawns })).toMatchObject({ ok: false, code: "memory_busy" });
+  });
+
   it("makes room by stopping the least recently used idle worker of another model", () => {
     const hives = [hive("a", 1, [], [model("m", 2.5), model("old", 2), model("recent", 2)])];
     const workers = [worker("wrk_old", "a", "old"), worker("wrk_recent", "a", "recent")];
