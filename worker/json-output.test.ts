@@ -129,6 +129,16 @@ describe("response_format", () => {
     }
   });
 
+  it("enforces a schema given beside json_object, as llama.cpp's server takes it (instructor's JSON_SCHEMA mode sends it so)", async () => {
+    const [{ schema, check }] = SCHEMAS as [(typeof SCHEMAS)[number]];
+    for (const seed of SEEDS) {
+      const response = await post(worker, "/v1/chat/completions", { model: MODEL_NAME, messages: [{ role: "user", content: "JSON please" }], seed, response_format: { type: "json_object", schema } });
+      expect(response.headers.get("x-rbee-ignored-fields")).toBeNull();
+      const parsed: unknown = JSON.parse((await json<ChatCompletionBody>(response)).choices[0]?.message.content ?? "");
+      expect(check.safeParse(parsed).error, JSON.stringify(parsed)).toBeUndefined();
+    }
+  });
+
   for (const { name, schema, check } of SCHEMAS) {
     it(`answers json_schema "${name}" with JSON that matches the schema, whatever the seed`, async () => {
       for (const seed of SEEDS) {

@@ -44,10 +44,19 @@ export const JsonSchemaFormat = z.object({
   strict: z.boolean().nullish(),
 });
 
+/**
+ * `json_object` with a `schema` beside it, as llama.cpp's server and Together take it (and
+ * instructor's JSON_SCHEMA mode sends it): JSON matching the schema, as `json_schema` gives. Its
+ * `schema` was dropped unseen, and the answer was any JSON object.
+ */
+const JsonObjectFormat = z.object({ type: z.literal("json_object"), schema: JsonSchemaField.optional() }).transform((format) =>
+  format.schema === undefined ? { type: format.type } : { type: "json_schema" as const, json_schema: { name: "response", schema: format.schema, strict: false } },
+);
+
 /** Constrains the output: free text, any JSON object, or JSON matching a schema. */
 export const ResponseFormat = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text") }),
-  z.object({ type: z.literal("json_object") }),
+  JsonObjectFormat,
   z.object({ type: z.literal("json_schema"), json_schema: JsonSchemaFormat }),
 ]);
 export type ResponseFormat = z.infer<typeof ResponseFormat>;
