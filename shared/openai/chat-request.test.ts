@@ -159,3 +159,22 @@ describe("the chat request schema", () => {
     expect(ignoredFields(EmbeddingRequest, { model: "m", input: "x", truncate: true })).toEqual(["truncate"]);
   });
 });
+
+describe("the embeddings request schema", () => {
+  it("refuses token ids (another tokenizer's) saying to send the text, and takes one or many texts", () => {
+    const refusal = (input: unknown) => {
+      try {
+        parseRequest(EmbeddingRequest, { model: "m", input });
+        return undefined;
+      } catch (error) {
+        return error as { param?: string; message: string };
+      }
+    };
+    for (const ids of [[104, 101], [[104, 101], [33]]]) {
+      expect(refusal(ids)).toMatchObject({ param: "input", message: expect.stringContaining("input: token ids are not supported: rbee's models each have their own vocabulary, so send the text itself") });
+    }
+    expect(refusal("one text")).toBeUndefined();
+    expect(refusal(["two", "texts"])).toBeUndefined();
+    expect(refusal([""])).toMatchObject({ param: "input[0]" });
+  });
+});
