@@ -100,7 +100,13 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
       options.push({ slot, stop: [], freeAfterBytes: slot.freeBytes });
       continue;
     }
-    if (input.alongside || capacityOf(slot) < required) continue;
+    if (input.alongside) continue;
+    if (capacityOf(slot) < required) {
+      // Too small as the hive last said, while workers are being started there (and others
+      // stopped to make room for them): its figures are about to change, so "never" is premature.
+      if ((input.pendingSpawns ?? []).some((spawn) => spawn.hiveName === slot.hiveName)) couldFitLater = true;
+      continue;
+    }
     let free = slot.freeBytes;
     const stop: LiveWorker[] = [];
     for (const candidate of swapCandidates(slot.residents, { ...input, model: input.model })) {
@@ -148,7 +154,7 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
       code: "memory_busy",
       status: 503,
       retryable: true,
-      message: `model '${input.model}' fits only where workers of other models are busy or were loaded moments ago; it loads once one of them is idle`,
+      message: `model '${input.model}' fits only where workers of other models are busy, were loaded moments ago or are being started; it loads once there is room`,
     };
   }
   return tooLarge(input, slots);

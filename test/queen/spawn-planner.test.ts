@@ -118,6 +118,15 @@ describe("the spawn planner", () => {
     expect(plan({ model: "m", hives, workers, pendingSpawns })).toMatchObject({ ok: false, code: "memory_busy" });
   });
 
+  it("waits, rather than refuse for good, where the model does not fit as the hive last said while a spawn is in flight there", () => {
+    // 2 GiB free and nothing to stop: m (3 GiB) does not fit; but a spawn on the hive is under way,
+    // and the figures the hive reports next (the workers it stopped for it gone) may differ.
+    const hives = [hive("a", 2, [], [model("m", 3), model("other", 1)])];
+    expect(plan({ model: "m", hives })).toMatchObject({ ok: false, code: "model_too_large" });
+    const pendingSpawns = [{ workerId: "wrk_other", hiveName: "a", model: "other", workerType: "cpu" as const, memoryBytes: GIB }];
+    expect(plan({ model: "m", hives, pendingSpawns })).toMatchObject({ ok: false, code: "memory_busy", retryable: true });
+  });
+
   it("makes room by stopping the least recently used idle worker of another model", () => {
     const hives = [hive("a", 1, [], [model("m", 2.5), model("old", 2), model("recent", 2)])];
     const workers = [worker("wrk_old", "a", "old"), worker("wrk_recent", "a", "recent")];
