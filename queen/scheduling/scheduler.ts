@@ -284,9 +284,13 @@ export class Scheduler {
     // No online hive has it in its catalog: what became of its workers says more.
     if (answer.code === "model_not_found") return noWorkerRefusal(why);
     // A model that fits no device, or whose policy no hive meets, stays so until an admin or a hive
-    // changes something: the SDKs are told not to retry. A failed spawn is tried again in a while.
-    const final = answer.code !== "worker_spawn_failed";
-    return { ok: false, status: answer.status === 404 ? 404 : 503, code: answer.code, message: answer.message, final };
+    // changes something: the SDKs are told not to retry.
+    // A failed spawn is tried again once its failure is out of mind: Retry-After says when. One of
+    // the model's source is not retried by the SDKs at all: the same download would fail the same way.
+    if (answer.code === "worker_spawn_failed") {
+      return { ok: false, status: 503, code: answer.code, message: answer.message, retryAfterSeconds: answer.retryAfterSeconds, ...(answer.final ? { final: true } : {}) };
+    }
+    return { ok: false, status: answer.status === 404 ? 404 : 503, code: answer.code, message: answer.message, final: true };
   }
 
   private onWorkerChange(change: WorkerChange): void {

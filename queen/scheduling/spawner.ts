@@ -67,7 +67,11 @@ const SOURCE_FAULTS = new Set(["model_not_found", "unsupported_model", "invalid_
 /** Why no spawn can start for a model now: the planner's refusal, or a recent spawn's failure. */
 export type SpawnDenial =
   | SpawnRefusal
-  | { ok: false; code: "worker_spawn_failed"; status: 503; retryable: false; message: string }
+  /**
+   * retryAfterSeconds: until the first failure kept in mind passes, when a spawn may be tried again;
+   * final: a failure of the model's source (or an admin's cancel), which waiting will not mend.
+   */
+  | { ok: false; code: "worker_spawn_failed"; status: 503; retryable: false; message: string; retryAfterSeconds: number; final: boolean }
   /** The policy's max_workers are live: the requests wait for one of them (retryable). */
   | { ok: false; code: "max_workers_reached"; status: 503; retryable: true; message: string };
 
@@ -110,7 +114,7 @@ export class Spawner {
     const key = pinnedHive === undefined ? model : `${model}@${pinnedHive}`;
     if (this.inFlight.has(key)) return "spawning";
     const everywhere = this.recentFailureEverywhere(model);
-    if (everywhere) return { ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message: everywhere.message };
+    if (everywhere) return this.spawnFailed(everywhere.message, everywhere.untilMs, true);
     const failedHives = this.recentFailures(key);
     const policy = this.view.policyOf(model);
     if (policy?.maxWorkers != null && this.liveCount(model) >= policy.maxWorkers) {
@@ -120,7 +124,7 @@ export class Spawner {
     // Nowhere else, for good: the requests fail with what went wrong where it was tried. Room that
     // may free elsewhere (memory_busy) is still worth waiting for.
     const newest = [...failedHives.values()].sort((a, b) => b.atMs - a.atMs)[0];
-    if (!plan.ok && newest && !plan.retryable) return { ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message: newest.message };
+    if (!plan.ok && newest && !plan.retryable) return this.spawnFailed(newest.message, Math.min(...[...failedHives.values()].map((failure) => failure.untilMs)), false);
     if (!plan.ok) return plan;
     this.start(key, plan);
     return "spawning";
@@ -247,6 +251,10 @@ export class Spawner {
     const count = before !== undefined && now - before.atMs < FAILURE_COUNT_RESET_MS ? before.count + 1 : 1;
     const memoryMs = Math.min(MAX_FAILURE_MEMORY_MS, (this.options.failureMemoryMs ?? DEFAULT_FAILURE_MEMORY_MS) * 2 ** (count - 1));
     return { message, atMs: now, count, untilMs: now + memoryMs, ...(untilHello ? { untilHello } : {}) };
+  }
+
+  private spawnFailed(message: string, retryAtMs: number, final: boolean): SpawnDenial {
+    return { ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message, retryAfterSeconds: Math.max(1, Math.ceil((retryAtMs - this.now()) / 1000)), final };
   }
 
   private memorySeconds(failure: Failure): number {

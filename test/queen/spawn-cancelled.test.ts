@@ -38,6 +38,9 @@ describe("a spawn its hive cancels", () => {
 
     const response = await first.answer;
     expect(response.status).toBe(503);
+    // A hive's own failure: the SDKs may retry, after Retry-After.
+    expect(response.headers.get("x-should-retry")).toBeNull();
+    expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await errorOf(response)).toMatchObject({
       code: "worker_spawn_failed",
       message: expect.stringContaining("the spawn job was cancelled: the hive is shutting down"),
@@ -72,6 +75,9 @@ describe("a spawn its hive cancels", () => {
 
     const response = await answer;
     expect(response.status).toBe(503);
+    // An admin's cancel is not to be retried by the SDKs; Retry-After says when rbee would start it again.
+    expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(25);
+    expect(response.headers.get("x-should-retry")).toBe("false");
     expect(await errorOf(response)).toMatchObject({ code: "worker_spawn_failed", message: expect.stringContaining("the spawn job was cancelled by an admin") });
     // The next request is refused the same, with no job on either hive.
     const next = await call("POST", "/v1/chat/completions", { body: { model, messages: [{ role: "user", content: "hi" }] } });

@@ -78,8 +78,18 @@ describe("a spawn that failed on one hive", () => {
     spawns[0]?.end({ ok: false, code: "model_load_failed", message: "the worker could not load the model" });
     await settledOnce(settled);
 
-    expect(spawner.request("tiny")).toMatchObject({ ok: false, code: "worker_spawn_failed", retryable: false, message: expect.stringContaining("hive hive-b could not start a worker for 'tiny'") });
-    now.ms += 30_000;
+    expect(spawner.request("tiny")).toMatchObject({
+      ok: false,
+      code: "worker_spawn_failed",
+      retryable: false,
+      message: expect.stringContaining("hive hive-b could not start a worker for 'tiny'"),
+      // When the failure is out of mind and a spawn may be tried again; a hive's failure may pass.
+      retryAfterSeconds: 30,
+      final: false,
+    });
+    now.ms += 12_500;
+    expect(spawner.request("tiny")).toMatchObject({ code: "worker_spawn_failed", retryAfterSeconds: 18 });
+    now.ms += 17_500;
     expect(spawner.request("tiny")).toBe("spawning");
   });
 
@@ -118,7 +128,7 @@ describe("a spawn that failed on one hive", () => {
     await Promise.resolve();
     spawns[0]?.end({ ok: false, code: "checksum_mismatch", message: "the file's SHA-256 is not the hub's" });
     await settledOnce(settled);
-    const refused = { ok: false, code: "worker_spawn_failed", message: expect.stringContaining("the file's SHA-256 is not the hub's (checksum_mismatch: its source fails the same on every hive") };
+    const refused = { ok: false, code: "worker_spawn_failed", retryAfterSeconds: 30, final: true, message: expect.stringContaining("the file's SHA-256 is not the hub's (checksum_mismatch: its source fails the same on every hive") };
     expect(spawner.request("tiny")).toMatchObject(refused);
     expect(spawner.request("tiny", "hive-c")).toMatchObject(refused);
     expect(spawner.scaleOut("tiny")).toBeUndefined();
