@@ -164,7 +164,9 @@ export class Registry extends DurableObject<Env> {
     const onHive = (name: string) => this.onlineHives.has(name) && (hiveName === undefined || name === hiveName);
     const workers = this.table.all().filter((worker) => onHive(worker.hiveName));
     const hives = this.onlineHiveFacts().filter((facts) => onHive(facts.hiveName));
-    return modelStates(hives, workers, (model) => this.seenModels.get(model), Date.now(), (model) => this.scheduler().queueWaitMs(model), (model) => this.policies.get(model));
+    // A policy's source downloads onto whichever hive fits: not a model of one hive before it is there.
+    const sourced = hiveName === undefined ? [...this.policies.values()].filter((policy) => policy.source !== null).map((policy) => policy.model) : [];
+    return modelStates(hives, workers, (model) => this.seenModels.get(model), Date.now(), (model) => this.scheduler().queueWaitMs(model), (model) => this.policies.get(model), sourced);
   }
 
   /** Which hives are online now, and what each last said about its devices and catalog (the dashboard). */

@@ -1,5 +1,6 @@
-// What GET /v1/models says about each model: every model some online hive has in its catalog and
-// every model a live worker serves, with its state — `loaded` (a worker is ready), `loading` (a
+// What GET /v1/models says about each model: every model some online hive has in its catalog,
+// every model a live worker serves, and every model a policy's `source` lets a hive download (a
+// request for it starts one), with its state — `loaded` (a worker is ready), `loading` (a
 // worker is loading it), `loadable` (it fits on some online hive), `too_large` (it fits on none),
 // `unavailable` (its policy allows no device these hives offer) — a rough wait in seconds, and
 // the hives that have it. Pure; the Registry feeds it.
@@ -36,11 +37,13 @@ export function modelStates(
   nowMs: number,
   queueWaitMs: (model: string) => number = () => 0,
   policyOf: (model: string) => ModelPolicy | undefined = () => undefined,
+  /** Models a policy's source names: listed though no hive has them yet. */
+  sourcedModels: Iterable<string> = [],
 ): ModelStateView[] {
-  const names = new Set<string>();
+  const names = new Set<string>(sourcedModels);
   for (const facts of hives) for (const model of facts.models) names.add(model.name);
   for (const worker of workers) if (isServingState(worker.state) || worker.state === "loading") names.add(worker.model);
-  return [...names].sort().map((name) => modelState(name, hives, workers, firstSeenMs(name) ?? nowMs, queueWaitMs, policyOf(name)));
+  return [...names].sort().map((name) => modelState(name, hives, workers, firstSeenMs(name) ?? policyOf(name)?.updatedAtMs ?? nowMs, queueWaitMs, policyOf(name)));
 }
 
 function modelState(name: string, hives: HiveFacts[], workers: LiveWorker[], firstSeenMs: number, queueWaitMs: (model: string) => number, policy: ModelPolicy | undefined): ModelStateView {
@@ -59,6 +62,10 @@ function modelState(name: string, hives: HiveFacts[], workers: LiveWorker[], fir
   if (loading.length > 0) {
     const progress = Math.max(...loading.map((worker) => worker.loadProgress ?? 0));
     return { ...base, state: "loading", estimatedWaitSeconds: Math.ceil(estimatedLoadSeconds(sizeBytes ?? 0) * (1 - progress)) };
+  }
+  // Only a policy's source has it: a request downloads it first, to a size known only then.
+  if (sizeBytes === undefined && policy?.source) {
+    return { ...base, state: hives.length > 0 ? "loadable" : "unavailable", estimatedWaitSeconds: null };
   }
   // A request would be refused model_policy_unmet: not a model that loads.
   if (!offersAllowedDevice(name, hives, policy?.workerTypes)) return { ...base, state: "unavailable", estimatedWaitSeconds: null };

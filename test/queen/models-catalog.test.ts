@@ -77,6 +77,26 @@ describe("/v1/models with hive catalogs", () => {
     hive.ws.close(1000, "bye");
   });
 
+  it("lists a model only a policy's source has as loadable, with no wait to guess, as a request for it downloads it", async () => {
+    const hive = await TestHive.connect("sourced-catalog-hive", await TestHive.register("sourced-catalog-hive"));
+    hive.send(helloFrame());
+    await hive.next("welcome");
+    const put = await SELF.fetch("https://queen/v1/models/sourced-model/policy", {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ source: "hf:org/sourced-GGUF" }),
+    });
+    expect(put.status).toBe(200);
+    await eventually(async () => (await listModels()).some((model) => model.id === "sourced-model"));
+    expect((await listModels()).find((model) => model.id === "sourced-model")).toMatchObject({ state: "loadable", estimated_wait_seconds: null, hives: [] });
+    const one = await SELF.fetch("https://queen/v1/models/sourced-model", { headers: auth });
+    expect(one.status).toBe(200);
+    expect(await one.json()).toMatchObject({ id: "sourced-model", state: "loadable" });
+    await SELF.fetch("https://queen/v1/models/sourced-model/policy", { method: "DELETE", headers: auth });
+    await eventually(async () => !(await listModels()).some((model) => model.id === "sourced-model"));
+    hive.ws.close(1000, "bye");
+  });
+
   it("picks up a hive_status that reports a model new to the catalog", async () => {
     const hive = await TestHive.greeted("status-hive");
     hive.send({ type: "hive_status", devices: TEST_DEVICES, models: [catalogModel("fresh-model", 1)] });
