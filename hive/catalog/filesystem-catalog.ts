@@ -31,8 +31,12 @@ export interface FilesystemCatalogOptions {
 const DEFAULTS = { lockStaleMs: 30_000 } satisfies Required<FilesystemCatalogOptions>;
 
 export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T> {
-  /** The ids whose lock this process holds now (withLock). */
-  private readonly locked = new Set<string>();
+  /**
+   * The entries whose lock this process holds now (withLock), by catalog folder and id: shared by
+   * every instance, as two catalogs of one folder in one process (a test's, a bench's) see the
+   * same entries.
+   */
+  private static readonly lockedHere = new Set<string>();
 
   constructor(
     /** The catalog folder, e.g. `~/.cache/rbee/models`. */
@@ -43,6 +47,10 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
     private readonly log: (line: string) => void = () => {},
     private readonly options: FilesystemCatalogOptions = {},
   ) {}
+
+  private lockKey(id: string): string {
+    return `${this.root}\0${id}`;
+  }
 
   folderOf(id: string): string {
     return resolveInside(this.root, folderNameFor(checkArtifactId(id, this.kind)));
@@ -138,11 +146,11 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
       }
     }
     // Outside the retry loop: an error from fn, whatever its code, is fn's and never runs it again.
-    this.locked.add(id);
+    FilesystemCatalog.lockedHere.add(this.lockKey(id));
     try {
       return await fn(held.signal);
     } finally {
-      this.locked.delete(id);
+      FilesystemCatalog.lockedHere.delete(this.lockKey(id));
       await release().catch(() => {}); // already released or compromised: nothing to undo
     }
   }
@@ -181,7 +189,7 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
     }
     // One of this process fetches under the entry's lock; without it, the fetch ended and could
     // not write how (on a full disk even that small write fails).
-    if (status.state === "downloading" && status.pid === process.pid && !this.locked.has(parsed.data.id)) {
+    if (status.state === "downloading" && status.pid === process.pid && !FilesystemCatalog.lockedHere.has(this.lockKey(parsed.data.id))) {
       return { ...parsed.data, status: { state: "failed", reason: "its fetch ended without recording how (a full disk keeps even that from being written); ask for it again to resume" } };
     }
     return parsed.data;
