@@ -8,6 +8,7 @@ import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/ch
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { json, jsonHeaders, MODEL_NAME, post, startWorker, writeTinyModel, type ErrorBody, type RunningWorker, type TinyModel } from "../test/support/running-worker.js";
 import { ASK_WEATHER, expectValidCall, TIME_TOOL, WEATHER_TOOL } from "../test/support/tool-fixtures.js";
+import { tinyTokenId } from "../shared/gguf/tiny-model.js";
 
 let model: TinyModel;
 let worker: RunningWorker;
@@ -266,6 +267,14 @@ describe("tool calls on the worker", () => {
     });
     expect(response.status).toBe(400);
     expect((await json<ErrorBody>(response)).error.param).toBe("messages[2].role");
+  });
+
+  it("returns no part of a function call's opening as text when max_tokens cuts within it", async () => {
+    // ChatML's calls open with "||call: "; every token forced to "|", max_tokens cuts after two.
+    const response = await post(worker, "/v1/chat/completions", { model: MODEL_NAME, messages: ASK_WEATHER, tools: [WEATHER_TOOL], max_tokens: 2, logit_bias: { [tinyTokenId("|")]: 100 } });
+    const body = await json<{ choices: Array<{ message: { content: string | null }; finish_reason: string }> }>(response);
+    expect(body.choices[0]?.finish_reason).toBe("length");
+    expect(body.choices[0]?.message.content ?? "").not.toContain("|");
   });
 
   it("counts the tools' definitions in a prompt too long for the context, and says so", async () => {
