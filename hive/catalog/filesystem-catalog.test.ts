@@ -1,7 +1,7 @@
 // FilesystemCatalog on a real temp folder: entries round-trip through metadata.json, broken
 // metadata is skipped and logged, writes are atomic, and removal takes entries out of the listing.
 import { spawnSync } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -192,21 +192,14 @@ describe("FilesystemCatalog.remove", () => {
   });
 
   it("says which catalog cannot be written, and what to do, when its folder refuses writes", async () => {
-    await mkdir(root, { recursive: true });
-    // Root ignores file modes: the immutable flag refuses it (EPERM) as a read-only mount would (EROFS).
-    const root0 = process.getuid?.() === 0;
-    if (root0) spawnSync("chattr", ["+i", root]);
-    else await chmod(root, 0o555);
-    try {
-      for (const write of [() => catalog.add(thing("a")), () => catalog.withLock("b", new AbortController().signal, () => {}, async () => 1)]) {
-        await expect(write()).rejects.toMatchObject({
-          code: "catalog_not_writable",
-          message: expect.stringMatching(new RegExp(`^the thing catalog ${root} cannot be written \\((EPERM|EACCES): this process may not write there\\); make it writable, or start the hive with another cache folder \\(RBEE_CACHE_DIR\\)$`)),
-        });
-      }
-    } finally {
-      if (root0) spawnSync("chattr", ["-i", root]);
-      else await chmod(root, 0o755);
+    // sysfs refuses new folders to anyone, root included (EPERM), as a read-only mount (EROFS) or a
+    // folder of another user (EACCES) would.
+    const refusing = new FilesystemCatalog(path.join("/sys", "rbee-catalog-test", "things"), Thing, "thing");
+    for (const write of [() => refusing.add(thing("a")), () => refusing.withLock("b", new AbortController().signal, () => {}, async () => 1)]) {
+      await expect(write()).rejects.toMatchObject({
+        code: "catalog_not_writable",
+        message: expect.stringMatching(/^the thing catalog \/sys\/rbee-catalog-test\/things cannot be written \((EPERM|EACCES|EROFS): [^)]+\); make it writable, or start the hive with another cache folder \(RBEE_CACHE_DIR\)$/),
+      });
     }
   });
 
@@ -228,7 +221,7 @@ describe("FilesystemCatalog.remove", () => {
     });
     expect((await catalog.get("own-download"))?.status).toEqual({
       state: "failed",
-      reason: "its fetch ended without recording how (a full disk keeps even that from being written); ask for it again to resume",
+      reason: "its fetch in this process ended without recording how; ask for it again to resume",
     });
   });
 

@@ -49,7 +49,7 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
   ) {}
 
   private lockKey(id: string): string {
-    return `${this.root}\0${id}`;
+    return `${path.resolve(this.root)}\0${id}`;
   }
 
   folderOf(id: string): string {
@@ -188,9 +188,10 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
       return { ...parsed.data, status: { state: "failed", reason: `interrupted: the process fetching it (pid ${status.pid}) is gone; ask for it again to resume` } };
     }
     // One of this process fetches under the entry's lock; without it, the fetch ended and could
-    // not write how (on a full disk even that small write fails).
+    // not write how (on a full disk even that small write fails; a fetch that lost its lock leaves
+    // the entry to the process that took it).
     if (status.state === "downloading" && status.pid === process.pid && !FilesystemCatalog.lockedHere.has(this.lockKey(parsed.data.id))) {
-      return { ...parsed.data, status: { state: "failed", reason: "its fetch ended without recording how (a full disk keeps even that from being written); ask for it again to resume" } };
+      return { ...parsed.data, status: { state: "failed", reason: "its fetch in this process ended without recording how; ask for it again to resume" } };
     }
     return parsed.data;
   }

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitUntil } from "../../../shared/wait-until.js";
 import { hubCall } from "./hub-call.js";
 
 const closers: Array<() => void> = [];
@@ -64,7 +65,8 @@ describe("a call to the hub", () => {
     const silent = await serve(() => {});
     const job = new AbortController();
     const call = hubCall(silent.url, {}, job.signal, "the file list", fast);
-    setTimeout(() => job.abort(new Error("job cancelled")), 50);
+    await waitUntil(() => silent.seen() === 1, 5_000, "the call to reach the hub");
+    job.abort(new Error("job cancelled"));
     await expect(call).rejects.toThrow("job cancelled");
     expect(silent.seen()).toBe(1);
   });
