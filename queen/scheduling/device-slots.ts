@@ -32,6 +32,8 @@ export interface DeviceSlot {
   freeBytes: number;
   /** What loads in progress will still take: memory that is not free, but not for good either. */
   claimedBytes: number;
+  /** All the device has (the hive's budget where it sets one): what no wait can go beyond. */
+  totalBytes: number;
   /** Workers whose memory is on this device, with what each holds. */
   residents: Array<{ worker: LiveWorker; heldBytes: number }>;
   catalogModel: CatalogModel;
@@ -56,9 +58,9 @@ export function deviceSlots(model: string, hives: HiveFacts[], workers: LiveWork
       const free = gpu.vramFreeBytes ?? gpu.vramTotalBytes;
       // A GPU whose memory its tool does not report (Vulkan) cannot be shown to fit: not offered.
       if (free === null || !devices.workerTypes.includes(gpu.backend)) continue;
-      slots.push(slot(facts, gpu.backend, gpu.index, catalogModel.vramBytes, free, hiveWorkers, hivePending, catalogModel));
+      slots.push(slot(facts, gpu.backend, gpu.index, catalogModel.vramBytes, free, gpu.vramTotalBytes ?? free, hiveWorkers, hivePending, catalogModel));
     }
-    slots.push(slot(facts, "cpu", undefined, catalogModel.memoryBytes, devices.ramFreeBytes, hiveWorkers, hivePending, catalogModel));
+    slots.push(slot(facts, "cpu", undefined, catalogModel.memoryBytes, devices.ramFreeBytes, devices.ramTotalBytes, hiveWorkers, hivePending, catalogModel));
   }
   return slots;
 }
@@ -69,6 +71,7 @@ function slot(
   device: number | undefined,
   needBytes: number,
   reportedFree: number,
+  totalBytes: number,
   workers: LiveWorker[],
   pending: PendingSpawn[],
   catalogModel: CatalogModel,
@@ -106,6 +109,7 @@ function slot(
     // and the part it takes of that worker's memory must not be offered to the next plan too.
     freeBytes: reportedFree - claimed,
     claimedBytes: claimed,
+    totalBytes,
     residents,
     catalogModel,
   };

@@ -103,8 +103,10 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
     if (input.alongside) continue;
     if (capacityOf(slot) < required) {
       // Too small as the hive last said, while workers are being started there (and others
-      // stopped to make room for them): its figures are about to change, so "never" is premature.
-      if ((input.pendingSpawns ?? []).some((spawn) => spawn.hiveName === slot.hiveName)) couldFitLater = true;
+      // stopped to make room for them): its figures are about to change, so "never" is premature
+      // for a model the device could hold at all.
+      const settling = (input.pendingSpawns ?? []).some((spawn) => spawn.hiveName === slot.hiveName);
+      if (settling && slot.totalBytes >= required) couldFitLater = true;
       continue;
     }
     let free = slot.freeBytes;

@@ -57,19 +57,21 @@ const MAX_FAILURE_MEMORY_MS = 10 * 60_000;
 const FAILURE_COUNT_RESET_MS = 60 * 60_000;
 
 /**
- * Spawn job errors that put the fault in the model's source itself (no such repo or file, a split
- * or unreadable GGUF, a hash or size that does not match the hub's): every hive fetching it would
+ * Spawn job errors that put the fault in the model's source itself: every hive fetching it would
  * fail the same way, after the same download, so the model's next spawn is tried on no hive for a
- * while. Not for a `file:` source, which names a file on each hive's own disk.
+ * while. Not for a `file:` source, which names a file on each hive's own disk. The hub says the
+ * first two for good (no such repo or file; only split files), and the SDKs are told not to retry;
+ * a hash or size unlike the hub's is most likely the hub's copy, but may be a proxy's, and passes.
  */
-const SOURCE_FAULTS = new Set(["model_not_found", "unsupported_model", "invalid_gguf", "checksum_mismatch", "size_mismatch", "invalid_artifact_id", "unsupported_artifact_id"]);
+const SOURCE_FAULTS_FOR_GOOD = new Set(["model_not_found", "unsupported_model"]);
+const SOURCE_FAULTS_FOR_NOW = new Set(["checksum_mismatch", "size_mismatch"]);
 
 /** Why no spawn can start for a model now: the planner's refusal, or a recent spawn's failure. */
 export type SpawnDenial =
   | SpawnRefusal
   /**
    * retryAfterSeconds: until the first failure kept in mind passes, when a spawn may be tried again;
-   * final: a failure of the model's source (or an admin's cancel), which waiting will not mend.
+   * final: a failure that waiting will not mend (the hub has no such file, an admin cancelled).
    */
   | { ok: false; code: "worker_spawn_failed"; status: 503; retryable: false; message: string; retryAfterSeconds: number; final: boolean }
   /** The policy's max_workers are live: the requests wait for one of them (retryable). */
@@ -88,6 +90,8 @@ interface Failure {
   untilMs: number;
   /** Or until the hive's next hello: a spawn it cancelled (as it stopped) says nothing of a hive started again. */
   untilHello?: boolean;
+  /** A failure on every hive that waiting will not mend (failEverywhere). */
+  forGood?: boolean;
 }
 
 export class Spawner {
@@ -114,7 +118,7 @@ export class Spawner {
     const key = pinnedHive === undefined ? model : `${model}@${pinnedHive}`;
     if (this.inFlight.has(key)) return "spawning";
     const everywhere = this.recentFailureEverywhere(model);
-    if (everywhere) return this.spawnFailed(everywhere.message, everywhere.untilMs, true);
+    if (everywhere) return this.spawnFailed(everywhere.message, everywhere.untilMs, everywhere.forGood === true);
     const failedHives = this.recentFailures(key);
     const policy = this.view.policyOf(model);
     if (policy?.maxWorkers != null && this.liveCount(model) >= policy.maxWorkers) {
@@ -207,8 +211,9 @@ export class Spawner {
         this.log(`auto-spawn: hive ${hiveName} lost the job for '${model}' (${end.message}); planning again`);
       } else {
         const failed = `hive ${hiveName} could not start a worker for '${model}': ${end.message}`;
-        if (end.code === SPAWN_CANCELLED_BY_ADMIN) this.failEverywhere(model, `${failed}; no hive starts one on its own for a while`);
-        else if (SOURCE_FAULTS.has(end.code) && !plan.source.startsWith("file:")) this.failEverywhere(model, `${failed} (${end.code}: its source fails the same on every hive, so no other is tried for a while)`);
+        const sourceFault = !plan.source.startsWith("file:") && (SOURCE_FAULTS_FOR_GOOD.has(end.code) || SOURCE_FAULTS_FOR_NOW.has(end.code));
+        if (end.code === SPAWN_CANCELLED_BY_ADMIN) this.failEverywhere(model, `${failed}; no hive starts one on its own for a while`, true);
+        else if (sourceFault) this.failEverywhere(model, `${failed} (${end.code}: its source fails the same on every hive, so no other is tried for a while)`, SOURCE_FAULTS_FOR_GOOD.has(end.code));
         else this.fail(key, hiveName, failed, end.code === SPAWN_CANCELLED);
       }
     } catch (error) {
@@ -239,8 +244,9 @@ export class Spawner {
     this.log(`auto-spawn failed: ${message}${failure.count > 1 ? ` (${failure.count} in a row there; not tried there again for ${this.memorySeconds(failure)} s)` : ""}`);
   }
 
-  private failEverywhere(model: string, message: string): void {
-    const failure = this.nextFailure(this.failuresEverywhere.get(model), message);
+  /** `forGood`: waiting will not mend it (the SDKs are told not to retry). */
+  private failEverywhere(model: string, message: string, forGood: boolean): void {
+    const failure = { ...this.nextFailure(this.failuresEverywhere.get(model), message), forGood };
     this.failuresEverywhere.set(model, failure);
     this.log(`auto-spawn failed: ${message} (no hive tries '${model}' again for ${this.memorySeconds(failure)} s)`);
   }

@@ -125,6 +125,9 @@ describe("the spawn planner", () => {
     expect(plan({ model: "m", hives })).toMatchObject({ ok: false, code: "model_too_large" });
     const pendingSpawns = [{ workerId: "wrk_other", hiveName: "a", model: "other", workerType: "cpu" as const, memoryBytes: GIB }];
     expect(plan({ model: "m", hives, pendingSpawns })).toMatchObject({ ok: false, code: "memory_busy", retryable: true });
+    // A model larger than all the hive has (64 GiB of RAM) is refused for good all the same.
+    const huge = [hive("a", 2, [], [model("huge", 200), model("other", 1)])];
+    expect(plan({ model: "huge", hives: huge, pendingSpawns })).toMatchObject({ ok: false, code: "model_too_large" });
   });
 
   it("makes room by stopping the least recently used idle worker of another model", () => {
