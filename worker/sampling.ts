@@ -22,9 +22,11 @@ export interface SamplingOptions {
 
 // OpenAI samples at temperature 1 unless told otherwise; node-llama-cpp's own default is 0 (greedy).
 const DEFAULT_TEMPERATURE = 1;
-// llama.cpp seeds are 32-bit, and the largest (LLAMA_DEFAULT_SEED, 0xFFFFFFFF) means "draw one at
-// random"; OpenAI's are any integer, each a fixed seed. So any integer maps to one below it.
-const SEED_RANGE = 2 ** 32 - 1;
+// llama.cpp seeds are 32-bit; OpenAI's are any integer, each a fixed seed. The largest 32-bit one
+// (LLAMA_DEFAULT_SEED, 0xFFFFFFFF) means "draw one at random" to llama.cpp: what maps to it (-1,
+// 2^32 - 1) takes the one below instead; every other seed keeps the value it always had.
+const SEED_RANGE = 2 ** 32;
+const RANDOM_SEED = SEED_RANGE - 1;
 
 export function samplingOptions(request: SamplingRequest): SamplingOptions {
   return {
@@ -35,10 +37,15 @@ export function samplingOptions(request: SamplingRequest): SamplingOptions {
     // Without a seed, a random one: left unset, node-llama-cpp seeds with the current second, and
     // requests of one second (a client fanning out for several samples, as n > 1 is refused) all
     // drew the same text.
-    seed: request.seed == null ? randomInt(SEED_RANGE) : ((request.seed % SEED_RANGE) + SEED_RANGE) % SEED_RANGE,
+    seed: request.seed == null ? randomInt(RANDOM_SEED) : fixedSeed(request.seed),
     repeatPenalty: repeatPenalty(request),
     customStopTriggers: stopStrings(request.stop),
   };
+}
+
+function fixedSeed(seed: number): number {
+  const wrapped = ((seed % SEED_RANGE) + SEED_RANGE) % SEED_RANGE;
+  return wrapped === RANDOM_SEED ? RANDOM_SEED - 1 : wrapped;
 }
 
 /**

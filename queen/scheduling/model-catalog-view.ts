@@ -65,7 +65,9 @@ function modelState(name: string, hives: HiveFacts[], workers: LiveWorker[], fir
   }
   // Only a policy's source has it: a request downloads it first, to a size known only then.
   if (sizeBytes === undefined && policy?.source) {
-    return { ...base, state: hives.length > 0 ? "loadable" : "unavailable", estimatedWaitSeconds: null };
+    const allowed = policy.workerTypes;
+    const offered = hives.some((facts) => allowed === null || facts.devices.workerTypes.some((type) => allowed.includes(type)));
+    return { ...base, state: offered ? "loadable" : "unavailable", estimatedWaitSeconds: null };
   }
   // A request would be refused model_policy_unmet: not a model that loads.
   if (!offersAllowedDevice(name, hives, policy?.workerTypes)) return { ...base, state: "unavailable", estimatedWaitSeconds: null };

@@ -49,8 +49,8 @@ export const JsonSchemaFormat = z.object({
  * instructor's JSON_SCHEMA mode sends it): JSON matching the schema, as `json_schema` gives. Its
  * `schema` was dropped unseen, and the answer was any JSON object.
  */
-const JsonObjectFormat = z.object({ type: z.literal("json_object"), schema: JsonSchemaField.optional() }).transform((format) =>
-  format.schema === undefined ? { type: format.type } : { type: "json_schema" as const, json_schema: { name: "response", schema: format.schema, strict: false } },
+const JsonObjectFormat = z.object({ type: z.literal("json_object"), schema: JsonSchemaField.nullish() }).transform((format) =>
+  format.schema == null ? { type: format.type } : { type: "json_schema" as const, json_schema: { name: "response", schema: format.schema, strict: false } },
 );
 
 /** Constrains the output: free text, any JSON object, or JSON matching a schema. */

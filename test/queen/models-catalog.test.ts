@@ -92,6 +92,13 @@ describe("/v1/models with hive catalogs", () => {
     const one = await SELF.fetch("https://queen/v1/models/sourced-model", { headers: auth });
     expect(one.status).toBe(200);
     expect(await one.json()).toMatchObject({ id: "sourced-model", state: "loadable" });
+    // Its policy allows only a device no online hive offers: unavailable, as a request for it is refused.
+    await SELF.fetch("https://queen/v1/models/sourced-model/policy", {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ source: "hf:org/sourced-GGUF", worker_types: ["metal"] }),
+    });
+    await eventually(async () => (await listModels()).find((model) => model.id === "sourced-model")?.state === "unavailable");
     await SELF.fetch("https://queen/v1/models/sourced-model/policy", { method: "DELETE", headers: auth });
     await eventually(async () => !(await listModels()).some((model) => model.id === "sourced-model"));
     hive.ws.close(1000, "bye");

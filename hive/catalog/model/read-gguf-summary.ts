@@ -44,9 +44,10 @@ export async function readGgufSummary(filePath: string): Promise<GgufFacts> {
     quantization: fileType === undefined ? null : (GgufFileType[fileType] ?? `file_type ${fileType}`),
     hasChatTemplate: typeof info.metadata.tokenizer?.chat_template === "string",
   };
-  // An architecture node-llama-cpp cannot size: the entry is still usable, without an estimate.
+  // Tensors of a type node-llama-cpp cannot size: the entry is still usable, without an estimate.
   const insights = await GgufInsights.from(info).catch(() => undefined);
-  const dataEnd = insights === undefined || info.infoEndOffset === undefined ? undefined : tensorDataEnd(info.infoEndOffset, insights);
+  // The tensors' data follows the header; their sizes summed is where it ends at least.
+  const dataEnd = insights === undefined || info.infoEndOffset === undefined ? undefined : info.infoEndOffset + insights.modelSize;
   // A body cut short with no length to check it by (a server that sends none, then closes) still
   // has its header whole: the tensors' data is where it falls short, which llama.cpp finds only
   // when a worker loads it.
@@ -57,15 +58,6 @@ export async function readGgufSummary(filePath: string): Promise<GgufFacts> {
 }
 
 type Insights = Awaited<ReturnType<(typeof import("node-llama-cpp"))["GgufInsights"]["from"]>>;
-
-/** Where the tensors' data ends: after the header, their total size (undefined where a type is unknown). */
-function tensorDataEnd(headerEnd: number, insights: Insights): number | undefined {
-  try {
-    return headerEnd + insights.modelSize;
-  } catch {
-    return undefined;
-  }
-}
 
 async function estimateMemory(insights: Insights, contextLength: number | null): Promise<MemoryEstimate | null> {
   try {

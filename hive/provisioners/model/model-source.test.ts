@@ -94,6 +94,13 @@ describe("model ids", () => {
       "model file '/models/My Model (v2).gguf' has a name the catalog cannot take (letters, digits, '.', '_', '+' and '-' only, not starting with '.'); " +
         "rename it, or link it under such a name (ln -s '/models/My Model (v2).gguf' '/models/My-Model-v2.gguf') and ask for file:/models/My-Model-v2.gguf",
     );
+    // A quote in the path stays one shell word; the name offered is itself one the catalog takes.
+    expect(refusal("file:/models/Bob's a..b model.gguf").message).toContain("(ln -s '/models/Bob'\\''s a..b model.gguf' '/models/Bob-s-a.b-model.gguf') and ask for file:/models/Bob-s-a.b-model.gguf");
+    expect(refusal("file:/models/ü.gguf").message).toMatch(/; rename it$/);
+    const long = `${"x".repeat(230)} y.gguf`;
+    const offered = /and ask for file:\/models\/(\S+)$/.exec(refusal(`file:/models/${long}`).message)?.[1] ?? "";
+    expect(offered).toMatch(/^x+\.gguf$/);
+    expect(offered.length).toBeLessThanOrEqual(200);
   });
 
   it("says which forms are accepted when it refuses", () => {

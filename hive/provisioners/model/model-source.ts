@@ -146,15 +146,31 @@ function parseFile(source: string): ModelSource {
   const fileName = path.basename(filePath);
   if (!fileName.toLowerCase().endsWith(".gguf")) throw invalid(source, "does not end in a .gguf file name");
   if (!isSafeSegment(fileName)) {
-    // The user's own file: what to do about its name is theirs to choose.
-    const linked = path.join(path.dirname(filePath), fileName.replace(/[^A-Za-z0-9._+-]+/g, "-").replace(/-+\./g, ".").replace(/^[.-]+/, ""));
-    throw new RbeeError(
-      400,
-      "invalid_artifact_id",
-      `model file '${filePath}' has a name the catalog cannot take (letters, digits, '.', '_', '+' and '-' only, not starting with '.'); rename it, or link it under such a name (ln -s '${filePath}' '${linked}') and ask for file:${linked}`,
-    );
+    // The user's own file: what to do about its name is theirs to choose; a link is offered where
+    // a safe name can be made of it.
+    const safeName = safeNameFor(fileName);
+    const linked = safeName === undefined ? undefined : path.join(path.dirname(filePath), safeName);
+    const link = linked === undefined ? "" : `, or link it under such a name (ln -s ${shellQuoted(filePath)} ${shellQuoted(linked)}) and ask for file:${linked}`;
+    throw new RbeeError(400, "invalid_artifact_id", `model file '${filePath}' has a name the catalog cannot take (letters, digits, '.', '_', '+' and '-' only, not starting with '.'); rename it${link}`);
   }
   return { kind: "file", filePath, fileName };
+}
+
+/** `name` (a .gguf file's) made safe for the catalog: its stem's other characters as '-', at most 200 characters in all; undefined when nothing is left. */
+function safeNameFor(name: string): string | undefined {
+  const stem = name
+    .slice(0, -".gguf".length)
+    .replace(/[^A-Za-z0-9._+-]+/g, "-")
+    .replace(/\.{2,}/g, ".")
+    .replace(/^[.-]+|[.-]+$/g, "")
+    .slice(0, 200 - ".gguf".length);
+  const safe = `${stem}.gguf`;
+  return stem !== "" && isSafeSegment(safe) ? safe : undefined;
+}
+
+/** `text` as one shell word, in single quotes. */
+function shellQuoted(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 function invalid(source: string, why: string): RbeeError {

@@ -6,10 +6,12 @@ import { rewriteErrorBodies } from "../../http/error-body-rewrite.js";
 import { responsesParam } from "./responses-param.js";
 
 /**
- * A field path in a message: `messages[1].tool_calls[0]`, `max_tokens`, `response_format.json_schema.schema`;
- * not a quoted name (a tool or a property called "messages" is the client's own word).
+ * A chat request's field path in a message, of the fields RENAMES knows (responses-param.ts):
+ * `messages`, `messages[1].tool_calls[0]`, `max_tokens`, `response_format.json_schema.schema`,
+ * `tools[0].function.parameters`, `tool_choice.function.name`; not inside a longer word, a quoted
+ * name or a path of the client's (a tool called "messages", `/models/messages.gguf`, `messages-7b`).
  */
-const CHAT_PATH = /(?<![\w"'])[A-Za-z_][\w.[\]]*[\w\]](?![\w"'])/g;
+const CHAT_PATH = /(?<![\w"'`/.:-])(?:messages(?:\[\d+\])?|max_(?:completion_)?tokens|response_format|tools\[\d+\]|tool_choice)(?:(?:\.\w+)|(?:\[\d+\]))*(?![\w"'`/-])/g;
 
 const ErrorWithParam = z.looseObject({ error: z.looseObject({ param: z.string(), message: z.string().optional() }) });
 
