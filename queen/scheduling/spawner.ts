@@ -2,15 +2,11 @@
 // spawner plans where one should load (spawn-planner.ts), stops the idle workers the plan names
 // to make room, and starts ONE worker_spawn job. When requests wait behind a model's busy
 // workers, scaleOut starts one more where it fits beside what runs. Concurrent asks for a model whose spawn is in
-// flight share it. A spawn that ends in error is remembered for a short while with the hive it
-// failed on: the model's next spawn goes to another hive that can load it (a frozen or broken hive
-// must not keep the model from the healthy ones); only where no other hive can are the requests
-// queued for that model refused with its message, instead of spawning there again and again. A
-// failure that is the model's source's (a hash that does not match the hub's, no such repo) would
-// come again on every hive, after the same download, and one an admin cancelled was not wanted: those
-// keep the model off every hive for that while. It runs
-// inside the Registry DO, which gives it the hives' facts, the live workers and the
-// dispatcher's activity.
+// flight share it. A spawn that ends in error is remembered for a while (spawn-failures.ts): the
+// model's next spawn goes to another hive that can load it, and only where no other hive can (or
+// where the fault is the model's source's, or an admin cancelled it) are the requests queued for
+// that model refused with its message, instead of spawning there again and again. It runs inside
+// the Registry DO, which gives it the hives' facts, the live workers and the dispatcher's activity.
 import { describeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import type { LiveWorker } from "./contracts.js";
@@ -20,8 +16,8 @@ import type { HeadroomRule } from "./memory-figures.js";
 import type { ModelPolicy } from "./model-policy.js";
 import { planSpawn, type SpawnPlan, type SpawnRefusal } from "./spawn-planner.js";
 import { JOB_LOST } from "../jobs/job-lost.js";
+import { type SpawnFailure, SpawnFailures } from "./spawn-failures.js";
 import { type JobEnd, SPAWN_CANCELLED, SPAWN_CANCELLED_BY_ADMIN, type SpawnerJobs } from "./spawner-jobs.js";
-
 import type { SwapRules, WorkerActivity } from "./swap-policy.js";
 
 /** What the spawner reads of the scheduler's state each time it plans. */
@@ -46,15 +42,6 @@ export interface SpawnerOptions {
   /** A spawn for `model` ended (its worker is up, or it failed): waiting requests may be answered now. */
   onSettled?: (model: string) => void;
 }
-
-export const DEFAULT_FAILURE_MEMORY_MS = 30_000;
-/**
- * Each failure in a row on one hive keeps the model off it twice as long, up to this: a policy
- * whose source is broken would otherwise start a doomed worker on every hive every 30 s for ever.
- */
-const MAX_FAILURE_MEMORY_MS = 10 * 60_000;
-/** A hive whose last failure for a model is this old starts its count anew. */
-const FAILURE_COUNT_RESET_MS = 60 * 60_000;
 
 /**
  * Spawn job errors that put the fault in the model's source itself: every hive fetching it would
@@ -81,31 +68,17 @@ interface InFlight {
   pending: PendingSpawn;
 }
 
-interface Failure {
-  message: string;
-  atMs: number;
-  /** Failures in a row on this hive: the model is kept off it for failureMemoryMs × 2^(count − 1). */
-  count: number;
-  /** Until when the model is kept off this hive. */
-  untilMs: number;
-  /** Or until the hive's next hello: a spawn it cancelled (as it stopped) says nothing of a hive started again. */
-  untilHello?: boolean;
-  /** A failure on every hive that waiting will not mend (failEverywhere). */
-  forGood?: boolean;
-}
-
 export class Spawner {
   private readonly inFlight = new Map<string, InFlight>();
-  /** Model (or model@hive) → hive → its last spawn's failure there. */
-  private readonly failures = new Map<string, Map<string, Failure>>();
-  /** Model → its last spawn's failure that keeps it off every hive (its source's fault, or an admin's cancel). */
-  private readonly failuresEverywhere = new Map<string, Failure>();
+  private readonly failures: SpawnFailures;
 
   constructor(
     private readonly jobs: SpawnerJobs,
     private readonly view: SpawnerView,
     private readonly options: SpawnerOptions = {},
-  ) {}
+  ) {
+    this.failures = new SpawnFailures(() => this.now(), (line) => this.log(line), options.failureMemoryMs);
+  }
 
   /**
    * Gets a worker for `model` on its way, or says at once why none can be. Synchronous, so the
@@ -117,9 +90,9 @@ export class Spawner {
   request(model: string, pinnedHive?: string): "spawning" | SpawnDenial {
     const key = pinnedHive === undefined ? model : `${model}@${pinnedHive}`;
     if (this.inFlight.has(key)) return "spawning";
-    const everywhere = this.recentFailureEverywhere(model);
+    const everywhere = this.failures.recentEverywhere(model);
     if (everywhere) return this.spawnFailed(everywhere.message, everywhere.untilMs, everywhere.forGood === true);
-    const failedHives = this.recentFailures(key);
+    const failedHives = this.failures.recentOnHives(key);
     const policy = this.view.policyOf(model);
     if (policy?.maxWorkers != null && this.liveCount(model) >= policy.maxWorkers) {
       return { ok: false, code: "max_workers_reached", status: 503, retryable: true, message: `model '${model}' has the ${policy.maxWorkers} worker(s) its policy allows; requests wait for them` };
@@ -142,10 +115,10 @@ export class Spawner {
    * once it has been idle its keep-alive.
    */
   scaleOut(model: string): SpawnPlan | undefined {
-    if (this.isSpawning(model) || this.recentFailureEverywhere(model)) return undefined;
+    if (this.isSpawning(model) || this.failures.recentEverywhere(model)) return undefined;
     const policy = this.view.policyOf(model);
     if (policy?.maxWorkers != null && this.liveCount(model) >= policy.maxWorkers) return undefined;
-    const plan = this.plan(model, this.recentFailures(model), { alongside: true });
+    const plan = this.plan(model, this.failures.recentOnHives(model), { alongside: true });
     if (!plan.ok) return undefined;
     this.start(model, plan);
     return plan;
@@ -158,7 +131,7 @@ export class Spawner {
     return new Set([...live, ...starting]).size;
   }
 
-  private plan(model: string, failedHives: ReadonlyMap<string, Failure>, where: { pinnedHive?: string; alongside?: boolean }): SpawnPlan | SpawnRefusal {
+  private plan(model: string, failedHives: ReadonlyMap<string, SpawnFailure>, where: { pinnedHive?: string; alongside?: boolean }): SpawnPlan | SpawnRefusal {
     const policy = this.view.policyOf(model);
     return planSpawn({
       model,
@@ -204,20 +177,19 @@ export class Spawner {
       this.log(`auto-spawn: worker ${workerId} for '${model}' on hive ${hiveName} (${plan.workerType}${plan.device === undefined ? "" : ` #${plan.device}`}), job ${jobId}${stopping}`);
       const end = await this.jobs.ended(jobId).catch((error: unknown): JobEnd => ({ ok: false, code: "internal_error", message: describeError(error) }));
       if (end.ok) {
-        this.failures.get(key)?.delete(hiveName);
-        this.failuresEverywhere.delete(model);
+        this.failures.succeeded(key, model, hiveName);
       } else if (end.code === JOB_LOST) {
         // A job the hive lost (it was away, or restarted) says nothing of whether it can start one.
         this.log(`auto-spawn: hive ${hiveName} lost the job for '${model}' (${end.message}); planning again`);
       } else {
         const failed = `hive ${hiveName} could not start a worker for '${model}': ${end.message}`;
         const sourceFault = !plan.source.startsWith("file:") && (SOURCE_FAULTS_FOR_GOOD.has(end.code) || SOURCE_FAULTS_FOR_NOW.has(end.code));
-        if (end.code === SPAWN_CANCELLED_BY_ADMIN) this.failEverywhere(model, `${failed}; no hive starts one on its own for a while`, true);
-        else if (sourceFault) this.failEverywhere(model, `${failed} (${end.code}: its source fails the same on every hive, so no other is tried for a while)`, SOURCE_FAULTS_FOR_GOOD.has(end.code));
-        else this.fail(key, hiveName, failed, end.code === SPAWN_CANCELLED);
+        if (end.code === SPAWN_CANCELLED_BY_ADMIN) this.failures.failEverywhere(model, `${failed}; no hive starts one on its own for a while`, true);
+        else if (sourceFault) this.failures.failEverywhere(model, `${failed} (${end.code}: its source fails the same on every hive, so no other is tried for a while)`, SOURCE_FAULTS_FOR_GOOD.has(end.code));
+        else this.failures.fail(key, hiveName, failed, end.code === SPAWN_CANCELLED);
       }
     } catch (error) {
-      this.fail(key, hiveName, `could not start a worker for '${model}' on hive ${hiveName}: ${describeError(error)}`);
+      this.failures.fail(key, hiveName, `could not start a worker for '${model}' on hive ${hiveName}: ${describeError(error)}`);
     } finally {
       this.inFlight.delete(key);
       this.options.onSettled?.(model);
@@ -230,63 +202,11 @@ export class Spawner {
    * stopping, again and again, until its socket closes.
    */
   hiveHello(hiveName: string): void {
-    for (const [key, byHive] of this.failures) {
-      if (byHive.get(hiveName)?.untilHello === true) byHive.delete(hiveName);
-      if (byHive.size === 0) this.failures.delete(key);
-    }
-  }
-
-  private fail(key: string, hiveName: string, message: string, untilHello = false): void {
-    const byHive = this.failures.get(key) ?? new Map<string, Failure>();
-    const failure = this.nextFailure(byHive.get(hiveName), message, untilHello);
-    byHive.set(hiveName, failure);
-    this.failures.set(key, byHive);
-    this.log(`auto-spawn failed: ${message}${failure.count > 1 ? ` (${failure.count} in a row there; not tried there again for ${this.memorySeconds(failure)} s)` : ""}`);
-  }
-
-  /** `forGood`: waiting will not mend it (the SDKs are told not to retry). */
-  private failEverywhere(model: string, message: string, forGood: boolean): void {
-    const failure = { ...this.nextFailure(this.failuresEverywhere.get(model), message), forGood };
-    this.failuresEverywhere.set(model, failure);
-    this.log(`auto-spawn failed: ${message} (no hive tries '${model}' again for ${this.memorySeconds(failure)} s)`);
-  }
-
-  /** The failure after `before`: kept for failureMemoryMs, twice as long for each one in a row. */
-  private nextFailure(before: Failure | undefined, message: string, untilHello = false): Failure {
-    const now = this.now();
-    const count = before !== undefined && now - before.atMs < FAILURE_COUNT_RESET_MS ? before.count + 1 : 1;
-    const memoryMs = Math.min(MAX_FAILURE_MEMORY_MS, (this.options.failureMemoryMs ?? DEFAULT_FAILURE_MEMORY_MS) * 2 ** (count - 1));
-    return { message, atMs: now, count, untilMs: now + memoryMs, ...(untilHello ? { untilHello } : {}) };
+    this.failures.hiveHello(hiveName);
   }
 
   private spawnFailed(message: string, retryAtMs: number, final: boolean): SpawnDenial {
     return { ok: false, code: "worker_spawn_failed", status: 503, retryable: false, message, retryAfterSeconds: Math.max(1, Math.ceil((retryAtMs - this.now()) / 1000)), final };
-  }
-
-  private memorySeconds(failure: Failure): number {
-    return Math.round((failure.untilMs - failure.atMs) / 1000);
-  }
-
-  private recentFailureEverywhere(model: string): Failure | undefined {
-    const failure = this.failuresEverywhere.get(model);
-    if (failure === undefined) return undefined;
-    const now = this.now();
-    if (now - failure.atMs >= FAILURE_COUNT_RESET_MS) this.failuresEverywhere.delete(model);
-    return now < failure.untilMs ? failure : undefined;
-  }
-
-  /** The hives the model is kept off now, for a spawn for `key` that failed there. */
-  private recentFailures(key: string): ReadonlyMap<string, Failure> {
-    const byHive = this.failures.get(key);
-    if (!byHive) return new Map();
-    const now = this.now();
-    const recent = new Map<string, Failure>();
-    for (const [hiveName, failure] of byHive) {
-      if (now - failure.atMs >= FAILURE_COUNT_RESET_MS) byHive.delete(hiveName);
-      else if (now < failure.untilMs) recent.set(hiveName, failure);
-    }
-    if (byHive.size === 0) this.failures.delete(key);
-    return recent;
   }
 
   private now(): number {
