@@ -161,7 +161,7 @@ export async function downloadResumable(target: DownloadTarget, context: VendorC
         }
         if (target.expectedBytes !== null && answer.total !== null && answer.total !== target.expectedBytes) {
           // Every try would end the same way, the part growing past or short of the listed size.
-          await Promise.all([rm(partPath, { force: true }), rm(partRecordPath(partPath), { force: true })]);
+          await discardPart(partPath);
           throw new RbeeError(
             502,
             "size_mismatch",
@@ -262,15 +262,19 @@ async function startOver(partPath: string, target: DownloadTarget, validator: st
   state.validator = validator;
 }
 
+/** Deletes a part file that cannot be resumed, with its record. */
+async function discardPart(partPath: string): Promise<void> {
+  await Promise.all([rm(partPath, { force: true }), rm(partRecordPath(partPath), { force: true })]);
+}
+
 /** Checks size and SHA-256, then renames the part to its final name; a wrong part is deleted. */
 async function settle(finalPath: string, partPath: string, target: DownloadTarget, state: PartState, total: number | null): Promise<DownloadResult> {
   const sha256 = state.hash.digest("hex");
-  const discard = () => Promise.all([rm(partPath, { force: true }), rm(partRecordPath(partPath), { force: true })]);
   // The hash and the count are of the bytes this download wrote; the file must hold those alone.
   // A second writer (a hive sharing this cache whose lock on the entry this one lost) makes it longer.
   const onDisk = (await stat(partPath)).size;
   if (onDisk !== state.bytes) {
-    await discard();
+    await discardPart(partPath);
     throw new RbeeError(
       409,
       "download_conflict",
@@ -278,11 +282,11 @@ async function settle(finalPath: string, partPath: string, target: DownloadTarge
     );
   }
   if (total !== null && state.bytes !== total) {
-    await discard();
+    await discardPart(partPath);
     throw new RbeeError(502, "size_mismatch", `${target.label}: got ${state.bytes} bytes but expected ${total}; the partial file was deleted, ask again to download it afresh`);
   }
   if (target.expectedSha256 !== null && sha256 !== target.expectedSha256) {
-    await discard();
+    await discardPart(partPath);
     throw new RbeeError(
       502,
       "checksum_mismatch",

@@ -30,7 +30,7 @@ export function checkToolPairing(messages: readonly AnthropicMessage[]): void {
     }
     const after = messages[index + 1];
     const answered = after?.role === "user" ? blockIds(after, "tool_result") : new Set<string>();
-    for (const [blockIndex, id] of blocksOf(message, "tool_use")) {
+    for (const [blockIndex, id] of uses) {
       if (!answered.has(id)) {
         const param = `messages[${index}].content[${blockIndex}].id`;
         throw new RbeeError(400, "invalid_request", `${param}: tool_use ${JSON.stringify(id)} has no tool_result in the user message after it; each tool_use must be answered there`, { param });
