@@ -39,6 +39,11 @@ export const DEFAULTS = {
   keepAliveSeconds: 300,
   /** Least time a loaded worker stays before another model may swap it out, in seconds (SWAP_MIN_RESIDENCY_SECONDS). */
   swapMinResidencySeconds: 60,
+  /**
+   * Seconds a model's requests wait for room that busy workers of other models hold before one of
+   * them is drained for it (SWAP_DRAIN_AFTER_SECONDS; 0: never, they wait until those models' queues empty).
+   */
+  swapDrainAfterSeconds: 10,
   /** Workers one hive may run at once (MAX_WORKERS_PER_HIVE): spawns and heartbeats beyond it are refused. */
   maxWorkersPerHive: 64,
   /**
@@ -71,6 +76,8 @@ export interface QueenConfig {
   requestTimeoutSeconds: number;
   keepAliveSeconds: number;
   swapMinResidencySeconds: number;
+  /** 0: busy workers are never drained for a starving model. */
+  swapDrainAfterSeconds: number;
   maxWorkersPerHive: number;
   /** 0: silent workers are never stopped. */
   wedgedWorkerStopSeconds: number;
@@ -146,6 +153,7 @@ const QueenVars = z.object({
   REQUEST_TIMEOUT_SECONDS: positiveIntegerVar("seconds", DEFAULTS.requestTimeoutSeconds),
   KEEP_ALIVE_SECONDS: offOrIntegerVar("seconds", DEFAULTS.keepAliveSeconds),
   SWAP_MIN_RESIDENCY_SECONDS: offOrIntegerVar("seconds", DEFAULTS.swapMinResidencySeconds),
+  SWAP_DRAIN_AFTER_SECONDS: offOrIntegerVar("seconds", DEFAULTS.swapDrainAfterSeconds),
   MAX_WORKERS_PER_HIVE: positiveIntegerVar("workers", DEFAULTS.maxWorkersPerHive),
   WEDGED_WORKER_STOP_SECONDS: offOrIntegerVar("seconds", DEFAULTS.wedgedWorkerStopSeconds),
   CORS_ORIGINS: corsOriginsVar,
@@ -184,6 +192,7 @@ export function parseQueenConfig(vars: QueenVarsInput): QueenConfig {
     requestTimeoutSeconds: values.REQUEST_TIMEOUT_SECONDS,
     keepAliveSeconds: values.KEEP_ALIVE_SECONDS,
     swapMinResidencySeconds: values.SWAP_MIN_RESIDENCY_SECONDS,
+    swapDrainAfterSeconds: values.SWAP_DRAIN_AFTER_SECONDS,
     maxWorkersPerHive: values.MAX_WORKERS_PER_HIVE,
     wedgedWorkerStopSeconds: values.WEDGED_WORKER_STOP_SECONDS,
     corsOrigins: values.CORS_ORIGINS,

@@ -1,7 +1,7 @@
 // The scheduler the Registry DO runs: the dispatcher (the per-model queue, leases, placement),
 // the spawner (a worker for a model nobody serves, on the hive where it fits, making room by
-// stopping idle workers of other models) and the idle reaper (a worker unused past its keep-alive
-// is stopped), wired to the live worker table. It also keeps what they share: how each worker is
+// stopping idle workers of other models, or draining busy ones for a model whose requests starve)
+// and the idle reaper (a worker unused past its keep-alive is stopped), wired to the live worker table. It also keeps what they share: how each worker is
 // used (in flight, last active, loaded since), which workers are on their way out, which are
 // never placed on again, and which hives a spawn should avoid for now (suspect-hives.ts).
 import type { QueenConfig } from "../config.js";
@@ -66,10 +66,12 @@ export class Scheduler {
   private readonly repeatedLines = new RepeatedLines();
   /** Workers being stopped (idle, or to make room): never placed on again. */
   private readonly retiring = new Set<string>();
+  /** Workers draining to make room (retiring, with requests in flight): each one's stop waits for this call. */
+  private readonly drained = new Map<string, () => void>();
   private readonly residentSince = new Map<string, number>();
   private readonly lastActive = new Map<string, number>();
-  /** Wakes the waiting-for-room models when the next worker's minimum residency ends. */
-  private residencyTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Wakes the waiting-for-room models when the next worker's minimum residency ends, or the next of them starves. */
+  private roomTimer: ReturnType<typeof setTimeout> | undefined;
   /** Lease id → the worker it is on and the keep-alive its request asked for. */
   private readonly leases = new Map<string, { workerId: string; keepAliveMs: number | undefined }>();
 
@@ -121,6 +123,7 @@ export class Scheduler {
     this.leases.delete(leaseId);
     this.dispatcher.release(leaseId, end);
     if (!lease) return;
+    if (this.dispatcher.leasesOn(lease.workerId) === 0) this.drained.get(lease.workerId)?.();
     const now = Date.now();
     this.lastActive.set(lease.workerId, now);
     this.reaper.requestEnded(lease.workerId, lease.keepAliveMs);
@@ -196,13 +199,26 @@ export class Scheduler {
         this.awaitingRoom.delete(model);
         continue;
       }
-      const answer = this.spawner.request(model);
+      const answer = this.spawner.request(model, undefined, { drainBusy: this.isStarving(model) });
       if (answer !== "spawning" && answer.retryable) continue;
       this.awaitingRoom.delete(model);
       this.dispatcher.reconsider(model); // a final refusal now answers them
     }
     for (const policy of this.deps.policies?.() ?? []) this.keepMinimum(policy, false);
-    this.wakeWhenResidencyEnds();
+    this.wakeWhenRoomMayOpen();
+  }
+
+  /** Whether `model`'s longest-waiting request has waited past SWAP_DRAIN_AFTER_SECONDS (never when that is 0). */
+  private isStarving(model: string): boolean {
+    const startsAtMs = this.starvingFromMs(model);
+    return startsAtMs !== undefined && startsAtMs <= Date.now();
+  }
+
+  /** When `model`'s requests starve: none waiting yet means the one asking now (it joins the queue once planned). */
+  private starvingFromMs(model: string): number | undefined {
+    const drainAfterMs = this.deps.config.swapDrainAfterSeconds * 1000;
+    if (drainAfterMs === 0) return undefined;
+    return (this.dispatcher.waitingSinceMs(model) ?? Date.now()) + drainAfterMs;
   }
 
   /** Starts a worker for a policy's model while it has fewer than min_workers (one spawn at a time). */
@@ -215,18 +231,21 @@ export class Scheduler {
 
   /**
    * A model waiting for room may be waiting only for a loaded worker's minimum residency to pass
-   * (SWAP_MIN_RESIDENCY_SECONDS): no lease ends and no worker changes then, so nothing else would
-   * plan it again. Plans again the moment the next residency ends.
+   * (SWAP_MIN_RESIDENCY_SECONDS), or for its own requests to starve (SWAP_DRAIN_AFTER_SECONDS): no
+   * lease ends and no worker changes then, so nothing else would plan it again. Plans again the
+   * moment the next of these comes.
    */
-  private wakeWhenResidencyEnds(): void {
-    if (this.residencyTimer !== undefined) clearTimeout(this.residencyTimer);
-    this.residencyTimer = undefined;
+  private wakeWhenRoomMayOpen(): void {
+    if (this.roomTimer !== undefined) clearTimeout(this.roomTimer);
+    this.roomTimer = undefined;
     if (this.awaitingRoom.size === 0) return;
     const now = Date.now();
     const minResidencyMs = this.deps.config.swapMinResidencySeconds * 1000;
-    const ends = [...this.residentSince.values()].map((since) => since + minResidencyMs).filter((at) => at > now);
-    if (ends.length === 0) return;
-    this.residencyTimer = setTimeout(() => this.reconsider(), Math.min(...ends) - now);
+    const residencyEnds = [...this.residentSince.values()].map((since) => since + minResidencyMs);
+    const starvations = [...this.awaitingRoom].map((model) => this.starvingFromMs(model) ?? now);
+    const next = Math.min(...[...residencyEnds, ...starvations].filter((at) => at > now));
+    if (next === Infinity) return;
+    this.roomTimer = setTimeout(() => this.reconsider(), next - now);
   }
 
   /** Stops the workers idle past their keep-alive (the Registry's alarm calls this). */
@@ -267,12 +286,12 @@ export class Scheduler {
       const failedHive = this.deps.table.get(workerId)?.hiveName;
       if (failedHive !== undefined) this.suspects.suspect(failedHive, Date.now() + WORKER_FAILED_COOLDOWN_MS);
     }
-    const answer = this.spawner.request(model, hive);
+    const answer = this.spawner.request(model, hive, { drainBusy: this.isStarving(model) });
     if (answer === "spawning") return "spawning";
     if (answer.retryable) {
-      // It fits once busy workers finish: wait (within the deadline) rather than evict them.
+      // It fits once busy workers finish: wait (within the deadline) rather than evict them, until it starves.
       this.awaitingRoom.add(model);
-      this.wakeWhenResidencyEnds();
+      this.wakeWhenRoomMayOpen();
       return "spawning";
     }
     const line = `no worker can be started for '${model}': ${answer.code}: ${answer.message}`;
@@ -303,6 +322,7 @@ export class Scheduler {
       this.returning.away(change.hiveName, [{ workerId: change.workerId, model: change.model }], Date.now() + HIVE_RETURN_WAIT_MS);
     }
     if (change.kind === "gone") {
+      this.drained.get(change.workerId)?.();
       this.retiring.delete(change.workerId);
       this.residentSince.delete(change.workerId);
       this.lastActive.delete(change.workerId);
@@ -337,16 +357,28 @@ export class Scheduler {
     return this.returning.isAwaitedWorker(workerId);
   }
 
-  /** Takes `worker` out of placement and stops it through its hive. */
+  /**
+   * Takes `worker` out of placement and stops it through its hive: once the requests in flight on
+   * it have ended, when it is drained to make room (a worker is never stopped mid-answer to swap).
+   */
   private async retire(worker: LiveWorker): Promise<void> {
     if (this.retiring.has(worker.workerId)) return;
     this.retiring.add(worker.workerId);
     try {
+      if (this.dispatcher.leasesOn(worker.workerId) > 0) await this.drain(worker);
       await this.jobs.stop(worker);
     } catch (error) {
       this.retiring.delete(worker.workerId);
       console.error(`could not stop worker ${worker.workerId} on hive ${worker.hiveName}`, error);
     }
+  }
+
+  /** Resolves once no request is in flight on `worker`, or it is gone. */
+  private async drain(worker: LiveWorker): Promise<void> {
+    const inFlight = this.dispatcher.leasesOn(worker.workerId);
+    console.log(`draining worker ${worker.workerId} ('${worker.model}' on hive ${worker.hiveName}) for a model whose requests waited past SWAP_DRAIN_AFTER_SECONDS: it takes no new request, and stops once its ${inFlight} in flight end`);
+    await new Promise<void>((resolve) => this.drained.set(worker.workerId, resolve));
+    this.drained.delete(worker.workerId);
   }
 
   private placeable(worker: LiveWorker): boolean {

@@ -8,8 +8,9 @@
 // anything beats one that needs a swap; then a GPU beats the CPU; then the device with the most
 // free memory wins (ties: hive name). A swap stops the fewest workers the swap policy allows,
 // least recently used first. Where the model could fit only once busy or freshly loaded workers
-// are done, the answer is to wait (`memory_busy`), not to evict them; where it could never fit,
-// a refusal that says how much it needs and the most any device has.
+// are done, the answer is to wait (`memory_busy`), not to evict them, until its requests starve
+// (`drainBusy`, swap-policy.ts): then an option that drains fewer busy workers wins over any
+// other. Where it could never fit, a refusal that says how much it needs and the most any device has.
 //
 // A model's policy (model-policy.ts) narrows and orders this: its worker_types leave out other
 // devices, its preferred hives rank first (in their order) among the options that stop the same
@@ -82,6 +83,8 @@ export interface SpawnRefusal {
 interface Option {
   slot: DeviceSlot;
   stop: LiveWorker[];
+  /** How many of `stop` are busy, drained before they stop (a starving model's swap). */
+  drains: number;
   freeAfterBytes: number;
 }
 
@@ -97,7 +100,7 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
   for (const slot of slots) {
     const required = withHeadroom(slot.needBytes, input.headroom ?? DEFAULT_HEADROOM);
     if (slot.freeBytes >= required) {
-      options.push({ slot, stop: [], freeAfterBytes: slot.freeBytes });
+      options.push({ slot, stop: [], drains: 0, freeAfterBytes: slot.freeBytes });
       continue;
     }
     if (input.alongside) continue;
@@ -111,12 +114,14 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
     }
     let free = slot.freeBytes;
     const stop: LiveWorker[] = [];
+    let drains = 0;
     for (const candidate of swapCandidates(slot.residents, { ...input, model: input.model })) {
       if (free >= required) break;
       free += candidate.heldBytes;
       stop.push(candidate.worker);
+      drains += Number(candidate.busy);
     }
-    if (free >= required) options.push({ slot, stop, freeAfterBytes: free });
+    if (free >= required) options.push({ slot, stop, drains, freeAfterBytes: free });
     else couldFitLater = true;
   }
   const rank = (slot: DeviceSlot) => {
@@ -127,6 +132,7 @@ export function planSpawn(input: PlanInput): SpawnPlan | SpawnRefusal {
   options.sort(
     (a, b) =>
       suspect(a.slot) - suspect(b.slot) ||
+      a.drains - b.drains ||
       a.stop.length - b.stop.length ||
       rank(a.slot) - rank(b.slot) ||
       Number(a.slot.workerType === "cpu") - Number(b.slot.workerType === "cpu") ||

@@ -85,9 +85,10 @@ export class Spawner {
    * dispatcher knows before it answers whether a request waits: the plan is made now and the
    * jobs (stops, then the spawn) are submitted in the background; their failure is remembered
    * and reported through `options.onSettled`, as is the spawn's end. The dispatcher hears the
-   * new worker come (loading, then ready) from the registry.
+   * new worker come (loading, then ready) from the registry. `drainBusy`: the model's requests
+   * starve, and busy workers of other models may make room (a stop then waits for their requests).
    */
-  request(model: string, pinnedHive?: string): "spawning" | SpawnDenial {
+  request(model: string, pinnedHive?: string, how: { drainBusy?: boolean } = {}): "spawning" | SpawnDenial {
     const key = pinnedHive === undefined ? model : `${model}@${pinnedHive}`;
     if (this.inFlight.has(key)) return "spawning";
     const everywhere = this.failures.recentEverywhere(model);
@@ -97,7 +98,7 @@ export class Spawner {
     if (policy?.maxWorkers != null && this.liveCount(model) >= policy.maxWorkers) {
       return { ok: false, code: "max_workers_reached", status: 503, retryable: true, message: `model '${model}' has the ${policy.maxWorkers} worker(s) its policy allows; requests wait for them` };
     }
-    const plan = this.plan(model, failedHives, { ...(pinnedHive === undefined ? {} : { pinnedHive }) });
+    const plan = this.plan(model, failedHives, { ...(pinnedHive === undefined ? {} : { pinnedHive }), ...how });
     // Nowhere else, for good: the requests fail with what went wrong where it was tried. Room that
     // may free elsewhere (memory_busy) is still worth waiting for.
     const newest = [...failedHives.values()].sort((a, b) => b.atMs - a.atMs)[0];
@@ -131,7 +132,7 @@ export class Spawner {
     return new Set([...live, ...starting]).size;
   }
 
-  private plan(model: string, failedHives: ReadonlyMap<string, SpawnFailure>, where: { pinnedHive?: string; alongside?: boolean }): SpawnPlan | SpawnRefusal {
+  private plan(model: string, failedHives: ReadonlyMap<string, SpawnFailure>, where: { pinnedHive?: string; alongside?: boolean; drainBusy?: boolean }): SpawnPlan | SpawnRefusal {
     const policy = this.view.policyOf(model);
     return planSpawn({
       model,

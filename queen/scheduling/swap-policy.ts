@@ -3,6 +3,12 @@
 // queued for its model (its queue is served before anything is swapped out), loaded for at
 // least the minimum residency (a model just loaded is never evicted by the next one in line:
 // no ping-pong), least recently used first.
+//
+// A model whose requests have waited past SWAP_DRAIN_AFTER_SECONDS is starving: another model's
+// steady traffic would otherwise keep it out for ever. For it, busy workers qualify too, after
+// every idle one; such a worker is drained (it takes no new request and finishes those it has)
+// before it stops. The minimum residency still holds, so two busy models take turns on a device
+// no faster than once per SWAP_MIN_RESIDENCY_SECONDS.
 import type { LiveWorker } from "./contracts.js";
 
 /** What the dispatcher knows of a worker's use; the planner never guesses it. */
@@ -30,20 +36,26 @@ export interface SwapContext {
   queued: (model: string) => number;
   nowMs: number;
   rules?: SwapRules;
+  /** The room is for a starving model: busy workers may be drained for it, after the idle ones. */
+  drainBusy?: boolean;
 }
 
-/** The workers that may be stopped now, least recently used first. */
-export function swapCandidates<T extends { worker: LiveWorker }>(residents: T[], context: SwapContext): T[] {
+/** The workers that may be stopped now: idle ones least recently used first, then (draining) busy ones alike. */
+export function swapCandidates<T extends { worker: LiveWorker }>(residents: T[], context: SwapContext): Array<T & { busy: boolean }> {
   const { minResidencyMs } = context.rules ?? DEFAULT_SWAP_RULES;
-  const eligible: Array<{ resident: T; lastActiveAtMs: number }> = [];
+  const eligible: Array<{ resident: T; busy: boolean; lastActiveAtMs: number }> = [];
   for (const resident of residents) {
     const { worker } = resident;
     if (worker.model === context.model || worker.state !== "ready") continue;
     // Unknown activity is not idleness: a worker the dispatcher never saw is left alone.
     const activity = context.activity(worker);
-    if (!activity || activity.inFlight > 0 || context.queued(worker.model) > 0) continue;
+    if (!activity) continue;
+    const busy = activity.inFlight > 0 || context.queued(worker.model) > 0;
+    if (busy && context.drainBusy !== true) continue;
     if (context.nowMs - activity.residentSinceMs < minResidencyMs) continue;
-    eligible.push({ resident, lastActiveAtMs: activity.lastActiveAtMs });
+    eligible.push({ resident, busy, lastActiveAtMs: activity.lastActiveAtMs });
   }
-  return eligible.sort((a, b) => a.lastActiveAtMs - b.lastActiveAtMs).map(({ resident }) => resident);
+  return eligible
+    .sort((a, b) => Number(a.busy) - Number(b.busy) || a.lastActiveAtMs - b.lastActiveAtMs)
+    .map(({ resident, busy }) => ({ ...resident, busy }));
 }

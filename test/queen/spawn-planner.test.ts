@@ -150,6 +150,34 @@ describe("the spawn planner", () => {
     expect(configured).toMatchObject({ ok: true, stop: [{ workerId: "wrk_busy" }] });
   });
 
+  it("drains busy workers for a starving model: after every idle one, never one loaded moments ago, and on the device that drains fewest", () => {
+    const hives = [hive("a", 1, [], [model("m", 3.5), model("busy", 2), model("idle", 2), model("fresh", 2)])];
+    const busy = worker("wrk_busy", "a", "busy");
+    const idle = worker("wrk_idle", "a", "idle");
+    // The busy worker was used least recently, yet the idle one goes first.
+    const activity = (w: LiveWorker): WorkerActivity => (w.workerId === "wrk_busy" ? { ...idleLongAgo, inFlight: 2 } : { ...idleLongAgo, lastActiveAtMs: NOW - 1000 });
+    expect(plan({ model: "m", hives, workers: [busy, idle], activity })).toMatchObject({ ok: false, code: "memory_busy" });
+    expect(plan({ model: "m", hives, workers: [busy, idle], activity, drainBusy: true })).toMatchObject({ ok: true, stop: [{ workerId: "wrk_idle" }, { workerId: "wrk_busy" }] });
+    // A worker whose model has requests queued is busy too; one loaded moments ago is kept all the same.
+    expect(plan({ model: "m", hives: [hive("a", 2, [], [model("m", 3.5), model("busy", 2)])], workers: [busy], queued: (name) => (name === "busy" ? 1 : 0), drainBusy: true })).toMatchObject({
+      ok: true,
+      stop: [{ workerId: "wrk_busy" }],
+    });
+    const fresh = worker("wrk_fresh", "a", "fresh");
+    const freshActivity = (): WorkerActivity => ({ ...idleLongAgo, inFlight: 1, residentSinceMs: NOW - 10_000 });
+    expect(plan({ model: "m", hives: [hive("a", 2, [], [model("m", 3.5), model("fresh", 2)])], workers: [fresh], activity: freshActivity, drainBusy: true })).toMatchObject({ ok: false, code: "memory_busy" });
+    // Two hives: one would drain a busy worker, the other stops two idle ones; draining none wins.
+    const drainHive = hive("a-drain", 2, [], [model("m", 3.5), model("busy", 2)]);
+    const idleHive = hive("b-idle", 0, [], [model("m", 3.5), model("idle", 2)]);
+    const idleTwo = [worker("wrk_idle1", "b-idle", "idle"), worker("wrk_idle2", "b-idle", "idle")];
+    const busyFirst = (w: LiveWorker): WorkerActivity => (w.workerId === "wrk_busy" ? { ...idleLongAgo, inFlight: 1 } : idleLongAgo);
+    expect(plan({ model: "m", hives: [drainHive, idleHive], workers: [busy, ...idleTwo], activity: busyFirst, drainBusy: true })).toMatchObject({
+      ok: true,
+      hiveName: "b-idle",
+      stop: [{ workerId: "wrk_idle1" }, { workerId: "wrk_idle2" }],
+    });
+  });
+
   it("prefers a device where the model fits as it is over stopping anyone", () => {
     const hives = [hive("full", 1, [], [model("m", 3), model("old", 2)]), hive("free", 8, [], [model("m", 3)])];
     const result = plan({ model: "m", hives, workers: [worker("wrk_old", "full", "old")] });
