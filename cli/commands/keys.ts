@@ -95,7 +95,7 @@ export function registerKeys(program: Command, context: CliContext): void {
 
   keys
     .command("revoke <id>")
-    .description("revoke an API key; it stops working at once (one revoked before: says so, exit 0)")
+    .description("revoke an API key: new requests and those still queued are refused at once, answers under way finish (one revoked before: says so, exit 0)")
     .option("--json", "print JSON")
     .action(async (id: string, options: { json?: boolean }) => {
       const key = await (await context.queen()).call(RevokedKey, "DELETE", `/v1/keys/${encodeURIComponent(id)}`);

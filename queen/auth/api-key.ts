@@ -15,6 +15,7 @@ import { countRefusedInference } from "../observability/inference-outcome.js";
 import { addressLimits, addressSubject, keyLimits, keySubject } from "../limits/client-limits.js";
 import { type AuthenticatedKey, BOOTSTRAP_KEY_ID } from "./authenticated-key.js";
 import { lookUpKey } from "./key-cache.js";
+import { expiredKey, revokedKey } from "./key-standing.js";
 import { touchLastUsed } from "./last-used.js";
 import { scopeAllows, scopeForPath } from "./route-scope.js";
 import { bearerToken, hashesMatch, sha256Hex } from "./secrets.js";
@@ -92,12 +93,8 @@ async function authenticate(
     throw new RbeeError(401, "invalid_api_key", "Incorrect API key provided.");
   }
   const nowMs = Date.now();
-  if (stored.revokedAtMs !== null) {
-    throw new RbeeError(401, "api_key_revoked", `API key ${stored.id} was revoked; ask an admin for a new one.`);
-  }
-  if (stored.expiresAtMs !== null && stored.expiresAtMs <= nowMs) {
-    throw new RbeeError(401, "api_key_expired", `API key ${stored.id} expired at ${new Date(stored.expiresAtMs).toISOString()}; ask an admin for a new one.`);
-  }
+  if (stored.revokedAtMs !== null) throw revokedKey(stored.id);
+  if (stored.expiresAtMs !== null && stored.expiresAtMs <= nowMs) throw expiredKey(stored.id, stored.expiresAtMs);
   touchLastUsed(env.DB, ctx, stored.id, nowMs);
   return { id: stored.id, scopes: stored.scopes, limits: stored.limits };
 }

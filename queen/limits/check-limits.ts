@@ -1,7 +1,8 @@
 // Checks a subject's request against its limits: from this isolate's memory when the subject
 // was refused lately (recent-refusals.ts) or holds requests reserved earlier (permit-blocks.ts),
 // else with one call to its RateLimiter, which reserves the next block. A refusal is a
-// 429 `rate_limited` error naming the limit, with Retry-After; callers decide when to throw it,
+// 429 `rate_limited` error naming the limit (`insufficient_quota` once a daily budget is spent),
+// with Retry-After; callers decide when to throw it,
 // so a check can run alongside other work (api-key.ts checks the address while it authenticates).
 import { RbeeError } from "../../shared/errors.js";
 import type { Limit, ReserveOutcome } from "./limit.js";
@@ -62,17 +63,26 @@ async function reserve(env: Env, subject: LimitSubject, limits: readonly Limit[]
   return outcome.ok ? undefined : rateLimited(subject, outcome.limit, outcome.retryAfterMs);
 }
 
+/** A 429 for `limit`: a rate (`rate_limited`), or a budget spent until its window ends (`insufficient_quota`). */
 function rateLimited(subject: LimitSubject, limit: Limit, retryAfterMs: number): RbeeError {
   // Retry-After is in whole seconds; rounding up never invites a client back too early.
   const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return new RbeeError(
-    429,
-    "rate_limited",
-    `${subject.description} reached the rate limit '${limit.name}' (${limit.max} per ${formatWindow(limit.windowMs)}); retry in ${retryAfterSeconds} s.`,
-    { retryAfterSeconds },
-  );
+  const what = `${limit.max} ${limit.unit === "tokens" ? "tokens" : "requests"} per ${formatWindow(limit)}`;
+  if (limit.aligned) {
+    // OpenAI's code for a spent quota. A retry in a moment is refused the same way, so the SDKs,
+    // which would retry a 429 twice within seconds (they cap Retry-After at 60 s), are told not to.
+    const resetsAt = new Date(Date.now() + retryAfterSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    return new RbeeError(429, "insufficient_quota", `${subject.description} spent its budget '${limit.name}' (${what}); it renews at ${resetsAt}, in ${retryAfterSeconds} s.`, {
+      retryAfterSeconds,
+      final: true,
+    });
+  }
+  return new RbeeError(429, "rate_limited", `${subject.description} reached the rate limit '${limit.name}' (${what}); retry in ${retryAfterSeconds} s.`, { retryAfterSeconds });
 }
 
-function formatWindow(windowMs: number): string {
+function formatWindow(limit: Limit): string {
+  const { windowMs } = limit;
+  if (limit.aligned && windowMs === 86_400_000) return "UTC day";
+  if (windowMs === 60_000) return "minute";
   return windowMs % 1000 === 0 ? `${windowMs / 1000} s` : `${windowMs} ms`;
 }

@@ -29,6 +29,7 @@ import { resolveAlias } from "../aliases/model-aliases.js";
 import { redactRelayErrors, rewordForClient } from "../client-errors/redact-relay-errors.js";
 import type { QueenEnv } from "../env.js";
 import { noteInference } from "../observability/inference-outcome.js";
+import { keyStanding } from "../auth/key-standing.js";
 import { leasedRelay, type LeasedRelayInput, type RelayLease } from "../scheduling/leased-relay.js";
 import { parseModelTarget } from "../scheduling/model-target.js";
 import { refusalError, unknownHiveRefusal } from "../scheduling/pinned-hive-refusal.js";
@@ -84,6 +85,8 @@ export async function relayInference(
     // The validated request is re-serialised: the worker never sees bytes the queen didn't parse.
     body: JSON.stringify(relayed),
     answerType: streamed(request) ? "event-stream" : "json",
+    // A request that waited may have outlived its key's standing (revoked, its budget spent).
+    stillAdmitted: () => keyStanding(c.env, c.var.apiKey, path !== INPUT_TOKENS_PATH),
   };
   // What the hive reports of the answer's usage is billed no higher than the request allows.
   c.set("usageCeiling", usageCeiling(request, path, relay.body));

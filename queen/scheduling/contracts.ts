@@ -74,7 +74,7 @@ export type LeaseOutcome =
   | { ok: true; leaseId: string; hiveName: string; workerId: string; port: number; timing: LeaseWait }
   | {
       ok: false;
-      status: 404 | 429 | 503 | 504;
+      status: 401 | 404 | 429 | 503 | 504;
       code: string;
       message: string;
       retryAfterSeconds?: number;
@@ -88,9 +88,11 @@ export type LeaseOutcome =
  * How a lease ended: `worker_failed` passes the worker over for a while (and before the first
  * byte lets the route fail over); `relay_lost` is an answer whose way broke between the worker and
  * the queen (a HiveSession reset, a dropped hive socket), which says nothing against the worker;
- * `deadline` a request whose X-Request-Timeout passed before the worker answered, nor does that.
+ * `deadline` a request whose X-Request-Timeout passed before the worker answered, nor does that;
+ * `refused` a request the queen refused once placed, asking nothing of the worker (its key was
+ * revoked, or its token budget spent, while it waited).
  */
-export type LeaseEnd = "ok" | "worker_failed" | "relay_lost" | "client_gone" | "deadline";
+export type LeaseEnd = "ok" | "worker_failed" | "relay_lost" | "client_gone" | "deadline" | "refused";
 
 /** What the scheduler holds of one worker now: its leases, and whether it is passed over after a failure. */
 export interface WorkerScheduling {

@@ -38,6 +38,11 @@ export interface LeasedRelayInput {
   body: string;
   /** What a successful answer must be: an event stream when the request asked for a stream. */
   answerType: AnswerType;
+  /**
+   * Asked once the request is placed after a wait (in the queue, or for a worker to load): why
+   * it may no longer be served (its key revoked, or its token budget spent, meanwhile), if so.
+   */
+  stillAdmitted?: () => Promise<RbeeError | undefined>;
 }
 
 export type LeasedRelayResult =
@@ -119,6 +124,11 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
       held.release("deadline");
       return lastFailure ?? { ok: false, refusal: deadlineAtPlacement(lease, timing), timing };
     }
+    const refused = outcome.timing.queueMs + outcome.timing.spawnMs > 0 ? await input.stillAdmitted?.() : undefined;
+    if (refused) {
+      held.release("refused");
+      return { ok: false, refusal: refusalOf(refused), timing };
+    }
     const cancel = () => held.cancel();
     signal.addEventListener("abort", cancel, { once: true });
     const relayStartedAtMs = Date.now();
@@ -184,6 +194,12 @@ function deadlineAtPlacement(lease: LeaseRequest, timing: LeaseTiming): Refusal 
     code: "queue_timeout",
     message: `Waited ${waitedSeconds} s for a worker of model '${lease.model}' and was placed only as the request's deadline (X-Request-Timeout, or its client's own timeout) passed.`,
   };
+}
+
+/** A refusal made by the route (an RbeeError), as the Registry's refusals read. */
+function refusalOf(error: RbeeError): Refusal {
+  const status = error.status === 401 || error.status === 429 ? error.status : 503;
+  return { ok: false, status, code: error.code, message: error.message, ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }) };
 }
 
 /** Takes a lease; a client that goes away while queued takes its request out of the queue. */

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DASHBOARD_PATHS, DashboardSnapshot } from "../../shared/dashboard/dashboard-snapshot.js";
 import { metricsStub } from "../../queen/metrics/metrics-store.js";
 import { buildSnapshot } from "../../queen/dashboard/build-snapshot.js";
+import { revokedKey } from "../../queen/auth/key-standing.js";
 import { SNAPSHOT_INTERVAL_MS, snapshotStream } from "../../queen/dashboard/snapshot-stream.js";
 import { RECENT_BUCKET_MS, RECENT_BUCKETS, RecentRequests } from "../../queen/metrics/recent-requests.js";
 import { call, createKey, errorOf } from "./admin-api.js";
@@ -88,7 +89,7 @@ describe("the snapshot stream", () => {
       counted.builds += 1;
       const snapshot = await buildSnapshot(env);
       return { ...snapshot, queued: counted.builds };
-    }, signal);
+    }, signal, { standing: async () => undefined });
     return { counted, reader: stream.getReader() };
   }
 
@@ -109,6 +110,19 @@ describe("the snapshot stream", () => {
     const { reader } = countedStream(request.signal);
     expect((await reader.read()).done).toBe(false);
     request.abort();
+    expect((await reader.read()).done).toBe(true);
+  });
+
+  it("ends, saying why, once the key that opened it no longer stands (revoked)", { timeout: 20_000 }, async () => {
+    let checks = 0;
+    const standing = async () => (++checks > 1 ? revokedKey("key_gone") : undefined);
+    const reader = snapshotStream(() => buildSnapshot(env), new AbortController().signal, { standing, everyMs: 0 }).getReader();
+    const decoder = new TextDecoder();
+    const first = decoder.decode((await reader.read()).value);
+    expect(first).toMatch(/^event: snapshot\n/);
+    const problem = decoder.decode((await reader.read()).value);
+    expect(problem).toMatch(/^event: problem\n/);
+    expect(JSON.parse(problem.split("data: ")[1] ?? "")).toEqual({ code: "api_key_revoked", message: "API key key_gone was revoked; ask an admin for a new one." });
     expect((await reader.read()).done).toBe(true);
   });
 

@@ -53,7 +53,7 @@ describe("API keys with limits", () => {
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     const error = await errorOf(refused);
     expect(error.code).toBe("rate_limited");
-    expect(error.message).toContain("requests_per_minute");
+    expect(error.message).toContain("reached the rate limit 'requests_per_minute' (2 requests per minute); retry in");
     expect(await limitUse(id)).toEqual([expect.objectContaining({ name: "requests_per_minute", max: 2, used: 2, remaining: 0 })]);
   });
 
@@ -80,7 +80,11 @@ describe("API keys with limits", () => {
     await eventually(async () => (await limitUse(id))[0]?.used === 6);
     const refused = await chat(key, "limits-daily-model");
     expect(refused.status).toBe(429);
-    expect((await errorOf(refused)).message).toContain("tokens_per_day");
+    // A spent budget is not a rate to slow down for: the SDKs are told not to retry it in a moment.
+    expect(refused.headers.get("x-should-retry")).toBe("false");
+    const error = await errorOf(refused);
+    expect(error).toMatchObject({ type: "rate_limit_error", code: "insufficient_quota" });
+    expect(error.message).toMatch(new RegExp(`^API key ${id} spent its budget 'tokens_per_day' \\(5 tokens per UTC day\\); it renews at \\d{4}-\\d\\d-\\d\\dT00:00:00Z, in \\d+ s\\.$`));
     const [daily] = await limitUse(id);
     const midnight = new Date();
     midnight.setUTCHours(24, 0, 0, 0);
