@@ -7,7 +7,10 @@ import { UsageError } from "../shared/usage-error.js";
 /** `--flag <value>` whose value `parse` turns into a T, or refuses (undefined) as not `expected`. */
 function checkedOption<T>(flags: string, description: string, expected: string, parse: (text: string) => T | undefined): Option {
   const option = new Option(flags, description);
-  return option.argParser((text: string) => {
+  return option.argParser((text: string, previous: unknown) => {
+    // Commander keeps the last of a repeated flag: `--scopes inference --scopes admin` would
+    // quietly make an admin-only key. The first time, `previous` is the default (or nothing).
+    if (previous !== undefined && previous !== option.defaultValue) throw new UsageError(`${option.long ?? flags} was given twice ('${text}' after an earlier value): give it once`);
     const value = parse(text);
     if (value === undefined) throw new UsageError(`${option.long ?? flags}: expected ${expected}, got '${text}'`);
     return value;

@@ -1,4 +1,8 @@
 // How `rbee` prints results: JSON for scripts (--json), aligned columns for people.
+import { printable } from "../shared/printable.js";
+
+/** Longest cell a table prints, in characters. */
+const MAX_CELL_CHARS = 200;
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -18,15 +22,16 @@ export function printTable(rows: readonly Row[], columns: readonly string[], emp
   process.stdout.write(`${[line(columns.map((column) => column.toUpperCase())), ...cells.map(line)].join("\n")}\n`);
 }
 
+/** A cell as one line: what the queen holds (a key's name, a hive's error) may carry control characters. */
 function cellText(value: Row[string]): string {
   if (value === null || value === undefined) return "-";
-  return String(value);
+  return printable(String(value), MAX_CELL_CHARS);
 }
 
 /** One record as `field  value` lines, every field of it: nested values as compact JSON. */
 export function printDetails(record: Record<string, unknown>): void {
   const width = Math.max(...Object.keys(record).map((field) => field.length));
-  const text = (value: unknown) => (value === null || value === undefined ? "-" : typeof value === "object" ? JSON.stringify(value) : String(value));
+  const text = (value: unknown) => (value === null || value === undefined ? "-" : typeof value === "object" ? JSON.stringify(value) : printable(String(value)));
   process.stdout.write(`${Object.entries(record).map(([field, value]) => `${field.padEnd(width)}  ${text(value)}`).join("\n")}\n`);
 }
 

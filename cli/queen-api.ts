@@ -113,6 +113,9 @@ export class QueenApi {
     if (response.status === 415 || response.status === 405 || (response.status === 404 && code === "not_found")) {
       return new CliError(EXIT.failed, code, `${method} ${path}: ${message} Is ${this.target.queenUrl} an rbee queen of this version?`);
     }
+    // The queen found a value given to it invalid (a name too long, a lifetime past its most): the
+    // command was used wrongly, as a flag value refused before sending is.
+    if (response.status === 400) return new CliError(EXIT.usage, code, withCommandHint(message));
     return new CliError(EXIT.failed, code, withCommandHint(message));
   }
 }

@@ -11,6 +11,9 @@
 
 export const MIN_ADMIN_KEY_LENGTH = 16;
 
+/** The id the admin key goes by where keys have ids (usage, logs): it has no row among the keys. */
+export const BOOTSTRAP_KEY_ID = "admin";
+
 export function isTooShortForAdminKey(key: string): boolean {
   return key.length < MIN_ADMIN_KEY_LENGTH;
 }

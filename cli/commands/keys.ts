@@ -2,8 +2,11 @@
 import type { Command } from "commander";
 import type { z } from "zod";
 import type { CliContext } from "../context.js";
+import { BOOTSTRAP_KEY_ID } from "../../shared/admin-key.js";
+import { idPattern } from "../../shared/ids.js";
 import { MAX_KEY_LIMIT } from "../../shared/key-limits.js";
 import { Scope } from "../../shared/key-scopes.js";
+import { UsageError } from "../../shared/usage-error.js";
 import { choiceListOption, positiveIntegerOption } from "../flag-values.js";
 import { listAll } from "../list-pages.js";
 import { printJson, printListing } from "../output.js";
@@ -57,6 +60,17 @@ function keyRow(key: z.infer<typeof KeyView>) {
   };
 }
 
+/** Refuses, before anything is sent, an id that names no key revoke can reach (exit 2). */
+function checkRevocableId(id: string): void {
+  if (id.trim() === "") throw new UsageError("rbee keys revoke: give the id of the key to revoke (key_…, as rbee keys ls lists them)");
+  if (id === BOOTSTRAP_KEY_ID) {
+    throw new UsageError(
+      "'admin' is the deployment's own admin key, the RBEE_ADMIN_KEY secret: it is replaced, not revoked (wrangler secret put RBEE_ADMIN_KEY for a deployed queen; RBEE_ADMIN_KEY or .rbee/admin-key for npm start)",
+    );
+  }
+  if (!idPattern("key").test(id)) throw new UsageError(`'${id}' is not an API key id: key_ and letters and digits, as rbee keys ls lists them (revoke takes the id, not the name)`);
+}
+
 export function registerKeys(program: Command, context: CliContext): void {
   const keys = program.command("keys").description("API keys for clients (scope inference) and operators (scope admin)");
 
@@ -98,6 +112,7 @@ export function registerKeys(program: Command, context: CliContext): void {
     .description("revoke an API key: new requests and those still queued are refused at once, answers under way finish (one revoked before: says so, exit 0)")
     .option("--json", "print JSON")
     .action(async (id: string, options: { json?: boolean }) => {
+      checkRevocableId(id);
       const key = await (await context.queen()).call(RevokedKey, "DELETE", `/v1/keys/${encodeURIComponent(id)}`);
       if (options.json) return printJson(key);
       // Exit 0 either way: the key is revoked, which is what was asked, so a script may run twice.

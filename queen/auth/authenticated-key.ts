@@ -2,14 +2,15 @@
 // call, and its id is what usage is counted under.
 import { z } from "zod";
 import { idPattern } from "../../shared/ids.js";
+import { BOOTSTRAP_KEY_ID } from "../../shared/admin-key.js";
 import { Scope } from "../../shared/key-scopes.js";
 import type { KeyLimits } from "../limits/key-limits.js";
 
 // The scopes are shared with the CLI (shared/key-scopes.ts).
 export { Scope };
 
-/** Usage of the bootstrap key (the RBEE_ADMIN_KEY secret) is counted under this id. */
-export const BOOTSTRAP_KEY_ID = "admin";
+// Usage of the bootstrap key (the RBEE_ADMIN_KEY secret) is counted under this id; the CLI knows it too.
+export { BOOTSTRAP_KEY_ID };
 
 /** An API key id as stored in D1 (`key_…`), safe in URLs and queries. */
 export const ApiKeyId = z.string().regex(idPattern("key"), "must be an API key id such as key_abc123 (letters and digits after key_)");

@@ -29,8 +29,20 @@ const MAX_EXPIRES_IN_DAYS = 3650;
 /** Keys per page of GET /v1/keys: `limit`, 100 by default, at most 1000. */
 const KeyListLimit = pageLimit(100, 1000);
 
+/**
+ * What a key's name may not hold: control characters (a line break, a tab, an escape sequence that
+ * steers the terminal listing the keys) and text-direction overrides, which make a name read as
+ * another in a listing.
+ */
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
 const CreateKey = z.strictObject({
-  name: z.string().trim().min(1).max(128),
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(128)
+    .refine((name) => !UNPRINTABLE.test(name), "must not hold control characters (line breaks, tabs, escape sequences) or text-direction overrides"),
   scopes: z.array(Scope).min(1, "must hold at least one scope").refine((scopes) => new Set(scopes).size === scopes.length, "must not repeat a scope"),
   expires_in_days: z.number().int().positive().max(MAX_EXPIRES_IN_DAYS).optional(),
   limits: KeyLimitsRequest.optional(),

@@ -116,7 +116,7 @@ describe("the rbee CLI", () => {
     // A source names the model a hive serves it as, by the one rule (shared/models/model-name.ts).
     expect(json(await admin(["models", "alias", "coder", "--json"]))).toMatchObject({ alias: "coder", model: "Qwen2.5-Coder-7B-Instruct-GGUF" });
     const chained = await admin(["models", "alias", "helper", "coder"]);
-    expect(chained.exitCode).toBe(1);
+    expect(chained.exitCode, "the queen's 400: a value it refuses").toBe(2);
     expect(chained.stderr).toContain("is itself an alias");
     expect((await admin(["models", "alias", "coder", "--rm"])).exitCode).toBe(0);
     const gone = await admin(["models", "alias", "coder"]);
@@ -135,6 +135,25 @@ describe("the rbee CLI", () => {
     expect(revoked.exitCode).toBe(0);
     expect(revoked.stdout).toBe(`revoked key ${created.id} (ci)`);
     expect((await models(created.key)).status).toBe(401);
+  });
+
+  it("refuses a repeated flag, an empty or the admin key's id, and a value the queen finds invalid, each with exit 2 and nothing done", async () => {
+    const twice = await admin(["keys", "create", "--name", "twice-flag", "--scopes", "inference", "--scopes", "admin"]);
+    expect({ exit: twice.exitCode, stderr: twice.stderr }).toEqual({ exit: 2, stderr: expect.stringContaining("--scopes was given twice ('admin' after an earlier value): give it once") });
+    expect((await admin(["keys", "create", "--name", "twice-flag", "--rpm", "5", "--rpm", "7"])).exitCode).toBe(2);
+    const listed = json(await admin(["keys", "ls", "--json"])) as Array<{ name: string }>;
+    expect(listed.filter((key) => key.name === "twice-flag"), "no key was made").toEqual([]);
+
+    const empty = await admin(["keys", "revoke", ""]);
+    expect({ exit: empty.exitCode, stderr: empty.stderr }).toEqual({ exit: 2, stderr: expect.stringContaining("give the id of the key to revoke") });
+    const bootstrap = await admin(["keys", "revoke", "admin"]);
+    expect({ exit: bootstrap.exitCode, stderr: bootstrap.stderr }).toEqual({ exit: 2, stderr: expect.stringContaining("it is replaced, not revoked (wrangler secret put RBEE_ADMIN_KEY") });
+    const byName = await admin(["keys", "revoke", "leaver"]);
+    expect({ exit: byName.exitCode, stderr: byName.stderr }).toEqual({ exit: 2, stderr: expect.stringContaining("revoke takes the id, not the name") });
+
+    // The queen's own 400: a name longer than it keeps.
+    const long = await admin(["keys", "create", "--name", "n".repeat(200)]);
+    expect({ exit: long.exitCode, stderr: long.stderr }).toEqual({ exit: 2, stderr: expect.stringContaining("name") });
   });
 
   it("says a key revoked before was already revoked, and when, with exit 0", async () => {

@@ -159,4 +159,15 @@ describe("API keys", () => {
       expect(error.message).toContain(param);
     }
   });
+
+  it("refuses a name with control characters or text-direction overrides, which would garble or disguise it in a listing", async () => {
+    for (const name of ["line1\nline2", "nul\u0000", "evil\u001b[2Jred", "tab\there", "admin\u202egnp.exe"]) {
+      const response = await call("POST", "/v1/keys", { body: { name, scopes: ["inference"] } });
+      expect(response.status, JSON.stringify(name)).toBe(400);
+      expect(await errorOf(response)).toMatchObject({ param: "name", message: expect.stringContaining("must not hold control characters") });
+    }
+    // Any other text is a name: accents, emoji, scripts of every kind.
+    const response = await call("POST", "/v1/keys", { body: { name: "Zoë 🐝 日本", scopes: ["inference"] } });
+    expect(response.status).toBe(201);
+  });
 });
