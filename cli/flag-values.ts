@@ -40,6 +40,18 @@ export function positiveIntegerOption(flags: string, description: string, max?: 
   });
 }
 
+/**
+ * `--flag <n|none>`: a whole number from 1 up to `max`, or "none" (take the setting away; kept as
+ * the word, for commander turns a parsed null into the flag's raw text).
+ */
+export function positiveIntegerOrNoneOption(flags: string, description: string, max: number): Option {
+  return checkedOption(flags, description, `a positive integer up to ${max}, or none`, (text): number | "none" | undefined => {
+    if (text === "none") return "none";
+    const value = parsePositiveInteger(text);
+    return value !== undefined && value <= max ? value : undefined;
+  });
+}
+
 export function utcDayOption(flags: string, description: string): Option {
   return checkedOption(flags, description, "a day as YYYY-MM-DD", parseUtcDay);
 }

@@ -1,16 +1,33 @@
-// `rbee keys create|ls|revoke`: API keys for clients and operators; the key is shown once.
+// `rbee keys create|get|update|ls|revoke`: API keys for clients and operators; the key is shown once.
 import type { Command } from "commander";
 import type { z } from "zod";
 import type { CliContext } from "../context.js";
 import { BOOTSTRAP_KEY_ID } from "../../shared/admin-key.js";
 import { idPattern } from "../../shared/ids.js";
-import { MAX_KEY_LIMIT } from "../../shared/key-limits.js";
+import { MAX_EXPIRES_IN_DAYS, MAX_KEY_LIMIT } from "../../shared/key-limits.js";
 import { Scope } from "../../shared/key-scopes.js";
 import { UsageError } from "../../shared/usage-error.js";
-import { choiceListOption, positiveIntegerOption } from "../flag-values.js";
+import { choiceListOption, positiveIntegerOption, positiveIntegerOrNoneOption } from "../flag-values.js";
 import { listAll } from "../list-pages.js";
-import { printJson, printListing } from "../output.js";
+import { printDetails, printJson, printListing } from "../output.js";
 import { CreatedKey, KeyLimitsView, KeyView, RevokedKey } from "../queen-views.js";
+
+/** A figure, or "none" to take it away (positiveIntegerOrNoneOption). */
+type FigureOrNone = number | "none";
+
+interface UpdateOptions {
+  name?: string;
+  expiresInDays?: FigureOrNone;
+  rpm?: FigureOrNone;
+  tpm?: FigureOrNone;
+  dailyTokens?: FigureOrNone;
+  json?: boolean;
+}
+
+/** What the queen takes for a figure given: null for "none", nothing for a flag not given. */
+function figure(value: FigureOrNone | undefined): number | null | undefined {
+  return value === "none" ? null : value;
+}
 
 interface CreateOptions {
   name: string;
@@ -22,9 +39,9 @@ interface CreateOptions {
   json?: boolean;
 }
 
-/** POST /v1/keys `limits` from the flags given; undefined when none was. */
-function limitsOf(options: CreateOptions) {
-  const limits = { rpm: options.rpm, tpm: options.tpm, daily_tokens: options.dailyTokens };
+/** `limits` from the flags given (null: "none"); undefined when none was. */
+function limitsOf(options: Pick<UpdateOptions, "rpm" | "tpm" | "dailyTokens">) {
+  const limits = { rpm: figure(options.rpm), tpm: figure(options.tpm), daily_tokens: figure(options.dailyTokens) };
   return Object.values(limits).some((value) => value !== undefined) ? limits : undefined;
 }
 
@@ -60,15 +77,15 @@ function keyRow(key: z.infer<typeof KeyView>) {
   };
 }
 
-/** Refuses, before anything is sent, an id that names no key revoke can reach (exit 2). */
-function checkRevocableId(id: string): void {
-  if (id.trim() === "") throw new UsageError("rbee keys revoke: give the id of the key to revoke (key_…, as rbee keys ls lists them)");
+/** Refuses, before anything is sent, an id that names no key `command` can reach (exit 2). */
+function checkKeyId(id: string, command: "get" | "update" | "revoke"): void {
+  if (id.trim() === "") throw new UsageError(`rbee keys ${command}: give the id of the key to ${command} (key_…, as rbee keys ls lists them)`);
   if (id === BOOTSTRAP_KEY_ID) {
     throw new UsageError(
-      "'admin' is the deployment's own admin key, the RBEE_ADMIN_KEY secret: it is replaced, not revoked (wrangler secret put RBEE_ADMIN_KEY for a deployed queen; RBEE_ADMIN_KEY or .rbee/admin-key for npm start)",
+      "'admin' is the deployment's own admin key, the RBEE_ADMIN_KEY secret: it has no record here and is replaced, not revoked (wrangler secret put RBEE_ADMIN_KEY for a deployed queen; RBEE_ADMIN_KEY or .rbee/admin-key for npm start)",
     );
   }
-  if (!idPattern("key").test(id)) throw new UsageError(`'${id}' is not an API key id: key_ and letters and digits, as rbee keys ls lists them (revoke takes the id, not the name)`);
+  if (!idPattern("key").test(id)) throw new UsageError(`'${id}' is not an API key id: key_ and letters and digits, as rbee keys ls lists them (${command} takes the id, not the name)`);
 }
 
 export function registerKeys(program: Command, context: CliContext): void {
@@ -79,7 +96,7 @@ export function registerKeys(program: Command, context: CliContext): void {
     .description("create an API key; it is printed once and only its hash is kept")
     .option("--name <name>", "what the key is for", "rbee-cli")
     .addOption(choiceListOption("--scopes <scopes>", `comma-separated: ${Scope.options.join(", ")}`, Scope.options).default(["inference"], "inference"))
-    .addOption(positiveIntegerOption("--expires-in-days <days>", "it stops working after this many days (default: never)"))
+    .addOption(positiveIntegerOption("--expires-in-days <days>", "it stops working after this many days (default: never)", MAX_EXPIRES_IN_DAYS))
     // The key's own limits (POST /v1/keys `limits`); past one, its requests get 429 naming it.
     .addOption(positiveIntegerOption("--rpm <requests>", "requests per minute the key may make (default: no limit of its own)", MAX_KEY_LIMIT))
     .addOption(positiveIntegerOption("--tpm <tokens>", "tokens (prompt and completion) per minute the key may spend (default: no limit)", MAX_KEY_LIMIT))
@@ -99,6 +116,41 @@ export function registerKeys(program: Command, context: CliContext): void {
     });
 
   keys
+    .command("get <id>")
+    .description("one API key: its name, scopes, limits, expiry and last use (never the key itself)")
+    .option("--json", "print JSON")
+    .action(async (id: string, options: { json?: boolean }) => {
+      checkKeyId(id, "get");
+      const key = await (await context.queen()).call(KeyView, "GET", `/v1/keys/${encodeURIComponent(id)}`);
+      if (options.json) return printJson(key);
+      printDetails(key);
+    });
+
+  keys
+    .command("update <id>")
+    .description("change a key's name, limits or expiry; it keeps its secret, scopes and usage (none: take a limit or the expiry away)")
+    .option("--name <name>", "what the key is for")
+    .addOption(positiveIntegerOrNoneOption("--rpm <requests>", "requests per minute the key may make, or none", MAX_KEY_LIMIT))
+    .addOption(positiveIntegerOrNoneOption("--tpm <tokens>", "tokens per minute the key may spend, or none", MAX_KEY_LIMIT))
+    .addOption(positiveIntegerOrNoneOption("--daily-tokens <tokens>", "tokens per UTC day the key may spend, or none", MAX_KEY_LIMIT))
+    .addOption(positiveIntegerOrNoneOption("--expires-in-days <days>", "it stops working this many days from now, or none (never)", MAX_EXPIRES_IN_DAYS))
+    .option("--json", "print JSON")
+    .action(async (id: string, options: UpdateOptions) => {
+      checkKeyId(id, "update");
+      const limits = limitsOf(options);
+      const body = {
+        ...(options.name === undefined ? {} : { name: options.name }),
+        ...(limits === undefined ? {} : { limits }),
+        ...(options.expiresInDays === undefined ? {} : { expires_in_days: figure(options.expiresInDays) }),
+      };
+      if (Object.keys(body).length === 0) throw new UsageError("rbee keys update: give what to change (--name, --rpm, --tpm, --daily-tokens or --expires-in-days)");
+      const key = await (await context.queen()).call(KeyView, "PATCH", `/v1/keys/${encodeURIComponent(id)}`, { body });
+      if (options.json) return printJson(key);
+      const expiry = key.expires_at === null ? "never expires" : `expires ${key.expires_at}`;
+      process.stdout.write(`updated key ${key.id} (${key.name}; ${key.scopes.join(",")}${describeLimits(key.limits) || "; no limits of its own"}; ${expiry})\n`);
+    });
+
+  keys
     .command("ls")
     .description("list API keys, newest first (never the keys themselves)")
     .option("--json", "print JSON")
@@ -112,7 +164,7 @@ export function registerKeys(program: Command, context: CliContext): void {
     .description("revoke an API key: new requests and those still queued are refused at once, answers under way finish (one revoked before: says so, exit 0)")
     .option("--json", "print JSON")
     .action(async (id: string, options: { json?: boolean }) => {
-      checkRevocableId(id);
+      checkKeyId(id, "revoke");
       const key = await (await context.queen()).call(RevokedKey, "DELETE", `/v1/keys/${encodeURIComponent(id)}`);
       if (options.json) return printJson(key);
       // Exit 0 either way: the key is revoked, which is what was asked, so a script may run twice.

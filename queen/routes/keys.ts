@@ -1,7 +1,7 @@
 // /v1/keys (admin): create API keys (the key is shown once; only its SHA-256 is stored), list
-// them without secrets, newest first and a page at a time, and revoke one (again: a 200 that
-// says it was already revoked). A key may carry `limits` (rpm, tpm, daily_tokens;
-// limits/key-limits.ts), set when it is created. The bootstrap
+// them without secrets, newest first and a page at a time, read one, change its name, limits or
+// expiry (not its scopes or secret), and revoke one (again: a 200 that says it was already
+// revoked). A key may carry `limits` (rpm, tpm, daily_tokens; limits/key-limits.ts). The bootstrap
 // RBEE_ADMIN_KEY is not in this list: it is a secret of the deployment, rotated with
 // `wrangler secret put`.
 import { and, desc, eq, isNull, lt, or, type SQL } from "drizzle-orm";
@@ -18,13 +18,12 @@ import { newSecret, sha256Hex } from "../auth/secrets.js";
 import { type ApiKeyRecord, apiKeys } from "../db/schema.js";
 import type { QueenEnv } from "../env.js";
 import { listPage, pageLimit } from "../http/list-page.js";
+import { MAX_EXPIRES_IN_DAYS } from "../../shared/key-limits.js";
 import { type KeyLimits, KeyLimitsRequest, keyLimitsOf, keyLimitsView } from "../limits/key-limits.js";
 import { readJson } from "../http/read-json.js";
 import { parseParam } from "../http/parse-param.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Longest lifetime a key may be given at creation (days); keys without expires_in_days never expire. */
-const MAX_EXPIRES_IN_DAYS = 3650;
 
 /** Keys per page of GET /v1/keys: `limit`, 100 by default, at most 1000. */
 const KeyListLimit = pageLimit(100, 1000);
@@ -36,17 +35,30 @@ const KeyListLimit = pageLimit(100, 1000);
  */
 const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
+const KeyName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(128)
+  .refine((name) => !UNPRINTABLE.test(name), "must not hold control characters (line breaks, tabs, escape sequences) or text-direction overrides");
+
+const ExpiresInDays = z.number().int().positive().max(MAX_EXPIRES_IN_DAYS);
+
 const CreateKey = z.strictObject({
-  name: z
-    .string()
-    .trim()
-    .min(1)
-    .max(128)
-    .refine((name) => !UNPRINTABLE.test(name), "must not hold control characters (line breaks, tabs, escape sequences) or text-direction overrides"),
+  name: KeyName,
   scopes: z.array(Scope).min(1, "must hold at least one scope").refine((scopes) => new Set(scopes).size === scopes.length, "must not repeat a scope"),
-  expires_in_days: z.number().int().positive().max(MAX_EXPIRES_IN_DAYS).optional(),
+  expires_in_days: ExpiresInDays.optional(),
   limits: KeyLimitsRequest.optional(),
 });
+
+/**
+ * PATCH /v1/keys/:id: what changes, the rest kept. A limit given replaces the key's, null removes
+ * it; `expires_in_days` counts from now, null makes the key never expire. Its scopes and secret
+ * stay: a key with other scopes is another key (create it, revoke this one).
+ */
+const UpdateKey = z
+  .strictObject({ name: KeyName.optional(), limits: KeyLimitsRequest.optional(), expires_in_days: ExpiresInDays.nullable().optional() })
+  .refine((update) => Object.keys(update).length > 0, "give at least one of name, limits, expires_in_days");
 
 /** A key as the API shows it: never its hash. */
 function keyView(record: ApiKeyRecord) {
@@ -65,6 +77,24 @@ function keyView(record: ApiKeyRecord) {
 
 function limitColumns(limits: KeyLimits): Pick<ApiKeyRecord, "requestsPerMinute" | "tokensPerMinute" | "tokensPerDay"> {
   return { requestsPerMinute: limits.rpm, tokensPerMinute: limits.tpm, tokensPerDay: limits.dailyTokens };
+}
+
+/** The columns an update sets: only those it names (a limit's null is a value, "no limit"). */
+function updatedColumns(update: z.infer<typeof UpdateKey>, nowMs: number): Partial<ApiKeyRecord> {
+  const { limits } = update;
+  return {
+    ...(update.name === undefined ? {} : { name: update.name }),
+    ...(limits?.rpm === undefined ? {} : { requestsPerMinute: limits.rpm }),
+    ...(limits?.tpm === undefined ? {} : { tokensPerMinute: limits.tpm }),
+    ...(limits?.daily_tokens === undefined ? {} : { tokensPerDay: limits.daily_tokens }),
+    ...(update.expires_in_days === undefined ? {} : { expiresAt: update.expires_in_days === null ? null : new Date(nowMs + update.expires_in_days * DAY_MS) }),
+  };
+}
+
+async function keyRecord(db: ReturnType<typeof drizzle>, id: string): Promise<ApiKeyRecord> {
+  const [record] = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
+  if (!record) throw new RbeeError(404, "api_key_not_found", `No API key with id '${id}'.`, { param: "id" });
+  return record;
 }
 
 export const keyRoutes = new Hono<QueenEnv>()
@@ -107,6 +137,28 @@ export const keyRoutes = new Hono<QueenEnv>()
       .limit(limit + 1);
     return c.json(listPage(rows, limit, keyView, (row) => row.id));
   })
+  .get("/:id", async (c) => {
+    const id = parseParam("id", ApiKeyId, c.req.param("id"));
+    return c.json(keyView(await keyRecord(drizzle(c.env.DB), id)));
+  })
+  .patch("/:id", async (c) => {
+    const id = parseParam("id", ApiKeyId, c.req.param("id"));
+    const update = parseRequest(UpdateKey, await readJson(c));
+    const db = drizzle(c.env.DB);
+    // A revoked key stays as it was revoked: its record is what it was when it stopped working.
+    const [updated] = await db
+      .update(apiKeys)
+      .set(updatedColumns(update, Date.now()))
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
+    if (!updated) {
+      const record = await keyRecord(db, id);
+      throw new RbeeError(409, "api_key_revoked", `API key ${id} was revoked at ${record.revokedAt?.toISOString()}; a revoked key is not changed (create another).`, { param: "id" });
+    }
+    // This isolate takes the new limits and expiry at once; the others when their cached copy goes stale (30 s).
+    forgetKey(id);
+    return c.json(keyView(updated));
+  })
   .delete("/:id", async (c) => {
     const id = parseParam("id", ApiKeyId, c.req.param("id"));
     const db = drizzle(c.env.DB);
@@ -117,8 +169,7 @@ export const keyRoutes = new Hono<QueenEnv>()
       .set({ revokedAt: new Date() })
       .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
       .returning();
-    const [record] = revokedNow ? [revokedNow] : await db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
-    if (!record) throw new RbeeError(404, "api_key_not_found", `No API key with id '${id}'.`, { param: "id" });
+    const record = revokedNow ?? (await keyRecord(db, id));
     forgetKey(id);
     // 200 either way, so a script that revokes a key may run twice; already_revoked tells the
     // second call from the first (rbee keys revoke says "was already revoked at …").

@@ -147,7 +147,7 @@ describe("the rbee CLI", () => {
     const empty = await admin(["keys", "revoke", ""]);
     expect({ exit: empty.exitCode, stderr: empty.stderr }).toEqual({ exit: 2, stderr: expect.stringContaining("give the id of the key to revoke") });
     const bootstrap = await admin(["keys", "revoke", "admin"]);
-    expect({ exit: bootstrap.exitCode, stderr: bootstrap.stderr }).toEqual({ exit: 2, stderr: expect.stringContaining("it is replaced, not revoked (wrangler secret put RBEE_ADMIN_KEY") });
+    expect({ exit: bootstrap.exitCode, stderr: bootstrap.stderr }).toEqual({ exit: 2, stderr: expect.stringContaining("is replaced, not revoked (wrangler secret put RBEE_ADMIN_KEY") });
     const byName = await admin(["keys", "revoke", "leaver"]);
     expect({ exit: byName.exitCode, stderr: byName.stderr }).toEqual({ exit: 2, stderr: expect.stringContaining("revoke takes the id, not the name") });
 
@@ -187,6 +187,21 @@ describe("the rbee CLI", () => {
     // Without the flags, a key has no limits of its own.
     const plain = json(await admin(["keys", "create", "--name", "unlimited", "--json"])) as { limits: unknown };
     expect(plain.limits).toEqual({ rpm: null, tpm: null, daily_tokens: null });
+  });
+
+  it("shows one key, and changes its name and limits without a new secret ('none' takes a limit away)", async () => {
+    const created = json(await admin(["keys", "create", "--name", "intern", "--daily-tokens", "1000", "--json"])) as { id: string; key: string };
+    const updated = await admin(["keys", "update", created.id, "--name", "intern-2027", "--daily-tokens", "none", "--rpm", "30"]);
+    expect(updated.exitCode, String(updated.stderr)).toBe(0);
+    expect(updated.stdout).toBe(`updated key ${created.id} (intern-2027; inference; limits: 30 requests per minute; never expires)`);
+    const shown = await admin(["keys", "get", created.id]);
+    expect(shown.stdout).toMatch(/^name\s+intern-2027$/m);
+    expect(shown.stdout).toMatch(/^limits\s+\{"rpm":30,"tpm":null,"daily_tokens":null\}$/m);
+    expect(shown.stdout).not.toContain(created.key);
+    expect(json(await admin(["keys", "get", created.id, "--json"]))).toMatchObject({ id: created.id, name: "intern-2027" });
+    const nothing = await admin(["keys", "update", created.id]);
+    expect({ exit: nothing.exitCode, stderr: nothing.stderr }).toEqual({ exit: 2, stderr: expect.stringContaining("give what to change") });
+    expect((await admin(["keys", "update", created.id, "--rpm", "lots"])).exitCode).toBe(2);
   });
 
   it("lists every key, past the queen's first page of 100", async () => {

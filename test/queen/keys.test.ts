@@ -160,6 +160,45 @@ describe("API keys", () => {
     }
   });
 
+  it("reads one key by its id, without its secret; an unknown id is 404 and a malformed one 400", async () => {
+    const created = await createKey(["inference"], { limits: { rpm: 60 } });
+    const response = await call("GET", `/v1/keys/${created.id}`);
+    expect(response.status).toBe(200);
+    const { key: _secret, ...view } = created;
+    expect(await response.json()).toEqual(view);
+    expect((await call("GET", "/v1/keys/key_nosuchkey123")).status).toBe(404);
+    expect(await errorOf(await call("GET", "/v1/keys/..%2Fadmin"))).toMatchObject({ code: "invalid_parameter", param: "id" });
+  });
+
+  it("changes a key's name, limits and expiry, keeping the rest, and its new limit holds at once", async () => {
+    const { id, key } = await createKey(["inference"], { limits: { rpm: 1, daily_tokens: 500 }, expires_in_days: 30 });
+    expect((await call("GET", "/v1/models", { key })).status).toBe(200);
+    expect((await call("GET", "/v1/models", { key })).status, "rpm 1").toBe(429);
+
+    const changed = await call("PATCH", `/v1/keys/${id}`, { body: { name: "renamed", limits: { rpm: null, tpm: 20000 }, expires_in_days: null } });
+    expect(changed.status).toBe(200);
+    expect(await changed.json()).toMatchObject({ id, name: "renamed", scopes: ["inference"], expires_at: null, limits: { rpm: null, tpm: 20000, daily_tokens: 500 } });
+    expect((await call("GET", "/v1/models", { key })).status, "no rpm any more: the same key works on").toBe(200);
+
+    const expiring = await call("PATCH", `/v1/keys/${id}`, { body: { expires_in_days: 2 } });
+    const expiresAt = Date.parse(((await expiring.json()) as { expires_at: string }).expires_at);
+    expect(Math.abs(expiresAt - (Date.now() + 2 * 86_400_000))).toBeLessThan(60_000);
+  });
+
+  it("refuses an update that changes nothing, names an unknown field, or touches a revoked key", async () => {
+    const { id } = await createKey(["inference"]);
+    expect(await errorOf(await call("PATCH", `/v1/keys/${id}`, { body: {} }))).toMatchObject({ message: expect.stringContaining("give at least one of name, limits, expires_in_days") });
+    const scopes = await call("PATCH", `/v1/keys/${id}`, { body: { scopes: ["admin"] } });
+    expect(scopes.status, "scopes are not changed: another key is made for them").toBe(400);
+    expect((await errorOf(scopes)).message).toContain("scopes");
+    expect((await call("PATCH", `/v1/keys/${id}`, { body: { limits: { rpm: 0 } } })).status).toBe(400);
+    await call("DELETE", `/v1/keys/${id}`);
+    const revoked = await call("PATCH", `/v1/keys/${id}`, { body: { name: "back" } });
+    expect(revoked.status).toBe(409);
+    expect(await errorOf(revoked)).toMatchObject({ code: "api_key_revoked", message: expect.stringContaining("a revoked key is not changed") });
+    expect((await call("PATCH", "/v1/keys/key_nosuchkey123", { body: { name: "x" } })).status).toBe(404);
+  });
+
   it("refuses a name with control characters or text-direction overrides, which would garble or disguise it in a listing", async () => {
     for (const name of ["line1\nline2", "nul\u0000", "evil\u001b[2Jred", "tab\there", "admin\u202egnp.exe"]) {
       const response = await call("POST", "/v1/keys", { body: { name, scopes: ["inference"] } });
