@@ -68,6 +68,14 @@ export const CreatedKey = KeyView.extend({ key: z.string() });
 /** DELETE /v1/keys/:id's answer; already_revoked is missing from queens that did not say. */
 export const RevokedKey = KeyView.extend({ revoked_at: z.string(), already_revoked: z.boolean().optional() });
 
-export const UsageRow = z.looseObject({ key_id: z.string(), day: z.string(), requests: z.number(), prompt_tokens: z.number(), completion_tokens: z.number() });
+export const UsageRow = z.looseObject({
+  key_id: z.string(),
+  /** Absent from a queen before names were listed. */
+  key_name: z.string().nullable().optional(),
+  day: z.string(),
+  requests: z.number(),
+  prompt_tokens: z.number(),
+  completion_tokens: z.number(),
+});
 
 export const Health = z.looseObject({ status: z.string() });

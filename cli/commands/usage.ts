@@ -41,6 +41,7 @@ export function registerUsage(program: Command, context: CliContext): void {
       const row = (usage: (typeof list)[number]) => ({
         day: usage.day,
         key: usage.key_id,
+        name: usage.key_name ?? null,
         requests: usage.requests,
         prompt_tokens: usage.prompt_tokens,
         completion_tokens: usage.completion_tokens,

@@ -1,13 +1,14 @@
 // GET /v1/usage (admin): requests and tokens per API key per UTC day, optionally for one key
 // and a range of days (`?key_id=key_…&from=2026-01-01&to=2026-01-31`, both ends included),
-// oldest day first, a page at a time (`limit`, and `after` from the previous page's next_after).
+// oldest day first, a page at a time (`limit`, and `after` from the previous page's next_after),
+// each row with its key's name.
 // `key_limits` says how close each key with limits (or the one asked for) is to them now.
 import { and, asc, eq, gt, gte, lte, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiKeyId, BOOTSTRAP_KEY_ID } from "../auth/authenticated-key.js";
-import { usageDaily } from "../db/schema.js";
+import { apiKeys, usageDaily } from "../db/schema.js";
 import { keyLimitUse } from "../limits/key-limit-use.js";
 import type { QueenEnv } from "../env.js";
 import { listPage, pageLimit } from "../http/list-page.js";
@@ -46,18 +47,21 @@ export const usageRoutes = new Hono<QueenEnv>().get("/", async (c) => {
     const laterRow = or(gt(usageDaily.day, after.day), and(eq(usageDaily.day, after.day), gt(usageDaily.keyId, after.keyId)));
     if (laterRow) conditions.push(laterRow);
   }
+  // Each row with its key's name, so "who used what" needs no join by hand (the admin key has no row).
   const rows = await drizzle(c.env.DB)
-    .select()
+    .select({ usage: usageDaily, keyName: apiKeys.name })
     .from(usageDaily)
+    .leftJoin(apiKeys, eq(apiKeys.id, usageDaily.keyId))
     .where(and(...conditions))
     .orderBy(asc(usageDaily.day), asc(usageDaily.keyId))
     .limit(limit + 1);
-  const view = (row: (typeof rows)[number]) => ({
-    key_id: row.keyId,
-    day: row.day,
-    requests: row.requests,
-    prompt_tokens: row.promptTokens,
-    completion_tokens: row.completionTokens,
+  const view = ({ usage, keyName }: (typeof rows)[number]) => ({
+    key_id: usage.keyId,
+    key_name: keyName ?? (usage.keyId === BOOTSTRAP_KEY_ID ? "admin key (RBEE_ADMIN_KEY)" : null),
+    day: usage.day,
+    requests: usage.requests,
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
   });
-  return c.json({ ...listPage(rows, limit, view, (row) => `${row.day}:${row.keyId}`), key_limits: await keyLimitUse(c.env, keyIdAsked) });
+  return c.json({ ...listPage(rows, limit, view, ({ usage }) => `${usage.day}:${usage.keyId}`), key_limits: await keyLimitUse(c.env, keyIdAsked) });
 });

@@ -229,7 +229,7 @@ describe("the rbee CLI's requests", () => {
 
   it("refuses bad flag values as usage errors naming the flag and the value, before any request", async () => {
     const refusals: Array<[string[], string]> = [
-      [["keys", "create", "--expires-in-days", "abc"], "--expires-in-days: expected a positive integer, got 'abc'"],
+      [["keys", "create", "--expires-in-days", "abc"], "--expires-in-days: expected a positive integer up to 3650, got 'abc'"],
       [["keys", "create", "--rpm", "0"], "--rpm: expected a positive integer up to 1000000000000, got '0'"],
       [["keys", "create", "--tpm", "1.5"], "--tpm: expected a positive integer up to 1000000000000, got '1.5'"],
       [["keys", "create", "--daily-tokens", "1000000000001"], "--daily-tokens: expected a positive integer up to 1000000000000, got '1000000000001'"],

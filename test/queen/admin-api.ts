@@ -52,6 +52,7 @@ export async function expectParameterRefusals(path: string, cases: ReadonlyArray
 
 export interface UsageRow {
   key_id: string;
+  key_name: string | null;
   day: string;
   requests: number;
   prompt_tokens: number;

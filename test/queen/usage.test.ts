@@ -24,7 +24,7 @@ describe("usage per key per day", () => {
     expect(response.headers.get("cache-control")).toBe("no-store");
     expect(await response.text()).toBe(body);
     await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
-    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 11, completion_tokens: 7 }]);
+    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, key_name: "test inference", day: today(), requests: 1, prompt_tokens: 11, completion_tokens: 7 }]);
   });
 
   it("reads a non-streaming answer that came back whole at once: its lease is free before the client reads it, its usage counted", async () => {
@@ -48,7 +48,7 @@ describe("usage per key per day", () => {
     await eventually(async () => (await schedulingOf(request.workerId))?.leases === 0);
     expect(await response.text()).toBe(body);
     await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
-    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 5, completion_tokens: 3 }]);
+    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, key_name: "test inference", day: today(), requests: 1, prompt_tokens: 5, completion_tokens: 3 }]);
   });
 
   it("counts the tokens of a stream's usage chunk as it passes, when the client asked for include_usage", async () => {
@@ -70,7 +70,7 @@ describe("usage per key per day", () => {
     hive.send({ type: "response_end", requestId, chunks: 3 });
     expect(await (await responsePromise).text()).toBe(events.join(""));
     await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
-    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 5, completion_tokens: 3 }]);
+    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, key_name: "test inference", day: today(), requests: 1, prompt_tokens: 5, completion_tokens: 3 }]);
   });
 
   it("counts a stream's tokens when the client did not ask for include_usage: the worker is asked, the client gets no usage chunk", async () => {
@@ -92,7 +92,7 @@ describe("usage per key per day", () => {
     hive.send({ type: "response_end", requestId, chunks: 3 });
     expect(await (await responsePromise).text()).toBe(`${token}${finish}${done}`);
     await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
-    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 6, completion_tokens: 2 }]);
+    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, key_name: "test inference", day: today(), requests: 1, prompt_tokens: 6, completion_tokens: 2 }]);
   });
 
   it("charges a stream its client leaves before the usage chunk the prompt tokens its head named, and keeps that header from the client", async () => {
@@ -111,7 +111,7 @@ describe("usage per key per day", () => {
     await reader.cancel();
     expect((await hive.next("cancel")).requestId).toBe(requestId);
     await eventually(async () => (await usageRows(`key_id=${id}`)).length === 1);
-    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, day: today(), requests: 1, prompt_tokens: 41, completion_tokens: 2 }]);
+    expect(await usageRows(`key_id=${id}`)).toEqual([{ key_id: id, key_name: "test inference", day: today(), requests: 1, prompt_tokens: 41, completion_tokens: 2 }]);
   });
 
   it("counts an Anthropic stream by the chat stream it was translated from, and a Responses stream its client left by the pieces it got", async () => {
@@ -132,7 +132,7 @@ describe("usage per key per day", () => {
     expect(translated).toContain("event: message_stop");
     expect(translated).toContain('"output_tokens":2');
     await eventually(async () => (await usageRows(`key_id=${anthropic.id}`)).length === 1);
-    expect(await usageRows(`key_id=${anthropic.id}`)).toEqual([{ key_id: anthropic.id, day: today(), requests: 1, prompt_tokens: 7, completion_tokens: 2 }]);
+    expect(await usageRows(`key_id=${anthropic.id}`)).toEqual([{ key_id: anthropic.id, key_name: "test inference", day: today(), requests: 1, prompt_tokens: 7, completion_tokens: 2 }]);
 
     const responses = await createKey(["inference"]);
     const streamed = call("POST", "/v1/responses", { key: responses.key, body: { model: "usage-dialect-model", input: "hi", stream: true } });
@@ -145,7 +145,7 @@ describe("usage per key per day", () => {
     await reader.cancel();
     expect((await hive.next("cancel")).requestId).toBe(requestId);
     await eventually(async () => (await usageRows(`key_id=${responses.id}`)).length === 1);
-    expect(await usageRows(`key_id=${responses.id}`)).toEqual([{ key_id: responses.id, day: today(), requests: 1, prompt_tokens: 12, completion_tokens: 3 }]);
+    expect(await usageRows(`key_id=${responses.id}`)).toEqual([{ key_id: responses.id, key_name: "test inference", day: today(), requests: 1, prompt_tokens: 12, completion_tokens: 3 }]);
   });
 
   it("adds requests up in one row per key per day, failed requests included", async () => {
@@ -153,7 +153,7 @@ describe("usage per key per day", () => {
     for (let i = 0; i < 3; i++) expect((await chat(key, "no-such-usage-model")).status).toBe(404);
     await eventually(async () => (await usageRows(`key_id=${id}`))[0]?.requests === 3);
     expect(await usageRows(`key_id=${id}&from=${today()}&to=${today()}`)).toEqual([
-      { key_id: id, day: today(), requests: 3, prompt_tokens: 0, completion_tokens: 0 },
+      { key_id: id, key_name: "test inference", day: today(), requests: 3, prompt_tokens: 0, completion_tokens: 0 },
     ]);
     expect(await usageRows(`key_id=${id}&to=2000-01-01`)).toEqual([]);
   });
@@ -162,6 +162,7 @@ describe("usage per key per day", () => {
     const before = (await usageRows(`key_id=admin&from=${today()}`))[0]?.requests ?? 0;
     await call("POST", "/v1/embeddings", { body: { model: "no-such-usage-model", input: "hi" } });
     await eventually(async () => ((await usageRows(`key_id=admin&from=${today()}`))[0]?.requests ?? 0) > before);
+    expect((await usageRows(`key_id=admin&from=${today()}`))[0]?.key_name, "named for people, though it has no row among the keys").toBe("admin key (RBEE_ADMIN_KEY)");
   });
 
   it("pages through usage oldest day first, each row once, following next_after", async () => {
