@@ -5,6 +5,7 @@
 // also counts against its client address and its key (limits/client-limits.ts): the address is
 // checked alongside authentication, so failed attempts count too and a blocked address is
 // refused before any D1 read; the key after it. Both checks together cost one round trip.
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { isTooShortForAdminKey, MIN_ADMIN_KEY_LENGTH } from "../../shared/admin-key.js";
 import { RbeeError } from "../../shared/errors.js";
@@ -22,6 +23,23 @@ import { bearerToken, hashesMatch, sha256Hex } from "./secrets.js";
 
 export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
   const arrivedAtMs = Date.now();
+  const needed = scopeForPath(c.req.path);
+  const spendsTokens = needed === "inference" && c.req.method === "POST";
+  let key: AuthenticatedKey;
+  try {
+    key = await admittedKey(c, needed, spendsTokens);
+  } catch (error) {
+    // Every inference request refused here shows in the metrics: a revoked key still in use, keys
+    // being guessed, a key without the scope, a rate limit.
+    if (spendsTokens && error instanceof RbeeError) countRefusedInference(c, error.status, arrivedAtMs);
+    throw error;
+  }
+  c.set("apiKey", key);
+  await next();
+});
+
+/** The key the request presents, once it is known, within its limits and its address's, and has the scope `needed`; else why not. */
+async function admittedKey(c: Context<QueenEnv>, needed: ReturnType<typeof scopeForPath>, spendsTokens: boolean): Promise<AuthenticatedKey> {
   const presented = bearerToken(c.req.header("authorization")) ?? nonEmpty(c.req.header("x-api-key"));
   if (presented === undefined) {
     const sent = c.req.header("authorization");
@@ -41,18 +59,14 @@ export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
     // A client failing to authenticate and over its address's limit is told to slow down.
     throw (await addressCheck) ?? error;
   });
-  const needed = scopeForPath(c.req.path);
   // Token limits guard the requests that spend tokens: a key whose tokens are spent still lists models.
-  const ownLimits = keyLimits(config, key.limits, needed === "inference" && c.req.method === "POST");
+  const ownLimits = keyLimits(config, key.limits, spendsTokens);
   // A Prometheus scrape is not held to the request limits: it would go blind just when the queen
   // is busiest, as the clients that share its key or its address spend them.
   const scrape = needed === "metrics";
   const [addressRefusal, keyRefusal] = await Promise.all([addressCheck, scrape ? undefined : checkLimits(c.env, keySubject(key.id), ownLimits)]);
   const refusal = scrape ? undefined : (addressRefusal ?? keyRefusal);
-  if (refusal) {
-    if (needed === "inference" && c.req.method === "POST") countRefusedInference(c, refusal.status, arrivedAtMs);
-    throw refusal;
-  }
+  if (refusal) throw refusal;
   if (!scopeAllows(key.scopes, needed)) {
     throw new RbeeError(
       403,
@@ -60,9 +74,8 @@ export const requireApiKey = createMiddleware<QueenEnv>(async (c, next) => {
       `This API key has scopes [${key.scopes.join(", ")}]; ${c.req.method} ${c.req.path} needs the '${needed}' scope.`,
     );
   }
-  c.set("apiKey", key);
-  await next();
-});
+  return key;
+}
 
 function nonEmpty(header: string | undefined): string | undefined {
   const value = header?.trim();

@@ -70,6 +70,24 @@ describe("GET /metrics", () => {
     expect((await scrape()).has('rbee_requests_total{model="metrics-no-such-model",status="404"}')).toBe(false);
   });
 
+  it("counts inference requests refused for their key (revoked, unknown, without the scope) under (none)", { timeout: 20_000 }, async () => {
+    const revoked = await createKey(["inference"]);
+    await call("DELETE", `/v1/keys/${revoked.id}`);
+    const adminOnly = await createKey(["admin"]);
+    const before = await scrape();
+    const count = (series: string, scraped: Map<string, number>) => scraped.get(series) ?? 0;
+    expect((await chat(revoked.key, "metrics-model")).status).toBe(401);
+    expect((await chat("rbee_sk_guessed_0123456789", "metrics-model")).status).toBe(401);
+    expect((await chat(adminOnly.key, "metrics-model")).status).toBe(403);
+    await eventually(async () => {
+      const after = await scrape();
+      return (
+        count('rbee_requests_total{model="(none)",status="401"}', after) === count('rbee_requests_total{model="(none)",status="401"}', before) + 2 &&
+        count('rbee_requests_total{model="(none)",status="403"}', after) === count('rbee_requests_total{model="(none)",status="403"}', before) + 1
+      );
+    });
+  });
+
   it("shows jobs in flight by operation and status", async () => {
     const hive = await hiveServing("metrics-jobs-hive", "metrics-jobs-model");
     const response = await call("POST", "/v1/jobs", { body: { operation: "model_download", hive: hive.name, model: "hf:user/model/file.gguf" } });
