@@ -161,7 +161,7 @@ describe("queen routes", () => {
       ["PATCH", "/v1/jobs", "GET, HEAD, POST"],
       ["POST", "/metrics", "GET, HEAD"],
       ["POST", "/v1/models/coder/alias", "GET, HEAD, PUT, DELETE"],
-      ["PATCH", "/v1/keys/key_123", "DELETE"],
+      ["PUT", "/v1/keys/key_123", "GET, HEAD, PATCH, DELETE"],
     ];
     for (const [method, path, allow] of cases) {
       const response = await SELF.fetch(`https://queen${path}`, { method, headers: auth });
