@@ -2,6 +2,7 @@
 // would refuse (a count that is not a number, a scope or status it does not know, a day that is
 // not a day) is a usage error (exit 2) naming the flag and the value, never a request.
 import { Option } from "commander";
+import { ModelName } from "../shared/protocol/worker-heartbeat.js";
 import { UsageError } from "../shared/usage-error.js";
 
 /** `--flag <value>` whose value `parse` turns into a T, or refuses (undefined) as not `expected`. */
@@ -49,6 +50,18 @@ export function positiveIntegerOrNoneOption(flags: string, description: string, 
     if (text === "none") return "none";
     const value = parsePositiveInteger(text);
     return value !== undefined && value <= max ? value : undefined;
+  });
+}
+
+/**
+ * `--flag <a,b|all>`: a comma-separated list of model names (each as `model` fields take it), or
+ * "all" (no list: every model).
+ */
+export function modelListOption(flags: string, description: string): Option {
+  return checkedOption(flags, description, "a comma-separated list of model names, or all", (text): string[] | "all" | undefined => {
+    if (text === "all") return "all";
+    const names = text.split(",").map((name) => name.trim());
+    return names.length > 0 && names.every((name) => ModelName.safeParse(name).success) && new Set(names).size === names.length ? names : undefined;
   });
 }
 

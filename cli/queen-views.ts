@@ -61,6 +61,8 @@ export const KeyView = z.looseObject({
   last_used_at: z.string().nullable(),
   // Optional: queens from before key limits send none.
   limits: KeyLimitsView.optional(),
+  /** Absent from a queen before keys could be narrowed to models. */
+  models: z.array(z.string()).nullable().optional(),
 });
 
 export const CreatedKey = KeyView.extend({ key: z.string() });

@@ -7,7 +7,7 @@ import { idPattern } from "../../shared/ids.js";
 import { MAX_EXPIRES_IN_DAYS, MAX_KEY_LIMIT } from "../../shared/key-limits.js";
 import { Scope } from "../../shared/key-scopes.js";
 import { UsageError } from "../../shared/usage-error.js";
-import { choiceListOption, positiveIntegerOption, positiveIntegerOrNoneOption } from "../flag-values.js";
+import { choiceListOption, modelListOption, positiveIntegerOption, positiveIntegerOrNoneOption } from "../flag-values.js";
 import { listAll } from "../list-pages.js";
 import { printDetails, printJson, printListing } from "../output.js";
 import { CreatedKey, KeyLimitsView, KeyView, RevokedKey } from "../queen-views.js";
@@ -17,11 +17,21 @@ type FigureOrNone = number | "none";
 
 interface UpdateOptions {
   name?: string;
+  models?: string[] | "all";
   expiresInDays?: FigureOrNone;
   rpm?: FigureOrNone;
   tpm?: FigureOrNone;
   dailyTokens?: FigureOrNone;
   json?: boolean;
+}
+
+/** `models` as the queen takes it: null for "all". */
+function modelsOf(models: string[] | "all"): string[] | null {
+  return models === "all" ? null : models;
+}
+
+function describeModels(models: string[] | null | undefined): string {
+  return models == null ? "every model" : `models ${models.join(",")}`;
 }
 
 /** What the queen takes for a figure given: null for "none", nothing for a flag not given. */
@@ -31,6 +41,7 @@ function figure(value: FigureOrNone | undefined): number | null | undefined {
 
 interface CreateOptions {
   name: string;
+  models?: string[] | "all";
   scopes: string[];
   expiresInDays?: number;
   rpm?: number;
@@ -73,6 +84,7 @@ function keyRow(key: z.infer<typeof KeyView>) {
     created: key.created_at,
     expires: key.expires_at,
     last_used: key.last_used_at,
+    models: key.models == null ? "all" : key.models.join(","),
     state: key.revoked_at === null ? "active" : "revoked",
   };
 }
@@ -101,18 +113,21 @@ export function registerKeys(program: Command, context: CliContext): void {
     .addOption(positiveIntegerOption("--rpm <requests>", "requests per minute the key may make (default: no limit of its own)", MAX_KEY_LIMIT))
     .addOption(positiveIntegerOption("--tpm <tokens>", "tokens (prompt and completion) per minute the key may spend (default: no limit)", MAX_KEY_LIMIT))
     .addOption(positiveIntegerOption("--daily-tokens <tokens>", "tokens per UTC day the key may spend (default: no limit)", MAX_KEY_LIMIT))
+    .addOption(modelListOption("--models <names>", "comma-separated: the only models the key may use (default: all)"))
     .option("--json", "print JSON")
     .action(async (options: CreateOptions) => {
       const limits = limitsOf(options);
       const body = {
         name: options.name,
         scopes: options.scopes,
+        ...(options.models === undefined ? {} : { models: modelsOf(options.models) }),
         ...(options.expiresInDays === undefined ? {} : { expires_in_days: options.expiresInDays }),
         ...(limits === undefined ? {} : { limits }),
       };
       const created = await (await context.queen()).call(CreatedKey, "POST", "/v1/keys", { body });
       if (options.json) return printJson(created);
-      process.stdout.write(`created key ${created.id} (${created.scopes.join(",")}${describeLimits(created.limits)}), shown once:\n${created.key}\n`);
+      const only = created.models == null ? "" : `; ${describeModels(created.models)} only`;
+      process.stdout.write(`created key ${created.id} (${created.scopes.join(",")}${describeLimits(created.limits)}${only}), shown once:\n${created.key}\n`);
     });
 
   keys
@@ -134,6 +149,7 @@ export function registerKeys(program: Command, context: CliContext): void {
     .addOption(positiveIntegerOrNoneOption("--tpm <tokens>", "tokens per minute the key may spend, or none", MAX_KEY_LIMIT))
     .addOption(positiveIntegerOrNoneOption("--daily-tokens <tokens>", "tokens per UTC day the key may spend, or none", MAX_KEY_LIMIT))
     .addOption(positiveIntegerOrNoneOption("--expires-in-days <days>", "it stops working this many days from now, or none (never)", MAX_EXPIRES_IN_DAYS))
+    .addOption(modelListOption("--models <names>", "comma-separated: the only models the key may use, or all"))
     .option("--json", "print JSON")
     .action(async (id: string, options: UpdateOptions) => {
       checkKeyId(id, "update");
@@ -142,12 +158,13 @@ export function registerKeys(program: Command, context: CliContext): void {
         ...(options.name === undefined ? {} : { name: options.name }),
         ...(limits === undefined ? {} : { limits }),
         ...(options.expiresInDays === undefined ? {} : { expires_in_days: figure(options.expiresInDays) }),
+        ...(options.models === undefined ? {} : { models: modelsOf(options.models) }),
       };
-      if (Object.keys(body).length === 0) throw new UsageError("rbee keys update: give what to change (--name, --rpm, --tpm, --daily-tokens or --expires-in-days)");
+      if (Object.keys(body).length === 0) throw new UsageError("rbee keys update: give what to change (--name, --rpm, --tpm, --daily-tokens, --expires-in-days or --models)");
       const key = await (await context.queen()).call(KeyView, "PATCH", `/v1/keys/${encodeURIComponent(id)}`, { body });
       if (options.json) return printJson(key);
       const expiry = key.expires_at === null ? "never expires" : `expires ${key.expires_at}`;
-      process.stdout.write(`updated key ${key.id} (${key.name}; ${key.scopes.join(",")}${describeLimits(key.limits) || "; no limits of its own"}; ${expiry})\n`);
+      process.stdout.write(`updated key ${key.id} (${key.name}; ${key.scopes.join(",")}${describeLimits(key.limits) || "; no limits of its own"}; ${describeModels(key.models)}; ${expiry})\n`);
     });
 
   keys

@@ -21,4 +21,6 @@ export interface AuthenticatedKey {
   scopes: readonly Scope[];
   /** Limits an admin set on the key; absent for the bootstrap key. */
   limits?: KeyLimits;
+  /** The only models the key may use (auth/key-models.ts); absent or null: every model. */
+  models?: readonly string[] | null;
 }

@@ -22,6 +22,8 @@ export interface CachedKey {
   expiresAtMs: number | null;
   revokedAtMs: number | null;
   limits: KeyLimits;
+  /** The only models it may use; null: every model. */
+  models: string[] | null;
 }
 
 interface Entry {
@@ -32,8 +34,9 @@ interface Entry {
 // Module state is per isolate: each isolate (and each test worker) has its own cache.
 const entries = new Map<string, Entry>();
 
-// Scopes come back from a JSON column: re-validate rather than trust what the table holds.
+// Scopes and models come back from JSON columns: re-validate rather than trust what the table holds.
 const StoredScopes = z.array(Scope);
+const StoredModels = z.array(z.string()).nullable();
 
 /**
  * The key whose SHA-256 is `keyHash`, from the cache or D1; undefined if there is none. A hash
@@ -50,12 +53,15 @@ export async function lookUpKey(db: D1Database, keyHash: string, unknownKeyCache
     return undefined;
   }
   const scopes = StoredScopes.safeParse(row.scopes);
+  const models = StoredModels.safeParse(row.models);
   const key: CachedKey = {
     id: row.id,
     scopes: scopes.success ? scopes.data : [],
     expiresAtMs: row.expiresAt?.getTime() ?? null,
     revokedAtMs: row.revokedAt?.getTime() ?? null,
     limits: { rpm: row.requestsPerMinute, tpm: row.tokensPerMinute, dailyTokens: row.tokensPerDay },
+    // A list that does not read as one admits nothing rather than everything.
+    models: models.success ? models.data : [],
   };
   if (entries.size >= KEY_CACHE_MAX_ENTRIES) {
     const oldest = entries.keys().next();

@@ -37,6 +37,8 @@ export const apiKeys = sqliteTable("api_keys", {
   tokensPerMinute: integer("tokens_per_minute"),
   /** Tokens per UTC day. */
   tokensPerDay: integer("tokens_per_day"),
+  /** JSON array of the models the key may use (names clients ask for, aliases included); null: every model. */
+  models: text("models", { mode: "json" }).$type<string[]>(),
 });
 
 export const workerHistory = sqliteTable(

@@ -29,6 +29,7 @@ import { resolveAlias } from "../aliases/model-aliases.js";
 import { redactRelayErrors, rewordForClient } from "../client-errors/redact-relay-errors.js";
 import type { QueenEnv } from "../env.js";
 import { noteInference } from "../observability/inference-outcome.js";
+import { mayUseModel, modelNotAllowed } from "../auth/key-models.js";
 import { keyStanding } from "../auth/key-standing.js";
 import { leasedRelay, type LeasedRelayInput, type RelayLease } from "../scheduling/leased-relay.js";
 import { parseModelTarget } from "../scheduling/model-target.js";
@@ -61,6 +62,8 @@ export async function relayInference(
   const deadlineMs = clientWaitMs === undefined ? askedDeadlineMs : Math.min(askedDeadlineMs, arrivedAtMs + clientWaitMs);
   const model = await resolveAlias(c.env.DB, request.model);
   noteInference(c, { model });
+  const { apiKey } = c.var;
+  if (!mayUseModel(apiKey.models, request.model, model)) throw modelNotAllowed(apiKey.id, request.model, apiKey.models ?? []);
   // The client is gone when workerd says so, or when it leaves a stream whose head went out early.
   const gone = new AbortController();
   const clientSignal = c.req.raw.signal;

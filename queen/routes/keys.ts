@@ -1,7 +1,8 @@
 // /v1/keys (admin): create API keys (the key is shown once; only its SHA-256 is stored), list
 // them without secrets, newest first and a page at a time, read one, change its name, limits or
 // expiry (not its scopes or secret), and revoke one (again: a 200 that says it was already
-// revoked). A key may carry `limits` (rpm, tpm, daily_tokens; limits/key-limits.ts). The bootstrap
+// revoked). A key may carry `limits` (rpm, tpm, daily_tokens; limits/key-limits.ts) and the
+// `models` it may use (auth/key-models.ts). The bootstrap
 // RBEE_ADMIN_KEY is not in this list: it is a secret of the deployment, rotated with
 // `wrangler secret put`.
 import { and, desc, eq, isNull, lt, or, type SQL } from "drizzle-orm";
@@ -13,6 +14,7 @@ import { newId } from "../../shared/ids.js";
 import { parseRequest } from "../../shared/validation.js";
 import { ApiKeyId, Scope } from "../auth/authenticated-key.js";
 import { forgetKey } from "../auth/key-cache.js";
+import { KeyModels } from "../auth/key-models.js";
 import { forgetUnknown } from "../auth/unknown-keys.js";
 import { newSecret, sha256Hex } from "../auth/secrets.js";
 import { type ApiKeyRecord, apiKeys } from "../db/schema.js";
@@ -49,16 +51,18 @@ const CreateKey = z.strictObject({
   scopes: z.array(Scope).min(1, "must hold at least one scope").refine((scopes) => new Set(scopes).size === scopes.length, "must not repeat a scope"),
   expires_in_days: ExpiresInDays.optional(),
   limits: KeyLimitsRequest.optional(),
+  models: KeyModels.nullable().optional(),
 });
 
 /**
  * PATCH /v1/keys/:id: what changes, the rest kept. A limit given replaces the key's, null removes
- * it; `expires_in_days` counts from now, null makes the key never expire. Its scopes and secret
+ * it; `expires_in_days` counts from now, null makes the key never expire; `models` replaces the
+ * list of models it may use, null lets it use every model. Its scopes and secret
  * stay: a key with other scopes is another key (create it, revoke this one).
  */
 const UpdateKey = z
-  .strictObject({ name: KeyName.optional(), limits: KeyLimitsRequest.optional(), expires_in_days: ExpiresInDays.nullable().optional() })
-  .refine((update) => Object.keys(update).length > 0, "give at least one of name, limits, expires_in_days");
+  .strictObject({ name: KeyName.optional(), limits: KeyLimitsRequest.optional(), expires_in_days: ExpiresInDays.nullable().optional(), models: KeyModels.nullable().optional() })
+  .refine((update) => Object.keys(update).length > 0, "give at least one of name, limits, expires_in_days, models");
 
 /** A key as the API shows it: never its hash. */
 function keyView(record: ApiKeyRecord) {
@@ -72,6 +76,7 @@ function keyView(record: ApiKeyRecord) {
     revoked_at: record.revokedAt?.toISOString() ?? null,
     last_used_at: record.lastUsedAt?.toISOString() ?? null,
     limits: keyLimitsView({ rpm: record.requestsPerMinute, tpm: record.tokensPerMinute, dailyTokens: record.tokensPerDay }),
+    models: record.models ?? null,
   };
 }
 
@@ -88,6 +93,7 @@ function updatedColumns(update: z.infer<typeof UpdateKey>, nowMs: number): Parti
     ...(limits?.tpm === undefined ? {} : { tokensPerMinute: limits.tpm }),
     ...(limits?.daily_tokens === undefined ? {} : { tokensPerDay: limits.daily_tokens }),
     ...(update.expires_in_days === undefined ? {} : { expiresAt: update.expires_in_days === null ? null : new Date(nowMs + update.expires_in_days * DAY_MS) }),
+    ...(update.models === undefined ? {} : { models: update.models }),
   };
 }
 
@@ -112,6 +118,7 @@ export const keyRoutes = new Hono<QueenEnv>()
       revokedAt: null,
       lastUsedAt: null,
       ...limitColumns(keyLimitsOf(request.limits)),
+      models: request.models ?? null,
     };
     await drizzle(c.env.DB).insert(apiKeys).values(record);
     forgetUnknown(record.keyHash);

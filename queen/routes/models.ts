@@ -5,9 +5,11 @@
 // too, as their target's entry under the alias's id, with `alias_for` naming the target.
 // `/v1/models/name@hive` is the model as a request pinned to that hive finds it: its state there.
 // Anthropic's clients (they send anthropic-version) get Anthropic's shape (dialects/anthropic/models.ts).
+// A key narrowed to some models (auth/key-models.ts) is shown those alone, and refused the others.
 import { Hono } from "hono";
 import { RbeeError } from "../../shared/errors.js";
 import { aliasTable } from "../aliases/model-aliases.js";
+import { mayUseModel, modelNotAllowed } from "../auth/key-models.js";
 import { isAnthropicRequest } from "../dialects/anthropic/anthropic-client.js";
 import { anthropicModel, anthropicModelList } from "../dialects/anthropic/models.js";
 import type { QueenEnv } from "../env.js";
@@ -41,11 +43,16 @@ export const modelRoutes = new Hono<QueenEnv>()
   .get("/", async (c) => {
     const [models, aliases] = await Promise.all([registryStub(c.env).modelStates(), aliasTable(c.env.DB)]);
     const aliasEntries = [...aliases].map(([alias, target]) => aliasEntry(alias, target, models));
-    const entries = [...models.map(toOpenAiModel), ...aliasEntries];
+    // A key narrowed to some models sees only those (auth/key-models.ts).
+    const allowed = c.var.apiKey.models;
+    const entries = [...models.map(toOpenAiModel), ...aliasEntries].filter((entry) => mayUseModel(allowed, entry.id, "alias_for" in entry ? entry.alias_for : entry.id));
     return c.json(isAnthropicRequest(c) ? anthropicModelList(entries) : { object: "list", data: entries });
   })
   .get("/:id", async (c) => {
-    const entry = await modelEntry(c.env, c.req.param("id"));
+    const id = c.req.param("id");
+    const entry = await modelEntry(c.env, id);
+    const { apiKey } = c.var;
+    if (!mayUseModel(apiKey.models, id, "alias_for" in entry ? entry.alias_for : entry.id)) throw modelNotAllowed(apiKey.id, id, apiKey.models ?? []);
     return c.json(isAnthropicRequest(c) ? anthropicModel(entry) : entry);
   });
 

@@ -193,7 +193,14 @@ describe("the rbee CLI", () => {
     const created = json(await admin(["keys", "create", "--name", "intern", "--daily-tokens", "1000", "--json"])) as { id: string; key: string };
     const updated = await admin(["keys", "update", created.id, "--name", "intern-2027", "--daily-tokens", "none", "--rpm", "30"]);
     expect(updated.exitCode, String(updated.stderr)).toBe(0);
-    expect(updated.stdout).toBe(`updated key ${created.id} (intern-2027; inference; limits: 30 requests per minute; never expires)`);
+    expect(updated.stdout).toBe(`updated key ${created.id} (intern-2027; inference; limits: 30 requests per minute; every model; never expires)`);
+    const narrowed = await admin(["keys", "update", created.id, "--models", `${TINY_MODEL},coder`]);
+    expect(narrowed.stdout).toBe(`updated key ${created.id} (intern-2027; inference; limits: 30 requests per minute; models ${TINY_MODEL},coder; never expires)`);
+    expect((await admin(["keys", "update", created.id, "--models", "../etc"])).exitCode).toBe(2);
+    const widened = json(await admin(["keys", "update", created.id, "--models", "all", "--json"])) as { models: unknown };
+    expect(widened.models).toBeNull();
+    const only = await admin(["keys", "create", "--name", "one-model", "--models", TINY_MODEL]);
+    expect(only.stdout).toContain(`(inference; models ${TINY_MODEL} only), shown once:`);
     const shown = await admin(["keys", "get", created.id]);
     expect(shown.stdout).toMatch(/^name\s+intern-2027$/m);
     expect(shown.stdout).toMatch(/^limits\s+\{"rpm":30,"tpm":null,"daily_tokens":null\}$/m);

@@ -17,6 +17,7 @@ export interface CreatedKey {
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
+  models: string[] | null;
 }
 
 /** Calls the queen; a non-string body is sent as JSON, a string body as it is. */
