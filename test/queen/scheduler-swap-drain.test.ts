@@ -5,48 +5,13 @@
 // no new request, finishes the one it has, and only then stops, and b's worker starts. With the
 // drain off ("0"), b waits until a's queue is empty, as before.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseQueenConfig } from "../../queen/config.js";
-import { WorkerTable } from "../../queen/registry/worker-table.js";
-import type { LeaseOutcome, LiveWorker } from "../../queen/scheduling/contracts.js";
-import { Scheduler } from "../../queen/scheduling/scheduler.js";
-import type { SpawnerJobs } from "../../queen/scheduling/spawner-jobs.js";
+import type { LeaseOutcome } from "../../queen/scheduling/contracts.js";
 import { waitUntil } from "../../shared/wait-until.js";
-import { fakeHeartbeat } from "../support/fake-heartbeat.js";
-import { TEST_DEVICES } from "../support/test-devices.js";
+import { oneWorkerDevice } from "./one-worker-device.js";
 
-const GIB = 1024 ** 3;
-
-/** A device that holds one worker: worker a of model a, loaded long enough to be swapped out; b fits only in its place. */
+/** Worker a, loaded long enough to be swapped out at once; b's requests drain it after `drainAfterSeconds`. */
 function busyDevice(drainAfterSeconds: number) {
-  const table = new WorkerTable();
-  const spawned: string[] = [];
-  const stopped: string[] = [];
-  const jobs: SpawnerJobs = {
-    spawn: async (plan) => {
-      spawned.push(plan.model);
-      return "job_1";
-    },
-    ended: () => new Promise(() => {}), // the new worker's load is not part of these tests
-    stop: async (worker: LiveWorker) => {
-      stopped.push(worker.workerId);
-    },
-  };
-  const catalog = (name: string) => ({ source: `file:/m/${name}.gguf`, name, sizeBytes: GIB, memoryBytes: GIB, vramBytes: GIB });
-  const devices = { ...TEST_DEVICES, gpus: [], workerTypes: ["cpu" as const], ramTotalBytes: 1.5 * GIB, ramFreeBytes: 0.5 * GIB };
-  const scheduler = new Scheduler({
-    env: {} as Env,
-    config: parseQueenConfig({ SWAP_MIN_RESIDENCY_SECONDS: "0", SWAP_DRAIN_AFTER_SECONDS: String(drainAfterSeconds) }),
-    table,
-    isHiveOnline: () => true,
-    hives: () => [{ hiveName: "h", devices, models: [catalog("a"), catalog("b")], reportedAtMs: Date.now() }],
-    knowsModel: () => true,
-    pidOf: () => 4242,
-    onIdleCheckDue: () => {},
-    jobs,
-  });
-  table.upsert({ hiveName: "h", heartbeat: fakeHeartbeat({ workerId: "wrk_a", model: "a", memoryRssBytes: GIB }), lastSeenAtMs: Date.now() });
-  const ask = (requestId: string, model: string) => scheduler.acquire({ requestId, model, keyId: "key", deadlineMs: Date.now() + 30_000 });
-  return { scheduler, spawned, stopped, ask };
+  return oneWorkerDevice({ SWAP_MIN_RESIDENCY_SECONDS: "0", SWAP_DRAIN_AFTER_SECONDS: String(drainAfterSeconds) });
 }
 
 async function leaseOf(outcome: Promise<LeaseOutcome>): Promise<string> {
