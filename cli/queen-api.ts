@@ -102,6 +102,8 @@ export class QueenApi {
     if (response.status === 401) {
       return new CliError(EXIT.unreachable, code, `the queen at ${this.target.queenUrl} refused the API key: ${message} Run rbee login ${this.target.queenUrl} with a valid key (or set RBEE_API_KEY).`);
     }
+    // A key narrowed to some models: another model, or an admin widening the list, is the way on.
+    if (response.status === 403 && code === "model_not_allowed") return new CliError(EXIT.failed, code, message);
     if (response.status === 403) {
       // The queen's refusal names the scope its route needs (queen/auth/route-scope.ts decides):
       // read it from there rather than keep a second copy of that rule here.
@@ -114,8 +116,9 @@ export class QueenApi {
       return new CliError(EXIT.failed, code, `${method} ${path}: ${message} Is ${this.target.queenUrl} an rbee queen of this version?`);
     }
     // The queen found a value given to it invalid (a name too long, a lifetime past its most): the
-    // command was used wrongly, as a flag value refused before sending is.
-    if (response.status === 400) return new CliError(EXIT.usage, code, withCommandHint(message));
+    // command was used wrongly, as a flag value refused before sending is. Other 400s (a prompt
+    // past the model's context) are the queen refusing, as any other refusal.
+    if (response.status === 400 && code.startsWith("invalid_")) return new CliError(EXIT.usage, code, withCommandHint(message));
     return new CliError(EXIT.failed, code, withCommandHint(message));
   }
 }

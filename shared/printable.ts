@@ -7,10 +7,18 @@
 /** Longest peer text a log line quotes, in characters. */
 export const MAX_PRINTED_CHARS = 2000;
 
+/** Control characters, line and paragraph separators, and text-direction overrides. */
+export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Whether `text` holds any UNPRINTABLE character. */
+export function hasUnprintable(text: string): boolean {
+  return new RegExp(UNPRINTABLE.source).test(text);
+}
+
 /** `text` with its control characters escaped (\n, \x1b, …) and cut at `maxChars`. */
 export function printable(text: string, maxChars = MAX_PRINTED_CHARS): string {
   const cut = text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
-  return cut.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (character) => {
+  return cut.replace(UNPRINTABLE, (character) => {
     if (character === "\n") return "\\n";
     if (character === "\r") return "\\r";
     if (character === "\t") return "\\t";

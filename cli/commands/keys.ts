@@ -6,6 +6,7 @@ import { BOOTSTRAP_KEY_ID } from "../../shared/admin-key.js";
 import { idPattern } from "../../shared/ids.js";
 import { MAX_EXPIRES_IN_DAYS, MAX_KEY_LIMIT } from "../../shared/key-limits.js";
 import { Scope } from "../../shared/key-scopes.js";
+import { printable } from "../../shared/printable.js";
 import { UsageError } from "../../shared/usage-error.js";
 import { choiceListOption, modelListOption, positiveIntegerOption, positiveIntegerOrNoneOption } from "../flag-values.js";
 import { listAll } from "../list-pages.js";
@@ -93,8 +94,9 @@ function keyRow(key: z.infer<typeof KeyView>) {
 function checkKeyId(id: string, command: "get" | "update" | "revoke"): void {
   if (id.trim() === "") throw new UsageError(`rbee keys ${command}: give the id of the key to ${command} (key_…, as rbee keys ls lists them)`);
   if (id === BOOTSTRAP_KEY_ID) {
+    const replaced = command === "revoke" ? "it is replaced, not revoked" : "it has no record to show or change; it is replaced";
     throw new UsageError(
-      "'admin' is the deployment's own admin key, the RBEE_ADMIN_KEY secret: it has no record here and is replaced, not revoked (wrangler secret put RBEE_ADMIN_KEY for a deployed queen; RBEE_ADMIN_KEY or .rbee/admin-key for npm start)",
+      `'admin' is the deployment's own admin key, the RBEE_ADMIN_KEY secret: ${replaced} (wrangler secret put RBEE_ADMIN_KEY for a deployed queen; RBEE_ADMIN_KEY or .rbee/admin-key for npm start)`,
     );
   }
   if (!idPattern("key").test(id)) throw new UsageError(`'${id}' is not an API key id: key_ and letters and digits, as rbee keys ls lists them (${command} takes the id, not the name)`);
@@ -143,7 +145,7 @@ export function registerKeys(program: Command, context: CliContext): void {
 
   keys
     .command("update <id>")
-    .description("change a key's name, limits or expiry; it keeps its secret, scopes and usage (none: take a limit or the expiry away)")
+    .description("change a key's name, limits, expiry or models; it keeps its secret, scopes and usage (none: take a limit or the expiry away)")
     .option("--name <name>", "what the key is for")
     .addOption(positiveIntegerOrNoneOption("--rpm <requests>", "requests per minute the key may make, or none", MAX_KEY_LIMIT))
     .addOption(positiveIntegerOrNoneOption("--tpm <tokens>", "tokens per minute the key may spend, or none", MAX_KEY_LIMIT))
@@ -164,7 +166,7 @@ export function registerKeys(program: Command, context: CliContext): void {
       const key = await (await context.queen()).call(KeyView, "PATCH", `/v1/keys/${encodeURIComponent(id)}`, { body });
       if (options.json) return printJson(key);
       const expiry = key.expires_at === null ? "never expires" : `expires ${key.expires_at}`;
-      process.stdout.write(`updated key ${key.id} (${key.name}; ${key.scopes.join(",")}${describeLimits(key.limits) || "; no limits of its own"}; ${describeModels(key.models)}; ${expiry})\n`);
+      process.stdout.write(`updated key ${key.id} (${printable(key.name)}; ${key.scopes.join(",")}${describeLimits(key.limits) || "; no limits of its own"}; ${describeModels(key.models)}; ${expiry})\n`);
     });
 
   keys
@@ -185,7 +187,7 @@ export function registerKeys(program: Command, context: CliContext): void {
       const key = await (await context.queen()).call(RevokedKey, "DELETE", `/v1/keys/${encodeURIComponent(id)}`);
       if (options.json) return printJson(key);
       // Exit 0 either way: the key is revoked, which is what was asked, so a script may run twice.
-      if (key.already_revoked === true) process.stdout.write(`key ${key.id} (${key.name}) was already revoked at ${key.revoked_at}\n`);
-      else process.stdout.write(`revoked key ${key.id} (${key.name})\n`);
+      if (key.already_revoked === true) process.stdout.write(`key ${key.id} (${printable(key.name)}) was already revoked at ${key.revoked_at}\n`);
+      else process.stdout.write(`revoked key ${key.id} (${printable(key.name)})\n`);
     });
 }

@@ -136,7 +136,9 @@ async function placedAnswer(c: Context<QueenEnv>, model: string, relayed: { mode
       if (Date.now() >= deadlineMs) return undefined; // past X-Request-Timeout: end it, do not start again
       // Not placed on again, unless only the way to it broke: then it may take the rest once its hive is back.
       if (!lostOnTheWay(lost)) lostWorkers.push(current.workerId);
-      const next = await leasedRelay({ ...relay, lease: { ...relay.lease, requestId: newId("req"), excludeWorkerIds: lostWorkers, continuing: true }, body: continuation });
+      // An answer under way is finished whatever became of its key meanwhile: no stillAdmitted.
+      const { stillAdmitted: _asked, ...resumed } = relay;
+      const next = await leasedRelay({ ...resumed, lease: { ...relay.lease, requestId: newId("req"), excludeWorkerIds: lostWorkers, continuing: true }, body: continuation });
       if (!next.ok) return undefined;
       current = next;
       const answered = c.var.inference?.relayIds ?? [];

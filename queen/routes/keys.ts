@@ -11,6 +11,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
+import { hasUnprintable } from "../../shared/printable.js";
 import { parseRequest } from "../../shared/validation.js";
 import { ApiKeyId, Scope } from "../auth/authenticated-key.js";
 import { forgetKey } from "../auth/key-cache.js";
@@ -30,19 +31,14 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Keys per page of GET /v1/keys: `limit`, 100 by default, at most 1000. */
 const KeyListLimit = pageLimit(100, 1000);
 
-/**
- * What a key's name may not hold: control characters (a line break, a tab, an escape sequence that
- * steers the terminal listing the keys) and text-direction overrides, which make a name read as
- * another in a listing.
- */
-const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
-
 const KeyName = z
   .string()
   .trim()
   .min(1)
   .max(128)
-  .refine((name) => !UNPRINTABLE.test(name), "must not hold control characters (line breaks, tabs, escape sequences) or text-direction overrides");
+  // A line break, a tab or an escape sequence garbles (or steers) the terminal listing the keys; a
+  // text-direction override makes a name read as another.
+  .refine((name) => !hasUnprintable(name), "must not hold control characters (line breaks, tabs, escape sequences) or text-direction overrides");
 
 const ExpiresInDays = z.number().int().positive().max(MAX_EXPIRES_IN_DAYS);
 
@@ -151,11 +147,13 @@ export const keyRoutes = new Hono<QueenEnv>()
   .patch("/:id", async (c) => {
     const id = parseParam("id", ApiKeyId, c.req.param("id"));
     const update = parseRequest(UpdateKey, await readJson(c));
+    const columns = updatedColumns(update, Date.now());
+    if (Object.keys(columns).length === 0) throw new RbeeError(400, "invalid_request", "Invalid request body: limits: give at least one of rpm, tpm, daily_tokens.", { param: "limits" });
     const db = drizzle(c.env.DB);
     // A revoked key stays as it was revoked: its record is what it was when it stopped working.
     const [updated] = await db
       .update(apiKeys)
-      .set(updatedColumns(update, Date.now()))
+      .set(columns)
       .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
       .returning();
     if (!updated) {

@@ -50,9 +50,14 @@ export const modelRoutes = new Hono<QueenEnv>()
   })
   .get("/:id", async (c) => {
     const id = c.req.param("id");
-    const entry = await modelEntry(c.env, id);
     const { apiKey } = c.var;
-    if (!mayUseModel(apiKey.models, id, "alias_for" in entry ? entry.alias_for : entry.id)) throw modelNotAllowed(apiKey.id, id, apiKey.models ?? []);
+    // Asked before the model is looked up: a narrowed key learns nothing of which other models exist.
+    if (apiKey.models != null) {
+      const pinned = parseModelTarget(id);
+      const target = (await aliasTable(c.env.DB)).get(pinned.model);
+      if (!mayUseModel(apiKey.models, id, target ?? id)) throw modelNotAllowed(apiKey.id, id, apiKey.models);
+    }
+    const entry = await modelEntry(c.env, id);
     return c.json(isAnthropicRequest(c) ? anthropicModel(entry) : entry);
   });
 

@@ -226,13 +226,6 @@ export class Dispatcher {
     return Object.fromEntries([...this.queues].map(([model, queue]) => [model, queue.size]));
   }
 
-  /** When the longest-waiting request of `model` joined its queue (Unix ms); undefined when none waits. */
-  waitingSinceMs(model: string): number | undefined {
-    let since: number | undefined;
-    for (const entry of this.queues.get(model)?.all() ?? []) since = Math.min(since ?? entry.enqueuedAtMs, entry.enqueuedAtMs);
-    return since;
-  }
-
   /** Leases the queen holds on `workerId` now. */
   leasesOn(workerId: string): number {
     return this.inFlight.get(workerId) ?? 0;

@@ -9,7 +9,7 @@
 // answer's lease ends when its body ends, fails or is cancelled, at once when it came back whole
 // (hive-session/whole-answer.ts); a successful event stream's is its reader's to end
 // (LeasedRelayResult.lease).
-import { RbeeError } from "../../shared/errors.js";
+import { describeError, RbeeError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import type { RelayablePath } from "../../shared/protocol/hive-frames.js";
 import type { AnswerType } from "../../shared/protocol/relayed-head.js";
@@ -124,10 +124,14 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
       held.release("deadline");
       return lastFailure ?? { ok: false, refusal: deadlineAtPlacement(lease, timing), timing };
     }
-    const refused = outcome.timing.queueMs + outcome.timing.spawnMs > 0 ? await input.stillAdmitted?.() : undefined;
+    const refused = outcome.timing.queueMs + outcome.timing.spawnMs > 0 ? await stillAdmitted(input, lease.requestId) : undefined;
     if (refused) {
       held.release("refused");
       return { ok: false, refusal: refusalOf(refused), timing };
+    }
+    if (signal.aborted) {
+      held.release("client_gone"); // it left while its key was asked after
+      return { ok: false, refusal: CLIENT_GONE, timing };
     }
     const cancel = () => held.cancel();
     signal.addEventListener("abort", cancel, { once: true });
@@ -196,10 +200,27 @@ function deadlineAtPlacement(lease: LeaseRequest, timing: LeaseTiming): Refusal 
   };
 }
 
+/** Why the placed request may no longer be served, if so; a check that fails (D1 unreachable) is not the key's fault. */
+async function stillAdmitted(input: LeasedRelayInput, requestId: string): Promise<RbeeError | undefined> {
+  try {
+    return await input.stillAdmitted?.();
+  } catch (error) {
+    console.warn(`request ${requestId}: could not check its key again after its wait; serving it: ${describeError(error)}`);
+    return undefined;
+  }
+}
+
 /** A refusal made by the route (an RbeeError), as the Registry's refusals read. */
 function refusalOf(error: RbeeError): Refusal {
   const status = error.status === 401 || error.status === 429 ? error.status : 503;
-  return { ok: false, status, code: error.code, message: error.message, ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }) };
+  return {
+    ok: false,
+    status,
+    code: error.code,
+    message: error.message,
+    ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+    ...(error.final ? { final: true } : {}),
+  };
 }
 
 /** Takes a lease; a client that goes away while queued takes its request out of the queue. */

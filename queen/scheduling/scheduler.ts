@@ -16,9 +16,10 @@ import type { ModelPolicy } from "./model-policy.js";
 import { isServing, leaseCapacity } from "./placement.js";
 import { HIVE_RETURN_WAIT_MS, ReturningWorkers, type ReturningWorker } from "./returning-workers.js";
 import { Spawner } from "./spawner.js";
-import { hiveJobs, type SpawnerJobs } from "./spawner-jobs.js";
+import { hiveJobs, type SpawnerJobs, SwapAbandoned } from "./spawner-jobs.js";
 import { SILENT_WORKER_SUSPECT_MS, SuspectHives } from "./suspect-hives.js";
 import type { WorkerActivity } from "./swap-policy.js";
+import { drainFor } from "./worker-drain.js";
 
 /** Heartbeat intervals a worker listed in its hive's hello is waited for before a spawn may replace it. */
 const RETURNING_WAIT_INTERVALS = 3;
@@ -58,16 +59,17 @@ export class Scheduler {
   private readonly reaper: IdleReaper;
   private readonly returning: ReturningWorkers;
   private readonly jobs: SpawnerJobs;
-  /** Models whose requests wait for memory that busy workers hold: planned again on every change. */
-  private readonly awaitingRoom = new Set<string>();
+  /**
+   * Models whose requests wait for memory that busy workers hold, and since when: planned again on
+   * every change, and starving (busy workers may be drained for them) SWAP_DRAIN_AFTER_SECONDS on.
+   */
+  private readonly awaitingRoom = new Map<string, number>();
   /** Hives whose worker just went silent or failed a request: a spawn goes elsewhere if it can. */
   private readonly suspects = new SuspectHives();
   /** Why no worker can be started, said once a while however many requests are refused for it. */
   private readonly repeatedLines = new RepeatedLines();
   /** Workers being stopped (idle, or to make room): never placed on again. */
   private readonly retiring = new Set<string>();
-  /** Workers draining to make room (retiring, with requests in flight): each one's stop waits for this call. */
-  private readonly drained = new Map<string, () => void>();
   private readonly residentSince = new Map<string, number>();
   private readonly lastActive = new Map<string, number>();
   /** Wakes the waiting-for-room models when the next worker's minimum residency ends, or the next of them starves. */
@@ -94,7 +96,7 @@ export class Scheduler {
       },
     });
     this.spawner = new Spawner(
-      { ...this.jobs, stop: (worker) => this.retire(worker) },
+      { ...this.jobs, stop: (worker, forModel) => this.retire(worker, forModel) },
       {
         hives: deps.hives,
         workers: () => table.all(),
@@ -123,7 +125,6 @@ export class Scheduler {
     this.leases.delete(leaseId);
     this.dispatcher.release(leaseId, end);
     if (!lease) return;
-    if (this.dispatcher.leasesOn(lease.workerId) === 0) this.drained.get(lease.workerId)?.();
     const now = Date.now();
     this.lastActive.set(lease.workerId, now);
     this.reaper.requestEnded(lease.workerId, lease.keepAliveMs);
@@ -194,7 +195,7 @@ export class Scheduler {
    * memory): requests waiting for room are planned again.
    */
   reconsider(): void {
-    for (const model of [...this.awaitingRoom]) {
+    for (const model of [...this.awaitingRoom.keys()]) {
       if (this.dispatcher.queued(model) === 0) {
         this.awaitingRoom.delete(model);
         continue;
@@ -214,11 +215,11 @@ export class Scheduler {
     return startsAtMs !== undefined && startsAtMs <= Date.now();
   }
 
-  /** When `model`'s requests starve: none waiting yet means the one asking now (it joins the queue once planned). */
+  /** When `model`'s requests starve: SWAP_DRAIN_AFTER_SECONDS after they began to wait for room (not yet: now). */
   private starvingFromMs(model: string): number | undefined {
     const drainAfterMs = this.deps.config.swapDrainAfterSeconds * 1000;
     if (drainAfterMs === 0) return undefined;
-    return (this.dispatcher.waitingSinceMs(model) ?? Date.now()) + drainAfterMs;
+    return (this.awaitingRoom.get(model) ?? Date.now()) + drainAfterMs;
   }
 
   /** Starts a worker for a policy's model while it has fewer than min_workers (one spawn at a time). */
@@ -242,7 +243,7 @@ export class Scheduler {
     const now = Date.now();
     const minResidencyMs = this.deps.config.swapMinResidencySeconds * 1000;
     const residencyEnds = [...this.residentSince.values()].map((since) => since + minResidencyMs);
-    const starvations = [...this.awaitingRoom].map((model) => this.starvingFromMs(model) ?? now);
+    const starvations = [...this.awaitingRoom.keys()].map((model) => this.starvingFromMs(model) ?? now);
     const next = Math.min(...[...residencyEnds, ...starvations].filter((at) => at > now));
     if (next === Infinity) return;
     this.roomTimer = setTimeout(() => this.reconsider(), next - now);
@@ -290,7 +291,7 @@ export class Scheduler {
     if (answer === "spawning") return "spawning";
     if (answer.retryable) {
       // It fits once busy workers finish: wait (within the deadline) rather than evict them, until it starves.
-      this.awaitingRoom.add(model);
+      if (!this.awaitingRoom.has(model)) this.awaitingRoom.set(model, Date.now());
       this.wakeWhenRoomMayOpen();
       return "spawning";
     }
@@ -322,7 +323,6 @@ export class Scheduler {
       this.returning.away(change.hiveName, [{ workerId: change.workerId, model: change.model }], Date.now() + HIVE_RETURN_WAIT_MS);
     }
     if (change.kind === "gone") {
-      this.drained.get(change.workerId)?.();
       this.retiring.delete(change.workerId);
       this.residentSince.delete(change.workerId);
       this.lastActive.delete(change.workerId);
@@ -358,14 +358,28 @@ export class Scheduler {
   }
 
   /**
-   * Takes `worker` out of placement and stops it through its hive: once the requests in flight on
-   * it have ended, when it is drained to make room (a worker is never stopped mid-answer to swap).
+   * Takes `worker` out of placement and stops it through its hive. One stopped to make room for
+   * `forModel` while requests are in flight on it is drained first (worker-drain.ts): it is never
+   * stopped mid-answer, and serves again (SwapAbandoned) if the room is no longer wanted.
    */
-  private async retire(worker: LiveWorker): Promise<void> {
+  private async retire(worker: LiveWorker, forModel?: string): Promise<void> {
     if (this.retiring.has(worker.workerId)) return;
     this.retiring.add(worker.workerId);
+    const inFlight = this.dispatcher.leasesOn(worker.workerId);
+    if (forModel !== undefined && inFlight > 0) {
+      console.log(`draining worker ${worker.workerId} ('${worker.model}' on hive ${worker.hiveName}) for '${forModel}', whose requests waited past SWAP_DRAIN_AFTER_SECONDS: it takes no new request, and stops once its ${inFlight} in flight end`);
+      const drain = await drainFor(
+        { leasesOn: (id) => this.dispatcher.leasesOn(id), queued: (model) => this.dispatcher.queued(model), isLive: (id) => this.deps.table.get(id) !== undefined },
+        worker.workerId,
+        forModel,
+      );
+      if (!drain.drained) {
+        this.retiring.delete(worker.workerId);
+        this.dispatcher.reconsider(worker.model); // its own queue is served again at once
+        throw new SwapAbandoned(`worker ${worker.workerId} ('${worker.model}') serves on: ${drain.why}`);
+      }
+    }
     try {
-      if (this.dispatcher.leasesOn(worker.workerId) > 0) await this.drain(worker);
       await this.jobs.stop(worker);
     } catch (error) {
       this.retiring.delete(worker.workerId);
@@ -373,19 +387,14 @@ export class Scheduler {
     }
   }
 
-  /** Resolves once no request is in flight on `worker`, or it is gone. */
-  private async drain(worker: LiveWorker): Promise<void> {
-    const inFlight = this.dispatcher.leasesOn(worker.workerId);
-    console.log(`draining worker ${worker.workerId} ('${worker.model}' on hive ${worker.hiveName}) for a model whose requests waited past SWAP_DRAIN_AFTER_SECONDS: it takes no new request, and stops once its ${inFlight} in flight end`);
-    await new Promise<void>((resolve) => this.drained.set(worker.workerId, resolve));
-    this.drained.delete(worker.workerId);
-  }
-
   private placeable(worker: LiveWorker): boolean {
     return this.deps.isHiveOnline(worker.hiveName) && !this.retiring.has(worker.workerId);
   }
 
   private activity(worker: LiveWorker): WorkerActivity | undefined {
+    // A worker on its way out is no candidate to stop again: a second plan counting on its memory
+    // would start while it still holds it (a drain may last minutes).
+    if (this.retiring.has(worker.workerId)) return undefined;
     const residentSinceMs = this.residentSince.get(worker.workerId);
     if (residentSinceMs === undefined) return undefined;
     return { inFlight: this.dispatcher.leasesOn(worker.workerId), lastActiveAtMs: this.lastActive.get(worker.workerId) ?? residentSinceMs, residentSinceMs };

@@ -23,8 +23,17 @@ export interface SpawnerJobs {
   spawn(plan: SpawnPlan, workerId: string): Promise<string>;
   /** Resolves when the job ended, with how. */
   ended(jobId: string): Promise<JobEnd>;
-  /** Submits a worker_delete for `worker` (which the caller knows to be live). */
-  stop(worker: LiveWorker): Promise<void>;
+  /**
+   * Submits a worker_delete for `worker` (which the caller knows to be live). `forModel`: the model
+   * the stop makes room for; a stop that waits for the worker's requests may reject with
+   * SwapAbandoned once that room is no longer wanted.
+   */
+  stop(worker: LiveWorker, forModel?: string): Promise<void>;
+}
+
+/** A swap given up before its worker was stopped: the model it was for needs it no more. */
+export class SwapAbandoned extends Error {
+  override readonly name = "SwapAbandoned";
 }
 
 /** The real jobs, through `env`. `pidOf` gives a live worker's PID (a delete kills by PID). */

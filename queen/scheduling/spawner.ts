@@ -17,7 +17,7 @@ import type { ModelPolicy } from "./model-policy.js";
 import { planSpawn, type SpawnPlan, type SpawnRefusal } from "./spawn-planner.js";
 import { JOB_LOST } from "../jobs/job-lost.js";
 import { type SpawnFailure, SpawnFailures } from "./spawn-failures.js";
-import { type JobEnd, SPAWN_CANCELLED, SPAWN_CANCELLED_BY_ADMIN, type SpawnerJobs } from "./spawner-jobs.js";
+import { type JobEnd, SPAWN_CANCELLED, SPAWN_CANCELLED_BY_ADMIN, type SpawnerJobs, SwapAbandoned } from "./spawner-jobs.js";
 import type { SwapRules, WorkerActivity } from "./swap-policy.js";
 
 /** What the spawner reads of the scheduler's state each time it plans. */
@@ -172,7 +172,7 @@ export class Spawner {
     const { model, hiveName } = plan;
     try {
       // Stops first: the hive frees their memory before the new worker claims it.
-      await Promise.all(plan.stop.map((worker) => this.jobs.stop(worker)));
+      await Promise.all(plan.stop.map((worker) => this.jobs.stop(worker, model)));
       const jobId = await this.jobs.spawn(plan, workerId);
       const stopping = plan.stop.length > 0 ? `, stopping ${plan.stop.map((worker) => worker.workerId).join(", ")} to make room` : "";
       this.log(`auto-spawn: worker ${workerId} for '${model}' on hive ${hiveName} (${plan.workerType}${plan.device === undefined ? "" : ` #${plan.device}`}), job ${jobId}${stopping}`);
@@ -190,7 +190,9 @@ export class Spawner {
         else this.failures.fail(key, hiveName, failed, end.code === SPAWN_CANCELLED);
       }
     } catch (error) {
-      this.failures.fail(key, hiveName, `could not start a worker for '${model}' on hive ${hiveName}: ${describeError(error)}`);
+      // A drain given up is no fault of the hive's: the next request plans afresh.
+      if (error instanceof SwapAbandoned) this.log(`auto-spawn for '${model}' on hive ${hiveName} given up: ${error.message}`);
+      else this.failures.fail(key, hiveName, `could not start a worker for '${model}' on hive ${hiveName}: ${describeError(error)}`);
     } finally {
       this.inFlight.delete(key);
       this.options.onSettled?.(model);

@@ -46,6 +46,7 @@ describe("an API key narrowed to some models", () => {
     expect(listed).not.toContain("km-other");
     expect(listed).not.toContain("km-alias");
     expect((await call("GET", "/v1/models/km-other", { key })).status).toBe(403);
+    expect((await call("GET", "/v1/models/km-made-up", { key })).status, "the same answer as for a model that exists: nothing learnt").toBe(403);
     expect((await call("GET", "/v1/models/km-allowed", { key })).status).toBe(200);
 
     // The alias on the list: its target is used through it.

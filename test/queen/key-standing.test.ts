@@ -62,6 +62,7 @@ describe("a request that waited, once placed", () => {
     const refused = await waiting;
     expect(refused.status).toBe(429);
     expect(refused.headers.get("retry-after")).not.toBeNull();
+    expect(refused.headers.get("x-should-retry"), "a spent budget is not retried in a moment").toBe("false");
     expect(await errorOf(refused)).toMatchObject({ code: "insufficient_quota", message: expect.stringContaining("'tokens_per_day'") });
     expect(hive.frames.filter((frame) => frame.type === "request")).toEqual([]);
   });

@@ -192,6 +192,7 @@ describe("API keys", () => {
     expect(scopes.status, "scopes are not changed: another key is made for them").toBe(400);
     expect((await errorOf(scopes)).message).toContain("scopes");
     expect((await call("PATCH", `/v1/keys/${id}`, { body: { limits: { rpm: 0 } } })).status).toBe(400);
+    expect(await errorOf(await call("PATCH", `/v1/keys/${id}`, { body: { limits: {} } }))).toMatchObject({ code: "invalid_request", param: "limits" });
     await call("DELETE", `/v1/keys/${id}`);
     const revoked = await call("PATCH", `/v1/keys/${id}`, { body: { name: "back" } });
     expect(revoked.status).toBe(409);

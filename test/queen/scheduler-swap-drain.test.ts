@@ -53,6 +53,23 @@ describe("a starving model's swap", () => {
     expect(await b).toMatchObject({ ok: false, code: "client_gone" });
   }, 20_000);
 
+  it("gives the swap up, and the drained worker serves its own queue again, once nobody waits for the model it was for", async () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const { scheduler, spawned, stopped, ask } = busyDevice(1);
+    const first = await leaseOf(ask("req_a1", "a"));
+    const next = ask("req_a2", "a");
+    const b = ask("req_b", "b");
+    await waitUntil(() => log.mock.calls.some(([line]) => String(line).startsWith("draining worker wrk_a")), 10_000, "a's worker to be drained for b");
+
+    scheduler.abandon("req_b"); // b's client gives up while a's request is still running
+    expect(await b).toMatchObject({ ok: false, code: "client_gone" });
+    await waitUntil(() => log.mock.calls.some(([line]) => String(line).includes("given up")), 5_000, "the swap to be given up");
+    expect(log.mock.calls.map(([line]) => String(line)).find((line) => line.includes("given up"))).toContain("no request for 'b' waits any more");
+    scheduler.release(first, "ok");
+    expect(await next, "a's next request goes to its worker, which serves on").toMatchObject({ ok: true, workerId: "wrk_a" });
+    expect({ spawned, stopped }).toEqual({ spawned: [], stopped: [] });
+  }, 20_000);
+
   it("with SWAP_DRAIN_AFTER_SECONDS=0, b waits until a's queue is served and a's worker is idle", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
     const { scheduler, spawned, stopped, ask } = busyDevice(0);
