@@ -1,9 +1,10 @@
 // The scheduler the Registry DO runs: the dispatcher (the per-model queue, leases, placement),
 // the spawner (a worker for a model nobody serves, on the hive where it fits, making room by
 // stopping idle workers of other models, or draining busy ones for a model whose requests starve)
-// and the idle reaper (a worker unused past its keep-alive is stopped), wired to the live worker table. It also keeps what they share: how each worker is
-// used (in flight, last active, loaded since), which workers are on their way out, which are
-// never placed on again, and which hives a spawn should avoid for now (suspect-hives.ts).
+// and the idle reaper (a worker unused past its keep-alive is stopped), wired to the live worker
+// table. It also keeps what they share: how each worker is used (in flight, last active, loaded
+// since), which workers are on their way out, which are never placed on again, and which hives a
+// spawn should avoid for now (suspect-hives.ts).
 import type { QueenConfig } from "../config.js";
 import { RepeatedLines } from "../observability/repeated-lines.js";
 import type { IdleRecord } from "../registry/idle-records.js";
@@ -209,7 +210,7 @@ export class Scheduler {
     this.wakeWhenRoomMayOpen();
   }
 
-  /** Whether `model`'s longest-waiting request has waited past SWAP_DRAIN_AFTER_SECONDS (never when that is 0). */
+  /** Whether `model`'s requests have waited for room past SWAP_DRAIN_AFTER_SECONDS (never when that is 0). */
   private isStarving(model: string): boolean {
     const startsAtMs = this.starvingFromMs(model);
     return startsAtMs !== undefined && startsAtMs <= Date.now();
