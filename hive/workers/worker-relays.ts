@@ -140,7 +140,7 @@ export class WorkerRelays {
   cancel(requestId: string): boolean {
     const entry = this.inFlight.get(requestId);
     if (!entry) return false;
-    this.log(`request ${requestId} cancelled by the queen (its client went away, or the queen gave its worker up); aborting it on the worker`);
+    // Said once, by the relay's own end line ("…: cancelled"), not again here: a client leaving is common.
     this.abort(requestId, entry);
     return true;
   }

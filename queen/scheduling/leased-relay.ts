@@ -168,7 +168,8 @@ export async function leasedRelay(input: LeasedRelayInput): Promise<LeasedRelayR
     // No head by the request's own deadline is the request's time running out, not the worker failing.
     const outOfTime = failure === "worker_timeout" && Date.now() >= lease.deadlineMs;
     held.release(outOfTime ? "deadline" : hiveFailed ? "relay_lost" : "worker_failed");
-    console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${printable(failure, 100)}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
+    // A request whose own deadline passed before its first byte is no worker's failure: its 504 says it.
+    if (!outOfTime) console.warn(`request ${lease.requestId}: worker ${outcome.workerId} on hive ${outcome.hiveName} failed before answering (${printable(failure, 100)}); attempt ${attempt} of ${MAX_RELAY_ATTEMPTS}`);
     lastFailure = { ...served, whole: false, response: withoutRelayMark(response), failovers: attempt - 1 };
     failedRelaysMs = served.timing.relayMs;
     if (signal.aborted || Date.now() >= lease.deadlineMs) break; // nobody to answer, or no time left to try another

@@ -17,6 +17,7 @@ import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { separateAssets } from "./queen-assets.js";
 import { bundleQueen } from "./queen-bundle.js";
+import { DAY_MS, startLocalCron } from "./queen-cron.js";
 import { ASSETS_BINDING, queenEntrySource, writeQueenBatches } from "./queen-entry.js";
 import { applyD1Migrations, type D1MigrationSource, migratorWorker } from "./queen-migrations.js";
 
@@ -35,6 +36,8 @@ export interface LocalQueenOptions {
   /** 0 picks a free port. */
   port: number;
   heartbeatIntervalMs?: number;
+  /** When the queen's daily run (its Cron Trigger: retention) first runs after it starts, ms; default a minute (queen-cron.ts). */
+  dailyRunAfterMs?: number;
   /** More of the queen's vars (wrangler.toml [vars]), e.g. RATE_LIMIT_PER_KEY. */
   vars?: Record<string, string>;
   /** "log" passes the queen's own console.log lines (its request log) on, to `logLine`. Default "warn": warnings and errors only. */
@@ -107,12 +110,15 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
     await miniflare.dispose(); // a queen that failed to start or to migrate leaves no workerd behind
     throw error;
   }
+  const cron = wranglerConfig.triggers.crons?.[0];
+  const daily = cron === undefined ? undefined : startLocalCron(miniflare, wranglerConfig.name, cron, { firstAfterMs: options.dailyRunAfterMs ?? 60_000, everyMs: DAY_MS });
   let disposed = false;
   return {
     url: url.origin,
     async dispose() {
       if (disposed) return;
       disposed = true;
+      daily?.stop();
       await writeQueenBatches(url.origin);
       await miniflare.dispose();
     },
