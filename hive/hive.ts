@@ -22,6 +22,7 @@ import { JobRunner } from "./jobs/job-runner.js";
 import { LocalChannel } from "./workers/local-channel.js";
 import type { ConnectOptions } from "./config/options.js";
 import { pruneWorkerLogs } from "./processes/prune-worker-logs.js";
+import { capWorkerLogs, PREVIOUS_PART_SUFFIX, WORKER_LOG_CAP_BYTES } from "./processes/worker-log-cap.js";
 import { stopThenExit } from "./processes/crash-guard.js";
 import { findWorkerProcesses, workerInstallationsIn } from "./processes/worker-process-check.js";
 import type { ProgressPrinter } from "./progress/progress-printer.js";
@@ -38,6 +39,8 @@ import { hiveKeyPath, WorkerSecrets } from "./workers/worker-secrets.js";
 const CATALOG_JOBS: ReadonlySet<string> = new Set(["model_download", "model_delete", "worker_spawn"]);
 /** How long a stopping hive waits for its jobs to record that they were interrupted, ms. */
 const JOB_INTERRUPT_WAIT_MS = 5000;
+/** How often worker logs are measured against their cap, ms. */
+const LOG_CAP_CHECK_MS = 5 * 60_000;
 /** A worker silent this many heartbeat intervals is not listed in the hello: the queen's rule for expiring it. */
 const SILENT_WORKER_INTERVALS = 3;
 /** Preferred worker type when a spawn names none: the fastest backend this machine runs. */
@@ -62,6 +65,8 @@ export class Hive {
   /** Devices (memory budget applied) and catalog models, for the hello and hive_status. */
   private readonly status: HiveStatusReporter;
   private stopping: Promise<void> | undefined;
+  /** Cuts worker logs that grew past their cap (worker-log-cap.ts), now and then while the hive runs. */
+  private logCapTimer: ReturnType<typeof setInterval> | undefined;
   /** Where workers' output goes, `<cache>/logs/<worker id>.log`. */
   private readonly logDir: string;
 
@@ -168,6 +173,8 @@ export class Hive {
       provisioner.catalog.emptyTrash().catch((error: unknown) => this.services.log(`could not empty the catalog trash: ${describeError(error)}`));
     }
     void this.pruneLogs();
+    this.logCapTimer = setInterval(() => void this.capLogs(), LOG_CAP_CHECK_MS);
+    this.logCapTimer.unref();
     await this.status.start();
     this.channelUrl = await this.channel.listen(channelSocketPath(this.options.runDir, this.options.name));
     // After the channel: a second hive of this name has been refused by then, so one creates the key.
@@ -190,6 +197,7 @@ export class Hive {
   private async shutDown(stopWorkers: boolean): Promise<void> {
     this.connection.windDown();
     this.status.stop();
+    clearInterval(this.logCapTimer);
     this.exits.stop(); // workers it stops, or that end meanwhile, go with its socket
     this.relays.abortAll();
     // Before any await: from this turn on, a job the queen starts is refused (job-runner.ts).
@@ -213,6 +221,15 @@ export class Hive {
     } catch (error) {
       this.services.log(`could not list this hive's running workers: ${describeError(error)}`);
       return [];
+    }
+  }
+
+  /** Worker logs past their cap, kept as `<id>.log.1` and started afresh; never fatal. */
+  private async capLogs(): Promise<void> {
+    try {
+      for (const name of await capWorkerLogs(this.logDir)) this.services.log(`worker log ${name} passed ${WORKER_LOG_CAP_BYTES / 1024 / 1024} MiB: kept as ${name}${PREVIOUS_PART_SUFFIX}, started afresh`);
+    } catch (error) {
+      this.services.log(`could not cap worker logs: ${describeError(error)}`);
     }
   }
 

@@ -15,7 +15,9 @@ export async function pruneWorkerLogs(logDir: string, runningWorkerIds: Readonly
   });
   let removed = 0;
   for (const name of names) {
-    if (!name.endsWith(".log") || runningWorkerIds.has(name.slice(0, -".log".length))) continue;
+    // A log, or the previous part of a capped one (worker-log-cap.ts).
+    const workerId = /^(.+)\.log(?:\.1)?$/.exec(name)?.[1];
+    if (workerId === undefined || runningWorkerIds.has(workerId)) continue;
     const file = path.join(logDir, name);
     const info = await stat(file).catch(() => undefined);
     if (!info?.isFile() || nowMs - info.mtimeMs < WORKER_LOG_RETENTION_MS) continue;

@@ -70,7 +70,9 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedW
   options.signal?.throwIfAborted();
   await mkdir(options.logDir, { recursive: true });
   const logFile = workerLogFile(options.logDir, options.workerId);
-  const logHandle = await open(logFile, "w");
+  // Appending (O_APPEND): a log cut to size while the worker runs (worker-log-cap.ts) is written on
+  // from its new end, not from where the worker's descriptor had got to.
+  const logHandle = await open(logFile, "a");
   // Asked again after the awaits: a hive that began to stop meanwhile lists the workers it stops
   // from their processes, and one started after that would run on without it.
   if (options.signal?.aborted) {

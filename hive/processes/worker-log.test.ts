@@ -30,4 +30,12 @@ describe("a dead worker's last words", () => {
     expect(await lastWords(log, async () => 10 * 1024 ** 3)).toBe("no output");
     expect(await lastWords(path.join(dir, "missing.log"), async () => Promise.reject(new Error("statfs failed")))).toBe("no output");
   });
+
+  it("are read from the end of a long log alone, never a piece of a line", async () => {
+    const log = path.join(dir, "wrk_c.log");
+    const line = (n: number) => JSON.stringify({ level: "info", msg: `request ${n} ${"x".repeat(80)}` });
+    const lines = Array.from({ length: 20_000 }, (_, n) => line(n)); // ~2 MB: far more than is read
+    await writeFile(log, `${[...lines, JSON.stringify({ level: "error", msg: "out of memory" })].join("\n")}\n`);
+    expect(await lastWords(log, async () => 0)).toBe([`request 19997 ${"x".repeat(80)}`, `request 19998 ${"x".repeat(80)}`, `request 19999 ${"x".repeat(80)}`, "out of memory"].join(" | "));
+  });
 });

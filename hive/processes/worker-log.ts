@@ -1,6 +1,6 @@
 // A worker's output goes to `<logDir>/<worker id>.log` (a pipe to a hive that is gone would kill
 // it with EPIPE). When a worker dies, the end of that file is what a person needs to know why.
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import path from "node:path";
 import { logMessageOf } from "../../shared/log/json-log.js";
 import { type FreeBytes, freeBytesOnDisk } from "../provisioners/download/disk-space.js";
@@ -43,10 +43,23 @@ export async function troubleWords(logFile: string): Promise<string> {
   return messagesOf(trouble.slice(-LAST_WORDS_LINES)) || "no warning or error at the end of its log";
 }
 
-/** The log's last `count` lines; none for a missing log. */
+/** How much of the log's end is read for its last lines: a log holds up to WORKER_LOG_CAP_BYTES. */
+const TAIL_BYTES = 256 * 1024;
+
+/** The log's last `count` lines (within its last TAIL_BYTES); none for a missing log. */
 async function lastLines(logFile: string, count: number): Promise<string[]> {
-  const text = await readFile(logFile, "utf8").catch(() => "");
-  return text.trim().split("\n").slice(-count);
+  const handle = await open(logFile, "r").catch(() => undefined);
+  if (!handle) return [];
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, TAIL_BYTES);
+    const { buffer, bytesRead } = await handle.read({ buffer: Buffer.alloc(length), position: size - length });
+    const lines = buffer.subarray(0, bytesRead).toString("utf8").trim().split("\n");
+    // A tail that starts mid-line starts with a piece of a line: not one of its lines.
+    return (length < size ? lines.slice(1) : lines).slice(-count);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The lines' messages (a logger line's `msg`, any other line whole), joined. */
