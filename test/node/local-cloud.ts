@@ -148,8 +148,10 @@ export async function expectChatAnswered(cloud: LocalCloud): Promise<void> {
   expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
 }
 
-/** The line a hive logs when the queen cancels a relayed request because its client went away. */
-const CANCEL_HEARD = "cancelled by the queen";
+/** Whether `line` is the one a hive logs when a relayed request ends cancelled (the queen heard its client go). */
+function cancelHeard(line: string): boolean {
+  return /relayed request \S+ to worker \S+: cancelled/.test(line);
+}
 
 /**
  * Runs `leaveEarly` (a streamed request that reads a little, then hangs up) until the hive logs
@@ -162,9 +164,9 @@ const CANCEL_HEARD = "cancelled by the queen";
  */
 export async function cancelUntilHeard(cloud: LocalCloud, leaveEarly: () => Promise<void>, attempts = 3, waitMs = 10_000): Promise<number> {
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
-    const before = cloud.hiveLog.filter((line) => line.includes(CANCEL_HEARD)).length;
+    const before = cloud.hiveLog.filter(cancelHeard).length;
     await leaveEarly();
-    const heard = await waitUntil(() => cloud.hiveLog.filter((line) => line.includes(CANCEL_HEARD)).length > before, waitMs, "the hive to hear the cancel").then(
+    const heard = await waitUntil(() => cloud.hiveLog.filter(cancelHeard).length > before, waitMs, "the hive to hear the cancel").then(
       () => true,
       () => false,
     );
