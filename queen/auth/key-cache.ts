@@ -7,7 +7,7 @@ import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
 import { apiKeys } from "../db/schema.js";
-import type { KeyLimits } from "../limits/key-limits.js";
+import { type KeyLimits, keyLimitsOfRecord } from "../limits/key-limits.js";
 import { Scope } from "./authenticated-key.js";
 import { isKnownUnknown, rememberUnknown } from "./unknown-keys.js";
 
@@ -59,7 +59,7 @@ export async function lookUpKey(db: D1Database, keyHash: string, unknownKeyCache
     scopes: scopes.success ? scopes.data : [],
     expiresAtMs: row.expiresAt?.getTime() ?? null,
     revokedAtMs: row.revokedAt?.getTime() ?? null,
-    limits: { rpm: row.requestsPerMinute, tpm: row.tokensPerMinute, dailyTokens: row.tokensPerDay },
+    limits: keyLimitsOfRecord(row),
     // A list that does not read as one admits nothing rather than everything.
     models: models.success ? models.data : [],
   };

@@ -9,7 +9,7 @@ import { RbeeError } from "../../shared/errors.js";
 import { apiKeys } from "../db/schema.js";
 import { checkLimits } from "../limits/check-limits.js";
 import { keySubject } from "../limits/client-limits.js";
-import { tokenLimitsOf } from "../limits/key-limits.js";
+import { KEY_LIMIT_COLUMNS, tokenLimitsOf } from "../limits/key-limits.js";
 import { type AuthenticatedKey, BOOTSTRAP_KEY_ID } from "./authenticated-key.js";
 import { forgetKey } from "./key-cache.js";
 
@@ -29,7 +29,7 @@ export function expiredKey(id: string, expiresAtMs: number): RbeeError {
 export async function keyStanding(env: Env, key: AuthenticatedKey, spendsTokens: boolean, nowMs = Date.now()): Promise<RbeeError | undefined> {
   if (key.id === BOOTSTRAP_KEY_ID) return undefined;
   const [row] = await drizzle(env.DB)
-    .select({ revokedAt: apiKeys.revokedAt, expiresAt: apiKeys.expiresAt, tpm: apiKeys.tokensPerMinute, dailyTokens: apiKeys.tokensPerDay })
+    .select({ revokedAt: apiKeys.revokedAt, expiresAt: apiKeys.expiresAt, ...KEY_LIMIT_COLUMNS })
     .from(apiKeys)
     .where(eq(apiKeys.id, key.id))
     .limit(1);
@@ -39,6 +39,6 @@ export async function keyStanding(env: Env, key: AuthenticatedKey, spendsTokens:
   }
   if (row.expiresAt !== null && row.expiresAt.getTime() <= nowMs) return expiredKey(key.id, row.expiresAt.getTime());
   if (!spendsTokens) return undefined;
-  const tokenLimits = tokenLimitsOf({ rpm: null, tpm: row.tpm, dailyTokens: row.dailyTokens });
+  const tokenLimits = tokenLimitsOf(row);
   return tokenLimits.length === 0 ? undefined : checkLimits(env, keySubject(key.id), tokenLimits);
 }

@@ -5,7 +5,7 @@ import { and, eq, isNotNull, isNull, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { apiKeys } from "../db/schema.js";
 import { keySubject } from "./client-limits.js";
-import { type KeyLimits, requestLimitsOf, tokenLimitsOf } from "./key-limits.js";
+import { KEY_LIMIT_COLUMNS, type KeyLimits, requestLimitsOf, tokenLimitsOf } from "./key-limits.js";
 import { rateLimiterStub } from "./stub.js";
 
 /** Most keys whose limits one GET /v1/usage shows; ask for one with `key_id` beyond that. */
@@ -21,14 +21,14 @@ export async function keyLimitUse(env: Env, keyId?: string): Promise<KeyLimitUse
   const conditions: Array<SQL | undefined> = [limited, isNull(apiKeys.revokedAt)];
   if (keyId !== undefined) conditions.push(eq(apiKeys.id, keyId));
   const rows = await drizzle(env.DB)
-    .select({ id: apiKeys.id, rpm: apiKeys.requestsPerMinute, tpm: apiKeys.tokensPerMinute, dailyTokens: apiKeys.tokensPerDay })
+    .select({ id: apiKeys.id, ...KEY_LIMIT_COLUMNS })
     .from(apiKeys)
     .where(and(...conditions))
     .orderBy(apiKeys.id)
     .limit(MAX_KEYS_SHOWN);
   return Promise.all(
     rows.map(async (row) => {
-      const limits: KeyLimits = { rpm: row.rpm, tpm: row.tpm, dailyTokens: row.dailyTokens };
+      const limits: KeyLimits = row;
       const use = await rateLimiterStub(env, keySubject(row.id).name).use([...requestLimitsOf(limits), ...tokenLimitsOf(limits)]);
       return {
         key_id: row.id,

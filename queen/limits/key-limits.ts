@@ -3,6 +3,7 @@
 // key's RateLimiter: requests are taken as they arrive; token limits refuse a request once their
 // window is spent and are charged after the answer (charge-tokens.ts).
 import { KeyLimitsRequest } from "../../shared/key-limits.js";
+import { type ApiKeyRecord, apiKeys } from "../db/schema.js";
 import type { Limit } from "./limit.js";
 
 // The request's shape is shared with the CLI (shared/key-limits.ts).
@@ -22,6 +23,14 @@ export interface KeyLimits {
 }
 
 export const NO_KEY_LIMITS: KeyLimits = { rpm: null, tpm: null, dailyTokens: null };
+
+/** The api_keys columns that hold a key's limits, as a drizzle selection that reads as KeyLimits. */
+export const KEY_LIMIT_COLUMNS = { rpm: apiKeys.requestsPerMinute, tpm: apiKeys.tokensPerMinute, dailyTokens: apiKeys.tokensPerDay };
+
+/** The limits a stored key carries. */
+export function keyLimitsOfRecord(record: Pick<ApiKeyRecord, "requestsPerMinute" | "tokensPerMinute" | "tokensPerDay">): KeyLimits {
+  return { rpm: record.requestsPerMinute, tpm: record.tokensPerMinute, dailyTokens: record.tokensPerDay };
+}
 
 export function keyLimitsOf(request: KeyLimitsRequest | undefined): KeyLimits {
   return { rpm: request?.rpm ?? null, tpm: request?.tpm ?? null, dailyTokens: request?.daily_tokens ?? null };

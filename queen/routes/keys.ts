@@ -22,7 +22,7 @@ import { type ApiKeyRecord, apiKeys } from "../db/schema.js";
 import type { QueenEnv } from "../env.js";
 import { listPage, pageLimit } from "../http/list-page.js";
 import { MAX_EXPIRES_IN_DAYS } from "../../shared/key-limits.js";
-import { type KeyLimits, KeyLimitsRequest, keyLimitsOf, keyLimitsView } from "../limits/key-limits.js";
+import { type KeyLimits, KeyLimitsRequest, keyLimitsOf, keyLimitsOfRecord, keyLimitsView } from "../limits/key-limits.js";
 import { readJson } from "../http/read-json.js";
 import { parseParam } from "../http/parse-param.js";
 
@@ -71,7 +71,7 @@ function keyView(record: ApiKeyRecord) {
     expires_at: record.expiresAt?.toISOString() ?? null,
     revoked_at: record.revokedAt?.toISOString() ?? null,
     last_used_at: record.lastUsedAt?.toISOString() ?? null,
-    limits: keyLimitsView({ rpm: record.requestsPerMinute, tpm: record.tokensPerMinute, dailyTokens: record.tokensPerDay }),
+    limits: keyLimitsView(keyLimitsOfRecord(record)),
     models: record.models ?? null,
   };
 }
