@@ -1,7 +1,7 @@
 // FilesystemCatalog.withLock: jobs in this process and in other real Node processes take turns on
-// one entry, different entries never wait on each other, a SIGKILLed holder's lock goes stale and
-// is taken over, and a waiting job can be cancelled.
-import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+// one entry, different entries never wait on each other, a SIGKILLed holder's lock is taken over
+// (at once, or once stale where its holder did not say who it was), and a waiting job can be cancelled.
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -210,14 +210,28 @@ describe("FilesystemCatalog.withLock across processes", () => {
     await expect(child).rejects.toMatchObject({ signal: "SIGKILL" });
   });
 
-  it("takes over the lock of a process that was SIGKILLed once it goes stale", async () => {
+  it("takes over the lock of a SIGKILLed process that did not say who held it once it goes stale", async () => {
     // Held for ten minutes: only taking over the stale lock lets this job run before the test times out.
     const { child } = await lockInAnotherProcess("x", 600_000, SHORT_STALE_MS);
     child.kill("SIGKILL");
     await expect(child).rejects.toMatchObject({ signal: "SIGKILL" });
+    // As an older hive's lock, or one whose holder could not write the file naming it.
+    const holderFiles = (await readdir(path.join(root, ".locks"))).filter((name) => name.endsWith(".holder.json"));
+    expect(holderFiles).toHaveLength(1);
+    await rm(path.join(root, ".locks", holderFiles[0] ?? ""));
     let waited = false;
     await newCatalog(SHORT_STALE_MS).withLock("x", never(), () => (waited = true), () => recordEvent("taker runs"));
     expect(waited).toBe(true);
+    expect(await recordedEvents()).toEqual(["holder starts", "taker runs"]);
+  });
+
+  // Stale only 30 s after the holder's last refresh: seeing that the holder is gone is what lets
+  // this job run before the test times out.
+  it("takes over the lock of a process that was SIGKILLed at once, before it goes stale", { timeout: 15_000 }, async () => {
+    const { child } = await lockInAnotherProcess("x", 600_000, 30_000);
+    child.kill("SIGKILL");
+    await expect(child).rejects.toMatchObject({ signal: "SIGKILL" });
+    await newCatalog(30_000).withLock("x", never(), () => {}, () => recordEvent("taker runs"));
     expect(await recordedEvents()).toEqual(["holder starts", "taker runs"]);
   });
 

@@ -1,7 +1,8 @@
 // An artifact catalog on disk: one folder per artifact under a root, each with a `metadata.json`
 // that is written atomically (temp file, then rename) and read back through a zod schema. A
 // lock per entry (a lock folder, via proper-lockfile) keeps two jobs or two processes from
-// writing one entry at once; a crashed holder's lock goes stale and is taken over.
+// writing one entry at once; a crashed holder's lock is taken over, at once where the holder's
+// pid, written beside the lock, no longer runs on this machine, else once it goes stale.
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -11,7 +12,9 @@ import type { Artifact } from "./artifact.js";
 import type { ArtifactCatalog } from "./artifact-catalog.js";
 import { checkArtifactId, folderNameFor, resolveInside } from "./artifact-id.js";
 import { abortableSleep } from "../../shared/abortable-sleep.js";
+import { removeDeadHoldersLock, thisLockHolder, type LockHolder } from "../../shared/dead-holder-lock.js";
 import { RbeeError } from "../../shared/errors.js";
+import { processRuns } from "../../shared/process-runs.js";
 
 export const METADATA_FILE = "metadata.json";
 /** Folders starting with a dot are the catalog's own (locks, trash), never entries. */
@@ -140,6 +143,7 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
         });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ELOCKED") this.throwUnwritable(error);
+        if (await removeDeadHoldersLock(`${lockTarget}.lock`, await readHolder(lockTarget))) continue;
         if (!waited) onWait();
         waited = true;
         await abortableSleep(LOCK_RETRY_MS, signal);
@@ -148,9 +152,13 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
     // Outside the retry loop: an error from fn, whatever its code, is fn's and never runs it again.
     FilesystemCatalog.lockedHere.add(this.lockKey(id));
     try {
+      // Best effort: without it a waiter still takes the lock over once it is stale.
+      await writeFile(holderFile(lockTarget), JSON.stringify(thisLockHolder())).catch(() => {});
       return await fn(held.signal);
     } finally {
       FilesystemCatalog.lockedHere.delete(this.lockKey(id));
+      // Not when the lock was lost: the file is then its new holder's.
+      if ((await readHolder(lockTarget))?.pid === process.pid && !held.signal.aborted) await rm(holderFile(lockTarget), { force: true }).catch(() => {});
       await release().catch(() => {}); // already released or compromised: nothing to undo
     }
   }
@@ -184,7 +192,7 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
     const { status } = parsed.data;
     // A fetch whose process is gone (a crash, a kill) never writes its end: say so instead of
     // "downloading" forever. Its partial files stay, and asking again resumes from them.
-    if (status.state === "downloading" && status.pid !== process.pid && !isRunning(status.pid)) {
+    if (status.state === "downloading" && status.pid !== process.pid && !processRuns(status.pid)) {
       return { ...parsed.data, status: { state: "failed", reason: `interrupted: the process fetching it (pid ${status.pid}) is gone; ask for it again to resume` } };
     }
     // One of this process fetches under the entry's lock; without it, the fetch ended and could
@@ -202,12 +210,17 @@ export class FilesystemCatalog<T extends Artifact> implements ArtifactCatalog<T>
   }
 }
 
-function isRunning(pid: number): boolean {
+/** Beside the lock folder, who holds it: what a waiter reads to learn that the holder is gone. */
+function holderFile(lockTarget: string): string {
+  return `${lockTarget}.holder.json`;
+}
+
+async function readHolder(lockTarget: string): Promise<LockHolder | undefined> {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"; // alive, just not ours to signal
+    const holder = JSON.parse(await readFile(holderFile(lockTarget), "utf8")) as Partial<LockHolder>;
+    return typeof holder.pid === "number" && typeof holder.host === "string" ? { pid: holder.pid, host: holder.host } : undefined;
+  } catch {
+    return undefined; // none (a holder a moment from writing it, or an older hive's lock), or unreadable
   }
 }
 

@@ -4,12 +4,15 @@
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import lockfile from "proper-lockfile";
-import { isZombieStat, procStatFields } from "../../shared/proc-stat.js";
+import { removeDeadHoldersLock, thisLockHolder } from "../../shared/dead-holder-lock.js";
+import { processRuns } from "../../shared/process-runs.js";
 import { StartRefused } from "./start-refused.js";
 
 /** What the instance holding the lock wrote beside it, for the message a second one prints. */
 export interface InstanceInfo {
   pid: number;
+  /** The machine the pid runs on (absent in files of older versions: then this one). */
+  host: string;
   url: string;
   startedAt: string;
 }
@@ -20,11 +23,12 @@ export interface InstanceLock {
 }
 
 /**
- * A lock folder not refreshed for this long belongs to a process that died without releasing it
- * (SIGKILL), and the next start takes it over, ms. The holder refreshes it every half of this.
+ * A lock folder not refreshed for this long belongs to a process that died without releasing it,
+ * and the next start takes it over, ms: the fallback where the holder did not say who it was
+ * (its instance file unwritten or gone). The holder refreshes it every half of this.
  */
 const STALE_MS = 10_000;
-/** How often a start that found a dead holder's lock looks again until it is stale, ms. */
+/** How often a start that found a lock without a live holder looks again, ms. */
 const RETRY_MS = 500;
 
 const LOCK_FOLDER = "instance.lock";
@@ -32,8 +36,9 @@ const INFO_FILE = "instance.json";
 
 /**
  * Takes the state folder's lock for this process, which will serve `url`. Throws StartRefused
- * when another live instance holds it. A lock left by an instance that is gone (its pid no
- * longer runs) is waited out until stale, saying so through `log`.
+ * when another live instance holds it. A lock left by an instance that is gone (SIGKILLed: its
+ * pid no longer runs) is taken over within a couple of seconds (shared/dead-holder-lock.ts),
+ * saying so through `log`.
  */
 export async function lockStateFolder(stateDir: string, url: string, log: (line: string) => void): Promise<InstanceLock> {
   await mkdir(stateDir, { recursive: true });
@@ -51,11 +56,12 @@ export async function lockStateFolder(stateDir: string, url: string, log: (line:
       if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
     }
     const holder = await readInstanceInfo(stateDir);
-    if ((holder !== undefined && isRunning(holder.pid)) || Date.now() > deadline) throw instanceRunning(stateDir, holder);
+    if ((holder !== undefined && processRuns(holder.pid)) || Date.now() > deadline) throw instanceRunning(stateDir, holder);
     if (!saidWaiting && holder !== undefined) {
-      log(`npm start: the last npm start on ${stateDir} (pid ${holder.pid}) ended without releasing its lock; taking it over once it is stale…`);
+      log(`npm start: the last npm start on ${stateDir} (pid ${holder.pid}) ended without releasing its lock; taking it over…`);
     }
     saidWaiting = true;
+    if (await removeDeadHoldersLock(join(stateDir, LOCK_FOLDER), holder)) continue;
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
 }
@@ -64,8 +70,9 @@ export async function lockStateFolder(stateDir: string, url: string, log: (line:
 export async function readInstanceInfo(stateDir: string): Promise<InstanceInfo | undefined> {
   try {
     const info = JSON.parse(await readFile(join(stateDir, INFO_FILE), "utf8")) as Partial<InstanceInfo>;
-    return typeof info.pid === "number" && typeof info.url === "string" && typeof info.startedAt === "string"
-      ? { pid: info.pid, url: info.url, startedAt: info.startedAt }
+    const host = info.host ?? thisLockHolder().host;
+    return typeof info.pid === "number" && typeof host === "string" && typeof info.url === "string" && typeof info.startedAt === "string"
+      ? { pid: info.pid, host, url: info.url, startedAt: info.startedAt }
       : undefined;
   } catch {
     return undefined; // none yet (the holder is a moment from writing it), or unreadable
@@ -74,7 +81,7 @@ export async function readInstanceInfo(stateDir: string): Promise<InstanceInfo |
 
 async function holdLock(stateDir: string, url: string, releaseLock: () => Promise<void>): Promise<InstanceLock> {
   const infoPath = join(stateDir, INFO_FILE);
-  const info: InstanceInfo = { pid: process.pid, url, startedAt: new Date().toISOString() };
+  const info: InstanceInfo = { ...thisLockHolder(), url, startedAt: new Date().toISOString() };
   // Written whole and renamed, so a second start never reads half of it.
   await writeFile(`${infoPath}.${process.pid}.tmp`, `${JSON.stringify(info, null, 2)}\n`);
   await rename(`${infoPath}.${process.pid}.tmp`, infoPath);
@@ -97,19 +104,4 @@ function instanceRunning(stateDir: string, holder: InstanceInfo | undefined): St
     "instance_running",
     `${who} is already running on the state folder ${stateDir}. ${stop}, or run a second one beside it with its own state folder and port: RBEE_STATE_DIR=<another folder> RBEE_PORT=<another port> npm start`,
   );
-}
-
-/**
- * Whether a process with this pid runs (EPERM: it does, as another user). A zombie does not: a
- * killed instance lingers as one until init reaps it.
- */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  if (process.platform !== "linux") return true;
-  const fields = procStatFields(pid);
-  return fields !== undefined && !isZombieStat(fields);
 }

@@ -8,6 +8,7 @@
 // (restart-budget.ts): npm start then says why and stops.
 import type { LocalQueen } from "./queen.js";
 import { RestartBudget, type RestartBudgetOptions } from "./restart-budget.js";
+import { processRuns } from "../../shared/process-runs.js";
 
 /** A queen and the pids of its workerd, the processes whose exit means it is gone. */
 export interface RunningQueen {
@@ -92,14 +93,5 @@ export class QueenKeeper {
     if (this.stopping) return; // stop() disposes this one once the restart is done
     this.options.log(`the queen is back on ${this.current.queen.url}`);
     this.schedule();
-  }
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"; // it runs, as someone else
   }
 }

@@ -3,7 +3,7 @@
 // real listening socket and a real process that is gone.
 import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import net from "node:net";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -59,6 +59,21 @@ describe("the state folder's lock", () => {
 
     const lock = await lockStateFolder(stateDir, "http://127.0.0.1:7833", log);
     expect(JSON.parse(await readFile(join(stateDir, "instance.json"), "utf8"))).toMatchObject({ pid: process.pid });
+    await lock.release();
+  });
+
+  // The lock goes stale 10 s after its last refresh: only seeing that its holder is gone lets the
+  // next start take it before this test's timeout.
+  it("takes over a killed instance's lock at once, before it goes stale", { timeout: 5_000 }, async () => {
+    const pid = await deadPid();
+    await mkdir(join(stateDir, "instance.lock"));
+    const justBefore = new Date(Date.now() - 3_000); // killed right after a refresh
+    await utimes(join(stateDir, "instance.lock"), justBefore, justBefore);
+    await writeFile(join(stateDir, "instance.json"), JSON.stringify({ pid, host: hostname(), url: "http://127.0.0.1:7833", startedAt: justBefore.toISOString() }));
+
+    const lock = await lockStateFolder(stateDir, "http://127.0.0.1:7834", log);
+    expect(JSON.parse(await readFile(join(stateDir, "instance.json"), "utf8"))).toMatchObject({ pid: process.pid, host: hostname(), url: "http://127.0.0.1:7834" });
+    expect(lines).toEqual([expect.stringContaining(`(pid ${pid}) ended without releasing its lock; taking it over`)]);
     await lock.release();
   });
 });
