@@ -1,4 +1,4 @@
-// `rbee keys create|get|update|ls|revoke`: API keys for clients and operators; the key is shown once.
+// `rbee keys create|get|update|rotate|ls|revoke`: API keys for clients and operators; a key is shown once.
 import type { Command } from "commander";
 import type { z } from "zod";
 import type { CliContext } from "../context.js";
@@ -91,10 +91,10 @@ function keyRow(key: z.infer<typeof KeyView>) {
 }
 
 /** Refuses, before anything is sent, an id that names no key `command` can reach (exit 2). */
-function checkKeyId(id: string, command: "get" | "update" | "revoke"): void {
+function checkKeyId(id: string, command: "get" | "update" | "rotate" | "revoke"): void {
   if (id.trim() === "") throw new UsageError(`rbee keys ${command}: give the id of the key to ${command} (key_…, as rbee keys ls lists them)`);
   if (id === BOOTSTRAP_KEY_ID) {
-    const replaced = command === "revoke" ? "it is replaced, not revoked" : "it has no record to show or change; it is replaced";
+    const replaced = command === "revoke" ? "it is replaced, not revoked" : command === "rotate" ? "it is replaced by setting the secret anew" : "it has no record to show or change; it is replaced";
     throw new UsageError(
       `'admin' is the deployment's own admin key, the RBEE_ADMIN_KEY secret: ${replaced} (wrangler secret put RBEE_ADMIN_KEY for a deployed queen; RBEE_ADMIN_KEY or .rbee/admin-key for npm start)`,
     );
@@ -167,6 +167,17 @@ export function registerKeys(program: Command, context: CliContext): void {
       if (options.json) return printJson(key);
       const expiry = key.expires_at === null ? "never expires" : `expires ${key.expires_at}`;
       process.stdout.write(`updated key ${key.id} (${printable(key.name)}; ${key.scopes.join(",")}${describeLimits(key.limits) || "; no limits of its own"}; ${describeModels(key.models)}; ${expiry})\n`);
+    });
+
+  keys
+    .command("rotate <id>")
+    .description("give a key a new secret, printed once: the old one stops working, the key keeps its id, limits, usage and stored responses")
+    .option("--json", "print JSON")
+    .action(async (id: string, options: { json?: boolean }) => {
+      checkKeyId(id, "rotate");
+      const rotated = await (await context.queen()).call(CreatedKey, "POST", `/v1/keys/${encodeURIComponent(id)}/rotate`);
+      if (options.json) return printJson(rotated);
+      process.stdout.write(`rotated key ${rotated.id} (${printable(rotated.name)}); its old secret no longer works. The new one, shown once:\n${rotated.key}\n`);
     });
 
   keys

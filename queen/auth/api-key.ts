@@ -109,7 +109,7 @@ async function authenticate(
   if (stored.revokedAtMs !== null) throw revokedKey(stored.id);
   if (stored.expiresAtMs !== null && stored.expiresAtMs <= nowMs) throw expiredKey(stored.id, stored.expiresAtMs);
   touchLastUsed(env.DB, ctx, stored.id, nowMs);
-  return { id: stored.id, scopes: stored.scopes, limits: stored.limits, models: stored.models };
+  return { id: stored.id, scopes: stored.scopes, limits: stored.limits, models: stored.models, secretHash: presentedHash };
 }
 
 /**

@@ -23,4 +23,6 @@ export interface AuthenticatedKey {
   limits?: KeyLimits;
   /** The only models the key may use (auth/key-models.ts); absent or null: every model. */
   models?: readonly string[] | null;
+  /** The SHA-256 of the secret presented, for keys in D1: a rotation (routes/keys.ts) replaces it. */
+  secretHash?: string;
 }

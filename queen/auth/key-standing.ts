@@ -1,6 +1,7 @@
 // Whether an API key that let a request in a while ago still stands. A request that waited in the
 // queue for a worker, or a dashboard feed open for minutes, was admitted by a key that may have
-// been revoked or may have expired since, or whose token budget the answers before it spent. It is
+// been revoked, rotated (the secret it came with replaced) or may have expired since, or whose
+// token budget the answers before it spent. It is
 // asked of D1 itself, not of the isolate's key cache, which a revocation made through another
 // isolate reaches only once its entry is stale (key-cache.ts).
 import { eq } from "drizzle-orm";
@@ -17,6 +18,10 @@ export function revokedKey(id: string): RbeeError {
   return new RbeeError(401, "api_key_revoked", `API key ${id} was revoked; ask an admin for a new one.`);
 }
 
+export function rotatedKey(id: string): RbeeError {
+  return new RbeeError(401, "api_key_rotated", `API key ${id} was given a new secret since this request came with the old one; use the new one.`);
+}
+
 export function expiredKey(id: string, expiresAtMs: number): RbeeError {
   return new RbeeError(401, "api_key_expired", `API key ${id} expired at ${new Date(expiresAtMs).toISOString()}; ask an admin for a new one.`);
 }
@@ -29,7 +34,7 @@ export function expiredKey(id: string, expiresAtMs: number): RbeeError {
 export async function keyStanding(env: Env, key: AuthenticatedKey, spendsTokens: boolean, nowMs = Date.now()): Promise<RbeeError | undefined> {
   if (key.id === BOOTSTRAP_KEY_ID) return undefined;
   const [row] = await drizzle(env.DB)
-    .select({ revokedAt: apiKeys.revokedAt, expiresAt: apiKeys.expiresAt, ...KEY_LIMIT_COLUMNS })
+    .select({ keyHash: apiKeys.keyHash, revokedAt: apiKeys.revokedAt, expiresAt: apiKeys.expiresAt, ...KEY_LIMIT_COLUMNS })
     .from(apiKeys)
     .where(eq(apiKeys.id, key.id))
     .limit(1);
@@ -37,6 +42,7 @@ export async function keyStanding(env: Env, key: AuthenticatedKey, spendsTokens:
     forgetKey(key.id); // the isolate's next request with it is refused without waiting for the cache to go stale
     return revokedKey(key.id);
   }
+  if (key.secretHash !== undefined && row.keyHash !== key.secretHash) return rotatedKey(key.id);
   if (row.expiresAt !== null && row.expiresAt.getTime() <= nowMs) return expiredKey(key.id, row.expiresAt.getTime());
   if (!spendsTokens) return undefined;
   const tokenLimits = tokenLimitsOf(row);

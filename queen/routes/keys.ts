@@ -1,6 +1,7 @@
 // /v1/keys (admin): create API keys (the key is shown once; only its SHA-256 is stored), list
 // them without secrets, newest first and a page at a time, read one, change its name, limits or
-// expiry (not its scopes or secret), and revoke one (again: a 200 that says it was already
+// expiry (not its scopes or secret), rotate its secret (a leaked key replaced without losing its
+// id, limits, usage or stored responses), and revoke one (again: a 200 that says it was already
 // revoked). A key may carry `limits` (rpm, tpm, daily_tokens; limits/key-limits.ts) and the
 // `models` it may use (auth/key-models.ts). The bootstrap
 // RBEE_ADMIN_KEY is not in this list: it is a secret of the deployment, rotated with
@@ -163,6 +164,27 @@ export const keyRoutes = new Hono<QueenEnv>()
     // This isolate takes the new limits and expiry at once; the others when their cached copy goes stale (30 s).
     forgetKey(id);
     return c.json(keyView(updated));
+  })
+  .post("/:id/rotate", async (c) => {
+    const id = parseParam("id", ApiKeyId, c.req.param("id"));
+    const key = newSecret("rbee_sk_");
+    const keyHash = await sha256Hex(key);
+    const db = drizzle(c.env.DB);
+    // One update: the old secret stops working as the new one starts; usage, stored responses and
+    // limits belong to the id, which stays.
+    const [rotated] = await db
+      .update(apiKeys)
+      .set({ keyHash })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
+    if (!rotated) {
+      const record = await keyRecord(db, id);
+      throw new RbeeError(409, "api_key_revoked", `API key ${id} was revoked at ${record.revokedAt?.toISOString()}; a revoked key is not given a new secret (create another).`, { param: "id" });
+    }
+    // The old secret stops at once in this isolate; in others when their cached copy goes stale (30 s).
+    forgetKey(id);
+    forgetUnknown(keyHash);
+    return c.json({ ...keyView(rotated), key });
   })
   .delete("/:id", async (c) => {
     const id = parseParam("id", ApiKeyId, c.req.param("id"));

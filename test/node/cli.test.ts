@@ -211,6 +211,26 @@ describe("the rbee CLI", () => {
     expect((await admin(["keys", "update", created.id, "--rpm", "lots"])).exitCode).toBe(2);
   });
 
+  it("rotates a key's secret: the new one printed once works, the old one is refused, the id stays", async () => {
+    const created = json(await admin(["keys", "create", "--name", "leaked", "--json"])) as { id: string; key: string };
+    const rotated = await admin(["keys", "rotate", created.id]);
+    expect(rotated.exitCode, String(rotated.stderr)).toBe(0);
+    const [said, secret] = String(rotated.stdout).split("\n");
+    expect(said).toBe(`rotated key ${created.id} (leaked); its old secret no longer works. The new one, shown once:`);
+    expect(secret).toMatch(/^rbee_sk_\S+$/);
+    const models = (key: string) => fetch(`${cloud.queen.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await models(secret ?? "")).status).toBe(200);
+    expect((await models(created.key)).status).toBe(401);
+    const again = json(await admin(["keys", "rotate", created.id, "--json"])) as { id: string; key: string };
+    expect(again.id).toBe(created.id);
+    expect((await models(secret ?? "")).status, "the second rotation's old secret").toBe(401);
+    const bootstrap = await admin(["keys", "rotate", "admin"]);
+    expect({ exit: bootstrap.exitCode, stderr: bootstrap.stderr }).toEqual({ exit: 2, stderr: expect.stringContaining("replaced by setting the secret anew") });
+    await admin(["keys", "revoke", created.id]);
+    const revoked = await admin(["keys", "rotate", created.id]);
+    expect({ exit: revoked.exitCode, stderr: revoked.stderr }).toEqual({ exit: 1, stderr: expect.stringContaining("a revoked key is not given a new secret") });
+  });
+
   it("lists every key, past the queen's first page of 100", async () => {
     const oldest = json(await admin(["keys", "create", "--name", "paging-oldest", "--json"])) as { id: string };
     for (let batch = 0; batch < 5; batch++) {

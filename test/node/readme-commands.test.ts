@@ -30,7 +30,7 @@ const NOT_RUN: Record<string, string> = {
   "rbee models ls [--hive local] | pull hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF --hive local | rm <source> --hive local": "a synopsis; cli.test.ts runs each",
   "rbee models alias coder hf:Qwen/Qwen2.5-Coder-7B-Instruct-GGUF": "a synopsis; cli.test.ts runs it",
   "rbee jobs ls | watch <id> | cancel <id>": "a synopsis; cli.test.ts runs each",
-  "rbee keys create --name app --scopes inference | ls | get <id> | revoke <id>": "a synopsis; cli.test.ts runs each",
+  "rbee keys create --name app --scopes inference | ls | get <id> | rotate <id> | revoke <id>": "a synopsis; cli.test.ts runs each",
   "rbee keys update <id> --daily-tokens 500000 --rpm none": "a synopsis; cli.test.ts runs it",
   "rbee usage [--key <id>] [--from YYYY-MM-DD] [--to YYYY-MM-DD]": "a synopsis; cli.test.ts runs each",
   'rbee chat "Hello"': "a synopsis; cli.test.ts runs each",

@@ -1,5 +1,5 @@
 // A request that waited in the queue is asked again, once placed, whether its key still stands:
-// an admin's revocation, or a token budget the answers before it spent, refuses it there, and the
+// an admin's revocation or rotation, or a token budget the answers before it spent, refuses it there, and the
 // worker is asked nothing. A request placed at once is not asked again (its key was checked as
 // it arrived).
 import { env } from "cloudflare:test";
@@ -67,6 +67,27 @@ describe("a request that waited, once placed", () => {
     expect(hive.frames.filter((frame) => frame.type === "request")).toEqual([]);
   });
 
+  it("is refused with 401 api_key_rotated when its key was given a new secret while it waited, as a leaked key is", async () => {
+    const model = "standing-rotated-model";
+    const hive = await hiveServing("standing-rotated-hive", model);
+    const { id, key } = await createKey(["inference"]);
+    const first = chat(key, model);
+    const firstRequest = await hive.next("request");
+    const waiting = (await queuedChat(key, model)).answer;
+
+    const rotated = (await (await call("POST", `/v1/keys/${id}/rotate`)).json()) as { key: string };
+    answer(hive, firstRequest.requestId, 3);
+    expect(await answered(first)).toBe(200);
+
+    const refused = await waiting;
+    expect(refused.status).toBe(401);
+    expect(await errorOf(refused)).toMatchObject({ code: "api_key_rotated", message: expect.stringContaining("use the new one") });
+    expect(hive.frames.filter((frame) => frame.type === "request")).toEqual([]);
+    const withNew = chat(rotated.key, model);
+    answer(hive, (await hive.next("request")).requestId, 3);
+    expect(await answered(withNew), "the new secret is served").toBe(200);
+  });
+
   it("is served as usual when its key still stands", async () => {
     const model = "standing-fine-model";
     const hive = await hiveServing("standing-fine-hive", model);
@@ -91,6 +112,12 @@ describe("keyStanding", () => {
     const expiring = await createKey(["inference"], { expires_in_days: 1 });
     const tomorrow = Date.now() + 2 * 86_400_000;
     expect(await keyStanding(env, { id: expiring.id, scopes: ["inference"] }, true, tomorrow)).toMatchObject({ status: 401, code: "api_key_expired" });
+
+    const rotating = await createKey(["inference"]);
+    const secretHash = (await env.DB.prepare("SELECT key_hash FROM api_keys WHERE id = ?").bind(rotating.id).first<{ key_hash: string }>())?.key_hash;
+    expect(await keyStanding(env, { id: rotating.id, scopes: ["inference"], secretHash }, true)).toBeUndefined();
+    await call("POST", `/v1/keys/${rotating.id}/rotate`);
+    expect(await keyStanding(env, { id: rotating.id, scopes: ["inference"], secretHash }, true)).toMatchObject({ status: 401, code: "api_key_rotated" });
 
     expect(await keyStanding(env, { id: "admin", scopes: ["inference", "admin"] }, true)).toBeUndefined();
   });

@@ -200,6 +200,39 @@ describe("API keys", () => {
     expect((await call("PATCH", "/v1/keys/key_nosuchkey123", { body: { name: "x" } })).status).toBe(404);
   });
 
+  it("rotates a key's secret: the new one works at once, the old one is refused, and the key keeps its id, limits and their count", async () => {
+    const old = await createKey(["inference"], { name: "leaked", limits: { rpm: 2 }, models: ["rbee-tiny"] });
+    expect((await call("GET", "/v1/models", { key: old.key })).status).toBe(200);
+
+    const response = await call("POST", `/v1/keys/${old.id}/rotate`);
+    expect(response.status).toBe(200);
+    const rotated = (await response.json()) as typeof old;
+    expect(rotated.key).toMatch(/^rbee_sk_[A-Za-z0-9_-]{40,}$/);
+    expect(rotated.key).not.toBe(old.key);
+    const { key: _old, last_used_at: _lastUsed, ...kept } = old;
+    expect(rotated).toMatchObject(kept);
+
+    const refused = await call("GET", "/v1/models", { key: old.key });
+    expect(refused.status, "the old secret, at once in the same isolate").toBe(401);
+    expect((await errorOf(refused)).code).toBe("invalid_api_key");
+    expect((await call("GET", "/v1/models", { key: rotated.key })).status).toBe(200);
+    // The key's minute already holds two requests, the old secret's and the new one's: one key.
+    expect((await call("GET", "/v1/models", { key: rotated.key })).status, "rpm 2, counted per key").toBe(429);
+    const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE name = 'leaked'").first<{ n: number }>();
+    expect(row?.n, "rotated in place, not copied").toBe(1);
+  });
+
+  it("refuses to rotate a revoked key (409), an unknown one (404) and a malformed id (400)", async () => {
+    const { id, key } = await createKey(["inference"]);
+    await call("DELETE", `/v1/keys/${id}`);
+    const revoked = await call("POST", `/v1/keys/${id}/rotate`);
+    expect(revoked.status).toBe(409);
+    expect(await errorOf(revoked)).toMatchObject({ code: "api_key_revoked", message: expect.stringContaining("not given a new secret") });
+    expect((await call("GET", "/v1/models", { key })).status, "still revoked").toBe(401);
+    expect(await errorOf(await call("POST", "/v1/keys/key_nosuchkey123/rotate"))).toMatchObject({ code: "api_key_not_found" });
+    expect(await errorOf(await call("POST", "/v1/keys/..%2Fadmin/rotate"))).toMatchObject({ code: "invalid_parameter", param: "id" });
+  });
+
   it("refuses a name with control characters or text-direction overrides, which would garble or disguise it in a listing", async () => {
     for (const name of ["line1\nline2", "nul\u0000", "evil\u001b[2Jred", "tab\there", "admin\u202egnp.exe"]) {
       const response = await call("POST", "/v1/keys", { body: { name, scopes: ["inference"] } });
