@@ -34,6 +34,12 @@ const HIVE_NAME = "local";
 const QUEEN_PROCESSES = ["workerd", "esbuild"];
 /** How long a worker may take to load the model and heartbeat ready, ms. */
 const WORKER_READY_TIMEOUT_MS = 120_000;
+/**
+ * How long the start waits for the queen to start a worker a model's policy keeps (min_workers)
+ * before starting one itself, ms: the queen starts it as the hive connects, and it is listed
+ * once its process heartbeats, a second or two later.
+ */
+const POLICY_WORKER_WAIT_MS = 15_000;
 /** Heartbeat intervals a worker left running may take to re-attach; the hive waits as long for it (hive/hive.ts). */
 const SILENT_WORKER_INTERVALS = 3;
 /** Local queen state (D1, Durable Objects), the hive's run folder and the demo model; RBEE_STATE_DIR moves it. */
@@ -144,6 +150,17 @@ async function startWorker(client: QueenClient, model: { name: string; source: s
     if (end.type !== "done") throw new Error(`could not get the model: ${end.code ?? end.type}: ${end.message ?? ""}`);
   }
   await shutdown.checkpoint();
+  // A policy's min_workers are the queen's to start, as soon as the hive is there: one started
+  // here too would run beside them, past the policy's max_workers. Where the queen starts none
+  // (it knows no source for the model under this name), this start does.
+  if ((await client.minWorkersOf(model.name)) > 0) {
+    const policyWorker = await client.findWorkerOf(model.name, POLICY_WORKER_WAIT_MS);
+    if (policyWorker !== undefined) {
+      console.log(`the policy of '${model.name}' keeps workers running, and the queen started ${policyWorker}: waiting for it to be ready…`);
+      await client.waitForWorkerReady(policyWorker, WORKER_READY_TIMEOUT_MS);
+      return;
+    }
+  }
   console.log(`starting a worker for '${model.name}'…`);
   const worker = await client.spawnWorker({ hive: HIVE_NAME, model: model.name, source: model.source });
   await client.waitForWorkerReady(worker.id, WORKER_READY_TIMEOUT_MS);

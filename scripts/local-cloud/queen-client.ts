@@ -21,8 +21,28 @@ export class QueenClient {
     return list.data.filter((model) => model.state === undefined || model.state === "loaded").map((model) => model.id);
   }
 
+  /** How many workers the model's policy keeps running (min_workers): 0 without a policy. */
+  async minWorkersOf(model: string): Promise<number> {
+    const response = await fetch(`${this.baseUrl}/v1/models/${encodeURIComponent(model)}/policy`, { headers: { authorization: `Bearer ${this.apiKey}` } });
+    if (response.status === 404) return 0;
+    if (!response.ok) throw new Error(`GET /v1/models/${model}/policy failed with ${response.status}: ${await response.text()}`);
+    return ((await response.json()) as { min_workers: number }).min_workers;
+  }
+
   async listWorkers(): Promise<{ id: string; model: string; state: string }[]> {
     return ((await this.call("GET", "/v1/workers")) as { data: { id: string; model: string; state: string }[] }).data;
+  }
+
+  /** A worker of `model` that is up or on its way (not stopped or failed), polling /v1/workers for up to `timeoutMs`; undefined when none came. */
+  async findWorkerOf(model: string, timeoutMs: number): Promise<string | undefined> {
+    let found: string | undefined;
+    const listed = async () => {
+      found = (await this.listWorkers()).find((worker) => worker.model === model && worker.state !== "stopped" && worker.state !== "failed")?.id;
+      return found !== undefined;
+    };
+    // Twice a second: a poll is a request, counted against the key's and the address's rate limits.
+    await waitUntil(listed, timeoutMs, `a worker of '${model}'`, 500).catch(() => {});
+    return found;
   }
 
   /** Polls /v1/workers until worker `id` heartbeated `ready`. */

@@ -1,7 +1,8 @@
 // How `npm start` stops when asked to: the usage and metrics of the requests answered in the
 // last second before a SIGINT are still there after the next start (the queen writes what it holds
 // in its batches before workerd goes), SIGHUP to its node process stops it as SIGINT does, and a
-// SIGHUP to npm alone — which npm does not pass on and dies of — still stops everything.
+// SIGHUP to npm alone — which npm does not pass on and dies of — still stops everything. And the
+// next start leaves a policy's min_workers to the queen rather than start a worker beside them.
 // (test/node/npm-start.test.ts: Ctrl-C after a queen restart.)
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -63,6 +64,26 @@ describe("npm start, stopped", () => {
     const metrics = await (await get("/metrics")).text();
     const answered = metrics.split("\n").filter((line) => line.startsWith("rbee_requests_total{") && line.includes('status="200"'));
     expect(answered.reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0)).toBe(LAST_CHATS);
+  });
+
+  it("starts no worker of its own beside the one a policy's min_workers has the queen start", { timeout: 240_000 }, async () => {
+    const running = starts.at(-1) ?? (await start());
+    const policy = await fetch(`http://127.0.0.1:${port}/v1/models/rbee-tiny/policy`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ min_workers: 1, max_workers: 1 }),
+    });
+    expect(policy.status).toBe(200);
+    process.kill(running.pid, "SIGINT");
+    expect((await running.process).exitCode).toBe(0);
+
+    const next = await start();
+    expect(next.output).toMatch(/the policy of 'rbee-tiny' keeps workers running, and the queen started wrk_\w+: waiting for it to be ready/);
+    expect(next.output).not.toContain("starting a worker for 'rbee-tiny'");
+    // Time for a second spawn, had one been asked for, to be listed.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const workers = (await (await get("/v1/workers")).json()) as { data: { model: string; state: string }[] };
+    expect(workers.data.filter((worker) => worker.model === "rbee-tiny" && worker.state !== "stopped")).toHaveLength(1);
   });
 
   it("stops on SIGHUP to its node process as on SIGINT, and exits 0", { timeout: 60_000 }, async () => {
