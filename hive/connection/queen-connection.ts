@@ -59,7 +59,12 @@ export interface QueenConnectionOptions {
   log?: (line: string) => void;
 }
 
-/** A connection that stayed up this long resets the backoff: it was not a flapping one. */
+/**
+ * A connection that stayed up this long resets the backoff: it was not a flapping one. One the
+ * queen welcomed but that dropped sooner halves it: the queen answers, the link flaps (a home
+ * connection dropping every few seconds), and waiting ever longer only costs the hive its
+ * moments online; a queen that refuses, or is not there, still meets a growing backoff.
+ */
 const STABLE_CONNECTION_MS = 10_000;
 /** Longest part of a refusal's body quoted in the log. */
 const MAX_QUOTED_BODY = 300;
@@ -141,6 +146,7 @@ export class QueenConnection {
     });
     this.socket = socket;
     let openedAt = 0;
+    let welcomed = false;
 
     socket.on("open", () => {
       openedAt = Date.now();
@@ -159,7 +165,7 @@ export class QueenConnection {
     });
     socket.on("message", (data, isBinary) => {
       this.lastHeardAtMs = Date.now();
-      this.receive(socket, isBinary ? data : data.toString());
+      if (this.receive(socket, isBinary ? data : data.toString()) === "welcome") welcomed = true;
     });
     socket.on("unexpected-response", (_request, response) => {
       void this.onRefusedUpgrade(socket, response);
@@ -183,6 +189,7 @@ export class QueenConnection {
       // A connection that stayed up dropped: likely a deploy that dropped every hive at once.
       const wasStable = openedAt > 0 && Date.now() - openedAt >= STABLE_CONNECTION_MS;
       if (wasStable) this.attempt = 0;
+      else if (welcomed) this.attempt = Math.floor(this.attempt / 2);
       this.scheduleReconnect(wasStable);
     });
   }
@@ -206,19 +213,21 @@ export class QueenConnection {
     }, Math.max(1, Math.floor(this.heartbeatIntervalMs / 2)));
   }
 
-  private receive(socket: WebSocket, raw: unknown): void {
+  /** Handles a message from the queen; returns its frame's type (undefined: not a frame). */
+  private receive(socket: WebSocket, raw: unknown): QueenToHiveFrame["type"] | undefined {
     const parsed = parseFrame(QueenToHiveFrame, raw);
     if (!parsed.ok) {
       this.log(`ignored a frame from the queen: ${parsed.message}`);
-      return;
+      return undefined;
     }
     const frame = parsed.frame;
-    if (frame.type === "pong") return; // its arrival was the point
+    if (frame.type === "pong") return frame.type; // its arrival was the point
     if (frame.type === "welcome" && frame.heartbeatIntervalMs !== this.heartbeatIntervalMs) {
       this.heartbeatIntervalMs = frame.heartbeatIntervalMs;
       this.startPinging(socket);
     }
     this.options.onFrame(frame);
+    return frame.type;
   }
 
   /** The queen answered the upgrade with an HTTP error instead of a socket. */
