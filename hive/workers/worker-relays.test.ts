@@ -3,7 +3,8 @@
 // secret and the request id go with each request, and a port that is not the named worker's live one is never
 // connected to. Flow control: no more than a window goes unacknowledged by the queen, and the
 // relay goes on as acks come. A dropped queen socket detaches the relays: each goes on unsent
-// and is resumed from the offset the queen asks, or aborted on the worker when not resumed.
+// and is resumed from the offset the queen asks, or aborted on the worker when not resumed; a
+// finished answer is kept until the queen acknowledges its end.
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -396,7 +397,8 @@ describe("WorkerRelays after the queen socket drops", () => {
     expect(chunks.map((chunk) => chunk.data).join("")).toBe("data: two\n\ndata: three\n\n");
     expect(resumed.at(-1)).toEqual({ type: "response_end", requestId: "req_detached", chunks: chunks.length });
     expect(logged.some((line) => line.includes("resumed request req_detached from byte 11"))).toBe(true);
-    // Resumed and ended: it is forgotten, and a second resume is refused.
+    // Resumed and ended: once the queen acknowledges all of it, it is forgotten, and a second resume is refused.
+    relaying.ack("req_detached", Buffer.byteLength(`${FIRST_EVENT}data: two\n\ndata: three\n\n`));
     expect(resumeFrames(relaying, "req_detached", 0)).toMatchObject([{ type: "response_end", requestId: "req_detached", chunks: 0, error: { code: "resume_unavailable" } }]);
   });
 
@@ -415,6 +417,30 @@ describe("WorkerRelays after the queen socket drops", () => {
     expect(resumeFrames(relaying, "req_mid", 4)).toMatchObject([{ type: "response_end", requestId: "req_mid", chunks: 0, error: { code: "resume_unavailable", message: expect.stringContaining("not where an event ends") } }]);
     await relayed;
     await waitUntil(() => abortedOnWorker === 1, 5000, "the worker to see its client gone");
+  });
+
+  it("keeps an answer it finished until the queen acknowledges its end: one whose end was on its way when the socket dropped is resumed", async () => {
+    const { relaying, frames, send, request } = relays();
+    await relaying.start(request("req_in_transit", "/v1/answer"), send);
+    expect(frames.at(-1)).toMatchObject({ type: "response_end", requestId: "req_in_transit" });
+    relaying.detachAll(); // the end and the last chunks were still in the socket's buffers
+    const resumed = resumeFrames(relaying, "req_in_transit", Buffer.byteLength(FIRST_EVENT));
+    expect(resumed.flatMap((frame) => (frame.type === "response_chunk" ? [frame.data] : [])).join("")).toBe("data: two\n\ndata: three\n\n");
+    expect(resumed.at(-1)).toMatchObject({ type: "response_end", requestId: "req_in_transit" });
+  });
+
+  it("forgets an answer it finished once the queen acknowledges all of it, or after the grace without an ack", async () => {
+    const { relaying, send, request } = relays({ resumeGraceMs: 100 });
+    const whole = Buffer.byteLength(`${FIRST_EVENT}data: two\n\ndata: three\n\n`);
+    await relaying.start(request("req_acked", "/v1/answer"), send);
+    relaying.ack("req_acked", whole);
+    expect(resumeFrames(relaying, "req_acked", 0)).toMatchObject([{ type: "response_end", error: { code: "resume_unavailable" } }]);
+
+    await relaying.start(request("req_never_acked", "/v1/answer"), send);
+    expect(resumeFrames(relaying, "req_never_acked", whole).at(-1), "kept meanwhile").toMatchObject({ type: "response_end", requestId: "req_never_acked", chunks: 0 });
+    await relaying.start(request("req_forgotten", "/v1/answer"), send);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(resumeFrames(relaying, "req_forgotten", 0)).toMatchObject([{ type: "response_end", error: { code: "resume_unavailable" } }]);
   });
 
   it("refuses a resume of a request it does not keep", () => {

@@ -2,7 +2,10 @@
 // controller and flow-control window: the hive starts one per request frame, the queen's acks
 // reopen a window, the queen's cancel (its client went away) aborts one, and a stopping hive
 // aborts them all. A dropped queen socket detaches them instead (./relayed-answer.ts): each is
-// kept for RELAY_RESUME_GRACE_MS for the queen to resume, and aborted if it does not.
+// kept for RELAY_RESUME_GRACE_MS for the queen to resume, and aborted if it does not. An answer
+// the worker finished is kept too until the queen acknowledges its last byte: its end may still
+// be on its way when the socket drops (a slow uplink holds tens of KB in transit), and only what
+// the queen has need not be resumed.
 //
 // Before connecting, the port the queen names is checked against the worker it names: only a
 // port that worker's latest heartbeat carries, heard recently, is relayed to. The queen's registry
@@ -48,7 +51,10 @@ type Refusal = { code: Extract<RelayEndCode, "worker_unknown" | "worker_unreacha
 interface InFlight {
   controller: AbortController;
   answer: RelayedAnswer;
-  /** While detached: the timer that gives it up, and when that is at the latest (the grace's end). */
+  /**
+   * While detached: the timer that gives it up, and when that is at the latest (the grace's end).
+   * While attached and ended: the timer that forgets it should the queen acknowledge nothing more.
+   */
   graceTimer?: ReturnType<typeof setTimeout>;
   giveUpAtMs?: number;
 }
@@ -88,7 +94,7 @@ export class WorkerRelays {
     } finally {
       // Only its own entry: a cancel or a stop may have removed it, and a repeated id taken the
       // slot. A detached answer stays, for a resume, until its grace ends.
-      if (this.inFlight.get(target.requestId) === entry && answer.attached) this.inFlight.delete(target.requestId);
+      if (this.inFlight.get(target.requestId) === entry && answer.attached) this.forgetOnceAcknowledged(target.requestId, entry);
       const { status, chunks, error } = answer.summary;
       const outcome = controller.signal.aborted ? "cancelled" : error ? "failed" : "answered";
       const durationMs = Math.round(performance.now() - startedAt);
@@ -130,7 +136,26 @@ export class WorkerRelays {
 
   /** The queen's client pulled the answer of `requestId` up to byte `offset`; an ack for a relay that ended is dropped. */
   ack(requestId: string, offset: number): void {
-    this.inFlight.get(requestId)?.answer.ack(offset);
+    const entry = this.inFlight.get(requestId);
+    if (!entry) return;
+    entry.answer.ack(offset);
+    if (entry.answer.ended && entry.answer.attached) this.forgetOnceAcknowledged(requestId, entry);
+  }
+
+  /**
+   * Forgets an attached answer the worker finished once the queen acknowledged all of it; until
+   * then it is kept for a resume, and forgotten anyway after RELAY_RESUME_GRACE_MS without an ack
+   * (a queen of an older protocol acknowledges no end, and a client may stop reading).
+   */
+  private forgetOnceAcknowledged(requestId: string, entry: InFlight): void {
+    clearTimeout(entry.graceTimer);
+    if (entry.answer.window.unacked === 0) {
+      this.inFlight.delete(requestId);
+      return;
+    }
+    entry.graceTimer = setTimeout(() => {
+      if (entry.answer.attached && this.inFlight.get(requestId) === entry) this.inFlight.delete(requestId);
+    }, this.options.resumeGraceMs ?? RELAY_RESUME_GRACE_MS);
   }
 
   /**
@@ -142,7 +167,7 @@ export class WorkerRelays {
     if (!entry) return false;
     // Said once, by the relay's own end line ("…: cancelled"), not again here: a client leaving is common.
     this.abort(requestId, entry);
-    return true;
+    return !entry.answer.ended; // one kept only for a resume was not running
   }
 
   /**
@@ -164,7 +189,7 @@ export class WorkerRelays {
     }
     clearTimeout(entry!.graceTimer);
     this.log(`resumed request ${requestId} from byte ${offset}`, { request_id: requestId, offset });
-    if (entry!.answer.ended) this.inFlight.delete(requestId);
+    if (entry!.answer.ended) this.forgetOnceAcknowledged(requestId, entry!);
   }
 
   /**

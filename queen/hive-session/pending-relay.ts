@@ -182,6 +182,12 @@ export class PendingRelay {
     this.finish();
     this.failedWith = error;
     this.endedWhole = error === undefined && this.headStatus !== undefined;
+    // The hive keeps an answer it finished until its last byte is acknowledged: a socket cut while
+    // the end was on its way is resumed. Here all of it has come, so it may let go.
+    if (this.announcedEnd && this.enqueuedBytes > this.ackedBytes) {
+      this.ackedBytes = this.enqueuedBytes;
+      this.hooks.onAck(this.enqueuedBytes);
+    }
     if (error) this.rejectHead(error);
     else this.resolveHead({ status: 502, headers: {} }); // an end without a head: no-op otherwise
     const asEvent = error !== undefined && this.streamingEvents && (this.atEventEnd || !wayBroke);

@@ -13,7 +13,8 @@ export const RELAY_WINDOW_BYTES = 1024 * 1024;
 
 /**
  * The queen acknowledges what its client's side pulled once this many bytes have gone
- * unacknowledged: one ack frame per 64 KiB, never one per token. Well below RELAY_WINDOW_BYTES,
+ * unacknowledged: one ack frame per 64 KiB, never one per token; and the whole answer once its end
+ * has come, which lets the hive forget an answer it keeps until then for a resume. Well below RELAY_WINDOW_BYTES,
  * so the window reopens long before the hive would wait.
  */
 export const RELAY_ACK_BYTES = 64 * 1024;
