@@ -53,8 +53,11 @@ export interface DispatcherOptions {
   /** Requests one model may have waiting (QUEUE_MAX_PER_MODEL); one more is refused 429. */
   maxQueuePerModel: number;
   onNoWorker?: NoWorkerHook;
-  /** A request of `model` waits while its workers serve (every slot is taken): the scheduler may start another worker. */
-  onBacklog?: (model: string) => void;
+  /**
+   * A request of `model` waits while its workers serve (every slot is taken): the scheduler may
+   * start another worker; on `hive` when the request is pinned there (`model@hive`).
+   */
+  onBacklog?: (model: string, hive: string | undefined) => void;
   /** How long requests wait for a worker that went with its hive or its heartbeats to come back, ms. */
   strandedGraceMs?: number;
   clock?: Clock;
@@ -145,7 +148,7 @@ export class Dispatcher {
       this.waiting.set(request.requestId, entry);
       entry.cancelDeadline = this.clock.setTimer(() => this.timeOut(entry), Math.max(0, request.deadlineMs - now));
       this.drain(request.model);
-      if (!ahead.spawnWait && this.waiting.has(request.requestId)) this.options.onBacklog?.(request.model);
+      if (!ahead.spawnWait && this.waiting.has(request.requestId)) this.options.onBacklog?.(request.model, request.hive);
     });
   }
 
@@ -219,6 +222,11 @@ export class Dispatcher {
   queued(model?: string): number {
     if (model !== undefined) return this.queues.get(model)?.size ?? 0;
     return this.waiting.size;
+  }
+
+  /** Requests waiting for `model` now that are pinned to `hive` (`model@hive`). */
+  queuedOn(model: string, hive: string): number {
+    return this.queues.get(model)?.all().filter((entry) => entry.request.hive === hive).length ?? 0;
   }
 
   /** Requests waiting now, per model with any waiting (GET /metrics). */

@@ -87,7 +87,7 @@ export class Scheduler {
     this.dispatcher = new Dispatcher({
       maxQueuePerModel: config.queueMaxPerModel,
       onNoWorker: (model, why, failedOn, hive) => this.onNoWorker(model, why, failedOn, hive),
-      onBacklog: (model) => this.onBacklog(model),
+      onBacklog: (model, hive) => this.onBacklog(model, hive),
       source: {
         workersOf: (model) => table.byModel(model).filter((worker) => this.placeable(worker)),
         knowsModel: (model) => deps.knowsModel(model) || Boolean(this.policyOf(model)?.source) || deps.hives().some((hive) => hive.models.some((each) => each.name === model)),
@@ -268,14 +268,16 @@ export class Scheduler {
    * every serving worker's slots, another worker starts where one fits beside what runs (a hive
    * or a GPU that runs none of the model, stopping nothing, within max_workers): a second machine
    * with the model in its catalog serves a crowd rather than sit idle. It waits its keep-alive
-   * once the crowd is gone, as any worker does.
+   * once the crowd is gone, as any worker does. Requests pinned to a hive (`model@hive`) are a
+   * crowd of that hive's: only its workers serve them, and only another worker there would.
    */
-  private onBacklog(model: string): void {
-    const serving = this.deps.table.byModel(model).filter((worker) => this.placeable(worker) && isServing(worker));
+  private onBacklog(model: string, hive: string | undefined): void {
+    const serving = this.deps.table.byModel(model).filter((worker) => this.placeable(worker) && isServing(worker) && (hive === undefined || worker.hiveName === hive));
     const slots = serving.reduce((sum, worker) => sum + leaseCapacity(worker), 0);
-    if (serving.length === 0 || this.dispatcher.queued(model) < slots) return;
-    const plan = this.spawner.scaleOut(model);
-    if (plan) console.log(`model '${model}': ${this.dispatcher.queued(model)} request(s) wait for its ${serving.length} busy worker(s); starting another on hive ${plan.hiveName}`);
+    const waiting = hive === undefined ? this.dispatcher.queued(model) : this.dispatcher.queuedOn(model, hive);
+    if (serving.length === 0 || waiting < slots) return;
+    const plan = this.spawner.scaleOut(model, hive);
+    if (plan) console.log(`model '${model}': ${waiting} request(s) wait for its ${serving.length} busy worker(s)${hive === undefined ? "" : ` on hive ${hive}`}; starting another on hive ${plan.hiveName}`);
   }
 
   private onNoWorker(model: string, why: string, failedOn: readonly string[], hive?: string): "spawning" | Refusal {

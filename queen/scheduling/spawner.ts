@@ -113,13 +113,13 @@ export class Spawner {
    * a device that runs none of the model yet and has room beside what runs, stopping nothing
    * (spawn-planner.ts's `alongside`), within the policy's max_workers, one at a time per model.
    * The plan it started, or undefined when none can start now. The idle reaper stops it again
-   * once it has been idle its keep-alive.
+   * once it has been idle its keep-alive. `pinnedHive`: only there (its requests are pinned to it).
    */
-  scaleOut(model: string): SpawnPlan | undefined {
+  scaleOut(model: string, pinnedHive?: string): SpawnPlan | undefined {
     if (this.isSpawning(model) || this.failures.recentEverywhere(model)) return undefined;
     const policy = this.view.policyOf(model);
     if (policy?.maxWorkers != null && this.liveCount(model) >= policy.maxWorkers) return undefined;
-    const plan = this.plan(model, this.failures.recentOnHives(model), { alongside: true });
+    const plan = this.plan(model, this.failures.recentOnHives(model), { alongside: true, ...(pinnedHive === undefined ? {} : { pinnedHive }) });
     if (!plan.ok) return undefined;
     this.start(model, plan);
     return plan;

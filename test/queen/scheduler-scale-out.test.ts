@@ -1,6 +1,7 @@
 // The scheduler scales a busy model out: once the requests waiting for it fill a round of its
 // workers' slots, another worker starts on a hive that has the model and room beside what runs,
-// within the policy's max_workers; never a second one on the machine that already runs it.
+// within the policy's max_workers; never a second one on the machine that already runs it, nor
+// one on another hive for requests pinned to a hive.
 import { describe, expect, it } from "vitest";
 import { parseQueenConfig } from "../../queen/config.js";
 import { WorkerTable } from "../../queen/registry/worker-table.js";
@@ -38,7 +39,7 @@ function cloud(hiveNames: string[], policy?: Partial<ModelPolicy>) {
     table,
     isHiveOnline: () => true,
     hives: () => hives,
-    knowsModel: () => true,
+    knowsModel: (name: string) => name === "m",
     pidOf: () => 4242,
     onIdleCheckDue: () => {},
     jobs,
@@ -46,9 +47,10 @@ function cloud(hiveNames: string[], policy?: Partial<ModelPolicy>) {
   });
   table.upsert({ hiveName: "first", heartbeat: fakeHeartbeat({ workerId: "wrk_first", model: "m", memoryRssBytes: GIB }), lastSeenAtMs: Date.now() });
   let sequence = 0;
-  const ask = (): Promise<LeaseOutcome> => {
+  /** A request for "m", pinned to `hive` when given (`m@hive`). */
+  const ask = (hive?: string): Promise<LeaseOutcome> => {
     sequence += 1;
-    return scheduler.acquire({ requestId: `req_${sequence}`, model: "m", keyId: "key", deadlineMs: Date.now() + 30_000 });
+    return scheduler.acquire({ requestId: `req_${sequence}`, model: "m", keyId: "key", deadlineMs: Date.now() + 30_000, ...(hive === undefined ? {} : { hive }) });
   };
   const abandonAll = () => {
     for (let each = 1; each <= sequence; each += 1) scheduler.abandon(`req_${each}`);
@@ -68,6 +70,19 @@ describe("the scheduler scaling a busy model out", () => {
     void ask();
     await settle();
     expect(spawnedOn, "the spawn under way is enough for now").toEqual(["second"]);
+    abandonAll();
+  });
+
+  it("starts none on another hive for requests pinned to the busy worker's hive: only a worker there could serve them", async () => {
+    const { spawnedOn, ask, abandonAll } = cloud(["first", "second"]);
+    expect(await ask("first")).toMatchObject({ ok: true, workerId: "wrk_first" });
+    void ask("first");
+    void ask("first");
+    await settle();
+    expect(spawnedOn).toEqual([]);
+    void ask(); // one that any hive may serve: the crowd is now the model's
+    await settle();
+    expect(spawnedOn).toEqual(["second"]);
     abandonAll();
   });
 
