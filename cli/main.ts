@@ -2,6 +2,7 @@
 // (RBEE_QUEEN_URL / RBEE_API_KEY, or the config `rbee login` writes). Exit status: 0 ok, 1 the
 // queen refused or a job failed, 2 a usage error, 3 no queen reachable or answering, or the key refused.
 import { Command, CommanderError } from "commander";
+import { VERSION_LINE } from "../shared/rbee-version.js";
 import { UsageError } from "../shared/usage-error.js";
 import { CliError, EXIT } from "./cli-error.js";
 import { registerChat } from "./commands/chat.js";
@@ -26,6 +27,7 @@ RBEE_TIMEOUT_SECONDS: how long to wait for the queen to begin answering (default
 Exit status: 0 ok, 1 the queen refused or a job failed, 2 usage error, 3 queen unreachable, not
 answering in time, or key refused.`,
   )
+  .version(VERSION_LINE)
   .showHelpAfterError("(rbee <command> --help shows the usage)")
   // Set before the commands are added, so every subcommand inherits it: usage errors exit 2, not commander's 1.
   .exitOverride();

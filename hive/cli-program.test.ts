@@ -5,6 +5,8 @@ import { execa } from "execa";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../shared/usage-error.js";
+import { PROTOCOL_VERSION } from "../shared/protocol/hive-frames.js";
+import { VERSION_LINE } from "../shared/rbee-version.js";
 import { runHiveCli } from "./cli-program.js";
 
 const FLAGS_AND_VARIABLES = [
@@ -41,6 +43,13 @@ describe("rbee-hive's command line", () => {
       }
     }
     expect((await run(["connect", "--help"])).out).toContain("--no-stop-workers-on-exit");
+  });
+
+  it("says its release and hive protocol with --version, and exits 0", async () => {
+    const { status, out } = await run(["--version"]);
+    expect(status).toBe(0);
+    expect(out).toBe(`${VERSION_LINE}\n`);
+    expect(VERSION_LINE).toMatch(new RegExp(`^\\d+\\.\\d+\\.\\d+ \\(hive protocol ${PROTOCOL_VERSION}; its queen takes hives of protocols \\d+ to ${PROTOCOL_VERSION}\\)$`));
   });
 
   it("hands connect exactly the arguments after it", async () => {

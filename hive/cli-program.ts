@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../shared/usage-error.js";
 import { CONNECT_SUMMARY, CONNECT_USAGE, connectFlags } from "./config/options.js";
+import { VERSION_LINE } from "../shared/rbee-version.js";
 
 /**
  * Exit statuses of `rbee-hive`, numbered as `rbee`'s: 1 the hive failed, 2 a usage error, 3 the
@@ -52,6 +53,7 @@ Exit status: 0 stopped cleanly, 1 the hive failed, 2 usage error, 3 the queen re
 (revoked, rotated or wrong: starting it again with the same token is refused again).
 Get a token: rbee hives add <name> (or POST /v1/hives with an admin key) on the queen.`,
     )
+    .version(VERSION_LINE)
     .showHelpAfterError("(rbee-hive <command> --help shows the usage)")
     // Set before the commands are added, so each inherits it: usage errors exit 2, not commander's 1.
     .exitOverride();

@@ -200,6 +200,10 @@ let queenKeeper: QueenKeeper | undefined;
 // A signal while workerd starts waits for it to be up, then stops it: never left behind.
 shutdown.add("the queen", async () => (queenKeeper ? queenKeeper.stop() : (await queenStarting.catch(() => undefined))?.dispose()));
 const queen = await queenStarting.catch((error: Error) => {
+  if (error instanceof StartRefused) {
+    console.error(`npm start: ${error.message}`);
+    return shutdown.run("error", EXIT.refused);
+  }
   console.error(`npm start: the queen did not start on port ${options.port}: ${error.message} (is the port in use? set RBEE_PORT)`);
   return shutdown.run("error", EXIT.failed);
 });

@@ -88,4 +88,13 @@ describe("QueenConnection", () => {
     // The sixth waits 160–320 ms: 10 ms doubled five times, halved at most by the jitter.
     expect(delays[5]).toBeGreaterThanOrEqual(160);
   });
+
+  it("asks again only at the longest backoff a queen that does not speak its protocol, saying what to upgrade", async () => {
+    const { sockets, logged } = await standInQueen({ reconnectBaseMs: 10, reconnectMaxMs: 300 }, (socket) =>
+      socket.once("message", () => socket.close(4001, "protocol version mismatch")),
+    );
+    const delays = await reconnectDelays(logged, sockets, 2);
+    expect(delays.every((delay) => delay >= 150), `delays ${delays.join(", ")}`).toBe(true);
+    expect(logged).toContainEqual(expect.stringContaining(`does not speak this hive's protocol ${PROTOCOL_VERSION}: upgrade the older of the two`));
+  });
 });

@@ -66,6 +66,8 @@ export interface QueenConnectionOptions {
  * moments online; a queen that refuses, or is not there, still meets a growing backoff.
  */
 const STABLE_CONNECTION_MS = 10_000;
+/** An attempt count whose backoff is the longest (shared/backoff.ts caps the doubling there). */
+const LONGEST_BACKOFF_ATTEMPT = 30;
 /** Longest part of a refusal's body quoted in the log. */
 const MAX_QUOTED_BODY = 300;
 
@@ -184,6 +186,15 @@ export class QueenConnection {
         this.close();
         const why = reason.toString() || "hive token revoked";
         this.options.onRefused?.(`the queen cut this hive off (${why}): get a new token with POST /v1/hives and restart with it (RBEE_HIVE_TOKEN)`, why, true);
+        return;
+      }
+      if (code === CloseCode.protocolMismatch) {
+        // Nothing changes that until someone upgrades one side (the queen's error frame, logged
+        // as it came, named its protocols): asking again at once is no use, but a queen being
+        // upgraded will take the hive, so it asks again at the longest backoff.
+        this.attempt = LONGEST_BACKOFF_ATTEMPT;
+        this.log(`the queen at ${this.queenUrl} does not speak this hive's protocol ${PROTOCOL_VERSION}: upgrade the older of the two; until then this hive asks again every ${Math.round((this.options.reconnectMaxMs ?? DEFAULTS.reconnectMaxMs) / 1000)} s or so`);
+        this.scheduleReconnect(false);
         return;
       }
       // A connection that stayed up dropped: likely a deploy that dropped every hive at once.

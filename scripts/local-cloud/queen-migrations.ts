@@ -15,6 +15,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Miniflare, WorkerOptions } from "miniflare";
 import { unstable_splitSqlQuery } from "wrangler";
+import { StartRefused } from "./start-refused.js";
 
 /** The migrator Worker's name: Miniflare routes a request to it by `MF-Route-Override`. */
 const MIGRATOR_WORKER = "rbee-local-migrator";
@@ -37,7 +38,11 @@ interface MigrationPlan {
   migrations: Array<{ name: string; statements: string[] }>;
 }
 
-/** Runs in workerd: creates the migrations table, then applies each migration it has no row for, one batch (one transaction) each. */
+/**
+ * Runs in workerd: creates the migrations table, then applies each migration it has no row for,
+ * one batch (one transaction) each. A database that holds a migration this checkout does not have
+ * was migrated by a newer rbee: nothing is applied, and 409 names those migrations.
+ */
 const MIGRATOR_SCRIPT = `
 export default {
   async fetch(request, env) {
@@ -48,6 +53,9 @@ export default {
         const db = env[binding];
         await db.prepare("CREATE TABLE IF NOT EXISTS " + table + "(\\n\\t\\tid         INTEGER PRIMARY KEY AUTOINCREMENT,\\n\\t\\tname       TEXT UNIQUE,\\n\\t\\tapplied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL\\n);").run();
         const done = new Set((await db.prepare("SELECT name FROM " + table + " ORDER BY id").all()).results.map((row) => row.name));
+        const known = new Set(migrations.map((migration) => migration.name));
+        const newer = [...done].filter((name) => !known.has(name));
+        if (newer.length > 0) return Response.json({ applied, newer }, { status: 409 });
         for (const { name, statements } of migrations) {
           if (done.has(name)) continue;
           await db.batch(statements.map((statement) => db.prepare(statement)));
@@ -93,7 +101,22 @@ export async function applyD1Migrations(miniflare: Miniflare, secret: string, so
     headers: { "MF-Route-Override": MIGRATOR_WORKER, authorization: `Bearer ${secret}`, "content-type": "application/json" },
     body: JSON.stringify(plan),
   });
-  const answer = (await response.json()) as { applied: string[]; error?: string };
+  const answer = (await response.json()) as { applied: string[]; newer?: string[]; error?: string };
+  if (answer.newer !== undefined) throw new NewerDatabase(answer.newer);
   if (!response.ok) throw new Error(`D1 migrations failed after applying [${answer.applied.join(", ")}]: ${answer.error ?? response.status}`);
   return answer.applied;
+}
+
+/**
+ * The database was migrated by a newer rbee than this checkout: its code would read tables it does
+ * not know of (a key narrowed to some models would serve every model), so it is not started on it.
+ */
+export class NewerDatabase extends StartRefused {
+  constructor(readonly migrations: readonly string[]) {
+    super(
+      "database_newer",
+      `the queen's database was migrated by a newer rbee (${migrations.join(", ")}, which this checkout does not have). ` +
+        "rbee does not downgrade a database: run the newer rbee on this state folder, or this one on another state folder (RBEE_STATE_DIR) or on a backup taken before the upgrade.",
+    );
+  }
 }

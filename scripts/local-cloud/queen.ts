@@ -105,7 +105,9 @@ export async function startLocalQueen(options: LocalQueenOptions): Promise<Local
       dir: resolve(PROJECT_ROOT, database.migrations_dir ?? "migrations"),
       ...(database.migrations_table === undefined ? {} : { table: database.migrations_table }),
     }));
-    await applyD1Migrations(miniflare, migrator.secret, sources);
+    const applied = await applyD1Migrations(miniflare, migrator.secret, sources);
+    // Said where someone reads the queen's lines: an upgrade's new tables, or a new database's.
+    if (applied.length > 0 && options.logLine) options.logLine(`D1: applied migration${applied.length === 1 ? "" : "s"} ${applied.join(", ")}`);
   } catch (error) {
     await miniflare.dispose(); // a queen that failed to start or to migrate leaves no workerd behind
     throw error;

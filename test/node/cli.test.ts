@@ -10,6 +10,7 @@ import { createTinyLlamaGguf } from "../../shared/gguf/tiny-llama.js";
 import { FilesystemCatalog } from "../../hive/catalog/filesystem-catalog.js";
 import { ModelArtifact } from "../../hive/catalog/model/model-artifact.js";
 import { PROJECT_ROOT } from "../../scripts/local-cloud/queen.js";
+import { VERSION_LINE } from "../../shared/rbee-version.js";
 import { FakeHub } from "../support/fake-hub.js";
 import { call } from "./job-stream.js";
 import { type LocalCloud, startLocalCloud, TINY_MODEL, waitUntil } from "./local-cloud.js";
@@ -122,6 +123,11 @@ describe("the rbee CLI", () => {
     const gone = await admin(["models", "alias", "coder"]);
     expect(gone.exitCode).toBe(1);
     expect(gone.stderr).toContain("coder");
+  });
+
+  it("says its release and hive protocol with --version, as rbee-hive does", async () => {
+    const version = await rbee(["--version"]);
+    expect({ exit: version.exitCode, stdout: version.stdout }).toEqual({ exit: 0, stdout: VERSION_LINE });
   });
 
   it("creates a key that works, lists it without its secret, and revokes it", async () => {
