@@ -95,6 +95,31 @@ describe("HeartbeatSender", () => {
     }
   });
 
+  it("says it is an orphan once no hive has answered on its channel for orphanAfterMs, once, and not while a hive answers", async () => {
+    const orphaned: number[] = [];
+    const beat = (socketPath: string) =>
+      new HeartbeatSender({ hiveChannel: `unix:${socketPath}`, heartbeatIntervalMs: 60_000, read: () => HEARTBEAT, log: (line) => logs.push(line), orphanAfterMs: 600, onOrphaned: (ms) => orphaned.push(ms) });
+    sender = beat(join(dir, "nobody.sock"));
+    sender.start();
+    await waitUntil(() => orphaned.length === 1, SOON_MS, "the worker to find itself an orphan");
+    expect(orphaned[0]).toBeGreaterThanOrEqual(600);
+    await sleep(1000);
+    expect(orphaned, "said once").toHaveLength(1);
+    sender.stop();
+
+    // A hive that answers, even with a refusal, is there: no orphan however long.
+    const socketPath = join(dir, "hive.sock");
+    const channel = await listenChannel(socketPath, 503);
+    try {
+      sender = beat(socketPath);
+      sender.start();
+      await sleep(1000);
+      expect(orphaned).toHaveLength(1);
+    } finally {
+      await channel.close();
+    }
+  });
+
   it("tries a hive that answers with an error again at the next interval, not sooner", async () => {
     const socketPath = join(dir, "hive.sock");
     const channel = await listenChannel(socketPath, 503);

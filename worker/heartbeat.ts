@@ -5,7 +5,10 @@
 // longer than any interval), and the worker then beats at once, and again soon after each failure
 // rather than an interval later: a restarted hive (a crash its supervisor restarts, an upgrade)
 // learns of the worker from its first heartbeat, and until then neither the hive nor the queen can
-// send the worker a request or continue an answer it was giving.
+// send the worker a request or continue an answer it was giving. A worker no hive has answered for
+// `orphanAfterMs` is an orphan (its hive died for good, or a hive of another run folder replaced
+// it: an upgrade that moved it): it says so, and the worker stops rather than hold its model's
+// memory, unseen, for ever.
 import http from "node:http";
 import { isServingMove, type WorkerHeartbeat, type WorkerState } from "../shared/protocol/worker-heartbeat.js";
 import { describeError } from "../shared/errors.js";
@@ -18,6 +21,10 @@ export interface HeartbeatOptions {
   /** The heartbeat to send, read fresh for every send. */
   read: () => WorkerHeartbeat;
   log: (message: string) => void;
+  /** How long no hive may answer on the channel before `onOrphaned`, ms; default: never. */
+  orphanAfterMs?: number;
+  /** Called once, with how long the channel has been unanswered, ms. */
+  onOrphaned?: (unansweredMs: number) => void;
 }
 
 // A hive that accepts the connection but never answers must not pile up requests.
@@ -45,6 +52,9 @@ export class HeartbeatSender {
   private sending: Promise<void> | undefined;
   private lastSentState: WorkerHeartbeat["state"] | undefined;
   private hiveDown = false;
+  /** Since when no hive answered on the channel (connection failures only: a hive that refuses is there). */
+  private unansweredSinceMs: number | undefined;
+  private orphaned = false;
   /** Connections to the channel already watched for their end. */
   private readonly watchedSockets = new WeakSet<object>();
 
@@ -115,9 +125,11 @@ export class HeartbeatSender {
     } catch (error) {
       // Nobody answered (a hive restarting, most likely): try again soon, not an interval later.
       this.retrySoon();
+      this.noteUnanswered();
       return this.noteFailure(describeError(error), "retrying until the hive answers");
     }
     this.retryDelayMs = FIRST_RETRY_MS;
+    this.unansweredSinceMs = undefined;
     // A hive that answers and refuses is no restart to catch: the next interval's heartbeat tries again.
     if (status < 200 || status > 299) return this.noteFailure(`the hive answered HTTP ${status}`, `retrying every ${this.options.heartbeatIntervalMs} ms`);
     this.lastSentState = heartbeat.state;
@@ -125,6 +137,15 @@ export class HeartbeatSender {
       this.hiveDown = false;
       this.options.log(`hive channel ${this.url} reachable again`);
     }
+  }
+
+  private noteUnanswered(): void {
+    const now = Date.now();
+    this.unansweredSinceMs ??= now;
+    const { orphanAfterMs, onOrphaned } = this.options;
+    if (this.orphaned || orphanAfterMs === undefined || now - this.unansweredSinceMs < orphanAfterMs) return;
+    this.orphaned = true;
+    onOrphaned?.(now - this.unansweredSinceMs);
   }
 
   /** Logged once per outage: a hive restart must not flood the log with one line per try. */

@@ -20,6 +20,12 @@ import { WorkerStatus } from "./worker-status.js";
 
 /** How long in-flight requests may run after SIGTERM before their connections are cut, in ms. */
 const DRAIN_TIMEOUT_MS = 30_000;
+/**
+ * How long the worker waits for a hive to answer on its channel before it stops, in ms: a hive's
+ * restart takes seconds, and a worker whose hive is gone for good would hold its model's memory,
+ * which no hive lists, until someone found its pid.
+ */
+const ORPHAN_AFTER_MS = 10 * 60_000;
 
 // stdout carries only machine-readable events for supervisors; the log goes to stderr (the hive
 // sends it to the worker's log file): JSON lines, or readable lines on a terminal.
@@ -54,6 +60,10 @@ async function main(): Promise<void> {
           heartbeatIntervalMs: options.heartbeatIntervalMs,
           read: () => status.heartbeat(),
           log,
+          orphanAfterMs: ORPHAN_AFTER_MS,
+          onOrphaned: (unansweredMs) => {
+            if (!stopping) beginShutdown(`no hive has answered on ${options.hiveChannel} for ${Math.round(unansweredMs / 60_000)} min: its hive is gone (or one of another run folder took its place)`);
+          },
         });
   status.onChange(() => heartbeat?.stateMaybeChanged(status.state));
   heartbeat?.start();
@@ -93,8 +103,11 @@ async function main(): Promise<void> {
       log(`second ${signal}: exiting without waiting for requests`);
       process.exit(128 + constants.signals[signal]);
     }
+    beginShutdown(signal);
+  };
+  function beginShutdown(why: string): void {
     stopping = true;
-    log(`${signal}: finishing in-flight requests (at most ${DRAIN_TIMEOUT_MS} ms), then exiting`);
+    log(`${why}: finishing in-flight requests (at most ${DRAIN_TIMEOUT_MS} ms), then exiting`);
     shutdown().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -102,7 +115,7 @@ async function main(): Promise<void> {
         process.exit(1);
       },
     );
-  };
+  }
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
 
