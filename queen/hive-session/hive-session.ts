@@ -94,6 +94,8 @@ export class HiveSession extends DurableObject<Env> {
   private readonly wedged = new WedgedWorkers(this.ctx.storage, () => queenConfig(this.env).wedgedWorkerStopSeconds * 1000);
   private readonly reporter = new RegistryReporter(this.env, () => this.workers.snapshot(Date.now()));
   private readonly liveness = new SocketLiveness(this.ctx);
+  /** When the queen last sent each hive socket a frame (in memory: a hibernated object sent nothing since). */
+  private readonly lastSentAtMs = new WeakMap<WebSocket, number>();
   private readonly records = new HiveRecordThrottle(this.ctx.storage, this.env.DB);
   private readonly budgets = new SocketBudgets(() => queenConfig(this.env));
   /** Sockets whose end was handled already: a close the queen began may be reported again later. */
@@ -262,6 +264,7 @@ export class HiveSession extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     if (this.goneSockets.has(ws)) return; // closed by the queen; what was still in flight is moot
     this.liveness.heard(ws);
+    this.answerHeardHive(ws, Date.now());
     const attachment = rememberedAttachment(ws);
     if (!attachment) {
       ws.close(CloseCode.notGreeted, "unknown connection state; reconnect");
@@ -367,7 +370,10 @@ export class HiveSession extends DurableObject<Env> {
     const hiveName = this.hiveNameOf() ?? "?";
     const silent: ForgottenWorker[] = [];
     const stopped: ForgottenWorker[] = [];
-    const expired = await this.workers.expire(now);
+    // A hive whose uplink is congested is heard, late: its workers' heartbeats wait behind its
+    // answers. Called silent, they would be dropped (and stopped as hung, and started again
+    // beside themselves) for a slow link; they are judged once its pings come through again.
+    const expired = this.uplinkCongested(now) ? [] : await this.workers.expire(now);
     // A worker the queen is deleting goes quiet as it stops, often before the delete job ends.
     const deleting = expired.length > 0 ? await this.jobs.deletingWorkers() : new Set<string>();
     for (const worker of expired) (deleting.has(worker.workerId) ? stopped : silent).push(worker);
@@ -593,7 +599,9 @@ export class HiveSession extends DurableObject<Env> {
     const recordDue = await this.records.dueAtMs();
     if (recordDue !== undefined) deadlines.push(recordDue);
     const workerExpiry = this.workers.nextExpiryMs();
-    if (workerExpiry !== undefined) deadlines.push(workerExpiry);
+    // Put off while the uplink is congested (alarm above): looked at again an interval on.
+    const now = Date.now();
+    if (workerExpiry !== undefined) deadlines.push(workerExpiry <= now && this.uplinkCongested(now) ? now + queenConfig(this.env).heartbeatIntervalMs : workerExpiry);
     // Only a hive that is here can stop its hung workers: the hello of one that comes back sets the alarm again.
     const wedgedDue = this.wedged.nextDueMs();
     if (wedgedDue !== undefined && this.greetedSocket()) deadlines.push(wedgedDue);
@@ -646,8 +654,30 @@ export class HiveSession extends DurableObject<Env> {
     if (frame.type === "error" && !this.budgets.mayTellError(ws)) return;
     try {
       ws.send(JSON.stringify(frame));
+      this.lastSentAtMs.set(ws, Date.now());
     } catch (error) {
       console.warn(`could not send "${frame.type}" frame: ${String(error)}`);
+    }
+  }
+
+  /** Whether the greeted hive's uplink is congested now (socket-liveness.ts). */
+  private uplinkCongested(nowMs: number): boolean {
+    const socket = this.greetedSocket();
+    return socket !== undefined && this.liveness.congested(socket.ws, nowMs, queenConfig(this.env).heartbeatIntervalMs);
+  }
+
+  /**
+   * A hive learns the queen is there from what it hears, and its pings' pongs wait behind its own
+   * frames on a congested uplink: while its frames come and the queen has said nothing for an
+   * interval (no acks: a non-streamed answer's client has pulled nothing yet), a pong tells it,
+   * so it does not take the connection for half-open and drop it.
+   */
+  private answerHeardHive(ws: WebSocket, nowMs: number): void {
+    const lastSentAtMs = this.lastSentAtMs.get(ws);
+    if (lastSentAtMs === undefined) this.lastSentAtMs.set(ws, nowMs);
+    else if (nowMs - lastSentAtMs >= queenConfig(this.env).heartbeatIntervalMs) {
+      ws.send(PONG_FRAME);
+      this.lastSentAtMs.set(ws, nowMs);
     }
   }
 }

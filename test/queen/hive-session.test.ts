@@ -106,6 +106,32 @@ describe("registry through heartbeats", () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("no_worker_available");
   });
 
+  it("keeps a worker whose heartbeats wait behind its hive's answer on a congested uplink, and tells that hive it is heard", async () => {
+    const hive = await TestHive.greeted("congested-hive");
+    const workerId = await spawnWorker(hive, "congested-model");
+    hive.heartbeat(workerId, "congested-model");
+    await eventually(async () => (await listModelIds()).includes("congested-model"));
+    const answer = chat("congested-model", true);
+    const { requestId } = await hive.next("request");
+    // A slow uplink: the answer's frames keep coming, while the hive's pings and its worker's
+    // heartbeats wait behind them, for eight heartbeat intervals (three make a worker silent).
+    hive.heartbeat(workerId, "congested-model", "busy");
+    hive.stopPinging();
+    const pongsBefore = hive.pongs;
+    hive.send({ type: "response_head", requestId, status: 200, headers: { "content-type": "text/event-stream" } });
+    for (let seq = 0; seq < 16; seq += 1) {
+      hive.send({ type: "response_chunk", requestId, seq, data: `data: ${contentChunk(`piece ${seq} `)}\n\n` });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await listModelIds(), "the worker is not taken for silent").toContain("congested-model");
+    expect(hive.pongs, "unasked pongs: the hive hears the queen while its own pings wait").toBeGreaterThan(pongsBefore);
+    hive.send({ type: "response_chunk", requestId, seq: 16, data: "data: [DONE]\n\n" });
+    hive.send({ type: "response_end", requestId, chunks: 17 });
+    const text = await (await answer).text();
+    expect(text).toContain("piece 15 ");
+    expect(text).not.toContain("error");
+  });
+
   it("drops every worker of a hive whose socket closes", async () => {
     const hive = await TestHive.greeted("closing-hive");
     const close1Id = await spawnWorker(hive, "closing-model");
