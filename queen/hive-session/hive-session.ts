@@ -676,8 +676,12 @@ export class HiveSession extends DurableObject<Env> {
     const lastSentAtMs = this.lastSentAtMs.get(ws);
     if (lastSentAtMs === undefined) this.lastSentAtMs.set(ws, nowMs);
     else if (nowMs - lastSentAtMs >= queenConfig(this.env).heartbeatIntervalMs) {
-      ws.send(PONG_FRAME);
       this.lastSentAtMs.set(ws, nowMs);
+      try {
+        ws.send(PONG_FRAME);
+      } catch {
+        // closing: its close handler follows
+      }
     }
   }
 }
