@@ -4,14 +4,14 @@
 // connected to. Flow control: no more than a window goes unacknowledged by the queen, and the
 // relay goes on as acks come. A dropped queen socket detaches the relays: each goes on unsent
 // and is resumed from the offset the queen asks, or aborted on the worker when not resumed; a
-// finished answer is kept until the queen acknowledges its end.
+// finished answer with a long rest unacknowledged is kept until the queen acknowledges it.
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LogFields } from "../../shared/log/json-log.js";
 import { STREAM_WRITE_INTERVAL_HEADER } from "../../shared/openai/inference-headers.js";
 import type { HiveToQueenFrame } from "../../shared/protocol/hive-frames.js";
-import { RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
+import { RELAY_END_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { waitUntil } from "../../shared/wait-until.js";
 import { fakeHeartbeat } from "../../test/support/fake-heartbeat.js";
 import { FLUSH_TICK } from "./flush-tick.js";
@@ -68,6 +68,7 @@ beforeEach(async () => {
       response.flushHeaders();
       setTimeout(() => response.socket?.destroy(), LATE_MS);
     } else if (request.url === "/v1/answer") void streamParts(response, ["data: one\n\n", "data: two\n\n", "data: three\n\n"]);
+    else if (request.url === "/v1/long") void streamParts(response, LONG_EVENTS);
     else if (request.url === "/v1/big") void writeBig(response, BIG_BYTES);
     else if (request.url === "/v1/endless") void writeBig(response, Number.POSITIVE_INFINITY);
     else response.write("data: first\n\n");
@@ -81,6 +82,8 @@ afterEach(async () => {
   await new Promise((resolve) => worker.close(resolve));
 });
 
+/** What `/v1/long` streams: three events whose whole is past RELAY_END_ACK_BYTES, as a long answer's rest is. */
+const LONG_EVENTS = ["one", "two", "three"].map((word) => `data: ${word} ${"x".repeat(RELAY_END_ACK_BYTES / 2)}\n\n`);
 /** How long the stand-in worker's late routes wait after their headers, ms. */
 const LATE_MS = 150;
 
@@ -397,8 +400,7 @@ describe("WorkerRelays after the queen socket drops", () => {
     expect(chunks.map((chunk) => chunk.data).join("")).toBe("data: two\n\ndata: three\n\n");
     expect(resumed.at(-1)).toEqual({ type: "response_end", requestId: "req_detached", chunks: chunks.length });
     expect(logged.some((line) => line.includes("resumed request req_detached from byte 11"))).toBe(true);
-    // Resumed and ended: once the queen acknowledges all of it, it is forgotten, and a second resume is refused.
-    relaying.ack("req_detached", Buffer.byteLength(`${FIRST_EVENT}data: two\n\ndata: three\n\n`));
+    // Resumed and ended with a short rest: it is forgotten, and a second resume is refused.
     expect(resumeFrames(relaying, "req_detached", 0)).toMatchObject([{ type: "response_end", requestId: "req_detached", chunks: 0, error: { code: "resume_unavailable" } }]);
   });
 
@@ -419,28 +421,31 @@ describe("WorkerRelays after the queen socket drops", () => {
     await waitUntil(() => abortedOnWorker === 1, 5000, "the worker to see its client gone");
   });
 
-  it("keeps an answer it finished until the queen acknowledges its end: one whose end was on its way when the socket dropped is resumed", async () => {
+  it("keeps an answer it finished with a long rest unacknowledged until the queen acknowledges it: one whose end was on its way when the socket dropped is resumed", async () => {
     const { relaying, frames, send, request } = relays();
-    await relaying.start(request("req_in_transit", "/v1/answer"), send);
+    await relaying.start(request("req_in_transit", "/v1/long"), send);
     expect(frames.at(-1)).toMatchObject({ type: "response_end", requestId: "req_in_transit" });
     relaying.detachAll(); // the end and the last chunks were still in the socket's buffers
-    const resumed = resumeFrames(relaying, "req_in_transit", Buffer.byteLength(FIRST_EVENT));
-    expect(resumed.flatMap((frame) => (frame.type === "response_chunk" ? [frame.data] : [])).join("")).toBe("data: two\n\ndata: three\n\n");
+    const resumed = resumeFrames(relaying, "req_in_transit", Buffer.byteLength(LONG_EVENTS[0] ?? ""));
+    expect(resumed.flatMap((frame) => (frame.type === "response_chunk" ? [frame.data] : [])).join("")).toBe(LONG_EVENTS.slice(1).join(""));
     expect(resumed.at(-1)).toMatchObject({ type: "response_end", requestId: "req_in_transit" });
   });
 
-  it("forgets an answer it finished once the queen acknowledges all of it, or after the grace without an ack", async () => {
+  it("forgets an answer it finished once the queen acknowledges its long rest, or after the grace without an ack; a short rest at once", async () => {
     const { relaying, send, request } = relays({ resumeGraceMs: 100 });
-    const whole = Buffer.byteLength(`${FIRST_EVENT}data: two\n\ndata: three\n\n`);
-    await relaying.start(request("req_acked", "/v1/answer"), send);
+    const whole = Buffer.byteLength(LONG_EVENTS.join(""));
+    await relaying.start(request("req_acked", "/v1/long"), send);
     relaying.ack("req_acked", whole);
     expect(resumeFrames(relaying, "req_acked", 0)).toMatchObject([{ type: "response_end", error: { code: "resume_unavailable" } }]);
 
-    await relaying.start(request("req_never_acked", "/v1/answer"), send);
+    await relaying.start(request("req_never_acked", "/v1/long"), send);
     expect(resumeFrames(relaying, "req_never_acked", whole).at(-1), "kept meanwhile").toMatchObject({ type: "response_end", requestId: "req_never_acked", chunks: 0 });
-    await relaying.start(request("req_forgotten", "/v1/answer"), send);
+    await relaying.start(request("req_forgotten", "/v1/long"), send);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(resumeFrames(relaying, "req_forgotten", 0)).toMatchObject([{ type: "response_end", error: { code: "resume_unavailable" } }]);
+
+    await relaying.start(request("req_short", "/v1/answer"), send);
+    expect(resumeFrames(relaying, "req_short", 0), "a short rest the queen never acknowledges").toMatchObject([{ type: "response_end", error: { code: "resume_unavailable" } }]);
   });
 
   it("refuses a resume of a request it does not keep", () => {

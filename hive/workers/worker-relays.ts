@@ -3,9 +3,9 @@
 // reopen a window, the queen's cancel (its client went away) aborts one, and a stopping hive
 // aborts them all. A dropped queen socket detaches them instead (./relayed-answer.ts): each is
 // kept for RELAY_RESUME_GRACE_MS for the queen to resume, and aborted if it does not. An answer
-// the worker finished is kept too until the queen acknowledges its last byte: its end may still
-// be on its way when the socket drops (a slow uplink holds tens of KB in transit), and only what
-// the queen has need not be resumed.
+// the worker finished with a long unacknowledged rest (RELAY_END_ACK_BYTES) is kept too until the
+// queen acknowledges it: its end may still be on its way when the socket drops (a slow uplink
+// holds tens of KB in transit), and only what the queen has need not be resumed.
 //
 // Before connecting, the port the queen names is checked against the worker it names: only a
 // port that worker's latest heartbeat carries, heard recently, is relayed to. The queen's registry
@@ -14,7 +14,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { LogFn } from "../../shared/log/json-log.js";
 import type { RelayEndCode } from "../../shared/protocol/hive-frames.js";
-import { RELAY_RESUME_GRACE_MS, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
+import { RELAY_END_ACK_BYTES, RELAY_RESUME_GRACE_MS, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { type FrameSink, RelayedAnswer } from "./relayed-answer.js";
 import { RelayWindow } from "./relay-window.js";
 import { FlushTick } from "./flush-tick.js";
@@ -143,13 +143,14 @@ export class WorkerRelays {
   }
 
   /**
-   * Forgets an attached answer the worker finished once the queen acknowledged all of it; until
-   * then it is kept for a resume, and forgotten anyway after RELAY_RESUME_GRACE_MS without an ack
-   * (a queen of an older protocol acknowledges no end, and a client may stop reading).
+   * Forgets an attached answer the worker finished once the queen acknowledged all but less than
+   * RELAY_END_ACK_BYTES of it (the queen acknowledges a longer rest as the end comes); until then
+   * it is kept for a resume, and forgotten anyway after RELAY_RESUME_GRACE_MS without an ack (a
+   * queen of an older protocol acknowledges no end, and a client may stop reading).
    */
   private forgetOnceAcknowledged(requestId: string, entry: InFlight): void {
     clearTimeout(entry.graceTimer);
-    if (entry.answer.window.unacked === 0) {
+    if (entry.answer.window.unacked < RELAY_END_ACK_BYTES) {
       this.inFlight.delete(requestId);
       return;
     }

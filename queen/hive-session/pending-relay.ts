@@ -11,7 +11,7 @@
 // held behind a gap included) has its relay failed: a hive cannot fill the queen's memory by
 // sending without acks.
 import { RbeeError } from "../../shared/errors.js";
-import { EVENT_END, RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
+import { EVENT_END, RELAY_ACK_BYTES, RELAY_END_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { isEventStreamType } from "../../shared/http/event-stream.js";
 import type { AnswerType } from "../../shared/protocol/relayed-head.js";
 import { SequenceOrder } from "../streams/sequence-order.js";
@@ -182,9 +182,9 @@ export class PendingRelay {
     this.finish();
     this.failedWith = error;
     this.endedWhole = error === undefined && this.headStatus !== undefined;
-    // The hive keeps an answer it finished until its last byte is acknowledged: a socket cut while
-    // the end was on its way is resumed. Here all of it has come, so it may let go.
-    if (this.announcedEnd && this.enqueuedBytes > this.ackedBytes) {
+    // The hive keeps an answer it finished with a long unacknowledged rest until that is
+    // acknowledged (RELAY_END_ACK_BYTES): all of it has come, so it may let go.
+    if (this.announcedEnd && this.enqueuedBytes - this.ackedBytes >= RELAY_END_ACK_BYTES) {
       this.ackedBytes = this.enqueuedBytes;
       this.hooks.onAck(this.enqueuedBytes);
     }

@@ -14,10 +14,19 @@ export const RELAY_WINDOW_BYTES = 1024 * 1024;
 /**
  * The queen acknowledges what its client's side pulled once this many bytes have gone
  * unacknowledged: one ack frame per 64 KiB, never one per token; and the whole answer once its end
- * has come, which lets the hive forget an answer it keeps until then for a resume. Well below RELAY_WINDOW_BYTES,
+ * has come, when RELAY_END_ACK_BYTES or more of it were unacknowledged (RELAY_END_ACK_BYTES). Well below RELAY_WINDOW_BYTES,
  * so the window reopens long before the hive would wait.
  */
 export const RELAY_ACK_BYTES = 64 * 1024;
+
+/**
+ * An answer the worker finished with this many bytes or more unacknowledged is kept by the hive
+ * until the queen acknowledges its end (one more ack frame, for it alone): a socket cut while the
+ * end is on its way (a slow uplink holds tens of KB in transit) is then resumed, not generated
+ * again. A shorter rest is forgotten at its end, as it always was: an ack frame for every short
+ * answer would cost both ends a wake-up per request, and one cut in transit is continued instead.
+ */
+export const RELAY_END_ACK_BYTES = 16 * 1024;
 
 /**
  * How long the hive keeps an answer whose queen socket dropped, for the queen to resume it

@@ -1,6 +1,6 @@
 // Relay flow control inside workerd, with a test hive on the real socket route: the queen
 // acknowledges to the hive only what its client's side pulled, in batches of RELAY_ACK_BYTES (and
-// the whole answer once its end has come), so
+// a long rest once the answer's end has come), so
 // a client that stops reading stops the acks (and a real hive then stops at its window), while
 // other requests of the same hive are answered. And a stream whose HiveSession is reset mid-answer
 // (as a deploy resets Durable Objects), or whose hive's socket drops, reaches its client whole:
@@ -8,7 +8,7 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { PROTOCOL_VERSION, RESUME_PROTOCOL } from "../../shared/protocol/hive-frames.js";
-import { RELAY_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
+import { RELAY_ACK_BYTES, RELAY_END_ACK_BYTES, RELAY_WINDOW_BYTES } from "../../shared/protocol/relay-flow.js";
 import { MAX_UNACKED_BYTES } from "../../queen/hive-session/pending-relay.js";
 import { hiveSessionStub } from "../../queen/hive-session/stub.js";
 import { answerResponse } from "../../queen/hive-session/whole-answer.js";
@@ -57,12 +57,12 @@ describe("relay flow control", () => {
     expect(total).toBe(chunks * bytesOf(piece) + bytesOf("data: [DONE]\n\n"));
 
     await eventually(async () => hive.frames.some((frame) => frame.type === "response_ack"));
-    await eventually(async () => hive.frames.some((frame) => frame.type === "response_ack" && frame.offset === total));
+    // Acknowledged to within RELAY_END_ACK_BYTES of its end: the queen acknowledges a longer rest
+    // once the end has come (the hive keeps such an answer until then, for a resume).
+    await eventually(async () => hive.frames.some((frame) => frame.type === "response_ack" && total - frame.offset < RELAY_END_ACK_BYTES));
     const acks = takeAcks(hive, requestId);
-    // Batched: at most one ack per RELAY_ACK_BYTES pulled, and one of the whole answer once its end
-    // has come (the hive keeps an answer until then, for a resume).
-    expect(acks.at(-1)).toBe(total);
-    const pulled = acks.slice(0, -1);
+    // Batched: at most one ack per RELAY_ACK_BYTES pulled, and the end's.
+    const pulled = acks.at(-1) === total ? acks.slice(0, -1) : acks;
     expect(pulled.length).toBeLessThanOrEqual(Math.floor(total / RELAY_ACK_BYTES));
     for (const [index, offset] of pulled.entries()) expect(offset - (pulled[index - 1] ?? 0)).toBeGreaterThanOrEqual(RELAY_ACK_BYTES);
   });
