@@ -11,10 +11,13 @@ import { type BatchableFrame, type HiveToQueenFrame, MAX_BATCH_FRAMES } from "..
 
 /**
  * The frames of a batch, in characters at most: a frame that would take it past this leaves in the
- * next message. Beyond a few hundred KiB a message's own cost no longer shows, and a big batch
- * only holds the frames after it back; a frame bigger than this leaves alone, as it would unbatched.
+ * next message. Past tens of KiB a message's own cost no longer shows, and a big batch only holds
+ * the frames after it back: on a slow uplink the queen hears nothing until a message has come
+ * whole, and 64 KiB at 20 KB/s is 3 s (its congestion check, queen/hive-session/socket-liveness.ts,
+ * needs a message within three heartbeat intervals). A frame bigger than this leaves alone, as it
+ * would unbatched (a worker's read is at most 64 KiB).
  */
-export const MAX_BATCH_CHARS = 256 * 1024;
+export const MAX_BATCH_CHARS = 64 * 1024;
 
 export interface FrameBatcherOptions {
   /** Whether the socket is open now: a frame for a closed one is refused, and a flush to one that closed meanwhile drops its frames. */

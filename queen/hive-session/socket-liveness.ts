@@ -27,9 +27,10 @@ export class SocketLiveness {
   congested(ws: WebSocket, nowMs: number, heartbeatIntervalMs: number): boolean {
     const frameAtMs = this.lastFrameAtMs.get(ws);
     if (frameAtMs === undefined) return false;
-    // Three pings missed (one each half interval): well before the workers' three missed
-    // heartbeats, though the last ping through may have left up to an interval after the last beat.
-    return nowMs - frameAtMs < 2 * heartbeatIntervalMs && nowMs - this.lastPingMs(ws) >= 1.5 * heartbeatIntervalMs;
+    // A message within the socket's silence limit (on a slow uplink one takes seconds to come
+    // whole), and three pings missed (one each half interval): well before the workers' three
+    // missed heartbeats, though the last ping through may have left up to an interval after the last beat.
+    return nowMs - frameAtMs < heartbeatTimeoutMs(heartbeatIntervalMs) && nowMs - this.lastPingMs(ws) >= 1.5 * heartbeatIntervalMs;
   }
 
   private lastPingMs(ws: WebSocket): number {
